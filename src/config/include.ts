@@ -1,0 +1,111 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, extname, isAbsolute, resolve } from "node:path";
+import fg from "fast-glob";
+import { ConfigError, DataFileError } from "../errors.js";
+import { expandAll, expandString } from "./env.js";
+import { deepMerge } from "./merge.js";
+import { copyPositions, positionOf } from "./source-map.js";
+import { readYamlFile } from "./yaml.js";
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Load a YAML file with `${VAR}` expansion and `include:` directives resolved (reference §1.7).
+ * `!function` tags are not supported (they would run code from a data file).
+ *
+ * @example
+ * const task = loadYamlWithIncludes("tasks/qa/task.yaml");
+ */
+export function loadYamlWithIncludes(file: string, cwd = process.cwd()): unknown {
+  const value = expandAll(readYamlFile(file));
+  return resolveIncludes(value, dirname(file), cwd);
+}
+
+/** Resolve `include:` keys anywhere in a loaded value; `baseDir` is the including file's folder. */
+export function resolveIncludes(value: unknown, baseDir: string | undefined, cwd = process.cwd()): unknown {
+  if (Array.isArray(value)) {
+    const out = value.map((v) => resolveIncludes(v, baseDir, cwd));
+    copyPositions(value, out);
+    return out;
+  }
+  if (!isObj(value)) return value;
+  let out: Obj = {};
+  for (const [k, v] of Object.entries(value)) if (k !== "include") out[k] = resolveIncludes(v, baseDir, cwd);
+  copyPositions(value, out);
+  if (!("include" in value)) return out;
+  const spec = value.include;
+  const where = positionOf(value, "include");
+  let included: Obj;
+  if (typeof spec === "string" || Array.isArray(spec)) {
+    const items = loadList(typeof spec === "string" ? [spec] : spec, baseDir, cwd, where);
+    included = {};
+    for (const item of items) {
+      if (!isObj(item)) throw new ConfigError("an include: list must load mappings", { ...where, hint: "include YAML files whose top level is a mapping" });
+      included = deepMerge(included, item);
+    }
+  } else if (isObj(spec)) {
+    included = {};
+    for (const [k, v] of Object.entries(spec)) included[k] = typeof v === "string" ? loadOne(v, baseDir, cwd, positionOf(spec, k)) : Array.isArray(v) ? loadList(v, baseDir, cwd, positionOf(spec, k)) : v;
+  } else {
+    throw new ConfigError("include: must be a path, a list of paths or a mapping", where);
+  }
+  // The including file's own keys win over what it includes (shallow).
+  const merged: Obj = { ...included, ...out };
+  copyPositions(out, merged);
+  out = merged;
+  return out;
+}
+
+function loadList(items: unknown[], baseDir: string | undefined, cwd: string, where: { file: string; line: number } | undefined): unknown[] {
+  const out: unknown[] = [];
+  for (const item of items) {
+    if (typeof item !== "string") {
+      out.push(item);
+      continue;
+    }
+    const loaded = loadOne(item, baseDir, cwd, where);
+    if (Array.isArray(loaded)) out.push(...loaded); // a list result is spliced in
+    else out.push(loaded);
+  }
+  return out;
+}
+
+const isGlob = (p: string) => /[*?[]/.test(p);
+
+function loadOne(spec: string, baseDir: string | undefined, cwd: string, where: { file: string; line: number } | undefined): unknown {
+  const path = expandString(spec, where ?? {});
+  const candidates = [isAbsolute(path) ? path : resolve(cwd, path), ...(baseDir && !isAbsolute(path) ? [resolve(baseDir, path)] : [])];
+  for (const c of candidates) if (existsSync(c) && !isGlob(path)) return loadFile(c, cwd);
+  if (isGlob(path)) {
+    for (const dir of [cwd, ...(baseDir ? [baseDir] : [])]) {
+      const matches = fg.sync(path, { cwd: dir, absolute: true }).sort();
+      if (matches.length) return matches.map((m) => loadFile(m, cwd));
+    }
+  }
+  throw new ConfigError(`include: '${spec}' matches no file`, { ...where, hint: `looked in ${candidates.join(" and ")}` });
+}
+
+function loadFile(file: string, cwd: string): unknown {
+  const ext = extname(file).toLowerCase();
+  if (ext === ".yaml" || ext === ".yml") return loadYamlWithIncludes(file, cwd);
+  const text = readFileSync(file, "utf8");
+  if (ext === ".jsonl") {
+    return text.split("\n").flatMap((line, i) => {
+      if (!line.trim()) return [];
+      try {
+        return [JSON.parse(line)];
+      } catch {
+        throw new DataFileError(`line ${i + 1} is not valid JSON`, { file, line: i + 1 });
+      }
+    });
+  }
+  if (ext === ".json") {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new DataFileError(`not valid JSON: ${(e as Error).message}`, { file });
+    }
+  }
+  return text;
+}

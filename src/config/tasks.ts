@@ -1,0 +1,87 @@
+import { isAbsolute, normalize, relative, resolve } from "node:path";
+import { ConfigError } from "../errors.js";
+import { expandAll } from "./env.js";
+import { resolveIncludes, loadYamlWithIncludes } from "./include.js";
+import { mergeTaskOverride } from "./merge.js";
+import { parseWith } from "./zod-errors.js";
+import { overrideFileSchema, type OverrideFile } from "./schemas.js";
+import { positionOf } from "./source-map.js";
+import { readYamlFile } from "./yaml.js";
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A task as read from its file, with overrides applied, not yet checked against its builder. */
+export interface TaskSource {
+  readonly file: string | undefined;
+  readonly raw: Obj;
+}
+
+/**
+ * Load a DiGiT `--config-path` override file (keys `task_files`, `tasks`, `databuilders`).
+ *
+ * @example
+ * const override = loadOverrideFile("configs/public/examples/openai_qa.yaml");
+ */
+export function loadOverrideFile(file: string): OverrideFile {
+  const raw = expandAll(readYamlFile(file, "override file (--config-path)"));
+  if (raw === null) return {};
+  if (!isObj(raw)) throw new ConfigError("an override file must be a mapping with 'task_files', 'tasks' and/or 'databuilders'", { file });
+  const parsed = parseWith(overrideFileSchema, raw, "override file", file);
+  // Task overrides go through include processing relative to the working directory (as DiGiT does).
+  if (parsed.tasks) for (const [k, v] of Object.entries(parsed.tasks)) if (v) parsed.tasks[k] = resolveIncludes(v, undefined) as Obj;
+  return parsed;
+}
+
+/**
+ * Read task files, apply `tasks:` overrides (shallow; `null` removes a key) and create tasks the
+ * override names but no file defines. Checks names: present, unique, and a safe relative path.
+ *
+ * @example
+ * const tasks = loadTaskSources(files, override);
+ */
+export function loadTaskSources(files: readonly string[], override: OverrideFile = {}, warn: (m: string) => void = () => {}): TaskSource[] {
+  const out: TaskSource[] = [];
+  const byName = new Map<string, TaskSource>();
+  const overrides = override.tasks ?? {};
+  for (const file of files) {
+    const raw = loadYamlWithIncludes(file);
+    if (raw === null || raw === undefined) {
+      warn(`skipping ${file} because it is empty`);
+      continue;
+    }
+    if (!isObj(raw)) throw new ConfigError("a task file must be a mapping of keys to values", { file, line: positionOf(raw)?.line });
+    const name = raw.task_name;
+    if (typeof name !== "string" || !name) throw new ConfigError("task has no 'task_name'", { file, line: 1, hint: "add 'task_name: my/task' (it also names the output folder)" });
+    const merged = overrides[name] ? mergeTaskOverride(raw, overrides[name]!) : raw;
+    add({ file, raw: merged });
+  }
+  for (const [name, value] of Object.entries(overrides)) {
+    if (byName.has(name) || !value) continue;
+    warn(`task '${name}' in the override file was not found in task files; it is created from the override`);
+    add({ file: undefined, raw: { ...value, task_name: name } });
+  }
+  return out;
+
+  function add(task: TaskSource): void {
+    const name = String(task.raw.task_name);
+    checkTaskName(name, task);
+    const prev = byName.get(name);
+    if (prev) throw new ConfigError(`two tasks are named '${name}'`, { file: task.file, hint: `the other is in ${prev.file ?? "the override file"}; rename one` });
+    if (typeof task.raw.data_builder !== "string" || !task.raw.data_builder) {
+      throw new ConfigError(`task '${name}' has no 'data_builder'`, { file: task.file, line: positionOf(task.raw)?.line, hint: "add 'data_builder: <builder name>' (see `digit list builders`)" });
+    }
+    byName.set(name, task);
+    out.push(task);
+  }
+}
+
+/** A task name becomes a folder under the output folder: it must not climb out of it. */
+function checkTaskName(name: string, task: TaskSource): void {
+  const where = { file: task.file, line: positionOf(task.raw, "task_name")?.line };
+  const root = resolve("/output-root");
+  const target = resolve(root, normalize(name));
+  if (isAbsolute(name) || relative(root, target).startsWith("..") || target === root || name.includes("\0")) {
+    throw new ConfigError(`task_name '${name}' would write outside the output folder`, { ...where, hint: "use a relative name without '..', like 'my_org/qa'" });
+  }
+}

@@ -1,0 +1,80 @@
+import type { z } from "zod";
+import { ConfigError } from "../errors.js";
+import { closest } from "../util/did-you-mean.js";
+import { copyPositions, positionAtPath } from "./source-map.js";
+
+/**
+ * Validate `value` with `schema`; on failure throw one ConfigError for the first issue, naming the
+ * file and line the offending key came from and, for unknown keys, the closest known key.
+ *
+ * @example
+ * const task = parseWith(taskSchema, raw, "task", "tasks/qa/task.yaml");
+ */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string, fallbackFile?: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) {
+    copyPositionsDeep(value, result.data);
+    return result.data;
+  }
+  throw issueToError(result.error.issues[0]!, value, what, schema, fallbackFile);
+}
+
+function issueToError(issue: z.core.$ZodIssue, root: unknown, what: string, schema: z.ZodType, fallbackFile?: string): ConfigError {
+  const path = issue.path.map(String);
+  const where = positionAtPath(root, issue.code === "unrecognized_keys" ? [...path, issue.keys[0]!] : path);
+  const file = where?.file ?? fallbackFile;
+  const line = where?.line || undefined;
+  const at = path.length ? ` at '${path.join(".")}'` : "";
+  if (issue.code === "unrecognized_keys") {
+    const known = knownKeys(schema, path);
+    const key = issue.keys[0]!;
+    const near = closest(key, known);
+    return new ConfigError(`unknown key '${key}' in ${what}${at}`, {
+      file,
+      line,
+      hint: `${near ? `did you mean '${near}'? ` : ""}known keys: ${known.join(", ")}`,
+    });
+  }
+  if (issue.code === "invalid_type" && (issue.input === undefined)) {
+    const key = path[path.length - 1] ?? "?";
+    return new ConfigError(`missing required key '${key}' in ${what}`, { file, line, hint: `add '${key}: ...'` });
+  }
+  return new ConfigError(`invalid ${what}${at}: ${issue.message}`, { file, line });
+}
+
+/** The keys an object schema at `path` accepts (best effort, for suggestions). */
+function knownKeys(schema: z.ZodType, path: readonly string[]): string[] {
+  let s: unknown = schema;
+  for (const key of path) {
+    const shape = shapeOf(s);
+    if (shape && key in shape) s = shape[key];
+    else {
+      const inner = unwrap(s);
+      s = inner && typeof inner === "object" && "element" in (inner as object) ? (inner as { element: unknown }).element : inner;
+      if (/^\d+$/.test(key)) continue;
+      const sh = shapeOf(s);
+      s = sh?.[key];
+    }
+  }
+  return Object.keys(shapeOf(s) ?? {}).sort();
+}
+
+function unwrap(s: unknown): unknown {
+  let cur = s as { _zod?: { def?: { innerType?: unknown; type?: string; element?: unknown } } } | undefined;
+  for (let i = 0; i < 10 && cur?._zod?.def?.innerType; i++) cur = cur._zod.def.innerType as typeof cur;
+  if (cur?._zod?.def?.type === "array") return { element: unwrap(cur._zod.def.element) };
+  return cur;
+}
+
+function shapeOf(s: unknown): Record<string, unknown> | undefined {
+  const inner = unwrap(s) as { shape?: Record<string, unknown> } | undefined;
+  return inner && typeof inner === "object" && "shape" in inner ? inner.shape : undefined;
+}
+
+/** zod returns new objects: carry the source positions over so later errors still have lines. */
+function copyPositionsDeep(from: unknown, to: unknown): void {
+  if (typeof from !== "object" || from === null || typeof to !== "object" || to === null || from === to) return;
+  copyPositions(from, to);
+  if (Array.isArray(from) && Array.isArray(to)) from.forEach((v, i) => copyPositionsDeep(v, to[i]));
+  else for (const k of Object.keys(from)) copyPositionsDeep((from as Record<string, unknown>)[k], (to as Record<string, unknown>)[k]);
+}

@@ -1,0 +1,156 @@
+/**
+ * Errors digit reports to users. Every error has a stable `code` so scripts and tests can match
+ * on it, a message that says what is wrong, and where possible the file, line and a fix.
+ *
+ * A `DigitError` is a user-facing failure: the CLI prints it as one short paragraph without a
+ * stack trace. Anything else that escapes is a bug in digit and is printed with its stack.
+ *
+ * @example
+ * throw new ConfigError("unknown key 'seed_example'", {
+ *   file: "tasks/qa/task.yaml", line: 7, hint: "did you mean 'seed_examples'?",
+ * });
+ */
+export class DigitError extends Error {
+  readonly code: string;
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+  readonly hint: string | undefined;
+
+  constructor(code: string, message: string, where: ErrorLocation = {}) {
+    super(message, where.cause === undefined ? undefined : { cause: where.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.file = where.file;
+    this.line = where.line;
+    this.hint = where.hint;
+  }
+
+  /** The one-paragraph form the CLI prints. */
+  format(): string {
+    const at = this.file ? ` (${this.file}${this.line ? `:${this.line}` : ""})` : "";
+    const fix = this.hint ? `\n  fix: ${this.hint}` : "";
+    return `digit: ${this.message}${at}${fix}\n  [${this.code}]`;
+  }
+}
+
+/** Where an error happened and how to fix it. */
+export interface ErrorLocation {
+  file?: string | undefined;
+  line?: number | undefined;
+  hint?: string | undefined;
+  cause?: unknown;
+}
+
+/** A task, builder, block or override file is invalid (schema, unknown key, bad value). */
+export class ConfigError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_CONFIG_INVALID", message, where);
+  }
+}
+
+/** A YAML file does not parse. */
+export class YamlSyntaxError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_YAML_SYNTAX", message, where);
+  }
+}
+
+/** `${VAR}` names a variable that is not set. */
+export class UnsetVariableError extends DigitError {
+  constructor(variable: string, where: ErrorLocation = {}) {
+    super("DIGIT_ENV_UNSET", `environment variable '${variable}' is not set`, {
+      hint: `set ${variable} in the environment or in ./.env, or write the value literally`,
+      ...where,
+    });
+  }
+}
+
+/** A file or folder the configuration points at does not exist. */
+export class MissingFileError extends DigitError {
+  constructor(path: string, what: string, where: ErrorLocation = {}) {
+    super("DIGIT_FILE_NOT_FOUND", `${what} '${path}' does not exist`, where);
+  }
+}
+
+/** The kinds of things the registry knows. */
+export type RegistryKind = "databuilder" | "block" | "datastore" | "dataloader" | "formatter";
+
+/** A builder, block, datastore, dataloader or formatter name that nothing registers. */
+export class UnknownNameError extends DigitError {
+  readonly kind: RegistryKind;
+  readonly requested: string;
+  constructor(kind: RegistryKind, requested: string, message: string, where: ErrorLocation = {}) {
+    super(`DIGIT_UNKNOWN_${kind.toUpperCase()}`, message, where);
+    this.kind = kind;
+    this.requested = requested;
+  }
+}
+
+/** A plugin or builder module threw while being imported. */
+export class PluginLoadError extends DigitError {
+  constructor(file: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super("DIGIT_PLUGIN_LOAD", `could not load '${file}': ${why}`, {
+      file,
+      hint: "fix the error in that file, or move it out of the plugin folder",
+      cause,
+    });
+  }
+}
+
+/** Two registrations claim one name. */
+export class DuplicateNameError extends DigitError {
+  constructor(kind: RegistryKind, name: string, first: string, second: string) {
+    super("DIGIT_DUPLICATE_NAME", `${kind} '${name}' is registered twice: by ${first} and by ${second}`, {
+      hint: "rename one of them",
+    });
+  }
+}
+
+/** Another live digit process holds the task's output folder. */
+export class OutputLockedError extends DigitError {
+  constructor(dir: string, pid: number) {
+    super("DIGIT_OUTPUT_LOCKED", `output folder '${dir}' is in use by a running digit process (pid ${pid})`, {
+      hint: "wait for that run to finish, stop it, or use another --output-dir",
+    });
+  }
+}
+
+/** A builder returned a record whose `task_name` is not one of the builder's tasks. */
+export class RoutingError extends DigitError {
+  constructor(builder: string, taskName: unknown, known: readonly string[]) {
+    super(
+      "DIGIT_UNROUTABLE_RECORD",
+      `builder '${builder}' returned a record for task ${JSON.stringify(taskName)}, which is not one of its tasks (${known.join(", ")})`,
+      { hint: "set task_name on every output record to the task of the input it came from" },
+    );
+  }
+}
+
+/** An LLM request failed for good (after retries, or at once for a non-retryable status). */
+export class LMRequestError extends DigitError {
+  readonly kind: string;
+  readonly status: number | undefined;
+  constructor(kind: string, message: string, status?: number, cause?: unknown) {
+    super("DIGIT_LM_REQUEST_FAILED", message, { cause });
+    this.kind = kind;
+    this.status = status;
+  }
+}
+
+/** An error in a data file: unreadable, bad JSON line, ragged CSV, not Parquet, ... */
+export class DataFileError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_DATA_FILE", message, where);
+  }
+}
+
+/**
+ * True for errors that are the user's to fix (printed without a stack trace). Checked by shape as
+ * well as class, because a plugin may have loaded a second copy of this module.
+ */
+export function isDigitError(e: unknown): e is DigitError {
+  if (e instanceof DigitError) return true;
+  const c = e as { code?: unknown; format?: unknown } | null;
+  return typeof c?.code === "string" && c.code.startsWith("DIGIT_") && typeof c.format === "function";
+}

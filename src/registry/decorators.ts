@@ -1,0 +1,105 @@
+import { DuplicateNameError, type RegistryKind } from "../errors.js";
+
+/** One name → implementation binding made by a decorator. */
+export interface Registration {
+  readonly kind: RegistryKind;
+  readonly name: string;
+  readonly target: abstract new (...args: never[]) => unknown;
+}
+
+type Table = Map<RegistryKind, Map<string, Registration>>;
+
+// Kept on globalThis so that two copies of this module (source and dist, or a plugin that resolved
+// the package by another path) still fill one table.
+const KEY = Symbol.for("digit.registry.table");
+function table(): Table {
+  const g = globalThis as { [KEY]?: Table };
+  g[KEY] ??= new Map();
+  return g[KEY];
+}
+
+/** The registration of `name` of `kind`, if its module has been imported. */
+export function registered(kind: RegistryKind, name: string): Registration | undefined {
+  return table().get(kind)?.get(name);
+}
+
+/** Every registration made so far, of one kind. */
+export function registeredNames(kind: RegistryKind): string[] {
+  return [...(table().get(kind)?.keys() ?? [])];
+}
+
+/** Bind `names` to `target`. Registering the same class twice is harmless; another class is an error. */
+export function register(kind: RegistryKind, names: readonly string[], target: Registration["target"]): void {
+  let byName = table().get(kind);
+  if (!byName) table().set(kind, (byName = new Map()));
+  for (const name of names) {
+    const existing = byName.get(name);
+    if (existing && existing.target !== target && existing.target.name !== target.name) {
+      throw new DuplicateNameError(kind, name, existing.target.name, target.name);
+    }
+    byName.set(name, { kind, name, target });
+  }
+}
+
+type ClassDecorator = (target: Registration["target"], context?: ClassDecoratorContext) => void;
+
+function decorator(kind: RegistryKind, names: readonly string[]): ClassDecorator {
+  if (names.length === 0) throw new TypeError(`register${kind}: give at least one name`);
+  // Works both as a TC39 standard decorator and as a legacy (experimentalDecorators) one.
+  return (target) => register(kind, names, target);
+}
+
+/**
+ * Register a block class under one or more names (aliases), usable as `type:` in builder YAML.
+ *
+ * @example
+ * @registerBlock("my_org/min_length")
+ * export class MinLength extends ValidatorBlock { ... }
+ */
+export function registerBlock(...names: string[]): ClassDecorator {
+  return decorator("block", names);
+}
+
+/**
+ * Register a databuilder class under the `name` of its builder YAML.
+ *
+ * @example
+ * @registerDataBuilder("public/examples/geography_qa")
+ * export class GeographyQA extends GenerationDataBuilder { ... }
+ */
+export function registerDataBuilder(name: string): ClassDecorator {
+  return decorator("databuilder", [name]);
+}
+
+/**
+ * Register a datastore class, usable as `type:` of a task's `datastore`.
+ *
+ * @example
+ * @registerDatastore("my_store")
+ * export class MyStore extends Datastore { ... }
+ */
+export function registerDatastore(...names: string[]): ClassDecorator {
+  return decorator("datastore", names);
+}
+
+/**
+ * Register a dataloader class, usable as `type:` of a task's `dataloader`.
+ *
+ * @example
+ * @registerDataloader("shuffled")
+ * export class ShuffledLoader extends Dataloader { ... }
+ */
+export function registerDataloader(...names: string[]): ClassDecorator {
+  return decorator("dataloader", names);
+}
+
+/**
+ * Register a formatter class, usable as `type:` of a task's `formatter`.
+ *
+ * @example
+ * @registerFormatter("formatters/upper")
+ * export class Upper extends Formatter { ... }
+ */
+export function registerFormatter(...names: string[]): ClassDecorator {
+  return decorator("formatter", names);
+}

@@ -1,0 +1,92 @@
+import { readFile } from "node:fs/promises";
+import fg from "fast-glob";
+import type { RegistryKind } from "../errors.js";
+
+/** A folder whose source files may register things, and the namespace they belong to. */
+export interface SourceRoot {
+  readonly dir: string;
+  readonly namespace: string;
+  /** File endings to read, e.g. [".ts"] or [".js", ".mjs", ".ts", ".mts"]. */
+  readonly extensions: readonly string[];
+}
+
+/** What the static scan learned about one registered name, without importing anything. */
+export interface IndexEntry {
+  readonly kind: RegistryKind;
+  readonly name: string;
+  readonly file: string;
+  readonly namespace: string;
+  /** First sentence of the JSDoc comment above the class, if any. */
+  readonly description: string;
+}
+
+const DECORATORS: Record<string, RegistryKind> = {
+  registerBlock: "block",
+  registerDataBuilder: "databuilder",
+  registerDatastore: "datastore",
+  registerDataloader: "dataloader",
+  registerFormatter: "formatter",
+};
+
+// A decorator call with one or more string literal names, possibly across lines.
+const CALL = /\b(registerBlock|registerDataBuilder|registerDatastore|registerDataloader|registerFormatter)\(\s*((?:(["'`])[^"'`\n]+\3\s*,?\s*)+)\)/g;
+const NAME = /(["'`])([^"'`\n]+)\1/g;
+
+/** Find every decorator registration in the source files under `roots`, in sorted file order. */
+export async function scanRoots(roots: readonly SourceRoot[]): Promise<IndexEntry[]> {
+  const entries: IndexEntry[] = [];
+  for (const root of roots) {
+    const patterns = root.extensions.map((ext) => `**/*${ext}`);
+    const files = (
+      await fg(patterns, {
+        cwd: root.dir,
+        absolute: true,
+        ignore: ["**/node_modules/**", "**/*.d.ts", "**/*.test.*", "**/*.test-d.*"],
+        suppressErrors: true,
+      })
+    ).sort();
+    const texts = await Promise.all(files.map((f) => readFile(f, "utf8").catch(() => "")));
+    files.forEach((file, i) => entries.push(...scanText(texts[i]!, file, root.namespace)));
+  }
+  return entries;
+}
+
+/** Find registrations in one file's text. Comments are blanked first so examples in docs do not count. */
+export function scanText(text: string, file: string, namespace: string): IndexEntry[] {
+  if (!text.includes("register")) return [];
+  const code = blankComments(text);
+  const found: IndexEntry[] = [];
+  for (const m of code.matchAll(CALL)) {
+    const kind = DECORATORS[m[1]!]!;
+    const description = docAbove(text, m.index);
+    for (const n of m[2]!.matchAll(NAME)) found.push({ kind, name: n[2]!, file, namespace, description });
+  }
+  return found;
+}
+
+/** Replace comments with spaces (keeping offsets), leaving string literals alone. */
+function blankComments(text: string): string {
+  return text.replace(/("(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`)|\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, (all, str: string | undefined) =>
+    str !== undefined ? all : all.replace(/[^\n]/g, " "),
+  );
+}
+
+/** The first sentence of the last JSDoc block that ends before `offset`. */
+function docAbove(text: string, offset: number): string {
+  const before = text.slice(Math.max(0, offset - 4000), offset);
+  const start = before.lastIndexOf("/**");
+  if (start < 0) return "";
+  const end = before.indexOf("*/", start);
+  if (end < 0) return "";
+  // Only a comment directly attached to this declaration (nothing but decorators/whitespace between).
+  const between = before.slice(end + 2);
+  if (/\b(class|function|const|let)\b/.test(between.replace(/@\w+\([^)]*\)/g, ""))) return "";
+  const body = before
+    .slice(start + 3, end)
+    .split("\n")
+    .map((l) => l.replace(/^\s*\*\s?/, "").trim())
+    .filter((l) => l && !l.startsWith("@"))
+    .join(" ");
+  const sentence = /^(.*?[.!?])(\s|$)/.exec(body);
+  return (sentence ? sentence[1]! : body).trim();
+}
