@@ -1,0 +1,172 @@
+import { z } from "zod";
+import { DigitError } from "../errors.js";
+import type { Logger } from "../telemetry/logger.js";
+import { silentLogger } from "../telemetry/logger.js";
+import type { RunObserver } from "../telemetry/observer.js";
+import { NoTelemetry, type Telemetry } from "../telemetry/telemetry.js";
+import { getPath, MISSING, setPath } from "./paths.js";
+
+/** A record: a plain JSON object. */
+export type Row = Record<string, unknown>;
+
+/** A block's view of one input row: its mapped fields plus the caller's original row. */
+export type BlockItem<T extends Row = Row> = T & { SRC_DATA: Row };
+
+/** Writes rows a validator removed to the owning task's `blocks/<block>` store. */
+export type RejectSink = (block: { name: string; type: string }, rows: Row[]) => Promise<void>;
+
+/** What a block receives from the builder that owns it. */
+export interface BlockContext {
+  builderName?: string | undefined;
+  telemetry?: Telemetry | undefined;
+  logger?: Logger | undefined;
+  observer?: RunObserver | undefined;
+  rejects?: RejectSink | undefined;
+  /** Builds nested blocks (e.g. the judge LM inside `lm_judge`) from their config. */
+  createBlock?: ((config: Row) => Promise<Block>) | undefined;
+}
+
+/** Keys every block config may have, whatever its type. */
+export const baseBlockConfigSchema = z.object({
+  name: z.string().min(1),
+  type: z.string().min(1),
+  input_map: z.record(z.string(), z.string()).nullish(),
+  output_map: z.record(z.string(), z.string()).nullish(),
+  datastores: z.array(z.record(z.string(), z.unknown())).nullish(),
+  builder_name: z.string().optional(),
+});
+
+/** A block config as written in builder YAML. */
+export type BlockConfig = z.infer<typeof baseBlockConfigSchema> & Row;
+
+/** Per-call options: call-time maps replace the configured ones; other keys go to `execute`. */
+export interface CallOptions {
+  input_map?: Record<string, string> | undefined;
+  output_map?: Record<string, string> | undefined;
+  [option: string]: unknown;
+}
+
+/** The fields a block reads and writes (DiGiT's DATA_TYPE). Absent = dict mode. */
+export interface BlockFields {
+  readonly required: readonly string[];
+  readonly optional?: readonly string[];
+}
+
+/** A required input field is missing from a row. */
+export class BlockInputError extends DigitError {
+  constructor(block: string, missing: readonly string[]) {
+    super("DIGIT_BLOCK_INPUT", `block '${block}': required inputs [${missing.join(", ")}] are not in the row`, {
+      hint: `map your field to it with input_map, e.g. input_map: { my_field: ${missing[0]} }`,
+    });
+  }
+}
+
+/**
+ * One operation over a list of rows. Rows are mapped in through `input_map` (`{your_field:
+ * block_field}`), processed by `execute`, and written back into the caller's own row objects
+ * through `output_map` (`{block_field: your_field}`), so fields the block does not know pass through.
+ *
+ * Subclasses declare `static configSchema` (their own YAML keys, checked strictly) and
+ * `static fields` (what they read and write).
+ *
+ * @example
+ * @registerBlock("upper")
+ * export class Upper extends Block {
+ *   static override fields = { required: ["text"] };
+ *   protected async execute(items: BlockItem[]) {
+ *     return items.map((i) => ({ ...i, text: String(i.text).toUpperCase() }));
+ *   }
+ * }
+ */
+export abstract class Block {
+  /** YAML keys specific to this block type (besides name, type, input_map, output_map, ...). */
+  static configSchema: z.ZodObject = z.object({});
+  /** Fields read and written; undefined means "dict mode" (whatever keys the row has). */
+  static fields: BlockFields | undefined = undefined;
+  /** Fields every block carries through (DiGiT's `store_names`). */
+  protected static frameworkFields: readonly string[] = ["store_names"];
+
+  readonly name: string;
+  readonly type: string;
+  readonly config: BlockConfig;
+  protected readonly ctx: BlockContext;
+  protected readonly logger: Logger;
+  protected readonly telemetry: Telemetry;
+  private readonly inputMap: Record<string, string> | undefined;
+  private readonly outputMap: Record<string, string> | undefined;
+
+  constructor(config: BlockConfig, ctx: BlockContext = {}) {
+    this.config = config;
+    this.name = config.name;
+    this.type = config.type;
+    this.ctx = ctx;
+    this.logger = (ctx.logger ?? silentLogger).child({ block: config.name });
+    this.telemetry = ctx.telemetry ?? new NoTelemetry();
+    this.inputMap = config.input_map ?? undefined;
+    this.outputMap = config.output_map ?? undefined;
+  }
+
+  /** Run the block over `rows`, returning the (same, enriched) rows it keeps. */
+  async call(rows: readonly Row[], options: CallOptions = {}): Promise<Row[]> {
+    const { input_map, output_map, ...rest } = options;
+    const inMap = input_map && Object.keys(input_map).length ? input_map : this.inputMap;
+    const outMap = output_map && Object.keys(output_map).length ? output_map : this.outputMap;
+    const items = rows.map((r) => this.transformInput(r, inMap));
+    const attrs = { block_name: this.name, block_type: this.type, builder_name: this.ctx.builderName, input_count: items.length };
+    const out = await this.telemetry.withSpan("dgt.block", attrs, async (span) => {
+      const result = await this.execute(items, rest);
+      span.set({ output_count: result.length });
+      return result;
+    });
+    return out.map((item) => this.transformOutput(item, outMap));
+  }
+
+  /** The operation itself, over mapped items. Return the items to keep (usually all, enriched). */
+  protected abstract execute(items: BlockItem[], options: Record<string, unknown>): Promise<BlockItem[]>;
+
+  /** Release connections, workers, files. */
+  async close(): Promise<void> {}
+
+  private fieldList(): string[] | undefined {
+    const ctor = this.constructor as typeof Block;
+    const f = ctor.fields;
+    if (!f) return undefined;
+    return [...f.required, ...(f.optional ?? []), ...ctor.frameworkFields];
+  }
+
+  /** Build the block's view of a caller row. */
+  transformInput(row: Row, inputMap?: Record<string, string>): BlockItem {
+    const ctor = this.constructor as typeof Block;
+    const fields = this.fieldList();
+    // YAML input_map is {caller_path: block_field}; flip it to {block_field: caller_path}.
+    const map: Record<string, string> = {};
+    for (const f of fields ?? Object.keys(row)) map[f] = f;
+    if (inputMap) for (const [callerPath, blockField] of Object.entries(inputMap)) map[blockField] = callerPath;
+    const item: Row = {};
+    for (const [field, path] of Object.entries(map)) {
+      if (fields && !fields.includes(field)) continue;
+      const value = getPath(row, path, false);
+      if (value !== MISSING) item[field] = value;
+    }
+    const missing = (ctor.fields?.required ?? []).filter((f) => !(f in item));
+    if (missing.length) throw new BlockInputError(this.name, missing);
+    return Object.assign(item, { SRC_DATA: row }) as BlockItem;
+  }
+
+  /** Write the block's results back into the caller's row and return that row. */
+  transformOutput(item: BlockItem, outputMap?: Record<string, string>): Row {
+    const src = item.SRC_DATA;
+    const fields = this.fieldList();
+    // Everything the block knows is echoed back except routing metadata (DiGiT's store_names).
+    const defaults = (fields ?? Object.keys(src)).filter((f) => f !== "store_names");
+    for (const f of defaults) {
+      if (outputMap && f in outputMap) continue;
+      if (f in item && item[f] !== undefined) setPath(src, f, item[f]);
+    }
+    if (outputMap) for (const [from, to] of Object.entries(outputMap)) setPath(src, to, getPath(item, from, true));
+    return src;
+  }
+}
+
+/** The class of a block, as the registry hands it out. */
+export type BlockClass = (new (config: BlockConfig, ctx?: BlockContext) => Block) & typeof Block;

@@ -1,0 +1,48 @@
+import { z } from "zod";
+import { parseWith } from "../config/zod-errors.js";
+import { keysInheritedFromOtherType } from "../config/merge.js";
+import { copyPositions, positionOf } from "../config/source-map.js";
+import { ConfigError, UnknownNameError } from "../errors.js";
+import type { Registry } from "../registry/registry.js";
+import { baseBlockConfigSchema, type Block, type BlockClass, type BlockConfig, type BlockContext, type Row } from "./block.js";
+
+/**
+ * Check a block config against its type's schema (unknown keys are errors with a suggestion).
+ * Returns the block class, the parsed config, and the keys dropped because they were inherited
+ * from a block of another type that an override replaced.
+ *
+ * @example
+ * const { cls, config } = await checkBlockConfig(registry, { name: "dedup", type: "rouge_scorer", threshold: 0.7 });
+ */
+export async function checkBlockConfig(registry: Registry, raw: Row, where = "block config"): Promise<{ cls: BlockClass; config: BlockConfig; dropped: string[] }> {
+  const pos = positionOf(raw);
+  if (typeof raw.name !== "string" || !raw.name) throw new ConfigError(`a block in ${where} has no 'name'`, { ...pos, hint: "give every block a unique name: 'name: generator'" });
+  if (typeof raw.type !== "string" || !raw.type) throw new ConfigError(`block '${raw.name}' has no 'type'`, { ...pos, hint: "set 'type:' to a registered block type (see `digit list blocks`)" });
+  if ("ray_config" in raw) {
+    throw new ConfigError(`block '${raw.name}': ray_config is not supported`, { ...positionOf(raw, "ray_config"), hint: "remove ray_config; blocks run concurrently already, and `digit run --executor redis://...` scales out" });
+  }
+  const cls = (await registry.resolve("block", raw.type).catch((e: unknown) => {
+    if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `block '${raw.name}': ${e.message}`, { ...positionOf(raw, "type"), hint: e.hint });
+    throw e;
+  })) as BlockClass;
+  const shape = { ...baseBlockConfigSchema.shape, ...cls.configSchema.shape };
+  // Keys kept from a base block of another type (an override switched `type`) are dropped, not errors.
+  const inherited = keysInheritedFromOtherType(raw);
+  const dropped = Object.keys(raw).filter((k) => !(k in shape) && inherited.has(k));
+  const input = dropped.length ? Object.fromEntries(Object.entries(raw).filter(([k]) => !dropped.includes(k))) : raw;
+  if (dropped.length) copyPositions(raw, input);
+  const config = parseWith(z.strictObject(shape), input, `block '${raw.name}' (type ${raw.type})`) as BlockConfig;
+  return { cls, config, dropped };
+}
+
+/**
+ * Validate a block config and construct the block.
+ *
+ * @example
+ * const dedup = await createBlock(registry, { name: "dedup", type: "rouge_scorer", filter: true }, ctx);
+ */
+export async function createBlock(registry: Registry, raw: Row, ctx: BlockContext = {}, where?: string): Promise<Block> {
+  const { cls, config } = await checkBlockConfig(registry, raw, where);
+  const nested: BlockContext = { ...ctx, createBlock: (c) => createBlock(registry, c, nested, `nested block of '${config.name}'`) };
+  return new cls(config, nested);
+}

@@ -1,0 +1,48 @@
+import OpenAI, { AzureOpenAI } from "openai";
+import { ConfigError } from "../../../errors.js";
+import { registerBlock } from "../../../registry/decorators.js";
+import type { BlockConfig, BlockContext } from "../../block.js";
+import { lmFetch } from "../http.js";
+import { OpenAIProvider } from "../openai/index.js";
+
+/**
+ * Azure OpenAI: the OpenAI provider with Azure's URLs and `api-key` header. Needs `base_url` (your
+ * resource endpoint, or env `AZURE_OPENAI_ENDPOINT`) and a key (`api_key` or
+ * `AZURE_OPENAI_API_KEY`); `api_version` defaults to `OPENAI_API_VERSION` or 2024-10-21.
+ * `model_id_or_path` is the deployment name.
+ *
+ * @example
+ * - name: generator
+ *   type: azure-openai
+ *   model_id_or_path: my-gpt4o-deployment
+ *   base_url: https://my-resource.openai.azure.com
+ */
+@registerBlock("azure-openai")
+export class AzureOpenAIProvider extends OpenAIProvider {
+  protected static override apiKeyEnv: readonly string[] = ["AZURE_OPENAI_API_KEY"];
+
+  constructor(config: BlockConfig, ctx?: BlockContext) {
+    super(config, ctx);
+    if (!this.endpoint()) {
+      throw new ConfigError(`block '${this.name}' (type azure-openai): base_url is required (your Azure OpenAI endpoint)`, {
+        hint: "set base_url: https://<resource>.openai.azure.com in the block, or AZURE_OPENAI_ENDPOINT in the environment",
+      });
+    }
+  }
+
+  protected override endpoint(): string {
+    return typeof this.config.base_url === "string" && this.config.base_url ? this.config.base_url : (process.env.AZURE_OPENAI_ENDPOINT ?? "");
+  }
+
+  protected override createClient(): OpenAI {
+    return new AzureOpenAI({
+      apiKey: this.apiKey,
+      endpoint: this.endpoint(),
+      apiVersion: typeof this.config.api_version === "string" ? this.config.api_version : (process.env.OPENAI_API_VERSION ?? "2024-10-21"),
+      defaultHeaders: this.config.default_headers as Record<string, string> | undefined,
+      maxRetries: 0,
+      timeout: this.timeoutMs + 5_000,
+      fetch: lmFetch as unknown as NonNullable<ConstructorParameters<typeof AzureOpenAI>[0]>["fetch"],
+    });
+  }
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { AdaptiveLimiter } from "./limiter.js";
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+describe("AdaptiveLimiter", () => {
+  it("admits at most `limit` at once, first come first served", async () => {
+    const l = new AdaptiveLimiter(2, { rampMs: 0 });
+    const order: number[] = [];
+    const slots = await Promise.all([l.acquire(), l.acquire()]);
+    const waiting = [3, 4].map((n) => l.acquire().then((s) => (order.push(n), s)));
+    await tick();
+    expect(l.inFlight).toBe(2);
+    expect(l.waiting).toBe(2);
+    slots[0]!.release("ok");
+    const third = await waiting[0]!;
+    expect(order).toEqual([3]);
+    slots[1]!.release("ok");
+    (await waiting[1]!).release("ok");
+    third.release("ok");
+    expect(l.inFlight).toBe(0);
+  });
+
+  it("decreases on 429 to what the endpoint accepted, once per generation, and grows back", async () => {
+    const l = new AdaptiveLimiter(10, { rampMs: 0 });
+    const slots = await Promise.all(Array.from({ length: 10 }, () => l.acquire()));
+    // Six 429s from one burst: the limit ends at the four still in flight, not at 10 * 0.85^6.
+    for (const s of slots.slice(4)) s.release("rate_limited");
+    expect(l.limit).toBe(4);
+    expect(l.counters.decreases).toBe(1);
+    for (const s of slots.slice(0, 4)) s.release("ok");
+    for (let i = 0; i < 400; i++) (await l.acquire()).release("ok");
+    expect(l.limit).toBe(10);
+  });
+
+  it("never exceeds the configured limit, and lowerConfigured takes the smaller", async () => {
+    const l = new AdaptiveLimiter(5, { rampMs: 0 });
+    for (let i = 0; i < 50; i++) (await l.acquire()).release("ok");
+    expect(l.limit).toBe(5);
+    l.lowerConfigured(3);
+    l.lowerConfigured(8);
+    expect(l.configured).toBe(3);
+    expect(l.limit).toBe(3);
+  });
+
+  it("does not adapt when told not to", async () => {
+    const l = new AdaptiveLimiter(4, { adaptive: false });
+    const s = await l.acquire();
+    s.release("rate_limited");
+    expect(l.limit).toBe(4);
+  });
+
+  it("ramps a fresh limiter up instead of admitting everything in the first instant", async () => {
+    const l = new AdaptiveLimiter(8, { rampMs: 40 });
+    const all = Array.from({ length: 8 }, () => l.acquire());
+    await tick();
+    expect(l.inFlight).toBeLessThan(8);
+    const slots = await Promise.all(all);
+    expect(l.inFlight).toBe(8);
+    for (const s of slots) s.release("ok");
+  });
+});

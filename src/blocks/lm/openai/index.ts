@@ -1,0 +1,126 @@
+import OpenAI from "openai";
+import { registerBlock } from "../../../registry/decorators.js";
+import type { BlockConfig, BlockContext, Row } from "../../block.js";
+import { lmFetch } from "../http.js";
+import { toAssistantMessage } from "../messages.js";
+import type { ParamSpec } from "../params.js";
+import { requireApiKey } from "../credentials.js";
+import type { Credential } from "../pool.js";
+import { classifyFailure, type Failure } from "../retry.js";
+import { LMProvider, type ChatMessage, type LMMethod, type LMRequest, type LMResponse } from "../provider.js";
+
+/** OpenAI's generation parameters (DiGiT's table, plus `max_new_tokens` accepted everywhere). */
+export const OPENAI_PARAMS: Record<LMMethod, ParamSpec> = {
+  completion: {
+    known: ["max_tokens", "n", "seed", "stop", "top_p", "temperature", "echo", "logprobs", "presence_penalty", "frequency_penalty", "logit_bias", "skip_special_tokens", "spaces_between_special_tokens", "extra_body"],
+    aliases: { max_tokens: ["max_new_tokens", "max_completion_tokens"], stop: ["stop_sequences"] },
+    accepted: ["max_length"],
+  },
+  chat_completion: {
+    known: ["max_completion_tokens", "n", "seed", "stop", "top_p", "temperature", "logit_bias", "logprobs", "top_logprobs", "frequency_penalty", "presence_penalty", "response_format", "extra_body", "reasoning_effort"],
+    aliases: { max_completion_tokens: ["max_tokens", "max_new_tokens"], stop: ["stop_sequences"] },
+    accepted: ["max_length"],
+  },
+};
+
+/**
+ * OpenAI and any OpenAI-compatible endpoint (`base_url`, e.g. a vLLM server, LiteLLM, the fake
+ * LLM server). Key from `api_key` or `OPENAI_API_KEY`; for a local endpoint any non-empty value
+ * works. One HTTP request per row; the SDK's own retries are off (our policy retries).
+ *
+ * @example
+ * - name: generator
+ *   type: openai
+ *   model_id_or_path: gpt-4o-mini
+ *   call_limit: 64
+ *   max_tokens: 256
+ */
+@registerBlock("openai", "vllm-remote")
+export class OpenAIProvider extends LMProvider {
+  protected static override paramSpecs = OPENAI_PARAMS;
+  /** Environment variables that may hold the key, in order. */
+  protected static apiKeyEnv: readonly string[] = ["OPENAI_API_KEY"];
+
+  protected readonly apiKey: string;
+  private clientInstance: OpenAI | undefined;
+
+  constructor(config: BlockConfig, ctx?: BlockContext) {
+    super(config, ctx);
+    this.apiKey = this.resolveApiKey();
+    this.claimConcurrency();
+  }
+
+  /** The key (constructor time; throws a ConfigError naming the variable when missing). */
+  protected resolveApiKey(): string {
+    return requireApiKey(this.config, (this.constructor as typeof OpenAIProvider).apiKeyEnv);
+  }
+
+  protected endpoint(): string {
+    return typeof this.config.base_url === "string" && this.config.base_url ? this.config.base_url : (process.env.OPENAI_BASE_URL ?? "https://api.openai.com/v1");
+  }
+
+  protected credential(): Credential {
+    return { secret: this.apiKey, endpoint: this.endpoint() };
+  }
+
+  /** The SDK client (created on first use). */
+  protected get client(): OpenAI {
+    this.clientInstance ??= this.createClient();
+    return this.clientInstance;
+  }
+
+  protected createClient(): OpenAI {
+    return new OpenAI({
+      apiKey: this.apiKey,
+      baseURL: this.endpoint(),
+      defaultHeaders: this.config.default_headers as Record<string, string> | undefined,
+      maxRetries: 0,
+      timeout: this.timeoutMs + 5_000,
+      fetch: lmFetch as unknown as NonNullable<ConstructorParameters<typeof OpenAI>[0]>["fetch"],
+    });
+  }
+
+  protected override classify(e: unknown, timedOut: boolean): Failure {
+    if (!timedOut && e instanceof OpenAI.APIConnectionTimeoutError) return { kind: "timeout", retryable: true, message: e.message };
+    if (!timedOut && e instanceof OpenAI.APIConnectionError && !(e instanceof OpenAI.APIUserAbortError)) {
+      const f = classifyFailure(e.cause ?? e, false);
+      return { kind: "connection", retryable: true, message: f.message === "" ? e.message : `${e.message} ${f.message}` };
+    }
+    return classifyFailure(e, timedOut);
+  }
+
+  protected async send(request: LMRequest): Promise<LMResponse> {
+    const { extra_body, ...params } = request.params;
+    const extra = extra_body && typeof extra_body === "object" ? (extra_body as Row) : {};
+    if (request.method === "completion") {
+      const body = { model: this.modelId, prompt: request.input as string, ...params, ...extra } as unknown as OpenAI.CompletionCreateParamsNonStreaming;
+      const res = await this.client.completions.create(body, { signal: request.signal });
+      const choices = [...(res.choices ?? [])].sort((a, b) => a.index - b.index);
+      const n = Number(params.n ?? 1);
+      if (choices.length !== n) throw Object.assign(new Error(`the endpoint returned ${choices.length} choices for n=${n}`), { name: "SyntaxError" });
+      const logprobs = choices.flatMap((c) => c.logprobs?.token_logprobs ?? []);
+      return {
+        outputs: choices.map((c) => c.text ?? ""),
+        prompt_tokens: res.usage?.prompt_tokens,
+        completion_tokens: res.usage?.completion_tokens,
+        extra: logprobs.length ? { token_logprobs: logprobs } : undefined,
+      };
+    }
+    if (typeof params.logprobs === "number") {
+      params.top_logprobs ??= params.logprobs;
+      params.logprobs = true;
+    } else if (params.logprobs === true && params.top_logprobs === undefined) params.top_logprobs = 1;
+    const tools = request.tools && request.tools.length ? { tools: request.tools, tool_choice: request.tool_choice ?? "auto" } : {};
+    const body = { model: this.modelId, messages: request.input as ChatMessage[], ...tools, ...params, ...extra } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming;
+    const res = await this.client.chat.completions.create(body, { signal: request.signal });
+    if (!Array.isArray(res.choices) || res.choices.length === 0) throw Object.assign(new Error("the endpoint returned no choices"), { name: "SyntaxError" });
+    const choices = [...res.choices].sort((a, b) => a.index - b.index);
+    const logprobs = choices.flatMap((c) => c.logprobs?.content?.map((t) => t.logprob) ?? []);
+    return {
+      outputs: choices.map((c) => toAssistantMessage(c.message as unknown as Parameters<typeof toAssistantMessage>[0])),
+      prompt_tokens: res.usage?.prompt_tokens,
+      completion_tokens: res.usage?.completion_tokens,
+      extra: logprobs.length ? { token_logprobs: logprobs } : undefined,
+    };
+  }
+}

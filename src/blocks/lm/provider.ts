@@ -1,0 +1,385 @@
+import { setMaxListeners } from "node:events";
+import { z } from "zod";
+import { ConfigError } from "../../errors.js";
+import { Block, type BlockConfig, type BlockContext, type BlockFields, type BlockItem, type Row } from "../block.js";
+import { AdaptiveLimiter } from "./limiter.js";
+import { resolveParams, stopList, cutAtStops, type ParamSpec } from "./params.js";
+import { payloadPolicy, redact } from "./payload.js";
+import { credentialPool, type Credential } from "./pool.js";
+import { backoffDelay, classifyFailure, deadline, NEVER_ABORTS, sleep, type Failure } from "./retry.js";
+
+/** How a provider is called: a raw prompt (`completion`) or a list of chat messages. */
+export type LMMethod = "completion" | "chat_completion";
+
+/** A chat message in OpenAI's shape. */
+export interface ChatMessage {
+  role: string;
+  content?: unknown;
+  tool_calls?: { id?: string; type?: string; function: { name: string; arguments: unknown } }[];
+  [key: string]: unknown;
+}
+
+/** One request, after generation parameters were resolved. */
+export interface LMRequest {
+  method: LMMethod;
+  /** A prompt (completion; `continuation` already appended) or chat messages. */
+  input: string | ChatMessage[];
+  /** Generation parameters under the provider's canonical names: block config overlaid with the row's `gen_kwargs`. */
+  params: Row;
+  tools?: unknown[] | undefined;
+  tool_choice?: unknown;
+  continuation?: string | undefined;
+  /** The caller's row (for providers that template on it, like `mock`). */
+  row: Row;
+  /** Aborts on the per-request timeout or when the run is cancelled. */
+  signal: AbortSignal;
+}
+
+/** What a provider returns for one request: `n` outputs and token usage. */
+export interface LMResponse {
+  outputs: (string | ChatMessage)[];
+  prompt_tokens?: number | undefined;
+  completion_tokens?: number | undefined;
+  extra?: Row | undefined;
+}
+
+/**
+ * Every generation parameter any provider understands. A provider uses the ones it knows and
+ * ignores (with one warning) the rest, so a `--config-path` override that switches `type:` keeps
+ * working when the original block carried another provider's keys (DiGiT behaves the same way).
+ */
+export const GENERATION_PARAMETERS = [
+  "temperature", "max_tokens", "max_new_tokens", "max_completion_tokens", "max_tokens_to_sample", "num_predict",
+  "min_tokens", "min_new_tokens", "stop", "stop_sequences", "top_p", "top_k", "seed", "random_seed", "n",
+  "num_ctx", "presence_penalty", "frequency_penalty", "repetition_penalty", "logprobs", "top_logprobs",
+  "logit_bias", "response_format", "extra_body", "reasoning_effort", "echo", "skip_special_tokens",
+  "spaces_between_special_tokens", "max_length", "decoding_method", "output_config", "time_limit",
+] as const;
+
+/** Keys every LM provider block accepts. */
+export const lmConfigSchema = z.object({
+  model_id_or_path: z.string().min(1),
+  batch_size: z.union([z.number().int().positive(), z.literal("auto")]).optional(),
+  /** Concurrent requests per credential (DiGiT's name); `max_concurrent_requests` wins when both are set. */
+  call_limit: z.number().int().positive().optional(),
+  max_concurrent_requests: z.number().int().positive().optional(),
+  init_tokenizer: z.boolean().optional(),
+  api_key: z.string().optional(),
+  base_url: z.string().optional(),
+  api_version: z.string().optional(),
+  project_id: z.string().optional(),
+  default_headers: z.record(z.string(), z.string()).optional(),
+  /** Per-request timeout in seconds (default 600). */
+  timeout: z.number().positive().optional(),
+  /** Retries after the first attempt (default 5). */
+  max_retries: z.number().int().min(0).optional(),
+  /** First retry delay in seconds when the server gives no Retry-After (default 1; doubles per retry, max 60). */
+  retry_backoff: z.number().min(0).optional(),
+  /** Lower the concurrency on 429 and raise it back on success (default true). */
+  adaptive_concurrency: z.boolean().optional(),
+  lm_cache: z.string().optional(),
+  force_cache: z.boolean().optional(),
+  ...Object.fromEntries(GENERATION_PARAMETERS.map((k) => [k, z.unknown().optional()])),
+});
+
+/** Accept every generation parameter as is (providers narrow this). */
+const ALL_PARAMS: ParamSpec = { known: GENERATION_PARAMETERS };
+
+/** The per-request outcome the base class works with. */
+interface Attempted {
+  response?: LMResponse;
+  failure?: Failure;
+}
+
+/**
+ * Base of every LLM provider block. Rows carry `input` (a prompt string or chat messages) and
+ * optional `gen_kwargs`, `tools`, `tool_choice`, `continuation`; the block sets `result` (a
+ * string for completion, an OpenAI-style message for chat, a list when `n > 1`), `addtl` (token
+ * usage) and, when a request fails for good, `error` ("kind: message") — the run goes on.
+ *
+ * Every request takes a slot of its credential's process-wide adaptive limiter (keyed by a hash of
+ * credential and endpoint), is retried by our own policy with no slot held while it sleeps, and is
+ * reported to the run observer and as a `dgt.llm_call` span.
+ *
+ * Call with `block.call(rows, { method: "chat_completion" })`; the default method is completion.
+ *
+ * @example
+ * const rows = await generator.call([{ input: [{ role: "user", content: "Hi" }] }], { method: "chat_completion" });
+ * rows[0].result // { role: "assistant", content: "..." }
+ */
+export abstract class LMProvider extends Block {
+  static override configSchema: z.ZodObject = lmConfigSchema;
+  static override fields: BlockFields | undefined = {
+    required: ["input"],
+    optional: ["gen_kwargs", "tools", "tool_choice", "continuation", "result", "addtl", "error"],
+  };
+  /** Default concurrency per credential when the config gives none. */
+  protected static defaultCallLimit = 10;
+  /** Parameters per method (canonical names and aliases). */
+  protected static paramSpecs: Readonly<Record<LMMethod, ParamSpec>> = { completion: ALL_PARAMS, chat_completion: ALL_PARAMS };
+  /** Methods the provider implements. */
+  protected static methods: readonly LMMethod[] = ["completion", "chat_completion"];
+
+  readonly modelId: string;
+  /** Per-method parameters from the block config, already resolved. */
+  private readonly baseParams: Record<LMMethod, Row>;
+  private readonly warnedKeys = new Set<string>();
+  private limiterInstance: AdaptiveLimiter | undefined;
+  /** Payload recording settings, read from the environment once per block call. */
+  private payload = payloadPolicy();
+  protected readonly timeoutMs: number;
+  protected readonly maxRetries: number;
+  private readonly backoffMs: number;
+
+  constructor(config: BlockConfig, ctx: BlockContext = {}) {
+    super(config, ctx);
+    if (typeof config.model_id_or_path !== "string" || !config.model_id_or_path) {
+      throw new ConfigError(`block '${config.name}' (type ${config.type}): model_id_or_path is required`, { hint: "set model_id_or_path to the model name the endpoint serves" });
+    }
+    this.modelId = config.model_id_or_path;
+    this.timeoutMs = Number(config.timeout ?? 600) * 1000;
+    this.maxRetries = Number(config.max_retries ?? 5);
+    this.backoffMs = Number(config.retry_backoff ?? 1) * 1000;
+    const ctor = this.constructor as typeof LMProvider;
+    const raw: Row = {};
+    for (const k of GENERATION_PARAMETERS) if (config[k] !== undefined && config[k] !== null) raw[k] = config[k];
+    const completion = resolveParams(raw, ctor.paramSpecs.completion);
+    const chat = resolveParams(raw, ctor.paramSpecs.chat_completion);
+    this.baseParams = { completion: completion.params, chat_completion: chat.params };
+    // `n` is handled here for every provider (fanned out when the endpoint lacks it).
+    const ignored = completion.ignored.filter((k) => chat.ignored.includes(k) && k !== "n");
+    if (ignored.length) {
+      for (const k of ignored) this.warnedKeys.add(k);
+      this.logger.warn(`block '${this.name}' (type ${this.type}) ignores generation parameters it does not use: ${ignored.join(", ")}`, { ignored });
+    }
+  }
+
+  /** The concurrency this block asks for: `max_concurrent_requests`, else `call_limit`, else the provider default. */
+  protected requestedLimit(): number {
+    const ctor = this.constructor as typeof LMProvider;
+    return Number(this.config.max_concurrent_requests ?? this.config.call_limit ?? ctor.defaultCallLimit);
+  }
+
+  /** The credential whose process-wide limiter this block uses; undefined = a private limiter. */
+  protected abstract credential(): Credential | undefined;
+
+  /** Secrets to scrub from anything the block writes (error messages, spans, logs). */
+  protected secrets(): string[] {
+    const c = this.credential();
+    return c ? [c.secret] : [];
+  }
+
+  /**
+   * Take this block's place in the credential pool now (concrete providers call it at the end of
+   * their constructor), so that two blocks asking different limits agree on the smaller one
+   * before either sends anything.
+   */
+  protected claimConcurrency(): void {
+    void this.limiter;
+  }
+
+  /** The limiter requests of this block go through (created on first use). */
+  get limiter(): AdaptiveLimiter {
+    if (!this.limiterInstance) {
+      const credential = this.credential();
+      const adaptive = this.config.adaptive_concurrency !== false;
+      this.limiterInstance = credential
+        ? credentialPool().limiter(credential, this.requestedLimit(), { block: this.name, logger: this.logger, adaptive })
+        : new AdaptiveLimiter(this.requestedLimit(), { adaptive });
+    }
+    return this.limiterInstance;
+  }
+
+  /** Send one request. Throw anything to fail the attempt; `classify` decides whether it is retried. */
+  protected abstract send(request: LMRequest): Promise<LMResponse>;
+
+  /** Whether the endpoint returns `n` outputs in one request; otherwise the base sends `n` requests. */
+  protected supportsN(_method: LMMethod): boolean {
+    return true;
+  }
+
+  /** Classify a failed attempt (providers with unusual errors override this). */
+  protected classify(e: unknown, timedOut: boolean): Failure {
+    return classifyFailure(e, timedOut);
+  }
+
+  protected async execute(items: BlockItem[], options: Record<string, unknown>): Promise<BlockItem[]> {
+    const method = (options.method ?? "completion") as LMMethod;
+    const ctor = this.constructor as typeof LMProvider;
+    if (method !== "completion" && method !== "chat_completion") {
+      throw new ConfigError(`block '${this.name}': unknown method '${String(method)}'`, { hint: "use 'completion' or 'chat_completion'" });
+    }
+    if (!ctor.methods.includes(method)) {
+      throw new ConfigError(`block '${this.name}' (type ${this.type}) does not support method '${method}'`, { hint: `call it with method: '${ctor.methods[0]}'` });
+    }
+    this.payload = payloadPolicy();
+    const runSignal = options.signal instanceof AbortSignal ? options.signal : NEVER_ABORTS;
+    // Every in-flight attempt listens on the run's signal; hundreds are normal, not a leak.
+    if (runSignal !== NEVER_ABORTS) setMaxListeners(0, runSignal);
+    await Promise.all(items.map((item) => this.processItem(item, method, runSignal)));
+    return items;
+  }
+
+  /** Everything for one row: parameters, `n` fan-out, retries, result or error. */
+  private async processItem(item: BlockItem, method: LMMethod, runSignal: AbortSignal): Promise<void> {
+    const ctor = this.constructor as typeof LMProvider;
+    const perRow = resolveParams((item.gen_kwargs as Row | undefined) ?? {}, ctor.paramSpecs[method]);
+    const newKeys = perRow.ignored.filter((k) => !this.warnedKeys.has(k) && k !== "n");
+    if (newKeys.length) {
+      for (const k of newKeys) this.warnedKeys.add(k);
+      this.logger.warn(`block '${this.name}' (type ${this.type}) ignores gen_kwargs it does not use: ${newKeys.join(", ")}`, { ignored: newKeys });
+    }
+    const params: Row = { ...this.baseParams[method], ...perRow.params };
+    const input = this.prepareInput(item, method);
+    if (typeof input !== "string" && !Array.isArray(input)) {
+      item.result = null;
+      item.error = `input: ${input.error}`;
+      return;
+    }
+    const rowN = (item.gen_kwargs as Row | undefined)?.n;
+    const n = Math.max(1, Math.floor(Number(rowN ?? this.config.n ?? 1)) || 1);
+    const fanOut = n > 1 && !this.supportsN(method) ? n : 1;
+    const sent: Row = { ...params };
+    if (fanOut > 1) delete sent.n;
+    const request = { method, input, params: sent, tools: item.tools as unknown[] | undefined, tool_choice: item.tool_choice, continuation: item.continuation as string | undefined, row: item.SRC_DATA };
+    const results = await Promise.all(Array.from({ length: fanOut }, () => this.attempt(request, item, runSignal)));
+    const failed = results.find((r) => !r.response);
+    if (failed) {
+      item.result = null;
+      item.error = `${failed.failure!.kind}: ${failed.failure!.message}`;
+      return;
+    }
+    const stops = stopList(params.stop ?? params.stop_sequences);
+    const outputs = results.flatMap((r) => r.response!.outputs).map((o) => (typeof o === "string" && stops.length ? cutAtStops(o, stops) : o));
+    const prompt_tokens = results.reduce((s, r) => s + (r.response!.prompt_tokens ?? 0), 0);
+    const completion_tokens = results.reduce((s, r) => s + (r.response!.completion_tokens ?? 0), 0);
+    item.result = n > 1 ? outputs : (outputs[0] ?? null);
+    item.addtl = { prompt_tokens, completion_tokens, ...(results[0]!.response!.extra ?? {}) };
+    delete item.error;
+  }
+
+  /** The prompt or messages to send, or why the row cannot be sent. */
+  private prepareInput(item: BlockItem, method: LMMethod): string | ChatMessage[] | { error: string } {
+    const input = item.input;
+    if (method === "completion") {
+      if (typeof input !== "string") return { error: "completion needs a string prompt; call the block with method 'chat_completion' for chat messages" };
+      return typeof item.continuation === "string" ? input + item.continuation : input;
+    }
+    if (typeof input === "string") return [{ role: "user", content: input }];
+    if (Array.isArray(input) && input.every((m) => m && typeof m === "object" && typeof (m as ChatMessage).role === "string")) return input as ChatMessage[];
+    return { error: "chat_completion needs a list of messages ({role, content})" };
+  }
+
+  /** One request with retries: a slot per attempt, none held while sleeping. */
+  private async attempt(base: Omit<LMRequest, "signal">, item: BlockItem, runSignal: AbortSignal): Promise<Attempted> {
+    const limiter = this.limiter;
+    const started = performance.now();
+    const taskNames = typeof item.SRC_DATA.task_name === "string" ? [item.SRC_DATA.task_name] : [];
+    const span = this.telemetry.startSpan("dgt.llm_call", {
+      provider: this.type,
+      model_id: this.modelId,
+      method: base.method,
+      batch_size: 1,
+      task_names: taskNames,
+      ...pickDefined(base.params, ["temperature", "n"]),
+      ...maxTokensAttr(base.params),
+    });
+    const attemptErrors: Record<string, number> = {};
+    let semaphoreWait = 0;
+    let retries = 0;
+    let result: Attempted = {};
+    for (let attempt = 0; ; attempt++) {
+      const waitStart = performance.now();
+      const slot = await limiter.acquire();
+      semaphoreWait += performance.now() - waitStart;
+      const timer = deadline(this.timeoutMs, runSignal);
+      this.ctx.observer?.requestStarted?.(this.name);
+      try {
+        const response = await this.send({ ...base, signal: timer.signal });
+        slot.release("ok");
+        result = { response };
+      } catch (e) {
+        if (runSignal.aborted) {
+          slot.release("error");
+          span.end("cancelled");
+          throw e;
+        }
+        const failure = this.classify(e, timer.timedOut());
+        failure.message = redact(failure.status && !failure.message.startsWith(String(failure.status)) ? `${failure.status} ${failure.message}` : failure.message, this.secrets());
+        slot.release(failure.kind === "429" ? "rate_limited" : "error");
+        result = { failure };
+      } finally {
+        timer.clear();
+        this.ctx.observer?.requestFinished?.(this.name);
+      }
+      if (result.response || !result.failure) break;
+      const failure = result.failure;
+      attemptErrors[failure.kind] = (attemptErrors[failure.kind] ?? 0) + 1;
+      if (!failure.retryable || attempt >= this.maxRetries) break;
+      retries++;
+      this.logger.debug(`block '${this.name}': retrying after ${failure.kind} (${failure.message})`, { kind: failure.kind, attempt: attempt + 1 });
+      await sleep(backoffDelay(attempt, failure.retryAfterMs, { initialMs: this.backoffMs, maxMs: 60_000 }), runSignal).catch((e: unknown) => {
+        span.end("cancelled");
+        throw e;
+      });
+    }
+    const response = result.response;
+    const usage = { prompt_tokens: response?.prompt_tokens ?? 0, completion_tokens: response?.completion_tokens ?? 0 };
+    const semaphore_wait_ms = Math.round(semaphoreWait * 100) / 100;
+    span.set({ ...usage, semaphore_wait_ms, retries, status: response ? "ok" : "error", ...(response ? {} : { error_kind: result.failure!.kind }) });
+    if (Object.keys(attemptErrors).length) span.set({ attempt_errors: attemptErrors });
+    this.recordPayload(span, base, response);
+    if (response) span.end("ok");
+    else span.end("error", new Error(`${result.failure!.kind}: ${result.failure!.message}`));
+    this.ctx.observer?.llmCall?.({
+      block: this.name,
+      provider: this.type,
+      model: this.modelId,
+      task_names: taskNames,
+      ...usage,
+      ok: !!response,
+      error_kind: result.failure && !response ? result.failure.kind : undefined,
+      retries,
+      attempt_errors: attemptErrors,
+      latency_ms: Math.round((performance.now() - started) * 100) / 100,
+      semaphore_wait_ms,
+    });
+    return result;
+  }
+
+  private recordPayload(span: { set(a: Row): void }, request: Omit<LMRequest, "signal">, response: LMResponse | undefined): void {
+    const policy = this.payload;
+    if (!policy.record) return;
+    const secrets = this.secrets();
+    let truncated = false;
+    const put = (key: string, value: unknown) => {
+      const t = policy.truncate(redact(typeof value === "string" ? value : JSON.stringify(value), secrets));
+      truncated ||= t.truncated;
+      span.set({ [key]: t.text });
+    };
+    put(request.method === "completion" ? "prompt" : "messages", request.input);
+    if (response) put("completion", response.outputs.length === 1 ? response.outputs[0] : response.outputs);
+    span.set({ payload_truncated: truncated });
+  }
+}
+
+function pickDefined(params: Row, keys: readonly string[]): Row {
+  const out: Row = {};
+  for (const k of keys) if (params[k] !== undefined) out[k] = params[k];
+  return out;
+}
+
+function maxTokensAttr(params: Row): Row {
+  for (const k of ["max_tokens", "max_completion_tokens", "max_new_tokens", "num_predict"]) if (params[k] !== undefined) return { max_tokens: params[k] };
+  return {};
+}
+
+/** The text of a result: a string as is, a chat message's `content`. */
+export function resultText(result: unknown): string {
+  if (typeof result === "string") return result;
+  if (result && typeof result === "object" && "content" in result) {
+    const c = (result as ChatMessage).content;
+    return typeof c === "string" ? c : c == null ? "" : JSON.stringify(c);
+  }
+  return "";
+}

@@ -1,0 +1,102 @@
+import { z } from "zod";
+import { Block, type BlockFields, type BlockItem, type Row } from "./block.js";
+
+/** The outcome of validating one row: a boolean, or a verdict with a reason and metadata. */
+export type Validation = boolean | { valid: boolean; reason?: string | undefined; metadata?: Row | undefined };
+
+/**
+ * A passing verdict.
+ *
+ * @example
+ * return ok({ score: 0.2 });
+ */
+export const ok = (metadata?: Row): Validation => ({ valid: true, metadata });
+
+/**
+ * A failing verdict with the reason recorded on the rejected row.
+ *
+ * @example
+ * return reject("too short", { length: 3 });
+ */
+export const reject = (reason: string, metadata?: Row): Validation => ({ valid: false, reason, metadata });
+
+/** Fields a validator adds to each row. */
+export interface ValidatorFields {
+  is_valid?: boolean | null;
+  metadata?: Row | null;
+}
+
+/**
+ * A block that judges rows. It sets `is_valid` and `metadata` on every row; with `filter: true`
+ * in its config it also removes invalid rows and writes each one, with its reason and the block
+ * name, to the owning task's `blocks/<block>.jsonl`.
+ *
+ * Implement `validate` (one row) or `validateBatch` (all rows at once).
+ *
+ * @example
+ * @registerBlock("my_org/min_length")
+ * export class MinLength extends ValidatorBlock<{ input: string }> {
+ *   validate(row: { input: string }) { return row.input.length >= 10 ? ok() : reject("too short"); }
+ * }
+ */
+export abstract class ValidatorBlock<T extends Row = { input: unknown }> extends Block {
+  static override configSchema: z.ZodObject = z.object({ filter: z.boolean().nullish() });
+  static override fields: BlockFields | undefined = { required: ["input"] };
+  protected static override frameworkFields: readonly string[] = ["store_names", "is_valid", "metadata"];
+
+  /** Whether this block removes invalid rows (YAML `filter`). */
+  get filters(): boolean {
+    return this.config.filter === true;
+  }
+
+  /** Judge one row. */
+  validate?(item: BlockItem<T> & ValidatorFields): Validation | Promise<Validation>;
+
+  /** Judge all rows of one call; by default `validate` on each. */
+  async validateBatch(items: (BlockItem<T> & ValidatorFields)[], _options: Record<string, unknown> = {}): Promise<Validation[]> {
+    if (!this.validate) throw new TypeError(`validator '${this.name}' implements neither validate nor validateBatch`);
+    return Promise.all(items.map((i) => this.validate!(i)));
+  }
+
+  protected async execute(items: BlockItem[], options: Record<string, unknown>): Promise<BlockItem[]> {
+    const filtering = this.filters && options.filter !== false;
+    const verdicts = await this.validateBatch(items as (BlockItem<T> & ValidatorFields)[], options);
+    if (verdicts.length !== items.length) throw new TypeError(`validator '${this.name}' returned ${verdicts.length} verdicts for ${items.length} rows`);
+    const kept: BlockItem[] = [];
+    const removed: BlockItem[] = [];
+    items.forEach((item, i) => {
+      applyVerdict(item, verdicts[i]!);
+      (item.is_valid || !filtering ? kept : removed).push(item);
+    });
+    if (removed.length) await this.recordRejects(removed);
+    return kept;
+  }
+
+  /** Write removed rows (as the caller's rows, with reason and block name) to the reject stores. */
+  protected async recordRejects(items: BlockItem[]): Promise<void> {
+    const rows = items.map((item): Row => {
+      const row: Row = { ...this.transformOutput(item) };
+      const meta = (item.metadata ?? {}) as Row;
+      return { ...row, block_name: this.name, block_type: this.type, reason: meta.reason ?? "rejected" };
+    });
+    const byTask = new Map<string, number>();
+    for (const r of rows) byTask.set(String(r.task_name ?? ""), (byTask.get(String(r.task_name ?? "")) ?? 0) + 1);
+    for (const [task, n] of byTask) {
+      this.ctx.observer?.rejected?.(task, this.name, n);
+      this.telemetry.event("data_point_rejected", { block_name: this.name, block_type: this.type, task_name: task, count: n });
+    }
+    await this.ctx.rejects?.({ name: this.name, type: this.type }, rows);
+  }
+}
+
+function applyVerdict(item: BlockItem & ValidatorFields, v: Validation): void {
+  if (typeof v === "boolean") {
+    item.is_valid = v;
+    return;
+  }
+  if (typeof v !== "object" || v === null || typeof v.valid !== "boolean") {
+    throw new TypeError("a validator must return a boolean or { valid, reason?, metadata? }");
+  }
+  item.is_valid = v.valid;
+  if (v.metadata !== undefined || v.reason !== undefined) item.metadata = { ...(v.metadata ?? {}), ...(v.reason !== undefined ? { reason: v.reason } : {}) };
+}

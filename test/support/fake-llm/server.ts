@@ -1,0 +1,409 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+/** A failure the server can inject instead of answering. */
+export type FakeFailureKind = "500" | "503" | "429" | "401" | "hang" | "malformed" | "reset";
+
+/** A scripted answer: text, or an assistant turn with tool calls. */
+export type FakeAnswer = string | { content?: string | null; tool_calls?: { name: string; arguments: Record<string, unknown> }[] };
+
+/** What a scripting function sees of a request. */
+export interface FakeRequest {
+  /** Protocol: openai, anthropic, ollama or watsonx. */
+  protocol: "openai" | "anthropic" | "ollama" | "watsonx";
+  kind: "completion" | "chat";
+  path: string;
+  model: string;
+  /** The prompt, or the text of the last message for chat. */
+  prompt: string;
+  /** The whole request body. */
+  body: Record<string, unknown>;
+  /** 1-based answer number, across the server's life (reset() restarts it). */
+  n: number;
+}
+
+/** How the fake server behaves. Every field can be changed later with `configure`. */
+export interface FakeLLMOptions {
+  /** Port to listen on; 0 (default) picks a free one. */
+  port?: number;
+  /** Delay before each answer, ms (default 0). */
+  latencyMs?: number;
+  /** Extra uniformly random delay in [0, jitterMs), ms. */
+  jitterMs?: number;
+  /** Requests served at once; above it the server answers 429 with Retry-After (default: no cap). */
+  cap?: number;
+  /** Wait the server asks for in its 429s, ms (sent as `retry-after-ms` and `Retry-After` seconds; default 100). */
+  retryAfterMs?: number;
+  /** Failures injected into the next requests, consumed in order: `[{ kind: "500", count: 1 }]`. */
+  failures?: { kind: FakeFailureKind; count: number }[];
+  /** Probability of a random failure per request, drawn from `randomKinds` with a seeded PRNG. */
+  failureRate?: number;
+  randomKinds?: FakeFailureKind[];
+  seed?: number;
+  /** The API key clients must send (Bearer, `api-key` or `x-api-key`); others get 401. */
+  apiKey?: string;
+  /** Answer templates used in turn; `{{n}}` is the answer number, `{{prompt}}` the prompt. */
+  responses?: string[];
+  /** Rules tried before `responses`: the first whose regex matches the prompt answers. */
+  rules?: { match: string | RegExp; response: FakeAnswer }[];
+  /** Full control: return the answer for a request (wins over rules and responses). */
+  respond?: (request: FakeRequest) => FakeAnswer;
+}
+
+/** Counters a test or benchmark reads. */
+export interface FakeLLMStats {
+  /** Every HTTP request received. */
+  requests: number;
+  byPath: Record<string, number>;
+  /** Generation requests answered successfully. */
+  completed: number;
+  inFlight: number;
+  peakInFlight: number;
+  /** 429s sent because of the cap (injected ones count in `failuresInjected`). */
+  rateLimited: number;
+  failuresInjected: Record<string, number>;
+  unauthorized: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Time of the first generation request and of the last answer (ms since epoch), for rates. */
+  firstRequestAt: number | undefined;
+  lastAnswerAt: number | undefined;
+  /** Authorization-bearing header values seen (so tests can check what clients send). */
+  authHeaders: string[];
+}
+
+/** A running fake LLM server. */
+export interface FakeLLM {
+  /** Root URL, e.g. http://127.0.0.1:43121 (Anthropic and Ollama clients use this). */
+  url: string;
+  /** OpenAI-style base URL (`url + "/v1"`). */
+  openaiBaseURL: string;
+  stats(): FakeLLMStats;
+  /** Zero the counters and the answer number; forget pending injected failures. */
+  reset(): void;
+  /** Change options while running. */
+  configure(options: Partial<FakeLLMOptions>): void;
+  close(): Promise<void>;
+}
+
+const DEFAULT_RESPONSE = "This is answer {{n}}.";
+const GENERATION_PATHS = /\/(chat\/completions|completions|messages)$|^\/api\/(chat|generate)$|^\/ml\/v1\/text\/(generation|chat)$/;
+
+function emptyStats(): FakeLLMStats {
+  return { requests: 0, byPath: {}, completed: 0, inFlight: 0, peakInFlight: 0, rateLimited: 0, failuresInjected: {}, unauthorized: 0, promptTokens: 0, completionTokens: 0, firstRequestAt: undefined, lastAnswerAt: undefined, authHeaders: [] };
+}
+
+/**
+ * Start a real HTTP server on 127.0.0.1 that speaks enough of the OpenAI, Anthropic, Ollama and
+ * watsonx APIs (non-streaming) for the providers' real SDKs, with latency, a concurrency cap,
+ * injected failures, auth and scripted answers.
+ *
+ * @example
+ * const fake = await startFakeLLM({ latencyMs: 50, responses: ["Answer {{n}}"] });
+ * // new OpenAI({ baseURL: fake.openaiBaseURL, apiKey: "x" })
+ * await fake.close();
+ */
+export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLLM> {
+  let opts: FakeLLMOptions = { ...options };
+  let stats = emptyStats();
+  let answerNo = 0;
+  let responseIdx = 0;
+  let queue = expandFailures(opts.failures);
+  let rng = mulberry32(opts.seed ?? 1);
+  const sockets = new Set<Socket>();
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) send(res, 500, { error: { message: String(e) } });
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://x");
+    const path = url.pathname;
+    stats.requests++;
+    stats.byPath[path] = (stats.byPath[path] ?? 0) + 1;
+    const raw = await readBody(req);
+    const auth = req.headers.authorization ?? (req.headers["api-key"] as string | undefined) ?? (req.headers["x-api-key"] as string | undefined);
+    if (auth) stats.authHeaders.push(auth);
+
+    if (req.method === "GET" && path === "/v1/models") return send(res, 200, { object: "list", data: [{ id: "fake-model", object: "model", owned_by: "fake" }] });
+    if (req.method === "GET" && path === "/api/tags") return send(res, 200, { models: [{ name: "fake-model", model: "fake-model" }] });
+    if (req.method === "POST" && path === "/identity/token") return iamToken(res, raw);
+    if (req.method === "POST" && path === "/api/show") return send(res, 200, { model_info: { "llama.context_length": 8192 }, details: {} });
+
+    if (!(req.method === "POST" && GENERATION_PATHS.test(path))) return send(res, 404, { error: { message: `fake LLM: no route ${req.method} ${path}` } });
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(raw || "{}") as Record<string, unknown>;
+    } catch {
+      return send(res, 400, { error: { message: "request body is not JSON" } });
+    }
+    const protocol = protocolOf(path);
+    if (opts.apiKey !== undefined && !authorized(auth, opts.apiKey, protocol)) {
+      stats.unauthorized++;
+      // Real endpoints echo (part of) the rejected key; so do we, to test that clients redact it.
+      return send(res, 401, errorBody(protocol, `Incorrect API key provided: ${bearer(auth) ?? "(none)"}`, "invalid_api_key"));
+    }
+    stats.firstRequestAt ??= Date.now();
+
+    const failure = nextFailure();
+    if (failure) {
+      stats.failuresInjected[failure] = (stats.failuresInjected[failure] ?? 0) + 1;
+      if (failure === "429") return send(res, 429, errorBody(protocol, "Rate limit reached (injected)", "rate_limit"), retryHeaders());
+      if (failure === "401") return send(res, 401, errorBody(protocol, "Unauthorized (injected)", "invalid_api_key"));
+    }
+    const cap = opts.cap ?? 0;
+    if (cap > 0 && stats.inFlight >= cap) {
+      stats.rateLimited++;
+      return send(res, 429, errorBody(protocol, `Rate limit: at most ${cap} concurrent requests`, "rate_limit"), retryHeaders());
+    }
+
+    stats.inFlight++;
+    if (stats.inFlight > stats.peakInFlight) stats.peakInFlight = stats.inFlight;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      stats.inFlight--;
+    };
+    res.on("close", finish);
+    try {
+      if (failure === "hang") {
+        await new Promise<void>((resolve) => res.on("close", () => resolve()));
+        return;
+      }
+      const delay = (opts.latencyMs ?? 0) + (opts.jitterMs ? rng() * opts.jitterMs : 0);
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      if (failure === "reset") {
+        req.socket.destroy();
+        return;
+      }
+      if (failure === "500" || failure === "503") return send(res, Number(failure), errorBody(protocol, `Server error ${failure} (injected)`, "server_error"));
+      if (failure === "malformed") {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end('{"id": "broken", "choices": [{"index": 0, "message": {"role": "assist');
+        return;
+      }
+      const answer = answerFor(protocol, path, body);
+      stats.completed++;
+      stats.lastAnswerAt = Date.now();
+      send(res, 200, answer);
+    } finally {
+      finish();
+    }
+  }
+
+  function retryHeaders(): Record<string, string> {
+    const ms = opts.retryAfterMs ?? 100;
+    return { "retry-after-ms": String(ms), "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) };
+  }
+
+  function nextFailure(): FakeFailureKind | undefined {
+    const queued = queue.shift();
+    if (queued) return queued;
+    if (opts.failureRate && rng() < opts.failureRate) {
+      const kinds = opts.randomKinds?.length ? opts.randomKinds : (["500"] as FakeFailureKind[]);
+      return kinds[Math.floor(rng() * kinds.length)]!;
+    }
+    return undefined;
+  }
+
+  function iamToken(res: ServerResponse, raw: string): void {
+    const form = new URLSearchParams(raw);
+    if (opts.apiKey !== undefined && form.get("apikey") !== opts.apiKey) {
+      stats.unauthorized++;
+      return send(res, 400, { errorCode: "BXNIM0415E", errorMessage: "Provided API key could not be found." });
+    }
+    const now = Math.floor(Date.now() / 1000);
+    send(res, 200, { access_token: `fake-iam-token-${now}`, token_type: "Bearer", expires_in: 3600, expiration: now + 3600 });
+  }
+
+  /** Produce `count` answers for one request and account tokens. */
+  function answers(request: Omit<FakeRequest, "n">, count: number): FakeAnswer[] {
+    const out: FakeAnswer[] = [];
+    for (let i = 0; i < count; i++) {
+      const n = ++answerNo;
+      const full: FakeRequest = { ...request, n };
+      let a: FakeAnswer | undefined = opts.respond?.(full);
+      if (a === undefined) {
+        const rule = opts.rules?.find((r) => (typeof r.match === "string" ? new RegExp(r.match) : r.match).test(request.prompt));
+        if (rule) a = rule.response;
+      }
+      if (a === undefined) {
+        const list = opts.responses?.length ? opts.responses : [DEFAULT_RESPONSE];
+        a = list[responseIdx++ % list.length]!;
+      }
+      out.push(render(a, full));
+    }
+    return out;
+  }
+
+  function answerFor(protocol: FakeRequest["protocol"], path: string, body: Record<string, unknown>): unknown {
+    const model = String(body.model ?? body.model_id ?? "fake-model");
+    const chat = /chat|messages/.test(path);
+    const prompt = chat ? lastMessageText(body.messages) : String(Array.isArray(body.prompt) ? body.prompt[0] : (body.prompt ?? body.input ?? ""));
+    const promptTokens = words(chat ? allMessagesText(body.messages) + (typeof body.system === "string" ? ` ${body.system}` : "") : prompt);
+    const n = Math.max(1, Number(body.n ?? 1));
+    const list = answers({ protocol, kind: chat ? "chat" : "completion", path, model, prompt, body }, n);
+    const texts = list.map((a) => (typeof a === "string" ? a : (a.content ?? "")));
+    const completionTokens = texts.reduce((s, t) => s + words(t), 0);
+    stats.promptTokens += promptTokens;
+    stats.completionTokens += completionTokens;
+    const created = Math.floor(Date.now() / 1000);
+    const id = `fake-${answerNo}`;
+    const calls = (a: FakeAnswer) => (typeof a === "string" ? [] : (a.tool_calls ?? []));
+    if (protocol === "openai" || (protocol === "watsonx" && chat)) {
+      const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+      if (!chat) return { id, object: "text_completion", created, model, choices: texts.map((text, index) => ({ index, text, finish_reason: "stop", logprobs: null })), usage };
+      return {
+        id,
+        object: "chat.completion",
+        created,
+        model,
+        choices: list.map((a, index) => {
+          const tc = calls(a);
+          return {
+            index,
+            finish_reason: tc.length ? "tool_calls" : "stop",
+            message: {
+              role: "assistant",
+              content: tc.length && typeof a !== "string" && !a.content ? null : texts[index],
+              ...(tc.length ? { tool_calls: tc.map((c, i) => ({ id: `call_${answerNo}_${i}`, type: "function", function: { name: c.name, arguments: JSON.stringify(c.arguments) } })) } : {}),
+            },
+          };
+        }),
+        usage,
+      };
+    }
+    if (protocol === "watsonx") {
+      return { model_id: model, created_at: new Date().toISOString(), results: texts.map((t) => ({ generated_text: t, generated_token_count: words(t), input_token_count: promptTokens, stop_reason: "eos_token" })) };
+    }
+    if (protocol === "anthropic") {
+      const a = list[0]!;
+      const content: unknown[] = [];
+      if (texts[0]) content.push({ type: "text", text: texts[0] });
+      for (const [i, c] of calls(a).entries()) content.push({ type: "tool_use", id: `toolu_${answerNo}_${i}`, name: c.name, input: c.arguments });
+      return { id, type: "message", role: "assistant", model, content, stop_reason: calls(a).length ? "tool_use" : "end_turn", stop_sequence: null, usage: { input_tokens: promptTokens, output_tokens: completionTokens } };
+    }
+    // Ollama
+    const base = { model, created_at: new Date().toISOString(), done: true, done_reason: "stop", prompt_eval_count: promptTokens, eval_count: completionTokens, total_duration: 1, load_duration: 0, prompt_eval_duration: 0, eval_duration: 0 };
+    if (!chat) return { ...base, response: texts[0] };
+    const tc = calls(list[0]!);
+    return { ...base, message: { role: "assistant", content: texts[0], ...(tc.length ? { tool_calls: tc.map((c) => ({ function: { name: c.name, arguments: c.arguments } })) } : {}) } };
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    openaiBaseURL: `${url}/v1`,
+    stats: () => ({ ...stats, byPath: { ...stats.byPath }, failuresInjected: { ...stats.failuresInjected }, authHeaders: [...stats.authHeaders] }),
+    reset: () => {
+      const inFlight = stats.inFlight;
+      stats = emptyStats();
+      stats.inFlight = inFlight;
+      answerNo = 0;
+      responseIdx = 0;
+      queue = [];
+      rng = mulberry32(opts.seed ?? 1);
+    },
+    configure: (partial) => {
+      opts = { ...opts, ...partial };
+      if (partial.failures) queue = expandFailures(partial.failures);
+      if (partial.seed !== undefined) rng = mulberry32(partial.seed);
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function protocolOf(path: string): FakeRequest["protocol"] {
+  if (path.startsWith("/api/")) return "ollama";
+  if (path.startsWith("/ml/")) return "watsonx";
+  if (path.endsWith("/messages")) return "anthropic";
+  return "openai";
+}
+
+function bearer(auth: string | undefined): string | undefined {
+  return auth?.replace(/^Bearer\s+/i, "");
+}
+
+function authorized(auth: string | undefined, key: string, protocol: FakeRequest["protocol"]): boolean {
+  const given = bearer(auth);
+  // watsonx sends an IAM token obtained with the key, not the key itself.
+  if (protocol === "watsonx") return !!given && given.startsWith("fake-iam-token-");
+  return given === key;
+}
+
+function errorBody(protocol: FakeRequest["protocol"], message: string, type: string): unknown {
+  if (protocol === "anthropic") return { type: "error", error: { type, message } };
+  if (protocol === "ollama") return { error: message };
+  if (protocol === "watsonx") return { errors: [{ code: type, message }], trace: "fake", status_code: 0 };
+  return { error: { message, type, code: type } };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function render(answer: FakeAnswer, req: FakeRequest): FakeAnswer {
+  const fill = (t: string) => t.replace(/\{\{\s*(n|prompt|model)\s*\}\}/g, (_, k: string) => (k === "n" ? String(req.n) : k === "prompt" ? req.prompt : req.model));
+  if (typeof answer === "string") return fill(answer);
+  return { ...answer, content: answer.content == null ? answer.content : fill(answer.content) };
+}
+
+function contentText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) return content.map((p) => (typeof p === "string" ? p : typeof (p as { text?: unknown }).text === "string" ? (p as { text: string }).text : "")).join(" ");
+  return "";
+}
+
+function lastMessageText(messages: unknown): string {
+  if (!Array.isArray(messages) || messages.length === 0) return "";
+  return contentText((messages[messages.length - 1] as { content?: unknown }).content);
+}
+
+function allMessagesText(messages: unknown): string {
+  return Array.isArray(messages) ? messages.map((m) => contentText((m as { content?: unknown }).content)).join(" ") : "";
+}
+
+const words = (s: string) => (s.match(/\S+/g) ?? []).length;
+
+function expandFailures(failures: FakeLLMOptions["failures"]): FakeFailureKind[] {
+  return (failures ?? []).flatMap((f) => Array.from({ length: f.count }, () => f.kind));
+}
+
+/** A small seeded PRNG so random failures are reproducible. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

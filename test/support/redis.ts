@@ -1,0 +1,111 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer, createConnection } from "node:net";
+
+/** Where `.ci/run` installs redis-server (apt); PATH is searched too. */
+const CANDIDATES = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"];
+
+/**
+ * The redis-server binary of this machine, or undefined (tests then skip with a message saying so).
+ *
+ * @example
+ * describe.skipIf(!redisServerPath())("bullmq", () => { ... });
+ */
+export function redisServerPath(): string | undefined {
+  for (const c of CANDIDATES) if (existsSync(c)) return c;
+  const which = spawnSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" });
+  const found = which.stdout.trim();
+  return which.status === 0 && found ? found : undefined;
+}
+
+/** Why Redis tests are skipped on this machine ("" when they run). */
+export function redisSkipReason(): string {
+  return redisServerPath() ? "" : "redis-server is not installed (apt-get install -y redis-server; .ci/run does it): skipping the distributed executor tests";
+}
+
+/** A throwaway Redis server for one test file. */
+export interface TestRedis {
+  port: number;
+  /** `redis://127.0.0.1:<port>` */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (asked from the OS, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Start `redis-server` on 127.0.0.1 on a free port with no persistence, and wait until it answers.
+ *
+ * @example
+ * const redis = await startRedis();
+ * // ... new Queue("q", { connection: { host: "127.0.0.1", port: redis.port } })
+ * await redis.stop();
+ */
+export async function startRedis(): Promise<TestRedis> {
+  const bin = redisServerPath();
+  if (!bin) throw new Error(redisSkipReason());
+  for (let tries = 0; ; tries++) {
+    const port = await freePort();
+    const child = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"], { stdio: ["ignore", "pipe", "pipe"] });
+    let log = "";
+    child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
+    const ok = await waitForPort(port, child, 5000);
+    if (ok) {
+      return {
+        port,
+        url: `redis://127.0.0.1:${port}`,
+        stop: () => stopChild(child),
+      };
+    }
+    await stopChild(child);
+    // Another process may have taken the port between asking and binding: try another one.
+    if (tries >= 2) throw new Error(`redis-server did not start on port ${port}:\n${log}`);
+  }
+}
+
+function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve) => {
+    const attempt = () => {
+      if (child.exitCode !== null) return resolve(false);
+      const sock = createConnection({ host: "127.0.0.1", port });
+      sock.once("connect", () => {
+        sock.write("PING\r\n");
+      });
+      sock.once("data", (d: Buffer) => {
+        sock.destroy();
+        resolve(d.toString().startsWith("+PONG"));
+      });
+      sock.once("error", () => {
+        sock.destroy();
+        if (Date.now() > deadline) resolve(false);
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
