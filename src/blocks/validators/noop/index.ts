@@ -1,0 +1,17 @@
+import { registerBlock } from "../../../registry/decorators.js";
+import { ValidatorBlock, type Validation } from "../../validator.js";
+
+/**
+ * A validator that accepts every row (DiGiT's `noop`): a placeholder where a builder expects a
+ * validator but the task needs none.
+ *
+ * @example
+ * - name: val1
+ *   type: noop
+ */
+@registerBlock("noop")
+export class Noop extends ValidatorBlock<{ input: unknown }> {
+  override validate(): Validation {
+    return true;
+  }
+}
