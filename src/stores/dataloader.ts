@@ -1,0 +1,42 @@
+import type { Row } from "../blocks/block.js";
+import type { Datastore } from "./datastore.js";
+
+/** Where a dataloader stands: which source, and how many rows of it were read. */
+export interface DataloaderState {
+  iter_index: number;
+  row_index: number;
+}
+
+/** What a dataloader is built from. */
+export interface DataloaderConfig {
+  type: string;
+  datastore: Datastore;
+  /** Start again from the first row after the last one (seed loops). */
+  loop_over?: boolean | undefined;
+  /** Field remapping `{source_path: dest_path}`; `"*": "*"` keeps the other fields. */
+  fields?: Record<string, string> | undefined;
+  [key: string]: unknown;
+}
+
+/**
+ * A resumable iterator over a datastore. `next()` returns a row, or `undefined` once at the end of
+ * each pass; a looping loader then starts again from the first row.
+ *
+ * @example
+ * const loader = await createDataloader(registry, { type: "default", datastore: seeds, loop_over: true });
+ * const row = await loader.next();
+ * const state = loader.getState(); // { iter_index: 0, row_index: 1 }
+ */
+export abstract class Dataloader {
+  readonly config: DataloaderConfig;
+  constructor(config: DataloaderConfig) {
+    this.config = config;
+  }
+  abstract next(): Promise<Row | undefined>;
+  abstract getState(): DataloaderState;
+  abstract setState(state: DataloaderState): void;
+  async close(): Promise<void> {}
+}
+
+/** Constructor shape the registry hands out for dataloaders. */
+export type DataloaderClass = new (config: DataloaderConfig) => Dataloader;

@@ -1,0 +1,72 @@
+import type { Row } from "../blocks/block.js";
+
+/** A datastore config as written in task YAML (`datastore:`, `seed_datastore:`, `data:`). */
+export interface DatastoreConfig {
+  type: string;
+  /** Path of the store below `output_dir`, without extension: `<task store>/data`. */
+  store_name: string;
+  output_dir?: string | undefined;
+  /** Clear the store's output on construction. */
+  restart?: boolean | undefined;
+  /** Inline rows, yielded before anything read from `data_path`. */
+  data?: unknown[] | undefined;
+  data_path?: string | string[] | undefined;
+  data_formats?: string[] | undefined;
+  output_data_format?: string | undefined;
+  [key: string]: unknown;
+}
+
+/** One ordered source of rows inside a store (a file, the inline list); the unit of `iter_index`. */
+export interface RowSource {
+  /** A name for messages: a file path, or "inline data". */
+  readonly label: string;
+  /** Rows from the start, or from `skip` rows in. */
+  rows(skip?: number): AsyncIterable<unknown>;
+}
+
+/**
+ * Where rows are read from and written to. Writes are append-only and durable when the returned
+ * promise resolves; `replace` swaps the whole content atomically; `truncate` drops rows past a
+ * count (used on resume to discard a batch that was never committed).
+ *
+ * @example
+ * const store = await createDatastore(registry, { type: "default", store_name: "qa/data", output_dir: "output" });
+ * await store.append([{ question: "Why?" }]);
+ * for await (const row of store.read()) console.log(row);
+ */
+export abstract class Datastore {
+  readonly config: DatastoreConfig;
+  constructor(config: DatastoreConfig) {
+    this.config = config;
+  }
+  /** A human-readable location (file path) for messages. */
+  abstract get location(): string;
+  /** Whether the store's own output exists. */
+  abstract exists(): Promise<boolean>;
+  /** The ordered sources rows are read from. */
+  abstract sources(): Promise<RowSource[]>;
+  /** Append rows; resolved once they are flushed to the OS. */
+  abstract append(rows: readonly Row[]): Promise<void>;
+  /** Replace the whole output with `rows`, atomically (write a temporary file, then rename). */
+  abstract replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void>;
+  /** Keep the first `count` rows of the output, dropping the rest. */
+  abstract truncate(count: number): Promise<void>;
+  /** Delete the output (idempotent). */
+  abstract clear(): Promise<void>;
+  async close(): Promise<void> {}
+
+  /** Every row of every source, in order. */
+  async *read(): AsyncIterable<Row> {
+    for (const source of await this.sources()) for await (const row of source.rows()) yield row as Row;
+  }
+
+  /** All rows as an array. */
+  async readAll(): Promise<Row[]> {
+    const out: Row[] = [];
+    for await (const row of this.read()) out.push(row);
+    return out;
+  }
+}
+
+/** Constructor shape the registry hands out for datastores. */
+export type DatastoreClass = new (config: DatastoreConfig) => Datastore;

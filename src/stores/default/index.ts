@@ -1,0 +1,161 @@
+import { join } from "node:path";
+import type { Row } from "../../blocks/block.js";
+import { ConfigError, DataFileError } from "../../errors.js";
+import { registerDatastore } from "../../registry/decorators.js";
+import type { Logger } from "../../telemetry/logger.js";
+import { defaultStoreLogger, type StoreContext } from "../context.js";
+import { Datastore, type DatastoreConfig, type RowSource } from "../datastore.js";
+import { OUTPUT_FORMATS, readDataFile, type OutputFormat } from "../formats/index.js";
+import type { BadRecordPolicy, CsvReadOptions, ReadOptions } from "../formats/types.js";
+import { outputTarget, type OutputTarget } from "./outputs.js";
+import { expandDataPath } from "./paths.js";
+
+/**
+ * Local files. Reads the inline `data` first, then every file `data_path` names (a file, a folder,
+ * a glob or a list of them, in sorted order; `.jsonl .json .yaml .yml .csv .parquet .txt .md`),
+ * or — without `data_path` — its own output. Writes `<output_dir>/<store_name>.<format>` with
+ * `output_data_format` `jsonl` (default), `parquet` (a folder of part files), `csv` or `json`.
+ *
+ * Other keys: `on_bad_record: error | skip` (bad JSONL lines), CSV reading options `has_header`,
+ * `delimiter`, `quotechar`, `skipinitialspace`, and `buffer_size` (Parquet rows per read batch).
+ *
+ * @example
+ * datastore:
+ *   type: default
+ *   output_data_format: parquet
+ */
+@registerDatastore("default")
+export class DefaultDatastore extends Datastore {
+  readonly format: OutputFormat;
+  private readonly target: OutputTarget | undefined;
+  private logger: Logger = defaultStoreLogger;
+  private readonly readOptions: ReadOptions;
+  /** Writes run one after another, so that concurrent callers cannot interleave a file. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(config: DatastoreConfig) {
+    super(config);
+    this.format = outputFormat(config.output_data_format);
+    const onBadRecord = badRecordPolicy(config.on_bad_record);
+    if (config.data !== undefined && config.data !== null && !Array.isArray(config.data)) {
+      throw new ConfigError(`datastore '${config.store_name}': data must be a list of records`, { hint: "write data as a YAML list, or use data_path for a file" });
+    }
+    const warn = (m: string) => this.logger.warn(m, { store: config.store_name });
+    this.readOptions = { onBadRecord, warn, csv: csvOptions(config), batchSize: positive(config.buffer_size) };
+    this.target = config.output_dir
+      ? outputTarget(this.format, join(config.output_dir, `${config.store_name}.${this.format}`), { warn, onBadRecord, batchSize: this.readOptions.batchSize })
+      : undefined;
+  }
+
+  /** Receive the logger from `createDatastore`. */
+  prepare(context: StoreContext): void {
+    if (context.logger) this.logger = context.logger;
+  }
+
+  get location(): string {
+    if (this.target) return this.target.path;
+    const p = this.config.data_path;
+    return p === undefined ? "inline data" : Array.isArray(p) ? p.join(", ") : p;
+  }
+
+  async exists(): Promise<boolean> {
+    return (await this.target?.exists()) ?? false;
+  }
+
+  async sources(): Promise<RowSource[]> {
+    const sources: RowSource[] = [];
+    const inline = this.config.data;
+    if (Array.isArray(inline) && inline.length) {
+      // Copies: blocks enrich rows in place, and inline seeds are read again on every pass.
+      sources.push({ label: `inline data of '${this.config.store_name}'`, rows: (skip = 0) => copies(inline, skip) });
+    }
+    const paths = this.config.data_path;
+    if (paths !== undefined && paths !== null) {
+      for (const p of Array.isArray(paths) ? paths : [paths]) {
+        if (typeof p !== "string") throw new ConfigError(`datastore '${this.config.store_name}': data_path must be a path or a list of paths`);
+        for (const file of await expandDataPath(p, this.config.data_formats)) {
+          sources.push({ label: file, rows: (skip = 0) => readDataFile(file, { ...this.readOptions, skip }) });
+        }
+      }
+    } else if (this.target && (await this.target.exists())) {
+      const target = this.target;
+      sources.push({ label: target.path, rows: (skip = 0) => target.rows(skip) });
+    }
+    return sources;
+  }
+
+  append(rows: readonly Row[]): Promise<void> {
+    return this.serial(() => this.writable().append(rows));
+  }
+
+  replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void> {
+    return this.serial(() => this.writable().replace(rows));
+  }
+
+  truncate(count: number): Promise<void> {
+    return this.serial(async () => {
+      if (this.target) await this.target.truncate(count);
+    });
+  }
+
+  clear(): Promise<void> {
+    return this.serial(async () => {
+      if (this.target) await this.target.clear();
+    });
+  }
+
+  override async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+  }
+
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(op, op);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private writable(): OutputTarget {
+    if (!this.target) {
+      throw new DataFileError(`datastore '${this.config.store_name}' has no output_dir, so it cannot be written`, {
+        hint: "give the datastore an output_dir (task stores get the run's output directory)",
+      });
+    }
+    return this.target;
+  }
+}
+
+async function* copies(rows: readonly unknown[], skip: number): AsyncGenerator<unknown> {
+  for (let i = skip; i < rows.length; i++) {
+    const r = rows[i];
+    yield typeof r === "object" && r !== null ? structuredClone(r) : r;
+  }
+}
+
+function outputFormat(value: unknown): OutputFormat {
+  const format = String(value ?? "jsonl").replace(/^\./, "").toLowerCase();
+  if ((OUTPUT_FORMATS as readonly string[]).includes(format)) return format as OutputFormat;
+  throw new ConfigError(`output_data_format '${format}' is not supported`, {
+    hint: `use one of ${OUTPUT_FORMATS.join(", ")}${format === "yaml" || format === "yml" ? " (DiGiT cannot write YAML either)" : ""}`,
+  });
+}
+
+function badRecordPolicy(value: unknown): BadRecordPolicy {
+  if (value === undefined || value === null || value === "error") return "error";
+  if (value === "skip") return "skip";
+  throw new ConfigError(`on_bad_record must be 'error' or 'skip', not ${JSON.stringify(value)}`);
+}
+
+function csvOptions(config: DatastoreConfig): CsvReadOptions {
+  const str = (k: string) => (typeof config[k] === "string" ? (config[k] as string) : undefined);
+  return {
+    has_header: config.has_header === true,
+    delimiter: str("delimiter"),
+    quotechar: str("quotechar"),
+    skipinitialspace: config.skipinitialspace === true,
+  };
+}
+
+function positive(v: unknown): number | undefined {
+  return typeof v === "number" && v > 0 ? Math.floor(v) : undefined;
+}
+

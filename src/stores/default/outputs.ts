@@ -1,0 +1,189 @@
+/**
+ * The output file of a `default` datastore, one implementation per `output_data_format`.
+ * Every target: `append` is durable once resolved (the bytes are with the OS, so the rows survive
+ * the process being killed); `replace` is atomic; `truncate(n)` keeps the first n rows; an
+ * incomplete tail left by a crash is never read back as a row.
+ */
+import { existsSync } from "node:fs";
+import { rm, stat } from "node:fs/promises";
+import type { Row } from "../../blocks/block.js";
+import { CsvFile } from "../formats/csv.js";
+import { readJsonFile, writeJsonFile } from "../formats/json.js";
+import { appendJsonl, cutPartialLine, readJsonl, replaceJsonl, truncateJsonl } from "../formats/jsonl.js";
+import type { OutputFormat } from "../formats/index.js";
+import type { ParquetParts } from "../formats/parquet/parts.js";
+import { flatten, type BadRecordPolicy } from "../formats/types.js";
+
+/** What the datastore needs from its output file. */
+export interface OutputTarget {
+  readonly path: string;
+  exists(): Promise<boolean>;
+  rows(skip: number): AsyncIterable<unknown>;
+  append(rows: readonly Row[]): Promise<void>;
+  replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void>;
+  truncate(count: number): Promise<void>;
+  clear(): Promise<void>;
+}
+
+/** Options every target gets. */
+export interface TargetOptions {
+  warn: (message: string) => void;
+  onBadRecord: BadRecordPolicy;
+  batchSize?: number | undefined;
+}
+
+/**
+ * The target for a format.
+ *
+ * @example
+ * const out = outputTarget("jsonl", "out/qa/data.jsonl", { warn: console.warn, onBadRecord: "error" });
+ */
+export function outputTarget(format: OutputFormat, path: string, options: TargetOptions): OutputTarget {
+  switch (format) {
+    case "jsonl":
+      return new JsonlTarget(path, options);
+    case "csv":
+      return new CsvTarget(path, options);
+    case "json":
+      return new JsonTarget(path);
+    case "parquet":
+      return new ParquetTarget(path, options);
+  }
+}
+
+class JsonlTarget implements OutputTarget {
+  /** The file is known to end at a line boundary (checked once, then kept by our own writes). */
+  private clean = false;
+  constructor(
+    readonly path: string,
+    private readonly options: TargetOptions,
+  ) {}
+  async exists(): Promise<boolean> {
+    return existsSync(this.path);
+  }
+  rows(skip: number): AsyncIterable<unknown> {
+    return readJsonl(this.path, { skip, ownOutput: true, warn: this.options.warn, onBadRecord: this.options.onBadRecord });
+  }
+  async append(rows: readonly Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    if (!this.clean) {
+      const cut = await cutPartialLine(this.path);
+      if (cut > 0) this.options.warn(`${this.path}: cut an incomplete last line (${cut} bytes) left by an interrupted write`);
+    }
+    this.clean = false;
+    await appendJsonl(this.path, rows);
+    this.clean = true;
+  }
+  async replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void> {
+    await replaceJsonl(this.path, rows);
+    this.clean = true;
+  }
+  async truncate(count: number): Promise<void> {
+    if (!existsSync(this.path)) return;
+    await truncateJsonl(this.path, count);
+    this.clean = true;
+  }
+  async clear(): Promise<void> {
+    await rm(this.path, { force: true });
+    this.clean = true;
+  }
+}
+
+class CsvTarget implements OutputTarget {
+  private readonly file: CsvFile;
+  constructor(
+    readonly path: string,
+    options: TargetOptions,
+  ) {
+    this.file = new CsvFile(path, options.warn);
+  }
+  async exists(): Promise<boolean> {
+    return existsSync(this.path);
+  }
+  rows(skip: number): AsyncIterable<unknown> {
+    return this.file.rows(skip);
+  }
+  append(rows: readonly Row[]): Promise<void> {
+    return this.file.append(rows);
+  }
+  replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void> {
+    return this.file.replace(rows);
+  }
+  truncate(count: number): Promise<void> {
+    return this.file.truncate(count);
+  }
+  clear(): Promise<void> {
+    return this.file.clear();
+  }
+}
+
+/** A JSON array, rewritten whole (atomically) on every change: for small outputs. */
+class JsonTarget implements OutputTarget {
+  constructor(readonly path: string) {}
+  async exists(): Promise<boolean> {
+    return existsSync(this.path);
+  }
+  async *rows(skip: number): AsyncIterable<unknown> {
+    if (!existsSync(this.path)) return;
+    yield* (await readJsonFile(this.path)).slice(skip);
+  }
+  private async current(): Promise<unknown[]> {
+    return existsSync(this.path) ? readJsonFile(this.path) : [];
+  }
+  async append(rows: readonly Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    await writeJsonFile(this.path, [...(await this.current()), ...rows]);
+  }
+  replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void> {
+    return writeJsonFile(this.path, rows);
+  }
+  async truncate(count: number): Promise<void> {
+    if (!existsSync(this.path)) return;
+    const rows = await this.current();
+    if (rows.length > count) await writeJsonFile(this.path, rows.slice(0, count));
+  }
+  async clear(): Promise<void> {
+    await rm(this.path, { force: true });
+  }
+}
+
+/** A folder of Parquet part files (see formats/parquet/parts.ts); Parquet loads on first use. */
+class ParquetTarget implements OutputTarget {
+  private parts: ParquetParts | undefined;
+  constructor(
+    readonly path: string,
+    private readonly options: TargetOptions,
+  ) {}
+  private async store(): Promise<ParquetParts> {
+    if (!this.parts) {
+      const { ParquetParts } = await import("../formats/parquet/parts.js");
+      this.parts = new ParquetParts(this.path);
+    }
+    return this.parts;
+  }
+  async exists(): Promise<boolean> {
+    return existsSync(this.path) || existsSync(`${this.path}.replacing`);
+  }
+  rows(skip: number): AsyncIterable<unknown> {
+    return flatten(this.batches(skip));
+  }
+  private async *batches(skip: number): AsyncGenerator<unknown[]> {
+    if (!(await this.exists())) return;
+    const s = await this.store();
+    if (!(await stat(s.readDir()).then((st) => st.isDirectory(), () => false))) return;
+    const { readParquetFolderBatches } = await import("../formats/parquet/parts.js");
+    yield* readParquetFolderBatches(s.readDir(), skip, this.options.batchSize);
+  }
+  async append(rows: readonly Row[]): Promise<void> {
+    if (rows.length) await (await this.store()).append(rows);
+  }
+  async replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void> {
+    await (await this.store()).replace(rows);
+  }
+  async truncate(count: number): Promise<void> {
+    if (await this.exists()) await (await this.store()).truncate(count);
+  }
+  async clear(): Promise<void> {
+    if (await this.exists()) await (await this.store()).clear();
+  }
+}

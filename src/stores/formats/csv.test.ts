@@ -1,0 +1,26 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CsvFile, decodeCell, encodeCell } from "./csv.js";
+
+describe("typed CSV cells", () => {
+  it("round-trip every JSON value and keep plain strings readable", () => {
+    const values = ["plain", "", "42", "-1.5e3", "null", "true", "[1]", '{"a":1}', '"q"', " lead", 42, 1.5, true, false, null, [1, "a"], { a: { b: [] } }, "é ✓"];
+    for (const v of values) expect(decodeCell(encodeCell(v))).toEqual(v);
+    expect(encodeCell("plain text, with comma")).toBe("plain text, with comma");
+    expect(encodeCell(undefined)).toBe("");
+    expect(decodeCell("")).toBeUndefined();
+  });
+
+  it("write the header once and keep absent fields absent", async () => {
+    const f = join(mkdtempSync(join(tmpdir(), "digit-csv-")), "o.csv");
+    const out = new CsvFile(f);
+    await out.append([{ a: 1, b: "x" }]);
+    await out.append([{ b: "y" }]);
+    expect(readFileSync(f, "utf8")).toBe("a,b\n1,x\n,y\n");
+    const rows = [];
+    for await (const r of out.rows()) rows.push(r);
+    expect(rows).toEqual([{ a: 1, b: "x" }, { b: "y" }]);
+  });
+});

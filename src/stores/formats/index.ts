@@ -1,0 +1,82 @@
+/**
+ * Reading any supported data file by its extension. Parquet (and its Arrow/wasm dependencies,
+ * slow to import) is loaded only when a Parquet file is read.
+ */
+import { stat } from "node:fs/promises";
+import { extname } from "node:path";
+import { DataFileError } from "../../errors.js";
+import { readCsv } from "./csv.js";
+import { readJsonFile } from "./json.js";
+import { readJsonlBatches } from "./jsonl.js";
+import { readTextRows } from "./text.js";
+import { flatten, type ReadOptions } from "./types.js";
+import { readYamlRows } from "./yaml.js";
+
+/** Extensions digit reads (a `.parquet` folder of part files counts as `.parquet`). */
+export const INPUT_EXTENSIONS = [".jsonl", ".json", ".yaml", ".yml", ".csv", ".parquet", ".txt", ".md"] as const;
+
+/** Output formats a store can write. */
+export const OUTPUT_FORMATS = ["jsonl", "parquet", "csv", "json"] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** The lowercase extension of a data file, with its dot. */
+export function extensionOf(file: string): string {
+  return extname(file).toLowerCase();
+}
+
+/**
+ * Stream the rows of one data file (or Parquet folder), from `options.skip` on.
+ *
+ * @example
+ * for await (const row of readDataFile("data/seeds.yaml")) console.log(row);
+ */
+export function readDataFile(file: string, options: ReadOptions = {}): AsyncIterableIterator<unknown> {
+  return flatten(readDataBatches(file, options));
+}
+
+async function* inBatches(rows: AsyncIterable<unknown>, size = 1000): AsyncGenerator<unknown[]> {
+  let batch: unknown[] = [];
+  for await (const r of rows) {
+    batch.push(r);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
+}
+
+async function* readDataBatches(file: string, options: ReadOptions): AsyncGenerator<unknown[]> {
+  const ext = extensionOf(file);
+  const skip = options.skip ?? 0;
+  switch (ext) {
+    case ".jsonl":
+      yield* readJsonlBatches(file, options);
+      return;
+    case ".csv":
+      yield* inBatches(readCsv(file, options));
+      return;
+    case ".json":
+      yield (await readJsonFile(file)).slice(skip);
+      return;
+    case ".yaml":
+    case ".yml":
+      yield (await readYamlRows(file)).slice(skip);
+      return;
+    case ".txt":
+    case ".md":
+      yield (await readTextRows(file)).slice(skip);
+      return;
+    case ".parquet": {
+      const { readParquetBatches, readParquetFolderBatches } = await import("./parquet/index.js");
+      const isDir = await stat(file).then((s) => s.isDirectory(), () => false);
+      yield* isDir ? readParquetFolderBatches(file, skip, options.batchSize) : readParquetBatches(file, { skip, batchSize: options.batchSize });
+      return;
+    }
+    default:
+      throw new DataFileError(`unhandled data format '${ext || "(no extension)"}'`, {
+        file,
+        hint: `use one of ${INPUT_EXTENSIONS.join(", ")}, or filter the files with data_formats`,
+      });
+  }
+}

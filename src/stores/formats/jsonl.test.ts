@@ -1,0 +1,52 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { cutPartialLine, readJsonl, truncateJsonl } from "./jsonl.js";
+
+const file = (text: string) => {
+  const f = join(mkdtempSync(join(tmpdir(), "digit-jsonl-")), "f.jsonl");
+  writeFileSync(f, text);
+  return f;
+};
+
+async function all(it: AsyncIterable<unknown>): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+describe("jsonl", () => {
+  it("skips blank lines, and skip counts records (the same with on_bad_record: skip)", async () => {
+    const f = file('{"a":1}\n\n  \n{"a":2}\nnot json\n{"a":3}\r\n');
+    expect(await all(readJsonl(f, { skip: 1, onBadRecord: "skip" }))).toEqual([{ a: 2 }, { a: 3 }]);
+    expect(await all(readJsonl(f, { skip: 2, onBadRecord: "skip" }))).toEqual([{ a: 3 }]);
+    await expect(all(readJsonl(f))).rejects.toThrow(/line 5 is not valid JSON/);
+  });
+
+  it("reads a user file's last line without a newline, but not a store's own", async () => {
+    const f = file('{"a":1}\n{"a":2}');
+    expect(await all(readJsonl(f))).toEqual([{ a: 1 }, { a: 2 }]);
+    const warnings: string[] = [];
+    expect(await all(readJsonl(f, { ownOutput: true, warn: (m) => warnings.push(m) }))).toEqual([{ a: 1 }]);
+    expect(warnings[0]).toContain(f);
+  });
+
+  it("streams lines longer than a read chunk", async () => {
+    const big = "x".repeat(3 << 20);
+    const f = file(`{"a":"${big}"}\n{"b":1}\n`);
+    const rows = (await all(readJsonl(f))) as Record<string, unknown>[];
+    expect(String(rows[0]!.a).length).toBe(big.length);
+    expect(rows[1]).toEqual({ b: 1 });
+  });
+
+  it("truncates to a record count (blank lines are not records) and cuts a partial tail", async () => {
+    const f = file('{"a":1}\n\n{"a":2}\n{"a":3}\n{"a":4');
+    await truncateJsonl(f, 2);
+    expect(readFileSync(f, "utf8")).toBe('{"a":1}\n\n{"a":2}\n');
+    const g = file('{"a":1}\n{"a":');
+    expect(await cutPartialLine(g)).toBe(5);
+    expect(readFileSync(g, "utf8")).toBe('{"a":1}\n');
+    expect(await cutPartialLine(g)).toBe(0);
+  });
+});

@@ -1,0 +1,209 @@
+/**
+ * JSON Lines: one JSON value per line. Reads stream in constant memory; an append is one write
+ * of whole lines, so a crash can leave at most one unterminated last line, which readers drop
+ * (with a warning naming the file) and the next append cuts off.
+ */
+import { createReadStream } from "node:fs";
+import { appendFile, mkdir, open, truncate as truncateFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { DataFileError } from "../../errors.js";
+import { TextSink, writeAtomic } from "./atomic.js";
+import { flatten, toJson, type ReadOptions } from "./types.js";
+
+const CHUNK = 1 << 20;
+
+/**
+ * Stream the values of a JSONL file. A bad line is a DataFileError naming file and line, or with
+ * `onBadRecord: "skip"` is skipped and counted (one warning at the end). An unterminated last line
+ * that does not parse — what a crash mid-write leaves — is dropped with a warning; in a store's own
+ * output (`ownOutput`) any unterminated last line is dropped, because its append never completed.
+ *
+ * @example
+ * for await (const row of readJsonl("seeds.jsonl", { skip: 2 })) console.log(row);
+ */
+export function readJsonl(file: string, options: ReadOptions = {}): AsyncIterableIterator<unknown> {
+  return flatten(readJsonlBatches(file, options));
+}
+
+/** The values of a JSONL file, a chunk's worth at a time (see `readJsonl`). */
+export async function* readJsonlBatches(file: string, options: ReadOptions = {}): AsyncGenerator<unknown[]> {
+  const skipBad = options.onBadRecord === "skip";
+  let toSkip = options.skip ?? 0;
+  let lineNo = 0;
+  let bad = 0;
+  let firstBad = 0;
+  let pending = "";
+  const parse = (line: string): unknown => {
+    try {
+      return JSON.parse(line);
+    } catch {
+      if (!skipBad) {
+        throw new DataFileError(`line ${lineNo} is not valid JSON: ${line.length > 80 ? `${line.slice(0, 80)}…` : line}`, {
+          file,
+          line: lineNo,
+          hint: "fix or remove that line, or set on_bad_record: skip on the datastore to skip such lines",
+        });
+      }
+      if (bad++ === 0) firstBad = lineNo;
+      return BAD;
+    }
+  };
+  for await (const chunk of createReadStream(file, { encoding: "utf8", highWaterMark: CHUNK })) {
+    const lines = (pending + (chunk as string)).split("\n");
+    pending = lines.pop()!;
+    const batch: unknown[] = [];
+    for (const line of lines) {
+      lineNo++;
+      if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) continue;
+      // Skipped rows were read (and validated) by the pass that counted them, so with the
+      // default policy they need no parsing; with "skip" they must be parsed to count alike.
+      if (toSkip > 0 && !skipBad) {
+        toSkip--;
+        continue;
+      }
+      const value = parse(line);
+      if (value === BAD) continue;
+      if (toSkip > 0) {
+        toSkip--;
+        continue;
+      }
+      batch.push(value);
+    }
+    if (batch.length) yield batch;
+  }
+  if (pending.trim()) {
+    lineNo++;
+    let value: unknown = BAD;
+    if (!options.ownOutput) {
+      try {
+        value = JSON.parse(pending);
+      } catch {
+        value = BAD;
+      }
+    }
+    if (value === BAD) {
+      options.warn?.(`${file}: dropping an unterminated last line (${Buffer.byteLength(pending)} bytes), left by an interrupted write`);
+    } else if (toSkip > 0) toSkip--;
+    else yield [value];
+  }
+  if (bad > 0) options.warn?.(`${file}: skipped ${bad} line(s) that are not valid JSON (first at line ${firstBad})`);
+}
+
+const BAD: unique symbol = Symbol("bad");
+
+/**
+ * Serialise rows as JSONL text.
+ *
+ * @example
+ * toJsonl([{ a: 1 }, { a: 2 }]) // '{"a":1}\n{"a":2}\n'
+ */
+export function toJsonl(rows: readonly unknown[]): string {
+  let out = "";
+  for (const r of rows) out += toJson(r) + "\n";
+  return out;
+}
+
+/**
+ * Append rows to a JSONL file in one write. The caller guarantees the file ends at a line boundary
+ * (see `cutPartialLine`).
+ *
+ * @example
+ * await appendJsonl("out/data.jsonl", [{ q: "Why?" }]);
+ */
+export async function appendJsonl(file: string, rows: readonly unknown[]): Promise<void> {
+  if (rows.length === 0) return;
+  await mkdir(dirname(file), { recursive: true });
+  await appendFile(file, toJsonl(rows), "utf8");
+}
+
+/**
+ * Replace a JSONL file with `rows`, streamed to a temporary file that is renamed over it.
+ *
+ * @example
+ * await replaceJsonl("out/final_data.jsonl", rows);
+ */
+export async function replaceJsonl(file: string, rows: Iterable<unknown> | AsyncIterable<unknown>): Promise<void> {
+  await writeAtomic(file, async (h) => {
+    const sink = new TextSink(h);
+    for await (const r of rows) await sink.push(toJson(r) + "\n");
+    await sink.flush();
+  });
+}
+
+/**
+ * Keep the first `count` complete records of a JSONL file (blank lines are not records); anything
+ * after them, including an unterminated last line, is cut.
+ *
+ * @example
+ * await truncateJsonl("out/data.jsonl", 100);
+ */
+export async function truncateJsonl(file: string, count: number): Promise<void> {
+  let offset = 0;
+  let kept = 0;
+  if (count > 0) {
+    let lineStart = 0;
+    let blank = true;
+    let pos = 0;
+    outer: for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) {
+      const buf = chunk as Buffer;
+      for (let i = 0; i < buf.length; i++) {
+        const b = buf[i]!;
+        if (b !== 0x0a) {
+          if (b > 32) blank = false;
+          continue;
+        }
+        const end = pos + i + 1;
+        if (!blank) kept++;
+        blank = true;
+        lineStart = end;
+        if (kept === count) break outer;
+      }
+      pos += buf.length;
+    }
+    offset = lineStart;
+  }
+  await truncateFile(file, offset);
+}
+
+/**
+ * If the file does not end with a newline, cut it back to just after its last newline (the
+ * unterminated tail is an append that a crash interrupted). Returns the bytes removed.
+ *
+ * @example
+ * const cut = await cutPartialLine("out/data.jsonl");
+ */
+export async function cutPartialLine(file: string): Promise<number> {
+  let h;
+  try {
+    h = await open(file, "r");
+  } catch {
+    return 0;
+  }
+  let cutAt: number | undefined;
+  let size = 0;
+  try {
+    size = (await h.stat()).size;
+    if (size === 0) return 0;
+    const last = Buffer.alloc(1);
+    await h.read(last, 0, 1, size - 1);
+    if (last[0] === 0x0a) return 0;
+    // Walk back in windows until a newline is found (or the start of the file).
+    let end = size;
+    cutAt = 0;
+    while (end > 0) {
+      const len = Math.min(end, CHUNK);
+      const buf = Buffer.alloc(len);
+      await h.read(buf, 0, len, end - len);
+      const nl = buf.lastIndexOf(0x0a);
+      if (nl >= 0) {
+        cutAt = end - len + nl + 1;
+        break;
+      }
+      end -= len;
+    }
+  } finally {
+    await h.close();
+  }
+  await truncateFile(file, cutAt);
+  return size - cutAt;
+}

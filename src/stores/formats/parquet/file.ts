@@ -1,0 +1,183 @@
+/**
+ * Single Parquet files: write rows (streamed, one schema per file), count and stream rows back.
+ * Uses parquet-wasm for the Parquet encoding and Arrow IPC to hand columns across.
+ */
+import { createWriteStream, openAsBlob } from "node:fs";
+import { rm } from "node:fs/promises";
+import { Writable } from "node:stream";
+import { Table as ArrowTable, tableFromIPC, tableToIPC, type RecordBatch } from "apache-arrow";
+import * as pw from "parquet-wasm";
+import { DataFileError } from "../../../errors.js";
+import { flatten } from "../types.js";
+import { batchToRows, fitsKind, inferColumns, rowsToBatch, type ColumnKind } from "./columns.js";
+
+type Row = Record<string, unknown>;
+
+/** Rows per Arrow batch and Parquet row group while writing. */
+export const WRITE_CHUNK = 50_000;
+
+function writerProps(): pw.WriterProperties {
+  return new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).setMaxRowGroupSize(WRITE_CHUNK).build();
+}
+
+function toWasm(batch: RecordBatch): pw.RecordBatch[] {
+  return pw.Table.fromIPCStream(tableToIPC(new ArrowTable([batch]), "stream")).recordBatches();
+}
+
+/**
+ * Encode rows held in memory as one Parquet file (column types inferred from all of them).
+ *
+ * @example
+ * await writeFile("part.parquet", encodeParquet([{ n: 1, tags: ["a"] }]));
+ */
+export function encodeParquet(rows: readonly Row[]): Uint8Array {
+  const kinds = inferColumns(rows);
+  const wasm = pw.Table.fromIPCStream(tableToIPC(new ArrowTable([rowsToBatch(rows, kinds)]), "stream"));
+  return pw.writeParquet(wasm, writerProps());
+}
+
+function fits(file: ReadonlyMap<string, ColumnKind>, chunk: ReadonlyMap<string, ColumnKind>): boolean {
+  for (const [name, kind] of chunk) {
+    const f = file.get(name);
+    if (f === undefined || !fitsKind(f, kind)) return false;
+  }
+  return true;
+}
+
+/**
+ * Stream rows into Parquet files in constant memory. The column types come from the first chunk
+ * of a file; when a later chunk does not fit them (a new field, a changed type), the current file
+ * is closed and a new one begins. `nextPath(i)` names file `i`; the result lists each file written
+ * with its row count.
+ *
+ * @example
+ * const files = await writeParquetStream(rows, (i) => `out/tmp-${i}.parquet`);
+ */
+export async function writeParquetStream(
+  rows: Iterable<Row> | AsyncIterable<Row>,
+  nextPath: (index: number) => string,
+): Promise<{ path: string; rows: number }[]> {
+  const it = chunks(rows, WRITE_CHUNK)[Symbol.asyncIterator]();
+  const written: { path: string; rows: number }[] = [];
+  let carry = (await it.next()).value as Row[] | undefined;
+  while (carry) {
+    const kinds = inferColumns(carry);
+    let first: Row[] | undefined = carry;
+    carry = undefined;
+    let count = 0;
+    const source = new ReadableStream<pw.RecordBatch>({
+      pull: async (controller) => {
+        let chunk = first;
+        first = undefined;
+        if (!chunk) {
+          const next = await it.next();
+          if (next.done) return controller.close();
+          if (!fits(kinds, inferColumns(next.value))) {
+            carry = next.value;
+            return controller.close();
+          }
+          chunk = next.value;
+        }
+        count += chunk.length;
+        for (const b of toWasm(rowsToBatch(chunk, kinds))) controller.enqueue(b);
+      },
+    });
+    const path = nextPath(written.length);
+    try {
+      const out = await pw.transformParquetStream(source as ReadableStream, writerProps());
+      await out.pipeTo(Writable.toWeb(createWriteStream(path)) as WritableStream);
+    } catch (e) {
+      await rm(path, { force: true });
+      throw e;
+    }
+    written.push({ path, rows: count });
+  }
+  return written;
+}
+
+async function* chunks(rows: Iterable<Row> | AsyncIterable<Row>, size: number): AsyncGenerator<Row[]> {
+  let chunk: Row[] = [];
+  for await (const r of rows) {
+    chunk.push(r);
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length) yield chunk;
+}
+
+async function openParquet(path: string): Promise<pw.ParquetFile> {
+  let blob: Blob;
+  try {
+    blob = await openAsBlob(path);
+  } catch (e) {
+    throw new DataFileError(`cannot read data file: ${(e as Error).message}`, { file: path });
+  }
+  try {
+    return await pw.ParquetFile.fromFile(blob);
+  } catch (e) {
+    throw new DataFileError(`not a Parquet file (${String((e as Error).message ?? e).slice(0, 120)})`, {
+      file: path,
+      hint: "check the file; Parquet files start and end with the bytes PAR1",
+    });
+  }
+}
+
+/**
+ * Rows in a Parquet file (from its footer).
+ *
+ * @example
+ * const n = await parquetRowCount("data.parquet");
+ */
+export async function parquetRowCount(path: string): Promise<number> {
+  const pf = await openParquet(path);
+  try {
+    return pf.metadata().fileMetadata().numRows();
+  } finally {
+    pf.free();
+  }
+}
+
+/**
+ * Stream the rows of a Parquet file from `skip` on, `batchSize` rows at a time.
+ *
+ * @example
+ * for await (const row of readParquetFile("data.parquet", { skip: 10 })) console.log(row);
+ */
+export function readParquetFile(path: string, options: ParquetReadOptions = {}): AsyncIterableIterator<Row> {
+  return flatten(readParquetBatches(path, options));
+}
+
+/** Options of `readParquetFile`. */
+export interface ParquetReadOptions {
+  skip?: number | undefined;
+  limit?: number | undefined;
+  batchSize?: number | undefined;
+}
+
+/** The rows of a Parquet file, a record batch at a time. */
+export async function* readParquetBatches(path: string, options: ParquetReadOptions = {}): AsyncGenerator<Row[]> {
+  const pf = await openParquet(path);
+  let stream: ReadableStream;
+  try {
+    const total = pf.metadata().fileMetadata().numRows();
+    const skip = options.skip ?? 0;
+    if (skip >= total) return;
+    const opts: pw.ReaderOptions = { batchSize: options.batchSize ?? 10_000, offset: skip };
+    if (options.limit !== undefined) opts.limit = options.limit;
+    stream = await pf.stream(opts);
+  } catch (e) {
+    pf.free();
+    if (e instanceof DataFileError) throw e;
+    throw new DataFileError(`cannot read Parquet file: ${String((e as Error).message ?? e)}`, { file: path });
+  }
+  try {
+    for await (const wasmBatch of stream as unknown as AsyncIterable<pw.RecordBatch>) {
+      const table = tableFromIPC(wasmBatch.intoIPCStream());
+      for (const batch of table.batches) yield batchToRows(batch);
+    }
+  } finally {
+    pf.free();
+  }
+}
