@@ -1,0 +1,157 @@
+import { dirname, resolve } from "node:path";
+import { z } from "zod";
+import type { Block, Row } from "../blocks/block.js";
+import { ConfigError } from "../errors.js";
+import type { GenerationTask, InputBatch } from "../tasks/generation-task.js";
+import type { Task } from "../tasks/task.js";
+import type { TransformationTask } from "../tasks/transformation-task.js";
+import type { Logger } from "../telemetry/logger.js";
+import { silentLogger } from "../telemetry/logger.js";
+import { NoTelemetry, type Telemetry } from "../telemetry/telemetry.js";
+import { suggestion } from "../util/did-you-mean.js";
+import type { Random } from "../util/random.js";
+import { readTemplate, renderTemplate } from "./template.js";
+
+/** What the engine gives a builder when it constructs it. */
+export interface BuilderInit {
+  name: string;
+  /** The builder YAML after `--config-path` overrides. */
+  config: Row;
+  /** Path of the builder YAML (templates are read relative to its folder). */
+  file: string;
+  blocks: Map<string, Block>;
+  rng: Random;
+  logger?: Logger | undefined;
+  telemetry?: Telemetry | undefined;
+  /** Builder options from the CLI (e.g. --num-prompt-instructions). */
+  options?: Row | undefined;
+}
+
+/**
+ * The "how" of data generation: a registered class plus its builder YAML. The engine groups tasks
+ * by `data_builder`, constructs one builder for each group and calls it with batches of input rows
+ * from all its tasks; every output row must carry the `task_name` of the input it came from.
+ *
+ * Declare on the subclass: `configSchema` (extra builder YAML keys), `taskSchema` (extra task YAML
+ * keys), `blockNames` (blocks the YAML must define), `outputFields` (keys of output records kept
+ * after postprocessing), and optionally override `instantiateInput` to pick seed/input fields.
+ */
+export abstract class DataBuilder {
+  static configSchema: z.ZodObject = z.object({});
+  static taskSchema: z.ZodObject = z.object({});
+  static blockNames: readonly string[] = [];
+  static outputFields: readonly string[] | undefined = undefined;
+  /**
+   * Checks of the builder config beyond its schema (e.g. that names refer to defined blocks),
+   * run while the run is planned, before any output is written. Throw a ConfigError.
+   */
+  static checkConfig(_config: Row, _file: string): void {}
+  /** Which loop runs the builder: a generation loop over seeds or one pass over input data. */
+  static family: "generation" | "transformation" = "generation";
+  abstract readonly kind: "generation" | "transformation";
+
+  readonly name: string;
+  readonly config: Row;
+  readonly file: string;
+  readonly dir: string;
+  readonly blocks: ReadonlyMap<string, Block>;
+  readonly rng: Random;
+  readonly logger: Logger;
+  readonly telemetry: Telemetry;
+  readonly options: Row;
+  tasks: Task[] = [];
+
+  constructor(init: BuilderInit) {
+    this.name = init.name;
+    this.config = init.config;
+    this.file = init.file;
+    this.dir = dirname(init.file);
+    this.blocks = init.blocks;
+    this.rng = init.rng;
+    this.logger = init.logger ?? silentLogger;
+    this.telemetry = init.telemetry ?? new NoTelemetry();
+    this.options = init.options ?? {};
+  }
+
+  /**
+   * The block named `name` in the builder YAML.
+   *
+   * @example
+   * const generator = this.block<LMProvider>("generator");
+   */
+  block<T extends Block = Block>(name: string): T {
+    const b = this.blocks.get(name);
+    if (!b) throw new ConfigError(`builder '${this.name}' has no block named '${name}'`, { file: this.file, hint: suggestion(name, [...this.blocks.keys()]) });
+    return b as T;
+  }
+
+  /** A block if the YAML defines it. */
+  optionalBlock<T extends Block = Block>(name: string): T | undefined {
+    return this.blocks.get(name) as T | undefined;
+  }
+
+  /** Render a template file found relative to the builder YAML. */
+  render(templatePath: string, variables: Record<string, unknown>): string {
+    return renderTemplate(readTemplate(resolve(this.dir, templatePath)), variables);
+  }
+
+  /** Turn a seed or input row into the builder's input (default: as is). */
+  instantiateInput(_task: Task, row: Row): Row {
+    return row;
+  }
+
+  /** Called once after tasks are opened, before the first batch. */
+  async setup(): Promise<void> {}
+
+  /** Release resources; blocks are closed by the engine. */
+  async close(): Promise<void> {}
+
+  /** The task named `name` among this builder's tasks. */
+  task<T extends Task = Task>(name: string): T | undefined {
+    return this.tasks.find((t) => t.name === name) as T | undefined;
+  }
+}
+
+/**
+ * A builder that makes new records from seeds: `call(requestIdx, batch)` gets seeds and earlier
+ * records of all its tasks mixed in one batch.
+ *
+ * @example
+ * @registerDataBuilder("my/qa")
+ * export class MyQA extends GenerationDataBuilder {
+ *   async call(_i: number, batch: Row[]) { ... return rows; }
+ * }
+ */
+export abstract class GenerationDataBuilder extends DataBuilder {
+  readonly kind = "generation" as const;
+  declare tasks: GenerationTask[];
+  abstract call(requestIdx: number, batch: Row[]): Promise<Row[]>;
+
+  /**
+   * The next batch of input rows for `task`: by default seeds plus earlier records. Override to
+   * build batches differently (e.g. blank conversations to be filled in).
+   */
+  nextBatch(task: GenerationTask): Promise<InputBatch> {
+    return task.nextBatch();
+  }
+}
+
+/**
+ * A builder that transforms input records once: `call(batch)` gets up to `transform_batch_size`
+ * rows of each task.
+ *
+ * @example
+ * @registerDataBuilder("my/rater")
+ * export class Rater extends TransformationDataBuilder {
+ *   async call(batch: Row[]) { ... }
+ * }
+ */
+export abstract class TransformationDataBuilder extends DataBuilder {
+  static override family: "generation" | "transformation" = "transformation";
+  readonly kind = "transformation" as const;
+  declare tasks: TransformationTask[];
+  abstract call(batch: Row[]): Promise<Row[]>;
+}
+
+/** The constructor type the registry hands out for builders. */
+export type DataBuilderClass = (new (init: BuilderInit) => DataBuilder) & typeof DataBuilder;

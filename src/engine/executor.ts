@@ -1,0 +1,27 @@
+import type { Row } from "../blocks/block.js";
+import type { GenerationDataBuilder, TransformationDataBuilder } from "../builders/databuilder.js";
+
+/**
+ * Where builder calls run. The engine's loops decide what to call and commit results in order;
+ * an executor only runs one call. `local` runs it in this process; a distributed executor sends
+ * it to workers and returns their rows.
+ *
+ * @example
+ * const rows = await executor.generate(builder, 3, batch);
+ */
+export interface BatchExecutor {
+  readonly name: string;
+  /** Builder calls in flight per builder when its YAML sets no `max_concurrent_batches` (default 4). */
+  readonly width?: number | undefined;
+  generate(builder: GenerationDataBuilder, requestIdx: number, batch: Row[]): Promise<Row[]>;
+  transform(builder: TransformationDataBuilder, batch: Row[]): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+/** Runs builder calls in this process (the default; needs no infrastructure). */
+export const localExecutor: BatchExecutor = {
+  name: "local",
+  generate: (builder, requestIdx, batch) => builder.call(requestIdx, batch),
+  transform: (builder, batch) => builder.call(batch),
+  close: async () => {},
+};

@@ -1,0 +1,182 @@
+import { resolve } from "node:path";
+import { Queue, QueueEvents } from "bullmq";
+import { Redis } from "ioredis";
+import type { Row } from "../../../blocks/block.js";
+import type { DataBuilder, GenerationDataBuilder, TransformationDataBuilder } from "../../../builders/databuilder.js";
+import type { Task } from "../../../tasks/task.js";
+import { silentLogger, type Logger } from "../../../telemetry/logger.js";
+import type { RunObserver } from "../../../telemetry/observer.js";
+import type { BatchExecutor } from "../../executor.js";
+import { ClusterSemaphore, installClusterLimits } from "./cluster-limit.js";
+import { checkReachable, contextKey, digest, KEY_PREFIX, PROTOCOL_VERSION, QUEUE_NAME, redisConnection, unitJobId, type UnitContext, type UnitData, type UnitResult } from "./protocol.js";
+
+/** How the coordinator side of a distributed run is set up. */
+export interface BullmqExecutorOptions {
+  /** redis://host:port */
+  url: string;
+  /** Registry settings workers use to find builders and blocks (defaults: the worker's own). */
+  namespaces?: string[] | undefined;
+  pluginDirs?: string[] | undefined;
+  builderPaths?: string[] | undefined;
+  cwd?: string | undefined;
+  /** The run's --seed (workers derive per-unit PRNGs from it). */
+  seed?: number | undefined;
+  buildId?: string | undefined;
+  /** Where LLM call reports and reject counts from workers go (the run's RunMetrics). */
+  observer?: RunObserver | undefined;
+  logger?: Logger | undefined;
+  /** Builder calls in flight per builder unless its YAML sets max_concurrent_batches (default 32). */
+  width?: number | undefined;
+  /** Take cluster-wide credential slots for LLM calls made here (postprocessors). Default true. */
+  clusterLimits?: boolean | undefined;
+}
+
+interface BuilderState {
+  seq: number;
+  keys: Promise<{ runKey: string; context: string }>;
+}
+
+/** How long builder contexts stay in Redis (every coordinator start writes them again). */
+const KEEP_CONTEXT_S = 7 * 24 * 3600;
+
+/**
+ * The coordinator's executor: every builder call becomes a BullMQ job with a deterministic id
+ * (`<builder>-<runKey>-<seq>-<batch digest>`), a worker runs it, and the rows come back to the
+ * engine's loop, which commits them in start order as in a local run. Rejected rows and LLM call
+ * reports come back with the rows and are written / counted here.
+ *
+ * The run key hashes the output folders, the build id, the task cards' run ids and the tasks'
+ * checkpoints when the builder's first call is made: a coordinator restarted without --restart
+ * from the same checkpoint asks for the same units and gets the results already in Redis; a
+ * --restart (new run id) or a later checkpoint gives new ids.
+ *
+ * @example
+ * const executor = await createBullmqExecutor({ url: "redis://127.0.0.1:6379", observer: metrics });
+ * await run({ taskPaths, executor });
+ * await executor.close();
+ */
+export async function createBullmqExecutor(options: BullmqExecutorOptions): Promise<BatchExecutor & { readonly url: string }> {
+  const connection = redisConnection(options.url);
+  const logger = options.logger ?? silentLogger;
+  await checkReachable(connection, options.url);
+  const redis = new Redis(connection);
+  const queue = new Queue<UnitData, UnitResult>(QUEUE_NAME, { connection, prefix: KEY_PREFIX });
+  const events = new QueueEvents(QUEUE_NAME, { connection, prefix: KEY_PREFIX });
+  await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  let subscriber: Redis | undefined;
+  let semaphore: ClusterSemaphore | undefined;
+  let uninstall: (() => void) | undefined;
+  if (options.clusterLimits !== false) {
+    subscriber = new Redis(connection);
+    semaphore = new ClusterSemaphore(redis, subscriber, { logger });
+    uninstall = installClusterLimits(semaphore);
+  }
+  const states = new WeakMap<DataBuilder, BuilderState>();
+  let warnedNoWorkers = false;
+
+  const stateOf = (builder: DataBuilder): BuilderState => {
+    let s = states.get(builder);
+    if (!s) {
+      s = { seq: 0, keys: keysOf(builder) };
+      states.set(builder, s);
+    }
+    return s;
+  };
+
+  async function keysOf(builder: DataBuilder): Promise<{ runKey: string; context: string }> {
+    const identity: Row[] = [];
+    for (const t of builder.tasks) identity.push({ dir: resolve(t.dir), runId: await runIdOf(t, options.buildId ?? "exp"), checkpoint: t.checkpoint, accepted: t.accepted.length });
+    const runKey = digest({ buildId: options.buildId ?? "exp", builder: builder.name, identity });
+    const context: UnitContext = {
+      version: PROTOCOL_VERSION,
+      builderName: builder.name,
+      config: builder.config,
+      file: builder.file,
+      builderOptions: builder.options,
+      tasks: builder.tasks.map((t) => ({ spec: t.spec, file: t.file, runnerConfig: t.runnerConfig })),
+      namespaces: options.namespaces ?? [],
+      pluginDirs: (options.pluginDirs ?? []).map((d) => resolve(options.cwd ?? process.cwd(), d)),
+      builderPaths: (options.builderPaths ?? []).map((d) => resolve(options.cwd ?? process.cwd(), d)),
+      seed: options.seed ?? 0,
+    };
+    const json = JSON.stringify(context);
+    const hash = digest(json, 24);
+    await redis.set(contextKey(hash), json, "EX", KEEP_CONTEXT_S);
+    return { runKey, context: hash };
+  }
+
+  async function dispatch(builder: DataBuilder, kind: UnitData["kind"], requestIdx: number, batch: Row[]): Promise<Row[]> {
+    // The sequence number is taken before any await: calls arrive in the loop's start order.
+    const state = stateOf(builder);
+    const seq = state.seq++;
+    const { runKey, context } = await state.keys;
+    const data: UnitData = { version: PROTOCOL_VERSION, context, kind, requestIdx, seq, runKey, batch };
+    const jobId = unitJobId(builder.name, runKey, seq, digest({ kind, requestIdx, batch }, 8));
+    const job = await queue.add("unit", data, {
+      jobId,
+      // A builder that throws fails the run, as in a local run; a worker that dies is a stall, retried by BullMQ.
+      attempts: 1,
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
+    // An id already in Redis keeps its old state: a unit a previous coordinator saw fail runs again.
+    if ((await queue.getJobState(jobId)) === "failed") await job.retry("failed");
+    void warnIfNoWorkers();
+    let result: UnitResult;
+    try {
+      result = (await job.waitUntilFinished(events)) as UnitResult;
+    } catch (e) {
+      throw new Error(`builder '${builder.name}' failed on a worker (unit ${jobId}): ${e instanceof Error ? e.message : String(e)}`);
+    }
+    await absorb(builder, result);
+    return result.rows;
+  }
+
+  async function warnIfNoWorkers(): Promise<void> {
+    if (warnedNoWorkers) return;
+    warnedNoWorkers = true;
+    const workers = await queue.getWorkers().catch(() => undefined);
+    if (workers && workers.length === 0) logger.warn(`no digit worker is connected to ${options.url}: units wait in the queue until one starts (digit worker ${options.url})`);
+  }
+
+  /** Write what the worker's validators rejected and count what its blocks reported. */
+  async function absorb(builder: DataBuilder, result: UnitResult): Promise<void> {
+    for (const r of result.llmCalls) options.observer?.llmCall?.(r);
+    for (const [task, block, n] of result.rejected) options.observer?.rejected?.(task, block, n);
+    for (const { block, rows } of result.rejects) {
+      const byTask = new Map<Task, Row[]>();
+      for (const r of rows) {
+        const t = builder.tasks.find((x) => x.name === r.task_name) ?? builder.tasks[0];
+        if (!t) continue;
+        if (!byTask.has(t)) byTask.set(t, []);
+        byTask.get(t)!.push(r);
+      }
+      for (const [t, rs] of byTask) await (await t.rejectStore(block.name)).append(rs);
+    }
+  }
+
+  let closed = false;
+  return {
+    name: "bullmq",
+    url: options.url,
+    width: options.width ?? 32,
+    generate: (builder: GenerationDataBuilder, requestIdx: number, batch: Row[]) => dispatch(builder, "generation", requestIdx, batch),
+    transform: (builder: TransformationDataBuilder, batch: Row[]) => dispatch(builder, "transformation", 0, batch),
+    async close() {
+      if (closed) return;
+      closed = true;
+      uninstall?.();
+      semaphore?.close();
+      await events.close().catch(() => undefined);
+      await queue.close().catch(() => undefined);
+      await Promise.all([redis.quit().catch(() => undefined), subscriber?.quit().catch(() => undefined)]);
+    },
+  };
+}
+
+/** The run id of the task's latest card for this build (written before the first call). */
+async function runIdOf(task: Task, buildId: string): Promise<string> {
+  const cards = (await task.readLines("task_card.jsonl")).filter((c) => c.build_id === buildId);
+  const last = cards[cards.length - 1];
+  return typeof last?.run_id === "string" ? last.run_id : "";
+}

@@ -1,0 +1,127 @@
+import { hostname } from "node:os";
+import { Worker, type Job } from "bullmq";
+import { Redis } from "ioredis";
+import { ConfigError } from "../../../errors.js";
+import { silentLogger, type Logger } from "../../../telemetry/logger.js";
+import { ClusterSemaphore, installClusterLimits } from "./cluster-limit.js";
+import { checkReachable, contextKey, KEY_PREFIX, PROTOCOL_VERSION, QUEUE_NAME, redisConnection, type UnitContext, type UnitData, type UnitResult } from "./protocol.js";
+import { PreparedContext, type WorkerRegistryOptions } from "./rebuild.js";
+
+/** How `digit worker` runs. */
+export interface WorkerOptions extends WorkerRegistryOptions {
+  /** redis://host:port of the coordinator's Redis. */
+  url: string;
+  /** Units (builder calls) this worker runs at once. Default 1. */
+  concurrency?: number | undefined;
+  /** Take a cluster-wide slot per LLM request, so per-credential limits hold for the cluster. Default true. */
+  clusterLimits?: boolean | undefined;
+  /** A unit whose lock is not renewed for this long counts as stalled and runs again elsewhere (ms; default 30000). */
+  lockDurationMs?: number | undefined;
+  /** How often this worker looks for stalled units (ms; default 15000). */
+  stalledIntervalMs?: number | undefined;
+  /** Times a unit may stall (its worker died) before it fails (default 5). */
+  maxStalledCount?: number | undefined;
+  /** Lease of a cluster-wide slot not refreshed by its holder (ms; default 10000). */
+  leaseMs?: number | undefined;
+  logger?: Logger | undefined;
+}
+
+/** A running worker. */
+export interface DigitWorker {
+  /** `<host>:<pid>`, recorded on every result. */
+  readonly id: string;
+  /** Units finished by this worker. */
+  readonly processed: number;
+  /** Stop taking units; with `force` false (default) wait for the ones running to finish. */
+  close(force?: boolean): Promise<void>;
+}
+
+/**
+ * Start a worker: take units from the queue, rebuild their builder (cached per builder context),
+ * run the call and return the rows, the rows validators rejected and the LLM call reports.
+ *
+ * @example
+ * const worker = await startWorker({ url: "redis://127.0.0.1:6379", concurrency: 4 });
+ * process.on("SIGTERM", () => void worker.close());
+ */
+export async function startWorker(options: WorkerOptions): Promise<DigitWorker> {
+  const logger = options.logger ?? silentLogger;
+  const connection = redisConnection(options.url);
+  const concurrency = options.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`--concurrency must be a whole number ≥ 1, got ${concurrency}`, { hint: "e.g. digit worker redis://127.0.0.1:6379 --concurrency 4" });
+  const id = `${hostname()}:${process.pid}`;
+  await checkReachable(connection, options.url);
+  const redis = new Redis(connection);
+  const subscriber = new Redis(connection);
+  let semaphore: ClusterSemaphore | undefined;
+  let uninstall: (() => void) | undefined;
+  if (options.clusterLimits !== false) {
+    semaphore = new ClusterSemaphore(redis, subscriber, { leaseMs: options.leaseMs, logger });
+    uninstall = installClusterLimits(semaphore);
+  }
+  const contexts = new Map<string, Promise<PreparedContext>>();
+  let processed = 0;
+
+  const prepared = (hash: string): Promise<PreparedContext> => {
+    let p = contexts.get(hash);
+    if (!p) {
+      p = (async () => {
+        const raw = await redis.get(contextKey(hash));
+        if (raw === null) throw new Error(`builder context ${hash} is not in Redis (expired, or the coordinator used another Redis database)`);
+        const context = JSON.parse(raw) as UnitContext;
+        logger.info(`building '${context.builderName}' (context ${hash})`);
+        return PreparedContext.build(context, options, logger);
+      })();
+      // A failed build is not cached: the next unit tries again (e.g. after a plugin was fixed).
+      p.catch(() => contexts.delete(hash));
+      contexts.set(hash, p);
+    }
+    return p;
+  };
+
+  const processor = async (job: Job<UnitData, UnitResult>): Promise<UnitResult> => {
+    const unit = job.data;
+    if (unit.version !== PROTOCOL_VERSION) throw new Error(`unit ${job.id} has format version ${unit.version}; this worker speaks ${PROTOCOL_VERSION} (run the same digit version everywhere)`);
+    const ctx = await prepared(unit.context);
+    const started = Date.now();
+    const { rows, collected } = await ctx.run(unit);
+    processed++;
+    logger.debug(`unit ${job.id}: ${unit.batch.length} rows in, ${rows.length} out, ${Date.now() - started} ms`, { unit: job.id });
+    return { rows, rejects: collected.rejects, llmCalls: collected.llmCalls, rejected: collected.rejected, worker: id };
+  };
+
+  const worker = new Worker<UnitData, UnitResult>(QUEUE_NAME, processor, {
+    connection,
+    prefix: KEY_PREFIX,
+    concurrency,
+    name: id,
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? 15_000,
+    maxStalledCount: options.maxStalledCount ?? 5,
+    // Results are read by the coordinator (and by a restarted one): keep them a day.
+    removeOnComplete: { age: 24 * 3600 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  });
+  worker.on("error", (e) => logger.warn(`worker: ${e.message}`));
+  worker.on("failed", (job, e) => logger.warn(`unit ${job?.id ?? "?"} failed: ${e.message}`));
+  await worker.waitUntilReady();
+  logger.info(`worker ${id} ready on ${connection.host}:${connection.port} (concurrency ${concurrency}${semaphore ? ", cluster-wide credential limits" : ""})`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    id,
+    get processed() {
+      return processed;
+    },
+    close(force = false) {
+      closing ??= (async () => {
+        await worker.close(force);
+        uninstall?.();
+        semaphore?.close();
+        for (const p of contexts.values()) await (await p.catch(() => undefined))?.close();
+        await Promise.all([redis.quit().catch(() => undefined), subscriber.quit().catch(() => undefined)]);
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,157 @@
+import type { Row } from "../blocks/block.js";
+import type { GenerationDataBuilder } from "../builders/databuilder.js";
+import type { GenerationTask } from "../tasks/generation-task.js";
+import type { TaskStatus } from "../tasks/task.js";
+import { routeRows, running, startBatch, waitForProgress, type Batch } from "./batches.js";
+import type { LoopContext } from "./loop-context.js";
+import { postprocess } from "./postprocess.js";
+
+interface TaskState {
+  phase: "generating" | "draining" | "finished";
+  /** Why generation stopped (completed = reached the target before postprocessing). */
+  reason: TaskStatus;
+  stallBudget: number;
+  epochBudget: number;
+  countAfterLastEpoch: number;
+  inputRows: number;
+  outputRows: number;
+}
+
+/**
+ * Run a generation builder over its tasks until each reaches its target or stalls.
+ *
+ * Up to `ctx.width` builder calls run at once (so LLM credentials stay busy across batch
+ * boundaries); their results are committed in the order the calls were made. A task stops drawing
+ * new batches once its accepted records plus the expected yield of its in-flight batches reach the
+ * target; when nothing of it is in flight it is postprocessed, and either finishes or, if
+ * postprocessing took it below target, starts another epoch.
+ */
+export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: LoopContext): Promise<void> {
+  const tasks = builder.tasks;
+  const state = new Map<GenerationTask, TaskState>();
+  for (const t of tasks) {
+    state.set(t, { phase: "generating", reason: "completed", stallBudget: ctx.maxStalled, epochBudget: ctx.maxStalled, countAfterLastEpoch: -1, inputRows: 0, outputRows: 0 });
+    const m = ctx.metrics.task(t.name, "generation", t.target);
+    m.accepted = t.accepted.length;
+    m.status = "running";
+    m.epoch = t.postprocessEpoch + 1;
+    if (t.isComplete()) drain(t, "completed");
+    else builder.telemetry.event("epoch_started", { builder_name: builder.name, task_name: t.name, epoch: m.epoch });
+  }
+  const inflight: Batch[] = [];
+  let seq = 0;
+  let attempt = 0;
+
+  function drain(t: GenerationTask, reason: TaskStatus): void {
+    const s = state.get(t)!;
+    if (s.phase !== "generating") return;
+    s.phase = "draining";
+    s.reason = reason;
+  }
+
+  function wantsMore(t: GenerationTask): boolean {
+    const s = state.get(t)!;
+    const rate = s.inputRows > 0 ? s.outputRows / s.inputRows : 1;
+    let expected = 0;
+    for (const b of inflight) expected += (b.inputs.get(t)?.rows ?? 0) * rate;
+    return t.accepted.length + expected < t.target;
+  }
+
+  const cancelled = () => ctx.signal?.aborted === true;
+
+  for (;;) {
+    // 1. Start builder calls while there is room and a task wants more.
+    while (!cancelled() && running(inflight) < ctx.width) {
+      const ready = tasks.filter((t) => state.get(t)!.phase === "generating" && wantsMore(t));
+      if (ready.length === 0) break;
+      if (attempt >= ctx.attemptCap) {
+        for (const t of ready) drain(t, "attempts_exhausted");
+        builder.logger.warn(`builder '${builder.name}' used all ${ctx.attemptCap} attempts`);
+        break;
+      }
+      attempt++;
+      const inputs: Batch["inputs"] = new Map();
+      const pool: Row[] = [];
+      for (const t of ready) {
+        const b = await builder.nextBatch(t);
+        if (b.rows.length === 0) {
+          builder.logger.warn(`task '${t.name}' has no seed examples and no records yet, so there is nothing to generate from`);
+          drain(t, "stalled_generation");
+          continue;
+        }
+        inputs.set(t, { rows: b.rows.length, position: b.position });
+        pool.push(...b.rows);
+      }
+      if (pool.length === 0) continue;
+      const requestIdx = attempt;
+      inflight.push(startBatch(seq++, inputs, () => ctx.executor.generate(builder, requestIdx, pool)));
+    }
+
+    // 2. Commit finished calls, oldest first.
+    await waitForProgress(inflight);
+    while (inflight[0]?.done) {
+      const b = inflight.shift()!;
+      if (b.error !== undefined) throw b.error;
+      const routed = routeRows(builder, b.result ?? []);
+      for (const t of new Set([...b.inputs.keys(), ...(routed.keys() as Iterable<GenerationTask>)]) as Set<GenerationTask>) {
+        const input = b.inputs.get(t);
+        const rows = routed.get(t) ?? [];
+        const fresh = await t.commit(rows, input?.position ?? { iter_index: t.checkpoint.iter_index, row_index: t.checkpoint.row_index });
+        const s = state.get(t)!;
+        const m = ctx.metrics.task(t.name);
+        m.produced += rows.length;
+        m.accepted = t.accepted.length;
+        if (input) {
+          s.inputRows += input.rows;
+          s.outputRows += fresh;
+          s.stallBudget = fresh > 0 ? ctx.maxStalled : s.stallBudget - 1;
+        }
+        if (s.phase === "generating") {
+          if (t.isComplete()) drain(t, "completed");
+          else if (s.stallBudget <= 0) drain(t, "stalled_generation");
+        }
+      }
+    }
+
+    // 3. Postprocess tasks that stopped generating and have nothing in flight.
+    for (const t of tasks) {
+      const s = state.get(t)!;
+      if (s.phase !== "draining" || inflight.some((b) => b.inputs.has(t))) continue;
+      if (cancelled()) continue;
+      await postprocess(builder, t);
+      const m = ctx.metrics.task(t.name);
+      m.accepted = t.accepted.length;
+      builder.telemetry.event("epoch_finished", { builder_name: builder.name, task_name: t.name, epoch: m.epoch, accepted: t.accepted.length, reason: s.reason });
+      if (t.isComplete() || s.reason !== "completed") {
+        s.phase = "finished";
+        if (s.reason === "stalled_generation") builder.logger.warn(`task '${t.name}' stalled: ${ctx.maxStalled} batches in a row produced nothing new (${t.accepted.length}/${t.target} records)`);
+        await ctx.finish(t, t.isComplete() ? "completed" : s.reason);
+        continue;
+      }
+      // Postprocessing took the task below its target: another epoch, unless epochs stopped helping.
+      s.epochBudget = t.accepted.length > s.countAfterLastEpoch ? ctx.maxStalled : s.epochBudget - 1;
+      s.countAfterLastEpoch = t.accepted.length;
+      if (s.epochBudget <= 0) {
+        s.phase = "finished";
+        builder.logger.warn(`task '${t.name}' stalled: ${ctx.maxStalled} postprocessing epochs in a row made no progress (${t.accepted.length}/${t.target} records)`);
+        await ctx.finish(t, "stalled_postprocessing");
+        continue;
+      }
+      s.phase = "generating";
+      s.stallBudget = ctx.maxStalled;
+      m.epoch++;
+      builder.telemetry.event("epoch_started", { builder_name: builder.name, task_name: t.name, epoch: m.epoch });
+    }
+
+    if (inflight.length > 0) continue;
+    if (cancelled()) {
+      for (const t of tasks) if (state.get(t)!.phase !== "finished") await ctx.finish(t, "cancelled");
+      return;
+    }
+    if (tasks.every((t) => state.get(t)!.phase === "finished")) return;
+    if (!tasks.some((t) => state.get(t)!.phase === "draining" || (state.get(t)!.phase === "generating" && wantsMore(t)))) {
+      // Nothing can move: every generating task already has its target. Treat as complete.
+      for (const t of tasks) if (state.get(t)!.phase === "generating") drain(t, "completed");
+    }
+  }
+}

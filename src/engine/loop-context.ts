@@ -1,0 +1,19 @@
+import type { Task, TaskStatus } from "../tasks/task.js";
+import type { BatchExecutor } from "./executor.js";
+import type { RunMetrics } from "./metrics.js";
+
+/** What the builder loops need from the run. */
+export interface LoopContext {
+  metrics: RunMetrics;
+  signal: AbortSignal | undefined;
+  /** Empty batches in a row (generation) / epochs without progress (postprocessing) before a task is stalled. */
+  maxStalled: number;
+  /** Upper bound on builder calls of one builder. */
+  attemptCap: number;
+  /** Builder calls in flight at once. */
+  width: number;
+  /** Runs each builder call (in process, or on workers). */
+  executor: BatchExecutor;
+  /** Finish a task: final data, results record, event. */
+  finish(task: Task, status: TaskStatus): Promise<void>;
+}

@@ -1,0 +1,172 @@
+import { existsSync } from "node:fs";
+import { z } from "zod";
+import type { Row } from "../blocks/block.js";
+import { checkBlockConfig } from "../blocks/create.js";
+import type { DataBuilderClass } from "../builders/databuilder.js";
+import { discoverTaskFiles } from "../config/discover.js";
+import { loadYamlWithIncludes } from "../config/include.js";
+import { mergeBuilderConfig } from "../config/merge.js";
+import { baseBuilderShape, baseTaskShape, generationRunnerConfigSchema, transformationRunnerConfigSchema, type OverrideFile } from "../config/schemas.js";
+import { positionOf } from "../config/source-map.js";
+import { loadOverrideFile, loadTaskSources, type TaskSource } from "../config/tasks.js";
+import { parseWith } from "../config/zod-errors.js";
+import { ConfigError, MissingFileError, UnknownNameError } from "../errors.js";
+import { Registry } from "../registry/registry.js";
+import type { Logger } from "../telemetry/logger.js";
+import { silentLogger } from "../telemetry/logger.js";
+import { suggestion } from "../util/did-you-mean.js";
+import type { RunOptions } from "./options.js";
+
+/** A task ready to run: validated spec and effective runner config. */
+export interface PlannedTask {
+  spec: Row;
+  file: string | undefined;
+  runnerConfig: Row;
+}
+
+/** A builder and the tasks it serves. */
+export interface PlannedGroup {
+  builderName: string;
+  cls: DataBuilderClass;
+  config: Row;
+  file: string;
+  tasks: PlannedTask[];
+}
+
+/** A fully validated run. Nothing on disk has been touched to make it. */
+export interface RunPlan {
+  registry: Registry;
+  groups: PlannedGroup[];
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Read and check every task, builder, block, datastore and formatter a run needs, in that order,
+ * so that any mistake is reported before output is written.
+ *
+ * @example
+ * const plan = await planRun({ taskPaths: ["tasks/public/examples/qa/task.yaml"], namespaces: ["public"] });
+ */
+export async function planRun(options: RunOptions): Promise<RunPlan> {
+  const cwd = options.cwd ?? process.cwd();
+  const logger = options.logger ?? silentLogger;
+  const registry = await Registry.open({ namespaces: options.namespaces, pluginDirs: options.pluginDirs, builderPaths: options.builderPaths, cwd });
+  const override: OverrideFile = options.configPath ? loadOverrideFile(options.configPath) : {};
+  const paths = [...options.taskPaths, ...(override.task_files ?? [])];
+  if (paths.length === 0 && !options.configPath) {
+    throw new ConfigError("no tasks given", { hint: "pass task files or folders: digit run tasks/my_task/task.yaml (or --config-path with task_files)" });
+  }
+  const files = discoverTaskFiles(paths, cwd, (m) => logger.warn(m));
+  const sources = loadTaskSources(files, override, (m) => logger.warn(m));
+
+  const byBuilder = new Map<string, TaskSource[]>();
+  for (const t of sources) {
+    const name = String(t.raw.data_builder);
+    if (!byBuilder.has(name)) byBuilder.set(name, []);
+    byBuilder.get(name)!.push(t);
+  }
+  for (const name of Object.keys(override.databuilders ?? {})) {
+    if (!byBuilder.has(name)) logger.warn(`the override file configures builder '${name}', which no task uses; ignored`);
+  }
+
+  const groups: PlannedGroup[] = [];
+  for (const builderName of [...byBuilder.keys()].sort()) {
+    const tasks = byBuilder.get(builderName)!;
+    const first = tasks[0]!;
+    const yaml = (() => {
+      try {
+        return registry.builderYaml(builderName);
+      } catch (e) {
+        if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `task '${String(first.raw.task_name)}': ${e.message}`, { file: first.file, line: positionOf(first.raw, "data_builder")?.line, hint: e.hint });
+        throw e;
+      }
+    })();
+    let config = loadYamlWithIncludes(yaml.file, cwd);
+    if (!isObj(config)) throw new ConfigError("a builder YAML must be a mapping", { file: yaml.file });
+    const ov = override.databuilders?.[builderName];
+    if (ov) config = mergeBuilderConfig(config, ov);
+    const cls = (await registry.resolve("databuilder", builderName).catch((e: unknown) => {
+      if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `builder YAML '${builderName}' has no registered class`, { file: yaml.file, hint: `register one with @registerDataBuilder("${builderName}") in a .ts file next to the YAML` });
+      throw e;
+    })) as DataBuilderClass;
+    const builderConfig = parseWith(z.strictObject({ ...baseBuilderShape, ...cls.configSchema.shape }), config, `builder '${builderName}'`, yaml.file) as Row;
+    await checkBlocks(registry, builderName, builderConfig, cls, config as Obj, yaml.file, logger);
+    cls.checkConfig(builderConfig, yaml.file);
+    const planned = await Promise.all(tasks.map((t) => planTask(registry, t, cls, options)));
+    groups.push({ builderName, cls, config: builderConfig, file: yaml.file, tasks: planned });
+  }
+  return { registry, groups };
+}
+
+async function checkBlocks(registry: Registry, builderName: string, config: Row, cls: DataBuilderClass, raw: Obj, file: string, logger: Logger): Promise<void> {
+  const names = new Set<string>();
+  for (const b of (raw.blocks as Obj[] | undefined) ?? []) {
+    if (!isObj(b)) throw new ConfigError(`builder '${builderName}': every block must be a mapping`, { file });
+    const { dropped } = await checkBlockConfig(registry, b, `builder '${builderName}'`);
+    if (dropped.length) {
+      logger.warn(`block '${String(b.name)}' of builder '${builderName}': the override changed its type to '${String(b.type)}', so keys of the old type are ignored: ${dropped.join(", ")}`);
+      const parsed = (config.blocks as Obj[]).find((p) => p.name === b.name);
+      for (const k of dropped) if (parsed) delete parsed[k];
+    }
+    const name = String(b.name);
+    if (names.has(name)) throw new ConfigError(`builder '${builderName}' defines block '${name}' twice`, { ...positionOf(b, "name"), hint: "give every block a unique name" });
+    names.add(name);
+  }
+  const missing = cls.blockNames.filter((n) => !names.has(n));
+  if (missing.length) throw new ConfigError(`builder '${builderName}' needs blocks [${missing.join(", ")}], which its YAML does not define`, { file, hint: "add them under 'blocks:' (or in the override file)" });
+  for (const pp of config.postprocessors as Obj[]) {
+    if (!names.has(String(pp.name))) throw new ConfigError(`postprocessor '${String(pp.name)}' of builder '${builderName}' is not one of its blocks`, { ...(positionOf(raw.postprocessors, 0) ?? { file }), hint: suggestion(String(pp.name), [...names]) });
+  }
+}
+
+async function planTask(registry: Registry, t: TaskSource, cls: DataBuilderClass, options: RunOptions): Promise<PlannedTask> {
+  const name = String(t.raw.task_name);
+  const where = `task '${name}'`;
+  const spec = parseWith(z.strictObject({ ...baseTaskShape, ...cls.taskSchema.shape }), t.raw, where, t.file) as Row;
+  const generation = cls.family === "generation";
+  const runnerRaw = { ...((spec.runner_config as Row | undefined) ?? {}) };
+  // CLI task options apply where they make sense (DiGiT crashed on transformation tasks).
+  const cli: Row = {
+    output_dir: options.outputDir,
+    save_formatted_output: options.saveFormattedOutput,
+    restart_generation: options.restart,
+    ...(generation ? { num_outputs_to_generate: options.numOutputsToGenerate, seed_batch_size: options.seedBatchSize, machine_batch_size: options.machineBatchSize } : {}),
+  };
+  for (const [k, v] of Object.entries(cli)) if (v !== undefined) runnerRaw[k] = v;
+  const schema = generation ? generationRunnerConfigSchema : transformationRunnerConfigSchema;
+  const runnerConfig = parseWith(schema, runnerRaw, `${where} runner_config`, t.file) as Row;
+  if (!generation && spec.data == null) throw new ConfigError(`${where} has no 'data' to transform`, { file: t.file, hint: "add 'data:' with a list of records or { data_path: file.jsonl }" });
+  if (generation && (spec.data != null)) throw new ConfigError(`${where}: 'data' is for transformation tasks; builder '${String(spec.data_builder)}' generates`, { file: t.file, line: positionOf(t.raw, "data")?.line, hint: "use 'seed_examples' or 'seed_datastore'" });
+  for (const key of ["seed_datastore", "datastore", "final_datastore", "formatted_datastore", "data"] as const) {
+    const ds = spec[key];
+    if (!isObj(ds)) continue;
+    const type = String(ds.type ?? "default");
+    await registry.resolve("datastore", type).catch((e: unknown) => {
+      if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `${where}: ${e.message}`, { ...positionOf(ds, "type"), file: positionOf(ds, "type")?.file ?? t.file, hint: e.hint });
+      throw e;
+    });
+    checkDataPath(ds, t.file);
+  }
+  if (isObj(spec.dataloader)) await registry.resolve("dataloader", String(spec.dataloader.type ?? "default"));
+  if (isObj(spec.formatter)) {
+    await registry.resolve("formatter", String(spec.formatter.type)).catch((e: unknown) => {
+      if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `${where}: ${e.message}`, { ...positionOf(spec.formatter, "type"), hint: e.hint });
+      throw e;
+    });
+  }
+  if (runnerConfig.save_formatted_output === true && !isObj(spec.formatter)) {
+    throw new ConfigError(`${where}: save_formatted_output needs a 'formatter'`, { file: t.file, hint: "add 'formatter: { type: formatters/native, format: {...} }' or drop --save-formatted-output" });
+  }
+  return { spec, file: t.file, runnerConfig };
+}
+
+function checkDataPath(ds: Obj, file: string | undefined): void {
+  const paths = ds.data_path;
+  for (const p of typeof paths === "string" ? [paths] : Array.isArray(paths) ? paths : []) {
+    if (typeof p === "string" && !/[*?[]/.test(p) && !existsSync(p)) {
+      throw new MissingFileError(p, "data file", { ...(positionOf(ds, "data_path") ?? { file }), hint: "check the path (relative paths are relative to the working directory; ${DGT_DATA_DIR} is 'data' unless set)" });
+    }
+  }
+}

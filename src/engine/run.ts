@@ -1,0 +1,281 @@
+import { randomUUID } from "node:crypto";
+import type { Block, Row } from "../blocks/block.js";
+import { createBlock } from "../blocks/create.js";
+import type { DataBuilder, GenerationDataBuilder, TransformationDataBuilder } from "../builders/databuilder.js";
+import { ConfigError } from "../errors.js";
+import type { Formatter, FormatterClass } from "../formatters/formatter.js";
+import { GenerationTask } from "../tasks/generation-task.js";
+import type { Task, TaskInit, TaskStatus } from "../tasks/task.js";
+import { TransformationTask } from "../tasks/transformation-task.js";
+import type { Logger } from "../telemetry/logger.js";
+import { ConsoleLogger } from "../telemetry/logger.js";
+import { NoTelemetry, type Telemetry } from "../telemetry/telemetry.js";
+import { Random } from "../util/random.js";
+import { redactSecrets } from "../util/redact.js";
+import { localExecutor } from "./executor.js";
+import { runGenerationLoop } from "./generation-loop.js";
+import { acquireLock } from "./lock.js";
+import type { LoopContext } from "./loop-context.js";
+import { RunMetrics } from "./metrics.js";
+import type { RunOptions } from "./options.js";
+import { planRun, type PlannedGroup, type RunPlan } from "./plan.js";
+
+/** How one task of a run ended. */
+export interface TaskOutcome {
+  task: string;
+  builder: string;
+  status: TaskStatus;
+  records: number;
+  dir: string;
+  error?: unknown;
+}
+
+/** The result of `run`. */
+export interface RunResult {
+  outcomes: TaskOutcome[];
+  metrics: RunMetrics;
+  /** The first error that stopped a builder, if any. */
+  error: unknown;
+}
+
+const DEFAULT_MAX_STALLED = 100;
+const DEFAULT_ATTEMPT_CAP = 1_000_000;
+const DEFAULT_CONCURRENT_BATCHES = 4;
+
+/**
+ * Run tasks end to end: plan and check everything, take the output folders, then run every builder
+ * group (concurrently; LLM limits are per credential, so groups share them safely).
+ *
+ * @example
+ * const result = await run({ taskPaths: ["tasks/public/examples/qa/task.yaml"], namespaces: ["public"] });
+ */
+export async function run(options: RunOptions): Promise<RunResult> {
+  return runPlan(await planRun(options), options);
+}
+
+interface Prepared {
+  group: PlannedGroup;
+  builder: DataBuilder;
+  blocks: Block[];
+}
+
+/** Execute a checked plan. */
+export async function runPlan(plan: RunPlan, options: RunOptions): Promise<RunResult> {
+  const logger = options.logger ?? new ConsoleLogger();
+  const telemetry = options.telemetry ?? new NoTelemetry();
+  const metrics = options.metrics ?? new RunMetrics();
+  const root = new Random(options.seed ?? 0);
+  const buildId = options.buildId ?? "exp";
+
+  // Construct everything (blocks check their settings, e.g. API keys) before touching output.
+  const prepared: Prepared[] = [];
+  for (const group of plan.groups) prepared.push(await prepareGroup(plan, group, options, { logger, telemetry, metrics, root, buildId }));
+  const dirs = new Map<string, string>();
+  for (const { builder } of prepared) {
+    for (const t of builder.tasks) {
+      const other = dirs.get(t.dir);
+      if (other) throw new ConfigError(`tasks '${other}' and '${t.name}' would write to the same folder '${t.dir}'`, { hint: "give one of them another store_name" });
+      dirs.set(t.dir, t.name);
+    }
+  }
+  const releases: (() => void)[] = [];
+  try {
+    for (const dir of dirs.keys()) releases.push(acquireLock(dir));
+    const outcomes: TaskOutcome[] = [];
+    const errors: unknown[] = [];
+    await Promise.all(prepared.map((p) => runGroup(p, options, { logger, telemetry, metrics, buildId }, outcomes).catch((e: unknown) => errors.push(e))));
+    return { outcomes, metrics, error: errors[0] };
+  } finally {
+    for (const release of releases) release();
+  }
+}
+
+interface Shared {
+  logger: Logger;
+  telemetry: Telemetry;
+  metrics: RunMetrics;
+  buildId: string;
+}
+
+async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOptions, shared: Shared & { root: Random }): Promise<Prepared> {
+  const { registry } = plan;
+  let builder: DataBuilder | undefined;
+  const blockList: Block[] = [];
+  const blocks = new Map<string, Block>();
+  const ctx = {
+    builderName: group.builderName,
+    telemetry: shared.telemetry,
+    // Bound to the builder so block records reach its tasks' logs.jsonl.
+    logger: shared.logger.child({ builder: group.builderName }),
+    observer: shared.metrics,
+    rejects: async (block: { name: string }, rows: Row[]) => {
+      const byTask = new Map<Task, Row[]>();
+      for (const r of rows) {
+        const t = builder?.tasks.find((x) => x.name === r.task_name) ?? builder?.tasks[0];
+        if (!t) continue;
+        if (!byTask.has(t)) byTask.set(t, []);
+        byTask.get(t)!.push(r);
+      }
+      for (const [t, rs] of byTask) await (await t.rejectStore(block.name)).append(rs);
+    },
+  };
+  for (const cfg of group.config.blocks as Row[]) {
+    const b = await createBlock(registry, cfg, ctx, `builder '${group.builderName}'`);
+    blocks.set(b.name, b);
+    blockList.push(b);
+  }
+  builder = new group.cls({
+    name: group.builderName,
+    config: group.config,
+    file: group.file,
+    blocks,
+    rng: shared.root.derive(`builder:${group.builderName}`),
+    logger: shared.logger.child({ builder: group.builderName }),
+    telemetry: shared.telemetry,
+    options: options.builderOptions,
+  });
+  const outputFields = group.cls.outputFields;
+  for (const pt of group.tasks) {
+    const formatterCfg = pt.spec.formatter as Row | undefined;
+    let formatter: Formatter | undefined;
+    if (formatterCfg) {
+      const { type: _t, ...rest } = formatterCfg;
+      const F = (await registry.resolve("formatter", String(formatterCfg.type))) as unknown as FormatterClass;
+      formatter = new F(rest);
+    }
+    const name = String(pt.spec.task_name);
+    const init: TaskInit = {
+      spec: pt.spec,
+      file: pt.file,
+      builderName: group.builderName,
+      runnerConfig: pt.runnerConfig,
+      restart: pt.runnerConfig.restart_generation === true,
+      registry,
+      rng: shared.root.derive(`task:${name}:${String(pt.runnerConfig.seed ?? "")}`),
+      logger: shared.logger.child({ task_name: name }),
+      buildId: shared.buildId,
+      outputFields,
+      formatter,
+    };
+    const task = group.cls.family === "generation" ? new GenerationTask(init) : new TransformationTask(init);
+    task.instantiateInput = (row: Row) => builder!.instantiateInput(task, row);
+    task.onDuplicates = (n) => shared.metrics.rejected(name, "duplicates", n);
+    builder.tasks.push(task);
+  }
+  return { group, builder, blocks: blockList };
+}
+
+async function runGroup({ group, builder, blocks }: Prepared, options: RunOptions, shared: Shared, outcomes: TaskOutcome[]): Promise<void> {
+  const finished = new Set<Task>();
+  const startedAt = Math.floor(Date.now() / 1000);
+  const finish = async (task: Task, status: TaskStatus, error?: unknown): Promise<void> => {
+    if (finished.has(task)) return;
+    finished.add(task);
+    let records = task.accepted.length;
+    if (status !== "cancelled" && status !== "errored") records = await task.writeFinal();
+    const m = shared.metrics.task(task.name);
+    m.status = status;
+    m.endedAt = Date.now();
+    await task.appendLine("task_results.jsonl", resultRecord(task, status, startedAt, shared.metrics, error));
+    shared.telemetry.event("task_finished", { builder_name: builder.name, task_name: task.name, reason: status, records });
+    outcomes.push({ task: task.name, builder: builder.name, status, records, dir: task.dir, ...(error === undefined ? {} : { error }) });
+    await task.close();
+  };
+  const ctx: LoopContext = {
+    metrics: shared.metrics,
+    signal: options.signal,
+    maxStalled: Number(options.maxStalledAttempts ?? group.config.max_stalled_attempts ?? DEFAULT_MAX_STALLED),
+    attemptCap: Number(options.numAttemptsToComplete ?? group.config.num_attempts_to_complete ?? DEFAULT_ATTEMPT_CAP),
+    width: Number(group.config.max_concurrent_batches ?? options.executor?.width ?? DEFAULT_CONCURRENT_BATCHES),
+    executor: options.executor ?? localExecutor,
+    finish,
+  };
+  const span = shared.telemetry.startSpan("dgt.run", { builder_name: builder.name, task_names: builder.tasks.map((t) => t.name).join(",") });
+  try {
+    // Inside the run span, so block, postprocessing and LLM spans and the events get it as parent.
+    await shared.telemetry.within(span, async () => {
+      for (const task of builder.tasks) {
+        await task.open();
+        shared.metrics.taskOpened({ task: task.name, builder: builder.name, dir: task.dir, resumed: task.resumed, accepted: task.accepted.length });
+        await writeTaskCard(task, builder, shared.buildId, options);
+        await task.appendLine("task_results.jsonl", { PID: process.pid, status: "running", start_time: startedAt, end_time: null, metrics: { "Number of data produced": task.accepted.length } });
+        shared.telemetry.event(task.resumed ? "task_resumed" : "task_started", { builder_name: builder.name, task_name: task.name, records: task.accepted.length });
+      }
+      span.set({ resumed: builder.tasks.some((t) => t.resumed) });
+      shared.telemetry.event("run_started", { builder_name: builder.name, task_names: builder.tasks.map((t) => t.name), pid: process.pid, resumed: builder.tasks.some((t) => t.resumed) });
+      await builder.setup();
+      if (builder.kind === "generation") await runGenerationLoop(builder as GenerationDataBuilder, ctx);
+      else await (await import("./transformation-loop.js")).runTransformationLoop(builder as TransformationDataBuilder, ctx);
+      const cancelled = options.signal?.aborted === true;
+      shared.telemetry.event(cancelled ? "run_cancelled" : "run_finished", { builder_name: builder.name });
+    });
+    span.end(options.signal?.aborted === true ? "cancelled" : "ok");
+  } catch (e) {
+    for (const t of builder.tasks) await finish(t, "errored", e).catch(() => undefined);
+    shared.telemetry.event("run_errored", { builder_name: builder.name, error: e instanceof Error ? e.message : String(e) });
+    span.end("error", e);
+    throw e;
+  } finally {
+    for (const b of blocks) await b.close().catch(() => undefined);
+    await builder.close().catch(() => undefined);
+  }
+}
+
+async function writeTaskCard(task: Task, builder: DataBuilder, buildId: string, options: RunOptions): Promise<void> {
+  let runId: string = randomUUID();
+  if (!task.restart) {
+    const cards = (await task.readLines("task_card.jsonl")).filter((c) => c.build_id === buildId);
+    const last = cards[cards.length - 1];
+    if (typeof last?.run_id === "string") runId = last.run_id;
+  }
+  await task.appendLine("task_card.jsonl", {
+    task_name: task.name,
+    databuilder_name: builder.name,
+    // Configs may carry API keys (block api_key, headers): never write those to disk.
+    task_spec: redactSecrets({ task_init: task.spec, task_kwargs: cliTaskOptions(options) }),
+    databuilder_spec: redactSecrets(builder.config),
+    build_id: buildId,
+    run_id: runId,
+    save_formatted_output: task.runnerConfig.save_formatted_output === true,
+    process_id: process.pid,
+    seed: options.seed ?? 0,
+  });
+}
+
+function cliTaskOptions(o: RunOptions): Row {
+  const all: Row = {
+    num_outputs_to_generate: o.numOutputsToGenerate,
+    seed_batch_size: o.seedBatchSize,
+    machine_batch_size: o.machineBatchSize,
+    restart_generation: o.restart,
+    output_dir: o.outputDir,
+    save_formatted_output: o.saveFormattedOutput,
+  };
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
+}
+
+function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics: RunMetrics, error: unknown): Row {
+  const m = metrics.task(task.name);
+  const round = (x: number) => Math.round(x);
+  return {
+    PID: process.pid,
+    status,
+    start_time: startedAt,
+    end_time: Math.floor(Date.now() / 1000),
+    ...(error === undefined ? {} : { message: error instanceof Error ? error.message : String(error) }),
+    metrics: {
+      "Number of data produced": task.accepted.length,
+      records: task.finalRecords().length,
+      ...(m.target !== undefined ? { target: m.target } : {}),
+      produced: m.produced,
+      rejected: m.rejected,
+      epochs: task.postprocessEpoch,
+      requests: round(m.requests),
+      failed_requests: round(m.failedRequests),
+      failures: Object.fromEntries(Object.entries(m.failures).map(([k, v]) => [k, round(v)])),
+      prompt_tokens: round(m.promptTokens),
+      completion_tokens: round(m.completionTokens),
+      duration_s: Math.round((Date.now() - m.startedAt) / 100) / 10,
+    },
+  };
+}

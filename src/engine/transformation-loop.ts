@@ -1,0 +1,64 @@
+import type { Row } from "../blocks/block.js";
+import type { TransformationDataBuilder } from "../builders/databuilder.js";
+import type { TransformationTask } from "../tasks/transformation-task.js";
+import { routeRows, running, startBatch, waitForProgress, type Batch } from "./batches.js";
+import type { LoopContext } from "./loop-context.js";
+import { postprocess } from "./postprocess.js";
+
+/**
+ * Run a transformation builder once over the input of its tasks: batches of
+ * `transform_batch_size` rows per task, up to `ctx.width` calls at once, committed in input order;
+ * then postprocessing once, then every task finishes.
+ */
+export async function runTransformationLoop(builder: TransformationDataBuilder, ctx: LoopContext): Promise<void> {
+  const tasks = builder.tasks;
+  for (const t of tasks) {
+    const m = ctx.metrics.task(t.name, "transformation");
+    m.accepted = t.accepted.length;
+    m.status = "running";
+  }
+  const inflight: Batch[] = [];
+  let seq = 0;
+  const cancelled = () => ctx.signal?.aborted === true;
+  for (;;) {
+    while (!cancelled() && running(inflight) < ctx.width) {
+      const inputs: Batch["inputs"] = new Map();
+      const pool: Row[] = [];
+      for (const t of tasks) {
+        if (t.isComplete()) continue;
+        const b = await t.nextBatch();
+        if (b.rows.length === 0) continue;
+        inputs.set(t, { rows: b.rows.length, position: b.position });
+        pool.push(...b.rows);
+      }
+      if (pool.length === 0) break;
+      inflight.push(startBatch(seq++, inputs, () => ctx.executor.transform(builder, pool)));
+    }
+    await waitForProgress(inflight);
+    while (inflight[0]?.done) {
+      const b = inflight.shift()!;
+      if (b.error !== undefined) throw b.error;
+      const routed = routeRows(builder, b.result ?? []);
+      for (const t of new Set([...b.inputs.keys(), ...routed.keys()]) as Set<TransformationTask>) {
+        const input = b.inputs.get(t);
+        const rows = routed.get(t) ?? [];
+        await t.commit(rows, input?.position ?? { iter_index: t.checkpoint.iter_index, row_index: t.checkpoint.row_index });
+        const m = ctx.metrics.task(t.name);
+        m.produced += rows.length;
+        m.accepted = t.accepted.length;
+      }
+    }
+    if (inflight.length > 0) continue;
+    if (cancelled()) {
+      for (const t of tasks) await ctx.finish(t, "cancelled");
+      return;
+    }
+    if (tasks.every((t) => t.isComplete())) break;
+  }
+  for (const t of tasks) {
+    await postprocess(builder, t);
+    ctx.metrics.task(t.name).accepted = t.accepted.length;
+    builder.telemetry.event("transformation_finished", { builder_name: builder.name, task_name: t.name, records: t.accepted.length });
+    await ctx.finish(t, "completed");
+  }
+}

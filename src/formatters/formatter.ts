@@ -1,0 +1,22 @@
+import type { Row } from "../blocks/block.js";
+
+/**
+ * Turns a finished record into a training-ready record or string (task `formatter:`, used for
+ * `formatted_data` when `save_formatted_output` is on).
+ *
+ * @example
+ * @registerFormatter("formatters/upper")
+ * export class Upper extends Formatter {
+ *   apply(row: Row) { return { text: String(row.text).toUpperCase() }; }
+ * }
+ */
+export abstract class Formatter {
+  readonly config: Row;
+  constructor(config: Row = {}) {
+    this.config = config;
+  }
+  abstract apply(row: Row): Row | string | Promise<Row | string>;
+}
+
+/** Constructor shape the registry hands out for formatters. */
+export type FormatterClass = new (config: Row) => Formatter;

@@ -1,0 +1,33 @@
+/**
+ * digit's public API: what databuilders and plugins import as "digit".
+ *
+ * @example
+ * import { registerBlock, ValidatorBlock, ok, reject } from "digit";
+ */
+export * from "./errors.js";
+export { registerBlock, registerDataBuilder, registerDataloader, registerDatastore, registerFormatter } from "./registry/decorators.js";
+export { Registry, type RegistryOptions } from "./registry/registry.js";
+export { Block, BlockInputError, baseBlockConfigSchema, type BlockClass, type BlockConfig, type BlockContext, type BlockFields, type BlockItem, type CallOptions, type RejectSink, type Row } from "./blocks/block.js";
+export { ValidatorBlock, ok, reject, type Validation, type ValidatorFields } from "./blocks/validator.js";
+export { createBlock, checkBlockConfig } from "./blocks/create.js";
+export { getPath, setPath, MISSING } from "./blocks/paths.js";
+export { LMProvider, lmConfigSchema, resultText, GENERATION_PARAMETERS, type ChatMessage, type LMMethod, type LMRequest, type LMResponse } from "./blocks/lm/provider.js";
+export { Datastore, type DatastoreConfig, type RowSource } from "./stores/datastore.js";
+export { Dataloader, type DataloaderConfig, type DataloaderState } from "./stores/dataloader.js";
+export { createDatastore, createDataloader } from "./stores/factory.js";
+export type { Telemetry, Span, Attributes } from "./telemetry/telemetry.js";
+export type { Logger, LogFields } from "./telemetry/logger.js";
+export type { RunObserver, LlmCallReport } from "./telemetry/observer.js";
+export { DataBuilder, GenerationDataBuilder, TransformationDataBuilder, type BuilderInit, type DataBuilderClass } from "./builders/databuilder.js";
+export { renderTemplate } from "./builders/template.js";
+export { Task, type TaskStatus } from "./tasks/task.js";
+export { GenerationTask, type InputBatch } from "./tasks/generation-task.js";
+export { TransformationTask } from "./tasks/transformation-task.js";
+export { recordId } from "./tasks/record-id.js";
+export { Formatter, type FormatterClass } from "./formatters/formatter.js";
+export { run, runPlan, type RunResult, type TaskOutcome } from "./engine/run.js";
+export { planRun, type RunPlan } from "./engine/plan.js";
+export type { RunOptions } from "./engine/options.js";
+export { RunMetrics, type TaskMetrics } from "./engine/metrics.js";
+export { Random } from "./util/random.js";
+export { localExecutor, type BatchExecutor } from "./engine/executor.js";

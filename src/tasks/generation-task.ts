@@ -1,0 +1,123 @@
+import type { Row } from "../blocks/block.js";
+import type { Dataloader, DataloaderState } from "../stores/dataloader.js";
+import { createDataloader, createDatastore } from "../stores/factory.js";
+import { Task, type TaskInit } from "./task.js";
+
+/** A batch of inputs handed to a builder, and the seed position after it. */
+export interface InputBatch {
+  rows: Row[];
+  position: DataloaderState;
+}
+
+/**
+ * A task that makes `num_outputs_to_generate` new records from seed examples, mixing seeds with
+ * records it already made (in-context learning material).
+ */
+export class GenerationTask extends Task {
+  readonly kind = "generation" as const;
+  protected readonly dropsExactDuplicates = true;
+  readonly target: number;
+  readonly seedBatchSize: number;
+  readonly machineBatchSize: number;
+  private loader!: Dataloader;
+  private seedCache: Row[] | undefined;
+  /** Turns a seed row into builder input (the builder may pick fields). */
+  instantiateInput: (row: Row) => Row = (row) => row;
+
+  constructor(init: TaskInit) {
+    super(init);
+    this.target = Number(init.runnerConfig.num_outputs_to_generate ?? 2);
+    this.seedBatchSize = Number(init.runnerConfig.seed_batch_size ?? Math.min(100, this.target));
+    this.machineBatchSize = Number(init.runnerConfig.machine_batch_size ?? 10);
+  }
+
+  override async open(): Promise<void> {
+    await super.open();
+    const seeds = await createDatastore(this.init.registry, {
+      type: "default",
+      ...((this.spec.seed_datastore as Row | undefined) ?? {}),
+      store_name: `${this.storeName}/seed_data`,
+      data: (this.spec.seed_examples as Row[] | undefined) ?? [],
+    });
+    const dl = (this.spec.dataloader as Row | undefined) ?? { type: "default" };
+    // Seeds always loop for generation (DiGiT turned looping off whenever a dataloader was given).
+    this.loader = await createDataloader(this.init.registry, { type: "default", ...dl, loop_over: (dl.loop_over as boolean | undefined) ?? true, datastore: seeds });
+    if (!this.restart) this.loader.setState({ iter_index: this.checkpoint.iter_index, row_index: this.checkpoint.row_index });
+  }
+
+  isComplete(): boolean {
+    return this.accepted.length >= this.target;
+  }
+
+  /** Only `num_outputs_to_generate` records go into final data (extra ones stay in `data`). */
+  override finalRecords(): Row[] {
+    return this.accepted.slice(0, this.target);
+  }
+
+  /**
+   * The next batch: `seed_batch_size` seeds (continuing across the end of the seed list, never a
+   * short batch, never one seed twice in a batch) followed by up to `machine_batch_size` records
+   * made earlier, sampled at random.
+   */
+  async nextBatch(): Promise<InputBatch> {
+    const rows: Row[] = [];
+    // Seeds are told apart by their position in the seed store (loaders may return fresh objects).
+    const seen = new Set<string>();
+    let ends = 0;
+    while (rows.length < this.seedBatchSize && ends < 2) {
+      const seed = await this.loader.next();
+      if (seed === undefined) {
+        ends++;
+        if (!this.loopsSeeds()) break;
+        continue;
+      }
+      const at = this.loader.getState();
+      const key = `${at.iter_index}:${at.row_index}`;
+      if (seen.has(key)) break;
+      seen.add(key);
+      rows.push({ ...this.instantiateInput(seed), task_name: this.name, is_seed: true });
+      ends = 0;
+    }
+    const machine = this.accepted.length <= this.machineBatchSize ? this.accepted : this.rng.sample(this.accepted, this.machineBatchSize);
+    for (const m of machine) rows.push({ ...m, task_name: this.name, is_seed: false });
+    return { rows, position: this.loader.getState() };
+  }
+
+  private loopsSeeds(): boolean {
+    return this.loader.config.loop_over === true;
+  }
+
+  /** All seed examples (read once), as builder input rows. */
+  async seedExamples(): Promise<Row[]> {
+    if (!this.seedCache) {
+      const store = await createDatastore(this.init.registry, {
+        type: "default",
+        ...((this.spec.seed_datastore as Row | undefined) ?? {}),
+        store_name: `${this.storeName}/seed_data`,
+        data: (this.spec.seed_examples as Row[] | undefined) ?? [],
+      });
+      this.seedCache = (await store.readAll()).map((r) => ({ ...this.instantiateInput(r), task_name: this.name, is_seed: true }));
+    }
+    return this.seedCache;
+  }
+
+  /**
+   * `k` examples for in-context learning, split between seeds and machine records by
+   * `seed_fraction` (default: the ratio of the two batch sizes), without touching the main loop.
+   */
+  async sampleExamples(k: number, seedFraction?: number): Promise<Row[]> {
+    if (seedFraction !== undefined && (seedFraction < 0 || seedFraction > 1)) throw new RangeError(`seed_fraction must be in [0.0, 1.0], got ${seedFraction}`);
+    const total = this.seedBatchSize + this.machineBatchSize;
+    const fraction = seedFraction ?? (total === 0 ? 0 : this.seedBatchSize / total);
+    const nSeed = roundHalfEven(k * fraction);
+    const seeds = await this.seedExamples();
+    const pickedSeeds = nSeed < seeds.length ? this.rng.sample(seeds, nSeed) : seeds;
+    const synth = this.rng.sample(this.accepted, Math.min(k - nSeed, this.accepted.length));
+    return [...pickedSeeds, ...synth.map((r) => ({ ...r, is_seed: false }))];
+  }
+}
+
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}

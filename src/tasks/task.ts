@@ -1,0 +1,281 @@
+import { existsSync, readdirSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Row } from "../blocks/block.js";
+import type { Formatter } from "../formatters/formatter.js";
+import type { Registry } from "../registry/registry.js";
+import { appendJsonl, readJsonl } from "../stores/formats/jsonl.js";
+import type { Datastore, DatastoreConfig } from "../stores/datastore.js";
+import { createDatastore } from "../stores/factory.js";
+import type { Logger } from "../telemetry/logger.js";
+import type { Random } from "../util/random.js";
+import { recordId } from "./record-id.js";
+import { appendCheckpoint, EMPTY_CHECKPOINT, readLastCheckpoint, type TaskCheckpoint } from "./state-log.js";
+
+/** Everything a task needs from the engine to open its outputs. */
+export interface TaskInit {
+  /** The validated task dict (framework keys and the builder's own task fields). */
+  spec: Row;
+  file: string | undefined;
+  builderName: string;
+  runnerConfig: Row;
+  restart: boolean;
+  registry: Registry;
+  rng: Random;
+  logger: Logger;
+  buildId: string;
+  /** Keys of the builder's output records (others are dropped after postprocessing); undefined = keep. */
+  outputFields: readonly string[] | undefined;
+  formatter: Formatter | undefined;
+}
+
+/** How a task ended. */
+export type TaskStatus = "completed" | "stalled_generation" | "stalled_postprocessing" | "attempts_exhausted" | "cancelled" | "errored";
+
+/**
+ * One task of a run: its output folder and stores, the accepted records, and the checkpoint that
+ * lets an interrupted run continue exactly where it stopped. Subclasses add the seed loop
+ * (GenerationTask) or the single pass over input data (TransformationTask).
+ */
+export abstract class Task {
+  abstract readonly kind: "generation" | "transformation";
+  readonly name: string;
+  readonly spec: Row;
+  readonly file: string | undefined;
+  readonly builderName: string;
+  readonly runnerConfig: Row;
+  readonly rng: Random;
+  readonly logger: Logger;
+  readonly formatter: Formatter | undefined;
+  /** `<output_dir>/<store_name>`: where every file of the task goes. */
+  readonly dir: string;
+  readonly outputDir: string;
+  readonly storeName: string;
+  restart: boolean;
+  /** Records accepted so far (postprocessed ones first, then newer ones), in order. */
+  accepted: Row[] = [];
+  /** Rows removed by postprocessing, per epoch (for the summary). */
+  postprocessEpoch = 0;
+  checkpoint: TaskCheckpoint = { ...EMPTY_CHECKPOINT };
+  resumed = false;
+  protected readonly init: TaskInit;
+  protected data!: Datastore;
+  /** Ids of every record in `data` (accepted now or removed by postprocessing since). */
+  private readonly seenIds = new Set<string>();
+  private readonly rejectStores = new Map<string, Promise<Datastore>>();
+
+  constructor(init: TaskInit) {
+    this.init = init;
+    this.spec = init.spec;
+    this.name = String(init.spec.task_name);
+    this.file = init.file;
+    this.builderName = init.builderName;
+    this.runnerConfig = init.runnerConfig;
+    this.rng = init.rng;
+    this.logger = init.logger;
+    this.formatter = init.formatter;
+    this.restart = init.restart;
+    const ds = (init.spec.datastore as Row | undefined) ?? {};
+    this.storeName = String(init.spec.store_name ?? ds.store_name ?? this.name);
+    this.outputDir = resolve(String(init.runnerConfig.output_dir ?? (process.env.DGT_OUTPUT_DIR || "output")));
+    this.dir = join(this.outputDir, this.storeName);
+  }
+
+  /** The config of the task's own output stores (DiGiT's `datastore`, minus store_name). */
+  protected storeConfig(key: "datastore" | "final_datastore" | "formatted_datastore", suffix: string): DatastoreConfig {
+    const base = (this.spec[key] as Row | undefined) ?? (this.spec.datastore as Row | undefined) ?? {};
+    const { store_name: _ignored, restart: _r, output_dir: _o, ...rest } = base;
+    return { type: "default", ...rest, store_name: `${this.storeName}/${suffix}`, output_dir: this.outputDir, restart: false };
+  }
+
+  protected file_(name: string): string {
+    return join(this.dir, name);
+  }
+
+  /** Open stores, clear them on restart, or load the accepted records and checkpoint to resume. */
+  async open(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    this.data = await createDatastore(this.init.registry, this.storeConfig("datastore", "data"));
+    if (!this.restart && (await this.shouldStartFresh())) this.restart = true;
+    if (this.restart) await this.clearOutputs();
+    else await this.loadCheckpoint();
+    // final and formatted data are always rebuilt at the end of a run.
+    for (const [key, suffix] of [["final_datastore", "final_data"], ["formatted_datastore", "formatted_data"]] as const) {
+      await (await createDatastore(this.init.registry, this.storeConfig(key, suffix))).clear();
+    }
+  }
+
+  /** A transformation that completed last time is run afresh (DiGiT re-runs them every time). */
+  protected async shouldStartFresh(): Promise<boolean> {
+    return false;
+  }
+
+  private async clearOutputs(): Promise<void> {
+    await this.data.clear();
+    for (const f of ["task_card.jsonl", "task_results.jsonl", "logs.jsonl", "dataloader_state.jsonl"]) await rm(this.file_(f), { force: true });
+    for (const f of existsSync(this.dir) ? readdirSync(this.dir) : []) if (/^postproc_data_\d+\./.test(f)) await rm(this.file_(f), { recursive: true, force: true });
+    await rm(this.file_("blocks"), { recursive: true, force: true });
+  }
+
+  private async loadCheckpoint(): Promise<void> {
+    const cp = await readLastCheckpoint(this.file_("dataloader_state.jsonl"));
+    if (!cp) {
+      // No committed batch: anything in data is from an interrupted first batch.
+      if (await this.data.exists()) await this.data.truncate(0);
+      return;
+    }
+    this.resumed = true;
+    this.checkpoint = cp;
+    await this.data.truncate(cp.data_rows);
+    const rows: Row[] = [];
+    if (cp.postproc_epoch > 0) {
+      const snapshot = await this.postprocStore(cp.postproc_epoch);
+      for await (const r of snapshot.read()) rows.push(r);
+    }
+    let i = 0;
+    for await (const r of this.data.read()) {
+      if (typeof r.id === "string") this.seenIds.add(r.id);
+      if (i++ >= cp.postproc_data_rows) rows.push(r);
+    }
+    if (i < cp.data_rows) this.logger.warn(`${this.data.location}: expected ${cp.data_rows} records, found ${i}; resuming with what is there`);
+    this.postprocessEpoch = cp.postproc_epoch;
+    this.setAccepted(rows);
+    this.logger.info(`resuming task '${this.name}': ${this.accepted.length} records accepted so far`);
+  }
+
+  /** The store of postprocessing epoch `n` (`postproc_data_<n>`). */
+  postprocStore(n: number): Promise<Datastore> {
+    return createDatastore(this.init.registry, this.storeConfig("datastore", `postproc_data_${n}`));
+  }
+
+  /** Replace the accepted set (after postprocessing or on resume). */
+  setAccepted(rows: Row[]): void {
+    this.accepted = rows;
+    for (const r of rows) if (typeof r.id === "string") this.seenIds.add(r.id);
+  }
+
+  /**
+   * Give a builder output its framework fields: task_name, is_seed, and a stable id (a hash of task
+   * and content; `ordinal` makes equal outputs of a transformation distinct).
+   */
+  toRecord(row: Row, ordinal?: number): Row {
+    const { SRC_DATA: _src, store_names: _s, ...rest } = row;
+    // DiGiT's field order: task_name and is_seed first.
+    const record: Row = { task_name: this.name, is_seed: row.is_seed === true, ...rest };
+    record.task_name = this.name;
+    record.is_seed = row.is_seed === true;
+    if (typeof record.id !== "string") record.id = recordId(this.name, ordinal === undefined ? record : { ...record, "#": ordinal });
+    return record;
+  }
+
+  /** Whether an output equal to an accepted record is dropped (generation) or kept (transformation). */
+  protected abstract readonly dropsExactDuplicates: boolean;
+
+  /**
+   * Commit one batch: append its records, then the checkpoint that says they are committed.
+   * In generation tasks a record equal to one made before (kept or removed by postprocessing) is
+   * not kept again; it is written to `blocks/duplicates` with the id it repeats. Returns how many
+   * records were added.
+   */
+  async commit(rows: readonly Row[], position: { iter_index: number; row_index: number }): Promise<number> {
+    const fresh: Row[] = [];
+    const repeats: Row[] = [];
+    for (const r of rows) {
+      const rec = this.toRecord(r, this.dropsExactDuplicates ? undefined : this.checkpoint.data_rows + fresh.length);
+      if (this.seenIds.has(rec.id as string)) {
+        repeats.push({ ...rec, block_name: "duplicates", reason: `exact duplicate of record ${String(rec.id)}` });
+        continue;
+      }
+      this.seenIds.add(rec.id as string);
+      fresh.push(rec);
+    }
+    if (fresh.length) await this.data.append(fresh);
+    if (repeats.length) {
+      await (await this.rejectStore("duplicates")).append(repeats);
+      this.onDuplicates?.(repeats.length);
+    }
+    this.accepted.push(...fresh);
+    this.checkpoint = { ...this.checkpoint, ...position, data_rows: this.checkpoint.data_rows + fresh.length };
+    await appendCheckpoint(this.file_("dataloader_state.jsonl"), this.checkpoint);
+    return fresh.length;
+  }
+
+  /** Called with the number of exact duplicates a commit dropped (for counters). */
+  onDuplicates: ((count: number) => void) | undefined;
+
+  /** Records accepted since the last postprocessing. */
+  get unprocessed(): number {
+    return this.checkpoint.data_rows - this.checkpoint.postproc_data_rows;
+  }
+
+  /** Record the result of a postprocessing epoch: snapshot file, then checkpoint. */
+  async savePostprocessed(rows: Row[]): Promise<void> {
+    const epoch = this.postprocessEpoch + 1;
+    const kept = rows.map((r) => this.keepOutputFields(r));
+    await (await this.postprocStore(epoch)).replace(kept);
+    this.postprocessEpoch = epoch;
+    this.setAccepted(kept);
+    this.checkpoint = { ...this.checkpoint, postproc_epoch: epoch, postproc_data_rows: this.checkpoint.data_rows };
+    await appendCheckpoint(this.file_("dataloader_state.jsonl"), this.checkpoint);
+  }
+
+  /** Keep only the builder's output fields (plus task_name, is_seed, id). */
+  keepOutputFields(row: Row, before?: Row): Row {
+    const fields = this.init.outputFields;
+    const keys = fields ? ["task_name", "is_seed", ...fields, "id"] : Object.keys(before ?? row);
+    const out: Row = {};
+    for (const k of keys) if (k in row) out[k] = row[k];
+    return out;
+  }
+
+  /** The store rows removed by block `block` go to (`blocks/<block>`), created on first use. */
+  rejectStore(block: string): Promise<Datastore> {
+    let p = this.rejectStores.get(block);
+    if (!p) {
+      p = createDatastore(this.init.registry, this.storeConfig("datastore", `blocks/${block}`));
+      this.rejectStores.set(block, p);
+    }
+    return p;
+  }
+
+  /** The records that go into final_data (all accepted ones; generation trims to the target). */
+  finalRecords(): Row[] {
+    return this.accepted;
+  }
+
+  /** Write final_data (and formatted_data when asked), atomically. */
+  async writeFinal(): Promise<number> {
+    const records = this.finalRecords();
+    const final = await createDatastore(this.init.registry, this.storeConfig("final_datastore", "final_data"));
+    if (records.length) await final.replace(records);
+    if (this.runnerConfig.save_formatted_output === true) {
+      if (!this.formatter) throw new Error(`task '${this.name}': save_formatted_output needs a 'formatter'`);
+      const formatted = await createDatastore(this.init.registry, this.storeConfig("formatted_datastore", "formatted_data"));
+      const out: Row[] = [];
+      for (const r of records) {
+        const f = await this.formatter.apply(r);
+        out.push(typeof f === "string" ? { text: f } : f);
+      }
+      if (out.length) await formatted.replace(out);
+    }
+    return records.length;
+  }
+
+  /** Append a line to a task JSONL file (task_card, task_results, logs). */
+  async appendLine(file: "task_card.jsonl" | "task_results.jsonl" | "logs.jsonl", record: Row): Promise<void> {
+    await appendJsonl(this.file_(file), [record]);
+  }
+
+  /** All lines of a task JSONL file. */
+  async readLines(file: "task_card.jsonl" | "task_results.jsonl"): Promise<Row[]> {
+    const rows: Row[] = [];
+    if (!existsSync(this.file_(file))) return rows;
+    for await (const r of readJsonl(this.file_(file), { onBadRecord: "skip" })) rows.push(r as Row);
+    return rows;
+  }
+
+  async close(): Promise<void> {
+    await this.data?.close();
+    for (const p of this.rejectStores.values()) await (await p).close();
+  }
+}

@@ -1,0 +1,49 @@
+import type { Row } from "../blocks/block.js";
+import type { Dataloader } from "../stores/dataloader.js";
+import { createDataloader, createDatastore } from "../stores/factory.js";
+import type { InputBatch } from "./generation-task.js";
+import { Task } from "./task.js";
+
+/** A task that runs once over input records (`data:`), in `transform_batch_size` batches. */
+export class TransformationTask extends Task {
+  readonly kind = "transformation" as const;
+  protected readonly dropsExactDuplicates = false;
+  private loader!: Dataloader;
+  private exhausted = false;
+  instantiateInput: (row: Row) => Row = (row) => row;
+
+  get batchSize(): number {
+    return Number(this.runnerConfig.transform_batch_size ?? 100);
+  }
+
+  /** A transformation that finished last time starts again (DiGiT re-runs them every time). */
+  protected override async shouldStartFresh(): Promise<boolean> {
+    const results = await this.readLines("task_results.jsonl");
+    return results.length > 0 && results[results.length - 1]!.status === "completed";
+  }
+
+  override async open(): Promise<void> {
+    await super.open();
+    const data = this.spec.data;
+    const storeConfig = Array.isArray(data) ? { type: "default", data } : { type: "default", ...((data as Row | undefined) ?? {}) };
+    const input = await createDatastore(this.init.registry, { ...storeConfig, store_name: `${this.storeName}/transformation_data` });
+    const dl = (this.spec.dataloader as Row | undefined) ?? { type: "default" };
+    this.loader = await createDataloader(this.init.registry, { type: "default", ...dl, loop_over: false, datastore: input });
+    if (!this.restart) this.loader.setState({ iter_index: this.checkpoint.iter_index, row_index: this.checkpoint.row_index });
+  }
+
+  isComplete(): boolean {
+    return this.exhausted;
+  }
+
+  /** The next `transform_batch_size` input rows (empty once the input is used up). */
+  async nextBatch(): Promise<InputBatch> {
+    const rows: Row[] = [];
+    while (!this.exhausted && rows.length < this.batchSize) {
+      const r = await this.loader.next();
+      if (r === undefined) this.exhausted = true;
+      else rows.push({ ...this.instantiateInput(r), task_name: this.name });
+    }
+    return { rows, position: this.loader.getState() };
+  }
+}

@@ -1,0 +1,201 @@
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { estimateCost, type PriceTable } from "./prices.js";
+
+/** What the summary needs to know of one task (the engine's live task metrics fit this). */
+export interface TaskFigures {
+  task: string;
+  kind: "generation" | "transformation";
+  target: number | undefined;
+  accepted: number;
+  rejected: Record<string, number>;
+  requests: number;
+  failedRequests: number;
+  failures: Record<string, number>;
+  promptTokens: number;
+  completionTokens: number;
+  tokensByModel: Record<string, { provider: string; prompt: number; completion: number }>;
+  status: string;
+  startedAt: number;
+  endedAt: number | undefined;
+  builder?: string | undefined;
+  dir?: string | undefined;
+  resumed?: boolean | undefined;
+}
+
+/** How a task ended, as the engine reports it. */
+export interface TaskEnd {
+  task: string;
+  status: string;
+  records: number;
+  dir: string;
+}
+
+/** One row of the summary. */
+export interface TaskSummary {
+  task: string;
+  builder: string | null;
+  kind: "generation" | "transformation";
+  status: string;
+  records: number;
+  target: number | null;
+  resumed: boolean;
+  /** Records removed, per validator block. */
+  rejected: Record<string, number>;
+  requests: number;
+  failed_requests: number;
+  /** Failed attempts by kind (429, 5xx, timeout, connection, parse, 4xx, other), retried or not. */
+  failures: Record<string, number>;
+  prompt_tokens: number;
+  completion_tokens: number;
+  /** Estimated USD; null when some model used has no price. */
+  cost_usd: number | null;
+  /** Models without a price entry (so no cost could be given). */
+  unpriced_models: string[];
+  wall_time_s: number;
+  output: string | null;
+}
+
+/** The whole `run_summary.json`. */
+export interface RunSummary {
+  build_id: string;
+  run_id: string;
+  started_at: string;
+  ended_at: string;
+  wall_time_s: number;
+  tasks: TaskSummary[];
+  totals: { records: number; requests: number; failed_requests: number; prompt_tokens: number; completion_tokens: number; cost_usd: number | null };
+}
+
+const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
+const roundAll = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)]).filter(([, v]) => (v as number) > 0));
+
+/**
+ * Build the end-of-run summary from the run's task figures and outcomes.
+ *
+ * @example
+ * const summary = buildSummary({ buildId: "exp", runId, startedAt, tasks: [...metrics.tasks.values()], outcomes, prices });
+ */
+export function buildSummary(input: { buildId: string; runId: string; startedAt: number; endedAt?: number; tasks: readonly TaskFigures[]; outcomes: readonly TaskEnd[]; prices: PriceTable }): RunSummary {
+  const endedAt = input.endedAt ?? Date.now();
+  const tasks: TaskSummary[] = [];
+  for (const m of input.tasks) {
+    if (m.task === "(no task)" && m.requests === 0) continue;
+    const outcome = input.outcomes.find((o) => o.task === m.task);
+    let cost: number | null = 0;
+    const unpriced: string[] = [];
+    for (const [model, t] of Object.entries(m.tokensByModel)) {
+      const c = estimateCost(input.prices, t.provider, model, t.prompt, t.completion);
+      if (c === undefined) unpriced.push(`${t.provider}/${model}`);
+      else if (cost !== null) cost += c;
+    }
+    if (unpriced.length) cost = null;
+    tasks.push({
+      task: m.task,
+      builder: m.builder ?? null,
+      kind: m.kind,
+      status: outcome?.status ?? m.status,
+      records: outcome?.records ?? m.accepted,
+      target: m.target ?? null,
+      resumed: m.resumed === true,
+      rejected: roundAll(m.rejected),
+      requests: round(m.requests),
+      failed_requests: round(m.failedRequests),
+      failures: roundAll(m.failures),
+      prompt_tokens: round(m.promptTokens),
+      completion_tokens: round(m.completionTokens),
+      cost_usd: cost === null ? null : round(cost, 6),
+      unpriced_models: unpriced,
+      wall_time_s: round(((m.endedAt ?? endedAt) - m.startedAt) / 1000, 1),
+      output: outcome?.dir ?? m.dir ?? null,
+    });
+  }
+  const sum = (f: (t: TaskSummary) => number) => tasks.reduce((s, t) => s + f(t), 0);
+  const costs = tasks.map((t) => t.cost_usd);
+  return {
+    build_id: input.buildId,
+    run_id: input.runId,
+    started_at: new Date(input.startedAt).toISOString(),
+    ended_at: new Date(endedAt).toISOString(),
+    wall_time_s: round((endedAt - input.startedAt) / 1000, 1),
+    tasks,
+    totals: {
+      records: sum((t) => t.records),
+      requests: sum((t) => t.requests),
+      failed_requests: sum((t) => t.failed_requests),
+      prompt_tokens: sum((t) => t.prompt_tokens),
+      completion_tokens: sum((t) => t.completion_tokens),
+      cost_usd: costs.some((c) => c === null) ? null : round(costs.reduce<number>((s, c) => s + (c ?? 0), 0), 6),
+    },
+  };
+}
+
+/**
+ * Write `<outputDir>/run_summary.json` atomically (temp file, then rename).
+ *
+ * @example
+ * writeSummary("output", summary);
+ */
+export function writeSummary(outputDir: string, summary: RunSummary): string {
+  mkdirSync(outputDir, { recursive: true });
+  const file = join(outputDir, "run_summary.json");
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(summary, null, 2)}\n`);
+  renameSync(tmp, file);
+  return file;
+}
+
+/** "1,234" */
+export function thousands(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+/** Human time: 42s, 3m05s, 1h02m. */
+export function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "?";
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+function cost(c: number | null): string {
+  if (c === null) return "n/a";
+  return c === 0 ? "$0" : c < 0.01 ? `$${c.toFixed(4)}` : `$${c.toFixed(2)}`;
+}
+
+function pairs(r: Record<string, number>): string {
+  const e = Object.entries(r);
+  return e.length ? e.map(([k, v]) => `${k} ${v}`).join(", ") : "-";
+}
+
+/**
+ * The summary as a plain-text table (no escape codes), one row per task plus a total.
+ *
+ * @example
+ * process.stdout.write(formatSummary(summary));
+ */
+export function formatSummary(summary: RunSummary): string {
+  const header = ["task", "status", "records", "rejected", "requests", "failures", "tokens in/out", "cost", "time"];
+  const rows = summary.tasks.map((t) => [
+    t.task,
+    t.status + (t.resumed ? " (resumed)" : ""),
+    t.target !== null && t.kind === "generation" ? `${t.records}/${t.target}` : String(t.records),
+    pairs(t.rejected),
+    String(t.requests),
+    pairs(t.failures),
+    `${thousands(t.prompt_tokens)}/${thousands(t.completion_tokens)}`,
+    cost(t.cost_usd),
+    duration(t.wall_time_s),
+  ]);
+  if (summary.tasks.length > 1) {
+    const tot = summary.totals;
+    rows.push(["total", "", String(tot.records), "", String(tot.requests), tot.failed_requests ? `${tot.failed_requests} failed` : "-", `${thousands(tot.prompt_tokens)}/${thousands(tot.completion_tokens)}`, cost(tot.cost_usd), duration(summary.wall_time_s)]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const out = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
+  const unpriced = [...new Set(summary.tasks.flatMap((t) => t.unpriced_models))];
+  if (unpriced.length) out.push(`cost n/a: no price for ${unpriced.join(", ")} (add it to ./digit-prices.json)`);
+  return `${out.join("\n")}\n`;
+}
