@@ -1,0 +1,110 @@
+import { existsSync } from "node:fs";
+import { relative } from "node:path";
+import { RunMetrics } from "../../engine/metrics.js";
+import type { Row } from "../../blocks/block.js";
+import { prepareEnvironment } from "../../config/env.js";
+import { run } from "../../engine/run.js";
+import type { RunOptions } from "../../engine/options.js";
+import { isDigitError } from "../../errors.js";
+import { startRunReporting } from "../run-reporting.js";
+
+/**
+ * `digit run`: turn parsed CLI options into RunOptions, run, print the outcome, return the exit code.
+ *
+ * @example
+ * process.exitCode = await runCommand(["tasks/qa/task.yaml"], { restart: true });
+ */
+export async function runCommand(positional: string[], opts: Record<string, unknown>): Promise<number> {
+  const cwd = process.cwd();
+  if (typeof opts.dataDir === "string") process.env.DGT_DATA_DIR = opts.dataDir;
+  prepareEnvironment(cwd);
+  // Progress, telemetry files, per-task logs.jsonl and the end-of-run summary (src/cli/run-reporting.ts).
+  const metrics = new RunMetrics();
+  const reporting = startRunReporting({ cwd, metrics, quiet: opts.quiet === true, debug: opts.debug === true, logFormat: str(opts.logFormat), buildId: str(opts.buildId), outputDir: str(opts.outputDir) });
+  const logger = reporting.logger;
+  if (opts.rayAddress !== undefined) logger.warn("--ray-address is accepted for DiGiT compatibility and ignored");
+
+  // DiGiT's list options may have swallowed task paths written after them: move those back.
+  const taskPaths = [...positional, ...list(opts.taskPaths), ...list(opts.dataPaths)];
+  const namespaces: string[] = [];
+  for (const n of [...list(opts.includeNamespaces), ...list(opts.includeNs)]) {
+    if (/[/\\]|\.ya?ml$/.test(n) || existsSync(n)) taskPaths.push(n);
+    else namespaces.push(n);
+  }
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: string) => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    logger.warn(`${signal}: stopping after the requests in flight are saved (press Ctrl-C again to quit at once)`);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const options: RunOptions = {
+    taskPaths,
+    configPath: str(opts.configPath),
+    namespaces,
+    pluginDirs: list(opts.pluginDir),
+    builderPaths: list(opts.includeBuilderPaths),
+    numOutputsToGenerate: num(opts.numOutputsToGenerate),
+    seedBatchSize: num(opts.seedBatchSize),
+    machineBatchSize: num(opts.machineBatchSize),
+    restart: opts.restart === true || opts.restartGeneration === true ? true : undefined,
+    outputDir: str(opts.outputDir),
+    saveFormattedOutput: opts.saveFormattedOutput === true ? true : undefined,
+    seed: num(opts.seed),
+    buildId: str(opts.buildId),
+    builderOptions: builderOptions(opts),
+    maxStalledAttempts: num(opts.maxStalledRequests),
+    numAttemptsToComplete: num(opts.maxGenRequests),
+    cwd,
+    logger,
+    telemetry: reporting.telemetry,
+    metrics,
+    signal: controller.signal,
+  };
+  try {
+    if (typeof opts.executor === "string") {
+      // Imported only when asked for, so a local run never loads BullMQ.
+      const { createBullmqExecutor } = await import("../../engine/executor/bullmq/coordinator.js");
+      options.executor = await createBullmqExecutor({ url: opts.executor, namespaces, pluginDirs: options.pluginDirs, builderPaths: options.builderPaths, cwd, seed: options.seed, buildId: options.buildId, observer: metrics, logger });
+    }
+    const result = await run(options);
+    reporting.stopProgress();
+    for (const o of result.outcomes) {
+      const rel = relative(cwd, `${o.dir}/final_data`);
+      const final = rel.startsWith("..") ? `${o.dir}/final_data` : rel;
+      logger.info(`${o.status === "completed" ? "done" : o.status}: ${o.task} — ${o.records} records${o.records ? ` in ${final}.*` : ""}`);
+    }
+    reporting.summarize(result.outcomes);
+    if (result.error !== undefined) throw result.error;
+    if (controller.signal.aborted) return 130;
+    return result.outcomes.every((o) => o.status === "completed") ? 0 : 3;
+  } catch (e) {
+    reporting.stopProgress();
+    if (isDigitError(e)) {
+      process.stderr.write(`${e.format()}\n`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    await options.executor?.close();
+    await reporting.close();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function builderOptions(opts: Record<string, unknown>): Row {
+  const out: Row = {};
+  if (opts.numPromptInstructions !== undefined) out.num_prompt_instructions = opts.numPromptInstructions;
+  if (opts.promptFilePath !== undefined) out.prompt_file_path = opts.promptFilePath;
+  return out;
+}
+
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : []);
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);

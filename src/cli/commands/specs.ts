@@ -1,0 +1,110 @@
+import { toList, type OptionSpec } from "../option-spec.js";
+import { RUN_OPTIONS } from "./run-options.js";
+import { WORKER_OPTIONS } from "./worker-options.js";
+
+/** A positional argument of a command. */
+export interface ArgumentSpec {
+  /** commander syntax: `<name>`, `[name]`, `[names...]`. */
+  spec: string;
+  description: string;
+}
+
+/**
+ * A command declared as data: the program, `--help` and docs/cli.md are all built from this
+ * table. `action` imports the command's module only when the command runs, so `digit --help`
+ * loads none of them.
+ *
+ * @example
+ * { name: "schema", description: "...", args: [], options: SCHEMA_OPTIONS, examples: ["digit schema"], action: async (args, opts) => (await import("./schema.js")).schemaCommand(opts) }
+ */
+export interface CommandSpec {
+  name: string;
+  description: string;
+  args: readonly ArgumentSpec[];
+  options: readonly OptionSpec[];
+  examples: readonly string[];
+  /** Runs the command; returns the exit code. */
+  action: (args: unknown[], opts: Record<string, unknown>) => Promise<number>;
+}
+
+/** Options that choose what the registry sees (shared by list, describe, schema). */
+export const REGISTRY_OPTIONS: readonly OptionSpec[] = [
+  { flags: "--include-namespaces <names...>", key: "includeNamespaces", description: "enable more namespaces besides core (e.g. public); comma list or repeated", parse: toList },
+  { flags: "--plugin-dir <dir>", key: "pluginDir", description: "extra plugin folder (./plugins is always scanned); repeatable", parse: toList },
+  { flags: "--include-builder-paths <paths...>", key: "includeBuilderPaths", description: "extra builder YAML files or folders" },
+];
+
+/** The kinds `digit list` knows, and the registry kind each one means. */
+export const LIST_KINDS = { builders: "databuilder", blocks: "block", datastores: "datastore", dataloaders: "dataloader", formatters: "formatter" } as const;
+
+export const LIST_OPTIONS: readonly OptionSpec[] = [
+  ...REGISTRY_OPTIONS,
+  { flags: "--enabled", key: "enabled", description: "show only names usable with the enabled namespaces" },
+  { flags: "--json", key: "json", description: "print JSON lines instead of a table" },
+];
+
+export const DESCRIBE_OPTIONS: readonly OptionSpec[] = [...REGISTRY_OPTIONS, { flags: "--json", key: "json", description: "print the block's config JSON Schema instead of a table" }];
+
+export const SCHEMA_OPTIONS: readonly OptionSpec[] = [
+  { flags: "--out <dir>", key: "out", description: "folder to write task.schema.json and builder.schema.json to", defaultValue: "schemas" },
+  { flags: "--check", key: "check", description: "write nothing; exit 1 if the files in --out are not up to date" },
+  ...REGISTRY_OPTIONS,
+];
+
+/** `digit validate` takes the options of `digit run`, so CI can check the exact command line it will run. */
+export const VALIDATE_OPTIONS: readonly OptionSpec[] = RUN_OPTIONS.filter((o) => !["quiet", "logFormat", "rayAddress"].includes(o.key));
+
+/** Every command of `digit`, in help order. */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: "run",
+    description: "generate or transform data for the given task files, folders or globs",
+    args: [{ spec: "[tasks...]", description: "task YAML files, folders (every task.yaml/qna.yaml below) or quoted globs" }],
+    options: RUN_OPTIONS,
+    examples: [
+      "digit run tasks/public/examples/qa/task.yaml --include-namespaces public --config-path configs/mock/public/examples/qa.yaml",
+      "digit run tasks/ --include-namespaces public --num-outputs-to-generate 500 --output-dir out",
+    ],
+    action: async (args, opts) => (await import("./run.js")).runCommand(args[0] as string[], opts),
+  },
+  {
+    name: "worker",
+    description: "run builder calls for `digit run --executor redis://...` coordinators until stopped (SIGTERM/SIGINT)",
+    args: [{ spec: "<redis-url>", description: "the coordinator's Redis, e.g. redis://127.0.0.1:6379" }],
+    options: WORKER_OPTIONS,
+    examples: ["digit worker redis://127.0.0.1:6379 --concurrency 4 --include-namespaces public"],
+    action: async (args, opts) => (await import("./worker.js")).workerCommand(String(args[0]), opts),
+  },
+  {
+    name: "validate",
+    description: "check task files, builders, blocks, stores and plugins as `run` would, without writing anything (exit code 0 = valid)",
+    args: [{ spec: "[tasks...]", description: "task YAML files, folders or quoted globs" }],
+    options: VALIDATE_OPTIONS,
+    examples: ["digit validate tasks/public/examples/qa/task.yaml --include-namespaces public"],
+    action: async (args, opts) => (await import("./validate.js")).validateCommand(args[0] as string[], opts),
+  },
+  {
+    name: "list",
+    description: "list registered builders, blocks, datastores, dataloaders or formatters (reads source files, imports none)",
+    args: [{ spec: "<kind>", description: `one of: ${Object.keys(LIST_KINDS).join(", ")}` }],
+    options: LIST_OPTIONS,
+    examples: ["digit list blocks", "digit list builders --include-namespaces public"],
+    action: async (args, opts) => (await import("./list.js")).listCommand(String(args[0]), opts),
+  },
+  {
+    name: "describe",
+    description: "show a block type's config keys, their types and defaults, and the fields it reads and writes",
+    args: [{ spec: "<block-type>", description: "a block type, as written after `type:` in builder YAML" }],
+    options: DESCRIBE_OPTIONS,
+    examples: ["digit describe rouge_scorer", "digit describe openai --json"],
+    action: async (args, opts) => (await import("./describe.js")).describeCommand(String(args[0]), opts),
+  },
+  {
+    name: "schema",
+    description: "write JSON Schemas for task YAML and builder YAML, for editor completion and checks",
+    args: [],
+    options: SCHEMA_OPTIONS,
+    examples: ["digit schema", "digit schema --out schemas --plugin-dir plugins"],
+    action: async (_args, opts) => (await import("./schema.js")).schemaCommand(opts),
+  },
+];

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+import { isDigitError } from "../errors.js";
+import { buildProgram } from "./program.js";
+
+// Exit codes: 0 ok, 1 a user error or a failed task, 2 bad command line, 3 some task stalled, 130 cancelled.
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (e) {
+  if (isDigitError(e)) {
+    process.stderr.write(`${e.format()}\n`);
+    process.exitCode = 1;
+  } else if ((e as { code?: string }).code?.startsWith("commander.")) {
+    process.exitCode = (e as { exitCode?: number }).exitCode ?? 2;
+  } else {
+    process.stderr.write(`digit: internal error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  }
+}

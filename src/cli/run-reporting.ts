@@ -1,0 +1,59 @@
+import { resolve } from "node:path";
+import type { RunMetrics } from "../engine/metrics.js";
+import { ConfigError } from "../errors.js";
+import { JsonlTelemetry } from "../telemetry/jsonl-telemetry.js";
+import { ConsoleLogger, type Logger } from "../telemetry/logger.js";
+import { loadPrices } from "../telemetry/prices.js";
+import { ProgressDisplay, progressMode } from "../telemetry/progress.js";
+import { telemetrySettings } from "../telemetry/settings.js";
+import { buildSummary, formatSummary, writeSummary, type RunSummary, type TaskEnd } from "../telemetry/summary.js";
+import { TaskLogRouter } from "../telemetry/task-logs.js";
+
+/** What `digit run` needs to report a run. */
+export interface RunReporting {
+  logger: Logger;
+  telemetry: JsonlTelemetry;
+  /** Stop the live display (before the final messages). */
+  stopProgress(): void;
+  /** Print the summary table and write `<output_dir>/run_summary.json`. */
+  summarize(outcomes: readonly TaskEnd[]): RunSummary;
+  /** Flush and close telemetry files and task logs. */
+  close(): Promise<void>;
+}
+
+/**
+ * Set up everything a user sees of a run besides its data: the console logger (text or JSON),
+ * the progress display, the telemetry files, each task's `logs.jsonl`, and the summary.
+ *
+ * @example
+ * const reporting = startRunReporting({ cwd, metrics, quiet: false, debug: false, logFormat: "text" });
+ */
+export function startRunReporting(o: { cwd: string; metrics: RunMetrics; quiet: boolean; debug: boolean; logFormat: string | undefined; buildId: string | undefined; outputDir: string | undefined }): RunReporting {
+  const format = o.logFormat ?? "text";
+  if (format !== "text" && format !== "json") throw new ConfigError(`--log-format must be 'text' or 'json', not '${format}'`, { hint: "use --log-format json for machine-readable lines" });
+  const telemetry = new JsonlTelemetry(telemetrySettings(process.env, o.cwd), { buildId: o.buildId ?? "exp" });
+  const logs = new TaskLogRouter({ buildId: telemetry.buildId, runId: telemetry.runId });
+  o.metrics.onTaskOpened((t) => logs.open({ task: t.task, builder: t.builder, dir: t.dir }));
+  const progress = new ProgressDisplay(o.metrics, { mode: progressMode({ quiet: o.quiet, logFormat: format, isTTY: process.stderr.isTTY === true }) });
+  const level = o.quiet ? "warn" : o.debug ? "debug" : ((process.env.LOG_LEVEL?.toLowerCase() as "info" | undefined) ?? "info");
+  const logger = new ConsoleLogger(level, {}, [logs.sink], progress.output);
+  progress.start();
+  return {
+    logger,
+    telemetry,
+    stopProgress: () => progress.stop(),
+    summarize(outcomes) {
+      const summary = buildSummary({ buildId: telemetry.buildId, runId: telemetry.runId, startedAt: o.metrics.startedAt, tasks: [...o.metrics.tasks.values()], outcomes, prices: loadPrices(o.cwd) });
+      const outputDir = resolve(o.cwd, o.outputDir ?? process.env.DGT_OUTPUT_DIR ?? "output");
+      const file = writeSummary(outputDir, summary);
+      if (format === "json") process.stdout.write(`${JSON.stringify({ msg: "run_summary", file, ...summary })}\n`);
+      else process.stdout.write(`\n${formatSummary(summary)}summary: ${file}\n`);
+      return summary;
+    },
+    async close() {
+      progress.stop();
+      logs.close();
+      await telemetry.close();
+    },
+  };
+}
