@@ -1,0 +1,124 @@
+import { z } from "zod";
+import { ConfigError, createDatastore, GenerationDataBuilder, registerDataBuilder, type GenerationTask, type InputBatch, type Registry, type Row, type Task } from "digit";
+import { blankConversation, CONVERSATION_FIELDS, type Conversation } from "./conversation.js";
+import { createStage, stageNames, terminates, type StageContext } from "./stages/index.js";
+import { runConversations, type Pipeline } from "./turns.js";
+
+/**
+ * Default `seed_batch_size` of conversation tasks (blank conversations per batch).
+ *
+ * @example
+ * blanks = Array.from({ length: DEFAULT_CONVERSATIONS_PER_BATCH }, () => blankConversation(task))
+ */
+export const DEFAULT_CONVERSATIONS_PER_BATCH = 8;
+
+const stageEntry = z.looseObject({ name: z.string().min(1) }).superRefine((e, ctx) => {
+  if (!stageNames().includes(e.name)) ctx.addIssue({ code: "custom", path: ["name"], message: `stage '${e.name}' is not registered (available: ${stageNames().join(", ")})` });
+});
+
+/**
+ * Task YAML keys of conversation tasks (DiGiT's ConversationTask).
+ *
+ * @example
+ * z.object(conversationTaskShape).parse({ max_turns: 4, min_turns: 2 })
+ */
+export const conversationTaskShape = {
+  max_turns: z.number().int().min(1, "max_turns must be at least 1").default(10),
+  min_turns: z.number().int().min(1, "min_turns must be at least 1").default(1),
+  initialization_stages: z.array(stageEntry).default([]),
+  iteration_stages: z.array(stageEntry).default([]),
+  termination_stages: z.array(stageEntry).default([]),
+};
+
+/**
+ * DiGiT's `core/conversation`: multi-turn conversations built by stages named in the task YAML
+ * (initialization, then per turn the iteration stages, then termination). Each batch is
+ * `seed_batch_size` (default 8) blank conversations; they advance together, so every stage sends
+ * one block call with a request per live conversation and the provider's concurrency limit decides
+ * how many run at once. Seeds are in-context material for stages (`sample_examples`).
+ *
+ * @example
+ * # task.yaml
+ * data_builder: core/conversation
+ * max_turns: 4
+ * iteration_stages:
+ *   - { name: lm/user/guided, generator: generator }
+ *   - { name: lm/assistant/naive, generator: generator }
+ */
+@registerDataBuilder("core/conversation")
+export class ConversationDataBuilder extends GenerationDataBuilder {
+  static override blockNames: readonly string[] = [];
+  static override outputFields: readonly string[] = [...CONVERSATION_FIELDS];
+  static override taskSchema = z.object(conversationTaskShape);
+
+  private readonly pipelines = new Map<string, Pipeline>();
+
+  override instantiateInput(_task: Task, row: Row): Row {
+    return {
+      conversation_id: row.conversation_id ?? null,
+      steps: Array.isArray(row.steps) ? row.steps : [],
+      branch_point: row.branch_point ?? null,
+      outcome_reward: row.outcome_reward ?? null,
+      outcome_reward_breakdown: row.outcome_reward_breakdown ?? null,
+    };
+  }
+
+  /** Build every task's stages before the first batch, so configuration errors surface at once. */
+  override async setup(): Promise<void> {
+    for (const t of this.tasks) {
+      const min = Number(t.spec.min_turns ?? 1);
+      const max = Number(t.spec.max_turns ?? 10);
+      if (min > max) throw new ConfigError(`task '${t.name}': min_turns (${min}) is larger than max_turns (${max})`, { file: t.file, hint: "make min_turns ≤ max_turns" });
+      const build = (key: string) => ((t.spec[key] as Row[] | undefined) ?? []).map((e, i) => createStage(e, this.blocks, `task '${t.name}' ${key}[${i}]`));
+      this.pipelines.set(t.name, { initialization: build("initialization_stages"), iteration: build("iteration_stages"), termination: build("termination_stages") });
+    }
+  }
+
+  /** Blank conversations: the seed loader is not used (seeds are ICL material only). */
+  override async nextBatch(task: GenerationTask): Promise<InputBatch> {
+    const n = conversationsPerBatch(task);
+    return { rows: Array.from({ length: n }, () => blankConversation(task.name)), position: { iter_index: task.checkpoint.iter_index, row_index: task.checkpoint.row_index } };
+  }
+
+  async call(_requestIdx: number, batch: Row[]): Promise<Row[]> {
+    const byTask = new Map<string, Conversation[]>();
+    for (const r of batch) {
+      const c = r as Conversation;
+      if (!byTask.has(c.task_name)) byTask.set(c.task_name, []);
+      byTask.get(c.task_name)!.push(c);
+    }
+    const results = await Promise.all([...byTask].map(async ([name, convs]) => {
+      const task = this.task<GenerationTask>(name);
+      const pipeline = this.pipelines.get(name);
+      if (!task || !pipeline) return [] as Conversation[];
+      const k = conversationsPerBatch(task);
+      const fraction = k + task.machineBatchSize === 0 ? 0 : k / (k + task.machineBatchSize);
+      const seedData = await task.sampleExamples(k, fraction);
+      const ctx: StageContext = { seedData, rng: this.rng.derive(`${name}:${convs[0]?.conversation_id ?? ""}`), logger: this.logger, taskName: name, loadRows: (cfg) => loadRows(task, cfg) };
+      return runConversations(convs, pipeline, ctx, {
+        minTurns: Number(task.spec.min_turns ?? 1),
+        maxTurns: Number(task.spec.max_turns ?? 10),
+        onEnd: (c, outcome, reason) => this.telemetry.event(outcome === "completed" ? "conversation_completed" : "conversation_dropped", { task_name: name, conversation_id: c.conversation_id, reason }),
+      }, terminates);
+    }));
+    return results.flat().map((c) => ({ ...c, is_seed: false }));
+  }
+}
+
+/**
+ * Blank conversations per batch: `seed_batch_size` when given, else 8 (DiGiT's ConversationTask default).
+ *
+ * @example
+ * conversationsPerBatch(task) // 8 unless runner_config.seed_batch_size is set
+ */
+export function conversationsPerBatch(task: GenerationTask): number {
+  const given = task.runnerConfig.seed_batch_size;
+  return given === undefined ? DEFAULT_CONVERSATIONS_PER_BATCH : Number(given);
+}
+
+/** Read all rows of a datastore config with the task's registry (the builder has none of its own). */
+async function loadRows(task: Task, config: Row): Promise<Row[]> {
+  const registry = (task as unknown as { init: { registry: Registry } }).init.registry;
+  const store = await createDatastore(registry, { type: "default", ...config, store_name: `${task.storeName}/persona_data` });
+  return store.readAll();
+}

@@ -1,0 +1,9 @@
+// The built-in stages register themselves when imported.
+import "./scenario.js";
+import "./persona.js";
+import "./flow-controller.js";
+import "./user.js";
+import "./assistant.js";
+
+export { createStage, registerStage, stageNames, type Stage, type StageContext, type StageDefinition } from "./stage.js";
+export { terminates } from "./flow-controller.js";

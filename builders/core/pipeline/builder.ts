@@ -1,0 +1,58 @@
+import { z } from "zod";
+import { ConfigError, TransformationDataBuilder, ValidatorBlock, registerDataBuilder, type Row } from "digit";
+import { positionOf } from "../../../src/config/source-map.js";
+
+const step = z.union([z.string().transform((name) => ({ name })), z.looseObject({ name: z.string().min(1) })]);
+
+/**
+ * Applies blocks to an existing dataset with no code: each batch of the task's `data` goes through
+ * the `steps` blocks in order (a validator with `filter: true` removes rows), then the
+ * `postprocessors` run once over everything (e.g. a ROUGE-L dedup). Output keeps the input order.
+ * Fields a validator step adds (`is_valid`, `metadata`, its mapped inputs) are not kept; choose
+ * the fields of the output with `output_fields` if needed.
+ *
+ * @example
+ * # task.yaml
+ * task_name: my/dedup
+ * data_builder: core/pipeline
+ * data: { type: default, data_path: questions.jsonl }
+ * # override.yaml (--config-path)
+ * databuilders:
+ *   core/pipeline:
+ *     blocks: [{ name: dedup, type: rouge_scorer, threshold: 0.7, filter: true, input_map: { question: input } }]
+ *     postprocessors: [{ name: dedup }]
+ */
+@registerDataBuilder("core/pipeline")
+export class PipelineBuilder extends TransformationDataBuilder {
+  static override configSchema = z.object({
+    steps: z.array(step).default([]),
+    output_fields: z.array(z.string()).optional(),
+  });
+
+  static override checkConfig(config: Row, file: string): void {
+    const names = new Set(((config.blocks as Row[]) ?? []).map((b) => String(b.name)));
+    for (const s of (config.steps as Row[]) ?? []) {
+      if (!names.has(String(s.name))) {
+        throw new ConfigError(`pipeline step '${String(s.name)}' is not one of the builder's blocks`, { ...(positionOf(config.steps, 0) ?? { file }), hint: `define it under 'blocks:' (known: ${[...names].join(", ") || "none"})` });
+      }
+    }
+    if (((config.steps as Row[]) ?? []).length === 0 && ((config.postprocessors as Row[]) ?? []).length === 0) {
+      throw new ConfigError("the core/pipeline builder has no steps and no postprocessors", { file, hint: "give it 'blocks:' plus 'steps:' and/or 'postprocessors:' in a --config-path override" });
+    }
+  }
+
+  async call(batch: Row[]): Promise<Row[]> {
+    let rows = batch.map((r) => ({ ...r }));
+    for (const { name, ...options } of this.config.steps as Row[]) {
+      const block = this.block(String(name));
+      const before = new Map(rows.map((r) => [r, new Set(Object.keys(r))]));
+      rows = await block.call(rows, options);
+      if (block instanceof ValidatorBlock) {
+        for (const r of rows) for (const k of Object.keys(r)) if (!before.get(r)?.has(k)) delete r[k];
+      }
+    }
+    const fields = this.config.output_fields as string[] | undefined;
+    if (!fields) return rows;
+    return rows.map((r) => Object.fromEntries(["task_name", ...fields].filter((k) => k in r).map((k) => [k, r[k]])));
+  }
+}

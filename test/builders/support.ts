@@ -1,0 +1,64 @@
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import type { Row } from "../../src/blocks/block.js";
+import { credentialPool } from "../../src/blocks/lm/pool.js";
+import { runCommand } from "../../src/cli/commands/run.js";
+import { buildProgram } from "../../src/cli/program.js";
+import type { FakeLLM } from "../support/fake-llm/index.js";
+
+/** A fresh temporary folder. */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `digit-${prefix}-`));
+}
+
+/**
+ * Run `digit run <args>` in this process (the real CLI parser and engine) and return the exit code.
+ *
+ * @example
+ * const code = await digitRun(["tasks/x/task.yaml", "--output-dir", out]);
+ */
+export async function digitRun(args: string[]): Promise<number> {
+  credentialPool().clear();
+  let code: number | undefined;
+  const program = buildProgram();
+  const run = program.commands.find((c) => c.name() === "run")!;
+  run.action(async (tasks: string[], opts: Record<string, unknown>) => {
+    code = await runCommand(tasks, opts);
+  });
+  const saved = process.exitCode;
+  await program.parseAsync(["node", "digit", "run", ...args, "--quiet"]);
+  process.exitCode = saved;
+  return code ?? -1;
+}
+
+/** The provider block config that points `kind` at the fake server. */
+export function fakeBlock(kind: "openai" | "ollama", fake: FakeLLM, extra: Row = {}): Row {
+  return kind === "openai"
+    ? { type: "openai", model_id_or_path: "fake-model", base_url: fake.openaiBaseURL, api_key: "sk-fake", ...extra }
+    : { type: "ollama", model_id_or_path: "fake-model", base_url: fake.url, ...extra };
+}
+
+/** Write a `--config-path` override file and return its path. */
+export function writeOverride(dir: string, name: string, content: Row): string {
+  const file = join(dir, name);
+  writeFileSync(file, stringify(content));
+  return file;
+}
+
+/** The rows of a JSONL file ([] when it does not exist). */
+export function readJsonl(file: string): Row[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Row);
+}
+
+/** The type name of a JSON value (null, array, string, number, boolean, object). */
+export function typeOf(v: unknown): string {
+  return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
+}
+
+/** `{key: type}` of a record, to compare record shapes. */
+export function shape(row: Row): Record<string, string> {
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeOf(v)]));
+}
