@@ -1,0 +1,6 @@
+import { registerDataBuilder } from "digit";
+import { DistEcho } from "../dist_echo/builder.js";
+
+/** dist/echo under another name (a second builder on the same credential). */
+@registerDataBuilder("dist/echo_b")
+export class DistEchoB extends DistEcho {}
