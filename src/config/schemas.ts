@@ -61,7 +61,7 @@ export const baseBuilderShape = {
   metadata: z.unknown().optional(),
   max_workers: z.number().int().positive().optional(),
   max_concurrent_conversations: z.number().int().positive().optional(),
-  /** How many builder calls may be in flight at once (keeps LLM credentials busy). */
+  /** How many builder calls may be in flight at once (keeps LLM credentials busy); `max_workers` is its DiGiT name. */
   max_concurrent_batches: z.number().int().positive().optional(),
   max_stalled_attempts: z.number().int().positive().optional(),
   num_attempts_to_complete: z.number().int().positive().optional(),

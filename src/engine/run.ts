@@ -186,7 +186,8 @@ async function runGroup({ group, builder, blocks }: Prepared, options: RunOption
     signal: options.signal,
     maxStalled: Number(options.maxStalledAttempts ?? group.config.max_stalled_attempts ?? DEFAULT_MAX_STALLED),
     attemptCap: Number(options.numAttemptsToComplete ?? group.config.num_attempts_to_complete ?? DEFAULT_ATTEMPT_CAP),
-    width: Number(group.config.max_concurrent_batches ?? options.executor?.width ?? DEFAULT_CONCURRENT_BATCHES),
+    // DiGiT's `max_workers` (its thread-pool size) means the same: builder calls in flight.
+    width: Number(group.config.max_concurrent_batches ?? group.config.max_workers ?? options.executor?.width ?? DEFAULT_CONCURRENT_BATCHES),
     executor: options.executor ?? localExecutor,
     finish,
   };

@@ -84,6 +84,30 @@ export class Misroute extends GenerationDataBuilder {
   });
 });
 
+declare global {
+  // Set by the fixture builder test/echo_gen (test/fixtures/engine/plugins/echo_gen/builder.ts).
+  var __echoGenCalls: { now: number; peak: number } | undefined;
+}
+
+describe("builder calls in flight", () => {
+  const probe = () => globalThis.__echoGenCalls!;
+  const override = (dir: string, key: string) =>
+    writeTask(dir, "override.yaml", `databuilders:\n  test/echo_gen:\n    ${key}\n    blocks:\n      - name: generator\n        latency_ms: 20\n`);
+
+  it.each([
+    ["max_concurrent_batches: 3", 3],
+    ["max_workers: 1", 1], // DiGiT's name for the same setting
+    ["max_workers: 1\n    max_concurrent_batches: 2", 2], // the digit name wins
+  ])("%s keeps at most that many builder calls running", async (key, width) => {
+    const dir = tempDir();
+    const file = override(dir, key);
+    if (globalThis.__echoGenCalls) probe().peak = 0;
+    const result = await runFixture({ taskPaths: [task("gen_b")], outputDir: join(dir, "out"), configPath: file, numOutputsToGenerate: 30 });
+    expect(result.error).toBeUndefined();
+    expect(probe().peak).toBe(width);
+  });
+});
+
 describe("transformation loop", () => {
   it("transforms every input once, in input order, in batches", async () => {
     const out = tempDir();
