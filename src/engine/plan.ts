@@ -67,9 +67,7 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
     if (!byBuilder.has(name)) byBuilder.set(name, []);
     byBuilder.get(name)!.push(t);
   }
-  for (const name of Object.keys(override.databuilders ?? {})) {
-    if (!byBuilder.has(name)) logger.warn(`the override file configures builder '${name}', which no task uses; ignored`);
-  }
+  checkOverrideBuilders(override, sources, byBuilder, registry, options.configPath, logger);
 
   const groups: PlannedGroup[] = [];
   for (const builderName of [...byBuilder.keys()].sort()) {
@@ -98,6 +96,33 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
     groups.push({ builderName, cls, config: builderConfig, file: yaml.file, tasks: planned });
   }
   return { registry, groups };
+}
+
+/**
+ * Every `databuilders:` key of the override file must name a builder. DiGiT ignored a key that
+ * named nothing (its own openai_chit_chat.yaml keyed the override by a task name, so it silently
+ * ran the original model); here that is an error. A real builder that no task of this run uses is
+ * only a warning: one override file may serve several runs.
+ */
+function checkOverrideBuilders(override: OverrideFile, sources: TaskSource[], byBuilder: Map<string, TaskSource[]>, registry: Registry, file: string | undefined, logger: Logger): void {
+  for (const name of Object.keys(override.databuilders ?? {})) {
+    if (byBuilder.has(name)) continue;
+    const where = { file, line: positionOf(override.databuilders, name)?.line };
+    const task = sources.find((t) => t.raw.task_name === name);
+    if (task) {
+      throw new ConfigError(`the override file's 'databuilders' names '${name}', which is a task, not a builder`, {
+        ...where,
+        hint: `key the builder's settings by its name: 'databuilders: {${String(task.raw.data_builder)}: ...}' (the task's data_builder); task settings go under 'tasks:'`,
+      });
+    }
+    try {
+      registry.builderYaml(name);
+    } catch (e) {
+      if (e instanceof UnknownNameError) throw new UnknownNameError("databuilder", name, `the override file's 'databuilders' names '${name}': ${e.message}`, { ...where, hint: e.hint });
+      throw e;
+    }
+    logger.warn(`the override file configures builder '${name}', which no task of this run uses; ignored`);
+  }
 }
 
 async function checkBlocks(registry: Registry, builderName: string, config: Row, cls: DataBuilderClass, raw: Obj, file: string, logger: Logger): Promise<void> {

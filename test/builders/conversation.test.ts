@@ -105,6 +105,25 @@ describe("core/conversation behaviour", () => {
     expect(fake.stats().completed).toBe(0);
   });
 
+  it("DiGiT's openai_chit_chat override, keyed by the builder here, runs through openai (key and URL from the environment)", async () => {
+    const dir = tempDir("chit-openai-config");
+    const saved = { url: process.env.OPENAI_BASE_URL, key: process.env.OPENAI_API_KEY };
+    process.env.OPENAI_BASE_URL = fake.openaiBaseURL;
+    process.env.OPENAI_API_KEY = "sk-from-env";
+    try {
+      const code = await digitRun(["--config-path", "configs/public/examples/openai_chit_chat.yaml", "--output-dir", dir, "--restart", "--num-outputs-to-generate", "2"]);
+      expect(code).toBe(0);
+    } finally {
+      for (const [k, v] of [["OPENAI_BASE_URL", saved.url], ["OPENAI_API_KEY", saved.key]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+    expect(readJsonl(join(dir, TASK, "final_data.jsonl"))).toHaveLength(2);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((r) => r.path === "/v1/chat/completions" && r.body.model === "gpt-4o-mini")).toBe(true);
+  });
+
   it("runs offline with the mock override", async () => {
     const dir = tempDir("chit-mock");
     const code = await digitRun([TASK_FILE, "--config-path", "configs/mock/public/examples/chit_chat.yaml", "--output-dir", dir, "--restart", "--num-outputs-to-generate", "3"]);

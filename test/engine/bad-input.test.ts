@@ -115,6 +115,16 @@ describe("digit run rejects bad input before touching output", () => {
     expectCleanError(r, /could not load '.*broken[/\\]builder\.ts': kaboom/);
   });
 
+  it("an override keyed by a task name instead of its builder (DiGiT ignored it silently)", async () => {
+    const r = await digitRun({ "t.yaml": GOOD_TASK, "override.yaml": "databuilders:\n  test/ok:\n    data_builder: test/echo_gen\n" }, [], { configPath: "override.yaml" });
+    expectCleanError(r, /'test\/ok', which is a task, not a builder/, /override\.yaml:2\)/, /databuilders: \{test\/echo_gen: \.\.\.\}/);
+  });
+
+  it("an override naming an unknown builder suggests the closest", async () => {
+    const r = await digitRun({ "t.yaml": GOOD_TASK, "override.yaml": "databuilders:\n  test/echo_gne:\n    max_workers: 2\n" }, [], { configPath: "override.yaml" });
+    expectCleanError(r, /no data builder named 'test\/echo_gne'/, /override\.yaml:2\)/, /test\/echo_gen/);
+  });
+
   it("a task file that is not YAML", async () => {
     const r = await digitRun({ "notes.txt": "hi" }, ["$DIR/notes.txt"]);
     expectCleanError(r, /is not a YAML file/);

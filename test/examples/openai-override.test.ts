@@ -1,0 +1,53 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
+import { digitRun, readJsonl, tempDir } from "../builders/support.js";
+
+let fake: FakeLLM;
+beforeAll(async () => {
+  fake = await startFakeLLM({ latencyMs: 5, responses: ["Question: What is the capital of land {{n}}?\nAnswer: Town {{n}}"] });
+});
+afterAll(() => fake.close());
+
+/** Run with OPENAI_BASE_URL / OPENAI_API_KEY pointing at the fake server (and `extra`), restoring the environment after. */
+async function withEnv<T>(extra: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const env = { OPENAI_BASE_URL: fake.openaiBaseURL, OPENAI_API_KEY: "sk-from-env", ...extra };
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+describe("configs/public/examples/openai_qa.yaml (DiGiT's override file)", () => {
+  it("swaps the generator to openai, keeps the builder's other keys, and reads seeds from the data file", async () => {
+    const dir = tempDir("openai-qa");
+    const seen: { model: unknown; maxTokens: unknown; prompt: string }[] = [];
+    fake.configure({
+      respond: (r) => {
+        seen.push({ model: r.body.model, maxTokens: r.body.max_tokens ?? r.body.max_completion_tokens, prompt: r.prompt });
+        return undefined as never;
+      },
+    });
+    // Seeds the task file does not have, so the prompts show where they came from.
+    const data = tempDir("openai-qa-data");
+    mkdirSync(join(data, "public/examples/qa"), { recursive: true });
+    writeFileSync(join(data, "public/examples/qa/seed_examples.jsonl"), '{"question": "Which lake is the deepest?", "answer": "Baikal"}\n{"question": "Which desert is the driest?", "answer": "Atacama"}\n');
+    const code = await withEnv({ DGT_DATA_DIR: data }, () => digitRun(["--config-path", "configs/public/examples/openai_qa.yaml", "--include-namespaces", "public", "--output-dir", dir, "--restart", "--num-outputs-to-generate", "5"]));
+    expect(code).toBe(0);
+    const final = readJsonl(join(dir, "public/examples/geography_qa/final_data.jsonl"));
+    expect(final.filter((r) => r.is_seed === false)).toHaveLength(5);
+    expect(seen.length).toBeGreaterThan(0);
+    // The deep block merge keeps max_tokens from the builder YAML; the model comes from the override.
+    expect(seen.every((s) => s.model === "gpt-4o-mini" && s.maxTokens === 128)).toBe(true);
+    // Seeds came from ${DGT_DATA_DIR}/public/examples/qa/seed_examples.jsonl (seed_examples: null + seed_datastore).
+    expect(seen.some((s) => s.prompt.includes("Which lake is the deepest?"))).toBe(true);
+    expect(seen.some((s) => s.prompt.includes("What is the capital of Australia?"))).toBe(false);
+  });
+});
