@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
-/** A failure the server can inject instead of answering. */
-export type FakeFailureKind = "500" | "503" | "429" | "401" | "hang" | "malformed" | "reset";
+/**
+ * A failure the server can inject instead of answering. `short` is a 200 answer that lacks its last
+ * choice (OpenAI-shaped answers only; other protocols answer normally).
+ */
+export type FakeFailureKind = "500" | "503" | "429" | "401" | "hang" | "malformed" | "reset" | "short";
 
 /** A scripted answer: text, or an assistant turn with tool calls. */
 export type FakeAnswer = string | { content?: string | null; tool_calls?: { name: string; arguments: Record<string, unknown> }[] };
@@ -16,6 +19,8 @@ export interface FakeRequest {
   model: string;
   /** The prompt, or the text of the last message for chat. */
   prompt: string;
+  /** Position of `prompt` in a completion request that sent a list of prompts (0 otherwise). */
+  promptIndex: number;
   /** The whole request body. */
   body: Record<string, unknown>;
   /** 1-based answer number, across the server's life (reset() restarts it). */
@@ -57,6 +62,8 @@ export interface FakeLLMStats {
   byPath: Record<string, number>;
   /** Generation requests answered successfully. */
   completed: number;
+  /** Prompts answered (a completion request with a list of prompts answers several). */
+  prompts: number;
   inFlight: number;
   peakInFlight: number;
   /** 429s sent because of the cap (injected ones count in `failuresInjected`). */
@@ -90,7 +97,7 @@ const DEFAULT_RESPONSE = "This is answer {{n}}.";
 const GENERATION_PATHS = /\/(chat\/completions|completions|messages)$|^\/api\/(chat|generate)$|^\/ml\/v1\/text\/(generation|chat)$/;
 
 function emptyStats(): FakeLLMStats {
-  return { requests: 0, byPath: {}, completed: 0, inFlight: 0, peakInFlight: 0, rateLimited: 0, failuresInjected: {}, unauthorized: 0, promptTokens: 0, completionTokens: 0, firstRequestAt: undefined, lastAnswerAt: undefined, authHeaders: [] };
+  return { requests: 0, byPath: {}, completed: 0, prompts: 0, inFlight: 0, peakInFlight: 0, rateLimited: 0, failuresInjected: {}, unauthorized: 0, promptTokens: 0, completionTokens: 0, firstRequestAt: undefined, lastAnswerAt: undefined, authHeaders: [] };
 }
 
 /**
@@ -191,6 +198,7 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
         return;
       }
       const answer = answerFor(protocol, path, body);
+      if (failure === "short") dropLastChoice(answer);
       stats.completed++;
       stats.lastAnswerAt = Date.now();
       send(res, 200, answer);
@@ -247,14 +255,35 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
   function answerFor(protocol: FakeRequest["protocol"], path: string, body: Record<string, unknown>): unknown {
     const model = String(body.model ?? body.model_id ?? "fake-model");
     const chat = /chat|messages/.test(path);
-    const prompt = chat ? lastMessageText(body.messages) : String(Array.isArray(body.prompt) ? body.prompt[0] : (body.prompt ?? body.input ?? ""));
-    const promptTokens = words(chat ? allMessagesText(body.messages) + (typeof body.system === "string" ? ` ${body.system}` : "") : prompt);
     const n = Math.max(1, Number(body.n ?? 1));
-    const list = answers({ protocol, kind: chat ? "chat" : "completion", path, model, prompt, body }, n);
+    const kind = chat ? "chat" : "completion";
+    // OpenAI's /v1/completions takes a list of prompts: n choices per prompt, prompt i's j-th
+    // choice at index i·n + j, usage summed over the prompts.
+    if (protocol === "openai" && !chat && Array.isArray(body.prompt)) {
+      const prompts = body.prompt.map((p) => (typeof p === "string" ? p : JSON.stringify(p)));
+      const choices: { index: number; text: string; finish_reason: string; logprobs: null }[] = [];
+      let promptTokens = 0;
+      let completionTokens = 0;
+      prompts.forEach((prompt, promptIndex) => {
+        const texts = answers({ protocol, kind, path, model, prompt, promptIndex, body }, n).map((a) => (typeof a === "string" ? a : (a.content ?? "")));
+        promptTokens += words(prompt);
+        completionTokens += texts.reduce((s, t) => s + words(t), 0);
+        texts.forEach((text, j) => choices.push({ index: promptIndex * n + j, text, finish_reason: "stop", logprobs: null }));
+      });
+      stats.promptTokens += promptTokens;
+      stats.completionTokens += completionTokens;
+      stats.prompts += prompts.length;
+      const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+      return { id: `fake-${answerNo}`, object: "text_completion", created: Math.floor(Date.now() / 1000), model, choices, usage };
+    }
+    const prompt = chat ? lastMessageText(body.messages) : String(body.prompt ?? body.input ?? "");
+    const promptTokens = words(chat ? allMessagesText(body.messages) + (typeof body.system === "string" ? ` ${body.system}` : "") : prompt);
+    const list = answers({ protocol, kind, path, model, prompt, promptIndex: 0, body }, n);
     const texts = list.map((a) => (typeof a === "string" ? a : (a.content ?? "")));
     const completionTokens = texts.reduce((s, t) => s + words(t), 0);
     stats.promptTokens += promptTokens;
     stats.completionTokens += completionTokens;
+    stats.prompts++;
     const created = Math.floor(Date.now() / 1000);
     const id = `fake-${answerNo}`;
     const calls = (a: FakeAnswer) => (typeof a === "string" ? [] : (a.tool_calls ?? []));
@@ -327,6 +356,12 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The `short` failure: remove the last choice of an OpenAI-shaped answer. */
+function dropLastChoice(answer: unknown): void {
+  const choices = (answer as { choices?: unknown }).choices;
+  if (Array.isArray(choices)) choices.pop();
 }
 
 function protocolOf(path: string): FakeRequest["protocol"] {
