@@ -8,7 +8,9 @@ import { silentLogger, type Logger } from "../../../telemetry/logger.js";
 import type { RunObserver } from "../../../telemetry/observer.js";
 import type { BatchExecutor } from "../../executor.js";
 import { ClusterSemaphore, installClusterLimits } from "./cluster-limit.js";
-import { checkReachable, contextKey, digest, KEY_PREFIX, PROTOCOL_VERSION, QUEUE_NAME, redisConnection, unitJobId, type UnitContext, type UnitData, type UnitResult } from "./protocol.js";
+import { DigitError } from "../../../errors.js";
+import { checkReachable, contextKey, digest, KEY_PREFIX, parseFailure, PROTOCOL_VERSION, QUEUE_NAME, redisConnection, unitJobId, type UnitContext, type UnitData, type UnitResult } from "./protocol.js";
+import { referSecrets } from "./secrets.js";
 
 /** How the coordinator side of a distributed run is set up. */
 export interface BullmqExecutorOptions {
@@ -29,6 +31,8 @@ export interface BullmqExecutorOptions {
   width?: number | undefined;
   /** Take cluster-wide credential slots for LLM calls made here (postprocessors). Default true. */
   clusterLimits?: boolean | undefined;
+  /** Where secrets in builder configs are looked up to send them as variable names (default process.env). */
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 interface BuilderState {
@@ -44,6 +48,12 @@ const KEEP_CONTEXT_S = 7 * 24 * 3600;
  * (`<builder>-<runKey>-<seq>-<batch digest>`), a worker runs it, and the rows come back to the
  * engine's loop, which commits them in start order as in a local run. Rejected rows and LLM call
  * reports come back with the rows and are written / counted here.
+ *
+ * API keys never reach Redis: before a builder's context is stored, every secret in its config is
+ * replaced by the name of the coordinator's environment variable that holds it (secrets.ts), and
+ * workers read that variable from their own environment. A secret no variable holds (written
+ * literally in the YAML) fails the builder with DIGIT_SECRET_NOT_IN_ENV before any of its units
+ * is enqueued.
  *
  * The run key hashes the output folders, the build id, the task cards' run ids and the tasks'
  * checkpoints when the builder's first call is made: a coordinator restarted without --restart
@@ -87,7 +97,7 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
     const identity: Row[] = [];
     for (const t of builder.tasks) identity.push({ dir: resolve(t.dir), runId: await runIdOf(t, options.buildId ?? "exp"), checkpoint: t.checkpoint, accepted: t.accepted.length });
     const runKey = digest({ buildId: options.buildId ?? "exp", builder: builder.name, identity });
-    const context: UnitContext = {
+    const context: UnitContext = referSecrets({
       version: PROTOCOL_VERSION,
       builderName: builder.name,
       config: builder.config,
@@ -98,7 +108,7 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
       pluginDirs: (options.pluginDirs ?? []).map((d) => resolve(options.cwd ?? process.cwd(), d)),
       builderPaths: (options.builderPaths ?? []).map((d) => resolve(options.cwd ?? process.cwd(), d)),
       seed: options.seed ?? 0,
-    };
+    }, options.env ?? process.env);
     const json = JSON.stringify(context);
     const hash = digest(json, 24);
     await redis.set(contextKey(hash), json, "EX", KEEP_CONTEXT_S);
@@ -126,7 +136,10 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
     try {
       result = (await job.waitUntilFinished(events)) as UnitResult;
     } catch (e) {
-      throw new Error(`builder '${builder.name}' failed on a worker (unit ${jobId}): ${e instanceof Error ? e.message : String(e)}`);
+      // A user error on the worker (e.g. a variable it lacks) stays a user error here, with its fix.
+      const failure = parseFailure(e instanceof Error ? e.message : String(e));
+      const message = `builder '${builder.name}' failed on a worker (unit ${jobId}): ${failure.message}`;
+      throw failure.code ? new DigitError(failure.code, message, { hint: failure.hint }) : new Error(message);
     }
     await absorb(builder, result);
     return result.rows;

@@ -12,8 +12,11 @@ import type { LlmCallReport } from "../../../telemetry/observer.js";
 export const QUEUE_NAME = "units";
 /** Key prefix of everything digit keeps in Redis (BullMQ keys and ours). */
 export const KEY_PREFIX = "digit";
-/** Version of the unit format; a worker refuses units of another version with a clear error. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Version of the unit format; a worker refuses units of another version with a clear error.
+ * 2: secrets in contexts are `{"$env": NAME, "fingerprint": …}` references (secrets.ts).
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** One task of a builder, as a worker needs it to construct the builder's `tasks`. */
 export interface UnitTask {
@@ -29,7 +32,10 @@ export interface UnitTask {
 export interface UnitContext {
   version: number;
   builderName: string;
-  /** The builder config after `--config-path` overrides (validated by the coordinator). */
+  /**
+   * The builder config after `--config-path` overrides (validated by the coordinator), with every
+   * secret replaced by a reference to an environment variable (see secrets.ts): never a key.
+   */
   config: Row;
   /** Builder YAML path on the coordinator (a worker prefers its own copy, found by name). */
   file: string;
@@ -130,6 +136,30 @@ export function digest(value: unknown, length = 16): string {
  */
 export function unitJobId(builderName: string, runKey: string, seq: number, batchDigest: string): string {
   return `${builderName.replace(/[^A-Za-z0-9_.-]/g, "_")}-${runKey}-${seq}-${batchDigest}`;
+}
+
+/**
+ * The failure reason a worker gives BullMQ for a unit that threw a DigitError: the message, the
+ * fix and the code on separate lines, so the coordinator can raise the same user error (printed
+ * without a stack trace) and a person reading the failed job in Redis sees the fix too.
+ *
+ * @example
+ * failureReason(new ConfigError("bad", { hint: "fix it" })) // "bad\nfix: fix it\n[DIGIT_CONFIG_INVALID]"
+ */
+export function failureReason(e: DigitError): string {
+  return `${e.message}${e.hint ? `\nfix: ${e.hint}` : ""}\n[${e.code}]`;
+}
+
+/**
+ * The parts of a failure reason written by failureReason (code undefined for other failures).
+ *
+ * @example
+ * parseFailure("bad\nfix: fix it\n[DIGIT_CONFIG_INVALID]") // { message: "bad", hint: "fix it", code: "DIGIT_CONFIG_INVALID" }
+ */
+export function parseFailure(reason: string): { message: string; hint?: string; code?: string } {
+  const m = /^([\s\S]*?)(?:\nfix: ([\s\S]*?))?\n\[(DIGIT_[A-Z0-9_]+)\]$/.exec(reason);
+  if (!m) return { message: reason };
+  return { message: m[1]!, code: m[3]!, ...(m[2] === undefined ? {} : { hint: m[2] }) };
 }
 
 /** Redis key of a stored UnitContext. */

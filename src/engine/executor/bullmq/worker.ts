@@ -1,11 +1,12 @@
 import { hostname } from "node:os";
 import { Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
-import { ConfigError } from "../../../errors.js";
+import { ConfigError, isDigitError } from "../../../errors.js";
 import { silentLogger, type Logger } from "../../../telemetry/logger.js";
 import { ClusterSemaphore, installClusterLimits } from "./cluster-limit.js";
-import { checkReachable, contextKey, KEY_PREFIX, PROTOCOL_VERSION, QUEUE_NAME, redisConnection, type UnitContext, type UnitData, type UnitResult } from "./protocol.js";
+import { checkReachable, contextKey, failureReason, KEY_PREFIX, PROTOCOL_VERSION, QUEUE_NAME, redisConnection, type UnitContext, type UnitData, type UnitResult } from "./protocol.js";
 import { PreparedContext, type WorkerRegistryOptions } from "./rebuild.js";
+import { resolveSecrets } from "./secrets.js";
 
 /** How `digit worker` runs. */
 export interface WorkerOptions extends WorkerRegistryOptions {
@@ -23,6 +24,8 @@ export interface WorkerOptions extends WorkerRegistryOptions {
   maxStalledCount?: number | undefined;
   /** Lease of a cluster-wide slot not refreshed by its holder (ms; default 10000). */
   leaseMs?: number | undefined;
+  /** Where the secrets that contexts refer to (`{"$env": NAME}`) are read (default process.env). */
+  env?: NodeJS.ProcessEnv | undefined;
   logger?: Logger | undefined;
 }
 
@@ -39,6 +42,10 @@ export interface DigitWorker {
 /**
  * Start a worker: take units from the queue, rebuild their builder (cached per builder context),
  * run the call and return the rows, the rows validators rejected and the LLM call reports.
+ * Secrets in a context are names of environment variables, read here from this worker's own
+ * environment; a variable this worker lacks fails each unit that needs it once (no retry, no
+ * loop) with DIGIT_WORKER_ENV_UNSET naming the variable, and the coordinator stops the run with
+ * that error and its fix.
  *
  * @example
  * const worker = await startWorker({ url: "redis://127.0.0.1:6379", concurrency: 4 });
@@ -68,7 +75,8 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
       p = (async () => {
         const raw = await redis.get(contextKey(hash));
         if (raw === null) throw new Error(`builder context ${hash} is not in Redis (expired, or the coordinator used another Redis database)`);
-        const context = JSON.parse(raw) as UnitContext;
+        // Secrets come back from this worker's environment, in memory only.
+        const context = resolveSecrets(JSON.parse(raw) as UnitContext, options.env ?? process.env, id);
         logger.info(`building '${context.builderName}' (context ${hash})`);
         return PreparedContext.build(context, options, logger);
       })();
@@ -82,9 +90,15 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
   const processor = async (job: Job<UnitData, UnitResult>): Promise<UnitResult> => {
     const unit = job.data;
     if (unit.version !== PROTOCOL_VERSION) throw new Error(`unit ${job.id} has format version ${unit.version}; this worker speaks ${PROTOCOL_VERSION} (run the same digit version everywhere)`);
-    const ctx = await prepared(unit.context);
+    let result: Awaited<ReturnType<PreparedContext["run"]>>;
     const started = Date.now();
-    const { rows, collected } = await ctx.run(unit);
+    try {
+      result = await (await prepared(unit.context)).run(unit);
+    } catch (e) {
+      // BullMQ keeps only the message: carry a user error's fix and code to the coordinator.
+      throw isDigitError(e) ? new Error(failureReason(e)) : e;
+    }
+    const { rows, collected } = result;
     processed++;
     logger.debug(`unit ${job.id}: ${unit.batch.length} rows in, ${rows.length} out, ${Date.now() - started} ms`, { unit: job.id });
     return { rows, rejects: collected.rejects, llmCalls: collected.llmCalls, rejected: collected.rejected, worker: id };
