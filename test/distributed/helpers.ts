@@ -8,6 +8,14 @@ export const PLUGINS = resolve(import.meta.dirname, "plugins");
 export const TASKS = [resolve(import.meta.dirname, "tasks/dist_a.yaml"), resolve(import.meta.dirname, "tasks/dist_b.yaml")];
 const MAIN = join(ROOT, "src/cli/main.ts");
 
+/**
+ * The API key of the test builders (`api_key: ${DIGIT_DIST_TEST_KEY}` in their YAML). Set in this
+ * process's environment when this module loads, so in-process runs and child processes (which
+ * inherit it) all have it; a distributed run refuses keys written literally.
+ */
+export const TEST_KEY = "sk-digit-dist-test-6c1e8a4f0b2d9e73";
+process.env.DIGIT_DIST_TEST_KEY = TEST_KEY;
+
 /** A fresh temporary folder. */
 export function tempDir(prefix = "digit-dist-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -35,9 +43,11 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
-/** Start `digit <args>` (from source, through tsx) as a child process. */
-export function cli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+/** Start `digit <args>` (from source, through tsx) as a child process; `env` adds variables to this process's, or removes them (undefined). */
+export function cli(args: string[], env: Record<string, string | undefined> = {}): CliProcess {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k];
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: childEnv });
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
@@ -46,8 +56,8 @@ export function cli(args: string[], env: Record<string, string> = {}): CliProces
 }
 
 /** Start a worker and wait until it says it is ready. */
-export async function startWorkerProcess(url: string, args: string[] = []): Promise<CliProcess> {
-  const p = cli(["worker", url, "--plugin-dir", PLUGINS, ...args]);
+export async function startWorkerProcess(url: string, args: string[] = [], env: Record<string, string | undefined> = {}): Promise<CliProcess> {
+  const p = cli(["worker", url, "--plugin-dir", PLUGINS, ...args], env);
   const deadline = Date.now() + 20_000;
   while (!/ready on/.test(p.output())) {
     if (p.child.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start:\n${p.output()}`);
