@@ -22,8 +22,9 @@ beforeEach(() => {
 });
 
 const rows = (n: number, tag = "r") => Array.from({ length: n }, (_, i) => ({ input: `${tag} ${i}`, task_name: tag }));
+// One request per row (batch_size 1): these tests count requests in flight.
 const openai = (ctx: ReturnType<typeof recordingContext>, extra: Record<string, unknown>, name = "gen") =>
-  new OpenAIProvider({ name, type: "openai", model_id_or_path: "fake-model", base_url: fake.openaiBaseURL, api_key: "shared-key", ...FAST, ...extra }, ctx);
+  new OpenAIProvider({ name, type: "openai", model_id_or_path: "fake-model", base_url: fake.openaiBaseURL, api_key: "shared-key", batch_size: 1, ...FAST, ...extra }, ctx);
 
 describe("per-credential concurrency", () => {
   it("one block call keeps exactly `limit` requests in flight, and two blocks on one key share it", async () => {

@@ -2,6 +2,7 @@ import { setMaxListeners } from "node:events";
 import { z } from "zod";
 import { ConfigError } from "../../errors.js";
 import { Block, type BlockConfig, type BlockContext, type BlockFields, type BlockItem, type Row } from "../block.js";
+import { chunkByKey, paramsKey } from "./batch.js";
 import { AdaptiveLimiter } from "./limiter.js";
 import { resolveParams, stopList, cutAtStops, type ParamSpec } from "./params.js";
 import { payloadPolicy, redact } from "./payload.js";
@@ -35,7 +36,22 @@ export interface LMRequest {
   signal: AbortSignal;
 }
 
-/** What a provider returns for one request: `n` outputs and token usage. */
+/**
+ * Several completion prompts with identical generation parameters, sent as one request (for
+ * endpoints that take a list of prompts, like OpenAI's `/v1/completions`).
+ */
+export interface LMBatchRequest {
+  /** The prompts, in row order, `continuation` already appended. */
+  inputs: string[];
+  /** Generation parameters shared by every prompt. */
+  params: Row;
+  /** The callers' rows, in the order of `inputs`. */
+  rows: Row[];
+  /** Aborts on the per-request timeout or when the run is cancelled. */
+  signal: AbortSignal;
+}
+
+/** What a provider returns for one request (or for one prompt of a batched request): `n` outputs and token usage. */
 export interface LMResponse {
   outputs: (string | ChatMessage)[];
   prompt_tokens?: number | undefined;
@@ -85,10 +101,35 @@ export const lmConfigSchema = z.object({
 /** Accept every generation parameter as is (providers narrow this). */
 const ALL_PARAMS: ParamSpec = { known: GENERATION_PARAMETERS };
 
-/** The per-request outcome the base class works with. */
+/** The per-request outcome the base class works with: one response per prompt, or why it failed. */
 interface Attempted {
-  response?: LMResponse;
+  responses?: LMResponse[];
   failure?: Failure;
+}
+
+/** One HTTP request as the base class sends it: a single row, or a chunk of completion rows. */
+interface Call {
+  method: LMMethod;
+  /** The parameters sent (span attributes). */
+  params: Row;
+  /** One prompt or message list per row (payload recording). */
+  inputs: (string | ChatMessage[])[];
+  items: BlockItem[];
+  send(signal: AbortSignal): Promise<LMResponse[]>;
+}
+
+/** A row ready to send. */
+interface Prepared {
+  item: BlockItem;
+  method: LMMethod;
+  input: string | ChatMessage[];
+  /** Effective parameters (block config overlaid with `gen_kwargs`). */
+  params: Row;
+  /** What goes on the wire (`n` removed when the base fans out). */
+  sent: Row;
+  n: number;
+  /** Requests per row: `n` when the endpoint has no `n`, else 1. */
+  fanOut: number;
 }
 
 /**
@@ -99,7 +140,10 @@ interface Attempted {
  *
  * Every request takes a slot of its credential's process-wide adaptive limiter (keyed by a hash of
  * credential and endpoint), is retried by our own policy with no slot held while it sleeps, and is
- * reported to the run observer and as a `dgt.llm_call` span.
+ * reported to the run observer and as a `dgt.llm_call` span. Providers whose endpoint takes a list
+ * of prompts (`supportsBatch`) send completion rows with identical parameters in chunks of up to
+ * `batch_size` prompts per request; such a chunk is one request in every respect (slot, retries,
+ * span), and its token usage is split over its rows.
  *
  * Call with `block.call(rows, { method: "chat_completion" })`; the default method is completion.
  *
@@ -115,6 +159,8 @@ export abstract class LMProvider extends Block {
   };
   /** Default concurrency per credential when the config gives none. */
   protected static defaultCallLimit = 10;
+  /** Prompts per batched request when the config gives no `batch_size` (used only where `supportsBatch`). */
+  protected static defaultBatchSize = 1;
   /** Parameters per method (canonical names and aliases). */
   protected static paramSpecs: Readonly<Record<LMMethod, ParamSpec>> = { completion: ALL_PARAMS, chat_completion: ALL_PARAMS };
   /** Methods the provider implements. */
@@ -198,6 +244,35 @@ export abstract class LMProvider extends Block {
     return true;
   }
 
+  /** Whether `sendBatch` can send several rows of `method` in one request; otherwise `batch_size` is 1. */
+  protected supportsBatch(_method: LMMethod): boolean {
+    return false;
+  }
+
+  /**
+   * Send several completion prompts in one request and return one response per prompt, in order
+   * (token usage split over them). Called only when `supportsBatch("completion")`; throw anything
+   * to fail the attempt, as `send` does.
+   */
+  protected sendBatch(_request: LMBatchRequest): Promise<LMResponse[]> {
+    return Promise.reject(new Error(`block '${this.name}' (type ${this.type}) cannot send several prompts in one request`));
+  }
+
+  /**
+   * Rows per request for `method`: `batch_size` (`"auto"` or absent: the provider's default)
+   * where the endpoint takes a list of prompts, else 1.
+   *
+   * @example
+   * openaiBlock.batchLimit("completion") // 10 unless batch_size says otherwise
+   * openaiBlock.batchLimit("chat_completion") // 1
+   */
+  batchLimit(method: LMMethod): number {
+    if (!this.supportsBatch(method)) return 1;
+    const configured = this.config.batch_size;
+    const ctor = this.constructor as typeof LMProvider;
+    return typeof configured === "number" && configured >= 1 ? Math.floor(configured) : ctor.defaultBatchSize;
+  }
+
   /** Classify a failed attempt (providers with unusual errors override this). */
   protected classify(e: unknown, timedOut: boolean): Failure {
     return classifyFailure(e, timedOut);
@@ -216,12 +291,16 @@ export abstract class LMProvider extends Block {
     const runSignal = options.signal instanceof AbortSignal ? options.signal : NEVER_ABORTS;
     // Every in-flight attempt listens on the run's signal; hundreds are normal, not a leak.
     if (runSignal !== NEVER_ABORTS) setMaxListeners(0, runSignal);
-    await Promise.all(items.map((item) => this.processItem(item, method, runSignal)));
+    const prepared = items.map((item) => this.prepare(item, method)).filter((p): p is Prepared => p !== undefined);
+    const limit = this.batchLimit(method);
+    // Rows that can share a request: a string prompt, no fan-out, and the same parameters.
+    const chunks = limit > 1 ? chunkByKey(prepared, (p) => (p.fanOut === 1 && typeof p.input === "string" ? paramsKey(p.sent) : undefined), limit) : prepared.map((p) => [p]);
+    await Promise.all(chunks.map((chunk) => (chunk.length === 1 ? this.processItem(chunk[0]!, runSignal) : this.processChunk(chunk, runSignal))));
     return items;
   }
 
-  /** Everything for one row: parameters, `n` fan-out, retries, result or error. */
-  private async processItem(item: BlockItem, method: LMMethod, runSignal: AbortSignal): Promise<void> {
+  /** Resolve a row's parameters and input; a row that cannot be sent gets its error here. */
+  private prepare(item: BlockItem, method: LMMethod): Prepared | undefined {
     const ctor = this.constructor as typeof LMProvider;
     const perRow = resolveParams((item.gen_kwargs as Row | undefined) ?? {}, ctor.paramSpecs[method]);
     const newKeys = perRow.ignored.filter((k) => !this.warnedKeys.has(k) && k !== "n");
@@ -234,27 +313,46 @@ export abstract class LMProvider extends Block {
     if (typeof input !== "string" && !Array.isArray(input)) {
       item.result = null;
       item.error = `input: ${input.error}`;
-      return;
+      return undefined;
     }
     const rowN = (item.gen_kwargs as Row | undefined)?.n;
     const n = Math.max(1, Math.floor(Number(rowN ?? this.config.n ?? 1)) || 1);
     const fanOut = n > 1 && !this.supportsN(method) ? n : 1;
     const sent: Row = { ...params };
     if (fanOut > 1) delete sent.n;
-    const request = { method, input, params: sent, tools: item.tools as unknown[] | undefined, tool_choice: item.tool_choice, continuation: item.continuation as string | undefined, row: item.SRC_DATA };
-    const results = await Promise.all(Array.from({ length: fanOut }, () => this.attempt(request, item, runSignal)));
-    const failed = results.find((r) => !r.response);
-    if (failed) {
-      item.result = null;
-      item.error = `${failed.failure!.kind}: ${failed.failure!.message}`;
-      return;
-    }
-    const stops = stopList(params.stop ?? params.stop_sequences);
-    const outputs = results.flatMap((r) => r.response!.outputs).map((o) => (typeof o === "string" && stops.length ? cutAtStops(o, stops) : o));
-    const prompt_tokens = results.reduce((s, r) => s + (r.response!.prompt_tokens ?? 0), 0);
-    const completion_tokens = results.reduce((s, r) => s + (r.response!.completion_tokens ?? 0), 0);
-    item.result = n > 1 ? outputs : (outputs[0] ?? null);
-    item.addtl = { prompt_tokens, completion_tokens, ...(results[0]!.response!.extra ?? {}) };
+    return { item, method, input, params, sent, n, fanOut };
+  }
+
+  /** One row: `fanOut` requests (one unless the endpoint lacks `n`), each with retries; then its result or error. */
+  private async processItem(p: Prepared, runSignal: AbortSignal): Promise<void> {
+    const { item } = p;
+    const request = { method: p.method, input: p.input, params: p.sent, tools: item.tools as unknown[] | undefined, tool_choice: item.tool_choice, continuation: item.continuation as string | undefined, row: item.SRC_DATA };
+    const call: Call = { method: p.method, params: p.sent, inputs: [p.input], items: [item], send: async (signal) => [await this.send({ ...request, signal })] };
+    const results = await Promise.all(Array.from({ length: p.fanOut }, () => this.attempt(call, runSignal)));
+    const failed = results.find((r) => !r.responses);
+    if (failed) return fail(item, failed.failure!);
+    this.finish(p, results.map((r) => r.responses![0]!));
+  }
+
+  /** Completion rows with identical parameters as one request; on a final failure every row gets the error. */
+  private async processChunk(chunk: Prepared[], runSignal: AbortSignal): Promise<void> {
+    const first = chunk[0]!;
+    const inputs = chunk.map((p) => p.input as string);
+    const rows = chunk.map((p) => p.item.SRC_DATA);
+    const call: Call = { method: first.method, params: first.sent, inputs, items: chunk.map((p) => p.item), send: (signal) => this.sendBatch({ inputs, params: first.sent, rows, signal }) };
+    const result = await this.attempt(call, runSignal);
+    chunk.forEach((p, i) => (result.responses ? this.finish(p, [result.responses[i]!]) : fail(p.item, result.failure!)));
+  }
+
+  /** Write a row's outputs (cut at its stop sequences), token usage and extras. */
+  private finish(p: Prepared, responses: LMResponse[]): void {
+    const { item } = p;
+    const stops = stopList(p.params.stop ?? p.params.stop_sequences);
+    const outputs = responses.flatMap((r) => r.outputs).map((o) => (typeof o === "string" && stops.length ? cutAtStops(o, stops) : o));
+    const prompt_tokens = responses.reduce((s, r) => s + (r.prompt_tokens ?? 0), 0);
+    const completion_tokens = responses.reduce((s, r) => s + (r.completion_tokens ?? 0), 0);
+    item.result = p.n > 1 ? outputs : (outputs[0] ?? null);
+    item.addtl = { prompt_tokens, completion_tokens, ...(responses[0]!.extra ?? {}) };
     delete item.error;
   }
 
@@ -270,19 +368,19 @@ export abstract class LMProvider extends Block {
     return { error: "chat_completion needs a list of messages ({role, content})" };
   }
 
-  /** One request with retries: a slot per attempt, none held while sleeping. */
-  private async attempt(base: Omit<LMRequest, "signal">, item: BlockItem, runSignal: AbortSignal): Promise<Attempted> {
+  /** One request (of one row or a chunk) with retries: a slot per attempt, none held while sleeping. */
+  private async attempt(call: Call, runSignal: AbortSignal): Promise<Attempted> {
     const limiter = this.limiter;
     const started = performance.now();
-    const taskNames = typeof item.SRC_DATA.task_name === "string" ? [item.SRC_DATA.task_name] : [];
+    const taskNames = [...new Set(call.items.map((i) => i.SRC_DATA.task_name).filter((t): t is string => typeof t === "string"))];
     const span = this.telemetry.startSpan("dgt.llm_call", {
       provider: this.type,
       model_id: this.modelId,
-      method: base.method,
-      batch_size: 1,
+      method: call.method,
+      batch_size: call.inputs.length,
       task_names: taskNames,
-      ...pickDefined(base.params, ["temperature", "n"]),
-      ...maxTokensAttr(base.params),
+      ...pickDefined(call.params, ["temperature", "n"]),
+      ...maxTokensAttr(call.params),
     });
     const attemptErrors: Record<string, number> = {};
     let semaphoreWait = 0;
@@ -295,9 +393,10 @@ export abstract class LMProvider extends Block {
       const timer = deadline(this.timeoutMs, runSignal);
       this.ctx.observer?.requestStarted?.(this.name);
       try {
-        const response = await this.send({ ...base, signal: timer.signal });
+        const responses = await call.send(timer.signal);
+        if (responses.length !== call.inputs.length) throw Object.assign(new Error(`${responses.length} answers for ${call.inputs.length} prompts`), { name: "SyntaxError" });
         slot.release("ok");
-        result = { response };
+        result = { responses };
       } catch (e) {
         if (runSignal.aborted) {
           slot.release("error");
@@ -312,7 +411,7 @@ export abstract class LMProvider extends Block {
         timer.clear();
         this.ctx.observer?.requestFinished?.(this.name);
       }
-      if (result.response || !result.failure) break;
+      if (result.responses || !result.failure) break;
       const failure = result.failure;
       attemptErrors[failure.kind] = (attemptErrors[failure.kind] ?? 0) + 1;
       if (!failure.retryable || attempt >= this.maxRetries) break;
@@ -323,13 +422,16 @@ export abstract class LMProvider extends Block {
         throw e;
       });
     }
-    const response = result.response;
-    const usage = { prompt_tokens: response?.prompt_tokens ?? 0, completion_tokens: response?.completion_tokens ?? 0 };
+    const responses = result.responses;
+    const usage = {
+      prompt_tokens: responses?.reduce((s, r) => s + (r.prompt_tokens ?? 0), 0) ?? 0,
+      completion_tokens: responses?.reduce((s, r) => s + (r.completion_tokens ?? 0), 0) ?? 0,
+    };
     const semaphore_wait_ms = Math.round(semaphoreWait * 100) / 100;
-    span.set({ ...usage, semaphore_wait_ms, retries, status: response ? "ok" : "error", ...(response ? {} : { error_kind: result.failure!.kind }) });
+    span.set({ ...usage, semaphore_wait_ms, retries, status: responses ? "ok" : "error", ...(responses ? {} : { error_kind: result.failure!.kind }) });
     if (Object.keys(attemptErrors).length) span.set({ attempt_errors: attemptErrors });
-    this.recordPayload(span, base, response);
-    if (response) span.end("ok");
+    this.recordPayload(span, call, responses);
+    if (responses) span.end("ok");
     else span.end("error", new Error(`${result.failure!.kind}: ${result.failure!.message}`));
     this.ctx.observer?.llmCall?.({
       block: this.name,
@@ -337,8 +439,8 @@ export abstract class LMProvider extends Block {
       model: this.modelId,
       task_names: taskNames,
       ...usage,
-      ok: !!response,
-      error_kind: result.failure && !response ? result.failure.kind : undefined,
+      ok: !!responses,
+      error_kind: result.failure && !responses ? result.failure.kind : undefined,
       retries,
       attempt_errors: attemptErrors,
       latency_ms: Math.round((performance.now() - started) * 100) / 100,
@@ -347,7 +449,7 @@ export abstract class LMProvider extends Block {
     return result;
   }
 
-  private recordPayload(span: { set(a: Row): void }, request: Omit<LMRequest, "signal">, response: LMResponse | undefined): void {
+  private recordPayload(span: { set(a: Row): void }, call: Call, responses: LMResponse[] | undefined): void {
     const policy = this.payload;
     if (!policy.record) return;
     const secrets = this.secrets();
@@ -357,10 +459,17 @@ export abstract class LMProvider extends Block {
       truncated ||= t.truncated;
       span.set({ [key]: t.text });
     };
-    put(request.method === "completion" ? "prompt" : "messages", request.input);
-    if (response) put("completion", response.outputs.length === 1 ? response.outputs[0] : response.outputs);
+    const one = <T>(list: T[]): T | T[] => (list.length === 1 ? list[0]! : list);
+    put(call.method === "completion" ? "prompt" : "messages", one(call.inputs));
+    if (responses) put("completion", one(responses.map((r) => one(r.outputs))));
     span.set({ payload_truncated: truncated });
   }
+}
+
+/** A row whose request failed for good: no result, and the error as "kind: message". */
+function fail(item: BlockItem, failure: Failure): void {
+  item.result = null;
+  item.error = `${failure.kind}: ${failure.message}`;
 }
 
 function pickDefined(params: Row, keys: readonly string[]): Row {

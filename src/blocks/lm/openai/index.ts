@@ -7,7 +7,8 @@ import type { ParamSpec } from "../params.js";
 import { requireApiKey } from "../credentials.js";
 import type { Credential } from "../pool.js";
 import { classifyFailure, type Failure } from "../retry.js";
-import { LMProvider, type ChatMessage, type LMMethod, type LMRequest, type LMResponse } from "../provider.js";
+import { choicesByPrompt, splitEvenly } from "../batch.js";
+import { LMProvider, type ChatMessage, type LMBatchRequest, type LMMethod, type LMRequest, type LMResponse } from "../provider.js";
 
 /** OpenAI's generation parameters (DiGiT's table, plus `max_new_tokens` accepted everywhere). */
 export const OPENAI_PARAMS: Record<LMMethod, ParamSpec> = {
@@ -26,18 +27,22 @@ export const OPENAI_PARAMS: Record<LMMethod, ParamSpec> = {
 /**
  * OpenAI and any OpenAI-compatible endpoint (`base_url`, e.g. a vLLM server, LiteLLM, the fake
  * LLM server). Key from `api_key` or `OPENAI_API_KEY`; for a local endpoint any non-empty value
- * works. One HTTP request per row; the SDK's own retries are off (our policy retries).
+ * works. Completion rows with identical parameters go up to `batch_size` (default 10, as DiGiT)
+ * prompts per `/v1/completions` request; chat is one request per row. The SDK's own retries are
+ * off (our policy retries).
  *
  * @example
  * - name: generator
  *   type: openai
  *   model_id_or_path: gpt-4o-mini
  *   call_limit: 64
+ *   batch_size: 10
  *   max_tokens: 256
  */
 @registerBlock("openai", "vllm-remote")
 export class OpenAIProvider extends LMProvider {
   protected static override paramSpecs = OPENAI_PARAMS;
+  protected static override defaultBatchSize = 10;
   /** Environment variables that may hold the key, in order. */
   protected static apiKeyEnv: readonly string[] = ["OPENAI_API_KEY"];
 
@@ -89,23 +94,41 @@ export class OpenAIProvider extends LMProvider {
     return classifyFailure(e, timedOut);
   }
 
-  protected async send(request: LMRequest): Promise<LMResponse> {
-    const { extra_body, ...params } = request.params;
+  protected override supportsBatch(method: LMMethod): boolean {
+    return method === "completion";
+  }
+
+  protected override sendBatch(request: LMBatchRequest): Promise<LMResponse[]> {
+    return this.complete(request.inputs, request.inputs.length, request.params, request.signal);
+  }
+
+  /**
+   * One `/v1/completions` request for one prompt or a list of `count` prompts: the choices go back
+   * to their prompts by index (n per prompt) and the usage is split over the prompts.
+   */
+  private async complete(prompt: string | string[], count: number, sent: Row, signal: AbortSignal): Promise<LMResponse[]> {
+    const { extra_body, ...params } = sent;
     const extra = extra_body && typeof extra_body === "object" ? (extra_body as Row) : {};
-    if (request.method === "completion") {
-      const body = { model: this.modelId, prompt: request.input as string, ...params, ...extra } as unknown as OpenAI.CompletionCreateParamsNonStreaming;
-      const res = await this.client.completions.create(body, { signal: request.signal });
-      const choices = [...(res.choices ?? [])].sort((a, b) => a.index - b.index);
-      const n = Number(params.n ?? 1);
-      if (choices.length !== n) throw Object.assign(new Error(`the endpoint returned ${choices.length} choices for n=${n}`), { name: "SyntaxError" });
+    const body = { model: this.modelId, prompt, ...params, ...extra } as unknown as OpenAI.CompletionCreateParamsNonStreaming;
+    const res = await this.client.completions.create(body, { signal });
+    const perPrompt = choicesByPrompt(res.choices ?? [], count, Number(params.n ?? 1));
+    const promptTokens = splitEvenly(res.usage?.prompt_tokens, count);
+    const completionTokens = splitEvenly(res.usage?.completion_tokens, count);
+    return perPrompt.map((choices, i) => {
       const logprobs = choices.flatMap((c) => c.logprobs?.token_logprobs ?? []);
       return {
         outputs: choices.map((c) => c.text ?? ""),
-        prompt_tokens: res.usage?.prompt_tokens,
-        completion_tokens: res.usage?.completion_tokens,
+        prompt_tokens: promptTokens[i],
+        completion_tokens: completionTokens[i],
         extra: logprobs.length ? { token_logprobs: logprobs } : undefined,
       };
-    }
+    });
+  }
+
+  protected async send(request: LMRequest): Promise<LMResponse> {
+    if (request.method === "completion") return (await this.complete(request.input as string, 1, request.params, request.signal))[0]!;
+    const { extra_body, ...params } = request.params;
+    const extra = extra_body && typeof extra_body === "object" ? (extra_body as Row) : {};
     if (typeof params.logprobs === "number") {
       params.top_logprobs ??= params.logprobs;
       params.logprobs = true;
