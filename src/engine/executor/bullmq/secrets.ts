@@ -105,11 +105,13 @@ export function secretFingerprint(value: string): string {
   return createHash("sha256").update("digit-secret-ref\u0000").update(value).digest("hex").slice(0, 16);
 }
 
-/** A step of a path through a context, with what it names for messages. */
+/** Keys and indexes from a part of a context down to a value. */
 type Path = (string | number)[];
+/** The parts of a context that may hold secrets. */
+type Part = "config" | "tasks" | "builderOptions";
 
 /** Where a path points, for messages: `builder 'b', block 'generator', key lm_config.api_key`. */
-function describe(context: UnitContext, part: "config" | "tasks" | "builderOptions", path: Path): string {
+function describe(context: UnitContext, part: Part, path: Path): string {
   const keyPath = (p: Path) => p.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
   const where = [`builder '${context.builderName}'`];
   if (part === "config" && path[0] === "blocks" && typeof path[1] === "number") {
@@ -168,7 +170,7 @@ export function referSecrets(context: UnitContext, env: NodeJS.ProcessEnv = proc
   const known = secretVariables(env);
   const contained = (s: string) => known.find(([, v]) => s.includes(v))?.[0];
 
-  const visit = (value: unknown, part: "config" | "tasks" | "builderOptions", path: Path, blockType: string | undefined, secretKey: boolean): unknown => {
+  const visit = (value: unknown, part: Part, path: Path, blockType: string | undefined, secretKey: boolean): unknown => {
     if (typeof value === "string") {
       if (secretKey && value !== "" && !PLACEHOLDERS.has(value)) {
         const name = variableHolding(value, blockType, env);
@@ -208,16 +210,7 @@ export function referSecrets(context: UnitContext, env: NodeJS.ProcessEnv = proc
     return value;
   };
 
-  return {
-    ...context,
-    config: visit(context.config, "config", [], undefined, false) as UnitContext["config"],
-    tasks: context.tasks.map((t, i) => ({
-      ...t,
-      spec: visit(t.spec, "tasks", [i, "spec"], undefined, false) as UnitContext["tasks"][number]["spec"],
-      runnerConfig: visit(t.runnerConfig, "tasks", [i, "runnerConfig"], undefined, false) as UnitContext["tasks"][number]["runnerConfig"],
-    })),
-    builderOptions: visit(context.builderOptions, "builderOptions", [], undefined, false) as UnitContext["builderOptions"],
-  };
+  return mapParts(context, (value, part, path) => visit(value, part, path, undefined, false));
 }
 
 /**
@@ -230,7 +223,7 @@ export function referSecrets(context: UnitContext, env: NodeJS.ProcessEnv = proc
  * const context = resolveSecrets(JSON.parse(raw) as UnitContext, process.env, "host:4242");
  */
 export function resolveSecrets(context: UnitContext, env: NodeJS.ProcessEnv = process.env, worker = "this worker"): UnitContext {
-  const visit = (value: unknown, part: "config" | "tasks" | "builderOptions", path: Path): unknown => {
+  const visit = (value: unknown, part: Part, path: Path): unknown => {
     if (isSecretRef(value)) {
       const name = value.$env;
       const v = env[name];
@@ -258,6 +251,11 @@ export function resolveSecrets(context: UnitContext, env: NodeJS.ProcessEnv = pr
     }
     return value;
   };
+  return mapParts(context, visit);
+}
+
+/** A context whose config, task specs, runner settings and builder options went through `visit`. */
+function mapParts(context: UnitContext, visit: (value: unknown, part: Part, path: Path) => unknown): UnitContext {
   return {
     ...context,
     config: visit(context.config, "config", []) as UnitContext["config"],
