@@ -41,8 +41,9 @@ describe.each(OPENAI_LIKE)("$type completion batching", (p) => {
     const out = await p.make(fake, FAST, ctx).call(rows(25));
     expect(fake.stats().completed).toBe(3);
     expect(fake.stats().prompts).toBe(25);
-    expect(requests().map((r) => r.length)).toEqual([10, 10, 5]);
-    for (const r of requests()) expect(Array.isArray(r[0]!.body.prompt)).toBe(true);
+    expect(requests().map((r) => r.length).sort((a, c) => a - c)).toEqual([5, 10, 10]);
+    const prompts = requests().map((r) => r[0]!.body.prompt as string[]).sort((x, y) => rows(25).findIndex((r) => r.input === x[0]) - rows(25).findIndex((r) => r.input === y[0]));
+    expect(prompts).toEqual([rows(25).slice(0, 10), rows(25).slice(10, 20), rows(25).slice(20)].map((c) => c.map((r) => r.input)));
     expect(out.map((r) => r.id)).toEqual(Array.from({ length: 25 }, (_, i) => i));
     expect(out.map((r) => r.keep)).toEqual(Array.from({ length: 25 }, (_, i) => ({ nested: [i] })));
     expect(out.every((r) => r.error === undefined)).toBe(true);
