@@ -1,5 +1,5 @@
 import type { Row } from "../blocks/block.js";
-import type { GenerationDataBuilder, TransformationDataBuilder } from "../builders/databuilder.js";
+import type { DataBuilder, GenerationDataBuilder, TransformationDataBuilder } from "../builders/databuilder.js";
 
 /**
  * Where builder calls run. The engine's loops decide what to call and commit results in order;
@@ -13,6 +13,12 @@ export interface BatchExecutor {
   readonly name: string;
   /** Builder calls in flight per builder when its YAML sets no `max_concurrent_batches` (default 4). */
   readonly width?: number | undefined;
+  /**
+   * Refuse a builder this executor cannot run (a distributed one: an API key written literally in
+   * YAML, which would have to travel through Redis). Called for every builder before any output
+   * is touched; throws a DigitError.
+   */
+  check?(builder: DataBuilder): void;
   generate(builder: GenerationDataBuilder, requestIdx: number, batch: Row[]): Promise<Row[]>;
   transform(builder: TransformationDataBuilder, batch: Row[]): Promise<Row[]>;
   close(): Promise<void>;

@@ -70,6 +70,7 @@ export async function runPlan(plan: RunPlan, options: RunOptions): Promise<RunRe
   // Construct everything (blocks check their settings, e.g. API keys) before touching output.
   const prepared: Prepared[] = [];
   for (const group of plan.groups) prepared.push(await prepareGroup(plan, group, options, { logger, telemetry, metrics, root, buildId }));
+  for (const { builder } of prepared) options.executor?.check?.(builder);
   const dirs = new Map<string, string>();
   for (const { builder } of prepared) {
     for (const t of builder.tasks) {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -197,6 +197,8 @@ describe.skipIf(skip !== "")("no API key in Redis (real redis-server, worker pro
     client.disconnect();
     expect(await redisTextsContaining(redis.url, literal)).toEqual([]);
     expect(allFiles(dir).filter((f) => f !== override && readFileSync(f, "utf8").includes(literal))).toEqual([]);
+    // Refused while checking the config: no task folder was created.
+    expect(existsSync(join(out, "dist"))).toBe(false);
   }, 30_000);
 
   it("a worker without the variable fails the unit once with an error naming it, and the run stops with that error", async () => {

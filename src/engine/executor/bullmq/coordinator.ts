@@ -97,7 +97,15 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
     const identity: Row[] = [];
     for (const t of builder.tasks) identity.push({ dir: resolve(t.dir), runId: await runIdOf(t, options.buildId ?? "exp"), checkpoint: t.checkpoint, accepted: t.accepted.length });
     const runKey = digest({ buildId: options.buildId ?? "exp", builder: builder.name, identity });
-    const context: UnitContext = referSecrets({
+    const json = JSON.stringify(contextOf(builder));
+    const hash = digest(json, 24);
+    await redis.set(contextKey(hash), json, "EX", KEEP_CONTEXT_S);
+    return { runKey, context: hash };
+  }
+
+  /** What a worker needs to rebuild `builder`, with every secret replaced by its variable's name. */
+  function contextOf(builder: DataBuilder): UnitContext {
+    return referSecrets({
       version: PROTOCOL_VERSION,
       builderName: builder.name,
       config: builder.config,
@@ -109,10 +117,6 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
       builderPaths: (options.builderPaths ?? []).map((d) => resolve(options.cwd ?? process.cwd(), d)),
       seed: options.seed ?? 0,
     }, options.env ?? process.env);
-    const json = JSON.stringify(context);
-    const hash = digest(json, 24);
-    await redis.set(contextKey(hash), json, "EX", KEEP_CONTEXT_S);
-    return { runKey, context: hash };
   }
 
   async function dispatch(builder: DataBuilder, kind: UnitData["kind"], requestIdx: number, batch: Row[]): Promise<Row[]> {
@@ -173,6 +177,7 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
     name: "bullmq",
     url: options.url,
     width: options.width ?? 32,
+    check: (builder: DataBuilder) => void contextOf(builder),
     generate: (builder: GenerationDataBuilder, requestIdx: number, batch: Row[]) => dispatch(builder, "generation", requestIdx, batch),
     transform: (builder: TransformationDataBuilder, batch: Row[]) => dispatch(builder, "transformation", 0, batch),
     async close() {
