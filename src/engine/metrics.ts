@@ -124,8 +124,13 @@ export class RunMetrics implements RunObserver {
 
   llmCall(r: LlmCallReport): void {
     const names = r.task_names.length ? r.task_names : ["(no task)"];
-    const share = 1 / names.length;
+    const rows = r.task_usage ? Object.values(r.task_usage).reduce((s, u) => s + u.rows, 0) : 0;
     for (const name of names) {
+      // A request shared by several tasks counts for each in proportion to its rows; tokens are exact.
+      const usage = r.task_usage?.[name];
+      const share = usage && rows > 0 ? usage.rows / rows : 1 / names.length;
+      const promptTokens = usage ? usage.prompt_tokens : r.prompt_tokens * share;
+      const completionTokens = usage ? usage.completion_tokens : r.completion_tokens * share;
       const m = this.task(name);
       if (!this.blocksOfTask.has(name)) this.blocksOfTask.set(name, new Set());
       this.blocksOfTask.get(name)!.add(r.block);
@@ -133,11 +138,11 @@ export class RunMetrics implements RunObserver {
       if (!r.ok) m.failedRequests += share;
       for (const [kind, n] of Object.entries(r.attempt_errors ?? {})) m.failures[kind] = (m.failures[kind] ?? 0) + n * share;
       if (!r.ok && r.error_kind && !r.attempt_errors) m.failures[r.error_kind] = (m.failures[r.error_kind] ?? 0) + share;
-      m.promptTokens += r.prompt_tokens * share;
-      m.completionTokens += r.completion_tokens * share;
+      m.promptTokens += promptTokens;
+      m.completionTokens += completionTokens;
       const t = (m.tokensByModel[r.model] ??= { provider: r.provider, prompt: 0, completion: 0 });
-      t.prompt += r.prompt_tokens * share;
-      t.completion += r.completion_tokens * share;
+      t.prompt += promptTokens;
+      t.completion += completionTokens;
     }
   }
 

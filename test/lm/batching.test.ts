@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { startFakeLLM, type FakeLLM, type FakeRequest } from "../support/fake-llm/index.js";
 import type { Row } from "../../src/blocks/block.js";
+import { RunMetrics } from "../../src/engine/metrics.js";
 import { FAST, recordingContext } from "./helpers.js";
 import { KEY, PROVIDERS } from "./providers.js";
 
@@ -107,6 +108,25 @@ describe("completion batching (openai)", () => {
     const spans = ctx.telemetry.spans.filter((s) => s.name === "dgt.llm_call");
     expect(spans.reduce((s, x) => s + Number(x.attributes.prompt_tokens), 0)).toBe(stats.promptTokens);
     expect(ctx.observer.calls.reduce((s, c) => s + c.completion_tokens, 0)).toBe(stats.completionTokens);
+  });
+
+  it("counts a request shared by two tasks for each by its rows, with each task's exact tokens", async () => {
+    const ctx = recordingContext();
+    const { b } = make({}, ctx);
+    const out = await b.call(rows(10)); // one request: 5 rows of task "even", 5 of "odd"
+    expect(ctx.observer.calls).toHaveLength(1);
+    const usage = ctx.observer.calls[0]!.task_usage!;
+    for (const task of ["even", "odd"]) {
+      const mine = out.filter((r) => r.task_name === task);
+      expect(usage[task]).toEqual({ rows: 5, prompt_tokens: sum(mine, "prompt_tokens"), completion_tokens: sum(mine, "completion_tokens") });
+    }
+    const metrics = new RunMetrics();
+    metrics.llmCall(ctx.observer.calls[0]!);
+    expect(metrics.task("even").promptTokens).toBe(usage.even!.prompt_tokens);
+    expect(metrics.task("odd").promptTokens).toBe(usage.odd!.prompt_tokens);
+    expect(metrics.task("even").promptTokens).not.toBe(metrics.task("odd").promptTokens); // prompts of different lengths
+    expect(metrics.task("even").promptTokens + metrics.task("odd").promptTokens).toBe(fake.stats().promptTokens);
+    expect(metrics.task("even").requests).toBe(0.5);
   });
 
   it("gives every row of a chunk a parse error when the choice count does not match, and retries that first", async () => {

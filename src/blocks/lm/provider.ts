@@ -8,6 +8,7 @@ import { resolveParams, stopList, cutAtStops, type ParamSpec } from "./params.js
 import { payloadPolicy, redact } from "./payload.js";
 import { credentialPool, type Credential } from "./pool.js";
 import { backoffDelay, classifyFailure, deadline, NEVER_ABORTS, sleep, type Failure } from "./retry.js";
+import type { LlmCallReport } from "../../telemetry/observer.js";
 
 /** How a provider is called: a raw prompt (`completion`) or a list of chat messages. */
 export type LMMethod = "completion" | "chat_completion";
@@ -438,6 +439,7 @@ export abstract class LMProvider extends Block {
       provider: this.type,
       model: this.modelId,
       task_names: taskNames,
+      ...(taskNames.length > 1 ? { task_usage: usageByTask(call.items, responses) } : {}),
       ...usage,
       ok: !!responses,
       error_kind: result.failure && !responses ? result.failure.kind : undefined,
@@ -491,4 +493,17 @@ export function resultText(result: unknown): string {
     return typeof c === "string" ? c : c == null ? "" : JSON.stringify(c);
   }
   return "";
+}
+
+/** Rows and tokens of one request per task (a batched request may serve several tasks). */
+function usageByTask(items: BlockItem[], responses: LMResponse[] | undefined): NonNullable<LlmCallReport["task_usage"]> {
+  const out: NonNullable<LlmCallReport["task_usage"]> = {};
+  items.forEach((item, i) => {
+    const name = typeof item.SRC_DATA.task_name === "string" ? item.SRC_DATA.task_name : "(no task)";
+    const u = (out[name] ??= { rows: 0, prompt_tokens: 0, completion_tokens: 0 });
+    u.rows++;
+    u.prompt_tokens += responses?.[i]?.prompt_tokens ?? 0;
+    u.completion_tokens += responses?.[i]?.completion_tokens ?? 0;
+  });
+  return out;
 }
