@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cutPartialLine, readJsonl, truncateJsonl } from "./jsonl.js";
+import { cutPartialLine, jsonlBytes, readJsonl, truncateJsonl } from "./jsonl.js";
 
 const file = (text: string) => {
   const f = join(mkdtempSync(join(tmpdir(), "digit-jsonl-")), "f.jsonl");
@@ -48,5 +48,12 @@ describe("jsonl", () => {
     expect(await cutPartialLine(g)).toBe(5);
     expect(readFileSync(g, "utf8")).toBe('{"a":1}\n');
     expect(await cutPartialLine(g)).toBe(0);
+  });
+
+  it("encodes rows as UTF-8 lines, growing its buffer for long and multi-byte rows", () => {
+    const rows = [{ a: 1 }, { t: "é中😀\n\"q\"" }, { long: "字".repeat(5000) }, ...Array.from({ length: 300 }, (_, i) => ({ i, s: "x".repeat(i) }))];
+    const text = jsonlBytes(rows).toString("utf8");
+    expect(text).toBe(rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    expect(jsonlBytes([]).length).toBe(0);
   });
 });
