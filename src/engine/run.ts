@@ -198,6 +198,8 @@ async function runGroup({ group, builder, blocks }: Prepared, options: RunOption
     await shared.telemetry.within(span, async () => {
       for (const task of builder.tasks) {
         await task.open();
+        // The target first, so no progress line shows a generation task without it.
+        if (task instanceof GenerationTask) shared.metrics.task(task.name, "generation", task.target);
         shared.metrics.taskOpened({ task: task.name, builder: builder.name, dir: task.dir, resumed: task.resumed, accepted: task.accepted.length });
         await writeTaskCard(task, builder, shared.buildId, options);
         await task.appendLine("task_results.jsonl", { PID: process.pid, status: "running", start_time: startedAt, end_time: null, metrics: { "Number of data produced": task.accepted.length } });
