@@ -43,3 +43,10 @@ export function toList(value: string, previous: unknown): string[] {
   const prev = Array.isArray(previous) ? (previous as string[]) : [];
   return [...prev, ...value.split(",").map((v) => v.trim()).filter(Boolean)];
 }
+
+/** A parsed option as a list of strings (a single string becomes a one-item list). */
+export const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : []);
+/** A parsed option as a string, if it is one. */
+export const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+/** A parsed option as a number, if it is one. */
+export const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);

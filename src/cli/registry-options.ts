@@ -1,7 +1,7 @@
 import { prepareEnvironment } from "../config/env.js";
 import { Registry } from "../registry/registry.js";
+import { list } from "./option-spec.js";
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : []);
 
 /**
  * Open the registry the way a command's `--include-namespaces`, `--plugin-dir` and

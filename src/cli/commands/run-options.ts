@@ -1,4 +1,6 @@
-import { toInt, toList, type OptionSpec } from "../option-spec.js";
+import { existsSync } from "node:fs";
+import type { RunOptions } from "../../engine/options.js";
+import { list, num, str, toInt, toList, type OptionSpec } from "../option-spec.js";
 
 /** Every option of `digit run`, with DiGiT's names (reference §1.2). */
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -29,3 +31,34 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { flags: "--log-format <format>", key: "logFormat", description: "text (default) or json lines on stderr", group: "base" },
   { flags: "--ray-address <address>", key: "rayAddress", description: "accepted for DiGiT compatibility; ignored", group: "base", hidden: true },
 ];
+
+/**
+ * The options `digit run` and `digit validate` both take from the command line: task paths,
+ * namespaces, plugin and builder folders, and the task options that change what is checked.
+ * DiGiT's list options may have swallowed task paths written after them; those are moved back.
+ *
+ * @example
+ * const options = { ...taskRunOptions(["tasks/qa/task.yaml"], { includeNamespaces: ["public"] }, process.cwd()), logger };
+ */
+export function taskRunOptions(positional: string[], opts: Record<string, unknown>, cwd: string): RunOptions {
+  const taskPaths = [...positional, ...list(opts.taskPaths), ...list(opts.dataPaths)];
+  const namespaces: string[] = [];
+  for (const n of [...list(opts.includeNamespaces), ...list(opts.includeNs)]) {
+    if (/[/\\]|\.ya?ml$/.test(n) || existsSync(n)) taskPaths.push(n);
+    else namespaces.push(n);
+  }
+  return {
+    taskPaths,
+    configPath: str(opts.configPath),
+    namespaces,
+    pluginDirs: list(opts.pluginDir),
+    builderPaths: list(opts.includeBuilderPaths),
+    numOutputsToGenerate: num(opts.numOutputsToGenerate),
+    seedBatchSize: num(opts.seedBatchSize),
+    machineBatchSize: num(opts.machineBatchSize),
+    restart: opts.restart === true || opts.restartGeneration === true ? true : undefined,
+    outputDir: str(opts.outputDir),
+    saveFormattedOutput: opts.saveFormattedOutput === true ? true : undefined,
+    cwd,
+  };
+}

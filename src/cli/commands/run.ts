@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { relative } from "node:path";
 import { RunMetrics } from "../../engine/metrics.js";
 import type { Row } from "../../blocks/block.js";
@@ -7,6 +6,8 @@ import { run } from "../../engine/run.js";
 import type { RunOptions } from "../../engine/options.js";
 import { isDigitError } from "../../errors.js";
 import { startRunReporting } from "../run-reporting.js";
+import { num, str } from "../option-spec.js";
+import { taskRunOptions } from "./run-options.js";
 
 /**
  * `digit run`: turn parsed CLI options into RunOptions, run, print the outcome, return the exit code.
@@ -24,14 +25,6 @@ export async function runCommand(positional: string[], opts: Record<string, unkn
   const logger = reporting.logger;
   if (opts.rayAddress !== undefined) logger.warn("--ray-address is accepted for DiGiT compatibility and ignored");
 
-  // DiGiT's list options may have swallowed task paths written after them: move those back.
-  const taskPaths = [...positional, ...list(opts.taskPaths), ...list(opts.dataPaths)];
-  const namespaces: string[] = [];
-  for (const n of [...list(opts.includeNamespaces), ...list(opts.includeNs)]) {
-    if (/[/\\]|\.ya?ml$/.test(n) || existsSync(n)) taskPaths.push(n);
-    else namespaces.push(n);
-  }
-
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: string) => {
@@ -44,23 +37,12 @@ export async function runCommand(positional: string[], opts: Record<string, unkn
   process.on("SIGTERM", onSignal);
 
   const options: RunOptions = {
-    taskPaths,
-    configPath: str(opts.configPath),
-    namespaces,
-    pluginDirs: list(opts.pluginDir),
-    builderPaths: list(opts.includeBuilderPaths),
-    numOutputsToGenerate: num(opts.numOutputsToGenerate),
-    seedBatchSize: num(opts.seedBatchSize),
-    machineBatchSize: num(opts.machineBatchSize),
-    restart: opts.restart === true || opts.restartGeneration === true ? true : undefined,
-    outputDir: str(opts.outputDir),
-    saveFormattedOutput: opts.saveFormattedOutput === true ? true : undefined,
+    ...taskRunOptions(positional, opts, cwd),
     seed: num(opts.seed),
     buildId: str(opts.buildId),
     builderOptions: builderOptions(opts),
     maxStalledAttempts: num(opts.maxStalledRequests),
     numAttemptsToComplete: num(opts.maxGenRequests),
-    cwd,
     logger,
     telemetry: reporting.telemetry,
     metrics,
@@ -70,7 +52,7 @@ export async function runCommand(positional: string[], opts: Record<string, unkn
     if (typeof opts.executor === "string") {
       // Imported only when asked for, so a local run never loads BullMQ.
       const { createBullmqExecutor } = await import("../../engine/executor/bullmq/coordinator.js");
-      options.executor = await createBullmqExecutor({ url: opts.executor, namespaces, pluginDirs: options.pluginDirs, builderPaths: options.builderPaths, cwd, seed: options.seed, buildId: options.buildId, observer: metrics, logger });
+      options.executor = await createBullmqExecutor({ url: opts.executor, namespaces: options.namespaces, pluginDirs: options.pluginDirs, builderPaths: options.builderPaths, cwd, seed: options.seed, buildId: options.buildId, observer: metrics, logger });
     }
     const result = await run(options);
     reporting.stopProgress();
@@ -104,7 +86,3 @@ function builderOptions(opts: Record<string, unknown>): Row {
   if (opts.promptFilePath !== undefined) out.prompt_file_path = opts.promptFilePath;
   return out;
 }
-
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : []);
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { relative } from "node:path";
 import type { Row } from "../../blocks/block.js";
 import { createBlock } from "../../blocks/create.js";
@@ -9,34 +8,11 @@ import { planRun, type RunPlan } from "../../engine/plan.js";
 import { ConfigError, isDigitError, type DigitError } from "../../errors.js";
 import type { FormatterClass } from "../../formatters/formatter.js";
 import { silentLogger } from "../../telemetry/logger.js";
-
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : []);
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
+import { taskRunOptions } from "./run-options.js";
 
 /** The run options `digit validate` checks with (the subset of `digit run`'s that affects checking). */
 export function validateOptions(positional: string[], opts: Record<string, unknown>, cwd: string): RunOptions {
-  const taskPaths = [...positional, ...list(opts.taskPaths), ...list(opts.dataPaths)];
-  const namespaces: string[] = [];
-  for (const n of [...list(opts.includeNamespaces), ...list(opts.includeNs)]) {
-    if (/[/\\]|\.ya?ml$/.test(n) || existsSync(n)) taskPaths.push(n);
-    else namespaces.push(n);
-  }
-  return {
-    taskPaths,
-    configPath: str(opts.configPath),
-    namespaces,
-    pluginDirs: list(opts.pluginDir),
-    builderPaths: list(opts.includeBuilderPaths),
-    numOutputsToGenerate: num(opts.numOutputsToGenerate),
-    seedBatchSize: num(opts.seedBatchSize),
-    machineBatchSize: num(opts.machineBatchSize),
-    restart: opts.restart === true || opts.restartGeneration === true ? true : undefined,
-    outputDir: str(opts.outputDir),
-    saveFormattedOutput: opts.saveFormattedOutput === true ? true : undefined,
-    cwd,
-    logger: silentLogger,
-  };
+  return { ...taskRunOptions(positional, opts, cwd), logger: silentLogger };
 }
 
 /**

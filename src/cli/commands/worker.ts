@@ -1,6 +1,7 @@
 import { prepareEnvironment } from "../../config/env.js";
 import { isDigitError } from "../../errors.js";
 import { ConsoleLogger } from "../../telemetry/logger.js";
+import { list } from "../option-spec.js";
 
 export { WORKER_OPTIONS } from "./worker-options.js";
 
@@ -55,5 +56,3 @@ export async function workerCommand(url: string, opts: Record<string, unknown>):
     process.on("SIGINT", stop);
   });
 }
-
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : []);
