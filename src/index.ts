@@ -18,7 +18,7 @@ export { createDatastore, createDataloader } from "./stores/factory.js";
 export type { Telemetry, Span, Attributes } from "./telemetry/telemetry.js";
 export type { Logger, LogFields } from "./telemetry/logger.js";
 export type { RunObserver, LlmCallReport } from "./telemetry/observer.js";
-export { DataBuilder, GenerationDataBuilder, TransformationDataBuilder, type BuilderInit, type DataBuilderClass } from "./builders/databuilder.js";
+export { DataBuilder, GenerationDataBuilder, rowsByTask, TransformationDataBuilder, type BuilderInit, type DataBuilderClass } from "./builders/databuilder.js";
 export { renderTemplate } from "./builders/template.js";
 export { Task, type TaskStatus } from "./tasks/task.js";
 export { GenerationTask, type InputBatch } from "./tasks/generation-task.js";

@@ -155,3 +155,20 @@ export abstract class TransformationDataBuilder extends DataBuilder {
 
 /** The constructor type the registry hands out for builders. */
 export type DataBuilderClass = (new (init: BuilderInit) => DataBuilder) & typeof DataBuilder;
+
+/**
+ * The rows of a batch grouped by their `task_name`, in order of first appearance (a builder
+ * serving several tasks usually prompts each task with its own examples).
+ *
+ * @example
+ * const results = await Promise.all([...rowsByTask(batch)].map(([task, rows]) => this.generateFor(task, rows)));
+ */
+export function rowsByTask(rows: readonly Row[]): Map<string, Row[]> {
+  const out = new Map<string, Row[]>();
+  for (const r of rows) {
+    const key = String(r.task_name);
+    if (!out.has(key)) out.set(key, []);
+    out.get(key)!.push(r);
+  }
+  return out;
+}

@@ -5,7 +5,7 @@ import type { DataBuilder, GenerationDataBuilder, TransformationDataBuilder } fr
 import { ConfigError } from "../errors.js";
 import type { Formatter, FormatterClass } from "../formatters/formatter.js";
 import { GenerationTask } from "../tasks/generation-task.js";
-import type { Task, TaskInit, TaskStatus } from "../tasks/task.js";
+import { appendRejects, type Task, type TaskInit, type TaskStatus } from "../tasks/task.js";
 import { TransformationTask } from "../tasks/transformation-task.js";
 import type { Logger } from "../telemetry/logger.js";
 import { ConsoleLogger } from "../telemetry/logger.js";
@@ -109,16 +109,7 @@ async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOpti
     // Bound to the builder so block records reach its tasks' logs.jsonl.
     logger: shared.logger.child({ builder: group.builderName }),
     observer: shared.metrics,
-    rejects: async (block: { name: string }, rows: Row[]) => {
-      const byTask = new Map<Task, Row[]>();
-      for (const r of rows) {
-        const t = builder?.tasks.find((x) => x.name === r.task_name) ?? builder?.tasks[0];
-        if (!t) continue;
-        if (!byTask.has(t)) byTask.set(t, []);
-        byTask.get(t)!.push(r);
-      }
-      for (const [t, rs] of byTask) await (await t.rejectStore(block.name)).append(rs);
-    },
+    rejects: (block: { name: string }, rows: Row[]) => appendRejects(builder?.tasks ?? [], block.name, rows),
   };
   for (const cfg of group.config.blocks as Row[]) {
     const b = await createBlock(registry, cfg, ctx, `builder '${group.builderName}'`);

@@ -279,3 +279,21 @@ export abstract class Task {
     for (const p of this.rejectStores.values()) await (await p).close();
   }
 }
+
+/**
+ * Write rows a block removed to `blocks/<block>` of the task each row names; a row naming none of
+ * `tasks` goes to the first (a validator may drop the field).
+ *
+ * @example
+ * await appendRejects(builder.tasks, "dedup", rejectedRows);
+ */
+export async function appendRejects(tasks: readonly Task[], block: string, rows: readonly Row[]): Promise<void> {
+  const byTask = new Map<Task, Row[]>();
+  for (const r of rows) {
+    const t = tasks.find((x) => x.name === r.task_name) ?? tasks[0];
+    if (!t) continue;
+    if (!byTask.has(t)) byTask.set(t, []);
+    byTask.get(t)!.push(r);
+  }
+  for (const [t, rs] of byTask) await (await t.rejectStore(block)).append(rs);
+}

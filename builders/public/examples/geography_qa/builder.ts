@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { GenerationDataBuilder, registerDataBuilder, resultText, type LMProvider, type Row } from "digit";
+import { GenerationDataBuilder, registerDataBuilder, resultText, rowsByTask, type LMProvider, type Row } from "digit";
 
 const ICL_EXAMPLES = 3;
 
@@ -19,12 +19,7 @@ export class GeographyQABuilder extends GenerationDataBuilder {
   }
 
   async call(_requestIdx: number, batch: Row[]): Promise<Row[]> {
-    const byTask = new Map<string, Row[]>();
-    for (const r of batch) {
-      const key = String(r.task_name);
-      if (!byTask.has(key)) byTask.set(key, []);
-      byTask.get(key)!.push(r);
-    }
+    const byTask = rowsByTask(batch);
     // Examples come from the same task as the row they stand for, so outputs route back correctly.
     const requests = batch.map((row) => {
       const examples = this.rng.choices(byTask.get(String(row.task_name))!, ICL_EXAMPLES);

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { ConfigError, createDatastore, GenerationDataBuilder, registerDataBuilder, renderTemplate, resultText, type Block, type GenerationTask, type InputBatch, type LMProvider, type Registry, type Row, type Task } from "digit";
+import { ConfigError, createDatastore, GenerationDataBuilder, registerDataBuilder, rowsByTask, renderTemplate, resultText, type Block, type GenerationTask, type InputBatch, type LMProvider, type Registry, type Row, type Task } from "digit";
 import { chunk, judgeAll, templateDir } from "../shared/judge.js";
 import { flattenDocuments, prepareDocuments, type KnowledgeDocument } from "./documents.js";
 import { faithful, parseKnowledgeQA, relevant, verified } from "./parse.js";
@@ -107,13 +107,7 @@ export class KnowledgeBuilder extends GenerationDataBuilder {
   }
 
   async call(_requestIdx: number, batch: Row[]): Promise<Row[]> {
-    const byTask = new Map<string, Row[]>();
-    for (const r of batch) {
-      const key = String(r.task_name);
-      if (!byTask.has(key)) byTask.set(key, []);
-      byTask.get(key)!.push(r);
-    }
-    const results = await Promise.all([...byTask].map(([name, rows]) => this.generateFor(name, rows)));
+    const results = await Promise.all([...rowsByTask(batch)].map(([name, rows]) => this.generateFor(name, rows)));
     return results.flat();
   }
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { GenerationDataBuilder, registerDataBuilder, renderTemplate, resultText, type Block, type GenerationTask, type InputBatch, type LMProvider, type Row, type Task } from "digit";
+import { GenerationDataBuilder, registerDataBuilder, rowsByTask, renderTemplate, resultText, type Block, type GenerationTask, type InputBatch, type LMProvider, type Row, type Task } from "digit";
 import { readFileSync } from "node:fs";
 import { chunk, judgeAll, judgeScore, templateDir } from "../shared/judge.js";
 import { firstBlock, parseQuestions } from "./parse.js";
@@ -67,13 +67,7 @@ export class SkillsBuilder extends GenerationDataBuilder {
   }
 
   async call(_requestIdx: number, batch: Row[]): Promise<Row[]> {
-    const byTask = new Map<string, Row[]>();
-    for (const r of batch) {
-      const key = String(r.task_name);
-      if (!byTask.has(key)) byTask.set(key, []);
-      byTask.get(key)!.push(r);
-    }
-    const results = await Promise.all([...byTask].map(([name, rows]) => this.generateFor(name, rows)));
+    const results = await Promise.all([...rowsByTask(batch)].map(([name, rows]) => this.generateFor(name, rows)));
     return results.flat();
   }
 

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
-import { GenerationDataBuilder, MissingFileError, registerDataBuilder, resultText, type Block, type Row, type Task } from "digit";
+import { GenerationDataBuilder, MissingFileError, registerDataBuilder, rowsByTask, resultText, type Block, type Row, type Task } from "digit";
 import { loadRiskPolicy, policyMetadata, type RiskPolicy } from "./policy.js";
 import { splitQuestions } from "./split.js";
 
@@ -57,13 +57,7 @@ export class SafetyRefusalBuilder extends GenerationDataBuilder {
   }
 
   async call(_requestIdx: number, batch: Row[]): Promise<Row[]> {
-    const byTask = new Map<string, Row[]>();
-    for (const r of batch) {
-      const key = String(r.task_name);
-      if (!byTask.has(key)) byTask.set(key, []);
-      byTask.get(key)!.push(r);
-    }
-    const results = await Promise.all([...byTask].map(([name, rows]) => this.generateFor(name, rows)));
+    const results = await Promise.all([...rowsByTask(batch)].map(([name, rows]) => this.generateFor(name, rows)));
     return results.flat();
   }
 

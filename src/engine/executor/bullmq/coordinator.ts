@@ -3,7 +3,7 @@ import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import type { Row } from "../../../blocks/block.js";
 import type { DataBuilder, GenerationDataBuilder, TransformationDataBuilder } from "../../../builders/databuilder.js";
-import type { Task } from "../../../tasks/task.js";
+import { appendRejects, type Task } from "../../../tasks/task.js";
 import { silentLogger, type Logger } from "../../../telemetry/logger.js";
 import type { RunObserver } from "../../../telemetry/observer.js";
 import type { BatchExecutor } from "../../executor.js";
@@ -160,16 +160,7 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
   async function absorb(builder: DataBuilder, result: UnitResult): Promise<void> {
     for (const r of result.llmCalls) options.observer?.llmCall?.(r);
     for (const [task, block, n] of result.rejected) options.observer?.rejected?.(task, block, n);
-    for (const { block, rows } of result.rejects) {
-      const byTask = new Map<Task, Row[]>();
-      for (const r of rows) {
-        const t = builder.tasks.find((x) => x.name === r.task_name) ?? builder.tasks[0];
-        if (!t) continue;
-        if (!byTask.has(t)) byTask.set(t, []);
-        byTask.get(t)!.push(r);
-      }
-      for (const [t, rs] of byTask) await (await t.rejectStore(block.name)).append(rs);
-    }
+    for (const { block, rows } of result.rejects) await appendRejects(builder.tasks, block.name, rows);
   }
 
   let closed = false;
