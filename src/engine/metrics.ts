@@ -1,30 +1,11 @@
 import type { LlmCallReport, RunObserver, TaskOpenedReport } from "../telemetry/observer.js";
+import type { TaskFigures } from "../telemetry/summary.js";
 
 /** Live counters of one task, for progress lines, task results and the run summary. */
-export interface TaskMetrics {
-  task: string;
-  kind: "generation" | "transformation";
-  target: number | undefined;
-  accepted: number;
+export interface TaskMetrics extends TaskFigures {
   /** Records builders returned (before dedup and postprocessing). */
   produced: number;
-  rejected: Record<string, number>;
-  requests: number;
-  failedRequests: number;
-  /** Failed attempts by kind (429, 5xx, timeout, connection, parse, 4xx, other), retried or not. */
-  failures: Record<string, number>;
-  promptTokens: number;
-  completionTokens: number;
-  /** Tokens per model, for cost estimates. */
-  tokensByModel: Record<string, { provider: string; prompt: number; completion: number }>;
-  status: string;
-  startedAt: number;
-  endedAt: number | undefined;
   epoch: number;
-  /** Output folder, builder and resume flag, once the task opened (see `taskOpened`). */
-  dir?: string | undefined;
-  builder?: string | undefined;
-  resumed?: boolean | undefined;
 }
 
 /** Live rates of one task, for progress lines. */

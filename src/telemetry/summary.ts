@@ -11,13 +11,16 @@ export interface TaskFigures {
   rejected: Record<string, number>;
   requests: number;
   failedRequests: number;
+  /** Failed attempts by kind (429, 5xx, timeout, connection, parse, 4xx, other), retried or not. */
   failures: Record<string, number>;
   promptTokens: number;
   completionTokens: number;
+  /** Tokens per model, for cost estimates. */
   tokensByModel: Record<string, { provider: string; prompt: number; completion: number }>;
   status: string;
   startedAt: number;
   endedAt: number | undefined;
+  /** Builder, output folder and resume flag, once the task opened. */
   builder?: string | undefined;
   dir?: string | undefined;
   resumed?: boolean | undefined;
