@@ -116,4 +116,22 @@ describe("mock provider", () => {
     expect(many.map((r) => r.result)).toEqual(["1:q0:{{task_name}}", "second 2", "3:q2:{{task_name}}", "second 4"]);
     expect(many[0]!.addtl).toMatchObject({ prompt_tokens: 1 });
   });
+
+  it("answers a prompt from the entries whose match finds it, whatever the order of requests", async () => {
+    const make = () =>
+      new MockLM({
+        name: "m",
+        type: "mock",
+        responses: ["plain {{n}}", { match: "^Q:", response: "question A" }, { match: "^Q:", response: "question B" }, { match: "^Rate", response: "Rating: 1" }],
+      });
+    const forward = await make().call([{ input: "Q: one" }, { input: "Rate this" }, { input: "other" }, { input: "Q: two" }]);
+    expect(forward.map((r) => r.result)).toEqual(["question A", "Rating: 1", "plain 3", "question B"]);
+    // The same prompts in another order get answers of the same kinds.
+    const reversed = await make().call([{ input: "Q: two" }, { input: "other" }, { input: "Rate this" }, { input: "Q: one" }]);
+    expect(reversed.map((r) => String(r.result).split(" ")[0])).toEqual(["question", "plain", "Rating:", "question"]);
+  });
+
+  it("refuses a match that is not a regular expression", () => {
+    expect(() => new MockLM({ name: "m", type: "mock", responses: [{ match: "(", response: "x" }] })).toThrow(/regular expression/);
+  });
 });

@@ -4,13 +4,35 @@ import { registerBlock } from "../../../registry/decorators.js";
 import type { BlockConfig, BlockContext } from "../../block.js";
 import { lmConfigSchema, LMProvider, type ChatMessage, type LMRequest, type LMResponse } from "../provider.js";
 
+const DEFAULT_RESPONSE = "This is mock response {{n}}.";
+
+const matchedResponseSchema = z.object({
+  match: z.string().refine(isRegExp, { message: "is not a valid regular expression" }),
+  response: z.string(),
+});
+type MatchedResponse = z.infer<typeof matchedResponseSchema>;
+type MockResponse = string | MatchedResponse;
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A scripted, offline LLM for examples and tests (a test double: it does not think).
  *
- * It answers each request with the next entry of `responses` (cycling), rendered as a template:
- * `{{n}}` is the 1-based request number, `{{input}}` the prompt (the last message for chat),
- * `{{task_name}}` or any `{{field.path}}` a field of the caller's row. Requests are numbered in
- * the order they are sent, so answers are deterministic for a given run.
+ * It answers each request with an entry of `responses`, rendered as a template: `{{n}}` is the
+ * 1-based request number, `{{input}}` the prompt (the last message for chat), `{{task_name}}` or
+ * any `{{field.path}}` a field of the caller's row.
+ *
+ * Which entry: an entry may be `{ match: <regular expression>, response: <template> }`. The
+ * entries whose `match` finds the prompt answer it, taken in turn; a prompt no `match` finds is
+ * answered by the plain entries in turn. So a builder whose stages send different prompts gets
+ * each stage's kind of answer whatever order its requests are sent in.
  *
  * @example
  * - name: generator
@@ -23,18 +45,24 @@ import { lmConfigSchema, LMProvider, type ChatMessage, type LMRequest, type LMRe
 export class MockLM extends LMProvider {
   static override configSchema = lmConfigSchema.extend({
     model_id_or_path: z.string().default("mock"),
-    responses: z.array(z.string()).min(1).default(["This is mock response {{n}}."]),
+    responses: z.array(z.union([z.string(), matchedResponseSchema])).min(1).default([DEFAULT_RESPONSE]),
     latency_ms: z.number().min(0).default(0),
   });
   protected static override defaultCallLimit = 64;
 
   private counter = 0;
-  private readonly responses: string[];
+  private readonly plain: string[];
+  private readonly matched: { match: RegExp; response: string }[];
+  /** How many requests each set of answering entries has served (keyed by their indexes). */
+  private readonly turns = new Map<string, number>();
   private readonly latency: number;
 
   constructor(config: BlockConfig, ctx?: BlockContext) {
     super({ model_id_or_path: "mock", ...config }, ctx);
-    this.responses = (config.responses as string[] | undefined) ?? ["This is mock response {{n}}."];
+    const responses = (config.responses as MockResponse[] | undefined) ?? [DEFAULT_RESPONSE];
+    this.plain = responses.filter((r): r is string => typeof r === "string");
+    this.matched = responses.filter((r): r is MatchedResponse => typeof r !== "string").map((r) => ({ match: new RegExp(r.match), response: r.response }));
+    if (this.plain.length === 0) this.plain.push(DEFAULT_RESPONSE);
     this.latency = Number(config.latency_ms ?? 0);
     this.claimConcurrency();
   }
@@ -49,13 +77,23 @@ export class MockLM extends LMProvider {
     if (this.latency > 0) await new Promise((r) => setTimeout(r, this.latency));
     const prompt = promptText(request.input);
     const count = Math.max(1, Number(request.params.n ?? 1));
+    const candidates = this.candidates(prompt);
+    const key = candidates === this.plain ? "" : candidates.join("\u0000");
+    const turn = this.turns.get(key) ?? 0;
+    this.turns.set(key, turn + count);
     const outputs: (string | ChatMessage)[] = [];
     for (let k = 0; k < count; k++) {
-      const template = this.responses[(n - 1 + k) % this.responses.length]!;
+      const template = candidates[(turn + k) % candidates.length]!;
       const text = render(template, { n, input: prompt, row: request.row });
       outputs.push(request.method === "chat_completion" ? { role: "assistant", content: text } : text);
     }
     return { outputs, prompt_tokens: words(prompt), completion_tokens: outputs.reduce<number>((s, o) => s + words(typeof o === "string" ? o : String(o.content)), 0) };
+  }
+
+  /** The templates that may answer this prompt: the matching entries, else the plain ones. */
+  private candidates(prompt: string): string[] {
+    const hits = this.matched.filter((m) => m.match.test(prompt)).map((m) => m.response);
+    return hits.length ? hits : this.plain;
   }
 }
 
