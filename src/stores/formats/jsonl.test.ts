@@ -32,12 +32,17 @@ describe("jsonl", () => {
     expect(warnings[0]).toContain(f);
   });
 
-  it("streams lines longer than a read chunk", async () => {
-    const big = "x".repeat(3 << 20);
-    const f = file(`{"a":"${big}"}\n{"b":1}\n`);
+  it("streams lines longer than a read chunk, with multi-byte characters across chunk ends", async () => {
+    const big = "xé中😀".repeat(1 << 19); // 5 MB of UTF-8: characters cut by every 1 MB chunk end
+    const f = file(`{"a":"${big}"}\n{"b":"${big.slice(1)}"}\n{"c":1}\n`);
     const rows = (await all(readJsonl(f))) as Record<string, unknown>[];
-    expect(String(rows[0]!.a).length).toBe(big.length);
-    expect(rows[1]).toEqual({ b: 1 });
+    expect(rows[0]!.a).toBe(big);
+    expect(rows[1]!.b).toBe(big.slice(1));
+    expect(rows[2]).toEqual({ c: 1 });
+  });
+
+  it("skips a UTF-8 byte order mark at the start of the file", async () => {
+    expect(await all(readJsonl(file('\uFEFF{"a":1}\n{"a":2}\n')))).toEqual([{ a: 1 }, { a: 2 }]);
   });
 
   it("truncates to a record count (blank lines are not records) and cuts a partial tail", async () => {
