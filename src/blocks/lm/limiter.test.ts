@@ -59,4 +59,15 @@ describe("AdaptiveLimiter", () => {
     expect(l.inFlight).toBe(8);
     for (const s of slots) s.release("ok");
   });
+
+  it("keeps first come, first served through the ramp: later requests do not overtake ramped ones", async () => {
+    const l = new AdaptiveLimiter(4, { rampMs: 40 });
+    const order: number[] = [];
+    const all = Array.from({ length: 8 }, (_, i) => l.acquire().then((s) => (order.push(i), s)));
+    const first = await Promise.all(all.slice(0, 4));
+    expect(order).toEqual([0, 1, 2, 3]);
+    for (const s of first) s.release("ok");
+    for (const s of await Promise.all(all.slice(4))) s.release("ok");
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
 });

@@ -33,6 +33,8 @@ export class AdaptiveLimiter {
   /** Start-up ramp: admissions still paced, and the next time one may start (ms, performance clock). */
   private rampLeft: number;
   private rampChain: Promise<void> = Promise.resolve();
+  /** Admissions still waiting in the ramp; while any are, newcomers queue behind them (FIFO). */
+  private rampPending = 0;
   private readonly rampGap: number;
 
   constructor(limit: number, options: { adaptive?: boolean; rampMs?: number } = {}) {
@@ -80,11 +82,17 @@ export class AdaptiveLimiter {
   async acquire(): Promise<Slot> {
     if (this.rampLeft > 0) {
       this.rampLeft--;
+      this.rampPending++;
       // A chain, not a schedule: each admission waits for the previous one plus the gap, so a
       // busy event loop slows the ramp instead of releasing every overdue admission at once.
       const gate = this.rampChain.then(() => new Promise<void>((r) => setTimeout(r, this.rampGap)));
       this.rampChain = gate;
       await gate;
+      this.rampPending--;
+    } else if (this.rampPending > 0) {
+      // Requests that come after the ramp's last admission wait for it to finish, so that they
+      // cannot overtake earlier requests still in the ramp.
+      await this.rampChain;
     }
     if (this.active >= this.limit || this.waiting > 0) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
