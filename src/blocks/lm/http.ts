@@ -1,65 +1,111 @@
-import { Agent, fetch as undiciFetch, request } from "undici";
+import http from "node:http";
+import https from "node:https";
+import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
 
 /**
- * Options of the HTTP agent LM requests go through. Undici's defaults abort a request whose
- * response headers take more than 300 s ("fetch failed" on slow models); our own per-request
- * timeout is the only deadline, so both undici timeouts are off.
+ * Options of the keep-alive agents LM requests go through. There is no socket or headers timeout:
+ * our own per-request deadline (the block's `timeout`) is the only one, so calls longer than 5
+ * minutes work (Node's global fetch would abort them after 300 s without response headers).
  *
  * @example
- * new Agent(LM_AGENT_OPTIONS)
+ * new http.Agent(LM_AGENT_OPTIONS)
  */
-export const LM_AGENT_OPTIONS = { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000, connections: null } as const;
+export const LM_AGENT_OPTIONS = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: "lifo" } as const;
 
-let agent: Agent | undefined;
+let agents: { http: http.Agent; https: https.Agent } | undefined;
 
 /**
- * The shared undici agent for LM requests (one connection pool for the process).
+ * The shared keep-alive agents for LM requests (one connection pool per protocol for the process).
  *
  * @example
- * const res = await lmFetch("http://127.0.0.1:11434/api/tags");
+ * http.request(url, { agent: lmAgents().http });
  */
-export function lmDispatcher(): Agent {
-  agent ??= new Agent(LM_AGENT_OPTIONS);
-  return agent;
+export function lmAgents(): { http: http.Agent; https: https.Agent } {
+  agents ??= { http: new http.Agent(LM_AGENT_OPTIONS), https: new https.Agent(LM_AGENT_OPTIONS) };
+  return agents;
 }
 
 /** A WHATWG-style fetch signature (what the SDKs accept). */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
-type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS";
 
 /**
- * `fetch` for the SDKs, over the LM agent with no headers/body timeouts (see LM_AGENT_OPTIONS).
+ * `fetch` for the SDKs, over `node:http` keep-alive agents with no timeouts of their own (see
+ * LM_AGENT_OPTIONS). The response is read whole and handed back as a `Response`.
  *
- * Requests with a text body (every JSON API call) go through `undici.request` and come back as a
- * buffered `Response`: about a third of the CPU of a WHATWG fetch, which matters at hundreds of
- * requests per second. Anything else (streams, form data) falls back to undici's own fetch,
- * paired with the same agent (Node's global fetch bundles another undici copy whose dispatcher
- * would not accept ours).
+ * Why not undici: loading the undici package costs about 200 ms of start-up, a fifth of a short
+ * run, and `node:http` needs no loading. Bodies other than text and bytes (streams, form data),
+ * which no provider sends, go to Node's global fetch.
  *
  * @example
  * new OpenAI({ apiKey, fetch: lmFetch });
  */
-export const lmFetch: FetchLike = async (input, init = {}) => {
-  const body = init.body;
-  const url = typeof input === "string" ? input : input instanceof URL ? input.href : undefined;
-  if (url === undefined || !(body === undefined || body === null || typeof body === "string" || body instanceof URLSearchParams)) {
-    return undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: lmDispatcher() }) as unknown as Promise<Response>;
-  }
+export const lmFetch: FetchLike = (input, init = {}) => {
+  const url = typeof input === "string" ? new URL(input) : input instanceof URL ? input : undefined;
+  const body = requestBody(init.body);
+  if (url === undefined || body === UNSUPPORTED) return fetch(input, init);
   const headers: Record<string, string> = {};
   new Headers(init.headers).forEach((v, k) => (headers[k] = v));
-  if (body instanceof URLSearchParams) headers["content-type"] ??= "application/x-www-form-urlencoded;charset=UTF-8";
-  const res = await request(url, {
-    method: ((init.method ?? "GET").toUpperCase() as Method),
-    headers,
-    body: body == null ? null : String(body),
-    signal: init.signal ?? undefined,
-    dispatcher: lmDispatcher(),
+  if (init.body instanceof URLSearchParams) headers["content-type"] ??= "application/x-www-form-urlencoded;charset=UTF-8";
+  if (body) headers["content-length"] = String(body.length);
+  const method = (init.method ?? "GET").toUpperCase();
+  const signal = init.signal ?? undefined;
+  const secure = url.protocol === "https:";
+  return new Promise<Response>((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const req = (secure ? https : http).request(url, { method, headers, agent: secure ? lmAgents().https : lmAgents().http });
+    const onAbort = () => req.destroy(abortReason(signal!));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const done = () => signal?.removeEventListener("abort", onAbort);
+    req.on("error", (e) => (done(), reject(e)));
+    req.on("response", (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("error", (e) => (done(), reject(e)));
+      res.on("end", () => {
+        done();
+        try {
+          resolve(toResponse(res, Buffer.concat(chunks), method));
+        } catch (e) {
+          reject(e as Error);
+        }
+      });
+    });
+    req.end(body ?? undefined);
   });
-  const out = new Headers();
-  for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out.set(k, Array.isArray(v) ? v.join(", ") : v);
-  const bytes = await res.body.arrayBuffer();
-  const nullBody = NULL_BODY_STATUS.has(res.statusCode) || init.method?.toUpperCase() === "HEAD";
-  return new Response(nullBody ? null : bytes, { status: res.statusCode, statusText: res.statusText ?? "", headers: out });
 };
+
+const UNSUPPORTED = Symbol("unsupported body");
+
+function requestBody(body: RequestInit["body"]): Buffer | null | typeof UNSUPPORTED {
+  if (body === undefined || body === null) return null;
+  if (typeof body === "string") return Buffer.from(body);
+  if (body instanceof URLSearchParams) return Buffer.from(body.toString());
+  if (body instanceof ArrayBuffer) return Buffer.from(body);
+  if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return UNSUPPORTED;
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return (signal.reason as Error | undefined) ?? new DOMException("This operation was aborted", "AbortError");
+}
+
+function toResponse(res: http.IncomingMessage, raw: Buffer, method: string): Response {
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(res.headers)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const x of v) headers.append(k, x);
+    else headers.set(k, v);
+  }
+  let bytes = raw;
+  const encoding = headers.get("content-encoding")?.trim().toLowerCase();
+  if (raw.length && (encoding === "gzip" || encoding === "x-gzip" || encoding === "deflate" || encoding === "br")) {
+    bytes = encoding === "br" ? brotliDecompressSync(raw) : encoding === "deflate" ? inflateSync(raw) : gunzipSync(raw);
+    headers.delete("content-encoding");
+    headers.delete("content-length");
+  }
+  const status = res.statusCode ?? 0;
+  const nullBody = NULL_BODY_STATUS.has(status) || method === "HEAD";
+  return new Response(nullBody ? null : bytes, { status, statusText: res.statusMessage ?? "", headers });
+}

@@ -1,0 +1,78 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lmFetch } from "./http.js";
+
+let server: http.Server;
+let base = "";
+const seen: { method: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      seen.push({ method: req.method!, headers: req.headers, body });
+      if (req.url === "/gzip") {
+        res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip" });
+        return res.end(gzipSync(JSON.stringify({ ok: "zipped é" })));
+      }
+      if (req.url === "/slow") return void setTimeout(() => res.end("late"), 2000);
+      if (req.url === "/cookies") {
+        res.setHeader("set-cookie", ["a=1", "b=2"]);
+        return res.end();
+      }
+      res.writeHead(201, "Made", { "x-echo": req.headers["x-key"] ?? "" });
+      res.end(`${req.method} ${body}`);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+describe("lmFetch", () => {
+  it("sends method, headers and a text body, and returns status, reason and headers", async () => {
+    const res = await lmFetch(`${base}/echo`, { method: "POST", headers: { "x-key": "k1" }, body: '{"q":"é"}' });
+    expect([res.status, res.statusText, res.headers.get("x-echo")]).toEqual([201, "Made", "k1"]);
+    expect(await res.text()).toBe('POST {"q":"é"}');
+    expect(seen.at(-1)!.headers["content-length"]).toBe(String(Buffer.byteLength('{"q":"é"}')));
+  });
+
+  it("encodes form bodies and keeps repeated headers", async () => {
+    await lmFetch(new URL(`${base}/echo`), { method: "POST", body: new URLSearchParams({ grant_type: "x y" }) });
+    expect(seen.at(-1)!.headers["content-type"]).toMatch(/^application\/x-www-form-urlencoded/);
+    expect(seen.at(-1)!.body).toBe("grant_type=x+y");
+    const res = await lmFetch(`${base}/cookies`);
+    expect(res.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
+  });
+
+  it("decodes a gzip body", async () => {
+    const res = await lmFetch(`${base}/gzip`);
+    expect(await res.json()).toEqual({ ok: "zipped é" });
+    expect(res.headers.get("content-encoding")).toBeNull();
+  });
+
+  it("rejects with the signal's reason when aborted, before or during the request", async () => {
+    const controller = new AbortController();
+    const pending = lmFetch(`${base}/slow`, { signal: controller.signal });
+    setTimeout(() => controller.abort(Object.assign(new Error("deadline"), { name: "TimeoutError" })), 50);
+    await expect(pending).rejects.toMatchObject({ name: "TimeoutError", message: "deadline" });
+    await expect(lmFetch(`${base}/echo`, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: "AbortError" });
+  });
+
+  it("hands a streamed body to the global fetch", async () => {
+    const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("streamed")), c.close()) });
+    const res = await lmFetch(`${base}/echo`, { method: "POST", body: stream, duplex: "half" } as RequestInit);
+    expect(await res.text()).toBe("POST streamed");
+  });
+
+  it("reports a refused connection as an error with its code", async () => {
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    await expect(lmFetch(`http://127.0.0.1:${port}/`)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+  });
+});
