@@ -47,7 +47,7 @@ describe("digit describe and digit schema", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/block type 'mock' \(namespace core, src\/blocks\/lm\/mock\/index\.ts\)/);
     expect(r.stdout).toMatch(/\n\s*latency_ms\s+number\s+0\b/);
-    expect(r.stdout).toMatch(/\n\s*responses\s+string\[\]\s+\["This is mock response \{\{n\}\}\."\]/);
+    expect(r.stdout).toMatch(/\n\s*responses\s+\(string \| object\)\[\]\s+\["This is mock response \{\{n\}\}\."\]/);
     expect(r.stdout).toMatch(/keys every block takes:[\s\S]*\n\s*name\s+string\s+yes/);
     expect(r.stdout).toMatch(/row fields: reads\/writes input \(required\)/);
     const json = await digit(["describe", "mock", "--json"]);

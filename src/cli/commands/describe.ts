@@ -38,7 +38,7 @@ export function describeKeys(cls: BlockClass): KeyDescription[] {
   }));
 }
 
-/** A short type name from a JSON Schema fragment: string, number, string[], map<string>, a|b. */
+/** A short type name from a JSON Schema fragment: string, number, string[], (a | b)[], map<string>, a | b. */
 export function typeName(p: Json): string {
   if (Array.isArray(p.anyOf)) {
     const parts = (p.anyOf as Json[]).map(typeName).filter((t) => t !== "null");
@@ -47,7 +47,10 @@ export function typeName(p: Json): string {
   if (p.const !== undefined) return JSON.stringify(p.const);
   if (Array.isArray(p.enum)) return (p.enum as unknown[]).map((v) => JSON.stringify(v)).join(" | ");
   const t = p.type;
-  if (t === "array") return `${p.items ? typeName(p.items as Json) : "any"}[]`;
+  if (t === "array") {
+    const item = p.items ? typeName(p.items as Json) : "any";
+    return item.includes(" | ") ? `(${item})[]` : `${item}[]`;
+  }
   if (t === "object") {
     if (p.properties) return "object";
     const ap = p.additionalProperties;
