@@ -4,6 +4,7 @@ import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
 import type { RunObserver } from "../telemetry/observer.js";
 import { NoTelemetry, type Telemetry } from "../telemetry/telemetry.js";
+import type { AdaptiveLimiter } from "./lm/limiter.js";
 import { getPath, MISSING, setPath } from "./paths.js";
 
 /** A record: a plain JSON object. */
@@ -99,7 +100,9 @@ export abstract class Block {
     this.config = config;
     this.name = config.name;
     this.type = config.type;
-    this.ctx = ctx;
+    const create = ctx.createBlock;
+    // Blocks this block creates (a judge's model) are remembered, so their limiters count as ours.
+    this.ctx = create ? { ...ctx, createBlock: async (c) => this.adopt(await create(c)) } : ctx;
     this.logger = (ctx.logger ?? silentLogger).child({ block: config.name });
     this.telemetry = ctx.telemetry ?? new NoTelemetry();
     this.inputMap = config.input_map ?? undefined;
@@ -126,6 +129,24 @@ export abstract class Block {
 
   /** Release connections, workers, files. */
   async close(): Promise<void> {}
+
+  /**
+   * The LLM concurrency limiters this block's requests go through, its nested blocks' included.
+   * The engine starts more builder calls while they have spare capacity, so credentials stay busy.
+   *
+   * @example
+   * const spare = block.limiters().reduce((s, l) => s + l.spare, 0);
+   */
+  limiters(): AdaptiveLimiter[] {
+    return this.children.flatMap((c) => c.limiters());
+  }
+
+  private readonly children: Block[] = [];
+
+  private adopt(child: Block): Block {
+    this.children.push(child);
+    return child;
+  }
 
   private fieldList(): string[] | undefined {
     const ctor = this.constructor as typeof Block;

@@ -50,11 +50,12 @@ export function routeRows(builder: DataBuilder, rows: readonly Row[]): Map<Task,
 /**
  * Return at once when the oldest batch can be committed; otherwise wait until any running batch
  * settles, so a finished call frees its place for a new one while an older call still runs.
- * (Commits happen in start order either way.)
+ * (Commits happen in start order either way.) `orWhen` wakes the caller early too.
  */
-export async function waitForProgress(inflight: readonly Batch[]): Promise<void> {
+export async function waitForProgress(inflight: readonly Batch[], orWhen?: Promise<void>): Promise<void> {
   if (inflight.length === 0 || inflight[0]!.done) return;
-  await Promise.race(inflight.filter((b) => !b.done).map((b) => b.settled));
+  const settled = inflight.filter((b) => !b.done).map((b) => b.settled);
+  await Promise.race(orWhen ? [...settled, orWhen] : settled);
 }
 
 /** Builder calls still running (finished ones waiting for their turn to commit do not count). */

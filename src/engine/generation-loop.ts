@@ -3,6 +3,7 @@ import type { GenerationDataBuilder } from "../builders/databuilder.js";
 import type { GenerationTask } from "../tasks/generation-task.js";
 import type { TaskStatus } from "../tasks/task.js";
 import { routeRows, running, startBatch, waitForProgress, type Batch } from "./batches.js";
+import { afterQueued, spareCapacity, whenSpareCapacity } from "./capacity.js";
 import type { LoopContext } from "./loop-context.js";
 import { postprocess } from "./postprocess.js";
 
@@ -20,8 +21,9 @@ interface TaskState {
 /**
  * Run a generation builder over its tasks until each reaches its target or stalls.
  *
- * Up to `ctx.width` builder calls run at once (so LLM credentials stay busy across batch
- * boundaries); their results are committed in the order the calls were made. A task stops drawing
+ * Up to `ctx.width` builder calls run at once, and up to `ctx.fillWidth` while the builder's LLM
+ * limiters have spare capacity (so credentials stay busy across batch boundaries, also when
+ * batches are small); their results are committed in the order the calls were made. A task stops drawing
  * new batches once its accepted records plus the expected yield of its in-flight batches reach the
  * target; when nothing of it is in flight it is postprocessed, and either finishes or, if
  * postprocessing took it below target, starts another epoch.
@@ -60,8 +62,11 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
   const cancelled = () => ctx.signal?.aborted === true;
 
   for (;;) {
-    // 1. Start builder calls while there is room and a task wants more.
-    while (!cancelled() && running(inflight) < ctx.width) {
+    // 1. Start builder calls while there is room and a task wants more. Past `width`, another
+    //    call starts only while the builder's LLM capacity would otherwise sit idle.
+    while (!cancelled()) {
+      const filling = running(inflight) >= ctx.width;
+      if (filling && !(running(inflight) < (ctx.fillWidth ?? 0) && spareCapacity(builder))) break;
       const ready = tasks.filter((t) => state.get(t)!.phase === "generating" && wantsMore(t));
       if (ready.length === 0) break;
       if (attempt >= ctx.attemptCap) {
@@ -85,10 +90,12 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
       if (pool.length === 0) continue;
       const requestIdx = attempt;
       inflight.push(startBatch(seq++, inputs, () => ctx.executor.generate(builder, requestIdx, pool)));
+      if (filling) await afterQueued();
     }
 
-    // 2. Commit finished calls, oldest first.
-    await waitForProgress(inflight);
+    // 2. Commit finished calls, oldest first (waking early if LLM capacity frees up for more).
+    const canFill = running(inflight) < (ctx.fillWidth ?? 0) && tasks.some((t) => state.get(t)!.phase === "generating" && wantsMore(t));
+    await waitForProgress(inflight, canFill ? whenSpareCapacity(builder) : undefined);
     while (inflight[0]?.done) {
       const b = inflight.shift()!;
       if (b.error !== undefined) throw b.error;

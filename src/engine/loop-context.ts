@@ -12,6 +12,11 @@ export interface LoopContext {
   attemptCap: number;
   /** Builder calls in flight at once. */
   width: number;
+  /**
+   * When set, more calls than `width` (up to this many) may run while the builder's LLM limiters
+   * have spare capacity and no request waits; unset when the user fixed the width.
+   */
+  fillWidth?: number | undefined;
   /** Runs each builder call (in process, or on workers). */
   executor: BatchExecutor;
   /** Finish a task: final data, results record, event. */

@@ -41,6 +41,8 @@ export interface RunResult {
 const DEFAULT_MAX_STALLED = 100;
 const DEFAULT_ATTEMPT_CAP = 1_000_000;
 const DEFAULT_CONCURRENT_BATCHES = 4;
+/** Builder calls in flight at most when more are started to fill spare LLM capacity. */
+const MAX_FILLING_BATCHES = 32;
 
 /**
  * Run tasks end to end: plan and check everything, take the output folders, then run every builder
@@ -173,13 +175,17 @@ async function runGroup({ group, builder, blocks }: Prepared, options: RunOption
     outcomes.push({ task: task.name, builder: builder.name, status, records, dir: task.dir, ...(error === undefined ? {} : { error }) });
     await task.close();
   };
+  const fixedWidth = group.config.max_concurrent_batches ?? group.config.max_workers ?? options.executor?.width;
   const ctx: LoopContext = {
     metrics: shared.metrics,
     signal: options.signal,
     maxStalled: Number(options.maxStalledAttempts ?? group.config.max_stalled_attempts ?? DEFAULT_MAX_STALLED),
     attemptCap: Number(options.numAttemptsToComplete ?? group.config.num_attempts_to_complete ?? DEFAULT_ATTEMPT_CAP),
     // DiGiT's `max_workers` (its thread-pool size) means the same: builder calls in flight.
-    width: Number(group.config.max_concurrent_batches ?? group.config.max_workers ?? options.executor?.width ?? DEFAULT_CONCURRENT_BATCHES),
+    width: Number(fixedWidth ?? DEFAULT_CONCURRENT_BATCHES),
+    // Without a fixed width, calls in process go beyond the default while the builder's LLM
+    // limiters have spare capacity (rows of the next batches fill the credential).
+    fillWidth: fixedWidth === undefined ? MAX_FILLING_BATCHES : undefined,
     executor: options.executor ?? localExecutor,
     finish,
   };

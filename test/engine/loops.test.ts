@@ -106,6 +106,18 @@ describe("builder calls in flight", () => {
     expect(result.error).toBeUndefined();
     expect(probe().peak).toBe(width);
   });
+
+  it("without a fixed width, starts more calls while the LLM limit has spare capacity", async () => {
+    const dir = tempDir();
+    // One seed: the first batches have one row each, far below the limit of 16 requests.
+    const file = writeTask(dir, "override.yaml", "databuilders:\n  test/echo_gen:\n    blocks:\n      - name: generator\n        latency_ms: 50\n        call_limit: 16\n");
+    if (globalThis.__echoGenCalls) probe().peak = 0;
+    const result = await runFixture({ taskPaths: [task("gen_b")], outputDir: join(dir, "out"), configPath: file, numOutputsToGenerate: 30 });
+    expect(result.error).toBeUndefined();
+    expect(result.outcomes[0]!.records).toBeGreaterThanOrEqual(30);
+    expect(probe().peak).toBeGreaterThan(4); // the default width
+    expect(probe().peak).toBeLessThanOrEqual(16); // never more calls than the limit has room for rows
+  });
 });
 
 describe("transformation loop", () => {

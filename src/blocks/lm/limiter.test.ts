@@ -70,4 +70,24 @@ describe("AdaptiveLimiter", () => {
     for (const s of await Promise.all(all.slice(4))) s.release("ok");
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
+
+  it("reports spare capacity, and wakes a waiter when a release leaves a slot nobody waits for", async () => {
+    const l = new AdaptiveLimiter(2, { rampMs: 0 });
+    expect(l.spare).toBe(2);
+    const a = await l.acquire();
+    const b = await l.acquire();
+    const queued = l.acquire();
+    expect([l.spare, l.demand]).toEqual([0, 3]);
+    let woke = false;
+    void l.whenSpare().then(() => (woke = true));
+    a.release("ok"); // the queued request takes the slot: still no spare capacity
+    const c = await queued;
+    await tick();
+    expect(woke).toBe(false);
+    b.release("ok");
+    await tick();
+    expect(woke).toBe(true);
+    expect(l.spare).toBe(1);
+    c.release("ok");
+  });
 });

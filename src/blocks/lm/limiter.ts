@@ -36,6 +36,8 @@ export class AdaptiveLimiter {
   /** Admissions still waiting in the ramp; while any are, newcomers queue behind them (FIFO). */
   private rampPending = 0;
   private readonly rampGap: number;
+  private spareSignal: Promise<void> | undefined;
+  private resolveSpare: (() => void) | undefined;
 
   constructor(limit: number, options: { adaptive?: boolean; rampMs?: number } = {}) {
     if (!Number.isFinite(limit) || limit < 1) throw new RangeError(`limit must be >= 1, got ${limit}`);
@@ -68,6 +70,28 @@ export class AdaptiveLimiter {
   /** Requests waiting for a slot. */
   get waiting(): number {
     return this.waiters.length - this.waitersHead;
+  }
+
+  /** Requests holding, waiting for or ramping towards a slot. */
+  get demand(): number {
+    return this.active + this.waiting + this.rampPending;
+  }
+
+  /** Slots no request holds or waits for: capacity that would go unused if no more work came. */
+  get spare(): number {
+    return Math.max(0, this.limit - this.demand);
+  }
+
+  /**
+   * Resolves the next time a released slot finds no request waiting for it (the limiter starts
+   * to have spare capacity); the engine waits on it to start more work in time.
+   *
+   * @example
+   * await limiter.whenSpare(); // then start another builder call
+   */
+  whenSpare(): Promise<void> {
+    this.spareSignal ??= new Promise<void>((resolve) => (this.resolveSpare = resolve));
+    return this.spareSignal;
   }
 
   /** Lower the configured maximum (a second block asked for less on the same credential). */
@@ -144,6 +168,11 @@ export class AdaptiveLimiter {
       this.waitersHead++;
       this.active++;
       next();
+    }
+    if (this.spareSignal && this.waiting === 0 && this.rampPending === 0 && this.active < this.limit) {
+      const resolve = this.resolveSpare!;
+      this.spareSignal = this.resolveSpare = undefined;
+      resolve();
     }
     // Compact the queue now and then so it does not grow without bound.
     if (this.waitersHead > 1024 && this.waitersHead * 2 > this.waiters.length) {

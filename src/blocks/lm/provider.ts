@@ -225,6 +225,10 @@ export abstract class LMProvider extends Block {
     void this.limiter;
   }
 
+  override limiters(): AdaptiveLimiter[] {
+    return [this.limiter, ...super.limiters()];
+  }
+
   /** The limiter requests of this block go through (created on first use). */
   get limiter(): AdaptiveLimiter {
     if (!this.limiterInstance) {

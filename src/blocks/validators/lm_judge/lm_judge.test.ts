@@ -55,6 +55,14 @@ const rubric = {
 };
 
 describe("lm_judge with the mock provider", () => {
+  it("reports its judge model's limiter as its own once the judge exists (the engine keeps it busy)", async () => {
+    const { block } = await judge({ lm_config: { type: "mock", call_limit: 7, responses: ["yes"] }, prompt: "{{q}}", success: { regex: "yes" } });
+    expect(block.limiters()).toEqual([]);
+    await block.call([{ q: "x" }]);
+    expect(block.limiters().map((l) => l.configured)).toEqual([7]);
+    await block.close();
+  });
+
   it("rubric form: scores below min_score are removed with the judge's reason", async () => {
     const { block, rejects } = await judge({
       filter: true,
