@@ -9,7 +9,7 @@ import { rm, stat } from "node:fs/promises";
 import type { Row } from "../../blocks/block.js";
 import { CsvFile } from "../formats/csv.js";
 import { readJsonFile, writeJsonFile } from "../formats/json.js";
-import { appendJsonl, cutPartialLine, readJsonl, replaceJsonl, truncateJsonl } from "../formats/jsonl.js";
+import { appendJsonl, cutPartialLine, JsonlEncoder, readJsonl, replaceJsonl, truncateJsonl } from "../formats/jsonl.js";
 import type { OutputFormat } from "../formats/index.js";
 import type { ParquetParts } from "../formats/parquet/parts.js";
 import { flatten, type BadRecordPolicy } from "../formats/types.js";
@@ -54,6 +54,7 @@ export function outputTarget(format: OutputFormat, path: string, options: Target
 class JsonlTarget implements OutputTarget {
   /** The file is known to end at a line boundary (checked once, then kept by our own writes). */
   private clean = false;
+  private readonly encoder = new JsonlEncoder();
   constructor(
     readonly path: string,
     private readonly options: TargetOptions,
@@ -71,7 +72,7 @@ class JsonlTarget implements OutputTarget {
       if (cut > 0) this.options.warn(`${this.path}: cut an incomplete last line (${cut} bytes) left by an interrupted write`);
     }
     this.clean = false;
-    await appendJsonl(this.path, rows);
+    await appendJsonl(this.path, rows, this.encoder);
     this.clean = true;
   }
   async replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void> {
