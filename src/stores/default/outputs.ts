@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import type { Row } from "../../blocks/block.js";
-import { CsvFile } from "../formats/csv.js";
+import type { CsvFile } from "../formats/csv.js";
 import { readJsonFile, writeJsonFile } from "../formats/json.js";
 import { appendJsonl, cutPartialLine, JsonlEncoder, readJsonl, replaceJsonl, truncateJsonl } from "../formats/jsonl.js";
 import type { OutputFormat } from "../formats/index.js";
@@ -90,31 +90,34 @@ class JsonlTarget implements OutputTarget {
   }
 }
 
+/** A CSV file; the CSV packages load on first use. */
 class CsvTarget implements OutputTarget {
-  private readonly file: CsvFile;
+  private file: Promise<CsvFile> | undefined;
   constructor(
     readonly path: string,
-    options: TargetOptions,
-  ) {
-    this.file = new CsvFile(path, options.warn);
+    private readonly options: TargetOptions,
+  ) {}
+  private csv(): Promise<CsvFile> {
+    this.file ??= import("../formats/csv.js").then(({ CsvFile }) => new CsvFile(this.path, this.options.warn));
+    return this.file;
   }
   async exists(): Promise<boolean> {
     return existsSync(this.path);
   }
-  rows(skip: number): AsyncIterable<unknown> {
-    return this.file.rows(skip);
+  async *rows(skip: number): AsyncIterable<unknown> {
+    yield* (await this.csv()).rows(skip);
   }
-  append(rows: readonly Row[]): Promise<void> {
-    return this.file.append(rows);
+  async append(rows: readonly Row[]): Promise<void> {
+    return (await this.csv()).append(rows);
   }
-  replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void> {
-    return this.file.replace(rows);
+  async replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void> {
+    return (await this.csv()).replace(rows);
   }
-  truncate(count: number): Promise<void> {
-    return this.file.truncate(count);
+  async truncate(count: number): Promise<void> {
+    return (await this.csv()).truncate(count);
   }
-  clear(): Promise<void> {
-    return this.file.clear();
+  async clear(): Promise<void> {
+    return (await this.csv()).clear();
   }
 }
 

@@ -1,11 +1,10 @@
 /**
  * Reading any supported data file by its extension. Parquet (and its Arrow/wasm dependencies,
- * slow to import) is loaded only when a Parquet file is read.
+ * slow to import) and CSV are loaded only when such a file is read.
  */
 import { stat } from "node:fs/promises";
 import { extname } from "node:path";
 import { DataFileError } from "../../errors.js";
-import { readCsv } from "./csv.js";
 import { readJsonFile } from "./json.js";
 import { readJsonlBatches } from "./jsonl.js";
 import { readTextRows } from "./text.js";
@@ -53,9 +52,11 @@ async function* readDataBatches(file: string, options: ReadOptions): AsyncGenera
     case ".jsonl":
       yield* readJsonlBatches(file, options);
       return;
-    case ".csv":
+    case ".csv": {
+      const { readCsv } = await import("./csv.js");
       yield* inBatches(readCsv(file, options));
       return;
+    }
     case ".json":
       yield (await readJsonFile(file)).slice(skip);
       return;
