@@ -16,7 +16,12 @@ interface TaskState {
   countAfterLastEpoch: number;
   inputRows: number;
   outputRows: number;
+  /** Committed batches that made no record while the task has made none this run. */
+  emptyBatches: number;
 }
+
+/** Empty batches, before any record, after which the run says so (long before it stalls). */
+const EARLY_WARNING_BATCHES = 5;
 
 /**
  * Run a generation builder over its tasks until each reaches its target or stalls.
@@ -32,7 +37,7 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
   const tasks = builder.tasks;
   const state = new Map<GenerationTask, TaskState>();
   for (const t of tasks) {
-    state.set(t, { phase: "generating", reason: "completed", stallBudget: ctx.maxStalled, epochBudget: ctx.maxStalled, countAfterLastEpoch: -1, inputRows: 0, outputRows: 0 });
+    state.set(t, { phase: "generating", reason: "completed", stallBudget: ctx.maxStalled, epochBudget: ctx.maxStalled, countAfterLastEpoch: -1, inputRows: 0, outputRows: 0, emptyBatches: 0 });
     const m = ctx.metrics.task(t.name, "generation", t.target);
     m.accepted = t.accepted.length;
     m.status = "running";
@@ -112,6 +117,12 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
           s.inputRows += input.rows;
           s.outputRows += fresh;
           s.stallBudget = fresh > 0 ? ctx.maxStalled : s.stallBudget - 1;
+          if (s.outputRows === 0 && s.inputRows > 0 && ++s.emptyBatches === EARLY_WARNING_BATCHES && ctx.maxStalled > EARLY_WARNING_BATCHES) {
+            builder.logger.warn(
+              `task '${t.name}': the first ${EARLY_WARNING_BATCHES} batches produced no records; the builder may not understand the model's replies ` +
+                `(it stops after ${ctx.maxStalled} such batches). To see the replies, rerun with DGT_TELEMETRY_RECORD_PAYLOADS=1 and read the dgt.llm_call spans in telemetry/traces.jsonl`,
+            );
+          }
         }
         if (s.phase === "generating") {
           if (t.isComplete()) drain(t, "completed");

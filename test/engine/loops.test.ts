@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { OutputLockedError, RoutingError } from "../../src/errors.js";
 import { readJsonl, runFixture, task, tempDir, writeTask } from "./helpers.js";
@@ -51,6 +51,21 @@ describe("generation loop", () => {
     const result = await runFixture({ taskPaths: [file], outputDir: dir });
     expect(result.outcomes[0]!.status).toBe("stalled_generation");
     expect(readJsonl(join(dir, "test/no_seeds/task_results.jsonl")).at(-1)!.status).toBe("stalled_generation");
+  });
+
+  it("says early when batches produce nothing, long before the task stalls", async () => {
+    const dir = tempDir();
+    // The geography QA builder cannot read these replies, so no batch makes a record.
+    const file = writeTask(dir, "o.yaml", 'databuilders:\n  public/examples/geography_qa:\n    blocks:\n      - name: generator\n        type: mock\n        responses: ["I do not know."]\n');
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, warn: (m: string) => void warnings.push(m), error() {}, child: () => logger };
+    const qa = resolve(import.meta.dirname, "../../tasks/public/examples/qa/task.yaml");
+    const result = await runFixture({ taskPaths: [qa], namespaces: ["public"], cwd: resolve(import.meta.dirname, "../.."), outputDir: join(dir, "out"), configPath: file, maxStalledAttempts: 12, logger });
+    expect(result.outcomes[0]!.status).toBe("stalled_generation");
+    const early = warnings.filter((w) => w.includes("the first 5 batches produced no records"));
+    expect(early).toHaveLength(1);
+    expect(early[0]).toContain("DGT_TELEMETRY_RECORD_PAYLOADS=1");
+    expect(warnings.findIndex((w) => w.includes("stalled:"))).toBeGreaterThan(warnings.indexOf(early[0]!));
   });
 
   it("a builder that throws marks its tasks errored and reports the error", async () => {
