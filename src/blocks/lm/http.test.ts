@@ -48,6 +48,21 @@ describe("lmFetch", () => {
     expect(res.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
   });
 
+  it("hands out the body once, as json, text, bytes or a stream, like fetch", async () => {
+    const res = await lmFetch(`${base}/gzip`);
+    expect(res).toBeInstanceOf(Response);
+    expect(res.bodyUsed).toBe(false);
+    const copy = res.clone();
+    expect(res.body).not.toBeNull(); // asking for the stream does not consume it
+    expect(await res.json()).toEqual({ ok: "zipped é" });
+    expect(res.bodyUsed).toBe(true);
+    await expect(res.text()).rejects.toThrow(/already been read/);
+    expect(new TextDecoder().decode(await copy.arrayBuffer())).toBe('{"ok":"zipped é"}');
+    const streamed = await lmFetch(`${base}/echo`, { method: "POST", body: "via stream" });
+    expect(await new Response(streamed.body).text()).toBe("POST via stream");
+    await expect(streamed.text()).rejects.toThrow(/already been read/);
+  });
+
   it("decodes a gzip body", async () => {
     const res = await lmFetch(`${base}/gzip`);
     expect(await res.json()).toEqual({ ok: "zipped é" });
