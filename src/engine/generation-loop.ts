@@ -28,9 +28,9 @@ const EARLY_WARNING_BATCHES = 5;
  *
  * Up to `ctx.width` builder calls run at once, and up to `ctx.fillWidth` while the builder's LLM
  * limiters have spare capacity (so credentials stay busy across batch boundaries, also when
- * batches are small); their results are committed in the order the calls were made. A task stops drawing
- * new batches once its accepted records plus the expected yield of its in-flight batches reach the
- * target; when nothing of it is in flight it is postprocessed, and either finishes or, if
+ * batches are small); their results are committed in the order the calls were made. A task stops
+ * drawing new batches once its accepted records plus the expected yield of its in-flight batches
+ * reach the target; when nothing of it is in flight it is postprocessed, and either finishes or, if
  * postprocessing took it below target, starts another epoch.
  */
 export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: LoopContext): Promise<void> {

@@ -2,13 +2,15 @@ import type { Row } from "../blocks/block.js";
 import type { TransformationDataBuilder } from "../builders/databuilder.js";
 import type { TransformationTask } from "../tasks/transformation-task.js";
 import { routeRows, running, startBatch, waitForProgress, type Batch } from "./batches.js";
+import { afterQueued, spareCapacity, whenSpareCapacity } from "./capacity.js";
 import type { LoopContext } from "./loop-context.js";
 import { postprocess } from "./postprocess.js";
 
 /**
  * Run a transformation builder once over the input of its tasks: batches of
- * `transform_batch_size` rows per task, up to `ctx.width` calls at once, committed in input order;
- * then postprocessing once, then every task finishes.
+ * `transform_batch_size` rows per task, up to `ctx.width` calls at once (up to `ctx.fillWidth`
+ * while the builder's LLM limiters have spare capacity), committed in input order; then
+ * postprocessing once, then every task finishes.
  */
 export async function runTransformationLoop(builder: TransformationDataBuilder, ctx: LoopContext): Promise<void> {
   const tasks = builder.tasks;
@@ -21,7 +23,10 @@ export async function runTransformationLoop(builder: TransformationDataBuilder, 
   let seq = 0;
   const cancelled = () => ctx.signal?.aborted === true;
   for (;;) {
-    while (!cancelled() && running(inflight) < ctx.width) {
+    let more = true;
+    while (!cancelled() && more) {
+      const filling = running(inflight) >= ctx.width;
+      if (filling && !(running(inflight) < (ctx.fillWidth ?? 0) && spareCapacity(builder))) break;
       const inputs: Batch["inputs"] = new Map();
       const pool: Row[] = [];
       for (const t of tasks) {
@@ -31,10 +36,14 @@ export async function runTransformationLoop(builder: TransformationDataBuilder, 
         inputs.set(t, { rows: b.rows.length, position: b.position });
         pool.push(...b.rows);
       }
-      if (pool.length === 0) break;
+      if (pool.length === 0) {
+        more = false;
+        break;
+      }
       inflight.push(startBatch(seq++, inputs, () => ctx.executor.transform(builder, pool)));
+      if (filling) await afterQueued();
     }
-    await waitForProgress(inflight);
+    await waitForProgress(inflight, more && running(inflight) < (ctx.fillWidth ?? 0) ? whenSpareCapacity(builder) : undefined);
     while (inflight[0]?.done) {
       const b = inflight.shift()!;
       if (b.error !== undefined) throw b.error;

@@ -131,11 +131,35 @@ describe("builder calls in flight", () => {
     expect(result.error).toBeUndefined();
     expect(result.outcomes[0]!.records).toBeGreaterThanOrEqual(30);
     expect(probe().peak).toBeGreaterThan(4); // the default width
-    expect(probe().peak).toBeLessThanOrEqual(16); // never more calls than the limit has room for rows
+    expect(probe().peak).toBeLessThanOrEqual(32); // the most calls filling may start
   });
 });
 
+declare global {
+  // Set by the fixture builder test/echo_transform.
+  var __echoTransformCalls: { now: number; peak: number } | undefined;
+}
+
 describe("transformation loop", () => {
+  it("fills spare LLM capacity with more calls unless the width is fixed, keeping input order", async () => {
+    const dir = tempDir();
+    const rows = Array.from({ length: 40 }, (_, i) => `{text: r${i}}`).join(", ");
+    const file = writeTask(dir, "t.yaml", `task_name: test/many\ndata_builder: test/echo_transform\nrunner_config:\n  transform_batch_size: 1\ndata: [${rows}]\n`);
+    const override = (extra: string) => writeTask(dir, `o${extra.length}.yaml`, `databuilders:\n  test/echo_transform:\n${extra}    blocks:\n      - name: model\n        latency_ms: 30\n        call_limit: 10\n`);
+    const peakWith = async (extra: string) => {
+      if (globalThis.__echoTransformCalls) globalThis.__echoTransformCalls.peak = 0;
+      const out = join(dir, `out${extra.length}`);
+      await runFixture({ taskPaths: [file], outputDir: out, configPath: override(extra), restart: true });
+      expect(readJsonl(join(out, "test/many/final_data.jsonl")).map((r) => r.text)).toEqual(Array.from({ length: 40 }, (_, i) => `r${i}`));
+      return globalThis.__echoTransformCalls!.peak;
+    };
+    // One-row batches fill the 10 slots (a call whose request is done may still be finishing).
+    const filled = await peakWith("");
+    expect(filled).toBeGreaterThanOrEqual(8);
+    expect(filled).toBeLessThanOrEqual(32); // the most calls filling may start
+    expect(await peakWith("    max_concurrent_batches: 4\n")).toBe(4);
+  });
+
   it("transforms every input once, in input order, in batches", async () => {
     const out = tempDir();
     const result = await runFixture({ taskPaths: [task("transform")], outputDir: out, restart: true, numOutputsToGenerate: 99 });

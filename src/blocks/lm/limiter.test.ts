@@ -64,6 +64,7 @@ describe("AdaptiveLimiter", () => {
     const l = new AdaptiveLimiter(4, { rampMs: 40 });
     const order: number[] = [];
     const all = Array.from({ length: 8 }, (_, i) => l.acquire().then((s) => (order.push(i), s)));
+    expect(l.demand).toBe(8); // those behind the ramp count too
     const first = await Promise.all(all.slice(0, 4));
     expect(order).toEqual([0, 1, 2, 3]);
     for (const s of first) s.release("ok");

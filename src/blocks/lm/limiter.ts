@@ -33,7 +33,7 @@ export class AdaptiveLimiter {
   /** Start-up ramp: admissions still paced, and the next time one may start (ms, performance clock). */
   private rampLeft: number;
   private rampChain: Promise<void> = Promise.resolve();
-  /** Admissions still waiting in the ramp; while any are, newcomers queue behind them (FIFO). */
+  /** Requests waiting in or behind the ramp; while any are, newcomers queue behind them (FIFO). */
   private rampPending = 0;
   private readonly rampGap: number;
   private spareSignal: Promise<void> | undefined;
@@ -116,7 +116,9 @@ export class AdaptiveLimiter {
     } else if (this.rampPending > 0) {
       // Requests that come after the ramp's last admission wait for it to finish, so that they
       // cannot overtake earlier requests still in the ramp.
+      this.rampPending++;
       await this.rampChain;
+      this.rampPending--;
     }
     if (this.active >= this.limit || this.waiting > 0) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
