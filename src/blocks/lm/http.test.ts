@@ -19,6 +19,14 @@ beforeAll(async () => {
         return res.end(gzipSync(JSON.stringify({ ok: "zipped é" })));
       }
       if (req.url === "/slow") return void setTimeout(() => res.end("late"), 2000);
+      if (req.url === "/endless") {
+        const chunk = Buffer.alloc(1 << 20, 120);
+        const pump = () => {
+          while (res.write(chunk));
+          if (!res.destroyed) res.once("drain", pump);
+        };
+        return pump();
+      }
       if (req.url === "/cookies") {
         res.setHeader("set-cookie", ["a=1", "b=2"]);
         return res.end();
@@ -75,6 +83,10 @@ describe("lmFetch", () => {
     setTimeout(() => controller.abort(Object.assign(new Error("deadline"), { name: "TimeoutError" })), 50);
     await expect(pending).rejects.toMatchObject({ name: "TimeoutError", message: "deadline" });
     await expect(lmFetch(`${base}/echo`, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: "AbortError" });
+  });
+
+  it("fails a response that never ends instead of filling memory", async () => {
+    await expect(lmFetch(`${base}/endless`)).rejects.toMatchObject({ code: "DIGIT_RESPONSE_TOO_LARGE", message: expect.stringContaining("64 MiB") });
   });
 
   it("hands a streamed body to the global fetch", async () => {

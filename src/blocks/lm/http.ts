@@ -31,6 +31,12 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /**
+ * The largest response body read (64 MiB): an endpoint that streams without end fails the request
+ * instead of filling memory.
+ */
+export const LM_MAX_RESPONSE_BYTES = 64 * 2 ** 20;
+
+/**
  * `fetch` for the SDKs, over `node:http` keep-alive agents with no timeouts of their own (see
  * LM_AGENT_OPTIONS). The response is read whole and handed back as a `Response`.
  *
@@ -61,7 +67,16 @@ export const lmFetch: FetchLike = (input, init = {}) => {
     req.on("error", (e) => (done(), reject(e)));
     req.on("response", (res) => {
       const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
+      let size = 0;
+      res.on("data", (c: Buffer) => {
+        size += c.length;
+        if (size > LM_MAX_RESPONSE_BYTES) {
+          const e = Object.assign(new Error(`response body larger than ${LM_MAX_RESPONSE_BYTES / 2 ** 20} MiB from ${url.origin}; the endpoint is not answering like an LLM API`), { code: "DIGIT_RESPONSE_TOO_LARGE" });
+          req.destroy(e);
+          return;
+        }
+        chunks.push(c);
+      });
       res.on("error", (e) => (done(), reject(e)));
       res.on("end", () => {
         done();

@@ -58,7 +58,7 @@ export function classifyFailure(e: unknown, timedOut = false): Failure {
 function isConnectionError(e: unknown): boolean {
   for (let c = e as ErrorShape | undefined, depth = 0; c && depth < 5; c = c.cause as ErrorShape | undefined, depth++) {
     const code = String(c.code ?? "");
-    if (/^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_CLOSED|UND_ERR_CONNECT_TIMEOUT)$/.test(code)) return true;
+    if (/^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_CLOSED|UND_ERR_CONNECT_TIMEOUT|HPE_[A-Z_]+)$/.test(code)) return true;
     if (/socket hang up|other side closed|terminated|ECONNRESET|Connection error/i.test(String(c.message ?? ""))) return true;
   }
   return false;
