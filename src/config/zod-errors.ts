@@ -35,11 +35,44 @@ function issueToError(issue: z.core.$ZodIssue, root: unknown, what: string, sche
       hint: `${near ? `did you mean '${near}'? ` : ""}known keys: ${known.join(", ")}`,
     });
   }
-  if (issue.code === "invalid_type" && (issue.input === undefined)) {
+  if (issue.code === "invalid_type") {
+    // zod does not report the input by default: look the value up.
+    const value = valueAt(root, path);
     const key = path[path.length - 1] ?? "?";
-    return new ConfigError(`missing required key '${key}' in ${what}`, { file, line, hint: `add '${key}: ...'` });
+    if (value === undefined) return new ConfigError(`missing required key '${key}' in ${what}`, { file, line, hint: `add '${key}: ...'` });
+    const expected = EXPECTED[issue.expected] ?? issue.expected;
+    return new ConfigError(`'${path.join(".")}' in ${what} must be ${expected}, not ${kindOf(value)}`, { file, line, hint: `write '${key}' as ${expected}` });
   }
   return new ConfigError(`invalid ${what}${at}: ${issue.message}`, { file, line });
+}
+
+/** How a YAML author would call what a schema expects. */
+const EXPECTED: Record<string, string> = {
+  array: "a list",
+  object: "a mapping (key: value lines)",
+  record: "a mapping (key: value lines)",
+  string: "a string",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+};
+
+function valueAt(root: unknown, path: readonly string[]): unknown {
+  let cur = root;
+  for (const key of path) {
+    if (typeof cur !== "object" || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+/** What a YAML value is, in the same words (a list, a mapping, a string "abc", ...). */
+function kindOf(value: unknown): string {
+  if (value === null) return "empty (null)";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value === "number" ? "the number" : typeof value === "boolean" ? "" : typeof value} ${String(value)}`.trim();
 }
 
 /** The keys an object schema at `path` accepts (best effort, for suggestions). */

@@ -60,6 +60,11 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
   }
   const files = discoverTaskFiles(paths, cwd, (m) => logger.warn(m));
   const sources = loadTaskSources(files, override, (m) => logger.warn(m));
+  if (sources.length === 0) {
+    throw new ConfigError(`no task to run: ${paths.length ? `every task file given is empty (${paths.join(", ")})` : "no task files given, and the override file lists no task_files"}`, {
+      hint: "a task file needs at least task_name and data_builder; see tasks/public/examples/qa/task.yaml",
+    });
+  }
 
   const byBuilder = new Map<string, TaskSource[]>();
   for (const t of sources) {

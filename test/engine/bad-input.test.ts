@@ -50,6 +50,21 @@ describe("digit run rejects bad input before touching output", () => {
     expectCleanError(await digitRun({ "t.yaml": "task_name: test/x\ndata_builder: [oops\n" }), /YAML syntax error/, /t\.yaml:\d+\)/);
   });
 
+  it("only empty task files", async () => {
+    const r = await digitRun({ "t.yaml": "", "u.yaml": "# nothing yet\n" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\ndigit: no task to run: every task file given is empty \(.*t\.yaml, .*u\.yaml\)/);
+    expect(r.stderr).toContain("fix:");
+    expect(existsSync(r.out)).toBe(false);
+  });
+
+  it("a key of the wrong type is named as such, not as missing", async () => {
+    const r = await digitRun({ "t.yaml": "task_name: test/x\ndata_builder: test/echo_gen\nseed_examples: {text: s}\n" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/'seed_examples' in task 'test\/x' must be a list, not a mapping \(.*t\.yaml:3\)/);
+    expect(r.stderr).not.toMatch(/missing/);
+  });
+
   it("missing task_name", async () => {
     expectCleanError(await digitRun({ "t.yaml": "data_builder: test/echo_gen\n" }), /no 'task_name'/, /t\.yaml:1/);
   });
