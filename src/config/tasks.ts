@@ -52,7 +52,14 @@ export function loadTaskSources(files: readonly string[], override: OverrideFile
     }
     if (!isObj(raw)) throw new ConfigError("a task file must be a mapping of keys to values", { file, line: positionOf(raw)?.line });
     const name = raw.task_name;
-    if (typeof name !== "string" || !name) throw new ConfigError("task has no 'task_name'", { file, line: 1, hint: "add 'task_name: my/task' (it also names the output folder)" });
+    if (name === undefined || name === null || name === "") throw new ConfigError("task has no 'task_name'", { file, line: 1, hint: "add 'task_name: my/task' (it also names the output folder)" });
+    if (typeof name !== "string") {
+      throw new ConfigError(`task_name must be a string, not ${Array.isArray(name) ? "a list" : typeof name === "object" ? "a mapping" : `the ${typeof name} ${String(name)}`}`, {
+        file,
+        line: positionOf(raw, "task_name")?.line ?? 1,
+        hint: `quote it: task_name: "${typeof name === "object" ? "my/task" : String(name)}"`,
+      });
+    }
     const merged = overrides[name] ? mergeTaskOverride(raw, overrides[name]!) : raw;
     add({ file, raw: merged });
   }

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { z } from "zod";
 import type { Row } from "../blocks/block.js";
 import { checkBlockConfig } from "../blocks/create.js";
@@ -10,8 +9,9 @@ import { baseBuilderShape, baseTaskShape, generationRunnerConfigSchema, transfor
 import { positionOf } from "../config/source-map.js";
 import { loadOverrideFile, loadTaskSources, type TaskSource } from "../config/tasks.js";
 import { parseWith } from "../config/zod-errors.js";
-import { ConfigError, MissingFileError, UnknownNameError } from "../errors.js";
+import { ConfigError, DataFileError, DigitError, MissingFileError, UnknownNameError } from "../errors.js";
 import { Registry } from "../registry/registry.js";
+import { expandDataPath } from "../stores/default/paths.js";
 import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
 import { suggestion } from "../util/did-you-mean.js";
@@ -177,7 +177,7 @@ async function planTask(registry: Registry, t: TaskSource, cls: DataBuilderClass
       if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `${where}: ${e.message}`, { ...positionOf(ds, "type"), file: positionOf(ds, "type")?.file ?? t.file, hint: e.hint });
       throw e;
     });
-    checkDataPath(ds, t.file);
+    await checkDataPath(ds, t.file);
   }
   if (isObj(spec.dataloader)) await registry.resolve("dataloader", String(spec.dataloader.type ?? "default"));
   if (isObj(spec.formatter)) {
@@ -192,11 +192,20 @@ async function planTask(registry: Registry, t: TaskSource, cls: DataBuilderClass
   return { spec, file: t.file, runnerConfig };
 }
 
-function checkDataPath(ds: Obj, file: string | undefined): void {
+/** Every `data_path` entry must name data now (a file, a folder with data, a glob that matches). */
+async function checkDataPath(ds: Obj, file: string | undefined): Promise<void> {
   const paths = ds.data_path;
+  const formats = Array.isArray(ds.data_formats) ? ds.data_formats.map(String) : undefined;
   for (const p of typeof paths === "string" ? [paths] : Array.isArray(paths) ? paths : []) {
-    if (typeof p === "string" && !/[*?[]/.test(p) && !existsSync(p)) {
-      throw new MissingFileError(p, "data file", { ...(positionOf(ds, "data_path") ?? { file }), hint: "check the path (relative paths are relative to the working directory; ${DGT_DATA_DIR} is 'data' unless set)" });
+    if (typeof p !== "string") continue;
+    try {
+      await expandDataPath(p, formats);
+    } catch (e) {
+      if (!(e instanceof DigitError)) throw e;
+      const at = positionOf(ds, "data_path") ?? { file };
+      throw e instanceof MissingFileError
+        ? new MissingFileError(p, "data file", { ...at, hint: "check the path (relative paths are relative to the working directory; ${DGT_DATA_DIR} is 'data' unless set)" })
+        : new DataFileError(e.message, { ...at, hint: e.hint });
     }
   }
 }

@@ -109,6 +109,14 @@ describe("digit run rejects bad input before touching output", () => {
     expectCleanError(await digitRun({ "t.yaml": `${GOOD_TASK}seed_datastore:\n  data_path: /no/such/seeds.jsonl\n` }), /'\/no\/such\/seeds\.jsonl' does not exist/, /t\.yaml:6/);
   });
 
+  it("seed glob that matches nothing", async () => {
+    expectCleanError(await digitRun({ "t.yaml": `${GOOD_TASK}seed_datastore:\n  data_path: /no/such/dir/*.jsonl\n` }), /no data file matches data_path '\/no\/such\/dir\/\*\.jsonl'/, /t\.yaml:6/);
+  });
+
+  it("task_name that is not a string", async () => {
+    expectCleanError(await digitRun({ "t.yaml": GOOD_TASK.replace("task_name: test/ok", "task_name: 42") }), /task_name must be a string, not the number 42/, /t\.yaml:1/, /quote it/);
+  });
+
   it.each(["../escape", "/abs/path", "a/../../up"])("task_name %s escaping the output folder", async (name) => {
     expectCleanError(await digitRun({ "t.yaml": GOOD_TASK.replace("test/ok", name) }), /would write outside the output folder/, /t\.yaml:1/);
   });
