@@ -142,15 +142,15 @@ function bufferedResponse(bytes: Buffer, init: ResponseInit): Response {
     used = true;
     return bytes;
   };
-  const method = (read: (b: Buffer) => unknown) => ({ value: async () => read(take()) });
+  const readAs = (read: (b: Buffer) => unknown) => ({ value: async () => read(take()) });
   Object.defineProperties(res, {
     body: { get: () => (stream ??= used ? null : new Response(bytes).body) },
     bodyUsed: { get: () => used },
-    json: method((b) => JSON.parse(utf8.decode(b))),
-    text: method((b) => utf8.decode(b)),
-    arrayBuffer: method((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)),
-    bytes: method((b) => new Uint8Array(b)),
-    blob: method((b) => new Blob([b], { type: init.headers instanceof Headers ? (init.headers.get("content-type") ?? "") : "" })),
+    json: readAs((b) => JSON.parse(utf8.decode(b))),
+    text: readAs((b) => utf8.decode(b)),
+    arrayBuffer: readAs((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)),
+    bytes: readAs((b) => new Uint8Array(b)),
+    blob: readAs((b) => new Blob([b], { type: init.headers instanceof Headers ? (init.headers.get("content-type") ?? "") : "" })),
     clone: { value: () => bufferedResponse(Buffer.from(bytes), init) },
   });
   return res;
