@@ -4,7 +4,7 @@
  * new child must continue from there. Finally the store is truncated to the acknowledged count.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -23,30 +23,25 @@ function quiet(): Parameters<DefaultDatastore["prepare"]>[0] {
 
 /** Run the child until `delayMs` after it is ready, kill it, return the last acknowledged count. */
 function runAndKill(format: string, dir: string, delayMs: number): Promise<{ acked: number; start: number }> {
+  const ackFile = join(dir, "acks.txt");
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, format, dir], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let acked = -1;
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD, format, dir, ackFile], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let start = -1;
-    let buf = "";
+    let out = "";
     let err = "";
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     child.stdout.on("data", (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split("\n");
-      buf = lines.pop()!;
-      for (const line of lines) {
-        const [word, n] = line.split(" ");
-        if (word === "ready") {
-          start = Number(n);
-          acked = start;
-          setTimeout(() => child.kill("SIGKILL"), delayMs);
-        } else if (word === "acked") acked = Number(n);
+      out += d.toString();
+      const ready = /^ready (\d+)$/m.exec(out);
+      if (ready && start < 0) {
+        start = Number(ready[1]);
+        setTimeout(() => child.kill("SIGKILL"), delayMs);
       }
     });
-    // "close", not "exit": every acknowledgement the child wrote must have been read.
     child.on("close", (_code, signal) => {
-      if (signal !== "SIGKILL") reject(new Error(`child exited without being killed: ${err}`));
-      else resolve({ acked, start });
+      if (signal !== "SIGKILL") return reject(new Error(`child exited without being killed: ${err}`));
+      const acks = existsSync(ackFile) ? readFileSync(ackFile, "utf8").split("\n").filter(Boolean) : [];
+      resolve({ acked: acks.length ? Number(acks.at(-1)) : start, start });
     });
   });
 }
