@@ -73,3 +73,30 @@ describe("openai provider against the fake server", () => {
     expect(ctx.telemetry.dump()).not.toContain("sk-wrong-key-456");
   });
 });
+
+describe("openai provider against answers of the wrong shape", () => {
+  it("reports a choice without a message or text as a parse error, retried, not a crash", async () => {
+    const { createServer } = await import("node:http");
+    const bodies = [{ choices: [{ index: 0, message: null }] }, { choices: [{ index: 0, finish_reason: "stop" }] }, {}];
+    let served = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(bodies[served++ % bodies.length]));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const b = new OpenAIProvider({ name: "gen", type: "openai", model_id_or_path: "m", base_url: `http://127.0.0.1:${port}/v1`, api_key: "k", ...FAST, max_retries: 1, batch_size: 1 });
+      const [chat] = await b.call([{ input: [{ role: "user", content: "q" }] }], { method: "chat_completion" });
+      expect(chat!.error).toMatch(/^parse: .*has no message/);
+      const [completion] = await b.call([{ input: "q" }]);
+      expect(completion!.error).toMatch(/^parse: .*(has no text|returned 0 choices)/);
+      expect(served).toBe(4); // each row tried twice (max_retries: 1)
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

@@ -2,6 +2,7 @@
  * Helpers for batched completion requests: which rows may share a request, how a batched
  * response's choices and token usage go back to its rows.
  */
+import { malformedResponse } from "./retry.js";
 
 /**
  * Cut `items` into chunks of at most `size` whose `key` is equal; an item whose key is undefined
@@ -70,20 +71,16 @@ export function splitEvenly(total: number | undefined, parts: number): (number |
 export function choicesByPrompt<C extends { index: number }>(choices: readonly C[], prompts: number, n: number): C[][] {
   const expected = prompts * n;
   const what = prompts === 1 ? `n=${n}` : `${prompts} prompts × n=${n}`;
-  if (choices.length !== expected) throw malformed(`the endpoint returned ${choices.length} choices for ${what} (expected ${expected})`);
+  if (choices.length !== expected) throw malformedResponse(`the endpoint returned ${choices.length} choices for ${what} (expected ${expected})`);
   // One prompt owns every choice; some OpenAI-compatible servers number them loosely.
   if (prompts === 1) return [[...choices].sort((x, y) => x.index - y.index)];
   const slots: (C | undefined)[] = new Array<C | undefined>(expected);
   for (const c of choices) {
     if (!Number.isInteger(c.index) || c.index < 0 || c.index >= expected || slots[c.index]) {
-      throw malformed(`the endpoint returned choice index ${String(c.index)} for ${what} (expected each of 0..${expected - 1} once)`);
+      throw malformedResponse(`the endpoint returned choice index ${String(c.index)} for ${what} (expected each of 0..${expected - 1} once)`);
     }
     slots[c.index] = c;
   }
   return Array.from({ length: prompts }, (_, i) => slots.slice(i * n, i * n + n) as C[]);
 }
 
-/** An error our retry policy classifies as an unparsable answer (`parse`, retried). */
-function malformed(message: string): Error {
-  return Object.assign(new Error(message), { name: "SyntaxError" });
-}

@@ -7,7 +7,7 @@ import { AdaptiveLimiter } from "./limiter.js";
 import { resolveParams, stopList, cutAtStops, type ParamSpec } from "./params.js";
 import { payloadPolicy, redact } from "./payload.js";
 import { credentialPool, type Credential } from "./pool.js";
-import { backoffDelay, classifyFailure, deadline, NEVER_ABORTS, sleep, type Failure } from "./retry.js";
+import { backoffDelay, classifyFailure, deadline, malformedResponse, NEVER_ABORTS, sleep, type Failure } from "./retry.js";
 import type { LlmCallReport } from "../../telemetry/observer.js";
 
 /** How a provider is called: a raw prompt (`completion`) or a list of chat messages. */
@@ -399,7 +399,7 @@ export abstract class LMProvider extends Block {
       this.ctx.observer?.requestStarted?.(this.name);
       try {
         const responses = await call.send(timer.signal);
-        if (responses.length !== call.inputs.length) throw Object.assign(new Error(`${responses.length} answers for ${call.inputs.length} prompts`), { name: "SyntaxError" });
+        if (responses.length !== call.inputs.length) throw malformedResponse(`${responses.length} answers for ${call.inputs.length} prompts`);
         slot.release("ok");
         result = { responses };
       } catch (e) {

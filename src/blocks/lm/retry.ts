@@ -115,6 +115,17 @@ export function backoffDelay(attempt: number, retryAfterMs: number | undefined, 
   return base * (0.5 + 0.5 * random());
 }
 
+/**
+ * An error for an answer that does not have the shape its API promises; classified as `parse`
+ * (retried).
+ *
+ * @example
+ * if (!Array.isArray(res.choices)) throw malformedResponse("the endpoint returned no choices");
+ */
+export function malformedResponse(message: string): Error {
+  return Object.assign(new Error(message), { name: "SyntaxError" });
+}
+
 /** Sleep `ms`, waking early (rejecting) when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

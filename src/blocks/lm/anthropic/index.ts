@@ -7,7 +7,7 @@ import { lmFetch } from "../http.js";
 import { parseArguments } from "../messages.js";
 import type { ParamSpec } from "../params.js";
 import type { Credential } from "../pool.js";
-import { classifyFailure, type Failure } from "../retry.js";
+import { classifyFailure, malformedResponse, type Failure } from "../retry.js";
 import { LMProvider, type ChatMessage, type LMMethod, type LMRequest, type LMResponse } from "../provider.js";
 
 const CHAT: ParamSpec = {
@@ -88,9 +88,9 @@ export class AnthropicProvider extends LMProvider {
       body.tool_choice = toAnthropicToolChoice(request.tool_choice);
     }
     const res = await this.client.messages.create(body as unknown as Anthropic.MessageCreateParamsNonStreaming, { signal: request.signal });
-    if (!Array.isArray(res.content)) throw Object.assign(new Error("the endpoint returned no content"), { name: "SyntaxError" });
-    const text = res.content.filter((b) => b.type === "text").map((b) => (b as { text: string }).text);
-    const toolUses = res.content.filter((b) => b.type === "tool_use") as { id: string; name: string; input: unknown }[];
+    if (!Array.isArray(res.content)) throw malformedResponse("the endpoint returned no content");
+    const text = res.content.filter((b) => b?.type === "text").map((b) => (b as { text: string }).text);
+    const toolUses = res.content.filter((b) => b?.type === "tool_use") as { id: string; name: string; input: unknown }[];
     const message: ChatMessage = { role: "assistant" };
     if (text.length) message.content = text.join(" ");
     if (toolUses.length) message.tool_calls = toolUses.map((t) => ({ id: t.id, type: "function", function: { name: t.name, arguments: t.input } }));

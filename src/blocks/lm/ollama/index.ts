@@ -7,6 +7,7 @@ import { parseArguments, toAssistantMessage } from "../messages.js";
 import type { ParamSpec } from "../params.js";
 import type { Credential } from "../pool.js";
 import { LMProvider, type ChatMessage, type LMMethod, type LMRequest, type LMResponse } from "../provider.js";
+import { malformedResponse } from "../retry.js";
 
 const OPTIONS: ParamSpec = {
   known: ["num_predict", "num_ctx", "seed", "top_p", "top_k", "temperature", "presence_penalty", "frequency_penalty", "repeat_penalty", "stop", "response_format"],
@@ -61,13 +62,13 @@ export class OllamaProvider extends LMProvider {
     const client = this.client(request.signal);
     if (request.method === "completion") {
       const res = await client.generate({ model: this.modelId, prompt: request.input as string, options: options as Row, stream: false, ...(format ? { format } : {}) });
-      if (typeof res.response !== "string") throw Object.assign(new Error("the endpoint returned no response text"), { name: "SyntaxError" });
+      if (typeof res.response !== "string") throw malformedResponse("the endpoint returned no response text");
       return { outputs: [res.response], prompt_tokens: res.prompt_eval_count, completion_tokens: res.eval_count };
     }
     const messages = (request.input as ChatMessage[]).map(toOllamaMessage);
     const tools = request.tools?.length && request.tool_choice !== "none" ? { tools: request.tools } : {};
     const res = await client.chat({ model: this.modelId, messages, options: options as Row, stream: false, ...(format ? { format } : {}), ...tools } as unknown as Parameters<Ollama["chat"]>[0] & { stream: false });
-    if (!res.message) throw Object.assign(new Error("the endpoint returned no message"), { name: "SyntaxError" });
+    if (!res.message) throw malformedResponse("the endpoint returned no message");
     return { outputs: [toAssistantMessage(res.message as unknown as Parameters<typeof toAssistantMessage>[0])], prompt_tokens: res.prompt_eval_count, completion_tokens: res.eval_count };
   }
 }

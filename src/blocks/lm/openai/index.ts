@@ -6,7 +6,7 @@ import { toAssistantMessage } from "../messages.js";
 import type { ParamSpec } from "../params.js";
 import { requireApiKey } from "../credentials.js";
 import type { Credential } from "../pool.js";
-import { classifyFailure, type Failure } from "../retry.js";
+import { classifyFailure, malformedResponse, type Failure } from "../retry.js";
 import { choicesByPrompt, splitEvenly } from "../batch.js";
 import { LMProvider, type ChatMessage, type LMBatchRequest, type LMMethod, type LMRequest, type LMResponse } from "../provider.js";
 
@@ -117,7 +117,10 @@ export class OpenAIProvider extends LMProvider {
     return perPrompt.map((choices, i) => {
       const logprobs = choices.flatMap((c) => c.logprobs?.token_logprobs ?? []);
       return {
-        outputs: choices.map((c) => c.text ?? ""),
+        outputs: choices.map((c) => {
+          if (typeof c?.text !== "string") throw malformedResponse(`choice ${String(c?.index)} has no text`);
+          return c.text;
+        }),
         prompt_tokens: promptTokens[i],
         completion_tokens: completionTokens[i],
         extra: logprobs.length ? { token_logprobs: logprobs } : undefined,
@@ -136,7 +139,8 @@ export class OpenAIProvider extends LMProvider {
     const tools = request.tools && request.tools.length ? { tools: request.tools, tool_choice: request.tool_choice ?? "auto" } : {};
     const body = { model: this.modelId, messages: request.input as ChatMessage[], ...tools, ...params, ...extra } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming;
     const res = await this.client.chat.completions.create(body, { signal: request.signal });
-    if (!Array.isArray(res.choices) || res.choices.length === 0) throw Object.assign(new Error("the endpoint returned no choices"), { name: "SyntaxError" });
+    if (!Array.isArray(res.choices) || res.choices.length === 0) throw malformedResponse("the endpoint returned no choices");
+    if (res.choices.some((c) => typeof c?.message !== "object" || c.message === null)) throw malformedResponse("a choice of the answer has no message");
     const choices = [...res.choices].sort((a, b) => a.index - b.index);
     const logprobs = choices.flatMap((c) => c.logprobs?.content?.map((t) => t.logprob) ?? []);
     return {

@@ -1,4 +1,5 @@
 import { lmFetch } from "../http.js";
+import { malformedResponse } from "../retry.js";
 
 /** An HTTP error from a plain fetch call, shaped like the SDKs' errors so `classifyFailure` reads it. */
 export class HttpStatusError extends Error {
@@ -55,7 +56,7 @@ export class IamTokens {
     const text = await res.text();
     if (!res.ok) throw new HttpStatusError(res.status, res.headers, `IAM token exchange failed: ${text.slice(0, 300)}`);
     const json = JSON.parse(text) as { access_token?: string; expires_in?: number; expiration?: number };
-    if (!json.access_token) throw Object.assign(new Error("IAM token response has no access_token"), { name: "SyntaxError" });
+    if (!json.access_token) throw malformedResponse("IAM token response has no access_token");
     const expiresAt = json.expiration ? json.expiration * 1000 : Date.now() + (json.expires_in ?? 3600) * 1000;
     this.cached = { token: json.access_token, expiresAt: expiresAt - 60_000 };
     return json.access_token;

@@ -8,6 +8,7 @@ import type { ParamSpec } from "../params.js";
 import type { Credential } from "../pool.js";
 import { lmConfigSchema, LMProvider, type ChatMessage, type LMMethod, type LMRequest, type LMResponse } from "../provider.js";
 import { HttpStatusError, IamTokens } from "./iam.js";
+import { malformedResponse } from "../retry.js";
 
 const PARAMS: Record<LMMethod, ParamSpec> = {
   completion: {
@@ -108,11 +109,11 @@ export class WatsonxProvider extends LMProvider {
     const json = JSON.parse(text) as Row;
     if (request.method === "completion") {
       const results = json.results as { generated_text?: string; generated_token_count?: number; input_token_count?: number }[] | undefined;
-      if (!Array.isArray(results) || typeof results[0]?.generated_text !== "string") throw Object.assign(new Error("watsonx returned no results"), { name: "SyntaxError" });
+      if (!Array.isArray(results) || typeof results[0]?.generated_text !== "string") throw malformedResponse("watsonx returned no results");
       return { outputs: results.map((r) => r.generated_text ?? ""), prompt_tokens: results[0].input_token_count, completion_tokens: results.reduce((s, r) => s + (r.generated_token_count ?? 0), 0) };
     }
     const choices = json.choices as { index?: number; message?: Row }[] | undefined;
-    if (!Array.isArray(choices) || !choices.length) throw Object.assign(new Error("watsonx returned no choices"), { name: "SyntaxError" });
+    if (!Array.isArray(choices) || !choices.length) throw malformedResponse("watsonx returned no choices");
     const usage = json.usage as { prompt_tokens?: number; completion_tokens?: number } | undefined;
     return {
       outputs: [...choices].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((c) => toAssistantMessage((c.message ?? {}) as Parameters<typeof toAssistantMessage>[0])),
