@@ -53,7 +53,7 @@ export class MockLM extends LMProvider {
   private counter = 0;
   private readonly plain: string[];
   private readonly matched: { match: RegExp; response: string }[];
-  /** How many requests each set of answering entries has served (keyed by their indexes). */
+  /** How many requests each set of answering entries has served (keyed by their templates). */
   private readonly turns = new Map<string, number>();
   private readonly latency: number;
 
