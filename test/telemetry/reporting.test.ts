@@ -7,7 +7,7 @@ import { RunMetrics } from "../../src/engine/metrics.js";
 import { ConsoleLogger } from "../../src/telemetry/logger.js";
 import { estimateCost, findPrice, loadPrices } from "../../src/telemetry/prices.js";
 import { ProgressDisplay, progressMode } from "../../src/telemetry/progress.js";
-import { buildSummary, formatSummary, writeSummary } from "../../src/telemetry/summary.js";
+import { buildSummary, formatSummary, thousands, writeSummary } from "../../src/telemetry/summary.js";
 import { TaskLogRouter } from "../../src/telemetry/task-logs.js";
 
 const temp = () => mkdtempSync(join(tmpdir(), "digit-rep-"));
@@ -54,6 +54,11 @@ describe("prices", () => {
 });
 
 describe("run summary", () => {
+  it("writes whole numbers with comma separators", () => {
+    expect([0, 999, 1000, 12.5, 1234567.4, -1234, 1e6].map(thousands)).toEqual(["0", "999", "1,000", "13", "1,234,567", "-1,234", "1,000,000"]);
+  });
+
+
   it("has status, records, rejects per validator, requests, failures by kind, tokens, cost and time per task", () => {
     const m = sampleMetrics();
     const t = m.task("qa");
