@@ -58,6 +58,19 @@ export async function waitForProgress(inflight: readonly Batch[], orWhen?: Promi
   await Promise.race(orWhen ? [...settled, orWhen] : settled);
 }
 
+/**
+ * Whether the loop may start another call before committing: not when the oldest call has
+ * finished (commit it first, so a builder that answers at once cannot keep the loop starting calls
+ * without ever committing), and not past twice the most calls that may run (results waiting
+ * behind a slow oldest call are held in memory).
+ *
+ * @example
+ * while (mayStart(inflight, ctx) && running(inflight) < ctx.width) start();
+ */
+export function mayStart(inflight: readonly Batch[], limits: { width: number; fillWidth?: number | undefined }): boolean {
+  return !inflight[0]?.done && inflight.length < 2 * Math.max(limits.width, limits.fillWidth ?? 0);
+}
+
 /** Builder calls still running (finished ones waiting for their turn to commit do not count). */
 export function running(inflight: readonly Batch[]): number {
   let n = 0;

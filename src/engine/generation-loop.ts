@@ -2,7 +2,7 @@ import type { Row } from "../blocks/block.js";
 import type { GenerationDataBuilder } from "../builders/databuilder.js";
 import type { GenerationTask } from "../tasks/generation-task.js";
 import type { TaskStatus } from "../tasks/task.js";
-import { routeRows, running, startBatch, waitForProgress, type Batch } from "./batches.js";
+import { mayStart, routeRows, running, startBatch, waitForProgress, type Batch } from "./batches.js";
 import { afterQueued, spareCapacity, whenSpareCapacity } from "./capacity.js";
 import type { LoopContext } from "./loop-context.js";
 import { postprocess } from "./postprocess.js";
@@ -64,15 +64,22 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     return t.accepted.length + expected < t.target;
   }
 
+  /** Whether a task's batches have made records, or none has finished yet. */
+  function yields(t: GenerationTask): boolean {
+    const s = state.get(t)!;
+    return s.inputRows === 0 || s.outputRows > 0;
+  }
+
   const cancelled = () => ctx.signal?.aborted === true;
 
   for (;;) {
     // 1. Start builder calls while there is room and a task wants more. Past `width`, another
-    //    call starts only while the builder's LLM capacity would otherwise sit idle.
-    while (!cancelled()) {
+    //    call starts only while the builder's LLM capacity would otherwise sit idle, and only for
+    //    tasks whose batches yield records (or are not known yet not to).
+    while (!cancelled() && mayStart(inflight, ctx)) {
       const filling = running(inflight) >= ctx.width;
       if (filling && !(running(inflight) < (ctx.fillWidth ?? 0) && spareCapacity(builder))) break;
-      const ready = tasks.filter((t) => state.get(t)!.phase === "generating" && wantsMore(t));
+      const ready = tasks.filter((t) => state.get(t)!.phase === "generating" && wantsMore(t) && (!filling || yields(t)));
       if (ready.length === 0) break;
       if (attempt >= ctx.attemptCap) {
         for (const t of ready) drain(t, "attempts_exhausted");
@@ -99,7 +106,7 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     }
 
     // 2. Commit finished calls, oldest first (waking early if LLM capacity frees up for more).
-    const canFill = running(inflight) < (ctx.fillWidth ?? 0) && tasks.some((t) => state.get(t)!.phase === "generating" && wantsMore(t));
+    const canFill = running(inflight) < (ctx.fillWidth ?? 0) && tasks.some((t) => state.get(t)!.phase === "generating" && wantsMore(t) && yields(t));
     await waitForProgress(inflight, canFill ? whenSpareCapacity(builder) : undefined);
     while (inflight[0]?.done) {
       const b = inflight.shift()!;

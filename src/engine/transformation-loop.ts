@@ -1,7 +1,7 @@
 import type { Row } from "../blocks/block.js";
 import type { TransformationDataBuilder } from "../builders/databuilder.js";
 import type { TransformationTask } from "../tasks/transformation-task.js";
-import { routeRows, running, startBatch, waitForProgress, type Batch } from "./batches.js";
+import { mayStart, routeRows, running, startBatch, waitForProgress, type Batch } from "./batches.js";
 import { afterQueued, spareCapacity, whenSpareCapacity } from "./capacity.js";
 import type { LoopContext } from "./loop-context.js";
 import { postprocess } from "./postprocess.js";
@@ -24,7 +24,7 @@ export async function runTransformationLoop(builder: TransformationDataBuilder, 
   const cancelled = () => ctx.signal?.aborted === true;
   for (;;) {
     let more = true;
-    while (!cancelled() && more) {
+    while (!cancelled() && more && mayStart(inflight, ctx)) {
       const filling = running(inflight) >= ctx.width;
       if (filling && !(running(inflight) < (ctx.fillWidth ?? 0) && spareCapacity(builder))) break;
       const inputs: Batch["inputs"] = new Map();

@@ -60,13 +60,20 @@ describe("generation loop", () => {
     const warnings: string[] = [];
     const logger = { debug() {}, info() {}, warn: (m: string) => void warnings.push(m), error() {}, child: () => logger };
     const qa = resolve(import.meta.dirname, "../../tasks/public/examples/qa/task.yaml");
-    const result = await runFixture({ taskPaths: [qa], namespaces: ["public"], cwd: resolve(import.meta.dirname, "../.."), outputDir: join(dir, "out"), configPath: file, maxStalledAttempts: 12, logger });
+    const result = await runFixture({ taskPaths: [qa], namespaces: ["public"], cwd: resolve(import.meta.dirname, "../.."), outputDir: join(dir, "out"), configPath: file, maxStalledAttempts: 12, numOutputsToGenerate: 500, logger });
     expect(result.outcomes[0]!.status).toBe("stalled_generation");
     const early = warnings.filter((w) => w.includes("the first 5 batches produced no records"));
     expect(early).toHaveLength(1);
     expect(early[0]).toContain("DGT_TELEMETRY_RECORD_PAYLOADS=1");
     expect(warnings.findIndex((w) => w.includes("stalled:"))).toBeGreaterThan(warnings.indexOf(early[0]!));
-  });
+    // The mock answers at once: the loop still commits as it goes (it once kept starting calls
+    // without committing and never stalled), and batches that make nothing are not multiplied to
+    // fill spare capacity. One request per seed row (10) of each of the 12 stalled batches, plus
+    // at most the 4 calls the default width keeps in flight.
+    const requests = Number((readJsonl(join(dir, "out/public/examples/geography_qa/task_results.jsonl")).at(-1)!.metrics as Record<string, unknown>).requests);
+    expect(requests).toBeGreaterThanOrEqual(120);
+    expect(requests).toBeLessThanOrEqual(160);
+  }, 20_000);
 
   it("a builder that throws marks its tasks errored and reports the error", async () => {
     const dir = tempDir();
