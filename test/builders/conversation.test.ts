@@ -1,30 +1,16 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Row } from "../../src/blocks/block.js";
-import { loadScript, startFakeLLM, type FakeLLM, type FakeLLMOptions, type FakeRequest } from "../support/fake-llm/index.js";
-import { digitRun, fakeBlock, readJsonl, shape, tempDir, writeOverride } from "./support.js";
+import { digitRun, fakeBlock, readJsonl, scriptedFakeLLM, shape, tempDir, writeOverride } from "./support.js";
 
 const TASK = "public/examples/chit_chat";
 const TASK_FILE = "tasks/public/examples/chit_chat/task.yaml";
 const RECORD_SHAPE = { task_name: "string", is_seed: "boolean", conversation_id: "string", steps: "array", branch_point: "null", outcome_reward: "null", outcome_reward_breakdown: "null", id: "string" };
 
-let fake: FakeLLM;
-let script: FakeLLMOptions;
-let seen: FakeRequest[] = [];
-
-beforeAll(async () => {
-  script = await loadScript("test/fixtures/builders/chit_chat/fake.yaml");
-  fake = await startFakeLLM({ ...script, latencyMs: 25 });
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.reset();
-  seen = [];
-  fake.configure({ respond: (r) => { seen.push(r); return undefined as never; } });
-});
+const llm = scriptedFakeLLM("test/fixtures/builders/chit_chat/fake.yaml", 25);
 
 function override(dir: string, kind: "openai" | "ollama", callLimit = 8) {
-  return writeOverride(dir, "override.yaml", { databuilders: { "core/conversation": { blocks: [{ name: "generator", ...fakeBlock(kind, fake, { call_limit: callLimit }) }] } } });
+  return writeOverride(dir, "override.yaml", { databuilders: { "core/conversation": { blocks: [{ name: "generator", ...fakeBlock(kind, llm.fake, { call_limit: callLimit }) }] } } });
 }
 
 const roles = (c: Row) => (c.steps as Row[]).map((s) => s.role);
@@ -55,14 +41,14 @@ describe.each(["openai", "ollama"] as const)("core/conversation chit-chat over H
       expect(msgs.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant", "user", "assistant", "user", "assistant"]);
     }
     // The flow controller asks for JSON through the provider's structured-output parameter.
-    const fc = seen.filter((r) => /List every pattern/.test(r.prompt));
+    const fc = llm.seen.filter((r) => /List every pattern/.test(r.prompt));
     expect(fc.length).toBeGreaterThanOrEqual(8 * 4);
     for (const r of fc) {
       if (kind === "openai") expect((r.body.response_format as Row).type).toBe("json_schema");
       else expect((r.body.format as Row).type).toBe("object");
     }
     // Many conversations advance at once: the provider's limit, not the builder, bounds the requests in flight.
-    const stats = fake.stats();
+    const stats = llm.fake.stats();
     expect(stats.peakInFlight).toBeGreaterThanOrEqual(4);
     expect(stats.peakInFlight).toBeLessThanOrEqual(8);
   });
@@ -71,7 +57,7 @@ describe.each(["openai", "ollama"] as const)("core/conversation chit-chat over H
 describe("core/conversation behaviour", () => {
   it("a flow-controller termination after min_turns ends the conversation with a closing exchange", async () => {
     const dir = tempDir("chit-end");
-    fake.configure({
+    llm.fake.configure({
       respond: (r) => {
         if (!/List every pattern/.test(r.prompt)) return undefined as never;
         const done = (r.prompt.match(/^User: /gm) ?? []).length;
@@ -92,7 +78,7 @@ describe("core/conversation behaviour", () => {
 
   it("drops conversations the flow controller ends before min_turns", async () => {
     const dir = tempDir("chit-drop");
-    fake.configure({ respond: (r) => (/List every pattern/.test(r.prompt) ? '{"reasoning": "", "eligible_patterns": ["chit_chat/termination"]}' : (undefined as never)) });
+    llm.fake.configure({ respond: (r) => (/List every pattern/.test(r.prompt) ? '{"reasoning": "", "eligible_patterns": ["chit_chat/termination"]}' : (undefined as never)) });
     const code = await digitRun([TASK_FILE, "--config-path", override(dir, "ollama"), "--output-dir", dir, "--restart", "--num-outputs-to-generate", "2", "--seed-batch-size", "2", "--max-stalled-requests", "2"]);
     expect(code).toBe(3);
     expect(readJsonl(join(dir, TASK, "final_data.jsonl"))).toEqual([]);
@@ -100,15 +86,15 @@ describe("core/conversation behaviour", () => {
 
   it("rejects min_turns above max_turns before calling the model", async () => {
     const dir = tempDir("chit-bad");
-    const file = writeOverride(dir, "bad.yaml", { tasks: { [TASK]: { min_turns: 5 } }, databuilders: { "core/conversation": { blocks: [{ name: "generator", ...fakeBlock("openai", fake) }] } } });
+    const file = writeOverride(dir, "bad.yaml", { tasks: { [TASK]: { min_turns: 5 } }, databuilders: { "core/conversation": { blocks: [{ name: "generator", ...fakeBlock("openai", llm.fake) }] } } });
     expect(await digitRun([TASK_FILE, "--config-path", file, "--output-dir", dir, "--restart"])).toBe(1);
-    expect(fake.stats().completed).toBe(0);
+    expect(llm.fake.stats().completed).toBe(0);
   });
 
   it("DiGiT's openai_chit_chat override, keyed by the builder here, runs through openai (key and URL from the environment)", async () => {
     const dir = tempDir("chit-openai-config");
     const saved = { url: process.env.OPENAI_BASE_URL, key: process.env.OPENAI_API_KEY };
-    process.env.OPENAI_BASE_URL = fake.openaiBaseURL;
+    process.env.OPENAI_BASE_URL = llm.fake.openaiBaseURL;
     process.env.OPENAI_API_KEY = "sk-from-env";
     try {
       const code = await digitRun(["--config-path", "configs/public/examples/openai_chit_chat.yaml", "--output-dir", dir, "--restart", "--num-outputs-to-generate", "2"]);
@@ -120,8 +106,8 @@ describe("core/conversation behaviour", () => {
       }
     }
     expect(readJsonl(join(dir, TASK, "final_data.jsonl"))).toHaveLength(2);
-    expect(seen.length).toBeGreaterThan(0);
-    expect(seen.every((r) => r.path === "/v1/chat/completions" && r.body.model === "gpt-4o-mini")).toBe(true);
+    expect(llm.seen.length).toBeGreaterThan(0);
+    expect(llm.seen.every((r) => r.path === "/v1/chat/completions" && r.body.model === "gpt-4o-mini")).toBe(true);
   });
 
   it("runs offline with the mock override", async () => {

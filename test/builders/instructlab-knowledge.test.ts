@@ -1,29 +1,17 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Row } from "../../src/blocks/block.js";
-import { loadScript, startFakeLLM, type FakeLLM, type FakeRequest } from "../support/fake-llm/index.js";
-import { digitRun, fakeBlock, readJsonl, shape, tempDir, writeOverride } from "./support.js";
+import { digitRun, fakeBlock, readJsonl, scriptedFakeLLM, shape, tempDir, writeOverride } from "./support.js";
 
 const PHOTO = "public/instructlab/knowledge/science/photosynthesis";
 const WATER = "public/instructlab/knowledge/science/water_cycle";
 const SHAPE = { task_name: "string", is_seed: "boolean", task_description: "string", domain: "string", question: "string", answer: "string", context: "object", tags: "null", id: "string" };
 
-let fake: FakeLLM;
-let seen: FakeRequest[] = [];
-
-beforeAll(async () => {
-  fake = await startFakeLLM({ ...(await loadScript("test/fixtures/builders/instructlab_knowledge/fake.yaml")), latencyMs: 5 });
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.reset();
-  seen = [];
-  fake.configure({ respond: (r) => { seen.push(r); return undefined as never; } });
-});
+const llm = scriptedFakeLLM("test/fixtures/builders/instructlab_knowledge/fake.yaml", 5);
 
 function override(dir: string, kind: "openai" | "ollama") {
   return writeOverride(dir, "override.yaml", {
-    databuilders: { "instructlab/knowledge": { blocks: [{ name: "generator", ...fakeBlock(kind, fake, { call_limit: 4 }) }, { name: "validator", lm_config: fakeBlock(kind, fake, { call_limit: 4 }) }] } },
+    databuilders: { "instructlab/knowledge": { blocks: [{ name: "generator", ...fakeBlock(kind, llm.fake, { call_limit: 4 }) }, { name: "validator", lm_config: fakeBlock(kind, llm.fake, { call_limit: 4 }) }] } },
   });
 }
 
@@ -53,10 +41,10 @@ describe.each(["openai", "ollama"] as const)("instructlab/knowledge over HTTP (%
     }
     expect(readJsonl(join(dir, WATER, "knowledge_dataloader_state.jsonl")).length).toBeGreaterThanOrEqual(1);
     // Every pair surviving faithfulness went through relevancy and question verification.
-    const judged = (re: RegExp) => seen.filter((r) => re.test(r.prompt)).length;
+    const judged = (re: RegExp) => llm.seen.filter((r) => re.test(r.prompt)).length;
     expect(judged(/Score how well the answer addresses/)).toBeGreaterThan(0);
     expect(judged(/good study question/)).toBe(judged(/Score how well the answer addresses/));
-    expect(fake.stats().peakInFlight).toBeLessThanOrEqual(4);
+    expect(llm.fake.stats().peakInFlight).toBeLessThanOrEqual(4);
   });
 });
 
@@ -71,7 +59,7 @@ describe("instructlab/knowledge offline and errors", () => {
     const dir = tempDir("knowledge-end");
     const file = writeOverride(dir, "end.yaml", {
       tasks: { [WATER]: { loop_over: false } },
-      databuilders: { "instructlab/knowledge": { blocks: [{ name: "generator", ...fakeBlock("openai", fake) }, { name: "validator", lm_config: fakeBlock("openai", fake) }] } },
+      databuilders: { "instructlab/knowledge": { blocks: [{ name: "generator", ...fakeBlock("openai", llm.fake) }, { name: "validator", lm_config: fakeBlock("openai", llm.fake) }] } },
     });
     const code = await digitRun([`tasks/public/instructlab/knowledge/science/water_cycle/task.yaml`, "--include-namespaces", "public", "--config-path", file, "--output-dir", dir, "--restart", "--num-outputs-to-generate", "50"]);
     expect(code).toBe(3);

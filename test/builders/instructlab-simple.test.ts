@@ -1,29 +1,17 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { loadScript, startFakeLLM, type FakeLLM, type FakeRequest } from "../support/fake-llm/index.js";
-import { digitRun, fakeBlock, readJsonl, shape, tempDir, writeOverride } from "./support.js";
+import { digitRun, fakeBlock, readJsonl, scriptedFakeLLM, shape, tempDir, writeOverride } from "./support.js";
 
 const CAUSAL = "public/instructlab/simple/logical_reasoning/causal";
 const TEMPORAL = "public/instructlab/simple/temporal_reasoning";
 const RECORD_SHAPE = { task_name: "string", is_seed: "boolean", taxonomy_path: "string", task_description: "string", instruction: "string", input: "string", output: "string", document: "null", id: "string" };
 
-let fake: FakeLLM;
-let bodies: FakeRequest[] = [];
-
-beforeAll(async () => {
-  const script = await loadScript("test/fixtures/builders/instructlab_simple/fake.yaml");
-  fake = await startFakeLLM({ ...script, latencyMs: 20, respond: (r) => { bodies.push(r); return undefined as never; } });
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.reset();
-  bodies = [];
-});
+const llm = scriptedFakeLLM("test/fixtures/builders/instructlab_simple/fake.yaml", 20);
 
 function override(dir: string, kind: "openai" | "ollama", extra: Record<string, unknown> = {}) {
-  return writeOverride(dir, "override.yaml", { databuilders: { "public/instructlab/simple": { blocks: [{ name: "generator", ...fakeBlock(kind, fake, { call_limit: 2 }) }] } }, ...extra });
+  return writeOverride(dir, "override.yaml", { databuilders: { "public/instructlab/simple": { blocks: [{ name: "generator", ...fakeBlock(kind, llm.fake, { call_limit: 2 }) }] } }, ...extra });
 }
 
 describe.each(["openai", "ollama"] as const)("public/instructlab/simple over HTTP (%s)", (kind) => {
@@ -47,13 +35,13 @@ describe.each(["openai", "ollama"] as const)("public/instructlab/simple over HTT
     const temporal = readJsonl(join(dir, TEMPORAL, "final_data.jsonl"));
     expect(temporal.every((r) => /^A film starts at \d+:00/.test(String(r.instruction)))).toBe(true);
     // Completion requests with the stop sequence after the one task asked for.
-    const stats = fake.stats();
+    const stats = llm.fake.stats();
     const path = kind === "openai" ? "/v1/completions" : "/api/generate";
-    expect(stats.prompts).toBe(bodies.length);
+    expect(stats.prompts).toBe(llm.seen.length);
     // OpenAI-compatible completion requests carry several prompts (batch_size); Ollama's one each.
-    if (kind === "openai") expect(stats.byPath[path]).toBeLessThan(bodies.length);
-    else expect(stats.byPath[path]).toBe(bodies.length);
-    for (const b of bodies) {
+    if (kind === "openai") expect(stats.byPath[path]).toBeLessThan(llm.seen.length);
+    else expect(stats.byPath[path]).toBe(llm.seen.length);
+    for (const b of llm.seen) {
       expect(b.kind).toBe("completion");
       const stop = kind === "openai" ? b.body.stop : (b.body.options as { stop?: unknown }).stop;
       expect(stop).toEqual(["* Task 4"]);
@@ -68,25 +56,21 @@ describe.each(["openai", "ollama"] as const)("public/instructlab/simple over HTT
 describe("public/instructlab/simple behaviour", () => {
   it("deduplicates on the instruction (DiGiT compared the empty input field) and writes the rejects", async () => {
     const dir = tempDir("il-dedup");
-    fake.configure({ respond: () => "** Instruction\nWhat happens to ice left in the sun for an hour?\n** Input\n<noinput>\n** Output\nIt melts, version {{n}}." });
-    try {
-      const code = await digitRun([`tasks/public/instructlab/simple/logical_reasoning/causal/task.yaml`, "--include-namespaces", "public", "--config-path", override(dir, "openai"), "--output-dir", dir, "--restart", "--num-outputs-to-generate", "3", "--max-stalled-requests", "2"]);
-      expect(code).toBe(3); // stalled: every new instruction is a duplicate
-      const final = readJsonl(join(dir, CAUSAL, "final_data.jsonl"));
-      expect(final).toHaveLength(1);
-      expect(final[0]!.input).toBe("");
-      const rejects = readJsonl(join(dir, CAUSAL, "blocks", "rouge_val.jsonl"));
-      expect(rejects.length).toBeGreaterThanOrEqual(2);
-      expect(rejects.every((r) => r.instruction === final[0]!.instruction && r.block_name === "rouge_val")).toBe(true);
-    } finally {
-      fake.configure({ respond: (r) => { bodies.push(r); return undefined as never; } });
-    }
+    llm.fake.configure({ respond: () => "** Instruction\nWhat happens to ice left in the sun for an hour?\n** Input\n<noinput>\n** Output\nIt melts, version {{n}}." });
+    const code = await digitRun([`tasks/public/instructlab/simple/logical_reasoning/causal/task.yaml`, "--include-namespaces", "public", "--config-path", override(dir, "openai"), "--output-dir", dir, "--restart", "--num-outputs-to-generate", "3", "--max-stalled-requests", "2"]);
+    expect(code).toBe(3); // stalled: every new instruction is a duplicate
+    const final = readJsonl(join(dir, CAUSAL, "final_data.jsonl"));
+    expect(final).toHaveLength(1);
+    expect(final[0]!.input).toBe("");
+    const rejects = readJsonl(join(dir, CAUSAL, "blocks", "rouge_val.jsonl"));
+    expect(rejects.length).toBeGreaterThanOrEqual(2);
+    expect(rejects.every((r) => r.instruction === final[0]!.instruction && r.block_name === "rouge_val")).toBe(true);
   });
 
   it("runs the config-only task file form with task_files and include: of seeds", async () => {
     const dir = tempDir("il-config");
     const config = parse(readFileSync("configs/public/instructlab/simple_full_config.yaml", "utf8")) as Record<string, unknown>;
-    config.databuilders = { "public/instructlab/simple": { blocks: [{ name: "generator", ...fakeBlock("ollama", fake) }] } };
+    config.databuilders = { "public/instructlab/simple": { blocks: [{ name: "generator", ...fakeBlock("ollama", llm.fake) }] } };
     const file = writeOverride(dir, "full.yaml", config);
     const code = await digitRun(["--include-namespaces", "public", "--config-path", file, "--output-dir", dir, "--restart", "--num-outputs-to-generate", "2"]);
     expect(code).toBe(0);
@@ -103,7 +87,7 @@ describe("public/instructlab/simple behaviour", () => {
     const file = override(dir, "ollama", { tasks: { [TEMPORAL]: { seed_examples: null } } });
     const code = await digitRun([`tasks/public/instructlab/simple/temporal_reasoning/task.yaml`, "--include-namespaces", "public", "--config-path", file, "--output-dir", dir, "--restart"]);
     expect(code).toBe(1);
-    expect(fake.stats().completed).toBe(0);
+    expect(llm.fake.stats().completed).toBe(0);
   });
 
   it("runs offline with the mock override", async () => {

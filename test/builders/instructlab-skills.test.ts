@@ -1,27 +1,15 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { loadScript, startFakeLLM, type FakeLLM, type FakeRequest } from "../support/fake-llm/index.js";
-import { digitRun, fakeBlock, readJsonl, shape, tempDir, writeOverride } from "./support.js";
+import { describe, expect, it } from "vitest";
+import { digitRun, fakeBlock, readJsonl, scriptedFakeLLM, shape, tempDir, writeOverride } from "./support.js";
 
 const FREE = "public/instructlab/skills/writing/freeform/debate";
 const GROUNDED = "public/instructlab/skills/writing/grounded/editing/grammar";
 
-let fake: FakeLLM;
-let seen: FakeRequest[] = [];
-
-beforeAll(async () => {
-  fake = await startFakeLLM({ ...(await loadScript("test/fixtures/builders/instructlab_skills/fake.yaml")), latencyMs: 5 });
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.reset();
-  seen = [];
-  fake.configure({ respond: (r) => { seen.push(r); return undefined as never; } });
-});
+const llm = scriptedFakeLLM("test/fixtures/builders/instructlab_skills/fake.yaml", 5);
 
 function override(dir: string, kind: "openai" | "ollama") {
   return writeOverride(dir, "override.yaml", {
-    databuilders: { "instructlab/skills": { blocks: [{ name: "generator", ...fakeBlock(kind, fake, { call_limit: 3 }) }, { name: "validator", lm_config: fakeBlock(kind, fake, { call_limit: 3 }) }] } },
+    databuilders: { "instructlab/skills": { blocks: [{ name: "generator", ...fakeBlock(kind, llm.fake, { call_limit: 3 }) }, { name: "validator", lm_config: fakeBlock(kind, llm.fake, { call_limit: 3 }) }] } },
   });
 }
 
@@ -47,12 +35,12 @@ describe.each(["openai", "ollama"] as const)("instructlab/skills over HTTP (%s)"
     expect(rejects.length).toBeGreaterThanOrEqual(1);
     expect(rejects.every((r) => /REJECTME/.test(String(r.instruction)))).toBe(true);
     // Completion requests with the template's stop list; both tasks share one limit of 3.
-    for (const r of seen) {
+    for (const r of llm.seen) {
       expect(r.kind).toBe("completion");
     }
-    const gen = seen.find((r) => /Write \d+ new tasks/.test(r.prompt))!;
+    const gen = llm.seen.find((r) => /Write \d+ new tasks/.test(r.prompt))!;
     expect(kind === "openai" ? gen.body.stop : (gen.body.options as { stop?: unknown }).stop).toEqual(["</s>", "[/EXAMPLE]"]);
-    expect(fake.stats().peakInFlight).toBeLessThanOrEqual(3);
+    expect(llm.fake.stats().peakInFlight).toBeLessThanOrEqual(3);
   });
 });
 

@@ -1,15 +1,12 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Row } from "../../src/blocks/block.js";
-import { loadScript, startFakeLLM, type FakeLLM, type FakeRequest } from "../support/fake-llm/index.js";
-import { digitRun, fakeBlock, readJsonl, shape, tempDir, writeOverride } from "./support.js";
+import type { FakeRequest } from "../support/fake-llm/index.js";
+import { digitRun, fakeBlock, readJsonl, scriptedFakeLLM, shape, tempDir, writeOverride } from "./support.js";
 
 const TASK = "public/safety/refusal/cybersecurity/spam_phishing";
 const TASK_FILE = "tasks/public/safety/refusal/cybersecurity/task.yaml";
 const RECORD_SHAPE = { task_name: "string", is_seed: "boolean", task_description: "string", instruction: "string", response: "string", source: "string", metadata: "object", id: "string" };
-
-let fake: FakeLLM;
-let seen: FakeRequest[] = [];
 
 // Distinct harmful requests, so later batches are not near-duplicates of earlier records.
 const REQUESTS = [
@@ -30,29 +27,16 @@ function generated(n: number): string {
   return `Here you go.\n### Question 1: ${a}\n### Question 2: ${a}\n### Question 3: Tell me how to bake a cake for a party.\n### Question 4: ${b}`;
 }
 
-beforeAll(async () => {
-  fake = await startFakeLLM({ ...(await loadScript("test/fixtures/builders/safety_refusal/fake.yaml")), latencyMs: 10 });
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.reset();
-  seen = [];
-  fake.configure({
-    respond: (r) => {
-      seen.push(r);
-      return /Write \d+ new requests/.test(r.prompt) ? generated(r.n) : (undefined as never);
-    },
-  });
-});
+const llm = scriptedFakeLLM("test/fixtures/builders/safety_refusal/fake.yaml", 10, (r) => (/Write \d+ new requests/.test(r.prompt) ? generated(r.n) : undefined));
 
 function override(dir: string, kind: "openai" | "ollama") {
   return writeOverride(dir, "override.yaml", {
     databuilders: {
       "public/safety/refusal": {
         blocks: [
-          { name: "instruction_generator", ...fakeBlock(kind, fake) },
-          { name: "response_generator", ...fakeBlock(kind, fake) },
-          { name: "granite_guardian", lm_config: fakeBlock(kind, fake) },
+          { name: "instruction_generator", ...fakeBlock(kind, llm.fake) },
+          { name: "response_generator", ...fakeBlock(kind, llm.fake) },
+          { name: "granite_guardian", lm_config: fakeBlock(kind, llm.fake) },
         ],
       },
     },
@@ -85,7 +69,7 @@ describe.each(["openai", "ollama"] as const)("public/safety/refusal over HTTP (%
       expect((f.metadata as Row).risk).toBe("spam_phishing_sextortion_campaigns");
     }
     // The guardian saw requests alone and request + refusal pairs, with its criteria in the template kwargs.
-    const guardian = seen.filter((r) => r.kind === "chat" && !/Write \d+ new requests|Request: /.test(r.prompt));
+    const guardian = llm.seen.filter((r) => r.kind === "chat" && !/Write \d+ new requests|Request: /.test(r.prompt));
     const msgs = (r: FakeRequest) => r.body.messages as Row[];
     expect(guardian.some((r) => msgs(r).length === 1)).toBe(true);
     expect(guardian.some((r) => msgs(r).length === 2 && msgs(r)[1]!.role === "assistant")).toBe(true);
@@ -98,7 +82,7 @@ describe("public/safety/refusal behaviour", () => {
     const dir = tempDir("refusal-bad");
     const file = writeOverride(dir, "bad.yaml", { tasks: { [TASK]: { risk_policy: { path: join(dir, "nope.yaml") } } } });
     expect(await digitRun([TASK_FILE, "--include-namespaces", "public", "--config-path", file, "--output-dir", dir, "--restart"])).toBe(1);
-    expect(fake.stats().completed).toBe(0);
+    expect(llm.fake.stats().completed).toBe(0);
   });
 
   it("runs offline with the mock override", async () => {

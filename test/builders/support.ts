@@ -6,7 +6,8 @@ import type { Row } from "../../src/blocks/block.js";
 import { credentialPool } from "../../src/blocks/lm/pool.js";
 import { runCommand } from "../../src/cli/commands/run.js";
 import { buildProgram } from "../../src/cli/program.js";
-import type { FakeLLM } from "../support/fake-llm/index.js";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { loadScript, startFakeLLM, type FakeAnswer, type FakeLLM, type FakeRequest } from "../support/fake-llm/index.js";
 
 /** A fresh temporary folder. */
 export function tempDir(prefix: string): string {
@@ -61,4 +62,32 @@ export function typeOf(v: unknown): string {
 /** `{key: type}` of a record, to compare record shapes. */
 export function shape(row: Row): Record<string, string> {
   return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeOf(v)]));
+}
+
+/**
+ * The fake LLM server of one test file: started from a script before its tests, reset before each,
+ * closed after them; every request is recorded in `seen`. `answer` may answer a request itself
+ * (undefined leaves it to the script).
+ *
+ * @example
+ * const llm = scriptedFakeLLM("test/fixtures/builders/chit_chat/fake.yaml", 25);
+ * it("...", () => expect(llm.seen.length).toBeGreaterThan(0));
+ */
+export function scriptedFakeLLM(script: string, latencyMs: number, answer?: (request: FakeRequest) => FakeAnswer | undefined): { readonly fake: FakeLLM; readonly seen: FakeRequest[] } {
+  const state = { fake: undefined as unknown as FakeLLM, seen: [] as FakeRequest[] };
+  beforeAll(async () => {
+    state.fake = await startFakeLLM({ ...(await loadScript(script)), latencyMs });
+  });
+  afterAll(() => state.fake.close());
+  beforeEach(() => {
+    state.fake.reset();
+    state.seen.length = 0;
+    state.fake.configure({
+      respond: (r) => {
+        state.seen.push(r);
+        return answer?.(r) as FakeAnswer;
+      },
+    });
+  });
+  return state;
 }
