@@ -3,6 +3,7 @@ import { z } from "zod";
 import { ConfigError } from "../../errors.js";
 import { Block, type BlockConfig, type BlockContext, type BlockFields, type BlockItem, type Row } from "../block.js";
 import { chunkByKey, paramsKey } from "./batch.js";
+import { lmFetch } from "./http.js";
 import { AdaptiveLimiter } from "./limiter.js";
 import { resolveParams, stopList, cutAtStops, type ParamSpec } from "./params.js";
 import { payloadPolicy, redact } from "./payload.js";
@@ -223,6 +224,22 @@ export abstract class LMProvider extends Block {
    */
   protected claimConcurrency(): void {
     void this.limiter;
+  }
+
+  /**
+   * Options every official SDK client gets: its own retries off (ours apply), its timeout a little
+   * past our per-request deadline (ours fires first), our fetch, and the block's `default_headers`.
+   *
+   * @example
+   * new OpenAI({ apiKey, baseURL, ...this.sdkClientOptions() })
+   */
+  protected sdkClientOptions(): { defaultHeaders: Record<string, string> | undefined; maxRetries: 0; timeout: number; fetch: typeof fetch } {
+    return {
+      defaultHeaders: this.config.default_headers as Record<string, string> | undefined,
+      maxRetries: 0,
+      timeout: this.timeoutMs + 5_000,
+      fetch: lmFetch as typeof fetch,
+    };
   }
 
   override limiters(): AdaptiveLimiter[] {

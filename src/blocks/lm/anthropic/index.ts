@@ -3,7 +3,6 @@ import { ConfigError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
 import type { BlockConfig, BlockContext, Row } from "../../block.js";
 import { requireApiKey } from "../credentials.js";
-import { lmFetch } from "../http.js";
 import { parseArguments } from "../messages.js";
 import type { ParamSpec } from "../params.js";
 import type { Credential } from "../pool.js";
@@ -56,10 +55,7 @@ export class AnthropicProvider extends LMProvider {
     this.clientInstance ??= new Anthropic({
       apiKey: this.apiKey,
       baseURL: this.endpoint(),
-      defaultHeaders: this.config.default_headers as Record<string, string> | undefined,
-      maxRetries: 0,
-      timeout: this.timeoutMs + 5_000,
-      fetch: lmFetch as unknown as NonNullable<ConstructorParameters<typeof Anthropic>[0]>["fetch"],
+      ...this.sdkClientOptions(),
     });
     return this.clientInstance;
   }

@@ -2,7 +2,6 @@ import OpenAI, { AzureOpenAI } from "openai";
 import { ConfigError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
 import type { BlockConfig, BlockContext } from "../../block.js";
-import { lmFetch } from "../http.js";
 import { OpenAIProvider } from "../openai/index.js";
 
 /**
@@ -39,10 +38,7 @@ export class AzureOpenAIProvider extends OpenAIProvider {
       apiKey: this.apiKey,
       endpoint: this.endpoint(),
       apiVersion: typeof this.config.api_version === "string" ? this.config.api_version : (process.env.OPENAI_API_VERSION ?? "2024-10-21"),
-      defaultHeaders: this.config.default_headers as Record<string, string> | undefined,
-      maxRetries: 0,
-      timeout: this.timeoutMs + 5_000,
-      fetch: lmFetch as unknown as NonNullable<ConstructorParameters<typeof AzureOpenAI>[0]>["fetch"],
+      ...this.sdkClientOptions(),
     });
   }
 }

@@ -1,7 +1,6 @@
 import OpenAI from "openai";
 import { registerBlock } from "../../../registry/decorators.js";
 import type { BlockConfig, BlockContext, Row } from "../../block.js";
-import { lmFetch } from "../http.js";
 import { toAssistantMessage } from "../messages.js";
 import type { ParamSpec } from "../params.js";
 import { requireApiKey } from "../credentials.js";
@@ -78,10 +77,7 @@ export class OpenAIProvider extends LMProvider {
     return new OpenAI({
       apiKey: this.apiKey,
       baseURL: this.endpoint(),
-      defaultHeaders: this.config.default_headers as Record<string, string> | undefined,
-      maxRetries: 0,
-      timeout: this.timeoutMs + 5_000,
-      fetch: lmFetch as unknown as NonNullable<ConstructorParameters<typeof OpenAI>[0]>["fetch"],
+      ...this.sdkClientOptions(),
     });
   }
 
