@@ -1,27 +1,39 @@
 import type { AdaptiveLimiter } from "../blocks/lm/limiter.js";
 import type { DataBuilder } from "../builders/databuilder.js";
+import { running, type Batch } from "./batches.js";
+import type { LoopContext } from "./loop-context.js";
 
 /**
- * Whether a builder's LLM capacity would go unused: some limiter of its blocks has spare slots and
- * none has requests waiting. The generation loop then starts another builder call, so the rows of
- * the next batches reach the credential before the current ones finish.
+ * Whether a loop already running `ctx.width` calls may start one more to fill spare capacity:
+ * filling is on (`ctx.fillWidth`), under its bound, and the builder's LLM capacity would otherwise
+ * sit idle. So the rows of the next batches reach the credential before the current ones finish.
  *
  * @example
- * if (running < ctx.fillWidth && spareCapacity(builder)) startAnotherCall();
+ * if (running(inflight) >= ctx.width && !mayFill(builder, inflight, ctx)) break;
  */
-export function spareCapacity(builder: DataBuilder): boolean {
+export function mayFill(builder: DataBuilder, inflight: readonly Batch[], ctx: LoopContext): boolean {
+  return running(inflight) < (ctx.fillWidth ?? 0) && spareCapacity(builder);
+}
+
+/**
+ * What a loop waiting for its calls should also wake on: the next time the builder's LLM capacity
+ * has room, if filling could then start a call (undefined otherwise).
+ *
+ * @example
+ * await waitForProgress(inflight, whenFillable(builder, inflight, ctx));
+ */
+export function whenFillable(builder: DataBuilder, inflight: readonly Batch[], ctx: LoopContext): Promise<void> | undefined {
+  return running(inflight) < (ctx.fillWidth ?? 0) ? whenSpareCapacity(builder) : undefined;
+}
+
+/** Whether some limiter of the builder's blocks has spare slots and none has requests waiting. */
+function spareCapacity(builder: DataBuilder): boolean {
   const limiters = builderLimiters(builder);
   return limiters.length > 0 && limiters.some((l) => l.spare > 0) && limiters.every((l) => l.waiting === 0);
 }
 
-/**
- * Resolves the next time one of the builder's limiters starts to have spare capacity (never, for a
- * builder without LLM blocks).
- *
- * @example
- * await Promise.race([batchSettled, whenSpareCapacity(builder)]);
- */
-export function whenSpareCapacity(builder: DataBuilder): Promise<void> | undefined {
+/** The next time one of the builder's limiters starts to have spare capacity (none: undefined). */
+function whenSpareCapacity(builder: DataBuilder): Promise<void> | undefined {
   const limiters = builderLimiters(builder);
   return limiters.length ? Promise.race(limiters.map((l) => l.whenSpare())) : undefined;
 }

@@ -3,7 +3,7 @@ import type { GenerationDataBuilder } from "../builders/databuilder.js";
 import type { GenerationTask } from "../tasks/generation-task.js";
 import type { TaskStatus } from "../tasks/task.js";
 import { mayStart, routeRows, running, startBatch, waitForProgress, type Batch } from "./batches.js";
-import { afterQueued, spareCapacity, whenSpareCapacity } from "./capacity.js";
+import { afterQueued, mayFill, whenFillable } from "./capacity.js";
 import type { LoopContext } from "./loop-context.js";
 import { postprocess } from "./postprocess.js";
 
@@ -78,7 +78,7 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     //    tasks whose batches yield records (or are not known yet not to).
     while (!cancelled() && mayStart(inflight, ctx)) {
       const filling = running(inflight) >= ctx.width;
-      if (filling && !(running(inflight) < (ctx.fillWidth ?? 0) && spareCapacity(builder))) break;
+      if (filling && !mayFill(builder, inflight, ctx)) break;
       const ready = tasks.filter((t) => state.get(t)!.phase === "generating" && wantsMore(t) && (!filling || yields(t)));
       if (ready.length === 0) break;
       if (attempt >= ctx.attemptCap) {
@@ -106,8 +106,8 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     }
 
     // 2. Commit finished calls, oldest first (waking early if LLM capacity frees up for more).
-    const canFill = running(inflight) < (ctx.fillWidth ?? 0) && tasks.some((t) => state.get(t)!.phase === "generating" && wantsMore(t) && yields(t));
-    await waitForProgress(inflight, canFill ? whenSpareCapacity(builder) : undefined);
+    const fillable = tasks.some((t) => state.get(t)!.phase === "generating" && wantsMore(t) && yields(t));
+    await waitForProgress(inflight, fillable ? whenFillable(builder, inflight, ctx) : undefined);
     while (inflight[0]?.done) {
       const b = inflight.shift()!;
       if (b.error !== undefined) throw b.error;

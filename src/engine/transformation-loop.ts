@@ -2,7 +2,7 @@ import type { Row } from "../blocks/block.js";
 import type { TransformationDataBuilder } from "../builders/databuilder.js";
 import type { TransformationTask } from "../tasks/transformation-task.js";
 import { mayStart, routeRows, running, startBatch, waitForProgress, type Batch } from "./batches.js";
-import { afterQueued, spareCapacity, whenSpareCapacity } from "./capacity.js";
+import { afterQueued, mayFill, whenFillable } from "./capacity.js";
 import type { LoopContext } from "./loop-context.js";
 import { postprocess } from "./postprocess.js";
 
@@ -26,7 +26,7 @@ export async function runTransformationLoop(builder: TransformationDataBuilder, 
     let more = true;
     while (!cancelled() && more && mayStart(inflight, ctx)) {
       const filling = running(inflight) >= ctx.width;
-      if (filling && !(running(inflight) < (ctx.fillWidth ?? 0) && spareCapacity(builder))) break;
+      if (filling && !mayFill(builder, inflight, ctx)) break;
       const inputs: Batch["inputs"] = new Map();
       const pool: Row[] = [];
       for (const t of tasks) {
@@ -43,7 +43,7 @@ export async function runTransformationLoop(builder: TransformationDataBuilder, 
       inflight.push(startBatch(seq++, inputs, () => ctx.executor.transform(builder, pool)));
       if (filling) await afterQueued();
     }
-    await waitForProgress(inflight, more && running(inflight) < (ctx.fillWidth ?? 0) ? whenSpareCapacity(builder) : undefined);
+    await waitForProgress(inflight, more ? whenFillable(builder, inflight, ctx) : undefined);
     while (inflight[0]?.done) {
       const b = inflight.shift()!;
       if (b.error !== undefined) throw b.error;
