@@ -1,5 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { inspect } from "node:util";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lmFetch } from "./http.js";
@@ -26,6 +27,16 @@ beforeAll(async () => {
           if (!res.destroyed) res.once("drain", pump);
         };
         return pump();
+      }
+      if (req.url === "/repeated") {
+        res.setHeader("X-Multi", ["one", "two"]);
+        res.setHeader("B-Header", "b");
+        res.setHeader("A-Header", "a");
+        return res.end("{}");
+      }
+      if (req.url === "/empty") {
+        res.writeHead(204);
+        return res.end();
       }
       if (req.url === "/cookies") {
         res.setHeader("set-cookie", ["a=1", "b=2"]);
@@ -54,6 +65,26 @@ describe("lmFetch", () => {
     expect(seen.at(-1)!.body).toBe("grant_type=x+y");
     const res = await lmFetch(`${base}/cookies`);
     expect(res.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
+  });
+
+  it("answers with headers that read, combine and iterate as fetch's do", async () => {
+    const res = await lmFetch(`${base}/repeated`, { headers: [["X-Key", "k2"]] });
+    expect(seen.at(-1)!.headers["x-key"]).toBe("k2");
+    expect(res.headers).toBeInstanceOf(Headers);
+    expect([res.headers.get("X-MULTI"), res.headers.has("a-header"), res.headers.get("missing")]).toEqual(["one, two", true, null]);
+    const names = [...res.headers.keys()];
+    expect(names).toEqual([...names].sort());
+    expect([...res.headers].filter(([k]) => k.endsWith("-header"))).toEqual([["a-header", "a"], ["b-header", "b"]]);
+    const copied = new Headers(res.headers); // undici reads it through the iterator
+    expect(copied.get("x-multi")).toBe("one, two");
+    expect([res.ok, res.url, res.redirected, res.type]).toEqual([true, `${base}/repeated`, false, "basic"]);
+    expect(inspect(res)).toContain("status: 200");
+  });
+
+  it("gives a 204 answer no body, as fetch does", async () => {
+    const res = await lmFetch(`${base}/empty`);
+    expect([res.status, res.body]).toEqual([204, null]);
+    expect(await res.text()).toBe("");
   });
 
   it("hands out the body once, as json, text, bytes or a stream, like fetch", async () => {

@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
+import { BufferedResponse, ResponseHeaders } from "./buffered-response.js";
 
 /**
  * Options of the keep-alive agents LM requests go through. There is no socket or headers timeout:
@@ -48,19 +49,18 @@ export const LM_MAX_RESPONSE_BYTES = 64 * 2 ** 20;
  * new OpenAI({ apiKey, fetch: lmFetch });
  */
 export const lmFetch: FetchLike = (input, init = {}) => {
-  const url = typeof input === "string" ? new URL(input) : input instanceof URL ? input : undefined;
+  const target = typeof input === "string" ? targetOf(input) : input instanceof URL ? targetOf(input.href) : undefined;
   const body = requestBody(init.body);
-  if (url === undefined || body === UNSUPPORTED) return fetch(input, init);
-  const headers: Record<string, string> = {};
-  new Headers(init.headers).forEach((v, k) => (headers[k] = v));
+  if (target === undefined || body === UNSUPPORTED) return fetch(input, init);
+  const headers = plainHeaders(init.headers);
   if (init.body instanceof URLSearchParams) headers["content-type"] ??= "application/x-www-form-urlencoded;charset=UTF-8";
-  if (body) headers["content-length"] = String(body.length);
+  if (body !== null) headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.length);
   const method = (init.method ?? "GET").toUpperCase();
   const signal = init.signal ?? undefined;
-  const secure = url.protocol === "https:";
   return new Promise<Response>((resolve, reject) => {
     if (signal?.aborted) return reject(abortReason(signal));
-    const req = (secure ? https : http).request(url, { method, headers, agent: secure ? lmAgents().https : lmAgents().http });
+    const agent = target.secure ? lmAgents().https : lmAgents().http;
+    const req = (target.secure ? https : http).request({ ...target.options, method, headers, agent });
     const onAbort = () => req.destroy(abortReason(signal!));
     signal?.addEventListener("abort", onAbort, { once: true });
     const done = () => signal?.removeEventListener("abort", onAbort);
@@ -71,7 +71,7 @@ export const lmFetch: FetchLike = (input, init = {}) => {
       res.on("data", (c: Buffer) => {
         size += c.length;
         if (size > LM_MAX_RESPONSE_BYTES) {
-          const e = Object.assign(new Error(`response body larger than ${LM_MAX_RESPONSE_BYTES / 2 ** 20} MiB from ${url.origin}; the endpoint is not answering like an LLM API`), { code: "DIGIT_RESPONSE_TOO_LARGE" });
+          const e = Object.assign(new Error(`response body larger than ${LM_MAX_RESPONSE_BYTES / 2 ** 20} MiB from ${target.origin}; the endpoint is not answering like an LLM API`), { code: "DIGIT_RESPONSE_TOO_LARGE" });
           req.destroy(e);
           return;
         }
@@ -81,22 +81,70 @@ export const lmFetch: FetchLike = (input, init = {}) => {
       res.on("end", () => {
         done();
         try {
-          resolve(toResponse(res, Buffer.concat(chunks), method));
+          resolve(toResponse(res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), method, target.href) as unknown as Response);
         } catch (e) {
           reject(e as Error);
         }
       });
     });
+    // A string body goes out in one write with the request head; a buffer takes a second one.
     req.end(body ?? undefined);
   });
 };
 
+/** Where a request goes, parsed once per URL: the options `http.request` takes, minus method and headers. */
+interface Target {
+  readonly href: string;
+  readonly origin: string;
+  readonly secure: boolean;
+  readonly options: http.RequestOptions;
+}
+
+/** Parsed URLs by text; an SDK sends every request of a block to the same few. */
+const targets = new Map<string, Target | undefined>();
+const MAX_TARGETS = 256;
+
+function targetOf(href: string): Target | undefined {
+  let target = targets.get(href);
+  if (target !== undefined || targets.has(href)) return target;
+  const url = new URL(href);
+  if (url.protocol === "http:" || url.protocol === "https:") {
+    const options: http.RequestOptions = {
+      protocol: url.protocol,
+      // http.request wants an IPv6 literal without its brackets.
+      hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
+      port: url.port || undefined,
+      path: `${url.pathname}${url.search}`,
+    };
+    if (url.username || url.password) options.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    target = { href: url.href, origin: url.origin, secure: url.protocol === "https:", options };
+  }
+  if (targets.size >= MAX_TARGETS) targets.clear();
+  targets.set(href, target);
+  return target;
+}
+
+/** Request headers as the plain object `http.request` takes. */
+function plainHeaders(init: RequestInit["headers"]): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (init instanceof Headers) {
+    init.forEach((v, k) => (out[k] = v));
+    return out;
+  }
+  const pairs = Array.isArray(init) ? (init as [string, string][]) : Object.entries(init ?? {});
+  for (const [name, value] of pairs) {
+    const k = name.toLowerCase();
+    out[k] = out[k] === undefined ? String(value) : `${out[k]}, ${String(value)}`;
+  }
+  return out;
+}
+
 const UNSUPPORTED = Symbol("unsupported body");
 
-function requestBody(body: RequestInit["body"]): Buffer | null | typeof UNSUPPORTED {
+function requestBody(body: RequestInit["body"]): string | Buffer | null | typeof UNSUPPORTED {
   if (body === undefined || body === null) return null;
-  if (typeof body === "string") return Buffer.from(body);
-  if (body instanceof URLSearchParams) return Buffer.from(body.toString());
+  if (typeof body === "string") return body;
+  if (body instanceof URLSearchParams) return body.toString();
   if (body instanceof ArrayBuffer) return Buffer.from(body);
   if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   return UNSUPPORTED;
@@ -106,13 +154,8 @@ function abortReason(signal: AbortSignal): Error {
   return (signal.reason as Error | undefined) ?? new DOMException("This operation was aborted", "AbortError");
 }
 
-function toResponse(res: http.IncomingMessage, raw: Buffer, method: string): Response {
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(res.headers)) {
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const x of v) headers.append(k, x);
-    else headers.set(k, v);
-  }
+function toResponse(res: http.IncomingMessage, raw: Buffer, method: string, url: string): BufferedResponse {
+  const headers = new ResponseHeaders(res.rawHeaders);
   let bytes = raw;
   const encoding = headers.get("content-encoding")?.trim().toLowerCase();
   if (raw.length && (encoding === "gzip" || encoding === "x-gzip" || encoding === "deflate" || encoding === "br")) {
@@ -121,37 +164,5 @@ function toResponse(res: http.IncomingMessage, raw: Buffer, method: string): Res
     headers.delete("content-length");
   }
   const status = res.statusCode ?? 0;
-  const init = { status, statusText: res.statusMessage ?? "", headers };
-  return NULL_BODY_STATUS.has(status) || method === "HEAD" ? new Response(null, init) : bufferedResponse(bytes, init);
-}
-
-const utf8 = new TextDecoder(); // strips a byte order mark, as Response.text() does
-
-/**
- * A `Response` whose body is already in memory. A real `Response` wraps a body in a WHATWG stream
- * even when it is a buffer, which was an eighth of the client's CPU per LLM request; here `json()`,
- * `text()`, `arrayBuffer()` and `blob()` read the buffer directly, and `body` builds the stream
- * only for a caller that asks for it. Each body can be read once, as with fetch.
- */
-function bufferedResponse(bytes: Buffer, init: ResponseInit): Response {
-  const res = new Response(null, init);
-  let used = false;
-  let stream: ReadableStream<Uint8Array> | null | undefined;
-  const take = (): Buffer => {
-    if (used || stream?.locked) throw new TypeError("Body is unusable: Body has already been read");
-    used = true;
-    return bytes;
-  };
-  const readAs = (read: (b: Buffer) => unknown) => ({ value: async () => read(take()) });
-  Object.defineProperties(res, {
-    body: { get: () => (stream ??= used ? null : new Response(bytes).body) },
-    bodyUsed: { get: () => used },
-    json: readAs((b) => JSON.parse(utf8.decode(b))),
-    text: readAs((b) => utf8.decode(b)),
-    arrayBuffer: readAs((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)),
-    bytes: readAs((b) => new Uint8Array(b)),
-    blob: readAs((b) => new Blob([b], { type: init.headers instanceof Headers ? (init.headers.get("content-type") ?? "") : "" })),
-    clone: { value: () => bufferedResponse(Buffer.from(bytes), init) },
-  });
-  return res;
+  return new BufferedResponse(NULL_BODY_STATUS.has(status) || method === "HEAD" ? null : bytes, status, res.statusMessage ?? "", headers, url);
 }
