@@ -5,8 +5,9 @@ import type { LoopContext } from "./loop-context.js";
 
 /**
  * Whether a loop already running `ctx.width` calls may start one more to fill spare capacity:
- * filling is on (`ctx.fillWidth`), under its bound, and the builder's LLM capacity would otherwise
- * sit idle. So the rows of the next batches reach the credential before the current ones finish.
+ * filling is on (`ctx.fillWidth`), under its bound, and the builder's LLM limiters have room (free
+ * slots, or fewer requests queued than they want ready). So the rows of the next batches reach the
+ * credential before the current ones finish, and a released slot finds a request waiting.
  *
  * @example
  * if (running(inflight) >= ctx.width && !mayFill(builder, inflight, ctx)) break;
@@ -26,10 +27,10 @@ export function whenFillable(builder: DataBuilder, inflight: readonly Batch[], c
   return running(inflight) < (ctx.fillWidth ?? 0) ? whenSpareCapacity(builder) : undefined;
 }
 
-/** Whether some limiter of the builder's blocks has spare slots and none has requests waiting. */
+/** Whether some limiter of the builder's blocks has spare room and none has more queued than it wants. */
 function spareCapacity(builder: DataBuilder): boolean {
   const limiters = builderLimiters(builder);
-  return limiters.length > 0 && limiters.some((l) => l.spare > 0) && limiters.every((l) => l.waiting === 0);
+  return limiters.length > 0 && limiters.some((l) => l.spare > 0) && limiters.every((l) => l.waiting < l.queueTarget);
 }
 
 /** The next time one of the builder's limiters starts to have spare capacity (none: undefined). */

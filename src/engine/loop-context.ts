@@ -14,7 +14,7 @@ export interface LoopContext {
   width: number;
   /**
    * When set, more calls than `width` (up to this many) may run while the builder's LLM limiters
-   * have spare capacity and no request waits; unset when the user fixed the width.
+   * have spare room (see `AdaptiveLimiter.spare`); unset when the user fixed the width.
    */
   fillWidth?: number | undefined;
   /** Runs each builder call (in process, or on workers). */

@@ -60,6 +60,17 @@ describe("AdaptiveLimiter", () => {
     for (const s of slots) s.release("ok");
   });
 
+  it("opens a large limit in eight steps, the first at once", async () => {
+    const l = new AdaptiveLimiter(64, { rampMs: 80 });
+    const all = Array.from({ length: 64 }, () => l.acquire());
+    await tick();
+    expect(l.inFlight).toBe(8);
+    await new Promise((r) => setTimeout(r, 25));
+    expect(l.inFlight).toBeGreaterThan(8);
+    expect(l.inFlight).toBeLessThan(64);
+    for (const s of await Promise.all(all)) s.release("ok");
+  });
+
   it("keeps first come, first served through the ramp: later requests do not overtake ramped ones", async () => {
     const l = new AdaptiveLimiter(4, { rampMs: 40 });
     const order: number[] = [];
@@ -72,23 +83,23 @@ describe("AdaptiveLimiter", () => {
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
-  it("reports spare capacity, and wakes a waiter when a release leaves a slot nobody waits for", async () => {
-    const l = new AdaptiveLimiter(2, { rampMs: 0 });
-    expect(l.spare).toBe(2);
-    const a = await l.acquire();
-    const b = await l.acquire();
-    const queued = l.acquire();
-    expect([l.spare, l.demand]).toEqual([0, 3]);
+  it("reports spare room (free slots plus a queue of a quarter of the limit) and wakes the engine when a release makes room", async () => {
+    const l = new AdaptiveLimiter(4, { rampMs: 0 });
+    expect([l.queueTarget, l.spare]).toEqual([1, 5]);
+    const held = await Promise.all([l.acquire(), l.acquire(), l.acquire(), l.acquire()]);
+    const queued = [l.acquire(), l.acquire()];
+    expect([l.spare, l.demand, l.waiting]).toEqual([0, 6, 2]);
     let woke = false;
     void l.whenSpare().then(() => (woke = true));
-    a.release("ok"); // the queued request takes the slot: still no spare capacity
-    const c = await queued;
+    held[0]!.release("ok"); // a queued request takes the slot; one still waits: no room yet
+    const fifth = await queued[0]!;
     await tick();
-    expect(woke).toBe(false);
-    b.release("ok");
+    expect([woke, l.spare]).toEqual([false, 0]);
+    held[1]!.release("ok"); // the last queued request takes it: the queue is empty, there is room
+    const sixth = await queued[1]!;
     await tick();
-    expect(woke).toBe(true);
-    expect(l.spare).toBe(1);
-    c.release("ok");
+    expect([woke, l.spare]).toEqual([true, 1]);
+    for (const s of [...held.slice(2), fifth, sixth]) s.release("ok");
+    expect(l.spare).toBe(5);
   });
 });

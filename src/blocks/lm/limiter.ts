@@ -30,9 +30,14 @@ export class AdaptiveLimiter {
   /** Counters for tests, benchmarks and logs. */
   readonly counters = { acquired: 0, rateLimited: 0, decreases: 0, peakActive: 0 };
 
-  /** Start-up ramp: admissions still paced, and the next time one may start (ms, performance clock). */
+  /** Start-up ramp: admissions still paced; they open in RAMP_STEPS steps `rampGap` ms apart. */
   private rampLeft: number;
+  /** Resolves when the newest ramp step opens. */
   private rampChain: Promise<void> = Promise.resolve();
+  /** Places left in the newest ramp step. */
+  private rampStepLeft = 0;
+  private rampSteps = 0;
+  private readonly rampStep: number;
   /** Requests waiting in or behind the ramp; while any are, newcomers queue behind them (FIFO). */
   private rampPending = 0;
   private readonly rampGap: number;
@@ -46,10 +51,13 @@ export class AdaptiveLimiter {
     this.adaptive = options.adaptive ?? true;
     // A fresh credential opens its slots over `rampMs` rather than in one burst, so that an
     // endpoint whose real limit is lower answers its first 429 before we have flooded it; this
-    // costs a steady run a few tens of milliseconds once.
+    // costs a steady run a few tens of milliseconds once. Steps of several slots, not one timer
+    // per slot: timers fire no sooner than 1 ms apart, which stretched a 50 ms ramp of 64 slots
+    // past 100 ms.
     const rampMs = this.adaptive ? (options.rampMs ?? DEFAULT_RAMP_MS) : 0;
     this.rampLeft = rampMs > 0 ? this.configuredLimit : 0;
-    this.rampGap = this.configuredLimit > 0 ? rampMs / this.configuredLimit : 0;
+    this.rampStep = Math.ceil(this.configuredLimit / RAMP_STEPS);
+    this.rampGap = rampMs / Math.ceil(this.configuredLimit / this.rampStep);
   }
 
   /** The configured maximum. */
@@ -77,14 +85,23 @@ export class AdaptiveLimiter {
     return this.active + this.waiting + this.rampPending;
   }
 
-  /** Slots no request holds or waits for: capacity that would go unused if no more work came. */
+  /**
+   * Requests a busy limiter should have queued beyond its slots (a quarter of the limit), so a
+   * released slot goes to a waiting request at once rather than idling until the engine has
+   * started the next builder call.
+   */
+  get queueTarget(): number {
+    return Math.ceil(this.limit / QUEUE_TARGET_DIVISOR);
+  }
+
+  /** Room for more requests: free slots plus the queue target, minus those holding, waiting or ramping. */
   get spare(): number {
-    return Math.max(0, this.limit - this.demand);
+    return Math.max(0, this.limit + this.queueTarget - this.demand);
   }
 
   /**
-   * Resolves the next time a released slot finds no request waiting for it (the limiter starts
-   * to have spare capacity); the engine waits on it to start more work in time.
+   * Resolves the next time a release leaves the limiter with spare room (see `spare`); the engine
+   * waits on it to start more work in time.
    *
    * @example
    * await limiter.whenSpare(); // then start another builder call
@@ -107,11 +124,15 @@ export class AdaptiveLimiter {
     if (this.rampLeft > 0) {
       this.rampLeft--;
       this.rampPending++;
-      // A chain, not a schedule: each admission waits for the previous one plus the gap, so a
-      // busy event loop slows the ramp instead of releasing every overdue admission at once.
-      const gate = this.rampChain.then(() => new Promise<void>((r) => setTimeout(r, this.rampGap)));
-      this.rampChain = gate;
-      await gate;
+      if (this.rampStepLeft === 0) {
+        // A chain, not a schedule: each step opens the gap after the previous one did, so a busy
+        // event loop slows the ramp instead of releasing every overdue step at once. The first
+        // step opens at once.
+        if (this.rampSteps++ > 0) this.rampChain = this.rampChain.then(() => new Promise<void>((r) => setTimeout(r, this.rampGap)));
+        this.rampStepLeft = this.rampStep;
+      }
+      this.rampStepLeft--;
+      await this.rampChain;
       this.rampPending--;
     } else if (this.rampPending > 0) {
       // Requests that come after the ramp's last admission wait for it to finish, so that they
@@ -171,7 +192,7 @@ export class AdaptiveLimiter {
       this.active++;
       next();
     }
-    if (this.spareSignal && this.waiting === 0 && this.rampPending === 0 && this.active < this.limit) {
+    if (this.spareSignal && this.spare > 0) {
       const resolve = this.resolveSpare!;
       this.spareSignal = this.resolveSpare = undefined;
       resolve();
@@ -194,4 +215,6 @@ export interface Slot {
 
 const DECREASE_FACTOR = 0.85;
 const DEFAULT_RAMP_MS = 50;
+const RAMP_STEPS = 8;
+const QUEUE_TARGET_DIVISOR = 4;
 const PROBE_SLOWDOWN = 8;
