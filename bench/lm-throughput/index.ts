@@ -8,16 +8,22 @@
  *   3. CLI: `digit run` of the geography QA example through `openai` (the DiGiT override file
  *      swaps its generator to the fake server), 1000 records: server-window rate, whole process.
  *   4. CLI, adaptive: the same with a server cap of 16.
+ * Cases 1 and 3 also print a baseline measured in the same run: a bare `node:http` client
+ * (bare-client.mjs) sending the same number of requests, `limit` at a time, to the same server, in
+ * process for case 1 and as its own Node process for case 3. It shows how close to N/L this
+ * machine and the fake server let any Node client come, and digit's figures as a share of that.
  * The CLI cases need `npm run build` to succeed (the bench runs it); they are skipped with a note
  * when dist/src/cli/main.js is missing.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeLLM, type FakeLLM, type FakeLLMStats } from "../../test/support/fake-llm/index.js";
 import { OpenAIProvider } from "../../src/blocks/lm/openai/index.js";
 import { credentialPool } from "../../src/blocks/lm/pool.js";
+import { bareClient } from "./bare-client.mjs";
 
 const LATENCY_S = 0.2;
 const RECORDS = 1000;
@@ -45,11 +51,32 @@ function figures(s: FakeLLMStats, wallS: number): Figures {
 const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
 
-function printSaturation(label: string, f: Figures, ideal: number, records: number): void {
+function printSaturation(label: string, f: Figures, ideal: number, records: number, bare: Figures): void {
+  const whole = label.startsWith("cli") ? "process" : "call";
+  const bareWhole = RECORDS / bare.wallS;
   console.log(`${label}`);
   console.log(`  requests/s (server window) ${f1(f.serverRate)}  ideal N/L ${f1(ideal)}  ratio ${f2(f.serverRate / ideal)}  (target >= 0.95)`);
-  console.log(`  records/s (whole ${label.startsWith("cli") ? "process" : "call"}) ${f1(records / f.wallS)}  ratio ${f2(records / f.wallS / ideal)}  (target >= 0.80)`);
+  console.log(`    bare node:http client, same run: ${f1(bare.serverRate)} = ${f2(bare.serverRate / ideal)} of N/L; digit reaches ${f2(f.serverRate / bare.serverRate)} of it`);
+  console.log(`  records/s (whole ${whole}) ${f1(records / f.wallS)}  ratio ${f2(records / f.wallS / ideal)}  (target >= 0.80)`);
+  console.log(`    bare node:http client (whole ${whole}): ${f1(bareWhole)} = ${f2(bareWhole / ideal)} of N/L; digit reaches ${f2(records / f.wallS / bareWhole)} of it`);
   console.log(`  peak in-flight ${f.peak} (limit ${LIMIT})  answered ${f.completed}  429s ${f.rateLimited}`);
+}
+
+/** The baseline: a bare node:http client, in this process or as its own Node process. */
+async function bareCase(fake: FakeLLM, ownProcess: boolean): Promise<Figures> {
+  fake.reset();
+  const started = performance.now();
+  if (ownProcess) {
+    const script = fileURLToPath(new URL("./bare-client.mjs", import.meta.url));
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [script, fake.openaiBaseURL, String(RECORDS), String(LIMIT)], { stdio: "inherit" });
+      child.on("error", reject);
+      child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`bare client exited with ${code}`))));
+    });
+  } else {
+    await bareClient(fake.openaiBaseURL, RECORDS, LIMIT);
+  }
+  return figures(fake.stats(), (performance.now() - started) / 1000);
 }
 
 function printAdaptive(label: string, f: Figures): void {
@@ -138,7 +165,8 @@ export async function run(): Promise<void> {
     await blockCase(fake, "warm-up");
     fake.configure({ latencyMs: LATENCY_S * 1000 });
 
-    printSaturation(`block: 1 openai call x ${RECORDS} rows, limit ${LIMIT}, server cap ${LIMIT}, latency ${LATENCY_S * 1000} ms`, await blockCase(fake, "block-key"), ideal, RECORDS);
+    const bareInProcess = await bareCase(fake, false);
+    printSaturation(`block: 1 openai call x ${RECORDS} rows, limit ${LIMIT}, server cap ${LIMIT}, latency ${LATENCY_S * 1000} ms`, await blockCase(fake, "block-key"), ideal, RECORDS, bareInProcess);
     fake.configure({ cap: REAL_CAP });
     printAdaptive(`block adaptive: configured ${LIMIT}, server real cap ${REAL_CAP}`, await blockCase(fake, "block-key-2"));
     fake.configure({ cap: LIMIT });
@@ -147,11 +175,12 @@ export async function run(): Promise<void> {
       console.log("cli: SKIPPED (dist/src/cli/main.js missing after npm run build)");
       return;
     }
+    const bareProcess = await bareCase(fake, true);
     const cli = await cliCase(fake);
     if (cli.status !== 0) {
       console.log(`cli: digit run exited with ${cli.status}:\n${cli.stderr.split("\n").slice(-15).join("\n")}`);
     }
-    printSaturation(`cli: digit run geography QA, ${RECORDS} records, call_limit ${LIMIT}, server cap ${LIMIT}`, cli.f, ideal, cli.records || RECORDS);
+    printSaturation(`cli: digit run geography QA, ${RECORDS} records, call_limit ${LIMIT}, server cap ${LIMIT}`, cli.f, ideal, cli.records || RECORDS, bareProcess);
     console.log(`  records written ${cli.records}  wall ${f2(cli.f.wallS)} s  API key in output/logs: ${cli.keyLeaked ? "YES (bug)" : "no"}`);
     fake.configure({ cap: REAL_CAP });
     const adaptive = await cliCase(fake);
