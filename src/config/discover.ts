@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, extname, relative, resolve } from "node:path";
-import fg from "fast-glob";
+import { fastGlob } from "../util/fast-glob.js";
+import { filesBelow } from "../util/files-below.js";
 import { ConfigError, MissingFileError } from "../errors.js";
 import { closest } from "../util/did-you-mean.js";
 
@@ -20,7 +21,7 @@ export function discoverTaskFiles(args: readonly string[], cwd: string, warn: (m
     const abs = resolve(cwd, arg);
     if (existsSync(abs)) {
       if (statSync(abs).isDirectory()) {
-        const found = fg.sync(TASK_FILE_NAMES.map((n) => `**/${n}`), { cwd: abs, absolute: true, ignore: ["**/node_modules/**"] });
+        const found = filesBelow(abs, (name) => (TASK_FILE_NAMES as readonly string[]).includes(name));
         if (found.length === 0) throw new ConfigError(`folder '${arg}' has no task.yaml or qna.yaml below it`, { hint: "task files found in folders must be named task.yaml or qna.yaml; pass other YAML files by name" });
         found.forEach((f) => files.add(f));
       } else {
@@ -28,7 +29,7 @@ export function discoverTaskFiles(args: readonly string[], cwd: string, warn: (m
         files.add(abs);
       }
     } else if (/[*?[{]/.test(arg)) {
-      const found = fg.sync(arg, { cwd, absolute: true, onlyFiles: true }).filter((f) => /\.ya?ml$/.test(f));
+      const found = fastGlob().sync(arg, { cwd, absolute: true, onlyFiles: true }).filter((f) => /\.ya?ml$/.test(f));
       if (found.length === 0) throw new ConfigError(`no YAML file matches '${arg}'`, { hint: "check the pattern; quote it so the shell does not expand it" });
       found.forEach((f) => files.add(f));
     } else {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, extname, isAbsolute, resolve } from "node:path";
-import fg from "fast-glob";
+import { fastGlob } from "../util/fast-glob.js";
 import { ConfigError, DataFileError } from "../errors.js";
 import { expandAll, expandString } from "./env.js";
 import { deepMerge } from "./merge.js";
@@ -79,7 +79,7 @@ function loadOne(spec: string, baseDir: string | undefined, cwd: string, where: 
   for (const c of candidates) if (existsSync(c) && !isGlob(path)) return loadFile(c, cwd);
   if (isGlob(path)) {
     for (const dir of [cwd, ...(baseDir ? [baseDir] : [])]) {
-      const matches = fg.sync(path, { cwd: dir, absolute: true }).sort();
+      const matches = fastGlob().sync(path, { cwd: dir, absolute: true }).sort();
       if (matches.length) return matches.map((m) => loadFile(m, cwd));
     }
   }

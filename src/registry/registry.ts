@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import fg from "fast-glob";
 import { ConfigError, UnknownNameError, type RegistryKind } from "../errors.js";
 import { closest, suggestion } from "../util/did-you-mean.js";
+import { filesBelow } from "../util/files-below.js";
 import { registered, registeredNames, type Registration } from "./decorators.js";
 import { loadModule } from "./load-module.js";
 import { CODE_EXT, CODE_ROOT, PACKAGE_ROOT } from "./package-root.js";
@@ -179,6 +179,8 @@ function pluginDirs(cwd: string, extra: readonly string[]): string[] {
 
 const NAME_LINE = /^name:\s*["']?([^"'#\n]+?)["']?\s*(?:#.*)?$/m;
 
+const isBuilderYaml = (name: string) => name === "builder.yaml";
+
 async function indexBuilderYamls(namespaces: readonly string[], userDirs: readonly string[], extra: readonly string[]): Promise<Map<string, BuilderYamlEntry>> {
   const found = new Map<string, BuilderYamlEntry>();
   const add = async (files: string[], namespace: string) => {
@@ -189,12 +191,12 @@ async function indexBuilderYamls(namespaces: readonly string[], userDirs: readon
   };
   for (const ns of namespaces) {
     const dir = join(PACKAGE_ROOT, "builders", ns);
-    if (existsSync(dir)) await add(await fg("**/builder.yaml", { cwd: dir, absolute: true }), ns);
+    if (existsSync(dir)) await add(filesBelow(dir, isBuilderYaml), ns);
   }
-  for (const dir of userDirs) await add(await fg("**/builder.yaml", { cwd: dir, absolute: true, ignore: ["**/node_modules/**"] }), USER_NAMESPACE);
+  for (const dir of userDirs) await add(filesBelow(dir, isBuilderYaml), USER_NAMESPACE);
   for (const p of extra) {
     if (!existsSync(p)) throw new ConfigError(`builder path '${p}' does not exist`, { hint: "check --include-builder-paths" });
-    const files = statSync(p).isDirectory() ? await fg("**/*.{yaml,yml}", { cwd: p, absolute: true, ignore: ["**/node_modules/**"] }) : [p];
+    const files = statSync(p).isDirectory() ? filesBelow(p, (name) => /\.ya?ml$/.test(name)) : [p];
     await add(files, USER_NAMESPACE);
   }
   return found;

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import fg from "fast-glob";
+import { filesBelow } from "../util/files-below.js";
 import type { RegistryKind } from "../errors.js";
 
 /** A folder whose source files may register things, and the namespace they belong to. */
@@ -32,19 +32,14 @@ const DECORATORS: Record<string, RegistryKind> = {
 const CALL = /\b(registerBlock|registerDataBuilder|registerDatastore|registerDataloader|registerFormatter)\(\s*((?:(["'`])[^"'`\n]+\3\s*,?\s*)+)\)/g;
 const NAME = /(["'`])([^"'`\n]+)\1/g;
 
+/** Declarations and tests register nothing a run can use. */
+const SKIPPED = /\.d\.[cm]?ts$|\.test(-d)?\./;
+
 /** Find every decorator registration in the source files under `roots`, in sorted file order. */
 export async function scanRoots(roots: readonly SourceRoot[]): Promise<IndexEntry[]> {
   const entries: IndexEntry[] = [];
   for (const root of roots) {
-    const patterns = root.extensions.map((ext) => `**/*${ext}`);
-    const files = (
-      await fg(patterns, {
-        cwd: root.dir,
-        absolute: true,
-        ignore: ["**/node_modules/**", "**/*.d.ts", "**/*.test.*", "**/*.test-d.*"],
-        suppressErrors: true,
-      })
-    ).sort();
+    const files = filesBelow(root.dir, (name) => root.extensions.some((ext) => name.endsWith(ext)) && !SKIPPED.test(name));
     const texts = await Promise.all(files.map((f) => readFile(f, "utf8").catch(() => "")));
     files.forEach((file, i) => entries.push(...scanText(texts[i]!, file, root.namespace)));
   }

@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import fg from "fast-glob";
+import { fastGlob } from "../../util/fast-glob.js";
 import { DataFileError, MissingFileError } from "../../errors.js";
 import { extensionOf, INPUT_EXTENSIONS } from "../formats/index.js";
 
@@ -24,13 +24,13 @@ export async function expandDataPath(path: string, formats?: readonly string[]):
     const st = await stat(path).catch(() => undefined);
     if (!st) throw new MissingFileError(path, "data file", { hint: "check data_path (relative paths are relative to the current directory)" });
     if (st.isFile() || extensionOf(path) === ".parquet") return [path];
-    return matches(`${fg.convertPathToPattern(path)}/**/*`, path, formats);
+    return matches(`${fastGlob().convertPathToPattern(path)}/**/*`, path, formats);
   }
   return matches(path, path, formats);
 }
 
 async function matches(pattern: string, shown: string, formats: readonly string[] | undefined): Promise<string[]> {
-  const found = await fg(pattern, { onlyFiles: false, markDirectories: true, dot: false, followSymbolicLinks: true });
+  const found = await fastGlob()(pattern, { onlyFiles: false, markDirectories: true, dot: false, followSymbolicLinks: true });
   // Files, plus `.parquet` folders (Parquet datasets); never the part files inside such a folder.
   const parquetDirs = found.filter((f) => f.endsWith(".parquet/"));
   const files = found
