@@ -1,4 +1,5 @@
-import cliProgress from "cli-progress";
+import { createRequire } from "node:module";
+import type cliProgress from "cli-progress";
 import type { ConsoleOutput } from "./logger.js";
 import { jsonLine } from "./json-line.js";
 import { duration, thousands, type TaskFigures } from "./summary.js";
@@ -117,7 +118,9 @@ export class ProgressDisplay {
   start(): void {
     if (this.options.mode === "off" || this.timer) return;
     if (this.options.mode === "tty") {
-      this.multibar = new cliProgress.MultiBar({
+      // Loaded only for a terminal: a run whose output goes to a file or pipe does not pay for it.
+      const { MultiBar } = createRequire(import.meta.url)("cli-progress") as typeof cliProgress;
+      this.multibar = new MultiBar({
         format: (_o, _p, payload: { line?: string }) => payload.line ?? "",
         stream: this.stream,
         hideCursor: true,
@@ -142,6 +145,9 @@ export class ProgressDisplay {
     this.timer = undefined;
     if (this.multibar) {
       this.refresh();
+      // Draw once more before stopping: cli-progress's stop() drops log lines still waiting for
+      // the next frame (up to 200 ms of them).
+      this.multibar.update();
       this.multibar.stop();
       this.multibar = undefined;
     } else {

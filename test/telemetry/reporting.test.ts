@@ -114,6 +114,17 @@ describe("progress display", () => {
     expect(JSON.parse(jout.text)).toMatchObject({ msg: "progress", task_name: "qa", accepted: 6, target: 10, rejected: 3, prompt_tokens: 1000, completion_tokens: 200 });
   });
 
+  it("tty mode draws a live line per task on a terminal and prints log lines above it", () => {
+    const m = sampleMetrics();
+    const out = Object.assign(collector(), { isTTY: true, columns: 200, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+    const p = new ProgressDisplay(m, { mode: "tty", stream: out as unknown as NodeJS.WriteStream });
+    p.start();
+    p.output.write("a log line\n");
+    p.stop();
+    expect(out.text).toContain("a log line");
+    expect(out.text).toMatch(/qa .*4\/10/);
+  });
+
   it("log lines written through the display's output keep their format", () => {
     const out = collector();
     const m = new RunMetrics();
