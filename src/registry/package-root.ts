@@ -1,4 +1,6 @@
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, extname, join, resolve, sep } from "node:path";
+import type { SourceRoot } from "./scan.js";
 import { fileURLToPath } from "node:url";
 
 const here = fileURLToPath(import.meta.url);
@@ -12,3 +14,37 @@ export const CODE_ROOT = compiled ? join(PACKAGE_ROOT, "dist") : PACKAGE_ROOT;
 
 /** The file ending of digit's own running code: ".ts" under tsx/vitest, ".js" when compiled. */
 export const CODE_EXT = extname(here);
+
+/**
+ * Namespaces shipped with the package: `core` plus every folder under builders/ and plugins/.
+ *
+ * @example
+ * packageNamespaces() // ["core", "public"]
+ */
+export function packageNamespaces(): string[] {
+  const names = new Set<string>(["core"]);
+  for (const top of ["builders", "plugins"]) {
+    const dir = join(PACKAGE_ROOT, top);
+    if (!existsSync(dir)) continue;
+    for (const d of readdirSync(dir)) if (statSync(join(dir, d)).isDirectory()) names.add(d);
+  }
+  return [...names].sort();
+}
+
+/**
+ * The folders of the package's own running code that may register things: src/ (namespace
+ * `core`) and builders/<ns>, plugins/<ns> for every shipped namespace.
+ *
+ * @example
+ * packageSourceRoots() // [{ dir: ".../dist/src", namespace: "core", extensions: [".js"] }, ...]
+ */
+export function packageSourceRoots(namespaces: readonly string[] = packageNamespaces()): SourceRoot[] {
+  const roots: SourceRoot[] = [{ dir: join(CODE_ROOT, "src"), namespace: "core", extensions: [CODE_EXT] }];
+  for (const ns of namespaces) {
+    for (const top of ["builders", "plugins"]) {
+      const dir = join(CODE_ROOT, top, ns);
+      if (existsSync(dir)) roots.push({ dir, namespace: ns, extensions: [CODE_EXT] });
+    }
+  }
+  return roots;
+}

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { ConfigError, UnknownNameError, type RegistryKind } from "../errors.js";
@@ -6,7 +6,8 @@ import { closest, suggestion } from "../util/did-you-mean.js";
 import { filesBelow } from "../util/files-below.js";
 import { registered, registeredNames, type Registration } from "./decorators.js";
 import { loadModule } from "./load-module.js";
-import { CODE_EXT, CODE_ROOT, PACKAGE_ROOT } from "./package-root.js";
+import { PACKAGE_ROOT, packageNamespaces, packageSourceRoots } from "./package-root.js";
+import { readScanCache } from "./scan-cache.js";
 import { scanRoots, type IndexEntry, type SourceRoot } from "./scan.js";
 
 /** Where to look for builders and plugins, and which namespaces are on. */
@@ -74,15 +75,9 @@ export class Registry {
       enabled.add(ns);
     }
     const userDirs = pluginDirs(cwd, options.pluginDirs ?? []);
-    const roots: SourceRoot[] = [{ dir: join(CODE_ROOT, "src"), namespace: "core", extensions: [CODE_EXT] }];
-    for (const ns of available) {
-      for (const top of ["builders", "plugins"]) {
-        const dir = join(CODE_ROOT, top, ns);
-        if (existsSync(dir)) roots.push({ dir, namespace: ns, extensions: [CODE_EXT] });
-      }
-    }
+    const roots: SourceRoot[] = packageSourceRoots(available);
     for (const dir of userDirs) roots.push({ dir, namespace: USER_NAMESPACE, extensions: PLUGIN_EXTENSIONS });
-    const index = await scanRoots(roots);
+    const index = await scanRoots(roots, readScanCache());
     const builders = await indexBuilderYamls(available, userDirs, (options.builderPaths ?? []).map((p) => resolve(cwd, p)));
     return new Registry(enabled, ["core", ...available.filter((n) => n !== "core")], index, builders);
   }
@@ -150,17 +145,6 @@ function namespaceOff(kind: RegistryKind, name: string, namespace: string): Unkn
   return new UnknownNameError(kind, name, `${KIND_LABEL[kind]} '${name}' is in namespace '${namespace}', which is not enabled`, {
     hint: `add --include-namespaces ${namespace}`,
   });
-}
-
-/** Namespaces shipped with the package: `core` plus every folder under builders/ and plugins/. */
-function packageNamespaces(): string[] {
-  const names = new Set<string>(["core"]);
-  for (const top of ["builders", "plugins"]) {
-    const dir = join(PACKAGE_ROOT, top);
-    if (!existsSync(dir)) continue;
-    for (const d of readdirSync(dir)) if (statSync(join(dir, d)).isDirectory()) names.add(d);
-  }
-  return [...names].sort();
 }
 
 /** `<cwd>/plugins` (unless it is the package's own plugins/) plus explicit plugin folders. */

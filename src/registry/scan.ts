@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { filesBelow } from "../util/files-below.js";
 import type { RegistryKind } from "../errors.js";
@@ -35,15 +36,62 @@ const NAME = /(["'`])([^"'`\n]+)\1/g;
 /** Declarations and tests register nothing a run can use. */
 const SKIPPED = /\.d\.[cm]?ts$|\.test(-d)?\./;
 
-/** Find every decorator registration in the source files under `roots`, in sorted file order. */
-export async function scanRoots(roots: readonly SourceRoot[]): Promise<IndexEntry[]> {
-  const entries: IndexEntry[] = [];
+/**
+ * What a scan found in each file, keyed by absolute path, with the file's size and modification
+ * time then: a file that still has both is not read again (see scan-cache.ts).
+ */
+export type ScanCache = Record<string, CachedFile>;
+
+/** One file of a ScanCache. */
+export interface CachedFile {
+  readonly mtimeMs: number;
+  readonly size: number;
+  readonly found: readonly Pick<IndexEntry, "kind" | "name" | "description">[];
+}
+
+/**
+ * Find every decorator registration in the source files under `roots`, in sorted file order.
+ * Files that `cache` knows with the same size and modification time are not read.
+ *
+ * @example
+ * await scanRoots([{ dir: "plugins", namespace: "user", extensions: [".ts"] }]);
+ */
+export async function scanRoots(roots: readonly SourceRoot[], cache: ScanCache = {}): Promise<IndexEntry[]> {
+  const scanned = await scanFiles(roots, cache);
+  return [...scanned].flatMap(([file, f]) => f.found.map((e) => ({ ...e, file, namespace: f.root.namespace })));
+}
+
+/**
+ * Scan `roots` and return what each file holds, in the form `scanRoots` takes as its cache.
+ *
+ * @example
+ * writeFileSync("scan.json", JSON.stringify(await scanCacheOf(roots)));
+ */
+export async function scanCacheOf(roots: readonly SourceRoot[]): Promise<ScanCache> {
+  const cache: ScanCache = {};
+  for (const [file, f] of await scanFiles(roots, {})) cache[file] = { mtimeMs: f.mtimeMs, size: f.size, found: f.found };
+  return cache;
+}
+
+async function scanFiles(roots: readonly SourceRoot[], cache: ScanCache): Promise<Map<string, CachedFile & { root: SourceRoot }>> {
+  const out = new Map<string, CachedFile & { root: SourceRoot }>();
   for (const root of roots) {
     const files = filesBelow(root.dir, (name) => root.extensions.some((ext) => name.endsWith(ext)) && !SKIPPED.test(name));
-    const texts = await Promise.all(files.map((f) => readFile(f, "utf8").catch(() => "")));
-    files.forEach((file, i) => entries.push(...scanText(texts[i]!, file, root.namespace)));
+    const stats = files.map((f) => statSync(f, { throwIfNoEntry: false }));
+    const texts = await Promise.all(
+      files.map((f, i) => {
+        const hit = cache[f];
+        const st = stats[i];
+        return hit && st && hit.mtimeMs === st.mtimeMs && hit.size === st.size ? undefined : readFile(f, "utf8").catch(() => "");
+      }),
+    );
+    files.forEach((file, i) => {
+      const text = texts[i];
+      const found = text === undefined ? cache[file]!.found : scanText(text, file, root.namespace).map(({ kind, name, description }) => ({ kind, name, description }));
+      out.set(file, { mtimeMs: stats[i]?.mtimeMs ?? 0, size: stats[i]?.size ?? 0, found, root });
+    });
   }
-  return entries;
+  return out;
 }
 
 /** Find registrations in one file's text. Comments are blanked first so examples in docs do not count. */
