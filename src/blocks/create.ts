@@ -25,14 +25,27 @@ export async function checkBlockConfig(registry: Registry, raw: Row, where = "bl
     if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `block '${raw.name}': ${e.message}`, { ...positionOf(raw, "type"), hint: e.hint });
     throw e;
   })) as BlockClass;
-  const shape = { ...baseBlockConfigSchema.shape, ...cls.configSchema.shape };
+  const schema = configSchemaOf(cls);
+  const shape = schema.shape;
   // Keys kept from a base block of another type (an override switched `type`) are dropped, not errors.
   const inherited = keysInheritedFromOtherType(raw);
   const dropped = Object.keys(raw).filter((k) => !(k in shape) && inherited.has(k));
   const input = dropped.length ? Object.fromEntries(Object.entries(raw).filter(([k]) => !dropped.includes(k))) : raw;
   if (dropped.length) copyPositions(raw, input);
-  const config = parseWith(z.strictObject(shape), input, `block '${raw.name}' (type ${raw.type})`) as BlockConfig;
+  const config = parseWith(schema, input, `block '${raw.name}' (type ${raw.type})`) as BlockConfig;
   return { cls, config, dropped };
+}
+
+/** Each block class's full config schema, built once (planning checks a block and the run creates it). */
+const schemas = new WeakMap<BlockClass, z.ZodObject>();
+
+function configSchemaOf(cls: BlockClass): z.ZodObject {
+  let schema = schemas.get(cls);
+  if (!schema) {
+    schema = z.strictObject({ ...baseBlockConfigSchema.shape, ...cls.configSchema.shape });
+    schemas.set(cls, schema);
+  }
+  return schema;
 }
 
 /**
