@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, extname, join, resolve, sep } from "node:path";
-import type { SourceRoot } from "./scan.js";
 import { fileURLToPath } from "node:url";
+import type { SourceRoot } from "./scan.js";
 
 const here = fileURLToPath(import.meta.url);
 const compiled = here.includes(`${sep}dist${sep}src${sep}`);
