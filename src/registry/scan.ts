@@ -114,6 +114,8 @@ function blankComments(text: string): string {
   );
 }
 
+const COMPILED_CLASS_HEAD = /^\s*(export\s+)?let\s+[\w$]+\s*=\s*\(\(\)\s*=>\s*\{\s*let\s+_classDecorators\s*=\s*\[\s*$/;
+
 /** The first sentence of the last JSDoc block that ends before `offset`. */
 function docAbove(text: string, offset: number): string {
   const before = text.slice(Math.max(0, offset - 4000), offset);
@@ -121,9 +123,10 @@ function docAbove(text: string, offset: number): string {
   if (start < 0) return "";
   const end = before.indexOf("*/", start);
   if (end < 0) return "";
-  // Only a comment directly attached to this declaration (nothing but decorators/whitespace between).
+  // Only a comment directly attached to this declaration (nothing but decorators/whitespace between),
+  // in source or as tsc compiles a decorated class (`let X = (() => { let _classDecorators = [`).
   const between = before.slice(end + 2);
-  if (/\b(class|function|const|let)\b/.test(between.replace(/@\w+\([^)]*\)/g, ""))) return "";
+  if (!COMPILED_CLASS_HEAD.test(between) && /\b(class|function|const|let)\b/.test(between.replace(/@\w+\([^)]*\)/g, ""))) return "";
   const body = before
     .slice(start + 3, end)
     .split("\n")

@@ -87,4 +87,13 @@ describe("static scan", () => {
     const found = scanText(text, "f.ts", "user").map((e) => `${e.kind}:${e.name}`);
     expect(found).toEqual(["block:multi/line", "block:alias/two", "databuilder:tpl/builder"]);
   });
+
+  it("takes a block's description from its JSDoc in source and as tsc compiles it", () => {
+    const source = ["/**", " * Scores things. More text.", " */", '@registerBlock("scorer")', "export class Scorer {}"].join("\n");
+    const compiled = ["/**", " * Scores things. More text.", " */", "let Scorer = (() => {", '    let _classDecorators = [registerBlock("scorer")];', "})();"].join("\n");
+    const detached = ["/** Something else. */", "const x = 1;", '@registerBlock("scorer")', "export class Scorer {}"].join("\n");
+    expect(scanText(source, "a.ts", "core")[0]!.description).toBe("Scores things.");
+    expect(scanText(compiled, "a.js", "core")[0]!.description).toBe("Scores things.");
+    expect(scanText(detached, "a.ts", "core")[0]!.description).toBe("");
+  });
 });
