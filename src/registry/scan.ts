@@ -133,6 +133,7 @@ function docAbove(text: string, offset: number): string {
     .map((l) => l.replace(/^\s*\*\s?/, "").trim())
     .filter((l) => l && !l.startsWith("@"))
     .join(" ");
-  const sentence = /^(.*?[.!?])(\s|$)/.exec(body);
+  // A sentence ends before a capital letter or at the end ("e.g. a vLLM server" goes on).
+  const sentence = /^(.*?[.!?])(?=\s+[A-Z]|\s*$)/.exec(body);
   return (sentence ? sentence[1]! : body).trim();
 }

@@ -95,5 +95,7 @@ describe("static scan", () => {
     expect(scanText(source, "a.ts", "core")[0]!.description).toBe("Scores things.");
     expect(scanText(compiled, "a.js", "core")[0]!.description).toBe("Scores things.");
     expect(scanText(detached, "a.ts", "core")[0]!.description).toBe("");
+    const abbreviated = ["/**", " * Any endpoint (e.g. a vLLM server) works. Details follow.", " */", '@registerBlock("x")', "export class X {}"].join("\n");
+    expect(scanText(abbreviated, "a.ts", "core")[0]!.description).toBe("Any endpoint (e.g. a vLLM server) works.");
   });
 });
