@@ -3,7 +3,7 @@ import { DigitError } from "../errors.js";
 import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
 import type { RunObserver } from "../telemetry/observer.js";
-import { NoTelemetry, type Telemetry } from "../telemetry/telemetry.js";
+import { NoTelemetry, type Span, type Telemetry } from "../telemetry/telemetry.js";
 import type { AdaptiveLimiter } from "./lm/limiter.js";
 import { getPath, MISSING, setPath } from "./paths.js";
 
@@ -109,23 +109,34 @@ export abstract class Block {
     this.outputMap = config.output_map ?? undefined;
   }
 
-  /** Run the block over `rows`, returning the (same, enriched) rows it keeps. */
-  async call(rows: readonly Row[], options: CallOptions = {}): Promise<Row[]> {
+  /**
+   * Run the block over `rows`, returning the (same, enriched) rows it keeps. Its `dgt.block` span
+   * nests under `parent` (a block calling another passes its own span), else under the run.
+   */
+  async call(rows: readonly Row[], options: CallOptions = {}, parent?: Span): Promise<Row[]> {
     const { input_map, output_map, ...rest } = options;
     const inMap = input_map && Object.keys(input_map).length ? input_map : this.inputMap;
     const outMap = output_map && Object.keys(output_map).length ? output_map : this.outputMap;
     const items = rows.map((r) => this.transformInput(r, inMap));
     const attrs = { block_name: this.name, block_type: this.type, builder_name: this.ctx.builderName, input_count: items.length };
-    const out = await this.telemetry.withSpan("dgt.block", attrs, async (span) => {
-      const result = await this.execute(items, rest);
-      span.set({ output_count: result.length });
-      return result;
-    });
+    const out = await this.telemetry.withSpan(
+      "dgt.block",
+      attrs,
+      async (span) => {
+        const result = await this.execute(items, rest, span);
+        span.set({ output_count: result.length });
+        return result;
+      },
+      parent,
+    );
     return out.map((item) => this.transformOutput(item, outMap));
   }
 
-  /** The operation itself, over mapped items. Return the items to keep (usually all, enriched). */
-  protected abstract execute(items: BlockItem[], options: Record<string, unknown>): Promise<BlockItem[]>;
+  /**
+   * The operation itself, over mapped items. Return the items to keep (usually all, enriched).
+   * `span` is this call's `dgt.block` span: pass it to nested blocks' `call` and to spans started here.
+   */
+  protected abstract execute(items: BlockItem[], options: Record<string, unknown>, span?: Span): Promise<BlockItem[]>;
 
   /** Release connections, workers, files. */
   async close(): Promise<void> {}

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Block, type BlockFields, type BlockItem, type Row } from "./block.js";
+import type { Span } from "../telemetry/telemetry.js";
 
 /** The outcome of validating one row: a boolean, or a verdict with a reason and metadata. */
 export type Validation = boolean | { valid: boolean; reason?: string | undefined; metadata?: Row | undefined };
@@ -52,15 +53,18 @@ export abstract class ValidatorBlock<T extends Row = { input: unknown }> extends
   /** Judge one row. */
   validate?(item: BlockItem<T> & ValidatorFields): Validation | Promise<Validation>;
 
-  /** Judge all rows of one call; by default `validate` on each. */
-  async validateBatch(items: (BlockItem<T> & ValidatorFields)[], _options: Record<string, unknown> = {}): Promise<Validation[]> {
+  /**
+   * Judge all rows of one call; by default `validate` on each. `span` is the call's `dgt.block`
+   * span, for the spans of nested blocks (a judge's model).
+   */
+  async validateBatch(items: (BlockItem<T> & ValidatorFields)[], _options: Record<string, unknown> = {}, _span?: Span): Promise<Validation[]> {
     if (!this.validate) throw new TypeError(`validator '${this.name}' implements neither validate nor validateBatch`);
     return Promise.all(items.map((i) => this.validate!(i)));
   }
 
-  protected async execute(items: BlockItem[], options: Record<string, unknown>): Promise<BlockItem[]> {
+  protected async execute(items: BlockItem[], options: Record<string, unknown>, span?: Span): Promise<BlockItem[]> {
     const filtering = this.filters && options.filter !== false;
-    const verdicts = await this.validateBatch(items as (BlockItem<T> & ValidatorFields)[], options);
+    const verdicts = await this.validateBatch(items as (BlockItem<T> & ValidatorFields)[], options, span);
     if (verdicts.length !== items.length) throw new TypeError(`validator '${this.name}' returned ${verdicts.length} verdicts for ${items.length} rows`);
     const kept: BlockItem[] = [];
     const removed: BlockItem[] = [];
@@ -68,12 +72,12 @@ export abstract class ValidatorBlock<T extends Row = { input: unknown }> extends
       applyVerdict(item, verdicts[i]!);
       (item.is_valid || !filtering ? kept : removed).push(item);
     });
-    if (removed.length) await this.recordRejects(removed);
+    if (removed.length) await this.recordRejects(removed, span);
     return kept;
   }
 
   /** Write removed rows (as the caller's rows, with reason and block name) to the reject stores. */
-  protected async recordRejects(items: BlockItem[]): Promise<void> {
+  protected async recordRejects(items: BlockItem[], span?: Span): Promise<void> {
     const rows = items.map((item): Row => {
       const row: Row = { ...this.transformOutput(item) };
       const meta = (item.metadata ?? {}) as Row;
@@ -83,7 +87,7 @@ export abstract class ValidatorBlock<T extends Row = { input: unknown }> extends
     for (const r of rows) byTask.set(String(r.task_name ?? ""), (byTask.get(String(r.task_name ?? "")) ?? 0) + 1);
     for (const [task, n] of byTask) {
       this.ctx.observer?.rejected?.(task, this.name, n);
-      this.telemetry.event("data_point_rejected", { block_name: this.name, block_type: this.type, task_name: task, count: n });
+      this.telemetry.event("data_point_rejected", { block_name: this.name, block_type: this.type, task_name: task, count: n }, span);
     }
     await this.ctx.rejects?.({ name: this.name, type: this.type }, rows);
   }

@@ -21,7 +21,7 @@ export async function postprocess(builder: DataBuilder, task: Task): Promise<{ b
     return copy;
   });
   await builder.telemetry.withSpan("dgt.postprocessing", { task_name: task.name, epoch: task.postprocessEpoch + 1, input_count: before }, async (span) => {
-    for (const { name, ...kwargs } of steps) rows = await builder.block(String(name)).call(rows, kwargs);
+    for (const { name, ...kwargs } of steps) rows = await builder.block(String(name)).call(rows, kwargs, span);
     span.set({ output_count: rows.length });
   });
   await task.savePostprocessed(rows.map((r) => task.keepOutputFields(r, originals.get(r))));

@@ -9,7 +9,7 @@ import { appendRejects, type Task, type TaskInit, type TaskStatus } from "../tas
 import { TransformationTask } from "../tasks/transformation-task.js";
 import type { Logger } from "../telemetry/logger.js";
 import { ConsoleLogger } from "../telemetry/logger.js";
-import { NoTelemetry, type Telemetry } from "../telemetry/telemetry.js";
+import { NoTelemetry, type ScopedTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import { Random } from "../util/random.js";
 import { redactSecrets } from "../util/redact.js";
 import { localExecutor } from "./executor.js";
@@ -59,6 +59,8 @@ interface Prepared {
   group: PlannedGroup;
   builder: DataBuilder;
   blocks: Block[];
+  /** The group's telemetry: its spans and events nest under the group's `dgt.run` span once it starts. */
+  telemetry: ScopedTelemetry;
 }
 
 /** Execute a checked plan. */
@@ -105,9 +107,10 @@ async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOpti
   let builder: DataBuilder | undefined;
   const blockList: Block[] = [];
   const blocks = new Map<string, Block>();
+  const telemetry = shared.telemetry.scoped(undefined);
   const ctx = {
     builderName: group.builderName,
-    telemetry: shared.telemetry,
+    telemetry,
     // Bound to the builder so block records reach its tasks' logs.jsonl.
     logger: shared.logger.child({ builder: group.builderName }),
     observer: shared.metrics,
@@ -125,7 +128,7 @@ async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOpti
     blocks,
     rng: shared.root.derive(`builder:${group.builderName}`),
     logger: shared.logger.child({ builder: group.builderName }),
-    telemetry: shared.telemetry,
+    telemetry,
     options: options.builderOptions,
   });
   const outputFields = group.cls.outputFields;
@@ -156,10 +159,10 @@ async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOpti
     task.onDuplicates = (n) => shared.metrics.rejected(name, "duplicates", n);
     builder.tasks.push(task);
   }
-  return { group, builder, blocks: blockList };
+  return { group, builder, blocks: blockList, telemetry };
 }
 
-async function runGroup({ group, builder, blocks }: Prepared, options: RunOptions, shared: Shared, outcomes: TaskOutcome[]): Promise<void> {
+async function runGroup({ group, builder, blocks, telemetry }: Prepared, options: RunOptions, shared: Shared, outcomes: TaskOutcome[]): Promise<void> {
   const finished = new Set<Task>();
   const startedAt = Math.floor(Date.now() / 1000);
   const finish = async (task: Task, status: TaskStatus, error?: unknown): Promise<void> => {
@@ -171,7 +174,7 @@ async function runGroup({ group, builder, blocks }: Prepared, options: RunOption
     m.status = status;
     m.endedAt = Date.now();
     await task.appendLine("task_results.jsonl", resultRecord(task, status, startedAt, shared.metrics, error));
-    shared.telemetry.event("task_finished", { builder_name: builder.name, task_name: task.name, reason: status, records });
+    telemetry.event("task_finished", { builder_name: builder.name, task_name: task.name, reason: status, records });
     outcomes.push({ task: task.name, builder: builder.name, status, records, dir: task.dir, ...(error === undefined ? {} : { error }) });
     await task.close();
   };
@@ -190,30 +193,29 @@ async function runGroup({ group, builder, blocks }: Prepared, options: RunOption
     finish,
   };
   const span = shared.telemetry.startSpan("dgt.run", { builder_name: builder.name, task_names: builder.tasks.map((t) => t.name).join(",") });
+  // The group's block, postprocessing and LLM spans and its events nest under the run span.
+  telemetry.scope = span;
   try {
-    // Inside the run span, so block, postprocessing and LLM spans and the events get it as parent.
-    await shared.telemetry.within(span, async () => {
-      for (const task of builder.tasks) {
-        await task.open();
-        // The target first, so no progress line shows a generation task without it.
-        if (task instanceof GenerationTask) shared.metrics.task(task.name, "generation", task.target);
-        shared.metrics.taskOpened({ task: task.name, builder: builder.name, dir: task.dir, resumed: task.resumed, accepted: task.accepted.length });
-        await writeTaskCard(task, builder, shared.buildId, options);
-        await task.appendLine("task_results.jsonl", { PID: process.pid, status: "running", start_time: startedAt, end_time: null, metrics: { "Number of data produced": task.accepted.length } });
-        shared.telemetry.event(task.resumed ? "task_resumed" : "task_started", { builder_name: builder.name, task_name: task.name, records: task.accepted.length });
-      }
-      span.set({ resumed: builder.tasks.some((t) => t.resumed) });
-      shared.telemetry.event("run_started", { builder_name: builder.name, task_names: builder.tasks.map((t) => t.name), pid: process.pid, resumed: builder.tasks.some((t) => t.resumed) });
-      await builder.setup();
-      if (builder.kind === "generation") await runGenerationLoop(builder as GenerationDataBuilder, ctx);
-      else await (await import("./transformation-loop.js")).runTransformationLoop(builder as TransformationDataBuilder, ctx);
-      const cancelled = options.signal?.aborted === true;
-      shared.telemetry.event(cancelled ? "run_cancelled" : "run_finished", { builder_name: builder.name });
-    });
+    for (const task of builder.tasks) {
+      await task.open();
+      // The target first, so no progress line shows a generation task without it.
+      if (task instanceof GenerationTask) shared.metrics.task(task.name, "generation", task.target);
+      shared.metrics.taskOpened({ task: task.name, builder: builder.name, dir: task.dir, resumed: task.resumed, accepted: task.accepted.length });
+      await writeTaskCard(task, builder, shared.buildId, options);
+      await task.appendLine("task_results.jsonl", { PID: process.pid, status: "running", start_time: startedAt, end_time: null, metrics: { "Number of data produced": task.accepted.length } });
+      telemetry.event(task.resumed ? "task_resumed" : "task_started", { builder_name: builder.name, task_name: task.name, records: task.accepted.length });
+    }
+    span.set({ resumed: builder.tasks.some((t) => t.resumed) });
+    telemetry.event("run_started", { builder_name: builder.name, task_names: builder.tasks.map((t) => t.name), pid: process.pid, resumed: builder.tasks.some((t) => t.resumed) });
+    await builder.setup();
+    if (builder.kind === "generation") await runGenerationLoop(builder as GenerationDataBuilder, ctx);
+    else await (await import("./transformation-loop.js")).runTransformationLoop(builder as TransformationDataBuilder, ctx);
+    const cancelled = options.signal?.aborted === true;
+    telemetry.event(cancelled ? "run_cancelled" : "run_finished", { builder_name: builder.name });
     span.end(options.signal?.aborted === true ? "cancelled" : "ok");
   } catch (e) {
     for (const t of builder.tasks) await finish(t, "errored", e).catch(() => undefined);
-    shared.telemetry.event("run_errored", { builder_name: builder.name, error: e instanceof Error ? e.message : String(e) });
+    telemetry.event("run_errored", { builder_name: builder.name, error: e instanceof Error ? e.message : String(e) });
     span.end("error", e);
     throw e;
   } finally {

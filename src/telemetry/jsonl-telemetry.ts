@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { jsonLine } from "./json-line.js";
 import { RotatingJsonlWriter } from "./rotating-writer.js";
 import type { TelemetrySettings } from "./settings.js";
-import { SpanTracker, type Attributes, type FinishedSpan } from "./telemetry.js";
+import { SpanTracker, type Attributes, type FinishedSpan, type Span } from "./telemetry.js";
 
 /** Span attributes that carry prompts or completions; kept only when payloads are recorded. */
 export const PAYLOAD_ATTRIBUTES: readonly string[] = ["prompt", "messages", "completion", "payload_truncated"];
@@ -51,8 +51,8 @@ export class JsonlTelemetry extends SpanTracker {
     this.listeners.push(fn);
   }
 
-  event(name: string, attributes: Attributes = {}): void {
-    const span = this.currentSpan();
+  event(name: string, attributes: Attributes = {}, inside?: Span): void {
+    const span = inside ?? this.currentSpan();
     const record = {
       timestamp: new Date().toISOString(),
       event: name,

@@ -67,20 +67,22 @@ describe("JsonlTelemetry", () => {
     expect(existsSync(dir)).toBe(false);
   });
 
-  it("writes events with the enclosing span and spans with ids, parents and status", async () => {
+  it("writes events with their span and spans with ids, parents (explicit or the scope's) and status", async () => {
     const dir = join(temp(), "tel");
     const t = new JsonlTelemetry(telemetrySettings({ DGT_TELEMETRY_DIR: dir }), { buildId: "b1", runId: "r1" });
     await t.withSpan("dgt.run", { builder_name: "x" }, async (run) => {
-      t.event("task_started", { task_name: "t" });
-      await t.withSpan("dgt.block", { block_name: "gen" }, async () => {
-        const call = t.startSpan("dgt.llm_call", { prompt_tokens: 3, prompt: "secret prompt", messages: [{ role: "user" }], completion: "c" });
+      const inRun = t.scoped(run);
+      expect([t.currentSpan(), inRun.currentSpan()]).toEqual([undefined, run]);
+      inRun.event("task_started", { task_name: "t" });
+      await inRun.withSpan("dgt.block", { block_name: "gen" }, async (block) => {
+        const call = inRun.startSpan("dgt.llm_call", { prompt_tokens: 3, prompt: "secret prompt", messages: [{ role: "user" }], completion: "c" }, block);
         call.end("error", new TypeError("boom"));
+        inRun.event("data_point_rejected", { count: 1 }, block);
       });
-      await t.withSpan("dgt.block", {}, async () => Promise.reject(Object.assign(new Error("stop"), { name: "AbortError" }))).catch(() => undefined);
-      expect(t.currentSpan()).toBe(run);
+      await inRun.withSpan("dgt.block", {}, async () => Promise.reject(Object.assign(new Error("stop"), { name: "AbortError" }))).catch(() => undefined);
     });
     await t.close();
-    const [event] = lines(join(dir, "events.jsonl"));
+    const [event, rejected] = lines(join(dir, "events.jsonl"));
     const spans = lines(join(dir, "traces.jsonl"));
     const run = spans.find((s) => s.span_name === "dgt.run")!;
     const block = spans.find((s) => s.span_name === "dgt.block" && s.block_name === "gen")!;
@@ -89,6 +91,7 @@ describe("JsonlTelemetry", () => {
     expect(run).toMatchObject({ parent_span_id: null, parent_span_name: null, status: "ok", builder_name: "x" });
     expect(block).toMatchObject({ parent_span_id: run.span_id, parent_span_name: "dgt.run" });
     expect(call).toMatchObject({ parent_span_id: block.span_id, parent_span_name: "dgt.block", status: "error", error: "boom", error_type: "TypeError", prompt_tokens: 3 });
+    expect(rejected).toMatchObject({ event: "data_point_rejected", span_id: block.span_id, span_name: "dgt.block" });
     // Payloads are dropped unless DGT_TELEMETRY_RECORD_PAYLOADS is set.
     expect(call).not.toHaveProperty("prompt");
     expect(call).not.toHaveProperty("messages");

@@ -10,6 +10,7 @@ import { payloadPolicy, redact } from "./payload.js";
 import { credentialPool, type Credential } from "./pool.js";
 import { backoffDelay, classifyFailure, deadline, malformedResponse, NEVER_ABORTS, sleep, type Failure } from "./retry.js";
 import type { LlmCallReport } from "../../telemetry/observer.js";
+import type { Span } from "../../telemetry/telemetry.js";
 
 /** How a provider is called: a raw prompt (`completion`) or a list of chat messages. */
 export type LMMethod = "completion" | "chat_completion";
@@ -300,7 +301,7 @@ export abstract class LMProvider extends Block {
     return classifyFailure(e, timedOut);
   }
 
-  protected async execute(items: BlockItem[], options: Record<string, unknown>): Promise<BlockItem[]> {
+  protected async execute(items: BlockItem[], options: Record<string, unknown>, span?: Span): Promise<BlockItem[]> {
     const method = (options.method ?? "completion") as LMMethod;
     const ctor = this.constructor as typeof LMProvider;
     if (method !== "completion" && method !== "chat_completion") {
@@ -317,7 +318,7 @@ export abstract class LMProvider extends Block {
     const limit = this.batchLimit(method);
     // Rows that can share a request: a string prompt, no fan-out, and the same parameters.
     const chunks = limit > 1 ? chunkByKey(prepared, (p) => (p.fanOut === 1 && typeof p.input === "string" ? paramsKey(p.sent) : undefined), limit) : prepared.map((p) => [p]);
-    await Promise.all(chunks.map((chunk) => (chunk.length === 1 ? this.processItem(chunk[0]!, runSignal) : this.processChunk(chunk, runSignal))));
+    await Promise.all(chunks.map((chunk) => (chunk.length === 1 ? this.processItem(chunk[0]!, runSignal, span) : this.processChunk(chunk, runSignal, span))));
     return items;
   }
 
@@ -346,23 +347,23 @@ export abstract class LMProvider extends Block {
   }
 
   /** One row: `fanOut` requests (one unless the endpoint lacks `n`), each with retries; then its result or error. */
-  private async processItem(p: Prepared, runSignal: AbortSignal): Promise<void> {
+  private async processItem(p: Prepared, runSignal: AbortSignal, blockSpan: Span | undefined): Promise<void> {
     const { item } = p;
     const request = { method: p.method, input: p.input, params: p.sent, tools: item.tools as unknown[] | undefined, tool_choice: item.tool_choice, continuation: item.continuation as string | undefined, row: item.SRC_DATA };
     const call: Call = { method: p.method, params: p.sent, inputs: [p.input], items: [item], send: async (signal) => [await this.send({ ...request, signal })] };
-    const results = await Promise.all(Array.from({ length: p.fanOut }, () => this.attempt(call, runSignal)));
+    const results = await Promise.all(Array.from({ length: p.fanOut }, () => this.attempt(call, runSignal, blockSpan)));
     const failed = results.find((r) => !r.responses);
     if (failed) return fail(item, failed.failure!);
     this.finish(p, results.map((r) => r.responses![0]!));
   }
 
   /** Completion rows with identical parameters as one request; on a final failure every row gets the error. */
-  private async processChunk(chunk: Prepared[], runSignal: AbortSignal): Promise<void> {
+  private async processChunk(chunk: Prepared[], runSignal: AbortSignal, blockSpan: Span | undefined): Promise<void> {
     const first = chunk[0]!;
     const inputs = chunk.map((p) => p.input as string);
     const rows = chunk.map((p) => p.item.SRC_DATA);
     const call: Call = { method: first.method, params: first.sent, inputs, items: chunk.map((p) => p.item), send: (signal) => this.sendBatch({ inputs, params: first.sent, rows, signal }) };
-    const result = await this.attempt(call, runSignal);
+    const result = await this.attempt(call, runSignal, blockSpan);
     chunk.forEach((p, i) => (result.responses ? this.finish(p, [result.responses[i]!]) : fail(p.item, result.failure!)));
   }
 
@@ -391,7 +392,7 @@ export abstract class LMProvider extends Block {
   }
 
   /** One request (of one row or a chunk) with retries: a slot per attempt, none held while sleeping. */
-  private async attempt(call: Call, runSignal: AbortSignal): Promise<Attempted> {
+  private async attempt(call: Call, runSignal: AbortSignal, blockSpan: Span | undefined): Promise<Attempted> {
     const limiter = this.limiter;
     const started = performance.now();
     const taskNames = [...new Set(call.items.map((i) => i.SRC_DATA.task_name).filter((t): t is string => typeof t === "string"))];
@@ -403,7 +404,7 @@ export abstract class LMProvider extends Block {
       task_names: taskNames,
       ...pickDefined(call.params, ["temperature", "n"]),
       ...maxTokensAttr(call.params),
-    });
+    }, blockSpan);
     const attemptErrors: Record<string, number> = {};
     let semaphoreWait = 0;
     let retries = 0;

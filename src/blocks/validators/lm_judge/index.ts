@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ConfigError, DigitError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
+import type { Span } from "../../../telemetry/telemetry.js";
 import type { Block, BlockConfig, BlockContext, BlockFields, BlockItem, Row } from "../../block.js";
 import { resultText } from "../../lm/provider.js";
 import { getPath, MISSING } from "../../paths.js";
@@ -99,7 +100,7 @@ export class LMJudge extends ValidatorBlock<Row> {
     return this.judge;
   }
 
-  override async validateBatch(items: (BlockItem<Row> & ValidatorFields)[]): Promise<Validation[]> {
+  override async validateBatch(items: (BlockItem<Row> & ValidatorFields)[], _options: Record<string, unknown> = {}, span?: Span): Promise<Validation[]> {
     if (!items.length) return [];
     const judge = await this.child();
     const method = (this.config.method as string | undefined) ?? "completion";
@@ -113,7 +114,7 @@ export class LMJudge extends ValidatorBlock<Row> {
       return row;
     });
     // One call for all rows: the provider spreads them over its concurrency limit.
-    const answers = await judge.call(requests, { method });
+    const answers = await judge.call(requests, { method }, span);
     return items.map((item, i) => {
       const answer = answers[i]!;
       if (typeof answer.error === "string" || answer.result === null || answer.result === undefined) {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ConfigError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
 import { closest } from "../../../util/did-you-mean.js";
+import type { Span } from "../../../telemetry/telemetry.js";
 import type { BlockConfig, BlockContext, BlockItem, Row } from "../../block.js";
 import { ValidatorBlock } from "../../validator.js";
 import { RougeDeduplicator } from "./dedup.js";
@@ -61,7 +62,7 @@ export class RougeScorer extends ValidatorBlock<{ input: string }> {
     return this.dedup.settings.threshold;
   }
 
-  protected override async execute(items: BlockItem[], options: Row): Promise<BlockItem[]> {
+  protected override async execute(items: BlockItem[], options: Row, span?: Span): Promise<BlockItem[]> {
     for (const key of Object.keys(options)) {
       if (!CALL_OPTIONS.includes(key)) {
         const near = closest(key, CALL_OPTIONS);
@@ -105,7 +106,7 @@ export class RougeScorer extends ValidatorBlock<{ input: string }> {
     // Rows that failed the context check while filtering are not in `order`; DiGiT drops them
     // without a trace, digit records them like every other removed row.
     items.forEach((_, i) => inOrder.has(i) || place(i));
-    if (removed.length) await this.recordRejects(removed);
+    if (removed.length) await this.recordRejects(removed, span);
     return kept;
   }
 

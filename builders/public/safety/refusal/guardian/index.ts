@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError, registerBlock, resultText, ValidatorBlock, type Block, type BlockItem, type Row, type Validation, type ValidatorFields } from "digit";
+import { ConfigError, registerBlock, resultText, ValidatorBlock, type Block, type BlockItem, type Row, type Span, type Validation, type ValidatorFields } from "digit";
 import { guardianLabel } from "./parse.js";
 
 /**
@@ -36,7 +36,7 @@ export class GraniteGuardian extends ValidatorBlock<{ input: string; response?: 
     return this.lm;
   }
 
-  override async validateBatch(items: (BlockItem<{ input: string; response?: string; criteria_id?: string }> & ValidatorFields)[]): Promise<Validation[]> {
+  override async validateBatch(items: (BlockItem<{ input: string; response?: string; criteria_id?: string }> & ValidatorFields)[], _options: Row = {}, span?: Span): Promise<Validation[]> {
     if (items.length === 0) return [];
     const lm = await this.judge();
     const think = this.config.think === true;
@@ -46,7 +46,7 @@ export class GraniteGuardian extends ValidatorBlock<{ input: string; response?: 
       const criteria = item.criteria_id ?? String(this.config.criteria_id ?? "harm");
       return { input: messages, gen_kwargs: { extra_body: { chat_template_kwargs: { guardian_config: { criteria_id: criteria }, think } } }, task_name: item.SRC_DATA.task_name, guardian_index: i };
     });
-    const out = await lm.call(requests, { method: "chat_completion" });
+    const out = await lm.call(requests, { method: "chat_completion" }, span);
     const verdicts: Validation[] = items.map(() => ({ valid: false, reason: "no answer from the guardian model", metadata: { label: "unknown" } }));
     for (const r of out) {
       const reply = r.error != null ? "" : resultText(r.result);
