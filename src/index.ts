@@ -15,7 +15,7 @@ export { LMProvider, lmConfigSchema, resultText, GENERATION_PARAMETERS, type Cha
 export { Datastore, type DatastoreConfig, type RowSource } from "./stores/datastore.js";
 export { Dataloader, type DataloaderConfig, type DataloaderState } from "./stores/dataloader.js";
 export { createDatastore, createDataloader } from "./stores/factory.js";
-export type { Telemetry, Span, Attributes } from "./telemetry/telemetry.js";
+export type { Telemetry, ScopedTelemetry, Span, Attributes } from "./telemetry/telemetry.js";
 export type { Logger, LogFields } from "./telemetry/logger.js";
 export type { RunObserver, LlmCallReport } from "./telemetry/observer.js";
 export { DataBuilder, GenerationDataBuilder, rowsByTask, TransformationDataBuilder, type BuilderInit, type DataBuilderClass } from "./builders/databuilder.js";
