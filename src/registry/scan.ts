@@ -57,7 +57,7 @@ export interface CachedFile {
  * await scanRoots([{ dir: "plugins", namespace: "user", extensions: [".ts"] }]);
  */
 export async function scanRoots(roots: readonly SourceRoot[], cache: ScanCache = {}): Promise<IndexEntry[]> {
-  const scanned = await scanFiles(roots, cache);
+  const scanned = await scanFiles(roots, cache, false);
   return [...scanned].flatMap(([file, f]) => f.found.map((e) => ({ ...e, file, namespace: f.root.namespace })));
 }
 
@@ -69,15 +69,16 @@ export async function scanRoots(roots: readonly SourceRoot[], cache: ScanCache =
  */
 export async function scanCacheOf(roots: readonly SourceRoot[]): Promise<ScanCache> {
   const cache: ScanCache = {};
-  for (const [file, f] of await scanFiles(roots, {})) cache[file] = { mtimeMs: f.mtimeMs, size: f.size, found: f.found };
+  for (const [file, f] of await scanFiles(roots, {}, true)) cache[file] = { mtimeMs: f.mtimeMs, size: f.size, found: f.found };
   return cache;
 }
 
-async function scanFiles(roots: readonly SourceRoot[], cache: ScanCache): Promise<Map<string, CachedFile & { root: SourceRoot }>> {
+/** What each file under `roots` registers; files are stat'ed only to check `cache` or when `recordStats`. */
+async function scanFiles(roots: readonly SourceRoot[], cache: ScanCache, recordStats: boolean): Promise<Map<string, CachedFile & { root: SourceRoot }>> {
   const out = new Map<string, CachedFile & { root: SourceRoot }>();
   for (const root of roots) {
     const files = filesBelow(root.dir, (name) => root.extensions.some((ext) => name.endsWith(ext)) && !SKIPPED.test(name));
-    const stats = files.map((f) => statSync(f, { throwIfNoEntry: false }));
+    const stats = files.map((f) => (recordStats || cache[f] ? statSync(f, { throwIfNoEntry: false }) : undefined));
     const texts = await Promise.all(
       files.map((f, i) => {
         const hit = cache[f];
