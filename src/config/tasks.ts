@@ -3,7 +3,7 @@ import { ConfigError } from "../errors.js";
 import { expandAll } from "./env.js";
 import { resolveIncludes, loadYamlWithIncludes } from "./include.js";
 import { mergeTaskOverride } from "./merge.js";
-import { parseWith } from "./zod-errors.js";
+import { kindOf, parseWith } from "./zod-errors.js";
 import { overrideFileSchema, type OverrideFile } from "./schemas.js";
 import { positionOf } from "./source-map.js";
 import { readYamlFile } from "./yaml.js";
@@ -54,7 +54,7 @@ export function loadTaskSources(files: readonly string[], override: OverrideFile
     const name = raw.task_name;
     if (name === undefined || name === null || name === "") throw new ConfigError("task has no 'task_name'", { file, line: 1, hint: "add 'task_name: my/task' (it also names the output folder)" });
     if (typeof name !== "string") {
-      throw new ConfigError(`task_name must be a string, not ${Array.isArray(name) ? "a list" : typeof name === "object" ? "a mapping" : `the ${typeof name} ${String(name)}`}`, {
+      throw new ConfigError(`task_name must be a string, not ${kindOf(name)}`, {
         file,
         line: positionOf(raw, "task_name")?.line ?? 1,
         hint: `quote it: task_name: "${typeof name === "object" ? "my/task" : String(name)}"`,

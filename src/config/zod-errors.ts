@@ -66,8 +66,14 @@ function valueAt(root: unknown, path: readonly string[]): unknown {
   return cur;
 }
 
-/** What a YAML value is, in the same words (a list, a mapping, a string "abc", ...). */
-function kindOf(value: unknown): string {
+/**
+ * What a YAML value is, in the words config errors use.
+ *
+ * @example
+ * kindOf([1]) // "a list"
+ * kindOf(42) // "the number 42"
+ */
+export function kindOf(value: unknown): string {
   if (value === null) return "empty (null)";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
