@@ -212,7 +212,7 @@ async function runGroup({ group, builder, blocks, telemetry }: Prepared, options
     else await (await import("./transformation-loop.js")).runTransformationLoop(builder as TransformationDataBuilder, ctx);
     const cancelled = options.signal?.aborted === true;
     telemetry.event(cancelled ? "run_cancelled" : "run_finished", { builder_name: builder.name });
-    span.end(options.signal?.aborted === true ? "cancelled" : "ok");
+    span.end(cancelled ? "cancelled" : "ok");
   } catch (e) {
     for (const t of builder.tasks) await finish(t, "errored", e).catch(() => undefined);
     telemetry.event("run_errored", { builder_name: builder.name, error: e instanceof Error ? e.message : String(e) });

@@ -24,7 +24,7 @@ export async function runTransformationLoop(builder: TransformationDataBuilder, 
   const cancelled = () => ctx.signal?.aborted === true;
   for (;;) {
     let more = true;
-    while (!cancelled() && more && mayStart(inflight, ctx)) {
+    while (!cancelled() && mayStart(inflight, ctx)) {
       const filling = running(inflight) >= ctx.width;
       if (filling && !mayFill(builder, inflight, ctx)) break;
       const inputs: Batch["inputs"] = new Map();
