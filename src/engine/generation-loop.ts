@@ -64,6 +64,11 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     return t.accepted.length + expected < t.target;
   }
 
+  /** Whether a task still draws batches: it is generating and short of its target. */
+  function drawing(t: GenerationTask): boolean {
+    return state.get(t)!.phase === "generating" && wantsMore(t);
+  }
+
   /** Whether a task's batches have made records, or none has finished yet. */
   function yields(t: GenerationTask): boolean {
     const s = state.get(t)!;
@@ -79,7 +84,7 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     while (!cancelled() && mayStart(inflight, ctx)) {
       const filling = running(inflight) >= ctx.width;
       if (filling && !mayFill(builder, inflight, ctx)) break;
-      const ready = tasks.filter((t) => state.get(t)!.phase === "generating" && wantsMore(t) && (!filling || yields(t)));
+      const ready = tasks.filter((t) => drawing(t) && (!filling || yields(t)));
       if (ready.length === 0) break;
       if (attempt >= ctx.attemptCap) {
         for (const t of ready) drain(t, "attempts_exhausted");
@@ -106,7 +111,7 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     }
 
     // 2. Commit finished calls, oldest first (waking early if LLM capacity frees up for more).
-    const fillable = tasks.some((t) => state.get(t)!.phase === "generating" && wantsMore(t) && yields(t));
+    const fillable = tasks.some((t) => drawing(t) && yields(t));
     await waitForProgress(inflight, fillable ? whenFillable(builder, inflight, ctx) : undefined);
     while (inflight[0]?.done) {
       const b = inflight.shift()!;
@@ -174,7 +179,7 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
       return;
     }
     if (tasks.every((t) => state.get(t)!.phase === "finished")) return;
-    if (!tasks.some((t) => state.get(t)!.phase === "draining" || (state.get(t)!.phase === "generating" && wantsMore(t)))) {
+    if (!tasks.some((t) => state.get(t)!.phase === "draining" || drawing(t))) {
       // Nothing can move: every generating task already has its target. Treat as complete.
       for (const t of tasks) if (state.get(t)!.phase === "generating") drain(t, "completed");
     }
