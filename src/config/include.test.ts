@@ -37,4 +37,36 @@ describe("include:", () => {
     const dir = tree({ "task.yaml": "task_name: t\ninclude: nothing-here.yaml\n" });
     expect(() => loadYamlWithIncludes(join(dir, "task.yaml"), dir)).toThrow(ConfigError);
   });
+
+  it("resolves a mapping include at any depth: a glob gives a list of contents, a path a string", () => {
+    const dir = tree({
+      "task.yaml": "task_name: t\ninclude:\n  documents:\n    group: docs/part_*\n    single: docs/one.md\n    nested:\n      deeper: [docs/one.md, docs/part_*]\n",
+      "docs/part_b.md": "B",
+      "docs/part_a.md": "A",
+      "docs/one.md": "ONE",
+    });
+    expect(loadYamlWithIncludes(join(dir, "task.yaml"), dir)).toEqual({
+      task_name: "t",
+      documents: { group: ["A", "B"], single: "ONE", nested: { deeper: ["ONE", "A", "B"] } },
+    });
+  });
+
+  it("a nested path or glob that matches nothing is an error naming the file and line", () => {
+    const dir = tree({ "task.yaml": "task_name: t\ninclude:\n  documents:\n    ok: one.md\n    missing: nowhere/*.md\n", "one.md": "x" });
+    let error: unknown;
+    try {
+      loadYamlWithIncludes(join(dir, "task.yaml"), dir);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toMatchObject({ file: join(dir, "task.yaml"), line: 5 });
+    expect((error as Error).message).toContain("nowhere/*.md");
+  });
+
+  it("a value that is not a path, list or mapping is an error", () => {
+    const dir = tree({ "task.yaml": "task_name: t\ninclude:\n  documents:\n    count: 3\n" });
+    expect(() => loadYamlWithIncludes(join(dir, "task.yaml"), dir)).toThrow(/include: values must be paths/);
+  });
 });
+

@@ -4,7 +4,7 @@ import { fastGlob } from "../util/fast-glob.js";
 import { ConfigError, DataFileError } from "../errors.js";
 import { expandAll, expandString } from "./env.js";
 import { deepMerge } from "./merge.js";
-import { copyPositions, positionOf } from "./source-map.js";
+import { copyPositions, positionOf, type SourcePosition } from "./source-map.js";
 import { readYamlFile } from "./yaml.js";
 
 type Obj = Record<string, unknown>;
@@ -45,8 +45,7 @@ export function resolveIncludes(value: unknown, baseDir: string | undefined, cwd
       included = deepMerge(included, item);
     }
   } else if (isObj(spec)) {
-    included = {};
-    for (const [k, v] of Object.entries(spec)) included[k] = typeof v === "string" ? loadOne(v, baseDir, cwd, positionOf(spec, k)) : Array.isArray(v) ? loadList(v, baseDir, cwd, positionOf(spec, k)) : v;
+    included = loadMapping(spec, baseDir, cwd);
   } else {
     throw new ConfigError("include: must be a path, a list of paths or a mapping", where);
   }
@@ -57,23 +56,41 @@ export function resolveIncludes(value: unknown, baseDir: string | undefined, cwd
   return out;
 }
 
-function loadList(items: unknown[], baseDir: string | undefined, cwd: string, where: { file: string; line: number } | undefined): unknown[] {
+type Where = SourcePosition | undefined;
+
+/**
+ * A mapping include, at any depth: every string leaf is a path or glob replaced by what it loads
+ * (a file's content; a glob's list of contents), lists and mappings are walked the same way.
+ */
+function loadMapping(spec: Obj, baseDir: string | undefined, cwd: string): Obj {
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(spec)) out[k] = loadValue(v, baseDir, cwd, positionOf(spec, k));
+  copyPositions(spec, out);
+  return out;
+}
+
+function loadValue(v: unknown, baseDir: string | undefined, cwd: string, where: Where): unknown {
+  if (typeof v === "string") return loadOne(v, baseDir, cwd, where);
+  if (Array.isArray(v)) return loadList(v, baseDir, cwd, where);
+  if (isObj(v)) return loadMapping(v, baseDir, cwd);
+  throw new ConfigError(`include: values must be paths, lists or mappings, not ${v === null ? "null" : typeof v}`, { ...where, hint: "write a file path or glob (quoted if it starts with * or ${)" });
+}
+
+function loadList(items: unknown[], baseDir: string | undefined, cwd: string, where: Where): unknown[] {
   const out: unknown[] = [];
-  for (const item of items) {
-    if (typeof item !== "string") {
-      out.push(item);
-      continue;
-    }
-    const loaded = loadOne(item, baseDir, cwd, where);
-    if (Array.isArray(loaded)) out.push(...loaded); // a list result is spliced in
+  items.forEach((item, i) => {
+    const itemWhere = positionOf(items, i) ?? where;
+    if (typeof item !== "string") return void out.push(loadValue(item, baseDir, cwd, itemWhere));
+    const loaded = loadOne(item, baseDir, cwd, itemWhere);
+    if (Array.isArray(loaded)) out.push(...loaded); // a path's list (a glob, a JSONL file) is spliced in
     else out.push(loaded);
-  }
+  });
   return out;
 }
 
 const isGlob = (p: string) => /[*?[]/.test(p);
 
-function loadOne(spec: string, baseDir: string | undefined, cwd: string, where: { file: string; line: number } | undefined): unknown {
+function loadOne(spec: string, baseDir: string | undefined, cwd: string, where: Where): unknown {
   const path = expandString(spec, where ?? {});
   const candidates = [isAbsolute(path) ? path : resolve(cwd, path), ...(baseDir && !isAbsolute(path) ? [resolve(baseDir, path)] : [])];
   for (const c of candidates) if (existsSync(c) && !isGlob(path)) return loadFile(c, cwd);

@@ -68,3 +68,26 @@ describe("instructlab/knowledge offline and errors", () => {
     expect(rows.length).toBeLessThan(50);
   });
 });
+
+describe("instructlab/knowledge on a task shaped like DiGiT's (include: documents mapping)", () => {
+  const FIXTURE = "test/fixtures/builders/instructlab_knowledge/included";
+  const TASK = "instructlab/knowledge/history/lighthouses";
+
+  it("sends the included documents' text (a glob's files, single files, a list), never their paths", async () => {
+    const dir = tempDir("knowledge-include");
+    const file = writeOverride(dir, "override.yaml", {
+      databuilders: { "instructlab/knowledge": { blocks: [{ name: "generator", ...fakeBlock("openai", llm.fake) }, { name: "validator", lm_config: fakeBlock("openai", llm.fake) }] } },
+    });
+    const args = [join(FIXTURE, "tasks/lighthouses/task.yaml"), "--include-namespaces", "public", "--config-path", file, "--data-dir", join(FIXTURE, "data"), "--output-dir", dir, "--restart"];
+    expect(await digitRun([...args, "--num-outputs-to-generate", "4"])).toBe(0);
+    const rows = readJsonl(join(dir, TASK, "final_data.jsonl"));
+    expect(rows).toHaveLength(4);
+    const contents = rows.map((r) => String((r.context as Row).content));
+    for (const c of contents) expect(c).not.toMatch(/DGT_DATA_DIR|public\/lighthouses|\.md\b|\*/);
+    const prompts = llm.seen.map((r) => r.prompt).join("\n");
+    expect(prompts).not.toMatch(/lighthouses\/ancient_\*|\.md\b/);
+    // Each file was read: both files of the glob, the single file and the listed file.
+    for (const text of ["Pharos stood on an island", "Tower of Hercules in northern Spain", "lens of concentric prisms", "Keepers trimmed wicks"]) expect(prompts).toContain(text);
+    expect(new Set(rows.map((r) => (r.context as Row).group))).toEqual(new Set(["ancient_group", "lenses", "keepers"]));
+  });
+});
