@@ -6,7 +6,7 @@ import type { SourceRoot } from "./scan.js";
 const here = fileURLToPath(import.meta.url);
 const compiled = here.includes(`${sep}dist${sep}src${sep}`);
 
-/** The folder holding digit's package.json, builders/, plugins/, tasks/ and data/. */
+/** The folder holding digit's package.json, builders/, tasks/ and data/. */
 export const PACKAGE_ROOT = resolve(dirname(here), compiled ? "../../.." : "../..");
 
 /** Where the code that runs lives: the package root from source, dist/ when compiled. */
@@ -16,24 +16,22 @@ export const CODE_ROOT = compiled ? join(PACKAGE_ROOT, "dist") : PACKAGE_ROOT;
 export const CODE_EXT = extname(here);
 
 /**
- * Namespaces shipped with the package: `core` plus every folder under builders/ and plugins/.
+ * Namespaces shipped with the package: `core` plus every folder under builders/. A `plugins/`
+ * folder is always the user's, even in a clone of digit itself, so the package ships none.
  *
  * @example
  * packageNamespaces() // ["core", "public"]
  */
 export function packageNamespaces(): string[] {
   const names = new Set<string>(["core"]);
-  for (const top of ["builders", "plugins"]) {
-    const dir = join(PACKAGE_ROOT, top);
-    if (!existsSync(dir)) continue;
-    for (const d of readdirSync(dir)) if (statSync(join(dir, d)).isDirectory()) names.add(d);
-  }
+  const dir = join(PACKAGE_ROOT, "builders");
+  if (existsSync(dir)) for (const d of readdirSync(dir)) if (statSync(join(dir, d)).isDirectory()) names.add(d);
   return [...names].sort();
 }
 
 /**
  * The folders of the package's own running code that may register things: src/ (namespace
- * `core`) and builders/<ns>, plugins/<ns> for every shipped namespace.
+ * `core`) and builders/<ns> for every shipped namespace.
  *
  * @example
  * packageSourceRoots() // [{ dir: ".../dist/src", namespace: "core", extensions: [".js"] }, ...]
@@ -41,10 +39,8 @@ export function packageNamespaces(): string[] {
 export function packageSourceRoots(namespaces: readonly string[] = packageNamespaces()): SourceRoot[] {
   const roots: SourceRoot[] = [{ dir: join(CODE_ROOT, "src"), namespace: "core", extensions: [CODE_EXT] }];
   for (const ns of namespaces) {
-    for (const top of ["builders", "plugins"]) {
-      const dir = join(CODE_ROOT, top, ns);
-      if (existsSync(dir)) roots.push({ dir, namespace: ns, extensions: [CODE_EXT] });
-    }
+    const dir = join(CODE_ROOT, "builders", ns);
+    if (existsSync(dir)) roots.push({ dir, namespace: ns, extensions: [CODE_EXT] });
   }
   return roots;
 }

@@ -147,12 +147,11 @@ function namespaceOff(kind: RegistryKind, name: string, namespace: string): Unkn
   });
 }
 
-/** `<cwd>/plugins` (unless it is the package's own plugins/) plus explicit plugin folders. */
+/** `<cwd>/plugins` (always the user's, in a clone of digit too) plus explicit plugin folders. */
 function pluginDirs(cwd: string, extra: readonly string[]): string[] {
   const dirs: string[] = [];
-  const own = resolve(PACKAGE_ROOT, "plugins");
   const defaultDir = resolve(cwd, "plugins");
-  if (existsSync(defaultDir) && defaultDir !== own) dirs.push(defaultDir);
+  if (existsSync(defaultDir)) dirs.push(defaultDir);
   for (const d of extra) {
     const abs = resolve(cwd, d);
     if (!existsSync(abs)) throw new ConfigError(`plugin folder '${d}' does not exist`, { hint: "pass an existing folder to --plugin-dir" });

@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PluginLoadError, UnknownNameError } from "../../src/errors.js";
+import { PACKAGE_ROOT } from "../../src/registry/package-root.js";
 import { Registry } from "../../src/registry/registry.js";
 import { scanText } from "../../src/registry/scan.js";
 
@@ -27,6 +28,20 @@ export class B_${marker} {}
 const imported = () => ((globalThis as { __digitImported?: string[] }).__digitImported ??= []);
 
 describe("registry", () => {
+  it("scans ./plugins when the working directory is a clone of digit itself", async () => {
+    const dir = join(PACKAGE_ROOT, "plugins");
+    const made = !existsSync(dir);
+    const file = join(dir, `registry_test_${process.pid}.ts`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, block("inClone", `clone_test_${process.pid}/min_length`));
+    try {
+      const registry = await Registry.open({ cwd: PACKAGE_ROOT });
+      expect(registry.knownNames("block")).toContain(`clone_test_${process.pid}/min_length`);
+    } finally {
+      rmSync(made ? dir : file, { recursive: true, force: true });
+    }
+  });
+
   it("imports only the module of the name asked for", async () => {
     const dir = pluginDir({ "a.ts": block("lazyA", "lazy/a"), "b.ts": block("lazyB", "lazy/b"), "sub/c.ts": block("lazyC", "lazy/c") });
     const registry = await Registry.open({ cwd: dir, pluginDirs: [dir] });
