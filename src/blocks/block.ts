@@ -153,10 +153,31 @@ export abstract class Block {
   }
 
   private readonly children: Block[] = [];
+  /** Whether another block created this one (a judge's model): its caller accounts for its rows. */
+  protected nested = false;
 
   private adopt(child: Block): Block {
+    child.nested = true;
     this.children.push(child);
     return child;
+  }
+
+  /**
+   * Write rows this block gives up on to the owning task's `blocks/<block>.jsonl`, each with the
+   * block's name and `reason`, and count them as rejected by this block.
+   *
+   * @example
+   * await this.recordRejects(failed.map((item) => ({ row: { ...item.SRC_DATA }, reason: "timeout" })), span);
+   */
+  protected async recordRejects(rejects: { row: Row; reason: string }[], span?: Span): Promise<void> {
+    const rows = rejects.map(({ row, reason }): Row => ({ ...row, block_name: this.name, block_type: this.type, reason }));
+    const byTask = new Map<string, number>();
+    for (const r of rows) byTask.set(String(r.task_name ?? ""), (byTask.get(String(r.task_name ?? "")) ?? 0) + 1);
+    for (const [task, n] of byTask) {
+      this.ctx.observer?.rejected?.(task, this.name, n);
+      this.telemetry.event("data_point_rejected", { block_name: this.name, block_type: this.type, task_name: task, count: n }, span);
+    }
+    await this.ctx.rejects?.({ name: this.name, type: this.type }, rows);
   }
 
   private fieldList(): string[] | undefined {

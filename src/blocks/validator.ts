@@ -72,24 +72,16 @@ export abstract class ValidatorBlock<T extends Row = { input: unknown }> extends
       applyVerdict(item, verdicts[i]!);
       (item.is_valid || !filtering ? kept : removed).push(item);
     });
-    if (removed.length) await this.recordRejects(removed, span);
+    if (removed.length) await this.recordRemoved(removed, span);
     return kept;
   }
 
-  /** Write removed rows (as the caller's rows, with reason and block name) to the reject stores. */
-  protected async recordRejects(items: BlockItem[], span?: Span): Promise<void> {
-    const rows = items.map((item): Row => {
-      const row: Row = { ...this.transformOutput(item) };
-      const meta = (item.metadata ?? {}) as Row;
-      return { ...row, block_name: this.name, block_type: this.type, reason: meta.reason ?? "rejected" };
-    });
-    const byTask = new Map<string, number>();
-    for (const r of rows) byTask.set(String(r.task_name ?? ""), (byTask.get(String(r.task_name ?? "")) ?? 0) + 1);
-    for (const [task, n] of byTask) {
-      this.ctx.observer?.rejected?.(task, this.name, n);
-      this.telemetry.event("data_point_rejected", { block_name: this.name, block_type: this.type, task_name: task, count: n }, span);
-    }
-    await this.ctx.rejects?.({ name: this.name, type: this.type }, rows);
+  /** Record removed rows (as the caller's rows, with the verdict's reason) in the reject stores. */
+  protected recordRemoved(items: BlockItem[], span?: Span): Promise<void> {
+    return this.recordRejects(
+      items.map((item) => ({ row: this.transformOutput(item), reason: String((item.metadata as Row | undefined)?.reason ?? "rejected") })),
+      span,
+    );
   }
 }
 

@@ -319,6 +319,10 @@ export abstract class LMProvider extends Block {
     // Rows that can share a request: a string prompt, no fan-out, and the same parameters.
     const chunks = limit > 1 ? chunkByKey(prepared, (p) => (p.fanOut === 1 && typeof p.input === "string" ? paramsKey(p.sent) : undefined), limit) : prepared.map((p) => [p]);
     await Promise.all(chunks.map((chunk) => (chunk.length === 1 ? this.processItem(chunk[0]!, runSignal, span) : this.processChunk(chunk, runSignal, span))));
+    // Rows that got no answer are kept (the builder sees their `error`) and recorded, so a builder
+    // that drops them loses nothing silently. A nested block's caller accounts for its rows.
+    const failed = items.filter((item) => typeof item.error === "string");
+    if (failed.length && !this.nested) await this.recordRejects(failed.map((item) => ({ row: { ...item.SRC_DATA }, reason: String(item.error) })), span);
     return items;
   }
 

@@ -106,7 +106,7 @@ export class RougeScorer extends ValidatorBlock<{ input: string }> {
     // Rows that failed the context check while filtering are not in `order`; DiGiT drops them
     // without a trace, digit records them like every other removed row.
     items.forEach((_, i) => inOrder.has(i) || place(i));
-    if (removed.length) await this.recordRejects(removed, span);
+    if (removed.length) await this.recordRemoved(removed, span);
     return kept;
   }
 
