@@ -77,6 +77,14 @@ describe.each(PROVIDERS)("$type against the fake server", (p) => {
     expect(everything).not.toContain(KEY);
   });
 
+  it("warns that DiGiT's lm_cache and force_cache keys have no effect", () => {
+    const ctx = recordingContext();
+    p.make(fake, { ...FAST, lm_cache: "sqlite", force_cache: true }, ctx);
+    const warnings = ctx.logger.warnings();
+    expect(warnings.filter((w) => /'lm_cache' is not supported yet and has no effect: responses are not cached/.test(w))).toHaveLength(1);
+    expect(warnings.filter((w) => /'force_cache' is not supported yet/.test(w))).toHaveLength(1);
+  });
+
   it("accepts max_new_tokens in gen_kwargs and ignores another provider's keys with one warning", async () => {
     const ctx = recordingContext();
     const b = p.make(fake, { ...FAST, num_ctx: 4096, echo: true, decoding_method: "greedy", top_k: 5 }, ctx);

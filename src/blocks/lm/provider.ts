@@ -101,6 +101,13 @@ export const lmConfigSchema = z.object({
   ...Object.fromEntries(GENERATION_PARAMETERS.map((k) => [k, z.unknown().optional()])),
 });
 
+/** DiGiT keys accepted so its files run unchanged, but with no effect yet: a block that sets one warns. */
+const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
+  lm_cache: "responses are not cached, so a rerun pays again",
+  force_cache: "responses are not cached, so a rerun pays again",
+  init_tokenizer: "no tokenizer is loaded",
+};
+
 /** Accept every generation parameter as is (providers narrow this). */
 const ALL_PARAMS: ParamSpec = { known: GENERATION_PARAMETERS };
 
@@ -195,6 +202,10 @@ export abstract class LMProvider extends Block {
     const completion = resolveParams(raw, ctor.paramSpecs.completion);
     const chat = resolveParams(raw, ctor.paramSpecs.chat_completion);
     this.baseParams = { completion: completion.params, chat_completion: chat.params };
+    for (const [key, effect] of Object.entries(UNSUPPORTED_KEYS)) {
+      const v = config[key];
+      if (v !== undefined && v !== null && v !== false) this.logger.warn(`block '${this.name}' (type ${this.type}): '${key}' is not supported yet and has no effect: ${effect}`, { unsupported: key });
+    }
     // `n` is handled here for every provider (fanned out when the endpoint lacks it).
     const ignored = completion.ignored.filter((k) => chat.ignored.includes(k) && k !== "n");
     if (ignored.length) {
