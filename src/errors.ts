@@ -154,3 +154,10 @@ export function isDigitError(e: unknown): e is DigitError {
   const c = e as { code?: unknown; format?: unknown } | null;
   return typeof c?.code === "string" && c.code.startsWith("DIGIT_") && typeof c.format === "function";
 }
+
+/** An LLM endpoint refused every request before answering any (nothing listens, bad key, wrong URL). */
+export class EndpointUnusableError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_ENDPOINT_UNUSABLE", message, where);
+  }
+}

@@ -8,6 +8,7 @@ import { AdaptiveLimiter } from "./limiter.js";
 import { resolveParams, stopList, cutAtStops, type ParamSpec } from "./params.js";
 import { payloadPolicy, redact } from "./payload.js";
 import { credentialPool, type Credential } from "./pool.js";
+import { RefusalWatch } from "./refusals.js";
 import { backoffDelay, classifyFailure, deadline, malformedResponse, NEVER_ABORTS, sleep, type Failure } from "./retry.js";
 import type { LlmCallReport } from "../../telemetry/observer.js";
 import type { Span } from "../../telemetry/telemetry.js";
@@ -181,6 +182,7 @@ export abstract class LMProvider extends Block {
   private readonly baseParams: Record<LMMethod, Row>;
   private readonly warnedKeys = new Set<string>();
   private limiterInstance: AdaptiveLimiter | undefined;
+  private readonly refusals = new RefusalWatch();
   /** Payload recording settings, read from the environment once per block call. */
   private payload = payloadPolicy();
   protected readonly timeoutMs: number;
@@ -334,6 +336,7 @@ export abstract class LMProvider extends Block {
     // that drops them loses nothing silently. A nested block's caller accounts for its rows.
     const failed = items.filter((item) => typeof item.error === "string");
     if (failed.length && !this.nested) await this.recordRejects(failed.map((item) => ({ row: { ...item.SRC_DATA }, reason: String(item.error) })), span);
+    this.refusals.check({ block: this.name, type: this.type, url: this.credential()?.endpoint });
     return items;
   }
 
@@ -428,6 +431,13 @@ export abstract class LMProvider extends Block {
       const waitStart = performance.now();
       const slot = await limiter.acquire();
       semaphoreWait += performance.now() - waitStart;
+      const refused = this.refusals.refusal();
+      if (refused) {
+        // The endpoint refused every request so far: fail at once instead of sending more.
+        slot.release("error");
+        span.end("error", new Error(refused.message));
+        return { failure: refused };
+      }
       const timer = deadline(this.timeoutMs, runSignal);
       this.ctx.observer?.requestStarted?.(this.name);
       try {
@@ -461,6 +471,8 @@ export abstract class LMProvider extends Block {
       });
     }
     const responses = result.responses;
+    if (responses) this.refusals.succeeded();
+    else if (result.failure) this.refusals.failed(result.failure);
     const usage = {
       prompt_tokens: responses?.reduce((s, r) => s + (r.prompt_tokens ?? 0), 0) ?? 0,
       completion_tokens: responses?.reduce((s, r) => s + (r.completion_tokens ?? 0), 0) ?? 0,
