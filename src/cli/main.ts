@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { isDigitError } from "../errors.js";
+import { ignoreClosedOutput } from "./closed-output.js";
 import { buildProgram } from "./program.js";
+
+ignoreClosedOutput(process.stdout);
 
 // Exit codes: 0 ok, 1 a user error or a failed task, 2 bad command line, 3 some task stalled, 130 cancelled.
 try {

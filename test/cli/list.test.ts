@@ -1,7 +1,8 @@
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { digit, tempDir } from "./helpers.js";
+import { cliEnv, digit, MAIN, ROOT, tempDir, TSX } from "./helpers.js";
 
 describe("digit list", () => {
   it("lists 500 plugin blocks without importing any of them", async () => {
@@ -59,5 +60,17 @@ describe("digit list", () => {
     expect(bad.stderr).toMatch(/'blokcs' is not something digit can list/);
     expect(bad.stderr).toMatch(/did you mean 'blocks'/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("digit list with a reader that closes early", () => {
+  it("ends quietly with status 0 when stdout is closed before it writes (digit list --json | head -1)", async () => {
+    const child = spawn(TSX, [MAIN, "list", "blocks", "--json"], { cwd: ROOT, env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   });
 });
