@@ -84,6 +84,14 @@ export abstract class Block {
   static configSchema: z.ZodObject = z.object({});
   /** Fields read and written; undefined means "dict mode" (whatever keys the row has). */
   static fields: BlockFields | undefined = undefined;
+  /**
+   * Whether `key`, kept from a block of another type that an override replaced, means nothing to
+   * this type, so it is dropped quietly rather than warned about (keys outside the config schema
+   * are always dropped).
+   */
+  static ignoresInheritedKey(_key: string): boolean {
+    return false;
+  }
   /** Fields every block carries through (DiGiT's `store_names`). */
   protected static frameworkFields: readonly string[] = ["store_names"];
 

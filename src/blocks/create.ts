@@ -29,7 +29,7 @@ export async function checkBlockConfig(registry: Registry, raw: Row, where = "bl
   const shape = schema.shape;
   // Keys kept from a base block of another type (an override switched `type`) are dropped, not errors.
   const inherited = keysInheritedFromOtherType(raw);
-  const dropped = Object.keys(raw).filter((k) => !(k in shape) && inherited.has(k));
+  const dropped = Object.keys(raw).filter((k) => inherited.has(k) && (!(k in shape) || cls.ignoresInheritedKey(k)));
   const input = dropped.length ? Object.fromEntries(Object.entries(raw).filter(([k]) => !dropped.includes(k))) : raw;
   if (dropped.length) copyPositions(raw, input);
   const config = parseWith(schema, input, `block '${raw.name}' (type ${raw.type})`) as BlockConfig;

@@ -136,7 +136,7 @@ async function checkBlocks(registry: Registry, builderName: string, config: Row,
     if (!isObj(b)) throw new ConfigError(`builder '${builderName}': every block must be a mapping`, { file });
     const { dropped } = await checkBlockConfig(registry, b, `builder '${builderName}'`);
     if (dropped.length) {
-      logger.warn(`block '${String(b.name)}' of builder '${builderName}': the override changed its type to '${String(b.type)}', so keys of the old type are ignored: ${dropped.join(", ")}`);
+      logger.debug(`block '${String(b.name)}' of builder '${builderName}': the override changed its type to '${String(b.type)}', so keys of the old type are ignored: ${dropped.join(", ")}`);
       const parsed = (config.blocks as Obj[]).find((p) => p.name === b.name);
       for (const k of dropped) if (parsed) delete parsed[k];
     }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
 import { digitRun, readJsonl, tempDir } from "../builders/support.js";
+import { digit } from "../cli/helpers.js";
 
 let fake: FakeLLM;
 beforeAll(async () => {
@@ -49,5 +50,14 @@ describe("configs/public/examples/openai_qa.yaml (DiGiT's override file)", () =>
     // Seeds came from ${DGT_DATA_DIR}/public/examples/qa/seed_examples.jsonl (seed_examples: null + seed_datastore).
     expect(seen.some((s) => s.prompt.includes("Which lake is the deepest?"))).toBe(true);
     expect(seen.some((s) => s.prompt.includes("What is the capital of Australia?"))).toBe(false);
+  });
+
+  it("says nothing about the builder's Ollama parameters that the openai type does not use", async () => {
+    const dir = tempDir("openai-qa-quiet");
+    const r = await digit(["run", "--config-path", "configs/public/examples/openai_qa.yaml", "--include-namespaces", "public", "--output-dir", dir, "--num-outputs-to-generate", "2"], {
+      env: { OPENAI_BASE_URL: fake.openaiBaseURL, OPENAI_API_KEY: "sk-from-env" },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/num_ctx|warn/);
   });
 });

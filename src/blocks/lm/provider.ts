@@ -177,6 +177,12 @@ export abstract class LMProvider extends Block {
   /** Methods the provider implements. */
   protected static methods: readonly LMMethod[] = ["completion", "chat_completion"];
 
+  /** A generation parameter of the replaced type that neither of this provider's methods uses. */
+  static override ignoresInheritedKey(key: string): boolean {
+    if (key === "n" || !(GENERATION_PARAMETERS as readonly string[]).includes(key)) return false;
+    return Object.values(this.paramSpecs).every((spec) => resolveParams({ [key]: true }, spec).ignored.includes(key));
+  }
+
   readonly modelId: string;
   /** Per-method parameters from the block config, already resolved. */
   private readonly baseParams: Record<LMMethod, Row>;
