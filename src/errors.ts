@@ -109,9 +109,15 @@ export class DuplicateNameError extends DigitError {
 
 /** Another live digit process holds the task's output folder. */
 export class OutputLockedError extends DigitError {
-  constructor(dir: string, pid: number) {
-    super("DIGIT_OUTPUT_LOCKED", `output folder '${dir}' is in use by a running digit process (pid ${pid})`, {
-      hint: "wait for that run to finish, stop it, or use another --output-dir",
+  /**
+   * @param holder where the lock is (`file`) and what it says about its holder: the host it runs
+   *   on and since when it holds the folder (ISO time), when the lock file records them
+   */
+  constructor(dir: string, pid: number, holder: { file?: string | undefined; host?: string | undefined; since?: string | undefined } = {}) {
+    const who = [`pid ${pid}`, holder.host ? `on host '${holder.host}'` : "", holder.since ? `since ${holder.since}` : ""].filter(Boolean).join(" ");
+    const lock = holder.file ? `'${holder.file}'` : `'.digit.lock' in '${dir}'`;
+    super("DIGIT_OUTPUT_LOCKED", `output folder '${dir}' is in use by a running digit process (${who}); lock file ${lock}`, {
+      hint: `wait for that run to finish, stop it, or use another --output-dir; if no digit run is using the folder (that process is something else, or it ran on another machine that is gone), delete the lock file: rm ${lock}`,
     });
   }
 }
