@@ -160,3 +160,17 @@ export function isDigitError(e: unknown): e is DigitError {
   const c = e as { code?: unknown; format?: unknown } | null;
   return typeof c?.code === "string" && c.code.startsWith("DIGIT_") && typeof c.format === "function";
 }
+
+/**
+ * A distributed run lost Redis, which holds its queue of builder calls: unreachable for longer than
+ * the run waits (`--redis-timeout`), or stopped by a signal while it was unreachable. What the run
+ * committed is in the output folder, so the same command resumes it.
+ */
+export class RedisLostError extends DigitError {
+  /** @param url the Redis URL without its password; @param detail what happened, e.g. "unreachable for 60 s" */
+  constructor(url: string, detail: string) {
+    super("DIGIT_REDIS_LOST", `lost the connection to Redis at ${url} (${detail}); the builder calls it held are abandoned`, {
+      hint: "start Redis again (or fix the network) and run the same command again: the run resumes from the records saved in the output folder; --redis-timeout sets how long a run waits for Redis",
+    });
+  }
+}

@@ -189,3 +189,20 @@ export async function checkReachable(connection: RedisConnection, url: string, t
     probe.disconnect();
   }
 }
+
+/**
+ * A Redis URL as printed in messages: the password, if any, replaced by `***`.
+ *
+ * @example
+ * displayUrl("redis://app:s3cret@cache:6379/1") // "redis://app:***@cache:6379/1"
+ */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = "***";
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
