@@ -180,7 +180,7 @@ export class UnitTracker {
   private checkLost(): void {
     if (this.failure || this.closed || !this.health.down) return;
     const seconds = Math.round(this.health.downForMs() / 1000);
-    if (this.options.signal?.aborted) this.fail(new RedisLostError(this.options.url, `stopped by a signal while Redis was unreachable (for ${seconds} s)`));
+    if (this.options.signal?.aborted) this.fail(new RedisLostError(this.options.url, `the run was stopped while Redis was unreachable, after ${seconds} s`));
     else if (this.health.downForMs() >= this.options.lostAfterMs) this.fail(new RedisLostError(this.options.url, `unreachable for ${seconds} s, longer than --redis-timeout ${Math.round(this.options.lostAfterMs / 1000)}`));
   }
 
