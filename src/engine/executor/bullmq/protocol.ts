@@ -182,7 +182,7 @@ export async function checkReachable(connection: RedisConnection, url: string, t
     await probe.connect();
     await probe.ping();
   } catch (e) {
-    throw new DigitError("DIGIT_REDIS_UNREACHABLE", `cannot reach Redis at ${url}: ${e instanceof Error ? e.message : String(e)}`, {
+    throw new DigitError("DIGIT_REDIS_UNREACHABLE", `cannot reach Redis at ${displayUrl(url)}: ${e instanceof Error ? e.message : String(e)}`, {
       hint: "start it (redis-server --port 6379) or fix the URL; workers and the coordinator must use the same redis://host:port",
     });
   } finally {

@@ -140,6 +140,7 @@ export class UnitTracker {
 
   private async submit(unit: Unit): Promise<void> {
     const job = await this.queue.add("unit", unit.data, { ...JOB_OPTIONS, jobId: unit.jobId });
+    // An id already in Redis keeps its old state: a unit a previous coordinator saw fail runs again.
     if ((await job.getState()) === "failed") await job.retry("failed");
     unit.submitted = true;
     // A result already in Redis (a coordinator restarted from the same checkpoint) ends the wait now.
