@@ -138,7 +138,7 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
     if (health.down) logger.debug(`worker: ${e.message}`);
     // A unit Redis no longer holds for this worker (lost in a restart, or stalled and taken back):
     // its result is dropped and the unit runs again; nothing for the person running the worker to do.
-    else if (/^Missing (key|lock) for job/.test(e.message)) logger.info(`a unit's result was dropped: Redis no longer holds it for this worker (restarted, or the unit stalled and runs elsewhere) (${e.message})`);
+    else if (/^(Missing (key|lock)|Lock mismatch) for job/.test(e.message)) logger.info(`a unit's result was dropped: Redis no longer holds it for this worker (restarted, or the unit stalled and runs elsewhere) (${e.message})`);
     else logger.warn(`worker: ${e.message}`);
   });
   worker.on("failed", (job, e) => logger.warn(`unit ${job?.id ?? "?"} failed: ${e.message}`));
