@@ -109,9 +109,15 @@ export class DuplicateNameError extends DigitError {
 
 /** Another live digit process holds the task's output folder. */
 export class OutputLockedError extends DigitError {
-  constructor(dir: string, pid: number) {
-    super("DIGIT_OUTPUT_LOCKED", `output folder '${dir}' is in use by a running digit process (pid ${pid})`, {
-      hint: "wait for that run to finish, stop it, or use another --output-dir",
+  /**
+   * @param holder where the lock is (`file`) and what it says about its holder: the host it runs
+   *   on and since when it holds the folder (ISO time), when the lock file records them
+   */
+  constructor(dir: string, pid: number, holder: { file?: string | undefined; host?: string | undefined; since?: string | undefined } = {}) {
+    const who = [`pid ${pid}`, holder.host ? `on host '${holder.host}'` : "", holder.since ? `since ${holder.since}` : ""].filter(Boolean).join(" ");
+    const lock = holder.file ? `'${holder.file}'` : `'.digit.lock' in '${dir}'`;
+    super("DIGIT_OUTPUT_LOCKED", `output folder '${dir}' is in use by a running digit process (${who}); lock file ${lock}`, {
+      hint: `wait for that run to finish, stop it, or use another --output-dir; if no digit run is using the folder (that process is something else, or it ran on another machine that is gone), delete the lock file: rm ${lock}`,
     });
   }
 }
@@ -159,5 +165,19 @@ export function isDigitError(e: unknown): e is DigitError {
 export class EndpointUnusableError extends DigitError {
   constructor(message: string, where: ErrorLocation = {}) {
     super("DIGIT_ENDPOINT_UNUSABLE", message, where);
+  }
+}
+
+/**
+ * A distributed run lost Redis, which holds its queue of builder calls: unreachable for longer than
+ * the run waits (`--redis-timeout`), or stopped by a signal while it was unreachable. What the run
+ * committed is in the output folder, so the same command resumes it.
+ */
+export class RedisLostError extends DigitError {
+  /** @param url the Redis URL without its password; @param detail what happened, e.g. "unreachable for 60 s" */
+  constructor(url: string, detail: string) {
+    super("DIGIT_REDIS_LOST", `lost the connection to Redis at ${url} (${detail}); the builder calls it held are abandoned`, {
+      hint: "start Redis again (or fix the network) and run the same command again: the run resumes from the records saved in the output folder; --redis-timeout sets how long a run waits for Redis",
+    });
   }
 }

@@ -29,6 +29,8 @@ export interface TestRedis {
   /** `redis://127.0.0.1:<port>` */
   url: string;
   stop(): Promise<void>;
+  /** SIGKILL the server (a crash: nothing is saved) and wait until it is gone. */
+  kill(): Promise<void>;
 }
 
 /** A free TCP port on 127.0.0.1 (asked from the OS, then released). */
@@ -45,18 +47,19 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Start `redis-server` on 127.0.0.1 on a free port with no persistence, and wait until it answers.
+ * Start `redis-server` on 127.0.0.1 on a free port (or on `port`, e.g. to restart a killed one)
+ * with no persistence, and wait until it answers.
  *
  * @example
  * const redis = await startRedis();
  * // ... new Queue("q", { connection: { host: "127.0.0.1", port: redis.port } })
  * await redis.stop();
  */
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(options: { port?: number } = {}): Promise<TestRedis> {
   const bin = redisServerPath();
   if (!bin) throw new Error(redisSkipReason());
   for (let tries = 0; ; tries++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const child = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"], { stdio: ["ignore", "pipe", "pipe"] });
     let log = "";
     child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
@@ -67,11 +70,12 @@ export async function startRedis(): Promise<TestRedis> {
         port,
         url: `redis://127.0.0.1:${port}`,
         stop: () => stopChild(child),
+        kill: () => killChild(child),
       };
     }
     await stopChild(child);
     // Another process may have taken the port between asking and binding: try another one.
-    if (tries >= 2) throw new Error(`redis-server did not start on port ${port}:\n${log}`);
+    if (tries >= 2 || options.port !== undefined) throw new Error(`redis-server did not start on port ${port}:\n${log}`);
   }
 }
 
@@ -107,5 +111,13 @@ function stopChild(child: ChildProcess): Promise<void> {
       resolve();
     });
     child.kill("SIGTERM");
+  });
+}
+
+function killChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
   });
 }

@@ -26,6 +26,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { flags: "--max-gen-requests <n>", key: "maxGenRequests", description: "upper bound on builder calls per builder", parse: toInt, group: "builder" },
   { flags: "--max-stalled-requests <n>", key: "maxStalledRequests", description: "batches in a row without new records before a task counts as stalled (default 100)", parse: toInt, group: "builder" },
   { flags: "--executor <url>", key: "executor", description: "run builder calls on `digit worker` processes through Redis (redis://host:port); default: in this process", group: "base" },
+  { flags: "--redis-timeout <seconds>", key: "redisTimeout", description: "with --executor: stop the run (resumable) when Redis has been unreachable this long (default 60)", parse: toInt, group: "base" },
   { flags: "--quiet", key: "quiet", description: "print only warnings, errors and the summary", group: "base" },
   { flags: "--debug", key: "debug", description: "print debug messages", group: "base" },
   { flags: "--log-format <format>", key: "logFormat", description: "text (default) or json lines on stderr", group: "base" },

@@ -4,7 +4,7 @@ import type { Row } from "../../blocks/block.js";
 import { prepareEnvironment } from "../../config/env.js";
 import { run } from "../../engine/run.js";
 import type { RunOptions } from "../../engine/options.js";
-import { isDigitError } from "../../errors.js";
+import { ConfigError, isDigitError } from "../../errors.js";
 import { startRunReporting } from "../run-reporting.js";
 import { num, str } from "../option-spec.js";
 import { taskRunOptions } from "./run-options.js";
@@ -52,7 +52,21 @@ export async function runCommand(positional: string[], opts: Record<string, unkn
     if (typeof opts.executor === "string") {
       // Imported only when asked for, so a local run never loads BullMQ.
       const { createBullmqExecutor } = await import("../../engine/executor/bullmq/coordinator.js");
-      options.executor = await createBullmqExecutor({ url: opts.executor, namespaces: options.namespaces, pluginDirs: options.pluginDirs, builderPaths: options.builderPaths, cwd, seed: options.seed, buildId: options.buildId, observer: metrics, logger });
+      const redisTimeout = num(opts.redisTimeout);
+      if (redisTimeout !== undefined && redisTimeout < 1) throw new ConfigError(`--redis-timeout must be at least 1 second, got ${redisTimeout}`, { hint: "e.g. --redis-timeout 60" });
+      options.executor = await createBullmqExecutor({
+        url: opts.executor,
+        namespaces: options.namespaces,
+        pluginDirs: options.pluginDirs,
+        builderPaths: options.builderPaths,
+        cwd,
+        seed: options.seed,
+        buildId: options.buildId,
+        observer: metrics,
+        logger,
+        redisTimeoutMs: redisTimeout === undefined ? undefined : redisTimeout * 1000,
+        signal: controller.signal,
+      });
     }
     const result = await run(options);
     reporting.stopProgress();

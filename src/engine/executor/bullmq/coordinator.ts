@@ -8,9 +8,11 @@ import { silentLogger, type Logger } from "../../../telemetry/logger.js";
 import type { RunObserver } from "../../../telemetry/observer.js";
 import type { BatchExecutor } from "../../executor.js";
 import { ClusterSemaphore, installClusterLimits } from "./cluster-limit.js";
-import { DigitError } from "../../../errors.js";
-import { checkReachable, contextKey, digest, KEY_PREFIX, parseFailure, PROTOCOL_VERSION, QUEUE_NAME, redisConnection, unitJobId, type UnitContext, type UnitData, type UnitResult } from "./protocol.js";
+import { DigitError, isDigitError } from "../../../errors.js";
+import { checkReachable, contextKey, digest, displayUrl, KEY_PREFIX, parseFailure, PROTOCOL_VERSION, QUEUE_NAME, redisConnection, unitJobId, type UnitContext, type UnitData, type UnitResult } from "./protocol.js";
+import { closeWithin, handleErrors } from "./redis-health.js";
 import { referSecrets } from "./secrets.js";
+import { UnitTracker, type StoredContext } from "./unit-tracker.js";
 
 /** How the coordinator side of a distributed run is set up. */
 export interface BullmqExecutorOptions {
@@ -33,11 +35,24 @@ export interface BullmqExecutorOptions {
   clusterLimits?: boolean | undefined;
   /** Where secrets in builder configs are looked up to send them as variable names (default process.env). */
   env?: NodeJS.ProcessEnv | undefined;
+  /** Fail the run with DIGIT_REDIS_LOST when Redis has been unreachable this long (ms; default 60000). */
+  redisTimeoutMs?: number | undefined;
+  /** The run's stop signal: once aborted, an outage of Redis fails the units in flight at once. */
+  signal?: AbortSignal | undefined;
+}
+
+/** How long a run waits for Redis to come back by default (ms). */
+export const DEFAULT_REDIS_TIMEOUT_MS = 60_000;
+
+/** A builder's run key and its context as stored in Redis (under `key`, named by `hash` in units). */
+interface BuilderKeys {
+  runKey: string;
+  context: StoredContext & { hash: string };
 }
 
 interface BuilderState {
   seq: number;
-  keys: Promise<{ runKey: string; context: string }>;
+  keys: Promise<BuilderKeys>;
 }
 
 /** How long builder contexts stay in Redis (every coordinator start writes them again). */
@@ -60,6 +75,12 @@ const KEEP_CONTEXT_S = 7 * 24 * 3600;
  * from the same checkpoint asks for the same units and gets the results already in Redis; a
  * --restart (new run id) or a later checkpoint gives new ids.
  *
+ * Redis may go away mid-run (UnitTracker): when it comes back, units it lost are submitted again
+ * under the same ids (with their builder contexts); when it stays away longer than
+ * `redisTimeoutMs`, or the run is stopped meanwhile, the run fails with DIGIT_REDIS_LOST and the
+ * same command resumes it. Every connection handles its `error` events (no ioredis stack traces)
+ * and closing never waits for an unreachable server.
+ *
  * @example
  * const executor = await createBullmqExecutor({ url: "redis://127.0.0.1:6379", observer: metrics });
  * await run({ taskPaths, executor });
@@ -68,19 +89,32 @@ const KEEP_CONTEXT_S = 7 * 24 * 3600;
 export async function createBullmqExecutor(options: BullmqExecutorOptions): Promise<BatchExecutor & { readonly url: string }> {
   const connection = redisConnection(options.url);
   const logger = options.logger ?? silentLogger;
+  const shownUrl = displayUrl(options.url);
   await checkReachable(connection, options.url);
   const redis = new Redis(connection);
   const queue = new Queue<UnitData, UnitResult>(QUEUE_NAME, { connection, prefix: KEY_PREFIX });
-  const events = new QueueEvents(QUEUE_NAME, { connection, prefix: KEY_PREFIX });
+  // Short blocking reads: a read in progress when Redis goes away holds the process for up to this
+  // long (plus a second) after close, so a stopped coordinator exits within seconds.
+  const events = new QueueEvents(QUEUE_NAME, { connection, prefix: KEY_PREFIX, blockingTimeout: 2000 });
+  const subscriber = options.clusterLimits !== false ? new Redis(connection) : undefined;
+  // The tracker says once that Redis is gone; each connection's retries are debug detail.
+  handleErrors([redis, queue, events, subscriber], (e) => logger.debug(`redis: ${e.message}`));
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-  let subscriber: Redis | undefined;
   let semaphore: ClusterSemaphore | undefined;
   let uninstall: (() => void) | undefined;
-  if (options.clusterLimits !== false) {
-    subscriber = new Redis(connection);
+  if (subscriber) {
     semaphore = new ClusterSemaphore(redis, subscriber, { logger });
     uninstall = installClusterLimits(semaphore);
   }
+  const tracker = new UnitTracker(queue, events, redis, {
+    url: shownUrl,
+    lostAfterMs: options.redisTimeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS,
+    signal: options.signal,
+    contextTtlS: KEEP_CONTEXT_S,
+    // LLM calls of postprocessors here wait for cluster slots in Redis: they fail too.
+    onLost: () => semaphore?.close(),
+    logger,
+  });
   const states = new WeakMap<DataBuilder, BuilderState>();
   let warnedNoWorkers = false;
 
@@ -93,14 +127,14 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
     return s;
   };
 
-  async function keysOf(builder: DataBuilder): Promise<{ runKey: string; context: string }> {
+  async function keysOf(builder: DataBuilder): Promise<BuilderKeys> {
     const identity: Row[] = [];
     for (const t of builder.tasks) identity.push({ dir: resolve(t.dir), runId: await runIdOf(t, options.buildId ?? "exp"), checkpoint: t.checkpoint, accepted: t.accepted.length });
     const runKey = digest({ buildId: options.buildId ?? "exp", builder: builder.name, identity });
     const json = JSON.stringify(contextOf(builder));
     const hash = digest(json, 24);
     await redis.set(contextKey(hash), json, "EX", KEEP_CONTEXT_S);
-    return { runKey, context: hash };
+    return { runKey, context: { hash, key: contextKey(hash), json } };
   }
 
   /** What a worker needs to rebuild `builder`, with every secret replaced by its variable's name. */
@@ -123,23 +157,15 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
     // The sequence number is taken before any await: calls arrive in the loop's start order.
     const state = stateOf(builder);
     const seq = state.seq++;
-    const { runKey, context } = await state.keys;
-    const data: UnitData = { version: PROTOCOL_VERSION, context, kind, requestIdx, seq, runKey, batch };
+    const { runKey, context } = await tracker.guard(state.keys);
+    const data: UnitData = { version: PROTOCOL_VERSION, context: context.hash, kind, requestIdx, seq, runKey, batch };
     const jobId = unitJobId(builder.name, runKey, seq, digest({ kind, requestIdx, batch }, 8));
-    const job = await queue.add("unit", data, {
-      jobId,
-      // A builder that throws fails the run, as in a local run; a worker that dies is a stall, retried by BullMQ.
-      attempts: 1,
-      removeOnComplete: { age: 24 * 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    });
-    // An id already in Redis keeps its old state: a unit a previous coordinator saw fail runs again.
-    if ((await queue.getJobState(jobId)) === "failed") await job.retry("failed");
     void warnIfNoWorkers();
     let result: UnitResult;
     try {
-      result = (await job.waitUntilFinished(events)) as UnitResult;
+      result = await tracker.run(jobId, data, context);
     } catch (e) {
+      if (isDigitError(e)) throw e;
       // A user error on the worker (e.g. a variable it lacks) stays a user error here, with its fix.
       const failure = parseFailure(e instanceof Error ? e.message : String(e));
       const message = `builder '${builder.name}' failed on a worker (unit ${jobId}): ${failure.message}`;
@@ -153,7 +179,7 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
     if (warnedNoWorkers) return;
     warnedNoWorkers = true;
     const workers = await queue.getWorkers().catch(() => undefined);
-    if (workers && workers.length === 0) logger.warn(`no digit worker is connected to ${options.url}: units wait in the queue until one starts (digit worker ${options.url})`);
+    if (workers && workers.length === 0) logger.warn(`no digit worker is connected to ${shownUrl}: units wait in the queue until one starts (digit worker ${shownUrl})`);
   }
 
   /** Write what the worker's validators rejected and count what its blocks reported. */
@@ -174,11 +200,20 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
     async close() {
       if (closed) return;
       closed = true;
+      const down = tracker.redisDown;
+      tracker.close();
       uninstall?.();
       semaphore?.close();
-      await events.close().catch(() => undefined);
-      await queue.close().catch(() => undefined);
-      await Promise.all([redis.quit().catch(() => undefined), subscriber?.quit().catch(() => undefined)]);
+      // A quit sent to an unreachable Redis waits for a reconnect: drop the connections instead.
+      await closeWithin(
+        down ? 0 : 2000,
+        () => Promise.all([events.close(), queue.close(), redis.quit(), subscriber?.quit()]),
+        () => {
+          for (const c of [events, queue]) void c.disconnect().catch(() => undefined);
+          redis.disconnect();
+          subscriber?.disconnect();
+        },
+      );
     },
   };
 }

@@ -182,10 +182,27 @@ export async function checkReachable(connection: RedisConnection, url: string, t
     await probe.connect();
     await probe.ping();
   } catch (e) {
-    throw new DigitError("DIGIT_REDIS_UNREACHABLE", `cannot reach Redis at ${url}: ${e instanceof Error ? e.message : String(e)}`, {
+    throw new DigitError("DIGIT_REDIS_UNREACHABLE", `cannot reach Redis at ${displayUrl(url)}: ${e instanceof Error ? e.message : String(e)}`, {
       hint: "start it (redis-server --port 6379) or fix the URL; workers and the coordinator must use the same redis://host:port",
     });
   } finally {
     probe.disconnect();
+  }
+}
+
+/**
+ * A Redis URL as printed in messages: the password, if any, replaced by `***`.
+ *
+ * @example
+ * displayUrl("redis://app:s3cret@cache:6379/1") // "redis://app:***@cache:6379/1"
+ */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = "***";
+    return u.toString();
+  } catch {
+    return url;
   }
 }

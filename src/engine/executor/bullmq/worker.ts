@@ -4,8 +4,9 @@ import { Redis } from "ioredis";
 import { ConfigError, isDigitError } from "../../../errors.js";
 import { silentLogger, type Logger } from "../../../telemetry/logger.js";
 import { ClusterSemaphore, installClusterLimits } from "./cluster-limit.js";
-import { checkReachable, contextKey, failureReason, KEY_PREFIX, PROTOCOL_VERSION, QUEUE_NAME, redisConnection, type UnitContext, type UnitData, type UnitResult } from "./protocol.js";
+import { checkReachable, contextKey, displayUrl, failureReason, KEY_PREFIX, PROTOCOL_VERSION, QUEUE_NAME, redisConnection, type UnitContext, type UnitData, type UnitResult } from "./protocol.js";
 import { PreparedContext, type WorkerRegistryOptions } from "./rebuild.js";
+import { closeWithin, handleErrors, RedisHealth } from "./redis-health.js";
 import { resolveSecrets } from "./secrets.js";
 
 /** How `digit worker` runs. */
@@ -47,6 +48,10 @@ export interface DigitWorker {
  * loop) with DIGIT_WORKER_ENV_UNSET naming the variable, and the coordinator stops the run with
  * that error and its fix.
  *
+ * When Redis goes away the worker says so once and reconnects on its own (units it finishes
+ * meanwhile are lost to Redis; the coordinator submits them again). Closing while Redis is
+ * unreachable does not wait for it: the units in progress are dropped and run again elsewhere.
+ *
  * @example
  * const worker = await startWorker({ url: "redis://127.0.0.1:6379", concurrency: 4 });
  * process.on("SIGTERM", () => void worker.close());
@@ -60,6 +65,15 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
   await checkReachable(connection, options.url);
   const redis = new Redis(connection);
   const subscriber = new Redis(connection);
+  const shownUrl = displayUrl(options.url);
+  let onRedisDown: (() => void) | undefined;
+  const health = new RedisHealth(redis, {
+    down: () => {
+      logger.warn(`lost the connection to Redis at ${shownUrl}; reconnecting (units running now will run again)`);
+      onRedisDown?.();
+    },
+    up: () => logger.info(`reconnected to Redis at ${shownUrl}`),
+  });
   let semaphore: ClusterSemaphore | undefined;
   let uninstall: (() => void) | undefined;
   if (options.clusterLimits !== false) {
@@ -112,11 +126,21 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
     lockDuration: options.lockDurationMs ?? 30_000,
     stalledInterval: options.stalledIntervalMs ?? 15_000,
     maxStalledCount: options.maxStalledCount ?? 5,
+    // After a failed fetch (Redis away) try again soon, not after BullMQ's default 15 s.
+    runRetryDelay: 1000,
     // Results are read by the coordinator (and by a restarted one): keep them a day.
     removeOnComplete: { age: 24 * 3600 },
     removeOnFail: { age: 7 * 24 * 3600 },
   });
-  worker.on("error", (e) => logger.warn(`worker: ${e.message}`));
+  // While Redis is away every retry fails: the health watcher said so once, the rest is debug detail.
+  handleErrors([redis, subscriber], (e) => logger.debug(`redis: ${e.message}`));
+  handleErrors([worker], (e) => {
+    if (health.down) logger.debug(`worker: ${e.message}`);
+    // A unit Redis no longer holds for this worker (lost in a restart, or stalled and taken back):
+    // its result is dropped and the unit runs again; nothing for the person running the worker to do.
+    else if (/^(Missing (key|lock)|Lock mismatch) for job/.test(e.message)) logger.info(`a unit's result was dropped: Redis no longer holds it for this worker (restarted, or the unit stalled and runs elsewhere) (${e.message})`);
+    else logger.warn(`worker: ${e.message}`);
+  });
   worker.on("failed", (job, e) => logger.warn(`unit ${job?.id ?? "?"} failed: ${e.message}`));
   await worker.waitUntilReady();
   logger.info(`worker ${id} ready on ${connection.host}:${connection.port} (concurrency ${concurrency}${semaphore ? ", cluster-wide credential limits" : ""})`);
@@ -129,11 +153,26 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
     },
     close(force = false) {
       closing ??= (async () => {
-        await worker.close(force);
+        // Units in progress are waited for while Redis is there to take their results; without it
+        // (now, or from the moment it goes away) they are dropped and run again elsewhere.
+        const gone = new Promise<"gone">((resolve) => {
+          onRedisDown = () => resolve("gone");
+          if (health.down) resolve("gone");
+        });
+        const graceful = worker.close(force || health.down).then(() => "closed" as const, () => "closed" as const);
+        if ((await Promise.race([graceful, gone])) === "gone") await closeWithin(1000, () => worker.close(true), () => void worker.disconnect().catch(() => undefined));
+        health.stop();
         uninstall?.();
         semaphore?.close();
         for (const p of contexts.values()) await (await p.catch(() => undefined))?.close();
-        await Promise.all([redis.quit().catch(() => undefined), subscriber.quit().catch(() => undefined)]);
+        await closeWithin(
+          health.down ? 0 : 2000,
+          () => Promise.all([redis.quit(), subscriber.quit()]),
+          () => {
+            redis.disconnect();
+            subscriber.disconnect();
+          },
+        );
       })();
       return closing;
     },
