@@ -154,3 +154,13 @@ export function isDigitError(e: unknown): e is DigitError {
   const c = e as { code?: unknown; format?: unknown } | null;
   return typeof c?.code === "string" && c.code.startsWith("DIGIT_") && typeof c.format === "function";
 }
+
+/**
+ * Writing an output file would go outside the output folder: the file, or a folder between the
+ * output folder and it, is a symbolic link that resolves elsewhere (or nowhere).
+ */
+export class OutputOutsideError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_OUTPUT_OUTSIDE", message, where);
+  }
+}

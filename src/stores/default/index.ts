@@ -5,9 +5,10 @@ import { registerDatastore } from "../../registry/decorators.js";
 import type { Logger } from "../../telemetry/logger.js";
 import { defaultStoreLogger, type StoreContext } from "../context.js";
 import { Datastore, type DatastoreConfig, type RowSource } from "../datastore.js";
-import { OUTPUT_FORMATS, readDataFile, type OutputFormat } from "../formats/index.js";
+import { outputFormatOf, readDataFile, type OutputFormat } from "../formats/index.js";
 import type { BadRecordPolicy, CsvReadOptions, ReadOptions } from "../formats/types.js";
 import { outputTarget, type OutputTarget } from "./outputs.js";
+import { assertInsideOutput } from "../../util/output-containment.js";
 import { expandDataPath } from "./paths.js";
 
 /**
@@ -35,7 +36,7 @@ export class DefaultDatastore extends Datastore {
 
   constructor(config: DatastoreConfig) {
     super(config);
-    this.format = outputFormat(config.output_data_format);
+    this.format = outputFormatOf(config.output_data_format);
     const onBadRecord = badRecordPolicy(config.on_bad_record);
     if (config.data !== undefined && config.data !== null && !Array.isArray(config.data)) {
       throw new ConfigError(`datastore '${config.store_name}': data must be a list of records`, { hint: "write data as a YAML list, or use data_path for a file" });
@@ -85,22 +86,22 @@ export class DefaultDatastore extends Datastore {
   }
 
   append(rows: readonly Row[]): Promise<void> {
-    return this.serial(() => this.writable().append(rows));
+    return this.serial(async () => (await this.writable()).append(rows));
   }
 
   replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void> {
-    return this.serial(() => this.writable().replace(rows));
+    return this.serial(async () => (await this.writable()).replace(rows));
   }
 
   truncate(count: number): Promise<void> {
     return this.serial(async () => {
-      if (this.target) await this.target.truncate(count);
+      if (this.target) await (await this.writable()).truncate(count);
     });
   }
 
   clear(): Promise<void> {
     return this.serial(async () => {
-      if (this.target) await this.target.clear();
+      if (this.target) await (await this.writable()).clear();
     });
   }
 
@@ -114,12 +115,14 @@ export class DefaultDatastore extends Datastore {
     return next;
   }
 
-  private writable(): OutputTarget {
-    if (!this.target) {
+  /** The output target, once it is known that writing it stays inside `output_dir` (no link out). */
+  private async writable(): Promise<OutputTarget> {
+    if (!this.target || !this.config.output_dir) {
       throw new DataFileError(`datastore '${this.config.store_name}' has no output_dir, so it cannot be written`, {
         hint: "give the datastore an output_dir (task stores get the run's output directory)",
       });
     }
+    await assertInsideOutput(this.config.output_dir, this.target.path);
     return this.target;
   }
 }
@@ -129,14 +132,6 @@ async function* copies(rows: readonly unknown[], skip: number): AsyncGenerator<u
     const r = rows[i];
     yield typeof r === "object" && r !== null ? structuredClone(r) : r;
   }
-}
-
-function outputFormat(value: unknown): OutputFormat {
-  const format = String(value ?? "jsonl").replace(/^\./, "").toLowerCase();
-  if ((OUTPUT_FORMATS as readonly string[]).includes(format)) return format as OutputFormat;
-  throw new ConfigError(`output_data_format '${format}' is not supported`, {
-    hint: `use one of ${OUTPUT_FORMATS.join(", ")}${format === "yaml" || format === "yml" ? " (DiGiT cannot write YAML either)" : ""}`,
-  });
 }
 
 function badRecordPolicy(value: unknown): BadRecordPolicy {
