@@ -154,4 +154,16 @@ describe("paths: output keys are checked before anything is written", () => {
     expectRefused(await digit(["run", "long.yaml"], { cwd: dir }), cases[0]![1]);
     expect(existsSync(join(dir, "output"))).toBe(false);
   });
+
+  it("validate reads the seed file: a broken JSONL line is reported with file and line", async () => {
+    const dir = project(TASK.replace(/seed_examples:[\s\S]*$/, "seed_datastore:\n  type: default\n  data_path: seeds.jsonl\n"), (d) => {
+      writeFileSync(join(d, "seeds.jsonl"), '{"text": "one"}\n{"text": "two"}\n{"text": broken\n{"text": "four"}\n');
+    });
+    const err = expectRefused(await validate(dir), /line 3 is not valid JSON/, "DIGIT_DATA_FILE");
+    expect(err).toMatch(/seeds\.jsonl:3\)/);
+    // The same file with the line fixed is valid.
+    writeFileSync(join(dir, "seeds.jsonl"), '{"text": "one"}\n{"text": "two"}\n');
+    const ok = await validate(dir);
+    expect(ok.code, errorText(ok)).toBe(0);
+  });
 });
