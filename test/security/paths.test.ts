@@ -6,6 +6,9 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { DefaultDatastore } from "../../src/stores/default/index.js";
+import { MultiTargetDatastore } from "../../src/stores/multi-target/index.js";
+import type { Logger } from "../../src/telemetry/logger.js";
 import { digit, ROOT, tempDir, type CliResult } from "../cli/helpers.js";
 
 const TASK = `task_name: demo/gen
@@ -120,6 +123,46 @@ describe("paths: links in the output folder are not written through", () => {
     const err = expectRefused(await run(dir, "--num-outputs-to-generate", "5"), /data\.jsonl' is a symbolic link to .*foreign\.jsonl', outside the output folder/, "DIGIT_OUTPUT_OUTSIDE");
     expect(err).toMatch(/data\.jsonl\)/);
     expect(readFileSync(foreign, "utf8")).toBe(records);
+  });
+});
+
+describe("paths: stores do not write through links (in process)", () => {
+  const quiet = (warnings: string[]): Logger => {
+    const l: Logger = { debug: () => {}, info: () => {}, warn: (m) => void warnings.push(m), error: () => {}, child: () => l };
+    return l;
+  };
+
+  it("a link planted under a store's temporary name is replaced, not written through", async () => {
+    const dir = tempDir("digit-sec-tmp-");
+    const victim = join(dir, "victim.txt");
+    writeFileSync(victim, "keep\n");
+    mkdirSync(join(dir, "output/qa"), { recursive: true });
+    symlinkSync(victim, join(dir, `output/qa/final_data.json.tmp-${process.pid}`));
+    const store = new DefaultDatastore({ type: "default", store_name: "qa/final_data", output_dir: join(dir, "output"), output_data_format: "json" });
+    await store.replace([{ a: 1 }]);
+    expect(readFileSync(victim, "utf8")).toBe("keep\n");
+    expect(JSON.parse(readFileSync(join(dir, "output/qa/final_data.json"), "utf8"))).toEqual([{ a: 1 }]);
+  });
+
+  it("a multi_target extra target whose file links outside its folder is not written (the run goes on, with a warning)", async () => {
+    const dir = tempDir("digit-sec-multi-");
+    const victim = join(dir, "victim.jsonl");
+    writeFileSync(victim, '{"keep": 1}\n');
+    mkdirSync(join(dir, "exports/qa"), { recursive: true });
+    symlinkSync(victim, join(dir, "exports/qa/data.jsonl"));
+    const warnings: string[] = [];
+    const store = new MultiTargetDatastore({
+      type: "multi_target",
+      store_name: "qa/data",
+      output_dir: join(dir, "output"),
+      primary: { type: "default" },
+      additional: [{ type: "default", output_dir: join(dir, "exports") }],
+    });
+    await store.prepare({ logger: quiet(warnings) });
+    await store.append([{ a: 1 }]);
+    expect(readFileSync(victim, "utf8")).toBe('{"keep": 1}\n');
+    expect(warnings.join("\n")).toMatch(/data\.jsonl' is a symbolic link to .*victim\.jsonl', outside the output folder/);
+    expect(await store.readAll()).toEqual([{ a: 1 }]);
   });
 });
 
