@@ -144,6 +144,12 @@ describe("paths: stores do not write through links (in process)", () => {
     expect(JSON.parse(readFileSync(join(dir, "output/qa/final_data.json"), "utf8"))).toEqual([{ a: 1 }]);
   });
 
+  it("a store built by a builder from its own config refuses a relative output_dir that climbs out", () => {
+    const make = (output_dir: string) => new DefaultDatastore({ type: "default", store_name: "qa/knowledge_data", output_dir, restart: true });
+    expect(() => make("../../victim")).toThrow(/output_dir '\.\.\/\.\.\/victim' climbs out of the working directory/);
+    expect(() => make("/srv/explicit")).not.toThrow();
+  });
+
   it("a multi_target extra target whose file links outside its folder is not written (the run goes on, with a warning)", async () => {
     const dir = tempDir("digit-sec-multi-");
     const victim = join(dir, "victim.jsonl");

@@ -9,6 +9,7 @@ import { outputFormatOf, readDataFile, type OutputFormat } from "../formats/inde
 import type { BadRecordPolicy, CsvReadOptions, ReadOptions } from "../formats/types.js";
 import { outputTarget, type OutputTarget } from "./outputs.js";
 import { assertInsideOutput } from "../../util/output-containment.js";
+import { checkOwnFolder } from "../../util/output-names.js";
 import { expandDataPath } from "./paths.js";
 
 /**
@@ -16,6 +17,9 @@ import { expandDataPath } from "./paths.js";
  * a glob or a list of them, in sorted order; `.jsonl .json .yaml .yml .csv .parquet .txt .md`),
  * or — without `data_path` — its own output. Writes `<output_dir>/<store_name>.<format>` with
  * `output_data_format` `jsonl` (default), `parquet` (a folder of part files), `csv` or `json`.
+ *
+ * `output_dir` may be absolute; a relative one must not climb out of the working directory, and
+ * nothing is written through a link that leads out of `output_dir`.
  *
  * Other keys: `on_bad_record: error | skip` (bad JSONL lines), CSV reading options `has_header`,
  * `delimiter`, `quotechar`, `skipinitialspace`, and `buffer_size` (Parquet rows per read batch).
@@ -41,6 +45,7 @@ export class DefaultDatastore extends Datastore {
     if (config.data !== undefined && config.data !== null && !Array.isArray(config.data)) {
       throw new ConfigError(`datastore '${config.store_name}': data must be a list of records`, { hint: "write data as a YAML list, or use data_path for a file" });
     }
+    if (typeof config.output_dir === "string") checkOwnFolder(config.output_dir, `datastore '${config.store_name}': output_dir`);
     const warn = (m: string) => this.logger.warn(m, { store: config.store_name });
     this.readOptions = { onBadRecord, warn, csv: csvOptions(config), batchSize: positive(config.buffer_size) };
     this.target = config.output_dir
