@@ -30,6 +30,7 @@ describe("checkOutputName", () => {
     expect(refused(() => checkOutputName("a/ b", rule))).toMatch(/segment ' b' that starts or ends with whitespace/);
     expect(refused(() => checkOutputName("a /b", rule))).toMatch(/segment 'a '/);
     expect(refused(() => checkOutputName("é".repeat(128), rule))).toMatch(/256 bytes; at most 255/);
+    expect(refused(() => checkOutputName(Array(9).fill("x".repeat(120)).join("/"), rule))).toMatch(/is 1088 bytes long; at most 1024/);
   });
 
   it("keeps room in a block name's last segment for extensions and temporary suffixes", () => {

@@ -4,6 +4,12 @@ import { ConfigError, type ErrorLocation } from "../errors.js";
 /** Most file systems refuse a file or folder name longer than this many bytes (ENAMETOOLONG). */
 export const MAX_NAME_BYTES = 255;
 
+/**
+ * Longest whole name (all segments) accepted, leaving room in the 4096-byte path limit for the
+ * output folder in front and the file names after it.
+ */
+export const MAX_PATH_NAME_BYTES = 1024;
+
 /** How a name that becomes a path below a folder is described in messages and checked. */
 export interface OutputNameRule {
   /** What the name is, for messages: "task_name", "store_name", "block name 'x'". */
@@ -35,7 +41,8 @@ export function shownName(name: string): string {
  * (`task_name` and `store_name` below the output folder, a block name below `blocks/`): it must
  * be relative, must not climb out of that folder with `..`, must not be the folder itself, and
  * must be a name every file system takes (no control characters, no blank segment, no segment
- * starting or ending with whitespace, no segment over 255 bytes). Throws a ConfigError otherwise.
+ * starting or ending with whitespace, no segment over 255 bytes, at most 1024 bytes in all).
+ * Throws a ConfigError otherwise.
  *
  * @example
  * checkOutputName("my_org/qa", { what: "task_name", base: "the output folder", example: "my_org/qa" }, { file });
@@ -49,6 +56,8 @@ export function checkOutputName(name: string, rule: OutputNameRule, where: Error
   if (isAbsolute(name) || win32.isAbsolute(name) || climbsOut(name) || normalize(name) === ".") {
     fail(`would write outside ${rule.base}`, `use a relative name without '..', like '${rule.example}'`);
   }
+  const total = Buffer.byteLength(name);
+  if (total > MAX_PATH_NAME_BYTES) fail(`is ${total} bytes long; at most ${MAX_PATH_NAME_BYTES} fit in a path`, "use a shorter name");
   const segments = name.split(/[/\\]/).filter((s) => s !== "" && s !== ".");
   segments.forEach((segment, i) => {
     if (segment.trim() !== segment) fail(`has a path segment '${shownName(segment)}' that starts or ends with whitespace`, "remove the spaces around the '/'-separated parts of the name");
