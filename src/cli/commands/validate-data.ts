@@ -28,15 +28,19 @@ function inputStores(spec: Row): DatastoreConfig[] {
  * Read every seed and input data file of every task of a plan to its end, with the store's own
  * reading options (`on_bad_record`, CSV settings), so that `digit validate` reports a file that
  * would stop the run — a bad JSON line, a ragged CSV row — with its file and line. A failure the
- * reader does not describe itself is reported naming the file.
+ * reader does not describe itself is reported naming the file. Stores in `done` (by config) are
+ * skipped; each store read without error is added to it.
  *
  * @example
  * await readInputData(plan); // throws DataFileError("line 3 is not valid JSON: ...", { file, line: 3 })
  */
-export async function readInputData(plan: RunPlan): Promise<void> {
+export async function readInputData(plan: RunPlan, done: Set<string> = new Set()): Promise<void> {
   for (const group of plan.groups) {
     for (const task of group.tasks) {
       for (const config of inputStores(task.spec)) {
+        // validate checks each task file alone and then all together: read each store once.
+        const key = JSON.stringify(config);
+        if (done.has(key)) continue;
         const store = await createDatastore(plan.registry, config);
         try {
           for (const source of await store.sources()) {
@@ -52,6 +56,7 @@ export async function readInputData(plan: RunPlan): Promise<void> {
         } finally {
           await store.close();
         }
+        done.add(key);
       }
     }
   }

@@ -63,11 +63,12 @@ export async function validateCommand(positional: string[], opts: Record<string,
   prepareEnvironment(cwd);
   const options = validateOptions(positional, opts, cwd);
   const errors: DigitError[] = [];
+  const dataRead = new Set<string>();
   const check = async (o: RunOptions): Promise<RunPlan | undefined> => {
     try {
       const plan = await planRun(o);
       await constructAll(plan);
-      await readInputData(plan);
+      await readInputData(plan, dataRead);
       return plan;
     } catch (e) {
       if (!isDigitError(e)) throw e;
