@@ -181,3 +181,13 @@ export class RedisLostError extends DigitError {
     });
   }
 }
+
+/**
+ * Writing an output file would go outside the output folder: the file, or a folder between the
+ * output folder and it, is a symbolic link that resolves elsewhere (or nowhere).
+ */
+export class OutputOutsideError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_OUTPUT_OUTSIDE", message, where);
+  }
+}

@@ -4,6 +4,7 @@ import { keysInheritedFromOtherType } from "../config/merge.js";
 import { copyPositions, positionOf } from "../config/source-map.js";
 import { ConfigError, UnknownNameError } from "../errors.js";
 import type { Registry } from "../registry/registry.js";
+import { BLOCK_NAME_RULE, checkOutputName } from "../util/output-names.js";
 import { baseBlockConfigSchema, type Block, type BlockClass, type BlockConfig, type BlockContext, type Row } from "./block.js";
 
 /**
@@ -17,6 +18,7 @@ import { baseBlockConfigSchema, type Block, type BlockClass, type BlockConfig, t
 export async function checkBlockConfig(registry: Registry, raw: Row, where = "block config"): Promise<{ cls: BlockClass; config: BlockConfig; dropped: string[] }> {
   const pos = positionOf(raw);
   if (typeof raw.name !== "string" || !raw.name) throw new ConfigError(`a block in ${where} has no 'name'`, { ...pos, hint: "give every block a unique name: 'name: generator'" });
+  checkOutputName(raw.name, BLOCK_NAME_RULE, pos);
   if (typeof raw.type !== "string" || !raw.type) throw new ConfigError(`block '${raw.name}' has no 'type'`, { ...pos, hint: "set 'type:' to a registered block type (see `digit list blocks`)" });
   if ("ray_config" in raw) {
     throw new ConfigError(`block '${raw.name}': ray_config is not supported`, { ...positionOf(raw, "ray_config"), hint: "remove ray_config; blocks run concurrently already, and `digit run --executor redis://...` scales out" });

@@ -1,4 +1,3 @@
-import { isAbsolute, normalize, relative, resolve } from "node:path";
 import { ConfigError } from "../errors.js";
 import { expandAll } from "./env.js";
 import { resolveIncludes, loadYamlWithIncludes } from "./include.js";
@@ -7,6 +6,7 @@ import { kindOf, parseWith } from "./zod-errors.js";
 import { overrideFileSchema, type OverrideFile } from "./schemas.js";
 import { positionOf } from "./source-map.js";
 import { readYamlFile } from "./yaml.js";
+import { checkOutputName } from "../util/output-names.js";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -83,12 +83,11 @@ export function loadTaskSources(files: readonly string[], override: OverrideFile
   }
 }
 
-/** A task name becomes a folder under the output folder: it must not climb out of it. */
+/**
+ * A task name becomes a folder under the output folder: it must not climb out of it, and must be
+ * a name every file system takes (see checkOutputName).
+ */
 function checkTaskName(name: string, task: TaskSource): void {
   const where = { file: task.file, line: positionOf(task.raw, "task_name")?.line };
-  const root = resolve("/output-root");
-  const target = resolve(root, normalize(name));
-  if (isAbsolute(name) || relative(root, target).startsWith("..") || target === root || name.includes("\0")) {
-    throw new ConfigError(`task_name '${name}' would write outside the output folder`, { ...where, hint: "use a relative name without '..', like 'my_org/qa'" });
-  }
+  checkOutputName(name, { what: "task_name", base: "the output folder", example: "my_org/qa" }, where);
 }

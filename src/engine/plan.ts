@@ -16,6 +16,7 @@ import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
 import { suggestion } from "../util/did-you-mean.js";
 import type { RunOptions } from "./options.js";
+import { checkOutputKeys } from "./output-keys.js";
 
 /** A task ready to run: validated spec and effective runner config. */
 export interface PlannedTask {
@@ -155,6 +156,7 @@ async function planTask(registry: Registry, t: TaskSource, cls: DataBuilderClass
   const name = String(t.raw.task_name);
   const where = `task '${name}'`;
   const spec = parseWith(z.strictObject({ ...baseTaskShape, ...cls.taskSchema.shape }), t.raw, where, t.file) as Row;
+  checkOutputKeys(t.raw, t.file, { outputDirFromCli: options.outputDir !== undefined });
   const generation = cls.family === "generation";
   const runnerRaw = { ...((spec.runner_config as Row | undefined) ?? {}) };
   // CLI task options apply where they make sense (DiGiT crashed on transformation tasks).

@@ -83,6 +83,8 @@ export async function runPlan(plan: RunPlan, options: RunOptions): Promise<RunRe
       dirs.set(t.dir, t.name);
     }
   }
+  // A task folder (or a file in it) linked out of the output folder is refused before it is locked.
+  for (const { builder } of prepared) for (const t of builder.tasks) await t.checkOutputPaths();
   const releases: (() => void)[] = [];
   try {
     for (const dir of dirs.keys()) releases.push(acquireLock(dir));

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Row } from "../blocks/block.js";
 import type { Formatter } from "../formatters/formatter.js";
@@ -9,6 +9,8 @@ import type { Datastore, DatastoreConfig } from "../stores/datastore.js";
 import { createDatastore } from "../stores/factory.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Random } from "../util/random.js";
+import { assertInsideOutput } from "../util/output-containment.js";
+import { BLOCK_NAME_RULE, checkOutputName } from "../util/output-names.js";
 import { recordId } from "./record-id.js";
 import { appendCheckpoint, EMPTY_CHECKPOINT, readLastCheckpoint, type TaskCheckpoint } from "./state-log.js";
 
@@ -28,6 +30,9 @@ export interface TaskInit {
   outputFields: readonly string[] | undefined;
   formatter: Formatter | undefined;
 }
+
+/** The files a task keeps directly in its folder, besides its stores. */
+const TASK_FILES = ["task_card.jsonl", "task_results.jsonl", "logs.jsonl", "dataloader_state.jsonl"] as const;
 
 /** How a task ended. */
 export type TaskStatus = "completed" | "stalled_generation" | "stalled_postprocessing" | "attempts_exhausted" | "cancelled" | "errored";
@@ -92,6 +97,21 @@ export abstract class Task {
     return join(this.dir, name);
   }
 
+  /**
+   * Refuse to run when the task's folder, or anything in it or in its `blocks/` (digit owns both:
+   * it appends to, truncates and replaces what is there), is a symbolic link resolving outside the
+   * output folder, since writing would change a foreign file. Runs before the folder is locked; the
+   * stores and the task files are checked again before each write.
+   */
+  async checkOutputPaths(): Promise<void> {
+    await assertInsideOutput(this.outputDir, this.dir);
+    for (const folder of [this.dir, this.file_("blocks")]) {
+      await assertInsideOutput(this.outputDir, folder);
+      const names = await readdir(folder).catch(() => [] as string[]);
+      for (const name of names) await assertInsideOutput(this.outputDir, join(folder, name));
+    }
+  }
+
   /** Open stores, clear them on restart, or load the accepted records and checkpoint to resume. */
   async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
@@ -112,7 +132,7 @@ export abstract class Task {
 
   private async clearOutputs(): Promise<void> {
     await this.data.clear();
-    for (const f of ["task_card.jsonl", "task_results.jsonl", "logs.jsonl", "dataloader_state.jsonl"]) await rm(this.file_(f), { force: true });
+    for (const f of TASK_FILES) await rm(this.file_(f), { force: true });
     for (const f of existsSync(this.dir) ? readdirSync(this.dir) : []) if (/^postproc_data_\d+\./.test(f)) await rm(this.file_(f), { recursive: true, force: true });
     await rm(this.file_("blocks"), { recursive: true, force: true });
   }
@@ -196,7 +216,7 @@ export abstract class Task {
     }
     this.accepted.push(...fresh);
     this.checkpoint = { ...this.checkpoint, ...position, data_rows: this.checkpoint.data_rows + fresh.length };
-    await appendCheckpoint(this.file_("dataloader_state.jsonl"), this.checkpoint);
+    await this.appendState();
     return fresh.length;
   }
 
@@ -216,7 +236,7 @@ export abstract class Task {
     this.postprocessEpoch = epoch;
     this.setAccepted(kept);
     this.checkpoint = { ...this.checkpoint, postproc_epoch: epoch, postproc_data_rows: this.checkpoint.data_rows };
-    await appendCheckpoint(this.file_("dataloader_state.jsonl"), this.checkpoint);
+    await this.appendState();
   }
 
   /** Keep only the builder's output fields (plus task_name, is_seed, id). */
@@ -232,6 +252,7 @@ export abstract class Task {
   rejectStore(block: string): Promise<Datastore> {
     let p = this.rejectStores.get(block);
     if (!p) {
+      checkOutputName(block, BLOCK_NAME_RULE);
       p = createDatastore(this.init.registry, this.storeConfig("datastore", `blocks/${block}`));
       this.rejectStores.set(block, p);
     }
@@ -263,7 +284,15 @@ export abstract class Task {
 
   /** Append a line to a task JSONL file (task_card, task_results, logs). */
   async appendLine(file: "task_card.jsonl" | "task_results.jsonl" | "logs.jsonl", record: Row): Promise<void> {
+    await assertInsideOutput(this.outputDir, this.file_(file));
     await appendJsonl(this.file_(file), [record]);
+  }
+
+  /** Append the current checkpoint to `dataloader_state.jsonl`. */
+  private async appendState(): Promise<void> {
+    const file = this.file_("dataloader_state.jsonl");
+    await assertInsideOutput(this.outputDir, file);
+    await appendCheckpoint(file, this.checkpoint);
   }
 
   /** All lines of a task JSONL file. */

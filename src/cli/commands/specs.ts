@@ -77,7 +77,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "validate",
-    description: "check task files, builders, blocks, stores and plugins as `run` would, without writing anything (exit code 0 = valid)",
+    description: "check task files, builders, blocks, stores, plugins and seed/input data files as `run` would, without writing anything (exit code 0 = valid)",
     args: [{ spec: "[tasks...]", description: "task YAML files, folders or quoted globs" }],
     options: VALIDATE_OPTIONS,
     examples: ["digit validate tasks/public/examples/qa/task.yaml --include-namespaces public"],

@@ -9,6 +9,7 @@ import { ConfigError, isDigitError, type DigitError } from "../../errors.js";
 import type { FormatterClass } from "../../formatters/formatter.js";
 import { silentLogger } from "../../telemetry/logger.js";
 import { taskRunOptions } from "./run-options.js";
+import { readInputData } from "./validate-data.js";
 
 /** The run options `digit validate` checks with (the subset of `digit run`'s that affects checking). */
 export function validateOptions(positional: string[], opts: Record<string, unknown>, cwd: string): RunOptions {
@@ -48,7 +49,8 @@ export async function constructAll(plan: RunPlan): Promise<void> {
 
 /**
  * `digit validate <tasks...>`: every check `digit run` makes before it writes anything — YAML,
- * schemas, names, files, plugins, block construction — and nothing else. Each task file is
+ * schemas, names, files, plugins, block construction — plus reading every seed and input data
+ * file to its end (a bad line is reported with file and line), and nothing else. Each task file is
  * checked on its own first (so one broken file does not hide the others), then all together
  * (duplicate names, shared builders). Exit code 0 when everything is valid, 1 otherwise.
  *
@@ -61,10 +63,12 @@ export async function validateCommand(positional: string[], opts: Record<string,
   prepareEnvironment(cwd);
   const options = validateOptions(positional, opts, cwd);
   const errors: DigitError[] = [];
+  const dataRead = new Set<string>();
   const check = async (o: RunOptions): Promise<RunPlan | undefined> => {
     try {
       const plan = await planRun(o);
       await constructAll(plan);
+      await readInputData(plan, dataRead);
       return plan;
     } catch (e) {
       if (!isDigitError(e)) throw e;

@@ -5,9 +5,11 @@ import { registerDatastore } from "../../registry/decorators.js";
 import type { Logger } from "../../telemetry/logger.js";
 import { defaultStoreLogger, type StoreContext } from "../context.js";
 import { Datastore, type DatastoreConfig, type RowSource } from "../datastore.js";
-import { OUTPUT_FORMATS, readDataFile, type OutputFormat } from "../formats/index.js";
+import { outputFormatOf, readDataFile, type OutputFormat } from "../formats/index.js";
 import type { BadRecordPolicy, CsvReadOptions, ReadOptions } from "../formats/types.js";
 import { outputTarget, type OutputTarget } from "./outputs.js";
+import { assertInsideOutput } from "../../util/output-containment.js";
+import { checkOwnFolder } from "../../util/output-names.js";
 import { expandDataPath } from "./paths.js";
 
 /**
@@ -15,6 +17,9 @@ import { expandDataPath } from "./paths.js";
  * a glob or a list of them, in sorted order; `.jsonl .json .yaml .yml .csv .parquet .txt .md`),
  * or — without `data_path` — its own output. Writes `<output_dir>/<store_name>.<format>` with
  * `output_data_format` `jsonl` (default), `parquet` (a folder of part files), `csv` or `json`.
+ *
+ * `output_dir` may be absolute; a relative one must not climb out of the working directory, and
+ * nothing is written through a link that leads out of `output_dir`.
  *
  * Other keys: `on_bad_record: error | skip` (bad JSONL lines), CSV reading options `has_header`,
  * `delimiter`, `quotechar`, `skipinitialspace`, and `buffer_size` (Parquet rows per read batch).
@@ -35,11 +40,12 @@ export class DefaultDatastore extends Datastore {
 
   constructor(config: DatastoreConfig) {
     super(config);
-    this.format = outputFormat(config.output_data_format);
+    this.format = outputFormatOf(config.output_data_format);
     const onBadRecord = badRecordPolicy(config.on_bad_record);
     if (config.data !== undefined && config.data !== null && !Array.isArray(config.data)) {
       throw new ConfigError(`datastore '${config.store_name}': data must be a list of records`, { hint: "write data as a YAML list, or use data_path for a file" });
     }
+    if (typeof config.output_dir === "string") checkOwnFolder(config.output_dir, `datastore '${config.store_name}': output_dir`);
     const warn = (m: string) => this.logger.warn(m, { store: config.store_name });
     this.readOptions = { onBadRecord, warn, csv: csvOptions(config), batchSize: positive(config.buffer_size) };
     this.target = config.output_dir
@@ -85,22 +91,22 @@ export class DefaultDatastore extends Datastore {
   }
 
   append(rows: readonly Row[]): Promise<void> {
-    return this.serial(() => this.writable().append(rows));
+    return this.serial(async () => (await this.writable()).append(rows));
   }
 
   replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void> {
-    return this.serial(() => this.writable().replace(rows));
+    return this.serial(async () => (await this.writable()).replace(rows));
   }
 
   truncate(count: number): Promise<void> {
     return this.serial(async () => {
-      if (this.target) await this.target.truncate(count);
+      if (this.target) await (await this.writable()).truncate(count);
     });
   }
 
   clear(): Promise<void> {
     return this.serial(async () => {
-      if (this.target) await this.target.clear();
+      if (this.target) await (await this.writable()).clear();
     });
   }
 
@@ -114,12 +120,14 @@ export class DefaultDatastore extends Datastore {
     return next;
   }
 
-  private writable(): OutputTarget {
-    if (!this.target) {
+  /** The output target, once it is known that writing it stays inside `output_dir` (no link out). */
+  private async writable(): Promise<OutputTarget> {
+    if (!this.target || !this.config.output_dir) {
       throw new DataFileError(`datastore '${this.config.store_name}' has no output_dir, so it cannot be written`, {
         hint: "give the datastore an output_dir (task stores get the run's output directory)",
       });
     }
+    await assertInsideOutput(this.config.output_dir, this.target.path);
     return this.target;
   }
 }
@@ -129,14 +137,6 @@ async function* copies(rows: readonly unknown[], skip: number): AsyncGenerator<u
     const r = rows[i];
     yield typeof r === "object" && r !== null ? structuredClone(r) : r;
   }
-}
-
-function outputFormat(value: unknown): OutputFormat {
-  const format = String(value ?? "jsonl").replace(/^\./, "").toLowerCase();
-  if ((OUTPUT_FORMATS as readonly string[]).includes(format)) return format as OutputFormat;
-  throw new ConfigError(`output_data_format '${format}' is not supported`, {
-    hint: `use one of ${OUTPUT_FORMATS.join(", ")}${format === "yaml" || format === "yml" ? " (DiGiT cannot write YAML either)" : ""}`,
-  });
 }
 
 function badRecordPolicy(value: unknown): BadRecordPolicy {

@@ -23,7 +23,10 @@ export function tempName(file: string): string {
 export async function writeAtomic(file: string, fill: (handle: FileHandle) => Promise<void>): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   const tmp = tempName(file);
-  const h = await open(tmp, "w");
+  // Created afresh ("wx" refuses an existing name): a link planted under the temporary name is
+  // removed, never written through.
+  await rm(tmp, { force: true });
+  const h = await open(tmp, "wx");
   try {
     await fill(h);
     await h.sync();

@@ -4,7 +4,7 @@
  */
 import { stat } from "node:fs/promises";
 import { extname } from "node:path";
-import { DataFileError } from "../../errors.js";
+import { ConfigError, DataFileError } from "../../errors.js";
 import { readJsonFile } from "./json.js";
 import { readJsonlBatches } from "./jsonl.js";
 import { readTextRows } from "./text.js";
@@ -17,6 +17,30 @@ export const INPUT_EXTENSIONS = [".jsonl", ".json", ".yaml", ".yml", ".csv", ".p
 /** Output formats a store can write. */
 export const OUTPUT_FORMATS = ["jsonl", "parquet", "csv", "json"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/**
+ * The output format an `output_data_format` value names (default `jsonl`; a leading dot and case
+ * are ignored). Anything else — another format, a list, a number — is a ConfigError, so that a
+ * task is refused before its output folder is touched.
+ *
+ * @example
+ * outputFormatOf(".Parquet") // "parquet"
+ * outputFormatOf(["parquet"]) // throws: one format, not a list
+ */
+export function outputFormatOf(value: unknown): OutputFormat {
+  if (value === undefined || value === null) return "jsonl";
+  const use = `use one of ${OUTPUT_FORMATS.join(", ")}`;
+  if (Array.isArray(value)) {
+    const one = value.length === 1 && typeof value[0] === "string" ? `output_data_format: ${value[0]}` : undefined;
+    throw new ConfigError("output_data_format must be one format, not a list", { hint: one ? `write ${one} (without the brackets)` : use });
+  }
+  if (typeof value !== "string") throw new ConfigError(`output_data_format must be a format name, not ${JSON.stringify(value)}`, { hint: use });
+  const format = value.replace(/^\./, "").toLowerCase();
+  if ((OUTPUT_FORMATS as readonly string[]).includes(format)) return format as OutputFormat;
+  throw new ConfigError(`output_data_format '${format}' is not supported`, {
+    hint: `${use}${format === "yaml" || format === "yml" ? " (DiGiT cannot write YAML either)" : ""}`,
+  });
+}
 
 /** The lowercase extension of a data file, with its dot. */
 export function extensionOf(file: string): string {

@@ -4,6 +4,7 @@ import { ConfigError } from "../../errors.js";
 import { registered } from "../../registry/decorators.js";
 import { registerDatastore } from "../../registry/decorators.js";
 import type { Logger } from "../../telemetry/logger.js";
+import { checkOwnFolder } from "../../util/output-names.js";
 import { defaultStoreLogger, isContextAware, type StoreContext } from "../context.js";
 import { Datastore, type DatastoreClass, type DatastoreConfig, type RowSource } from "../datastore.js";
 
@@ -11,6 +12,8 @@ import { Datastore, type DatastoreClass, type DatastoreConfig, type RowSource } 
  * Writes to a `primary` store and, best effort, to `additional` stores; reads from the primary.
  * Each child is configured as `{...the outer config, ...its own}` and must have a `type`; the
  * task-derived `store_name` always wins, so a task's stores never collapse into one file.
+ * A child's own `output_dir` may be absolute (taken as written); a relative one must not climb
+ * out of the working directory with `..`.
  * Unlike DiGiT, `sources()` work (final and formatted data are produced) and a stream given to
  * `replace` reaches every target (it is buffered once, then written to each).
  *
@@ -142,6 +145,7 @@ function childConfigs(config: DatastoreConfig): { primary: DatastoreConfig; addi
     if (typeof cfg.type !== "string" || !cfg.type) {
       throw new ConfigError(`multi_target '${config.store_name}': ${what} has no 'type'`, { hint: "add type: default (or another datastore type)" });
     }
+    if (typeof cfg.output_dir === "string") checkOwnFolder(cfg.output_dir, `multi_target '${config.store_name}': output_dir of ${what}`);
     return { ...outer, ...cfg, store_name: config.store_name, type: cfg.type } as DatastoreConfig;
   };
   if (primary === undefined) throw new ConfigError(`multi_target '${config.store_name}': 'primary' is required`, { hint: "add primary: { type: default }" });
