@@ -154,3 +154,15 @@ export function isDigitError(e: unknown): e is DigitError {
   const c = e as { code?: unknown; format?: unknown } | null;
   return typeof c?.code === "string" && c.code.startsWith("DIGIT_") && typeof c.format === "function";
 }
+
+/**
+ * A task's output folder holds records that digit's own checkpoints do not account for (written by
+ * DiGiT or another program), and the task cannot continue from them correctly.
+ */
+export class ResumeRefusedError extends DigitError {
+  constructor(dir: string, why: string) {
+    super("DIGIT_RESUME_REFUSED", `cannot resume from output folder '${dir}': ${why}`, {
+      hint: "run again with --restart to start this task afresh (it deletes the folder's earlier output; copy it elsewhere first to keep it), or use another --output-dir",
+    });
+  }
+}

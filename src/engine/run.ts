@@ -173,7 +173,8 @@ async function runGroup({ group, builder, blocks, telemetry }: Prepared, options
     const m = shared.metrics.task(task.name);
     m.status = status;
     m.endedAt = Date.now();
-    await task.appendLine("task_results.jsonl", resultRecord(task, status, startedAt, shared.metrics, error));
+    // A task that never opened (its folder was refused) leaves the folder as it found it.
+    if (task.opened) await task.appendLine("task_results.jsonl", resultRecord(task, status, startedAt, shared.metrics, error));
     telemetry.event("task_finished", { builder_name: builder.name, task_name: task.name, reason: status, records });
     outcomes.push({ task: task.name, builder: builder.name, status, records, dir: task.dir, ...(error === undefined ? {} : { error }) });
     await task.close();

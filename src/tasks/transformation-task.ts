@@ -2,6 +2,8 @@ import type { Row } from "../blocks/block.js";
 import type { Dataloader } from "../stores/dataloader.js";
 import { createDataloader, createDatastore } from "../stores/factory.js";
 import type { InputBatch } from "./generation-task.js";
+import { ResumeRefusedError } from "../errors.js";
+import type { SeedPosition } from "./state-log.js";
 import { Task } from "./task.js";
 
 /** A task that runs once over input records (`data:`), in `transform_batch_size` batches. */
@@ -20,6 +22,18 @@ export class TransformationTask extends Task {
   protected override async shouldStartFresh(): Promise<boolean> {
     const results = await this.readLines("task_results.jsonl");
     return results.length > 0 && results[results.length - 1]!.status === "completed";
+  }
+
+  /**
+   * Records in the folder that digit's checkpoints do not account for (DiGiT's output, or a data
+   * file without a state log): DiGiT saved its input position per batch, not per record, so which
+   * inputs these records came from is unknown. Continuing could skip or repeat inputs; refuse.
+   */
+  protected override async adoptForeign(position: SeedPosition | undefined): Promise<void> {
+    const why = position
+      ? `${this.data.location} was written by DiGiT (its dataloader_state.jsonl has no record counts), and a transformation cannot tell which inputs those records came from`
+      : `${this.data.location} holds records but there is no dataloader_state.jsonl, so which inputs they came from is unknown`;
+    throw new ResumeRefusedError(this.dir, why);
   }
 
   override async open(): Promise<void> {

@@ -1,0 +1,107 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { isDigitError } from "../../src/errors.js";
+import { ConsoleLogger, type LogLevel } from "../../src/telemetry/logger.js";
+import { readJsonl, runFixture, task, tempDir } from "../engine/helpers.js";
+
+/** A logger that records every message (the console stays quiet). */
+function recordingLogger(): { logger: ConsoleLogger; messages: string[] } {
+  const messages: string[] = [];
+  const logger = new ConsoleLogger("silent", {}, [(level: LogLevel, message: string) => messages.push(`${level}: ${message}`)]);
+  return { logger, messages };
+}
+
+/** Three records as DiGiT writes them (`json.dumps`: spaces after separators, no `id`). */
+const DIGIT_RECORDS = [1, 2, 3].map((i) => `{"task_name": "test/gen_b", "is_seed": false, "text": "made by DiGiT ${i}"}`);
+
+function digitFolder(out: string, state: string | undefined, extra = ""): string {
+  const dir = join(out, "test/gen_b");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "data.jsonl"), DIGIT_RECORDS.join("\n") + "\n" + extra);
+  if (state !== undefined) writeFileSync(join(dir, "dataloader_state.jsonl"), state);
+  return dir;
+}
+
+describe("resume never destroys records it did not write", () => {
+  it("adopts the records of a folder that has data.jsonl but no dataloader_state.jsonl", async () => {
+    const out = tempDir("digit-sec-resume-");
+    const dir = digitFolder(out, undefined);
+    const result = await runFixture({ taskPaths: [task("gen_b")], outputDir: out });
+    expect(result.outcomes[0]!.status).toBe("completed");
+    const data = readJsonl(join(dir, "data.jsonl"));
+    expect(data.slice(0, 3).map((r) => r.text)).toEqual(["made by DiGiT 1", "made by DiGiT 2", "made by DiGiT 3"]);
+    const final = readJsonl(join(dir, "final_data.jsonl"));
+    expect(final).toHaveLength(7);
+    expect(final.slice(0, 3).map((r) => r.text)).toEqual(["made by DiGiT 1", "made by DiGiT 2", "made by DiGiT 3"]);
+    // Only the remainder was generated.
+    expect(result.metrics.task("test/gen_b").produced).toBeLessThan(7);
+  });
+
+  it("adopts the records of a DiGiT folder (checkpoint lines without data_rows) and continues from DiGiT's seed position", async () => {
+    const out = tempDir("digit-sec-resume-");
+    const dir = digitFolder(out, '{"iter_index": 0, "row_index": 1}\n');
+    const { logger, messages } = recordingLogger();
+    const result = await runFixture({ taskPaths: [task("gen_b")], outputDir: out, logger });
+    expect(result.outcomes[0]!.status).toBe("completed");
+    expect(messages.join("\n")).toMatch(/adopt.*3 records/i);
+    const final = readJsonl(join(dir, "final_data.jsonl"));
+    expect(final.filter((r) => String(r.text).startsWith("made by DiGiT"))).toHaveLength(3);
+    expect(final).toHaveLength(7);
+    // The folder is digit's now: a second run resumes from digit's own checkpoint and adds nothing.
+    const again = await runFixture({ taskPaths: [task("gen_b")], outputDir: out });
+    expect(again.metrics.task("test/gen_b").requests).toBe(0);
+    expect(readJsonl(join(dir, "final_data.jsonl"))).toEqual(final);
+  });
+
+  it("adopts the records DiGiT kept only in its latest postproc_data_N, and sets DiGiT's snapshots aside instead of overwriting them", async () => {
+    const out = tempDir("digit-sec-resume-");
+    const dir = digitFolder(out, '{"iter_index": 0, "row_index": 1}\n');
+    const snapshot = `${DIGIT_RECORDS[0]}\n{"task_name": "test/gen_b", "is_seed": false, "text": "made by DiGiT in epoch 2"}\n`;
+    writeFileSync(join(dir, "postproc_data_1.jsonl"), snapshot);
+    const result = await runFixture({ taskPaths: [task("gen_b")], outputDir: out });
+    expect(result.outcomes[0]!.status).toBe("completed");
+    const final = readJsonl(join(dir, "final_data.jsonl"));
+    expect(final.map((r) => r.text)).toContain("made by DiGiT in epoch 2");
+    expect(final.filter((r) => String(r.text).startsWith("made by DiGiT"))).toHaveLength(4);
+    const aside = readdirSync(dir).filter((f) => f.startsWith("postproc_data_1.jsonl.dropped-"));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(dir, aside[0]!), "utf8")).toBe(snapshot);
+  });
+
+  it("refuses to resume a transformation from a DiGiT checkpoint, naming --restart, and leaves the folder as it was", async () => {
+    const out = tempDir("digit-sec-resume-");
+    const dir = join(out, "test/transform");
+    mkdirSync(dir, { recursive: true });
+    const data = '{"task_name": "test/transform", "text": "one", "answer": "by DiGiT"}\n';
+    writeFileSync(join(dir, "data.jsonl"), data);
+    writeFileSync(join(dir, "dataloader_state.jsonl"), '{"iter_index": 0, "row_index": 3}\n');
+    const result = await runFixture({ taskPaths: [task("transform")], outputDir: out });
+    const err = result.error;
+    expect(isDigitError(err)).toBe(true);
+    expect((err as Error).message).toContain(dir);
+    expect((err as { hint?: string }).hint).toContain("--restart");
+    expect(readFileSync(join(dir, "data.jsonl"), "utf8")).toBe(data);
+    expect(existsSync(join(dir, "task_results.jsonl"))).toBe(false);
+  });
+
+  it("moves records written after the last checkpoint, and a torn last line, to a backup file instead of deleting them", async () => {
+    const out = tempDir("digit-sec-resume-");
+    const first = await runFixture({ taskPaths: [task("gen_b")], outputDir: out, numOutputsToGenerate: 3 });
+    expect(first.outcomes[0]!.status).toBe("completed");
+    const dir = join(out, "test/gen_b");
+    const committed = readFileSync(join(dir, "data.jsonl"), "utf8");
+    // An interrupted batch: one whole record and half of another, after the last checkpoint.
+    const tail = '{"task_name":"test/gen_b","is_seed":false,"text":"uncommitted","id":"0123456789abcdef"}\n{"task_name":"test/gen_b","is_se';
+    writeFileSync(join(dir, "data.jsonl"), committed + tail);
+    const { logger, messages } = recordingLogger();
+    const result = await runFixture({ taskPaths: [task("gen_b")], outputDir: out, numOutputsToGenerate: 5, logger });
+    expect(result.outcomes[0]!.status).toBe("completed");
+    const backups = readdirSync(dir).filter((f) => f.startsWith("data.jsonl.dropped-"));
+    expect(backups).toHaveLength(1);
+    expect(readFileSync(join(dir, backups[0]!), "utf8")).toBe(tail);
+    expect(messages.join("\n")).toContain(backups[0]!);
+    expect(readFileSync(join(dir, "data.jsonl"), "utf8").startsWith(committed)).toBe(true);
+    expect(readJsonl(join(dir, "data.jsonl")).some((r) => r.text === "uncommitted")).toBe(false);
+  });
+});
