@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import type { Row } from "../blocks/block.js";
 import type { Formatter } from "../formatters/formatter.js";
 import type { Registry } from "../registry/registry.js";
@@ -11,6 +11,7 @@ import type { Logger } from "../telemetry/logger.js";
 import type { Random } from "../util/random.js";
 import { recordId } from "./record-id.js";
 import { cutAfter, droppedName } from "./dropped-records.js";
+import { removeStaleTemporaries } from "./stale-temporaries.js";
 import { appendCheckpoint, EMPTY_CHECKPOINT, readStateLog, type SeedPosition, type TaskCheckpoint } from "./state-log.js";
 
 /** `postproc_data_<N>.<format>`: a postprocessing snapshot. */
@@ -103,6 +104,7 @@ export abstract class Task {
    * the last checkpoint are moved to a backup file (see `cutAfter`).
    */
   async open(): Promise<void> {
+    this.openedAt = Date.now();
     await mkdir(this.dir, { recursive: true });
     this.data = await createDatastore(this.init.registry, this.storeConfig("datastore", "data"));
     if (!this.restart && (await this.shouldStartFresh())) this.restart = true;
@@ -111,11 +113,16 @@ export abstract class Task {
       await this.startFresh();
     } else await this.loadCheckpoint();
     this.opened = true;
+    const stale = await removeStaleTemporaries(this.dir, this.openedAt);
+    if (stale.length) this.logger.info(`task '${this.name}': removed ${stale.length} temporary file(s) left by an interrupted write: ${stale.map((f) => relative(this.dir, f)).join(", ")}`);
     // final and formatted data are always rebuilt at the end of a run.
     for (const [key, suffix] of [["final_datastore", "final_data"], ["formatted_datastore", "formatted_data"]] as const) {
       await (await createDatastore(this.init.registry, this.storeConfig(key, suffix))).clear();
     }
   }
+
+  /** When `open` started: temporaries older than this are left over from earlier runs. */
+  private openedAt = 0;
 
   /** Whether `open` got past checking and preparing the folder (so the task's files are its own). */
   opened = false;

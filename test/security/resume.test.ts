@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isDigitError } from "../../src/errors.js";
@@ -103,5 +104,28 @@ describe("resume never destroys records it did not write", () => {
     expect(messages.join("\n")).toContain(backups[0]!);
     expect(readFileSync(join(dir, "data.jsonl"), "utf8").startsWith(committed)).toBe(true);
     expect(readJsonl(join(dir, "data.jsonl")).some((r) => r.text === "uncommitted")).toBe(false);
+  });
+});
+
+describe("temporaries left by a crash", () => {
+  it("are removed when the task folder is opened if their process is gone or they predate the run", async () => {
+    const out = tempDir("digit-sec-resume-");
+    const dir = join(out, "test/gen_b");
+    mkdirSync(join(dir, "blocks"), { recursive: true });
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid!; // a process that has exited
+    const soon = new Date(Date.now() + 60_000);
+    const deadWriter = join(dir, `data.jsonl.tmp-${gone}`);
+    const oldFile = join(dir, `final_data.jsonl.tmp-${process.pid}`);
+    const liveAndNew = join(dir, `blocks/dedup.csv.tmp-${process.pid}-spool.jsonl`);
+    const notOurs = join(dir, "notes.tmp-draft.txt");
+    for (const f of [deadWriter, oldFile, liveAndNew, notOurs]) writeFileSync(f, "partial");
+    utimesSync(deadWriter, soon, soon);
+    utimesSync(liveAndNew, soon, soon);
+    const result = await runFixture({ taskPaths: [task("gen_b")], outputDir: out });
+    expect(result.outcomes[0]!.status).toBe("completed");
+    expect(existsSync(deadWriter)).toBe(false);
+    expect(existsSync(oldFile)).toBe(false);
+    expect(existsSync(liveAndNew)).toBe(true);
+    expect(existsSync(notOurs)).toBe(true);
   });
 });
