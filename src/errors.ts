@@ -166,3 +166,16 @@ export class ResumeRefusedError extends DigitError {
     });
   }
 }
+
+/**
+ * digit could not write to an output folder: the disk is full (ENOSPC), a quota is exhausted
+ * (EDQUOT), the file system is read-only (EROFS), or permission is denied (EACCES, EPERM).
+ */
+export class OutputWriteError extends DigitError {
+  /** The system error code (ENOSPC, EDQUOT, EROFS, EACCES or EPERM). */
+  readonly errno: string;
+  constructor(folder: string, errno: string, problem: string, path: string | undefined, hint: string, cause: unknown) {
+    super("DIGIT_OUTPUT_WRITE_FAILED", `cannot write to output folder '${folder}': ${problem} (${errno})${path ? ` while writing '${path}'` : ""}`, { hint, cause });
+    this.errno = errno;
+  }
+}

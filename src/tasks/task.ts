@@ -4,7 +4,7 @@ import { join, relative, resolve } from "node:path";
 import type { Row } from "../blocks/block.js";
 import type { Formatter } from "../formatters/formatter.js";
 import type { Registry } from "../registry/registry.js";
-import { appendJsonl, readJsonl } from "../stores/formats/jsonl.js";
+import { appendJsonl, cutPartialLine, readJsonl } from "../stores/formats/jsonl.js";
 import type { Datastore, DatastoreConfig } from "../stores/datastore.js";
 import { createDatastore } from "../stores/factory.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -362,9 +362,19 @@ export abstract class Task {
     return records.length;
   }
 
-  /** Append a line to a task JSONL file (task_card, task_results, logs). */
+  /**
+   * Append a line to a task JSONL file (task_card, task_results, logs). An unterminated last line
+   * (an append a full disk or a crash cut short) is cut first, so this line stays readable.
+   */
   async appendLine(file: "task_card.jsonl" | "task_results.jsonl" | "logs.jsonl", record: Row): Promise<void> {
+    await cutPartialLine(this.file_(file));
     await appendJsonl(this.file_(file), [record]);
+  }
+
+  /** Where the final data is, if it exists (checked, not assumed). */
+  async finalLocation(): Promise<string | undefined> {
+    const final = await createDatastore(this.init.registry, this.storeConfig("final_datastore", "final_data"));
+    return (await final.exists()) ? final.location : undefined;
   }
 
   /** All lines of a task JSONL file. */

@@ -1,10 +1,33 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { runCommand } from "../../src/cli/commands/run.js";
 import { isDigitError } from "../../src/errors.js";
 import { ConsoleLogger, type LogLevel } from "../../src/telemetry/logger.js";
-import { readJsonl, runFixture, task, tempDir } from "../engine/helpers.js";
+import { PLUGINS, readJsonl, runFixture, task, tempDir } from "../engine/helpers.js";
+
+/**
+ * A full disk, simulated below digit: while `disk.full` says so for a path, `appendFile` and
+ * opening a file for writing fail with ENOSPC as the kernel reports it (no path on the error).
+ */
+const disk = vi.hoisted(() => ({ full: undefined as undefined | ((path: string, op: "append" | "open") => boolean) }));
+vi.mock("node:fs/promises", async (importOriginal) => {
+  const real = await importOriginal<typeof import("node:fs/promises")>();
+  const enospc = () => Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", errno: -28, syscall: "write" });
+  const appendFile: typeof real.appendFile = async (path, data, options) => {
+    if (disk.full?.(String(path), "append")) throw enospc();
+    return real.appendFile(path, data, options);
+  };
+  const open = (async (path: string, flags?: string, mode?: number) => {
+    if (flags !== undefined && flags !== "r" && disk.full?.(String(path), "open")) throw enospc();
+    return real.open(path, flags, mode);
+  }) as typeof real.open;
+  return { ...real, default: { ...real, appendFile, open }, appendFile, open };
+});
+afterEach(() => {
+  disk.full = undefined;
+});
 
 /** A logger that records every message (the console stays quiet). */
 function recordingLogger(): { logger: ConsoleLogger; messages: string[] } {
@@ -127,5 +150,67 @@ describe("temporaries left by a crash", () => {
     expect(existsSync(oldFile)).toBe(false);
     expect(existsSync(liveAndNew)).toBe(true);
     expect(existsSync(notOurs)).toBe(true);
+  });
+});
+
+describe("a full disk", () => {
+  it("mid-run is a user-facing error naming the folder, and the task's status ends 'errored'", async () => {
+    const out = tempDir("digit-sec-enospc-");
+    const dir = join(out, "test/gen_b");
+    let appends = 0;
+    disk.full = (path, op) => op === "append" && path.endsWith("data.jsonl") && ++appends > 1;
+    const result = await runFixture({ taskPaths: [task("gen_b")], outputDir: out, numOutputsToGenerate: 50 });
+    const err = result.error as { code?: string; message: string; hint?: string };
+    expect(isDigitError(err)).toBe(true);
+    expect(err.code).toBe("DIGIT_OUTPUT_WRITE_FAILED");
+    expect(err.message).toContain(dir);
+    expect(err.message).toContain("ENOSPC");
+    expect(err.hint).toContain("--output-dir");
+    const statuses = readJsonl(join(dir, "task_results.jsonl")).map((r) => r.status);
+    expect(statuses.at(-1)).toBe("errored");
+    expect(result.outcomes).toHaveLength(1);
+    expect(result.outcomes[0]!.final).toBeUndefined();
+    expect(existsSync(join(dir, "final_data.jsonl"))).toBe(false);
+    // What was committed before the disk filled is still there, and the next run resumes it.
+    const committed = readJsonl(join(dir, "data.jsonl")).length;
+    expect(committed).toBeGreaterThan(0);
+    disk.full = undefined;
+    const again = await runFixture({ taskPaths: [task("gen_b")], outputDir: out, numOutputsToGenerate: 50 });
+    expect(again.outcomes[0]!.status).toBe("completed");
+    expect(readJsonl(join(dir, "final_data.jsonl"))).toHaveLength(50);
+  });
+
+  it("while writing final data leaves no task 'running' and no summary naming a file that does not exist", async () => {
+    const base = tempDir("digit-sec-enospc-");
+    const out = join(base, "out");
+    const dir = join(out, "test/gen_b");
+    disk.full = (path, op) => op === "open" && path.includes("final_data");
+    const printed: string[] = [];
+    const capture = (chunk: unknown) => {
+      printed.push(String(chunk));
+      return true;
+    };
+    const stdout = vi.spyOn(process.stdout, "write").mockImplementation(capture);
+    const stderr = vi.spyOn(process.stderr, "write").mockImplementation(capture);
+    const telemetryDir = process.env.DGT_TELEMETRY_DIR;
+    process.env.DGT_TELEMETRY_DIR = join(base, "telemetry");
+    let code: number | undefined;
+    try {
+      code = await runCommand([task("gen_b")], { pluginDir: [PLUGINS], outputDir: out, logFormat: "text" });
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+      if (telemetryDir === undefined) delete process.env.DGT_TELEMETRY_DIR;
+      else process.env.DGT_TELEMETRY_DIR = telemetryDir;
+    }
+    const text = printed.join("");
+    expect(code, text).toBe(1);
+    expect(text).toContain("DIGIT_OUTPUT_WRITE_FAILED");
+    expect(text).not.toMatch(/internal error|\n\s+at /);
+    expect(existsSync(join(dir, "final_data.jsonl"))).toBe(false);
+    expect(text).not.toContain("final_data");
+    expect(readJsonl(join(dir, "task_results.jsonl")).at(-1)!.status).toBe("errored");
+    const summary = JSON.parse(readFileSync(join(out, "run_summary.json"), "utf8")) as { tasks: { status: string; final_data: unknown }[] };
+    expect(summary.tasks[0]).toMatchObject({ status: "errored", final_data: null });
   });
 });
