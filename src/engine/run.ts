@@ -96,6 +96,8 @@ export async function runPlan(plan: RunPlan, options: RunOptions): Promise<RunRe
         throw asOutputWriteError(e, [dir]);
       }
     }
+    // Folders a task cannot continue from are refused before any task touches its own.
+    for (const { builder } of prepared) for (const t of builder.tasks) await t.check();
     const outcomes: TaskOutcome[] = [];
     const errors: unknown[] = [];
     await Promise.all(prepared.map((p) => runGroup(p, options, { logger, telemetry, metrics, buildId }, outcomes).catch((e: unknown) => errors.push(asOutputWriteError(e, folders)))));

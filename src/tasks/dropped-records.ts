@@ -78,3 +78,17 @@ async function writeDurably(file: string, bytes: Uint8Array): Promise<void> {
     await h.close();
   }
 }
+
+/**
+ * Whether a store's own output holds anything: a record, or the start of one.
+ *
+ * @example
+ * if (await storeHasOutput(task.data)) console.log("not empty");
+ */
+export async function storeHasOutput(store: Datastore): Promise<boolean> {
+  if (!(await store.exists())) return false;
+  const st = await stat(store.location).catch(() => undefined);
+  if (st?.isFile()) return st.size > 0;
+  for await (const _ of store.read()) return true;
+  return false;
+}

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { appendJsonl, cutPartialLine, readJsonl } from "../stores/formats/jsonl.js";
+import { appendJsonl, readJsonl } from "../stores/formats/jsonl.js";
 
 /**
  * One line of `dataloader_state.jsonl`: DiGiT's `{iter_index, row_index}` plus what digit needs to
@@ -35,9 +35,9 @@ export interface SeedPosition {
 export type StateLog = { kind: "none" } | { kind: "digit"; checkpoint: TaskCheckpoint } | { kind: "foreign"; position: SeedPosition };
 
 /**
- * Read a state log. An unterminated last line (a checkpoint append that a crash interrupted, so its
- * batch was never committed) is cut off first, so that the next append starts on a line of its
- * own; lines that are not checkpoints are skipped.
+ * Read a state log, without changing it. An unterminated last line (a checkpoint append that a
+ * crash interrupted, so its batch was never committed) does not count, nor do lines that are not
+ * checkpoints. Before appending to the log, cut such a line with `cutPartialLine`.
  *
  * @example
  * const state = await readStateLog("output/qa/dataloader_state.jsonl");
@@ -45,9 +45,8 @@ export type StateLog = { kind: "none" } | { kind: "digit"; checkpoint: TaskCheck
  */
 export async function readStateLog(file: string): Promise<StateLog> {
   if (!existsSync(file)) return { kind: "none" };
-  await cutPartialLine(file);
   let last: StateLog = { kind: "none" };
-  for await (const line of readJsonl(file, { onBadRecord: "skip" })) {
+  for await (const line of readJsonl(file, { onBadRecord: "skip", ownOutput: true })) {
     const l = line as Partial<TaskCheckpoint> | null;
     if (typeof l?.iter_index !== "number" || typeof l.row_index !== "number") continue;
     if (typeof l.data_rows === "number") last = { kind: "digit", checkpoint: { ...EMPTY_CHECKPOINT, ...l } as TaskCheckpoint };

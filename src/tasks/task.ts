@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import type { Row } from "../blocks/block.js";
 import type { Formatter } from "../formatters/formatter.js";
@@ -10,9 +10,9 @@ import { createDatastore } from "../stores/factory.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Random } from "../util/random.js";
 import { recordId } from "./record-id.js";
-import { cutAfter, droppedName } from "./dropped-records.js";
+import { cutAfter, droppedName, storeHasOutput } from "./dropped-records.js";
 import { removeStaleTemporaries } from "./stale-temporaries.js";
-import { appendCheckpoint, EMPTY_CHECKPOINT, readStateLog, type SeedPosition, type TaskCheckpoint } from "./state-log.js";
+import { appendCheckpoint, EMPTY_CHECKPOINT, readStateLog, type SeedPosition, type StateLog, type TaskCheckpoint } from "./state-log.js";
 
 /** `postproc_data_<N>.<format>`: a postprocessing snapshot. */
 const POSTPROC_FILE = /^postproc_data_(\d+)\.(?:jsonl|parquet|csv|json)$/;
@@ -146,19 +146,23 @@ export abstract class Task {
   }
 
   private async loadCheckpoint(): Promise<void> {
-    const state = await readStateLog(this.file_("dataloader_state.jsonl"));
+    const state = await this.stateLog();
+    // The next checkpoint must start on a line of its own.
+    await cutPartialLine(this.file_("dataloader_state.jsonl"));
     if (state.kind === "digit") return this.resumeFrom(state.checkpoint);
-    if (state.kind === "none" && !(await this.hasOutput())) return this.startFresh();
+    if (state.kind === "none" && !(await storeHasOutput(this.data))) return this.startFresh();
     return this.adoptForeign(state.kind === "foreign" ? state.position : undefined);
   }
 
-  /** Whether `data` holds anything (a record or the start of one). */
-  private async hasOutput(): Promise<boolean> {
-    if (!(await this.data.exists())) return false;
-    const st = await stat(this.data.location).catch(() => undefined);
-    if (st?.isFile()) return st.size > 0;
-    for await (const _ of this.data.read()) return true;
-    return false;
+  /**
+   * Check, before any task of the run touches its folder, that the task can open it; throws a
+   * DigitError if not. (Generation tasks can open any folder.)
+   */
+  async check(): Promise<void> {}
+
+  /** What the folder's state log says (read only). */
+  protected stateLog(): Promise<StateLog> {
+    return readStateLog(this.file_("dataloader_state.jsonl"));
   }
 
   /** Continue from one of digit's own checkpoints. */

@@ -100,13 +100,27 @@ describe("resume never destroys records it did not write", () => {
     const data = '{"task_name": "test/transform", "text": "one", "answer": "by DiGiT"}\n';
     writeFileSync(join(dir, "data.jsonl"), data);
     writeFileSync(join(dir, "dataloader_state.jsonl"), '{"iter_index": 0, "row_index": 3}\n');
-    const result = await runFixture({ taskPaths: [task("transform")], outputDir: out });
-    const err = result.error;
+    const err = await runFixture({ taskPaths: [task("transform")], outputDir: out }).then((r) => r.error, (e: unknown) => e);
     expect(isDigitError(err)).toBe(true);
     expect((err as Error).message).toContain(dir);
     expect((err as { hint?: string }).hint).toContain("--restart");
     expect(readFileSync(join(dir, "data.jsonl"), "utf8")).toBe(data);
     expect(existsSync(join(dir, "task_results.jsonl"))).toBe(false);
+  });
+
+  it("refuses, rather than clears, a transformation folder that DiGiT completed", async () => {
+    const out = tempDir("digit-sec-resume-");
+    const dir = join(out, "test/transform");
+    mkdirSync(dir, { recursive: true });
+    const data = '{"task_name": "test/transform", "text": "one", "answer": "by DiGiT"}\n';
+    writeFileSync(join(dir, "data.jsonl"), data);
+    writeFileSync(join(dir, "final_data.jsonl"), data);
+    writeFileSync(join(dir, "dataloader_state.jsonl"), '{"iter_index": 0, "row_index": 7}\n');
+    writeFileSync(join(dir, "task_results.jsonl"), '{"PID": 1, "status": "completed", "start_time": 1, "end_time": 2}\n');
+    const err = await runFixture({ taskPaths: [task("transform")], outputDir: out }).then((r) => r.error, (e: unknown) => e);
+    expect((err as { code?: string }).code).toBe("DIGIT_RESUME_REFUSED");
+    expect(readFileSync(join(dir, "data.jsonl"), "utf8")).toBe(data);
+    expect(readFileSync(join(dir, "final_data.jsonl"), "utf8")).toBe(data);
   });
 
   it("moves records written after the last checkpoint, and a torn last line, to a backup file instead of deleting them", async () => {
