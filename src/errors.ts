@@ -183,11 +183,36 @@ export class RedisLostError extends DigitError {
 }
 
 /**
+ * A task's output folder holds records that digit's own checkpoints do not account for (written by
+ * DiGiT or another program), and the task cannot continue from them correctly.
+ */
+export class ResumeRefusedError extends DigitError {
+  constructor(dir: string, why: string) {
+    super("DIGIT_RESUME_REFUSED", `cannot resume from output folder '${dir}': ${why}`, {
+      hint: "run again with --restart to start this task afresh (it deletes the folder's earlier output; copy it elsewhere first to keep it), or use another --output-dir",
+    });
+  }
+}
+
+/**
  * Writing an output file would go outside the output folder: the file, or a folder between the
  * output folder and it, is a symbolic link that resolves elsewhere (or nowhere).
  */
 export class OutputOutsideError extends DigitError {
   constructor(message: string, where: ErrorLocation = {}) {
     super("DIGIT_OUTPUT_OUTSIDE", message, where);
+  }
+}
+
+/**
+ * digit could not write to an output folder: the disk is full (ENOSPC), a quota is exhausted
+ * (EDQUOT), the file system is read-only (EROFS), or permission is denied (EACCES, EPERM).
+ */
+export class OutputWriteError extends DigitError {
+  /** The system error code (ENOSPC, EDQUOT, EROFS, EACCES or EPERM). */
+  readonly errno: string;
+  constructor(folder: string, errno: string, problem: string, path: string | undefined, hint: string, cause: unknown) {
+    super("DIGIT_OUTPUT_WRITE_FAILED", `cannot write to output folder '${folder}': ${problem} (${errno})${path ? ` while writing '${path}'` : ""}`, { hint, cause });
+    this.errno = errno;
   }
 }

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import type { RunMetrics } from "../engine/metrics.js";
+import { asOutputWriteError } from "../engine/output-errors.js";
 import { ConfigError } from "../errors.js";
 import { JsonlTelemetry } from "../telemetry/jsonl-telemetry.js";
 import { ConsoleLogger, type Logger } from "../telemetry/logger.js";
@@ -45,9 +46,16 @@ export function startRunReporting(o: { cwd: string; metrics: RunMetrics; quiet: 
     summarize(outcomes) {
       const summary = buildSummary({ buildId: telemetry.buildId, runId: telemetry.runId, startedAt: o.metrics.startedAt, tasks: [...o.metrics.tasks.values()], outcomes, prices: loadPrices(o.cwd) });
       const outputDir = resolve(o.cwd, o.outputDir ?? process.env.DGT_OUTPUT_DIR ?? "output");
-      const file = writeSummary(outputDir, summary);
+      let file: string | null = null;
+      try {
+        file = writeSummary(outputDir, summary);
+      } catch (e) {
+        // A full disk must not hide the table: print it, and say the file is missing.
+        const err = asOutputWriteError(e, [outputDir]);
+        logger.warn(`could not write ${outputDir}/run_summary.json: ${err instanceof Error ? err.message : String(err)}`);
+      }
       if (format === "json") process.stdout.write(`${JSON.stringify({ msg: "run_summary", file, ...summary })}\n`);
-      else process.stdout.write(`\n${formatSummary(summary)}summary: ${file}\n`);
+      else process.stdout.write(`\n${formatSummary(summary)}${file ? `summary: ${file}\n` : ""}`);
       return summary;
     },
     async close() {

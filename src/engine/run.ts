@@ -13,6 +13,7 @@ import { NoTelemetry, type ScopedTelemetry, type Telemetry } from "../telemetry/
 import { Random } from "../util/random.js";
 import { redactSecrets } from "../util/redact.js";
 import { localExecutor } from "./executor.js";
+import { asOutputWriteError } from "./output-errors.js";
 import { runGenerationLoop } from "./generation-loop.js";
 import { acquireLock } from "./lock.js";
 import type { LoopContext } from "./loop-context.js";
@@ -27,6 +28,8 @@ export interface TaskOutcome {
   status: TaskStatus;
   records: number;
   dir: string;
+  /** The task's final data file (or Parquet folder), only if it exists. */
+  final?: string | undefined;
   error?: unknown;
 }
 
@@ -86,11 +89,20 @@ export async function runPlan(plan: RunPlan, options: RunOptions): Promise<RunRe
   // A task folder (or a file in it) linked out of the output folder is refused before it is locked.
   for (const { builder } of prepared) for (const t of builder.tasks) await t.checkOutputPaths();
   const releases: (() => void)[] = [];
+  const folders = [...dirs.keys()];
   try {
-    for (const dir of dirs.keys()) releases.push(acquireLock(dir));
+    for (const dir of folders) {
+      try {
+        releases.push(acquireLock(dir));
+      } catch (e) {
+        throw asOutputWriteError(e, [dir]);
+      }
+    }
+    // Folders a task cannot continue from are refused before any task touches its own.
+    for (const { builder } of prepared) for (const t of builder.tasks) await t.check();
     const outcomes: TaskOutcome[] = [];
     const errors: unknown[] = [];
-    await Promise.all(prepared.map((p) => runGroup(p, options, { logger, telemetry, metrics, buildId }, outcomes).catch((e: unknown) => errors.push(e))));
+    await Promise.all(prepared.map((p) => runGroup(p, options, { logger, telemetry, metrics, buildId }, outcomes).catch((e: unknown) => errors.push(asOutputWriteError(e, folders)))));
     return { outcomes, metrics, error: errors[0] };
   } finally {
     for (const release of releases) release();
@@ -167,18 +179,43 @@ async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOpti
 async function runGroup({ group, builder, blocks, telemetry }: Prepared, options: RunOptions, shared: Shared, outcomes: TaskOutcome[]): Promise<void> {
   const finished = new Set<Task>();
   const startedAt = Math.floor(Date.now() / 1000);
+  /**
+   * End a task: write its final data (unless it failed or was cancelled), then its terminal status
+   * line. A write that fails (a full disk) turns the status into `errored` and is thrown after the
+   * status line was attempted; the outcome names the final data only if that file exists.
+   */
   const finish = async (task: Task, status: TaskStatus, error?: unknown): Promise<void> => {
     if (finished.has(task)) return;
     finished.add(task);
     let records = task.accepted.length;
-    if (status !== "cancelled" && status !== "errored") records = await task.writeFinal();
+    let failure: unknown;
+    if (status !== "cancelled" && status !== "errored") {
+      try {
+        records = await task.writeFinal();
+      } catch (e) {
+        failure = asOutputWriteError(e, [task.dir]);
+        status = "errored";
+        error = failure;
+      }
+    }
     const m = shared.metrics.task(task.name);
     m.status = status;
     m.endedAt = Date.now();
-    await task.appendLine("task_results.jsonl", resultRecord(task, status, startedAt, shared.metrics, error));
+    // A task that never opened (its folder was refused) leaves the folder as it found it.
+    if (task.opened) {
+      try {
+        await task.appendLine("task_results.jsonl", resultRecord(task, status, startedAt, shared.metrics, error));
+      } catch (e) {
+        const err = asOutputWriteError(e, [task.dir]);
+        shared.logger.warn(`task '${task.name}': could not record status '${status}' in task_results.jsonl: ${err instanceof Error ? err.message : String(err)}`);
+        failure ??= err;
+      }
+    }
     telemetry.event("task_finished", { builder_name: builder.name, task_name: task.name, reason: status, records });
-    outcomes.push({ task: task.name, builder: builder.name, status, records, dir: task.dir, ...(error === undefined ? {} : { error }) });
+    const final = await task.finalLocation().catch(() => undefined);
+    outcomes.push({ task: task.name, builder: builder.name, status, records, dir: task.dir, final, ...(error === undefined ? {} : { error }) });
     await task.close();
+    if (failure !== undefined) throw failure;
   };
   const fixedWidth = group.config.max_concurrent_batches ?? group.config.max_workers ?? options.executor?.width;
   const ctx: LoopContext = {
@@ -215,7 +252,9 @@ async function runGroup({ group, builder, blocks, telemetry }: Prepared, options
     const cancelled = options.signal?.aborted === true;
     telemetry.event(cancelled ? "run_cancelled" : "run_finished", { builder_name: builder.name });
     span.end(cancelled ? "cancelled" : "ok");
-  } catch (e) {
+  } catch (caught) {
+    // A full or read-only disk is the user's to fix: say which folder, not a stack trace.
+    const e = asOutputWriteError(caught, builder.tasks.map((t) => t.dir));
     for (const t of builder.tasks) await finish(t, "errored", e).catch(() => undefined);
     telemetry.event("run_errored", { builder_name: builder.name, error: e instanceof Error ? e.message : String(e) });
     span.end("error", e);

@@ -4,7 +4,9 @@ import { appendJsonl, readJsonl } from "../stores/formats/jsonl.js";
 /**
  * One line of `dataloader_state.jsonl`: DiGiT's `{iter_index, row_index}` plus what digit needs to
  * resume exactly. A line is appended only after the records it accounts for are written, so the
- * last complete line always describes a consistent state.
+ * last complete line always describes a consistent state. A run that starts fresh writes an
+ * all-zero line before any record, so a folder whose state log has no such line was not written
+ * by digit's accounting (see `readStateLog`).
  */
 export interface TaskCheckpoint {
   iter_index: number;
@@ -19,13 +21,36 @@ export interface TaskCheckpoint {
 
 export const EMPTY_CHECKPOINT: TaskCheckpoint = { iter_index: 0, row_index: 0, data_rows: 0, postproc_epoch: 0, postproc_data_rows: 0 };
 
-/** The last complete checkpoint in a state log (DiGiT-only lines fill in zeros). */
-export async function readLastCheckpoint(file: string): Promise<TaskCheckpoint | undefined> {
-  if (!existsSync(file)) return undefined;
-  let last: TaskCheckpoint | undefined;
-  for await (const line of readJsonl(file, { onBadRecord: "skip" })) {
-    const l = line as Partial<TaskCheckpoint>;
-    if (typeof l.iter_index === "number" && typeof l.row_index === "number") last = { ...EMPTY_CHECKPOINT, ...l } as TaskCheckpoint;
+/** A seed or input position as DiGiT saves it. */
+export interface SeedPosition {
+  iter_index: number;
+  row_index: number;
+}
+
+/**
+ * What a task folder's state log says: `none` (no line), `digit` (the last line is a digit
+ * checkpoint) or `foreign` (the last line is DiGiT's `{iter_index, row_index}` only: the records
+ * in `data` were counted by another program).
+ */
+export type StateLog = { kind: "none" } | { kind: "digit"; checkpoint: TaskCheckpoint } | { kind: "foreign"; position: SeedPosition };
+
+/**
+ * Read a state log, without changing it. An unterminated last line (a checkpoint append that a
+ * crash interrupted, so its batch was never committed) does not count, nor do lines that are not
+ * checkpoints. Before appending to the log, cut such a line with `cutPartialLine`.
+ *
+ * @example
+ * const state = await readStateLog("output/qa/dataloader_state.jsonl");
+ * if (state.kind === "digit") console.log(state.checkpoint.data_rows);
+ */
+export async function readStateLog(file: string): Promise<StateLog> {
+  if (!existsSync(file)) return { kind: "none" };
+  let last: StateLog = { kind: "none" };
+  for await (const line of readJsonl(file, { onBadRecord: "skip", ownOutput: true })) {
+    const l = line as Partial<TaskCheckpoint> | null;
+    if (typeof l?.iter_index !== "number" || typeof l.row_index !== "number") continue;
+    if (typeof l.data_rows === "number") last = { kind: "digit", checkpoint: { ...EMPTY_CHECKPOINT, ...l } as TaskCheckpoint };
+    else last = { kind: "foreign", position: { iter_index: l.iter_index, row_index: l.row_index } };
   }
   return last;
 }

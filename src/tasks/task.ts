@@ -1,10 +1,10 @@
 import { existsSync, readdirSync } from "node:fs";
-import { mkdir, readdir, rm } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
 import type { Row } from "../blocks/block.js";
 import type { Formatter } from "../formatters/formatter.js";
 import type { Registry } from "../registry/registry.js";
-import { appendJsonl, readJsonl } from "../stores/formats/jsonl.js";
+import { appendJsonl, cutPartialLine, readJsonl } from "../stores/formats/jsonl.js";
 import type { Datastore, DatastoreConfig } from "../stores/datastore.js";
 import { createDatastore } from "../stores/factory.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -12,7 +12,12 @@ import type { Random } from "../util/random.js";
 import { assertInsideOutput } from "../util/output-containment.js";
 import { BLOCK_NAME_RULE, checkOutputName } from "../util/output-names.js";
 import { recordId } from "./record-id.js";
-import { appendCheckpoint, EMPTY_CHECKPOINT, readLastCheckpoint, type TaskCheckpoint } from "./state-log.js";
+import { cutAfter, droppedName, storeHasOutput } from "./dropped-records.js";
+import { removeStaleTemporaries } from "./stale-temporaries.js";
+import { appendCheckpoint, EMPTY_CHECKPOINT, readStateLog, type SeedPosition, type StateLog, type TaskCheckpoint } from "./state-log.js";
+
+/** `postproc_data_<N>.<format>`: a postprocessing snapshot. */
+const POSTPROC_FILE = /^postproc_data_(\d+)\.(?:jsonl|parquet|csv|json)$/;
 
 /** Everything a task needs from the engine to open its outputs. */
 export interface TaskInit {
@@ -112,18 +117,35 @@ export abstract class Task {
     }
   }
 
-  /** Open stores, clear them on restart, or load the accepted records and checkpoint to resume. */
+  /**
+   * Open stores, clear them on restart, or load the accepted records and checkpoint to resume.
+   * Records this task's own checkpoints do not account for are never deleted: a folder written by
+   * DiGiT (or without a state log) is adopted or refused (see `adoptForeign`), and records after
+   * the last checkpoint are moved to a backup file (see `cutAfter`).
+   */
   async open(): Promise<void> {
+    this.openedAt = Date.now();
     await mkdir(this.dir, { recursive: true });
     this.data = await createDatastore(this.init.registry, this.storeConfig("datastore", "data"));
     if (!this.restart && (await this.shouldStartFresh())) this.restart = true;
-    if (this.restart) await this.clearOutputs();
-    else await this.loadCheckpoint();
+    if (this.restart) {
+      await this.clearOutputs();
+      await this.startFresh();
+    } else await this.loadCheckpoint();
+    this.opened = true;
+    const stale = await removeStaleTemporaries(this.dir, this.openedAt);
+    if (stale.length) this.logger.info(`task '${this.name}': removed ${stale.length} temporary file(s) left by an interrupted write: ${stale.map((f) => relative(this.dir, f)).join(", ")}`);
     // final and formatted data are always rebuilt at the end of a run.
     for (const [key, suffix] of [["final_datastore", "final_data"], ["formatted_datastore", "formatted_data"]] as const) {
       await (await createDatastore(this.init.registry, this.storeConfig(key, suffix))).clear();
     }
   }
+
+  /** When `open` started: temporaries older than this are left over from earlier runs. */
+  private openedAt = 0;
+
+  /** Whether `open` got past checking and preparing the folder (so the task's files are its own). */
+  opened = false;
 
   /** A transformation that completed last time is run afresh (DiGiT re-runs them every time). */
   protected async shouldStartFresh(): Promise<boolean> {
@@ -133,34 +155,117 @@ export abstract class Task {
   private async clearOutputs(): Promise<void> {
     await this.data.clear();
     for (const f of TASK_FILES) await rm(this.file_(f), { force: true });
-    for (const f of existsSync(this.dir) ? readdirSync(this.dir) : []) if (/^postproc_data_\d+\./.test(f)) await rm(this.file_(f), { recursive: true, force: true });
+    for (const f of existsSync(this.dir) ? readdirSync(this.dir) : []) if (POSTPROC_FILE.test(f)) await rm(this.file_(f), { recursive: true, force: true });
     await rm(this.file_("blocks"), { recursive: true, force: true });
   }
 
+  /** Mark the folder as digit's before any record is written: an all-zero checkpoint. */
+  private async startFresh(): Promise<void> {
+    this.checkpoint = { ...EMPTY_CHECKPOINT };
+    await this.appendState();
+  }
+
   private async loadCheckpoint(): Promise<void> {
-    const cp = await readLastCheckpoint(this.file_("dataloader_state.jsonl"));
-    if (!cp) {
-      // No committed batch: anything in data is from an interrupted first batch.
-      if (await this.data.exists()) await this.data.truncate(0);
-      return;
-    }
+    const state = await this.stateLog();
+    // The next checkpoint must start on a line of its own.
+    await cutPartialLine(this.file_("dataloader_state.jsonl"));
+    if (state.kind === "digit") return this.resumeFrom(state.checkpoint);
+    if (state.kind === "none" && !(await storeHasOutput(this.data))) return this.startFresh();
+    return this.adoptForeign(state.kind === "foreign" ? state.position : undefined);
+  }
+
+  /**
+   * Check, before any task of the run touches its folder, that the task can open it; throws a
+   * DigitError if not. (Generation tasks can open any folder.)
+   */
+  async check(): Promise<void> {}
+
+  /** What the folder's state log says (read only). */
+  protected stateLog(): Promise<StateLog> {
+    return readStateLog(this.file_("dataloader_state.jsonl"));
+  }
+
+  /** Continue from one of digit's own checkpoints. */
+  private async resumeFrom(cp: TaskCheckpoint): Promise<void> {
     this.resumed = true;
     this.checkpoint = cp;
-    await this.data.truncate(cp.data_rows);
+    await this.setAsideUncommitted(cp.data_rows, "written after the last checkpoint (a batch that was never committed); it will be made again");
     const rows: Row[] = [];
     if (cp.postproc_epoch > 0) {
       const snapshot = await this.postprocStore(cp.postproc_epoch);
-      for await (const r of snapshot.read()) rows.push(r);
+      for await (const r of snapshot.read()) rows.push(this.withId(r));
     }
     let i = 0;
-    for await (const r of this.data.read()) {
-      if (typeof r.id === "string") this.seenIds.add(r.id);
+    for await (const raw of this.data.read()) {
+      const r = this.withId(raw);
+      this.seenIds.add(r.id as string);
       if (i++ >= cp.postproc_data_rows) rows.push(r);
     }
     if (i < cp.data_rows) this.logger.warn(`${this.data.location}: expected ${cp.data_rows} records, found ${i}; resuming with what is there`);
     this.postprocessEpoch = cp.postproc_epoch;
     this.setAccepted(rows);
     this.logger.info(`resuming task '${this.name}': ${this.accepted.length} records accepted so far`);
+  }
+
+  /**
+   * A folder whose records digit's checkpoints do not account for: DiGiT's output (its state log
+   * has only `{iter_index, row_index}`), or a `data` file without a state log. A generation task
+   * adopts every record as accepted (the ones of DiGiT's latest `postproc_data_N` too, which DiGiT
+   * itself never reloaded) and continues from DiGiT's seed position; a transformation task cannot
+   * tell which inputs the records came from, so it refuses. See `TransformationTask`.
+   */
+  protected async adoptForeign(position: SeedPosition | undefined): Promise<void> {
+    // Complete records only; a torn last line goes to a backup file.
+    let count = 0;
+    for await (const _ of this.data.read()) count++;
+    await this.setAsideUncommitted(count, "an incomplete last record (a write that was interrupted)");
+    const rows: Row[] = [];
+    for await (const r of this.data.read()) rows.push(this.withId(r));
+    const ids = new Set(rows.map((r) => r.id as string));
+    const snapshots = (existsSync(this.dir) ? readdirSync(this.dir) : []).filter((f) => POSTPROC_FILE.test(f));
+    const latest = Math.max(0, ...snapshots.map((f) => Number(POSTPROC_FILE.exec(f)![1])));
+    const extra: Row[] = [];
+    if (latest > 0) {
+      for await (const raw of (await this.postprocStore(latest)).read()) {
+        const r = this.withId(raw);
+        if (ids.has(r.id as string)) continue;
+        ids.add(r.id as string);
+        extra.push(r);
+      }
+    }
+    // The adopted records become the start of digit's record log, then a checkpoint counts them.
+    if (extra.length) await this.data.append(extra);
+    // Postprocessing epochs write postproc_data_1.. afresh: DiGiT's snapshots are set aside.
+    const moved: string[] = [];
+    for (const f of snapshots) {
+      const to = droppedName(this.file_(f));
+      await rename(this.file_(f), to);
+      moved.push(to);
+    }
+    rows.push(...extra);
+    this.resumed = true;
+    this.checkpoint = { ...EMPTY_CHECKPOINT, ...(position ?? {}), data_rows: rows.length };
+    await this.appendState();
+    this.setAccepted(rows);
+    const from = position ? "a DiGiT output folder" : `${this.data.location} without a dataloader_state.jsonl`;
+    this.logger.warn(
+      `task '${this.name}': adopted ${rows.length} records from ${from} as accepted` +
+        (extra.length ? ` (${extra.length} of them from ${snapshots.find((f) => Number(POSTPROC_FILE.exec(f)![1]) === latest)})` : "") +
+        (position ? `, continuing from seed position ${position.iter_index}/${position.row_index}` : "") +
+        (moved.length ? `; DiGiT's postprocessing snapshots were moved to ${moved.join(", ")}` : "") +
+        "; run with --restart to discard them instead",
+    );
+  }
+
+  /** Keep `keep` records of `data`, moving the rest to a backup file, and say so. */
+  private async setAsideUncommitted(keep: number, why: string): Promise<void> {
+    const dropped = await cutAfter(this.data, keep);
+    if (dropped) this.logger.warn(`${this.data.location}: moved ${dropped.records ? `${dropped.records} record(s)` : "an incomplete last line"} ${why} to ${dropped.file}`);
+  }
+
+  /** A record with its stable id (records written by DiGiT have none; it is given in memory). */
+  private withId(row: Row): Row {
+    return typeof row.id === "string" ? row : { ...row, id: recordId(this.name, row) };
   }
 
   /** The store of postprocessing epoch `n` (`postproc_data_<n>`). */
@@ -282,9 +387,13 @@ export abstract class Task {
     return records.length;
   }
 
-  /** Append a line to a task JSONL file (task_card, task_results, logs). */
+  /**
+   * Append a line to a task JSONL file (task_card, task_results, logs). An unterminated last line
+   * (an append a full disk or a crash cut short) is cut first, so this line stays readable.
+   */
   async appendLine(file: "task_card.jsonl" | "task_results.jsonl" | "logs.jsonl", record: Row): Promise<void> {
     await assertInsideOutput(this.outputDir, this.file_(file));
+    await cutPartialLine(this.file_(file));
     await appendJsonl(this.file_(file), [record]);
   }
 
@@ -293,6 +402,12 @@ export abstract class Task {
     const file = this.file_("dataloader_state.jsonl");
     await assertInsideOutput(this.outputDir, file);
     await appendCheckpoint(file, this.checkpoint);
+  }
+
+  /** Where the final data is, if it exists (checked, not assumed). */
+  async finalLocation(): Promise<string | undefined> {
+    const final = await createDatastore(this.init.registry, this.storeConfig("final_datastore", "final_data"));
+    return (await final.exists()) ? final.location : undefined;
   }
 
   /** All lines of a task JSONL file. */

@@ -2,6 +2,9 @@ import type { Row } from "../blocks/block.js";
 import type { Dataloader } from "../stores/dataloader.js";
 import { createDataloader, createDatastore } from "../stores/factory.js";
 import type { InputBatch } from "./generation-task.js";
+import { ResumeRefusedError } from "../errors.js";
+import type { SeedPosition } from "./state-log.js";
+import { storeHasOutput } from "./dropped-records.js";
 import { Task } from "./task.js";
 
 /** A task that runs once over input records (`data:`), in `transform_batch_size` batches. */
@@ -16,10 +19,39 @@ export class TransformationTask extends Task {
     return Number(this.runnerConfig.transform_batch_size ?? 100);
   }
 
-  /** A transformation that finished last time starts again (DiGiT re-runs them every time). */
+  /**
+   * A transformation that digit completed last time starts again (DiGiT re-runs them every time).
+   * A folder digit's checkpoints do not account for is never cleared this way (see `check`).
+   */
   protected override async shouldStartFresh(): Promise<boolean> {
     const results = await this.readLines("task_results.jsonl");
-    return results.length > 0 && results[results.length - 1]!.status === "completed";
+    if (!(results.length > 0 && results[results.length - 1]!.status === "completed")) return false;
+    return (await this.stateLog()).kind === "digit";
+  }
+
+  /** Refuse a folder with records digit's checkpoints do not account for (see `adoptForeign`). */
+  override async check(): Promise<void> {
+    if (this.restart) return;
+    const state = await this.stateLog();
+    if (state.kind === "digit") return;
+    const data = await createDatastore(this.init.registry, this.storeConfig("datastore", "data"));
+    if (await storeHasOutput(data)) throw this.refusal(data.location, state.kind === "foreign");
+  }
+
+  /**
+   * Records in the folder that digit's checkpoints do not account for (DiGiT's output, or a data
+   * file without a state log): DiGiT saved its input position per batch, not per record, so which
+   * inputs these records came from is unknown. Continuing could skip or repeat inputs; refuse.
+   */
+  protected override async adoptForeign(position: SeedPosition | undefined): Promise<void> {
+    throw this.refusal(this.data.location, position !== undefined);
+  }
+
+  private refusal(location: string, byDigit: boolean): ResumeRefusedError {
+    const why = byDigit
+      ? `${location} was written by DiGiT (its dataloader_state.jsonl has no record counts), and a transformation cannot tell which inputs those records came from`
+      : `${location} holds records but there is no dataloader_state.jsonl, so which inputs they came from is unknown`;
+    return new ResumeRefusedError(this.dir, why);
   }
 
   override async open(): Promise<void> {

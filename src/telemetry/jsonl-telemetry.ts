@@ -63,7 +63,7 @@ export class JsonlTelemetry extends SpanTracker {
       span_name: span?.name ?? null,
       ...attributes,
     };
-    if (this.settings.enabled) this.events.writeLine(jsonLine(record));
+    if (this.settings.enabled) this.write(this.events, jsonLine(record));
     for (const fn of this.listeners) fn(name, attributes);
   }
 
@@ -75,7 +75,8 @@ export class JsonlTelemetry extends SpanTracker {
       attributes[k] = v;
     }
     const error = span.status === "error" && span.error !== undefined ? errorFields(span.error) : {};
-    this.traces.writeLine(
+    this.write(
+      this.traces,
       jsonLine({
         span_name: span.name,
         span_id: span.id,
@@ -91,6 +92,23 @@ export class JsonlTelemetry extends SpanTracker {
         ...attributes,
       }),
     );
+  }
+
+  /** Whether a telemetry file could not be written (then recording stopped). */
+  writeFailed = false;
+
+  /**
+   * Append a line; a failure (a full disk) stops recording with one warning instead of failing
+   * the run: telemetry is a record of the run, not its output.
+   */
+  private write(writer: RotatingJsonlWriter, line: string): void {
+    if (this.writeFailed) return;
+    try {
+      writer.writeLine(line);
+    } catch (e) {
+      this.writeFailed = true;
+      process.stderr.write(`warning: telemetry stopped: could not write to ${this.settings.dir}: ${(e as Error).message}\n`);
+    }
   }
 
   override async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { estimateCost, type PriceTable } from "./prices.js";
 
@@ -32,6 +32,8 @@ export interface TaskEnd {
   status: string;
   records: number;
   dir: string;
+  /** The final data file (or Parquet folder), only if it exists. */
+  final?: string | undefined;
 }
 
 /** One row of the summary. */
@@ -57,6 +59,8 @@ export interface TaskSummary {
   unpriced_models: string[];
   wall_time_s: number;
   output: string | null;
+  /** The task's final data, or null when none was written (failed, cancelled, no records). */
+  final_data: string | null;
 }
 
 /** The whole `run_summary.json`. */
@@ -111,6 +115,7 @@ export function buildSummary(input: { buildId: string; runId: string; startedAt:
       unpriced_models: unpriced,
       wall_time_s: round(((m.endedAt ?? endedAt) - m.startedAt) / 1000, 1),
       output: outcome?.dir ?? m.dir ?? null,
+      final_data: outcome?.final ?? null,
     });
   }
   const sum = (f: (t: TaskSummary) => number) => tasks.reduce((s, t) => s + f(t), 0);
@@ -143,8 +148,13 @@ export function writeSummary(outputDir: string, summary: RunSummary): string {
   mkdirSync(outputDir, { recursive: true });
   const file = join(outputDir, "run_summary.json");
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(summary, null, 2)}\n`);
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, `${JSON.stringify(summary, null, 2)}\n`);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true }); // a partial temporary (a full disk) is not left behind
+    throw e;
+  }
   return file;
 }
 

@@ -47,6 +47,8 @@ export class TaskLogRouter {
   open(target: TaskLogTarget): void {
     if (this.open_.has(target.task)) return;
     const stream = destination({ dest: join(target.dir, "logs.jsonl"), sync: true, append: true, mkdir: true });
+    // A write that fails later (a full disk) ends this task's log file, not the run.
+    stream.on("error", (e: Error) => this.failed(target.task, e));
     const log = pino(
       {
         level: "debug",
@@ -85,9 +87,21 @@ export class TaskLogRouter {
     return !(typeof fields.task_name === "string" && fields.task_name);
   }
 
-  private write(entry: { log: Pino }, level: LogLevel, message: string, fields: LogFields, time: string): void {
+  private write(entry: { target: TaskLogTarget; log: Pino }, level: LogLevel, message: string, fields: LogFields, time: string): void {
     const log = entry.log;
     const logger = typeof fields.block === "string" ? `block.${fields.block}` : typeof fields.task_name === "string" ? `task.${fields.task_name}` : typeof fields.builder === "string" ? `builder.${fields.builder}` : "digit";
-    log[level]({ timestamp: time, logger, build_id: this.identity.buildId, run_id: this.identity.runId, ...fields }, message);
+    try {
+      log[level]({ timestamp: time, logger, build_id: this.identity.buildId, run_id: this.identity.runId, ...fields }, message);
+    } catch (e) {
+      this.failed(entry.target.task, e as Error);
+    }
+  }
+
+  /** Stop writing a task's log after a write failed, saying so once on stderr. */
+  private failed(task: string, e: Error): void {
+    const entry = this.open_.get(task);
+    if (!entry) return;
+    this.open_.delete(task);
+    process.stderr.write(`warning: ${join(entry.target.dir, "logs.jsonl")} is no longer written: ${e.message}\n`);
   }
 }

@@ -85,7 +85,8 @@ describe.skipIf(skip !== "")("distributed runs on BullMQ (real redis-server, wor
 
     const out = join(tempDir(), "dist");
     const coordinator = cli(runArgs(out, override, ["--executor", redis.url, "--num-outputs-to-generate", String(TARGET), "--machine-batch-size", "0"]));
-    await until(() => existsSync(join(out, "dist/a/dataloader_state.jsonl")) || coordinator.child.exitCode !== null, 20_000);
+    // The first committed batch (a fresh start writes an all-zero checkpoint line before it).
+    await until(() => readJsonl(join(out, "dist/a/dataloader_state.jsonl")).length >= 2 || coordinator.child.exitCode !== null, 20_000);
     await new Promise((r) => setTimeout(r, 150));
     victim!.child.kill("SIGKILL");
     expect(await coordinator.exited, coordinator.output()).toBe(0);
@@ -107,7 +108,8 @@ describe.skipIf(skip !== "")("distributed runs on BullMQ (real redis-server, wor
     const args = runArgs(out, override, ["--executor", redis.url, "--num-outputs-to-generate", String(TARGET), "--machine-batch-size", "0"]);
     const first = cli(args);
     const state = join(out, "dist/a/dataloader_state.jsonl");
-    await until(() => readJsonl(state).length >= 2 || first.child.exitCode !== null, 20_000);
+    // Two committed batches (after the all-zero line a fresh start writes first).
+    await until(() => readJsonl(state).length >= 3 || first.child.exitCode !== null, 20_000);
     first.child.kill("SIGKILL");
     await first.exited;
     const committed = new Map<string, string[]>();

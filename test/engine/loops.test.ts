@@ -174,8 +174,8 @@ describe("transformation loop", () => {
     const rows = readJsonl(join(out, "test/transform/final_data.jsonl"));
     expect(rows.map((r) => r.text)).toEqual(["one", "two", "three", "four", "five", "six", "seven"]);
     expect(rows.map((r) => r.answer)).toEqual(["upper: one", "upper: two", "upper: three", "upper: four", "upper: five", "upper: six", "upper: seven"]);
-    // Three batches of at most three rows: a checkpoint per batch.
-    expect(readJsonl(join(out, "test/transform/dataloader_state.jsonl"))).toHaveLength(3);
+    // Three batches of at most three rows: the all-zero line of a fresh start, then a checkpoint per batch.
+    expect(readJsonl(join(out, "test/transform/dataloader_state.jsonl")).map((l) => l.data_rows)).toEqual([0, 3, 6, 7]);
   });
 
   it("runs afresh after a completed run (as DiGiT), keeping identical outputs distinct", async () => {

@@ -46,7 +46,8 @@ function runAndKill(file: string, out: string, ms: number): Promise<void> {
   const state = join(out, "test/resume/dataloader_state.jsonl");
   let timer: NodeJS.Timeout | undefined;
   const poll = setInterval(() => {
-    if (!existsSync(state)) return;
+    // The first committed batch (a fresh start writes an all-zero checkpoint line first).
+    if (!existsSync(state) || !/"data_rows":[1-9]/.test(readFileSync(state, "utf8"))) return;
     clearInterval(poll);
     timer = setTimeout(() => child.kill("SIGKILL"), ms);
   }, 10);

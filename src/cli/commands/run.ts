@@ -2,7 +2,7 @@ import { relative } from "node:path";
 import { RunMetrics } from "../../engine/metrics.js";
 import type { Row } from "../../blocks/block.js";
 import { prepareEnvironment } from "../../config/env.js";
-import { run } from "../../engine/run.js";
+import { run, type TaskOutcome } from "../../engine/run.js";
 import type { RunOptions } from "../../engine/options.js";
 import { ConfigError, isDigitError } from "../../errors.js";
 import { startRunReporting } from "../run-reporting.js";
@@ -70,11 +70,7 @@ export async function runCommand(positional: string[], opts: Record<string, unkn
     }
     const result = await run(options);
     reporting.stopProgress();
-    for (const o of result.outcomes) {
-      const rel = relative(cwd, `${o.dir}/final_data`);
-      const final = rel.startsWith("..") ? `${o.dir}/final_data` : rel;
-      logger.info(`${o.status === "completed" ? "done" : o.status}: ${o.task} — ${o.records} records${o.records ? ` in ${final}.*` : ""}`);
-    }
+    for (const o of result.outcomes) logger.info(outcomeLine(o, cwd));
     reporting.summarize(result.outcomes);
     if (result.error !== undefined) throw result.error;
     if (controller.signal.aborted) return 130;
@@ -92,6 +88,21 @@ export async function runCommand(positional: string[], opts: Record<string, unkn
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/**
+ * One line per task: its status and records, naming the final data only if that file exists
+ * (a failed or cancelled task has none: its accepted records are in its folder, to resume).
+ */
+function outcomeLine(o: TaskOutcome, cwd: string): string {
+  const shown = (p: string) => {
+    const rel = relative(cwd, p);
+    return rel.startsWith("..") ? p : rel;
+  };
+  const head = `${o.status === "completed" ? "done" : o.status}: ${o.task} — ${o.records} records`;
+  if (o.final) return `${head} in ${shown(o.final)}`;
+  if (o.records === 0) return head;
+  return `${head} accepted, no final data written (they are kept in ${shown(o.dir)}; run the same command again to resume)`;
 }
 
 function builderOptions(opts: Record<string, unknown>): Row {

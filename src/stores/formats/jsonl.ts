@@ -217,31 +217,39 @@ export async function replaceJsonl(file: string, rows: Iterable<unknown> | Async
  * await truncateJsonl("out/data.jsonl", 100);
  */
 export async function truncateJsonl(file: string, count: number): Promise<void> {
-  let offset = 0;
+  await truncateFile(file, await jsonlRecordsEnd(file, count));
+}
+
+/**
+ * The byte offset just after the first `count` complete records of a JSONL file (blank lines are
+ * not records): what `truncateJsonl` keeps. Past the end of a shorter file, the offset after its
+ * last newline.
+ *
+ * @example
+ * const keep = await jsonlRecordsEnd("out/data.jsonl", 100);
+ */
+export async function jsonlRecordsEnd(file: string, count: number): Promise<number> {
+  if (count <= 0) return 0;
   let kept = 0;
-  if (count > 0) {
-    let lineStart = 0;
-    let blank = true;
-    let pos = 0;
-    outer: for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) {
-      const buf = chunk as Buffer;
-      for (let i = 0; i < buf.length; i++) {
-        const b = buf[i]!;
-        if (b !== 0x0a) {
-          if (b > 32) blank = false;
-          continue;
-        }
-        const end = pos + i + 1;
-        if (!blank) kept++;
-        blank = true;
-        lineStart = end;
-        if (kept === count) break outer;
+  let lineStart = 0;
+  let blank = true;
+  let pos = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) {
+    const buf = chunk as Buffer;
+    for (let i = 0; i < buf.length; i++) {
+      const b = buf[i]!;
+      if (b !== 0x0a) {
+        if (b > 32) blank = false;
+        continue;
       }
-      pos += buf.length;
+      if (!blank) kept++;
+      blank = true;
+      lineStart = pos + i + 1;
+      if (kept === count) return lineStart;
     }
-    offset = lineStart;
+    pos += buf.length;
   }
-  await truncateFile(file, offset);
+  return lineStart;
 }
 
 /**
