@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { OutputLockedError } from "../errors.js";
 import { isOtherProcess, processIdentity, type ProcessIdentity } from "./process-identity.js";
+import { processAlive } from "../util/process-alive.js";
 
 const LOCK_FILE = ".digit.lock";
 
@@ -54,7 +55,7 @@ export function acquireLock(dir: string): () => void {
 function isHeld(holder: LockHolder, me: LockHolder): boolean {
   if (holder.host !== undefined && holder.host !== me.host) return true;
   if (holder.pid === process.pid) return false;
-  return alive(holder.pid) && !isOtherProcess(holder.pid, holder);
+  return processAlive(holder.pid) && !isOtherProcess(holder.pid, holder);
 }
 
 function lockedError(dir: string, file: string, holder: LockHolder): OutputLockedError {
@@ -80,14 +81,5 @@ function readHolder(file: string): LockHolder | undefined {
     return holder;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }

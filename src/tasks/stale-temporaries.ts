@@ -1,5 +1,6 @@
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { processAlive } from "../util/process-alive.js";
 
 /**
  * The temporaries digit's atomic writes use: `<file>.tmp-<pid>` (see `tempName`), the CSV spool
@@ -40,12 +41,3 @@ export async function removeStaleTemporaries(dir: string, since: number): Promis
 }
 
 /** Whether a process with this pid exists (one we may not signal counts as existing). */
-function processAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
