@@ -39,5 +39,3 @@ export async function removeStaleTemporaries(dir: string, since: number): Promis
   }
   return removed;
 }
-
-/** Whether a process with this pid exists (one we may not signal counts as existing). */
