@@ -2,11 +2,13 @@
  * Hostile and broken inputs (issue 13): corrupt data files, special files, huge lines, bad numeric
  * CLI values. Each is met the way a user meets it: the real CLI as a child process.
  */
-import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { closeSync, cpSync, mkdirSync, existsSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { MAX_JSONL_LINE_BYTES } from "../../src/stores/formats/jsonl.js";
 import { encodeParquet } from "../../src/stores/formats/parquet/file.js";
-import { digit, parseJsonl, ROOT, tempDir, type CliResult } from "../cli/helpers.js";
+import { cliEnv, digit, MAIN, parseJsonl, ROOT, tempDir, TSX, type CliResult } from "../cli/helpers.js";
 
 /** A project running the engine's echo_gen test builder (offline mock model) with `seedStore` as its seed datastore. */
 function project(seedStore: string): string {
@@ -15,6 +17,26 @@ function project(seedStore: string): string {
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
   writeFileSync(join(dir, "task.yaml"), `task_name: demo/gen\ntask_description: a task\ndata_builder: test/echo_gen\nseed_datastore:\n${seedStore}`);
   return dir;
+}
+
+/**
+ * `digit <args>` like `digit()`, but killed if it has not ended after `guardMs`: a guard against a
+ * hang (code null), not a timing assertion.
+ */
+function digitGuarded(args: readonly string[], cwd: string, guardMs = 30_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [MAIN, ...args], { cwd, env: cliEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let stdout = "";
+    let stderr = "";
+    const guard = setTimeout(() => child.pid && process.kill(-child.pid, "SIGKILL"), guardMs);
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 /** The last status the task recorded in its task_results.jsonl. */
@@ -50,5 +72,57 @@ describe("a corrupt Parquet seed file", () => {
     expect(err).toMatch(/\(seeds\.parquet\)/);
     expect(err).toMatch(/row group 0/);
     expect(lastStatus(dir)).toBe("errored");
+  }, 60_000);
+});
+
+describe("data_path naming something that is not a regular file", () => {
+  const seedStore = (path: string) => `  type: default\n  data_path: ${JSON.stringify(path)}\n`;
+
+  it.each([
+    ["/dev/null", "a character device"],
+    ["seeds.jsonl (a FIFO)", "a FIFO"],
+    ["*.jsonl matching a FIFO", "a FIFO"],
+  ])("%s is refused as %s, before the run reads anything", async (what, kind) => {
+    const dir = project(seedStore(what === "/dev/null" ? "/dev/null" : what.startsWith("*") ? "in/*.jsonl" : "seeds.jsonl"));
+    if (what.startsWith("*")) {
+      mkdirSync(join(dir, "in"));
+      writeFileSync(join(dir, "in/a.jsonl"), '{"text":"one"}\n');
+    }
+    if (what !== "/dev/null") execFileSync("mkfifo", [join(dir, what.startsWith("*") ? "in/b.jsonl" : "seeds.jsonl")]);
+    // Opening a FIFO blocks until a writer comes: without the check the run hangs (killed by the guard).
+    const r = await digitGuarded(["run", "task.yaml", "--num-outputs-to-generate", "3"], dir);
+    expect(r.code, r.stderr).toBe(1);
+    const err = expectUserError(r, "DIGIT_DATA_FILE");
+    expect(err).toContain(kind);
+    expect(err).toMatch(what === "/dev/null" ? /'\/dev\/null'/ : what.startsWith("*") ? /b\.jsonl/ : /'seeds\.jsonl'/);
+    expect(existsSync(join(dir, "output/demo/gen/data.jsonl"))).toBe(false);
+  }, 60_000);
+});
+
+describe("a JSONL seed file with one enormous line", () => {
+  it("is refused once the line passes 64 MiB, naming file and line", async () => {
+    expect(MAX_JSONL_LINE_BYTES).toBe(64 * 2 ** 20);
+    const dir = project("  type: default\n  data_path: seeds.jsonl\n");
+    const file = join(dir, "seeds.jsonl");
+    // Line 2 holds one 80 MiB JSON value (valid JSON, so only the length cap refuses it).
+    const fd = openSync(file, "w");
+    try {
+      writeSync(fd, '{"text":"first"}\n{"text":"');
+      const block = Buffer.alloc(1 << 20, 0x61);
+      for (let i = 0; i < 80; i++) writeSync(fd, block);
+      writeSync(fd, '"}\n{"text":"third"}\n');
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      const r = await digit(["run", "task.yaml", "--num-outputs-to-generate", "3"], { cwd: dir });
+      expect(r.code, r.stderr).toBe(1);
+      const err = expectUserError(r, "DIGIT_DATA_FILE");
+      expect(err).toMatch(/line 2 is longer than 64 MiB/);
+      expect(err).toMatch(/\(seeds\.jsonl:2\)/);
+      expect(lastStatus(dir)).toBe("errored");
+    } finally {
+      rmSync(file, { force: true });
+    }
   }, 60_000);
 });

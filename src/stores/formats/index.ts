@@ -5,6 +5,7 @@
 import { stat } from "node:fs/promises";
 import { extname } from "node:path";
 import { ConfigError, DataFileError } from "../../errors.js";
+import { checkDataFile } from "./file-kind.js";
 import { readJsonFile } from "./json.js";
 import { readJsonlBatches } from "./jsonl.js";
 import { readTextRows } from "./text.js";
@@ -48,7 +49,8 @@ export function extensionOf(file: string): string {
 }
 
 /**
- * Stream the rows of one data file (or Parquet folder), from `options.skip` on.
+ * Stream the rows of one data file (or Parquet folder), from `options.skip` on. Anything but a
+ * regular file (a FIFO, a device, a socket) is refused before it is opened.
  *
  * @example
  * for await (const row of readDataFile("data/seeds.yaml")) console.log(row);
@@ -72,6 +74,7 @@ async function* inBatches(rows: AsyncIterable<unknown>, size = 1000): AsyncGener
 async function* readDataBatches(file: string, options: ReadOptions): AsyncGenerator<unknown[]> {
   const ext = extensionOf(file);
   const skip = options.skip ?? 0;
+  await checkDataFile(file, ext === ".parquet");
   switch (ext) {
     case ".jsonl":
       yield* readJsonlBatches(file, options);

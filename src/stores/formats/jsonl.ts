@@ -13,6 +13,12 @@ import { flatten, toJson, type ReadOptions } from "./types.js";
 const CHUNK = 1 << 20;
 
 /**
+ * The longest line a JSONL reader accepts, in bytes (64 MiB). A longer line is refused as soon as
+ * the reader has seen that much of it, so a huge or endless line never has to be held in memory.
+ */
+export const MAX_JSONL_LINE_BYTES = 64 * 1024 * 1024;
+
+/**
  * Stream the values of a JSONL file. A bad line is a DataFileError naming file and line, or with
  * `onBadRecord: "skip"` is skipped and counted (one warning at the end). An unterminated last line
  * that does not parse — what a crash mid-write leaves — is dropped with a warning; in a store's own
@@ -28,7 +34,9 @@ export function readJsonl(file: string, options: ReadOptions = {}): AsyncIterabl
 /**
  * The values of a JSONL file, a chunk's worth at a time (see `readJsonl`). Lines are found in the
  * raw bytes and each is decoded on its own: decoding a whole chunk into one string first costs
- * twice as much when the text is not ASCII. A UTF-8 byte order mark at the start is skipped.
+ * twice as much when the text is not ASCII. A UTF-8 byte order mark at the start is skipped. A
+ * line longer than `MAX_JSONL_LINE_BYTES` is a DataFileError naming file and line, raised before
+ * more than that much of it is held.
  */
 export async function* readJsonlBatches(file: string, options: ReadOptions = {}): AsyncGenerator<unknown[]> {
   const skipBad = options.onBadRecord === "skip";
@@ -38,6 +46,14 @@ export async function* readJsonlBatches(file: string, options: ReadOptions = {})
   let firstBad = 0;
   /** The start of a line that continues into the next chunk (pieces, joined once the line ends). */
   let carry: Buffer[] = [];
+  let carryBytes = 0;
+  const maxLine = options.maxLineBytes ?? MAX_JSONL_LINE_BYTES;
+  const tooLong = (): DataFileError =>
+    new DataFileError(`line ${lineNo + 1} is longer than ${describeBytes(maxLine)}, the longest JSONL line digit reads`, {
+      file,
+      line: lineNo + 1,
+      hint: "split the record, or check that the file really is JSON Lines (one JSON value per line)",
+    });
   let first = true;
   const parse = (line: string): unknown => {
     try {
@@ -79,17 +95,24 @@ export async function* readJsonlBatches(file: string, options: ReadOptions = {})
     let start = 0;
     let nl = bytes.indexOf(0x0a);
     if (carry.length && nl >= 0) {
+      if (carryBytes + nl > maxLine) throw tooLong();
       const line = Buffer.concat([...carry, bytes.subarray(0, nl)]);
       carry = [];
+      carryBytes = 0;
       take(line, 0, line.length, batch);
       start = nl + 1;
       nl = bytes.indexOf(0x0a, start);
     }
     for (; nl >= 0; nl = bytes.indexOf(0x0a, start)) {
+      if (nl - start > maxLine) throw tooLong();
       take(bytes, start, nl, batch);
       start = nl + 1;
     }
-    if (start < bytes.length) carry.push(bytes.subarray(start));
+    if (start < bytes.length) {
+      carry.push(bytes.subarray(start));
+      carryBytes += bytes.length - start;
+      if (carryBytes > maxLine) throw tooLong();
+    }
     if (batch.length) yield batch;
   }
   const pending = Buffer.concat(carry).toString("utf8");
@@ -112,6 +135,13 @@ export async function* readJsonlBatches(file: string, options: ReadOptions = {})
 }
 
 const BAD: unique symbol = Symbol("bad");
+
+/** "64 MiB", "512 KiB", "100 bytes". */
+function describeBytes(n: number): string {
+  if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n / (1 << 20)} MiB`;
+  if (n >= 1 << 10 && n % (1 << 10) === 0) return `${n / (1 << 10)} KiB`;
+  return `${n} bytes`;
+}
 
 /**
  * Serialise rows as JSONL, UTF-8 encoded. Each line is encoded straight into one buffer, which is

@@ -31,6 +31,8 @@ export interface ReadOptions {
   csv?: CsvReadOptions | undefined;
   /** Parquet rows per batch. */
   batchSize?: number | undefined;
+  /** The longest JSONL line accepted, in bytes (default `MAX_JSONL_LINE_BYTES`, 64 MiB). */
+  maxLineBytes?: number | undefined;
 }
 
 /** Serialise a value as JSON; BigInt values (never produced by JSON parsing) become decimal strings. */
