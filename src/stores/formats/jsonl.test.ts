@@ -18,6 +18,11 @@ async function all(it: AsyncIterable<unknown>): Promise<unknown[]> {
 }
 
 describe("jsonl", () => {
+  it("a read failure (here EISDIR) is a DataFileError naming the file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "digit-jsonl-"));
+    await expect(all(readJsonl(dir))).rejects.toMatchObject({ code: "DIGIT_DATA_FILE", file: dir, message: expect.stringMatching(/cannot read data file: EISDIR/) });
+  });
+
   it("refuses a line longer than maxLineBytes with file and line, within a chunk or across chunks", async () => {
     const long = (n: number) => JSON.stringify({ s: "x".repeat(n - 8) }); // n bytes in all
     const ok = file(`{"a":1}\n${long(100)}\n`);

@@ -85,8 +85,8 @@ export async function* readJsonlBatches(file: string, options: ReadOptions = {})
     if (toSkip > 0) toSkip--;
     else batch.push(value);
   };
-  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) {
-    let bytes = chunk as Buffer;
+  for await (const chunk of chunksOf(file)) {
+    let bytes = chunk;
     if (first) {
       first = false;
       if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
@@ -135,6 +135,15 @@ export async function* readJsonlBatches(file: string, options: ReadOptions = {})
 }
 
 const BAD: unique symbol = Symbol("bad");
+
+/** The bytes of a file in chunks; a read failure (permissions, I/O) is a DataFileError naming it. */
+async function* chunksOf(file: string): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) yield chunk as Buffer;
+  } catch (e) {
+    throw new DataFileError(`cannot read data file: ${(e as Error).message}`, { file });
+  }
+}
 
 /** "64 MiB", "512 KiB", "100 bytes". */
 function describeBytes(n: number): string {
