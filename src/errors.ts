@@ -191,3 +191,13 @@ export class OutputOutsideError extends DigitError {
     super("DIGIT_OUTPUT_OUTSIDE", message, where);
   }
 }
+
+/**
+ * The command line itself is wrong (a value no option or argument allows). The CLI exits with
+ * code 2 for it, as for commander's own usage errors (unknown option, missing value).
+ */
+export class UsageError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_USAGE", message, where);
+  }
+}

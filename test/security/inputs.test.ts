@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { MAX_JSONL_LINE_BYTES } from "../../src/stores/formats/jsonl.js";
 import { encodeParquet } from "../../src/stores/formats/parquet/file.js";
 import { cliEnv, digit, MAIN, parseJsonl, ROOT, tempDir, TSX, type CliResult } from "../cli/helpers.js";
+import { readJsonl, runFixture } from "../engine/helpers.js";
 
 /** A project running the engine's echo_gen test builder (offline mock model) with `seedStore` as its seed datastore. */
 function project(seedStore: string): string {
@@ -125,4 +126,77 @@ describe("a JSONL seed file with one enormous line", () => {
       rmSync(file, { force: true });
     }
   }, 60_000);
+});
+
+describe("numeric command-line options", () => {
+  const dir = project("  type: default\n  data: [{ text: one }]\n");
+
+  it.each([
+    ["--num-outputs-to-generate", "abc", "0 or more"],
+    ["--num-outputs-to-generate", "-1", "0 or more"],
+    ["--num-outputs-to-generate", "1e3", "0 or more"],
+    ["--seed", "abc", "0 or more"],
+    ["--machine-batch-size", "-3", "0 or more"],
+    ["--seed-batch-size", "0", "1 or more"],
+    ["--max-stalled-requests", "0", "1 or more"],
+    ["--max-gen-requests", "2.5", "1 or more"],
+  ])("%s %s is a usage error (exit 2) naming the option, the value and what is allowed", async (option, value, allowed) => {
+    const r = await digit(["run", "task.yaml", option, value], { cwd: dir });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`option '${option} <n>' argument '${value}' is invalid`);
+    expect(r.stderr).toContain(`expected a whole number, ${allowed}`);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
+    expect(existsSync(join(dir, "output"))).toBe(false);
+  }, 30_000);
+
+  it.each([
+    [["run", "task.yaml", "--bogus"], /unknown option '--bogus'/],
+    [["run", "task.yaml", "--seed"], /option '--seed <n>' argument missing/],
+    [["run", "task.yaml", "--log-format", "xml"], /argument 'xml' is invalid/],
+    [["worker", "redis://127.0.0.1:1", "--concurrency", "0"], /expected a whole number, 1 or more/],
+    [["list", "blokcs"], /'blokcs' is not something digit can list/],
+    [[], /Usage: digit/],
+  ])("digit %j is a usage error too: exit 2", async (args, message) => {
+    const r = await digit(args, { cwd: dir });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(join(dir, "output"))).toBe(false);
+  }, 30_000);
+});
+
+describe("a task that stalls", () => {
+  it("is not said to have stalled when batches in flight reached its target", async () => {
+    const dir = tempDir("digit-inputs-");
+    mkdirSync(join(dir, "plugins/first_empty"), { recursive: true });
+    writeFileSync(join(dir, "plugins/first_empty/builder.yaml"), "name: test/first_empty\n");
+    // The first batch makes nothing (so, with max_stalled_requests 1, the task stalls at once);
+    // the second, already in flight, makes two records: the target.
+    writeFileSync(
+      join(dir, "plugins/first_empty/builder.ts"),
+      `import { GenerationDataBuilder, registerDataBuilder, type Row } from "digit";
+@registerDataBuilder("test/first_empty")
+export class FirstEmpty extends GenerationDataBuilder {
+  async call(i: number, batch: Row[]) { return i === 1 ? [] : batch.flatMap((r) => [1, 2].map((k) => ({ task_name: r.task_name, text: "record " + i + "." + k }))); }
+}
+`,
+    );
+    const file = join(dir, "t.yaml");
+    writeFileSync(file, "task_name: test/stall\ndata_builder: test/first_empty\nseed_examples: [{x: 0}]\nrunner_config:\n  num_outputs_to_generate: 2\n  seed_batch_size: 1\n  machine_batch_size: 0\n");
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, warn: (m: string) => void warnings.push(m), error() {}, child: () => logger };
+    const result = await runFixture({ taskPaths: [file], outputDir: join(dir, "out"), pluginDirs: [join(dir, "plugins")], maxStalledAttempts: 1, logger });
+    expect(result.error).toBeUndefined();
+    expect(result.outcomes[0]!.status).toBe("completed");
+    expect(readJsonl(join(dir, "out/test/stall/final_data.jsonl"))).toHaveLength(2);
+    expect(warnings.filter((w) => w.includes("stalled"))).toEqual([]);
+  });
+
+  it("seed_batch_size: 0 in a task file is refused (it would make only empty batches)", async () => {
+    const dir = project("  type: default\n  data: [{ text: one }]\n");
+    writeFileSync(join(dir, "task.yaml"), readFileSync(join(dir, "task.yaml"), "utf8") + "runner_config:\n  seed_batch_size: 0\n");
+    const r = await digit(["run", "task.yaml"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(1);
+    expect(expectUserError(r, "DIGIT_CONFIG_INVALID")).toMatch(/seed_batch_size must be at least 1/);
+  }, 30_000);
 });
