@@ -6,7 +6,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { closeSync, cpSync, mkdirSync, existsSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { MAX_JSONL_LINE_BYTES } from "../../src/stores/formats/jsonl.js";
+import { MAX_RECORD_BYTES } from "../../src/stores/formats/types.js";
 import { encodeParquet } from "../../src/stores/formats/parquet/file.js";
 import { cliEnv, digit, MAIN, parseJsonl, ROOT, tempDir, TSX, type CliResult } from "../cli/helpers.js";
 import { readJsonl, runFixture } from "../engine/helpers.js";
@@ -102,7 +102,7 @@ describe("data_path naming something that is not a regular file", () => {
 
 describe("a JSONL seed file with one enormous line", () => {
   it("is refused once the line passes 64 MiB, naming file and line", async () => {
-    expect(MAX_JSONL_LINE_BYTES).toBe(64 * 2 ** 20);
+    expect(MAX_RECORD_BYTES).toBe(64 * 2 ** 20);
     const dir = project("  type: default\n  data_path: seeds.jsonl\n");
     const file = join(dir, "seeds.jsonl");
     // Line 2 holds one 80 MiB JSON value (valid JSON, so only the length cap refuses it).

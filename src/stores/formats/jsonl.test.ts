@@ -23,20 +23,20 @@ describe("jsonl", () => {
     await expect(all(readJsonl(dir))).rejects.toMatchObject({ code: "DIGIT_DATA_FILE", file: dir, message: expect.stringMatching(/cannot read data file: EISDIR/) });
   });
 
-  it("refuses a line longer than maxLineBytes with file and line, within a chunk or across chunks", async () => {
+  it("refuses a line longer than maxRecordBytes with file and line, within a chunk or across chunks", async () => {
     const long = (n: number) => JSON.stringify({ s: "x".repeat(n - 8) }); // n bytes in all
     const ok = file(`{"a":1}\n${long(100)}\n`);
-    expect(await all(readJsonl(ok, { maxLineBytes: 100 }))).toHaveLength(2);
+    expect(await all(readJsonl(ok, { maxRecordBytes: 100 }))).toHaveLength(2);
     const inChunk = file(`{"a":1}\n{"a":2}\n${long(101)}\n{"a":4}\n`);
-    const e = await all(readJsonl(inChunk, { maxLineBytes: 100 })).catch((x: unknown) => x);
+    const e = await all(readJsonl(inChunk, { maxRecordBytes: 100 })).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(DataFileError);
     expect(e).toMatchObject({ file: inChunk, line: 3, message: expect.stringMatching(/line 3 is longer than 100 bytes/) });
     // Across 1 MiB read chunks, and as an unterminated last line.
     const big = long(3 * 1024 * 1024);
     for (const text of [`{"a":1}\n${big}\n{"a":3}\n`, `{"a":1}\n${big}`]) {
       const f = file(text);
-      await expect(all(readJsonl(f, { maxLineBytes: 2 * 1024 * 1024 }))).rejects.toMatchObject({ line: 2, message: expect.stringMatching(/line 2 is longer than 2 MiB/) });
-      expect(await all(readJsonl(f, { maxLineBytes: 4 * 1024 * 1024 }))).toHaveLength(text.endsWith("\n") ? 3 : 2);
+      await expect(all(readJsonl(f, { maxRecordBytes: 2 * 1024 * 1024 }))).rejects.toMatchObject({ line: 2, message: expect.stringMatching(/line 2 is longer than 2 MiB/) });
+      expect(await all(readJsonl(f, { maxRecordBytes: 4 * 1024 * 1024 }))).toHaveLength(text.endsWith("\n") ? 3 : 2);
     }
   });
 

@@ -8,15 +8,9 @@ import { appendFile, mkdir, open, truncate as truncateFile } from "node:fs/promi
 import { dirname } from "node:path";
 import { DataFileError } from "../../errors.js";
 import { TextSink, writeAtomic } from "./atomic.js";
-import { flatten, toJson, type ReadOptions } from "./types.js";
+import { describeBytes, flatten, MAX_RECORD_BYTES, toJson, type ReadOptions } from "./types.js";
 
 const CHUNK = 1 << 20;
-
-/**
- * The longest line a JSONL reader accepts, in bytes (64 MiB). A longer line is refused as soon as
- * the reader has seen that much of it, so a huge or endless line never has to be held in memory.
- */
-export const MAX_JSONL_LINE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Stream the values of a JSONL file. A bad line is a DataFileError naming file and line, or with
@@ -35,7 +29,7 @@ export function readJsonl(file: string, options: ReadOptions = {}): AsyncIterabl
  * The values of a JSONL file, a chunk's worth at a time (see `readJsonl`). Lines are found in the
  * raw bytes and each is decoded on its own: decoding a whole chunk into one string first costs
  * twice as much when the text is not ASCII. A UTF-8 byte order mark at the start is skipped. A
- * line longer than `MAX_JSONL_LINE_BYTES` is a DataFileError naming file and line, raised before
+ * line longer than `MAX_RECORD_BYTES` (64 MiB) is a DataFileError naming file and line, raised before
  * more than that much of it is held.
  */
 export async function* readJsonlBatches(file: string, options: ReadOptions = {}): AsyncGenerator<unknown[]> {
@@ -47,7 +41,7 @@ export async function* readJsonlBatches(file: string, options: ReadOptions = {})
   /** The start of a line that continues into the next chunk (pieces, joined once the line ends). */
   let carry: Buffer[] = [];
   let carryBytes = 0;
-  const maxLine = options.maxLineBytes ?? MAX_JSONL_LINE_BYTES;
+  const maxLine = options.maxRecordBytes ?? MAX_RECORD_BYTES;
   const tooLong = (): DataFileError =>
     new DataFileError(`line ${lineNo + 1} is longer than ${describeBytes(maxLine)}, the longest JSONL line digit reads`, {
       file,
@@ -143,13 +137,6 @@ async function* chunksOf(file: string): AsyncGenerator<Buffer> {
   } catch (e) {
     throw new DataFileError(`cannot read data file: ${(e as Error).message}`, { file });
   }
-}
-
-/** "64 MiB", "512 KiB", "100 bytes". */
-function describeBytes(n: number): string {
-  if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n / (1 << 20)} MiB`;
-  if (n >= 1 << 10 && n % (1 << 10) === 0) return `${n / (1 << 10)} KiB`;
-  return `${n} bytes`;
 }
 
 /**
