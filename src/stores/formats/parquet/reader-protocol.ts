@@ -20,3 +20,6 @@ export type ParquetReply =
   | { id: number; ok: true; ipc: Uint8Array | null; rows: number }
   | { id: number; ok: true }
   | { id: number; ok: false; kind: ParquetFailureKind; message: string };
+
+/** The worker's first message: its modules loaded and it takes requests. */
+export const READY = "ready";

@@ -9,7 +9,7 @@
 import { openAsBlob } from "node:fs";
 import { parentPort } from "node:worker_threads";
 import * as pw from "parquet-wasm";
-import type { ParquetReply, ParquetRequest } from "./reader-protocol.js";
+import { READY, type ParquetReply, type ParquetRequest } from "./reader-protocol.js";
 
 /** An open stream: the file handle (freed on close) and its batch iterator. */
 interface OpenStream {
@@ -115,4 +115,5 @@ if (port) {
       port.postMessage(reply, transfer);
     });
   });
+  port.postMessage(READY);
 }

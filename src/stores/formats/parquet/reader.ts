@@ -8,7 +8,7 @@
 import type { Worker } from "node:worker_threads";
 import { DataFileError } from "../../../errors.js";
 import { startModuleWorker } from "../../../util/module-worker.js";
-import type { ParquetReply, ParquetRequest } from "./reader-protocol.js";
+import { READY, type ParquetReply, type ParquetRequest } from "./reader-protocol.js";
 
 /** The worker died while serving a request (a wasm trap or an out-of-memory abort). */
 class DecoderCrash extends Error {}
@@ -29,15 +29,21 @@ let queue: Promise<unknown> = Promise.resolve();
 function current(): Worker {
   if (worker) return worker;
   const w = startModuleWorker(import.meta.url, "./reader-worker");
+  let ready = false;
   const die = (why: string) => {
     if (worker !== w) return;
     worker = undefined;
     generation++;
     const p = pending;
     pending = undefined;
-    p?.reject(new DecoderCrash(why));
+    // A worker that never loaded says nothing about the file being read: that is digit's fault.
+    p?.reject(ready ? new DecoderCrash(why) : new Error(`the Parquet decoder thread could not start: ${why}`));
   };
-  w.on("message", (reply: ParquetReply) => {
+  w.on("message", (reply: ParquetReply | typeof READY) => {
+    if (reply === READY) {
+      ready = true;
+      return;
+    }
     const p = pending;
     pending = undefined;
     p?.resolve(reply);
