@@ -3,10 +3,10 @@
  * CLI values. Each is met the way a user meets it: the real CLI as a child process.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, cpSync, mkdirSync, existsSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, cpSync, mkdirSync, existsSync, openSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { MAX_RECORD_BYTES } from "../../src/stores/formats/types.js";
+import { MAX_RECORD_BYTES, MAX_WHOLE_FILE_BYTES } from "../../src/stores/formats/types.js";
 import { encodeParquet } from "../../src/stores/formats/parquet/file.js";
 import { cliEnv, digit, MAIN, parseJsonl, ROOT, tempDir, TSX, type CliResult } from "../cli/helpers.js";
 import { readJsonl, runFixture } from "../engine/helpers.js";
@@ -99,6 +99,28 @@ describe("data_path naming something that is not a regular file", () => {
     expect(existsSync(join(dir, "output/demo/gen/data.jsonl"))).toBe(false);
   }, 60_000);
 });
+
+describe("a data file read whole that is too big", () => {
+  it("is refused before it is read (.json over 256 MiB), naming the file", async () => {
+    const dir = project("  type: default\n  data_path: seeds.json\n");
+    const file = join(dir, "seeds.json");
+    truncateSync(openAndClose(file), MAX_WHOLE_FILE_BYTES + 1); // sparse: takes no disk space
+    try {
+      const r = await digit(["run", "task.yaml", "--num-outputs-to-generate", "3"], { cwd: dir });
+      expect(r.code, r.stderr).toBe(1);
+      const err = expectUserError(r, "DIGIT_DATA_FILE");
+      expect(err).toMatch(/\.json files are read whole, up to 256 MiB \(seeds\.json\)/);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }, 60_000);
+});
+
+/** Create an empty file and return its path. */
+function openAndClose(file: string): string {
+  closeSync(openSync(file, "w"));
+  return file;
+}
 
 describe("a JSONL seed file with one enormous line", () => {
   it("is refused once the line passes 64 MiB, naming file and line", async () => {

@@ -39,12 +39,12 @@ export function notRegularFile(file: string, kind: string): DataFileError {
 
 /**
  * Check, without opening it, that `file` may be read as data: a regular file, or a folder where
- * `folderAllowed` (a Parquet dataset). Symbolic links are followed.
+ * `folderAllowed` (a Parquet dataset). Symbolic links are followed. Returns its stats.
  *
  * @example
  * await checkDataFile("seeds.jsonl");
  */
-export async function checkDataFile(file: string, folderAllowed = false): Promise<void> {
+export async function checkDataFile(file: string, folderAllowed = false): Promise<Stats> {
   let st: Stats;
   try {
     st = await stat(file);
@@ -57,4 +57,5 @@ export async function checkDataFile(file: string, folderAllowed = false): Promis
   }
   const kind = specialKind(st);
   if (kind) throw notRegularFile(file, kind);
+  return st;
 }

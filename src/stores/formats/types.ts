@@ -43,7 +43,13 @@ export interface ReadOptions {
 export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
 /**
- * A size in words: "64 MiB", "512 KiB", "100 bytes".
+ * The largest data file read whole into memory — `.json`, `.yaml`, `.yml`, `.txt`, `.md` — in
+ * bytes (256 MiB). Larger ones are refused before reading; JSONL, CSV and Parquet stream.
+ */
+export const MAX_WHOLE_FILE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A size in words: "64 MiB", "512 KiB", "300.5 MiB", "100 bytes".
  *
  * @example
  * describeBytes(64 * 1024 * 1024) // "64 MiB"
@@ -51,6 +57,7 @@ export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 export function describeBytes(n: number): string {
   if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n / (1 << 20)} MiB`;
   if (n >= 1 << 10 && n % (1 << 10) === 0) return `${n / (1 << 10)} KiB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
   return `${n} bytes`;
 }
 
