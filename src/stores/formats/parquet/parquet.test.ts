@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, writeFileSync, renameSync, existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { DataFileError } from "../../../errors.js";
 import { inferColumns, mergeKinds, valueKind } from "./columns.js";
 import { encodeParquet, readParquetFile } from "./file.js";
-import { listParts, ParquetParts, partName } from "./parts.js";
+import { listParts, ParquetParts, partName, readParquetFolder } from "./parts.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "digit-pq-"));
 
@@ -121,6 +122,13 @@ describe("Parquet part folder", () => {
     const bad = join(tmp(), "x.parquet");
     writeFileSync(bad, "PAR1 but not really");
     await expect(all(readParquetFile(bad))).rejects.toThrow(DataFileError);
+  });
+
+  it("refuses a FIFO among the files of a Parquet folder as what it is", async () => {
+    const dir = join(tmp(), "ds.parquet");
+    mkdirSync(dir);
+    execFileSync("mkfifo", [join(dir, "a.parquet")]);
+    await expect(all(readParquetFolder(dir))).rejects.toThrow(/a\.parquet' is a FIFO \(named pipe\), not a regular file/);
   });
 });
 
