@@ -216,3 +216,14 @@ export class OutputWriteError extends DigitError {
     this.errno = errno;
   }
 }
+
+
+/**
+ * The command line itself is wrong (a value no option or argument allows). The CLI exits with
+ * code 2 for it, as for commander's own usage errors (unknown option, missing value).
+ */
+export class UsageError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_USAGE", message, where);
+  }
+}

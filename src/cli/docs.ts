@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PACKAGE_ROOT } from "../registry/package-root.js";
 import { COMMANDS } from "./commands/specs.js";
-import type { OptionSpec } from "./option-spec.js";
+import { integerRange, type OptionSpec } from "./option-spec.js";
 
 const GROUPS: Record<NonNullable<OptionSpec["group"]>, string> = { base: "", task: "task option (applies to every task where it makes sense)", builder: "builder option" };
 
@@ -22,7 +22,7 @@ export function cliReference(): string {
     "",
     "`digit <command> [arguments] [options]`. `digit --help` and `digit <command> --help` print the same information.",
     "",
-    "Exit codes: 0 success; 1 a configuration error, a failed task or invalid input (`validate`); 2 a bad command line; 3 a task stalled or ran out of attempts; 130 cancelled (Ctrl-C).",
+    "Exit codes: 0 success; 1 a configuration error, a failed task or invalid input (`validate`); 2 a bad command line (an unknown command or option, a missing or invalid option value); 3 a task stalled or ran out of attempts; 130 cancelled (Ctrl-C).",
     "",
     "| command | what it does |",
     "|---|---|",
@@ -39,7 +39,12 @@ export function cliReference(): string {
     if (visible.length) {
       out.push("| option | meaning |", "|---|---|");
       for (const o of visible) {
-        const extra = [o.defaultValue !== undefined ? `default \`${String(o.defaultValue)}\`` : "", o.group && GROUPS[o.group] ? GROUPS[o.group] : ""].filter(Boolean).join("; ");
+        const extra = [
+          o.integer ? integerRange(o.integer.min) : "",
+          o.choices ? `one of ${o.choices.map((c) => `\`${c}\``).join(", ")}` : "",
+          o.defaultValue !== undefined ? `default \`${String(o.defaultValue)}\`` : "",
+          o.group && GROUPS[o.group] ? GROUPS[o.group] : "",
+        ].filter(Boolean).join("; ");
         out.push(`| \`${o.flags}\` | ${o.description}${extra ? ` (${extra})` : ""} |`);
       }
       out.push("");

@@ -11,9 +11,11 @@ try {
 } catch (e) {
   if (isDigitError(e)) {
     process.stderr.write(`${e.format()}\n`);
-    process.exitCode = 1;
+    process.exitCode = e.code === "DIGIT_USAGE" ? 2 : 1;
   } else if ((e as { code?: string }).code?.startsWith("commander.")) {
-    process.exitCode = (e as { exitCode?: number }).exitCode ?? 2;
+    // commander has printed its message. `--help` and `--version` end with 0; every other
+    // commander error (unknown command or option, missing or invalid value, no command) is usage.
+    process.exitCode = (e as { exitCode?: number }).exitCode === 0 ? 0 : 2;
   } else {
     process.stderr.write(`digit: internal error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 1;

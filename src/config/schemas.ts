@@ -17,7 +17,8 @@ export const generationRunnerConfigSchema = z.strictObject({
   ...commonRunnerConfig,
   restart_generation: z.boolean().optional(),
   num_outputs_to_generate: count("num_outputs_to_generate").optional(),
-  seed_batch_size: count("seed_batch_size").optional(),
+  // 0 seeds per batch gives empty batches that never make anything: refused, like --seed-batch-size 0.
+  seed_batch_size: z.number().int().positive("seed_batch_size must be at least 1").optional(),
   machine_batch_size: count("machine_batch_size").optional(),
 });
 

@@ -18,6 +18,8 @@ interface TaskState {
   outputRows: number;
   /** Committed batches that made no record while the task has made none this run. */
   emptyBatches: number;
+  /** Why the task stalled, when it is not `stallBudget` empty batches in a row. */
+  stallCause?: string | undefined;
 }
 
 /** Empty batches, before any record, after which the run says so (long before it stalls). */
@@ -99,6 +101,7 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
         if (b.rows.length === 0) {
           builder.logger.warn(`task '${t.name}' has no seed examples and no records yet, so there is nothing to generate from`);
           drain(t, "stalled_generation");
+          state.get(t)!.stallCause = "there is nothing to generate from";
           continue;
         }
         inputs.set(t, { rows: b.rows.length, position: b.position });
@@ -154,8 +157,11 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
       builder.telemetry.event("epoch_finished", { builder_name: builder.name, task_name: t.name, epoch: m.epoch, accepted: t.accepted.length, reason: s.reason });
       if (t.isComplete() || s.reason !== "completed") {
         s.phase = "finished";
-        if (s.reason === "stalled_generation") builder.logger.warn(`task '${t.name}' stalled: ${ctx.maxStalled} batches in a row produced nothing new (${t.accepted.length}/${t.target} records)`);
-        await ctx.finish(t, t.isComplete() ? "completed" : s.reason);
+        // Batches still in flight when the task stalled may have reached the target after all:
+        // then it completed, and saying it stalled would be wrong.
+        const status = t.isComplete() ? "completed" : s.reason;
+        if (status === "stalled_generation") builder.logger.warn(`task '${t.name}' stalled: ${s.stallCause ?? `${ctx.maxStalled} batches in a row produced nothing new`} (${t.accepted.length}/${t.target} records)`);
+        await ctx.finish(t, status);
         continue;
       }
       // Postprocessing took the task below its target: another epoch, unless epochs stopped helping.

@@ -56,7 +56,7 @@ describe("digit list", () => {
       expect(r.stdout).toContain(name);
     }
     const bad = await digit(["list", "blokcs"]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/'blokcs' is not something digit can list/);
     expect(bad.stderr).toMatch(/did you mean 'blocks'/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);

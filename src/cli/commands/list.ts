@@ -1,5 +1,5 @@
 import { relative } from "node:path";
-import { ConfigError } from "../../errors.js";
+import { UsageError } from "../../errors.js";
 import { closest } from "../../util/did-you-mean.js";
 import { openRegistry, table } from "../registry-options.js";
 import { LIST_KINDS } from "./specs.js";
@@ -25,7 +25,7 @@ export async function listCommand(kindArg: string, opts: Record<string, unknown>
   const kind = LIST_KINDS[key];
   if (!kind) {
     const near = closest(kindArg, Object.keys(LIST_KINDS));
-    throw new ConfigError(`'${kindArg}' is not something digit can list`, { hint: `${near ? `did you mean '${near}'? ` : ""}use one of: ${Object.keys(LIST_KINDS).join(", ")}` });
+    throw new UsageError(`'${kindArg}' is not something digit can list`, { hint: `${near ? `did you mean '${near}'? ` : ""}use one of: ${Object.keys(LIST_KINDS).join(", ")}` });
   }
   const cwd = process.cwd();
   const registry = await openRegistry(opts, cwd);

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import type { RunOptions } from "../../engine/options.js";
-import { list, num, str, toInt, toList, type OptionSpec } from "../option-spec.js";
+import { list, num, str, toList, type OptionSpec } from "../option-spec.js";
 
 /** Every option of `digit run`, with DiGiT's names (reference §1.2). */
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -11,25 +11,25 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { flags: "--include-ns <names...>", key: "includeNs", description: "short alias of --include-namespaces", parse: toList, group: "base", hidden: true },
   { flags: "--include-builder-paths <paths...>", key: "includeBuilderPaths", description: "extra builder YAML files or folders", group: "base" },
   { flags: "--plugin-dir <dir>", key: "pluginDir", description: "extra plugin folder (./plugins is always scanned); repeatable", parse: toList, group: "base" },
-  { flags: "--num-outputs-to-generate <n>", key: "numOutputsToGenerate", description: "records to generate per generation task", parse: toInt, group: "task" },
-  { flags: "--seed-batch-size <n>", key: "seedBatchSize", description: "seed examples per batch (generation tasks)", parse: toInt, group: "task" },
-  { flags: "--machine-batch-size <n>", key: "machineBatchSize", description: "generated examples mixed into each batch (generation tasks)", parse: toInt, group: "task" },
+  { flags: "--num-outputs-to-generate <n>", key: "numOutputsToGenerate", description: "records to generate per generation task", integer: { min: 0 }, group: "task" },
+  { flags: "--seed-batch-size <n>", key: "seedBatchSize", description: "seed examples per batch (generation tasks)", integer: { min: 1 }, group: "task" },
+  { flags: "--machine-batch-size <n>", key: "machineBatchSize", description: "generated examples mixed into each batch (generation tasks)", integer: { min: 0 }, group: "task" },
   { flags: "--restart", key: "restart", description: "discard earlier output of the tasks and start fresh", group: "task" },
   { flags: "--restart-generation", key: "restartGeneration", description: "DiGiT alias of --restart", group: "task", hidden: true },
   { flags: "--output-dir <dir>", key: "outputDir", description: "root folder of task outputs (default $DGT_OUTPUT_DIR or ./output)", group: "task" },
   { flags: "--save-formatted-output", key: "saveFormattedOutput", description: "also write formatted_data with the task's formatter", group: "task" },
   { flags: "--data-dir <dir>", key: "dataDir", description: "root of input data: sets DGT_DATA_DIR (default ./data)", group: "base" },
-  { flags: "--seed <n>", key: "seed", description: "seed for every random choice, for reproducible runs (default 0)", parse: toInt, group: "base" },
+  { flags: "--seed <n>", key: "seed", description: "seed for every random choice, for reproducible runs (default 0)", integer: { min: 0 }, group: "base" },
   { flags: "--build-id <id>", key: "buildId", description: "experiment id written to task cards (default exp)", group: "base" },
-  { flags: "--num-prompt-instructions <n>", key: "numPromptInstructions", description: "builder option: ICL examples per prompt (public/instructlab/simple)", parse: toInt, group: "builder" },
+  { flags: "--num-prompt-instructions <n>", key: "numPromptInstructions", description: "builder option: ICL examples per prompt (public/instructlab/simple)", integer: { min: 1 }, group: "builder" },
   { flags: "--prompt-file-path <file>", key: "promptFilePath", description: "builder option: prompt template file (public/instructlab/simple)", group: "builder" },
-  { flags: "--max-gen-requests <n>", key: "maxGenRequests", description: "upper bound on builder calls per builder", parse: toInt, group: "builder" },
-  { flags: "--max-stalled-requests <n>", key: "maxStalledRequests", description: "batches in a row without new records before a task counts as stalled (default 100)", parse: toInt, group: "builder" },
+  { flags: "--max-gen-requests <n>", key: "maxGenRequests", description: "upper bound on builder calls per builder", integer: { min: 1 }, group: "builder" },
+  { flags: "--max-stalled-requests <n>", key: "maxStalledRequests", description: "batches in a row without new records before a task counts as stalled (default 100)", integer: { min: 1 }, group: "builder" },
   { flags: "--executor <url>", key: "executor", description: "run builder calls on `digit worker` processes through Redis (redis://host:port); default: in this process", group: "base" },
-  { flags: "--redis-timeout <seconds>", key: "redisTimeout", description: "with --executor: stop the run (resumable) when Redis has been unreachable this long (default 60)", parse: toInt, group: "base" },
+  { flags: "--redis-timeout <seconds>", key: "redisTimeout", description: "with --executor: stop the run (resumable) when Redis has been unreachable this long (default 60)", integer: { min: 1 }, group: "base" },
   { flags: "--quiet", key: "quiet", description: "print only warnings, errors and the summary", group: "base" },
   { flags: "--debug", key: "debug", description: "print debug messages", group: "base" },
-  { flags: "--log-format <format>", key: "logFormat", description: "text (default) or json lines on stderr", group: "base" },
+  { flags: "--log-format <format>", key: "logFormat", description: "text (default) or json lines on stderr", choices: ["text", "json"], group: "base" },
   { flags: "--ray-address <address>", key: "rayAddress", description: "accepted for DiGiT compatibility; ignored", group: "base", hidden: true },
 ];
 

@@ -4,7 +4,7 @@ import type { Row } from "../../blocks/block.js";
 import { prepareEnvironment } from "../../config/env.js";
 import { run, type TaskOutcome } from "../../engine/run.js";
 import type { RunOptions } from "../../engine/options.js";
-import { ConfigError, isDigitError } from "../../errors.js";
+import { isDigitError } from "../../errors.js";
 import { startRunReporting } from "../run-reporting.js";
 import { num, str } from "../option-spec.js";
 import { taskRunOptions } from "./run-options.js";
@@ -53,7 +53,6 @@ export async function runCommand(positional: string[], opts: Record<string, unkn
       // Imported only when asked for, so a local run never loads BullMQ.
       const { createBullmqExecutor } = await import("../../engine/executor/bullmq/coordinator.js");
       const redisTimeout = num(opts.redisTimeout);
-      if (redisTimeout !== undefined && redisTimeout < 1) throw new ConfigError(`--redis-timeout must be at least 1 second, got ${redisTimeout}`, { hint: "e.g. --redis-timeout 60" });
       options.executor = await createBullmqExecutor({
         url: opts.executor,
         namespaces: options.namespaces,

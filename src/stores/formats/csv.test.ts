@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CsvFile, decodeCell, encodeCell } from "./csv.js";
+import { DataFileError } from "../../errors.js";
+import { CsvFile, decodeCell, encodeCell, readCsv } from "./csv.js";
 
 describe("typed CSV cells", () => {
   it("round-trip every JSON value and keep plain strings readable", () => {
@@ -22,5 +23,21 @@ describe("typed CSV cells", () => {
     const rows = [];
     for await (const r of out.rows()) rows.push(r);
     expect(rows).toEqual([{ a: 1, b: "x" }, { b: "y" }]);
+  });
+});
+
+describe("input CSV", () => {
+  it("refuses a record longer than maxRecordBytes with file and line, before reading it all", async () => {
+    const f = join(mkdtempSync(join(tmpdir(), "digit-csv-")), "in.csv");
+    writeFileSync(f, `a,b\n1,2\n3,"${"x".repeat(5000)}"\n4,5\n`);
+    const read = async (maxRecordBytes: number) => {
+      const rows: unknown[] = [];
+      for await (const r of readCsv(f, { maxRecordBytes })) rows.push(r);
+      return rows;
+    };
+    const e = await read(1000).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DataFileError);
+    expect(e).toMatchObject({ file: f, line: 3, message: expect.stringMatching(/record at line 3 is longer than 1000 bytes/) });
+    expect(await read(1 << 20)).toHaveLength(4);
   });
 });

@@ -21,7 +21,7 @@ import { stringify } from "csv-stringify/sync";
 import { DataFileError } from "../../errors.js";
 import { tempName, TextSink, writeAtomic } from "./atomic.js";
 import { readJsonl } from "./jsonl.js";
-import { toJson, type ReadOptions } from "./types.js";
+import { describeBytes, MAX_RECORD_BYTES, toJson, type ReadOptions } from "./types.js";
 
 const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
@@ -107,8 +107,11 @@ export async function* readCsv(file: string, options: ReadOptions = {}): AsyncGe
   }
   const o = options.csv ?? {};
   let skip = options.skip ?? 0;
+  const maxRecord = options.maxRecordBytes ?? MAX_RECORD_BYTES;
   try {
     for await (const { record } of records(file, {
+      // The parser stops here rather than buffer a huge record (an unclosed quote, a giant cell).
+      max_record_size: maxRecord,
       delimiter: o.delimiter ?? ",",
       quote: o.quotechar ?? '"',
       ltrim: o.skipinitialspace ?? false,
@@ -124,6 +127,14 @@ export async function* readCsv(file: string, options: ReadOptions = {}): AsyncGe
       yield record;
     }
   } catch (e) {
+    if ((e as { code?: string }).code === "CSV_MAX_RECORD_SIZE") {
+      const line = (e as { lines?: number }).lines;
+      throw new DataFileError(`the CSV record at line ${line ?? "?"} is longer than ${describeBytes(maxRecord)}, the longest record digit reads`, {
+        file,
+        line,
+        hint: "check for an unclosed quote near that line, or split the record",
+      });
+    }
     throw csvError(e, file);
   }
 }

@@ -5,10 +5,11 @@
 import { stat } from "node:fs/promises";
 import { extname } from "node:path";
 import { ConfigError, DataFileError } from "../../errors.js";
+import { checkDataFile } from "./file-kind.js";
 import { readJsonFile } from "./json.js";
 import { readJsonlBatches } from "./jsonl.js";
 import { readTextRows } from "./text.js";
-import { flatten, type ReadOptions } from "./types.js";
+import { describeBytes, flatten, MAX_WHOLE_FILE_BYTES, type ReadOptions } from "./types.js";
 import { readYamlRows } from "./yaml.js";
 
 /** Extensions digit reads (a `.parquet` folder of part files counts as `.parquet`). */
@@ -48,7 +49,8 @@ export function extensionOf(file: string): string {
 }
 
 /**
- * Stream the rows of one data file (or Parquet folder), from `options.skip` on.
+ * Stream the rows of one data file (or Parquet folder), from `options.skip` on. Anything but a
+ * regular file (a FIFO, a device, a socket) is refused before it is opened.
  *
  * @example
  * for await (const row of readDataFile("data/seeds.yaml")) console.log(row);
@@ -69,9 +71,19 @@ async function* inBatches(rows: AsyncIterable<unknown>, size = 1000): AsyncGener
   if (batch.length) yield batch;
 }
 
+/** Formats read into memory whole (the others stream). */
+const WHOLE_FILE = new Set([".json", ".yaml", ".yml", ".txt", ".md"]);
+
 async function* readDataBatches(file: string, options: ReadOptions): AsyncGenerator<unknown[]> {
   const ext = extensionOf(file);
   const skip = options.skip ?? 0;
+  const st = await checkDataFile(file, ext === ".parquet");
+  if (WHOLE_FILE.has(ext) && st.size > MAX_WHOLE_FILE_BYTES) {
+    throw new DataFileError(`data file is ${describeBytes(st.size)}; ${ext} files are read whole, up to ${describeBytes(MAX_WHOLE_FILE_BYTES)}`, {
+      file,
+      hint: "convert it to .jsonl (read as a stream, one record per line), or split it",
+    });
+  }
   switch (ext) {
     case ".jsonl":
       yield* readJsonlBatches(file, options);

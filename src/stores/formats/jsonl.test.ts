@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { DataFileError } from "../../errors.js";
 import { cutPartialLine, jsonlBytes, JsonlEncoder, readJsonl, truncateJsonl } from "./jsonl.js";
 
 const file = (text: string) => {
@@ -17,6 +18,28 @@ async function all(it: AsyncIterable<unknown>): Promise<unknown[]> {
 }
 
 describe("jsonl", () => {
+  it("a read failure (here EISDIR) is a DataFileError naming the file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "digit-jsonl-"));
+    await expect(all(readJsonl(dir))).rejects.toMatchObject({ code: "DIGIT_DATA_FILE", file: dir, message: expect.stringMatching(/cannot read data file: EISDIR/) });
+  });
+
+  it("refuses a line longer than maxRecordBytes with file and line, within a chunk or across chunks", async () => {
+    const long = (n: number) => JSON.stringify({ s: "x".repeat(n - 8) }); // n bytes in all
+    const ok = file(`{"a":1}\n${long(100)}\n`);
+    expect(await all(readJsonl(ok, { maxRecordBytes: 100 }))).toHaveLength(2);
+    const inChunk = file(`{"a":1}\n{"a":2}\n${long(101)}\n{"a":4}\n`);
+    const e = await all(readJsonl(inChunk, { maxRecordBytes: 100 })).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DataFileError);
+    expect(e).toMatchObject({ file: inChunk, line: 3, message: expect.stringMatching(/line 3 is longer than 100 bytes/) });
+    // Across 1 MiB read chunks, and as an unterminated last line.
+    const big = long(3 * 1024 * 1024);
+    for (const text of [`{"a":1}\n${big}\n{"a":3}\n`, `{"a":1}\n${big}`]) {
+      const f = file(text);
+      await expect(all(readJsonl(f, { maxRecordBytes: 2 * 1024 * 1024 }))).rejects.toMatchObject({ line: 2, message: expect.stringMatching(/line 2 is longer than 2 MiB/) });
+      expect(await all(readJsonl(f, { maxRecordBytes: 4 * 1024 * 1024 }))).toHaveLength(text.endsWith("\n") ? 3 : 2);
+    }
+  });
+
   it("skips blank lines, and skip counts records (the same with on_bad_record: skip)", async () => {
     const f = file('{"a":1}\n\n  \n{"a":2}\nnot json\n{"a":3}\r\n');
     expect(await all(readJsonl(f, { skip: 1, onBadRecord: "skip" }))).toEqual([{ a: 2 }, { a: 3 }]);

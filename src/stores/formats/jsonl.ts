@@ -8,7 +8,7 @@ import { appendFile, mkdir, open, truncate as truncateFile } from "node:fs/promi
 import { dirname } from "node:path";
 import { DataFileError } from "../../errors.js";
 import { TextSink, writeAtomic } from "./atomic.js";
-import { flatten, toJson, type ReadOptions } from "./types.js";
+import { describeBytes, flatten, MAX_RECORD_BYTES, toJson, type ReadOptions } from "./types.js";
 
 const CHUNK = 1 << 20;
 
@@ -28,7 +28,9 @@ export function readJsonl(file: string, options: ReadOptions = {}): AsyncIterabl
 /**
  * The values of a JSONL file, a chunk's worth at a time (see `readJsonl`). Lines are found in the
  * raw bytes and each is decoded on its own: decoding a whole chunk into one string first costs
- * twice as much when the text is not ASCII. A UTF-8 byte order mark at the start is skipped.
+ * twice as much when the text is not ASCII. A UTF-8 byte order mark at the start is skipped. A
+ * line longer than `MAX_RECORD_BYTES` (64 MiB) is a DataFileError naming file and line, raised before
+ * more than that much of it is held.
  */
 export async function* readJsonlBatches(file: string, options: ReadOptions = {}): AsyncGenerator<unknown[]> {
   const skipBad = options.onBadRecord === "skip";
@@ -38,6 +40,14 @@ export async function* readJsonlBatches(file: string, options: ReadOptions = {})
   let firstBad = 0;
   /** The start of a line that continues into the next chunk (pieces, joined once the line ends). */
   let carry: Buffer[] = [];
+  let carryBytes = 0;
+  const maxLine = options.maxRecordBytes ?? MAX_RECORD_BYTES;
+  const tooLong = (): DataFileError =>
+    new DataFileError(`line ${lineNo + 1} is longer than ${describeBytes(maxLine)}, the longest JSONL line digit reads`, {
+      file,
+      line: lineNo + 1,
+      hint: "split the record, or check that the file really is JSON Lines (one JSON value per line)",
+    });
   let first = true;
   const parse = (line: string): unknown => {
     try {
@@ -69,8 +79,8 @@ export async function* readJsonlBatches(file: string, options: ReadOptions = {})
     if (toSkip > 0) toSkip--;
     else batch.push(value);
   };
-  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) {
-    let bytes = chunk as Buffer;
+  for await (const chunk of chunksOf(file)) {
+    let bytes = chunk;
     if (first) {
       first = false;
       if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
@@ -79,17 +89,24 @@ export async function* readJsonlBatches(file: string, options: ReadOptions = {})
     let start = 0;
     let nl = bytes.indexOf(0x0a);
     if (carry.length && nl >= 0) {
+      if (carryBytes + nl > maxLine) throw tooLong();
       const line = Buffer.concat([...carry, bytes.subarray(0, nl)]);
       carry = [];
+      carryBytes = 0;
       take(line, 0, line.length, batch);
       start = nl + 1;
       nl = bytes.indexOf(0x0a, start);
     }
     for (; nl >= 0; nl = bytes.indexOf(0x0a, start)) {
+      if (nl - start > maxLine) throw tooLong();
       take(bytes, start, nl, batch);
       start = nl + 1;
     }
-    if (start < bytes.length) carry.push(bytes.subarray(start));
+    if (start < bytes.length) {
+      carry.push(bytes.subarray(start));
+      carryBytes += bytes.length - start;
+      if (carryBytes > maxLine) throw tooLong();
+    }
     if (batch.length) yield batch;
   }
   const pending = Buffer.concat(carry).toString("utf8");
@@ -112,6 +129,15 @@ export async function* readJsonlBatches(file: string, options: ReadOptions = {})
 }
 
 const BAD: unique symbol = Symbol("bad");
+
+/** The bytes of a file in chunks; a read failure (permissions, I/O) is a DataFileError naming it. */
+async function* chunksOf(file: string): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) yield chunk as Buffer;
+  } catch (e) {
+    throw new DataFileError(`cannot read data file: ${(e as Error).message}`, { file });
+  }
+}
 
 /**
  * Serialise rows as JSONL, UTF-8 encoded. Each line is encoded straight into one buffer, which is

@@ -31,6 +31,34 @@ export interface ReadOptions {
   csv?: CsvReadOptions | undefined;
   /** Parquet rows per batch. */
   batchSize?: number | undefined;
+  /** The longest JSONL line or input CSV record accepted, in bytes (default `MAX_RECORD_BYTES`). */
+  maxRecordBytes?: number | undefined;
+}
+
+/**
+ * The longest record digit reads from a JSONL line or an input CSV file, in bytes (64 MiB). A
+ * longer one is refused as soon as the reader has seen that much of it, so a huge or endless
+ * record never has to be held in memory.
+ */
+export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The largest data file read whole into memory — `.json`, `.yaml`, `.yml`, `.txt`, `.md` — in
+ * bytes (256 MiB). Larger ones are refused before reading; JSONL, CSV and Parquet stream.
+ */
+export const MAX_WHOLE_FILE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A size in words: "64 MiB", "512 KiB", "300.5 MiB", "100 bytes".
+ *
+ * @example
+ * describeBytes(64 * 1024 * 1024) // "64 MiB"
+ */
+export function describeBytes(n: number): string {
+  if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n / (1 << 20)} MiB`;
+  if (n >= 1 << 10 && n % (1 << 10) === 0) return `${n / (1 << 10)} KiB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  return `${n} bytes`;
 }
 
 /** Serialise a value as JSON; BigInt values (never produced by JSON parsing) become decimal strings. */

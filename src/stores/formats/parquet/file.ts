@@ -1,15 +1,16 @@
 /**
  * Single Parquet files: write rows (streamed, one schema per file), count and stream rows back.
- * Uses parquet-wasm for the Parquet encoding and Arrow IPC to hand columns across.
+ * Uses parquet-wasm for the Parquet encoding and Arrow IPC to hand columns across; reading
+ * decodes in a worker thread (`reader.ts`), because a corrupt file can make the decoder trap.
  */
-import { createWriteStream, openAsBlob } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { Writable } from "node:stream";
 import { Table as ArrowTable, tableFromIPC, tableToIPC, type RecordBatch } from "apache-arrow";
 import * as pw from "parquet-wasm";
-import { DataFileError } from "../../../errors.js";
 import { flatten } from "../types.js";
 import { batchToRows, fitsKind, inferColumns, rowsToBatch, type ColumnKind } from "./columns.js";
+import { countParquetRows, streamParquetIpc } from "./reader.js";
 
 type Row = Record<string, unknown>;
 
@@ -107,36 +108,14 @@ async function* chunks(rows: Iterable<Row> | AsyncIterable<Row>, size: number): 
   if (chunk.length) yield chunk;
 }
 
-async function openParquet(path: string): Promise<pw.ParquetFile> {
-  let blob: Blob;
-  try {
-    blob = await openAsBlob(path);
-  } catch (e) {
-    throw new DataFileError(`cannot read data file: ${(e as Error).message}`, { file: path });
-  }
-  try {
-    return await pw.ParquetFile.fromFile(blob);
-  } catch (e) {
-    throw new DataFileError(`not a Parquet file (${String((e as Error).message ?? e).slice(0, 120)})`, {
-      file: path,
-      hint: "check the file; Parquet files start and end with the bytes PAR1",
-    });
-  }
-}
-
 /**
  * Rows in a Parquet file (from its footer).
  *
  * @example
  * const n = await parquetRowCount("data.parquet");
  */
-export async function parquetRowCount(path: string): Promise<number> {
-  const pf = await openParquet(path);
-  try {
-    return pf.metadata().fileMetadata().numRows();
-  } finally {
-    pf.free();
-  }
+export function parquetRowCount(path: string): Promise<number> {
+  return countParquetRows(path);
 }
 
 /**
@@ -156,28 +135,13 @@ export interface ParquetReadOptions {
   batchSize?: number | undefined;
 }
 
-/** The rows of a Parquet file, a record batch at a time. */
+/**
+ * The rows of a Parquet file, a record batch at a time. Decoding runs in a worker thread (see
+ * `reader.ts`): a corrupt file is a DataFileError naming it, never a crash.
+ */
 export async function* readParquetBatches(path: string, options: ParquetReadOptions = {}): AsyncGenerator<Row[]> {
-  const pf = await openParquet(path);
-  let stream: ReadableStream;
-  try {
-    const total = pf.metadata().fileMetadata().numRows();
-    const skip = options.skip ?? 0;
-    if (skip >= total) return;
-    const opts: pw.ReaderOptions = { batchSize: options.batchSize ?? 10_000, offset: skip };
-    if (options.limit !== undefined) opts.limit = options.limit;
-    stream = await pf.stream(opts);
-  } catch (e) {
-    pf.free();
-    if (e instanceof DataFileError) throw e;
-    throw new DataFileError(`cannot read Parquet file: ${String((e as Error).message ?? e)}`, { file: path });
-  }
-  try {
-    for await (const wasmBatch of stream as unknown as AsyncIterable<pw.RecordBatch>) {
-      const table = tableFromIPC(wasmBatch.intoIPCStream());
-      for (const batch of table.batches) yield batchToRows(batch);
-    }
-  } finally {
-    pf.free();
+  const stream = streamParquetIpc(path, { skip: options.skip ?? 0, limit: options.limit, batchSize: options.batchSize ?? 10_000 });
+  for await (const ipc of stream) {
+    for (const batch of tableFromIPC(ipc).batches) yield batchToRows(batch);
   }
 }

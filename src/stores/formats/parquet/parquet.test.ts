@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, writeFileSync, renameSync, existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { DataFileError } from "../../../errors.js";
 import { inferColumns, mergeKinds, valueKind } from "./columns.js";
 import { encodeParquet, readParquetFile } from "./file.js";
-import { listParts, ParquetParts, partName } from "./parts.js";
+import { listParts, ParquetParts, partName, readParquetFolder } from "./parts.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "digit-pq-"));
 
@@ -121,5 +122,46 @@ describe("Parquet part folder", () => {
     const bad = join(tmp(), "x.parquet");
     writeFileSync(bad, "PAR1 but not really");
     await expect(all(readParquetFile(bad))).rejects.toThrow(DataFileError);
+  });
+
+  it("refuses a FIFO among the files of a Parquet folder as what it is", async () => {
+    const dir = join(tmp(), "ds.parquet");
+    mkdirSync(dir);
+    execFileSync("mkfifo", [join(dir, "a.parquet")]);
+    await expect(all(readParquetFolder(dir))).rejects.toThrow(/a\.parquet' is a FIFO \(named pipe\), not a regular file/);
+  });
+});
+
+describe("a file that makes the wasm decoder trap", () => {
+  /** A small Parquet file with a few bytes of its first data pages scrambled (footer intact). */
+  function corrupt(rows: readonly Record<string, unknown>[], seed: number): Buffer {
+    const bytes = Buffer.from(encodeParquet(rows));
+    let x = seed;
+    for (let k = 0; k < 8; k++) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      bytes[4 + (x % 200)] = (x >> 8) & 0xff;
+    }
+    return bytes;
+  }
+
+  it("fails as a DataFileError naming the file; later reads and a stream already open go on", async () => {
+    const dir = tmp();
+    const rows = Array.from({ length: 50 }, (_, i) => ({ n: i, text: `seed number ${i}` }));
+    const good = join(dir, "good.parquet");
+    const bad = join(dir, "bad.parquet");
+    writeFileSync(good, encodeParquet(Array.from({ length: 30 }, (_, i) => ({ i }))));
+    writeFileSync(bad, corrupt(rows, 1));
+    // A stream of the good file is open (one batch read) when the bad file is read.
+    const open = readParquetFile(good, { batchSize: 10 });
+    const first = await open.next();
+    expect(first.value).toEqual({ i: 0 });
+    const e = await all(readParquetFile(bad)).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DataFileError);
+    expect((e as DataFileError).file).toBe(bad);
+    expect((e as DataFileError).message).toMatch(/row group 0 \(rows 0–49\)/);
+    const rest: unknown[] = [];
+    for await (const r of open) rest.push(r);
+    expect(rest.map((r) => (r as { i: number }).i)).toEqual([...Array(29).keys()].map((k) => k + 1));
+    expect((await all(readParquetFile(good))).length).toBe(30);
   });
 });

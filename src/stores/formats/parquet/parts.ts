@@ -19,6 +19,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { DataFileError } from "../../../errors.js";
+import { checkDataFile } from "../file-kind.js";
 import { flatten } from "../types.js";
 import { encodeParquet, parquetRowCount, readParquetBatches, readParquetFile, writeParquetStream } from "./file.js";
 
@@ -106,6 +107,7 @@ export async function* readParquetFolderBatches(dir: string, skip: number, batch
     files = names.map((n) => ({ file: join(dir, n) }));
   }
   for (const f of files) {
+    await checkDataFile(f.file); // a FIFO named *.parquet would block the decoder for ever
     const rows = f.rows ?? (await parquetRowCount(f.file));
     if (skip >= rows) {
       skip -= rows;
