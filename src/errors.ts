@@ -217,7 +217,6 @@ export class OutputWriteError extends DigitError {
   }
 }
 
-
 /**
  * The command line itself is wrong (a value no option or argument allows). The CLI exits with
  * code 2 for it, as for commander's own usage errors (unknown option, missing value).
