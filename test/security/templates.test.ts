@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { renderTemplate } from "../../src/builders/template.js";
-import { isDigitError, TemplateForbiddenError } from "../../src/errors.js";
+import { loadYamlWithIncludes } from "../../src/config/include.js";
+import { isDigitError, TemplateForbiddenError, YamlSyntaxError } from "../../src/errors.js";
 import { TemplateFormatter } from "../../src/formatters/template/index.js";
 
 // Every payload tries to create MARKER; the sandbox must refuse it with a TemplateForbiddenError
@@ -135,5 +136,30 @@ describe("legitimate templates still render", () => {
 
   it("reads a data field named like a forbidden member only as a variable the data defines", () => {
     expect(renderTemplate("{{ constructor }}!", { constructor: "own field" })).toBe("own field!");
+  });
+});
+
+describe("hostile YAML configuration files", () => {
+  it("reports a billion-laughs task file as a YAML error naming the file, without a stack trace", () => {
+    let yaml = 'task_name: lol\na: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
+    const names = "abcdefghi";
+    for (let i = 1; i < 9; i++) yaml += `${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(",")}]\n`;
+    const file = join(dir, "lol.yaml");
+    writeFileSync(file, yaml);
+    let error: unknown;
+    try {
+      loadYamlWithIncludes(file, dir);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(YamlSyntaxError);
+    expect((error as YamlSyntaxError).file).toBe(file);
+    expect((error as YamlSyntaxError).format()).not.toContain("    at ");
+  });
+
+  it("refuses one wide anchor named many times before copying it out", () => {
+    const file = join(dir, "wide.yaml");
+    writeFileSync(file, `task_name: wide\na: &a [${Array(10_000).fill("1").join(",")}]\nb: [${Array(1000).fill("*a").join(", ")}]\n`);
+    expect(() => loadYamlWithIncludes(file, dir)).toThrow(YamlSyntaxError);
   });
 });
