@@ -68,7 +68,10 @@ const OUTSIDE_TAGS: Readonly<Record<string, string>> = {
 export function findTemplateProblem(root: TemplateNode): TemplateProblem | undefined {
   let found: TemplateProblem | undefined;
   const visit = (node: unknown): void => {
-    if (found || !isNode(node)) return;
+    if (found) return;
+    // Some fields hold plain lists of nodes (`{% set a, b = … %}` targets, comparison operands).
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!isNode(node)) return;
     const problem = problemOf(node);
     if (problem) {
       found = { message: problem, line: typeof node.lineno === "number" ? node.lineno + 1 : undefined };
@@ -86,7 +89,9 @@ function problemOf(node: TemplateNode): string | undefined {
   if (outside) return `${outside} is not allowed in a template (templates may not read other files or run extensions)`;
   switch (node.typename) {
     case "Symbol":
-      return typeof node.value === "string" && NAME.test(node.value) ? undefined : `${JSON.stringify(node.value)} is not a valid name`;
+      if (typeof node.value !== "string" || !NAME.test(node.value)) return `${JSON.stringify(node.value)} is not a valid name`;
+      // `{% set __proto__ = x %}` would replace the prototype of the template's variables.
+      return node.value === "__proto__" ? forbiddenMember(node.value) : undefined;
     case "LookupVal": {
       const key = node.val as TemplateNode | undefined;
       if (key?.typename === "Literal" && typeof key.value === "string" && FORBIDDEN_MEMBERS.has(key.value)) return forbiddenMember(key.value);

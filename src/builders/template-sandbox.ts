@@ -93,7 +93,10 @@ type Runtime = typeof nunjucks.runtime & {
 
 interface NunjucksContext {
   ctx: Record<string, unknown>;
+  env: { globals: Record<string, unknown> };
 }
+
+const hasOwn = (obj: object, key: string): boolean => Object.prototype.hasOwnProperty.call(obj, key);
 interface NunjucksFrame {
   lookup(name: string): unknown;
 }
@@ -122,14 +125,16 @@ function sandboxRuntime(base: Runtime): Runtime {
       return base.memberLookup(obj, key);
     },
     contextOrFrameLookup(context: unknown, frame: unknown, name: string): unknown {
-      // The variables object inherits Object.prototype (`constructor`, `valueOf`, …): only own names count.
-      if (name in Object.prototype) {
-        const local = (frame as NunjucksFrame).lookup(name);
-        if (local !== undefined) return local;
-        const vars = (context as NunjucksContext).ctx;
-        if (!Object.prototype.hasOwnProperty.call(vars, name)) refuse(`the name '${name}' is not allowed in a template unless the variables define it`);
+      // Only the template's own names, the variables' own keys and the globals: never something
+      // the variables object inherits (`constructor`, `valueOf`, or whatever a data key named
+      // `__proto__` made its prototype).
+      let value = (frame as NunjucksFrame).lookup(name);
+      if (value === undefined) {
+        const { ctx, env } = context as NunjucksContext;
+        if (hasOwn(ctx, name)) value = ctx[name];
+        else if (hasOwn(env.globals, name)) value = env.globals[name];
+        else if (name in Object.prototype) refuse(`the name '${name}' is not allowed in a template unless the variables define it`);
       }
-      const value = base.contextOrFrameLookup(context, frame, name);
       if (FORBIDDEN_VALUES.has(value)) refuse(`the value of '${name}' is not allowed in a template`);
       return value;
     },

@@ -54,6 +54,8 @@ const payloads: Record<string, string> = {
   "compiler injection through a call name holding a backslash": `{{ x["\\\\\\", ${WRITE})), 0);//"]() }}`,
   "compiler injection through a quoted test name": `{% if 1 is "x\\").call(context, ${WRITE})) {}//" %}{% endif %}`,
   "a symbol holding a quote": `{{ a"b }}`,
+  "{% set __proto__ %} (replaces the variables' prototype)": `{% set __proto__ = range %}{{ bind }}`,
+  "select with a test named after an Object.prototype member": `{{ list | select("constructor") }}`,
 };
 
 describe("templates cannot run code or reach outside the template", () => {
@@ -132,6 +134,11 @@ describe("legitimate templates still render", () => {
   ])("renders %j", (template, expected) => {
     const vars = { ...variables(), f: (n: number) => n * 2, obj: { double: (n: number) => n * 2 } };
     expect(renderTemplate(template, vars)).toBe(expected);
+  });
+
+  it("does not read names a data key called __proto__ slipped under the variables", () => {
+    const row = JSON.parse('{"__proto__": {"hidden": "from the prototype"}, "a": 1}') as Record<string, unknown>;
+    expect(renderTemplate("{% if true %}[{{ hidden }}]{{ a }}{% endif %}", row)).toBe("[]1");
   });
 
   it("reads a data field named like a forbidden member only as a variable the data defines", () => {
