@@ -189,7 +189,7 @@ function walk(value: unknown, parent: object | undefined, key: string | undefine
       hint: "aliases (*name) repeat what their anchor (&name) holds; write smaller anchors or move the data into a data file",
     });
   }
-  if (typeof value === "string") return expandString(value, positionOf(parent, key) ?? {}, state.env);
+  if (typeof value === "string") return value.includes("$") ? expandString(value, positionOf(parent, key) ?? {}, state.env) : value;
   if (typeof value !== "object" || value === null) return value;
   const again = state.seen.has(value);
   state.seen.add(value);
