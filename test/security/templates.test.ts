@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { renderTemplate } from "../../src/builders/template.js";
 import { loadYamlWithIncludes } from "../../src/config/include.js";
-import { isDigitError, TemplateForbiddenError, YamlSyntaxError } from "../../src/errors.js";
+import { ConfigError, isDigitError, TemplateForbiddenError, YamlSyntaxError } from "../../src/errors.js";
+import { setPath } from "../../src/blocks/paths.js";
 import { TemplateFormatter } from "../../src/formatters/template/index.js";
 
 // Every payload tries to create MARKER; the sandbox must refuse it with a TemplateForbiddenError
@@ -168,5 +169,24 @@ describe("hostile YAML configuration files", () => {
     const file = join(dir, "wide.yaml");
     writeFileSync(file, `task_name: wide\na: &a [${Array(10_000).fill("1").join(",")}]\nb: [${Array(1000).fill("*a").join(", ")}]\n`);
     expect(() => loadYamlWithIncludes(file, dir)).toThrow(YamlSyntaxError);
+  });
+});
+
+describe("field paths from configuration", () => {
+  it("refuses __proto__, constructor and prototype in a field path, so a write cannot pollute every object", () => {
+    const row: Record<string, unknown> = {};
+    expect(() => setPath(row, "__proto__.polluted", "yes")).toThrow(/may not be used in a field path/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(() => setPath(row, "a.constructor.prototype.p", "yes")).toThrow(/may not be used/);
+  });
+
+  it("refuses such a path in a block's output_map when the block is created", async () => {
+    const { Block } = await import("../../src/blocks/block.js");
+    class Echo extends Block {
+      async execute(rows: never[]): Promise<never[]> {
+        return rows;
+      }
+    }
+    expect(() => new Echo({ name: "echo", type: "echo", output_map: { result: "__proto__.polluted" } } as never)).toThrow(ConfigError);
   });
 });
