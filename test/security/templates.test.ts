@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import { loadYamlWithIncludes } from "../../src/config/include.js";
 import { ConfigError, isDigitError, TemplateForbiddenError, YamlSyntaxError } from "../../src/errors.js";
 import { setPath } from "../../src/blocks/paths.js";
 import { TemplateFormatter } from "../../src/formatters/template/index.js";
+import { digit, ROOT, tempDir } from "../cli/helpers.js";
 
 // Every payload tries to create MARKER; the sandbox must refuse it with a TemplateForbiddenError
 // and nothing may run.
@@ -188,5 +189,36 @@ describe("field paths from configuration", () => {
       }
     }
     expect(() => new Echo({ name: "echo", type: "echo", output_map: { result: "__proto__.polluted" } } as never)).toThrow(ConfigError);
+  });
+});
+
+describe("the reported formatter payload through the CLI", () => {
+  /** A project whose task's formatter holds the reported payload (echo_gen needs no LLM). */
+  function project(): string {
+    const root = tempDir("digit-ssti-cli-");
+    cpSync(join(ROOT, "test/fixtures/engine/plugins/echo_gen"), join(root, "plugins/echo_gen"), { recursive: true });
+    symlinkSync(join(ROOT, "node_modules"), join(root, "node_modules"), "dir");
+    const format = `{{ range.constructor("${CODE}")() }}`;
+    writeFileSync(
+      join(root, "task.yaml"),
+      `task_name: demo/gen\ntask_description: a task\ndata_builder: test/echo_gen\nseed_examples:\n  - text: seed one\nformatter:\n  type: formatters/template\n  format: ${JSON.stringify(format)}\n`,
+    );
+    return root;
+  }
+
+  it.each([["validate"], ["run"]])("digit %s refuses it before writing anything, naming the task file", async (command) => {
+    const root = project();
+    try {
+      const args = command === "run" ? ["run", "task.yaml", "--num-outputs-to-generate", "1", "--save-formatted-output"] : ["validate", "task.yaml"];
+      const r = await digit(args, { cwd: root });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain("[DIGIT_TEMPLATE_FORBIDDEN]");
+      expect(r.stderr).toMatch(/\(.*task\.yaml\)/);
+      expect(r.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
+      expect(existsSync(MARKER)).toBe(false);
+      expect(existsSync(join(root, "output"))).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
