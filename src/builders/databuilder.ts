@@ -92,7 +92,8 @@ export abstract class DataBuilder {
 
   /** Render a template file found relative to the builder YAML. */
   render(templatePath: string, variables: Record<string, unknown>): string {
-    return renderTemplate(readTemplate(resolve(this.dir, templatePath)), variables);
+    const file = resolve(this.dir, templatePath);
+    return renderTemplate(readTemplate(file), variables, { file });
   }
 
   /** Turn a seed or input row into the builder's input (default: as is). */

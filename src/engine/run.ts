@@ -152,7 +152,7 @@ async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOpti
     if (formatterCfg) {
       const { type: _t, ...rest } = formatterCfg;
       const F = (await registry.resolve("formatter", String(formatterCfg.type))) as unknown as FormatterClass;
-      formatter = new F(rest);
+      formatter = new F(rest, { file: pt.file });
     }
     const name = String(pt.spec.task_name);
     const init: TaskInit = {

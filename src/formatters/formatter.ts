@@ -12,11 +12,19 @@ import type { Row } from "../blocks/block.js";
  */
 export abstract class Formatter {
   readonly config: Row;
-  constructor(config: Row = {}) {
+  /** Where the formatter is configured (for error messages). */
+  readonly origin: FormatterOrigin;
+  constructor(config: Row = {}, origin: FormatterOrigin = {}) {
     this.config = config;
+    this.origin = origin;
   }
   abstract apply(row: Row): Row | string | Promise<Row | string>;
 }
 
+/** Where a formatter is configured: the task file whose `formatter:` created it. */
+export interface FormatterOrigin {
+  file?: string | undefined;
+}
+
 /** Constructor shape the registry hands out for formatters. */
-export type FormatterClass = new (config: Row) => Formatter;
+export type FormatterClass = new (config: Row, origin?: FormatterOrigin) => Formatter;

@@ -38,7 +38,7 @@ export async function constructAll(plan: RunPlan): Promise<void> {
       const { type, ...rest } = f;
       const F = (await plan.registry.resolve("formatter", String(type))) as unknown as FormatterClass;
       try {
-        new F(rest);
+        new F(rest, { file: t.file });
       } catch (e) {
         if (isDigitError(e)) throw e;
         throw new ConfigError(`formatter '${String(type)}' of task '${String(t.spec.task_name)}' cannot be created: ${e instanceof Error ? e.message : String(e)}`, { file: t.file, hint: "fix the formatter's settings" });
