@@ -21,6 +21,10 @@ describe("YAML loading", () => {
     expect(() => parseYaml("a: 1\nb: 2\na: 3\n", "dup.yaml")).toThrow(/appears twice/);
   });
 
+  it("refuses a key named __proto__, which copying the mapping would turn into its prototype", () => {
+    expect(() => parseYaml("task_name: t\nnested:\n  __proto__:\n    polluted: yes\n", "p.yaml")).toThrow(expect.objectContaining({ code: "DIGIT_YAML_SYNTAX", line: 3, message: expect.stringMatching(/__proto__/) }));
+  });
+
   it("honours merge keys and keeps YAML 1.2 scalars", () => {
     expect(parseYaml("base: &b {x: 1}\nd:\n  <<: *b\n  y: no\n", "m.yaml")).toEqual({ base: { x: 1 }, d: { x: 1, y: "no" } });
   });

@@ -83,6 +83,8 @@ function attachPositions(node: Node | null | undefined | unknown, value: unknown
     for (const pair of node.items) {
       const keyNode = pair.key as Node | null;
       const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+      // Copying such a mapping (`out[key] = ...`) would replace the copy's prototype instead.
+      if (key === "__proto__") throw new YamlSyntaxError("a key named '__proto__' is not allowed", { file, line: lineOf(keyNode?.range?.[0], lc), hint: "rename the key" });
       if (key === "<<" || !(key in value)) continue;
       setPosition(value, key, { file, line: lineOf(keyNode?.range?.[0], lc) });
       attachPositions(pair.value, (value as Record<string, unknown>)[key], file, lc);
