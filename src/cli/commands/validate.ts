@@ -9,7 +9,7 @@ import { ConfigError, isDigitError, type DigitError } from "../../errors.js";
 import type { FormatterClass } from "../../formatters/formatter.js";
 import { silentLogger } from "../../telemetry/logger.js";
 import { taskRunOptions } from "./run-options.js";
-import { readInputData } from "./validate-data.js";
+import { readInputData } from "../../engine/input-data.js";
 
 /** The run options `digit validate` checks with (the subset of `digit run`'s that affects checking). */
 export function validateOptions(positional: string[], opts: Record<string, unknown>, cwd: string): RunOptions {
@@ -68,7 +68,7 @@ export async function validateCommand(positional: string[], opts: Record<string,
     try {
       const plan = await planRun(o);
       await constructAll(plan);
-      await readInputData(plan, dataRead);
+      await readInputData(plan.registry, plan.groups, "inputs", dataRead);
       return plan;
     } catch (e) {
       if (!isDigitError(e)) throw e;
