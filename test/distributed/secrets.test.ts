@@ -74,16 +74,18 @@ describe("secret references (coordinator → Redis → worker)", () => {
     expect(e.hint).toMatch(/coordinator and on every worker/);
   });
 
-  it("refuses a secret inside another value (a header, a URL, a task spec) instead of storing it", () => {
+  it("sends a secret inside another value (a header, a URL, a task spec) as a template of references, and the worker joins it back", () => {
     const env = { OPENAI_API_KEY: KEY };
-    const header = thrown(() => referSecrets(context({ blocks: [{ name: "gen", type: "openai", default_headers: { Authorization: `Bearer ${KEY}` } }] }), env));
-    expect(header.code).toBe("DIGIT_SECRET_NOT_IN_ENV");
-    expect(header.message).toContain("block 'gen', key default_headers.Authorization: the value contains the secret of OPENAI_API_KEY");
-    const url = thrown(() => referSecrets(context({ blocks: [{ name: "gen", type: "openai", base_url: `https://h/v1?k=${KEY}` }] }), env));
-    expect(url.message).toContain("key base_url");
-    const spec = thrown(() => referSecrets(context({ blocks: [] }, { task_name: "t/one", note: `see ${KEY}` }), env));
-    expect(spec.message).toContain("task 't/one', key note");
-    for (const e of [header, url, spec]) expect(e.message + String(e.hint)).not.toContain(KEY);
+    const original = context({ blocks: [{ name: "gen", type: "openai", default_headers: { Authorization: `Bearer ${KEY}` }, base_url: `https://h/v1?k=${KEY}` }] }, { task_name: "t/one", note: `see ${KEY}` });
+    const stored = referSecrets(original, env);
+    const json = JSON.stringify(stored);
+    expect(json).not.toContain(KEY);
+    const ref = { $env: "OPENAI_API_KEY", fingerprint: secretFingerprint(KEY) };
+    const block = (stored.config.blocks as Record<string, Record<string, unknown>>[])[0]!;
+    expect(block.default_headers).toEqual({ Authorization: { $secret: ["Bearer ", ref] } });
+    expect(block.base_url).toEqual({ $secret: ["https://h/v1?k=", ref] });
+    expect(stored.tasks[0]!.spec.note).toEqual({ $secret: ["see ", ref] });
+    expect(resolveSecrets(JSON.parse(json) as UnitContext, env)).toEqual(original);
   });
 
   it("a worker without the variable, or with another value, gets an error naming it", () => {
