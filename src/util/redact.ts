@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+
 /**
  * The one place that decides what a secret looks like, for everything digit writes to disk or
  * logs (task card, task results, logs, telemetry, run summary, error messages) and for what the
@@ -38,7 +40,7 @@ const SECRET_WORDS = new Set(["authorization", "auth", "cookie", "credential", "
 
 /**
  * Whether a config key or header name holds a secret: a word of it ends in key, token, secret,
- * password, passwd or pwd (api_key, apikey, apiKey, x-api-key, Ocp-Apim-Subscription-Key,
+ * password or passwd (api_key, apikey, apiKey, x-api-key, Ocp-Apim-Subscription-Key,
  * access_token, client_secret, db_password), or is authorization, auth, cookie, credential(s),
  * passphrase or signature (Proxy-Authorization, X-Auth, X-Auth-Token, Set-Cookie). `tokenizer`,
  * `keywords`, `max_tokens` and special tokens (`eos_token`) are not.
@@ -49,7 +51,7 @@ const SECRET_WORDS = new Set(["authorization", "auth", "cookie", "credential", "
  */
 export function isSecretKey(name: string): boolean {
   if (SPECIAL_TOKEN.test(name)) return false;
-  return words(name).some((w) => /(key|token|secret|password|passwd|pwd)$/.test(w) || SECRET_WORDS.has(w));
+  return words(name).some((w) => /(key|token|secret|password|passwd)$/.test(w) || SECRET_WORDS.has(w));
 }
 
 /** Secrets providers resolved in this process (rememberSecret). */
@@ -80,8 +82,22 @@ export function rememberSecret(value: string | undefined): void {
  */
 export function secretVariables(env: NodeJS.ProcessEnv = process.env): [string, string][] {
   return Object.entries(env)
-    .filter((e): e is [string, string] => typeof e[1] === "string" && e[1].length >= MIN_ENV_SECRET_LENGTH && !PLACEHOLDER_SECRETS.has(e[1]) && isSecretKey(e[0]))
+    .filter((e): e is [string, string] => typeof e[1] === "string" && e[1].length >= MIN_ENV_SECRET_LENGTH && !PLACEHOLDER_SECRETS.has(e[1]) && isSecretKey(e[0]) && !isExistingPath(e[1]))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+const pathChecks = new Map<string, boolean>();
+
+/** A variable holding a file or socket path (SSH_AUTH_SOCK, GOOGLE_APPLICATION_CREDENTIALS) names where a secret is, not the secret. */
+function isExistingPath(value: string): boolean {
+  if (!value.startsWith("/")) return false;
+  let known = pathChecks.get(value);
+  if (known === undefined) {
+    known = existsSync(value);
+    if (pathChecks.size > 1000) pathChecks.clear();
+    pathChecks.set(value, known);
+  }
+  return known;
 }
 
 /**
@@ -148,17 +164,18 @@ function safeDecode(s: string): string {
 }
 
 /** Secret values under secret-named keys anywhere in `value` (to find their copies elsewhere). */
-function secretsUnderKeys(value: unknown, underKey: boolean, into: Set<string>): void {
+function secretsUnderKeys(value: unknown, underKey: boolean, into: Set<string>, seen = new WeakSet<object>()): void {
   if (typeof value === "string") {
     if (underKey && !PLACEHOLDER_SECRETS.has(value)) {
       const token = SCHEME_VALUE.exec(value)?.[2] ?? value;
       if (token.length >= MIN_KNOWN_LENGTH) into.add(token);
     }
-  } else if (Array.isArray(value)) {
-    for (const v of value) secretsUnderKeys(v, underKey, into);
-  } else if (value && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) secretsUnderKeys(v, underKey || isSecretKey(k), into);
+    return;
   }
+  if (!value || typeof value !== "object" || seen.has(value)) return;
+  seen.add(value);
+  if (Array.isArray(value)) for (const v of value) secretsUnderKeys(v, underKey, into, seen);
+  else for (const [k, v] of Object.entries(value)) secretsUnderKeys(v, underKey || isSecretKey(k), into, seen);
 }
 
 /**
