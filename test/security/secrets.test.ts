@@ -84,3 +84,65 @@ describe("secrets in config fields other than api_key never reach disk", () => {
     expect(block.extra_body).toEqual({ tenant: "acme", client_secret: "***", nested: [{ password: "***", note: "copied *** here" }] });
   });
 });
+
+/** Everything written to stderr and stdout while `fn` runs (and nothing passed through). */
+async function captureOutput<T>(fn: () => Promise<T>): Promise<{ result: T; text: string }> {
+  let text = "";
+  const grab = (chunk: unknown) => {
+    text += typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8");
+    return true;
+  };
+  const err = vi.spyOn(process.stderr, "write").mockImplementation(grab);
+  const out = vi.spyOn(process.stdout, "write").mockImplementation(grab);
+  try {
+    return { result: await fn(), text };
+  } finally {
+    err.mockRestore();
+    out.mockRestore();
+  }
+}
+
+/** Terminal control: set the window title, clear the screen. */
+const HOSTILE = "\u001b]0;PWNED\u0007\u001b[2J";
+
+describe("terminal escapes from the network or data are shown, never sent to the terminal", () => {
+  let server: Server;
+  let port = 0;
+  beforeAll(async () => {
+    // An endpoint whose error body carries terminal escape sequences.
+    server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: `boom ${HOSTILE} boom` } }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    port = (server.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it("an endpoint's 500 body under --debug", async () => {
+    const dir = tempDir("digit-security-escapes-");
+    const override = join(dir, "override.json");
+    const generator = { name: "generator", type: "openai", model_id_or_path: "fake", base_url: `http://127.0.0.1:${port}/v1`, api_key: "sk-escape-test-000000", max_retries: 1, retry_backoff: 0 };
+    writeFileSync(override, JSON.stringify({ databuilders: { "test/echo_gen": { blocks: [generator] } } }));
+    const { text } = await captureOutput(() => runCommand([task("gen_b")], { pluginDir: [PLUGINS], configPath: override, outputDir: join(dir, "out"), debug: true, maxStalledRequests: 1, numOutputsToGenerate: 2 }));
+    expect(text).toContain("boom \\x1b]0;PWNED\\x07\\x1b[2J boom"); // the debug line about the retry, escaped
+    expect(text).not.toContain("\u001b");
+    expect(text).not.toContain("\u0007");
+  });
+
+  it("a garbage seed line quoted in an error message", async () => {
+    const dir = tempDir("digit-security-escapes-");
+    const seeds = join(dir, "seeds.jsonl");
+    writeFileSync(seeds, `{"text": "fine"}\n${HOSTILE}garbage\r\n`);
+    const yaml = `task_name: test/escapes\ntask_description: seeds with terminal escapes\ndata_builder: test/echo_gen\nseed_datastore:\n  type: default\n  data_path: ${seeds}\n`;
+    writeFileSync(join(dir, "task.yaml"), yaml);
+    const { result, text } = await captureOutput(() => runCommand([join(dir, "task.yaml")], { pluginDir: [PLUGINS], outputDir: join(dir, "out"), quiet: true }));
+    expect(result).toBe(1);
+    expect(text).toContain("\\x1b]0;PWNED\\x07\\x1b[2Jgarbage");
+    expect(text).not.toContain("\u001b");
+    expect(text).not.toContain("\u0007");
+  });
+});
