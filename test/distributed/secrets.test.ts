@@ -8,7 +8,7 @@ import { KEY_PREFIX, parseFailure, failureReason, QUEUE_NAME, redisConnection, t
 import { isSecretKey, referSecrets, resolveSecrets, secretFingerprint } from "../../src/engine/executor/bullmq/secrets.js";
 import { ConfigError, isDigitError } from "../../src/errors.js";
 import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
-import { redisSkipReason, startRedis, type TestRedis } from "../support/redis.js";
+import { redisSkipReason, redisTextsContaining, startRedis, type TestRedis } from "../support/redis.js";
 import { cli, finalData, runArgs, startWorkerProcess, stop, tempDir, TEST_KEY, writeOverride, type CliProcess } from "./helpers.js";
 
 /** A builder context as the coordinator builds it, with secrets in several places. */
@@ -234,54 +234,10 @@ describe.skipIf(skip !== "")("no API key in Redis (real redis-server, worker pro
   }, 30_000);
 });
 
-/** Every string in a value read from Redis. */
-function strings(value: unknown): string[] {
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.flatMap(strings);
-  if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => [k, ...strings(v)]);
-  return [];
-}
-
 /** Every file under a folder. */
 function allFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);
     return statSync(p).isDirectory() ? allFiles(p) : [p];
   });
-}
-
-/**
- * `<db> <key>` of every key, in every database of the server, whose name or content contains
- * `needle`: strings, hashes, lists, sets, sorted sets and streams are read by type (a DUMP is
- * LZF-compressed, so a substring search in it could miss).
- */
-async function redisTextsContaining(url: string, needle: string): Promise<string[]> {
-  const admin = new Redis(redisConnection(url));
-  const info = await admin.info("keyspace");
-  admin.disconnect();
-  const dbs = [...info.matchAll(/^db(\d+):/gm)].map((m) => Number(m[1]));
-  const found: string[] = [];
-  for (const db of dbs) {
-    const c = new Redis({ ...redisConnection(url), db });
-    let cursor = "0";
-    do {
-      const [next, keys] = await c.scan(cursor, "COUNT", "500");
-      cursor = next;
-      for (const key of keys) {
-        const type = await c.type(key);
-        let parts: unknown;
-        if (type === "string") parts = await c.get(key);
-        else if (type === "hash") parts = await c.hgetall(key);
-        else if (type === "list") parts = await c.lrange(key, 0, -1);
-        else if (type === "set") parts = await c.smembers(key);
-        else if (type === "zset") parts = await c.zrange(key, "0", "-1", "WITHSCORES");
-        else if (type === "stream") parts = await c.xrange(key, "-", "+");
-        else if (type === "none") continue; // expired between SCAN and TYPE
-        else throw new Error(`key ${key} has type ${type}, which this scan does not read`);
-        if ([key, ...strings(parts)].some((x) => x.includes(needle))) found.push(`${db} ${key}`);
-      }
-    } while (cursor !== "0");
-    c.disconnect();
-  }
-  return found;
 }

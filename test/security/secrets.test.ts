@@ -2,8 +2,14 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { Redis } from "ioredis";
 import { runCommand } from "../../src/cli/commands/run.js";
+import { KEY_PREFIX, redisConnection, type UnitContext } from "../../src/engine/executor/bullmq/protocol.js";
+import { referSecrets, resolveSecrets } from "../../src/engine/executor/bullmq/secrets.js";
+import { isDigitError } from "../../src/errors.js";
+import { cli, runArgs, startWorkerProcess, stop, writeOverride, type CliProcess } from "../distributed/helpers.js";
 import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
+import { redisSkipReason, redisTextsContaining, startRedis, type TestRedis } from "../support/redis.js";
 import { PLUGINS, readJsonl, task, tempDir } from "../engine/helpers.js";
 
 /** The key the fake server checks, read by the openai provider from OPENAI_API_KEY. */
@@ -145,4 +151,127 @@ describe("terminal escapes from the network or data are shown, never sent to the
     expect(text).not.toContain("\u001b");
     expect(text).not.toContain("\u0007");
   });
+});
+
+/** A builder context as the coordinator builds it. */
+function unitContext(block: Record<string, unknown>): UnitContext {
+  return { version: 2, builderName: "b/x", config: { blocks: [block] }, file: "/b.yaml", builderOptions: {}, tasks: [{ spec: { task_name: "t/one" }, file: undefined, runnerConfig: {} }], namespaces: [], pluginDirs: [], builderPaths: [], seed: 0 };
+}
+
+function refusal(f: () => unknown): { code: string; message: string; hint?: string } {
+  try {
+    f();
+  } catch (e) {
+    expect(isDigitError(e), String(e)).toBe(true);
+    return e as { code: string; message: string; hint?: string };
+  }
+  throw new Error("the secret was accepted for Redis");
+}
+
+describe("the distributed executor stores no secret of a header, URL or extra_body in Redis", () => {
+  const PW = "url-password-unit-5e4d3c2b";
+  const XAUTH = "xauth-unit-value-0a9b8c7d";
+  const TOKEN = "bearer-unit-token-1b2c3d4e";
+  const CS = "client-secret-unit-6f7e8d9c";
+  // XAUTH and the password sit in variables NOT named like secrets: the header name and the URL shape make them secrets.
+  const env = { PLAIN_PW: PW, XA_VALUE: XAUTH, UPSTREAM_TOKEN: TOKEN, MY_CLIENT_SECRET: CS };
+  const block = {
+    name: "gen",
+    type: "ollama",
+    base_url: `http://digit:${PW}@127.0.0.1:9`,
+    default_headers: { "X-Auth": XAUTH, "X-Upstream": `Bearer ${TOKEN}`, "X-Request-Source": "digit" },
+    extra_body: { client_secret: CS, tenant: "acme" },
+  };
+
+  it("sends each as a reference to the variable that holds it, and a worker rebuilds the very same config", () => {
+    const stored = referSecrets(unitContext(block), env);
+    const json = JSON.stringify(stored);
+    for (const secret of [PW, XAUTH, TOKEN, CS]) expect(json).not.toContain(secret);
+    for (const name of ["PLAIN_PW", "XA_VALUE", "UPSTREAM_TOKEN", "MY_CLIENT_SECRET"]) expect(json).toContain(`"$env":"${name}"`);
+    expect(JSON.stringify((stored.config.blocks as Record<string, unknown>[])[0]!.default_headers)).toContain('"X-Request-Source":"digit"');
+    expect(resolveSecrets(JSON.parse(json) as UnitContext, env)).toEqual(unitContext(block));
+  });
+
+  it("refuses a secret written literally in a header, a URL's userinfo, a Bearer value or extra_body, without quoting it", () => {
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ ...block, base_url: "http://digit:literal-url-pw-1234@127.0.0.1:9" }, "key base_url", "literal-url-pw-1234"],
+      [{ ...block, default_headers: { "X-Auth": "literal-xauth-5678" } }, "key default_headers.X-Auth", "literal-xauth-5678"],
+      [{ ...block, default_headers: { "Ocp-Apim-Subscription-Key": "literal-ocp-9012" } }, "key default_headers.Ocp-Apim-Subscription-Key", "literal-ocp-9012"],
+      [{ ...block, default_headers: { "X-Upstream": "Bearer literal-bearer-3456" } }, "key default_headers.X-Upstream", "literal-bearer-3456"],
+      [{ ...block, extra_body: { auth: { password: "literal-deep-7890" } } }, "key extra_body.auth.password", "literal-deep-7890"],
+    ];
+    for (const [b, where, secret] of cases) {
+      const e = refusal(() => referSecrets(unitContext(b), env));
+      expect(e.code, where).toBe("DIGIT_SECRET_NOT_IN_ENV");
+      expect(e.message).toContain(`block 'gen', ${where}`);
+      expect(e.message + String(e.hint)).not.toContain(secret);
+    }
+  });
+});
+
+const skip = redisSkipReason();
+if (skip) console.warn(skip);
+
+describe.skipIf(skip !== "")("distributed run with header, URL and extra_body secrets (real redis-server, worker processes)", () => {
+  const SECRETS = {
+    DIGIT_SEC_URL_PASSWORD: "url-password-dist-3c2b1a09",
+    DIGIT_SEC_XAUTH_VALUE: "xauth-dist-value-8f7e6d5c",
+    DIGIT_SEC_SUBSCRIPTION: "ocp-dist-subscription-4b5a69",
+    DIGIT_SEC_UPSTREAM_TOKEN: "bearer-dist-token-1a2b3c4d5e",
+    DIGIT_SEC_CLIENT_SECRET: "client-secret-dist-9f8e7d6c",
+  };
+  const basic = Buffer.from(`digit:${SECRETS.DIGIT_SEC_URL_PASSWORD}`).toString("base64");
+  let redis: TestRedis;
+  let fake: FakeLLM;
+  const processes: CliProcess[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    fake = await startFakeLLM({ recordHeaders: true, respond: (r) => `out ${r.prompt}` });
+  }, 30_000);
+  afterAll(async () => {
+    for (const p of processes) await stop(p);
+    await fake?.close();
+    await redis?.stop();
+  });
+
+  it("no secret value is in any Redis key, and the workers send every header and the URL's credentials", async () => {
+    const workers = await Promise.all([startWorkerProcess(redis.url, [], SECRETS), startWorkerProcess(redis.url, [], SECRETS)]);
+    processes.push(...workers);
+    const dir = tempDir("digit-security-dist-");
+    const port = new URL(fake.url).port;
+    const override = writeOverride(dir, `http://digit:\${DIGIT_SEC_URL_PASSWORD}@127.0.0.1:${port}`, {
+      type: "ollama",
+      api_key: "",
+      default_headers: { "X-Auth": "${DIGIT_SEC_XAUTH_VALUE}", "Ocp-Apim-Subscription-Key": "${DIGIT_SEC_SUBSCRIPTION}", "X-Upstream-Authorization": "Bearer ${DIGIT_SEC_UPSTREAM_TOKEN}" },
+      extra_body: { client_secret: "${DIGIT_SEC_CLIENT_SECRET}" },
+    });
+    const out = join(dir, "out");
+    const coordinator = cli(runArgs(out, override, ["--executor", redis.url, "--num-outputs-to-generate", "6", "--machine-batch-size", "0"]), SECRETS);
+    processes.push(coordinator);
+    expect(await coordinator.exited, coordinator.output()).toBe(0);
+
+    // The workers put every credential back from their own environment.
+    const sent = fake.stats().requestHeaders;
+    expect(sent.length).toBeGreaterThanOrEqual(6);
+    for (const h of sent) {
+      expect(h).toMatchObject({
+        authorization: `Basic ${basic}`,
+        "x-auth": SECRETS.DIGIT_SEC_XAUTH_VALUE,
+        "ocp-apim-subscription-key": SECRETS.DIGIT_SEC_SUBSCRIPTION,
+        "x-upstream-authorization": `Bearer ${SECRETS.DIGIT_SEC_UPSTREAM_TOKEN}`,
+      });
+    }
+    // Redis holds the variables' names instead: two builder contexts, each with the templates.
+    const client = new Redis(redisConnection(redis.url));
+    const contexts = await client.keys(`${KEY_PREFIX}:ctx:*`);
+    client.disconnect();
+    expect(contexts.length).toBe(2);
+    expect(await redisTextsContaining(redis.url, '"$env":"DIGIT_SEC_URL_PASSWORD"')).toHaveLength(2);
+    for (const secret of [...Object.values(SECRETS), basic]) {
+      expect(await redisTextsContaining(redis.url, secret), secret).toEqual([]);
+      for (const p of processes) expect(p.output(), secret).not.toContain(secret);
+      for (const f of allFiles(dir)) expect(readFileSync(f, "utf8").includes(secret), `${secret} in ${f}`).toBe(false);
+    }
+  }, 60_000);
 });
