@@ -109,8 +109,19 @@ function isExistingPath(value: string): boolean {
  */
 export function knownSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
   const all = new Set<string>(remembered);
-  for (const [, v] of secretVariables(env)) all.add(v);
+  for (const [, v] of env === process.env ? processSecretVariables() : secretVariables(env)) all.add(v);
   return [...all].sort((a, b) => b.length - a.length);
+}
+
+/** How long the secret variables of process.env are reused (reading process.env costs ~0.1 ms, and every log line is redacted). */
+const PROCESS_ENV_TTL_MS = 1000;
+let processEnvCache: { at: number; variables: [string, string][] } | undefined;
+
+/** secretVariables(process.env), read again at most once a second (keys providers resolve are remembered at once). */
+function processSecretVariables(): [string, string][] {
+  const now = Date.now();
+  if (!processEnvCache || now - processEnvCache.at > PROCESS_ENV_TTL_MS) processEnvCache = { at: now, variables: secretVariables(process.env) };
+  return processEnvCache.variables;
 }
 
 /** A string that is a credential scheme and its token: "Bearer abc", "Basic dXNlcjpw". */
