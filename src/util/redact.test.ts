@@ -76,7 +76,7 @@ describe("known secrets", () => {
   });
 
   it("secret names: words, not substrings", () => {
-    for (const k of ["api_key", "X-Auth", "x-auth-token", "Proxy-Authorization", "Ocp-Apim-Subscription-Key", "Cookie", "client_secret", "db_password", "HF_TOKEN"]) expect(isSecretKey(k), k).toBe(true);
-    for (const k of ["tokenizer", "keywords", "max_tokens", "eos_token", "author", "PWD", "X-Request-Source"]) expect(isSecretKey(k), k).toBe(false);
+    for (const k of ["api_key", "X-Auth", "x-auth-token", "X-Authentication", "xAuthToken", "Proxy-Authorization", "Ocp-Apim-Subscription-Key", "Cookie", "client_secret", "db_password", "HF_TOKEN"]) expect(isSecretKey(k), k).toBe(true);
+    for (const k of ["tokenizer", "keywords", "max_tokens", "eos_token", "author", "authors", "PWD", "X-Request-Source"]) expect(isSecretKey(k), k).toBe(false);
   });
 });

@@ -36,14 +36,15 @@ function words(name: string): string[] {
 const SPECIAL_TOKEN = /^(bos|eos|pad|unk|sep|cls|mask|stop|start|end|special)[_-]?token$/i;
 
 /** Whole words that name a credential. */
-const SECRET_WORDS = new Set(["authorization", "auth", "cookie", "credential", "credentials", "passphrase", "signature"]);
+const SECRET_WORDS = new Set(["cookie", "credential", "credentials", "passphrase", "signature"]);
 
 /**
  * Whether a config key or header name holds a secret: a word of it ends in key, token, secret,
  * password or passwd (api_key, apikey, apiKey, x-api-key, Ocp-Apim-Subscription-Key,
- * access_token, client_secret, db_password), or is authorization, auth, cookie, credential(s),
- * passphrase or signature (Proxy-Authorization, X-Auth, X-Auth-Token, Set-Cookie). `tokenizer`,
- * `keywords`, `max_tokens` and special tokens (`eos_token`) are not.
+ * access_token, client_secret, db_password), begins with auth (Proxy-Authorization, X-Auth,
+ * X-Authentication, X-AuthToken; not author), or is cookie, credential(s), passphrase or
+ * signature (Set-Cookie). `tokenizer`, `keywords`, `max_tokens` and special tokens (`eos_token`)
+ * are not.
  *
  * @example
  * isSecretKey("Ocp-Apim-Subscription-Key") // true
@@ -51,7 +52,7 @@ const SECRET_WORDS = new Set(["authorization", "auth", "cookie", "credential", "
  */
 export function isSecretKey(name: string): boolean {
   if (SPECIAL_TOKEN.test(name)) return false;
-  return words(name).some((w) => /(key|token|secret|password|passwd)$/.test(w) || SECRET_WORDS.has(w));
+  return words(name).some((w) => /(key|token|secret|password|passwd)$/.test(w) || SECRET_WORDS.has(w) || (w.startsWith("auth") && !/^author(s|ed|ing)?$/.test(w)));
 }
 
 /** Secrets providers resolved in this process (rememberSecret). */
