@@ -1,4 +1,4 @@
-import { printable } from "../util/printable.js";
+import { printable, printableJson } from "../util/printable.js";
 import { redactSecrets, redactText } from "../util/redact.js";
 import { jsonLine } from "./json-line.js";
 
@@ -62,7 +62,7 @@ export class ConsoleLogger implements Logger {
     for (const sink of this.sinks) sink(level, message, all);
     if (this.level === "silent" || ORDER[level] < (ORDER[this.level as Level] ?? 20)) return;
     if (this.output.format === "json") {
-      this.output.write(jsonLine({ time: new Date().toISOString(), level, msg: message, ...all }));
+      this.output.write(printableJson(jsonLine({ time: new Date().toISOString(), level, msg: message, ...all })));
       return;
     }
     const tag = level === "info" ? "" : `${level}: `;

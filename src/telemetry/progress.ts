@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import type cliProgress from "cli-progress";
-import { printable } from "../util/printable.js";
+import { printable, printableJson } from "../util/printable.js";
 import type { ConsoleOutput } from "./logger.js";
 import { jsonLine } from "./json-line.js";
 import { duration, thousands, type TaskFigures } from "./summary.js";
@@ -186,7 +186,7 @@ export class ProgressDisplay {
       if (m.task === "(no task)") continue;
       const r = this.source.rates(m.task, now);
       if (this.options.mode === "json") {
-        this.stream.write(jsonLine({ time: new Date(now).toISOString(), level: "info", msg: "progress", task_name: m.task, status: m.status, ...progressFields(m, r) }));
+        this.stream.write(printableJson(jsonLine({ time: new Date(now).toISOString(), level: "info", msg: "progress", task_name: m.task, status: m.status, ...progressFields(m, r) })));
       } else {
         this.stream.write(`progress: ${printable(plainLine(m, r), true)}\n`);
       }

@@ -26,3 +26,18 @@ function escape(c: string): string {
 export function printable(text: string, singleLine = false): string {
   return text.replace(singleLine ? UNSAFE_SINGLE_LINE : UNSAFE, escape);
 }
+
+/** Characters JSON.stringify leaves raw that a terminal may still act on: C1 controls and bidi/separator controls. */
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A JSON text (from JSON.stringify, which already escapes C0 controls and ESC) with the controls
+ * it leaves raw — DEL, C1, bidi overrides — written as `\uXXXX` escapes: the same JSON value,
+ * safe to print on a terminal.
+ *
+ * @example
+ * printableJson(JSON.stringify({ m: "a\u009bb" })) // '{"m":"a\\u009bb"}'
+ */
+export function printableJson(json: string): string {
+  return json.replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
