@@ -6,7 +6,9 @@ import { Redis } from "ioredis";
 import { runCommand } from "../../src/cli/commands/run.js";
 import { KEY_PREFIX, redisConnection, type UnitContext } from "../../src/engine/executor/bullmq/protocol.js";
 import { referSecrets, resolveSecrets } from "../../src/engine/executor/bullmq/secrets.js";
+import { WatsonxProvider } from "../../src/blocks/lm/watsonx/index.js";
 import { isDigitError } from "../../src/errors.js";
+import { ConsoleLogger } from "../../src/telemetry/logger.js";
 import { cli, runArgs, startWorkerProcess, stop, writeOverride, type CliProcess } from "../distributed/helpers.js";
 import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
 import { redisSkipReason, redisTextsContaining, startRedis, type TestRedis } from "../support/redis.js";
@@ -88,6 +90,24 @@ describe("secrets in config fields other than api_key never reach disk", () => {
     expect(block.base_url).toBe(`http://digit-user:***@127.0.0.1:${port}/v1`);
     expect(block.default_headers).toEqual({ "X-Auth": "***", "Ocp-Apim-Subscription-Key": "***", "X-Forwarded-Token-Like": "Bearer ***", Cookie: "***" });
     expect(block.extra_body).toEqual({ tenant: "acme", client_secret: "***", nested: [{ password: "***", note: "copied *** here" }] });
+  });
+});
+
+describe("a bearer token a provider obtains at run time is a secret too", () => {
+  it("the watsonx IAM token is redacted from later log lines", async () => {
+    const fake = await startFakeLLM({ apiKey: "wx-security-key-0123456789" });
+    try {
+      const block = new WatsonxProvider({ name: "g", type: "watsonx", model_id_or_path: "m", project_id: "p", api_key: "wx-security-key-0123456789", base_url: fake.url, iam_url: fake.url, max_retries: 0 });
+      const rows = await block.call([{ input: "hi" }]);
+      expect(rows[0]!.error).toBeUndefined();
+      const token = fake.stats().authHeaders.find((h) => h.startsWith("Bearer fake-iam-token-"))!.slice("Bearer ".length);
+      const lines: string[] = [];
+      const logger = new ConsoleLogger("info", {}, [], { format: "text", write: (l) => void lines.push(l) });
+      logger.warn(`upstream said: token ${token} expired`);
+      expect(lines).toEqual(["warn: upstream said: token *** expired\n"]);
+    } finally {
+      await fake.close();
+    }
   });
 });
 
