@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Redis } from "ioredis";
 import { runCommand } from "../../src/cli/commands/run.js";
+import { buildProgram } from "../../src/cli/program.js";
 import { KEY_PREFIX, redisConnection, type UnitContext } from "../../src/engine/executor/bullmq/protocol.js";
 import { referSecrets, resolveSecrets } from "../../src/engine/executor/bullmq/secrets.js";
 import { WatsonxProvider } from "../../src/blocks/lm/watsonx/index.js";
@@ -157,6 +158,12 @@ describe("terminal escapes from the network or data are shown, never sent to the
     expect(text).toContain("boom \\x1b]0;PWNED\\x07\\x1b[2J boom"); // the debug line about the retry, escaped
     expect(text).not.toContain("\u001b");
     expect(text).not.toContain("\u0007");
+  });
+
+  it("a command-line usage error quoting the argument", async () => {
+    const { text } = await captureOutput(() => buildProgram().parseAsync(["node", "digit", "run", `--${HOSTILE}x`]).catch(() => undefined));
+    expect(text).toContain("\\x1b]0;PWNED\\x07\\x1b[2Jx");
+    expect(text).not.toContain("\u001b");
   });
 
   it("a garbage seed line quoted in an error message", async () => {
