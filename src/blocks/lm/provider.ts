@@ -6,6 +6,7 @@ import { chunkByKey, paramsKey } from "./batch.js";
 import { lmFetch } from "./http.js";
 import { AdaptiveLimiter } from "./limiter.js";
 import { resolveParams, stopList, cutAtStops, type ParamSpec } from "./params.js";
+import { rememberSecretsIn } from "../../util/redact.js";
 import { payloadPolicy, redact } from "./payload.js";
 import { credentialPool, type Credential } from "./pool.js";
 import { RefusalWatch } from "./refusals.js";
@@ -201,6 +202,8 @@ export abstract class LMProvider extends Block {
       throw new ConfigError(`block '${config.name}' (type ${config.type}): model_id_or_path is required`, { hint: "set model_id_or_path to the model name the endpoint serves" });
     }
     this.modelId = config.model_id_or_path;
+    // Keys, auth headers and URL passwords of this block are redacted wherever they show up later.
+    rememberSecretsIn(config);
     this.timeoutMs = Number(config.timeout ?? 600) * 1000;
     this.maxRetries = Number(config.max_retries ?? 5);
     this.backoffMs = Number(config.retry_backoff ?? 1) * 1000;

@@ -10,6 +10,7 @@ import type { FormatterClass } from "../../formatters/formatter.js";
 import { silentLogger } from "../../telemetry/logger.js";
 import { taskRunOptions } from "./run-options.js";
 import { readInputData } from "../../engine/input-data.js";
+import { printError } from "../print-error.js";
 
 /** The run options `digit validate` checks with (the subset of `digit run`'s that affects checking). */
 export function validateOptions(positional: string[], opts: Record<string, unknown>, cwd: string): RunOptions {
@@ -90,7 +91,7 @@ export async function validateCommand(positional: string[], opts: Record<string,
   let plan: RunPlan | undefined;
   if (errors.length === 0) plan = await check(options);
 
-  for (const e of errors) process.stderr.write(`${e.format()}\n`);
+  for (const e of errors) printError(e.format());
   if (errors.length || !plan) {
     process.stderr.write(`${errors.length} problem${errors.length === 1 ? "" : "s"} found\n`);
     return 1;

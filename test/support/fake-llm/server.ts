@@ -47,6 +47,8 @@ export interface FakeLLMOptions {
   seed?: number;
   /** The API key clients must send (Bearer, `api-key` or `x-api-key`); others get 401. */
   apiKey?: string;
+  /** Keep every generation request's headers in `stats().requestHeaders` (default false: benchmarks send many). */
+  recordHeaders?: boolean;
   /** Answer templates used in turn; `{{n}}` is the answer number, `{{prompt}}` the prompt. */
   responses?: string[];
   /** Rules tried before `responses`: the first whose regex matches the prompt answers. */
@@ -77,6 +79,8 @@ export interface FakeLLMStats {
   lastAnswerAt: number | undefined;
   /** Authorization-bearing header values seen (so tests can check what clients send). */
   authHeaders: string[];
+  /** With `recordHeaders`: the headers of each generation request, names lower-case. */
+  requestHeaders: Record<string, string>[];
 }
 
 /** A running fake LLM server. */
@@ -97,7 +101,7 @@ const DEFAULT_RESPONSE = "This is answer {{n}}.";
 const GENERATION_PATHS = /\/(chat\/completions|completions|messages)$|^\/api\/(chat|generate)$|^\/ml\/v1\/text\/(generation|chat)$/;
 
 function emptyStats(): FakeLLMStats {
-  return { requests: 0, byPath: {}, completed: 0, prompts: 0, inFlight: 0, peakInFlight: 0, rateLimited: 0, failuresInjected: {}, unauthorized: 0, promptTokens: 0, completionTokens: 0, firstRequestAt: undefined, lastAnswerAt: undefined, authHeaders: [] };
+  return { requests: 0, byPath: {}, completed: 0, prompts: 0, inFlight: 0, peakInFlight: 0, rateLimited: 0, failuresInjected: {}, unauthorized: 0, promptTokens: 0, completionTokens: 0, firstRequestAt: undefined, lastAnswerAt: undefined, authHeaders: [], requestHeaders: [] };
 }
 
 /**
@@ -145,6 +149,7 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
     if (req.method === "POST" && path === "/api/show") return send(res, 200, { model_info: { "llama.context_length": 8192 }, details: {} });
 
     if (!(req.method === "POST" && GENERATION_PATHS.test(path))) return send(res, 404, { error: { message: `fake LLM: no route ${req.method} ${path}` } });
+    if (opts.recordHeaders) stats.requestHeaders.push(Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : String(v)])));
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(raw || "{}") as Record<string, unknown>;
@@ -336,7 +341,7 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
   return {
     url,
     openaiBaseURL: `${url}/v1`,
-    stats: () => ({ ...stats, byPath: { ...stats.byPath }, failuresInjected: { ...stats.failuresInjected }, authHeaders: [...stats.authHeaders] }),
+    stats: () => ({ ...stats, byPath: { ...stats.byPath }, failuresInjected: { ...stats.failuresInjected }, authHeaders: [...stats.authHeaders], requestHeaders: [...stats.requestHeaders] }),
     reset: () => {
       const inFlight = stats.inFlight;
       stats = emptyStats();
