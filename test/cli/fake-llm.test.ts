@@ -101,6 +101,25 @@ describe("digit fake-llm", () => {
     expect(r.stdout).not.toContain("listening");
   });
 
+  it("serves the script example of docs/fake-llm.md: rules first, then responses in turn", async () => {
+    const doc = readFileSync(join(ROOT, "docs/fake-llm.md"), "utf8");
+    const example = /```yaml\n(# fake\.yaml — npx digit fake-llm --script[\s\S]*?)```/.exec(doc)?.[1];
+    expect(example).toBeDefined();
+    const dir = tempDir("digit-fake-llm-doc-");
+    const script = join(dir, "fake.yaml");
+    writeFileSync(script, example!);
+    const fake = await startFakeServer(["--port", "0", "--script", script, "--latency-ms", "0"]);
+    const ask = async (content: string) => {
+      const res = await fetch(`${fake.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "m", messages: [{ role: "user", content }] }) });
+      return ((await res.json()) as { choices: { message: { content: string | null; tool_calls?: { function: { name: string } }[] } }[] }).choices[0]!.message;
+    };
+    expect((await ask("Please rate the answer below")).content).toBe("Looks right.\nRating: 3");
+    expect((await ask("What is the weather?")).tool_calls?.[0]?.function.name).toBe("get_weather");
+    expect((await ask("Something else")).content).toMatch(/^Answer 3 about the( [a-z]+){6}$/);
+    fake.child.kill("SIGTERM");
+    expect(await fake.exited).toBe(0);
+  });
+
   it("reports a port in use as a usage error with a fix", async () => {
     const fake = await startFakeServer(["--port", "0"]);
     const port = new URL(fake.url).port;
