@@ -16,7 +16,7 @@ interface FakeServerProcess {
 
 const started: FakeServerProcess[] = [];
 afterEach(() => {
-  for (const s of started.splice(0)) if (s.child.exitCode === null) s.child.kill("SIGKILL");
+  for (const s of started.splice(0)) if (s.child.exitCode === null) s.child.kill("SIGTERM"); // tsx passes it on to the server process
 });
 
 /** Start `digit fake-llm <args>` as a real child process; resolves once it prints its URL. */
