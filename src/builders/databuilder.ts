@@ -96,6 +96,21 @@ export abstract class DataBuilder {
     return renderTemplate(readTemplate(file), variables, { file });
   }
 
+  /** The last model reply the builder could not turn into a record, and why (see `unusableReply`). */
+  lastUnusable: { reply: string; reason: string } | undefined;
+
+  /**
+   * Note a model reply the builder could not use, and why. When a task makes no record at all,
+   * the engine stops it early and shows the last such reply, so a user sees what the model
+   * answered and what the parser expected.
+   *
+   * @example
+   * if (!parsed) this.unusableReply(text, "expected one 'Answer:' line");
+   */
+  protected unusableReply(reply: string, reason: string): void {
+    this.lastUnusable = { reply, reason };
+  }
+
   /** Turn a seed or input row into the builder's input (default: as is). */
   instantiateInput(_task: Task, row: Row): Row {
     return row;

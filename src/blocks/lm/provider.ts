@@ -190,6 +190,8 @@ export abstract class LMProvider extends Block {
   private readonly warnedKeys = new Set<string>();
   private limiterInstance: AdaptiveLimiter | undefined;
   private readonly refusals = new RefusalWatch();
+  /** The text of the last answer received (a sample for messages about replies a builder cannot use). */
+  lastReply: string | undefined;
   /** Payload recording settings, read from the environment once per block call. */
   private payload = payloadPolicy();
   protected readonly timeoutMs: number;
@@ -402,6 +404,7 @@ export abstract class LMProvider extends Block {
     const prompt_tokens = responses.reduce((s, r) => s + (r.prompt_tokens ?? 0), 0);
     const completion_tokens = responses.reduce((s, r) => s + (r.completion_tokens ?? 0), 0);
     item.result = p.n > 1 ? outputs : (outputs[0] ?? null);
+    if (outputs[0] !== undefined) this.lastReply = resultText(outputs[0]);
     item.addtl = { prompt_tokens, completion_tokens, ...(responses[0]!.extra ?? {}) };
     delete item.error;
   }
