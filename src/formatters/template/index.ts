@@ -1,4 +1,4 @@
-import { Formatter, registerFormatter, renderTemplate, type Row } from "digit";
+import { Formatter, registerFormatter, renderTemplate, type Row } from "digit-sdg";
 import { checkFormat } from "../native/index.js";
 
 /**
