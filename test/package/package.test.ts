@@ -7,9 +7,10 @@ import { ROOT } from "../cli/helpers.js";
 interface PackageJson {
   name: string;
   bin: Record<string, string>;
+  allowScripts?: Record<string, boolean>;
 }
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as PackageJson;
-const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { name: string; packages: Record<string, { name?: string }> };
+const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { name: string; packages: Record<string, { name?: string; hasInstallScript?: boolean }> };
 
 /** The .ts files and Markdown pages under `dir` (no node_modules, no build output). */
 function sources(dir: string): string[] {
@@ -45,4 +46,12 @@ describe("the package", () => {
     expect(api.z.number().int().safeParse(3).success).toBe(true);
   });
 
+  it("decides in allowScripts about every dependency with an install script, so `npm ci` does not warn", () => {
+    const withScripts = Object.entries(lock.packages)
+      .filter(([path, e]) => path !== "" && e.hasInstallScript === true)
+      .map(([path, e]) => e.name ?? path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length));
+    expect(withScripts.length).toBeGreaterThan(0);
+    const decided = Object.keys(pkg.allowScripts ?? {});
+    for (const name of withScripts) expect(decided.some((k) => k === name || k.startsWith(`${name}@`)), name).toBe(true);
+  });
 });
