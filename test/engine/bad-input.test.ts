@@ -11,6 +11,8 @@ beforeEach(() => {
     stderr += String(chunk);
     return true;
   });
+  // The summary table goes to stdout; these tests look only at stderr and the files.
+  vi.spyOn(process.stdout, "write").mockImplementation(() => true);
 });
 afterEach(() => vi.restoreAllMocks());
 
