@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cliEnv, ROOT, tempDir } from "../cli/helpers.js";
@@ -60,6 +60,27 @@ describe("tutorials: every marked command runs in a clone of the repository", ()
       runPage(page, dir, env, `npx() { if [ "$1" = digit ]; then shift; node ${JSON.stringify(join(dir, "dist/src/cli/main.js"))} "$@"; else command npx "$@"; fi; }\n`);
     }, 150_000);
   }
+});
+
+describe("a plugin in a clone of the repository", () => {
+  it("gets the framework the compiled CLI runs (dist/), not a second copy from src/ through the clone's tsconfig paths", () => {
+    const dir = join(base, "clone-probe");
+    copyClone(clone, dir);
+    mkdirSync(join(dir, "plugins"));
+    // The plugin reports where its ValidatorBlock comes from: the first frames of an error thrown in its constructor.
+    writeFileSync(
+      join(dir, "plugins", "probe.ts"),
+      `import { ValidatorBlock, ok, registerBlock } from "digit-sdg";
+try { new (ValidatorBlock as unknown as new () => object)(); } catch (e) { console.error("FROM", String((e as Error).stack).split("\\n").slice(1, 3).join(" ")); }
+@registerBlock("probe/where")
+export class Where extends ValidatorBlock { validate() { return ok(); } }
+`,
+    );
+    const r = spawnSync(process.execPath, [join(dir, "dist/src/cli/main.js"), "describe", "probe/where"], { cwd: dir, env, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^FROM .*\/dist\/src\/blocks\/(block|validator)\.js/m);
+    expect(r.stderr).not.toMatch(/\/src\/blocks\/(block|validator)\.ts/);
+  });
 });
 
 for (const [how, project] of [
