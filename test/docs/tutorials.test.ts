@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliEnv, ROOT, tempDir } from "../cli/helpers.js";
 import { copyClone, folderProject, installEnv, makeClone, packClone, tarballProject } from "./install.js";
 
@@ -49,6 +49,11 @@ beforeAll(() => {
   folderDir = join(base, "from-folder");
   folderProject(folderDir, clone, env);
 }, 400_000);
+
+// The installed project holds a copy of every dependency (~150 MB): remove it all (links are removed, not followed).
+afterAll(() => {
+  if (base) rmSync(base, { recursive: true, force: true });
+});
 
 describe("tutorials: every marked command runs in a clone of the repository", () => {
   for (const page of pages) {
