@@ -3,9 +3,9 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   resolve: {
-    // Plugins and builders import the framework as "digit"; in tests that must be the source tree,
-    // not dist/, so that one copy of every class is loaded.
-    alias: { digit: fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
+    // Plugins and builders import the framework by its package name, "digit-sdg"; in tests that must
+    // be the source tree, not dist/, so that one copy of every class is loaded.
+    alias: { "digit-sdg": fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
   },
   test: {
     include: ["src/**/*.test.ts", "builders/**/*.test.ts", "plugins/**/*.test.ts", "test/**/*.test.ts"],

@@ -1,9 +1,16 @@
 /**
- * digit's public API: what databuilders and plugins import as "digit".
+ * digit's public API: what databuilders and plugins import as "digit-sdg" (the package's name on
+ * npm; the command is `digit`).
  *
  * @example
- * import { registerBlock, ValidatorBlock, ok, reject } from "digit";
+ * import { registerBlock, ValidatorBlock, ok, reject, z } from "digit-sdg";
  */
+/**
+ * The zod that digit validates configs with. Plugins extend `configSchema` with it, so they import
+ * it from here: a plugin in a user's project then needs no zod of its own, and its schemas are built
+ * by the same zod as digit's.
+ */
+export { z } from "zod";
 export * from "./errors.js";
 export { registerBlock, registerDataBuilder, registerDataloader, registerDatastore, registerFormatter } from "./registry/decorators.js";
 export { Registry, type RegistryOptions } from "./registry/registry.js";

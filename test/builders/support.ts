@@ -7,6 +7,7 @@ import { credentialPool } from "../../src/blocks/lm/pool.js";
 import { runCommand } from "../../src/cli/commands/run.js";
 import { buildProgram } from "../../src/cli/program.js";
 import { afterAll, beforeAll, beforeEach } from "vitest";
+import { captureOutput, type CapturedOutput } from "../support/capture-output.js";
 import { loadScript, startFakeLLM, type FakeAnswer, type FakeLLM, type FakeRequest } from "../support/fake-llm/index.js";
 
 /** A fresh temporary folder. */
@@ -15,12 +16,24 @@ export function tempDir(prefix: string): string {
 }
 
 /**
- * Run `digit run <args>` in this process (the real CLI parser and engine) and return the exit code.
+ * Run `digit run <args> --quiet` in this process (the real CLI parser and engine) and return the
+ * exit code. What the run prints (summary table, warnings, errors) is captured, not shown: use
+ * {@link digitRunOutput} to see it.
  *
  * @example
  * const code = await digitRun(["tasks/x/task.yaml", "--output-dir", out]);
  */
 export async function digitRun(args: string[]): Promise<number> {
+  return (await digitRunOutput(args)).result;
+}
+
+/**
+ * {@link digitRun}, returning the exit code (`result`) with what the run wrote to stdout and stderr.
+ *
+ * @example
+ * const { result: code, stderr } = await digitRunOutput(["tasks/x/task.yaml"]);
+ */
+export async function digitRunOutput(args: string[]): Promise<CapturedOutput<number>> {
   credentialPool().clear();
   let code: number | undefined;
   const program = buildProgram();
@@ -29,9 +42,9 @@ export async function digitRun(args: string[]): Promise<number> {
     code = await runCommand(tasks, opts);
   });
   const saved = process.exitCode;
-  await program.parseAsync(["node", "digit", "run", ...args, "--quiet"]);
+  const out = await captureOutput(() => program.parseAsync(["node", "digit", "run", ...args, "--quiet"]));
   process.exitCode = saved;
-  return code ?? -1;
+  return { ...out, result: code ?? -1 };
 }
 
 /** The provider block config that points `kind` at the fake server. */

@@ -21,7 +21,7 @@ export function tempDir(prefix = "digit-cli-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Environment for a child digit: plugins resolve "digit" to the source tree; telemetry off unless asked. */
+/** Environment for a child digit: plugins resolve "digit-sdg" to the source tree; telemetry off unless asked. */
 export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, TSX_TSCONFIG_PATH: join(ROOT, "tsconfig.json"), DGT_TELEMETRY_DISABLE: "1", FORCE_COLOR: "0", ...extra };
   delete env.NODE_OPTIONS;

@@ -18,7 +18,7 @@ describe("digit list", () => {
         join(dir, `block${i}.ts`),
         [
           `import { writeFileSync } from "node:fs";`,
-          `import { registerBlock, ValidatorBlock } from "digit";`,
+          `import { registerBlock, ValidatorBlock } from "digit-sdg";`,
           `writeFileSync(${JSON.stringify(join(markers, `block${i}`))}, "imported");`,
           `throw new Error("block${i} must not be imported by digit list");`,
           `/** Generated plugin number ${i}. Second sentence is not shown. */`,

@@ -1,8 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { cliEnv, MAIN, ROOT, tempDir, TSX } from "../cli/helpers.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cliEnv, ROOT, tempDir } from "../cli/helpers.js";
+import { copyClone, folderProject, installEnv, makeClone, packClone, tarballProject } from "./install.js";
 
 const DIR = join(ROOT, "docs", "tutorials");
 
@@ -11,24 +12,96 @@ export function testedBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/<!-- test -->\s*\n```sh\n([\s\S]*?)\n```/g)].map((m) => m[1]!);
 }
 
-// `npx digit` in the pages runs this checkout's CLI (through tsx), as an installed digit would.
-const PRELUDE = `set -euo pipefail
-npx() { if [ "$1" = digit ]; then shift; ${JSON.stringify(TSX)} ${JSON.stringify(MAIN)} "$@"; else command npx "$@"; fi; }
-`;
+/** Pages whose commands run from a checkout of digit (they use its tasks/, configs/ and data/). */
+function needsCheckout(markdown: string): boolean {
+  return markdown.includes("<!-- test-cwd: checkout");
+}
 
-describe("tutorials: every marked command runs", () => {
-  for (const page of readdirSync(DIR).filter((f) => f.endsWith(".md")).sort()) {
-    it(page, () => {
-      const md = readFileSync(join(DIR, page), "utf8");
-      const blocks = testedBlocks(md);
-      expect(blocks.length, "a tutorial must have tested commands").toBeGreaterThan(0);
-      const cwd = tempDir("digit-tutorial-");
-      // A user project has digit and its dependencies installed.
-      symlinkSync(join(ROOT, "node_modules"), join(cwd, "node_modules"), "dir");
-      if (md.includes("<!-- test-cwd: checkout")) for (const d of ["tasks", "configs", "data"]) symlinkSync(join(ROOT, d), join(cwd, d), "dir");
-      const r = spawnSync("bash", ["-c", PRELUDE + blocks.join("\n")], { cwd, env: cliEnv(), encoding: "utf8", timeout: 120_000 });
-      expect(r.status, `${page} failed in ${cwd}:\n${r.stdout}\n${r.stderr}`).toBe(0);
-      expect(r.stderr).not.toMatch(/internal error/);
+const pages = readdirSync(DIR)
+  .filter((f) => f.endsWith(".md"))
+  .sort()
+  .map((name) => ({ name, md: readFileSync(join(DIR, name), "utf8") }));
+
+/** Run a page's tested commands in `cwd`; `prelude` may define `npx`. */
+function runPage(page: { name: string; md: string }, cwd: string, env: NodeJS.ProcessEnv, prelude = ""): void {
+  const blocks = testedBlocks(page.md);
+  expect(blocks.length, "a tutorial must have tested commands").toBeGreaterThan(0);
+  const r = spawnSync("bash", ["-c", `set -euo pipefail\n${prelude}${blocks.join("\n")}`], { cwd, env, encoding: "utf8", timeout: 120_000 });
+  expect(r.status, `${page.name} failed in ${cwd}:\n${r.stdout}\n${r.stderr}`).toBe(0);
+  expect(r.stderr).not.toMatch(/internal error|Cannot find module/);
+}
+
+// One build serves the three ways of getting digit: the clone itself, `npm pack` of it, and a
+// folder install of it. Each page then runs in a fresh clone and in a fresh folder of each project.
+const env = installEnv(cliEnv());
+let base = "";
+let clone = "";
+let tarballDir = "";
+let folderDir = "";
+
+beforeAll(() => {
+  base = tempDir("digit-tutorials-");
+  clone = join(base, "digit");
+  makeClone(clone, env);
+  const tarball = packClone(clone, base, env);
+  tarballDir = join(base, "from-tarball");
+  tarballProject(tarballDir, tarball, env);
+  folderDir = join(base, "from-folder");
+  folderProject(folderDir, clone, env);
+}, 400_000);
+
+// The installed project holds a copy of every dependency (~150 MB): remove it all (links are removed, not followed).
+afterAll(() => {
+  if (base) rmSync(base, { recursive: true, force: true });
+});
+
+describe("tutorials: every marked command runs in a clone of the repository", () => {
+  for (const page of pages) {
+    it(page.name, () => {
+      const dir = join(base, `clone-${page.name}`);
+      copyClone(clone, dir);
+      // In a clone `npx digit` runs the package's own bin (npm exec first copies the clone into its
+      // cache and builds it again there); run that bin directly.
+      runPage(page, dir, env, `npx() { if [ "$1" = digit ]; then shift; node ${JSON.stringify(join(dir, "dist/src/cli/main.js"))} "$@"; else command npx "$@"; fi; }\n`);
     }, 150_000);
   }
 });
+
+describe("a plugin in a clone of the repository", () => {
+  it("gets the framework the compiled CLI runs (dist/), not a second copy from src/ through the clone's tsconfig paths", () => {
+    const dir = join(base, "clone-probe");
+    copyClone(clone, dir);
+    mkdirSync(join(dir, "plugins"));
+    // The plugin reports where its ValidatorBlock comes from: the first frames of an error thrown in its constructor.
+    writeFileSync(
+      join(dir, "plugins", "probe.ts"),
+      `import { ValidatorBlock, ok, registerBlock } from "digit-sdg";
+try { new (ValidatorBlock as unknown as new () => object)(); } catch (e) { console.error("FROM", String((e as Error).stack).split("\\n").slice(1, 3).join(" ")); }
+@registerBlock("probe/where")
+export class Where extends ValidatorBlock { validate() { return ok(); } }
+`,
+    );
+    const r = spawnSync(process.execPath, [join(dir, "dist/src/cli/main.js"), "describe", "probe/where"], { cwd: dir, env, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^FROM .*\/dist\/src\/blocks\/(block|validator)\.js/m);
+    expect(r.stderr).not.toMatch(/\/src\/blocks\/(block|validator)\.ts/);
+  });
+});
+
+for (const [how, project] of [
+  ["installed from `npm pack`", () => tarballDir],
+  ["installed from a folder", () => folderDir],
+] as const) {
+  describe(`tutorials: every marked command runs verbatim in a project with digit ${how}`, () => {
+    for (const page of pages.filter((p) => !needsCheckout(p.md))) {
+      it(page.name, () => {
+        // A folder inside the project: npm finds the project (and its node_modules/.bin) above it.
+        const dir = join(project(), page.name.replace(/\.md$/, ""));
+        mkdirSync(dir);
+        // A folder install brings only the link: the plugins must get zod (and all else) through digit.
+        if (how.includes("folder")) expect(existsSync(join(project(), "node_modules", "zod"))).toBe(false);
+        runPage(page, dir, env);
+      }, 150_000);
+    }
+  });
+}

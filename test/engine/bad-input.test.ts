@@ -11,6 +11,8 @@ beforeEach(() => {
     stderr += String(chunk);
     return true;
   });
+  // The summary table goes to stdout; these tests look only at stderr and the files.
+  vi.spyOn(process.stdout, "write").mockImplementation(() => true);
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -135,7 +137,7 @@ describe("digit run rejects bad input before touching output", () => {
       {
         "t.yaml": "task_name: test/x\ndata_builder: test/broken\n",
         "plugins/broken/builder.yaml": "name: test/broken\n",
-        "plugins/broken/builder.ts": 'import { registerDataBuilder } from "digit";\nthrow new Error("kaboom");\n@registerDataBuilder("test/broken")\nexport class B {}\n',
+        "plugins/broken/builder.ts": 'import { registerDataBuilder } from "digit-sdg";\nthrow new Error("kaboom");\n@registerDataBuilder("test/broken")\nexport class B {}\n',
       },
       [],
       { pluginDir: ["plugins"] },

@@ -93,7 +93,7 @@ describe("generation loop", () => {
     writeFileSync(join(dir, "plugins/bad/builder.yaml"), "name: test/misroute\n");
     writeFileSync(
       join(dir, "plugins/bad/builder.ts"),
-      `import { GenerationDataBuilder, registerDataBuilder, type Row } from "digit";
+      `import { GenerationDataBuilder, registerDataBuilder, type Row } from "digit-sdg";
 @registerDataBuilder("test/misroute")
 export class Misroute extends GenerationDataBuilder {
   async call(_i: number, batch: Row[]) { return batch.map(() => ({ task_name: "nobody/here", x: 1 })); }

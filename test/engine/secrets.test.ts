@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand } from "../../src/cli/commands/run.js";
 import { redactSecrets } from "../../src/util/redact.js";
+import { captureOutput } from "../support/capture-output.js";
 import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
 import { PLUGINS, task, tempDir } from "./helpers.js";
 
@@ -29,8 +30,8 @@ describe("API keys never reach disk", () => {
     const before = process.env.DGT_TELEMETRY_DIR;
     process.env.DGT_TELEMETRY_DIR = join(dir, "telemetry");
     try {
-      const code = await runCommand([task("gen_b")], { pluginDir: [PLUGINS], configPath: override, outputDir: join(dir, "out"), quiet: true });
-      expect(code).toBe(0);
+      const { result: code, stderr } = await captureOutput(() => runCommand([task("gen_b")], { pluginDir: [PLUGINS], configPath: override, outputDir: join(dir, "out"), quiet: true }));
+      expect(code, stderr).toBe(0);
     } finally {
       if (before === undefined) delete process.env.DGT_TELEMETRY_DIR;
       else process.env.DGT_TELEMETRY_DIR = before;

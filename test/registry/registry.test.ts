@@ -18,7 +18,7 @@ function pluginDir(files: Record<string, string>): string {
 }
 
 const block = (marker: string, name: string) => `
-import { registerBlock } from "digit";
+import { registerBlock } from "digit-sdg";
 (globalThis.__digitImported ??= []).push(${JSON.stringify(marker)});
 /** A test block called ${name}. */
 @registerBlock(${JSON.stringify(name)})
@@ -77,7 +77,7 @@ describe("registry", () => {
   });
 
   it("a plugin that throws on import is reported with its file", async () => {
-    const dir = pluginDir({ "broken.ts": `import { registerBlock } from "digit";\nthrow new Error("boom at import");\n@registerBlock("broken/one")\nexport class X {}\n` });
+    const dir = pluginDir({ "broken.ts": `import { registerBlock } from "digit-sdg";\nthrow new Error("boom at import");\n@registerBlock("broken/one")\nexport class X {}\n` });
     const registry = await Registry.open({ cwd: dir, pluginDirs: [dir] });
     const err = await registry.resolve("block", "broken/one").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PluginLoadError);

@@ -204,7 +204,7 @@ describe("a task that stalls", () => {
     // the second, already in flight, makes two records: the target.
     writeFileSync(
       join(dir, "plugins/first_empty/builder.ts"),
-      `import { GenerationDataBuilder, registerDataBuilder, type Row } from "digit";
+      `import { GenerationDataBuilder, registerDataBuilder, type Row } from "digit-sdg";
 @registerDataBuilder("test/first_empty")
 export class FirstEmpty extends GenerationDataBuilder {
   async call(i: number, batch: Row[]) { return i === 1 ? [] : batch.flatMap((r) => [1, 2].map((k) => ({ task_name: r.task_name, text: "record " + i + "." + k }))); }

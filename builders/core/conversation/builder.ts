@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError, createDatastore, GenerationDataBuilder, registerDataBuilder, type GenerationTask, type InputBatch, type Registry, type Row, type Task } from "digit";
+import { ConfigError, createDatastore, GenerationDataBuilder, registerDataBuilder, type GenerationTask, type InputBatch, type Registry, type Row, type Task } from "digit-sdg";
 import { blankConversation, CONVERSATION_FIELDS, type Conversation } from "./conversation.js";
 import { createStage, stageNames, terminates, type StageContext } from "./stages/index.js";
 import { runConversations, type Pipeline } from "./turns.js";

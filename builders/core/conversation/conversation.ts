@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Row } from "digit";
+import type { Row } from "digit-sdg";
 
 /**
  * One step of a conversation (DiGiT's Step and its typed subclasses, as plain JSON).

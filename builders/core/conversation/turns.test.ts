@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Random, type Row } from "digit";
+import { Random, type Row } from "digit-sdg";
 import { blankConversation, makeStep, type Conversation } from "./conversation.js";
 import type { Stage, StageContext } from "./stages/stage.js";
 import { runConversations, type Pipeline } from "./turns.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError, TransformationDataBuilder, ValidatorBlock, registerDataBuilder, type Row } from "digit";
+import { ConfigError, TransformationDataBuilder, ValidatorBlock, registerDataBuilder, type Row } from "digit-sdg";
 import { positionOf } from "../../../src/config/source-map.js";
 
 const step = z.union([z.string().transform((name) => ({ name })), z.looseObject({ name: z.string().min(1) })]);

@@ -1,4 +1,4 @@
-import { ConfigError, Formatter, registerFormatter, type Row } from "digit";
+import { ConfigError, Formatter, registerFormatter, type Row } from "digit-sdg";
 import { pythonStr } from "../python/repr.js";
 
 type Format = string | Record<string, string>;

@@ -1,4 +1,4 @@
-import { checkTemplate, Formatter, registerFormatter, renderTemplate, type FormatterOrigin, type Row, type TemplateSource } from "digit";
+import { checkTemplate, Formatter, registerFormatter, renderTemplate, type FormatterOrigin, type Row, type TemplateSource } from "digit-sdg";
 import { checkFormat } from "../native/index.js";
 
 /**

@@ -156,7 +156,9 @@ describe("default datastore, crash traces", () => {
     await fresh.append([{ n: 3 }]);
     expect(readFileSync(s.location, "utf8")).toBe('{"n":1}\n{"n":2}\n{"n":3}\n');
     appendFileSync(s.location, '{"n":4}');
-    expect(await store().readAll()).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    const reader = store();
+    reader.prepare({ logger });
+    expect(await reader.readAll()).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
     await store().truncate(3);
     expect(readFileSync(s.location, "utf8")).toBe('{"n":1}\n{"n":2}\n{"n":3}\n');
   });
@@ -174,7 +176,9 @@ describe("default datastore, crash traces", () => {
     await again.append([{ a: "z", b: 2 }]);
     expect(await again.readAll()).toEqual([{ a: "x", b: 1 }, { a: "z", b: 2 }]);
     appendFileSync(s.location, "w,3");
-    expect(await store({ output_data_format: "csv" }).readAll()).toEqual([{ a: "x", b: 1 }, { a: "z", b: 2 }]);
+    const reader = store({ output_data_format: "csv" });
+    reader.prepare({ logger });
+    expect(await reader.readAll()).toEqual([{ a: "x", b: 1 }, { a: "z", b: 2 }]);
   });
 
   it("widens the CSV header when a later row brings a new field", async () => {

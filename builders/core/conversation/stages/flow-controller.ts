@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Random, Row } from "digit";
+import type { Random, Row } from "digit-sdg";
 import { lastStep, makeStep, scenarioText, toTranscript, userTurns, type Conversation } from "../conversation.js";
 import { chatAll, parseJsonObject } from "./lm.js";
 import { registerStage } from "./stage.js";

@@ -1,4 +1,4 @@
-import { resultText, type Block, type Row } from "digit";
+import { resultText, type Block, type Row } from "digit-sdg";
 import type { Conversation } from "../conversation.js";
 
 /**

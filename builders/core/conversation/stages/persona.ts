@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { Random, Row } from "digit";
-import { ConfigError } from "digit";
+import type { Random, Row } from "digit-sdg";
+import { ConfigError } from "digit-sdg";
 import { makeStep, type Conversation } from "../conversation.js";
 import { registerStage } from "./stage.js";
 

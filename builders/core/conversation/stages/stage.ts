@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { ConfigError, type Block, type Logger, type Random, type Row } from "digit";
+import { ConfigError, type Block, type Logger, type Random, type Row } from "digit-sdg";
 import type { Conversation } from "../conversation.js";
 
 /**

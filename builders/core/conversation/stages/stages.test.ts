@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Random, type Block } from "digit";
+import { Random, type Block } from "digit-sdg";
 import { blankConversation, makeStep, toTranscript } from "../conversation.js";
 import { choosePattern, eligibleFromReply, type Pattern } from "./flow-controller.js";
 import { createStage, stageNames } from "./index.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { GenerationDataBuilder, registerDataBuilder, resultText, rowsByTask, type LMProvider, type Row } from "digit";
+import { GenerationDataBuilder, registerDataBuilder, resultText, rowsByTask, type LMProvider, type Row } from "digit-sdg";
 
 const ICL_EXAMPLES = 3;
 

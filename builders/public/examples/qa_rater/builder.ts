@@ -1,4 +1,4 @@
-import { TransformationDataBuilder, registerDataBuilder, resultText, type LMProvider, type Row } from "digit";
+import { TransformationDataBuilder, registerDataBuilder, resultText, type LMProvider, type Row } from "digit-sdg";
 
 /** The difficulty labels a rating may use, easiest first. */
 export const DIFFICULTIES = ["very easy", "easy", "medium", "hard", "very hard"] as const;

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { ConfigError, createDatastore, GenerationDataBuilder, registerDataBuilder, rowsByTask, renderTemplate, resultText, type Block, type GenerationTask, type InputBatch, type LMProvider, type Registry, type Row, type Task } from "digit";
+import { ConfigError, createDatastore, GenerationDataBuilder, registerDataBuilder, rowsByTask, renderTemplate, resultText, type Block, type GenerationTask, type InputBatch, type LMProvider, type Registry, type Row, type Task } from "digit-sdg";
 import { chunk, judgeAll, templateDir } from "../shared/judge.js";
 import { flattenDocuments, prepareDocuments, type KnowledgeDocument } from "./documents.js";
 import { faithful, parseKnowledgeQA, relevant, verified } from "./parse.js";

@@ -1,4 +1,4 @@
-import type { Row } from "digit";
+import type { Row } from "digit-sdg";
 
 /**
  * A document ready for prompting.

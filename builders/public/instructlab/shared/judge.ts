@@ -1,4 +1,4 @@
-import type { Block, Row } from "digit";
+import type { Block, Row } from "digit-sdg";
 
 /**
  * Score in a judge reply: the number after the last "Rating:" / "Score:" label (case-insensitive),

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { ConfigError, GenerationDataBuilder, registerDataBuilder, renderTemplate, resultText, type Block, type LMProvider, type Row, type Task } from "digit";
+import { ConfigError, GenerationDataBuilder, registerDataBuilder, renderTemplate, resultText, type Block, type LMProvider, type Row, type Task } from "digit-sdg";
 import { parseInstructions, renderExamples, type InstructionTriple } from "./parse.js";
 
 /**

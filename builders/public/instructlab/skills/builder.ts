@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { GenerationDataBuilder, registerDataBuilder, rowsByTask, renderTemplate, resultText, type Block, type GenerationTask, type InputBatch, type LMProvider, type Row, type Task } from "digit";
+import { GenerationDataBuilder, registerDataBuilder, rowsByTask, renderTemplate, resultText, type Block, type GenerationTask, type InputBatch, type LMProvider, type Row, type Task } from "digit-sdg";
 import { readFileSync } from "node:fs";
 import { chunk, judgeAll, judgeScore, templateDir } from "../shared/judge.js";
 import { firstBlock, parseQuestions } from "./parse.js";

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
-import { GenerationDataBuilder, MissingFileError, registerDataBuilder, rowsByTask, resultText, type Block, type Row, type Task } from "digit";
+import { GenerationDataBuilder, MissingFileError, registerDataBuilder, rowsByTask, resultText, type Block, type Row, type Task } from "digit-sdg";
 import { loadRiskPolicy, policyMetadata, type RiskPolicy } from "./policy.js";
 import { splitQuestions } from "./split.js";
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { DataFileError, MissingFileError, type Row } from "digit";
+import { DataFileError, MissingFileError, type Row } from "digit-sdg";
 import { existsSync } from "node:fs";
 
 /**

@@ -1,4 +1,4 @@
-import { Formatter, registerFormatter, type Row } from "digit";
+import { Formatter, registerFormatter, type Row } from "digit-sdg";
 
 /**
  * One chat message of the formatted output (OpenAI shape).

@@ -1,4 +1,4 @@
-import { Formatter, registerFormatter, type Row } from "digit";
+import { Formatter, registerFormatter, type Row } from "digit-sdg";
 
 /**
  * Metadata keys the refusal builder uses internally; they never reach training data.

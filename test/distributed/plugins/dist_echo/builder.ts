@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { GenerationDataBuilder, ValidatorBlock, registerBlock, registerDataBuilder, reject, resultText, type Block, type LMProvider, type Row } from "digit";
+import { GenerationDataBuilder, ValidatorBlock, registerBlock, registerDataBuilder, reject, resultText, type Block, type LMProvider, type Row } from "digit-sdg";
 
 /**
  * Test builder for distributed runs: one LLM request per batch row whose prompt names the request

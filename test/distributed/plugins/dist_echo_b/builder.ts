@@ -1,4 +1,4 @@
-import { registerDataBuilder } from "digit";
+import { registerDataBuilder } from "digit-sdg";
 import { DistEcho } from "../dist_echo/builder.js";
 
 /** dist/echo under another name (a second builder on the same credential). */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError, registerBlock, resultText, ValidatorBlock, type Block, type BlockItem, type Row, type Span, type Validation, type ValidatorFields } from "digit";
+import { ConfigError, registerBlock, resultText, ValidatorBlock, type Block, type BlockItem, type Row, type Span, type Validation, type ValidatorFields } from "digit-sdg";
 import { guardianLabel } from "./parse.js";
 
 /**

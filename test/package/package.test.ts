@@ -1,0 +1,57 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+import * as api from "../../src/index.js";
+import { ROOT } from "../cli/helpers.js";
+
+interface PackageJson {
+  name: string;
+  bin: Record<string, string>;
+  allowScripts?: Record<string, boolean>;
+}
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as PackageJson;
+const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { name: string; packages: Record<string, { name?: string; hasInstallScript?: boolean }> };
+
+/** The .ts files and Markdown pages under `dir` (no node_modules, no build output). */
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir)) {
+    if (e === "node_modules" || e === "dist" || e.startsWith(".")) continue;
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) out.push(...sources(p));
+    else if (/\.(ts|mts|md)$/.test(e)) out.push(p);
+  }
+  return out;
+}
+
+describe("the package", () => {
+  it("is named digit-sdg (the name digit on npm is another package) and installs the digit command", () => {
+    expect(pkg.name).toBe("digit-sdg");
+    expect(Object.keys(pkg.bin)).toEqual(["digit"]);
+    expect(lock.name).toBe(pkg.name);
+    expect(lock.packages[""]?.name).toBe(pkg.name);
+  });
+
+  it("is what builders, plugins and docs import, by that name, and the test and type-check aliases map it", () => {
+    const stale = sources(ROOT)
+      .filter((f) => /from\s+\\?["']digit\\?["']/.test(readFileSync(f, "utf8")))
+      .map((f) => relative(ROOT, f));
+    expect(stale, "import the framework as \"digit-sdg\"").toEqual([]);
+    expect(readFileSync(join(ROOT, "vitest.config.ts"), "utf8")).toContain(`"${pkg.name}": fileURLToPath(new URL("./src/index.ts"`);
+    expect(readFileSync(join(ROOT, "tsconfig.json"), "utf8")).toContain(`"paths": { "${pkg.name}": ["./src/index.ts"] }`);
+  });
+
+  it("exports z, so a plugin needs no zod of its own", () => {
+    expect(typeof api.z.object).toBe("function");
+    expect(api.z.number().int().safeParse(3).success).toBe(true);
+  });
+
+  it("decides in allowScripts about every dependency with an install script, so `npm ci` does not warn", () => {
+    const withScripts = Object.entries(lock.packages)
+      .filter(([path, e]) => path !== "" && e.hasInstallScript === true)
+      .map(([path, e]) => e.name ?? path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length));
+    expect(withScripts.length).toBeGreaterThan(0);
+    const decided = Object.keys(pkg.allowScripts ?? {});
+    for (const name of withScripts) expect(decided.some((k) => k === name || k.startsWith(`${name}@`)), name).toBe(true);
+  });
+});
