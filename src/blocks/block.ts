@@ -155,6 +155,14 @@ export abstract class Block {
    */
   protected abstract execute(items: BlockItem[], options: Record<string, unknown>, span?: Span): Promise<BlockItem[]>;
 
+  /**
+   * Called once after construction, before the block's first call (`createBlock` awaits it).
+   * Create nested blocks here, not on first use: a nested LLM block takes its place in its
+   * credential's limiter, and the limit of a credential shared by several blocks must be settled
+   * before any of them sends a request.
+   */
+  async open(): Promise<void> {}
+
   /** Release connections, workers, files. */
   async close(): Promise<void> {}
 

@@ -59,5 +59,7 @@ function configSchemaOf(cls: BlockClass): z.ZodObject {
 export async function createBlock(registry: Registry, raw: Row, ctx: BlockContext = {}, where?: string): Promise<Block> {
   const { cls, config } = await checkBlockConfig(registry, raw, where);
   const nested: BlockContext = { ...ctx, createBlock: (c) => createBlock(registry, c, nested, `nested block of '${config.name}'`) };
-  return new cls(config, nested);
+  const block = new cls(config, nested);
+  await block.open();
+  return block;
 }

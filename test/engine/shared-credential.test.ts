@@ -29,4 +29,35 @@ describe("one credential shared by several builders and tasks", () => {
     expect(stats.peakInFlight).toBe(6); // used to the full, never beyond
     expect(stats.rateLimited).toBe(0);
   });
+
+  it("a judge's model asking a lower limit on the generator's credential holds from the first request", async () => {
+    credentialPool().clear();
+    fake.reset();
+    const dir = tempDir();
+    const lm = (limit: number) => [`type: openai`, "model_id_or_path: fake-model", `base_url: ${fake.openaiBaseURL}`, "api_key: one-shared-key", `call_limit: ${limit}`, "batch_size: 1"];
+    const override = writeTask(
+      dir,
+      "override.yaml",
+      [
+        "databuilders:",
+        "  test/echo_gen:",
+        "    blocks:",
+        "      - name: generator",
+        ...lm(5).map((l) => `        ${l}`),
+        "      - name: judge",
+        "        type: lm_judge",
+        "        filter: false",
+        "        prompt: 'Is this fine? {{text}}'",
+        "        success: { regex: item }",
+        "        lm_config:",
+        ...lm(3).map((l) => `          ${l}`),
+        "    postprocessors:",
+        "      - name: judge",
+      ].join("\n"),
+    );
+    const result = await runFixture({ taskPaths: [task("gen_a")], outputDir: join(dir, "out"), configPath: override, numOutputsToGenerate: 40 });
+    expect(result.error).toBeUndefined();
+    expect(fake.stats().completed).toBeGreaterThanOrEqual(40);
+    expect(fake.stats().peakInFlight).toBeLessThanOrEqual(3);
+  });
 });

@@ -88,6 +88,11 @@ export class LMJudge extends ValidatorBlock<Row> {
     }
   }
 
+  /** The judge model is created now, so its credential limit holds from the run's first request. */
+  override async open(): Promise<void> {
+    await this.child();
+  }
+
   private child(): Promise<Block> {
     if (!this.judge) {
       const create = this.ctx.createBlock;

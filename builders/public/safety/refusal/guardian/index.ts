@@ -27,6 +27,11 @@ export class GraniteGuardian extends ValidatorBlock<{ input: string; response?: 
 
   private lm: Promise<Block> | undefined;
 
+  /** The guardian model is created now, so its credential limit holds from the run's first request. */
+  override async open(): Promise<void> {
+    await this.judge();
+  }
+
   private judge(): Promise<Block> {
     if (!this.lm) {
       const create = this.ctx.createBlock;
