@@ -1,7 +1,8 @@
 import { relative } from "node:path";
 import { z } from "zod";
 import { baseBlockConfigSchema, type BlockClass } from "../../blocks/block.js";
-import { openRegistry, table } from "../registry-options.js";
+import { openRegistry } from "../registry-options.js";
+import { table } from "../text-table.js";
 
 type Json = Record<string, unknown>;
 

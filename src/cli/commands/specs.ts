@@ -40,7 +40,7 @@ export const LIST_KINDS = { builders: "databuilder", blocks: "block", datastores
 export const LIST_OPTIONS: readonly OptionSpec[] = [
   ...REGISTRY_OPTIONS,
   { flags: "--enabled", key: "enabled", description: "show only names usable with the enabled namespaces" },
-  { flags: "--json", key: "json", description: "print JSON lines instead of a table" },
+  { flags: "--json", key: "json", description: "print JSON lines with the full text instead of a table fitted to the terminal width (100 columns, or $COLUMNS, when not a terminal)" },
 ];
 
 export const DESCRIBE_OPTIONS: readonly OptionSpec[] = [...REGISTRY_OPTIONS, { flags: "--json", key: "json", description: "print the block's config JSON Schema instead of a table" }];
