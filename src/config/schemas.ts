@@ -74,9 +74,9 @@ export const baseBuilderSchema = z.strictObject(baseBuilderShape);
 
 /** A DiGiT `--config-path` override file (reference §1.6). */
 export const overrideFileSchema = z.strictObject({
-  task_files: z.array(z.string()).optional(),
-  tasks: z.record(z.string(), mapping.nullable()).optional(),
-  databuilders: z.record(z.string(), mapping.nullable()).optional(),
+  task_files: z.array(z.string()).optional().describe("Task files, folders or globs to run besides those on the command line"),
+  tasks: z.record(z.string(), mapping.nullable()).optional().describe("Per task name: keys merged into that task (null removes a key); a task no file defines is created"),
+  databuilders: z.record(z.string(), mapping.nullable()).optional().describe("Per builder name: keys merged into that builder's YAML (blocks are matched by name)"),
 });
 
 export type OverrideFile = z.infer<typeof overrideFileSchema>;

@@ -62,8 +62,8 @@ describe("digit describe and digit schema", () => {
     expect(r.stderr).toMatch(/no block named 'rouge_scorr'[\s\S]*did you mean 'rouge_scorer'/);
   });
 
-  it("the committed schemas/ are current (regenerate with: digit schema)", async () => {
-    const r = await digit(["schema", "--check"]);
+  it("the committed schemas/ are current (regenerate with: digit schema --out-dir schemas)", async () => {
+    const r = await digit(["schema", "--out-dir", "schemas", "--check"]);
     expect(r.stderr.replace(/npm warn.*\n/g, "")).toBe("");
     expect(r.code).toBe(0);
     const task = JSON.parse(readFileSync(join(ROOT, "schemas/task.schema.json"), "utf8")) as { properties: Record<string, unknown>; additionalProperties: boolean };

@@ -15,7 +15,7 @@ export interface ArgumentSpec {
  * loads none of them.
  *
  * @example
- * { name: "schema", description: "...", args: [], options: SCHEMA_OPTIONS, examples: ["digit schema"], action: async (args, opts) => (await import("./schema.js")).schemaCommand(opts) }
+ * { name: "schema", description: "...", args: [], options: SCHEMA_OPTIONS, examples: ["digit schema task"], action: async (args, opts) => (await import("./schema.js")).schemaCommand(String(args[0]), opts) }
  */
 export interface CommandSpec {
   name: string;
@@ -46,8 +46,8 @@ export const LIST_OPTIONS: readonly OptionSpec[] = [
 export const DESCRIBE_OPTIONS: readonly OptionSpec[] = [...REGISTRY_OPTIONS, { flags: "--json", key: "json", description: "print the block's config JSON Schema instead of a table" }];
 
 export const SCHEMA_OPTIONS: readonly OptionSpec[] = [
-  { flags: "--out <dir>", key: "out", description: "folder to write task.schema.json and builder.schema.json to", defaultValue: "schemas" },
-  { flags: "--check", key: "check", description: "write nothing; exit 1 if the files in --out are not up to date" },
+  { flags: "--out-dir <dir>", key: "outDir", description: "write the files (task.schema.json, builder.schema.json, override.schema.json, or only the one named) to this folder instead of printing" },
+  { flags: "--check", key: "check", description: "with --out-dir: write nothing; exit 1 if the files there are not up to date" },
   ...REGISTRY_OPTIONS,
 ];
 
@@ -101,10 +101,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "schema",
-    description: "write JSON Schemas for task YAML and builder YAML, for editor completion and checks",
-    args: [],
+    description: "print the JSON Schema of task YAML, builder YAML or override files (--config-path), for editor completion and checks; --out-dir writes them as files",
+    args: [{ spec: "[schema]", description: "task, builder or override (needed unless --out-dir is given, which then writes all three)" }],
     options: SCHEMA_OPTIONS,
-    examples: ["digit schema", "digit schema --out schemas --plugin-dir plugins"],
-    action: async (_args, opts) => (await import("./schema.js")).schemaCommand(opts),
+    examples: ["digit schema task > task.schema.json", "digit schema --out-dir schemas --plugin-dir plugins", "digit schema --out-dir schemas --check"],
+    action: async (args, opts) => (await import("./schema.js")).schemaCommand(args[0] === undefined ? undefined : String(args[0]), opts),
   },
 ];
