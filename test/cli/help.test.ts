@@ -56,10 +56,10 @@ describe("digit describe and digit schema", () => {
     expect(schema.additionalProperties).toBe(false);
   });
 
-  it("describe of an unknown block type suggests the closest name", async () => {
+  it("describe of an unknown name suggests the closest name", async () => {
     const r = await digit(["describe", "rouge_scorr"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/no block named 'rouge_scorr'[\s\S]*did you mean 'rouge_scorer'/);
+    expect(r.stderr).toMatch(/no block, builder, datastore, dataloader or formatter named 'rouge_scorr'[\s\S]*did you mean 'rouge_scorer'/);
   });
 
   it("the committed schemas/ are current (regenerate with: digit schema --out-dir schemas)", async () => {

@@ -43,7 +43,14 @@ export const LIST_OPTIONS: readonly OptionSpec[] = [
   { flags: "--json", key: "json", description: "print JSON lines with the full text instead of a table fitted to the terminal width (100 columns, or $COLUMNS, when not a terminal)" },
 ];
 
-export const DESCRIBE_OPTIONS: readonly OptionSpec[] = [...REGISTRY_OPTIONS, { flags: "--json", key: "json", description: "print the block's config JSON Schema instead of a table" }];
+/** The kinds `digit describe` knows (see commands/describe.ts). */
+export const DESCRIBE_KINDS = ["block", "builder", "datastore", "dataloader", "formatter"] as const;
+
+export const DESCRIBE_OPTIONS: readonly OptionSpec[] = [
+  ...REGISTRY_OPTIONS,
+  { flags: "--kind <kind>", key: "kind", description: "describe only this kind of thing (a name like 'default' is both a datastore and a dataloader)", choices: DESCRIBE_KINDS },
+  { flags: "--json", key: "json", description: "print the config JSON Schema instead of tables (a builder: its builder YAML, task YAML and runner_config schemas)" },
+];
 
 export const SCHEMA_OPTIONS: readonly OptionSpec[] = [
   { flags: "--out-dir <dir>", key: "outDir", description: "write the files (task.schema.json, builder.schema.json, override.schema.json, or only the one named) to this folder instead of printing" },
@@ -93,10 +100,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "describe",
-    description: "show a block type's config keys, their types and defaults, and the fields it reads and writes",
-    args: [{ spec: "<block-type>", description: "a block type, as written after `type:` in builder YAML" }],
+    description: "show a block type, builder, datastore, dataloader or formatter: every config key with its type, default and description (a builder: its blocks, builder YAML keys and the task keys it accepts)",
+    args: [{ spec: "<name>", description: "a block type (as after `type:` in builder YAML), a builder name (a task's data_builder), or a datastore, dataloader or formatter type" }],
     options: DESCRIBE_OPTIONS,
-    examples: ["digit describe rouge_scorer", "digit describe openai --json"],
+    examples: ["digit describe rouge_scorer", "digit describe public/examples/geography_qa", "digit describe default --kind datastore", "digit describe openai --json"],
     action: async (args, opts) => (await import("./describe.js")).describeCommand(String(args[0]), opts),
   },
   {

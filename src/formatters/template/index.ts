@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { Formatter, registerFormatter, renderTemplate, type Row } from "digit";
 import { checkFormat } from "../native/index.js";
 
@@ -13,6 +14,9 @@ import { checkFormat } from "../native/index.js";
  */
 @registerFormatter("formatters/template", "formatters/template_based")
 export class TemplateFormatter extends Formatter {
+  static override configSchema: z.ZodObject = Formatter.configSchema.extend({
+    format: z.union([z.string(), z.record(z.string(), z.string())]).describe("A nunjucks (Jinja-style) template, or a mapping of them, with the record's fields as variables"),
+  });
   readonly format: string | Record<string, string>;
 
   constructor(config: Row = {}) {
