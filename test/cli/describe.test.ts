@@ -60,6 +60,7 @@ describe("digit describe", () => {
 
   it("every key of every built-in block, builder, store, loader and formatter has a description", async () => {
     const registry = await Registry.open({ namespaces: ["public"] });
+    const SHIPPED = ["core", "public"];
     const missing: string[] = [];
     const check = (what: string, shape: z.ZodRawShape) => {
       for (const k of describeShape(shape)) if (!k.description) missing.push(`${what}: ${k.key}`);
@@ -68,11 +69,11 @@ describe("digit describe", () => {
     check("task", baseTaskShape);
     check("builder", baseBuilderShape);
     check("runner_config", { ...generationRunnerConfigSchema.shape, ...transformationRunnerConfigSchema.shape });
-    for (const e of registry.entries("block").filter((x) => x.namespace === "core")) check(`block ${e.name}`, ((await registry.resolve("block", e.name)) as BlockClass).configSchema.shape);
+    for (const e of registry.entries("block").filter((x) => SHIPPED.includes(x.namespace))) check(`block ${e.name}`, ((await registry.resolve("block", e.name)) as BlockClass).configSchema.shape);
     for (const kind of ["datastore", "dataloader", "formatter"] as const) {
-      for (const e of registry.entries(kind).filter((x) => x.namespace === "core")) check(`${kind} ${e.name}`, ((await registry.resolve(kind, e.name)) as unknown as { configSchema: z.ZodObject }).configSchema.shape);
+      for (const e of registry.entries(kind).filter((x) => SHIPPED.includes(x.namespace))) check(`${kind} ${e.name}`, ((await registry.resolve(kind, e.name)) as unknown as { configSchema: z.ZodObject }).configSchema.shape);
     }
-    for (const b of registry.builderYamls().filter((x) => x.namespace === "core")) {
+    for (const b of registry.builderYamls().filter((x) => SHIPPED.includes(x.namespace))) {
       const cls = (await registry.resolve("databuilder", b.name)) as DataBuilderClass;
       check(`builder ${b.name}`, cls.configSchema.shape);
       check(`builder ${b.name} task`, cls.taskSchema.shape);
