@@ -50,6 +50,9 @@ describe("digit describe", () => {
     expect(one.stdout).toMatch(/^formatter 'formatters\/native'/);
     expect(keyRow(one.stdout, "format")).toMatch(/string \| map<string>\s+yes\s+A string with \{\{field\}\} placeholders/);
     expect(one.stdout).not.toContain("datastore");
+    const ambiguous = await digit(["describe", "default", "--json"]);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toMatch(/'default' is a datastore and a dataloader: say which with --kind/);
   });
 
   it("an unknown name suggests the closest name of any kind", async () => {
