@@ -226,3 +226,24 @@ export class UsageError extends DigitError {
     super("DIGIT_USAGE", message, where);
   }
 }
+
+
+/** A template (prompt, formatter, judge prompt) does not parse or fails while rendering. */
+export class TemplateError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_TEMPLATE_INVALID", message, where);
+  }
+}
+
+/**
+ * A template tried what templates may not do: reach a constructor, prototype or global, call a
+ * function outside the allowed set, or read another template file. Nothing it asked for ran.
+ */
+export class TemplateForbiddenError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_TEMPLATE_FORBIDDEN", message, {
+      hint: "templates may use variables, filters, tests, macros, range/cycler/joiner and simple string, list and number methods; remove the rest",
+      ...where,
+    });
+  }
+}

@@ -19,12 +19,12 @@ export type { Telemetry, ScopedTelemetry, Span, Attributes } from "./telemetry/t
 export type { Logger, LogFields } from "./telemetry/logger.js";
 export type { RunObserver, LlmCallReport } from "./telemetry/observer.js";
 export { DataBuilder, GenerationDataBuilder, rowsByTask, TransformationDataBuilder, type BuilderInit, type DataBuilderClass } from "./builders/databuilder.js";
-export { renderTemplate } from "./builders/template.js";
+export { checkTemplate, renderTemplate, type TemplateSource } from "./builders/template.js";
 export { Task, type TaskStatus } from "./tasks/task.js";
 export { GenerationTask, type InputBatch } from "./tasks/generation-task.js";
 export { TransformationTask } from "./tasks/transformation-task.js";
 export { recordId } from "./tasks/record-id.js";
-export { Formatter, type FormatterClass } from "./formatters/formatter.js";
+export { Formatter, type FormatterClass, type FormatterOrigin } from "./formatters/formatter.js";
 export { run, runPlan, type RunResult, type TaskOutcome } from "./engine/run.js";
 export { planRun, type RunPlan } from "./engine/plan.js";
 export type { RunOptions } from "./engine/options.js";

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { DigitError } from "../errors.js";
+import { ConfigError, DigitError } from "../errors.js";
 import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
 import type { RunObserver } from "../telemetry/observer.js";
 import { NoTelemetry, type Span, type Telemetry } from "../telemetry/telemetry.js";
 import type { AdaptiveLimiter } from "./lm/limiter.js";
-import { getPath, MISSING, setPath } from "./paths.js";
+import { getPath, MISSING, parsePath, PathSyntaxError, setPath } from "./paths.js";
 
 /** A record: a plain JSON object. */
 export type Row = Record<string, unknown>;
@@ -115,6 +115,15 @@ export abstract class Block {
     this.telemetry = ctx.telemetry ?? new NoTelemetry();
     this.inputMap = config.input_map ?? undefined;
     this.outputMap = config.output_map ?? undefined;
+    for (const [key, map] of [["input_map", this.inputMap], ["output_map", this.outputMap]] as const) {
+      for (const path of Object.entries(map ?? {}).flat()) {
+        try {
+          parsePath(path);
+        } catch (e) {
+          if (e instanceof PathSyntaxError && /may not be used/.test(e.message)) throw new ConfigError(`block '${config.name}': ${key}: ${e.message}`, { hint: "name the field something else" });
+        }
+      }
+    }
   }
 
   /**

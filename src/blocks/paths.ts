@@ -32,8 +32,13 @@ export function parsePath(path: string): Segment[] {
   return segments;
 }
 
+/** Names a path may not walk through: writing below them would change every object's prototype. */
+const PROTOTYPE_NAMES = new Set(["__proto__", "constructor", "prototype"]);
+
 function parseSegment(raw: string, path: string): Segment {
   if (raw === "") throw new PathSyntaxError(`empty segment in path '${path}'`);
+  const bare = raw.includes("[") ? raw.slice(0, raw.indexOf("[")) : raw;
+  if (PROTOTYPE_NAMES.has(bare)) throw new PathSyntaxError(`'${bare}' may not be used in a field path ('${path}')`);
   const open = raw.indexOf("[");
   if (open < 0) {
     if (raw.includes("]")) throw new PathSyntaxError(`unmatched ']' in path '${path}'`);

@@ -92,7 +92,23 @@ export abstract class DataBuilder {
 
   /** Render a template file found relative to the builder YAML. */
   render(templatePath: string, variables: Record<string, unknown>): string {
-    return renderTemplate(readTemplate(resolve(this.dir, templatePath)), variables);
+    const file = resolve(this.dir, templatePath);
+    return renderTemplate(readTemplate(file), variables, { file });
+  }
+
+  /** The last model reply the builder could not turn into a record, and why (see `unusableReply`). */
+  lastUnusable: { reply: string; reason: string } | undefined;
+
+  /**
+   * Note a model reply the builder could not use, and why. When a task makes no record at all,
+   * the engine stops it early and shows the last such reply, so a user sees what the model
+   * answered and what the parser expected.
+   *
+   * @example
+   * if (!parsed) this.unusableReply(text, "expected one 'Answer:' line");
+   */
+  protected unusableReply(reply: string, reason: string): void {
+    this.lastUnusable = { reply, reason };
   }
 
   /** Turn a seed or input row into the builder's input (default: as is). */

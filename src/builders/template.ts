@@ -1,9 +1,21 @@
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import type nunjucks from "nunjucks";
+import { TemplateError, TemplateForbiddenError, isDigitError } from "../errors.js";
+import { FORBIDDEN_MEMBERS } from "./template-check.js";
+import { compileSandboxed, TemplateFailure, TemplateRefusal } from "./template-sandbox.js";
+
+/** Where a template comes from, for error messages. */
+export interface TemplateSource {
+  /** The file holding the template (a prompt file, or the task YAML of a formatter). */
+  file?: string | undefined;
+  /** What the template is within that file, e.g. "formatter format 'messages'". */
+  name?: string | undefined;
+}
 
 /**
- * Render a Jinja-style prompt template (nunjucks, no HTML escaping).
+ * Render a Jinja-style prompt template (nunjucks, no HTML escaping) in a sandbox: a template may
+ * read data and use filters, tests, macros and a few string, list and number methods, but never
+ * reach constructors, prototypes, globals or other files (see template-sandbox.ts). A template
+ * that tries is a TemplateForbiddenError; one that does not parse or fails is a TemplateError.
  *
  * Most prompt templates only put variables into text (`{{ examples }}`, `{{ row.question }}`).
  * Those are rendered by substitution, exactly as nunjucks would (null and undefined as "", other
@@ -13,14 +25,55 @@ import type nunjucks from "nunjucks";
  * @example
  * renderTemplate("Examples:\n{{ examples }}", { examples: "Q: ...\nA: ..." })
  */
-export function renderTemplate(template: string, variables: Record<string, unknown>): string {
+export function renderTemplate(template: string, variables: Record<string, unknown>, source: TemplateSource = {}): string {
+  try {
+    return compiledTemplate(template)(variables);
+  } catch (e) {
+    throw asDigitError(e, source);
+  }
+}
+
+/**
+ * Compile a template now, so a template that does not parse or does what templates may not is
+ * reported before anything renders (or any output is written).
+ *
+ * @example
+ * checkTemplate("{{ q | upper }}", { file: "task.yaml", name: "formatter format" })
+ */
+export function checkTemplate(template: string, source: TemplateSource = {}): void {
+  try {
+    compiledTemplate(template);
+  } catch (e) {
+    throw asDigitError(e, source);
+  }
+}
+
+function compiledTemplate(template: string): Compiled {
   let compiled = compiledTemplates.get(template);
   if (!compiled) {
     compiled = compile(template);
     if (compiledTemplates.size >= MAX_COMPILED) compiledTemplates.delete(compiledTemplates.keys().next().value!);
     compiledTemplates.set(template, compiled);
   }
-  return compiled(variables);
+  return compiled;
+}
+
+/** A template failure as the DigitError users see, naming the file and the template's line. */
+function asDigitError(e: unknown, source: TemplateSource): unknown {
+  if (isDigitError(e)) return e;
+  const what = `template${source.name ? ` (${source.name})` : ""}`;
+  if (e instanceof TemplateRefusal) {
+    const at = e.problem.line ? ` at line ${e.problem.line} of the template` : "";
+    return new TemplateForbiddenError(`${what} refused${at}: ${e.problem.message}`, { file: source.file, cause: e });
+  }
+  if (e instanceof TemplateFailure) {
+    return new TemplateError(`${what} failed${e.line ? ` at line ${e.line} of the template` : ""}: ${e.message}`, {
+      file: source.file,
+      hint: "fix the template (nunjucks syntax: {{ variable }}, {% if %}…{% endif %}, {{ value | filter }})",
+      cause: e,
+    });
+  }
+  return e;
 }
 
 type Compiled = (variables: Record<string, unknown>) => string;
@@ -59,6 +112,7 @@ export function substitution(template: string): ((variables: Record<string, unkn
   for (const m of template.matchAll(PLACEHOLDER)) {
     const path = m[1]!.split(".");
     if (KEYWORDS.has(path[0]!)) return undefined; // `{{ true }}` is a literal to nunjucks
+    if (path.some((p) => FORBIDDEN_MEMBERS.has(p))) return undefined; // refused by the sandbox, with its error
     texts.push(template.slice(last, m.index));
     paths.push(path);
     last = m.index + m[0].length;
@@ -82,14 +136,9 @@ export function substitution(template: string): ((variables: Record<string, unkn
   };
 }
 
-let env: nunjucks.Environment | undefined;
-
 function viaNunjucks(template: string): Compiled {
-  const nj = createRequire(import.meta.url)("nunjucks") as typeof nunjucks;
-  env ??= new nj.Environment(null, { autoescape: false, throwOnUndefined: false, trimBlocks: false });
   // Compiling costs about a millisecond; a builder renders the same few templates per row.
-  const t = new nj.Template(template, env, undefined, true);
-  return (variables) => t.render(variables);
+  return compileSandboxed(template);
 }
 
 const cache = new Map<string, string>();

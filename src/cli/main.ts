@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { isDigitError } from "../errors.js";
 import { ignoreClosedOutput } from "./closed-output.js";
+import { printError } from "./print-error.js";
 import { buildProgram } from "./program.js";
 
 ignoreClosedOutput(process.stdout);
@@ -10,14 +11,14 @@ try {
   await buildProgram().parseAsync(process.argv);
 } catch (e) {
   if (isDigitError(e)) {
-    process.stderr.write(`${e.format()}\n`);
+    printError(e.format());
     process.exitCode = e.code === "DIGIT_USAGE" ? 2 : 1;
   } else if ((e as { code?: string }).code?.startsWith("commander.")) {
     // commander has printed its message. `--help` and `--version` end with 0; every other
     // commander error (unknown command or option, missing or invalid value, no command) is usage.
     process.exitCode = (e as { exitCode?: number }).exitCode === 0 ? 0 : 2;
   } else {
-    process.stderr.write(`digit: internal error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    printError(`digit: internal error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     process.exitCode = 1;
   }
 }

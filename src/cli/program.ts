@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { PACKAGE_ROOT } from "../registry/package-root.js";
+import { printable } from "../util/printable.js";
 import { DigitCommand } from "./digit-command.js";
 import { addOptions } from "./option-spec.js";
 import { COMMANDS } from "./commands/specs.js";
@@ -19,6 +20,8 @@ export function buildProgram(): Command {
     .description("Synthetic data generation and transformation with LLMs (a port of IBM DiGiT)")
     .version(pkg.version)
     .exitOverride()
+    // commander's usage errors quote the command line, which may come from a script fed with data.
+    .configureOutput({ outputError: (text, write) => write(printable(text)) })
     .showHelpAfterError("(run 'digit --help' or 'digit <command> --help' for usage)");
 
   for (const spec of COMMANDS) {

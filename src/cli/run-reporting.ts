@@ -9,6 +9,8 @@ import { ProgressDisplay, progressMode } from "../telemetry/progress.js";
 import { telemetrySettings } from "../telemetry/settings.js";
 import { buildSummary, formatSummary, writeSummary, type RunSummary, type TaskEnd } from "../telemetry/summary.js";
 import { TaskLogRouter } from "../telemetry/task-logs.js";
+import { printable, printableJson } from "../util/printable.js";
+import { redactSecrets, redactText } from "../util/redact.js";
 
 /** What `digit run` needs to report a run. */
 export interface RunReporting {
@@ -54,8 +56,8 @@ export function startRunReporting(o: { cwd: string; metrics: RunMetrics; quiet: 
         const err = asOutputWriteError(e, [outputDir]);
         logger.warn(`could not write ${outputDir}/run_summary.json: ${err instanceof Error ? err.message : String(err)}`);
       }
-      if (format === "json") process.stdout.write(`${JSON.stringify({ msg: "run_summary", file, ...summary })}\n`);
-      else process.stdout.write(`\n${formatSummary(summary)}${file ? `summary: ${file}\n` : ""}`);
+      if (format === "json") process.stdout.write(`${printableJson(JSON.stringify(redactSecrets({ msg: "run_summary", file, ...summary })))}\n`);
+      else process.stdout.write(printable(redactText(`\n${formatSummary(summary)}${file ? `summary: ${file}\n` : ""}`)));
       return summary;
     },
     async close() {

@@ -22,18 +22,34 @@ export function loadYamlWithIncludes(file: string, cwd = process.cwd()): unknown
   return resolveIncludes(value, dirname(file), cwd);
 }
 
-/** Resolve `include:` keys anywhere in a loaded value; `baseDir` is the including file's folder. */
+/**
+ * Resolve `include:` keys anywhere in a loaded value; `baseDir` is the including file's folder.
+ * Only objects with an `include:` below them are copied; the rest is returned as is.
+ */
 export function resolveIncludes(value: unknown, baseDir: string | undefined, cwd = process.cwd()): unknown {
   if (Array.isArray(value)) {
-    const out = value.map((v) => resolveIncludes(v, baseDir, cwd));
-    copyPositions(value, out);
-    return out;
+    let changed: unknown[] | undefined;
+    value.forEach((v, i) => {
+      const r = resolveIncludes(v, baseDir, cwd);
+      if (r !== v) (changed ??= value.slice())[i] = r;
+    });
+    if (!changed) return value;
+    copyPositions(value, changed);
+    return changed;
   }
   if (!isObj(value)) return value;
+  const hasInclude = Object.prototype.hasOwnProperty.call(value, "include");
+  let changed = hasInclude;
   let out: Obj = {};
-  for (const [k, v] of Object.entries(value)) if (k !== "include") out[k] = resolveIncludes(v, baseDir, cwd);
+  for (const [k, v] of Object.entries(value)) {
+    if (k === "include") continue;
+    const r = resolveIncludes(v, baseDir, cwd);
+    if (r !== v) changed = true;
+    out[k] = r;
+  }
+  if (!changed) return value;
   copyPositions(value, out);
-  if (!("include" in value)) return out;
+  if (!hasInclude) return out;
   const spec = value.include;
   const where = positionOf(value, "include");
   let included: Obj;

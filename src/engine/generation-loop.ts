@@ -1,4 +1,5 @@
 import type { Row } from "../blocks/block.js";
+import { LMProvider } from "../blocks/lm/provider.js";
 import type { GenerationDataBuilder } from "../builders/databuilder.js";
 import type { GenerationTask } from "../tasks/generation-task.js";
 import type { TaskStatus } from "../tasks/task.js";
@@ -15,15 +16,20 @@ interface TaskState {
   epochBudget: number;
   countAfterLastEpoch: number;
   inputRows: number;
+  /** Rows the builder returned this run (records or not: exact repeats of accepted ones count). */
+  returnedRows: number;
   outputRows: number;
-  /** Committed batches that made no record while the task has made none this run. */
-  emptyBatches: number;
   /** Why the task stalled, when it is not `stallBudget` empty batches in a row. */
   stallCause?: string | undefined;
 }
 
-/** Empty batches, before any record, after which the run says so (long before it stalls). */
-const EARLY_WARNING_BATCHES = 5;
+/**
+ * Builder input rows (each costs at least one request) from which the builder may return nothing
+ * at all, in a run, before the task stops as stalled: a builder that cannot use the model's
+ * replies should cost a few batches, not `max_stalled_attempts` of them. (Rows that repeat
+ * accepted records, as after a resume, are returned and so do not count.)
+ */
+export const FIRST_RECORD_BUDGET = 100;
 
 /**
  * Run a generation builder over its tasks until each reaches its target or stalls.
@@ -39,7 +45,7 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
   const tasks = builder.tasks;
   const state = new Map<GenerationTask, TaskState>();
   for (const t of tasks) {
-    state.set(t, { phase: "generating", reason: "completed", stallBudget: ctx.maxStalled, epochBudget: ctx.maxStalled, countAfterLastEpoch: -1, inputRows: 0, outputRows: 0, emptyBatches: 0 });
+    state.set(t, { phase: "generating", reason: "completed", stallBudget: ctx.maxStalled, epochBudget: ctx.maxStalled, countAfterLastEpoch: -1, inputRows: 0, returnedRows: 0, outputRows: 0 });
     const m = ctx.metrics.task(t.name, "generation", t.target);
     m.accepted = t.accepted.length;
     m.status = "running";
@@ -130,18 +136,17 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
         m.accepted = t.accepted.length;
         if (input) {
           s.inputRows += input.rows;
+          s.returnedRows += rows.length;
           s.outputRows += fresh;
           s.stallBudget = fresh > 0 ? ctx.maxStalled : s.stallBudget - 1;
-          if (s.outputRows === 0 && s.inputRows > 0 && ++s.emptyBatches === EARLY_WARNING_BATCHES && ctx.maxStalled > EARLY_WARNING_BATCHES) {
-            builder.logger.warn(
-              `task '${t.name}': the first ${EARLY_WARNING_BATCHES} batches produced no records; the builder may not understand the model's replies ` +
-                `(it stops after ${ctx.maxStalled} such batches). To see the replies, rerun with DGT_TELEMETRY_RECORD_PAYLOADS=1 and read the dgt.llm_call spans in telemetry/traces.jsonl`,
-            );
-          }
         }
         if (s.phase === "generating") {
           if (t.isComplete()) drain(t, "completed");
           else if (s.stallBudget <= 0) drain(t, "stalled_generation");
+          else if (s.returnedRows === 0 && s.inputRows >= FIRST_RECORD_BUDGET) {
+            s.stallCause = `the builder made nothing of its first ${s.inputRows} inputs, so it may not understand the model's replies. ${unusableSample(builder)}`;
+            drain(t, "stalled_generation");
+          }
         }
       }
     }
@@ -190,4 +195,14 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
       for (const t of tasks) if (state.get(t)!.phase === "generating") drain(t, "completed");
     }
   }
+}
+
+/** The last reply the builder noted as unusable (else the last answer of its LLM blocks), for a stall message. */
+function unusableSample(builder: GenerationDataBuilder): string {
+  const replies = [...builder.blocks.values()].flatMap((b) => (b instanceof LMProvider && b.lastReply !== undefined ? [b.lastReply] : []));
+  const sample = builder.lastUnusable ?? (replies.length ? { reply: replies[0]!, reason: undefined } : undefined);
+  const see = "To see every reply, rerun with DGT_TELEMETRY_RECORD_PAYLOADS=1 and read the dgt.llm_call spans in telemetry/traces.jsonl";
+  if (!sample) return `${see}.`;
+  const text = sample.reply.length > 300 ? `${sample.reply.slice(0, 300)}…` : sample.reply;
+  return `A reply: ${JSON.stringify(text)}${sample.reason ? ` (the builder: ${sample.reason})` : ""}. ${see}.`;
 }

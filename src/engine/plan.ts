@@ -15,6 +15,7 @@ import { expandDataPath } from "../stores/default/paths.js";
 import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
 import { suggestion } from "../util/did-you-mean.js";
+import { readInputData } from "./input-data.js";
 import type { RunOptions } from "./options.js";
 import { checkOutputKeys } from "./output-keys.js";
 
@@ -101,6 +102,8 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
     const planned = await Promise.all(tasks.map((t) => planTask(registry, t, cls, options)));
     groups.push({ builderName, cls, config: builderConfig, file: yaml.file, tasks: planned });
   }
+  // Seed files are small: a bad line is found now, not after the output folders are written.
+  await readInputData(registry, groups, "seeds");
   return { registry, groups };
 }
 

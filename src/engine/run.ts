@@ -11,7 +11,6 @@ import type { Logger } from "../telemetry/logger.js";
 import { ConsoleLogger } from "../telemetry/logger.js";
 import { NoTelemetry, type ScopedTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import { Random } from "../util/random.js";
-import { redactSecrets } from "../util/redact.js";
 import { localExecutor } from "./executor.js";
 import { asOutputWriteError } from "./output-errors.js";
 import { runGenerationLoop } from "./generation-loop.js";
@@ -152,7 +151,7 @@ async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOpti
     if (formatterCfg) {
       const { type: _t, ...rest } = formatterCfg;
       const F = (await registry.resolve("formatter", String(formatterCfg.type))) as unknown as FormatterClass;
-      formatter = new F(rest);
+      formatter = new F(rest, { file: pt.file });
     }
     const name = String(pt.spec.task_name);
     const init: TaskInit = {
@@ -275,9 +274,10 @@ async function writeTaskCard(task: Task, builder: DataBuilder, buildId: string, 
   await task.appendLine("task_card.jsonl", {
     task_name: task.name,
     databuilder_name: builder.name,
-    // Configs may carry API keys (block api_key, headers): never write those to disk.
-    task_spec: redactSecrets({ task_init: task.spec, task_kwargs: cliTaskOptions(options) }),
-    databuilder_spec: redactSecrets(builder.config),
+    // Configs may carry secrets (api_key, headers, URL userinfo, extra_body): appendLine redacts
+    // the whole card in one pass, so a key found in the builder config is also caught in the spec.
+    task_spec: { task_init: task.spec, task_kwargs: cliTaskOptions(options) },
+    databuilder_spec: builder.config,
     build_id: buildId,
     run_id: runId,
     save_formatted_output: task.runnerConfig.save_formatted_output === true,

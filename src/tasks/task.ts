@@ -11,6 +11,7 @@ import type { Logger } from "../telemetry/logger.js";
 import type { Random } from "../util/random.js";
 import { assertInsideOutput } from "../util/output-containment.js";
 import { BLOCK_NAME_RULE, checkOutputName } from "../util/output-names.js";
+import { redactSecrets } from "../util/redact.js";
 import { recordId } from "./record-id.js";
 import { cutAfter, droppedName, storeHasOutput } from "./dropped-records.js";
 import { removeStaleTemporaries } from "./stale-temporaries.js";
@@ -388,13 +389,14 @@ export abstract class Task {
   }
 
   /**
-   * Append a line to a task JSONL file (task_card, task_results, logs). An unterminated last line
-   * (an append a full disk or a crash cut short) is cut first, so this line stays readable.
+   * Append a line to a task JSONL file (task_card, task_results, logs), secrets redacted
+   * (util/redact). An unterminated last line (an append a full disk or a crash cut short) is cut
+   * first, so this line stays readable.
    */
   async appendLine(file: "task_card.jsonl" | "task_results.jsonl" | "logs.jsonl", record: Row): Promise<void> {
     await assertInsideOutput(this.outputDir, this.file_(file));
     await cutPartialLine(this.file_(file));
-    await appendJsonl(this.file_(file), [record]);
+    await appendJsonl(this.file_(file), [redactSecrets(record)]);
   }
 
   /** Append the current checkpoint to `dataloader_state.jsonl`. */

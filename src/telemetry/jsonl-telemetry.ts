@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { redactSecrets } from "../util/redact.js";
 import { jsonLine } from "./json-line.js";
 import { RotatingJsonlWriter } from "./rotating-writer.js";
 import type { TelemetrySettings } from "./settings.js";
@@ -63,7 +64,7 @@ export class JsonlTelemetry extends SpanTracker {
       span_name: span?.name ?? null,
       ...attributes,
     };
-    if (this.settings.enabled) this.write(this.events, jsonLine(record));
+    if (this.settings.enabled) this.write(this.events, jsonLine(redactSecrets(record)));
     for (const fn of this.listeners) fn(name, attributes);
   }
 
@@ -77,7 +78,7 @@ export class JsonlTelemetry extends SpanTracker {
     const error = span.status === "error" && span.error !== undefined ? errorFields(span.error) : {};
     this.write(
       this.traces,
-      jsonLine({
+      jsonLine(redactSecrets({
         span_name: span.name,
         span_id: span.id,
         parent_span_id: span.parentId ?? null,
@@ -90,7 +91,7 @@ export class JsonlTelemetry extends SpanTracker {
         status: span.status,
         ...error,
         ...attributes,
-      }),
+      })),
     );
   }
 

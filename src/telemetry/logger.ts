@@ -1,3 +1,5 @@
+import { printable, printableJson } from "../util/printable.js";
+import { redactSecrets, redactText } from "../util/redact.js";
 import { jsonLine } from "./json-line.js";
 
 /** Structured log fields. */
@@ -41,7 +43,11 @@ export interface ConsoleOutput {
 /** stderr, as text. */
 export const stderrOutput: ConsoleOutput = { format: "text", write: (line) => void process.stderr.write(line) };
 
-/** A logger that writes `LEVEL message` lines to stderr at or above `level`, or nowhere. */
+/**
+ * A logger that writes `LEVEL message` lines to stderr at or above `level`, or nowhere. Secrets in
+ * messages and fields are redacted (util/redact) before anything is written, and control
+ * characters in text lines are shown escaped (util/printable).
+ */
 export class ConsoleLogger implements Logger {
   constructor(
     private readonly level: Level | "silent" = (process.env.LOG_LEVEL?.toLowerCase() as Level) ?? "info",
@@ -49,16 +55,19 @@ export class ConsoleLogger implements Logger {
     private readonly sinks: readonly LogSink[] = [],
     private readonly output: ConsoleOutput = stderrOutput,
   ) {}
-  private write(level: Level, message: string, fields: LogFields = {}): void {
-    const all = { ...this.bindings, ...fields };
+  private write(level: Level, raw: string, fields: LogFields = {}): void {
+    // Every record leaves here with its secrets redacted: the console and every sink (logs.jsonl).
+    const message = redactText(raw);
+    const all = redactSecrets({ ...this.bindings, ...fields });
     for (const sink of this.sinks) sink(level, message, all);
     if (this.level === "silent" || ORDER[level] < (ORDER[this.level as Level] ?? 20)) return;
     if (this.output.format === "json") {
-      this.output.write(jsonLine({ time: new Date().toISOString(), level, msg: message, ...all }));
+      this.output.write(printableJson(jsonLine({ time: new Date().toISOString(), level, msg: message, ...all })));
       return;
     }
     const tag = level === "info" ? "" : `${level}: `;
-    this.output.write(`${tag}${message}\n`);
+    // Text from endpoints and data files may carry terminal escapes: shown, never obeyed.
+    this.output.write(`${tag}${printable(message)}\n`);
   }
   debug(m: string, f?: LogFields): void { this.write("debug", m, f); }
   info(m: string, f?: LogFields): void { this.write("info", m, f); }

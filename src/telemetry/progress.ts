@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import type cliProgress from "cli-progress";
+import { printable, printableJson } from "../util/printable.js";
 import type { ConsoleOutput } from "./logger.js";
 import { jsonLine } from "./json-line.js";
 import { duration, thousands, type TaskFigures } from "./summary.js";
@@ -167,7 +168,8 @@ export class ProgressDisplay {
       const eta = done ? m.status : f.eta_s === undefined ? "ETA ?" : `ETA ${duration(f.eta_s)}`;
       // Most important first, so a narrow terminal cuts the least useful fields.
       const line = `${m.task.padEnd(nameWidth)} ${bar(f.accepted, f.target)}${count} ${eta} | rej ${f.rejected} | ${f.in_flight} in flight | ${f.requests_per_s} req/s | tok ${thousands(f.prompt_tokens)}/${thousands(f.completion_tokens)}`;
-      const text = line.length > width ? line.slice(0, width) : line;
+      const safe = printable(line, true);
+      const text = safe.length > width ? safe.slice(0, width) : safe;
       let b = this.bars.get(m.task);
       if (!b) {
         b = this.multibar!.create(f.target ?? 0, f.accepted, { line: text });
@@ -184,9 +186,9 @@ export class ProgressDisplay {
       if (m.task === "(no task)") continue;
       const r = this.source.rates(m.task, now);
       if (this.options.mode === "json") {
-        this.stream.write(jsonLine({ time: new Date(now).toISOString(), level: "info", msg: "progress", task_name: m.task, status: m.status, ...progressFields(m, r) }));
+        this.stream.write(printableJson(jsonLine({ time: new Date(now).toISOString(), level: "info", msg: "progress", task_name: m.task, status: m.status, ...progressFields(m, r) })));
       } else {
-        this.stream.write(`progress: ${plainLine(m, r)}\n`);
+        this.stream.write(`progress: ${printable(plainLine(m, r), true)}\n`);
       }
     }
   }

@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { redactSecrets } from "../util/redact.js";
 import { estimateCost, type PriceTable } from "./prices.js";
 
 /** What the summary needs to know of one task (the engine's live task metrics fit this). */
@@ -139,7 +140,7 @@ export function buildSummary(input: { buildId: string; runId: string; startedAt:
 }
 
 /**
- * Write `<outputDir>/run_summary.json` atomically (temp file, then rename).
+ * Write `<outputDir>/run_summary.json` atomically (temp file, then rename), secrets redacted.
  *
  * @example
  * writeSummary("output", summary);
@@ -149,7 +150,7 @@ export function writeSummary(outputDir: string, summary: RunSummary): string {
   const file = join(outputDir, "run_summary.json");
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, `${JSON.stringify(summary, null, 2)}\n`);
+    writeFileSync(tmp, `${JSON.stringify(redactSecrets(summary), null, 2)}\n`);
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true }); // a partial temporary (a full disk) is not left behind

@@ -8,7 +8,7 @@ import { KEY_PREFIX, parseFailure, failureReason, QUEUE_NAME, redisConnection, t
 import { isSecretKey, referSecrets, resolveSecrets, secretFingerprint } from "../../src/engine/executor/bullmq/secrets.js";
 import { ConfigError, isDigitError } from "../../src/errors.js";
 import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
-import { redisSkipReason, startRedis, type TestRedis } from "../support/redis.js";
+import { redisSkipReason, redisTextsContaining, startRedis, type TestRedis } from "../support/redis.js";
 import { cli, finalData, runArgs, startWorkerProcess, stop, tempDir, TEST_KEY, writeOverride, type CliProcess } from "./helpers.js";
 
 /** A builder context as the coordinator builds it, with secrets in several places. */
@@ -74,16 +74,18 @@ describe("secret references (coordinator → Redis → worker)", () => {
     expect(e.hint).toMatch(/coordinator and on every worker/);
   });
 
-  it("refuses a secret inside another value (a header, a URL, a task spec) instead of storing it", () => {
+  it("sends a secret inside another value (a header, a URL, a task spec) as a template of references, and the worker joins it back", () => {
     const env = { OPENAI_API_KEY: KEY };
-    const header = thrown(() => referSecrets(context({ blocks: [{ name: "gen", type: "openai", default_headers: { Authorization: `Bearer ${KEY}` } }] }), env));
-    expect(header.code).toBe("DIGIT_SECRET_NOT_IN_ENV");
-    expect(header.message).toContain("block 'gen', key default_headers.Authorization: the value contains the secret of OPENAI_API_KEY");
-    const url = thrown(() => referSecrets(context({ blocks: [{ name: "gen", type: "openai", base_url: `https://h/v1?k=${KEY}` }] }), env));
-    expect(url.message).toContain("key base_url");
-    const spec = thrown(() => referSecrets(context({ blocks: [] }, { task_name: "t/one", note: `see ${KEY}` }), env));
-    expect(spec.message).toContain("task 't/one', key note");
-    for (const e of [header, url, spec]) expect(e.message + String(e.hint)).not.toContain(KEY);
+    const original = context({ blocks: [{ name: "gen", type: "openai", default_headers: { Authorization: `Bearer ${KEY}` }, base_url: `https://h/v1?k=${KEY}` }] }, { task_name: "t/one", note: `see ${KEY}` });
+    const stored = referSecrets(original, env);
+    const json = JSON.stringify(stored);
+    expect(json).not.toContain(KEY);
+    const ref = { $env: "OPENAI_API_KEY", fingerprint: secretFingerprint(KEY) };
+    const block = (stored.config.blocks as Record<string, Record<string, unknown>>[])[0]!;
+    expect(block.default_headers).toEqual({ Authorization: { $secret: ["Bearer ", ref] } });
+    expect(block.base_url).toEqual({ $secret: ["https://h/v1?k=", ref] });
+    expect(stored.tasks[0]!.spec.note).toEqual({ $secret: ["see ", ref] });
+    expect(resolveSecrets(JSON.parse(json) as UnitContext, env)).toEqual(original);
   });
 
   it("a worker without the variable, or with another value, gets an error naming it", () => {
@@ -232,54 +234,10 @@ describe.skipIf(skip !== "")("no API key in Redis (real redis-server, worker pro
   }, 30_000);
 });
 
-/** Every string in a value read from Redis. */
-function strings(value: unknown): string[] {
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.flatMap(strings);
-  if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => [k, ...strings(v)]);
-  return [];
-}
-
 /** Every file under a folder. */
 function allFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);
     return statSync(p).isDirectory() ? allFiles(p) : [p];
   });
-}
-
-/**
- * `<db> <key>` of every key, in every database of the server, whose name or content contains
- * `needle`: strings, hashes, lists, sets, sorted sets and streams are read by type (a DUMP is
- * LZF-compressed, so a substring search in it could miss).
- */
-async function redisTextsContaining(url: string, needle: string): Promise<string[]> {
-  const admin = new Redis(redisConnection(url));
-  const info = await admin.info("keyspace");
-  admin.disconnect();
-  const dbs = [...info.matchAll(/^db(\d+):/gm)].map((m) => Number(m[1]));
-  const found: string[] = [];
-  for (const db of dbs) {
-    const c = new Redis({ ...redisConnection(url), db });
-    let cursor = "0";
-    do {
-      const [next, keys] = await c.scan(cursor, "COUNT", "500");
-      cursor = next;
-      for (const key of keys) {
-        const type = await c.type(key);
-        let parts: unknown;
-        if (type === "string") parts = await c.get(key);
-        else if (type === "hash") parts = await c.hgetall(key);
-        else if (type === "list") parts = await c.lrange(key, 0, -1);
-        else if (type === "set") parts = await c.smembers(key);
-        else if (type === "zset") parts = await c.zrange(key, "0", "-1", "WITHSCORES");
-        else if (type === "stream") parts = await c.xrange(key, "-", "+");
-        else if (type === "none") continue; // expired between SCAN and TYPE
-        else throw new Error(`key ${key} has type ${type}, which this scan does not read`);
-        if ([key, ...strings(parts)].some((x) => x.includes(needle))) found.push(`${db} ${key}`);
-      }
-    } while (cursor !== "0");
-    c.disconnect();
-  }
-  return found;
 }

@@ -16,12 +16,12 @@ afterEach(() => vi.restoreAllMocks());
 
 const GOOD_TASK = "task_name: test/ok\ndata_builder: test/echo_gen\nseed_examples:\n  - text: s\n";
 
-/** Run `digit run` on files written to a temp folder; returns exit code, stderr and the output dir. */
+/** Run `digit run` on files written to a temp folder (`$DIR` in them and in `extra` is that folder); returns exit code, stderr and the output dir. */
 async function digitRun(files: Record<string, string>, extra: string[] = [], opts: Record<string, unknown> = {}) {
   const dir = tempDir("digit-bad-");
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(join(dir, name, ".."), { recursive: true });
-    writeFileSync(join(dir, name), text);
+    writeFileSync(join(dir, name), text.replaceAll("$DIR", dir));
   }
   const out = join(dir, "out");
   const tasks = Object.keys(files).filter((f) => f.endsWith(".yaml") && !f.startsWith("override") && !f.includes("plugins/")).map((f) => join(dir, f));
@@ -107,6 +107,11 @@ describe("digit run rejects bad input before touching output", () => {
 
   it("missing seed or data file", async () => {
     expectCleanError(await digitRun({ "t.yaml": `${GOOD_TASK}seed_datastore:\n  data_path: /no/such/seeds.jsonl\n` }), /'\/no\/such\/seeds\.jsonl' does not exist/, /t\.yaml:6/);
+  });
+
+  it("a seed file with a broken line names the line and the task file, and nothing is written", async () => {
+    const r = await digitRun({ "t.yaml": `${GOOD_TASK}seed_datastore:\n  data_path: $DIR/seeds.jsonl\n`, "seeds.jsonl": '{"text": "fine"}\n{"text": broken\n' });
+    expectCleanError(r, /task 'test\/ok' \(.*t\.yaml\): line 2 is not valid JSON/, /seeds\.jsonl:2\)/);
   });
 
   it("seed glob that matches nothing", async () => {

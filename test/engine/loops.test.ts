@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { OutputLockedError, RoutingError } from "../../src/errors.js";
+import { FIRST_RECORD_BUDGET } from "../../src/engine/generation-loop.js";
 import { readJsonl, runFixture, task, tempDir, writeTask } from "./helpers.js";
 
 describe("generation loop", () => {
@@ -53,26 +54,26 @@ describe("generation loop", () => {
     expect(readJsonl(join(dir, "test/no_seeds/task_results.jsonl")).at(-1)!.status).toBe("stalled_generation");
   });
 
-  it("says early when batches produce nothing, long before the task stalls", async () => {
+  it("stops early when batches produce nothing, long before max_stalled_attempts", async () => {
     const dir = tempDir();
     // The geography QA builder cannot read these replies, so no batch makes a record.
     const file = writeTask(dir, "o.yaml", 'databuilders:\n  public/examples/geography_qa:\n    blocks:\n      - name: generator\n        type: mock\n        responses: ["I do not know."]\n');
     const warnings: string[] = [];
     const logger = { debug() {}, info() {}, warn: (m: string) => void warnings.push(m), error() {}, child: () => logger };
     const qa = resolve(import.meta.dirname, "../../tasks/public/examples/qa/task.yaml");
-    const result = await runFixture({ taskPaths: [qa], namespaces: ["public"], cwd: resolve(import.meta.dirname, "../.."), outputDir: join(dir, "out"), configPath: file, maxStalledAttempts: 12, numOutputsToGenerate: 500, logger });
+    const result = await runFixture({ taskPaths: [qa], namespaces: ["public"], cwd: resolve(import.meta.dirname, "../.."), outputDir: join(dir, "out"), configPath: file, numOutputsToGenerate: 500, logger });
     expect(result.outcomes[0]!.status).toBe("stalled_generation");
-    const early = warnings.filter((w) => w.includes("the first 5 batches produced no records"));
-    expect(early).toHaveLength(1);
-    expect(early[0]).toContain("DGT_TELEMETRY_RECORD_PAYLOADS=1");
-    expect(warnings.findIndex((w) => w.includes("stalled:"))).toBeGreaterThan(warnings.indexOf(early[0]!));
+    const stalled = warnings.filter((w) => w.includes("stalled: the builder made nothing of its first"));
+    expect(stalled).toHaveLength(1);
+    expect(stalled[0]).toContain('A reply: "I do not know."');
+    expect(stalled[0]).toContain("DGT_TELEMETRY_RECORD_PAYLOADS=1");
     // The mock answers at once: the loop still commits as it goes (it once kept starting calls
     // without committing and never stalled), and batches that make nothing are not multiplied to
-    // fill spare capacity. One request per seed row (10) of each of the 12 stalled batches, plus
-    // at most the 4 calls the default width keeps in flight.
+    // fill spare capacity. One request per seed row (10) of each batch until the first-record
+    // budget runs out, plus at most the 4 calls the default width keeps in flight.
     const requests = Number((readJsonl(join(dir, "out/public/examples/geography_qa/task_results.jsonl")).at(-1)!.metrics as Record<string, unknown>).requests);
-    expect(requests).toBeGreaterThanOrEqual(120);
-    expect(requests).toBeLessThanOrEqual(160);
+    expect(requests).toBeGreaterThanOrEqual(FIRST_RECORD_BUDGET);
+    expect(requests).toBeLessThanOrEqual(FIRST_RECORD_BUDGET + 40);
   }, 20_000);
 
   it("a builder that throws marks its tasks errored and reports the error", async () => {

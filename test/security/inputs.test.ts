@@ -72,6 +72,14 @@ describe("a corrupt Parquet seed file", () => {
     const err = expectUserError(r, "DIGIT_DATA_FILE");
     expect(err).toMatch(/\(seeds\.parquet\)/);
     expect(err).toMatch(/row group 0/);
+    // Seed files are read while planning: nothing was written.
+    expect(existsSync(join(dir, "output"))).toBe(false);
+    // A transformation's input is read as the run goes: the task ends errored, not running.
+    writeFileSync(join(dir, "transform.yaml"), "task_name: demo/gen\ndata_builder: test/echo_transform\ndata:\n  type: default\n  data_path: seeds.parquet\n");
+    cpSync(join(ROOT, "test/fixtures/engine/plugins/echo_transform"), join(dir, "plugins/echo_transform"), { recursive: true });
+    const t = await digit(["run", "transform.yaml"], { cwd: dir });
+    expect(t.code, t.stderr).toBe(1);
+    expect(expectUserError(t, "DIGIT_DATA_FILE")).toMatch(/\(seeds\.parquet\)/);
     expect(lastStatus(dir)).toBe("errored");
   }, 60_000);
 });
@@ -143,7 +151,7 @@ describe("a JSONL seed file with one enormous line", () => {
       const err = expectUserError(r, "DIGIT_DATA_FILE");
       expect(err).toMatch(/line 2 is longer than 64 MiB/);
       expect(err).toMatch(/\(seeds\.jsonl:2\)/);
-      expect(lastStatus(dir)).toBe("errored");
+      expect(existsSync(join(dir, "output"))).toBe(false); // seed files are read while planning
     } finally {
       rmSync(file, { force: true });
     }

@@ -1,6 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer, createConnection } from "node:net";
+import { Redis } from "ioredis";
+import { redisConnection } from "../../src/engine/executor/bullmq/protocol.js";
 
 /** Where `.ci/run` installs redis-server (apt); PATH is searched too. */
 const CANDIDATES = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"];
@@ -120,4 +122,48 @@ function killChild(child: ChildProcess): Promise<void> {
     child.once("exit", () => resolve());
     child.kill("SIGKILL");
   });
+}
+
+/** Every string in a value read from Redis. */
+function strings(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(strings);
+  if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => [k, ...strings(v)]);
+  return [];
+}
+
+/**
+ * `<db> <key>` of every key, in every database of the server, whose name or content contains
+ * `needle`: strings, hashes, lists, sets, sorted sets and streams are read by type (a DUMP is
+ * LZF-compressed, so a substring search in it could miss).
+ */
+export async function redisTextsContaining(url: string, needle: string): Promise<string[]> {
+  const admin = new Redis(redisConnection(url));
+  const info = await admin.info("keyspace");
+  admin.disconnect();
+  const dbs = [...info.matchAll(/^db(\d+):/gm)].map((m) => Number(m[1]));
+  const found: string[] = [];
+  for (const db of dbs) {
+    const c = new Redis({ ...redisConnection(url), db });
+    let cursor = "0";
+    do {
+      const [next, keys] = await c.scan(cursor, "COUNT", "500");
+      cursor = next;
+      for (const key of keys) {
+        const type = await c.type(key);
+        let parts: unknown;
+        if (type === "string") parts = await c.get(key);
+        else if (type === "hash") parts = await c.hgetall(key);
+        else if (type === "list") parts = await c.lrange(key, 0, -1);
+        else if (type === "set") parts = await c.smembers(key);
+        else if (type === "zset") parts = await c.zrange(key, "0", "-1", "WITHSCORES");
+        else if (type === "stream") parts = await c.xrange(key, "-", "+");
+        else if (type === "none") continue; // expired between SCAN and TYPE
+        else throw new Error(`key ${key} has type ${type}, which this scan does not read`);
+        if ([key, ...strings(parts)].some((x) => x.includes(needle))) found.push(`${db} ${key}`);
+      }
+    } while (cursor !== "0");
+    c.disconnect();
+  }
+  return found;
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from "../../errors.js";
+import { rememberSecret } from "../../util/redact.js";
 import type { BlockConfig } from "../block.js";
 
 /**
@@ -24,7 +25,8 @@ export function requireApiKey(config: BlockConfig, envVars: readonly string[], e
  * const key = optionalApiKey(config, ["OLLAMA_API_KEY"]);
  */
 export function optionalApiKey(config: BlockConfig, envVars: readonly string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (typeof config.api_key === "string" && config.api_key) return config.api_key;
-  for (const v of envVars) if (env[v]) return env[v];
-  return undefined;
+  const key = typeof config.api_key === "string" && config.api_key ? config.api_key : envVars.map((v) => env[v]).find((v) => !!v);
+  // Whatever variable or config key it came from, the key is redacted from everything written later.
+  rememberSecret(key);
+  return key;
 }

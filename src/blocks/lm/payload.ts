@@ -1,3 +1,5 @@
+import { redactText } from "../../util/redact.js";
+
 /**
  * Whether `dgt.llm_call` spans record prompts and completions (env `DGT_TELEMETRY_RECORD_PAYLOADS`
  * is 1/true/yes), and how long each recorded field may be (`DGT_TELEMETRY_PAYLOAD_MAX_CHARS`,
@@ -19,7 +21,8 @@ export function payloadPolicy(env: NodeJS.ProcessEnv = process.env): { record: b
 
 /**
  * Replace every occurrence of each secret in `text` with "***" (error messages from some
- * endpoints echo the key they rejected).
+ * endpoints echo the key they rejected), and every other secret shape util/redact knows (known
+ * keys, URL userinfo, Bearer tokens).
  *
  * @example
  * redact("bad key sk-123", ["sk-123"]) // "bad key ***"
@@ -27,5 +30,5 @@ export function payloadPolicy(env: NodeJS.ProcessEnv = process.env): { record: b
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join("***");
-  return out;
+  return redactText(out);
 }

@@ -6,6 +6,7 @@ import { chunkByKey, paramsKey } from "./batch.js";
 import { lmFetch } from "./http.js";
 import { AdaptiveLimiter } from "./limiter.js";
 import { resolveParams, stopList, cutAtStops, type ParamSpec } from "./params.js";
+import { rememberSecretsIn } from "../../util/redact.js";
 import { payloadPolicy, redact } from "./payload.js";
 import { credentialPool, type Credential } from "./pool.js";
 import { RefusalWatch } from "./refusals.js";
@@ -189,6 +190,8 @@ export abstract class LMProvider extends Block {
   private readonly warnedKeys = new Set<string>();
   private limiterInstance: AdaptiveLimiter | undefined;
   private readonly refusals = new RefusalWatch();
+  /** The text of the last answer received (a sample for messages about replies a builder cannot use). */
+  lastReply: string | undefined;
   /** Payload recording settings, read from the environment once per block call. */
   private payload = payloadPolicy();
   protected readonly timeoutMs: number;
@@ -201,6 +204,8 @@ export abstract class LMProvider extends Block {
       throw new ConfigError(`block '${config.name}' (type ${config.type}): model_id_or_path is required`, { hint: "set model_id_or_path to the model name the endpoint serves" });
     }
     this.modelId = config.model_id_or_path;
+    // Keys, auth headers and URL passwords of this block are redacted wherever they show up later.
+    rememberSecretsIn(config);
     this.timeoutMs = Number(config.timeout ?? 600) * 1000;
     this.maxRetries = Number(config.max_retries ?? 5);
     this.backoffMs = Number(config.retry_backoff ?? 1) * 1000;
@@ -399,6 +404,7 @@ export abstract class LMProvider extends Block {
     const prompt_tokens = responses.reduce((s, r) => s + (r.prompt_tokens ?? 0), 0);
     const completion_tokens = responses.reduce((s, r) => s + (r.completion_tokens ?? 0), 0);
     item.result = p.n > 1 ? outputs : (outputs[0] ?? null);
+    if (outputs[0] !== undefined) this.lastReply = resultText(outputs[0]);
     item.addtl = { prompt_tokens, completion_tokens, ...(responses[0]!.extra ?? {}) };
     delete item.error;
   }

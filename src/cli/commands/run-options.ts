@@ -24,7 +24,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { flags: "--num-prompt-instructions <n>", key: "numPromptInstructions", description: "builder option: ICL examples per prompt (public/instructlab/simple)", integer: { min: 1 }, group: "builder" },
   { flags: "--prompt-file-path <file>", key: "promptFilePath", description: "builder option: prompt template file (public/instructlab/simple)", group: "builder" },
   { flags: "--max-gen-requests <n>", key: "maxGenRequests", description: "upper bound on builder calls per builder", integer: { min: 1 }, group: "builder" },
-  { flags: "--max-stalled-requests <n>", key: "maxStalledRequests", description: "batches in a row without new records before a task counts as stalled (default 100)", integer: { min: 1 }, group: "builder" },
+  { flags: "--max-stalled-requests <n>", key: "maxStalledRequests", description: "batches in a row without new records before a task counts as stalled (default 100); a task whose builder returns nothing at all stops after 100 inputs", integer: { min: 1 }, group: "builder" },
   { flags: "--executor <url>", key: "executor", description: "run builder calls on `digit worker` processes through Redis (redis://host:port); default: in this process", group: "base" },
   { flags: "--redis-timeout <seconds>", key: "redisTimeout", description: "with --executor: stop the run (resumable) when Redis has been unreachable this long (default 60)", integer: { min: 1 }, group: "base" },
   { flags: "--quiet", key: "quiet", description: "print only warnings, errors and the summary", group: "base" },

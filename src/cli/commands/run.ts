@@ -8,6 +8,7 @@ import { isDigitError } from "../../errors.js";
 import { startRunReporting } from "../run-reporting.js";
 import { num, str } from "../option-spec.js";
 import { taskRunOptions } from "./run-options.js";
+import { printError } from "../print-error.js";
 
 /**
  * `digit run`: turn parsed CLI options into RunOptions, run, print the outcome, return the exit code.
@@ -77,7 +78,7 @@ export async function runCommand(positional: string[], opts: Record<string, unkn
   } catch (e) {
     reporting.stopProgress();
     if (isDigitError(e)) {
-      process.stderr.write(`${e.format()}\n`);
+      printError(e.format());
       return 1;
     }
     throw e;

@@ -1,5 +1,6 @@
 import { toList, type OptionSpec } from "../option-spec.js";
 import { RUN_OPTIONS } from "./run-options.js";
+import { FAKE_LLM_OPTIONS } from "./fake-llm-options.js";
 import { WORKER_OPTIONS } from "./worker-options.js";
 
 /** A positional argument of a command. */
@@ -113,5 +114,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: SCHEMA_OPTIONS,
     examples: ["digit schema task > task.schema.json", "digit schema --out-dir schemas --plugin-dir plugins", "digit schema --out-dir schemas --check"],
     action: async (args, opts) => (await import("./schema.js")).schemaCommand(args[0] === undefined ? undefined : String(args[0]), opts),
+  },
+  {
+    name: "fake-llm",
+    description: "run a fake LLM server on 127.0.0.1 (OpenAI, Anthropic, Ollama, watsonx APIs) for dry runs and CI; its default answers suit every bundled example",
+    args: [],
+    options: FAKE_LLM_OPTIONS,
+    examples: ["digit fake-llm --latency-ms 200", "digit fake-llm --port 0 --script fake.yaml", "digit fake-llm --failure-rate 0.1 --failure-kinds 500,429,hang"],
+    action: async (_args, opts) => (await import("./fake-llm.js")).fakeLLMCommand(opts),
   },
 ];

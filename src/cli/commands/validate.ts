@@ -9,7 +9,8 @@ import { ConfigError, isDigitError, type DigitError } from "../../errors.js";
 import type { FormatterClass } from "../../formatters/formatter.js";
 import { silentLogger } from "../../telemetry/logger.js";
 import { taskRunOptions } from "./run-options.js";
-import { readInputData } from "./validate-data.js";
+import { readInputData } from "../../engine/input-data.js";
+import { printError } from "../print-error.js";
 
 /** The run options `digit validate` checks with (the subset of `digit run`'s that affects checking). */
 export function validateOptions(positional: string[], opts: Record<string, unknown>, cwd: string): RunOptions {
@@ -38,7 +39,7 @@ export async function constructAll(plan: RunPlan): Promise<void> {
       const { type, ...rest } = f;
       const F = (await plan.registry.resolve("formatter", String(type))) as unknown as FormatterClass;
       try {
-        new F(rest);
+        new F(rest, { file: t.file });
       } catch (e) {
         if (isDigitError(e)) throw e;
         throw new ConfigError(`formatter '${String(type)}' of task '${String(t.spec.task_name)}' cannot be created: ${e instanceof Error ? e.message : String(e)}`, { file: t.file, hint: "fix the formatter's settings" });
@@ -68,7 +69,7 @@ export async function validateCommand(positional: string[], opts: Record<string,
     try {
       const plan = await planRun(o);
       await constructAll(plan);
-      await readInputData(plan, dataRead);
+      await readInputData(plan.registry, plan.groups, "inputs", dataRead);
       return plan;
     } catch (e) {
       if (!isDigitError(e)) throw e;
@@ -90,7 +91,7 @@ export async function validateCommand(positional: string[], opts: Record<string,
   let plan: RunPlan | undefined;
   if (errors.length === 0) plan = await check(options);
 
-  for (const e of errors) process.stderr.write(`${e.format()}\n`);
+  for (const e of errors) printError(e.format());
   if (errors.length || !plan) {
     process.stderr.write(`${errors.length} problem${errors.length === 1 ? "" : "s"} found\n`);
     return 1;

@@ -2,6 +2,7 @@ import { prepareEnvironment } from "../../config/env.js";
 import { isDigitError } from "../../errors.js";
 import { ConsoleLogger } from "../../telemetry/logger.js";
 import { list } from "../option-spec.js";
+import { printError } from "../print-error.js";
 
 export { WORKER_OPTIONS } from "./worker-options.js";
 
@@ -32,7 +33,7 @@ export async function workerCommand(url: string, opts: Record<string, unknown>):
     });
   } catch (e) {
     if (isDigitError(e)) {
-      process.stderr.write(`${e.format()}\n`);
+      printError(e.format());
       return 1;
     }
     throw e;

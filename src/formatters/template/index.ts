@@ -1,10 +1,12 @@
 import { z } from "zod";
-import { Formatter, registerFormatter, renderTemplate, type Row } from "digit";
+import { checkTemplate, Formatter, registerFormatter, renderTemplate, type FormatterOrigin, type Row, type TemplateSource } from "digit";
 import { checkFormat } from "../native/index.js";
 
 /**
  * DiGiT's `formatters/template`: renders `format` (a string, or a mapping of strings) as Jinja-style
- * templates (nunjucks) with the record's fields as variables, e.g. `{{ question | upper }}`.
+ * templates (nunjucks, sandboxed: see renderTemplate) with the record's fields as variables, e.g.
+ * `{{ question | upper }}`. The templates are compiled when the formatter is created, so a broken or
+ * forbidden template is reported by `digit validate` and before a run writes anything.
  * Also registered as `formatters/template_based`.
  *
  * @example
@@ -19,15 +21,21 @@ export class TemplateFormatter extends Formatter {
   });
   readonly format: string | Record<string, string>;
 
-  constructor(config: Row = {}) {
-    super(config);
+  constructor(config: Row = {}, origin: FormatterOrigin = {}) {
+    super(config, origin);
     this.format = checkFormat(config.format, "formatters/template");
+    if (typeof this.format === "string") checkTemplate(this.format, this.source());
+    else for (const [k, v] of Object.entries(this.format)) checkTemplate(v, this.source(k));
   }
 
   apply(row: Row): Row | string {
-    if (typeof this.format === "string") return renderTemplate(this.format, row);
+    if (typeof this.format === "string") return renderTemplate(this.format, row, this.source());
     const out: Row = {};
-    for (const [k, v] of Object.entries(this.format)) out[k] = renderTemplate(v, row);
+    for (const [k, v] of Object.entries(this.format)) out[k] = renderTemplate(v, row, this.source(k));
     return out;
+  }
+
+  private source(key?: string): TemplateSource {
+    return { file: this.origin.file, name: key === undefined ? "formatter format" : `formatter format '${key}'` };
   }
 }

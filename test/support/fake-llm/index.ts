@@ -1,8 +1,8 @@
 /**
- * The fake LLM server for tests, benchmarks and offline dry runs.
+ * The fake LLM server for tests and benchmarks: the product's own (src/fake-llm), re-exported so
+ * tests keep one import path.
  *
  * @example
  * import { startFakeLLM } from "../support/fake-llm/index.js";
  */
-export { startFakeLLM, type FakeLLM, type FakeLLMOptions, type FakeLLMStats, type FakeRequest, type FakeAnswer, type FakeFailureKind } from "./server.js";
-export { loadScript } from "./script.js";
+export { startFakeLLM, loadScript, DEFAULT_SCRIPT, type FakeLLM, type FakeLLMOptions, type FakeLLMStats, type FakeRequest, type FakeAnswer, type FakeFailureKind } from "../../../src/fake-llm/index.js";

@@ -33,8 +33,10 @@ export class GeographyQABuilder extends GenerationDataBuilder {
     const results = await this.block<LMProvider>("generator").call(requests, { method: "chat_completion" });
     const out: Row[] = [];
     for (const r of results) {
-      const parsed = parseQA(resultText(r.result));
+      const text = resultText(r.result);
+      const parsed = parseQA(text);
       if (parsed) out.push({ task_name: r.task_name, is_seed: false, ...parsed });
+      else if (r.error === undefined) this.unusableReply(text, "expected 'Question: ...' then one 'Answer: ...'");
     }
     return out;
   }

@@ -103,7 +103,7 @@ export class KnowledgeBuilder extends GenerationDataBuilder {
   private template(task: Task, name: string, vars: Row): string {
     const dir = templateDir(task.spec.prompt_templates_dir, resolve(this.dir, "prompt_templates"), existsSync, (m) => this.logger.warn(m));
     const file = existsSync(resolve(dir, name)) ? resolve(dir, name) : resolve(this.dir, "prompt_templates", name);
-    return renderTemplate(readFileSync(file, "utf8"), vars);
+    return renderTemplate(readFileSync(file, "utf8"), vars, { file });
   }
 
   async call(_requestIdx: number, batch: Row[]): Promise<Row[]> {

@@ -1,5 +1,6 @@
 import { lmFetch } from "../http.js";
 import { malformedResponse } from "../retry.js";
+import { rememberSecret } from "../../../util/redact.js";
 
 /** An HTTP error from a plain fetch call, shaped like the SDKs' errors so `classifyFailure` reads it. */
 export class HttpStatusError extends Error {
@@ -59,6 +60,8 @@ export class IamTokens {
     if (!json.access_token) throw malformedResponse("IAM token response has no access_token");
     const expiresAt = json.expiration ? json.expiration * 1000 : Date.now() + (json.expires_in ?? 3600) * 1000;
     this.cached = { token: json.access_token, expiresAt: expiresAt - 60_000 };
+    // A bearer token is a secret like the key it came from: redacted wherever it shows up later.
+    rememberSecret(json.access_token);
     return json.access_token;
   }
 }

@@ -1,15 +1,20 @@
 import { createHash } from "node:crypto";
 import { DigitError } from "../../../errors.js";
+import { isSecretKey as isSecretName, PLACEHOLDER_SECRETS, REDACTED, redactText, secretVariables } from "../../../util/redact.js";
 import type { UnitContext } from "./protocol.js";
 
 /**
- * API keys never go to Redis. Before the coordinator stores a builder context, every secret in it
- * (the value of a secret-named key such as `api_key`, `apikey`, `access_token`, `password`,
- * `Authorization`, at any depth: block configs, a judge's `lm_config`, headers, task specs) is
- * replaced by a reference to the coordinator's environment variable that holds it,
- * `{"$env": "OPENAI_API_KEY", "fingerprint": "…"}`. A worker puts the value of that variable in
- * ITS OWN environment back before it builds the blocks. A secret that no variable holds (written
- * literally in the YAML) refuses the distributed run before anything is enqueued.
+ * Secrets never go to Redis. Before the coordinator stores a builder context, every secret in it
+ * is replaced by a reference to the coordinator's environment variable that holds it,
+ * `{"$env": "OPENAI_API_KEY", "fingerprint": "…"}`; a secret inside a longer string (a header
+ * `Bearer ${TOKEN}`, a URL `https://user:${DB_PASSWORD}@host/v1`, a task spec quoting a key)
+ * becomes a template `{"$secret": ["Bearer ", {"$env": "TOKEN", ...}]}`. What counts as a secret
+ * is util/redact's rule, the one used for everything written to disk: values of secret-named keys
+ * at any depth (api_key, Authorization, X-Auth, Ocp-Apim-Subscription-Key, extra_body's keys,
+ * ...), Bearer/Basic tokens, URL userinfo passwords, and the value of any secret-named variable
+ * wherever it appears. A worker puts the values of those variables in ITS OWN environment back
+ * before it builds the blocks. A secret that no variable holds (written literally in the YAML)
+ * refuses the distributed run before anything is enqueued.
  *
  * The fingerprint is a short salted hash of the value: it lets a worker whose variable holds
  * another value say so (its requests would count against another credential's cluster-wide
@@ -53,35 +58,15 @@ const STANDARD_ENV: Readonly<Record<string, readonly string[]>> = {
 };
 const ALL_STANDARD = new Set(Object.values(STANDARD_ENV).flat());
 
-/** Stand-ins the providers themselves use when there is no key (vLLM's "EMPTY", Ollama's "ollama"): not secrets. */
-const PLACEHOLDERS = new Set(["EMPTY", "ollama"]);
-
-/** The words of a name: `x-api-key` → x, api, key; `accessToken` → access, token; `OPENAI_API_KEY` → openai, api, key. */
-function words(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter(Boolean);
-}
-
-/** Tokenizer settings named like secrets: `eos_token: "</s>"` is no key. */
-const SPECIAL_TOKEN = /^(bos|eos|pad|unk|sep|cls|mask|stop|start|end|special)[_-]?token$/i;
-
 /**
- * Whether a config key's value is a secret: a word of it ends in key, token, secret, password or
- * passwd (api_key, apikey, apiKey, x-api-key, access_token, client_secret, db_password), or is
- * authorization, credential(s) or passphrase. `tokenizer`, `keywords`, `max_tokens` and special
- * tokens (`eos_token`) are not.
+ * Whether a config key or header name holds a secret (util/redact's rule, shared with everything
+ * digit writes to disk).
  *
  * @example
  * isSecretKey("api_key") // true
  * isSecretKey("tokenizer") // false
  */
-export function isSecretKey(name: string): boolean {
-  if (SPECIAL_TOKEN.test(name)) return false;
-  return words(name).some((w) => /(key|token|secret|password|passwd)$/.test(w) || w === "authorization" || w === "credential" || w === "credentials" || w === "passphrase");
-}
+export const isSecretKey: (name: string) => boolean = isSecretName;
 
 /**
  * Whether a value is a SecretRef.
@@ -93,6 +78,23 @@ export function isSecretRef(value: unknown): value is SecretRef {
   if (!value || typeof value !== "object" || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
   return typeof v.$env === "string" && typeof v.fingerprint === "string" && Object.keys(v).length === 2;
+}
+
+/** A string holding secrets as stored in Redis: literal text and references, joined by the worker. */
+export interface SecretTemplate {
+  $secret: (string | SecretRef)[];
+}
+
+/**
+ * Whether a value is a SecretTemplate.
+ *
+ * @example
+ * isSecretTemplate({ $secret: ["Bearer ", { $env: "TOKEN", fingerprint: "0123456789abcdef" }] }) // true
+ */
+export function isSecretTemplate(value: unknown): value is SecretTemplate {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  return Array.isArray(v.$secret) && Object.keys(v).length === 1 && v.$secret.every((p) => typeof p === "string" || isSecretRef(p));
 }
 
 /**
@@ -130,13 +132,6 @@ function describe(context: UnitContext, part: Part, path: Path): string {
   return `${where.join(", ")}, key ${keyPath(path)}`;
 }
 
-/** Variables whose name looks like a secret's, with a value long enough to be one. */
-function secretVariables(env: NodeJS.ProcessEnv): [string, string][] {
-  return Object.entries(env)
-    .filter((e): e is [string, string] => typeof e[1] === "string" && e[1].length >= 8 && (isSecretKey(e[0]) || ALL_STANDARD.has(e[0])))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
 /** The variable to refer to for `value`: the provider's own names first, then any standard one, then secret-looking names, then by name. */
 function variableHolding(value: string, blockType: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
   const names = Object.keys(env).filter((k) => env[k] === value);
@@ -156,51 +151,82 @@ function suggestedVariable(blockType: string | undefined): string {
   return (blockType && STANDARD_ENV[blockType]?.[0]) ?? "MY_API_KEY";
 }
 
+/** A string split into literal text and references, in order. */
+type Pieces = (string | SecretRef)[];
+
+/** `pieces` with every occurrence of `value` in their literal parts replaced by `ref`. */
+function substitute(pieces: Pieces, value: string, ref: SecretRef): Pieces {
+  return pieces.flatMap((p) => {
+    if (typeof p !== "string" || !p.includes(value)) return [p];
+    const out: Pieces = [];
+    p.split(value).forEach((lit, i) => {
+      if (i > 0) out.push(ref);
+      if (lit) out.push(lit);
+    });
+    return out;
+  });
+}
+
+/** The text of `pieces` with each reference shown as `***`: what must look secret-free to util/redact. */
+function skeleton(pieces: Pieces): string {
+  return pieces.map((p) => (typeof p === "string" ? p : REDACTED)).join("");
+}
+
+/** Shortest value of a variable that is not named like a secret but may hold one (a URL password, a header). */
+const MIN_UNNAMED_SECRET = 4;
+
 /**
- * A copy of a builder context in which every secret is a SecretRef to the variable of `env` that
- * holds it (coordinator side, before the context goes to Redis). Throws SecretNotInEnvError
- * naming the builder, block and key when a secret is in no variable, and when the value of a
- * secret-named variable appears inside some other string (a header, a URL) that cannot be sent
- * as a reference.
+ * A copy of a builder context in which every secret is a SecretRef (or, inside a longer string, a
+ * SecretTemplate) to the variable of `env` that holds it (coordinator side, before the context
+ * goes to Redis). Throws SecretNotInEnvError naming the builder, block and key when a secret is
+ * in no variable.
  *
  * @example
  * const stored = referSecrets(context); // blocks[0].api_key → { $env: "OPENAI_API_KEY", fingerprint: "…" }
  */
 export function referSecrets(context: UnitContext, env: NodeJS.ProcessEnv = process.env): UnitContext {
-  const known = secretVariables(env);
-  const contained = (s: string) => known.find(([, v]) => s.includes(v))?.[0];
+  // Longest first: a secret containing another is referred to whole.
+  const named = secretVariables(env).sort(([, a], [, b]) => b.length - a.length);
+  const unnamed = Object.entries(env)
+    .filter((e): e is [string, string] => typeof e[1] === "string" && e[1].length >= MIN_UNNAMED_SECRET && !PLACEHOLDER_SECRETS.has(e[1]))
+    .sort(([, a], [, b]) => b.length - a.length);
+  const refTo = (value: string, blockType: string | undefined): SecretRef => ({ $env: variableHolding(value, blockType, env)!, fingerprint: secretFingerprint(value) });
 
-  const visit = (value: unknown, part: Part, path: Path, blockType: string | undefined, secretKey: boolean): unknown => {
-    if (typeof value === "string") {
-      if (secretKey && value !== "" && !PLACEHOLDERS.has(value)) {
-        const name = variableHolding(value, blockType, env);
-        if (name) return { $env: name, fingerprint: secretFingerprint(value) } satisfies SecretRef;
-        const inside = contained(value);
-        const key = String(path[path.length - 1]);
+  const referString = (value: string, part: Part, path: Path, blockType: string | undefined, secretKey: boolean): unknown => {
+    const clean = (p: Pieces) => redactText(skeleton(p), [], secretKey) === skeleton(p);
+    let pieces: Pieces = [value];
+    // The value of every secret-named variable, wherever it appears.
+    for (const [, v] of named) pieces = substitute(pieces, v, refTo(v, blockType));
+    if (!clean(pieces)) {
+      // A secret shape (a URL password, a Bearer token, an auth header's value) still literal: it
+      // may be the value of a variable not named like a secret (base_url: https://u:${PW}@h).
+      const redacted = redactText(skeleton(pieces), [], secretKey);
+      for (const [, v] of unnamed) if (skeleton(pieces).includes(v) && !redacted.includes(v)) pieces = substitute(pieces, v, refTo(v, blockType));
+    }
+    if (!clean(pieces)) {
+      const key = String(path[path.length - 1]);
+      if (secretKey) {
         const suggested = suggestedVariable(blockType);
-        if (inside) {
-          throw new SecretNotInEnvError(
-            `${describe(context, part, path)}: the value contains the secret of ${inside}; a distributed run never writes secrets to Redis, and only a whole value can be sent to workers as a variable name`,
-            `give ${key} the variable alone (${key}: \${${inside}}), e.g. leave the header out and use api_key: \${${inside}}; set ${inside} on the coordinator and on every worker`,
-          );
-        }
         throw new SecretNotInEnvError(
           `${describe(context, part, path)}: the secret is written in the config, not taken from an environment variable; a distributed run never writes secrets to Redis, so workers must read it from their own environment`,
           `put the key in an environment variable set on the coordinator and on every worker, and refer to it: ${key}: \${${suggested}} (export ${suggested}=<your key>, or put it in ./.env)`,
         );
       }
-      const inside = contained(value);
-      if (inside) {
-        throw new SecretNotInEnvError(
-          `${describe(context, part, path)}: the value contains the secret of ${inside}; a distributed run never writes secrets to Redis`,
-          `remove it from that value: pass secrets only as whole values of keys such as api_key (api_key: \${${inside}}), set on the coordinator and on every worker`,
-        );
-      }
-      return value;
+      throw new SecretNotInEnvError(
+        `${describe(context, part, path)}: the value holds a secret (a URL password, a Bearer/Basic token or a secret query parameter) written in the config, not taken from an environment variable; a distributed run never writes secrets to Redis, so workers must read it from their own environment`,
+        `put the secret in an environment variable set on the coordinator and on every worker and write it as \${VAR} inside the value, e.g. https://user:\${DB_PASSWORD}@host/v1 or Bearer \${API_TOKEN}`,
+      );
     }
+    if (pieces.length === 1 && typeof pieces[0] === "string") return value;
+    if (pieces.length === 1) return pieces[0];
+    return { $secret: pieces } satisfies SecretTemplate;
+  };
+
+  const visit = (value: unknown, part: Part, path: Path, blockType: string | undefined, secretKey: boolean): unknown => {
+    if (typeof value === "string") return referString(value, part, path, blockType, secretKey);
     if (Array.isArray(value)) return value.map((v, i) => visit(v, part, [...path, i], blockType, secretKey));
     if (value && typeof value === "object") {
-      if (isSecretRef(value)) return value;
+      if (isSecretRef(value) || isSecretTemplate(value)) return value;
       const obj = value as Record<string, unknown>;
       const type = typeof obj.type === "string" ? obj.type : blockType;
       const out: Record<string, unknown> = {};
@@ -215,7 +241,8 @@ export function referSecrets(context: UnitContext, env: NodeJS.ProcessEnv = proc
 
 /**
  * A copy of a stored builder context with every SecretRef replaced by the value of its variable
- * in `env` (worker side, in memory only). Throws WorkerSecretError naming the variable, the
+ * in `env`, and every SecretTemplate by its text with those values put in (worker side, in
+ * memory only). Throws WorkerSecretError naming the variable, the
  * builder and the block when the variable is unset or empty here, or holds another value than
  * on the coordinator.
  *
@@ -243,6 +270,7 @@ export function resolveSecrets(context: UnitContext, env: NodeJS.ProcessEnv = pr
       }
       return v;
     }
+    if (isSecretTemplate(value)) return value.$secret.map((p) => (typeof p === "string" ? p : (visit(p, part, path) as string))).join("");
     if (Array.isArray(value)) return value.map((x, i) => visit(x, part, [...path, i]));
     if (value && typeof value === "object") {
       const out: Record<string, unknown> = {};

@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from "../../../telemetry/logger.js";
 import { ClusterSemaphore, installClusterLimits } from "./cluster-limit.js";
 import { checkReachable, contextKey, displayUrl, failureReason, KEY_PREFIX, PROTOCOL_VERSION, QUEUE_NAME, redisConnection, type UnitContext, type UnitData, type UnitResult } from "./protocol.js";
 import { PreparedContext, type WorkerRegistryOptions } from "./rebuild.js";
+import { redactText } from "../../../util/redact.js";
 import { closeWithin, handleErrors, RedisHealth } from "./redis-health.js";
 import { resolveSecrets } from "./secrets.js";
 
@@ -110,7 +111,11 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
       result = await (await prepared(unit.context)).run(unit);
     } catch (e) {
       // BullMQ keeps only the message: carry a user error's fix and code to the coordinator.
-      throw isDigitError(e) ? new Error(failureReason(e)) : e;
+      // What goes to Redis is redacted: a message may quote an endpoint's reply or a URL.
+      if (isDigitError(e)) throw new Error(redactText(failureReason(e)));
+      const plain = new Error(redactText(e instanceof Error ? e.message : String(e)));
+      plain.stack = redactText(e instanceof Error && e.stack ? e.stack : plain.message);
+      throw plain;
     }
     const { rows, collected } = result;
     processed++;

@@ -1,103 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-
-/**
- * A failure the server can inject instead of answering. `short` is a 200 answer that lacks its last
- * choice (OpenAI-shaped answers only; other protocols answer normally).
- */
-export type FakeFailureKind = "500" | "503" | "429" | "401" | "hang" | "malformed" | "reset" | "short";
-
-/** A scripted answer: text, or an assistant turn with tool calls. */
-export type FakeAnswer = string | { content?: string | null; tool_calls?: { name: string; arguments: Record<string, unknown> }[] };
-
-/** What a scripting function sees of a request. */
-export interface FakeRequest {
-  /** Protocol: openai, anthropic, ollama or watsonx. */
-  protocol: "openai" | "anthropic" | "ollama" | "watsonx";
-  kind: "completion" | "chat";
-  path: string;
-  model: string;
-  /** The prompt, or the text of the last message for chat. */
-  prompt: string;
-  /** Position of `prompt` in a completion request that sent a list of prompts (0 otherwise). */
-  promptIndex: number;
-  /** The whole request body. */
-  body: Record<string, unknown>;
-  /** 1-based answer number, across the server's life (reset() restarts it). */
-  n: number;
-}
-
-/** How the fake server behaves. Every field can be changed later with `configure`. */
-export interface FakeLLMOptions {
-  /** Port to listen on; 0 (default) picks a free one. */
-  port?: number;
-  /** Delay before each answer, ms (default 0). */
-  latencyMs?: number;
-  /** Extra uniformly random delay in [0, jitterMs), ms. */
-  jitterMs?: number;
-  /** Requests served at once; above it the server answers 429 with Retry-After (default: no cap). */
-  cap?: number;
-  /** Wait the server asks for in its 429s, ms (sent as `retry-after-ms` and `Retry-After` seconds; default 100). */
-  retryAfterMs?: number;
-  /** Failures injected into the next requests, consumed in order: `[{ kind: "500", count: 1 }]`. */
-  failures?: { kind: FakeFailureKind; count: number }[];
-  /** Probability of a random failure per request, drawn from `randomKinds` with a seeded PRNG. */
-  failureRate?: number;
-  randomKinds?: FakeFailureKind[];
-  seed?: number;
-  /** The API key clients must send (Bearer, `api-key` or `x-api-key`); others get 401. */
-  apiKey?: string;
-  /** Answer templates used in turn; `{{n}}` is the answer number, `{{prompt}}` the prompt. */
-  responses?: string[];
-  /** Rules tried before `responses`: the first whose regex matches the prompt answers. */
-  rules?: { match: string | RegExp; response: FakeAnswer }[];
-  /** Full control: return the answer for a request (wins over rules and responses). */
-  respond?: (request: FakeRequest) => FakeAnswer;
-}
-
-/** Counters a test or benchmark reads. */
-export interface FakeLLMStats {
-  /** Every HTTP request received. */
-  requests: number;
-  byPath: Record<string, number>;
-  /** Generation requests answered successfully. */
-  completed: number;
-  /** Prompts answered (a completion request with a list of prompts answers several). */
-  prompts: number;
-  inFlight: number;
-  peakInFlight: number;
-  /** 429s sent because of the cap (injected ones count in `failuresInjected`). */
-  rateLimited: number;
-  failuresInjected: Record<string, number>;
-  unauthorized: number;
-  promptTokens: number;
-  completionTokens: number;
-  /** Time of the first generation request and of the last answer (ms since epoch), for rates. */
-  firstRequestAt: number | undefined;
-  lastAnswerAt: number | undefined;
-  /** Authorization-bearing header values seen (so tests can check what clients send). */
-  authHeaders: string[];
-}
-
-/** A running fake LLM server. */
-export interface FakeLLM {
-  /** Root URL, e.g. http://127.0.0.1:43121 (Anthropic and Ollama clients use this). */
-  url: string;
-  /** OpenAI-style base URL (`url + "/v1"`). */
-  openaiBaseURL: string;
-  stats(): FakeLLMStats;
-  /** Zero the counters and the answer number; forget pending injected failures. */
-  reset(): void;
-  /** Change options while running. */
-  configure(options: Partial<FakeLLMOptions>): void;
-  close(): Promise<void>;
-}
+import { readBody, send } from "./http.js";
+import { allMessagesText, authorized, bearer, countWords as words, dropLastChoice, errorBody, lastMessageText, protocolOf } from "./protocol.js";
+import { render } from "./template.js";
+import type { FakeAnswer, FakeFailureKind, FakeLLM, FakeLLMOptions, FakeLLMStats, FakeRequest } from "./types.js";
 
 const DEFAULT_RESPONSE = "This is answer {{n}}.";
 const GENERATION_PATHS = /\/(chat\/completions|completions|messages)$|^\/api\/(chat|generate)$|^\/ml\/v1\/text\/(generation|chat)$/;
 
 function emptyStats(): FakeLLMStats {
-  return { requests: 0, byPath: {}, completed: 0, prompts: 0, inFlight: 0, peakInFlight: 0, rateLimited: 0, failuresInjected: {}, unauthorized: 0, promptTokens: 0, completionTokens: 0, firstRequestAt: undefined, lastAnswerAt: undefined, authHeaders: [] };
+  return { requests: 0, byPath: {}, completed: 0, prompts: 0, inFlight: 0, peakInFlight: 0, rateLimited: 0, failuresInjected: {}, unauthorized: 0, promptTokens: 0, completionTokens: 0, firstRequestAt: undefined, lastAnswerAt: undefined, authHeaders: [], requestHeaders: [] };
 }
 
 /**
@@ -145,6 +57,7 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
     if (req.method === "POST" && path === "/api/show") return send(res, 200, { model_info: { "llama.context_length": 8192 }, details: {} });
 
     if (!(req.method === "POST" && GENERATION_PATHS.test(path))) return send(res, 404, { error: { message: `fake LLM: no route ${req.method} ${path}` } });
+    if (opts.recordHeaders) stats.requestHeaders.push(Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : String(v)])));
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(raw || "{}") as Record<string, unknown>;
@@ -336,7 +249,7 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
   return {
     url,
     openaiBaseURL: `${url}/v1`,
-    stats: () => ({ ...stats, byPath: { ...stats.byPath }, failuresInjected: { ...stats.failuresInjected }, authHeaders: [...stats.authHeaders] }),
+    stats: () => ({ ...stats, byPath: { ...stats.byPath }, failuresInjected: { ...stats.failuresInjected }, authHeaders: [...stats.authHeaders], requestHeaders: [...stats.requestHeaders] }),
     reset: () => {
       const inFlight = stats.inFlight;
       stats = emptyStats();
@@ -357,75 +270,6 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
     },
   };
 }
-
-/** The `short` failure: remove the last choice of an OpenAI-shaped answer. */
-function dropLastChoice(answer: unknown): void {
-  const choices = (answer as { choices?: unknown }).choices;
-  if (Array.isArray(choices)) choices.pop();
-}
-
-function protocolOf(path: string): FakeRequest["protocol"] {
-  if (path.startsWith("/api/")) return "ollama";
-  if (path.startsWith("/ml/")) return "watsonx";
-  if (path.endsWith("/messages")) return "anthropic";
-  return "openai";
-}
-
-function bearer(auth: string | undefined): string | undefined {
-  return auth?.replace(/^Bearer\s+/i, "");
-}
-
-function authorized(auth: string | undefined, key: string, protocol: FakeRequest["protocol"]): boolean {
-  const given = bearer(auth);
-  // watsonx sends an IAM token obtained with the key, not the key itself.
-  if (protocol === "watsonx") return !!given && given.startsWith("fake-iam-token-");
-  return given === key;
-}
-
-function errorBody(protocol: FakeRequest["protocol"], message: string, type: string): unknown {
-  if (protocol === "anthropic") return { type: "error", error: { type, message } };
-  if (protocol === "ollama") return { error: message };
-  if (protocol === "watsonx") return { errors: [{ code: type, message }], trace: "fake", status_code: 0 };
-  return { error: { message, type, code: type } };
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-function render(answer: FakeAnswer, req: FakeRequest): FakeAnswer {
-  const fill = (t: string) => t.replace(/\{\{\s*(n|prompt|model)\s*\}\}/g, (_, k: string) => (k === "n" ? String(req.n) : k === "prompt" ? req.prompt : req.model));
-  if (typeof answer === "string") return fill(answer);
-  return { ...answer, content: answer.content == null ? answer.content : fill(answer.content) };
-}
-
-function contentText(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (Array.isArray(content)) return content.map((p) => (typeof p === "string" ? p : typeof (p as { text?: unknown }).text === "string" ? (p as { text: string }).text : "")).join(" ");
-  return "";
-}
-
-function lastMessageText(messages: unknown): string {
-  if (!Array.isArray(messages) || messages.length === 0) return "";
-  return contentText((messages[messages.length - 1] as { content?: unknown }).content);
-}
-
-function allMessagesText(messages: unknown): string {
-  return Array.isArray(messages) ? messages.map((m) => contentText((m as { content?: unknown }).content)).join(" ") : "";
-}
-
-const words = (s: string) => (s.match(/\S+/g) ?? []).length;
 
 function expandFailures(failures: FakeLLMOptions["failures"]): FakeFailureKind[] {
   return (failures ?? []).flatMap((f) => Array.from({ length: f.count }, () => f.kind));
