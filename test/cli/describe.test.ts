@@ -36,6 +36,9 @@ describe("digit describe", () => {
     expect(keyRow(r.stdout, "threshold")).toMatch(/threshold\s+number\s+1\.1\s+A row fails when its ROUGE score/);
     expect(keyRow(r.stdout, "score_func")).toMatch(/"f1"\s+Which ROUGE score/);
     expect(keyRow(r.stdout, "input_map")).toMatch(/map<string>\s+\{your_field: block_field\}/);
+    const narrow = await digit(["describe", "rouge_scorer"], { env: { COLUMNS: "80" } });
+    expect(Math.max(...narrow.stdout.trimEnd().split("\n").map((l) => l.length))).toBeLessThanOrEqual(80);
+    expect(narrow.stdout).toMatch(/\nthreshold\s+number\s+1\.1\n {4}A row fails when/);
   });
 
   it("describes datastores, dataloaders and formatters; a name two kinds share is shown for each, --kind picks one", async () => {

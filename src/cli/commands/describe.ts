@@ -10,7 +10,7 @@ import type { IndexEntry } from "../../registry/scan.js";
 import { suggestion } from "../../util/did-you-mean.js";
 import { describeShape, type KeyDescription } from "../describe-keys.js";
 import { openRegistry } from "../registry-options.js";
-import { outputWidth, table } from "../text-table.js";
+import { outputWidth, table, wrapText } from "../text-table.js";
 import { DESCRIBE_KINDS as KIND_NAMES } from "./specs.js";
 
 /** What `digit describe` can describe, and the registry kind of each. */
@@ -50,7 +50,9 @@ export async function describeCommand(name: string, opts: Record<string, unknown
     }
     parts.push(kind === "block" ? await describeBlock(name, ctx) : kind === "builder" ? await describeBuilder(name, ctx) : await describeStoreLike(kind, name, ctx));
   }
-  process.stdout.write(`${parts.join("\n\n")}\n`);
+  // Tables are fitted already; prose lines (descriptions, notes) are wrapped to the width.
+  const text = parts.join("\n\n").split("\n").map((l) => (l.length > ctx.width ? wrapText(l, ctx.width).join("\n") : l));
+  process.stdout.write(`${text.join("\n")}\n`);
   return 0;
 }
 
