@@ -29,12 +29,12 @@ export interface BlockContext {
 
 /** Keys every block config may have, whatever its type. */
 export const baseBlockConfigSchema = z.object({
-  name: z.string().min(1),
-  type: z.string().min(1),
-  input_map: z.record(z.string(), z.string()).nullish(),
-  output_map: z.record(z.string(), z.string()).nullish(),
-  datastores: z.array(z.record(z.string(), z.unknown())).nullish(),
-  builder_name: z.string().optional(),
+  name: z.string().min(1).describe("Name the builder calls the block by (unique in its builder YAML)"),
+  type: z.string().min(1).describe("The block type (see `digit list blocks`)"),
+  input_map: z.record(z.string(), z.string()).nullish().describe("{your_field: block_field}: which row fields the block reads as its own fields"),
+  output_map: z.record(z.string(), z.string()).nullish().describe("{block_field: your_field}: where the block's results are written in the row"),
+  datastores: z.array(z.record(z.string(), z.unknown())).nullish().describe("Accepted for DiGiT compatibility; no built-in block uses it"),
+  builder_name: z.string().optional().describe("Accepted for DiGiT compatibility; the owning builder is known without it"),
 });
 
 /** A block config as written in builder YAML. */

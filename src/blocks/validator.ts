@@ -41,7 +41,7 @@ export interface ValidatorFields {
  * }
  */
 export abstract class ValidatorBlock<T extends Row = { input: unknown }> extends Block {
-  static override configSchema: z.ZodObject = z.object({ filter: z.boolean().nullish() });
+  static override configSchema: z.ZodObject = z.object({ filter: z.boolean().nullish().describe("Remove invalid rows (each written with its reason to blocks/<name>.jsonl); otherwise only mark them is_valid: false") });
   static override fields: BlockFields | undefined = { required: ["input"] };
   protected static override frameworkFields: readonly string[] = ["store_names", "is_valid", "metadata"];
 

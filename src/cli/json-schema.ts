@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { baseBlockConfigSchema, type BlockClass } from "../blocks/block.js";
 import type { DataBuilderClass } from "../builders/databuilder.js";
-import { baseBuilderShape, baseTaskShape, generationRunnerConfigSchema, transformationRunnerConfigSchema } from "../config/schemas.js";
+import { baseBuilderShape, baseTaskShape, generationRunnerConfigSchema, overrideFileSchema, transformationRunnerConfigSchema } from "../config/schemas.js";
 import type { Registry } from "../registry/registry.js";
 
 type Json = Record<string, unknown>;
@@ -10,7 +10,11 @@ type Json = Record<string, unknown>;
 export interface GeneratedSchemas {
   "task.schema.json": Json;
   "builder.schema.json": Json;
+  "override.schema.json": Json;
 }
+
+/** The schemas `digit schema <kind>` prints, and the file each one is written to. */
+export const SCHEMA_FILES = { task: "task.schema.json", builder: "builder.schema.json", override: "override.schema.json" } as const;
 
 const OPTIONS = { io: "input", unrepresentable: "any" } as const;
 
@@ -24,7 +28,7 @@ const include = { description: "Other YAML file(s) merged into this one before i
 /**
  * Build the JSON Schemas of task YAML and builder YAML from the zod schemas digit checks them
  * with: the base keys, every builder's own task and config keys, and for each block type its own
- * keys (selected by `type:`). Imports every builder and block module of the registry's namespaces.
+ * keys (selected by `type:`); and of `--config-path` override files. Imports every builder and block module of the registry's namespaces.
  * Output is deterministic (sorted), so the committed files can be checked for staleness.
  *
  * @example
@@ -82,6 +86,7 @@ export async function generateSchemas(registry: Registry, warn: (m: string) => v
   return {
     "task.schema.json": { ...head("digit task YAML", "https://digit.local/schemas/task.schema.json"), ...task },
     "builder.schema.json": { ...head("digit builder YAML", "https://digit.local/schemas/builder.schema.json"), ...builder },
+    "override.schema.json": { ...head("digit override file (--config-path)", "https://digit.local/schemas/override.schema.json"), ...toJson(overrideFileSchema) },
   };
 }
 

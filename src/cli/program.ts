@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Command } from "commander";
+import type { Command } from "commander";
 import { PACKAGE_ROOT } from "../registry/package-root.js";
 import { printable } from "../util/printable.js";
+import { DigitCommand } from "./digit-command.js";
 import { addOptions } from "./option-spec.js";
 import { COMMANDS } from "./commands/specs.js";
 
@@ -15,7 +16,7 @@ import { COMMANDS } from "./commands/specs.js";
  */
 export function buildProgram(): Command {
   const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string };
-  const program = new Command("digit")
+  const program = new DigitCommand("digit")
     .description("Synthetic data generation and transformation with LLMs (a port of IBM DiGiT)")
     .version(pkg.version)
     .exitOverride()

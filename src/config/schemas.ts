@@ -2,50 +2,51 @@ import { z } from "zod";
 
 const mapping = z.record(z.string(), z.unknown());
 const datastoreConfig = z.looseObject({ type: z.string().default("default") });
+const UNUSED = "accepted for DiGiT compatibility; digit does not use it";
 const count = (what: string) => z.number().int().min(0, `${what} cannot be negative`);
 
 /** `runner_config` keys both task families accept. */
 export const commonRunnerConfig = {
-  output_dir: z.string().optional(),
-  save_formatted_output: z.boolean().optional(),
+  output_dir: z.string().optional().describe("Output root of the task (default --output-dir, $DGT_OUTPUT_DIR or ./output)"),
+  save_formatted_output: z.boolean().optional().describe("Also write formatted_data through the task's formatter"),
   /** Seed for every random choice of the task (ICL sampling, batch mixing). */
-  seed: z.number().int().optional(),
+  seed: z.number().int().optional().describe("Seed for every random choice of the task (ICL sampling, batch mixing)"),
 };
 
 /** `runner_config` of a generation task (reference §2.3). */
 export const generationRunnerConfigSchema = z.strictObject({
   ...commonRunnerConfig,
-  restart_generation: z.boolean().optional(),
-  num_outputs_to_generate: count("num_outputs_to_generate").optional(),
+  restart_generation: z.boolean().optional().describe("Discard the task's earlier output and start fresh"),
+  num_outputs_to_generate: count("num_outputs_to_generate").optional().describe("Records to generate (default 2)"),
   // 0 seeds per batch gives empty batches that never make anything: refused, like --seed-batch-size 0.
-  seed_batch_size: z.number().int().positive("seed_batch_size must be at least 1").optional(),
-  machine_batch_size: count("machine_batch_size").optional(),
+  seed_batch_size: z.number().int().positive("seed_batch_size must be at least 1").optional().describe("Seed examples per builder call (default the smaller of 100 and num_outputs_to_generate)"),
+  machine_batch_size: count("machine_batch_size").optional().describe("Earlier generated records mixed into each builder call (default 10)"),
 });
 
 /** `runner_config` of a transformation task. */
 export const transformationRunnerConfigSchema = z.strictObject({
   ...commonRunnerConfig,
-  restart_generation: z.boolean().optional(),
-  transform_batch_size: z.number().int().positive("transform_batch_size must be at least 1").optional(),
+  restart_generation: z.boolean().optional().describe("Discard the task's earlier output and start fresh"),
+  transform_batch_size: z.number().int().positive("transform_batch_size must be at least 1").optional().describe("Input rows per builder call (default 100)"),
 });
 
 /** Keys every task YAML may have, whatever its builder (reference §2.2). */
 export const baseTaskShape = {
-  task_name: z.string().min(1),
-  task_description: z.string().default(""),
-  created_by: z.string().default(""),
-  data_builder: z.string().min(1),
-  runner_config: mapping.optional(),
-  seed_examples: z.array(mapping).nullish(),
-  seed_datastore: datastoreConfig.nullish(),
-  dataloader: z.looseObject({ type: z.string().default("default") }).nullish(),
-  data: z.union([z.array(mapping), datastoreConfig]).nullish(),
-  datastore: datastoreConfig.nullish(),
-  final_datastore: datastoreConfig.nullish(),
-  formatted_datastore: datastoreConfig.nullish(),
-  store_name: z.string().nullish(),
-  formatter: z.looseObject({ type: z.string() }).nullish(),
-  tools: z.unknown().optional(),
+  task_name: z.string().min(1).describe("Unique name of the task; also names its output folder"),
+  task_description: z.string().default("").describe("What the task is for"),
+  created_by: z.string().default("").describe("Author of the task"),
+  data_builder: z.string().min(1).describe("Name of the builder that makes the data (see `digit list builders`)"),
+  runner_config: mapping.optional().describe("Run settings of the task (see the runner_config keys)"),
+  seed_examples: z.array(mapping).nullish().describe("Seed records written inline"),
+  seed_datastore: datastoreConfig.nullish().describe("Datastore the seed records are read from (e.g. data_path)"),
+  dataloader: z.looseObject({ type: z.string().default("default") }).nullish().describe("How seed or input rows are read (see `digit describe default --kind dataloader`)"),
+  data: z.union([z.array(mapping), datastoreConfig]).nullish().describe("Input rows of a transformation task: a list, or a datastore"),
+  datastore: datastoreConfig.nullish().describe("Where the task writes its generated records (type default: local files)"),
+  final_datastore: datastoreConfig.nullish().describe("Where the final (postprocessed) records are written"),
+  formatted_datastore: datastoreConfig.nullish().describe("Where formatted records are written (save_formatted_output)"),
+  store_name: z.string().nullish().describe("Output folder of the task below the output root (default task_name)"),
+  formatter: z.looseObject({ type: z.string() }).nullish().describe("Turns final records into training records (see `digit list formatters`)"),
+  tools: z.unknown().optional().describe(UNUSED),
 };
 
 /** A task YAML of a builder that declares no extra task fields. */
@@ -56,17 +57,17 @@ const postprocessor = z.union([z.string().transform((name) => ({ name })), z.loo
 
 /** Keys every builder YAML may have (reference §3.1). Builders may add their own. */
 export const baseBuilderShape = {
-  name: z.string().min(1),
-  blocks: z.array(mapping).default([]),
-  postprocessors: z.array(postprocessor).default([]),
-  metadata: z.unknown().optional(),
-  max_workers: z.number().int().positive().optional(),
-  max_concurrent_conversations: z.number().int().positive().optional(),
+  name: z.string().min(1).describe("The builder's name: tasks give it as data_builder"),
+  blocks: z.array(mapping).default([]).describe("The blocks the builder uses, each with name and type (see `digit describe <type>`)"),
+  postprocessors: z.array(postprocessor).default([]).describe("Blocks run over all records after generation (e.g. a ROUGE-L dedup)"),
+  metadata: z.unknown().optional().describe("Free-form information about the builder"),
+  max_workers: z.number().int().positive().optional().describe("DiGiT's name of max_concurrent_batches"),
+  max_concurrent_conversations: z.number().int().positive().optional().describe(UNUSED),
   /** How many builder calls may be in flight at once (keeps LLM credentials busy); `max_workers` is its DiGiT name. */
-  max_concurrent_batches: z.number().int().positive().optional(),
-  max_stalled_attempts: z.number().int().positive().optional(),
-  num_attempts_to_complete: z.number().int().positive().optional(),
-  target: z.unknown().optional(),
+  max_concurrent_batches: z.number().int().positive().optional().describe("Builder calls in flight at once (default: enough to keep the LLM credentials busy)"),
+  max_stalled_attempts: z.number().int().positive().optional().describe("Batches in a row that make nothing new before a task stalls (default 100)"),
+  num_attempts_to_complete: z.number().int().positive().optional().describe("Builder calls the builder may make for its tasks in all (default 1000000)"),
+  target: z.unknown().optional().describe(UNUSED),
 };
 
 /** A builder YAML, for builders that declare no extra keys. */
@@ -74,9 +75,9 @@ export const baseBuilderSchema = z.strictObject(baseBuilderShape);
 
 /** A DiGiT `--config-path` override file (reference §1.6). */
 export const overrideFileSchema = z.strictObject({
-  task_files: z.array(z.string()).optional(),
-  tasks: z.record(z.string(), mapping.nullable()).optional(),
-  databuilders: z.record(z.string(), mapping.nullable()).optional(),
+  task_files: z.array(z.string()).optional().describe("Task files, folders or globs to run besides those on the command line"),
+  tasks: z.record(z.string(), mapping.nullable()).optional().describe("Per task name: keys merged into that task (null removes a key); a task no file defines is created"),
+  databuilders: z.record(z.string(), mapping.nullable()).optional().describe("Per builder name: keys merged into that builder's YAML (blocks are matched by name)"),
 });
 
 export type OverrideFile = z.infer<typeof overrideFileSchema>;

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { Row } from "../blocks/block.js";
 
 /**
@@ -11,6 +12,8 @@ import type { Row } from "../blocks/block.js";
  * }
  */
 export abstract class Formatter {
+  /** The keys of the task's `formatter:` mapping this type reads (`digit describe`). */
+  static configSchema: z.ZodObject = z.object({ type: z.string().describe("The formatter type (see `digit list formatters`)") });
   readonly config: Row;
   /** Where the formatter is configured (for error messages). */
   readonly origin: FormatterOrigin;

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { Row } from "../blocks/block.js";
 import type { Datastore } from "./datastore.js";
 
@@ -6,6 +7,16 @@ export interface DataloaderState {
   iter_index: number;
   row_index: number;
 }
+
+/**
+ * Keys every dataloader reads from the task's `dataloader:` mapping (the datastore is handed to it
+ * by the task). Shown by `digit describe <dataloader>`.
+ */
+export const dataloaderConfigShape = {
+  type: z.string().default("default").describe("The dataloader type (see `digit list dataloaders`)"),
+  loop_over: z.boolean().default(false).describe("Start again from the first row after the last one (seed loops)"),
+  fields: z.record(z.string(), z.string()).optional().describe('Field remapping {source_path: dest_path}; "*": "*" keeps the other fields'),
+};
 
 /** What a dataloader is built from. */
 export interface DataloaderConfig {
@@ -28,6 +39,8 @@ export interface DataloaderConfig {
  * const state = loader.getState(); // { iter_index: 0, row_index: 1 }
  */
 export abstract class Dataloader {
+  /** The keys this type reads, with types, defaults and descriptions (`digit describe`). */
+  static configSchema: z.ZodObject = z.object(dataloaderConfigShape);
   readonly config: DataloaderConfig;
   constructor(config: DataloaderConfig) {
     this.config = config;

@@ -1,4 +1,16 @@
+import { z } from "zod";
 import type { Row } from "../blocks/block.js";
+
+/**
+ * Keys the task gives every datastore it opens (DiGiT's names); a datastore type's
+ * `configSchema` extends these with its own keys. Shown by `digit describe <datastore>`.
+ */
+export const datastoreConfigShape = {
+  type: z.string().default("default").describe("The datastore type (see `digit list datastores`)"),
+  store_name: z.string().optional().describe("Path of the store below output_dir, without extension (set by the task)"),
+  output_dir: z.string().optional().describe("Folder the store writes in (task stores get the run's output folder)"),
+  restart: z.boolean().default(false).describe("Clear the store's output when it is opened"),
+};
 
 /** A datastore config as written in task YAML (`datastore:`, `seed_datastore:`, `data:`). */
 export interface DatastoreConfig {
@@ -35,6 +47,8 @@ export interface RowSource {
  * for await (const row of store.read()) console.log(row);
  */
 export abstract class Datastore {
+  /** The keys this type reads, with types, defaults and descriptions (`digit describe`). */
+  static configSchema: z.ZodObject = z.object(datastoreConfigShape);
   readonly config: DatastoreConfig;
   constructor(config: DatastoreConfig) {
     this.config = config;

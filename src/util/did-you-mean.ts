@@ -19,6 +19,21 @@ export function closest(input: string, known: Iterable<string>): string | undefi
   return bestDistance <= limit || best.includes(input) || input.includes(best) ? best : undefined;
 }
 
+/**
+ * The known name that `input` abbreviates (the shortest one it begins), or else the closest one.
+ * Prefixes matter for long flags: `--num-outputs` is 12 edits from `--num-outputs-to-generate`.
+ *
+ * @example
+ * completionOrClosest("num-outputs", ["num-outputs-to-generate", "output-dir"]) // "num-outputs-to-generate"
+ */
+export function completionOrClosest(input: string, known: Iterable<string>): string | undefined {
+  const names = [...known];
+  const lower = input.toLowerCase();
+  const completions = lower.length >= 2 ? names.filter((k) => k.length > lower.length && k.toLowerCase().startsWith(lower)) : [];
+  completions.sort((a, b) => a.length - b.length || a.localeCompare(b));
+  return completions[0] ?? closest(input, names);
+}
+
 /** "did you mean 'x'? known: a, b, c" — the tail of an unknown-name message. */
 export function suggestion(input: string, known: readonly string[], listLimit = 40): string {
   const near = closest(input, known);

@@ -56,14 +56,14 @@ describe("digit describe and digit schema", () => {
     expect(schema.additionalProperties).toBe(false);
   });
 
-  it("describe of an unknown block type suggests the closest name", async () => {
+  it("describe of an unknown name suggests the closest name", async () => {
     const r = await digit(["describe", "rouge_scorr"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/no block named 'rouge_scorr'[\s\S]*did you mean 'rouge_scorer'/);
+    expect(r.stderr).toMatch(/no block, builder, datastore, dataloader or formatter named 'rouge_scorr'[\s\S]*did you mean 'rouge_scorer'/);
   });
 
-  it("the committed schemas/ are current (regenerate with: digit schema)", async () => {
-    const r = await digit(["schema", "--check"]);
+  it("the committed schemas/ are current (regenerate with: digit schema --out-dir schemas)", async () => {
+    const r = await digit(["schema", "--out-dir", "schemas", "--check"]);
     expect(r.stderr.replace(/npm warn.*\n/g, "")).toBe("");
     expect(r.code).toBe(0);
     const task = JSON.parse(readFileSync(join(ROOT, "schemas/task.schema.json"), "utf8")) as { properties: Record<string, unknown>; additionalProperties: boolean };

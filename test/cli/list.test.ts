@@ -39,14 +39,34 @@ describe("digit list", () => {
   });
 
   it("shows a table with namespace, enabled flag, file and description; builders include disabled namespaces", async () => {
-    const r = await digit(["list", "builders"]);
+    const wide = { env: { COLUMNS: "400" } };
+    const r = await digit(["list", "builders"], wide);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^name\s+namespace\s+enabled\s+file\s+description/);
     expect(r.stdout).toMatch(/public\/examples\/geography_qa\s+public\s+no\s+builders\/public\/examples\/geography_qa\/builder\.yaml\s+Generates geography/);
     expect(r.stdout).toContain("--include-namespaces public");
-    const on = await digit(["list", "builders", "--include-namespaces", "public", "--enabled"]);
+    const on = await digit(["list", "builders", "--include-namespaces", "public", "--enabled"], wide);
     expect(on.stdout).toMatch(/public\/examples\/geography_qa\s+public\s+yes/);
     expect(on.stdout).not.toMatch(/  no  /);
+  });
+
+  it("fits the table to the width ($COLUMNS, else 100 off a terminal), cutting descriptions with …; --json keeps the full text", async () => {
+    const full = await digit(["list", "blocks", "--json"], { env: { COLUMNS: "60" } });
+    const rows = full.stdout.trim().split("\n").map((l) => JSON.parse(l) as { name: string; description: string });
+    const longest = rows.reduce((a, b) => (b.description.length > a.description.length ? b : a));
+    expect(longest.description.length).toBeGreaterThan(100);
+    for (const [columns, limit] of [["", 100], ["60", 60], ["160", 160]] as const) {
+      const r = await digit(["list", "blocks"], { env: { COLUMNS: columns } });
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stdout.trimEnd().split("\n");
+      expect(Math.max(...lines.map((l) => l.length)), `COLUMNS=${columns}`).toBeLessThanOrEqual(limit);
+      const line = lines.find((l) => l.startsWith(`${longest.name} `))!;
+      expect(line).toMatch(/…$/);
+      expect(longest.description.startsWith(line.slice(line.lastIndexOf("  ") + 2, -1))).toBe(true);
+    }
+    // The file column stays when there is room for it and a readable description.
+    expect((await digit(["list", "blocks"], { env: { COLUMNS: "160" } })).stdout).toMatch(/^name\s+namespace\s+enabled\s+file\s+description/);
+    expect((await digit(["list", "blocks"], { env: { COLUMNS: "" } })).stdout).toMatch(/^name\s+namespace\s+enabled\s+description/);
   });
 
   it("lists every kind, and a wrong kind is a short error with a suggestion", async () => {

@@ -23,11 +23,11 @@ const stageEntry = z.looseObject({ name: z.string().min(1) }).superRefine((e, ct
  * z.object(conversationTaskShape).parse({ max_turns: 4, min_turns: 2 })
  */
 export const conversationTaskShape = {
-  max_turns: z.number().int().min(1, "max_turns must be at least 1").default(10),
-  min_turns: z.number().int().min(1, "min_turns must be at least 1").default(1),
-  initialization_stages: z.array(stageEntry).default([]),
-  iteration_stages: z.array(stageEntry).default([]),
-  termination_stages: z.array(stageEntry).default([]),
+  max_turns: z.number().int().min(1, "max_turns must be at least 1").default(10).describe("Most turns a conversation may have"),
+  min_turns: z.number().int().min(1, "min_turns must be at least 1").default(1).describe("Turns a conversation must have completed to be kept when it ends early"),
+  initialization_stages: z.array(stageEntry).default([]).describe("Stages run once when a conversation starts, each {name, ...its options}"),
+  iteration_stages: z.array(stageEntry).default([]).describe("Stages run on every turn, in order"),
+  termination_stages: z.array(stageEntry).default([]).describe("Stages run over the kept conversations after the last turn"),
 };
 
 /**

@@ -25,8 +25,8 @@ const step = z.union([z.string().transform((name) => ({ name })), z.looseObject(
 @registerDataBuilder("core/pipeline")
 export class PipelineBuilder extends TransformationDataBuilder {
   static override configSchema = z.object({
-    steps: z.array(step).default([]),
-    output_fields: z.array(z.string()).optional(),
+    steps: z.array(step).default([]).describe("Names of the builder's blocks every batch goes through, in order (a name, or {name, ...call options})"),
+    output_fields: z.array(z.string()).optional().describe("Fields the output records keep besides task_name (default: all)"),
   });
 
   static override checkConfig(config: Row, file: string): void {

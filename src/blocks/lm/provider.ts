@@ -79,28 +79,28 @@ export const GENERATION_PARAMETERS = [
 
 /** Keys every LM provider block accepts. */
 export const lmConfigSchema = z.object({
-  model_id_or_path: z.string().min(1),
-  batch_size: z.union([z.number().int().positive(), z.literal("auto")]).optional(),
+  model_id_or_path: z.string().min(1).describe("The model's name or path, as the endpoint knows it"),
+  batch_size: z.union([z.number().int().positive(), z.literal("auto")]).optional().describe("Completion prompts per request, for endpoints that take a list of prompts"),
   /** Concurrent requests per credential (DiGiT's name); `max_concurrent_requests` wins when both are set. */
-  call_limit: z.number().int().positive().optional(),
-  max_concurrent_requests: z.number().int().positive().optional(),
-  init_tokenizer: z.boolean().optional(),
-  api_key: z.string().optional(),
-  base_url: z.string().optional(),
-  api_version: z.string().optional(),
-  project_id: z.string().optional(),
-  default_headers: z.record(z.string(), z.string()).optional(),
+  call_limit: z.number().int().positive().optional().describe("Concurrent requests per credential (DiGiT's name; default set by the provider)"),
+  max_concurrent_requests: z.number().int().positive().optional().describe("Concurrent requests per credential; wins over call_limit"),
+  init_tokenizer: z.boolean().optional().describe("Accepted for DiGiT compatibility; no tokenizer is loaded (a warning says so)"),
+  api_key: z.string().optional().describe("API key (better: the provider's environment variable, e.g. OPENAI_API_KEY)"),
+  base_url: z.string().optional().describe("Endpoint URL (e.g. an OpenAI-compatible server)"),
+  api_version: z.string().optional().describe("API version, for providers that have one (Azure OpenAI)"),
+  project_id: z.string().optional().describe("Project, for providers that have one (watsonx)"),
+  default_headers: z.record(z.string(), z.string()).optional().describe("Extra HTTP headers sent with every request"),
   /** Per-request timeout in seconds (default 600). */
-  timeout: z.number().positive().optional(),
+  timeout: z.number().positive().optional().describe("Per-request timeout in seconds (default 600)"),
   /** Retries after the first attempt (default 5). */
-  max_retries: z.number().int().min(0).optional(),
+  max_retries: z.number().int().min(0).optional().describe("Retries after the first attempt (default 5)"),
   /** First retry delay in seconds when the server gives no Retry-After (default 1; doubles per retry, max 60). */
-  retry_backoff: z.number().min(0).optional(),
+  retry_backoff: z.number().min(0).optional().describe("First retry delay in seconds without Retry-After (default 1; doubles per retry, at most 60)"),
   /** Lower the concurrency on 429 and raise it back on success (default true). */
-  adaptive_concurrency: z.boolean().optional(),
-  lm_cache: z.string().optional(),
-  force_cache: z.boolean().optional(),
-  ...Object.fromEntries(GENERATION_PARAMETERS.map((k) => [k, z.unknown().optional()])),
+  adaptive_concurrency: z.boolean().optional().describe("Lower the concurrency on 429 and raise it back on success (default true)"),
+  lm_cache: z.string().optional().describe("Accepted for DiGiT compatibility; responses are not cached (a warning says so)"),
+  force_cache: z.boolean().optional().describe("Accepted for DiGiT compatibility; responses are not cached (a warning says so)"),
+  ...Object.fromEntries(GENERATION_PARAMETERS.map((k) => [k, z.unknown().optional().describe("Generation parameter, sent to the model where the provider uses it")])),
 });
 
 /** DiGiT keys accepted so its files run unchanged, but with no effect yet: a block that sets one warns. */

@@ -19,12 +19,18 @@ import { reject, ValidatorBlock, type Validation } from "../validator.js";
 export function perFieldSchema<S extends z.ZodObject>(rule: S) {
   // Top-level (shorthand) keys carry no defaults: a default there would look like a shorthand
   // rule given next to `fields`. The rule schema applies the defaults when the rule is parsed.
+  // The rule's default is named in the description instead (`digit describe` shows it).
   const shorthand = Object.fromEntries(
-    Object.entries(rule.shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : (v as z.ZodType)).optional()]),
+    Object.entries(rule.shape).map(([k, v]) => {
+      const key = v as z.ZodType;
+      if (!(key instanceof z.ZodDefault)) return [k, key.optional()];
+      const text = `${key.description ? `${key.description} ` : ""}(default ${JSON.stringify(key._zod.def.defaultValue)})`;
+      return [k, (key.unwrap() as z.ZodType).optional().describe(text)];
+    }),
   );
   return ValidatorBlock.configSchema.extend({
     ...shorthand,
-    fields: z.record(z.string(), rule).optional(),
+    fields: z.record(z.string(), rule).optional().describe("{field path: rule}: check these fields of the row, each by its own rule (instead of the top-level rule keys, which check input)"),
   });
 }
 

@@ -1,7 +1,8 @@
 import { relative } from "node:path";
 import { UsageError } from "../../errors.js";
 import { closest } from "../../util/did-you-mean.js";
-import { openRegistry, table } from "../registry-options.js";
+import { openRegistry } from "../registry-options.js";
+import { outputWidth, table } from "../text-table.js";
 import { LIST_KINDS } from "./specs.js";
 
 /** One line of `digit list`. */
@@ -50,12 +51,14 @@ export async function listCommand(kindArg: string, opts: Record<string, unknown>
     process.stdout.write(`no ${key} found\n`);
     return 0;
   }
-  const width = Math.max(40, (process.stdout.columns ?? 160) - 1);
+  // The description is cut to fit the width (full text with --json); the file column goes first
+  // when the description would get fewer than 30 characters.
   const text = table(
     ["name", "namespace", "enabled", "file", "description"],
     entries.map((e) => [e.name, e.namespace, e.enabled ? "yes" : "no", e.file, e.description]),
+    { width: outputWidth(), flex: 4, minFlex: 30, droppable: [3] },
   );
-  process.stdout.write(process.stdout.isTTY ? text.split("\n").map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l)).join("\n") : text);
+  process.stdout.write(text);
   const off = [...new Set(entries.filter((e) => !e.enabled).map((e) => e.namespace))];
   if (off.length) process.stdout.write(`\n(enable ${off.map((n) => `'${n}'`).join(", ")} with --include-namespaces ${off.join(",")})\n`);
   return 0;

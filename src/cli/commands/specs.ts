@@ -16,7 +16,7 @@ export interface ArgumentSpec {
  * loads none of them.
  *
  * @example
- * { name: "schema", description: "...", args: [], options: SCHEMA_OPTIONS, examples: ["digit schema"], action: async (args, opts) => (await import("./schema.js")).schemaCommand(opts) }
+ * { name: "schema", description: "...", args: [], options: SCHEMA_OPTIONS, examples: ["digit schema task"], action: async (args, opts) => (await import("./schema.js")).schemaCommand(String(args[0]), opts) }
  */
 export interface CommandSpec {
   name: string;
@@ -41,14 +41,21 @@ export const LIST_KINDS = { builders: "databuilder", blocks: "block", datastores
 export const LIST_OPTIONS: readonly OptionSpec[] = [
   ...REGISTRY_OPTIONS,
   { flags: "--enabled", key: "enabled", description: "show only names usable with the enabled namespaces" },
-  { flags: "--json", key: "json", description: "print JSON lines instead of a table" },
+  { flags: "--json", key: "json", description: "print JSON lines with the full text instead of a table fitted to the terminal width (100 columns, or $COLUMNS, when not a terminal)" },
 ];
 
-export const DESCRIBE_OPTIONS: readonly OptionSpec[] = [...REGISTRY_OPTIONS, { flags: "--json", key: "json", description: "print the block's config JSON Schema instead of a table" }];
+/** The kinds `digit describe` knows (see commands/describe.ts). */
+export const DESCRIBE_KINDS = ["block", "builder", "datastore", "dataloader", "formatter"] as const;
+
+export const DESCRIBE_OPTIONS: readonly OptionSpec[] = [
+  ...REGISTRY_OPTIONS,
+  { flags: "--kind <kind>", key: "kind", description: "describe only this kind of thing (a name like 'default' is both a datastore and a dataloader)", choices: DESCRIBE_KINDS },
+  { flags: "--json", key: "json", description: "print the config JSON Schema instead of tables (a builder: its builder YAML, task YAML and runner_config schemas)" },
+];
 
 export const SCHEMA_OPTIONS: readonly OptionSpec[] = [
-  { flags: "--out <dir>", key: "out", description: "folder to write task.schema.json and builder.schema.json to", defaultValue: "schemas" },
-  { flags: "--check", key: "check", description: "write nothing; exit 1 if the files in --out are not up to date" },
+  { flags: "--out-dir <dir>", key: "outDir", description: "write the files (task.schema.json, builder.schema.json, override.schema.json, or only the one named) to this folder instead of printing" },
+  { flags: "--check", key: "check", description: "with --out-dir: write nothing; exit 1 if the files there are not up to date" },
   ...REGISTRY_OPTIONS,
 ];
 
@@ -94,19 +101,19 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "describe",
-    description: "show a block type's config keys, their types and defaults, and the fields it reads and writes",
-    args: [{ spec: "<block-type>", description: "a block type, as written after `type:` in builder YAML" }],
+    description: "show a block type, builder, datastore, dataloader or formatter: every config key with its type, default and description (a builder: its blocks, builder YAML keys and the task keys it accepts)",
+    args: [{ spec: "<name>", description: "a block type (as after `type:` in builder YAML), a builder name (a task's data_builder), or a datastore, dataloader or formatter type" }],
     options: DESCRIBE_OPTIONS,
-    examples: ["digit describe rouge_scorer", "digit describe openai --json"],
+    examples: ["digit describe rouge_scorer", "digit describe public/examples/geography_qa", "digit describe default --kind datastore", "digit describe openai --json"],
     action: async (args, opts) => (await import("./describe.js")).describeCommand(String(args[0]), opts),
   },
   {
     name: "schema",
-    description: "write JSON Schemas for task YAML and builder YAML, for editor completion and checks",
-    args: [],
+    description: "print the JSON Schema of task YAML, builder YAML or override files (--config-path), for editor completion and checks; --out-dir writes them as files",
+    args: [{ spec: "[schema]", description: "task, builder or override (needed unless --out-dir is given, which then writes all three)" }],
     options: SCHEMA_OPTIONS,
-    examples: ["digit schema", "digit schema --out schemas --plugin-dir plugins"],
-    action: async (_args, opts) => (await import("./schema.js")).schemaCommand(opts),
+    examples: ["digit schema task > task.schema.json", "digit schema --out-dir schemas --plugin-dir plugins", "digit schema --out-dir schemas --check"],
+    action: async (args, opts) => (await import("./schema.js")).schemaCommand(args[0] === undefined ? undefined : String(args[0]), opts),
   },
   {
     name: "fake-llm",

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { ConfigError, Formatter, registerFormatter, type Row } from "digit-sdg";
 import { pythonStr } from "../python/repr.js";
 
@@ -16,6 +17,9 @@ type Format = string | Record<string, string>;
  */
 @registerFormatter("formatters/native")
 export class NativeFormatter extends Formatter {
+  static override configSchema: z.ZodObject = Formatter.configSchema.extend({
+    format: z.union([z.string(), z.record(z.string(), z.string())]).describe("A string with {{field}} placeholders (the output is a string), or a mapping of them (the output is a record)"),
+  });
   readonly format: Format;
 
   constructor(config: Row = {}) {

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { checkTemplate, Formatter, registerFormatter, renderTemplate, type FormatterOrigin, type Row, type TemplateSource } from "digit-sdg";
 import { checkFormat } from "../native/index.js";
 
@@ -15,6 +16,9 @@ import { checkFormat } from "../native/index.js";
  */
 @registerFormatter("formatters/template", "formatters/template_based")
 export class TemplateFormatter extends Formatter {
+  static override configSchema: z.ZodObject = Formatter.configSchema.extend({
+    format: z.union([z.string(), z.record(z.string(), z.string())]).describe("A nunjucks (Jinja-style) template, or a mapping of them, with the record's fields as variables"),
+  });
   readonly format: string | Record<string, string>;
 
   constructor(config: Row = {}, origin: FormatterOrigin = {}) {

@@ -1,10 +1,11 @@
 import { join } from "node:path";
+import { z } from "zod";
 import type { Row } from "../../blocks/block.js";
 import { ConfigError, DataFileError } from "../../errors.js";
 import { registerDatastore } from "../../registry/decorators.js";
 import type { Logger } from "../../telemetry/logger.js";
 import { defaultStoreLogger, type StoreContext } from "../context.js";
-import { Datastore, type DatastoreConfig, type RowSource } from "../datastore.js";
+import { Datastore, datastoreConfigShape, type DatastoreConfig, type RowSource } from "../datastore.js";
 import { outputFormatOf, readDataFile, type OutputFormat } from "../formats/index.js";
 import type { BadRecordPolicy, CsvReadOptions, ReadOptions } from "../formats/types.js";
 import { outputTarget, type OutputTarget } from "./outputs.js";
@@ -31,6 +32,19 @@ import { expandDataPath } from "./paths.js";
  */
 @registerDatastore("default")
 export class DefaultDatastore extends Datastore {
+  static override configSchema: z.ZodObject = z.object({
+    ...datastoreConfigShape,
+    data: z.array(z.unknown()).optional().describe("Inline records, read before the files of data_path"),
+    data_path: z.union([z.string(), z.array(z.string())]).optional().describe("File, folder or glob (or a list of them) to read, in sorted order; without it the store reads its own output"),
+    data_formats: z.array(z.string()).optional().describe("Keep only files whose names end so, among folder and glob matches (e.g. [.jsonl])"),
+    output_data_format: z.enum(["jsonl", "parquet", "csv", "json"]).default("jsonl").describe("Format the store writes (parquet: a folder of part files)"),
+    on_bad_record: z.enum(["error", "skip"]).default("error").describe("A bad JSONL line stops the read with an error, or is skipped and counted"),
+    has_header: z.boolean().default(false).describe("CSV: the first line names the columns (else every row is a list of strings)"),
+    delimiter: z.string().default(",").describe("CSV: the field delimiter"),
+    quotechar: z.string().default('"').describe("CSV: the quote character"),
+    skipinitialspace: z.boolean().default(false).describe("CSV: ignore spaces after a delimiter"),
+    buffer_size: z.number().int().positive().default(10_000).describe("Parquet: rows per read batch"),
+  });
   readonly format: OutputFormat;
   private readonly target: OutputTarget | undefined;
   private logger: Logger = defaultStoreLogger;

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { z } from "zod";
 import type { Row } from "../../blocks/block.js";
 import { ConfigError } from "../../errors.js";
 import { registered } from "../../registry/decorators.js";
@@ -6,7 +7,7 @@ import { registerDatastore } from "../../registry/decorators.js";
 import type { Logger } from "../../telemetry/logger.js";
 import { checkOwnFolder } from "../../util/output-names.js";
 import { defaultStoreLogger, isContextAware, type StoreContext } from "../context.js";
-import { Datastore, type DatastoreClass, type DatastoreConfig, type RowSource } from "../datastore.js";
+import { Datastore, datastoreConfigShape, type DatastoreClass, type DatastoreConfig, type RowSource } from "../datastore.js";
 
 /**
  * Writes to a `primary` store and, best effort, to `additional` stores; reads from the primary.
@@ -26,6 +27,11 @@ import { Datastore, type DatastoreClass, type DatastoreConfig, type RowSource } 
  */
 @registerDatastore("multi_target")
 export class MultiTargetDatastore extends Datastore {
+  static override configSchema: z.ZodObject = z.object({
+    ...datastoreConfigShape,
+    primary: z.looseObject({ type: z.string() }).describe("The store written first and read from: a datastore mapping with its own type"),
+    additional: z.array(z.looseObject({ type: z.string() })).default([]).describe("Stores also written, best effort (a failure is logged, not fatal)"),
+  });
   private children: { primary: Datastore; additional: Datastore[] } | undefined;
   private logger: Logger = defaultStoreLogger;
   private context: StoreContext = {};

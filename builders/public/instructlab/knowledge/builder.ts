@@ -30,16 +30,16 @@ export class KnowledgeBuilder extends GenerationDataBuilder {
   static override blockNames = ["generator", "validator"];
   static override outputFields = ["task_description", "domain", "question", "answer", "context", "tags"];
   static override taskSchema = z.object({
-    domain: z.string().nullish(),
-    chunk_size: z.number().int().default(-1),
-    loop_over: z.boolean().default(false),
-    documents: z.record(z.string(), z.unknown()).nullish(),
-    knowledge: z.strictObject({ datastore_config: z.record(z.string(), z.unknown()), fields: z.record(z.string(), z.string()).nullish() }).nullish(),
-    num_icl_examples_per_prompt: z.number().int().min(1).default(3),
-    num_docs_per_iteration: z.number().int().min(1).default(100),
-    prompt_templates_dir: z.string().nullish(),
-    question_style: z.enum(["FRQ", "MCQ"]).default("FRQ"),
-    criteria: z.array(z.enum(["faithfulness", "relevancy", "question_verification"])).default(["faithfulness", "relevancy", "question_verification"]),
+    domain: z.string().nullish().describe("Domain added to each document (default the task name)"),
+    chunk_size: z.number().int().default(-1).describe("Words per document chunk (-1: no chunking)"),
+    loop_over: z.boolean().default(false).describe("Start the documents again when they run out"),
+    documents: z.record(z.string(), z.unknown()).nullish().describe("Mapping of groups to document texts, lists of them, or {content: ...} records"),
+    knowledge: z.strictObject({ datastore_config: z.record(z.string(), z.unknown()), fields: z.record(z.string(), z.string()).nullish() }).nullish().describe("{datastore_config, fields: {content: <source field>}}: documents read from a datastore instead"),
+    num_icl_examples_per_prompt: z.number().int().min(1).default(3).describe("Examples per generation prompt"),
+    num_docs_per_iteration: z.number().int().min(1).default(100).describe("Documents per batch"),
+    prompt_templates_dir: z.string().nullish().describe("Folder with your own prompt templates (default: the bundled ones)"),
+    question_style: z.enum(["FRQ", "MCQ"]).default("FRQ").describe("Free-response or multiple-choice questions"),
+    criteria: z.array(z.enum(["faithfulness", "relevancy", "question_verification"])).default(["faithfulness", "relevancy", "question_verification"]).describe("Checks each pair must pass"),
   });
 
   private readonly docs = new Map<string, KnowledgeDocument[]>();

@@ -33,9 +33,9 @@ export class SkillsBuilder extends GenerationDataBuilder {
   static override blockNames = ["generator", "validator"];
   static override outputFields = ["task_description", "instruction", "response", "context", "tags"];
   static override taskSchema = z.object({
-    num_icl_examples_per_prompt: z.number().int().min(1).default(3),
-    num_questions_to_generate_per_prompt: z.number().int().min(1).default(5),
-    prompt_templates_dir: z.string().nullish(),
+    num_icl_examples_per_prompt: z.number().int().min(1).default(3).describe("Examples per generation prompt"),
+    num_questions_to_generate_per_prompt: z.number().int().min(1).default(5).describe("Tasks asked for per prompt"),
+    prompt_templates_dir: z.string().nullish().describe("Folder with your own prompt templates (others fall back to the bundled ones)"),
   });
 
   override instantiateInput(task: Task, row: Row): Row {

@@ -30,9 +30,9 @@ export class SafetyRefusalBuilder extends GenerationDataBuilder {
   static override blockNames = ["instruction_generator", "dedup", "response_generator", "granite_guardian"];
   static override outputFields = [...REFUSAL_FIELDS];
   static override taskSchema = z.object({
-    risk_policy: z.strictObject({ path: z.string().min(1), risk: z.string().nullish() }),
-    num_icl_examples: z.number().int().min(1, "num_icl_examples must be at least 1").default(3),
-    num_samples_per_batch: z.number().int().min(1, "num_samples_per_batch must be at least 1").default(5),
+    risk_policy: z.strictObject({ path: z.string().min(1), risk: z.string().nullish() }).describe("{path: policy YAML, risk: risk name or id (default the first)}"),
+    num_icl_examples: z.number().int().min(1, "num_icl_examples must be at least 1").default(3).describe("Example requests shown in each generation prompt"),
+    num_samples_per_batch: z.number().int().min(1, "num_samples_per_batch must be at least 1").default(5).describe("New requests asked for per generation prompt"),
   });
 
   private readonly policies = new Map<string, RiskPolicy>();

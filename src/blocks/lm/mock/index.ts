@@ -44,9 +44,9 @@ function isRegExp(source: string): boolean {
 @registerBlock("mock")
 export class MockLM extends LMProvider {
   static override configSchema = lmConfigSchema.extend({
-    model_id_or_path: z.string().default("mock"),
-    responses: z.array(z.union([z.string(), matchedResponseSchema])).min(1).default([DEFAULT_RESPONSE]),
-    latency_ms: z.number().min(0).default(0),
+    model_id_or_path: z.string().default("mock").describe("Any name; the mock ignores it"),
+    responses: z.array(z.union([z.string(), matchedResponseSchema])).min(1).default([DEFAULT_RESPONSE]).describe("Answer templates taken in turn ({{n}}: request number, {{input}}: the prompt), or {match, response} entries"),
+    latency_ms: z.number().min(0).default(0).describe("Delay before each answer, in milliseconds"),
   });
   protected static override defaultCallLimit = 64;
 

@@ -41,7 +41,7 @@ const CHAT_VERSION = "2024-10-08";
  */
 @registerBlock("watsonx")
 export class WatsonxProvider extends LMProvider {
-  static override configSchema = lmConfigSchema.extend({ iam_url: z.string().optional() });
+  static override configSchema = lmConfigSchema.extend({ iam_url: z.string().optional().describe("IBM Cloud IAM URL the API key is exchanged at (default WATSONX_IAM_URL or https://iam.cloud.ibm.com)") });
   protected static override paramSpecs = PARAMS;
 
   private readonly apiKey: string | undefined;

@@ -34,7 +34,7 @@ export class FieldMapSourceError extends DigitError {
  */
 @registerBlock("field_map")
 export class FieldMap extends Block {
-  static override configSchema = z.object({ field_map: z.record(z.string(), z.string()) });
+  static override configSchema = z.object({ field_map: z.record(z.string(), z.string()).describe("{source: target}: copy each source field (dot paths allowed) to its target") });
 
   private targets: string[] = [];
 

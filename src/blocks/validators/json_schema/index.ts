@@ -8,16 +8,16 @@ import { checkFields, perFieldSchema, rulesOf } from "../fields.js";
 const shapeValue: z.ZodType = z.lazy(() => z.union([z.string(), z.record(z.string(), shapeValue)]));
 const rule = z.strictObject({
   /** A JSON Schema (draft 2020-12 keywords that zod's `fromJSONSchema` understands). */
-  schema: z.record(z.string(), z.unknown()).optional(),
+  schema: z.record(z.string(), z.unknown()).optional().describe("A JSON Schema the value must satisfy"),
   /**
    * A compact zod shape: `{ question: string, tags: "string[]", score: "number?", meta: { source: string } }`.
    * Types: string, number, integer, boolean, null, any; suffix `[]` for a list, `?` for optional.
    */
-  shape: z.record(z.string(), shapeValue).optional(),
+  shape: z.record(z.string(), shapeValue).optional().describe('A compact shape, e.g. { question: string, tags: "string[]", score: "number?" }'),
   /** Parse a string value as JSON first (typical for LLM answers); a parse failure rejects the row. */
-  parse_json: z.boolean().default(false),
+  parse_json: z.boolean().default(false).describe("Parse a string value as JSON first (a parse failure rejects the row)"),
   /** With `shape`: reject keys the shape does not name. */
-  strict: z.boolean().default(false),
+  strict: z.boolean().default(false).describe("With shape: reject keys the shape does not name"),
 });
 type Rule = { schema: z.ZodType; parseJson: boolean };
 

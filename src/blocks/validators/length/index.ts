@@ -7,10 +7,10 @@ import { tokenize } from "../rouge/tokenize.js";
 import { checkFields, perFieldSchema, rulesOf } from "../fields.js";
 
 const rule = z.strictObject({
-  min: z.number().int().min(0).optional(),
-  max: z.number().int().min(0).optional(),
+  min: z.number().int().min(0).optional().describe("Fewest units a value may have"),
+  max: z.number().int().min(0).optional().describe("Most units a value may have"),
   /** chars: Unicode characters; words: whitespace-separated; tokens: the ROUGE tokeniser's tokens. Lists count elements. */
-  unit: z.enum(["chars", "words", "tokens"]).default("chars"),
+  unit: z.enum(["chars", "words", "tokens"]).default("chars").describe("What is counted (a list counts its elements)"),
 });
 type Rule = z.output<typeof rule>;
 

@@ -62,11 +62,11 @@ export type SuccessFunc = (judgeOutput: string) => boolean | { valid: boolean; r
 @registerBlock("lm_judge")
 export class LMJudge extends ValidatorBlock<Row> {
   static override configSchema = ValidatorBlock.configSchema.extend({
-    lm_config: z.looseObject({ type: z.string().min(1) }),
-    method: z.enum(["completion", "chat_completion"]).default("completion"),
-    prompt: z.string().min(1).optional(),
-    success: successSchema.optional(),
-    rubric: rubricSchema.optional(),
+    lm_config: z.looseObject({ type: z.string().min(1) }).describe("The judge model: an LM block config (type, model_id_or_path, ...)"),
+    method: z.enum(["completion", "chat_completion"]).default("completion").describe("How the judge is asked"),
+    prompt: z.string().min(1).optional().describe("Template rendered over each row ({{field}}); without it the row's input is sent"),
+    success: successSchema.optional().describe("{regex, flags}: pass when the answer matches; {min_score, score_regex}: pass when the answer's score reaches min_score"),
+    rubric: rubricSchema.optional().describe("{criteria, levels: [{score, description}], min_score}: the judge scores rows by the rubric"),
   });
   static override fields: BlockFields | undefined = { required: [], optional: ["input", "gen_kwargs", "success_func"] };
 

@@ -7,13 +7,13 @@ import { checkFields, perFieldSchema, rulesOf } from "../fields.js";
 
 const rule = z.strictObject({
   /** A JavaScript regular expression (no slashes). */
-  pattern: z.string(),
+  pattern: z.string().describe("A JavaScript regular expression (no slashes)"),
   /** Regex flags, e.g. "i" (the "g" and "y" flags are not allowed: they make tests stateful). */
-  flags: z.string().regex(/^[imsuv]*$/, "allowed flags: i, m, s, u, v").default(""),
+  flags: z.string().regex(/^[imsuv]*$/, "allowed flags: i, m, s, u, v").default("").describe("Regex flags among i, m, s, u, v"),
   /** Require the whole value to match (default: the pattern may match anywhere). */
-  full: z.boolean().default(false),
+  full: z.boolean().default(false).describe("Require the whole value to match (else a match anywhere counts)"),
   /** Reject rows that DO match (e.g. refusals such as "as an AI"). */
-  invert: z.boolean().default(false),
+  invert: z.boolean().default(false).describe("Reject rows that match instead"),
 });
 type Rule = z.output<typeof rule> & { re: RegExp };
 

@@ -1,7 +1,8 @@
 import type { Row } from "../../../blocks/block.js";
 import { ConfigError } from "../../../errors.js";
 import { registerDataloader } from "../../../registry/decorators.js";
-import { Dataloader, type DataloaderConfig, type DataloaderState } from "../../dataloader.js";
+import { z } from "zod";
+import { Dataloader, dataloaderConfigShape, type DataloaderConfig, type DataloaderState } from "../../dataloader.js";
 import { fieldRemapper } from "../fields.js";
 
 /**
@@ -16,6 +17,11 @@ import { fieldRemapper } from "../fields.js";
  */
 @registerDataloader("simple")
 export class SimpleDataloader extends Dataloader {
+  static override configSchema: z.ZodObject = z.object({
+    ...dataloaderConfigShape,
+    loop_over: z.boolean().default(true).describe("Start again from the first row after the last one"),
+    data: z.array(z.unknown()).optional().describe("Rows to loop over instead of the task's datastore"),
+  });
   private rows: readonly unknown[] | undefined;
   private index = 0;
   private readonly remap: ReturnType<typeof fieldRemapper>;

@@ -18,10 +18,10 @@ import { guardianLabel } from "./parse.js";
 @registerBlock("validators/granite_guardian")
 export class GraniteGuardian extends ValidatorBlock<{ input: string; response?: string; criteria_id?: string }> {
   static override configSchema = ValidatorBlock.configSchema.extend({
-    lm_config: z.looseObject({ type: z.string().min(1) }),
-    model_version: z.union([z.string(), z.number()]).transform(String).default("3.3"),
-    criteria_id: z.string().min(1).default("harm"),
-    think: z.boolean().default(false),
+    lm_config: z.looseObject({ type: z.string().min(1) }).describe("The guardian model: an LM block config (type, model_id_or_path, ...)"),
+    model_version: z.union([z.string(), z.number()]).transform(String).default("3.3").describe("Accepted for DiGiT compatibility; digit does not use it"),
+    criteria_id: z.string().min(1).default("harm").describe("The risk the guardian rates (a row's own criteria_id wins)"),
+    think: z.boolean().default(false).describe("Ask the guardian to reason before its verdict (sent as chat_template_kwargs.think)"),
   });
   static override fields = { required: ["input"], optional: ["response", "criteria_id"] };
 
