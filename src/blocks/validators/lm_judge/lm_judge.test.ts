@@ -55,9 +55,9 @@ const rubric = {
 };
 
 describe("lm_judge with the mock provider", () => {
-  it("reports its judge model's limiter as its own once the judge exists (the engine keeps it busy)", async () => {
+  it("creates its judge model when it is created, and reports the model's limiter as its own (the engine keeps it busy)", async () => {
     const { block } = await judge({ lm_config: { type: "mock", call_limit: 7, responses: ["yes"] }, prompt: "{{q}}", success: { regex: "yes" } });
-    expect(block.limiters()).toEqual([]);
+    expect(block.limiters().map((l) => l.configured)).toEqual([7]);
     await block.call([{ q: "x" }]);
     expect(block.limiters().map((l) => l.configured)).toEqual([7]);
     await block.close();
