@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
 import { digitRun, readJsonl, tempDir } from "../builders/support.js";
+import { withEnv } from "../support/with-env.js";
 import { digit } from "../cli/helpers.js";
 
 let fake: FakeLLM;
@@ -11,19 +12,9 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-/** Run with OPENAI_BASE_URL / OPENAI_API_KEY pointing at the fake server (and `extra`), restoring the environment after. */
-async function withEnv<T>(extra: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const env = { OPENAI_BASE_URL: fake.openaiBaseURL, OPENAI_API_KEY: "sk-from-env", ...extra };
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+/** Run with OPENAI_BASE_URL / OPENAI_API_KEY pointing at the fake server (and `extra`). */
+function withFakeOpenAI<T>(extra: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  return withEnv({ OPENAI_BASE_URL: fake.openaiBaseURL, OPENAI_API_KEY: "sk-from-env", ...extra }, fn);
 }
 
 describe("configs/public/examples/openai_qa.yaml (DiGiT's override file)", () => {
@@ -40,7 +31,7 @@ describe("configs/public/examples/openai_qa.yaml (DiGiT's override file)", () =>
     const data = tempDir("openai-qa-data");
     mkdirSync(join(data, "public/examples/qa"), { recursive: true });
     writeFileSync(join(data, "public/examples/qa/seed_examples.jsonl"), '{"question": "Which lake is the deepest?", "answer": "Baikal"}\n{"question": "Which desert is the driest?", "answer": "Atacama"}\n');
-    const code = await withEnv({ DGT_DATA_DIR: data }, () => digitRun(["--config-path", "configs/public/examples/openai_qa.yaml", "--include-namespaces", "public", "--output-dir", dir, "--restart", "--num-outputs-to-generate", "5"]));
+    const code = await withFakeOpenAI({ DGT_DATA_DIR: data }, () => digitRun(["--config-path", "configs/public/examples/openai_qa.yaml", "--include-namespaces", "public", "--output-dir", dir, "--restart", "--num-outputs-to-generate", "5"]));
     expect(code).toBe(0);
     const final = readJsonl(join(dir, "public/examples/geography_qa/final_data.jsonl"));
     expect(final.filter((r) => r.is_seed === false)).toHaveLength(5);

@@ -13,6 +13,7 @@ import { ConsoleLogger } from "../../src/telemetry/logger.js";
 import { cli, runArgs, startWorkerProcess, stop, writeOverride, type CliProcess } from "../distributed/helpers.js";
 import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
 import { redisSkipReason, redisTextsContaining, startRedis, type TestRedis } from "../support/redis.js";
+import { withEnv } from "../support/with-env.js";
 import { PLUGINS, readJsonl, task, tempDir } from "../engine/helpers.js";
 
 /** The key the fake server checks, read by the openai provider from OPENAI_API_KEY. */
@@ -33,20 +34,6 @@ function allFiles(dir: string): string[] {
     const p = join(dir, f);
     return statSync(p).isDirectory() ? allFiles(p) : [p];
   });
-}
-
-/** Run `fn` with some environment variables set, then put them back. */
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(before)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
 }
 
 describe("secrets in config fields other than api_key never reach disk", () => {
