@@ -8,7 +8,7 @@ import { AdaptiveLimiter } from "./limiter.js";
 import { resolveParams, stopList, cutAtStops, type ParamSpec } from "./params.js";
 import { payloadPolicy, redact } from "./payload.js";
 import { credentialPool, type Credential } from "./pool.js";
-import { backoffDelay, classifyFailure, deadline, malformedResponse, NEVER_ABORTS, sleep, type Failure } from "./retry.js";
+import { backoffDelay, classifyFailure, deadline, malformedResponse, NEVER_ABORTS, refusedBody, sleep, type Failure } from "./retry.js";
 import type { LlmCallReport } from "../../telemetry/observer.js";
 import type { Span } from "../../telemetry/telemetry.js";
 
@@ -426,7 +426,7 @@ export abstract class LMProvider extends Block {
           span.end("cancelled");
           throw e;
         }
-        const failure = this.classify(e, timer.timedOut());
+        const failure = (timer.timedOut() ? undefined : refusedBody(e)) ?? this.classify(e, timer.timedOut());
         failure.message = redact(failure.status && !failure.message.startsWith(String(failure.status)) ? `${failure.status} ${failure.message}` : failure.message, this.secrets());
         slot.release(failure.kind === "429" ? "rate_limited" : "error");
         result = { failure };
