@@ -9,7 +9,10 @@ import { constants, createBrotliCompress, createDeflate, createGzip, gzipSync } 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lmFetch } from "../../src/blocks/lm/http.js";
 import { OpenAIProvider } from "../../src/blocks/lm/openai/index.js";
+import { RunMetrics } from "../../src/engine/metrics.js";
+import { startFakeLLM } from "../support/fake-llm/index.js";
 import { FAST, recordingContext } from "../lm/helpers.js";
+import { PROVIDERS } from "../lm/providers.js";
 
 const MiB = 2 ** 20;
 
@@ -89,5 +92,70 @@ describe("compressed answers are capped after decoding", () => {
     expect(row!.error).toMatch(/^parse: .*larger than 64 MiB once decoded/);
     expect(hits).toBe(1);
     expect(ctx.observer.calls.map((c) => [c.ok, c.error_kind])).toEqual([[false, "parse"]]);
+  });
+});
+
+describe("token usage an endpoint reports is checked, not trusted", () => {
+  const LIES: { prompt?: unknown; completion?: unknown }[] = [
+    { prompt: -3_000_000_000_000, completion: 5 },
+    { prompt: 7, completion: 1e15 },
+    { prompt: 2.5, completion: 3 },
+    { prompt: "12", completion: 3 },
+    { prompt: 4, completion: 10_000_001 },
+  ];
+
+  for (const p of PROVIDERS) {
+    it(`${p.type}: keeps the answer, ignores the usage and counts a malformed answer`, async () => {
+      const fake = await startFakeLLM({ apiKey: "sk-fake-SECRET-0123456789" });
+      try {
+        for (const lie of LIES) {
+          fake.configure({ usage: lie });
+          const ctx = recordingContext();
+          const metrics = new RunMetrics();
+          ctx.observer = Object.assign(ctx.observer, { llmCall: (r: Parameters<RunMetrics["llmCall"]>[0]) => metrics.llmCall(r) });
+          const block = p.make(fake, { ...FAST, batch_size: 1 }, ctx);
+          const [row] = await block.call([{ input: [{ role: "user", content: "hi" }], task_name: "t" }], { method: "chat_completion" });
+          const what = `${p.type} ${JSON.stringify(lie)}`;
+          expect(row!.error, what).toBeUndefined();
+          expect(row!.result, what).toBeTruthy();
+          expect(row!.addtl, what).toMatchObject({ prompt_tokens: 0, completion_tokens: 0 });
+          const m = metrics.task("t");
+          expect([m.promptTokens, m.completionTokens, m.failures.parse, m.failedRequests], what).toEqual([0, 0, 1, 0]);
+          expect(ctx.logger.warnings().filter((w) => /ignored the token usage/.test(w)), what).toHaveLength(1);
+        }
+      } finally {
+        await fake.close();
+      }
+    });
+  }
+
+  it("checks the total of a batched request, split over its prompts, too", async () => {
+    const fake = await startFakeLLM({ apiKey: "k" });
+    try {
+      for (const lie of [{ prompt: -9 }, { prompt: 25_000_000 }, { prompt: 0.5 }]) {
+        fake.configure({ usage: lie });
+        const ctx = recordingContext();
+        const block = new OpenAIProvider({ name: "gen", type: "openai", model_id_or_path: "m", base_url: fake.openaiBaseURL, api_key: "k", batch_size: 4, ...FAST }, ctx);
+        const rows = await block.call(["a", "b", "c", "d"].map((input) => ({ input })));
+        expect(rows.map((r) => typeof r.result), JSON.stringify(lie)).toEqual(["string", "string", "string", "string"]);
+        expect(rows.map((r) => (r.addtl as { prompt_tokens: number }).prompt_tokens), JSON.stringify(lie)).toEqual([0, 0, 0, 0]);
+        expect(ctx.observer.calls.map((c) => [c.prompt_tokens, c.attempt_errors]), JSON.stringify(lie)).toEqual([[0, { parse: 1 }]]);
+      }
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("believes plausible usage", async () => {
+    const fake = await startFakeLLM({ apiKey: "k", usage: { prompt: 10_000_000, completion: 0 } });
+    try {
+      const ctx = recordingContext();
+      const block = new OpenAIProvider({ name: "gen", type: "openai", model_id_or_path: "m", base_url: fake.openaiBaseURL, api_key: "k", ...FAST }, ctx);
+      const [row] = await block.call([{ input: "a" }]);
+      expect(row!.addtl).toMatchObject({ prompt_tokens: 10_000_000, completion_tokens: 0 });
+      expect(ctx.observer.calls[0]!.attempt_errors).toEqual({});
+    } finally {
+      await fake.close();
+    }
   });
 });

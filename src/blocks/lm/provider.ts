@@ -8,6 +8,7 @@ import { AdaptiveLimiter } from "./limiter.js";
 import { resolveParams, stopList, cutAtStops, type ParamSpec } from "./params.js";
 import { payloadPolicy, redact } from "./payload.js";
 import { credentialPool, type Credential } from "./pool.js";
+import { dropUsage, usageProblem } from "./usage.js";
 import { backoffDelay, classifyFailure, deadline, malformedResponse, NEVER_ABORTS, refusedBody, sleep, type Failure } from "./retry.js";
 import type { LlmCallReport } from "../../telemetry/observer.js";
 import type { Span } from "../../telemetry/telemetry.js";
@@ -173,6 +174,8 @@ export abstract class LMProvider extends Block {
   /** Per-method parameters from the block config, already resolved. */
   private readonly baseParams: Record<LMMethod, Row>;
   private readonly warnedKeys = new Set<string>();
+  /** Whether an unbelievable token usage was already warned about. */
+  private badUsageWarned = false;
   private limiterInstance: AdaptiveLimiter | undefined;
   /** Payload recording settings, read from the environment once per block call. */
   private payload = payloadPolicy();
@@ -420,6 +423,13 @@ export abstract class LMProvider extends Block {
         if (responses.length !== call.inputs.length) throw malformedResponse(`${responses.length} answers for ${call.inputs.length} prompts`);
         slot.release("ok");
         result = { responses };
+        const problem = usageProblem(responses);
+        if (problem !== undefined) {
+          // The answer stands; only its token counts are not believed (and the request counts as malformed).
+          dropUsage(responses);
+          attemptErrors.parse = (attemptErrors.parse ?? 0) + 1;
+          this.reportBadUsage(problem);
+        }
       } catch (e) {
         if (runSignal.aborted) {
           slot.release("error");
@@ -471,6 +481,14 @@ export abstract class LMProvider extends Block {
       semaphore_wait_ms,
     });
     return result;
+  }
+
+  /** Log an endpoint's unbelievable token usage: a warning the first time per block, then at debug level. */
+  private reportBadUsage(problem: string): void {
+    const message = `block '${this.name}' (type ${this.type}): ignored the token usage the endpoint reported for a request (${problem}); the request counts as a malformed answer`;
+    if (this.badUsageWarned) return this.logger.debug(message, { kind: "parse" });
+    this.badUsageWarned = true;
+    this.logger.warn(`${message}; further ones are logged at debug level`, { kind: "parse" });
   }
 
   private recordPayload(span: { set(a: Row): void }, call: Call, responses: LMResponse[] | undefined): void {

@@ -53,6 +53,11 @@ export interface FakeLLMOptions {
   rules?: { match: string | RegExp; response: FakeAnswer }[];
   /** Full control: return the answer for a request (wins over rules and responses). */
   respond?: (request: FakeRequest) => FakeAnswer;
+  /**
+   * Token counts to report instead of the real ones, in every protocol's usage fields (any JSON
+   * value, to test clients against a lying endpoint); a field left out keeps its real count.
+   */
+  usage?: { prompt?: unknown; completion?: unknown };
 }
 
 /** Counters a test or benchmark reads. */
@@ -199,6 +204,7 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
       }
       const answer = answerFor(protocol, path, body);
       if (failure === "short") dropLastChoice(answer);
+      if (opts.usage) reportUsage(answer, opts.usage);
       stats.completed++;
       stats.lastAnswerAt = Date.now();
       send(res, 200, answer);
@@ -356,6 +362,26 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Where each protocol reports prompt and completion tokens (watsonx generation: per result). */
+const USAGE_FIELDS: readonly [prompt: string, completion: string][] = [
+  ["prompt_tokens", "completion_tokens"],
+  ["input_tokens", "output_tokens"],
+  ["prompt_eval_count", "eval_count"],
+  ["input_token_count", "generated_token_count"],
+];
+
+/** The `usage` option: overwrite the token counts an answer reports, wherever its protocol puts them. */
+function reportUsage(answer: unknown, usage: NonNullable<FakeLLMOptions["usage"]>): void {
+  const a = answer as Record<string, unknown>;
+  const holders = [a, a.usage, ...(Array.isArray(a.results) ? a.results : [])].filter((h): h is Record<string, unknown> => !!h && typeof h === "object");
+  for (const h of holders) {
+    for (const [prompt, completion] of USAGE_FIELDS) {
+      if (prompt in h && "prompt" in usage) h[prompt] = usage.prompt;
+      if (completion in h && "completion" in usage) h[completion] = usage.completion;
+    }
+  }
 }
 
 /** The `short` failure: remove the last choice of an OpenAI-shaped answer. */
