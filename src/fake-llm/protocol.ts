@@ -4,6 +4,26 @@
  */
 import type { FakeRequest } from "./types.js";
 
+/** Where each protocol reports prompt and completion tokens (watsonx generation: per result). */
+const USAGE_FIELDS: readonly [prompt: string, completion: string][] = [
+  ["prompt_tokens", "completion_tokens"],
+  ["input_tokens", "output_tokens"],
+  ["prompt_eval_count", "eval_count"],
+  ["input_token_count", "generated_token_count"],
+];
+
+/** The `usage` option: overwrite the token counts an answer reports, wherever its protocol puts them. */
+export function reportUsage(answer: unknown, usage: { prompt?: unknown; completion?: unknown }): void {
+  const a = answer as Record<string, unknown>;
+  const holders = [a, a.usage, ...(Array.isArray(a.results) ? a.results : [])].filter((h): h is Record<string, unknown> => !!h && typeof h === "object");
+  for (const h of holders) {
+    for (const [prompt, completion] of USAGE_FIELDS) {
+      if (prompt in h && "prompt" in usage) h[prompt] = usage.prompt;
+      if (completion in h && "completion" in usage) h[completion] = usage.completion;
+    }
+  }
+}
+
 /** The `short` failure: remove the last choice of an OpenAI-shaped answer. */
 export function dropLastChoice(answer: unknown): void {
   const choices = (answer as { choices?: unknown }).choices;

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { readBody, send } from "./http.js";
-import { allMessagesText, authorized, bearer, countWords as words, dropLastChoice, errorBody, lastMessageText, protocolOf } from "./protocol.js";
+import { allMessagesText, authorized, bearer, countWords as words, dropLastChoice, errorBody, lastMessageText, protocolOf, reportUsage } from "./protocol.js";
 import { render } from "./template.js";
 import type { FakeAnswer, FakeFailureKind, FakeLLM, FakeLLMOptions, FakeLLMStats, FakeRequest } from "./types.js";
 
@@ -112,6 +112,7 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
       }
       const answer = answerFor(protocol, path, body);
       if (failure === "short") dropLastChoice(answer);
+      if (opts.usage) reportUsage(answer, opts.usage);
       stats.completed++;
       stats.lastAnswerAt = Date.now();
       send(res, 200, answer);

@@ -54,6 +54,11 @@ export interface FakeLLMOptions {
   rules?: { match: string | RegExp; response: FakeAnswer }[];
   /** Full control: return the answer for a request (wins over rules and responses). */
   respond?: (request: FakeRequest) => FakeAnswer;
+  /**
+   * Token counts to report instead of the real ones, in every protocol's usage fields (any JSON
+   * value, to test clients against a lying endpoint); a field left out keeps its real count.
+   */
+  usage?: { prompt?: unknown; completion?: unknown };
 }
 
 /** Counters a test or benchmark reads. */

@@ -26,6 +26,9 @@ describe("splitEvenly", () => {
     expect(splitEvenly(2, 4)).toEqual([1, 1, 0, 0]);
     expect(splitEvenly(9, 3)).toEqual([3, 3, 3]);
     expect(splitEvenly(undefined, 2)).toEqual([undefined, undefined]);
+    // Not a count: every row gets it as is, for the usage check to refuse (not a plausible 0).
+    expect(splitEvenly(-3e12, 2)).toEqual([-3e12, -3e12]);
+    expect(splitEvenly(2.5, 2)).toEqual([2.5, 2.5]);
     for (let total = 0; total < 50; total++) for (let parts = 1; parts < 12; parts++) expect(splitEvenly(total, parts).reduce((s, x) => s! + x!, 0)).toBe(total);
   });
 });

@@ -47,16 +47,18 @@ export function paramsKey(params: Readonly<Record<string, unknown>>): string {
 /**
  * Split a token count over `parts` rows so the parts add up to the count: each row gets the
  * integer quotient and the first `total mod parts` rows one more (DiGiT divided and lost the
- * remainder). An unknown total stays unknown for every row.
+ * remainder). An unknown total stays unknown for every row; a value that is not a count (negative,
+ * fractional, not a number) is handed to every row as is, for the provider's usage check to refuse
+ * (see usageProblem) rather than be turned into a plausible count here.
  *
  * @example
  * splitEvenly(11, 3) // [4, 4, 3]
  */
 export function splitEvenly(total: number | undefined, parts: number): (number | undefined)[] {
-  if (total === undefined || !Number.isFinite(total)) return Array.from({ length: parts }, () => undefined);
-  const whole = Math.max(0, Math.round(total));
-  const base = Math.floor(whole / parts);
-  const extra = whole - base * parts;
+  if (total === undefined || total === null) return Array.from({ length: parts }, () => undefined);
+  if (!Number.isSafeInteger(total) || total < 0) return Array.from({ length: parts }, () => total);
+  const base = Math.floor(total / parts);
+  const extra = total - base * parts;
   return Array.from({ length: parts }, (_, i) => base + (i < extra ? 1 : 0));
 }
 

@@ -1,7 +1,7 @@
 import http from "node:http";
 import https from "node:https";
-import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
 import { BufferedResponse, ResponseHeaders } from "./buffered-response.js";
+import { readCappedBody } from "./response-body.js";
 
 /**
  * Options of the keep-alive agents LM requests go through. There is no socket or headers timeout:
@@ -32,14 +32,9 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /**
- * The largest response body read (64 MiB): an endpoint that streams without end fails the request
- * instead of filling memory.
- */
-export const LM_MAX_RESPONSE_BYTES = 64 * 2 ** 20;
-
-/**
  * `fetch` for the SDKs, over `node:http` keep-alive agents with no timeouts of their own (see
- * LM_AGENT_OPTIONS). The response is read whole and handed back as a `Response`.
+ * LM_AGENT_OPTIONS). The response is read whole, decoded as it streams in and capped at
+ * LM_MAX_RESPONSE_BYTES after decoding (see readCappedBody), and handed back as a `Response`.
  *
  * Why not undici: loading the undici package took about 90 ms of a run's start-up (measured with
  * the CPU profiler), and `node:http` is already loaded. Bodies other than text and bytes (streams,
@@ -66,26 +61,21 @@ export const lmFetch: FetchLike = (input, init = {}) => {
     const done = () => signal?.removeEventListener("abort", onAbort);
     req.on("error", (e) => (done(), reject(e)));
     req.on("response", (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on("data", (c: Buffer) => {
-        size += c.length;
-        if (size > LM_MAX_RESPONSE_BYTES) {
-          const e = Object.assign(new Error(`response body larger than ${LM_MAX_RESPONSE_BYTES / 2 ** 20} MiB from ${target.origin}; the endpoint is not answering like an LLM API`), { code: "DIGIT_RESPONSE_TOO_LARGE" });
-          req.destroy(e);
-          return;
-        }
-        chunks.push(c);
-      });
-      res.on("error", (e) => (done(), reject(e)));
-      res.on("end", () => {
-        done();
-        try {
-          resolve(toResponse(res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), method, target.href) as unknown as Response);
-        } catch (e) {
-          reject(e as Error);
-        }
-      });
+      readCappedBody(res, res.headers["content-encoding"], target.origin).then(
+        (bytes) => {
+          done();
+          try {
+            resolve(toResponse(res, bytes, method, target.href) as unknown as Response);
+          } catch (e) {
+            reject(e as Error);
+          }
+        },
+        (e: Error) => {
+          done();
+          req.destroy();
+          reject(signal?.aborted ? abortReason(signal) : e);
+        },
+      );
     });
     // A string body goes out in one write with the request head; a buffer takes a second one.
     req.end(body ?? undefined);
@@ -154,12 +144,10 @@ function abortReason(signal: AbortSignal): Error {
   return (signal.reason as Error | undefined) ?? new DOMException("This operation was aborted", "AbortError");
 }
 
-function toResponse(res: http.IncomingMessage, raw: Buffer, method: string, url: string): BufferedResponse {
+/** The answer as a Response; `bytes` is the body already decoded, so the coding headers go. */
+function toResponse(res: http.IncomingMessage, bytes: Buffer, method: string, url: string): BufferedResponse {
   const headers = new ResponseHeaders(res.rawHeaders);
-  let bytes = raw;
-  const encoding = headers.get("content-encoding")?.trim().toLowerCase();
-  if (raw.length && (encoding === "gzip" || encoding === "x-gzip" || encoding === "deflate" || encoding === "br")) {
-    bytes = encoding === "br" ? brotliDecompressSync(raw) : encoding === "deflate" ? inflateSync(raw) : gunzipSync(raw);
+  if (headers.has("content-encoding")) {
     headers.delete("content-encoding");
     headers.delete("content-length");
   }

@@ -10,7 +10,8 @@ import { rememberSecretsIn } from "../../util/redact.js";
 import { payloadPolicy, redact } from "./payload.js";
 import { credentialPool, type Credential } from "./pool.js";
 import { RefusalWatch } from "./refusals.js";
-import { backoffDelay, classifyFailure, deadline, malformedResponse, NEVER_ABORTS, sleep, type Failure } from "./retry.js";
+import { backoffDelay, classifyFailure, deadline, malformedResponse, NEVER_ABORTS, refusedBody, sleep, type Failure } from "./retry.js";
+import { dropUsage, usageProblem } from "./usage.js";
 import type { LlmCallReport } from "../../telemetry/observer.js";
 import type { Span } from "../../telemetry/telemetry.js";
 
@@ -188,6 +189,8 @@ export abstract class LMProvider extends Block {
   /** Per-method parameters from the block config, already resolved. */
   private readonly baseParams: Record<LMMethod, Row>;
   private readonly warnedKeys = new Set<string>();
+  /** Whether an unbelievable token usage was already warned about. */
+  private badUsageWarned = false;
   private limiterInstance: AdaptiveLimiter | undefined;
   private readonly refusals = new RefusalWatch();
   /** The text of the last answer received (a sample for messages about replies a builder cannot use). */
@@ -457,13 +460,20 @@ export abstract class LMProvider extends Block {
         if (responses.length !== call.inputs.length) throw malformedResponse(`${responses.length} answers for ${call.inputs.length} prompts`);
         slot.release("ok");
         result = { responses };
+        const problem = usageProblem(responses);
+        if (problem !== undefined) {
+          // The answer stands; only its token counts are not believed (and the request counts as malformed).
+          dropUsage(responses);
+          attemptErrors.parse = (attemptErrors.parse ?? 0) + 1;
+          this.reportBadUsage(problem);
+        }
       } catch (e) {
         if (runSignal.aborted) {
           slot.release("error");
           span.end("cancelled");
           throw e;
         }
-        const failure = this.classify(e, timer.timedOut());
+        const failure = (timer.timedOut() ? undefined : refusedBody(e)) ?? this.classify(e, timer.timedOut());
         failure.message = redact(failure.status && !failure.message.startsWith(String(failure.status)) ? `${failure.status} ${failure.message}` : failure.message, this.secrets());
         slot.release(failure.kind === "429" ? "rate_limited" : "error");
         result = { failure };
@@ -510,6 +520,14 @@ export abstract class LMProvider extends Block {
       semaphore_wait_ms,
     });
     return result;
+  }
+
+  /** Log an endpoint's unbelievable token usage: a warning the first time per block, then at debug level. */
+  private reportBadUsage(problem: string): void {
+    const message = `block '${this.name}' (type ${this.type}): ignored the token usage the endpoint reported for a request (${problem}); the request counts as a malformed answer`;
+    if (this.badUsageWarned) return this.logger.debug(message, { kind: "parse" });
+    this.badUsageWarned = true;
+    this.logger.warn(`${message}; further ones are logged at debug level`, { kind: "parse" });
   }
 
   private recordPayload(span: { set(a: Row): void }, call: Call, responses: LMResponse[] | undefined): void {

@@ -12,6 +12,14 @@ describe("classifyFailure", () => {
   });
 
   it("does not retry what it cannot place", () => {
-    expect(classifyFailure(coded("DIGIT_RESPONSE_TOO_LARGE", "response body larger than 64 MiB"))).toMatchObject({ kind: "other", retryable: false });
+    expect(classifyFailure(coded("EWHATEVER", "something odd"))).toMatchObject({ kind: "other", retryable: false });
+  });
+
+  it("counts a body over the cap or in an unknown encoding as a malformed answer, not retried, also when an SDK wraps it", () => {
+    for (const code of ["DIGIT_RESPONSE_TOO_LARGE", "DIGIT_UNSUPPORTED_ENCODING"]) {
+      expect(classifyFailure(coded(code)), code).toMatchObject({ kind: "parse", retryable: false });
+      const wrapped = Object.assign(new Error("Connection error.", { cause: coded(code) }), { name: "APIConnectionError" });
+      expect(classifyFailure(wrapped), code).toMatchObject({ kind: "parse", retryable: false });
+    }
   });
 });

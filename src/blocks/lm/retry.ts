@@ -2,8 +2,10 @@
  * Our retry policy (the SDKs' own retries are off so that no concurrency slot is held while a
  * retry sleeps): 429, 408, 5xx, timeouts, connection errors and unparsable bodies are retried
  * with exponential backoff and jitter, honouring `retry-after-ms` / `retry-after`; other 4xx fail
- * at once.
+ * at once, and so does a body over the size cap or in an encoding digit cannot decode (counted as
+ * `parse`: asking again would download and decode up to the cap again, for the same answer).
  */
+import { RESPONSE_TOO_LARGE, UNSUPPORTED_ENCODING } from "./response-body.js";
 
 /** The kind of a failed attempt, as reported in telemetry and row errors. */
 export type FailureKind = "429" | "5xx" | "timeout" | "connection" | "parse" | "4xx" | "other";
@@ -38,6 +40,8 @@ export function classifyFailure(e: unknown, timedOut = false): Failure {
   const err = (e ?? {}) as ErrorShape;
   const message = describe(e);
   if (timedOut) return { kind: "timeout", retryable: true, message: `request timed out (${message})` };
+  const refused = refusedBody(e);
+  if (refused) return refused;
   const status = typeof err.status === "number" ? err.status : typeof err.status_code === "number" ? err.status_code : undefined;
   if (status !== undefined) {
     const retryAfterMs = retryAfter(err.headers);
@@ -53,6 +57,29 @@ export function classifyFailure(e: unknown, timedOut = false): Failure {
     return { kind: "connection", retryable: true, message };
   }
   return { kind: "other", retryable: false, message };
+}
+
+/** Codes of the errors for a body read in full but refused: over the size cap, or undecodable. */
+const UNREADABLE_BODY = new Set([RESPONSE_TOO_LARGE, UNSUPPORTED_ENCODING]);
+
+/**
+ * The failure for a body refused after it arrived (over the size cap, or in an encoding digit does
+ * not decode), also when an SDK wrapped the error as a connection error; undefined for others.
+ * Providers' own `classify` comes after it, so none can count such a body as a broken connection.
+ *
+ * @example
+ * refusedBody(new APIConnectionError({ cause: tooLarge })) // { kind: "parse", retryable: false, ... }
+ */
+export function refusedBody(e: unknown): Failure | undefined {
+  return hasCode(e, UNREADABLE_BODY) ? { kind: "parse", retryable: false, message: describe(e) } : undefined;
+}
+
+/** Whether the error or one of its causes (an SDK wraps what fetch threw) has one of `codes`. */
+function hasCode(e: unknown, codes: ReadonlySet<string>): boolean {
+  for (let c = e as ErrorShape | undefined, depth = 0; c && depth < 5; c = c.cause as ErrorShape | undefined, depth++) {
+    if (typeof c === "object" && codes.has(String(c.code ?? ""))) return true;
+  }
+  return false;
 }
 
 function isConnectionError(e: unknown): boolean {
