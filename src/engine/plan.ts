@@ -6,7 +6,7 @@ import { discoverTaskFiles } from "../config/discover.js";
 import { loadYamlWithIncludes } from "../config/include.js";
 import { mergeBuilderConfig } from "../config/merge.js";
 import { baseBuilderShape, baseTaskShape, generationRunnerConfigSchema, transformationRunnerConfigSchema, type OverrideFile } from "../config/schemas.js";
-import { positionOf } from "../config/source-map.js";
+import { copyPositions, positionOf } from "../config/source-map.js";
 import { loadOverrideFile, loadTaskSources, type TaskSource } from "../config/tasks.js";
 import { parseWith } from "../config/zod-errors.js";
 import { ConfigError, DataFileError, DigitError, MissingFileError, UnknownNameError } from "../errors.js";
@@ -74,7 +74,7 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
     if (!byBuilder.has(name)) byBuilder.set(name, []);
     byBuilder.get(name)!.push(t);
   }
-  checkOverrideBuilders(override, sources, byBuilder, registry, options.configPath, logger);
+  const builderOverrides = overridesByBuilder(override, sources, byBuilder, registry, options.configPath, logger);
 
   const groups: PlannedGroup[] = [];
   for (const builderName of [...byBuilder.keys()].sort()) {
@@ -88,10 +88,10 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
         throw e;
       }
     })();
-    let config = loadYamlWithIncludes(yaml.file, cwd);
-    if (!isObj(config)) throw new ConfigError("a builder YAML must be a mapping", { file: yaml.file });
-    const ov = override.databuilders?.[builderName];
-    if (ov) config = mergeBuilderConfig(config, ov);
+    const loaded = loadYamlWithIncludes(yaml.file, cwd);
+    if (!isObj(loaded)) throw new ConfigError("a builder YAML must be a mapping", { file: yaml.file });
+    let config: Obj = loaded;
+    for (const ov of builderOverrides.get(builderName) ?? []) config = mergeBuilderConfig(config, ov);
     const cls = (await registry.resolve("databuilder", builderName).catch((e: unknown) => {
       if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `builder YAML '${builderName}' has no registered class`, { file: yaml.file, hint: `register one with @registerDataBuilder("${builderName}") in a .ts file next to the YAML` });
       throw e;
@@ -113,16 +113,37 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
  * ran the original model); here that is an error. A real builder that no task of this run uses is
  * only a warning: one override file may serve several runs.
  */
-function checkOverrideBuilders(override: OverrideFile, sources: TaskSource[], byBuilder: Map<string, TaskSource[]>, registry: Registry, file: string | undefined, logger: Logger): void {
-  for (const name of Object.keys(override.databuilders ?? {})) {
-    if (byBuilder.has(name)) continue;
+/**
+ * The override file's `databuilders:` entries for each builder of the run, in file order. An entry
+ * keyed by a task of the run instead (as DiGiT's own `openai_chit_chat.yaml` writes it, with the
+ * task's `data_builder` inside; DiGiT ignored it) is applied to that task's builder. An entry
+ * naming a builder no task uses is ignored with a warning; an unknown name is an error.
+ */
+function overridesByBuilder(override: OverrideFile, sources: TaskSource[], byBuilder: Map<string, TaskSource[]>, registry: Registry, file: string | undefined, logger: Logger): Map<string, Obj[]> {
+  const out = new Map<string, Obj[]>();
+  const add = (builder: string, ov: Obj) => out.set(builder, [...(out.get(builder) ?? []), ov]);
+  for (const [name, ov] of Object.entries(override.databuilders ?? {})) {
+    if (!isObj(ov)) continue; // null: nothing to override
+    if (byBuilder.has(name)) {
+      add(name, ov);
+      continue;
+    }
     const where = { file, line: positionOf(override.databuilders, name)?.line };
     const task = sources.find((t) => t.raw.task_name === name);
     if (task) {
-      throw new ConfigError(`the override file's 'databuilders' names '${name}', which is a task, not a builder`, {
-        ...where,
-        hint: `key the builder's settings by its name: 'databuilders: {${String(task.raw.data_builder)}: ...}' (the task's data_builder); task settings go under 'tasks:'`,
-      });
+      const builder = String(task.raw.data_builder);
+      const { data_builder: named, ...settings } = ov;
+      if (named !== undefined && named !== builder) {
+        throw new ConfigError(`the override file's 'databuilders' entry '${name}' names builder '${String(named)}', but task '${name}' uses '${builder}'`, {
+          ...where,
+          hint: `key the builder's settings by its name: 'databuilders: {${builder}: ...}'; task settings go under 'tasks:'`,
+        });
+      }
+      copyPositions(ov, settings);
+      add(builder, settings);
+      const others = byBuilder.get(builder)!.filter((t) => t !== task).map((t) => `'${String(t.raw.task_name)}'`);
+      logger.info(`the override file's 'databuilders' entry '${name}' is a task: applied to its builder '${builder}'${others.length ? ` (which also runs ${others.join(", ")})` : ""}`);
+      continue;
     }
     try {
       registry.builderYaml(name);
@@ -132,6 +153,7 @@ function checkOverrideBuilders(override: OverrideFile, sources: TaskSource[], by
     }
     logger.warn(`the override file configures builder '${name}', which no task of this run uses; ignored`);
   }
+  return out;
 }
 
 async function checkBlocks(registry: Registry, builderName: string, config: Row, cls: DataBuilderClass, raw: Obj, file: string, logger: Logger): Promise<void> {

@@ -145,9 +145,9 @@ describe("digit run rejects bad input before touching output", () => {
     expectCleanError(r, /could not load '.*broken[/\\]builder\.ts': kaboom/);
   });
 
-  it("an override keyed by a task name instead of its builder (DiGiT ignored it silently)", async () => {
-    const r = await digitRun({ "t.yaml": GOOD_TASK, "override.yaml": "databuilders:\n  test/ok:\n    data_builder: test/echo_gen\n" }, [], { configPath: "override.yaml" });
-    expectCleanError(r, /'test\/ok', which is a task, not a builder/, /override\.yaml:2\)/, /databuilders: \{test\/echo_gen: \.\.\.\}/);
+  it("an override keyed by a task name whose data_builder is another builder", async () => {
+    const r = await digitRun({ "t.yaml": GOOD_TASK, "override.yaml": "databuilders:\n  test/ok:\n    data_builder: test/echo_transform\n" }, [], { configPath: "override.yaml" });
+    expectCleanError(r, /entry 'test\/ok' names builder 'test\/echo_transform', but task 'test\/ok' uses 'test\/echo_gen'/, /override\.yaml:2\)/, /databuilders: \{test\/echo_gen: \.\.\.\}/);
   });
 
   it("an override naming an unknown builder suggests the closest", async () => {
