@@ -1,6 +1,8 @@
 import type { Row } from "../blocks/block.js";
 import type { Dataloader, DataloaderState } from "../stores/dataloader.js";
 import { createDataloader, createDatastore } from "../stores/factory.js";
+import { DRAW_KEY, drawKey } from "../util/draw-key.js";
+import { Random } from "../util/random.js";
 import { Task, type TaskInit } from "./task.js";
 
 /** A batch of inputs handed to a builder, and the seed position after it. */
@@ -23,9 +25,19 @@ export class GenerationTask extends Task {
   private seedCache: Row[] | undefined;
   /** Turns a seed row into builder input (the builder may pick fields). */
   instantiateInput: (row: Row) => Row = (row) => row;
+  /** Derived once from the task's seed: the root of every per-row draw key of this task. */
+  private readonly drawSalt: string;
+  /** Batches drawn this run (the index of the next one). */
+  private batchesDrawn = 0;
+  /** How many accepted records the next batch may sample machine examples from (see `planBatch`). */
+  private machinePrefix: number | undefined;
+  /** Records in `data` when this run opened the task (resumed runs draw keys unlike the first run's). */
+  private runStart = 0;
 
   constructor(init: TaskInit) {
     super(init);
+    const salt = init.rng.derive("draws");
+    this.drawSalt = `${this.name}:${Math.floor(salt.next() * 2 ** 32).toString(16)}${Math.floor(salt.next() * 2 ** 32).toString(16)}`;
     this.target = Number(init.runnerConfig.num_outputs_to_generate ?? 2);
     this.seedBatchSize = Number(init.runnerConfig.seed_batch_size ?? Math.min(100, this.target));
     this.machineBatchSize = Number(init.runnerConfig.machine_batch_size ?? 10);
@@ -33,6 +45,7 @@ export class GenerationTask extends Task {
 
   override async open(): Promise<void> {
     await super.open();
+    this.runStart = this.checkpoint.data_rows;
     const seeds = await createDatastore(this.init.registry, {
       type: "default",
       ...((this.spec.seed_datastore as Row | undefined) ?? {}),
@@ -54,12 +67,30 @@ export class GenerationTask extends Task {
     return this.accepted.slice(0, this.target);
   }
 
+  /** The index the next batch drawn will have (batches are numbered per task, from 0, in each run). */
+  get nextBatchIndex(): number {
+    return this.batchesDrawn;
+  }
+
+  /**
+   * Fix what the next batch may sample machine examples from: the first `prefix` accepted
+   * records. The engine passes a count that does not depend on how builder calls overlap in time
+   * (the records of this task's batches that are certainly committed), so the batch is the same
+   * in every run with the same seed.
+   */
+  planBatch(prefix: number): void {
+    this.machinePrefix = prefix;
+  }
+
   /**
    * The next batch: `seed_batch_size` seeds (continuing across the end of the seed list, never a
    * short batch, never one seed twice in a batch) followed by up to `machine_batch_size` records
-   * made earlier, sampled at random.
+   * made earlier, sampled at random (from the records `planBatch` allows). Each row carries a
+   * draw key (see `drawKey`) made of the task, the batch index and the row's place in the batch.
    */
   async nextBatch(): Promise<InputBatch> {
+    const index = this.batchesDrawn++;
+    const batchKey = `${this.drawSalt}:${this.runStart}:${index}`;
     const rows: Row[] = [];
     // Seeds are told apart by their position in the seed store (loaders may return fresh objects).
     const seen = new Set<string>();
@@ -78,8 +109,11 @@ export class GenerationTask extends Task {
       rows.push({ ...this.instantiateInput(seed), task_name: this.name, is_seed: true });
       ends = 0;
     }
-    const machine = this.accepted.length <= this.machineBatchSize ? this.accepted : this.rng.sample(this.accepted, this.machineBatchSize);
+    const pool = this.accepted.slice(0, Math.min(this.machinePrefix ?? this.accepted.length, this.accepted.length));
+    this.machinePrefix = undefined;
+    const machine = pool.length <= this.machineBatchSize ? pool : new Random(`${batchKey}:machine`).sample(pool, this.machineBatchSize);
     for (const m of machine) rows.push({ ...m, task_name: this.name, is_seed: false });
+    for (let i = 0; i < rows.length; i++) rows[i]![DRAW_KEY] = drawKey(batchKey, i);
     return { rows, position: this.loader.getState() };
   }
 
