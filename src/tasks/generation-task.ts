@@ -1,7 +1,7 @@
 import type { Row } from "../blocks/block.js";
 import type { Dataloader, DataloaderState } from "../stores/dataloader.js";
 import { createDataloader, createDatastore } from "../stores/factory.js";
-import { DRAW_KEY, drawKey } from "../util/draw-key.js";
+import { DRAW_KEY, drawKey, rowDrawKey } from "../util/draw-key.js";
 import { Random } from "../util/random.js";
 import { Task, type TaskInit } from "./task.js";
 
@@ -31,6 +31,8 @@ export class GenerationTask extends Task {
   private batchesDrawn = 0;
   /** How many accepted records the next batch may sample machine examples from (see `planBatch`). */
   private machinePrefix: number | undefined;
+  /** How many accepted records each batch of this run may sample from, by batch key. */
+  private readonly prefixes = new Map<string, number>();
   /** Records in `data` when this run opened the task (resumed runs draw keys unlike the first run's). */
   private runStart = 0;
 
@@ -89,8 +91,7 @@ export class GenerationTask extends Task {
    * draw key (see `drawKey`) made of the task, the batch index and the row's place in the batch.
    */
   async nextBatch(): Promise<InputBatch> {
-    const index = this.batchesDrawn++;
-    const batchKey = `${this.drawSalt}:${this.runStart}:${index}`;
+    const { key: batchKey, pool } = this.beginBatch();
     const rows: Row[] = [];
     // Seeds are told apart by their position in the seed store (loaders may return fresh objects).
     const seen = new Set<string>();
@@ -109,12 +110,31 @@ export class GenerationTask extends Task {
       rows.push({ ...this.instantiateInput(seed), task_name: this.name, is_seed: true });
       ends = 0;
     }
-    const pool = this.accepted.slice(0, Math.min(this.machinePrefix ?? this.accepted.length, this.accepted.length));
-    this.machinePrefix = undefined;
     const machine = pool.length <= this.machineBatchSize ? pool : new Random(`${batchKey}:machine`).sample(pool, this.machineBatchSize);
     for (const m of machine) rows.push({ ...m, task_name: this.name, is_seed: false });
     for (let i = 0; i < rows.length; i++) rows[i]![DRAW_KEY] = drawKey(batchKey, i);
     return { rows, position: this.loader.getState() };
+  }
+
+  /**
+   * Start a new batch of this task: its key (task seed, run, batch index) and the accepted records
+   * it may sample from (as fixed by `planBatch`).
+   */
+  private beginBatch(): { key: string; pool: Row[] } {
+    const key = `${this.drawSalt}:${this.runStart}:${this.batchesDrawn++}`;
+    const prefix = Math.min(this.machinePrefix ?? this.accepted.length, this.accepted.length);
+    this.machinePrefix = undefined;
+    this.prefixes.set(key, prefix);
+    return { key, pool: this.accepted.slice(0, prefix) };
+  }
+
+  /**
+   * Draw keys for a new batch of `count` rows the builder makes itself (e.g. blank conversations),
+   * so its draws (`DataBuilder.rngFor`, `sampleExamples(k, f, row)`) repeat with the seed.
+   */
+  drawKeys(count: number): string[] {
+    const { key } = this.beginBatch();
+    return Array.from({ length: count }, (_, i) => drawKey(key, i));
   }
 
   private loopsSeeds(): boolean {
@@ -138,17 +158,33 @@ export class GenerationTask extends Task {
   /**
    * `k` examples for in-context learning, split between seeds and machine records by
    * `seed_fraction` (default: the ratio of the two batch sizes), without touching the main loop.
+   *
+   * Called without `forRow` (e.g. from a builder's `nextBatch`), it starts a new batch: the rows
+   * carry draw keys. Called with a row of a batch (e.g. inside `call`), it draws for that row's
+   * batch. Either way the draw depends only on the seed and the batch, not on timing.
    */
-  async sampleExamples(k: number, seedFraction?: number): Promise<Row[]> {
+  async sampleExamples(k: number, seedFraction?: number, forRow?: Row): Promise<Row[]> {
     if (seedFraction !== undefined && (seedFraction < 0 || seedFraction > 1)) throw new RangeError(`seed_fraction must be in [0.0, 1.0], got ${seedFraction}`);
     const total = this.seedBatchSize + this.machineBatchSize;
     const fraction = seedFraction ?? (total === 0 ? 0 : this.seedBatchSize / total);
     const nSeed = roundHalfEven(k * fraction);
     const seeds = await this.seedExamples();
-    const pickedSeeds = nSeed < seeds.length ? this.rng.sample(seeds, nSeed) : seeds;
-    const synth = this.rng.sample(this.accepted, Math.min(k - nSeed, this.accepted.length));
-    return [...pickedSeeds, ...synth.map((r) => ({ ...r, is_seed: false }))];
+    const rowKey = forRow === undefined ? undefined : rowDrawKey(forRow);
+    const batch = rowKey === undefined ? (forRow === undefined ? this.beginBatch() : undefined) : { key: rowKey, pool: this.accepted.slice(0, this.prefixes.get(batchKeyOf(rowKey)) ?? this.accepted.length) };
+    const rng = batch ? new Random(`${batch.key}|examples`) : this.rng;
+    const pool = batch?.pool ?? this.accepted;
+    const pickedSeeds = nSeed < seeds.length ? rng.sample(seeds, nSeed) : seeds;
+    const synth = rng.sample(pool, Math.min(k - nSeed, pool.length));
+    const rows = [...pickedSeeds, ...synth.map((r) => ({ ...r, is_seed: false }))];
+    if (forRow !== undefined || !batch) return rows;
+    return rows.map((r, i) => ({ ...r, [DRAW_KEY]: drawKey(batch.key, i) }));
   }
+}
+
+/** The batch part of a row's draw key (the key without the row's place). */
+function batchKeyOf(rowKey: string): string {
+  const at = rowKey.lastIndexOf(":");
+  return at < 0 ? rowKey : rowKey.slice(0, at);
 }
 
 function roundHalfEven(x: number): number {

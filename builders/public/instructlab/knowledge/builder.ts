@@ -121,8 +121,10 @@ export class KnowledgeBuilder extends GenerationDataBuilder {
     const domain = domainOf(task);
 
     const requests: Row[] = [];
+    // The batch's own stream: the same example groups in every run with the seed.
+    const rng = this.rngFor(rows[0]!, "examples");
     for (const doc of docs) {
-      const groups = mcq ? [this.rng.sample(examples, Math.min(k, examples.length))] : chunk(this.rng.sample(examples, examples.length), k);
+      const groups = mcq ? [rng.sample(examples, Math.min(k, examples.length))] : chunk(rng.sample(examples, examples.length), k);
       for (const g of groups.length ? groups : [[]]) {
         requests.push({ input: this.template(task, mcq ? "mcq.txt" : "frq.txt", { domain, examples: g, document: doc.content, num_questions: QUESTIONS_PER_REQUEST }), task_name: taskName, doc });
       }

@@ -87,10 +87,12 @@ export class SimpleInstructLabBuilder extends GenerationDataBuilder {
     const n = this.numPromptInstructions;
     const requests: Row[] = [];
     for (const [taskName, rows] of byTask) {
-      const examples = this.rng.choices(rows, n);
+      // One stream per task's batch (the call holds one batch of each task): the same in every run.
+      const rng = this.rngFor(rows[0]!, "examples");
+      const examples = rng.choices(rows, n);
       const first = examples[0]!;
       const docs = first.document;
-      const document = Array.isArray(docs) ? (docs.length ? this.rng.pick(docs) : "") : (docs ?? "");
+      const document = Array.isArray(docs) ? (docs.length ? rng.pick(docs) : "") : (docs ?? "");
       const header = renderTemplate(this.template(), { taxonomy: first.taxonomy_path ?? taskName, task_description: first.task_description ?? "", document });
       requests.push({
         input: header + renderExamples(examples.map(triple)),

@@ -92,9 +92,11 @@ export class SkillsBuilder extends GenerationDataBuilder {
     // Questions per group (on its context when grounded).
     const asked = await this.complete(live.map((x, i) => ({ input: this.render_(task, "questions.txt", { task_description: description, examples: x.group, num_questions: nq, context: x.context }), task_name: taskName, group: i })));
     const questions: Row[] = [];
+    // The batch's own stream, used in a fixed order: the same picks in every run with the seed.
+    const rng = this.rngFor(rows[0]!, "examples");
     for (const r of asked) {
       const x = live[Number(r.group)]!;
-      for (const q of parseQuestions(resultText(r.result)).slice(0, nq)) questions.push({ instruction: q, context: x.context, example: this.rng.pick(x.group), task_name: taskName });
+      for (const q of parseQuestions(resultText(r.result)).slice(0, nq)) questions.push({ instruction: q, context: x.context, example: rng.pick(x.group), task_name: taskName });
     }
     const validator = this.block<Block>("validator");
     const goodQuestions = await judgeAll(validator, questions.map((q) => ({ ...q, input: this.render_(task, "question_validation.txt", { task_description: description, ...q }) })), (reply) => judgeScore(reply) === 1);

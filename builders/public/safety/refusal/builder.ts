@@ -70,7 +70,8 @@ export class SafetyRefusalBuilder extends GenerationDataBuilder {
     const guardian = this.block<Block>("granite_guardian");
 
     // 1. New requests from examples and the policy.
-    const examples = this.rng.choices(rows, k).map((r) => String(r.instruction));
+    // Drawn from the batch's own stream, so the same in every run with the seed.
+    const examples = this.rngFor(rows[0]!, "examples").choices(rows, k).map((r) => String(r.instruction));
     const prompt = this.render("prompt_templates/generate_instructions.txt", { ...policy, examples, num_samples: wanted });
     const [generated] = await this.block<Block>("instruction_generator").call([{ input: [{ role: "user", content: prompt }], task_name: taskName }], { method: "chat_completion" });
     if (!generated || generated.error != null) return [];
