@@ -53,7 +53,7 @@ function isRegExp(source: string): boolean {
 export class MockLM extends LMProvider {
   static override configSchema = lmConfigSchema.extend({
     model_id_or_path: z.string().default("mock").describe("Any name; the mock ignores it"),
-    responses: z.array(z.union([z.string(), matchedResponseSchema])).min(1).default([DEFAULT_RESPONSE]).describe("Answer templates taken in turn ({{n}}: request number, {{input}}: the prompt), or {match, response} entries"),
+    responses: z.array(z.union([z.string(), matchedResponseSchema])).min(1).default([DEFAULT_RESPONSE]).describe("Answer templates ({{n}}: request number, hashed from the row's draw_key when the request has one; {{input}}: the prompt), or {match, response} entries"),
     latency_ms: z.number().min(0).default(0).describe("Delay before each answer, in milliseconds"),
     jitter_ms: z.number().min(0).default(0).describe("Extra random delay before each answer, 0 to this many milliseconds (reorders answers; not seeded)"),
   });
