@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { ConfigError, GenerationDataBuilder, registerDataBuilder, renderTemplate, resultText, type Block, type LMProvider, type Row, type Task } from "digit-sdg";
+import { ConfigError, DRAW_KEY, GenerationDataBuilder, registerDataBuilder, renderTemplate, resultText, type Block, type LMProvider, type Row, type Task } from "digit-sdg";
 import { parseInstructions, renderExamples, type InstructionTriple } from "./parse.js";
 
 /**
@@ -89,6 +89,7 @@ export class SimpleInstructLabBuilder extends GenerationDataBuilder {
     for (const [taskName, rows] of byTask) {
       // One stream per task's batch (the call holds one batch of each task): the same in every run.
       const rng = this.rngFor(rows[0]!, "examples");
+      const key = rows[0]?.[DRAW_KEY];
       const examples = rng.choices(rows, n);
       const first = examples[0]!;
       const docs = first.document;
@@ -98,6 +99,7 @@ export class SimpleInstructLabBuilder extends GenerationDataBuilder {
         input: header + renderExamples(examples.map(triple)),
         gen_kwargs: { stop: [`* Task ${n + 2}`] },
         task_name: taskName,
+        [DRAW_KEY]: key,
         examples,
       });
     }
