@@ -60,12 +60,12 @@ export const FIRST_RECORD_BUDGET = 100;
  * reach the target; when nothing of it is in flight it is postprocessed, and either finishes or, if
  * postprocessing took it below target, starts another epoch.
  *
- * Whether a task draws its batch k, and which records that batch may use as examples, is decided
- * from the task's counters after its batch k - L (L = the most calls ever in flight, so that batch
- * is always committed when k is drawn) plus the size of the batches between, or, when that says
- * stop, from its counters after all its batches. Both are points of the task's own commit
- * sequence, so with a model that answers by request, the batches a task draws and the records it
- * keeps are the same in every run with one `--seed`, however calls overlap in time.
+ * Whether a task draws its batch k is decided from its counters after its last L batches (L = the
+ * most calls ever in flight) and the sizes of the batches since (see `drawing`); the records batch
+ * k may take as examples are those its batches up to k - L made, which are always committed when
+ * k is drawn. These are points of the task's own commit sequence, so with a model that answers by
+ * request the batches a task draws and the records it keeps are the same in every run with one
+ * `--seed`, however calls overlap in time.
  */
 export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: LoopContext): Promise<void> {
   const tasks = builder.tasks;
