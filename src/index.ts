@@ -37,4 +37,5 @@ export { planRun, type RunPlan } from "./engine/plan.js";
 export type { RunOptions } from "./engine/options.js";
 export { RunMetrics, type TaskMetrics } from "./engine/metrics.js";
 export { Random } from "./util/random.js";
+export { DRAW_KEY, rowDrawKey, rowRandom } from "./util/draw-key.js";
 export { localExecutor, type BatchExecutor } from "./engine/executor.js";

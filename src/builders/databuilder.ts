@@ -9,6 +9,7 @@ import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
 import { NoTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import { suggestion } from "../util/did-you-mean.js";
+import { rowRandom } from "../util/draw-key.js";
 import type { Random } from "../util/random.js";
 import { readTemplate, renderTemplate } from "./template.js";
 
@@ -88,6 +89,20 @@ export abstract class DataBuilder {
   /** A block if the YAML defines it. */
   optionalBlock<T extends Block = Block>(name: string): T | undefined {
     return this.blocks.get(name) as T | undefined;
+  }
+
+  /**
+   * The random stream for one input row's draws (examples, personas, ...): it depends only on the
+   * run's seed, the row's task, batch and place in the batch, never on which rows share the call
+   * or when the call runs, so two runs with the same `--seed` draw alike at any concurrency. Use a
+   * different `label` for each independent use on one row. Rows without a draw key (made by the
+   * builder) get the builder-wide `rng`.
+   *
+   * @example
+   * const examples = this.rngFor(row, "examples").choices(sameTask, 3);
+   */
+  rngFor(row: Row, label = ""): Random {
+    return rowRandom(row, label, this.rng);
   }
 
   /** Render a template file found relative to the builder YAML. */

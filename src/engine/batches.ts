@@ -68,7 +68,12 @@ export async function waitForProgress(inflight: readonly Batch[], orWhen?: Promi
  * while (mayStart(inflight, ctx) && running(inflight) < ctx.width) start();
  */
 export function mayStart(inflight: readonly Batch[], limits: { width: number; fillWidth?: number | undefined }): boolean {
-  return !inflight[0]?.done && inflight.length < 2 * Math.max(limits.width, limits.fillWidth ?? 0);
+  return !inflight[0]?.done && inflight.length < maxInFlight(limits);
+}
+
+/** The most builder calls ever in flight (started and not committed) at once. */
+export function maxInFlight(limits: { width: number; fillWidth?: number | undefined }): number {
+  return 2 * Math.max(limits.width, limits.fillWidth ?? 0, 1);
 }
 
 /** Builder calls still running (finished ones waiting for their turn to commit do not count). */

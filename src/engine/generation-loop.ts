@@ -3,7 +3,7 @@ import { LMProvider } from "../blocks/lm/provider.js";
 import type { GenerationDataBuilder } from "../builders/databuilder.js";
 import type { GenerationTask } from "../tasks/generation-task.js";
 import type { TaskStatus } from "../tasks/task.js";
-import { mayStart, routeRows, running, startBatch, waitForProgress, type Batch } from "./batches.js";
+import { maxInFlight, mayStart, routeRows, running, startBatch, waitForProgress, type Batch } from "./batches.js";
 import { afterQueued, mayFill, whenFillable } from "./capacity.js";
 import type { LoopContext } from "./loop-context.js";
 import { postprocess } from "./postprocess.js";
@@ -21,6 +21,25 @@ interface TaskState {
   outputRows: number;
   /** Why the task stalled, when it is not `stallBudget` empty batches in a row. */
   stallCause?: string | undefined;
+  /** Batches of the task drawn this run, and committed (a batch's index is its place in this order). */
+  drawn: number;
+  committed: number;
+  /** Input rows of each batch, by index. */
+  batchRows: number[];
+  /** The task's counters after each of its batches was committed, by index. */
+  after: Progress[];
+  /** The first batch index of the current epoch, and the counters when it started. */
+  epochStart: number;
+  atEpochStart: Progress;
+}
+
+/** A task's counters at one point of its own commit sequence (the same in every run with one seed). */
+interface Progress {
+  accepted: number;
+  inputRows: number;
+  outputRows: number;
+  returnedRows: number;
+  stallBudget: number;
 }
 
 /**
@@ -40,12 +59,21 @@ export const FIRST_RECORD_BUDGET = 100;
  * drawing new batches once its accepted records plus the expected yield of its in-flight batches
  * reach the target; when nothing of it is in flight it is postprocessed, and either finishes or, if
  * postprocessing took it below target, starts another epoch.
+ *
+ * Whether a task draws its batch k is decided from its counters after its last L batches (L = the
+ * most calls ever in flight) and the sizes of the batches since (see `drawing`); the records batch
+ * k may take as examples are those its batches up to k - L made, which are always committed when
+ * k is drawn. These are points of the task's own commit sequence, so with a model that answers by
+ * request the batches a task draws and the records it keeps are the same in every run with one
+ * `--seed`, however calls overlap in time.
  */
 export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: LoopContext): Promise<void> {
   const tasks = builder.tasks;
   const state = new Map<GenerationTask, TaskState>();
+  const lag = maxInFlight(ctx);
   for (const t of tasks) {
-    state.set(t, { phase: "generating", reason: "completed", stallBudget: ctx.maxStalled, epochBudget: ctx.maxStalled, countAfterLastEpoch: -1, inputRows: 0, returnedRows: 0, outputRows: 0 });
+    const start: Progress = { accepted: t.accepted.length, inputRows: 0, outputRows: 0, returnedRows: 0, stallBudget: ctx.maxStalled };
+    state.set(t, { phase: "generating", reason: "completed", stallBudget: ctx.maxStalled, epochBudget: ctx.maxStalled, countAfterLastEpoch: -1, inputRows: 0, returnedRows: 0, outputRows: 0, drawn: 0, committed: 0, batchRows: [], after: [], epochStart: 0, atEpochStart: start });
     const m = ctx.metrics.task(t.name, "generation", t.target);
     m.accepted = t.accepted.length;
     m.status = "running";
@@ -64,17 +92,55 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     s.reason = reason;
   }
 
-  function wantsMore(t: GenerationTask): boolean {
-    const s = state.get(t)!;
-    const rate = s.inputRows > 0 ? s.outputRows / s.inputRows : 1;
-    let expected = 0;
-    for (const b of inflight) expected += (b.inputs.get(t)?.rows ?? 0) * rate;
-    return t.accepted.length + expected < t.target;
+  /** The task's counters after its batch `index` (those at the epoch's start for earlier ones); undefined while not committed. */
+  function progressAfter(s: TaskState, index: number): Progress | undefined {
+    return index < s.epochStart ? s.atEpochStart : s.after[index];
   }
 
-  /** Whether a task still draws batches: it is generating and short of its target. */
+  /** Why a task stops drawing, judged from counters `p`, or undefined to go on. */
+  function stopReason(t: GenerationTask, p: Progress): { reason: TaskStatus; cause?: string } | undefined {
+    if (p.accepted >= t.target) return { reason: "completed" };
+    if (p.stallBudget <= 0) return { reason: "stalled_generation" };
+    if (p.returnedRows === 0 && p.inputRows >= FIRST_RECORD_BUDGET) {
+      return { reason: "stalled_generation", cause: `the builder made nothing of its first ${p.inputRows} inputs, so it may not understand the model's replies. ${unusableSample(builder)}` };
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether a task draws its next batch k now. Yes if, after some batch j of its last L ones (or
+   * at the epoch's start), the task went on and its records plus the expected yield of its batches
+   * after j were short of the target: decided as soon as one such j is committed. If none is,
+   * once all its batches are committed it stops (drains). The answer depends only on the task's
+   * own commit sequence, never on when commits happen. A stall stops the task at once (its output
+   * is incomplete anyway, and waiting would cost requests).
+   */
   function drawing(t: GenerationTask): boolean {
-    return state.get(t)!.phase === "generating" && wantsMore(t);
+    const s = state.get(t)!;
+    if (s.phase !== "generating") return false;
+    const k = s.drawn;
+    const latest = s.committed > 0 ? progressAfter(s, s.committed - 1) : undefined;
+    const stalled = latest && stopReason(t, latest);
+    if (stalled && stalled.reason !== "completed") return stop(t, stalled);
+
+    for (let j = Math.max(k - lag, s.epochStart - 1); j < k; j++) {
+      const p = progressAfter(s, j);
+      if (!p || stopReason(t, p)) continue;
+      const rate = p.inputRows > 0 ? p.outputRows / p.inputRows : 1;
+      let expected = 0;
+      for (let i = j + 1; i < k; i++) expected += s.batchRows[i]! * rate;
+      if (p.accepted + expected < t.target) return true;
+    }
+    if (s.committed < k) return false;
+    const reason = stopReason(t, progressAfter(s, k - 1)!);
+    return reason ? stop(t, reason) : true;
+  }
+
+  /** Stop a task drawing, for `why`. */
+  function stop(t: GenerationTask, why: { reason: TaskStatus; cause?: string }): false {
+    if (why.cause !== undefined) state.get(t)!.stallCause = why.cause;
+    drain(t, why.reason);
+    return false;
   }
 
   /** Whether a task's batches have made records, or none has finished yet. */
@@ -103,6 +169,9 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
       const inputs: Batch["inputs"] = new Map();
       const pool: Row[] = [];
       for (const t of ready) {
+        const s = state.get(t)!;
+        // Machine examples come only from records of batches committed in every run by now.
+        t.planBatch(progressAfter(s, s.drawn - lag)?.accepted ?? t.accepted.length);
         const b = await builder.nextBatch(t);
         if (b.rows.length === 0) {
           builder.logger.warn(`task '${t.name}' has no seed examples and no records yet, so there is nothing to generate from`);
@@ -110,6 +179,7 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
           state.get(t)!.stallCause = "there is nothing to generate from";
           continue;
         }
+        s.batchRows[s.drawn++] = b.rows.length;
         inputs.set(t, { rows: b.rows.length, position: b.position });
         pool.push(...b.rows);
       }
@@ -139,17 +209,12 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
           s.returnedRows += rows.length;
           s.outputRows += fresh;
           s.stallBudget = fresh > 0 ? ctx.maxStalled : s.stallBudget - 1;
-        }
-        if (s.phase === "generating") {
-          if (t.isComplete()) drain(t, "completed");
-          else if (s.stallBudget <= 0) drain(t, "stalled_generation");
-          else if (s.returnedRows === 0 && s.inputRows >= FIRST_RECORD_BUDGET) {
-            s.stallCause = `the builder made nothing of its first ${s.inputRows} inputs, so it may not understand the model's replies. ${unusableSample(builder)}`;
-            drain(t, "stalled_generation");
-          }
+          s.after[s.committed++] = { accepted: t.accepted.length, inputRows: s.inputRows, outputRows: s.outputRows, returnedRows: s.returnedRows, stallBudget: s.stallBudget };
         }
       }
     }
+    // A task whose batches are all committed decides now whether to stop (see `drawing`).
+    for (const t of tasks) if (state.get(t)!.committed === state.get(t)!.drawn) drawing(t);
 
     // 3. Postprocess tasks that stopped generating and have nothing in flight.
     for (const t of tasks) {
@@ -180,6 +245,8 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
       }
       s.phase = "generating";
       s.stallBudget = ctx.maxStalled;
+      s.epochStart = s.drawn;
+      s.atEpochStart = { accepted: t.accepted.length, inputRows: s.inputRows, outputRows: s.outputRows, returnedRows: s.returnedRows, stallBudget: s.stallBudget };
       m.epoch++;
       builder.telemetry.event("epoch_started", { builder_name: builder.name, task_name: t.name, epoch: m.epoch });
     }

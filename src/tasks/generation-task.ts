@@ -1,6 +1,8 @@
 import type { Row } from "../blocks/block.js";
 import type { Dataloader, DataloaderState } from "../stores/dataloader.js";
 import { createDataloader, createDatastore } from "../stores/factory.js";
+import { DRAW_KEY, drawKey, rowDrawKey } from "../util/draw-key.js";
+import { Random } from "../util/random.js";
 import { Task, type TaskInit } from "./task.js";
 
 /** A batch of inputs handed to a builder, and the seed position after it. */
@@ -23,9 +25,21 @@ export class GenerationTask extends Task {
   private seedCache: Row[] | undefined;
   /** Turns a seed row into builder input (the builder may pick fields). */
   instantiateInput: (row: Row) => Row = (row) => row;
+  /** Derived once from the task's seed: the root of every per-row draw key of this task. */
+  private readonly drawSalt: string;
+  /** Batches drawn this run (the index of the next one). */
+  private batchesDrawn = 0;
+  /** How many accepted records the next batch may sample machine examples from (see `planBatch`). */
+  private machinePrefix: number | undefined;
+  /** How many accepted records each batch of this run may sample from, by batch key. */
+  private readonly prefixes = new Map<string, number>();
+  /** Records in `data` when this run opened the task (resumed runs draw keys unlike the first run's). */
+  private runStart = 0;
 
   constructor(init: TaskInit) {
     super(init);
+    const salt = init.rng.derive("draws");
+    this.drawSalt = `${this.name}:${Math.floor(salt.next() * 2 ** 32).toString(16)}${Math.floor(salt.next() * 2 ** 32).toString(16)}`;
     this.target = Number(init.runnerConfig.num_outputs_to_generate ?? 2);
     this.seedBatchSize = Number(init.runnerConfig.seed_batch_size ?? Math.min(100, this.target));
     this.machineBatchSize = Number(init.runnerConfig.machine_batch_size ?? 10);
@@ -33,6 +47,7 @@ export class GenerationTask extends Task {
 
   override async open(): Promise<void> {
     await super.open();
+    this.runStart = this.checkpoint.data_rows;
     const seeds = await createDatastore(this.init.registry, {
       type: "default",
       ...((this.spec.seed_datastore as Row | undefined) ?? {}),
@@ -54,12 +69,29 @@ export class GenerationTask extends Task {
     return this.accepted.slice(0, this.target);
   }
 
+  /** The index the next batch drawn will have (batches are numbered per task, from 0, in each run). */
+  get nextBatchIndex(): number {
+    return this.batchesDrawn;
+  }
+
+  /**
+   * Fix what the next batch may sample machine examples from: the first `prefix` accepted
+   * records. The engine passes a count that does not depend on how builder calls overlap in time
+   * (the records of this task's batches that are certainly committed), so the batch is the same
+   * in every run with the same seed.
+   */
+  planBatch(prefix: number): void {
+    this.machinePrefix = prefix;
+  }
+
   /**
    * The next batch: `seed_batch_size` seeds (continuing across the end of the seed list, never a
    * short batch, never one seed twice in a batch) followed by up to `machine_batch_size` records
-   * made earlier, sampled at random.
+   * made earlier, sampled at random (from the records `planBatch` allows). Each row carries a
+   * draw key (see `drawKey`) made of the task, the batch index and the row's place in the batch.
    */
   async nextBatch(): Promise<InputBatch> {
+    const { key: batchKey, pool } = this.beginBatch();
     const rows: Row[] = [];
     // Seeds are told apart by their position in the seed store (loaders may return fresh objects).
     const seen = new Set<string>();
@@ -78,9 +110,31 @@ export class GenerationTask extends Task {
       rows.push({ ...this.instantiateInput(seed), task_name: this.name, is_seed: true });
       ends = 0;
     }
-    const machine = this.accepted.length <= this.machineBatchSize ? this.accepted : this.rng.sample(this.accepted, this.machineBatchSize);
+    const machine = pool.length <= this.machineBatchSize ? pool : new Random(`${batchKey}:machine`).sample(pool, this.machineBatchSize);
     for (const m of machine) rows.push({ ...m, task_name: this.name, is_seed: false });
+    for (let i = 0; i < rows.length; i++) rows[i]![DRAW_KEY] = drawKey(batchKey, i);
     return { rows, position: this.loader.getState() };
+  }
+
+  /**
+   * Start a new batch of this task: its key (task seed, run, batch index) and the accepted records
+   * it may sample from (as fixed by `planBatch`).
+   */
+  private beginBatch(): { key: string; pool: Row[] } {
+    const key = `${this.drawSalt}:${this.runStart}:${this.batchesDrawn++}`;
+    const prefix = Math.min(this.machinePrefix ?? this.accepted.length, this.accepted.length);
+    this.machinePrefix = undefined;
+    this.prefixes.set(key, prefix);
+    return { key, pool: this.accepted.slice(0, prefix) };
+  }
+
+  /**
+   * Draw keys for a new batch of `count` rows the builder makes itself (e.g. blank conversations),
+   * so its draws (`DataBuilder.rngFor`, `sampleExamples(k, f, row)`) repeat with the seed.
+   */
+  drawKeys(count: number): string[] {
+    const { key } = this.beginBatch();
+    return Array.from({ length: count }, (_, i) => drawKey(key, i));
   }
 
   private loopsSeeds(): boolean {
@@ -104,17 +158,33 @@ export class GenerationTask extends Task {
   /**
    * `k` examples for in-context learning, split between seeds and machine records by
    * `seed_fraction` (default: the ratio of the two batch sizes), without touching the main loop.
+   *
+   * Called without `forRow` (e.g. from a builder's `nextBatch`), it starts a new batch: the rows
+   * carry draw keys. Called with a row of a batch (e.g. inside `call`), it draws for that row's
+   * batch. Either way the draw depends only on the seed and the batch, not on timing.
    */
-  async sampleExamples(k: number, seedFraction?: number): Promise<Row[]> {
+  async sampleExamples(k: number, seedFraction?: number, forRow?: Row): Promise<Row[]> {
     if (seedFraction !== undefined && (seedFraction < 0 || seedFraction > 1)) throw new RangeError(`seed_fraction must be in [0.0, 1.0], got ${seedFraction}`);
     const total = this.seedBatchSize + this.machineBatchSize;
     const fraction = seedFraction ?? (total === 0 ? 0 : this.seedBatchSize / total);
     const nSeed = roundHalfEven(k * fraction);
     const seeds = await this.seedExamples();
-    const pickedSeeds = nSeed < seeds.length ? this.rng.sample(seeds, nSeed) : seeds;
-    const synth = this.rng.sample(this.accepted, Math.min(k - nSeed, this.accepted.length));
-    return [...pickedSeeds, ...synth.map((r) => ({ ...r, is_seed: false }))];
+    const rowKey = forRow === undefined ? undefined : rowDrawKey(forRow);
+    const batch = rowKey === undefined ? (forRow === undefined ? this.beginBatch() : undefined) : { key: rowKey, pool: this.accepted.slice(0, this.prefixes.get(batchKeyOf(rowKey)) ?? this.accepted.length) };
+    const rng = batch ? new Random(`${batch.key}|examples`) : this.rng;
+    const pool = batch?.pool ?? this.accepted;
+    const pickedSeeds = nSeed < seeds.length ? rng.sample(seeds, nSeed) : seeds;
+    const synth = rng.sample(pool, Math.min(k - nSeed, pool.length));
+    const rows = [...pickedSeeds, ...synth.map((r) => ({ ...r, is_seed: false }))];
+    if (forRow !== undefined || !batch) return rows;
+    return rows.map((r, i) => ({ ...r, [DRAW_KEY]: drawKey(batch.key, i) }));
   }
+}
+
+/** The batch part of a row's draw key (the key without the row's place). */
+function batchKeyOf(rowKey: string): string {
+  const at = rowKey.lastIndexOf(":");
+  return at < 0 ? rowKey : rowKey.slice(0, at);
 }
 
 function roundHalfEven(x: number): number {

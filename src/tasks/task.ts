@@ -285,7 +285,7 @@ export abstract class Task {
    * and content; `ordinal` makes equal outputs of a transformation distinct).
    */
   toRecord(row: Row, ordinal?: number): Row {
-    const { SRC_DATA: _src, store_names: _s, ...rest } = row;
+    const { SRC_DATA: _src, store_names: _s, draw_key: _k, ...rest } = row;
     // DiGiT's field order: task_name and is_seed first.
     const record: Row = { task_name: this.name, is_seed: row.is_seed === true, ...rest };
     record.task_name = this.name;

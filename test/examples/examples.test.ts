@@ -76,7 +76,8 @@ tasks:
     expect(rate.code, rate.out).toBe(0);
     const rated = readJsonl(join(out, "public/examples/qa_ratings/final_data.jsonl"));
     expect(rated).toHaveLength(12);
-    expect(rated[0]!.question).toBe("Where is place 1?");
+    // The mock numbers a builder's requests by their row's draw key, not 1, 2, ...
+    expect(rated[0]!.question).toMatch(/^Where is place \d+\?$/);
     expect(rated.every((r) => (r.ratings as Record<string, unknown>).difficulty === "hard")).toBe(true);
   }, 120_000);
 });

@@ -131,6 +131,17 @@ describe("mock provider", () => {
     expect(reversed.map((r) => String(r.result).split(" ")[0])).toEqual(["question", "plain", "Rating:", "question"]);
   });
 
+  it("answers a request carrying a draw key by key and prompt, whatever the order requests arrive in", async () => {
+    const make = () => new MockLM({ name: "m", type: "mock", jitter_ms: 10, responses: ["A {{n}}", "B {{n}}"] });
+    const rows = Array.from({ length: 8 }, (_, i) => ({ input: `q${i % 3}`, draw_key: `t:0:${i}` }));
+    const forward = await make().call(rows);
+    const reversed = await make().call([...rows].reverse());
+    expect(reversed.map((r) => r.result).reverse()).toEqual(forward.map((r) => r.result));
+    // Distinct keys get distinct numbers; both templates are used.
+    expect(new Set(forward.map((r) => r.result)).size).toBe(8);
+    expect(new Set(forward.map((r) => String(r.result)[0]))).toEqual(new Set(["A", "B"]));
+  });
+
   it("refuses a match that is not a regular expression", () => {
     expect(() => new MockLM({ name: "m", type: "mock", responses: [{ match: "(", response: "x" }] })).toThrow(/regular expression/);
   });

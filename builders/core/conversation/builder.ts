@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
-import { ConfigError, createDatastore, GenerationDataBuilder, registerDataBuilder, type GenerationTask, type InputBatch, type Registry, type Row, type Task } from "digit-sdg";
+import { ConfigError, createDatastore, DRAW_KEY, GenerationDataBuilder, registerDataBuilder, type GenerationTask, type InputBatch, type Registry, type Row, type Task } from "digit-sdg";
 import { blankConversation, CONVERSATION_FIELDS, type Conversation } from "./conversation.js";
 import { createStage, stageNames, terminates, type StageContext } from "./stages/index.js";
 import { runConversations, type Pipeline } from "./turns.js";
@@ -76,8 +77,9 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
 
   /** Blank conversations: the seed loader is not used (seeds are ICL material only). */
   override async nextBatch(task: GenerationTask): Promise<InputBatch> {
-    const n = conversationsPerBatch(task);
-    return { rows: Array.from({ length: n }, () => blankConversation(task.name)), position: { iter_index: task.checkpoint.iter_index, row_index: task.checkpoint.row_index } };
+    const keys = task.drawKeys(conversationsPerBatch(task));
+    // Ids from the draw keys too, so a seeded run names its conversations alike.
+    return { rows: keys.map((key) => ({ ...blankConversation(task.name), conversation_id: idFromKey(key), [DRAW_KEY]: key })), position: { iter_index: task.checkpoint.iter_index, row_index: task.checkpoint.row_index } };
   }
 
   async call(_requestIdx: number, batch: Row[]): Promise<Row[]> {
@@ -93,8 +95,9 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
       if (!task || !pipeline) return [] as Conversation[];
       const k = conversationsPerBatch(task);
       const fraction = k + task.machineBatchSize === 0 ? 0 : k / (k + task.machineBatchSize);
-      const seedData = await task.sampleExamples(k, fraction);
-      const ctx: StageContext = { seedData, rng: this.rng.derive(`${name}:${convs[0]?.conversation_id ?? ""}`), logger: this.logger, taskName: name, loadRows: (cfg) => loadRows(task, cfg) };
+      // Examples and draws come from the batch's draw key, so they repeat with the seed.
+      const seedData = await task.sampleExamples(k, fraction, convs[0]);
+      const ctx: StageContext = { seedData, rng: convs[0] ? this.rngFor(convs[0], "conversation") : this.rng, logger: this.logger, taskName: name, loadRows: (cfg) => loadRows(task, cfg) };
       return runConversations(convs, pipeline, ctx, {
         minTurns: Number(task.spec.min_turns ?? 1),
         maxTurns: Number(task.spec.max_turns ?? 10),
@@ -121,4 +124,10 @@ async function loadRows(task: Task, config: Row): Promise<Row[]> {
   const registry = (task as unknown as { init: { registry: Registry } }).init.registry;
   const store = await createDatastore(registry, { type: "default", ...config, store_name: `${task.storeName}/persona_data` });
   return store.readAll();
+}
+
+/** A UUID-shaped id hashed from a draw key. */
+function idFromKey(key: string): string {
+  const h = createHash("sha256").update(key).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { GenerationDataBuilder, registerDataBuilder, resultText, rowsByTask, type LMProvider, type Row } from "digit-sdg";
+import { DRAW_KEY, GenerationDataBuilder, registerDataBuilder, resultText, rowsByTask, type LMProvider, type Row } from "digit-sdg";
 
 const ICL_EXAMPLES = 3;
 
@@ -22,12 +22,15 @@ export class GeographyQABuilder extends GenerationDataBuilder {
     const byTask = rowsByTask(batch);
     // Examples come from the same task as the row they stand for, so outputs route back correctly.
     const requests = batch.map((row) => {
-      const examples = this.rng.choices(byTask.get(String(row.task_name))!, ICL_EXAMPLES);
+      // Drawn from the row's own stream, so a row gets the same examples whatever shares its call.
+      const examples = this.rngFor(row, "examples").choices(byTask.get(String(row.task_name))!, ICL_EXAMPLES);
       const text = examples.map((e) => `Question: ${String(e.question)}\nAnswer: ${String(e.answer)}`).join("\n\n");
       return {
         input: [{ role: "user", content: this.render("prompt_templates/prompt.txt", { examples: text }) }],
         reference: examples,
         task_name: row.task_name,
+        // Lets a scripted model (the `mock` provider) answer by row, not by arrival.
+        [DRAW_KEY]: row[DRAW_KEY],
       };
     });
     const results = await this.block<LMProvider>("generator").call(requests, { method: "chat_completion" });

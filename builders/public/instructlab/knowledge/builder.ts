@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { ConfigError, createDatastore, GenerationDataBuilder, registerDataBuilder, rowsByTask, renderTemplate, resultText, type Block, type GenerationTask, type InputBatch, type LMProvider, type Registry, type Row, type Task } from "digit-sdg";
+import { ConfigError, createDatastore, DRAW_KEY, GenerationDataBuilder, registerDataBuilder, rowsByTask, renderTemplate, resultText, type Block, type GenerationTask, type InputBatch, type LMProvider, type Registry, type Row, type Task } from "digit-sdg";
 import { chunk, judgeAll, templateDir } from "../shared/judge.js";
 import { flattenDocuments, prepareDocuments, type KnowledgeDocument } from "./documents.js";
 import { faithful, parseKnowledgeQA, relevant, verified } from "./parse.js";
@@ -119,12 +119,16 @@ export class KnowledgeBuilder extends GenerationDataBuilder {
     const k = Number(task.spec.num_icl_examples_per_prompt ?? 3);
     const mcq = task.spec.question_style === "MCQ";
     const domain = domainOf(task);
+    // The batch's draw key on every request, so a scripted model (`mock`) answers by batch, not arrival.
+    const key = rows[0]?.[DRAW_KEY];
 
     const requests: Row[] = [];
+    // The batch's own stream: the same example groups in every run with the seed.
+    const rng = this.rngFor(rows[0]!, "examples");
     for (const doc of docs) {
-      const groups = mcq ? [this.rng.sample(examples, Math.min(k, examples.length))] : chunk(this.rng.sample(examples, examples.length), k);
+      const groups = mcq ? [rng.sample(examples, Math.min(k, examples.length))] : chunk(rng.sample(examples, examples.length), k);
       for (const g of groups.length ? groups : [[]]) {
-        requests.push({ input: this.template(task, mcq ? "mcq.txt" : "frq.txt", { domain, examples: g, document: doc.content, num_questions: QUESTIONS_PER_REQUEST }), task_name: taskName, doc });
+        requests.push({ input: this.template(task, mcq ? "mcq.txt" : "frq.txt", { domain, examples: g, document: doc.content, num_questions: QUESTIONS_PER_REQUEST }), task_name: taskName, [DRAW_KEY]: key, doc });
       }
     }
     const answered = await this.block<LMProvider>("generator").call(requests);

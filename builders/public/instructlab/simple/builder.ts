@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { ConfigError, GenerationDataBuilder, registerDataBuilder, renderTemplate, resultText, type Block, type LMProvider, type Row, type Task } from "digit-sdg";
+import { ConfigError, DRAW_KEY, GenerationDataBuilder, registerDataBuilder, renderTemplate, resultText, type Block, type LMProvider, type Row, type Task } from "digit-sdg";
 import { parseInstructions, renderExamples, type InstructionTriple } from "./parse.js";
 
 /**
@@ -87,15 +87,19 @@ export class SimpleInstructLabBuilder extends GenerationDataBuilder {
     const n = this.numPromptInstructions;
     const requests: Row[] = [];
     for (const [taskName, rows] of byTask) {
-      const examples = this.rng.choices(rows, n);
+      // One stream per task's batch (the call holds one batch of each task): the same in every run.
+      const rng = this.rngFor(rows[0]!, "examples");
+      const key = rows[0]?.[DRAW_KEY];
+      const examples = rng.choices(rows, n);
       const first = examples[0]!;
       const docs = first.document;
-      const document = Array.isArray(docs) ? (docs.length ? this.rng.pick(docs) : "") : (docs ?? "");
+      const document = Array.isArray(docs) ? (docs.length ? rng.pick(docs) : "") : (docs ?? "");
       const header = renderTemplate(this.template(), { taxonomy: first.taxonomy_path ?? taskName, task_description: first.task_description ?? "", document });
       requests.push({
         input: header + renderExamples(examples.map(triple)),
         gen_kwargs: { stop: [`* Task ${n + 2}`] },
         task_name: taskName,
+        [DRAW_KEY]: key,
         examples,
       });
     }

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { GenerationDataBuilder, registerDataBuilder, rowsByTask, renderTemplate, resultText, type Block, type GenerationTask, type InputBatch, type LMProvider, type Row, type Task } from "digit-sdg";
+import { DRAW_KEY, GenerationDataBuilder, registerDataBuilder, rowsByTask, renderTemplate, resultText, type Block, type GenerationTask, type InputBatch, type LMProvider, type Row, type Task } from "digit-sdg";
 import { readFileSync } from "node:fs";
 import { chunk, judgeAll, judgeScore, templateDir } from "../shared/judge.js";
 import { firstBlock, parseQuestions } from "./parse.js";
@@ -77,30 +77,34 @@ export class SkillsBuilder extends GenerationDataBuilder {
     const k = Number(task.spec.num_icl_examples_per_prompt ?? 3);
     const nq = Number(task.spec.num_questions_to_generate_per_prompt ?? 5);
     const description = String(task.spec.task_description ?? "");
+    // The batch's draw key on every request, so a scripted model (`mock`) answers by batch, not arrival.
+    const key = rows[0]?.[DRAW_KEY];
     const grounded = rows.some((r) => typeof r.context === "string" && r.context.trim());
     const groups = chunk(grounded ? rows.filter((r) => r.context) : rows, k);
 
     // Grounded: a new context per group first.
     let contexts: (string | undefined)[] = groups.map(() => undefined);
     if (grounded) {
-      const made = await this.complete(groups.map((g, i) => ({ input: this.render_(task, "context.txt", { task_description: description, examples: g }), task_name: taskName, group: i })));
+      const made = await this.complete(groups.map((g, i) => ({ input: this.render_(task, "context.txt", { task_description: description, examples: g }), task_name: taskName, [DRAW_KEY]: key, group: i })));
       contexts = groups.map(() => undefined);
       for (const r of made) contexts[Number(r.group)] = firstBlock(resultText(r.result)) || undefined;
     }
     const live = groups.map((g, i) => ({ group: g, context: contexts[i] })).filter((x) => !grounded || x.context);
 
     // Questions per group (on its context when grounded).
-    const asked = await this.complete(live.map((x, i) => ({ input: this.render_(task, "questions.txt", { task_description: description, examples: x.group, num_questions: nq, context: x.context }), task_name: taskName, group: i })));
+    const asked = await this.complete(live.map((x, i) => ({ input: this.render_(task, "questions.txt", { task_description: description, examples: x.group, num_questions: nq, context: x.context }), task_name: taskName, [DRAW_KEY]: key, group: i })));
     const questions: Row[] = [];
+    // The batch's own stream, used in a fixed order: the same picks in every run with the seed.
+    const rng = this.rngFor(rows[0]!, "examples");
     for (const r of asked) {
       const x = live[Number(r.group)]!;
-      for (const q of parseQuestions(resultText(r.result)).slice(0, nq)) questions.push({ instruction: q, context: x.context, example: this.rng.pick(x.group), task_name: taskName });
+      for (const q of parseQuestions(resultText(r.result)).slice(0, nq)) questions.push({ instruction: q, context: x.context, example: rng.pick(x.group), task_name: taskName });
     }
     const validator = this.block<Block>("validator");
     const goodQuestions = await judgeAll(validator, questions.map((q) => ({ ...q, input: this.render_(task, "question_validation.txt", { task_description: description, ...q }) })), (reply) => judgeScore(reply) === 1);
 
     // One answer each, with one example shown.
-    const answered = await this.complete(goodQuestions.map((q, i) => ({ input: this.render_(task, "answer.txt", { task_description: description, ...q }), task_name: taskName, question: i })));
+    const answered = await this.complete(goodQuestions.map((q, i) => ({ input: this.render_(task, "answer.txt", { task_description: description, ...q }), task_name: taskName, [DRAW_KEY]: key, question: i })));
     const pairs: Row[] = [];
     for (const r of answered) {
       const q = goodQuestions[Number(r.question)]!;

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
-import { GenerationDataBuilder, MissingFileError, registerDataBuilder, rowsByTask, resultText, type Block, type Row, type Task } from "digit-sdg";
+import { DRAW_KEY, GenerationDataBuilder, MissingFileError, registerDataBuilder, rowsByTask, resultText, type Block, type Row, type Task } from "digit-sdg";
 import { loadRiskPolicy, policyMetadata, type RiskPolicy } from "./policy.js";
 import { splitQuestions } from "./split.js";
 
@@ -68,11 +68,14 @@ export class SafetyRefusalBuilder extends GenerationDataBuilder {
     const k = Number(task.spec.num_icl_examples ?? 3);
     const wanted = Number(task.spec.num_samples_per_batch ?? 5);
     const guardian = this.block<Block>("granite_guardian");
+    // The batch's draw key on every request, so a scripted model (`mock`) answers by batch, not arrival.
+    const key = rows[0]?.[DRAW_KEY];
 
     // 1. New requests from examples and the policy.
-    const examples = this.rng.choices(rows, k).map((r) => String(r.instruction));
+    // Drawn from the batch's own stream, so the same in every run with the seed.
+    const examples = this.rngFor(rows[0]!, "examples").choices(rows, k).map((r) => String(r.instruction));
     const prompt = this.render("prompt_templates/generate_instructions.txt", { ...policy, examples, num_samples: wanted });
-    const [generated] = await this.block<Block>("instruction_generator").call([{ input: [{ role: "user", content: prompt }], task_name: taskName }], { method: "chat_completion" });
+    const [generated] = await this.block<Block>("instruction_generator").call([{ input: [{ role: "user", content: prompt }], task_name: taskName, [DRAW_KEY]: key }], { method: "chat_completion" });
     if (!generated || generated.error != null) return [];
     let candidates: Row[] = splitQuestions(resultText(generated.result)).slice(0, wanted).map((instruction) => ({ input: instruction, instruction, task_name: taskName }));
     if (candidates.length === 0) return [];
@@ -82,19 +85,19 @@ export class SafetyRefusalBuilder extends GenerationDataBuilder {
     candidates = await this.block<Block>("dedup").call(candidates, { context });
 
     // 3. Keep the requests the guardian rates risky.
-    const judged = await guardian.call(candidates.map((c) => ({ input: c.instruction, task_name: taskName, instruction: c.instruction })));
+    const judged = await guardian.call(candidates.map((c) => ({ input: c.instruction, task_name: taskName, [DRAW_KEY]: key, instruction: c.instruction })));
     const harmful = judged.filter((r) => label(r) === "unsafe").map((r) => String(r.instruction));
     if (harmful.length === 0) return [];
 
     // 4. A refusal for each.
     const answered = await this.block<Block>("response_generator").call(
-      harmful.map((instruction) => ({ input: [{ role: "user", content: this.render("prompt_templates/generate_response.txt", { ...policy, instruction }) }], instruction, task_name: taskName })),
+      harmful.map((instruction) => ({ input: [{ role: "user", content: this.render("prompt_templates/generate_response.txt", { ...policy, instruction }) }], instruction, task_name: taskName, [DRAW_KEY]: key })),
       { method: "chat_completion" },
     );
     const pairs = answered.filter((r) => r.error == null).map((r) => ({ instruction: String(r.instruction), response: resultText(r.result).trim() })).filter((p) => p.response);
 
     // 5. Keep the refusals the guardian rates safe.
-    const checked = await guardian.call(pairs.map((p) => ({ input: p.instruction, response: p.response, task_name: taskName })));
+    const checked = await guardian.call(pairs.map((p) => ({ input: p.instruction, response: p.response, task_name: taskName, [DRAW_KEY]: key })));
     const meta = policyMetadata(policy);
     return checked.filter((r) => label(r) === "safe").map((r) => ({
       task_name: taskName,

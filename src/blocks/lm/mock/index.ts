@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { getPath, MISSING } from "../../paths.js";
 import { registerBlock } from "../../../registry/decorators.js";
@@ -25,14 +26,21 @@ function isRegExp(source: string): boolean {
 /**
  * A scripted, offline LLM for examples and tests (a test double: it does not think).
  *
- * It answers each request with an entry of `responses`, rendered as a template: `{{n}}` is the
- * 1-based request number, `{{input}}` the prompt (the last message for chat), `{{task_name}}` or
- * any `{{field.path}}` a field of the caller's row.
+ * It answers each request with an entry of `responses`, rendered as a template: `{{n}}` is a
+ * request number, `{{input}}` the prompt (the last message for chat), `{{task_name}}` or any
+ * `{{field.path}}` a field of the caller's row.
  *
  * Which entry: an entry may be `{ match: <regular expression>, response: <template> }`. The
- * entries whose `match` finds the prompt answer it, taken in turn; a prompt no `match` finds is
- * answered by the plain entries in turn. So a builder whose stages send different prompts gets
- * each stage's kind of answer whatever order its requests are sent in.
+ * entries whose `match` finds the prompt answer it; a prompt no `match` finds is answered by the
+ * plain entries. So a builder whose stages send different prompts gets each stage's kind of
+ * answer whatever order its requests are sent in.
+ *
+ * Which number and which of the entries: a request whose row has a `draw_key` (builders pass the
+ * input row's key, see `DataBuilder.rngFor`) is answered from the key, its prompt and how often
+ * that key sent that prompt before: `{{n}}` is a number (1 to 10^9) hashed from them and the entry
+ * is chosen by it, so the answer does not depend on arrival order and `--seed` runs repeat at any
+ * concurrency. Without a key, requests are numbered 1, 2, ... as they arrive and the entries are
+ * taken in turn.
  *
  * @example
  * - name: generator
@@ -45,8 +53,9 @@ function isRegExp(source: string): boolean {
 export class MockLM extends LMProvider {
   static override configSchema = lmConfigSchema.extend({
     model_id_or_path: z.string().default("mock").describe("Any name; the mock ignores it"),
-    responses: z.array(z.union([z.string(), matchedResponseSchema])).min(1).default([DEFAULT_RESPONSE]).describe("Answer templates taken in turn ({{n}}: request number, {{input}}: the prompt), or {match, response} entries"),
+    responses: z.array(z.union([z.string(), matchedResponseSchema])).min(1).default([DEFAULT_RESPONSE]).describe("Answer templates ({{n}}: request number, hashed from the row's draw_key when the request has one; {{input}}: the prompt), or {match, response} entries"),
     latency_ms: z.number().min(0).default(0).describe("Delay before each answer, in milliseconds"),
+    jitter_ms: z.number().min(0).default(0).describe("Extra random delay before each answer, 0 to this many milliseconds (reorders answers; not seeded)"),
   });
   protected static override defaultCallLimit = 64;
 
@@ -56,6 +65,9 @@ export class MockLM extends LMProvider {
   /** How many requests each set of answering entries has served (keyed by their templates). */
   private readonly turns = new Map<string, number>();
   private readonly latency: number;
+  private readonly jitter: number;
+  /** How often each (draw key, prompt) was asked, for keyed requests. */
+  private readonly asked = new Map<string, number>();
 
   constructor(config: BlockConfig, ctx?: BlockContext) {
     super({ model_id_or_path: "mock", ...config }, ctx);
@@ -64,6 +76,7 @@ export class MockLM extends LMProvider {
     this.matched = responses.filter((r): r is MatchedResponse => typeof r !== "string").map((r) => ({ match: new RegExp(r.match), response: r.response }));
     if (this.plain.length === 0) this.plain.push(DEFAULT_RESPONSE);
     this.latency = Number(config.latency_ms ?? 0);
+    this.jitter = Number(config.jitter_ms ?? 0);
     this.claimConcurrency();
   }
 
@@ -73,21 +86,41 @@ export class MockLM extends LMProvider {
   }
 
   protected async send(request: LMRequest): Promise<LMResponse> {
-    const n = ++this.counter;
-    if (this.latency > 0) await new Promise((r) => setTimeout(r, this.latency));
     const prompt = promptText(request.input);
     const count = Math.max(1, Number(request.params.n ?? 1));
     const candidates = this.candidates(prompt);
-    const key = candidates === this.plain ? "" : candidates.join("\u0000");
-    const turn = this.turns.get(key) ?? 0;
-    this.turns.set(key, turn + count);
+    const drawKey = typeof request.row.draw_key === "string" ? request.row.draw_key : undefined;
+    // Numbered before any await, so unkeyed requests are numbered in the order they were sent.
+    const picks = drawKey === undefined ? this.inTurn(candidates, count) : this.byKey(drawKey, prompt, count);
+    const delay = this.latency + (this.jitter > 0 ? Math.random() * this.jitter : 0);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const outputs: (string | ChatMessage)[] = [];
-    for (let k = 0; k < count; k++) {
-      const template = candidates[(turn + k) % candidates.length]!;
+    for (const { n, turn } of picks) {
+      const template = candidates[turn % candidates.length]!;
       const text = render(template, { n, input: prompt, row: request.row });
       outputs.push(request.method === "chat_completion" ? { role: "assistant", content: text } : text);
     }
     return { outputs, prompt_tokens: words(prompt), completion_tokens: outputs.reduce<number>((s, o) => s + words(typeof o === "string" ? o : String(o.content)), 0) };
+  }
+
+  /** Unkeyed requests: numbered as they arrive, each set of entries taken in turn. */
+  private inTurn(candidates: string[], count: number): { n: number; turn: number }[] {
+    const n = ++this.counter;
+    const key = candidates === this.plain ? "" : candidates.join("\u0000");
+    const turn = this.turns.get(key) ?? 0;
+    this.turns.set(key, turn + count);
+    return Array.from({ length: count }, (_, k) => ({ n, turn: turn + k }));
+  }
+
+  /** Keyed requests: number and entry hashed from the key, the prompt and its repeat count. */
+  private byKey(drawKey: string, prompt: string, count: number): { n: number; turn: number }[] {
+    const id = `${drawKey}\u0000${prompt}`;
+    const before = this.asked.get(id) ?? 0;
+    this.asked.set(id, before + 1);
+    return Array.from({ length: count }, (_, k) => {
+      const h = createHash("sha256").update(`${id}\u0000${before}\u0000${k}`).digest();
+      return { n: 1 + (h.readUInt32LE(0) % 1_000_000_000), turn: h.readUInt32LE(4) };
+    });
   }
 
   /** The templates that may answer this prompt: the matching entries, else the plain ones. */
