@@ -91,14 +91,10 @@ export const lmConfigSchema = z.object({
   api_version: z.string().optional().describe("API version, for providers that have one (Azure OpenAI)"),
   project_id: z.string().optional().describe("Project, for providers that have one (watsonx)"),
   default_headers: z.record(z.string(), z.string()).optional().describe("Extra HTTP headers sent with every request"),
-  /** Per-request timeout in seconds (default 600). */
-  timeout: z.number().positive().optional().describe("Per-request timeout in seconds (default 600)"),
-  /** Retries after the first attempt (default 5). */
-  max_retries: z.number().int().min(0).optional().describe("Retries after the first attempt (default 5)"),
-  /** First retry delay in seconds when the server gives no Retry-After (default 1; doubles per retry, max 60). */
-  retry_backoff: z.number().min(0).optional().describe("First retry delay in seconds without Retry-After (default 1; doubles per retry, at most 60)"),
-  /** Lower the concurrency on 429 and raise it back on success (default true). */
-  adaptive_concurrency: z.boolean().optional().describe("Lower the concurrency on 429 and raise it back on success (default true)"),
+  timeout: z.number().positive().default(600).describe("Per-request timeout in seconds"),
+  max_retries: z.number().int().min(0).default(5).describe("Retries after the first attempt"),
+  retry_backoff: z.number().min(0).default(1).describe("First retry delay in seconds without Retry-After (doubles per retry, at most 60)"),
+  adaptive_concurrency: z.boolean().default(true).describe("Lower the concurrency on 429 and raise it back on success"),
   lm_cache: z.string().optional().describe("Accepted for DiGiT compatibility; responses are not cached (a warning says so)"),
   force_cache: z.boolean().optional().describe("Accepted for DiGiT compatibility; responses are not cached (a warning says so)"),
   ...Object.fromEntries(GENERATION_PARAMETERS.map((k) => [k, z.unknown().optional().describe("Generation parameter, sent to the model where the provider uses it")])),
