@@ -6,9 +6,7 @@ import { expandAll, expandString } from "./env.js";
 import { deepMerge } from "./merge.js";
 import { copyPositions, positionOf, type SourcePosition } from "./source-map.js";
 import { readYamlFile } from "./yaml.js";
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+import { isObj, type Obj } from "../util/mapping.js";
 
 /**
  * Load a YAML file with `${VAR}` expansion and `include:` directives resolved (reference §1.7).

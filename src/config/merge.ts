@@ -1,6 +1,5 @@
 import { copyPositions } from "./source-map.js";
-
-type Obj = Record<string, unknown>;
+import { isObj, type Obj } from "../util/mapping.js";
 
 const inherited = new WeakMap<object, ReadonlySet<string>>();
 
@@ -11,7 +10,6 @@ const inherited = new WeakMap<object, ReadonlySet<string>>();
 export function keysInheritedFromOtherType(block: object): ReadonlySet<string> {
   return inherited.get(block) ?? new Set();
 }
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Recursive merge: mappings merge key by key, anything else (lists included) is replaced.

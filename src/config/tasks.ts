@@ -7,9 +7,7 @@ import { overrideFileSchema, type OverrideFile } from "./schemas.js";
 import { positionOf } from "./source-map.js";
 import { readYamlFile } from "./yaml.js";
 import { checkOutputName } from "../util/output-names.js";
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+import { isObj, type Obj } from "../util/mapping.js";
 
 /** A task as read from its file, with overrides applied, not yet checked against its builder. */
 export interface TaskSource {

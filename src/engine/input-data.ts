@@ -4,9 +4,7 @@ import type { Registry } from "../registry/registry.js";
 import type { DatastoreConfig } from "../stores/datastore.js";
 import { createDatastore } from "../stores/factory.js";
 import type { PlannedGroup } from "./plan.js";
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+import { isObj, type Obj } from "../util/mapping.js";
 
 /** Which stores to read: seeds (`seed_datastore`, small, read while planning every run) or a transformation's input (`data`). */
 export type InputKind = "seeds" | "inputs";

@@ -2,9 +2,7 @@ import { ConfigError, DigitError, type ErrorLocation } from "../errors.js";
 import { outputFormatOf } from "../stores/formats/index.js";
 import { checkOutputName, checkOwnFolder } from "../util/output-names.js";
 import { positionOf } from "../config/source-map.js";
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+import { isObj, type Obj } from "../util/mapping.js";
 
 /** Datastore keys of a task whose settings decide where and how files are written. */
 const DATASTORE_KEYS = ["seed_datastore", "datastore", "final_datastore", "formatted_datastore", "data"] as const;

@@ -18,6 +18,7 @@ import { suggestion } from "../util/did-you-mean.js";
 import { readInputData } from "./input-data.js";
 import type { RunOptions } from "./options.js";
 import { checkOutputKeys } from "./output-keys.js";
+import { isObj, type Obj } from "../util/mapping.js";
 
 /** A task ready to run: validated spec and effective runner config. */
 export interface PlannedTask {
@@ -40,9 +41,6 @@ export interface RunPlan {
   registry: Registry;
   groups: PlannedGroup[];
 }
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Read and check every task, builder, block, datastore and formatter a run needs, in that order,
