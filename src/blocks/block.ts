@@ -5,10 +5,8 @@ import { silentLogger } from "../telemetry/logger.js";
 import type { RunObserver } from "../telemetry/observer.js";
 import { NoTelemetry, type Span, type Telemetry } from "../telemetry/telemetry.js";
 import type { AdaptiveLimiter } from "./lm/limiter.js";
-import { getPath, MISSING, parsePath, PathSyntaxError, setPath } from "./paths.js";
-
-/** A record: a plain JSON object. */
-export type Row = Record<string, unknown>;
+import type { Row } from "../util/mapping.js";
+import { getPath, MISSING, parsePath, PathSyntaxError, setPath } from "../util/paths.js";
 
 /** A block's view of one input row: its mapped fields plus the caller's original row. */
 export type BlockItem<T extends Row = Row> = T & { SRC_DATA: Row };

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { Block, type BlockFields, type BlockItem, type Row } from "./block.js";
+import { Block, type BlockFields, type BlockItem } from "./block.js";
+import { type Row } from "../util/mapping.js";
 import type { Span } from "../telemetry/telemetry.js";
 
 /** The outcome of validating one row: a boolean, or a verdict with a reason and metadata. */

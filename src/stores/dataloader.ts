@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import type { Datastore } from "./datastore.js";
 
 /** Where a dataloader stands: which source, and how many rows of it were read. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 
 /**
  * Keys the task gives every datastore it opens (DiGiT's names); a datastore type's

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import type { Formatter } from "../formatters/formatter.js";
 import type { Registry } from "../registry/registry.js";
 import { appendJsonl, cutPartialLine, readJsonl } from "../stores/formats/jsonl.js";

@@ -1,4 +1,4 @@
-import type { Row } from "../blocks/block.js";
+import type { Row } from "./mapping.js";
 import { Random } from "./random.js";
 
 /**

@@ -1,7 +1,8 @@
 import { setMaxListeners } from "node:events";
 import { z } from "zod";
 import { ConfigError } from "../../errors.js";
-import { Block, type BlockConfig, type BlockContext, type BlockFields, type BlockItem, type Row } from "../block.js";
+import { Block, type BlockConfig, type BlockContext, type BlockFields, type BlockItem } from "../block.js";
+import { type Row } from "../../util/mapping.js";
 import { chunkByKey, paramsKey } from "./batch.js";
 import { lmFetch } from "./http.js";
 import { AdaptiveLimiter } from "./limiter.js";
