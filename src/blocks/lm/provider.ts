@@ -561,7 +561,13 @@ function maxTokensAttr(params: Row): Row {
   return {};
 }
 
-/** The text of a result: a string as is, a chat message's `content`. */
+/**
+ * The text of a result: a string as is, a chat message's `content`.
+ *
+ * @example
+ * const [row] = await lm.call([{ input: "Say hi" }]);
+ * const text = resultText(row?.result); // "hi"
+ */
 export function resultText(result: unknown): string {
   if (typeof result === "string") return result;
   if (result && typeof result === "object" && "content" in result) {
