@@ -5,7 +5,7 @@ import type { Block } from "../../block.js";
 import type { Row } from "../../../util/mapping.js";
 import { createBlock } from "../../create.js";
 import { RougeDeduplicator } from "./dedup.js";
-import { plainDedup } from "./reference.js";
+import { plainDedup } from "../../../../test/support/rouge-oracle.js";
 import type { ScoreFunc } from "./score.js";
 
 function shuffle<T>(rng: Random, xs: T[]): T[] {
