@@ -13,7 +13,7 @@ export const commonRunnerConfig = {
   seed: z.number().int().optional().describe("Seed for every random choice of the task (ICL sampling, batch mixing)"),
 };
 
-/** `runner_config` of a generation task (reference §2.3). */
+/** `runner_config` of a generation task. */
 export const generationRunnerConfigSchema = z.strictObject({
   ...commonRunnerConfig,
   restart_generation: z.boolean().optional().describe("Discard the task's earlier output and start fresh"),
@@ -30,7 +30,7 @@ export const transformationRunnerConfigSchema = z.strictObject({
   transform_batch_size: z.number().int().positive("transform_batch_size must be at least 1").optional().describe("Input rows per builder call (default 100)"),
 });
 
-/** Keys every task YAML may have, whatever its builder (reference §2.2). */
+/** Keys every task YAML may have, whatever its builder. */
 export const baseTaskShape = {
   task_name: z.string().min(1).describe("Unique name of the task; also names its output folder"),
   task_description: z.string().default("").describe("What the task is for"),
@@ -55,7 +55,7 @@ export const baseTaskSchema = z.strictObject(baseTaskShape);
 /** A postprocessor entry: a block name plus call options. A bare string is accepted too. */
 const postprocessor = z.union([z.string().transform((name) => ({ name })), z.looseObject({ name: z.string().min(1) })]);
 
-/** Keys every builder YAML may have (reference §3.1). Builders may add their own. */
+/** Keys every builder YAML may have. Builders may add their own. */
 export const baseBuilderShape = {
   name: z.string().min(1).describe("The builder's name: tasks give it as data_builder"),
   blocks: z.array(mapping).default([]).describe("The blocks the builder uses, each with name and type (see `digit describe <type>`)"),
@@ -73,7 +73,7 @@ export const baseBuilderShape = {
 /** A builder YAML, for builders that declare no extra keys. */
 export const baseBuilderSchema = z.strictObject(baseBuilderShape);
 
-/** A DiGiT `--config-path` override file (reference §1.6). */
+/** A DiGiT `--config-path` override file. */
 export const overrideFileSchema = z.strictObject({
   task_files: z.array(z.string()).optional().describe("Task files, folders or globs to run besides those on the command line"),
   tasks: z.record(z.string(), mapping.nullable()).optional().describe("Per task name: keys merged into that task (null removes a key); a task no file defines is created"),

@@ -58,7 +58,7 @@ function corpus(seed: number, n: number, vocab = 60): string[] {
   return out;
 }
 
-describe("rouge_scorer: DiGiT's reference expectations (§4.9)", () => {
+describe("rouge_scorer: DiGiT's expected results", () => {
   it("threshold 0.91 with context: partial match passes, exact context match fails", async () => {
     const { block } = await make({ threshold: 0.91 });
     const rows = [{ q: A }, { q: "I went to the store yesterday" }];
