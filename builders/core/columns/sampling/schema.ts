@@ -29,7 +29,10 @@ function paramsProblems(type: SamplerType, params: unknown, at: KeyPath): Sample
   if (result.success) return [];
   const known = shapeKeys(schema);
   const out: SamplerProblem[] = [];
-  for (const issue of result.error.issues) {
+  // An unknown key first: it is usually a misspelling of the key reported missing.
+  const issues = [...result.error.issues].sort((a, b) =>
+    Number(b.code === "unrecognized_keys") - Number(a.code === "unrecognized_keys"));
+  for (const issue of issues) {
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
         const near = closest(key, known);
