@@ -15,9 +15,15 @@ export type KeyPath = ReadonlyArray<string | number>;
  * }
  */
 export class SamplerError extends DigitError {
-  /** The column the error is about. */
+  /**
+   * The column the error is about, or "" for an error in the task-level sampling settings
+   * (`constraints`, `diversity_strategy`, `diversity_columns`, `correlation_rules`).
+   */
   readonly column: string;
-  /** Where in that column's config (empty for the column as a whole). */
+  /**
+   * Where: inside that column's config (`["params", "weights"]`; empty for the column as a
+   * whole), or, when `column` is "", from the task's top level (`["constraints", 0]`).
+   */
   readonly path: KeyPath;
 
   constructor(code: string, column: string, path: KeyPath, message: string, where: ErrorLocation = {}) {
@@ -84,7 +90,7 @@ export class SamplerReferenceError extends SamplerError {
  * Rejection sampling found no draw meeting the constraints within its retry limit.
  *
  * @example
- * new ConstraintUnsatisfiableError("low", ["constraints", 0], "'low < high' held in 0 of 1000 draws")
+ * new ConstraintUnsatisfiableError("", ["constraints", 0], "constraint 'low < high' could not be met")
  */
 export class ConstraintUnsatisfiableError extends SamplerError {
   constructor(column: string, path: KeyPath, message: string, where: ErrorLocation = {}) {

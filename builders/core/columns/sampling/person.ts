@@ -91,13 +91,43 @@ export function personParamsProblem(data: PersonDataset, params: SamplerParams["
   return undefined;
 }
 
+const split = new WeakMap<object, { items: unknown[]; weights: number[] }>();
+
+/** A weighted pick from [item, weight] pairs (the pairs split once per list). */
 function weightedPick<T>(rng: Random, pairs: ReadonlyArray<readonly [T, number]>): T {
-  return rng.weighted(pairs.map((p) => p[0]), pairs.map((p) => p[1]));
+  let s = split.get(pairs);
+  if (!s) {
+    s = { items: pairs.map((p) => p[0]), weights: pairs.map((p) => p[1]) };
+    split.set(pairs, s);
+  }
+  return rng.weighted(s.items as T[], s.weights);
 }
 
 /** Mail-safe lower-case letters of a name ("O'Brien" → "obrien"). */
 function mailPart(s: string): string {
   return s.normalize("NFKD").toLowerCase().replace(/[^a-z0-9]/g, "");
+}
+
+/** A dataset narrowed to one sampler's filters, with its weights split out (made once per params). */
+interface Prepared {
+  ages: Array<readonly [number, number]>;
+  cities: Array<readonly [PersonDataset["cities"][number], number]>;
+}
+
+const prepared = new WeakMap<object, Prepared>();
+
+function prepare(data: PersonDataset, params: SamplerParams["person"]): Prepared {
+  let p = prepared.get(params);
+  if (!p) {
+    const [lo, hi] = params.age_range;
+    const allowed = params.city === undefined ? undefined : [params.city].flat();
+    p = {
+      ages: data.age_weights.filter(([a]) => a >= lo && a <= hi),
+      cities: data.cities.filter((c) => !allowed || allowed.includes(c.city)).map((c) => [c, c.weight] as const),
+    };
+    prepared.set(params, p);
+  }
+  return p;
 }
 
 /**
@@ -110,12 +140,10 @@ export function drawPerson(data: PersonDataset, params: SamplerParams["person"],
   const sex = params.sex ?? (rng.next() < 0.5 ? "Female" : "Male");
   const first = weightedPick(rng, data.first_names[sex]);
   const last = weightedPick(rng, data.last_names);
+  const { ages, cities } = prepare(data, params);
   const [lo, hi] = params.age_range;
-  const ages = data.age_weights.filter(([a]) => a >= lo && a <= hi);
   const age = ages.length ? weightedPick(rng, ages) : lo + rng.int(hi - lo + 1);
-  const allowed = params.city === undefined ? undefined : new Set([params.city].flat());
-  const cities = data.cities.filter((c) => !allowed || allowed.has(c.city));
-  const place = rng.weighted(cities, cities.map((c) => c.weight));
+  const place = weightedPick(rng, cities);
   const f = mailPart(first);
   const l = mailPart(last);
   const n = String(rng.int(100)).padStart(2, "0");

@@ -65,7 +65,10 @@ export interface SamplingSpec {
 
 interface Rule { category: string; latent: number }
 
-/** The settings-level errors have no column of their own: their path starts at the task. */
+/**
+ * The column of a settings-level error (constraints, diversity, correlation rules): none; its
+ * path starts at the task (`["constraints", 2]`).
+ */
 const SPEC = "";
 
 function unknownColumn(name: string, known: string[], column: string, path: KeyPath, what: string): SamplerReferenceError {
@@ -191,7 +194,7 @@ export function createRecordSampler(spec: SamplingSpec): (recordIndex: number) =
     }
     const worst = failures.indexOf(Math.max(...failures));
     const k = constraints[worst]!;
-    throw new ConstraintUnsatisfiableError(k.target, ["constraints", worst],
+    throw new ConstraintUnsatisfiableError(SPEC, ["constraints", worst],
       `constraint '${k.text}' could not be met for record ${recordIndex}: ${maxAttempts} draws of the sampler columns all broke it`, {
         hint: `loosen the constraint, or change the params of ${constraintColumns(k).map((n) => `'${n}'`).join(" and ")} so their draws can meet it`,
       });
