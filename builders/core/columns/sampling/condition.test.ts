@@ -17,6 +17,12 @@ describe("conditions", () => {
     expect(holds("x not in ['a', 'b']", { x: "a" })).toBe(false);
   });
 
+  it("compares a datetime with a date written as a string", () => {
+    const row = { opened: new Date("2024-06-15T10:00:00Z") };
+    expect(holds("opened > '2024-06-01'", row)).toBe(true);
+    expect(holds("opened < '2024-06-15T09:00:00Z'", row)).toBe(false);
+  });
+
   it("an ordering of mismatched or missing values is false", () => {
     expect(holds("age > 3", { age: "old" })).toBe(false);
     expect(holds("age > 3", {})).toBe(false);

@@ -157,9 +157,19 @@ function value(n: Condition, row: Readonly<Record<string, unknown>>): unknown {
   }
 }
 
+/** A date's time; a string compared with a date is read as a date (`'2024-06-01'`). */
+function time(v: unknown, other: unknown): unknown {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === "string" && other instanceof Date) {
+    const t = Date.parse(/^\d{4}-\d\d-\d\d$/.test(v) ? `${v}T00:00:00Z` : v);
+    return Number.isNaN(t) ? v : t;
+  }
+  return v;
+}
+
 function order(a: unknown, b: unknown): number | undefined {
-  const x = a instanceof Date ? a.getTime() : a;
-  const y = b instanceof Date ? b.getTime() : b;
+  const x = time(a, b);
+  const y = time(b, a);
   if (typeof x === "number" && typeof y === "number") return x - y;
   if (typeof x === "string" && typeof y === "string") return x < y ? -1 : x > y ? 1 : 0;
   return undefined;
