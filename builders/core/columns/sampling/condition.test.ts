@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ConditionSyntaxError, conditionColumns, evaluateCondition, parseCondition } from "./condition.js";
+import {
+  ConditionSyntaxError,
+  conditionColumns,
+  evaluateCondition,
+  parseCondition,
+} from "./condition.js";
 
-const holds = (src: string, row: Record<string, unknown>): boolean => evaluateCondition(parseCondition(src), row);
+const holds = (src: string, row: Record<string, unknown>): boolean =>
+  evaluateCondition(parseCondition(src), row);
 
 describe("conditions", () => {
   it("compares numbers, strings, booleans and nested fields", () => {
@@ -29,11 +35,24 @@ describe("conditions", () => {
   });
 
   it("names the columns it reads", () => {
-    expect(conditionColumns(parseCondition("person.age > 60 or tier in ['a'] and not x"))).toEqual(["person", "tier", "x"]);
+    expect(conditionColumns(parseCondition("person.age > 60 or tier in ['a'] and not x"))).toEqual([
+      "person",
+      "tier",
+      "x",
+    ]);
   });
 
   it("rejects what is not in the grammar (nothing is evaluated as code)", () => {
-    for (const bad of ["", "age >", "process.exit()", "a = 1", "(a > 1", "a > 1 b", "`x`", "a > 1; b"]) {
+    for (const bad of [
+      "",
+      "age >",
+      "process.exit()",
+      "a = 1",
+      "(a > 1",
+      "a > 1 b",
+      "`x`",
+      "a > 1; b",
+    ]) {
       expect(() => parseCondition(bad), bad).toThrow(ConditionSyntaxError);
     }
   });

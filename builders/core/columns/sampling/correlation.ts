@@ -9,7 +9,11 @@ function phi(x: number): number {
 }
 
 /** Quadrature nodes over the latent numeric score: z, its weight φ(z)dz, and the value drawn. */
-interface Grid { z: number[]; w: number[]; x: number[] }
+interface Grid {
+  z: number[];
+  w: number[];
+  x: number[];
+}
 
 function grid(type: SamplerType, params: NumericParams, convertTo: string | undefined): Grid {
   const steps = 1200;
@@ -22,7 +26,11 @@ function grid(type: SamplerType, params: NumericParams, convertTo: string | unde
     const w = phi(z) * (i === 0 || i === steps ? 0.5 : 1);
     out.z.push(z);
     out.w.push(w);
-    out.x.push(Number(convertValue(numericQuantile(type, params, u), convertTo === "str" ? undefined : convertTo)));
+    out.x.push(
+      Number(
+        convertValue(numericQuantile(type, params, u), convertTo === "str" ? undefined : convertTo),
+      ),
+    );
     total += w;
   }
   for (let i = 0; i < out.w.length; i++) out.w[i]! /= total;
@@ -78,7 +86,11 @@ const RHO_MAX = 0.9999;
  * // { latent: 0.34..., reachable: 0.94... }
  */
 export function latentCorrelation(
-  strength: number, cuts: readonly number[], type: SamplerType, params: NumericParams, convertTo: string | undefined,
+  strength: number,
+  cuts: readonly number[],
+  type: SamplerType,
+  params: NumericParams,
+  convertTo: string | undefined,
 ): { latent: number | undefined; reachable: number } {
   const g = grid(type, params, convertTo);
   if (strength === 0) return { latent: 0, reachable: copulaCorrelation(RHO_MAX, cuts, g) };
