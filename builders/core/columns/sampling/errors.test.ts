@@ -170,6 +170,16 @@ describe("sampler errors", () => {
       ],
     });
     expect(cycle.message).toMatch(/cycle: (a -> b -> a|b -> a -> b)/);
+    const self = failure({
+      columns: [col("a", "poisson", { mean: 1 }, { conditional_params: { "a > 1": { mean: 2 } } })],
+    });
+    expect(self.message).toContain("reads the column itself");
+    const notSampler = failure({
+      columns: [
+        col("a", "poisson", { mean: 1 }, { conditional_params: { "answer == 'x'": { mean: 2 } } }),
+      ],
+    });
+    expect(notSampler.message).toContain("'answer' is not a sampler column");
   });
 
   it("an impossible constraint fails at creation with a clear message", () => {

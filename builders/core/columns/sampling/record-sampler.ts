@@ -1,6 +1,6 @@
 import { Random, z } from "digit-sdg";
 import { closest, suggestion } from "../../../../src/util/did-you-mean.js";
-import { evaluateCondition } from "./condition.js";
+import { conditionColumns, evaluateCondition } from "./condition.js";
 import { compileColumn, samplerReferences, type CompiledColumn } from "./compile.js";
 import {
   constraintColumns,
@@ -370,7 +370,15 @@ function checkReferences(
     }
   }
   for (const b of c.branches) {
-    if (b.text === undefined) continue;
+    if (b.text === undefined || b.condition === undefined) continue;
+    if (conditionColumns(b.condition).includes(c.name)) {
+      throw new SamplerReferenceError(
+        c.name,
+        ["conditional_params", b.text],
+        `condition '${b.text}' of column '${c.name}' reads the column itself`,
+        { hint: "a condition reads other sampler columns, drawn before this one" },
+      );
+    }
     for (const ref of samplerReferences({ ...c.column, conditional_params: { [b.text]: {} } })) {
       if (!byName.has(ref))
         throw unknownColumn(

@@ -59,7 +59,7 @@ function paramsProblems(type: SamplerType, params: unknown, at: KeyPath): Sample
       message: missing
         ? `sampler '${type}' needs param '${issue.path.join(".")}'`
         : `${keyPath.slice(1).join(".") || "params"} of sampler '${type}': ${issue.message}`,
-      hint: `the params of '${type}' are: ${known.join(", ")}`,
+      hint: missing ? `the params of '${type}' are: ${known.join(", ")}` : undefined,
     });
   }
   return out;
