@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isDigitError } from "digit-sdg";
+import { isDigitError } from "../../../../src/errors.js";
 import { createRecordSampler, type SamplingSpec } from "./record-sampler.js";
 import { samplerColumnSchema } from "./schema.js";
 import { col } from "./test-helpers.js";
