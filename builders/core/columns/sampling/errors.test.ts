@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { z } from "digit-sdg";
 import { isDigitError } from "../../../../src/errors.js";
+import { SAMPLER_PARAMS } from "./params.js";
 import { createRecordSampler, type SamplingSpec } from "./record-sampler.js";
 import { samplerColumnSchema } from "./schema.js";
 import { col } from "./test-helpers.js";
@@ -38,6 +40,16 @@ function failure(spec: Omit<SamplingSpec, "seedKey">): SamplerError {
   }
   throw new Error("expected an error");
 }
+
+describe("sampler schemas", () => {
+  it("every sampler's params and the column itself have a JSON Schema (for digit describe)", () => {
+    for (const [type, schema] of Object.entries(SAMPLER_PARAMS)) {
+      expect(z.toJSONSchema(schema, { io: "input" }), type).toHaveProperty("properties");
+    }
+    const column = z.toJSONSchema(samplerColumnSchema, { io: "input" }) as { required?: string[] };
+    expect(column.required).toEqual(["name", "type", "sampler_type"]);
+  });
+});
 
 describe("sampler errors", () => {
   it("unknown sampler: the closest name, the column and the key path", () => {

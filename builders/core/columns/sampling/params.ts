@@ -116,8 +116,9 @@ export const uuidParams = z.strictObject({
   uppercase: z.boolean().default(false).describe("Upper-case hex digits"),
 });
 
-const dateText = z.union([z.string(), z.date()]).transform((v, ctx) => {
-  const d = v instanceof Date ? v : new Date(/^\d{4}-\d\d-\d\d$/.test(v) ? `${v}T00:00:00Z` : v);
+/** A date (`2024-01-31`, read as UTC midnight) or an ISO datetime, as written in YAML. */
+const dateText = z.string().transform((v, ctx) => {
+  const d = new Date(/^\d{4}-\d\d-\d\d$/.test(v) ? `${v}T00:00:00Z` : v);
   if (Number.isNaN(d.getTime())) {
     ctx.addIssue({
       code: "custom",
