@@ -207,7 +207,26 @@ describe("sampler errors", () => {
     expect(e.hint).toContain("'a' and 'b'");
   });
 
-  it("constraints that do not parse or name unknown columns", () => {
+  it("conditional params cannot move a subcategory's parent", () => {
+    const e = failure({
+      columns: [
+        raw("t", "category", { values: ["a"] }),
+        raw(
+          "s",
+          "subcategory",
+          { category: "t", values: { a: ["x"] } },
+          {
+            conditional_params: { "t == 'a'": { category: "other" } },
+          },
+        ),
+      ],
+    });
+    expect(e.path).toEqual(["conditional_params", "t == 'a'", "category"]);
+  });
+
+  it("constraints that do not parse, name unknown columns or compare objects", () => {
+    const person = failure({ columns: [col("p", "person", {})], constraints: ["p > 3"] });
+    expect(person.message).toContain("a person sampler");
     expect(
       failure({ columns: [col("a", "poisson", { mean: 1 })], constraints: ["a << 3"] }).path,
     ).toEqual(["constraints", 0]);

@@ -226,6 +226,15 @@ export function createRecordSampler(
           ["constraints", i],
           `constraint '${k.text}' names column`,
         );
+      const type = byName.get(name)!.type;
+      if (type === "person" || type === "uuid") {
+        throw new SamplerParamsError(
+          SPEC,
+          ["constraints", i],
+          `constraint '${k.text}' compares '${name}', a ${type} sampler`,
+          { hint: "constraints compare numbers, datetimes or category values" },
+        );
+      }
     }
   });
 

@@ -109,6 +109,17 @@ export function samplerProblems(column: {
       continue;
     }
     const merged = { ...base, ...((extra ?? {}) as Record<string, unknown>) };
+    // The column a sampler reads is fixed, so it is drawn first whatever the condition.
+    const fixedKey =
+      type === "subcategory" ? "category" : type === "timedelta" ? "reference_column_name" : "";
+    if (fixedKey && typeof extra === "object" && extra !== null && fixedKey in extra) {
+      out.push({
+        kind: "params",
+        path: ["conditional_params", condition, fixedKey],
+        message: `conditional params cannot change '${fixedKey}' of a ${type} sampler`,
+        hint: `set '${fixedKey}' under params only`,
+      });
+    }
     for (const p of paramsProblems(type, merged, ["conditional_params", condition])) {
       out.push({ ...p, message: `${p.message} (params for '${condition}')` });
     }
