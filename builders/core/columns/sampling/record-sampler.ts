@@ -251,11 +251,12 @@ export function createRecordSampler(
   const ordered = order(compiled, edges);
   const maxAttempts = spec.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
 
+  /** One attempt at a record: its output values, and the values conditions and constraints read. */
   const sampleOnce = (
     index: number,
     attempt: number,
     combo: number[] | undefined,
-  ): Record<string, unknown> => {
+  ): { out: Record<string, unknown>; view: Record<string, unknown> } => {
     const out: Record<string, unknown> = {};
     const view: Record<string, unknown> = {};
     const raw: Record<string, unknown> = {};
@@ -270,8 +271,7 @@ export function createRecordSampler(
       out[c.name] = convertValue(value, c.column.convert_to);
       view[c.name] = value instanceof Date ? value : out[c.name];
     }
-    (out as { [VIEW]?: Record<string, unknown> })[VIEW] = view;
-    return out;
+    return { out, view };
   };
 
   const sample = (recordIndex: number): Record<string, unknown> => {
@@ -281,9 +281,7 @@ export function createRecordSampler(
     const combo = coverage?.combination(recordIndex);
     const failures = constraints.map(() => 0);
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const out = sampleOnce(recordIndex, attempt, combo);
-      const view = (out as { [VIEW]?: Record<string, unknown> })[VIEW]!;
-      delete (out as { [VIEW]?: Record<string, unknown> })[VIEW];
+      const { out, view } = sampleOnce(recordIndex, attempt, combo);
       const broken = constraints.findIndex((k) => !constraintHolds(k, view));
       if (broken < 0) return out;
       failures[broken]!++;
@@ -305,8 +303,6 @@ export function createRecordSampler(
   sample(0);
   return sample;
 }
-
-const VIEW = Symbol("view");
 
 function checkReferences(
   c: CompiledColumn,
