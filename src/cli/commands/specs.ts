@@ -2,6 +2,7 @@ import { toList, type OptionSpec } from "../option-spec.js";
 import { RUN_OPTIONS } from "./run-options.js";
 import { FAKE_LLM_OPTIONS } from "./fake-llm-options.js";
 import { WORKER_OPTIONS } from "./worker-options.js";
+import { STUDIO_OPTIONS } from "./studio-options.js";
 
 /** A positional argument of a command. */
 export interface ArgumentSpec {
@@ -122,5 +123,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: FAKE_LLM_OPTIONS,
     examples: ["digit fake-llm --latency-ms 200", "digit fake-llm --port 0 --script fake.yaml", "digit fake-llm --failure-rate 0.1 --failure-kinds 500,429,hang"],
     action: async (_args, opts) => (await import("./fake-llm.js")).fakeLLMCommand(opts),
+  },
+  {
+    name: "studio",
+    description: "look at an output folder in the browser: runs, tasks, records, rejects, live progress, two runs compared (serves 127.0.0.1, read-only, opens nothing)",
+    args: [{ spec: "[output-dir]", description: "the output folder (default: output)" }],
+    options: STUDIO_OPTIONS,
+    examples: ["digit studio output", "digit studio out --port 0"],
+    action: async (args, opts) => (await import("./studio.js")).studioCommand(args[0] === undefined ? "output" : String(args[0]), opts),
   },
 ];

@@ -1,0 +1,102 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { scanOutputFolder, type TaskInfo } from "./output-folder.js";
+import type { RecordFile } from "./record-file.js";
+
+/** What the page is told about a task when its files change. */
+export interface TaskProgress {
+  task: TaskInfo;
+  /** Records in its data file now (final_data when there is no data file). */
+  records: number;
+  /** Records per second since the previous change seen. */
+  rate: number;
+  at: number;
+}
+
+/**
+ * Server-sent events for a live run: polls the output folder's small files and the data files'
+ * line counts (JSONL: only the bytes appended since the last look are read) and sends a `task`
+ * event for every task whose status, metrics or files changed. One poller serves every page and
+ * runs only while a page listens.
+ *
+ * @example
+ * const feed = new LiveFeed("output", 500, open);
+ * server.on("request", (req, res) => feed.attach(req, res));
+ */
+export class LiveFeed {
+  private readonly clients = new Set<ServerResponse>();
+  private readonly last = new Map<
+    string,
+    { sig: string; records: number; at: number; progress: TaskProgress }
+  >();
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+
+  constructor(
+    private readonly root: string,
+    private readonly pollMs: number,
+    private readonly open: (path: string) => Promise<RecordFile>,
+  ) {}
+
+  /** Start sending events to one page; they stop when it disconnects. */
+  async attach(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-store",
+      connection: "keep-alive",
+    });
+    res.write(": digit studio live feed\n\n");
+    this.clients.add(res);
+    req.on("close", () => {
+      this.clients.delete(res);
+      if (this.clients.size === 0) this.stop();
+    });
+    if (this.timer === undefined) {
+      await this.poll();
+      this.timer = setInterval(() => void this.poll(), this.pollMs);
+    }
+    for (const { progress } of this.last.values())
+      res.write(`event: task\ndata: ${JSON.stringify(progress)}\n\n`);
+  }
+
+  private stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Stop polling and end every open event stream. */
+  close(): void {
+    this.stop();
+    for (const c of this.clients) c.end();
+    this.clients.clear();
+  }
+
+  private async poll(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (const task of (await scanOutputFolder(this.root)).flatMap((r) => r.tasks)) {
+        const main =
+          task.files.find((f) => f.role === "data") ??
+          task.files.find((f) => f.role === "final_data");
+        const records = main ? await (await this.open(main.path)).count().catch(() => 0) : 0;
+        const sig = JSON.stringify([
+          task.status,
+          task.metrics,
+          task.files.map((f) => [f.path, f.bytes]),
+          records,
+        ]);
+        const before = this.last.get(task.id);
+        if (before?.sig === sig) continue;
+        const at = Date.now();
+        const rate =
+          before && at > before.at ? ((records - before.records) * 1000) / (at - before.at) : 0;
+        const progress: TaskProgress = { task, records, rate: Math.max(0, rate), at };
+        this.last.set(task.id, { sig, records, at, progress });
+        const event = `event: task\ndata: ${JSON.stringify(progress)}\n\n`;
+        for (const c of this.clients) c.write(event);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { CsvFile } from "../../src/stores/formats/csv.js";
+import { encodeParquet } from "../../src/stores/formats/parquet/file.js";
+
+const jsonl = (rows: readonly unknown[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join("");
+
+/** A chat record with a tool call, as a conversation builder writes it. */
+function chat(i: number, topic: string): Record<string, unknown> {
+  return {
+    task_name: "chat/support",
+    is_seed: false,
+    topic,
+    messages: [
+      { role: "system", content: "You are a helpful assistant." },
+      { role: "user", content: `Question ${i} about ${topic}: what is the weather in city ${i}?` },
+      {
+        role: "assistant",
+        content: "",
+        tool_calls: [
+          {
+            id: `call_${i}`,
+            type: "function",
+            function: { name: "get_weather", arguments: JSON.stringify({ city: `city ${i}` }) },
+          },
+        ],
+      },
+      {
+        role: "tool",
+        tool_call_id: `call_${i}`,
+        content: `{"forecast":"sunny","celsius":${10 + (i % 20)}}`,
+      },
+      { role: "assistant", content: `It is sunny in city ${i}, ${10 + (i % 20)} degrees.` },
+    ],
+    score: i % 7,
+    id: `rec${String(i).padStart(4, "0")}`,
+  };
+}
+
+/**
+ * An output folder of the shape `digit run` writes, with two runs of one chat task (run-a,
+ * run-b) and a geography task with CSV and Parquet outputs, rejects in `blocks/`, postprocessing
+ * epochs, task results and run summaries.
+ */
+export async function writeStudioFixture(root: string, records = 120): Promise<void> {
+  for (const [run, n, rejected] of [
+    ["run-a", records, 9],
+    ["run-b", Math.floor(records / 2), 30],
+  ] as const) {
+    const task = join(root, run, "chat", "support");
+    await mkdir(join(task, "blocks"), { recursive: true });
+    const rows = Array.from({ length: n }, (_, i) => chat(i, i % 3 === 0 ? "weather" : "travel"));
+    await writeFile(join(task, "data.jsonl"), jsonl(rows));
+    await writeFile(join(task, "postproc_data_1.jsonl"), jsonl(rows.slice(0, n - 2)));
+    await writeFile(join(task, "final_data.jsonl"), jsonl(rows.slice(0, n - 2)));
+    const rejects = Array.from({ length: rejected }, (_, i) => ({
+      ...chat(1000 + i, "weather"),
+      block_name: "length_check",
+      reason: i % 3 === 0 ? `answer too short (${i} chars)` : "no tool result used",
+    }));
+    await writeFile(join(task, "blocks", "length_check.jsonl"), jsonl(rejects));
+    await writeFile(
+      join(task, "blocks", "duplicates.jsonl"),
+      jsonl([
+        {
+          ...chat(1, "travel"),
+          block_name: "duplicates",
+          reason: "exact duplicate of record rec0001",
+        },
+      ]),
+    );
+    const metrics = {
+      "Number of data produced": n - 2,
+      records: n - 2,
+      target: n - 2,
+      rejected: { length_check: rejected, duplicates: 1 },
+      requests: n * 2,
+      failed_requests: 3,
+      failures: { "429": 2, timeout: 1 },
+      prompt_tokens: n * 120,
+      completion_tokens: n * 40,
+    };
+    await writeFile(
+      join(task, "task_results.jsonl"),
+      jsonl([
+        {
+          PID: 1,
+          status: "running",
+          start_time: 1,
+          end_time: null,
+          metrics: { "Number of data produced": 0 },
+        },
+        { PID: 1, status: "completed", start_time: 1, end_time: 9, metrics },
+      ]),
+    );
+    await writeFile(
+      join(root, run, "run_summary.json"),
+      JSON.stringify(
+        {
+          build_id: "exp",
+          run_id: run,
+          started_at: "2026-12-04T10:00:00.000Z",
+          ended_at: "2026-12-04T10:01:00.000Z",
+          tasks: [
+            {
+              task: "chat/support",
+              status: "completed",
+              records: n - 2,
+              rejected: metrics.rejected,
+              requests: metrics.requests,
+              failed_requests: 3,
+              failures: metrics.failures,
+              prompt_tokens: metrics.prompt_tokens,
+              completion_tokens: metrics.completion_tokens,
+              cost_usd: n * 0.001,
+              output: join(root, run, "chat", "support"),
+            },
+          ],
+          totals: { records: n - 2 },
+        },
+        null,
+        2,
+      ),
+    );
+  }
+  const geo = join(root, "run-a", "geo", "capitals");
+  await mkdir(geo, { recursive: true });
+  const cities = Array.from({ length: 30 }, (_, i) => ({
+    task_name: "geo/capitals",
+    is_seed: false,
+    question: `Capital of land ${i}?`,
+    answer: `City ${i}`,
+    tags: ["geo", `t${i % 4}`],
+    id: `g${i}`,
+  }));
+  await new CsvFile(join(geo, "data.csv")).append(cities);
+  await writeFile(join(geo, "final_data.parquet"), encodeParquet(cities));
+  await writeFile(
+    join(geo, "task_results.jsonl"),
+    jsonl([{ PID: 1, status: "completed", start_time: 1, end_time: 2, metrics: { records: 30 } }]),
+  );
+}
