@@ -76,13 +76,23 @@ export class RecordFile {
   private stamp = "";
   private counted = -1;
   private readonly views = new Map<string, Uint32Array>();
+  private refreshing: Promise<void> = Promise.resolve();
 
   constructor(readonly file: string) {
     this.jsonl = extensionOf(file) === ".jsonl" ? new JsonlIndex(file) : undefined;
   }
 
-  /** The file's version (size and mtime); views and counts of an older version are dropped. */
-  private async refresh(): Promise<void> {
+  /**
+   * Look at the file's version (inode, size, mtime); views and counts of an older version are
+   * dropped. Calls are serialised, so concurrent requests never see a half-built index.
+   */
+  private refresh(): Promise<void> {
+    const next = this.refreshing.then(() => this.refreshNow());
+    this.refreshing = next.catch(() => {});
+    return next;
+  }
+
+  private async refreshNow(): Promise<void> {
     const st = await stat(this.file);
     const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
     if (stamp === this.stamp) return;

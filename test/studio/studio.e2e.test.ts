@@ -1,0 +1,102 @@
+import { existsSync } from "node:fs";
+import { appendFile, mkdir, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { build } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startStudio, type Studio } from "../../src/studio/server.js";
+import { ROOT } from "../cli/helpers.js";
+import { writeStudioFixture } from "./fixture.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const SHOTS = join(ROOT, "test-results");
+
+let dir: string;
+let studio: Studio;
+let browser: Browser;
+let page: Page;
+
+// Debian's Chromium (installed by .ci/run); without it these tests are skipped, like the Redis ones.
+describe.skipIf(!existsSync(CHROMIUM))("digit studio in Chromium", () => {
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "studio-e2e-"));
+    await writeStudioFixture(join(dir, "out"));
+    // The front end as `npm run build` bundles it, built from the current sources.
+    await build({ configFile: join(ROOT, "studio-app", "vite.config.ts"), logLevel: "error", build: { outDir: join(dir, "assets"), emptyOutDir: true } });
+    studio = await startStudio({ root: join(dir, "out"), port: 0, assetsDir: join(dir, "assets"), pollMs: 100 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await mkdir(SHOTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await studio?.close();
+  });
+
+  it("lists the runs' tasks and shows a task's overview", async () => {
+    await page.goto(studio.url);
+    await page.getByTestId("task-link").first().waitFor();
+    expect(await page.getByTestId("task-link").count()).toBe(3);
+    await page.locator('[data-task="run-a/chat/support"]').click();
+    await expect.poll(() => page.getByTestId("status").textContent()).toBe("completed");
+    expect(await page.getByTestId("overview").textContent()).toContain("length_check: 9");
+  });
+
+  it("pages, sorts and searches records, and opens a conversation", async () => {
+    await page.getByTestId("tab-records").click();
+    const status = page.getByTestId("page-status");
+    await expect.poll(() => status.textContent()).toBe("rows 1–50 of 118");
+    await page.getByTestId("next").click();
+    await expect.poll(() => status.textContent()).toBe("rows 51–100 of 118");
+    await page.locator('th[data-col="score"]').click();
+    await page.locator('th[data-col="score"]').click();
+    await expect.poll(() => status.textContent()).toBe("rows 1–50 of 118");
+    expect(await page.getByTestId("row").first().locator("td").nth(5).textContent()).toBe("6");
+    await page.getByTestId("search").fill("city 11?");
+    await expect.poll(() => status.textContent()).toBe("rows 1–1 of 1");
+    await page.getByTestId("row").first().click();
+    const view = page.getByTestId("record-view");
+    await view.getByTestId("chat").waitFor();
+    expect(await view.getByTestId("turn").count()).toBe(5);
+    expect(await view.getByTestId("tool-call").textContent()).toContain("get_weather");
+    expect(await view.textContent()).toContain("It is sunny in city 11");
+    await page.screenshot({ path: join(SHOTS, "studio-conversation.png") });
+    await page.getByTestId("close-record").click();
+  });
+
+  it("groups rejects by reason and filters them", async () => {
+    await page.getByTestId("tab-rejects").click();
+    const block = page.locator('[data-block="length_check"]');
+    await block.getByTestId("reason").first().waitFor();
+    expect(await block.getByTestId("reason").allTextContents()).toEqual(["6 no tool result used", "3 answer too short (N chars)"]);
+    await expect.poll(() => block.getByTestId("page-status").textContent()).toBe("rows 1–9 of 9");
+    await block.getByTestId("reason").nth(1).click();
+    await expect.poll(() => block.getByTestId("page-status").textContent()).toBe("rows 1–3 of 3");
+    await page.screenshot({ path: join(SHOTS, "studio-rejects.png") });
+  });
+
+  it("compares two runs of a task", async () => {
+    await page.getByTestId("nav-compare").click();
+    await page.getByTestId("compare-a").selectOption("run-a/chat/support");
+    await page.getByTestId("compare-b").selectOption("run-b/chat/support");
+    const row = page.getByTestId("compare-records");
+    await row.waitFor();
+    expect(await row.locator("td").allTextContents()).toEqual(["118", "58"]);
+    expect(await page.getByTestId("compare-table").textContent()).toContain("30 (33.7%)");
+    await page.screenshot({ path: join(SHOTS, "studio-compare.png") });
+  });
+
+  it("follows a live run as its data file grows", async () => {
+    await page.locator('[data-task="run-b/chat/support"]').click();
+    await expect.poll(() => page.getByTestId("records").textContent()).toBe("60");
+    await page.getByTestId("live").filter({ hasText: "live" }).waitFor();
+    const data = join(dir, "out", "run-b", "chat", "support", "data.jsonl");
+    await appendFile(data, `${JSON.stringify({ id: "new1" })}\n${JSON.stringify({ id: "new2" })}\n`);
+    await expect.poll(() => page.getByTestId("records").textContent()).toBe("62");
+    await page.locator('[data-task="run-a/chat/support"]').click();
+    await page.getByTestId("tab-records").click();
+    await page.getByTestId("row").first().waitFor();
+    await page.screenshot({ path: join(SHOTS, "studio.png") });
+  });
+});
