@@ -17,7 +17,7 @@ import { runGenerationLoop } from "./generation-loop.js";
 import { acquireLock } from "./lock.js";
 import type { LoopContext } from "./loop-context.js";
 import { RunMetrics } from "./metrics.js";
-import type { RunOptions } from "./options.js";
+import { runnerOverrides, type RunOptions } from "./options.js";
 import { planRun, type PlannedGroup, type RunPlan } from "./plan.js";
 
 /** How one task of a run ended. */
@@ -129,7 +129,7 @@ async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOpti
     observer: shared.metrics,
     rejects: (block: { name: string }, rows: Row[]) => appendRejects(builder?.tasks ?? [], block.name, rows),
   };
-  for (const cfg of group.config.blocks as Row[]) {
+  for (const cfg of group.config.blocks) {
     const b = await createBlock(registry, cfg, ctx, `builder '${group.builderName}'`);
     blocks.set(b.name, b);
     blockList.push(b);
@@ -146,11 +146,11 @@ async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOpti
   });
   const outputFields = group.cls.outputFields;
   for (const pt of group.tasks) {
-    const formatterCfg = pt.spec.formatter as Row | undefined;
+    const formatterCfg = pt.spec.formatter;
     let formatter: Formatter | undefined;
     if (formatterCfg) {
       const { type: _t, ...rest } = formatterCfg;
-      const F = (await registry.resolve("formatter", String(formatterCfg.type))) as unknown as FormatterClass;
+      const F = (await registry.resolve("formatter", formatterCfg.type)) as unknown as FormatterClass;
       formatter = new F(rest, { file: pt.file });
     }
     const name = String(pt.spec.task_name);
@@ -159,7 +159,7 @@ async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOpti
       file: pt.file,
       builderName: group.builderName,
       runnerConfig: pt.runnerConfig,
-      restart: pt.runnerConfig.restart_generation === true,
+      restart: pt.runnerConfig.restart_generation,
       registry,
       rng: shared.root.derive(`task:${name}:${String(pt.runnerConfig.seed ?? "")}`),
       logger: shared.logger.child({ task_name: name }),
@@ -276,26 +276,14 @@ async function writeTaskCard(task: Task, builder: DataBuilder, buildId: string, 
     databuilder_name: builder.name,
     // Configs may carry secrets (api_key, headers, URL userinfo, extra_body): appendLine redacts
     // the whole card in one pass, so a key found in the builder config is also caught in the spec.
-    task_spec: { task_init: task.spec, task_kwargs: cliTaskOptions(options) },
+    task_spec: { task_init: task.spec, task_kwargs: runnerOverrides(options, task.kind) },
     databuilder_spec: builder.config,
     build_id: buildId,
     run_id: runId,
-    save_formatted_output: task.runnerConfig.save_formatted_output === true,
+    save_formatted_output: task.runnerConfig.save_formatted_output,
     process_id: process.pid,
     seed: options.seed ?? 0,
   });
-}
-
-function cliTaskOptions(o: RunOptions): Row {
-  const all: Row = {
-    num_outputs_to_generate: o.numOutputsToGenerate,
-    seed_batch_size: o.seedBatchSize,
-    machine_batch_size: o.machineBatchSize,
-    restart_generation: o.restart,
-    output_dir: o.outputDir,
-    save_formatted_output: o.saveFormattedOutput,
-  };
-  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
 }
 
 function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics: RunMetrics, error: unknown): Row {

@@ -71,6 +71,7 @@ export abstract class Datastore {
 
   /** Every row of every source, in order. */
   async *read(): AsyncIterable<Row> {
+    // Sources yield records their format reader has already checked to be JSON objects.
     for (const source of await this.sources()) for await (const row of source.rows()) yield row as Row;
   }
 

@@ -112,11 +112,11 @@ function generationParameterShape(): Record<(typeof GENERATION_PARAMETERS)[numbe
 }
 
 /** DiGiT keys accepted so its files run unchanged, but with no effect yet: a block that sets one warns. */
-const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
+const UNSUPPORTED_KEYS = {
   lm_cache: "responses are not cached, so a rerun pays again",
   force_cache: "responses are not cached, so a rerun pays again",
   init_tokenizer: "no tokenizer is loaded",
-};
+} as const satisfies Readonly<Record<string, string>>;
 
 /** Accept every generation parameter as is (providers narrow this). */
 const ALL_PARAMS: ParamSpec = { known: GENERATION_PARAMETERS };
@@ -226,7 +226,7 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     const chat = resolveParams(given, ctor.paramSpecs.chat_completion);
     this.baseParams = { completion: completion.params, chat_completion: chat.params };
     for (const [key, effect] of Object.entries(UNSUPPORTED_KEYS)) {
-      const v = (config as Row)[key];
+      const v = config[key as keyof typeof UNSUPPORTED_KEYS];
       if (v !== undefined && v !== null && v !== false) this.logger.warn(`block '${this.name}' (type ${this.type}): '${key}' is not supported yet and has no effect: ${effect}`, { unsupported: key });
     }
     // `n` is handled here for every provider (fanned out when the endpoint lacks it).

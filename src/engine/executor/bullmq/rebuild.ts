@@ -87,7 +87,7 @@ export class PreparedContext {
       },
     };
     const blocks = new Map<string, Block>();
-    for (const cfg of (context.config.blocks as Row[] | undefined) ?? []) {
+    for (const cfg of context.config.blocks) {
       const b = await createBlock(registry, cfg, blockCtx, `builder '${context.builderName}'`);
       blocks.set(b.name, b);
     }

@@ -1,3 +1,4 @@
+import { isObj } from "../../../util/mapping.js";
 import { Formatter, registerFormatter, type Row } from "digit-sdg";
 
 /**
@@ -19,7 +20,7 @@ export const INTERNAL_METADATA_KEYS = ["mode", "source", "rouge_score", "guardia
 @registerFormatter("formatters/safety/refusal")
 export class SafetyRefusalFormatter extends Formatter {
   apply(row: Row): Row {
-    const meta = row.metadata && typeof row.metadata === "object" && !Array.isArray(row.metadata) ? { ...(row.metadata as Row) } : {};
+    const meta = isObj(row.metadata) ? { ...row.metadata } : {};
     for (const k of INTERNAL_METADATA_KEYS) delete meta[k];
     return { instruction: String(row.instruction ?? ""), response: String(row.response ?? ""), metadata: meta };
   }
