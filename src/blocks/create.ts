@@ -4,7 +4,8 @@ import { copyPositions, positionOf } from "../config/source-map.js";
 import { ConfigError, UnknownNameError } from "../errors.js";
 import type { Registry } from "../registry/registry.js";
 import { BLOCK_NAME_RULE, checkOutputName } from "../util/output-names.js";
-import type { Block, BlockClass, BlockConfigOf, BlockContext, Row } from "./block.js";
+import type { Block, BlockClass, BlockConfigOf, BlockContext } from "./block.js";
+import type { Row } from "../util/mapping.js";
 
 /**
  * Check a block config against its type's schema (unknown keys are errors with a suggestion).

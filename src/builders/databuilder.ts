@@ -1,7 +1,8 @@
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import type { Block, Row } from "../blocks/block.js";
+import type { Block } from "../blocks/block.js";
 import type { BuilderSpec } from "../config/schemas.js";
+import type { Row } from "../util/mapping.js";
 import { ConfigError } from "../errors.js";
 import type { GenerationTask, InputBatch } from "../tasks/generation-task.js";
 import type { Task } from "../tasks/task.js";
@@ -12,7 +13,7 @@ import { NoTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import { suggestion } from "../util/did-you-mean.js";
 import { rowRandom } from "../util/draw-key.js";
 import type { Random } from "../util/random.js";
-import { readTemplate, renderTemplate } from "./template.js";
+import { readTemplate, renderTemplate } from "../templates/template.js";
 
 /** What the engine gives a builder when it constructs it. */
 export interface BuilderInit {

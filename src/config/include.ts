@@ -9,7 +9,7 @@ import { readYamlFile } from "./yaml.js";
 import { isObj, type Obj } from "../util/mapping.js";
 
 /**
- * Load a YAML file with `${VAR}` expansion and `include:` directives resolved (reference §1.7).
+ * Load a YAML file with `${VAR}` expansion and `include:` directives resolved, as DiGiT does.
  * `!function` tags are not supported (they would run code from a data file).
  *
  * @example

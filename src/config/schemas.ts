@@ -14,7 +14,7 @@ export const commonRunnerConfig = {
   seed: z.number().int().optional().describe("Seed for every random choice of the task (ICL sampling, batch mixing)"),
 };
 
-/** `runner_config` of a generation task (reference §2.3). */
+/** `runner_config` of a generation task. */
 export const generationRunnerConfigSchema = z.strictObject({
   ...commonRunnerConfig,
   num_outputs_to_generate: count("num_outputs_to_generate").default(2).describe("Records to generate"),
@@ -56,7 +56,7 @@ export type RunnerConfig = GenerationRunnerConfig | TransformationRunnerConfig;
  */
 export type RunnerOverrides = Partial<Pick<GenerationRunnerConfig, "output_dir" | "save_formatted_output" | "restart_generation" | "num_outputs_to_generate" | "seed_batch_size" | "machine_batch_size">>;
 
-/** Keys every task YAML may have, whatever its builder (reference §2.2). */
+/** Keys every task YAML may have, whatever its builder. */
 export const baseTaskShape = {
   task_name: z.string().min(1).describe("Unique name of the task; also names its output folder"),
   task_description: z.string().default("").describe("What the task is for"),
@@ -81,7 +81,7 @@ export const baseTaskSchema = z.strictObject(baseTaskShape);
 /** A postprocessor entry: a block name plus call options. A bare string is accepted too. */
 const postprocessor = z.union([z.string().transform((name) => ({ name })), z.looseObject({ name: z.string().min(1) })]);
 
-/** Keys every builder YAML may have (reference §3.1). Builders may add their own. */
+/** Keys every builder YAML may have. Builders may add their own. */
 export const baseBuilderShape = {
   name: z.string().min(1).describe("The builder's name: tasks give it as data_builder"),
   blocks: z.array(mapping).default([]).describe("The blocks the builder uses, each with name and type (see `digit describe <type>`)"),
@@ -99,7 +99,7 @@ export const baseBuilderShape = {
 /** A builder YAML, for builders that declare no extra keys. */
 export const baseBuilderSchema = z.strictObject(baseBuilderShape);
 
-/** A DiGiT `--config-path` override file (reference §1.6). */
+/** A DiGiT `--config-path` override file. */
 export const overrideFileSchema = z.strictObject({
   task_files: z.array(z.string()).optional().describe("Task files, folders or globs to run besides those on the command line"),
   tasks: z.record(z.string(), mapping.nullable()).optional().describe("Per task name: keys merged into that task (null removes a key); a task no file defines is created"),

@@ -1,5 +1,5 @@
-import type { Row } from "../blocks/block.js";
 import type { RunnerOverrides } from "../config/schemas.js";
+import type { Row } from "../util/mapping.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import type { BatchExecutor } from "./executor.js";

@@ -36,8 +36,8 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
  * LM_AGENT_OPTIONS). The response is read whole, decoded as it streams in and capped at
  * LM_MAX_RESPONSE_BYTES after decoding (see readCappedBody), and handed back as a `Response`.
  *
- * Why not undici: loading the undici package took about 90 ms of a run's start-up (measured with
- * the CPU profiler), and `node:http` is already loaded. Bodies other than text and bytes (streams,
+ * Why not undici: loading the undici package is a noticeable part of a run's start-up
+ * (docs/architecture.md), and `node:http` is already loaded. Bodies other than text and bytes (streams,
  * form data), which no provider sends, go to Node's global fetch.
  *
  * @example

@@ -1,6 +1,5 @@
-import { isObj } from "../../util/mapping.js";
-import type { Row } from "../../blocks/block.js";
-import { getPath, parsePath, setPath } from "../../blocks/paths.js";
+import { isObj, type Row } from "../../util/mapping.js";
+import { getPath, parsePath, setPath } from "../../util/paths.js";
 import { ConfigError, DataFileError } from "../../errors.js";
 
 /**

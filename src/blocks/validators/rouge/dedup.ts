@@ -2,7 +2,7 @@
  * DiGiT's ROUGE dedup, exact and incremental, independent of the block plumbing (the benchmark
  * drives it directly).
  *
- * Semantics (reference §4.9), for a list of texts and an optional `context`:
+ * DiGiT's semantics, for a list of texts and an optional `context`:
  * 1. with a non-empty context and threshold ≤ 1, each text's context score is its highest score
  *    against any context text; texts at or above the threshold fail (and are removed when
  *    filtering);

@@ -1,5 +1,6 @@
-import { isObj } from "../../../util/mapping.js";
-import { Formatter, registerFormatter, type Row } from "digit-sdg";
+import { Formatter } from "../../formatter.js";
+import { registerFormatter } from "../../../registry/decorators.js";
+import { isObj, type Row } from "../../../util/mapping.js";
 
 /**
  * Metadata keys the refusal builder uses internally; they never reach training data.
