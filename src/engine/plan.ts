@@ -12,6 +12,7 @@ import { parseWith } from "../config/zod-errors.js";
 import { ConfigError, DataFileError, DigitError, MissingFileError, UnknownNameError } from "../errors.js";
 import { Registry } from "../registry/registry.js";
 import { expandDataPath } from "../stores/default/paths.js";
+import type { DatastoreClass } from "../stores/datastore.js";
 import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
 import { suggestion } from "../util/did-you-mean.js";
@@ -191,10 +192,12 @@ async function planTask(registry: Registry, t: TaskSource, cls: DataBuilderClass
     const ds = spec[key];
     if (!isObj(ds)) continue;
     const type = String(ds.type ?? "default");
-    await registry.resolve("datastore", type).catch((e: unknown) => {
+    const store = (await registry.resolve("datastore", type).catch((e: unknown) => {
       if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `${where}: ${e.message}`, { ...positionOf(ds, "type"), file: positionOf(ds, "type")?.file ?? t.file, hint: e.hint });
       throw e;
-    });
+    })) as unknown as DatastoreClass;
+    // The store's own schema, now, so a wrong key names its line before any output is written.
+    parseWith(store.configSchema, t.raw[key] ?? ds, `${where} ${key}`, t.file);
     await checkDataPath(ds, t.file);
   }
   if (isObj(spec.dataloader)) await registry.resolve("dataloader", String(spec.dataloader.type ?? "default"));

@@ -91,4 +91,4 @@ export abstract class Datastore {
 }
 
 /** Constructor shape the registry hands out for datastores. */
-export type DatastoreClass = new (config: DatastoreConfig) => Datastore;
+export type DatastoreClass = (new (config: DatastoreConfig) => Datastore) & Pick<typeof Datastore, "configSchema">;
