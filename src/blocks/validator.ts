@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Block, type BlockFields, type BlockItem } from "./block.js";
-import { type Row } from "../util/mapping.js";
+import type { Row } from "../util/mapping.js";
 import type { Span } from "../telemetry/telemetry.js";
 
 /**

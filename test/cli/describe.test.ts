@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import type { z } from "zod";
 import { baseBlockConfigSchema, type BlockClass } from "../../src/blocks/block.js";
 import type { DataBuilderClass } from "../../src/builders/databuilder.js";
 import { describeShape } from "../../src/cli/describe-keys.js";

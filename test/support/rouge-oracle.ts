@@ -57,6 +57,19 @@ export interface PlainVerdict {
   contextScore?: number;
 }
 
+/** A function numbering distinct tokens 0, 1, 2, ... in order of first sight. */
+function tokenIds(): (token: string) => number {
+  const ids = new Map<string, number>();
+  return (token) => {
+    let id = ids.get(token);
+    if (id === undefined) {
+      id = ids.size;
+      ids.set(token, id);
+    }
+    return id;
+  };
+}
+
 /**
  * Score `target` against `prediction` (token strings) with the plain LCS.
  *
@@ -68,13 +81,11 @@ export function plainScore(target: readonly string[], prediction: readonly strin
   for (const type of types) {
     if (type === "lcs") {
       if (!target.length || !prediction.length) continue;
-      const ids = new Map<string, number>();
-      const id = (s: string) => ids.get(s) ?? (ids.set(s, ids.size), ids.size - 1);
+      const id = tokenIds();
       sum += ratio(lcsPlain(target.map(id), prediction.map(id)), target.length, prediction.length, func);
     } else {
       const k = Number(type.slice(2));
-      const ids = new Map<string, number>();
-      const id = (s: string) => ids.get(s) ?? (ids.set(s, ids.size), ids.size - 1);
+      const id = tokenIds();
       const t = ngrams(target.map(id), k);
       const p = ngrams(prediction.map(id), k);
       let c = 0;

@@ -59,7 +59,10 @@ export const lmFetch: FetchLike = (input, init = {}) => {
     const onAbort = () => req.destroy(abortReason(signal!));
     signal?.addEventListener("abort", onAbort, { once: true });
     const done = () => signal?.removeEventListener("abort", onAbort);
-    req.on("error", (e) => (done(), reject(e)));
+    req.on("error", (e) => {
+      done();
+      reject(e);
+    });
     req.on("response", (res) => {
       readCappedBody(res, res.headers["content-encoding"], target.origin).then(
         (bytes) => {
@@ -118,7 +121,9 @@ function targetOf(href: string): Target | undefined {
 function plainHeaders(init: RequestInit["headers"]): Record<string, string> {
   const out: Record<string, string> = {};
   if (init instanceof Headers) {
-    init.forEach((v, k) => (out[k] = v));
+    init.forEach((v, k) => {
+      out[k] = v;
+    });
     return out;
   }
   const pairs = Array.isArray(init) ? (init as [string, string][]) : Object.entries(init ?? {});

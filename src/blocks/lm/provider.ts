@@ -404,7 +404,10 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     const rows = chunk.map((p) => p.item.SRC_DATA);
     const call: Call = { method: first.method, params: first.sent, inputs, items: chunk.map((p) => p.item), send: (signal) => this.sendBatch({ inputs, params: first.sent, rows, signal }) };
     const result = await this.attempt(call, runSignal, blockSpan);
-    chunk.forEach((p, i) => (result.responses ? this.finish(p, [result.responses[i]!]) : fail(p.item, result.failure!)));
+    chunk.forEach((p, i) => {
+          if (result.responses) this.finish(p, [result.responses[i]!]);
+          else fail(p.item, result.failure!);
+        });
   }
 
   /** Write a row's outputs (cut at its stop sequences), token usage and extras. */
@@ -533,7 +536,10 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
   /** Log an endpoint's unbelievable token usage: a warning the first time per block, then at debug level. */
   private reportBadUsage(problem: string): void {
     const message = `block '${this.name}' (type ${this.type}): ignored the token usage the endpoint reported for a request (${problem}); the request counts as a malformed answer`;
-    if (this.badUsageWarned) return this.logger.debug(message, { kind: "parse" });
+    if (this.badUsageWarned) {
+      this.logger.debug(message, { kind: "parse" });
+      return;
+    }
     this.badUsageWarned = true;
     this.logger.warn(`${message}; further ones are logged at debug level`, { kind: "parse" });
   }

@@ -1,5 +1,5 @@
 import { relative } from "node:path";
-import type { Row } from "../../util/mapping.js";
+import type { Block } from "../../blocks/block.js";
 import { createBlock } from "../../blocks/create.js";
 import { discoverTaskFiles } from "../../config/discover.js";
 import { prepareEnvironment } from "../../config/env.js";
@@ -24,7 +24,7 @@ export function validateOptions(positional: string[], opts: Record<string, unkno
 export async function constructAll(plan: RunPlan): Promise<void> {
   for (const group of plan.groups) {
     for (const cfg of group.config.blocks) {
-      let block;
+      let block: Block | undefined;
       try {
         block = await createBlock(plan.registry, cfg, { builderName: group.builderName, logger: silentLogger }, `builder '${group.builderName}'`);
       } catch (e) {

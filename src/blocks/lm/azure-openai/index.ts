@@ -1,4 +1,5 @@
-import OpenAI, { AzureOpenAI } from "openai";
+import type OpenAI from "openai";
+import { AzureOpenAI } from "openai";
 import { ConfigError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
 import type { BlockConfig, BlockContext } from "../../block.js";

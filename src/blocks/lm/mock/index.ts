@@ -12,7 +12,6 @@ const matchedResponseSchema = z.object({
   response: z.string(),
 });
 type MatchedResponse = z.infer<typeof matchedResponseSchema>;
-type MockResponse = string | MatchedResponse;
 
 function isRegExp(source: string): boolean {
   try {

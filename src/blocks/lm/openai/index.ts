@@ -134,7 +134,7 @@ export class OpenAIProvider extends LMProvider {
       params.top_logprobs ??= params.logprobs;
       params.logprobs = true;
     } else if (params.logprobs === true && params.top_logprobs === undefined) params.top_logprobs = 1;
-    const tools = request.tools && request.tools.length ? { tools: request.tools, tool_choice: request.tool_choice ?? "auto" } : {};
+    const tools = request.tools?.length ? { tools: request.tools, tool_choice: request.tool_choice ?? "auto" } : {};
     const body = { model: this.modelId, messages: request.input as ChatMessage[], ...tools, ...params, ...extra } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming;
     const res = await this.client.chat.completions.create(body, { signal: request.signal });
     if (!Array.isArray(res.choices) || res.choices.length === 0) throw malformedResponse("the endpoint returned no choices");

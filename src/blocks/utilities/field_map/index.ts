@@ -2,7 +2,7 @@ import { z } from "zod";
 import { DigitError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
 import { Block, type BlockItem } from "../../block.js";
-import { type Row } from "../../../util/mapping.js";
+import type { Row } from "../../../util/mapping.js";
 import { getPath, KeyError, MISSING, setPath } from "../../../util/paths.js";
 
 /**
@@ -42,12 +42,9 @@ const fieldMapConfigSchema = z.object({
 export class FieldMap extends Block<typeof fieldMapConfigSchema> {
   static override configSchema = fieldMapConfigSchema;
 
-  private targets: string[] = [];
-
   protected async execute(items: BlockItem[], options: Row): Promise<BlockItem[]> {
     const map = options.field_map ?? this.config.field_map;
     if (typeof map !== "object" || map === null || Array.isArray(map)) throw new DigitError("DIGIT_FIELD_MAP_INVALID", `block '${this.name}': field_map must be a mapping {source: target}`);
-    this.targets = Object.values(map);
     for (const item of items) {
       const snapshot = Object.entries(map).map(([source, target]) => {
         let value: unknown;

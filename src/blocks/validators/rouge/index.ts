@@ -118,7 +118,9 @@ export class RougeScorer extends ValidatorBlock<typeof rougeConfigSchema, { inpu
     for (const i of order) place(i);
     // Rows that failed the context check while filtering are not in `order`; DiGiT drops them
     // without a trace, digit records them like every other removed row.
-    items.forEach((_, i) => inOrder.has(i) || place(i));
+    items.forEach((_, i) => {
+      if (!inOrder.has(i)) place(i);
+    });
     if (removed.length) await this.recordRemoved(removed, span);
     return kept;
   }
