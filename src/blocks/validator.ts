@@ -42,7 +42,12 @@ export interface ValidatorFields {
   metadata?: Row | null;
 }
 
-/** Keys every validator accepts. */
+/**
+ * Keys every validator accepts (`ValidatorBlock.configSchema`); a validator extends it with its own.
+ *
+ * @example
+ * const config = validatorConfigSchema.extend({ min_chars: z.number().default(10) });
+ */
 export const validatorConfigSchema = z.object({
   filter: z.boolean().nullish().describe("Remove invalid rows (each written with its reason to blocks/<name>.jsonl); otherwise only mark them is_valid: false"),
 });

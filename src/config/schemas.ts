@@ -24,7 +24,12 @@ export const generationRunnerConfigSchema = z.strictObject({
   machine_batch_size: count("machine_batch_size").default(10).describe("Earlier generated records mixed into each builder call"),
 });
 
-/** A generation task's parsed `runner_config`. */
+/**
+ * A generation task's parsed `runner_config`.
+ *
+ * @example
+ * generationRunnerConfigSchema.parse({}).num_outputs_to_generate // 2
+ */
 export type GenerationRunnerConfig = z.output<typeof generationRunnerConfigSchema>;
 
 /**
@@ -44,15 +49,29 @@ export const transformationRunnerConfigSchema = z.strictObject({
   transform_batch_size: z.number().int().positive("transform_batch_size must be at least 1").default(100).describe("Input rows per builder call"),
 });
 
-/** A transformation task's parsed `runner_config`. */
+/**
+ * A transformation task's parsed `runner_config`.
+ *
+ * @example
+ * transformationRunnerConfigSchema.parse({}).transform_batch_size // 100
+ */
 export type TransformationRunnerConfig = z.output<typeof transformationRunnerConfigSchema>;
 
-/** A task's parsed `runner_config`, of either family. */
+/**
+ * A task's parsed `runner_config`, of either family (`"num_outputs_to_generate" in config` tells
+ * them apart).
+ *
+ * @example
+ * const batch = "transform_batch_size" in config ? config.transform_batch_size : seedBatchSizeOf(config);
+ */
 export type RunnerConfig = GenerationRunnerConfig | TransformationRunnerConfig;
 
 /**
  * `runner_config` keys given on the command line (DiGiT's task options); they replace the task's
  * own. Generation-only keys are not applied to transformation tasks.
+ *
+ * @example
+ * const overrides: RunnerOverrides = { num_outputs_to_generate: 50, restart_generation: true };
  */
 export type RunnerOverrides = Partial<Pick<GenerationRunnerConfig, "output_dir" | "save_formatted_output" | "restart_generation" | "num_outputs_to_generate" | "seed_batch_size" | "machine_batch_size">>;
 
@@ -112,15 +131,21 @@ export type BaseTask = z.infer<typeof baseTaskSchema>;
 /**
  * A parsed task: the keys every task has (typed, defaults applied) plus the builder's own task
  * keys (its `taskSchema`, read by the builder).
+ *
+ * @example
+ * const spec: TaskSpec = baseTaskSchema.parse({ task_name: "qa", data_builder: "b" });
+ * spec.task_description // "" (the default)
  */
 export type TaskSpec = z.output<typeof baseTaskSchema> & Record<string, unknown>;
 
-/** A parsed datastore entry of a task (`datastore`, `seed_datastore`, ...): a type and its keys. */
-export type TaskDatastoreEntry = NonNullable<TaskSpec["datastore"]>;
 export type BuilderConfig = z.infer<typeof baseBuilderSchema>;
 
 /**
  * A parsed builder YAML: the keys every builder has (typed, defaults applied) plus the builder's
  * own keys (its `configSchema`, read by the builder).
+ *
+ * @example
+ * const config: BuilderSpec = baseBuilderSchema.parse({ name: "my/builder" });
+ * config.blocks // [] (the default)
  */
 export type BuilderSpec = z.output<typeof baseBuilderSchema> & Record<string, unknown>;

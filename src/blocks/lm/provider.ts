@@ -102,7 +102,13 @@ export const lmConfigSchema = z.object({
   ...generationParameterShape(),
 });
 
-/** A parsed LM block config (the keys every provider accepts, defaults applied). */
+/**
+ * A parsed LM block config (the keys every provider accepts, defaults applied).
+ *
+ * @example
+ * const config: LMConfig = OpenAIProvider.parseConfig({ name: "g", type: "openai", model_id_or_path: "m" });
+ * config.timeout // 600
+ */
 export type LMConfig = BlockConfigOf<typeof lmConfigSchema>;
 
 /** One optional key per generation parameter (`temperature`, `max_tokens`, ...), any value. */

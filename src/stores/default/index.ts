@@ -34,7 +34,12 @@ const defaultDatastoreSchema = z.object({
   buffer_size: z.number().int().positive().default(10_000).describe("Parquet: rows per read batch"),
 });
 
-/** A parsed `default` datastore config. */
+/**
+ * A parsed `default` datastore config.
+ *
+ * @example
+ * new DefaultDatastore({ type: "default", store_name: "qa/data" }).settings.output_data_format // "jsonl"
+ */
 export type DefaultDatastoreConfig = z.output<typeof defaultDatastoreSchema>;
 
 /**
