@@ -77,9 +77,10 @@ const NOT_IMPORTED: Record<string, string> = {
 };
 /**
  * Installed for work that lands on other branches of this session (the cache, tools, columns, the
- * studio, cost estimates); an entry goes when its code is merged.
+ * studio, cost estimates, Magpie's nearest neighbours); an entry goes when its code is merged.
  */
 const AWAITING_CODE = [
+  "hnswlib-node",
   "better-sqlite3",
   "@modelcontextprotocol/sdk",
   "minisearch",
