@@ -1,6 +1,7 @@
 import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
 import { GenerationDataBuilder, TransformationDataBuilder } from "../builders/databuilder.js";
+import { baseBuilderSchema, baseTaskSchema, generationRunnerConfigSchema, type RunnerConfig, transformationRunnerConfigSchema } from "../config/schemas.js";
 import { Registry } from "../registry/registry.js";
 import { GenerationTask } from "../tasks/generation-task.js";
 import { TransformationTask } from "../tasks/transformation-task.js";
@@ -25,6 +26,14 @@ class Trans extends TransformationDataBuilder {
   }
 }
 
+/** A parsed task spec. */
+const spec = (raw: Row) => baseTaskSchema.parse({ data_builder: "b/gen", ...raw });
+
+/** A parsed runner config of the family of `cls` (default: generation). */
+function runner(cls: BuilderAssembly["cls"] | undefined, raw: Row): RunnerConfig {
+  return (cls ?? Gen).family === "generation" ? generationRunnerConfigSchema.parse(raw) : transformationRunnerConfigSchema.parse(raw);
+}
+
 const draws = (rng: Random) => [rng.next(), rng.next(), rng.next()];
 
 async function assembly(over: Partial<BuilderAssembly> = {}): Promise<BuilderAssembly> {
@@ -32,12 +41,12 @@ async function assembly(over: Partial<BuilderAssembly> = {}): Promise<BuilderAss
     registry: await Registry.open({ cwd: tmpdir() }),
     cls: Gen,
     builderName: "b/gen",
-    config: {},
+    config: baseBuilderSchema.parse({ name: "b/gen" }),
     file: "/nowhere/b.yaml",
     blocks: new Map(),
     tasks: [
-      { spec: { task_name: "t/one", formatter: { type: "formatters/native", format: "{{text}}" } }, file: "/t/one.yaml", runnerConfig: { seed: 3, restart_generation: true } },
-      { spec: { task_name: "t/two" }, file: undefined, runnerConfig: {} },
+      { spec: spec({ task_name: "t/one", formatter: { type: "formatters/native", format: "{{text}}" } }), file: "/t/one.yaml", runnerConfig: runner(over.cls, { seed: 3, restart_generation: true }) },
+      { spec: spec({ task_name: "t/two" }), file: undefined, runnerConfig: runner(over.cls, {}) },
     ],
     root: new Random(42),
     logger: silentLogger,

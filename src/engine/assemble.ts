@@ -1,6 +1,7 @@
 import type { Block, BlockContext } from "../blocks/block.js";
 import { createBlock } from "../blocks/create.js";
 import type { DataBuilder, DataBuilderClass } from "../builders/databuilder.js";
+import type { BuilderSpec, RunnerConfig, TaskSpec } from "../config/schemas.js";
 import type { Formatter, FormatterClass } from "../formatters/formatter.js";
 import type { Registry } from "../registry/registry.js";
 import { GenerationTask } from "../tasks/generation-task.js";
@@ -21,7 +22,7 @@ import type { Random } from "../util/random.js";
  */
 export const seedLabel = {
   builder: (builderName: string): string => `builder:${builderName}`,
-  task: (taskName: string, runnerConfig: Row): string => `task:${taskName}:${String(runnerConfig.seed ?? "")}`,
+  task: (taskName: string, runnerConfig: { seed?: number | undefined }): string => `task:${taskName}:${String(runnerConfig.seed ?? "")}`,
 };
 
 /**
@@ -31,9 +32,9 @@ export const seedLabel = {
  * @example
  * const blocks = await createBlocks(registry, group.config.blocks, ctx, group.builderName);
  */
-export async function createBlocks(registry: Registry, configs: unknown, ctx: BlockContext, builderName: string): Promise<Map<string, Block>> {
+export async function createBlocks(registry: Registry, configs: readonly Row[], ctx: BlockContext, builderName: string): Promise<Map<string, Block>> {
   const blocks = new Map<string, Block>();
-  for (const cfg of (configs as Row[] | undefined) ?? []) {
+  for (const cfg of configs) {
     const block = await createBlock(registry, cfg, ctx, `builder '${builderName}'`);
     blocks.set(block.name, block);
   }
@@ -42,9 +43,9 @@ export async function createBlocks(registry: Registry, configs: unknown, ctx: Bl
 
 /** One task a builder serves: its validated spec and effective runner config. */
 export interface AssembledTask {
-  spec: Row;
+  spec: TaskSpec;
   file: string | undefined;
-  runnerConfig: Row;
+  runnerConfig: RunnerConfig;
 }
 
 /** What a builder instance and its tasks are made from. */
@@ -52,8 +53,8 @@ export interface BuilderAssembly {
   registry: Registry;
   cls: DataBuilderClass;
   builderName: string;
-  /** The builder YAML after `--config-path` overrides. */
-  config: Row;
+  /** The builder YAML after `--config-path` overrides, parsed. */
+  config: BuilderSpec;
   /** Path of the builder YAML. */
   file: string;
   blocks: Map<string, Block>;
@@ -100,13 +101,13 @@ export async function assembleBuilder(a: BuilderAssembly): Promise<DataBuilder> 
     options: a.builderOptions,
   });
   for (const t of a.tasks) {
-    const name = String(t.spec.task_name);
+    const name = t.spec.task_name;
     const init: TaskInit = {
       spec: t.spec,
       file: t.file,
       builderName: a.builderName,
       runnerConfig: t.runnerConfig,
-      restart: a.writesOutput && t.runnerConfig.restart_generation === true,
+      restart: a.writesOutput && t.runnerConfig.restart_generation,
       registry: a.registry,
       rng: derive(a.root.derive(seedLabel.task(name, t.runnerConfig))),
       logger: a.logger.child({ task_name: name }),
@@ -123,9 +124,9 @@ export async function assembleBuilder(a: BuilderAssembly): Promise<DataBuilder> 
 
 /** The task's `formatter:`, constructed, or undefined when the task has none. */
 async function createFormatter(registry: Registry, t: AssembledTask): Promise<Formatter | undefined> {
-  const cfg = t.spec.formatter as Row | undefined;
+  const cfg = t.spec.formatter;
   if (!cfg) return undefined;
   const { type, ...rest } = cfg;
-  const F = (await registry.resolve("formatter", String(type))) as unknown as FormatterClass;
+  const F = (await registry.resolve("formatter", type)) as unknown as FormatterClass;
   return new F(rest, { file: t.file });
 }

@@ -16,7 +16,7 @@ import { runGenerationLoop } from "./generation-loop.js";
 import { acquireLock } from "./lock.js";
 import type { LoopContext } from "./loop-context.js";
 import { RunMetrics } from "./metrics.js";
-import type { RunOptions } from "./options.js";
+import { runnerOverrides, type RunOptions } from "./options.js";
 import { planRun, type PlannedGroup, type RunPlan } from "./plan.js";
 
 /** How one task of a run ended. */
@@ -246,26 +246,14 @@ async function writeTaskCard(task: Task, builder: DataBuilder, buildId: string, 
     databuilder_name: builder.name,
     // Configs may carry secrets (api_key, headers, URL userinfo, extra_body): appendLine redacts
     // the whole card in one pass, so a key found in the builder config is also caught in the spec.
-    task_spec: { task_init: task.spec, task_kwargs: cliTaskOptions(options) },
+    task_spec: { task_init: task.spec, task_kwargs: runnerOverrides(options, task.kind) },
     databuilder_spec: builder.config,
     build_id: buildId,
     run_id: runId,
-    save_formatted_output: task.runnerConfig.save_formatted_output === true,
+    save_formatted_output: task.runnerConfig.save_formatted_output,
     process_id: process.pid,
     seed: options.seed ?? 0,
   });
-}
-
-function cliTaskOptions(o: RunOptions): Row {
-  const all: Row = {
-    num_outputs_to_generate: o.numOutputsToGenerate,
-    seed_batch_size: o.seedBatchSize,
-    machine_batch_size: o.machineBatchSize,
-    restart_generation: o.restart,
-    output_dir: o.outputDir,
-    save_formatted_output: o.saveFormattedOutput,
-  };
-  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
 }
 
 function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics: RunMetrics, error: unknown): Row {

@@ -65,7 +65,7 @@ describe("rouge_scorer: DiGiT's expected results", () => {
     const out = await block.call(rows, { context: CTX, input_map: { q: "input" } });
     const byText = new Map(out.map((r) => [r.q, r]));
     expect(byText.get(A)!.is_valid).toBe(true);
-    expect((byText.get(A)!.metadata as Row).context_score).toBeCloseTo(10 / 11, 12);
+    expect((byText.get(A)!.metadata as { context_score: number }).context_score).toBeCloseTo(10 / 11, 12);
     expect(byText.get("I went to the store yesterday")!.is_valid).toBe(false);
   });
 
@@ -114,7 +114,7 @@ describe("rouge_scorer: greedy order", () => {
     const { block, rejects } = await make({ threshold: 0.7, filter: true });
     const out = await block.call(rowsABC());
     expect(out.map((r) => r.id)).toEqual(["a", "c"]);
-    expect(rejects.map((r) => [r.id, r.duplicate_of ?? (r.metadata as Row).duplicate_of])).toEqual([["b", "a"]]);
+    expect(rejects.map((r) => [r.id, r.duplicate_of ?? (r.metadata as { duplicate_of?: unknown }).duplicate_of])).toEqual([["b", "a"]]);
   });
   it("without filtering, invalid rows still count as seen", async () => {
     const { block, rejects } = await make({ threshold: 0.7 });
