@@ -4,11 +4,20 @@ import { asOutputWriteError } from "../engine/output-errors.js";
 import { ConfigError } from "../errors.js";
 import { JsonlTelemetry } from "../telemetry/jsonl-telemetry.js";
 import { ConsoleLogger, type Logger } from "../telemetry/logger.js";
+import type { OtlpSpanExport } from "../telemetry/otlp-export.js";
+import { checkOtlpEndpoint, otlpWanted } from "../telemetry/otlp-settings.js";
 import { loadPrices } from "../telemetry/prices.js";
 import { ProgressDisplay, progressMode } from "../telemetry/progress.js";
 import { telemetrySettings } from "../telemetry/settings.js";
-import { buildSummary, formatSummary, writeSummary, type RunSummary, type TaskEnd } from "../telemetry/summary.js";
+import {
+  buildSummary,
+  formatSummary,
+  type RunSummary,
+  type TaskEnd,
+  writeSummary,
+} from "../telemetry/summary.js";
 import { TaskLogRouter } from "../telemetry/task-logs.js";
+import type { Attributes, FinishedSpan } from "../telemetry/telemetry.js";
 import { printable, printableJson } from "../util/printable.js";
 import { redactSecrets, redactText } from "../util/redact.js";
 
@@ -31,14 +40,55 @@ export interface RunReporting {
  * @example
  * const reporting = startRunReporting({ cwd, metrics, quiet: false, debug: false, logFormat: "text" });
  */
-export function startRunReporting(o: { cwd: string; metrics: RunMetrics; quiet: boolean; debug: boolean; logFormat: string | undefined; buildId: string | undefined; outputDir: string | undefined }): RunReporting {
+export function startRunReporting(o: {
+  cwd: string;
+  metrics: RunMetrics;
+  quiet: boolean;
+  debug: boolean;
+  logFormat: string | undefined;
+  buildId: string | undefined;
+  outputDir: string | undefined;
+  otlpEndpoint?: string | undefined;
+}): RunReporting {
   const format = o.logFormat ?? "text";
-  if (format !== "text" && format !== "json") throw new ConfigError(`--log-format must be 'text' or 'json', not '${format}'`, { hint: "use --log-format json for machine-readable lines" });
-  const telemetry = new JsonlTelemetry(telemetrySettings(process.env, o.cwd), { buildId: o.buildId ?? "exp" });
+  if (format !== "text" && format !== "json")
+    throw new ConfigError(`--log-format must be 'text' or 'json', not '${format}'`, {
+      hint: "use --log-format json for machine-readable lines",
+    });
+  if (o.otlpEndpoint !== undefined) checkOtlpEndpoint(o.otlpEndpoint);
+  const telemetry = new JsonlTelemetry(telemetrySettings(process.env, o.cwd), {
+    buildId: o.buildId ?? "exp",
+  });
+  // OpenTelemetry export is off unless asked for (--otlp-endpoint or OTEL_EXPORTER_OTLP_*).
+  // Its packages load in the background; spans that end before they have loaded wait for them.
+  let otlp: OtlpSpanExport | undefined;
+  const waiting: [FinishedSpan, Attributes][] = [];
+  const otlpReady = otlpWanted(o.otlpEndpoint, process.env)
+    ? import("../telemetry/otlp-export.js").then((m) => {
+        const serviceName = process.env.OTEL_SERVICE_NAME?.trim() || "digit";
+        otlp = new m.OtlpSpanExport({
+          endpoint: o.otlpEndpoint,
+          runId: telemetry.runId,
+          buildId: telemetry.buildId,
+          serviceName,
+        });
+        for (const [span, attributes] of waiting.splice(0)) otlp.export(span, attributes);
+      })
+    : undefined;
+  if (otlpReady)
+    telemetry.onSpan((span, attributes) =>
+      otlp ? otlp.export(span, attributes) : waiting.push([span, attributes]),
+    );
   const logs = new TaskLogRouter({ buildId: telemetry.buildId, runId: telemetry.runId });
   o.metrics.onTaskOpened((t) => logs.open({ task: t.task, builder: t.builder, dir: t.dir }));
-  const progress = new ProgressDisplay(o.metrics, { mode: progressMode({ quiet: o.quiet, logFormat: format, isTTY: process.stderr.isTTY === true }) });
-  const level = o.quiet ? "warn" : o.debug ? "debug" : ((process.env.LOG_LEVEL?.toLowerCase() as "info" | undefined) ?? "info");
+  const progress = new ProgressDisplay(o.metrics, {
+    mode: progressMode({ quiet: o.quiet, logFormat: format, isTTY: process.stderr.isTTY === true }),
+  });
+  const level = o.quiet
+    ? "warn"
+    : o.debug
+      ? "debug"
+      : ((process.env.LOG_LEVEL?.toLowerCase() as "info" | undefined) ?? "info");
   const logger = new ConsoleLogger(level, {}, [logs.sink], progress.output);
   progress.start();
   return {
@@ -46,7 +96,14 @@ export function startRunReporting(o: { cwd: string; metrics: RunMetrics; quiet: 
     telemetry,
     stopProgress: () => progress.stop(),
     summarize(outcomes) {
-      const summary = buildSummary({ buildId: telemetry.buildId, runId: telemetry.runId, startedAt: o.metrics.startedAt, tasks: [...o.metrics.tasks.values()], outcomes, prices: loadPrices(o.cwd) });
+      const summary = buildSummary({
+        buildId: telemetry.buildId,
+        runId: telemetry.runId,
+        startedAt: o.metrics.startedAt,
+        tasks: [...o.metrics.tasks.values()],
+        outcomes,
+        prices: loadPrices(o.cwd),
+      });
       const outputDir = resolve(o.cwd, o.outputDir ?? process.env.DGT_OUTPUT_DIR ?? "output");
       let file: string | null = null;
       try {
@@ -54,16 +111,26 @@ export function startRunReporting(o: { cwd: string; metrics: RunMetrics; quiet: 
       } catch (e) {
         // A full disk must not hide the table: print it, and say the file is missing.
         const err = asOutputWriteError(e, [outputDir]);
-        logger.warn(`could not write ${outputDir}/run_summary.json: ${err instanceof Error ? err.message : String(err)}`);
+        logger.warn(
+          `could not write ${outputDir}/run_summary.json: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
-      if (format === "json") process.stdout.write(`${printableJson(JSON.stringify(redactSecrets({ msg: "run_summary", file, ...summary })))}\n`);
-      else process.stdout.write(printable(redactText(`\n${formatSummary(summary)}${file ? `summary: ${file}\n` : ""}`)));
+      if (format === "json")
+        process.stdout.write(
+          `${printableJson(JSON.stringify(redactSecrets({ msg: "run_summary", file, ...summary })))}\n`,
+        );
+      else
+        process.stdout.write(
+          printable(redactText(`\n${formatSummary(summary)}${file ? `summary: ${file}\n` : ""}`)),
+        );
       return summary;
     },
     async close() {
       progress.stop();
       logs.close();
       await telemetry.close();
+      await otlpReady;
+      await otlp?.shutdown();
     },
   };
 }

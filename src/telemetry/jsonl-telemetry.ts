@@ -4,10 +4,15 @@ import { redactSecrets } from "../util/redact.js";
 import { jsonLine } from "./json-line.js";
 import { RotatingJsonlWriter } from "./rotating-writer.js";
 import type { TelemetrySettings } from "./settings.js";
-import { SpanTracker, type Attributes, type FinishedSpan, type Span } from "./telemetry.js";
+import { type Attributes, type FinishedSpan, type Span, SpanTracker } from "./telemetry.js";
 
 /** Span attributes that carry prompts or completions; kept only when payloads are recorded. */
-export const PAYLOAD_ATTRIBUTES: readonly string[] = ["prompt", "messages", "completion", "payload_truncated"];
+export const PAYLOAD_ATTRIBUTES: readonly string[] = [
+  "prompt",
+  "messages",
+  "completion",
+  "payload_truncated",
+];
 
 /** Identity stamped on every record. */
 export interface RunIdentity {
@@ -34,6 +39,7 @@ export class JsonlTelemetry extends SpanTracker {
   readonly events: RotatingJsonlWriter;
   readonly traces: RotatingJsonlWriter;
   private readonly listeners: ((event: string, attributes: Attributes) => void)[] = [];
+  private readonly spanListeners: ((span: FinishedSpan, attributes: Attributes) => void)[] = [];
 
   constructor(
     private readonly settings: TelemetrySettings,
@@ -42,7 +48,11 @@ export class JsonlTelemetry extends SpanTracker {
     super();
     this.buildId = identity.buildId;
     this.runId = identity.runId ?? randomUUID();
-    const policy = { maxBytes: settings.maxBytes, retentionDays: settings.retentionDays, maxFiles: settings.maxFiles };
+    const policy = {
+      maxBytes: settings.maxBytes,
+      retentionDays: settings.retentionDays,
+      maxFiles: settings.maxFiles,
+    };
     this.events = new RotatingJsonlWriter(join(settings.dir, "events.jsonl"), policy);
     this.traces = new RotatingJsonlWriter(join(settings.dir, "traces.jsonl"), policy);
   }
@@ -50,6 +60,14 @@ export class JsonlTelemetry extends SpanTracker {
   /** Call `fn` for every event (after it is written). */
   onEvent(fn: (event: string, attributes: Attributes) => void): void {
     this.listeners.push(fn);
+  }
+
+  /**
+   * Call `fn` with every finished span and the attributes `traces.jsonl` records for it (payloads
+   * only when recorded, secrets redacted), even when the telemetry files are disabled.
+   */
+  onSpan(fn: (span: FinishedSpan, attributes: Attributes) => void): void {
+    this.spanListeners.push(fn);
   }
 
   event(name: string, attributes: Attributes = {}, inside?: Span): void {
@@ -69,29 +87,37 @@ export class JsonlTelemetry extends SpanTracker {
   }
 
   protected finished(span: FinishedSpan): void {
-    if (!this.settings.enabled) return;
+    if (!this.settings.enabled && this.spanListeners.length === 0) return;
     const attributes: Attributes = {};
     for (const [k, v] of Object.entries(span.attributes)) {
       if (!this.settings.recordPayloads && PAYLOAD_ATTRIBUTES.includes(k)) continue;
       attributes[k] = v;
     }
-    const error = span.status === "error" && span.error !== undefined ? errorFields(span.error) : {};
+    if (this.spanListeners.length) {
+      const redacted = redactSecrets(attributes) as Attributes;
+      for (const fn of this.spanListeners) fn(span, redacted);
+    }
+    if (!this.settings.enabled) return;
+    const error =
+      span.status === "error" && span.error !== undefined ? errorFields(span.error) : {};
     this.write(
       this.traces,
-      jsonLine(redactSecrets({
-        span_name: span.name,
-        span_id: span.id,
-        parent_span_id: span.parentId ?? null,
-        parent_span_name: span.parentName ?? null,
-        build_id: this.buildId,
-        run_id: this.runId,
-        start_time: span.started.toISOString(),
-        end_time: span.ended.toISOString(),
-        duration_ms: Math.round((span.ended.getTime() - span.started.getTime()) * 100) / 100,
-        status: span.status,
-        ...error,
-        ...attributes,
-      })),
+      jsonLine(
+        redactSecrets({
+          span_name: span.name,
+          span_id: span.id,
+          parent_span_id: span.parentId ?? null,
+          parent_span_name: span.parentName ?? null,
+          build_id: this.buildId,
+          run_id: this.runId,
+          start_time: span.started.toISOString(),
+          end_time: span.ended.toISOString(),
+          duration_ms: Math.round((span.ended.getTime() - span.started.getTime()) * 100) / 100,
+          status: span.status,
+          ...error,
+          ...attributes,
+        }),
+      ),
     );
   }
 
@@ -108,7 +134,9 @@ export class JsonlTelemetry extends SpanTracker {
       writer.writeLine(line);
     } catch (e) {
       this.writeFailed = true;
-      process.stderr.write(`warning: telemetry stopped: could not write to ${this.settings.dir}: ${(e as Error).message}\n`);
+      process.stderr.write(
+        `warning: telemetry stopped: could not write to ${this.settings.dir}: ${(e as Error).message}\n`,
+      );
     }
   }
 

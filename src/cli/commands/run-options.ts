@@ -29,6 +29,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { flags: "--redis-timeout <seconds>", key: "redisTimeout", description: "with --executor: stop the run (resumable) when Redis has been unreachable this long (default 60)", integer: { min: 1 }, group: "base" },
   { flags: "--quiet", key: "quiet", description: "print only warnings, errors and the summary", group: "base" },
   { flags: "--debug", key: "debug", description: "print debug messages", group: "base" },
+  { flags: "--otlp-endpoint <url>", key: "otlpEndpoint", description: "also send spans over OTLP/HTTP to this OpenTelemetry collector (base URL, e.g. http://127.0.0.1:4318; spans go to /v1/traces); OTEL_EXPORTER_OTLP_ENDPOINT does the same; off by default", group: "base" },
   { flags: "--log-format <format>", key: "logFormat", description: "text (default) or json lines on stderr", choices: ["text", "json"], group: "base" },
   { flags: "--ray-address <address>", key: "rayAddress", description: "accepted for DiGiT compatibility; ignored", group: "base", hidden: true },
 ];

@@ -22,7 +22,7 @@ export async function runCommand(positional: string[], opts: Record<string, unkn
   prepareEnvironment(cwd);
   // Progress, telemetry files, per-task logs.jsonl and the end-of-run summary (src/cli/run-reporting.ts).
   const metrics = new RunMetrics();
-  const reporting = startRunReporting({ cwd, metrics, quiet: opts.quiet === true, debug: opts.debug === true, logFormat: str(opts.logFormat), buildId: str(opts.buildId), outputDir: str(opts.outputDir) });
+  const reporting = startRunReporting({ cwd, metrics, quiet: opts.quiet === true, debug: opts.debug === true, logFormat: str(opts.logFormat), buildId: str(opts.buildId), outputDir: str(opts.outputDir), otlpEndpoint: str(opts.otlpEndpoint) });
   const logger = reporting.logger;
   if (opts.rayAddress !== undefined) logger.warn("--ray-address is accepted for DiGiT compatibility and ignored");
 
