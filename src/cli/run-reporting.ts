@@ -130,7 +130,8 @@ export function startRunReporting(o: {
       logs.close();
       await telemetry.close();
       await otlpReady;
-      await otlp?.shutdown();
+      // An unreachable collector is worth a warning, not a failed run: the data is written.
+      await otlp?.shutdown().catch((e: unknown) => logger.warn(`OpenTelemetry export failed: ${e instanceof Error ? e.message : String(e)}`));
     },
   };
 }
