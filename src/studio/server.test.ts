@@ -223,7 +223,11 @@ describe("record files", () => {
   it("answer concurrent first requests with the whole index", async () => {
     const { RecordFile } = await import("./record-file.js");
     const f = new RecordFile(join(dir, "out", "run-a", "chat", "support", "data.jsonl"));
-    const [a, b, c] = await Promise.all([f.count(), f.page({ offset: 0, limit: 5 }), f.page({ offset: 118, limit: 5 })]);
+    const [a, b, c] = await Promise.all([
+      f.count(),
+      f.page({ offset: 0, limit: 5 }),
+      f.page({ offset: 118, limit: 5 }),
+    ]);
     expect([a, b.total, c.rows.map((r) => r.index)]).toEqual([120, 120, [118, 119]]);
   });
 });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStudio, type Studio } from "../../src/studio/server.js";
+import { type Studio, startStudio } from "../../src/studio/server.js";
 import { ROOT } from "../cli/helpers.js";
 import { writeStudioFixture } from "./fixture.js";
 
@@ -23,8 +23,17 @@ describe.skipIf(!existsSync(CHROMIUM))("digit studio in Chromium", () => {
     dir = await mkdtemp(join(tmpdir(), "studio-e2e-"));
     await writeStudioFixture(join(dir, "out"));
     // The front end as `npm run build` bundles it, built from the current sources.
-    await build({ configFile: join(ROOT, "studio-app", "vite.config.ts"), logLevel: "error", build: { outDir: join(dir, "assets"), emptyOutDir: true } });
-    studio = await startStudio({ root: join(dir, "out"), port: 0, assetsDir: join(dir, "assets"), pollMs: 100 });
+    await build({
+      configFile: join(ROOT, "studio-app", "vite.config.ts"),
+      logLevel: "error",
+      build: { outDir: join(dir, "assets"), emptyOutDir: true },
+    });
+    studio = await startStudio({
+      root: join(dir, "out"),
+      port: 0,
+      assetsDir: join(dir, "assets"),
+      pollMs: 100,
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await mkdir(SHOTS, { recursive: true });
@@ -69,7 +78,10 @@ describe.skipIf(!existsSync(CHROMIUM))("digit studio in Chromium", () => {
     await page.getByTestId("tab-rejects").click();
     const block = page.locator('[data-block="length_check"]');
     await block.getByTestId("reason").first().waitFor();
-    expect(await block.getByTestId("reason").allTextContents()).toEqual(["6 no tool result used", "3 answer too short (N chars)"]);
+    expect(await block.getByTestId("reason").allTextContents()).toEqual([
+      "6 no tool result used",
+      "3 answer too short (N chars)",
+    ]);
     await expect.poll(() => block.getByTestId("page-status").textContent()).toBe("rows 1–9 of 9");
     await block.getByTestId("reason").nth(1).click();
     await expect.poll(() => block.getByTestId("page-status").textContent()).toBe("rows 1–3 of 3");
@@ -92,7 +104,10 @@ describe.skipIf(!existsSync(CHROMIUM))("digit studio in Chromium", () => {
     await expect.poll(() => page.getByTestId("records").textContent()).toBe("60");
     await page.getByTestId("live").filter({ hasText: "live" }).waitFor();
     const data = join(dir, "out", "run-b", "chat", "support", "data.jsonl");
-    await appendFile(data, `${JSON.stringify({ id: "new1" })}\n${JSON.stringify({ id: "new2" })}\n`);
+    await appendFile(
+      data,
+      `${JSON.stringify({ id: "new1" })}\n${JSON.stringify({ id: "new2" })}\n`,
+    );
     await expect.poll(() => page.getByTestId("records").textContent()).toBe("62");
     await page.locator('[data-task="run-a/chat/support"]').click();
     await page.getByTestId("tab-records").click();

@@ -149,10 +149,28 @@ describe("OpenTelemetry export of a run's spans", () => {
     const closed = await startReceiver();
     closed.server.close();
     const env = { FAKE_LLM_BASE_URL: fake.openaiBaseURL, OTEL_EXPORTER_OTLP_TIMEOUT: "1000" };
-    const r = await digit(["run", join(ROOT, "tasks/public/examples/qa/task.yaml"), "--include-namespaces", "public", "--config-path", join(ROOT, "test/cli/fixtures/openai-qa.yaml"), "--output-dir", join(work, "out4"), "--num-outputs-to-generate", "2", "--otlp-endpoint", closed.url], { cwd: work, env });
+    const r = await digit(
+      [
+        "run",
+        join(ROOT, "tasks/public/examples/qa/task.yaml"),
+        "--include-namespaces",
+        "public",
+        "--config-path",
+        join(ROOT, "test/cli/fixtures/openai-qa.yaml"),
+        "--output-dir",
+        join(work, "out4"),
+        "--num-outputs-to-generate",
+        "2",
+        "--otlp-endpoint",
+        closed.url,
+      ],
+      { cwd: work, env },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("OpenTelemetry export failed: connect ECONNREFUSED");
-    expect(existsSync(join(work, "out4", "public", "examples", "geography_qa", "final_data.jsonl"))).toBe(true);
+    expect(
+      existsSync(join(work, "out4", "public", "examples", "geography_qa", "final_data.jsonl")),
+    ).toBe(true);
   });
 
   it("refuses an endpoint that is not a URL before writing anything", async () => {
