@@ -6,7 +6,8 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Studio, startStudio } from "../../src/studio/server.js";
-import { ROOT } from "../cli/helpers.js";
+import { digit, ROOT } from "../cli/helpers.js";
+import { startFakeLLM } from "../support/fake-llm/index.js";
 import { writeStudioFixture } from "./fixture.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -113,5 +114,69 @@ describe.skipIf(!existsSync(CHROMIUM))("digit studio in Chromium", () => {
     await page.getByTestId("tab-records").click();
     await page.getByTestId("row").first().waitFor();
     await page.screenshot({ path: join(SHOTS, "studio.png") });
+  });
+
+  it("follows a real `digit run` as it writes", async () => {
+    const fake = await startFakeLLM({
+      responses: ["Question: Which city is number {{n}}?\nAnswer: City {{n}}"],
+      latencyMs: 400,
+    });
+    const out = join(dir, "live");
+    await mkdir(out);
+    const live = await startStudio({
+      root: out,
+      port: 0,
+      assetsDir: join(dir, "assets"),
+      pollMs: 100,
+    });
+    try {
+      await page.goto(
+        `${live.url}#task=${encodeURIComponent("public/examples/geography_qa")}&tab=overview`,
+      );
+      const args = [
+        "run",
+        join(ROOT, "tasks/public/examples/qa/task.yaml"),
+        "--include-namespaces",
+        "public",
+        "--config-path",
+        join(ROOT, "test/cli/fixtures/openai-qa.yaml"),
+        "--output-dir",
+        out,
+        "--num-outputs-to-generate",
+        "12",
+      ];
+      const run = digit(args, {
+        cwd: dir,
+        env: { FAKE_LLM_BASE_URL: fake.openaiBaseURL, DGT_TELEMETRY_DISABLE: "1" },
+      });
+      // Watch the page (no reload) while the run goes: statuses and record counts it shows.
+      const seen: string[] = [];
+      let finished = false;
+      void run.then(() => (finished = true));
+      while (!finished) {
+        const shown = await page
+          .getByTestId("status")
+          .textContent({ timeout: 100 })
+          .catch(() => null);
+        const records = await page
+          .getByTestId("records")
+          .textContent({ timeout: 100 })
+          .catch(() => null);
+        if (shown) seen.push(`${shown} ${records}`);
+        await page.waitForTimeout(100);
+      }
+      const result = await run;
+      expect(result.code, result.stderr).toBe(0);
+      await expect.poll(() => page.getByTestId("status").textContent()).toBe("completed");
+      expect(seen.some((x) => x.startsWith("running"))).toBe(true);
+      const counts = new Set(
+        seen.filter((x) => x.startsWith("running")).map((x) => x.split(" ")[1]),
+      );
+      expect(counts.size, seen.join(", ")).toBeGreaterThan(1);
+      await page.screenshot({ path: join(SHOTS, "studio-live.png") });
+    } finally {
+      await live.close();
+      await fake.close();
+    }
   });
 });
