@@ -35,11 +35,33 @@ beforeAll(async () => {
   );
   await mkdir(join(dir, "assets"));
   await writeFile(join(dir, "assets", "index.html"), "<html>studio</html>");
+  await mkdir(join(dir, "telemetry"));
+  const span = (run: string, i: number, ms: number, status = "ok") =>
+    JSON.stringify({
+      span_name: "dgt.llm_call",
+      span_id: `s${i}`,
+      run_id: run,
+      start_time: new Date(Date.UTC(2026, 11, 4, 10, 0, i * 3)).toISOString(),
+      duration_ms: ms,
+      status,
+      prompt_tokens: 10,
+      completion_tokens: 4,
+    });
+  const lines = [
+    span("run-a", 0, 50),
+    span("run-a", 1, 300),
+    span("run-a", 2, 12_000, "error"),
+    span("run-b", 3, 50),
+    '{"span_name":"dgt.block","run_id":"run-a"}',
+    "{broken",
+  ];
+  await writeFile(join(dir, "telemetry", "traces.jsonl"), `${lines.join("\n")}\n`);
   studio = await startStudio({
     root: join(dir, "out"),
     port: 0,
     assetsDir: join(dir, "assets"),
     pollMs: 50,
+    telemetryDir: join(dir, "telemetry"),
   });
 });
 afterAll(async () => studio?.close());
@@ -162,6 +184,24 @@ describe("studio server", () => {
     const asset = await get("/../secret.jsonl");
     expect(asset.status).toBe(404);
     expect((await get("/%2e%2e/secret.jsonl")).status).toBe(404);
+  });
+
+  it("charts a run's LLM requests from traces.jsonl", async () => {
+    const { body } = await get("/api/requests?run=run-a");
+    expect(body.runId).toBe("run-a");
+    expect([
+      body.stats.requests,
+      body.stats.errors,
+      body.stats.promptTokens,
+      body.stats.completionTokens,
+    ]).toEqual([3, 1, 30, 12]);
+    expect(body.stats.latency.filter((b: { count: number }) => b.count > 0)).toEqual([
+      { upTo: 100, count: 1 },
+      { upTo: 500, count: 1 },
+      { upTo: null, count: 1 },
+    ]);
+    expect(body.stats.overTime).toEqual({ bucketSeconds: 1, counts: [1, 0, 0, 1, 0, 0, 1] });
+    expect((await get("/api/requests?run=nope")).body.stats).toBeNull();
   });
 
   it("is read-only", async () => {

@@ -10,6 +10,7 @@ import { LiveFeed } from "./live-feed.js";
 import { scanOutputFolder, type TaskInfo } from "./output-folder.js";
 import { RecordFile } from "./record-file.js";
 import { rejectReasons } from "./rejects.js";
+import { requestStats } from "./request-stats.js";
 
 /** How `startStudio` serves an output folder. */
 export interface StudioOptions {
@@ -19,6 +20,8 @@ export interface StudioOptions {
   port: number;
   /** The built front end (index.html and assets/). */
   assetsDir: string;
+  /** The telemetry folder holding `traces.jsonl` (for request charts); none: no charts. */
+  telemetryDir?: string | undefined;
   /** How often the live feed looks at the files, ms. */
   pollMs?: number | undefined;
 }
@@ -136,6 +139,16 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
           sides.push({ task, file: main?.path, records, rejects, ...stats });
         }
         return send(res, 200, { a: sides[0], b: sides[1] });
+      }
+      case "/api/requests": {
+        const id = url.searchParams.get("run") ?? "";
+        const run = (await scanOutputFolder(root)).find((r) => r.id === id);
+        const runId = typeof run?.summary?.run_id === "string" ? run.summary.run_id : undefined;
+        if (!runId || !options.telemetryDir) return send(res, 200, { runId: null, stats: null });
+        return send(res, 200, {
+          runId,
+          stats: await requestStats(join(options.telemetryDir, "traces.jsonl"), runId),
+        });
       }
       case "/api/events":
         return feed.attach(req, res);

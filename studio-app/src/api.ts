@@ -62,11 +62,22 @@ async function get<T>(path: string, params: Record<string, string | number | und
   return body;
 }
 
+/** A run's LLM requests from telemetry (see src/studio/request-stats.ts). */
+export interface RequestStats {
+  requests: number;
+  errors: number;
+  promptTokens: number;
+  completionTokens: number;
+  latency: { upTo: number | null; count: number }[];
+  overTime: { bucketSeconds: number; counts: number[] };
+}
+
 /** The studio server's endpoints. */
 export const api = {
   runs: () => get<{ root: string; runs: RunInfo[] }>("api/runs"),
   records: (file: string, offset: number, limit: number, q?: string, sort?: string, desc?: boolean) =>
     get<RecordPage>("api/records", { file, offset, limit, q, sort, desc: desc ? 1 : undefined }),
   rejects: (file: string) => get<{ total: number; reasons: { reason: string; count: number }[] }>("api/rejects", { file }),
+  requests: (run: string) => get<{ runId: string | null; stats: RequestStats | null }>("api/requests", { run }),
   compare: (a: string, b: string) => get<{ a: CompareSide; b: CompareSide }>("api/compare", { a, b }),
 };

@@ -1,4 +1,5 @@
 import { api, type TaskInfo } from "./api.js";
+import { requestCharts } from "./charts.js";
 import { fmt, h } from "./dom.js";
 import { recordsTable } from "./records-table.js";
 
@@ -29,7 +30,7 @@ export function overview(task: TaskInfo, live?: { records: number; rate: number 
       "div",
       { class: "stats" },
       stat("status", task.status, "status"),
-      stat("records", live?.records ?? n.records, "records"),
+      stat(live ? "records in data file" : "records", live?.records ?? n.records, "records"),
       stat("target", n.target),
       stat("requests", n.requests),
       stat("failed requests", n.failed_requests),
@@ -38,6 +39,7 @@ export function overview(task: TaskInfo, live?: { records: number; rate: number 
       live ? stat("records / s", Math.round(live.rate * 10) / 10, "rate") : null,
     ),
     h("div", { class: "cols" }, h("section", {}, h("h3", {}, "Rejected by block"), list(rejected, "none")), h("section", {}, h("h3", {}, "Failures by kind"), list(failures, "none"))),
+    requestCharts(task.run),
   );
 }
 

@@ -140,3 +140,21 @@ export async function writeStudioFixture(root: string, records = 120): Promise<v
     jsonl([{ PID: 1, status: "completed", start_time: 1, end_time: 2, metrics: { records: 30 } }]),
   );
 }
+
+/** A telemetry folder whose traces.jsonl holds LLM call spans of the fixture's run-a. */
+export async function writeStudioTelemetry(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const lines = Array.from({ length: 40 }, (_, i) =>
+    JSON.stringify({
+      span_name: "dgt.llm_call",
+      span_id: `s${i}`,
+      run_id: "run-a",
+      start_time: new Date(Date.UTC(2026, 11, 4, 10, 0, i)).toISOString(),
+      duration_ms: 80 + ((i * 137) % 900),
+      status: i % 13 === 0 ? "error" : "ok",
+      prompt_tokens: 120,
+      completion_tokens: 40,
+    }),
+  );
+  await writeFile(join(dir, "traces.jsonl"), `${lines.join("\n")}\n`);
+}

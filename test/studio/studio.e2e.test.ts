@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Studio, startStudio } from "../../src/studio/server.js";
 import { digit, ROOT } from "../cli/helpers.js";
 import { startFakeLLM } from "../support/fake-llm/index.js";
-import { writeStudioFixture } from "./fixture.js";
+import { writeStudioFixture, writeStudioTelemetry } from "./fixture.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = join(ROOT, "test-results");
@@ -29,11 +29,13 @@ describe.skipIf(!existsSync(CHROMIUM))("digit studio in Chromium", () => {
       logLevel: "error",
       build: { outDir: join(dir, "assets"), emptyOutDir: true },
     });
+    await writeStudioTelemetry(join(dir, "telemetry"));
     studio = await startStudio({
       root: join(dir, "out"),
       port: 0,
       assetsDir: join(dir, "assets"),
       pollMs: 100,
+      telemetryDir: join(dir, "telemetry"),
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -51,6 +53,12 @@ describe.skipIf(!existsSync(CHROMIUM))("digit studio in Chromium", () => {
     await page.locator('[data-task="run-a/chat/support"]').click();
     await expect.poll(() => page.getByTestId("status").textContent()).toBe("completed");
     expect(await page.getByTestId("overview").textContent()).toContain("length_check: 9");
+    await page.getByTestId("chart").first().waitFor();
+    expect(await page.getByTestId("overview").textContent()).toContain(
+      "LLM requests of the run: 40 (4 failed)",
+    );
+    expect(await page.locator(".chart rect").count()).toBeGreaterThan(8);
+    await page.screenshot({ path: join(SHOTS, "studio-overview.png") });
   });
 
   it("pages, sorts and searches records, and opens a conversation", async () => {

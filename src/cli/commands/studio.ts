@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import { z } from "zod";
 import { MissingFileError, UsageError } from "../../errors.js";
 import { PACKAGE_ROOT } from "../../registry/package-root.js";
+import { telemetrySettings } from "../../telemetry/settings.js";
 import { bundledAssets, type Studio, startStudio } from "../../studio/server.js";
 
 /**
@@ -30,7 +31,8 @@ export async function studioCommand(dir: string, opts: Record<string, unknown>):
     });
   let studio: Studio;
   try {
-    studio = await startStudio({ root: dir, port, assetsDir: bundledAssets(PACKAGE_ROOT) });
+    const telemetryDir = telemetrySettings(process.env).dir;
+    studio = await startStudio({ root: dir, port, assetsDir: bundledAssets(PACKAGE_ROOT), telemetryDir });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE" || code === "EACCES") {
