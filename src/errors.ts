@@ -247,3 +247,20 @@ export class TemplateForbiddenError extends DigitError {
     });
   }
 }
+
+/** The response cache's folder or database cannot be created or written (see docs/cache.md). */
+export class CacheError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_CACHE_UNUSABLE", message, where);
+  }
+}
+
+/**
+ * A spending cap (`--max-cost`, `budget:`) is invalid, or a model used under a cap has no price,
+ * so its spend could not be counted.
+ */
+export class BudgetError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_BUDGET_INVALID", message, where);
+  }
+}

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ConfigError, DigitError } from "../errors.js";
 import type { Logger } from "../telemetry/logger.js";
+import type { CacheSettings } from "../cache/settings.js";
 import { silentLogger } from "../telemetry/logger.js";
 import type { RunObserver } from "../telemetry/observer.js";
 import { NoTelemetry, type Span, type Telemetry } from "../telemetry/telemetry.js";
@@ -25,6 +26,8 @@ export interface BlockContext {
   rejects?: RejectSink | undefined;
   /** Builds nested blocks (e.g. the judge LM inside `lm_judge`) from their config. */
   createBlock?: ((config: Row) => Promise<Block>) | undefined;
+  /** The run's response cache settings (`--cache-dir`, `--no-cache`); default: the environment's. */
+  cache?: Partial<CacheSettings> | undefined;
 }
 
 /** Keys every block config may have, whatever its type. */

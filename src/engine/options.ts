@@ -1,4 +1,5 @@
 import type { Row } from "../blocks/block.js";
+import type { CacheSettings } from "../cache/settings.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import type { BatchExecutor } from "./executor.js";
@@ -33,6 +34,8 @@ export interface RunOptions {
   metrics?: RunMetrics | undefined;
   /** Where builder calls run (default: in this process). */
   executor?: BatchExecutor | undefined;
+  /** Response cache folder and on/off (`--cache-dir`, `--no-cache`); default: `$DGT_CACHE_DIR`, on. */
+  cache?: Partial<CacheSettings> | undefined;
   /** Aborting stops dispatching new batches; in-flight ones finish and are saved. */
   signal?: AbortSignal | undefined;
 }

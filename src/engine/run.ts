@@ -11,6 +11,9 @@ import type { Logger } from "../telemetry/logger.js";
 import { ConsoleLogger } from "../telemetry/logger.js";
 import { NoTelemetry, type ScopedTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import { Random } from "../util/random.js";
+import { LMProvider } from "../blocks/lm/provider.js";
+import { loadPrices } from "../telemetry/prices.js";
+import { costOf, type TaskFigures } from "../telemetry/summary.js";
 import { localExecutor } from "./executor.js";
 import { asOutputWriteError } from "./output-errors.js";
 import { runGenerationLoop } from "./generation-loop.js";
@@ -77,6 +80,8 @@ export async function runPlan(plan: RunPlan, options: RunOptions): Promise<RunRe
   const prepared: Prepared[] = [];
   for (const group of plan.groups) prepared.push(await prepareGroup(plan, group, options, { logger, telemetry, metrics, root, buildId }));
   for (const { builder } of prepared) options.executor?.check?.(builder);
+  // A response cache that cannot be opened stops the run here, before any output is touched.
+  for (const { blocks } of prepared) for (const b of blocks) if (b instanceof LMProvider) b.openCache();
   const dirs = new Map<string, string>();
   for (const { builder } of prepared) {
     for (const t of builder.tasks) {
@@ -127,6 +132,7 @@ async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOpti
     // Bound to the builder so block records reach its tasks' logs.jsonl.
     logger: shared.logger.child({ builder: group.builderName }),
     observer: shared.metrics,
+    cache: options.cache,
     rejects: (block: { name: string }, rows: Row[]) => appendRejects(builder?.tasks ?? [], block.name, rows),
   };
   for (const cfg of group.config.blocks as Row[]) {
@@ -298,6 +304,17 @@ function cliTaskOptions(o: RunOptions): Row {
   return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
 }
 
+/** What a task's cache hits would have cost (null when a model has no price or prices are unreadable). */
+function savedUsd(m: TaskFigures): number | null {
+  if (Object.keys(m.savedByModel).length === 0) return 0;
+  try {
+    const saved = costOf(loadPrices(), m.savedByModel, []);
+    return saved === null ? null : Math.round(saved * 1e6) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
 function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics: RunMetrics, error: unknown): Row {
   const m = metrics.task(task.name);
   const round = (x: number) => Math.round(x);
@@ -319,6 +336,9 @@ function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics
       failures: Object.fromEntries(Object.entries(m.failures).map(([k, v]) => [k, round(v)])),
       prompt_tokens: round(m.promptTokens),
       completion_tokens: round(m.completionTokens),
+      cache_hits: round(m.cacheHits),
+      cache_misses: round(m.cacheMisses),
+      saved_usd: savedUsd(m),
       duration_s: Math.round((Date.now() - m.startedAt) / 100) / 10,
     },
   };

@@ -12,6 +12,7 @@ import { credentialPool, type Credential } from "./pool.js";
 import { RefusalWatch } from "./refusals.js";
 import { backoffDelay, classifyFailure, deadline, malformedResponse, NEVER_ABORTS, refusedBody, sleep, type Failure } from "./retry.js";
 import { dropUsage, usageProblem } from "./usage.js";
+import { BlockCache, type CacheCaller } from "./block-cache.js";
 import type { LlmCallReport } from "../../telemetry/observer.js";
 import type { Span } from "../../telemetry/telemetry.js";
 
@@ -95,15 +96,14 @@ export const lmConfigSchema = z.object({
   max_retries: z.number().int().min(0).default(5).describe("Retries after the first attempt"),
   retry_backoff: z.number().min(0).default(1).describe("First retry delay in seconds without Retry-After (doubles per retry, at most 60)"),
   adaptive_concurrency: z.boolean().default(true).describe("Lower the concurrency on 429 and raise it back on success"),
-  lm_cache: z.string().optional().describe("Accepted for DiGiT compatibility; responses are not cached (a warning says so)"),
-  force_cache: z.boolean().optional().describe("Accepted for DiGiT compatibility; responses are not cached (a warning says so)"),
+  cache: z.union([z.boolean(), z.enum(["read", "write", "readwrite"])]).optional().describe("Response cache: readwrite (default), read (never store), write (never reuse), or false (see docs/cache.md)"),
+  lm_cache: z.string().optional().describe("Response cache database file for this block (DiGiT's key; default $DGT_CACHE_DIR/responses.sqlite)"),
+  force_cache: z.boolean().optional().describe("Accepted for DiGiT compatibility: answers are cached also when sampling (each sample is its own entry)"),
   ...Object.fromEntries(GENERATION_PARAMETERS.map((k) => [k, z.unknown().optional().describe("Generation parameter, sent to the model where the provider uses it")])),
 });
 
 /** DiGiT keys accepted so its files run unchanged, but with no effect yet: a block that sets one warns. */
 const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
-  lm_cache: "responses are not cached, so a rerun pays again",
-  force_cache: "responses are not cached, so a rerun pays again",
   init_tokenizer: "no tokenizer is loaded",
 };
 
@@ -174,6 +174,8 @@ export abstract class LMProvider extends Block {
   protected static paramSpecs: Readonly<Record<LMMethod, ParamSpec>> = { completion: ALL_PARAMS, chat_completion: ALL_PARAMS };
   /** Methods the provider implements. */
   protected static methods: readonly LMMethod[] = ["completion", "chat_completion"];
+  /** Whether answers go through the response cache when the block sets no `cache` key. */
+  protected static cachedByDefault = true;
 
   /** A generation parameter of the replaced type that neither of this provider's methods uses. */
   static override ignoresInheritedKey(key: string): boolean {
@@ -196,6 +198,10 @@ export abstract class LMProvider extends Block {
   protected readonly timeoutMs: number;
   protected readonly maxRetries: number;
   private readonly backoffMs: number;
+  /** The block's response cache; undefined when off. */
+  readonly responseCache: BlockCache | undefined;
+  /** Whether the cache failed to open mid-run (it is then left alone for the rest of the run). */
+  private cacheFailed = false;
 
   constructor(config: BlockConfig, ctx: BlockContext = {}) {
     super(config, ctx);
@@ -214,6 +220,8 @@ export abstract class LMProvider extends Block {
     const completion = resolveParams(raw, ctor.paramSpecs.completion);
     const chat = resolveParams(raw, ctor.paramSpecs.chat_completion);
     this.baseParams = { completion: completion.params, chat_completion: chat.params };
+    const cache = config.cache as boolean | "read" | "write" | "readwrite" | undefined;
+    this.responseCache = BlockCache.create({ cache, lm_cache: config.lm_cache as string | undefined, cachedByDefault: ctor.cachedByDefault }, ctx.cache, this.logger);
     for (const [key, effect] of Object.entries(UNSUPPORTED_KEYS)) {
       const v = config[key];
       if (v !== undefined && v !== null && v !== false) this.logger.warn(`block '${this.name}' (type ${this.type}): '${key}' is not supported yet and has no effect: ${effect}`, { unsupported: key });
@@ -379,20 +387,95 @@ export abstract class LMProvider extends Block {
     const { item } = p;
     const request = { method: p.method, input: p.input, params: p.sent, tools: item.tools as unknown[] | undefined, tool_choice: item.tool_choice, continuation: item.continuation as string | undefined, row: item.SRC_DATA };
     const call: Call = { method: p.method, params: p.sent, inputs: [p.input], items: [item], send: async (signal) => [await this.send({ ...request, signal })] };
-    const results = await Promise.all(Array.from({ length: p.fanOut }, () => this.attempt(call, runSignal, blockSpan)));
+    const keys = this.cacheKeys(p, p.fanOut);
+    const results = await Promise.all(Array.from({ length: p.fanOut }, (_, k) => this.cachedAttempt(call, keys?.[k], runSignal, blockSpan)));
     const failed = results.find((r) => !r.responses);
     if (failed) return fail(item, failed.failure!);
     this.finish(p, results.map((r) => r.responses![0]!));
   }
 
   /** Completion rows with identical parameters as one request; on a final failure every row gets the error. */
-  private async processChunk(chunk: Prepared[], runSignal: AbortSignal, blockSpan: Span | undefined): Promise<void> {
+  private async processChunk(all: Prepared[], runSignal: AbortSignal, blockSpan: Span | undefined): Promise<void> {
+    // Prompts the cache answers are finished here; the rest share one request.
+    const keys = new Map<Prepared, string>();
+    const chunk: Prepared[] = [];
+    for (const p of all) {
+      const key = this.cacheKeys(p, 1)?.[0];
+      const hit = key === undefined ? undefined : this.cacheHit(key, [p.item]);
+      if (hit) this.finish(p, [hit]);
+      else {
+        if (key !== undefined) keys.set(p, key);
+        chunk.push(p);
+      }
+    }
+    if (chunk.length === 0) return;
     const first = chunk[0]!;
     const inputs = chunk.map((p) => p.input as string);
     const rows = chunk.map((p) => p.item.SRC_DATA);
     const call: Call = { method: first.method, params: first.sent, inputs, items: chunk.map((p) => p.item), send: (signal) => this.sendBatch({ inputs, params: first.sent, rows, signal }) };
     const result = await this.attempt(call, runSignal, blockSpan);
+    chunk.forEach((p, i) => {
+      const key = keys.get(p);
+      if (key !== undefined) this.cacheStore(key, result.responses?.[i]);
+    });
     chunk.forEach((p, i) => (result.responses ? this.finish(p, [result.responses[i]!]) : fail(p.item, result.failure!)));
+  }
+
+  /**
+   * Open the response cache now, so a cache that cannot be used stops the run before any output
+   * is touched (the engine calls this; otherwise it opens on the first request).
+   */
+  openCache(): void {
+    this.responseCache?.open();
+  }
+
+  /** Who answers, as the cache key knows it (never a credential). */
+  private cacheCaller(): CacheCaller {
+    return { provider: this.type, endpoint: this.credential()?.endpoint ?? "", model: this.modelId };
+  }
+
+  /** The cache keys of a row's `count` samples, or undefined when the cache is off. */
+  private cacheKeys(p: Prepared, count: number): string[] | undefined {
+    if (!this.responseCache || this.cacheFailed) return undefined;
+    const { item } = p;
+    const request: Row = { method: p.method, input: p.input, params: p.sent, tools: item.tools, tool_choice: item.tool_choice };
+    return this.responseCache.keys(this.cacheCaller(), request, item.SRC_DATA, count);
+  }
+
+  /** A request through the cache: a stored answer if there is one, else sent and stored. */
+  private async cachedAttempt(call: Call, key: string | undefined, runSignal: AbortSignal, blockSpan: Span | undefined): Promise<Attempted> {
+    const hit = key === undefined ? undefined : this.cacheHit(key, call.items);
+    if (hit) return { responses: [hit] };
+    const result = await this.attempt(call, runSignal, blockSpan);
+    if (key !== undefined) this.cacheStore(key, result.responses?.[0]);
+    return result;
+  }
+
+  /** The stored answer for `key` (reported as a hit), or undefined (reported as a miss). */
+  private cacheHit(key: string, items: BlockItem[]): LMResponse | undefined {
+    const cache = this.responseCache;
+    if (!cache?.reads || this.cacheFailed) return undefined;
+    const stored = this.cacheUse(() => cache.get(key));
+    const response = stored && isResponse(stored.value) ? stored.value : undefined;
+    this.ctx.observer?.cacheLookup?.({ block: this.name, provider: this.type, model: this.modelId, task_names: taskNamesOf(items), hit: !!response, prompt_tokens: response?.prompt_tokens ?? 0, completion_tokens: response?.completion_tokens ?? 0 });
+    return response ? { ...response, outputs: [...response.outputs] } : undefined;
+  }
+
+  /** Store a request's answer the moment it arrives (before its record is committed). */
+  private cacheStore(key: string, response: LMResponse | undefined): void {
+    const cache = this.responseCache;
+    if (!response || !cache?.writes || this.cacheFailed) return;
+    this.cacheUse(() => cache.put(key, this.cacheCaller(), response, { prompt_tokens: response.prompt_tokens, completion_tokens: response.completion_tokens }));
+  }
+
+  private cacheUse<T>(use: () => T): T | undefined {
+    try {
+      return use();
+    } catch (e) {
+      this.cacheFailed = true;
+      this.logger.warn(`block '${this.name}': the response cache cannot be used (${(e as Error).message}); requests are sent without it`, { file: this.responseCache?.file });
+      return undefined;
+    }
   }
 
   /** Write a row's outputs (cut at its stop sequences), token usage and extras. */
@@ -541,6 +624,16 @@ export abstract class LMProvider extends Block {
     if (responses) put("completion", one(responses.map((r) => one(r.outputs))));
     span.set({ payload_truncated: truncated });
   }
+}
+
+/** Whether a stored value looks like an answer (a damaged entry is a miss, not a crash). */
+function isResponse(value: unknown): value is LMResponse {
+  return typeof value === "object" && value !== null && Array.isArray((value as LMResponse).outputs);
+}
+
+/** Distinct task names of the rows of a request. */
+function taskNamesOf(items: BlockItem[]): string[] {
+  return [...new Set(items.map((i) => i.SRC_DATA.task_name).filter((t): t is string => typeof t === "string"))];
 }
 
 /** A row whose request failed for good: no result, and the error as "kind: message". */

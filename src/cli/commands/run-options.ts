@@ -25,6 +25,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { flags: "--prompt-file-path <file>", key: "promptFilePath", description: "builder option: prompt template file (public/instructlab/simple)", group: "builder" },
   { flags: "--max-gen-requests <n>", key: "maxGenRequests", description: "upper bound on builder calls per builder", integer: { min: 1 }, group: "builder" },
   { flags: "--max-stalled-requests <n>", key: "maxStalledRequests", description: "batches in a row without new records before a task counts as stalled (default 100); a task whose builder returns nothing at all stops after 100 inputs", integer: { min: 1 }, group: "builder" },
+  { flags: "--no-cache", key: "cache", description: "neither read nor store LLM answers in the response cache (see docs/cache.md)", group: "base" },
+  { flags: "--cache-dir <dir>", key: "cacheDir", description: "folder of the response cache database (default $DGT_CACHE_DIR or ./.cache/digit)", group: "base" },
   { flags: "--executor <url>", key: "executor", description: "run builder calls on `digit worker` processes through Redis (redis://host:port); default: in this process", group: "base" },
   { flags: "--redis-timeout <seconds>", key: "redisTimeout", description: "with --executor: stop the run (resumable) when Redis has been unreachable this long (default 60)", integer: { min: 1 }, group: "base" },
   { flags: "--quiet", key: "quiet", description: "print only warnings, errors and the summary", group: "base" },

@@ -48,6 +48,7 @@ export async function runCommand(positional: string[], opts: Record<string, unkn
     telemetry: reporting.telemetry,
     metrics,
     signal: controller.signal,
+    cache: { enabled: opts.cache === false ? false : undefined, dir: str(opts.cacheDir) },
   };
   try {
     if (typeof opts.executor === "string") {

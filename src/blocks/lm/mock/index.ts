@@ -58,6 +58,8 @@ export class MockLM extends LMProvider {
     jitter_ms: z.number().min(0).default(0).describe("Extra random delay before each answer, 0 to this many milliseconds (reorders answers; not seeded)"),
   });
   protected static override defaultCallLimit = 64;
+  /** Scripted answers cost nothing: not cached unless the block sets `cache`. */
+  protected static override cachedByDefault = false;
 
   private counter = 0;
   private readonly plain: string[];
