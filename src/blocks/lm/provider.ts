@@ -79,6 +79,9 @@ export const GENERATION_PARAMETERS = [
   "spaces_between_special_tokens", "max_length", "decoding_method", "output_config", "time_limit",
 ] as const;
 
+/** The `cache` values besides true and false. */
+const CACHE_MODES: readonly string[] = ["read", "write", "readwrite"];
+
 /** Keys every LM provider block accepts. */
 export const lmConfigSchema = z.object({
   model_id_or_path: z.string().min(1).describe("The model's name or path, as the endpoint knows it"),
@@ -96,7 +99,7 @@ export const lmConfigSchema = z.object({
   max_retries: z.number().int().min(0).default(5).describe("Retries after the first attempt"),
   retry_backoff: z.number().min(0).default(1).describe("First retry delay in seconds without Retry-After (doubles per retry, at most 60)"),
   adaptive_concurrency: z.boolean().default(true).describe("Lower the concurrency on 429 and raise it back on success"),
-  cache: z.union([z.boolean(), z.enum(["read", "write", "readwrite"])]).optional().describe("Response cache: readwrite (default), read (never store), write (never reuse), or false (see docs/cache.md)"),
+  cache: z.union([z.boolean(), z.string()]).refine((v) => typeof v === "boolean" || CACHE_MODES.includes(v), { message: "must be true, false, read, write or readwrite" }).optional().describe("Response cache: readwrite (default), read (never store), write (never reuse), or false (see docs/cache.md)"),
   lm_cache: z.string().optional().describe("Response cache database file for this block (DiGiT's key; default $DGT_CACHE_DIR/responses.sqlite)"),
   force_cache: z.boolean().optional().describe("Accepted for DiGiT compatibility: answers are cached also when sampling (each sample is its own entry)"),
   ...Object.fromEntries(GENERATION_PARAMETERS.map((k) => [k, z.unknown().optional().describe("Generation parameter, sent to the model where the provider uses it")])),
