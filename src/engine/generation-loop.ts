@@ -136,6 +136,17 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     return reason ? stop(t, reason) : true;
   }
 
+  /**
+   * How many accepted records the task's next batch may take examples from: those its batches up
+   * to `lag` before it made (counting batches committed by an interrupted run this one resumes,
+   * so a resumed run draws what the interrupted one would have).
+   */
+  function machinePrefix(t: GenerationTask, s: TaskState): number {
+    const j = s.drawn - lag;
+    const before = j < 0 ? t.acceptedAfterDraws(t.drawsBefore + j + 1) : undefined;
+    return before ?? progressAfter(s, j)?.accepted ?? t.accepted.length;
+  }
+
   /** Stop a task drawing, for `why`. */
   function stop(t: GenerationTask, why: { reason: TaskStatus; cause?: string }): false {
     if (why.cause !== undefined) state.get(t)!.stallCause = why.cause;
@@ -171,7 +182,7 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
       for (const t of ready) {
         const s = state.get(t)!;
         // Machine examples come only from records of batches committed in every run by now.
-        t.planBatch(progressAfter(s, s.drawn - lag)?.accepted ?? t.accepted.length);
+        t.planBatch(machinePrefix(t, s));
         const b = await builder.nextBatch(t);
         if (b.rows.length === 0) {
           builder.logger.warn(`task '${t.name}' has no seed examples and no records yet, so there is nothing to generate from`);
@@ -180,7 +191,8 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
           continue;
         }
         s.batchRows[s.drawn++] = b.rows.length;
-        inputs.set(t, { rows: b.rows.length, position: b.position });
+        // The checkpoint of this batch records where the batch sequence stands (see TaskCheckpoint).
+        inputs.set(t, { rows: b.rows.length, position: { ...b.position, batches: t.nextBatchIndex, draws: t.drawsBefore + s.drawn } });
         pool.push(...b.rows);
       }
       if (pool.length === 0) continue;

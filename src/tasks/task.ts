@@ -41,6 +41,12 @@ export interface TaskInit {
 const TASK_FILES = ["task_card.jsonl", "task_results.jsonl", "logs.jsonl", "dataloader_state.jsonl"] as const;
 
 /** How a task ended. */
+/**
+ * Where a committed batch leaves the task: its seed position and, for generation batches, the
+ * batch counters of `TaskCheckpoint` (`batches`, `draws`).
+ */
+export type CommitPosition = SeedPosition & Pick<TaskCheckpoint, "batches" | "draws">;
+
 export type TaskStatus = "completed" | "stalled_generation" | "stalled_postprocessing" | "attempts_exhausted" | "cancelled" | "errored";
 
 /**
@@ -148,6 +154,11 @@ export abstract class Task {
   /** Whether `open` got past checking and preparing the folder (so the task's files are its own). */
   opened = false;
 
+  /** Extra zero counters of a fresh checkpoint (generation tasks count batches). */
+  protected freshCounters(): Partial<TaskCheckpoint> {
+    return {};
+  }
+
   /** A transformation that completed last time is run afresh (DiGiT re-runs them every time). */
   protected async shouldStartFresh(): Promise<boolean> {
     return false;
@@ -162,7 +173,7 @@ export abstract class Task {
 
   /** Mark the folder as digit's before any record is written: an all-zero checkpoint. */
   private async startFresh(): Promise<void> {
-    this.checkpoint = { ...EMPTY_CHECKPOINT };
+    this.checkpoint = { ...EMPTY_CHECKPOINT, ...this.freshCounters() };
     await this.appendState();
   }
 
@@ -303,7 +314,7 @@ export abstract class Task {
    * not kept again; it is written to `blocks/duplicates` with the id it repeats. Returns how many
    * records were added.
    */
-  async commit(rows: readonly Row[], position: { iter_index: number; row_index: number }): Promise<number> {
+  async commit(rows: readonly Row[], position: CommitPosition): Promise<number> {
     const fresh: Row[] = [];
     const repeats: Row[] = [];
     for (const r of rows) {
@@ -322,6 +333,7 @@ export abstract class Task {
     }
     this.accepted.push(...fresh);
     this.checkpoint = { ...this.checkpoint, ...position, data_rows: this.checkpoint.data_rows + fresh.length };
+    if (this.checkpoint.draws !== undefined) this.checkpoint.accepted = this.accepted.length;
     await this.appendState();
     return fresh.length;
   }
