@@ -3,7 +3,7 @@ import { canonicalJson, requestKey } from "../../cache/request-key.js";
 import type { CachedAnswer, CacheWarnings, ResponseCache } from "../../cache/response-cache.js";
 import { CACHE_FILE, cacheSettings, sharedCache, type CacheSettings } from "../../cache/settings.js";
 import { rowDrawKey } from "../../util/draw-key.js";
-import type { Row } from "../block.js";
+import type { Row } from "../../util/mapping.js";
 
 /** A block's `cache:` setting: whether it reads stored answers, writes new ones, or both. */
 export type CacheMode = "off" | "read" | "write" | "readwrite";
