@@ -2,6 +2,7 @@ import { toList, type OptionSpec } from "../option-spec.js";
 import { RUN_OPTIONS } from "./run-options.js";
 import { FAKE_LLM_OPTIONS } from "./fake-llm-options.js";
 import { WORKER_OPTIONS } from "./worker-options.js";
+import { CACHE_ACTIONS, CACHE_OPTIONS } from "./cache-options.js";
 
 /** A positional argument of a command. */
 export interface ArgumentSpec {
@@ -114,6 +115,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: SCHEMA_OPTIONS,
     examples: ["digit schema task > task.schema.json", "digit schema --out-dir schemas --plugin-dir plugins", "digit schema --out-dir schemas --check"],
     action: async (args, opts) => (await import("./schema.js")).schemaCommand(args[0] === undefined ? undefined : String(args[0]), opts),
+  },
+  {
+    name: "cache",
+    description: "show what the LLM response cache holds, or delete old or all of its answers (see docs/cache.md)",
+    args: [{ spec: "<action>", description: `one of: ${CACHE_ACTIONS.join(", ")}` }],
+    options: CACHE_OPTIONS,
+    examples: ["digit cache stats", "digit cache prune --older-than 30d", "digit cache clear --cache-dir .cache/digit"],
+    action: async (args, opts) => (await import("./cache.js")).cacheCommand(String(args[0]), opts),
   },
   {
     name: "fake-llm",
