@@ -279,3 +279,15 @@ export class BudgetError extends DigitError {
     super("DIGIT_BUDGET_INVALID", message, where);
   }
 }
+
+/**
+ * A request was not sent because a spending cap (`--max-cost`, a task's `budget:`) could not
+ * cover its worst-case cost. The engine stops the run cleanly (status `budget_exhausted`) and
+ * commits nothing more, so a rerun with a higher cap resumes where this one stopped, its answered
+ * requests served by the response cache.
+ */
+export class BudgetExhausted extends DigitError {
+  constructor(message: string) {
+    super("DIGIT_BUDGET_EXHAUSTED", message, { hint: "rerun the same command with a higher --max-cost (or task budget) to resume; answers already received are reused from the response cache" });
+  }
+}

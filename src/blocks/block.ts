@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ConfigError, DigitError } from "../errors.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { CacheSettings } from "../cache/settings.js";
+import type { SpendGuard } from "./lm/spend-guard.js";
 import { silentLogger } from "../telemetry/logger.js";
 import type { RunObserver } from "../telemetry/observer.js";
 import { NoTelemetry, type Span, type Telemetry } from "../telemetry/telemetry.js";
@@ -33,6 +34,8 @@ export interface BlockContext {
   createBlock?: ((config: Row) => Promise<Block>) | undefined;
   /** The run's response cache settings (`--cache-dir`, `--no-cache`); default: the environment's. */
   cache?: Partial<CacheSettings> | undefined;
+  /** The run's spending caps, checked before every LLM request (absent: no cap). */
+  budget?: SpendGuard | undefined;
 }
 
 /** Keys every block config may have, whatever its type. */

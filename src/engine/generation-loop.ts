@@ -7,6 +7,7 @@ import { maxInFlight, mayStart, routeRows, running, startBatch, waitForProgress,
 import { afterQueued, mayFill, whenFillable } from "./capacity.js";
 import type { LoopContext } from "./loop-context.js";
 import { postprocess } from "./postprocess.js";
+import { BudgetExhausted } from "../errors.js";
 
 interface TaskState {
   phase: "generating" | "draining" | "finished";
@@ -161,12 +162,14 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
   }
 
   const cancelled = () => ctx.signal?.aborted === true;
+  /** Set when a spending cap refused a request: this batch and every later one stay uncommitted. */
+  let budgetStop: BudgetExhausted | undefined;
 
   for (;;) {
     // 1. Start builder calls while there is room and a task wants more. Past `width`, another
     //    call starts only while the builder's LLM capacity would otherwise sit idle, and only for
     //    tasks whose batches yield records (or are not known yet not to).
-    while (!cancelled() && mayStart(inflight, ctx)) {
+    while (!cancelled() && !ctx.budget?.exhausted && mayStart(inflight, ctx)) {
       const filling = running(inflight) >= ctx.width;
       if (filling && !mayFill(builder, inflight, ctx)) break;
       const ready = tasks.filter((t) => drawing(t) && (!filling || yields(t)));
@@ -206,6 +209,9 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     await waitForProgress(inflight, fillable ? whenFillable(builder, inflight, ctx) : undefined);
     while (inflight[0]?.done) {
       const b = inflight.shift()!;
+      if (b.error instanceof BudgetExhausted) budgetStop ??= b.error;
+      // Past a refused request nothing is committed: a rerun redraws these batches (from the cache).
+      if (budgetStop) continue;
       if (b.error !== undefined) throw b.error;
       const routed = routeRows(builder, b.result ?? []);
       for (const t of new Set([...b.inputs.keys(), ...(routed.keys() as Iterable<GenerationTask>)]) as Set<GenerationTask>) {
@@ -232,8 +238,14 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     for (const t of tasks) {
       const s = state.get(t)!;
       if (s.phase !== "draining" || inflight.some((b) => b.inputs.has(t))) continue;
-      if (cancelled()) continue;
-      await postprocess(builder, t);
+      if (cancelled() || budgetStop) continue;
+      try {
+        await postprocess(builder, t);
+      } catch (e) {
+        if (!(e instanceof BudgetExhausted)) throw e;
+        budgetStop ??= e;
+        continue;
+      }
       const m = ctx.metrics.task(t.name);
       m.accepted = t.accepted.length;
       builder.telemetry.event("epoch_finished", { builder_name: builder.name, task_name: t.name, epoch: m.epoch, accepted: t.accepted.length, reason: s.reason });
@@ -264,6 +276,11 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     }
 
     if (inflight.length > 0) continue;
+    if (budgetStop || ctx.budget?.exhausted) {
+      const why = budgetStop ?? ctx.budget!.exhausted!;
+      for (const t of tasks) if (state.get(t)!.phase !== "finished") await ctx.finish(t, "budget_exhausted", why);
+      return;
+    }
     if (cancelled()) {
       for (const t of tasks) if (state.get(t)!.phase !== "finished") await ctx.finish(t, "cancelled");
       return;

@@ -34,6 +34,8 @@ export interface RunOptions {
   metrics?: RunMetrics | undefined;
   /** Where builder calls run (default: in this process). */
   executor?: BatchExecutor | undefined;
+  /** The run's spending cap in USD (`--max-cost`); tasks may set their own `budget:`. */
+  maxCost?: number | undefined;
   /** Response cache folder and on/off (`--cache-dir`, `--no-cache`); default: `$DGT_CACHE_DIR`, on. */
   cache?: Partial<CacheSettings> | undefined;
   /** Aborting stops dispatching new batches; in-flight ones finish and are saved. */

@@ -13,6 +13,7 @@ import { ConsoleLogger } from "../telemetry/logger.js";
 import { NoTelemetry, type ScopedTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import { Random } from "../util/random.js";
 import { LMProvider } from "../blocks/lm/provider.js";
+import { SpendGuard } from "../blocks/lm/spend-guard.js";
 import { loadPrices } from "../telemetry/prices.js";
 import { costOf, type TaskFigures } from "../telemetry/summary.js";
 import { localExecutor } from "./executor.js";
@@ -76,13 +77,21 @@ export async function runPlan(plan: RunPlan, options: RunOptions): Promise<RunRe
   const metrics = options.metrics ?? new RunMetrics();
   const root = new Random(options.seed ?? 0);
   const buildId = options.buildId ?? "exp";
+  const budget = spendGuard(plan, options);
 
   // Construct everything (blocks check their settings, e.g. API keys) before touching output.
   const prepared: Prepared[] = [];
-  for (const group of plan.groups) prepared.push(await prepareGroup(plan, group, options, { logger, telemetry, metrics, root, buildId }));
+  for (const group of plan.groups) prepared.push(await prepareGroup(plan, group, options, { logger, telemetry, metrics, root, buildId, budget }));
   for (const { builder } of prepared) options.executor?.check?.(builder);
-  // A response cache that cannot be opened stops the run here, before any output is touched.
-  for (const { blocks } of prepared) for (const b of blocks) if (b instanceof LMProvider) b.openCache();
+  // A response cache that cannot be opened, or a model without a price under a spending cap,
+  // stops the run here, before any output is touched.
+  for (const { blocks, group } of prepared) {
+    for (const b of blocks) {
+      if (!(b instanceof LMProvider)) continue;
+      b.openCache();
+      budget.requirePrice(b.type, b.modelId, ` (block '${b.name}' of builder '${group.builderName}')`);
+    }
+  }
   const dirs = new Map<string, string>();
   for (const { builder } of prepared) {
     for (const t of builder.tasks) {
@@ -107,7 +116,7 @@ export async function runPlan(plan: RunPlan, options: RunOptions): Promise<RunRe
     for (const { builder } of prepared) for (const t of builder.tasks) await t.check();
     const outcomes: TaskOutcome[] = [];
     const errors: unknown[] = [];
-    await Promise.all(prepared.map((p) => runGroup(p, options, { logger, telemetry, metrics, buildId }, outcomes).catch((e: unknown) => errors.push(asOutputWriteError(e, folders)))));
+    await Promise.all(prepared.map((p) => runGroup(p, options, { logger, telemetry, metrics, buildId, budget }, outcomes).catch((e: unknown) => errors.push(asOutputWriteError(e, folders)))));
     return { outcomes, metrics, error: errors[0] };
   } finally {
     for (const release of releases) release();
@@ -115,6 +124,8 @@ export async function runPlan(plan: RunPlan, options: RunOptions): Promise<RunRe
 }
 
 interface Shared {
+  /** The run's spending caps (inactive when none is set). */
+  budget: SpendGuard;
   logger: Logger;
   telemetry: Telemetry;
   metrics: RunMetrics;
@@ -134,6 +145,7 @@ async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOpti
     logger: shared.logger.child({ builder: group.builderName }),
     observer: shared.metrics,
     cache: options.cache,
+    budget: shared.budget.active ? shared.budget : undefined,
     rejects: (block: { name: string }, rows: Row[]) => appendRejects(builder?.tasks ?? [], block.name, rows),
   };
   for (const cfg of group.config.blocks as Row[]) {
@@ -235,6 +247,7 @@ async function runGroup({ group, builder, blocks, telemetry }: Prepared, options
     // limiters have spare capacity (rows of the next batches fill the credential).
     fillWidth: fixedWidth === undefined ? MAX_FILLING_BATCHES : undefined,
     executor: options.executor ?? localExecutor,
+    budget: shared.budget.active ? shared.budget : undefined,
     finish,
   };
   const span = shared.telemetry.startSpan("dgt.run", { builder_name: builder.name, task_names: builder.tasks.map((t) => t.name).join(",") });
@@ -303,6 +316,14 @@ function cliTaskOptions(o: RunOptions): Row {
     save_formatted_output: o.saveFormattedOutput,
   };
   return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
+}
+
+/** The caps of a run: `--max-cost` and each task's `budget:`. */
+function spendGuard(plan: RunPlan, options: RunOptions): SpendGuard {
+  const tasks: Record<string, number> = {};
+  for (const g of plan.groups) for (const t of g.tasks) if (typeof t.spec.budget === "number") tasks[String(t.spec.task_name)] = t.spec.budget;
+  const active = options.maxCost !== undefined || Object.keys(tasks).length > 0;
+  return new SpendGuard(active ? loadPrices(options.cwd ?? process.cwd()) : {}, { run: options.maxCost, tasks });
 }
 
 /** What a task's cache hits would have cost (null when a model has no price or prices are unreadable). */

@@ -47,7 +47,7 @@ const TASK_FILES = ["task_card.jsonl", "task_results.jsonl", "logs.jsonl", "data
  */
 export type CommitPosition = SeedPosition & Pick<TaskCheckpoint, "batches" | "draws">;
 
-export type TaskStatus = "completed" | "stalled_generation" | "stalled_postprocessing" | "attempts_exhausted" | "cancelled" | "errored";
+export type TaskStatus = "completed" | "stalled_generation" | "stalled_postprocessing" | "attempts_exhausted" | "budget_exhausted" | "cancelled" | "errored";
 
 /**
  * One task of a run: its output folder and stores, the accepted records, and the checkpoint that

@@ -14,6 +14,7 @@ import { RefusalWatch } from "./refusals.js";
 import { backoffDelay, classifyFailure, deadline, malformedResponse, NEVER_ABORTS, refusedBody, sleep, type Failure } from "./retry.js";
 import { dropUsage, usageProblem } from "./usage.js";
 import { BlockCache, type CacheCaller } from "./block-cache.js";
+import { DEFAULT_WORST_CASE_OUTPUT_TOKENS, type SpendTicket } from "./spend-guard.js";
 import type { LlmCallReport } from "../../telemetry/observer.js";
 import type { Span } from "../../telemetry/telemetry.js";
 
@@ -353,7 +354,11 @@ export abstract class LMProvider extends Block {
     const limit = this.batchLimit(method);
     // Rows that can share a request: a string prompt, no fan-out, and the same parameters.
     const chunks = limit > 1 ? chunkByKey(prepared, (p) => (p.fanOut === 1 && typeof p.input === "string" ? paramsKey(p.sent) : undefined), limit) : prepared.map((p) => [p]);
-    await Promise.all(chunks.map((chunk) => (chunk.length === 1 ? this.processItem(chunk[0]!, runSignal, span) : this.processChunk(chunk, runSignal, span))));
+    // Every request runs to its end before a failure (a spending cap's refusal, a cancellation) is
+    // thrown, so the answers that arrive are cached and their cost counted.
+    const settled = await Promise.allSettled(chunks.map((chunk) => (chunk.length === 1 ? this.processItem(chunk[0]!, runSignal, span) : this.processChunk(chunk, runSignal, span))));
+    const thrown = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (thrown) throw thrown.reason;
     // Rows that got no answer are kept (the builder sees their `error`) and recorded, so a builder
     // that drops them loses nothing silently. A nested block's caller accounts for its rows.
     const failed = items.filter((item) => typeof item.error === "string");
@@ -509,9 +514,26 @@ export abstract class LMProvider extends Block {
 
   /** One request (of one row or a chunk) with retries: a slot per attempt, none held while sleeping. */
   private async attempt(call: Call, runSignal: AbortSignal, blockSpan: Span | undefined): Promise<Attempted> {
+    const taskNames = taskNamesOf(call.items);
+    const budget = this.ctx.budget;
+    // Under a spending cap the request's worst case is reserved once it has a slot, before it is
+    // sent (the reservation throws when a cap cannot cover it); it is settled when it is done.
+    let ticket: SpendTicket | undefined;
+    const reserve = budget && (() => (ticket = budget.reserve({ provider: this.type, model: this.modelId, tasks: taskNames, promptTokens: estimatePromptTokens(call.inputs), maxCompletionTokens: maxCompletionTokens(call.params, call.inputs.length) })));
+    let result: Attempted = {};
+    try {
+      result = await this.attemptWithRetries(call, runSignal, blockSpan, taskNames, reserve);
+      return result;
+    } finally {
+      const responses = result.responses;
+      const unknownUsage = responses?.some((r) => r.prompt_tokens === undefined && r.completion_tokens === undefined);
+      ticket?.settle(!responses ? { prompt_tokens: 0, completion_tokens: 0 } : unknownUsage ? undefined : { prompt_tokens: responses.reduce((s, r) => s + (r.prompt_tokens ?? 0), 0), completion_tokens: responses.reduce((s, r) => s + (r.completion_tokens ?? 0), 0) });
+    }
+  }
+
+  private async attemptWithRetries(call: Call, runSignal: AbortSignal, blockSpan: Span | undefined, taskNames: string[], reserve: (() => void) | undefined): Promise<Attempted> {
     const limiter = this.limiter;
     const started = performance.now();
-    const taskNames = [...new Set(call.items.map((i) => i.SRC_DATA.task_name).filter((t): t is string => typeof t === "string"))];
     const span = this.telemetry.startSpan("dgt.llm_call", {
       provider: this.type,
       model_id: this.modelId,
@@ -535,6 +557,15 @@ export abstract class LMProvider extends Block {
         slot.release("error");
         span.end("error", new Error(refused.message));
         return { failure: refused };
+      }
+      if (attempt === 0 && reserve) {
+        try {
+          reserve();
+        } catch (e) {
+          slot.release("error");
+          span.end("cancelled");
+          throw e;
+        }
       }
       const timer = deadline(this.timeoutMs, runSignal);
       this.ctx.observer?.requestStarted?.(this.name);
@@ -628,6 +659,18 @@ export abstract class LMProvider extends Block {
     if (responses) put("completion", one(responses.map((r) => one(r.outputs))));
     span.set({ payload_truncated: truncated });
   }
+}
+
+/** Input tokens of a request's prompts, overestimated (3 characters a token) for the worst case. */
+function estimatePromptTokens(inputs: readonly (string | ChatMessage[])[]): number {
+  return inputs.reduce((s, i) => s + Math.ceil((typeof i === "string" ? i.length : JSON.stringify(i).length) / 3), 0);
+}
+
+/** The most output tokens a request of `prompts` prompts may produce (its limit, times `n`). */
+function maxCompletionTokens(params: Row, prompts: number): number {
+  const limit = ["max_tokens", "max_completion_tokens", "max_new_tokens", "num_predict", "max_tokens_to_sample"].map((k) => params[k]).find((v) => typeof v === "number" && v > 0) as number | undefined;
+  const n = typeof params.n === "number" && params.n > 1 ? params.n : 1;
+  return (limit ?? DEFAULT_WORST_CASE_OUTPUT_TOKENS) * n * prompts;
 }
 
 /** Whether a stored value looks like an answer (a damaged entry is a miss, not a crash). */
