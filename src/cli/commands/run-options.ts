@@ -26,6 +26,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { flags: "--prompt-file-path <file>", key: "promptFilePath", description: "builder option: prompt template file (public/instructlab/simple)", group: "builder" },
   { flags: "--max-gen-requests <n>", key: "maxGenRequests", description: "upper bound on builder calls per builder", integer: { min: 1 }, group: "builder" },
   { flags: "--max-stalled-requests <n>", key: "maxStalledRequests", description: "batches in a row without new records before a task counts as stalled (default 100); a task whose builder returns nothing at all stops after 100 inputs", integer: { min: 1 }, group: "builder" },
+  { flags: "--dry-run", key: "dryRun", description: "send nothing, write nothing: print what the run would send and cost (see digit estimate)", group: "base" },
+  { flags: "--pilot <k>", key: "pilot", description: "with --dry-run: records per task of the pilot run against the fake LLM server (default 5)", integer: { min: 1 }, group: "base" },
   { flags: "--max-cost <usd>", key: "maxCost", description: "spending cap of the run in USD: no request is sent that could take the spend past it; the run then stops as budget_exhausted (exit code 4), resumable with a higher cap", parse: usdAmount, group: "base" },
   { flags: "--no-cache", key: "cache", description: "neither read nor store LLM answers in the response cache (see docs/cache.md)", group: "base" },
   { flags: "--cache-dir <dir>", key: "cacheDir", description: "folder of the response cache database (default $DGT_CACHE_DIR or ./.cache/digit)", group: "base" },

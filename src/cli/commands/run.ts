@@ -23,6 +23,7 @@ export async function runCommand(positional: string[], opts: Record<string, unkn
   const cwd = process.cwd();
   if (typeof opts.dataDir === "string") process.env.DGT_DATA_DIR = opts.dataDir;
   prepareEnvironment(cwd);
+  if (opts.dryRun === true) return (await import("./estimate.js")).estimateCommand(positional, opts);
   // Progress, telemetry files, per-task logs.jsonl and the end-of-run summary (src/cli/run-reporting.ts).
   const metrics = new RunMetrics();
   const reporting = startRunReporting({ cwd, metrics, quiet: opts.quiet === true, debug: opts.debug === true, logFormat: str(opts.logFormat), buildId: str(opts.buildId), outputDir: str(opts.outputDir) });

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from "commander";
 import { toList, type OptionSpec } from "../option-spec.js";
 import { RUN_OPTIONS } from "./run-options.js";
 import { FAKE_LLM_OPTIONS } from "./fake-llm-options.js";
@@ -63,6 +64,21 @@ export const SCHEMA_OPTIONS: readonly OptionSpec[] = [
 /** `digit validate` takes the options of `digit run`, so CI can check the exact command line it will run. */
 export const VALIDATE_OPTIONS: readonly OptionSpec[] = RUN_OPTIONS.filter((o) => !["quiet", "logFormat", "rayAddress"].includes(o.key));
 
+/** `digit estimate` takes the task options of `digit run`, plus the pilot size. */
+export const ESTIMATE_OPTIONS: readonly OptionSpec[] = [
+  ...RUN_OPTIONS.filter((o) => ["taskPaths", "configPath", "includeNamespaces", "pluginDir", "includeBuilderPaths", "numOutputsToGenerate", "seedBatchSize", "machineBatchSize", "dataDir", "seed"].includes(o.key)),
+  { flags: "--pilot <k>", key: "pilot", description: "records per task of the pilot run against the fake LLM server (default 5)", integer: { min: 1 } },
+  { flags: "--calls-per-record <n>", key: "callsPerRecord", description: "LLM requests per record, declared instead of measured by the pilot", parse: positiveNumber },
+  { flags: "--json", key: "json", description: "print JSON instead of a table" },
+];
+
+/** Parse a number greater than 0. */
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError("expected a number greater than 0, e.g. 1.5");
+  return n;
+}
+
 /** Every command of `digit`, in help order. */
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -115,6 +131,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: SCHEMA_OPTIONS,
     examples: ["digit schema task > task.schema.json", "digit schema --out-dir schemas --plugin-dir plugins", "digit schema --out-dir schemas --check"],
     action: async (args, opts) => (await import("./schema.js")).schemaCommand(args[0] === undefined ? undefined : String(args[0]), opts),
+  },
+  {
+    name: "estimate",
+    description: "what a run of these tasks would send and cost (tokens and USD per task, as a range), from a pilot against the fake LLM server; nothing is paid or written",
+    args: [{ spec: "[tasks...]", description: "task YAML files, folders or quoted globs (as for run)" }],
+    options: ESTIMATE_OPTIONS,
+    examples: ["digit estimate tasks/public/examples/qa/task.yaml --include-namespaces public --num-outputs-to-generate 1000", "digit run tasks/ --dry-run"],
+    action: async (args, opts) => (await import("./estimate.js")).estimateCommand(args[0] as string[], opts),
   },
   {
     name: "cache",
