@@ -49,6 +49,22 @@ export abstract class DataBuilder {
   static checkConfig(_config: Row, _file: string): void {}
   /** Which loop runs the builder: a generation loop over seeds or one pass over input data. */
   static family: "generation" | "transformation" = "generation";
+  /**
+   * The class that runs this builder's tasks that give `data:` (a builder that both generates
+   * and transforms, like core/columns); such tasks form a group of their own under that class.
+   */
+  static transformationVariant: DataBuilderClass | undefined = undefined;
+  /**
+   * Block configs the builder defines outside `blocks:` (e.g. core/columns' `models:` lists in
+   * the builder and its tasks), added to its blocks at plan time so they are checked and created
+   * like the others.
+   *
+   * @example
+   * static override extraBlocks(config: Row, tasks: readonly Row[]) { return [...models(config), ...tasks.flatMap(models)]; }
+   */
+  static extraBlocks(_config: Row, _tasks: readonly Row[], _file: string): Row[] {
+    return [];
+  }
   abstract readonly kind: "generation" | "transformation";
 
   readonly name: string;
@@ -133,6 +149,24 @@ export abstract class DataBuilder {
 
   /** Called once after tasks are opened, before the first batch. */
   async setup(): Promise<void> {}
+
+  /**
+   * The records a task's final data holds, from its final records (default: as they are). A
+   * builder may drop working fields here or write outputs of its own next to the task's.
+   *
+   * @example
+   * override async finalize(task: Task, records: Row[]) { return records.map(({ scratch: _s, ...r }) => r); }
+   */
+  async finalize(_task: Task, records: Row[]): Promise<Row[]> {
+    return records;
+  }
+
+  /**
+   * Checks of one task's YAML beyond its schema, run while the run is planned (before any output
+   * is written), with the builder's parsed config (its `blocks` include `extraBlocks`). Throw a
+   * ConfigError naming the file and line.
+   */
+  static checkTask(_spec: Row, _file: string | undefined, _config: Row): void {}
 
   /** Release resources; blocks are closed by the engine. */
   async close(): Promise<void> {}

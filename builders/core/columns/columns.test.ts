@@ -1,0 +1,204 @@
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ConfigError, isDigitError } from "../../../src/errors.js";
+import { run } from "../../../src/engine/run.js";
+import { silentLogger } from "../../../src/telemetry/logger.js";
+import { readJsonl } from "../../../test/engine/helpers.js";
+import { installSamplingDouble } from "./testing/sampling-double.js";
+
+beforeAll(() => installSamplingDouble());
+
+const MOCK = `models:
+  - name: writer
+    type: mock
+    responses:
+      - match: "Ask a"
+        response: "How do I fix my {{ category }} problem number {{ n }}?"
+      - match: "Answer"
+        response: "Here is a careful answer about {{ category }}: first check the settings, then contact us again if it persists."
+      - match: "Score"
+        response: '{"helpfulness": {"reasoning": "clear", "score": 4}}'
+      - match: "JSON object"
+        response: '{"title": "t{{ n }}", "stars": 3}'
+      - "plain {{ n }}"
+`;
+
+function task(body: string, extra = ""): string {
+  const dir = mkdtempSync(join(tmpdir(), "digit-columns-"));
+  writeFileSync(join(dir, "task.yaml"), `task_name: t/columns\ndata_builder: core/columns\nrunner_config:\n  num_outputs_to_generate: 12\n  seed_batch_size: 5\n${MOCK}${extra}columns:\n${body}`);
+  return dir;
+}
+
+const run_ = (dir: string, seed = 7) => run({ taskPaths: [join(dir, "task.yaml")], outputDir: join(dir, "out"), logger: silentLogger, cwd: dir, seed });
+const out = (dir: string, file = "final_data.jsonl") => readJsonl(join(dir, "out/t/columns", file));
+
+const BASIC = `  - { name: category, type: sampler, sampler_type: category, params: { values: [billing, shipping] } }
+  - { name: difficulty, type: sampler, sampler_type: uniform, params: { low: 1, high: 5 } }
+  - name: question
+    type: llm_text
+    model: writer
+    prompt: "Ask a {{ category }} question at difficulty {{ difficulty }}."
+  - name: answer
+    type: llm_text
+    model: writer
+    system_prompt: "You are support."
+    prompt: "Answer: {{ question }}"
+  - { name: label, type: expression, expr: "{{ category | upper }}-{{ difficulty }}" }
+  - { name: level, type: expression, expr: "{{ difficulty * 2 }}", dtype: int }
+  - name: judge
+    type: llm_judge
+    model: writer
+    prompt: "Score this answer: {{ answer }}"
+    scores:
+      - { name: helpfulness, description: how helpful, options: { "1": bad, "3": ok, "4": good } }
+  - { name: long_enough, type: validation, target_columns: [answer], validator_type: length, params: { min: 50 } }
+`;
+
+describe("core/columns", () => {
+  it("makes every column of every record, in dependency order, deterministic per seed", async () => {
+    const dir = task(BASIC);
+    const result = await run_(dir);
+    expect(result.error).toBeUndefined();
+    const rows = out(dir);
+    expect(rows).toHaveLength(12);
+    for (const r of rows) {
+      expect(["billing", "shipping"]).toContain(r.category);
+      expect(r.question).toBe(`How do I fix my ${String(r.category)} problem number ${/number (\d+)/.exec(String(r.question))![1]}?`);
+      expect(String(r.answer)).toContain(`about ${String(r.category)}`);
+      expect(r.label).toBe(`${String(r.category).toUpperCase()}-${String(r.difficulty)}`);
+      expect(r.level).toBe(Number(r.difficulty) * 2);
+      expect(r.judge).toEqual({ helpfulness: { score: 4, reasoning: "clear" } });
+      expect(r.long_enough).toEqual({ is_valid: true, errors: [] });
+    }
+    expect(Object.keys(rows[0]!)).toEqual(["task_name", "is_seed", "category", "difficulty", "question", "answer", "label", "level", "judge", "long_enough", "id"]);
+    const again = task(BASIC);
+    await run_(again);
+    expect(out(again).map((r) => [r.category, r.difficulty, r.question])).toEqual(rows.map((r) => [r.category, r.difficulty, r.question]));
+    const other = task(BASIC);
+    await run_(other, 8);
+    expect(out(other).map((r) => [r.category, r.difficulty])).not.toEqual(rows.map((r) => [r.category, r.difficulty]));
+  });
+
+  it("skip_when skips a cell and every cell that reads it; drop leaves a column out of the output", async () => {
+    const dir = task(`  - { name: category, type: sampler, sampler_type: category, params: { values: [billing, shipping] } }
+  - { name: question, type: llm_text, model: writer, prompt: "Ask a {{ category }} question.", skip_when: "{{ category == 'shipping' }}" }
+  - { name: shout, type: expression, expr: "{{ question | upper }}" }
+  - { name: hidden, type: expression, expr: "x{{ category }}", drop: true }
+  - { name: uses_hidden, type: expression, expr: "{{ hidden }}!" }
+`);
+    expect((await run_(dir)).error).toBeUndefined();
+    const rows = out(dir);
+    expect(rows.some((r) => r.category === "shipping") && rows.some((r) => r.category === "billing")).toBe(true);
+    for (const r of rows) {
+      expect("hidden" in r).toBe(false);
+      expect(r.uses_hidden).toBe(`x${String(r.category)}!`);
+      if (r.category === "shipping") expect([r.question, r.shout]).toEqual([null, null]);
+      else expect(r.shout).toBe(String(r.question).toUpperCase());
+    }
+  });
+
+  it("a filtering validation drops failing records into blocks/<column>.jsonl and still reaches the target", async () => {
+    const dir = task(`  - { name: category, type: sampler, sampler_type: category, params: { values: [billing, shipping] } }
+  - { name: question, type: llm_text, model: writer, prompt: "Ask a {{ category }} question." }
+  - { name: only_billing, type: validation, target_columns: [question], validator_type: regex, params: { pattern: billing }, filter: true }
+`);
+    expect((await run_(dir)).error).toBeUndefined();
+    const rows = out(dir);
+    expect(rows).toHaveLength(12);
+    expect(rows.every((r) => r.category === "billing")).toBe(true);
+    const rejects = out(dir, "blocks/only_billing.jsonl");
+    expect(rejects.length).toBeGreaterThan(0);
+    expect(rejects.every((r) => r.category === "shipping" && String(r.reason).includes("does not match /billing/"))).toBe(true);
+  });
+
+  it("llm_structured: fields addressable by later columns; a reply that never fits is rejected with the reason", async () => {
+    const schema = `{ type: object, properties: { title: { type: string }, stars: { type: integer, minimum: 1, maximum: 5 } }, required: [title, stars] }`;
+    const dir = task(`  - { name: review, type: llm_structured, model: writer, prompt: "Write a review.", output_format: ${schema} }
+  - { name: line, type: expression, expr: "{{ review.title }} ({{ review.stars }} stars)" }
+`);
+    expect((await run_(dir)).error).toBeUndefined();
+    for (const r of out(dir)) expect(r.line).toBe(`${String((r.review as { title: string }).title)} (3 stars)`);
+
+    const strict = task(`  - { name: review, type: llm_structured, model: writer, prompt: "Write a review.", max_attempts: 2, output_format: { type: object, properties: { stars: { type: integer, minimum: 4 } }, required: [stars] } }
+`, "");
+    const res = await run({ taskPaths: [join(strict, "task.yaml")], outputDir: join(strict, "out"), logger: silentLogger, cwd: strict, maxStalledAttempts: 2 });
+    expect(res.outcomes[0]!.status).toBe("stalled_generation");
+    const rejects = out(strict, "blocks/review.jsonl");
+    expect(rejects.length).toBeGreaterThan(0);
+    expect(String(rejects[0]!.reason)).toMatch(/does not fit the schema: \/stars must be >= 4 \(after 2 attempts\)/);
+  });
+
+  it("processors: drop_columns keeps the values in a side file by record id; schema_transform writes a second output", async () => {
+    const dir = task(`  - { name: category, type: sampler, sampler_type: category, params: { values: [billing, shipping] } }
+  - { name: question, type: llm_text, model: writer, prompt: "Ask a {{ category }} question." }
+`, `processors:
+  - { type: drop_columns, name: dropped, columns: [category] }
+  - { type: schema_transform, name: chat, template: { messages: [{ role: user, content: "{{ question }}" }, { role: assistant, content: "({{ category }})" }] } }
+`);
+    expect((await run_(dir)).error).toBeUndefined();
+    const rows = out(dir);
+    expect(rows.every((r) => !("category" in r))).toBe(true);
+    const side = out(dir, "processors/dropped.jsonl");
+    expect(side.map((r) => r.id)).toEqual(rows.map((r) => r.id));
+    expect(side.every((r) => ["billing", "shipping"].includes(String(r.category)))).toBe(true);
+    const chat = out(dir, "processors/chat.jsonl") as { messages: { content: string }[] }[];
+    expect(chat.map((c) => c.messages[0]!.content)).toEqual(rows.map((r) => r.question));
+    expect(chat.map((c, i) => c.messages[1]!.content)).toEqual(side.map((s) => `(${String(s.category)})`));
+    // data.jsonl keeps every column.
+    expect(out(dir, "data.jsonl").every((r) => typeof r.category === "string")).toBe(true);
+  });
+
+  it("transformation mode: every input record once, its fields in the templates", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "digit-columns-"));
+    writeFileSync(join(dir, "task.yaml"), `task_name: t/columns\ndata_builder: core/columns\ndata:\n  - { text: alpha }\n  - { text: beta }\n  - { text: gamma }\n${MOCK}columns:\n  - { name: loud, type: expression, expr: "{{ text | upper }}" }\n  - { name: reply, type: llm_text, model: writer, prompt: "Rewrite {{ text }}" }\n`);
+    expect((await run_(dir)).error).toBeUndefined();
+    const rows = out(dir);
+    expect(rows.map((r) => [r.text, r.loud])).toEqual([["alpha", "ALPHA"], ["beta", "BETA"], ["gamma", "GAMMA"]]);
+    expect(rows.every((r) => /^plain \d+$/.test(String(r.reply)))).toBe(true);
+  });
+});
+
+describe("core/columns: bad input is an error with file and line before any output", () => {
+  const expectError = async (body: string, message: RegExp, extra = ""): Promise<ConfigError> => {
+    const dir = task(body, extra);
+    const err = await run_(dir).then((r) => r.error, (e: unknown) => e);
+    expect(isDigitError(err)).toBe(true);
+    expect((err as Error).message).toMatch(message);
+    expect((err as ConfigError).file).toBe(join(dir, "task.yaml"));
+    expect((err as ConfigError).line).toBeGreaterThan(0);
+    expect(existsSync(join(dir, "out"))).toBe(false);
+    return err as ConfigError;
+  };
+
+  it("unknown column type, with the closest name", async () => {
+    const err = await expectError(`  - { name: a, type: llm_txt, model: writer, prompt: hi }\n`, /unknown type 'llm_txt'/);
+    expect(err.hint).toContain("did you mean 'llm_text'");
+  });
+
+  it("a template that reads an unknown column, with the closest name and its line", async () => {
+    const err = await expectError(`  - { name: question, type: expression, expr: "x" }\n  - name: b\n    type: expression\n    expr: "{{ questoin }}"\n`, /reads 'questoin', which is no column/);
+    expect(err.hint).toContain("did you mean 'question'");
+    expect(err.line).toBe(23);
+  });
+
+  it("a cycle", async () => {
+    await expectError(`  - { name: a, type: expression, expr: "{{ b }}" }\n  - { name: b, type: expression, expr: "{{ c }}" }\n  - { name: c, type: expression, expr: "{{ a }}" }\n`, /cycle: a → b → c → a/);
+  });
+
+  it("an invalid JSON Schema", async () => {
+    await expectError(`  - { name: a, type: llm_structured, model: writer, prompt: hi, output_format: { type: objekt } }\n`, /JSON Schema is not valid/);
+  });
+
+  it("an unknown model, a bad regex, an unknown code language, a duplicate name", async () => {
+    await expectError(`  - { name: a, type: llm_text, model: writr, prompt: hi }\n`, /names model 'writr'/);
+    await expectError(`  - { name: a, type: expression, expr: x }\n  - { name: v, type: validation, target_columns: [a], validator_type: regex, params: { pattern: "(" } }\n`, /not a valid regular expression/);
+    await expectError(`  - { name: a, type: expression, expr: x }\n  - { name: v, type: validation, target_columns: [a], validator_type: code, params: { code_lang: cobol } }\n`, /do not know language 'cobol'/);
+    await expectError(`  - { name: a, type: expression, expr: x }\n  - { name: a, type: expression, expr: y }\n`, /two columns are named 'a'/);
+  });
+
+  it("a template the sandbox refuses", async () => {
+    await expectError(`  - { name: a, type: expression, expr: "{{ x.constructor }}" }\n  - { name: x, type: expression, expr: "1" }\n`, /refused/);
+  });
+});
