@@ -5,7 +5,7 @@ import { parseWith } from "../../../src/config/zod-errors.js";
 import { suggestion } from "../../../src/util/did-you-mean.js";
 import { templateReferences } from "./references.js";
 import { validationCheck } from "./validators.js";
-import { sampling, type SamplerColumn, type SamplingSpec } from "./sampling-port.js";
+import { createRecordSampler, samplerColumnSchema, samplerReferences, type SamplerColumn, type SamplingSpec } from "./sampling/index.js";
 import { COLUMN_TYPES, commonColumnShape, NON_SAMPLER_COLUMNS, processorSchema, type Column, type Processor } from "./schema.js";
 
 /** A task's columns, checked and ordered. */
@@ -100,15 +100,15 @@ export function planColumns(spec: Row, file: string | undefined, mode: { transfo
   const samplerColumns = columns.filter((c) => c.type === "sampler").map((c) => c.sampler as SamplerColumn);
   const samplingPart: Omit<SamplingSpec, "seedKey"> = {
     columns: samplerColumns,
-    constraints: spec.constraints as unknown[] | undefined,
+    constraints: (spec.constraints as unknown[] | undefined) ?? [],
     diversity_strategy: spec.diversity_strategy as string | undefined,
     diversity_columns: spec.diversity_columns as string[] | undefined,
-    correlation_rules: spec.correlation_rules as Array<[string, string, number]> | undefined,
+    correlation_rules: (spec.correlation_rules as Array<[string, string, number]> | undefined) ?? [],
   };
   // The sampler library checks params, constraints and rules now (it throws on a bad one).
   if (samplerColumns.length > 0) {
     try {
-      sampling().createRecordSampler({ ...samplingPart, seedKey: "check" })(0);
+      createRecordSampler({ ...samplingPart, seedKey: "check" })(0);
     } catch (e) {
       throw locateSamplerError(e, spec, file, seen);
     }
@@ -125,7 +125,7 @@ function parseSampler(entry: Row, index: number, spec: Row, file: string | undef
     `column '${String(entry.name)}'`,
     file,
   );
-  const parsed = sampling().samplerColumnSchema.safeParse({ ...own, type: "sampler" });
+  const parsed = samplerColumnSchema.safeParse({ ...own, type: "sampler" });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
@@ -138,10 +138,11 @@ function parseSampler(entry: Row, index: number, spec: Row, file: string | undef
 function locateSamplerError(e: unknown, spec: Row, file: string | undefined, seen: Map<string, number>): unknown {
   if (!isDigitError(e)) return e;
   const err = e as { column?: unknown; path?: unknown; at?: (w: { file?: string; line?: number }) => unknown };
-  const index = typeof err.column === "string" ? seen.get(err.column) : undefined;
-  if (index === undefined || typeof err.at !== "function") return e;
+  if (typeof err.at !== "function") return e;
   const path = Array.isArray(err.path) ? (err.path as (string | number)[]) : [];
-  const pos = positionAtPath(spec, ["columns", index, ...path]);
+  // Errors of task-level settings (constraints, rules) name no column: their path starts at the task.
+  const index = typeof err.column === "string" ? seen.get(err.column) : undefined;
+  const pos = err.column === "" ? positionAtPath(spec, path) : index === undefined ? undefined : positionAtPath(spec, ["columns", index, ...path]);
   return err.at({ ...(pos ?? {}), file: pos?.file ?? file });
 }
 
@@ -171,7 +172,7 @@ export function templatesOf(c: Column): [string, string][] {
 /** References a column makes outside templates. */
 function otherReferences(c: Column): string[] {
   if (c.type === "validation") return c.target_columns;
-  if (c.type === "sampler") return sampling().samplerReferences(c.sampler as SamplerColumn);
+  if (c.type === "sampler") return samplerReferences(c.sampler as SamplerColumn);
   return [];
 }
 

@@ -1,14 +1,11 @@
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConfigError, isDigitError } from "../../../src/errors.js";
 import { run } from "../../../src/engine/run.js";
 import { silentLogger } from "../../../src/telemetry/logger.js";
 import { readJsonl } from "../../../test/engine/helpers.js";
-import { installSamplingDouble } from "./testing/sampling-double.js";
-
-beforeAll(() => installSamplingDouble());
 
 const MOCK = `models:
   - name: writer
@@ -35,7 +32,7 @@ const run_ = (dir: string, seed = 7) => run({ taskPaths: [join(dir, "task.yaml")
 const out = (dir: string, file = "final_data.jsonl") => readJsonl(join(dir, "out/t/columns", file));
 
 const BASIC = `  - { name: category, type: sampler, sampler_type: category, params: { values: [billing, shipping] } }
-  - { name: difficulty, type: sampler, sampler_type: uniform, params: { low: 1, high: 5 } }
+  - { name: difficulty, type: sampler, sampler_type: uniform, params: { low: 1, high: 6 }, convert_to: int }
   - name: question
     type: llm_text
     model: writer

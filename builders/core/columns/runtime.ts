@@ -4,7 +4,7 @@ import { positionAtPath } from "../../../src/config/source-map.js";
 import { suggestion } from "../../../src/util/did-you-mean.js";
 import { planColumns, type ColumnPlan } from "./column-plan.js";
 import { makeRecord, type RecordContext, type RejectedRecord } from "./record.js";
-import { sampling } from "./sampling-port.js";
+import { createRecordSampler } from "./sampling/index.js";
 import type { Processor } from "./schema.js";
 import { validationCheck, type ValidationResult } from "./validators.js";
 
@@ -62,7 +62,7 @@ export function prepareRuntime(init: RuntimeInit): ColumnsRuntime {
     throw new ConfigError(`task '${init.taskName}' has seed columns (${seedColumns.map((c) => c.name).join(", ")}) but no seed records`, { file, hint: "add seed_examples: [...] or seed_datastore: { data_path: ... } to the task" });
   }
   const withReplacement = (spec.seed_sampling as { with_replacement?: boolean } | undefined)?.with_replacement === true;
-  const sample = plan.sampling.columns.length > 0 ? sampling().createRecordSampler({ ...plan.sampling, seedKey: init.seedKey }) : () => ({});
+  const sample = plan.sampling.columns.length > 0 ? createRecordSampler({ ...plan.sampling, seedKey: init.seedKey }) : () => ({});
   const ctx: RecordContext = {
     plan,
     taskName: init.taskName,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { samplingSettingsSchema } from "./sampling/index.js";
 
 /** A column or field name a template can read: `{{ name }}`. */
 const columnName = z
@@ -153,10 +154,7 @@ export type Processor = z.output<typeof processorSchema>;
 export const columnsTaskShape = {
   columns: z.array(z.looseObject({ name: z.string(), type: z.string() })).min(1).describe("The columns of each record, in any order (dependencies decide the order)"),
   models: z.array(z.looseObject({ name: z.string().min(1), type: z.string().min(1) })).default([]).describe("LM provider blocks the columns may name as `model` (any provider block config)"),
-  constraints: z.array(z.unknown()).optional().describe("Constraints between sampled columns, e.g. { target_column: a, operator: lt, rhs: b }"),
-  diversity_strategy: z.string().optional().describe("maximize_coverage: cycle through every combination of diversity_columns before repeating"),
-  diversity_columns: z.array(z.string()).optional().describe("Category columns that maximize_coverage combines"),
-  correlation_rules: z.array(z.tuple([z.string(), z.string(), z.number()])).optional().describe("[category column, numeric column, strength]: the numeric draws follow the category's order"),
+  ...samplingSettingsSchema.shape,
   seed_sampling: z.strictObject({
     with_replacement: z.boolean().default(false).describe("Draw seed records independently (true) or go through a shuffled order before repeating (false)"),
   }).default({ with_replacement: false }).describe("How `seed` columns pick the seed record of each record"),
