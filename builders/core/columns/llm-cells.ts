@@ -44,7 +44,8 @@ export async function runLlmCell(column: LlmColumn, ctx: LlmCellContext): Promis
     case "llm_structured":
       return structured(column, ctx, system, prompt, column.output_format, column.max_attempts, (v) => v);
     case "llm_judge": {
-      const schema = judgeSchema(column);
+      let schema = judgeSchemas.get(column);
+      if (!schema) judgeSchemas.set(column, (schema = judgeSchema(column)));
       const rubric = judgeRecipe(column);
       return structured(column, ctx, system, `${prompt}\n\n${rubric}`, schema, column.max_attempts, (v) => normaliseScores(column, v as Row));
     }
@@ -69,7 +70,7 @@ async function ask(column: LlmColumn, ctx: LlmCellContext, input: ChatMessage[],
  * is asked again, up to `attempts` requests, then the record is rejected with the last reason.
  */
 async function structured(column: LlmColumn, ctx: LlmCellContext, system: string | undefined, prompt: string, schema: Record<string, unknown>, attempts: number, finish: (v: unknown) => unknown): Promise<CellOutcome> {
-  const validate = compileSchema(schema, (m) => new Error(m));
+  const validate = validatorFor(schema);
   const recipe = `${prompt}\n\nReply with only a JSON object that fits this JSON Schema, no other text:\n${JSON.stringify(schema)}`;
   const extra: Row = STRUCTURED_PROVIDERS.has(ctx.model.type) ? { response_format: { type: "json_schema", json_schema: { name: column.name, schema, strict: false } } } : {};
   let why = "";
@@ -83,6 +84,17 @@ async function structured(column: LlmColumn, ctx: LlmCellContext, system: string
   }
   return { rejected: `${why} (after ${attempts} attempt${attempts === 1 ? "" : "s"})` };
 }
+
+const validators = new WeakMap<object, ValidateFunction>();
+
+/** A schema's compiled validator, compiled once per schema object (compiling costs milliseconds). */
+function validatorFor(schema: Record<string, unknown>): ValidateFunction {
+  let v = validators.get(schema);
+  if (!v) validators.set(schema, (v = compileSchema(schema, (m) => new Error(m))));
+  return v;
+}
+
+const judgeSchemas = new WeakMap<LlmJudgeColumn, Record<string, unknown>>();
 
 /**
  * The JSON object in a model reply: the whole reply, a fenced block, or the outermost braces.
