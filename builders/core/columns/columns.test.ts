@@ -19,6 +19,8 @@ const MOCK = `models:
         response: '{"helpfulness": {"reasoning": "clear", "score": 4}}'
       - match: "JSON object"
         response: '{"title": "t{{ n }}", "stars": 3}'
+      - match: "Write SQL"
+        response: "Sure:\\n\`\`\`sql\\nSELECT name FROM {{ table }} WHERE id = {{ n }}\\n\`\`\`\\nDone."
       - "plain {{ n }}"
 `;
 
@@ -147,6 +149,29 @@ describe("core/columns", () => {
     expect(out(dir, "data.jsonl").every((r) => typeof r.category === "string")).toBe(true);
   });
 
+  it("seed columns: fields of seed records, each seed once per pass without replacement; llm_code keeps the code, checked by a SQL parser", async () => {
+    const dir = task(`  - { name: table, type: seed }
+  - { name: topic, type: seed, field: about }
+  - { name: query, type: llm_code, model: writer, code_lang: sql, prompt: "Write SQL over {{ table }} about {{ topic }}" }
+  - { name: query_ok, type: validation, target_columns: [query], validator_type: code, params: { code_lang: sql }, filter: true }
+`, "seed_examples:\n  - { table: users, about: people }\n  - { table: orders, about: sales }\n  - { table: items, about: stock }\n");
+    expect((await run_(dir)).error).toBeUndefined();
+    const rows = out(dir);
+    expect(rows).toHaveLength(12);
+    const pairs = new Map([["users", "people"], ["orders", "sales"], ["items", "stock"]]);
+    for (const r of rows) {
+      expect(r.topic).toBe(pairs.get(String(r.table)));
+      expect(r.query).toMatch(new RegExp(`^SELECT name FROM ${String(r.table)} WHERE id = \\d+$`));
+      expect(r.query_ok).toEqual({ is_valid: true, errors: [] });
+    }
+    // Records 0-2, 3-5, ... each take every seed once, in a shuffled order.
+    for (let pass = 0; pass < 4; pass++) expect(new Set(rows.slice(pass * 3, pass * 3 + 3).map((r) => r.table)).size).toBe(3);
+
+    const drawn = task(`  - { name: table, type: seed }\n`, "seed_sampling: { with_replacement: true }\nseed_examples:\n  - { table: users }\n  - { table: orders }\n  - { table: items }\n");
+    expect((await run_(drawn)).error).toBeUndefined();
+    expect(out(drawn).every((r) => pairs.has(String(r.table)))).toBe(true);
+  });
+
   it("transformation mode: every input record once, its fields in the templates", async () => {
     const dir = mkdtempSync(join(tmpdir(), "digit-columns-"));
     writeFileSync(join(dir, "task.yaml"), `task_name: t/columns\ndata_builder: core/columns\ndata:\n  - { text: alpha }\n  - { text: beta }\n  - { text: gamma }\n${MOCK}columns:\n  - { name: loud, type: expression, expr: "{{ text | upper }}" }\n  - { name: reply, type: llm_text, model: writer, prompt: "Rewrite {{ text }}" }\n`);
@@ -177,7 +202,7 @@ describe("core/columns: bad input is an error with file and line before any outp
   it("a template that reads an unknown column, with the closest name and its line", async () => {
     const err = await expectError(`  - { name: question, type: expression, expr: "x" }\n  - name: b\n    type: expression\n    expr: "{{ questoin }}"\n`, /reads 'questoin', which is no column/);
     expect(err.hint).toContain("did you mean 'question'");
-    expect(err.line).toBe(23);
+    expect(err.line).toBe(25);
   });
 
   it("a cycle", async () => {
