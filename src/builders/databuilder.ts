@@ -28,6 +28,31 @@ export interface BuilderInit {
   options?: Row | undefined;
 }
 
+/** What a builder's `preview` gets: one planned task, its builder's blocks, and the run's seed. */
+export interface PreviewInit {
+  builderName: string;
+  /** The builder's parsed config. */
+  config: Row;
+  spec: Row;
+  file: string | undefined;
+  blocks: ReadonlyMap<string, Block>;
+  /** The run's `--seed` (0 when not given): a preview draws what a run with it would. */
+  seed: number;
+  /** The task's seed records (seed_examples / seed_datastore), read without writing anything. */
+  seeds: Row[];
+  /** The task's input records (transformation tasks). */
+  inputs: Row[];
+  count: number;
+}
+
+/** What a preview made: the records, and the fields a run would leave out of the output. */
+export interface PreviewResult {
+  records: Row[];
+  dropped: string[];
+  /** Records the builder refused, with the reason. */
+  rejected: { reason: string; record: Row }[];
+}
+
 /**
  * The "how" of data generation: a registered class plus its builder YAML. The engine groups tasks
  * by `data_builder`, constructs one builder for each group and calls it with batches of input rows
@@ -167,6 +192,12 @@ export abstract class DataBuilder {
    * ConfigError naming the file and line.
    */
   static checkTask(_spec: Row, _file: string | undefined, _config: Row): void {}
+
+  /**
+   * Make `count` records of one task in memory, writing nothing (`digit preview`); undefined
+   * when the builder has no preview.
+   */
+  static preview: ((init: PreviewInit) => Promise<PreviewResult>) | undefined = undefined;
 
   /** Release resources; blocks are closed by the engine. */
   async close(): Promise<void> {}

@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { ConfigError, DRAW_KEY, GenerationDataBuilder, registerDataBuilder, rowDrawKey, TransformationDataBuilder, z, type DataBuilder, type DataBuilderClass, type GenerationTask, type InputBatch, type Row, type Task } from "digit-sdg";
+import { ConfigError, DRAW_KEY, GenerationDataBuilder, Random, registerDataBuilder, rowDrawKey, TransformationDataBuilder, z, type DataBuilder, type DataBuilderClass, type GenerationTask, type InputBatch, type Row, type Task } from "digit-sdg";
+import type { PreviewInit, PreviewResult } from "../../../src/builders/databuilder.js";
 import { positionOf } from "../../../src/config/source-map.js";
 import { replaceJsonl } from "../../../src/stores/formats/jsonl.js";
 import { appendRejects } from "../../../src/tasks/task.js";
@@ -50,6 +51,32 @@ function checkColumnsTask(spec: Row, file: string | undefined, config: Row): voi
   });
 }
 
+/**
+ * The root of a task's draws: the run's seed (through the builder's random stream), the task and
+ * its runner_config seed. `digit preview` computes the same key, so it shows what a run makes.
+ */
+function seedKeyOf(builderRng: Random, taskName: string, runnerSeed: unknown): string {
+  const salt = Math.floor(builderRng.derive("core/columns").next() * 2 ** 32).toString(16);
+  return `${salt}:${taskName}:${String(runnerSeed ?? "")}`;
+}
+
+/** `digit preview` of a core/columns task: its first records, made in memory. */
+async function previewColumns(init: PreviewInit): Promise<PreviewResult> {
+  const taskName = String(init.spec.task_name);
+  const transformation = init.spec.data != null;
+  const runnerSeed = (init.spec.runner_config as Row | undefined)?.seed;
+  const seedKey = seedKeyOf(new Random(init.seed).derive(`builder:${init.builderName}`), taskName, runnerSeed);
+  const rt = prepareRuntime({ spec: init.spec, file: init.file, taskName, seedKey, blocks: init.blocks, seeds: init.seeds, transformation });
+  const items = transformation
+    ? init.inputs.slice(0, init.count).map((input) => {
+        const index = inputIndex({ ...input, task_name: taskName });
+        return { index, input, drawKey: `${seedKey}:in:${index}` };
+      })
+    : Array.from({ length: init.count }, (_, i) => ({ index: i, input: {}, drawKey: `${seedKey}:${i}` }));
+  const { records, rejected } = await makeRecords(rt, items);
+  return { records, dropped: [...rt.dropped], rejected: rejected.map((r) => ({ reason: `column '${r.column}': ${r.reason}`, record: withoutDrawKey(r.values) })) };
+}
+
 /** The parts both builder classes share: per-task runtimes, rejects, final outputs. */
 class ColumnsCore {
   readonly runtimes = new Map<string, ColumnsRuntime>();
@@ -58,11 +85,9 @@ class ColumnsCore {
 
   /** Prepare every task's runtime (their columns were checked at plan time). */
   async setup(transformation: boolean): Promise<void> {
-    const root = this.builder.rng.derive("core/columns");
-    const salt = Math.floor(root.next() * 2 ** 32).toString(16);
     for (const task of this.builder.tasks) {
       const seeds = transformation ? [] : await (task as GenerationTask).seedExamples();
-      const seedKey = `${salt}:${task.name}:${String(task.runnerConfig.seed ?? "")}`;
+      const seedKey = seedKeyOf(this.builder.rng, task.name, task.runnerConfig.seed);
       this.runtimes.set(task.name, prepareRuntime({ spec: task.spec, file: task.file, taskName: task.name, seedKey, blocks: this.builder.blocks, seeds, transformation }));
     }
   }
@@ -125,6 +150,7 @@ export class ColumnsTransformBuilder extends TransformationDataBuilder {
   static override configSchema = columnsConfigSchema;
   static override extraBlocks = modelBlocks;
   static override checkTask = checkColumnsTask;
+  static override preview = previewColumns;
   private readonly core = new ColumnsCore(this);
 
   override async setup(): Promise<void> {
@@ -168,6 +194,7 @@ export class ColumnsBuilder extends GenerationDataBuilder {
   static override transformationVariant: DataBuilderClass | undefined = ColumnsTransformBuilder as unknown as DataBuilderClass;
   static override extraBlocks = modelBlocks;
   static override checkTask = checkColumnsTask;
+  static override preview = previewColumns;
   private readonly core = new ColumnsCore(this);
   /** The next record index of each task (from its checkpoint on resume). */
   private readonly nextIndex = new Map<string, number>();
