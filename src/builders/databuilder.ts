@@ -194,6 +194,14 @@ export abstract class DataBuilder {
   static checkTask(_spec: Row, _file: string | undefined, _config: Row): void {}
 
   /**
+   * More key tables for `digit describe` (e.g. core/columns' keys of each column type), each a
+   * title and a zod shape.
+   */
+  static describeSections(): { title: string; shape: z.ZodRawShape }[] {
+    return [];
+  }
+
+  /**
    * Make `count` records of one task in memory, writing nothing (`digit preview`); undefined
    * when the builder has no preview.
    */

@@ -9,7 +9,8 @@ import { suggestion } from "../../../src/util/did-you-mean.js";
 import { planColumns } from "./column-plan.js";
 import type { RejectedRecord } from "./record.js";
 import { applyProcessors, inputIndex, makeRecords, prepareRuntime, type ColumnsRuntime } from "./runtime.js";
-import { columnsTaskShape } from "./schema.js";
+import { SAMPLER_PARAMS, SAMPLER_TYPES, samplerColumnSchema } from "./sampling/index.js";
+import { columnsTaskShape, commonColumnShape, NON_SAMPLER_COLUMNS, processorSchema } from "./schema.js";
 
 /** The record index a builder input row draws by (a field that never reaches a record). */
 const RECORD_INDEX = "__record_index";
@@ -75,6 +76,19 @@ async function previewColumns(init: PreviewInit): Promise<PreviewResult> {
     : Array.from({ length: init.count }, (_, i) => ({ index: i, input: {}, drawKey: `${seedKey}:${i}` }));
   const { records, rejected } = await makeRecords(rt, items);
   return { records, dropped: [...rt.dropped], rejected: rejected.map((r) => ({ reason: `column '${r.column}': ${r.reason}`, record: withoutDrawKey(r.values) })) };
+}
+
+/** `digit describe core/columns`: the keys of each column type, sampler and processor. */
+function columnSections(): { title: string; shape: z.ZodRawShape }[] {
+  const common = new Set(Object.keys(commonColumnShape));
+  const own = (shape: z.ZodRawShape) => Object.fromEntries(Object.entries(shape).filter(([k]) => !common.has(k) || k === "type"));
+  return [
+    { title: "keys every column takes", shape: commonColumnShape },
+    { title: "column type 'sampler'", shape: own((samplerColumnSchema as unknown as z.ZodObject).shape) },
+    ...SAMPLER_TYPES.map((t) => ({ title: `params of sampler '${t}'`, shape: (SAMPLER_PARAMS[t] as unknown as z.ZodObject).shape })),
+    ...Object.entries(NON_SAMPLER_COLUMNS).map(([type, schema]) => ({ title: `column type '${type}'`, shape: own(schema.shape) })),
+    ...processorSchema.options.map((o) => ({ title: `processor '${String(o.shape.type.value)}'`, shape: o.shape })),
+  ];
 }
 
 /** The parts both builder classes share: per-task runtimes, rejects, final outputs. */
@@ -195,6 +209,7 @@ export class ColumnsBuilder extends GenerationDataBuilder {
   static override extraBlocks = modelBlocks;
   static override checkTask = checkColumnsTask;
   static override preview = previewColumns;
+  static override describeSections = columnSections;
   private readonly core = new ColumnsCore(this);
   /** The next record index of each task (from its checkpoint on resume). */
   private readonly nextIndex = new Map<string, number>();

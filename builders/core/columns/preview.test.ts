@@ -60,3 +60,15 @@ describe("digit preview", () => {
     expect(r.stderr).toMatch(/has no preview/);
   }, 30_000);
 });
+
+describe("digit describe core/columns", () => {
+  it("lists the keys of every column type, sampler and processor, and the transformation mode", async () => {
+    const r = await digit(["describe", "core/columns"], { env: { COLUMNS: "160" } });
+    expect(r.code, r.stderr).toBe(0);
+    for (const title of ["keys every column takes", "column type 'sampler'", "params of sampler 'person'", "column type 'llm_structured'", "column type 'llm_judge'", "column type 'validation'", "column type 'seed'", "processor 'schema_transform'"]) {
+      expect(r.stdout).toContain(`\n${title}:\n`);
+    }
+    expect(r.stdout).toMatch(/\noutput_format\s+map\s+yes\s+A JSON Schema the reply must fit/);
+    expect(r.stdout).toContain("a task with 'data:' runs as a transformation");
+  }, 30_000);
+});
