@@ -3,7 +3,8 @@
 // draws from. The name, city and domain lists below are written for digit (common US given names
 // and surnames, large US cities with rounded populations in thousands, generic mail domains);
 // weights follow a Zipf law over each list's order, ages a smooth adult age curve. Run it again
-// after editing a list: `node scripts/generate-person-data.mjs`. The output is deterministic.
+// after editing a list: `node scripts/generate-person-data.mjs [output file]`. The output is
+// deterministic.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -89,7 +90,7 @@ const dataset = {
   age_weights: ages,
 };
 
-const out = join(dirname(fileURLToPath(import.meta.url)), "..", "data", "person", "en_US.json");
+const out = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), "..", "data", "person", "en_US.json");
 mkdirSync(dirname(out), { recursive: true });
 // One [name, weight] pair or city per line keeps the file short and its diffs readable.
 const text = JSON.stringify(dataset, null, 1)

@@ -4,14 +4,24 @@ import { SAMPLER_PARAMS, type SamplerParams, type SamplerType } from "./params.j
 import { loadPersonDataset, personParamsProblem } from "./person.js";
 import { samplerProblems, type SamplerColumn } from "./schema.js";
 
-/** One set of params of a column: under a condition, or the base params (no condition). */
+/**
+ * One set of params of a column: under a condition, or the base params (no condition).
+ *
+ * @example
+ * compileColumn(column).branches.find((b) => !b.condition)!.params
+ */
 export interface Branch<T extends SamplerType = SamplerType> {
   condition?: Condition;
   text?: string;
   params: SamplerParams[T];
 }
 
-/** A sampler column checked and ready to draw: its type, params branches and references. */
+/**
+ * A sampler column checked and ready to draw: its type, params branches and references.
+ *
+ * @example
+ * const c: CompiledColumn = compileColumn(column); c.type;
+ */
 export interface CompiledColumn<T extends SamplerType = SamplerType> {
   column: SamplerColumn;
   name: string;
@@ -32,7 +42,8 @@ export interface CompiledColumn<T extends SamplerType = SamplerType> {
 export function samplerReferences(column: SamplerColumn): string[] {
   const out = new Set<string>();
   const params = (column.params ?? {}) as Record<string, unknown>;
-  if (column.sampler_type === "subcategory" && typeof params.category === "string") out.add(params.category);
+  if (column.sampler_type === "subcategory" && typeof params.category === "string")
+    out.add(params.category);
   if (column.sampler_type === "timedelta" && typeof params.reference_column_name === "string") {
     out.add(params.reference_column_name);
   }
@@ -60,13 +71,17 @@ export function compileColumn(column: SamplerColumn): CompiledColumn {
   const problem = samplerProblems(column)[0];
   if (problem) {
     const Err = problem.kind === "unknown" ? UnknownSamplerError : SamplerParamsError;
-    throw new Err(column.name, problem.path, `column '${column.name}': ${problem.message}`, { hint: problem.hint });
+    throw new Err(column.name, problem.path, `column '${column.name}': ${problem.message}`, {
+      hint: problem.hint,
+    });
   }
   const type = column.sampler_type as SamplerType;
   const schema = SAMPLER_PARAMS[type];
   const base = column.params as Record<string, unknown>;
   const branches: Branch[] = Object.entries(column.conditional_params).map(([text, extra]) => ({
-    text, condition: parseCondition(text), params: schema.parse({ ...base, ...extra }) as SamplerParams[SamplerType],
+    text,
+    condition: parseCondition(text),
+    params: schema.parse({ ...base, ...extra }) as SamplerParams[SamplerType],
   }));
   branches.push({ params: schema.parse(base) as SamplerParams[SamplerType] });
   const compiled: CompiledColumn = { column, name: column.name, type, branches };
@@ -75,9 +90,19 @@ export function compileColumn(column: SamplerColumn): CompiledColumn {
       const p = b.params as SamplerParams["person"];
       const at = b.text === undefined ? ["params"] : ["conditional_params", b.text];
       const data = loadPersonDataset(p.locale);
-      if (typeof data === "string") throw new SamplerParamsError(column.name, [...at, "locale"], `column '${column.name}': ${data}`);
+      if (typeof data === "string")
+        throw new SamplerParamsError(
+          column.name,
+          [...at, "locale"],
+          `column '${column.name}': ${data}`,
+        );
       const bad = personParamsProblem(data, p);
-      if (bad) throw new SamplerParamsError(column.name, [...at, "city"], `column '${column.name}': ${bad}`);
+      if (bad)
+        throw new SamplerParamsError(
+          column.name,
+          [...at, "city"],
+          `column '${column.name}': ${bad}`,
+        );
     }
   }
   return compiled;

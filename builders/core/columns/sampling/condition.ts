@@ -8,10 +8,16 @@
  *   and     := not ("and" not)*
  *   not     := "not" not | compare
  *   compare := operand (("==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in") operand)?
- *   operand := path | number | 'string' | "string" | true | false | null | [operand, ...] | "(" expr ")"
+ *   operand := path | number | 'string' | "string" | true | false | null
+ *            | [operand, ...] | "(" expr ")"
  */
 
-/** A parsed condition. */
+/**
+ * A parsed condition.
+ *
+ * @example
+ * const c: Condition = parseCondition("age > 60");
+ */
 export type Condition =
   | { kind: "path"; path: string[] }
   | { kind: "literal"; value: unknown }
@@ -20,15 +26,38 @@ export type Condition =
   | { kind: "and" | "or"; args: Condition[] }
   | { kind: "compare"; op: CompareOp; left: Condition; right: Condition };
 
-/** The comparison operators a condition may use. */
+/**
+ * The comparison operators a condition may use.
+ *
+ * @example
+ * const op: CompareOp = "not in";
+ */
 export type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in";
 
-/** Thrown by {@link parseCondition}; the caller turns it into a SamplerParamsError. */
+/**
+ * Thrown by {@link parseCondition}; the caller turns it into a SamplerParamsError.
+ *
+ * @example
+ * try { parseCondition("age >"); } catch (e) { e instanceof ConditionSyntaxError; }
+ */
 export class ConditionSyntaxError extends Error {}
 
 type Token = { t: "op" | "word" | "num" | "str" | "punct"; v: string };
 
-const TOKEN = /\s*(?:(==|!=|<=|>=|<|>|&&|\|\||!)|([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|([()[\],]))/y;
+const NAME = "[A-Za-z_][A-Za-z0-9_]*";
+const NUMBER = "-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?";
+/** One token: operator | dotted name | number | 'string' | "string" | punctuation. */
+const TOKEN = new RegExp(
+  [
+    "\\s*(?:(==|!=|<=|>=|<|>|&&|\\|\\||!)",
+    `(${NAME}(?:\\.${NAME})*)`,
+    `(${NUMBER})`,
+    "'((?:[^'\\\\]|\\\\.)*)'",
+    '"((?:[^"\\\\]|\\\\.)*)"',
+    "([()[\\],]))",
+  ].join("|"),
+  "y",
+);
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
@@ -38,7 +67,8 @@ function tokenize(src: string): Token[] {
     if (/^\s*$/.test(src.slice(at))) break;
     TOKEN.lastIndex = at;
     const m = TOKEN.exec(src);
-    if (!m) throw new ConditionSyntaxError(`unexpected '${src.slice(at).trim().slice(0, 10)}' at ${at}`);
+    if (!m)
+      throw new ConditionSyntaxError(`unexpected '${src.slice(at).trim().slice(0, 10)}' at ${at}`);
     at = TOKEN.lastIndex;
     if (m[1]) out.push({ t: "op", v: m[1] });
     else if (m[2]) out.push({ t: "word", v: m[2] });
@@ -71,25 +101,41 @@ export function parseCondition(src: string): Condition {
 
   const orExpr = (): Condition => {
     const args = [andExpr()];
-    while (isWord("or") || isOp("||")) { i++; args.push(andExpr()); }
+    while (isWord("or") || isOp("||")) {
+      i++;
+      args.push(andExpr());
+    }
     return args.length === 1 ? args[0]! : { kind: "or", args };
   };
   const andExpr = (): Condition => {
     const args = [notExpr()];
-    while (isWord("and") || isOp("&&")) { i++; args.push(notExpr()); }
+    while (isWord("and") || isOp("&&")) {
+      i++;
+      args.push(notExpr());
+    }
     return args.length === 1 ? args[0]! : { kind: "and", args };
   };
   const notExpr = (): Condition => {
-    if (isWord("not") || isOp("!")) { i++; return { kind: "not", arg: notExpr() }; }
+    if (isWord("not") || isOp("!")) {
+      i++;
+      return { kind: "not", arg: notExpr() };
+    }
     return compare();
   };
   const compare = (): Condition => {
     const left = operand();
     let op: CompareOp | undefined;
     const tok = peek();
-    if (tok?.t === "op" && ["==", "!=", "<", "<=", ">", ">="].includes(tok.v)) { op = tok.v as CompareOp; i++; }
-    else if (isWord("in")) { op = "in"; i++; }
-    else if (isWord("not") && tokens[i + 1]?.v === "in") { op = "not in"; i += 2; }
+    if (tok?.t === "op" && ["==", "!=", "<", "<=", ">", ">="].includes(tok.v)) {
+      op = tok.v as CompareOp;
+      i++;
+    } else if (isWord("in")) {
+      op = "in";
+      i++;
+    } else if (isWord("not") && tokens[i + 1]?.v === "in") {
+      op = "not in";
+      i += 2;
+    }
     if (!op) return left;
     return { kind: "compare", op, left, right: operand() };
   };
@@ -103,15 +149,23 @@ export function parseCondition(src: string): Condition {
       if (tok.v === "true" || tok.v === "True") return { kind: "literal", value: true };
       if (tok.v === "false" || tok.v === "False") return { kind: "literal", value: false };
       if (tok.v === "null" || tok.v === "None") return { kind: "literal", value: null };
-      if (["and", "or", "not", "in"].includes(tok.v)) throw new ConditionSyntaxError(`unexpected '${tok.v}'`);
+      if (["and", "or", "not", "in"].includes(tok.v))
+        throw new ConditionSyntaxError(`unexpected '${tok.v}'`);
       return { kind: "path", path: tok.v.split(".") };
     }
-    if (tok.v === "(") { const e = orExpr(); expect(")"); return e; }
+    if (tok.v === "(") {
+      const e = orExpr();
+      expect(")");
+      return e;
+    }
     if (tok.v === "[") {
       const items: Condition[] = [];
       if (peek()?.v !== "]") {
         items.push(operand());
-        while (peek()?.v === ",") { i++; items.push(operand()); }
+        while (peek()?.v === ",") {
+          i++;
+          items.push(operand());
+        }
       }
       expect("]");
       return { kind: "list", items };
@@ -138,7 +192,10 @@ export function conditionColumns(c: Condition): string[] {
     else if (n.kind === "list") n.items.forEach(walk);
     else if (n.kind === "not") walk(n.arg);
     else if (n.kind === "and" || n.kind === "or") n.args.forEach(walk);
-    else if (n.kind === "compare") { walk(n.left); walk(n.right); }
+    else if (n.kind === "compare") {
+      walk(n.left);
+      walk(n.right);
+    }
   };
   walk(c);
   return [...out];
@@ -146,20 +203,34 @@ export function conditionColumns(c: Condition): string[] {
 
 function value(n: Condition, row: Readonly<Record<string, unknown>>): unknown {
   switch (n.kind) {
-    case "literal": return n.value;
-    case "list": return n.items.map((x) => value(x, row));
+    case "literal":
+      return n.value;
+    case "list":
+      return n.items.map((x) => value(x, row));
     case "path": {
       let v: unknown = row;
-      for (const k of n.path) v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
+      for (const k of n.path)
+        v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
       return v;
     }
-    default: return evaluateCondition(n, row);
+    default:
+      return evaluateCondition(n, row);
   }
 }
 
+/** A date's time; a string compared with a date is read as a date (`'2024-06-01'`). */
+function time(v: unknown, other: unknown): unknown {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === "string" && other instanceof Date) {
+    const t = Date.parse(/^\d{4}-\d\d-\d\d$/.test(v) ? `${v}T00:00:00Z` : v);
+    return Number.isNaN(t) ? v : t;
+  }
+  return v;
+}
+
 function order(a: unknown, b: unknown): number | undefined {
-  const x = a instanceof Date ? a.getTime() : a;
-  const y = b instanceof Date ? b.getTime() : b;
+  const x = time(a, b);
+  const y = time(b, a);
   if (typeof x === "number" && typeof y === "number") return x - y;
   if (typeof x === "string" && typeof y === "string") return x < y ? -1 : x > y ? 1 : 0;
   return undefined;
@@ -174,14 +245,18 @@ function order(a: unknown, b: unknown): number | undefined {
  */
 export function evaluateCondition(c: Condition, row: Readonly<Record<string, unknown>>): boolean {
   switch (c.kind) {
-    case "and": return c.args.every((a) => evaluateCondition(a, row));
-    case "or": return c.args.some((a) => evaluateCondition(a, row));
-    case "not": return !evaluateCondition(c.arg, row);
+    case "and":
+      return c.args.every((a) => evaluateCondition(a, row));
+    case "or":
+      return c.args.some((a) => evaluateCondition(a, row));
+    case "not":
+      return !evaluateCondition(c.arg, row);
     case "compare": {
       const l = value(c.left, row);
       const r = value(c.right, row);
       if (c.op === "in" || c.op === "not in") {
-        const hit = Array.isArray(r) ? r.some((x) => order(l, x) === 0 || x === l)
+        const hit = Array.isArray(r)
+          ? r.some((x) => order(l, x) === 0 || x === l)
           : typeof r === "string" && typeof l === "string" && r.includes(l);
         return c.op === "in" ? hit : !hit;
       }
@@ -191,6 +266,7 @@ export function evaluateCondition(c: Condition, row: Readonly<Record<string, unk
       if (d === undefined || Number.isNaN(d)) return false;
       return c.op === "<" ? d < 0 : c.op === "<=" ? d <= 0 : c.op === ">" ? d > 0 : d >= 0;
     }
-    default: return Boolean(value(c, row));
+    default:
+      return Boolean(value(c, row));
   }
 }

@@ -1,11 +1,21 @@
 import { z } from "digit-sdg";
 
-/** An inequality operator between sampled values. */
+/**
+ * An inequality operator between sampled values.
+ *
+ * @example
+ * const op: InequalityOp = "<=";
+ */
 export type InequalityOp = "<" | "<=" | ">" | ">=";
 
 const OPERATOR_NAMES: Record<string, InequalityOp> = { lt: "<", le: "<=", gt: ">", ge: ">=" };
 
-/** A constraint in its parsed form: `target op rhs`, rhs another column or a number. */
+/**
+ * A constraint in its parsed form: `target op rhs`, rhs another column or a number.
+ *
+ * @example
+ * const c: SamplerConstraint = constraintSchema.parse("low < high");
+ */
 export interface SamplerConstraint {
   target: string;
   op: InequalityOp;
@@ -14,11 +24,16 @@ export interface SamplerConstraint {
   text: string;
 }
 
-const SHORT = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>)\s*(?:(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*))\s*$/;
+const NAME = "[A-Za-z_][A-Za-z0-9_]*";
+const NUMBER = "-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?";
+/** `<column> <op> <number or column>`. */
+const SHORT = new RegExp(`^\\s*(${NAME})\\s*(<=|>=|<|>)\\s*(?:(${NUMBER})|(${NAME}))\\s*$`);
 
 function make(target: string, op: InequalityOp, rhs: number | string): SamplerConstraint {
   return {
-    target, op, rhs: typeof rhs === "number" ? { value: rhs } : { column: rhs },
+    target,
+    op,
+    rhs: typeof rhs === "number" ? { value: rhs } : { column: rhs },
     text: `${target} ${op} ${rhs}`,
   };
 }
@@ -30,7 +45,8 @@ function make(target: string, op: InequalityOp, rhs: number | string): SamplerCo
  * again (rejection sampling).
  *
  * @example
- * constraintSchema.parse("start_age < end_age") // { target: "start_age", op: "<", rhs: { column: "end_age" }, ... }
+ * constraintSchema.parse("start_age < end_age")
+ * // { target: "start_age", op: "<", rhs: { column: "end_age" }, text: "start_age < end_age" }
  * constraintSchema.parse({ target_column: "age", operator: "ge", rhs: 18 })
  */
 export const constraintSchema = z.union([
@@ -39,17 +55,23 @@ export const constraintSchema = z.union([
     if (!m) {
       ctx.addIssue({
         code: "custom",
-        message: `constraint '${s}' is not '<column> <op> <column or number>' with op one of <, <=, >, >=`,
+        message:
+          `constraint '${s}' is not '<column> <op> <column or number>' with op one of ` +
+          `<, <=, >, >=`,
       });
       return z.NEVER;
     }
     return make(m[1]!, m[2] as InequalityOp, m[3] !== undefined ? Number(m[3]) : m[4]!);
   }),
-  z.strictObject({
-    target_column: z.string().min(1),
-    operator: z.enum(["lt", "le", "gt", "ge", "<", "<=", ">", ">="]),
-    rhs: z.union([z.number(), z.string().min(1)]),
-  }).transform((c) => make(c.target_column, OPERATOR_NAMES[c.operator] ?? (c.operator as InequalityOp), c.rhs)),
+  z
+    .strictObject({
+      target_column: z.string().min(1),
+      operator: z.enum(["lt", "le", "gt", "ge", "<", "<=", ">", ">="]),
+      rhs: z.union([z.number(), z.string().min(1)]),
+    })
+    .transform((c) =>
+      make(c.target_column, OPERATOR_NAMES[c.operator] ?? (c.operator as InequalityOp), c.rhs),
+    ),
 ]);
 
 /**
@@ -75,7 +97,10 @@ function comparable(v: unknown): number | string | undefined {
  * @example
  * constraintHolds(constraintSchema.parse("a < 3"), { a: 2 }) // true
  */
-export function constraintHolds(c: SamplerConstraint, values: Readonly<Record<string, unknown>>): boolean {
+export function constraintHolds(
+  c: SamplerConstraint,
+  values: Readonly<Record<string, unknown>>,
+): boolean {
   const l = comparable(values[c.target]);
   const r = "value" in c.rhs ? c.rhs.value : comparable(values[c.rhs.column]);
   if (l === undefined || r === undefined || typeof l !== typeof r) return false;

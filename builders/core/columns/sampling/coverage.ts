@@ -1,6 +1,11 @@
 import { Random } from "digit-sdg";
 
-/** The most combinations `maximize_coverage` enumerates (one cycle's order is kept in memory). */
+/**
+ * The most combinations `maximize_coverage` enumerates (one cycle's order is kept in memory).
+ *
+ * @example
+ * if (size > MAX_COMBINATIONS) throw new Error("too many");
+ */
 export const MAX_COMBINATIONS = 1_000_000;
 
 /**
@@ -18,7 +23,10 @@ export class Coverage {
   readonly size: number;
   private readonly orders = new Map<number, Uint32Array>();
 
-  constructor(private readonly seedKey: string, private readonly radices: readonly number[]) {
+  constructor(
+    private readonly seedKey: string,
+    private readonly radices: readonly number[],
+  ) {
     this.size = radices.reduce((p, r) => p * r, 1);
   }
 
@@ -27,7 +35,10 @@ export class Coverage {
     const cycle = Math.floor(index / this.size);
     let n = this.order(cycle)[index % this.size]!;
     const out: number[] = [];
-    for (const r of this.radices) { out.push(n % r); n = Math.floor(n / r); }
+    for (const r of this.radices) {
+      out.push(n % r);
+      n = Math.floor(n / r);
+    }
     return out;
   }
 

@@ -19,8 +19,18 @@ function round(x: number, places: number | undefined): number {
   return Math.round(x * f) / f;
 }
 
-/** The numeric samplers' params. */
-export type NumericParams = SamplerParams["uniform" | "gaussian" | "poisson" | "binomial" | "bernoulli"];
+/**
+ * The numeric samplers' params.
+ *
+ * @example
+ * numericQuantile("poisson", { mean: 3 } satisfies NumericParams, 0.5)
+ */
+export type NumericParams = SamplerParams[
+  | "uniform"
+  | "gaussian"
+  | "poisson"
+  | "binomial"
+  | "bernoulli"];
 
 /**
  * The quantile function of a numeric sampler: the value drawn for a uniform `u`. Every numeric
@@ -39,13 +49,16 @@ export function numericQuantile(type: SamplerType, params: NumericParams, u: num
       const p = params as SamplerParams["gaussian"];
       return round(p.mean + p.stddev * normalQuantile(u), p.decimal_places);
     }
-    case "poisson": return poissonQuantile((params as SamplerParams["poisson"]).mean, u);
+    case "poisson":
+      return poissonQuantile((params as SamplerParams["poisson"]).mean, u);
     case "binomial": {
       const p = params as SamplerParams["binomial"];
       return binomialQuantile(p.n, p.p, u);
     }
-    case "bernoulli": return u >= 1 - (params as SamplerParams["bernoulli"]).p ? 1 : 0;
-    default: throw new RangeError(`'${type}' is not a numeric sampler`);
+    case "bernoulli":
+      return u >= 1 - (params as SamplerParams["bernoulli"]).p ? 1 : 0;
+    default:
+      throw new RangeError(`'${type}' is not a numeric sampler`);
   }
 }
 
@@ -61,7 +74,10 @@ export function categoryCuts(count: number, weights: readonly number[] | undefin
   const total = w.reduce((s, x) => s + x, 0);
   const cuts = [0];
   let acc = 0;
-  for (const x of w) { acc += x; cuts.push(acc / total); }
+  for (const x of w) {
+    acc += x;
+    cuts.push(acc / total);
+  }
   cuts[cuts.length - 1] = 1;
   return cuts;
 }
@@ -73,7 +89,8 @@ export function categoryCuts(count: number, weights: readonly number[] | undefin
  * categoryIndex([0, 0.25, 0.5, 1], 0.3) // 1
  */
 export function categoryIndex(cuts: readonly number[], u: number): number {
-  for (let k = 0; k < cuts.length - 1; k++) if (u < cuts[k + 1]! && cuts[k + 1]! > cuts[k]!) return k;
+  for (let k = 0; k < cuts.length - 1; k++)
+    if (u < cuts[k + 1]! && cuts[k + 1]! > cuts[k]!) return k;
   let last = cuts.length - 2;
   while (last > 0 && cuts[last + 1] === cuts[last]) last--;
   return last;
@@ -84,8 +101,14 @@ function uuidFrom(rng: Random, p: SamplerParams["uuid"]): string {
   hex[12] = "4";
   hex[16] = (8 + rng.int(4)).toString(16);
   const flat = hex.join("");
-  let id = p.short_form ? flat.slice(0, 8)
-    : `${flat.slice(0, 8)}-${flat.slice(8, 12)}-${flat.slice(12, 16)}-${flat.slice(16, 20)}-${flat.slice(20)}`;
+  const groups = [
+    flat.slice(0, 8),
+    flat.slice(8, 12),
+    flat.slice(12, 16),
+    flat.slice(16, 20),
+    flat.slice(20),
+  ];
+  let id = p.short_form ? groups[0]! : groups.join("-");
   if (p.uppercase) id = id.toUpperCase();
   return `${p.prefix}${id}`;
 }
@@ -115,7 +138,8 @@ export function drawDatetime(p: SamplerParams["datetime"], u: number): Date {
  * A reference datetime plus a whole number of units drawn uniformly in [dt_min, dt_max).
  *
  * @example
- * drawTimedelta(new Date("2024-01-01"), { dt_min: 1, dt_max: 8, unit: "D", reference_column_name: "d" }, 0)
+ * const p = { dt_min: 1, dt_max: 8, unit: "D", reference_column_name: "d" } as const;
+ * drawTimedelta(new Date("2024-01-01"), p, 0)
  * // 2024-01-02
  */
 export function drawTimedelta(reference: Date, p: SamplerParams["timedelta"], u: number): Date {
@@ -130,9 +154,14 @@ export function drawTimedelta(reference: Date, p: SamplerParams["timedelta"], u:
  * @example
  * drawPlain("uuid", { prefix: "id-", short_form: true, uppercase: false }, rng) // "id-3f2a9c1e"
  */
-export function drawPlain(type: "uuid" | "datetime" | "person", params: SamplerParams[typeof type], rng: Random): unknown {
+export function drawPlain(
+  type: "uuid" | "datetime" | "person",
+  params: SamplerParams[typeof type],
+  rng: Random,
+): unknown {
   if (type === "uuid") return uuidFrom(rng, params as SamplerParams["uuid"]);
-  if (type === "datetime") return drawDatetime(params as SamplerParams["datetime"], openUniform(rng));
+  if (type === "datetime")
+    return drawDatetime(params as SamplerParams["datetime"], openUniform(rng));
   const p = params as SamplerParams["person"];
   return drawPerson(loadPersonDataset(p.locale) as PersonDataset, p, rng);
 }

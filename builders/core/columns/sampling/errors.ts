@@ -1,6 +1,11 @@
-import { DigitError, type ErrorLocation } from "digit-sdg";
+import { DigitError, type ErrorLocation } from "../../../../src/errors.js";
 
-/** A key path inside one column's config, e.g. `["params", "weights"]`. */
+/**
+ * A key path inside one column's config, e.g. `["params", "weights"]`.
+ *
+ * @example
+ * const at: KeyPath = ["conditional_params", "age > 60", "mean"];
+ */
 export type KeyPath = ReadonlyArray<string | number>;
 
 /**
@@ -15,12 +20,24 @@ export type KeyPath = ReadonlyArray<string | number>;
  * }
  */
 export class SamplerError extends DigitError {
-  /** The column the error is about. */
+  /**
+   * The column the error is about, or "" for an error in the task-level sampling settings
+   * (`constraints`, `diversity_strategy`, `diversity_columns`, `correlation_rules`).
+   */
   readonly column: string;
-  /** Where in that column's config (empty for the column as a whole). */
+  /**
+   * Where: inside that column's config (`["params", "weights"]`; empty for the column as a
+   * whole), or, when `column` is "", from the task's top level (`["constraints", 0]`).
+   */
   readonly path: KeyPath;
 
-  constructor(code: string, column: string, path: KeyPath, message: string, where: ErrorLocation = {}) {
+  constructor(
+    code: string,
+    column: string,
+    path: KeyPath,
+    message: string,
+    where: ErrorLocation = {},
+  ) {
     super(code, message, where);
     this.column = column;
     this.path = path;
@@ -34,7 +51,10 @@ export class SamplerError extends DigitError {
    */
   at(where: ErrorLocation): SamplerError {
     const Ctor = this.constructor as new (
-      column: string, path: KeyPath, message: string, where: ErrorLocation,
+      column: string,
+      path: KeyPath,
+      message: string,
+      where: ErrorLocation,
     ) => SamplerError;
     const copy = new Ctor(this.column, this.path, this.message, { hint: this.hint, ...where });
     return copy;
@@ -45,7 +65,9 @@ export class SamplerError extends DigitError {
  * `sampler_type` names no sampler, or `convert_to` no conversion; the hint names the closest one.
  *
  * @example
- * new UnknownSamplerError("age", ["sampler_type"], "unknown sampler 'gausian'", { hint: "did you mean 'gaussian'?" })
+ * new UnknownSamplerError("age", ["sampler_type"], "unknown sampler 'gausian'", {
+ *   hint: "did you mean 'gaussian'?",
+ * })
  */
 export class UnknownSamplerError extends SamplerError {
   constructor(column: string, path: KeyPath, message: string, where: ErrorLocation = {}) {
@@ -84,7 +106,7 @@ export class SamplerReferenceError extends SamplerError {
  * Rejection sampling found no draw meeting the constraints within its retry limit.
  *
  * @example
- * new ConstraintUnsatisfiableError("low", ["constraints", 0], "'low < high' held in 0 of 1000 draws")
+ * new ConstraintUnsatisfiableError("", ["constraints", 0], "'low < high' could not be met")
  */
 export class ConstraintUnsatisfiableError extends SamplerError {
   constructor(column: string, path: KeyPath, message: string, where: ErrorLocation = {}) {

@@ -4,15 +4,28 @@
  * timedelta, person), with conditional params, constraints, coverage and correlation. Every draw
  * is seeded by the spec's seed key and the record index. See README.md beside this file.
  */
-export { samplerColumnSchema, samplerProblems, type SamplerColumn, type SamplerProblem } from "./schema.js";
+export {
+  samplerColumnSchema,
+  samplerProblems,
+  type SamplerColumn,
+  type SamplerProblem,
+} from "./schema.js";
 export { samplerReferences } from "./compile.js";
 export {
-  createRecordSampler, samplingSettingsSchema, DEFAULT_MAX_ATTEMPTS, DIVERSITY_STRATEGIES, type SamplingSpec,
+  createRecordSampler,
+  samplingSettingsSchema,
+  DEFAULT_MAX_ATTEMPTS,
+  DIVERSITY_STRATEGIES,
+  type SamplingSpec,
 } from "./record-sampler.js";
 export { constraintSchema, type SamplerConstraint } from "./constraints.js";
 export { SAMPLER_TYPES, SAMPLER_PARAMS, type SamplerType, type SamplerParams } from "./params.js";
 export { PERSON_FIELDS, personLocales, type Person } from "./person.js";
 export {
-  SamplerError, UnknownSamplerError, SamplerParamsError, SamplerReferenceError, ConstraintUnsatisfiableError,
+  SamplerError,
+  UnknownSamplerError,
+  SamplerParamsError,
+  SamplerReferenceError,
+  ConstraintUnsatisfiableError,
   type KeyPath,
 } from "./errors.js";

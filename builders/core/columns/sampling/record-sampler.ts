@@ -1,25 +1,50 @@
 import { Random, z } from "digit-sdg";
 import { closest, suggestion } from "../../../../src/util/did-you-mean.js";
-import { evaluateCondition } from "./condition.js";
+import { conditionColumns, evaluateCondition } from "./condition.js";
 import { compileColumn, samplerReferences, type CompiledColumn } from "./compile.js";
-import { constraintColumns, constraintHolds, constraintSchema, type SamplerConstraint } from "./constraints.js";
+import {
+  constraintColumns,
+  constraintHolds,
+  constraintSchema,
+  type SamplerConstraint,
+} from "./constraints.js";
 import { convertValue } from "./convert.js";
 import { latentCorrelation } from "./correlation.js";
 import { Coverage, MAX_COMBINATIONS } from "./coverage.js";
 import {
-  categoryCuts, categoryIndex, drawPlain, drawTimedelta, numericQuantile, openUniform, type NumericParams,
+  categoryCuts,
+  categoryIndex,
+  drawPlain,
+  drawTimedelta,
+  numericQuantile,
+  openUniform,
+  type NumericParams,
 } from "./draw.js";
 import {
-  ConstraintUnsatisfiableError, SamplerParamsError, SamplerReferenceError, UnknownSamplerError, type KeyPath,
+  ConstraintUnsatisfiableError,
+  SamplerParamsError,
+  SamplerReferenceError,
+  UnknownSamplerError,
+  type KeyPath,
 } from "./errors.js";
 import { NUMERIC_SAMPLERS, type SamplerParams } from "./params.js";
 import type { SamplerColumn } from "./schema.js";
 import { normalCdf, normalQuantile } from "./stats.js";
 
-/** The diversity strategies there are. */
+/**
+ * The diversity strategies there are.
+ *
+ * @example
+ * DIVERSITY_STRATEGIES.includes("maximize_coverage") // true
+ */
 export const DIVERSITY_STRATEGIES = ["maximize_coverage"] as const;
 
-/** How many times a record is drawn again before its constraints are declared unsatisfiable. */
+/**
+ * How many times a record is drawn again before its constraints are declared unsatisfiable.
+ *
+ * @example
+ * createRecordSampler({ columns, constraints, seedKey, maxAttempts: DEFAULT_MAX_ATTEMPTS * 10 });
+ */
 export const DEFAULT_MAX_ATTEMPTS = 1000;
 
 /**
@@ -27,16 +52,29 @@ export const DEFAULT_MAX_ATTEMPTS = 1000;
  * `constraints`, `diversity_strategy` with `diversity_columns`, and `correlation_rules`.
  *
  * @example
- * samplingSettingsSchema.parse({ constraints: ["low < high"], correlation_rules: [["category", "difficulty", 0.3]] })
+ * samplingSettingsSchema.parse({
+ *   constraints: ["low < high"],
+ *   correlation_rules: [["category", "difficulty", 0.3]],
+ * });
  */
 export const samplingSettingsSchema = z.object({
-  constraints: z.array(constraintSchema).default([])
-    .describe("Inequalities between sampler columns, e.g. \"low < high\" or \"age >= 18\""),
-  diversity_strategy: z.string().optional()
+  constraints: z
+    .array(constraintSchema)
+    .default([])
+    .describe('Inequalities between sampler columns, e.g. "low < high" or "age >= 18"'),
+  diversity_strategy: z
+    .string()
+    .optional()
     .describe("maximize_coverage: every combination of diversity_columns before any repeats"),
-  diversity_columns: z.array(z.string()).optional()
-    .describe("The category columns to cover (default: every category column without conditional params)"),
-  correlation_rules: z.array(z.tuple([z.string(), z.string(), z.number().min(-1).max(1)])).default([])
+  diversity_columns: z
+    .array(z.string())
+    .optional()
+    .describe(
+      "The category columns to cover (default: every category column without conditional params)",
+    ),
+  correlation_rules: z
+    .array(z.tuple([z.string(), z.string(), z.number().min(-1).max(1)]))
+    .default([])
     .describe("[category column, numeric column, strength in -1..1]"),
 });
 
@@ -63,12 +101,24 @@ export interface SamplingSpec {
   maxAttempts?: number;
 }
 
-interface Rule { category: string; latent: number }
+interface Rule {
+  category: string;
+  latent: number;
+}
 
-/** The settings-level errors have no column of their own: their path starts at the task. */
+/**
+ * The column of a settings-level error (constraints, diversity, correlation rules): none; its
+ * path starts at the task (`["constraints", 2]`).
+ */
 const SPEC = "";
 
-function unknownColumn(name: string, known: string[], column: string, path: KeyPath, what: string): SamplerReferenceError {
+function unknownColumn(
+  name: string,
+  known: string[],
+  column: string,
+  path: KeyPath,
+  what: string,
+): SamplerReferenceError {
   return new SamplerReferenceError(column, path, `${what} '${name}' is not a sampler column`, {
     hint: suggestion(name, known),
   });
@@ -84,9 +134,16 @@ function order(columns: CompiledColumn[], edges: Map<string, Set<string>>): Comp
     if (s === "done") return;
     if (s === "active") {
       const cycle = [...trail.slice(trail.indexOf(c.name)), c.name];
-      throw new SamplerReferenceError(c.name, [], `sampler columns depend on each other in a cycle: ${cycle.join(" -> ")}`, {
-        hint: "break the cycle: a subcategory parent, timedelta reference or condition cannot lead back to the column",
-      });
+      throw new SamplerReferenceError(
+        c.name,
+        [],
+        `sampler columns depend on each other in a cycle: ${cycle.join(" -> ")}`,
+        {
+          hint:
+            "break the cycle: a subcategory parent, timedelta reference or condition " +
+            "cannot lead back to the column",
+        },
+      );
     }
     state.set(c.name, "active");
     for (const dep of edges.get(c.name) ?? []) visit(byName.get(dep)!, [...trail, c.name]);
@@ -99,12 +156,20 @@ function order(columns: CompiledColumn[], edges: Map<string, Set<string>>): Comp
 
 function parseConstraints(raw: readonly unknown[]): SamplerConstraint[] {
   return raw.map((c, i) => {
-    if (c && typeof c === "object" && "target" in c && "op" in c && "rhs" in c) return c as SamplerConstraint;
+    if (c && typeof c === "object" && "target" in c && "op" in c && "rhs" in c)
+      return c as SamplerConstraint;
     const parsed = constraintSchema.safeParse(c);
     if (!parsed.success) {
-      throw new SamplerParamsError(SPEC, ["constraints", i], `constraint ${JSON.stringify(c)} is not valid: ${parsed.error.issues[0]?.message}`, {
-        hint: "write e.g. \"low < high\", \"age >= 18\" or { target_column: age, operator: ge, rhs: 18 }",
-      });
+      throw new SamplerParamsError(
+        SPEC,
+        ["constraints", i],
+        `constraint ${JSON.stringify(c)} is not valid: ${parsed.error.issues[0]?.message}`,
+        {
+          hint:
+            'write e.g. "low < high", "age >= 18" or ' +
+            "{ target_column: age, operator: ge, rhs: 18 }",
+        },
+      );
     }
     return parsed.data;
   });
@@ -118,19 +183,29 @@ function parseConstraints(raw: readonly unknown[]): SamplerConstraint[] {
  * drawn so far; records breaking a constraint are drawn again (rejection sampling). Record 0 is
  * sampled once here, so a constraint no draw can meet fails before any output is written.
  *
- * @throws UnknownSamplerError, SamplerParamsError, SamplerReferenceError, ConstraintUnsatisfiableError
+ * @throws UnknownSamplerError, SamplerParamsError, SamplerReferenceError,
+ *   ConstraintUnsatisfiableError
  * @example
  * const sample = createRecordSampler({
  *   seedKey: "42|support/tickets",
- *   columns: [samplerColumnSchema.parse({ name: "category", type: "sampler", sampler_type: "category",
- *     params: { values: ["billing", "shipping"] } })],
+ *   columns: [
+ *     samplerColumnSchema.parse({
+ *       name: "category", type: "sampler", sampler_type: "category",
+ *       params: { values: ["billing", "shipping"] },
+ *     }),
+ *   ],
  * });
  * sample(7) // { category: "shipping" }, the same on every run
  */
-export function createRecordSampler(spec: SamplingSpec): (recordIndex: number) => Record<string, unknown> {
+export function createRecordSampler(
+  spec: SamplingSpec,
+): (recordIndex: number) => Record<string, unknown> {
   const seen = new Set<string>();
   for (const c of spec.columns) {
-    if (seen.has(c.name)) throw new SamplerParamsError(c.name, ["name"], `two sampler columns are named '${c.name}'`, { hint: "rename one of them" });
+    if (seen.has(c.name))
+      throw new SamplerParamsError(c.name, ["name"], `two sampler columns are named '${c.name}'`, {
+        hint: "rename one of them",
+      });
     seen.add(c.name);
   }
   const compiled = spec.columns.map(compileColumn);
@@ -143,13 +218,32 @@ export function createRecordSampler(spec: SamplingSpec): (recordIndex: number) =
   const constraints = parseConstraints(spec.constraints ?? []);
   constraints.forEach((k, i) => {
     for (const name of constraintColumns(k)) {
-      if (!byName.has(name)) throw unknownColumn(name, names, SPEC, ["constraints", i], `constraint '${k.text}' names column`);
+      if (!byName.has(name))
+        throw unknownColumn(
+          name,
+          names,
+          SPEC,
+          ["constraints", i],
+          `constraint '${k.text}' names column`,
+        );
+      const type = byName.get(name)!.type;
+      if (type === "person" || type === "uuid") {
+        throw new SamplerParamsError(
+          SPEC,
+          ["constraints", i],
+          `constraint '${k.text}' compares '${name}', a ${type} sampler`,
+          { hint: "constraints compare numbers, datetimes or category values" },
+        );
+      }
     }
   });
 
   const diversity = diversityOf(spec, compiled, byName, names);
   const coverage = diversity.length
-    ? new Coverage(spec.seedKey, diversity.map((c) => (c.branches[0]!.params as SamplerParams["category"]).values.length))
+    ? new Coverage(
+        spec.seedKey,
+        diversity.map((c) => (c.branches[0]!.params as SamplerParams["category"]).values.length),
+      )
     : undefined;
   const diversityIndex = new Map(diversity.map((c, i) => [c.name, i]));
 
@@ -157,7 +251,11 @@ export function createRecordSampler(spec: SamplingSpec): (recordIndex: number) =
   const ordered = order(compiled, edges);
   const maxAttempts = spec.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
 
-  const sampleOnce = (index: number, attempt: number, combo: number[] | undefined): Record<string, unknown> => {
+  const sampleOnce = (
+    index: number,
+    attempt: number,
+    combo: number[] | undefined,
+  ): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
     const view: Record<string, unknown> = {};
     const raw: Record<string, unknown> = {};
@@ -165,7 +263,8 @@ export function createRecordSampler(spec: SamplingSpec): (recordIndex: number) =
     for (const c of ordered) {
       const rng = new Random(`${spec.seedKey}|${index}|${attempt}|${c.name}`);
       const branch = c.branches.find((b) => !b.condition || evaluateCondition(b.condition, view))!;
-      const fixed = combo && diversityIndex.has(c.name) ? combo[diversityIndex.get(c.name)!] : undefined;
+      const fixed =
+        combo && diversityIndex.has(c.name) ? combo[diversityIndex.get(c.name)!] : undefined;
       const value = drawColumn(c, branch.params, rng, raw, latent, rules.get(c.name), fixed);
       raw[c.name] = value;
       out[c.name] = convertValue(value, c.column.convert_to);
@@ -191,10 +290,17 @@ export function createRecordSampler(spec: SamplingSpec): (recordIndex: number) =
     }
     const worst = failures.indexOf(Math.max(...failures));
     const k = constraints[worst]!;
-    throw new ConstraintUnsatisfiableError(k.target, ["constraints", worst],
-      `constraint '${k.text}' could not be met for record ${recordIndex}: ${maxAttempts} draws of the sampler columns all broke it`, {
-        hint: `loosen the constraint, or change the params of ${constraintColumns(k).map((n) => `'${n}'`).join(" and ")} so their draws can meet it`,
-      });
+    throw new ConstraintUnsatisfiableError(
+      SPEC,
+      ["constraints", worst],
+      `constraint '${k.text}' could not be met for record ${recordIndex}: ${maxAttempts} ` +
+        `draws of the sampler columns all broke it`,
+      {
+        hint: `loosen the constraint, or change the params of ${constraintColumns(k)
+          .map((n) => `'${n}'`)
+          .join(" and ")} so their draws can meet it`,
+      },
+    );
   };
   sample(0);
   return sample;
@@ -202,14 +308,31 @@ export function createRecordSampler(spec: SamplingSpec): (recordIndex: number) =
 
 const VIEW = Symbol("view");
 
-function checkReferences(c: CompiledColumn, byName: Map<string, CompiledColumn>, names: string[], edges: Map<string, Set<string>>): void {
+function checkReferences(
+  c: CompiledColumn,
+  byName: Map<string, CompiledColumn>,
+  names: string[],
+  edges: Map<string, Set<string>>,
+): void {
   const base = c.branches[c.branches.length - 1]!.params as Record<string, unknown>;
   if (c.type === "subcategory") {
     const parentName = base.category as string;
     const parent = byName.get(parentName);
-    if (!parent) throw unknownColumn(parentName, names.filter((n) => n !== c.name), c.name, ["params", "category"], "subcategory parent");
+    if (!parent)
+      throw unknownColumn(
+        parentName,
+        names.filter((n) => n !== c.name),
+        c.name,
+        ["params", "category"],
+        "subcategory parent",
+      );
     if (parent.type !== "category" && parent.type !== "subcategory") {
-      throw new SamplerParamsError(c.name, ["params", "category"], `subcategory parent '${parentName}' is a ${parent.type} sampler, not a category or subcategory`);
+      throw new SamplerParamsError(
+        c.name,
+        ["params", "category"],
+        `subcategory parent '${parentName}' is a ${parent.type} sampler, not a category or ` +
+          `subcategory`,
+      );
     }
     const parentValues = new Set<string>();
     for (const b of parent.branches) {
@@ -221,10 +344,17 @@ function checkReferences(c: CompiledColumn, byName: Map<string, CompiledColumn>,
       const map = (b.params as SamplerParams["subcategory"]).values;
       for (const v of parentValues) {
         if (!(v in map)) {
-          const at = b.text === undefined ? ["params", "values"] : ["conditional_params", b.text, "values"];
-          throw new SamplerParamsError(c.name, at, `subcategory '${c.name}' has no values for '${v}', a value of its parent '${parentName}'`, {
-            hint: `add '${v}: [...]' under values`,
-          });
+          const at =
+            b.text === undefined ? ["params", "values"] : ["conditional_params", b.text, "values"];
+          throw new SamplerParamsError(
+            c.name,
+            at,
+            `subcategory '${c.name}' has no values for '${v}', a value of its parent ` +
+              `'${parentName}'`,
+            {
+              hint: `add '${v}: [...]' under values`,
+            },
+          );
         }
       }
     }
@@ -232,94 +362,211 @@ function checkReferences(c: CompiledColumn, byName: Map<string, CompiledColumn>,
   if (c.type === "timedelta") {
     const refName = base.reference_column_name as string;
     const ref = byName.get(refName);
-    if (!ref) throw unknownColumn(refName, names.filter((n) => n !== c.name), c.name, ["params", "reference_column_name"], "timedelta reference");
+    if (!ref)
+      throw unknownColumn(
+        refName,
+        names.filter((n) => n !== c.name),
+        c.name,
+        ["params", "reference_column_name"],
+        "timedelta reference",
+      );
     if (ref.type !== "datetime" && ref.type !== "timedelta") {
-      throw new SamplerParamsError(c.name, ["params", "reference_column_name"], `timedelta reference '${refName}' is a ${ref.type} sampler, not a datetime or timedelta`);
+      throw new SamplerParamsError(
+        c.name,
+        ["params", "reference_column_name"],
+        `timedelta reference '${refName}' is a ${ref.type} sampler, not a datetime or timedelta`,
+      );
     }
   }
   for (const b of c.branches) {
-    if (b.text === undefined) continue;
+    if (b.text === undefined || b.condition === undefined) continue;
+    if (conditionColumns(b.condition).includes(c.name)) {
+      throw new SamplerReferenceError(
+        c.name,
+        ["conditional_params", b.text],
+        `condition '${b.text}' of column '${c.name}' reads the column itself`,
+        { hint: "a condition reads other sampler columns, drawn before this one" },
+      );
+    }
     for (const ref of samplerReferences({ ...c.column, conditional_params: { [b.text]: {} } })) {
-      if (!byName.has(ref)) throw unknownColumn(ref, names.filter((n) => n !== c.name), c.name, ["conditional_params", b.text], `condition '${b.text}' names column`);
+      if (!byName.has(ref))
+        throw unknownColumn(
+          ref,
+          names.filter((n) => n !== c.name),
+          c.name,
+          ["conditional_params", b.text],
+          `condition '${b.text}' names column`,
+        );
     }
   }
   for (const ref of samplerReferences(c.column)) edges.get(c.name)!.add(ref);
 }
 
-function diversityOf(spec: SamplingSpec, compiled: CompiledColumn[], byName: Map<string, CompiledColumn>, names: string[]): CompiledColumn[] {
+function diversityOf(
+  spec: SamplingSpec,
+  compiled: CompiledColumn[],
+  byName: Map<string, CompiledColumn>,
+  names: string[],
+): CompiledColumn[] {
   const strategy = spec.diversity_strategy;
   if (strategy === undefined) {
     if (spec.diversity_columns?.length) {
-      throw new SamplerParamsError(SPEC, ["diversity_columns"], "diversity_columns is set but diversity_strategy is not", {
-        hint: "add diversity_strategy: maximize_coverage",
-      });
+      throw new SamplerParamsError(
+        SPEC,
+        ["diversity_columns"],
+        "diversity_columns is set but diversity_strategy is not",
+        {
+          hint: "add diversity_strategy: maximize_coverage",
+        },
+      );
     }
     return [];
   }
   if (!(DIVERSITY_STRATEGIES as readonly string[]).includes(strategy)) {
-    throw new UnknownSamplerError(SPEC, ["diversity_strategy"], `unknown diversity_strategy '${strategy}'`, {
-      hint: suggestion(strategy, DIVERSITY_STRATEGIES),
-    });
+    throw new UnknownSamplerError(
+      SPEC,
+      ["diversity_strategy"],
+      `unknown diversity_strategy '${strategy}'`,
+      {
+        hint: suggestion(strategy, DIVERSITY_STRATEGIES),
+      },
+    );
   }
-  const chosen = spec.diversity_columns
-    ?? compiled.filter((c) => c.type === "category" && c.branches.length === 1).map((c) => c.name);
+  const chosen =
+    spec.diversity_columns ??
+    compiled.filter((c) => c.type === "category" && c.branches.length === 1).map((c) => c.name);
   const out = chosen.map((name, i) => {
     const c = byName.get(name);
     if (!c) throw unknownColumn(name, names, SPEC, ["diversity_columns", i], "diversity column");
     if (c.type !== "category") {
-      throw new SamplerParamsError(SPEC, ["diversity_columns", i], `diversity column '${name}' is a ${c.type} sampler; maximize_coverage covers category samplers`);
+      throw new SamplerParamsError(
+        SPEC,
+        ["diversity_columns", i],
+        `diversity column '${name}' is a ${c.type} sampler; maximize_coverage covers category ` +
+          `samplers`,
+      );
     }
     if (c.branches.length > 1) {
-      throw new SamplerParamsError(SPEC, ["diversity_columns", i], `diversity column '${name}' has conditional_params; its values must be the same for every record to be covered`);
+      throw new SamplerParamsError(
+        SPEC,
+        ["diversity_columns", i],
+        `diversity column '${name}' has conditional_params; its values must be the same for ` +
+          `every record to be covered`,
+      );
     }
     return c;
   });
   if (out.length === 0) {
-    throw new SamplerParamsError(SPEC, ["diversity_strategy"], "maximize_coverage has no category column to cover", {
-      hint: "add a category sampler column, or list the columns under diversity_columns",
-    });
+    throw new SamplerParamsError(
+      SPEC,
+      ["diversity_strategy"],
+      "maximize_coverage has no category column to cover",
+      {
+        hint: "add a category sampler column, or list the columns under diversity_columns",
+      },
+    );
   }
-  const size = out.reduce((p, c) => p * (c.branches[0]!.params as SamplerParams["category"]).values.length, 1);
+  const size = out.reduce(
+    (p, c) => p * (c.branches[0]!.params as SamplerParams["category"]).values.length,
+    1,
+  );
   if (size > MAX_COMBINATIONS) {
-    throw new SamplerParamsError(SPEC, ["diversity_columns"], `the diversity columns have ${size} combinations, more than ${MAX_COMBINATIONS}`, {
-      hint: "cover fewer columns",
-    });
+    throw new SamplerParamsError(
+      SPEC,
+      ["diversity_columns"],
+      `the diversity columns have ${size} combinations, more than ${MAX_COMBINATIONS}`,
+      {
+        hint: "cover fewer columns",
+      },
+    );
   }
   return out;
 }
 
 function correlationRules(
-  spec: SamplingSpec, byName: Map<string, CompiledColumn>, names: string[],
-  diversityIndex: Map<string, number>, edges: Map<string, Set<string>>,
+  spec: SamplingSpec,
+  byName: Map<string, CompiledColumn>,
+  names: string[],
+  diversityIndex: Map<string, number>,
+  edges: Map<string, Set<string>>,
 ): Map<string, Rule> {
   const rules = new Map<string, Rule>();
   (spec.correlation_rules ?? []).forEach((rule, i) => {
     const [catName, numName, strength] = rule;
     const cat = byName.get(catName);
-    if (!cat) throw unknownColumn(catName, names, SPEC, ["correlation_rules", i, 0], "correlation rule category");
+    if (!cat)
+      throw unknownColumn(
+        catName,
+        names,
+        SPEC,
+        ["correlation_rules", i, 0],
+        "correlation rule category",
+      );
     if (cat.type !== "category") {
-      throw new SamplerParamsError(SPEC, ["correlation_rules", i, 0], `correlation rule: '${catName}' is a ${cat.type} sampler; the first column must be a category sampler`);
+      throw new SamplerParamsError(
+        SPEC,
+        ["correlation_rules", i, 0],
+        `correlation rule: '${catName}' is a ${cat.type} sampler; the first column must be a ` +
+          `category sampler`,
+      );
     }
     const num = byName.get(numName);
-    if (!num) throw unknownColumn(numName, names, SPEC, ["correlation_rules", i, 1], "correlation rule numeric column");
+    if (!num)
+      throw unknownColumn(
+        numName,
+        names,
+        SPEC,
+        ["correlation_rules", i, 1],
+        "correlation rule numeric column",
+      );
     if (!NUMERIC_SAMPLERS.has(num.type)) {
-      throw new SamplerParamsError(SPEC, ["correlation_rules", i, 1], `correlation rule: '${numName}' is a ${num.type} sampler; the second column must be one of ${[...NUMERIC_SAMPLERS].join(", ")}`);
+      throw new SamplerParamsError(
+        SPEC,
+        ["correlation_rules", i, 1],
+        `correlation rule: '${numName}' is a ${num.type} sampler; the second column must be ` +
+          `one of ${[...NUMERIC_SAMPLERS].join(", ")}`,
+      );
     }
     if (typeof strength !== "number" || !(Math.abs(strength) <= 1)) {
-      throw new SamplerParamsError(SPEC, ["correlation_rules", i, 2], `correlation rule strength ${String(strength)} is not a number in -1..1`);
+      throw new SamplerParamsError(
+        SPEC,
+        ["correlation_rules", i, 2],
+        `correlation rule strength ${String(strength)} is not a number in -1..1`,
+      );
     }
     if (rules.has(numName)) {
-      throw new SamplerParamsError(SPEC, ["correlation_rules", i, 1], `'${numName}' is in two correlation rules; a numeric column follows one category`);
+      throw new SamplerParamsError(
+        SPEC,
+        ["correlation_rules", i, 1],
+        `'${numName}' is in two correlation rules; a numeric column follows one category`,
+      );
     }
     const base = cat.branches[cat.branches.length - 1]!.params as SamplerParams["category"];
-    const cuts = categoryCuts(base.values.length, diversityIndex.has(catName) ? undefined : base.weights);
+    const cuts = categoryCuts(
+      base.values.length,
+      diversityIndex.has(catName) ? undefined : base.weights,
+    );
     const numBase = num.branches[num.branches.length - 1]!.params as NumericParams;
-    const { latent, reachable } = latentCorrelation(strength, cuts, num.type, numBase, num.column.convert_to);
+    const { latent, reachable } = latentCorrelation(
+      strength,
+      cuts,
+      num.type,
+      numBase,
+      num.column.convert_to,
+    );
     if (latent === undefined) {
-      throw new SamplerParamsError(SPEC, ["correlation_rules", i, 2],
-        `correlation ${strength} between '${catName}' and '${numName}' cannot be reached: with ${base.values.length} categories and this ${num.type} sampler the most is ±${reachable.toFixed(2)}`, {
-          hint: `use a strength within ±${reachable.toFixed(2)}, more category values, or a finer numeric sampler`,
-        });
+      throw new SamplerParamsError(
+        SPEC,
+        ["correlation_rules", i, 2],
+        `correlation ${strength} between '${catName}' and '${numName}' cannot be reached: ` +
+          `with ${base.values.length} categories and this ${num.type} sampler ` +
+          `the most is ±${reachable.toFixed(2)}`,
+        {
+          hint:
+            `use a strength within ±${reachable.toFixed(2)}, more category values, or a ` +
+            `finer numeric sampler`,
+        },
+      );
     }
     rules.set(numName, { category: catName, latent });
     edges.get(numName)!.add(catName);
@@ -328,8 +575,13 @@ function correlationRules(
 }
 
 function drawColumn(
-  c: CompiledColumn, params: SamplerParams[keyof SamplerParams], rng: Random, raw: Record<string, unknown>,
-  latent: Record<string, number>, rule: Rule | undefined, fixed: number | undefined,
+  c: CompiledColumn,
+  params: SamplerParams[keyof SamplerParams],
+  rng: Random,
+  raw: Record<string, unknown>,
+  latent: Record<string, number>,
+  rule: Rule | undefined,
+  fixed: number | undefined,
 ): unknown {
   switch (c.type) {
     case "category": {
@@ -346,16 +598,29 @@ function drawColumn(
       const parent = String(raw[p.category]);
       const values = p.values[parent];
       if (!values) {
-        throw new SamplerParamsError(c.name, ["params", "values"], `subcategory '${c.name}' has no values for '${parent}', a value of its parent '${p.category}'`, {
-          hint: `add '${parent}: [...]' under values${closest(parent, Object.keys(p.values)) ? ` (is '${closest(parent, Object.keys(p.values))}' a typo?)` : ""}`,
-        });
+        const typo = closest(parent, Object.keys(p.values));
+        throw new SamplerParamsError(
+          c.name,
+          ["params", "values"],
+          `subcategory '${c.name}' has no values for '${parent}', a value of its parent ` +
+            `'${p.category}'`,
+          {
+            hint: `add '${parent}: [...]' under values${typo ? ` (is '${typo}' a typo?)` : ""}`,
+          },
+        );
       }
       return rng.pick(values);
     }
-    case "uniform": case "gaussian": case "poisson": case "binomial": case "bernoulli": {
+    case "uniform":
+    case "gaussian":
+    case "poisson":
+    case "binomial":
+    case "bernoulli": {
       let u = openUniform(rng);
       if (rule) {
-        const z = rule.latent * latent[rule.category]! + Math.sqrt(1 - rule.latent ** 2) * normalQuantile(u);
+        const z =
+          rule.latent * latent[rule.category]! +
+          Math.sqrt(1 - rule.latent ** 2) * normalQuantile(u);
         u = Math.min(Math.max(normalCdf(z), 1e-15), 1 - 1e-15);
       }
       return numericQuantile(c.type, params as NumericParams, u);
@@ -365,6 +630,10 @@ function drawColumn(
       return drawTimedelta(raw[p.reference_column_name] as Date, p, openUniform(rng));
     }
     default:
-      return drawPlain(c.type as "uuid" | "datetime" | "person", params as SamplerParams["uuid"], rng);
+      return drawPlain(
+        c.type as "uuid" | "datetime" | "person",
+        params as SamplerParams["uuid"],
+        rng,
+      );
   }
 }

@@ -1,8 +1,19 @@
 import { samplerColumnSchema, type SamplerColumn } from "./schema.js";
 
 /** A parsed sampler column for tests. */
-export function col(name: string, samplerType: string, params: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): SamplerColumn {
-  return samplerColumnSchema.parse({ name, type: "sampler", sampler_type: samplerType, params, ...extra });
+export function col(
+  name: string,
+  samplerType: string,
+  params: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+): SamplerColumn {
+  return samplerColumnSchema.parse({
+    name,
+    type: "sampler",
+    sampler_type: samplerType,
+    params,
+    ...extra,
+  });
 }
 
 /** Mean and (population) variance of numbers. */
