@@ -1,6 +1,7 @@
 import { join } from "node:path";
-import { ConfigError, DRAW_KEY, GenerationDataBuilder, Random, registerDataBuilder, rowDrawKey, TransformationDataBuilder, z, type DataBuilder, type DataBuilderClass, type GenerationTask, type InputBatch, type Row, type Task } from "digit-sdg";
-import type { PreviewInit, PreviewResult } from "../../../src/builders/databuilder.js";
+import { ConfigError, DRAW_KEY, GenerationDataBuilder, Random, registerDataBuilder, TransformationDataBuilder, z, type GenerationTask, type InputBatch, type Row, type Task } from "digit-sdg";
+import type { DataBuilder, DataBuilderClass, PreviewInit, PreviewResult } from "../../../src/builders/databuilder.js";
+import { rowDrawKey } from "../../../src/util/draw-key.js";
 import { positionOf } from "../../../src/config/source-map.js";
 import { replaceJsonl } from "../../../src/stores/formats/jsonl.js";
 import { appendRejects } from "../../../src/tasks/task.js";

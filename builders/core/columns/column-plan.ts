@@ -1,5 +1,7 @@
 import { Ajv } from "ajv";
-import { checkTemplate, ConfigError, isDigitError, type DigitError, type ErrorLocation, type Row } from "digit-sdg";
+import { ConfigError, type Row } from "digit-sdg";
+import { isDigitError, type DigitError, type ErrorLocation } from "../../../src/errors.js";
+import { checkTemplate } from "../../../src/templates/template.js";
 import { positionAtPath } from "../../../src/config/source-map.js";
 import { parseWith } from "../../../src/config/zod-errors.js";
 import { suggestion } from "../../../src/util/did-you-mean.js";

@@ -1,4 +1,5 @@
-import { isDigitError, renderTemplate, type LMProvider, type Row } from "digit-sdg";
+import { renderTemplate, type LMProvider, type Row } from "digit-sdg";
+import { isDigitError } from "../../../src/errors.js";
 import type { ColumnPlan } from "./column-plan.js";
 import { runLlmCell, type CellOutcome } from "./llm-cells.js";
 import type { Column, ExpressionColumn } from "./schema.js";

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { ConfigError, LMProvider, Random, recordId, renderTemplate, type Block, type Row } from "digit-sdg";
+import { ConfigError, LMProvider, Random, renderTemplate, type Block, type Row } from "digit-sdg";
+import { recordId } from "../../../src/tasks/record-id.js";
 import { positionAtPath } from "../../../src/config/source-map.js";
 import { suggestion } from "../../../src/util/did-you-mean.js";
 import { planColumns, type ColumnPlan } from "./column-plan.js";

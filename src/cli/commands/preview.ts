@@ -1,4 +1,5 @@
-import type { Block, Row } from "../../blocks/block.js";
+import type { Block } from "../../blocks/block.js";
+import type { Row } from "../../util/mapping.js";
 import { createBlock } from "../../blocks/create.js";
 import type { PreviewResult } from "../../builders/databuilder.js";
 import { prepareEnvironment } from "../../config/env.js";
