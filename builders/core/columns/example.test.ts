@@ -96,3 +96,28 @@ describe("tasks/core/columns/customer_support", () => {
     }
   });
 });
+
+describe("tasks/core/columns/product_reviews", () => {
+  it("runs offline: structured reviews whose fields later columns read, every category × stars pair in 20 records, both processors", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "digit-reviews-"));
+    const result = await run({ taskPaths: ["tasks/core/columns/product_reviews/task.yaml"], configPath: "configs/mock/core/columns/product_reviews.yaml", outputDir: dir, numOutputsToGenerate: 20, logger: silentLogger });
+    expect(result.error).toBeUndefined();
+    const base = join(dir, "core/columns/product_reviews");
+    const rows = readJsonl(join(base, "final_data.jsonl"));
+    expect(rows).toHaveLength(20);
+    expect(new Set(rows.map((r) => `${String(r.product_category)}/${String(r.stars)}`)).size).toBe(20);
+    const reviewers = readJsonl(join(base, "processors/reviewers.jsonl"));
+    expect(reviewers.map((r) => r.id)).toEqual(rows.map((r) => r.id));
+    const chat = readJsonl(join(base, "processors/chat.jsonl")) as { messages: { role: string; content: string }[] }[];
+    rows.forEach((r, i) => {
+      const review = r.review as { title: string; stars: number; pros: string[] };
+      const who = reviewers[i]!.reviewer as { first_name: string; age: number };
+      expect("reviewer" in r).toBe(false);
+      expect(review.stars).toBe(r.stars);
+      expect(r.headline).toBe(`${review.title} (${review.stars}/5) by ${who.first_name}, ${who.age}`);
+      expect(r.has_pros).toEqual({ is_valid: true, errors: [] });
+      expect(chat[i]!.messages[0]).toEqual({ role: "user", content: `Write a ${String(r.stars)}-star review of a ${String(r.product)}.` });
+      expect(chat[i]!.messages[1]!.content.startsWith(`${review.title}\n\n`)).toBe(true);
+    });
+  });
+});
