@@ -220,6 +220,15 @@ describe("core/columns: bad input is an error with file and line before any outp
     await expectError(`  - { name: a, type: expression, expr: x }\n  - { name: a, type: expression, expr: y }\n`, /two columns are named 'a'/);
   });
 
+  it("sampler mistakes, at the line of the key: unknown sampler, wrong params, weights of the wrong length, an impossible constraint", async () => {
+    const unknown = await expectError(`  - name: a\n    type: sampler\n    sampler_type: gausian\n    params: { mean: 1, stddev: 1 }\n`, /unknown sampler 'gausian'.*did you mean 'gaussian'/);
+    expect(unknown.line).toBe(24);
+    await expectError(`  - name: a\n    type: sampler\n    sampler_type: uniform\n    params: { low: 1, hgh: 2 }\n`, /unknown param 'hgh'/);
+    const weights = await expectError(`  - name: a\n    type: sampler\n    sampler_type: category\n    params:\n      values: [x, y]\n      weights: [1, 2, 3]\n`, /weights/);
+    expect(weights.line).toBe(27);
+    await expectError(`  - { name: a, type: sampler, sampler_type: uniform, params: { low: 0, high: 1 } }\n  - { name: b, type: sampler, sampler_type: uniform, params: { low: 5, high: 6 } }\n`, /constraint|cannot|never/, "constraints: [\"b < a\"]\n");
+  });
+
   it("a template the sandbox refuses", async () => {
     await expectError(`  - { name: a, type: expression, expr: "{{ x.constructor }}" }\n  - { name: x, type: expression, expr: "1" }\n`, /refused/);
   });
