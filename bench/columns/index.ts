@@ -21,7 +21,11 @@ import { join } from "node:path";
 import { OpenAIProvider } from "../../src/blocks/lm/openai/index.js";
 import { run } from "../../src/engine/run.js";
 import { silentLogger } from "../../src/telemetry/logger.js";
-import { startFakeLLM, type FakeLLM, type FakeLLMStats } from "../../test/support/fake-llm/index.js";
+import {
+  startFakeLLM,
+  type FakeLLM,
+  type FakeLLMStats,
+} from "../../test/support/fake-llm/index.js";
 
 const LATENCY_S = 0.2;
 const LIMIT = 64;
@@ -33,7 +37,15 @@ const root = new URL("../../", import.meta.url).pathname;
  * requests, max_parallel_requests 64). Source: issue 22 ("Done when"), measured by the session
  * that filed it.
  */
-const DATA_DESIGNER = { records: 1000, wholeS: 41, rate: 54, ratio: 0.17, inFlight: 11, firstRequestS: 3.2, preview10S: 3.8 } as const;
+const DATA_DESIGNER = {
+  records: 1000,
+  wholeS: 41,
+  rate: 54,
+  ratio: 0.17,
+  inFlight: 11,
+  firstRequestS: 3.2,
+  preview10S: 3.8,
+} as const;
 
 function taskYaml(dir: string, fake: FakeLLM, records: number): string {
   const file = join(dir, "task.yaml");
@@ -62,9 +74,16 @@ interface Window {
 }
 
 function window(s: FakeLLMStats): Window {
-  const windowS = s.firstRequestAt && s.lastAnswerAt ? (s.lastAnswerAt - s.firstRequestAt) / 1000 : NaN;
+  const windowS =
+    s.firstRequestAt && s.lastAnswerAt ? (s.lastAnswerAt - s.firstRequestAt) / 1000 : NaN;
   // Every answer takes the fixed latency, so the mean number in flight is answers × latency / window.
-  return { rate: s.completed / windowS, windowS, inFlight: (s.completed * LATENCY_S) / windowS, completed: s.completed, peak: s.peakInFlight };
+  return {
+    rate: s.completed / windowS,
+    windowS,
+    inFlight: (s.completed * LATENCY_S) / windowS,
+    completed: s.completed,
+    peak: s.peakInFlight,
+  };
 }
 
 /** A CLI run in its own process: whole time, and time from spawn to the server's first request. */
@@ -72,42 +91,86 @@ async function cli(fake: FakeLLM, args: string[]): Promise<{ wholeS: number; fir
   fake.reset();
   const started = Date.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, "dist/src/cli/main.js"), ...args], { stdio: "ignore", cwd: mkdtempSync(join(tmpdir(), "digit-bench-cwd-")) });
+    const child = spawn(process.execPath, [join(root, "dist/src/cli/main.js"), ...args], {
+      stdio: "ignore",
+      cwd: mkdtempSync(join(tmpdir(), "digit-bench-cwd-")),
+    });
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`digit ${args[0]} exited with ${code}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`digit ${args[0]} exited with ${code}`)),
+    );
   });
   const s = fake.stats();
-  return { wholeS: (Date.now() - started) / 1000, firstS: s.firstRequestAt ? (s.firstRequestAt - started) / 1000 : NaN };
+  return {
+    wholeS: (Date.now() - started) / 1000,
+    firstS: s.firstRequestAt ? (s.firstRequestAt - started) / 1000 : NaN,
+  };
 }
 
 const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
-const row = (label: string, digit: string, dd: string) => console.log(`  ${label.padEnd(34)} ${digit.padStart(10)}   ${dd.padStart(10)}`);
+const row = (label: string, digit: string, dd: string) =>
+  console.log(`  ${label.padEnd(34)} ${digit.padStart(10)}   ${dd.padStart(10)}`);
 
 /** `npm run bench columns`. */
 export async function run_(): Promise<void> {
-  const fake = await startFakeLLM({ latencyMs: LATENCY_S * 1000, responses: ["A reply about the {{words}}, number {{n}}."] });
+  const fake = await startFakeLLM({
+    latencyMs: LATENCY_S * 1000,
+    responses: ["A reply about the {{words}}, number {{n}}."],
+  });
   try {
     const dir = mkdtempSync(join(tmpdir(), "digit-bench-columns-"));
     const records = 2000;
-    const block = new OpenAIProvider({ name: "baseline", type: "openai", model_id_or_path: "fake", base_url: fake.openaiBaseURL, api_key: "bench-key", max_concurrent_requests: LIMIT, adaptive_concurrency: false }, {});
+    const block = new OpenAIProvider(
+      {
+        name: "baseline",
+        type: "openai",
+        model_id_or_path: "fake",
+        base_url: fake.openaiBaseURL,
+        api_key: "bench-key",
+        max_concurrent_requests: LIMIT,
+        adaptive_concurrency: false,
+      },
+      {},
+    );
     fake.reset();
-    await block.call(Array.from({ length: records * 2 }, (_, i) => ({ input: [{ role: "user", content: `Question ${i}` }] })), { method: "chat_completion" });
+    await block.call(
+      Array.from({ length: records * 2 }, (_, i) => ({
+        input: [{ role: "user", content: `Question ${i}` }],
+      })),
+      { method: "chat_completion" },
+    );
     await block.close();
     const base = window(fake.stats());
-    console.log(`baseline: one openai block call of ${base.completed} requests: ${f1(base.rate)} requests/s = ${f2(base.rate / IDEAL)} of N/L (mean in flight ${f1(base.inFlight)})`);
+    console.log(
+      `baseline: one openai block call of ${base.completed} requests: ${f1(base.rate)} requests/s = ${f2(base.rate / IDEAL)} of N/L (mean in flight ${f1(base.inFlight)})`,
+    );
     fake.reset();
     const started = performance.now();
-    const result = await run({ taskPaths: [taskYaml(dir, fake, records)], outputDir: join(dir, "out"), logger: silentLogger });
+    const result = await run({
+      taskPaths: [taskYaml(dir, fake, records)],
+      outputDir: join(dir, "out"),
+      logger: silentLogger,
+    });
     const wholeS = (performance.now() - started) / 1000;
     if (result.error) throw result.error;
     const w = window(fake.stats());
-    console.log(`in process: ${records} records, ${w.completed} requests, limit ${LIMIT}, ${LATENCY_S * 1000} ms per request; ideal N/L ${f1(IDEAL)} requests/s`);
-    console.log(`  requests/s (server window)  ${f1(w.rate)}   ratio to N/L ${f2(w.rate / IDEAL)}  (target >= 0.90); to the baseline ${f2(w.rate / base.rate)}`);
-    console.log(`  mean in flight ${f1(w.inFlight)} of ${LIMIT} (peak ${w.peak}); window ${f1(w.windowS)} s; whole call ${f1(wholeS)} s`);
+    console.log(
+      `in process: ${records} records, ${w.completed} requests, limit ${LIMIT}, ${LATENCY_S * 1000} ms per request; ideal N/L ${f1(IDEAL)} requests/s`,
+    );
+    console.log(
+      `  requests/s (server window)  ${f1(w.rate)}   ratio to N/L ${f2(w.rate / IDEAL)}  (target >= 0.90); to the baseline ${f2(w.rate / base.rate)}`,
+    );
+    console.log(
+      `  mean in flight ${f1(w.inFlight)} of ${LIMIT} (peak ${w.peak}); window ${f1(w.windowS)} s; whole call ${f1(wholeS)} s`,
+    );
 
-    let cliFigures: { run: { wholeS: number; firstS: number }; preview: { wholeS: number; firstS: number } } | undefined;
-    const built = spawnSync("npm", ["run", "build"], { cwd: root, stdio: "ignore" }).status === 0 && existsSync(join(root, "dist/src/cli/main.js"));
+    let cliFigures:
+      | { run: { wholeS: number; firstS: number }; preview: { wholeS: number; firstS: number } }
+      | undefined;
+    const built =
+      spawnSync("npm", ["run", "build"], { cwd: root, stdio: "ignore" }).status === 0 &&
+      existsSync(join(root, "dist/src/cli/main.js"));
     if (built) {
       const cliDir = mkdtempSync(join(tmpdir(), "digit-bench-columns-cli-"));
       const file = taskYaml(cliDir, fake, DATA_DESIGNER.records);
@@ -118,16 +181,24 @@ export async function run_(): Promise<void> {
       console.log("  (CLI figures skipped: npm run build failed)");
     }
 
-    console.log(`\nside by side (NeMo Data Designer 0.9: issue 22, same kind of server on this machine)`);
+    console.log(
+      `\nside by side (NeMo Data Designer 0.9: issue 22, same kind of server on this machine)`,
+    );
     row("", "digit", "DD 0.9");
     row("requests/s (server window)", f1(w.rate), f1(DATA_DESIGNER.rate));
     row("share of N/L", f2(w.rate / IDEAL), f2(DATA_DESIGNER.ratio));
     row("mean requests in flight", f1(w.inFlight), f1(DATA_DESIGNER.inFlight));
     if (cliFigures) {
-      row(`whole process, ${DATA_DESIGNER.records} records (s)`, f1(cliFigures.run.wholeS), f1(DATA_DESIGNER.wholeS));
+      row(
+        `whole process, ${DATA_DESIGNER.records} records (s)`,
+        f1(cliFigures.run.wholeS),
+        f1(DATA_DESIGNER.wholeS),
+      );
       row("start to first request (s)", f1(cliFigures.run.firstS), f1(DATA_DESIGNER.firstRequestS));
       row("preview of 10 records (s)", f1(cliFigures.preview.wholeS), f1(DATA_DESIGNER.preview10S));
-      console.log(`  ratios (DD / digit): whole ${f1(DATA_DESIGNER.wholeS / cliFigures.run.wholeS)}x, first request ${f1(DATA_DESIGNER.firstRequestS / cliFigures.run.firstS)}x, preview ${f1(DATA_DESIGNER.preview10S / cliFigures.preview.wholeS)}x, rate ${f1(w.rate / DATA_DESIGNER.rate)}x`);
+      console.log(
+        `  ratios (DD / digit): whole ${f1(DATA_DESIGNER.wholeS / cliFigures.run.wholeS)}x, first request ${f1(DATA_DESIGNER.firstRequestS / cliFigures.run.firstS)}x, preview ${f1(DATA_DESIGNER.preview10S / cliFigures.preview.wholeS)}x, rate ${f1(w.rate / DATA_DESIGNER.rate)}x`,
+      );
     }
     row("sampled values seeded", "yes", "no");
   } finally {

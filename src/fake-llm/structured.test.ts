@@ -11,16 +11,28 @@ const SCHEMA = {
     tags: { type: "array", items: { type: "string" }, minItems: 2 },
     ok: { type: "boolean" },
     grade: { enum: ["a", "b", "c"] },
-    nested: { type: "object", properties: { n: { type: "number", minimum: 10, maximum: 10 } }, required: ["n"] },
+    nested: {
+      type: "object",
+      properties: { n: { type: "number", minimum: 10, maximum: 10 } },
+      required: ["n"],
+    },
   },
   required: ["title", "stars", "tags", "ok", "grade", "nested"],
 };
 
 describe("fake LLM structured output", () => {
   it("finds the schema of each protocol's structured-output request", () => {
-    expect(requestedSchema("openai", { response_format: { type: "json_schema", json_schema: { name: "x", schema: SCHEMA } } })).toBe(SCHEMA);
+    expect(
+      requestedSchema("openai", {
+        response_format: { type: "json_schema", json_schema: { name: "x", schema: SCHEMA } },
+      }),
+    ).toBe(SCHEMA);
     expect(requestedSchema("openai", { response_format: { type: "json_object" } })).toBeUndefined();
-    expect(requestedSchema("anthropic", { output_config: { format: { type: "json_schema", schema: SCHEMA } } })).toBe(SCHEMA);
+    expect(
+      requestedSchema("anthropic", {
+        output_config: { format: { type: "json_schema", schema: SCHEMA } },
+      }),
+    ).toBe(SCHEMA);
     expect(requestedSchema("ollama", { format: SCHEMA })).toBe(SCHEMA);
     expect(requestedSchema("ollama", { format: "json" })).toBeUndefined();
   });
@@ -35,7 +47,15 @@ describe("fake LLM structured output", () => {
   it("answers a structured-output request no rule matches with JSON that fits", async () => {
     const fake = await startFakeLLM();
     try {
-      const res = await fetch(`${fake.openaiBaseURL}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "rate it" }], response_format: { type: "json_schema", json_schema: { name: "r", schema: SCHEMA } } }) });
+      const res = await fetch(`${fake.openaiBaseURL}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "m",
+          messages: [{ role: "user", content: "rate it" }],
+          response_format: { type: "json_schema", json_schema: { name: "r", schema: SCHEMA } },
+        }),
+      });
       const body = (await res.json()) as { choices: { message: { content: string } }[] };
       expect(new Ajv().compile(SCHEMA)(JSON.parse(body.choices[0]!.message.content))).toBe(true);
     } finally {

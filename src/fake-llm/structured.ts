@@ -14,8 +14,12 @@ type Schema = Record<string, unknown>;
  * @example
  * requestedSchema("openai", { response_format: { type: "json_schema", json_schema: { schema: { type: "object" } } } }) // { type: "object" }
  */
-export function requestedSchema(protocol: FakeRequest["protocol"], body: Record<string, unknown>): Schema | undefined {
-  const obj = (v: unknown): Schema | undefined => (v && typeof v === "object" && !Array.isArray(v) ? (v as Schema) : undefined);
+export function requestedSchema(
+  protocol: FakeRequest["protocol"],
+  body: Record<string, unknown>,
+): Schema | undefined {
+  const obj = (v: unknown): Schema | undefined =>
+    v && typeof v === "object" && !Array.isArray(v) ? (v as Schema) : undefined;
   if (protocol === "openai") {
     const rf = obj(body.response_format);
     return rf?.type === "json_schema" ? obj(obj(rf.json_schema)?.schema) : undefined;
@@ -40,7 +44,9 @@ export function exampleFor(schema: Schema, n: number): unknown {
   if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[n % schema.enum.length];
   const anyOf = (schema.anyOf ?? schema.oneOf) as Schema[] | undefined;
   if (Array.isArray(anyOf) && anyOf.length) return exampleFor(anyOf[0]!, n);
-  const type = Array.isArray(schema.type) ? schema.type[0] : (schema.type ?? (schema.properties ? "object" : "string"));
+  const type = Array.isArray(schema.type)
+    ? schema.type[0]
+    : (schema.type ?? (schema.properties ? "object" : "string"));
   switch (type) {
     case "object": {
       const props = (schema.properties ?? {}) as Record<string, Schema>;
@@ -48,12 +54,20 @@ export function exampleFor(schema: Schema, n: number): unknown {
     }
     case "array": {
       const count = Math.max(1, Number(schema.minItems ?? 1));
-      return Array.from({ length: count }, (_, i) => exampleFor((schema.items ?? {}) as Schema, n + i));
+      return Array.from({ length: count }, (_, i) =>
+        exampleFor((schema.items ?? {}) as Schema, n + i),
+      );
     }
     case "integer":
     case "number": {
-      const lo = Number(schema.minimum ?? (schema.exclusiveMinimum !== undefined ? Number(schema.exclusiveMinimum) + 1 : 1));
-      const hi = Number(schema.maximum ?? (schema.exclusiveMaximum !== undefined ? Number(schema.exclusiveMaximum) - 1 : lo + 4));
+      const lo = Number(
+        schema.minimum ??
+          (schema.exclusiveMinimum !== undefined ? Number(schema.exclusiveMinimum) + 1 : 1),
+      );
+      const hi = Number(
+        schema.maximum ??
+          (schema.exclusiveMaximum !== undefined ? Number(schema.exclusiveMaximum) - 1 : lo + 4),
+      );
       return Math.min(hi, lo + (n % Math.max(1, Math.floor(hi - lo) + 1)));
     }
     case "boolean":

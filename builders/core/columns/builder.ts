@@ -1,6 +1,23 @@
 import { join } from "node:path";
-import { ConfigError, DRAW_KEY, GenerationDataBuilder, Random, registerDataBuilder, TransformationDataBuilder, z, type GenerationTask, type InputBatch, type Row, type Task } from "digit-sdg";
-import type { DataBuilder, DataBuilderClass, PreviewInit, PreviewResult } from "../../../src/builders/databuilder.js";
+import {
+  ConfigError,
+  DRAW_KEY,
+  GenerationDataBuilder,
+  Random,
+  registerDataBuilder,
+  TransformationDataBuilder,
+  z,
+  type GenerationTask,
+  type InputBatch,
+  type Row,
+  type Task,
+} from "digit-sdg";
+import type {
+  DataBuilder,
+  DataBuilderClass,
+  PreviewInit,
+  PreviewResult,
+} from "../../../src/builders/databuilder.js";
 import { rowDrawKey } from "../../../src/util/draw-key.js";
 import { positionOf } from "../../../src/config/source-map.js";
 import { replaceJsonl } from "../../../src/stores/formats/jsonl.js";
@@ -9,9 +26,20 @@ import { assertInsideOutput } from "../../../src/util/output-containment.js";
 import { suggestion } from "../../../src/util/did-you-mean.js";
 import { planColumns } from "./column-plan.js";
 import type { RejectedRecord } from "./record.js";
-import { applyProcessors, inputIndex, makeRecords, prepareRuntime, type ColumnsRuntime } from "./runtime.js";
+import {
+  applyProcessors,
+  inputIndex,
+  makeRecords,
+  prepareRuntime,
+  type ColumnsRuntime,
+} from "./runtime.js";
 import { SAMPLER_PARAMS, SAMPLER_TYPES, samplerColumnSchema } from "./sampling/index.js";
-import { columnsTaskShape, commonColumnShape, NON_SAMPLER_COLUMNS, processorSchema } from "./schema.js";
+import {
+  columnsTaskShape,
+  commonColumnShape,
+  NON_SAMPLER_COLUMNS,
+  processorSchema,
+} from "./schema.js";
 
 /** The record index a builder input row draws by (a field that never reaches a record). */
 const RECORD_INDEX = "__record_index";
@@ -20,7 +48,11 @@ const modelList = z.array(z.looseObject({ name: z.string().min(1), type: z.strin
 
 /** Builder YAML keys of core/columns. */
 const columnsConfigSchema = z.object({
-  models: modelList.default([]).describe("LM provider blocks every task's columns may name as `model` (tasks may add their own)"),
+  models: modelList
+    .default([])
+    .describe(
+      "LM provider blocks every task's columns may name as `model` (tasks may add their own)",
+    ),
 });
 
 /**
@@ -28,14 +60,27 @@ const columnsConfigSchema = z.object({
  * model the builder or another task defines only with the same settings).
  */
 function modelBlocks(config: Row, tasks: readonly Row[], file: string): Row[] {
-  const blockNames = new Set(((config.blocks as Row[] | undefined) ?? []).map((b) => String(b.name)));
+  const blockNames = new Set(
+    ((config.blocks as Row[] | undefined) ?? []).map((b) => String(b.name)),
+  );
   const out = new Map<string, Row>();
-  for (const m of [...((config.models as Row[] | undefined) ?? []), ...tasks.flatMap((t) => (t.models as Row[] | undefined) ?? [])]) {
+  for (const m of [
+    ...((config.models as Row[] | undefined) ?? []),
+    ...tasks.flatMap((t) => (t.models as Row[] | undefined) ?? []),
+  ]) {
     const name = String(m.name);
     const where = positionOf(m, "name") ?? { file };
-    if (blockNames.has(name)) throw new ConfigError(`model '${name}' has the name of a block of the builder`, { ...where, hint: "give the model another name" });
+    if (blockNames.has(name))
+      throw new ConfigError(`model '${name}' has the name of a block of the builder`, {
+        ...where,
+        hint: "give the model another name",
+      });
     const seen = out.get(name);
-    if (seen && JSON.stringify(seen) !== JSON.stringify(m)) throw new ConfigError(`model '${name}' is defined twice with different settings`, { ...where, hint: "give one of them another name" });
+    if (seen && JSON.stringify(seen) !== JSON.stringify(m))
+      throw new ConfigError(`model '${name}' is defined twice with different settings`, {
+        ...where,
+        hint: "give one of them another name",
+      });
     out.set(name, m);
   }
   return [...out.values()];
@@ -43,12 +88,21 @@ function modelBlocks(config: Row, tasks: readonly Row[], file: string): Row[] {
 
 /** Plan-time checks of one task: its columns, and that every model a column names exists. */
 function checkColumnsTask(spec: Row, file: string | undefined, config: Row): void {
-  const plan = planColumns(spec, file, { transformation: spec.data != null, inputFields: Array.isArray(spec.data) ? [...new Set((spec.data as Row[]).flatMap((r) => Object.keys(r)))] : undefined });
+  const plan = planColumns(spec, file, {
+    transformation: spec.data != null,
+    inputFields: Array.isArray(spec.data)
+      ? [...new Set((spec.data as Row[]).flatMap((r) => Object.keys(r)))]
+      : undefined,
+  });
   const blocks = ((config.blocks as Row[] | undefined) ?? []).map((b) => String(b.name));
   (spec.columns as Row[]).forEach((raw) => {
     const c = plan.columns.find((x) => x.name === raw.name)!;
     if ("model" in c && !blocks.includes(c.model)) {
-      throw new ConfigError(`column '${c.name}' names model '${c.model}', which is not defined`, { file, ...positionOf(raw, "model"), hint: `add it under 'models:' in the task or builder; ${suggestion(c.model, blocks)}` });
+      throw new ConfigError(`column '${c.name}' names model '${c.model}', which is not defined`, {
+        file,
+        ...positionOf(raw, "model"),
+        hint: `add it under 'models:' in the task or builder; ${suggestion(c.model, blocks)}`,
+      });
     }
   });
 }
@@ -67,28 +121,64 @@ async function previewColumns(init: PreviewInit): Promise<PreviewResult> {
   const taskName = String(init.spec.task_name);
   const transformation = init.spec.data != null;
   const runnerSeed = (init.spec.runner_config as Row | undefined)?.seed;
-  const seedKey = seedKeyOf(new Random(init.seed).derive(`builder:${init.builderName}`), taskName, runnerSeed);
-  const rt = prepareRuntime({ spec: init.spec, file: init.file, taskName, seedKey, blocks: init.blocks, seeds: init.seeds, transformation });
+  const seedKey = seedKeyOf(
+    new Random(init.seed).derive(`builder:${init.builderName}`),
+    taskName,
+    runnerSeed,
+  );
+  const rt = prepareRuntime({
+    spec: init.spec,
+    file: init.file,
+    taskName,
+    seedKey,
+    blocks: init.blocks,
+    seeds: init.seeds,
+    transformation,
+  });
   const items = transformation
     ? init.inputs.slice(0, init.count).map((input) => {
         const index = inputIndex({ ...input, task_name: taskName });
         return { index, input, drawKey: `${seedKey}:in:${index}` };
       })
-    : Array.from({ length: init.count }, (_, i) => ({ index: i, input: {}, drawKey: `${seedKey}:${i}` }));
+    : Array.from({ length: init.count }, (_, i) => ({
+        index: i,
+        input: {},
+        drawKey: `${seedKey}:${i}`,
+      }));
   const { records, rejected } = await makeRecords(rt, items);
-  return { records, dropped: [...rt.dropped], rejected: rejected.map((r) => ({ reason: `column '${r.column}': ${r.reason}`, record: withoutDrawKey(r.values) })) };
+  return {
+    records,
+    dropped: [...rt.dropped],
+    rejected: rejected.map((r) => ({
+      reason: `column '${r.column}': ${r.reason}`,
+      record: withoutDrawKey(r.values),
+    })),
+  };
 }
 
 /** `digit describe core/columns`: the keys of each column type, sampler and processor. */
 function columnSections(): { title: string; shape: z.ZodRawShape }[] {
   const common = new Set(Object.keys(commonColumnShape));
-  const own = (shape: z.ZodRawShape) => Object.fromEntries(Object.entries(shape).filter(([k]) => !common.has(k) || k === "type"));
+  const own = (shape: z.ZodRawShape) =>
+    Object.fromEntries(Object.entries(shape).filter(([k]) => !common.has(k) || k === "type"));
   return [
     { title: "keys every column takes", shape: commonColumnShape },
-    { title: "column type 'sampler'", shape: own((samplerColumnSchema as unknown as z.ZodObject).shape) },
-    ...SAMPLER_TYPES.map((t) => ({ title: `params of sampler '${t}'`, shape: (SAMPLER_PARAMS[t] as unknown as z.ZodObject).shape })),
-    ...Object.entries(NON_SAMPLER_COLUMNS).map(([type, schema]) => ({ title: `column type '${type}'`, shape: own(schema.shape) })),
-    ...processorSchema.options.map((o) => ({ title: `processor '${String(o.shape.type.value)}'`, shape: o.shape })),
+    {
+      title: "column type 'sampler'",
+      shape: own((samplerColumnSchema as unknown as z.ZodObject).shape),
+    },
+    ...SAMPLER_TYPES.map((t) => ({
+      title: `params of sampler '${t}'`,
+      shape: (SAMPLER_PARAMS[t] as unknown as z.ZodObject).shape,
+    })),
+    ...Object.entries(NON_SAMPLER_COLUMNS).map(([type, schema]) => ({
+      title: `column type '${type}'`,
+      shape: own(schema.shape),
+    })),
+    ...processorSchema.options.map((o) => ({
+      title: `processor '${String(o.shape.type.value)}'`,
+      shape: o.shape,
+    })),
   ];
 }
 
@@ -103,30 +193,60 @@ class ColumnsCore {
     for (const task of this.builder.tasks) {
       const seeds = transformation ? [] : await (task as GenerationTask).seedExamples();
       const seedKey = seedKeyOf(this.builder.rng, task.name, task.runnerConfig.seed);
-      this.runtimes.set(task.name, prepareRuntime({ spec: task.spec, file: task.file, taskName: task.name, seedKey, blocks: this.builder.blocks, seeds, transformation }));
+      this.runtimes.set(
+        task.name,
+        prepareRuntime({
+          spec: task.spec,
+          file: task.file,
+          taskName: task.name,
+          seedKey,
+          blocks: this.builder.blocks,
+          seeds,
+          transformation,
+        }),
+      );
     }
   }
 
   /** Make a batch's records; refused ones go to the task's blocks/<column>.jsonl with the reason. */
-  async make(batch: Row[], item: (row: Row) => { index: number; input: Row; drawKey: string }): Promise<Row[]> {
+  async make(
+    batch: Row[],
+    item: (row: Row) => { index: number; input: Row; drawKey: string },
+  ): Promise<Row[]> {
     const byTask = new Map<string, Row[]>();
-    for (const r of batch) byTask.set(String(r.task_name), [...(byTask.get(String(r.task_name)) ?? []), r]);
-    const parts = await Promise.all([...byTask].map(async ([name, rows]) => {
-      const rt = this.runtimes.get(name);
-      if (!rt) return [];
-      const { records, rejected } = await makeRecords(rt, rows.map(item));
-      if (rejected.length) await this.reject(name, rejected);
-      return records.map((r) => ({ ...r, task_name: name, is_seed: false }));
-    }));
+    for (const r of batch)
+      byTask.set(String(r.task_name), [...(byTask.get(String(r.task_name)) ?? []), r]);
+    const parts = await Promise.all(
+      [...byTask].map(async ([name, rows]) => {
+        const rt = this.runtimes.get(name);
+        if (!rt) return [];
+        const { records, rejected } = await makeRecords(rt, rows.map(item));
+        if (rejected.length) await this.reject(name, rejected);
+        return records.map((r) => ({ ...r, task_name: name, is_seed: false }));
+      }),
+    );
     return parts.flat();
   }
 
   private async reject(taskName: string, rejected: RejectedRecord[]): Promise<void> {
     const byColumn = new Map<string, Row[]>();
-    for (const r of rejected) byColumn.set(r.column, [...(byColumn.get(r.column) ?? []), { task_name: taskName, ...withoutDrawKey(r.values), block_name: r.column, reason: r.reason }]);
+    for (const r of rejected)
+      byColumn.set(r.column, [
+        ...(byColumn.get(r.column) ?? []),
+        {
+          task_name: taskName,
+          ...withoutDrawKey(r.values),
+          block_name: r.column,
+          reason: r.reason,
+        },
+      ]);
     for (const [column, rows] of byColumn) await appendRejects(this.builder.tasks, column, rows);
     const last = rejected[rejected.length - 1]!;
-    (this.builder as unknown as { lastUnusable: { reply: string; reason: string } }).lastUnusable = { reply: JSON.stringify(withoutDrawKey(last.values)).slice(0, 300), reason: `column '${last.column}': ${last.reason}` };
+    (this.builder as unknown as { lastUnusable: { reply: string; reason: string } }).lastUnusable =
+      {
+        reply: JSON.stringify(withoutDrawKey(last.values)).slice(0, 300),
+        reason: `column '${last.column}': ${last.reason}`,
+      };
   }
 
   /** Final records without dropped columns; processors' outputs in <task>/processors/<name>.jsonl. */
@@ -176,7 +296,11 @@ export class ColumnsTransformBuilder extends TransformationDataBuilder {
     return this.core.make(batch, (row) => {
       const { task_name: _t, ...input } = row;
       const index = inputIndex(row);
-      return { index, input, drawKey: `${this.core.runtimes.get(String(row.task_name))?.seedKey ?? ""}:in:${index}` };
+      return {
+        index,
+        input,
+        drawKey: `${this.core.runtimes.get(String(row.task_name))?.seedKey ?? ""}:in:${index}`,
+      };
     });
   }
 
@@ -206,7 +330,8 @@ export class ColumnsTransformBuilder extends TransformationDataBuilder {
 export class ColumnsBuilder extends GenerationDataBuilder {
   static override taskSchema = z.object(columnsTaskShape);
   static override configSchema = columnsConfigSchema;
-  static override transformationVariant: DataBuilderClass | undefined = ColumnsTransformBuilder as unknown as DataBuilderClass;
+  static override transformationVariant: DataBuilderClass | undefined =
+    ColumnsTransformBuilder as unknown as DataBuilderClass;
   static override extraBlocks = modelBlocks;
   static override checkTask = checkColumnsTask;
   static override preview = previewColumns;
@@ -229,12 +354,21 @@ export class ColumnsBuilder extends GenerationDataBuilder {
     const n = Math.max(1, Math.min(task.seedBatchSize, task.target));
     this.nextIndex.set(task.name, start + n);
     const key = this.core.runtimes.get(task.name)?.seedKey ?? task.name;
-    const rows = Array.from({ length: n }, (_, i) => ({ task_name: task.name, is_seed: false, [RECORD_INDEX]: start + i, [DRAW_KEY]: `${key}:${start + i}` }));
+    const rows = Array.from({ length: n }, (_, i) => ({
+      task_name: task.name,
+      is_seed: false,
+      [RECORD_INDEX]: start + i,
+      [DRAW_KEY]: `${key}:${start + i}`,
+    }));
     return { rows, position: { iter_index: task.checkpoint.iter_index, row_index: start + n } };
   }
 
   async call(_requestIdx: number, batch: Row[]): Promise<Row[]> {
-    return this.core.make(batch, (row) => ({ index: Number(row[RECORD_INDEX]), input: {}, drawKey: rowDrawKey(row) ?? String(row[RECORD_INDEX]) }));
+    return this.core.make(batch, (row) => ({
+      index: Number(row[RECORD_INDEX]),
+      input: {},
+      drawKey: rowDrawKey(row) ?? String(row[RECORD_INDEX]),
+    }));
   }
 
   override finalize(task: Task, records: Row[]): Promise<Row[]> {

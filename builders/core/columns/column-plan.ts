@@ -7,8 +7,21 @@ import { parseWith } from "../../../src/config/zod-errors.js";
 import { suggestion } from "../../../src/util/did-you-mean.js";
 import { templateReferences } from "./references.js";
 import { validationCheck } from "./validators.js";
-import { createRecordSampler, samplerColumnSchema, samplerReferences, type SamplerColumn, type SamplingSpec } from "./sampling/index.js";
-import { COLUMN_TYPES, commonColumnShape, NON_SAMPLER_COLUMNS, processorSchema, type Column, type Processor } from "./schema.js";
+import {
+  createRecordSampler,
+  samplerColumnSchema,
+  samplerReferences,
+  type SamplerColumn,
+  type SamplingSpec,
+} from "./sampling/index.js";
+import {
+  COLUMN_TYPES,
+  commonColumnShape,
+  NON_SAMPLER_COLUMNS,
+  processorSchema,
+  type Column,
+  type Processor,
+} from "./schema.js";
 
 /** A task's columns, checked and ordered. */
 export interface ColumnPlan {
@@ -22,7 +35,11 @@ export interface ColumnPlan {
 }
 
 /** Where a column's config came from, for errors found after parsing. */
-function at(spec: Row, index: number, ...path: (string | number)[]): { file?: string | undefined; line?: number | undefined } {
+function at(
+  spec: Row,
+  index: number,
+  ...path: (string | number)[]
+): { file?: string | undefined; line?: number | undefined } {
   const pos = positionAtPath(spec, ["columns", index, ...path]);
   return pos ? { file: pos.file, line: pos.line } : {};
 }
@@ -39,7 +56,11 @@ function at(spec: Row, index: number, ...path: (string | number)[]): { file?: st
  * @example
  * const plan = planColumns(task.spec, task.file, { transformation: false });
  */
-export function planColumns(spec: Row, file: string | undefined, mode: { transformation: boolean; inputFields?: readonly string[] | undefined }): ColumnPlan {
+export function planColumns(
+  spec: Row,
+  file: string | undefined,
+  mode: { transformation: boolean; inputFields?: readonly string[] | undefined },
+): ColumnPlan {
   const raw = (spec.columns as Row[] | undefined) ?? [];
   const columns: Column[] = [];
   const seen = new Map<string, number>();
@@ -47,12 +68,29 @@ export function planColumns(spec: Row, file: string | undefined, mode: { transfo
     const where = { file, ...at(spec, i) };
     const type = String(entry.type);
     if (!(COLUMN_TYPES as readonly string[]).includes(type)) {
-      throw new ConfigError(`column '${String(entry.name)}' has unknown type '${type}'`, { ...where, ...at(spec, i, "type"), hint: suggestion(type, COLUMN_TYPES) });
+      throw new ConfigError(`column '${String(entry.name)}' has unknown type '${type}'`, {
+        ...where,
+        ...at(spec, i, "type"),
+        hint: suggestion(type, COLUMN_TYPES),
+      });
     }
     const name = String(entry.name);
-    if (seen.has(name)) throw new ConfigError(`two columns are named '${name}'`, { ...where, hint: "give every column its own name" });
+    if (seen.has(name))
+      throw new ConfigError(`two columns are named '${name}'`, {
+        ...where,
+        hint: "give every column its own name",
+      });
     seen.set(name, i);
-    columns.push(type === "sampler" ? parseSampler(entry, i, spec, file) : (parseWith(NON_SAMPLER_COLUMNS[type as keyof typeof NON_SAMPLER_COLUMNS], entry, `column '${name}'`, file) as Column));
+    columns.push(
+      type === "sampler"
+        ? parseSampler(entry, i, spec, file)
+        : (parseWith(
+            NON_SAMPLER_COLUMNS[type as keyof typeof NON_SAMPLER_COLUMNS],
+            entry,
+            `column '${name}'`,
+            file,
+          ) as Column),
+    );
   });
 
   const names = columns.map((c) => c.name);
@@ -65,19 +103,32 @@ export function planColumns(spec: Row, file: string | undefined, mode: { transfo
       for (const ref of templateReferences(template)) {
         if (seen.has(ref)) reads.add(ref);
         else if (!inputs.has(ref) && !(mode.transformation && mode.inputFields === undefined)) {
-          throw new ConfigError(`column '${c.name}' ${key} reads '${ref}', which is no column${mode.transformation ? " or input field" : ""}`, {
-            file,
-            ...at(spec, i, key),
-            hint: suggestion(ref, [...names.filter((n) => n !== c.name), ...inputs]),
-          });
+          throw new ConfigError(
+            `column '${c.name}' ${key} reads '${ref}', which is no column${mode.transformation ? " or input field" : ""}`,
+            {
+              file,
+              ...at(spec, i, key),
+              hint: suggestion(ref, [...names.filter((n) => n !== c.name), ...inputs]),
+            },
+          );
         }
       }
     }
     for (const ref of otherReferences(c)) {
-      if (!seen.has(ref)) throw new ConfigError(`column '${c.name}' reads column '${ref}', which does not exist`, { file, ...at(spec, i), hint: suggestion(ref, names) });
+      if (!seen.has(ref))
+        throw new ConfigError(`column '${c.name}' reads column '${ref}', which does not exist`, {
+          file,
+          ...at(spec, i),
+          hint: suggestion(ref, names),
+        });
       reads.add(ref);
     }
-    if (reads.has(c.name)) throw new ConfigError(`column '${c.name}' reads itself`, { file, ...at(spec, i), hint: "a column can only read other columns" });
+    if (reads.has(c.name))
+      throw new ConfigError(`column '${c.name}' reads itself`, {
+        file,
+        ...at(spec, i),
+        hint: "a column can only read other columns",
+      });
     deps.set(c.name, [...reads]);
     checkSchemas(c, file, at(spec, i));
     if (c.type === "validation") validationCheck(c, { file, ...at(spec, i) });
@@ -85,27 +136,43 @@ export function planColumns(spec: Row, file: string | undefined, mode: { transfo
 
   const order = topologicalOrder(names, deps, (cycle) => {
     const first = seen.get(cycle[0]!)!;
-    return new ConfigError(`columns read each other in a cycle: ${cycle.join(" → ")}`, { file, ...at(spec, first), hint: `remove one of these references so that '${cycle[0]}' does not depend on itself` });
+    return new ConfigError(`columns read each other in a cycle: ${cycle.join(" → ")}`, {
+      file,
+      ...at(spec, first),
+      hint: `remove one of these references so that '${cycle[0]}' does not depend on itself`,
+    });
   });
   const byName = new Map(columns.map((c) => [c.name, c]));
   const processors = ((spec.processors as Row[] | undefined) ?? []).map((p, i) => {
     const parsed = parseWith(processorSchema, p, `processor ${i + 1}`, file) as Processor;
     if (parsed.type === "drop_columns") {
       for (const col of parsed.columns) {
-        if (!byName.has(col)) throw new ConfigError(`processor drop_columns names '${col}', which is no column`, { file, ...positionAtPath(spec, ["processors", i, "columns"]), hint: suggestion(col, names) });
+        if (!byName.has(col))
+          throw new ConfigError(`processor drop_columns names '${col}', which is no column`, {
+            file,
+            ...positionAtPath(spec, ["processors", i, "columns"]),
+            hint: suggestion(col, names),
+          });
       }
     } else {
-      for (const t of templateStrings(parsed.template)) checkAt(t, `processor '${parsed.name}'`, { file, ...positionAtPath(spec, ["processors", i]) });
+      for (const t of templateStrings(parsed.template))
+        checkAt(t, `processor '${parsed.name}'`, {
+          file,
+          ...positionAtPath(spec, ["processors", i]),
+        });
     }
     return parsed;
   });
-  const samplerColumns = columns.filter((c) => c.type === "sampler").map((c) => c.sampler as SamplerColumn);
+  const samplerColumns = columns
+    .filter((c) => c.type === "sampler")
+    .map((c) => c.sampler as SamplerColumn);
   const samplingPart: Omit<SamplingSpec, "seedKey"> = {
     columns: samplerColumns,
     constraints: (spec.constraints as unknown[] | undefined) ?? [],
     diversity_strategy: spec.diversity_strategy as string | undefined,
     diversity_columns: spec.diversity_columns as string[] | undefined,
-    correlation_rules: (spec.correlation_rules as Array<[string, string, number]> | undefined) ?? [],
+    correlation_rules:
+      (spec.correlation_rules as Array<[string, string, number]> | undefined) ?? [],
   };
   // The sampler library checks params, constraints and rules now (it throws on a bad one).
   if (samplerColumns.length > 0) {
@@ -122,7 +189,7 @@ export function planColumns(spec: Row, file: string | undefined, mode: { transfo
 function parseSampler(entry: Row, index: number, spec: Row, file: string | undefined): Column {
   const { drop, skip_when, type: _type, ...own } = entry;
   const common = parseWith(
-    (NON_SAMPLER_COLUMNS.seed.pick({ name: true, drop: true, skip_when: true })),
+    NON_SAMPLER_COLUMNS.seed.pick({ name: true, drop: true, skip_when: true }),
     { name: entry.name, drop, skip_when },
     `column '${String(entry.name)}'`,
     file,
@@ -131,25 +198,52 @@ function parseSampler(entry: Row, index: number, spec: Row, file: string | undef
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
-    throw new ConfigError(`column '${String(entry.name)}': ${path.length ? `'${path.join(".")}' ` : ""}${issue.message}`, { file, ...at(spec, index, ...path) });
+    throw new ConfigError(
+      `column '${String(entry.name)}': ${path.length ? `'${path.join(".")}' ` : ""}${issue.message}`,
+      { file, ...at(spec, index, ...path) },
+    );
   }
-  return { name: common.name, type: "sampler", drop: common.drop, skip_when: common.skip_when, sampler: parsed.data as Row };
+  return {
+    name: common.name,
+    type: "sampler",
+    drop: common.drop,
+    skip_when: common.skip_when,
+    sampler: parsed.data as Row,
+  };
 }
 
 /** A sampler-library error with the file and line of the column (and key) it names. */
-function locateSamplerError(e: unknown, spec: Row, file: string | undefined, seen: Map<string, number>): unknown {
+function locateSamplerError(
+  e: unknown,
+  spec: Row,
+  file: string | undefined,
+  seen: Map<string, number>,
+): unknown {
   if (!isDigitError(e)) return e;
-  const err = e as { column?: unknown; path?: unknown; at?: (w: { file?: string; line?: number }) => unknown };
+  const err = e as {
+    column?: unknown;
+    path?: unknown;
+    at?: (w: { file?: string; line?: number }) => unknown;
+  };
   if (typeof err.at !== "function") return e;
   const path = Array.isArray(err.path) ? (err.path as (string | number)[]) : [];
   // Errors of task-level settings (constraints, rules) name no column: their path starts at the task.
   const index = typeof err.column === "string" ? seen.get(err.column) : undefined;
-  const pos = err.column === "" ? positionAtPath(spec, path) : index === undefined ? undefined : positionAtPath(spec, ["columns", index, ...path]);
+  const pos =
+    err.column === ""
+      ? positionAtPath(spec, path)
+      : index === undefined
+        ? undefined
+        : positionAtPath(spec, ["columns", index, ...path]);
   return err.at({ ...(pos ?? {}), file: pos?.file ?? file });
 }
 
 /** Compile a template now; its errors name the line of the key that holds it. */
-function checkAt(template: string, name: string, where: { file?: string | undefined; line?: number | undefined }): void {
+function checkAt(
+  template: string,
+  name: string,
+  where: { file?: string | undefined; line?: number | undefined },
+): void {
   try {
     checkTemplate(template, { file: where.file, name });
   } catch (e) {
@@ -164,7 +258,12 @@ export function templatesOf(c: Column): [string, string][] {
   const out: [string, string][] = [];
   if (c.skip_when !== undefined) out.push(["skip_when", c.skip_when]);
   if (c.type === "expression") out.push(["expr", c.expr]);
-  if (c.type === "llm_text" || c.type === "llm_code" || c.type === "llm_structured" || c.type === "llm_judge") {
+  if (
+    c.type === "llm_text" ||
+    c.type === "llm_code" ||
+    c.type === "llm_structured" ||
+    c.type === "llm_judge"
+  ) {
     out.push(["prompt", c.prompt]);
     if (c.system_prompt !== undefined) out.push(["system_prompt", c.system_prompt]);
   }
@@ -189,16 +288,35 @@ export function templateStrings(value: unknown): string[] {
 const ajv = new Ajv({ allErrors: false, strict: false });
 
 /** JSON Schemas of a column must compile. */
-function checkSchemas(c: Column, file: string | undefined, where: { file?: string | undefined; line?: number | undefined }): void {
-  const schema = c.type === "llm_structured" ? c.output_format : c.type === "validation" && c.validator_type === "json_schema" ? c.params.schema : undefined;
-  if (c.type === "validation" && c.validator_type === "json_schema" && (schema === undefined || typeof schema !== "object")) {
-    throw new ConfigError(`column '${c.name}': a json_schema validation needs params.schema (a JSON Schema mapping)`, { file, ...where });
+function checkSchemas(
+  c: Column,
+  file: string | undefined,
+  where: { file?: string | undefined; line?: number | undefined },
+): void {
+  const schema =
+    c.type === "llm_structured"
+      ? c.output_format
+      : c.type === "validation" && c.validator_type === "json_schema"
+        ? c.params.schema
+        : undefined;
+  if (
+    c.type === "validation" &&
+    c.validator_type === "json_schema" &&
+    (schema === undefined || typeof schema !== "object")
+  ) {
+    throw new ConfigError(
+      `column '${c.name}': a json_schema validation needs params.schema (a JSON Schema mapping)`,
+      { file, ...where },
+    );
   }
   if (schema === undefined) return;
   try {
     ajv.compile(schema as object);
   } catch (e) {
-    throw new ConfigError(`column '${c.name}': the JSON Schema is not valid: ${e instanceof Error ? e.message : String(e)}`, { file, ...where, hint: "see https://json-schema.org/understanding-json-schema/" });
+    throw new ConfigError(
+      `column '${c.name}': the JSON Schema is not valid: ${e instanceof Error ? e.message : String(e)}`,
+      { file, ...where, hint: "see https://json-schema.org/understanding-json-schema/" },
+    );
   }
 }
 
@@ -209,7 +327,11 @@ function checkSchemas(c: Column, file: string | undefined, where: { file?: strin
  * @example
  * topologicalOrder(["b", "a"], new Map([["b", ["a"]], ["a", []]]), () => new Error("cycle")) // ["a", "b"]
  */
-export function topologicalOrder(names: readonly string[], deps: ReadonlyMap<string, readonly string[]>, onCycle: (cycle: string[]) => Error): string[] {
+export function topologicalOrder(
+  names: readonly string[],
+  deps: ReadonlyMap<string, readonly string[]>,
+  onCycle: (cycle: string[]) => Error,
+): string[] {
   const out: string[] = [];
   const state = new Map<string, "visiting" | "done">();
   const visit = (n: string, path: string[]): void => {

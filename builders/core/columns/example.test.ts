@@ -9,7 +9,15 @@ import { startFakeLLM, type FakeLLM } from "../../../test/support/fake-llm/index
 
 const TASK = "tasks/core/columns/customer_support/task.yaml";
 const CATEGORIES = ["billing", "technical", "shipping", "returns"];
-const COLUMNS = ["category", "difficulty", "question", "question_length", "answer", "answer_length", "quality"];
+const COLUMNS = [
+  "category",
+  "difficulty",
+  "question",
+  "question_length",
+  "answer",
+  "answer_length",
+  "quality",
+];
 
 function pearson(xs: number[], ys: number[]): number {
   const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
@@ -45,13 +53,22 @@ function checkRecords(rows: Record<string, unknown>[]): void {
 describe("tasks/core/columns/customer_support", () => {
   it("runs offline with the mock override: 1,000 records, every column, difficulty correlated with category at 0.3", async () => {
     const dir = mkdtempSync(join(tmpdir(), "digit-cs-"));
-    const result = await run({ taskPaths: [TASK], configPath: "configs/mock/core/columns/customer_support.yaml", outputDir: dir, numOutputsToGenerate: 1000, logger: silentLogger });
+    const result = await run({
+      taskPaths: [TASK],
+      configPath: "configs/mock/core/columns/customer_support.yaml",
+      outputDir: dir,
+      numOutputsToGenerate: 1000,
+      logger: silentLogger,
+    });
     expect(result.error).toBeUndefined();
     const rows = readJsonl(join(dir, "core/columns/customer_support/final_data.jsonl"));
     expect(rows).toHaveLength(1000);
     expect(new Set(rows.map((r) => r.id)).size).toBe(1000);
     checkRecords(rows);
-    const r = pearson(rows.map((x) => CATEGORIES.indexOf(String(x.category))), rows.map((x) => Number(x.difficulty)));
+    const r = pearson(
+      rows.map((x) => CATEGORIES.indexOf(String(x.category))),
+      rows.map((x) => Number(x.difficulty)),
+    );
     // 1,000 draws: the standard error of a correlation near 0.3 is about 0.03.
     expect(Math.abs(r - 0.3)).toBeLessThan(0.1);
   }, 60_000);
@@ -62,9 +79,20 @@ describe("tasks/core/columns/customer_support", () => {
     beforeAll(async () => {
       fake = await startFakeLLM({
         rules: [
-          { match: /Write one question/, response: "My parcel {{n}} has not arrived yet, what can I do?" },
-          { match: /A customer wrote/, response: "Sorry about that. Please check the tracking page for parcel {{n}} and reply with the order number so we can help." },
-          { match: /Score the above/, response: '{"helpfulness": {"reasoning": "Concrete.", "score": 5}, "tone": {"reasoning": "Kind.", "score": 1}}' },
+          {
+            match: /Write one question/,
+            response: "My parcel {{n}} has not arrived yet, what can I do?",
+          },
+          {
+            match: /A customer wrote/,
+            response:
+              "Sorry about that. Please check the tracking page for parcel {{n}} and reply with the order number so we can help.",
+          },
+          {
+            match: /Score the above/,
+            response:
+              '{"helpfulness": {"reasoning": "Concrete.", "score": 5}, "tone": {"reasoning": "Kind.", "score": 1}}',
+          },
         ],
         respond: (req) => {
           bodies.push(req.body);
@@ -79,9 +107,19 @@ describe("tasks/core/columns/customer_support", () => {
         bodies.length = 0;
         const dir = mkdtempSync(join(tmpdir(), `digit-cs-${type}-`));
         const url = type === "openai" ? fake.openaiBaseURL : fake.url;
-        const model = (name: string) => `      - { name: ${name}, type: ${type}, model_id_or_path: fake-model, base_url: "${url}", api_key: fake-key, max_tokens: 300 }\n`;
-        writeFileSync(join(dir, "override.yaml"), `tasks:\n  core/columns/customer_support:\n    models:\n${model("writer")}${model("judge")}`);
-        const result = await run({ taskPaths: [TASK], configPath: join(dir, "override.yaml"), outputDir: join(dir, "out"), numOutputsToGenerate: 20, logger: silentLogger });
+        const model = (name: string) =>
+          `      - { name: ${name}, type: ${type}, model_id_or_path: fake-model, base_url: "${url}", api_key: fake-key, max_tokens: 300 }\n`;
+        writeFileSync(
+          join(dir, "override.yaml"),
+          `tasks:\n  core/columns/customer_support:\n    models:\n${model("writer")}${model("judge")}`,
+        );
+        const result = await run({
+          taskPaths: [TASK],
+          configPath: join(dir, "override.yaml"),
+          outputDir: join(dir, "out"),
+          numOutputsToGenerate: 20,
+          logger: silentLogger,
+        });
         expect(result.error).toBeUndefined();
         const rows = readJsonl(join(dir, "out/core/columns/customer_support/final_data.jsonl"));
         expect(rows).toHaveLength(20);
@@ -89,7 +127,10 @@ describe("tasks/core/columns/customer_support", () => {
         const judged = bodies.filter((b) => JSON.stringify(b).includes("Score the above"));
         expect(judged.length).toBeGreaterThanOrEqual(20);
         for (const b of judged) {
-          const schema = type === "openai" ? (b.response_format as { json_schema: { schema: unknown } }).json_schema.schema : (b.output_config as { format: { schema: unknown } }).format.schema;
+          const schema =
+            type === "openai"
+              ? (b.response_format as { json_schema: { schema: unknown } }).json_schema.schema
+              : (b.output_config as { format: { schema: unknown } }).format.schema;
           expect(schema).toMatchObject({ type: "object", required: ["helpfulness", "tone"] });
         }
       });
@@ -100,23 +141,38 @@ describe("tasks/core/columns/customer_support", () => {
 describe("tasks/core/columns/product_reviews", () => {
   it("runs offline: structured reviews whose fields later columns read, every category × stars pair in 20 records, both processors", async () => {
     const dir = mkdtempSync(join(tmpdir(), "digit-reviews-"));
-    const result = await run({ taskPaths: ["tasks/core/columns/product_reviews/task.yaml"], configPath: "configs/mock/core/columns/product_reviews.yaml", outputDir: dir, numOutputsToGenerate: 20, logger: silentLogger });
+    const result = await run({
+      taskPaths: ["tasks/core/columns/product_reviews/task.yaml"],
+      configPath: "configs/mock/core/columns/product_reviews.yaml",
+      outputDir: dir,
+      numOutputsToGenerate: 20,
+      logger: silentLogger,
+    });
     expect(result.error).toBeUndefined();
     const base = join(dir, "core/columns/product_reviews");
     const rows = readJsonl(join(base, "final_data.jsonl"));
     expect(rows).toHaveLength(20);
-    expect(new Set(rows.map((r) => `${String(r.product_category)}/${String(r.stars)}`)).size).toBe(20);
+    expect(new Set(rows.map((r) => `${String(r.product_category)}/${String(r.stars)}`)).size).toBe(
+      20,
+    );
     const reviewers = readJsonl(join(base, "processors/reviewers.jsonl"));
     expect(reviewers.map((r) => r.id)).toEqual(rows.map((r) => r.id));
-    const chat = readJsonl(join(base, "processors/chat.jsonl")) as { messages: { role: string; content: string }[] }[];
+    const chat = readJsonl(join(base, "processors/chat.jsonl")) as {
+      messages: { role: string; content: string }[];
+    }[];
     rows.forEach((r, i) => {
       const review = r.review as { title: string; stars: number; pros: string[] };
       const who = reviewers[i]!.reviewer as { first_name: string; age: number };
       expect("reviewer" in r).toBe(false);
       expect(review.stars).toBe(r.stars);
-      expect(r.headline).toBe(`${review.title} (${review.stars}/5) by ${who.first_name}, ${who.age}`);
+      expect(r.headline).toBe(
+        `${review.title} (${review.stars}/5) by ${who.first_name}, ${who.age}`,
+      );
       expect(r.has_pros).toEqual({ is_valid: true, errors: [] });
-      expect(chat[i]!.messages[0]).toEqual({ role: "user", content: `Write a ${String(r.stars)}-star review of a ${String(r.product)}.` });
+      expect(chat[i]!.messages[0]).toEqual({
+        role: "user",
+        content: `Write a ${String(r.stars)}-star review of a ${String(r.product)}.`,
+      });
       expect(chat[i]!.messages[1]!.content.startsWith(`${review.title}\n\n`)).toBe(true);
     });
   });

@@ -44,7 +44,12 @@ export interface RejectedRecord {
  * @example
  * const out = await makeRecord(ctx, 17, {}, "task:17");
  */
-export async function makeRecord(ctx: RecordContext, index: number, input: Row, drawKey: string): Promise<{ made: MadeRecord } | { rejected: RejectedRecord }> {
+export async function makeRecord(
+  ctx: RecordContext,
+  index: number,
+  input: Row,
+  drawKey: string,
+): Promise<{ made: MadeRecord } | { rejected: RejectedRecord }> {
   const values: Row = { ...input };
   const skipped = new Set<string>();
   const sampled = ctx.plan.sampling.columns.length > 0 ? ctx.sample(index) : {};
@@ -55,7 +60,16 @@ export async function makeRecord(ctx: RecordContext, index: number, input: Row, 
     await Promise.all(deps.map((d) => done.get(d)));
     if (rejected) return;
     try {
-      if (deps.some((d) => skipped.has(d)) || (c.skip_when !== undefined && truthy(renderTemplate(c.skip_when, values, { file: ctx.file, name: `column '${c.name}' skip_when` })))) {
+      if (
+        deps.some((d) => skipped.has(d)) ||
+        (c.skip_when !== undefined &&
+          truthy(
+            renderTemplate(c.skip_when, values, {
+              file: ctx.file,
+              name: `column '${c.name}' skip_when`,
+            }),
+          ))
+      ) {
         skipped.add(c.name);
         values[c.name] = null;
         return;
@@ -76,7 +90,14 @@ export async function makeRecord(ctx: RecordContext, index: number, input: Row, 
 }
 
 /** One cell's value. */
-async function cell(ctx: RecordContext, c: Column, values: Row, sampled: Record<string, unknown>, index: number, drawKey: string): Promise<CellOutcome> {
+async function cell(
+  ctx: RecordContext,
+  c: Column,
+  values: Row,
+  sampled: Record<string, unknown>,
+  index: number,
+  drawKey: string,
+): Promise<CellOutcome> {
   switch (c.type) {
     case "sampler":
       return { value: sampled[c.name] ?? null };
@@ -85,14 +106,24 @@ async function cell(ctx: RecordContext, c: Column, values: Row, sampled: Record<
       return { value: row?.[c.field ?? c.name] ?? null };
     }
     case "expression":
-      return expression(c, renderTemplate(c.expr, values, { file: ctx.file, name: `column '${c.name}' expr` }));
+      return expression(
+        c,
+        renderTemplate(c.expr, values, { file: ctx.file, name: `column '${c.name}' expr` }),
+      );
     case "validation": {
       const result = ctx.checks.get(c.name)!(values);
       if (!result.is_valid && c.filter) return { rejected: result.errors.join("; ") };
       return { value: result };
     }
     default:
-      return runLlmCell(c, { model: ctx.models.get(c.model)!, variables: values, drawKey, taskName: ctx.taskName, file: ctx.file, signal: ctx.signal });
+      return runLlmCell(c, {
+        model: ctx.models.get(c.model)!,
+        variables: values,
+        drawKey,
+        taskName: ctx.taskName,
+        file: ctx.file,
+        signal: ctx.signal,
+      });
   }
 }
 
@@ -104,11 +135,15 @@ function expression(c: ExpressionColumn, text: string): CellOutcome {
       return { value: text };
     case "int": {
       const n = Number(t);
-      return t !== "" && Number.isFinite(n) ? { value: Math.trunc(n) } : { rejected: `expression gave ${JSON.stringify(t)}, not an integer` };
+      return t !== "" && Number.isFinite(n)
+        ? { value: Math.trunc(n) }
+        : { rejected: `expression gave ${JSON.stringify(t)}, not an integer` };
     }
     case "float": {
       const n = Number(t);
-      return t !== "" && Number.isFinite(n) ? { value: n } : { rejected: `expression gave ${JSON.stringify(t)}, not a number` };
+      return t !== "" && Number.isFinite(n)
+        ? { value: n }
+        : { rejected: `expression gave ${JSON.stringify(t)}, not a number` };
     }
     case "bool":
       return { value: truthy(t) };

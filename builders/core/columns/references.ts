@@ -10,7 +10,20 @@ interface Node {
 }
 
 /** Names nunjucks provides itself: never columns. */
-const GLOBALS = new Set(["range", "cycler", "joiner", "loop", "caller", "super", "true", "false", "none", "None", "True", "False"]);
+const GLOBALS = new Set([
+  "range",
+  "cycler",
+  "joiner",
+  "loop",
+  "caller",
+  "super",
+  "true",
+  "false",
+  "none",
+  "None",
+  "True",
+  "False",
+]);
 
 const parser = (nunjucks as unknown as { parser: { parse(src: string): Node } }).parser;
 

@@ -20,7 +20,28 @@ function override(dir: string): string {
 
 /** `digit run` of the example in a child process; `killAfterMs` after its first commit, SIGKILL. */
 function digitRun(out: string, config: string, killAfterMs?: number): Promise<number | null> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "run", TASK, "--config-path", config, "--output-dir", out, "--num-outputs-to-generate", String(TARGET), "--seed-batch-size", "10", "--seed", "5", "--quiet"], { cwd: ROOT, stdio: "ignore" });
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      join(ROOT, "src/cli/main.ts"),
+      "run",
+      TASK,
+      "--config-path",
+      config,
+      "--output-dir",
+      out,
+      "--num-outputs-to-generate",
+      String(TARGET),
+      "--seed-batch-size",
+      "10",
+      "--seed",
+      "5",
+      "--quiet",
+    ],
+    { cwd: ROOT, stdio: "ignore" },
+  );
   if (killAfterMs !== undefined) {
     const state = join(out, OUT, "dataloader_state.jsonl");
     const poll = setInterval(() => {
@@ -39,7 +60,11 @@ describe("core/columns resume after SIGKILL", () => {
     const config = override(dir);
     const killed = join(dir, "killed");
     expect(await digitRun(killed, config, 150)).toBeNull(); // killed, not finished
-    const committed = Number(/"data_rows":(\d+)[^\n]*\n?$/.exec(readFileSync(join(killed, OUT, "dataloader_state.jsonl"), "utf8"))![1]);
+    const committed = Number(
+      /"data_rows":(\d+)[^\n]*\n?$/.exec(
+        readFileSync(join(killed, OUT, "dataloader_state.jsonl"), "utf8"),
+      )![1],
+    );
     expect(committed).toBeGreaterThan(0);
     expect(committed).toBeLessThan(TARGET);
     const survivors = readJsonl(join(killed, OUT, "data.jsonl")).slice(0, committed);
@@ -54,6 +79,8 @@ describe("core/columns resume after SIGKILL", () => {
     const whole = join(dir, "whole");
     expect(await digitRun(whole, config)).toBe(0);
     const reference = readJsonl(join(whole, OUT, "final_data.jsonl"));
-    expect(resumed.map((r) => [r.category, r.difficulty, r.id])).toEqual(reference.map((r) => [r.category, r.difficulty, r.id]));
+    expect(resumed.map((r) => [r.category, r.difficulty, r.id])).toEqual(
+      reference.map((r) => [r.category, r.difficulty, r.id]),
+    );
   }, 120_000);
 });

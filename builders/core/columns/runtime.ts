@@ -42,28 +42,51 @@ export interface RuntimeInit {
  */
 export function prepareRuntime(init: RuntimeInit): ColumnsRuntime {
   const { spec, file } = init;
-  const plan = planColumns(spec, file, { transformation: init.transformation, inputFields: inlineFields(spec) });
+  const plan = planColumns(spec, file, {
+    transformation: init.transformation,
+    inputFields: inlineFields(spec),
+  });
   const models = new Map<string, LMProvider>();
   const checks = new Map<string, (r: Record<string, unknown>) => ValidationResult>();
   (spec.columns as Row[]).forEach((raw, i) => {
     const c = plan.columns.find((x) => x.name === raw.name)!;
     const where = positionAtPath(spec, ["columns", i]) ?? { file };
     if (c.type === "validation") checks.set(c.name, validationCheck(c, where));
-    if (c.type === "llm_text" || c.type === "llm_code" || c.type === "llm_structured" || c.type === "llm_judge") {
+    if (
+      c.type === "llm_text" ||
+      c.type === "llm_code" ||
+      c.type === "llm_structured" ||
+      c.type === "llm_judge"
+    ) {
       const block = init.blocks.get(c.model);
       if (!(block instanceof LMProvider)) {
-        const known = [...init.blocks.values()].filter((b) => b instanceof LMProvider).map((b) => b.name);
-        throw new ConfigError(`column '${c.name}' names model '${c.model}', which is ${block ? "not an LM provider block" : "not defined"}`, { ...positionAtPath(spec, ["columns", i, "model"]), hint: `add it under 'models:' in the task or builder; ${suggestion(c.model, known)}` });
+        const known = [...init.blocks.values()]
+          .filter((b) => b instanceof LMProvider)
+          .map((b) => b.name);
+        throw new ConfigError(
+          `column '${c.name}' names model '${c.model}', which is ${block ? "not an LM provider block" : "not defined"}`,
+          {
+            ...positionAtPath(spec, ["columns", i, "model"]),
+            hint: `add it under 'models:' in the task or builder; ${suggestion(c.model, known)}`,
+          },
+        );
       }
       models.set(c.model, block);
     }
   });
   const seedColumns = plan.columns.filter((c) => c.type === "seed");
   if (seedColumns.length > 0 && init.seeds.length === 0) {
-    throw new ConfigError(`task '${init.taskName}' has seed columns (${seedColumns.map((c) => c.name).join(", ")}) but no seed records`, { file, hint: "add seed_examples: [...] or seed_datastore: { data_path: ... } to the task" });
+    throw new ConfigError(
+      `task '${init.taskName}' has seed columns (${seedColumns.map((c) => c.name).join(", ")}) but no seed records`,
+      { file, hint: "add seed_examples: [...] or seed_datastore: { data_path: ... } to the task" },
+    );
   }
-  const withReplacement = (spec.seed_sampling as { with_replacement?: boolean } | undefined)?.with_replacement === true;
-  const sample = plan.sampling.columns.length > 0 ? createRecordSampler({ ...plan.sampling, seedKey: init.seedKey }) : () => ({});
+  const withReplacement =
+    (spec.seed_sampling as { with_replacement?: boolean } | undefined)?.with_replacement === true;
+  const sample =
+    plan.sampling.columns.length > 0
+      ? createRecordSampler({ ...plan.sampling, seedKey: init.seedKey })
+      : () => ({});
   const ctx: RecordContext = {
     plan,
     taskName: init.taskName,
@@ -74,8 +97,17 @@ export function prepareRuntime(init: RuntimeInit): ColumnsRuntime {
     checks,
     signal: init.signal,
   };
-  const dropped = new Set<string>([...plan.columns.filter((c) => c.drop).map((c) => c.name), ...plan.processors.flatMap((p) => (p.type === "drop_columns" ? p.columns : []))]);
-  return { plan, ctx, seedKey: init.seedKey, declared: (spec.columns as Row[]).map((c) => String(c.name)), dropped };
+  const dropped = new Set<string>([
+    ...plan.columns.filter((c) => c.drop).map((c) => c.name),
+    ...plan.processors.flatMap((p) => (p.type === "drop_columns" ? p.columns : [])),
+  ]);
+  return {
+    plan,
+    ctx,
+    seedKey: init.seedKey,
+    declared: (spec.columns as Row[]).map((c) => String(c.name)),
+    dropped,
+  };
 }
 
 /** Field names of inline transformation input (`data:` as a list), else undefined. */
@@ -92,15 +124,23 @@ function inlineFields(spec: Row): string[] | undefined {
  * @example
  * seedPicker(seeds, "run:task", false)(3)
  */
-export function seedPicker(seeds: readonly Row[], seedKey: string, withReplacement: boolean): (index: number) => Row | undefined {
+export function seedPicker(
+  seeds: readonly Row[],
+  seedKey: string,
+  withReplacement: boolean,
+): (index: number) => Row | undefined {
   if (seeds.length === 0) return () => undefined;
-  if (withReplacement) return (index) => seeds[new Random(`${seedKey}|seed|${index}`).int(seeds.length)];
+  if (withReplacement)
+    return (index) => seeds[new Random(`${seedKey}|seed|${index}`).int(seeds.length)];
   const orders = new Map<number, number[]>();
   return (index) => {
     const pass = Math.floor(index / seeds.length);
     let order = orders.get(pass);
     if (!order) {
-      order = new Random(`${seedKey}|seed-pass|${pass}`).sample(seeds.map((_, i) => i), seeds.length);
+      order = new Random(`${seedKey}|seed-pass|${pass}`).sample(
+        seeds.map((_, i) => i),
+        seeds.length,
+      );
       if (orders.size > 4) orders.delete(orders.keys().next().value!);
       orders.set(pass, order);
     }
@@ -127,8 +167,13 @@ export function inputIndex(row: Row): number {
  * @example
  * const { records, rejected } = await makeRecords(rt, [{ index: 0, input: {}, drawKey: "k:0" }]);
  */
-export async function makeRecords(rt: ColumnsRuntime, items: readonly { index: number; input: Row; drawKey: string }[]): Promise<{ records: Row[]; rejected: RejectedRecord[] }> {
-  const results = await Promise.all(items.map((it) => makeRecord(rt.ctx, it.index, it.input, it.drawKey)));
+export async function makeRecords(
+  rt: ColumnsRuntime,
+  items: readonly { index: number; input: Row; drawKey: string }[],
+): Promise<{ records: Row[]; rejected: RejectedRecord[] }> {
+  const results = await Promise.all(
+    items.map((it) => makeRecord(rt.ctx, it.index, it.input, it.drawKey)),
+  );
   const records: Row[] = [];
   const rejected: RejectedRecord[] = [];
   results.forEach((r, i) => {
@@ -154,9 +199,17 @@ function orderFields(rt: ColumnsRuntime, input: Row, values: Row): Row {
  * @example
  * const { records, outputs } = applyProcessors(rt, finalRecords);
  */
-export function applyProcessors(rt: ColumnsRuntime, records: readonly Row[], taskName: string): { records: Row[]; outputs: Map<string, Row[]> } {
+export function applyProcessors(
+  rt: ColumnsRuntime,
+  records: readonly Row[],
+  taskName: string,
+): { records: Row[]; outputs: Map<string, Row[]> } {
   const outputs = new Map<string, Row[]>();
-  for (const p of rt.plan.processors) outputs.set(p.name, records.map((r) => processorRow(p, r, taskName, rt.ctx.file)));
+  for (const p of rt.plan.processors)
+    outputs.set(
+      p.name,
+      records.map((r) => processorRow(p, r, taskName, rt.ctx.file)),
+    );
   const kept = records.map((r) => {
     const out: Row = {};
     for (const [k, v] of Object.entries(r)) if (!rt.dropped.has(k)) out[k] = v;
@@ -167,14 +220,23 @@ export function applyProcessors(rt: ColumnsRuntime, records: readonly Row[], tas
 
 function processorRow(p: Processor, record: Row, taskName: string, file: string | undefined): Row {
   const id = typeof record.id === "string" ? record.id : recordId(taskName, record);
-  if (p.type === "drop_columns") return { id, ...Object.fromEntries(p.columns.map((c) => [c, record[c] ?? null])) };
+  if (p.type === "drop_columns")
+    return { id, ...Object.fromEntries(p.columns.map((c) => [c, record[c] ?? null])) };
   return renderNested(p.template, record, `processor '${p.name}'`, file) as Row;
 }
 
 /** A nested template value rendered over a record: strings are templates, lists and mappings nest. */
-function renderNested(value: unknown, record: Row, name: string, file: string | undefined): unknown {
+function renderNested(
+  value: unknown,
+  record: Row,
+  name: string,
+  file: string | undefined,
+): unknown {
   if (typeof value === "string") return renderTemplate(value, record, { file, name });
   if (Array.isArray(value)) return value.map((v) => renderNested(v, record, name, file));
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderNested(v, record, name, file)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, renderNested(v, record, name, file)]),
+    );
   return value;
 }

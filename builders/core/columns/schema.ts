@@ -4,24 +4,50 @@ import { samplingSettingsSchema } from "./sampling/index.js";
 /** A column or field name a template can read: `{{ name }}`. */
 const columnName = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a name a template can read: letters, digits and _, not starting with a digit")
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*$/,
+    "must be a name a template can read: letters, digits and _, not starting with a digit",
+  )
   .describe("The column's name (the record field it fills)");
 
 /** Keys every column has, whatever its type. */
 export const commonColumnShape = {
   name: columnName,
-  type: z.string().describe("The column type (sampler, expression, llm_text, llm_code, llm_structured, llm_judge, validation, seed)"),
-  drop: z.boolean().default(false).describe("Generate and use the column, then leave it out of the output"),
-  skip_when: z.string().optional().describe("A template condition; when it renders truthy the cell is skipped (null) and so are cells that read it"),
+  type: z
+    .string()
+    .describe(
+      "The column type (sampler, expression, llm_text, llm_code, llm_structured, llm_judge, validation, seed)",
+    ),
+  drop: z
+    .boolean()
+    .default(false)
+    .describe("Generate and use the column, then leave it out of the output"),
+  skip_when: z
+    .string()
+    .optional()
+    .describe(
+      "A template condition; when it renders truthy the cell is skipped (null) and so are cells that read it",
+    ),
 };
 
 /** The LLM settings shared by the LLM column types. */
 const llmShape = {
   ...commonColumnShape,
-  model: z.string().min(1).describe("A model from the builder's or task's `models:` list (or an LM block of the builder)"),
+  model: z
+    .string()
+    .min(1)
+    .describe(
+      "A model from the builder's or task's `models:` list (or an LM block of the builder)",
+    ),
   prompt: z.string().min(1).describe("The user message: a template over other columns"),
-  system_prompt: z.string().optional().describe("The system message: a template over other columns"),
-  gen_kwargs: z.record(z.string(), z.unknown()).optional().describe("Generation parameters for this column's requests (temperature, max_tokens, ...)"),
+  system_prompt: z
+    .string()
+    .optional()
+    .describe("The system message: a template over other columns"),
+  gen_kwargs: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe("Generation parameters for this column's requests (temperature, max_tokens, ...)"),
 };
 
 /**
@@ -34,7 +60,10 @@ export const expressionColumn = z.strictObject({
   ...commonColumnShape,
   type: z.literal("expression"),
   expr: z.string().min(1).describe("The template whose output is the value"),
-  dtype: z.enum(["str", "int", "float", "bool", "json"]).default("str").describe("How the rendered text is converted"),
+  dtype: z
+    .enum(["str", "int", "float", "bool", "json"])
+    .default("str")
+    .describe("How the rendered text is converted"),
 });
 
 /** An `llm_text` column: the model's reply, as text. */
@@ -44,21 +73,37 @@ export const llmTextColumn = z.strictObject({ ...llmShape, type: z.literal("llm_
 export const llmCodeColumn = z.strictObject({
   ...llmShape,
   type: z.literal("llm_code"),
-  code_lang: z.string().min(1).describe("The language of the code to extract (python, javascript, typescript, sql, json, ...)"),
+  code_lang: z
+    .string()
+    .min(1)
+    .describe(
+      "The language of the code to extract (python, javascript, typescript, sql, json, ...)",
+    ),
 });
 
 /** An `llm_structured` column: a JSON object that fits `output_format`. */
 export const llmStructuredColumn = z.strictObject({
   ...llmShape,
   type: z.literal("llm_structured"),
-  output_format: z.record(z.string(), z.unknown()).describe("A JSON Schema the reply must fit; its fields are {{ column.field }}"),
-  max_attempts: z.number().int().min(1).max(10).default(3).describe("Requests per cell before the record is rejected"),
+  output_format: z
+    .record(z.string(), z.unknown())
+    .describe("A JSON Schema the reply must fit; its fields are {{ column.field }}"),
+  max_attempts: z
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(3)
+    .describe("Requests per cell before the record is rejected"),
 });
 
 const judgeScore = z.strictObject({
   name: columnName.describe("The score's name: {{ column.name.score }}"),
   description: z.string().min(1).describe("What the score measures"),
-  options: z.record(z.string(), z.string()).refine((o) => Object.keys(o).length >= 2, "needs at least two options").describe("Allowed scores and what each means"),
+  options: z
+    .record(z.string(), z.string())
+    .refine((o) => Object.keys(o).length >= 2, "needs at least two options")
+    .describe("Allowed scores and what each means"),
 });
 
 /** An `llm_judge` column: named scores, each one of its options, with the judge's reasoning. */
@@ -66,7 +111,13 @@ export const llmJudgeColumn = z.strictObject({
   ...llmShape,
   type: z.literal("llm_judge"),
   scores: z.array(judgeScore).min(1).describe("The scores the judge gives"),
-  max_attempts: z.number().int().min(1).max(10).default(3).describe("Requests per cell before the record is rejected"),
+  max_attempts: z
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(3)
+    .describe("Requests per cell before the record is rejected"),
 });
 
 /** The checks a validation column can run. */
@@ -78,7 +129,12 @@ export const validationColumn = z.strictObject({
   type: z.literal("validation"),
   target_columns: z.array(z.string().min(1)).min(1).describe("The columns checked"),
   validator_type: z.enum(VALIDATOR_TYPES).describe("length, regex, json_schema or code"),
-  params: z.record(z.string(), z.unknown()).default({}).describe("The check's settings (length: min/max; regex: pattern/flags; json_schema: schema; code: code_lang)"),
+  params: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .describe(
+      "The check's settings (length: min/max; regex: pattern/flags; json_schema: schema; code: code_lang)",
+    ),
   filter: z.boolean().default(false).describe("Drop records that fail into blocks/<column>.jsonl"),
 });
 
@@ -86,7 +142,11 @@ export const validationColumn = z.strictObject({
 export const seedColumn = z.strictObject({
   ...commonColumnShape,
   type: z.literal("seed"),
-  field: z.string().min(1).optional().describe("The seed record's field (default: the column's name)"),
+  field: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("The seed record's field (default: the column's name)"),
 });
 
 /** Every column type but `sampler` (whose schema the sampler library owns). */
@@ -123,19 +183,40 @@ export interface SamplerColumnEntry {
 }
 
 /** Any parsed column. */
-export type Column = SamplerColumnEntry | ExpressionColumn | LlmColumn | ValidationColumn | SeedColumn;
+export type Column =
+  | SamplerColumnEntry
+  | ExpressionColumn
+  | LlmColumn
+  | ValidationColumn
+  | SeedColumn;
 
 /** Processors run on finished records. */
 const dropColumnsProcessor = z.strictObject({
   type: z.literal("drop_columns"),
-  name: z.string().min(1).default("dropped_columns").describe("Name of the side file (<task>/<name>.jsonl)"),
-  columns: z.array(z.string().min(1)).min(1).describe("Columns removed from the output; their values go to the side file with the record id"),
+  name: z
+    .string()
+    .min(1)
+    .default("dropped_columns")
+    .describe("Name of the side file (<task>/<name>.jsonl)"),
+  columns: z
+    .array(z.string().min(1))
+    .min(1)
+    .describe(
+      "Columns removed from the output; their values go to the side file with the record id",
+    ),
 });
 
 const schemaTransformProcessor = z.strictObject({
   type: z.literal("schema_transform"),
-  name: z.string().regex(/^[A-Za-z0-9_-]+$/).describe("Name of the second output (<task>/<name>.jsonl)"),
-  template: z.record(z.string(), z.unknown()).describe("The reshaped record: strings are templates over the record's columns, lists and mappings nest"),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .describe("Name of the second output (<task>/<name>.jsonl)"),
+  template: z
+    .record(z.string(), z.unknown())
+    .describe(
+      "The reshaped record: strings are templates over the record's columns, lists and mappings nest",
+    ),
 });
 
 /**
@@ -144,7 +225,10 @@ const schemaTransformProcessor = z.strictObject({
  * @example
  * processorSchema.parse({ type: "drop_columns", columns: ["persona"] })
  */
-export const processorSchema = z.discriminatedUnion("type", [dropColumnsProcessor, schemaTransformProcessor]);
+export const processorSchema = z.discriminatedUnion("type", [
+  dropColumnsProcessor,
+  schemaTransformProcessor,
+]);
 export type Processor = z.output<typeof processorSchema>;
 
 /**
@@ -152,11 +236,28 @@ export type Processor = z.output<typeof processorSchema>;
  * type's schema (see `parseColumns`), so an error names the column and its line.
  */
 export const columnsTaskShape = {
-  columns: z.array(z.looseObject({ name: z.string(), type: z.string() })).min(1).describe("The columns of each record, in any order (dependencies decide the order)"),
-  models: z.array(z.looseObject({ name: z.string().min(1), type: z.string().min(1) })).default([]).describe("LM provider blocks the columns may name as `model` (any provider block config)"),
+  columns: z
+    .array(z.looseObject({ name: z.string(), type: z.string() }))
+    .min(1)
+    .describe("The columns of each record, in any order (dependencies decide the order)"),
+  models: z
+    .array(z.looseObject({ name: z.string().min(1), type: z.string().min(1) }))
+    .default([])
+    .describe("LM provider blocks the columns may name as `model` (any provider block config)"),
   ...samplingSettingsSchema.shape,
-  seed_sampling: z.strictObject({
-    with_replacement: z.boolean().default(false).describe("Draw seed records independently (true) or go through a shuffled order before repeating (false)"),
-  }).default({ with_replacement: false }).describe("How `seed` columns pick the seed record of each record"),
-  processors: z.array(processorSchema).default([]).describe("drop_columns and schema_transform processors"),
+  seed_sampling: z
+    .strictObject({
+      with_replacement: z
+        .boolean()
+        .default(false)
+        .describe(
+          "Draw seed records independently (true) or go through a shuffled order before repeating (false)",
+        ),
+    })
+    .default({ with_replacement: false })
+    .describe("How `seed` columns pick the seed record of each record"),
+  processors: z
+    .array(processorSchema)
+    .default([])
+    .describe("drop_columns and schema_transform processors"),
 };

@@ -5,32 +5,66 @@ import { validationColumn } from "./schema.js";
 import { validationCheck } from "./validators.js";
 
 const check = (validator_type: string, params: Record<string, unknown>) =>
-  validationCheck(validationColumn.parse({ name: "v", type: "validation", target_columns: ["x"], validator_type, params }));
+  validationCheck(
+    validationColumn.parse({
+      name: "v",
+      type: "validation",
+      target_columns: ["x"],
+      validator_type,
+      params,
+    }),
+  );
 
 describe("validation checks", () => {
   it("length and regex", () => {
-    expect(check("length", { min: 3, max: 5 })({ x: "abcd" })).toEqual({ is_valid: true, errors: [] });
-    expect(check("length", { min: 3, max: 5 })({ x: "ab" }).errors).toEqual(["x: 2 characters, fewer than 3"]);
+    expect(check("length", { min: 3, max: 5 })({ x: "abcd" })).toEqual({
+      is_valid: true,
+      errors: [],
+    });
+    expect(check("length", { min: 3, max: 5 })({ x: "ab" }).errors).toEqual([
+      "x: 2 characters, fewer than 3",
+    ]);
     expect(check("regex", { pattern: "^\\d+$" })({ x: "12a" }).is_valid).toBe(false);
-    expect(check("regex", { pattern: "secret", must_match: false })({ x: "no secrets here" }).is_valid).toBe(false);
+    expect(
+      check("regex", { pattern: "secret", must_match: false })({ x: "no secrets here" }).is_valid,
+    ).toBe(false);
   });
 
   it("JSON Schema, over objects and JSON text", () => {
-    const c = check("json_schema", { schema: { type: "object", properties: { n: { type: "integer" } }, required: ["n"] } });
+    const c = check("json_schema", {
+      schema: { type: "object", properties: { n: { type: "integer" } }, required: ["n"] },
+    });
     expect(c({ x: { n: 1 } }).is_valid).toBe(true);
     expect(c({ x: '{"n": 2}' }).is_valid).toBe(true);
     expect(c({ x: { n: "one" } }).errors[0]).toMatch(/\/n must be integer/);
   });
 
   it("code: JavaScript and TypeScript syntax, JSON, SQL with a real parser", () => {
-    expect(check("code", { code_lang: "javascript" })({ x: "const a = (b) => b * 2; export default a;" }).is_valid).toBe(true);
-    expect(check("code", { code_lang: "js" })({ x: "const = 1" }).errors[0]).toMatch(/JavaScript syntax error/);
-    expect(check("code", { code_lang: "typescript" })({ x: "const a: number = 1; function f<T>(x: T): T { return x; }" }).is_valid).toBe(true);
-    expect(check("code", { code_lang: "ts" })({ x: "const a: = 1" }).errors[0]).toMatch(/TypeScript syntax error/);
+    expect(
+      check("code", { code_lang: "javascript" })({ x: "const a = (b) => b * 2; export default a;" })
+        .is_valid,
+    ).toBe(true);
+    expect(check("code", { code_lang: "js" })({ x: "const = 1" }).errors[0]).toMatch(
+      /JavaScript syntax error/,
+    );
+    expect(
+      check("code", { code_lang: "typescript" })({
+        x: "const a: number = 1; function f<T>(x: T): T { return x; }",
+      }).is_valid,
+    ).toBe(true);
+    expect(check("code", { code_lang: "ts" })({ x: "const a: = 1" }).errors[0]).toMatch(
+      /TypeScript syntax error/,
+    );
     expect(check("code", { code_lang: "json" })({ x: '{"a": [1, 2]}' }).is_valid).toBe(true);
     expect(check("code", { code_lang: "json" })({ x: "{a: 1}" }).is_valid).toBe(false);
-    expect(check("code", { code_lang: "sql" })({ x: "SELECT name, COUNT(*) FROM users WHERE age > 3 GROUP BY name" }).is_valid).toBe(true);
-    expect(check("code", { code_lang: "postgres" })({ x: "SELEC name FROM users" }).errors[0]).toMatch(/SQL does not parse/);
+    expect(
+      check("code", { code_lang: "sql" })({
+        x: "SELECT name, COUNT(*) FROM users WHERE age > 3 GROUP BY name",
+      }).is_valid,
+    ).toBe(true);
+    expect(
+      check("code", { code_lang: "postgres" })({ x: "SELEC name FROM users" }).errors[0],
+    ).toMatch(/SQL does not parse/);
   });
 
   it("bad settings are config errors", () => {

@@ -15,9 +15,24 @@ export interface ValidationResult {
 type Check = (value: unknown) => string | undefined;
 
 const LANGUAGE_ALIASES: Readonly<Record<string, string>> = {
-  js: "javascript", javascript: "javascript", mjs: "javascript", jsx: "javascript",
-  ts: "typescript", typescript: "typescript", tsx: "typescript",
-  json: "json", sql: "sql", mysql: "sql", postgres: "sql", postgresql: "sql", sqlite: "sql", bigquery: "sql", tsql: "sql", "sql:sqlite": "sql", "sql:postgres": "sql", "sql:mysql": "sql",
+  js: "javascript",
+  javascript: "javascript",
+  mjs: "javascript",
+  jsx: "javascript",
+  ts: "typescript",
+  typescript: "typescript",
+  tsx: "typescript",
+  json: "json",
+  sql: "sql",
+  mysql: "sql",
+  postgres: "sql",
+  postgresql: "sql",
+  sqlite: "sql",
+  bigquery: "sql",
+  tsql: "sql",
+  "sql:sqlite": "sql",
+  "sql:postgres": "sql",
+  "sql:mysql": "sql",
 };
 
 /** The languages `validator_type: code` checks. */
@@ -30,7 +45,10 @@ export const CODE_LANGUAGES = Object.keys(LANGUAGE_ALIASES);
  * @example
  * const check = validationCheck(column); check({ question: "Hi?" }) // { is_valid: true, errors: [] }
  */
-export function validationCheck(column: ValidationColumn, where: { file?: string | undefined; line?: number | undefined } = {}): (record: Record<string, unknown>) => ValidationResult {
+export function validationCheck(
+  column: ValidationColumn,
+  where: { file?: string | undefined; line?: number | undefined } = {},
+): (record: Record<string, unknown>) => ValidationResult {
   const one = valueCheck(column, where);
   return (record) => {
     const errors: string[] = [];
@@ -42,17 +60,29 @@ export function validationCheck(column: ValidationColumn, where: { file?: string
   };
 }
 
-function valueCheck(column: ValidationColumn, where: { file?: string | undefined; line?: number | undefined }): Check {
+function valueCheck(
+  column: ValidationColumn,
+  where: { file?: string | undefined; line?: number | undefined },
+): Check {
   const p = column.params;
-  const bad = (message: string, hint?: string) => new ConfigError(`validation column '${column.name}': ${message}`, { ...where, hint });
+  const bad = (message: string, hint?: string) =>
+    new ConfigError(`validation column '${column.name}': ${message}`, { ...where, hint });
   switch (column.validator_type) {
     case "length": {
       const min = p.min === undefined ? 0 : Number(p.min);
       const max = p.max === undefined ? Infinity : Number(p.max);
-      if (!Number.isFinite(min) || Number.isNaN(max) || min > max) throw bad("length needs numbers params.min ≤ params.max", "e.g. params: { min: 10, max: 200 }");
+      if (!Number.isFinite(min) || Number.isNaN(max) || min > max)
+        throw bad(
+          "length needs numbers params.min ≤ params.max",
+          "e.g. params: { min: 10, max: 200 }",
+        );
       return (v) => {
         const n = textOf(v).length;
-        return n < min ? `${n} characters, fewer than ${min}` : n > max ? `${n} characters, more than ${max}` : undefined;
+        return n < min
+          ? `${n} characters, fewer than ${min}`
+          : n > max
+            ? `${n} characters, more than ${max}`
+            : undefined;
       };
     }
     case "regex": {
@@ -64,7 +94,12 @@ function valueCheck(column: ValidationColumn, where: { file?: string | undefined
         throw bad(`params.pattern is not a valid regular expression: ${(e as Error).message}`);
       }
       const mustMatch = p.must_match !== false;
-      return (v) => (re.test(textOf(v)) === mustMatch ? undefined : mustMatch ? `does not match /${p.pattern}/` : `matches /${p.pattern}/`);
+      return (v) =>
+        re.test(textOf(v)) === mustMatch
+          ? undefined
+          : mustMatch
+            ? `does not match /${p.pattern}/`
+            : `matches /${p.pattern}/`;
     }
     case "json_schema": {
       const validate = compileSchema(p.schema, bad);
@@ -89,24 +124,42 @@ export function compileSchema(schema: unknown, bad: (m: string) => Error): Valid
 
 /** ajv's errors as one line. */
 export function schemaErrors(validate: ValidateFunction): string {
-  return (validate.errors ?? []).map((e) => `${e.instancePath || "(root)"} ${e.message ?? "is invalid"}`).join("; ");
+  return (validate.errors ?? [])
+    .map((e) => `${e.instancePath || "(root)"} ${e.message ?? "is invalid"}`)
+    .join("; ");
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 
 function codeCheck(lang: string, bad: (m: string, hint?: string) => Error): Check {
   const language = LANGUAGE_ALIASES[lang.toLowerCase()];
-  if (!language) throw bad(`code checks do not know language '${lang}'`, `params.code_lang is one of: ${CODE_LANGUAGES.join(", ")}`);
+  if (!language)
+    throw bad(
+      `code checks do not know language '${lang}'`,
+      `params.code_lang is one of: ${CODE_LANGUAGES.join(", ")}`,
+    );
   switch (language) {
     case "javascript":
       return (v) => jsProblem(textOf(v));
     case "typescript": {
       const ts = loadTypeScript();
-      if (!ts) throw bad("TypeScript checks need the 'typescript' package, which is not installed", "npm install typescript, or check the code as javascript");
+      if (!ts)
+        throw bad(
+          "TypeScript checks need the 'typescript' package, which is not installed",
+          "npm install typescript, or check the code as javascript",
+        );
       return (v) => {
-        const source = ts.createSourceFile("cell.ts", textOf(v), ts.ScriptTarget.Latest, false, ts.ScriptKind.TS) as unknown as { parseDiagnostics: { messageText: unknown; start?: number }[] };
+        const source = ts.createSourceFile(
+          "cell.ts",
+          textOf(v),
+          ts.ScriptTarget.Latest,
+          false,
+          ts.ScriptKind.TS,
+        ) as unknown as { parseDiagnostics: { messageText: unknown; start?: number }[] };
         const d = source.parseDiagnostics[0];
-        return d ? `TypeScript syntax error: ${typeof d.messageText === "string" ? d.messageText : JSON.stringify(d.messageText)}` : undefined;
+        return d
+          ? `TypeScript syntax error: ${typeof d.messageText === "string" ? d.messageText : JSON.stringify(d.messageText)}`
+          : undefined;
       };
     }
     case "json":
@@ -120,9 +173,21 @@ function codeCheck(lang: string, bad: (m: string, hint?: string) => Error): Chec
       };
     default: {
       // node-sql-parser is large: loaded only when a task checks SQL.
-      const { Parser } = createRequire(import.meta.url)("node-sql-parser") as { Parser: new () => { astify(sql: string, opt?: { database?: string }): unknown } };
+      const { Parser } = createRequire(import.meta.url)("node-sql-parser") as {
+        Parser: new () => { astify(sql: string, opt?: { database?: string }): unknown };
+      };
       const parser = new Parser();
-      const database = { mysql: "MySQL", postgres: "PostgresQL", postgresql: "PostgresQL", "sql:postgres": "PostgresQL", sqlite: "Sqlite", "sql:sqlite": "Sqlite", bigquery: "BigQuery", tsql: "TransactSQL", "sql:mysql": "MySQL" }[lang.toLowerCase()];
+      const database = {
+        mysql: "MySQL",
+        postgres: "PostgresQL",
+        postgresql: "PostgresQL",
+        "sql:postgres": "PostgresQL",
+        sqlite: "Sqlite",
+        "sql:sqlite": "Sqlite",
+        bigquery: "BigQuery",
+        tsql: "TransactSQL",
+        "sql:mysql": "MySQL",
+      }[lang.toLowerCase()];
       return (v) => {
         try {
           parser.astify(textOf(v), database ? { database } : {});
@@ -142,7 +207,11 @@ function jsProblem(code: string): string | undefined {
     return undefined;
   } catch (module) {
     try {
-      parseJs(code, { ecmaVersion: "latest", sourceType: "script", allowReturnOutsideFunction: true });
+      parseJs(code, {
+        ecmaVersion: "latest",
+        sourceType: "script",
+        allowReturnOutsideFunction: true,
+      });
       return undefined;
     } catch {
       return `JavaScript syntax error: ${(module as Error).message}`;
@@ -151,7 +220,13 @@ function jsProblem(code: string): string | undefined {
 }
 
 interface TypeScriptApi {
-  createSourceFile(name: string, text: string, target: number, setParents: boolean, kind: number): unknown;
+  createSourceFile(
+    name: string,
+    text: string,
+    target: number,
+    setParents: boolean,
+    kind: number,
+  ): unknown;
   ScriptTarget: { Latest: number };
   ScriptKind: { TS: number };
 }

@@ -21,7 +21,10 @@ import { taskRunOptions } from "./run-options.js";
  * @example
  * process.exitCode = await previewCommand(["tasks/core/columns/customer_support/task.yaml"], { numRecords: 5, json: true });
  */
-export async function previewCommand(positional: string[], opts: Record<string, unknown>): Promise<number> {
+export async function previewCommand(
+  positional: string[],
+  opts: Record<string, unknown>,
+): Promise<number> {
   const cwd = process.cwd();
   if (typeof opts.dataDir === "string") process.env.DGT_DATA_DIR = opts.dataDir;
   prepareEnvironment(cwd);
@@ -31,7 +34,11 @@ export async function previewCommand(positional: string[], opts: Record<string, 
     for (const group of plan.groups) {
       for (const task of group.tasks) {
         const result = await previewTask(plan, group, task, count, num(opts.seed) ?? 0);
-        process.stdout.write(opts.json === true ? `${JSON.stringify({ task: task.spec.task_name, ...result })}\n` : render(String(task.spec.task_name), result));
+        process.stdout.write(
+          opts.json === true
+            ? `${JSON.stringify({ task: task.spec.task_name, ...result })}\n`
+            : render(String(task.spec.task_name), result),
+        );
       }
     }
     return 0;
@@ -42,18 +49,45 @@ export async function previewCommand(positional: string[], opts: Record<string, 
   }
 }
 
-async function previewTask(plan: RunPlan, group: PlannedGroup, task: PlannedTask, count: number, seed: number): Promise<PreviewResult> {
+async function previewTask(
+  plan: RunPlan,
+  group: PlannedGroup,
+  task: PlannedTask,
+  count: number,
+  seed: number,
+): Promise<PreviewResult> {
   const preview = group.cls.preview;
   if (!preview) {
-    throw new UsageError(`task '${String(task.spec.task_name)}': builder '${group.builderName}' has no preview`, { file: task.file, hint: "digit preview works with core/columns tasks; use digit run --num-outputs-to-generate with a scratch --output-dir for others" });
+    throw new UsageError(
+      `task '${String(task.spec.task_name)}': builder '${group.builderName}' has no preview`,
+      {
+        file: task.file,
+        hint: "digit preview works with core/columns tasks; use digit run --num-outputs-to-generate with a scratch --output-dir for others",
+      },
+    );
   }
   const blocks = new Map<string, Block>();
   try {
     for (const cfg of group.config.blocks as Row[]) {
-      const b = await createBlock(plan.registry, cfg, { builderName: group.builderName, logger: silentLogger }, `builder '${group.builderName}'`);
+      const b = await createBlock(
+        plan.registry,
+        cfg,
+        { builderName: group.builderName, logger: silentLogger },
+        `builder '${group.builderName}'`,
+      );
       blocks.set(b.name, b);
     }
-    return await preview({ builderName: group.builderName, config: group.config, spec: task.spec, file: task.file, blocks, seed, seeds: await readSeeds(plan, task), inputs: await readInputs(plan, task, count), count });
+    return await preview({
+      builderName: group.builderName,
+      config: group.config,
+      spec: task.spec,
+      file: task.file,
+      blocks,
+      seed,
+      seeds: await readSeeds(plan, task),
+      inputs: await readInputs(plan, task, count),
+      count,
+    });
   } finally {
     for (const b of blocks.values()) await b.close().catch(() => undefined);
   }
@@ -61,7 +95,12 @@ async function previewTask(plan: RunPlan, group: PlannedGroup, task: PlannedTask
 
 /** The task's seed records, read without an output folder (nothing is written). */
 async function readSeeds(plan: RunPlan, task: PlannedTask): Promise<Row[]> {
-  const store = await createDatastore(plan.registry, { type: "default", ...((task.spec.seed_datastore as Row | undefined) ?? {}), store_name: `${String(task.spec.task_name)}/seed_data`, data: (task.spec.seed_examples as Row[] | undefined) ?? [] });
+  const store = await createDatastore(plan.registry, {
+    type: "default",
+    ...((task.spec.seed_datastore as Row | undefined) ?? {}),
+    store_name: `${String(task.spec.task_name)}/seed_data`,
+    data: (task.spec.seed_examples as Row[] | undefined) ?? [],
+  });
   return store.readAll();
 }
 
@@ -70,7 +109,11 @@ async function readInputs(plan: RunPlan, task: PlannedTask, count: number): Prom
   const data = task.spec.data;
   if (data == null) return [];
   if (Array.isArray(data)) return (data as Row[]).slice(0, count);
-  const store = await createDatastore(plan.registry, { type: "default", ...(data as Row), store_name: `${String(task.spec.task_name)}/transformation_data` });
+  const store = await createDatastore(plan.registry, {
+    type: "default",
+    ...(data as Row),
+    store_name: `${String(task.spec.task_name)}/transformation_data`,
+  });
   return (await store.readAll()).slice(0, count);
 }
 
@@ -78,10 +121,17 @@ async function readInputs(plan: RunPlan, task: PlannedTask, count: number): Prom
 function render(taskName: string, result: PreviewResult): string {
   const width = outputWidth();
   const dropped = new Set(result.dropped);
-  const parts = [`${taskName}: ${result.records.length} record${result.records.length === 1 ? "" : "s"}${dropped.size ? ` (* = left out of the output: ${[...dropped].join(", ")})` : ""}`];
+  const parts = [
+    `${taskName}: ${result.records.length} record${result.records.length === 1 ? "" : "s"}${dropped.size ? ` (* = left out of the output: ${[...dropped].join(", ")})` : ""}`,
+  ];
   result.records.forEach((r, i) => {
-    const rows = Object.entries(r).map(([k, v]) => [dropped.has(k) ? `${k} *` : k, typeof v === "string" ? v : JSON.stringify(v)]);
-    parts.push(`\nrecord ${i + 1}\n${table(["column", "value"], rows, { width, flex: 1, wrap: true })}`);
+    const rows = Object.entries(r).map(([k, v]) => [
+      dropped.has(k) ? `${k} *` : k,
+      typeof v === "string" ? v : JSON.stringify(v),
+    ]);
+    parts.push(
+      `\nrecord ${i + 1}\n${table(["column", "value"], rows, { width, flex: 1, wrap: true })}`,
+    );
   });
   for (const x of result.rejected) parts.push(`\nrefused: ${x.reason}`);
   return `${parts.join("\n")}\n`;
