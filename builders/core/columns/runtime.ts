@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { ConfigError, LMProvider, Random, renderTemplate, type Block, type Row } from "digit-sdg";
+import { ConfigError, Random, renderTemplate, type Block, type LMProvider, type Row } from "digit-sdg";
 import { recordId } from "../../../src/tasks/record-id.js";
 import { positionAtPath } from "../../../src/config/source-map.js";
 import { suggestion } from "../../../src/util/did-you-mean.js";
@@ -59,9 +59,9 @@ export function prepareRuntime(init: RuntimeInit): ColumnsRuntime {
       c.type === "llm_judge"
     ) {
       const block = init.blocks.get(c.model);
-      if (!(block instanceof LMProvider)) {
+      if (!isLmBlock(block)) {
         const known = [...init.blocks.values()]
-          .filter((b) => b instanceof LMProvider)
+          .filter(isLmBlock)
           .map((b) => b.name);
         throw new ConfigError(
           `column '${c.name}' names model '${c.model}', which is ${block ? "not an LM provider block" : "not defined"}`,
@@ -108,6 +108,14 @@ export function prepareRuntime(init: RuntimeInit): ColumnsRuntime {
     declared: (spec.columns as Row[]).map((c) => String(c.name)),
     dropped,
   };
+}
+
+/**
+ * Whether a block is an LM provider. Structural, not `instanceof`: builder code may load the
+ * package's front door from another copy than the engine's (e.g. dist/ beside src/).
+ */
+function isLmBlock(block: Block | undefined): block is LMProvider {
+  return block !== undefined && typeof (block as Partial<LMProvider>).modelId === "string";
 }
 
 /** Field names of inline transformation input (`data:` as a list), else undefined. */
