@@ -11,13 +11,8 @@ export {
   type SamplerProblem,
 } from "./schema.js";
 export { samplerReferences } from "./compile.js";
-export {
-  createRecordSampler,
-  samplingSettingsSchema,
-  DEFAULT_MAX_ATTEMPTS,
-  DIVERSITY_STRATEGIES,
-  type SamplingSpec,
-} from "./record-sampler.js";
+export { createRecordSampler, DEFAULT_MAX_ATTEMPTS, type SamplingSpec } from "./record-sampler.js";
+export { samplingSettingsSchema, DIVERSITY_STRATEGIES } from "./settings.js";
 export { constraintSchema, type SamplerConstraint } from "./constraints.js";
 export { SAMPLER_TYPES, SAMPLER_PARAMS, type SamplerType, type SamplerParams } from "./params.js";
 export { PERSON_FIELDS, personLocales, type Person } from "./person.js";

@@ -1,4 +1,9 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { samplerColumnSchema } from "./schema.js";
 import { createRecordSampler, type SamplingSpec } from "./record-sampler.js";
 import { col, pearson } from "./test-helpers.js";
 
@@ -211,5 +216,21 @@ describe("correlation rules (Gaussian copula)", () => {
 
   it("strength 0 leaves them uncorrelated", () => {
     expect(Math.abs(observed(0, col("u", "uniform", { low: 0, high: 1 })))).toBeLessThan(0.03);
+  });
+});
+
+describe("README.md", () => {
+  it("its YAML example samples records that meet its constraint and cover its categories", () => {
+    const md = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "README.md"), "utf8");
+    const example = parse(/```yaml\n([\s\S]*?)```/.exec(md)![1]!) as Record<string, unknown>;
+    const columns = (example.columns as unknown[]).map((c) => samplerColumnSchema.parse(c));
+    const sample = createRecordSampler({
+      ...(example as Omit<SamplingSpec, "columns" | "seedKey">),
+      columns,
+      seedKey: "readme",
+    });
+    const rows = Array.from({ length: 8 }, (_, i) => sample(i));
+    for (const r of rows) expect(r.difficulty as number).toBeGreaterThanOrEqual(2);
+    expect(new Set(rows.slice(0, 4).map((r) => r.category)).size).toBe(4);
   });
 });

@@ -1,16 +1,10 @@
-import { Random, z } from "digit-sdg";
-import { closest, suggestion } from "../../../../src/util/did-you-mean.js";
-import { conditionColumns, evaluateCondition } from "./condition.js";
-import { compileColumn, samplerReferences, type CompiledColumn } from "./compile.js";
-import {
-  constraintColumns,
-  constraintHolds,
-  constraintSchema,
-  type SamplerConstraint,
-} from "./constraints.js";
+import { Random } from "digit-sdg";
+import { closest } from "../../../../src/util/did-you-mean.js";
+import { evaluateCondition } from "./condition.js";
+import { compileColumn, type CompiledColumn } from "./compile.js";
+import { constraintColumns, constraintHolds } from "./constraints.js";
 import { convertValue } from "./convert.js";
-import { latentCorrelation } from "./correlation.js";
-import { Coverage, MAX_COMBINATIONS } from "./coverage.js";
+import { Coverage } from "./coverage.js";
 import {
   categoryCuts,
   categoryIndex,
@@ -20,24 +14,12 @@ import {
   openUniform,
   type NumericParams,
 } from "./draw.js";
-import {
-  ConstraintUnsatisfiableError,
-  SamplerParamsError,
-  SamplerReferenceError,
-  UnknownSamplerError,
-  type KeyPath,
-} from "./errors.js";
-import { NUMERIC_SAMPLERS, type SamplerParams } from "./params.js";
+import { ConstraintUnsatisfiableError, SamplerParamsError } from "./errors.js";
+import { checkReferences, orderColumns, SETTINGS, unknownColumn } from "./links.js";
+import type { SamplerParams } from "./params.js";
 import type { SamplerColumn } from "./schema.js";
+import { correlationRules, diversityOf, parseConstraints, type Rule } from "./settings.js";
 import { normalCdf, normalQuantile } from "./stats.js";
-
-/**
- * The diversity strategies there are.
- *
- * @example
- * DIVERSITY_STRATEGIES.includes("maximize_coverage") // true
- */
-export const DIVERSITY_STRATEGIES = ["maximize_coverage"] as const;
 
 /**
  * How many times a record is drawn again before its constraints are declared unsatisfiable.
@@ -46,37 +28,6 @@ export const DIVERSITY_STRATEGIES = ["maximize_coverage"] as const;
  * createRecordSampler({ columns, constraints, seedKey, maxAttempts: DEFAULT_MAX_ATTEMPTS * 10 });
  */
 export const DEFAULT_MAX_ATTEMPTS = 1000;
-
-/**
- * The task-level sampling settings, for the columns builder to put in its config schema:
- * `constraints`, `diversity_strategy` with `diversity_columns`, and `correlation_rules`.
- *
- * @example
- * samplingSettingsSchema.parse({
- *   constraints: ["low < high"],
- *   correlation_rules: [["category", "difficulty", 0.3]],
- * });
- */
-export const samplingSettingsSchema = z.object({
-  constraints: z
-    .array(constraintSchema)
-    .default([])
-    .describe('Inequalities between sampler columns, e.g. "low < high" or "age >= 18"'),
-  diversity_strategy: z
-    .string()
-    .optional()
-    .describe("maximize_coverage: every combination of diversity_columns before any repeats"),
-  diversity_columns: z
-    .array(z.string())
-    .optional()
-    .describe(
-      "The category columns to cover (default: every category column without conditional params)",
-    ),
-  correlation_rules: z
-    .array(z.tuple([z.string(), z.string(), z.number().min(-1).max(1)]))
-    .default([])
-    .describe("[category column, numeric column, strength in -1..1]"),
-});
 
 /**
  * What {@link createRecordSampler} samples: the sampler columns, the settings across them and the
@@ -99,80 +50,6 @@ export interface SamplingSpec {
   correlation_rules?: Array<[string, string, number]>;
   seedKey: string;
   maxAttempts?: number;
-}
-
-interface Rule {
-  category: string;
-  latent: number;
-}
-
-/**
- * The column of a settings-level error (constraints, diversity, correlation rules): none; its
- * path starts at the task (`["constraints", 2]`).
- */
-const SPEC = "";
-
-function unknownColumn(
-  name: string,
-  known: string[],
-  column: string,
-  path: KeyPath,
-  what: string,
-): SamplerReferenceError {
-  return new SamplerReferenceError(column, path, `${what} '${name}' is not a sampler column`, {
-    hint: suggestion(name, known),
-  });
-}
-
-/** Order the columns so each comes after the columns it reads; a cycle is an error. */
-function order(columns: CompiledColumn[], edges: Map<string, Set<string>>): CompiledColumn[] {
-  const out: CompiledColumn[] = [];
-  const state = new Map<string, "active" | "done">();
-  const byName = new Map(columns.map((c) => [c.name, c]));
-  const visit = (c: CompiledColumn, trail: string[]): void => {
-    const s = state.get(c.name);
-    if (s === "done") return;
-    if (s === "active") {
-      const cycle = [...trail.slice(trail.indexOf(c.name)), c.name];
-      throw new SamplerReferenceError(
-        c.name,
-        [],
-        `sampler columns depend on each other in a cycle: ${cycle.join(" -> ")}`,
-        {
-          hint:
-            "break the cycle: a subcategory parent, timedelta reference or condition " +
-            "cannot lead back to the column",
-        },
-      );
-    }
-    state.set(c.name, "active");
-    for (const dep of edges.get(c.name) ?? []) visit(byName.get(dep)!, [...trail, c.name]);
-    state.set(c.name, "done");
-    out.push(c);
-  };
-  for (const c of columns) visit(c, []);
-  return out;
-}
-
-function parseConstraints(raw: readonly unknown[]): SamplerConstraint[] {
-  return raw.map((c, i) => {
-    if (c && typeof c === "object" && "target" in c && "op" in c && "rhs" in c)
-      return c as SamplerConstraint;
-    const parsed = constraintSchema.safeParse(c);
-    if (!parsed.success) {
-      throw new SamplerParamsError(
-        SPEC,
-        ["constraints", i],
-        `constraint ${JSON.stringify(c)} is not valid: ${parsed.error.issues[0]?.message}`,
-        {
-          hint:
-            'write e.g. "low < high", "age >= 18" or ' +
-            "{ target_column: age, operator: ge, rhs: 18 }",
-        },
-      );
-    }
-    return parsed.data;
-  });
 }
 
 /**
@@ -222,14 +99,14 @@ export function createRecordSampler(
         throw unknownColumn(
           name,
           names,
-          SPEC,
+          SETTINGS,
           ["constraints", i],
           `constraint '${k.text}' names column`,
         );
       const type = byName.get(name)!.type;
       if (type === "person" || type === "uuid") {
         throw new SamplerParamsError(
-          SPEC,
+          SETTINGS,
           ["constraints", i],
           `constraint '${k.text}' compares '${name}', a ${type} sampler`,
           { hint: "constraints compare numbers, datetimes or category values" },
@@ -248,14 +125,15 @@ export function createRecordSampler(
   const diversityIndex = new Map(diversity.map((c, i) => [c.name, i]));
 
   const rules = correlationRules(spec, byName, names, diversityIndex, edges);
-  const ordered = order(compiled, edges);
+  const ordered = orderColumns(compiled, edges);
   const maxAttempts = spec.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
 
+  /** One attempt at a record: its output values, and the values conditions and constraints read. */
   const sampleOnce = (
     index: number,
     attempt: number,
     combo: number[] | undefined,
-  ): Record<string, unknown> => {
+  ): { out: Record<string, unknown>; view: Record<string, unknown> } => {
     const out: Record<string, unknown> = {};
     const view: Record<string, unknown> = {};
     const raw: Record<string, unknown> = {};
@@ -270,8 +148,7 @@ export function createRecordSampler(
       out[c.name] = convertValue(value, c.column.convert_to);
       view[c.name] = value instanceof Date ? value : out[c.name];
     }
-    (out as { [VIEW]?: Record<string, unknown> })[VIEW] = view;
-    return out;
+    return { out, view };
   };
 
   const sample = (recordIndex: number): Record<string, unknown> => {
@@ -281,9 +158,7 @@ export function createRecordSampler(
     const combo = coverage?.combination(recordIndex);
     const failures = constraints.map(() => 0);
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const out = sampleOnce(recordIndex, attempt, combo);
-      const view = (out as { [VIEW]?: Record<string, unknown> })[VIEW]!;
-      delete (out as { [VIEW]?: Record<string, unknown> })[VIEW];
+      const { out, view } = sampleOnce(recordIndex, attempt, combo);
       const broken = constraints.findIndex((k) => !constraintHolds(k, view));
       if (broken < 0) return out;
       failures[broken]!++;
@@ -291,7 +166,7 @@ export function createRecordSampler(
     const worst = failures.indexOf(Math.max(...failures));
     const k = constraints[worst]!;
     throw new ConstraintUnsatisfiableError(
-      SPEC,
+      SETTINGS,
       ["constraints", worst],
       `constraint '${k.text}' could not be met for record ${recordIndex}: ${maxAttempts} ` +
         `draws of the sampler columns all broke it`,
@@ -304,274 +179,6 @@ export function createRecordSampler(
   };
   sample(0);
   return sample;
-}
-
-const VIEW = Symbol("view");
-
-function checkReferences(
-  c: CompiledColumn,
-  byName: Map<string, CompiledColumn>,
-  names: string[],
-  edges: Map<string, Set<string>>,
-): void {
-  const base = c.branches[c.branches.length - 1]!.params as Record<string, unknown>;
-  if (c.type === "subcategory") {
-    const parentName = base.category as string;
-    const parent = byName.get(parentName);
-    if (!parent)
-      throw unknownColumn(
-        parentName,
-        names.filter((n) => n !== c.name),
-        c.name,
-        ["params", "category"],
-        "subcategory parent",
-      );
-    if (parent.type !== "category" && parent.type !== "subcategory") {
-      throw new SamplerParamsError(
-        c.name,
-        ["params", "category"],
-        `subcategory parent '${parentName}' is a ${parent.type} sampler, not a category or ` +
-          `subcategory`,
-      );
-    }
-    const parentValues = new Set<string>();
-    for (const b of parent.branches) {
-      const p = b.params as SamplerParams["category"] | SamplerParams["subcategory"];
-      const vals = Array.isArray(p.values) ? p.values : Object.values(p.values).flat();
-      for (const v of vals) parentValues.add(String(v));
-    }
-    for (const b of c.branches) {
-      const map = (b.params as SamplerParams["subcategory"]).values;
-      for (const v of parentValues) {
-        if (!(v in map)) {
-          const at =
-            b.text === undefined ? ["params", "values"] : ["conditional_params", b.text, "values"];
-          throw new SamplerParamsError(
-            c.name,
-            at,
-            `subcategory '${c.name}' has no values for '${v}', a value of its parent ` +
-              `'${parentName}'`,
-            {
-              hint: `add '${v}: [...]' under values`,
-            },
-          );
-        }
-      }
-    }
-  }
-  if (c.type === "timedelta") {
-    const refName = base.reference_column_name as string;
-    const ref = byName.get(refName);
-    if (!ref)
-      throw unknownColumn(
-        refName,
-        names.filter((n) => n !== c.name),
-        c.name,
-        ["params", "reference_column_name"],
-        "timedelta reference",
-      );
-    if (ref.type !== "datetime" && ref.type !== "timedelta") {
-      throw new SamplerParamsError(
-        c.name,
-        ["params", "reference_column_name"],
-        `timedelta reference '${refName}' is a ${ref.type} sampler, not a datetime or timedelta`,
-      );
-    }
-  }
-  for (const b of c.branches) {
-    if (b.text === undefined || b.condition === undefined) continue;
-    if (conditionColumns(b.condition).includes(c.name)) {
-      throw new SamplerReferenceError(
-        c.name,
-        ["conditional_params", b.text],
-        `condition '${b.text}' of column '${c.name}' reads the column itself`,
-        { hint: "a condition reads other sampler columns, drawn before this one" },
-      );
-    }
-    for (const ref of samplerReferences({ ...c.column, conditional_params: { [b.text]: {} } })) {
-      if (!byName.has(ref))
-        throw unknownColumn(
-          ref,
-          names.filter((n) => n !== c.name),
-          c.name,
-          ["conditional_params", b.text],
-          `condition '${b.text}' names column`,
-        );
-    }
-  }
-  for (const ref of samplerReferences(c.column)) edges.get(c.name)!.add(ref);
-}
-
-function diversityOf(
-  spec: SamplingSpec,
-  compiled: CompiledColumn[],
-  byName: Map<string, CompiledColumn>,
-  names: string[],
-): CompiledColumn[] {
-  const strategy = spec.diversity_strategy;
-  if (strategy === undefined) {
-    if (spec.diversity_columns?.length) {
-      throw new SamplerParamsError(
-        SPEC,
-        ["diversity_columns"],
-        "diversity_columns is set but diversity_strategy is not",
-        {
-          hint: "add diversity_strategy: maximize_coverage",
-        },
-      );
-    }
-    return [];
-  }
-  if (!(DIVERSITY_STRATEGIES as readonly string[]).includes(strategy)) {
-    throw new UnknownSamplerError(
-      SPEC,
-      ["diversity_strategy"],
-      `unknown diversity_strategy '${strategy}'`,
-      {
-        hint: suggestion(strategy, DIVERSITY_STRATEGIES),
-      },
-    );
-  }
-  const chosen =
-    spec.diversity_columns ??
-    compiled.filter((c) => c.type === "category" && c.branches.length === 1).map((c) => c.name);
-  const out = chosen.map((name, i) => {
-    const c = byName.get(name);
-    if (!c) throw unknownColumn(name, names, SPEC, ["diversity_columns", i], "diversity column");
-    if (c.type !== "category") {
-      throw new SamplerParamsError(
-        SPEC,
-        ["diversity_columns", i],
-        `diversity column '${name}' is a ${c.type} sampler; maximize_coverage covers category ` +
-          `samplers`,
-      );
-    }
-    if (c.branches.length > 1) {
-      throw new SamplerParamsError(
-        SPEC,
-        ["diversity_columns", i],
-        `diversity column '${name}' has conditional_params; its values must be the same for ` +
-          `every record to be covered`,
-      );
-    }
-    return c;
-  });
-  if (out.length === 0) {
-    throw new SamplerParamsError(
-      SPEC,
-      ["diversity_strategy"],
-      "maximize_coverage has no category column to cover",
-      {
-        hint: "add a category sampler column, or list the columns under diversity_columns",
-      },
-    );
-  }
-  const size = out.reduce(
-    (p, c) => p * (c.branches[0]!.params as SamplerParams["category"]).values.length,
-    1,
-  );
-  if (size > MAX_COMBINATIONS) {
-    throw new SamplerParamsError(
-      SPEC,
-      ["diversity_columns"],
-      `the diversity columns have ${size} combinations, more than ${MAX_COMBINATIONS}`,
-      {
-        hint: "cover fewer columns",
-      },
-    );
-  }
-  return out;
-}
-
-function correlationRules(
-  spec: SamplingSpec,
-  byName: Map<string, CompiledColumn>,
-  names: string[],
-  diversityIndex: Map<string, number>,
-  edges: Map<string, Set<string>>,
-): Map<string, Rule> {
-  const rules = new Map<string, Rule>();
-  (spec.correlation_rules ?? []).forEach((rule, i) => {
-    const [catName, numName, strength] = rule;
-    const cat = byName.get(catName);
-    if (!cat)
-      throw unknownColumn(
-        catName,
-        names,
-        SPEC,
-        ["correlation_rules", i, 0],
-        "correlation rule category",
-      );
-    if (cat.type !== "category") {
-      throw new SamplerParamsError(
-        SPEC,
-        ["correlation_rules", i, 0],
-        `correlation rule: '${catName}' is a ${cat.type} sampler; the first column must be a ` +
-          `category sampler`,
-      );
-    }
-    const num = byName.get(numName);
-    if (!num)
-      throw unknownColumn(
-        numName,
-        names,
-        SPEC,
-        ["correlation_rules", i, 1],
-        "correlation rule numeric column",
-      );
-    if (!NUMERIC_SAMPLERS.has(num.type)) {
-      throw new SamplerParamsError(
-        SPEC,
-        ["correlation_rules", i, 1],
-        `correlation rule: '${numName}' is a ${num.type} sampler; the second column must be ` +
-          `one of ${[...NUMERIC_SAMPLERS].join(", ")}`,
-      );
-    }
-    if (typeof strength !== "number" || !(Math.abs(strength) <= 1)) {
-      throw new SamplerParamsError(
-        SPEC,
-        ["correlation_rules", i, 2],
-        `correlation rule strength ${String(strength)} is not a number in -1..1`,
-      );
-    }
-    if (rules.has(numName)) {
-      throw new SamplerParamsError(
-        SPEC,
-        ["correlation_rules", i, 1],
-        `'${numName}' is in two correlation rules; a numeric column follows one category`,
-      );
-    }
-    const base = cat.branches[cat.branches.length - 1]!.params as SamplerParams["category"];
-    const cuts = categoryCuts(
-      base.values.length,
-      diversityIndex.has(catName) ? undefined : base.weights,
-    );
-    const numBase = num.branches[num.branches.length - 1]!.params as NumericParams;
-    const { latent, reachable } = latentCorrelation(
-      strength,
-      cuts,
-      num.type,
-      numBase,
-      num.column.convert_to,
-    );
-    if (latent === undefined) {
-      throw new SamplerParamsError(
-        SPEC,
-        ["correlation_rules", i, 2],
-        `correlation ${strength} between '${catName}' and '${numName}' cannot be reached: ` +
-          `with ${base.values.length} categories and this ${num.type} sampler ` +
-          `the most is ±${reachable.toFixed(2)}`,
-        {
-          hint:
-            `use a strength within ±${reachable.toFixed(2)}, more category values, or a ` +
-            `finer numeric sampler`,
-        },
-      );
-    }
-    rules.set(numName, { category: catName, latent });
-    edges.get(numName)!.add(catName);
-  });
-  return rules;
 }
 
 function drawColumn(
