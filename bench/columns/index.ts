@@ -19,6 +19,8 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OpenAIProvider } from "../../src/blocks/lm/openai/index.js";
+import { credentialPool } from "../../src/blocks/lm/pool.js";
+import type { AdaptiveLimiter } from "../../src/blocks/lm/limiter.js";
 import { run } from "../../src/engine/run.js";
 import { silentLogger } from "../../src/telemetry/logger.js";
 import {
@@ -86,6 +88,11 @@ function window(s: FakeLLMStats): Window {
   };
 }
 
+/** The process's credential limiters (one here: the fake server's). */
+function limiters(): AdaptiveLimiter[] {
+  return [...(credentialPool() as unknown as { limiters: Map<string, AdaptiveLimiter> }).limiters.values()];
+}
+
 /** A CLI run in its own process: whole time, and time from spawn to the server's first request. */
 async function cli(fake: FakeLLM, args: string[]): Promise<{ wholeS: number; firstS: number }> {
   fake.reset();
@@ -146,6 +153,12 @@ export async function run_(): Promise<void> {
       `baseline: one openai block call of ${base.completed} requests: ${f1(base.rate)} requests/s = ${f2(base.rate / IDEAL)} of N/L (mean in flight ${f1(base.inFlight)})`,
     );
     fake.reset();
+    // The credential's limiter, sampled while the run goes: slots held and requests queued show
+    // whether the builder keeps it full (the server's figure also carries the client's overheads).
+    const slots: { held: number; waiting: number }[] = [];
+    const sampler = setInterval(() => {
+      for (const l of limiters()) slots.push({ held: l.inFlight, waiting: l.waiting });
+    }, 50);
     const started = performance.now();
     const result = await run({
       taskPaths: [taskYaml(dir, fake, records)],
@@ -153,6 +166,10 @@ export async function run_(): Promise<void> {
       logger: silentLogger,
     });
     const wholeS = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    const busy = slots.filter((x) => x.held > 0);
+    const held = busy.reduce((a, x) => a + x.held, 0) / Math.max(1, busy.length);
+    const queued = busy.filter((x) => x.waiting > 0).length / Math.max(1, busy.length);
     if (result.error) throw result.error;
     const w = window(fake.stats());
     console.log(
@@ -161,6 +178,7 @@ export async function run_(): Promise<void> {
     console.log(
       `  requests/s (server window)  ${f1(w.rate)}   ratio to N/L ${f2(w.rate / IDEAL)}  (target >= 0.90); to the baseline ${f2(w.rate / base.rate)}`,
     );
+    console.log(`  limiter while busy: ${f1(held)} of ${LIMIT} slots held on average, requests queued in ${f2(queued)} of the samples`);
     console.log(
       `  mean in flight ${f1(w.inFlight)} of ${LIMIT} (peak ${w.peak}); window ${f1(w.windowS)} s; whole call ${f1(wholeS)} s`,
     );
