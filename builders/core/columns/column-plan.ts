@@ -34,6 +34,9 @@ export interface ColumnPlan {
   processors: Processor[];
 }
 
+/** Record fields the engine writes itself. */
+const RESERVED = new Set(["task_name", "is_seed", "id", "draw_key"]);
+
 /** Where a column's config came from, for errors found after parsing. */
 function at(
   spec: Row,
@@ -75,6 +78,9 @@ export function planColumns(
       });
     }
     const name = String(entry.name);
+    if (RESERVED.has(name)) {
+      throw new ConfigError(`column '${name}' has the name of a field digit gives every record`, { ...where, hint: `rename it; ${[...RESERVED].join(", ")} are taken` });
+    }
     if (seen.has(name))
       throw new ConfigError(`two columns are named '${name}'`, {
         ...where,

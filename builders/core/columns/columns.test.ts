@@ -317,6 +317,10 @@ describe("core/columns: bad input is an error with file and line before any outp
       `  - { name: a, type: expression, expr: x }\n  - { name: a, type: expression, expr: y }\n`,
       /two columns are named 'a'/,
     );
+    await expectError(
+      `  - { name: id, type: expression, expr: x }\n`,
+      /column 'id' has the name of a field digit gives every record/,
+    );
   });
 
   it("sampler mistakes, at the line of the key: unknown sampler, wrong params, weights of the wrong length, an impossible constraint", async () => {

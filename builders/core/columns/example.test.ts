@@ -102,7 +102,7 @@ describe("tasks/core/columns/customer_support", () => {
     });
     afterAll(() => fake.close());
 
-    for (const type of ["openai", "anthropic"] as const) {
+    for (const type of ["openai", "anthropic", "ollama"] as const) {
       it(`through ${type}: judge requests carry the provider's structured-output request`, async () => {
         bodies.length = 0;
         const dir = mkdtempSync(join(tmpdir(), `digit-cs-${type}-`));
@@ -130,7 +130,9 @@ describe("tasks/core/columns/customer_support", () => {
           const schema =
             type === "openai"
               ? (b.response_format as { json_schema: { schema: unknown } }).json_schema.schema
-              : (b.output_config as { format: { schema: unknown } }).format.schema;
+              : type === "anthropic"
+                ? (b.output_config as { format: { schema: unknown } }).format.schema
+                : b.format;
           expect(schema).toMatchObject({ type: "object", required: ["helpfulness", "tone"] });
         }
       });
