@@ -19,7 +19,7 @@ import type {
   PreviewResult,
 } from "../../../src/builders/databuilder.js";
 import { rowDrawKey } from "../../../src/util/draw-key.js";
-import { positionOf } from "../../../src/config/source-map.js";
+import { copyPositions, positionOf } from "../../../src/config/source-map.js";
 import { replaceJsonl } from "../../../src/stores/formats/jsonl.js";
 import { appendRejects } from "../../../src/tasks/task.js";
 import { assertInsideOutput } from "../../../src/util/output-containment.js";
@@ -56,32 +56,58 @@ const columnsConfigSchema = z.object({
 });
 
 /**
- * The `models:` of the builder and its tasks as blocks: one block per name (a task may repeat a
- * model the builder or another task defines only with the same settings).
+ * The block each of a task's own model names stands for: `<model>@<task>` (tasks of one builder
+ * may define a model name differently), or the builder's model of that name when the settings are
+ * the same. Names the task does not define (builder models and blocks) stand for themselves.
+ *
+ * @example
+ * taskModelBlocks({ models: [] }, { task_name: "a/b", models: [{ name: "w", type: "mock" }] }) // Map { "w" => "w@a.b" }
  */
+export function taskModelBlocks(config: Row, spec: Row): Map<string, string> {
+  const builderModels = new Map(
+    ((config.models as Row[] | undefined) ?? []).map((m) => [String(m.name), m]),
+  );
+  const out = new Map<string, string>();
+  for (const m of (spec.models as Row[] | undefined) ?? []) {
+    const name = String(m.name);
+    if (out.has(name)) {
+      throw new ConfigError(`model '${name}' is defined twice in task '${String(spec.task_name)}'`, {
+        ...positionOf(m, "name"),
+        hint: "give one of them another name",
+      });
+    }
+    const shared = builderModels.get(name);
+    const same = shared !== undefined && JSON.stringify(shared) === JSON.stringify(m);
+    out.set(name, same ? name : `${name}@${String(spec.task_name).replaceAll("/", ".")}`);
+  }
+  return out;
+}
+
+/** The `models:` of the builder and of its tasks as blocks (see `taskModelBlocks`). */
 function modelBlocks(config: Row, tasks: readonly Row[], file: string): Row[] {
   const blockNames = new Set(
     ((config.blocks as Row[] | undefined) ?? []).map((b) => String(b.name)),
   );
   const out = new Map<string, Row>();
-  for (const m of [
-    ...((config.models as Row[] | undefined) ?? []),
-    ...tasks.flatMap((t) => (t.models as Row[] | undefined) ?? []),
-  ]) {
+  for (const m of (config.models as Row[] | undefined) ?? []) {
     const name = String(m.name);
-    const where = positionOf(m, "name") ?? { file };
-    if (blockNames.has(name))
-      throw new ConfigError(`model '${name}' has the name of a block of the builder`, {
-        ...where,
+    if (blockNames.has(name) || out.has(name)) {
+      throw new ConfigError(`model '${name}' is defined twice in the builder (as a model or block)`, {
+        ...(positionOf(m, "name") ?? { file }),
         hint: "give the model another name",
       });
-    const seen = out.get(name);
-    if (seen && JSON.stringify(seen) !== JSON.stringify(m))
-      throw new ConfigError(`model '${name}' is defined twice with different settings`, {
-        ...where,
-        hint: "give one of them another name",
-      });
+    }
     out.set(name, m);
+  }
+  for (const spec of tasks) {
+    const names = taskModelBlocks(config, spec);
+    for (const m of (spec.models as Row[] | undefined) ?? []) {
+      const block = names.get(String(m.name))!;
+      if (block === m.name) continue;
+      const renamed = { ...m, name: block };
+      copyPositions(m, renamed);
+      out.set(block, renamed);
+    }
   }
   return [...out.values()];
 }
@@ -95,13 +121,14 @@ function checkColumnsTask(spec: Row, file: string | undefined, config: Row): voi
       : undefined,
   });
   const blocks = ((config.blocks as Row[] | undefined) ?? []).map((b) => String(b.name));
+  const own = taskModelBlocks(config, spec);
   (spec.columns as Row[]).forEach((raw) => {
     const c = plan.columns.find((x) => x.name === raw.name)!;
-    if ("model" in c && !blocks.includes(c.model)) {
+    if ("model" in c && !blocks.includes(own.get(c.model) ?? c.model)) {
       throw new ConfigError(`column '${c.name}' names model '${c.model}', which is not defined`, {
         file,
         ...positionOf(raw, "model"),
-        hint: `add it under 'models:' in the task or builder; ${suggestion(c.model, blocks)}`,
+        hint: `add it under 'models:' in the task or builder; ${suggestion(c.model, [...own.keys(), ...blocks.filter((b) => !b.includes("@"))])}`,
       });
     }
   });
@@ -132,6 +159,7 @@ async function previewColumns(init: PreviewInit): Promise<PreviewResult> {
     taskName,
     seedKey,
     blocks: init.blocks,
+    modelBlocks: taskModelBlocks(init.config, init.spec),
     seeds: init.seeds,
     transformation,
   });
@@ -201,6 +229,7 @@ class ColumnsCore {
           taskName: task.name,
           seedKey,
           blocks: this.builder.blocks,
+          modelBlocks: taskModelBlocks(this.builder.config, task.spec),
           seeds,
           transformation,
         }),

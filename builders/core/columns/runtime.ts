@@ -28,6 +28,8 @@ export interface RuntimeInit {
   taskName: string;
   seedKey: string;
   blocks: ReadonlyMap<string, Block>;
+  /** The block each of the task's own model names stands for (see builder.ts, taskModelBlocks). */
+  modelBlocks: ReadonlyMap<string, string>;
   seeds: readonly Row[];
   transformation: boolean;
   signal?: AbortSignal | undefined;
@@ -58,7 +60,7 @@ export function prepareRuntime(init: RuntimeInit): ColumnsRuntime {
       c.type === "llm_structured" ||
       c.type === "llm_judge"
     ) {
-      const block = init.blocks.get(c.model);
+      const block = init.blocks.get(init.modelBlocks.get(c.model) ?? c.model);
       if (!isLmBlock(block)) {
         const known = [...init.blocks.values()]
           .filter(isLmBlock)
