@@ -95,6 +95,21 @@ describe("digit preview", () => {
     }
   }, 30_000);
 
+  it("previews a transformation task: its first input records through the columns", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "digit-preview-data-"));
+    writeFileSync(
+      join(dir, "t.yaml"),
+      `task_name: t/x\ndata_builder: core/columns\ndata: [{ text: a }, { text: b }, { text: c }]\nmodels: [{ name: m, type: mock, responses: ["got {{input}}"] }]\ncolumns:\n  - { name: reply, type: llm_text, model: m, prompt: "{{ text | upper }}" }\n`,
+    );
+    const r = await digit(["preview", "t.yaml", "-n", "2", "--json"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(dir)).toEqual(["t.yaml"]);
+    expect((JSON.parse(r.stdout) as { records: unknown[] }).records).toEqual([
+      { text: "a", reply: "got A" },
+      { text: "b", reply: "got B" },
+    ]);
+  }, 30_000);
+
   it("refuses builders without a preview", async () => {
     const r = await digit([
       "preview",
