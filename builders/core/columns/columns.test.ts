@@ -239,7 +239,7 @@ describe("core/columns", () => {
 
   it("two tasks of one run may define a model name differently: each uses its own", async () => {
     const dir = mkdtempSync(join(tmpdir(), "digit-columns-two-"));
-    for (const [name, reply] of [["one", "first"], ["two", "second"]]) {
+    for (const [name, reply] of [["one", "first"], ["two", "second"]] as const) {
       writeFileSync(
         join(dir, `${name}.yaml`),
         `task_name: t/${name}\ndata_builder: core/columns\nrunner_config: { num_outputs_to_generate: 3 }\nmodels: [{ name: writer, type: mock, responses: ["${reply} {{ n }}"] }]\ncolumns:\n  - { name: text, type: llm_text, model: writer, prompt: hi }\n`,
@@ -247,7 +247,7 @@ describe("core/columns", () => {
     }
     const result = await run({ taskPaths: [join(dir, "one.yaml"), join(dir, "two.yaml")], outputDir: join(dir, "out"), logger: silentLogger, cwd: dir });
     expect(result.error).toBeUndefined();
-    for (const [name, reply] of [["one", "first"], ["two", "second"]]) {
+    for (const [name, reply] of [["one", "first"], ["two", "second"]] as const) {
       const rows = readJsonl(join(dir, "out/t", name, "final_data.jsonl"));
       expect(rows).toHaveLength(3);
       expect(rows.every((r) => String(r.text).startsWith(`${reply} `))).toBe(true);
