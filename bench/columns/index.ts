@@ -94,7 +94,10 @@ function limiters(): AdaptiveLimiter[] {
 }
 
 /** A CLI run in its own process: whole time, and time from spawn to the server's first request. */
-async function cli(fake: FakeLLM, args: string[]): Promise<{ wholeS: number; firstS: number }> {
+async function cli(
+  fake: FakeLLM,
+  args: string[],
+): Promise<{ wholeS: number; firstS: number; window: Window }> {
   fake.reset();
   const started = Date.now();
   await new Promise<void>((resolve, reject) => {
@@ -111,6 +114,7 @@ async function cli(fake: FakeLLM, args: string[]): Promise<{ wholeS: number; fir
   return {
     wholeS: (Date.now() - started) / 1000,
     firstS: s.firstRequestAt ? (s.firstRequestAt - started) / 1000 : NaN,
+    window: window(s),
   };
 }
 
@@ -184,7 +188,7 @@ export async function run_(): Promise<void> {
     );
 
     let cliFigures:
-      | { run: { wholeS: number; firstS: number }; preview: { wholeS: number; firstS: number } }
+      | { run: Awaited<ReturnType<typeof cli>>; preview: Awaited<ReturnType<typeof cli>> }
       | undefined;
     const built =
       spawnSync("npm", ["run", "build"], { cwd: root, stdio: "ignore" }).status === 0 &&
@@ -195,6 +199,10 @@ export async function run_(): Promise<void> {
       const runFig = await cli(fake, ["run", file, "--output-dir", join(cliDir, "out"), "--quiet"]);
       const previewFig = await cli(fake, ["preview", file, "-n", "10", "--json"]);
       cliFigures = { run: runFig, preview: previewFig };
+      const cw = runFig.window;
+      console.log(
+        `CLI (digit in its own process): ${DATA_DESIGNER.records} records: ${f1(cw.rate)} requests/s = ${f2(cw.rate / IDEAL)} of N/L, mean in flight ${f1(cw.inFlight)}`,
+      );
     } else {
       console.log("  (CLI figures skipped: npm run build failed)");
     }
