@@ -78,7 +78,8 @@ interface Window {
 function window(s: FakeLLMStats): Window {
   const windowS =
     s.firstRequestAt && s.lastAnswerAt ? (s.lastAnswerAt - s.firstRequestAt) / 1000 : NaN;
-  // Every answer takes the fixed latency, so the mean number in flight is answers × latency / window.
+  // Every answer takes the fixed latency, so the mean number in flight is answers × latency /
+  // window.
   return {
     rate: s.completed / windowS,
     windowS,

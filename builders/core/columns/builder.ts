@@ -237,7 +237,9 @@ class ColumnsCore {
     }
   }
 
-  /** Make a batch's records; refused ones go to the task's blocks/<column>.jsonl with the reason. */
+  /**
+   * Make a batch's records; refused ones go to the task's blocks/<column>.jsonl with the reason.
+   */
   async make(
     batch: Row[],
     item: (row: Row) => { index: number; input: Row; drawKey: string },
@@ -278,7 +280,9 @@ class ColumnsCore {
       };
   }
 
-  /** Final records without dropped columns; processors' outputs in <task>/processors/<name>.jsonl. */
+  /**
+   * Final records without dropped columns; processors' outputs in <task>/processors/<name>.jsonl.
+   */
   async finalize(task: Task, records: Row[]): Promise<Row[]> {
     const rt = this.runtimes.get(task.name);
     if (!rt) return records;

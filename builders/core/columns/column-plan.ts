@@ -233,7 +233,8 @@ function locateSamplerError(
   };
   if (typeof err.at !== "function") return e;
   const path = Array.isArray(err.path) ? (err.path as (string | number)[]) : [];
-  // Errors of task-level settings (constraints, rules) name no column: their path starts at the task.
+  // Errors of task-level settings (constraints, rules) name no column: their path starts at the
+  // task.
   const index = typeof err.column === "string" ? seen.get(err.column) : undefined;
   const pos =
     err.column === ""

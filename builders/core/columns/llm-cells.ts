@@ -93,7 +93,10 @@ function messages(system: string | undefined, prompt: string): ChatMessage[] {
   ];
 }
 
-/** One chat request for the cell; a request that failed (after the provider's retries) rejects the record. */
+/**
+ * One chat request for the cell; a request that failed (after the provider's retries) rejects the
+ * record.
+ */
 async function ask(
   column: LlmColumn,
   ctx: LlmCellContext,
@@ -156,7 +159,9 @@ async function structured(
 
 const validators = new WeakMap<object, ValidateFunction>();
 
-/** A schema's compiled validator, compiled once per schema object (compiling costs milliseconds). */
+/**
+ * A schema's compiled validator, compiled once per schema object (compiling costs milliseconds).
+ */
 function validatorFor(schema: Record<string, unknown>): ValidateFunction {
   let v = validators.get(schema);
   if (!v) validators.set(schema, (v = compileSchema(schema, (m) => new Error(m))));

@@ -235,7 +235,9 @@ function processorRow(p: Processor, record: Row, taskName: string, file: string 
   return renderNested(p.template, record, `processor '${p.name}'`, file) as Row;
 }
 
-/** A nested template value rendered over a record: strings are templates, lists and mappings nest. */
+/**
+ * A nested template value rendered over a record: strings are templates, lists and mappings nest.
+ */
 function renderNested(
   value: unknown,
   record: Row,

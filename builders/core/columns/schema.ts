@@ -123,7 +123,9 @@ export const llmJudgeColumn = z.strictObject({
 /** The checks a validation column can run. */
 export const VALIDATOR_TYPES = ["length", "regex", "json_schema", "code"] as const;
 
-/** A `validation` column: checks on other columns; with `filter: true`, failing records are dropped. */
+/**
+ * A `validation` column: checks on other columns; with `filter: true`, failing records are dropped.
+ */
 export const validationColumn = z.strictObject({
   ...commonColumnShape,
   type: z.literal("validation"),
