@@ -117,7 +117,7 @@ export function prepareRuntime(init: RuntimeInit): ColumnsRuntime {
  * package's front door from another copy than the engine's (e.g. dist/ beside src/).
  */
 function isLmBlock(block: Block | undefined): block is LMProvider {
-  return block !== undefined && typeof (block as Partial<LMProvider>).modelId === "string";
+  return block !== undefined && typeof (block as unknown as { modelId?: unknown }).modelId === "string";
 }
 
 /** Field names of inline transformation input (`data:` as a list), else undefined. */
