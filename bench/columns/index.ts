@@ -18,15 +18,15 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { AdaptiveLimiter } from "../../src/blocks/lm/limiter.js";
 import { OpenAIProvider } from "../../src/blocks/lm/openai/index.js";
 import { credentialPool } from "../../src/blocks/lm/pool.js";
-import type { AdaptiveLimiter } from "../../src/blocks/lm/limiter.js";
 import { run } from "../../src/engine/run.js";
 import { silentLogger } from "../../src/telemetry/logger.js";
 import {
-  startFakeLLM,
   type FakeLLM,
   type FakeLLMStats,
+  startFakeLLM,
 } from "../../test/support/fake-llm/index.js";
 
 const LATENCY_S = 0.2;
@@ -91,7 +91,11 @@ function window(s: FakeLLMStats): Window {
 
 /** The process's credential limiters (one here: the fake server's). */
 function limiters(): AdaptiveLimiter[] {
-  return [...(credentialPool() as unknown as { limiters: Map<string, AdaptiveLimiter> }).limiters.values()];
+  return [
+    ...(
+      credentialPool() as unknown as { limiters: Map<string, AdaptiveLimiter> }
+    ).limiters.values(),
+  ];
 }
 
 /** A CLI run in its own process: whole time, and time from spawn to the server's first request. */
@@ -183,7 +187,9 @@ export async function run_(): Promise<void> {
     console.log(
       `  requests/s (server window)  ${f1(w.rate)}   ratio to N/L ${f2(w.rate / IDEAL)}  (target >= 0.90); to the baseline ${f2(w.rate / base.rate)}`,
     );
-    console.log(`  limiter while busy: ${f1(held)} of ${LIMIT} slots held on average, requests queued in ${f2(queued)} of the samples`);
+    console.log(
+      `  limiter while busy: ${f1(held)} of ${LIMIT} slots held on average, requests queued in ${f2(queued)} of the samples`,
+    );
     console.log(
       `  mean in flight ${f1(w.inFlight)} of ${LIMIT} (peak ${w.peak}); window ${f1(w.windowS)} s; whole call ${f1(wholeS)} s`,
     );

@@ -1,7 +1,7 @@
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
-import { exampleFor, requestedSchema } from "./structured.js";
 import { startFakeLLM } from "./server.js";
+import { exampleFor, requestedSchema } from "./structured.js";
 
 const SCHEMA = {
   type: "object",

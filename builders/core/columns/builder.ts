@@ -3,14 +3,14 @@ import {
   ConfigError,
   DRAW_KEY,
   GenerationDataBuilder,
-  Random,
-  registerDataBuilder,
-  TransformationDataBuilder,
-  z,
   type GenerationTask,
   type InputBatch,
+  Random,
   type Row,
+  registerDataBuilder,
   type Task,
+  TransformationDataBuilder,
+  z,
 } from "digit-sdg";
 import type {
   DataBuilder,
@@ -18,20 +18,20 @@ import type {
   PreviewInit,
   PreviewResult,
 } from "../../../src/builders/databuilder.js";
-import { rowDrawKey } from "../../../src/util/draw-key.js";
 import { copyPositions, positionOf } from "../../../src/config/source-map.js";
 import { replaceJsonl } from "../../../src/stores/formats/jsonl.js";
 import { appendRejects } from "../../../src/tasks/task.js";
-import { assertInsideOutput } from "../../../src/util/output-containment.js";
 import { suggestion } from "../../../src/util/did-you-mean.js";
+import { rowDrawKey } from "../../../src/util/draw-key.js";
+import { assertInsideOutput } from "../../../src/util/output-containment.js";
 import { planColumns } from "./column-plan.js";
 import type { RejectedRecord } from "./record.js";
 import {
   applyProcessors,
+  type ColumnsRuntime,
   inputIndex,
   makeRecords,
   prepareRuntime,
-  type ColumnsRuntime,
 } from "./runtime.js";
 import { SAMPLER_PARAMS, SAMPLER_TYPES, samplerColumnSchema } from "./sampling/index.js";
 import {
@@ -71,10 +71,13 @@ export function taskModelBlocks(config: Row, spec: Row): Map<string, string> {
   for (const m of (spec.models as Row[] | undefined) ?? []) {
     const name = String(m.name);
     if (out.has(name)) {
-      throw new ConfigError(`model '${name}' is defined twice in task '${String(spec.task_name)}'`, {
-        ...positionOf(m, "name"),
-        hint: "give one of them another name",
-      });
+      throw new ConfigError(
+        `model '${name}' is defined twice in task '${String(spec.task_name)}'`,
+        {
+          ...positionOf(m, "name"),
+          hint: "give one of them another name",
+        },
+      );
     }
     const shared = builderModels.get(name);
     const same = shared !== undefined && JSON.stringify(shared) === JSON.stringify(m);
@@ -92,10 +95,13 @@ function modelBlocks(config: Row, tasks: readonly Row[], file: string): Row[] {
   for (const m of (config.models as Row[] | undefined) ?? []) {
     const name = String(m.name);
     if (blockNames.has(name) || out.has(name)) {
-      throw new ConfigError(`model '${name}' is defined twice in the builder (as a model or block)`, {
-        ...(positionOf(m, "name") ?? { file }),
-        hint: "give the model another name",
-      });
+      throw new ConfigError(
+        `model '${name}' is defined twice in the builder (as a model or block)`,
+        {
+          ...(positionOf(m, "name") ?? { file }),
+          hint: "give the model another name",
+        },
+      );
     }
     out.set(name, m);
   }

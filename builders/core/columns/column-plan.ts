@@ -1,27 +1,27 @@
 import { Ajv } from "ajv";
 import { ConfigError, type Row } from "digit-sdg";
-import { isDigitError, type DigitError, type ErrorLocation } from "../../../src/errors.js";
-import { checkTemplate } from "../../../src/templates/template.js";
 import { positionAtPath } from "../../../src/config/source-map.js";
 import { parseWith } from "../../../src/config/zod-errors.js";
+import { type DigitError, type ErrorLocation, isDigitError } from "../../../src/errors.js";
+import { checkTemplate } from "../../../src/templates/template.js";
 import { suggestion } from "../../../src/util/did-you-mean.js";
 import { templateReferences } from "./references.js";
-import { validationCheck } from "./validators.js";
 import {
   createRecordSampler,
-  samplerColumnSchema,
-  samplerReferences,
   type SamplerColumn,
   type SamplingSpec,
+  samplerColumnSchema,
+  samplerReferences,
 } from "./sampling/index.js";
 import {
   COLUMN_TYPES,
+  type Column,
   commonColumnShape,
   NON_SAMPLER_COLUMNS,
-  processorSchema,
-  type Column,
   type Processor,
+  processorSchema,
 } from "./schema.js";
+import { validationCheck } from "./validators.js";
 
 /** A task's columns, checked and ordered. */
 export interface ColumnPlan {
@@ -79,7 +79,10 @@ export function planColumns(
     }
     const name = String(entry.name);
     if (RESERVED.has(name)) {
-      throw new ConfigError(`column '${name}' has the name of a field digit gives every record`, { ...where, hint: `rename it; ${[...RESERVED].join(", ")} are taken` });
+      throw new ConfigError(`column '${name}' has the name of a field digit gives every record`, {
+        ...where,
+        hint: `rename it; ${[...RESERVED].join(", ")} are taken`,
+      });
     }
     if (seen.has(name))
       throw new ConfigError(`two columns are named '${name}'`, {

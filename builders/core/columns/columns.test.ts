@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, isDigitError } from "../../../src/errors.js";
 import { run } from "../../../src/engine/run.js";
+import { type ConfigError, isDigitError } from "../../../src/errors.js";
 import { silentLogger } from "../../../src/telemetry/logger.js";
 import { readJsonl } from "../../../test/engine/helpers.js";
 
@@ -196,7 +196,7 @@ describe("core/columns", () => {
     expect(side.every((r) => ["billing", "shipping"].includes(String(r.category)))).toBe(true);
     const chat = out(dir, "processors/chat.jsonl") as { messages: { content: string }[] }[];
     expect(chat.map((c) => c.messages[0]!.content)).toEqual(rows.map((r) => r.question));
-    expect(chat.map((c, i) => c.messages[1]!.content)).toEqual(
+    expect(chat.map((c, _i) => c.messages[1]!.content)).toEqual(
       side.map((s) => `(${String(s.category)})`),
     );
     // data.jsonl keeps every column.
@@ -239,15 +239,26 @@ describe("core/columns", () => {
 
   it("two tasks of one run may define a model name differently: each uses its own", async () => {
     const dir = mkdtempSync(join(tmpdir(), "digit-columns-two-"));
-    for (const [name, reply] of [["one", "first"], ["two", "second"]] as const) {
+    for (const [name, reply] of [
+      ["one", "first"],
+      ["two", "second"],
+    ] as const) {
       writeFileSync(
         join(dir, `${name}.yaml`),
         `task_name: t/${name}\ndata_builder: core/columns\nrunner_config: { num_outputs_to_generate: 3 }\nmodels: [{ name: writer, type: mock, responses: ["${reply} {{ n }}"] }]\ncolumns:\n  - { name: text, type: llm_text, model: writer, prompt: hi }\n`,
       );
     }
-    const result = await run({ taskPaths: [join(dir, "one.yaml"), join(dir, "two.yaml")], outputDir: join(dir, "out"), logger: silentLogger, cwd: dir });
+    const result = await run({
+      taskPaths: [join(dir, "one.yaml"), join(dir, "two.yaml")],
+      outputDir: join(dir, "out"),
+      logger: silentLogger,
+      cwd: dir,
+    });
     expect(result.error).toBeUndefined();
-    for (const [name, reply] of [["one", "first"], ["two", "second"]] as const) {
+    for (const [name, reply] of [
+      ["one", "first"],
+      ["two", "second"],
+    ] as const) {
       const rows = readJsonl(join(dir, "out/t", name, "final_data.jsonl"));
       expect(rows).toHaveLength(3);
       expect(rows.every((r) => String(r.text).startsWith(`${reply} `))).toBe(true);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../../src/engine/run.js";
 import { silentLogger } from "../../../src/telemetry/logger.js";
 import { readJsonl } from "../../../test/engine/helpers.js";
-import { startFakeLLM, type FakeLLM } from "../../../test/support/fake-llm/index.js";
+import { type FakeLLM, startFakeLLM } from "../../../test/support/fake-llm/index.js";
 
 const TASK = "tasks/core/columns/customer_support/task.yaml";
 const CATEGORIES = ["billing", "technical", "shipping", "returns"];

@@ -1,5 +1,5 @@
 import type { ValidateFunction } from "ajv";
-import { DRAW_KEY, renderTemplate, resultText, type LMProvider, type Row } from "digit-sdg";
+import { DRAW_KEY, type LMProvider, type Row, renderTemplate, resultText } from "digit-sdg";
 import type { ChatMessage } from "../../../src/blocks/lm/provider.js";
 import type { LlmCodeColumn, LlmColumn, LlmJudgeColumn, LlmStructuredColumn } from "./schema.js";
 import { compileSchema, schemaErrors } from "./validators.js";

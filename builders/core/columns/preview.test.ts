@@ -1,12 +1,12 @@
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { run } from "../../../src/engine/run.js";
 import { silentLogger } from "../../../src/telemetry/logger.js";
 import { digit } from "../../../test/cli/helpers.js";
 import { readJsonl } from "../../../test/engine/helpers.js";
-import { startFakeLLM, type FakeLLM } from "../../../test/support/fake-llm/index.js";
+import { type FakeLLM, startFakeLLM } from "../../../test/support/fake-llm/index.js";
 
 const TASK = "tasks/core/columns/customer_support/task.yaml";
 const MOCK = "configs/mock/core/columns/customer_support.yaml";

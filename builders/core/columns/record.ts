@@ -1,7 +1,7 @@
-import { renderTemplate, type LMProvider, type Row } from "digit-sdg";
+import { type LMProvider, type Row, renderTemplate } from "digit-sdg";
 import { isDigitError } from "../../../src/errors.js";
 import type { ColumnPlan } from "./column-plan.js";
-import { runLlmCell, type CellOutcome } from "./llm-cells.js";
+import { type CellOutcome, runLlmCell } from "./llm-cells.js";
 import type { Column, ExpressionColumn } from "./schema.js";
 import type { ValidationResult } from "./validators.js";
 

@@ -1,13 +1,20 @@
 import { createHash } from "node:crypto";
-import { ConfigError, Random, renderTemplate, type Block, type LMProvider, type Row } from "digit-sdg";
-import { recordId } from "../../../src/tasks/record-id.js";
+import {
+  type Block,
+  ConfigError,
+  type LMProvider,
+  Random,
+  type Row,
+  renderTemplate,
+} from "digit-sdg";
 import { positionAtPath } from "../../../src/config/source-map.js";
+import { recordId } from "../../../src/tasks/record-id.js";
 import { suggestion } from "../../../src/util/did-you-mean.js";
-import { planColumns, type ColumnPlan } from "./column-plan.js";
+import { type ColumnPlan, planColumns } from "./column-plan.js";
 import { makeRecord, type RecordContext, type RejectedRecord } from "./record.js";
 import { createRecordSampler } from "./sampling/index.js";
 import type { Processor } from "./schema.js";
-import { validationCheck, type ValidationResult } from "./validators.js";
+import { type ValidationResult, validationCheck } from "./validators.js";
 
 /** What a task of core/columns needs to make records, prepared once. */
 export interface ColumnsRuntime {
@@ -62,9 +69,7 @@ export function prepareRuntime(init: RuntimeInit): ColumnsRuntime {
     ) {
       const block = init.blocks.get(init.modelBlocks.get(c.model) ?? c.model);
       if (!isLmBlock(block)) {
-        const known = [...init.blocks.values()]
-          .filter(isLmBlock)
-          .map((b) => b.name);
+        const known = [...init.blocks.values()].filter(isLmBlock).map((b) => b.name);
         throw new ConfigError(
           `column '${c.name}' names model '${c.model}', which is ${block ? "not an LM provider block" : "not defined"}`,
           {
@@ -117,7 +122,9 @@ export function prepareRuntime(init: RuntimeInit): ColumnsRuntime {
  * package's front door from another copy than the engine's (e.g. dist/ beside src/).
  */
 function isLmBlock(block: Block | undefined): block is LMProvider {
-  return block !== undefined && typeof (block as unknown as { modelId?: unknown }).modelId === "string";
+  return (
+    block !== undefined && typeof (block as unknown as { modelId?: unknown }).modelId === "string"
+  );
 }
 
 /** Field names of inline transformation input (`data:` as a list), else undefined. */

@@ -1,12 +1,12 @@
 import type { Block } from "../../blocks/block.js";
-import type { Row } from "../../util/mapping.js";
 import { createBlock } from "../../blocks/create.js";
 import type { PreviewResult } from "../../builders/databuilder.js";
 import { prepareEnvironment } from "../../config/env.js";
-import { planRun, type PlannedGroup, type PlannedTask, type RunPlan } from "../../engine/plan.js";
+import { type PlannedGroup, type PlannedTask, planRun, type RunPlan } from "../../engine/plan.js";
 import { isDigitError, UsageError } from "../../errors.js";
 import { createDatastore } from "../../stores/factory.js";
 import { silentLogger } from "../../telemetry/logger.js";
+import type { Row } from "../../util/mapping.js";
 import { num } from "../option-spec.js";
 import { printError } from "../print-error.js";
 import { outputWidth, table } from "../text-table.js";
