@@ -8,6 +8,7 @@ import {
   Random,
   type Row,
   registerDataBuilder,
+  suggestion,
   type Task,
   TransformationDataBuilder,
   z,
@@ -21,7 +22,6 @@ import type {
 import { copyPositions, positionOf } from "../../../src/config/source-map.js";
 import { replaceJsonl } from "../../../src/stores/formats/jsonl.js";
 import { appendRejects } from "../../../src/tasks/task.js";
-import { suggestion } from "../../../src/util/did-you-mean.js";
 import { rowDrawKey } from "../../../src/util/draw-key.js";
 import { assertInsideOutput } from "../../../src/util/output-containment.js";
 import { planColumns } from "./column-plan.js";

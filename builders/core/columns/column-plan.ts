@@ -1,10 +1,9 @@
 import { Ajv } from "ajv";
-import { ConfigError, type Row } from "digit-sdg";
+import { ConfigError, type DigitError, type ErrorLocation, type Row, suggestion } from "digit-sdg";
 import { positionAtPath } from "../../../src/config/source-map.js";
 import { parseWith } from "../../../src/config/zod-errors.js";
-import { type DigitError, type ErrorLocation, isDigitError } from "../../../src/errors.js";
+import { isDigitError } from "../../../src/errors.js";
 import { checkTemplate } from "../../../src/templates/template.js";
-import { suggestion } from "../../../src/util/did-you-mean.js";
 import { templateReferences } from "./references.js";
 import {
   createRecordSampler,

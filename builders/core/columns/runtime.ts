@@ -6,10 +6,10 @@ import {
   Random,
   type Row,
   renderTemplate,
+  suggestion,
 } from "digit-sdg";
 import { positionAtPath } from "../../../src/config/source-map.js";
 import { recordId } from "../../../src/tasks/record-id.js";
-import { suggestion } from "../../../src/util/did-you-mean.js";
 import { type ColumnPlan, planColumns } from "./column-plan.js";
 import { makeRecord, type RecordContext, type RejectedRecord } from "./record.js";
 import { createRecordSampler } from "./sampling/index.js";
