@@ -1,6 +1,7 @@
 /**
  * Response cache cost and payoff, with `digit run` of the geography QA example through `openai`
  * at the fake LLM server (needs `npm run build`; the bench runs it):
+ * The builder's ROUGE dedup postprocessor is left out (it is measured by bench/rouge-dedup).
  *   1. overhead: 1,000 records, 200 ms latency, call limit 64, with the cache (a cold database,
  *      every answer stored) against `--no-cache`, same run; the ratio of wall times.
  *   2. replay: 10,000 records run once to fill the cache, then again with the same seed: the
@@ -22,6 +23,8 @@ function runQA(fake: FakeLLM, dir: string, records: number, cacheDir: string, ex
   writeFileSync(override, [
     "databuilders:",
     "  public/examples/geography_qa:",
+    // No ROUGE dedup postprocessing (quadratic in the records; bench/rouge-dedup measures it).
+    "    postprocessors: []",
     "    blocks:",
     "      - name: generator",
     "        type: openai",

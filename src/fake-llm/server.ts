@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { readBody, send } from "./http.js";
 import { allMessagesText, authorized, bearer, countWords as words, dropLastChoice, errorBody, lastMessageText, protocolOf, reportUsage } from "./protocol.js";
+import { exampleFor, requestedSchema } from "./structured.js";
 import { render } from "./template.js";
 import type { FakeAnswer, FakeFailureKind, FakeLLM, FakeLLMOptions, FakeLLMStats, FakeRequest } from "./types.js";
 
@@ -140,7 +141,8 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
     const form = new URLSearchParams(raw);
     if (opts.apiKey !== undefined && form.get("apikey") !== opts.apiKey) {
       stats.unauthorized++;
-      return send(res, 400, { errorCode: "BXNIM0415E", errorMessage: "Provided API key could not be found." });
+      send(res, 400, { errorCode: "BXNIM0415E", errorMessage: "Provided API key could not be found." });
+      return;
     }
     const now = Math.floor(Date.now() / 1000);
     send(res, 200, { access_token: `fake-iam-token-${now}`, token_type: "Bearer", expires_in: 3600, expiration: now + 3600 });
@@ -156,6 +158,11 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
       if (a === undefined) {
         const rule = opts.rules?.find((r) => (typeof r.match === "string" ? new RegExp(r.match) : r.match).test(request.prompt));
         if (rule) a = rule.response;
+      }
+      if (a === undefined) {
+        // A structured-output request no rule answers gets a JSON value that fits its schema.
+        const schema = requestedSchema(request.protocol, request.body);
+        if (schema) a = JSON.stringify(exampleFor(schema, n));
       }
       if (a === undefined) {
         const list = opts.responses?.length ? opts.responses : [DEFAULT_RESPONSE];
@@ -182,7 +189,9 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
         const texts = answers({ protocol, kind, path, model, prompt, promptIndex, body }, n).map((a) => (typeof a === "string" ? a : (a.content ?? "")));
         promptTokens += words(prompt);
         completionTokens += texts.reduce((s, t) => s + words(t), 0);
-        texts.forEach((text, j) => choices.push({ index: promptIndex * n + j, text, finish_reason: "stop", logprobs: null }));
+        texts.forEach((text, j) => {
+          choices.push({ index: promptIndex * n + j, text, finish_reason: "stop", logprobs: null });
+        });
       });
       stats.promptTokens += promptTokens;
       stats.completionTokens += completionTokens;

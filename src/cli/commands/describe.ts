@@ -11,7 +11,7 @@ import { suggestion } from "../../util/did-you-mean.js";
 import { describeShape, type KeyDescription } from "../describe-keys.js";
 import { openRegistry } from "../registry-options.js";
 import { outputWidth, table, wrapText } from "../text-table.js";
-import { DESCRIBE_KINDS as KIND_NAMES } from "./specs.js";
+import type { DESCRIBE_KINDS as KIND_NAMES } from "./specs.js";
 
 /** What `digit describe` can describe, and the registry kind of each. */
 export const DESCRIBE_KINDS = { block: "block", builder: "databuilder", datastore: "datastore", dataloader: "dataloader", formatter: "formatter" } as const satisfies Record<(typeof KIND_NAMES)[number], string>;
@@ -128,6 +128,9 @@ async function describeBuilder(name: string, { registry, cwd, width }: Ctx): Pro
   out.push("", `task YAML keys of '${name}' (besides the common ones):`, ownTask.length ? keyTable(ownTask, width) : "(none)");
   out.push("", "task YAML keys every task takes:", keyTable(describeShape(baseTaskShape).filter((k) => !(k.key in cls.taskSchema.shape)), width));
   out.push("", `runner_config keys (${cls.family} tasks):`, keyTable(describeShape(runnerConfig(cls).shape), width));
+  const variant = cls.transformationVariant;
+  if (variant) out.push("", `a task with 'data:' runs as a transformation (one record per input record); runner_config keys then:`, keyTable(describeShape(runnerConfig(variant).shape), width));
+  for (const section of cls.describeSections()) out.push("", `${section.title}:`, keyTable(describeShape(section.shape), width));
   return out.join("\n");
 }
 
