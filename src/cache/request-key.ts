@@ -46,7 +46,11 @@ function sortKeys(value: unknown): unknown {
  *   request: { method: "chat_completion", input: [] }, sample: "0" }) // "3f1c…"
  */
 export function requestKey(id: RequestIdentity): string {
-  return createHash("sha256").update(canonicalJson([id.provider, stripUserinfo(id.endpoint), id.model, id.request, id.sample])).digest("hex");
+  return createHash("sha256")
+    .update(
+      canonicalJson([id.provider, stripUserinfo(id.endpoint), id.model, id.request, id.sample]),
+    )
+    .digest("hex");
 }
 
 /** A URL without `user:password@` (a secret must never reach a key). */

@@ -62,7 +62,12 @@ CREATE INDEX IF NOT EXISTS responses_created_at ON responses (created_at);
 `;
 
 /** SQLite result codes that mean the file is not (or no longer) a usable database. */
-const CORRUPT = new Set(["SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CORRUPT_VTAB", "SQLITE_IOERR_SHORT_READ"]);
+const CORRUPT = new Set([
+  "SQLITE_CORRUPT",
+  "SQLITE_NOTADB",
+  "SQLITE_CORRUPT_VTAB",
+  "SQLITE_IOERR_SHORT_READ",
+]);
 
 function sqliteCode(e: unknown): string {
   return typeof (e as { code?: unknown })?.code === "string" ? (e as { code: string }).code : "";
@@ -83,8 +88,13 @@ function sqliteCode(e: unknown): string {
  */
 export class ResponseCache {
   private db: Database.Database;
-  private getStmt!: Database.Statement<[string], { value: string; prompt_tokens: number | null; completion_tokens: number | null }>;
-  private putStmt!: Database.Statement<[string, string, string, string, number | null, number | null, number]>;
+  private getStmt!: Database.Statement<
+    [string],
+    { value: string; prompt_tokens: number | null; completion_tokens: number | null }
+  >;
+  private putStmt!: Database.Statement<
+    [string, string, string, string, number | null, number | null, number]
+  >;
   private readonly warned = new Set<string>();
   /** Set when the database could not be recovered: lookups miss and writes are dropped. */
   private broken = false;
@@ -120,10 +130,13 @@ export class ResponseCache {
       return this.prepare(new Database(this.file, { timeout: this.options.busyTimeoutMs ?? 5000 }));
     } catch (e) {
       if (!CORRUPT.has(sqliteCode(e))) {
-        throw new CacheError(`cannot open the response cache '${this.file}': ${(e as Error).message}`, {
-          hint: "point --cache-dir (or $DGT_CACHE_DIR) at another folder, or run with --no-cache",
-          cause: e,
-        });
+        throw new CacheError(
+          `cannot open the response cache '${this.file}': ${(e as Error).message}`,
+          {
+            hint: "point --cache-dir (or $DGT_CACHE_DIR) at another folder, or run with --no-cache",
+            cause: e,
+          },
+        );
       }
       this.moveAside(e);
       return this.prepare(new Database(this.file, { timeout: this.options.busyTimeoutMs ?? 5000 }));
@@ -135,8 +148,12 @@ export class ResponseCache {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
       db.exec(SCHEMA);
-      this.getStmt = db.prepare("SELECT value, prompt_tokens, completion_tokens FROM responses WHERE key = ?");
-      this.putStmt = db.prepare("INSERT OR REPLACE INTO responses (key, provider, model, value, prompt_tokens, completion_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+      this.getStmt = db.prepare(
+        "SELECT value, prompt_tokens, completion_tokens FROM responses WHERE key = ?",
+      );
+      this.putStmt = db.prepare(
+        "INSERT OR REPLACE INTO responses (key, provider, model, value, prompt_tokens, completion_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      );
       return db;
     } catch (e) {
       db.close();
@@ -147,8 +164,12 @@ export class ResponseCache {
   /** Move a corrupt database (and its WAL files) aside; returns the new name. */
   private moveAside(e: unknown): string {
     const aside = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-    for (const suffix of ["", "-wal", "-shm"]) if (existsSync(this.file + suffix)) renameSync(this.file + suffix, aside + suffix);
-    this.options.warnings?.warn(`response cache '${this.file}' is not a usable database (${(e as Error).message}); moved it to '${aside}' and started a new one`, { file: this.file, moved_to: aside });
+    for (const suffix of ["", "-wal", "-shm"])
+      if (existsSync(this.file + suffix)) renameSync(this.file + suffix, aside + suffix);
+    this.options.warnings?.warn(
+      `response cache '${this.file}' is not a usable database (${(e as Error).message}); moved it to '${aside}' and started a new one`,
+      { file: this.file, moved_to: aside },
+    );
     return aside;
   }
 
@@ -158,7 +179,11 @@ export class ResponseCache {
     try {
       const row = this.getStmt.get(key);
       if (!row) return undefined;
-      return { value: JSON.parse(row.value) as unknown, prompt_tokens: row.prompt_tokens ?? undefined, completion_tokens: row.completion_tokens ?? undefined };
+      return {
+        value: JSON.parse(row.value) as unknown,
+        prompt_tokens: row.prompt_tokens ?? undefined,
+        completion_tokens: row.completion_tokens ?? undefined,
+      };
     } catch (e) {
       this.recover(e, "read");
       return undefined;
@@ -169,7 +194,15 @@ export class ResponseCache {
   put(key: string, entry: CacheEntry): void {
     if (this.broken) return;
     try {
-      this.putStmt.run(key, entry.provider, entry.model, JSON.stringify(entry.value), entry.prompt_tokens ?? null, entry.completion_tokens ?? null, Date.now());
+      this.putStmt.run(
+        key,
+        entry.provider,
+        entry.model,
+        JSON.stringify(entry.value),
+        entry.prompt_tokens ?? null,
+        entry.completion_tokens ?? null,
+        Date.now(),
+      );
     } catch (e) {
       this.recover(e, "write");
     }
@@ -186,17 +219,25 @@ export class ResponseCache {
       }
       try {
         this.moveAside(e);
-        this.db = this.prepare(new Database(this.file, { timeout: this.options.busyTimeoutMs ?? 5000 }));
+        this.db = this.prepare(
+          new Database(this.file, { timeout: this.options.busyTimeoutMs ?? 5000 }),
+        );
         return;
       } catch (again) {
         e = again;
       }
     } else if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") {
-      this.warnOnce(`busy-${what}`, `response cache '${this.file}' is locked by another process; a ${what} was skipped (the request ${what === "read" ? "is sent" : "is not cached"}). Further ones are not reported`);
+      this.warnOnce(
+        `busy-${what}`,
+        `response cache '${this.file}' is locked by another process; a ${what} was skipped (the request ${what === "read" ? "is sent" : "is not cached"}). Further ones are not reported`,
+      );
       return;
     }
     this.broken = true;
-    this.warnOnce("broken", `response cache '${this.file}' failed (${(e as Error).message}); responses are neither read from nor written to it for the rest of this run`);
+    this.warnOnce(
+      "broken",
+      `response cache '${this.file}' failed (${(e as Error).message}); responses are neither read from nor written to it for the rest of this run`,
+    );
   }
 
   private warnOnce(id: string, message: string): void {
@@ -207,12 +248,27 @@ export class ResponseCache {
 
   /** Entries, size and token totals per provider and model. */
   stats(): CacheStats {
-    const totals = this.db.prepare("SELECT COUNT(*) AS entries, MIN(created_at) AS oldest, MAX(created_at) AS newest FROM responses").get() as { entries: number; oldest: number | null; newest: number | null };
+    const totals = this.db
+      .prepare(
+        "SELECT COUNT(*) AS entries, MIN(created_at) AS oldest, MAX(created_at) AS newest FROM responses",
+      )
+      .get() as { entries: number; oldest: number | null; newest: number | null };
     const models = this.db
-      .prepare("SELECT provider, model, COUNT(*) AS entries, COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens, COALESCE(SUM(completion_tokens), 0) AS completion_tokens FROM responses GROUP BY provider, model ORDER BY entries DESC, provider, model")
+      .prepare(
+        "SELECT provider, model, COUNT(*) AS entries, COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens, COALESCE(SUM(completion_tokens), 0) AS completion_tokens FROM responses GROUP BY provider, model ORDER BY entries DESC, provider, model",
+      )
       .all() as CacheModelStats[];
-    const pages = (this.db.pragma("page_count", { simple: true }) as number) * (this.db.pragma("page_size", { simple: true }) as number);
-    return { file: this.file, entries: totals.entries, bytes: pages, oldest: totals.oldest ?? undefined, newest: totals.newest ?? undefined, models };
+    const pages =
+      (this.db.pragma("page_count", { simple: true }) as number) *
+      (this.db.pragma("page_size", { simple: true }) as number);
+    return {
+      file: this.file,
+      entries: totals.entries,
+      bytes: pages,
+      oldest: totals.oldest ?? undefined,
+      newest: totals.newest ?? undefined,
+      models,
+    };
   }
 
   /** Delete entries stored before `cutoff` (ms since the epoch); returns how many. */

@@ -20,9 +20,16 @@ export const CACHE_FILE = "responses.sqlite";
  * @example
  * cacheSettings({ dir: "/tmp/c" }) // { dir: "/tmp/c", enabled: true }
  */
-export function cacheSettings(given: Partial<CacheSettings> = {}, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): CacheSettings {
+export function cacheSettings(
+  given: Partial<CacheSettings> = {},
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): CacheSettings {
   const off = ["0", "off", "false", "no"].includes((env.DGT_CACHE ?? "").trim().toLowerCase());
-  return { dir: resolve(cwd, given.dir ?? env.DGT_CACHE_DIR ?? ".cache/digit"), enabled: given.enabled ?? !off };
+  return {
+    dir: resolve(cwd, given.dir ?? env.DGT_CACHE_DIR ?? ".cache/digit"),
+    enabled: given.enabled ?? !off,
+  };
 }
 
 /** One connection per database file per process (SQLite wants one writer per process). */

@@ -1,5 +1,5 @@
-import { countTokens as countO200k } from "gpt-tokenizer/encoding/o200k_base";
 import { countTokens as countCl100k } from "gpt-tokenizer/encoding/cl100k_base";
+import { countTokens as countO200k } from "gpt-tokenizer/encoding/o200k_base";
 
 /** Characters per token assumed for models without a known tokenizer (English text averages about 4). */
 export const CHARS_PER_TOKEN = 4;

@@ -9,12 +9,32 @@ function filledCache(): string {
   const dir = tempDir("digit-cache-cmd-");
   const file = join(dir, "responses.sqlite");
   const c = ResponseCache.open(file);
-  c.put("a", { provider: "openai", model: "gpt-4o-mini", value: { outputs: ["x"] }, prompt_tokens: 1_000_000, completion_tokens: 0 });
-  c.put("b", { provider: "openai", model: "gpt-4o-mini", value: { outputs: ["y"] }, prompt_tokens: 1_000_000, completion_tokens: 1_000_000 });
-  c.put("c", { provider: "openai", model: "house-model", value: { outputs: ["z"] }, prompt_tokens: 10, completion_tokens: 5 });
+  c.put("a", {
+    provider: "openai",
+    model: "gpt-4o-mini",
+    value: { outputs: ["x"] },
+    prompt_tokens: 1_000_000,
+    completion_tokens: 0,
+  });
+  c.put("b", {
+    provider: "openai",
+    model: "gpt-4o-mini",
+    value: { outputs: ["y"] },
+    prompt_tokens: 1_000_000,
+    completion_tokens: 1_000_000,
+  });
+  c.put("c", {
+    provider: "openai",
+    model: "house-model",
+    value: { outputs: ["z"] },
+    prompt_tokens: 10,
+    completion_tokens: 5,
+  });
   c.close();
   const raw = new Database(file);
-  raw.prepare("UPDATE responses SET created_at = ? WHERE key = 'a'").run(Date.now() - 40 * 86_400_000);
+  raw
+    .prepare("UPDATE responses SET created_at = ? WHERE key = 'a'")
+    .run(Date.now() - 40 * 86_400_000);
   raw.close();
   return dir;
 }
@@ -28,7 +48,13 @@ describe("digit cache", () => {
     expect(r.stdout).toMatch(/openai\/gpt-4o-mini\s+2\s+2,000,000\/1,000,000\s+\$0\.90/);
     expect(r.stdout).toMatch(/openai\/house-model\s+1\s+10\/5\s+n\/a/);
     const json = await digit(["cache", "stats", "--file", join(dir, "responses.sqlite"), "--json"]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ entries: 3, models: [{ model: "gpt-4o-mini", entries: 2, worth_usd: 0.9 }, { model: "house-model", worth_usd: null }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      entries: 3,
+      models: [
+        { model: "gpt-4o-mini", entries: 2, worth_usd: 0.9 },
+        { model: "house-model", worth_usd: null },
+      ],
+    });
   });
 
   it("prune --older-than deletes only older answers; clear deletes the rest", async () => {
@@ -37,7 +63,11 @@ describe("digit cache", () => {
     expect(pruned.code, pruned.stderr).toBe(0);
     expect(pruned.stdout).toMatch(/deleted 1 answers older than 30 days/);
     const c = ResponseCache.open(join(dir, "responses.sqlite"));
-    expect([c.get("a"), c.get("b"), c.get("c")].map((x) => x !== undefined)).toEqual([false, true, true]);
+    expect([c.get("a"), c.get("b"), c.get("c")].map((x) => x !== undefined)).toEqual([
+      false,
+      true,
+      true,
+    ]);
     c.close();
     const cleared = await digit(["cache", "clear", "--cache-dir", dir]);
     expect(cleared.stdout).toMatch(/deleted 2 answers/);
@@ -52,7 +82,14 @@ describe("digit cache", () => {
     const noAge = await digit(["cache", "prune", "--cache-dir", dir]);
     expect(noAge.code).toBe(2);
     expect(noAge.stderr).toMatch(/--older-than/);
-    const badAge = await digit(["cache", "prune", "--older-than", "thirty days", "--cache-dir", dir]);
+    const badAge = await digit([
+      "cache",
+      "prune",
+      "--older-than",
+      "thirty days",
+      "--cache-dir",
+      dir,
+    ]);
     expect(badAge.code).toBe(2);
     expect(badAge.stderr).toMatch(/30d/);
     expect(unknown.stderr + noAge.stderr + badAge.stderr).not.toMatch(/at .*\.ts:\d+/);

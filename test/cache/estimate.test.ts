@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeBlock, tempDir, writeOverride } from "../builders/support.js";
 import { digit } from "../cli/helpers.js";
-import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
+import { type FakeLLM, startFakeLLM } from "../support/fake-llm/index.js";
 
 let fake: FakeLLM;
 beforeAll(async () => {
@@ -15,17 +15,55 @@ const TASK = "tasks/public/examples/qa/task.yaml";
 
 /** Geography QA with its generator set to gpt-4o-mini at `fake` (the user's endpoint). */
 function override(dir: string): string {
-  return writeOverride(dir, "override.yaml", { databuilders: { "public/examples/geography_qa": { blocks: [{ name: "generator", ...fakeBlock("openai", fake, { model_id_or_path: "gpt-4o-mini" }) }] } } });
+  return writeOverride(dir, "override.yaml", {
+    databuilders: {
+      "public/examples/geography_qa": {
+        blocks: [
+          { name: "generator", ...fakeBlock("openai", fake, { model_id_or_path: "gpt-4o-mini" }) },
+        ],
+      },
+    },
+  });
 }
 
 describe("digit estimate and digit run --dry-run", () => {
   it("estimates requests, tokens and a cost range per task from a pilot, paying and writing nothing", async () => {
     const dir = tempDir("estimate");
     fake.reset();
-    const r = await digit(["estimate", TASK, "--include-namespaces", "public", "--config-path", override(dir), "--num-outputs-to-generate", "200", "--calls-per-record", "2", "--json"], { cwd: undefined, env: { DGT_CACHE_DIR: join(dir, "cache") } });
+    const r = await digit(
+      [
+        "estimate",
+        TASK,
+        "--include-namespaces",
+        "public",
+        "--config-path",
+        override(dir),
+        "--num-outputs-to-generate",
+        "200",
+        "--calls-per-record",
+        "2",
+        "--json",
+      ],
+      { cwd: undefined, env: { DGT_CACHE_DIR: join(dir, "cache") } },
+    );
     expect(r.code, r.stderr).toBe(0);
-    const [e] = JSON.parse(r.stdout) as { task: string; records: number; requests: number; prompt_tokens: number; completion_tokens: { low: number; high: number }; cost_usd: { low: number; high: number }; exact_tokens: boolean; calls_per_record_from: string }[];
-    expect(e).toMatchObject({ task: "public/examples/geography_qa", records: 200, requests: 400, exact_tokens: true, calls_per_record_from: "declared" });
+    const [e] = JSON.parse(r.stdout) as {
+      task: string;
+      records: number;
+      requests: number;
+      prompt_tokens: number;
+      completion_tokens: { low: number; high: number };
+      cost_usd: { low: number; high: number };
+      exact_tokens: boolean;
+      calls_per_record_from: string;
+    }[];
+    expect(e).toMatchObject({
+      task: "public/examples/geography_qa",
+      records: 200,
+      requests: 400,
+      exact_tokens: true,
+      calls_per_record_from: "declared",
+    });
     // Each prompt is a template with three examples: some 80 to 200 tokens.
     expect(e!.prompt_tokens / 400).toBeGreaterThan(50);
     expect(e!.prompt_tokens / 400).toBeLessThan(300);
@@ -42,7 +80,19 @@ describe("digit estimate and digit run --dry-run", () => {
     const dir = tempDir("dry-run");
     fake.reset();
     const out = join(dir, "out");
-    const r = await digit(["run", TASK, "--include-namespaces", "public", "--config-path", override(dir), "--num-outputs-to-generate", "50", "--output-dir", out, "--dry-run"]);
+    const r = await digit([
+      "run",
+      TASK,
+      "--include-namespaces",
+      "public",
+      "--config-path",
+      override(dir),
+      "--num-outputs-to-generate",
+      "50",
+      "--output-dir",
+      out,
+      "--dry-run",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/public\/examples\/geography_qa\s+50\s+50 \(1\/record, assumed\)/);
     expect(r.stdout).toMatch(/\$\d+\.\d+–\$\d+\.\d+/);

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeBlock, readJsonl, tempDir, writeOverride } from "../builders/support.js";
-import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
+import { type FakeLLM, startFakeLLM } from "../support/fake-llm/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const TARGET = 500;
@@ -11,7 +11,11 @@ const KILLS = 5;
 
 let fake: FakeLLM;
 beforeAll(async () => {
-  fake = await startFakeLLM({ latencyMs: 20, jitterMs: 60, responses: ["Question: What is the capital of land {{n}}?\nAnswer: Town {{n}}"] });
+  fake = await startFakeLLM({
+    latencyMs: 20,
+    jitterMs: 60,
+    responses: ["Question: What is the capital of land {{n}}?\nAnswer: Town {{n}}"],
+  });
 });
 afterAll(() => fake.close());
 
@@ -40,15 +44,50 @@ const DELIVERY_MS = 200;
  * many requests were in flight at that instant: being answered, or answered less than
  * DELIVERY_MS before.
  */
-function runQA(dir: string, out: string, cacheDir: string, killAfter?: number): Promise<{ code: number | null; inFlightAtKill: number }> {
+function runQA(
+  dir: string,
+  out: string,
+  cacheDir: string,
+  killAfter?: number,
+): Promise<{ code: number | null; inFlightAtKill: number }> {
   // 100 seed examples, so each batch is 100 requests and a kill finds many answered, uncommitted.
-  const seeds = Array.from({ length: 100 }, (_, i) => ({ question: `What is the capital of seed land ${i}?`, answer: `Seed town ${i}` }));
+  const seeds = Array.from({ length: 100 }, (_, i) => ({
+    question: `What is the capital of seed land ${i}?`,
+    answer: `Seed town ${i}`,
+  }));
   const override = writeOverride(dir, "override.yaml", {
-    databuilders: { "public/examples/geography_qa": { blocks: [{ name: "generator", ...fakeBlock("openai", fake, { max_concurrent_requests: 32 }) }] } },
+    databuilders: {
+      "public/examples/geography_qa": {
+        blocks: [
+          { name: "generator", ...fakeBlock("openai", fake, { max_concurrent_requests: 32 }) },
+        ],
+      },
+    },
     tasks: { "public/examples/geography_qa": { seed_examples: seeds } },
   });
-  const args = ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "run", "tasks/public/examples/qa/task.yaml", "--config-path", override, "--include-namespaces", "public", "--output-dir", out, "--num-outputs-to-generate", String(TARGET), "--seed", "3", "--quiet"];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: "ignore", env: { ...process.env, DGT_CACHE_DIR: cacheDir } });
+  const args = [
+    "--import",
+    "tsx",
+    join(ROOT, "src/cli/main.ts"),
+    "run",
+    "tasks/public/examples/qa/task.yaml",
+    "--config-path",
+    override,
+    "--include-namespaces",
+    "public",
+    "--output-dir",
+    out,
+    "--num-outputs-to-generate",
+    String(TARGET),
+    "--seed",
+    "3",
+    "--quiet",
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    stdio: "ignore",
+    env: { ...process.env, DGT_CACHE_DIR: cacheDir },
+  });
   const start = answeredAt.length;
   let inFlightAtKill = 0;
   fake.configure({
@@ -58,7 +97,8 @@ function runQA(dir: string, out: string, cacheDir: string, killAfter?: number): 
       if (killAfter !== undefined && answeredAt.length - start === killAfter) {
         child.kill("SIGKILL");
         // This request, the ones the server is still working on, and recent answers.
-        inFlightAtKill = fake.stats().inFlight + answeredAt.filter((t) => now - t < DELIVERY_MS).length - 1;
+        inFlightAtKill =
+          fake.stats().inFlight + answeredAt.filter((t) => now - t < DELIVERY_MS).length - 1;
       }
       return undefined as never;
     },
@@ -95,10 +135,13 @@ describe("request journal: SIGKILL at random instants, resumed each time", () =>
     expect(total).toBeGreaterThanOrEqual(uninterrupted);
     expect(total - uninterrupted).toBeLessThanOrEqual(inFlight);
 
-    const final = (d: string) => readJsonl(join(d, "public/examples/geography_qa/final_data.jsonl"));
+    const final = (d: string) =>
+      readJsonl(join(d, "public/examples/geography_qa/final_data.jsonl"));
     expect(final(out)).toHaveLength(final(join(dir, "baseline")).length);
     expect(final(out).filter((r) => r.is_seed === false)).toHaveLength(TARGET);
     expect(existsSync(join(cache, "responses.sqlite"))).toBe(true);
-    expect(readFileSync(join(out, "public/examples/geography_qa/dataloader_state.jsonl"), "utf8")).toMatch(/"draws":\d+/);
+    expect(
+      readFileSync(join(out, "public/examples/geography_qa/dataloader_state.jsonl"), "utf8"),
+    ).toMatch(/"draws":\d+/);
   }, 120_000);
 });

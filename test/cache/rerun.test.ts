@@ -1,12 +1,20 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { digitRunOutput, fakeBlock, readJsonl, tempDir, writeOverride } from "../builders/support.js";
-import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
+import {
+  digitRunOutput,
+  fakeBlock,
+  readJsonl,
+  tempDir,
+  writeOverride,
+} from "../builders/support.js";
+import { type FakeLLM, startFakeLLM } from "../support/fake-llm/index.js";
 
 let fake: FakeLLM;
 beforeAll(async () => {
-  fake = await startFakeLLM({ responses: ["Question: What is the capital of land {{n}}?\nAnswer: Town {{n}}"] });
+  fake = await startFakeLLM({
+    responses: ["Question: What is the capital of land {{n}}?\nAnswer: Town {{n}}"],
+  });
 });
 afterAll(() => fake.close());
 
@@ -15,8 +23,26 @@ const FINAL = "public/examples/geography_qa/final_data.jsonl";
 
 /** Geography QA with its generator pointed at the fake server. */
 function qaArgs(dir: string, extra: string[] = []): string[] {
-  const override = writeOverride(dir, "override.yaml", { databuilders: { "public/examples/geography_qa": { blocks: [{ name: "generator", ...fakeBlock("openai", fake) }] } } });
-  return [TASK, "--config-path", override, "--include-namespaces", "public", "--num-outputs-to-generate", "40", "--seed", "7", "--restart", ...extra];
+  const override = writeOverride(dir, "override.yaml", {
+    databuilders: {
+      "public/examples/geography_qa": {
+        blocks: [{ name: "generator", ...fakeBlock("openai", fake) }],
+      },
+    },
+  });
+  return [
+    TASK,
+    "--config-path",
+    override,
+    "--include-namespaces",
+    "public",
+    "--num-outputs-to-generate",
+    "40",
+    "--seed",
+    "7",
+    "--restart",
+    ...extra,
+  ];
 }
 
 describe("response cache: reruns", () => {
@@ -30,7 +56,9 @@ describe("response cache: reruns", () => {
     expect(sent).toBeGreaterThanOrEqual(40);
     const firstFinal = readFileSync(join(out, FINAL), "utf8");
     // The API key (sk-fake) is neither in a key nor in a stored answer.
-    const cacheFiles = readdirSync(process.env.DGT_CACHE_DIR!).map((f) => readFileSync(join(process.env.DGT_CACHE_DIR!, f)).toString("latin1"));
+    const cacheFiles = readdirSync(process.env.DGT_CACHE_DIR!).map((f) =>
+      readFileSync(join(process.env.DGT_CACHE_DIR!, f)).toString("latin1"),
+    );
     expect(cacheFiles.join("")).toContain("capital of land");
     expect(cacheFiles.join("")).not.toContain("sk-fake");
     expect(readJsonl(join(out, FINAL)).filter((r) => r.is_seed === false)).toHaveLength(40);
@@ -40,11 +68,15 @@ describe("response cache: reruns", () => {
     expect(second.result, second.stderr).toBe(0);
     expect(fake.stats().requests).toBe(0);
     expect(readFileSync(join(out, FINAL), "utf8")).toBe(firstFinal);
-    const summary = JSON.parse(readFileSync(join(out, "run_summary.json"), "utf8")) as { totals: { cache_hits: number; cache_misses: number; requests: number } };
+    const summary = JSON.parse(readFileSync(join(out, "run_summary.json"), "utf8")) as {
+      totals: { cache_hits: number; cache_misses: number; requests: number };
+    };
     expect(summary.totals.cache_hits).toBe(sent);
     expect(summary.totals.cache_misses).toBe(0);
     expect(summary.totals.requests).toBe(0);
-    expect(second.stdout + second.stderr).toMatch(new RegExp(`response cache: ${sent} hits, 0 misses`));
+    expect(second.stdout + second.stderr).toMatch(
+      new RegExp(`response cache: ${sent} hits, 0 misses`),
+    );
     const results = readJsonl(join(out, "public/examples/geography_qa/task_results.jsonl"));
     expect((results.at(-1)!.metrics as Record<string, unknown>).cache_hits).toBe(sent);
 
@@ -60,10 +92,30 @@ describe("response cache: reruns", () => {
     expect((await digitRunOutput([...qaArgs(dir), "--output-dir", join(dir, "a")])).result).toBe(0);
     const sent = fake.stats().completed;
     fake.reset();
-    expect((await digitRunOutput([...qaArgs(dir), "--output-dir", join(dir, "b"), "--cache-dir", join(dir, "other-cache")])).result).toBe(0);
+    expect(
+      (
+        await digitRunOutput([
+          ...qaArgs(dir),
+          "--output-dir",
+          join(dir, "b"),
+          "--cache-dir",
+          join(dir, "other-cache"),
+        ])
+      ).result,
+    ).toBe(0);
     expect(fake.stats().completed).toBe(sent);
     fake.reset();
-    expect((await digitRunOutput([...qaArgs(dir), "--output-dir", join(dir, "c"), "--cache-dir", join(dir, "other-cache")])).result).toBe(0);
+    expect(
+      (
+        await digitRunOutput([
+          ...qaArgs(dir),
+          "--output-dir",
+          join(dir, "c"),
+          "--cache-dir",
+          join(dir, "other-cache"),
+        ])
+      ).result,
+    ).toBe(0);
     expect(fake.stats().requests).toBe(0);
   });
 });

@@ -1,7 +1,12 @@
 import { isAbsolute, join, resolve } from "node:path";
 import { canonicalJson, requestKey } from "../../cache/request-key.js";
 import type { CachedAnswer, CacheWarnings, ResponseCache } from "../../cache/response-cache.js";
-import { CACHE_FILE, cacheSettings, sharedCache, type CacheSettings } from "../../cache/settings.js";
+import {
+  CACHE_FILE,
+  type CacheSettings,
+  cacheSettings,
+  sharedCache,
+} from "../../cache/settings.js";
 import { rowDrawKey } from "../../util/draw-key.js";
 import type { Row } from "../../util/mapping.js";
 
@@ -49,11 +54,19 @@ export class BlockCache {
    * The block's cache, or undefined when it is off (`cache: false`, `--no-cache`, or a provider
    * that does not cache by default). Nothing is opened yet (see `open`).
    */
-  static create(config: BlockCacheConfig, settings: Partial<CacheSettings> | undefined, warnings: CacheWarnings | undefined): BlockCache | undefined {
+  static create(
+    config: BlockCacheConfig,
+    settings: Partial<CacheSettings> | undefined,
+    warnings: CacheWarnings | undefined,
+  ): BlockCache | undefined {
     const resolved = cacheSettings(settings ?? {});
     const mode = modeOf(config);
     if (!resolved.enabled || mode === "off") return undefined;
-    const file = config.lm_cache ? (isAbsolute(config.lm_cache) ? config.lm_cache : resolve(config.lm_cache)) : join(resolved.dir, CACHE_FILE);
+    const file = config.lm_cache
+      ? isAbsolute(config.lm_cache)
+        ? config.lm_cache
+        : resolve(config.lm_cache)
+      : join(resolved.dir, CACHE_FILE);
     return new BlockCache(mode, file, warnings);
   }
 
@@ -81,15 +94,23 @@ export class BlockCache {
     const id = `${drawKey ?? ""}\u0000${canonicalJson(request)}`;
     const occurrence = this.asked.get(id) ?? 0;
     this.asked.set(id, occurrence + 1);
-    return Array.from({ length: count }, (_, k) => requestKey({ ...caller, request, sample: canonicalJson([drawKey, occurrence, k]) }));
+    return Array.from({ length: count }, (_, k) =>
+      requestKey({ ...caller, request, sample: canonicalJson([drawKey, occurrence, k]) }),
+    );
   }
 
   get(key: string): CachedAnswer | undefined {
     return this.reads ? this.open().get(key) : undefined;
   }
 
-  put(key: string, caller: CacheCaller, value: unknown, usage: { prompt_tokens: number | undefined; completion_tokens: number | undefined }): void {
-    if (this.writes) this.open().put(key, { provider: caller.provider, model: caller.model, value, ...usage });
+  put(
+    key: string,
+    caller: CacheCaller,
+    value: unknown,
+    usage: { prompt_tokens: number | undefined; completion_tokens: number | undefined },
+  ): void {
+    if (this.writes)
+      this.open().put(key, { provider: caller.provider, model: caller.model, value, ...usage });
   }
 }
 

@@ -46,7 +46,10 @@ export class SpendGuard {
 
   constructor(
     private readonly prices: PriceTable,
-    readonly caps: { run?: number | undefined; tasks?: Readonly<Record<string, number>> | undefined },
+    readonly caps: {
+      run?: number | undefined;
+      tasks?: Readonly<Record<string, number>> | undefined;
+    },
   ) {}
 
   /** Whether any cap is set (without one, nothing is checked). */
@@ -62,9 +65,12 @@ export class SpendGuard {
    */
   requirePrice(provider: string, model: string, where = ""): void {
     if (!this.active || findPrice(this.prices, provider, model)) return;
-    throw new BudgetError(`a spending cap is set, but model '${model}' of provider '${provider}'${where} has no price, so its spend cannot be counted`, {
-      hint: `add it to ./digit-prices.json: { "providers": { "${provider}": { "${model}": { "input": <USD per 1M tokens>, "output": <USD per 1M tokens> } } } } (or $DGT_PRICES_FILE), or run without --max-cost / budget`,
-    });
+    throw new BudgetError(
+      `a spending cap is set, but model '${model}' of provider '${provider}'${where} has no price, so its spend cannot be counted`,
+      {
+        hint: `add it to ./digit-prices.json: { "providers": { "${provider}": { "${model}": { "input": <USD per 1M tokens>, "output": <USD per 1M tokens> } } } } (or $DGT_PRICES_FILE), or run without --max-cost / budget`,
+      },
+    );
   }
 
   /** Reserve a request's worst-case cost, or throw BudgetExhausted when a cap cannot cover it. */
@@ -72,21 +78,32 @@ export class SpendGuard {
     if (!this.active) return { settle: () => {} };
     if (this.exhausted) throw this.exhausted;
     this.requirePrice(request.provider, request.model);
-    const worst = this.cost(request.provider, request.model, request.promptTokens, request.maxCompletionTokens);
+    const worst = this.cost(
+      request.provider,
+      request.model,
+      request.promptTokens,
+      request.maxCompletionTokens,
+    );
     const runCap = this.caps.run;
     if (runCap !== undefined && this.spent + this.reserved + worst > runCap) {
-      return this.refuse(`the run's spending cap of ${usd(runCap)} (--max-cost) is reached: ${usd(this.spent)} spent, ${usd(this.reserved)} reserved by requests in flight, and the next request may cost up to ${usd(worst)}`);
+      return this.refuse(
+        `the run's spending cap of ${usd(runCap)} (--max-cost) is reached: ${usd(this.spent)} spent, ${usd(this.reserved)} reserved by requests in flight, and the next request may cost up to ${usd(worst)}`,
+      );
     }
     for (const t of request.tasks) {
       const cap = this.caps.tasks?.[t];
       if (cap === undefined) continue;
       const spent = this.spentByTask.get(t) ?? 0;
       const held = this.reservedByTask.get(t) ?? 0;
-      if (spent + held + worst > cap) return this.refuse(`task '${t}' reached its budget of ${usd(cap)}: ${usd(spent)} spent, ${usd(held)} reserved by requests in flight, and the next request may cost up to ${usd(worst)}`);
+      if (spent + held + worst > cap)
+        return this.refuse(
+          `task '${t}' reached its budget of ${usd(cap)}: ${usd(spent)} spent, ${usd(held)} reserved by requests in flight, and the next request may cost up to ${usd(worst)}`,
+        );
     }
     const share = worst / Math.max(1, request.tasks.length);
     this.reserved += worst;
-    for (const t of request.tasks) this.reservedByTask.set(t, (this.reservedByTask.get(t) ?? 0) + share);
+    for (const t of request.tasks)
+      this.reservedByTask.set(t, (this.reservedByTask.get(t) ?? 0) + share);
     let settled = false;
     return {
       settle: (usage) => {
@@ -94,11 +111,16 @@ export class SpendGuard {
         settled = true;
         this.reserved -= worst;
         // No usage reported for an answer: count the worst case (never less than was spent).
-        const actual = usage ? this.cost(request.provider, request.model, usage.prompt_tokens, usage.completion_tokens) : worst;
+        const actual = usage
+          ? this.cost(request.provider, request.model, usage.prompt_tokens, usage.completion_tokens)
+          : worst;
         this.spent += actual;
         for (const t of request.tasks) {
           this.reservedByTask.set(t, (this.reservedByTask.get(t) ?? 0) - share);
-          this.spentByTask.set(t, (this.spentByTask.get(t) ?? 0) + actual / Math.max(1, request.tasks.length));
+          this.spentByTask.set(
+            t,
+            (this.spentByTask.get(t) ?? 0) + actual / Math.max(1, request.tasks.length),
+          );
         }
       },
     };

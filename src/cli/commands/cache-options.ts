@@ -6,7 +6,13 @@ import type { OptionSpec } from "../option-spec.js";
 /** What `digit cache` does. */
 export const CACHE_ACTIONS = ["stats", "prune", "clear"] as const;
 
-const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const UNIT_MS: Readonly<Record<string, number>> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
 
 /**
  * Parse an age such as `30d`, `12h`, `90m`, `2w` or `45s` into milliseconds.
@@ -22,8 +28,21 @@ export function parseAge(value: string): number {
 
 /** Options of `digit cache` (declared as data, like every command's). */
 export const CACHE_OPTIONS: readonly OptionSpec[] = [
-  { flags: "--older-than <age>", key: "olderThan", description: "prune: delete answers stored longer ago than this (30d, 12h, 90m, 2w, 45s)", parse: parseAge },
-  { flags: "--cache-dir <dir>", key: "cacheDir", description: "the cache folder (default $DGT_CACHE_DIR or ./.cache/digit)" },
-  { flags: "--file <db>", key: "file", description: "a cache database file instead (a block's lm_cache)" },
+  {
+    flags: "--older-than <age>",
+    key: "olderThan",
+    description: "prune: delete answers stored longer ago than this (30d, 12h, 90m, 2w, 45s)",
+    parse: parseAge,
+  },
+  {
+    flags: "--cache-dir <dir>",
+    key: "cacheDir",
+    description: "the cache folder (default $DGT_CACHE_DIR or ./.cache/digit)",
+  },
+  {
+    flags: "--file <db>",
+    key: "file",
+    description: "a cache database file instead (a block's lm_cache)",
+  },
   { flags: "--json", key: "json", description: "stats: print JSON instead of a table" },
 ];

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LMProvider } from "../../blocks/lm/provider.js";
 import { prepareEnvironment } from "../../config/env.js";
+import type { RunOptions } from "../../engine/options.js";
 import { planRun } from "../../engine/plan.js";
 import { runPlan } from "../../engine/run.js";
-import type { RunOptions } from "../../engine/options.js";
 import { isDigitError } from "../../errors.js";
 import { startFakeLLM } from "../../fake-llm/index.js";
 import type { FakeRequest } from "../../fake-llm/types.js";
@@ -59,12 +59,17 @@ interface Seen {
  * @example
  * process.exitCode = await estimateCommand(["tasks/qa/task.yaml"], { pilot: 5 });
  */
-export async function estimateCommand(positional: string[], opts: Record<string, unknown>): Promise<number> {
+export async function estimateCommand(
+  positional: string[],
+  opts: Record<string, unknown>,
+): Promise<number> {
   if (typeof opts.dataDir === "string") process.env.DGT_DATA_DIR = opts.dataDir;
   prepareEnvironment(process.cwd());
   try {
     const estimates = await estimate(positional, opts);
-    process.stdout.write(opts.json === true ? `${JSON.stringify(estimates)}\n` : formatEstimates(estimates));
+    process.stdout.write(
+      opts.json === true ? `${JSON.stringify(estimates)}\n` : formatEstimates(estimates),
+    );
     return 0;
   } catch (e) {
     if (isDigitError(e)) {
@@ -76,10 +81,16 @@ export async function estimateCommand(positional: string[], opts: Record<string,
 }
 
 /** Run the pilot and scale it up, per task. */
-export async function estimate(positional: string[], opts: Record<string, unknown>): Promise<TaskEstimate[]> {
+export async function estimate(
+  positional: string[],
+  opts: Record<string, unknown>,
+): Promise<TaskEstimate[]> {
   const cwd = process.cwd();
   const pilot = typeof opts.pilot === "number" ? opts.pilot : 5;
-  const base: RunOptions = { ...taskRunOptions(positional, opts, cwd), seed: typeof opts.seed === "number" ? opts.seed : undefined };
+  const base: RunOptions = {
+    ...taskRunOptions(positional, opts, cwd),
+    seed: typeof opts.seed === "number" ? opts.seed : undefined,
+  };
   const plan = await planRun(base);
   const fake = await startFakeLLM({});
   const out = mkdtempSync(join(tmpdir(), "digit-estimate-"));
@@ -94,11 +105,27 @@ export async function estimate(positional: string[], opts: Record<string, unknow
       for (const [k, v] of Object.entries(b)) out[k] = isObj(v) ? await pointAtFake(v) : v;
       if (typeof b.type !== "string") return out;
       const cls = await plan.registry.resolve("block", b.type).catch(() => undefined);
-      if (!cls || !((cls as unknown as { prototype: unknown }).prototype instanceof LMProvider)) return out;
+      if (!cls || !((cls as unknown as { prototype: unknown }).prototype instanceof LMProvider))
+        return out;
       const model = String(b.model_id_or_path ?? "mock");
       providerOf.set(model, b.type);
-      const { api_key: _k, base_url: _u, lm_cache: _c, project_id: _p, api_version: _v, batch_size: _b, ...rest } = out;
-      return { ...rest, type: "openai", base_url: fake.openaiBaseURL, api_key: "sk-estimate", model_id_or_path: model, cache: false };
+      const {
+        api_key: _k,
+        base_url: _u,
+        lm_cache: _c,
+        project_id: _p,
+        api_version: _v,
+        batch_size: _b,
+        ...rest
+      } = out;
+      return {
+        ...rest,
+        type: "openai",
+        base_url: fake.openaiBaseURL,
+        api_key: "sk-estimate",
+        model_id_or_path: model,
+        cache: false,
+      };
     };
     // Every LLM block answers from the fake server, with its own model and parameters.
     for (const group of plan.groups) {
@@ -107,21 +134,40 @@ export async function estimate(positional: string[], opts: Record<string, unknow
         ...group.config,
         blocks: await Promise.all(blocks.map((b) => pointAtFake(b))),
       };
-      for (const t of group.tasks) t.runnerConfig = { ...t.runnerConfig, num_outputs_to_generate: pilot, restart_generation: true, output_dir: out };
+      for (const t of group.tasks)
+        t.runnerConfig = {
+          ...t.runnerConfig,
+          num_outputs_to_generate: pilot,
+          restart_generation: true,
+          output_dir: out,
+        };
     }
     const requests: FakeRequest[] = [];
     fake.configure({ respond: (r) => (requests.push(r), undefined as never) });
-    const result = await runPlan(plan, { ...base, outputDir: out, logger: silentLogger, cache: { enabled: false } });
+    const result = await runPlan(plan, {
+      ...base,
+      outputDir: out,
+      logger: silentLogger,
+      cache: { enabled: false },
+    });
     if (result.error !== undefined) throw result.error;
     // Tokens per model from what the fake server saw.
     const perModel = new Map<string, Seen>();
     for (const r of requests) {
       const provider = providerOf.get(r.model) ?? "openai";
-      const s = perModel.get(r.model) ?? { provider, requests: 0, prompt: 0, completionLow: 0, completionHigh: 0 };
+      const s = perModel.get(r.model) ?? {
+        provider,
+        requests: 0,
+        prompt: 0,
+        completionLow: 0,
+        completionHigh: 0,
+      };
       s.requests++;
       s.prompt += countTokens(r.model, promptText(r));
       const n = typeof r.body.n === "number" && r.body.n > 1 ? r.body.n : 1;
-      const limit = [r.body.max_tokens, r.body.max_completion_tokens].find((v) => typeof v === "number" && v > 0) as number | undefined;
+      const limit = [r.body.max_tokens, r.body.max_completion_tokens].find(
+        (v) => typeof v === "number" && v > 0,
+      ) as number | undefined;
       s.completionHigh += (limit ?? DEFAULT_MAX_OUTPUT) * n;
       perModel.set(r.model, s);
     }
@@ -133,7 +179,11 @@ export async function estimate(positional: string[], opts: Record<string, unknow
       for (const t of group.tasks) {
         const name = String(t.spec.task_name);
         const m = result.metrics.task(name);
-        const target = Number((t.spec.runner_config as Row | undefined)?.num_outputs_to_generate ?? base.numOutputsToGenerate ?? 2);
+        const target = Number(
+          (t.spec.runner_config as Row | undefined)?.num_outputs_to_generate ??
+            base.numOutputsToGenerate ??
+            2,
+        );
         // Requests per record the builder returned (a fake answer may repeat, so dedup would
         // undercount); declared with --calls-per-record, or 1 when the builder could use none of
         // the fake server's answers.
@@ -150,7 +200,11 @@ export async function estimate(positional: string[], opts: Record<string, unknow
         let costHigh = 0;
         const unpriced: string[] = [];
         for (const [model, s] of perModel) {
-          const mine = { prompt: s.prompt * share * scale, low: m.completionTokens * (s.requests / Math.max(1, requests.length)) * scale, high: s.completionHigh * share * scale };
+          const mine = {
+            prompt: s.prompt * share * scale,
+            low: m.completionTokens * (s.requests / Math.max(1, requests.length)) * scale,
+            high: s.completionHigh * share * scale,
+          };
           prompt += mine.prompt;
           low += mine.low;
           high += mine.high;
@@ -171,7 +225,11 @@ export async function estimate(positional: string[], opts: Record<string, unknow
           unpriced,
           exact_tokens: [...perModel.keys()].every((model) => tokenizerFor(model) !== undefined),
           calls_per_record: Math.round(perRecord * 1000) / 1000,
-          calls_per_record_from: measured ? "pilot" : declared !== undefined ? "declared" : "assumed",
+          calls_per_record_from: measured
+            ? "pilot"
+            : declared !== undefined
+              ? "declared"
+              : "assumed",
         });
       }
     }
@@ -185,7 +243,12 @@ export async function estimate(positional: string[], opts: Record<string, unknow
 /** The text a request sends: the prompt, or every message's content. */
 function promptText(r: FakeRequest): string {
   const messages = r.body.messages;
-  if (Array.isArray(messages)) return messages.map((m: { content?: unknown }) => (typeof m?.content === "string" ? m.content : JSON.stringify(m?.content ?? ""))).join("\n");
+  if (Array.isArray(messages))
+    return messages
+      .map((m: { content?: unknown }) =>
+        typeof m?.content === "string" ? m.content : JSON.stringify(m?.content ?? ""),
+      )
+      .join("\n");
   return r.prompt;
 }
 
@@ -201,13 +264,22 @@ function formatEstimates(list: TaskEstimate[]): string {
     `${thousands(e.completion_tokens.low)}–${thousands(e.completion_tokens.high)}`,
     e.cost_usd ? `${usd(e.cost_usd.low)}–${usd(e.cost_usd.high)}` : "n/a",
   ]);
-  const out = [table(["task", "records", "requests", "tokens in", "tokens out", "cost"], rows).trimEnd()];
+  const out = [
+    table(["task", "records", "requests", "tokens in", "tokens out", "cost"], rows).trimEnd(),
+  ];
   const unpriced = [...new Set(list.flatMap((e) => e.unpriced))];
-  if (unpriced.length) out.push(`cost n/a: no price for ${unpriced.join(", ")} (add it to ./digit-prices.json)`);
+  if (unpriced.length)
+    out.push(`cost n/a: no price for ${unpriced.join(", ")} (add it to ./digit-prices.json)`);
   for (const e of list) {
-    if (e.calls_per_record_from === "assumed") out.push(`${e.task}: the builder made no record from the fake server's answers, so 1 request per record is assumed; give --calls-per-record <n> to declare it`);
+    if (e.calls_per_record_from === "assumed")
+      out.push(
+        `${e.task}: the builder made no record from the fake server's answers, so 1 request per record is assumed; give --calls-per-record <n> to declare it`,
+      );
   }
-  if (list.some((e) => !e.exact_tokens)) out.push("~ tokens approximated at 4 characters a token (no tokenizer for the model)");
-  out.push("tokens out: the pilot's answers (low) to every request's output limit (high); answers already in the response cache cost nothing");
+  if (list.some((e) => !e.exact_tokens))
+    out.push("~ tokens approximated at 4 characters a token (no tokenizer for the model)");
+  out.push(
+    "tokens out: the pilot's answers (low) to every request's output limit (high); answers already in the response cache cost nothing",
+  );
   return `${out.join("\n")}\n`;
 }
