@@ -247,3 +247,17 @@ export class TemplateForbiddenError extends DigitError {
     });
   }
 }
+
+/**
+ * A block asked for batch execution (`execution: batch` or `--execution batch`) where there is no
+ * batch API: a provider digit has no batch submitter for, or an endpoint that answers the batch
+ * routes with 404 (vLLM and most proxies).
+ */
+export class BatchUnsupportedError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_BATCH_UNSUPPORTED", message, {
+      hint: "use execution: online for this block, or execution: auto to use the batch API where there is one and online calls elsewhere",
+      ...where,
+    });
+  }
+}

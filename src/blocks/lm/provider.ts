@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { z } from "zod";
-import { ConfigError } from "../../errors.js";
+import { BatchUnsupportedError, ConfigError } from "../../errors.js";
 import { Block, type BlockConfig, type BlockContext, type BlockFields, type BlockItem, type Row } from "../block.js";
 import { chunkByKey, paramsKey } from "./batch.js";
 import { lmFetch } from "./http.js";
@@ -14,6 +14,10 @@ import { backoffDelay, classifyFailure, deadline, malformedResponse, NEVER_ABORT
 import { dropUsage, usageProblem } from "./usage.js";
 import type { LlmCallReport } from "../../telemetry/observer.js";
 import type { Span } from "../../telemetry/telemetry.js";
+import type { BatchApi } from "./batch/api.js";
+import { batchOptionsSchema, executionSchema, type Execution } from "./batch/config.js";
+import { BatchExecution, type BatchRequest } from "./batch/execution.js";
+import { BatchJournal, batchJournalPath } from "./batch/journal.js";
 
 /** How a provider is called: a raw prompt (`completion`) or a list of chat messages. */
 export type LMMethod = "completion" | "chat_completion";
@@ -95,6 +99,8 @@ export const lmConfigSchema = z.object({
   max_retries: z.number().int().min(0).default(5).describe("Retries after the first attempt"),
   retry_backoff: z.number().min(0).default(1).describe("First retry delay in seconds without Retry-After (doubles per retry, at most 60)"),
   adaptive_concurrency: z.boolean().default(true).describe("Lower the concurrency on 429 and raise it back on success"),
+  execution: executionSchema.default("online").describe("online: one API call per request; batch: the provider's batch API (about half the price, slower); auto: the first requests online, the rest by batch (see docs/batch.md)"),
+  batch: batchOptionsSchema.describe("Batch API settings, for execution: batch or auto"),
   lm_cache: z.string().optional().describe("Accepted for DiGiT compatibility; responses are not cached (a warning says so)"),
   force_cache: z.boolean().optional().describe("Accepted for DiGiT compatibility; responses are not cached (a warning says so)"),
   ...Object.fromEntries(GENERATION_PARAMETERS.map((k) => [k, z.unknown().optional().describe("Generation parameter, sent to the model where the provider uses it")])),
@@ -174,6 +180,8 @@ export abstract class LMProvider extends Block {
   protected static paramSpecs: Readonly<Record<LMMethod, ParamSpec>> = { completion: ALL_PARAMS, chat_completion: ALL_PARAMS };
   /** Methods the provider implements. */
   protected static methods: readonly LMMethod[] = ["completion", "chat_completion"];
+  /** Whether the provider has a batch API (`batchApi`, `batchBody`, `batchAnswer` implemented). */
+  protected static hasBatchApi = false;
 
   /** A generation parameter of the replaced type that neither of this provider's methods uses. */
   static override ignoresInheritedKey(key: string): boolean {
@@ -196,6 +204,8 @@ export abstract class LMProvider extends Block {
   protected readonly timeoutMs: number;
   protected readonly maxRetries: number;
   private readonly backoffMs: number;
+  /** The batch side of the block, unless it runs online only. */
+  private readonly batchExecution: BatchExecution | undefined;
 
   constructor(config: BlockConfig, ctx: BlockContext = {}) {
     super(config, ctx);
@@ -224,6 +234,7 @@ export abstract class LMProvider extends Block {
       for (const k of ignored) this.warnedKeys.add(k);
       this.logger.warn(`block '${this.name}' (type ${this.type}) ignores generation parameters it does not use: ${ignored.join(", ")}`, { ignored });
     }
+    this.batchExecution = this.createBatchExecution(ctx);
   }
 
   /** The concurrency this block asks for: `max_concurrent_requests`, else `call_limit`, else the provider default. */
@@ -267,7 +278,50 @@ export abstract class LMProvider extends Block {
   }
 
   override limiters(): AdaptiveLimiter[] {
-    return [this.limiter, ...super.limiters()];
+    return [this.limiter, ...(this.batchExecution ? [this.batchExecution.limiter] : []), ...super.limiters()];
+  }
+
+  /** How this block sends its requests: `online`, `batch` or `auto` (the run's `--execution` wins). */
+  get execution(): Execution {
+    return this.batchExecution?.mode ?? "online";
+  }
+
+  /** The batch side of the block for `execution: batch | auto` (see batch/execution.ts). */
+  private createBatchExecution(ctx: BlockContext): BatchExecution | undefined {
+    const mode = executionSchema.parse(ctx.execution ?? this.config.execution ?? "online");
+    if (mode === "online") return undefined;
+    const ctor = this.constructor as typeof LMProvider;
+    if (!ctor.hasBatchApi) {
+      if (mode === "batch") throw new BatchUnsupportedError(`block '${this.name}' (type ${this.type}) has no batch API; batch execution is available for openai, azure-openai and anthropic`);
+      this.logger.info(`block '${this.name}' (type ${this.type}) has no batch API; execution: auto sends its requests online`);
+      return undefined;
+    }
+    const host = {
+      name: this.name,
+      type: this.type,
+      modelId: this.modelId,
+      batchEndpoint: () => this.credential()?.endpoint ?? "",
+      batchApi: (method: LMMethod) => this.batchApi(method),
+      batchBody: (request: BatchRequest) => this.batchBody(request),
+      batchAnswer: (body: unknown, request: BatchRequest) => this.batchAnswer(body, request),
+    };
+    const deps = { logger: this.logger, observer: ctx.observer, telemetry: this.telemetry, maxRetries: this.maxRetries };
+    return new BatchExecution(host, mode, batchOptionsSchema.parse(this.config.batch), BatchJournal.open(batchJournalPath()), deps);
+  }
+
+  /** The provider's batch API for `method` (providers with `hasBatchApi` override this). */
+  protected batchApi(_method: LMMethod): BatchApi | undefined {
+    return undefined;
+  }
+
+  /** The body of one request in a batch: what the online endpoint would get. */
+  protected batchBody(_request: BatchRequest): Record<string, unknown> {
+    throw new BatchUnsupportedError(`block '${this.name}' (type ${this.type}) has no batch API`);
+  }
+
+  /** One answer from a batch's results, read like an online answer. */
+  protected batchAnswer(_body: unknown, _request: BatchRequest): LMResponse {
+    throw new BatchUnsupportedError(`block '${this.name}' (type ${this.type}) has no batch API`);
   }
 
   /** The limiter requests of this block go through (created on first use). */
@@ -339,9 +393,15 @@ export abstract class LMProvider extends Block {
     if (runSignal !== NEVER_ABORTS) setMaxListeners(0, runSignal);
     const prepared = items.map((item) => this.prepare(item, method)).filter((p): p is Prepared => p !== undefined);
     const limit = this.batchLimit(method);
+    // Rows sent by the provider's batch API (execution: batch, or auto past its first rows).
+    const batched = this.batchExecution ? prepared.filter(() => this.batchExecution!.takes()) : [];
+    const online = batched.length ? prepared.filter((p) => !batched.includes(p)) : prepared;
     // Rows that can share a request: a string prompt, no fan-out, and the same parameters.
-    const chunks = limit > 1 ? chunkByKey(prepared, (p) => (p.fanOut === 1 && typeof p.input === "string" ? paramsKey(p.sent) : undefined), limit) : prepared.map((p) => [p]);
-    await Promise.all(chunks.map((chunk) => (chunk.length === 1 ? this.processItem(chunk[0]!, runSignal, span) : this.processChunk(chunk, runSignal, span))));
+    const chunks = limit > 1 ? chunkByKey(online, (p) => (p.fanOut === 1 && typeof p.input === "string" ? paramsKey(p.sent) : undefined), limit) : online.map((p) => [p]);
+    await Promise.all([
+      ...chunks.map((chunk) => (chunk.length === 1 ? this.processItem(chunk[0]!, runSignal, span) : this.processChunk(chunk, runSignal, span))),
+      ...batched.map((p) => this.processBatched(p, runSignal, span)),
+    ]);
     // Rows that got no answer are kept (the builder sees their `error`) and recorded, so a builder
     // that drops them loses nothing silently. A nested block's caller accounts for its rows.
     const failed = items.filter((item) => typeof item.error === "string");
@@ -383,6 +443,19 @@ export abstract class LMProvider extends Block {
     const failed = results.find((r) => !r.responses);
     if (failed) return fail(item, failed.failure!);
     this.finish(p, results.map((r) => r.responses![0]!));
+  }
+
+  /** One row by the batch API: `fanOut` requests in batches; a row a batch hands back goes online. */
+  private async processBatched(p: Prepared, runSignal: AbortSignal, blockSpan: Span | undefined): Promise<void> {
+    const { item } = p;
+    const request: BatchRequest = { method: p.method, input: p.input, params: p.sent, tools: item.tools as unknown[] | undefined, tool_choice: item.tool_choice, continuation: item.continuation as string | undefined, row: item.SRC_DATA };
+    const outcomes = await Promise.all(Array.from({ length: p.fanOut }, () => this.batchExecution!.send(p.method, request, runSignal, blockSpan)));
+    if (outcomes.some((o) => "online" in o)) return this.processItem(p, runSignal, blockSpan);
+    const failed = outcomes.find((o): o is { failure: Failure } => "failure" in o);
+    if (failed) return fail(item, failed.failure);
+    const responses = outcomes.map((o) => ("response" in o ? o.response : undefined)).filter((r): r is LMResponse => r !== undefined);
+    this.finish(p, responses);
+    this.refusals.succeeded();
   }
 
   /** Completion rows with identical parameters as one request; on a final failure every row gets the error. */
