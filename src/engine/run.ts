@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Block, Row } from "../blocks/block.js";
 import { createBlock } from "../blocks/create.js";
+import { LMProvider } from "../blocks/lm/provider.js";
 import type { DataBuilder, GenerationDataBuilder, TransformationDataBuilder } from "../builders/databuilder.js";
 import { ConfigError } from "../errors.js";
 import type { Formatter, FormatterClass } from "../formatters/formatter.js";
@@ -45,6 +46,12 @@ const DEFAULT_ATTEMPT_CAP = 1_000_000;
 const DEFAULT_CONCURRENT_BATCHES = 4;
 /** Builder calls in flight at most when more are started to fill spare LLM capacity. */
 const MAX_FILLING_BATCHES = 32;
+/**
+ * The same bound for builders with a block that sends by batch API: a batch should carry every
+ * request the tasks still need, not one online-sized wave after another (each wave waits for a
+ * whole batch to end).
+ */
+const MAX_FILLING_BATCHES_BY_BATCH_API = 4096;
 
 /**
  * Run tasks end to end: plan and check everything, take the output folders, then run every builder
@@ -128,6 +135,7 @@ async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOpti
     logger: shared.logger.child({ builder: group.builderName }),
     observer: shared.metrics,
     rejects: (block: { name: string }, rows: Row[]) => appendRejects(builder?.tasks ?? [], block.name, rows),
+    execution: options.execution,
   };
   for (const cfg of group.config.blocks as Row[]) {
     const b = await createBlock(registry, cfg, ctx, `builder '${group.builderName}'`);
@@ -226,7 +234,7 @@ async function runGroup({ group, builder, blocks, telemetry }: Prepared, options
     width: Number(fixedWidth ?? DEFAULT_CONCURRENT_BATCHES),
     // Without a fixed width, calls in process go beyond the default while the builder's LLM
     // limiters have spare capacity (rows of the next batches fill the credential).
-    fillWidth: fixedWidth === undefined ? MAX_FILLING_BATCHES : undefined,
+    fillWidth: fixedWidth === undefined ? (blocks.some(sendsByBatch) ? MAX_FILLING_BATCHES_BY_BATCH_API : MAX_FILLING_BATCHES) : undefined,
     executor: options.executor ?? localExecutor,
     finish,
   };
@@ -322,4 +330,9 @@ function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics
       duration_s: Math.round((Date.now() - m.startedAt) / 100) / 10,
     },
   };
+}
+
+/** Whether a block sends (some of) its requests by a provider's batch API. */
+function sendsByBatch(block: Block): boolean {
+  return block instanceof LMProvider && block.execution !== "online";
 }

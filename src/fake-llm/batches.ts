@@ -28,6 +28,8 @@ export interface FakeBatchStats {
   /** Batch retrievals (polls). */
   polls: number;
   cancelled: number;
+  /** Requests whose `custom_id` an earlier batch already carried (a client that paid twice). */
+  resubmitted: number;
   /** Ids of the created batches, in order. */
   ids: string[];
 }
@@ -48,7 +50,7 @@ interface StoredBatch {
 
 /** Empty counters. */
 export function emptyBatchStats(): FakeBatchStats {
-  return { created: 0, requests: 0, filesUploaded: 0, polls: 0, cancelled: 0, ids: [] };
+  return { created: 0, requests: 0, filesUploaded: 0, polls: 0, cancelled: 0, resubmitted: 0, ids: [] };
 }
 
 /**
@@ -63,12 +65,15 @@ export class FakeBatches {
   stats: FakeBatchStats = emptyBatchStats();
   private readonly files = new Map<string, { filename: string; purpose: string; content: string; createdAt: number }>();
   private readonly batches = new Map<string, StoredBatch>();
+  /** Every `custom_id` submitted since the last reset. */
+  private seen = new Set<string>();
 
   constructor(private readonly host: BatchHost) {}
 
   /** Forget counters (batches and files stay, as at a real provider). */
   resetStats(): void {
     this.stats = emptyBatchStats();
+    this.seen = new Set();
   }
 
   handle(req: IncomingMessage, res: ServerResponse, path: string, raw: string): boolean {
@@ -154,6 +159,10 @@ export class FakeBatches {
     this.batches.set(id, batch);
     this.stats.created++;
     this.stats.requests += requests.length;
+    for (const r of requests) {
+      if (this.seen.has(r.custom_id)) this.stats.resubmitted++;
+      this.seen.add(r.custom_id);
+    }
     this.stats.ids.push(id);
     return batch;
   }
