@@ -8,7 +8,7 @@ import { BatchUnsupportedError } from "../../../errors.js";
 import type { Logger } from "../../../telemetry/logger.js";
 import type { RunObserver } from "../../../telemetry/observer.js";
 import type { Span, Telemetry } from "../../../telemetry/telemetry.js";
-import type { Row } from "../../block.js";
+import type { Row } from "../../../util/mapping.js";
 import { paramsKey } from "../batch.js";
 import { AdaptiveLimiter } from "../limiter.js";
 import type { LMMethod, LMRequest, LMResponse } from "../provider.js";
