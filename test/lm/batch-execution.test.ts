@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { BatchJournal } from "../../src/blocks/lm/batch/journal.js";
 import { OpenAIProvider } from "../../src/blocks/lm/openai/index.js";
 import { OllamaProvider } from "../../src/blocks/lm/ollama/index.js";
+import { AnthropicProvider } from "../../src/blocks/lm/anthropic/index.js";
 import { BatchUnsupportedError } from "../../src/errors.js";
 import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
 import { FAST, recordingContext } from "./helpers.js";
@@ -129,5 +130,42 @@ describe("batch execution through OpenAI's batch API (fake server, real SDK)", (
 
   it("a provider without a batch API refuses execution: batch at once", () => {
     expect(() => new OllamaProvider({ name: "g", type: "ollama", model_id_or_path: "m", base_url: fake.url, execution: "batch" }, recordingContext())).toThrow(BatchUnsupportedError);
+  });
+});
+
+function anthropic(extra: Record<string, unknown> = {}, ctx = recordingContext()) {
+  return { ctx, b: new AnthropicProvider({ name: "claude", type: "anthropic", model_id_or_path: "claude-x", base_url: fake.url, api_key: "sk-batch", max_tokens: 64, ...FAST, execution: "batch", batch: BATCH, ...extra }, ctx) };
+}
+
+describe("batch execution through Anthropic's Message Batches (fake server, real SDK)", () => {
+  it("answers rows by one batch, with usage, system prompt and fan-out for n", async () => {
+    const { b, ctx } = anthropic();
+    const rows = await b.call([{ input: [{ role: "system", content: "be brief" }, { role: "user", content: "question 0" }] }, { ...chat(1), gen_kwargs: { n: 2 } }], { method: "chat_completion" });
+    expect(rows[0]!.result).toEqual({ role: "assistant", content: "Answer to: question 0" });
+    expect(rows[1]!.result).toEqual([{ role: "assistant", content: "Answer to: question 1" }, { role: "assistant", content: "Answer to: question 1" }]);
+    expect(rows[0]!.addtl).toMatchObject({ prompt_tokens: 4, completion_tokens: 4 });
+    // Two samples of one prompt are two requests with distinct ids in the same batch.
+    expect(fake.batchStats()).toMatchObject({ created: 1, requests: 3, resubmitted: 0 });
+    expect(fake.stats().byPath["/v1/messages"]).toBeUndefined();
+    expect(ctx.observer.calls.every((c) => c.execution === "batch" && c.ok)).toBe(true);
+  });
+
+  it("retries errored and expired requests in the next batch; a cancelled batch fails its rows", async () => {
+    fake.configure({ batch: { failEvery: 2 } });
+    const { b } = anthropic({ max_retries: 2 });
+    const rows = await b.call([0, 1, 2].map(chat), { method: "chat_completion" });
+    expect(rows.map((r) => r.error)).toEqual([undefined, undefined, undefined]);
+    expect(fake.batchStats()).toMatchObject({ created: 2, requests: 4 });
+
+    fake.reset();
+    fake.configure({ batch: { completionDelayMs: 60_000 } });
+    const slow = anthropic();
+    const pending = slow.b.call([chat(5)], { method: "chat_completion" });
+    await vi.waitFor(() => expect(fake.batchStats().created).toBe(1));
+    const [id] = fake.batchStats().ids;
+    await fetch(`${fake.url}/v1/messages/batches/${id}/cancel`, { method: "POST", headers: { "x-api-key": "sk-batch" } });
+    const [row] = await pending;
+    expect(row!.error).toMatch(/cancelled/);
+    expect(fake.batchStats().created).toBe(1);
   });
 });
