@@ -324,10 +324,12 @@ function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics
       rejected: m.rejected,
       epochs: task.postprocessEpoch,
       requests: round(m.requests),
+      ...(m.batchRequests ? { batch_requests: round(m.batchRequests), online_requests: round(m.requests - m.batchRequests) } : {}),
       failed_requests: round(m.failedRequests),
       failures: Object.fromEntries(Object.entries(m.failures).map(([k, v]) => [k, round(v)])),
       prompt_tokens: round(m.promptTokens),
       completion_tokens: round(m.completionTokens),
+      ...(m.batchRequests ? batchTokens(m) : {}),
       duration_s: Math.round((Date.now() - m.startedAt) / 100) / 10,
     },
   };
@@ -336,4 +338,13 @@ function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics
 /** Whether a block sends (some of) its requests by a provider's batch API. */
 function sendsByBatch(block: Block): boolean {
   return block instanceof LMProvider && block.execution !== "online";
+}
+
+/** Tokens sent by batch API (billed at batch prices), summed over the task's models. */
+function batchTokens(m: { tokensByModel: Record<string, { batch_prompt?: number | undefined; batch_completion?: number | undefined }> }): Row {
+  const all = Object.values(m.tokensByModel);
+  return {
+    batch_prompt_tokens: Math.round(all.reduce((s, t) => s + (t.batch_prompt ?? 0), 0)),
+    batch_completion_tokens: Math.round(all.reduce((s, t) => s + (t.batch_completion ?? 0), 0)),
+  };
 }
