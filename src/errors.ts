@@ -276,3 +276,13 @@ export class BatchUnsupportedError extends DigitError {
     });
   }
 }
+
+/** None of the endpoints of an LLM block's pool (`base_url: [...]` or `endpoints:`) accepts connections. */
+export class EndpointsUnreachableError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_ENDPOINTS_UNREACHABLE", message, {
+      hint: "start the servers, or fix the URLs in base_url / endpoints (each is checked with a TCP connection)",
+      ...where,
+    });
+  }
+}

@@ -19,6 +19,7 @@ import type { BatchApi } from "./batch/api.js";
 import { batchOptionsSchema, executionSchema, type Execution } from "./batch/config.js";
 import { BatchExecution, type BatchRequest } from "./batch/execution.js";
 import { BatchJournal, batchJournalPath } from "./batch/journal.js";
+import { EndpointPool, endpointSchema, type EndpointConfig } from "./endpoint-pool.js";
 
 /** How a provider is called: a raw prompt (`completion`) or a list of chat messages. */
 export type LMMethod = "completion" | "chat_completion";
@@ -92,7 +93,8 @@ export const lmConfigSchema = z.object({
   max_concurrent_requests: z.number().int().positive().optional().describe("Concurrent requests per credential; wins over call_limit"),
   init_tokenizer: z.boolean().optional().describe("Accepted for DiGiT compatibility; no tokenizer is loaded (a warning says so)"),
   api_key: z.string().optional().describe("API key (better: the provider's environment variable, e.g. OPENAI_API_KEY)"),
-  base_url: z.string().optional().describe("Endpoint URL (e.g. an OpenAI-compatible server)"),
+  base_url: z.union([z.string(), z.array(z.string().min(1)).min(1)]).optional().describe("Endpoint URL (e.g. an OpenAI-compatible server); a list makes a pool of endpoints with failover"),
+  endpoints: z.array(endpointSchema).min(1).optional().describe("A pool of endpoints with their own keys and limits (instead of base_url; see docs/providers.md#endpoint-pools)"),
   api_version: z.string().optional().describe("API version, for providers that have one (Azure OpenAI)"),
   project_id: z.string().optional().describe("Project, for providers that have one (watsonx)"),
   default_headers: z.record(z.string(), z.string()).optional().describe("Extra HTTP headers sent with every request"),
@@ -207,9 +209,16 @@ export abstract class LMProvider extends Block {
   private readonly backoffMs: number;
   /** The batch side of the block, unless it runs online only. */
   private readonly batchExecution: BatchExecution | undefined;
+  /** The block's endpoints when it has several (`base_url: [...]` or `endpoints:`). */
+  private readonly endpointList: EndpointConfig[] | undefined;
+  private poolInstance: EndpointPool | undefined;
 
   constructor(config: BlockConfig, ctx: BlockContext = {}) {
-    super(config, ctx);
+    // A pool's provider code sees its first endpoint as `base_url`; the pool spreads the requests.
+    const endpoints = endpointList(config);
+    const first = endpoints ? endpoints[0]!.base_url : Array.isArray(config.base_url) ? String(config.base_url[0]) : undefined;
+    super(first === undefined ? config : { ...config, base_url: first }, ctx);
+    this.endpointList = endpoints;
     if (typeof config.model_id_or_path !== "string" || !config.model_id_or_path) {
       throw new ConfigError(`block '${config.name}' (type ${config.type}): model_id_or_path is required`, { hint: "set model_id_or_path to the model name the endpoint serves" });
     }
@@ -236,6 +245,22 @@ export abstract class LMProvider extends Block {
       this.logger.warn(`block '${this.name}' (type ${this.type}) ignores generation parameters it does not use: ${ignored.join(", ")}`, { ignored });
     }
     this.batchExecution = this.createBatchExecution(ctx);
+  }
+
+  /** The pool of endpoints, for a block with several (created on first use, once the key is known). */
+  protected get endpointPool(): EndpointPool | undefined {
+    if (!this.endpointList || this.poolInstance) return this.poolInstance;
+    const key = this.credential()?.secret ?? "";
+    const limit = this.requestedLimit();
+    const adaptive = this.config.adaptive_concurrency !== false;
+    this.poolInstance = new EndpointPool(this.endpointList.map((e) => ({ url: e.base_url, key: e.api_key ?? key, limit: e.max_concurrent_requests ?? limit })), { block: this.name, logger: this.logger, adaptive });
+    return this.poolInstance;
+  }
+
+  /** Check a pool's endpoints before the run (an unreachable one is taken out; none reachable is an error). */
+  override async open(): Promise<void> {
+    await this.endpointPool?.checkReachable();
+    await super.open();
   }
 
   /** The concurrency this block asks for: `max_concurrent_requests`, else `call_limit`, else the provider default. */
@@ -274,7 +299,7 @@ export abstract class LMProvider extends Block {
       defaultHeaders: this.config.default_headers as Record<string, string> | undefined,
       maxRetries: 0,
       timeout: this.timeoutMs + 5_000,
-      fetch: lmFetch as typeof fetch,
+      fetch: (this.endpointPool?.fetch ?? lmFetch) as typeof fetch,
     };
   }
 
@@ -330,7 +355,11 @@ export abstract class LMProvider extends Block {
     if (!this.limiterInstance) {
       const credential = this.credential();
       const adaptive = this.config.adaptive_concurrency !== false;
-      this.limiterInstance = credential
+      const pool = this.endpointPool;
+      // A pool's requests take a slot of the whole pool here and one of their endpoint's limiter in the pool.
+      this.limiterInstance = pool
+        ? new AdaptiveLimiter(pool.capacity, { adaptive: false })
+        : credential
         ? credentialPool().limiter(credential, this.requestedLimit(), { block: this.name, logger: this.logger, adaptive })
         : new AdaptiveLimiter(this.requestedLimit(), { adaptive });
     }
@@ -661,4 +690,11 @@ function usageByTask(items: BlockItem[], responses: LMResponse[] | undefined): N
     u.completion_tokens += responses?.[i]?.completion_tokens ?? 0;
   });
   return out;
+}
+
+/** The endpoints of a block with several (`endpoints:` or a `base_url` list), else undefined. */
+function endpointList(config: BlockConfig): EndpointConfig[] | undefined {
+  if (Array.isArray(config.endpoints) && config.endpoints.length) return config.endpoints.map((e) => endpointSchema.parse(e));
+  if (Array.isArray(config.base_url) && config.base_url.length > 1) return config.base_url.map((url) => ({ base_url: String(url) }));
+  return undefined;
 }
