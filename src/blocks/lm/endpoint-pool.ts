@@ -109,7 +109,8 @@ export class EndpointPool {
     if (!url.startsWith(primary)) return lmFetch(input, init);
     const tried = new Set<PoolMember>();
     for (;;) {
-      const m = await this.choose(tried, init.signal ?? undefined);
+      // Chosen and queued in one tick, so concurrent requests see each other's demand.
+      const m = this.pick(tried) ?? (await this.waitForMember(tried, init.signal ?? undefined));
       const slot = await m.limiter.acquire();
       m.counters.requests++;
       let res: Response;
@@ -137,24 +138,34 @@ export class EndpointPool {
     }
   };
 
-  /** The endpoint for the next request: a healthy one with the most free slots, or one due a probe. */
-  private async choose(tried: ReadonlySet<PoolMember>, signal: AbortSignal | undefined): Promise<PoolMember> {
+  /** The endpoint for the next request: one due a probe, else the healthy one with the most free slots. */
+  private pick(tried: ReadonlySet<PoolMember>): PoolMember | undefined {
+    const now = Date.now();
+    const due = this.members.find((m) => !tried.has(m) && m.downUntil > 0 && m.downUntil <= now && !m.probing);
+    if (due) {
+      due.probing = true;
+      return due;
+    }
+    let best: PoolMember | undefined;
+    for (const m of this.members) {
+      if (tried.has(m) || m.downUntil !== 0) continue;
+      if (!best || m.limiter.limit - m.limiter.demand > best.limiter.limit - best.limiter.demand) best = m;
+    }
+    return best;
+  }
+
+  /** Every endpoint is out: wait for the first to be due a probe, and take it. */
+  private async waitForMember(tried: ReadonlySet<PoolMember>, signal: AbortSignal | undefined): Promise<PoolMember> {
     for (;;) {
       const now = Date.now();
-      const due = this.members.find((m) => !tried.has(m) && m.downUntil > 0 && m.downUntil <= now && !m.probing);
-      if (due) {
-        due.probing = true;
-        return due;
-      }
-      const healthy = this.members.filter((m) => !tried.has(m) && m.downUntil === 0);
-      if (healthy.length) return healthy.reduce((best, m) => (m.limiter.limit - m.limiter.demand > best.limiter.limit - best.limiter.demand ? m : best));
-      // Every endpoint is out: wait for the first to be due a probe.
       const next = Math.min(...this.members.filter((m) => !tried.has(m)).map((m) => m.downUntil || now));
       await new Promise<void>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason as Error);
         const timer = setTimeout(resolve, Math.max(10, next - now));
         signal?.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason as Error)), { once: true });
       });
+      const m = this.pick(tried);
+      if (m) return m;
     }
   }
 
