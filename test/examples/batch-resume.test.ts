@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
 import { cliEnv, digit, MAIN, parseJsonl, ROOT, tempDir } from "../cli/helpers.js";
 
@@ -68,7 +68,30 @@ describe("geography QA, 2,000 records by OpenAI's batch API (fake server, real S
     expect(r.stderr).toMatch(/polling batch .* again/);
     const final = parseJsonl(readFileSync(join(dir, "out/public/examples/geography_qa/final_data.jsonl"), "utf8"));
     expect(final.filter((x) => x.is_seed === false).length).toBeGreaterThanOrEqual(TARGET);
-    // No online request was made.
+    // No online request was made; the money is at the batch price.
     expect(fake.stats().byPath["/v1/chat/completions"]).toBeUndefined();
+    const summary = JSON.parse(readFileSync(join(dir, "out/run_summary.json"), "utf8")) as { tasks: Record<string, unknown>[] };
+    expect(summary.tasks[0]).toMatchObject({ cost_online_usd: 0 });
+    expect(summary.tasks[0]!.batch_requests).toBe(summary.tasks[0]!.requests);
+    expect(summary.tasks[0]!.cost_batch_usd).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/\(\d+ batch\).*\(batch \$/);
   }, 120_000);
+
+  it("execution: auto commits the first records online while the batch with the rest is still running", async () => {
+    fake.reset();
+    fake.configure({ batch: { completionDelayMs: 4_000 } });
+    const dir = tempDir("digit-batch-auto-");
+    const env = { DGT_BATCH_JOURNAL: join(dir, "batches.jsonl") };
+    const done = digit(["run", "tasks/public/examples/qa/task.yaml", "--include-namespaces", "public", "--config-path", override(dir), "--output-dir", join(dir, "out"), "--num-outputs-to-generate", "60", "--execution", "auto"], { env });
+    await vi.waitFor(() => expect(fake.batchStats().created).toBe(1), { timeout: 30_000, interval: 50 });
+    const data = join(dir, "out/public/examples/geography_qa/data.jsonl");
+    // While the batch runs, the online answers are records already.
+    await vi.waitFor(() => expect(existsSync(data) && parseJsonl(readFileSync(data, "utf8")).length).toBeGreaterThanOrEqual(10), { timeout: 3_000, interval: 50 });
+    expect(fake.stats().byPath["/v1/chat/completions"]).toBe(20);
+    const r = await done;
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(dir, "out/run_summary.json"), "utf8")) as { tasks: Record<string, unknown>[] };
+    expect(summary.tasks[0]).toMatchObject({ records: 60 });
+    expect(Number(summary.tasks[0]!.requests) - Number(summary.tasks[0]!.batch_requests)).toBe(20);
+  }, 60_000);
 });
