@@ -67,6 +67,16 @@ describe("batch execution through OpenAI's batch API (fake server, real SDK)", (
     expect(ctx.observer.calls.map((c) => c.retries).sort()).toEqual([0, 0, 1, 2]);
   });
 
+  it("retry_errors: online sends the requests a batch failed online", async () => {
+    fake.configure({ batch: { failEvery: 2 } });
+    const { b, ctx } = block({ batch: { ...BATCH, retry_errors: "online" } });
+    const rows = await b.call([0, 1, 2, 3].map(chat), { method: "chat_completion" });
+    expect(rows.map((r) => r.error)).toEqual([undefined, undefined, undefined, undefined]);
+    expect(fake.batchStats()).toMatchObject({ created: 1, requests: 4 });
+    expect(fake.stats().byPath["/v1/chat/completions"]).toBe(2);
+    expect(ctx.observer.calls.map((c) => c.execution ?? "online").sort()).toEqual(["batch", "batch", "online", "online"]);
+  });
+
   it("an expired batch's unanswered requests fail without retries and go into the next batch with them", async () => {
     fake.configure({ batch: { expire: true, expireAnswered: 0.5 } });
     const { b } = block({ max_retries: 0 });

@@ -259,7 +259,7 @@ export abstract class LMProvider extends Block {
 
   /** Check a pool's endpoints before the run (an unreachable one is taken out; none reachable is an error). */
   override async open(): Promise<void> {
-    await this.endpointPool?.checkReachable();
+    if (!this.ctx.validating) await this.endpointPool?.checkReachable();
     await super.open();
   }
 
