@@ -45,12 +45,27 @@ interface StoredBatch {
   metadata: Record<string, unknown> | null;
   cancelled: boolean;
   /** Filled when the batch ends. */
-  ended?: { status: "completed" | "expired" | "cancelled"; at: number; outputFileId?: string | undefined; errorFileId?: string | undefined; lines: string[]; counts: Record<string, number> };
+  ended?: {
+    status: "completed" | "expired" | "cancelled";
+    at: number;
+    outputFileId?: string | undefined;
+    errorFileId?: string | undefined;
+    lines: string[];
+    counts: Record<string, number>;
+  };
 }
 
 /** Empty counters. */
 export function emptyBatchStats(): FakeBatchStats {
-  return { created: 0, requests: 0, filesUploaded: 0, polls: 0, cancelled: 0, resubmitted: 0, ids: [] };
+  return {
+    created: 0,
+    requests: 0,
+    filesUploaded: 0,
+    polls: 0,
+    cancelled: 0,
+    resubmitted: 0,
+    ids: [],
+  };
 }
 
 /**
@@ -63,7 +78,10 @@ export function emptyBatchStats(): FakeBatchStats {
  */
 export class FakeBatches {
   stats: FakeBatchStats = emptyBatchStats();
-  private readonly files = new Map<string, { filename: string; purpose: string; content: string; createdAt: number }>();
+  private readonly files = new Map<
+    string,
+    { filename: string; purpose: string; content: string; createdAt: number }
+  >();
   private readonly batches = new Map<string, StoredBatch>();
   /** Every `custom_id` submitted since the last reset. */
   private seen = new Set<string>();
@@ -82,22 +100,46 @@ export class FakeBatches {
     const isBatchRoute = /^\/v1\/(files|batches|messages\/batches)(\/|$)/.test(path);
     if (!isBatchRoute) return false;
     if (opts?.unsupported) {
-      send(res, 404, { error: { message: `fake LLM: no route ${method} ${path}`, type: "not_found" } });
+      send(res, 404, {
+        error: { message: `fake LLM: no route ${method} ${path}`, type: "not_found" },
+      });
       return true;
     }
     let m: RegExpMatchArray | null;
     if (method === "POST" && path === "/v1/files") this.upload(req, res, raw);
-    else if (method === "GET" && (m = path.match(/^\/v1\/files\/([^/]+)\/content$/))) this.fileContent(res, m[1]!);
-    else if (method === "GET" && (m = path.match(/^\/v1\/files\/([^/]+)$/))) this.fileInfo(res, m[1]!);
+    else if (method === "GET" && (m = path.match(/^\/v1\/files\/([^/]+)\/content$/)))
+      this.fileContent(res, m[1]!);
+    else if (method === "GET" && (m = path.match(/^\/v1\/files\/([^/]+)$/)))
+      this.fileInfo(res, m[1]!);
     else if (method === "POST" && path === "/v1/batches") this.createOpenAI(res, raw);
-    else if (method === "GET" && path === "/v1/batches") send(res, 200, { object: "list", data: [...this.batches.values()].filter((b) => b.protocol === "openai").map((b) => this.openaiView(b)), has_more: false });
-    else if (method === "GET" && (m = path.match(/^\/v1\/batches\/([^/]+)$/))) this.retrieve(res, m[1]!, "openai");
-    else if (method === "POST" && (m = path.match(/^\/v1\/batches\/([^/]+)\/cancel$/))) this.cancel(res, m[1]!, "openai");
+    else if (method === "GET" && path === "/v1/batches")
+      send(res, 200, {
+        object: "list",
+        data: [...this.batches.values()]
+          .filter((b) => b.protocol === "openai")
+          .map((b) => this.openaiView(b)),
+        has_more: false,
+      });
+    else if (method === "GET" && (m = path.match(/^\/v1\/batches\/([^/]+)$/)))
+      this.retrieve(res, m[1]!, "openai");
+    else if (method === "POST" && (m = path.match(/^\/v1\/batches\/([^/]+)\/cancel$/)))
+      this.cancel(res, m[1]!, "openai");
     else if (method === "POST" && path === "/v1/messages/batches") this.createAnthropic(res, raw);
-    else if (method === "GET" && path === "/v1/messages/batches") send(res, 200, { data: [...this.batches.values()].filter((b) => b.protocol === "anthropic").map((b) => this.anthropicView(b)), has_more: false, first_id: null, last_id: null });
-    else if (method === "GET" && (m = path.match(/^\/v1\/messages\/batches\/([^/]+)\/results$/))) this.anthropicResults(res, m[1]!);
-    else if (method === "GET" && (m = path.match(/^\/v1\/messages\/batches\/([^/]+)$/))) this.retrieve(res, m[1]!, "anthropic");
-    else if (method === "POST" && (m = path.match(/^\/v1\/messages\/batches\/([^/]+)\/cancel$/))) this.cancel(res, m[1]!, "anthropic");
+    else if (method === "GET" && path === "/v1/messages/batches")
+      send(res, 200, {
+        data: [...this.batches.values()]
+          .filter((b) => b.protocol === "anthropic")
+          .map((b) => this.anthropicView(b)),
+        has_more: false,
+        first_id: null,
+        last_id: null,
+      });
+    else if (method === "GET" && (m = path.match(/^\/v1\/messages\/batches\/([^/]+)\/results$/)))
+      this.anthropicResults(res, m[1]!);
+    else if (method === "GET" && (m = path.match(/^\/v1\/messages\/batches\/([^/]+)$/)))
+      this.retrieve(res, m[1]!, "anthropic");
+    else if (method === "POST" && (m = path.match(/^\/v1\/messages\/batches\/([^/]+)\/cancel$/)))
+      this.cancel(res, m[1]!, "anthropic");
     else send(res, 404, { error: { message: `fake LLM: no route ${method} ${path}` } });
     return true;
   }
@@ -105,25 +147,58 @@ export class FakeBatches {
   private upload(req: IncomingMessage, res: ServerResponse, raw: string): void {
     const form = parseMultipart(String(req.headers["content-type"] ?? ""), raw);
     const file = form.get("file");
-    if (!file) return send(res, 400, { error: { message: "multipart field 'file' is missing", type: "invalid_request_error" } });
+    if (!file)
+      return send(res, 400, {
+        error: { message: "multipart field 'file' is missing", type: "invalid_request_error" },
+      });
     const id = `file-${randomBytes(8).toString("hex")}`;
     const createdAt = Math.floor(Date.now() / 1000);
     const purpose = form.get("purpose")?.value ?? "batch";
-    this.files.set(id, { filename: file.filename ?? "upload.jsonl", purpose, content: file.value, createdAt });
+    this.files.set(id, {
+      filename: file.filename ?? "upload.jsonl",
+      purpose,
+      content: file.value,
+      createdAt,
+    });
     this.stats.filesUploaded++;
-    send(res, 200, { id, object: "file", bytes: Buffer.byteLength(file.value), created_at: createdAt, filename: file.filename ?? "upload.jsonl", purpose, status: "processed" });
+    send(res, 200, {
+      id,
+      object: "file",
+      bytes: Buffer.byteLength(file.value),
+      created_at: createdAt,
+      filename: file.filename ?? "upload.jsonl",
+      purpose,
+      status: "processed",
+    });
   }
 
   private fileInfo(res: ServerResponse, id: string): void {
     const f = this.files.get(id);
-    if (!f) return send(res, 404, { error: { message: `No such File object: ${id}`, type: "invalid_request_error" } });
-    send(res, 200, { id, object: "file", bytes: Buffer.byteLength(f.content), created_at: f.createdAt, filename: f.filename, purpose: f.purpose, status: "processed" });
+    if (!f)
+      return send(res, 404, {
+        error: { message: `No such File object: ${id}`, type: "invalid_request_error" },
+      });
+    send(res, 200, {
+      id,
+      object: "file",
+      bytes: Buffer.byteLength(f.content),
+      created_at: f.createdAt,
+      filename: f.filename,
+      purpose: f.purpose,
+      status: "processed",
+    });
   }
 
   private fileContent(res: ServerResponse, id: string): void {
     const f = this.files.get(id);
-    if (!f) return send(res, 404, { error: { message: `No such File object: ${id}`, type: "invalid_request_error" } });
-    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": Buffer.byteLength(f.content) });
+    if (!f)
+      return send(res, 404, {
+        error: { message: `No such File object: ${id}`, type: "invalid_request_error" },
+      });
+    res.writeHead(200, {
+      "content-type": "application/octet-stream",
+      "content-length": Buffer.byteLength(f.content),
+    });
     res.end(f.content);
   }
 
@@ -131,16 +206,27 @@ export class FakeBatches {
     const body = parseJson(raw);
     const fileId = typeof body?.input_file_id === "string" ? body.input_file_id : "";
     const file = this.files.get(fileId);
-    if (!body || !file) return send(res, 400, { error: { message: `input_file_id '${fileId}' not found`, type: "invalid_request_error" } });
+    if (!body || !file)
+      return send(res, 400, {
+        error: { message: `input_file_id '${fileId}' not found`, type: "invalid_request_error" },
+      });
     const endpoint = String(body.endpoint ?? "");
     const requests: StoredBatch["requests"] = [];
     for (const line of file.content.split("\n")) {
       if (!line.trim()) continue;
       const r = parseJson(line);
-      if (!r || typeof r.custom_id !== "string" || !r.body || typeof r.body !== "object") return send(res, 400, { error: { message: "input file has a malformed line", type: "invalid_request_error" } });
+      if (!r || typeof r.custom_id !== "string" || !r.body || typeof r.body !== "object")
+        return send(res, 400, {
+          error: { message: "input file has a malformed line", type: "invalid_request_error" },
+        });
       requests.push({ custom_id: r.custom_id, body: r.body as Record<string, unknown> });
     }
-    const batch = this.store("openai", endpoint, requests, (body.metadata as Record<string, unknown> | undefined) ?? null);
+    const batch = this.store(
+      "openai",
+      endpoint,
+      requests,
+      (body.metadata as Record<string, unknown> | undefined) ?? null,
+    );
     batch.inputFileId = fileId;
     send(res, 200, this.openaiView(batch));
   }
@@ -148,14 +234,37 @@ export class FakeBatches {
   private createAnthropic(res: ServerResponse, raw: string): void {
     const body = parseJson(raw);
     const list = body?.requests;
-    if (!Array.isArray(list) || list.length === 0) return send(res, 400, { type: "error", error: { type: "invalid_request_error", message: "requests: a non-empty list is required" } });
-    const requests = list.map((r) => ({ custom_id: String((r as { custom_id?: unknown }).custom_id), body: ((r as { params?: unknown }).params ?? {}) as Record<string, unknown> }));
+    if (!Array.isArray(list) || list.length === 0)
+      return send(res, 400, {
+        type: "error",
+        error: { type: "invalid_request_error", message: "requests: a non-empty list is required" },
+      });
+    const requests = list.map((r) => ({
+      custom_id: String((r as { custom_id?: unknown }).custom_id),
+      body: ((r as { params?: unknown }).params ?? {}) as Record<string, unknown>,
+    }));
     send(res, 200, this.anthropicView(this.store("anthropic", "/v1/messages", requests, null)));
   }
 
-  private store(protocol: StoredBatch["protocol"], endpoint: string, requests: StoredBatch["requests"], metadata: StoredBatch["metadata"]): StoredBatch {
-    const id = protocol === "openai" ? `batch_${randomBytes(8).toString("hex")}` : `msgbatch_${randomBytes(8).toString("hex")}`;
-    const batch: StoredBatch = { id, protocol, endpoint, createdAt: Date.now(), requests, metadata, cancelled: false };
+  private store(
+    protocol: StoredBatch["protocol"],
+    endpoint: string,
+    requests: StoredBatch["requests"],
+    metadata: StoredBatch["metadata"],
+  ): StoredBatch {
+    const id =
+      protocol === "openai"
+        ? `batch_${randomBytes(8).toString("hex")}`
+        : `msgbatch_${randomBytes(8).toString("hex")}`;
+    const batch: StoredBatch = {
+      id,
+      protocol,
+      endpoint,
+      createdAt: Date.now(),
+      requests,
+      metadata,
+      cancelled: false,
+    };
     this.batches.set(id, batch);
     this.stats.created++;
     this.stats.requests += requests.length;
@@ -189,7 +298,10 @@ export class FakeBatches {
     const ended = batch && this.settle(batch);
     if (!batch || !ended) return send(res, 404, notFound("anthropic", id));
     const text = ended.lines.join("\n") + "\n";
-    res.writeHead(200, { "content-type": "application/binary", "content-length": Buffer.byteLength(text) });
+    res.writeHead(200, {
+      "content-type": "application/binary",
+      "content-length": Buffer.byteLength(text),
+    });
     res.end(text);
   }
 
@@ -201,7 +313,12 @@ export class FakeBatches {
     if (!due && !batch.cancelled) return undefined;
     const status = batch.cancelled ? "cancelled" : opts.expire ? "expired" : "completed";
     // An expired or cancelled batch answered only a part of its requests.
-    const answered = status === "completed" ? batch.requests.length : Math.floor(batch.requests.length * (status === "expired" ? (opts.expireAnswered ?? 0.5) : 0));
+    const answered =
+      status === "completed"
+        ? batch.requests.length
+        : Math.floor(
+            batch.requests.length * (status === "expired" ? (opts.expireAnswered ?? 0.5) : 0),
+          );
     const ok: string[] = [];
     const errors: string[] = [];
     const counts = { succeeded: 0, errored: 0, expired: 0, canceled: 0 };
@@ -210,26 +327,100 @@ export class FakeBatches {
       if (i >= answered) {
         if (status === "expired") counts.expired++;
         else counts.canceled++;
-        if (batch.protocol === "anthropic") ok.push(JSON.stringify({ custom_id: r.custom_id, result: { type: status === "expired" ? "expired" : "canceled" } }));
-        else errors.push(JSON.stringify({ id: `batch_req_${i}`, custom_id: r.custom_id, response: null, error: { code: status === "expired" ? "batch_expired" : "batch_cancelled", message: `This request could not be executed before the batch ${status === "expired" ? "expired" : "was cancelled"}.` } }));
+        if (batch.protocol === "anthropic")
+          ok.push(
+            JSON.stringify({
+              custom_id: r.custom_id,
+              result: { type: status === "expired" ? "expired" : "canceled" },
+            }),
+          );
+        else
+          errors.push(
+            JSON.stringify({
+              id: `batch_req_${i}`,
+              custom_id: r.custom_id,
+              response: null,
+              error: {
+                code: status === "expired" ? "batch_expired" : "batch_cancelled",
+                message: `This request could not be executed before the batch ${status === "expired" ? "expired" : "was cancelled"}.`,
+              },
+            }),
+          );
         return;
       }
       if (opts.failEvery && position % opts.failEvery === 0) {
         counts.errored++;
-        if (batch.protocol === "anthropic") ok.push(JSON.stringify({ custom_id: r.custom_id, result: { type: "errored", error: { type: "error", error: { type: "api_error", message: "Internal server error (injected)" } } } }));
-        else errors.push(JSON.stringify({ id: `batch_req_${i}`, custom_id: r.custom_id, response: { status_code: 500, request_id: `req_${i}`, body: { error: { message: "Internal server error (injected)", type: "server_error" } } }, error: null }));
+        if (batch.protocol === "anthropic")
+          ok.push(
+            JSON.stringify({
+              custom_id: r.custom_id,
+              result: {
+                type: "errored",
+                error: {
+                  type: "error",
+                  error: { type: "api_error", message: "Internal server error (injected)" },
+                },
+              },
+            }),
+          );
+        else
+          errors.push(
+            JSON.stringify({
+              id: `batch_req_${i}`,
+              custom_id: r.custom_id,
+              response: {
+                status_code: 500,
+                request_id: `req_${i}`,
+                body: {
+                  error: { message: "Internal server error (injected)", type: "server_error" },
+                },
+              },
+              error: null,
+            }),
+          );
         return;
       }
       counts.succeeded++;
       const path = batch.protocol === "anthropic" ? "/v1/messages" : batch.endpoint;
       const answer = this.host.answer(batch.protocol, path, r.body);
-      if (batch.protocol === "anthropic") ok.push(JSON.stringify({ custom_id: r.custom_id, result: { type: "succeeded", message: answer } }));
-      else ok.push(JSON.stringify({ id: `batch_req_${i}`, custom_id: r.custom_id, response: { status_code: 200, request_id: `req_${i}`, body: answer }, error: null }));
+      if (batch.protocol === "anthropic")
+        ok.push(
+          JSON.stringify({
+            custom_id: r.custom_id,
+            result: { type: "succeeded", message: answer },
+          }),
+        );
+      else
+        ok.push(
+          JSON.stringify({
+            id: `batch_req_${i}`,
+            custom_id: r.custom_id,
+            response: { status_code: 200, request_id: `req_${i}`, body: answer },
+            error: null,
+          }),
+        );
     });
     const malformed = Math.min(opts.malformedLines ?? 0, ok.length);
     for (let i = 0; i < malformed; i++) ok[i] = '{"custom_id": "broken", "response": {"status_co';
-    for (let i = 0; i < (opts.unknownIds ?? 0); i++) ok.push(JSON.stringify(batch.protocol === "anthropic" ? { custom_id: `unknown-${i}`, result: { type: "succeeded", message: {} } } : { id: `x${i}`, custom_id: `unknown-${i}`, response: { status_code: 200, body: {} }, error: null }));
-    const ended: NonNullable<StoredBatch["ended"]> = { status, at: Math.floor(Date.now() / 1000), lines: ok, counts };
+    for (let i = 0; i < (opts.unknownIds ?? 0); i++)
+      ok.push(
+        JSON.stringify(
+          batch.protocol === "anthropic"
+            ? { custom_id: `unknown-${i}`, result: { type: "succeeded", message: {} } }
+            : {
+                id: `x${i}`,
+                custom_id: `unknown-${i}`,
+                response: { status_code: 200, body: {} },
+                error: null,
+              },
+        ),
+      );
+    const ended: NonNullable<StoredBatch["ended"]> = {
+      status,
+      at: Math.floor(Date.now() / 1000),
+      lines: ok,
+      counts,
+    };
     if (batch.protocol === "openai") {
       if (ok.length) ended.outputFileId = this.addFile(`${batch.id}_output.jsonl`, ok);
       if (errors.length) ended.errorFileId = this.addFile(`${batch.id}_error.jsonl`, errors);
@@ -240,7 +431,12 @@ export class FakeBatches {
 
   private addFile(filename: string, lines: string[]): string {
     const id = `file-${randomBytes(8).toString("hex")}`;
-    this.files.set(id, { filename, purpose: "batch_output", content: lines.join("\n") + "\n", createdAt: Math.floor(Date.now() / 1000) });
+    this.files.set(id, {
+      filename,
+      purpose: "batch_output",
+      content: lines.join("\n") + "\n",
+      createdAt: Math.floor(Date.now() / 1000),
+    });
     return id;
   }
 
@@ -282,7 +478,9 @@ export class FakeBatches {
       id: batch.id,
       type: "message_batch",
       processing_status: ended ? "ended" : batch.cancelled ? "canceling" : "in_progress",
-      request_counts: ended ? { processing: 0, ...ended.counts } : { processing: total, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
+      request_counts: ended
+        ? { processing: 0, ...ended.counts }
+        : { processing: total, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
       created_at: created,
       expires_at: new Date(batch.createdAt + 86_400_000).toISOString(),
       ended_at: ended ? new Date(ended.at * 1000).toISOString() : null,
@@ -294,20 +492,27 @@ export class FakeBatches {
 }
 
 function notFound(protocol: StoredBatch["protocol"], id: string): unknown {
-  return protocol === "anthropic" ? { type: "error", error: { type: "not_found_error", message: `batch ${id} not found` } } : { error: { message: `No batch with id '${id}'`, type: "invalid_request_error" } };
+  return protocol === "anthropic"
+    ? { type: "error", error: { type: "not_found_error", message: `batch ${id} not found` } }
+    : { error: { message: `No batch with id '${id}'`, type: "invalid_request_error" } };
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {
   try {
     const v: unknown = JSON.parse(text);
-    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return v && typeof v === "object" && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
 }
 
 /** The fields of a `multipart/form-data` body (text parts only, which is all a batch file is). */
-function parseMultipart(contentType: string, raw: string): Map<string, { value: string; filename?: string | undefined }> {
+function parseMultipart(
+  contentType: string,
+  raw: string,
+): Map<string, { value: string; filename?: string | undefined }> {
   const out = new Map<string, { value: string; filename?: string | undefined }>();
   const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
   if (!boundary) return out;

@@ -22,7 +22,12 @@ import { classifyFailure } from "./retry.js";
 export const endpointSchema = z.strictObject({
   base_url: z.string().min(1).describe("The endpoint's URL"),
   api_key: z.string().optional().describe("Its key (default: the block's)"),
-  max_concurrent_requests: z.number().int().positive().optional().describe("Its concurrency (default: the block's)"),
+  max_concurrent_requests: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("Its concurrency (default: the block's)"),
 });
 
 /** A parsed `endpoints:` entry. */
@@ -60,7 +65,10 @@ export class EndpointPool {
   private readonly logger: Logger | undefined;
   private readonly block: string;
 
-  constructor(endpoints: readonly { url: string; key: string; limit: number }[], who: { block: string; logger?: Logger | undefined; adaptive?: boolean }) {
+  constructor(
+    endpoints: readonly { url: string; key: string; limit: number }[],
+    who: { block: string; logger?: Logger | undefined; adaptive?: boolean },
+  ) {
     this.block = who.block;
     this.logger = who.logger;
     const seen = new Set<string>();
@@ -72,8 +80,21 @@ export class EndpointPool {
         continue;
       }
       seen.add(url);
-      const limiter = credentialPool().limiter({ secret: e.key, endpoint: url }, e.limit, { block: who.block, logger: who.logger, adaptive: who.adaptive ?? true });
-      this.members.push({ url, key: e.key, limiter, downUntil: 0, backoffMs: FIRST_BACKOFF_MS, streak: 0, probing: false, counters: { requests: 0, failures: 0, takenOut: 0 } });
+      const limiter = credentialPool().limiter({ secret: e.key, endpoint: url }, e.limit, {
+        block: who.block,
+        logger: who.logger,
+        adaptive: who.adaptive ?? true,
+      });
+      this.members.push({
+        url,
+        key: e.key,
+        limiter,
+        downUntil: 0,
+        backoffMs: FIRST_BACKOFF_MS,
+        streak: 0,
+        probing: false,
+        counters: { requests: 0, failures: 0, takenOut: 0 },
+      });
     }
   }
 
@@ -95,7 +116,9 @@ export class EndpointPool {
     const results = await Promise.all(this.members.map((m) => reachable(m.url, timeoutMs)));
     const down = this.members.filter((_, i) => !results[i]);
     if (down.length === this.members.length) {
-      throw new EndpointsUnreachableError(`block '${this.block}': none of its ${this.members.length} endpoints accepts connections (${this.members.map((m) => m.url).join(", ")})`);
+      throw new EndpointsUnreachableError(
+        `block '${this.block}': none of its ${this.members.length} endpoints accepts connections (${this.members.map((m) => m.url).join(", ")})`,
+      );
     }
     for (const m of down) {
       this.takeOut(m, "it does not accept connections");
@@ -115,7 +138,10 @@ export class EndpointPool {
       m.counters.requests++;
       let res: Response;
       try {
-        res = await lmFetch(m.url + url.slice(primary.length), { ...init, headers: swapKey(init.headers, this.members[0]!.key, m.key) });
+        res = await lmFetch(m.url + url.slice(primary.length), {
+          ...init,
+          headers: swapKey(init.headers, this.members[0]!.key, m.key),
+        });
       } catch (e) {
         slot.release("error");
         if (init.signal?.aborted || classifyFailure(e).kind !== "connection") {
@@ -132,7 +158,8 @@ export class EndpointPool {
       slot.release(res.status === 429 ? "rate_limited" : res.status >= 500 ? "error" : "ok");
       if (res.status >= 500) {
         m.counters.failures++;
-        if (++m.streak >= FAILURE_STREAK || m.probing) this.takeOut(m, `${m.streak} answers in a row were ${res.status}`);
+        if (++m.streak >= FAILURE_STREAK || m.probing)
+          this.takeOut(m, `${m.streak} answers in a row were ${res.status}`);
       } else this.bringBack(m);
       return res;
     }
@@ -141,7 +168,9 @@ export class EndpointPool {
   /** The endpoint for the next request: one due a probe, else the healthy one with the most free slots. */
   private pick(tried: ReadonlySet<PoolMember>): PoolMember | undefined {
     const now = Date.now();
-    const due = this.members.find((m) => !tried.has(m) && m.downUntil > 0 && m.downUntil <= now && !m.probing);
+    const due = this.members.find(
+      (m) => !tried.has(m) && m.downUntil > 0 && m.downUntil <= now && !m.probing,
+    );
     if (due) {
       due.probing = true;
       return due;
@@ -149,20 +178,30 @@ export class EndpointPool {
     let best: PoolMember | undefined;
     for (const m of this.members) {
       if (tried.has(m) || m.downUntil !== 0) continue;
-      if (!best || m.limiter.limit - m.limiter.demand > best.limiter.limit - best.limiter.demand) best = m;
+      if (!best || m.limiter.limit - m.limiter.demand > best.limiter.limit - best.limiter.demand)
+        best = m;
     }
     return best;
   }
 
   /** Every endpoint is out: wait for the first to be due a probe, and take it. */
-  private async waitForMember(tried: ReadonlySet<PoolMember>, signal: AbortSignal | undefined): Promise<PoolMember> {
+  private async waitForMember(
+    tried: ReadonlySet<PoolMember>,
+    signal: AbortSignal | undefined,
+  ): Promise<PoolMember> {
     for (;;) {
       const now = Date.now();
-      const next = Math.min(...this.members.filter((m) => !tried.has(m)).map((m) => m.downUntil || now));
+      const next = Math.min(
+        ...this.members.filter((m) => !tried.has(m)).map((m) => m.downUntil || now),
+      );
       await new Promise<void>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason as Error);
         const timer = setTimeout(resolve, Math.max(10, next - now));
-        signal?.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason as Error)), { once: true });
+        signal?.addEventListener(
+          "abort",
+          () => (clearTimeout(timer), reject(signal.reason as Error)),
+          { once: true },
+        );
       });
       const m = this.pick(tried);
       if (m) return m;
@@ -176,7 +215,10 @@ export class EndpointPool {
     m.downUntil = Date.now() + m.backoffMs;
     if (!wasDown) {
       m.counters.takenOut++;
-      this.logger?.warn(`block '${this.block}': endpoint ${m.url} taken out of the pool for ${m.backoffMs / 1000}s: ${why}`, { endpoint: m.url });
+      this.logger?.warn(
+        `block '${this.block}': endpoint ${m.url} taken out of the pool for ${m.backoffMs / 1000}s: ${why}`,
+        { endpoint: m.url },
+      );
     }
     m.backoffMs = Math.min(MAX_BACKOFF_MS, m.backoffMs * 2);
     m.probing = false;
@@ -185,7 +227,11 @@ export class EndpointPool {
 
   private bringBack(m: PoolMember): void {
     m.streak = 0;
-    if (m.downUntil > 0) this.logger?.info(`block '${this.block}': endpoint ${m.url} answers again; back in the pool`, { endpoint: m.url });
+    if (m.downUntil > 0)
+      this.logger?.info(
+        `block '${this.block}': endpoint ${m.url} answers again; back in the pool`,
+        { endpoint: m.url },
+      );
     m.downUntil = 0;
     m.backoffMs = FIRST_BACKOFF_MS;
     m.probing = false;
@@ -193,10 +239,19 @@ export class EndpointPool {
 }
 
 /** Headers with the primary key replaced by an endpoint's own (whatever header carries it). */
-function swapKey(headers: RequestInit["headers"], primaryKey: string, key: string): RequestInit["headers"] {
+function swapKey(
+  headers: RequestInit["headers"],
+  primaryKey: string,
+  key: string,
+): RequestInit["headers"] {
   if (key === primaryKey || !headers || !primaryKey) return headers;
   const out: Record<string, string> = {};
-  const entries = headers instanceof Headers ? [...headers.entries()] : Array.isArray(headers) ? headers : Object.entries(headers);
+  const entries =
+    headers instanceof Headers
+      ? [...headers.entries()]
+      : Array.isArray(headers)
+        ? headers
+        : Object.entries(headers);
   for (const [k, v] of entries) out[k] = String(v).split(primaryKey).join(key);
   return out;
 }

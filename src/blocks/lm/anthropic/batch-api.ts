@@ -26,7 +26,10 @@ export class AnthropicBatchApi implements BatchApi {
   }
 
   async submit(lines: BatchLine[]): Promise<string> {
-    const requests = lines.map((l) => ({ custom_id: l.customId, params: l.body as unknown as Anthropic.Messages.MessageCreateParamsNonStreaming }));
+    const requests = lines.map((l) => ({
+      custom_id: l.customId,
+      params: l.body as unknown as Anthropic.Messages.MessageCreateParamsNonStreaming,
+    }));
     return (await this.client.messages.batches.create({ requests })).id;
   }
 
@@ -35,7 +38,14 @@ export class AnthropicBatchApi implements BatchApi {
     const c = b.request_counts;
     const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired;
     // An ended batch is "cancelled" only if a cancel ended it before every request was answered.
-    const ended = b.processing_status !== "ended" ? undefined : b.cancel_initiated_at && c.canceled > 0 ? "cancelled" : c.expired > 0 ? "expired" : "completed";
+    const ended =
+      b.processing_status !== "ended"
+        ? undefined
+        : b.cancel_initiated_at && c.canceled > 0
+          ? "cancelled"
+          : c.expired > 0
+            ? "expired"
+            : "completed";
     return { status: b.processing_status, ended, done: total - c.processing, total };
   }
 
@@ -43,7 +53,9 @@ export class AnthropicBatchApi implements BatchApi {
     const b = await this.client.messages.batches.retrieve(batchId);
     if (!b.results_url) return { lines: new Map(), malformed: 0 };
     // The raw JSONL (not the SDK's decoder), so a malformed line is counted rather than fatal.
-    const res = await this.client.get(b.results_url, { headers: { Accept: "application/binary" }, __binaryResponse: true }).asResponse();
+    const res = await this.client
+      .get(b.results_url, { headers: { Accept: "application/binary" }, __binaryResponse: true })
+      .asResponse();
     return parseResultLines(await res.text(), anthropicLine);
   }
 
@@ -54,15 +66,42 @@ export class AnthropicBatchApi implements BatchApi {
 
 /** One result line: `{custom_id, result: {type, message | error}}`. */
 function anthropicLine(v: Record<string, unknown>): LineResult | undefined {
-  const result = v.result as { type?: unknown; message?: unknown; error?: { error?: { type?: unknown; message?: unknown } } } | undefined;
+  const result = v.result as
+    | {
+        type?: unknown;
+        message?: unknown;
+        error?: { error?: { type?: unknown; message?: unknown } };
+      }
+    | undefined;
   if (!result || typeof result.type !== "string") return undefined;
-  if (result.type === "succeeded") return result.message && typeof result.message === "object" ? { ok: true, body: result.message } : undefined;
+  if (result.type === "succeeded")
+    return result.message && typeof result.message === "object"
+      ? { ok: true, body: result.message }
+      : undefined;
   if (result.type === "errored") {
     const type = String(result.error?.error?.type ?? "api_error");
-    const retryable = type === "api_error" || type === "overloaded_error" || type === "rate_limit_error";
-    return { ok: false, kind: type === "rate_limit_error" ? "429" : retryable ? "5xx" : "4xx", message: `${type}: ${String(result.error?.error?.message ?? "")}`, retryable };
+    const retryable =
+      type === "api_error" || type === "overloaded_error" || type === "rate_limit_error";
+    return {
+      ok: false,
+      kind: type === "rate_limit_error" ? "429" : retryable ? "5xx" : "4xx",
+      message: `${type}: ${String(result.error?.error?.message ?? "")}`,
+      retryable,
+    };
   }
-  if (result.type === "expired") return { ok: false, kind: "expired", message: "the batch expired before this request was answered", retryable: true };
-  if (result.type === "canceled") return { ok: false, kind: "cancelled", message: "the batch was cancelled before this request was answered", retryable: false };
+  if (result.type === "expired")
+    return {
+      ok: false,
+      kind: "expired",
+      message: "the batch expired before this request was answered",
+      retryable: true,
+    };
+  if (result.type === "canceled")
+    return {
+      ok: false,
+      kind: "cancelled",
+      message: "the batch was cancelled before this request was answered",
+      retryable: false,
+    };
   return undefined;
 }

@@ -13,7 +13,9 @@ import { z } from "zod";
  */
 export const executionSchema = z
   .string()
-  .refine((v): v is Execution => (EXECUTIONS as readonly string[]).includes(v), { message: "execution must be online, batch or auto" });
+  .refine((v): v is Execution => (EXECUTIONS as readonly string[]).includes(v), {
+    message: "execution must be online, batch or auto",
+  });
 
 /** The ways a block can send its requests. */
 export const EXECUTIONS = ["online", "batch", "auto"] as const;
@@ -29,13 +31,44 @@ export type Execution = (typeof EXECUTIONS)[number];
  */
 export const batchOptionsSchema = z
   .strictObject({
-    window: z.number().min(0).default(2).describe("Seconds without a new request before the collected requests are sent as a batch"),
-    max_requests: z.number().int().positive().optional().describe("Requests per batch at most (default: the provider's limit, 50,000 for OpenAI, 100,000 for Anthropic)"),
-    poll_interval: z.number().positive().default(30).describe("Seconds before a batch's first status check; later checks back off by half up to max_poll_interval"),
-    max_poll_interval: z.number().positive().default(600).describe("Seconds between status checks at most"),
+    window: z
+      .number()
+      .min(0)
+      .default(2)
+      .describe("Seconds without a new request before the collected requests are sent as a batch"),
+    max_requests: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        "Requests per batch at most (default: the provider's limit, 50,000 for OpenAI, 100,000 for Anthropic)",
+      ),
+    poll_interval: z
+      .number()
+      .positive()
+      .default(30)
+      .describe(
+        "Seconds before a batch's first status check; later checks back off by half up to max_poll_interval",
+      ),
+    max_poll_interval: z
+      .number()
+      .positive()
+      .default(600)
+      .describe("Seconds between status checks at most"),
     completion_window: z.string().default("24h").describe("OpenAI's completion window of a batch"),
-    retry_errors: z.enum(["batch", "online"]).default("batch").describe("Where a request that failed inside a batch is retried: in the next batch, or online"),
-    online_first: z.number().int().min(0).default(20).describe("With execution: auto, how many requests go online before the rest go by batch"),
+    retry_errors: z
+      .enum(["batch", "online"])
+      .default("batch")
+      .describe(
+        "Where a request that failed inside a batch is retried: in the next batch, or online",
+      ),
+    online_first: z
+      .number()
+      .int()
+      .min(0)
+      .default(20)
+      .describe("With execution: auto, how many requests go online before the rest go by batch"),
   })
   .prefault({});
 

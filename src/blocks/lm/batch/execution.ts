@@ -62,9 +62,16 @@ export class BatchExecution {
     readonly mode: Exclude<Execution, "online">,
     readonly options: BatchOptions,
     private readonly journal: BatchJournal,
-    private readonly deps: { logger: Logger; observer?: RunObserver | undefined; telemetry?: Telemetry | undefined; maxRetries: number },
+    private readonly deps: {
+      logger: Logger;
+      observer?: RunObserver | undefined;
+      telemetry?: Telemetry | undefined;
+      maxRetries: number;
+    },
   ) {
-    this.limiter = new AdaptiveLimiter(options.max_requests ?? DEFAULT_BATCH_FILL, { adaptive: false });
+    this.limiter = new AdaptiveLimiter(options.max_requests ?? DEFAULT_BATCH_FILL, {
+      adaptive: false,
+    });
   }
 
   /** Whether the next request goes by batch: always with `batch`; with `auto` after the first `online_first`. */
@@ -86,18 +93,22 @@ export class BatchExecution {
   private submitter(method: LMMethod): BatchSubmitter | undefined {
     if (!this.submitters.has(method)) {
       const api = this.host.batchApi(method);
-      this.submitters.set(method, api && new BatchSubmitter({
-        api,
-        journal: this.journal,
-        endpoint: this.host.batchEndpoint(),
-        model: this.host.modelId,
-        block: this.host.name,
-        windowMs: this.options.window * 1000,
-        pollMs: this.options.poll_interval * 1000,
-        maxPollMs: this.options.max_poll_interval * 1000,
-        maxRequests: this.options.max_requests,
-        logger: this.deps.logger,
-      }));
+      this.submitters.set(
+        method,
+        api &&
+          new BatchSubmitter({
+            api,
+            journal: this.journal,
+            endpoint: this.host.batchEndpoint(),
+            model: this.host.modelId,
+            block: this.host.name,
+            windowMs: this.options.window * 1000,
+            pollMs: this.options.poll_interval * 1000,
+            maxPollMs: this.options.max_poll_interval * 1000,
+            maxRequests: this.options.max_requests,
+            logger: this.deps.logger,
+          }),
+      );
     }
     return this.submitters.get(method);
   }
@@ -106,21 +117,46 @@ export class BatchExecution {
    * Send one request by batch and wait for its answer. A request the batch failed is retried in a
    * later batch (or handed back to go online, with `retry_errors: online`) up to `max_retries`.
    */
-  async send(method: LMMethod, request: BatchRequest, runSignal: AbortSignal, parent?: Span): Promise<BatchOutcome> {
+  async send(
+    method: LMMethod,
+    request: BatchRequest,
+    runSignal: AbortSignal,
+    parent?: Span,
+  ): Promise<BatchOutcome> {
     const submitter = this.submitter(method);
-    if (!submitter) return this.noBatchApi(new BatchUnsupportedError(`block '${this.host.name}' (type ${this.host.type}) has no batch API for ${method}`));
+    if (!submitter)
+      return this.noBatchApi(
+        new BatchUnsupportedError(
+          `block '${this.host.name}' (type ${this.host.type}) has no batch API for ${method}`,
+        ),
+      );
     const body = this.host.batchBody(request);
-    const customId = submitter.customId(requestHash(this.host.type, this.host.batchEndpoint(), body));
+    const customId = submitter.customId(
+      requestHash(this.host.type, this.host.batchEndpoint(), body),
+    );
     const started = performance.now();
     const attemptErrors: Partial<Record<string, number>> = {};
-    const span = this.deps.telemetry?.startSpan("dgt.llm_call", { provider: this.host.type, model_id: this.host.modelId, method, execution: "batch", custom_id: customId }, parent);
+    const span = this.deps.telemetry?.startSpan(
+      "dgt.llm_call",
+      {
+        provider: this.host.type,
+        model_id: this.host.modelId,
+        method,
+        execution: "batch",
+        custom_id: customId,
+      },
+      parent,
+    );
     const slot = await this.limiter.acquire();
     let outcome: BatchOutcome | undefined;
     let retries = 0;
     try {
       for (let attempt = 0; ; attempt++) {
         let failure: Failure;
-        const result = await submitter.request({ customId, body }, { fresh: attempt > 0, signal: runSignal });
+        const result = await submitter.request(
+          { customId, body },
+          { fresh: attempt > 0, signal: runSignal },
+        );
         if (result.ok) {
           try {
             const response = this.host.batchAnswer(result.body, request);
@@ -128,12 +164,21 @@ export class BatchExecution {
             outcome = { response };
             break;
           } catch (e) {
-            failure = { kind: "parse", retryable: true, message: `malformed answer in the batch: ${(e as Error).message}` };
+            failure = {
+              kind: "parse",
+              retryable: true,
+              message: `malformed answer in the batch: ${(e as Error).message}`,
+            };
           }
         } else {
-          failure = { kind: asFailureKind(result.kind), retryable: result.retryable, message: result.message };
+          failure = {
+            kind: asFailureKind(result.kind),
+            retryable: result.retryable,
+            message: result.message,
+          };
         }
-        attemptErrors[result.ok ? "parse" : result.kind] = (attemptErrors[result.ok ? "parse" : result.kind] ?? 0) + 1;
+        attemptErrors[result.ok ? "parse" : result.kind] =
+          (attemptErrors[result.ok ? "parse" : result.kind] ?? 0) + 1;
         if (!failure.retryable || attempt >= this.deps.maxRetries) {
           outcome = { failure };
           break;
@@ -152,7 +197,10 @@ export class BatchExecution {
     }
     slot.release("ok");
     const response = "response" in outcome ? outcome.response : undefined;
-    const usage = { prompt_tokens: response?.prompt_tokens ?? 0, completion_tokens: response?.completion_tokens ?? 0 };
+    const usage = {
+      prompt_tokens: response?.prompt_tokens ?? 0,
+      completion_tokens: response?.completion_tokens ?? 0,
+    };
     span?.set({ ...usage, retries, status: response ? "ok" : "error" });
     span?.end(response || "online" in outcome ? "ok" : "error");
     if ("online" in outcome) return outcome;
@@ -177,7 +225,8 @@ export class BatchExecution {
   /** No batch API: an error with `execution: batch`; with `auto`, online from now on. */
   private noBatchApi(error: BatchUnsupportedError): BatchOutcome {
     if (this.mode === "batch") throw error;
-    if (!this.unsupported) this.deps.logger.warn(`${error.message}; execution: auto sends its requests online`);
+    if (!this.unsupported)
+      this.deps.logger.warn(`${error.message}; execution: auto sends its requests online`);
     this.unsupported = true;
     return { online: true };
   }
@@ -186,7 +235,15 @@ export class BatchExecution {
 /** Requests a batch-mode block lets the engine queue before its first batch is full, by default. */
 const DEFAULT_BATCH_FILL = 10_000;
 
-const KINDS: readonly FailureKind[] = ["429", "5xx", "timeout", "connection", "parse", "4xx", "other"];
+const KINDS: readonly FailureKind[] = [
+  "429",
+  "5xx",
+  "timeout",
+  "connection",
+  "parse",
+  "4xx",
+  "other",
+];
 
 /** A batch error's kind as a failure kind (batch-only kinds such as `expired` count as `other`). */
 function asFailureKind(kind: string): FailureKind {
@@ -201,5 +258,12 @@ function asFailureKind(kind: string): FailureKind {
  * requestHash("openai", "http://127.0.0.1:8000/v1", { model: "m", messages }) // "9c1f…" (40 hex)
  */
 export function requestHash(provider: string, endpoint: string, body: Row): string {
-  return createHash("sha256").update(provider).update("\u0000").update(endpoint).update("\u0000").update(paramsKey(body)).digest("hex").slice(0, 40);
+  return createHash("sha256")
+    .update(provider)
+    .update("\u0000")
+    .update(endpoint)
+    .update("\u0000")
+    .update(paramsKey(body))
+    .digest("hex")
+    .slice(0, 40);
 }

@@ -6,7 +6,15 @@
  * It never holds an API key or a prompt: requests are known by their `custom_id`, a hash of the
  * request.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeSync,
+} from "node:fs";
 import { dirname, resolve } from "node:path";
 
 /** How a batch ended at the provider. */
@@ -34,7 +42,16 @@ export interface JournaledBatch {
 
 /** One line of the journal file. */
 type Entry =
-  | { op: "intent"; local: string; provider: string; endpoint: string; model: string; block: string; at: number; requests: string[] }
+  | {
+      op: "intent";
+      local: string;
+      provider: string;
+      endpoint: string;
+      model: string;
+      block: string;
+      at: number;
+      requests: string[];
+    }
   | { op: "submitted"; local: string; batch_id: string; at: number }
   | { op: "ended"; local: string; status: BatchEnd; at: number }
   | { op: "cancel"; local: string; at: number };
@@ -46,7 +63,10 @@ type Entry =
  * @example
  * batchJournalPath() // "/home/me/project/.cache/batches.jsonl"
  */
-export function batchJournalPath(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+export function batchJournalPath(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): string {
   if (env.DGT_BATCH_JOURNAL) return resolve(cwd, env.DGT_BATCH_JOURNAL);
   return resolve(cwd, env.DGT_CACHE_DIR || ".cache", "batches.jsonl");
 }
@@ -117,7 +137,16 @@ export class BatchJournal {
 
   /** Write down a batch about to be submitted (before any request leaves). */
   intent(batch: Omit<JournaledBatch, "batchId" | "ended" | "cancelRequested">): void {
-    this.write({ op: "intent", local: batch.local, provider: batch.provider, endpoint: withoutCredentials(batch.endpoint), model: batch.model, block: batch.block, at: batch.at, requests: batch.requests });
+    this.write({
+      op: "intent",
+      local: batch.local,
+      provider: batch.provider,
+      endpoint: withoutCredentials(batch.endpoint),
+      model: batch.model,
+      block: batch.block,
+      at: batch.at,
+      requests: batch.requests,
+    });
   }
 
   /** The provider accepted the batch under `batchId`. */
@@ -152,7 +181,15 @@ export class BatchJournal {
     if (!e || typeof e !== "object" || typeof e.local !== "string") return false;
     if (e.op === "intent") {
       if (!Array.isArray(e.requests)) return false;
-      this.batches.set(e.local, { local: e.local, provider: String(e.provider), endpoint: String(e.endpoint), model: String(e.model), block: String(e.block), at: Number(e.at), requests: e.requests.map(String) });
+      this.batches.set(e.local, {
+        local: e.local,
+        provider: String(e.provider),
+        endpoint: String(e.endpoint),
+        model: String(e.model),
+        block: String(e.block),
+        at: Number(e.at),
+        requests: e.requests.map(String),
+      });
       for (const id of e.requests) this.byRequest.set(String(id), e.local);
       return true;
     }
@@ -179,4 +216,3 @@ function withoutCredentials(url: string): string {
     return url;
   }
 }
-

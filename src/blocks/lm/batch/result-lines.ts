@@ -9,7 +9,10 @@ import type { LineResult } from "./api.js";
  * parseResultLines('{"custom_id":"a","ok":1}\n{oops', (v) => ({ ok: true, body: v }))
  * // { lines: Map { "a" => { ok: true, ... } }, malformed: 1 }
  */
-export function parseResultLines(text: string, read: (line: Record<string, unknown>) => LineResult | undefined): { lines: Map<string, LineResult>; malformed: number } {
+export function parseResultLines(
+  text: string,
+  read: (line: Record<string, unknown>) => LineResult | undefined,
+): { lines: Map<string, LineResult>; malformed: number } {
   const lines = new Map<string, LineResult>();
   let malformed = 0;
   for (const raw of text.split("\n")) {
@@ -21,7 +24,8 @@ export function parseResultLines(text: string, read: (line: Record<string, unkno
       malformed++;
       continue;
     }
-    const obj = v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    const obj =
+      v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
     const result = obj && typeof obj.custom_id === "string" ? read(obj) : undefined;
     if (!obj || typeof obj.custom_id !== "string" || !result) {
       malformed++;

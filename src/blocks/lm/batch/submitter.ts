@@ -65,7 +65,13 @@ export interface SubmitterCounters {
  * const result = await submitter.request({ customId: id, body });
  */
 export class BatchSubmitter {
-  readonly counters: SubmitterCounters = { submitted: 0, requests: 0, resumed: 0, malformed: 0, unknown: 0 };
+  readonly counters: SubmitterCounters = {
+    submitted: 0,
+    requests: 0,
+    resumed: 0,
+    malformed: 0,
+    unknown: 0,
+  };
   private pending: { line: BatchLine; waiter: Waiter }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private firstPendingAt = 0;
@@ -98,7 +104,10 @@ export class BatchSubmitter {
    * The answer to one request. A request an earlier batch already carries (this run's or one in
    * the journal) waits for that batch; `fresh` skips that (a retry after the batch failed it).
    */
-  request(line: BatchLine, options: { fresh?: boolean; signal?: AbortSignal | undefined } = {}): Promise<LineResult> {
+  request(
+    line: BatchLine,
+    options: { fresh?: boolean; signal?: AbortSignal | undefined } = {},
+  ): Promise<LineResult> {
     if (this.unsupported) return Promise.reject(this.unsupported);
     return new Promise<LineResult>((resolve, reject) => {
       const signal = options.signal;
@@ -112,9 +121,18 @@ export class BatchSubmitter {
       };
       if (signal?.aborted) return reject(signal.reason);
       signal?.addEventListener("abort", onAbort, { once: true });
-      const waiter: Waiter = { resolve: (r) => finish(() => resolve(r)), reject: (e) => finish(() => reject(e)) };
+      const waiter: Waiter = {
+        resolve: (r) => finish(() => resolve(r)),
+        reject: (e) => finish(() => reject(e)),
+      };
       const known = options.fresh ? undefined : this.opts.journal.find(line.customId);
-      if (known && known.cancelRequested !== true && known.ended !== "lost" && known.ended !== "failed" && (known.batchId || !known.ended)) {
+      if (
+        known &&
+        known.cancelRequested !== true &&
+        known.ended !== "lost" &&
+        known.ended !== "failed" &&
+        (known.batchId || !known.ended)
+      ) {
         void this.attach(known, line.customId, waiter, line);
         return;
       }
@@ -127,7 +145,10 @@ export class BatchSubmitter {
     this.pending.push({ line, waiter });
     if (this.pending.length >= this.maxRequests()) return this.flushSoon(0);
     // Wait for the quiet window, but never more than ten windows after the first request.
-    const wait = Math.min(this.opts.windowMs, Math.max(0, this.firstPendingAt + 10 * this.opts.windowMs - Date.now()));
+    const wait = Math.min(
+      this.opts.windowMs,
+      Math.max(0, this.firstPendingAt + 10 * this.opts.windowMs - Date.now()),
+    );
     this.flushSoon(wait);
   }
 
@@ -140,7 +161,10 @@ export class BatchSubmitter {
   }
 
   private maxRequests(): number {
-    return Math.max(1, Math.min(this.opts.maxRequests ?? Infinity, this.opts.api.limits.maxRequests));
+    return Math.max(
+      1,
+      Math.min(this.opts.maxRequests ?? Infinity, this.opts.api.limits.maxRequests),
+    );
   }
 
   /** Pack every pending request into batches and submit them. */
@@ -164,22 +188,42 @@ export class BatchSubmitter {
       return;
     }
     const local = `dgb_${randomBytes(8).toString("hex")}`;
-    const batch: JournaledBatch = { local, provider: this.opts.api.provider, endpoint: this.opts.endpoint, model: this.opts.model, block: this.opts.block, at: Date.now(), requests: items.map((i) => i.line.customId) };
+    const batch: JournaledBatch = {
+      local,
+      provider: this.opts.api.provider,
+      endpoint: this.opts.endpoint,
+      model: this.opts.model,
+      block: this.opts.block,
+      at: Date.now(),
+      requests: items.map((i) => i.line.customId),
+    };
     // Written down before anything is sent: a kill from here on finds the batch on the next run.
     this.opts.journal.intent(batch);
     let batchId: string | undefined;
     let lastError: unknown;
     for (let attempt = 0; attempt < SUBMIT_ATTEMPTS && batchId === undefined; attempt++) {
       try {
-        batchId = await this.opts.api.submit(items.map((i) => i.line), { local });
+        batchId = await this.opts.api.submit(
+          items.map((i) => i.line),
+          { local },
+        );
       } catch (e) {
         lastError = e;
         const status = (e as { status?: unknown }).status;
         if (status === 404 || status === 405) {
-          this.unsupported = new BatchUnsupportedError(`block '${this.opts.block}': the endpoint ${this.opts.endpoint} has no ${this.opts.api.provider} batch API (it answered ${String(status)})`);
+          this.unsupported = new BatchUnsupportedError(
+            `block '${this.opts.block}': the endpoint ${this.opts.endpoint} has no ${this.opts.api.provider} batch API (it answered ${String(status)})`,
+          );
           break;
         }
-        if (typeof status === "number" && status >= 400 && status < 500 && status !== 408 && status !== 429) break;
+        if (
+          typeof status === "number" &&
+          status >= 400 &&
+          status < 500 &&
+          status !== 408 &&
+          status !== 429
+        )
+          break;
         await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)));
       }
     }
@@ -192,14 +236,22 @@ export class BatchSubmitter {
     this.opts.journal.submitted(local, batchId);
     this.counters.submitted++;
     this.counters.requests += items.length;
-    this.logger.info(`block '${this.opts.block}': submitted ${this.opts.api.provider} batch ${batchId} with ${items.length} requests`, { batch_id: batchId, requests: items.length });
+    this.logger.info(
+      `block '${this.opts.block}': submitted ${this.opts.api.provider} batch ${batchId} with ${items.length} requests`,
+      { batch_id: batchId, requests: items.length },
+    );
     const t = this.track({ ...batch, batchId });
     for (const i of items) addWaiter(t, i.line.customId, i.waiter);
     this.poll(t, this.opts.pollMs);
   }
 
   /** Wait for a request some journaled batch already carries. */
-  private async attach(known: JournaledBatch, customId: string, waiter: Waiter, line: BatchLine): Promise<void> {
+  private async attach(
+    known: JournaledBatch,
+    customId: string,
+    waiter: Waiter,
+    line: BatchLine,
+  ): Promise<void> {
     let t = this.tracked.get(known.local);
     if (!t) {
       let batchId = known.batchId;
@@ -214,7 +266,10 @@ export class BatchSubmitter {
       }
       t = this.tracked.get(known.local) ?? this.track({ ...known, batchId });
       this.counters.resumed++;
-      this.logger.info(`block '${this.opts.block}': polling batch ${batchId} again (journaled by an earlier run), instead of submitting its requests again`, { batch_id: batchId });
+      this.logger.info(
+        `block '${this.opts.block}': polling batch ${batchId} again (journaled by an earlier run), instead of submitting its requests again`,
+        { batch_id: batchId },
+      );
     }
     if (t.results) return waiter.resolve(resultFor(t, customId));
     addWaiter(t, customId, waiter);
@@ -246,7 +301,9 @@ export class BatchSubmitter {
               this.endBatch(t, "lost", { lines: new Map(), malformed: 0 });
               break;
             }
-            this.logger.debug(`block '${this.opts.block}': polling batch ${t.batch.batchId} failed (${(e as Error).message}); trying again`);
+            this.logger.debug(
+              `block '${this.opts.block}': polling batch ${t.batch.batchId} failed (${(e as Error).message}); trying again`,
+            );
             continue;
           }
           if (!state.ended) continue;
@@ -254,7 +311,9 @@ export class BatchSubmitter {
           try {
             results = await this.opts.api.results(t.batch.batchId!);
           } catch (e) {
-            this.logger.debug(`block '${this.opts.block}': reading the results of batch ${t.batch.batchId} failed (${(e as Error).message}); trying again`);
+            this.logger.debug(
+              `block '${this.opts.block}': reading the results of batch ${t.batch.batchId} failed (${(e as Error).message}); trying again`,
+            );
             continue;
           }
           this.endBatch(t, state.ended, results);
@@ -272,12 +331,18 @@ export class BatchSubmitter {
     this.counters.malformed += results.malformed;
     this.counters.unknown += unknown;
     if (results.malformed || unknown) {
-      this.logger.warn(`block '${this.opts.block}': batch ${t.batch.batchId} answered ${results.malformed} malformed lines and ${unknown} lines with unknown ids; the requests without an answer are retried`, { malformed: results.malformed, unknown });
+      this.logger.warn(
+        `block '${this.opts.block}': batch ${t.batch.batchId} answered ${results.malformed} malformed lines and ${unknown} lines with unknown ids; the requests without an answer are retried`,
+        { malformed: results.malformed, unknown },
+      );
     }
     t.results = new Map([...results.lines].filter(([id]) => known.has(id)));
     t.end = end;
     this.opts.journal.ended(t.batch.local, end);
-    if (end !== "completed") this.logger.warn(`block '${this.opts.block}': batch ${t.batch.batchId} ended ${end}; ${t.results.size} of ${t.batch.requests.length} requests answered`);
+    if (end !== "completed")
+      this.logger.warn(
+        `block '${this.opts.block}': batch ${t.batch.batchId} ended ${end}; ${t.results.size} of ${t.batch.requests.length} requests answered`,
+      );
     for (const [id, list] of t.waiters) for (const w of list) w.resolve(resultFor(t, id));
     t.waiters.clear();
   }
@@ -297,8 +362,31 @@ function resultFor(t: Tracked, customId: string): LineResult {
   const r = t.results?.get(customId);
   if (r) return r;
   const end = t.end ?? "completed";
-  if (end === "cancelled") return { ok: false, kind: "cancelled", message: `batch ${t.batch.batchId} was cancelled before this request was answered`, retryable: false };
-  if (end === "expired") return { ok: false, kind: "expired", message: `batch ${t.batch.batchId} expired before this request was answered`, retryable: true };
-  if (end === "lost") return { ok: false, kind: "lost", message: `batch ${t.batch.batchId} is no longer known to the provider`, retryable: true };
-  return { ok: false, kind: "missing", message: `batch ${t.batch.batchId} ended ${end} without an answer for this request`, retryable: end !== "failed" };
+  if (end === "cancelled")
+    return {
+      ok: false,
+      kind: "cancelled",
+      message: `batch ${t.batch.batchId} was cancelled before this request was answered`,
+      retryable: false,
+    };
+  if (end === "expired")
+    return {
+      ok: false,
+      kind: "expired",
+      message: `batch ${t.batch.batchId} expired before this request was answered`,
+      retryable: true,
+    };
+  if (end === "lost")
+    return {
+      ok: false,
+      kind: "lost",
+      message: `batch ${t.batch.batchId} is no longer known to the provider`,
+      retryable: true,
+    };
+  return {
+    ok: false,
+    kind: "missing",
+    message: `batch ${t.batch.batchId} ended ${end} without an answer for this request`,
+    retryable: end !== "failed",
+  };
 }

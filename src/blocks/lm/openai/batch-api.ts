@@ -31,12 +31,20 @@ export class OpenAIBatchApi implements BatchApi {
   }
 
   private line(line: BatchLine): string {
-    return JSON.stringify({ custom_id: line.customId, method: "POST", url: this.url, body: line.body });
+    return JSON.stringify({
+      custom_id: line.customId,
+      method: "POST",
+      url: this.url,
+      body: line.body,
+    });
   }
 
   async submit(lines: BatchLine[], meta: { local: string }): Promise<string> {
     const content = Buffer.from(lines.map((l) => this.line(l)).join("\n") + "\n");
-    const file = await this.client.files.create({ file: await toFile(content, `${meta.local}.jsonl`), purpose: "batch" });
+    const file = await this.client.files.create({
+      file: await toFile(content, `${meta.local}.jsonl`),
+      purpose: "batch",
+    });
     const batch = await this.client.batches.create({
       input_file_id: file.id,
       endpoint: this.url as OpenAI.BatchCreateParams["endpoint"],
@@ -48,9 +56,23 @@ export class OpenAIBatchApi implements BatchApi {
 
   async retrieve(batchId: string): Promise<BatchState> {
     const b = await this.client.batches.retrieve(batchId);
-    const ended = b.status === "completed" ? "completed" : b.status === "expired" ? "expired" : b.status === "cancelled" ? "cancelled" : b.status === "failed" ? "failed" : undefined;
+    const ended =
+      b.status === "completed"
+        ? "completed"
+        : b.status === "expired"
+          ? "expired"
+          : b.status === "cancelled"
+            ? "cancelled"
+            : b.status === "failed"
+              ? "failed"
+              : undefined;
     const counts = b.request_counts;
-    return { status: b.status, ended, done: counts ? counts.completed + counts.failed : undefined, total: counts?.total };
+    return {
+      status: b.status,
+      ended,
+      done: counts ? counts.completed + counts.failed : undefined,
+      total: counts?.total,
+    };
   }
 
   async results(batchId: string): Promise<BatchResults> {
@@ -83,16 +105,36 @@ export class OpenAIBatchApi implements BatchApi {
 function openaiLine(v: Record<string, unknown>): LineResult | undefined {
   const response = v.response as { status_code?: unknown; body?: unknown } | null | undefined;
   const error = v.error as { code?: unknown; message?: unknown } | null | undefined;
-  if (response && response.status_code === 200 && response.body && typeof response.body === "object") return { ok: true, body: response.body };
+  if (
+    response &&
+    response.status_code === 200 &&
+    response.body &&
+    typeof response.body === "object"
+  )
+    return { ok: true, body: response.body };
   if (response && typeof response.status_code === "number") {
     const status = response.status_code;
-    const message = String((response.body as { error?: { message?: unknown } } | undefined)?.error?.message ?? `status ${status}`);
+    const message = String(
+      (response.body as { error?: { message?: unknown } } | undefined)?.error?.message ??
+        `status ${status}`,
+    );
     const kind = status === 429 ? "429" : status >= 500 ? "5xx" : "4xx";
-    return { ok: false, kind, message: `${status} ${message}`, retryable: status === 429 || status === 408 || status >= 500 };
+    return {
+      ok: false,
+      kind,
+      message: `${status} ${message}`,
+      retryable: status === 429 || status === 408 || status >= 500,
+    };
   }
   if (error) {
     const code = String(error.code ?? "error");
-    return { ok: false, kind: code === "batch_expired" ? "expired" : code === "batch_cancelled" ? "cancelled" : "other", message: `${code}: ${String(error.message ?? "")}`, retryable: code !== "batch_cancelled" };
+    return {
+      ok: false,
+      kind:
+        code === "batch_expired" ? "expired" : code === "batch_cancelled" ? "cancelled" : "other",
+      message: `${code}: ${String(error.message ?? "")}`,
+      retryable: code !== "batch_cancelled",
+    };
   }
   return undefined;
 }
