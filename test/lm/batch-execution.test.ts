@@ -177,5 +177,11 @@ describe("batch execution through Anthropic's Message Batches (fake server, real
     const [row] = await pending;
     expect(row!.error).toMatch(/cancelled/);
     expect(fake.batchStats().created).toBe(1);
+    // A rerun sends the requests the cancelled batch never answered again.
+    fake.configure({ batch: { completionDelayMs: 0 } });
+    BatchJournal.closeAll();
+    const [again] = await anthropic().b.call([chat(5)], { method: "chat_completion" });
+    expect(again!.error).toBeUndefined();
+    expect(fake.batchStats().created).toBe(2);
   });
 });

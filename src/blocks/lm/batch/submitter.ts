@@ -38,6 +38,11 @@ interface Tracked {
   batch: JournaledBatch;
   waiters: Map<string, Waiter[]>;
   results?: Map<string, LineResult> | undefined;
+  /**
+   * The batch was cancelled before this process attached to it (a rerun after `digit batches
+   * cancel`): its unanswered requests are sent again rather than failed a second time.
+   */
+  cancelledBefore?: boolean | undefined;
   /** How the batch ended, once its results are read. */
   end?: BatchEnd | undefined;
   polling: boolean;
@@ -128,7 +133,6 @@ export class BatchSubmitter {
       const known = options.fresh ? undefined : this.opts.journal.find(line.customId);
       if (
         known &&
-        known.cancelRequested !== true &&
         known.ended !== "lost" &&
         known.ended !== "failed" &&
         (known.batchId || !known.ended)
@@ -265,6 +269,7 @@ export class BatchSubmitter {
         this.opts.journal.submitted(known.local, batchId);
       }
       t = this.tracked.get(known.local) ?? this.track({ ...known, batchId });
+      t.cancelledBefore = known.cancelRequested === true || known.ended === "cancelled";
       this.counters.resumed++;
       this.logger.info(
         `block '${this.opts.block}': polling batch ${batchId} again (journaled by an earlier run), instead of submitting its requests again`,
@@ -360,14 +365,14 @@ function addWaiter(t: Tracked, customId: string, waiter: Waiter): void {
 /** A request's result in an ended batch; no line means it was not answered (why depends on the end). */
 function resultFor(t: Tracked, customId: string): LineResult {
   const r = t.results?.get(customId);
-  if (r) return r;
+  if (r) return r.ok || r.kind !== "cancelled" || !t.cancelledBefore ? r : { ...r, retryable: true };
   const end = t.end ?? "completed";
   if (end === "cancelled")
     return {
       ok: false,
       kind: "cancelled",
       message: `batch ${t.batch.batchId} was cancelled before this request was answered`,
-      retryable: false,
+      retryable: t.cancelledBefore === true,
     };
   if (end === "expired")
     return {
