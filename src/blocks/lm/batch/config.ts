@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { closest } from "../../../util/did-you-mean.js";
 
 /**
  * How a block's requests are sent: `online` (one API call per request, the default), `batch` (the
@@ -14,7 +15,10 @@ import { z } from "zod";
 export const executionSchema = z
   .string()
   .refine((v): v is Execution => (EXECUTIONS as readonly string[]).includes(v), {
-    message: "execution must be online, batch or auto",
+    error: (issue) => {
+      const near = typeof issue.input === "string" ? closest(issue.input, EXECUTIONS) : undefined;
+      return `execution must be online, batch or auto${near ? ` (did you mean '${near}'?)` : ""}`;
+    },
   });
 
 /** The ways a block can send its requests. */
