@@ -1,3 +1,4 @@
+import { isObj } from "../../../util/mapping.js";
 import OpenAI from "openai";
 import { registerBlock } from "../../../registry/decorators.js";
 import type { BlockConfig, BlockContext } from "../../block.js";
@@ -68,7 +69,7 @@ export class OpenAIProvider extends LMProvider {
   }
 
   protected endpoint(): string {
-    return typeof this.config.base_url === "string" && this.config.base_url ? this.config.base_url : (process.env.OPENAI_BASE_URL ?? "https://api.openai.com/v1");
+    return this.config.base_url || (process.env.OPENAI_BASE_URL ?? "https://api.openai.com/v1");
   }
 
   protected credential(): Credential {
@@ -134,7 +135,7 @@ export class OpenAIProvider extends LMProvider {
   /** The `/v1/completions` body for one prompt or a list. */
   private completionBody(prompt: string | string[], sent: Row): Row {
     const { extra_body, ...params } = sent;
-    const extra = extra_body && typeof extra_body === "object" ? (extra_body as Row) : {};
+    const extra = isObj(extra_body) ? extra_body : {};
     return { model: this.modelId, prompt, ...params, ...extra };
   }
 
@@ -166,12 +167,12 @@ export class OpenAIProvider extends LMProvider {
   /** The `/v1/chat/completions` body of a request. */
   private chatBody(request: BatchRequest): Row {
     const { extra_body, ...params } = request.params;
-    const extra = extra_body && typeof extra_body === "object" ? (extra_body as Row) : {};
+    const extra = isObj(extra_body) ? extra_body : {};
     if (typeof params.logprobs === "number") {
       params.top_logprobs ??= params.logprobs;
       params.logprobs = true;
     } else if (params.logprobs === true && params.top_logprobs === undefined) params.top_logprobs = 1;
-    const tools = request.tools && request.tools.length ? { tools: request.tools, tool_choice: request.tool_choice ?? "auto" } : {};
+    const tools = request.tools?.length ? { tools: request.tools, tool_choice: request.tool_choice ?? "auto" } : {};
     return { model: this.modelId, messages: request.input as ChatMessage[], ...tools, ...params, ...extra };
   }
 
