@@ -144,7 +144,7 @@ export class FakeBatches {
     return true;
   }
 
-  private upload(req: IncomingMessage, res: ServerResponse, raw: string): void {
+  private upload(req: IncomingMessage, res: ServerResponse, raw: string) {
     const form = parseMultipart(String(req.headers["content-type"] ?? ""), raw);
     const file = form.get("file");
     if (!file)
@@ -172,7 +172,7 @@ export class FakeBatches {
     });
   }
 
-  private fileInfo(res: ServerResponse, id: string): void {
+  private fileInfo(res: ServerResponse, id: string) {
     const f = this.files.get(id);
     if (!f)
       return send(res, 404, {
@@ -189,7 +189,7 @@ export class FakeBatches {
     });
   }
 
-  private fileContent(res: ServerResponse, id: string): void {
+  private fileContent(res: ServerResponse, id: string) {
     const f = this.files.get(id);
     if (!f)
       return send(res, 404, {
@@ -202,7 +202,7 @@ export class FakeBatches {
     res.end(f.content);
   }
 
-  private createOpenAI(res: ServerResponse, raw: string): void {
+  private createOpenAI(res: ServerResponse, raw: string) {
     const body = parseJson(raw);
     const fileId = typeof body?.input_file_id === "string" ? body.input_file_id : "";
     const file = this.files.get(fileId);
@@ -231,7 +231,7 @@ export class FakeBatches {
     send(res, 200, this.openaiView(batch));
   }
 
-  private createAnthropic(res: ServerResponse, raw: string): void {
+  private createAnthropic(res: ServerResponse, raw: string) {
     const body = parseJson(raw);
     const list = body?.requests;
     if (!Array.isArray(list) || list.length === 0)
@@ -276,14 +276,14 @@ export class FakeBatches {
     return batch;
   }
 
-  private retrieve(res: ServerResponse, id: string, protocol: StoredBatch["protocol"]): void {
+  private retrieve(res: ServerResponse, id: string, protocol: StoredBatch["protocol"]) {
     const batch = this.batches.get(id);
     if (!batch || batch.protocol !== protocol) return send(res, 404, notFound(protocol, id));
     this.stats.polls++;
     send(res, 200, protocol === "openai" ? this.openaiView(batch) : this.anthropicView(batch));
   }
 
-  private cancel(res: ServerResponse, id: string, protocol: StoredBatch["protocol"]): void {
+  private cancel(res: ServerResponse, id: string, protocol: StoredBatch["protocol"]) {
     const batch = this.batches.get(id);
     if (!batch || batch.protocol !== protocol) return send(res, 404, notFound(protocol, id));
     if (!batch.ended && !batch.cancelled) {
@@ -293,11 +293,11 @@ export class FakeBatches {
     send(res, 200, protocol === "openai" ? this.openaiView(batch) : this.anthropicView(batch));
   }
 
-  private anthropicResults(res: ServerResponse, id: string): void {
+  private anthropicResults(res: ServerResponse, id: string) {
     const batch = this.batches.get(id);
     const ended = batch && this.settle(batch);
     if (!batch || !ended) return send(res, 404, notFound("anthropic", id));
-    const text = ended.lines.join("\n") + "\n";
+    const text = `${ended.lines.join("\n")}\n`;
     res.writeHead(200, {
       "content-type": "application/binary",
       "content-length": Buffer.byteLength(text),
@@ -434,7 +434,7 @@ export class FakeBatches {
     this.files.set(id, {
       filename,
       purpose: "batch_output",
-      content: lines.join("\n") + "\n",
+      content: `${lines.join("\n")}\n`,
       createdAt: Math.floor(Date.now() / 1000),
     });
     return id;

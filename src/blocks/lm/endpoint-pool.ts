@@ -199,7 +199,10 @@ export class EndpointPool {
         const timer = setTimeout(resolve, Math.max(10, next - now));
         signal?.addEventListener(
           "abort",
-          () => (clearTimeout(timer), reject(signal.reason as Error)),
+          () => {
+            clearTimeout(timer);
+            reject(signal.reason as Error);
+          },
           { once: true },
         );
       });

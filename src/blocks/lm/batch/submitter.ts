@@ -147,7 +147,10 @@ export class BatchSubmitter {
   private enqueue(line: BatchLine, waiter: Waiter): void {
     if (this.pending.length === 0) this.firstPendingAt = Date.now();
     this.pending.push({ line, waiter });
-    if (this.pending.length >= this.maxRequests()) return this.flushSoon(0);
+    if (this.pending.length >= this.maxRequests()) {
+      this.flushSoon(0);
+      return;
+    }
     // Wait for the quiet window, but never more than ten windows after the first request.
     const wait = Math.min(
       this.opts.windowMs,

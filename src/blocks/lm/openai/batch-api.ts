@@ -1,4 +1,5 @@
-import OpenAI, { toFile } from "openai";
+import type OpenAI from "openai";
+import { toFile } from "openai";
 import type { BatchApi, BatchLine, BatchResults, BatchState, LineResult } from "../batch/api.js";
 import { parseResultLines } from "../batch/result-lines.js";
 
@@ -40,7 +41,7 @@ export class OpenAIBatchApi implements BatchApi {
   }
 
   async submit(lines: BatchLine[], meta: { local: string }): Promise<string> {
-    const content = Buffer.from(lines.map((l) => this.line(l)).join("\n") + "\n");
+    const content = Buffer.from(`${lines.map((l) => this.line(l)).join("\n")}\n`);
     const file = await this.client.files.create({
       file: await toFile(content, `${meta.local}.jsonl`),
       purpose: "batch",
