@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { ConfigError, createDatastore, DRAW_KEY, GenerationDataBuilder, registerDataBuilder, type GenerationTask, type InputBatch, type Registry, type Row, type Task } from "digit-sdg";
 import { blankConversation, CONVERSATION_FIELDS, type Conversation } from "./conversation.js";
-import { createStage, stageNames, terminates, type StageContext } from "./stages/index.js";
+import { createStage, stageNames, terminates, type StageContext, type StageExtras } from "./stages/index.js";
 import { runConversations, type Pipeline } from "./turns.js";
 
 /**
@@ -70,9 +70,15 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
       const min = Number(t.spec.min_turns ?? 1);
       const max = Number(t.spec.max_turns ?? 10);
       if (min > max) throw new ConfigError(`task '${t.name}': min_turns (${min}) is larger than max_turns (${max})`, { file: t.file, hint: "make min_turns ≤ max_turns" });
-      const build = (key: string) => ((t.spec[key] as Row[] | undefined) ?? []).map((e, i) => createStage(e, this.blocks, `task '${t.name}' ${key}[${i}]`));
+      const extras = await this.stageExtras(t);
+      const build = (key: string) => ((t.spec[key] as Row[] | undefined) ?? []).map((e, i) => createStage(e, this.blocks, `task '${t.name}' ${key}[${i}]`, extras));
       this.pipelines.set(t.name, { initialization: build("initialization_stages"), iteration: build("iteration_stages"), termination: build("termination_stages") });
     }
+  }
+
+  /** What every stage of a task receives besides its YAML arguments (subclasses add their own). */
+  protected async stageExtras(_task: Task): Promise<StageExtras> {
+    return {};
   }
 
   /** Blank conversations: the seed loader is not used (seeds are ICL material only). */

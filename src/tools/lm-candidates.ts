@@ -1,0 +1,81 @@
+import type { Block, Row } from "../blocks/block.js";
+import { resultText } from "../blocks/lm/provider.js";
+
+/**
+ * One chat request to an LM block; `row` fields travel with it (the mock provider templates on
+ * them, providers ignore them).
+ *
+ * @example
+ * const r: CandidateRequest = { messages: [{ role: "user", content: "Hi" }], row: { tool: "add" } };
+ */
+export interface CandidateRequest {
+  messages: { role: string; content: string }[];
+  gen_kwargs?: Row;
+  row?: Row;
+}
+
+/**
+ * Send requests in one block call and return every candidate text of each (several when the
+ * block's `n` > 1; none for a failed request), in request order.
+ *
+ * @example
+ * const [candidates] = await candidates(lm, [{ messages }]);
+ */
+export async function lmCandidates(lm: Block, requests: CandidateRequest[]): Promise<string[][]> {
+  if (requests.length === 0) return [];
+  const rows = requests.map((r, i) => ({
+    ...(r.row ?? {}),
+    input: r.messages,
+    ...(r.gen_kwargs ? { gen_kwargs: r.gen_kwargs } : {}),
+    candidate_index: i,
+  }));
+  const out = await lm.call(rows, { method: "chat_completion" });
+  const texts: string[][] = requests.map(() => []);
+  for (const r of out) {
+    if (r.error != null) continue;
+    const list = Array.isArray(r.result) ? r.result : [r.result];
+    texts[Number(r.candidate_index)] = list.map((x) => resultText(x).trim()).filter(Boolean);
+  }
+  return texts;
+}
+
+/**
+ * Parse JSON from a model reply: the whole text, a ``` fence, or the first balanced {...} / [...].
+ *
+ * @example
+ * parseJsonLoose('Sure: {"a": 1}') // { a: 1 }
+ */
+export function parseJsonLoose(text: string): unknown {
+  const t = text.trim().replace(/^```(?:json)?\s*/i, "").replace(/```\s*$/, "").trim();
+  try {
+    return JSON.parse(t);
+  } catch {
+    const start = t.search(/[[{]/);
+    if (start < 0) return undefined;
+    const span = balanced(t, start);
+    if (span === undefined) return undefined;
+    try {
+      return JSON.parse(span);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** The balanced bracket span starting at `start` (string literals respected). */
+export function balanced(t: string, start: number): string | undefined {
+  const open = t[start]!;
+  const close = open === "{" ? "}" : "]";
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < t.length; i++) {
+    const c = t[i]!;
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === open) depth++;
+    else if (c === close && --depth === 0) return t.slice(start, i + 1);
+  }
+  return undefined;
+}
