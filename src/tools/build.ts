@@ -60,13 +60,17 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
   const registry = new ToolRegistry();
   const opened: ToolEngine[] = [];
   const engines = new Map<string, ToolEngine>();
+  // The namespaces each entry's tools landed in (a file may name its own namespace).
+  const entryNamespaces: string[][] = [];
   try {
     for (const [i, e] of section.registry.entries()) {
       const where = at(`registry[${i}]`);
       const def = await lookup(LOADERS, e.type, `${where}: tool loader`, ctx.where);
       const { type: _t, engine: _e, ...keys } = e;
       const config = parseWith(def.schema.strict(), keys, where);
-      for (const t of await def.create(config, { where }).load()) registry.add(t);
+      const loaded = await def.create(config, { where }).load();
+      for (const t of loaded) registry.add(t);
+      entryNamespaces.push([...new Set(loaded.map((t) => t.namespace))]);
     }
     const used = new Set(section.registry.map((e) => e.engine).filter(Boolean));
     for (const [name, cfg] of Object.entries(section.engines)) {
@@ -74,7 +78,7 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
       const where = at(`engines.${name}`);
       const def = await lookup(ENGINES, cfg.type, `${where}: tool engine`, ctx.where);
       const { type: _t, ...keys } = cfg;
-      const namespaces = section.registry.filter((e) => e.engine === name).map((e) => e.namespace ?? DEFAULT_NAMESPACE);
+      const namespaces = section.registry.flatMap((e, i) => (e.engine === name ? entryNamespaces[i]! : []));
       const engine = await def.create(parseWith(def.schema.strict(), keys, where), { registry, namespaces, lm: ctx.lm, logger: ctx.logger, where });
       opened.push(engine);
       engines.set(name, engine);
@@ -82,12 +86,13 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
     const byNs = new Map<string, ToolEngine>();
     for (const [i, e] of section.registry.entries()) {
       if (!e.engine) continue;
-      const ns = e.namespace ?? DEFAULT_NAMESPACE;
       const engine = engines.get(e.engine)!;
-      if (byNs.has(ns) && byNs.get(ns) !== engine) {
-        throw new ConfigError(`${at(`registry[${i}]`)}: namespace '${ns}' is routed to two engines`, { file: ctx.where, hint: "give each namespace exactly one engine" });
+      for (const ns of entryNamespaces[i]!.length ? entryNamespaces[i]! : [e.namespace ?? DEFAULT_NAMESPACE]) {
+        if (byNs.has(ns) && byNs.get(ns) !== engine) {
+          throw new ConfigError(`${at(`registry[${i}]`)}: namespace '${ns}' is routed to two engines`, { file: ctx.where, hint: "give each namespace exactly one engine" });
+        }
+        byNs.set(ns, engine);
       }
-      byNs.set(ns, engine);
     }
     await runEnrichments(section, registry, ctx);
     const engine = new CompositeToolEngine(byNs);
