@@ -1,4 +1,5 @@
-import type { Block, Row } from "../blocks/block.js";
+import type { Block } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import { parseWith } from "../config/zod-errors.js";
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../telemetry/logger.js";

@@ -1,6 +1,6 @@
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import { ToolDefinitionError } from "../errors.js";
-import { violations } from "./json-schema.js";
+import { violations } from "../util/json-schema.js";
 import {
   NAMESPACE_SEP, qualifiedName, schemaFingerprint, toolToDict, type Tool, type ToolCall,
 } from "./types.js";

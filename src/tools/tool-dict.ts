@@ -1,7 +1,7 @@
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import { ToolDefinitionError } from "../errors.js";
 import { isObj } from "../util/mapping.js";
-import { checkSchema } from "./json-schema.js";
+import { checkSchema } from "../util/json-schema.js";
 import { DEFAULT_NAMESPACE, type Tool } from "./types.js";
 
 /**

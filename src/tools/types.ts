@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 
 /** Separator of a qualified tool name: `<namespace>::<name>` (DiGiT's TOOL_NAMESPACE_SEP). */
 export const NAMESPACE_SEP = "::";

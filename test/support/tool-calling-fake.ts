@@ -1,4 +1,4 @@
-import type { Row } from "../../src/blocks/block.js";
+import type { Row } from "../../src/util/mapping.js";
 import type { FakeAnswer, FakeRequest } from "../../src/fake-llm/types.js";
 import { exampleValue } from "../../src/tools/schema-example.js";
 import type { Tool } from "../../src/tools/types.js";

@@ -1,4 +1,4 @@
-import type { Row } from "../../blocks/block.js";
+import type { Row } from "../../util/mapping.js";
 import { registerFormatter } from "../../registry/decorators.js";
 import { Random } from "../../util/random.js";
 import { isObj } from "../../util/mapping.js";

@@ -1,7 +1,9 @@
 import { z } from "zod";
-import type { Block, Row } from "../../blocks/block.js";
-import { violations } from "../json-schema.js";
-import { lmCandidates, parseJsonLoose } from "../lm-candidates.js";
+import type { Block } from "../../blocks/block.js";
+import type { Row } from "../../util/mapping.js";
+import { violations } from "../../util/json-schema.js";
+import { lmCandidates } from "../lm-candidates.js";
+import { parseJsonLoose } from "../../util/json-loose.js";
 import { propsOf } from "../registry.js";
 import { exampleValue } from "../schema-example.js";
 import { callToDict, qualifiedName, toolToDict, type Tool, type ToolCall, type ToolResult } from "../types.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Row } from "../../blocks/block.js";
+import type { Row } from "../../util/mapping.js";
 import { ConfigError } from "../../errors.js";
 import { embeddingsProviderSchema, embedTexts, type EmbeddingsProvider } from "../embeddings/client.js";
 import { propsOf, type ToolRegistry } from "../registry.js";

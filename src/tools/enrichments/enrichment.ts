@@ -1,5 +1,6 @@
 import type { z } from "zod";
-import type { Block, Row } from "../../blocks/block.js";
+import type { Block } from "../../blocks/block.js";
+import type { Row } from "../../util/mapping.js";
 import type { Logger } from "../../telemetry/logger.js";
 import type { ToolRegistry } from "../registry.js";
 

@@ -1,8 +1,9 @@
 import { z } from "zod";
-import type { Row } from "../../blocks/block.js";
+import type { Row } from "../../util/mapping.js";
 import { isObj } from "../../util/mapping.js";
-import { checkSchema } from "../json-schema.js";
-import { lmCandidates, parseJsonLoose } from "../lm-candidates.js";
+import { checkSchema } from "../../util/json-schema.js";
+import { lmCandidates } from "../lm-candidates.js";
+import { parseJsonLoose } from "../../util/json-loose.js";
 import { exampleValue } from "../schema-example.js";
 import { qualifiedName, type Tool } from "../types.js";
 import { cacheFingerprint, enrichmentCachePath, loadCache, saveCache } from "./cache.js";

@@ -1,7 +1,7 @@
-import type { Row } from "../../block.js";
+import type { Row } from "../../../util/mapping.js";
 import { isObj } from "../../../util/mapping.js";
-import { violations } from "../../../tools/json-schema.js";
-import { parseJsonLoose } from "../../../tools/lm-candidates.js";
+import { violations } from "../../../util/json-schema.js";
+import { parseJsonLoose } from "../../../util/json-loose.js";
 
 /**
  * What one tool-call check looks at (DiGiT's TCValidatorData).

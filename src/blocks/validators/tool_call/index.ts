@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { registerBlock } from "../../../registry/decorators.js";
-import type { BlockFields, BlockItem, Row } from "../../block.js";
+import type { BlockFields, BlockItem } from "../../block.js";
+import type { Row } from "../../../util/mapping.js";
 import { ValidatorBlock, type Validation } from "../../validator.js";
 import { checkToolCalls } from "./check.js";
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { createBlock, registerDataBuilder, type Block, type Registry, type Row, type Task } from "digit-sdg";
+import { registerDataBuilder, type Block, type Registry, type Row, type Task } from "digit-sdg";
+import { createBlock } from "../../../../../src/blocks/create.js";
 import { ConversationDataBuilder, conversationTaskShape } from "../../../../core/conversation/builder.js";
 import type { StageExtras } from "../../../../core/conversation/stages/index.js";
 import { buildTaskTools, type TaskTools } from "../../../../../src/tools/build.js";

@@ -1,5 +1,5 @@
 import type { Random, Row } from "digit-sdg";
-import { balanced } from "../../../../../src/tools/lm-candidates.js";
+import { balanced } from "../../../../../src/util/json-loose.js";
 import { isObj } from "../../../../../src/util/mapping.js";
 
 /**

@@ -1,8 +1,9 @@
 import { z } from "zod";
-import { rowRandom, type Row } from "digit-sdg";
+import { type Row } from "digit-sdg";
+import { rowRandom } from "../../../../../../src/util/draw-key.js";
 import { text, type Conversation, type Step } from "../../../../../core/conversation/conversation.js";
 import { registerStage } from "../../../../../core/conversation/stages/index.js";
-import { parseJsonLoose } from "../../../../../../src/tools/lm-candidates.js";
+import { parseJsonLoose } from "../../../../../../src/util/json-loose.js";
 import { toolToDict, type Tool } from "../../../../../../src/tools/types.js";
 import { isObj } from "../../../../../../src/util/mapping.js";
 import { between, type CallDict } from "../calls.js";

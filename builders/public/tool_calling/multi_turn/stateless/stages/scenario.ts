@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { rowRandom } from "digit-sdg";
+import { rowRandom } from "../../../../../../src/util/draw-key.js";
 import type { Conversation } from "../../../../../core/conversation/conversation.js";
 import { registerStage } from "../../../../../core/conversation/stages/index.js";
 import { lookup } from "../../../../../../src/tools/build.js";

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { rowRandom, type Row } from "digit-sdg";
+import { type Row } from "digit-sdg";
+import { rowRandom } from "../../../../../../src/util/draw-key.js";
 import { text, type Conversation } from "../../../../../core/conversation/conversation.js";
 import { registerStage } from "../../../../../core/conversation/stages/index.js";
 import { toolToDict, type Tool } from "../../../../../../src/tools/types.js";

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { rowRandom } from "digit-sdg";
+import { rowRandom } from "../../../../../../src/util/draw-key.js";
 import { text, type Conversation } from "../../../../../core/conversation/conversation.js";
 import { registerStage } from "../../../../../core/conversation/stages/index.js";
-import { parseJsonLoose } from "../../../../../../src/tools/lm-candidates.js";
+import { parseJsonLoose } from "../../../../../../src/util/json-loose.js";
 import { toolToDict, type Tool } from "../../../../../../src/tools/types.js";
 import { between, firstToolCallJson, largestConnected, leaves, norm, syntaxOk, tooPlain, type CallDict } from "../calls.js";
 import { verifyPrompt } from "../prompts.js";

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import type { Row } from "../blocks/block.js";
+import type { Row } from "./mapping.js";
 import { ToolDefinitionError } from "../errors.js";
 
 // ajv ships CommonJS; load its constructor the way Node's ESM loader sees it.
