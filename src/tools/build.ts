@@ -7,6 +7,7 @@ import { suggestion } from "../util/did-you-mean.js";
 import { ENGINES, ENRICHMENTS, LOADERS } from "./catalog.js";
 import type { ToolsSection } from "./config.js";
 import { CompositeToolEngine } from "./engines/composite.js";
+import { closeMcpConnections } from "./mcp/connection.js";
 import type { ToolEngine } from "./engines/engine.js";
 import type { ToolEnrichment } from "./enrichments/enrichment.js";
 import { ToolRegistry } from "./registry.js";
@@ -97,9 +98,14 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
     }
     await runEnrichments(section, registry, ctx);
     const engine = new CompositeToolEngine(byNs);
-    return { registry, engine, engines, close: () => engine.close() };
+    const servers = new Set(registry.all().map((t) => t.metadata.mcp_server).filter((s): s is string => typeof s === "string"));
+    return { registry, engine, engines, close: async () => {
+      await engine.close();
+      await closeMcpConnections(servers);
+    } };
   } catch (e) {
     for (const o of opened) await o.close?.().catch(() => undefined);
+    await closeMcpConnections(new Set(registry.all().map((t) => t.metadata.mcp_server).filter((s): s is string => typeof s === "string")));
     throw e;
   }
 }

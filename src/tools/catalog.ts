@@ -12,6 +12,7 @@ import type { SamplerDefinition } from "./samplers/sampler.js";
 export const LOADERS: Record<string, () => Promise<LoaderDefinition>> = {
   file: async () => (await import("./loaders/file.js")).fileLoader,
   inline: async () => (await import("./loaders/inline.js")).inlineLoader,
+  mcp: async () => (await import("./loaders/mcp.js")).mcpLoader,
 };
 
 /**
@@ -22,6 +23,7 @@ export const LOADERS: Record<string, () => Promise<LoaderDefinition>> = {
  */
 export const ENGINES: Record<string, () => Promise<EngineDefinition>> = {
   lm: async () => (await import("./engines/lm.js")).lmEngine,
+  mcp: async () => (await import("./engines/mcp.js")).mcpEngine,
 };
 
 /**
