@@ -24,6 +24,10 @@ export const LOADERS: Record<string, () => Promise<LoaderDefinition>> = {
 export const ENGINES: Record<string, () => Promise<EngineDefinition>> = {
   lm: async () => (await import("./engines/lm.js")).lmEngine,
   mcp: async () => (await import("./engines/mcp.js")).mcpEngine,
+  "search/in_memory": async () => (await import("./search/in-memory.js")).inMemorySearchEngine,
+  "search/file": async () => (await import("./search/file.js")).fileSearchEngine,
+  "search/web/duckduckgo": async () => (await import("./search/web.js")).webSearchEngine("search/web/duckduckgo"),
+  "search/web/google_serper": async () => (await import("./search/web.js")).webSearchEngine("search/web/google_serper"),
 };
 
 /**
