@@ -13,6 +13,7 @@ export const LOADERS: Record<string, () => Promise<LoaderDefinition>> = {
   file: async () => (await import("./loaders/file.js")).fileLoader,
   inline: async () => (await import("./loaders/inline.js")).inlineLoader,
   mcp: async () => (await import("./loaders/mcp.js")).mcpLoader,
+  rest: async () => (await import("./loaders/rest.js")).restLoader,
 };
 
 /**
@@ -24,6 +25,7 @@ export const LOADERS: Record<string, () => Promise<LoaderDefinition>> = {
 export const ENGINES: Record<string, () => Promise<EngineDefinition>> = {
   lm: async () => (await import("./engines/lm.js")).lmEngine,
   mcp: async () => (await import("./engines/mcp.js")).mcpEngine,
+  rest: async () => (await import("./engines/rest.js")).restEngine,
   "search/in_memory": async () => (await import("./search/in-memory.js")).inMemorySearchEngine,
   "search/file": async () => (await import("./search/file.js")).fileSearchEngine,
   "search/web/duckduckgo": async () => (await import("./search/web.js")).webSearchEngine("search/web/duckduckgo"),
