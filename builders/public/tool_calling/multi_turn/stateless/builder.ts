@@ -1,9 +1,8 @@
 import { z } from "zod";
-import { registerDataBuilder, type Block, type Registry, type Row, type Task } from "digit-sdg";
-import { createBlock } from "../../../../../src/blocks/create.js";
+import { registerDataBuilder, type Task } from "digit-sdg";
 import { ConversationDataBuilder, conversationTaskShape } from "../../../../core/conversation/builder.js";
 import type { StageExtras } from "../../../../core/conversation/stages/index.js";
-import { buildTaskTools, type TaskTools } from "../../../../../src/tools/build.js";
+import type { TaskTools } from "../../../../../src/tools/build.js";
 import { toolsSectionSchema } from "../../../../../src/tools/config.js";
 import { parseWith } from "../../../../../src/config/zod-errors.js";
 import { ConfigError } from "../../../../../src/errors.js";
@@ -15,10 +14,9 @@ import "./stages/index.js";
  * ConversationToolCallingStatelessTask).
  *
  * @example
- * z.object(toolCallingTaskShape).parse({ tools: { registry: [] }, has_nested: true })
+ * z.object(toolCallingTaskShape).parse({ has_nested: true })
  */
 export const toolCallingTaskShape = {
-  tools: toolsSectionSchema.describe("Tool sources, engines and enrichments (see docs/tools.md)"),
   has_nested: z.boolean().default(false).describe("Plans chain calls: later calls take earlier outputs"),
   separate_context: z.boolean().default(true).describe("Some calls run behind the scenes: the user never asks for them"),
   min_plan_length: z.number().int().min(1).default(1).describe("Fewest calls in a turn's plan"),
@@ -46,44 +44,14 @@ const taskSchema = z.object({ ...conversationTaskShape, ...toolCallingTaskShape 
 export class ToolCallingDataBuilder extends ConversationDataBuilder {
   static override taskSchema = taskSchema;
 
-  private readonly taskTools = new Map<string, TaskTools>();
-  private readonly toolBlocks: Block[] = [];
-
   protected override async stageExtras(task: Task): Promise<StageExtras> {
-    const spec = parseWith(taskSchema.pick({ tools: true, has_nested: true, separate_context: true, min_plan_length: true, max_plan_length: true }), task.spec, `task '${task.name}'`, task.file);
+    const spec = parseWith(taskSchema.pick({ has_nested: true, separate_context: true, min_plan_length: true, max_plan_length: true }), task.spec, `task '${task.name}'`, task.file);
     if (spec.min_plan_length > spec.max_plan_length) {
       throw new ConfigError(`task '${task.name}': min_plan_length (${spec.min_plan_length}) is larger than max_plan_length (${spec.max_plan_length})`, { file: task.file });
     }
-    const registry = (task as unknown as { init: { registry: Registry } }).init.registry;
-    const tools = await buildTaskTools(spec.tools, {
-      lm: async (config: Row, name: string) => {
-        const block = await createBlock(registry, { ...config, name }, { builderName: this.name, telemetry: this.telemetry, logger: this.logger }, `task '${task.name}' tools`);
-        this.toolBlocks.push(block);
-        return block;
-      },
-      logger: this.logger,
-      where: task.file ?? task.name,
-      taskName: task.name,
-    });
-    this.taskTools.set(task.name, tools);
+    const base = await super.stageExtras(task);
+    const tools = (base.tools as TaskTools | undefined) ?? (await this.toolSets.build(task, toolsSectionSchema.parse({})));
     const extras: ToolStageExtras = { tools, has_nested: spec.has_nested, separate_context: spec.separate_context, min_plan_length: spec.min_plan_length, max_plan_length: spec.max_plan_length };
-    return { toolCalling: extras };
-  }
-
-  override async call(requestIdx: number, batch: Row[]): Promise<Row[]> {
-    try {
-      return await super.call(requestIdx, batch);
-    } finally {
-      for (const r of batch) {
-        const tools = this.taskTools.get(String(r.task_name));
-        if (tools && typeof r.conversation_id === "string") await tools.engine.teardown(r.conversation_id);
-      }
-    }
-  }
-
-  override async close(): Promise<void> {
-    for (const t of this.taskTools.values()) await t.close().catch(() => undefined);
-    for (const b of this.toolBlocks) await b.close().catch(() => undefined);
-    await super.close();
+    return { ...base, toolCalling: extras };
   }
 }
