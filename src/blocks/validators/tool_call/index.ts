@@ -2,7 +2,7 @@ import { z } from "zod";
 import { registerBlock } from "../../../registry/decorators.js";
 import type { BlockFields, BlockItem } from "../../block.js";
 import type { Row } from "../../../util/mapping.js";
-import { ValidatorBlock, type Validation } from "../../validator.js";
+import { ValidatorBlock, validatorConfigSchema, type Validation } from "../../validator.js";
 import { checkToolCalls } from "./check.js";
 
 const rowSchema = z.object({
@@ -30,7 +30,7 @@ const rowSchema = z.object({
  *   filter: true
  */
 @registerBlock("tool_call_validator")
-export class ToolCallValidator extends ValidatorBlock<Row> {
+export class ToolCallValidator extends ValidatorBlock<typeof validatorConfigSchema, Row> {
   static override fields: BlockFields | undefined = { required: ["tools", "answer"], optional: ["question", "check_arg_question_overlap", "require_nested", "allow_nested", "multi_output", "validate_question", "ignore_types"] };
 
   override validate(item: BlockItem): Validation {
