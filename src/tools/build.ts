@@ -1,15 +1,15 @@
 import type { Block } from "../blocks/block.js";
-import type { Row } from "../util/mapping.js";
 import { parseWith } from "../config/zod-errors.js";
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../telemetry/logger.js";
 import { suggestion } from "../util/did-you-mean.js";
+import type { Row } from "../util/mapping.js";
 import { ENGINES, ENRICHMENTS, LOADERS } from "./catalog.js";
 import type { ToolsSection } from "./config.js";
 import { CompositeToolEngine } from "./engines/composite.js";
-import { closeMcpConnections } from "./mcp/connection.js";
 import type { ToolEngine } from "./engines/engine.js";
 import type { ToolEnrichment } from "./enrichments/enrichment.js";
+import { closeMcpConnections } from "./mcp/connection.js";
 import { ToolRegistry } from "./registry.js";
 import { DEFAULT_NAMESPACE } from "./types.js";
 
@@ -56,7 +56,10 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
   const at = (what: string) => `task '${ctx.taskName}' tools.${what}`;
   for (const [i, e] of section.registry.entries()) {
     if (e.engine && !(e.engine in section.engines)) {
-      throw new ConfigError(`${at(`registry[${i}]`)}: engine '${e.engine}' is not defined in tools.engines (${suggestion(e.engine, Object.keys(section.engines))})`, { file: ctx.where });
+      throw new ConfigError(
+        `${at(`registry[${i}]`)}: engine '${e.engine}' is not defined in tools.engines (${suggestion(e.engine, Object.keys(section.engines))})`,
+        { file: ctx.where },
+      );
     }
   }
   const registry = new ToolRegistry();
@@ -80,8 +83,16 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
       const where = at(`engines.${name}`);
       const def = await lookup(ENGINES, cfg.type, `${where}: tool engine`, ctx.where);
       const { type: _t, ...keys } = cfg;
-      const namespaces = section.registry.flatMap((e, i) => (e.engine === name ? entryNamespaces[i]! : []));
-      const engine = await def.create(parseWith(def.schema.strict(), keys, where), { registry, namespaces, lm: ctx.lm, logger: ctx.logger, where });
+      const namespaces = section.registry.flatMap((e, i) =>
+        e.engine === name ? entryNamespaces[i]! : [],
+      );
+      const engine = await def.create(parseWith(def.schema.strict(), keys, where), {
+        registry,
+        namespaces,
+        lm: ctx.lm,
+        logger: ctx.logger,
+        where,
+      });
       opened.push(engine);
       engines.set(name, engine);
     }
@@ -89,43 +100,85 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
     for (const [i, e] of section.registry.entries()) {
       if (!e.engine) continue;
       const engine = engines.get(e.engine)!;
-      for (const ns of entryNamespaces[i]!.length ? entryNamespaces[i]! : [e.namespace ?? DEFAULT_NAMESPACE]) {
+      for (const ns of entryNamespaces[i]!.length
+        ? entryNamespaces[i]!
+        : [e.namespace ?? DEFAULT_NAMESPACE]) {
         if (byNs.has(ns) && byNs.get(ns) !== engine) {
-          throw new ConfigError(`${at(`registry[${i}]`)}: namespace '${ns}' is routed to two engines`, { file: ctx.where, hint: "give each namespace exactly one engine" });
+          throw new ConfigError(
+            `${at(`registry[${i}]`)}: namespace '${ns}' is routed to two engines`,
+            { file: ctx.where, hint: "give each namespace exactly one engine" },
+          );
         }
         byNs.set(ns, engine);
       }
     }
     await runEnrichments(section, registry, ctx);
     const engine = new CompositeToolEngine(byNs);
-    const servers = new Set(registry.all().map((t) => t.metadata.mcp_server).filter((s): s is string => typeof s === "string"));
-    return { registry, engine, engines, close: async () => {
-      await engine.close();
-      await closeMcpConnections(servers);
-    } };
+    const servers = new Set(
+      registry
+        .all()
+        .map((t) => t.metadata.mcp_server)
+        .filter((s): s is string => typeof s === "string"),
+    );
+    return {
+      registry,
+      engine,
+      engines,
+      close: async () => {
+        await engine.close();
+        await closeMcpConnections(servers);
+      },
+    };
   } catch (e) {
     for (const o of opened) await o.close?.().catch(() => undefined);
-    await closeMcpConnections(new Set(registry.all().map((t) => t.metadata.mcp_server).filter((s): s is string => typeof s === "string")));
+    await closeMcpConnections(
+      new Set(
+        registry
+          .all()
+          .map((t) => t.metadata.mcp_server)
+          .filter((s): s is string => typeof s === "string"),
+      ),
+    );
     throw e;
   }
 }
 
-async function runEnrichments(section: ToolsSection, registry: ToolRegistry, ctx: BuildContext): Promise<void> {
+async function runEnrichments(
+  section: ToolsSection,
+  registry: ToolRegistry,
+  ctx: BuildContext,
+): Promise<void> {
   const built: ToolEnrichment[] = [];
   for (const [i, cfg] of section.enrichments.entries()) {
     const where = `task '${ctx.taskName}' tools.enrichments[${i}]`;
     const def = await lookup(ENRICHMENTS, cfg.type, `${where}: tool enrichment`, ctx.where);
     const { type: _t, ...keys } = cfg;
-    built.push(await def.create(parseWith(def.schema.strict(), keys, where), { lm: ctx.lm, logger: ctx.logger, where, taskName: ctx.taskName }));
+    built.push(
+      await def.create(parseWith(def.schema.strict(), keys, where), {
+        lm: ctx.lm,
+        logger: ctx.logger,
+        where,
+        taskName: ctx.taskName,
+      }),
+    );
   }
   const done = new Set<string>();
   const pending = [...built];
   while (pending.length) {
-    const i = pending.findIndex((e) => e.dependsOn.every((d) => done.has(d) || !built.some((b) => b.artifact === d)));
-    if (i < 0) throw new ConfigError(`task '${ctx.taskName}' tools.enrichments: dependency cycle`, { file: ctx.where });
+    const i = pending.findIndex((e) =>
+      e.dependsOn.every((d) => done.has(d) || !built.some((b) => b.artifact === d)),
+    );
+    if (i < 0)
+      throw new ConfigError(`task '${ctx.taskName}' tools.enrichments: dependency cycle`, {
+        file: ctx.where,
+      });
     const [e] = pending.splice(i, 1);
     for (const d of e!.dependsOn) {
-      if (!done.has(d)) throw new ConfigError(`task '${ctx.taskName}' tools.enrichments: '${e!.artifact}' needs the '${d}' enrichment`, { file: ctx.where, hint: `add { type: ${d} } to tools.enrichments` });
+      if (!done.has(d))
+        throw new ConfigError(
+          `task '${ctx.taskName}' tools.enrichments: '${e!.artifact}' needs the '${d}' enrichment`,
+          { file: ctx.where, hint: `add { type: ${d} } to tools.enrichments` },
+        );
     }
     await e!.enrich(registry);
     if (e!.artifact) done.add(e!.artifact);
@@ -138,9 +191,17 @@ async function runEnrichments(section: ToolsSection, registry: ToolRegistry, ctx
  * @example
  * const def = await lookup(LOADERS, "fiel", "tools.registry[0]: tool loader", "task.yaml");
  */
-export async function lookup<D>(map: Record<string, () => Promise<D>>, type: string, what: string, file: string): Promise<D> {
+export async function lookup<D>(
+  map: Record<string, () => Promise<D>>,
+  type: string,
+  what: string,
+  file: string,
+): Promise<D> {
   const load = map[type];
-  if (!load) throw new ConfigError(`${what} '${type}' is not known (${suggestion(type, Object.keys(map))})`, { file });
+  if (!load)
+    throw new ConfigError(
+      `${what} '${type}' is not known (${suggestion(type, Object.keys(map))})`,
+      { file },
+    );
   return load();
 }
-

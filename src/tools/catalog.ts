@@ -28,8 +28,10 @@ export const ENGINES: Record<string, () => Promise<EngineDefinition>> = {
   rest: async () => (await import("./engines/rest.js")).restEngine,
   "search/in_memory": async () => (await import("./search/in-memory.js")).inMemorySearchEngine,
   "search/file": async () => (await import("./search/file.js")).fileSearchEngine,
-  "search/web/duckduckgo": async () => (await import("./search/web.js")).webSearchEngine("search/web/duckduckgo"),
-  "search/web/google_serper": async () => (await import("./search/web.js")).webSearchEngine("search/web/google_serper"),
+  "search/web/duckduckgo": async () =>
+    (await import("./search/web.js")).webSearchEngine("search/web/duckduckgo"),
+  "search/web/google_serper": async () =>
+    (await import("./search/web.js")).webSearchEngine("search/web/google_serper"),
 };
 
 /**
@@ -39,7 +41,8 @@ export const ENGINES: Record<string, () => Promise<EngineDefinition>> = {
  * const def = await ENRICHMENTS.embeddings!();
  */
 export const ENRICHMENTS: Record<string, () => Promise<EnrichmentDefinition>> = {
-  output_parameters: async () => (await import("./enrichments/output-parameters.js")).outputParametersEnrichment,
+  output_parameters: async () =>
+    (await import("./enrichments/output-parameters.js")).outputParametersEnrichment,
   embeddings: async () => (await import("./enrichments/embeddings.js")).embeddingsEnrichment,
   neighbors: async () => (await import("./enrichments/neighbors.js")).neighborsEnrichment,
 };

@@ -12,7 +12,11 @@ const typed = z.looseObject({ type: z.string().min(1).describe("The type (see do
 export const registryEntrySchema = z.looseObject({
   type: z.string().min(1).describe("Loader: file, inline, mcp or rest"),
   namespace: z.string().min(1).optional().describe("Namespace of the loaded tools"),
-  engine: z.string().min(1).optional().describe("Name of the tools.engines entry that executes them"),
+  engine: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Name of the tools.engines entry that executes them"),
 });
 
 /**

@@ -1,6 +1,6 @@
 import type { Block } from "../blocks/block.js";
-import type { Row } from "../util/mapping.js";
 import { resultText } from "../blocks/lm/provider.js";
+import type { Row } from "../util/mapping.js";
 
 /**
  * One chat request to an LM block; `row` fields travel with it (the mock provider templates on

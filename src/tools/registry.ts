@@ -1,8 +1,13 @@
-import type { Row } from "../util/mapping.js";
 import { ToolDefinitionError } from "../errors.js";
 import { violations } from "../util/json-schema.js";
+import type { Row } from "../util/mapping.js";
 import {
-  NAMESPACE_SEP, qualifiedName, schemaFingerprint, toolToDict, type Tool, type ToolCall,
+  NAMESPACE_SEP,
+  qualifiedName,
+  schemaFingerprint,
+  type Tool,
+  type ToolCall,
+  toolToDict,
 } from "./types.js";
 
 /**

@@ -1,7 +1,7 @@
-import type { Row } from "../util/mapping.js";
 import { ToolDefinitionError } from "../errors.js";
-import { isObj } from "../util/mapping.js";
 import { checkSchema } from "../util/json-schema.js";
+import type { Row } from "../util/mapping.js";
+import { isObj } from "../util/mapping.js";
 import { DEFAULT_NAMESPACE, type Tool } from "./types.js";
 
 /**
@@ -13,7 +13,8 @@ import { DEFAULT_NAMESPACE, type Tool } from "./types.js";
  * toolFromDict({ name: "add", parameters: { type: "object" } }, "math", "tools.yaml")
  */
 export function toolFromDict(d: unknown, namespace: string | undefined, where: string): Tool {
-  if (!isObj(d)) throw new ToolDefinitionError(`${where}: a tool must be a mapping, got ${kind(d)}`);
+  if (!isObj(d))
+    throw new ToolDefinitionError(`${where}: a tool must be a mapping, got ${kind(d)}`);
   if (typeof d.name !== "string" || !d.name) {
     throw new ToolDefinitionError(`${where}: a tool has no 'name'`, {
       hint: "every tool needs name, description and parameters (a JSON Schema)",

@@ -68,12 +68,24 @@ export function openAiTools(tools: Tool[]): { byName: Map<string, Tool>; specs: 
   const specs = tools.map((t) => {
     const name = (count.get(t.name) ?? 0) > 1 ? `${t.namespace}__${t.name}` : t.name;
     byName.set(name, t);
-    return { type: "function", function: { name, description: t.description, parameters: Object.keys(t.parameters).length ? t.parameters : { type: "object", properties: {} } } };
+    return {
+      type: "function",
+      function: {
+        name,
+        description: t.description,
+        parameters: Object.keys(t.parameters).length
+          ? t.parameters
+          : { type: "object", properties: {} },
+      },
+    };
   });
   return { byName, specs };
 }
 
-async function withTimeout(p: Promise<ToolResult[]>, ms: number): Promise<ToolResult[] | undefined> {
+async function withTimeout(
+  p: Promise<ToolResult[]>,
+  ms: number,
+): Promise<ToolResult[] | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
   try {
@@ -101,15 +113,40 @@ export async function runToolLoop(o: ToolLoopOptions): Promise<ToolLoopResult> {
   const trace: ToolTraceEntry[] = [];
   let invalid = 0;
   for (let turn = 0; ; turn++) {
-    const [out] = await o.lm.call([{ ...o.row, input: messages, tools: specs }], { method: "chat_completion" });
-    if (!out || out.error != null) throw new Error(`the model call failed: ${String(out?.error ?? "no answer")}`);
+    const [out] = await o.lm.call([{ ...o.row, input: messages, tools: specs }], {
+      method: "chat_completion",
+    });
+    if (!out || out.error != null)
+      throw new Error(`the model call failed: ${String(out?.error ?? "no answer")}`);
     const msg = (Array.isArray(out.result) ? out.result[0] : out.result) as ChatMessage | undefined;
     const calls = msg?.tool_calls ?? [];
     const text = typeof msg?.content === "string" ? msg.content : "";
-    if (!calls.length) return { reply: text, trace, messages: [...messages, { role: "assistant", content: text }], invalid_calls: invalid, exhausted: false };
-    if (turn >= o.maxTurns) return { reply: text, trace, messages, invalid_calls: invalid, exhausted: true };
+    if (!calls.length)
+      return {
+        reply: text,
+        trace,
+        messages: [...messages, { role: "assistant", content: text }],
+        invalid_calls: invalid,
+        exhausted: false,
+      };
+    if (turn >= o.maxTurns)
+      return { reply: text, trace, messages, invalid_calls: invalid, exhausted: true };
     const ids = calls.map((c, i) => c.id ?? `call_${turn}_${i}`);
-    messages.push({ role: "assistant", content: text || null, tool_calls: calls.map((c, i) => ({ id: ids[i], type: "function", function: { name: c.function.name, arguments: typeof c.function.arguments === "string" ? c.function.arguments : JSON.stringify(c.function.arguments ?? {}) } })) });
+    messages.push({
+      role: "assistant",
+      content: text || null,
+      tool_calls: calls.map((c, i) => ({
+        id: ids[i],
+        type: "function",
+        function: {
+          name: c.function.name,
+          arguments:
+            typeof c.function.arguments === "string"
+              ? c.function.arguments
+              : JSON.stringify(c.function.arguments ?? {}),
+        },
+      })),
+    });
     const entries: ToolTraceEntry[] = [];
     const runnable: { i: number; tool: Tool; args: Row }[] = [];
     calls.forEach((c, i) => {
@@ -122,19 +159,36 @@ export async function runToolLoop(o: ToolLoopOptions): Promise<ToolLoopResult> {
           args = undefined;
         }
       }
-      const entry: ToolTraceEntry = { id: ids[i]!, name: tool?.name ?? c.function.name, namespace: tool?.namespace ?? null, arguments: args ?? c.function.arguments };
+      const entry: ToolTraceEntry = {
+        id: ids[i]!,
+        name: tool?.name ?? c.function.name,
+        namespace: tool?.namespace ?? null,
+        arguments: args ?? c.function.arguments,
+      };
       entries.push(entry);
       if (!tool) entry.error = `unknown tool '${c.function.name}'`;
       else if (!isObj(args)) entry.error = "the arguments are not a JSON object";
       else {
         const bad = violations(tool.parameters, args, qualifiedName(tool));
-        if (bad.length) entry.error = `invalid arguments: ${bad.map((b) => `${b.path || "arguments"} ${b.message}`).join("; ")}`;
+        if (bad.length)
+          entry.error = `invalid arguments: ${bad.map((b) => `${b.path || "arguments"} ${b.message}`).join("; ")}`;
         else runnable.push({ i, tool, args });
       }
       if (entry.error) invalid++;
     });
     const results = runnable.length
-      ? await withTimeout(o.engine.execute(o.sessionId, runnable.map((r) => ({ name: r.tool.name, namespace: r.tool.namespace, arguments: r.args, call_id: ids[r.i]! }))), o.callTimeoutMs)
+      ? await withTimeout(
+          o.engine.execute(
+            o.sessionId,
+            runnable.map((r) => ({
+              name: r.tool.name,
+              namespace: r.tool.namespace,
+              arguments: r.args,
+              call_id: ids[r.i]!,
+            })),
+          ),
+          o.callTimeoutMs,
+        )
       : [];
     runnable.forEach((r, k) => {
       const res = results?.[k];
@@ -144,7 +198,16 @@ export async function runToolLoop(o: ToolLoopOptions): Promise<ToolLoopResult> {
     });
     for (const e of entries) {
       trace.push(e);
-      messages.push({ role: "tool", tool_call_id: e.id, content: e.error != null ? JSON.stringify({ error: e.error }) : typeof e.result === "string" ? e.result : JSON.stringify(e.result ?? null) });
+      messages.push({
+        role: "tool",
+        tool_call_id: e.id,
+        content:
+          e.error != null
+            ? JSON.stringify({ error: e.error })
+            : typeof e.result === "string"
+              ? e.result
+              : JSON.stringify(e.result ?? null),
+      });
     }
   }
 }

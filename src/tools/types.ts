@@ -84,7 +84,9 @@ export function sortedJson(value: unknown): string {
  * schemaFingerprint({ type: "object" }).length // 64
  */
 export function schemaFingerprint(schema: unknown): string {
-  return createHash("sha256").update(sortedJson(schema ?? {})).digest("hex");
+  return createHash("sha256")
+    .update(sortedJson(schema ?? {}))
+    .digest("hex");
 }
 
 /**

@@ -5,7 +5,11 @@
  * parseJsonLoose('Sure: {"a": 1}') // { a: 1 }
  */
 export function parseJsonLoose(text: string): unknown {
-  const t = text.trim().replace(/^```(?:json)?\s*/i, "").replace(/```\s*$/, "").trim();
+  const t = text
+    .trim()
+    .replace(/^```(?:json)?\s*/i, "")
+    .replace(/```\s*$/, "")
+    .trim();
   try {
     return JSON.parse(t);
   } catch {

@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import type { Row } from "./mapping.js";
 import { ToolDefinitionError } from "../errors.js";
+import type { Row } from "./mapping.js";
 
 // ajv ships CommonJS; load its constructor the way Node's ESM loader sees it.
 const AjvClass = createRequire(import.meta.url)("ajv") as typeof import("ajv").default;
@@ -77,11 +77,17 @@ function valueAt(root: unknown, pointer: string): unknown {
  * checkSchema({ type: 3 }, "x") // throws ToolDefinitionError
  */
 export function checkSchema(schema: unknown, where: string): void {
-  const good = schema !== null && typeof schema === "object" && !Array.isArray(schema)
-    && ajv.validateSchema(schema) === true;
+  const good =
+    schema !== null &&
+    typeof schema === "object" &&
+    !Array.isArray(schema) &&
+    ajv.validateSchema(schema) === true;
   if (good) return;
   const why = ajv.errorsText(ajv.errors ?? [], { dataVar: "schema" });
-  throw new ToolDefinitionError(`${where}: not a JSON Schema (${Array.isArray(schema) || typeof schema !== "object" ? "not an object" : why})`, {
-    hint: "use standard JSON Schema keywords: type, properties, required, items, enum",
-  });
+  throw new ToolDefinitionError(
+    `${where}: not a JSON Schema (${Array.isArray(schema) || typeof schema !== "object" ? "not an object" : why})`,
+    {
+      hint: "use standard JSON Schema keywords: type, properties, required, items, enum",
+    },
+  );
 }

@@ -1,9 +1,13 @@
-import type { Row } from "../../src/util/mapping.js";
+import type { CallDict } from "../../builders/public/tool_calling/multi_turn/stateless/calls.js";
+import {
+  examplePlan,
+  exampleRequest,
+  exampleWrongCall,
+} from "../../builders/public/tool_calling/multi_turn/stateless/examples.js";
 import type { FakeAnswer, FakeRequest } from "../../src/fake-llm/types.js";
 import { exampleValue } from "../../src/tools/schema-example.js";
 import type { Tool } from "../../src/tools/types.js";
-import { examplePlan, exampleRequest, exampleWrongCall } from "../../builders/public/tool_calling/multi_turn/stateless/examples.js";
-import type { CallDict } from "../../builders/public/tool_calling/multi_turn/stateless/calls.js";
+import type { Row } from "../../src/util/mapping.js";
 
 const section = (text: string, start: string, end?: string): string => {
   const from = text.indexOf(start);
@@ -11,7 +15,14 @@ const section = (text: string, start: string, end?: string): string => {
   const rest = text.slice(from + start.length);
   return end ? rest.slice(0, rest.indexOf(end)) : rest;
 };
-const asTool = (d: Row): Tool => ({ name: String(d.name), namespace: "", description: "", parameters: (d.parameters as Row) ?? {}, output_parameters: (d.output_parameters as Row) ?? {}, metadata: {} });
+const asTool = (d: Row): Tool => ({
+  name: String(d.name),
+  namespace: "",
+  description: "",
+  parameters: (d.parameters as Row) ?? {},
+  output_parameters: (d.output_parameters as Row) ?? {},
+  metadata: {},
+});
 
 /**
  * A scripted model for the fake LLM server that plays every LLM of the tool-calling builder: it
@@ -31,16 +42,26 @@ export function toolCallingRespond(r: FakeRequest): FakeAnswer {
     return `<tool_calls>${JSON.stringify(examplePlan(tools, prior, system.includes("Every call after the first"), key))}</tool_calls>`;
   }
   if (p.startsWith("Write the user request.")) {
-    const explicit = (JSON.parse(section(p, "Explicit calls:\n", "\n\nHidden calls:")) as Row[]).map((m) => m.content as CallDict);
-    const hidden = (JSON.parse(section(p, "Hidden calls:\n")) as Row[]).map((m) => m.content as CallDict);
+    const explicit = (
+      JSON.parse(section(p, "Explicit calls:\n", "\n\nHidden calls:")) as Row[]
+    ).map((m) => m.content as CallDict);
+    const hidden = (JSON.parse(section(p, "Hidden calls:\n")) as Row[]).map(
+      (m) => m.content as CallDict,
+    );
     return exampleRequest([...explicit, ...hidden], hidden);
   }
-  if (p.startsWith("Translate the request into tool calls.")) return `<tool_calls>${section(p, "Draft:\n", "\n\nValues the request carries:")}</tool_calls>`;
-  if (p.startsWith("Summarize the tool results.")) return "<summary>All done: the results are in.</summary>";
+  if (p.startsWith("Translate the request into tool calls."))
+    return `<tool_calls>${section(p, "Draft:\n", "\n\nValues the request carries:")}</tool_calls>`;
+  if (p.startsWith("Summarize the tool results."))
+    return "<summary>All done: the results are in.</summary>";
   if (p.startsWith("Judge this conversation.")) return "<thought>Fine.</thought><pass>yes</pass>";
-  if (p.startsWith("Explain the wrong call.")) return "<hint>That call does not fit the request; check the arguments.</hint>";
+  if (p.startsWith("Explain the wrong call."))
+    return "<hint>That call does not fit the request; check the arguments.</hint>";
   if (p.startsWith("Tool specification:") && p.includes("Write the JSON Schema of its output.")) {
-    return JSON.stringify({ type: "object", properties: { result_id: { type: "string", description: "Identifier" } } });
+    return JSON.stringify({
+      type: "object",
+      properties: { result_id: { type: "string", description: "Identifier" } },
+    });
   }
   if (p.startsWith("Tool specification:")) {
     const spec = JSON.parse(section(p, "Tool specification:\n", "\n\nTool call:")) as Row[];

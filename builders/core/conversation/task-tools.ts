@@ -1,10 +1,10 @@
 import type { Block, Logger, Task } from "digit-sdg";
 import { createBlock } from "../../../src/blocks/create.js";
 import type { Registry } from "../../../src/registry/registry.js";
+import type { Telemetry } from "../../../src/telemetry/telemetry.js";
 import { buildTaskTools, type TaskTools } from "../../../src/tools/build.js";
 import type { ToolsSection } from "../../../src/tools/config.js";
 import type { Row } from "../../../src/util/mapping.js";
-import type { Telemetry } from "../../../src/telemetry/telemetry.js";
 
 /**
  * The tools of the tasks of one conversation builder: built once per task from its `tools:`
@@ -24,7 +24,16 @@ export class ConversationToolSets {
     const registry = (task as unknown as { init: { registry: Registry } }).init.registry;
     const tools = await buildTaskTools(section, {
       lm: async (config: Row, name: string) => {
-        const block = await createBlock(registry, { ...config, name }, { builderName: this.owner.name, telemetry: this.owner.telemetry, logger: this.owner.logger }, `task '${task.name}' tools`);
+        const block = await createBlock(
+          registry,
+          { ...config, name },
+          {
+            builderName: this.owner.name,
+            telemetry: this.owner.telemetry,
+            logger: this.owner.logger,
+          },
+          `task '${task.name}' tools`,
+        );
         this.blocks.push(block);
         return block;
       },

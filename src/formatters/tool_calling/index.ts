@@ -1,7 +1,7 @@
-import type { Row } from "../../util/mapping.js";
 import { registerFormatter } from "../../registry/decorators.js";
-import { Random } from "../../util/random.js";
+import type { Row } from "../../util/mapping.js";
 import { isObj } from "../../util/mapping.js";
+import { Random } from "../../util/random.js";
 import { Formatter } from "../formatter.js";
 
 function toolsOf(row: Row, keep?: readonly string[]): Row[] {
@@ -9,13 +9,22 @@ function toolsOf(row: Row, keep?: readonly string[]): Row[] {
   const info = steps.find((s) => s.role === "tc/sampler");
   const tools = Array.isArray(info?.tools) ? (info.tools as Row[]) : [];
   const dicts = tools.map((t) => {
-    const d: Row = { name: t.name, namespace: t.namespace, description: t.description ?? "", parameters: t.parameters ?? {} };
-    if (isObj(t.output_parameters) && Object.keys(t.output_parameters).length) d.output_parameters = t.output_parameters;
+    const d: Row = {
+      name: t.name,
+      namespace: t.namespace,
+      description: t.description ?? "",
+      parameters: t.parameters ?? {},
+    };
+    if (isObj(t.output_parameters) && Object.keys(t.output_parameters).length)
+      d.output_parameters = t.output_parameters;
     if (isObj(t.metadata) && Object.keys(t.metadata).length) d.metadata = t.metadata;
     return keep ? Object.fromEntries(Object.entries(d).filter(([k]) => keep.includes(k))) : d;
   });
   // Shuffled against position bias; seeded by the conversation so a rerun formats alike.
-  return new Random(`format:${String(row.conversation_id ?? row.id ?? "")}`).sample(dicts, dicts.length);
+  return new Random(`format:${String(row.conversation_id ?? row.id ?? "")}`).sample(
+    dicts,
+    dicts.length,
+  );
 }
 
 /**
@@ -34,8 +43,10 @@ export class ToolCallingMultiTurnFormatter extends Formatter {
     const messages: Row[] = [];
     for (const s of (row.steps as Row[] | undefined) ?? []) {
       if (s.role === "tc/user") messages.push({ role: "user", content: s.content });
-      else if (s.role === "assistant" || s.role === "tool_call") messages.push({ role: "assistant", content: s.content });
-      else if (s.role === "tool_result") messages.push({ role: "tool", content: isObj(s.content) ? s.content.result : s.content });
+      else if (s.role === "assistant" || s.role === "tool_call")
+        messages.push({ role: "assistant", content: s.content });
+      else if (s.role === "tool_result")
+        messages.push({ role: "tool", content: isObj(s.content) ? s.content.result : s.content });
     }
     return { messages, tools: toolsOf(row) };
   }
@@ -58,10 +69,23 @@ export class ToolCallingSingleTurnFormatter extends Formatter {
       if (s.role === "tc/user") users.push({ role: "user", content: s.content });
       else if (s.role === "tc/plan") {
         const plan = Array.isArray(s.plan) ? (s.plan as Row[]) : [];
-        plans.push({ role: "assistant", content: plan.map((p) => ({ name: p.name, arguments: p.arguments, ...(p.call_id != null ? { id: p.call_id } : {}) })) });
+        plans.push({
+          role: "assistant",
+          content: plan.map((p) => ({
+            name: p.name,
+            arguments: p.arguments,
+            ...(p.call_id != null ? { id: p.call_id } : {}),
+          })),
+        });
       }
     }
-    if (users.length !== plans.length) throw new Error(`conversation ${String(row.conversation_id)}: ${users.length} requests but ${plans.length} plans`);
-    return { messages: users.flatMap((u, i) => [u, plans[i]!]), tools: toolsOf(row, ["name", "parameters"]) };
+    if (users.length !== plans.length)
+      throw new Error(
+        `conversation ${String(row.conversation_id)}: ${users.length} requests but ${plans.length} plans`,
+      );
+    return {
+      messages: users.flatMap((u, i) => [u, plans[i]!]),
+      tools: toolsOf(row, ["name", "parameters"]),
+    };
   }
 }

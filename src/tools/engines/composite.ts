@@ -1,6 +1,6 @@
 import { suggestion } from "../../util/did-you-mean.js";
 import type { ToolCall, ToolResult } from "../types.js";
-import { failed, type ExecuteOptions, type ToolEngine } from "./engine.js";
+import { type ExecuteOptions, failed, type ToolEngine } from "./engine.js";
 
 /**
  * Routes each call to the engine of its namespace (DiGiT's CompositeToolEngine). A call in a
@@ -31,14 +31,23 @@ export class CompositeToolEngine implements ToolEngine {
       const engine = this.byNamespace.get(c.namespace);
       if (!engine) {
         const known = [...this.byNamespace.keys()];
-        results[i] = failed(c, `no tool engine serves namespace '${c.namespace}' (${suggestion(c.namespace, known)})`);
+        results[i] = failed(
+          c,
+          `no tool engine serves namespace '${c.namespace}' (${suggestion(c.namespace, known)})`,
+        );
         return;
       }
       buckets.set(engine, [...(buckets.get(engine) ?? []), i]);
     });
     for (const [engine, idx] of buckets) {
-      const out = await engine.execute(id, idx.map((i) => calls[i]!), options);
-      idx.forEach((i, k) => (results[i] = out[k] ?? failed(calls[i]!, "the engine returned no result")));
+      const out = await engine.execute(
+        id,
+        idx.map((i) => calls[i]!),
+        options,
+      );
+      idx.forEach(
+        (i, k) => (results[i] = out[k] ?? failed(calls[i]!, "the engine returned no result")),
+      );
     }
     return results;
   }

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { Block } from "../../blocks/block.js";
-import type { Row } from "../../util/mapping.js";
 import type { Logger } from "../../telemetry/logger.js";
+import type { Row } from "../../util/mapping.js";
 import type { ToolRegistry } from "../registry.js";
 import type { ToolCall, ToolResult } from "../types.js";
 

@@ -1,14 +1,28 @@
 import { z } from "zod";
 import type { Block } from "../../blocks/block.js";
-import type { Row } from "../../util/mapping.js";
-import { violations } from "../../util/json-schema.js";
-import { lmCandidates } from "../lm-candidates.js";
 import { parseJsonLoose } from "../../util/json-loose.js";
+import { violations } from "../../util/json-schema.js";
+import type { Row } from "../../util/mapping.js";
+import { Random } from "../../util/random.js";
+import { lmCandidates } from "../lm-candidates.js";
 import { propsOf } from "../registry.js";
 import { exampleValue } from "../schema-example.js";
-import { callToDict, qualifiedName, toolToDict, type Tool, type ToolCall, type ToolResult } from "../types.js";
-import { defineEngine, failed, Sessions, type EngineContext, type ExecuteOptions, type ToolEngine } from "./engine.js";
-import { Random } from "../../util/random.js";
+import {
+  callToDict,
+  qualifiedName,
+  type Tool,
+  type ToolCall,
+  type ToolResult,
+  toolToDict,
+} from "../types.js";
+import {
+  defineEngine,
+  type EngineContext,
+  type ExecuteOptions,
+  failed,
+  Sessions,
+  type ToolEngine,
+} from "./engine.js";
 
 const errorCategory = z.object({
   type: z.string().min(1).describe("network_error, unparseable_result, or any label"),
@@ -17,15 +31,20 @@ const errorCategory = z.object({
 });
 
 const schema = z.object({
-  lm_config: z.looseObject({ type: z.string().min(1) }).describe("The LM block that plays the tools"),
-  error_categories: z.array(errorCategory).default([]).describe("Injected failures (DiGiT's ErrorCategory)"),
+  lm_config: z
+    .looseObject({ type: z.string().min(1) })
+    .describe("The LM block that plays the tools"),
+  error_categories: z
+    .array(errorCategory)
+    .default([])
+    .describe("Injected failures (DiGiT's ErrorCategory)"),
 });
 
 const SYSTEM = [
   "You play a software tool. Given the tool's specification and a call of it, reply with the",
   "JSON object the tool would return for that call: realistic values, consistent with earlier",
   "results in this conversation, and with the fields of the tool's output_parameters when it",
-  "declares them. If the call cannot succeed, reply {\"error\": \"<why>\"}. Reply with JSON only.",
+  'declares them. If the call cannot succeed, reply {"error": "<why>"}. Reply with JSON only.',
 ].join(" ");
 
 interface Exchange {
@@ -59,7 +78,11 @@ export class LmToolEngine implements ToolEngine {
     this.sessions.teardown(id);
   }
 
-  async execute(id: string, calls: ToolCall[], options: ExecuteOptions = {}): Promise<ToolResult[]> {
+  async execute(
+    id: string,
+    calls: ToolCall[],
+    options: ExecuteOptions = {},
+  ): Promise<ToolResult[]> {
     const history = this.sessions.of(id);
     const out: ToolResult[] = [];
     for (const call of calls) {
@@ -70,11 +93,20 @@ export class LmToolEngine implements ToolEngine {
     return out;
   }
 
-  private async one(call: ToolCall, history: Exchange[], options: ExecuteOptions): Promise<ToolResult> {
+  private async one(
+    call: ToolCall,
+    history: Exchange[],
+    options: ExecuteOptions,
+  ): Promise<ToolResult> {
     const fired = this.config.error_categories.filter((c) => this.rng.next() < c.probability);
     if (fired.length) {
       const c = fired[this.rng.int(fired.length)]!;
-      if (c.type === "unparseable_result") return { call_id: call.call_id ?? null, name: call.name, result: "<garbled: simulated unparseable result>" };
+      if (c.type === "unparseable_result")
+        return {
+          call_id: call.call_id ?? null,
+          name: call.name,
+          result: "<garbled: simulated unparseable result>",
+        };
       return failed(call, c.message);
     }
     const tool = this.ctx.registry.match(call, this.ctx.namespaces);
@@ -82,25 +114,33 @@ export class LmToolEngine implements ToolEngine {
     const messages = [{ role: "system", content: SYSTEM }];
     for (const h of history) {
       messages.push({ role: "user", content: turn(h.tool, h.call) });
-      messages.push({ role: "assistant", content: JSON.stringify(h.result.error != null ? { error: h.result.error } : h.result.result ?? null) });
+      messages.push({
+        role: "assistant",
+        content: JSON.stringify(
+          h.result.error != null ? { error: h.result.error } : (h.result.result ?? null),
+        ),
+      });
     }
     messages.push({ role: "user", content: turn(tool, call) });
     const key = `${options.drawKey ?? ""}:${qualifiedName(call)}:${JSON.stringify(call.arguments)}`;
-    const [cands = []] = await lmCandidates(this.lm, [{
-      messages,
-      row: {
-        task_name: options.taskName ?? "",
-        ...(options.drawKey ? { draw_key: options.drawKey } : {}),
-        tool_call: callToDict(call),
-        example_answer: JSON.stringify(exampleValue(tool.output_parameters, key, "result")),
+    const [cands = []] = await lmCandidates(this.lm, [
+      {
+        messages,
+        row: {
+          task_name: options.taskName ?? "",
+          ...(options.drawKey ? { draw_key: options.drawKey } : {}),
+          tool_call: callToDict(call),
+          example_answer: JSON.stringify(exampleValue(tool.output_parameters, key, "result")),
+        },
       },
-    }]);
+    ]);
     for (const text of cands) {
       const parsed = parseJsonLoose(text);
       if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) continue;
       const obj = parsed as Row;
       const valid = this.fit(obj, tool);
-      if (valid !== undefined) return { call_id: call.call_id ?? null, name: call.name, result: valid };
+      if (valid !== undefined)
+        return { call_id: call.call_id ?? null, name: call.name, result: valid };
       if (obj.error != null && obj.error !== "") return failed(call, String(obj.error));
     }
     return failed(call, "failed to generate valid tool result");
@@ -110,14 +150,29 @@ export class LmToolEngine implements ToolEngine {
   private fit(obj: Row, tool: Tool): Row | undefined {
     const props = propsOf(tool.output_parameters);
     const tries = [obj];
-    if (!("result" in props) && obj.result && typeof obj.result === "object" && !Array.isArray(obj.result)) tries.push(obj.result as Row);
+    if (
+      !("result" in props) &&
+      obj.result &&
+      typeof obj.result === "object" &&
+      !Array.isArray(obj.result)
+    )
+      tries.push(obj.result as Row);
     for (const t of tries) {
-      const projected = pruneEmpty(Object.keys(props).length ? Object.fromEntries(Object.entries(t).filter(([k]) => k in props)) : t) as Row;
+      const projected = pruneEmpty(
+        Object.keys(props).length
+          ? Object.fromEntries(Object.entries(t).filter(([k]) => k in props))
+          : t,
+      ) as Row;
       if (Object.keys(tool.output_parameters).length === 0) {
         if (Object.keys(projected).length && !("error" in projected)) return projected;
         continue;
       }
-      if (Object.keys(projected).length && violations(tool.output_parameters, projected, `tool '${tool.name}' output_parameters`).length === 0) return projected;
+      if (
+        Object.keys(projected).length &&
+        violations(tool.output_parameters, projected, `tool '${tool.name}' output_parameters`)
+          .length === 0
+      )
+        return projected;
     }
     return undefined;
   }
@@ -133,7 +188,11 @@ function pruneEmpty(v: unknown): unknown {
   if (v && typeof v === "object") {
     const out: Row = {};
     for (const [k, x] of Object.entries(v)) {
-      const empty = x === null || x === "" || (Array.isArray(x) && x.length === 0) || (typeof x === "object" && x !== null && !Array.isArray(x) && Object.keys(x).length === 0);
+      const empty =
+        x === null ||
+        x === "" ||
+        (Array.isArray(x) && x.length === 0) ||
+        (typeof x === "object" && x !== null && !Array.isArray(x) && Object.keys(x).length === 0);
       if (!empty) out[k] = pruneEmpty(x);
     }
     return out;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { mcpConnectionById } from "../mcp/connection.js";
 import { qualifiedName, type ToolCall, type ToolResult } from "../types.js";
-import { defineEngine, failed, type EngineContext, type ToolEngine } from "./engine.js";
+import { defineEngine, type EngineContext, failed, type ToolEngine } from "./engine.js";
 
 const schema = z.object({
   timeout: z.number().positive().default(30).describe("Seconds a call may take before it fails"),
@@ -14,7 +14,10 @@ const schema = z.object({
  * becomes an error result naming the server; the conversation fails, the run goes on.
  */
 export class McpToolEngine implements ToolEngine {
-  constructor(private readonly c: z.infer<typeof schema>, private readonly ctx: EngineContext) {}
+  constructor(
+    private readonly c: z.infer<typeof schema>,
+    private readonly ctx: EngineContext,
+  ) {}
 
   setup(): void {}
 
@@ -27,11 +30,22 @@ export class McpToolEngine implements ToolEngine {
   private async one(call: ToolCall): Promise<ToolResult> {
     const tool = this.ctx.registry.match(call, this.ctx.namespaces);
     if (!tool) return failed(call, `Unknown tool '${qualifiedName(call)}'`);
-    const conn = typeof tool.metadata.mcp_server === "string" ? mcpConnectionById(tool.metadata.mcp_server) : undefined;
-    if (!conn) return failed(call, `tool '${qualifiedName(call)}' was not loaded from an MCP server (use a tools.registry entry of type mcp)`);
+    const conn =
+      typeof tool.metadata.mcp_server === "string"
+        ? mcpConnectionById(tool.metadata.mcp_server)
+        : undefined;
+    if (!conn)
+      return failed(
+        call,
+        `tool '${qualifiedName(call)}' was not loaded from an MCP server (use a tools.registry entry of type mcp)`,
+      );
     conn.callLimit = this.c.call_limit;
     try {
-      return { call_id: call.call_id ?? null, name: call.name, result: await conn.call(tool.name, call.arguments, this.c.timeout * 1000) };
+      return {
+        call_id: call.call_id ?? null,
+        name: call.name,
+        result: await conn.call(tool.name, call.arguments, this.c.timeout * 1000),
+      };
     } catch (e) {
       return failed(call, `MCP server '${conn.label}': ${(e as Error).message}`);
     }
@@ -39,4 +53,7 @@ export class McpToolEngine implements ToolEngine {
 }
 
 /** `type: mcp` engine. */
-export const mcpEngine = defineEngine({ schema, create: async (c, ctx) => new McpToolEngine(c, ctx) });
+export const mcpEngine = defineEngine({
+  schema,
+  create: async (c, ctx) => new McpToolEngine(c, ctx),
+});

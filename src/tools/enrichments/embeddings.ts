@@ -1,7 +1,11 @@
 import { z } from "zod";
-import type { Row } from "../../util/mapping.js";
 import { ConfigError } from "../../errors.js";
-import { embeddingsProviderSchema, embedTexts, type EmbeddingsProvider } from "../embeddings/client.js";
+import type { Row } from "../../util/mapping.js";
+import {
+  type EmbeddingsProvider,
+  embeddingsProviderSchema,
+  embedTexts,
+} from "../embeddings/client.js";
 import { propsOf, type ToolRegistry } from "../registry.js";
 import { qualifiedName, schemaFingerprint, type Tool } from "../types.js";
 import { cacheFingerprint, enrichmentCachePath, loadCache, saveCache } from "./cache.js";
@@ -18,8 +22,14 @@ import { defineEnrichment } from "./enrichment.js";
  *   provider: { type: ollama, base_url: http://127.0.0.1:11434, model_id_or_path: nomic-embed-text } }
  */
 export const embeddingsKeys = {
-  model: z.string().min(1).default("sentence-transformers/all-mpnet-base-v2").describe("Embeddings model name (DiGiT's)"),
-  provider: embeddingsProviderSchema.optional().describe("Where vectors come from: openai, ollama or mock"),
+  model: z
+    .string()
+    .min(1)
+    .default("sentence-transformers/all-mpnet-base-v2")
+    .describe("Embeddings model name (DiGiT's)"),
+  provider: embeddingsProviderSchema
+    .optional()
+    .describe("Where vectors come from: openai, ollama or mock"),
   force: z.boolean().default(false).describe("Ignore the cache"),
 };
 
@@ -38,11 +48,18 @@ export type ToolEmbeddings = Map<string, Map<string, Float32Array>>;
  * @example
  * const p = requireProvider(config.provider, config.model, "tools.enrichments[1]");
  */
-export function requireProvider(p: EmbeddingsProvider | undefined, model: string, where: string): EmbeddingsProvider {
+export function requireProvider(
+  p: EmbeddingsProvider | undefined,
+  model: string,
+  where: string,
+): EmbeddingsProvider {
   if (p) return p;
-  throw new ConfigError(`${where}: embeddings model '${model}' needs a 'provider' (digit does not run sentence-transformers in process)`, {
-    hint: "add provider: { type: openai | ollama | mock, base_url, model_id_or_path } to the enrichment (an override may set it)",
-  });
+  throw new ConfigError(
+    `${where}: embeddings model '${model}' needs a 'provider' (digit does not run sentence-transformers in process)`,
+    {
+      hint: "add provider: { type: openai | ollama | mock, base_url, model_id_or_path } to the enrichment (an override may set it)",
+    },
+  );
 }
 
 /**
@@ -60,7 +77,9 @@ export function toolText(t: Tool): string {
     lines.push(title);
     for (const [name, info] of props) {
       const i = (info ?? {}) as Row;
-      lines.push(`  ${name}${i.type ? ` (${String(i.type)})` : ""}${i.description ? `: ${String(i.description)}` : ""}`);
+      lines.push(
+        `  ${name}${i.type ? ` (${String(i.type)})` : ""}${i.description ? `: ${String(i.description)}` : ""}`,
+      );
     }
   };
   list("Args:", t.parameters);
@@ -77,7 +96,15 @@ export const toolKey = (t: Tool) => `${qualifiedName(t)}::${schemaFingerprint(t.
  * @example
  * const vecs = await cachedEmbeddings("embeddings", fp, provider, model, keys, texts, false);
  */
-export async function cachedEmbeddings(type: string, fp: string, p: EmbeddingsProvider, model: string, keys: string[], texts: string[], force: boolean): Promise<Map<string, Float32Array>> {
+export async function cachedEmbeddings(
+  type: string,
+  fp: string,
+  p: EmbeddingsProvider,
+  model: string,
+  keys: string[],
+  texts: string[],
+  force: boolean,
+): Promise<Map<string, Float32Array>> {
   const path = enrichmentCachePath(type, fp);
   const cached = force ? {} : loadCache(path);
   const out = new Map<string, Float32Array>();
@@ -88,7 +115,11 @@ export async function cachedEmbeddings(type: string, fp: string, p: EmbeddingsPr
     else todo.push(i);
   });
   if (todo.length) {
-    const vecs = await embedTexts(p, model, todo.map((i) => texts[i]!));
+    const vecs = await embedTexts(
+      p,
+      model,
+      todo.map((i) => texts[i]!),
+    );
     const fresh: Row = {};
     todo.forEach((i, k) => {
       out.set(keys[i]!, vecs[k]!);
@@ -105,7 +136,12 @@ export async function cachedEmbeddings(type: string, fp: string, p: EmbeddingsPr
  * @example
  * await embedRegistry(registry, provider, "m", false);
  */
-export async function embedRegistry(registry: ToolRegistry, p: EmbeddingsProvider, model: string, force: boolean): Promise<ToolEmbeddings> {
+export async function embedRegistry(
+  registry: ToolRegistry,
+  p: EmbeddingsProvider,
+  model: string,
+  force: boolean,
+): Promise<ToolEmbeddings> {
   const tools = registry.all();
   const keys = tools.map(toolKey);
   const texts = tools.map(toolText);

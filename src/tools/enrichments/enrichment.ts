@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { Block } from "../../blocks/block.js";
-import type { Row } from "../../util/mapping.js";
 import type { Logger } from "../../telemetry/logger.js";
+import type { Row } from "../../util/mapping.js";
 import type { ToolRegistry } from "../registry.js";
 
 /**
@@ -50,6 +50,8 @@ export interface EnrichmentDefinition<S extends z.ZodObject = z.ZodObject> {
  * @example
  * export const embeddings = defineEnrichment({ schema, create: async (c) => new Embeddings(c) });
  */
-export function defineEnrichment<S extends z.ZodObject>(d: EnrichmentDefinition<S>): EnrichmentDefinition {
+export function defineEnrichment<S extends z.ZodObject>(
+  d: EnrichmentDefinition<S>,
+): EnrichmentDefinition {
   return d as unknown as EnrichmentDefinition;
 }

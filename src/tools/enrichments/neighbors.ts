@@ -3,7 +3,14 @@ import { dot } from "../embeddings/client.js";
 import { propsOf } from "../registry.js";
 import { qualifiedName, schemaFingerprint, type Tool } from "../types.js";
 import { cacheFingerprint, enrichmentCachePath, loadCache, saveCache } from "./cache.js";
-import { cachedEmbeddings, embeddingsKeys, requireProvider, toolKey, toolText, type ToolEmbeddings } from "./embeddings.js";
+import {
+  cachedEmbeddings,
+  embeddingsKeys,
+  requireProvider,
+  type ToolEmbeddings,
+  toolKey,
+  toolText,
+} from "./embeddings.js";
 import { defineEnrichment } from "./enrichment.js";
 
 /**
@@ -21,16 +28,30 @@ export type Neighbor = [name: string, fingerprint: string, score: number];
  * @example
  * const [next, dups] = graph["shop::get_order"][fp]["shop"];
  */
-export type NeighborGraph = Record<string, Record<string, Record<string, [Neighbor[], Neighbor[]]>>>;
+export type NeighborGraph = Record<
+  string,
+  Record<string, Record<string, [Neighbor[], Neighbor[]]>>
+>;
 
 const schema = z.object({
   ...embeddingsKeys,
-  max_candidates: z.number().int().min(1).default(50).describe("Most similar tools considered per tool"),
+  max_candidates: z
+    .number()
+    .int()
+    .min(1)
+    .default(50)
+    .describe("Most similar tools considered per tool"),
   max_neighbors: z.number().int().min(1).default(10).describe("Neighbors kept per tool"),
-  duplicate_sim_thresh: z.number().min(0).max(1).default(0.9).describe("Tool similarity from which two tools count as near-duplicates"),
+  duplicate_sim_thresh: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.9)
+    .describe("Tool similarity from which two tools count as near-duplicates"),
 });
 
-const paramText = (name: string, info: unknown) => `Name: ${name}\nDescription: ${String((info as { description?: unknown } | null)?.description ?? "")}`;
+const paramText = (name: string, info: unknown) =>
+  `Name: ${name}\nDescription: ${String((info as { description?: unknown } | null)?.description ?? "")}`;
 
 /**
  * `type: neighbors` (needs `embeddings`): which tools can follow which. A tool's "source" vector
@@ -49,7 +70,13 @@ export const neighborsEnrichment = defineEnrichment({
       dependsOn: ["embeddings"],
       async enrich(registry) {
         const tools = registry.all();
-        const fp = cacheFingerprint(tools.map((t) => [toolKey(t), toolText(t)]).sort(), model, c.max_neighbors, c.max_candidates, c.duplicate_sim_thresh);
+        const fp = cacheFingerprint(
+          tools.map((t) => [toolKey(t), toolText(t)]).sort(),
+          model,
+          c.max_neighbors,
+          c.max_candidates,
+          c.duplicate_sim_thresh,
+        );
         const path = enrichmentCachePath("neighbors", fp);
         const cached = c.force ? {} : loadCache(path);
         if (Object.keys(cached).length) {
@@ -57,11 +84,17 @@ export const neighborsEnrichment = defineEnrichment({
           return;
         }
         const emb = registry.artifacts.embeddings as ToolEmbeddings | undefined;
-        if (!emb) throw new Error("neighbors: the embeddings artifact is missing (list the embeddings enrichment before neighbors)");
+        if (!emb)
+          throw new Error(
+            "neighbors: the embeddings artifact is missing (list the embeddings enrichment before neighbors)",
+          );
         const paramKeys: string[] = [];
         const paramTexts: string[] = [];
         for (const t of tools) {
-          for (const [n, i] of [...Object.entries(propsOf(t.parameters)), ...Object.entries(propsOf(t.output_parameters))]) {
+          for (const [n, i] of [
+            ...Object.entries(propsOf(t.parameters)),
+            ...Object.entries(propsOf(t.output_parameters)),
+          ]) {
             const text = paramText(n, i);
             paramKeys.push(text);
             paramTexts.push(text);
@@ -69,7 +102,15 @@ export const neighborsEnrichment = defineEnrichment({
         }
         const unique = [...new Set(paramKeys)];
         const pfp = cacheFingerprint(unique.slice().sort(), model);
-        const pvec = await cachedEmbeddings("neighbors_params", pfp, p, model, unique, unique, c.force);
+        const pvec = await cachedEmbeddings(
+          "neighbors_params",
+          pfp,
+          p,
+          model,
+          unique,
+          unique,
+          c.force,
+        );
         const graph = buildGraph(tools, emb, (n, i) => pvec.get(paramText(n, i))!, c);
         saveCache(path, graph);
         registry.artifacts.neighbors = graph;
@@ -78,7 +119,12 @@ export const neighborsEnrichment = defineEnrichment({
   },
 });
 
-function buildGraph(tools: Tool[], emb: ToolEmbeddings, param: (n: string, i: unknown) => Float32Array, c: { max_candidates: number; max_neighbors: number; duplicate_sim_thresh: number }): NeighborGraph {
+function buildGraph(
+  tools: Tool[],
+  emb: ToolEmbeddings,
+  param: (n: string, i: unknown) => Float32Array,
+  c: { max_candidates: number; max_neighbors: number; duplicate_sim_thresh: number },
+): NeighborGraph {
   const vec = (t: Tool) => emb.get(qualifiedName(t))!.get(schemaFingerprint(t.parameters))!;
   const composite = (t: Tool, schema: Record<string, unknown>) => {
     const v = Float32Array.from(vec(t));
@@ -100,13 +146,24 @@ function buildGraph(tools: Tool[], emb: ToolEmbeddings, param: (n: string, i: un
     const tgt = group.map((t) => composite(t, t.parameters));
     group.forEach((t, i) => {
       const sims = group.map((_, j) => (j === i ? -Infinity : dot(base[i]!, base[j]!)));
-      const order = sims.map((s, j) => [s, j] as const).filter(([s]) => s > -Infinity).sort((a, b) => b[0] - a[0]);
+      const order = sims
+        .map((s, j) => [s, j] as const)
+        .filter(([s]) => s > -Infinity)
+        .sort((a, b) => b[0] - a[0]);
       const cands = order.slice(0, c.max_candidates);
-      const dups: Neighbor[] = cands.filter(([s]) => s >= c.duplicate_sim_thresh).map(([s, j]) => [group[j]!.name, schemaFingerprint(group[j]!.parameters), s]);
+      const dups: Neighbor[] = cands
+        .filter(([s]) => s >= c.duplicate_sim_thresh)
+        .map(([s, j]) => [group[j]!.name, schemaFingerprint(group[j]!.parameters), s]);
       const dupSet = new Set(dups.map((d) => d[0]));
       const edges: Neighbor[] = cands
         .filter(([, j]) => !dupSet.has(group[j]!.name) && group[j]!.name !== t.name)
-        .map(([, j]): Neighbor => [group[j]!.name, schemaFingerprint(group[j]!.parameters), dot(src[i]!, tgt[j]!)])
+        .map(
+          ([, j]): Neighbor => [
+            group[j]!.name,
+            schemaFingerprint(group[j]!.parameters),
+            dot(src[i]!, tgt[j]!),
+          ],
+        )
         .sort((a, b) => b[2] - a[2])
         .slice(0, c.max_neighbors);
       const q = qualifiedName(t);

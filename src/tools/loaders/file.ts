@@ -22,17 +22,24 @@ const schema = z.object({
  */
 export function readToolFile(path: string, namespace?: string): Tool[] {
   if (!existsSync(path)) {
-    throw new MissingFileError(path, "tool file", { hint: "check the path; ${DGT_DATA_DIR} is 'data' unless set" });
+    throw new MissingFileError(path, "tool file", {
+      hint: "check the path; ${DGT_DATA_DIR} is 'data' unless set",
+    });
   }
   const ext = extname(path).toLowerCase();
   let raw: unknown;
   try {
     if (ext === ".yaml" || ext === ".yml") raw = parse(readFileSync(path, "utf8"));
     else if (ext === ".json") raw = JSON.parse(readFileSync(path, "utf8"));
-    else throw new ToolDefinitionError(`tool file '${path}': unsupported format '${ext}'`, { hint: "use .yaml, .yml or .json" });
+    else
+      throw new ToolDefinitionError(`tool file '${path}': unsupported format '${ext}'`, {
+        hint: "use .yaml, .yml or .json",
+      });
   } catch (e) {
     if (e instanceof ToolDefinitionError) throw e;
-    throw new ToolDefinitionError(`tool file '${path}' does not parse: ${(e as Error).message}`, { file: path });
+    throw new ToolDefinitionError(`tool file '${path}' does not parse: ${(e as Error).message}`, {
+      file: path,
+    });
   }
   let dicts: unknown[];
   let fileNs = DEFAULT_NAMESPACE;
@@ -44,7 +51,10 @@ export function readToolFile(path: string, namespace?: string): Tool[] {
       dicts = first;
     } else dicts = Object.values(raw);
   } else {
-    throw new ToolDefinitionError(`tool file '${path}' must hold a list of tools, {namespace: [tools]} or {name: tool}`, { file: path });
+    throw new ToolDefinitionError(
+      `tool file '${path}' must hold a list of tools, {namespace: [tools]} or {name: tool}`,
+      { file: path },
+    );
   }
   return dicts.map((d) => toolFromDict(d, namespace ?? fileNs, `tool file '${path}'`));
 }

@@ -1,12 +1,16 @@
 import { z } from "zod";
-import { toolFromDict } from "../tool-dict.js";
 import { checkServerSpec, mcpConnection, mcpServerKeys } from "../mcp/connection.js";
+import { toolFromDict } from "../tool-dict.js";
 import { DEFAULT_NAMESPACE } from "../types.js";
 import { defineLoader } from "./loader.js";
 
 const schema = z.object({
   ...mcpServerKeys,
-  namespace: z.string().min(1).default(DEFAULT_NAMESPACE).describe("Namespace of the server's tools"),
+  namespace: z
+    .string()
+    .min(1)
+    .default(DEFAULT_NAMESPACE)
+    .describe("Namespace of the server's tools"),
   timeout: z.number().positive().default(10).describe("Seconds to connect and list the tools"),
 });
 
@@ -22,13 +26,19 @@ export const mcpLoader = defineLoader({
       checkServerSpec(c, ctx.where);
       const conn = mcpConnection(c);
       const listed = await conn.listTools(c.timeout * 1000);
-      return listed.map((t) => toolFromDict({
-        name: t.name,
-        description: t.description ?? "",
-        parameters: t.inputSchema ?? {},
-        output_parameters: t.outputSchema ?? {},
-        metadata: { mcp_server: conn.id, mcp_transport: c.command ? "stdio" : "http" },
-      }, c.namespace, `${ctx.where} (MCP server '${conn.label}')`));
+      return listed.map((t) =>
+        toolFromDict(
+          {
+            name: t.name,
+            description: t.description ?? "",
+            parameters: t.inputSchema ?? {},
+            output_parameters: t.outputSchema ?? {},
+            metadata: { mcp_server: conn.id, mcp_transport: c.command ? "stdio" : "http" },
+          },
+          c.namespace,
+          `${ctx.where} (MCP server '${conn.label}')`,
+        ),
+      );
     },
   }),
 });

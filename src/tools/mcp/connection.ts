@@ -1,7 +1,10 @@
 import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import {
+  getDefaultEnvironment,
+  StdioClientTransport,
+} from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { z } from "zod";
 import { ToolServerError } from "../../errors.js";
@@ -16,14 +19,29 @@ import { sortedJson } from "../types.js";
  * { command: node, args: [tools-server.mjs] }   # or  { base_url: http://127.0.0.1:3001/mcp }
  */
 export const mcpServerKeys = {
-  command: z.string().min(1).optional().describe("Start this program and talk MCP over its stdin/stdout"),
+  command: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Start this program and talk MCP over its stdin/stdout"),
   args: z.array(z.string()).default([]).describe("Its arguments"),
   env: z.record(z.string(), z.string()).optional().describe("Extra environment variables for it"),
   cwd: z.string().optional().describe("Its working directory"),
-  base_url: z.string().url().optional().describe("A streamable HTTP MCP endpoint, e.g. http://127.0.0.1:3001/mcp"),
-  headers: z.record(z.string(), z.string()).optional().describe("HTTP headers sent to the endpoint"),
+  base_url: z
+    .string()
+    .url()
+    .optional()
+    .describe("A streamable HTTP MCP endpoint, e.g. http://127.0.0.1:3001/mcp"),
+  headers: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe("HTTP headers sent to the endpoint"),
   bearer_token: z.string().optional().describe("Sent as 'Authorization: Bearer <token>'"),
-  server_name: z.string().min(1).optional().describe("Name of the server in messages and tool metadata"),
+  server_name: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Name of the server in messages and tool metadata"),
 };
 
 const specSchema = z.object(mcpServerKeys);
@@ -50,7 +68,11 @@ export class McpConnection {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(readonly id: string, readonly label: string, private readonly spec: McpServerSpec) {}
+  constructor(
+    readonly id: string,
+    readonly label: string,
+    private readonly spec: McpServerSpec,
+  ) {}
 
   /** The connected client, connecting first if needed. */
   private async connected(timeoutMs: number): Promise<Client> {
@@ -70,15 +92,33 @@ export class McpConnection {
     const s = this.spec;
     const client = new Client({ name: "digit", version: "1.0.0" });
     const transport = s.command
-      ? new StdioClientTransport({ command: s.command, args: s.args ?? [], env: { ...getDefaultEnvironment(), ...(s.env ?? {}) }, ...(s.cwd ? { cwd: s.cwd } : {}), stderr: "ignore" })
-      : new StreamableHTTPClientTransport(new URL(s.base_url!), { requestInit: { headers: { ...(s.headers ?? {}), ...(s.bearer_token ? { authorization: `Bearer ${s.bearer_token}` } : {}) } } });
+      ? new StdioClientTransport({
+          command: s.command,
+          args: s.args ?? [],
+          env: { ...getDefaultEnvironment(), ...(s.env ?? {}) },
+          ...(s.cwd ? { cwd: s.cwd } : {}),
+          stderr: "ignore",
+        })
+      : new StreamableHTTPClientTransport(new URL(s.base_url!), {
+          requestInit: {
+            headers: {
+              ...(s.headers ?? {}),
+              ...(s.bearer_token ? { authorization: `Bearer ${s.bearer_token}` } : {}),
+            },
+          },
+        });
     try {
       await client.connect(transport, { timeout: timeoutMs });
     } catch (e) {
       await client.close().catch(() => undefined);
-      throw new ToolServerError(`MCP server '${this.label}' could not be reached: ${(e as Error).message}`, {
-        hint: s.command ? `check that '${s.command} ${(s.args ?? []).join(" ")}' starts an MCP server on stdio` : "check base_url and that the server is running",
-      });
+      throw new ToolServerError(
+        `MCP server '${this.label}' could not be reached: ${(e as Error).message}`,
+        {
+          hint: s.command
+            ? `check that '${s.command} ${(s.args ?? []).join(" ")}' starts an MCP server on stdio`
+            : "check base_url and that the server is running",
+        },
+      );
     }
     return client;
   }
@@ -98,9 +138,23 @@ export class McpConnection {
    * @example
    * (await connection.listTools(10_000)).map((t) => t.name)
    */
-  async listTools(timeoutMs: number): Promise<{ name: string; description?: string | undefined; inputSchema: unknown; outputSchema?: unknown }[]> {
+  async listTools(
+    timeoutMs: number,
+  ): Promise<
+    {
+      name: string;
+      description?: string | undefined;
+      inputSchema: unknown;
+      outputSchema?: unknown;
+    }[]
+  > {
     const client = await this.connected(timeoutMs);
-    const out: { name: string; description?: string | undefined; inputSchema: unknown; outputSchema?: unknown }[] = [];
+    const out: {
+      name: string;
+      description?: string | undefined;
+      inputSchema: unknown;
+      outputSchema?: unknown;
+    }[] = [];
     let cursor: string | undefined;
     do {
       const page = await client.listTools(cursor ? { cursor } : undefined, { timeout: timeoutMs });
@@ -122,7 +176,9 @@ export class McpConnection {
     try {
       const client = await this.connected(timeoutMs);
       const r = await client.callTool({ name, arguments: args }, undefined, { timeout: timeoutMs });
-      const blocks = Array.isArray(r.content) ? (r.content as { type: string; text?: string }[]) : [];
+      const blocks = Array.isArray(r.content)
+        ? (r.content as { type: string; text?: string }[])
+        : [];
       const texts = blocks.filter((b) => b.type === "text").map((b) => b.text ?? "");
       if (r.isError) throw new Error(texts.join("\n") || "the tool reported an error");
       if (isObj(r.structuredContent)) return r.structuredContent;
@@ -158,7 +214,11 @@ const CONNECTIONS = new Map<string, McpConnection>();
  * const c = mcpConnection({ base_url: "http://127.0.0.1:3001/mcp" });
  */
 export function mcpConnection(spec: McpServerSpec): McpConnection {
-  const label = spec.server_name ?? (spec.command ? [basename(spec.command), ...(spec.args ?? []).map((a) => basename(a))].join(" ") : new URL(spec.base_url!).host);
+  const label =
+    spec.server_name ??
+    (spec.command
+      ? [basename(spec.command), ...(spec.args ?? []).map((a) => basename(a))].join(" ")
+      : new URL(spec.base_url!).host);
   const id = `${label}#${createHash("sha256").update(sortedJson(spec)).digest("hex").slice(0, 12)}`;
   let c = CONNECTIONS.get(id);
   if (!c) {
@@ -200,6 +260,8 @@ export async function closeMcpConnections(ids: Iterable<string>): Promise<void> 
  */
 export function checkServerSpec(spec: McpServerSpec, where: string): void {
   if (!spec.command === !spec.base_url) {
-    throw new ToolServerError(`${where}: give exactly one of 'command' (stdio server) and 'base_url' (HTTP endpoint)`);
+    throw new ToolServerError(
+      `${where}: give exactly one of 'command' (stdio server) and 'base_url' (HTTP endpoint)`,
+    );
   }
 }

@@ -3,11 +3,21 @@ import type { Random } from "../../util/random.js";
 import type { NeighborGraph } from "../enrichments/neighbors.js";
 import type { ToolRegistry } from "../registry.js";
 import { qualifiedName, schemaFingerprint, type Tool } from "../types.js";
-import { defineSampler, namespaceDistribution, poolsByNamespace, samplerKeys, type ToolSampler } from "./sampler.js";
+import {
+  defineSampler,
+  namespaceDistribution,
+  poolsByNamespace,
+  samplerKeys,
+  type ToolSampler,
+} from "./sampler.js";
 
 const schema = z.object({
   ...samplerKeys,
-  temperature: z.number().positive().default(1).describe("Softmax temperature over neighbor scores"),
+  temperature: z
+    .number()
+    .positive()
+    .default(1)
+    .describe("Softmax temperature over neighbor scores"),
 });
 
 /**
@@ -17,7 +27,10 @@ const schema = z.object({
  * in one scenario, so plans can chain calls.
  */
 export class NeighborToolSampler implements ToolSampler {
-  constructor(private readonly c: z.infer<typeof schema>, private readonly registry: ToolRegistry) {}
+  constructor(
+    private readonly c: z.infer<typeof schema>,
+    private readonly registry: ToolRegistry,
+  ) {}
 
   sample(rng: Random, k = this.c.k): Tool[] {
     const graph = this.registry.artifacts.neighbors as NeighborGraph | undefined;
@@ -30,7 +43,12 @@ export class NeighborToolSampler implements ToolSampler {
       if (!pool) throw new Error(`tc/neighbor: namespace '${this.c.namespace}' has no tools`);
       seed = rng.pick(pool);
     } else {
-      const probs = namespaceDistribution(pools, this.c.namespace_weights, this.c.strategy, "tc/neighbor");
+      const probs = namespaceDistribution(
+        pools,
+        this.c.namespace_weights,
+        this.c.strategy,
+        "tc/neighbor",
+      );
       const ns = rng.weighted([...probs.keys()], [...probs.values()]);
       seed = rng.pick(pools.get(ns)!);
     }
@@ -60,7 +78,10 @@ export class NeighborToolSampler implements ToolSampler {
     const nogood = new Set<string>();
     while (chosen.length < k && remaining.length) {
       const ws = softmax(remaining.map(([, s]) => s / this.c.temperature));
-      const pick = rng.weighted(remaining.map(([t]) => t), ws);
+      const pick = rng.weighted(
+        remaining.map(([t]) => t),
+        ws,
+      );
       chosen.push(pick);
       for (const q of dups.get(qualifiedName(pick)) ?? []) nogood.add(q);
       remaining = remaining.filter(([t]) => t !== pick && !nogood.has(qualifiedName(t)));

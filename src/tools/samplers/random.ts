@@ -2,7 +2,13 @@ import { z } from "zod";
 import type { Random } from "../../util/random.js";
 import type { ToolRegistry } from "../registry.js";
 import type { Tool } from "../types.js";
-import { defineSampler, namespaceDistribution, poolsByNamespace, samplerKeys, type ToolSampler } from "./sampler.js";
+import {
+  defineSampler,
+  namespaceDistribution,
+  poolsByNamespace,
+  samplerKeys,
+  type ToolSampler,
+} from "./sampler.js";
 
 const schema = z.object(samplerKeys);
 
@@ -12,7 +18,10 @@ const schema = z.object(samplerKeys);
  * the others. Two tools of the same name are never both drawn.
  */
 export class RandomToolSampler implements ToolSampler {
-  constructor(private readonly c: z.infer<typeof schema>, private readonly registry: ToolRegistry) {}
+  constructor(
+    private readonly c: z.infer<typeof schema>,
+    private readonly registry: ToolRegistry,
+  ) {}
 
   sample(rng: Random, k = this.c.k): Tool[] {
     const all = this.registry.all();
@@ -23,7 +32,12 @@ export class RandomToolSampler implements ToolSampler {
       return rng.sample(pool, k);
     }
     const pools = poolsByNamespace(all);
-    let probs = namespaceDistribution(pools, this.c.namespace_weights, this.c.strategy, "tc/random");
+    let probs = namespaceDistribution(
+      pools,
+      this.c.namespace_weights,
+      this.c.strategy,
+      "tc/random",
+    );
     const slots = new Map([...pools.keys()].map((ns) => [ns, 0]));
     let remaining = k;
     while (remaining > 0 && probs.size) {
@@ -45,7 +59,8 @@ export class RandomToolSampler implements ToolSampler {
     }
     const out: Tool[] = [];
     for (const [ns, n] of slots) {
-      for (const t of rng.sample(pools.get(ns)!, n)) if (!out.some((o) => o.name === t.name)) out.push(t);
+      for (const t of rng.sample(pools.get(ns)!, n))
+        if (!out.some((o) => o.name === t.name)) out.push(t);
     }
     return out;
   }
@@ -55,7 +70,9 @@ function largestRemainder(probs: Map<string, number>, k: number): Map<string, nu
   const quotas = [...probs].map(([ns, p]) => [ns, p * k] as const);
   const floors = new Map(quotas.map(([ns, q]) => [ns, Math.floor(q)]));
   let rest = k - [...floors.values()].reduce((a, b) => a + b, 0);
-  for (const [ns] of [...quotas].sort((a, b) => (b[1] - Math.floor(b[1])) - (a[1] - Math.floor(a[1])))) {
+  for (const [ns] of [...quotas].sort(
+    (a, b) => b[1] - Math.floor(b[1]) - (a[1] - Math.floor(a[1])),
+  )) {
     if (rest-- <= 0) break;
     floors.set(ns, floors.get(ns)! + 1);
   }

@@ -47,9 +47,18 @@ export function defineSampler<S extends z.ZodObject>(d: SamplerDefinition<S>): S
 export const samplerKeys = {
   k: z.number().int().min(1).describe("How many tools a scenario gets"),
   namespace: z.string().min(1).optional().describe("Draw only from this namespace"),
-  namespace_weights: z.record(z.string(), z.number().min(0)).optional().describe("Relative weight per namespace"),
-  strategy: z.enum(["uniform", "proportional"]).default("proportional").describe("Namespace weights when none are given: equal, or by tool count"),
-  min_score: z.number().optional().describe("Accepted for DiGiT task files; not used (DiGiT ignores it too)"),
+  namespace_weights: z
+    .record(z.string(), z.number().min(0))
+    .optional()
+    .describe("Relative weight per namespace"),
+  strategy: z
+    .enum(["uniform", "proportional"])
+    .default("proportional")
+    .describe("Namespace weights when none are given: equal, or by tool count"),
+  min_score: z
+    .number()
+    .optional()
+    .describe("Accepted for DiGiT task files; not used (DiGiT ignores it too)"),
 };
 
 /**
@@ -70,11 +79,19 @@ export function poolsByNamespace(tools: readonly Tool[]): Map<string, Tool[]> {
  * @example
  * namespaceDistribution(pools, undefined, "uniform") // Map { math => 0.5, web => 0.5 }
  */
-export function namespaceDistribution(pools: Map<string, Tool[]>, weights: Record<string, number> | undefined, strategy: "uniform" | "proportional", who: string): Map<string, number> {
+export function namespaceDistribution(
+  pools: Map<string, Tool[]>,
+  weights: Record<string, number> | undefined,
+  strategy: "uniform" | "proportional",
+  who: string,
+): Map<string, number> {
   const raw = new Map<string, number>();
   if (weights) {
     for (const ns of Object.keys(weights)) {
-      if (!pools.has(ns)) throw new ToolDefinitionError(`${who}: namespace_weights names '${ns}', which has no tools (namespaces: ${[...pools.keys()].join(", ")})`);
+      if (!pools.has(ns))
+        throw new ToolDefinitionError(
+          `${who}: namespace_weights names '${ns}', which has no tools (namespaces: ${[...pools.keys()].join(", ")})`,
+        );
     }
     for (const ns of pools.keys()) raw.set(ns, weights[ns] ?? 0);
   } else for (const [ns, pool] of pools) raw.set(ns, strategy === "uniform" ? 1 : pool.length);

@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import { DataFileError, MissingFileError } from "../../errors.js";
 import { isObj, type Row } from "../../util/mapping.js";
-import { existsSync } from "node:fs";
 
 /**
  * A document of a corpus or a search hit (DiGiT's Document): `score` only on ranked hits,
@@ -28,8 +27,16 @@ export interface SearchDocument {
 export const corpusKeys = {
   path: z.string().min(1).describe("A .jsonl (one document per line) or .json (a list) corpus"),
   format: z.enum(["jsonl", "json"]).default("jsonl").describe("Corpus format"),
-  projection: z.record(z.string(), z.enum(["id", "text"])).default({}).describe("{corpus field: id | text}"),
-  limit: z.number().int().min(1).default(5).describe("Documents returned when a call gives no size/limit"),
+  projection: z
+    .record(z.string(), z.enum(["id", "text"]))
+    .default({})
+    .describe("{corpus field: id | text}"),
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .default(5)
+    .describe("Documents returned when a call gives no size/limit"),
 };
 
 /**
@@ -51,22 +58,45 @@ export function documentToDict(d: SearchDocument): Row {
  * @example
  * loadCorpus({ path: "corpus.jsonl", format: "jsonl", projection: { body: "text" }, limit: 5 })
  */
-export function loadCorpus(c: { path: string; format: "jsonl" | "json"; projection: Record<string, "id" | "text"> }): SearchDocument[] {
+export function loadCorpus(c: {
+  path: string;
+  format: "jsonl" | "json";
+  projection: Record<string, "id" | "text">;
+}): SearchDocument[] {
   if (!existsSync(c.path)) throw new MissingFileError(c.path, "search corpus");
   const raw = readFileSync(c.path, "utf8");
   let rows: unknown[];
   try {
-    rows = c.format === "json" ? (JSON.parse(raw) as unknown[]) : raw.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
+    rows =
+      c.format === "json"
+        ? (JSON.parse(raw) as unknown[])
+        : raw
+            .split("\n")
+            .filter((l) => l.trim())
+            .map((l) => JSON.parse(l) as unknown);
   } catch (e) {
-    throw new DataFileError(`search corpus '${c.path}' is not valid ${c.format}: ${(e as Error).message}`, { file: c.path });
+    throw new DataFileError(
+      `search corpus '${c.path}' is not valid ${c.format}: ${(e as Error).message}`,
+      { file: c.path },
+    );
   }
-  if (!Array.isArray(rows)) throw new DataFileError(`search corpus '${c.path}' must be a list of documents`, { file: c.path });
-  const key = (canonical: "id" | "text") => Object.entries(c.projection).find(([, v]) => v === canonical)?.[0] ?? canonical;
+  if (!Array.isArray(rows))
+    throw new DataFileError(`search corpus '${c.path}' must be a list of documents`, {
+      file: c.path,
+    });
+  const key = (canonical: "id" | "text") =>
+    Object.entries(c.projection).find(([, v]) => v === canonical)?.[0] ?? canonical;
   const idKey = key("id");
   const textKey = key("text");
   return rows.map((r, i) => {
     const row = isObj(r) ? r : { text: r };
-    const metadata = Object.fromEntries(Object.entries(row).filter(([k]) => k !== idKey && k !== textKey));
-    return { id: String(row[idKey] ?? row.id ?? i), text: String(row[textKey] ?? row.text ?? ""), metadata };
+    const metadata = Object.fromEntries(
+      Object.entries(row).filter(([k]) => k !== idKey && k !== textKey),
+    );
+    return {
+      id: String(row[idKey] ?? row.id ?? i),
+      text: String(row[textKey] ?? row.text ?? ""),
+      metadata,
+    };
   });
 }

@@ -14,11 +14,19 @@ import { documentToDict, type SearchDocument } from "./document.js";
  */
 export const searchKeys = {
   relevance_threshold: z.number().optional().describe("Drop ranked hits scoring below this"),
-  error_categories: z.array(z.object({
-    type: z.string().min(1).describe("network_error, empty_result, unparseable_result, or any label"),
-    probability: z.number().min(0).max(1),
-    message: z.string().optional(),
-  })).default([]).describe("Injected failures"),
+  error_categories: z
+    .array(
+      z.object({
+        type: z
+          .string()
+          .min(1)
+          .describe("network_error, empty_result, unparseable_result, or any label"),
+        probability: z.number().min(0).max(1),
+        message: z.string().optional(),
+      }),
+    )
+    .default([])
+    .describe("Injected failures"),
 };
 
 /**
@@ -33,7 +41,13 @@ export const searchKeys = {
 export abstract class SearchEngine implements ToolEngine {
   private readonly calls = new Map<string, number>();
 
-  constructor(protected readonly base: { relevance_threshold?: number | undefined; error_categories: { type: string; probability: number; message?: string | undefined }[] }, protected readonly defaultLimit: number) {}
+  constructor(
+    protected readonly base: {
+      relevance_threshold?: number | undefined;
+      error_categories: { type: string; probability: number; message?: string | undefined }[];
+    },
+    protected readonly defaultLimit: number,
+  ) {}
 
   /**
    * The best `limit` documents for the call's arguments (`rng` for engines that draw).
@@ -69,17 +83,36 @@ export abstract class SearchEngine implements ToolEngine {
       const fired = this.base.error_categories.filter((c) => rng.next() < c.probability);
       if (fired.length) {
         const c = rng.pick(fired);
-        if (c.type === "empty_result") out.push({ call_id: call.call_id ?? null, name: call.name, result: [] });
-        else if (c.type === "unparseable_result") out.push({ call_id: call.call_id ?? null, name: call.name, result: "<garbled>" });
-        else out.push(failed(call, c.message ?? (c.type === "network_error" ? "Connection timed out" : `Simulated error: ${c.type}`)));
+        if (c.type === "empty_result")
+          out.push({ call_id: call.call_id ?? null, name: call.name, result: [] });
+        else if (c.type === "unparseable_result")
+          out.push({ call_id: call.call_id ?? null, name: call.name, result: "<garbled>" });
+        else
+          out.push(
+            failed(
+              call,
+              c.message ??
+                (c.type === "network_error"
+                  ? "Connection timed out"
+                  : `Simulated error: ${c.type}`),
+            ),
+          );
         continue;
       }
       const limit = Number(call.arguments.size ?? call.arguments.limit ?? this.defaultLimit);
       try {
-        let docs = await this.search(call.arguments, Number.isFinite(limit) && limit > 0 ? limit : this.defaultLimit, rng);
+        let docs = await this.search(
+          call.arguments,
+          Number.isFinite(limit) && limit > 0 ? limit : this.defaultLimit,
+          rng,
+        );
         const t = this.base.relevance_threshold;
         if (t !== undefined) docs = docs.filter((d) => d.score === undefined || d.score >= t);
-        out.push({ call_id: call.call_id ?? null, name: call.name, result: docs.map(documentToDict) });
+        out.push({
+          call_id: call.call_id ?? null,
+          name: call.name,
+          result: docs.map(documentToDict),
+        });
       } catch (e) {
         out.push(failed(call, (e as Error).message));
       }

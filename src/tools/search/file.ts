@@ -23,10 +23,17 @@ export class FileSearchEngine extends SearchEngine {
     return [...this.docs];
   }
 
-  async search(_args: Record<string, unknown>, limit: number, rng: Random): Promise<SearchDocument[]> {
+  async search(
+    _args: Record<string, unknown>,
+    limit: number,
+    rng: Random,
+  ): Promise<SearchDocument[]> {
     return rng.sample(this.corpus(), limit);
   }
 }
 
 /** `search/file` engine. */
-export const fileSearchEngine = defineEngine({ schema, create: async (c) => new FileSearchEngine(c) });
+export const fileSearchEngine = defineEngine({
+  schema,
+  create: async (c) => new FileSearchEngine(c),
+});

@@ -12,8 +12,15 @@ import type { SearchEngine } from "./engine.js";
  * randomDocumentSamplerSchema.parse({ group_by: "metadata.category", strategy: "proportional" })
  */
 export const randomDocumentSamplerSchema = z.object({
-  group_by: z.string().min(1).optional().describe("A document field (dot path; metadata first) to group by"),
-  strategy: z.enum(["uniform", "proportional"]).default("uniform").describe("Group weights: equal, or by group size"),
+  group_by: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("A document field (dot path; metadata first) to group by"),
+  strategy: z
+    .enum(["uniform", "proportional"])
+    .default("uniform")
+    .describe("Group weights: equal, or by group size"),
 });
 
 /**
@@ -38,7 +45,10 @@ export interface DrawOptions {
 export class RandomDocumentSampler {
   private readonly groups: Map<string, SearchDocument[]> | undefined;
 
-  constructor(private readonly engine: SearchEngine, private readonly c: z.input<typeof randomDocumentSamplerSchema>) {
+  constructor(
+    private readonly engine: SearchEngine,
+    private readonly c: z.input<typeof randomDocumentSamplerSchema>,
+  ) {
     if (c.group_by) {
       this.groups = new Map();
       for (const d of engine.corpus()) {
@@ -50,21 +60,30 @@ export class RandomDocumentSampler {
 
   sample(rng: Random, k: number, o: DrawOptions = {}): SearchDocument[] {
     if (!this.groups) return rng.sample(this.engine.corpus(), k);
-    if (o.include_groups && o.exclude_groups) throw new ConfigError("search/random: include_groups and exclude_groups are mutually exclusive");
+    if (o.include_groups && o.exclude_groups)
+      throw new ConfigError(
+        "search/random: include_groups and exclude_groups are mutually exclusive",
+      );
     let names = [...this.groups.keys()];
     if (o.include_groups) {
       const unknown = o.include_groups.filter((g) => !this.groups!.has(g));
-      if (unknown.length) throw new ConfigError(`search/random: include_groups names unknown group(s) ${unknown.join(", ")} (groups: ${names.join(", ")})`);
+      if (unknown.length)
+        throw new ConfigError(
+          `search/random: include_groups names unknown group(s) ${unknown.join(", ")} (groups: ${names.join(", ")})`,
+        );
       names = o.include_groups;
     } else if (o.exclude_groups) names = names.filter((g) => !o.exclude_groups!.includes(g));
     if (!names.length) throw new ConfigError("search/random: no group left to draw from");
-    const weights = names.map((g) => ((this.c.strategy ?? "uniform") === "proportional" ? this.groups!.get(g)!.length : 1));
+    const weights = names.map((g) =>
+      (this.c.strategy ?? "uniform") === "proportional" ? this.groups!.get(g)!.length : 1,
+    );
     return rng.sample(this.groups.get(rng.weighted(names, weights))!, k);
   }
 }
 
 function groupKey(d: SearchDocument, field: string): string {
   const v = getPath(d.metadata, field, false);
-  const w = v === MISSING ? getPath({ id: d.id, text: d.text, metadata: d.metadata }, field, false) : v;
+  const w =
+    v === MISSING ? getPath({ id: d.id, text: d.text, metadata: d.metadata }, field, false) : v;
   return w === MISSING || w == null ? "" : String(w);
 }

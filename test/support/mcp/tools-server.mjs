@@ -20,53 +20,85 @@ const CITIES = {
   lima: { country: "Peru", population: 10004141 },
 };
 
-const ok = (value) => ({ content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value });
+const ok = (value) => ({
+  content: [{ type: "text", text: JSON.stringify(value) }],
+  structuredContent: value,
+});
 
 const dieAt = process.argv.indexOf("--die-after");
 const marker = dieAt < 0 ? undefined : process.argv[dieAt + 2];
-const dieAfter = dieAt < 0 || (marker && existsSync(marker)) ? Infinity : Number(process.argv[dieAt + 1]);
+const dieAfter =
+  dieAt < 0 || (marker && existsSync(marker)) ? Infinity : Number(process.argv[dieAt + 1]);
 let calls = 0;
 
 function build() {
   const server = new McpServer({ name: "digit-test-tools", version: "1.0.0" });
   const registerTool = server.registerTool.bind(server);
-  server.registerTool = (name, config, handler) => registerTool(name, config, async (...a) => {
-    if (++calls >= dieAfter) {
-      if (marker) writeFileSync(marker, "died\n");
-      process.exit(4);
-    }
-    return handler(...a);
-  });
-  server.registerTool("add", {
-    description: "Add two numbers.",
-    inputSchema: { a: z.number().describe("First number"), b: z.number().describe("Second number") },
-    outputSchema: { sum: z.number().describe("a + b") },
-  }, async ({ a, b }) => ok({ sum: a + b }));
-  server.registerTool("lookup_city", {
-    description: "Country and population of a city.",
-    inputSchema: { city: z.enum(["Paris", "Oslo", "Nairobi", "Lima"]).describe("City name") },
-    outputSchema: { country: z.string().describe("Country"), population: z.number().describe("Inhabitants") },
-  }, async ({ city }) => {
-    const hit = CITIES[city.trim().toLowerCase()];
-    if (!hit) return { content: [{ type: "text", text: `unknown city '${city}'` }], isError: true };
-    return ok(hit);
-  });
-  server.registerTool("word_count", {
-    description: "Count the words of a text.",
-    inputSchema: { text: z.string().describe("Any text") },
-    outputSchema: { words: z.number().describe("Number of words") },
-  }, async ({ text }) => ok({ words: (text.match(/\S+/g) ?? []).length }));
-  server.registerTool("slow", {
-    description: "Answer after a delay.",
-    inputSchema: { ms: z.number().describe("Delay in milliseconds") },
-  }, async ({ ms }) => {
-    await new Promise((r) => setTimeout(r, ms));
-    return { content: [{ type: "text", text: `waited ${ms} ms` }] };
-  });
-  server.registerTool("crash", {
-    description: "Stop the server process at once (to test failures).",
-    inputSchema: {},
-  }, async () => process.exit(3));
+  server.registerTool = (name, config, handler) =>
+    registerTool(name, config, async (...a) => {
+      if (++calls >= dieAfter) {
+        if (marker) writeFileSync(marker, "died\n");
+        process.exit(4);
+      }
+      return handler(...a);
+    });
+  server.registerTool(
+    "add",
+    {
+      description: "Add two numbers.",
+      inputSchema: {
+        a: z.number().describe("First number"),
+        b: z.number().describe("Second number"),
+      },
+      outputSchema: { sum: z.number().describe("a + b") },
+    },
+    async ({ a, b }) => ok({ sum: a + b }),
+  );
+  server.registerTool(
+    "lookup_city",
+    {
+      description: "Country and population of a city.",
+      inputSchema: { city: z.enum(["Paris", "Oslo", "Nairobi", "Lima"]).describe("City name") },
+      outputSchema: {
+        country: z.string().describe("Country"),
+        population: z.number().describe("Inhabitants"),
+      },
+    },
+    async ({ city }) => {
+      const hit = CITIES[city.trim().toLowerCase()];
+      if (!hit)
+        return { content: [{ type: "text", text: `unknown city '${city}'` }], isError: true };
+      return ok(hit);
+    },
+  );
+  server.registerTool(
+    "word_count",
+    {
+      description: "Count the words of a text.",
+      inputSchema: { text: z.string().describe("Any text") },
+      outputSchema: { words: z.number().describe("Number of words") },
+    },
+    async ({ text }) => ok({ words: (text.match(/\S+/g) ?? []).length }),
+  );
+  server.registerTool(
+    "slow",
+    {
+      description: "Answer after a delay.",
+      inputSchema: { ms: z.number().describe("Delay in milliseconds") },
+    },
+    async ({ ms }) => {
+      await new Promise((r) => setTimeout(r, ms));
+      return { content: [{ type: "text", text: `waited ${ms} ms` }] };
+    },
+  );
+  server.registerTool(
+    "crash",
+    {
+      description: "Stop the server process at once (to test failures).",
+      inputSchema: {},
+    },
+    async () => process.exit(3),
+  );
   return server;
 }
 

@@ -1,9 +1,9 @@
-import { z } from "zod";
 import { ConfigError } from "digit-sdg";
+import { z } from "zod";
 import type { TaskTools } from "../../../../src/tools/build.js";
 import { runToolLoop } from "../../../../src/tools/tool-loop.js";
 import { qualifiedName, type Tool } from "../../../../src/tools/types.js";
-import { makeStep, type Conversation } from "../conversation.js";
+import { type Conversation, makeStep } from "../conversation.js";
 import { assistantMessages } from "./assistant.js";
 import { registerStage } from "./stage.js";
 
@@ -22,7 +22,10 @@ export function selectTools(all: Tool[], names: string[]): Tool[] {
     const hits = all.filter((t) => t.namespace === n || qualifiedName(t) === q);
     if (!hits.length) {
       const known = [...new Set(all.map((t) => t.namespace))];
-      throw new ConfigError(`stage '${NAME}': no tool or namespace '${n}' in the task's tools (namespaces: ${known.join(", ") || "none"})`, { hint: "name a namespace of tools.registry, or namespace/tool" });
+      throw new ConfigError(
+        `stage '${NAME}': no tool or namespace '${n}' in the task's tools (namespaces: ${known.join(", ") || "none"})`,
+        { hint: "name a namespace of tools.registry, or namespace/tool" },
+      );
     }
     for (const h of hits) out.add(h);
   }
@@ -52,29 +55,67 @@ registerStage({
   blocks: ["generator"],
   create: (a, blocks, extras) => {
     const taskTools = extras.tools as TaskTools | undefined;
-    if (!taskTools) throw new ConfigError(`stage '${NAME}' needs a 'tools:' section in the task`, { hint: "add tools: { registry: [...], engines: {...} } (docs/tools.md)" });
-    const offered = a.tools ? selectTools(taskTools.registry.all(), a.tools) : taskTools.registry.all();
+    if (!taskTools)
+      throw new ConfigError(`stage '${NAME}' needs a 'tools:' section in the task`, {
+        hint: "add tools: { registry: [...], engines: {...} } (docs/tools.md)",
+      });
+    const offered = a.tools
+      ? selectTools(taskTools.registry.all(), a.tools)
+      : taskTools.registry.all();
     return {
       name: NAME,
       async run(convs: Conversation[], ctx) {
-        const kept = await Promise.all(convs.map(async (c) => {
-          try {
-            const out = await runToolLoop({
-              lm: blocks.generator!, messages: assistantMessages(c) as never, tools: offered, engine: taskTools.engine, sessionId: c.conversation_id,
-              maxTurns: a.max_tool_rounds, callTimeoutMs: a.call_timeout * 1000, row: { task_name: c.task_name, ...(typeof c.draw_key === "string" ? { draw_key: c.draw_key } : {}) },
-            });
-            for (const t of out.trace) {
-              c.steps.push(makeStep("tool_call", { id: t.id, name: t.name, arguments: t.arguments }, NAME, { namespace: t.namespace }));
-              c.steps.push(makeStep("tool_result", t.error != null ? { call_id: t.id, error: t.error } : { call_id: t.id, result: t.result }, NAME));
+        const kept = await Promise.all(
+          convs.map(async (c) => {
+            try {
+              const out = await runToolLoop({
+                lm: blocks.generator!,
+                messages: assistantMessages(c) as never,
+                tools: offered,
+                engine: taskTools.engine,
+                sessionId: c.conversation_id,
+                maxTurns: a.max_tool_rounds,
+                callTimeoutMs: a.call_timeout * 1000,
+                row: {
+                  task_name: c.task_name,
+                  ...(typeof c.draw_key === "string" ? { draw_key: c.draw_key } : {}),
+                },
+              });
+              for (const t of out.trace) {
+                c.steps.push(
+                  makeStep("tool_call", { id: t.id, name: t.name, arguments: t.arguments }, NAME, {
+                    namespace: t.namespace,
+                  }),
+                );
+                c.steps.push(
+                  makeStep(
+                    "tool_result",
+                    t.error != null
+                      ? { call_id: t.id, error: t.error }
+                      : { call_id: t.id, result: t.result },
+                    NAME,
+                  ),
+                );
+              }
+              if (!out.reply) return false;
+              c.steps.push(
+                makeStep("assistant", out.reply, NAME, {
+                  metadata: {
+                    invalid_tool_calls: out.invalid_calls,
+                    tool_rounds_exhausted: out.exhausted,
+                  },
+                }),
+              );
+              return true;
+            } catch (e) {
+              ctx.logger.info(
+                `${NAME}: conversation ${c.conversation_id} failed: ${(e as Error).message}`,
+                { task_name: c.task_name },
+              );
+              return false;
             }
-            if (!out.reply) return false;
-            c.steps.push(makeStep("assistant", out.reply, NAME, { metadata: { invalid_tool_calls: out.invalid_calls, tool_rounds_exhausted: out.exhausted } }));
-            return true;
-          } catch (e) {
-            ctx.logger.info(`${NAME}: conversation ${c.conversation_id} failed: ${(e as Error).message}`, { task_name: c.task_name });
-            return false;
-          }
-        }));
+          }),
+        );
         return convs.filter((_, i) => kept[i]);
       },
     };

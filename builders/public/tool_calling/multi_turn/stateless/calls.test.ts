@@ -1,16 +1,40 @@
-import { describe, expect, it } from "vitest";
 import { Random } from "digit-sdg";
-import { between, firstToolCallJson, hiddenIds, kendallTau, largestConnected, leaves, occurrence, orderedLikePlan, renumber, syntaxOk, tooPlain, type CallDict } from "./calls.js";
-import { substitute } from "./stages/execute.js";
+import { describe, expect, it } from "vitest";
 import type { Tool } from "../../../../../src/tools/types.js";
+import {
+  between,
+  type CallDict,
+  firstToolCallJson,
+  hiddenIds,
+  kendallTau,
+  largestConnected,
+  leaves,
+  occurrence,
+  orderedLikePlan,
+  renumber,
+  syntaxOk,
+  tooPlain,
+} from "./calls.js";
+import { substitute } from "./stages/execute.js";
 
 const a: CallDict = { name: "find_order", arguments: { order_number: "A-1" }, id: "$1" };
-const b: CallDict = { name: "refund_customer", arguments: { customer_id: "$1.customer_id", amount: 5 }, id: "$2" };
+const b: CallDict = {
+  name: "refund_customer",
+  arguments: { customer_id: "$1.customer_id", amount: 5 },
+  id: "$2",
+};
 const lone: CallDict = { name: "get_forecast", arguments: { city: "Oslo" }, id: "$3" };
 
 describe("plan helpers", () => {
   it("extracts the first call list from a reply and checks its shape", () => {
-    expect(firstToolCallJson(between('think <tool_calls> [ {"name": "a", "arguments": {"x": "]"}, "id": "$1"} ] </tool_calls>', "tool_calls"))).toBe('[ {"name": "a", "arguments": {"x": "]"}, "id": "$1"} ]');
+    expect(
+      firstToolCallJson(
+        between(
+          'think <tool_calls> [ {"name": "a", "arguments": {"x": "]"}, "id": "$1"} ] </tool_calls>',
+          "tool_calls",
+        ),
+      ),
+    ).toBe('[ {"name": "a", "arguments": {"x": "]"}, "id": "$1"} ]');
     expect(syntaxOk([a, b])).toBe(true);
     expect(syntaxOk([{ name: "a", arguments: {} }])).toBe(false);
     expect(syntaxOk([])).toBe(false);
@@ -18,16 +42,35 @@ describe("plan helpers", () => {
   it("keeps the largest linked group (at least two new calls) and renumbers it after the context", () => {
     expect(largestConnected([a, b, lone], [])).toEqual([a, b]);
     expect(largestConnected([lone], [])).toEqual([]);
-    const ctx: CallDict[] = [{ name: "x", arguments: { q: 1 }, id: "$1" }, { name: "y", arguments: { q: 2 }, id: "$2" }];
-    const moved = largestConnected([{ ...a, id: "$5" }, { ...b, id: "$6", arguments: { customer_id: "$5.customer_id", amount: 5 } }], ctx);
+    const ctx: CallDict[] = [
+      { name: "x", arguments: { q: 1 }, id: "$1" },
+      { name: "y", arguments: { q: 2 }, id: "$2" },
+    ];
+    const moved = largestConnected(
+      [
+        { ...a, id: "$5" },
+        { ...b, id: "$6", arguments: { customer_id: "$5.customer_id", amount: 5 } },
+      ],
+      ctx,
+    );
     expect(moved.map((c) => c.id)).toEqual(["$3", "$4"]);
     expect(moved[1]!.arguments.customer_id).toBe("$3.customer_id");
     expect(renumber([lone], ["$1", "$9"])[0]!.id).toBe("$10");
   });
   it("finds concrete values and plain plans", () => {
     expect(leaves([a, b])).toEqual(["A-1", 5]);
-    expect(tooPlain([{ name: "p", arguments: {} }, { name: "q", arguments: {} }])).toBe(true);
-    expect(tooPlain([{ name: "p", arguments: { x: "1", y: "2" } }, { name: "q", arguments: { x: "1" } }])).toBe(true);
+    expect(
+      tooPlain([
+        { name: "p", arguments: {} },
+        { name: "q", arguments: {} },
+      ]),
+    ).toBe(true);
+    expect(
+      tooPlain([
+        { name: "p", arguments: { x: "1", y: "2" } },
+        { name: "q", arguments: { x: "1" } },
+      ]),
+    ).toBe(true);
     expect(tooPlain([a, b])).toBe(false);
   });
   it("hides calls others depend on, in dependency order", () => {
@@ -49,9 +92,24 @@ describe("plan helpers", () => {
 });
 
 describe("reference substitution", () => {
-  const tools: Tool[] = [{ name: "refund_customer", namespace: "shop", description: "", parameters: { type: "object", properties: { customer_id: { type: "string" }, amount: { type: "number" } } }, output_parameters: {}, metadata: {} }];
+  const tools: Tool[] = [
+    {
+      name: "refund_customer",
+      namespace: "shop",
+      description: "",
+      parameters: {
+        type: "object",
+        properties: { customer_id: { type: "string" }, amount: { type: "number" } },
+      },
+      output_parameters: {},
+      metadata: {},
+    },
+  ];
   it("replaces $n.field paths with earlier results and checks the call again", () => {
-    expect(substitute(b, { $1: { customer_id: "C-9" } }, tools)!.arguments).toEqual({ customer_id: "C-9", amount: 5 });
+    expect(substitute(b, { $1: { customer_id: "C-9" } }, tools)!.arguments).toEqual({
+      customer_id: "C-9",
+      amount: 5,
+    });
     expect(substitute(b, { $1: { other: 1 } }, tools)).toBeUndefined();
     expect(substitute(b, { $1: { customer_id: 42 } }, tools)).toBeUndefined();
   });

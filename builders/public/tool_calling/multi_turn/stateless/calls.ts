@@ -20,7 +20,14 @@ export type CallDict = Row & { name: string; arguments: Row; id?: string };
 export function firstToolCallJson(text: string): string | undefined {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (c === "[" && text.slice(i + 1).trimStart().startsWith("{")) return balanced(text, i);
+    if (
+      c === "[" &&
+      text
+        .slice(i + 1)
+        .trimStart()
+        .startsWith("{")
+    )
+      return balanced(text, i);
     if (c === "{" && text.slice(i + 1).trim()) return balanced(text, i);
   }
   return undefined;
@@ -33,9 +40,18 @@ export function firstToolCallJson(text: string): string | undefined {
  * syntaxOk([{ name: "a", arguments: {}, id: "$1" }]) // true
  */
 export function syntaxOk(calls: unknown): calls is CallDict[] {
-  return Array.isArray(calls) && calls.length > 0 && calls.every((c) => isObj(c)
-    && Object.keys(c).length === 3 && typeof c.name === "string" && typeof c.id === "string"
-    && isObj(c.arguments));
+  return (
+    Array.isArray(calls) &&
+    calls.length > 0 &&
+    calls.every(
+      (c) =>
+        isObj(c) &&
+        Object.keys(c).length === 3 &&
+        typeof c.name === "string" &&
+        typeof c.id === "string" &&
+        isObj(c.arguments),
+    )
+  );
 }
 
 function refersTo(target: string, v: unknown): boolean {
@@ -86,7 +102,10 @@ export function largestConnected(calls: CallDict[], context: CallDict[], minSize
     .filter((c) => c.filter((id) => !ctxIds.has(id)).length >= minSize)
     .reduce<(string | undefined)[]>((best, c) => (c.length > best.length ? c : best), []);
   const byId = new Map(all.map((c) => [c.id, c]));
-  return renumber(big.filter((id) => !ctxIds.has(id)).map((id) => byId.get(id)!), [...ctxIds]);
+  return renumber(
+    big.filter((id) => !ctxIds.has(id)).map((id) => byId.get(id)!),
+    [...ctxIds],
+  );
 }
 
 /**
@@ -96,16 +115,19 @@ export function largestConnected(calls: CallDict[], context: CallDict[], minSize
  * renumber([{ name: "a", arguments: {}, id: "$7" }], ["$1"])[0].id // "$2"
  */
 export function renumber(calls: CallDict[], contextIds: (string | undefined)[]): CallDict[] {
-  const start = Math.max(0, ...contextIds.map((id) => Number(String(id).replace("$", "")) || 0)) + 1;
+  const start =
+    Math.max(0, ...contextIds.map((id) => Number(String(id).replace("$", "")) || 0)) + 1;
   const map = new Map<string, string>();
   calls.forEach((c, i) => map.set(String(c.id), `$${start + i}`));
   const sub = (v: unknown): unknown => {
     if (typeof v === "string") {
-      for (const [from, to] of map) if (v === from || v.startsWith(`${from}.`)) return to + v.slice(from.length);
+      for (const [from, to] of map)
+        if (v === from || v.startsWith(`${from}.`)) return to + v.slice(from.length);
       return v;
     }
     if (Array.isArray(v)) return v.map(sub);
-    if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [sub(k) as string, sub(x)]));
+    if (isObj(v))
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [sub(k) as string, sub(x)]));
     return v;
   };
   return calls.map((c) => sub(c) as CallDict);
@@ -121,7 +143,8 @@ export function leaves(calls: CallDict[]): unknown[] {
   const out = new Map<string, unknown>();
   for (const c of calls) {
     for (const v of Object.values(c.arguments ?? {})) {
-      if (!((typeof v === "string" && v.startsWith("$")) || typeof v === "boolean")) out.set(String(v), v);
+      if (!((typeof v === "string" && v.startsWith("$")) || typeof v === "boolean"))
+        out.set(String(v), v);
     }
   }
   return [...out.values()];
@@ -135,7 +158,14 @@ export function leaves(calls: CallDict[]): unknown[] {
  * tooPlain([{ name: "a", arguments: {} }, { name: "b", arguments: {} }]) // true
  */
 export function tooPlain(calls: CallDict[]): boolean {
-  const sets = calls.map((c) => new Set(Object.values(c.arguments).filter((v) => !(typeof v === "string" && v.startsWith("$"))).map(String)));
+  const sets = calls.map(
+    (c) =>
+      new Set(
+        Object.values(c.arguments)
+          .filter((v) => !(typeof v === "string" && v.startsWith("$")))
+          .map(String),
+      ),
+  );
   if (sets.filter((s) => s.size === 0).length > 1) return true;
   const full = sets.filter((s) => s.size > 0);
   if (full.length <= 1) return false;
@@ -155,7 +185,14 @@ export function shuffleTools(tools: Row[], rng: Random): Row[] {
     if (!isObj(v)) return v;
     const out: Row = {};
     for (const [k, x] of Object.entries(v)) {
-      out[k] = k === "properties" && isObj(x) ? Object.fromEntries(rng.sample(Object.entries(x), Object.keys(x).length).map(([pk, pv]) => [pk, shuffle(pv)])) : shuffle(x);
+      out[k] =
+        k === "properties" && isObj(x)
+          ? Object.fromEntries(
+              rng
+                .sample(Object.entries(x), Object.keys(x).length)
+                .map(([pk, pv]) => [pk, shuffle(pv)]),
+            )
+          : shuffle(x);
     }
     return out;
   };
@@ -179,10 +216,12 @@ export function hiddenIds(calls: CallDict[], rng: Random): string[] {
   while (changed) {
     changed = false;
     for (const [, d] of deps) {
-      for (const o of [...d]) for (const x of deps.get(o) ?? []) if (!d.has(x)) {
-        d.add(x);
-        changed = true;
-      }
+      for (const o of [...d])
+        for (const x of deps.get(o) ?? [])
+          if (!d.has(x)) {
+            d.add(x);
+            changed = true;
+          }
     }
   }
   const needed = new Map([...deps].filter(([id]) => [...deps.values()].some((d) => d.has(id))));
@@ -207,7 +246,10 @@ export function hiddenIds(calls: CallDict[], rng: Random): string[] {
  */
 export function norm(v: unknown): string {
   const s = String(v);
-  const n = [...s].filter((c) => /[\p{L}\p{N} ]/u.test(c)).join("").toLowerCase();
+  const n = [...s]
+    .filter((c) => /[\p{L}\p{N} ]/u.test(c))
+    .join("")
+    .toLowerCase();
   return n || s.toLowerCase();
 }
 
@@ -278,12 +320,17 @@ export function orderedLikePlan(plan: CallDict[], request: string, hidden: CallD
   const args: [number, unknown][] = [];
   for (const tc of plan) {
     for (const v of Object.values(tc.arguments ?? {})) {
-      if (!(typeof v === "string" && v.startsWith("$"))) args.push([hiddenJson.has(JSON.stringify(tc)) ? 0 : 1, v]);
+      if (!(typeof v === "string" && v.startsWith("$")))
+        args.push([hiddenJson.has(JSON.stringify(tc)) ? 0 : 1, v]);
     }
   }
   for (const first of [true, false]) {
     const occ = args.map(([, v]) => [occurrence(v, request, first), v] as const);
-    const ok = new Set(occ.filter(([i, v]) => i !== -1 && !["true", "false"].includes(String(v).toLowerCase())).map(([, v]) => v));
+    const ok = new Set(
+      occ
+        .filter(([i, v]) => i !== -1 && !["true", "false"].includes(String(v).toLowerCase()))
+        .map(([, v]) => v),
+    );
     const xs = args.filter(([, v]) => ok.has(v)).map(([f]) => f);
     const ys = occ.filter(([, v]) => ok.has(v)).map(([i]) => i);
     const tau = kendallTau(xs, ys);

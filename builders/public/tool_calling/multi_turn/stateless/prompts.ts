@@ -9,7 +9,14 @@ const J = (v: unknown) => JSON.stringify(v, null, 2);
  * @example
  * const [system, user] = planPrompt({ tools, date, persona, length: 3, prior: [], nested: true });
  */
-export function planPrompt(a: { tools: unknown[]; date: string; persona: string; length: number; prior: unknown[]; nested: boolean }): [string, string] {
+export function planPrompt(a: {
+  tools: unknown[];
+  date: string;
+  persona: string;
+  length: number;
+  prior: unknown[];
+  nested: boolean;
+}): [string, string] {
   const system = [
     "You plan tool calls. Write a JSON list of calls between <tool_calls> and </tool_calls>; each call is",
     '{"name": <tool name>, "arguments": {...}, "id": "$<n>"}.',
@@ -30,7 +37,14 @@ export function planPrompt(a: { tools: unknown[]; date: string; persona: string;
  * @example
  * const [system, user] = userPrompt({ tools, persona, required, history, explicit, hidden });
  */
-export function userPrompt(a: { tools: unknown[]; persona: string; required: unknown[]; history: unknown[]; explicit: unknown[]; hidden: unknown[] }): [string, string] {
+export function userPrompt(a: {
+  tools: unknown[];
+  persona: string;
+  required: unknown[];
+  history: unknown[];
+  explicit: unknown[];
+  hidden: unknown[];
+}): [string, string] {
   const system = [
     "You write what a user types to an AI assistant so that the assistant would make the 'explicit' tool calls.",
     "Write it between <request> and </request>. Lead with the user's goal, in the voice of the person described;",
@@ -48,7 +62,14 @@ export function userPrompt(a: { tools: unknown[]; persona: string; required: unk
  * @example
  * const [system, user] = verifyPrompt({ tools, history, request, calls, required, nested });
  */
-export function verifyPrompt(a: { tools: unknown[]; history: unknown[]; request: string; calls: unknown[]; required: unknown[]; nested: boolean }): [string, string] {
+export function verifyPrompt(a: {
+  tools: unknown[];
+  history: unknown[];
+  request: string;
+  calls: unknown[];
+  required: unknown[];
+  nested: boolean;
+}): [string, string] {
   const system = [
     "You are an assistant that answers a user's request with tool calls. Write the JSON list of calls between",
     '<tool_calls> and </tool_calls>, each {"name", "arguments", "id": "$<n>"}, ids continuing after earlier calls.',
@@ -66,9 +87,17 @@ export function verifyPrompt(a: { tools: unknown[]; history: unknown[]; request:
  * @example
  * const [system, user] = summarizePrompt({ tools, request, steps });
  */
-export function summarizePrompt(a: { tools: unknown[]; request: string; steps: unknown[] }): [string, string] {
-  const system = "You are an assistant that has just run tools for a user. Tell the user, briefly and plainly, what the results say, between <summary> and </summary>. Do not ask questions.";
-  return [system, `Summarize the tool results.\n\nTools:\n${J(a.tools)}\n\nRequest:\n${a.request}\n\nCalls and results:\n${J(a.steps)}`];
+export function summarizePrompt(a: {
+  tools: unknown[];
+  request: string;
+  steps: unknown[];
+}): [string, string] {
+  const system =
+    "You are an assistant that has just run tools for a user. Tell the user, briefly and plainly, what the results say, between <summary> and </summary>. Do not ask questions.";
+  return [
+    system,
+    `Summarize the tool results.\n\nTools:\n${J(a.tools)}\n\nRequest:\n${a.request}\n\nCalls and results:\n${J(a.steps)}`,
+  ];
 }
 
 /**
@@ -77,14 +106,21 @@ export function summarizePrompt(a: { tools: unknown[]; request: string; steps: u
  * @example
  * const [system, user] = filterPrompt({ tools, conversation, reasoning: true });
  */
-export function filterPrompt(a: { tools: unknown[]; conversation: unknown[]; reasoning: boolean }): [string, string] {
+export function filterPrompt(a: {
+  tools: unknown[];
+  conversation: unknown[];
+  reasoning: boolean;
+}): [string, string] {
   const system = [
     "You review a conversation in which an assistant calls tools. It passes if every call fits what the user asked,",
     "uses only values the user gave or earlier results, and every request is answerable with the tools.",
     a.reasoning ? "Think first between <thought> and </thought>, then" : "Then",
     "answer yes or no between <pass> and </pass>.",
   ].join(" ");
-  return [system, `Judge this conversation.\n\nTools:\n${J(a.tools)}\n\nConversation:\n${J(a.conversation)}`];
+  return [
+    system,
+    `Judge this conversation.\n\nTools:\n${J(a.tools)}\n\nConversation:\n${J(a.conversation)}`,
+  ];
 }
 
 /**
@@ -103,7 +139,15 @@ export function nextCallSystem(a: { tools: unknown[]; date: string }): string {
  * @example
  * const [system, user] = hintPrompt({ tools, correct, wrong });
  */
-export function hintPrompt(a: { tools: unknown[]; correct: unknown; wrong: unknown }): [string, string] {
-  const system = "You are a tool that received a wrong call. Write the short error message the tool returns, pointing at what is wrong without giving the right call, between <hint> and </hint>.";
-  return [system, `Explain the wrong call.\n\nTools:\n${J(a.tools)}\n\nRight call:\n${J(a.correct)}\n\nWrong call:\n${J(a.wrong)}`];
+export function hintPrompt(a: {
+  tools: unknown[];
+  correct: unknown;
+  wrong: unknown;
+}): [string, string] {
+  const system =
+    "You are a tool that received a wrong call. Write the short error message the tool returns, pointing at what is wrong without giving the right call, between <hint> and </hint>.";
+  return [
+    system,
+    `Explain the wrong call.\n\nTools:\n${J(a.tools)}\n\nRight call:\n${J(a.correct)}\n\nWrong call:\n${J(a.wrong)}`,
+  ];
 }

@@ -1,8 +1,12 @@
-import { ConfigError, DRAW_KEY, type Block, type Row } from "digit-sdg";
-import type { StageExtras } from "../../../../../core/conversation/stages/index.js";
-import { lastStep, text, type Conversation } from "../../../../../core/conversation/conversation.js";
+import { type Block, ConfigError, DRAW_KEY, type Row } from "digit-sdg";
 import type { TaskTools } from "../../../../../../src/tools/build.js";
 import { lmCandidates } from "../../../../../../src/tools/lm-candidates.js";
+import {
+  type Conversation,
+  lastStep,
+  text,
+} from "../../../../../core/conversation/conversation.js";
+import type { StageExtras } from "../../../../../core/conversation/stages/index.js";
 
 /**
  * What the builder hands every tool-calling stage: the task's tools and its plan settings.
@@ -26,7 +30,10 @@ export interface ToolStageExtras {
  */
 export function toolExtras(extras: StageExtras, stage: string): ToolStageExtras {
   const x = extras.toolCalling as ToolStageExtras | undefined;
-  if (!x) throw new ConfigError(`stage '${stage}' needs a task with a 'tools:' section run by data_builder tool_calling/multi_turn/stateless`);
+  if (!x)
+    throw new ConfigError(
+      `stage '${stage}' needs a task with a 'tools:' section run by data_builder tool_calling/multi_turn/stateless`,
+    );
   return x;
 }
 
@@ -51,15 +58,34 @@ export interface StageAsk {
  * @example
  * const replies = await askAll(generator, convs, (c) => ({ system, user, example }));
  */
-export async function askAll(lm: Block, convs: Conversation[], make: (c: Conversation, i: number) => StageAsk | undefined): Promise<string[][]> {
+export async function askAll(
+  lm: Block,
+  convs: Conversation[],
+  make: (c: Conversation, i: number) => StageAsk | undefined,
+): Promise<string[][]> {
   const asks = convs.map(make);
   const idx = asks.map((a, i) => (a ? i : -1)).filter((i) => i >= 0);
-  const out = await lmCandidates(lm, idx.map((i) => {
-    const a = asks[i]!;
-    const c = convs[i]!;
-    const messages = [{ role: "system", content: a.system }, ...(a.dialogue ?? []), ...(a.user !== undefined ? [{ role: "user", content: a.user }] : [])];
-    return { messages, ...(a.gen_kwargs ? { gen_kwargs: a.gen_kwargs } : {}), row: { task_name: c.task_name, ...(typeof c[DRAW_KEY] === "string" ? { [DRAW_KEY]: c[DRAW_KEY] } : {}), example_answer: a.example } };
-  }));
+  const out = await lmCandidates(
+    lm,
+    idx.map((i) => {
+      const a = asks[i]!;
+      const c = convs[i]!;
+      const messages = [
+        { role: "system", content: a.system },
+        ...(a.dialogue ?? []),
+        ...(a.user !== undefined ? [{ role: "user", content: a.user }] : []),
+      ];
+      return {
+        messages,
+        ...(a.gen_kwargs ? { gen_kwargs: a.gen_kwargs } : {}),
+        row: {
+          task_name: c.task_name,
+          ...(typeof c[DRAW_KEY] === "string" ? { [DRAW_KEY]: c[DRAW_KEY] } : {}),
+          example_answer: a.example,
+        },
+      };
+    }),
+  );
   const all: string[][] = convs.map(() => []);
   idx.forEach((i, k) => (all[i] = out[k] ?? []));
   return all;

@@ -1,11 +1,11 @@
+import type { Row } from "digit-sdg";
 import { z } from "zod";
-import { type Row } from "digit-sdg";
-import type { Conversation } from "../../../../../core/conversation/conversation.js";
-import { registerStage } from "../../../../../core/conversation/stages/index.js";
 import { resultToDict, type Tool } from "../../../../../../src/tools/types.js";
 import { isObj } from "../../../../../../src/util/mapping.js";
+import type { Conversation } from "../../../../../core/conversation/conversation.js";
+import { registerStage } from "../../../../../core/conversation/stages/index.js";
 import type { CallDict } from "../calls.js";
-import { ROLES, steps, stepsOf, toolInfo, validCalls, type PlannedCall } from "../steps.js";
+import { type PlannedCall, ROLES, steps, stepsOf, toolInfo, validCalls } from "../steps.js";
 import { toolExtras } from "./common.js";
 
 const NAME = "tool_calling/multi_turn/stages/execute";
@@ -18,7 +18,11 @@ const NAME = "tool_calling/multi_turn/stages/execute";
  * substitute({ name: "b", arguments: { x: "$1.id" } }, { $1: { id: "A7" } }, tools)
  * // { name: "b", arguments: { x: "A7" } }
  */
-export function substitute(call: CallDict, results: Record<string, unknown>, tools: Tool[]): CallDict | undefined {
+export function substitute(
+  call: CallDict,
+  results: Record<string, unknown>,
+  tools: Tool[],
+): CallDict | undefined {
   const ids = Object.keys(results);
   let used = false;
   let missing = false;
@@ -27,7 +31,12 @@ export function substitute(call: CallDict, results: Record<string, unknown>, too
       used = true;
       const [id, ...path] = v.split(".");
       let cur: unknown = results[id!];
-      for (const p of path) cur = isObj(cur) ? cur[p] : Array.isArray(cur) && /^\d+$/.test(p) ? cur[Number(p)] : undefined;
+      for (const p of path)
+        cur = isObj(cur)
+          ? cur[p]
+          : Array.isArray(cur) && /^\d+$/.test(p)
+            ? cur[Number(p)]
+            : undefined;
       if (cur === undefined) missing = true;
       return cur;
     }
@@ -38,7 +47,8 @@ export function substitute(call: CallDict, results: Record<string, unknown>, too
   const args = sub(call.arguments) as Row;
   if (missing) return undefined;
   const out: CallDict = { ...call, arguments: args };
-  if (used && !validCalls([{ name: out.name, arguments: out.arguments }], tools, {})) return undefined;
+  if (used && !validCalls([{ name: out.name, arguments: out.arguments }], tools, {}))
+    return undefined;
   return out;
 }
 
@@ -57,31 +67,62 @@ registerStage({
     return {
       name: NAME,
       async run(convs: Conversation[], ctx) {
-        const kept = await Promise.all(convs.map(async (c) => {
-          const { tools } = toolInfo(c);
-          const plan = (stepsOf(c, ROLES.plan).at(-1)?.plan as PlannedCall[] | undefined) ?? [];
-          if (!c.steps.some((s) => s.role === "tool_call")) await x.tools.engine.setup(c.conversation_id);
-          for (const p of plan) {
-            const results: Record<string, unknown> = {};
-            for (const s of c.steps) {
-              const r = s.content as Row | null;
-              if (s.role === "tool_result" && isObj(r) && typeof r.id === "string") results[r.id] = r.result;
+        const kept = await Promise.all(
+          convs.map(async (c) => {
+            const { tools } = toolInfo(c);
+            const plan = (stepsOf(c, ROLES.plan).at(-1)?.plan as PlannedCall[] | undefined) ?? [];
+            if (!c.steps.some((s) => s.role === "tool_call"))
+              await x.tools.engine.setup(c.conversation_id);
+            for (const p of plan) {
+              const results: Record<string, unknown> = {};
+              for (const s of c.steps) {
+                const r = s.content as Row | null;
+                if (s.role === "tool_result" && isObj(r) && typeof r.id === "string")
+                  results[r.id] = r.result;
+              }
+              const call = {
+                name: p.name,
+                arguments: p.arguments,
+                ...(p.call_id != null ? { id: p.call_id } : {}),
+              };
+              const done = substitute(
+                call,
+                Object.values(results).every(isObj) ? results : {},
+                tools,
+              );
+              if (!done) {
+                ctx.logger.debug(
+                  `execute: cannot substitute the references of ${p.name} (conversation ${c.conversation_id})`,
+                );
+                return false;
+              }
+              const [result] = await x.tools.engine.execute(
+                c.conversation_id,
+                [
+                  {
+                    name: p.name,
+                    namespace: p.namespace,
+                    arguments: done.arguments,
+                    call_id: p.call_id,
+                  },
+                ],
+                {
+                  drawKey: typeof c.draw_key === "string" ? c.draw_key : undefined,
+                  taskName: c.task_name,
+                },
+              );
+              if (!result || result.error != null || result.result == null) {
+                ctx.logger.info(
+                  `execute: ${p.namespace}::${p.name} failed: ${result?.error ?? "no result"}`,
+                  { task_name: c.task_name },
+                );
+                return false;
+              }
+              c.steps.push(steps.call(done, NAME), steps.result(resultToDict(result), NAME));
             }
-            const call = { name: p.name, arguments: p.arguments, ...(p.call_id != null ? { id: p.call_id } : {}) };
-            const done = substitute(call, Object.values(results).every(isObj) ? results : {}, tools);
-            if (!done) {
-              ctx.logger.debug(`execute: cannot substitute the references of ${p.name} (conversation ${c.conversation_id})`);
-              return false;
-            }
-            const [result] = await x.tools.engine.execute(c.conversation_id, [{ name: p.name, namespace: p.namespace, arguments: done.arguments, call_id: p.call_id }], { drawKey: typeof c.draw_key === "string" ? c.draw_key : undefined, taskName: c.task_name });
-            if (!result || result.error != null || result.result == null) {
-              ctx.logger.info(`execute: ${p.namespace}::${p.name} failed: ${result?.error ?? "no result"}`, { task_name: c.task_name });
-              return false;
-            }
-            c.steps.push(steps.call(done, NAME), steps.result(resultToDict(result), NAME));
-          }
-          return true;
-        }));
+            return true;
+          }),
+        );
         return convs.filter((_, i) => kept[i]);
       },
     };

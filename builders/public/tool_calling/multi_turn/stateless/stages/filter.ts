@@ -1,8 +1,8 @@
-import { z } from "zod";
 import type { Row } from "digit-sdg";
-import { text, type Conversation } from "../../../../../core/conversation/conversation.js";
-import { registerStage } from "../../../../../core/conversation/stages/index.js";
+import { z } from "zod";
 import { toolToDict } from "../../../../../../src/tools/types.js";
+import { type Conversation, text } from "../../../../../core/conversation/conversation.js";
+import { registerStage } from "../../../../../core/conversation/stages/index.js";
 import { between, type CallDict } from "../calls.js";
 import { filterPrompt } from "../prompts.js";
 import { planCalls, ROLES, toolInfo, validCalls } from "../steps.js";
@@ -28,14 +28,29 @@ export function ordered(c: Conversation): { conversation: Row[]; calls: CallDict
       groups.at(-1)!.push({ role: "assistant", content: JSON.stringify(s.content) });
       const call = s.content as CallDict;
       executed.push({ name: call.name, arguments: call.arguments });
-    } else if (s.role === "tool_result" && groups.length) groups.at(-1)!.push({ role: "tool_result", content: typeof s.content === "string" ? s.content : JSON.stringify(s.content) });
+    } else if (s.role === "tool_result" && groups.length)
+      groups
+        .at(-1)!
+        .push({
+          role: "tool_result",
+          content: typeof s.content === "string" ? s.content : JSON.stringify(s.content),
+        });
     else if (s.role === ROLES.plan) {
       const calls = planCalls(s);
       planned.push(...calls);
-      plans.push({ role: "assistant", content: JSON.stringify(calls.map((x) => ({ name: x.name, arguments: x.arguments })), null, 4) });
+      plans.push({
+        role: "assistant",
+        content: JSON.stringify(
+          calls.map((x) => ({ name: x.name, arguments: x.arguments })),
+          null,
+          4,
+        ),
+      });
     }
   }
-  const merged = executed.length ? groups : groups.map((g, i) => [...g, ...(plans[i] ? [plans[i]!] : [])]);
+  const merged = executed.length
+    ? groups
+    : groups.map((g, i) => [...g, ...(plans[i] ? [plans[i]!] : [])]);
   return { conversation: merged.flat(), calls: executed.length ? executed : planned };
 }
 
@@ -53,11 +68,22 @@ registerStage({
       const valid = convs.filter((c) => validCalls(ordered(c).calls, toolInfo(c).tools, {}));
       const model = String(blocks.generator!.config.model_id_or_path ?? "");
       const replies = await askAll(blocks.generator!, valid, (c) => {
-        const [system, user] = filterPrompt({ tools: toolInfo(c).tools.map((t) => toolToDict(t)), conversation: ordered(c).conversation, reasoning: !model.includes("gpt") });
-        return { system, user, example: "<thought>Every call matches the request and uses given values.</thought><pass>yes</pass>" };
+        const [system, user] = filterPrompt({
+          tools: toolInfo(c).tools.map((t) => toolToDict(t)),
+          conversation: ordered(c).conversation,
+          reasoning: !model.includes("gpt"),
+        });
+        return {
+          system,
+          user,
+          example:
+            "<thought>Every call matches the request and uses given values.</thought><pass>yes</pass>",
+        };
       });
       return valid.filter((_, i) => {
-        const votes = (replies[i] ?? []).map((r) => between(r, "pass").toLowerCase().replace(/"/g, "").trim()).filter(Boolean);
+        const votes = (replies[i] ?? [])
+          .map((r) => between(r, "pass").toLowerCase().replace(/"/g, "").trim())
+          .filter(Boolean);
         return votes.length > 0 && votes.every((v) => v === "yes");
       });
     },

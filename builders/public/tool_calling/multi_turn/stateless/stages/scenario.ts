@@ -1,21 +1,25 @@
 import { z } from "zod";
+import { parseWith } from "../../../../../../src/config/zod-errors.js";
+import { lookup } from "../../../../../../src/tools/build.js";
+import { SAMPLERS } from "../../../../../../src/tools/catalog.js";
+import type { ToolSampler } from "../../../../../../src/tools/samplers/sampler.js";
 import { rowRandom } from "../../../../../../src/util/draw-key.js";
 import type { Conversation } from "../../../../../core/conversation/conversation.js";
 import { registerStage } from "../../../../../core/conversation/stages/index.js";
-import { lookup } from "../../../../../../src/tools/build.js";
-import { SAMPLERS } from "../../../../../../src/tools/catalog.js";
-import { parseWith } from "../../../../../../src/config/zod-errors.js";
-import type { ToolSampler } from "../../../../../../src/tools/samplers/sampler.js";
 import { steps } from "../steps.js";
 import { toolExtras } from "./common.js";
 
 const NAME = "tool_calling/multi_turn/stages/scenario_generator";
 
 const args = z.object({
-  sampler_mix: z.array(z.object({
-    sampler: z.looseObject({ type: z.string().min(1) }),
-    weight: z.number().min(0).default(1),
-  })).min(1, "give at least one sampler"),
+  sampler_mix: z
+    .array(
+      z.object({
+        sampler: z.looseObject({ type: z.string().min(1) }),
+        weight: z.number().min(0).default(1),
+      }),
+    )
+    .min(1, "give at least one sampler"),
 });
 
 /**
@@ -42,14 +46,20 @@ registerStage({
   create: (a, _blocks, extras) => {
     const x = toolExtras(extras, NAME);
     let samplers: Promise<ToolSampler[]> | undefined;
-    const build = async () => Promise.all(a.sampler_mix.map(async (m, i) => {
-      const where = `${NAME} sampler_mix[${i}].sampler`;
-      const def = await lookup(SAMPLERS, m.sampler.type, `${where}: tool sampler`, "");
-      const missing = def.requires.filter((r) => !(r in x.tools.registry.artifacts));
-      if (missing.length) throw new Error(`${where}: sampler '${m.sampler.type}' needs the ${missing.join(", ")} enrichment(s) in tools.enrichments`);
-      const { type: _t, ...keys } = m.sampler;
-      return def.create(parseWith(def.schema.strict(), keys, where), x.tools.registry);
-    }));
+    const build = async () =>
+      Promise.all(
+        a.sampler_mix.map(async (m, i) => {
+          const where = `${NAME} sampler_mix[${i}].sampler`;
+          const def = await lookup(SAMPLERS, m.sampler.type, `${where}: tool sampler`, "");
+          const missing = def.requires.filter((r) => !(r in x.tools.registry.artifacts));
+          if (missing.length)
+            throw new Error(
+              `${where}: sampler '${m.sampler.type}' needs the ${missing.join(", ")} enrichment(s) in tools.enrichments`,
+            );
+          const { type: _t, ...keys } = m.sampler;
+          return def.create(parseWith(def.schema.strict(), keys, where), x.tools.registry);
+        }),
+      );
     return {
       name: NAME,
       async run(convs: Conversation[], ctx) {
@@ -57,8 +67,17 @@ registerStage({
         const list = await samplers;
         for (const c of convs) {
           const rng = rowRandom(c, "tool-scenario", ctx.rng);
-          const sampler = rng.weighted(list, a.sampler_mix.map((m) => m.weight));
-          c.steps.push(steps.info(sampler.sample(rng), randomDate(() => rng.next()), NAME));
+          const sampler = rng.weighted(
+            list,
+            a.sampler_mix.map((m) => m.weight),
+          );
+          c.steps.push(
+            steps.info(
+              sampler.sample(rng),
+              randomDate(() => rng.next()),
+              NAME,
+            ),
+          );
         }
         return convs;
       },

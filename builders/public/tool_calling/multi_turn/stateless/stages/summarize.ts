@@ -1,8 +1,8 @@
-import { z } from "zod";
-import { text, type Conversation } from "../../../../../core/conversation/conversation.js";
-import { registerStage } from "../../../../../core/conversation/stages/index.js";
-import { toolToDict } from "../../../../../../src/tools/types.js";
 import type { Row } from "digit-sdg";
+import { z } from "zod";
+import { toolToDict } from "../../../../../../src/tools/types.js";
+import { type Conversation, text } from "../../../../../core/conversation/conversation.js";
+import { registerStage } from "../../../../../core/conversation/stages/index.js";
 import { between } from "../calls.js";
 import { summarizePrompt } from "../prompts.js";
 import { ROLES, steps, toolInfo } from "../steps.js";
@@ -18,8 +18,13 @@ const NAME = "tool_calling/multi_turn/stages/summarize";
  */
 export function sinceLastRequest(c: Conversation): Row[] {
   const last = c.steps.findLastIndex((s) => s.role === ROLES.user);
-  return c.steps.slice(last + 1).filter((s) => s.role === "tool_call" || s.role === "tool_result")
-    .map((s) => ({ role: "assistant", content: s.role === "tool_result" ? (s.content as Row | null)?.result ?? null : s.content }));
+  return c.steps
+    .slice(last + 1)
+    .filter((s) => s.role === "tool_call" || s.role === "tool_result")
+    .map((s) => ({
+      role: "assistant",
+      content: s.role === "tool_result" ? ((s.content as Row | null)?.result ?? null) : s.content,
+    }));
 }
 
 /**
@@ -36,9 +41,21 @@ registerStage({
       const replies = await askAll(blocks.generator!, convs, (c) => {
         const request = text(c.steps.findLast((s) => s.role === ROLES.user)?.content);
         const done = sinceLastRequest(c);
-        const [system, user] = summarizePrompt({ tools: toolInfo(c).tools.map((t) => toolToDict(t)), request, steps: done });
-        const facts = done.filter((_, i) => i % 2 === 1).map((d) => JSON.stringify(d.content)).join("; ");
-        return { system, user, example: `<summary>Here is what I found: ${facts.replace(/\?/g, "")}.</summary>`, gen_kwargs: { n: 1, temperature: 0.001 } };
+        const [system, user] = summarizePrompt({
+          tools: toolInfo(c).tools.map((t) => toolToDict(t)),
+          request,
+          steps: done,
+        });
+        const facts = done
+          .filter((_, i) => i % 2 === 1)
+          .map((d) => JSON.stringify(d.content))
+          .join("; ");
+        return {
+          system,
+          user,
+          example: `<summary>Here is what I found: ${facts.replace(/\?/g, "")}.</summary>`,
+          gen_kwargs: { n: 1, temperature: 0.001 },
+        };
       });
       return convs.filter((c, i) => {
         const summary = between(replies[i]?.[0] ?? "", "summary");

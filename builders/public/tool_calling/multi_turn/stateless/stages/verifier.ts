@@ -1,10 +1,19 @@
 import { z } from "zod";
+import { type Tool, toolToDict } from "../../../../../../src/tools/types.js";
 import { rowRandom } from "../../../../../../src/util/draw-key.js";
-import { text, type Conversation } from "../../../../../core/conversation/conversation.js";
-import { registerStage } from "../../../../../core/conversation/stages/index.js";
 import { parseJsonLoose } from "../../../../../../src/util/json-loose.js";
-import { toolToDict, type Tool } from "../../../../../../src/tools/types.js";
-import { between, firstToolCallJson, largestConnected, leaves, norm, syntaxOk, tooPlain, type CallDict } from "../calls.js";
+import { type Conversation, text } from "../../../../../core/conversation/conversation.js";
+import { registerStage } from "../../../../../core/conversation/stages/index.js";
+import {
+  between,
+  type CallDict,
+  firstToolCallJson,
+  largestConnected,
+  leaves,
+  norm,
+  syntaxOk,
+  tooPlain,
+} from "../calls.js";
 import { verifyPrompt } from "../prompts.js";
 import { planCalls, planned, ROLES, stepsOf, toolInfo, validCalls } from "../steps.js";
 import { askAll, toolExtras } from "./common.js";
@@ -19,14 +28,24 @@ const NAME = "tool_calling/multi_turn/stages/verifier";
  * @example
  * acceptVerified(replies, { tools, prior, requests: "…", required: ["Paris"], nested: true })
  */
-export function acceptVerified(replies: string[], o: { tools: Tool[]; prior: CallDict[]; requests: string; required: unknown[]; nested: boolean }): CallDict[] | undefined {
+export function acceptVerified(
+  replies: string[],
+  o: { tools: Tool[]; prior: CallDict[]; requests: string; required: unknown[]; nested: boolean },
+): CallDict[] | undefined {
   for (const reply of replies) {
     let body = between(reply, "tool_calls");
     if (body.endsWith("{")) body = `${body.slice(0, -1).trim().replace(/,$/, "")}\n]`;
     const json = firstToolCallJson(body);
     const parsed = json ? parseJsonLoose(json) : undefined;
     if (!syntaxOk(parsed)) continue;
-    if (!validCalls([...o.prior, ...parsed], o.tools, { question: o.requests, allowNested: o.nested, requireNested: o.nested })) continue;
+    if (
+      !validCalls([...o.prior, ...parsed], o.tools, {
+        question: o.requests,
+        allowNested: o.nested,
+        requireNested: o.nested,
+      })
+    )
+      continue;
     if (o.nested && largestConnected(parsed, o.prior).length !== parsed.length) continue;
     if (tooPlain(parsed)) continue;
     const scalar = (v: unknown) => v === null || typeof v !== "object";
@@ -59,8 +78,20 @@ registerStage({
           const calls = planCalls(plans.at(-1));
           const names = new Set(calls.map((t) => t.name));
           const rng = rowRandom(c, `verify:${plans.length}`, ctx.rng);
-          const shown = rng.sample(tools.filter((t) => names.has(t.name)).map((t) => toolToDict(t, x.has_nested ? undefined : ["name", "parameters"])), names.size);
-          const [system, user] = verifyPrompt({ tools: shown, history: history(c, users.length - 1), request: text(users.at(-1)?.content), calls, required: (users.at(-1)?.required_terms as unknown[]) ?? [], nested: x.has_nested });
+          const shown = rng.sample(
+            tools
+              .filter((t) => names.has(t.name))
+              .map((t) => toolToDict(t, x.has_nested ? undefined : ["name", "parameters"])),
+            names.size,
+          );
+          const [system, user] = verifyPrompt({
+            tools: shown,
+            history: history(c, users.length - 1),
+            request: text(users.at(-1)?.content),
+            calls,
+            required: (users.at(-1)?.required_terms as unknown[]) ?? [],
+            nested: x.has_nested,
+          });
           return { system, user, example: `<tool_calls>${JSON.stringify(calls)}</tool_calls>` };
         });
         return convs.filter((c, i) => {
@@ -68,8 +99,11 @@ registerStage({
           const plans = stepsOf(c, ROLES.plan);
           const users = stepsOf(c, ROLES.user);
           const ok = acceptVerified(replies[i] ?? [], {
-            tools, prior: plans.slice(0, -1).flatMap(planCalls), requests: users.map((u) => text(u.content)).join("\n"),
-            required: (users.at(-1)?.required_terms as unknown[]) ?? [], nested: x.has_nested,
+            tools,
+            prior: plans.slice(0, -1).flatMap(planCalls),
+            requests: users.map((u) => text(u.content)).join("\n"),
+            required: (users.at(-1)?.required_terms as unknown[]) ?? [],
+            nested: x.has_nested,
           });
           if (!ok) return false;
           plans.at(-1)!.plan = planned(ok, tools);
