@@ -7,6 +7,7 @@ import type { Row } from "../../src/util/mapping.js";
 import { type FakeLLM, startFakeLLM } from "../support/fake-llm/index.js";
 import { toolCallingRespond } from "../support/tool-calling-fake.js";
 import { withEnv } from "../support/with-env.js";
+import { digit } from "../cli/helpers.js";
 import { digitRun, readJsonl, tempDir, writeOverride } from "./support.js";
 
 const TASK = "test/tool_calling/travel";
@@ -301,6 +302,22 @@ describe.skipIf(!hasMirror)("DiGiT's four tool-calling task files, unchanged", (
           .every((s) => (s.hidden_set as unknown[]).length === 0),
       ),
     ).toBe(true);
+  });
+
+  it("validate against the committed mock override (configs/mock/public/tool_calling.yaml)", async () => {
+    const r = await digit(
+      [
+        "validate",
+        ...taskPaths(),
+        "--config-path",
+        "configs/mock/public/tool_calling.yaml",
+        "--include-namespaces",
+        "public",
+      ],
+      { env: { ...process.env, DGT_DATA_DIR: data } },
+    );
+    expect(r.stdout + r.stderr).toContain("4 tasks and 1 builder are valid");
+    expect(r.code).toBe(0);
   });
 
   it("conversation.yaml runs against the fake server", async () => {
