@@ -160,7 +160,7 @@ async function runGroup({ group, builder, blocks, telemetry }: Prepared, options
     let failure: unknown;
     if (status !== "cancelled" && status !== "errored") {
       try {
-        records = await task.writeFinal();
+        records = await task.writeFinal((rows) => builder.finalize(task, rows));
       } catch (e) {
         failure = asOutputWriteError(e, [task.dir]);
         status = "errored";

@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { answerEmbeddings } from "./embeddings.js";
 import { readBody, send } from "./http.js";
 import { allMessagesText, authorized, bearer, countWords as words, dropLastChoice, errorBody, lastMessageText, protocolOf, reportUsage } from "./protocol.js";
+import { exampleFor, requestedSchema } from "./structured.js";
 import { render } from "./template.js";
 import type { FakeAnswer, FakeFailureKind, FakeLLM, FakeLLMOptions, FakeLLMStats, FakeRequest } from "./types.js";
 
@@ -173,6 +174,11 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
       if (a === undefined) {
         const rule = opts.rules?.find((r) => (typeof r.match === "string" ? new RegExp(r.match) : r.match).test(request.prompt));
         if (rule) a = rule.response;
+      }
+      if (a === undefined) {
+        // A structured-output request no rule answers gets a JSON value that fits its schema.
+        const schema = requestedSchema(request.protocol, request.body);
+        if (schema) a = JSON.stringify(exampleFor(schema, n));
       }
       if (a === undefined) {
         const list = opts.responses?.length ? opts.responses : [DEFAULT_RESPONSE];
