@@ -292,3 +292,28 @@ export class EndpointsUnreachableError extends DigitError {
     });
   }
 }
+
+
+/** A tool definition (tool file, inline tool, MCP or OpenAPI listing) is not usable. */
+export class ToolDefinitionError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_TOOL_INVALID", message, where);
+  }
+}
+
+/** A tool server (an MCP server process or endpoint) could not be started or reached. */
+export class ToolServerError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_TOOL_SERVER", message, where);
+  }
+}
+
+/** A configured component needs network access, which this build does not use. */
+export class NetworkRequiredError extends DigitError {
+  constructor(what: string, where: ErrorLocation = {}) {
+    super("DIGIT_NEEDS_NETWORK", `${what} needs network access to a public service`, {
+      hint: "use a local alternative (search engine 'in_memory' or 'file'), or remove it",
+      ...where,
+    });
+  }
+}
