@@ -37,6 +37,10 @@ export interface BlockContext {
   cache?: Partial<CacheSettings> | undefined;
   /** The run's spending caps, checked before every LLM request (absent: no cap). */
   budget?: SpendGuard | undefined;
+  /** The run's `--execution`: overrides the `execution` of every LLM block (batch APIs). */
+  execution?: "online" | "batch" | "auto" | undefined;
+  /** Blocks are created only to be checked (`digit validate`): they contact no endpoint. */
+  validating?: boolean | undefined;
 }
 
 /** Keys every block config may have, whatever its type. */

@@ -61,6 +61,13 @@ export const SCHEMA_OPTIONS: readonly OptionSpec[] = [
   ...REGISTRY_OPTIONS,
 ];
 
+export const BATCHES_OPTIONS: readonly OptionSpec[] = [
+  { flags: "--journal <file>", key: "journal", description: "the batch journal (default $DGT_BATCH_JOURNAL, else batches.jsonl in $DGT_CACHE_DIR)" },
+  { flags: "--pending", key: "pending", description: "list: only batches that have not ended" },
+  { flags: "--all", key: "all", description: "cancel: every batch that has not ended" },
+  { flags: "--json", key: "json", description: "list: JSON lines instead of a table" },
+];
+
 /** `digit validate` takes the options of `digit run`, so CI can check the exact command line it will run. */
 export const VALIDATE_OPTIONS: readonly OptionSpec[] = RUN_OPTIONS.filter((o) => !["quiet", "logFormat", "rayAddress"].includes(o.key));
 
@@ -162,6 +169,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: CACHE_OPTIONS,
     examples: ["digit cache stats", "digit cache prune --older-than 30d", "digit cache clear --cache-dir .cache/digit"],
     action: async (args, opts) => (await import("./cache.js")).cacheCommand(String(args[0]), opts),
+  },
+  {
+    name: "batches",
+    description: "list the provider batches (OpenAI, Azure OpenAI, Anthropic) that runs with execution: batch submitted, or cancel them",
+    args: [{ spec: "<action>", description: "list or cancel" }, { spec: "[ids...]", description: "cancel: batch ids (the provider's or digit's dgb_ ids)" }],
+    options: BATCHES_OPTIONS,
+    examples: ["digit batches list --pending", "digit batches cancel batch_6823c4e1", "digit batches cancel --all"],
+    action: async (args, opts) => (await import("./batches.js")).batchesCommand(String(args[0]), (args[1] as string[] | undefined) ?? [], opts),
   },
   {
     name: "fake-llm",
