@@ -13,7 +13,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["config", "registry", "templates"],
   ["telemetry", "fake-llm", "formatters", "cache"],
   ["stores", "blocks"],
-  ["tasks", "tools"],
+  ["tasks", "tools", "studio"],
   ["builders"],
   ["engine"],
   ["cli"],

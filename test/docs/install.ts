@@ -14,7 +14,7 @@ import { basename, join } from "node:path";
 import { ROOT } from "../cli/helpers.js";
 
 /** What `git clone` brings that the build, the CLI and `npm pack` read. */
-const CLONE_ENTRIES = ["package.json", "package-lock.json", "README.md", "tsconfig.json", "tsconfig.build.json", "src", "builders", "tasks", "configs", "data", "scripts"];
+const CLONE_ENTRIES = ["package.json", "package-lock.json", "README.md", "tsconfig.json", "tsconfig.build.json", "src", "builders", "tasks", "configs", "data", "scripts", "studio-app"];
 
 /**
  * The environment for npm and digit in the scratch folders: no tsconfig path mapping (plugins must
@@ -50,6 +50,8 @@ export function makeClone(dir: string, env: NodeJS.ProcessEnv): void {
   const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
   run(process.execPath, [tsc, "-p", "tsconfig.build.json", "--noCheck", "--declaration", "false", "--sourceMap", "false"], dir, env);
   run(process.execPath, ["scripts/write-registry-scan.mjs"], dir, { ...env, npm_config_loglevel: "silent" });
+  // The studio's front end, bundled into dist/studio/ as `npm run build` does.
+  run(process.execPath, [join(ROOT, "node_modules", "vite", "bin", "vite.js"), "build", "--config", "studio-app/vite.config.ts"], dir, env);
 }
 
 /** Copy a built clone (to get a fresh one per tutorial), linking the same node_modules. */
