@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -105,3 +105,30 @@ for (const [how, project] of [
     }
   });
 }
+
+describe("digit studio installed from `npm pack`", () => {
+  it("serves its bundled front end, offline", async () => {
+    const out = join(tarballDir, "studio-output");
+    mkdirSync(out);
+    const bin = join(tarballDir, "node_modules", ".bin", "digit");
+    const child = spawn(bin, ["studio", out, "--port", "0"], { cwd: tarballDir, env, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const url = await new Promise<string>((ok, fail) => {
+        let text = "";
+        child.stdout.on("data", (d: Buffer) => {
+          text += d.toString();
+          const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(text);
+          if (m) ok(m[0]);
+        });
+        child.on("exit", (code) => fail(new Error(`digit studio exited with ${code}`)));
+      });
+      const page = await (await fetch(url)).text();
+      expect(page).toContain("<title>digit studio</title>");
+      const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(page)?.[1];
+      expect((await fetch(`${url}${script}`)).status).toBe(200);
+      expect(await (await fetch(`${url}api/runs`)).json()).toMatchObject({ runs: [] });
+    } finally {
+      child.kill("SIGTERM");
+    }
+  }, 60_000);
+});
