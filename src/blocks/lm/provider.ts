@@ -80,7 +80,16 @@ export const GENERATION_PARAMETERS = [
   "spaces_between_special_tokens", "max_length", "decoding_method", "output_config", "time_limit",
 ] as const;
 
-/** Keys every LM provider block accepts. */
+/**
+ * Keys every LM provider block accepts (model, concurrency, retries, generation parameters). A
+ * custom provider extends it with its own keys and declares the result as its `configSchema`.
+ *
+ * @example
+ * const myConfigSchema = lmConfigSchema.extend({ region: z.string().default("eu") });
+ * class MyProvider extends LMProvider<typeof myConfigSchema> {
+ *   static override configSchema = myConfigSchema; // this.config.region is a string
+ * }
+ */
 export const lmConfigSchema = z.object({
   model_id_or_path: z.string().min(1).describe("The model's name or path, as the endpoint knows it"),
   batch_size: z.union([z.number().int().positive(), z.literal("auto")]).optional().describe("Completion prompts per request, for endpoints that take a list of prompts"),
