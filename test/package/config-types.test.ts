@@ -1,23 +1,23 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
+import type { LMRequest, LMResponse } from "../../src/blocks/lm/provider.js";
+import {
+  baseBuilderSchema,
+  baseTaskSchema,
+  generationRunnerConfigSchema,
+} from "../../src/config/schemas.js";
+import { ConfigError } from "../../src/errors.js";
 import {
   type BlockConfigOf,
   type BuilderSpec,
+  type GenerationDataBuilder,
   type LMConfig,
   LMProvider,
   lmConfigSchema,
   type RunnerConfig,
   type Task,
   type TaskSpec,
-  GenerationDataBuilder,
   z,
 } from "../../src/index.js";
-import type { LMRequest, LMResponse } from "../../src/blocks/lm/provider.js";
-import { ConfigError } from "../../src/errors.js";
-import {
-  baseBuilderSchema,
-  baseTaskSchema,
-  generationRunnerConfigSchema,
-} from "../../src/config/schemas.js";
 
 // What a plugin author writes: a custom LM provider whose config extends the shared LM keys.
 const echoConfigSchema = lmConfigSchema.extend({
@@ -69,7 +69,9 @@ describe("the config types a plugin author imports from digit-sdg", () => {
     expectTypeOf(builder.blocks).toEqualTypeOf<Record<string, unknown>[]>();
     expect(builder.blocks).toEqual([]);
     const runner: RunnerConfig = generationRunnerConfigSchema.parse({});
-    expect("num_outputs_to_generate" in runner && runner.num_outputs_to_generate).toBeGreaterThan(0);
+    expect("num_outputs_to_generate" in runner && runner.num_outputs_to_generate).toBeGreaterThan(
+      0,
+    );
     expectTypeOf<Task["spec"]>().toEqualTypeOf<TaskSpec>();
     expectTypeOf<Task["runnerConfig"]>().toEqualTypeOf<RunnerConfig>();
     expectTypeOf<GenerationDataBuilder["config"]>().toEqualTypeOf<BuilderSpec>();
