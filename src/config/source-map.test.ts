@@ -24,6 +24,13 @@ describe("source positions carried by the loaded nodes", () => {
     expect(positionOf(v.nested, "zzz")).toEqual({ file: "f.yaml", line: 6 });
   });
 
+  it("are found in large mappings, and not past the end of a list", () => {
+    const text = Array.from({ length: 40 }, (_, i) => `k${i}: ${i}`).join("\n") + "\nl: [a]\n";
+    const v = parseYaml(text, "big.yaml") as Obj;
+    expect(positionOf(v, "k33")).toEqual({ file: "big.yaml", line: 34 });
+    expect(positionOf(v.l, 5)).toEqual({ file: "big.yaml", line: 41 });
+  });
+
   it("are invisible to keys, spreading, JSON and deep equality", () => {
     const v = parseYaml("a: 1\n", "f.yaml") as Obj;
     expect(Object.getOwnPropertySymbols({ ...v })).toEqual([]);

@@ -5,8 +5,8 @@ import { isMap, isScalar, isSeq, type LineCounter, type Node } from "yaml";
  * validation can still name a file and line.
  *
  * Positions are not copied around. Every mapping and list the YAML loader returns carries, under
- * a non-enumerable symbol, the `yaml` library node it was read from; a line is looked up in that
- * node only when an error asks for it. A new object made from loaded ones (a merge, a variable
+ * a non-enumerable symbol, its own line and the lines of its keys or items, recorded once when the
+ * file is parsed (the parsed `yaml` document itself is not kept). A new object made from loaded ones (a merge, a variable
  * expansion, a validated copy) carries instead the objects it was made from, in priority order,
  * and a lookup follows them to the node that holds the key. Being non-enumerable, the link is
  * invisible to `Object.keys`, spreading, JSON and deep equality.
@@ -16,12 +16,15 @@ export interface SourcePosition {
   readonly line: number;
 }
 
-/** A mapping or list read from YAML: its node, and the key lines, indexed on first lookup. */
+/** A mapping or list read from YAML: its line, and the line of each key (or item) in order. */
 interface ParsedOrigin {
   readonly file: string;
-  readonly node: Node;
-  readonly lines: LineCounter;
-  keys?: Map<string, Node | null>;
+  readonly line: number;
+  /** A mapping's keys, in the order of `keyLines`; undefined for a list (items by index). */
+  readonly keys: readonly string[] | undefined;
+  readonly keyLines: Uint32Array;
+  /** Key to index in `keys`, built on the first lookup in a large mapping. */
+  index?: Map<string, number>;
 }
 
 /** An object made from others: a key is looked up in the first source that has it. */
@@ -47,8 +50,9 @@ function setOrigin(obj: object, origin: Origin): void {
 }
 
 /**
- * Link a mapping or list the YAML loader returned to the node it was read from, and its nested
- * mappings and lists to theirs. An object already linked (an alias of an anchor) keeps its link.
+ * Record on a mapping or list the YAML loader returned the lines it and its keys or items were
+ * written on, and the same on its nested mappings and lists. An object already recorded (an alias
+ * of an anchor) keeps its record.
  *
  * @example
  * attachYamlNodes(doc.contents, doc.toJS(), "task.yaml", lineCounter);
@@ -60,15 +64,31 @@ export function attachYamlNodes(
   lines: LineCounter,
 ): void {
   if (typeof value !== "object" || value === null || originOf(value)) return;
+  const lineOf = (n: unknown): number => {
+    const offset = (n as Node | null | undefined)?.range?.[0];
+    return offset === undefined ? 0 : lines.linePos(offset).line;
+  };
   if (isMap(node) && !Array.isArray(value)) {
-    setOrigin(value, { file, node, lines });
-    for (const pair of node.items) {
-      const key = keyText(pair.key);
-      if (key === "<<" || !Object.hasOwn(value, key)) continue;
-      attachYamlNodes(pair.value, (value as Record<string, unknown>)[key], file, lines);
-    }
+    const pairs = node.items.filter((pair) => keyText(pair.key) !== "<<");
+    const keys = pairs.map((pair) => keyText(pair.key));
+    setOrigin(value, {
+      file,
+      line: lineOf(node),
+      keys,
+      keyLines: Uint32Array.from(pairs, (p) => lineOf(p.key)),
+    });
+    pairs.forEach((pair, i) => {
+      const key = keys[i]!;
+      if (Object.hasOwn(value, key))
+        attachYamlNodes(pair.value, (value as Record<string, unknown>)[key], file, lines);
+    });
   } else if (isSeq(node) && Array.isArray(value)) {
-    setOrigin(value, { file, node, lines });
+    setOrigin(value, {
+      file,
+      line: lineOf(node),
+      keys: undefined,
+      keyLines: Uint32Array.from(node.items, lineOf),
+    });
     node.items.forEach((item, i) => {
       attachYamlNodes(item, value[i], file, lines);
     });
@@ -157,14 +177,14 @@ function keyPosition(obj: object, key: string, depth: number): SourcePosition | 
     }
     return undefined;
   }
-  const keyNode = keyNodes(origin).get(key);
-  return keyNode ? at(origin, keyNode) : undefined;
+  const i = keyIndex(origin, key);
+  return i === undefined ? undefined : { file: origin.file, line: origin.keyLines[i]! };
 }
 
 function selfPosition(obj: object, depth: number): SourcePosition | undefined {
   const origin = originOf(obj);
   if (!origin || depth > MAX_DEPTH) return undefined;
-  if ("node" in origin) return at(origin, origin.node);
+  if ("file" in origin) return { file: origin.file, line: origin.line };
   for (const src of origin.from) {
     const pos = selfPosition(src, depth + 1);
     if (pos) return pos;
@@ -172,28 +192,24 @@ function selfPosition(obj: object, depth: number): SourcePosition | undefined {
   return undefined;
 }
 
-/** The node that marks each key: a mapping's key node, a list's item node (built once per node). */
-function keyNodes(origin: ParsedOrigin): Map<string, Node | null> {
-  if (origin.keys) return origin.keys;
-  const keys = new Map<string, Node | null>();
-  const node = origin.node;
-  if (isMap(node)) {
-    for (const pair of node.items) {
-      const k = keyText(pair.key);
-      if (k !== "<<" && !keys.has(k)) keys.set(k, pair.key as Node | null);
-    }
-  } else if (isSeq(node)) {
-    node.items.forEach((item, i) => {
-      keys.set(String(i), item as Node | null);
+/** Where `key` is in a parsed mapping's keys (a list's item index), if it was written there. */
+function keyIndex(origin: ParsedOrigin, key: string): number | undefined {
+  const { keys } = origin;
+  if (!keys) {
+    const i = /^\d+$/.test(key) ? Number(key) : -1;
+    return i >= 0 && i < origin.keyLines.length ? i : undefined;
+  }
+  if (keys.length <= 16) {
+    const i = keys.indexOf(key);
+    return i < 0 ? undefined : i;
+  }
+  if (!origin.index) {
+    origin.index = new Map();
+    keys.forEach((k, i) => {
+      if (!origin.index!.has(k)) origin.index!.set(k, i);
     });
   }
-  origin.keys = keys;
-  return keys;
-}
-
-function at(origin: ParsedOrigin, node: Node | null): SourcePosition {
-  const offset = node?.range?.[0];
-  return { file: origin.file, line: offset === undefined ? 0 : origin.lines.linePos(offset).line };
+  return origin.index.get(key);
 }
 
 /**
