@@ -44,7 +44,13 @@ export interface TaskInit {
 const TASK_FILES = ["task_card.jsonl", "task_results.jsonl", "logs.jsonl", "dataloader_state.jsonl"] as const;
 
 /** How a task ended. */
-export type TaskStatus = "completed" | "stalled_generation" | "stalled_postprocessing" | "attempts_exhausted" | "cancelled" | "errored";
+/**
+ * Where a committed batch leaves the task: its seed position and, for generation batches, the
+ * batch counters of `TaskCheckpoint` (`batches`, `draws`).
+ */
+export type CommitPosition = SeedPosition & Pick<TaskCheckpoint, "batches" | "draws">;
+
+export type TaskStatus = "completed" | "stalled_generation" | "stalled_postprocessing" | "attempts_exhausted" | "budget_exhausted" | "cancelled" | "errored";
 
 /**
  * One task of a run: its output folder and stores, the accepted records, and the checkpoint that
@@ -155,6 +161,11 @@ export abstract class Task {
   /** Whether `open` got past checking and preparing the folder (so the task's files are its own). */
   opened = false;
 
+  /** Extra zero counters of a fresh checkpoint (generation tasks count batches). */
+  protected freshCounters(): Partial<TaskCheckpoint> {
+    return {};
+  }
+
   /** A transformation that completed last time is run afresh (DiGiT re-runs them every time). */
   protected async shouldStartFresh(): Promise<boolean> {
     return false;
@@ -169,7 +180,7 @@ export abstract class Task {
 
   /** Mark the folder as digit's before any record is written: an all-zero checkpoint. */
   private async startFresh(): Promise<void> {
-    this.checkpoint = { ...EMPTY_CHECKPOINT };
+    this.checkpoint = { ...EMPTY_CHECKPOINT, ...this.freshCounters() };
     await this.appendState();
   }
 
@@ -310,7 +321,7 @@ export abstract class Task {
    * not kept again; it is written to `blocks/duplicates` with the id it repeats. Returns how many
    * records were added.
    */
-  async commit(rows: readonly Row[], position: { iter_index: number; row_index: number }): Promise<number> {
+  async commit(rows: readonly Row[], position: CommitPosition): Promise<number> {
     const fresh: Row[] = [];
     const repeats: Row[] = [];
     for (const r of rows) {
@@ -329,6 +340,7 @@ export abstract class Task {
     }
     this.accepted.push(...fresh);
     this.checkpoint = { ...this.checkpoint, ...position, data_rows: this.checkpoint.data_rows + fresh.length };
+    if (this.checkpoint.draws !== undefined) this.checkpoint.accepted = this.accepted.length;
     await this.appendState();
     return fresh.length;
   }
