@@ -25,7 +25,8 @@ describe("source positions carried by the loaded nodes", () => {
   });
 
   it("are found in large mappings, and not past the end of a list", () => {
-    const text = Array.from({ length: 40 }, (_, i) => `k${i}: ${i}`).join("\n") + "\nl: [a]\n";
+    const lines = Array.from({ length: 40 }, (_, i) => `k${i}: ${i}`).join("\n");
+    const text = `${lines}\nl: [a]\n`;
     const v = parseYaml(text, "big.yaml") as Obj;
     expect(positionOf(v, "k33")).toEqual({ file: "big.yaml", line: 34 });
     expect(positionOf(v.l, 5)).toEqual({ file: "big.yaml", line: 41 });
