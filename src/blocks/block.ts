@@ -95,6 +95,13 @@ export abstract class Block {
   /** Fields every block carries through (DiGiT's `store_names`). */
   protected static frameworkFields: readonly string[] = ["store_names"];
 
+  /**
+   * Whether each row's result depends only on the row (and on state the block keeps across calls
+   * on purpose, such as a dedup index), so the engine may hand a dataset to the block in chunks
+   * (postprocessing streams then). False: the block gets the whole dataset in one call.
+   */
+  static rowwise = false;
+
   readonly name: string;
   readonly type: string;
   readonly config: BlockConfig;
@@ -162,6 +169,13 @@ export abstract class Block {
    * before any of them sends a request.
    */
   async open(): Promise<void> {}
+
+  /**
+   * Called before the engine runs this block, as a postprocessor, over the whole accepted set of
+   * task `taskName` (in one call, or in chunks when `rowwise`). A block with state across calls
+   * (a dedup index) starts that task's state afresh here.
+   */
+  startPass(_taskName: string): void {}
 
   /** Release connections, workers, files. */
   async close(): Promise<void> {}

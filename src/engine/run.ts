@@ -309,7 +309,7 @@ function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics
     ...(error === undefined ? {} : { message: error instanceof Error ? error.message : String(error) }),
     metrics: {
       "Number of data produced": task.accepted.length,
-      records: task.finalRecords().length,
+      records: task.finalCount(),
       ...(m.target !== undefined ? { target: m.target } : {}),
       produced: m.produced,
       rejected: m.rejected,

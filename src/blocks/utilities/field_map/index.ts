@@ -34,6 +34,8 @@ export class FieldMapSourceError extends DigitError {
  */
 @registerBlock("field_map")
 export class FieldMap extends Block {
+  /** Each row is handled on its own: postprocessing may stream through it. */
+  static override rowwise = true;
   static override configSchema = z.object({ field_map: z.record(z.string(), z.string()).describe("{source: target}: copy each source field (dot paths allowed) to its target") });
 
   private targets: string[] = [];

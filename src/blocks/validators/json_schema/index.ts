@@ -40,6 +40,8 @@ type Rule = { schema: z.ZodType; parseJson: boolean };
  */
 @registerBlock("json_schema")
 export class JsonSchemaValidator extends ValidatorBlock<Row> {
+  /** Each row is judged on its own: postprocessing may stream through it. */
+  static override rowwise = true;
   static override configSchema = perFieldSchema(rule);
   static override fields: BlockFields | undefined = { required: [], optional: ["input"] };
   private readonly rules: [string, Rule][];

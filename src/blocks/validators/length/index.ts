@@ -42,6 +42,8 @@ export function lengthOf(value: unknown, unit: Rule["unit"]): number {
  */
 @registerBlock("length")
 export class LengthValidator extends ValidatorBlock<Row> {
+  /** Each row is judged on its own: postprocessing may stream through it. */
+  static override rowwise = true;
   static override configSchema = perFieldSchema(rule);
   static override fields: BlockFields | undefined = { required: [], optional: ["input"] };
   private readonly rules: [string, Rule][];

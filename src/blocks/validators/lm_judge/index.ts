@@ -61,6 +61,8 @@ export type SuccessFunc = (judgeOutput: string) => boolean | { valid: boolean; r
  */
 @registerBlock("lm_judge")
 export class LMJudge extends ValidatorBlock<Row> {
+  /** Each row is judged on its own: postprocessing may stream through it. */
+  static override rowwise = true;
   static override configSchema = ValidatorBlock.configSchema.extend({
     lm_config: z.looseObject({ type: z.string().min(1) }).describe("The judge model: an LM block config (type, model_id_or_path, ...)"),
     method: z.enum(["completion", "chat_completion"]).default("completion").describe("How the judge is asked"),

@@ -31,6 +31,8 @@ type Rule = z.output<typeof rule> & { re: RegExp };
  */
 @registerBlock("regex")
 export class RegexValidator extends ValidatorBlock<Row> {
+  /** Each row is judged on its own: postprocessing may stream through it. */
+  static override rowwise = true;
   static override configSchema = perFieldSchema(rule);
   static override fields: BlockFields | undefined = { required: [], optional: ["input"] };
   private readonly rules: [string, Rule][];
