@@ -5,7 +5,11 @@ export default defineConfig({
   resolve: {
     // Plugins and builders import the framework by its package name, "digit-sdg"; in tests that must
     // be the source tree, not dist/, so that one copy of every class is loaded.
-    alias: { "digit-sdg": fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
+    // Anchored patterns, so that "digit-sdg" does not also capture its subpath "digit-sdg/engine".
+    alias: [
+      { find: /^digit-sdg\/engine$/, replacement: fileURLToPath(new URL("./src/engine/index.ts", import.meta.url)) },
+      { find: /^digit-sdg$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
+    ],
   },
   test: {
     include: ["src/**/*.test.ts", "builders/**/*.test.ts", "plugins/**/*.test.ts", "test/**/*.test.ts"],

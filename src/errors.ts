@@ -41,7 +41,12 @@ export interface ErrorLocation {
   cause?: unknown;
 }
 
-/** A task, builder, block or override file is invalid (schema, unknown key, bad value). */
+/**
+ * A task, builder, block or override file is invalid (schema, unknown key, bad value).
+ *
+ * @example
+ * throw new ConfigError("'min_chars' must not exceed 'max_chars'", { hint: "lower min_chars" });
+ */
 export class ConfigError extends DigitError {
   constructor(message: string, where: ErrorLocation = {}) {
     super("DIGIT_CONFIG_INVALID", message, where);
@@ -65,7 +70,12 @@ export class UnsetVariableError extends DigitError {
   }
 }
 
-/** A file or folder the configuration points at does not exist. */
+/**
+ * A file or folder the configuration points at does not exist.
+ *
+ * @example
+ * if (!existsSync(path)) throw new MissingFileError(path, "policy file", { file: taskFile });
+ */
 export class MissingFileError extends DigitError {
   constructor(path: string, what: string, where: ErrorLocation = {}) {
     super("DIGIT_FILE_NOT_FOUND", `${what} '${path}' does not exist`, where);
@@ -144,7 +154,12 @@ export class LMRequestError extends DigitError {
   }
 }
 
-/** An error in a data file: unreadable, bad JSON line, ragged CSV, not Parquet, ... */
+/**
+ * An error in a data file: unreadable, bad JSON line, ragged CSV, not Parquet, ...
+ *
+ * @example
+ * throw new DataFileError(`line ${n} is not JSON`, { file: path, line: n });
+ */
 export class DataFileError extends DigitError {
   constructor(message: string, where: ErrorLocation = {}) {
     super("DIGIT_DATA_FILE", message, where);

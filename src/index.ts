@@ -1,41 +1,55 @@
 /**
- * digit's public API: what databuilders and plugins import as "digit-sdg" (the package's name on
- * npm; the command is `digit`).
+ * digit's public API: the toolkit databuilders and plugins import as "digit-sdg" (the package's
+ * name on npm; the command is `digit`). The programmatic engine (run, plan, executors) is the
+ * subpath "digit-sdg/engine"; everything else in src/ is internal.
  *
  * @example
  * import { registerBlock, ValidatorBlock, ok, reject, z } from "digit-sdg";
  */
+
 /**
  * The zod that digit validates configs with. Plugins extend `configSchema` with it, so they import
  * it from here: a plugin in a user's project then needs no zod of its own, and its schemas are built
  * by the same zod as digit's.
+ *
+ * @example
+ * static override configSchema = baseBlockSchema.extend({ min_chars: z.number().int().default(10) });
  */
 export { z } from "zod";
-export * from "./errors.js";
-export { registerBlock, registerDataBuilder, registerDataloader, registerDatastore, registerFormatter } from "./registry/decorators.js";
-export { Registry, type RegistryOptions } from "./registry/registry.js";
-export { Block, BlockInputError, baseBlockConfigSchema, type BlockClass, type BlockConfig, type BlockContext, type BlockFields, type BlockItem, type CallOptions, type RejectSink, type Row } from "./blocks/block.js";
+
+// Errors a plugin throws for its user's mistakes.
+export { ConfigError, DataFileError, MissingFileError } from "./errors.js";
+
+// Registration: the decorators that name a plugin class for task and builder YAML.
+export {
+  registerBlock,
+  registerDataBuilder,
+  registerDataloader,
+  registerDatastore,
+  registerFormatter,
+} from "./registry/decorators.js";
+export type { Registry } from "./registry/registry.js";
+
+// Blocks, validators and LM providers.
+export { Block, type BlockItem } from "./blocks/block.js";
 export { ValidatorBlock, ok, reject, type Validation, type ValidatorFields } from "./blocks/validator.js";
-export { createBlock, checkBlockConfig } from "./blocks/create.js";
-export { getPath, setPath, MISSING } from "./blocks/paths.js";
-export { LMProvider, lmConfigSchema, resultText, GENERATION_PARAMETERS, type ChatMessage, type LMMethod, type LMRequest, type LMResponse } from "./blocks/lm/provider.js";
-export { Datastore, type DatastoreConfig, type RowSource } from "./stores/datastore.js";
-export { Dataloader, type DataloaderConfig, type DataloaderState } from "./stores/dataloader.js";
-export { createDatastore, createDataloader } from "./stores/factory.js";
-export type { Telemetry, ScopedTelemetry, Span, Attributes } from "./telemetry/telemetry.js";
-export type { Logger, LogFields } from "./telemetry/logger.js";
-export type { RunObserver, LlmCallReport } from "./telemetry/observer.js";
-export { DataBuilder, GenerationDataBuilder, rowsByTask, TransformationDataBuilder, type BuilderInit, type DataBuilderClass } from "./builders/databuilder.js";
-export { checkTemplate, renderTemplate, type TemplateSource } from "./builders/template.js";
-export { Task, type TaskStatus } from "./tasks/task.js";
-export { GenerationTask, type InputBatch } from "./tasks/generation-task.js";
-export { TransformationTask } from "./tasks/transformation-task.js";
-export { recordId } from "./tasks/record-id.js";
-export { Formatter, type FormatterClass, type FormatterOrigin } from "./formatters/formatter.js";
-export { run, runPlan, type RunResult, type TaskOutcome } from "./engine/run.js";
-export { planRun, type RunPlan } from "./engine/plan.js";
-export type { RunOptions } from "./engine/options.js";
-export { RunMetrics, type TaskMetrics } from "./engine/metrics.js";
+export { LMProvider, resultText } from "./blocks/lm/provider.js";
+
+// Datastores, dataloaders and formatters.
+export { Datastore, type RowSource } from "./stores/datastore.js";
+export { Dataloader, type DataloaderState } from "./stores/dataloader.js";
+export { createDatastore } from "./stores/factory.js";
+export { Formatter } from "./formatters/formatter.js";
+
+// Databuilders and what their code works with.
+export { GenerationDataBuilder, TransformationDataBuilder, rowsByTask } from "./builders/databuilder.js";
+export type { Task } from "./tasks/task.js";
+export type { GenerationTask, InputBatch } from "./tasks/generation-task.js";
+export { renderTemplate } from "./templates/template.js";
 export { Random } from "./util/random.js";
-export { DRAW_KEY, rowDrawKey, rowRandom } from "./util/draw-key.js";
-export { localExecutor, type BatchExecutor } from "./engine/executor.js";
+export { DRAW_KEY } from "./util/draw-key.js";
+
+// Basic types.
+export type { Row } from "./util/mapping.js";
+export type { Span } from "./telemetry/telemetry.js";
+export type { Logger } from "./telemetry/logger.js";

@@ -5,12 +5,17 @@ import { silentLogger } from "../telemetry/logger.js";
 import type { RunObserver } from "../telemetry/observer.js";
 import { NoTelemetry, type Span, type Telemetry } from "../telemetry/telemetry.js";
 import type { AdaptiveLimiter } from "./lm/limiter.js";
-import { getPath, MISSING, parsePath, PathSyntaxError, setPath } from "./paths.js";
+import type { Row } from "../util/mapping.js";
+import { getPath, MISSING, parsePath, PathSyntaxError, setPath } from "../util/paths.js";
 
-/** A record: a plain JSON object. */
-export type Row = Record<string, unknown>;
-
-/** A block's view of one input row: its mapped fields plus the caller's original row. */
+/**
+ * A block's view of one input row: its mapped fields plus the caller's original row.
+ *
+ * @example
+ * protected async execute(items: BlockItem<{ input: string }>[]) {
+ *   return items.map((item) => ({ ...item, output: item.input.trim() }));
+ * }
+ */
 export type BlockItem<T extends Row = Row> = T & { SRC_DATA: Row };
 
 /** Writes rows a validator removed to the owning task's `blocks/<block>` store. */

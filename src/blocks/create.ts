@@ -5,7 +5,8 @@ import { copyPositions, positionOf } from "../config/source-map.js";
 import { ConfigError, UnknownNameError } from "../errors.js";
 import type { Registry } from "../registry/registry.js";
 import { BLOCK_NAME_RULE, checkOutputName } from "../util/output-names.js";
-import { baseBlockConfigSchema, type Block, type BlockClass, type BlockConfig, type BlockContext, type Row } from "./block.js";
+import { baseBlockConfigSchema, type Block, type BlockClass, type BlockConfig, type BlockContext } from "./block.js";
+import { type Row } from "../util/mapping.js";
 
 /**
  * Check a block config against its type's schema (unknown keys are errors with a suggestion).

@@ -1,8 +1,16 @@
 import { z } from "zod";
-import { Block, type BlockFields, type BlockItem, type Row } from "./block.js";
+import { Block, type BlockFields, type BlockItem } from "./block.js";
+import { type Row } from "../util/mapping.js";
 import type { Span } from "../telemetry/telemetry.js";
 
-/** The outcome of validating one row: a boolean, or a verdict with a reason and metadata. */
+/**
+ * The outcome of validating one row: a boolean, or a verdict with a reason and metadata.
+ *
+ * @example
+ * validate(item): Validation {
+ *   return item.input.length > 3 || reject("too short", { length: item.input.length });
+ * }
+ */
 export type Validation = boolean | { valid: boolean; reason?: string | undefined; metadata?: Row | undefined };
 
 /**
@@ -21,7 +29,14 @@ export const ok = (metadata?: Row): Validation => ({ valid: true, metadata });
  */
 export const reject = (reason: string, metadata?: Row): Validation => ({ valid: false, reason, metadata });
 
-/** Fields a validator adds to each row. */
+/**
+ * Fields a validator adds to each row.
+ *
+ * @example
+ * async validateBatch(items: (BlockItem<{ input: string }> & ValidatorFields)[]) {
+ *   return items.map((i) => i.is_valid !== false && i.input !== "");
+ * }
+ */
 export interface ValidatorFields {
   is_valid?: boolean | null;
   metadata?: Row | null;

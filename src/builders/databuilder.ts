@@ -1,6 +1,7 @@
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import type { Block, Row } from "../blocks/block.js";
+import type { Block } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import { ConfigError } from "../errors.js";
 import type { GenerationTask, InputBatch } from "../tasks/generation-task.js";
 import type { Task } from "../tasks/task.js";
@@ -11,7 +12,7 @@ import { NoTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import { suggestion } from "../util/did-you-mean.js";
 import { rowRandom } from "../util/draw-key.js";
 import type { Random } from "../util/random.js";
-import { readTemplate, renderTemplate } from "./template.js";
+import { readTemplate, renderTemplate } from "../templates/template.js";
 
 /** What the engine gives a builder when it constructs it. */
 export interface BuilderInit {

@@ -1,4 +1,4 @@
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import type { DataBuilder } from "../builders/databuilder.js";
 import { RoutingError } from "../errors.js";
 import type { DataloaderState } from "../stores/dataloader.js";

@@ -1,4 +1,4 @@
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import type { DataBuilder, GenerationDataBuilder, TransformationDataBuilder } from "../builders/databuilder.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import { LMProvider } from "../blocks/lm/provider.js";
 import type { GenerationDataBuilder } from "../builders/databuilder.js";
 import type { GenerationTask } from "../tasks/generation-task.js";

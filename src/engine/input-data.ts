@@ -1,4 +1,4 @@
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import { DataFileError, isDigitError, type DigitError } from "../errors.js";
 import type { Registry } from "../registry/registry.js";
 import type { DatastoreConfig } from "../stores/datastore.js";

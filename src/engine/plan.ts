@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import { checkBlockConfig } from "../blocks/create.js";
 import type { DataBuilderClass } from "../builders/databuilder.js";
 import { discoverTaskFiles } from "../config/discover.js";

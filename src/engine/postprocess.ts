@@ -1,4 +1,5 @@
-import type { Block, Row } from "../blocks/block.js";
+import type { Block } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import type { DataBuilder } from "../builders/databuilder.js";
 import type { Task } from "../tasks/task.js";
 

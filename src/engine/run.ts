@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { Block, Row } from "../blocks/block.js";
+import type { Block } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import { createBlock } from "../blocks/create.js";
 import type { DataBuilder, GenerationDataBuilder, TransformationDataBuilder } from "../builders/databuilder.js";
 import { ConfigError } from "../errors.js";

@@ -1,4 +1,4 @@
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import type { TransformationDataBuilder } from "../builders/databuilder.js";
 import type { TransformationTask } from "../tasks/transformation-task.js";
 import { mayStart, routeRows, running, startBatch, waitForProgress, type Batch } from "./batches.js";

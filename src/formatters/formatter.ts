@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 
 /**
  * Turns a finished record into a training-ready record or string (task `formatter:`, used for

@@ -1,8 +1,13 @@
 import { z } from "zod";
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import type { Datastore } from "./datastore.js";
 
-/** Where a dataloader stands: which source, and how many rows of it were read. */
+/**
+ * Where a dataloader stands: which source, and how many rows of it were read.
+ *
+ * @example
+ * getState(): DataloaderState { return { iter_index: 0, row_index: this.index }; }
+ */
 export interface DataloaderState {
   iter_index: number;
   row_index: number;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 
 /**
  * Keys the task gives every datastore it opens (DiGiT's names); a datastore type's
@@ -28,7 +28,14 @@ export interface DatastoreConfig {
   [key: string]: unknown;
 }
 
-/** One ordered source of rows inside a store (a file, the inline list); the unit of `iter_index`. */
+/**
+ * One ordered source of rows inside a store (a file, the inline list); the unit of `iter_index`.
+ *
+ * @example
+ * async sources(): Promise<RowSource[]> {
+ *   return [{ label: "table rows", rows: (skip = 0) => this.rowsFrom(skip) }];
+ * }
+ */
 export interface RowSource {
   /** A name for messages: a file path, or "inline data". */
   readonly label: string;

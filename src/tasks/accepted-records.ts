@@ -1,4 +1,4 @@
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 
 /**
  * How many accepted records a generation task keeps in memory as material for machine examples

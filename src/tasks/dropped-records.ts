@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { open, stat } from "node:fs/promises";
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import type { Datastore } from "../stores/datastore.js";
 import { jsonlBytes, jsonlRecordsEnd } from "../stores/formats/jsonl.js";
 

@@ -1,11 +1,19 @@
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import type { Dataloader, DataloaderState } from "../stores/dataloader.js";
 import { createDataloader, createDatastore } from "../stores/factory.js";
 import { DRAW_KEY, drawKey, rowDrawKey } from "../util/draw-key.js";
 import { Random } from "../util/random.js";
 import { Task, type TaskInit } from "./task.js";
 
-/** A batch of inputs handed to a builder, and the seed position after it. */
+/**
+ * A batch of inputs handed to a builder, and the seed position after it.
+ *
+ * @example
+ * override async nextBatch(task: GenerationTask): Promise<InputBatch> {
+ *   const { iter_index, row_index } = task.checkpoint;
+ *   return { rows: [{ topic: "rivers" }], position: { iter_index, row_index } };
+ * }
+ */
 export interface InputBatch {
   rows: Row[];
   position: DataloaderState;
@@ -14,6 +22,10 @@ export interface InputBatch {
 /**
  * A task that makes `num_outputs_to_generate` new records from seed examples, mixing seeds with
  * records it already made (in-context learning material).
+ *
+ * @example
+ * const task = this.task<GenerationTask>(name);
+ * const perBatch = Math.min(task.seedBatchSize, task.target); // target: num_outputs_to_generate
  */
 export class GenerationTask extends Task {
   readonly kind = "generation" as const;

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import type { Formatter } from "../formatters/formatter.js";
 import type { Registry } from "../registry/registry.js";
 import { appendJsonl, cutPartialLine, readJsonl } from "../stores/formats/jsonl.js";
@@ -52,6 +52,11 @@ export type TaskStatus = "completed" | "stalled_generation" | "stalled_postproce
  * One task of a run: its output folder and stores, the accepted records, and the checkpoint that
  * lets an interrupted run continue exactly where it stopped. Subclasses add the seed loop
  * (GenerationTask) or the single pass over input data (TransformationTask).
+ *
+ * @example
+ * override instantiateInput(task: Task, row: Row): Row {
+ *   return { ...row, task_name: task.name };
+ * }
  */
 export abstract class Task {
   abstract readonly kind: "generation" | "transformation";

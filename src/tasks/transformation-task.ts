@@ -1,4 +1,4 @@
-import type { Row } from "../blocks/block.js";
+import type { Row } from "../util/mapping.js";
 import type { Dataloader } from "../stores/dataloader.js";
 import { createDataloader, createDatastore } from "../stores/factory.js";
 import type { InputBatch } from "./generation-task.js";

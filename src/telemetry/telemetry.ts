@@ -3,7 +3,14 @@ import { randomUUID } from "node:crypto";
 /** Attributes of an event or span: JSON-serialisable values. */
 export type Attributes = Record<string, unknown>;
 
-/** An open span. `end()` writes it to `traces.jsonl` (once). */
+/**
+ * An open span. `end()` writes it to `traces.jsonl` (once).
+ *
+ * @example
+ * async validateBatch(items: BlockItem[], options: Row = {}, span?: Span) {
+ *   const judged = await this.judge.call(items, {}, span); // the judge's spans nest under ours
+ * }
+ */
 export interface Span {
   readonly id: string;
   readonly name: string;

@@ -1,4 +1,4 @@
-import type { Row } from "../blocks/block.js";
+import type { Row } from "./mapping.js";
 import { Random } from "./random.js";
 
 /**
@@ -6,6 +6,10 @@ import { Random } from "./random.js";
  * the task's batch index and the row's place in that batch. Builders draw through
  * `rowRandom(row)` (or `DataBuilder.rngFor`), so what a row gets does not depend on which other
  * rows share its builder call or in which order calls run. The field never reaches a record.
+ *
+ * @example
+ * const key = rows[0]?.[DRAW_KEY];
+ * await this.complete(prompts.map((input) => ({ input, [DRAW_KEY]: key })));
  */
 export const DRAW_KEY = "draw_key";
 

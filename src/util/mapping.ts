@@ -2,6 +2,14 @@
 export type Obj = Record<string, unknown>;
 
 /**
+ * A record: one plain JSON object flowing between dataloaders, blocks, tasks and datastores.
+ *
+ * @example
+ * const row: Row = { question: "What is 2 + 2?", answer: "4" };
+ */
+export type Row = Record<string, unknown>;
+
+/**
  * Whether a parsed YAML/JSON value is a mapping (an object that is not a list or null).
  *
  * @example

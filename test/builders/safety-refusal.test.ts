@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Row } from "../../src/blocks/block.js";
+import type { Row } from "../../src/util/mapping.js";
 import type { FakeRequest } from "../support/fake-llm/index.js";
 import { digitRun, fakeBlock, readJsonl, scriptedFakeLLM, shape, tempDir, writeOverride } from "./support.js";
 

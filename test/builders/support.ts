@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import type { Row } from "../../src/blocks/block.js";
+import type { Row } from "../../src/util/mapping.js";
 import { credentialPool } from "../../src/blocks/lm/pool.js";
 import { runCommand } from "../../src/cli/commands/run.js";
 import { buildProgram } from "../../src/cli/program.js";

@@ -81,10 +81,21 @@ export function tarballProject(dir: string, tarball: string, env: NodeJS.Process
   for (const [path, entry] of Object.entries(lock.packages)) if (path && !entry.dev && !entry.link) packages[path] = entry;
   writeFileSync(join(dir, "package-lock.json"), JSON.stringify({ name: "my-project", lockfileVersion: 3, requires: true, packages }, null, 2) + "\n");
   try {
-    run("npm", ["install", "--offline", "--no-audit", "--no-fund", tarball], dir, env);
+    run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball], dir, env);
   } catch (e) {
     throw new Error(`${(e as Error).message}\n(ENOTCACHED: npm's cache lacks a dependency; one \`npm ci\` in the repository fills it)`);
   }
+  copyNativeBuilds(dir);
+}
+
+/**
+ * Install scripts are skipped above because the only one that matters, better-sqlite3's, compiles
+ * SQLite for about a minute; the repository's own build of the same locked version is copied in
+ * instead, which is what the compile would have produced on this machine.
+ */
+function copyNativeBuilds(dir: string): void {
+  const build = join("node_modules", "better-sqlite3", "build");
+  cpSync(join(ROOT, build), join(dir, build), { recursive: true });
 }
 
 /**

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import type { Row } from "../../src/blocks/block.js";
+import type { Row } from "../../src/util/mapping.js";
 import { digitRun, fakeBlock, tempDir, writeOverride } from "../builders/support.js";
 import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
 

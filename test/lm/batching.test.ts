@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { startFakeLLM, type FakeLLM, type FakeRequest } from "../support/fake-llm/index.js";
-import type { Row } from "../../src/blocks/block.js";
+import type { Row } from "../../src/util/mapping.js";
 import { RunMetrics } from "../../src/engine/metrics.js";
 import { FAST, recordingContext } from "./helpers.js";
 import { KEY, PROVIDERS } from "./providers.js";

@@ -2,10 +2,12 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as api from "../../src/index.js";
+import vitestConfig from "../../vitest.config.js";
 import { ROOT } from "../cli/helpers.js";
 
 interface PackageJson {
   name: string;
+  exports: Record<string, unknown>;
   bin: Record<string, string>;
   allowScripts?: Record<string, boolean>;
 }
@@ -37,8 +39,19 @@ describe("the package", () => {
       .filter((f) => /from\s+\\?["']digit\\?["']/.test(readFileSync(f, "utf8")))
       .map((f) => relative(ROOT, f));
     expect(stale, "import the framework as \"digit-sdg\"").toEqual([]);
-    expect(readFileSync(join(ROOT, "vitest.config.ts"), "utf8")).toContain(`"${pkg.name}": fileURLToPath(new URL("./src/index.ts"`);
-    expect(readFileSync(join(ROOT, "tsconfig.json"), "utf8")).toContain(`"paths": { "${pkg.name}": ["./src/index.ts"] }`);
+    const entries = { [pkg.name]: "src/index.ts", [`${pkg.name}/engine`]: "src/engine/index.ts" };
+    const tsconfig = JSON.parse(readFileSync(join(ROOT, "tsconfig.json"), "utf8")) as { compilerOptions: { paths: Record<string, string[]> } };
+    const aliases = (vitestConfig.resolve?.alias ?? []) as { find: RegExp; replacement: string }[];
+    for (const [name, file] of Object.entries(entries)) {
+      expect(tsconfig.compilerOptions.paths[name], name).toEqual([`./${file}`]);
+      const hits = aliases.filter((a) => a.find.test(name));
+      expect(hits.map((a) => relative(ROOT, a.replacement)), name).toEqual([file]);
+    }
+  });
+
+  it("exports the toolkit as the package and the engine as its subpath, from dist/", () => {
+    expect(pkg.exports["."]).toEqual({ types: "./dist/src/index.d.ts", default: "./dist/src/index.js" });
+    expect(pkg.exports["./engine"]).toEqual({ types: "./dist/src/engine/index.d.ts", default: "./dist/src/engine/index.js" });
   });
 
   it("exports z, so a plugin needs no zod of its own", () => {

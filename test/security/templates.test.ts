@@ -2,10 +2,10 @@ import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { renderTemplate } from "../../src/builders/template.js";
+import { renderTemplate } from "../../src/templates/template.js";
 import { loadYamlWithIncludes } from "../../src/config/include.js";
 import { ConfigError, isDigitError, TemplateForbiddenError, YamlSyntaxError } from "../../src/errors.js";
-import { setPath } from "../../src/blocks/paths.js";
+import { setPath } from "../../src/util/paths.js";
 import { TemplateFormatter } from "../../src/formatters/template/index.js";
 import { digit, ROOT, tempDir } from "../cli/helpers.js";
 

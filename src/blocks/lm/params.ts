@@ -1,4 +1,4 @@
-import type { Row } from "../block.js";
+import type { Row } from "../../util/mapping.js";
 
 /**
  * A provider's parameters for one method: the canonical names it sends, and for some of them the

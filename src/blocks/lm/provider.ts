@@ -1,7 +1,8 @@
 import { setMaxListeners } from "node:events";
 import { z } from "zod";
 import { ConfigError } from "../../errors.js";
-import { Block, type BlockConfig, type BlockContext, type BlockFields, type BlockItem, type Row } from "../block.js";
+import { Block, type BlockConfig, type BlockContext, type BlockFields, type BlockItem } from "../block.js";
+import { type Row } from "../../util/mapping.js";
 import { chunkByKey, paramsKey } from "./batch.js";
 import { lmFetch } from "./http.js";
 import { AdaptiveLimiter } from "./limiter.js";
@@ -560,7 +561,13 @@ function maxTokensAttr(params: Row): Row {
   return {};
 }
 
-/** The text of a result: a string as is, a chat message's `content`. */
+/**
+ * The text of a result: a string as is, a chat message's `content`.
+ *
+ * @example
+ * const [row] = await lm.call([{ input: "Say hi" }]);
+ * const text = resultText(row?.result); // "hi"
+ */
 export function resultText(result: unknown): string {
   if (typeof result === "string") return result;
   if (result && typeof result === "object" && "content" in result) {

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { ConfigError } from "../../errors.js";
 import type { BlockConfig, BlockItem } from "../block.js";
-import { getPath, MISSING, parsePath } from "../paths.js";
+import { getPath, MISSING, parsePath } from "../../util/paths.js";
 import { reject, ValidatorBlock, type Validation } from "../validator.js";
 
 /**

@@ -2,7 +2,8 @@
  * Test helper shared by the validator and utility tests: builds blocks through the real registry
  * and collects what they write to the reject store.
  */
-import type { Block, Row } from "../block.js";
+import type { Block } from "../block.js";
+import type { Row } from "../../util/mapping.js";
 import { createBlock } from "../create.js";
 import { Registry } from "../../registry/registry.js";
 

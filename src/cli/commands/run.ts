@@ -1,6 +1,6 @@
 import { relative } from "node:path";
 import { RunMetrics } from "../../engine/metrics.js";
-import type { Row } from "../../blocks/block.js";
+import type { Row } from "../../util/mapping.js";
 import { prepareEnvironment } from "../../config/env.js";
 import { run, type TaskOutcome } from "../../engine/run.js";
 import type { RunOptions } from "../../engine/options.js";

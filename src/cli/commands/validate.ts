@@ -1,5 +1,5 @@
 import { relative } from "node:path";
-import type { Row } from "../../blocks/block.js";
+import type { Row } from "../../util/mapping.js";
 import { createBlock } from "../../blocks/create.js";
 import { discoverTaskFiles } from "../../config/discover.js";
 import { prepareEnvironment } from "../../config/env.js";

@@ -1,5 +1,8 @@
 import { z } from "zod";
-import { ConfigError, Formatter, registerFormatter, type Row } from "digit-sdg";
+import { ConfigError } from "../../errors.js";
+import { Formatter } from "../formatter.js";
+import { registerFormatter } from "../../registry/decorators.js";
+import type { Row } from "../../util/mapping.js";
 import { pythonStr } from "../python/repr.js";
 
 type Format = string | Record<string, string>;

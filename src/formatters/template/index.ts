@@ -1,5 +1,8 @@
 import { z } from "zod";
-import { checkTemplate, Formatter, registerFormatter, renderTemplate, type FormatterOrigin, type Row, type TemplateSource } from "digit-sdg";
+import { Formatter, type FormatterOrigin } from "../formatter.js";
+import { registerFormatter } from "../../registry/decorators.js";
+import type { Row } from "../../util/mapping.js";
+import { checkTemplate, renderTemplate, type TemplateSource } from "../../templates/template.js";
 import { checkFormat } from "../native/index.js";
 
 /**

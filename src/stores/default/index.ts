@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { z } from "zod";
-import type { Row } from "../../blocks/block.js";
+import type { Row } from "../../util/mapping.js";
 import { ConfigError, DataFileError } from "../../errors.js";
 import { registerDatastore } from "../../registry/decorators.js";
 import type { Logger } from "../../telemetry/logger.js";

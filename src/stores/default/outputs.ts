@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
-import type { Row } from "../../blocks/block.js";
+import type { Row } from "../../util/mapping.js";
 import type { CsvFile } from "../formats/csv.js";
 import { readJsonFile, writeJsonFile } from "../formats/json.js";
 import { appendJsonl, cutPartialLine, JsonlEncoder, readJsonl, replaceJsonl, truncateJsonl } from "../formats/jsonl.js";

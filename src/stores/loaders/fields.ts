@@ -1,5 +1,5 @@
-import type { Row } from "../../blocks/block.js";
-import { getPath, parsePath, setPath } from "../../blocks/paths.js";
+import type { Row } from "../../util/mapping.js";
+import { getPath, parsePath, setPath } from "../../util/paths.js";
 import { ConfigError, DataFileError } from "../../errors.js";
 
 /**

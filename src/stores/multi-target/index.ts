@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { z } from "zod";
-import type { Row } from "../../blocks/block.js";
+import type { Row } from "../../util/mapping.js";
 import { ConfigError } from "../../errors.js";
 import { registered } from "../../registry/decorators.js";
 import { registerDatastore } from "../../registry/decorators.js";

@@ -1,7 +1,8 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { ConfigError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
-import type { BlockConfig, BlockContext, Row } from "../../block.js";
+import type { BlockConfig, BlockContext } from "../../block.js";
+import type { Row } from "../../../util/mapping.js";
 import { requireApiKey } from "../credentials.js";
 import { parseArguments } from "../messages.js";
 import type { ParamSpec } from "../params.js";

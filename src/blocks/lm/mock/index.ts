@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { getPath, MISSING } from "../../paths.js";
+import { getPath, MISSING } from "../../../util/paths.js";
 import { registerBlock } from "../../../registry/decorators.js";
 import type { BlockConfig, BlockContext } from "../../block.js";
 import { lmConfigSchema, LMProvider, type ChatMessage, type LMRequest, type LMResponse } from "../provider.js";

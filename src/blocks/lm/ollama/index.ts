@@ -1,6 +1,7 @@
 import { Ollama } from "ollama";
 import { registerBlock } from "../../../registry/decorators.js";
-import type { BlockConfig, BlockContext, Row } from "../../block.js";
+import type { BlockConfig, BlockContext } from "../../block.js";
+import type { Row } from "../../../util/mapping.js";
 import { optionalApiKey } from "../credentials.js";
 import { lmFetch } from "../http.js";
 import { parseArguments, toAssistantMessage } from "../messages.js";

@@ -1,6 +1,7 @@
 import OpenAI from "openai";
 import { registerBlock } from "../../../registry/decorators.js";
-import type { BlockConfig, BlockContext, Row } from "../../block.js";
+import type { BlockConfig, BlockContext } from "../../block.js";
+import type { Row } from "../../../util/mapping.js";
 import { toAssistantMessage } from "../messages.js";
 import type { ParamSpec } from "../params.js";
 import { requireApiKey } from "../credentials.js";

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { ConfigError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
-import type { BlockConfig, BlockContext, Row } from "../../block.js";
+import type { BlockConfig, BlockContext } from "../../block.js";
+import type { Row } from "../../../util/mapping.js";
 import { lmFetch } from "../http.js";
 import { toAssistantMessage } from "../messages.js";
 import type { ParamSpec } from "../params.js";

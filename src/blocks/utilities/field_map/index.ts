@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { DigitError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
-import { Block, type BlockItem, type Row } from "../../block.js";
-import { getPath, KeyError, MISSING, setPath } from "../../paths.js";
+import { Block, type BlockItem } from "../../block.js";
+import { type Row } from "../../../util/mapping.js";
+import { getPath, KeyError, MISSING, setPath } from "../../../util/paths.js";
 
 /**
  * A `field_map` source path is not in a row.

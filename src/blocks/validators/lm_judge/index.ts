@@ -2,9 +2,10 @@ import { z } from "zod";
 import { ConfigError, DigitError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
 import type { Span } from "../../../telemetry/telemetry.js";
-import type { Block, BlockConfig, BlockContext, BlockFields, BlockItem, Row } from "../../block.js";
+import type { Block, BlockConfig, BlockContext, BlockFields, BlockItem } from "../../block.js";
+import type { Row } from "../../../util/mapping.js";
 import { resultText } from "../../lm/provider.js";
-import { getPath, MISSING } from "../../paths.js";
+import { getPath, MISSING } from "../../../util/paths.js";
 import { reject, ValidatorBlock, type Validation, type ValidatorFields } from "../../validator.js";
 import { parseVerdict, rubricInstructions, type Rubric, type Success } from "./verdict.js";
 

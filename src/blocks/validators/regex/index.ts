@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { ConfigError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
-import type { BlockConfig, BlockContext, BlockFields, BlockItem, Row } from "../../block.js";
+import type { BlockConfig, BlockContext, BlockFields, BlockItem } from "../../block.js";
+import type { Row } from "../../../util/mapping.js";
 import { ValidatorBlock, type Validation } from "../../validator.js";
 import { checkFields, perFieldSchema, rulesOf } from "../fields.js";
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Registry } from "../../../registry/registry.js";
 import { Random } from "../../../util/random.js";
-import type { Block, Row } from "../../block.js";
+import type { Block } from "../../block.js";
+import type { Row } from "../../../util/mapping.js";
 import { createBlock } from "../../create.js";
 import { RougeDeduplicator } from "./dedup.js";
 import { plainDedup } from "./reference.js";

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
-import type { Row } from "../../../blocks/block.js";
+import type { Row } from "../../../util/mapping.js";
 import type { DataBuilder, GenerationDataBuilder, TransformationDataBuilder } from "../../../builders/databuilder.js";
 import { appendRejects, type Task } from "../../../tasks/task.js";
 import { silentLogger, type Logger } from "../../../telemetry/logger.js";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Row } from "../../../blocks/block.js";
+import type { Row } from "../../../util/mapping.js";
 import { ConfigError, DigitError } from "../../../errors.js";
 import type { LlmCallReport } from "../../../telemetry/observer.js";
 

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Block, Row } from "../../../blocks/block.js";
+import type { Block } from "../../../blocks/block.js";
+import type { Row } from "../../../util/mapping.js";
 import { createBlock } from "../../../blocks/create.js";
 import type { DataBuilderClass, GenerationDataBuilder, TransformationDataBuilder } from "../../../builders/databuilder.js";
 import { ConfigError } from "../../../errors.js";

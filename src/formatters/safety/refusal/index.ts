@@ -1,4 +1,6 @@
-import { Formatter, registerFormatter, type Row } from "digit-sdg";
+import { Formatter } from "../../formatter.js";
+import { registerFormatter } from "../../../registry/decorators.js";
+import type { Row } from "../../../util/mapping.js";
 
 /**
  * Metadata keys the refusal builder uses internally; they never reach training data.

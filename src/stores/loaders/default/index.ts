@@ -1,4 +1,4 @@
-import type { Row } from "../../../blocks/block.js";
+import type { Row } from "../../../util/mapping.js";
 import { registerDataloader } from "../../../registry/decorators.js";
 import { Dataloader, type DataloaderConfig, type DataloaderState } from "../../dataloader.js";
 import type { RowSource } from "../../datastore.js";

@@ -1,4 +1,4 @@
-import type { Row } from "../../../blocks/block.js";
+import type { Row } from "../../../util/mapping.js";
 import { ConfigError } from "../../../errors.js";
 import { registerDataloader } from "../../../registry/decorators.js";
 import { z } from "zod";
