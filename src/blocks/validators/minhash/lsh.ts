@@ -23,7 +23,7 @@ export interface LshSettings {
  * plus missed ones above it, the latter weighted more (candidates are verified, misses are lost).
  *
  * @example
- * optimalBands(0.8, 128) // 9 (9 bands of 14 rows)
+ * optimalBands(0.8, 128) // 11 (11 bands of 11 rows)
  */
 export function optimalBands(threshold: number, numPerm: number): number {
   const candidate = (s: number, b: number, r: number) => 1 - (1 - s ** r) ** b;
