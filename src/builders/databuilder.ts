@@ -182,6 +182,12 @@ export abstract class TransformationDataBuilder extends DataBuilder {
   static override family: "generation" | "transformation" = "transformation";
   readonly kind = "transformation" as const;
   declare tasks: TransformationTask[];
+  /**
+   * Whether `call` treats each row on its own (its output for a row does not depend on the other
+   * rows of the batch). Then, when its blocks do too and none sends requests, the engine grows
+   * batches past `transform_batch_size` (batch size then changes only how often progress is saved).
+   */
+  static rowwise = false;
   abstract call(batch: Row[]): Promise<Row[]>;
 }
 

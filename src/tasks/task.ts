@@ -14,10 +14,10 @@ import { BLOCK_NAME_RULE, checkOutputName } from "../util/output-names.js";
 import { redactSecrets } from "../util/redact.js";
 import { IdSet } from "../util/id-set.js";
 import { AcceptedRecords } from "./accepted-records.js";
-import { recordId } from "./record-id.js";
+import { ordinalRecordId, recordId } from "./record-id.js";
 import { cutAfter, droppedName, storeHasOutput } from "./dropped-records.js";
 import { removeStaleTemporaries } from "./stale-temporaries.js";
-import { appendCheckpoint, EMPTY_CHECKPOINT, readStateLog, type SeedPosition, type StateLog, type TaskCheckpoint } from "./state-log.js";
+import { EMPTY_CHECKPOINT, StateLogWriter, readStateLog, type SeedPosition, type StateLog, type TaskCheckpoint } from "./state-log.js";
 
 /** `postproc_data_<N>.<format>`: a postprocessing snapshot. */
 const POSTPROC_FILE = /^postproc_data_(\d+)\.(?:jsonl|parquet|csv|json)$/;
@@ -91,6 +91,8 @@ export abstract class Task {
    */
   private readonly seenIds = new IdSet();
   private readonly rejectStores = new Map<string, Promise<Datastore>>();
+  /** `dataloader_state.jsonl`, open while the task commits. */
+  private readonly stateWriter: StateLogWriter;
 
   constructor(init: TaskInit) {
     this.init = init;
@@ -107,6 +109,7 @@ export abstract class Task {
     this.storeName = String(init.spec.store_name ?? ds.store_name ?? this.name);
     this.outputDir = resolve(String(init.runnerConfig.output_dir ?? (process.env.DGT_OUTPUT_DIR || "output")));
     this.dir = join(this.outputDir, this.storeName);
+    this.stateWriter = new StateLogWriter(join(this.dir, "dataloader_state.jsonl"));
   }
 
   /** The config of the task's own output stores (DiGiT's `datastore`, minus store_name). */
@@ -172,6 +175,7 @@ export abstract class Task {
 
   private async clearOutputs(): Promise<void> {
     await this.data.clear();
+    await this.stateWriter.close();
     for (const f of TASK_FILES) await rm(this.file_(f), { force: true });
     for (const f of existsSync(this.dir) ? readdirSync(this.dir) : []) if (POSTPROC_FILE.test(f)) await rm(this.file_(f), { recursive: true, force: true });
     await rm(this.file_("blocks"), { recursive: true, force: true });
@@ -352,7 +356,7 @@ export abstract class Task {
     const record: Row = { task_name: this.name, is_seed: row.is_seed === true, ...rest };
     record.task_name = this.name;
     record.is_seed = row.is_seed === true;
-    if (typeof record.id !== "string") record.id = recordId(this.name, ordinal === undefined ? record : { ...record, "#": ordinal });
+    if (typeof record.id !== "string") record.id = ordinal === undefined ? recordId(this.name, record) : ordinalRecordId(this.name, ordinal, JSON.stringify(rest));
     return record;
   }
 
@@ -476,9 +480,9 @@ export abstract class Task {
 
   /** Append the current checkpoint to `dataloader_state.jsonl`. */
   private async appendState(): Promise<void> {
-    const file = this.file_("dataloader_state.jsonl");
-    await assertInsideOutput(this.outputDir, file);
-    await appendCheckpoint(file, this.checkpoint);
+    // The location is checked before the file is opened; the open file cannot be redirected.
+    if (!this.stateWriter.isOpen) await assertInsideOutput(this.outputDir, this.stateWriter.file);
+    await this.stateWriter.append(this.checkpoint);
   }
 
   /** Where the final data is, if it exists (checked, not assumed). */
@@ -496,6 +500,7 @@ export abstract class Task {
   }
 
   async close(): Promise<void> {
+    await this.stateWriter.close();
     await this.data?.close();
     for (const p of this.rejectStores.values()) await (await p).close();
   }
