@@ -89,13 +89,15 @@ export function tarballProject(dir: string, tarball: string, env: NodeJS.Process
 }
 
 /**
- * Install scripts are skipped above because the only one that matters, better-sqlite3's, compiles
- * SQLite for about a minute; the repository's own build of the same locked version is copied in
+ * Install scripts are skipped above because the ones that matter compile native addons
+ * (better-sqlite3's SQLite, hnswlib-node) for a minute or more; the repository's own builds of the same locked versions are copied in
  * instead, which is what the compile would have produced on this machine.
  */
 function copyNativeBuilds(dir: string): void {
-  const build = join("node_modules", "better-sqlite3", "build");
-  cpSync(join(ROOT, build), join(dir, build), { recursive: true });
+  for (const pkg of ["better-sqlite3", "hnswlib-node"]) {
+    const build = join("node_modules", pkg, "build");
+    cpSync(join(ROOT, build), join(dir, build), { recursive: true });
+  }
 }
 
 /**
