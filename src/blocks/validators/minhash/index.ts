@@ -4,7 +4,7 @@ import { registerBlock } from "../../../registry/decorators.js";
 import type { Row } from "../../../util/mapping.js";
 import type { BlockConfig, BlockContext, BlockItem } from "../../block.js";
 import { ValidatorBlock, type Validation } from "../../validator.js";
-import { MinHashLsh, optimalBands } from "./lsh.js";
+import { distinctSorted, MinHashLsh, optimalBands } from "./lsh.js";
 import { shingleHashes } from "./shingles.js";
 
 /** The block's own keys (besides a validator's `filter`). */
@@ -27,7 +27,7 @@ const ownKeys = z.object({
  * `blocks/<name>.jsonl` with `metadata.duplicate_of` (the id of the row it repeats) and
  * `metadata.similarity`. As a postprocessor its index is rebuilt from the task's accepted records
  * at every epoch, so an epoch after a resume decides exactly as an uninterrupted run; the index
- * takes about `num_perm + 20 × bands` bytes per kept row. As a builder step its index spans the
+ * takes at most `2 × num_perm + 20 × bands` bytes per kept row (see `MinHashLsh`). As a builder step its index spans the
  * batches one process sees (use it as a postprocessor in distributed runs).
  *
  * @example
@@ -75,18 +75,18 @@ export class MinHashDedup extends ValidatorBlock<{ input: string }> {
         index = { lsh: new MinHashLsh({ numPerm, bands: this.bands, threshold, seed }), ids: [] };
         this.indexes.set(scope, index);
       }
-      const shingles = shingleHashes(text, shingle, ngram);
+      const shingles = distinctSorted(shingleHashes(text, shingle, ngram));
       // A text without a word has no shingle: it resembles nothing.
       if (shingles.length === 0) return true;
       const sig = index.lsh.signature(shingles);
-      const match = index.lsh.best(sig);
+      const match = index.lsh.best(sig, shingles);
       if (match) {
         const metadata: Row = { similarity: Math.round(match.similarity * 1000) / 1000 };
         const of = index.ids[match.index];
         if (of !== undefined) metadata.duplicate_of = of;
         return { valid: false, reason: `Estimated Jaccard similarity (${metadata.similarity}) with record ${String(of ?? "before it")} is equal or greater than threshold (${threshold})`, metadata };
       }
-      index.lsh.add(sig);
+      index.lsh.add(sig, shingles);
       index.ids.push(item.SRC_DATA.id);
       return true;
     });

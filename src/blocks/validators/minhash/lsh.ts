@@ -20,7 +20,8 @@ export interface LshSettings {
 /**
  * The bands for `numPerm` permutations that best separate similarities below and above
  * `threshold`: the (bands, rows) pair minimising the area of false candidates below the threshold
- * plus missed ones above it, the latter weighted more (candidates are verified, misses are lost).
+ * plus missed ones above it, the latter weighted 9 times more (candidates are verified, so a false
+ * one costs a comparison; a missed one is a duplicate kept).
  *
  * @example
  * optimalBands(0.8, 128) // 11 (11 bands of 11 rows)
@@ -40,7 +41,7 @@ export function optimalBands(threshold: number, numPerm: number): number {
     const r = Math.floor(numPerm / b);
     const fp = integrate((s) => candidate(s, b, r), 0, threshold);
     const fn = integrate((s) => 1 - candidate(s, b, r), threshold, 1);
-    const cost = 0.25 * fp + 0.75 * fn;
+    const cost = 0.1 * fp + 0.9 * fn;
     if (cost < bestCost) {
       bestCost = cost;
       best = b;
@@ -50,24 +51,33 @@ export function optimalBands(threshold: number, numPerm: number): number {
 }
 
 /**
- * A MinHash LSH index for greedy near-duplicate removal. Each added text keeps one byte per
- * permutation (the low 8 bits of its signature, enough to estimate similarity with a correction
- * for chance agreement) and one 4-byte link per band, plus its slot in each band's hash table:
- * about `numPerm + 20 × bands` bytes per indexed text, in typed arrays.
+ * A MinHash LSH index for greedy near-duplicate removal. Candidates (texts sharing a band) are
+ * verified against the threshold: exactly, from the text's shingle set, when the text has at most
+ * `numPerm / 2` distinct shingles (4 bytes each, no more than a signature would take), else by the
+ * similarity estimated from its signature (the low 16 bits of each value, 2 bytes each, corrected
+ * for chance agreement). Per indexed text: at most `2 × numPerm` bytes for that, plus a 4-byte
+ * link and a hash-table slot per band: about `2 × numPerm + 20 × bands` bytes, in typed arrays.
  *
  * @example
  * const lsh = new MinHashLsh({ numPerm: 128, bands: 16, threshold: 0.8, seed: 1 });
- * const sig = lsh.signature(shingleHashes("a b c d", "word", 2));
- * lsh.best(sig); // undefined: nothing indexed yet
- * lsh.add(sig);  // 0, the text's index
+ * const set = distinctSorted(shingleHashes("a b c d", "word", 2));
+ * const sig = lsh.signature(set);
+ * lsh.best(sig, set); // undefined: nothing indexed yet
+ * lsh.add(sig, set);  // 0, the text's index
  */
 export class MinHashLsh {
   readonly settings: LshSettings;
   private readonly rows: number;
   private readonly mulA: Uint32Array;
   private readonly addB: Uint32Array;
-  /** Low bytes of every added signature, `numPerm` per text. */
-  private bytes = new Uint8Array(0);
+  /** Per text: where its shingle set (in `sets`) or its signature (in `sigs`) starts. */
+  private start = new Float64Array(0);
+  /** Per text: its number of distinct shingles, or -1 when its signature is kept instead. */
+  private length = new Int32Array(0);
+  private sets = new Uint32Array(0);
+  private setsUsed = 0;
+  private sigs = new Uint16Array(0);
+  private sigsUsed = 0;
   /** Per text and band: the previous text in the same bucket + 1 (0: none). */
   private links = new Int32Array(0);
   private readonly tables: BandTable[];
@@ -106,10 +116,11 @@ export class MinHashLsh {
   }
 
   /**
-   * The indexed text most similar to `sig` among those sharing a band with it, when its estimated
-   * Jaccard similarity reaches the threshold (ties: the earliest added).
+   * The indexed text most similar to a text (its signature and its distinct sorted shingles)
+   * among those sharing a band with it, when the similarity reaches the threshold (ties: the
+   * earliest added).
    */
-  best(sig: Uint32Array): { index: number; similarity: number } | undefined {
+  best(sig: Uint32Array, set: Uint32Array): { index: number; similarity: number } | undefined {
     let found: { index: number; similarity: number } | undefined;
     const seen = new Set<number>();
     for (let b = 0; b < this.tables.length; b++) {
@@ -118,7 +129,7 @@ export class MinHashLsh {
         const index = at - 1;
         if (!seen.has(index)) {
           seen.add(index);
-          const similarity = this.similarity(sig, index);
+          const similarity = this.similarity(sig, set, index);
           if (similarity >= this.settings.threshold && (!found || similarity > found.similarity || (similarity === found.similarity && index < found.index))) {
             found = { index, similarity };
           }
@@ -129,33 +140,44 @@ export class MinHashLsh {
     return found;
   }
 
-  /** Add a signature; returns its index. */
-  add(sig: Uint32Array): number {
+  /** Add a text (its signature and distinct sorted shingles); returns its index. */
+  add(sig: Uint32Array, set: Uint32Array): number {
     const { numPerm } = this.settings;
     const bands = this.tables.length;
     const index = this.count++;
-    if (this.count * numPerm > this.bytes.length) {
+    if (this.count > this.length.length) {
       const cap = Math.max(1024, this.count * 2);
-      const bytes = new Uint8Array(cap * numPerm);
-      bytes.set(this.bytes);
-      this.bytes = bytes;
-      const links = new Int32Array(cap * bands);
-      links.set(this.links);
-      this.links = links;
+      this.start = copyInto(new Float64Array(cap), this.start);
+      this.length = copyInto(new Int32Array(cap), this.length);
+      this.links = copyInto(new Int32Array(cap * bands), this.links);
     }
-    for (let i = 0; i < numPerm; i++) this.bytes[index * numPerm + i] = sig[i]! & 0xff;
+    if (set.length * 2 <= numPerm) {
+      if (this.setsUsed + set.length > this.sets.length) this.sets = copyInto(new Uint32Array(Math.max(4096, (this.setsUsed + set.length) * 2)), this.sets);
+      this.sets.set(set, this.setsUsed);
+      this.start[index] = this.setsUsed;
+      this.length[index] = set.length;
+      this.setsUsed += set.length;
+    } else {
+      if (this.sigsUsed + numPerm > this.sigs.length) this.sigs = copyInto(new Uint16Array(Math.max(4096, (this.sigsUsed + numPerm) * 2)), this.sigs);
+      for (let i = 0; i < numPerm; i++) this.sigs[this.sigsUsed + i] = sig[i]! & 0xffff;
+      this.start[index] = this.sigsUsed;
+      this.length[index] = -1;
+      this.sigsUsed += numPerm;
+    }
     for (let b = 0; b < bands; b++) this.links[index * bands + b] = this.tables[b]!.put(this.bandKey(sig, b), index + 1);
     return index;
   }
 
-  /** Estimated Jaccard similarity of `sig` with indexed text `index`. */
-  private similarity(sig: Uint32Array, index: number): number {
+  /** Similarity of a text with indexed text `index`: exact Jaccard, or estimated from signatures. */
+  private similarity(sig: Uint32Array, set: Uint32Array, index: number): number {
+    const start = this.start[index]!;
+    const len = this.length[index]!;
+    if (len >= 0) return jaccardSorted(set, this.sets, start, len);
     const { numPerm } = this.settings;
     let equal = 0;
-    const base = index * numPerm;
-    for (let i = 0; i < numPerm; i++) if ((sig[i]! & 0xff) === this.bytes[base + i]) equal++;
-    // Unequal values agree in their low byte by chance 1 time in 256.
-    return Math.max(0, (equal / numPerm - 1 / 256) / (1 - 1 / 256));
+    for (let i = 0; i < numPerm; i++) if ((sig[i]! & 0xffff) === this.sigs[start + i]) equal++;
+    // Unequal values agree in their low 16 bits by chance 1 time in 65,536.
+    return Math.max(0, (equal / numPerm - CHANCE) / (1 - CHANCE));
   }
 
   /** A 32-bit key for band `b` of a signature. */
@@ -164,6 +186,43 @@ export class MinHashLsh {
     for (let i = b * this.rows; i < (b + 1) * this.rows; i++) h = mix32((h ^ sig[i]!) + 0x9e3779b9);
     return h >>> 0;
   }
+}
+
+/**
+ * The distinct values of `hashes`, sorted (a shingle set as `MinHashLsh` takes it).
+ *
+ * @example
+ * distinctSorted(Uint32Array.of(3, 1, 3)) // Uint32Array [1, 3]
+ */
+export function distinctSorted(hashes: Uint32Array): Uint32Array {
+  const sorted = Uint32Array.from(hashes).sort();
+  let n = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[n++] = sorted[i]!;
+  return sorted.subarray(0, n);
+}
+
+/** Jaccard similarity of sorted distinct `a` and `pool[start, start + len)`. */
+function jaccardSorted(a: Uint32Array, pool: Uint32Array, start: number, len: number): number {
+  let i = 0;
+  let j = start;
+  const end = start + len;
+  let both = 0;
+  while (i < a.length && j < end) {
+    const x = a[i]!;
+    const y = pool[j]!;
+    if (x === y) {
+      both++;
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  return both / (a.length + len - both);
+}
+
+function copyInto<T extends Float64Array | Int32Array | Uint32Array | Uint16Array>(to: T, from: T): T {
+  to.set(from as never);
+  return to;
 }
 
 /**
@@ -214,6 +273,9 @@ class BandTable {
     this.heads = heads;
   }
 }
+
+/** How often two unequal signature values agree in the 16 bits kept. */
+const CHANCE = 1 / 65536;
 
 /** Murmur3's 32-bit finaliser: every input bit affects every output bit. */
 function mix32(h: number): number {
