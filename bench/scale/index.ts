@@ -47,11 +47,15 @@ export async function run(): Promise<void> {
       const { digit, baseline } = await pipelineCase(dir, n);
       checked("digit run", digit);
       const rate = n / digit.seconds;
+      const cpuRate = n / digit.cpuSeconds;
       const base = n / baseline.seconds;
+      const baseCpu = n / baseline.cpuSeconds;
       console.log(
-        `  ${n.toLocaleString().padStart(10)} records: ${k(rate)} records/s (${digit.seconds.toFixed(1)} s), peak RSS ${digit.maxRssMb.toFixed(0)} MB; ` +
-          `baseline script ${k(base)}/s, ${baseline.maxRssMb.toFixed(0)} MB; digit ${(rate / base).toFixed(2)}× the baseline rate; ` +
-          `${mark(rate >= 100_000)} 100k/s, ${mark(digit.maxRssMb < 300)} 300 MB`,
+        `  ${n.toLocaleString().padStart(10)} records: ${k(rate)} records/s wall (${digit.seconds.toFixed(1)} s), ${k(cpuRate)} per CPU-second ` +
+          `(${digit.cpuSeconds.toFixed(1)} s), peak RSS ${digit.maxRssMb.toFixed(0)} MB\n` +
+          `    baseline script: ${k(base)}/s wall, ${k(baseCpu)} per CPU-second, ${baseline.maxRssMb.toFixed(0)} MB; ` +
+          `digit ${(rate / base).toFixed(2)}× its wall rate, ${(cpuRate / baseCpu).toFixed(2)}× its CPU rate; ` +
+          `${mark(rate >= 100_000)} 100k/s wall (${mark(cpuRate >= 100_000)} per CPU-second), ${mark(digit.maxRssMb < 300)} 300 MB`,
       );
       rmSync(join(dir, "out"), { recursive: true, force: true });
       rmSync(join(dir, `in-${n}.jsonl`), { force: true });
@@ -61,15 +65,18 @@ export async function run(): Promise<void> {
     console.log(`\n2. generation of ${GEN.toLocaleString()} records, mock provider, dedup postprocessor (whole process)`);
     for (const dedup of ["rouge", "minhash"] as const) {
       const f = checked(`generation (${dedup})`, await generationCase(dir, GEN, dedup));
-      console.log(`  ${dedup === "rouge" ? "rouge_scorer (threshold 1.0)" : "minhash_dedup (0.9)    "}: ${f.seconds.toFixed(1)} s, peak RSS ${f.maxRssMb.toFixed(0)} MB; ${mark(f.maxRssMb < 300)} 300 MB`);
+      console.log(`  ${dedup === "rouge" ? "rouge_scorer (threshold 1.0)" : "minhash_dedup (0.9)    "}: ${f.seconds.toFixed(1)} s wall, ${f.cpuSeconds.toFixed(1)} CPU-s, peak RSS ${f.maxRssMb.toFixed(0)} MB; ${mark(f.maxRssMb < 300)} 300 MB`);
     }
 
     console.log(`\n3. minhash_dedup over ${MINHASH.toLocaleString()} short texts (${JSON.stringify(SETTINGS)}, 128 permutations)`);
     const texts = shortTexts(MINHASH);
     let t = performance.now();
+    const cpu0 = process.cpuUsage();
     const removed = await minhashDedup(texts);
     const seconds = (performance.now() - t) / 1000;
-    console.log(`  ${seconds.toFixed(1)} s (${k(MINHASH / seconds)} texts/s), ${removed.size.toLocaleString()} removed; ${mark(seconds < 60)} 60 s`);
+    const used = process.cpuUsage(cpu0);
+    const cpu = (used.user + used.system) / 1e6;
+    console.log(`  ${seconds.toFixed(1)} s wall, ${cpu.toFixed(1)} CPU-s (${k(MINHASH / seconds)} texts/s), ${removed.size.toLocaleString()} removed; ${mark(seconds < 60)} 60 s`);
     const sample = texts.slice(0, SAMPLE);
     t = performance.now();
     const exact = exactDedup(sample);

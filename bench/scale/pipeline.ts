@@ -9,6 +9,8 @@ const MAX_RSS = join(import.meta.dirname, "max-rss.mjs");
 /** What one child process took. */
 export interface ProcessFigures {
   seconds: number;
+  /** CPU seconds the process used (user + system): what it costs, however busy the machine. */
+  cpuSeconds: number;
   maxRssMb: number;
   code: number | null;
   stderr: string;
@@ -26,11 +28,14 @@ export function timeNode(args: string[], env: NodeJS.ProcessEnv = {}, node = pro
     child.on("close", (code) => {
       const seconds = (performance.now() - started) / 1000;
       let maxRssMb = Number.NaN;
+      let cpuSeconds = Number.NaN;
       try {
-        maxRssMb = Number(readFileSync(rssFile, "utf8")) / 1024;
+        const u = JSON.parse(readFileSync(rssFile, "utf8")) as { maxRSS: number; cpu: number };
+        maxRssMb = u.maxRSS / 1024;
+        cpuSeconds = u.cpu / 1e6;
       } catch {}
       spawn("rm", ["-f", rssFile]);
-      resolve({ seconds, maxRssMb, code, stderr });
+      resolve({ seconds, cpuSeconds, maxRssMb, code, stderr });
     });
   });
 }
