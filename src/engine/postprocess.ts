@@ -20,7 +20,7 @@ export const POSTPROCESS_CHUNK = 10_000;
  * await postprocess(builder, task); // e.g. rouge dedup over the whole task
  */
 export async function postprocess(builder: DataBuilder, task: Task): Promise<{ before: number; after: number }> {
-  const steps = (builder.config.postprocessors as Row[] | undefined) ?? [];
+  const steps = builder.config.postprocessors;
   const before = task.accepted.length;
   if (steps.length === 0 || task.unprocessed === 0) return { before, after: before };
   const calls = steps.map(({ name, ...kwargs }) => ({ block: builder.block(String(name)), kwargs }));

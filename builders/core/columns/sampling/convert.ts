@@ -1,4 +1,4 @@
-import { closest } from "../../../../src/util/did-you-mean.js";
+import { closest } from "digit-sdg";
 
 /**
  * The plain conversions `convert_to` accepts; datetime samplers also take a strftime format.

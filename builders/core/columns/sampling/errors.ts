@@ -1,4 +1,4 @@
-import { DigitError, type ErrorLocation } from "../../../../src/errors.js";
+import { DigitError, type ErrorLocation } from "digit-sdg";
 
 /**
  * A key path inside one column's config, e.g. `["params", "weights"]`.

@@ -1,4 +1,4 @@
-import { suggestion } from "../../../../src/util/did-you-mean.js";
+import { suggestion } from "digit-sdg";
 import { conditionColumns } from "./condition.js";
 import { samplerReferences, type CompiledColumn } from "./compile.js";
 import { SamplerParamsError, SamplerReferenceError, type KeyPath } from "./errors.js";

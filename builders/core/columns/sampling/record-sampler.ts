@@ -1,5 +1,4 @@
-import { Random } from "digit-sdg";
-import { closest } from "../../../../src/util/did-you-mean.js";
+import { Random, closest } from "digit-sdg";
 import { evaluateCondition } from "./condition.js";
 import { compileColumn, type CompiledColumn } from "./compile.js";
 import { constraintColumns, constraintHolds } from "./constraints.js";

@@ -1,5 +1,4 @@
-import { z } from "digit-sdg";
-import { closest, suggestion } from "../../../../src/util/did-you-mean.js";
+import { z, closest, suggestion } from "digit-sdg";
 import { parseCondition, ConditionSyntaxError } from "./condition.js";
 import { convertProblem } from "./convert.js";
 import type { KeyPath } from "./errors.js";

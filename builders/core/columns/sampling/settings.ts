@@ -1,5 +1,4 @@
-import { z } from "digit-sdg";
-import { suggestion } from "../../../../src/util/did-you-mean.js";
+import { z, suggestion } from "digit-sdg";
 import type { CompiledColumn } from "./compile.js";
 import { constraintSchema, type SamplerConstraint } from "./constraints.js";
 import { latentCorrelation } from "./correlation.js";

@@ -46,6 +46,7 @@ export function erfc(x: number): number {
   return x >= 0 ? r : 2 - r;
 }
 
+// biome-ignore-start lint/correctness/noPrecisionLoss: AS 241 coefficients as published
 /**
  * The inverse of the standard normal CDF, Φ⁻¹(p) for p in (0, 1) (Wichura's AS241, about 1e-16).
  *
@@ -142,6 +143,7 @@ export function normalQuantile(p: number): number {
   }
   return q < 0 ? -v : v;
 }
+// biome-ignore-end lint/correctness/noPrecisionLoss: AS 241 coefficients as published
 
 /**
  * ln Γ(x) for x > 0 (Lanczos, g = 7, about 1e-15).

@@ -7,8 +7,7 @@ import { ValidatorBlock, type Validation } from "../../validator.js";
 import { distinctSorted, MinHashLsh, optimalBands } from "./lsh.js";
 import { shingleHashes } from "./shingles.js";
 
-/** The block's own keys (besides a validator's `filter`). */
-const ownKeys = z.object({
+const minhashConfigSchema = ValidatorBlock.configSchema.extend({
   threshold: z.number().gt(0).max(1).default(0.8).describe("A row fails when its estimated Jaccard similarity with a row kept before it reaches this"),
   shingle: z.enum(["word", "char"]).default("word").describe("Shingles: word n-grams (of ROUGE tokens) or character n-grams of the normalised text"),
   ngram: z.number().int().min(1).max(64).default(3).describe("Words or characters per shingle"),
@@ -42,19 +41,17 @@ const ownKeys = z.object({
  *   - name: near_dupes
  */
 @registerBlock("minhash_dedup")
-export class MinHashDedup extends ValidatorBlock<{ input: string }> {
-  static override configSchema = ValidatorBlock.configSchema.extend(ownKeys.shape);
+export class MinHashDedup extends ValidatorBlock<typeof minhashConfigSchema, { input: string }> {
+  static override configSchema = minhashConfigSchema;
   /** Rows are judged one by one against the index: postprocessing may stream through it. */
   static override rowwise = true;
-  private readonly settings: z.output<typeof ownKeys>;
   private readonly bands: number;
   /** One index per task (by `task_name`). */
   private readonly indexes = new Map<string, { lsh: MinHashLsh; ids: unknown[] }>();
 
   constructor(config: BlockConfig, ctx?: BlockContext) {
     super(config, ctx);
-    this.settings = ownKeys.parse(config);
-    const { bands, num_perm: numPerm, threshold } = this.settings;
+    const { bands, num_perm: numPerm, threshold } = this.config;
     if (bands !== undefined && bands > numPerm) {
       throw new ConfigError(`block '${config.name}' (minhash_dedup): bands (${bands}) is more than num_perm (${numPerm})`, { hint: `use at most ${numPerm} bands, or leave bands out to have it chosen for the threshold` });
     }
@@ -66,7 +63,7 @@ export class MinHashDedup extends ValidatorBlock<{ input: string }> {
   }
 
   override async validateBatch(items: (BlockItem<{ input: string }> & { is_valid?: boolean | null })[]): Promise<Validation[]> {
-    const { shingle, ngram, num_perm: numPerm, threshold, seed } = this.settings;
+    const { shingle, ngram, num_perm: numPerm, threshold, seed } = this.config;
     return items.map((item) => {
       const text = textOf(this.name, item.input);
       const scope = String(item.SRC_DATA.task_name ?? "");

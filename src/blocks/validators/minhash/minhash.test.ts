@@ -7,7 +7,7 @@ import { ConfigError } from "../../../errors.js";
 import { silentLogger } from "../../../telemetry/logger.js";
 import type { Row } from "../../../util/mapping.js";
 import { Random } from "../../../util/random.js";
-import { makeBlock } from "../test-helpers.js";
+import { makeBlock } from "../../../../test/support/make-block.js";
 import { distinctSorted, MinHashLsh, optimalBands } from "./lsh.js";
 import { shingleHashes } from "./shingles.js";
 

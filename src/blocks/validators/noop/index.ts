@@ -10,7 +10,7 @@ import { ValidatorBlock, type Validation } from "../../validator.js";
  *   type: noop
  */
 @registerBlock("noop")
-export class Noop extends ValidatorBlock<{ input: unknown }> {
+export class Noop extends ValidatorBlock {
   /** Each row is judged on its own: postprocessing may stream through it. */
   static override rowwise = true;
   override validate(): Validation {
