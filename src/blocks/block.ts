@@ -2,6 +2,8 @@ import { z } from "zod";
 import { parseWith } from "../config/zod-errors.js";
 import { ConfigError, DigitError } from "../errors.js";
 import type { Logger } from "../telemetry/logger.js";
+import type { CacheSettings } from "../cache/settings.js";
+import type { SpendGuard } from "./lm/spend-guard.js";
 import { silentLogger } from "../telemetry/logger.js";
 import type { RunObserver } from "../telemetry/observer.js";
 import { NoTelemetry, type Span, type Telemetry } from "../telemetry/telemetry.js";
@@ -31,6 +33,14 @@ export interface BlockContext {
   rejects?: RejectSink | undefined;
   /** Builds nested blocks (e.g. the judge LM inside `lm_judge`) from their config. */
   createBlock?: ((config: Row) => Promise<Block>) | undefined;
+  /** The run's response cache settings (`--cache-dir`, `--no-cache`); default: the environment's. */
+  cache?: Partial<CacheSettings> | undefined;
+  /** The run's spending caps, checked before every LLM request (absent: no cap). */
+  budget?: SpendGuard | undefined;
+  /** The run's `--execution`: overrides the `execution` of every LLM block (batch APIs). */
+  execution?: "online" | "batch" | "auto" | undefined;
+  /** Blocks are created only to be checked (`digit validate`): they contact no endpoint. */
+  validating?: boolean | undefined;
 }
 
 /** Keys every block config may have, whatever its type. */

@@ -92,6 +92,7 @@ export const baseTaskShape = {
   store_name: z.string().nullish().describe("Output folder of the task below the output root (default task_name)"),
   formatter: z.looseObject({ type: z.string() }).nullish().describe("Turns final records into training records (see `digit list formatters`)"),
   tools: z.unknown().optional().describe(UNUSED),
+  budget: z.number().min(0, "budget cannot be negative").optional().describe("Spending cap of the task in USD: no request is sent that could take its spend past it (see docs/cache.md)"),
 };
 
 /** A task YAML of a builder that declares no extra task fields. */

@@ -7,6 +7,7 @@ import { maxInFlight, mayStart, routeRows, running, startBatch, waitForProgress,
 import { afterQueued, mayFill, whenFillable } from "./capacity.js";
 import type { LoopContext } from "./loop-context.js";
 import { postprocess } from "./postprocess.js";
+import { BudgetExhausted } from "../errors.js";
 
 interface TaskState {
   phase: "generating" | "draining" | "finished";
@@ -137,6 +138,17 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     return reason ? stop(t, reason) : true;
   }
 
+  /**
+   * How many accepted records the task's next batch may take examples from: those its batches up
+   * to `lag` before it made (counting batches committed by an interrupted run this one resumes,
+   * so a resumed run draws what the interrupted one would have).
+   */
+  function machinePrefix(t: GenerationTask, s: TaskState): number {
+    const j = s.drawn - lag;
+    const before = j < 0 ? t.acceptedAfterDraws(t.drawsBefore + j + 1) : undefined;
+    return before ?? progressAfter(s, j)?.accepted ?? t.accepted.length;
+  }
+
   /** Stop a task drawing, for `why`. */
   function stop(t: GenerationTask, why: { reason: TaskStatus; cause?: string }): false {
     if (why.cause !== undefined) state.get(t)!.stallCause = why.cause;
@@ -151,12 +163,14 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
   }
 
   const cancelled = () => ctx.signal?.aborted === true;
+  /** Set when a spending cap refused a request: this batch and every later one stay uncommitted. */
+  let budgetStop: BudgetExhausted | undefined;
 
   for (;;) {
     // 1. Start builder calls while there is room and a task wants more. Past `width`, another
     //    call starts only while the builder's LLM capacity would otherwise sit idle, and only for
     //    tasks whose batches yield records (or are not known yet not to).
-    while (!cancelled() && mayStart(inflight, ctx)) {
+    while (!cancelled() && !ctx.budget?.exhausted && mayStart(inflight, ctx)) {
       const filling = running(inflight) >= ctx.width;
       if (filling && !mayFill(builder, inflight, ctx)) break;
       const ready = tasks.filter((t) => drawing(t) && (!filling || yields(t)));
@@ -172,7 +186,7 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
       for (const t of ready) {
         const s = state.get(t)!;
         // Machine examples come only from records of batches committed in every run by now.
-        t.planBatch(progressAfter(s, s.drawn - lag)?.accepted ?? t.accepted.length);
+        t.planBatch(machinePrefix(t, s));
         const b = await builder.nextBatch(t);
         if (b.rows.length === 0) {
           builder.logger.warn(`task '${t.name}' has no seed examples and no records yet, so there is nothing to generate from`);
@@ -182,7 +196,8 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
         }
         s.recent.set(s.drawn++, { rows: b.rows.length });
         s.recent.delete(s.drawn - lag - 3);
-        inputs.set(t, { rows: b.rows.length, position: b.position });
+        // The checkpoint of this batch records where the batch sequence stands (see TaskCheckpoint).
+        inputs.set(t, { rows: b.rows.length, position: { ...b.position, batches: t.nextBatchIndex, draws: t.drawsBefore + s.drawn } });
         pool.push(...b.rows);
       }
       if (pool.length === 0) continue;
@@ -196,6 +211,9 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     await waitForProgress(inflight, fillable ? whenFillable(builder, inflight, ctx) : undefined);
     while (inflight[0]?.done) {
       const b = inflight.shift()!;
+      if (b.error instanceof BudgetExhausted) budgetStop ??= b.error;
+      // Past a refused request nothing is committed: a rerun redraws these batches (from the cache).
+      if (budgetStop) continue;
       if (b.error !== undefined) throw b.error;
       const routed = routeRows(builder, b.result ?? []);
       for (const t of new Set([...b.inputs.keys(), ...(routed.keys() as Iterable<GenerationTask>)]) as Set<GenerationTask>) {
@@ -227,8 +245,14 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     for (const t of tasks) {
       const s = state.get(t)!;
       if (s.phase !== "draining" || inflight.some((b) => b.inputs.has(t))) continue;
-      if (cancelled()) continue;
-      await postprocess(builder, t);
+      if (cancelled() || budgetStop) continue;
+      try {
+        await postprocess(builder, t);
+      } catch (e) {
+        if (!(e instanceof BudgetExhausted)) throw e;
+        budgetStop ??= e;
+        continue;
+      }
       const m = ctx.metrics.task(t.name);
       m.accepted = t.accepted.length;
       builder.telemetry.event("epoch_finished", { builder_name: builder.name, task_name: t.name, epoch: m.epoch, accepted: t.accepted.length, reason: s.reason });
@@ -259,6 +283,11 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     }
 
     if (inflight.length > 0) continue;
+    if (budgetStop || ctx.budget?.exhausted) {
+      const why = budgetStop ?? ctx.budget!.exhausted!;
+      for (const t of tasks) if (state.get(t)!.phase !== "finished") await ctx.finish(t, "budget_exhausted", why);
+      return;
+    }
     if (cancelled()) {
       for (const t of tasks) if (state.get(t)!.phase !== "finished") await ctx.finish(t, "cancelled");
       return;

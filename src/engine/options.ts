@@ -1,5 +1,6 @@
 import type { RunnerOverrides } from "../config/schemas.js";
 import type { Row } from "../util/mapping.js";
+import type { CacheSettings } from "../cache/settings.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import type { BatchExecutor } from "./executor.js";
@@ -14,6 +15,8 @@ export interface RunInputs {
   namespaces?: string[] | undefined;
   pluginDirs?: string[] | undefined;
   builderPaths?: string[] | undefined;
+  /** How every LLM block sends its requests (overrides each block's `execution`). */
+  execution?: "online" | "batch" | "auto" | undefined;
   /** Seed for every random choice (default: a fixed 0, so runs are reproducible unless changed). */
   seed?: number | undefined;
   buildId?: string | undefined;
@@ -51,6 +54,10 @@ export interface RunServices {
   metrics?: RunMetrics | undefined;
   /** Where builder calls run (default: in this process). */
   executor?: BatchExecutor | undefined;
+  /** The run's spending cap in USD (`--max-cost`); tasks may set their own `budget:`. */
+  maxCost?: number | undefined;
+  /** Response cache folder and on/off (`--cache-dir`, `--no-cache`); default: `$DGT_CACHE_DIR`, on. */
+  cache?: Partial<CacheSettings> | undefined;
   /** Aborting stops dispatching new batches; in-flight ones finish and are saved. */
   signal?: AbortSignal | undefined;
 }

@@ -5,6 +5,7 @@ import type { DatastoreConfig } from "../stores/datastore.js";
 import { createDataloader, createDatastore } from "../stores/factory.js";
 import { DRAW_KEY, drawKey, rowDrawKey } from "../util/draw-key.js";
 import { Random } from "../util/random.js";
+import { readAcceptedHistory, type TaskCheckpoint } from "./state-log.js";
 import { Task, type TaskInit } from "./task.js";
 
 /**
@@ -48,8 +49,15 @@ export class GenerationTask extends Task {
   private machinePrefix: number | undefined;
   /** How many accepted records each batch of this run may sample from, by batch key. */
   private readonly prefixes = new Map<string, number>();
-  /** Records in `data` when this run opened the task (resumed runs draw keys unlike the first run's). */
+  /**
+   * Part of every draw key: 0, unless the folder's checkpoints do not count batches (an older
+   * version's or DiGiT's): then the records found, so the resumed run draws new keys.
+   */
   private runStart = 0;
+  /** Builder batches committed before this run (the checkpoint's `draws`). */
+  drawsBefore = 0;
+  /** Records accepted after each batch committed before this run, by batch count (see readAcceptedHistory). */
+  private acceptedHistory = new Map<number, number>();
 
   constructor(init: TaskInit) {
     super(init);
@@ -64,7 +72,14 @@ export class GenerationTask extends Task {
 
   override async open(): Promise<void> {
     await super.open();
-    this.runStart = this.checkpoint.data_rows;
+    const cp = this.checkpoint;
+    if (cp.batches !== undefined && cp.draws !== undefined) {
+      // Continue the interrupted run's batch sequence (see TaskCheckpoint.batches).
+      this.runStart = 0;
+      this.batchesDrawn = cp.batches;
+      this.drawsBefore = cp.draws;
+      this.acceptedHistory = this.resumed ? await readAcceptedHistory(this.file_("dataloader_state.jsonl")) : new Map([[0, 0]]);
+    } else this.runStart = cp.data_rows;
     const seeds = await createDatastore(this.init.registry, this.seedStoreConfig());
     const dl = this.spec.dataloader ?? { type: "default" };
     // Seeds always loop for generation (DiGiT turned looping off whenever a dataloader was given).
@@ -84,6 +99,18 @@ export class GenerationTask extends Task {
   /** Only `num_outputs_to_generate` records go into final data (extra ones stay in `data`). */
   override finalCount(): number {
     return Math.min(this.accepted.length, this.target);
+  }
+
+  /**
+   * Records accepted once `draws` builder batches of the task were committed, in this run or one
+   * before it; undefined when not known (a batch of this run not committed yet, or an old folder).
+   */
+  acceptedAfterDraws(draws: number): number | undefined {
+    return this.acceptedHistory.get(Math.max(0, draws));
+  }
+
+  protected override freshCounters(): Partial<TaskCheckpoint> {
+    return { batches: 0, draws: 0, accepted: 0 };
   }
 
   /** The index the next batch drawn will have (batches are numbered per task, from 0, in each run). */

@@ -19,6 +19,16 @@ export interface TaskCheckpoint {
   postproc_epoch: number;
   /** How many `data` records that epoch's `postproc_data_N` already accounts for. */
   postproc_data_rows: number;
+  /**
+   * Generation tasks: batches drawn (draw keys used) up to the last committed batch, builder
+   * batches committed, and records accepted after it. A resumed run continues from these, so it
+   * draws the very batches the interrupted run would have drawn next, and their requests are
+   * answered by the response cache. Absent in folders of older versions (then a resumed run
+   * draws new batches).
+   */
+  batches?: number | undefined;
+  draws?: number | undefined;
+  accepted?: number | undefined;
 }
 
 export const EMPTY_CHECKPOINT: TaskCheckpoint = { iter_index: 0, row_index: 0, data_rows: 0, postproc_epoch: 0, postproc_data_rows: 0 };
@@ -90,3 +100,22 @@ export class StateLogWriter {
     await h?.close();
   }
 }
+
+/**
+ * Records accepted after each committed builder batch of a generation task, by the batch count
+ * (`draws`) its checkpoint line carries: entry `d` is the count once `d` batches were committed.
+ *
+ * @example
+ * const after = await readAcceptedHistory("output/qa/dataloader_state.jsonl");
+ * after.get(0) // records when the task started (0 for a fresh one)
+ */
+export async function readAcceptedHistory(file: string): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  if (!existsSync(file)) return out;
+  for await (const line of readJsonl(file, { onBadRecord: "skip", ownOutput: true })) {
+    const l = line as Partial<TaskCheckpoint> | null;
+    if (typeof l?.draws === "number" && typeof l.accepted === "number") out.set(l.draws, l.accepted);
+  }
+  return out;
+}
+

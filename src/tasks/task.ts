@@ -49,7 +49,13 @@ const ADOPT_CHUNK = 1000;
 const TASK_FILES = ["task_card.jsonl", "task_results.jsonl", "logs.jsonl", "dataloader_state.jsonl"] as const;
 
 /** How a task ended. */
-export type TaskStatus = "completed" | "stalled_generation" | "stalled_postprocessing" | "attempts_exhausted" | "cancelled" | "errored";
+/**
+ * Where a committed batch leaves the task: its seed position and, for generation batches, the
+ * batch counters of `TaskCheckpoint` (`batches`, `draws`).
+ */
+export type CommitPosition = SeedPosition & Pick<TaskCheckpoint, "batches" | "draws">;
+
+export type TaskStatus = "completed" | "stalled_generation" | "stalled_postprocessing" | "attempts_exhausted" | "budget_exhausted" | "cancelled" | "errored";
 
 /**
  * One task of a run: its output folder and stores, the accepted records, and the checkpoint that
@@ -170,6 +176,11 @@ export abstract class Task {
   /** Whether `open` got past checking and preparing the folder (so the task's files are its own). */
   opened = false;
 
+  /** Extra zero counters of a fresh checkpoint (generation tasks count batches). */
+  protected freshCounters(): Partial<TaskCheckpoint> {
+    return {};
+  }
+
   /** A transformation that completed last time is run afresh (DiGiT re-runs them every time). */
   protected async shouldStartFresh(): Promise<boolean> {
     return false;
@@ -185,7 +196,7 @@ export abstract class Task {
 
   /** Mark the folder as digit's before any record is written: an all-zero checkpoint. */
   private async startFresh(): Promise<void> {
-    this.checkpoint = { ...EMPTY_CHECKPOINT };
+    this.checkpoint = { ...EMPTY_CHECKPOINT, ...this.freshCounters() };
     await this.appendState();
   }
 
@@ -371,7 +382,7 @@ export abstract class Task {
    * not kept again; it is written to `blocks/duplicates` with the id it repeats. Returns how many
    * records were added.
    */
-  async commit(rows: readonly Row[], position: { iter_index: number; row_index: number }): Promise<number> {
+  async commit(rows: readonly Row[], position: CommitPosition): Promise<number> {
     const fresh: Row[] = [];
     const repeats: Row[] = [];
     for (const r of rows) {
@@ -389,6 +400,7 @@ export abstract class Task {
     }
     this.accepted.add(fresh);
     this.checkpoint = { ...this.checkpoint, ...position, data_rows: this.checkpoint.data_rows + fresh.length };
+    if (this.checkpoint.draws !== undefined) this.checkpoint.accepted = this.accepted.length;
     await this.appendState();
     return fresh.length;
   }
@@ -448,25 +460,38 @@ export abstract class Task {
     return this.accepted.length;
   }
 
-  /** Write final_data (and formatted_data when asked), atomically, streaming from disk. */
-  async writeFinal(): Promise<number> {
+  /**
+   * Write final_data (and formatted_data when asked), atomically, streaming from disk. `finalize`
+   * (the builder's) may reshape the final records first and write outputs of its own; it gets them
+   * all at once, so only a builder that has one holds its final records in memory.
+   */
+  async writeFinal(finalize?: (records: Row[]) => Promise<Row[]>): Promise<number> {
     const count = this.finalCount();
+    let total = count;
+    let source: () => Iterable<Row> | AsyncIterable<Row> = () => this.readAccepted(count);
+    if (finalize) {
+      const all: Row[] = [];
+      for await (const r of this.readAccepted(count)) all.push(r);
+      const records = await finalize(all);
+      total = records.length;
+      source = () => records;
+    }
     const final = await createDatastore(this.init.registry, this.storeConfig("final_datastore", "final_data"));
-    if (count) await final.replace(this.readAccepted(count));
+    if (total) await final.replace(source());
     if (this.runnerConfig.save_formatted_output) {
       if (!this.formatter) throw new Error(`task '${this.name}': save_formatted_output needs a 'formatter'`);
       const formatter = this.formatter;
       const formatted = await createDatastore(this.init.registry, this.storeConfig("formatted_datastore", "formatted_data"));
-      const records = this.readAccepted(count);
+      const records = source();
       async function* out(): AsyncGenerator<Row> {
         for await (const r of records) {
           const f = await formatter.apply(r);
           yield typeof f === "string" ? { text: f } : f;
         }
       }
-      if (count) await formatted.replace(out());
+      if (total) await formatted.replace(out());
     }
-    return count;
+    return total;
   }
 
   /**

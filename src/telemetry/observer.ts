@@ -17,6 +17,20 @@ export interface LlmCallReport {
   attempt_errors?: Record<string, number> | undefined;
   latency_ms: number;
   semaphore_wait_ms: number;
+  /** How the request was sent: one online call (the default) or inside a provider batch. */
+  execution?: "online" | "batch" | undefined;
+}
+
+/** One response cache lookup: a hit (the answer was stored; nothing was sent) or a miss. */
+export interface CacheLookupReport {
+  block: string;
+  provider: string;
+  model: string;
+  task_names: string[];
+  hit: boolean;
+  /** The stored answer's token usage (what a hit saved); 0 for a miss. */
+  prompt_tokens: number;
+  completion_tokens: number;
 }
 
 /**
@@ -30,6 +44,7 @@ export interface RunObserver {
   requestStarted?(block: string): void;
   requestFinished?(block: string): void;
   llmCall?(report: LlmCallReport): void;
+  cacheLookup?(report: CacheLookupReport): void;
   rejected?(taskName: string, block: string, count: number): void;
 }
 

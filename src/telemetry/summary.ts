@@ -16,8 +16,15 @@ export interface TaskFigures {
   failures: Record<string, number>;
   promptTokens: number;
   completionTokens: number;
-  /** Tokens per model, for cost estimates. */
-  tokensByModel: Record<string, { provider: string; prompt: number; completion: number }>;
+  /** Tokens per model, for cost estimates; `batch_*` are the part sent by batch API (batch price). */
+  tokensByModel: Record<string, { provider: string; prompt: number; completion: number; batch_prompt?: number | undefined; batch_completion?: number | undefined }>;
+  /** Requests sent inside provider batches (the rest went online). */
+  batchRequests?: number | undefined;
+  /** Requests answered from the response cache, and requests the cache could not answer. */
+  cacheHits: number;
+  cacheMisses: number;
+  /** Tokens the cache hits would have cost, per model (for the money saved). */
+  savedByModel: Record<string, { provider: string; prompt: number; completion: number }>;
   status: string;
   startedAt: number;
   endedAt: number | undefined;
@@ -49,6 +56,8 @@ export interface TaskSummary {
   /** Records removed, per validator block. */
   rejected: Record<string, number>;
   requests: number;
+  /** Of `requests`, those sent inside provider batches (the rest went online). */
+  batch_requests: number;
   failed_requests: number;
   /** Failed attempts by kind (429, 5xx, timeout, connection, parse, 4xx, other), retried or not. */
   failures: Record<string, number>;
@@ -56,8 +65,16 @@ export interface TaskSummary {
   completion_tokens: number;
   /** Estimated USD; null when some model used has no price. */
   cost_usd: number | null;
+  /** Of `cost_usd`, the online requests' part at online prices and the batched ones' at batch prices. */
+  cost_online_usd: number | null;
+  cost_batch_usd: number | null;
   /** Models without a price entry (so no cost could be given). */
   unpriced_models: string[];
+  /** Requests answered from the response cache (nothing sent), and requests it could not answer. */
+  cache_hits: number;
+  cache_misses: number;
+  /** Estimated USD the cache hits would have cost; null when some model has no price. */
+  saved_usd: number | null;
   wall_time_s: number;
   output: string | null;
   /** The task's final data, or null when none was written (failed, cancelled, no records). */
@@ -72,7 +89,7 @@ export interface RunSummary {
   ended_at: string;
   wall_time_s: number;
   tasks: TaskSummary[];
-  totals: { records: number; requests: number; failed_requests: number; prompt_tokens: number; completion_tokens: number; cost_usd: number | null };
+  totals: { records: number; requests: number; failed_requests: number; prompt_tokens: number; completion_tokens: number; cost_usd: number | null; cache_hits: number; cache_misses: number; saved_usd: number | null };
 }
 
 const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -90,14 +107,23 @@ export function buildSummary(input: { buildId: string; runId: string; startedAt:
   for (const m of input.tasks) {
     if (m.task === "(no task)" && m.requests === 0) continue;
     const outcome = input.outcomes.find((o) => o.task === m.task);
-    let cost: number | null = 0;
+    let online: number | null = 0;
+    let batch: number | null = 0;
     const unpriced: string[] = [];
     for (const [model, t] of Object.entries(m.tokensByModel)) {
-      const c = estimateCost(input.prices, t.provider, model, t.prompt, t.completion);
-      if (c === undefined) unpriced.push(`${t.provider}/${model}`);
-      else if (cost !== null) cost += c;
+      const bp = t.batch_prompt ?? 0;
+      const bc = t.batch_completion ?? 0;
+      const o = estimateCost(input.prices, t.provider, model, t.prompt - bp, t.completion - bc);
+      const b = estimateCost(input.prices, t.provider, model, bp, bc, "batch");
+      if (o === undefined || b === undefined) unpriced.push(`${t.provider}/${model}`);
+      else {
+        online += o;
+        batch += b;
+      }
     }
-    if (unpriced.length) cost = null;
+    if (unpriced.length) online = batch = null;
+    const cost = online === null || batch === null ? null : online + batch;
+    const saved = costOf(input.prices, m.savedByModel, []);
     tasks.push({
       task: m.task,
       builder: m.builder ?? null,
@@ -108,12 +134,18 @@ export function buildSummary(input: { buildId: string; runId: string; startedAt:
       resumed: m.resumed === true,
       rejected: roundAll(m.rejected),
       requests: round(m.requests),
+      batch_requests: round(m.batchRequests ?? 0),
       failed_requests: round(m.failedRequests),
       failures: roundAll(m.failures),
       prompt_tokens: round(m.promptTokens),
       completion_tokens: round(m.completionTokens),
       cost_usd: cost === null ? null : round(cost, 6),
+      cost_online_usd: online === null ? null : round(online, 6),
+      cost_batch_usd: batch === null ? null : round(batch, 6),
       unpriced_models: unpriced,
+      cache_hits: round(m.cacheHits),
+      cache_misses: round(m.cacheMisses),
+      saved_usd: saved === null ? null : round(saved, 6),
       wall_time_s: round(((m.endedAt ?? endedAt) - m.startedAt) / 1000, 1),
       output: outcome?.dir ?? m.dir ?? null,
       final_data: outcome?.final ?? null,
@@ -121,6 +153,7 @@ export function buildSummary(input: { buildId: string; runId: string; startedAt:
   }
   const sum = (f: (t: TaskSummary) => number) => tasks.reduce((s, t) => s + f(t), 0);
   const costs = tasks.map((t) => t.cost_usd);
+  const savings = tasks.map((t) => t.saved_usd);
   return {
     build_id: input.buildId,
     run_id: input.runId,
@@ -135,8 +168,27 @@ export function buildSummary(input: { buildId: string; runId: string; startedAt:
       prompt_tokens: sum((t) => t.prompt_tokens),
       completion_tokens: sum((t) => t.completion_tokens),
       cost_usd: costs.some((c) => c === null) ? null : round(costs.reduce<number>((s, c) => s + (c ?? 0), 0), 6),
+      cache_hits: sum((t) => t.cache_hits),
+      cache_misses: sum((t) => t.cache_misses),
+      saved_usd: savings.some((c) => c === null) ? null : round(savings.reduce<number>((s, c) => s + (c ?? 0), 0), 6),
     },
   };
+}
+
+/**
+ * The USD cost of tokens per model, or null when a model has no price (named in `unpriced`).
+ *
+ * @example
+ * costOf(prices, { "gpt-4o-mini": { provider: "openai", prompt: 1e6, completion: 0 } }, []) // 0.15
+ */
+export function costOf(prices: PriceTable, byModel: TaskFigures["tokensByModel"], unpriced: string[]): number | null {
+  let cost = 0;
+  for (const [model, t] of Object.entries(byModel)) {
+    const c = estimateCost(prices, t.provider, model, t.prompt, t.completion);
+    if (c === undefined) unpriced.push(`${t.provider}/${model}`);
+    else cost += c;
+  }
+  return unpriced.length ? null : cost;
 }
 
 /**
@@ -203,10 +255,10 @@ export function formatSummary(summary: RunSummary): string {
     t.status + (t.resumed ? " (resumed)" : ""),
     t.target !== null && t.kind === "generation" ? `${t.records}/${t.target}` : String(t.records),
     pairs(t.rejected),
-    String(t.requests),
+    t.batch_requests ? `${t.requests} (${t.batch_requests} batch)` : String(t.requests),
     pairs(t.failures),
     `${thousands(t.prompt_tokens)}/${thousands(t.completion_tokens)}`,
-    cost(t.cost_usd),
+    t.batch_requests && t.cost_batch_usd !== null && t.cost_online_usd !== null ? `${cost(t.cost_usd)} (batch ${cost(t.cost_batch_usd)})` : cost(t.cost_usd),
     duration(t.wall_time_s),
   ]);
   if (summary.tasks.length > 1) {
@@ -218,5 +270,9 @@ export function formatSummary(summary: RunSummary): string {
   const out = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
   const unpriced = [...new Set(summary.tasks.flatMap((t) => t.unpriced_models))];
   if (unpriced.length) out.push(`cost n/a: no price for ${unpriced.join(", ")} (add it to ./digit-prices.json)`);
+  const tot = summary.totals;
+  if (tot.cache_hits + tot.cache_misses > 0) {
+    out.push(`response cache: ${thousands(tot.cache_hits)} hits, ${thousands(tot.cache_misses)} misses, saved ${cost(tot.saved_usd)}`);
+  }
   return `${out.join("\n")}\n`;
 }

@@ -11,9 +11,9 @@ import { ROOT } from "../cli/helpers.js";
 const LAYERS: readonly (readonly string[])[] = [
   ["base"],
   ["config", "registry", "templates"],
-  ["telemetry", "fake-llm", "formatters"],
+  ["telemetry", "fake-llm", "formatters", "cache"],
   ["stores", "blocks"],
-  ["tasks"],
+  ["tasks", "tools"],
   ["builders"],
   ["engine"],
   ["cli"],

@@ -61,6 +61,8 @@ const mockConfigSchema = lmConfigSchema.extend({
 export class MockLM extends LMProvider<typeof mockConfigSchema> {
   static override configSchema = mockConfigSchema;
   protected static override defaultCallLimit = 64;
+  /** Scripted answers cost nothing: not cached unless the block sets `cache`. */
+  protected static override cachedByDefault = false;
 
   private counter = 0;
   private readonly plain: string[];
