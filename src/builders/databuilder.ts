@@ -189,6 +189,17 @@ export abstract class DataBuilder {
   }
 
   /**
+   * Whether this builder overrides `finalize`. Without one, final data streams from disk instead
+   * of being gathered in memory for the hook.
+   *
+   * @example
+   * const hook = builder.hasFinalize ? (rows: Row[]) => builder.finalize(task, rows) : undefined;
+   */
+  get hasFinalize(): boolean {
+    return this.finalize !== DataBuilder.prototype.finalize;
+  }
+
+  /**
    * Checks of one task's YAML beyond its schema, run while the run is planned (before any output
    * is written), with the builder's parsed config (its `blocks` include `extraBlocks`). Throw a
    * ConfigError naming the file and line.

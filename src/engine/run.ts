@@ -185,7 +185,7 @@ async function runGroup({ group, builder, blocks, telemetry }: Prepared, options
     let failure: unknown;
     if (status !== "cancelled" && status !== "errored") {
       try {
-        records = await task.writeFinal((rows) => builder.finalize(task, rows));
+        records = await task.writeFinal(builder.hasFinalize ? (rows) => builder.finalize(task, rows) : undefined);
       } catch (e) {
         failure = asOutputWriteError(e, [task.dir]);
         status = "errored";

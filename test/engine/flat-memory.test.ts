@@ -7,7 +7,7 @@ import { cliEnv, MAIN, ROOT, tempDir } from "../cli/helpers.js";
 
 const RECORDS = 200_000;
 /** Far below what 200,000 records held in memory take (the run fails with out-of-memory then). */
-const HEAP_LIMIT_MB = 96;
+const HEAP_LIMIT_MB = 64;
 /** Generous: the process itself (modules, tsx) takes about half of it. */
 const RSS_LIMIT_KB = 300 * 1024;
 
