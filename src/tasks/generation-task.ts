@@ -1,4 +1,5 @@
 import { seedBatchSizeOf, type GenerationRunnerConfig } from "../config/schemas.js";
+import { derivedFrom } from "../config/source-map.js";
 import type { Row } from "../util/mapping.js";
 import type { Dataloader, DataloaderState } from "../stores/dataloader.js";
 import type { DatastoreConfig } from "../stores/datastore.js";
@@ -82,8 +83,10 @@ export class GenerationTask extends Task {
     } else this.runStart = cp.data_rows;
     const seeds = await createDatastore(this.init.registry, this.seedStoreConfig());
     const dl = this.spec.dataloader ?? { type: "default" };
-    // Seeds always loop for generation (DiGiT turned looping off whenever a dataloader was given).
-    this.loader = await createDataloader(this.init.registry, { ...dl, loop_over: dl.loop_over === undefined || dl.loop_over === null ? true : dl.loop_over === true, datastore: seeds });
+    // Seeds loop unless the task says `loop_over: false`, whatever the loader type's own default
+    // (DiGiT's generation default; DiGiT stopped looping whenever a dataloader was given).
+    const config = derivedFrom({ ...dl, loop_over: dl.loop_over ?? true, datastore: seeds }, dl);
+    this.loader = await createDataloader(this.init.registry, config);
     if (!this.restart) this.loader.setState({ iter_index: this.checkpoint.iter_index, row_index: this.checkpoint.row_index });
   }
 
@@ -184,7 +187,7 @@ export class GenerationTask extends Task {
   }
 
   private loopsSeeds(): boolean {
-    return this.loader.config.loop_over === true;
+    return this.loader.config.loop_over === true; // a custom loader's schema may lack the key
   }
 
   /** All seed examples (read once), as builder input rows. */

@@ -1,4 +1,5 @@
 import type { Row } from "../util/mapping.js";
+import { derivedFrom } from "../config/source-map.js";
 import type { Dataloader } from "../stores/dataloader.js";
 import { createDataloader, createDatastore } from "../stores/factory.js";
 import type { InputBatch } from "./generation-task.js";
@@ -69,7 +70,7 @@ export class TransformationTask extends Task {
     const storeConfig = Array.isArray(data) ? { type: "default", data } : { type: "default", ...data };
     const input = await createDatastore(this.init.registry, { ...storeConfig, store_name: `${this.storeName}/transformation_data` });
     const dl = this.spec.dataloader ?? { type: "default" };
-    this.loader = await createDataloader(this.init.registry, { ...dl, loop_over: false, datastore: input });
+    this.loader = await createDataloader(this.init.registry, derivedFrom({ ...dl, loop_over: false, datastore: input }, dl));
     if (!this.restart) this.loader.setState({ iter_index: this.checkpoint.iter_index, row_index: this.checkpoint.row_index });
   }
 
