@@ -26,6 +26,9 @@ export class TransformationTask extends Task {
     this.batchSize = runner.transform_batch_size;
   }
 
+  /** Rows of the next batch: `batchSize`, unless the engine grows it (see `growsBatches`). */
+  nextBatchSize: number | undefined;
+
   /**
    * A transformation that digit completed last time starts again (DiGiT re-runs them every time).
    * A folder digit's checkpoints do not account for is never cleared this way (see `check`).
@@ -78,7 +81,8 @@ export class TransformationTask extends Task {
   /** The next `transform_batch_size` input rows (empty once the input is used up). */
   async nextBatch(): Promise<InputBatch> {
     const rows: Row[] = [];
-    while (!this.exhausted && rows.length < this.batchSize) {
+    const size = this.nextBatchSize ?? this.batchSize;
+    while (!this.exhausted && rows.length < size) {
       const r = await this.loader.next();
       if (r === undefined) this.exhausted = true;
       else rows.push({ ...this.instantiateInput(r), task_name: this.name });
