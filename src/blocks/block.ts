@@ -132,6 +132,13 @@ export abstract class Block<S extends z.ZodObject = z.ZodObject> {
   protected static frameworkFields: readonly string[] = ["store_names"];
 
   /**
+   * Whether each row's result depends only on the row (and on state the block keeps across calls
+   * on purpose, such as a dedup index), so the engine may hand a dataset to the block in chunks
+   * (postprocessing streams then). False: the block gets the whole dataset in one call.
+   */
+  static rowwise = false;
+
+  /**
    * The full schema of this block type's YAML: the keys every block has plus `configSchema`,
    * unknown keys refused.
    *
@@ -237,6 +244,13 @@ export abstract class Block<S extends z.ZodObject = z.ZodObject> {
    * before any of them sends a request.
    */
   async open(): Promise<void> {}
+
+  /**
+   * Called before the engine runs this block, as a postprocessor, over the whole accepted set of
+   * task `taskName` (in one call, or in chunks when `rowwise`). A block with state across calls
+   * (a dedup index) starts that task's state afresh here.
+   */
+  startPass(_taskName: string): void {}
 
   /** Release connections, workers, files. */
   async close(): Promise<void> {}

@@ -185,7 +185,7 @@ async function runGroup({ group, builder, blocks, telemetry }: Prepared, options
     let failure: unknown;
     if (status !== "cancelled" && status !== "errored") {
       try {
-        records = await task.writeFinal((rows) => builder.finalize(task, rows));
+        records = await task.writeFinal(builder.hasFinalize ? (rows) => builder.finalize(task, rows) : undefined);
       } catch (e) {
         failure = asOutputWriteError(e, [task.dir]);
         status = "errored";
@@ -312,7 +312,7 @@ function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics
     ...(error === undefined ? {} : { message: error instanceof Error ? error.message : String(error) }),
     metrics: {
       "Number of data produced": task.accepted.length,
-      records: task.finalRecords().length,
+      records: task.finalCount(),
       ...(m.target !== undefined ? { target: m.target } : {}),
       produced: m.produced,
       rejected: m.rejected,

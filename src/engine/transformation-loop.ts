@@ -2,6 +2,7 @@ import type { Row } from "../util/mapping.js";
 import type { TransformationDataBuilder } from "../builders/databuilder.js";
 import type { TransformationTask } from "../tasks/transformation-task.js";
 import { mayStart, routeRows, running, startBatch, waitForProgress, type Batch } from "./batches.js";
+import { growsBatches, nextBatchSize } from "./batch-size.js";
 import { afterQueued, mayFill, whenFillable } from "./capacity.js";
 import type { LoopContext } from "./loop-context.js";
 import { postprocess } from "./postprocess.js";
@@ -9,7 +10,8 @@ import { BudgetExhausted } from "../errors.js";
 
 /**
  * Run a transformation builder once over the input of its tasks: batches of
- * `transform_batch_size` rows per task, up to `ctx.width` calls at once (up to `ctx.fillWidth`
+ * `transform_batch_size` rows per task (growing to `LOCAL_BATCH_MAX` when nothing waits on a
+ * network, see `growsBatches`), up to `ctx.width` calls at once (up to `ctx.fillWidth`
  * while the builder's LLM limiters have spare capacity), committed in input order; then
  * postprocessing once, then every task finishes.
  */
@@ -20,6 +22,7 @@ export async function runTransformationLoop(builder: TransformationDataBuilder, 
     m.accepted = t.accepted.length;
     m.status = "running";
   }
+  const grows = growsBatches(builder, ctx);
   const inflight: Batch[] = [];
   let seq = 0;
   const cancelled = () => ctx.signal?.aborted === true;
@@ -35,6 +38,7 @@ export async function runTransformationLoop(builder: TransformationDataBuilder, 
       for (const t of tasks) {
         if (t.isComplete()) continue;
         const b = await t.nextBatch();
+        if (grows) t.nextBatchSize = nextBatchSize(t.nextBatchSize ?? t.batchSize);
         if (b.rows.length === 0) continue;
         inputs.set(t, { rows: b.rows.length, position: b.position });
         pool.push(...b.rows);

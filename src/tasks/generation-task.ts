@@ -1,4 +1,5 @@
 import { seedBatchSizeOf, type GenerationRunnerConfig } from "../config/schemas.js";
+import { derivedFrom } from "../config/source-map.js";
 import type { Row } from "../util/mapping.js";
 import type { Dataloader, DataloaderState } from "../stores/dataloader.js";
 import type { DatastoreConfig } from "../stores/datastore.js";
@@ -82,8 +83,10 @@ export class GenerationTask extends Task {
     } else this.runStart = cp.data_rows;
     const seeds = await createDatastore(this.init.registry, this.seedStoreConfig());
     const dl = this.spec.dataloader ?? { type: "default" };
-    // Seeds always loop for generation (DiGiT turned looping off whenever a dataloader was given).
-    this.loader = await createDataloader(this.init.registry, { ...dl, loop_over: dl.loop_over === undefined || dl.loop_over === null ? true : dl.loop_over === true, datastore: seeds });
+    // Seeds loop unless the task says `loop_over: false`, whatever the loader type's own default
+    // (DiGiT's generation default; DiGiT stopped looping whenever a dataloader was given).
+    const config = derivedFrom({ ...dl, loop_over: dl.loop_over ?? true, datastore: seeds }, dl);
+    this.loader = await createDataloader(this.init.registry, config);
     if (!this.restart) this.loader.setState({ iter_index: this.checkpoint.iter_index, row_index: this.checkpoint.row_index });
   }
 
@@ -97,8 +100,8 @@ export class GenerationTask extends Task {
   }
 
   /** Only `num_outputs_to_generate` records go into final data (extra ones stay in `data`). */
-  override finalRecords(): Row[] {
-    return this.accepted.slice(0, this.target);
+  override finalCount(): number {
+    return Math.min(this.accepted.length, this.target);
   }
 
   /**
@@ -169,7 +172,9 @@ export class GenerationTask extends Task {
     const prefix = Math.min(this.machinePrefix ?? this.accepted.length, this.accepted.length);
     this.machinePrefix = undefined;
     this.prefixes.set(key, prefix);
-    return { key, pool: this.accepted.slice(0, prefix) };
+    // Only batches still in flight look their prefix up again: keep the latest ones.
+    if (this.prefixes.size > PREFIXES_KEPT) this.prefixes.delete(this.prefixes.keys().next().value!);
+    return { key, pool: this.accepted.examples(prefix) };
   }
 
   /**
@@ -182,7 +187,7 @@ export class GenerationTask extends Task {
   }
 
   private loopsSeeds(): boolean {
-    return this.loader.config.loop_over === true;
+    return this.loader.config.loop_over === true; // a custom loader's schema may lack the key
   }
 
   /** All seed examples (read once), as builder input rows. */
@@ -209,9 +214,9 @@ export class GenerationTask extends Task {
     const nSeed = roundHalfEven(k * fraction);
     const seeds = await this.seedExamples();
     const rowKey = forRow === undefined ? undefined : rowDrawKey(forRow);
-    const batch = rowKey === undefined ? (forRow === undefined ? this.beginBatch() : undefined) : { key: rowKey, pool: this.accepted.slice(0, this.prefixes.get(batchKeyOf(rowKey)) ?? this.accepted.length) };
+    const batch = rowKey === undefined ? (forRow === undefined ? this.beginBatch() : undefined) : { key: rowKey, pool: this.accepted.examples(this.prefixes.get(batchKeyOf(rowKey))) };
     const rng = batch ? new Random(`${batch.key}|examples`) : this.rng;
-    const pool = batch?.pool ?? this.accepted;
+    const pool = batch?.pool ?? this.accepted.examples();
     const pickedSeeds = nSeed < seeds.length ? rng.sample(seeds, nSeed) : seeds;
     const synth = rng.sample(pool, Math.min(k - nSeed, pool.length));
     const rows = [...pickedSeeds, ...synth.map((r) => ({ ...r, is_seed: false }))];
@@ -219,6 +224,12 @@ export class GenerationTask extends Task {
     return rows.map((r, i) => ({ ...r, [DRAW_KEY]: drawKey(batch.key, i) }));
   }
 }
+
+/**
+ * Batch prefixes a task remembers (for `sampleExamples(k, f, row)` on a batch in flight): far more
+ * than the builder calls that can be in flight at once.
+ */
+const PREFIXES_KEPT = 4096;
 
 /** The batch part of a row's draw key (the key without the row's place). */
 function batchKeyOf(rowKey: string): string {

@@ -1,5 +1,7 @@
 import { existsSync } from "node:fs";
-import { appendJsonl, readJsonl } from "../stores/formats/jsonl.js";
+import { mkdir, open, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
+import { readJsonl } from "../stores/formats/jsonl.js";
 
 /**
  * One line of `dataloader_state.jsonl`: DiGiT's `{iter_index, row_index}` plus what digit needs to
@@ -66,6 +68,40 @@ export async function readStateLog(file: string): Promise<StateLog> {
 }
 
 /**
+ * Appends checkpoint lines to one state log through a file handle kept open between commits (no
+ * folder creation, open or close per batch). Each line is one write, handed to the OS before
+ * `append` resolves. The caller checks the file's location before the first append.
+ *
+ * @example
+ * const log = new StateLogWriter("output/qa/dataloader_state.jsonl");
+ * await log.append(EMPTY_CHECKPOINT);
+ * await log.close();
+ */
+export class StateLogWriter {
+  private handle: FileHandle | undefined;
+  constructor(readonly file: string) {}
+
+  /** Whether the file is open (appends need no new location check). */
+  get isOpen(): boolean {
+    return this.handle !== undefined;
+  }
+
+  async append(checkpoint: TaskCheckpoint): Promise<void> {
+    if (!this.handle) {
+      await mkdir(dirname(this.file), { recursive: true });
+      this.handle = await open(this.file, "a");
+    }
+    await this.handle.appendFile(`${JSON.stringify(checkpoint)}\n`);
+  }
+
+  async close(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    await h?.close();
+  }
+}
+
+/**
  * Records accepted after each committed builder batch of a generation task, by the batch count
  * (`draws`) its checkpoint line carries: entry `d` is the count once `d` batches were committed.
  *
@@ -83,7 +119,3 @@ export async function readAcceptedHistory(file: string): Promise<Map<number, num
   return out;
 }
 
-/** Append a checkpoint line. */
-export async function appendCheckpoint(file: string, checkpoint: TaskCheckpoint): Promise<void> {
-  await appendJsonl(file, [checkpoint]);
-}

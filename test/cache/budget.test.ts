@@ -47,7 +47,7 @@ function setup(
   return { prices, override };
 }
 
-function runQA(dir: string, out: string, extra: string[], prices: string, override: string) {
+function runQA(out: string, extra: string[], prices: string, override: string) {
   return withEnv({ DGT_PRICES_FILE: prices }, () =>
     digitRunOutput([
       TASK,
@@ -77,14 +77,14 @@ describe("budget cap", () => {
     const dir = tempDir("budget");
     const { prices, override } = setup(dir);
     const full = await withEnv({ DGT_CACHE_DIR: join(dir, "cache-full") }, () =>
-      runQA(dir, join(dir, "full"), [], prices, override),
+      runQA(join(dir, "full"), [], prices, override),
     );
     expect(full.result, full.stderr).toBe(0);
     const cost = summaryOf(join(dir, "full")).totals.cost_usd;
     expect(cost).toBeGreaterThan(0);
 
     const out = join(dir, "capped");
-    const capped = await runQA(dir, out, ["--max-cost", String(cost / 2)], prices, override);
+    const capped = await runQA(out, ["--max-cost", String(cost / 2)], prices, override);
     expect(capped.result, capped.stderr).toBe(4);
     expect(capped.stdout + capped.stderr).toMatch(
       /spending cap of \$[\d.]+ \(--max-cost\) is reached/,
@@ -97,7 +97,7 @@ describe("budget cap", () => {
     const results = readJsonl(join(out, QA, "task_results.jsonl"));
     expect(results.at(-1)!.status).toBe("budget_exhausted");
 
-    const resumed = await runQA(dir, out, ["--max-cost", String(cost * 2)], prices, override);
+    const resumed = await runQA(out, ["--max-cost", String(cost * 2)], prices, override);
     expect(resumed.result, resumed.stderr).toBe(0);
     expect(
       readJsonl(join(out, QA, "final_data.jsonl")).filter((r) => r.is_seed === false),
@@ -109,7 +109,7 @@ describe("budget cap", () => {
   it("a task's budget: caps that task", async () => {
     const dir = tempDir("budget-task");
     const { prices, override } = setup(dir, { budget: 0.0001 });
-    const r = await runQA(dir, join(dir, "out"), [], prices, override);
+    const r = await runQA(join(dir, "out"), [], prices, override);
     expect(r.result, r.stderr).toBe(4);
     expect(r.stdout + r.stderr).toMatch(
       /task 'public\/examples\/geography_qa' reached its budget of \$0\.0001/,
@@ -141,7 +141,7 @@ describe("budget cap", () => {
       expect(r.stderr).toMatch(/--max-cost.*amount in USD/);
     }
     const neg = setup(tempDir("budget-neg"), { budget: -2 });
-    const r = await runQA(dir, join(dir, "out2"), [], neg.prices, neg.override);
+    const r = await runQA(join(dir, "out2"), [], neg.prices, neg.override);
     expect(r.result).toBe(1);
     expect(r.stderr).toMatch(/budget cannot be negative/);
     expect(fake.stats().requests).toBe(0);
@@ -153,7 +153,7 @@ describe("budget cap", () => {
     const empty = join(dir, "no-prices.json");
     writeFileSync(empty, JSON.stringify({ providers: {} }));
     fake.reset();
-    const r = await runQA(dir, join(dir, "out"), ["--max-cost", "5"], empty, override);
+    const r = await runQA(join(dir, "out"), ["--max-cost", "5"], empty, override);
     expect(r.result).toBe(1);
     expect(r.stderr).toMatch(
       /model 'fake-model' of provider 'openai' \(block 'generator' of builder 'public\/examples\/geography_qa'\) has no price/,

@@ -90,7 +90,16 @@ export const GENERATION_PARAMETERS = [
 /** The `cache` values besides true and false. */
 const CACHE_MODES: readonly string[] = ["read", "write", "readwrite"];
 
-/** Keys every LM provider block accepts. */
+/**
+ * Keys every LM provider block accepts (model, concurrency, retries, generation parameters). A
+ * custom provider extends it with its own keys and declares the result as its `configSchema`.
+ *
+ * @example
+ * const myConfigSchema = lmConfigSchema.extend({ region: z.string().default("eu") });
+ * class MyProvider extends LMProvider<typeof myConfigSchema> {
+ *   static override configSchema = myConfigSchema; // this.config.region is a string
+ * }
+ */
 export const lmConfigSchema = z.object({
   model_id_or_path: z.string().min(1).describe("The model's name or path, as the endpoint knows it"),
   batch_size: z.union([z.number().int().positive(), z.literal("auto")]).optional().describe("Completion prompts per request, for endpoints that take a list of prompts"),

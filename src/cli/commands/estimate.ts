@@ -143,7 +143,10 @@ export async function estimate(
         };
     }
     const requests: FakeRequest[] = [];
-    fake.configure({ respond: (r) => (requests.push(r), undefined as never) });
+    fake.configure({ respond: (r) => {
+      requests.push(r);
+      return undefined as never;
+    } });
     const result = await runPlan(plan, {
       ...base,
       outputDir: out,
