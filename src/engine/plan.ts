@@ -9,8 +9,9 @@ import { baseBuilderShape, baseTaskShape, generationRunnerConfigSchema, transfor
 import { copyPositions, positionOf } from "../config/source-map.js";
 import { loadOverrideFile, loadTaskSources, type TaskSource } from "../config/tasks.js";
 import { parseWith } from "../config/zod-errors.js";
-import { ConfigError, DataFileError, DigitError, MissingFileError, UnknownNameError } from "../errors.js";
+import { ConfigError, DataFileError, DigitError, MissingFileError, UnknownNameError, UnsupportedBuilderError } from "../errors.js";
 import { Registry } from "../registry/registry.js";
+import { unsupportedBuilderError } from "../registry/unsupported-builders.js";
 import { expandDataPath } from "../stores/default/paths.js";
 import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
@@ -82,7 +83,9 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
       try {
         return registry.builderYaml(builderName);
       } catch (e) {
-        if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `task '${String(first.raw.task_name)}': ${e.message}`, { file: first.file, line: positionOf(first.raw, "data_builder")?.line, hint: e.hint });
+        const where = { file: first.file, line: positionOf(first.raw, "data_builder")?.line };
+        if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `task '${String(first.raw.task_name)}': ${e.message}`, { ...where, hint: e.hint });
+        if (e instanceof UnsupportedBuilderError) throw unsupportedBuilderError(e.requested, where) ?? e;
         throw e;
       }
     })();
