@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { answerEmbeddings } from "./embeddings.js";
 import { readBody, send } from "./http.js";
 import { allMessagesText, authorized, bearer, countWords as words, dropLastChoice, errorBody, lastMessageText, protocolOf, reportUsage } from "./protocol.js";
 import { render } from "./template.js";
@@ -56,6 +57,21 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
     if (req.method === "POST" && path === "/identity/token") return iamToken(res, raw);
     if (req.method === "POST" && path === "/api/show") return send(res, 200, { model_info: { "llama.context_length": 8192 }, details: {} });
 
+    const embeddings = req.method === "POST" && (path === "/v1/embeddings" || path === "/api/embed");
+    if (embeddings) {
+      let eb: Record<string, unknown>;
+      try {
+        eb = JSON.parse(raw || "{}") as Record<string, unknown>;
+      } catch {
+        return send(res, 400, { error: { message: "request body is not JSON" } });
+      }
+      const p = path === "/api/embed" ? "ollama" : "openai";
+      if (opts.apiKey !== undefined && !authorized(auth, opts.apiKey, p)) {
+        stats.unauthorized++;
+        return send(res, 401, errorBody(p, "Incorrect API key provided", "invalid_api_key"));
+      }
+      return answerEmbeddings(res, p, eb);
+    }
     if (!(req.method === "POST" && GENERATION_PATHS.test(path))) return send(res, 404, { error: { message: `fake LLM: no route ${req.method} ${path}` } });
     if (opts.recordHeaders) stats.requestHeaders.push(Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : String(v)])));
     let body: Record<string, unknown>;

@@ -13,7 +13,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["config", "registry", "templates"],
   ["telemetry", "fake-llm", "formatters"],
   ["stores", "blocks"],
-  ["tasks"],
+  ["tasks", "tools"],
   ["builders"],
   ["engine"],
   ["cli"],
