@@ -184,7 +184,7 @@ async function planTask(registry: Registry, t: TaskSource, cls: DataBuilderClass
   const spec = parseWith(z.strictObject({ ...baseTaskShape, ...cls.taskSchema.shape }), t.raw, where, t.file) as Row;
   checkOutputKeys(t.raw, t.file, { outputDirFromCli: options.outputDir !== undefined });
   const generation = cls.family === "generation";
-  const runnerRaw = { ...((spec.runner_config as Row | undefined) ?? {}) };
+  const runnerRaw = { ...cls.defaultRunnerConfig, ...((spec.runner_config as Row | undefined) ?? {}) };
   // CLI task options apply where they make sense (DiGiT crashed on transformation tasks).
   const cli: Row = {
     output_dir: options.outputDir,
