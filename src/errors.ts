@@ -33,7 +33,13 @@ export class DigitError extends Error {
   }
 }
 
-/** Where an error happened and how to fix it. */
+/**
+ * Where an error happened and how to fix it.
+ *
+ * @example
+ * const where: ErrorLocation = { file: "tasks/qa/task.yaml", line: 7, hint: "use a number" };
+ * throw new ConfigError("'max_chars' must be a number", where);
+ */
 export interface ErrorLocation {
   file?: string | undefined;
   line?: number | undefined;

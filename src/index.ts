@@ -17,8 +17,15 @@
  */
 export { z } from "zod";
 
-// Errors a plugin throws for its user's mistakes.
-export { ConfigError, DataFileError, MissingFileError } from "./errors.js";
+// Errors a plugin throws for its user's mistakes, and the did-you-mean hint for their fix.
+export {
+  ConfigError,
+  DataFileError,
+  DigitError,
+  type ErrorLocation,
+  MissingFileError,
+} from "./errors.js";
+export { closest, suggestion } from "./util/did-you-mean.js";
 
 // Registration: the decorators that name a plugin class for task and builder YAML.
 export {

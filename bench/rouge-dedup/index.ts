@@ -6,7 +6,7 @@
  */
 import { availableParallelism, loadavg } from "node:os";
 import { RougeDeduplicator } from "../../src/blocks/validators/rouge/dedup.js";
-import { plainDedup } from "../../src/blocks/validators/rouge/reference.js";
+import { plainDedup } from "../../test/support/rouge-oracle.js";
 import { Random } from "../../src/util/random.js";
 
 const N = 20_000;

@@ -12,4 +12,4 @@ if (format !== "none") {
   for await (const row of store.read()) if (row.n !== undefined) rows++;
 }
 const ms = performance.now() - t0;
-process.stdout.write(JSON.stringify({ rows, ms, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + "\n");
+process.stdout.write(`${JSON.stringify({ rows, ms, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);

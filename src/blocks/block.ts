@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseWith } from "../config/zod-errors.js";
 import { ConfigError, DigitError } from "../errors.js";
 import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
@@ -42,8 +43,24 @@ export const baseBlockConfigSchema = z.object({
   builder_name: z.string().optional().describe("Accepted for DiGiT compatibility; the owning builder is known without it"),
 });
 
-/** A block config as written in builder YAML. */
-export type BlockConfig = z.infer<typeof baseBlockConfigSchema> & Row;
+/** A block config as written in builder YAML, before its type's schema has parsed it. */
+export type BlockConfig = z.input<typeof baseBlockConfigSchema> & Row;
+
+/**
+ * A block's parsed config: the keys every block has plus the output of its own schema `S`, with
+ * the schema's defaults applied. This is the type of `this.config` in a `Block<S>`.
+ *
+ * @example
+ * const schema = z.object({ min_chars: z.number().default(10) });
+ * type Config = BlockConfigOf<typeof schema>; // { name: string; ...; min_chars: number }
+ */
+export type BlockConfigOf<S extends z.ZodObject> = z.output<typeof baseBlockConfigSchema> & z.output<S>;
+
+/** Configs produced by `Block.parseConfig`, so a constructor handed one does not parse it again. */
+const parsedConfigs = new WeakSet<object>();
+
+/** Each block class's full config schema (base keys plus its own, strict), built once. */
+const fullSchemas = new WeakMap<object, z.ZodObject>();
 
 /** Per-call options: call-time maps replace the configured ones; other keys go to `execute`. */
 export interface CallOptions {
@@ -72,19 +89,23 @@ export class BlockInputError extends DigitError {
  * block_field}`), processed by `execute`, and written back into the caller's own row objects
  * through `output_map` (`{block_field: your_field}`), so fields the block does not know pass through.
  *
- * Subclasses declare `static configSchema` (their own YAML keys, checked strictly) and
+ * Subclasses declare `static configSchema` (their own YAML keys, checked strictly, defaults
+ * included) and pass its type as `S`, so `this.config` is the parsed, typed config; and
  * `static fields` (what they read and write).
  *
  * @example
+ * const upperConfig = z.object({ suffix: z.string().default("") });
+ *
  * @registerBlock("upper")
- * export class Upper extends Block {
+ * export class Upper extends Block<typeof upperConfig> {
+ *   static override configSchema = upperConfig;
  *   static override fields = { required: ["text"] };
  *   protected async execute(items: BlockItem[]) {
- *     return items.map((i) => ({ ...i, text: String(i.text).toUpperCase() }));
+ *     return items.map((i) => ({ ...i, text: String(i.text).toUpperCase() + this.config.suffix }));
  *   }
  * }
  */
-export abstract class Block {
+export abstract class Block<S extends z.ZodObject = z.ZodObject> {
   /** YAML keys specific to this block type (besides name, type, input_map, output_map, ...). */
   static configSchema: z.ZodObject = z.object({});
   /** Fields read and written; undefined means "dict mode" (whatever keys the row has). */
@@ -100,16 +121,55 @@ export abstract class Block {
   /** Fields every block carries through (DiGiT's `store_names`). */
   protected static frameworkFields: readonly string[] = ["store_names"];
 
+  /**
+   * The full schema of this block type's YAML: the keys every block has plus `configSchema`,
+   * unknown keys refused.
+   *
+   * @example
+   * Object.keys(RougeScorer.fullConfigSchema().shape) // ["name", "type", ..., "threshold", ...]
+   */
+  static fullConfigSchema(): z.ZodObject {
+    let schema = fullSchemas.get(this);
+    if (!schema) {
+      schema = z.strictObject({ ...baseBlockConfigSchema.shape, ...this.configSchema.shape });
+      fullSchemas.set(this, schema);
+    }
+    return schema;
+  }
+
+  /**
+   * Parse a block config with this type's schema (defaults applied; an unknown key is a
+   * ConfigError naming its file and line). The constructor takes the result as it is.
+   *
+   * @example
+   * const config = RougeScorer.parseConfig({ name: "dedup", type: "rouge_scorer" });
+   * config.threshold // 1.1 (the schema's default)
+   */
+  static parseConfig(raw: Row, what?: string): BlockConfigOf<z.ZodObject> {
+    const config = parseWith(this.fullConfigSchema(), raw, what ?? `block '${String(raw.name)}' (type ${String(raw.type)})`);
+    parsedConfigs.add(config);
+    return config as BlockConfigOf<z.ZodObject>;
+  }
+
   readonly name: string;
   readonly type: string;
-  readonly config: BlockConfig;
+  /** The parsed config: typed by the block's schema `S`, its defaults applied. */
+  readonly config: BlockConfigOf<S>;
   protected readonly ctx: BlockContext;
   protected readonly logger: Logger;
   protected readonly telemetry: Telemetry;
   private readonly inputMap: Record<string, string> | undefined;
   private readonly outputMap: Record<string, string> | undefined;
 
-  constructor(config: BlockConfig, ctx: BlockContext = {}) {
+  /**
+   * `config` is the block's YAML mapping; it is parsed here by the class's schema unless it came
+   * from `parseConfig` already (as `createBlock` passes it), so defaults are applied exactly once.
+   */
+  constructor(raw: BlockConfig, ctx: BlockContext = {}) {
+    const cls = new.target as unknown as typeof Block;
+    // The one place a config meets its type: `S` is the class's own `configSchema` (the class
+    // declares both), which TypeScript cannot tie to a static member.
+    const config = (parsedConfigs.has(raw) ? raw : cls.parseConfig(raw)) as BlockConfigOf<S>;
     this.config = config;
     this.name = config.name;
     this.type = config.type;
@@ -252,4 +312,5 @@ export abstract class Block {
 }
 
 /** The class of a block, as the registry hands it out. */
-export type BlockClass = (new (config: BlockConfig, ctx?: BlockContext) => Block) & typeof Block;
+export type BlockClass = (new (config: BlockConfig, ctx?: BlockContext) => Block) &
+  Pick<typeof Block, "configSchema" | "fields" | "fullConfigSchema" | "parseConfig" | "ignoresInheritedKey">;

@@ -1,12 +1,11 @@
-import { z } from "zod";
-import { parseWith } from "../config/zod-errors.js";
+import type { z } from "zod";
 import { keysInheritedFromOtherType } from "../config/merge.js";
 import { copyPositions, positionOf } from "../config/source-map.js";
 import { ConfigError, UnknownNameError } from "../errors.js";
 import type { Registry } from "../registry/registry.js";
 import { BLOCK_NAME_RULE, checkOutputName } from "../util/output-names.js";
-import { baseBlockConfigSchema, type Block, type BlockClass, type BlockConfig, type BlockContext } from "./block.js";
-import { type Row } from "../util/mapping.js";
+import type { Block, BlockClass, BlockConfigOf, BlockContext } from "./block.js";
+import type { Row } from "../util/mapping.js";
 
 /**
  * Check a block config against its type's schema (unknown keys are errors with a suggestion).
@@ -16,7 +15,7 @@ import { type Row } from "../util/mapping.js";
  * @example
  * const { cls, config } = await checkBlockConfig(registry, { name: "dedup", type: "rouge_scorer", threshold: 0.7 });
  */
-export async function checkBlockConfig(registry: Registry, raw: Row, where = "block config"): Promise<{ cls: BlockClass; config: BlockConfig; dropped: string[] }> {
+export async function checkBlockConfig(registry: Registry, raw: Row, where = "block config"): Promise<{ cls: BlockClass; config: BlockConfigOf<z.ZodObject>; dropped: string[] }> {
   const pos = positionOf(raw);
   if (typeof raw.name !== "string" || !raw.name) throw new ConfigError(`a block in ${where} has no 'name'`, { ...pos, hint: "give every block a unique name: 'name: generator'" });
   checkOutputName(raw.name, BLOCK_NAME_RULE, pos);
@@ -28,27 +27,14 @@ export async function checkBlockConfig(registry: Registry, raw: Row, where = "bl
     if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `block '${raw.name}': ${e.message}`, { ...positionOf(raw, "type"), hint: e.hint });
     throw e;
   })) as BlockClass;
-  const schema = configSchemaOf(cls);
-  const shape = schema.shape;
+  const shape = cls.fullConfigSchema().shape;
   // Keys kept from a base block of another type (an override switched `type`) are dropped, not errors.
   const inherited = keysInheritedFromOtherType(raw);
   const dropped = Object.keys(raw).filter((k) => inherited.has(k) && (!(k in shape) || cls.ignoresInheritedKey(k)));
   const input = dropped.length ? Object.fromEntries(Object.entries(raw).filter(([k]) => !dropped.includes(k))) : raw;
   if (dropped.length) copyPositions(raw, input);
-  const config = parseWith(schema, input, `block '${raw.name}' (type ${raw.type})`) as BlockConfig;
+  const config = cls.parseConfig(input);
   return { cls, config, dropped };
-}
-
-/** Each block class's full config schema, built once (planning checks a block and the run creates it). */
-const schemas = new WeakMap<BlockClass, z.ZodObject>();
-
-function configSchemaOf(cls: BlockClass): z.ZodObject {
-  let schema = schemas.get(cls);
-  if (!schema) {
-    schema = z.strictObject({ ...baseBlockConfigSchema.shape, ...cls.configSchema.shape });
-    schemas.set(cls, schema);
-  }
-  return schema;
 }
 
 /**

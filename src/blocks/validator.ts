@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Block, type BlockFields, type BlockItem } from "./block.js";
-import { type Row } from "../util/mapping.js";
+import type { Row } from "../util/mapping.js";
 import type { Span } from "../telemetry/telemetry.js";
 
 /**
@@ -43,20 +43,38 @@ export interface ValidatorFields {
 }
 
 /**
+ * Keys every validator accepts (`ValidatorBlock.configSchema`); a validator extends it with its own.
+ *
+ * @example
+ * const config = validatorConfigSchema.extend({ min_chars: z.number().default(10) });
+ */
+export const validatorConfigSchema = z.object({
+  filter: z.boolean().nullish().describe("Remove invalid rows (each written with its reason to blocks/<name>.jsonl); otherwise only mark them is_valid: false"),
+});
+
+/**
  * A block that judges rows. It sets `is_valid` and `metadata` on every row; with `filter: true`
  * in its config it also removes invalid rows and writes each one, with its reason and the block
  * name, to the owning task's `blocks/<block>.jsonl`.
  *
- * Implement `validate` (one row) or `validateBatch` (all rows at once).
+ * Implement `validate` (one row) or `validateBatch` (all rows at once). `S` is the block's config
+ * schema (`ValidatorBlock.configSchema.extend({...})`, also set as `static configSchema`), so
+ * `this.config` is typed; `T` is the row the validator reads (default `{ input: unknown }`,
+ * matching `fields`).
  *
  * @example
+ * const minLengthConfig = ValidatorBlock.configSchema.extend({ min_chars: z.number().default(10) });
+ *
  * @registerBlock("my_org/min_length")
- * export class MinLength extends ValidatorBlock<{ input: string }> {
- *   validate(row: { input: string }) { return row.input.length >= 10 ? ok() : reject("too short"); }
+ * export class MinLength extends ValidatorBlock<typeof minLengthConfig> {
+ *   static override configSchema = minLengthConfig;
+ *   validate(row: { input: unknown }) {
+ *     return String(row.input).length >= this.config.min_chars ? ok() : reject("too short");
+ *   }
  * }
  */
-export abstract class ValidatorBlock<T extends Row = { input: unknown }> extends Block {
-  static override configSchema: z.ZodObject = z.object({ filter: z.boolean().nullish().describe("Remove invalid rows (each written with its reason to blocks/<name>.jsonl); otherwise only mark them is_valid: false") });
+export abstract class ValidatorBlock<S extends z.ZodObject = typeof validatorConfigSchema, T extends Row = { input: unknown }> extends Block<S> {
+  static override configSchema: typeof validatorConfigSchema = validatorConfigSchema;
   static override fields: BlockFields | undefined = { required: ["input"] };
   protected static override frameworkFields: readonly string[] = ["store_names", "is_valid", "metadata"];
 
@@ -94,7 +112,7 @@ export abstract class ValidatorBlock<T extends Row = { input: unknown }> extends
   /** Record removed rows (as the caller's rows, with the verdict's reason) in the reject stores. */
   protected recordRemoved(items: BlockItem[], span?: Span): Promise<void> {
     return this.recordRejects(
-      items.map((item) => ({ row: this.transformOutput(item), reason: String((item.metadata as Row | undefined)?.reason ?? "rejected") })),
+      items.map((item) => ({ row: this.transformOutput(item), reason: String((item as ValidatorFields).metadata?.reason ?? "rejected") })),
       span,
     );
   }

@@ -1,6 +1,7 @@
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import type { Block } from "../blocks/block.js";
+import type { BuilderSpec } from "../config/schemas.js";
 import type { Row } from "../util/mapping.js";
 import { ConfigError } from "../errors.js";
 import type { GenerationTask, InputBatch } from "../tasks/generation-task.js";
@@ -17,8 +18,8 @@ import { readTemplate, renderTemplate } from "../templates/template.js";
 /** What the engine gives a builder when it constructs it. */
 export interface BuilderInit {
   name: string;
-  /** The builder YAML after `--config-path` overrides. */
-  config: Row;
+  /** The builder YAML after `--config-path` overrides, parsed (defaults applied). */
+  config: BuilderSpec;
   /** Path of the builder YAML (templates are read relative to its folder). */
   file: string;
   blocks: Map<string, Block>;
@@ -47,7 +48,7 @@ export abstract class DataBuilder {
    * Checks of the builder config beyond its schema (e.g. that names refer to defined blocks),
    * run while the run is planned, before any output is written. Throw a ConfigError.
    */
-  static checkConfig(_config: Row, _file: string): void {}
+  static checkConfig(_config: BuilderSpec, _file: string): void {}
   /**
    * Defaults for the `runner_config` of this builder's tasks; a task's own keys win. A builder
    * that must see all its input at once (Magpie's near-duplicate search) sets a large
@@ -59,7 +60,7 @@ export abstract class DataBuilder {
   abstract readonly kind: "generation" | "transformation";
 
   readonly name: string;
-  readonly config: Row;
+  readonly config: BuilderSpec;
   readonly file: string;
   readonly dir: string;
   readonly blocks: ReadonlyMap<string, Block>;

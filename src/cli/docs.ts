@@ -31,7 +31,7 @@ export function cliReference(): string {
   ];
   for (const c of COMMANDS) {
     const args = c.args.map((a) => ` ${a.spec}`).join("");
-    out.push(`## digit ${c.name}`, "", c.description.charAt(0).toUpperCase() + c.description.slice(1) + ".", "", "```", `digit ${c.name}${args} [options]`, "```", "");
+    out.push(`## digit ${c.name}`, "", `${c.description.charAt(0).toUpperCase() + c.description.slice(1)}.`, "", "```", `digit ${c.name}${args} [options]`, "```", "");
     if (c.args.length) {
       out.push("| argument | meaning |", "|---|---|", ...c.args.map((a) => `| \`${a.spec}\` | ${a.description} |`), "");
     }

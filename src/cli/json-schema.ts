@@ -75,6 +75,7 @@ export async function generateSchemas(registry: Registry, warn: (m: string) => v
       ...blockBase,
       allOf: blocks.map((b) => ({
         if: { properties: { type: { const: b.name } }, required: ["type"] },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
         then: toJson(z.strictObject({ ...baseBlockConfigSchema.shape, ...b.cls.configSchema.shape })),
       })),
     },

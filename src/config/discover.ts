@@ -23,7 +23,7 @@ export function discoverTaskFiles(args: readonly string[], cwd: string, warn: (m
       if (statSync(abs).isDirectory()) {
         const found = filesBelow(abs, (name) => (TASK_FILE_NAMES as readonly string[]).includes(name));
         if (found.length === 0) throw new ConfigError(`folder '${arg}' has no task.yaml or qna.yaml below it`, { hint: "task files found in folders must be named task.yaml or qna.yaml; pass other YAML files by name" });
-        found.forEach((f) => files.add(f));
+        for (const f of found) files.add(f);
       } else {
         checkYaml(arg);
         files.add(abs);
@@ -31,7 +31,7 @@ export function discoverTaskFiles(args: readonly string[], cwd: string, warn: (m
     } else if (/[*?[{]/.test(arg)) {
       const found = fastGlob().sync(arg, { cwd, absolute: true, onlyFiles: true }).filter((f) => /\.ya?ml$/.test(f));
       if (found.length === 0) throw new ConfigError(`no YAML file matches '${arg}'`, { hint: "check the pattern; quote it so the shell does not expand it" });
-      found.forEach((f) => files.add(f));
+      for (const f of found) files.add(f);
     } else {
       throw new MissingFileError(arg, "task path", { hint: "pass a task YAML file, a folder of them, or a quoted glob" });
     }

@@ -9,7 +9,7 @@ import { readYamlFile } from "./yaml.js";
 import { isObj, type Obj } from "../util/mapping.js";
 
 /**
- * Load a YAML file with `${VAR}` expansion and `include:` directives resolved (reference §1.7).
+ * Load a YAML file with `${VAR}` expansion and `include:` directives resolved, as DiGiT does.
  * `!function` tags are not supported (they would run code from a data file).
  *
  * @example
@@ -36,7 +36,7 @@ export function resolveIncludes(value: unknown, baseDir: string | undefined, cwd
     return changed;
   }
   if (!isObj(value)) return value;
-  const hasInclude = Object.prototype.hasOwnProperty.call(value, "include");
+  const hasInclude = Object.hasOwn(value, "include");
   let changed = hasInclude;
   let out: Obj = {};
   for (const [k, v] of Object.entries(value)) {
@@ -94,7 +94,10 @@ function loadList(items: unknown[], baseDir: string | undefined, cwd: string, wh
   const out: unknown[] = [];
   items.forEach((item, i) => {
     const itemWhere = positionOf(items, i) ?? where;
-    if (typeof item !== "string") return void out.push(loadValue(item, baseDir, cwd, itemWhere));
+    if (typeof item !== "string") {
+      out.push(loadValue(item, baseDir, cwd, itemWhere));
+      return;
+    }
     const loaded = loadOne(item, baseDir, cwd, itemWhere);
     if (Array.isArray(loaded)) out.push(...loaded); // a path's list (a glob, a JSONL file) is spliced in
     else out.push(loaded);

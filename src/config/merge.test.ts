@@ -3,7 +3,7 @@ import { deepMerge, keysInheritedFromOtherType, mergeBuilderConfig, mergeTaskOve
 import { parseYaml } from "./yaml.js";
 import { positionOf } from "./source-map.js";
 
-describe("--config-path merge rules (DiGiT §1.6)", () => {
+describe("DiGiT's --config-path merge rules", () => {
   it("deep-merges an override block into the base block with the same name, keeping its other keys", () => {
     const base = { name: "b", blocks: [{ name: "generator", type: "ollama", temperature: 0, max_tokens: 128 }, { name: "dedup", type: "rouge_scorer" }] };
     const out = mergeBuilderConfig(base, { blocks: [{ name: "generator", type: "openai", model_id_or_path: "gpt-4o-mini" }] });

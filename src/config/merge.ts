@@ -29,7 +29,7 @@ export function deepMerge(base: Obj, override: Obj): Obj {
 }
 
 /**
- * DiGiT's `--config-path` merge of a builder config (reference §1.6): each override block is
+ * DiGiT's `--config-path` merge of a builder config: each override block is
  * deep-merged into the first base block with the same `name`, or appended; other keys deep-merge
  * (mappings) or replace.
  *

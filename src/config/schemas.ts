@@ -8,29 +8,74 @@ const count = (what: string) => z.number().int().min(0, `${what} cannot be negat
 /** `runner_config` keys both task families accept. */
 export const commonRunnerConfig = {
   output_dir: z.string().optional().describe("Output root of the task (default --output-dir, $DGT_OUTPUT_DIR or ./output)"),
-  save_formatted_output: z.boolean().optional().describe("Also write formatted_data through the task's formatter"),
+  save_formatted_output: z.boolean().default(false).describe("Also write formatted_data through the task's formatter"),
+  restart_generation: z.boolean().default(false).describe("Discard the task's earlier output and start fresh"),
   /** Seed for every random choice of the task (ICL sampling, batch mixing). */
   seed: z.number().int().optional().describe("Seed for every random choice of the task (ICL sampling, batch mixing)"),
 };
 
-/** `runner_config` of a generation task (reference §2.3). */
+/** `runner_config` of a generation task. */
 export const generationRunnerConfigSchema = z.strictObject({
   ...commonRunnerConfig,
-  restart_generation: z.boolean().optional().describe("Discard the task's earlier output and start fresh"),
-  num_outputs_to_generate: count("num_outputs_to_generate").optional().describe("Records to generate (default 2)"),
+  num_outputs_to_generate: count("num_outputs_to_generate").default(2).describe("Records to generate"),
   // 0 seeds per batch gives empty batches that never make anything: refused, like --seed-batch-size 0.
+  // Its default depends on num_outputs_to_generate: see seedBatchSizeOf.
   seed_batch_size: z.number().int().positive("seed_batch_size must be at least 1").optional().describe("Seed examples per builder call (default the smaller of 100 and num_outputs_to_generate)"),
-  machine_batch_size: count("machine_batch_size").optional().describe("Earlier generated records mixed into each builder call (default 10)"),
+  machine_batch_size: count("machine_batch_size").default(10).describe("Earlier generated records mixed into each builder call"),
 });
+
+/**
+ * A generation task's parsed `runner_config`.
+ *
+ * @example
+ * generationRunnerConfigSchema.parse({}).num_outputs_to_generate // 2
+ */
+export type GenerationRunnerConfig = z.output<typeof generationRunnerConfigSchema>;
+
+/**
+ * Seed examples per builder call: `seed_batch_size`, else the smaller of 100 and
+ * `num_outputs_to_generate` (the one default that depends on another key).
+ *
+ * @example
+ * seedBatchSizeOf(generationRunnerConfigSchema.parse({ num_outputs_to_generate: 5 })) // 5
+ */
+export function seedBatchSizeOf(config: GenerationRunnerConfig): number {
+  return config.seed_batch_size ?? Math.min(100, config.num_outputs_to_generate);
+}
 
 /** `runner_config` of a transformation task. */
 export const transformationRunnerConfigSchema = z.strictObject({
   ...commonRunnerConfig,
-  restart_generation: z.boolean().optional().describe("Discard the task's earlier output and start fresh"),
-  transform_batch_size: z.number().int().positive("transform_batch_size must be at least 1").optional().describe("Input rows per builder call (default 100)"),
+  transform_batch_size: z.number().int().positive("transform_batch_size must be at least 1").default(100).describe("Input rows per builder call"),
 });
 
-/** Keys every task YAML may have, whatever its builder (reference §2.2). */
+/**
+ * A transformation task's parsed `runner_config`.
+ *
+ * @example
+ * transformationRunnerConfigSchema.parse({}).transform_batch_size // 100
+ */
+export type TransformationRunnerConfig = z.output<typeof transformationRunnerConfigSchema>;
+
+/**
+ * A task's parsed `runner_config`, of either family (`"num_outputs_to_generate" in config` tells
+ * them apart).
+ *
+ * @example
+ * const batch = "transform_batch_size" in config ? config.transform_batch_size : seedBatchSizeOf(config);
+ */
+export type RunnerConfig = GenerationRunnerConfig | TransformationRunnerConfig;
+
+/**
+ * `runner_config` keys given on the command line (DiGiT's task options); they replace the task's
+ * own. Generation-only keys are not applied to transformation tasks.
+ *
+ * @example
+ * const overrides: RunnerOverrides = { num_outputs_to_generate: 50, restart_generation: true };
+ */
+export type RunnerOverrides = Partial<Pick<GenerationRunnerConfig, "output_dir" | "save_formatted_output" | "restart_generation" | "num_outputs_to_generate" | "seed_batch_size" | "machine_batch_size">>;
+
+/** Keys every task YAML may have, whatever its builder. */
 export const baseTaskShape = {
   task_name: z.string().min(1).describe("Unique name of the task; also names its output folder"),
   task_description: z.string().default("").describe("What the task is for"),
@@ -55,7 +100,7 @@ export const baseTaskSchema = z.strictObject(baseTaskShape);
 /** A postprocessor entry: a block name plus call options. A bare string is accepted too. */
 const postprocessor = z.union([z.string().transform((name) => ({ name })), z.looseObject({ name: z.string().min(1) })]);
 
-/** Keys every builder YAML may have (reference §3.1). Builders may add their own. */
+/** Keys every builder YAML may have. Builders may add their own. */
 export const baseBuilderShape = {
   name: z.string().min(1).describe("The builder's name: tasks give it as data_builder"),
   blocks: z.array(mapping).default([]).describe("The blocks the builder uses, each with name and type (see `digit describe <type>`)"),
@@ -73,7 +118,7 @@ export const baseBuilderShape = {
 /** A builder YAML, for builders that declare no extra keys. */
 export const baseBuilderSchema = z.strictObject(baseBuilderShape);
 
-/** A DiGiT `--config-path` override file (reference §1.6). */
+/** A DiGiT `--config-path` override file. */
 export const overrideFileSchema = z.strictObject({
   task_files: z.array(z.string()).optional().describe("Task files, folders or globs to run besides those on the command line"),
   tasks: z.record(z.string(), mapping.nullable()).optional().describe("Per task name: keys merged into that task (null removes a key); a task no file defines is created"),
@@ -82,4 +127,25 @@ export const overrideFileSchema = z.strictObject({
 
 export type OverrideFile = z.infer<typeof overrideFileSchema>;
 export type BaseTask = z.infer<typeof baseTaskSchema>;
+
+/**
+ * A parsed task: the keys every task has (typed, defaults applied) plus the builder's own task
+ * keys (its `taskSchema`, read by the builder).
+ *
+ * @example
+ * const spec: TaskSpec = baseTaskSchema.parse({ task_name: "qa", data_builder: "b" });
+ * spec.task_description // "" (the default)
+ */
+export type TaskSpec = z.output<typeof baseTaskSchema> & Record<string, unknown>;
+
 export type BuilderConfig = z.infer<typeof baseBuilderSchema>;
+
+/**
+ * A parsed builder YAML: the keys every builder has (typed, defaults applied) plus the builder's
+ * own keys (its `configSchema`, read by the builder).
+ *
+ * @example
+ * const config: BuilderSpec = baseBuilderSchema.parse({ name: "my/builder" });
+ * config.blocks // [] (the default)
+ */
+export type BuilderSpec = z.output<typeof baseBuilderSchema> & Record<string, unknown>;

@@ -114,6 +114,10 @@ function shapeOf(s: unknown): Record<string, unknown> | undefined {
 function copyPositionsDeep(from: unknown, to: unknown): void {
   if (typeof from !== "object" || from === null || typeof to !== "object" || to === null || from === to) return;
   copyPositions(from, to);
-  if (Array.isArray(from) && Array.isArray(to)) from.forEach((v, i) => copyPositionsDeep(v, to[i]));
+  if (Array.isArray(from) && Array.isArray(to)) {
+    from.forEach((v, i) => {
+      copyPositionsDeep(v, to[i]);
+    });
+  }
   else for (const k of Object.keys(from)) copyPositionsDeep((from as Record<string, unknown>)[k], (to as Record<string, unknown>)[k]);
 }

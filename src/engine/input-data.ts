@@ -4,7 +4,7 @@ import type { Registry } from "../registry/registry.js";
 import type { DatastoreConfig } from "../stores/datastore.js";
 import { createDatastore } from "../stores/factory.js";
 import type { PlannedGroup } from "./plan.js";
-import { isObj, type Obj } from "../util/mapping.js";
+import { isObj, } from "../util/mapping.js";
 
 /** Which stores to read: seeds (`seed_datastore`, small, read while planning every run) or a transformation's input (`data`). */
 export type InputKind = "seeds" | "inputs";

@@ -50,5 +50,9 @@ function checkDatastore(ds: Obj, where: string, at: (obj: unknown, key: string) 
   }
   if (type !== "multi_target") return;
   if (isObj(ds.primary)) checkDatastore(ds.primary, `${where} primary`, at);
-  if (Array.isArray(ds.additional)) ds.additional.forEach((c, i) => isObj(c) && checkDatastore(c, `${where} additional[${i}]`, at));
+  if (Array.isArray(ds.additional)) {
+    ds.additional.forEach((c, i) => {
+      if (isObj(c)) checkDatastore(c, `${where} additional[${i}]`, at);
+    });
+  }
 }

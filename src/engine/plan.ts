@@ -1,11 +1,10 @@
 import { z } from "zod";
-import type { Row } from "../util/mapping.js";
 import { checkBlockConfig } from "../blocks/create.js";
 import type { DataBuilderClass } from "../builders/databuilder.js";
 import { discoverTaskFiles } from "../config/discover.js";
 import { loadYamlWithIncludes } from "../config/include.js";
 import { mergeBuilderConfig } from "../config/merge.js";
-import { baseBuilderShape, baseTaskShape, generationRunnerConfigSchema, transformationRunnerConfigSchema, type OverrideFile } from "../config/schemas.js";
+import { baseBuilderShape, baseTaskShape, generationRunnerConfigSchema, transformationRunnerConfigSchema, type BuilderSpec, type OverrideFile, type RunnerConfig, type TaskSpec } from "../config/schemas.js";
 import { copyPositions, positionOf } from "../config/source-map.js";
 import { loadOverrideFile, loadTaskSources, type TaskSource } from "../config/tasks.js";
 import { parseWith } from "../config/zod-errors.js";
@@ -13,26 +12,27 @@ import { ConfigError, DataFileError, DigitError, MissingFileError, UnknownNameEr
 import { Registry } from "../registry/registry.js";
 import { unsupportedBuilderError } from "../registry/unsupported-builders.js";
 import { expandDataPath } from "../stores/default/paths.js";
+import type { DatastoreClass } from "../stores/datastore.js";
 import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
 import { suggestion } from "../util/did-you-mean.js";
 import { readInputData } from "./input-data.js";
-import type { RunOptions } from "./options.js";
+import { runnerOverrides, type RunOptions } from "./options.js";
 import { checkOutputKeys } from "./output-keys.js";
 import { isObj, type Obj } from "../util/mapping.js";
 
-/** A task ready to run: validated spec and effective runner config. */
+/** A task ready to run: validated spec and effective runner config (CLI overrides applied). */
 export interface PlannedTask {
-  spec: Row;
+  spec: TaskSpec;
   file: string | undefined;
-  runnerConfig: Row;
+  runnerConfig: RunnerConfig;
 }
 
 /** A builder and the tasks it serves. */
 export interface PlannedGroup {
   builderName: string;
   cls: DataBuilderClass;
-  config: Row;
+  config: BuilderSpec;
   file: string;
   tasks: PlannedTask[];
 }
@@ -97,7 +97,7 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
       if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `builder YAML '${builderName}' has no registered class`, { file: yaml.file, hint: `register one with @registerDataBuilder("${builderName}") in a .ts file next to the YAML` });
       throw e;
     })) as DataBuilderClass;
-    const builderConfig = parseWith(z.strictObject({ ...baseBuilderShape, ...cls.configSchema.shape }), config, `builder '${builderName}'`, yaml.file) as Row;
+    const builderConfig: BuilderSpec = parseWith(z.strictObject({ ...baseBuilderShape, ...cls.configSchema.shape }), config, `builder '${builderName}'`, yaml.file);
     await checkBlocks(registry, builderName, builderConfig, cls, config as Obj, yaml.file, logger);
     cls.checkConfig(builderConfig, yaml.file);
     const planned = await Promise.all(tasks.map((t) => planTask(registry, t, cls, options)));
@@ -157,14 +157,14 @@ function overridesByBuilder(override: OverrideFile, sources: TaskSource[], byBui
   return out;
 }
 
-async function checkBlocks(registry: Registry, builderName: string, config: Row, cls: DataBuilderClass, raw: Obj, file: string, logger: Logger): Promise<void> {
+async function checkBlocks(registry: Registry, builderName: string, config: BuilderSpec, cls: DataBuilderClass, raw: Obj, file: string, logger: Logger): Promise<void> {
   const names = new Set<string>();
   for (const b of (raw.blocks as Obj[] | undefined) ?? []) {
     if (!isObj(b)) throw new ConfigError(`builder '${builderName}': every block must be a mapping`, { file });
     const { dropped } = await checkBlockConfig(registry, b, `builder '${builderName}'`);
     if (dropped.length) {
       logger.debug(`block '${String(b.name)}' of builder '${builderName}': the override changed its type to '${String(b.type)}', so keys of the old type are ignored: ${dropped.join(", ")}`);
-      const parsed = (config.blocks as Obj[]).find((p) => p.name === b.name);
+      const parsed = config.blocks.find((p) => p.name === b.name);
       for (const k of dropped) if (parsed) delete parsed[k];
     }
     const name = String(b.name);
@@ -173,7 +173,7 @@ async function checkBlocks(registry: Registry, builderName: string, config: Row,
   }
   const missing = cls.blockNames.filter((n) => !names.has(n));
   if (missing.length) throw new ConfigError(`builder '${builderName}' needs blocks [${missing.join(", ")}], which its YAML does not define`, { file, hint: "add them under 'blocks:' (or in the override file)" });
-  for (const pp of config.postprocessors as Obj[]) {
+  for (const pp of config.postprocessors) {
     if (!names.has(String(pp.name))) throw new ConfigError(`postprocessor '${String(pp.name)}' of builder '${builderName}' is not one of its blocks`, { ...(positionOf(raw.postprocessors, 0) ?? { file }), hint: suggestion(String(pp.name), [...names]) });
   }
 }
@@ -181,30 +181,25 @@ async function checkBlocks(registry: Registry, builderName: string, config: Row,
 async function planTask(registry: Registry, t: TaskSource, cls: DataBuilderClass, options: RunOptions): Promise<PlannedTask> {
   const name = String(t.raw.task_name);
   const where = `task '${name}'`;
-  const spec = parseWith(z.strictObject({ ...baseTaskShape, ...cls.taskSchema.shape }), t.raw, where, t.file) as Row;
+  const spec: TaskSpec = parseWith(z.strictObject({ ...baseTaskShape, ...cls.taskSchema.shape }), t.raw, where, t.file);
   checkOutputKeys(t.raw, t.file, { outputDirFromCli: options.outputDir !== undefined });
   const generation = cls.family === "generation";
-  const runnerRaw = { ...cls.defaultRunnerConfig, ...((spec.runner_config as Row | undefined) ?? {}) };
-  // CLI task options apply where they make sense (DiGiT crashed on transformation tasks).
-  const cli: Row = {
-    output_dir: options.outputDir,
-    save_formatted_output: options.saveFormattedOutput,
-    restart_generation: options.restart,
-    ...(generation ? { num_outputs_to_generate: options.numOutputsToGenerate, seed_batch_size: options.seedBatchSize, machine_batch_size: options.machineBatchSize } : {}),
-  };
-  for (const [k, v] of Object.entries(cli)) if (v !== undefined) runnerRaw[k] = v;
+  // The one place CLI task options enter a task's runner config; the parse applies the defaults.
+  const runnerRaw = { ...cls.defaultRunnerConfig, ...spec.runner_config, ...runnerOverrides(options, cls.family) };
   const schema = generation ? generationRunnerConfigSchema : transformationRunnerConfigSchema;
-  const runnerConfig = parseWith(schema, runnerRaw, `${where} runner_config`, t.file) as Row;
+  const runnerConfig: RunnerConfig = parseWith(schema, runnerRaw, `${where} runner_config`, t.file);
   if (!generation && spec.data == null) throw new ConfigError(`${where} has no 'data' to transform`, { file: t.file, hint: "add 'data:' with a list of records or { data_path: file.jsonl }" });
   if (generation && (spec.data != null)) throw new ConfigError(`${where}: 'data' is for transformation tasks; builder '${String(spec.data_builder)}' generates`, { file: t.file, line: positionOf(t.raw, "data")?.line, hint: "use 'seed_examples' or 'seed_datastore'" });
   for (const key of ["seed_datastore", "datastore", "final_datastore", "formatted_datastore", "data"] as const) {
     const ds = spec[key];
     if (!isObj(ds)) continue;
     const type = String(ds.type ?? "default");
-    await registry.resolve("datastore", type).catch((e: unknown) => {
+    const store = (await registry.resolve("datastore", type).catch((e: unknown) => {
       if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `${where}: ${e.message}`, { ...positionOf(ds, "type"), file: positionOf(ds, "type")?.file ?? t.file, hint: e.hint });
       throw e;
-    });
+    })) as unknown as DatastoreClass;
+    // The store's own schema, now, so a wrong key names its line before any output is written.
+    parseWith(store.configSchema, t.raw[key] ?? ds, `${where} ${key}`, t.file);
     await checkDataPath(ds, t.file);
   }
   if (isObj(spec.dataloader)) await registry.resolve("dataloader", String(spec.dataloader.type ?? "default"));
@@ -214,7 +209,7 @@ async function planTask(registry: Registry, t: TaskSource, cls: DataBuilderClass
       throw e;
     });
   }
-  if (runnerConfig.save_formatted_output === true && !isObj(spec.formatter)) {
+  if (runnerConfig.save_formatted_output && !spec.formatter) {
     throw new ConfigError(`${where}: save_formatted_output needs a 'formatter'`, { file: t.file, hint: "add 'formatter: { type: formatters/native, format: {...} }' or drop --save-formatted-output" });
   }
   return { spec, file: t.file, runnerConfig };

@@ -11,7 +11,7 @@ import type { Task } from "../tasks/task.js";
  * await postprocess(builder, task); // e.g. rouge dedup over the whole task
  */
 export async function postprocess(builder: DataBuilder, task: Task): Promise<{ before: number; after: number }> {
-  const steps = (builder.config.postprocessors as Row[] | undefined) ?? [];
+  const steps = builder.config.postprocessors;
   const before = task.accepted.length;
   if (steps.length === 0 || task.unprocessed === 0) return { before, after: before };
   const originals = new Map<unknown, Row>();
@@ -21,7 +21,7 @@ export async function postprocess(builder: DataBuilder, task: Task): Promise<{ b
     return copy;
   });
   await builder.telemetry.withSpan("dgt.postprocessing", { task_name: task.name, epoch: task.postprocessEpoch + 1, input_count: before }, async (span) => {
-    for (const { name, ...kwargs } of steps) rows = await builder.block(String(name)).call(rows, kwargs, span);
+    for (const { name, ...kwargs } of steps) rows = await builder.block(name).call(rows, kwargs, span);
     span.set({ output_count: rows.length });
   });
   await task.savePostprocessed(rows.map((r) => task.keepOutputFields(r, originals.get(r))));

@@ -1,24 +1,22 @@
 import { randomUUID } from "node:crypto";
 import type { Block } from "../blocks/block.js";
 import type { Row } from "../util/mapping.js";
-import { createBlock } from "../blocks/create.js";
 import type { DataBuilder, GenerationDataBuilder, TransformationDataBuilder } from "../builders/databuilder.js";
 import { ConfigError } from "../errors.js";
-import type { Formatter, FormatterClass } from "../formatters/formatter.js";
 import { GenerationTask } from "../tasks/generation-task.js";
-import { appendRejects, type Task, type TaskInit, type TaskStatus } from "../tasks/task.js";
-import { TransformationTask } from "../tasks/transformation-task.js";
+import { appendRejects, type Task, type TaskStatus } from "../tasks/task.js";
 import type { Logger } from "../telemetry/logger.js";
 import { ConsoleLogger } from "../telemetry/logger.js";
 import { NoTelemetry, type ScopedTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import { Random } from "../util/random.js";
+import { assembleBuilder, createBlocks } from "./assemble.js";
 import { localExecutor } from "./executor.js";
 import { asOutputWriteError } from "./output-errors.js";
 import { runGenerationLoop } from "./generation-loop.js";
 import { acquireLock } from "./lock.js";
 import type { LoopContext } from "./loop-context.js";
 import { RunMetrics } from "./metrics.js";
-import type { RunOptions } from "./options.js";
+import { runnerOverrides, type RunOptions } from "./options.js";
 import { planRun, type PlannedGroup, type RunPlan } from "./plan.js";
 
 /** How one task of a run ended. */
@@ -119,61 +117,32 @@ interface Shared {
 async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOptions, shared: Shared & { root: Random }): Promise<Prepared> {
   const { registry } = plan;
   let builder: DataBuilder | undefined;
-  const blockList: Block[] = [];
-  const blocks = new Map<string, Block>();
   const telemetry = shared.telemetry.scoped(undefined);
-  const ctx = {
+  const blocks = await createBlocks(registry, group.config.blocks, {
     builderName: group.builderName,
     telemetry,
     // Bound to the builder so block records reach its tasks' logs.jsonl.
     logger: shared.logger.child({ builder: group.builderName }),
     observer: shared.metrics,
     rejects: (block: { name: string }, rows: Row[]) => appendRejects(builder?.tasks ?? [], block.name, rows),
-  };
-  for (const cfg of group.config.blocks as Row[]) {
-    const b = await createBlock(registry, cfg, ctx, `builder '${group.builderName}'`);
-    blocks.set(b.name, b);
-    blockList.push(b);
-  }
-  builder = new group.cls({
-    name: group.builderName,
+  }, group.builderName);
+  builder = await assembleBuilder({
+    registry,
+    cls: group.cls,
+    builderName: group.builderName,
     config: group.config,
     file: group.file,
     blocks,
-    rng: shared.root.derive(`builder:${group.builderName}`),
-    logger: shared.logger.child({ builder: group.builderName }),
+    tasks: group.tasks,
+    root: shared.root,
+    logger: shared.logger,
     telemetry,
-    options: options.builderOptions,
+    builderOptions: options.builderOptions,
+    buildId: shared.buildId,
+    writesOutput: true,
   });
-  const outputFields = group.cls.outputFields;
-  for (const pt of group.tasks) {
-    const formatterCfg = pt.spec.formatter as Row | undefined;
-    let formatter: Formatter | undefined;
-    if (formatterCfg) {
-      const { type: _t, ...rest } = formatterCfg;
-      const F = (await registry.resolve("formatter", String(formatterCfg.type))) as unknown as FormatterClass;
-      formatter = new F(rest, { file: pt.file });
-    }
-    const name = String(pt.spec.task_name);
-    const init: TaskInit = {
-      spec: pt.spec,
-      file: pt.file,
-      builderName: group.builderName,
-      runnerConfig: pt.runnerConfig,
-      restart: pt.runnerConfig.restart_generation === true,
-      registry,
-      rng: shared.root.derive(`task:${name}:${String(pt.runnerConfig.seed ?? "")}`),
-      logger: shared.logger.child({ task_name: name }),
-      buildId: shared.buildId,
-      outputFields,
-      formatter,
-    };
-    const task = group.cls.family === "generation" ? new GenerationTask(init) : new TransformationTask(init);
-    task.instantiateInput = (row: Row) => builder!.instantiateInput(task, row);
-    task.onDuplicates = (n) => shared.metrics.rejected(name, "duplicates", n);
-    builder.tasks.push(task);
-  }
-  return { group, builder, blocks: blockList, telemetry };
+  for (const task of builder.tasks) task.onDuplicates = (n) => shared.metrics.rejected(task.name, "duplicates", n);
+  return { group, builder, blocks: [...blocks.values()], telemetry };
 }
 
 async function runGroup({ group, builder, blocks, telemetry }: Prepared, options: RunOptions, shared: Shared, outcomes: TaskOutcome[]): Promise<void> {
@@ -277,26 +246,14 @@ async function writeTaskCard(task: Task, builder: DataBuilder, buildId: string, 
     databuilder_name: builder.name,
     // Configs may carry secrets (api_key, headers, URL userinfo, extra_body): appendLine redacts
     // the whole card in one pass, so a key found in the builder config is also caught in the spec.
-    task_spec: { task_init: task.spec, task_kwargs: cliTaskOptions(options) },
+    task_spec: { task_init: task.spec, task_kwargs: runnerOverrides(options, task.kind) },
     databuilder_spec: builder.config,
     build_id: buildId,
     run_id: runId,
-    save_formatted_output: task.runnerConfig.save_formatted_output === true,
+    save_formatted_output: task.runnerConfig.save_formatted_output,
     process_id: process.pid,
     seed: options.seed ?? 0,
   });
-}
-
-function cliTaskOptions(o: RunOptions): Row {
-  const all: Row = {
-    num_outputs_to_generate: o.numOutputsToGenerate,
-    seed_batch_size: o.seedBatchSize,
-    machine_batch_size: o.machineBatchSize,
-    restart_generation: o.restart,
-    output_dir: o.outputDir,
-    save_formatted_output: o.saveFormattedOutput,
-  };
-  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
 }
 
 function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics: RunMetrics, error: unknown): Row {

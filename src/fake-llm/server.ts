@@ -156,7 +156,8 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
     const form = new URLSearchParams(raw);
     if (opts.apiKey !== undefined && form.get("apikey") !== opts.apiKey) {
       stats.unauthorized++;
-      return send(res, 400, { errorCode: "BXNIM0415E", errorMessage: "Provided API key could not be found." });
+      send(res, 400, { errorCode: "BXNIM0415E", errorMessage: "Provided API key could not be found." });
+      return;
     }
     const now = Math.floor(Date.now() / 1000);
     send(res, 200, { access_token: `fake-iam-token-${now}`, token_type: "Bearer", expires_in: 3600, expiration: now + 3600 });
@@ -198,7 +199,9 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
         const texts = answers({ protocol, kind, path, model, prompt, promptIndex, body }, n).map((a) => (typeof a === "string" ? a : (a.content ?? "")));
         promptTokens += words(prompt);
         completionTokens += texts.reduce((s, t) => s + words(t), 0);
-        texts.forEach((text, j) => choices.push({ index: promptIndex * n + j, text, finish_reason: "stop", logprobs: null }));
+        texts.forEach((text, j) => {
+          choices.push({ index: promptIndex * n + j, text, finish_reason: "stop", logprobs: null });
+        });
       });
       stats.promptTokens += promptTokens;
       stats.completionTokens += completionTokens;

@@ -5,7 +5,7 @@ import { scanCacheOf, type ScanCache } from "./scan.js";
 
 /**
  * Where `npm run build` leaves what the registry scan found in the package's own compiled code,
- * so that a run does not read and search some 170 files at start-up (about 30 ms). Paths in it
+ * so that a run does not read and search every file of the package at start-up. Paths in it
  * are relative to the code root. A file whose size or modification time changed since is read
  * again, so a stale cache costs time, never correctness.
  */

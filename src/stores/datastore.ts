@@ -78,6 +78,7 @@ export abstract class Datastore {
 
   /** Every row of every source, in order. */
   async *read(): AsyncIterable<Row> {
+    // Sources yield records their format reader has already checked to be JSON objects.
     for (const source of await this.sources()) for await (const row of source.rows()) yield row as Row;
   }
 
@@ -90,4 +91,4 @@ export abstract class Datastore {
 }
 
 /** Constructor shape the registry hands out for datastores. */
-export type DatastoreClass = new (config: DatastoreConfig) => Datastore;
+export type DatastoreClass = (new (config: DatastoreConfig) => Datastore) & Pick<typeof Datastore, "configSchema">;

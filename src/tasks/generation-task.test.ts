@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { baseTaskSchema, generationRunnerConfigSchema } from "../config/schemas.js";
 import { Registry } from "../registry/registry.js";
 import { silentLogger } from "../telemetry/logger.js";
 import { Random } from "../util/random.js";
@@ -9,10 +10,10 @@ import { GenerationTask } from "./generation-task.js";
 
 async function openTask(seeds: number, runner: Record<string, unknown>) {
   const task = new GenerationTask({
-    spec: { task_name: "t/batches", seed_examples: Array.from({ length: seeds }, (_, i) => ({ text: `seed ${i}` })) },
+    spec: baseTaskSchema.parse({ task_name: "t/batches", data_builder: "b", seed_examples: Array.from({ length: seeds }, (_, i) => ({ text: `seed ${i}` })) }),
     file: undefined,
     builderName: "b",
-    runnerConfig: { output_dir: mkdtempSync(join(tmpdir(), "digit-batch-")), ...runner },
+    runnerConfig: generationRunnerConfigSchema.parse({ output_dir: mkdtempSync(join(tmpdir(), "digit-batch-")), ...runner }),
     restart: true,
     registry: await Registry.open({ cwd: tmpdir() }),
     rng: new Random(1),

@@ -1,5 +1,7 @@
+import { seedBatchSizeOf, type GenerationRunnerConfig } from "../config/schemas.js";
 import type { Row } from "../util/mapping.js";
 import type { Dataloader, DataloaderState } from "../stores/dataloader.js";
+import type { DatastoreConfig } from "../stores/datastore.js";
 import { createDataloader, createDatastore } from "../stores/factory.js";
 import { DRAW_KEY, drawKey, rowDrawKey } from "../util/draw-key.js";
 import { Random } from "../util/random.js";
@@ -30,6 +32,7 @@ export interface InputBatch {
 export class GenerationTask extends Task {
   readonly kind = "generation" as const;
   protected readonly dropsExactDuplicates = true;
+  declare readonly runnerConfig: GenerationRunnerConfig;
   readonly target: number;
   readonly seedBatchSize: number;
   readonly machineBatchSize: number;
@@ -52,28 +55,30 @@ export class GenerationTask extends Task {
     super(init);
     const salt = init.rng.derive("draws");
     this.drawSalt = `${this.name}:${Math.floor(salt.next() * 2 ** 32).toString(16)}${Math.floor(salt.next() * 2 ** 32).toString(16)}`;
-    this.target = Number(init.runnerConfig.num_outputs_to_generate ?? 2);
-    this.seedBatchSize = Number(init.runnerConfig.seed_batch_size ?? Math.min(100, this.target));
-    this.machineBatchSize = Number(init.runnerConfig.machine_batch_size ?? 10);
+    const runner = init.runnerConfig;
+    if (!("num_outputs_to_generate" in runner)) throw new TypeError(`task '${this.name}': a generation task needs a generation runner_config`);
+    this.target = runner.num_outputs_to_generate;
+    this.seedBatchSize = seedBatchSizeOf(runner);
+    this.machineBatchSize = runner.machine_batch_size;
   }
 
   override async open(): Promise<void> {
     await super.open();
     this.runStart = this.checkpoint.data_rows;
-    const seeds = await createDatastore(this.init.registry, {
-      type: "default",
-      ...((this.spec.seed_datastore as Row | undefined) ?? {}),
-      store_name: `${this.storeName}/seed_data`,
-      data: (this.spec.seed_examples as Row[] | undefined) ?? [],
-    });
-    const dl = (this.spec.dataloader as Row | undefined) ?? { type: "default" };
+    const seeds = await createDatastore(this.init.registry, this.seedStoreConfig());
+    const dl = this.spec.dataloader ?? { type: "default" };
     // Seeds always loop for generation (DiGiT turned looping off whenever a dataloader was given).
-    this.loader = await createDataloader(this.init.registry, { type: "default", ...dl, loop_over: (dl.loop_over as boolean | undefined) ?? true, datastore: seeds });
+    this.loader = await createDataloader(this.init.registry, { ...dl, loop_over: dl.loop_over === undefined || dl.loop_over === null ? true : dl.loop_over === true, datastore: seeds });
     if (!this.restart) this.loader.setState({ iter_index: this.checkpoint.iter_index, row_index: this.checkpoint.row_index });
   }
 
   isComplete(): boolean {
     return this.accepted.length >= this.target;
+  }
+
+  /** The seed store: `seed_datastore` (type default unless given) holding `seed_examples`. */
+  private seedStoreConfig(): DatastoreConfig {
+    return { type: "default", ...this.spec.seed_datastore, store_name: `${this.storeName}/seed_data`, data: this.spec.seed_examples ?? [] };
   }
 
   /** Only `num_outputs_to_generate` records go into final data (extra ones stay in `data`). */
@@ -156,12 +161,7 @@ export class GenerationTask extends Task {
   /** All seed examples (read once), as builder input rows. */
   async seedExamples(): Promise<Row[]> {
     if (!this.seedCache) {
-      const store = await createDatastore(this.init.registry, {
-        type: "default",
-        ...((this.spec.seed_datastore as Row | undefined) ?? {}),
-        store_name: `${this.storeName}/seed_data`,
-        data: (this.spec.seed_examples as Row[] | undefined) ?? [],
-      });
+      const store = await createDatastore(this.init.registry, this.seedStoreConfig());
       this.seedCache = (await store.readAll()).map((r) => ({ ...this.instantiateInput(r), task_name: this.name, is_seed: true }));
     }
     return this.seedCache;

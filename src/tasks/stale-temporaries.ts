@@ -1,3 +1,4 @@
+import type { Dirent } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { processAlive } from "../util/process-alive.js";
@@ -18,7 +19,7 @@ const TEMPORARY = /\.tmp-(\d+)(?:-[^/]*)?$/;
  */
 export async function removeStaleTemporaries(dir: string, since: number): Promise<string[]> {
   const removed: string[] = [];
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
+import type { RunnerConfig, TaskSpec } from "../config/schemas.js";
 import type { Row } from "../util/mapping.js";
 import type { Formatter } from "../formatters/formatter.js";
 import type { Registry } from "../registry/registry.js";
@@ -9,6 +10,7 @@ import type { Datastore, DatastoreConfig } from "../stores/datastore.js";
 import { createDatastore } from "../stores/factory.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Random } from "../util/random.js";
+import { isObj } from "../util/mapping.js";
 import { assertInsideOutput } from "../util/output-containment.js";
 import { BLOCK_NAME_RULE, checkOutputName } from "../util/output-names.js";
 import { redactSecrets } from "../util/redact.js";
@@ -23,10 +25,11 @@ const POSTPROC_FILE = /^postproc_data_(\d+)\.(?:jsonl|parquet|csv|json)$/;
 /** Everything a task needs from the engine to open its outputs. */
 export interface TaskInit {
   /** The validated task dict (framework keys and the builder's own task fields). */
-  spec: Row;
+  spec: TaskSpec;
   file: string | undefined;
   builderName: string;
-  runnerConfig: Row;
+  /** The parsed runner config (defaults and CLI task options applied). */
+  runnerConfig: RunnerConfig;
   restart: boolean;
   registry: Registry;
   rng: Random;
@@ -56,10 +59,10 @@ export type TaskStatus = "completed" | "stalled_generation" | "stalled_postproce
 export abstract class Task {
   abstract readonly kind: "generation" | "transformation";
   readonly name: string;
-  readonly spec: Row;
+  readonly spec: TaskSpec;
   readonly file: string | undefined;
   readonly builderName: string;
-  readonly runnerConfig: Row;
+  readonly runnerConfig: RunnerConfig;
   readonly rng: Random;
   readonly logger: Logger;
   readonly formatter: Formatter | undefined;
@@ -83,7 +86,7 @@ export abstract class Task {
   constructor(init: TaskInit) {
     this.init = init;
     this.spec = init.spec;
-    this.name = String(init.spec.task_name);
+    this.name = init.spec.task_name;
     this.file = init.file;
     this.builderName = init.builderName;
     this.runnerConfig = init.runnerConfig;
@@ -91,17 +94,16 @@ export abstract class Task {
     this.logger = init.logger;
     this.formatter = init.formatter;
     this.restart = init.restart;
-    const ds = (init.spec.datastore as Row | undefined) ?? {};
-    this.storeName = String(init.spec.store_name ?? ds.store_name ?? this.name);
-    this.outputDir = resolve(String(init.runnerConfig.output_dir ?? (process.env.DGT_OUTPUT_DIR || "output")));
+    this.storeName = String(init.spec.store_name ?? init.spec.datastore?.store_name ?? this.name);
+    this.outputDir = resolve(init.runnerConfig.output_dir ?? (process.env.DGT_OUTPUT_DIR || "output"));
     this.dir = join(this.outputDir, this.storeName);
   }
 
   /** The config of the task's own output stores (DiGiT's `datastore`, minus store_name). */
   protected storeConfig(key: "datastore" | "final_datastore" | "formatted_datastore", suffix: string): DatastoreConfig {
-    const base = (this.spec[key] as Row | undefined) ?? (this.spec.datastore as Row | undefined) ?? {};
+    const base = this.spec[key] ?? this.spec.datastore ?? { type: "default" };
     const { store_name: _ignored, restart: _r, output_dir: _o, ...rest } = base;
-    return { type: "default", ...rest, store_name: `${this.storeName}/${suffix}`, output_dir: this.outputDir, restart: false };
+    return { ...rest, store_name: `${this.storeName}/${suffix}`, output_dir: this.outputDir, restart: false };
   }
 
   protected file_(name: string): string {
@@ -380,7 +382,7 @@ export abstract class Task {
     const records = this.finalRecords();
     const final = await createDatastore(this.init.registry, this.storeConfig("final_datastore", "final_data"));
     if (records.length) await final.replace(records);
-    if (this.runnerConfig.save_formatted_output === true) {
+    if (this.runnerConfig.save_formatted_output) {
       if (!this.formatter) throw new Error(`task '${this.name}': save_formatted_output needs a 'formatter'`);
       const formatted = await createDatastore(this.init.registry, this.storeConfig("formatted_datastore", "formatted_data"));
       const out: Row[] = [];
@@ -421,7 +423,7 @@ export abstract class Task {
   async readLines(file: "task_card.jsonl" | "task_results.jsonl"): Promise<Row[]> {
     const rows: Row[] = [];
     if (!existsSync(this.file_(file))) return rows;
-    for await (const r of readJsonl(this.file_(file), { onBadRecord: "skip" })) rows.push(r as Row);
+    for await (const r of readJsonl(this.file_(file), { onBadRecord: "skip" })) if (isObj(r)) rows.push(r);
     return rows;
   }
 

@@ -5,7 +5,7 @@ import type { InputBatch } from "./generation-task.js";
 import { ResumeRefusedError } from "../errors.js";
 import type { SeedPosition } from "./state-log.js";
 import { storeHasOutput } from "./dropped-records.js";
-import { Task } from "./task.js";
+import { Task, type TaskInit } from "./task.js";
 
 /** A task that runs once over input records (`data:`), in `transform_batch_size` batches. */
 export class TransformationTask extends Task {
@@ -15,8 +15,14 @@ export class TransformationTask extends Task {
   private exhausted = false;
   instantiateInput: (row: Row) => Row = (row) => row;
 
-  get batchSize(): number {
-    return Number(this.runnerConfig.transform_batch_size ?? 100);
+  /** Input rows per builder call (`transform_batch_size`). */
+  readonly batchSize: number;
+
+  constructor(init: TaskInit) {
+    super(init);
+    const runner = init.runnerConfig;
+    if (!("transform_batch_size" in runner)) throw new TypeError(`task '${this.name}': a transformation task needs a transformation runner_config`);
+    this.batchSize = runner.transform_batch_size;
   }
 
   /**
@@ -57,10 +63,10 @@ export class TransformationTask extends Task {
   override async open(): Promise<void> {
     await super.open();
     const data = this.spec.data;
-    const storeConfig = Array.isArray(data) ? { type: "default", data } : { type: "default", ...((data as Row | undefined) ?? {}) };
+    const storeConfig = Array.isArray(data) ? { type: "default", data } : { type: "default", ...data };
     const input = await createDatastore(this.init.registry, { ...storeConfig, store_name: `${this.storeName}/transformation_data` });
-    const dl = (this.spec.dataloader as Row | undefined) ?? { type: "default" };
-    this.loader = await createDataloader(this.init.registry, { type: "default", ...dl, loop_over: false, datastore: input });
+    const dl = this.spec.dataloader ?? { type: "default" };
+    this.loader = await createDataloader(this.init.registry, { ...dl, loop_over: false, datastore: input });
     if (!this.restart) this.loader.setState({ iter_index: this.checkpoint.iter_index, row_index: this.checkpoint.row_index });
   }
 

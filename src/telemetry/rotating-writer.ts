@@ -56,7 +56,7 @@ export class RotatingJsonlWriter {
   /** Rotated files of this stream, newest first. */
   rotatedFiles(): string[] {
     if (!existsSync(this.dir)) return [];
-    const re = new RegExp(`^${escape(this.stem)}\\.(\\d+)${escape(this.ext)}$`);
+    const re = new RegExp(`^${escapeForRegExp(this.stem)}\\.(\\d+)${escapeForRegExp(this.ext)}$`);
     return readdirSync(this.dir)
       .map((f) => ({ f, m: re.exec(f) }))
       .filter((x) => x.m)
@@ -100,6 +100,6 @@ export class RotatingJsonlWriter {
   }
 }
 
-function escape(s: string): string {
+function escapeForRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

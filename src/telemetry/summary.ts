@@ -161,7 +161,7 @@ export function writeSummary(outputDir: string, summary: RunSummary): string {
 
 /**
  * A whole number with comma separators. (Not `toLocaleString`: its first call loads locale data,
- * about 20 ms at the end of every run.)
+ * which every run would pay for at its end.)
  *
  * @example
  * thousands(1234567.4) // "1,234,567"

@@ -25,8 +25,8 @@ export type SpanStatus = "ok" | "error" | "cancelled";
  * Where lifecycle events and spans go. The engine hands one to every builder and block; the
  * default writes nothing. Spans nest explicitly: a span's parent is the one passed in, else the
  * span this telemetry is scoped to (`scoped`, e.g. a builder group's `dgt.run`). There is no
- * implicit async context: Node 20's AsyncLocalStorage hooks every promise, which cost about a
- * tenth of a run's CPU.
+ * implicit async context: Node 20's AsyncLocalStorage hooks every promise, a cost every run would
+ * pay (docs/architecture.md, "Telemetry design").
  *
  * @example
  * const inRun = telemetry.scoped(runSpan);

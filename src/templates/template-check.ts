@@ -70,7 +70,10 @@ export function findTemplateProblem(root: TemplateNode): TemplateProblem | undef
   const visit = (node: unknown): void => {
     if (found) return;
     // Some fields hold plain lists of nodes (`{% set a, b = … %}` targets, comparison operands).
-    if (Array.isArray(node)) return node.forEach(visit);
+    if (Array.isArray(node)) {
+      for (const n of node) visit(n);
+      return;
+    }
     if (!isNode(node)) return;
     const problem = problemOf(node);
     if (problem) {

@@ -51,6 +51,7 @@ const FORBIDDEN_VALUES: ReadonlySet<unknown> = new Set<unknown>([
   Object.getPrototypeOf(async () => undefined).constructor,
   Object.getPrototypeOf(function* () {}).constructor,
   Object.getPrototypeOf(async function* () {}).constructor,
+  // biome-ignore lint/security/noGlobalEval: listed to be refused, never called
   eval,
   Object,
   Reflect,
@@ -67,7 +68,7 @@ function checkMember(obj: unknown, key: string | number): string | undefined {
   const value = (obj as Record<string | number, unknown>)[key];
   if (FORBIDDEN_VALUES.has(value)) return `reading '${key}' is not allowed in a template`;
   if (typeof value !== "function") return undefined;
-  if (Object.prototype.hasOwnProperty.call(Object(obj), key)) return undefined;
+  if (Object.hasOwn(Object(obj), key)) return undefined;
   if (typeof key === "string" && isSafeMethod(obj, key, value)) return undefined;
   return `calling '${key}' on ${describe(obj)} is not allowed in a template (only data, macros, filters and a few string, list and number methods are)`;
 }
@@ -96,7 +97,7 @@ interface NunjucksContext {
   env: { globals: Record<string, unknown> };
 }
 
-const hasOwn = (obj: object, key: string): boolean => Object.prototype.hasOwnProperty.call(obj, key);
+const hasOwn = (obj: object, key: string): boolean => Object.hasOwn(obj, key);
 interface NunjucksFrame {
   lookup(name: string): unknown;
 }
@@ -161,7 +162,7 @@ function getSandbox(): Sandbox {
   const env = new nj.Environment([], { autoescape: false, throwOnUndefined: false, trimBlocks: false });
   const refuseNamed = (kind: string, table: Record<string, unknown>, name: string): unknown => {
     // Filters and tests live in plain objects: `x | constructor` would otherwise find Object.
-    if (!Object.prototype.hasOwnProperty.call(table, name)) throw (refused = new TemplateRefusal({ message: `unknown ${kind} '${name}'`, line: undefined }));
+    if (!Object.hasOwn(table, name)) throw (refused = new TemplateRefusal({ message: `unknown ${kind} '${name}'`, line: undefined }));
     return table[name];
   };
   const tables = env as unknown as { filters: Record<string, unknown>; tests: Record<string, unknown> };

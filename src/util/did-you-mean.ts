@@ -34,7 +34,12 @@ export function completionOrClosest(input: string, known: Iterable<string>): str
   return completions[0] ?? closest(input, names);
 }
 
-/** "did you mean 'x'? known: a, b, c" — the tail of an unknown-name message. */
+/**
+ * "did you mean 'x'? known: a, b, c" — the tail of an unknown-name message.
+ *
+ * @example
+ * throw new ConfigError(`unknown column '${name}'`, { hint: suggestion(name, columnNames) });
+ */
 export function suggestion(input: string, known: readonly string[], listLimit = 40): string {
   const near = closest(input, known);
   const sorted = [...known].sort();

@@ -4,8 +4,8 @@ import type FastGlob from "fast-glob";
 let loaded: typeof FastGlob | undefined;
 
 /**
- * fast-glob, loaded on first use: only a pattern with wildcards needs it, and loading it cost about
- * 30 ms of start-up that a run without globs should not pay.
+ * fast-glob, loaded on first use: only a pattern with wildcards needs it, and a run without globs
+ * should not pay its loading time at start-up.
  *
  * @example
  * fastGlob().sync("data/*.jsonl", { absolute: true })

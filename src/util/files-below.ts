@@ -6,8 +6,8 @@ import { join } from "node:path";
  * `node_modules` and names starting with a dot are skipped, as fast-glob does by default;
  * symbolic links are followed. A folder that cannot be read counts as empty.
  *
- * Why not fast-glob: loading it cost about 30 ms of every run's start-up, and the registry and the
- * task-folder search only need "all files below, by name".
+ * Why not fast-glob: loading it is a noticeable part of every run's start-up (docs/architecture.md),
+ * and the registry and the task-folder search only need "all files below, by name".
  *
  * @example
  * filesBelow("plugins", (name) => name.endsWith(".ts")) // ["/abs/plugins/a.ts", "/abs/plugins/x/b.ts"]

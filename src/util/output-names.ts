@@ -28,6 +28,7 @@ export interface OutputNameRule {
  */
 export const BLOCK_NAME_RULE: OutputNameRule = { what: "block name", base: "the task's blocks/ folder", reserve: 32, example: "dedup" };
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: names with control characters are refused
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** A short, printable form of a name for messages (control characters escaped, long names cut). */

@@ -4,12 +4,12 @@
  * separators). ESC is among them, so no escape sequence (colours, titles, screen clearing,
  * hyperlinks) survives.
  */
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const UNSAFE_SINGLE_LINE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
-function escape(c: string): string {
+function escapeChar(c: string): string {
   const code = c.charCodeAt(0);
   return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
 }
@@ -24,7 +24,7 @@ function escape(c: string): string {
  * printable("500 \u001b]0;TITLE\u0007\u001b[2J") // "500 \\x1b]0;TITLE\\x07\\x1b[2J"
  */
 export function printable(text: string, singleLine = false): string {
-  return text.replace(singleLine ? UNSAFE_SINGLE_LINE : UNSAFE, escape);
+  return text.replace(singleLine ? UNSAFE_SINGLE_LINE : UNSAFE, escapeChar);
 }
 
 /** Characters JSON.stringify leaves raw that a terminal may still act on: C1 controls and bidi/separator controls. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import type { z } from "zod";
 import { baseBlockConfigSchema, type BlockClass } from "../../src/blocks/block.js";
 import type { DataBuilderClass } from "../../src/builders/databuilder.js";
 import { describeShape } from "../../src/cli/describe-keys.js";
@@ -24,7 +24,7 @@ describe("digit describe", () => {
     expect(keyRow(r.stdout, "max_stalled_attempts")).toMatch(/integer\s+Batches in a row that make nothing new/);
     expect(keyRow(r.stdout, "task_name")).toMatch(/string\s+yes\s+Unique name of the task/);
     expect(r.stdout).toMatch(/runner_config keys \(generation tasks\):/);
-    expect(keyRow(r.stdout, "num_outputs_to_generate")).toMatch(/Records to generate \(default 2\)/);
+    expect(keyRow(r.stdout, "num_outputs_to_generate")).toMatch(/integer\s+2\s+Records to generate/);
     const json = JSON.parse((await digit(["describe", "public/examples/geography_qa", "--json"])).stdout) as { family: string; task_yaml: { properties: Record<string, unknown> } };
     expect(json.family).toBe("generation");
     expect(json.task_yaml.properties).toHaveProperty("seed_examples");

@@ -34,7 +34,7 @@ describe("telemetry of a run against the fake LLM server", () => {
     first = await digit([...args, "--num-outputs-to-generate", "6", "--restart"], { cwd: work, env });
     firstStats = fake.stats();
     fake.reset();
-    second = await digit([join(ROOT, "tasks/public/examples/qa/task.yaml"), "--include-namespaces", "public", "--config-path", join(ROOT, "test/cli/fixtures/openai-qa.yaml"), "--output-dir", out, "--build-id", "telemetry-test", "--num-outputs-to-generate", "30"].reduce<string[]>((a, x) => [...a, x], ["run"]), { cwd: work, env });
+    second = await digit(["run", join(ROOT, "tasks/public/examples/qa/task.yaml"), "--include-namespaces", "public", "--config-path", join(ROOT, "test/cli/fixtures/openai-qa.yaml"), "--output-dir", out, "--build-id", "telemetry-test", "--num-outputs-to-generate", "30"], { cwd: work, env });
     secondStats = fake.stats();
     events = parseJsonl(readFileSync(join(telemetryDir, "events.jsonl"), "utf8"));
     traces = parseJsonl(readFileSync(join(telemetryDir, "traces.jsonl"), "utf8"));

@@ -31,7 +31,7 @@ async function expectRejected(dir: string, args: string[], o: { message: RegExp;
   expect(r.code, err).toBe(1);
   expect(err).toMatch(/^digit: /);
   expect(err).toMatch(o.message);
-  const at = o.line === undefined ? new RegExp(`\\(.*${escape(o.file)}(:\\d+)?\\)`) : new RegExp(`\\(.*${escape(o.file)}:${o.line}\\)`);
+  const at = o.line === undefined ? new RegExp(`\\(.*${escapeRegExp(o.file)}(:\\d+)?\\)`) : new RegExp(`\\(.*${escapeRegExp(o.file)}:${o.line}\\)`);
   expect(err).toMatch(at);
   expect(err).toMatch(/\n {2}fix: /);
   if (o.hint) expect(err).toMatch(o.hint);
@@ -42,7 +42,7 @@ async function expectRejected(dir: string, args: string[], o: { message: RegExp;
   return err;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describe("digit validate", () => {
   it("accepts a valid project, writes nothing, exit code 0", async () => {

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+
 import { join } from "node:path";
 import { QueueEvents } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, } from "node:fs";
 import { join } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -11,9 +11,12 @@ import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
 import { redisSkipReason, redisTextsContaining, startRedis, type TestRedis } from "../support/redis.js";
 import { cli, finalData, runArgs, startWorkerProcess, stop, tempDir, TEST_KEY, writeOverride, type CliProcess } from "./helpers.js";
 
+/** A parsed generation runner config (every default applied). */
+const RUNNER = { num_outputs_to_generate: 2, machine_batch_size: 10, save_formatted_output: false, restart_generation: false };
+
 /** A builder context as the coordinator builds it, with secrets in several places. */
 function context(config: Record<string, unknown>, spec: Record<string, unknown> = { task_name: "t/one" }): UnitContext {
-  return { version: 2, builderName: "b/x", config, file: "/b.yaml", builderOptions: {}, tasks: [{ spec, file: undefined, runnerConfig: {} }], namespaces: [], pluginDirs: [], builderPaths: [], seed: 0 };
+  return { version: 2, builderName: "b/x", config: { name: "b/x", blocks: [], postprocessors: [], ...config }, file: "/b.yaml", builderOptions: {}, tasks: [{ spec: { task_name: "t/one", data_builder: "b/x", task_description: "", created_by: "", ...spec }, file: undefined, runnerConfig: RUNNER }], namespaces: [], pluginDirs: [], builderPaths: [], seed: 0 };
 }
 
 function thrown(f: () => unknown): { code?: string; message: string; hint?: string } {

@@ -66,7 +66,7 @@ export function packClone(clone: string, destDir: string, env: NodeJS.ProcessEnv
 
 function newProject(dir: string): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "my-project", private: true }, null, 2) + "\n");
+  writeFileSync(join(dir, "package.json"), `${JSON.stringify({ name: "my-project", private: true }, null, 2)}\n`);
 }
 
 /**
@@ -79,7 +79,7 @@ export function tarballProject(dir: string, tarball: string, env: NodeJS.Process
   const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean; link?: boolean }> };
   const packages: Record<string, unknown> = { "": { name: "my-project" } };
   for (const [path, entry] of Object.entries(lock.packages)) if (path && !entry.dev && !entry.link) packages[path] = entry;
-  writeFileSync(join(dir, "package-lock.json"), JSON.stringify({ name: "my-project", lockfileVersion: 3, requires: true, packages }, null, 2) + "\n");
+  writeFileSync(join(dir, "package-lock.json"), `${JSON.stringify({ name: "my-project", lockfileVersion: 3, requires: true, packages }, null, 2)}\n`);
   try {
     run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball], dir, env);
   } catch (e) {

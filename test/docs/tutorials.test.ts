@@ -8,7 +8,7 @@ import { copyClone, folderProject, installEnv, makeClone, packClone, tarballProj
 const DIR = join(ROOT, "docs", "tutorials");
 
 /** The shell blocks of a page that are marked `<!-- test -->`, in order. */
-export function testedBlocks(markdown: string): string[] {
+function testedBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/<!-- test -->\s*\n```sh\n([\s\S]*?)\n```/g)].map((m) => m[1]!);
 }
 

@@ -78,7 +78,7 @@ describe("generation loop", () => {
 
   it("a builder that throws marks its tasks errored and reports the error", async () => {
     const dir = tempDir();
-    const file = writeTask(dir, "t.yaml", "task_name: test/fails\ndata_builder: test/echo_gen\nfail_on_batch: 2\nruntime: x\n".replace("runtime: x\n", "") + "seed_examples:\n  - text: s\nrunner_config:\n  num_outputs_to_generate: 500\n  seed_batch_size: 1\n  machine_batch_size: 0\n");
+    const file = writeTask(dir, "t.yaml", `${"task_name: test/fails\ndata_builder: test/echo_gen\nfail_on_batch: 2\nruntime: x\n".replace("runtime: x\n", "")}seed_examples:\n  - text: s\nrunner_config:\n  num_outputs_to_generate: 500\n  seed_batch_size: 1\n  machine_batch_size: 0\n`);
     const result = await runFixture({ taskPaths: [file], outputDir: dir });
     expect(String((result.error as Error).message)).toContain("builder failure on batch 2");
     expect(result.outcomes[0]!.status).toBe("errored");

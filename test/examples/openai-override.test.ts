@@ -55,7 +55,10 @@ describe("configs/public/examples/openai_qa.yaml (DiGiT's override file)", () =>
   it("applies builder settings keyed by the task's name (DiGiT's openai_chit_chat.yaml shape) to the task's builder", async () => {
     const dir = tempDir("task-keyed");
     const models: unknown[] = [];
-    fake.configure({ respond: (r) => (models.push(r.body.model), undefined as never) });
+    fake.configure({ respond: (r) => {
+        models.push(r.body.model);
+        return undefined as never;
+      }, });
     await withFakeOpenAI({}, () => digitRun(["tasks/public/examples/chit_chat/task.yaml", "--config-path", "test/fixtures/engine/task-keyed-override.yaml", "--include-namespaces", "public", "--output-dir", dir, "--num-outputs-to-generate", "1", "--max-stalled-requests", "1"]));
     expect(models.length).toBeGreaterThan(0);
     expect(models.every((m) => m === "gpt-4o-mini")).toBe(true);

@@ -68,3 +68,42 @@ describe("the package", () => {
     for (const name of withScripts) expect(decided.some((k) => k === name || k.startsWith(`${name}@`)), name).toBe(true);
   });
 });
+
+/** Dependencies nothing imports, each with why it is declared. */
+const NOT_IMPORTED: Record<string, string> = {
+  typescript: "the type checker (`npm run typecheck`, `npm run build`)",
+  vite: "a required peer dependency of vitest, declared to pin its version",
+  "@biomejs/biome": "the linter and formatter, run as a command (`npm run lint`)",
+};
+/**
+ * Installed for work that lands on other branches of this session (the cache, tools, columns, the
+ * studio, cost estimates, Magpie's nearest neighbours); an entry goes when its code is merged.
+ */
+const AWAITING_CODE = [
+  "hnswlib-node",
+  "better-sqlite3",
+  "@modelcontextprotocol/sdk",
+  "minisearch",
+  "node-sql-parser",
+  "ajv",
+  "acorn",
+  "@opentelemetry/api",
+  "@opentelemetry/sdk-trace-base",
+  "@opentelemetry/exporter-trace-otlp-http",
+  "@opentelemetry/resources",
+  "playwright-core",
+  "gpt-tokenizer",
+];
+
+describe("dependencies", () => {
+  it("are each imported by the code, the tests or the benchmarks, or say why not", () => {
+    const declared = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const code = ["src", "test", "bench", "scripts", "builders"].flatMap((d) => sources(join(ROOT, d))).concat(join(ROOT, "vitest.config.ts"));
+    const text = code.filter((f) => !f.endsWith(".md")).map((f) => readFileSync(f, "utf8")).join("\n");
+    const imported = (name: string) => new RegExp(`(?:from\\s+|import\\(\\s*|require\\(\\s*)["']${name.replace(/[/.]/g, "\\$&")}(?:/[^"']*)?["']`).test(text);
+    const unused = [...Object.keys(declared.dependencies), ...Object.keys(declared.devDependencies)]
+      .filter((name) => !name.startsWith("@types/") && !(name in NOT_IMPORTED) && !AWAITING_CODE.includes(name))
+      .filter((name) => !imported(name));
+    expect(unused).toEqual([]);
+  });
+});

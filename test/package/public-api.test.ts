@@ -81,6 +81,12 @@ describe("the public API (src/index.ts)", () => {
     const unused = exported.map((e) => e.name).filter((n) => !used.has(n));
     expect(unused, `nothing imports these from "digit-sdg" (${files.map((f) => relative(ROOT, f)).length} files read)`).toEqual([]);
   });
+
+  it("exports every name the docs import from the package", () => {
+    const pages = [...consumers(join(ROOT, "docs")), join(ROOT, "README.md")].filter((f) => f.endsWith(".md"));
+    const names = new Set(exported.map((e) => e.name));
+    expect([...importedNames(pages)].filter((n) => !names.has(n))).toEqual([]);
+  });
 });
 
 describe("the engine subpath (digit-sdg/engine)", () => {

@@ -224,7 +224,7 @@ export class FirstEmpty extends GenerationDataBuilder {
 
   it("seed_batch_size: 0 in a task file is refused (it would make only empty batches)", async () => {
     const dir = project("  type: default\n  data: [{ text: one }]\n");
-    writeFileSync(join(dir, "task.yaml"), readFileSync(join(dir, "task.yaml"), "utf8") + "runner_config:\n  seed_batch_size: 0\n");
+    writeFileSync(join(dir, "task.yaml"), `${readFileSync(join(dir, "task.yaml"), "utf8")}runner_config:\n  seed_batch_size: 0\n`);
     const r = await digit(["run", "task.yaml"], { cwd: dir });
     expect(r.code, r.stderr).toBe(1);
     expect(expectUserError(r, "DIGIT_CONFIG_INVALID")).toMatch(/seed_batch_size must be at least 1/);

@@ -5,7 +5,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { constants, createBrotliCompress, createDeflate, createGzip, gzipSync } from "node:zlib";
+import { constants, createBrotliCompress, createDeflate, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lmFetch } from "../../src/blocks/lm/http.js";
 import { OpenAIProvider } from "../../src/blocks/lm/openai/index.js";

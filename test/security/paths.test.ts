@@ -190,11 +190,15 @@ describe("paths: output keys are checked before anything is written", () => {
     const cases: [string, RegExp][] = [
       [`demo/${"x".repeat(300)}`, /task_name 'demo\/x+…' has a path segment of 300 bytes; at most 255 fit in a file name \(.*long\.yaml:1\)/],
       ['"demo\\ngen"', /task_name 'demo\\ngen' contains a control character \(.*newline\.yaml:1\)/],
-      ['"   "', /task_name '   ' is blank \(.*blank\.yaml:1\)/],
+      ['"   "', /task_name ' {3}' is blank \(.*blank\.yaml:1\)/],
       ['"demo/ gen"', /task_name 'demo\/ gen' has a path segment ' gen' that starts or ends with whitespace \(.*spaced\.yaml:1\)/],
     ];
     const files = ["long.yaml", "newline.yaml", "blank.yaml", "spaced.yaml"];
-    const dir = project(TASK, (d) => cases.forEach(([name], i) => writeFileSync(join(d, files[i]!), TASK.replace("task_name: demo/gen", `task_name: ${name}`))));
+    const dir = project(TASK, (d) => {
+      cases.forEach(([name], i) => {
+        writeFileSync(join(d, files[i]!), TASK.replace("task_name: demo/gen", `task_name: ${name}`));
+      });
+    });
     // validate checks each file on its own and reports every problem.
     const r = await digit(["validate", ...files], { cwd: dir });
     for (const [, message] of cases) expectRefused(r, message);

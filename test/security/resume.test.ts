@@ -42,7 +42,7 @@ const DIGIT_RECORDS = [1, 2, 3].map((i) => `{"task_name": "test/gen_b", "is_seed
 function digitFolder(out: string, state: string | undefined, extra = ""): string {
   const dir = join(out, "test/gen_b");
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "data.jsonl"), DIGIT_RECORDS.join("\n") + "\n" + extra);
+  writeFileSync(join(dir, "data.jsonl"), `${DIGIT_RECORDS.join("\n")}\n${extra}`);
   if (state !== undefined) writeFileSync(join(dir, "dataloader_state.jsonl"), state);
   return dir;
 }

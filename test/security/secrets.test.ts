@@ -16,6 +16,9 @@ import { redisSkipReason, redisTextsContaining, startRedis, type TestRedis } fro
 import { withEnv } from "../support/with-env.js";
 import { PLUGINS, readJsonl, task, tempDir } from "../engine/helpers.js";
 
+/** A parsed generation runner config (every default applied). */
+const RUNNER = { num_outputs_to_generate: 2, machine_batch_size: 10, save_formatted_output: false, restart_generation: false };
+
 /** The key the fake server checks, read by the openai provider from OPENAI_API_KEY. */
 const ENV_KEY = "sk-security-env-key-4d3c2b1a0f9e";
 /** Secrets written literally in the config, one per shape that must never reach disk. */
@@ -169,7 +172,7 @@ describe("terminal escapes from the network or data are shown, never sent to the
 
 /** A builder context as the coordinator builds it. */
 function unitContext(block: Record<string, unknown>): UnitContext {
-  return { version: 2, builderName: "b/x", config: { blocks: [block] }, file: "/b.yaml", builderOptions: {}, tasks: [{ spec: { task_name: "t/one" }, file: undefined, runnerConfig: {} }], namespaces: [], pluginDirs: [], builderPaths: [], seed: 0 };
+  return { version: 2, builderName: "b/x", config: { name: "b/x", blocks: [block], postprocessors: [] }, file: "/b.yaml", builderOptions: {}, tasks: [{ spec: { task_name: "t/one", data_builder: "b/x", task_description: "", created_by: "" }, file: undefined, runnerConfig: RUNNER }], namespaces: [], pluginDirs: [], builderPaths: [], seed: 0 };
 }
 
 function refusal(f: () => unknown): { code: string; message: string; hint?: string } {

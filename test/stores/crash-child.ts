@@ -18,7 +18,7 @@ for (;;) {
   const size = 1 + (next % 7);
   const rows = [];
   for (let k = 0; k < size; k++, next++) {
-    const text = `row ${next} ` + "é\n,\"x".repeat(next % 50);
+    const text = `row ${next} ${"é\n,\"x".repeat(next % 50)}`;
     rows.push({ seq: next, text, tags: [String(next), "t"], check: text.length });
   }
   await store.append(rows);

@@ -115,8 +115,7 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
  * conversationsPerBatch(task) // 8 unless runner_config.seed_batch_size is set
  */
 export function conversationsPerBatch(task: GenerationTask): number {
-  const given = task.runnerConfig.seed_batch_size;
-  return given === undefined ? DEFAULT_CONVERSATIONS_PER_BATCH : Number(given);
+  return task.runnerConfig.seed_batch_size ?? DEFAULT_CONVERSATIONS_PER_BATCH;
 }
 
 /** Read all rows of a datastore config with the task's registry (the builder has none of its own). */

@@ -46,7 +46,7 @@ export type TerminationCheck = (c: Conversation) => boolean;
  * Run a batch of conversations through a pipeline in lockstep: every stage gets all live
  * conversations at once, so each stage is one block call per turn for the whole batch.
  *
- * Turn rules (DiGiT's, §8.1, with the closing turn fixed):
+ * Turn rules (DiGiT's, with the closing turn fixed):
  * - a conversation an iteration stage drops is kept as it was at the start of the turn if it had
  *   completed at least `minTurns` turns, else dropped;
  * - a conversation whose flow controller chose a termination pattern in turn k still gets that

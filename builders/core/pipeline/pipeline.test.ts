@@ -18,7 +18,7 @@ const QUESTIONS = [
 
 function setup(override: string) {
   const dir = mkdtempSync(join(tmpdir(), "digit-pipeline-"));
-  writeFileSync(join(dir, "questions.jsonl"), QUESTIONS.map((q, i) => JSON.stringify({ question: q, n: i })).join("\n") + "\n");
+  writeFileSync(join(dir, "questions.jsonl"), `${QUESTIONS.map((q, i) => JSON.stringify({ question: q, n: i })).join("\n")}\n`);
   writeFileSync(join(dir, "task.yaml"), `task_name: my/cleanup\ndata_builder: core/pipeline\ndata:\n  type: default\n  data_path: ${join(dir, "questions.jsonl")}\nrunner_config:\n  transform_batch_size: 2\n`);
   writeFileSync(join(dir, "override.yaml"), override);
   return dir;

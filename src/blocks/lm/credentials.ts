@@ -1,6 +1,12 @@
 import { ConfigError } from "../../errors.js";
 import { rememberSecret } from "../../util/redact.js";
-import type { BlockConfig } from "../block.js";
+
+/** What the key lookup reads from a block config. */
+interface KeyedConfig {
+  name: string;
+  type: string;
+  api_key?: string | undefined;
+}
 
 /**
  * The API key of a provider block: config `api_key`, else the first set environment variable of
@@ -10,7 +16,7 @@ import type { BlockConfig } from "../block.js";
  * @example
  * const key = requireApiKey(config, ["OPENAI_API_KEY"]);
  */
-export function requireApiKey(config: BlockConfig, envVars: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
+export function requireApiKey(config: KeyedConfig, envVars: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
   const key = optionalApiKey(config, envVars, env);
   if (key) return key;
   throw new ConfigError(`block '${config.name}' (type ${config.type}): no API key: set ${envVars.join(" or ")} in the environment (or ./.env), or api_key in the block config`, {
@@ -24,8 +30,8 @@ export function requireApiKey(config: BlockConfig, envVars: readonly string[], e
  * @example
  * const key = optionalApiKey(config, ["OLLAMA_API_KEY"]);
  */
-export function optionalApiKey(config: BlockConfig, envVars: readonly string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const key = typeof config.api_key === "string" && config.api_key ? config.api_key : envVars.map((v) => env[v]).find((v) => !!v);
+export function optionalApiKey(config: KeyedConfig, envVars: readonly string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const key = config.api_key ? config.api_key : envVars.map((v) => env[v]).find((v) => !!v);
   // Whatever variable or config key it came from, the key is redacted from everything written later.
   rememberSecret(key);
   return key;

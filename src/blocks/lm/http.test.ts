@@ -121,7 +121,10 @@ describe("lmFetch", () => {
   });
 
   it("hands a streamed body to the global fetch", async () => {
-    const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("streamed")), c.close()) });
+    const stream = new ReadableStream({ start: (c) => {
+        c.enqueue(new TextEncoder().encode("streamed"));
+        c.close();
+      }, });
     const res = await lmFetch(`${base}/echo`, { method: "POST", body: stream, duplex: "half" } as RequestInit);
     expect(await res.text()).toBe("POST streamed");
   });

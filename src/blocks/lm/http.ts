@@ -36,8 +36,8 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
  * LM_AGENT_OPTIONS). The response is read whole, decoded as it streams in and capped at
  * LM_MAX_RESPONSE_BYTES after decoding (see readCappedBody), and handed back as a `Response`.
  *
- * Why not undici: loading the undici package took about 90 ms of a run's start-up (measured with
- * the CPU profiler), and `node:http` is already loaded. Bodies other than text and bytes (streams,
+ * Why not undici: loading the undici package is a noticeable part of a run's start-up
+ * (docs/architecture.md), and `node:http` is already loaded. Bodies other than text and bytes (streams,
  * form data), which no provider sends, go to Node's global fetch.
  *
  * @example
@@ -59,7 +59,10 @@ export const lmFetch: FetchLike = (input, init = {}) => {
     const onAbort = () => req.destroy(abortReason(signal!));
     signal?.addEventListener("abort", onAbort, { once: true });
     const done = () => signal?.removeEventListener("abort", onAbort);
-    req.on("error", (e) => (done(), reject(e)));
+    req.on("error", (e) => {
+      done();
+      reject(e);
+    });
     req.on("response", (res) => {
       readCappedBody(res, res.headers["content-encoding"], target.origin).then(
         (bytes) => {
@@ -118,7 +121,9 @@ function targetOf(href: string): Target | undefined {
 function plainHeaders(init: RequestInit["headers"]): Record<string, string> {
   const out: Record<string, string> = {};
   if (init instanceof Headers) {
-    init.forEach((v, k) => (out[k] = v));
+    init.forEach((v, k) => {
+      out[k] = v;
+    });
     return out;
   }
   const pairs = Array.isArray(init) ? (init as [string, string][]) : Object.entries(init ?? {});

@@ -8,7 +8,12 @@ describe("AdaptiveLimiter", () => {
     const l = new AdaptiveLimiter(2, { rampMs: 0 });
     const order: number[] = [];
     const slots = await Promise.all([l.acquire(), l.acquire()]);
-    const waiting = [3, 4].map((n) => l.acquire().then((s) => (order.push(n), s)));
+    const waiting = [3, 4].map((n) =>
+      l.acquire().then((s) => {
+        order.push(n);
+        return s;
+      }),
+    );
     await tick();
     expect(l.inFlight).toBe(2);
     expect(l.waiting).toBe(2);
@@ -63,7 +68,12 @@ describe("AdaptiveLimiter", () => {
   it("keeps first come, first served through the ramp: later requests do not overtake ramped ones", async () => {
     const l = new AdaptiveLimiter(4, { rampMs: 40 });
     const order: number[] = [];
-    const all = Array.from({ length: 8 }, (_, i) => l.acquire().then((s) => (order.push(i), s)));
+    const all = Array.from({ length: 8 }, (_, i) =>
+      l.acquire().then((s) => {
+        order.push(i);
+        return s;
+      }),
+    );
     expect(l.demand).toBe(8); // those behind the ramp count too
     const first = await Promise.all(all.slice(0, 4));
     expect(order).toEqual([0, 1, 2, 3]);

@@ -46,11 +46,10 @@ export class AdaptiveLimiter {
     this.effectiveLimit = this.configuredLimit;
     this.adaptive = options.adaptive ?? true;
     // A fresh credential opens its slots over `rampMs` rather than in one burst, so that an
-    // endpoint whose real limit is lower answers its first 429 before we have flooded it; this
-    // costs a steady run a few tens of milliseconds once. One admission per timer, so the event
-    // loop reads the answers of earlier admissions (a 429) before the next one: opening slots in
-    // steps of eight let all 64 through before a start-up busy with sending had read any 429
-    // (54 of 1054 requests were 429s in the adaptive CLI benchmark, against 11-23 this way).
+    // endpoint whose real limit is lower answers its first 429 before we have flooded it; a
+    // steady run pays this once. One admission per timer, so the event loop reads the answers of
+    // earlier admissions (a 429) before the next one: a start-up busy with sending would otherwise
+    // let a whole step of admissions through before reading any 429 (figures: docs/providers.md).
     const rampMs = this.adaptive ? (options.rampMs ?? DEFAULT_RAMP_MS) : 0;
     this.rampLeft = rampMs > 0 ? this.configuredLimit : 0;
     this.rampGap = this.configuredLimit > 0 ? rampMs / this.configuredLimit : 0;

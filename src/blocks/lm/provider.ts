@@ -1,12 +1,13 @@
 import { setMaxListeners } from "node:events";
 import { z } from "zod";
 import { ConfigError } from "../../errors.js";
-import { Block, type BlockConfig, type BlockContext, type BlockFields, type BlockItem } from "../block.js";
-import { type Row } from "../../util/mapping.js";
+import { Block, type BlockConfig, type BlockConfigOf, type BlockContext, type BlockFields, type BlockItem } from "../block.js";
+import type { Row } from "../../util/mapping.js";
 import { chunkByKey, paramsKey } from "./batch.js";
 import { lmFetch } from "./http.js";
 import { AdaptiveLimiter } from "./limiter.js";
 import { resolveParams, stopList, cutAtStops, type ParamSpec } from "./params.js";
+import { isObj } from "../../util/mapping.js";
 import { rememberSecretsIn } from "../../util/redact.js";
 import { payloadPolicy, redact } from "./payload.js";
 import { credentialPool, type Credential } from "./pool.js";
@@ -98,15 +99,31 @@ export const lmConfigSchema = z.object({
   adaptive_concurrency: z.boolean().default(true).describe("Lower the concurrency on 429 and raise it back on success"),
   lm_cache: z.string().optional().describe("Accepted for DiGiT compatibility; responses are not cached (a warning says so)"),
   force_cache: z.boolean().optional().describe("Accepted for DiGiT compatibility; responses are not cached (a warning says so)"),
-  ...Object.fromEntries(GENERATION_PARAMETERS.map((k) => [k, z.unknown().optional().describe("Generation parameter, sent to the model where the provider uses it")])),
+  ...generationParameterShape(),
 });
 
+/**
+ * A parsed LM block config (the keys every provider accepts, defaults applied).
+ *
+ * @example
+ * const config: LMConfig = OpenAIProvider.parseConfig({ name: "g", type: "openai", model_id_or_path: "m" });
+ * config.timeout // 600
+ */
+export type LMConfig = BlockConfigOf<typeof lmConfigSchema>;
+
+/** One optional key per generation parameter (`temperature`, `max_tokens`, ...), any value. */
+function generationParameterShape(): Record<(typeof GENERATION_PARAMETERS)[number], z.ZodOptional<z.ZodUnknown>> {
+  const param = () => z.unknown().optional().describe("Generation parameter, sent to the model where the provider uses it");
+  // Object.fromEntries cannot know its keys; they are exactly GENERATION_PARAMETERS.
+  return Object.fromEntries(GENERATION_PARAMETERS.map((k) => [k, param()])) as Record<(typeof GENERATION_PARAMETERS)[number], z.ZodOptional<z.ZodUnknown>>;
+}
+
 /** DiGiT keys accepted so its files run unchanged, but with no effect yet: a block that sets one warns. */
-const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
+const UNSUPPORTED_KEYS = {
   lm_cache: "responses are not cached, so a rerun pays again",
   force_cache: "responses are not cached, so a rerun pays again",
   init_tokenizer: "no tokenizer is loaded",
-};
+} as const satisfies Readonly<Record<string, string>>;
 
 /** Accept every generation parameter as is (providers narrow this). */
 const ALL_PARAMS: ParamSpec = { known: GENERATION_PARAMETERS };
@@ -161,7 +178,7 @@ interface Prepared {
  * const rows = await generator.call([{ input: [{ role: "user", content: "Hi" }] }], { method: "chat_completion" });
  * rows[0].result // { role: "assistant", content: "..." }
  */
-export abstract class LMProvider extends Block {
+export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> extends Block<S> {
   static override configSchema: z.ZodObject = lmConfigSchema;
   static override fields: BlockFields | undefined = {
     required: ["input"],
@@ -182,6 +199,8 @@ export abstract class LMProvider extends Block {
     return Object.values(this.paramSpecs).every((spec) => resolveParams({ [key]: true }, spec).ignored.includes(key));
   }
 
+  /** The parsed config: the keys every provider has, plus the provider's own (`S`). */
+  declare readonly config: LMConfig & BlockConfigOf<S>;
   readonly modelId: string;
   /** Per-method parameters from the block config, already resolved. */
   private readonly baseParams: Record<LMMethod, Row>;
@@ -198,25 +217,23 @@ export abstract class LMProvider extends Block {
   protected readonly maxRetries: number;
   private readonly backoffMs: number;
 
-  constructor(config: BlockConfig, ctx: BlockContext = {}) {
-    super(config, ctx);
-    if (typeof config.model_id_or_path !== "string" || !config.model_id_or_path) {
-      throw new ConfigError(`block '${config.name}' (type ${config.type}): model_id_or_path is required`, { hint: "set model_id_or_path to the model name the endpoint serves" });
-    }
+  constructor(raw: BlockConfig, ctx: BlockContext = {}) {
+    super(raw, ctx);
+    const config: LMConfig = this.config;
     this.modelId = config.model_id_or_path;
     // Keys, auth headers and URL passwords of this block are redacted wherever they show up later.
     rememberSecretsIn(config);
-    this.timeoutMs = Number(config.timeout ?? 600) * 1000;
-    this.maxRetries = Number(config.max_retries ?? 5);
-    this.backoffMs = Number(config.retry_backoff ?? 1) * 1000;
+    this.timeoutMs = config.timeout * 1000;
+    this.maxRetries = config.max_retries;
+    this.backoffMs = config.retry_backoff * 1000;
     const ctor = this.constructor as typeof LMProvider;
-    const raw: Row = {};
-    for (const k of GENERATION_PARAMETERS) if (config[k] !== undefined && config[k] !== null) raw[k] = config[k];
-    const completion = resolveParams(raw, ctor.paramSpecs.completion);
-    const chat = resolveParams(raw, ctor.paramSpecs.chat_completion);
+    const given: Row = {};
+    for (const k of GENERATION_PARAMETERS) if (config[k] !== undefined && config[k] !== null) given[k] = config[k];
+    const completion = resolveParams(given, ctor.paramSpecs.completion);
+    const chat = resolveParams(given, ctor.paramSpecs.chat_completion);
     this.baseParams = { completion: completion.params, chat_completion: chat.params };
     for (const [key, effect] of Object.entries(UNSUPPORTED_KEYS)) {
-      const v = config[key];
+      const v = config[key as keyof typeof UNSUPPORTED_KEYS];
       if (v !== undefined && v !== null && v !== false) this.logger.warn(`block '${this.name}' (type ${this.type}): '${key}' is not supported yet and has no effect: ${effect}`, { unsupported: key });
     }
     // `n` is handled here for every provider (fanned out when the endpoint lacks it).
@@ -230,7 +247,7 @@ export abstract class LMProvider extends Block {
   /** The concurrency this block asks for: `max_concurrent_requests`, else `call_limit`, else the provider default. */
   protected requestedLimit(): number {
     const ctor = this.constructor as typeof LMProvider;
-    return Number(this.config.max_concurrent_requests ?? this.config.call_limit ?? ctor.defaultCallLimit);
+    return this.config.max_concurrent_requests ?? this.config.call_limit ?? ctor.defaultCallLimit;
   }
 
   /** The credential whose process-wide limiter this block uses; undefined = a private limiter. */
@@ -260,7 +277,7 @@ export abstract class LMProvider extends Block {
    */
   protected sdkClientOptions(): { defaultHeaders: Record<string, string> | undefined; maxRetries: 0; timeout: number; fetch: typeof fetch } {
     return {
-      defaultHeaders: this.config.default_headers as Record<string, string> | undefined,
+      defaultHeaders: this.config.default_headers,
       maxRetries: 0,
       timeout: this.timeoutMs + 5_000,
       fetch: lmFetch as typeof fetch,
@@ -275,7 +292,7 @@ export abstract class LMProvider extends Block {
   get limiter(): AdaptiveLimiter {
     if (!this.limiterInstance) {
       const credential = this.credential();
-      const adaptive = this.config.adaptive_concurrency !== false;
+      const adaptive = this.config.adaptive_concurrency;
       this.limiterInstance = credential
         ? credentialPool().limiter(credential, this.requestedLimit(), { block: this.name, logger: this.logger, adaptive })
         : new AdaptiveLimiter(this.requestedLimit(), { adaptive });
@@ -317,7 +334,7 @@ export abstract class LMProvider extends Block {
     if (!this.supportsBatch(method)) return 1;
     const configured = this.config.batch_size;
     const ctor = this.constructor as typeof LMProvider;
-    return typeof configured === "number" && configured >= 1 ? Math.floor(configured) : ctor.defaultBatchSize;
+    return typeof configured === "number" ? configured : ctor.defaultBatchSize;
   }
 
   /** Classify a failed attempt (providers with unusual errors override this). */
@@ -354,7 +371,8 @@ export abstract class LMProvider extends Block {
   /** Resolve a row's parameters and input; a row that cannot be sent gets its error here. */
   private prepare(item: BlockItem, method: LMMethod): Prepared | undefined {
     const ctor = this.constructor as typeof LMProvider;
-    const perRow = resolveParams((item.gen_kwargs as Row | undefined) ?? {}, ctor.paramSpecs[method]);
+    const genKwargs = isObj(item.gen_kwargs) ? item.gen_kwargs : {};
+    const perRow = resolveParams(genKwargs, ctor.paramSpecs[method]);
     const newKeys = perRow.ignored.filter((k) => !this.warnedKeys.has(k) && k !== "n");
     if (newKeys.length) {
       for (const k of newKeys) this.warnedKeys.add(k);
@@ -367,8 +385,7 @@ export abstract class LMProvider extends Block {
       item.error = `input: ${input.error}`;
       return undefined;
     }
-    const rowN = (item.gen_kwargs as Row | undefined)?.n;
-    const n = Math.max(1, Math.floor(Number(rowN ?? this.config.n ?? 1)) || 1);
+    const n = Math.max(1, Math.floor(Number(genKwargs.n ?? this.config.n ?? 1)) || 1);
     const fanOut = n > 1 && !this.supportsN(method) ? n : 1;
     const sent: Row = { ...params };
     if (fanOut > 1) delete sent.n;
@@ -393,7 +410,10 @@ export abstract class LMProvider extends Block {
     const rows = chunk.map((p) => p.item.SRC_DATA);
     const call: Call = { method: first.method, params: first.sent, inputs, items: chunk.map((p) => p.item), send: (signal) => this.sendBatch({ inputs, params: first.sent, rows, signal }) };
     const result = await this.attempt(call, runSignal, blockSpan);
-    chunk.forEach((p, i) => (result.responses ? this.finish(p, [result.responses[i]!]) : fail(p.item, result.failure!)));
+    chunk.forEach((p, i) => {
+          if (result.responses) this.finish(p, [result.responses[i]!]);
+          else fail(p.item, result.failure!);
+        });
   }
 
   /** Write a row's outputs (cut at its stop sequences), token usage and extras. */
@@ -522,7 +542,10 @@ export abstract class LMProvider extends Block {
   /** Log an endpoint's unbelievable token usage: a warning the first time per block, then at debug level. */
   private reportBadUsage(problem: string): void {
     const message = `block '${this.name}' (type ${this.type}): ignored the token usage the endpoint reported for a request (${problem}); the request counts as a malformed answer`;
-    if (this.badUsageWarned) return this.logger.debug(message, { kind: "parse" });
+    if (this.badUsageWarned) {
+      this.logger.debug(message, { kind: "parse" });
+      return;
+    }
     this.badUsageWarned = true;
     this.logger.warn(`${message}; further ones are logged at debug level`, { kind: "parse" });
   }

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../../errors.js";
-import type { BlockConfig, BlockItem } from "../block.js";
+import type { BlockItem } from "../block.js";
 import { getPath, MISSING, parsePath } from "../../util/paths.js";
 import { reject, ValidatorBlock, type Validation } from "../validator.js";
 
@@ -41,7 +41,7 @@ export function perFieldSchema<S extends z.ZodObject>(rule: S) {
  * @example
  * this.rules = rulesOf(config, ["min", "max"], (raw) => rule.parse(raw)); // [["answer", {min: 1}], ...]
  */
-export function rulesOf<R>(config: BlockConfig, ruleKeys: readonly string[], parse: (raw: Record<string, unknown>, path: string) => R): [string, R][] {
+export function rulesOf<R>(config: Readonly<Record<string, unknown>> & { name: string }, ruleKeys: readonly string[], parse: (raw: Record<string, unknown>, path: string) => R): [string, R][] {
   const fields = config.fields as Record<string, Record<string, unknown>> | undefined;
   const shorthand = Object.fromEntries(ruleKeys.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
   if (fields && Object.keys(shorthand).length) {

@@ -11,7 +11,7 @@ import { suggestion } from "../../util/did-you-mean.js";
 import { describeShape, type KeyDescription } from "../describe-keys.js";
 import { openRegistry } from "../registry-options.js";
 import { outputWidth, table, wrapText } from "../text-table.js";
-import { DESCRIBE_KINDS as KIND_NAMES } from "./specs.js";
+import type { DESCRIBE_KINDS as KIND_NAMES } from "./specs.js";
 
 /** What `digit describe` can describe, and the registry kind of each. */
 export const DESCRIBE_KINDS = { block: "block", builder: "databuilder", datastore: "datastore", dataloader: "dataloader", formatter: "formatter" } as const satisfies Record<(typeof KIND_NAMES)[number], string>;

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { RunOptions } from "../../engine/options.js";
 import { list, num, str, toList, type OptionSpec } from "../option-spec.js";
 
-/** Every option of `digit run`, with DiGiT's names (reference §1.2). */
+/** Every option of `digit run`, with DiGiT's names. */
 export const RUN_OPTIONS: readonly OptionSpec[] = [
   { flags: "--task-paths <paths...>", key: "taskPaths", description: "task files or folders (alias of the positional arguments, as in DiGiT)", group: "base" },
   { flags: "--data-paths <paths...>", key: "dataPaths", description: "deprecated DiGiT alias of --task-paths", group: "base", hidden: true },

@@ -1,5 +1,5 @@
 import { relative } from "node:path";
-import type { Row } from "../../util/mapping.js";
+import type { Block } from "../../blocks/block.js";
 import { createBlock } from "../../blocks/create.js";
 import { discoverTaskFiles } from "../../config/discover.js";
 import { prepareEnvironment } from "../../config/env.js";
@@ -23,8 +23,8 @@ export function validateOptions(positional: string[], opts: Record<string, unkno
  */
 export async function constructAll(plan: RunPlan): Promise<void> {
   for (const group of plan.groups) {
-    for (const cfg of group.config.blocks as Row[]) {
-      let block;
+    for (const cfg of group.config.blocks) {
+      let block: Block | undefined;
       try {
         block = await createBlock(plan.registry, cfg, { builderName: group.builderName, logger: silentLogger }, `builder '${group.builderName}'`);
       } catch (e) {
@@ -34,7 +34,7 @@ export async function constructAll(plan: RunPlan): Promise<void> {
       await block.close().catch(() => undefined);
     }
     for (const t of group.tasks) {
-      const f = t.spec.formatter as Row | undefined;
+      const f = t.spec.formatter;
       if (!f) continue;
       const { type, ...rest } = f;
       const F = (await plan.registry.resolve("formatter", String(type))) as unknown as FormatterClass;

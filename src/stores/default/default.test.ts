@@ -10,6 +10,7 @@ const AWKWARD = [
   { id: 1, text: "héllo wörld ✓ 日本語 🎉", tags: ["a", "b"], score: 0.5, ok: true },
   { id: 2, text: "line one\nline two\r\n\"quoted\", comma", tags: [], score: -3, ok: false },
   { id: 3, text: null, tags: ["x"], nested: { a: { b: [1, 2, { c: null }] } }, score: 1e21, ok: null },
+  // biome-ignore lint/correctness/noPrecisionLoss: numbers beyond 2^53 are what this row tests
   { id: 9007199254740993, text: "", tags: ["only"], score: 2 ** 53 + 2, ok: true, big: 12345678901234567890 },
   { id: 5, text: "42", tags: ["null", "true", "[1]", "{\"x\":1}"], score: 0, ok: true, mixed: "s" },
   { id: 6, text: "tab\there", tags: ["é"], score: 7, ok: false, mixed: 3 },

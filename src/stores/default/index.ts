@@ -6,12 +6,41 @@ import { registerDatastore } from "../../registry/decorators.js";
 import type { Logger } from "../../telemetry/logger.js";
 import { defaultStoreLogger, type StoreContext } from "../context.js";
 import { Datastore, datastoreConfigShape, type DatastoreConfig, type RowSource } from "../datastore.js";
-import { outputFormatOf, readDataFile, type OutputFormat } from "../formats/index.js";
-import type { BadRecordPolicy, CsvReadOptions, ReadOptions } from "../formats/types.js";
+import { OUTPUT_FORMATS, outputFormatOf, readDataFile, type OutputFormat } from "../formats/index.js";
+import type { ReadOptions } from "../formats/types.js";
+import { parseWith } from "../../config/zod-errors.js";
 import { outputTarget, type OutputTarget } from "./outputs.js";
 import { assertInsideOutput } from "../../util/output-containment.js";
 import { checkOwnFolder } from "../../util/output-names.js";
 import { expandDataPath } from "./paths.js";
+
+/**
+ * The keys of a `default` datastore. `output_data_format` is normalised first (a leading dot and
+ * case are ignored; a list or an unknown format is an error that says how to write it).
+ */
+const defaultDatastoreSchema = z.object({
+  ...datastoreConfigShape,
+  data: z.array(z.unknown()).nullish().describe("Inline records, read before the files of data_path"),
+  data_path: z.union([z.string(), z.array(z.string())]).optional().describe("File, folder or glob (or a list of them) to read, in sorted order; without it the store reads its own output"),
+  data_formats: z.array(z.string()).optional().describe("Keep only files whose names end so, among folder and glob matches (e.g. [.jsonl])"),
+  output_data_format: z
+    .preprocess((v) => (v === null || v === undefined ? undefined : outputFormatOf(v)), z.enum(OUTPUT_FORMATS).default("jsonl"))
+    .describe("Format the store writes (parquet: a folder of part files)"),
+  on_bad_record: z.enum(["error", "skip"]).nullish().transform((v) => v ?? "error").describe("A bad JSONL line stops the read with an error, or is skipped and counted"),
+  has_header: z.boolean().default(false).describe("CSV: the first line names the columns (else every row is a list of strings)"),
+  delimiter: z.string().default(",").describe("CSV: the field delimiter"),
+  quotechar: z.string().default('"').describe("CSV: the quote character"),
+  skipinitialspace: z.boolean().default(false).describe("CSV: ignore spaces after a delimiter"),
+  buffer_size: z.number().int().positive().default(10_000).describe("Parquet: rows per read batch"),
+});
+
+/**
+ * A parsed `default` datastore config.
+ *
+ * @example
+ * new DefaultDatastore({ type: "default", store_name: "qa/data" }).settings.output_data_format // "jsonl"
+ */
+export type DefaultDatastoreConfig = z.output<typeof defaultDatastoreSchema>;
 
 /**
  * Local files. Reads the inline `data` first, then every file `data_path` names (a file, a folder,
@@ -32,19 +61,9 @@ import { expandDataPath } from "./paths.js";
  */
 @registerDatastore("default")
 export class DefaultDatastore extends Datastore {
-  static override configSchema: z.ZodObject = z.object({
-    ...datastoreConfigShape,
-    data: z.array(z.unknown()).optional().describe("Inline records, read before the files of data_path"),
-    data_path: z.union([z.string(), z.array(z.string())]).optional().describe("File, folder or glob (or a list of them) to read, in sorted order; without it the store reads its own output"),
-    data_formats: z.array(z.string()).optional().describe("Keep only files whose names end so, among folder and glob matches (e.g. [.jsonl])"),
-    output_data_format: z.enum(["jsonl", "parquet", "csv", "json"]).default("jsonl").describe("Format the store writes (parquet: a folder of part files)"),
-    on_bad_record: z.enum(["error", "skip"]).default("error").describe("A bad JSONL line stops the read with an error, or is skipped and counted"),
-    has_header: z.boolean().default(false).describe("CSV: the first line names the columns (else every row is a list of strings)"),
-    delimiter: z.string().default(",").describe("CSV: the field delimiter"),
-    quotechar: z.string().default('"').describe("CSV: the quote character"),
-    skipinitialspace: z.boolean().default(false).describe("CSV: ignore spaces after a delimiter"),
-    buffer_size: z.number().int().positive().default(10_000).describe("Parquet: rows per read batch"),
-  });
+  static override configSchema: z.ZodObject = defaultDatastoreSchema;
+  /** The parsed config: every key typed, defaults applied. */
+  readonly settings: DefaultDatastoreConfig;
   readonly format: OutputFormat;
   private readonly target: OutputTarget | undefined;
   private logger: Logger = defaultStoreLogger;
@@ -54,16 +73,18 @@ export class DefaultDatastore extends Datastore {
 
   constructor(config: DatastoreConfig) {
     super(config);
-    this.format = outputFormatOf(config.output_data_format);
-    const onBadRecord = badRecordPolicy(config.on_bad_record);
     if (config.data !== undefined && config.data !== null && !Array.isArray(config.data)) {
       throw new ConfigError(`datastore '${config.store_name}': data must be a list of records`, { hint: "write data as a YAML list, or use data_path for a file" });
     }
-    if (typeof config.output_dir === "string") checkOwnFolder(config.output_dir, `datastore '${config.store_name}': output_dir`);
+    const settings = parseWith(defaultDatastoreSchema, config, `datastore '${config.store_name}'`);
+    this.settings = settings;
+    this.format = settings.output_data_format;
+    const { on_bad_record: onBadRecord, has_header, delimiter, quotechar, skipinitialspace, buffer_size: batchSize } = settings;
+    if (settings.output_dir !== undefined) checkOwnFolder(settings.output_dir, `datastore '${config.store_name}': output_dir`);
     const warn = (m: string) => this.logger.warn(m, { store: config.store_name });
-    this.readOptions = { onBadRecord, warn, csv: csvOptions(config), batchSize: positive(config.buffer_size) };
-    this.target = config.output_dir
-      ? outputTarget(this.format, join(config.output_dir, `${config.store_name}.${this.format}`), { warn, onBadRecord, batchSize: this.readOptions.batchSize })
+    this.readOptions = { onBadRecord, warn, csv: { has_header, delimiter, quotechar, skipinitialspace }, batchSize };
+    this.target = settings.output_dir
+      ? outputTarget(this.format, join(settings.output_dir, `${config.store_name}.${this.format}`), { warn, onBadRecord, batchSize })
       : undefined;
   }
 
@@ -74,7 +95,7 @@ export class DefaultDatastore extends Datastore {
 
   get location(): string {
     if (this.target) return this.target.path;
-    const p = this.config.data_path;
+    const p = this.settings.data_path;
     return p === undefined ? "inline data" : Array.isArray(p) ? p.join(", ") : p;
   }
 
@@ -84,16 +105,15 @@ export class DefaultDatastore extends Datastore {
 
   async sources(): Promise<RowSource[]> {
     const sources: RowSource[] = [];
-    const inline = this.config.data;
+    const inline = this.settings.data;
     if (Array.isArray(inline) && inline.length) {
       // Copies: blocks enrich rows in place, and inline seeds are read again on every pass.
       sources.push({ label: `inline data of '${this.config.store_name}'`, rows: (skip = 0) => copies(inline, skip) });
     }
-    const paths = this.config.data_path;
+    const paths = this.settings.data_path;
     if (paths !== undefined && paths !== null) {
       for (const p of Array.isArray(paths) ? paths : [paths]) {
-        if (typeof p !== "string") throw new ConfigError(`datastore '${this.config.store_name}': data_path must be a path or a list of paths`);
-        for (const file of await expandDataPath(p, this.config.data_formats)) {
+        for (const file of await expandDataPath(p, this.settings.data_formats)) {
           sources.push({ label: file, rows: (skip = 0) => readDataFile(file, { ...this.readOptions, skip }) });
         }
       }
@@ -136,12 +156,12 @@ export class DefaultDatastore extends Datastore {
 
   /** The output target, once it is known that writing it stays inside `output_dir` (no link out). */
   private async writable(): Promise<OutputTarget> {
-    if (!this.target || !this.config.output_dir) {
+    if (!this.target || !this.settings.output_dir) {
       throw new DataFileError(`datastore '${this.config.store_name}' has no output_dir, so it cannot be written`, {
         hint: "give the datastore an output_dir (task stores get the run's output directory)",
       });
     }
-    await assertInsideOutput(this.config.output_dir, this.target.path);
+    await assertInsideOutput(this.settings.output_dir, this.target.path);
     return this.target;
   }
 }
@@ -153,23 +173,4 @@ async function* copies(rows: readonly unknown[], skip: number): AsyncGenerator<u
   }
 }
 
-function badRecordPolicy(value: unknown): BadRecordPolicy {
-  if (value === undefined || value === null || value === "error") return "error";
-  if (value === "skip") return "skip";
-  throw new ConfigError(`on_bad_record must be 'error' or 'skip', not ${JSON.stringify(value)}`);
-}
-
-function csvOptions(config: DatastoreConfig): CsvReadOptions {
-  const str = (k: string) => (typeof config[k] === "string" ? (config[k] as string) : undefined);
-  return {
-    has_header: config.has_header === true,
-    delimiter: str("delimiter"),
-    quotechar: str("quotechar"),
-    skipinitialspace: config.skipinitialspace === true,
-  };
-}
-
-function positive(v: unknown): number | undefined {
-  return typeof v === "number" && v > 0 ? Math.floor(v) : undefined;
-}
 

@@ -14,7 +14,7 @@
  * an unclosed quote); readers drop that tail with a warning and the next append cuts it off.
  */
 import { createReadStream } from "node:fs";
-import { appendFile, mkdir, open, rm, stat, truncate as truncateFile } from "node:fs/promises";
+import { appendFile, type FileHandle, mkdir, open, rm, stat, truncate as truncateFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { parse, type Info, type Options as ParseOptions } from "csv-parse";
 import { stringify } from "csv-stringify/sync";
@@ -116,7 +116,7 @@ export async function* readCsv(file: string, options: ReadOptions = {}): AsyncGe
       quote: o.quotechar ?? '"',
       ltrim: o.skipinitialspace ?? false,
       relax_quotes: true,
-      columns: o.has_header ? true : false,
+      columns: !!o.has_header,
       skip_empty_lines: true,
       bom: true,
     })) {
@@ -146,7 +146,7 @@ interface OwnRecord {
 }
 
 async function fileTail(file: string): Promise<{ size: number; endsWithNewline: boolean }> {
-  let h;
+  let h: FileHandle;
   try {
     h = await open(file, "r");
   } catch (e) {
@@ -274,7 +274,13 @@ function headerText(columns: readonly string[]): string {
 function newColumns(columns: readonly string[], rows: readonly Record<string, unknown>[]): string[] {
   const known = new Set(columns);
   const added: string[] = [];
-  for (const r of rows) for (const k in r) if (!known.has(k)) (known.add(k), added.push(k));
+  for (const r of rows) {
+    for (const k in r) {
+      if (known.has(k)) continue;
+      known.add(k);
+      added.push(k);
+    }
+  }
   return added;
 }
 
@@ -334,7 +340,7 @@ export class CsvFile {
         const sink = new TextSink(h);
         for await (const r of rows) {
           for (const c of newColumns(columns, [r])) columns.push(c);
-          await sink.push(toJson(r) + "\n");
+          await sink.push(`${toJson(r)}\n`);
         }
         await sink.flush();
       } finally {

@@ -81,12 +81,12 @@ describe("jsonl", () => {
   it("encodes rows as UTF-8 lines, growing its buffer for long and multi-byte rows", () => {
     const rows = [{ a: 1 }, { t: "é中😀\n\"q\"" }, { long: "字".repeat(5000) }, ...Array.from({ length: 300 }, (_, i) => ({ i, s: "x".repeat(i) }))];
     const text = jsonlBytes(rows).toString("utf8");
-    expect(text).toBe(rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    expect(text).toBe(`${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
     expect(jsonlBytes([]).length).toBe(0);
   });
 
   it("encodes a batch with one stringify when that is exact, and line by line when it is not", () => {
-    const lines = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join("\n") + "\n";
+    const lines = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`;
     const flat = Array.from({ length: 50 }, (_, i) => ({ q: `question ${i} é中😀`, n: i, tags: ["a", "b"], none: null, nested: { x: i } }));
     const encoder = new JsonlEncoder();
     expect(encoder.encode(flat).toString("utf8")).toBe(lines(flat));

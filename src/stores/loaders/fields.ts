@@ -1,4 +1,4 @@
-import type { Row } from "../../util/mapping.js";
+import { isObj, type Row } from "../../util/mapping.js";
 import { getPath, parsePath, setPath } from "../../util/paths.js";
 import { ConfigError, DataFileError } from "../../errors.js";
 
@@ -33,7 +33,7 @@ export function fieldRemapper(fields: unknown): (value: unknown, source: string,
   const keepAll = "*" in map;
   const identity = pairs.length === 0 && (keepAll || fields === undefined || fields === null || Object.keys(map).length === 0);
   return (value, source, rowNumber) => {
-    const row: Row = typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Row) : { value };
+    const row: Row = isObj(value) ? value : { value };
     if (identity) return row;
     const out: Row = keepAll ? { ...row } : {};
     for (const [src, dest] of pairs) {

@@ -35,14 +35,14 @@ type Settings = z.output<typeof settingsSchema>;
  *   input_map: { question: magpie_input, id: id, magpie_tags: magpie_tags }
  */
 @registerBlock("magpie_distance")
-export class MagpieDistance extends Block {
+export class MagpieDistance extends Block<typeof settingsSchema> {
   static override configSchema = settingsSchema;
   static override fields = { required: [], optional: ["magpie_input", "magpie_mt_input", "id", "magpie_tags"] };
   private readonly settings: Settings;
 
   constructor(config: ConstructorParameters<typeof Block>[0], ctx?: ConstructorParameters<typeof Block>[1]) {
     super(config, ctx);
-    this.settings = settingsSchema.parse(config);
+    this.settings = this.config;
   }
 
   protected async execute(items: BlockItem[]): Promise<BlockItem[]> {

@@ -7,7 +7,7 @@ const SCORES = ["1", "2", "3", "4", "5"];
 const FILTER_TYPES = ["all", "invalid_scores", "high_quality_filter"] as const;
 const labels = z.array(z.union([z.string(), z.number()]).transform(String));
 
-const settingsSchema = z.object({
+const filterConfigSchema = ValidatorBlock.configSchema.extend({
   filter_type: z
     .union([z.enum(FILTER_TYPES), z.array(z.enum(FILTER_TYPES))])
     .default("all")
@@ -19,7 +19,7 @@ const settingsSchema = z.object({
     .describe("Accepted tag values: input_quality (default good, excellent), sample_quality (default 5), difficulty (default any)"),
   remove_duplicates: z.boolean().nullish().default(true).describe("Reject rows whose min_similar_uuid names another row"),
 });
-type Settings = z.output<typeof settingsSchema>;
+type Settings = z.output<typeof filterConfigSchema>;
 
 /**
  * `magpie_filter` (DiGiT's Magpie filter): judges rows by the tags `magpie_tag` and
@@ -38,15 +38,15 @@ type Settings = z.output<typeof settingsSchema>;
  *   input_map: { question: magpie_input, answer: magpie_output, magpie_tags: field, id: id }
  */
 @registerBlock("magpie_filter")
-export class MagpieFilter extends ValidatorBlock<Row> {
-  static override configSchema = ValidatorBlock.configSchema.extend(settingsSchema.shape);
+export class MagpieFilter extends ValidatorBlock<typeof filterConfigSchema, Row> {
+  static override configSchema = filterConfigSchema;
   static override fields = { required: [], optional: ["field", "id", "magpie_input", "magpie_output", "magpie_mt_input"] };
   private readonly settings: Settings;
   private readonly types: ReadonlySet<string>;
 
   constructor(config: ConstructorParameters<typeof ValidatorBlock>[0], ctx?: ConstructorParameters<typeof ValidatorBlock>[1]) {
     super(config, ctx);
-    this.settings = settingsSchema.parse(config);
+    this.settings = this.config;
     const t = this.settings.filter_type;
     this.types = new Set(Array.isArray(t) ? t : [t]);
   }

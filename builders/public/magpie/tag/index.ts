@@ -41,7 +41,7 @@ type Settings = z.output<typeof settingsSchema>;
  *   tag_task: all
  */
 @registerBlock("magpie_tag")
-export class MagpieTagger extends Block {
+export class MagpieTagger extends Block<typeof settingsSchema> {
   static override configSchema = settingsSchema;
   static override fields = { required: [], optional: ["magpie_input", "magpie_output", "magpie_mt_input", "magpie_tags"] };
   private readonly settings: Settings;
@@ -50,7 +50,7 @@ export class MagpieTagger extends Block {
 
   constructor(config: ConstructorParameters<typeof Block>[0], ctx?: ConstructorParameters<typeof Block>[1]) {
     super(config, ctx);
-    this.settings = settingsSchema.parse(config);
+    this.settings = this.config;
     const t = this.settings.tasks ?? this.settings.tag_task ?? "all";
     this.tasks = t === "all" ? DEFAULT_TASKS : typeof t === "string" ? [t] : [...new Set(t)];
   }

@@ -1,3 +1,4 @@
+import { isObj } from "../../../util/mapping.js";
 import Anthropic from "@anthropic-ai/sdk";
 import { ConfigError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
@@ -37,15 +38,15 @@ export class AnthropicProvider extends LMProvider {
 
   constructor(config: BlockConfig, ctx?: BlockContext) {
     super(config, ctx);
-    this.apiKey = requireApiKey(config, ["ANTHROPIC_API_KEY"]);
-    if (![config.max_tokens, config.max_tokens_to_sample, config.max_completion_tokens, config.max_new_tokens].some((v) => typeof v === "number")) {
+    this.apiKey = requireApiKey(this.config, ["ANTHROPIC_API_KEY"]);
+    if (![this.config.max_tokens, this.config.max_tokens_to_sample, this.config.max_completion_tokens, this.config.max_new_tokens].some((v) => typeof v === "number")) {
       throw new ConfigError(`block '${this.name}' (type anthropic): max_tokens is required by Anthropic`, { hint: "add max_tokens: 1024 (or another limit) to the block" });
     }
     this.claimConcurrency();
   }
 
   private endpoint(): string {
-    return typeof this.config.base_url === "string" && this.config.base_url ? this.config.base_url : (process.env.ANTHROPIC_BASE_URL ?? "https://api.anthropic.com");
+    return this.config.base_url || (process.env.ANTHROPIC_BASE_URL ?? "https://api.anthropic.com");
   }
 
   protected credential(): Credential {
@@ -78,7 +79,7 @@ export class AnthropicProvider extends LMProvider {
     if (system) body.system = system;
     const format = response_format as { type?: string; json_schema?: { schema?: unknown } } | undefined;
     if (output_config || format?.type === "json_schema") {
-      body.output_config = { ...((output_config as Row | undefined) ?? {}), ...(format?.type === "json_schema" ? { format: { type: "json_schema", schema: format.json_schema?.schema ?? {} } } : {}) };
+      body.output_config = { ...(isObj(output_config) ? output_config : {}), ...(format?.type === "json_schema" ? { format: { type: "json_schema", schema: format.json_schema?.schema ?? {} } } : {}) };
     }
     if (request.tools?.length) {
       body.tools = request.tools.map(toAnthropicTool);

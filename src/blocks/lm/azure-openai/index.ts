@@ -1,4 +1,5 @@
-import OpenAI, { AzureOpenAI } from "openai";
+import type OpenAI from "openai";
+import { AzureOpenAI } from "openai";
 import { ConfigError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
 import type { BlockConfig, BlockContext } from "../../block.js";
@@ -30,14 +31,14 @@ export class AzureOpenAIProvider extends OpenAIProvider {
   }
 
   protected override endpoint(): string {
-    return typeof this.config.base_url === "string" && this.config.base_url ? this.config.base_url : (process.env.AZURE_OPENAI_ENDPOINT ?? "");
+    return this.config.base_url || (process.env.AZURE_OPENAI_ENDPOINT ?? "");
   }
 
   protected override createClient(): OpenAI {
     return new AzureOpenAI({
       apiKey: this.apiKey,
       endpoint: this.endpoint(),
-      apiVersion: typeof this.config.api_version === "string" ? this.config.api_version : (process.env.OPENAI_API_VERSION ?? "2024-10-21"),
+      apiVersion: this.config.api_version ?? process.env.OPENAI_API_VERSION ?? "2024-10-21",
       ...this.sdkClientOptions(),
     });
   }

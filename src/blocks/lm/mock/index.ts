@@ -12,7 +12,6 @@ const matchedResponseSchema = z.object({
   response: z.string(),
 });
 type MatchedResponse = z.infer<typeof matchedResponseSchema>;
-type MockResponse = string | MatchedResponse;
 
 function isRegExp(source: string): boolean {
   try {
@@ -22,6 +21,14 @@ function isRegExp(source: string): boolean {
     return false;
   }
 }
+
+/** The YAML keys of a `mock` block. */
+const mockConfigSchema = lmConfigSchema.extend({
+  model_id_or_path: z.string().default("mock").describe("Any name; the mock ignores it"),
+  responses: z.array(z.union([z.string(), matchedResponseSchema])).min(1).default([DEFAULT_RESPONSE]).describe("Answer templates ({{n}}: request number, hashed from the row's draw_key when the request has one; {{input}}: the prompt), or {match, response} entries"),
+  latency_ms: z.number().min(0).default(0).describe("Delay before each answer, in milliseconds"),
+  jitter_ms: z.number().min(0).default(0).describe("Extra random delay before each answer, 0 to this many milliseconds (reorders answers; not seeded)"),
+});
 
 /**
  * A scripted, offline LLM for examples and tests (a test double: it does not think).
@@ -49,14 +56,10 @@ function isRegExp(source: string): boolean {
  *   responses:
  *     - "Question: What is the capital of country {{n}}?\nAnswer: City {{n}}"
  */
+
 @registerBlock("mock")
-export class MockLM extends LMProvider {
-  static override configSchema = lmConfigSchema.extend({
-    model_id_or_path: z.string().default("mock").describe("Any name; the mock ignores it"),
-    responses: z.array(z.union([z.string(), matchedResponseSchema])).min(1).default([DEFAULT_RESPONSE]).describe("Answer templates ({{n}}: request number, hashed from the row's draw_key when the request has one; {{input}}: the prompt), or {match, response} entries"),
-    latency_ms: z.number().min(0).default(0).describe("Delay before each answer, in milliseconds"),
-    jitter_ms: z.number().min(0).default(0).describe("Extra random delay before each answer, 0 to this many milliseconds (reorders answers; not seeded)"),
-  });
+export class MockLM extends LMProvider<typeof mockConfigSchema> {
+  static override configSchema = mockConfigSchema;
   protected static override defaultCallLimit = 64;
 
   private counter = 0;
@@ -70,13 +73,13 @@ export class MockLM extends LMProvider {
   private readonly asked = new Map<string, number>();
 
   constructor(config: BlockConfig, ctx?: BlockContext) {
-    super({ model_id_or_path: "mock", ...config }, ctx);
-    const responses = (config.responses as MockResponse[] | undefined) ?? [DEFAULT_RESPONSE];
+    super(config, ctx);
+    const { responses } = this.config;
     this.plain = responses.filter((r): r is string => typeof r === "string");
     this.matched = responses.filter((r): r is MatchedResponse => typeof r !== "string").map((r) => ({ match: new RegExp(r.match), response: r.response }));
     if (this.plain.length === 0) this.plain.push(DEFAULT_RESPONSE);
-    this.latency = Number(config.latency_ms ?? 0);
-    this.jitter = Number(config.jitter_ms ?? 0);
+    this.latency = this.config.latency_ms;
+    this.jitter = this.config.jitter_ms;
     this.claimConcurrency();
   }
 

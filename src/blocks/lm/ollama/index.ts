@@ -37,8 +37,8 @@ export class OllamaProvider extends LMProvider {
 
   constructor(config: BlockConfig, ctx?: BlockContext) {
     super(config, ctx);
-    this.host = ollamaHost(config.base_url, process.env.OLLAMA_HOST);
-    this.apiKey = optionalApiKey(config, ["OLLAMA_API_KEY"]);
+    this.host = ollamaHost(this.config.base_url, process.env.OLLAMA_HOST);
+    this.apiKey = optionalApiKey(this.config, ["OLLAMA_API_KEY"]);
     this.claimConcurrency();
   }
 
@@ -52,7 +52,7 @@ export class OllamaProvider extends LMProvider {
 
   /** A client whose requests carry this request's signal (the library has no timeout of its own). */
   private client(signal: AbortSignal): Ollama {
-    const headers: Record<string, string> = { ...((this.config.default_headers as Record<string, string> | undefined) ?? {}) };
+    const headers: Record<string, string> = { ...this.config.default_headers };
     if (this.apiKey) headers.Authorization = `Bearer ${this.apiKey}`;
     return new Ollama({ host: this.host, headers, fetch: (input, init) => lmFetch(input as string, { ...(init as RequestInit), signal }) });
   }
@@ -62,13 +62,13 @@ export class OllamaProvider extends LMProvider {
     const format = toFormat(response_format);
     const client = this.client(request.signal);
     if (request.method === "completion") {
-      const res = await client.generate({ model: this.modelId, prompt: request.input as string, options: options as Row, stream: false, ...(format ? { format } : {}) });
+      const res = await client.generate({ model: this.modelId, prompt: request.input as string, options, stream: false, ...(format ? { format } : {}) });
       if (typeof res.response !== "string") throw malformedResponse("the endpoint returned no response text");
       return { outputs: [res.response], prompt_tokens: res.prompt_eval_count, completion_tokens: res.eval_count };
     }
     const messages = (request.input as ChatMessage[]).map(toOllamaMessage);
     const tools = request.tools?.length && request.tool_choice !== "none" ? { tools: request.tools } : {};
-    const res = await client.chat({ model: this.modelId, messages, options: options as Row, stream: false, ...(format ? { format } : {}), ...tools } as unknown as Parameters<Ollama["chat"]>[0] & { stream: false });
+    const res = await client.chat({ model: this.modelId, messages, options, stream: false, ...(format ? { format } : {}), ...tools } as unknown as Parameters<Ollama["chat"]>[0] & { stream: false });
     if (!res.message) throw malformedResponse("the endpoint returned no message");
     return { outputs: [toAssistantMessage(res.message as unknown as Parameters<typeof toAssistantMessage>[0])], prompt_tokens: res.prompt_eval_count, completion_tokens: res.eval_count };
   }

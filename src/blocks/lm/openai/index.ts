@@ -1,3 +1,4 @@
+import { isObj } from "../../../util/mapping.js";
 import OpenAI from "openai";
 import { registerBlock } from "../../../registry/decorators.js";
 import type { BlockConfig, BlockContext } from "../../block.js";
@@ -61,7 +62,7 @@ export class OpenAIProvider extends LMProvider {
   }
 
   protected endpoint(): string {
-    return typeof this.config.base_url === "string" && this.config.base_url ? this.config.base_url : (process.env.OPENAI_BASE_URL ?? "https://api.openai.com/v1");
+    return this.config.base_url || (process.env.OPENAI_BASE_URL ?? "https://api.openai.com/v1");
   }
 
   protected credential(): Credential {
@@ -105,7 +106,7 @@ export class OpenAIProvider extends LMProvider {
    */
   private async complete(prompt: string | string[], count: number, sent: Row, signal: AbortSignal): Promise<LMResponse[]> {
     const { extra_body, ...params } = sent;
-    const extra = extra_body && typeof extra_body === "object" ? (extra_body as Row) : {};
+    const extra = isObj(extra_body) ? extra_body : {};
     const body = { model: this.modelId, prompt, ...params, ...extra } as unknown as OpenAI.CompletionCreateParamsNonStreaming;
     const res = await this.client.completions.create(body, { signal });
     const perPrompt = choicesByPrompt(res.choices ?? [], count, Number(params.n ?? 1));
@@ -128,12 +129,12 @@ export class OpenAIProvider extends LMProvider {
   protected async send(request: LMRequest): Promise<LMResponse> {
     if (request.method === "completion") return (await this.complete(request.input as string, 1, request.params, request.signal))[0]!;
     const { extra_body, ...params } = request.params;
-    const extra = extra_body && typeof extra_body === "object" ? (extra_body as Row) : {};
+    const extra = isObj(extra_body) ? extra_body : {};
     if (typeof params.logprobs === "number") {
       params.top_logprobs ??= params.logprobs;
       params.logprobs = true;
     } else if (params.logprobs === true && params.top_logprobs === undefined) params.top_logprobs = 1;
-    const tools = request.tools && request.tools.length ? { tools: request.tools, tool_choice: request.tool_choice ?? "auto" } : {};
+    const tools = request.tools?.length ? { tools: request.tools, tool_choice: request.tool_choice ?? "auto" } : {};
     const body = { model: this.modelId, messages: request.input as ChatMessage[], ...tools, ...params, ...extra } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming;
     const res = await this.client.chat.completions.create(body, { signal: request.signal });
     if (!Array.isArray(res.choices) || res.choices.length === 0) throw malformedResponse("the endpoint returned no choices");

@@ -39,7 +39,7 @@ export class VLLMProvider extends OpenAIProvider {
 
   constructor(config: BlockConfig, ctx?: BlockContext) {
     super(config, ctx);
-    if (typeof config.base_url !== "string" || !config.base_url) {
+    if (typeof this.config.base_url !== "string" || !this.config.base_url) {
       throw new ConfigError(`block '${this.name}' (type ${this.type}): base_url is required; digit does not start vLLM itself`, {
         hint: "run `vllm serve <model>` and set base_url: http://<host>:8000/v1 in the block",
       });

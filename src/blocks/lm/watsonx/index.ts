@@ -27,6 +27,11 @@ const PARAMS: Record<LMMethod, ParamSpec> = {
 const TEXT_VERSION = "2023-05-29";
 const CHAT_VERSION = "2024-10-08";
 
+/** The YAML keys of a `watsonx` block. */
+const watsonxConfigSchema = lmConfigSchema.extend({
+  iam_url: z.string().optional().describe("IBM Cloud IAM URL the API key is exchanged at (default WATSONX_IAM_URL or https://iam.cloud.ibm.com)"),
+});
+
 /**
  * IBM watsonx.ai through its REST API: `text/generation` for completion, `text/chat` for chat.
  * Auth: `api_key` or `WATSONX_API_KEY` exchanged for an IAM token at `iam_url` (or
@@ -41,8 +46,8 @@ const CHAT_VERSION = "2024-10-08";
  *   max_new_tokens: 512
  */
 @registerBlock("watsonx")
-export class WatsonxProvider extends LMProvider {
-  static override configSchema = lmConfigSchema.extend({ iam_url: z.string().optional().describe("IBM Cloud IAM URL the API key is exchanged at (default WATSONX_IAM_URL or https://iam.cloud.ibm.com)") });
+export class WatsonxProvider extends LMProvider<typeof watsonxConfigSchema> {
+  static override configSchema = watsonxConfigSchema;
   protected static override paramSpecs = PARAMS;
 
   private readonly apiKey: string | undefined;
@@ -54,16 +59,16 @@ export class WatsonxProvider extends LMProvider {
   constructor(config: BlockConfig, ctx?: BlockContext) {
     super(config, ctx);
     const env = process.env;
-    this.apiKey = (typeof config.api_key === "string" && config.api_key) || env.WATSONX_API_KEY || undefined;
+    this.apiKey = this.config.api_key || env.WATSONX_API_KEY || undefined;
     this.staticToken = this.apiKey ? undefined : env.WATSONX_API_TOKEN || undefined;
     if (!this.apiKey && !this.staticToken) {
       throw new ConfigError(`block '${this.name}' (type watsonx): no API key: set WATSONX_API_KEY (or WATSONX_API_TOKEN) in the environment (or ./.env), or api_key in the block config`, { hint: "export WATSONX_API_KEY=<your IBM Cloud API key>" });
     }
-    const project = (typeof config.project_id === "string" && config.project_id) || env.WATSONX_PROJECT_ID;
+    const project = this.config.project_id || env.WATSONX_PROJECT_ID;
     if (!project) throw new ConfigError(`block '${this.name}' (type watsonx): no project: set WATSONX_PROJECT_ID in the environment, or project_id in the block config`, { hint: "export WATSONX_PROJECT_ID=<your watsonx project id>" });
     this.projectId = project;
-    this.baseUrl = ((typeof config.base_url === "string" && config.base_url) || env.WATSONX_API_URL || "https://us-south.ml.cloud.ibm.com").replace(/\/+$/, "");
-    const iamUrl = (typeof config.iam_url === "string" && config.iam_url) || env.WATSONX_IAM_URL || "https://iam.cloud.ibm.com";
+    this.baseUrl = (this.config.base_url || env.WATSONX_API_URL || "https://us-south.ml.cloud.ibm.com").replace(/\/+$/, "");
+    const iamUrl = this.config.iam_url || env.WATSONX_IAM_URL || "https://iam.cloud.ibm.com";
     this.tokens = this.apiKey ? new IamTokens(iamUrl, this.apiKey) : undefined;
     this.claimConcurrency();
   }
@@ -107,7 +112,7 @@ export class WatsonxProvider extends LMProvider {
       if (res.status === 401) this.tokens?.invalidate();
       throw new HttpStatusError(res.status, res.headers, `watsonx: ${text.slice(0, 300)}`);
     }
-    const json = JSON.parse(text) as Row;
+    const json: Row = JSON.parse(text);
     if (request.method === "completion") {
       const results = json.results as { generated_text?: string; generated_token_count?: number; input_token_count?: number }[] | undefined;
       if (!Array.isArray(results) || typeof results[0]?.generated_text !== "string") throw malformedResponse("watsonx returned no results");

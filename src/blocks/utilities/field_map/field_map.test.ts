@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeBlock } from "../../validators/test-helpers.js";
+import { makeBlock } from "../../../../test/support/make-block.js";
 
 describe("field_map", () => {
   it("copies fields from a snapshot, so chained maps move old values", async () => {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { DigitError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
 import { Block, type BlockItem } from "../../block.js";
-import { type Row } from "../../../util/mapping.js";
+import type { Row } from "../../../util/mapping.js";
 import { getPath, KeyError, MISSING, setPath } from "../../../util/paths.js";
 
 /**
@@ -19,6 +19,11 @@ export class FieldMapSourceError extends DigitError {
   }
 }
 
+/** The YAML keys of a `field_map` block. */
+const fieldMapConfigSchema = z.object({
+  field_map: z.record(z.string(), z.string()).describe("{source: target}: copy each source field (dot paths allowed) to its target"),
+});
+
 /**
  * Copies fields within each row (DiGiT's `field_map`): `field_map: {source: target}`, with dot
  * paths and list indices on both sides. All sources are read before any target is written, so
@@ -34,15 +39,12 @@ export class FieldMapSourceError extends DigitError {
  *   field_map: { question: input, "answer.text": output, "docs[0]": first_doc }
  */
 @registerBlock("field_map")
-export class FieldMap extends Block {
-  static override configSchema = z.object({ field_map: z.record(z.string(), z.string()).describe("{source: target}: copy each source field (dot paths allowed) to its target") });
-
-  private targets: string[] = [];
+export class FieldMap extends Block<typeof fieldMapConfigSchema> {
+  static override configSchema = fieldMapConfigSchema;
 
   protected async execute(items: BlockItem[], options: Row): Promise<BlockItem[]> {
-    const map = (options.field_map as Record<string, string> | undefined) ?? (this.config.field_map as Record<string, string>);
+    const map = options.field_map ?? this.config.field_map;
     if (typeof map !== "object" || map === null || Array.isArray(map)) throw new DigitError("DIGIT_FIELD_MAP_INVALID", `block '${this.name}': field_map must be a mapping {source: target}`);
-    this.targets = Object.values(map);
     for (const item of items) {
       const snapshot = Object.entries(map).map(([source, target]) => {
         let value: unknown;

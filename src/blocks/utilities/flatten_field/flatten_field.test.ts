@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeBlock } from "../../validators/test-helpers.js";
+import { makeBlock } from "../../../../test/support/make-block.js";
 
 describe("flatten_field", () => {
   it("emits one independent row per element", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeBlock } from "../test-helpers.js";
+import { makeBlock } from "../../../../test/support/make-block.js";
 import { aggregate, leakScore } from "./score.js";
 import { normalizeWords, splitSentences } from "./text.js";
 

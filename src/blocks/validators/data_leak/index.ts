@@ -5,7 +5,7 @@ import type { Span } from "../../../telemetry/telemetry.js";
 import { closest } from "../../../util/did-you-mean.js";
 import type { Row } from "../../../util/mapping.js";
 import type { BlockConfig, BlockContext, BlockFields, BlockItem } from "../../block.js";
-import { ValidatorBlock, ok, reject, type Validation } from "../../validator.js";
+import { ValidatorBlock, ok, reject, type Validation, type ValidatorFields } from "../../validator.js";
 import { DEFAULT_LEAK_SETTINGS, leakScore, type LeakSettings } from "./score.js";
 
 /** DiGiT's default: above any score, so nothing is scored or rejected. */
@@ -17,7 +17,7 @@ const unit = (what: string) => z.number().min(0).max(1).describe(what);
 const positive = (what: string) => z.number().min(0).describe(what);
 const d = DEFAULT_LEAK_SETTINGS;
 
-const settingsSchema = z.object({
+const dataLeakConfigSchema = ValidatorBlock.configSchema.extend({
   threshold: z
     .number()
     .nullable()
@@ -35,7 +35,6 @@ const settingsSchema = z.object({
   alpha: positive("How much matches beyond the best add to a score").default(d.alpha),
   base_stop_word_w: unit("Least weight of a function word in a match").default(d.base_stop_word_w),
 });
-type Settings = z.output<typeof settingsSchema>;
 
 /**
  * Flags rows that reproduce protected source text (DiGiT's `validators/data_leak`): each row's
@@ -54,20 +53,28 @@ type Settings = z.output<typeof settingsSchema>;
  *     input_map: { answer: input, document: local_context }
  */
 @registerBlock("validators/data_leak")
-export class DataLeakValidator extends ValidatorBlock<Row> {
-  static override configSchema = ValidatorBlock.configSchema.extend(settingsSchema.shape);
+export class DataLeakValidator extends ValidatorBlock<typeof dataLeakConfigSchema, Row> {
+  static override configSchema = dataLeakConfigSchema;
   static override fields: BlockFields | undefined = { required: ["input"], optional: ["local_context"] };
-  private readonly settings: Settings;
   private readonly tuning: LeakSettings;
 
   constructor(config: BlockConfig, ctx?: BlockContext) {
     super(config, ctx);
-    this.settings = settingsSchema.parse(config);
-    const { threshold: _t, context: _c, ...tuning } = this.settings;
-    this.tuning = tuning;
+    const c = this.config;
+    this.tuning = {
+      adjacency_penalty_weight: c.adjacency_penalty_weight,
+      distance_consistency_penalty_weight: c.distance_consistency_penalty_weight,
+      word_leak_count_baseline: c.word_leak_count_baseline,
+      score_leak_baseline: c.score_leak_baseline,
+      curve_power: c.curve_power,
+      growth_rate: c.growth_rate,
+      min_allowed_index_distance: c.min_allowed_index_distance,
+      alpha: c.alpha,
+      base_stop_word_w: c.base_stop_word_w,
+    };
   }
 
-  override async validateBatch(items: BlockItem[], options: Row = {}, _span?: Span): Promise<Validation[]> {
+  override async validateBatch(items: (BlockItem & ValidatorFields)[], options: Row = {}, _span?: Span): Promise<Validation[]> {
     for (const key of Object.keys(options)) {
       if (CALL_OPTIONS.includes(key)) continue;
       const near = closest(key, CALL_OPTIONS);
@@ -75,9 +82,9 @@ export class DataLeakValidator extends ValidatorBlock<Row> {
         hint: `${near ? `did you mean '${near}'? ` : ""}it accepts: ${CALL_OPTIONS.join(", ")}`,
       });
     }
-    const shared = options.context ?? this.settings.context;
+    const shared = options.context ?? this.config.context;
     const global = shared === undefined || shared === null ? undefined : this.references(shared, "the context");
-    const threshold = this.settings.threshold;
+    const threshold = this.config.threshold;
     return items.map((item) => {
       const refs = global?.length ? global : this.references(item.local_context, "local_context");
       if (!refs.length) {

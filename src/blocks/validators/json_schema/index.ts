@@ -22,6 +22,9 @@ const rule = z.strictObject({
 });
 type Rule = { schema: z.ZodType; parseJson: boolean };
 
+/** The YAML keys of a `json_schema` block. */
+const jsonSchemaConfigSchema = perFieldSchema(rule);
+
 /**
  * Checks fields against a JSON Schema or a compact zod shape declared in YAML (new in digit); the
  * reason names the failing path inside the value, e.g. `answer: at 'steps[2].score': expected number`.
@@ -40,16 +43,16 @@ type Rule = { schema: z.ZodType; parseJson: boolean };
  *     meta: { shape: { source: string, score: "number?" } }
  */
 @registerBlock("json_schema")
-export class JsonSchemaValidator extends ValidatorBlock<Row> {
-  static override configSchema = perFieldSchema(rule);
+export class JsonSchemaValidator extends ValidatorBlock<typeof jsonSchemaConfigSchema, Row> {
+  static override configSchema = jsonSchemaConfigSchema;
   static override fields: BlockFields | undefined = { required: [], optional: ["input"] };
   private readonly rules: [string, Rule][];
 
   constructor(config: BlockConfig, ctx?: BlockContext) {
     super(config, ctx);
-    this.rules = rulesOf(config, ["schema", "shape", "parse_json", "strict"], (raw, path) => {
+    this.rules = rulesOf(this.config, ["schema", "shape", "parse_json", "strict"], (raw, path) => {
       const r = rule.parse(raw);
-      const where = `block '${config.name}', field '${path}'`;
+      const where = `block '${this.name}', field '${path}'`;
       if ((r.schema === undefined) === (r.shape === undefined)) throw new ConfigError(`${where}: give exactly one of 'schema' (JSON Schema) or 'shape' (compact zod shape)`);
       let schema: z.ZodType;
       try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeBlock } from "../test-helpers.js";
+import { makeBlock } from "../../../../test/support/make-block.js";
 
 describe("json_schema", () => {
   it("validates a JSON-string field against a JSON Schema, naming the failing path", async () => {

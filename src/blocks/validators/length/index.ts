@@ -29,6 +29,9 @@ export function lengthOf(value: unknown, unit: Rule["unit"]): number {
   return [...text].length;
 }
 
+/** The YAML keys of a `length` block. */
+const lengthConfigSchema = perFieldSchema(rule);
+
 /**
  * Rejects rows whose fields are too short or too long (new in digit). Bounds are inclusive.
  *
@@ -42,17 +45,17 @@ export function lengthOf(value: unknown, unit: Rule["unit"]): number {
  * # or, for one field: input_map: { answer: input }, min: 1, max: 200
  */
 @registerBlock("length")
-export class LengthValidator extends ValidatorBlock<Row> {
-  static override configSchema = perFieldSchema(rule);
+export class LengthValidator extends ValidatorBlock<typeof lengthConfigSchema, Row> {
+  static override configSchema = lengthConfigSchema;
   static override fields: BlockFields | undefined = { required: [], optional: ["input"] };
   private readonly rules: [string, Rule][];
 
   constructor(config: BlockConfig, ctx?: BlockContext) {
     super(config, ctx);
-    this.rules = rulesOf(config, ["min", "max", "unit"], (raw, path) => {
+    this.rules = rulesOf(this.config, ["min", "max", "unit"], (raw, path) => {
       const r = rule.parse(raw);
-      if (r.min === undefined && r.max === undefined) throw new ConfigError(`block '${config.name}': length rule for '${path}' has neither min nor max`, { hint: "add min: and/or max:" });
-      if (r.min !== undefined && r.max !== undefined && r.min > r.max) throw new ConfigError(`block '${config.name}': length rule for '${path}' has min ${r.min} > max ${r.max}`);
+      if (r.min === undefined && r.max === undefined) throw new ConfigError(`block '${this.name}': length rule for '${path}' has neither min nor max`, { hint: "add min: and/or max:" });
+      if (r.min !== undefined && r.max !== undefined && r.min > r.max) throw new ConfigError(`block '${this.name}': length rule for '${path}' has min ${r.min} > max ${r.max}`);
       return r;
     });
   }

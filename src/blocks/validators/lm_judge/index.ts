@@ -30,6 +30,15 @@ const successSchema = z.union([
  */
 export type SuccessFunc = (judgeOutput: string) => boolean | { valid: boolean; reason?: string; metadata?: Row };
 
+/** The YAML keys of an `lm_judge` block. */
+const lmJudgeConfigSchema = ValidatorBlock.configSchema.extend({
+  lm_config: z.looseObject({ type: z.string().min(1) }).describe("The judge model: an LM block config (type, model_id_or_path, ...)"),
+  method: z.enum(["completion", "chat_completion"]).default("completion").describe("How the judge is asked"),
+  prompt: z.string().min(1).optional().describe("Template rendered over each row ({{field}}); without it the row's input is sent"),
+  success: successSchema.optional().describe("{regex, flags}: pass when the answer matches; {min_score, score_regex}: pass when the answer's score reaches min_score"),
+  rubric: rubricSchema.optional().describe("{criteria, levels: [{score, description}], min_score}: the judge scores rows by the rubric"),
+});
+
 /**
  * An LLM as a validator (DiGiT's `lm_judge`): each row's `input` (or the `prompt` template
  * rendered over the row) goes to the judge model `lm_config`, all rows in one batched call so the
@@ -60,15 +69,10 @@ export type SuccessFunc = (judgeOutput: string) => boolean | { valid: boolean; r
  *       - { score: 5, description: fully right }
  *     min_score: 4
  */
+
 @registerBlock("lm_judge")
-export class LMJudge extends ValidatorBlock<Row> {
-  static override configSchema = ValidatorBlock.configSchema.extend({
-    lm_config: z.looseObject({ type: z.string().min(1) }).describe("The judge model: an LM block config (type, model_id_or_path, ...)"),
-    method: z.enum(["completion", "chat_completion"]).default("completion").describe("How the judge is asked"),
-    prompt: z.string().min(1).optional().describe("Template rendered over each row ({{field}}); without it the row's input is sent"),
-    success: successSchema.optional().describe("{regex, flags}: pass when the answer matches; {min_score, score_regex}: pass when the answer's score reaches min_score"),
-    rubric: rubricSchema.optional().describe("{criteria, levels: [{score, description}], min_score}: the judge scores rows by the rubric"),
-  });
+export class LMJudge extends ValidatorBlock<typeof lmJudgeConfigSchema, Row> {
+  static override configSchema = lmJudgeConfigSchema;
   static override fields: BlockFields | undefined = { required: [], optional: ["input", "gen_kwargs", "success_func"] };
 
   private judge: Promise<Block> | undefined;
@@ -77,8 +81,8 @@ export class LMJudge extends ValidatorBlock<Row> {
 
   constructor(config: BlockConfig, ctx?: BlockContext) {
     super(config, ctx);
-    this.rubric = config.rubric as Rubric | undefined;
-    this.success = config.success as Success | undefined;
+    this.rubric = this.config.rubric;
+    this.success = this.config.success;
     if (this.rubric && this.success) throw new ConfigError(`block '${this.name}': give 'rubric' or 'success', not both`, { hint: "a rubric already decides by its min_score" });
     if (this.success && "regex" in this.success) {
       try {
@@ -98,18 +102,17 @@ export class LMJudge extends ValidatorBlock<Row> {
     if (!this.judge) {
       const create = this.ctx.createBlock;
       if (!create) throw new DigitError("DIGIT_BLOCK_CONTEXT", `block '${this.name}' (lm_judge) was built without a way to create its judge model`, { hint: "create blocks through createBlock(registry, config, ctx)" });
-      const lm = this.config.lm_config as Row;
-      this.judge = create({ name: `${this.name}.judge`, ...lm });
+      this.judge = create({ name: `${this.name}.judge`, ...this.config.lm_config });
       // A failed creation is retried on the next call rather than cached.
       this.judge.catch(() => (this.judge = undefined));
     }
     return this.judge;
   }
 
-  override async validateBatch(items: (BlockItem<Row> & ValidatorFields)[], _options: Record<string, unknown> = {}, span?: Span): Promise<Validation[]> {
+  override async validateBatch(items: (BlockItem & ValidatorFields)[], _options: Record<string, unknown> = {}, span?: Span): Promise<Validation[]> {
     if (!items.length) return [];
     const judge = await this.child();
-    const method = (this.config.method as string | undefined) ?? "completion";
+    const method = this.config.method;
     const requests = items.map((item) => {
       let prompt = this.promptOf(item);
       if (this.rubric) prompt = `${prompt}\n\n${rubricInstructions(this.rubric)}`;
@@ -139,7 +142,7 @@ export class LMJudge extends ValidatorBlock<Row> {
   }
 
   private promptOf(item: BlockItem): string {
-    const template = this.config.prompt as string | undefined;
+    const template = this.config.prompt;
     if (!template) {
       if (typeof item.input === "string") return item.input;
       throw new ConfigError(`block '${this.name}' (lm_judge): the row has no text 'input' and the block has no 'prompt'`, {

@@ -10,7 +10,7 @@ import { ValidatorBlock, type Validation } from "../../validator.js";
  *   type: noop
  */
 @registerBlock("noop")
-export class Noop extends ValidatorBlock<{ input: unknown }> {
+export class Noop extends ValidatorBlock {
   override validate(): Validation {
     return true;
   }

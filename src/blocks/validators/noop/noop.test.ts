@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeBlock } from "../test-helpers.js";
+import { makeBlock } from "../../../../test/support/make-block.js";
 
 describe("noop", () => {
   it("accepts every row and marks it valid", async () => {

@@ -18,6 +18,9 @@ const rule = z.strictObject({
 });
 type Rule = z.output<typeof rule> & { re: RegExp };
 
+/** The YAML keys of a `regex` block. */
+const regexConfigSchema = perFieldSchema(rule);
+
 /**
  * Checks fields against regular expressions (new in digit): a row passes when every field
  * matches (or, with `invert: true`, does not match).
@@ -31,21 +34,21 @@ type Rule = z.output<typeof rule> & { re: RegExp };
  *     question: { pattern: "\\?\\s*$" }
  */
 @registerBlock("regex")
-export class RegexValidator extends ValidatorBlock<Row> {
-  static override configSchema = perFieldSchema(rule);
+export class RegexValidator extends ValidatorBlock<typeof regexConfigSchema, Row> {
+  static override configSchema = regexConfigSchema;
   static override fields: BlockFields | undefined = { required: [], optional: ["input"] };
   private readonly rules: [string, Rule][];
 
   constructor(config: BlockConfig, ctx?: BlockContext) {
     super(config, ctx);
-    this.rules = rulesOf(config, ["pattern", "flags", "full", "invert"], (raw, path) => {
+    this.rules = rulesOf(this.config, ["pattern", "flags", "full", "invert"], (raw, path) => {
       const parsed = rule.safeParse(raw);
-      if (!parsed.success) throw new ConfigError(`block '${config.name}': regex rule for '${path}': ${parsed.error.issues[0]!.message} at '${parsed.error.issues[0]!.path.join(".")}'`, { hint: "each rule needs pattern: and may have flags:, full:, invert:" });
+      if (!parsed.success) throw new ConfigError(`block '${this.name}': regex rule for '${path}': ${parsed.error.issues[0]!.message} at '${parsed.error.issues[0]!.path.join(".")}'`, { hint: "each rule needs pattern: and may have flags:, full:, invert:" });
       const r = parsed.data;
       try {
         return { ...r, re: new RegExp(r.full ? `^(?:${r.pattern})$` : r.pattern, r.flags) };
       } catch (e) {
-        throw new ConfigError(`block '${config.name}': pattern for '${path}' is not a valid regular expression: ${(e as Error).message}`);
+        throw new ConfigError(`block '${this.name}': pattern for '${path}' is not a valid regular expression: ${(e as Error).message}`);
       }
     });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeBlock } from "../test-helpers.js";
+import { makeBlock } from "../../../../test/support/make-block.js";
 
 describe("regex", () => {
   it("requires matches, forbids inverted ones, and anchors with full", async () => {

@@ -346,7 +346,7 @@ function symmetric(job: ConflictJob, out: Sink, stats: PairStats, pairCount: () 
         if (stamp[y] !== x) {
           stamp[y] = x;
           // Only pairs whose later row is to be judged matter.
-          if (!job.probe[x > y ? x : y]) {
+          if (!job.probe[Math.max(x, y)]) {
             count[y] = -1;
             continue;
           }
@@ -409,7 +409,9 @@ function elementKeys(job: ConflictJob): Float64Array {
   for (let t = 0; t < vocab; t++) if (df[t]! > 0) present.push(t);
   present.sort((x, y) => df[x]! - df[y]! || x - y);
   const rankOf = new Int32Array(vocab);
-  present.forEach((t, i) => (rankOf[t] = i));
+  present.forEach((t, i) => {
+    rankOf[t] = i;
+  });
 
   const keys = new Float64Array(job.flat.length);
   for (let r = 0; r < n; r++) {

@@ -2,7 +2,7 @@
  * DiGiT's ROUGE dedup, exact and incremental, independent of the block plumbing (the benchmark
  * drives it directly).
  *
- * Semantics (reference §4.9), for a list of texts and an optional `context`:
+ * DiGiT's semantics, for a list of texts and an optional `context`:
  * 1. with a non-empty context and threshold ≤ 1, each text's context score is its highest score
  *    against any context text; texts at or above the threshold fail (and are removed when
  *    filtering);
@@ -154,7 +154,7 @@ export class RougeDeduplicator {
       for (let k = 0; k < order.length; k++) {
         const input = inputs[order[k]!]!;
         const entry = input.id !== undefined ? index.get(input.id) : undefined;
-        if (!entry || !entry.valid || entry.text !== input.text || entry.seq <= lastSeq) break;
+        if (!entry?.valid || entry.text !== input.text || entry.seq <= lastSeq) break;
         probe[k] = 0;
         lastSeq = entry.seq;
         stats.reused++;
@@ -222,9 +222,13 @@ export class RougeDeduplicator {
  */
 export function packJob(rows: readonly Int32Array[], probe: Uint8Array, vocabSize: number, threshold: number, scoreFunc: ScoreFunc, rougeTypes: RougeType[]): Omit<ConflictJob, "counter" | "chunkSize"> {
   const offsets = new Int32Array(rows.length + 1);
-  rows.forEach((r, k) => (offsets[k + 1] = offsets[k]! + r.length));
+  rows.forEach((r, k) => {
+    offsets[k + 1] = offsets[k]! + r.length;
+  });
   const flat = new Int32Array(offsets[rows.length]!);
-  rows.forEach((r, k) => flat.set(r, offsets[k]!));
+  rows.forEach((r, k) => {
+    flat.set(r, offsets[k]!);
+  });
   return { flat, offsets, probe, vocabSize, threshold, scoreFunc, rougeTypes };
 }
 

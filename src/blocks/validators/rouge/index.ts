@@ -7,12 +7,29 @@ import type { BlockConfig, BlockContext, BlockItem } from "../../block.js";
 import type { Row } from "../../../util/mapping.js";
 import { ValidatorBlock } from "../../validator.js";
 import { RougeDeduplicator } from "./dedup.js";
-import type { RougeType, ScoreFunc } from "./score.js";
+import type { ScoreFunc } from "./score.js";
 
 const scoreFunc = z.enum(["f1", "precision", "recall"]);
 /** DiGiT's threshold when none is given: above any score, so nothing is rejected. */
 const NO_THRESHOLD = 1.1;
 const CALL_OPTIONS = ["context", "score_func", "filter"];
+
+/** The YAML keys of a `rouge_scorer` block. */
+const rougeConfigSchema = ValidatorBlock.configSchema.extend({
+  // null (an empty YAML value) means the default too, as in DiGiT.
+  threshold: z
+    .number()
+    .nullable()
+    .default(NO_THRESHOLD)
+    .transform((v) => v ?? NO_THRESHOLD)
+    .describe("A row fails when its ROUGE score against an earlier kept row or the context reaches this (1.1: never)"),
+  score_func: scoreFunc.default("f1").describe("Which ROUGE score is compared with threshold"),
+  rouge_types: z.array(z.enum(["lcs", "n_1", "n_2", "n_3"])).min(1).default(["lcs"]).describe("ROUGE variants scored (lcs: ROUGE-L; n_k: k-gram overlap); the highest counts"),
+  /** DiGiT's early-exit switch; accepted for compatibility, dedup here is always exact. */
+  fast_rouge: z.boolean().optional().describe("DiGiT's early-exit switch; accepted, but dedup here is always exact"),
+  /** Threads for large inputs, the calling one included (0 or 1 = no worker; default: the machine's cores, at most 8). */
+  workers: z.number().int().min(0).optional().describe("Threads for large inputs, the calling one included (0 or 1: none; default the machine's cores, at most 8)"),
+});
 
 /**
  * Removes near-duplicates by ROUGE-L (DiGiT's `rouge_scorer`): a row fails when its score
@@ -35,34 +52,21 @@ const CALL_OPTIONS = ["context", "score_func", "filter"];
  * postprocessors:
  *   - name: dedup
  */
+
 @registerBlock("rouge_scorer")
-export class RougeScorer extends ValidatorBlock<{ input: string }> {
-  static override configSchema = ValidatorBlock.configSchema.extend({
-    // null (an empty YAML value) means the default too, as in DiGiT.
-    threshold: z
-      .number()
-      .nullable()
-      .default(NO_THRESHOLD)
-      .transform((v) => v ?? NO_THRESHOLD)
-      .describe("A row fails when its ROUGE score against an earlier kept row or the context reaches this (1.1: never)"),
-    score_func: scoreFunc.default("f1").describe("Which ROUGE score is compared with threshold"),
-    rouge_types: z.array(z.enum(["lcs", "n_1", "n_2", "n_3"])).min(1).default(["lcs"]).describe("ROUGE variants scored (lcs: ROUGE-L; n_k: k-gram overlap); the highest counts"),
-    /** DiGiT's early-exit switch; accepted for compatibility, dedup here is always exact. */
-    fast_rouge: z.boolean().optional().describe("DiGiT's early-exit switch; accepted, but dedup here is always exact"),
-    /** Threads for large inputs, the calling one included (0 or 1 = no worker; default: the machine's cores, at most 8). */
-    workers: z.number().int().min(0).optional().describe("Threads for large inputs, the calling one included (0 or 1: none; default the machine's cores, at most 8)"),
-  });
+export class RougeScorer extends ValidatorBlock<typeof rougeConfigSchema, { input: string }> {
+  static override configSchema = rougeConfigSchema;
 
   private readonly dedup: RougeDeduplicator;
 
   constructor(config: BlockConfig, ctx?: BlockContext) {
     super(config, ctx);
-    // The schema has applied the defaults (createBlock parses the config before construction).
+    const { threshold, score_func, rouge_types, workers } = this.config;
     this.dedup = new RougeDeduplicator({
-      threshold: Number(config.threshold),
-      scoreFunc: config.score_func as ScoreFunc,
-      rougeTypes: [...new Set<RougeType>(config.rouge_types as RougeType[])],
-      ...(config.workers !== undefined ? { workers: Number(config.workers) } : {}),
+      threshold,
+      scoreFunc: score_func,
+      rougeTypes: [...new Set(rouge_types)],
+      ...(workers !== undefined ? { workers } : {}),
     });
   }
 
@@ -114,7 +118,9 @@ export class RougeScorer extends ValidatorBlock<{ input: string }> {
     for (const i of order) place(i);
     // Rows that failed the context check while filtering are not in `order`; DiGiT drops them
     // without a trace, digit records them like every other removed row.
-    items.forEach((_, i) => inOrder.has(i) || place(i));
+    items.forEach((_, i) => {
+      if (!inOrder.has(i)) place(i);
+    });
     if (removed.length) await this.recordRemoved(removed, span);
     return kept;
   }

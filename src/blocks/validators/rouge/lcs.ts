@@ -1,35 +1,10 @@
 /**
  * Longest common subsequence of two token-id sequences.
  *
- * `lcsPlain` is the textbook dynamic programme (O(m·n) cells): the reference the fast version is
- * tested against. `LcsPattern` is the bit-parallel algorithm of Allison & Dix / Hyyrö: one
+ * `LcsPattern` is the bit-parallel algorithm of Allison & Dix / Hyyrö: one
  * machine word holds 32 cells of a DP column, so a comparison costs O(⌈m/32⌉·n) word operations.
  * A pattern is built once per text and then compared with many others, which is how dedup uses it.
  */
-
-/**
- * LCS length by plain dynamic programming (two rolling rows).
- *
- * @example
- * lcsPlain(Int32Array.of(1, 2, 3, 4), Int32Array.of(1, 3, 4)) // 3
- */
-export function lcsPlain(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const m = a.length;
-  const n = b.length;
-  if (m === 0 || n === 0) return 0;
-  let prev = new Int32Array(n + 1);
-  let cur = new Int32Array(n + 1);
-  for (let i = 1; i <= m; i++) {
-    const ai = a[i - 1];
-    for (let j = 1; j <= n; j++) {
-      cur[j] = ai === b[j - 1] ? prev[j - 1]! + 1 : Math.max(prev[j]!, cur[j - 1]!);
-    }
-    const t = prev;
-    prev = cur;
-    cur = t;
-  }
-  return prev[n]!;
-}
 
 /**
  * The bit masks of one text (the "pattern"): for each distinct token, the positions where it

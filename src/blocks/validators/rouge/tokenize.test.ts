@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Random } from "../../../util/random.js";
 import { tokenize, Vocabulary } from "./tokenize.js";
 
-// DiGiT's rule for the rouge_score tokenizer (reference §4.9), written out literally.
+// DiGiT's rule for the rouge_score tokenizer, written out literally.
 const digitTokens = (s: string) =>
   s
     .toLowerCase()

@@ -14,6 +14,7 @@
  *   sentence's meaning and would make "Great!" and "Great 🎉" differ).
  */
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the whole ASCII range, controls included
 const ASCII = /^[\x00-\x7f]*$/;
 const ASCII_TOKEN = /[a-z0-9]+/g;
 

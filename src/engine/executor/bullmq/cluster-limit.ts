@@ -214,7 +214,7 @@ const WRAPPED = new WeakSet<AdaptiveLimiter>();
 export function installClusterLimits(semaphore: ClusterSemaphore): () => void {
   const pool = credentialPool();
   const original = pool.limiter;
-  pool.limiter = function (credential, limit, who) {
+  pool.limiter = (credential, limit, who) => {
     const limiter = original.call(pool, credential, limit, who);
     if (!WRAPPED.has(limiter)) {
       WRAPPED.add(limiter);

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { BuilderSpec, RunnerConfig, TaskSpec } from "../../../config/schemas.js";
 import type { Row } from "../../../util/mapping.js";
 import { ConfigError, DigitError } from "../../../errors.js";
 import type { LlmCallReport } from "../../../telemetry/observer.js";
@@ -20,9 +21,9 @@ export const PROTOCOL_VERSION = 2;
 
 /** One task of a builder, as a worker needs it to construct the builder's `tasks`. */
 export interface UnitTask {
-  spec: Row;
+  spec: TaskSpec;
   file: string | undefined;
-  runnerConfig: Row;
+  runnerConfig: RunnerConfig;
 }
 
 /**
@@ -36,7 +37,7 @@ export interface UnitContext {
    * The builder config after `--config-path` overrides (validated by the coordinator), with every
    * secret replaced by a reference to an environment variable (see secrets.ts): never a key.
    */
-  config: Row;
+  config: BuilderSpec;
   /** Builder YAML path on the coordinator (a worker prefers its own copy, found by name). */
   file: string;
   builderOptions: Row;

@@ -2,17 +2,14 @@ import { existsSync } from "node:fs";
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Block } from "../../../blocks/block.js";
 import type { Row } from "../../../util/mapping.js";
-import { createBlock } from "../../../blocks/create.js";
 import type { DataBuilderClass, GenerationDataBuilder, TransformationDataBuilder } from "../../../builders/databuilder.js";
 import { ConfigError } from "../../../errors.js";
 import { Registry } from "../../../registry/registry.js";
-import { GenerationTask } from "../../../tasks/generation-task.js";
-import type { TaskInit } from "../../../tasks/task.js";
-import { TransformationTask } from "../../../tasks/transformation-task.js";
 import type { Logger } from "../../../telemetry/logger.js";
 import type { LlmCallReport } from "../../../telemetry/observer.js";
 import { NoTelemetry } from "../../../telemetry/telemetry.js";
 import { Random } from "../../../util/random.js";
+import { assembleBuilder, createBlocks } from "../../assemble.js";
 import type { UnitContext, UnitData, UnitRejects } from "./protocol.js";
 
 /** What one unit's blocks reported while it ran. */
@@ -87,11 +84,7 @@ export class PreparedContext {
         current.getStore()?.rejects.push({ block: { name: block.name, type: block.type }, rows: rows.map((r) => ({ ...r })) });
       },
     };
-    const blocks = new Map<string, Block>();
-    for (const cfg of (context.config.blocks as Row[] | undefined) ?? []) {
-      const b = await createBlock(registry, cfg, blockCtx, `builder '${context.builderName}'`);
-      blocks.set(b.name, b);
-    }
+    const blocks = await createBlocks(registry, context.config.blocks, blockCtx, context.builderName);
     return new PreparedContext(context, registry, cls, file, blocks, logger);
   }
 
@@ -102,40 +95,26 @@ export class PreparedContext {
    */
   async run(unit: UnitData): Promise<{ rows: Row[]; collected: UnitCollector }> {
     const ctx = this.context;
-    const root = new Random(ctx.seed);
     const unitLabel = `unit:${unit.runKey}:${unit.seq}`;
-    const builder = new this.cls({
-      name: ctx.builderName,
+    const builder = await assembleBuilder({
+      registry: this.registry,
+      cls: this.cls,
+      builderName: ctx.builderName,
       config: ctx.config,
       file: this.file,
       blocks: this.blocks,
-      rng: root.derive(`builder:${ctx.builderName}`).derive(unitLabel),
-      logger: this.logger.child({ builder: ctx.builderName }),
+      tasks: ctx.tasks,
+      root: new Random(ctx.seed),
+      derive: (rng) => rng.derive(unitLabel),
+      logger: this.logger,
       telemetry: new NoTelemetry(),
-      options: ctx.builderOptions,
+      builderOptions: ctx.builderOptions,
+      buildId: "worker",
+      // Tasks here are never opened: they give builders their spec and settings, not output files.
+      writesOutput: false,
     });
     if ((builder.kind === "generation") !== (unit.kind === "generation")) {
       throw new ConfigError(`builder '${ctx.builderName}' is a ${builder.kind} builder here, but the coordinator sent a ${unit.kind} unit`, { hint: "run workers and coordinator on the same version of the builders" });
-    }
-    for (const t of ctx.tasks) {
-      const name = String(t.spec.task_name);
-      const init: TaskInit = {
-        spec: t.spec,
-        file: t.file,
-        builderName: ctx.builderName,
-        runnerConfig: t.runnerConfig,
-        restart: false,
-        registry: this.registry,
-        rng: root.derive(`task:${name}:${String(t.runnerConfig.seed ?? "")}`).derive(unitLabel),
-        logger: this.logger.child({ task_name: name }),
-        buildId: "worker",
-        outputFields: this.cls.outputFields,
-        formatter: undefined,
-      };
-      // Tasks here are never opened: they give builders their spec and settings, not output files.
-      const task = this.cls.family === "generation" ? new GenerationTask(init) : new TransformationTask(init);
-      task.instantiateInput = (row: Row) => builder.instantiateInput(task, row);
-      builder.tasks.push(task);
     }
     const collected: UnitCollector = { rejects: [], llmCalls: [], rejected: [] };
     const rows = await current.run(collected, async () => {

@@ -46,7 +46,7 @@ export function stepsToMessages(steps: Row[]): FormattedMessage[] {
     if (role === "user" || role === "assistant") {
       out.push({ role, content: text(step.content) });
     } else if (role === "tool_call") {
-      const call = (isObj(step.content) ? step.content : {}) as Row;
+      const call: Row = isObj(step.content) ? step.content : {};
       const args = call.arguments ?? call.args ?? {};
       out.push({
         role: "assistant",
@@ -54,7 +54,7 @@ export function stepsToMessages(steps: Row[]): FormattedMessage[] {
         tool_calls: [{ id: String(call.id ?? call.call_id ?? ""), type: "function", function: { name: String(call.name ?? ""), arguments: typeof args === "string" ? args : JSON.stringify(args) } }],
       });
     } else if (role === "tool_result") {
-      const result = (isObj(step.content) ? step.content : { result: step.content }) as Row;
+      const result: Row = isObj(step.content) ? step.content : { result: step.content };
       const value = result.error != null ? { error: result.error } : (result.result ?? result.content ?? null);
       out.push({ role: "tool", tool_call_id: String(result.call_id ?? result.id ?? result.tool_call_id ?? ""), content: typeof value === "string" ? value : JSON.stringify(value) });
     }

@@ -1,6 +1,6 @@
 import { Formatter } from "../../formatter.js";
 import { registerFormatter } from "../../../registry/decorators.js";
-import type { Row } from "../../../util/mapping.js";
+import { isObj, type Row } from "../../../util/mapping.js";
 
 /**
  * Metadata keys the refusal builder uses internally; they never reach training data.
@@ -21,7 +21,7 @@ export const INTERNAL_METADATA_KEYS = ["mode", "source", "rouge_score", "guardia
 @registerFormatter("formatters/safety/refusal")
 export class SafetyRefusalFormatter extends Formatter {
   apply(row: Row): Row {
-    const meta = row.metadata && typeof row.metadata === "object" && !Array.isArray(row.metadata) ? { ...(row.metadata as Row) } : {};
+    const meta = isObj(row.metadata) ? { ...row.metadata } : {};
     for (const k of INTERNAL_METADATA_KEYS) delete meta[k];
     return { instruction: String(row.instruction ?? ""), response: String(row.response ?? ""), metadata: meta };
   }

@@ -60,7 +60,8 @@ export async function writeParquetStream(
 ): Promise<{ path: string; rows: number }[]> {
   const it = chunks(rows, WRITE_CHUNK)[Symbol.asyncIterator]();
   const written: { path: string; rows: number }[] = [];
-  let carry = (await it.next()).value as Row[] | undefined;
+  const head = await it.next();
+  let carry: Row[] | undefined = head.done ? undefined : head.value;
   while (carry) {
     const kinds = inferColumns(carry);
     let first: Row[] | undefined = carry;

@@ -23,7 +23,7 @@ export class DistEcho extends GenerationDataBuilder {
 
 /** Rejects answers to row 7 of a batch. */
 @registerBlock("dist/not_row_seven")
-export class NotRowSeven extends ValidatorBlock<{ text: string }> {
+export class NotRowSeven extends ValidatorBlock<typeof ValidatorBlock.configSchema, { text: string }> {
   static override fields = { required: ["text"] };
   override validate(row: { text: string }) {
     return / row 7 of /.test(row.text) ? reject("row seven") : true;

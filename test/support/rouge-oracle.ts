@@ -1,11 +1,35 @@
 /**
- * The plain ROUGE dedup, written as directly as the reference describes it (§4.9): every pair
- * scored with the dynamic-programming LCS, no bounds, no index, no threads. Tests and the
- * benchmark compare the fast implementation against it; nothing in a run uses it.
+ * Test oracle for the rouge_scorer block: the ROUGE dedup written as directly as DiGiT's
+ * semantics state it, every pair scored with the textbook dynamic-programming LCS, no bounds,
+ * no index, no threads. The block's tests and `npm run bench rouge-dedup` check the fast
+ * implementation against it.
  */
-import { lcsPlain } from "./lcs.js";
-import { ngrams, ratio, type RougeType, type ScoreFunc } from "./score.js";
-import { tokenize } from "./tokenize.js";
+import { ngrams, ratio, type RougeType, type ScoreFunc } from "../../src/blocks/validators/rouge/score.js";
+import { tokenize } from "../../src/blocks/validators/rouge/tokenize.js";
+
+/**
+ * LCS length by plain dynamic programming (two rolling rows, O(m·n) cells).
+ *
+ * @example
+ * lcsPlain(Int32Array.of(1, 2, 3, 4), Int32Array.of(1, 3, 4)) // 3
+ */
+export function lcsPlain(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const m = a.length;
+  const n = b.length;
+  if (m === 0 || n === 0) return 0;
+  let prev = new Int32Array(n + 1);
+  let cur = new Int32Array(n + 1);
+  for (let i = 1; i <= m; i++) {
+    const ai = a[i - 1];
+    for (let j = 1; j <= n; j++) {
+      cur[j] = ai === b[j - 1] ? prev[j - 1]! + 1 : Math.max(prev[j]!, cur[j - 1]!);
+    }
+    const t = prev;
+    prev = cur;
+    cur = t;
+  }
+  return prev[n]!;
+}
 
 /**
  * Options of the plain pass.
@@ -33,6 +57,19 @@ export interface PlainVerdict {
   contextScore?: number;
 }
 
+/** A function numbering distinct tokens 0, 1, 2, ... in order of first sight. */
+function tokenIds(): (token: string) => number {
+  const ids = new Map<string, number>();
+  return (token) => {
+    let id = ids.get(token);
+    if (id === undefined) {
+      id = ids.size;
+      ids.set(token, id);
+    }
+    return id;
+  };
+}
+
 /**
  * Score `target` against `prediction` (token strings) with the plain LCS.
  *
@@ -44,13 +81,11 @@ export function plainScore(target: readonly string[], prediction: readonly strin
   for (const type of types) {
     if (type === "lcs") {
       if (!target.length || !prediction.length) continue;
-      const ids = new Map<string, number>();
-      const id = (s: string) => ids.get(s) ?? (ids.set(s, ids.size), ids.size - 1);
+      const id = tokenIds();
       sum += ratio(lcsPlain(target.map(id), prediction.map(id)), target.length, prediction.length, func);
     } else {
       const k = Number(type.slice(2));
-      const ids = new Map<string, number>();
-      const id = (s: string) => ids.get(s) ?? (ids.set(s, ids.size), ids.size - 1);
+      const id = tokenIds();
       const t = ngrams(target.map(id), k);
       const p = ngrams(prediction.map(id), k);
       let c = 0;

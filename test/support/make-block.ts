@@ -2,10 +2,10 @@
  * Test helper shared by the validator and utility tests: builds blocks through the real registry
  * and collects what they write to the reject store.
  */
-import type { Block } from "../block.js";
-import type { Row } from "../../util/mapping.js";
-import { createBlock } from "../create.js";
-import { Registry } from "../../registry/registry.js";
+import type { Block } from "../../src/blocks/block.js";
+import { createBlock } from "../../src/blocks/create.js";
+import { Registry } from "../../src/registry/registry.js";
+import type { Row } from "../../src/util/mapping.js";
 
 let registry: Promise<Registry> | undefined;
 
