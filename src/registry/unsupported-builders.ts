@@ -1,4 +1,4 @@
-import { UnsupportedBuilderError, type ErrorLocation } from "../errors.js";
+import { type ErrorLocation, UnsupportedBuilderError } from "../errors.js";
 
 /** Why a DiGiT builder is not ported, and the docs section that says what to use instead. */
 interface UnsupportedBuilder {
@@ -31,7 +31,10 @@ const UNSUPPORTED: ReadonlyMap<string, UnsupportedBuilder> = new Map([
  * const err = unsupportedBuilderError("time_series", { file: "task.yaml", line: 8 });
  * if (err) throw err;
  */
-export function unsupportedBuilderError(name: string, where: ErrorLocation = {}): UnsupportedBuilderError | undefined {
+export function unsupportedBuilderError(
+  name: string,
+  where: ErrorLocation = {},
+): UnsupportedBuilderError | undefined {
   const known = UNSUPPORTED.get(name);
   return known ? new UnsupportedBuilderError(name, known.why, known.docs, where) : undefined;
 }

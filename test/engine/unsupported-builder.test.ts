@@ -22,9 +22,15 @@ afterEach(() => vi.restoreAllMocks());
 describe("DiGiT's time_series builder", () => {
   it("fails at plan time saying why and where the docs are, with the task file and line", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "digit-ts-")), "out");
-    const code = await runCommand([TASK], { outputDir: out, quiet: true, includeNamespaces: ["public"] });
+    const code = await runCommand([TASK], {
+      outputDir: out,
+      quiet: true,
+      includeNamespaces: ["public"],
+    });
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^digit: data builder 'time_series' is not available in digit: .*SDForger/);
+    expect(stderr).toMatch(
+      /^digit: data builder 'time_series' is not available in digit: .*SDForger/,
+    );
     expect(stderr).toContain("out of scope for a Node tool");
     expect(stderr).toContain("univariate.yaml:6)");
     expect(stderr).toContain("fix: see docs/compatibility.md#time-series");

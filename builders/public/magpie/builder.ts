@@ -1,4 +1,4 @@
-import { registerDataBuilder, TransformationDataBuilder, type Block, type Row } from "digit-sdg";
+import { type Block, type Row, registerDataBuilder, TransformationDataBuilder } from "digit-sdg";
 import "./tag/index.js";
 import "./distance/index.js";
 import "./filter/index.js";

@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBlock } from "../../../src/blocks/create.js";
+import { runCommand } from "../../../src/cli/commands/run.js";
 import { Registry } from "../../../src/registry/registry.js";
 import type { Row } from "../../../src/util/mapping.js";
-import { runCommand } from "../../../src/cli/commands/run.js";
-import { startFakeLLM, type FakeLLM } from "../../../test/support/fake-llm/index.js";
+import { type FakeLLM, startFakeLLM } from "../../../test/support/fake-llm/index.js";
 import { nearestNeighbours } from "./distance/nearest.js";
 import { cleanLabel, firstObject, parseReply } from "./tag/parse.js";
 
@@ -22,7 +22,11 @@ let registry: Promise<Registry> | undefined;
 async function makeBlock(type: string, config: Row) {
   registry ??= Registry.open({ namespaces: ["public"] });
   const rejects: Row[] = [];
-  const block = await createBlock(await registry, { name: "check", type, ...config }, { rejects: async (_b, rows) => void rejects.push(...rows) });
+  const block = await createBlock(
+    await registry,
+    { name: "check", type, ...config },
+    { rejects: async (_b, rows) => void rejects.push(...rows) },
+  );
   return { block, rejects };
 }
 
@@ -32,7 +36,14 @@ function unit(v: number[]): Float32Array {
 }
 
 describe("nearest neighbours", () => {
-  const vectors = Array.from({ length: 300 }, (_, i) => unit(Array.from({ length: 16 }, (_, d) => Math.sin(i * 1.7 + d * 0.9) + Math.cos(i * i * 0.013 + d))));
+  const vectors = Array.from({ length: 300 }, (_, i) =>
+    unit(
+      Array.from(
+        { length: 16 },
+        (_, d) => Math.sin(i * 1.7 + d * 0.9) + Math.cos(i * i * 0.013 + d),
+      ),
+    ),
+  );
   vectors.push(unit([...vectors[5]!].map((x, d) => x + (d === 0 ? 1e-4 : 0)))); // a near-copy of row 5
 
   it("exact search finds each row's nearest row and the near-copy above the threshold", () => {
@@ -55,8 +66,12 @@ describe("nearest neighbours", () => {
   });
 
   it("auto is exact up to the limit and HNSW above it", () => {
-    expect(nearestNeighbours(vectors.slice(0, 10), { threshold: 1, exactLimit: 10 }).method).toBe("exact");
-    expect(nearestNeighbours(vectors.slice(0, 11), { threshold: 1, exactLimit: 10 }).method).toBe("hnsw");
+    expect(nearestNeighbours(vectors.slice(0, 10), { threshold: 1, exactLimit: 10 }).method).toBe(
+      "exact",
+    );
+    expect(nearestNeighbours(vectors.slice(0, 11), { threshold: 1, exactLimit: 10 }).method).toBe(
+      "hnsw",
+    );
   });
 });
 
@@ -70,7 +85,10 @@ describe("magpie_distance", () => {
   for (const type of ["openai", "ollama"] as const) {
     it(`embeds through the ${type} endpoint and tags clusters with their smallest id`, async () => {
       const base_url = type === "openai" ? server.openaiBaseURL : server.url;
-      const { block } = await makeBlock("magpie_distance", { embeddings: { type, base_url, model_id_or_path: "embed" }, input_map: { q: "magpie_input", id: "id" } });
+      const { block } = await makeBlock("magpie_distance", {
+        embeddings: { type, base_url, model_id_or_path: "embed" },
+        input_map: { q: "magpie_input", id: "id" },
+      });
       const out = await block.call(rows.map((r) => ({ ...r })));
       const tags = out.map((r) => r.magpie_tags as Record<string, unknown>);
       expect(tags.map((t) => t.min_similar_uuid)).toEqual(["a", "a", null]);
@@ -81,15 +99,32 @@ describe("magpie_distance", () => {
   }
 
   it("takes the user turns of a conversation and gives rows without id the MD5 of their text", async () => {
-    const { block } = await makeBlock("magpie_distance", { embeddings: { type: "mock" }, input_map: { messages: "magpie_mt_input" } });
-    const out = await block.call([{ messages: [{ role: "user", content: "Hi there" }, { role: "assistant", content: "Hello" }] }]);
+    const { block } = await makeBlock("magpie_distance", {
+      embeddings: { type: "mock" },
+      input_map: { messages: "magpie_mt_input" },
+    });
+    const out = await block.call([
+      {
+        messages: [
+          { role: "user", content: "Hi there" },
+          { role: "assistant", content: "Hello" },
+        ],
+      },
+    ]);
     expect(String(out[0]!.id)).toMatch(/^[0-9a-f]{32}$/);
-    await expect(block.call([{ other: 1 }])).rejects.toThrow(/neither magpie_input nor magpie_mt_input/);
+    await expect(block.call([{ other: 1 }])).rejects.toThrow(
+      /neither magpie_input nor magpie_mt_input/,
+    );
   });
 });
 
 describe("magpie_filter", () => {
-  const tags = (q: string, s: string, extra: Record<string, unknown> = {}) => ({ input_quality: [{ m: q }], judge_quality_score: [{ m: s }], difficulty: [{ m: "easy" }], ...extra });
+  const tags = (q: string, s: string, extra: Record<string, unknown> = {}) => ({
+    input_quality: [{ m: q }],
+    judge_quality_score: [{ m: s }],
+    difficulty: [{ m: "easy" }],
+    ...extra,
+  });
 
   it("keeps well-rated rows and the first of each duplicate cluster, and records the rest", async () => {
     const { block, rejects } = await makeBlock("magpie_filter", {
@@ -117,14 +152,27 @@ describe("magpie_filter", () => {
   });
 
   it("checks conversations and honours filter_type", async () => {
-    const { block } = await makeBlock("magpie_filter", { filter_type: "invalid_scores", input_map: { messages: "magpie_mt_input", tags: "field" } });
+    const { block } = await makeBlock("magpie_filter", {
+      filter_type: "invalid_scores",
+      input_map: { messages: "magpie_mt_input", tags: "field" },
+    });
     const out = await block.call([
-      { messages: [{ role: "user", content: "a" }, { role: "assistant", content: "b" }], tags: tags("poor", "1") },
+      {
+        messages: [
+          { role: "user", content: "a" },
+          { role: "assistant", content: "b" },
+        ],
+        tags: tags("poor", "1"),
+      },
       { messages: [{ role: "assistant", content: "b" }], tags: {} },
       { messages: [{ role: "narrator", content: "b" }], tags: {} },
     ]);
     expect(out.map((r) => r.is_valid)).toEqual([true, false, false]);
-    expect(out.map((r) => (r.metadata as { reason?: string } | undefined)?.reason)).toEqual([undefined, "No user utterance[s]", expect.stringMatching(/unsupported role 'narrator'/)]);
+    expect(out.map((r) => (r.metadata as { reason?: string } | undefined)?.reason)).toEqual([
+      undefined,
+      "No user utterance[s]",
+      expect.stringMatching(/unsupported role 'narrator'/),
+    ]);
   });
 });
 
@@ -137,7 +185,10 @@ describe("magpie_tag", () => {
         type: "mock",
         model_id_or_path: "judge-m",
         responses: [
-          { match: '"input_quality"', response: 'Sure! ```json\n{"explanation": "clear", "input_quality": "Excellent"}\n```' },
+          {
+            match: '"input_quality"',
+            response: 'Sure! ```json\n{"explanation": "clear", "input_quality": "Excellent"}\n```',
+          },
           { match: '"score"', response: '{"explanation": "right", "score": 4}' },
           { match: '"intent"', response: "I cannot rate this." },
         ],
@@ -149,7 +200,11 @@ describe("magpie_tag", () => {
     expect(t.input_quality_explanation).toEqual([{ "judge-m": "clear" }]);
     expect(t.judge_quality_score).toEqual([{ "judge-m": "4" }]);
     expect(t.difficulty).toBeNull();
-    expect(t.metadata).toMatchObject({ label_model: ["judge-m"], difficulty_err: expect.stringMatching(/no 'difficulty'/), difficulty_raw: "I cannot rate this." });
+    expect(t.metadata).toMatchObject({
+      label_model: ["judge-m"],
+      difficulty_err: expect.stringMatching(/no 'difficulty'/),
+      difficulty_raw: "I cannot rate this.",
+    });
     expect(out[0]!.question).toBe("What is 2+2?");
   });
 
@@ -162,7 +217,9 @@ describe("magpie_tag", () => {
   });
 
   it("rejects unknown tasks", async () => {
-    await expect(makeBlock("magpie_tag", { lm_config: { type: "mock" }, tasks: ["quality", "vibes"] })).rejects.toThrow(/vibes|tasks/);
+    await expect(
+      makeBlock("magpie_tag", { lm_config: { type: "mock" }, tasks: ["quality", "vibes"] }),
+    ).rejects.toThrow(/vibes|tasks/);
   });
 });
 
@@ -176,21 +233,38 @@ describe("magpie builder", () => {
       configPath: join(ROOT, "configs/mock/public/magpie/magpie.yaml"),
     });
     expect(code).toBe(0);
-    const read = (f: string) => readFileSync(join(out, "magpie", f), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    const input = readFileSync(join(ROOT, "data/public/magpie/data.jsonl"), "utf8").trim().split("\n");
+    const read = (f: string) =>
+      readFileSync(join(out, "magpie", f), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const input = readFileSync(join(ROOT, "data/public/magpie/data.jsonl"), "utf8")
+      .trim()
+      .split("\n");
     const kept = read("final_data.jsonl");
-    const rejected = existsSync(join(out, "magpie/blocks/filter.jsonl")) ? read("blocks/filter.jsonl") : [];
+    const rejected = existsSync(join(out, "magpie/blocks/filter.jsonl"))
+      ? read("blocks/filter.jsonl")
+      : [];
     expect(kept.length + rejected.length).toBe(input.length); // nothing lost
     expect(kept.length).toBeGreaterThan(0);
     for (const r of kept) {
-      expect(r).toMatchObject({ task_name: "magpie", question: expect.any(String), answer: expect.any(String) });
-      expect(r.magpie_tags).toMatchObject({ input_quality: [{ "mock-tagger": "good" }], judge_quality_score: [{ "mock-tagger": "5" }] });
+      expect(r).toMatchObject({
+        task_name: "magpie",
+        question: expect.any(String),
+        answer: expect.any(String),
+      });
+      expect(r.magpie_tags).toMatchObject({
+        input_quality: [{ "mock-tagger": "good" }],
+        judge_quality_score: [{ "mock-tagger": "5" }],
+      });
       expect(r).not.toHaveProperty("magpie_input");
     }
     expect(rejected.map((r) => r.reason)).toContain("Failed to meet input quality requirements");
     // The two rewordings of each duplicate pair share one canonical id; at most one is kept.
     for (const topic of ["chemical symbol", "pride and prejudice"]) {
-      const pair = [...kept, ...rejected].filter((r) => String(r.question).toLowerCase().includes(topic));
+      const pair = [...kept, ...rejected].filter((r) =>
+        String(r.question).toLowerCase().includes(topic),
+      );
       expect(pair).toHaveLength(2);
       const tagsOf = (r: Record<string, unknown>) => r.magpie_tags as Record<string, unknown>;
       expect(pair.map((r) => tagsOf(r).repeat_count)).toEqual([1, 1]);

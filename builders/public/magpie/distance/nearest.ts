@@ -50,9 +50,17 @@ export const DEFAULT_EXACT_LIMIT = 5000;
  * @example
  * const { nearest } = nearestNeighbours([a, b, c], { threshold: 0.9 });
  */
-export function nearestNeighbours(vectors: readonly Float32Array[], options: NeighbourOptions): Neighbours {
+export function nearestNeighbours(
+  vectors: readonly Float32Array[],
+  options: NeighbourOptions,
+): Neighbours {
   const limit = options.exactLimit ?? DEFAULT_EXACT_LIMIT;
-  const method = options.method === "exact" || options.method === "hnsw" ? options.method : vectors.length <= limit ? "exact" : "hnsw";
+  const method =
+    options.method === "exact" || options.method === "hnsw"
+      ? options.method
+      : vectors.length <= limit
+        ? "exact"
+        : "hnsw";
   return method === "exact" ? exact(vectors, options.threshold) : hnsw(vectors, options);
 }
 
@@ -107,10 +115,18 @@ function exact(vectors: readonly Float32Array[], threshold: number): Neighbours 
 }
 
 interface HnswIndex {
-  initIndex(opts: { maxElements: number; m?: number; efConstruction?: number; randomSeed?: number }): void;
+  initIndex(opts: {
+    maxElements: number;
+    m?: number;
+    efConstruction?: number;
+    randomSeed?: number;
+  }): void;
   setEf(ef: number): void;
   addPoint(point: number[] | Float32Array, label: number): void;
-  searchKnn(query: number[] | Float32Array, k: number): { distances: number[]; neighbors: number[] };
+  searchKnn(
+    query: number[] | Float32Array,
+    k: number,
+  ): { distances: number[]; neighbors: number[] };
 }
 
 type HnswModule = { HierarchicalNSW: new (space: "cosine", dims: number) => HnswIndex };
@@ -125,7 +141,12 @@ function hnsw(vectors: readonly Float32Array[], o: NeighbourOptions): Neighbours
   const { HierarchicalNSW } = createRequire(import.meta.url)("hnswlib-node") as HnswModule;
   const index = new HierarchicalNSW("cosine", vectors[0]!.length);
   // A fixed seed: the same vectors give the same graph, so runs are reproducible.
-  index.initIndex({ maxElements: n, m: o.m ?? 12, efConstruction: o.efConstruction ?? 64, randomSeed: 100 });
+  index.initIndex({
+    maxElements: n,
+    m: o.m ?? 12,
+    efConstruction: o.efConstruction ?? 64,
+    randomSeed: 100,
+  });
   for (let i = 0; i < n; i++) index.addPoint(Array.from(vectors[i]!), i);
   const k = Math.min(n, (o.maxNeighbors ?? 16) + 1);
   index.setEf(Math.max(o.efSearch ?? 48, k));

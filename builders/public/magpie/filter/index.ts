@@ -1,4 +1,13 @@
-import { ok, registerBlock, reject, ValidatorBlock, z, type BlockItem, type Row, type Validation } from "digit-sdg";
+import {
+  type BlockItem,
+  ok,
+  type Row,
+  registerBlock,
+  reject,
+  type Validation,
+  ValidatorBlock,
+  z,
+} from "digit-sdg";
 import { turnsOf } from "../shared/conversation.js";
 
 const QUALITY = ["very poor", "poor", "average", "good", "excellent"];
@@ -11,13 +20,25 @@ const filterConfigSchema = ValidatorBlock.configSchema.extend({
   filter_type: z
     .union([z.enum(FILTER_TYPES), z.array(z.enum(FILTER_TYPES))])
     .default("all")
-    .describe("invalid_scores: reject unreadable tags; high_quality_filter: apply filter_criteria and duplicates; all: both"),
+    .describe(
+      "invalid_scores: reject unreadable tags; high_quality_filter: apply filter_criteria and duplicates; all: both",
+    ),
   filter_criteria: z
-    .object({ input_quality: labels.optional(), sample_quality: labels.optional(), difficulty: labels.optional() })
+    .object({
+      input_quality: labels.optional(),
+      sample_quality: labels.optional(),
+      difficulty: labels.optional(),
+    })
     .strict()
     .nullish()
-    .describe("Accepted tag values: input_quality (default good, excellent), sample_quality (default 5), difficulty (default any)"),
-  remove_duplicates: z.boolean().nullish().default(true).describe("Reject rows whose min_similar_uuid names another row"),
+    .describe(
+      "Accepted tag values: input_quality (default good, excellent), sample_quality (default 5), difficulty (default any)",
+    ),
+  remove_duplicates: z
+    .boolean()
+    .nullish()
+    .default(true)
+    .describe("Reject rows whose min_similar_uuid names another row"),
 });
 type Settings = z.output<typeof filterConfigSchema>;
 
@@ -40,11 +61,17 @@ type Settings = z.output<typeof filterConfigSchema>;
 @registerBlock("magpie_filter")
 export class MagpieFilter extends ValidatorBlock<typeof filterConfigSchema, Row> {
   static override configSchema = filterConfigSchema;
-  static override fields = { required: [], optional: ["field", "id", "magpie_input", "magpie_output", "magpie_mt_input"] };
+  static override fields = {
+    required: [],
+    optional: ["field", "id", "magpie_input", "magpie_output", "magpie_mt_input"],
+  };
   private readonly settings: Settings;
   private readonly types: ReadonlySet<string>;
 
-  constructor(config: ConstructorParameters<typeof ValidatorBlock>[0], ctx?: ConstructorParameters<typeof ValidatorBlock>[1]) {
+  constructor(
+    config: ConstructorParameters<typeof ValidatorBlock>[0],
+    ctx?: ConstructorParameters<typeof ValidatorBlock>[1],
+  ) {
     super(config, ctx);
     this.settings = this.config;
     const t = this.settings.filter_type;
@@ -76,7 +103,8 @@ function flatTags(field: unknown): Row {
     const v = out[key];
     if (Array.isArray(v) && v.length) {
       const first = v[0];
-      out[key] = typeof first === "object" && first !== null ? Object.values(first as Row).at(-1) : first;
+      out[key] =
+        typeof first === "object" && first !== null ? Object.values(first as Row).at(-1) : first;
     }
   }
   return out;
@@ -84,27 +112,34 @@ function flatTags(field: unknown): Row {
 
 function invalidData(item: BlockItem): string | undefined {
   const mt = item.magpie_mt_input;
-  if (!item.magpie_input && !(Array.isArray(mt) && mt.length)) return "Either \"magpie_input\" or \"magpie_mt_input\" field must be specified.";
+  if (!item.magpie_input && !(Array.isArray(mt) && mt.length))
+    return 'Either "magpie_input" or "magpie_mt_input" field must be specified.';
   if (!Array.isArray(mt) || !mt.length) return undefined;
   const turns = turnsOf(mt);
   if (typeof turns === "string") return turns;
   let user = 0;
   let assistant = 0;
   for (const t of turns) {
-    if (t.text === undefined) return "a message has no text: give it a 'value', 'content' or 'text' field";
+    if (t.text === undefined)
+      return "a message has no text: give it a 'value', 'content' or 'text' field";
     if (t.role === "user") user += t.text.length > 0 ? 1 : 0;
     else if (t.role === "assistant" || t.role === "agent") assistant += t.text.length > 0 ? 1 : 0;
-    else if (!["system", "developer", "tool"].includes(t.role)) return `unsupported role '${t.role}' (allowed: user, assistant, agent, system, developer, tool)`;
+    else if (!["system", "developer", "tool"].includes(t.role))
+      return `unsupported role '${t.role}' (allowed: user, assistant, agent, system, developer, tool)`;
   }
   if (user < 1) return "No user utterance[s]";
-  if (user > 1 && user !== assistant) return `Mismatched number of user utterances (${user}) and assistant utterances (${assistant})`;
+  if (user > 1 && user !== assistant)
+    return `Mismatched number of user utterances (${user}) and assistant utterances (${assistant})`;
   return undefined;
 }
 
 function invalidScore(tags: Row): string | undefined {
-  if ("input_quality" in tags && !QUALITY.includes(tags.input_quality as string)) return `Invalid value: ${String(tags.input_quality)} for "input_quality" score`;
-  if ("difficulty" in tags && !DIFFICULTY.includes(tags.difficulty as string)) return `Invalid value: ${String(tags.difficulty)} for "difficulty" score`;
-  if ("judge_quality_score" in tags && !SCORES.includes(tags.judge_quality_score as string)) return `Invalid value: ${String(tags.judge_quality_score)} for "judge_quality_score" score`;
+  if ("input_quality" in tags && !QUALITY.includes(tags.input_quality as string))
+    return `Invalid value: ${String(tags.input_quality)} for "input_quality" score`;
+  if ("difficulty" in tags && !DIFFICULTY.includes(tags.difficulty as string))
+    return `Invalid value: ${String(tags.difficulty)} for "difficulty" score`;
+  if ("judge_quality_score" in tags && !SCORES.includes(tags.judge_quality_score as string))
+    return `Invalid value: ${String(tags.judge_quality_score)} for "judge_quality_score" score`;
   return undefined;
 }
 
@@ -113,10 +148,19 @@ function unqualified(tags: Row, id: unknown, s: Settings): string | undefined {
   const quality = c.input_quality ?? ["good", "excellent"];
   const sample = c.sample_quality ?? ["5"];
   const difficulty = c.difficulty ?? DIFFICULTY;
-  if ("input_quality" in tags && !quality.includes(tags.input_quality as string)) return "Failed to meet input quality requirements";
-  if ("judge_quality_score" in tags && !sample.includes(tags.judge_quality_score as string)) return "Failed to meet judge quality requirements";
-  if ("difficulty" in tags && !difficulty.includes(tags.difficulty as string)) return "Failed to meet difficulty requirements";
+  if ("input_quality" in tags && !quality.includes(tags.input_quality as string))
+    return "Failed to meet input quality requirements";
+  if ("judge_quality_score" in tags && !sample.includes(tags.judge_quality_score as string))
+    return "Failed to meet judge quality requirements";
+  if ("difficulty" in tags && !difficulty.includes(tags.difficulty as string))
+    return "Failed to meet difficulty requirements";
   const canonical = tags.min_similar_uuid;
-  if (s.remove_duplicates !== false && canonical !== null && canonical !== undefined && canonical !== id) return "Duplicate instance";
+  if (
+    s.remove_duplicates !== false &&
+    canonical !== null &&
+    canonical !== undefined &&
+    canonical !== id
+  )
+    return "Duplicate instance";
   return undefined;
 }

@@ -22,9 +22,13 @@ export function turnsOf(messages: readonly unknown[]): Turn[] | string {
   for (const m of messages) {
     const msg = (typeof m === "object" && m !== null ? m : {}) as Row;
     const roleKey = ROLE_KEYS.find((k) => k in msg);
-    if (!roleKey) return `message ${JSON.stringify(m).slice(0, 80)} has no role: give it a 'from', 'role' or 'speaker' field`;
+    if (!roleKey)
+      return `message ${JSON.stringify(m).slice(0, 80)} has no role: give it a 'from', 'role' or 'speaker' field`;
     const textKey = TEXT_KEYS.find((k) => k in msg);
-    turns.push({ role: String(msg[roleKey]), text: textKey === undefined ? undefined : String(msg[textKey] ?? "") });
+    turns.push({
+      role: String(msg[roleKey]),
+      text: textKey === undefined ? undefined : String(msg[textKey] ?? ""),
+    });
   }
   return turns;
 }
@@ -40,7 +44,11 @@ export function userText(item: Row): string | undefined {
   if (Array.isArray(mt) && mt.length) {
     const turns = turnsOf(mt);
     if (typeof turns === "string") throw new TypeError(turns);
-    return turns.filter((t) => t.role === "user" && t.text !== undefined).map((t) => t.text).join("\n\n").trim();
+    return turns
+      .filter((t) => t.role === "user" && t.text !== undefined)
+      .map((t) => t.text)
+      .join("\n\n")
+      .trim();
   }
   return typeof item.magpie_input === "string" ? item.magpie_input.trim() : undefined;
 }

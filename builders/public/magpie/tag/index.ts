@@ -1,4 +1,13 @@
-import { Block, ConfigError, registerBlock, resultText, z, type BlockItem, type Row, type Span } from "digit-sdg";
+import {
+  Block,
+  type BlockItem,
+  ConfigError,
+  type Row,
+  registerBlock,
+  resultText,
+  type Span,
+  z,
+} from "digit-sdg";
 import { turnsOf } from "../shared/conversation.js";
 import { cleanLabel, parseReply } from "./parse.js";
 import { multiTurnPrompt, singleTurnPrompt } from "./prompts.js";
@@ -9,19 +18,48 @@ type TagTask = (typeof TASKS)[number];
 const DEFAULT_TASKS: readonly TagTask[] = ["quality", "sample_quality", "difficulty"];
 
 /** What each task's reply must hold, its allowed values, and the tag fields it fills. */
-const SPEC: Record<TagTask, { key: string; allowed?: readonly string[]; tag: string; explanation?: string }> = {
-  quality: { key: "input_quality", allowed: ["very poor", "poor", "average", "good", "excellent"], tag: "input_quality", explanation: "input_quality_explanation" },
-  sample_quality: { key: "score", allowed: ["1", "2", "3", "4", "5"], tag: "judge_quality_score", explanation: "judge_quality_explanation" },
-  difficulty: { key: "difficulty", allowed: ["very easy", "easy", "medium", "hard", "very hard"], tag: "difficulty" },
+const SPEC: Record<
+  TagTask,
+  { key: string; allowed?: readonly string[]; tag: string; explanation?: string }
+> = {
+  quality: {
+    key: "input_quality",
+    allowed: ["very poor", "poor", "average", "good", "excellent"],
+    tag: "input_quality",
+    explanation: "input_quality_explanation",
+  },
+  sample_quality: {
+    key: "score",
+    allowed: ["1", "2", "3", "4", "5"],
+    tag: "judge_quality_score",
+    explanation: "judge_quality_explanation",
+  },
+  difficulty: {
+    key: "difficulty",
+    allowed: ["very easy", "easy", "medium", "hard", "very hard"],
+    tag: "difficulty",
+  },
   classification: { key: "primary_tag", tag: "task_category" },
 };
 
 const taskList = z.union([z.enum(TASKS), z.array(z.enum(TASKS)).min(1)]);
 const settingsSchema = z.object({
-  lm_config: z.looseObject({ type: z.string().min(1) }).describe("The tagging model: an LM block config (type, model_id_or_path, ...)"),
-  tasks: z.array(z.enum(TASKS)).min(1).optional().describe("Tagging tasks: quality, sample_quality, difficulty, classification"),
-  tag_task: z.union([z.literal("all"), taskList]).optional().describe("DiGiT's spelling: 'all' (quality, sample_quality, difficulty) or task names"),
-  method: z.enum(["completion", "chat_completion"]).default("completion").describe("How the model is asked"),
+  lm_config: z
+    .looseObject({ type: z.string().min(1) })
+    .describe("The tagging model: an LM block config (type, model_id_or_path, ...)"),
+  tasks: z
+    .array(z.enum(TASKS))
+    .min(1)
+    .optional()
+    .describe("Tagging tasks: quality, sample_quality, difficulty, classification"),
+  tag_task: z
+    .union([z.literal("all"), taskList])
+    .optional()
+    .describe("DiGiT's spelling: 'all' (quality, sample_quality, difficulty) or task names"),
+  method: z
+    .enum(["completion", "chat_completion"])
+    .default("completion")
+    .describe("How the model is asked"),
 });
 type Settings = z.output<typeof settingsSchema>;
 
@@ -43,12 +81,18 @@ type Settings = z.output<typeof settingsSchema>;
 @registerBlock("magpie_tag")
 export class MagpieTagger extends Block<typeof settingsSchema> {
   static override configSchema = settingsSchema;
-  static override fields = { required: [], optional: ["magpie_input", "magpie_output", "magpie_mt_input", "magpie_tags"] };
+  static override fields = {
+    required: [],
+    optional: ["magpie_input", "magpie_output", "magpie_mt_input", "magpie_tags"],
+  };
   private readonly settings: Settings;
   private readonly tasks: readonly TagTask[];
   private lm: Promise<Block> | undefined;
 
-  constructor(config: ConstructorParameters<typeof Block>[0], ctx?: ConstructorParameters<typeof Block>[1]) {
+  constructor(
+    config: ConstructorParameters<typeof Block>[0],
+    ctx?: ConstructorParameters<typeof Block>[1],
+  ) {
     super(config, ctx);
     this.settings = this.config;
     const t = this.settings.tasks ?? this.settings.tag_task ?? "all";
@@ -63,7 +107,10 @@ export class MagpieTagger extends Block<typeof settingsSchema> {
   private model(): Promise<Block> {
     if (!this.lm) {
       const create = this.ctx.createBlock;
-      if (!create) throw new ConfigError(`block '${this.name}' (magpie_tag): nested blocks cannot be created here`);
+      if (!create)
+        throw new ConfigError(
+          `block '${this.name}' (magpie_tag): nested blocks cannot be created here`,
+        );
       this.lm = create({ name: `${this.name}.lm`, ...(this.settings.lm_config as Row) });
     }
     return this.lm;
@@ -82,7 +129,12 @@ export class MagpieTagger extends Block<typeof settingsSchema> {
           this.setError(tags, task, prompt.error, null);
           continue;
         }
-        requests.push({ input: chat ? [{ role: "user", content: prompt }] : prompt, task_name: item.SRC_DATA.task_name, tag_index: index, tag_task: task });
+        requests.push({
+          input: chat ? [{ role: "user", content: prompt }] : prompt,
+          task_name: item.SRC_DATA.task_name,
+          tag_index: index,
+          tag_task: task,
+        });
       }
     });
     if (!requests.length) return items;
@@ -110,35 +162,62 @@ export class MagpieTagger extends Block<typeof settingsSchema> {
     if (Array.isArray(mt) && mt.length) {
       const turns = turnsOf(mt);
       if (typeof turns === "string") return { error: turns };
-      const spoken = turns.filter((t) => t.text !== undefined && ["user", "assistant", "agent"].includes(t.role));
+      const spoken = turns.filter(
+        (t) => t.text !== undefined && ["user", "assistant", "agent"].includes(t.role),
+      );
       if (mt.length > 2 && (task === "quality" || task === "sample_quality")) {
         let u = 0;
         let r = 0;
-        const text = spoken.map((t) => (t.role === "user" ? `\n### User ${++u}\n${t.text}\n` : `\n### Assistant ${++r}\n${t.text}\n`)).join("");
+        const text = spoken
+          .map((t) =>
+            t.role === "user"
+              ? `\n### User ${++u}\n${t.text}\n`
+              : `\n### Assistant ${++r}\n${t.text}\n`,
+          )
+          .join("");
         return multiTurnPrompt(task, text);
       }
       const users = spoken.filter((t) => t.role === "user").map((t) => t.text!);
       const replies = spoken.filter((t) => t.role !== "user").map((t) => t.text!);
       if (!users.length) return { error: "conversation has no user message" };
-      if (users.length > 1 && users.length !== replies.length) return { error: `conversation has ${users.length} user and ${replies.length} assistant messages` };
+      if (users.length > 1 && users.length !== replies.length)
+        return {
+          error: `conversation has ${users.length} user and ${replies.length} assistant messages`,
+        };
       return singleTurnPrompt(task, users[0]!, replies[0]);
     }
-    if (typeof item.magpie_input !== "string") return { error: "row has neither magpie_input nor magpie_mt_input (check the block's input_map)" };
-    return singleTurnPrompt(task, item.magpie_input, typeof item.magpie_output === "string" ? item.magpie_output : undefined);
+    if (typeof item.magpie_input !== "string")
+      return {
+        error: "row has neither magpie_input nor magpie_mt_input (check the block's input_map)",
+      };
+    return singleTurnPrompt(
+      task,
+      item.magpie_input,
+      typeof item.magpie_output === "string" ? item.magpie_output : undefined,
+    );
   }
 
   private record(tags: Row, task: TagTask, reply: string): void {
     const spec = SPEC[task];
     const parsed = parseReply(reply, spec.key);
-    if (!parsed || !(spec.key in parsed)) return this.setError(tags, task, `no '${spec.key}' in the reply`, reply);
+    if (!parsed || !(spec.key in parsed)) {
+      this.setError(tags, task, `no '${spec.key}' in the reply`, reply);
+      return;
+    }
     const raw = parsed[spec.key];
-    const value = spec.allowed ? cleanLabel(raw, spec.allowed) : typeof raw === "string" ? raw : undefined;
+    const value = spec.allowed
+      ? cleanLabel(raw, spec.allowed)
+      : typeof raw === "string"
+        ? raw
+        : undefined;
     if (typeof value !== "string" || (task === "sample_quality" && !/^\d+$/.test(value))) {
-      return this.setError(tags, task, `unreadable '${spec.key}': ${JSON.stringify(raw)}`, reply);
+      this.setError(tags, task, `unreadable '${spec.key}': ${JSON.stringify(raw)}`, reply);
+      return;
     }
     const model = this.modelName;
     tags[spec.tag] = [{ [model]: value }];
-    if (spec.explanation && parsed.explanation !== undefined) tags[spec.explanation] = [{ [model]: parsed.explanation }];
+    if (spec.explanation && parsed.explanation !== undefined)
+      tags[spec.explanation] = [{ [model]: parsed.explanation }];
     if (task === "difficulty") {
       if (parsed.intent !== undefined) tags.intent = [{ [model]: parsed.intent }];
       if (parsed.knowledge !== undefined) tags.knowledge = [{ [model]: parsed.knowledge }];

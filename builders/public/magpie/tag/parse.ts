@@ -55,7 +55,10 @@ export function cleanLabel(value: unknown, allowed: readonly string[]): string |
  * parseReply('{"score": 5}', "score") // { score: 5 }
  */
 export function parseReply(reply: string, key: string): Record<string, unknown> | undefined {
-  const text = reply.trim().replace(/^```(?:json)?\s*/i, "").replace(/```$/, "");
+  const text = reply
+    .trim()
+    .replace(/^```(?:json)?\s*/i, "")
+    .replace(/```$/, "");
   const obj = firstObject(text);
   if (obj !== undefined) {
     try {

@@ -11,7 +11,11 @@ const JSON_ONLY = "Answer with one JSON object and nothing else.";
  * @example
  * singleTurnPrompt("quality", "What is 2+2?", "4")
  */
-export function singleTurnPrompt(task: "quality" | "sample_quality" | "difficulty" | "classification", query: string, reply: string | undefined): string {
+export function singleTurnPrompt(
+  task: "quality" | "sample_quality" | "difficulty" | "classification",
+  query: string,
+  reply: string | undefined,
+): string {
   switch (task) {
     case "quality":
       return `Rate how clear, specific and well-formed a user's request is. ${JSON_ONLY}

@@ -28,7 +28,8 @@ describe("leak score", () => {
   });
 
   it("ignores case, punctuation and spacing", () => {
-    const shouted = "SHIPS   passing the rocky cape, relied on its beam -- through the winter storms!";
+    const shouted =
+      "SHIPS   passing the rocky cape, relied on its beam -- through the winter storms!";
     expect(leakScore(shouted, [SOURCE])).toBeCloseTo(leakScore(COPIED, [SOURCE]), 1);
   });
 
@@ -55,19 +56,28 @@ describe("leak score", () => {
 
 describe("validators/data_leak", () => {
   it("flags rows that copy their local_context and keeps the rest, with the score", async () => {
-    const { block } = await makeBlock("validators/data_leak", { threshold: 0.55, input_map: { answer: "input", doc: "local_context" } });
+    const { block } = await makeBlock("validators/data_leak", {
+      threshold: 0.55,
+      input_map: { answer: "input", doc: "local_context" },
+    });
     const out = await block.call([
       { answer: COPIED, doc: SOURCE },
       { answer: PARAPHRASED, doc: [SOURCE] },
     ]);
     expect(out.map((r) => r.is_valid)).toEqual([false, true]);
-    expect((out[0]!.metadata as { score: number; reason: string }).reason).toMatch(/leak score 0\.\d+ reaches threshold 0\.55/);
+    expect((out[0]!.metadata as { score: number; reason: string }).reason).toMatch(
+      /leak score 0\.\d+ reaches threshold 0\.55/,
+    );
     expect((out[1]!.metadata as { score: number }).score).toBeLessThan(0.55);
     expect(out[0]!.doc).toBe(SOURCE); // fields pass through
   });
 
   it("with filter: removes leaking rows and records them with their reason", async () => {
-    const { block, rejects } = await makeBlock("validators/data_leak", { threshold: 0.55, filter: true, context: [SOURCE] });
+    const { block, rejects } = await makeBlock("validators/data_leak", {
+      threshold: 0.55,
+      filter: true,
+      context: [SOURCE],
+    });
     const out = await block.call([{ input: PATCHWORK }, { input: PARAPHRASED }]);
     expect(out.map((r) => r.input)).toEqual([PARAPHRASED]);
     expect(rejects).toHaveLength(1);
@@ -76,7 +86,10 @@ describe("validators/data_leak", () => {
 
   it("a call's context takes precedence over each row's local_context", async () => {
     const { block } = await makeBlock("validators/data_leak", { threshold: 0.55 });
-    const out = await block.call([{ input: COPIED, local_context: "Unrelated words about cooking pasta." }], { context: [SOURCE] });
+    const out = await block.call(
+      [{ input: COPIED, local_context: "Unrelated words about cooking pasta." }],
+      { context: [SOURCE] },
+    );
     expect(out[0]!.is_valid).toBe(false);
   });
 
@@ -90,8 +103,14 @@ describe("validators/data_leak", () => {
   it("reports a row without references, a bad call option and bad settings clearly", async () => {
     const { block } = await makeBlock("validators/data_leak", { threshold: 0.5 });
     await expect(block.call([{ input: COPIED }])).rejects.toThrow(/no reference text.*\n?/);
-    await expect(block.call([{ input: COPIED }], { contxt: [SOURCE] })).rejects.toMatchObject({ hint: expect.stringMatching(/did you mean 'context'/) });
-    await expect(makeBlock("validators/data_leak", { score_leak_baseline: 2 })).rejects.toThrow(/score_leak_baseline/);
-    await expect(makeBlock("validators/data_leak", { treshold: 0.5 })).rejects.toMatchObject({ hint: expect.stringMatching(/threshold/) });
+    await expect(block.call([{ input: COPIED }], { contxt: [SOURCE] })).rejects.toMatchObject({
+      hint: expect.stringMatching(/did you mean 'context'/),
+    });
+    await expect(makeBlock("validators/data_leak", { score_leak_baseline: 2 })).rejects.toThrow(
+      /score_leak_baseline/,
+    );
+    await expect(makeBlock("validators/data_leak", { treshold: 0.5 })).rejects.toMatchObject({
+      hint: expect.stringMatching(/threshold/),
+    });
   });
 });

@@ -93,7 +93,11 @@ interface Match {
 }
 
 /** How much `text` reproduces any of `references` (0 to 1). */
-export function leakScore(text: string, references: readonly string[], settings: LeakSettings = DEFAULT_LEAK_SETTINGS): number {
+export function leakScore(
+  text: string,
+  references: readonly string[],
+  settings: LeakSettings = DEFAULT_LEAK_SETTINGS,
+): number {
   const vocab = new Map<string, number>();
   const sentence = (s: string): Sentence => {
     const words = normalizeWords(s);
@@ -113,15 +117,25 @@ export function leakScore(text: string, references: readonly string[], settings:
     }
   }
   const bestPerSpan = new Map<string, number>();
-  for (const { score, span } of bestPerPred.values()) bestPerSpan.set(span, Math.max(score, bestPerSpan.get(span) ?? 0));
+  for (const { score, span } of bestPerPred.values())
+    bestPerSpan.set(span, Math.max(score, bestPerSpan.get(span) ?? 0));
   return aggregate([...bestPerSpan.values()], settings.alpha);
 }
 
-function scorePair(ref: Sentence, pred: Sentence, s: LeakSettings): { score: number; matches: Match[] } {
+function scorePair(
+  ref: Sentence,
+  pred: Sentence,
+  s: LeakSettings,
+): { score: number; matches: Match[] } {
   const matches = findMatches(ref, pred, s);
   const scores = matches.map((m) => {
-    const count = weightedCount(m.pred.map((i) => pred.words[i]!), s.base_stop_word_w);
-    const penalty = s.adjacency_penalty_weight * (1 - adjacency(m.pred)) + s.distance_consistency_penalty_weight * (1 - consistency(m.ref, m.pred));
+    const count = weightedCount(
+      m.pred.map((i) => pred.words[i]!),
+      s.base_stop_word_w,
+    );
+    const penalty =
+      s.adjacency_penalty_weight * (1 - adjacency(m.pred)) +
+      s.distance_consistency_penalty_weight * (1 - consistency(m.ref, m.pred));
     return Math.max(0, Math.min(1, curve(count, s) - penalty));
   });
   return { score: aggregate(scores, s.alpha), matches };
@@ -153,7 +167,10 @@ function lcs(a: Int32Array, b: Int32Array): Match {
   const table = new Int32Array((m + 1) * w);
   for (let i = m - 1; i >= 0; i--) {
     for (let j = n - 1; j >= 0; j--) {
-      table[i * w + j] = a[i] === b[j] ? table[(i + 1) * w + j + 1]! + 1 : Math.max(table[(i + 1) * w + j]!, table[i * w + j + 1]!);
+      table[i * w + j] =
+        a[i] === b[j]
+          ? table[(i + 1) * w + j + 1]! + 1
+          : Math.max(table[(i + 1) * w + j]!, table[i * w + j + 1]!);
     }
   }
   const out: Match = { ref: [], pred: [] };
@@ -183,8 +200,13 @@ function trimFarStopWords(m: Match, refWords: readonly string[], maxGap: number)
     }
   }
   const far = (end: number, next: number) =>
-    Math.abs(m.pred[end]! - m.pred[next]!) - 1 > maxGap || Math.abs(m.ref[end]! - m.ref[next]!) - 1 > maxGap;
-  while (m.pred.length > 1 && far(m.pred.length - 1, m.pred.length - 2) && isStopWord(refWords[m.ref.at(-1)!]!)) {
+    Math.abs(m.pred[end]! - m.pred[next]!) - 1 > maxGap ||
+    Math.abs(m.ref[end]! - m.ref[next]!) - 1 > maxGap;
+  while (
+    m.pred.length > 1 &&
+    far(m.pred.length - 1, m.pred.length - 2) &&
+    isStopWord(refWords[m.ref.at(-1)!]!)
+  ) {
     m.ref.pop();
     m.pred.pop();
   }
@@ -207,7 +229,9 @@ function curve(count: number, s: LeakSettings): number {
   const v =
     count <= s.word_leak_count_baseline
       ? s.score_leak_baseline * (count / s.word_leak_count_baseline) ** s.curve_power
-      : 1 - (1 - s.score_leak_baseline) * Math.exp(-s.growth_rate * (count - s.word_leak_count_baseline));
+      : 1 -
+        (1 - s.score_leak_baseline) *
+          Math.exp(-s.growth_rate * (count - s.word_leak_count_baseline));
   return Math.min(1, Math.max(0, v));
 }
 
@@ -223,6 +247,7 @@ function adjacency(pred: readonly number[]): number {
 function consistency(ref: readonly number[], pred: readonly number[]): number {
   if (pred.length <= 1) return 1;
   let sum = 0;
-  for (let k = 1; k < pred.length; k++) sum += Math.abs(ref[k]! - ref[k - 1]! - (pred[k]! - pred[k - 1]!));
+  for (let k = 1; k < pred.length; k++)
+    sum += Math.abs(ref[k]! - ref[k - 1]! - (pred[k]! - pred[k - 1]!));
   return 1 / (1 + sum / (pred.length - 1));
 }

@@ -47,15 +47,19 @@ const ABBREVIATIONS: ReadonlySet<string> = new Set(
  * splitSentences("Dr. Lee left. He was late.") // ["Dr. Lee left.", "He was late."]
  */
 export function splitSentences(text: string): string[] {
-  const flat = text.replace(/\.{2,}/g, ".").replace(/\s+/g, " ").trim();
+  const flat = text
+    .replace(/\.{2,}/g, ".")
+    .replace(/\s+/g, " ")
+    .trim();
   if (!flat) return [];
   const out: string[] = [];
   let start = 0;
-  const boundary = /[.!?]["')\]]*\s+(?=["'(\[]?[\p{Lu}\p{N}])/gu;
+  const boundary = /[.!?]["')\]]*\s+(?=["'([]?[\p{Lu}\p{N}])/gu;
   for (let m = boundary.exec(flat); m; m = boundary.exec(flat)) {
     const before = flat.slice(start, m.index);
-    const lastWord = (/(\S+)$/.exec(before)?.[1] ?? "").replace(/^["'(\[]+/, "").toLowerCase();
-    if (flat[m.index] === "." && (ABBREVIATIONS.has(lastWord) || /^\p{L}$/u.test(lastWord))) continue;
+    const lastWord = (/(\S+)$/.exec(before)?.[1] ?? "").replace(/^["'([]+/, "").toLowerCase();
+    if (flat[m.index] === "." && (ABBREVIATIONS.has(lastWord) || /^\p{L}$/u.test(lastWord)))
+      continue;
     out.push(flat.slice(start, m.index + m[0].trimEnd().length));
     start = m.index + m[0].length;
   }
@@ -80,11 +84,11 @@ export function normalizeWords(sentence: string): string[] {
   const kept: string[] = [];
   let text = sentence.replace(/[\n\t]/g, " ");
   for (const re of PROTECTED) {
-    text = text.replace(re, (m) => ` \u0000${kept.push(m.replace(/\s+/g, "")) - 1}\u0000 `);
+    text = text.replace(re, (m) => ` \uE000${kept.push(m.replace(/\s+/g, "")) - 1}\uE000 `);
   }
   text = text.replace(/[."!#$%&'()*+,:;<=>?[\\\]^_`{|}~]+/g, " ").toLowerCase();
   return text
     .split(/\s+/)
     .filter(Boolean)
-    .map((w) => w.replace(/\u0000(\d+)\u0000/g, (_, i: string) => kept[Number(i)]!.toLowerCase()));
+    .map((w) => w.replace(/\uE000(\d+)\uE000/g, (_, i: string) => kept[Number(i)]!.toLowerCase()));
 }
