@@ -270,6 +270,55 @@ export class TemplateForbiddenError extends DigitError {
 }
 
 /**
+ * A block asked for batch execution (`execution: batch` or `--execution batch`) where there is no
+ * batch API: a provider digit has no batch submitter for, or an endpoint that answers the batch
+ * routes with 404 (vLLM and most proxies).
+ */
+export class BatchUnsupportedError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_BATCH_UNSUPPORTED", message, {
+      hint: "use execution: online for this block, or execution: auto to use the batch API where there is one and online calls elsewhere",
+      ...where,
+    });
+  }
+}
+
+/** None of the endpoints of an LLM block's pool (`base_url: [...]` or `endpoints:`) accepts connections. */
+export class EndpointsUnreachableError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_ENDPOINTS_UNREACHABLE", message, {
+      hint: "start the servers, or fix the URLs in base_url / endpoints (each is checked with a TCP connection)",
+      ...where,
+    });
+  }
+}
+
+
+/** A tool definition (tool file, inline tool, MCP or OpenAPI listing) is not usable. */
+export class ToolDefinitionError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_TOOL_INVALID", message, where);
+  }
+}
+
+/** A tool server (an MCP server process or endpoint) could not be started or reached. */
+export class ToolServerError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_TOOL_SERVER", message, where);
+  }
+}
+
+/** A configured component needs network access, which this build does not use. */
+export class NetworkRequiredError extends DigitError {
+  constructor(what: string, where: ErrorLocation = {}) {
+    super("DIGIT_NEEDS_NETWORK", `${what} needs network access to a public service`, {
+      hint: "use a local alternative (search engine 'in_memory' or 'file'), or remove it",
+      ...where,
+    });
+  }
+}
+
+/**
  * A task names a DiGiT builder that digit deliberately does not port (say `time_series`, which
  * fine-tunes a transformer in process). The message says why and the hint where the docs explain
  * what to use instead.

@@ -31,6 +31,10 @@ export interface BlockContext {
   rejects?: RejectSink | undefined;
   /** Builds nested blocks (e.g. the judge LM inside `lm_judge`) from their config. */
   createBlock?: ((config: Row) => Promise<Block>) | undefined;
+  /** The run's `--execution`: overrides the `execution` of every LLM block (batch APIs). */
+  execution?: "online" | "batch" | "auto" | undefined;
+  /** Blocks are created only to be checked (`digit validate`): they contact no endpoint. */
+  validating?: boolean | undefined;
 }
 
 /** Keys every block config may have, whatever its type. */

@@ -30,6 +30,31 @@ export interface BuilderInit {
   options?: Row | undefined;
 }
 
+/** What a builder's `preview` gets: one planned task, its builder's blocks, and the run's seed. */
+export interface PreviewInit {
+  builderName: string;
+  /** The builder's parsed config. */
+  config: Row;
+  spec: Row;
+  file: string | undefined;
+  blocks: ReadonlyMap<string, Block>;
+  /** The run's `--seed` (0 when not given): a preview draws what a run with it would. */
+  seed: number;
+  /** The task's seed records (seed_examples / seed_datastore), read without writing anything. */
+  seeds: Row[];
+  /** The task's input records (transformation tasks). */
+  inputs: Row[];
+  count: number;
+}
+
+/** What a preview made: the records, and the fields a run would leave out of the output. */
+export interface PreviewResult {
+  records: Row[];
+  dropped: string[];
+  /** Records the builder refused, with the reason. */
+  rejected: { reason: string; record: Row }[];
+}
+
 /**
  * The "how" of data generation: a registered class plus its builder YAML. The engine groups tasks
  * by `data_builder`, constructs one builder for each group and calls it with batches of input rows
@@ -57,6 +82,22 @@ export abstract class DataBuilder {
   static defaultRunnerConfig: Readonly<Row> = {};
   /** Which loop runs the builder: a generation loop over seeds or one pass over input data. */
   static family: "generation" | "transformation" = "generation";
+  /**
+   * The class that runs this builder's tasks that give `data:` (a builder that both generates
+   * and transforms, like core/columns); such tasks form a group of their own under that class.
+   */
+  static transformationVariant: DataBuilderClass | undefined = undefined;
+  /**
+   * Block configs the builder defines outside `blocks:` (e.g. core/columns' `models:` lists in
+   * the builder and its tasks), added to its blocks at plan time so they are checked and created
+   * like the others.
+   *
+   * @example
+   * static override extraBlocks(config: Row, tasks: readonly Row[]) { return [...models(config), ...tasks.flatMap(models)]; }
+   */
+  static extraBlocks(_config: Row, _tasks: readonly Row[], _file: string): Row[] {
+    return [];
+  }
   abstract readonly kind: "generation" | "transformation";
 
   readonly name: string;
@@ -141,6 +182,38 @@ export abstract class DataBuilder {
 
   /** Called once after tasks are opened, before the first batch. */
   async setup(): Promise<void> {}
+
+  /**
+   * The records a task's final data holds, from its final records (default: as they are). A
+   * builder may drop working fields here or write outputs of its own next to the task's.
+   *
+   * @example
+   * override async finalize(task: Task, records: Row[]) { return records.map(({ scratch: _s, ...r }) => r); }
+   */
+  async finalize(_task: Task, records: Row[]): Promise<Row[]> {
+    return records;
+  }
+
+  /**
+   * Checks of one task's YAML beyond its schema, run while the run is planned (before any output
+   * is written), with the builder's parsed config (its `blocks` include `extraBlocks`). Throw a
+   * ConfigError naming the file and line.
+   */
+  static checkTask(_spec: Row, _file: string | undefined, _config: Row): void {}
+
+  /**
+   * More key tables for `digit describe` (e.g. core/columns' keys of each column type), each a
+   * title and a zod shape.
+   */
+  static describeSections(): { title: string; shape: z.ZodRawShape }[] {
+    return [];
+  }
+
+  /**
+   * Make `count` records of one task in memory, writing nothing (`digit preview`); undefined
+   * when the builder has no preview.
+   */
+  static preview: ((init: PreviewInit) => Promise<PreviewResult>) | undefined = undefined;
 
   /** Release resources; blocks are closed by the engine. */
   async close(): Promise<void> {}

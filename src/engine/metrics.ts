@@ -65,7 +65,7 @@ export class RunMetrics implements RunObserver {
       if (target !== undefined) m.target = target;
     } else {
       kind ??= "generation";
-      m = { task: name, kind, target, accepted: 0, produced: 0, rejected: {}, requests: 0, failedRequests: 0, failures: {}, promptTokens: 0, completionTokens: 0, tokensByModel: {}, status: "pending", startedAt: Date.now(), endedAt: undefined, epoch: 0 };
+      m = { task: name, kind, target, accepted: 0, produced: 0, rejected: {}, requests: 0, batchRequests: 0, failedRequests: 0, failures: {}, promptTokens: 0, completionTokens: 0, tokensByModel: {}, status: "pending", startedAt: Date.now(), endedAt: undefined, epoch: 0 };
       this.tasks.set(name, m);
     }
     return m;
@@ -116,6 +116,7 @@ export class RunMetrics implements RunObserver {
       if (!this.blocksOfTask.has(name)) this.blocksOfTask.set(name, new Set());
       this.blocksOfTask.get(name)!.add(r.block);
       m.requests += share;
+      if (r.execution === "batch") m.batchRequests = (m.batchRequests ?? 0) + share;
       if (!r.ok) m.failedRequests += share;
       for (const [kind, n] of Object.entries(r.attempt_errors ?? {})) m.failures[kind] = (m.failures[kind] ?? 0) + n * share;
       if (!r.ok && r.error_kind && !r.attempt_errors) m.failures[r.error_kind] = (m.failures[r.error_kind] ?? 0) + share;
@@ -124,6 +125,10 @@ export class RunMetrics implements RunObserver {
       const t = (m.tokensByModel[r.model] ??= { provider: r.provider, prompt: 0, completion: 0 });
       t.prompt += promptTokens;
       t.completion += completionTokens;
+      if (r.execution === "batch") {
+        t.batch_prompt = (t.batch_prompt ?? 0) + promptTokens;
+        t.batch_completion = (t.batch_completion ?? 0) + completionTokens;
+      }
     }
   }
 

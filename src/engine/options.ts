@@ -14,6 +14,8 @@ export interface RunInputs {
   namespaces?: string[] | undefined;
   pluginDirs?: string[] | undefined;
   builderPaths?: string[] | undefined;
+  /** How every LLM block sends its requests (overrides each block's `execution`). */
+  execution?: "online" | "batch" | "auto" | undefined;
   /** Seed for every random choice (default: a fixed 0, so runs are reproducible unless changed). */
   seed?: number | undefined;
   buildId?: string | undefined;

@@ -19,7 +19,7 @@ import { suggestion } from "../util/did-you-mean.js";
 import { readInputData } from "./input-data.js";
 import { runnerOverrides, type RunOptions } from "./options.js";
 import { checkOutputKeys } from "./output-keys.js";
-import { isObj, type Obj } from "../util/mapping.js";
+import { isObj, type Obj, type Row } from "../util/mapping.js";
 
 /** A task ready to run: validated spec and effective runner config (CLI overrides applied). */
 export interface PlannedTask {
@@ -97,11 +97,23 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
       if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `builder YAML '${builderName}' has no registered class`, { file: yaml.file, hint: `register one with @registerDataBuilder("${builderName}") in a .ts file next to the YAML` });
       throw e;
     })) as DataBuilderClass;
-    const builderConfig: BuilderSpec = parseWith(z.strictObject({ ...baseBuilderShape, ...cls.configSchema.shape }), config, `builder '${builderName}'`, yaml.file);
-    await checkBlocks(registry, builderName, builderConfig, cls, config as Obj, yaml.file, logger);
-    cls.checkConfig(builderConfig, yaml.file);
-    const planned = await Promise.all(tasks.map((t) => planTask(registry, t, cls, options)));
-    groups.push({ builderName, cls, config: builderConfig, file: yaml.file, tasks: planned });
+    // Tasks with `data:` of a builder that also transforms run as a group of their own.
+    const variant = cls.transformationVariant;
+    const parts: [DataBuilderClass, TaskSource[]][] = variant
+      ? [[cls, tasks.filter((t) => t.raw.data == null)], [variant, tasks.filter((t) => t.raw.data != null)]]
+      : [[cls, tasks]];
+    for (const [partCls, partTasks] of parts) {
+      if (partTasks.length === 0) continue;
+      const builderConfig: BuilderSpec = parseWith(z.strictObject({ ...baseBuilderShape, ...partCls.configSchema.shape }), config, `builder '${builderName}'`, yaml.file);
+      const planned = await Promise.all(partTasks.map((t) => planTask(registry, t, partCls, options)));
+      const extra = partCls.extraBlocks(builderConfig, planned.map((p) => p.spec), yaml.file);
+      const raw: Obj = extra.length ? { ...config, blocks: [...((config.blocks as Obj[] | undefined) ?? []), ...extra] } : config;
+      if (extra.length) builderConfig.blocks = [...builderConfig.blocks, ...(extra.map((b) => withPositions(b)) as BuilderSpec["blocks"])];
+      await checkBlocks(registry, builderName, builderConfig, partCls, raw, yaml.file, logger);
+      partCls.checkConfig(builderConfig, yaml.file);
+      for (const t of planned) partCls.checkTask(t.spec, t.file, builderConfig);
+      groups.push({ builderName, cls: partCls, config: builderConfig, file: yaml.file, tasks: planned });
+    }
   }
   // Seed files are small: a bad line is found now, not after the output folders are written.
   await readInputData(registry, groups, "seeds");
@@ -231,4 +243,11 @@ async function checkDataPath(ds: Obj, file: string | undefined): Promise<void> {
         : new DataFileError(e.message, { ...at, hint: e.hint });
     }
   }
+}
+
+/** A shallow copy of a block config that keeps its source positions (for file:line errors). */
+function withPositions(b: Row): Row {
+  const copy = { ...b };
+  copyPositions(b, copy);
+  return copy;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Block } from "../blocks/block.js";
 import type { Row } from "../util/mapping.js";
+import { LMProvider } from "../blocks/lm/provider.js";
 import type { DataBuilder, GenerationDataBuilder, TransformationDataBuilder } from "../builders/databuilder.js";
 import { ConfigError } from "../errors.js";
 import { GenerationTask } from "../tasks/generation-task.js";
@@ -44,6 +45,12 @@ const DEFAULT_ATTEMPT_CAP = 1_000_000;
 const DEFAULT_CONCURRENT_BATCHES = 4;
 /** Builder calls in flight at most when more are started to fill spare LLM capacity. */
 const MAX_FILLING_BATCHES = 32;
+/**
+ * The same bound for builders with a block that sends by batch API: a batch should carry every
+ * request the tasks still need, not one online-sized wave after another (each wave waits for a
+ * whole batch to end).
+ */
+const MAX_FILLING_BATCHES_BY_BATCH_API = 4096;
 
 /**
  * Run tasks end to end: plan and check everything, take the output folders, then run every builder
@@ -125,6 +132,7 @@ async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOpti
     logger: shared.logger.child({ builder: group.builderName }),
     observer: shared.metrics,
     rejects: (block: { name: string }, rows: Row[]) => appendRejects(builder?.tasks ?? [], block.name, rows),
+    execution: options.execution,
   }, group.builderName);
   builder = await assembleBuilder({
     registry,
@@ -160,7 +168,7 @@ async function runGroup({ group, builder, blocks, telemetry }: Prepared, options
     let failure: unknown;
     if (status !== "cancelled" && status !== "errored") {
       try {
-        records = await task.writeFinal();
+        records = await task.writeFinal((rows) => builder.finalize(task, rows));
       } catch (e) {
         failure = asOutputWriteError(e, [task.dir]);
         status = "errored";
@@ -196,7 +204,7 @@ async function runGroup({ group, builder, blocks, telemetry }: Prepared, options
     width: Number(fixedWidth ?? DEFAULT_CONCURRENT_BATCHES),
     // Without a fixed width, calls in process go beyond the default while the builder's LLM
     // limiters have spare capacity (rows of the next batches fill the credential).
-    fillWidth: fixedWidth === undefined ? MAX_FILLING_BATCHES : undefined,
+    fillWidth: fixedWidth === undefined ? (blocks.some(sendsByBatch) ? MAX_FILLING_BATCHES_BY_BATCH_API : MAX_FILLING_BATCHES) : undefined,
     executor: options.executor ?? localExecutor,
     finish,
   };
@@ -273,11 +281,27 @@ function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics
       rejected: m.rejected,
       epochs: task.postprocessEpoch,
       requests: round(m.requests),
+      ...(m.batchRequests ? { batch_requests: round(m.batchRequests), online_requests: round(m.requests - m.batchRequests) } : {}),
       failed_requests: round(m.failedRequests),
       failures: Object.fromEntries(Object.entries(m.failures).map(([k, v]) => [k, round(v)])),
       prompt_tokens: round(m.promptTokens),
       completion_tokens: round(m.completionTokens),
+      ...(m.batchRequests ? batchTokens(m) : {}),
       duration_s: Math.round((Date.now() - m.startedAt) / 100) / 10,
     },
+  };
+}
+
+/** Whether a block sends (some of) its requests by a provider's batch API. */
+function sendsByBatch(block: Block): boolean {
+  return block instanceof LMProvider && block.execution !== "online";
+}
+
+/** Tokens sent by batch API (billed at batch prices), summed over the task's models. */
+function batchTokens(m: { tokensByModel: Record<string, { batch_prompt?: number | undefined; batch_completion?: number | undefined }> }): Row {
+  const all = Object.values(m.tokensByModel);
+  return {
+    batch_prompt_tokens: Math.round(all.reduce((s, t) => s + (t.batch_prompt ?? 0), 0)),
+    batch_completion_tokens: Math.round(all.reduce((s, t) => s + (t.batch_completion ?? 0), 0)),
   };
 }

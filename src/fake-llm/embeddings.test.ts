@@ -5,7 +5,11 @@ const fake = await startFakeLLM({ apiKey: "sk-fake" });
 afterAll(() => fake.close());
 
 async function post(path: string, body: unknown, key = "sk-fake") {
-  const res = await fetch(`${fake.url}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify(body) });
+  const res = await fetch(`${fake.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -13,7 +17,11 @@ const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0
 
 describe("fake LLM embeddings", () => {
   it("answers OpenAI /v1/embeddings with one normalised vector per input, in order, the same every time", async () => {
-    const a = await post("/v1/embeddings", { model: "m", input: ["get order status", "order status please", "weather in Paris"], dimensions: 32 });
+    const a = await post("/v1/embeddings", {
+      model: "m",
+      input: ["get order status", "order status please", "weather in Paris"],
+      dimensions: 32,
+    });
     expect(a.status).toBe(200);
     const data = a.body.data as { index: number; embedding: number[] }[];
     expect(data.map((d) => d.index)).toEqual([0, 1, 2]);
@@ -22,9 +30,17 @@ describe("fake LLM embeddings", () => {
       expect(dot(d.embedding, d.embedding)).toBeCloseTo(1, 5);
     }
     // Shared words make texts closer than unrelated ones.
-    expect(dot(data[0]!.embedding, data[1]!.embedding)).toBeGreaterThan(dot(data[0]!.embedding, data[2]!.embedding));
-    const again = await post("/v1/embeddings", { model: "m", input: "get order status", dimensions: 32 });
-    expect((again.body.data as { embedding: number[] }[])[0]!.embedding).toEqual(data[0]!.embedding);
+    expect(dot(data[0]!.embedding, data[1]!.embedding)).toBeGreaterThan(
+      dot(data[0]!.embedding, data[2]!.embedding),
+    );
+    const again = await post("/v1/embeddings", {
+      model: "m",
+      input: "get order status",
+      dimensions: 32,
+    });
+    expect((again.body.data as { embedding: number[] }[])[0]!.embedding).toEqual(
+      data[0]!.embedding,
+    );
   });
   it("answers Ollama /api/embed", async () => {
     const r = await post("/api/embed", { model: "m", input: ["a b", "c"] });

@@ -31,14 +31,33 @@ export function fakeEmbedding(text: string, dims: number): number[] {
  * @example
  * if (path === "/v1/embeddings") return answerEmbeddings(res, "openai", body);
  */
-export function answerEmbeddings(res: ServerResponse, protocol: "openai" | "ollama", body: Record<string, unknown>): void {
+export function answerEmbeddings(
+  res: ServerResponse,
+  protocol: "openai" | "ollama",
+  body: Record<string, unknown>,
+): void {
   const input = body.input;
-  const texts = typeof input === "string" ? [input] : Array.isArray(input) && input.every((x) => typeof x === "string") ? (input as string[]) : undefined;
-  if (!texts) return send(res, 400, { error: { message: "'input' must be a string or a list of strings" } });
-  const dims = typeof body.dimensions === "number" && body.dimensions > 0 ? Math.floor(body.dimensions) : DEFAULT_EMBEDDING_DIMENSIONS;
+  const texts =
+    typeof input === "string"
+      ? [input]
+      : Array.isArray(input) && input.every((x) => typeof x === "string")
+        ? (input as string[])
+        : undefined;
+  if (!texts)
+    return send(res, 400, { error: { message: "'input' must be a string or a list of strings" } });
+  const dims =
+    typeof body.dimensions === "number" && body.dimensions > 0
+      ? Math.floor(body.dimensions)
+      : DEFAULT_EMBEDDING_DIMENSIONS;
   const vectors = texts.map((t) => fakeEmbedding(t, dims));
   const model = String(body.model ?? "fake-embeddings");
   const tokens = texts.reduce((s, t) => s + (t.match(/\S+/g) ?? []).length, 0);
-  if (protocol === "ollama") return send(res, 200, { model, embeddings: vectors, prompt_eval_count: tokens });
-  send(res, 200, { object: "list", model, data: vectors.map((embedding, index) => ({ object: "embedding", index, embedding })), usage: { prompt_tokens: tokens, total_tokens: tokens } });
+  if (protocol === "ollama")
+    return send(res, 200, { model, embeddings: vectors, prompt_eval_count: tokens });
+  send(res, 200, {
+    object: "list",
+    model,
+    data: vectors.map((embedding, index) => ({ object: "embedding", index, embedding })),
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
 }

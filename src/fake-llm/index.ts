@@ -8,6 +8,7 @@
  * const fake = await startFakeLLM({ ...DEFAULT_SCRIPT, latencyMs: 50 });
  */
 export { startFakeLLM } from "./server.js";
-export type { FakeLLM, FakeLLMOptions, FakeLLMStats, FakeRequest, FakeAnswer, FakeFailureKind } from "./types.js";
+export type { FakeLLM, FakeLLMOptions, FakeLLMStats, FakeRequest, FakeAnswer, FakeFailureKind, FakeBatchOptions } from "./types.js";
+export type { FakeBatchStats } from "./batches.js";
 export { loadScript } from "./script.js";
 export { DEFAULT_SCRIPT } from "./default-script.js";

@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { FakeBatches } from "./batches.js";
 import { answerEmbeddings } from "./embeddings.js";
 import { readBody, send } from "./http.js";
 import { allMessagesText, authorized, bearer, countWords as words, dropLastChoice, errorBody, lastMessageText, protocolOf, reportUsage } from "./protocol.js";
+import { exampleFor, requestedSchema } from "./structured.js";
 import { render } from "./template.js";
 import type { FakeAnswer, FakeFailureKind, FakeLLM, FakeLLMOptions, FakeLLMStats, FakeRequest } from "./types.js";
 
@@ -30,7 +32,9 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
   let responseIdx = 0;
   let queue = expandFailures(opts.failures);
   let rng = mulberry32(opts.seed ?? 1);
+  let url = "";
   const sockets = new Set<Socket>();
+  const batches = new FakeBatches({ answer: (protocol, path, body) => answerFor(protocol, path, body), options: () => opts.batch, url: () => url });
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
@@ -56,6 +60,14 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
     if (req.method === "GET" && path === "/api/tags") return send(res, 200, { models: [{ name: "fake-model", model: "fake-model" }] });
     if (req.method === "POST" && path === "/identity/token") return iamToken(res, raw);
     if (req.method === "POST" && path === "/api/show") return send(res, 200, { model_info: { "llama.context_length": 8192 }, details: {} });
+    if (/^\/v1\/(files|batches|messages\/batches)(\/|$)/.test(path)) {
+      const protocol = path.startsWith("/v1/messages/") ? "anthropic" : "openai";
+      if (opts.apiKey !== undefined && !authorized(auth, opts.apiKey, protocol)) {
+        stats.unauthorized++;
+        return send(res, 401, errorBody(protocol, "Incorrect API key provided", "invalid_api_key"));
+      }
+      if (batches.handle(req, res, path, raw)) return;
+    }
 
     const embeddings = req.method === "POST" && (path === "/v1/embeddings" || path === "/api/embed");
     if (embeddings) {
@@ -175,6 +187,11 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
         if (rule) a = rule.response;
       }
       if (a === undefined) {
+        // A structured-output request no rule answers gets a JSON value that fits its schema.
+        const schema = requestedSchema(request.protocol, request.body);
+        if (schema) a = JSON.stringify(exampleFor(schema, n));
+      }
+      if (a === undefined) {
         const list = opts.responses?.length ? opts.responses : [DEFAULT_RESPONSE];
         a = list[responseIdx++ % list.length]!;
       }
@@ -265,15 +282,17 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
     server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  url = `http://127.0.0.1:${port}`;
   return {
     url,
     openaiBaseURL: `${url}/v1`,
+    batchStats: () => ({ ...batches.stats, ids: [...batches.stats.ids] }),
     stats: () => ({ ...stats, byPath: { ...stats.byPath }, failuresInjected: { ...stats.failuresInjected }, authHeaders: [...stats.authHeaders], requestHeaders: [...stats.requestHeaders] }),
     reset: () => {
       const inFlight = stats.inFlight;
       stats = emptyStats();
       stats.inFlight = inFlight;
+      batches.resetStats();
       answerNo = 0;
       responseIdx = 0;
       queue = [];

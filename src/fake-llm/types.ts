@@ -1,4 +1,5 @@
 /** The options, requests, answers and counters of the fake LLM server. */
+import type { FakeBatchStats } from "./batches.js";
 
 /**
  * A failure the server can inject instead of answering. `short` is a 200 answer that lacks its last
@@ -59,6 +60,26 @@ export interface FakeLLMOptions {
    * value, to test clients against a lying endpoint); a field left out keeps its real count.
    */
   usage?: { prompt?: unknown; completion?: unknown };
+  /** How the batch APIs (OpenAI files + `/v1/batches`, Anthropic Message Batches) behave. */
+  batch?: FakeBatchOptions;
+}
+
+/** How the fake server's batch APIs behave. */
+export interface FakeBatchOptions {
+  /** Time from a batch's creation until it ends, ms (default 0: ended at the first poll). */
+  completionDelayMs?: number;
+  /** Every k-th request of a batch (1-based) fails inside the batch with a server error. */
+  failEvery?: number;
+  /** Batches end `expired` instead of completed, with only a part of their requests answered. */
+  expire?: boolean;
+  /** The share of an expired batch's requests that were answered (default 0.5). */
+  expireAnswered?: number;
+  /** The first k lines of every output file are malformed JSON. */
+  malformedLines?: number;
+  /** k extra output lines whose `custom_id` the batch never had. */
+  unknownIds?: number;
+  /** The batch routes answer 404, as an endpoint without a batch API (vLLM, most proxies). */
+  unsupported?: boolean;
 }
 
 /** Counters a test or benchmark reads. */
@@ -94,6 +115,8 @@ export interface FakeLLM {
   /** OpenAI-style base URL (`url + "/v1"`). */
   openaiBaseURL: string;
   stats(): FakeLLMStats;
+  /** Counters of the batch APIs (batches and requests created, files, polls, cancels). */
+  batchStats(): FakeBatchStats;
   /** Zero the counters and the answer number; forget pending injected failures. */
   reset(): void;
   /** Change options while running. */

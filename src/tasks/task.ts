@@ -377,9 +377,12 @@ export abstract class Task {
     return this.accepted;
   }
 
-  /** Write final_data (and formatted_data when asked), atomically. */
-  async writeFinal(): Promise<number> {
-    const records = this.finalRecords();
+  /**
+   * Write final_data (and formatted_data when asked), atomically. `finalize` (the builder's) may
+   * reshape the final records first and write outputs of its own.
+   */
+  async writeFinal(finalize?: (records: Row[]) => Promise<Row[]>): Promise<number> {
+    const records = finalize ? await finalize(this.finalRecords()) : this.finalRecords();
     const final = await createDatastore(this.init.registry, this.storeConfig("final_datastore", "final_data"));
     if (records.length) await final.replace(records);
     if (this.runnerConfig.save_formatted_output) {

@@ -17,6 +17,8 @@ export interface LlmCallReport {
   attempt_errors?: Record<string, number> | undefined;
   latency_ms: number;
   semaphore_wait_ms: number;
+  /** How the request was sent: one online call (the default) or inside a provider batch. */
+  execution?: "online" | "batch" | undefined;
 }
 
 /**

@@ -7,7 +7,13 @@ import { PACKAGE_ROOT } from "../registry/package-root.js";
 export interface ModelPrice {
   input: number;
   output: number;
+  /** Price through the provider's batch API (default: half of `input` / `output`). */
+  batch_input?: number | undefined;
+  batch_output?: number | undefined;
 }
+
+/** What a batch API costs by default, as a share of the online price (OpenAI's and Anthropic's). */
+export const DEFAULT_BATCH_DISCOUNT = 0.5;
 
 /** provider (block type, or "*") → model id (or prefix, or "*") → price. */
 export type PriceTable = Record<string, Record<string, ModelPrice>>;
@@ -47,7 +53,10 @@ export function loadPrices(cwd: string = process.cwd(), env: NodeJS.ProcessEnv =
         if (typeof p?.input !== "number" || typeof p.output !== "number") {
           throw new ConfigError(`price of ${provider}/${model} needs numeric 'input' and 'output' (USD per million tokens)`, { file });
         }
-        (table[provider] ??= {})[model] = { input: p.input, output: p.output };
+        for (const k of ["batch_input", "batch_output"] as const) {
+          if (p[k] !== undefined && typeof p[k] !== "number") throw new ConfigError(`price of ${provider}/${model}: '${k}' must be a number (USD per million tokens through the batch API)`, { file });
+        }
+        (table[provider] ??= {})[model] = { input: p.input, output: p.output, ...(p.batch_input !== undefined ? { batch_input: p.batch_input } : {}), ...(p.batch_output !== undefined ? { batch_output: p.batch_output } : {}) };
       }
     }
   }
@@ -74,9 +83,15 @@ export function findPrice(table: PriceTable, provider: string, model: string): M
  *
  * @example
  * estimateCost(table, "openai", "gpt-4o-mini-2024-07-18", 1_000_000, 0) // 0.15
+ * estimateCost(table, "openai", "gpt-4o-mini", 1_000_000, 0, "batch") // 0.075
  */
-export function estimateCost(table: PriceTable, provider: string, model: string, promptTokens: number, completionTokens: number): number | undefined {
+export function estimateCost(table: PriceTable, provider: string, model: string, promptTokens: number, completionTokens: number, execution: "online" | "batch" = "online"): number | undefined {
   const price = findPrice(table, provider, model);
   if (!price) return undefined;
+  if (execution === "batch") {
+    const input = price.batch_input ?? price.input * DEFAULT_BATCH_DISCOUNT;
+    const output = price.batch_output ?? price.output * DEFAULT_BATCH_DISCOUNT;
+    return (promptTokens * input + completionTokens * output) / 1_000_000;
+  }
   return (promptTokens * price.input + completionTokens * price.output) / 1_000_000;
 }

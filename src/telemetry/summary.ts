@@ -16,8 +16,10 @@ export interface TaskFigures {
   failures: Record<string, number>;
   promptTokens: number;
   completionTokens: number;
-  /** Tokens per model, for cost estimates. */
-  tokensByModel: Record<string, { provider: string; prompt: number; completion: number }>;
+  /** Tokens per model, for cost estimates; `batch_*` are the part sent by batch API (batch price). */
+  tokensByModel: Record<string, { provider: string; prompt: number; completion: number; batch_prompt?: number | undefined; batch_completion?: number | undefined }>;
+  /** Requests sent inside provider batches (the rest went online). */
+  batchRequests?: number | undefined;
   status: string;
   startedAt: number;
   endedAt: number | undefined;
@@ -49,6 +51,8 @@ export interface TaskSummary {
   /** Records removed, per validator block. */
   rejected: Record<string, number>;
   requests: number;
+  /** Of `requests`, those sent inside provider batches (the rest went online). */
+  batch_requests: number;
   failed_requests: number;
   /** Failed attempts by kind (429, 5xx, timeout, connection, parse, 4xx, other), retried or not. */
   failures: Record<string, number>;
@@ -56,6 +60,9 @@ export interface TaskSummary {
   completion_tokens: number;
   /** Estimated USD; null when some model used has no price. */
   cost_usd: number | null;
+  /** Of `cost_usd`, the online requests' part at online prices and the batched ones' at batch prices. */
+  cost_online_usd: number | null;
+  cost_batch_usd: number | null;
   /** Models without a price entry (so no cost could be given). */
   unpriced_models: string[];
   wall_time_s: number;
@@ -90,14 +97,22 @@ export function buildSummary(input: { buildId: string; runId: string; startedAt:
   for (const m of input.tasks) {
     if (m.task === "(no task)" && m.requests === 0) continue;
     const outcome = input.outcomes.find((o) => o.task === m.task);
-    let cost: number | null = 0;
+    let online: number | null = 0;
+    let batch: number | null = 0;
     const unpriced: string[] = [];
     for (const [model, t] of Object.entries(m.tokensByModel)) {
-      const c = estimateCost(input.prices, t.provider, model, t.prompt, t.completion);
-      if (c === undefined) unpriced.push(`${t.provider}/${model}`);
-      else if (cost !== null) cost += c;
+      const bp = t.batch_prompt ?? 0;
+      const bc = t.batch_completion ?? 0;
+      const o = estimateCost(input.prices, t.provider, model, t.prompt - bp, t.completion - bc);
+      const b = estimateCost(input.prices, t.provider, model, bp, bc, "batch");
+      if (o === undefined || b === undefined) unpriced.push(`${t.provider}/${model}`);
+      else {
+        online += o;
+        batch += b;
+      }
     }
-    if (unpriced.length) cost = null;
+    if (unpriced.length) online = batch = null;
+    const cost = online === null || batch === null ? null : online + batch;
     tasks.push({
       task: m.task,
       builder: m.builder ?? null,
@@ -108,11 +123,14 @@ export function buildSummary(input: { buildId: string; runId: string; startedAt:
       resumed: m.resumed === true,
       rejected: roundAll(m.rejected),
       requests: round(m.requests),
+      batch_requests: round(m.batchRequests ?? 0),
       failed_requests: round(m.failedRequests),
       failures: roundAll(m.failures),
       prompt_tokens: round(m.promptTokens),
       completion_tokens: round(m.completionTokens),
       cost_usd: cost === null ? null : round(cost, 6),
+      cost_online_usd: online === null ? null : round(online, 6),
+      cost_batch_usd: batch === null ? null : round(batch, 6),
       unpriced_models: unpriced,
       wall_time_s: round(((m.endedAt ?? endedAt) - m.startedAt) / 1000, 1),
       output: outcome?.dir ?? m.dir ?? null,
@@ -203,10 +221,10 @@ export function formatSummary(summary: RunSummary): string {
     t.status + (t.resumed ? " (resumed)" : ""),
     t.target !== null && t.kind === "generation" ? `${t.records}/${t.target}` : String(t.records),
     pairs(t.rejected),
-    String(t.requests),
+    t.batch_requests ? `${t.requests} (${t.batch_requests} batch)` : String(t.requests),
     pairs(t.failures),
     `${thousands(t.prompt_tokens)}/${thousands(t.completion_tokens)}`,
-    cost(t.cost_usd),
+    t.batch_requests && t.cost_batch_usd !== null && t.cost_online_usd !== null ? `${cost(t.cost_usd)} (batch ${cost(t.cost_batch_usd)})` : cost(t.cost_usd),
     duration(t.wall_time_s),
   ]);
   if (summary.tasks.length > 1) {

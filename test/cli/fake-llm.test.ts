@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import OpenAI, { toFile } from "openai";
 import { parse } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
 import { filesBelow } from "../../src/util/files-below.js";
@@ -46,6 +47,18 @@ function bundledTasks(): { file: string; name: string }[] {
 }
 
 describe("digit fake-llm", () => {
+  it("serves the batch APIs with --batch-delay-ms and --batch-fail-every", async () => {
+    const fake = await startFakeServer(["--port", "0", "--batch-delay-ms", "400", "--batch-fail-every", "2"]);
+    const client = new OpenAI({ apiKey: "k", baseURL: `${fake.url}/v1` });
+    const lines = [0, 1].map((i) => JSON.stringify({ custom_id: `r${i}`, method: "POST", url: "/v1/chat/completions", body: { model: "m", messages: [{ role: "user", content: `q${i}` }] } }));
+    const file = await client.files.create({ file: await toFile(Buffer.from(lines.join("\n")), "in.jsonl"), purpose: "batch" });
+    const batch = await client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+    expect(batch.status).toBe("in_progress");
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await client.batches.retrieve(batch.id)).request_counts).toEqual({ total: 2, completed: 1, failed: 1 });
+  });
+
+
   it("with its default answers, every bundled example completes with records (configs/fake-llm/public.yaml)", async () => {
     const fake = await startFakeServer(["--port", "0"]);
     expect(fake.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -37,7 +37,7 @@ function sampleMetrics(): RunMetrics {
 describe("prices", () => {
   it("finds exact, prefix and wildcard prices; users override and extend them", () => {
     const dir = temp();
-    expect(findPrice(loadPrices(dir, {}), "openai", "gpt-4o-mini-2024-07-18")).toEqual({ input: 0.15, output: 0.6 });
+    expect(findPrice(loadPrices(dir, {}), "openai", "gpt-4o-mini-2024-07-18")).toEqual({ input: 0.15, output: 0.6, batch_input: 0.075, batch_output: 0.3 });
     expect(estimateCost(loadPrices(dir, {}), "openai", "gpt-4o-mini", 1_000_000, 1_000_000)).toBeCloseTo(0.75);
     expect(estimateCost(loadPrices(dir, {}), "mock", "anything", 5, 5)).toBe(0);
     expect(estimateCost(loadPrices(dir, {}), "openai", "my-finetune", 5, 5)).toBeUndefined();

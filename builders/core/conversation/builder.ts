@@ -2,8 +2,11 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { ConfigError, createDatastore, DRAW_KEY, GenerationDataBuilder, registerDataBuilder, type GenerationTask, type InputBatch, type Registry, type Row, type Task } from "digit-sdg";
 import { blankConversation, CONVERSATION_FIELDS, type Conversation } from "./conversation.js";
-import { createStage, stageNames, terminates, type StageContext } from "./stages/index.js";
+import { createStage, stageNames, terminates, type StageContext, type StageExtras } from "./stages/index.js";
 import { runConversations, type Pipeline } from "./turns.js";
+import { ConversationToolSets } from "./task-tools.js";
+import { toolsSectionSchema } from "../../../src/tools/config.js";
+import { parseWith } from "../../../src/config/zod-errors.js";
 
 /**
  * Default `seed_batch_size` of conversation tasks (blank conversations per batch).
@@ -29,6 +32,7 @@ export const conversationTaskShape = {
   initialization_stages: z.array(stageEntry).default([]).describe("Stages run once when a conversation starts, each {name, ...its options}"),
   iteration_stages: z.array(stageEntry).default([]).describe("Stages run on every turn, in order"),
   termination_stages: z.array(stageEntry).default([]).describe("Stages run over the kept conversations after the last turn"),
+  tools: toolsSectionSchema.optional().describe("Tools the stages may call (see docs/tools.md)"),
 };
 
 /**
@@ -53,6 +57,8 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
   static override taskSchema = z.object(conversationTaskShape);
 
   private readonly pipelines = new Map<string, Pipeline>();
+  /** Tools of the tasks that have a `tools:` section. */
+  protected readonly toolSets = new ConversationToolSets(this);
 
   override instantiateInput(_task: Task, row: Row): Row {
     return {
@@ -70,9 +76,24 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
       const min = Number(t.spec.min_turns ?? 1);
       const max = Number(t.spec.max_turns ?? 10);
       if (min > max) throw new ConfigError(`task '${t.name}': min_turns (${min}) is larger than max_turns (${max})`, { file: t.file, hint: "make min_turns ≤ max_turns" });
-      const build = (key: string) => ((t.spec[key] as Row[] | undefined) ?? []).map((e, i) => createStage(e, this.blocks, `task '${t.name}' ${key}[${i}]`));
+      const extras = await this.stageExtras(t);
+      const build = (key: string) => ((t.spec[key] as Row[] | undefined) ?? []).map((e, i) => createStage(e, this.blocks, `task '${t.name}' ${key}[${i}]`, extras));
       this.pipelines.set(t.name, { initialization: build("initialization_stages"), iteration: build("iteration_stages"), termination: build("termination_stages") });
     }
+  }
+
+  /**
+   * What every stage of a task receives besides its YAML arguments: the task's tools (`tools`)
+   * when it has a `tools:` section. Subclasses add their own.
+   */
+  protected async stageExtras(task: Task): Promise<StageExtras> {
+    const section = parseWith(z.object({ tools: toolsSectionSchema.optional() }), { tools: task.spec.tools }, `task '${task.name}'`, task.file).tools;
+    return section ? { tools: await this.toolSets.build(task, section) } : {};
+  }
+
+  override async close(): Promise<void> {
+    await this.toolSets.close();
+    await super.close();
   }
 
   /** Blank conversations: the seed loader is not used (seeds are ICL material only). */
@@ -104,6 +125,7 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
         onEnd: (c, outcome, reason) => this.telemetry.event(outcome === "completed" ? "conversation_completed" : "conversation_dropped", { task_name: name, conversation_id: c.conversation_id, reason }),
       }, terminates);
     }));
+    for (const c of batch) if (typeof c.conversation_id === "string") await this.toolSets.teardown(String(c.task_name), c.conversation_id);
     return results.flat().map((c) => ({ ...c, is_seed: false }));
   }
 }

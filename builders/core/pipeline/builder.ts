@@ -1,8 +1,19 @@
 import { z } from "zod";
-import { ConfigError, TransformationDataBuilder, ValidatorBlock, registerDataBuilder, type Row } from "digit-sdg";
+import { ConfigError, TransformationDataBuilder, ValidatorBlock, registerDataBuilder, renderTemplate, type Row } from "digit-sdg";
 import { positionOf } from "../../../src/config/source-map.js";
+import { checkTemplate } from "../../../src/templates/template.js";
 
-const step = z.union([z.string().transform((name) => ({ name })), z.looseObject({ name: z.string().min(1) })]);
+const step = z.union([
+  z.string().transform((name) => ({ name })),
+  z.looseObject({
+    name: z.string().min(1),
+    prompt: z.string().min(1).optional().describe("For an LM block: the user message, a template over the row's fields"),
+    system_prompt: z.string().min(1).optional().describe("For an LM block: the system message, a template over the row's fields"),
+  }),
+]);
+
+/** The row field a templated step's messages are put in (never kept in the output). */
+const PROMPT_FIELD = "__pipeline_prompt";
 
 /**
  * Applies blocks to an existing dataset with no code: each batch of the task's `data` goes through
@@ -21,6 +32,9 @@ const step = z.union([z.string().transform((name) => ({ name })), z.looseObject(
  *   core/pipeline:
  *     blocks: [{ name: dedup, type: rouge_scorer, threshold: 0.7, filter: true, input_map: { question: input } }]
  *     postprocessors: [{ name: dedup }]
+ *
+ * An LM block step may give `prompt` (and `system_prompt`): templates over the row's fields,
+ * sent as chat messages, e.g. `steps: [{ name: rater, prompt: "Rate: {{ question }}" }]`.
  */
 @registerDataBuilder("core/pipeline")
 export class PipelineBuilder extends TransformationDataBuilder {
@@ -36,6 +50,11 @@ export class PipelineBuilder extends TransformationDataBuilder {
         throw new ConfigError(`pipeline step '${String(s.name)}' is not one of the builder's blocks`, { ...(positionOf(config.steps, 0) ?? { file }), hint: `define it under 'blocks:' (known: ${[...names].join(", ") || "none"})` });
       }
     }
+    for (const s of (config.steps as Row[]) ?? []) {
+      for (const key of ["prompt", "system_prompt"] as const) {
+        if (typeof s[key] === "string") checkTemplate(s[key], { file: positionOf(s, key)?.file ?? file, name: `pipeline step '${String(s.name)}' ${key}` });
+      }
+    }
     if (((config.steps as Row[]) ?? []).length === 0 && ((config.postprocessors as Row[]) ?? []).length === 0) {
       throw new ConfigError("the core/pipeline builder has no steps and no postprocessors", { file, hint: "give it 'blocks:' plus 'steps:' and/or 'postprocessors:' in a --config-path override" });
     }
@@ -43,10 +62,24 @@ export class PipelineBuilder extends TransformationDataBuilder {
 
   async call(batch: Row[]): Promise<Row[]> {
     let rows = batch.map((r) => ({ ...r }));
-    for (const { name, ...options } of this.config.steps as Row[]) {
+    for (const { name, prompt, system_prompt, ...rest } of this.config.steps as Row[]) {
       const block = this.block(String(name));
+      let options: Row = rest;
+      if (typeof prompt === "string") {
+        // The rendered messages become the LM block's `input` for this call only.
+        const where = { file: this.file, name: `pipeline step '${String(name)}'` };
+        rows = rows.map((r) => ({
+          ...r,
+          [PROMPT_FIELD]: [
+            ...(typeof system_prompt === "string" ? [{ role: "system", content: renderTemplate(system_prompt, r, where) }] : []),
+            { role: "user", content: renderTemplate(prompt, r, where) },
+          ],
+        }));
+        options = { method: "chat_completion", ...rest, input_map: { [PROMPT_FIELD]: "input" } };
+      }
       const before = new Map(rows.map((r) => [r, new Set(Object.keys(r))]));
       rows = await block.call(rows, options);
+      for (const r of rows) delete r[PROMPT_FIELD];
       if (block instanceof ValidatorBlock) {
         for (const r of rows) for (const k of Object.keys(r)) if (!before.get(r)?.has(k)) delete r[k];
       }

@@ -55,6 +55,34 @@ describe("core/pipeline", () => {
     expect(readJsonl(join(dir, "out/my/cleanup/blocks/short.jsonl")).map((r) => r.n)).toEqual([4]);
   });
 
+  it("an LM step with prompt templates sends each row's fields as chat messages", async () => {
+    const dir = setup(`databuilders:
+  core/pipeline:
+    blocks:
+      - name: rater
+        type: mock
+        responses: ["rated <{{ input }}>"]
+        output_map: { result: rating }
+    steps:
+      - name: rater
+        system_prompt: "You rate questions."
+        prompt: "Rate question {{ n }}: {{ question | upper }}"
+    output_fields: [question, rating]
+`);
+    const result = await run_(dir);
+    expect(result.error).toBeUndefined();
+    const out = readJsonl(join(dir, "out/my/cleanup/final_data.jsonl"));
+    // A chat step's result is the assistant message.
+    expect(out.map((r) => (r.rating as { content: string }).content)).toEqual(QUESTIONS.map((q, i) => `rated <Rate question ${i}: ${q.toUpperCase()}>`));
+    expect(out.every((r) => !("__pipeline_prompt" in r))).toBe(true);
+  });
+
+  it("a step template that does not parse is an error before anything runs", async () => {
+    const dir = setup("databuilders:\n  core/pipeline:\n    blocks: [{ name: rater, type: mock }]\n    steps: [{ name: rater, prompt: \"{{ question \" }]\n");
+    const err = await run_(dir).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/pipeline step 'rater' prompt/);
+  });
+
   it("a step that names no block is an error before anything runs", async () => {
     const dir = setup("databuilders:\n  core/pipeline:\n    blocks: [{ name: a, type: noop }]\n    steps: [b]\n");
     const err = await run_(dir).catch((e: unknown) => e);

@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { z } from "zod";
-import { ConfigError } from "../../errors.js";
+import { BatchUnsupportedError, ConfigError } from "../../errors.js";
 import { Block, type BlockConfig, type BlockConfigOf, type BlockContext, type BlockFields, type BlockItem } from "../block.js";
 import type { Row } from "../../util/mapping.js";
 import { chunkByKey, paramsKey } from "./batch.js";
@@ -16,6 +16,11 @@ import { backoffDelay, classifyFailure, deadline, malformedResponse, NEVER_ABORT
 import { dropUsage, usageProblem } from "./usage.js";
 import type { LlmCallReport } from "../../telemetry/observer.js";
 import type { Span } from "../../telemetry/telemetry.js";
+import type { BatchApi } from "./batch/api.js";
+import { batchOptionsSchema, executionSchema, type Execution } from "./batch/config.js";
+import { BatchExecution, type BatchRequest } from "./batch/execution.js";
+import { BatchJournal, batchJournalPath } from "./batch/journal.js";
+import { EndpointPool, endpointSchema, type EndpointConfig } from "./endpoint-pool.js";
 
 /** How a provider is called: a raw prompt (`completion`) or a list of chat messages. */
 export type LMMethod = "completion" | "chat_completion";
@@ -89,7 +94,8 @@ export const lmConfigSchema = z.object({
   max_concurrent_requests: z.number().int().positive().optional().describe("Concurrent requests per credential; wins over call_limit"),
   init_tokenizer: z.boolean().optional().describe("Accepted for DiGiT compatibility; no tokenizer is loaded (a warning says so)"),
   api_key: z.string().optional().describe("API key (better: the provider's environment variable, e.g. OPENAI_API_KEY)"),
-  base_url: z.string().optional().describe("Endpoint URL (e.g. an OpenAI-compatible server)"),
+  base_url: z.union([z.string(), z.array(z.string().min(1)).min(1)]).optional().describe("Endpoint URL (e.g. an OpenAI-compatible server); a list makes a pool of endpoints with failover"),
+  endpoints: z.array(endpointSchema).min(1).optional().describe("A pool of endpoints with their own keys and limits (instead of base_url; see docs/providers.md#endpoint-pools)"),
   api_version: z.string().optional().describe("API version, for providers that have one (Azure OpenAI)"),
   project_id: z.string().optional().describe("Project, for providers that have one (watsonx)"),
   default_headers: z.record(z.string(), z.string()).optional().describe("Extra HTTP headers sent with every request"),
@@ -97,6 +103,8 @@ export const lmConfigSchema = z.object({
   max_retries: z.number().int().min(0).default(5).describe("Retries after the first attempt"),
   retry_backoff: z.number().min(0).default(1).describe("First retry delay in seconds without Retry-After (doubles per retry, at most 60)"),
   adaptive_concurrency: z.boolean().default(true).describe("Lower the concurrency on 429 and raise it back on success"),
+  execution: executionSchema.default("online").describe("online: one API call per request; batch: the provider's batch API (about half the price, slower); auto: the first requests online, the rest by batch (see docs/batch.md)"),
+  batch: batchOptionsSchema.describe("Batch API settings, for execution: batch or auto"),
   lm_cache: z.string().optional().describe("Accepted for DiGiT compatibility; responses are not cached (a warning says so)"),
   force_cache: z.boolean().optional().describe("Accepted for DiGiT compatibility; responses are not cached (a warning says so)"),
   ...generationParameterShape(),
@@ -192,6 +200,8 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
   protected static paramSpecs: Readonly<Record<LMMethod, ParamSpec>> = { completion: ALL_PARAMS, chat_completion: ALL_PARAMS };
   /** Methods the provider implements. */
   protected static methods: readonly LMMethod[] = ["completion", "chat_completion"];
+  /** Whether the provider has a batch API (`batchApi`, `batchBody`, `batchAnswer` implemented). */
+  protected static hasBatchApi = false;
 
   /** A generation parameter of the replaced type that neither of this provider's methods uses. */
   static override ignoresInheritedKey(key: string): boolean {
@@ -200,7 +210,7 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
   }
 
   /** The parsed config: the keys every provider has, plus the provider's own (`S`). */
-  declare readonly config: LMConfig & BlockConfigOf<S>;
+  declare readonly config: LMConfig & BlockConfigOf<S> & { /** The first endpoint of a pool. */ base_url?: string | undefined };
   readonly modelId: string;
   /** Per-method parameters from the block config, already resolved. */
   private readonly baseParams: Record<LMMethod, Row>;
@@ -216,9 +226,18 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
   protected readonly timeoutMs: number;
   protected readonly maxRetries: number;
   private readonly backoffMs: number;
+  /** The batch side of the block, unless it runs online only. */
+  private readonly batchExecution: BatchExecution | undefined;
+  /** The block's endpoints when it has several (`base_url: [...]` or `endpoints:`). */
+  private readonly endpointList: EndpointConfig[] | undefined;
+  private poolInstance: EndpointPool | undefined;
 
   constructor(raw: BlockConfig, ctx: BlockContext = {}) {
-    super(raw, ctx);
+    // A pool's provider code sees its first endpoint as `base_url`; the pool spreads the requests.
+    const endpoints = endpointList(raw);
+    const first = endpoints ? endpoints[0]!.base_url : Array.isArray(raw.base_url) ? String(raw.base_url[0]) : undefined;
+    super(first === undefined ? raw : { ...raw, base_url: first }, ctx);
+    this.endpointList = endpoints;
     const config: LMConfig = this.config;
     this.modelId = config.model_id_or_path;
     // Keys, auth headers and URL passwords of this block are redacted wherever they show up later.
@@ -242,6 +261,23 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
       for (const k of ignored) this.warnedKeys.add(k);
       this.logger.warn(`block '${this.name}' (type ${this.type}) ignores generation parameters it does not use: ${ignored.join(", ")}`, { ignored });
     }
+    this.batchExecution = this.createBatchExecution(ctx);
+  }
+
+  /** The pool of endpoints, for a block with several (created on first use, once the key is known). */
+  protected get endpointPool(): EndpointPool | undefined {
+    if (!this.endpointList || this.poolInstance) return this.poolInstance;
+    const key = this.credential()?.secret ?? "";
+    const limit = this.requestedLimit();
+    const adaptive = this.config.adaptive_concurrency !== false;
+    this.poolInstance = new EndpointPool(this.endpointList.map((e) => ({ url: e.base_url, key: e.api_key ?? key, limit: e.max_concurrent_requests ?? limit })), { block: this.name, logger: this.logger, adaptive });
+    return this.poolInstance;
+  }
+
+  /** Check a pool's endpoints before the run (an unreachable one is taken out; none reachable is an error). */
+  override async open(): Promise<void> {
+    if (!this.ctx.validating) await this.endpointPool?.checkReachable();
+    await super.open();
   }
 
   /** The concurrency this block asks for: `max_concurrent_requests`, else `call_limit`, else the provider default. */
@@ -280,12 +316,55 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
       defaultHeaders: this.config.default_headers,
       maxRetries: 0,
       timeout: this.timeoutMs + 5_000,
-      fetch: lmFetch as typeof fetch,
+      fetch: (this.endpointPool?.fetch ?? lmFetch) as typeof fetch,
     };
   }
 
   override limiters(): AdaptiveLimiter[] {
-    return [this.limiter, ...super.limiters()];
+    return [this.limiter, ...(this.batchExecution ? [this.batchExecution.limiter] : []), ...super.limiters()];
+  }
+
+  /** How this block sends its requests: `online`, `batch` or `auto` (the run's `--execution` wins). */
+  get execution(): Execution {
+    return this.batchExecution?.mode ?? "online";
+  }
+
+  /** The batch side of the block for `execution: batch | auto` (see batch/execution.ts). */
+  private createBatchExecution(ctx: BlockContext): BatchExecution | undefined {
+    const mode = executionSchema.parse(ctx.execution ?? this.config.execution ?? "online");
+    if (mode === "online") return undefined;
+    const ctor = this.constructor as typeof LMProvider;
+    if (!ctor.hasBatchApi) {
+      if (mode === "batch") throw new BatchUnsupportedError(`block '${this.name}' (type ${this.type}) has no batch API; batch execution is available for openai, azure-openai and anthropic`);
+      this.logger.info(`block '${this.name}' (type ${this.type}) has no batch API; execution: auto sends its requests online`);
+      return undefined;
+    }
+    const host = {
+      name: this.name,
+      type: this.type,
+      modelId: this.modelId,
+      batchEndpoint: () => this.credential()?.endpoint ?? "",
+      batchApi: (method: LMMethod) => this.batchApi(method),
+      batchBody: (request: BatchRequest) => this.batchBody(request),
+      batchAnswer: (body: unknown, request: BatchRequest) => this.batchAnswer(body, request),
+    };
+    const deps = { logger: this.logger, observer: ctx.observer, telemetry: this.telemetry, maxRetries: this.maxRetries };
+    return new BatchExecution(host, mode, batchOptionsSchema.parse(this.config.batch), BatchJournal.open(batchJournalPath()), deps);
+  }
+
+  /** The provider's batch API for `method` (providers with `hasBatchApi` override this). */
+  protected batchApi(_method: LMMethod): BatchApi | undefined {
+    return undefined;
+  }
+
+  /** The body of one request in a batch: what the online endpoint would get. */
+  protected batchBody(_request: BatchRequest): Record<string, unknown> {
+    throw new BatchUnsupportedError(`block '${this.name}' (type ${this.type}) has no batch API`);
+  }
+
+  /** One answer from a batch's results, read like an online answer. */
+  protected batchAnswer(_body: unknown, _request: BatchRequest): LMResponse {
+    throw new BatchUnsupportedError(`block '${this.name}' (type ${this.type}) has no batch API`);
   }
 
   /** The limiter requests of this block go through (created on first use). */
@@ -293,7 +372,11 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     if (!this.limiterInstance) {
       const credential = this.credential();
       const adaptive = this.config.adaptive_concurrency;
-      this.limiterInstance = credential
+      const pool = this.endpointPool;
+      // A pool's requests take a slot of the whole pool here and one of their endpoint's limiter in the pool.
+      this.limiterInstance = pool
+        ? new AdaptiveLimiter(pool.capacity, { adaptive: false })
+        : credential
         ? credentialPool().limiter(credential, this.requestedLimit(), { block: this.name, logger: this.logger, adaptive })
         : new AdaptiveLimiter(this.requestedLimit(), { adaptive });
     }
@@ -357,9 +440,15 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     if (runSignal !== NEVER_ABORTS) setMaxListeners(0, runSignal);
     const prepared = items.map((item) => this.prepare(item, method)).filter((p): p is Prepared => p !== undefined);
     const limit = this.batchLimit(method);
+    // Rows sent by the provider's batch API (execution: batch, or auto past its first rows).
+    const batched = this.batchExecution ? prepared.filter(() => this.batchExecution!.takes()) : [];
+    const online = batched.length ? prepared.filter((p) => !batched.includes(p)) : prepared;
     // Rows that can share a request: a string prompt, no fan-out, and the same parameters.
-    const chunks = limit > 1 ? chunkByKey(prepared, (p) => (p.fanOut === 1 && typeof p.input === "string" ? paramsKey(p.sent) : undefined), limit) : prepared.map((p) => [p]);
-    await Promise.all(chunks.map((chunk) => (chunk.length === 1 ? this.processItem(chunk[0]!, runSignal, span) : this.processChunk(chunk, runSignal, span))));
+    const chunks = limit > 1 ? chunkByKey(online, (p) => (p.fanOut === 1 && typeof p.input === "string" ? paramsKey(p.sent) : undefined), limit) : online.map((p) => [p]);
+    await Promise.all([
+      ...chunks.map((chunk) => (chunk.length === 1 ? this.processItem(chunk[0]!, runSignal, span) : this.processChunk(chunk, runSignal, span))),
+      ...batched.map((p) => this.processBatched(p, runSignal, span)),
+    ]);
     // Rows that got no answer are kept (the builder sees their `error`) and recorded, so a builder
     // that drops them loses nothing silently. A nested block's caller accounts for its rows.
     const failed = items.filter((item) => typeof item.error === "string");
@@ -401,6 +490,19 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     const failed = results.find((r) => !r.responses);
     if (failed) return fail(item, failed.failure!);
     this.finish(p, results.map((r) => r.responses![0]!));
+  }
+
+  /** One row by the batch API: `fanOut` requests in batches; a row a batch hands back goes online. */
+  private async processBatched(p: Prepared, runSignal: AbortSignal, blockSpan: Span | undefined): Promise<void> {
+    const { item } = p;
+    const request: BatchRequest = { method: p.method, input: p.input, params: p.sent, tools: item.tools as unknown[] | undefined, tool_choice: item.tool_choice, continuation: item.continuation as string | undefined, row: item.SRC_DATA };
+    const outcomes = await Promise.all(Array.from({ length: p.fanOut }, () => this.batchExecution!.send(p.method, request, runSignal, blockSpan)));
+    if (outcomes.some((o) => "online" in o)) return this.processItem(p, runSignal, blockSpan);
+    const failed = outcomes.find((o): o is { failure: Failure } => "failure" in o);
+    if (failed) return fail(item, failed.failure);
+    const responses = outcomes.map((o) => ("response" in o ? o.response : undefined)).filter((r): r is LMResponse => r !== undefined);
+    this.finish(p, responses);
+    this.refusals.succeeded();
   }
 
   /** Completion rows with identical parameters as one request; on a final failure every row gets the error. */
@@ -611,4 +713,11 @@ function usageByTask(items: BlockItem[], responses: LMResponse[] | undefined): N
     u.completion_tokens += responses?.[i]?.completion_tokens ?? 0;
   });
   return out;
+}
+
+/** The endpoints of a block with several (`endpoints:` or a `base_url` list), else undefined. */
+function endpointList(config: BlockConfig): EndpointConfig[] | undefined {
+  if (Array.isArray(config.endpoints) && config.endpoints.length) return config.endpoints.map((e) => endpointSchema.parse(e));
+  if (Array.isArray(config.base_url) && config.base_url.length > 1) return config.base_url.map((url) => ({ base_url: String(url) }));
+  return undefined;
 }

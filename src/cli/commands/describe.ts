@@ -128,6 +128,9 @@ async function describeBuilder(name: string, { registry, cwd, width }: Ctx): Pro
   out.push("", `task YAML keys of '${name}' (besides the common ones):`, ownTask.length ? keyTable(ownTask, width) : "(none)");
   out.push("", "task YAML keys every task takes:", keyTable(describeShape(baseTaskShape).filter((k) => !(k.key in cls.taskSchema.shape)), width));
   out.push("", `runner_config keys (${cls.family} tasks):`, keyTable(describeShape(runnerConfig(cls).shape), width));
+  const variant = cls.transformationVariant;
+  if (variant) out.push("", `a task with 'data:' runs as a transformation (one record per input record); runner_config keys then:`, keyTable(describeShape(runnerConfig(variant).shape), width));
+  for (const section of cls.describeSections()) out.push("", `${section.title}:`, keyTable(describeShape(section.shape), width));
   return out.join("\n");
 }
 

@@ -43,4 +43,6 @@ export const FAKE_LLM_OPTIONS: readonly OptionSpec[] = [
   { flags: "--failure-rate <p>", key: "failureRate", description: "probability (0 to 1) that a request gets an injected failure (default 0)", parse: probability },
   { flags: "--failure-kinds <list>", key: "failureKinds", description: `comma list of injected failures to draw from: ${FAILURE_KINDS.join(", ")} (default 500)`, parse: failureKinds },
   { flags: "--seed <n>", key: "seed", description: "seed of the injected failures and jitter (default 1)", integer: { min: 0 } },
+  { flags: "--batch-delay-ms <n>", key: "batchDelayMs", description: "time from a batch's creation (OpenAI /v1/batches, Anthropic Message Batches) until it ends, ms (default 0)", integer: { min: 0 } },
+  { flags: "--batch-fail-every <k>", key: "batchFailEvery", description: "every k-th request of a batch fails inside the batch (default: none)", integer: { min: 1 } },
 ];

@@ -32,6 +32,11 @@ export async function fakeLLMCommand(opts: Record<string, unknown>): Promise<num
     seed: num(opts.seed),
   };
   for (const [key, value] of Object.entries(flags)) if (value !== undefined) (options as Record<string, unknown>)[key] = value;
+  const batchDelay = num(opts.batchDelayMs);
+  const failEvery = num(opts.batchFailEvery);
+  if (batchDelay !== undefined || failEvery !== undefined) {
+    options.batch = { ...options.batch, ...(batchDelay !== undefined ? { completionDelayMs: batchDelay } : {}), ...(failEvery !== undefined ? { failEvery } : {}) };
+  }
   const port = num(opts.port) ?? DEFAULT_PORT;
 
   let fake: FakeLLM;

@@ -19,6 +19,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { flags: "--output-dir <dir>", key: "outputDir", description: "root folder of task outputs (default $DGT_OUTPUT_DIR or ./output)", group: "task" },
   { flags: "--save-formatted-output", key: "saveFormattedOutput", description: "also write formatted_data with the task's formatter", group: "task" },
   { flags: "--data-dir <dir>", key: "dataDir", description: "root of input data: sets DGT_DATA_DIR (default ./data)", group: "base" },
+  { flags: "--execution <mode>", key: "execution", description: "how every LLM block sends requests: online, batch (provider batch APIs, about half the price) or auto (first requests online, the rest by batch); default: each block's execution", choices: ["online", "batch", "auto"], group: "base" },
   { flags: "--seed <n>", key: "seed", description: "seed for every random choice, for reproducible runs (default 0)", integer: { min: 0 }, group: "base" },
   { flags: "--build-id <id>", key: "buildId", description: "experiment id written to task cards (default exp)", group: "base" },
   { flags: "--num-prompt-instructions <n>", key: "numPromptInstructions", description: "builder option: ICL examples per prompt (public/instructlab/simple)", integer: { min: 1 }, group: "builder" },
@@ -60,6 +61,7 @@ export function taskRunOptions(positional: string[], opts: Record<string, unknow
     restart: opts.restart === true || opts.restartGeneration === true ? true : undefined,
     outputDir: str(opts.outputDir),
     saveFormattedOutput: opts.saveFormattedOutput === true ? true : undefined,
+    execution: opts.execution === "online" || opts.execution === "batch" || opts.execution === "auto" ? opts.execution : undefined,
     cwd,
   };
 }

@@ -59,8 +59,22 @@ export const SCHEMA_OPTIONS: readonly OptionSpec[] = [
   ...REGISTRY_OPTIONS,
 ];
 
+export const BATCHES_OPTIONS: readonly OptionSpec[] = [
+  { flags: "--journal <file>", key: "journal", description: "the batch journal (default $DGT_BATCH_JOURNAL, else batches.jsonl in $DGT_CACHE_DIR)" },
+  { flags: "--pending", key: "pending", description: "list: only batches that have not ended" },
+  { flags: "--all", key: "all", description: "cancel: every batch that has not ended" },
+  { flags: "--json", key: "json", description: "list: JSON lines instead of a table" },
+];
+
 /** `digit validate` takes the options of `digit run`, so CI can check the exact command line it will run. */
 export const VALIDATE_OPTIONS: readonly OptionSpec[] = RUN_OPTIONS.filter((o) => !["quiet", "logFormat", "rayAddress"].includes(o.key));
+
+/** `digit preview` takes the task options of `digit run` (not those that only affect writing). */
+export const PREVIEW_OPTIONS: readonly OptionSpec[] = [
+  { flags: "-n, --num-records <n>", key: "numRecords", description: "records to make per task (default 10)", integer: { min: 1 } },
+  { flags: "--json", key: "json", description: "print one JSON line per task ({task, records, dropped, rejected}) instead of tables" },
+  ...RUN_OPTIONS.filter((o) => ["taskPaths", "configPath", "includeNamespaces", "includeBuilderPaths", "pluginDir", "dataDir", "seed"].includes(o.key)),
+];
 
 /** Every command of `digit`, in help order. */
 export const COMMANDS: readonly CommandSpec[] = [
@@ -82,6 +96,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: WORKER_OPTIONS,
     examples: ["digit worker redis://127.0.0.1:6379 --concurrency 4 --include-namespaces public"],
     action: async (args, opts) => (await import("./worker.js")).workerCommand(String(args[0]), opts),
+  },
+  {
+    name: "preview",
+    description: "make the first records of core/columns tasks in memory and print them, as `run` with the same --seed would make them; writes nothing",
+    args: [{ spec: "[tasks...]", description: "task YAML files, folders or quoted globs" }],
+    options: PREVIEW_OPTIONS,
+    examples: ["digit preview tasks/core/columns/customer_support/task.yaml -n 5 --config-path configs/mock/core/columns/customer_support.yaml", "digit preview my_task.yaml --json"],
+    action: async (args, opts) => (await import("./preview.js")).previewCommand(args[0] as string[], opts),
   },
   {
     name: "validate",
@@ -114,6 +136,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: SCHEMA_OPTIONS,
     examples: ["digit schema task > task.schema.json", "digit schema --out-dir schemas --plugin-dir plugins", "digit schema --out-dir schemas --check"],
     action: async (args, opts) => (await import("./schema.js")).schemaCommand(args[0] === undefined ? undefined : String(args[0]), opts),
+  },
+  {
+    name: "batches",
+    description: "list the provider batches (OpenAI, Azure OpenAI, Anthropic) that runs with execution: batch submitted, or cancel them",
+    args: [{ spec: "<action>", description: "list or cancel" }, { spec: "[ids...]", description: "cancel: batch ids (the provider's or digit's dgb_ ids)" }],
+    options: BATCHES_OPTIONS,
+    examples: ["digit batches list --pending", "digit batches cancel batch_6823c4e1", "digit batches cancel --all"],
+    action: async (args, opts) => (await import("./batches.js")).batchesCommand(String(args[0]), (args[1] as string[] | undefined) ?? [], opts),
   },
   {
     name: "fake-llm",

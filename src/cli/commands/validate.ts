@@ -26,7 +26,7 @@ export async function constructAll(plan: RunPlan): Promise<void> {
     for (const cfg of group.config.blocks) {
       let block: Block | undefined;
       try {
-        block = await createBlock(plan.registry, cfg, { builderName: group.builderName, logger: silentLogger }, `builder '${group.builderName}'`);
+        block = await createBlock(plan.registry, cfg, { builderName: group.builderName, logger: silentLogger, validating: true }, `builder '${group.builderName}'`);
       } catch (e) {
         if (isDigitError(e)) throw e;
         throw new ConfigError(`block '${String(cfg.name)}' (type ${String(cfg.type)}) of builder '${group.builderName}' cannot be created: ${e instanceof Error ? e.message : String(e)}`, { file: group.file, hint: "fix the block's settings in the builder YAML or the override file", cause: e });

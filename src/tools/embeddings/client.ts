@@ -11,9 +11,19 @@ import { ConfigError } from "../../errors.js";
  * provider: { type: openai, base_url: http://127.0.0.1:8000/v1, model_id_or_path: bge-small }
  */
 export const embeddingsProviderSchema = z.object({
-  type: z.enum(["openai", "ollama", "mock"]).describe("openai (/v1/embeddings), ollama (/api/embed) or mock"),
-  model_id_or_path: z.string().min(1).optional().describe("The embeddings model (default: the enrichment's model)"),
-  base_url: z.string().min(1).optional().describe("Endpoint root: .../v1 for openai, the server for ollama"),
+  type: z
+    .enum(["openai", "ollama", "mock"])
+    .describe("openai (/v1/embeddings), ollama (/api/embed) or mock"),
+  model_id_or_path: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("The embeddings model (default: the enrichment's model)"),
+  base_url: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Endpoint root: .../v1 for openai, the server for ollama"),
   api_key: z.string().optional().describe("Bearer key for openai-compatible endpoints"),
   batch_size: z.number().int().min(1).default(128).describe("Texts per request"),
   timeout: z.number().positive().default(60).describe("Seconds per request"),
@@ -35,26 +45,55 @@ export type EmbeddingsProvider = z.infer<typeof embeddingsProviderSchema>;
  * const [v] = await embedTexts({ type: "mock", batch_size: 128, timeout: 60, dimensions: 256 },
  *   "m", ["hello"]);
  */
-export async function embedTexts(p: EmbeddingsProvider, model: string, texts: string[]): Promise<Float32Array[]> {
+export async function embedTexts(
+  p: EmbeddingsProvider,
+  model: string,
+  texts: string[],
+): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (let i = 0; i < texts.length; i += p.batch_size) {
     const chunk = texts.slice(i, i + p.batch_size);
-    const vecs = p.type === "mock" ? chunk.map((t) => hashedBagOfWords(t, p.dimensions)) : await remote(p, p.model_id_or_path ?? model, chunk);
-    if (vecs.length !== chunk.length) throw new Error(`embeddings endpoint returned ${vecs.length} vectors for ${chunk.length} texts`);
+    const vecs =
+      p.type === "mock"
+        ? chunk.map((t) => hashedBagOfWords(t, p.dimensions))
+        : await remote(p, p.model_id_or_path ?? model, chunk);
+    if (vecs.length !== chunk.length)
+      throw new Error(
+        `embeddings endpoint returned ${vecs.length} vectors for ${chunk.length} texts`,
+      );
     out.push(...vecs.map(normalise));
   }
   return out;
 }
 
-async function remote(p: EmbeddingsProvider, model: string, input: string[]): Promise<Float32Array[]> {
-  if (!p.base_url) throw new ConfigError(`embeddings provider '${p.type}' has no base_url`, { hint: "set provider.base_url, e.g. http://127.0.0.1:11434 for Ollama" });
+async function remote(
+  p: EmbeddingsProvider,
+  model: string,
+  input: string[],
+): Promise<Float32Array[]> {
+  if (!p.base_url)
+    throw new ConfigError(`embeddings provider '${p.type}' has no base_url`, {
+      hint: "set provider.base_url, e.g. http://127.0.0.1:11434 for Ollama",
+    });
   const root = p.base_url.replace(/\/+$/, "");
   const url = p.type === "openai" ? `${root}/embeddings` : `${root}/api/embed`;
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (p.api_key) headers.authorization = `Bearer ${p.api_key}`;
-  const res = await fetch(url, { method: "POST", headers, body: JSON.stringify({ model, input }), signal: AbortSignal.timeout(p.timeout * 1000) });
-  const body = (await res.json().catch(() => ({}))) as { data?: { embedding: number[]; index?: number }[]; embeddings?: number[][]; error?: unknown };
-  if (!res.ok) throw new Error(`embeddings request to ${url} failed with HTTP ${res.status}: ${JSON.stringify(body.error ?? body).slice(0, 200)}`);
+  const res = await fetch(url, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ model, input }),
+    signal: AbortSignal.timeout(p.timeout * 1000),
+  });
+  const body = (await res.json().catch(() => ({}))) as {
+    data?: { embedding: number[]; index?: number }[];
+    embeddings?: number[][];
+    error?: unknown;
+  };
+  if (!res.ok)
+    throw new Error(
+      `embeddings request to ${url} failed with HTTP ${res.status}: ${JSON.stringify(body.error ?? body).slice(0, 200)}`,
+    );
   if (p.type === "openai") {
     const data = [...(body.data ?? [])].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
     return data.map((d) => Float32Array.from(d.embedding));

@@ -4,6 +4,7 @@ import "./persona.js";
 import "./flow-controller.js";
 import "./user.js";
 import "./assistant.js";
+import "./assistant-tools.js";
 
-export { createStage, registerStage, stageNames, type Stage, type StageContext, type StageDefinition } from "./stage.js";
+export { createStage, registerStage, stageNames, type Stage, type StageContext, type StageDefinition, type StageExtras } from "./stage.js";
 export { terminates } from "./flow-controller.js";

@@ -43,8 +43,17 @@ export interface StageDefinition<A extends z.ZodObject = z.ZodObject> {
   args: A;
   /** Arguments that hold blocks, e.g. ["generator"]. */
   blocks: readonly string[];
-  create(args: z.infer<A>, blocks: Record<string, Block>): Stage;
+  create(args: z.infer<A>, blocks: Record<string, Block>, extras: StageExtras): Stage;
 }
+
+/**
+ * What a builder hands every stage of a task besides its YAML arguments (e.g. the task's tools);
+ * the core conversation builder hands none.
+ *
+ * @example
+ * createStage(entry, blocks, "task.yaml", { tools })
+ */
+export type StageExtras = Readonly<Record<string, unknown>>;
 
 const STAGES = new Map<string, StageDefinition>();
 
@@ -76,7 +85,7 @@ export function stageNames(): string[] {
  * @example
  * const stage = createStage({ name: "lm/assistant/naive", generator: "generator" }, blocks, "task.yaml");
  */
-export function createStage(entry: Row, blocks: ReadonlyMap<string, Block>, where: string): Stage {
+export function createStage(entry: Row, blocks: ReadonlyMap<string, Block>, where: string, extras: StageExtras = {}): Stage {
   const name = String(entry.name);
   const def = STAGES.get(name);
   if (!def) throw new ConfigError(`${where}: stage '${name}' is not registered`, { hint: `available stages: ${stageNames().join(", ")}` });
@@ -102,5 +111,5 @@ export function createStage(entry: Row, blocks: ReadonlyMap<string, Block>, wher
     const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(stage)"}: ${i.message}`).join("; ");
     throw new ConfigError(`${where}: stage '${name}': ${issues}`, { hint: "check the stage's keys in docs/builders/core-conversation.md" });
   }
-  return def.create(parsed.data, chosen);
+  return def.create(parsed.data, chosen, extras);
 }

@@ -16,7 +16,7 @@ const patterns: Pattern[] = [
 describe("stage registry", () => {
   const blocks = new Map<string, Block>([["generator", {} as Block]]);
   it("knows the built-in stages", () => {
-    expect(stageNames()).toEqual(["lm/assistant/naive", "lm/flow_controller", "lm/scenario", "lm/user/guided", "sample/persona"]);
+    expect(stageNames()).toEqual(["lm/assistant/naive", "lm/assistant/tools", "lm/flow_controller", "lm/scenario", "lm/user/guided", "sample/persona"]);
   });
   it("resolves block arguments from a block name, a blocks mapping or the block of the same name", () => {
     expect(createStage({ name: "lm/assistant/naive", generator: "generator" }, blocks, "t").name).toBe("lm/assistant/naive");

@@ -9,6 +9,9 @@ import { parseArguments } from "../messages.js";
 import type { ParamSpec } from "../params.js";
 import type { Credential } from "../pool.js";
 import { classifyFailure, malformedResponse, type Failure } from "../retry.js";
+import type { BatchApi } from "../batch/api.js";
+import type { BatchRequest } from "../batch/execution.js";
+import { AnthropicBatchApi } from "./batch-api.js";
 import { LMProvider, type ChatMessage, type LMMethod, type LMRequest, type LMResponse } from "../provider.js";
 
 const CHAT: ParamSpec = {
@@ -32,6 +35,7 @@ const CHAT: ParamSpec = {
 export class AnthropicProvider extends LMProvider {
   protected static override paramSpecs: Record<LMMethod, ParamSpec> = { completion: CHAT, chat_completion: CHAT };
   protected static override methods: readonly LMMethod[] = ["chat_completion"];
+  protected static override hasBatchApi = true;
 
   private readonly apiKey: string;
   private clientInstance: Anthropic | undefined;
@@ -73,6 +77,25 @@ export class AnthropicProvider extends LMProvider {
   }
 
   protected async send(request: LMRequest): Promise<LMResponse> {
+    const body = this.messageBody(request);
+    return readMessage(await this.client.messages.create(body as unknown as Anthropic.MessageCreateParamsNonStreaming, { signal: request.signal }));
+  }
+
+  protected override batchApi(): BatchApi {
+    return new AnthropicBatchApi(this.client);
+  }
+
+  protected override batchBody(request: BatchRequest): Row {
+    return this.messageBody(request);
+  }
+
+  protected override batchAnswer(body: unknown): LMResponse {
+    if (!body || typeof body !== "object") throw malformedResponse("the batch's answer is not an object");
+    return readMessage(body as Anthropic.Message);
+  }
+
+  /** The Messages API body of a request. */
+  private messageBody(request: BatchRequest): Row {
     const { response_format, output_config, ...params } = request.params;
     const { system, messages } = toAnthropicMessages(request.input as ChatMessage[]);
     const body: Row = { model: this.modelId, messages, ...params };
@@ -85,15 +108,19 @@ export class AnthropicProvider extends LMProvider {
       body.tools = request.tools.map(toAnthropicTool);
       body.tool_choice = toAnthropicToolChoice(request.tool_choice);
     }
-    const res = await this.client.messages.create(body as unknown as Anthropic.MessageCreateParamsNonStreaming, { signal: request.signal });
-    if (!Array.isArray(res.content)) throw malformedResponse("the endpoint returned no content");
-    const text = res.content.filter((b) => b?.type === "text").map((b) => (b as { text: string }).text);
-    const toolUses = res.content.filter((b) => b?.type === "tool_use") as { id: string; name: string; input: unknown }[];
-    const message: ChatMessage = { role: "assistant" };
-    if (text.length) message.content = text.join(" ");
-    if (toolUses.length) message.tool_calls = toolUses.map((t) => ({ id: t.id, type: "function", function: { name: t.name, arguments: t.input } }));
-    return { outputs: [message], prompt_tokens: res.usage?.input_tokens, completion_tokens: res.usage?.output_tokens };
+    return body;
   }
+}
+
+/** A Messages API answer as a response (throws on a malformed one). */
+function readMessage(res: Anthropic.Message): LMResponse {
+  if (!Array.isArray(res.content)) throw malformedResponse("the endpoint returned no content");
+  const text = res.content.filter((b) => b?.type === "text").map((b) => (b as { text: string }).text);
+  const toolUses = res.content.filter((b) => b?.type === "tool_use") as { id: string; name: string; input: unknown }[];
+  const message: ChatMessage = { role: "assistant" };
+  if (text.length) message.content = text.join(" ");
+  if (toolUses.length) message.tool_calls = toolUses.map((t) => ({ id: t.id, type: "function", function: { name: t.name, arguments: t.input } }));
+  return { outputs: [message], prompt_tokens: res.usage?.input_tokens, completion_tokens: res.usage?.output_tokens };
 }
 
 /** Split OpenAI-shaped messages into Anthropic's `system` and `messages`. */

@@ -20,6 +20,7 @@ import { OpenAIProvider } from "../openai/index.js";
 @registerBlock("azure-openai")
 export class AzureOpenAIProvider extends OpenAIProvider {
   protected static override apiKeyEnv: readonly string[] = ["AZURE_OPENAI_API_KEY"];
+  protected static override batchUrls = { completion: "/completions", chat_completion: "/chat/completions" } as const;
 
   constructor(config: BlockConfig, ctx?: BlockContext) {
     super(config, ctx);

@@ -9,6 +9,10 @@ import { requireApiKey } from "../credentials.js";
 import type { Credential } from "../pool.js";
 import { classifyFailure, malformedResponse, type Failure } from "../retry.js";
 import { choicesByPrompt, splitEvenly } from "../batch.js";
+import type { BatchApi } from "../batch/api.js";
+import { batchOptionsSchema } from "../batch/config.js";
+import type { BatchRequest } from "../batch/execution.js";
+import { OpenAIBatchApi } from "./batch-api.js";
 import { LMProvider, type ChatMessage, type LMBatchRequest, type LMMethod, type LMRequest, type LMResponse } from "../provider.js";
 
 /** OpenAI's generation parameters (DiGiT's table, plus `max_new_tokens` accepted everywhere). */
@@ -44,6 +48,9 @@ export const OPENAI_PARAMS: Record<LMMethod, ParamSpec> = {
 export class OpenAIProvider extends LMProvider {
   protected static override paramSpecs = OPENAI_PARAMS;
   protected static override defaultBatchSize = 10;
+  protected static override hasBatchApi = true;
+  /** The URL each batch line names, per method (Azure's differ). */
+  protected static batchUrls: Readonly<Record<LMMethod, string>> = { completion: "/v1/completions", chat_completion: "/v1/chat/completions" };
   /** Environment variables that may hold the key, in order. */
   protected static apiKeyEnv: readonly string[] = ["OPENAI_API_KEY"];
 
@@ -92,6 +99,21 @@ export class OpenAIProvider extends LMProvider {
     return classifyFailure(e, timedOut);
   }
 
+  protected override batchApi(method: LMMethod): BatchApi {
+    const url = (this.constructor as typeof OpenAIProvider).batchUrls[method];
+    return new OpenAIBatchApi(this.client, url, this.type, batchOptionsSchema.parse(this.config.batch).completion_window);
+  }
+
+  protected override batchBody(request: BatchRequest): Row {
+    return request.method === "completion" ? this.completionBody(request.input as string, request.params) : this.chatBody(request);
+  }
+
+  protected override batchAnswer(body: unknown, request: BatchRequest): LMResponse {
+    if (!body || typeof body !== "object") throw malformedResponse("the batch's answer is not an object");
+    if (request.method === "completion") return this.readCompletion(body as OpenAI.Completion, 1, request.params)[0]!;
+    return this.readChat(body as OpenAI.ChatCompletion);
+  }
+
   protected override supportsBatch(method: LMMethod): boolean {
     return method === "completion";
   }
@@ -105,11 +127,21 @@ export class OpenAIProvider extends LMProvider {
    * to their prompts by index (n per prompt) and the usage is split over the prompts.
    */
   private async complete(prompt: string | string[], count: number, sent: Row, signal: AbortSignal): Promise<LMResponse[]> {
+    const body = this.completionBody(prompt, sent) as unknown as OpenAI.CompletionCreateParamsNonStreaming;
+    const res = await this.client.completions.create(body, { signal });
+    return this.readCompletion(res, count, sent);
+  }
+
+  /** The `/v1/completions` body for one prompt or a list. */
+  private completionBody(prompt: string | string[], sent: Row): Row {
     const { extra_body, ...params } = sent;
     const extra = isObj(extra_body) ? extra_body : {};
-    const body = { model: this.modelId, prompt, ...params, ...extra } as unknown as OpenAI.CompletionCreateParamsNonStreaming;
-    const res = await this.client.completions.create(body, { signal });
-    const perPrompt = choicesByPrompt(res.choices ?? [], count, Number(params.n ?? 1));
+    return { model: this.modelId, prompt, ...params, ...extra };
+  }
+
+  /** A `/v1/completions` answer for `count` prompts, per prompt. */
+  private readCompletion(res: OpenAI.Completion, count: number, sent: Row): LMResponse[] {
+    const perPrompt = choicesByPrompt(res.choices ?? [], count, Number(sent.n ?? 1));
     const promptTokens = splitEvenly(res.usage?.prompt_tokens, count);
     const completionTokens = splitEvenly(res.usage?.completion_tokens, count);
     return perPrompt.map((choices, i) => {
@@ -128,6 +160,12 @@ export class OpenAIProvider extends LMProvider {
 
   protected async send(request: LMRequest): Promise<LMResponse> {
     if (request.method === "completion") return (await this.complete(request.input as string, 1, request.params, request.signal))[0]!;
+    const body = this.chatBody(request) as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming;
+    return this.readChat(await this.client.chat.completions.create(body, { signal: request.signal }));
+  }
+
+  /** The `/v1/chat/completions` body of a request. */
+  private chatBody(request: BatchRequest): Row {
     const { extra_body, ...params } = request.params;
     const extra = isObj(extra_body) ? extra_body : {};
     if (typeof params.logprobs === "number") {
@@ -135,8 +173,11 @@ export class OpenAIProvider extends LMProvider {
       params.logprobs = true;
     } else if (params.logprobs === true && params.top_logprobs === undefined) params.top_logprobs = 1;
     const tools = request.tools?.length ? { tools: request.tools, tool_choice: request.tool_choice ?? "auto" } : {};
-    const body = { model: this.modelId, messages: request.input as ChatMessage[], ...tools, ...params, ...extra } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming;
-    const res = await this.client.chat.completions.create(body, { signal: request.signal });
+    return { model: this.modelId, messages: request.input as ChatMessage[], ...tools, ...params, ...extra };
+  }
+
+  /** A `/v1/chat/completions` answer as a response (throws on a malformed one). */
+  private readChat(res: OpenAI.ChatCompletion): LMResponse {
     if (!Array.isArray(res.choices) || res.choices.length === 0) throw malformedResponse("the endpoint returned no choices");
     if (res.choices.some((c) => typeof c?.message !== "object" || c.message === null)) throw malformedResponse("a choice of the answer has no message");
     const choices = [...res.choices].sort((a, b) => a.index - b.index);

@@ -1,0 +1,207 @@
+import type { Block } from "../blocks/block.js";
+import { parseWith } from "../config/zod-errors.js";
+import { ConfigError } from "../errors.js";
+import type { Logger } from "../telemetry/logger.js";
+import { suggestion } from "../util/did-you-mean.js";
+import type { Row } from "../util/mapping.js";
+import { ENGINES, ENRICHMENTS, LOADERS } from "./catalog.js";
+import type { ToolsSection } from "./config.js";
+import { CompositeToolEngine } from "./engines/composite.js";
+import type { ToolEngine } from "./engines/engine.js";
+import type { ToolEnrichment } from "./enrichments/enrichment.js";
+import { closeMcpConnections } from "./mcp/connection.js";
+import { ToolRegistry } from "./registry.js";
+import { DEFAULT_NAMESPACE } from "./types.js";
+
+/**
+ * A task's tools, ready: the registry (enriched), the engine that routes calls by namespace, and
+ * the named engines.
+ *
+ * @example
+ * const tools = await buildTaskTools(section, ctx);
+ * await tools.engine.execute("conv-1", calls);
+ * await tools.close();
+ */
+export interface TaskTools {
+  registry: ToolRegistry;
+  engine: CompositeToolEngine;
+  engines: ReadonlyMap<string, ToolEngine>;
+  close(): Promise<void>;
+}
+
+/**
+ * What building needs from the caller.
+ *
+ * @example
+ * const ctx: BuildContext = { lm: (c, n) => createBlock(reg, { ...c, name: n }), logger,
+ *   where: "task.yaml", taskName: "t" };
+ */
+export interface BuildContext {
+  lm(config: Row, name: string): Promise<Block>;
+  logger: Logger | undefined;
+  /** The task file (errors name it). */
+  where: string;
+  taskName: string;
+}
+
+/**
+ * Build a task's tools: load every registry entry, build the engines, route each namespace to
+ * its entry's engine, run the enrichments in dependency order. Unknown types and engine names
+ * fail with the closest known name before anything runs.
+ *
+ * @example
+ * const tools = await buildTaskTools(toolsSectionSchema.parse(spec.tools), ctx);
+ */
+export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): Promise<TaskTools> {
+  const at = (what: string) => `task '${ctx.taskName}' tools.${what}`;
+  for (const [i, e] of section.registry.entries()) {
+    if (e.engine && !(e.engine in section.engines)) {
+      throw new ConfigError(
+        `${at(`registry[${i}]`)}: engine '${e.engine}' is not defined in tools.engines (${suggestion(e.engine, Object.keys(section.engines))})`,
+        { file: ctx.where },
+      );
+    }
+  }
+  const registry = new ToolRegistry();
+  const opened: ToolEngine[] = [];
+  const engines = new Map<string, ToolEngine>();
+  // The namespaces each entry's tools landed in (a file may name its own namespace).
+  const entryNamespaces: string[][] = [];
+  try {
+    for (const [i, e] of section.registry.entries()) {
+      const where = at(`registry[${i}]`);
+      const def = await lookup(LOADERS, e.type, `${where}: tool loader`, ctx.where);
+      const { type: _t, engine: _e, ...keys } = e;
+      const config = parseWith(def.schema.strict(), keys, where);
+      const loaded = await def.create(config, { where }).load();
+      for (const t of loaded) registry.add(t);
+      entryNamespaces.push([...new Set(loaded.map((t) => t.namespace))]);
+    }
+    const used = new Set(section.registry.map((e) => e.engine).filter(Boolean));
+    for (const [name, cfg] of Object.entries(section.engines)) {
+      if (!used.has(name)) continue;
+      const where = at(`engines.${name}`);
+      const def = await lookup(ENGINES, cfg.type, `${where}: tool engine`, ctx.where);
+      const { type: _t, ...keys } = cfg;
+      const namespaces = section.registry.flatMap((e, i) =>
+        e.engine === name ? entryNamespaces[i]! : [],
+      );
+      const engine = await def.create(parseWith(def.schema.strict(), keys, where), {
+        registry,
+        namespaces,
+        lm: ctx.lm,
+        logger: ctx.logger,
+        where,
+      });
+      opened.push(engine);
+      engines.set(name, engine);
+    }
+    const byNs = new Map<string, ToolEngine>();
+    for (const [i, e] of section.registry.entries()) {
+      if (!e.engine) continue;
+      const engine = engines.get(e.engine)!;
+      for (const ns of entryNamespaces[i]!.length
+        ? entryNamespaces[i]!
+        : [e.namespace ?? DEFAULT_NAMESPACE]) {
+        if (byNs.has(ns) && byNs.get(ns) !== engine) {
+          throw new ConfigError(
+            `${at(`registry[${i}]`)}: namespace '${ns}' is routed to two engines`,
+            { file: ctx.where, hint: "give each namespace exactly one engine" },
+          );
+        }
+        byNs.set(ns, engine);
+      }
+    }
+    await runEnrichments(section, registry, ctx);
+    const engine = new CompositeToolEngine(byNs);
+    const servers = new Set(
+      registry
+        .all()
+        .map((t) => t.metadata.mcp_server)
+        .filter((s): s is string => typeof s === "string"),
+    );
+    return {
+      registry,
+      engine,
+      engines,
+      close: async () => {
+        await engine.close();
+        await closeMcpConnections(servers);
+      },
+    };
+  } catch (e) {
+    for (const o of opened) await o.close?.().catch(() => undefined);
+    await closeMcpConnections(
+      new Set(
+        registry
+          .all()
+          .map((t) => t.metadata.mcp_server)
+          .filter((s): s is string => typeof s === "string"),
+      ),
+    );
+    throw e;
+  }
+}
+
+async function runEnrichments(
+  section: ToolsSection,
+  registry: ToolRegistry,
+  ctx: BuildContext,
+): Promise<void> {
+  const built: ToolEnrichment[] = [];
+  for (const [i, cfg] of section.enrichments.entries()) {
+    const where = `task '${ctx.taskName}' tools.enrichments[${i}]`;
+    const def = await lookup(ENRICHMENTS, cfg.type, `${where}: tool enrichment`, ctx.where);
+    const { type: _t, ...keys } = cfg;
+    built.push(
+      await def.create(parseWith(def.schema.strict(), keys, where), {
+        lm: ctx.lm,
+        logger: ctx.logger,
+        where,
+        taskName: ctx.taskName,
+      }),
+    );
+  }
+  const done = new Set<string>();
+  const pending = [...built];
+  while (pending.length) {
+    const i = pending.findIndex((e) =>
+      e.dependsOn.every((d) => done.has(d) || !built.some((b) => b.artifact === d)),
+    );
+    if (i < 0)
+      throw new ConfigError(`task '${ctx.taskName}' tools.enrichments: dependency cycle`, {
+        file: ctx.where,
+      });
+    const [e] = pending.splice(i, 1);
+    for (const d of e!.dependsOn) {
+      if (!done.has(d))
+        throw new ConfigError(
+          `task '${ctx.taskName}' tools.enrichments: '${e!.artifact}' needs the '${d}' enrichment`,
+          { file: ctx.where, hint: `add { type: ${d} } to tools.enrichments` },
+        );
+    }
+    await e!.enrich(registry);
+    if (e!.artifact) done.add(e!.artifact);
+  }
+}
+
+/**
+ * A definition from a built-in map, or a ConfigError with the closest name.
+ *
+ * @example
+ * const def = await lookup(LOADERS, "fiel", "tools.registry[0]: tool loader", "task.yaml");
+ */
+export async function lookup<D>(
+  map: Record<string, () => Promise<D>>,
+  type: string,
+  what: string,
+  file: string,
+): Promise<D> {
+  const load = map[type];
+  if (!load)
+    throw new ConfigError(
+      `${what} '${type}' is not known (${suggestion(type, Object.keys(map))})`,
+      { file },
+    );
+  return load();
+}
