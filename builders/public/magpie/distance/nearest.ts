@@ -143,13 +143,13 @@ function hnsw(vectors: readonly Float32Array[], o: NeighbourOptions): Neighbours
   // A fixed seed: the same vectors give the same graph, so runs are reproducible.
   index.initIndex({
     maxElements: n,
-    m: o.m ?? 8,
+    m: o.m ?? 10,
     efConstruction: o.efConstruction ?? 40,
     randomSeed: 100,
   });
   for (let i = 0; i < n; i++) index.addPoint(Array.from(vectors[i]!), i);
   const k = Math.min(n, (o.maxNeighbors ?? 16) + 1);
-  index.setEf(Math.max(o.efSearch ?? 32, k));
+  index.setEf(Math.max(o.efSearch ?? 48, k));
   for (let i = 0; i < n; i++) {
     const { distances, neighbors } = index.searchKnn(Array.from(vectors[i]!), k);
     for (let r = 0; r < neighbors.length; r++) {
