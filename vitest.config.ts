@@ -13,6 +13,8 @@ export default defineConfig({
   },
   test: {
     include: ["src/**/*.test.ts", "builders/**/*.test.ts", "plugins/**/*.test.ts", "test/**/*.test.ts"],
+    // Each test gets its own response cache folder (test/support/cache-dir.ts).
+    setupFiles: ["test/support/cache-dir.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",

@@ -318,6 +318,35 @@ export class NetworkRequiredError extends DigitError {
   }
 }
 
+/** The response cache's folder or database cannot be created or written (see docs/cache.md). */
+export class CacheError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_CACHE_UNUSABLE", message, where);
+  }
+}
+
+/**
+ * A spending cap (`--max-cost`, `budget:`) is invalid, or a model used under a cap has no price,
+ * so its spend could not be counted.
+ */
+export class BudgetError extends DigitError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("DIGIT_BUDGET_INVALID", message, where);
+  }
+}
+
+/**
+ * A request was not sent because a spending cap (`--max-cost`, a task's `budget:`) could not
+ * cover its worst-case cost. The engine stops the run cleanly (status `budget_exhausted`) and
+ * commits nothing more, so a rerun with a higher cap resumes where this one stopped, its answered
+ * requests served by the response cache.
+ */
+export class BudgetExhausted extends DigitError {
+  constructor(message: string) {
+    super("DIGIT_BUDGET_EXHAUSTED", message, { hint: "rerun the same command with a higher --max-cost (or task budget) to resume; answers already received are reused from the response cache" });
+  }
+}
+
 /**
  * A task names a DiGiT builder that digit deliberately does not port (say `time_series`, which
  * fine-tunes a transformer in process). The message says why and the hint where the docs explain

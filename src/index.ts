@@ -38,9 +38,9 @@ export {
 export type { Registry } from "./registry/registry.js";
 
 // Blocks, validators and LM providers.
-export { Block, type BlockItem } from "./blocks/block.js";
+export { Block, type BlockConfigOf, type BlockItem } from "./blocks/block.js";
 export { ValidatorBlock, ok, reject, type Validation, type ValidatorFields } from "./blocks/validator.js";
-export { LMProvider, resultText } from "./blocks/lm/provider.js";
+export { LMProvider, lmConfigSchema, resultText, type LMConfig } from "./blocks/lm/provider.js";
 
 // Datastores, dataloaders and formatters.
 export { Datastore, type RowSource } from "./stores/datastore.js";
@@ -51,6 +51,7 @@ export { Formatter } from "./formatters/formatter.js";
 // Databuilders and what their code works with.
 export { GenerationDataBuilder, TransformationDataBuilder, rowsByTask } from "./builders/databuilder.js";
 export type { Task } from "./tasks/task.js";
+export type { BuilderSpec, RunnerConfig, TaskSpec } from "./config/schemas.js";
 export type { GenerationTask, InputBatch } from "./tasks/generation-task.js";
 export { renderTemplate } from "./templates/template.js";
 export { Random } from "./util/random.js";

@@ -12,6 +12,7 @@
  * (bare-client.mjs) sending the same number of requests, `limit` at a time, to the same server, in
  * process for case 1 and as its own Node process for case 3. It shows how close to N/L this
  * machine and the fake server let any Node client come, and digit's figures as a share of that.
+ * 5. Case 3 on Node 20, 22 and 24 side by side, without and with Node's compile cache.
  * The CLI cases need `npm run build` to succeed (the bench runs it); they are skipped with a note
  * when dist/src/cli/main.js is missing.
  */
@@ -23,6 +24,7 @@ import { join } from "node:path";
 import { startFakeLLM, type FakeLLM, type FakeLLMStats } from "../../test/support/fake-llm/index.js";
 import { OpenAIProvider } from "../../src/blocks/lm/openai/index.js";
 import { credentialPool } from "../../src/blocks/lm/pool.js";
+import { nodeRuntimes } from "../support/nodes.js";
 import { bareClient } from "./bare-client.mjs";
 
 const LATENCY_S = 0.2;
@@ -108,7 +110,7 @@ function buildCli(): boolean {
   return existsSync(main);
 }
 
-async function cliCase(fake: FakeLLM): Promise<{ f: Figures; records: number; status: number | null; keyLeaked: boolean; stderr: string }> {
+async function cliCase(fake: FakeLLM, node = process.execPath, env: NodeJS.ProcessEnv = {}): Promise<{ f: Figures; records: number; status: number | null; keyLeaked: boolean; stderr: string }> {
   fake.reset();
   const dir = mkdtempSync(join(tmpdir(), "digit-bench-lm-"));
   const override = join(dir, "override.yaml");
@@ -131,7 +133,7 @@ async function cliCase(fake: FakeLLM): Promise<{ f: Figures; records: number; st
   const args = ["dist/src/cli/main.js", "run", "tasks/public/examples/qa/task.yaml", "--include-namespaces", "public", "--config-path", override, "--num-outputs-to-generate", String(RECORDS), "--output-dir", out, "--restart"];
   const started = performance.now();
   const { status, stderr } = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, DGT_TELEMETRY_DIR: join(dir, "telemetry"), LOG_LEVEL: "warn" }, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(node, args, { cwd: root, env: { ...process.env, DGT_TELEMETRY_DIR: join(dir, "telemetry"), LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     child.on("exit", (code) => resolve({ status: code, stderr: err }));
@@ -153,6 +155,34 @@ function walk(dir: string): string[] {
     else out.push(p);
   }
   return out;
+}
+
+/**
+ * Case 3 on Node 20, 22 and 24 side by side (runtimes from `nodeRuntimes`), each without and with
+ * Node's compile cache (warmed by a first run; Node 20 has none): records/s of the whole process
+ * as a share of N/L.
+ */
+async function runtimesCase(fake: FakeLLM, ideal: number): Promise<void> {
+  console.log(`cli on each Node runtime: records/s (whole process) / N/L, target >= 0.80 on Node >= 22 with the compile cache`);
+  const cache = mkdtempSync(join(tmpdir(), "digit-bench-compile-cache-"));
+  try {
+    for (const node of nodeRuntimes()) {
+      const rate = async (env: NodeJS.ProcessEnv) => {
+        const r = await cliCase(fake, node.path, env);
+        return r.status === 0 ? (r.records || RECORDS) / r.f.wallS / ideal : Number.NaN;
+      };
+      const without = await rate({ NODE_DISABLE_COMPILE_CACHE: "1" });
+      let withCache = "(no compile cache)";
+      if (node.major >= 22) {
+        const env = { NODE_COMPILE_CACHE: join(cache, node.version) };
+        await cliCase(fake, node.path, env);
+        withCache = `with cache ${f2(await rate(env))}`;
+      }
+      console.log(`  ${node.version.padEnd(9)} without cache ${f2(without)}  ${withCache}`);
+    }
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
 }
 
 /** Run the benchmark. */
@@ -186,6 +216,8 @@ export async function run(): Promise<void> {
     const adaptive = await cliCase(fake);
     if (adaptive.status !== 0) console.log(`cli adaptive: digit run exited with ${adaptive.status}`);
     printAdaptive(`cli adaptive: configured ${LIMIT}, server real cap ${REAL_CAP}`, adaptive.f);
+    fake.configure({ cap: LIMIT });
+    await runtimesCase(fake, ideal);
   } finally {
     await fake.close();
   }

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { parseWith } from "../config/zod-errors.js";
 import { ConfigError, DigitError } from "../errors.js";
 import type { Logger } from "../telemetry/logger.js";
+import type { CacheSettings } from "../cache/settings.js";
+import type { SpendGuard } from "./lm/spend-guard.js";
 import { silentLogger } from "../telemetry/logger.js";
 import type { RunObserver } from "../telemetry/observer.js";
 import { NoTelemetry, type Span, type Telemetry } from "../telemetry/telemetry.js";
@@ -31,6 +33,10 @@ export interface BlockContext {
   rejects?: RejectSink | undefined;
   /** Builds nested blocks (e.g. the judge LM inside `lm_judge`) from their config. */
   createBlock?: ((config: Row) => Promise<Block>) | undefined;
+  /** The run's response cache settings (`--cache-dir`, `--no-cache`); default: the environment's. */
+  cache?: Partial<CacheSettings> | undefined;
+  /** The run's spending caps, checked before every LLM request (absent: no cap). */
+  budget?: SpendGuard | undefined;
   /** The run's `--execution`: overrides the `execution` of every LLM block (batch APIs). */
   execution?: "online" | "batch" | "auto" | undefined;
   /** Blocks are created only to be checked (`digit validate`): they contact no endpoint. */
@@ -124,6 +130,13 @@ export abstract class Block<S extends z.ZodObject = z.ZodObject> {
   }
   /** Fields every block carries through (DiGiT's `store_names`). */
   protected static frameworkFields: readonly string[] = ["store_names"];
+
+  /**
+   * Whether each row's result depends only on the row (and on state the block keeps across calls
+   * on purpose, such as a dedup index), so the engine may hand a dataset to the block in chunks
+   * (postprocessing streams then). False: the block gets the whole dataset in one call.
+   */
+  static rowwise = false;
 
   /**
    * The full schema of this block type's YAML: the keys every block has plus `configSchema`,
@@ -231,6 +244,13 @@ export abstract class Block<S extends z.ZodObject = z.ZodObject> {
    * before any of them sends a request.
    */
   async open(): Promise<void> {}
+
+  /**
+   * Called before the engine runs this block, as a postprocessor, over the whole accepted set of
+   * task `taskName` (in one call, or in chunks when `rowwise`). A block with state across calls
+   * (a dedup index) starts that task's state afresh here.
+   */
+  startPass(_taskName: string): void {}
 
   /** Release connections, workers, files. */
   async close(): Promise<void> {}

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { keysInheritedFromOtherType } from "../config/merge.js";
-import { copyPositions, positionOf } from "../config/source-map.js";
+import { positionOf, withoutKeys } from "../config/source-map.js";
 import { ConfigError, UnknownNameError } from "../errors.js";
 import type { Registry } from "../registry/registry.js";
 import { BLOCK_NAME_RULE, checkOutputName } from "../util/output-names.js";
@@ -31,8 +31,7 @@ export async function checkBlockConfig(registry: Registry, raw: Row, where = "bl
   // Keys kept from a base block of another type (an override switched `type`) are dropped, not errors.
   const inherited = keysInheritedFromOtherType(raw);
   const dropped = Object.keys(raw).filter((k) => inherited.has(k) && (!(k in shape) || cls.ignoresInheritedKey(k)));
-  const input = dropped.length ? Object.fromEntries(Object.entries(raw).filter(([k]) => !dropped.includes(k))) : raw;
-  if (dropped.length) copyPositions(raw, input);
+  const input = dropped.length ? withoutKeys(raw, dropped) : raw;
   const config = cls.parseConfig(input);
   return { cls, config, dropped };
 }

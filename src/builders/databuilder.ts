@@ -195,6 +195,17 @@ export abstract class DataBuilder {
   }
 
   /**
+   * Whether this builder overrides `finalize`. Without one, final data streams from disk instead
+   * of being gathered in memory for the hook.
+   *
+   * @example
+   * const hook = builder.hasFinalize ? (rows: Row[]) => builder.finalize(task, rows) : undefined;
+   */
+  get hasFinalize(): boolean {
+    return this.finalize !== DataBuilder.prototype.finalize;
+  }
+
+  /**
    * Checks of one task's YAML beyond its schema, run while the run is planned (before any output
    * is written), with the builder's parsed config (its `blocks` include `extraBlocks`). Throw a
    * ConfigError naming the file and line.
@@ -262,6 +273,12 @@ export abstract class TransformationDataBuilder extends DataBuilder {
   static override family: "generation" | "transformation" = "transformation";
   readonly kind = "transformation" as const;
   declare tasks: TransformationTask[];
+  /**
+   * Whether `call` treats each row on its own (its output for a row does not depend on the other
+   * rows of the batch). Then, when its blocks do too and none sends requests, the engine grows
+   * batches past `transform_batch_size` (batch size then changes only how often progress is saved).
+   */
+  static rowwise = false;
   abstract call(batch: Row[]): Promise<Row[]>;
 }
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, UnsetVariableError, YamlSyntaxError } from "../errors.js";
-import { copyPositions, positionOf } from "./source-map.js";
+import { derivedFrom, positionOf } from "./source-map.js";
 
 /** DiGiT's environment defaults, set when absent. */
 export const ENV_DEFAULTS: Readonly<Record<string, string>> = {
@@ -199,16 +199,12 @@ function walk(value: unknown, parent: object | undefined, key: string | undefine
       const w = walk(v, value, String(i), state);
       if (w !== v) (out ??= value.slice())[i] = w;
     });
-    if (!out) return value;
-    copyPositions(value, out);
-    return out;
+    return out ? derivedFrom(out, value) : value;
   }
   let out: Record<string, unknown> | undefined = again ? { ...(value as Record<string, unknown>) } : undefined;
   for (const [k, v] of Object.entries(value)) {
     const w = walk(v, value, k, state);
     if (w !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = w;
   }
-  if (!out) return value;
-  copyPositions(value, out);
-  return out;
+  return out ? derivedFrom(out, value) : value;
 }

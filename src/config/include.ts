@@ -4,7 +4,7 @@ import { fastGlob } from "../util/fast-glob.js";
 import { ConfigError, DataFileError } from "../errors.js";
 import { expandAll, expandString } from "./env.js";
 import { deepMerge } from "./merge.js";
-import { copyPositions, positionOf, type SourcePosition } from "./source-map.js";
+import { derivedFrom, positionOf, type SourcePosition } from "./source-map.js";
 import { readYamlFile } from "./yaml.js";
 import { isObj, type Obj } from "../util/mapping.js";
 
@@ -31,14 +31,12 @@ export function resolveIncludes(value: unknown, baseDir: string | undefined, cwd
       const r = resolveIncludes(v, baseDir, cwd);
       if (r !== v) (changed ??= value.slice())[i] = r;
     });
-    if (!changed) return value;
-    copyPositions(value, changed);
-    return changed;
+    return changed ? derivedFrom(changed, value) : value;
   }
   if (!isObj(value)) return value;
   const hasInclude = Object.hasOwn(value, "include");
   let changed = hasInclude;
-  let out: Obj = {};
+  const out: Obj = {};
   for (const [k, v] of Object.entries(value)) {
     if (k === "include") continue;
     const r = resolveIncludes(v, baseDir, cwd);
@@ -46,7 +44,7 @@ export function resolveIncludes(value: unknown, baseDir: string | undefined, cwd
     out[k] = r;
   }
   if (!changed) return value;
-  copyPositions(value, out);
+  derivedFrom(out, value);
   if (!hasInclude) return out;
   const spec = value.include;
   const where = positionOf(value, "include");
@@ -64,10 +62,7 @@ export function resolveIncludes(value: unknown, baseDir: string | undefined, cwd
     throw new ConfigError("include: must be a path, a list of paths or a mapping", where);
   }
   // The including file's own keys win over what it includes (shallow).
-  const merged: Obj = { ...included, ...out };
-  copyPositions(out, merged);
-  out = merged;
-  return out;
+  return derivedFrom({ ...included, ...out }, out, included);
 }
 
 type Where = SourcePosition | undefined;
@@ -79,8 +74,7 @@ type Where = SourcePosition | undefined;
 function loadMapping(spec: Obj, baseDir: string | undefined, cwd: string): Obj {
   const out: Obj = {};
   for (const [k, v] of Object.entries(spec)) out[k] = loadValue(v, baseDir, cwd, positionOf(spec, k));
-  copyPositions(spec, out);
-  return out;
+  return derivedFrom(out, spec);
 }
 
 function loadValue(v: unknown, baseDir: string | undefined, cwd: string, where: Where): unknown {

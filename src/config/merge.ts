@@ -1,4 +1,4 @@
-import { copyPositions } from "./source-map.js";
+import { derivedFrom } from "./source-map.js";
 import { isObj, type Obj } from "../util/mapping.js";
 
 const inherited = new WeakMap<object, ReadonlySet<string>>();
@@ -13,18 +13,16 @@ export function keysInheritedFromOtherType(block: object): ReadonlySet<string> {
 
 /**
  * Recursive merge: mappings merge key by key, anything else (lists included) is replaced.
- * Positions of both sides are kept so errors still point at the right file and line.
+ * The result is derived from both sides, so errors still point at the right file and line.
  *
  * @example
  * deepMerge({ a: { b: 1, c: 2 } }, { a: { c: 3 } }) // { a: { b: 1, c: 3 } }
  */
 export function deepMerge(base: Obj, override: Obj): Obj {
-  const out: Obj = { ...base };
-  copyPositions(base, out);
+  const out: Obj = derivedFrom({ ...base }, override, base);
   for (const [k, v] of Object.entries(override)) {
     out[k] = isObj(out[k]) && isObj(v) ? deepMerge(out[k] as Obj, v) : v;
   }
-  copyPositions(override, out, Object.keys(override));
   return out;
 }
 
@@ -37,12 +35,11 @@ export function deepMerge(base: Obj, override: Obj): Obj {
  * mergeBuilderConfig(builderYaml, { blocks: [{ name: "generator", type: "openai" }] })
  */
 export function mergeBuilderConfig(base: Obj, override: Obj): Obj {
-  const out: Obj = { ...base, blocks: Array.isArray(base.blocks) ? [...base.blocks] : [] };
-  copyPositions(base, out);
+  const baseBlocks = Array.isArray(base.blocks) ? base.blocks : [];
+  const out: Obj = derivedFrom({ ...base, blocks: derivedFrom([...baseBlocks], baseBlocks) }, override, base);
   for (const [k, v] of Object.entries(override)) {
     if (k === "blocks" && Array.isArray(v)) {
       const blocks = out.blocks as unknown[];
-      copyPositions(base.blocks as object ?? [], blocks);
       for (const ob of v) {
         const i = isObj(ob) ? blocks.findIndex((b) => isObj(b) && b.name === ob.name) : -1;
         if (i >= 0) {
@@ -58,7 +55,6 @@ export function mergeBuilderConfig(base: Obj, override: Obj): Obj {
       out[k] = isObj(out[k]) && isObj(v) ? deepMerge(out[k] as Obj, v) : v;
     }
   }
-  copyPositions(override, out, Object.keys(override).filter((k) => k !== "blocks"));
   return out;
 }
 
@@ -70,12 +66,10 @@ export function mergeBuilderConfig(base: Obj, override: Obj): Obj {
  * mergeTaskOverride(task, { seed_examples: null, seed_datastore: { type: "default" } })
  */
 export function mergeTaskOverride(base: Obj, override: Obj): Obj {
-  const out: Obj = { ...base };
-  copyPositions(base, out);
+  const out: Obj = derivedFrom({ ...base }, override, base);
   for (const [k, v] of Object.entries(override)) {
     if (v === null) delete out[k];
     else out[k] = v;
   }
-  copyPositions(override, out, Object.keys(override));
   return out;
 }

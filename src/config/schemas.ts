@@ -84,7 +84,7 @@ export const baseTaskShape = {
   runner_config: mapping.optional().describe("Run settings of the task (see the runner_config keys)"),
   seed_examples: z.array(mapping).nullish().describe("Seed records written inline"),
   seed_datastore: datastoreConfig.nullish().describe("Datastore the seed records are read from (e.g. data_path)"),
-  dataloader: z.looseObject({ type: z.string().default("default") }).nullish().describe("How seed or input rows are read (see `digit describe default --kind dataloader`)"),
+  dataloader: z.looseObject({ type: z.string().default("default"), loop_over: z.boolean().optional() }).nullish().describe("How seed or input rows are read (see `digit describe default --kind dataloader`)"),
   data: z.union([z.array(mapping), datastoreConfig]).nullish().describe("Input rows of a transformation task: a list, or a datastore"),
   datastore: datastoreConfig.nullish().describe("Where the task writes its generated records (type default: local files)"),
   final_datastore: datastoreConfig.nullish().describe("Where the final (postprocessed) records are written"),
@@ -92,6 +92,7 @@ export const baseTaskShape = {
   store_name: z.string().nullish().describe("Output folder of the task below the output root (default task_name)"),
   formatter: z.looseObject({ type: z.string() }).nullish().describe("Turns final records into training records (see `digit list formatters`)"),
   tools: z.unknown().optional().describe(UNUSED),
+  budget: z.number().min(0, "budget cannot be negative").optional().describe("Spending cap of the task in USD: no request is sent that could take its spend past it (see docs/cache.md)"),
 };
 
 /** A task YAML of a builder that declares no extra task fields. */

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import { type Document, LineCounter, parseDocument, visit } from "yaml";
 import { MissingFileError, YamlSyntaxError } from "../errors.js";
-import { setPosition } from "./source-map.js";
+import { attachYamlNodes, keyText } from "./source-map.js";
 
 /**
  * The largest configuration file (task, builder, override, included YAML) digit reads: 16 MiB.
@@ -18,7 +18,7 @@ export const MAX_CONFIG_FILE_BYTES = 16 * 1024 * 1024;
 export const MAX_YAML_ALIAS_COUNT = 1000;
 
 /**
- * Parse YAML text into plain values, recording the line of every mapping key and list item.
+ * Parse YAML text into plain values, each mapping and list linked to its node for error positions.
  * Merge keys (`<<`) are honoured. Duplicate keys and syntax errors name the file and line.
  *
  * @example
@@ -37,6 +37,7 @@ export function parseYaml(text: string, file: string): unknown {
       hint: err.code === "DUPLICATE_KEY" ? "remove or rename one of the two keys" : "check indentation, quoting and colons near that line",
     });
   }
+  rejectProtoKeys(doc, file, lineCounter);
   // Values come from the yaml library (aliases and merge keys resolved); positions from the nodes.
   let value: unknown;
   try {
@@ -52,7 +53,7 @@ export function parseYaml(text: string, file: string): unknown {
     }
     throw e;
   }
-  attachPositions(doc.contents, value, file, lineCounter);
+  attachYamlNodes(doc.contents, value, file, lineCounter);
   return value;
 }
 
@@ -76,26 +77,15 @@ export function readYamlFile(file: string, what = "YAML file"): unknown {
   return parseYaml(text, file);
 }
 
-function attachPositions(node: Node | null | undefined | unknown, value: unknown, file: string, lc: LineCounter): void {
-  if (typeof value !== "object" || value === null) return;
-  if (isMap(node) && !Array.isArray(value)) {
-    setPosition(value, undefined, { file, line: lineOf(node.range?.[0], lc) });
-    for (const pair of node.items) {
-      const keyNode = pair.key as Node | null;
-      const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-      // Copying such a mapping (`out[key] = ...`) would replace the copy's prototype instead.
-      if (key === "__proto__") throw new YamlSyntaxError("a key named '__proto__' is not allowed", { file, line: lineOf(keyNode?.range?.[0], lc), hint: "rename the key" });
-      if (key === "<<" || !(key in value)) continue;
-      setPosition(value, key, { file, line: lineOf(keyNode?.range?.[0], lc) });
-      attachPositions(pair.value, (value as Record<string, unknown>)[key], file, lc);
-    }
-  } else if (isSeq(node) && Array.isArray(value)) {
-    setPosition(value, undefined, { file, line: lineOf(node.range?.[0], lc) });
-    node.items.forEach((item, i) => {
-      setPosition(value, String(i), { file, line: lineOf((item as Node | null)?.range?.[0], lc) });
-      attachPositions(item, value[i], file, lc);
-    });
-  }
+/** Copying a mapping with a `__proto__` key (`out[key] = ...`) would replace the copy's prototype. */
+function rejectProtoKeys(doc: Document, file: string, lc: LineCounter): void {
+  visit(doc, {
+    Pair(_, pair) {
+      if (keyText(pair.key) !== "__proto__") return;
+      const offset = (pair.key as { range?: [number, number, number] } | null)?.range?.[0];
+      throw new YamlSyntaxError("a key named '__proto__' is not allowed", { file, line: lineOf(offset, lc), hint: "rename the key" });
+    },
+  });
 }
 
 function lineOf(offset: number | undefined, lc: LineCounter): number {

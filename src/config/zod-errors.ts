@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { ConfigError } from "../errors.js";
 import { closest } from "../util/did-you-mean.js";
-import { copyPositions, positionAtPath } from "./source-map.js";
+import { derivedDeep, positionAtPath } from "./source-map.js";
 
 /**
  * Validate `value` with `schema`; on failure throw one ConfigError for the first issue, naming the
@@ -12,10 +12,8 @@ import { copyPositions, positionAtPath } from "./source-map.js";
  */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string, fallbackFile?: string): z.output<S> {
   const result = schema.safeParse(value);
-  if (result.success) {
-    copyPositionsDeep(value, result.data);
-    return result.data;
-  }
+  // zod returns new objects: link them to the loaded ones so later errors still have lines.
+  if (result.success) return derivedDeep(result.data, value);
   throw issueToError(result.error.issues[0]!, value, what, schema, fallbackFile);
 }
 
@@ -108,16 +106,4 @@ function unwrap(s: unknown): unknown {
 function shapeOf(s: unknown): Record<string, unknown> | undefined {
   const inner = unwrap(s) as { shape?: Record<string, unknown> } | undefined;
   return inner && typeof inner === "object" && "shape" in inner ? inner.shape : undefined;
-}
-
-/** zod returns new objects: carry the source positions over so later errors still have lines. */
-function copyPositionsDeep(from: unknown, to: unknown): void {
-  if (typeof from !== "object" || from === null || typeof to !== "object" || to === null || from === to) return;
-  copyPositions(from, to);
-  if (Array.isArray(from) && Array.isArray(to)) {
-    from.forEach((v, i) => {
-      copyPositionsDeep(v, to[i]);
-    });
-  }
-  else for (const k of Object.keys(from)) copyPositionsDeep((from as Record<string, unknown>)[k], (to as Record<string, unknown>)[k]);
 }

@@ -126,7 +126,6 @@ export async function assembleBuilder(a: BuilderAssembly): Promise<DataBuilder> 
 async function createFormatter(registry: Registry, t: AssembledTask): Promise<Formatter | undefined> {
   const cfg = t.spec.formatter;
   if (!cfg) return undefined;
-  const { type, ...rest } = cfg;
-  const F = (await registry.resolve("formatter", type)) as unknown as FormatterClass;
-  return new F(rest, { file: t.file });
+  const F = (await registry.resolve("formatter", cfg.type)) as unknown as FormatterClass;
+  return new F(cfg, { file: t.file });
 }

@@ -1,13 +1,12 @@
 import type { Row } from "../util/mapping.js";
 import type { DataBuilder } from "../builders/databuilder.js";
 import { RoutingError } from "../errors.js";
-import type { DataloaderState } from "../stores/dataloader.js";
-import type { Task } from "../tasks/task.js";
+import type { CommitPosition, Task } from "../tasks/task.js";
 
 /** One builder call in flight, with the input position of each task it drew rows from. */
 export interface Batch {
   seq: number;
-  inputs: Map<Task, { rows: number; position: DataloaderState }>;
+  inputs: Map<Task, { rows: number; position: CommitPosition }>;
   settled: Promise<void>;
   done: boolean;
   result: Row[] | undefined;

@@ -7,27 +7,27 @@ import { maxInFlight, mayStart, routeRows, running, startBatch, waitForProgress,
 import { afterQueued, mayFill, whenFillable } from "./capacity.js";
 import type { LoopContext } from "./loop-context.js";
 import { postprocess } from "./postprocess.js";
+import { BudgetExhausted } from "../errors.js";
 
 interface TaskState {
   phase: "generating" | "draining" | "finished";
   /** Why generation stopped (completed = reached the target before postprocessing). */
   reason: TaskStatus;
-  stallBudget: number;
   epochBudget: number;
   countAfterLastEpoch: number;
-  inputRows: number;
-  /** Rows the builder returned this run (records or not: exact repeats of accepted ones count). */
-  returnedRows: number;
-  outputRows: number;
   /** Why the task stalled, when it is not `stallBudget` empty batches in a row. */
   stallCause?: string | undefined;
   /** Batches of the task drawn this run, and committed (a batch's index is its place in this order). */
   drawn: number;
   committed: number;
-  /** Input rows of each batch, by index. */
-  batchRows: number[];
-  /** The task's counters after each of its batches was committed, by index. */
-  after: Progress[];
+  /** The task's counters after its latest committed batch. */
+  now: Progress;
+  /**
+   * The latest batches by index: input rows, and the counters once committed. Only the last
+   * `lag + 2` are kept (the decisions look no further back), so this stays small however long
+   * the task runs.
+   */
+  recent: Map<number, { rows: number; after?: Progress }>;
   /** The first batch index of the current epoch, and the counters when it started. */
   epochStart: number;
   atEpochStart: Progress;
@@ -37,7 +37,9 @@ interface TaskState {
 interface Progress {
   accepted: number;
   inputRows: number;
+  /** Records the task kept this run. */
   outputRows: number;
+  /** Rows the builder returned this run (records or not: exact repeats of accepted ones count). */
   returnedRows: number;
   stallBudget: number;
 }
@@ -73,7 +75,7 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
   const lag = maxInFlight(ctx);
   for (const t of tasks) {
     const start: Progress = { accepted: t.accepted.length, inputRows: 0, outputRows: 0, returnedRows: 0, stallBudget: ctx.maxStalled };
-    state.set(t, { phase: "generating", reason: "completed", stallBudget: ctx.maxStalled, epochBudget: ctx.maxStalled, countAfterLastEpoch: -1, inputRows: 0, returnedRows: 0, outputRows: 0, drawn: 0, committed: 0, batchRows: [], after: [], epochStart: 0, atEpochStart: start });
+    state.set(t, { phase: "generating", reason: "completed", epochBudget: ctx.maxStalled, countAfterLastEpoch: -1, drawn: 0, committed: 0, now: start, recent: new Map(), epochStart: 0, atEpochStart: start });
     const m = ctx.metrics.task(t.name, "generation", t.target);
     m.accepted = t.accepted.length;
     m.status = "running";
@@ -94,7 +96,7 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
 
   /** The task's counters after its batch `index` (those at the epoch's start for earlier ones); undefined while not committed. */
   function progressAfter(s: TaskState, index: number): Progress | undefined {
-    return index < s.epochStart ? s.atEpochStart : s.after[index];
+    return index < s.epochStart ? s.atEpochStart : s.recent.get(index)?.after;
   }
 
   /** Why a task stops drawing, judged from counters `p`, or undefined to go on. */
@@ -128,12 +130,23 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
       if (!p || stopReason(t, p)) continue;
       const rate = p.inputRows > 0 ? p.outputRows / p.inputRows : 1;
       let expected = 0;
-      for (let i = j + 1; i < k; i++) expected += s.batchRows[i]! * rate;
+      for (let i = j + 1; i < k; i++) expected += s.recent.get(i)!.rows * rate;
       if (p.accepted + expected < t.target) return true;
     }
     if (s.committed < k) return false;
     const reason = stopReason(t, progressAfter(s, k - 1)!);
     return reason ? stop(t, reason) : true;
+  }
+
+  /**
+   * How many accepted records the task's next batch may take examples from: those its batches up
+   * to `lag` before it made (counting batches committed by an interrupted run this one resumes,
+   * so a resumed run draws what the interrupted one would have).
+   */
+  function machinePrefix(t: GenerationTask, s: TaskState): number {
+    const j = s.drawn - lag;
+    const before = j < 0 ? t.acceptedAfterDraws(t.drawsBefore + j + 1) : undefined;
+    return before ?? progressAfter(s, j)?.accepted ?? t.accepted.length;
   }
 
   /** Stop a task drawing, for `why`. */
@@ -146,16 +159,18 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
   /** Whether a task's batches have made records, or none has finished yet. */
   function yields(t: GenerationTask): boolean {
     const s = state.get(t)!;
-    return s.inputRows === 0 || s.outputRows > 0;
+    return s.now.inputRows === 0 || s.now.outputRows > 0;
   }
 
   const cancelled = () => ctx.signal?.aborted === true;
+  /** Set when a spending cap refused a request: this batch and every later one stay uncommitted. */
+  let budgetStop: BudgetExhausted | undefined;
 
   for (;;) {
     // 1. Start builder calls while there is room and a task wants more. Past `width`, another
     //    call starts only while the builder's LLM capacity would otherwise sit idle, and only for
     //    tasks whose batches yield records (or are not known yet not to).
-    while (!cancelled() && mayStart(inflight, ctx)) {
+    while (!cancelled() && !ctx.budget?.exhausted && mayStart(inflight, ctx)) {
       const filling = running(inflight) >= ctx.width;
       if (filling && !mayFill(builder, inflight, ctx)) break;
       const ready = tasks.filter((t) => drawing(t) && (!filling || yields(t)));
@@ -171,7 +186,7 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
       for (const t of ready) {
         const s = state.get(t)!;
         // Machine examples come only from records of batches committed in every run by now.
-        t.planBatch(progressAfter(s, s.drawn - lag)?.accepted ?? t.accepted.length);
+        t.planBatch(machinePrefix(t, s));
         const b = await builder.nextBatch(t);
         if (b.rows.length === 0) {
           builder.logger.warn(`task '${t.name}' has no seed examples and no records yet, so there is nothing to generate from`);
@@ -179,8 +194,10 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
           state.get(t)!.stallCause = "there is nothing to generate from";
           continue;
         }
-        s.batchRows[s.drawn++] = b.rows.length;
-        inputs.set(t, { rows: b.rows.length, position: b.position });
+        s.recent.set(s.drawn++, { rows: b.rows.length });
+        s.recent.delete(s.drawn - lag - 3);
+        // The checkpoint of this batch records where the batch sequence stands (see TaskCheckpoint).
+        inputs.set(t, { rows: b.rows.length, position: { ...b.position, batches: t.nextBatchIndex, draws: t.drawsBefore + s.drawn } });
         pool.push(...b.rows);
       }
       if (pool.length === 0) continue;
@@ -194,6 +211,9 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     await waitForProgress(inflight, fillable ? whenFillable(builder, inflight, ctx) : undefined);
     while (inflight[0]?.done) {
       const b = inflight.shift()!;
+      if (b.error instanceof BudgetExhausted) budgetStop ??= b.error;
+      // Past a refused request nothing is committed: a rerun redraws these batches (from the cache).
+      if (budgetStop) continue;
       if (b.error !== undefined) throw b.error;
       const routed = routeRows(builder, b.result ?? []);
       for (const t of new Set([...b.inputs.keys(), ...(routed.keys() as Iterable<GenerationTask>)]) as Set<GenerationTask>) {
@@ -205,11 +225,16 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
         m.produced += rows.length;
         m.accepted = t.accepted.length;
         if (input) {
-          s.inputRows += input.rows;
-          s.returnedRows += rows.length;
-          s.outputRows += fresh;
-          s.stallBudget = fresh > 0 ? ctx.maxStalled : s.stallBudget - 1;
-          s.after[s.committed++] = { accepted: t.accepted.length, inputRows: s.inputRows, outputRows: s.outputRows, returnedRows: s.returnedRows, stallBudget: s.stallBudget };
+          const p = s.now;
+          s.now = {
+            accepted: t.accepted.length,
+            inputRows: p.inputRows + input.rows,
+            outputRows: p.outputRows + fresh,
+            returnedRows: p.returnedRows + rows.length,
+            stallBudget: fresh > 0 ? ctx.maxStalled : p.stallBudget - 1,
+          };
+          const batch = s.recent.get(s.committed++);
+          if (batch) batch.after = s.now;
         }
       }
     }
@@ -220,8 +245,14 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
     for (const t of tasks) {
       const s = state.get(t)!;
       if (s.phase !== "draining" || inflight.some((b) => b.inputs.has(t))) continue;
-      if (cancelled()) continue;
-      await postprocess(builder, t);
+      if (cancelled() || budgetStop) continue;
+      try {
+        await postprocess(builder, t);
+      } catch (e) {
+        if (!(e instanceof BudgetExhausted)) throw e;
+        budgetStop ??= e;
+        continue;
+      }
       const m = ctx.metrics.task(t.name);
       m.accepted = t.accepted.length;
       builder.telemetry.event("epoch_finished", { builder_name: builder.name, task_name: t.name, epoch: m.epoch, accepted: t.accepted.length, reason: s.reason });
@@ -244,14 +275,19 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
         continue;
       }
       s.phase = "generating";
-      s.stallBudget = ctx.maxStalled;
+      s.now = { ...s.now, accepted: t.accepted.length, stallBudget: ctx.maxStalled };
       s.epochStart = s.drawn;
-      s.atEpochStart = { accepted: t.accepted.length, inputRows: s.inputRows, outputRows: s.outputRows, returnedRows: s.returnedRows, stallBudget: s.stallBudget };
+      s.atEpochStart = s.now;
       m.epoch++;
       builder.telemetry.event("epoch_started", { builder_name: builder.name, task_name: t.name, epoch: m.epoch });
     }
 
     if (inflight.length > 0) continue;
+    if (budgetStop || ctx.budget?.exhausted) {
+      const why = budgetStop ?? ctx.budget!.exhausted!;
+      for (const t of tasks) if (state.get(t)!.phase !== "finished") await ctx.finish(t, "budget_exhausted", why);
+      return;
+    }
     if (cancelled()) {
       for (const t of tasks) if (state.get(t)!.phase !== "finished") await ctx.finish(t, "cancelled");
       return;

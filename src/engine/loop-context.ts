@@ -1,4 +1,5 @@
 import type { Task, TaskStatus } from "../tasks/task.js";
+import type { SpendGuard } from "../blocks/lm/spend-guard.js";
 import type { BatchExecutor } from "./executor.js";
 import type { RunMetrics } from "./metrics.js";
 
@@ -19,6 +20,8 @@ export interface LoopContext {
   fillWidth?: number | undefined;
   /** Runs each builder call (in process, or on workers). */
   executor: BatchExecutor;
-  /** Finish a task: final data, results record, event. */
-  finish(task: Task, status: TaskStatus): Promise<void>;
+  /** The run's spending caps; once one refuses a request, the loops commit and draw nothing more. */
+  budget?: SpendGuard | undefined;
+  /** Finish a task: final data, results record, event (`error`: why it stopped, in its results). */
+  finish(task: Task, status: TaskStatus, error?: unknown): Promise<void>;
 }

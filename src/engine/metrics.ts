@@ -1,4 +1,4 @@
-import type { LlmCallReport, RunObserver, TaskOpenedReport } from "../telemetry/observer.js";
+import type { CacheLookupReport, LlmCallReport, RunObserver, TaskOpenedReport } from "../telemetry/observer.js";
 import type { TaskFigures } from "../telemetry/summary.js";
 
 /** Live counters of one task, for progress lines, task results and the run summary. */
@@ -65,7 +65,7 @@ export class RunMetrics implements RunObserver {
       if (target !== undefined) m.target = target;
     } else {
       kind ??= "generation";
-      m = { task: name, kind, target, accepted: 0, produced: 0, rejected: {}, requests: 0, batchRequests: 0, failedRequests: 0, failures: {}, promptTokens: 0, completionTokens: 0, tokensByModel: {}, status: "pending", startedAt: Date.now(), endedAt: undefined, epoch: 0 };
+      m = { task: name, kind, target, accepted: 0, produced: 0, rejected: {}, requests: 0, batchRequests: 0, failedRequests: 0, failures: {}, promptTokens: 0, completionTokens: 0, tokensByModel: {}, cacheHits: 0, cacheMisses: 0, savedByModel: {}, status: "pending", startedAt: Date.now(), endedAt: undefined, epoch: 0 };
       this.tasks.set(name, m);
     }
     return m;
@@ -129,6 +129,22 @@ export class RunMetrics implements RunObserver {
         t.batch_prompt = (t.batch_prompt ?? 0) + promptTokens;
         t.batch_completion = (t.batch_completion ?? 0) + completionTokens;
       }
+    }
+  }
+
+  cacheLookup(r: CacheLookupReport): void {
+    const names = r.task_names.length ? r.task_names : ["(no task)"];
+    const share = 1 / names.length;
+    for (const name of names) {
+      const m = this.task(name);
+      if (!r.hit) {
+        m.cacheMisses += share;
+        continue;
+      }
+      m.cacheHits += share;
+      const t = (m.savedByModel[r.model] ??= { provider: r.provider, prompt: 0, completion: 0 });
+      t.prompt += r.prompt_tokens * share;
+      t.completion += r.completion_tokens * share;
     }
   }
 

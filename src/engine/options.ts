@@ -1,5 +1,6 @@
 import type { RunnerOverrides } from "../config/schemas.js";
 import type { Row } from "../util/mapping.js";
+import type { CacheSettings } from "../cache/settings.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import type { BatchExecutor } from "./executor.js";
@@ -53,6 +54,10 @@ export interface RunServices {
   metrics?: RunMetrics | undefined;
   /** Where builder calls run (default: in this process). */
   executor?: BatchExecutor | undefined;
+  /** The run's spending cap in USD (`--max-cost`); tasks may set their own `budget:`. */
+  maxCost?: number | undefined;
+  /** Response cache folder and on/off (`--cache-dir`, `--no-cache`); default: `$DGT_CACHE_DIR`, on. */
+  cache?: Partial<CacheSettings> | undefined;
   /** Aborting stops dispatching new batches; in-flight ones finish and are saved. */
   signal?: AbortSignal | undefined;
 }

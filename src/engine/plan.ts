@@ -5,7 +5,7 @@ import { discoverTaskFiles } from "../config/discover.js";
 import { loadYamlWithIncludes } from "../config/include.js";
 import { mergeBuilderConfig } from "../config/merge.js";
 import { baseBuilderShape, baseTaskShape, generationRunnerConfigSchema, transformationRunnerConfigSchema, type BuilderSpec, type OverrideFile, type RunnerConfig, type TaskSpec } from "../config/schemas.js";
-import { copyPositions, positionOf } from "../config/source-map.js";
+import { derivedFrom, positionOf, withoutKeys } from "../config/source-map.js";
 import { loadOverrideFile, loadTaskSources, type TaskSource } from "../config/tasks.js";
 import { parseWith } from "../config/zod-errors.js";
 import { ConfigError, DataFileError, DigitError, MissingFileError, UnknownNameError, UnsupportedBuilderError } from "../errors.js";
@@ -145,15 +145,14 @@ function overridesByBuilder(override: OverrideFile, sources: TaskSource[], byBui
     const task = sources.find((t) => t.raw.task_name === name);
     if (task) {
       const builder = String(task.raw.data_builder);
-      const { data_builder: named, ...settings } = ov;
+      const named = ov.data_builder;
       if (named !== undefined && named !== builder) {
         throw new ConfigError(`the override file's 'databuilders' entry '${name}' names builder '${String(named)}', but task '${name}' uses '${builder}'`, {
           ...where,
           hint: `key the builder's settings by its name: 'databuilders: {${builder}: ...}'; task settings go under 'tasks:'`,
         });
       }
-      copyPositions(ov, settings);
-      add(builder, settings);
+      add(builder, withoutKeys(ov, ["data_builder"]));
       const others = byBuilder.get(builder)!.filter((t) => t !== task).map((t) => `'${String(t.raw.task_name)}'`);
       logger.info(`the override file's 'databuilders' entry '${name}' is a task: applied to its builder '${builder}'${others.length ? ` (which also runs ${others.join(", ")})` : ""}`);
       continue;
@@ -247,7 +246,5 @@ async function checkDataPath(ds: Obj, file: string | undefined): Promise<void> {
 
 /** A shallow copy of a block config that keeps its source positions (for file:line errors). */
 function withPositions(b: Row): Row {
-  const copy = { ...b };
-  copyPositions(b, copy);
-  return copy;
+  return derivedFrom({ ...b }, b);
 }

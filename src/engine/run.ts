@@ -10,6 +10,9 @@ import type { Logger } from "../telemetry/logger.js";
 import { ConsoleLogger } from "../telemetry/logger.js";
 import { NoTelemetry, type ScopedTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import { Random } from "../util/random.js";
+import { SpendGuard } from "../blocks/lm/spend-guard.js";
+import { loadPrices } from "../telemetry/prices.js";
+import { costOf, type TaskFigures } from "../telemetry/summary.js";
 import { assembleBuilder, createBlocks } from "./assemble.js";
 import { localExecutor } from "./executor.js";
 import { asOutputWriteError } from "./output-errors.js";
@@ -78,11 +81,21 @@ export async function runPlan(plan: RunPlan, options: RunOptions): Promise<RunRe
   const metrics = options.metrics ?? new RunMetrics();
   const root = new Random(options.seed ?? 0);
   const buildId = options.buildId ?? "exp";
+  const budget = spendGuard(plan, options);
 
   // Construct everything (blocks check their settings, e.g. API keys) before touching output.
   const prepared: Prepared[] = [];
-  for (const group of plan.groups) prepared.push(await prepareGroup(plan, group, options, { logger, telemetry, metrics, root, buildId }));
+  for (const group of plan.groups) prepared.push(await prepareGroup(plan, group, options, { logger, telemetry, metrics, root, buildId, budget }));
   for (const { builder } of prepared) options.executor?.check?.(builder);
+  // A response cache that cannot be opened, or a model without a price under a spending cap,
+  // stops the run here, before any output is touched.
+  for (const { blocks, group } of prepared) {
+    for (const b of blocks) {
+      if (!(b instanceof LMProvider)) continue;
+      b.openCache();
+      budget.requirePrice(b.type, b.modelId, ` (block '${b.name}' of builder '${group.builderName}')`);
+    }
+  }
   const dirs = new Map<string, string>();
   for (const { builder } of prepared) {
     for (const t of builder.tasks) {
@@ -107,7 +120,7 @@ export async function runPlan(plan: RunPlan, options: RunOptions): Promise<RunRe
     for (const { builder } of prepared) for (const t of builder.tasks) await t.check();
     const outcomes: TaskOutcome[] = [];
     const errors: unknown[] = [];
-    await Promise.all(prepared.map((p) => runGroup(p, options, { logger, telemetry, metrics, buildId }, outcomes).catch((e: unknown) => errors.push(asOutputWriteError(e, folders)))));
+    await Promise.all(prepared.map((p) => runGroup(p, options, { logger, telemetry, metrics, buildId, budget }, outcomes).catch((e: unknown) => errors.push(asOutputWriteError(e, folders)))));
     return { outcomes, metrics, error: errors[0] };
   } finally {
     for (const release of releases) release();
@@ -115,6 +128,8 @@ export async function runPlan(plan: RunPlan, options: RunOptions): Promise<RunRe
 }
 
 interface Shared {
+  /** The run's spending caps (inactive when none is set). */
+  budget: SpendGuard;
   logger: Logger;
   telemetry: Telemetry;
   metrics: RunMetrics;
@@ -131,6 +146,8 @@ async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOpti
     // Bound to the builder so block records reach its tasks' logs.jsonl.
     logger: shared.logger.child({ builder: group.builderName }),
     observer: shared.metrics,
+    cache: options.cache,
+    budget: shared.budget.active ? shared.budget : undefined,
     rejects: (block: { name: string }, rows: Row[]) => appendRejects(builder?.tasks ?? [], block.name, rows),
     execution: options.execution,
   }, group.builderName);
@@ -168,7 +185,7 @@ async function runGroup({ group, builder, blocks, telemetry }: Prepared, options
     let failure: unknown;
     if (status !== "cancelled" && status !== "errored") {
       try {
-        records = await task.writeFinal((rows) => builder.finalize(task, rows));
+        records = await task.writeFinal(builder.hasFinalize ? (rows) => builder.finalize(task, rows) : undefined);
       } catch (e) {
         failure = asOutputWriteError(e, [task.dir]);
         status = "errored";
@@ -206,6 +223,7 @@ async function runGroup({ group, builder, blocks, telemetry }: Prepared, options
     // limiters have spare capacity (rows of the next batches fill the credential).
     fillWidth: fixedWidth === undefined ? (blocks.some(sendsByBatch) ? MAX_FILLING_BATCHES_BY_BATCH_API : MAX_FILLING_BATCHES) : undefined,
     executor: options.executor ?? localExecutor,
+    budget: shared.budget.active ? shared.budget : undefined,
     finish,
   };
   const span = shared.telemetry.startSpan("dgt.run", { builder_name: builder.name, task_names: builder.tasks.map((t) => t.name).join(",") });
@@ -264,6 +282,25 @@ async function writeTaskCard(task: Task, builder: DataBuilder, buildId: string, 
   });
 }
 
+/** The caps of a run: `--max-cost` and each task's `budget:`. */
+function spendGuard(plan: RunPlan, options: RunOptions): SpendGuard {
+  const tasks: Record<string, number> = {};
+  for (const g of plan.groups) for (const t of g.tasks) if (typeof t.spec.budget === "number") tasks[String(t.spec.task_name)] = t.spec.budget;
+  const active = options.maxCost !== undefined || Object.keys(tasks).length > 0;
+  return new SpendGuard(active ? loadPrices(options.cwd ?? process.cwd()) : {}, { run: options.maxCost, tasks });
+}
+
+/** What a task's cache hits would have cost (null when a model has no price or prices are unreadable). */
+function savedUsd(m: TaskFigures): number | null {
+  if (Object.keys(m.savedByModel).length === 0) return 0;
+  try {
+    const saved = costOf(loadPrices(), m.savedByModel, []);
+    return saved === null ? null : Math.round(saved * 1e6) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
 function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics: RunMetrics, error: unknown): Row {
   const m = metrics.task(task.name);
   const round = (x: number) => Math.round(x);
@@ -275,7 +312,7 @@ function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics
     ...(error === undefined ? {} : { message: error instanceof Error ? error.message : String(error) }),
     metrics: {
       "Number of data produced": task.accepted.length,
-      records: task.finalRecords().length,
+      records: task.finalCount(),
       ...(m.target !== undefined ? { target: m.target } : {}),
       produced: m.produced,
       rejected: m.rejected,
@@ -286,6 +323,9 @@ function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics
       failures: Object.fromEntries(Object.entries(m.failures).map(([k, v]) => [k, round(v)])),
       prompt_tokens: round(m.promptTokens),
       completion_tokens: round(m.completionTokens),
+      cache_hits: round(m.cacheHits),
+      cache_misses: round(m.cacheMisses),
+      saved_usd: savedUsd(m),
       ...(m.batchRequests ? batchTokens(m) : {}),
       duration_s: Math.round((Date.now() - m.startedAt) / 100) / 10,
     },

@@ -43,8 +43,10 @@ export function answerEmbeddings(
       : Array.isArray(input) && input.every((x) => typeof x === "string")
         ? (input as string[])
         : undefined;
-  if (!texts)
-    return send(res, 400, { error: { message: "'input' must be a string or a list of strings" } });
+  if (!texts) {
+    send(res, 400, { error: { message: "'input' must be a string or a list of strings" } });
+    return;
+  }
   const dims =
     typeof body.dimensions === "number" && body.dimensions > 0
       ? Math.floor(body.dimensions)
@@ -52,8 +54,10 @@ export function answerEmbeddings(
   const vectors = texts.map((t) => fakeEmbedding(t, dims));
   const model = String(body.model ?? "fake-embeddings");
   const tokens = texts.reduce((s, t) => s + (t.match(/\S+/g) ?? []).length, 0);
-  if (protocol === "ollama")
-    return send(res, 200, { model, embeddings: vectors, prompt_eval_count: tokens });
+  if (protocol === "ollama") {
+    send(res, 200, { model, embeddings: vectors, prompt_eval_count: tokens });
+    return;
+  }
   send(res, 200, {
     object: "list",
     model,

@@ -1,4 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { parseYaml } from "../config/yaml.js";
+import { ConfigError } from "../errors.js";
+import type { Row } from "../util/mapping.js";
 import { ConversationMessagesFormatter, stepsToMessages } from "./conversation/messages/index.js";
 import { NativeFormatter } from "./native/index.js";
 import { pythonRepr, pythonStr } from "./python/repr.js";
@@ -20,8 +23,13 @@ describe("pythonStr", () => {
 
 describe("formatters/native", () => {
   it("fills {{field}} in every value of a mapping", () => {
-    const f = new NativeFormatter({ format: { input: "Q: {{question}}", output: "{{answer}} ({{is_seed}})" } });
-    expect(f.apply({ question: "Why?", answer: "Because", is_seed: false })).toEqual({ input: "Q: Why?", output: "Because (False)" });
+    const f = new NativeFormatter({
+      format: { input: "Q: {{question}}", output: "{{answer}} ({{is_seed}})" },
+    });
+    expect(f.apply({ question: "Why?", answer: "Because", is_seed: false })).toEqual({
+      input: "Q: Why?",
+      output: "Because (False)",
+    });
   });
   it("fills a string format and leaves unknown or spaced placeholders as they are", () => {
     const f = new NativeFormatter({ format: "{{question}} {{missing}} {{ question }}" });
@@ -35,9 +43,13 @@ describe("formatters/native", () => {
 
 describe("formatters/template", () => {
   it("renders Jinja-style templates with filters and loops", () => {
-    const f = new TemplateFormatter({ format: { text: "{{ question | upper }}{% for t in tags %} #{{ t }}{% endfor %}" } });
+    const f = new TemplateFormatter({
+      format: { text: "{{ question | upper }}{% for t in tags %} #{{ t }}{% endfor %}" },
+    });
     expect(f.apply({ question: "hi", tags: ["a", "b"] })).toEqual({ text: "HI #a #b" });
-    expect(new TemplateFormatter({ format: "{{ a }}-{{ b }}" }).apply({ a: 1, b: "x" })).toBe("1-x");
+    expect(new TemplateFormatter({ format: "{{ a }}-{{ b }}" }).apply({ a: 1, b: "x" })).toBe(
+      "1-x",
+    );
   });
 });
 
@@ -59,7 +71,13 @@ describe("formatters/conversation/messages", () => {
     expect(out.messages).toEqual([
       { role: "user", content: "Hi there" },
       { role: "assistant", content: "Hello!" },
-      { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "lookup", arguments: '{"q":"tea"}' } }] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          { id: "c1", type: "function", function: { name: "lookup", arguments: '{"q":"tea"}' } },
+        ],
+      },
       { role: "tool", tool_call_id: "c1", content: '{"hits":2}' },
       { role: "tool", tool_call_id: "c2", content: "plain text" },
       { role: "assistant", content: "Found two." },
@@ -67,16 +85,51 @@ describe("formatters/conversation/messages", () => {
   });
   it("gives an empty list for a record without steps", () => {
     expect(stepsToMessages([])).toEqual([]);
-    expect(new ConversationMessagesFormatter().apply({ conversation_id: "x" }).messages).toEqual([]);
+    expect(new ConversationMessagesFormatter().apply({ conversation_id: "x" }).messages).toEqual(
+      [],
+    );
   });
 });
 
 describe("formatters/safety/refusal", () => {
   it("keeps instruction, response and policy metadata, without internal keys", () => {
     const out = new SafetyRefusalFormatter().apply({
-      task_name: "t", is_seed: false, instruction: "Do a bad thing", response: "I can't help with that.", source: "machine",
+      task_name: "t",
+      is_seed: false,
+      instruction: "Do a bad thing",
+      response: "I can't help with that.",
+      source: "machine",
       metadata: { risk: "spam", policy_version: "v0.1", mode: "refusal", source: "machine" },
     });
-    expect(out).toEqual({ instruction: "Do a bad thing", response: "I can't help with that.", metadata: { risk: "spam", policy_version: "v0.1" } });
+    expect(out).toEqual({
+      instruction: "Do a bad thing",
+      response: "I can't help with that.",
+      metadata: { risk: "spam", policy_version: "v0.1" },
+    });
+  });
+});
+
+describe("formatter configs", () => {
+  it("are parsed by the type's schema into a typed config; undeclared keys are dropped", () => {
+    const f = new NativeFormatter({ type: "formatters/native", format: "{{q}}", extra: 1 });
+    expectTypeOf(f.config.format).toEqualTypeOf<string | Record<string, string>>();
+    expect(f.config).toEqual({ type: "formatters/native", format: "{{q}}" });
+  });
+
+  it("report a bad option with the task file and line it was written on", () => {
+    const task = parseYaml(
+      "formatter:\n  type: formatters/template\n  format: [a, b]\n",
+      "task.yaml",
+    ) as Row;
+    const error = (() => {
+      try {
+        new TemplateFormatter(task.formatter as Row, { file: "task.yaml" });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toMatchObject({ file: "task.yaml", line: 3 });
+    expect((error as Error).message).toMatch(/formatters\/template.*format/);
   });
 });

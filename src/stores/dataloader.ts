@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { derivedFrom } from "../config/source-map.js";
+import { parseWith } from "../config/zod-errors.js";
 import type { Row } from "../util/mapping.js";
 import type { Datastore } from "./datastore.js";
 
@@ -23,16 +25,31 @@ export const dataloaderConfigShape = {
   fields: z.record(z.string(), z.string()).optional().describe('Field remapping {source_path: dest_path}; "*": "*" keeps the other fields'),
 };
 
-/** What a dataloader is built from. */
+/**
+ * The keys every dataloader type accepts; a type's `configSchema` extends it and owns its own
+ * defaults (`loop_over` is false here, as in DiGiT's default loader; the simple loader's is true).
+ *
+ * @example
+ * dataloaderSchema.parse({}) // { type: "default", loop_over: false }
+ */
+export const dataloaderSchema = z.object(dataloaderConfigShape);
+
+/** What a dataloader is built from: the task's `dataloader:` keys and the datastore to read. */
 export interface DataloaderConfig {
-  type: string;
+  type?: string | undefined;
   datastore: Datastore;
-  /** Start again from the first row after the last one (seed loops). */
-  loop_over?: boolean | undefined;
-  /** Field remapping `{source_path: dest_path}`; `"*": "*"` keeps the other fields. */
-  fields?: Record<string, string> | undefined;
   [key: string]: unknown;
 }
+
+/**
+ * A dataloader's parsed config: its schema's output (defaults applied; keys it does not declare
+ * are dropped, as DiGiT's loaders ignore extra keyword arguments) and the datastore it reads.
+ *
+ * @example
+ * const config: DataloaderSettings<typeof dataloaderSchema> = loader.config;
+ * config.loop_over // boolean
+ */
+export type DataloaderSettings<S extends z.ZodObject> = z.output<S> & { datastore: Datastore };
 
 /**
  * A resumable iterator over a datastore. `next()` returns a row, or `undefined` once at the end of
@@ -43,12 +60,17 @@ export interface DataloaderConfig {
  * const row = await loader.next();
  * const state = loader.getState(); // { iter_index: 0, row_index: 1 }
  */
-export abstract class Dataloader {
+export abstract class Dataloader<S extends z.ZodObject = typeof dataloaderSchema> {
   /** The keys this type reads, with types, defaults and descriptions (`digit describe`). */
-  static configSchema: z.ZodObject = z.object(dataloaderConfigShape);
-  readonly config: DataloaderConfig;
+  static configSchema: z.ZodObject = dataloaderSchema;
+  /** The config parsed by this class's `configSchema`, and the datastore. */
+  readonly config: DataloaderSettings<S>;
   constructor(config: DataloaderConfig) {
-    this.config = config;
+    const { datastore, ...keys } = config;
+    const schema = (this.constructor as typeof Dataloader).configSchema;
+    const parsed = parseWith(schema, derivedFrom(keys, config), `dataloader '${config.type ?? "default"}'`);
+    // The subclass declares `configSchema` as the schema its `S` names; statics cannot say so.
+    this.config = { ...parsed, datastore } as DataloaderSettings<S>;
   }
   abstract next(): Promise<Row | undefined>;
   abstract getState(): DataloaderState;

@@ -1,10 +1,12 @@
 import { seedBatchSizeOf, type GenerationRunnerConfig } from "../config/schemas.js";
+import { derivedFrom } from "../config/source-map.js";
 import type { Row } from "../util/mapping.js";
 import type { Dataloader, DataloaderState } from "../stores/dataloader.js";
 import type { DatastoreConfig } from "../stores/datastore.js";
 import { createDataloader, createDatastore } from "../stores/factory.js";
 import { DRAW_KEY, drawKey, rowDrawKey } from "../util/draw-key.js";
 import { Random } from "../util/random.js";
+import { readAcceptedHistory, type TaskCheckpoint } from "./state-log.js";
 import { Task, type TaskInit } from "./task.js";
 
 /**
@@ -48,8 +50,15 @@ export class GenerationTask extends Task {
   private machinePrefix: number | undefined;
   /** How many accepted records each batch of this run may sample from, by batch key. */
   private readonly prefixes = new Map<string, number>();
-  /** Records in `data` when this run opened the task (resumed runs draw keys unlike the first run's). */
+  /**
+   * Part of every draw key: 0, unless the folder's checkpoints do not count batches (an older
+   * version's or DiGiT's): then the records found, so the resumed run draws new keys.
+   */
   private runStart = 0;
+  /** Builder batches committed before this run (the checkpoint's `draws`). */
+  drawsBefore = 0;
+  /** Records accepted after each batch committed before this run, by batch count (see readAcceptedHistory). */
+  private acceptedHistory = new Map<number, number>();
 
   constructor(init: TaskInit) {
     super(init);
@@ -64,11 +73,20 @@ export class GenerationTask extends Task {
 
   override async open(): Promise<void> {
     await super.open();
-    this.runStart = this.checkpoint.data_rows;
+    const cp = this.checkpoint;
+    if (cp.batches !== undefined && cp.draws !== undefined) {
+      // Continue the interrupted run's batch sequence (see TaskCheckpoint.batches).
+      this.runStart = 0;
+      this.batchesDrawn = cp.batches;
+      this.drawsBefore = cp.draws;
+      this.acceptedHistory = this.resumed ? await readAcceptedHistory(this.file_("dataloader_state.jsonl")) : new Map([[0, 0]]);
+    } else this.runStart = cp.data_rows;
     const seeds = await createDatastore(this.init.registry, this.seedStoreConfig());
     const dl = this.spec.dataloader ?? { type: "default" };
-    // Seeds always loop for generation (DiGiT turned looping off whenever a dataloader was given).
-    this.loader = await createDataloader(this.init.registry, { ...dl, loop_over: dl.loop_over === undefined || dl.loop_over === null ? true : dl.loop_over === true, datastore: seeds });
+    // Seeds loop unless the task says `loop_over: false`, whatever the loader type's own default
+    // (DiGiT's generation default; DiGiT stopped looping whenever a dataloader was given).
+    const config = derivedFrom({ ...dl, loop_over: dl.loop_over ?? true, datastore: seeds }, dl);
+    this.loader = await createDataloader(this.init.registry, config);
     if (!this.restart) this.loader.setState({ iter_index: this.checkpoint.iter_index, row_index: this.checkpoint.row_index });
   }
 
@@ -82,8 +100,20 @@ export class GenerationTask extends Task {
   }
 
   /** Only `num_outputs_to_generate` records go into final data (extra ones stay in `data`). */
-  override finalRecords(): Row[] {
-    return this.accepted.slice(0, this.target);
+  override finalCount(): number {
+    return Math.min(this.accepted.length, this.target);
+  }
+
+  /**
+   * Records accepted once `draws` builder batches of the task were committed, in this run or one
+   * before it; undefined when not known (a batch of this run not committed yet, or an old folder).
+   */
+  acceptedAfterDraws(draws: number): number | undefined {
+    return this.acceptedHistory.get(Math.max(0, draws));
+  }
+
+  protected override freshCounters(): Partial<TaskCheckpoint> {
+    return { batches: 0, draws: 0, accepted: 0 };
   }
 
   /** The index the next batch drawn will have (batches are numbered per task, from 0, in each run). */
@@ -142,7 +172,9 @@ export class GenerationTask extends Task {
     const prefix = Math.min(this.machinePrefix ?? this.accepted.length, this.accepted.length);
     this.machinePrefix = undefined;
     this.prefixes.set(key, prefix);
-    return { key, pool: this.accepted.slice(0, prefix) };
+    // Only batches still in flight look their prefix up again: keep the latest ones.
+    if (this.prefixes.size > PREFIXES_KEPT) this.prefixes.delete(this.prefixes.keys().next().value!);
+    return { key, pool: this.accepted.examples(prefix) };
   }
 
   /**
@@ -155,7 +187,7 @@ export class GenerationTask extends Task {
   }
 
   private loopsSeeds(): boolean {
-    return this.loader.config.loop_over === true;
+    return this.loader.config.loop_over === true; // a custom loader's schema may lack the key
   }
 
   /** All seed examples (read once), as builder input rows. */
@@ -182,9 +214,9 @@ export class GenerationTask extends Task {
     const nSeed = roundHalfEven(k * fraction);
     const seeds = await this.seedExamples();
     const rowKey = forRow === undefined ? undefined : rowDrawKey(forRow);
-    const batch = rowKey === undefined ? (forRow === undefined ? this.beginBatch() : undefined) : { key: rowKey, pool: this.accepted.slice(0, this.prefixes.get(batchKeyOf(rowKey)) ?? this.accepted.length) };
+    const batch = rowKey === undefined ? (forRow === undefined ? this.beginBatch() : undefined) : { key: rowKey, pool: this.accepted.examples(this.prefixes.get(batchKeyOf(rowKey))) };
     const rng = batch ? new Random(`${batch.key}|examples`) : this.rng;
-    const pool = batch?.pool ?? this.accepted;
+    const pool = batch?.pool ?? this.accepted.examples();
     const pickedSeeds = nSeed < seeds.length ? rng.sample(seeds, nSeed) : seeds;
     const synth = rng.sample(pool, Math.min(k - nSeed, pool.length));
     const rows = [...pickedSeeds, ...synth.map((r) => ({ ...r, is_seed: false }))];
@@ -192,6 +224,12 @@ export class GenerationTask extends Task {
     return rows.map((r, i) => ({ ...r, [DRAW_KEY]: drawKey(batch.key, i) }));
   }
 }
+
+/**
+ * Batch prefixes a task remembers (for `sampleExamples(k, f, row)` on a batch in flight): far more
+ * than the builder calls that can be in flight at once.
+ */
+const PREFIXES_KEPT = 4096;
 
 /** The batch part of a row's draw key (the key without the row's place). */
 function batchKeyOf(rowKey: string): string {

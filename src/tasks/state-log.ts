@@ -1,5 +1,7 @@
 import { existsSync } from "node:fs";
-import { appendJsonl, readJsonl } from "../stores/formats/jsonl.js";
+import { mkdir, open, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
+import { readJsonl } from "../stores/formats/jsonl.js";
 
 /**
  * One line of `dataloader_state.jsonl`: DiGiT's `{iter_index, row_index}` plus what digit needs to
@@ -17,6 +19,16 @@ export interface TaskCheckpoint {
   postproc_epoch: number;
   /** How many `data` records that epoch's `postproc_data_N` already accounts for. */
   postproc_data_rows: number;
+  /**
+   * Generation tasks: batches drawn (draw keys used) up to the last committed batch, builder
+   * batches committed, and records accepted after it. A resumed run continues from these, so it
+   * draws the very batches the interrupted run would have drawn next, and their requests are
+   * answered by the response cache. Absent in folders of older versions (then a resumed run
+   * draws new batches).
+   */
+  batches?: number | undefined;
+  draws?: number | undefined;
+  accepted?: number | undefined;
 }
 
 export const EMPTY_CHECKPOINT: TaskCheckpoint = { iter_index: 0, row_index: 0, data_rows: 0, postproc_epoch: 0, postproc_data_rows: 0 };
@@ -55,7 +67,55 @@ export async function readStateLog(file: string): Promise<StateLog> {
   return last;
 }
 
-/** Append a checkpoint line. */
-export async function appendCheckpoint(file: string, checkpoint: TaskCheckpoint): Promise<void> {
-  await appendJsonl(file, [checkpoint]);
+/**
+ * Appends checkpoint lines to one state log through a file handle kept open between commits (no
+ * folder creation, open or close per batch). Each line is one write, handed to the OS before
+ * `append` resolves. The caller checks the file's location before the first append.
+ *
+ * @example
+ * const log = new StateLogWriter("output/qa/dataloader_state.jsonl");
+ * await log.append(EMPTY_CHECKPOINT);
+ * await log.close();
+ */
+export class StateLogWriter {
+  private handle: FileHandle | undefined;
+  constructor(readonly file: string) {}
+
+  /** Whether the file is open (appends need no new location check). */
+  get isOpen(): boolean {
+    return this.handle !== undefined;
+  }
+
+  async append(checkpoint: TaskCheckpoint): Promise<void> {
+    if (!this.handle) {
+      await mkdir(dirname(this.file), { recursive: true });
+      this.handle = await open(this.file, "a");
+    }
+    await this.handle.appendFile(`${JSON.stringify(checkpoint)}\n`);
+  }
+
+  async close(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    await h?.close();
+  }
 }
+
+/**
+ * Records accepted after each committed builder batch of a generation task, by the batch count
+ * (`draws`) its checkpoint line carries: entry `d` is the count once `d` batches were committed.
+ *
+ * @example
+ * const after = await readAcceptedHistory("output/qa/dataloader_state.jsonl");
+ * after.get(0) // records when the task started (0 for a fresh one)
+ */
+export async function readAcceptedHistory(file: string): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  if (!existsSync(file)) return out;
+  for await (const line of readJsonl(file, { onBadRecord: "skip", ownOutput: true })) {
+    const l = line as Partial<TaskCheckpoint> | null;
+    if (typeof l?.draws === "number" && typeof l.accepted === "number") out.set(l.draws, l.accepted);
+  }
+  return out;
+}
+

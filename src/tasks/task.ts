@@ -14,10 +14,12 @@ import { isObj } from "../util/mapping.js";
 import { assertInsideOutput } from "../util/output-containment.js";
 import { BLOCK_NAME_RULE, checkOutputName } from "../util/output-names.js";
 import { redactSecrets } from "../util/redact.js";
-import { recordId } from "./record-id.js";
+import { IdSet } from "../util/id-set.js";
+import { AcceptedRecords } from "./accepted-records.js";
+import { ordinalRecordId, recordId } from "./record-id.js";
 import { cutAfter, droppedName, storeHasOutput } from "./dropped-records.js";
 import { removeStaleTemporaries } from "./stale-temporaries.js";
-import { appendCheckpoint, EMPTY_CHECKPOINT, readStateLog, type SeedPosition, type StateLog, type TaskCheckpoint } from "./state-log.js";
+import { EMPTY_CHECKPOINT, StateLogWriter, readStateLog, type SeedPosition, type StateLog, type TaskCheckpoint } from "./state-log.js";
 
 /** `postproc_data_<N>.<format>`: a postprocessing snapshot. */
 const POSTPROC_FILE = /^postproc_data_(\d+)\.(?:jsonl|parquet|csv|json)$/;
@@ -40,11 +42,20 @@ export interface TaskInit {
   formatter: Formatter | undefined;
 }
 
+/** Records adopted from a DiGiT snapshot are appended to `data` this many at a time. */
+const ADOPT_CHUNK = 1000;
+
 /** The files a task keeps directly in its folder, besides its stores. */
 const TASK_FILES = ["task_card.jsonl", "task_results.jsonl", "logs.jsonl", "dataloader_state.jsonl"] as const;
 
 /** How a task ended. */
-export type TaskStatus = "completed" | "stalled_generation" | "stalled_postprocessing" | "attempts_exhausted" | "cancelled" | "errored";
+/**
+ * Where a committed batch leaves the task: its seed position and, for generation batches, the
+ * batch counters of `TaskCheckpoint` (`batches`, `draws`).
+ */
+export type CommitPosition = SeedPosition & Pick<TaskCheckpoint, "batches" | "draws">;
+
+export type TaskStatus = "completed" | "stalled_generation" | "stalled_postprocessing" | "attempts_exhausted" | "budget_exhausted" | "cancelled" | "errored";
 
 /**
  * One task of a run: its output folder and stores, the accepted records, and the checkpoint that
@@ -71,17 +82,26 @@ export abstract class Task {
   readonly outputDir: string;
   readonly storeName: string;
   restart: boolean;
-  /** Records accepted so far (postprocessed ones first, then newer ones), in order. */
-  accepted: Row[] = [];
+  /**
+   * Records accepted so far (postprocessed ones first, then newer ones): their count and the
+   * example pool in memory; the records themselves are read from disk with `readAccepted`.
+   */
+  accepted = new AcceptedRecords();
   /** Rows removed by postprocessing, per epoch (for the summary). */
   postprocessEpoch = 0;
   checkpoint: TaskCheckpoint = { ...EMPTY_CHECKPOINT };
   resumed = false;
   protected readonly init: TaskInit;
   protected data!: Datastore;
-  /** Ids of every record in `data` (accepted now or removed by postprocessing since). */
-  private readonly seenIds = new Set<string>();
+  /**
+   * Generation tasks: ids of every record in `data` (accepted now or removed by postprocessing
+   * since), the exact-duplicate index, 8 to 16 bytes per id (see `IdSet`). Transformation tasks
+   * keep every output, so they keep no index.
+   */
+  private readonly seenIds = new IdSet();
   private readonly rejectStores = new Map<string, Promise<Datastore>>();
+  /** `dataloader_state.jsonl`, open while the task commits. */
+  private readonly stateWriter: StateLogWriter;
 
   constructor(init: TaskInit) {
     this.init = init;
@@ -97,6 +117,7 @@ export abstract class Task {
     this.storeName = String(init.spec.store_name ?? init.spec.datastore?.store_name ?? this.name);
     this.outputDir = resolve(init.runnerConfig.output_dir ?? (process.env.DGT_OUTPUT_DIR || "output"));
     this.dir = join(this.outputDir, this.storeName);
+    this.stateWriter = new StateLogWriter(join(this.dir, "dataloader_state.jsonl"));
   }
 
   /** The config of the task's own output stores (DiGiT's `datastore`, minus store_name). */
@@ -155,6 +176,11 @@ export abstract class Task {
   /** Whether `open` got past checking and preparing the folder (so the task's files are its own). */
   opened = false;
 
+  /** Extra zero counters of a fresh checkpoint (generation tasks count batches). */
+  protected freshCounters(): Partial<TaskCheckpoint> {
+    return {};
+  }
+
   /** A transformation that completed last time is run afresh (DiGiT re-runs them every time). */
   protected async shouldStartFresh(): Promise<boolean> {
     return false;
@@ -162,6 +188,7 @@ export abstract class Task {
 
   private async clearOutputs(): Promise<void> {
     await this.data.clear();
+    await this.stateWriter.close();
     for (const f of TASK_FILES) await rm(this.file_(f), { force: true });
     for (const f of existsSync(this.dir) ? readdirSync(this.dir) : []) if (POSTPROC_FILE.test(f)) await rm(this.file_(f), { recursive: true, force: true });
     await rm(this.file_("blocks"), { recursive: true, force: true });
@@ -169,7 +196,7 @@ export abstract class Task {
 
   /** Mark the folder as digit's before any record is written: an all-zero checkpoint. */
   private async startFresh(): Promise<void> {
-    this.checkpoint = { ...EMPTY_CHECKPOINT };
+    this.checkpoint = { ...EMPTY_CHECKPOINT, ...this.freshCounters() };
     await this.appendState();
   }
 
@@ -198,20 +225,20 @@ export abstract class Task {
     this.resumed = true;
     this.checkpoint = cp;
     await this.setAsideUncommitted(cp.data_rows, "written after the last checkpoint (a batch that was never committed); it will be made again");
-    const rows: Row[] = [];
+    const accepted = new AcceptedRecords();
     if (cp.postproc_epoch > 0) {
       const snapshot = await this.postprocStore(cp.postproc_epoch);
-      for await (const r of snapshot.read()) rows.push(this.withId(r));
+      for await (const r of snapshot.read()) accepted.add([this.withId(r)]);
     }
     let i = 0;
     for await (const raw of this.data.read()) {
       const r = this.withId(raw);
-      this.seenIds.add(r.id as string);
-      if (i++ >= cp.postproc_data_rows) rows.push(r);
+      this.remember(r);
+      if (i++ >= cp.postproc_data_rows) accepted.add([r]);
     }
     if (i < cp.data_rows) this.logger.warn(`${this.data.location}: expected ${cp.data_rows} records, found ${i}; resuming with what is there`);
     this.postprocessEpoch = cp.postproc_epoch;
-    this.setAccepted(rows);
+    this.accepted = accepted;
     this.logger.info(`resuming task '${this.name}': ${this.accepted.length} records accepted so far`);
   }
 
@@ -227,22 +254,35 @@ export abstract class Task {
     let count = 0;
     for await (const _ of this.data.read()) count++;
     await this.setAsideUncommitted(count, "an incomplete last record (a write that was interrupted)");
-    const rows: Row[] = [];
-    for await (const r of this.data.read()) rows.push(this.withId(r));
-    const ids = new Set(rows.map((r) => r.id as string));
+    const accepted = new AcceptedRecords();
+    const ids = new IdSet();
+    for await (const raw of this.data.read()) {
+      const r = this.withId(raw);
+      ids.add(r.id as string);
+      this.remember(r);
+      accepted.add([r]);
+    }
     const snapshots = (existsSync(this.dir) ? readdirSync(this.dir) : []).filter((f) => POSTPROC_FILE.test(f));
     const latest = Math.max(0, ...snapshots.map((f) => Number(POSTPROC_FILE.exec(f)![1])));
-    const extra: Row[] = [];
+    // The adopted records become the start of digit's record log, then a checkpoint counts them.
+    let extra = 0;
     if (latest > 0) {
+      let chunk: Row[] = [];
+      const flush = async () => {
+        if (chunk.length) await this.data.append(chunk);
+        accepted.add(chunk);
+        extra += chunk.length;
+        chunk = [];
+      };
       for await (const raw of (await this.postprocStore(latest)).read()) {
         const r = this.withId(raw);
-        if (ids.has(r.id as string)) continue;
-        ids.add(r.id as string);
-        extra.push(r);
+        if (!ids.add(r.id as string)) continue;
+        this.remember(r);
+        chunk.push(r);
+        if (chunk.length >= ADOPT_CHUNK) await flush();
       }
+      await flush();
     }
-    // The adopted records become the start of digit's record log, then a checkpoint counts them.
-    if (extra.length) await this.data.append(extra);
     // Postprocessing epochs write postproc_data_1.. afresh: DiGiT's snapshots are set aside.
     const moved: string[] = [];
     for (const f of snapshots) {
@@ -250,15 +290,14 @@ export abstract class Task {
       await rename(this.file_(f), to);
       moved.push(to);
     }
-    rows.push(...extra);
     this.resumed = true;
-    this.checkpoint = { ...EMPTY_CHECKPOINT, ...(position ?? {}), data_rows: rows.length };
+    this.checkpoint = { ...EMPTY_CHECKPOINT, ...(position ?? {}), data_rows: accepted.length };
     await this.appendState();
-    this.setAccepted(rows);
+    this.accepted = accepted;
     const from = position ? "a DiGiT output folder" : `${this.data.location} without a dataloader_state.jsonl`;
     this.logger.warn(
-      `task '${this.name}': adopted ${rows.length} records from ${from} as accepted` +
-        (extra.length ? ` (${extra.length} of them from ${snapshots.find((f) => Number(POSTPROC_FILE.exec(f)![1]) === latest)})` : "") +
+      `task '${this.name}': adopted ${accepted.length} records from ${from} as accepted` +
+        (extra ? ` (${extra} of them from ${snapshots.find((f) => Number(POSTPROC_FILE.exec(f)![1]) === latest)})` : "") +
         (position ? `, continuing from seed position ${position.iter_index}/${position.row_index}` : "") +
         (moved.length ? `; DiGiT's postprocessing snapshots were moved to ${moved.join(", ")}` : "") +
         "; run with --restart to discard them instead",
@@ -281,10 +320,43 @@ export abstract class Task {
     return createDatastore(this.init.registry, this.storeConfig("datastore", `postproc_data_${n}`));
   }
 
-  /** Replace the accepted set (after postprocessing or on resume). */
-  setAccepted(rows: Row[]): void {
-    this.accepted = rows;
-    for (const r of rows) if (typeof r.id === "string") this.seenIds.add(r.id);
+  /** Add a record of `data` to the exact-duplicate index (generation tasks only). */
+  private remember(r: Row): void {
+    if (this.dropsExactDuplicates) this.seenIds.add(r.id as string);
+  }
+
+  /**
+   * Every accepted record, in order, read from disk: the latest postprocessing snapshot, then the
+   * `data` records committed since. `limit` stops after that many.
+   *
+   * @example
+   * for await (const r of task.readAccepted()) console.log(r.id);
+   */
+  async *readAccepted(limit = Number.POSITIVE_INFINITY): AsyncGenerator<Row> {
+    let n = 0;
+    if (n >= limit) return;
+    if (this.checkpoint.postproc_epoch > 0) {
+      for await (const r of (await this.postprocStore(this.checkpoint.postproc_epoch)).read()) {
+        yield this.withId(r);
+        if (++n >= limit) return;
+      }
+    }
+    for await (const r of this.readData(this.checkpoint.postproc_data_rows, this.checkpoint.data_rows)) {
+      yield this.withId(r);
+      if (++n >= limit) return;
+    }
+  }
+
+  /** Records `from` (inclusive) to `to` (exclusive) of `data`. */
+  private async *readData(from: number, to: number): AsyncGenerator<Row> {
+    if (from >= to) return;
+    const sources = await this.data.sources();
+    let i = sources.length === 1 ? from : 0;
+    const rows = sources.length === 1 ? sources[0]!.rows(from) : this.data.read();
+    for await (const r of rows) {
+      if (i >= to) return;
+      if (i++ >= from) yield r as Row;
+    }
   }
 
   /**
@@ -297,7 +369,7 @@ export abstract class Task {
     const record: Row = { task_name: this.name, is_seed: row.is_seed === true, ...rest };
     record.task_name = this.name;
     record.is_seed = row.is_seed === true;
-    if (typeof record.id !== "string") record.id = recordId(this.name, ordinal === undefined ? record : { ...record, "#": ordinal });
+    if (typeof record.id !== "string") record.id = ordinal === undefined ? recordId(this.name, record) : ordinalRecordId(this.name, ordinal, JSON.stringify(rest));
     return record;
   }
 
@@ -310,16 +382,15 @@ export abstract class Task {
    * not kept again; it is written to `blocks/duplicates` with the id it repeats. Returns how many
    * records were added.
    */
-  async commit(rows: readonly Row[], position: { iter_index: number; row_index: number }): Promise<number> {
+  async commit(rows: readonly Row[], position: CommitPosition): Promise<number> {
     const fresh: Row[] = [];
     const repeats: Row[] = [];
     for (const r of rows) {
       const rec = this.toRecord(r, this.dropsExactDuplicates ? undefined : this.checkpoint.data_rows + fresh.length);
-      if (this.seenIds.has(rec.id as string)) {
+      if (this.dropsExactDuplicates && !this.seenIds.add(rec.id as string)) {
         repeats.push({ ...rec, block_name: "duplicates", reason: `exact duplicate of record ${String(rec.id)}` });
         continue;
       }
-      this.seenIds.add(rec.id as string);
       fresh.push(rec);
     }
     if (fresh.length) await this.data.append(fresh);
@@ -327,8 +398,9 @@ export abstract class Task {
       await (await this.rejectStore("duplicates")).append(repeats);
       this.onDuplicates?.(repeats.length);
     }
-    this.accepted.push(...fresh);
+    this.accepted.add(fresh);
     this.checkpoint = { ...this.checkpoint, ...position, data_rows: this.checkpoint.data_rows + fresh.length };
+    if (this.checkpoint.draws !== undefined) this.checkpoint.accepted = this.accepted.length;
     await this.appendState();
     return fresh.length;
   }
@@ -341,13 +413,24 @@ export abstract class Task {
     return this.checkpoint.data_rows - this.checkpoint.postproc_data_rows;
   }
 
-  /** Record the result of a postprocessing epoch: snapshot file, then checkpoint. */
-  async savePostprocessed(rows: Row[]): Promise<void> {
+  /**
+   * Record the result of a postprocessing epoch: snapshot file (written as `rows` streams in),
+   * then checkpoint. The accepted set changes only once the snapshot is complete.
+   */
+  async savePostprocessed(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void> {
     const epoch = this.postprocessEpoch + 1;
-    const kept = rows.map((r) => this.keepOutputFields(r));
-    await (await this.postprocStore(epoch)).replace(kept);
+    const accepted = new AcceptedRecords();
+    const keep = (r: Row) => this.keepOutputFields(r);
+    async function* kept(): AsyncGenerator<Row> {
+      for await (const r of rows) {
+        const k = keep(r);
+        accepted.add([k]);
+        yield k;
+      }
+    }
+    await (await this.postprocStore(epoch)).replace(kept());
     this.postprocessEpoch = epoch;
-    this.setAccepted(kept);
+    this.accepted = accepted;
     this.checkpoint = { ...this.checkpoint, postproc_epoch: epoch, postproc_data_rows: this.checkpoint.data_rows };
     await this.appendState();
   }
@@ -372,30 +455,43 @@ export abstract class Task {
     return p;
   }
 
-  /** The records that go into final_data (all accepted ones; generation trims to the target). */
-  finalRecords(): Row[] {
-    return this.accepted;
+  /** How many records go into final_data (all accepted ones; generation trims to the target). */
+  finalCount(): number {
+    return this.accepted.length;
   }
 
   /**
-   * Write final_data (and formatted_data when asked), atomically. `finalize` (the builder's) may
-   * reshape the final records first and write outputs of its own.
+   * Write final_data (and formatted_data when asked), atomically, streaming from disk. `finalize`
+   * (the builder's) may reshape the final records first and write outputs of its own; it gets them
+   * all at once, so only a builder that has one holds its final records in memory.
    */
   async writeFinal(finalize?: (records: Row[]) => Promise<Row[]>): Promise<number> {
-    const records = finalize ? await finalize(this.finalRecords()) : this.finalRecords();
+    const count = this.finalCount();
+    let total = count;
+    let source: () => Iterable<Row> | AsyncIterable<Row> = () => this.readAccepted(count);
+    if (finalize) {
+      const all: Row[] = [];
+      for await (const r of this.readAccepted(count)) all.push(r);
+      const records = await finalize(all);
+      total = records.length;
+      source = () => records;
+    }
     const final = await createDatastore(this.init.registry, this.storeConfig("final_datastore", "final_data"));
-    if (records.length) await final.replace(records);
+    if (total) await final.replace(source());
     if (this.runnerConfig.save_formatted_output) {
       if (!this.formatter) throw new Error(`task '${this.name}': save_formatted_output needs a 'formatter'`);
+      const formatter = this.formatter;
       const formatted = await createDatastore(this.init.registry, this.storeConfig("formatted_datastore", "formatted_data"));
-      const out: Row[] = [];
-      for (const r of records) {
-        const f = await this.formatter.apply(r);
-        out.push(typeof f === "string" ? { text: f } : f);
+      const records = source();
+      async function* out(): AsyncGenerator<Row> {
+        for await (const r of records) {
+          const f = await formatter.apply(r);
+          yield typeof f === "string" ? { text: f } : f;
+        }
       }
-      if (out.length) await formatted.replace(out);
+      if (total) await formatted.replace(out());
     }
-    return records.length;
+    return total;
   }
 
   /**
@@ -411,9 +507,9 @@ export abstract class Task {
 
   /** Append the current checkpoint to `dataloader_state.jsonl`. */
   private async appendState(): Promise<void> {
-    const file = this.file_("dataloader_state.jsonl");
-    await assertInsideOutput(this.outputDir, file);
-    await appendCheckpoint(file, this.checkpoint);
+    // The location is checked before the file is opened; the open file cannot be redirected.
+    if (!this.stateWriter.isOpen) await assertInsideOutput(this.outputDir, this.stateWriter.file);
+    await this.stateWriter.append(this.checkpoint);
   }
 
   /** Where the final data is, if it exists (checked, not assumed). */
@@ -431,6 +527,7 @@ export abstract class Task {
   }
 
   async close(): Promise<void> {
+    await this.stateWriter.close();
     await this.data?.close();
     for (const p of this.rejectStores.values()) await (await p).close();
   }

@@ -1,4 +1,5 @@
 import type { Row } from "../util/mapping.js";
+import { derivedFrom } from "../config/source-map.js";
 import type { Dataloader } from "../stores/dataloader.js";
 import { createDataloader, createDatastore } from "../stores/factory.js";
 import type { InputBatch } from "./generation-task.js";
@@ -24,6 +25,9 @@ export class TransformationTask extends Task {
     if (!("transform_batch_size" in runner)) throw new TypeError(`task '${this.name}': a transformation task needs a transformation runner_config`);
     this.batchSize = runner.transform_batch_size;
   }
+
+  /** Rows of the next batch: `batchSize`, unless the engine grows it (see `growsBatches`). */
+  nextBatchSize: number | undefined;
 
   /**
    * A transformation that digit completed last time starts again (DiGiT re-runs them every time).
@@ -66,7 +70,7 @@ export class TransformationTask extends Task {
     const storeConfig = Array.isArray(data) ? { type: "default", data } : { type: "default", ...data };
     const input = await createDatastore(this.init.registry, { ...storeConfig, store_name: `${this.storeName}/transformation_data` });
     const dl = this.spec.dataloader ?? { type: "default" };
-    this.loader = await createDataloader(this.init.registry, { ...dl, loop_over: false, datastore: input });
+    this.loader = await createDataloader(this.init.registry, derivedFrom({ ...dl, loop_over: false, datastore: input }, dl));
     if (!this.restart) this.loader.setState({ iter_index: this.checkpoint.iter_index, row_index: this.checkpoint.row_index });
   }
 
@@ -77,7 +81,8 @@ export class TransformationTask extends Task {
   /** The next `transform_batch_size` input rows (empty once the input is used up). */
   async nextBatch(): Promise<InputBatch> {
     const rows: Row[] = [];
-    while (!this.exhausted && rows.length < this.batchSize) {
+    const size = this.nextBatchSize ?? this.batchSize;
+    while (!this.exhausted && rows.length < size) {
       const r = await this.loader.next();
       if (r === undefined) this.exhausted = true;
       else rows.push({ ...this.instantiateInput(r), task_name: this.name });

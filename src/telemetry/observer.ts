@@ -21,6 +21,18 @@ export interface LlmCallReport {
   execution?: "online" | "batch" | undefined;
 }
 
+/** One response cache lookup: a hit (the answer was stored; nothing was sent) or a miss. */
+export interface CacheLookupReport {
+  block: string;
+  provider: string;
+  model: string;
+  task_names: string[];
+  hit: boolean;
+  /** The stored answer's token usage (what a hit saved); 0 for a miss. */
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
 /**
  * Live counters a run exposes to progress displays and task results. Blocks report into it; every
  * method is optional so a block works without one.
@@ -32,6 +44,7 @@ export interface RunObserver {
   requestStarted?(block: string): void;
   requestFinished?(block: string): void;
   llmCall?(report: LlmCallReport): void;
+  cacheLookup?(report: CacheLookupReport): void;
   rejected?(taskName: string, block: string, count: number): void;
 }
 

@@ -20,6 +20,11 @@ export interface TaskFigures {
   tokensByModel: Record<string, { provider: string; prompt: number; completion: number; batch_prompt?: number | undefined; batch_completion?: number | undefined }>;
   /** Requests sent inside provider batches (the rest went online). */
   batchRequests?: number | undefined;
+  /** Requests answered from the response cache, and requests the cache could not answer. */
+  cacheHits: number;
+  cacheMisses: number;
+  /** Tokens the cache hits would have cost, per model (for the money saved). */
+  savedByModel: Record<string, { provider: string; prompt: number; completion: number }>;
   status: string;
   startedAt: number;
   endedAt: number | undefined;
@@ -65,6 +70,11 @@ export interface TaskSummary {
   cost_batch_usd: number | null;
   /** Models without a price entry (so no cost could be given). */
   unpriced_models: string[];
+  /** Requests answered from the response cache (nothing sent), and requests it could not answer. */
+  cache_hits: number;
+  cache_misses: number;
+  /** Estimated USD the cache hits would have cost; null when some model has no price. */
+  saved_usd: number | null;
   wall_time_s: number;
   output: string | null;
   /** The task's final data, or null when none was written (failed, cancelled, no records). */
@@ -79,7 +89,7 @@ export interface RunSummary {
   ended_at: string;
   wall_time_s: number;
   tasks: TaskSummary[];
-  totals: { records: number; requests: number; failed_requests: number; prompt_tokens: number; completion_tokens: number; cost_usd: number | null };
+  totals: { records: number; requests: number; failed_requests: number; prompt_tokens: number; completion_tokens: number; cost_usd: number | null; cache_hits: number; cache_misses: number; saved_usd: number | null };
 }
 
 const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -113,6 +123,7 @@ export function buildSummary(input: { buildId: string; runId: string; startedAt:
     }
     if (unpriced.length) online = batch = null;
     const cost = online === null || batch === null ? null : online + batch;
+    const saved = costOf(input.prices, m.savedByModel, []);
     tasks.push({
       task: m.task,
       builder: m.builder ?? null,
@@ -132,6 +143,9 @@ export function buildSummary(input: { buildId: string; runId: string; startedAt:
       cost_online_usd: online === null ? null : round(online, 6),
       cost_batch_usd: batch === null ? null : round(batch, 6),
       unpriced_models: unpriced,
+      cache_hits: round(m.cacheHits),
+      cache_misses: round(m.cacheMisses),
+      saved_usd: saved === null ? null : round(saved, 6),
       wall_time_s: round(((m.endedAt ?? endedAt) - m.startedAt) / 1000, 1),
       output: outcome?.dir ?? m.dir ?? null,
       final_data: outcome?.final ?? null,
@@ -139,6 +153,7 @@ export function buildSummary(input: { buildId: string; runId: string; startedAt:
   }
   const sum = (f: (t: TaskSummary) => number) => tasks.reduce((s, t) => s + f(t), 0);
   const costs = tasks.map((t) => t.cost_usd);
+  const savings = tasks.map((t) => t.saved_usd);
   return {
     build_id: input.buildId,
     run_id: input.runId,
@@ -153,8 +168,27 @@ export function buildSummary(input: { buildId: string; runId: string; startedAt:
       prompt_tokens: sum((t) => t.prompt_tokens),
       completion_tokens: sum((t) => t.completion_tokens),
       cost_usd: costs.some((c) => c === null) ? null : round(costs.reduce<number>((s, c) => s + (c ?? 0), 0), 6),
+      cache_hits: sum((t) => t.cache_hits),
+      cache_misses: sum((t) => t.cache_misses),
+      saved_usd: savings.some((c) => c === null) ? null : round(savings.reduce<number>((s, c) => s + (c ?? 0), 0), 6),
     },
   };
+}
+
+/**
+ * The USD cost of tokens per model, or null when a model has no price (named in `unpriced`).
+ *
+ * @example
+ * costOf(prices, { "gpt-4o-mini": { provider: "openai", prompt: 1e6, completion: 0 } }, []) // 0.15
+ */
+export function costOf(prices: PriceTable, byModel: TaskFigures["tokensByModel"], unpriced: string[]): number | null {
+  let cost = 0;
+  for (const [model, t] of Object.entries(byModel)) {
+    const c = estimateCost(prices, t.provider, model, t.prompt, t.completion);
+    if (c === undefined) unpriced.push(`${t.provider}/${model}`);
+    else cost += c;
+  }
+  return unpriced.length ? null : cost;
 }
 
 /**
@@ -236,5 +270,9 @@ export function formatSummary(summary: RunSummary): string {
   const out = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
   const unpriced = [...new Set(summary.tasks.flatMap((t) => t.unpriced_models))];
   if (unpriced.length) out.push(`cost n/a: no price for ${unpriced.join(", ")} (add it to ./digit-prices.json)`);
+  const tot = summary.totals;
+  if (tot.cache_hits + tot.cache_misses > 0) {
+    out.push(`response cache: ${thousands(tot.cache_hits)} hits, ${thousands(tot.cache_misses)} misses, saved ${cost(tot.saved_usd)}`);
+  }
   return `${out.join("\n")}\n`;
 }

@@ -11,7 +11,7 @@ import { ROOT } from "../cli/helpers.js";
 const LAYERS: readonly (readonly string[])[] = [
   ["base"],
   ["config", "registry", "templates"],
-  ["telemetry", "fake-llm", "formatters"],
+  ["telemetry", "fake-llm", "formatters", "cache"],
   ["stores", "blocks"],
   ["tasks", "tools"],
   ["builders"],

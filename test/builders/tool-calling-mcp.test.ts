@@ -16,7 +16,9 @@ const mock = {
   responses: ["{{example_answer}}"],
 };
 const children: ChildProcess[] = [];
-afterAll(() => children.forEach((c) => c.kill()));
+afterAll(() => {
+  for (const c of children) c.kill();
+});
 
 async function run(dir: string, tools?: Row, n = 6): Promise<number> {
   const override = writeOverride(dir, "o.yaml", {

@@ -53,7 +53,7 @@ beforeAll(() => {
 // The installed project holds a copy of every dependency (~150 MB): remove it all (links are removed, not followed).
 afterAll(() => {
   if (base) rmSync(base, { recursive: true, force: true });
-});
+}, 300_000);
 
 describe("tutorials: every marked command runs in a clone of the repository", () => {
   for (const page of pages) {

@@ -61,5 +61,8 @@ export function recordingContext(): BlockContext & { telemetry: RecordingTelemet
   return { telemetry: new RecordingTelemetry(), logger: new RecordingLogger(), observer: new RecordingObserver(), builderName: "test" };
 }
 
-/** Fast retry settings for tests. */
-export const FAST = { retry_backoff: 0.01, max_retries: 3, timeout: 2 } as const;
+/**
+ * Fast retry settings for tests, and no response cache: these tests count and fail the requests
+ * the transport sends, often the same request twice (test/cache covers the cache).
+ */
+export const FAST = { retry_backoff: 0.01, max_retries: 3, timeout: 2, cache: false } as const;

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
 import { FAST, recordingContext } from "./helpers.js";
@@ -77,12 +80,18 @@ describe.each(PROVIDERS)("$type against the fake server", (p) => {
     expect(everything).not.toContain(KEY);
   });
 
-  it("warns that DiGiT's lm_cache and force_cache keys have no effect", () => {
+  it("caches answers in DiGiT's lm_cache database: the same call again sends nothing and returns the same", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "digit-lm-cache-")), "sub", "lm.sqlite");
+    const config = { ...FAST, cache: undefined, lm_cache: file, force_cache: true };
+    const first = await p.make(fake, config, recordingContext()).call([chat("cache me")], { method: "chat_completion" });
+    const sent = fake.stats().completed;
+    expect(sent).toBe(1);
     const ctx = recordingContext();
-    p.make(fake, { ...FAST, lm_cache: "sqlite", force_cache: true }, ctx);
-    const warnings = ctx.logger.warnings();
-    expect(warnings.filter((w) => /'lm_cache' is not supported yet and has no effect: responses are not cached/.test(w))).toHaveLength(1);
-    expect(warnings.filter((w) => /'force_cache' is not supported yet/.test(w))).toHaveLength(1);
+    const again = await p.make(fake, config, ctx).call([chat("cache me")], { method: "chat_completion" });
+    expect(fake.stats().completed).toBe(sent);
+    expect(again[0]!.result).toEqual(first[0]!.result);
+    expect(ctx.logger.warnings().join("\n")).not.toMatch(/lm_cache|force_cache/);
+    expect(existsSync(file)).toBe(true);
   });
 
   it("accepts max_new_tokens in gen_kwargs and ignores another provider's keys with one warning", async () => {

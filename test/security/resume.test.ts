@@ -8,8 +8,9 @@ import { ConsoleLogger, type LogLevel } from "../../src/telemetry/logger.js";
 import { PLUGINS, readJsonl, runFixture, task, tempDir } from "../engine/helpers.js";
 
 /**
- * A full disk, simulated below digit: while `disk.full` says so for a path, `appendFile` and
- * opening a file for writing fail with ENOSPC as the kernel reports it (no path on the error).
+ * A full disk, simulated below digit: while `disk.full` says so for a path, `appendFile` (by path
+ * or on a file opened for appending) and opening a file for writing fail with ENOSPC as the
+ * kernel reports it (no path on the error).
  */
 const disk = vi.hoisted(() => ({ full: undefined as undefined | ((path: string, op: "append" | "open") => boolean) }));
 vi.mock("node:fs/promises", async (importOriginal) => {
@@ -21,7 +22,15 @@ vi.mock("node:fs/promises", async (importOriginal) => {
   };
   const open = (async (path: string, flags?: string, mode?: number) => {
     if (flags !== undefined && flags !== "r" && disk.full?.(String(path), "open")) throw enospc();
-    return real.open(path, flags, mode);
+    const handle = await real.open(path, flags, mode);
+    if (flags === "a") {
+      const append = handle.appendFile.bind(handle);
+      handle.appendFile = (async (data: Parameters<typeof append>[0], options?: Parameters<typeof append>[1]) => {
+        if (disk.full?.(String(path), "append")) throw enospc();
+        return append(data, options);
+      }) as typeof handle.appendFile;
+    }
+    return handle;
   }) as typeof real.open;
   return { ...real, default: { ...real, appendFile, open }, appendFile, open };
 });

@@ -19,7 +19,7 @@ import type {
   PreviewInit,
   PreviewResult,
 } from "../../../src/builders/databuilder.js";
-import { copyPositions, positionOf } from "../../../src/config/source-map.js";
+import { derivedFrom, positionOf } from "../../../src/config/source-map.js";
 import { replaceJsonl } from "../../../src/stores/formats/jsonl.js";
 import { appendRejects } from "../../../src/tasks/task.js";
 import { rowDrawKey } from "../../../src/util/draw-key.js";
@@ -110,9 +110,7 @@ function modelBlocks(config: Row, tasks: readonly Row[], file: string): Row[] {
     for (const m of (spec.models as Row[] | undefined) ?? []) {
       const block = names.get(String(m.name))!;
       if (block === m.name) continue;
-      const renamed = { ...m, name: block };
-      copyPositions(m, renamed);
-      out.set(block, renamed);
+      out.set(block, derivedFrom({ ...m, name: block }, m));
     }
   }
   return [...out.values()];

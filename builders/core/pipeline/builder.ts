@@ -38,6 +38,8 @@ const PROMPT_FIELD = "__pipeline_prompt";
  */
 @registerDataBuilder("core/pipeline")
 export class PipelineBuilder extends TransformationDataBuilder {
+  /** Each row goes through the steps on its own (each step block says whether it does too). */
+  static override rowwise = true;
   static override configSchema = z.object({
     steps: z.array(step).default([]).describe("Names of the builder's blocks every batch goes through, in order (a name, or {name, ...call options})"),
     output_fields: z.array(z.string()).optional().describe("Fields the output records keep besides task_name (default: all)"),

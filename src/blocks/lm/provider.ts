@@ -14,6 +14,8 @@ import { credentialPool, type Credential } from "./pool.js";
 import { RefusalWatch } from "./refusals.js";
 import { backoffDelay, classifyFailure, deadline, malformedResponse, NEVER_ABORTS, refusedBody, sleep, type Failure } from "./retry.js";
 import { dropUsage, usageProblem } from "./usage.js";
+import { BlockCache, type CacheCaller } from "./block-cache.js";
+import { DEFAULT_WORST_CASE_OUTPUT_TOKENS, type SpendTicket } from "./spend-guard.js";
 import type { LlmCallReport } from "../../telemetry/observer.js";
 import type { Span } from "../../telemetry/telemetry.js";
 import type { BatchApi } from "./batch/api.js";
@@ -85,7 +87,19 @@ export const GENERATION_PARAMETERS = [
   "spaces_between_special_tokens", "max_length", "decoding_method", "output_config", "time_limit",
 ] as const;
 
-/** Keys every LM provider block accepts. */
+/** The `cache` values besides true and false. */
+const CACHE_MODES: readonly string[] = ["read", "write", "readwrite"];
+
+/**
+ * Keys every LM provider block accepts (model, concurrency, retries, generation parameters). A
+ * custom provider extends it with its own keys and declares the result as its `configSchema`.
+ *
+ * @example
+ * const myConfigSchema = lmConfigSchema.extend({ region: z.string().default("eu") });
+ * class MyProvider extends LMProvider<typeof myConfigSchema> {
+ *   static override configSchema = myConfigSchema; // this.config.region is a string
+ * }
+ */
 export const lmConfigSchema = z.object({
   model_id_or_path: z.string().min(1).describe("The model's name or path, as the endpoint knows it"),
   batch_size: z.union([z.number().int().positive(), z.literal("auto")]).optional().describe("Completion prompts per request, for endpoints that take a list of prompts"),
@@ -105,8 +119,9 @@ export const lmConfigSchema = z.object({
   adaptive_concurrency: z.boolean().default(true).describe("Lower the concurrency on 429 and raise it back on success"),
   execution: executionSchema.default("online").describe("online: one API call per request; batch: the provider's batch API (about half the price, slower); auto: the first requests online, the rest by batch (see docs/batch.md)"),
   batch: batchOptionsSchema.describe("Batch API settings, for execution: batch or auto"),
-  lm_cache: z.string().optional().describe("Accepted for DiGiT compatibility; responses are not cached (a warning says so)"),
-  force_cache: z.boolean().optional().describe("Accepted for DiGiT compatibility; responses are not cached (a warning says so)"),
+  cache: z.union([z.boolean(), z.string()]).refine((v) => typeof v === "boolean" || CACHE_MODES.includes(v), { message: "must be true, false, read, write or readwrite" }).optional().describe("Response cache: readwrite (default), read (never store), write (never reuse), or false (see docs/cache.md)"),
+  lm_cache: z.string().optional().describe("Response cache database file for this block (DiGiT's key; default $DGT_CACHE_DIR/responses.sqlite)"),
+  force_cache: z.boolean().optional().describe("Accepted for DiGiT compatibility: answers are cached also when sampling (each sample is its own entry)"),
   ...generationParameterShape(),
 });
 
@@ -128,8 +143,6 @@ function generationParameterShape(): Record<(typeof GENERATION_PARAMETERS)[numbe
 
 /** DiGiT keys accepted so its files run unchanged, but with no effect yet: a block that sets one warns. */
 const UNSUPPORTED_KEYS = {
-  lm_cache: "responses are not cached, so a rerun pays again",
-  force_cache: "responses are not cached, so a rerun pays again",
   init_tokenizer: "no tokenizer is loaded",
 } as const satisfies Readonly<Record<string, string>>;
 
@@ -200,6 +213,8 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
   protected static paramSpecs: Readonly<Record<LMMethod, ParamSpec>> = { completion: ALL_PARAMS, chat_completion: ALL_PARAMS };
   /** Methods the provider implements. */
   protected static methods: readonly LMMethod[] = ["completion", "chat_completion"];
+  /** Whether answers go through the response cache when the block sets no `cache` key. */
+  protected static cachedByDefault = true;
   /** Whether the provider has a batch API (`batchApi`, `batchBody`, `batchAnswer` implemented). */
   protected static hasBatchApi = false;
 
@@ -226,6 +241,10 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
   protected readonly timeoutMs: number;
   protected readonly maxRetries: number;
   private readonly backoffMs: number;
+  /** The block's response cache; undefined when off. */
+  readonly responseCache: BlockCache | undefined;
+  /** Whether the cache failed to open mid-run (it is then left alone for the rest of the run). */
+  private cacheFailed = false;
   /** The batch side of the block, unless it runs online only. */
   private readonly batchExecution: BatchExecution | undefined;
   /** The block's endpoints when it has several (`base_url: [...]` or `endpoints:`). */
@@ -251,6 +270,8 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     const completion = resolveParams(given, ctor.paramSpecs.completion);
     const chat = resolveParams(given, ctor.paramSpecs.chat_completion);
     this.baseParams = { completion: completion.params, chat_completion: chat.params };
+    const cache = config.cache as boolean | "read" | "write" | "readwrite" | undefined;
+    this.responseCache = BlockCache.create({ cache, lm_cache: config.lm_cache as string | undefined, cachedByDefault: ctor.cachedByDefault }, ctx.cache, this.logger);
     for (const [key, effect] of Object.entries(UNSUPPORTED_KEYS)) {
       const v = config[key as keyof typeof UNSUPPORTED_KEYS];
       if (v !== undefined && v !== null && v !== false) this.logger.warn(`block '${this.name}' (type ${this.type}): '${key}' is not supported yet and has no effect: ${effect}`, { unsupported: key });
@@ -445,10 +466,14 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     const online = batched.length ? prepared.filter((p) => !batched.includes(p)) : prepared;
     // Rows that can share a request: a string prompt, no fan-out, and the same parameters.
     const chunks = limit > 1 ? chunkByKey(online, (p) => (p.fanOut === 1 && typeof p.input === "string" ? paramsKey(p.sent) : undefined), limit) : online.map((p) => [p]);
-    await Promise.all([
+    // Every request runs to its end before a failure (a spending cap's refusal, a cancellation) is
+    // thrown, so the answers that arrive are cached and their cost counted.
+    const settled = await Promise.allSettled([
       ...chunks.map((chunk) => (chunk.length === 1 ? this.processItem(chunk[0]!, runSignal, span) : this.processChunk(chunk, runSignal, span))),
       ...batched.map((p) => this.processBatched(p, runSignal, span)),
     ]);
+    const thrown = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (thrown) throw thrown.reason;
     // Rows that got no answer are kept (the builder sees their `error`) and recorded, so a builder
     // that drops them loses nothing silently. A nested block's caller accounts for its rows.
     const failed = items.filter((item) => typeof item.error === "string");
@@ -486,7 +511,8 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     const { item } = p;
     const request = { method: p.method, input: p.input, params: p.sent, tools: item.tools as unknown[] | undefined, tool_choice: item.tool_choice, continuation: item.continuation as string | undefined, row: item.SRC_DATA };
     const call: Call = { method: p.method, params: p.sent, inputs: [p.input], items: [item], send: async (signal) => [await this.send({ ...request, signal })] };
-    const results = await Promise.all(Array.from({ length: p.fanOut }, () => this.attempt(call, runSignal, blockSpan)));
+    const keys = this.cacheKeys(p, p.fanOut);
+    const results = await Promise.all(Array.from({ length: p.fanOut }, (_, k) => this.cachedAttempt(call, keys?.[k], runSignal, blockSpan)));
     const failed = results.find((r) => !r.responses);
     if (failed) return fail(item, failed.failure!);
     this.finish(p, results.map((r) => r.responses![0]!));
@@ -506,16 +532,90 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
   }
 
   /** Completion rows with identical parameters as one request; on a final failure every row gets the error. */
-  private async processChunk(chunk: Prepared[], runSignal: AbortSignal, blockSpan: Span | undefined): Promise<void> {
+  private async processChunk(all: Prepared[], runSignal: AbortSignal, blockSpan: Span | undefined): Promise<void> {
+    // Prompts the cache answers are finished here; the rest share one request.
+    const keys = new Map<Prepared, string>();
+    const chunk: Prepared[] = [];
+    for (const p of all) {
+      const key = this.cacheKeys(p, 1)?.[0];
+      const hit = key === undefined ? undefined : this.cacheHit(key, [p.item]);
+      if (hit) this.finish(p, [hit]);
+      else {
+        if (key !== undefined) keys.set(p, key);
+        chunk.push(p);
+      }
+    }
+    if (chunk.length === 0) return;
     const first = chunk[0]!;
     const inputs = chunk.map((p) => p.input as string);
     const rows = chunk.map((p) => p.item.SRC_DATA);
     const call: Call = { method: first.method, params: first.sent, inputs, items: chunk.map((p) => p.item), send: (signal) => this.sendBatch({ inputs, params: first.sent, rows, signal }) };
     const result = await this.attempt(call, runSignal, blockSpan);
     chunk.forEach((p, i) => {
-          if (result.responses) this.finish(p, [result.responses[i]!]);
-          else fail(p.item, result.failure!);
-        });
+      const key = keys.get(p);
+      if (key !== undefined) this.cacheStore(key, result.responses?.[i]);
+    });
+    chunk.forEach((p, i) => {
+      if (result.responses) this.finish(p, [result.responses[i]!]);
+      else fail(p.item, result.failure!);
+    });
+  }
+
+  /**
+   * Open the response cache now, so a cache that cannot be used stops the run before any output
+   * is touched (the engine calls this; otherwise it opens on the first request).
+   */
+  openCache(): void {
+    this.responseCache?.open();
+  }
+
+  /** Who answers, as the cache key knows it (never a credential). */
+  private cacheCaller(): CacheCaller {
+    return { provider: this.type, endpoint: this.credential()?.endpoint ?? "", model: this.modelId };
+  }
+
+  /** The cache keys of a row's `count` samples, or undefined when the cache is off. */
+  private cacheKeys(p: Prepared, count: number): string[] | undefined {
+    if (!this.responseCache || this.cacheFailed) return undefined;
+    const { item } = p;
+    const request: Row = { method: p.method, input: p.input, params: p.sent, tools: item.tools, tool_choice: item.tool_choice };
+    return this.responseCache.keys(this.cacheCaller(), request, item.SRC_DATA, count);
+  }
+
+  /** A request through the cache: a stored answer if there is one, else sent and stored. */
+  private async cachedAttempt(call: Call, key: string | undefined, runSignal: AbortSignal, blockSpan: Span | undefined): Promise<Attempted> {
+    const hit = key === undefined ? undefined : this.cacheHit(key, call.items);
+    if (hit) return { responses: [hit] };
+    const result = await this.attempt(call, runSignal, blockSpan);
+    if (key !== undefined) this.cacheStore(key, result.responses?.[0]);
+    return result;
+  }
+
+  /** The stored answer for `key` (reported as a hit), or undefined (reported as a miss). */
+  private cacheHit(key: string, items: BlockItem[]): LMResponse | undefined {
+    const cache = this.responseCache;
+    if (!cache?.reads || this.cacheFailed) return undefined;
+    const stored = this.cacheUse(() => cache.get(key));
+    const response = stored && isResponse(stored.value) ? stored.value : undefined;
+    this.ctx.observer?.cacheLookup?.({ block: this.name, provider: this.type, model: this.modelId, task_names: taskNamesOf(items), hit: !!response, prompt_tokens: response?.prompt_tokens ?? 0, completion_tokens: response?.completion_tokens ?? 0 });
+    return response ? { ...response, outputs: [...response.outputs] } : undefined;
+  }
+
+  /** Store a request's answer the moment it arrives (before its record is committed). */
+  private cacheStore(key: string, response: LMResponse | undefined): void {
+    const cache = this.responseCache;
+    if (!response || !cache?.writes || this.cacheFailed) return;
+    this.cacheUse(() => cache.put(key, this.cacheCaller(), response, { prompt_tokens: response.prompt_tokens, completion_tokens: response.completion_tokens }));
+  }
+
+  private cacheUse<T>(use: () => T): T | undefined {
+    try {
+      return use();
+    } catch (e) {
+      this.cacheFailed = true;
+      this.logger.warn(`block '${this.name}': the response cache cannot be used (${(e as Error).message}); requests are sent without it`, { file: this.responseCache?.file });
+      return undefined;
+    }
   }
 
   /** Write a row's outputs (cut at its stop sequences), token usage and extras. */
@@ -545,9 +645,26 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
 
   /** One request (of one row or a chunk) with retries: a slot per attempt, none held while sleeping. */
   private async attempt(call: Call, runSignal: AbortSignal, blockSpan: Span | undefined): Promise<Attempted> {
+    const taskNames = taskNamesOf(call.items);
+    const budget = this.ctx.budget;
+    // Under a spending cap the request's worst case is reserved once it has a slot, before it is
+    // sent (the reservation throws when a cap cannot cover it); it is settled when it is done.
+    let ticket: SpendTicket | undefined;
+    const reserve = budget && (() => (ticket = budget.reserve({ provider: this.type, model: this.modelId, tasks: taskNames, promptTokens: estimatePromptTokens(call.inputs), maxCompletionTokens: maxCompletionTokens(call.params, call.inputs.length) })));
+    let result: Attempted = {};
+    try {
+      result = await this.attemptWithRetries(call, runSignal, blockSpan, taskNames, reserve);
+      return result;
+    } finally {
+      const responses = result.responses;
+      const unknownUsage = responses?.some((r) => r.prompt_tokens === undefined && r.completion_tokens === undefined);
+      ticket?.settle(!responses ? { prompt_tokens: 0, completion_tokens: 0 } : unknownUsage ? undefined : { prompt_tokens: responses.reduce((s, r) => s + (r.prompt_tokens ?? 0), 0), completion_tokens: responses.reduce((s, r) => s + (r.completion_tokens ?? 0), 0) });
+    }
+  }
+
+  private async attemptWithRetries(call: Call, runSignal: AbortSignal, blockSpan: Span | undefined, taskNames: string[], reserve: (() => void) | undefined): Promise<Attempted> {
     const limiter = this.limiter;
     const started = performance.now();
-    const taskNames = [...new Set(call.items.map((i) => i.SRC_DATA.task_name).filter((t): t is string => typeof t === "string"))];
     const span = this.telemetry.startSpan("dgt.llm_call", {
       provider: this.type,
       model_id: this.modelId,
@@ -571,6 +688,15 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
         slot.release("error");
         span.end("error", new Error(refused.message));
         return { failure: refused };
+      }
+      if (attempt === 0 && reserve) {
+        try {
+          reserve();
+        } catch (e) {
+          slot.release("error");
+          span.end("cancelled");
+          throw e;
+        }
       }
       const timer = deadline(this.timeoutMs, runSignal);
       this.ctx.observer?.requestStarted?.(this.name);
@@ -667,6 +793,28 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     if (responses) put("completion", one(responses.map((r) => one(r.outputs))));
     span.set({ payload_truncated: truncated });
   }
+}
+
+/** Input tokens of a request's prompts, overestimated (3 characters a token) for the worst case. */
+function estimatePromptTokens(inputs: readonly (string | ChatMessage[])[]): number {
+  return inputs.reduce((s, i) => s + Math.ceil((typeof i === "string" ? i.length : JSON.stringify(i).length) / 3), 0);
+}
+
+/** The most output tokens a request of `prompts` prompts may produce (its limit, times `n`). */
+function maxCompletionTokens(params: Row, prompts: number): number {
+  const limit = ["max_tokens", "max_completion_tokens", "max_new_tokens", "num_predict", "max_tokens_to_sample"].map((k) => params[k]).find((v) => typeof v === "number" && v > 0) as number | undefined;
+  const n = typeof params.n === "number" && params.n > 1 ? params.n : 1;
+  return (limit ?? DEFAULT_WORST_CASE_OUTPUT_TOKENS) * n * prompts;
+}
+
+/** Whether a stored value looks like an answer (a damaged entry is a miss, not a crash). */
+function isResponse(value: unknown): value is LMResponse {
+  return typeof value === "object" && value !== null && Array.isArray((value as LMResponse).outputs);
+}
+
+/** Distinct task names of the rows of a request. */
+function taskNamesOf(items: BlockItem[]): string[] {
+  return [...new Set(items.map((i) => i.SRC_DATA.task_name).filter((t): t is string => typeof t === "string"))];
 }
 
 /** A row whose request failed for good: no result, and the error as "kind: message". */

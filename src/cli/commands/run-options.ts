@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { InvalidArgumentError } from "commander";
 import type { RunOptions } from "../../engine/options.js";
 import { list, num, str, toList, type OptionSpec } from "../option-spec.js";
 
@@ -26,6 +27,11 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { flags: "--prompt-file-path <file>", key: "promptFilePath", description: "builder option: prompt template file (public/instructlab/simple)", group: "builder" },
   { flags: "--max-gen-requests <n>", key: "maxGenRequests", description: "upper bound on builder calls per builder", integer: { min: 1 }, group: "builder" },
   { flags: "--max-stalled-requests <n>", key: "maxStalledRequests", description: "batches in a row without new records before a task counts as stalled (default 100); a task whose builder returns nothing at all stops after 100 inputs", integer: { min: 1 }, group: "builder" },
+  { flags: "--dry-run", key: "dryRun", description: "send nothing, write nothing: print what the run would send and cost (see digit estimate)", group: "base" },
+  { flags: "--pilot <k>", key: "pilot", description: "with --dry-run: records per task of the pilot run against the fake LLM server (default 5)", integer: { min: 1 }, group: "base" },
+  { flags: "--max-cost <usd>", key: "maxCost", description: "spending cap of the run in USD: no request is sent that could take the spend past it; the run then stops as budget_exhausted (exit code 4), resumable with a higher cap", parse: usdAmount, group: "base" },
+  { flags: "--no-cache", key: "cache", description: "neither read nor store LLM answers in the response cache (see docs/cache.md)", group: "base" },
+  { flags: "--cache-dir <dir>", key: "cacheDir", description: "folder of the response cache database (default $DGT_CACHE_DIR or ./.cache/digit)", group: "base" },
   { flags: "--executor <url>", key: "executor", description: "run builder calls on `digit worker` processes through Redis (redis://host:port); default: in this process", group: "base" },
   { flags: "--redis-timeout <seconds>", key: "redisTimeout", description: "with --executor: stop the run (resumable) when Redis has been unreachable this long (default 60)", integer: { min: 1 }, group: "base" },
   { flags: "--quiet", key: "quiet", description: "print only warnings, errors and the summary", group: "base" },
@@ -33,6 +39,18 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { flags: "--log-format <format>", key: "logFormat", description: "text (default) or json lines on stderr", choices: ["text", "json"], group: "base" },
   { flags: "--ray-address <address>", key: "rayAddress", description: "accepted for DiGiT compatibility; ignored", group: "base", hidden: true },
 ];
+
+/**
+ * Parse `--max-cost`: a non-negative amount in USD.
+ *
+ * @example
+ * usdAmount("2.50") // 2.5
+ */
+export function usdAmount(value: string): number {
+  const n = /^\s*\$?\d*\.?\d+\s*$/.test(value) ? Number(value.trim().replace("$", "")) : NaN;
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected an amount in USD, 0 or more, e.g. 2.50");
+  return n;
+}
 
 /**
  * The options `digit run` and `digit validate` both take from the command line: task paths,

@@ -10,6 +10,9 @@ import { num, str } from "../option-spec.js";
 import { taskRunOptions } from "./run-options.js";
 import { printError } from "../print-error.js";
 
+/** Exit code of a run that stopped at a spending cap (`--max-cost`, a task's `budget:`). */
+export const BUDGET_EXHAUSTED_EXIT_CODE = 4;
+
 /**
  * `digit run`: turn parsed CLI options into RunOptions, run, print the outcome, return the exit code.
  *
@@ -20,6 +23,7 @@ export async function runCommand(positional: string[], opts: Record<string, unkn
   const cwd = process.cwd();
   if (typeof opts.dataDir === "string") process.env.DGT_DATA_DIR = opts.dataDir;
   prepareEnvironment(cwd);
+  if (opts.dryRun === true) return (await import("./estimate.js")).estimateCommand(positional, opts);
   // Progress, telemetry files, per-task logs.jsonl and the end-of-run summary (src/cli/run-reporting.ts).
   const metrics = new RunMetrics();
   const reporting = startRunReporting({ cwd, metrics, quiet: opts.quiet === true, debug: opts.debug === true, logFormat: str(opts.logFormat), buildId: str(opts.buildId), outputDir: str(opts.outputDir) });
@@ -48,6 +52,8 @@ export async function runCommand(positional: string[], opts: Record<string, unkn
     telemetry: reporting.telemetry,
     metrics,
     signal: controller.signal,
+    cache: { enabled: opts.cache === false ? false : undefined, dir: str(opts.cacheDir) },
+    maxCost: typeof opts.maxCost === "number" ? opts.maxCost : undefined,
   };
   try {
     if (typeof opts.executor === "string") {
@@ -74,6 +80,12 @@ export async function runCommand(positional: string[], opts: Record<string, unkn
     reporting.summarize(result.outcomes);
     if (result.error !== undefined) throw result.error;
     if (controller.signal.aborted) return 130;
+    const overBudget = result.outcomes.find((o) => o.status === "budget_exhausted");
+    if (overBudget) {
+      const why = overBudget.error instanceof Error ? overBudget.error.message : "a spending cap was reached";
+      logger.warn(`stopped: ${why}. Nothing was committed past that point; rerun the same command with a higher cap to resume (answers already received come from the response cache)`);
+      return BUDGET_EXHAUSTED_EXIT_CODE;
+    }
     return result.outcomes.every((o) => o.status === "completed") ? 0 : 3;
   } catch (e) {
     reporting.stopProgress();

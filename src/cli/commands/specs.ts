@@ -1,7 +1,9 @@
+import { InvalidArgumentError } from "commander";
 import { toList, type OptionSpec } from "../option-spec.js";
 import { RUN_OPTIONS } from "./run-options.js";
 import { FAKE_LLM_OPTIONS } from "./fake-llm-options.js";
 import { WORKER_OPTIONS } from "./worker-options.js";
+import { CACHE_ACTIONS, CACHE_OPTIONS } from "./cache-options.js";
 
 /** A positional argument of a command. */
 export interface ArgumentSpec {
@@ -68,6 +70,21 @@ export const BATCHES_OPTIONS: readonly OptionSpec[] = [
 
 /** `digit validate` takes the options of `digit run`, so CI can check the exact command line it will run. */
 export const VALIDATE_OPTIONS: readonly OptionSpec[] = RUN_OPTIONS.filter((o) => !["quiet", "logFormat", "rayAddress"].includes(o.key));
+
+/** `digit estimate` takes the task options of `digit run`, plus the pilot size. */
+export const ESTIMATE_OPTIONS: readonly OptionSpec[] = [
+  ...RUN_OPTIONS.filter((o) => ["taskPaths", "configPath", "includeNamespaces", "pluginDir", "includeBuilderPaths", "numOutputsToGenerate", "seedBatchSize", "machineBatchSize", "dataDir", "seed"].includes(o.key)),
+  { flags: "--pilot <k>", key: "pilot", description: "records per task of the pilot run against the fake LLM server (default 5)", integer: { min: 1 } },
+  { flags: "--calls-per-record <n>", key: "callsPerRecord", description: "LLM requests per record, declared instead of measured by the pilot", parse: positiveNumber },
+  { flags: "--json", key: "json", description: "print JSON instead of a table" },
+];
+
+/** Parse a number greater than 0. */
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError("expected a number greater than 0, e.g. 1.5");
+  return n;
+}
 
 /** `digit preview` takes the task options of `digit run` (not those that only affect writing). */
 export const PREVIEW_OPTIONS: readonly OptionSpec[] = [
@@ -136,6 +153,22 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: SCHEMA_OPTIONS,
     examples: ["digit schema task > task.schema.json", "digit schema --out-dir schemas --plugin-dir plugins", "digit schema --out-dir schemas --check"],
     action: async (args, opts) => (await import("./schema.js")).schemaCommand(args[0] === undefined ? undefined : String(args[0]), opts),
+  },
+  {
+    name: "estimate",
+    description: "what a run of these tasks would send and cost (tokens and USD per task, as a range), from a pilot against the fake LLM server; nothing is paid or written",
+    args: [{ spec: "[tasks...]", description: "task YAML files, folders or quoted globs (as for run)" }],
+    options: ESTIMATE_OPTIONS,
+    examples: ["digit estimate tasks/public/examples/qa/task.yaml --include-namespaces public --num-outputs-to-generate 1000", "digit run tasks/ --dry-run"],
+    action: async (args, opts) => (await import("./estimate.js")).estimateCommand(args[0] as string[], opts),
+  },
+  {
+    name: "cache",
+    description: "show what the LLM response cache holds, or delete old or all of its answers (see docs/cache.md)",
+    args: [{ spec: "<action>", description: `one of: ${CACHE_ACTIONS.join(", ")}` }],
+    options: CACHE_OPTIONS,
+    examples: ["digit cache stats", "digit cache prune --older-than 30d", "digit cache clear --cache-dir .cache/digit"],
+    action: async (args, opts) => (await import("./cache.js")).cacheCommand(String(args[0]), opts),
   },
   {
     name: "batches",

@@ -36,10 +36,10 @@ export async function constructAll(plan: RunPlan): Promise<void> {
     for (const t of group.tasks) {
       const f = t.spec.formatter;
       if (!f) continue;
-      const { type, ...rest } = f;
-      const F = (await plan.registry.resolve("formatter", String(type))) as unknown as FormatterClass;
+      const type = f.type;
+      const F = (await plan.registry.resolve("formatter", type)) as unknown as FormatterClass;
       try {
-        new F(rest, { file: t.file });
+        new F(f, { file: t.file });
       } catch (e) {
         if (isDigitError(e)) throw e;
         throw new ConfigError(`formatter '${String(type)}' of task '${String(t.spec.task_name)}' cannot be created: ${e instanceof Error ? e.message : String(e)}`, { file: t.file, hint: "fix the formatter's settings" });

@@ -1,11 +1,16 @@
 import { z } from "zod";
-import { ConfigError } from "../../errors.js";
-import { Formatter } from "../formatter.js";
+import { Formatter, type FormatterOrigin, formatterSchema } from "../formatter.js";
 import { registerFormatter } from "../../registry/decorators.js";
 import type { Row } from "../../util/mapping.js";
 import { pythonStr } from "../python/repr.js";
 
-type Format = string | Record<string, string>;
+/** A string, or a flat mapping of field names to strings. */
+const formatOption = z.union([z.string(), z.record(z.string(), z.string())]);
+type Format = z.output<typeof formatOption>;
+
+const nativeFormatterSchema = formatterSchema.extend({
+  format: formatOption.describe("A string with {{field}} placeholders (the output is a string), or a mapping of them (the output is a record)"),
+});
 
 /**
  * DiGiT's `formatters/native`: fills `{{field}}` placeholders (no spaces inside the braces) with
@@ -19,15 +24,13 @@ type Format = string | Record<string, string>;
  *   format: { input: "{{question}}", output: "{{answer}}" }
  */
 @registerFormatter("formatters/native")
-export class NativeFormatter extends Formatter {
-  static override configSchema: z.ZodObject = Formatter.configSchema.extend({
-    format: z.union([z.string(), z.record(z.string(), z.string())]).describe("A string with {{field}} placeholders (the output is a string), or a mapping of them (the output is a record)"),
-  });
+export class NativeFormatter extends Formatter<typeof nativeFormatterSchema> {
+  static override configSchema: z.ZodObject = nativeFormatterSchema;
   readonly format: Format;
 
-  constructor(config: Row = {}) {
-    super(config);
-    this.format = checkFormat(config.format, "formatters/native");
+  constructor(config: Row = {}, origin: FormatterOrigin = {}) {
+    super(config, origin);
+    this.format = this.config.format;
   }
 
   apply(row: Row): Row | string {
@@ -37,20 +40,4 @@ export class NativeFormatter extends Formatter {
     for (const [k, v] of Object.entries(this.format)) out[k] = fill(v);
     return out;
   }
-}
-
-/**
- * Check a formatter's `format` option: a string or a flat mapping of strings.
- *
- * @example
- * checkFormat({ input: "{{q}}" }, "formatters/native")
- */
-export function checkFormat(format: unknown, type: string): Format {
-  if (typeof format === "string") return format;
-  if (format && typeof format === "object" && !Array.isArray(format) && Object.values(format).every((v) => typeof v === "string")) {
-    return format as Record<string, string>;
-  }
-  throw new ConfigError(`${type}: 'format' must be a string or a mapping of field names to strings`, {
-    hint: 'e.g. format: { input: "{{question}}", output: "{{answer}}" } (nested mappings are not supported)',
-  });
 }

@@ -1,9 +1,14 @@
 import { z } from "zod";
-import { Formatter, type FormatterOrigin } from "../formatter.js";
+import { Formatter, type FormatterOrigin, formatterSchema } from "../formatter.js";
 import { registerFormatter } from "../../registry/decorators.js";
 import type { Row } from "../../util/mapping.js";
 import { checkTemplate, renderTemplate, type TemplateSource } from "../../templates/template.js";
-import { checkFormat } from "../native/index.js";
+
+const templateFormatterSchema = formatterSchema.extend({
+  format: z
+    .union([z.string(), z.record(z.string(), z.string())])
+    .describe("A nunjucks (Jinja-style) template, or a mapping of them, with the record's fields as variables"),
+});
 
 /**
  * DiGiT's `formatters/template`: renders `format` (a string, or a mapping of strings) as Jinja-style
@@ -18,15 +23,13 @@ import { checkFormat } from "../native/index.js";
  *   format: { messages: "User: {{ question }}\nAssistant: {{ answer }}" }
  */
 @registerFormatter("formatters/template", "formatters/template_based")
-export class TemplateFormatter extends Formatter {
-  static override configSchema: z.ZodObject = Formatter.configSchema.extend({
-    format: z.union([z.string(), z.record(z.string(), z.string())]).describe("A nunjucks (Jinja-style) template, or a mapping of them, with the record's fields as variables"),
-  });
+export class TemplateFormatter extends Formatter<typeof templateFormatterSchema> {
+  static override configSchema: z.ZodObject = templateFormatterSchema;
   readonly format: string | Record<string, string>;
 
   constructor(config: Row = {}, origin: FormatterOrigin = {}) {
     super(config, origin);
-    this.format = checkFormat(config.format, "formatters/template");
+    this.format = this.config.format;
     if (typeof this.format === "string") checkTemplate(this.format, this.source());
     else for (const [k, v] of Object.entries(this.format)) checkTemplate(v, this.source(k));
   }

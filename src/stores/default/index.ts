@@ -125,7 +125,9 @@ export class DefaultDatastore extends Datastore {
   }
 
   append(rows: readonly Row[]): Promise<void> {
-    return this.serial(async () => (await this.writable()).append(rows));
+    // A target appending through a file it opened after the check needs no new one: the open
+    // file cannot be redirected by a link planted since.
+    return this.serial(async () => (this.target?.appending ? this.target : await this.writable()).append(rows));
   }
 
   replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void> {
@@ -146,6 +148,7 @@ export class DefaultDatastore extends Datastore {
 
   override async close(): Promise<void> {
     await this.queue.catch(() => undefined);
+    await this.target?.close?.();
   }
 
   private serial<T>(op: () => Promise<T>): Promise<T> {

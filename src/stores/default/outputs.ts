@@ -5,11 +5,12 @@
  * incomplete tail left by a crash is never read back as a row.
  */
 import { existsSync } from "node:fs";
-import { rm, stat } from "node:fs/promises";
+import { mkdir, open, rm, stat, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { Row } from "../../util/mapping.js";
 import type { CsvFile } from "../formats/csv.js";
 import { readJsonFile, writeJsonFile } from "../formats/json.js";
-import { appendJsonl, cutPartialLine, JsonlEncoder, readJsonl, replaceJsonl, truncateJsonl } from "../formats/jsonl.js";
+import { cutPartialLine, JsonlEncoder, readJsonl, replaceJsonl, truncateJsonl } from "../formats/jsonl.js";
 import type { OutputFormat } from "../formats/index.js";
 import type { ParquetParts } from "../formats/parquet/parts.js";
 import { flatten, type BadRecordPolicy } from "../formats/types.js";
@@ -23,6 +24,13 @@ export interface OutputTarget {
   replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void>;
   truncate(count: number): Promise<void>;
   clear(): Promise<void>;
+  /**
+   * True while the target appends through a file it already opened (after its location was
+   * checked): appends need no new check until `replace`, `truncate`, `clear` or `close`.
+   */
+  readonly appending?: boolean;
+  /** Release an open file. */
+  close?(): Promise<void>;
 }
 
 /** Options every target gets. */
@@ -51,10 +59,16 @@ export function outputTarget(format: OutputFormat, path: string, options: Target
   }
 }
 
+/**
+ * A JSONL file. Appends go through one file handle opened in append mode on the first append and
+ * kept until the file is replaced, truncated, cleared or the store closed: no folder creation, open
+ * or close per batch. Each append is one write of whole lines, handed to the OS before it resolves.
+ */
 class JsonlTarget implements OutputTarget {
   /** The file is known to end at a line boundary (checked once, then kept by our own writes). */
   private clean = false;
   private readonly encoder = new JsonlEncoder();
+  private handle: FileHandle | undefined;
   constructor(
     readonly path: string,
     private readonly options: TargetOptions,
@@ -72,21 +86,36 @@ class JsonlTarget implements OutputTarget {
       if (cut > 0) this.options.warn(`${this.path}: cut an incomplete last line (${cut} bytes) left by an interrupted write`);
     }
     this.clean = false;
-    await appendJsonl(this.path, rows, this.encoder);
+    if (!this.handle) {
+      await mkdir(dirname(this.path), { recursive: true });
+      this.handle = await open(this.path, "a");
+    }
+    await this.handle.appendFile(this.encoder.encode(rows));
     this.clean = true;
   }
+  get appending(): boolean {
+    return this.handle !== undefined;
+  }
   async replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void> {
+    await this.close();
     await replaceJsonl(this.path, rows);
     this.clean = true;
   }
   async truncate(count: number): Promise<void> {
+    await this.close();
     if (!existsSync(this.path)) return;
     await truncateJsonl(this.path, count);
     this.clean = true;
   }
   async clear(): Promise<void> {
+    await this.close();
     await rm(this.path, { force: true });
     this.clean = true;
+  }
+  async close(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    await h?.close();
   }
 }
 

@@ -45,9 +45,9 @@ export class CompositeToolEngine implements ToolEngine {
         idx.map((i) => calls[i]!),
         options,
       );
-      idx.forEach(
-        (i, k) => (results[i] = out[k] ?? failed(calls[i]!, "the engine returned no result")),
-      );
+      for (const [k, i] of idx.entries()) {
+        results[i] = out[k] ?? failed(calls[i]!, "the engine returned no result");
+      }
     }
     return results;
   }

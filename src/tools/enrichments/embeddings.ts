@@ -145,7 +145,7 @@ export async function embedRegistry(
   const tools = registry.all();
   const keys = tools.map(toolKey);
   const texts = tools.map(toolText);
-  const fp = cacheFingerprint(tools.map((t, i) => [keys[i], texts[i]]).sort(), model);
+  const fp = cacheFingerprint(keys.map((k, i) => [k, texts[i]]).sort(), model);
   const flat = await cachedEmbeddings("embeddings", fp, p, model, keys, texts, force);
   const art: ToolEmbeddings = new Map();
   tools.forEach((t, i) => {

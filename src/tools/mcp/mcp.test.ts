@@ -15,7 +15,9 @@ const ctx = {
   taskName: "t",
 };
 const children: ChildProcess[] = [];
-afterAll(() => children.forEach((c) => c.kill()));
+afterAll(() => {
+  for (const c of children) c.kill();
+});
 
 /** Start the HTTP flavour of the test server on a free port; its endpoint URL. */
 async function httpServer(): Promise<{ url: string; child: ChildProcess }> {

@@ -61,6 +61,8 @@ const mockConfigSchema = lmConfigSchema.extend({
 export class MockLM extends LMProvider<typeof mockConfigSchema> {
   static override configSchema = mockConfigSchema;
   protected static override defaultCallLimit = 64;
+  /** Scripted answers cost nothing: not cached unless the block sets `cache`. */
+  protected static override cachedByDefault = false;
 
   private counter = 0;
   private readonly plain: string[];
@@ -69,7 +71,7 @@ export class MockLM extends LMProvider<typeof mockConfigSchema> {
   private readonly turns = new Map<string, number>();
   private readonly latency: number;
   private readonly jitter: number;
-  /** How often each (draw key, prompt) was asked, for keyed requests. */
+  /** How often each (draw key, prompt) was asked, for keyed requests (by digest). */
   private readonly asked = new Map<string, number>();
 
   constructor(config: BlockConfig, ctx?: BlockContext) {
@@ -118,8 +120,10 @@ export class MockLM extends LMProvider<typeof mockConfigSchema> {
   /** Keyed requests: number and entry hashed from the key, the prompt and its repeat count. */
   private byKey(drawKey: string, prompt: string, count: number): { n: number; turn: number }[] {
     const id = `${drawKey}\u0000${prompt}`;
-    const before = this.asked.get(id) ?? 0;
-    this.asked.set(id, before + 1);
+    // Counted by a digest of (key, prompt), not the prompt itself: a long run asks many prompts.
+    const seen = createHash("sha256").update(id).digest("base64");
+    const before = this.asked.get(seen) ?? 0;
+    this.asked.set(seen, before + 1);
     return Array.from({ length: count }, (_, k) => {
       const h = createHash("sha256").update(`${id}\u0000${before}\u0000${k}`).digest();
       return { n: 1 + (h.readUInt32LE(0) % 1_000_000_000), turn: h.readUInt32LE(4) };

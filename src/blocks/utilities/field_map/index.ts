@@ -40,6 +40,8 @@ const fieldMapConfigSchema = z.object({
  */
 @registerBlock("field_map")
 export class FieldMap extends Block<typeof fieldMapConfigSchema> {
+  /** Each row is handled on its own: postprocessing may stream through it. */
+  static override rowwise = true;
   static override configSchema = fieldMapConfigSchema;
 
   protected async execute(items: BlockItem[], options: Row): Promise<BlockItem[]> {

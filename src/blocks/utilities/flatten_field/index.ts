@@ -17,6 +17,8 @@ import { Block, type BlockFields, type BlockItem } from "../../block.js";
  */
 @registerBlock("flatten_field")
 export class FlattenField extends Block {
+  /** Each row is handled on its own: postprocessing may stream through it. */
+  static override rowwise = true;
   static override fields: BlockFields | undefined = { required: ["to_flatten"], optional: ["flattened"] };
 
   protected async execute(items: BlockItem[]): Promise<BlockItem[]> {

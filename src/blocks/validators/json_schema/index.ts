@@ -44,6 +44,8 @@ const jsonSchemaConfigSchema = perFieldSchema(rule);
  */
 @registerBlock("json_schema")
 export class JsonSchemaValidator extends ValidatorBlock<typeof jsonSchemaConfigSchema, Row> {
+  /** Each row is judged on its own: postprocessing may stream through it. */
+  static override rowwise = true;
   static override configSchema = jsonSchemaConfigSchema;
   static override fields: BlockFields | undefined = { required: [], optional: ["input"] };
   private readonly rules: [string, Rule][];

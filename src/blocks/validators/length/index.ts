@@ -46,6 +46,8 @@ const lengthConfigSchema = perFieldSchema(rule);
  */
 @registerBlock("length")
 export class LengthValidator extends ValidatorBlock<typeof lengthConfigSchema, Row> {
+  /** Each row is judged on its own: postprocessing may stream through it. */
+  static override rowwise = true;
   static override configSchema = lengthConfigSchema;
   static override fields: BlockFields | undefined = { required: [], optional: ["input"] };
   private readonly rules: [string, Rule][];

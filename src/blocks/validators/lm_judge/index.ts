@@ -72,6 +72,8 @@ const lmJudgeConfigSchema = ValidatorBlock.configSchema.extend({
 
 @registerBlock("lm_judge")
 export class LMJudge extends ValidatorBlock<typeof lmJudgeConfigSchema, Row> {
+  /** Each row is judged on its own: postprocessing may stream through it. */
+  static override rowwise = true;
   static override configSchema = lmJudgeConfigSchema;
   static override fields: BlockFields | undefined = { required: [], optional: ["input", "gen_kwargs", "success_func"] };
 

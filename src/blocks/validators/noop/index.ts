@@ -11,6 +11,8 @@ import { ValidatorBlock, type Validation } from "../../validator.js";
  */
 @registerBlock("noop")
 export class Noop extends ValidatorBlock {
+  /** Each row is judged on its own: postprocessing may stream through it. */
+  static override rowwise = true;
   override validate(): Validation {
     return true;
   }

@@ -35,6 +35,8 @@ const regexConfigSchema = perFieldSchema(rule);
  */
 @registerBlock("regex")
 export class RegexValidator extends ValidatorBlock<typeof regexConfigSchema, Row> {
+  /** Each row is judged on its own: postprocessing may stream through it. */
+  static override rowwise = true;
   static override configSchema = regexConfigSchema;
   static override fields: BlockFields | undefined = { required: [], optional: ["input"] };
   private readonly rules: [string, Rule][];

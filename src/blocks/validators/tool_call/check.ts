@@ -124,7 +124,7 @@ export function checkToolCalls(c: ToolCallCheck): CallVerdict {
     const tool = c.tools.find((t) => t.name === tc.name)!;
     const params = isObj(tool.parameters) ? tool.parameters : {};
     const args = tc.arguments;
-    let bad;
+    let bad: ReturnType<typeof violations>;
     try {
       bad = violations(params, args, `tool '${String(tool.name)}' parameters`);
     } catch {

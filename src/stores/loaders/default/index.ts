@@ -26,7 +26,7 @@ export class DefaultDataloader extends Dataloader {
 
   constructor(config: DataloaderConfig) {
     super(config);
-    this.remap = fieldRemapper(config.fields);
+    this.remap = fieldRemapper(this.config.fields);
   }
 
   getState(): DataloaderState {

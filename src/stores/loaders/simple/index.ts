@@ -2,8 +2,14 @@ import type { Row } from "../../../util/mapping.js";
 import { ConfigError } from "../../../errors.js";
 import { registerDataloader } from "../../../registry/decorators.js";
 import { z } from "zod";
-import { Dataloader, dataloaderConfigShape, type DataloaderConfig, type DataloaderState } from "../../dataloader.js";
+import { Dataloader, dataloaderSchema, type DataloaderConfig, type DataloaderState } from "../../dataloader.js";
 import { fieldRemapper } from "../fields.js";
+
+/** The keys of a `simple` dataloader: it loops by default, as DiGiT's does. */
+const simpleDataloaderSchema = dataloaderSchema.extend({
+  loop_over: z.boolean().default(true).describe("Start again from the first row after the last one"),
+  data: z.array(z.unknown()).optional().describe("Rows to loop over instead of the task's datastore"),
+});
 
 /**
  * Loops over an in-memory list: the config's `data`, or — when selected from a task YAML, where
@@ -16,23 +22,18 @@ import { fieldRemapper } from "../fields.js";
  *   type: simple
  */
 @registerDataloader("simple")
-export class SimpleDataloader extends Dataloader {
-  static override configSchema: z.ZodObject = z.object({
-    ...dataloaderConfigShape,
-    loop_over: z.boolean().default(true).describe("Start again from the first row after the last one"),
-    data: z.array(z.unknown()).optional().describe("Rows to loop over instead of the task's datastore"),
-  });
+export class SimpleDataloader extends Dataloader<typeof simpleDataloaderSchema> {
+  static override configSchema: z.ZodObject = simpleDataloaderSchema;
   private rows: readonly unknown[] | undefined;
   private index = 0;
   private readonly remap: ReturnType<typeof fieldRemapper>;
 
   constructor(config: DataloaderConfig) {
     super(config);
-    const data = config.data;
-    if (data !== undefined && !Array.isArray(data)) throw new ConfigError("simple dataloader: data must be a list");
+    const data = this.config.data;
     if (data === undefined && !config.datastore) throw new ConfigError("simple dataloader: give it data (a list) or a datastore");
-    this.rows = data as unknown[] | undefined;
-    this.remap = fieldRemapper(config.fields);
+    this.rows = data;
+    this.remap = fieldRemapper(this.config.fields);
   }
 
   getState(): DataloaderState {
@@ -47,7 +48,7 @@ export class SimpleDataloader extends Dataloader {
   async next(): Promise<Row | undefined> {
     if (this.rows === undefined) this.rows = await this.config.datastore.readAll();
     if (this.index >= this.rows.length) {
-      if (this.config.loop_over ?? true) this.index = 0;
+      if (this.config.loop_over) this.index = 0;
       return undefined;
     }
     const value = this.rows[this.index++];

@@ -118,7 +118,7 @@ export function renumber(calls: CallDict[], contextIds: (string | undefined)[]):
   const start =
     Math.max(0, ...contextIds.map((id) => Number(String(id).replace("$", "")) || 0)) + 1;
   const map = new Map<string, string>();
-  calls.forEach((c, i) => map.set(String(c.id), `$${start + i}`));
+  for (const [i, c] of calls.entries()) map.set(String(c.id), `$${start + i}`);
   const sub = (v: unknown): unknown => {
     if (typeof v === "string") {
       for (const [from, to] of map)

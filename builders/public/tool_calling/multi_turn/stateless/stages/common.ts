@@ -87,7 +87,7 @@ export async function askAll(
     }),
   );
   const all: string[][] = convs.map(() => []);
-  idx.forEach((i, k) => (all[i] = out[k] ?? []));
+  for (const [k, i] of idx.entries()) all[i] = out[k] ?? [];
   return all;
 }
 

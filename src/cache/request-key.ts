@@ -1,0 +1,67 @@
+import { createHash } from "node:crypto";
+
+/** What identifies one cached answer. Never a credential: only where and what was asked. */
+export interface RequestIdentity {
+  /** The provider block type (`openai`, `ollama`, ...). */
+  provider: string;
+  /** The endpoint URL, with any userinfo removed (empty for providers without one, like `mock`). */
+  endpoint: string;
+  model: string;
+  /** The request: method, prompt or messages, every generation parameter, tools, tool choice. */
+  request: unknown;
+  /**
+   * Which sample of this request: the row's draw key (if any) plus how often that row sent this
+   * same request before and the fan-out index, so `n` samples are `n` entries.
+   */
+  sample: string;
+}
+
+/**
+ * JSON with object keys sorted at every level, so equal requests give equal text whatever the
+ * order their fields were built in. `undefined` members are left out, as `JSON.stringify` does.
+ *
+ * @example
+ * canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] }) // '{"a":[{"c":3,"d":2}],"b":1}'
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value)) ?? "null";
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = sortKeys(v);
+  }
+  return out;
+}
+
+/**
+ * The cache key of a request: a SHA-256 of its identity in canonical JSON (hex).
+ *
+ * @example
+ * requestKey({ provider: "openai", endpoint: "http://127.0.0.1:8000/v1", model: "m",
+ *   request: { method: "chat_completion", input: [] }, sample: "0" }) // "3f1c…"
+ */
+export function requestKey(id: RequestIdentity): string {
+  return createHash("sha256")
+    .update(
+      canonicalJson([id.provider, stripUserinfo(id.endpoint), id.model, id.request, id.sample]),
+    )
+    .digest("hex");
+}
+
+/** A URL without `user:password@` (a secret must never reach a key). */
+export function stripUserinfo(endpoint: string): string {
+  try {
+    const url = new URL(endpoint);
+    if (!url.username && !url.password) return endpoint;
+    url.username = "";
+    url.password = "";
+    return url.href;
+  } catch {
+    return endpoint;
+  }
+}
