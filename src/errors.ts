@@ -346,3 +346,22 @@ export class BudgetExhausted extends DigitError {
     super("DIGIT_BUDGET_EXHAUSTED", message, { hint: "rerun the same command with a higher --max-cost (or task budget) to resume; answers already received are reused from the response cache" });
   }
 }
+
+/**
+ * A task names a DiGiT builder that digit deliberately does not port (say `time_series`, which
+ * fine-tunes a transformer in process). The message says why and the hint where the docs explain
+ * what to use instead.
+ *
+ * @example
+ * throw new UnsupportedBuilderError("time_series", "it fine-tunes a model", "docs/x.md#y");
+ */
+export class UnsupportedBuilderError extends DigitError {
+  readonly requested: string;
+  constructor(requested: string, why: string, docs: string, where: ErrorLocation = {}) {
+    super("DIGIT_BUILDER_UNSUPPORTED", `data builder '${requested}' is not available in digit: ${why}`, {
+      hint: `see ${docs} for why and what to use instead`,
+      ...where,
+    });
+    this.requested = requested;
+  }
+}

@@ -74,6 +74,12 @@ export abstract class DataBuilder {
    * run while the run is planned, before any output is written. Throw a ConfigError.
    */
   static checkConfig(_config: BuilderSpec, _file: string): void {}
+  /**
+   * Defaults for the `runner_config` of this builder's tasks; a task's own keys win. A builder
+   * that must see all its input at once (Magpie's near-duplicate search) sets a large
+   * `transform_batch_size` here.
+   */
+  static defaultRunnerConfig: Readonly<Row> = {};
   /** Which loop runs the builder: a generation loop over seeds or one pass over input data. */
   static family: "generation" | "transformation" = "generation";
   /**

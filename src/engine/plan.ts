@@ -8,8 +8,9 @@ import { baseBuilderShape, baseTaskShape, generationRunnerConfigSchema, transfor
 import { derivedFrom, positionOf, withoutKeys } from "../config/source-map.js";
 import { loadOverrideFile, loadTaskSources, type TaskSource } from "../config/tasks.js";
 import { parseWith } from "../config/zod-errors.js";
-import { ConfigError, DataFileError, DigitError, MissingFileError, UnknownNameError } from "../errors.js";
+import { ConfigError, DataFileError, DigitError, MissingFileError, UnknownNameError, UnsupportedBuilderError } from "../errors.js";
 import { Registry } from "../registry/registry.js";
+import { unsupportedBuilderError } from "../registry/unsupported-builders.js";
 import { expandDataPath } from "../stores/default/paths.js";
 import type { DatastoreClass } from "../stores/datastore.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -82,7 +83,9 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
       try {
         return registry.builderYaml(builderName);
       } catch (e) {
-        if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `task '${String(first.raw.task_name)}': ${e.message}`, { file: first.file, line: positionOf(first.raw, "data_builder")?.line, hint: e.hint });
+        const where = { file: first.file, line: positionOf(first.raw, "data_builder")?.line };
+        if (e instanceof UnknownNameError) throw new UnknownNameError(e.kind, e.requested, `task '${String(first.raw.task_name)}': ${e.message}`, { ...where, hint: e.hint });
+        if (e instanceof UnsupportedBuilderError) throw unsupportedBuilderError(e.requested, where) ?? e;
         throw e;
       }
     })();
@@ -193,7 +196,7 @@ async function planTask(registry: Registry, t: TaskSource, cls: DataBuilderClass
   checkOutputKeys(t.raw, t.file, { outputDirFromCli: options.outputDir !== undefined });
   const generation = cls.family === "generation";
   // The one place CLI task options enter a task's runner config; the parse applies the defaults.
-  const runnerRaw = { ...spec.runner_config, ...runnerOverrides(options, cls.family) };
+  const runnerRaw = { ...cls.defaultRunnerConfig, ...spec.runner_config, ...runnerOverrides(options, cls.family) };
   const schema = generation ? generationRunnerConfigSchema : transformationRunnerConfigSchema;
   const runnerConfig: RunnerConfig = parseWith(schema, runnerRaw, `${where} runner_config`, t.file);
   if (!generation && spec.data == null) throw new ConfigError(`${where} has no 'data' to transform`, { file: t.file, hint: "add 'data:' with a list of records or { data_path: file.jsonl }" });

@@ -9,6 +9,7 @@ import { loadModule } from "./load-module.js";
 import { PACKAGE_ROOT, packageNamespaces, packageSourceRoots } from "./package-root.js";
 import { readScanCache } from "./scan-cache.js";
 import { scanRoots, type IndexEntry, type SourceRoot } from "./scan.js";
+import { unsupportedBuilderError } from "./unsupported-builders.js";
 
 /** Where to look for builders and plugins, and which namespaces are on. */
 export interface RegistryOptions {
@@ -125,6 +126,8 @@ export class Registry {
     const entry = this.builders.get(name);
     if (entry && this.namespaces.has(entry.namespace)) return entry;
     if (entry) throw namespaceOff("databuilder", name, entry.namespace);
+    const unsupported = unsupportedBuilderError(name);
+    if (unsupported) throw unsupported;
     const known = [...this.builders.values()].filter((b) => this.namespaces.has(b.namespace)).map((b) => b.name);
     throw new UnknownNameError("databuilder", name, `no data builder named '${name}'`, { hint: suggestion(name, known) });
   }

@@ -5,13 +5,13 @@ import { digitRun, fakeBlock, readJsonl, scriptedFakeLLM, shape, tempDir, writeO
 
 const PHOTO = "public/instructlab/knowledge/science/photosynthesis";
 const WATER = "public/instructlab/knowledge/science/water_cycle";
-const SHAPE = { task_name: "string", is_seed: "boolean", task_description: "string", domain: "string", question: "string", answer: "string", context: "object", tags: "null", id: "string" };
+const SHAPE = { task_name: "string", is_seed: "boolean", task_description: "string", domain: "string", question: "string", answer: "string", context: "object", tags: "object", id: "string" };
 
 const llm = scriptedFakeLLM("test/fixtures/builders/instructlab_knowledge/fake.yaml", 5);
 
 function override(dir: string, kind: "openai" | "ollama") {
   return writeOverride(dir, "override.yaml", {
-    databuilders: { "instructlab/knowledge": { blocks: [{ name: "generator", ...fakeBlock(kind, llm.fake, { call_limit: 4 }) }, { name: "validator", lm_config: fakeBlock(kind, llm.fake, { call_limit: 4 }) }] } },
+    databuilders: { "instructlab/knowledge": { blocks: [{ name: "generator", ...fakeBlock(kind, llm.fake, { call_limit: 4 }) }, { name: "validator", lm_config: fakeBlock(kind, llm.fake, { call_limit: 4 }) }, { name: "tagger", lm_config: fakeBlock(kind, llm.fake, { call_limit: 4 }) }] } },
   });
 }
 
@@ -59,7 +59,7 @@ describe("instructlab/knowledge offline and errors", () => {
     const dir = tempDir("knowledge-end");
     const file = writeOverride(dir, "end.yaml", {
       tasks: { [WATER]: { loop_over: false } },
-      databuilders: { "instructlab/knowledge": { blocks: [{ name: "generator", ...fakeBlock("openai", llm.fake) }, { name: "validator", lm_config: fakeBlock("openai", llm.fake) }] } },
+      databuilders: { "instructlab/knowledge": { blocks: [{ name: "generator", ...fakeBlock("openai", llm.fake) }, { name: "validator", lm_config: fakeBlock("openai", llm.fake) }, { name: "tagger", lm_config: fakeBlock("openai", llm.fake) }] } },
     });
     const code = await digitRun([`tasks/public/instructlab/knowledge/science/water_cycle/task.yaml`, "--include-namespaces", "public", "--config-path", file, "--output-dir", dir, "--restart", "--num-outputs-to-generate", "50"]);
     expect(code).toBe(3);
@@ -76,7 +76,7 @@ describe("instructlab/knowledge on a task shaped like DiGiT's (include: document
   it("sends the included documents' text (a glob's files, single files, a list), never their paths", async () => {
     const dir = tempDir("knowledge-include");
     const file = writeOverride(dir, "override.yaml", {
-      databuilders: { "instructlab/knowledge": { blocks: [{ name: "generator", ...fakeBlock("openai", llm.fake) }, { name: "validator", lm_config: fakeBlock("openai", llm.fake) }] } },
+      databuilders: { "instructlab/knowledge": { blocks: [{ name: "generator", ...fakeBlock("openai", llm.fake) }, { name: "validator", lm_config: fakeBlock("openai", llm.fake) }, { name: "tagger", lm_config: fakeBlock("openai", llm.fake) }] } },
     });
     const args = [join(FIXTURE, "tasks/lighthouses/task.yaml"), "--include-namespaces", "public", "--config-path", file, "--data-dir", join(FIXTURE, "data"), "--output-dir", dir, "--restart"];
     expect(await digitRun([...args, "--num-outputs-to-generate", "4"])).toBe(0);
