@@ -25,7 +25,8 @@ Adam Nathan Henry Zachary Douglas Peter Kyle Noah Ethan Jeremy Christian Walter 
 Terry Sean Gerald Carl Dylan Harold Jordan Jesse Bryan Lawrence Arthur Gabriel Bruce Logan Billy
 Joe Alan Juan Elijah Willie Albert Wayne Randy Mason Vincent Liam Roy Bobby Caleb Bradley Russell
 Lucas`.split(/\s+/);
-const surnames = `Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez
+const surnames =
+  `Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez
 Lopez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris
 Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores
 Green Adams Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts Gomez Phillips Evans Turner
@@ -44,31 +45,94 @@ Cunningham Duncan Armstrong Hudson Carroll Lane Riley Andrews Alvarado Ray Delga
 Hoffman Johnston Matthews Pena Richards Contreras Willis Carpenter Lawrence Sandoval`.split(/\s+/);
 // city, state, population in thousands (rounded).
 const cities = [
-  ["New York", "NY", 8300], ["Los Angeles", "CA", 3800], ["Chicago", "IL", 2650],
-  ["Houston", "TX", 2300], ["Phoenix", "AZ", 1650], ["Philadelphia", "PA", 1550],
-  ["San Antonio", "TX", 1490], ["San Diego", "CA", 1380], ["Dallas", "TX", 1300],
-  ["Jacksonville", "FL", 970], ["Austin", "TX", 970], ["Fort Worth", "TX", 960],
-  ["San Jose", "CA", 970], ["Columbus", "OH", 910], ["Charlotte", "NC", 900],
-  ["Indianapolis", "IN", 880], ["San Francisco", "CA", 810], ["Seattle", "WA", 750],
-  ["Denver", "CO", 710], ["Oklahoma City", "OK", 700], ["Nashville", "TN", 690],
-  ["Washington", "DC", 680], ["El Paso", "TX", 680], ["Las Vegas", "NV", 660],
-  ["Boston", "MA", 650], ["Detroit", "MI", 630], ["Portland", "OR", 630], ["Louisville", "KY", 620],
-  ["Memphis", "TN", 620], ["Baltimore", "MD", 570], ["Milwaukee", "WI", 560],
-  ["Albuquerque", "NM", 560], ["Tucson", "AZ", 550], ["Fresno", "CA", 550], ["Sacramento", "CA", 530],
-  ["Mesa", "AZ", 510], ["Atlanta", "GA", 500], ["Kansas City", "MO", 510], ["Colorado Springs", "CO", 490],
-  ["Omaha", "NE", 490], ["Raleigh", "NC", 480], ["Miami", "FL", 450], ["Virginia Beach", "VA", 450],
-  ["Long Beach", "CA", 450], ["Oakland", "CA", 430], ["Minneapolis", "MN", 430], ["Tulsa", "OK", 410],
-  ["Tampa", "FL", 400], ["Arlington", "TX", 400], ["Wichita", "KS", 400], ["Cleveland", "OH", 360],
-  ["New Orleans", "LA", 360], ["Honolulu", "HI", 340], ["Pittsburgh", "PA", 300], ["St. Louis", "MO", 280],
-  ["Cincinnati", "OH", 310], ["Salt Lake City", "UT", 210], ["Boise", "ID", 240], ["Madison", "WI", 270],
-  ["Anchorage", "AK", 290], ["Des Moines", "IA", 210], ["Burlington", "VT", 45], ["Portland", "ME", 70],
-  ["Manchester", "NH", 115], ["Providence", "RI", 190], ["Hartford", "CT", 120], ["Newark", "NJ", 310],
-  ["Wilmington", "DE", 70], ["Charleston", "WV", 48], ["Charleston", "SC", 155], ["Birmingham", "AL", 195],
-  ["Jackson", "MS", 145], ["Little Rock", "AR", 200], ["Fargo", "ND", 130], ["Sioux Falls", "SD", 200],
-  ["Billings", "MT", 120], ["Cheyenne", "WY", 65],
+  ["New York", "NY", 8300],
+  ["Los Angeles", "CA", 3800],
+  ["Chicago", "IL", 2650],
+  ["Houston", "TX", 2300],
+  ["Phoenix", "AZ", 1650],
+  ["Philadelphia", "PA", 1550],
+  ["San Antonio", "TX", 1490],
+  ["San Diego", "CA", 1380],
+  ["Dallas", "TX", 1300],
+  ["Jacksonville", "FL", 970],
+  ["Austin", "TX", 970],
+  ["Fort Worth", "TX", 960],
+  ["San Jose", "CA", 970],
+  ["Columbus", "OH", 910],
+  ["Charlotte", "NC", 900],
+  ["Indianapolis", "IN", 880],
+  ["San Francisco", "CA", 810],
+  ["Seattle", "WA", 750],
+  ["Denver", "CO", 710],
+  ["Oklahoma City", "OK", 700],
+  ["Nashville", "TN", 690],
+  ["Washington", "DC", 680],
+  ["El Paso", "TX", 680],
+  ["Las Vegas", "NV", 660],
+  ["Boston", "MA", 650],
+  ["Detroit", "MI", 630],
+  ["Portland", "OR", 630],
+  ["Louisville", "KY", 620],
+  ["Memphis", "TN", 620],
+  ["Baltimore", "MD", 570],
+  ["Milwaukee", "WI", 560],
+  ["Albuquerque", "NM", 560],
+  ["Tucson", "AZ", 550],
+  ["Fresno", "CA", 550],
+  ["Sacramento", "CA", 530],
+  ["Mesa", "AZ", 510],
+  ["Atlanta", "GA", 500],
+  ["Kansas City", "MO", 510],
+  ["Colorado Springs", "CO", 490],
+  ["Omaha", "NE", 490],
+  ["Raleigh", "NC", 480],
+  ["Miami", "FL", 450],
+  ["Virginia Beach", "VA", 450],
+  ["Long Beach", "CA", 450],
+  ["Oakland", "CA", 430],
+  ["Minneapolis", "MN", 430],
+  ["Tulsa", "OK", 410],
+  ["Tampa", "FL", 400],
+  ["Arlington", "TX", 400],
+  ["Wichita", "KS", 400],
+  ["Cleveland", "OH", 360],
+  ["New Orleans", "LA", 360],
+  ["Honolulu", "HI", 340],
+  ["Pittsburgh", "PA", 300],
+  ["St. Louis", "MO", 280],
+  ["Cincinnati", "OH", 310],
+  ["Salt Lake City", "UT", 210],
+  ["Boise", "ID", 240],
+  ["Madison", "WI", 270],
+  ["Anchorage", "AK", 290],
+  ["Des Moines", "IA", 210],
+  ["Burlington", "VT", 45],
+  ["Portland", "ME", 70],
+  ["Manchester", "NH", 115],
+  ["Providence", "RI", 190],
+  ["Hartford", "CT", 120],
+  ["Newark", "NJ", 310],
+  ["Wilmington", "DE", 70],
+  ["Charleston", "WV", 48],
+  ["Charleston", "SC", 155],
+  ["Birmingham", "AL", 195],
+  ["Jackson", "MS", 145],
+  ["Little Rock", "AR", 200],
+  ["Fargo", "ND", 130],
+  ["Sioux Falls", "SD", 200],
+  ["Billings", "MT", 120],
+  ["Cheyenne", "WY", 65],
 ];
-const domains = ["gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "icloud.com", "aol.com",
-  "proton.me", "mail.com"];
+const domains = [
+  "gmail.com",
+  "yahoo.com",
+  "outlook.com",
+  "hotmail.com",
+  "icloud.com",
+  "aol.com",
+  "proton.me",
+  "mail.com",
+];
 
 // Zipf weight of the item at rank r (1-based), exponent s, rounded to 4 significant digits.
 const zipf = (items, s) => items.map((x, i) => [x, Number((1 / (i + 1) ** s).toPrecision(4))]);
@@ -90,7 +154,9 @@ const dataset = {
   age_weights: ages,
 };
 
-const out = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), "..", "data", "person", "en_US.json");
+const out =
+  process.argv[2] ??
+  join(dirname(fileURLToPath(import.meta.url)), "..", "data", "person", "en_US.json");
 mkdirSync(dirname(out), { recursive: true });
 // One [name, weight] pair or city per line keeps the file short and its diffs readable.
 const text = JSON.stringify(dataset, null, 1)

@@ -10,20 +10,34 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const majors = (process.argv[2] ?? "22,24").split(",");
-const files = ["test/cli/help.test.ts", "test/cli/validate.test.ts", "test/cli/run-telemetry.test.ts", "test/cli/progress.test.ts"];
+const files = [
+  "test/cli/help.test.ts",
+  "test/cli/validate.test.ts",
+  "test/cli/run-telemetry.test.ts",
+  "test/cli/progress.test.ts",
+];
 let failed = 0;
 for (const major of majors) {
-  const found = spawnSync("npx", ["-y", "-p", `node@${major}`, "node", "-p", "process.execPath"], { cwd: root, encoding: "utf8" });
+  const found = spawnSync("npx", ["-y", "-p", `node@${major}`, "node", "-p", "process.execPath"], {
+    cwd: root,
+    encoding: "utf8",
+  });
   const node = found.stdout.trim().split("\n").at(-1);
   if (found.status !== 0 || !node) {
-    console.error(`ci: could not install Node ${major} with npx -p node@${major}: ${found.stderr.trim()}`);
+    console.error(
+      `ci: could not install Node ${major} with npx -p node@${major}: ${found.stderr.trim()}`,
+    );
     failed++;
     continue;
   }
   const version = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout.trim();
   console.log(`ci: end-to-end CLI tests on Node ${version} (${node})`);
   const env = { ...process.env, PATH: `${dirname(node)}:${process.env.PATH ?? ""}` };
-  const r = spawnSync(node, [join(root, "node_modules/vitest/vitest.mjs"), "run", ...files], { cwd: root, env, stdio: "inherit" });
+  const r = spawnSync(node, [join(root, "node_modules/vitest/vitest.mjs"), "run", ...files], {
+    cwd: root,
+    env,
+    stdio: "inherit",
+  });
   if (r.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

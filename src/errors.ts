@@ -117,9 +117,13 @@ export class PluginLoadError extends DigitError {
 /** Two registrations claim one name. */
 export class DuplicateNameError extends DigitError {
   constructor(kind: RegistryKind, name: string, first: string, second: string) {
-    super("DIGIT_DUPLICATE_NAME", `${kind} '${name}' is registered twice: by ${first} and by ${second}`, {
-      hint: "rename one of them",
-    });
+    super(
+      "DIGIT_DUPLICATE_NAME",
+      `${kind} '${name}' is registered twice: by ${first} and by ${second}`,
+      {
+        hint: "rename one of them",
+      },
+    );
   }
 }
 
@@ -129,12 +133,30 @@ export class OutputLockedError extends DigitError {
    * @param holder where the lock is (`file`) and what it says about its holder: the host it runs
    *   on and since when it holds the folder (ISO time), when the lock file records them
    */
-  constructor(dir: string, pid: number, holder: { file?: string | undefined; host?: string | undefined; since?: string | undefined } = {}) {
-    const who = [`pid ${pid}`, holder.host ? `on host '${holder.host}'` : "", holder.since ? `since ${holder.since}` : ""].filter(Boolean).join(" ");
+  constructor(
+    dir: string,
+    pid: number,
+    holder: {
+      file?: string | undefined;
+      host?: string | undefined;
+      since?: string | undefined;
+    } = {},
+  ) {
+    const who = [
+      `pid ${pid}`,
+      holder.host ? `on host '${holder.host}'` : "",
+      holder.since ? `since ${holder.since}` : "",
+    ]
+      .filter(Boolean)
+      .join(" ");
     const lock = holder.file ? `'${holder.file}'` : `'.digit.lock' in '${dir}'`;
-    super("DIGIT_OUTPUT_LOCKED", `output folder '${dir}' is in use by a running digit process (${who}); lock file ${lock}`, {
-      hint: `wait for that run to finish, stop it, or use another --output-dir; if no digit run is using the folder (that process is something else, or it ran on another machine that is gone), delete the lock file: rm ${lock}`,
-    });
+    super(
+      "DIGIT_OUTPUT_LOCKED",
+      `output folder '${dir}' is in use by a running digit process (${who}); lock file ${lock}`,
+      {
+        hint: `wait for that run to finish, stop it, or use another --output-dir; if no digit run is using the folder (that process is something else, or it ran on another machine that is gone), delete the lock file: rm ${lock}`,
+      },
+    );
   }
 }
 
@@ -179,7 +201,9 @@ export class DataFileError extends DigitError {
 export function isDigitError(e: unknown): e is DigitError {
   if (e instanceof DigitError) return true;
   const c = e as { code?: unknown; format?: unknown } | null;
-  return typeof c?.code === "string" && c.code.startsWith("DIGIT_") && typeof c.format === "function";
+  return (
+    typeof c?.code === "string" && c.code.startsWith("DIGIT_") && typeof c.format === "function"
+  );
 }
 
 /** An LLM endpoint refused every request before answering any (nothing listens, bad key, wrong URL). */
@@ -197,9 +221,13 @@ export class EndpointUnusableError extends DigitError {
 export class RedisLostError extends DigitError {
   /** @param url the Redis URL without its password; @param detail what happened, e.g. "unreachable for 60 s" */
   constructor(url: string, detail: string) {
-    super("DIGIT_REDIS_LOST", `lost the connection to Redis at ${url} (${detail}); the builder calls it held are abandoned`, {
-      hint: "start Redis again (or fix the network) and run the same command again: the run resumes from the records saved in the output folder; --redis-timeout sets how long a run waits for Redis",
-    });
+    super(
+      "DIGIT_REDIS_LOST",
+      `lost the connection to Redis at ${url} (${detail}); the builder calls it held are abandoned`,
+      {
+        hint: "start Redis again (or fix the network) and run the same command again: the run resumes from the records saved in the output folder; --redis-timeout sets how long a run waits for Redis",
+      },
+    );
   }
 }
 
@@ -232,8 +260,19 @@ export class OutputOutsideError extends DigitError {
 export class OutputWriteError extends DigitError {
   /** The system error code (ENOSPC, EDQUOT, EROFS, EACCES or EPERM). */
   readonly errno: string;
-  constructor(folder: string, errno: string, problem: string, path: string | undefined, hint: string, cause: unknown) {
-    super("DIGIT_OUTPUT_WRITE_FAILED", `cannot write to output folder '${folder}': ${problem} (${errno})${path ? ` while writing '${path}'` : ""}`, { hint, cause });
+  constructor(
+    folder: string,
+    errno: string,
+    problem: string,
+    path: string | undefined,
+    hint: string,
+    cause: unknown,
+  ) {
+    super(
+      "DIGIT_OUTPUT_WRITE_FAILED",
+      `cannot write to output folder '${folder}': ${problem} (${errno})${path ? ` while writing '${path}'` : ""}`,
+      { hint, cause },
+    );
     this.errno = errno;
   }
 }
@@ -247,7 +286,6 @@ export class UsageError extends DigitError {
     super("DIGIT_USAGE", message, where);
   }
 }
-
 
 /** A template (prompt, formatter, judge prompt) does not parse or fails while rendering. */
 export class TemplateError extends DigitError {
@@ -292,7 +330,6 @@ export class EndpointsUnreachableError extends DigitError {
     });
   }
 }
-
 
 /** A tool definition (tool file, inline tool, MCP or OpenAPI listing) is not usable. */
 export class ToolDefinitionError extends DigitError {
@@ -343,7 +380,9 @@ export class BudgetError extends DigitError {
  */
 export class BudgetExhausted extends DigitError {
   constructor(message: string) {
-    super("DIGIT_BUDGET_EXHAUSTED", message, { hint: "rerun the same command with a higher --max-cost (or task budget) to resume; answers already received are reused from the response cache" });
+    super("DIGIT_BUDGET_EXHAUSTED", message, {
+      hint: "rerun the same command with a higher --max-cost (or task budget) to resume; answers already received are reused from the response cache",
+    });
   }
 }
 
@@ -358,10 +397,14 @@ export class BudgetExhausted extends DigitError {
 export class UnsupportedBuilderError extends DigitError {
   readonly requested: string;
   constructor(requested: string, why: string, docs: string, where: ErrorLocation = {}) {
-    super("DIGIT_BUILDER_UNSUPPORTED", `data builder '${requested}' is not available in digit: ${why}`, {
-      hint: `see ${docs} for why and what to use instead`,
-      ...where,
-    });
+    super(
+      "DIGIT_BUILDER_UNSUPPORTED",
+      `data builder '${requested}' is not available in digit: ${why}`,
+      {
+        hint: `see ${docs} for why and what to use instead`,
+        ...where,
+      },
+    );
     this.requested = requested;
   }
 }

@@ -16,7 +16,23 @@
  * static override configSchema = baseBlockSchema.extend({ min_chars: z.number().int().default(10) });
  */
 export { z } from "zod";
-
+// Blocks, validators and LM providers.
+export { Block, type BlockConfigOf, type BlockItem } from "./blocks/block.js";
+export { type LMConfig, LMProvider, lmConfigSchema, resultText } from "./blocks/lm/provider.js";
+export {
+  ok,
+  reject,
+  type Validation,
+  ValidatorBlock,
+  type ValidatorFields,
+} from "./blocks/validator.js";
+// Databuilders and what their code works with.
+export {
+  GenerationDataBuilder,
+  rowsByTask,
+  TransformationDataBuilder,
+} from "./builders/databuilder.js";
+export type { BuilderSpec, RunnerConfig, TaskSpec } from "./config/schemas.js";
 // Errors a plugin throws for its user's mistakes, and the did-you-mean hint for their fix.
 export {
   ConfigError,
@@ -25,8 +41,7 @@ export {
   type ErrorLocation,
   MissingFileError,
 } from "./errors.js";
-export { closest, suggestion } from "./util/did-you-mean.js";
-
+export { Formatter } from "./formatters/formatter.js";
 // Registration: the decorators that name a plugin class for task and builder YAML.
 export {
   registerBlock,
@@ -36,28 +51,17 @@ export {
   registerFormatter,
 } from "./registry/decorators.js";
 export type { Registry } from "./registry/registry.js";
-
-// Blocks, validators and LM providers.
-export { Block, type BlockConfigOf, type BlockItem } from "./blocks/block.js";
-export { ValidatorBlock, ok, reject, type Validation, type ValidatorFields } from "./blocks/validator.js";
-export { LMProvider, lmConfigSchema, resultText, type LMConfig } from "./blocks/lm/provider.js";
-
+export { Dataloader, type DataloaderState } from "./stores/dataloader.js";
 // Datastores, dataloaders and formatters.
 export { Datastore, type RowSource } from "./stores/datastore.js";
-export { Dataloader, type DataloaderState } from "./stores/dataloader.js";
 export { createDatastore } from "./stores/factory.js";
-export { Formatter } from "./formatters/formatter.js";
-
-// Databuilders and what their code works with.
-export { GenerationDataBuilder, TransformationDataBuilder, rowsByTask } from "./builders/databuilder.js";
-export type { Task } from "./tasks/task.js";
-export type { BuilderSpec, RunnerConfig, TaskSpec } from "./config/schemas.js";
 export type { GenerationTask, InputBatch } from "./tasks/generation-task.js";
+export type { Task } from "./tasks/task.js";
+export type { Logger } from "./telemetry/logger.js";
+export type { Span } from "./telemetry/telemetry.js";
 export { renderTemplate } from "./templates/template.js";
-export { Random } from "./util/random.js";
+export { closest, suggestion } from "./util/did-you-mean.js";
 export { DRAW_KEY } from "./util/draw-key.js";
-
 // Basic types.
 export type { Row } from "./util/mapping.js";
-export type { Span } from "./telemetry/telemetry.js";
-export type { Logger } from "./telemetry/logger.js";
+export { Random } from "./util/random.js";

@@ -26,20 +26,42 @@ export async function bareClient(baseURL, count, limit) {
   let sent = 0;
   const one = (i) =>
     new Promise((resolve, reject) => {
-      const body = JSON.stringify({ model: "fake-model", messages: [{ role: "user", content: `Write a geography question ${i}` }] });
-      const headers = { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
-      const req = http.request({ hostname: url.hostname, port: url.port, path: url.pathname, method: "POST", agent, headers }, (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(Buffer.concat(chunks).toString())) : reject(new Error(`status ${res.statusCode}`))));
+      const body = JSON.stringify({
+        model: "fake-model",
+        messages: [{ role: "user", content: `Write a geography question ${i}` }],
       });
+      const headers = {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(body),
+      };
+      const req = http.request(
+        {
+          hostname: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: "POST",
+          agent,
+          headers,
+        },
+        (res) => {
+          const chunks = [];
+          res.on("data", (c) => chunks.push(c));
+          res.on("end", () =>
+            res.statusCode === 200
+              ? resolve(JSON.parse(Buffer.concat(chunks).toString()))
+              : reject(new Error(`status ${res.statusCode}`)),
+          );
+        },
+      );
       req.on("error", reject);
       req.end(body);
     });
   try {
-    await Promise.all(Array.from({ length: limit }, async () => {
-      while (sent < count) await one(sent++);
-    }));
+    await Promise.all(
+      Array.from({ length: limit }, async () => {
+        while (sent < count) await one(sent++);
+      }),
+    );
   } finally {
     agent.destroy();
   }

@@ -17,13 +17,25 @@
  * when dist/src/cli/main.js is missing.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startFakeLLM, type FakeLLM, type FakeLLMStats } from "../../test/support/fake-llm/index.js";
+import { fileURLToPath } from "node:url";
 import { OpenAIProvider } from "../../src/blocks/lm/openai/index.js";
 import { credentialPool } from "../../src/blocks/lm/pool.js";
+import {
+  type FakeLLM,
+  type FakeLLMStats,
+  startFakeLLM,
+} from "../../test/support/fake-llm/index.js";
 import { nodeRuntimes } from "../support/nodes.js";
 import { bareClient } from "./bare-client.mjs";
 
@@ -45,23 +57,48 @@ interface Figures {
 }
 
 function figures(s: FakeLLMStats, wallS: number): Figures {
-  const windowS = s.firstRequestAt && s.lastAnswerAt ? (s.lastAnswerAt - s.firstRequestAt) / 1000 : NaN;
-  const requests = s.completed + s.rateLimited + Object.values(s.failuresInjected).reduce((a, b) => a + b, 0);
-  return { serverRate: s.completed / windowS, completed: s.completed, rateLimited: s.rateLimited, requests, peak: s.peakInFlight, wallS };
+  const windowS =
+    s.firstRequestAt && s.lastAnswerAt ? (s.lastAnswerAt - s.firstRequestAt) / 1000 : NaN;
+  const requests =
+    s.completed + s.rateLimited + Object.values(s.failuresInjected).reduce((a, b) => a + b, 0);
+  return {
+    serverRate: s.completed / windowS,
+    completed: s.completed,
+    rateLimited: s.rateLimited,
+    requests,
+    peak: s.peakInFlight,
+    wallS,
+  };
 }
 
 const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
 
-function printSaturation(label: string, f: Figures, ideal: number, records: number, bare: Figures): void {
+function printSaturation(
+  label: string,
+  f: Figures,
+  ideal: number,
+  records: number,
+  bare: Figures,
+): void {
   const whole = label.startsWith("cli") ? "process" : "call";
   const bareWhole = RECORDS / bare.wallS;
   console.log(`${label}`);
-  console.log(`  requests/s (server window) ${f1(f.serverRate)}  ideal N/L ${f1(ideal)}  ratio ${f2(f.serverRate / ideal)}  (target >= 0.95)`);
-  console.log(`    bare node:http client, same run: ${f1(bare.serverRate)} = ${f2(bare.serverRate / ideal)} of N/L; digit reaches ${f2(f.serverRate / bare.serverRate)} of it`);
-  console.log(`  records/s (whole ${whole}) ${f1(records / f.wallS)}  ratio ${f2(records / f.wallS / ideal)}  (target >= 0.80)`);
-  console.log(`    bare node:http client (whole ${whole}): ${f1(bareWhole)} = ${f2(bareWhole / ideal)} of N/L; digit reaches ${f2(records / f.wallS / bareWhole)} of it`);
-  console.log(`  peak in-flight ${f.peak} (limit ${LIMIT})  answered ${f.completed}  429s ${f.rateLimited}`);
+  console.log(
+    `  requests/s (server window) ${f1(f.serverRate)}  ideal N/L ${f1(ideal)}  ratio ${f2(f.serverRate / ideal)}  (target >= 0.95)`,
+  );
+  console.log(
+    `    bare node:http client, same run: ${f1(bare.serverRate)} = ${f2(bare.serverRate / ideal)} of N/L; digit reaches ${f2(f.serverRate / bare.serverRate)} of it`,
+  );
+  console.log(
+    `  records/s (whole ${whole}) ${f1(records / f.wallS)}  ratio ${f2(records / f.wallS / ideal)}  (target >= 0.80)`,
+  );
+  console.log(
+    `    bare node:http client (whole ${whole}): ${f1(bareWhole)} = ${f2(bareWhole / ideal)} of N/L; digit reaches ${f2(records / f.wallS / bareWhole)} of it`,
+  );
+  console.log(
+    `  peak in-flight ${f.peak} (limit ${LIMIT})  answered ${f.completed}  429s ${f.rateLimited}`,
+  );
 }
 
 /** The baseline: a bare node:http client, in this process or as its own Node process. */
@@ -71,9 +108,15 @@ async function bareCase(fake: FakeLLM, ownProcess: boolean): Promise<Figures> {
   if (ownProcess) {
     const script = fileURLToPath(new URL("./bare-client.mjs", import.meta.url));
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, [script, fake.openaiBaseURL, String(RECORDS), String(LIMIT)], { stdio: "inherit" });
+      const child = spawn(
+        process.execPath,
+        [script, fake.openaiBaseURL, String(RECORDS), String(LIMIT)],
+        { stdio: "inherit" },
+      );
       child.on("error", reject);
-      child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`bare client exited with ${code}`))));
+      child.on("exit", (code) =>
+        code === 0 ? resolve() : reject(new Error(`bare client exited with ${code}`)),
+      );
     });
   } else {
     await bareClient(fake.openaiBaseURL, RECORDS, LIMIT);
@@ -85,15 +128,30 @@ function printAdaptive(label: string, f: Figures): void {
   const ideal = REAL_CAP / LATENCY_S;
   const share = f.rateLimited / Math.max(1, f.requests);
   console.log(`${label}`);
-  console.log(`  requests/s (server window) ${f1(f.serverRate)}  real cap/L ${f1(ideal)}  ratio ${f2(f.serverRate / ideal)}  (target >= 0.85)`);
-  console.log(`  429s ${f.rateLimited} of ${f.requests} requests = ${(share * 100).toFixed(1)} %  (target < 5 %)  peak in-flight ${f.peak}`);
+  console.log(
+    `  requests/s (server window) ${f1(f.serverRate)}  real cap/L ${f1(ideal)}  ratio ${f2(f.serverRate / ideal)}  (target >= 0.85)`,
+  );
+  console.log(
+    `  429s ${f.rateLimited} of ${f.requests} requests = ${(share * 100).toFixed(1)} %  (target < 5 %)  peak in-flight ${f.peak}`,
+  );
 }
 
 async function blockCase(fake: FakeLLM, key: string): Promise<Figures> {
   credentialPool().clear();
   fake.reset();
-  const block = new OpenAIProvider({ name: "generator", type: "openai", model_id_or_path: "fake-model", base_url: fake.openaiBaseURL, api_key: key, call_limit: LIMIT, max_retries: 20 });
-  const rows = Array.from({ length: RECORDS }, (_, i) => ({ input: [{ role: "user", content: `Write a geography question ${i}` }], task_name: "bench" }));
+  const block = new OpenAIProvider({
+    name: "generator",
+    type: "openai",
+    model_id_or_path: "fake-model",
+    base_url: fake.openaiBaseURL,
+    api_key: key,
+    call_limit: LIMIT,
+    max_retries: 20,
+  });
+  const rows = Array.from({ length: RECORDS }, (_, i) => ({
+    input: [{ role: "user", content: `Write a geography question ${i}` }],
+    task_name: "bench",
+  }));
   const started = performance.now();
   const out = await block.call(rows, { method: "chat_completion" });
   const wallS = (performance.now() - started) / 1000;
@@ -106,11 +164,22 @@ function buildCli(): boolean {
   const main = join(root, "dist/src/cli/main.js");
   console.log("building (npm run build) for the CLI cases ...");
   const r = spawnSync("npm", ["run", "build", "--silent"], { cwd: root, encoding: "utf8" });
-  if (r.status !== 0) console.log(`  build reported errors (status ${r.status}); using whatever dist/ holds`);
+  if (r.status !== 0)
+    console.log(`  build reported errors (status ${r.status}); using whatever dist/ holds`);
   return existsSync(main);
 }
 
-async function cliCase(fake: FakeLLM, node = process.execPath, env: NodeJS.ProcessEnv = {}): Promise<{ f: Figures; records: number; status: number | null; keyLeaked: boolean; stderr: string }> {
+async function cliCase(
+  fake: FakeLLM,
+  node = process.execPath,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{
+  f: Figures;
+  records: number;
+  status: number | null;
+  keyLeaked: boolean;
+  stderr: string;
+}> {
   fake.reset();
   const dir = mkdtempSync(join(tmpdir(), "digit-bench-lm-"));
   const override = join(dir, "override.yaml");
@@ -130,19 +199,51 @@ async function cliCase(fake: FakeLLM, node = process.execPath, env: NodeJS.Proce
     ].join("\n"),
   );
   const out = join(dir, "out");
-  const args = ["dist/src/cli/main.js", "run", "tasks/public/examples/qa/task.yaml", "--include-namespaces", "public", "--config-path", override, "--num-outputs-to-generate", String(RECORDS), "--output-dir", out, "--restart"];
+  const args = [
+    "dist/src/cli/main.js",
+    "run",
+    "tasks/public/examples/qa/task.yaml",
+    "--include-namespaces",
+    "public",
+    "--config-path",
+    override,
+    "--num-outputs-to-generate",
+    String(RECORDS),
+    "--output-dir",
+    out,
+    "--restart",
+  ];
   const started = performance.now();
-  const { status, stderr } = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-    const child = spawn(node, args, { cwd: root, env: { ...process.env, DGT_TELEMETRY_DIR: join(dir, "telemetry"), LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "ignore", "pipe"] });
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("exit", (code) => resolve({ status: code, stderr: err }));
-  });
+  const { status, stderr } = await new Promise<{ status: number | null; stderr: string }>(
+    (resolve) => {
+      const child = spawn(node, args, {
+        cwd: root,
+        env: {
+          ...process.env,
+          DGT_TELEMETRY_DIR: join(dir, "telemetry"),
+          LOG_LEVEL: "warn",
+          ...env,
+        },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let err = "";
+      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      child.on("exit", (code) => resolve({ status: code, stderr: err }));
+    },
+  );
   const wallS = (performance.now() - started) / 1000;
   const files = walk(dir);
-  const keyLeaked = files.some((f) => readFileSync(f, "utf8").includes(KEY) && f !== override) || stderr.includes(KEY);
-  const data = files.find((f) => /geography_qa[/\\]data\.jsonl$/.test(f)) ?? files.find((f) => /[/\\]data\.jsonl$/.test(f));
-  const records = data ? readFileSync(data, "utf8").split("\n").filter((l) => l.trim() && !/"is_seed":\s*true/.test(l)).length : 0;
+  const keyLeaked =
+    files.some((f) => readFileSync(f, "utf8").includes(KEY) && f !== override) ||
+    stderr.includes(KEY);
+  const data =
+    files.find((f) => /geography_qa[/\\]data\.jsonl$/.test(f)) ??
+    files.find((f) => /[/\\]data\.jsonl$/.test(f));
+  const records = data
+    ? readFileSync(data, "utf8")
+        .split("\n")
+        .filter((l) => l.trim() && !/"is_seed":\s*true/.test(l)).length
+    : 0;
   rmSync(dir, { recursive: true, force: true });
   return { f: figures(fake.stats(), wallS), records, status, keyLeaked, stderr };
 }
@@ -163,7 +264,9 @@ function walk(dir: string): string[] {
  * as a share of N/L.
  */
 async function runtimesCase(fake: FakeLLM, ideal: number): Promise<void> {
-  console.log(`cli on each Node runtime: records/s (whole process) / N/L, target >= 0.80 on Node >= 22 with the compile cache`);
+  console.log(
+    `cli on each Node runtime: records/s (whole process) / N/L, target >= 0.80 on Node >= 22 with the compile cache`,
+  );
   const cache = mkdtempSync(join(tmpdir(), "digit-bench-compile-cache-"));
   try {
     for (const node of nodeRuntimes()) {
@@ -188,7 +291,12 @@ async function runtimesCase(fake: FakeLLM, ideal: number): Promise<void> {
 /** Run the benchmark. */
 export async function run(): Promise<void> {
   const ideal = LIMIT / LATENCY_S;
-  const fake = await startFakeLLM({ latencyMs: LATENCY_S * 1000, cap: LIMIT, retryAfterMs: 1000, responses: [ANSWER] });
+  const fake = await startFakeLLM({
+    latencyMs: LATENCY_S * 1000,
+    cap: LIMIT,
+    retryAfterMs: 1000,
+    responses: [ANSWER],
+  });
   try {
     // Warm up connections and the JIT so case 1 measures steady state, not start-up.
     fake.configure({ latencyMs: 0 });
@@ -196,9 +304,18 @@ export async function run(): Promise<void> {
     fake.configure({ latencyMs: LATENCY_S * 1000 });
 
     const bareInProcess = await bareCase(fake, false);
-    printSaturation(`block: 1 openai call x ${RECORDS} rows, limit ${LIMIT}, server cap ${LIMIT}, latency ${LATENCY_S * 1000} ms`, await blockCase(fake, "block-key"), ideal, RECORDS, bareInProcess);
+    printSaturation(
+      `block: 1 openai call x ${RECORDS} rows, limit ${LIMIT}, server cap ${LIMIT}, latency ${LATENCY_S * 1000} ms`,
+      await blockCase(fake, "block-key"),
+      ideal,
+      RECORDS,
+      bareInProcess,
+    );
     fake.configure({ cap: REAL_CAP });
-    printAdaptive(`block adaptive: configured ${LIMIT}, server real cap ${REAL_CAP}`, await blockCase(fake, "block-key-2"));
+    printAdaptive(
+      `block adaptive: configured ${LIMIT}, server real cap ${REAL_CAP}`,
+      await blockCase(fake, "block-key-2"),
+    );
     fake.configure({ cap: LIMIT });
 
     if (!buildCli()) {
@@ -208,13 +325,24 @@ export async function run(): Promise<void> {
     const bareProcess = await bareCase(fake, true);
     const cli = await cliCase(fake);
     if (cli.status !== 0) {
-      console.log(`cli: digit run exited with ${cli.status}:\n${cli.stderr.split("\n").slice(-15).join("\n")}`);
+      console.log(
+        `cli: digit run exited with ${cli.status}:\n${cli.stderr.split("\n").slice(-15).join("\n")}`,
+      );
     }
-    printSaturation(`cli: digit run geography QA, ${RECORDS} records, call_limit ${LIMIT}, server cap ${LIMIT}`, cli.f, ideal, cli.records || RECORDS, bareProcess);
-    console.log(`  records written ${cli.records}  wall ${f2(cli.f.wallS)} s  API key in output/logs: ${cli.keyLeaked ? "YES (bug)" : "no"}`);
+    printSaturation(
+      `cli: digit run geography QA, ${RECORDS} records, call_limit ${LIMIT}, server cap ${LIMIT}`,
+      cli.f,
+      ideal,
+      cli.records || RECORDS,
+      bareProcess,
+    );
+    console.log(
+      `  records written ${cli.records}  wall ${f2(cli.f.wallS)} s  API key in output/logs: ${cli.keyLeaked ? "YES (bug)" : "no"}`,
+    );
     fake.configure({ cap: REAL_CAP });
     const adaptive = await cliCase(fake);
-    if (adaptive.status !== 0) console.log(`cli adaptive: digit run exited with ${adaptive.status}`);
+    if (adaptive.status !== 0)
+      console.log(`cli adaptive: digit run exited with ${adaptive.status}`);
     printAdaptive(`cli adaptive: configured ${LIMIT}, server real cap ${REAL_CAP}`, adaptive.f);
     fake.configure({ cap: LIMIT });
     await runtimesCase(fake, ideal);

@@ -8,7 +8,7 @@
  */
 import { OpenAIProvider } from "../../src/blocks/lm/openai/index.js";
 import { credentialPool } from "../../src/blocks/lm/pool.js";
-import { startFakeLLM, type FakeLLM } from "../../test/support/fake-llm/index.js";
+import { type FakeLLM, startFakeLLM } from "../../test/support/fake-llm/index.js";
 
 const LATENCY_S = 0.25;
 const LIMIT = 16;

@@ -6,8 +6,8 @@
  */
 import { availableParallelism, loadavg } from "node:os";
 import { RougeDeduplicator } from "../../src/blocks/validators/rouge/dedup.js";
-import { plainDedup } from "../../test/support/rouge-oracle.js";
 import { Random } from "../../src/util/random.js";
+import { plainDedup } from "../../test/support/rouge-oracle.js";
 
 const N = 20_000;
 const SAMPLE = 1_000;
@@ -16,7 +16,10 @@ const THRESHOLD = 0.7;
 /** Questions from templates over a Zipf-distributed vocabulary; ~10% are light edits of an earlier one. */
 export function questions(n: number, seed = 42): { texts: string[]; nearDuplicates: number } {
   const rng = new Random(seed);
-  const vocab = Array.from({ length: 5000 }, (_, i) => `${["ka", "lo", "mi", "su", "te", "ra", "no", "vi"][i % 8]}${i.toString(36)}`);
+  const vocab = Array.from(
+    { length: 5000 },
+    (_, i) => `${["ka", "lo", "mi", "su", "te", "ra", "no", "vi"][i % 8]}${i.toString(36)}`,
+  );
   const zipf = vocab.map((_, i) => 1 / (i + 1));
   const total = zipf.reduce((a, b) => a + b, 0);
   const cumulative: number[] = [];
@@ -32,7 +35,16 @@ export function questions(n: number, seed = 42): { texts: string[]; nearDuplicat
     }
     return vocab[lo]!;
   };
-  const starts = ["what is the", "how does the", "why do", "which of the", "when did the", "where can i find the", "explain how", "describe the"];
+  const starts = [
+    "what is the",
+    "how does the",
+    "why do",
+    "which of the",
+    "when did the",
+    "where can i find the",
+    "explain how",
+    "describe the",
+  ];
   const texts: string[] = [];
   let nearDuplicates = 0;
   for (let k = 0; k < n; k++) {
@@ -70,7 +82,9 @@ export async function run(): Promise<void> {
   const { texts, nearDuplicates } = questions(N);
   const inputs = texts.map((text, i) => ({ text, id: `q${i}` }));
   const cores = availableParallelism();
-  console.log(`${N} questions, ${nearDuplicates} drawn as near-duplicates, threshold ${THRESHOLD}, ${cores} cores`);
+  console.log(
+    `${N} questions, ${nearDuplicates} drawn as near-duplicates, threshold ${THRESHOLD}, ${cores} cores`,
+  );
 
   // Fast, all cores (the first call also starts the worker threads).
   const fast = new RougeDeduplicator({ threshold: THRESHOLD, workers: cores, parallelMinPairs: 0 });
@@ -81,13 +95,19 @@ export async function run(): Promise<void> {
   const fastCpu = cpuMs(c0);
   const removed = out.verdicts.filter((v) => !v.valid).length;
   const s = out.stats;
-  console.log(`fast (${s.threads} threads, incl. thread start-up): ${seconds(fastMs)} wall, ${seconds(fastCpu)} CPU; removed ${removed}, kept ${N - removed}`);
+  console.log(
+    `fast (${s.threads} threads, incl. thread start-up): ${seconds(fastMs)} wall, ${seconds(fastCpu)} CPU; removed ${removed}, kept ${N - removed}`,
+  );
   t0 = performance.now();
   await fast.run(inputs, { filtering: true, scope: "bench-warm" });
   const warmMs = performance.now() - t0;
   console.log(`fast (${s.threads} threads, started): ${seconds(warmMs)} wall`);
-  console.log(`  pairs ${s.pairs.toLocaleString()}: scored ${s.scored.toLocaleString()} (${((100 * s.scored) / s.pairs).toFixed(3)}%), skipped by bounds ${(s.pairs - s.scored).toLocaleString()}`);
-  console.log(`    prefix + length filters ${(s.pairs - s.candidates + s.lengthSkipped).toLocaleString()}, positional bound ${s.positionSkipped.toLocaleString()}, overlap bound ${s.overlapSkipped.toLocaleString()}`);
+  console.log(
+    `  pairs ${s.pairs.toLocaleString()}: scored ${s.scored.toLocaleString()} (${((100 * s.scored) / s.pairs).toFixed(3)}%), skipped by bounds ${(s.pairs - s.scored).toLocaleString()}`,
+  );
+  console.log(
+    `    prefix + length filters ${(s.pairs - s.candidates + s.lengthSkipped).toLocaleString()}, positional bound ${s.positionSkipped.toLocaleString()}, overlap bound ${s.overlapSkipped.toLocaleString()}`,
+  );
 
   // Same, one thread: the worker speed-up.
   const single = new RougeDeduplicator({ threshold: THRESHOLD, workers: 0 });
@@ -97,39 +117,65 @@ export async function run(): Promise<void> {
   const singleMs = performance.now() - t0;
   const singleCpu = cpuMs(c0);
   const same = one.verdicts.every((v, i) => v.valid === out.verdicts[i]!.valid);
-  console.log(`fast (1 thread): ${seconds(singleMs)} wall, ${seconds(singleCpu)} CPU; threads speed-up ${(singleMs / warmMs).toFixed(2)}x (started threads); identical decisions: ${same}`);
-  if (loadavg()[0]! > cores) console.log(`  note: load average ${loadavg()[0]!.toFixed(1)} on ${cores} cores — other processes share the CPUs, wall times are inflated`);
+  console.log(
+    `fast (1 thread): ${seconds(singleMs)} wall, ${seconds(singleCpu)} CPU; threads speed-up ${(singleMs / warmMs).toFixed(2)}x (started threads); identical decisions: ${same}`,
+  );
+  if (loadavg()[0]! > cores)
+    console.log(
+      `  note: load average ${loadavg()[0]!.toFixed(1)} on ${cores} cores — other processes share the CPUs, wall times are inflated`,
+    );
 
   // Incremental epoch: 1,000 new questions on top of the kept ones.
-  const extra = questions(N + 1000, 43).texts.slice(N).map((text, i) => ({ text, id: `n${i}` }));
+  const extra = questions(N + 1000, 43)
+    .texts.slice(N)
+    .map((text, i) => ({ text, id: `n${i}` }));
   const next = [...inputs.filter((_, i) => out.verdicts[i]!.valid), ...extra];
   t0 = performance.now();
   const inc = await fast.run(next, { filtering: true, scope: "bench" });
   const incMs = performance.now() - t0;
-  const scratch = new RougeDeduplicator({ threshold: THRESHOLD, workers: cores, parallelMinPairs: 0 });
+  const scratch = new RougeDeduplicator({
+    threshold: THRESHOLD,
+    workers: cores,
+    parallelMinPairs: 0,
+  });
   t0 = performance.now();
   const full = await scratch.run(next, { filtering: true, scope: "bench" });
   const fullMs = performance.now() - t0;
   const incSame = inc.verdicts.every((v, i) => v.valid === full.verdicts[i]!.valid);
-  console.log(`next epoch (+1,000 rows on ${next.length - 1000} kept): incremental ${seconds(incMs)} vs from scratch ${seconds(fullMs)} (${(fullMs / incMs).toFixed(1)}x), reused ${inc.stats.reused}, identical decisions: ${incSame}`);
+  console.log(
+    `next epoch (+1,000 rows on ${next.length - 1000} kept): incremental ${seconds(incMs)} vs from scratch ${seconds(fullMs)} (${(fullMs / incMs).toFixed(1)}x), reused ${inc.stats.reused}, identical decisions: ${incSame}`,
+  );
 
   // Plain DP on a sample, extrapolated by the number of pairs it compares.
   const sample = texts.slice(0, SAMPLE);
   c0 = process.cpuUsage();
   const plain = plainDedup(sample, { threshold: THRESHOLD, filtering: true });
   const plainMs = cpuMs(c0);
-  const fastSample = await new RougeDeduplicator({ threshold: THRESHOLD, workers: 0 }).run(sample.map((text) => ({ text })), { filtering: true });
-  const sampleSame = plain.verdicts.every((v, i) => v.valid === fastSample.verdicts[i]!.valid && v.score === fastSample.verdicts[i]!.score);
+  const fastSample = await new RougeDeduplicator({ threshold: THRESHOLD, workers: 0 }).run(
+    sample.map((text) => ({ text })),
+    { filtering: true },
+  );
+  const sampleSame = plain.verdicts.every(
+    (v, i) =>
+      v.valid === fastSample.verdicts[i]!.valid && v.score === fastSample.verdicts[i]!.score,
+  );
   const pairsSample = comparedPairs(plain.verdicts.map((v) => v.valid));
   const pairsFull = comparedPairs(out.verdicts.map((v) => v.valid));
   const plainFullMs = (plainMs * pairsFull) / pairsSample;
-  console.log(`plain DP on ${SAMPLE} rows: ${seconds(plainMs)} CPU (${pairsSample.toLocaleString()} pairs); identical decisions and scores: ${sampleSame}`);
-  console.log(`plain DP extrapolated to ${N} rows (${pairsFull.toLocaleString()} pairs): ${seconds(plainFullMs)} CPU`);
-  console.log(`speed-up over plain DP, CPU time against CPU time (1 thread): ${(plainFullMs / singleCpu).toFixed(0)}x`);
+  console.log(
+    `plain DP on ${SAMPLE} rows: ${seconds(plainMs)} CPU (${pairsSample.toLocaleString()} pairs); identical decisions and scores: ${sampleSame}`,
+  );
+  console.log(
+    `plain DP extrapolated to ${N} rows (${pairsFull.toLocaleString()} pairs): ${seconds(plainFullMs)} CPU`,
+  );
+  console.log(
+    `speed-up over plain DP, CPU time against CPU time (1 thread): ${(plainFullMs / singleCpu).toFixed(0)}x`,
+  );
   console.log(`target < 5 s on 2 cores: ${fastMs < 5000 ? "met" : "MISSED"}`);
   await fast.close();
   await scratch.close();
-  if (!same || !incSame || !sampleSame) throw new Error("rouge-dedup: decisions differ from the reference");
+  if (!same || !incSame || !sampleSame)
+    throw new Error("rouge-dedup: decisions differ from the reference");
 }
 
 /** Pairs the plain greedy pass scores: each row against every row kept before it. */

@@ -21,10 +21,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jsonlRates } from "./jsonl.js";
 import { exactDedup, minhashDedup, SETTINGS, shortTexts } from "./minhash.js";
-import { generationCase, pipelineCase, type ProcessFigures } from "./pipeline.js";
+import { generationCase, type ProcessFigures, pipelineCase } from "./pipeline.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-const sizes = (process.env.BENCH_SCALE_SIZES ?? "1000000,10000000").split(",").map(Number).filter((n) => n > 0);
+const sizes = (process.env.BENCH_SCALE_SIZES ?? "1000000,10000000")
+  .split(",")
+  .map(Number)
+  .filter((n) => n > 0);
 const GEN = Number(process.env.BENCH_SCALE_GEN ?? 100_000);
 const MINHASH = Number(process.env.BENCH_SCALE_MINHASH ?? 1_000_000);
 const SAMPLE = 10_000;
@@ -62,16 +65,23 @@ export async function run(): Promise<void> {
       rmSync(join(dir, "baseline.jsonl"), { force: true });
     }
 
-    if (GEN > 0) console.log(`\n2. generation of ${GEN.toLocaleString()} records, mock provider, dedup postprocessor (whole process)`);
+    if (GEN > 0)
+      console.log(
+        `\n2. generation of ${GEN.toLocaleString()} records, mock provider, dedup postprocessor (whole process)`,
+      );
     // The example's own rouge_scorer (threshold 1.0) is left out: its mock answers repeat one
     // question for about a quarter of the records, and ROUGE-L's pair search over 25,000 equal
     // texts does not fit in memory (a known limit of the exact dedup, not of the task).
     for (const dedup of GEN > 0 ? (["minhash"] as const) : []) {
       const f = checked(`generation (${dedup})`, await generationCase(dir, GEN, dedup));
-      console.log(`  ${dedup} (threshold 0.9): ${f.seconds.toFixed(1)} s wall, ${f.cpuSeconds.toFixed(1)} CPU-s, peak RSS ${f.maxRssMb.toFixed(0)} MB; ${mark(f.maxRssMb < 300)} 300 MB`);
+      console.log(
+        `  ${dedup} (threshold 0.9): ${f.seconds.toFixed(1)} s wall, ${f.cpuSeconds.toFixed(1)} CPU-s, peak RSS ${f.maxRssMb.toFixed(0)} MB; ${mark(f.maxRssMb < 300)} 300 MB`,
+      );
     }
 
-    console.log(`\n3. minhash_dedup over ${MINHASH.toLocaleString()} short texts (${JSON.stringify(SETTINGS)}, 128 permutations)`);
+    console.log(
+      `\n3. minhash_dedup over ${MINHASH.toLocaleString()} short texts (${JSON.stringify(SETTINGS)}, 128 permutations)`,
+    );
     const texts = shortTexts(MINHASH);
     let t = performance.now();
     const cpu0 = process.cpuUsage();
@@ -79,7 +89,9 @@ export async function run(): Promise<void> {
     const seconds = (performance.now() - t) / 1000;
     const used = process.cpuUsage(cpu0);
     const cpu = (used.user + used.system) / 1e6;
-    console.log(`  ${seconds.toFixed(1)} s wall, ${cpu.toFixed(1)} CPU-s (${k(MINHASH / seconds)} texts/s), ${removed.size.toLocaleString()} removed; ${mark(seconds < 60)} 60 s`);
+    console.log(
+      `  ${seconds.toFixed(1)} s wall, ${cpu.toFixed(1)} CPU-s (${k(MINHASH / seconds)} texts/s), ${removed.size.toLocaleString()} removed; ${mark(seconds < 60)} 60 s`,
+    );
     const sample = texts.slice(0, SAMPLE);
     t = performance.now();
     const exact = exactDedup(sample);
@@ -94,11 +106,17 @@ export async function run(): Promise<void> {
         `recall ${recall.toFixed(3)} (${mark(recall >= 0.9)} 0.9), precision ${precision.toFixed(3)} (${mark(precision >= 0.95)} 0.95)`,
     );
 
-    console.log("\n4. JSONL through the default datastore, 1,000,000 records, 3 runs (ratio to in-memory JSON)");
+    console.log(
+      "\n4. JSONL through the default datastore, 1,000,000 records, 3 runs (ratio to in-memory JSON)",
+    );
     let held = 0;
     for (let i = 1; i <= 3; i++) {
       const r = await jsonlRates(1_000_000);
-      const ok = r.write >= 300_000 && r.read >= 300_000 && r.write / r.stringify >= 0.6 && r.read / r.parse >= 0.6;
+      const ok =
+        r.write >= 300_000 &&
+        r.read >= 300_000 &&
+        r.write / r.stringify >= 0.6 &&
+        r.read / r.parse >= 0.6;
       if (ok) held++;
       console.log(
         `  run ${i}: write ${k(r.write)}/s = ${(r.write / r.stringify).toFixed(2)}× stringify (${k(r.stringify)}/s); ` +

@@ -13,11 +13,14 @@ import { record } from "../stores/records.js";
 const BATCH = 10_000;
 
 /** Records per second: JSONL write and read, and the in-memory baseline of each. */
-export async function jsonlRates(n: number): Promise<{ write: number; read: number; stringify: number; parse: number }> {
+export async function jsonlRates(
+  n: number,
+): Promise<{ write: number; read: number; stringify: number; parse: number }> {
   const dir = mkdtempSync(join(tmpdir(), "digit-bench-scale-jsonl-"));
   try {
     const batches: Row[][] = [];
-    for (let i = 0; i < n; i += BATCH) batches.push(Array.from({ length: Math.min(BATCH, n - i) }, (_, k) => record(i + k)));
+    for (let i = 0; i < n; i += BATCH)
+      batches.push(Array.from({ length: Math.min(BATCH, n - i) }, (_, k) => record(i + k)));
     let t = performance.now();
     const lines: string[] = [];
     for (const b of batches) for (const r of b) lines.push(JSON.stringify(r));

@@ -4,5 +4,9 @@ import { writeFileSync } from "node:fs";
 
 process.on("exit", () => {
   const u = process.resourceUsage();
-  if (process.env.BENCH_RSS_FILE) writeFileSync(process.env.BENCH_RSS_FILE, JSON.stringify({ maxRSS: u.maxRSS, cpu: u.userCPUTime + u.systemCPUTime }));
+  if (process.env.BENCH_RSS_FILE)
+    writeFileSync(
+      process.env.BENCH_RSS_FILE,
+      JSON.stringify({ maxRSS: u.maxRSS, cpu: u.userCPUTime + u.systemCPUTime }),
+    );
 });

@@ -4,7 +4,7 @@
  */
 import type { Block } from "../../src/blocks/block.js";
 import { createBlock } from "../../src/blocks/create.js";
-import { shingleHashes, type ShingleKind } from "../../src/blocks/validators/minhash/shingles.js";
+import { type ShingleKind, shingleHashes } from "../../src/blocks/validators/minhash/shingles.js";
 import { Registry } from "../../src/registry/registry.js";
 import type { Row } from "../../src/util/mapping.js";
 import { Random } from "../../src/util/random.js";
@@ -42,7 +42,17 @@ export function shortTexts(n: number, seed = "minhash-bench"): string[] {
 
 async function makeBlock(): Promise<Block> {
   const registry = await Registry.open();
-  return createBlock(registry, { name: "near", type: "minhash_dedup", filter: true, input_map: { text: "input" }, ...SETTINGS }, { rejects: async () => {} });
+  return createBlock(
+    registry,
+    {
+      name: "near",
+      type: "minhash_dedup",
+      filter: true,
+      input_map: { text: "input" },
+      ...SETTINGS,
+    },
+    { rejects: async () => {} },
+  );
 }
 
 /** Run the block over `texts` in postprocessing-sized chunks; the ids it removed. */
@@ -51,7 +61,8 @@ export async function minhashDedup(texts: readonly string[]): Promise<Set<number
   const kept = new Set<number>();
   for (let i = 0; i < texts.length; i += CHUNK) {
     const rows: Row[] = [];
-    for (let j = i; j < Math.min(texts.length, i + CHUNK); j++) rows.push({ id: j, task_name: "t", text: texts[j] });
+    for (let j = i; j < Math.min(texts.length, i + CHUNK); j++)
+      rows.push({ id: j, task_name: "t", text: texts[j] });
     for (const r of await block.call(rows)) kept.add(r.id as number);
   }
   await block.close();
@@ -62,7 +73,9 @@ export async function minhashDedup(texts: readonly string[]): Promise<Set<number
 
 /** Exact greedy dedup: a text is removed when its Jaccard similarity with a kept one reaches the threshold. */
 export function exactDedup(texts: readonly string[]): Set<number> {
-  const sets = texts.map((t) => Uint32Array.from(new Set(shingleHashes(t, SETTINGS.shingle, SETTINGS.ngram))).sort());
+  const sets = texts.map((t) =>
+    Uint32Array.from(new Set(shingleHashes(t, SETTINGS.shingle, SETTINGS.ngram))).sort(),
+  );
   const kept: number[] = [];
   const removed = new Set<number>();
   for (let i = 0; i < sets.length; i++) {
@@ -71,7 +84,8 @@ export function exactDedup(texts: readonly string[]): Set<number> {
     for (const j of kept) {
       const b = sets[j]!;
       // Jaccard ≥ t needs the sizes within a factor t of each other.
-      if (Math.min(a.length, b.length) < SETTINGS.threshold * Math.max(a.length, b.length)) continue;
+      if (Math.min(a.length, b.length) < SETTINGS.threshold * Math.max(a.length, b.length))
+        continue;
       if (jaccard(a, b) >= SETTINGS.threshold) {
         dup = true;
         break;

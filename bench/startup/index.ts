@@ -43,7 +43,8 @@ export async function run(): Promise<void> {
       const bare = startup(node.path, ["-e", "0"], {});
       const cold = startup(node.path, cli, { NODE_DISABLE_COMPILE_CACHE: "1" });
       const warm = startup(node.path, cli, { NODE_COMPILE_CACHE: join(cache, node.version) });
-      const hasCache = node.major > 22 || (node.major === 22 && Number(node.version.split(".")[1]) >= 1);
+      const hasCache =
+        node.major > 22 || (node.major === 22 && Number(node.version.split(".")[1]) >= 1);
       console.log(
         `${node.version.padEnd(9)} ${bare.toFixed(0).padStart(4)}   ${cold.toFixed(0).padStart(4)} (${(cold / bare).toFixed(1)}×)     ` +
           `${hasCache ? `${warm.toFixed(0).padStart(4)} (${(warm / bare).toFixed(1)}×)     ${(cold / warm).toFixed(2)}×` : "  - (no compile cache in this Node)"}`,

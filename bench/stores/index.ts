@@ -26,8 +26,16 @@ function sizeOf(path: string): number {
 }
 
 function readInChild(format: string, dir: string): { rows: number; ms: number; maxRssMb: number } {
-  const out = execFileSync(process.execPath, ["--import", "tsx", join(import.meta.dirname, "reader.ts"), format, dir], { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 20 });
-  return JSON.parse(out.trim().split("\n").at(-1)!) as { rows: number; ms: number; maxRssMb: number };
+  const out = execFileSync(
+    process.execPath,
+    ["--import", "tsx", join(import.meta.dirname, "reader.ts"), format, dir],
+    { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(out.trim().split("\n").at(-1)!) as {
+    rows: number;
+    ms: number;
+    maxRssMb: number;
+  };
 }
 
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
@@ -50,11 +58,18 @@ export async function run(): Promise<void> {
     for (let i = 0; i < N; i++) JSON.parse(sample[i % sample.length]!);
     const baseRead = rate(N, performance.now() - t);
     const base = readInChild("none", dir);
-    console.log(`records: ${N.toLocaleString()}; baseline in-memory JSON: stringify ${k(baseWrite)}, parse ${k(baseRead)}; idle child RSS ${base.maxRssMb.toFixed(0)} MB`);
+    console.log(
+      `records: ${N.toLocaleString()}; baseline in-memory JSON: stringify ${k(baseWrite)}, parse ${k(baseRead)}; idle child RSS ${base.maxRssMb.toFixed(0)} MB`,
+    );
 
     const results: Record<string, { write: number; read: number; size: number; rss: number }> = {};
     for (const format of ["jsonl", "parquet", "csv"]) {
-      const store = new DefaultDatastore({ type: "default", store_name: "bench", output_dir: dir, output_data_format: format });
+      const store = new DefaultDatastore({
+        type: "default",
+        store_name: "bench",
+        output_dir: dir,
+        output_data_format: format,
+      });
       t = performance.now();
       for (let start = 0; start < N; start += BATCH) {
         const rows = [];
@@ -70,7 +85,9 @@ export async function run(): Promise<void> {
     const json = results.jsonl!;
     const dataMb = json.size / 1e6;
     console.log(`data size (JSONL) ${dataMb.toFixed(0)} MB\n`);
-    console.log("format   write        read         file size           peak RSS reading (vs data size)");
+    console.log(
+      "format   write        read         file size           peak RSS reading (vs data size)",
+    );
     for (const [format, r] of Object.entries(results)) {
       console.log(
         `${format.padEnd(8)} ${k(r.write).padEnd(7)} ${`${(r.write / baseWrite).toFixed(2)}×b`.padEnd(5)} ${k(r.read).padEnd(7)} ${`${(r.read / baseRead).toFixed(2)}×b`.padEnd(5)} ` +

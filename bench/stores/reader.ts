@@ -8,8 +8,15 @@ const [format, dir] = process.argv.slice(2) as [string, string];
 const t0 = performance.now();
 let rows = 0;
 if (format !== "none") {
-  const store = new DefaultDatastore({ type: "default", store_name: "bench", output_dir: dir, output_data_format: format });
+  const store = new DefaultDatastore({
+    type: "default",
+    store_name: "bench",
+    output_dir: dir,
+    output_data_format: format,
+  });
   for await (const row of store.read()) if (row.n !== undefined) rows++;
 }
 const ms = performance.now() - t0;
-process.stdout.write(`${JSON.stringify({ rows, ms, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ rows, ms, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+);

@@ -19,14 +19,27 @@ export interface NodeRuntime {
  * for (const node of nodeRuntimes()) console.log(node.version, node.path);
  */
 export function nodeRuntimes(): NodeRuntime[] {
-  const own = { major: Number(process.versions.node.split(".")[0]), version: process.version, path: process.execPath };
-  const majors = (process.env.BENCH_NODE_MAJORS ?? "22,24").split(",").map(Number).filter((m) => m && m !== own.major);
+  const own = {
+    major: Number(process.versions.node.split(".")[0]),
+    version: process.version,
+    path: process.execPath,
+  };
+  const majors = (process.env.BENCH_NODE_MAJORS ?? "22,24")
+    .split(",")
+    .map(Number)
+    .filter((m) => m && m !== own.major);
   const out: NodeRuntime[] = [own];
   for (const major of majors) {
-    const r = spawnSync("npx", ["-y", "-p", `node@${major}`, "node", "-p", "process.execPath + ' ' + process.version"], { encoding: "utf8" });
+    const r = spawnSync(
+      "npx",
+      ["-y", "-p", `node@${major}`, "node", "-p", "process.execPath + ' ' + process.version"],
+      { encoding: "utf8" },
+    );
     const [path, version] = r.stdout.trim().split("\n").at(-1)?.split(" ") ?? [];
     if (r.status !== 0 || !path || !version) {
-      console.log(`  (node ${major} could not be installed with npx -p node@${major}: ${r.stderr.trim().split("\n").at(-1) ?? ""})`);
+      console.log(
+        `  (node ${major} could not be installed with npx -p node@${major}: ${r.stderr.trim().split("\n").at(-1) ?? ""})`,
+      );
       continue;
     }
     out.push({ major, version, path });

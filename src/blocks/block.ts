@@ -1,15 +1,15 @@
 import { z } from "zod";
+import type { CacheSettings } from "../cache/settings.js";
 import { parseWith } from "../config/zod-errors.js";
 import { ConfigError, DigitError } from "../errors.js";
 import type { Logger } from "../telemetry/logger.js";
-import type { CacheSettings } from "../cache/settings.js";
-import type { SpendGuard } from "./lm/spend-guard.js";
 import { silentLogger } from "../telemetry/logger.js";
 import type { RunObserver } from "../telemetry/observer.js";
 import { NoTelemetry, type Span, type Telemetry } from "../telemetry/telemetry.js";
-import type { AdaptiveLimiter } from "./lm/limiter.js";
 import type { Row } from "../util/mapping.js";
-import { getPath, MISSING, parsePath, PathSyntaxError, setPath } from "../util/paths.js";
+import { getPath, MISSING, PathSyntaxError, parsePath, setPath } from "../util/paths.js";
+import type { AdaptiveLimiter } from "./lm/limiter.js";
+import type { SpendGuard } from "./lm/spend-guard.js";
 
 /**
  * A block's view of one input row: its mapped fields plus the caller's original row.
@@ -45,12 +45,27 @@ export interface BlockContext {
 
 /** Keys every block config may have, whatever its type. */
 export const baseBlockConfigSchema = z.object({
-  name: z.string().min(1).describe("Name the builder calls the block by (unique in its builder YAML)"),
+  name: z
+    .string()
+    .min(1)
+    .describe("Name the builder calls the block by (unique in its builder YAML)"),
   type: z.string().min(1).describe("The block type (see `digit list blocks`)"),
-  input_map: z.record(z.string(), z.string()).nullish().describe("{your_field: block_field}: which row fields the block reads as its own fields"),
-  output_map: z.record(z.string(), z.string()).nullish().describe("{block_field: your_field}: where the block's results are written in the row"),
-  datastores: z.array(z.record(z.string(), z.unknown())).nullish().describe("Accepted for DiGiT compatibility; no built-in block uses it"),
-  builder_name: z.string().optional().describe("Accepted for DiGiT compatibility; the owning builder is known without it"),
+  input_map: z
+    .record(z.string(), z.string())
+    .nullish()
+    .describe("{your_field: block_field}: which row fields the block reads as its own fields"),
+  output_map: z
+    .record(z.string(), z.string())
+    .nullish()
+    .describe("{block_field: your_field}: where the block's results are written in the row"),
+  datastores: z
+    .array(z.record(z.string(), z.unknown()))
+    .nullish()
+    .describe("Accepted for DiGiT compatibility; no built-in block uses it"),
+  builder_name: z
+    .string()
+    .optional()
+    .describe("Accepted for DiGiT compatibility; the owning builder is known without it"),
 });
 
 /** A block config as written in builder YAML, before its type's schema has parsed it. */
@@ -64,7 +79,8 @@ export type BlockConfig = z.input<typeof baseBlockConfigSchema> & Row;
  * const schema = z.object({ min_chars: z.number().default(10) });
  * type Config = BlockConfigOf<typeof schema>; // { name: string; ...; min_chars: number }
  */
-export type BlockConfigOf<S extends z.ZodObject> = z.output<typeof baseBlockConfigSchema> & z.output<S>;
+export type BlockConfigOf<S extends z.ZodObject> = z.output<typeof baseBlockConfigSchema> &
+  z.output<S>;
 
 /** Configs produced by `Block.parseConfig`, so a constructor handed one does not parse it again. */
 const parsedConfigs = new WeakSet<object>();
@@ -88,9 +104,13 @@ export interface BlockFields {
 /** A required input field is missing from a row. */
 export class BlockInputError extends DigitError {
   constructor(block: string, missing: readonly string[]) {
-    super("DIGIT_BLOCK_INPUT", `block '${block}': required inputs [${missing.join(", ")}] are not in the row`, {
-      hint: `map your field to it with input_map, e.g. input_map: { my_field: ${missing[0]} }`,
-    });
+    super(
+      "DIGIT_BLOCK_INPUT",
+      `block '${block}': required inputs [${missing.join(", ")}] are not in the row`,
+      {
+        hint: `map your field to it with input_map, e.g. input_map: { my_field: ${missing[0]} }`,
+      },
+    );
   }
 }
 
@@ -163,7 +183,11 @@ export abstract class Block<S extends z.ZodObject = z.ZodObject> {
    * config.threshold // 1.1 (the schema's default)
    */
   static parseConfig(raw: Row, what?: string): BlockConfigOf<z.ZodObject> {
-    const config = parseWith(this.fullConfigSchema(), raw, what ?? `block '${String(raw.name)}' (type ${String(raw.type)})`);
+    const config = parseWith(
+      this.fullConfigSchema(),
+      raw,
+      what ?? `block '${String(raw.name)}' (type ${String(raw.type)})`,
+    );
     parsedConfigs.add(config);
     return config as BlockConfigOf<z.ZodObject>;
   }
@@ -197,12 +221,18 @@ export abstract class Block<S extends z.ZodObject = z.ZodObject> {
     this.telemetry = ctx.telemetry ?? new NoTelemetry();
     this.inputMap = config.input_map ?? undefined;
     this.outputMap = config.output_map ?? undefined;
-    for (const [key, map] of [["input_map", this.inputMap], ["output_map", this.outputMap]] as const) {
+    for (const [key, map] of [
+      ["input_map", this.inputMap],
+      ["output_map", this.outputMap],
+    ] as const) {
       for (const path of Object.entries(map ?? {}).flat()) {
         try {
           parsePath(path);
         } catch (e) {
-          if (e instanceof PathSyntaxError && /may not be used/.test(e.message)) throw new ConfigError(`block '${config.name}': ${key}: ${e.message}`, { hint: "name the field something else" });
+          if (e instanceof PathSyntaxError && /may not be used/.test(e.message))
+            throw new ConfigError(`block '${config.name}': ${key}: ${e.message}`, {
+              hint: "name the field something else",
+            });
         }
       }
     }
@@ -217,7 +247,12 @@ export abstract class Block<S extends z.ZodObject = z.ZodObject> {
     const inMap = input_map && Object.keys(input_map).length ? input_map : this.inputMap;
     const outMap = output_map && Object.keys(output_map).length ? output_map : this.outputMap;
     const items = rows.map((r) => this.transformInput(r, inMap));
-    const attrs = { block_name: this.name, block_type: this.type, builder_name: this.ctx.builderName, input_count: items.length };
+    const attrs = {
+      block_name: this.name,
+      block_type: this.type,
+      builder_name: this.ctx.builderName,
+      input_count: items.length,
+    };
     const out = await this.telemetry.withSpan(
       "dgt.block",
       attrs,
@@ -235,7 +270,11 @@ export abstract class Block<S extends z.ZodObject = z.ZodObject> {
    * The operation itself, over mapped items. Return the items to keep (usually all, enriched).
    * `span` is this call's `dgt.block` span: pass it to nested blocks' `call` and to spans started here.
    */
-  protected abstract execute(items: BlockItem[], options: Record<string, unknown>, span?: Span): Promise<BlockItem[]>;
+  protected abstract execute(
+    items: BlockItem[],
+    options: Record<string, unknown>,
+    span?: Span,
+  ): Promise<BlockItem[]>;
 
   /**
    * Called once after construction, before the block's first call (`createBlock` awaits it).
@@ -283,13 +322,23 @@ export abstract class Block<S extends z.ZodObject = z.ZodObject> {
    * @example
    * await this.recordRejects(failed.map((item) => ({ row: { ...item.SRC_DATA }, reason: "timeout" })), span);
    */
-  protected async recordRejects(rejects: { row: Row; reason: string }[], span?: Span): Promise<void> {
-    const rows = rejects.map(({ row, reason }): Row => ({ ...row, block_name: this.name, block_type: this.type, reason }));
+  protected async recordRejects(
+    rejects: { row: Row; reason: string }[],
+    span?: Span,
+  ): Promise<void> {
+    const rows = rejects.map(
+      ({ row, reason }): Row => ({ ...row, block_name: this.name, block_type: this.type, reason }),
+    );
     const byTask = new Map<string, number>();
-    for (const r of rows) byTask.set(String(r.task_name ?? ""), (byTask.get(String(r.task_name ?? "")) ?? 0) + 1);
+    for (const r of rows)
+      byTask.set(String(r.task_name ?? ""), (byTask.get(String(r.task_name ?? "")) ?? 0) + 1);
     for (const [task, n] of byTask) {
       this.ctx.observer?.rejected?.(task, this.name, n);
-      this.telemetry.event("data_point_rejected", { block_name: this.name, block_type: this.type, task_name: task, count: n }, span);
+      this.telemetry.event(
+        "data_point_rejected",
+        { block_name: this.name, block_type: this.type, task_name: task, count: n },
+        span,
+      );
     }
     await this.ctx.rejects?.({ name: this.name, type: this.type }, rows);
   }
@@ -308,7 +357,8 @@ export abstract class Block<S extends z.ZodObject = z.ZodObject> {
     // YAML input_map is {caller_path: block_field}; flip it to {block_field: caller_path}.
     const map: Record<string, string> = {};
     for (const f of fields ?? Object.keys(row)) map[f] = f;
-    if (inputMap) for (const [callerPath, blockField] of Object.entries(inputMap)) map[blockField] = callerPath;
+    if (inputMap)
+      for (const [callerPath, blockField] of Object.entries(inputMap)) map[blockField] = callerPath;
     const item: Row = {};
     for (const [field, path] of Object.entries(map)) {
       if (fields && !fields.includes(field)) continue;
@@ -330,11 +380,19 @@ export abstract class Block<S extends z.ZodObject = z.ZodObject> {
       if (outputMap && f in outputMap) continue;
       if (f in item && item[f] !== undefined) setPath(src, f, item[f]);
     }
-    if (outputMap) for (const [from, to] of Object.entries(outputMap)) setPath(src, to, getPath(item, from, true));
+    if (outputMap)
+      for (const [from, to] of Object.entries(outputMap))
+        setPath(src, to, getPath(item, from, true));
     return src;
   }
 }
 
 /** The class of a block, as the registry hands it out. */
-export type BlockClass = (new (config: BlockConfig, ctx?: BlockContext) => Block) &
-  Pick<typeof Block, "configSchema" | "fields" | "fullConfigSchema" | "parseConfig" | "ignoresInheritedKey">;
+export type BlockClass = (new (
+  config: BlockConfig,
+  ctx?: BlockContext,
+) => Block) &
+  Pick<
+    typeof Block,
+    "configSchema" | "fields" | "fullConfigSchema" | "parseConfig" | "ignoresInheritedKey"
+  >;

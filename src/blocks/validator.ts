@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { Block, type BlockFields, type BlockItem } from "./block.js";
-import type { Row } from "../util/mapping.js";
 import type { Span } from "../telemetry/telemetry.js";
+import type { Row } from "../util/mapping.js";
+import { Block, type BlockFields, type BlockItem } from "./block.js";
 
 /**
  * The outcome of validating one row: a boolean, or a verdict with a reason and metadata.
@@ -11,7 +11,9 @@ import type { Span } from "../telemetry/telemetry.js";
  *   return item.input.length > 3 || reject("too short", { length: item.input.length });
  * }
  */
-export type Validation = boolean | { valid: boolean; reason?: string | undefined; metadata?: Row | undefined };
+export type Validation =
+  | boolean
+  | { valid: boolean; reason?: string | undefined; metadata?: Row | undefined };
 
 /**
  * A passing verdict.
@@ -27,7 +29,11 @@ export const ok = (metadata?: Row): Validation => ({ valid: true, metadata });
  * @example
  * return reject("too short", { length: 3 });
  */
-export const reject = (reason: string, metadata?: Row): Validation => ({ valid: false, reason, metadata });
+export const reject = (reason: string, metadata?: Row): Validation => ({
+  valid: false,
+  reason,
+  metadata,
+});
 
 /**
  * Fields a validator adds to each row.
@@ -49,7 +55,12 @@ export interface ValidatorFields {
  * const config = validatorConfigSchema.extend({ min_chars: z.number().default(10) });
  */
 export const validatorConfigSchema = z.object({
-  filter: z.boolean().nullish().describe("Remove invalid rows (each written with its reason to blocks/<name>.jsonl); otherwise only mark them is_valid: false"),
+  filter: z
+    .boolean()
+    .nullish()
+    .describe(
+      "Remove invalid rows (each written with its reason to blocks/<name>.jsonl); otherwise only mark them is_valid: false",
+    ),
 });
 
 /**
@@ -73,10 +84,17 @@ export const validatorConfigSchema = z.object({
  *   }
  * }
  */
-export abstract class ValidatorBlock<S extends z.ZodObject = typeof validatorConfigSchema, T extends Row = { input: unknown }> extends Block<S> {
+export abstract class ValidatorBlock<
+  S extends z.ZodObject = typeof validatorConfigSchema,
+  T extends Row = { input: unknown },
+> extends Block<S> {
   static override configSchema: typeof validatorConfigSchema = validatorConfigSchema;
   static override fields: BlockFields | undefined = { required: ["input"] };
-  protected static override frameworkFields: readonly string[] = ["store_names", "is_valid", "metadata"];
+  protected static override frameworkFields: readonly string[] = [
+    "store_names",
+    "is_valid",
+    "metadata",
+  ];
 
   /** Whether this block removes invalid rows (YAML `filter`). */
   get filters(): boolean {
@@ -90,15 +108,31 @@ export abstract class ValidatorBlock<S extends z.ZodObject = typeof validatorCon
    * Judge all rows of one call; by default `validate` on each. `span` is the call's `dgt.block`
    * span, for the spans of nested blocks (a judge's model).
    */
-  async validateBatch(items: (BlockItem<T> & ValidatorFields)[], _options: Record<string, unknown> = {}, _span?: Span): Promise<Validation[]> {
-    if (!this.validate) throw new TypeError(`validator '${this.name}' implements neither validate nor validateBatch`);
+  async validateBatch(
+    items: (BlockItem<T> & ValidatorFields)[],
+    _options: Record<string, unknown> = {},
+    _span?: Span,
+  ): Promise<Validation[]> {
+    if (!this.validate)
+      throw new TypeError(`validator '${this.name}' implements neither validate nor validateBatch`);
     return Promise.all(items.map((i) => this.validate!(i)));
   }
 
-  protected async execute(items: BlockItem[], options: Record<string, unknown>, span?: Span): Promise<BlockItem[]> {
+  protected async execute(
+    items: BlockItem[],
+    options: Record<string, unknown>,
+    span?: Span,
+  ): Promise<BlockItem[]> {
     const filtering = this.filters && options.filter !== false;
-    const verdicts = await this.validateBatch(items as (BlockItem<T> & ValidatorFields)[], options, span);
-    if (verdicts.length !== items.length) throw new TypeError(`validator '${this.name}' returned ${verdicts.length} verdicts for ${items.length} rows`);
+    const verdicts = await this.validateBatch(
+      items as (BlockItem<T> & ValidatorFields)[],
+      options,
+      span,
+    );
+    if (verdicts.length !== items.length)
+      throw new TypeError(
+        `validator '${this.name}' returned ${verdicts.length} verdicts for ${items.length} rows`,
+      );
     const kept: BlockItem[] = [];
     const removed: BlockItem[] = [];
     items.forEach((item, i) => {
@@ -112,7 +146,10 @@ export abstract class ValidatorBlock<S extends z.ZodObject = typeof validatorCon
   /** Record removed rows (as the caller's rows, with the verdict's reason) in the reject stores. */
   protected recordRemoved(items: BlockItem[], span?: Span): Promise<void> {
     return this.recordRejects(
-      items.map((item) => ({ row: this.transformOutput(item), reason: String((item as ValidatorFields).metadata?.reason ?? "rejected") })),
+      items.map((item) => ({
+        row: this.transformOutput(item),
+        reason: String((item as ValidatorFields).metadata?.reason ?? "rejected"),
+      })),
       span,
     );
   }
@@ -127,5 +164,9 @@ function applyVerdict(item: BlockItem & ValidatorFields, v: Validation): void {
     throw new TypeError("a validator must return a boolean or { valid, reason?, metadata? }");
   }
   item.is_valid = v.valid;
-  if (v.metadata !== undefined || v.reason !== undefined) item.metadata = { ...(v.metadata ?? {}), ...(v.reason !== undefined ? { reason: v.reason } : {}) };
+  if (v.metadata !== undefined || v.reason !== undefined)
+    item.metadata = {
+      ...(v.metadata ?? {}),
+      ...(v.reason !== undefined ? { reason: v.reason } : {}),
+    };
 }

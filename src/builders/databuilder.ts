@@ -2,7 +2,6 @@ import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import type { Block } from "../blocks/block.js";
 import type { BuilderSpec } from "../config/schemas.js";
-import type { Row } from "../util/mapping.js";
 import { ConfigError } from "../errors.js";
 import type { GenerationTask, InputBatch } from "../tasks/generation-task.js";
 import type { Task } from "../tasks/task.js";
@@ -10,10 +9,11 @@ import type { TransformationTask } from "../tasks/transformation-task.js";
 import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
 import { NoTelemetry, type Telemetry } from "../telemetry/telemetry.js";
+import { readTemplate, renderTemplate } from "../templates/template.js";
 import { suggestion } from "../util/did-you-mean.js";
 import { rowRandom } from "../util/draw-key.js";
+import type { Row } from "../util/mapping.js";
 import type { Random } from "../util/random.js";
-import { readTemplate, renderTemplate } from "../templates/template.js";
 
 /** What the engine gives a builder when it constructs it. */
 export interface BuilderInit {
@@ -131,7 +131,11 @@ export abstract class DataBuilder {
    */
   block<T extends Block = Block>(name: string): T {
     const b = this.blocks.get(name);
-    if (!b) throw new ConfigError(`builder '${this.name}' has no block named '${name}'`, { file: this.file, hint: suggestion(name, [...this.blocks.keys()]) });
+    if (!b)
+      throw new ConfigError(`builder '${this.name}' has no block named '${name}'`, {
+        file: this.file,
+        hint: suggestion(name, [...this.blocks.keys()]),
+      });
     return b as T;
   }
 

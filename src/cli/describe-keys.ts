@@ -22,7 +22,9 @@ export interface KeyDescription {
  * // [{ key: "latency_ms", type: "number", required: false, default: "0", description: "delay per reply" }]
  */
 export function describeShape(shape: z.ZodRawShape): KeyDescription[] {
-  return describeJsonSchema(z.toJSONSchema(z.object(shape), { io: "input", unrepresentable: "any" }) as Json);
+  return describeJsonSchema(
+    z.toJSONSchema(z.object(shape), { io: "input", unrepresentable: "any" }) as Json,
+  );
 }
 
 /** The properties of an object JSON Schema as key descriptions. */
@@ -54,7 +56,9 @@ export function typeName(p: Json): string {
   if (t === "object") {
     if (p.properties) return "object";
     const ap = p.additionalProperties;
-    return ap && typeof ap === "object" && Object.keys(ap).length ? `map<${typeName(ap as Json)}>` : "map";
+    return ap && typeof ap === "object" && Object.keys(ap).length
+      ? `map<${typeName(ap as Json)}>`
+      : "map";
   }
   if (Array.isArray(t)) return t.filter((x) => x !== "null").join(" | ") || "null";
   if (typeof t === "string") return t;

@@ -22,14 +22,28 @@ export class DigitCommand extends Command {
       for (const o of cmd.createHelp().visibleOptions(cmd)) if (o.long) known.push(o.long);
     }
     const name = flag.split("=")[0]!;
-    const near = name.startsWith("--") ? completionOrClosest(name.slice(2), known.map((k) => k.slice(2))) : undefined;
-    this.error(`error: unknown option '${flag}'${near ? `\n(did you mean --${near}?)` : ""}`, { code: "commander.unknownOption" });
+    const near = name.startsWith("--")
+      ? completionOrClosest(
+          name.slice(2),
+          known.map((k) => k.slice(2)),
+        )
+      : undefined;
+    this.error(`error: unknown option '${flag}'${near ? `\n(did you mean --${near}?)` : ""}`, {
+      code: "commander.unknownOption",
+    });
   }
 
   /** Called by commander's parser when the first argument names no command. */
   unknownCommand(): void {
     const name = String(this.args[0]);
-    const near = completionOrClosest(name, this.createHelp().visibleCommands(this).map((c) => c.name()));
-    this.error(`error: unknown command '${name}'${near ? `\n(did you mean ${near}?)` : ""}`, { code: "commander.unknownCommand" });
+    const near = completionOrClosest(
+      name,
+      this.createHelp()
+        .visibleCommands(this)
+        .map((c) => c.name()),
+    );
+    this.error(`error: unknown command '${name}'${near ? `\n(did you mean ${near}?)` : ""}`, {
+      code: "commander.unknownCommand",
+    });
   }
 }

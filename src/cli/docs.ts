@@ -5,7 +5,11 @@ import { PACKAGE_ROOT } from "../registry/package-root.js";
 import { COMMANDS } from "./commands/specs.js";
 import { integerRange, type OptionSpec } from "./option-spec.js";
 
-const GROUPS: Record<NonNullable<OptionSpec["group"]>, string> = { base: "", task: "task option (applies to every task where it makes sense)", builder: "builder option" };
+const GROUPS: Record<NonNullable<OptionSpec["group"]>, string> = {
+  base: "",
+  task: "task option (applies to every task where it makes sense)",
+  builder: "builder option",
+};
 
 /**
  * The CLI reference (docs/cli.md), generated from the command table and option declarations —
@@ -31,9 +35,23 @@ export function cliReference(): string {
   ];
   for (const c of COMMANDS) {
     const args = c.args.map((a) => ` ${a.spec}`).join("");
-    out.push(`## digit ${c.name}`, "", `${c.description.charAt(0).toUpperCase() + c.description.slice(1)}.`, "", "```", `digit ${c.name}${args} [options]`, "```", "");
+    out.push(
+      `## digit ${c.name}`,
+      "",
+      `${c.description.charAt(0).toUpperCase() + c.description.slice(1)}.`,
+      "",
+      "```",
+      `digit ${c.name}${args} [options]`,
+      "```",
+      "",
+    );
     if (c.args.length) {
-      out.push("| argument | meaning |", "|---|---|", ...c.args.map((a) => `| \`${a.spec}\` | ${a.description} |`), "");
+      out.push(
+        "| argument | meaning |",
+        "|---|---|",
+        ...c.args.map((a) => `| \`${a.spec}\` | ${a.description} |`),
+        "",
+      );
     }
     const visible = c.options.filter((o) => !o.hidden);
     if (visible.length) {
@@ -44,13 +62,19 @@ export function cliReference(): string {
           o.choices ? `one of ${o.choices.map((c) => `\`${c}\``).join(", ")}` : "",
           o.defaultValue !== undefined ? `default \`${String(o.defaultValue)}\`` : "",
           o.group && GROUPS[o.group] ? GROUPS[o.group] : "",
-        ].filter(Boolean).join("; ");
+        ]
+          .filter(Boolean)
+          .join("; ");
         out.push(`| \`${o.flags}\` | ${o.description}${extra ? ` (${extra})` : ""} |`);
       }
       out.push("");
     }
     const hidden = c.options.filter((o) => o.hidden);
-    if (hidden.length) out.push(`Also accepted for DiGiT compatibility: ${hidden.map((o) => `\`${o.flags.split(" ")[0]}\` (${o.description})`).join(", ")}.`, "");
+    if (hidden.length)
+      out.push(
+        `Also accepted for DiGiT compatibility: ${hidden.map((o) => `\`${o.flags.split(" ")[0]}\` (${o.description})`).join(", ")}.`,
+        "",
+      );
     if (c.examples.length) out.push("Examples:", "", "```sh", ...c.examples, "```", "");
   }
   out.push(

@@ -1,7 +1,13 @@
 import { z } from "zod";
-import { baseBlockConfigSchema, type BlockClass } from "../blocks/block.js";
+import { type BlockClass, baseBlockConfigSchema } from "../blocks/block.js";
 import type { DataBuilderClass } from "../builders/databuilder.js";
-import { baseBuilderShape, baseTaskShape, generationRunnerConfigSchema, overrideFileSchema, transformationRunnerConfigSchema } from "../config/schemas.js";
+import {
+  baseBuilderShape,
+  baseTaskShape,
+  generationRunnerConfigSchema,
+  overrideFileSchema,
+  transformationRunnerConfigSchema,
+} from "../config/schemas.js";
 import type { Registry } from "../registry/registry.js";
 
 type Json = Record<string, unknown>;
@@ -14,7 +20,11 @@ export interface GeneratedSchemas {
 }
 
 /** The schemas `digit schema <kind>` prints, and the file each one is written to. */
-export const SCHEMA_FILES = { task: "task.schema.json", builder: "builder.schema.json", override: "override.schema.json" } as const;
+export const SCHEMA_FILES = {
+  task: "task.schema.json",
+  builder: "builder.schema.json",
+  override: "override.schema.json",
+} as const;
 
 const OPTIONS = { io: "input", unrepresentable: "any" } as const;
 
@@ -23,7 +33,10 @@ function toJson(schema: z.ZodType): Json {
   return rest;
 }
 
-const include = { description: "Other YAML file(s) merged into this one before it is checked", anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] };
+const include = {
+  description: "Other YAML file(s) merged into this one before it is checked",
+  anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }],
+};
 
 /**
  * Build the JSON Schemas of task YAML and builder YAML from the zod schemas digit checks them
@@ -34,18 +47,34 @@ const include = { description: "Other YAML file(s) merged into this one before i
  * @example
  * const schemas = await generateSchemas(await Registry.open({ namespaces: ["public"] }));
  */
-export async function generateSchemas(registry: Registry, warn: (m: string) => void = () => {}): Promise<GeneratedSchemas> {
+export async function generateSchemas(
+  registry: Registry,
+  warn: (m: string) => void = () => {},
+): Promise<GeneratedSchemas> {
   const builders: { name: string; cls: DataBuilderClass }[] = [];
   // Builders are the ones with a builder YAML (the YAML names the class); blocks every registered type.
-  for (const name of registry.builderYamls().filter((b) => registry.namespaces.has(b.namespace)).map((b) => b.name)) {
+  for (const name of registry
+    .builderYamls()
+    .filter((b) => registry.namespaces.has(b.namespace))
+    .map((b) => b.name)) {
     try {
-      builders.push({ name, cls: (await registry.resolve("databuilder", name)) as DataBuilderClass });
+      builders.push({
+        name,
+        cls: (await registry.resolve("databuilder", name)) as DataBuilderClass,
+      });
     } catch (e) {
       warn(`skipping builder '${name}': ${(e as Error).message}`);
     }
   }
   const blocks: { name: string; cls: BlockClass }[] = [];
-  for (const name of [...new Set(registry.entries("block").filter((e) => registry.namespaces.has(e.namespace) && !e.name.includes("${")).map((e) => e.name))].sort()) {
+  for (const name of [
+    ...new Set(
+      registry
+        .entries("block")
+        .filter((e) => registry.namespaces.has(e.namespace) && !e.name.includes("${"))
+        .map((e) => e.name),
+    ),
+  ].sort()) {
     try {
       blocks.push({ name, cls: (await registry.resolve("block", name)) as BlockClass });
     } catch (e) {
@@ -55,20 +84,32 @@ export async function generateSchemas(registry: Registry, warn: (m: string) => v
 
   // Task YAML: base keys plus every builder's task keys (union), runner_config of either family.
   const taskShape: Record<string, z.ZodType> = { ...baseTaskShape };
-  for (const b of builders) for (const [k, v] of Object.entries(b.cls.taskSchema.shape)) taskShape[k] ??= v as z.ZodType;
+  for (const b of builders)
+    for (const [k, v] of Object.entries(b.cls.taskSchema.shape)) taskShape[k] ??= v as z.ZodType;
   const task = toJson(z.strictObject(taskShape));
   const taskProps = task.properties as Json;
-  taskProps.runner_config = { anyOf: [toJson(generationRunnerConfigSchema), toJson(transformationRunnerConfigSchema)] };
-  taskProps.data_builder = { ...(taskProps.data_builder as Json), examples: builders.map((b) => b.name) };
+  taskProps.runner_config = {
+    anyOf: [toJson(generationRunnerConfigSchema), toJson(transformationRunnerConfigSchema)],
+  };
+  taskProps.data_builder = {
+    ...(taskProps.data_builder as Json),
+    examples: builders.map((b) => b.name),
+  };
   taskProps.include = include;
 
   // Builder YAML: base keys plus every builder's own keys; blocks checked per `type`.
   const builderShape: Record<string, z.ZodType> = { ...baseBuilderShape };
-  for (const b of builders) for (const [k, v] of Object.entries(b.cls.configSchema.shape)) builderShape[k] ??= v as z.ZodType;
+  for (const b of builders)
+    for (const [k, v] of Object.entries(b.cls.configSchema.shape))
+      builderShape[k] ??= v as z.ZodType;
   const builder = toJson(z.strictObject(builderShape));
   const builderProps = builder.properties as Json;
   const blockBase = toJson(baseBlockConfigSchema);
-  (blockBase.properties as Json).type = { type: "string", minLength: 1, examples: blocks.map((b) => b.name) };
+  (blockBase.properties as Json).type = {
+    type: "string",
+    minLength: 1,
+    examples: blocks.map((b) => b.name),
+  };
   builderProps.blocks = {
     type: "array",
     items: {
@@ -76,18 +117,37 @@ export async function generateSchemas(registry: Registry, warn: (m: string) => v
       allOf: blocks.map((b) => ({
         if: { properties: { type: { const: b.name } }, required: ["type"] },
         // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
-        then: toJson(z.strictObject({ ...baseBlockConfigSchema.shape, ...b.cls.configSchema.shape })),
+        then: toJson(
+          z.strictObject({ ...baseBlockConfigSchema.shape, ...b.cls.configSchema.shape }),
+        ),
       })),
     },
   };
   builderProps.name = { ...(builderProps.name as Json), examples: builders.map((b) => b.name) };
   builderProps.include = include;
 
-  const head = (title: string, id: string): Json => ({ $schema: "https://json-schema.org/draft/2020-12/schema", $id: id, title, description: "Generated by `digit schema` from digit's zod schemas; do not edit." });
+  const head = (title: string, id: string): Json => ({
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    $id: id,
+    title,
+    description: "Generated by `digit schema` from digit's zod schemas; do not edit.",
+  });
   return {
-    "task.schema.json": { ...head("digit task YAML", "https://digit.local/schemas/task.schema.json"), ...task },
-    "builder.schema.json": { ...head("digit builder YAML", "https://digit.local/schemas/builder.schema.json"), ...builder },
-    "override.schema.json": { ...head("digit override file (--config-path)", "https://digit.local/schemas/override.schema.json"), ...toJson(overrideFileSchema) },
+    "task.schema.json": {
+      ...head("digit task YAML", "https://digit.local/schemas/task.schema.json"),
+      ...task,
+    },
+    "builder.schema.json": {
+      ...head("digit builder YAML", "https://digit.local/schemas/builder.schema.json"),
+      ...builder,
+    },
+    "override.schema.json": {
+      ...head(
+        "digit override file (--config-path)",
+        "https://digit.local/schemas/override.schema.json",
+      ),
+      ...toJson(overrideFileSchema),
+    },
   };
 }
 

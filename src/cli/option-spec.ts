@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 
 /**
  * A CLI option declared as data: used to build the parser, `--help`, and the CLI reference in docs.
@@ -28,7 +28,10 @@ export interface OptionSpec {
 /** Add declared options to a commander command. */
 export function addOptions(cmd: Command, specs: readonly OptionSpec[]): Command {
   for (const s of specs) {
-    const o = new Option(s.flags, s.integer ? `${s.description} (${integerRange(s.integer.min)})` : s.description);
+    const o = new Option(
+      s.flags,
+      s.integer ? `${s.description} (${integerRange(s.integer.min)})` : s.description,
+    );
     if (s.parse) o.argParser(s.parse as (v: string, p: unknown) => unknown);
     if (s.integer) o.argParser(wholeNumber(s.integer.min));
     if (s.choices) o.choices(s.choices);
@@ -61,7 +64,8 @@ export function integerRange(min: number): string {
 export function wholeNumber(min: number): (value: string) => number {
   return (value) => {
     const n = /^\d+$/.test(value) ? Number(value) : NaN;
-    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected ${integerRange(min)}`);
+    if (!Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected ${integerRange(min)}`);
     return n;
   };
 }
@@ -69,11 +73,18 @@ export function wholeNumber(min: number): (value: string) => number {
 /** Collect a repeatable option into a list; commas split too (`--x a,b --x c`). */
 export function toList(value: string, previous: unknown): string[] {
   const prev = Array.isArray(previous) ? (previous as string[]) : [];
-  return [...prev, ...value.split(",").map((v) => v.trim()).filter(Boolean)];
+  return [
+    ...prev,
+    ...value
+      .split(",")
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
 }
 
 /** A parsed option as a list of strings (a single string becomes a one-item list). */
-export const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : []);
+export const list = (v: unknown): string[] =>
+  Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : [];
 /** A parsed option as a string, if it is one. */
 export const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 /** A parsed option as a number, if it is one. */

@@ -9,7 +9,15 @@ import { list } from "./option-spec.js";
  * @example
  * const registry = await openRegistry({ includeNamespaces: ["public"] });
  */
-export async function openRegistry(opts: Record<string, unknown>, cwd: string = process.cwd()): Promise<Registry> {
+export async function openRegistry(
+  opts: Record<string, unknown>,
+  cwd: string = process.cwd(),
+): Promise<Registry> {
   prepareEnvironment(cwd);
-  return Registry.open({ namespaces: list(opts.includeNamespaces), pluginDirs: list(opts.pluginDir), builderPaths: list(opts.includeBuilderPaths), cwd });
+  return Registry.open({
+    namespaces: list(opts.includeNamespaces),
+    pluginDirs: list(opts.pluginDir),
+    builderPaths: list(opts.includeBuilderPaths),
+    cwd,
+  });
 }

@@ -21,7 +21,9 @@ try {
     // commander error (unknown command or option, missing or invalid value, no command) is usage.
     process.exitCode = (e as { exitCode?: number }).exitCode === 0 ? 0 : 2;
   } else {
-    printError(`digit: internal error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    printError(
+      `digit: internal error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+    );
     process.exitCode = 1;
   }
 }

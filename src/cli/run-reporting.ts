@@ -131,7 +131,11 @@ export function startRunReporting(o: {
       await telemetry.close();
       await otlpReady;
       // An unreachable collector is worth a warning, not a failed run: the data is written.
-      await otlp?.shutdown().catch((e: unknown) => logger.warn(`OpenTelemetry export failed: ${e instanceof Error ? e.message : String(e)}`));
+      await otlp
+        ?.shutdown()
+        .catch((e: unknown) =>
+          logger.warn(`OpenTelemetry export failed: ${e instanceof Error ? e.message : String(e)}`),
+        );
     },
   };
 }

@@ -23,14 +23,19 @@ export interface FitOptions {
  * @example
  * table(["name", "description"], [["mock", "Canned replies"]], { width: 80 })
  */
-export function table(header: readonly string[], rows: readonly (readonly string[])[], fit?: FitOptions): string {
+export function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  fit?: FitOptions,
+): string {
   let columns = header.map((_, i) => i);
   const natural = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const widths = [...natural];
   if (fit) {
     const flex = fit.flex ?? header.length - 1;
     const minFlex = Math.min(fit.minFlex ?? 30, natural[flex]!);
-    const othersWidth = () => columns.filter((c) => c !== flex).reduce((sum, c) => sum + natural[c]! + 2, 0);
+    const othersWidth = () =>
+      columns.filter((c) => c !== flex).reduce((sum, c) => sum + natural[c]! + 2, 0);
     for (const drop of fit.droppable ?? []) {
       if (fit.width - othersWidth() >= minFlex) break;
       columns = columns.filter((c) => c !== drop);
@@ -43,18 +48,31 @@ export function table(header: readonly string[], rows: readonly (readonly string
     if (!first && fit?.wrap && (cells[flex] ?? "").length > widths[flex]!) {
       const [first, ...rest] = wrapText(cells[flex]!, widths[flex]!);
       const blank = cells.map(() => "");
-      return [line(cells.map((c, i) => (i === flex ? first! : c))), ...rest.map((part) => line(blank.map((b, i) => (i === flex ? part : b))))].join("\n");
+      return [
+        line(cells.map((c, i) => (i === flex ? first! : c))),
+        ...rest.map((part) => line(blank.map((b, i) => (i === flex ? part : b)))),
+      ].join("\n");
     }
-    const text = columns.map((c) => cut(cells[c] ?? "", widths[c]!).padEnd(widths[c]!)).join("  ").trimEnd();
+    const text = columns
+      .map((c) => cut(cells[c] ?? "", widths[c]!).padEnd(widths[c]!))
+      .join("  ")
+      .trimEnd();
     return fit ? cut(text, fit.width) : text;
   };
   return `${[line(header, true), line(widths.map((w) => "-".repeat(w))), ...rows.map((r) => line(r))].join("\n")}\n`;
 }
 
 /** The table without column `flex`, whose text follows each row on lines indented by 4. */
-function below(header: readonly string[], rows: readonly (readonly string[])[], flex: number, width: number): string {
+function below(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  flex: number,
+  width: number,
+): string {
   const drop = (cells: readonly string[]) => cells.filter((_, i) => i !== flex);
-  const lines = table(drop(header), rows.map(drop), { width, flex: header.length - 2, minFlex: 0 }).trimEnd().split("\n");
+  const lines = table(drop(header), rows.map(drop), { width, flex: header.length - 2, minFlex: 0 })
+    .trimEnd()
+    .split("\n");
   const out = lines.slice(0, 2);
   rows.forEach((r, i) => {
     out.push(lines[i + 2]!);
@@ -86,7 +104,10 @@ export function cut(text: string, width: number): string {
  * The width tables are fitted to: the terminal's columns, else `$COLUMNS`, else 100 (output going
  * to a file or a pipe; `--json` gives the full text).
  */
-export function outputWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout, env: NodeJS.ProcessEnv = process.env): number {
+export function outputWidth(
+  stream: { isTTY?: boolean; columns?: number } = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
   if (stream.isTTY && stream.columns) return stream.columns;
   const fromEnv = Number(env.COLUMNS);
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 100;

@@ -13,7 +13,10 @@ describe("${VAR} expansion", () => {
   });
 
   it("names the file and line of an unset variable", () => {
-    const doc = parseYaml("task_name: t\nseed_datastore:\n  data_path: ${NOPE_NOT_SET}/s.jsonl\n", "task.yaml");
+    const doc = parseYaml(
+      "task_name: t\nseed_datastore:\n  data_path: ${NOPE_NOT_SET}/s.jsonl\n",
+      "task.yaml",
+    );
     try {
       expandAll(doc, env);
       expect.unreachable();
@@ -26,7 +29,10 @@ describe("${VAR} expansion", () => {
   });
 
   it("expands every string in nested values but not keys", () => {
-    expect(expandAll({ a: ["${DGT_DATA_DIR}"], "${K}": { b: "${DGT_DATA_DIR}/z" } }, env)).toEqual({ a: ["data"], "${K}": { b: "data/z" } });
+    expect(expandAll({ a: ["${DGT_DATA_DIR}"], "${K}": { b: "${DGT_DATA_DIR}/z" } }, env)).toEqual({
+      a: ["data"],
+      "${K}": { b: "data/z" },
+    });
   });
 
   it("expands nested references innermost first", () => {
@@ -43,9 +49,13 @@ describe("${VAR} expansion", () => {
   });
 
   it("reports an unset variable inside a default or a nested name", () => {
-    expect(() => expandString("${UNSET:-${NOT_SET_EITHER}}", { file: "t.yaml", line: 2 }, {})).toThrow(UnsetVariableError);
+    expect(() =>
+      expandString("${UNSET:-${NOT_SET_EITHER}}", { file: "t.yaml", line: 2 }, {}),
+    ).toThrow(UnsetVariableError);
     expect(() => expandString("${UNSET:-${NOT_SET_EITHER}}", {}, {})).toThrow(/NOT_SET_EITHER/);
-    expect(() => expandString("${MODEL_${STAGE}}", {}, { STAGE: "prod" })).toThrow(/'MODEL_prod' is not set/);
+    expect(() => expandString("${MODEL_${STAGE}}", {}, { STAGE: "prod" })).toThrow(
+      /'MODEL_prod' is not set/,
+    );
   });
 
   it("reports a reference without its closing brace, naming the file and line", () => {
@@ -68,11 +78,16 @@ describe("${VAR} expansion", () => {
   });
 
   it("leaves text that is not a reference as it was", () => {
-    expect(expandString("${ spaced } and ${} and ${1x} and $", {}, env)).toBe("${ spaced } and ${} and ${1x} and $");
+    expect(expandString("${ spaced } and ${} and ${1x} and $", {}, env)).toBe(
+      "${ spaced } and ${} and ${1x} and $",
+    );
   });
 
   it("gives each alias of one anchor its own copy, and returns unchanged values as they are", () => {
-    const doc = parseYaml("a: &x {p: 1}\nb: *x\nc: {q: [1, 2]}\n", "a.yaml") as Record<string, Record<string, unknown>>;
+    const doc = parseYaml("a: &x {p: 1}\nb: *x\nc: {q: [1, 2]}\n", "a.yaml") as Record<
+      string,
+      Record<string, unknown>
+    >;
     const out = expandAll(doc, env) as Record<string, Record<string, unknown>>;
     expect(out).toEqual({ a: { p: 1 }, b: { p: 1 }, c: { q: [1, 2] } });
     expect(out.a).not.toBe(out.b);

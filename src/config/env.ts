@@ -49,7 +49,11 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * expandString("${DGT_DATA_DIR}/seeds.jsonl") // "data/seeds.jsonl"
  * expandString("${MODEL_${STAGE}:-${DEFAULT_MODEL}}") // MODEL_dev's value, or DEFAULT_MODEL's
  */
-export function expandString(value: string, where: Where = {}, env: NodeJS.ProcessEnv = process.env): string {
+export function expandString(
+  value: string,
+  where: Where = {},
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   if (!value.includes("$")) return value;
   return expandText(value, 0, value.length, { value, where, env }, 0);
 }
@@ -93,8 +97,18 @@ function expandText(text: string, from: number, to: number, src: Source, depth: 
  * The reference starting at `text[at]` ("${"): its value and the index after its `}`; undefined
  * when the text there is not a reference (such as `${ x }`), which then stays as written.
  */
-function reference(text: string, at: number, to: number, src: Source, depth: number): { value: string; end: number } | undefined {
-  if (depth >= MAX_NESTING) throw new ConfigError(`variable references nest more than ${MAX_NESTING} deep in ${JSON.stringify(src.value)}`, { ...src.where, hint: "simplify the ${...} references" });
+function reference(
+  text: string,
+  at: number,
+  to: number,
+  src: Source,
+  depth: number,
+): { value: string; end: number } | undefined {
+  if (depth >= MAX_NESTING)
+    throw new ConfigError(
+      `variable references nest more than ${MAX_NESTING} deep in ${JSON.stringify(src.value)}`,
+      { ...src.where, hint: "simplify the ${...} references" },
+    );
   let name = "";
   let nested = false;
   let i = at + 2;
@@ -110,7 +124,13 @@ function reference(text: string, at: number, to: number, src: Source, depth: num
       if (!name) return undefined; // "${}" and "${:-x}" are text, as before nesting existed
       if (!NAME.test(name)) {
         if (!nested) return undefined; // "${1x}" is text, as before nesting existed
-        throw new ConfigError(`'${name}', built by a nested \${...} reference, is not a valid variable name`, { ...src.where, hint: "a variable name has letters, digits and underscores, and does not start with a digit" });
+        throw new ConfigError(
+          `'${name}', built by a nested \${...} reference, is not a valid variable name`,
+          {
+            ...src.where,
+            hint: "a variable name has letters, digits and underscores, and does not start with a digit",
+          },
+        );
       }
       const set = src.env[name];
       if (c === "}") {
@@ -119,13 +139,21 @@ function reference(text: string, at: number, to: number, src: Source, depth: num
       }
       const end = closingBrace(text, i + 2, to, src, at);
       // The default is expanded only when it is used (a default naming an unset variable is fine otherwise).
-      const value = set !== undefined && set !== "" ? set : expandText(text, i + 2, end, src, depth + 1);
+      const value =
+        set !== undefined && set !== "" ? set : expandText(text, i + 2, end, src, depth + 1);
       return { value, end: end + 1 };
     } else if (NAME_CHAR.test(c)) {
       name += c;
       i++;
     } else {
-      if (nested) throw new ConfigError(`bad variable reference in ${JSON.stringify(src.value)}: '${c}' inside \${...}`, { ...src.where, hint: "write ${NAME}, ${NAME:-default} or ${PREFIX_${OTHER}}; use $$ for a literal $" });
+      if (nested)
+        throw new ConfigError(
+          `bad variable reference in ${JSON.stringify(src.value)}: '${c}' inside \${...}`,
+          {
+            ...src.where,
+            hint: "write ${NAME}, ${NAME:-default} or ${PREFIX_${OTHER}}; use $$ for a literal $",
+          },
+        );
       return undefined;
     }
   }
@@ -151,10 +179,13 @@ function closingBrace(text: string, from: number, to: number, src: Source, at: n
 
 function unterminated(src: Source, at: number): ConfigError {
   const start = src.value.slice(at, at + 40);
-  return new ConfigError(`the variable reference '${start}${src.value.length > at + 40 ? "…" : ""}' has no closing '}'`, {
-    ...src.where,
-    hint: "close it with }, or write $${ for a literal ${",
-  });
+  return new ConfigError(
+    `the variable reference '${start}${src.value.length > at + 40 ? "…" : ""}' has no closing '}'`,
+    {
+      ...src.where,
+      hint: "close it with }, or write $${ for a literal ${",
+    },
+  );
 }
 
 /**
@@ -182,14 +213,25 @@ interface WalkState {
   root: unknown;
 }
 
-function walk(value: unknown, parent: object | undefined, key: string | undefined, state: WalkState): unknown {
+function walk(
+  value: unknown,
+  parent: object | undefined,
+  key: string | undefined,
+  state: WalkState,
+): unknown {
   if (++state.count > MAX_EXPANDED_VALUES) {
-    throw new YamlSyntaxError(`the configuration holds more than ${MAX_EXPANDED_VALUES.toLocaleString("en-US")} values once its YAML aliases are expanded`, {
-      file: positionOf(state.root)?.file,
-      hint: "aliases (*name) repeat what their anchor (&name) holds; write smaller anchors or move the data into a data file",
-    });
+    throw new YamlSyntaxError(
+      `the configuration holds more than ${MAX_EXPANDED_VALUES.toLocaleString("en-US")} values once its YAML aliases are expanded`,
+      {
+        file: positionOf(state.root)?.file,
+        hint: "aliases (*name) repeat what their anchor (&name) holds; write smaller anchors or move the data into a data file",
+      },
+    );
   }
-  if (typeof value === "string") return value.includes("$") ? expandString(value, positionOf(parent, key) ?? {}, state.env) : value;
+  if (typeof value === "string")
+    return value.includes("$")
+      ? expandString(value, positionOf(parent, key) ?? {}, state.env)
+      : value;
   if (typeof value !== "object" || value === null) return value;
   const again = state.seen.has(value);
   state.seen.add(value);
@@ -201,7 +243,9 @@ function walk(value: unknown, parent: object | undefined, key: string | undefine
     });
     return out ? derivedFrom(out, value) : value;
   }
-  let out: Record<string, unknown> | undefined = again ? { ...(value as Record<string, unknown>) } : undefined;
+  let out: Record<string, unknown> | undefined = again
+    ? { ...(value as Record<string, unknown>) }
+    : undefined;
   for (const [k, v] of Object.entries(value)) {
     const w = walk(v, value, k, state);
     if (w !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = w;

@@ -21,7 +21,11 @@ describe("include:", () => {
       "shared/a.yaml": "task_name: theirs\nx: 1\n",
       "shared/b.yaml": "y: [1]\n",
     });
-    expect(loadYamlWithIncludes(join(dir, "tasks/t/task.yaml"), dir)).toEqual({ task_name: "mine", x: 1, y: [1] });
+    expect(loadYamlWithIncludes(join(dir, "tasks/t/task.yaml"), dir)).toEqual({
+      task_name: "mine",
+      x: 1,
+      y: [1],
+    });
   });
 
   it("a mapping include loads each value (JSONL as a list of records)", () => {
@@ -30,7 +34,11 @@ describe("include:", () => {
       "seeds.jsonl": '{"q":1}\n{"q":2}\n',
       "notes.txt": "hello",
     });
-    expect(loadYamlWithIncludes(join(dir, "task.yaml"), dir)).toEqual({ task_name: "t", seed_examples: [{ q: 1 }, { q: 2 }], notes: "hello" });
+    expect(loadYamlWithIncludes(join(dir, "task.yaml"), dir)).toEqual({
+      task_name: "t",
+      seed_examples: [{ q: 1 }, { q: 2 }],
+      notes: "hello",
+    });
   });
 
   it("a missing include is an error with file and line", () => {
@@ -40,7 +48,8 @@ describe("include:", () => {
 
   it("resolves a mapping include at any depth: a glob gives a list of contents, a path a string", () => {
     const dir = tree({
-      "task.yaml": "task_name: t\ninclude:\n  documents:\n    group: docs/part_*\n    single: docs/one.md\n    nested:\n      deeper: [docs/one.md, docs/part_*]\n",
+      "task.yaml":
+        "task_name: t\ninclude:\n  documents:\n    group: docs/part_*\n    single: docs/one.md\n    nested:\n      deeper: [docs/one.md, docs/part_*]\n",
       "docs/part_b.md": "B",
       "docs/part_a.md": "A",
       "docs/one.md": "ONE",
@@ -52,7 +61,11 @@ describe("include:", () => {
   });
 
   it("a nested path or glob that matches nothing is an error naming the file and line", () => {
-    const dir = tree({ "task.yaml": "task_name: t\ninclude:\n  documents:\n    ok: one.md\n    missing: nowhere/*.md\n", "one.md": "x" });
+    const dir = tree({
+      "task.yaml":
+        "task_name: t\ninclude:\n  documents:\n    ok: one.md\n    missing: nowhere/*.md\n",
+      "one.md": "x",
+    });
     let error: unknown;
     try {
       loadYamlWithIncludes(join(dir, "task.yaml"), dir);
@@ -66,7 +79,8 @@ describe("include:", () => {
 
   it("a value that is not a path, list or mapping is an error", () => {
     const dir = tree({ "task.yaml": "task_name: t\ninclude:\n  documents:\n    count: 3\n" });
-    expect(() => loadYamlWithIncludes(join(dir, "task.yaml"), dir)).toThrow(/include: values must be paths/);
+    expect(() => loadYamlWithIncludes(join(dir, "task.yaml"), dir)).toThrow(
+      /include: values must be paths/,
+    );
   });
 });
-

@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, extname, isAbsolute, resolve } from "node:path";
-import { fastGlob } from "../util/fast-glob.js";
 import { ConfigError, DataFileError } from "../errors.js";
+import { fastGlob } from "../util/fast-glob.js";
+import { isObj, type Obj } from "../util/mapping.js";
 import { expandAll, expandString } from "./env.js";
 import { deepMerge } from "./merge.js";
 import { derivedFrom, positionOf, type SourcePosition } from "./source-map.js";
 import { readYamlFile } from "./yaml.js";
-import { isObj, type Obj } from "../util/mapping.js";
 
 /**
  * Load a YAML file with `${VAR}` expansion and `include:` directives resolved, as DiGiT does.
@@ -24,7 +24,11 @@ export function loadYamlWithIncludes(file: string, cwd = process.cwd()): unknown
  * Resolve `include:` keys anywhere in a loaded value; `baseDir` is the including file's folder.
  * Only objects with an `include:` below them are copied; the rest is returned as is.
  */
-export function resolveIncludes(value: unknown, baseDir: string | undefined, cwd = process.cwd()): unknown {
+export function resolveIncludes(
+  value: unknown,
+  baseDir: string | undefined,
+  cwd = process.cwd(),
+): unknown {
   if (Array.isArray(value)) {
     let changed: unknown[] | undefined;
     value.forEach((v, i) => {
@@ -53,7 +57,11 @@ export function resolveIncludes(value: unknown, baseDir: string | undefined, cwd
     const items = loadList(typeof spec === "string" ? [spec] : spec, baseDir, cwd, where);
     included = {};
     for (const item of items) {
-      if (!isObj(item)) throw new ConfigError("an include: list must load mappings", { ...where, hint: "include YAML files whose top level is a mapping" });
+      if (!isObj(item))
+        throw new ConfigError("an include: list must load mappings", {
+          ...where,
+          hint: "include YAML files whose top level is a mapping",
+        });
       included = deepMerge(included, item);
     }
   } else if (isObj(spec)) {
@@ -73,7 +81,8 @@ type Where = SourcePosition | undefined;
  */
 function loadMapping(spec: Obj, baseDir: string | undefined, cwd: string): Obj {
   const out: Obj = {};
-  for (const [k, v] of Object.entries(spec)) out[k] = loadValue(v, baseDir, cwd, positionOf(spec, k));
+  for (const [k, v] of Object.entries(spec))
+    out[k] = loadValue(v, baseDir, cwd, positionOf(spec, k));
   return derivedFrom(out, spec);
 }
 
@@ -81,10 +90,18 @@ function loadValue(v: unknown, baseDir: string | undefined, cwd: string, where: 
   if (typeof v === "string") return loadOne(v, baseDir, cwd, where);
   if (Array.isArray(v)) return loadList(v, baseDir, cwd, where);
   if (isObj(v)) return loadMapping(v, baseDir, cwd);
-  throw new ConfigError(`include: values must be paths, lists or mappings, not ${v === null ? "null" : typeof v}`, { ...where, hint: "write a file path or glob (quoted if it starts with * or ${)" });
+  throw new ConfigError(
+    `include: values must be paths, lists or mappings, not ${v === null ? "null" : typeof v}`,
+    { ...where, hint: "write a file path or glob (quoted if it starts with * or ${)" },
+  );
 }
 
-function loadList(items: unknown[], baseDir: string | undefined, cwd: string, where: Where): unknown[] {
+function loadList(
+  items: unknown[],
+  baseDir: string | undefined,
+  cwd: string,
+  where: Where,
+): unknown[] {
   const out: unknown[] = [];
   items.forEach((item, i) => {
     const itemWhere = positionOf(items, i) ?? where;
@@ -93,7 +110,8 @@ function loadList(items: unknown[], baseDir: string | undefined, cwd: string, wh
       return;
     }
     const loaded = loadOne(item, baseDir, cwd, itemWhere);
-    if (Array.isArray(loaded)) out.push(...loaded); // a path's list (a glob, a JSONL file) is spliced in
+    if (Array.isArray(loaded))
+      out.push(...loaded); // a path's list (a glob, a JSONL file) is spliced in
     else out.push(loaded);
   });
   return out;
@@ -103,7 +121,10 @@ const isGlob = (p: string) => /[*?[]/.test(p);
 
 function loadOne(spec: string, baseDir: string | undefined, cwd: string, where: Where): unknown {
   const path = expandString(spec, where ?? {});
-  const candidates = [isAbsolute(path) ? path : resolve(cwd, path), ...(baseDir && !isAbsolute(path) ? [resolve(baseDir, path)] : [])];
+  const candidates = [
+    isAbsolute(path) ? path : resolve(cwd, path),
+    ...(baseDir && !isAbsolute(path) ? [resolve(baseDir, path)] : []),
+  ];
   for (const c of candidates) if (existsSync(c) && !isGlob(path)) return loadFile(c, cwd);
   if (isGlob(path)) {
     for (const dir of [cwd, ...(baseDir ? [baseDir] : [])]) {
@@ -111,7 +132,10 @@ function loadOne(spec: string, baseDir: string | undefined, cwd: string, where: 
       if (matches.length) return matches.map((m) => loadFile(m, cwd));
     }
   }
-  throw new ConfigError(`include: '${spec}' matches no file`, { ...where, hint: `looked in ${candidates.join(" and ")}` });
+  throw new ConfigError(`include: '${spec}' matches no file`, {
+    ...where,
+    hint: `looked in ${candidates.join(" and ")}`,
+  });
 }
 
 function loadFile(file: string, cwd: string): unknown {

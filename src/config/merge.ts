@@ -1,5 +1,5 @@
-import { derivedFrom } from "./source-map.js";
 import { isObj, type Obj } from "../util/mapping.js";
+import { derivedFrom } from "./source-map.js";
 
 const inherited = new WeakMap<object, ReadonlySet<string>>();
 
@@ -36,7 +36,11 @@ export function deepMerge(base: Obj, override: Obj): Obj {
  */
 export function mergeBuilderConfig(base: Obj, override: Obj): Obj {
   const baseBlocks = Array.isArray(base.blocks) ? base.blocks : [];
-  const out: Obj = derivedFrom({ ...base, blocks: derivedFrom([...baseBlocks], baseBlocks) }, override, base);
+  const out: Obj = derivedFrom(
+    { ...base, blocks: derivedFrom([...baseBlocks], baseBlocks) },
+    override,
+    base,
+  );
   for (const [k, v] of Object.entries(override)) {
     if (k === "blocks" && Array.isArray(v)) {
       const blocks = out.blocks as unknown[];

@@ -1,13 +1,13 @@
 import { ConfigError } from "../errors.js";
+import { isObj, type Obj } from "../util/mapping.js";
+import { checkOutputName } from "../util/output-names.js";
 import { expandAll } from "./env.js";
-import { resolveIncludes, loadYamlWithIncludes } from "./include.js";
+import { loadYamlWithIncludes, resolveIncludes } from "./include.js";
 import { mergeTaskOverride } from "./merge.js";
-import { kindOf, parseWith } from "./zod-errors.js";
-import { overrideFileSchema, type OverrideFile } from "./schemas.js";
+import { type OverrideFile, overrideFileSchema } from "./schemas.js";
 import { positionOf } from "./source-map.js";
 import { readYamlFile } from "./yaml.js";
-import { checkOutputName } from "../util/output-names.js";
-import { isObj, type Obj } from "../util/mapping.js";
+import { kindOf, parseWith } from "./zod-errors.js";
 
 /** A task as read from its file, with overrides applied, not yet checked against its builder. */
 export interface TaskSource {
@@ -24,10 +24,16 @@ export interface TaskSource {
 export function loadOverrideFile(file: string): OverrideFile {
   const raw = expandAll(readYamlFile(file, "override file (--config-path)"));
   if (raw === null) return {};
-  if (!isObj(raw)) throw new ConfigError("an override file must be a mapping with 'task_files', 'tasks' and/or 'databuilders'", { file });
+  if (!isObj(raw))
+    throw new ConfigError(
+      "an override file must be a mapping with 'task_files', 'tasks' and/or 'databuilders'",
+      { file },
+    );
   const parsed = parseWith(overrideFileSchema, raw, "override file", file);
   // Task overrides go through include processing relative to the working directory (as DiGiT does).
-  if (parsed.tasks) for (const [k, v] of Object.entries(parsed.tasks)) if (v) parsed.tasks[k] = resolveIncludes(v, undefined) as Obj;
+  if (parsed.tasks)
+    for (const [k, v] of Object.entries(parsed.tasks))
+      if (v) parsed.tasks[k] = resolveIncludes(v, undefined) as Obj;
   return parsed;
 }
 
@@ -38,7 +44,11 @@ export function loadOverrideFile(file: string): OverrideFile {
  * @example
  * const tasks = loadTaskSources(files, override);
  */
-export function loadTaskSources(files: readonly string[], override: OverrideFile = {}, warn: (m: string) => void = () => {}): TaskSource[] {
+export function loadTaskSources(
+  files: readonly string[],
+  override: OverrideFile = {},
+  warn: (m: string) => void = () => {},
+): TaskSource[] {
   const out: TaskSource[] = [];
   const byName = new Map<string, TaskSource>();
   const overrides = override.tasks ?? {};
@@ -48,9 +58,18 @@ export function loadTaskSources(files: readonly string[], override: OverrideFile
       warn(`skipping ${file} because it is empty`);
       continue;
     }
-    if (!isObj(raw)) throw new ConfigError("a task file must be a mapping of keys to values", { file, line: positionOf(raw)?.line });
+    if (!isObj(raw))
+      throw new ConfigError("a task file must be a mapping of keys to values", {
+        file,
+        line: positionOf(raw)?.line,
+      });
     const name = raw.task_name;
-    if (name === undefined || name === null || name === "") throw new ConfigError("task has no 'task_name'", { file, line: 1, hint: "add 'task_name: my/task' (it also names the output folder)" });
+    if (name === undefined || name === null || name === "")
+      throw new ConfigError("task has no 'task_name'", {
+        file,
+        line: 1,
+        hint: "add 'task_name: my/task' (it also names the output folder)",
+      });
     if (typeof name !== "string") {
       throw new ConfigError(`task_name must be a string, not ${kindOf(name)}`, {
         file,
@@ -63,7 +82,9 @@ export function loadTaskSources(files: readonly string[], override: OverrideFile
   }
   for (const [name, value] of Object.entries(overrides)) {
     if (byName.has(name) || !value) continue;
-    warn(`task '${name}' in the override file was not found in task files; it is created from the override`);
+    warn(
+      `task '${name}' in the override file was not found in task files; it is created from the override`,
+    );
     add({ file: undefined, raw: { ...value, task_name: name } });
   }
   return out;
@@ -72,9 +93,17 @@ export function loadTaskSources(files: readonly string[], override: OverrideFile
     const name = String(task.raw.task_name);
     checkTaskName(name, task);
     const prev = byName.get(name);
-    if (prev) throw new ConfigError(`two tasks are named '${name}'`, { file: task.file, hint: `the other is in ${prev.file ?? "the override file"}; rename one` });
+    if (prev)
+      throw new ConfigError(`two tasks are named '${name}'`, {
+        file: task.file,
+        hint: `the other is in ${prev.file ?? "the override file"}; rename one`,
+      });
     if (typeof task.raw.data_builder !== "string" || !task.raw.data_builder) {
-      throw new ConfigError(`task '${name}' has no 'data_builder'`, { file: task.file, line: positionOf(task.raw)?.line, hint: "add 'data_builder: <builder name>' (see `digit list builders`)" });
+      throw new ConfigError(`task '${name}' has no 'data_builder'`, {
+        file: task.file,
+        line: positionOf(task.raw)?.line,
+        hint: "add 'data_builder: <builder name>' (see `digit list builders`)",
+      });
     }
     byName.set(name, task);
     out.push(task);
@@ -87,5 +116,9 @@ export function loadTaskSources(files: readonly string[], override: OverrideFile
  */
 function checkTaskName(name: string, task: TaskSource): void {
   const where = { file: task.file, line: positionOf(task.raw, "task_name")?.line };
-  checkOutputName(name, { what: "task_name", base: "the output folder", example: "my_org/qa" }, where);
+  checkOutputName(
+    name,
+    { what: "task_name", base: "the output folder", example: "my_org/qa" },
+    where,
+  );
 }

@@ -26,15 +26,24 @@ export const MAX_YAML_ALIAS_COUNT = 1000;
  */
 export function parseYaml(text: string, file: string): unknown {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { merge: true, lineCounter, prettyErrors: true, uniqueKeys: true });
+  const doc = parseDocument(text, {
+    merge: true,
+    lineCounter,
+    prettyErrors: true,
+    uniqueKeys: true,
+  });
   const err = doc.errors[0];
   if (err) {
     const line = err.linePos?.[0]?.line;
-    const what = err.code === "DUPLICATE_KEY" ? "a key appears twice in one mapping" : firstLine(err.message);
+    const what =
+      err.code === "DUPLICATE_KEY" ? "a key appears twice in one mapping" : firstLine(err.message);
     throw new YamlSyntaxError(`YAML syntax error: ${what}`, {
       file,
       line,
-      hint: err.code === "DUPLICATE_KEY" ? "remove or rename one of the two keys" : "check indentation, quoting and colons near that line",
+      hint:
+        err.code === "DUPLICATE_KEY"
+          ? "remove or rename one of the two keys"
+          : "check indentation, quoting and colons near that line",
     });
   }
   rejectProtoKeys(doc, file, lineCounter);
@@ -46,10 +55,17 @@ export function parseYaml(text: string, file: string): unknown {
     if (e instanceof ReferenceError) {
       // The library's message: "Excessive alias count indicates a resource exhaustion attack", or an alias to an anchor it cannot resolve.
       const excessive = /excessive alias count/i.test(e.message);
-      throw new YamlSyntaxError(excessive ? `YAML aliases expand too much (more than ${MAX_YAML_ALIAS_COUNT} alias uses, counting aliases inside anchors)` : `YAML alias error: ${e.message}`, {
-        file,
-        hint: excessive ? "write the repeated values out, or reuse fewer anchors inside anchors" : "define each anchor (&name) before its aliases (*name)",
-      });
+      throw new YamlSyntaxError(
+        excessive
+          ? `YAML aliases expand too much (more than ${MAX_YAML_ALIAS_COUNT} alias uses, counting aliases inside anchors)`
+          : `YAML alias error: ${e.message}`,
+        {
+          file,
+          hint: excessive
+            ? "write the repeated values out, or reuse fewer anchors inside anchors"
+            : "define each anchor (&name) before its aliases (*name)",
+        },
+      );
     }
     throw e;
   }
@@ -63,10 +79,13 @@ export function readYamlFile(file: string, what = "YAML file"): unknown {
   try {
     const { size } = statSync(file);
     if (size > MAX_CONFIG_FILE_BYTES) {
-      throw new YamlSyntaxError(`${what} is ${mib(size)} MiB; configuration files may be at most ${mib(MAX_CONFIG_FILE_BYTES)} MiB`, {
-        file,
-        hint: "move large seed examples or data into a JSONL file and point seed_datastore or data_path at it",
-      });
+      throw new YamlSyntaxError(
+        `${what} is ${mib(size)} MiB; configuration files may be at most ${mib(MAX_CONFIG_FILE_BYTES)} MiB`,
+        {
+          file,
+          hint: "move large seed examples or data into a JSONL file and point seed_datastore or data_path at it",
+        },
+      );
     }
     text = readFileSync(file, "utf8");
   } catch (e) {
@@ -83,7 +102,11 @@ function rejectProtoKeys(doc: Document, file: string, lc: LineCounter): void {
     Pair(_, pair) {
       if (keyText(pair.key) !== "__proto__") return;
       const offset = (pair.key as { range?: [number, number, number] } | null)?.range?.[0];
-      throw new YamlSyntaxError("a key named '__proto__' is not allowed", { file, line: lineOf(offset, lc), hint: "rename the key" });
+      throw new YamlSyntaxError("a key named '__proto__' is not allowed", {
+        file,
+        line: lineOf(offset, lc),
+        hint: "rename the key",
+      });
     },
   });
 }

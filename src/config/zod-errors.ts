@@ -10,16 +10,30 @@ import { derivedDeep, positionAtPath } from "./source-map.js";
  * @example
  * const task = parseWith(taskSchema, raw, "task", "tasks/qa/task.yaml");
  */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string, fallbackFile?: string): z.output<S> {
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+  fallbackFile?: string,
+): z.output<S> {
   const result = schema.safeParse(value);
   // zod returns new objects: link them to the loaded ones so later errors still have lines.
   if (result.success) return derivedDeep(result.data, value);
   throw issueToError(result.error.issues[0]!, value, what, schema, fallbackFile);
 }
 
-function issueToError(issue: z.core.$ZodIssue, root: unknown, what: string, schema: z.ZodType, fallbackFile?: string): ConfigError {
+function issueToError(
+  issue: z.core.$ZodIssue,
+  root: unknown,
+  what: string,
+  schema: z.ZodType,
+  fallbackFile?: string,
+): ConfigError {
   const path = issue.path.map(String);
-  const where = positionAtPath(root, issue.code === "unrecognized_keys" ? [...path, issue.keys[0]!] : path);
+  const where = positionAtPath(
+    root,
+    issue.code === "unrecognized_keys" ? [...path, issue.keys[0]!] : path,
+  );
   const file = where?.file ?? fallbackFile;
   const line = where?.line || undefined;
   const at = path.length ? ` at '${path.join(".")}'` : "";
@@ -37,9 +51,17 @@ function issueToError(issue: z.core.$ZodIssue, root: unknown, what: string, sche
     // zod does not report the input by default: look the value up.
     const value = valueAt(root, path);
     const key = path[path.length - 1] ?? "?";
-    if (value === undefined) return new ConfigError(`missing required key '${key}' in ${what}`, { file, line, hint: `add '${key}: ...'` });
+    if (value === undefined)
+      return new ConfigError(`missing required key '${key}' in ${what}`, {
+        file,
+        line,
+        hint: `add '${key}: ...'`,
+      });
     const expected = EXPECTED[issue.expected] ?? issue.expected;
-    return new ConfigError(`'${path.join(".")}' in ${what} must be ${expected}, not ${kindOf(value)}`, { file, line, hint: `write '${key}' as ${expected}` });
+    return new ConfigError(
+      `'${path.join(".")}' in ${what} must be ${expected}, not ${kindOf(value)}`,
+      { file, line, hint: `write '${key}' as ${expected}` },
+    );
   }
   return new ConfigError(`invalid ${what}${at}: ${issue.message}`, { file, line });
 }
@@ -75,7 +97,8 @@ export function kindOf(value: unknown): string {
   if (value === null) return "empty (null)";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
-  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === "string")
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   return `${typeof value === "number" ? "the number" : typeof value === "boolean" ? "" : typeof value} ${String(value)}`.trim();
 }
 
@@ -87,7 +110,10 @@ function knownKeys(schema: z.ZodType, path: readonly string[]): string[] {
     if (shape && key in shape) s = shape[key];
     else {
       const inner = unwrap(s);
-      s = inner && typeof inner === "object" && "element" in (inner as object) ? (inner as { element: unknown }).element : inner;
+      s =
+        inner && typeof inner === "object" && "element" in (inner as object)
+          ? (inner as { element: unknown }).element
+          : inner;
       if (/^\d+$/.test(key)) continue;
       const sh = shapeOf(s);
       s = sh?.[key];
@@ -97,8 +123,11 @@ function knownKeys(schema: z.ZodType, path: readonly string[]): string[] {
 }
 
 function unwrap(s: unknown): unknown {
-  let cur = s as { _zod?: { def?: { innerType?: unknown; type?: string; element?: unknown } } } | undefined;
-  for (let i = 0; i < 10 && cur?._zod?.def?.innerType; i++) cur = cur._zod.def.innerType as typeof cur;
+  let cur = s as
+    | { _zod?: { def?: { innerType?: unknown; type?: string; element?: unknown } } }
+    | undefined;
+  for (let i = 0; i < 10 && cur?._zod?.def?.innerType; i++)
+    cur = cur._zod.def.innerType as typeof cur;
   if (cur?._zod?.def?.type === "array") return { element: unwrap(cur._zod.def.element) };
   return cur;
 }

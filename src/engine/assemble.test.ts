@@ -1,7 +1,13 @@
 import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
 import { GenerationDataBuilder, TransformationDataBuilder } from "../builders/databuilder.js";
-import { baseBuilderSchema, baseTaskSchema, generationRunnerConfigSchema, type RunnerConfig, transformationRunnerConfigSchema } from "../config/schemas.js";
+import {
+  baseBuilderSchema,
+  baseTaskSchema,
+  generationRunnerConfigSchema,
+  type RunnerConfig,
+  transformationRunnerConfigSchema,
+} from "../config/schemas.js";
 import { Registry } from "../registry/registry.js";
 import { GenerationTask } from "../tasks/generation-task.js";
 import { TransformationTask } from "../tasks/transformation-task.js";
@@ -31,7 +37,9 @@ const spec = (raw: Row) => baseTaskSchema.parse({ data_builder: "b/gen", ...raw 
 
 /** A parsed runner config of the family of `cls` (default: generation). */
 function runner(cls: BuilderAssembly["cls"] | undefined, raw: Row): RunnerConfig {
-  return (cls ?? Gen).family === "generation" ? generationRunnerConfigSchema.parse(raw) : transformationRunnerConfigSchema.parse(raw);
+  return (cls ?? Gen).family === "generation"
+    ? generationRunnerConfigSchema.parse(raw)
+    : transformationRunnerConfigSchema.parse(raw);
 }
 
 const draws = (rng: Random) => [rng.next(), rng.next(), rng.next()];
@@ -45,7 +53,14 @@ async function assembly(over: Partial<BuilderAssembly> = {}): Promise<BuilderAss
     file: "/nowhere/b.yaml",
     blocks: new Map(),
     tasks: [
-      { spec: spec({ task_name: "t/one", formatter: { type: "formatters/native", format: "{{text}}" } }), file: "/t/one.yaml", runnerConfig: runner(over.cls, { seed: 3, restart_generation: true }) },
+      {
+        spec: spec({
+          task_name: "t/one",
+          formatter: { type: "formatters/native", format: "{{text}}" },
+        }),
+        file: "/t/one.yaml",
+        runnerConfig: runner(over.cls, { seed: 3, restart_generation: true }),
+      },
       { spec: spec({ task_name: "t/two" }), file: undefined, runnerConfig: runner(over.cls, {}) },
     ],
     root: new Random(42),
@@ -60,7 +75,9 @@ async function assembly(over: Partial<BuilderAssembly> = {}): Promise<BuilderAss
 
 describe("seed labels", () => {
   it("name a builder's and a task's PRNG as every earlier --seed run did", () => {
-    expect(seedLabel.builder("public/examples/geography_qa")).toBe("builder:public/examples/geography_qa");
+    expect(seedLabel.builder("public/examples/geography_qa")).toBe(
+      "builder:public/examples/geography_qa",
+    );
     expect(seedLabel.task("geo", { seed: 7 })).toBe("task:geo:7");
     expect(seedLabel.task("geo", {})).toBe("task:geo:");
   });
@@ -78,12 +95,17 @@ describe("assembleBuilder", () => {
     expect([one!.restart, two!.restart]).toEqual([true, false]);
     expect(await one!.formatter?.apply({ text: "hi" })).toBe("hi");
     expect(two!.formatter).toBeUndefined();
-    expect((one as GenerationTask).instantiateInput({ text: "x" })).toEqual({ text: "x", picked: true });
+    expect((one as GenerationTask).instantiateInput({ text: "x" })).toEqual({
+      text: "x",
+      picked: true,
+    });
   });
 
   it("for a distributed worker: the same labels derived once more per unit, no restart, no formatter", async () => {
     const unit = (rng: Random) => rng.derive("unit:run-1:5");
-    const builder = await assembleBuilder(await assembly({ derive: unit, writesOutput: false, buildId: "worker" }));
+    const builder = await assembleBuilder(
+      await assembly({ derive: unit, writesOutput: false, buildId: "worker" }),
+    );
     const [one] = builder.tasks;
     expect(draws(builder.rng)).toEqual(draws(unit(new Random(42).derive("builder:b/gen"))));
     expect(draws(one!.rng)).toEqual(draws(unit(new Random(42).derive("task:t/one:3"))));

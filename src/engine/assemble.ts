@@ -22,7 +22,8 @@ import type { Random } from "../util/random.js";
  */
 export const seedLabel = {
   builder: (builderName: string): string => `builder:${builderName}`,
-  task: (taskName: string, runnerConfig: { seed?: number | undefined }): string => `task:${taskName}:${String(runnerConfig.seed ?? "")}`,
+  task: (taskName: string, runnerConfig: { seed?: number | undefined }): string =>
+    `task:${taskName}:${String(runnerConfig.seed ?? "")}`,
 };
 
 /**
@@ -32,7 +33,12 @@ export const seedLabel = {
  * @example
  * const blocks = await createBlocks(registry, group.config.blocks, ctx, group.builderName);
  */
-export async function createBlocks(registry: Registry, configs: readonly Row[], ctx: BlockContext, builderName: string): Promise<Map<string, Block>> {
+export async function createBlocks(
+  registry: Registry,
+  configs: readonly Row[],
+  ctx: BlockContext,
+  builderName: string,
+): Promise<Map<string, Block>> {
   const blocks = new Map<string, Block>();
   for (const cfg of configs) {
     const block = await createBlock(registry, cfg, ctx, `builder '${builderName}'`);
@@ -115,7 +121,8 @@ export async function assembleBuilder(a: BuilderAssembly): Promise<DataBuilder> 
       outputFields: a.cls.outputFields,
       formatter: a.writesOutput ? await createFormatter(a.registry, t) : undefined,
     };
-    const task = a.cls.family === "generation" ? new GenerationTask(init) : new TransformationTask(init);
+    const task =
+      a.cls.family === "generation" ? new GenerationTask(init) : new TransformationTask(init);
     task.instantiateInput = (row: Row) => builder.instantiateInput(task, row);
     builder.tasks.push(task);
   }
@@ -123,7 +130,10 @@ export async function assembleBuilder(a: BuilderAssembly): Promise<DataBuilder> 
 }
 
 /** The task's `formatter:`, constructed, or undefined when the task has none. */
-async function createFormatter(registry: Registry, t: AssembledTask): Promise<Formatter | undefined> {
+async function createFormatter(
+  registry: Registry,
+  t: AssembledTask,
+): Promise<Formatter | undefined> {
   const cfg = t.spec.formatter;
   if (!cfg) return undefined;
   const F = (await registry.resolve("formatter", cfg.type)) as unknown as FormatterClass;

@@ -14,7 +14,10 @@ export const LOCAL_BATCH_MAX = 1024;
  * @example
  * if (growsBatches(builder, ctx)) size = nextBatchSize(size);
  */
-export function growsBatches(builder: TransformationDataBuilder, ctx: Pick<LoopContext, "executor">): boolean {
+export function growsBatches(
+  builder: TransformationDataBuilder,
+  ctx: Pick<LoopContext, "executor">,
+): boolean {
   if (ctx.executor.name !== "local") return false;
   if ((builder.constructor as { rowwise?: unknown }).rowwise !== true) return false;
   for (const block of builder.blocks.values()) {

@@ -1,7 +1,7 @@
-import type { Row } from "../util/mapping.js";
 import type { DataBuilder } from "../builders/databuilder.js";
 import { RoutingError } from "../errors.js";
 import type { CommitPosition, Task } from "../tasks/task.js";
+import type { Row } from "../util/mapping.js";
 
 /** One builder call in flight, with the input position of each task it drew rows from. */
 export interface Batch {
@@ -18,18 +18,31 @@ export interface Batch {
  * the order they were started, so output order and checkpoints stay consistent however the
  * calls overlap.
  */
-export function startBatch(seq: number, inputs: Batch["inputs"], call: () => Promise<Row[]>): Batch {
-  const batch: Batch = { seq, inputs, settled: Promise.resolve(), done: false, result: undefined, error: undefined };
-  batch.settled = call().then(
-    (r) => {
-      batch.result = r;
-    },
-    (e: unknown) => {
-      batch.error = e;
-    },
-  ).finally(() => {
-    batch.done = true;
-  });
+export function startBatch(
+  seq: number,
+  inputs: Batch["inputs"],
+  call: () => Promise<Row[]>,
+): Batch {
+  const batch: Batch = {
+    seq,
+    inputs,
+    settled: Promise.resolve(),
+    done: false,
+    result: undefined,
+    error: undefined,
+  };
+  batch.settled = call()
+    .then(
+      (r) => {
+        batch.result = r;
+      },
+      (e: unknown) => {
+        batch.error = e;
+      },
+    )
+    .finally(() => {
+      batch.done = true;
+    });
   return batch;
 }
 
@@ -39,7 +52,12 @@ export function routeRows(builder: DataBuilder, rows: readonly Row[]): Map<Task,
   for (const row of rows) {
     const name = row.task_name;
     const task = builder.tasks.find((t) => t.name === name);
-    if (!task) throw new RoutingError(builder.name, name, builder.tasks.map((t) => t.name));
+    if (!task)
+      throw new RoutingError(
+        builder.name,
+        name,
+        builder.tasks.map((t) => t.name),
+      );
     if (!out.has(task)) out.set(task, []);
     out.get(task)!.push(row);
   }
@@ -51,7 +69,10 @@ export function routeRows(builder: DataBuilder, rows: readonly Row[]): Map<Task,
  * settles, so a finished call frees its place for a new one while an older call still runs.
  * (Commits happen in start order either way.) `orWhen` wakes the caller early too.
  */
-export async function waitForProgress(inflight: readonly Batch[], orWhen?: Promise<void>): Promise<void> {
+export async function waitForProgress(
+  inflight: readonly Batch[],
+  orWhen?: Promise<void>,
+): Promise<void> {
   if (inflight.length === 0 || inflight[0]!.done) return;
   const settled = inflight.filter((b) => !b.done).map((b) => b.settled);
   await Promise.race(orWhen ? [...settled, orWhen] : settled);
@@ -66,7 +87,10 @@ export async function waitForProgress(inflight: readonly Batch[], orWhen?: Promi
  * @example
  * while (mayStart(inflight, ctx) && running(inflight) < ctx.width) start();
  */
-export function mayStart(inflight: readonly Batch[], limits: { width: number; fillWidth?: number | undefined }): boolean {
+export function mayStart(
+  inflight: readonly Batch[],
+  limits: { width: number; fillWidth?: number | undefined },
+): boolean {
   return !inflight[0]?.done && inflight.length < maxInFlight(limits);
 }
 

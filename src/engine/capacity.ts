@@ -1,6 +1,6 @@
 import type { AdaptiveLimiter } from "../blocks/lm/limiter.js";
 import type { DataBuilder } from "../builders/databuilder.js";
-import { running, type Batch } from "./batches.js";
+import { type Batch, running } from "./batches.js";
 import type { LoopContext } from "./loop-context.js";
 
 /**
@@ -12,7 +12,11 @@ import type { LoopContext } from "./loop-context.js";
  * @example
  * if (running(inflight) >= ctx.width && !mayFill(builder, inflight, ctx)) break;
  */
-export function mayFill(builder: DataBuilder, inflight: readonly Batch[], ctx: LoopContext): boolean {
+export function mayFill(
+  builder: DataBuilder,
+  inflight: readonly Batch[],
+  ctx: LoopContext,
+): boolean {
   return running(inflight) < (ctx.fillWidth ?? 0) && spareCapacity(builder);
 }
 
@@ -23,14 +27,22 @@ export function mayFill(builder: DataBuilder, inflight: readonly Batch[], ctx: L
  * @example
  * await waitForProgress(inflight, whenFillable(builder, inflight, ctx));
  */
-export function whenFillable(builder: DataBuilder, inflight: readonly Batch[], ctx: LoopContext): Promise<void> | undefined {
+export function whenFillable(
+  builder: DataBuilder,
+  inflight: readonly Batch[],
+  ctx: LoopContext,
+): Promise<void> | undefined {
   return running(inflight) < (ctx.fillWidth ?? 0) ? whenSpareCapacity(builder) : undefined;
 }
 
 /** Whether some limiter of the builder's blocks has spare room and none has more queued than it wants. */
 function spareCapacity(builder: DataBuilder): boolean {
   const limiters = builderLimiters(builder);
-  return limiters.length > 0 && limiters.some((l) => l.spare > 0) && limiters.every((l) => l.waiting < l.queueTarget);
+  return (
+    limiters.length > 0 &&
+    limiters.some((l) => l.spare > 0) &&
+    limiters.every((l) => l.waiting < l.queueTarget)
+  );
 }
 
 /** The next time one of the builder's limiters starts to have spare capacity (none: undefined). */

@@ -1,5 +1,9 @@
+import type {
+  DataBuilder,
+  GenerationDataBuilder,
+  TransformationDataBuilder,
+} from "../builders/databuilder.js";
 import type { Row } from "../util/mapping.js";
-import type { DataBuilder, GenerationDataBuilder, TransformationDataBuilder } from "../builders/databuilder.js";
 
 /**
  * Where builder calls run. The engine's loops decide what to call and commit results in order;

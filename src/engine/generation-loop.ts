@@ -1,13 +1,21 @@
-import type { Row } from "../util/mapping.js";
 import { LMProvider } from "../blocks/lm/provider.js";
 import type { GenerationDataBuilder } from "../builders/databuilder.js";
+import { BudgetExhausted } from "../errors.js";
 import type { GenerationTask } from "../tasks/generation-task.js";
 import type { TaskStatus } from "../tasks/task.js";
-import { maxInFlight, mayStart, routeRows, running, startBatch, waitForProgress, type Batch } from "./batches.js";
+import type { Row } from "../util/mapping.js";
+import {
+  type Batch,
+  maxInFlight,
+  mayStart,
+  routeRows,
+  running,
+  startBatch,
+  waitForProgress,
+} from "./batches.js";
 import { afterQueued, mayFill, whenFillable } from "./capacity.js";
 import type { LoopContext } from "./loop-context.js";
 import { postprocess } from "./postprocess.js";
-import { BudgetExhausted } from "../errors.js";
 
 interface TaskState {
   phase: "generating" | "draining" | "finished";
@@ -69,19 +77,44 @@ export const FIRST_RECORD_BUDGET = 100;
  * request the batches a task draws and the records it keeps are the same in every run with one
  * `--seed`, however calls overlap in time.
  */
-export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: LoopContext): Promise<void> {
+export async function runGenerationLoop(
+  builder: GenerationDataBuilder,
+  ctx: LoopContext,
+): Promise<void> {
   const tasks = builder.tasks;
   const state = new Map<GenerationTask, TaskState>();
   const lag = maxInFlight(ctx);
   for (const t of tasks) {
-    const start: Progress = { accepted: t.accepted.length, inputRows: 0, outputRows: 0, returnedRows: 0, stallBudget: ctx.maxStalled };
-    state.set(t, { phase: "generating", reason: "completed", epochBudget: ctx.maxStalled, countAfterLastEpoch: -1, drawn: 0, committed: 0, now: start, recent: new Map(), epochStart: 0, atEpochStart: start });
+    const start: Progress = {
+      accepted: t.accepted.length,
+      inputRows: 0,
+      outputRows: 0,
+      returnedRows: 0,
+      stallBudget: ctx.maxStalled,
+    };
+    state.set(t, {
+      phase: "generating",
+      reason: "completed",
+      epochBudget: ctx.maxStalled,
+      countAfterLastEpoch: -1,
+      drawn: 0,
+      committed: 0,
+      now: start,
+      recent: new Map(),
+      epochStart: 0,
+      atEpochStart: start,
+    });
     const m = ctx.metrics.task(t.name, "generation", t.target);
     m.accepted = t.accepted.length;
     m.status = "running";
     m.epoch = t.postprocessEpoch + 1;
     if (t.isComplete()) drain(t, "completed");
-    else builder.telemetry.event("epoch_started", { builder_name: builder.name, task_name: t.name, epoch: m.epoch });
+    else
+      builder.telemetry.event("epoch_started", {
+        builder_name: builder.name,
+        task_name: t.name,
+        epoch: m.epoch,
+      });
   }
   const inflight: Batch[] = [];
   let seq = 0;
@@ -100,11 +133,17 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
   }
 
   /** Why a task stops drawing, judged from counters `p`, or undefined to go on. */
-  function stopReason(t: GenerationTask, p: Progress): { reason: TaskStatus; cause?: string } | undefined {
+  function stopReason(
+    t: GenerationTask,
+    p: Progress,
+  ): { reason: TaskStatus; cause?: string } | undefined {
     if (p.accepted >= t.target) return { reason: "completed" };
     if (p.stallBudget <= 0) return { reason: "stalled_generation" };
     if (p.returnedRows === 0 && p.inputRows >= FIRST_RECORD_BUDGET) {
-      return { reason: "stalled_generation", cause: `the builder made nothing of its first ${p.inputRows} inputs, so it may not understand the model's replies. ${unusableSample(builder)}` };
+      return {
+        reason: "stalled_generation",
+        cause: `the builder made nothing of its first ${p.inputRows} inputs, so it may not understand the model's replies. ${unusableSample(builder)}`,
+      };
     }
     return undefined;
   }
@@ -189,7 +228,9 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
         t.planBatch(machinePrefix(t, s));
         const b = await builder.nextBatch(t);
         if (b.rows.length === 0) {
-          builder.logger.warn(`task '${t.name}' has no seed examples and no records yet, so there is nothing to generate from`);
+          builder.logger.warn(
+            `task '${t.name}' has no seed examples and no records yet, so there is nothing to generate from`,
+          );
           drain(t, "stalled_generation");
           state.get(t)!.stallCause = "there is nothing to generate from";
           continue;
@@ -197,12 +238,17 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
         s.recent.set(s.drawn++, { rows: b.rows.length });
         s.recent.delete(s.drawn - lag - 3);
         // The checkpoint of this batch records where the batch sequence stands (see TaskCheckpoint).
-        inputs.set(t, { rows: b.rows.length, position: { ...b.position, batches: t.nextBatchIndex, draws: t.drawsBefore + s.drawn } });
+        inputs.set(t, {
+          rows: b.rows.length,
+          position: { ...b.position, batches: t.nextBatchIndex, draws: t.drawsBefore + s.drawn },
+        });
         pool.push(...b.rows);
       }
       if (pool.length === 0) continue;
       const requestIdx = attempt;
-      inflight.push(startBatch(seq++, inputs, () => ctx.executor.generate(builder, requestIdx, pool)));
+      inflight.push(
+        startBatch(seq++, inputs, () => ctx.executor.generate(builder, requestIdx, pool)),
+      );
       if (filling) await afterQueued();
     }
 
@@ -216,10 +262,19 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
       if (budgetStop) continue;
       if (b.error !== undefined) throw b.error;
       const routed = routeRows(builder, b.result ?? []);
-      for (const t of new Set([...b.inputs.keys(), ...(routed.keys() as Iterable<GenerationTask>)]) as Set<GenerationTask>) {
+      for (const t of new Set([
+        ...b.inputs.keys(),
+        ...(routed.keys() as Iterable<GenerationTask>),
+      ]) as Set<GenerationTask>) {
         const input = b.inputs.get(t);
         const rows = routed.get(t) ?? [];
-        const fresh = await t.commit(rows, input?.position ?? { iter_index: t.checkpoint.iter_index, row_index: t.checkpoint.row_index });
+        const fresh = await t.commit(
+          rows,
+          input?.position ?? {
+            iter_index: t.checkpoint.iter_index,
+            row_index: t.checkpoint.row_index,
+          },
+        );
         const s = state.get(t)!;
         const m = ctx.metrics.task(t.name);
         m.produced += rows.length;
@@ -255,22 +310,34 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
       }
       const m = ctx.metrics.task(t.name);
       m.accepted = t.accepted.length;
-      builder.telemetry.event("epoch_finished", { builder_name: builder.name, task_name: t.name, epoch: m.epoch, accepted: t.accepted.length, reason: s.reason });
+      builder.telemetry.event("epoch_finished", {
+        builder_name: builder.name,
+        task_name: t.name,
+        epoch: m.epoch,
+        accepted: t.accepted.length,
+        reason: s.reason,
+      });
       if (t.isComplete() || s.reason !== "completed") {
         s.phase = "finished";
         // Batches still in flight when the task stalled may have reached the target after all:
         // then it completed, and saying it stalled would be wrong.
         const status = t.isComplete() ? "completed" : s.reason;
-        if (status === "stalled_generation") builder.logger.warn(`task '${t.name}' stalled: ${s.stallCause ?? `${ctx.maxStalled} batches in a row produced nothing new`} (${t.accepted.length}/${t.target} records)`);
+        if (status === "stalled_generation")
+          builder.logger.warn(
+            `task '${t.name}' stalled: ${s.stallCause ?? `${ctx.maxStalled} batches in a row produced nothing new`} (${t.accepted.length}/${t.target} records)`,
+          );
         await ctx.finish(t, status);
         continue;
       }
       // Postprocessing took the task below its target: another epoch, unless epochs stopped helping.
-      s.epochBudget = t.accepted.length > s.countAfterLastEpoch ? ctx.maxStalled : s.epochBudget - 1;
+      s.epochBudget =
+        t.accepted.length > s.countAfterLastEpoch ? ctx.maxStalled : s.epochBudget - 1;
       s.countAfterLastEpoch = t.accepted.length;
       if (s.epochBudget <= 0) {
         s.phase = "finished";
-        builder.logger.warn(`task '${t.name}' stalled: ${ctx.maxStalled} postprocessing epochs in a row made no progress (${t.accepted.length}/${t.target} records)`);
+        builder.logger.warn(
+          `task '${t.name}' stalled: ${ctx.maxStalled} postprocessing epochs in a row made no progress (${t.accepted.length}/${t.target} records)`,
+        );
         await ctx.finish(t, "stalled_postprocessing");
         continue;
       }
@@ -279,17 +346,23 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
       s.epochStart = s.drawn;
       s.atEpochStart = s.now;
       m.epoch++;
-      builder.telemetry.event("epoch_started", { builder_name: builder.name, task_name: t.name, epoch: m.epoch });
+      builder.telemetry.event("epoch_started", {
+        builder_name: builder.name,
+        task_name: t.name,
+        epoch: m.epoch,
+      });
     }
 
     if (inflight.length > 0) continue;
     if (budgetStop || ctx.budget?.exhausted) {
       const why = budgetStop ?? ctx.budget!.exhausted!;
-      for (const t of tasks) if (state.get(t)!.phase !== "finished") await ctx.finish(t, "budget_exhausted", why);
+      for (const t of tasks)
+        if (state.get(t)!.phase !== "finished") await ctx.finish(t, "budget_exhausted", why);
       return;
     }
     if (cancelled()) {
-      for (const t of tasks) if (state.get(t)!.phase !== "finished") await ctx.finish(t, "cancelled");
+      for (const t of tasks)
+        if (state.get(t)!.phase !== "finished") await ctx.finish(t, "cancelled");
       return;
     }
     if (tasks.every((t) => state.get(t)!.phase === "finished")) return;
@@ -302,9 +375,14 @@ export async function runGenerationLoop(builder: GenerationDataBuilder, ctx: Loo
 
 /** The last reply the builder noted as unusable (else the last answer of its LLM blocks), for a stall message. */
 function unusableSample(builder: GenerationDataBuilder): string {
-  const replies = [...builder.blocks.values()].flatMap((b) => (b instanceof LMProvider && b.lastReply !== undefined ? [b.lastReply] : []));
-  const sample = builder.lastUnusable ?? (replies.length ? { reply: replies[0]!, reason: undefined } : undefined);
-  const see = "To see every reply, rerun with DGT_TELEMETRY_RECORD_PAYLOADS=1 and read the dgt.llm_call spans in telemetry/traces.jsonl";
+  const replies = [...builder.blocks.values()].flatMap((b) =>
+    b instanceof LMProvider && b.lastReply !== undefined ? [b.lastReply] : [],
+  );
+  const sample =
+    builder.lastUnusable ??
+    (replies.length ? { reply: replies[0]!, reason: undefined } : undefined);
+  const see =
+    "To see every reply, rerun with DGT_TELEMETRY_RECORD_PAYLOADS=1 and read the dgt.llm_call spans in telemetry/traces.jsonl";
   if (!sample) return `${see}.`;
   const text = sample.reply.length > 300 ? `${sample.reply.slice(0, 300)}…` : sample.reply;
   return `A reply: ${JSON.stringify(text)}${sample.reason ? ` (the builder: ${sample.reason})` : ""}. ${see}.`;

@@ -6,10 +6,11 @@
  * import { run } from "digit-sdg/engine";
  * const result = await run({ taskPaths: ["tasks/my_task.yaml"], outputDir: "output" });
  */
-export { run, runPlan, type RunResult, type TaskOutcome } from "./run.js";
-export { planRun, type RunPlan } from "./plan.js";
-export type { RunOptions } from "./options.js";
-export { RunMetrics, type TaskMetrics } from "./metrics.js";
-export { localExecutor, type BatchExecutor } from "./executor.js";
-export type { Telemetry, Span } from "../telemetry/telemetry.js";
+
 export type { Logger } from "../telemetry/logger.js";
+export type { Span, Telemetry } from "../telemetry/telemetry.js";
+export { type BatchExecutor, localExecutor } from "./executor.js";
+export { RunMetrics, type TaskMetrics } from "./metrics.js";
+export type { RunOptions } from "./options.js";
+export { planRun, type RunPlan } from "./plan.js";
+export { type RunResult, run, runPlan, type TaskOutcome } from "./run.js";

@@ -1,10 +1,10 @@
-import type { Row } from "../util/mapping.js";
-import { DataFileError, isDigitError, type DigitError } from "../errors.js";
+import { DataFileError, type DigitError, isDigitError } from "../errors.js";
 import type { Registry } from "../registry/registry.js";
 import type { DatastoreConfig } from "../stores/datastore.js";
 import { createDatastore } from "../stores/factory.js";
+import type { Row } from "../util/mapping.js";
+import { isObj } from "../util/mapping.js";
 import type { PlannedGroup } from "./plan.js";
-import { isObj, } from "../util/mapping.js";
 
 /** Which stores to read: seeds (`seed_datastore`, small, read while planning every run) or a transformation's input (`data`). */
 export type InputKind = "seeds" | "inputs";
@@ -15,9 +15,16 @@ export type InputKind = "seeds" | "inputs";
  * writes nothing.
  */
 function inputStores(spec: Row, kind: InputKind): DatastoreConfig[] {
-  const [key, suffix] = kind === "seeds" ? ["seed_datastore", "seed_data"] : ["data", "transformation_data"];
+  const [key, suffix] =
+    kind === "seeds" ? ["seed_datastore", "seed_data"] : ["data", "transformation_data"];
   const ds = spec[key];
-  if (!isObj(ds) || (ds.type ?? "default") !== "default" || ds.data_path === undefined || ds.data_path === null) return [];
+  if (
+    !isObj(ds) ||
+    (ds.type ?? "default") !== "default" ||
+    ds.data_path === undefined ||
+    ds.data_path === null
+  )
+    return [];
   const { output_dir: _o, restart: _r, data: _d, ...rest } = ds;
   return [{ ...rest, type: "default", store_name: `${String(spec.task_name)}/${suffix}` }];
 }
@@ -33,7 +40,12 @@ function inputStores(spec: Row, kind: InputKind): DatastoreConfig[] {
  * @example
  * await readInputData(plan.registry, plan.groups, "seeds"); // throws DataFileError("task 'qa' (tasks/qa.yaml): line 3 is not valid JSON: ...", { file, line: 3 })
  */
-export async function readInputData(registry: Registry, groups: readonly PlannedGroup[], kind: InputKind, done: Set<string> = new Set()): Promise<void> {
+export async function readInputData(
+  registry: Registry,
+  groups: readonly PlannedGroup[],
+  kind: InputKind,
+  done: Set<string> = new Set(),
+): Promise<void> {
   for (const group of groups) {
     for (const task of group.tasks) {
       for (const config of inputStores(task.spec, kind)) {
@@ -50,7 +62,14 @@ export async function readInputData(registry: Registry, groups: readonly Planned
             } catch (e) {
               const where = `task '${String(task.spec.task_name)}'${task.file ? ` (${task.file})` : ""}`;
               if (isDigitError(e)) throw namingTask(e, where);
-              throw new DataFileError(`${where}: cannot read data file: ${e instanceof Error ? e.message : String(e)}`, { file: source.label, hint: "check that the file is complete and in the format its extension says", cause: e });
+              throw new DataFileError(
+                `${where}: cannot read data file: ${e instanceof Error ? e.message : String(e)}`,
+                {
+                  file: source.label,
+                  hint: "check that the file is complete and in the format its extension says",
+                  cause: e,
+                },
+              );
             }
           }
         } finally {
@@ -65,5 +84,10 @@ export async function readInputData(registry: Registry, groups: readonly Planned
 /** The reader's own error, its message prefixed with the task that reads the file. */
 function namingTask(e: DigitError, where: string): DigitError {
   if (e.code !== "DIGIT_DATA_FILE") return e;
-  return new DataFileError(`${where}: ${e.message}`, { file: e.file, line: e.line, hint: e.hint, cause: e });
+  return new DataFileError(`${where}: ${e.message}`, {
+    file: e.file,
+    line: e.line,
+    hint: e.hint,
+    cause: e,
+  });
 }

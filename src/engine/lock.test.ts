@@ -13,7 +13,10 @@ describe("output folder lock", () => {
   it("records pid, host, start time and boot id, and removes the file on release", () => {
     const dir = mkdtempSync(join(tmpdir(), "digit-lock-"));
     const release = acquireLock(dir);
-    const lock = JSON.parse(readFileSync(join(dir, ".digit.lock"), "utf8")) as Record<string, unknown>;
+    const lock = JSON.parse(readFileSync(join(dir, ".digit.lock"), "utf8")) as Record<
+      string,
+      unknown
+    >;
     expect(lock.pid).toBe(process.pid);
     expect(lock.host).toBe(hostname());
     if (linux) expect(lock.startTicks).toBe(processStartTicks(process.pid));
@@ -23,7 +26,14 @@ describe("output folder lock", () => {
 
   it("never takes over a lock written on another host", () => {
     const dir = mkdtempSync(join(tmpdir(), "digit-lock-"));
-    writeFileSync(join(dir, ".digit.lock"), JSON.stringify({ pid: 999_999_999, host: `not-${hostname()}`, started: "2026-01-01T00:00:00.000Z" }));
+    writeFileSync(
+      join(dir, ".digit.lock"),
+      JSON.stringify({
+        pid: 999_999_999,
+        host: `not-${hostname()}`,
+        started: "2026-01-01T00:00:00.000Z",
+      }),
+    );
     expect(() => acquireLock(dir)).toThrow(OutputLockedError);
     expect(() => acquireLock(dir)).toThrow(/on host 'not-/);
   });
@@ -32,7 +42,15 @@ describe("output folder lock", () => {
     const dir = mkdtempSync(join(tmpdir(), "digit-lock-"));
     const other = spawn("sleep", ["30"]);
     try {
-      writeFileSync(join(dir, ".digit.lock"), JSON.stringify({ pid: other.pid, host: hostname(), startTicks: processStartTicks(other.pid!), bootId: "an-earlier-boot" }));
+      writeFileSync(
+        join(dir, ".digit.lock"),
+        JSON.stringify({
+          pid: other.pid,
+          host: hostname(),
+          startTicks: processStartTicks(other.pid!),
+          bootId: "an-earlier-boot",
+        }),
+      );
       acquireLock(dir)();
     } finally {
       other.kill("SIGKILL");

@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { OutputLockedError } from "../errors.js";
-import { isOtherProcess, processIdentity, type ProcessIdentity } from "./process-identity.js";
 import { processAlive } from "../util/process-alive.js";
+import { isOtherProcess, type ProcessIdentity, processIdentity } from "./process-identity.js";
 
 const LOCK_FILE = ".digit.lock";
 
@@ -30,7 +30,12 @@ interface LockHolder extends ProcessIdentity {
 export function acquireLock(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, LOCK_FILE);
-  const me: LockHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), ...processIdentity(process.pid) };
+  const me: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    started: new Date().toISOString(),
+    ...processIdentity(process.pid),
+  };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       writeFileSync(file, JSON.stringify(me), { flag: "wx" });

@@ -1,5 +1,5 @@
-import type { Task, TaskStatus } from "../tasks/task.js";
 import type { SpendGuard } from "../blocks/lm/spend-guard.js";
+import type { Task, TaskStatus } from "../tasks/task.js";
 import type { BatchExecutor } from "./executor.js";
 import type { RunMetrics } from "./metrics.js";
 

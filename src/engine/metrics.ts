@@ -1,4 +1,9 @@
-import type { CacheLookupReport, LlmCallReport, RunObserver, TaskOpenedReport } from "../telemetry/observer.js";
+import type {
+  CacheLookupReport,
+  LlmCallReport,
+  RunObserver,
+  TaskOpenedReport,
+} from "../telemetry/observer.js";
 import type { TaskFigures } from "../telemetry/summary.js";
 
 /** Live counters of one task, for progress lines, task results and the run summary. */
@@ -39,7 +44,10 @@ export class RunMetrics implements RunObserver {
   readonly inFlightByBlock = new Map<string, number>();
   /** Blocks that served each task (learned from LLM call reports). */
   private readonly blocksOfTask = new Map<string, Set<string>>();
-  private readonly samples = new Map<string, { at: number; requests: number; accepted: number }[]>();
+  private readonly samples = new Map<
+    string,
+    { at: number; requests: number; accepted: number }[]
+  >();
   private readonly openedListeners: ((report: TaskOpenedReport) => void)[] = [];
 
   /** Call `fn` whenever a task's output folder is ready. */
@@ -65,7 +73,28 @@ export class RunMetrics implements RunObserver {
       if (target !== undefined) m.target = target;
     } else {
       kind ??= "generation";
-      m = { task: name, kind, target, accepted: 0, produced: 0, rejected: {}, requests: 0, batchRequests: 0, failedRequests: 0, failures: {}, promptTokens: 0, completionTokens: 0, tokensByModel: {}, cacheHits: 0, cacheMisses: 0, savedByModel: {}, status: "pending", startedAt: Date.now(), endedAt: undefined, epoch: 0 };
+      m = {
+        task: name,
+        kind,
+        target,
+        accepted: 0,
+        produced: 0,
+        rejected: {},
+        requests: 0,
+        batchRequests: 0,
+        failedRequests: 0,
+        failures: {},
+        promptTokens: 0,
+        completionTokens: 0,
+        tokensByModel: {},
+        cacheHits: 0,
+        cacheMisses: 0,
+        savedByModel: {},
+        status: "pending",
+        startedAt: Date.now(),
+        endedAt: undefined,
+        epoch: 0,
+      };
       this.tasks.set(name, m);
     }
     return m;
@@ -73,13 +102,15 @@ export class RunMetrics implements RunObserver {
 
   requestStarted(block?: string): void {
     this.inFlight++;
-    if (block !== undefined) this.inFlightByBlock.set(block, (this.inFlightByBlock.get(block) ?? 0) + 1);
+    if (block !== undefined)
+      this.inFlightByBlock.set(block, (this.inFlightByBlock.get(block) ?? 0) + 1);
   }
 
   requestFinished(block?: string): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
     this.requestsDone++;
-    if (block !== undefined) this.inFlightByBlock.set(block, Math.max(0, (this.inFlightByBlock.get(block) ?? 0) - 1));
+    if (block !== undefined)
+      this.inFlightByBlock.set(block, Math.max(0, (this.inFlightByBlock.get(block) ?? 0) - 1));
   }
 
   /**
@@ -97,9 +128,18 @@ export class RunMetrics implements RunObserver {
     const requestsPerSec = span > 0 ? (m.requests - first.requests) / span : 0;
     const recordsPerSec = span > 0 ? (m.accepted - first.accepted) / span : 0;
     const left = m.target !== undefined ? m.target - m.accepted : undefined;
-    const etaSeconds = left === undefined ? undefined : left <= 0 ? 0 : recordsPerSec > 0 ? left / recordsPerSec : undefined;
+    const etaSeconds =
+      left === undefined
+        ? undefined
+        : left <= 0
+          ? 0
+          : recordsPerSec > 0
+            ? left / recordsPerSec
+            : undefined;
     const blocks = this.blocksOfTask.get(name);
-    const inFlight = blocks ? [...blocks].reduce((s, b) => s + (this.inFlightByBlock.get(b) ?? 0), 0) : this.inFlight;
+    const inFlight = blocks
+      ? [...blocks].reduce((s, b) => s + (this.inFlightByBlock.get(b) ?? 0), 0)
+      : this.inFlight;
     return { requestsPerSec, recordsPerSec, etaSeconds, inFlight };
   }
 
@@ -118,8 +158,10 @@ export class RunMetrics implements RunObserver {
       m.requests += share;
       if (r.execution === "batch") m.batchRequests = (m.batchRequests ?? 0) + share;
       if (!r.ok) m.failedRequests += share;
-      for (const [kind, n] of Object.entries(r.attempt_errors ?? {})) m.failures[kind] = (m.failures[kind] ?? 0) + n * share;
-      if (!r.ok && r.error_kind && !r.attempt_errors) m.failures[r.error_kind] = (m.failures[r.error_kind] ?? 0) + share;
+      for (const [kind, n] of Object.entries(r.attempt_errors ?? {}))
+        m.failures[kind] = (m.failures[kind] ?? 0) + n * share;
+      if (!r.ok && r.error_kind && !r.attempt_errors)
+        m.failures[r.error_kind] = (m.failures[r.error_kind] ?? 0) + share;
       m.promptTokens += promptTokens;
       m.completionTokens += completionTokens;
       const t = (m.tokensByModel[r.model] ??= { provider: r.provider, prompt: 0, completion: 0 });

@@ -1,8 +1,8 @@
-import type { RunnerOverrides } from "../config/schemas.js";
-import type { Row } from "../util/mapping.js";
 import type { CacheSettings } from "../cache/settings.js";
+import type { RunnerOverrides } from "../config/schemas.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
+import type { Row } from "../util/mapping.js";
 import type { BatchExecutor } from "./executor.js";
 import type { RunMetrics } from "./metrics.js";
 
@@ -74,14 +74,24 @@ export interface RunOptions extends RunInputs, TaskOverrides, RunServices {}
  * runnerOverrides({ numOutputsToGenerate: 50, restart: true }, "generation")
  * // { num_outputs_to_generate: 50, restart_generation: true }
  */
-export function runnerOverrides(o: TaskOverrides, family: "generation" | "transformation"): RunnerOverrides {
+export function runnerOverrides(
+  o: TaskOverrides,
+  family: "generation" | "transformation",
+): RunnerOverrides {
   const all: RunnerOverrides = {
     output_dir: o.outputDir,
     save_formatted_output: o.saveFormattedOutput,
     restart_generation: o.restart,
     // DiGiT crashed when these were given for a transformation task; here they do not apply.
-    ...(family === "generation" ? { num_outputs_to_generate: o.numOutputsToGenerate, seed_batch_size: o.seedBatchSize, machine_batch_size: o.machineBatchSize } : {}),
+    ...(family === "generation"
+      ? {
+          num_outputs_to_generate: o.numOutputsToGenerate,
+          seed_batch_size: o.seedBatchSize,
+          machine_batch_size: o.machineBatchSize,
+        }
+      : {}),
   };
-  for (const key of Object.keys(all) as (keyof RunnerOverrides)[]) if (all[key] === undefined) delete all[key];
+  for (const key of Object.keys(all) as (keyof RunnerOverrides)[])
+    if (all[key] === undefined) delete all[key];
   return all;
 }

@@ -3,11 +3,31 @@ import { isDigitError, OutputWriteError } from "../errors.js";
 
 /** The system errors that mean "this folder cannot be written", what they mean, and the fix. */
 const UNWRITABLE: Record<string, { problem: string; hint: string; onlyInside: boolean }> = {
-  ENOSPC: { problem: "no space left on the device", hint: "free space on that disk, or pass --output-dir on another disk; then run the same command again: it resumes from the last checkpoint", onlyInside: false },
-  EDQUOT: { problem: "the disk quota is exhausted", hint: "free space or raise the quota, or pass --output-dir elsewhere; then run the same command again: it resumes from the last checkpoint", onlyInside: false },
-  EROFS: { problem: "the file system is read-only", hint: "pass --output-dir pointing at a writable disk", onlyInside: false },
-  EACCES: { problem: "permission denied", hint: "make the folder writable for this user, or pass another --output-dir", onlyInside: true },
-  EPERM: { problem: "operation not permitted", hint: "make the folder writable for this user, or pass another --output-dir", onlyInside: true },
+  ENOSPC: {
+    problem: "no space left on the device",
+    hint: "free space on that disk, or pass --output-dir on another disk; then run the same command again: it resumes from the last checkpoint",
+    onlyInside: false,
+  },
+  EDQUOT: {
+    problem: "the disk quota is exhausted",
+    hint: "free space or raise the quota, or pass --output-dir elsewhere; then run the same command again: it resumes from the last checkpoint",
+    onlyInside: false,
+  },
+  EROFS: {
+    problem: "the file system is read-only",
+    hint: "pass --output-dir pointing at a writable disk",
+    onlyInside: false,
+  },
+  EACCES: {
+    problem: "permission denied",
+    hint: "make the folder writable for this user, or pass another --output-dir",
+    onlyInside: true,
+  },
+  EPERM: {
+    problem: "operation not permitted",
+    hint: "make the folder writable for this user, or pass another --output-dir",
+    onlyInside: true,
+  },
 };
 
 /**

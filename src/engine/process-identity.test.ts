@@ -10,7 +10,13 @@ function fakeProc(pid: number, comm: string, startTicks: string, boot: string): 
   mkdirSync(join(root, String(pid)));
   mkdirSync(join(root, "sys/kernel/random"), { recursive: true });
   // Fields 3..21 are filler; field 22 is the start time.
-  const fields = ["S", ...Array.from({ length: 18 }, (_, i) => String(i + 1)), startTicks, "3133440", "406"];
+  const fields = [
+    "S",
+    ...Array.from({ length: 18 }, (_, i) => String(i + 1)),
+    startTicks,
+    "3133440",
+    "406",
+  ];
   writeFileSync(join(root, String(pid), "stat"), `${pid} (${comm}) ${fields.join(" ")}\n`);
   writeFileSync(join(root, "sys/kernel/random/boot_id"), `${boot}\n`);
   return root;

@@ -29,7 +29,10 @@ export function processStartTicks(pid: number, procRoot = "/proc"): string | und
   }
   // Field 2 (the command name) is in parentheses and may itself hold spaces and ')': the fields
   // after the last ')' start at field 3, so field 22 is the 20th of them.
-  const rest = stat.slice(stat.lastIndexOf(")") + 1).trim().split(/\s+/);
+  const rest = stat
+    .slice(stat.lastIndexOf(")") + 1)
+    .trim()
+    .split(/\s+/);
   const ticks = rest[19];
   return ticks !== undefined && /^\d+$/.test(ticks) ? ticks : undefined;
 }
@@ -58,7 +61,10 @@ export function bootId(procRoot = "/proc"): string | undefined {
 export function processIdentity(pid: number, procRoot = "/proc"): ProcessIdentity {
   const startTicks = processStartTicks(pid, procRoot);
   const boot = bootId(procRoot);
-  return { ...(startTicks === undefined ? {} : { startTicks }), ...(boot === undefined ? {} : { bootId: boot }) };
+  return {
+    ...(startTicks === undefined ? {} : { startTicks }),
+    ...(boot === undefined ? {} : { bootId: boot }),
+  };
 }
 
 /**
@@ -69,8 +75,17 @@ export function processIdentity(pid: number, procRoot = "/proc"): ProcessIdentit
  * @example
  * isOtherProcess(1234, { startTicks: "500", bootId: "…" }) // true when pid 1234 started at another tick
  */
-export function isOtherProcess(pid: number, recorded: ProcessIdentity, procRoot = "/proc"): boolean {
+export function isOtherProcess(
+  pid: number,
+  recorded: ProcessIdentity,
+  procRoot = "/proc",
+): boolean {
   const now = processIdentity(pid, procRoot);
-  if (recorded.bootId !== undefined && now.bootId !== undefined && recorded.bootId !== now.bootId) return true;
-  return recorded.startTicks !== undefined && now.startTicks !== undefined && recorded.startTicks !== now.startTicks;
+  if (recorded.bootId !== undefined && now.bootId !== undefined && recorded.bootId !== now.bootId)
+    return true;
+  return (
+    recorded.startTicks !== undefined &&
+    now.startTicks !== undefined &&
+    recorded.startTicks !== now.startTicks
+  );
 }

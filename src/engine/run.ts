@@ -1,27 +1,31 @@
 import { randomUUID } from "node:crypto";
 import type { Block } from "../blocks/block.js";
-import type { Row } from "../util/mapping.js";
 import { LMProvider } from "../blocks/lm/provider.js";
-import type { DataBuilder, GenerationDataBuilder, TransformationDataBuilder } from "../builders/databuilder.js";
+import { SpendGuard } from "../blocks/lm/spend-guard.js";
+import type {
+  DataBuilder,
+  GenerationDataBuilder,
+  TransformationDataBuilder,
+} from "../builders/databuilder.js";
 import { ConfigError } from "../errors.js";
 import { GenerationTask } from "../tasks/generation-task.js";
 import { appendRejects, type Task, type TaskStatus } from "../tasks/task.js";
 import type { Logger } from "../telemetry/logger.js";
 import { ConsoleLogger } from "../telemetry/logger.js";
-import { NoTelemetry, type ScopedTelemetry, type Telemetry } from "../telemetry/telemetry.js";
-import { Random } from "../util/random.js";
-import { SpendGuard } from "../blocks/lm/spend-guard.js";
 import { loadPrices } from "../telemetry/prices.js";
 import { costOf, type TaskFigures } from "../telemetry/summary.js";
+import { NoTelemetry, type ScopedTelemetry, type Telemetry } from "../telemetry/telemetry.js";
+import type { Row } from "../util/mapping.js";
+import { Random } from "../util/random.js";
 import { assembleBuilder, createBlocks } from "./assemble.js";
 import { localExecutor } from "./executor.js";
-import { asOutputWriteError } from "./output-errors.js";
 import { runGenerationLoop } from "./generation-loop.js";
 import { acquireLock } from "./lock.js";
 import type { LoopContext } from "./loop-context.js";
 import { RunMetrics } from "./metrics.js";
-import { runnerOverrides, type RunOptions } from "./options.js";
-import { planRun, type PlannedGroup, type RunPlan } from "./plan.js";
+import { type RunOptions, runnerOverrides } from "./options.js";
+import { asOutputWriteError } from "./output-errors.js";
+import { type PlannedGroup, planRun, type RunPlan } from "./plan.js";
 
 /** How one task of a run ended. */
 export interface TaskOutcome {
@@ -85,7 +89,17 @@ export async function runPlan(plan: RunPlan, options: RunOptions): Promise<RunRe
 
   // Construct everything (blocks check their settings, e.g. API keys) before touching output.
   const prepared: Prepared[] = [];
-  for (const group of plan.groups) prepared.push(await prepareGroup(plan, group, options, { logger, telemetry, metrics, root, buildId, budget }));
+  for (const group of plan.groups)
+    prepared.push(
+      await prepareGroup(plan, group, options, {
+        logger,
+        telemetry,
+        metrics,
+        root,
+        buildId,
+        budget,
+      }),
+    );
   for (const { builder } of prepared) options.executor?.check?.(builder);
   // A response cache that cannot be opened, or a model without a price under a spending cap,
   // stops the run here, before any output is touched.
@@ -93,14 +107,22 @@ export async function runPlan(plan: RunPlan, options: RunOptions): Promise<RunRe
     for (const b of blocks) {
       if (!(b instanceof LMProvider)) continue;
       b.openCache();
-      budget.requirePrice(b.type, b.modelId, ` (block '${b.name}' of builder '${group.builderName}')`);
+      budget.requirePrice(
+        b.type,
+        b.modelId,
+        ` (block '${b.name}' of builder '${group.builderName}')`,
+      );
     }
   }
   const dirs = new Map<string, string>();
   for (const { builder } of prepared) {
     for (const t of builder.tasks) {
       const other = dirs.get(t.dir);
-      if (other) throw new ConfigError(`tasks '${other}' and '${t.name}' would write to the same folder '${t.dir}'`, { hint: "give one of them another store_name" });
+      if (other)
+        throw new ConfigError(
+          `tasks '${other}' and '${t.name}' would write to the same folder '${t.dir}'`,
+          { hint: "give one of them another store_name" },
+        );
       dirs.set(t.dir, t.name);
     }
   }
@@ -120,7 +142,13 @@ export async function runPlan(plan: RunPlan, options: RunOptions): Promise<RunRe
     for (const { builder } of prepared) for (const t of builder.tasks) await t.check();
     const outcomes: TaskOutcome[] = [];
     const errors: unknown[] = [];
-    await Promise.all(prepared.map((p) => runGroup(p, options, { logger, telemetry, metrics, buildId, budget }, outcomes).catch((e: unknown) => errors.push(asOutputWriteError(e, folders)))));
+    await Promise.all(
+      prepared.map((p) =>
+        runGroup(p, options, { logger, telemetry, metrics, buildId, budget }, outcomes).catch(
+          (e: unknown) => errors.push(asOutputWriteError(e, folders)),
+        ),
+      ),
+    );
     return { outcomes, metrics, error: errors[0] };
   } finally {
     for (const release of releases) release();
@@ -136,21 +164,32 @@ interface Shared {
   buildId: string;
 }
 
-async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOptions, shared: Shared & { root: Random }): Promise<Prepared> {
+async function prepareGroup(
+  plan: RunPlan,
+  group: PlannedGroup,
+  options: RunOptions,
+  shared: Shared & { root: Random },
+): Promise<Prepared> {
   const { registry } = plan;
   let builder: DataBuilder | undefined;
   const telemetry = shared.telemetry.scoped(undefined);
-  const blocks = await createBlocks(registry, group.config.blocks, {
-    builderName: group.builderName,
-    telemetry,
-    // Bound to the builder so block records reach its tasks' logs.jsonl.
-    logger: shared.logger.child({ builder: group.builderName }),
-    observer: shared.metrics,
-    cache: options.cache,
-    budget: shared.budget.active ? shared.budget : undefined,
-    rejects: (block: { name: string }, rows: Row[]) => appendRejects(builder?.tasks ?? [], block.name, rows),
-    execution: options.execution,
-  }, group.builderName);
+  const blocks = await createBlocks(
+    registry,
+    group.config.blocks,
+    {
+      builderName: group.builderName,
+      telemetry,
+      // Bound to the builder so block records reach its tasks' logs.jsonl.
+      logger: shared.logger.child({ builder: group.builderName }),
+      observer: shared.metrics,
+      cache: options.cache,
+      budget: shared.budget.active ? shared.budget : undefined,
+      rejects: (block: { name: string }, rows: Row[]) =>
+        appendRejects(builder?.tasks ?? [], block.name, rows),
+      execution: options.execution,
+    },
+    group.builderName,
+  );
   builder = await assembleBuilder({
     registry,
     cls: group.cls,
@@ -166,11 +205,17 @@ async function prepareGroup(plan: RunPlan, group: PlannedGroup, options: RunOpti
     buildId: shared.buildId,
     writesOutput: true,
   });
-  for (const task of builder.tasks) task.onDuplicates = (n) => shared.metrics.rejected(task.name, "duplicates", n);
+  for (const task of builder.tasks)
+    task.onDuplicates = (n) => shared.metrics.rejected(task.name, "duplicates", n);
   return { group, builder, blocks: [...blocks.values()], telemetry };
 }
 
-async function runGroup({ group, builder, blocks, telemetry }: Prepared, options: RunOptions, shared: Shared, outcomes: TaskOutcome[]): Promise<void> {
+async function runGroup(
+  { group, builder, blocks, telemetry }: Prepared,
+  options: RunOptions,
+  shared: Shared,
+  outcomes: TaskOutcome[],
+): Promise<void> {
   const finished = new Set<Task>();
   const startedAt = Math.floor(Date.now() / 1000);
   /**
@@ -185,7 +230,9 @@ async function runGroup({ group, builder, blocks, telemetry }: Prepared, options
     let failure: unknown;
     if (status !== "cancelled" && status !== "errored") {
       try {
-        records = await task.writeFinal(builder.hasFinalize ? (rows) => builder.finalize(task, rows) : undefined);
+        records = await task.writeFinal(
+          builder.hasFinalize ? (rows) => builder.finalize(task, rows) : undefined,
+        );
       } catch (e) {
         failure = asOutputWriteError(e, [task.dir]);
         status = "errored";
@@ -198,35 +245,66 @@ async function runGroup({ group, builder, blocks, telemetry }: Prepared, options
     // A task that never opened (its folder was refused) leaves the folder as it found it.
     if (task.opened) {
       try {
-        await task.appendLine("task_results.jsonl", resultRecord(task, status, startedAt, shared.metrics, error));
+        await task.appendLine(
+          "task_results.jsonl",
+          resultRecord(task, status, startedAt, shared.metrics, error),
+        );
       } catch (e) {
         const err = asOutputWriteError(e, [task.dir]);
-        shared.logger.warn(`task '${task.name}': could not record status '${status}' in task_results.jsonl: ${err instanceof Error ? err.message : String(err)}`);
+        shared.logger.warn(
+          `task '${task.name}': could not record status '${status}' in task_results.jsonl: ${err instanceof Error ? err.message : String(err)}`,
+        );
         failure ??= err;
       }
     }
-    telemetry.event("task_finished", { builder_name: builder.name, task_name: task.name, reason: status, records });
+    telemetry.event("task_finished", {
+      builder_name: builder.name,
+      task_name: task.name,
+      reason: status,
+      records,
+    });
     const final = await task.finalLocation().catch(() => undefined);
-    outcomes.push({ task: task.name, builder: builder.name, status, records, dir: task.dir, final, ...(error === undefined ? {} : { error }) });
+    outcomes.push({
+      task: task.name,
+      builder: builder.name,
+      status,
+      records,
+      dir: task.dir,
+      final,
+      ...(error === undefined ? {} : { error }),
+    });
     await task.close();
     if (failure !== undefined) throw failure;
   };
-  const fixedWidth = group.config.max_concurrent_batches ?? group.config.max_workers ?? options.executor?.width;
+  const fixedWidth =
+    group.config.max_concurrent_batches ?? group.config.max_workers ?? options.executor?.width;
   const ctx: LoopContext = {
     metrics: shared.metrics,
     signal: options.signal,
-    maxStalled: Number(options.maxStalledAttempts ?? group.config.max_stalled_attempts ?? DEFAULT_MAX_STALLED),
-    attemptCap: Number(options.numAttemptsToComplete ?? group.config.num_attempts_to_complete ?? DEFAULT_ATTEMPT_CAP),
+    maxStalled: Number(
+      options.maxStalledAttempts ?? group.config.max_stalled_attempts ?? DEFAULT_MAX_STALLED,
+    ),
+    attemptCap: Number(
+      options.numAttemptsToComplete ?? group.config.num_attempts_to_complete ?? DEFAULT_ATTEMPT_CAP,
+    ),
     // DiGiT's `max_workers` (its thread-pool size) means the same: builder calls in flight.
     width: Number(fixedWidth ?? DEFAULT_CONCURRENT_BATCHES),
     // Without a fixed width, calls in process go beyond the default while the builder's LLM
     // limiters have spare capacity (rows of the next batches fill the credential).
-    fillWidth: fixedWidth === undefined ? (blocks.some(sendsByBatch) ? MAX_FILLING_BATCHES_BY_BATCH_API : MAX_FILLING_BATCHES) : undefined,
+    fillWidth:
+      fixedWidth === undefined
+        ? blocks.some(sendsByBatch)
+          ? MAX_FILLING_BATCHES_BY_BATCH_API
+          : MAX_FILLING_BATCHES
+        : undefined,
     executor: options.executor ?? localExecutor,
     budget: shared.budget.active ? shared.budget : undefined,
     finish,
   };
-  const span = shared.telemetry.startSpan("dgt.run", { builder_name: builder.name, task_names: builder.tasks.map((t) => t.name).join(",") });
+  const span = shared.telemetry.startSpan("dgt.run", {
+    builder_name: builder.name,
+    task_names: builder.tasks.map((t) => t.name).join(","),
+  });
   // The group's block, postprocessing and LLM spans and its events nest under the run span.
   telemetry.scope = span;
   try {
@@ -234,24 +312,56 @@ async function runGroup({ group, builder, blocks, telemetry }: Prepared, options
       await task.open();
       // The target first, so no progress line shows a generation task without it.
       if (task instanceof GenerationTask) shared.metrics.task(task.name, "generation", task.target);
-      shared.metrics.taskOpened({ task: task.name, builder: builder.name, dir: task.dir, resumed: task.resumed, accepted: task.accepted.length });
+      shared.metrics.taskOpened({
+        task: task.name,
+        builder: builder.name,
+        dir: task.dir,
+        resumed: task.resumed,
+        accepted: task.accepted.length,
+      });
       await writeTaskCard(task, builder, shared.buildId, options);
-      await task.appendLine("task_results.jsonl", { PID: process.pid, status: "running", start_time: startedAt, end_time: null, metrics: { "Number of data produced": task.accepted.length } });
-      telemetry.event(task.resumed ? "task_resumed" : "task_started", { builder_name: builder.name, task_name: task.name, records: task.accepted.length });
+      await task.appendLine("task_results.jsonl", {
+        PID: process.pid,
+        status: "running",
+        start_time: startedAt,
+        end_time: null,
+        metrics: { "Number of data produced": task.accepted.length },
+      });
+      telemetry.event(task.resumed ? "task_resumed" : "task_started", {
+        builder_name: builder.name,
+        task_name: task.name,
+        records: task.accepted.length,
+      });
     }
     span.set({ resumed: builder.tasks.some((t) => t.resumed) });
-    telemetry.event("run_started", { builder_name: builder.name, task_names: builder.tasks.map((t) => t.name), pid: process.pid, resumed: builder.tasks.some((t) => t.resumed) });
+    telemetry.event("run_started", {
+      builder_name: builder.name,
+      task_names: builder.tasks.map((t) => t.name),
+      pid: process.pid,
+      resumed: builder.tasks.some((t) => t.resumed),
+    });
     await builder.setup();
-    if (builder.kind === "generation") await runGenerationLoop(builder as GenerationDataBuilder, ctx);
-    else await (await import("./transformation-loop.js")).runTransformationLoop(builder as TransformationDataBuilder, ctx);
+    if (builder.kind === "generation")
+      await runGenerationLoop(builder as GenerationDataBuilder, ctx);
+    else
+      await (await import("./transformation-loop.js")).runTransformationLoop(
+        builder as TransformationDataBuilder,
+        ctx,
+      );
     const cancelled = options.signal?.aborted === true;
     telemetry.event(cancelled ? "run_cancelled" : "run_finished", { builder_name: builder.name });
     span.end(cancelled ? "cancelled" : "ok");
   } catch (caught) {
     // A full or read-only disk is the user's to fix: say which folder, not a stack trace.
-    const e = asOutputWriteError(caught, builder.tasks.map((t) => t.dir));
+    const e = asOutputWriteError(
+      caught,
+      builder.tasks.map((t) => t.dir),
+    );
     for (const t of builder.tasks) await finish(t, "errored", e).catch(() => undefined);
-    telemetry.event("run_errored", { builder_name: builder.name, error: e instanceof Error ? e.message : String(e) });
+    telemetry.event("run_errored", {
+      builder_name: builder.name,
+      error: e instanceof Error ? e.message : String(e),
+    });
     span.end("error", e);
     throw e;
   } finally {
@@ -260,7 +370,12 @@ async function runGroup({ group, builder, blocks, telemetry }: Prepared, options
   }
 }
 
-async function writeTaskCard(task: Task, builder: DataBuilder, buildId: string, options: RunOptions): Promise<void> {
+async function writeTaskCard(
+  task: Task,
+  builder: DataBuilder,
+  buildId: string,
+  options: RunOptions,
+): Promise<void> {
   let runId: string = randomUUID();
   if (!task.restart) {
     const cards = (await task.readLines("task_card.jsonl")).filter((c) => c.build_id === buildId);
@@ -285,9 +400,14 @@ async function writeTaskCard(task: Task, builder: DataBuilder, buildId: string, 
 /** The caps of a run: `--max-cost` and each task's `budget:`. */
 function spendGuard(plan: RunPlan, options: RunOptions): SpendGuard {
   const tasks: Record<string, number> = {};
-  for (const g of plan.groups) for (const t of g.tasks) if (typeof t.spec.budget === "number") tasks[String(t.spec.task_name)] = t.spec.budget;
+  for (const g of plan.groups)
+    for (const t of g.tasks)
+      if (typeof t.spec.budget === "number") tasks[String(t.spec.task_name)] = t.spec.budget;
   const active = options.maxCost !== undefined || Object.keys(tasks).length > 0;
-  return new SpendGuard(active ? loadPrices(options.cwd ?? process.cwd()) : {}, { run: options.maxCost, tasks });
+  return new SpendGuard(active ? loadPrices(options.cwd ?? process.cwd()) : {}, {
+    run: options.maxCost,
+    tasks,
+  });
 }
 
 /** What a task's cache hits would have cost (null when a model has no price or prices are unreadable). */
@@ -301,7 +421,13 @@ function savedUsd(m: TaskFigures): number | null {
   }
 }
 
-function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics: RunMetrics, error: unknown): Row {
+function resultRecord(
+  task: Task,
+  status: TaskStatus,
+  startedAt: number,
+  metrics: RunMetrics,
+  error: unknown,
+): Row {
   const m = metrics.task(task.name);
   const round = (x: number) => Math.round(x);
   return {
@@ -309,7 +435,9 @@ function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics
     status,
     start_time: startedAt,
     end_time: Math.floor(Date.now() / 1000),
-    ...(error === undefined ? {} : { message: error instanceof Error ? error.message : String(error) }),
+    ...(error === undefined
+      ? {}
+      : { message: error instanceof Error ? error.message : String(error) }),
     metrics: {
       "Number of data produced": task.accepted.length,
       records: task.finalCount(),
@@ -318,7 +446,12 @@ function resultRecord(task: Task, status: TaskStatus, startedAt: number, metrics
       rejected: m.rejected,
       epochs: task.postprocessEpoch,
       requests: round(m.requests),
-      ...(m.batchRequests ? { batch_requests: round(m.batchRequests), online_requests: round(m.requests - m.batchRequests) } : {}),
+      ...(m.batchRequests
+        ? {
+            batch_requests: round(m.batchRequests),
+            online_requests: round(m.requests - m.batchRequests),
+          }
+        : {}),
       failed_requests: round(m.failedRequests),
       failures: Object.fromEntries(Object.entries(m.failures).map(([k, v]) => [k, round(v)])),
       prompt_tokens: round(m.promptTokens),
@@ -338,7 +471,12 @@ function sendsByBatch(block: Block): boolean {
 }
 
 /** Tokens sent by batch API (billed at batch prices), summed over the task's models. */
-function batchTokens(m: { tokensByModel: Record<string, { batch_prompt?: number | undefined; batch_completion?: number | undefined }> }): Row {
+function batchTokens(m: {
+  tokensByModel: Record<
+    string,
+    { batch_prompt?: number | undefined; batch_completion?: number | undefined }
+  >;
+}): Row {
   const all = Object.values(m.tokensByModel);
   return {
     batch_prompt_tokens: Math.round(all.reduce((s, t) => s + (t.batch_prompt ?? 0), 0)),

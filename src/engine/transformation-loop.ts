@@ -1,12 +1,19 @@
-import type { Row } from "../util/mapping.js";
 import type { TransformationDataBuilder } from "../builders/databuilder.js";
+import { BudgetExhausted } from "../errors.js";
 import type { TransformationTask } from "../tasks/transformation-task.js";
-import { mayStart, routeRows, running, startBatch, waitForProgress, type Batch } from "./batches.js";
+import type { Row } from "../util/mapping.js";
 import { growsBatches, nextBatchSize } from "./batch-size.js";
+import {
+  type Batch,
+  mayStart,
+  routeRows,
+  running,
+  startBatch,
+  waitForProgress,
+} from "./batches.js";
 import { afterQueued, mayFill, whenFillable } from "./capacity.js";
 import type { LoopContext } from "./loop-context.js";
 import { postprocess } from "./postprocess.js";
-import { BudgetExhausted } from "../errors.js";
 
 /**
  * Run a transformation builder once over the input of its tasks: batches of
@@ -15,7 +22,10 @@ import { BudgetExhausted } from "../errors.js";
  * while the builder's LLM limiters have spare capacity), committed in input order; then
  * postprocessing once, then every task finishes.
  */
-export async function runTransformationLoop(builder: TransformationDataBuilder, ctx: LoopContext): Promise<void> {
+export async function runTransformationLoop(
+  builder: TransformationDataBuilder,
+  ctx: LoopContext,
+): Promise<void> {
   const tasks = builder.tasks;
   for (const t of tasks) {
     const m = ctx.metrics.task(t.name, "transformation");
@@ -61,7 +71,13 @@ export async function runTransformationLoop(builder: TransformationDataBuilder, 
       for (const t of new Set([...b.inputs.keys(), ...routed.keys()]) as Set<TransformationTask>) {
         const input = b.inputs.get(t);
         const rows = routed.get(t) ?? [];
-        await t.commit(rows, input?.position ?? { iter_index: t.checkpoint.iter_index, row_index: t.checkpoint.row_index });
+        await t.commit(
+          rows,
+          input?.position ?? {
+            iter_index: t.checkpoint.iter_index,
+            row_index: t.checkpoint.row_index,
+          },
+        );
         const m = ctx.metrics.task(t.name);
         m.produced += rows.length;
         m.accepted = t.accepted.length;
@@ -69,7 +85,8 @@ export async function runTransformationLoop(builder: TransformationDataBuilder, 
     }
     if (inflight.length > 0) continue;
     if (budgetStop || ctx.budget?.exhausted) {
-      for (const t of tasks) await ctx.finish(t, "budget_exhausted", budgetStop ?? ctx.budget!.exhausted);
+      for (const t of tasks)
+        await ctx.finish(t, "budget_exhausted", budgetStop ?? ctx.budget!.exhausted);
       return;
     }
     if (cancelled()) {
@@ -87,7 +104,11 @@ export async function runTransformationLoop(builder: TransformationDataBuilder, 
       continue;
     }
     ctx.metrics.task(t.name).accepted = t.accepted.length;
-    builder.telemetry.event("transformation_finished", { builder_name: builder.name, task_name: t.name, records: t.accepted.length });
+    builder.telemetry.event("transformation_finished", {
+      builder_name: builder.name,
+      task_name: t.name,
+      records: t.accepted.length,
+    });
     await ctx.finish(t, "completed");
   }
 }

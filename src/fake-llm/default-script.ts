@@ -27,34 +27,85 @@ function numbered(label: string, count: number, text: (i: number) => string): st
 export const DEFAULT_SCRIPT: Required<Pick<FakeLLMOptions, "rules" | "responses">> = {
   rules: [
     // public/examples/geography_qa: the completion continues after "Question:".
-    { match: /You write quiz questions about world geography/i, response: " Which country has the {{words}}?\nAnswer: The land of {{words}}" },
+    {
+      match: /You write quiz questions about world geography/i,
+      response: " Which country has the {{words}}?\nAnswer: The land of {{words}}",
+    },
     // public/examples/qa_rater: a JSON object with knowledge and difficulty.
-    { match: /"difficulty": one of/i, response: '{"knowledge": "Knowing about the {{words}}.", "difficulty": "medium"}' },
+    {
+      match: /"difficulty": one of/i,
+      response: '{"knowledge": "Knowing about the {{words}}.", "difficulty": "medium"}',
+    },
 
     // instructlab/simple: one more "* Task" block in the layout of the examples.
-    { match: /\*\* Instruction[\s\S]*\* Task \d+\s*$/i, response: "** Instruction\nExplain in two sentences how the {{words}} changed over one year.\n** Input\n<noinput>\n** Output\nIt grew slowly at first and then quickly, because of the {{words}}." },
+    {
+      match: /\*\* Instruction[\s\S]*\* Task \d+\s*$/i,
+      response:
+        "** Instruction\nExplain in two sentences how the {{words}} changed over one year.\n** Input\n<noinput>\n** Output\nIt grew slowly at first and then quickly, because of the {{words}}.",
+    },
 
     // instructlab/skills: a source text, numbered tasks, an answer, and the two judges.
-    { match: /Write one new text of the same kind/i, response: "The {{words}} was quiet until the {{words}} arrived in the morning.\n[/EXAMPLE]" },
-    { match: /Write \d+ new tasks of the same kind/i, response: `${numbered("Task", 5, () => "Describe the {{words}} and the {{words}} in a short paragraph.")}\n[/EXAMPLE]`.replace(/^Task 1: /, " ") },
-    { match: /Decide whether the task below is a good practice task/i, response: "The task is clear and fits the skill.\nRating: 1" },
-    { match: /Rate how well the answer carries out the task/i, response: "Correct, complete and clear.\nRating: 3" },
-    { match: /Task: [\s\S]*Answer:\s*$/i, response: " A careful answer about the {{words}}, with two reasons.\n[/EXAMPLE]" },
+    {
+      match: /Write one new text of the same kind/i,
+      response: "The {{words}} was quiet until the {{words}} arrived in the morning.\n[/EXAMPLE]",
+    },
+    {
+      match: /Write \d+ new tasks of the same kind/i,
+      response:
+        `${numbered("Task", 5, () => "Describe the {{words}} and the {{words}} in a short paragraph.")}\n[/EXAMPLE]`.replace(
+          /^Task 1: /,
+          " ",
+        ),
+    },
+    {
+      match: /Decide whether the task below is a good practice task/i,
+      response: "The task is clear and fits the skill.\nRating: 1",
+    },
+    {
+      match: /Rate how well the answer carries out the task/i,
+      response: "Correct, complete and clear.\nRating: 3",
+    },
+    {
+      match: /Task: [\s\S]*Answer:\s*$/i,
+      response: " A careful answer about the {{words}}, with two reasons.\n[/EXAMPLE]",
+    },
 
     // instructlab/knowledge: question/answer pairs, then one judge per criterion.
-    { match: /Write \d+ new (question and answer pairs|multiple-choice questions)/i, response: "[Question] What does the document say about the {{words}}?\n[Answer] It describes the {{words}}.\n[End]\n[Question] Why does the document mention the {{words}}?\n[Answer] To explain the {{words}}.\n[End]" },
-    { match: /Check whether the answer is supported by the document/i, response: "Each claim follows from the document.\n**Answer:** Yes" },
-    { match: /Score how well the answer addresses the question/i, response: "On topic: 1 point. Precise: 1 point.\nTotal Score: 2/2" },
-    { match: /good study question about the document/i, response: "Clear and answerable from the document.\nRating: 1" },
+    {
+      match: /Write \d+ new (question and answer pairs|multiple-choice questions)/i,
+      response:
+        "[Question] What does the document say about the {{words}}?\n[Answer] It describes the {{words}}.\n[End]\n[Question] Why does the document mention the {{words}}?\n[Answer] To explain the {{words}}.\n[End]",
+    },
+    {
+      match: /Check whether the answer is supported by the document/i,
+      response: "Each claim follows from the document.\n**Answer:** Yes",
+    },
+    {
+      match: /Score how well the answer addresses the question/i,
+      response: "On topic: 1 point. Precise: 1 point.\nTotal Score: 2/2",
+    },
+    {
+      match: /good study question about the document/i,
+      response: "Clear and answerable from the document.\nRating: 1",
+    },
 
     // public/safety/refusal: numbered requests, a refusal per request, and the guardian's labels.
-    { match: /Write \d+ new requests/i, response: `Here are new requests.\n${numbered("### Question", 5, () => `${REQUEST_OPENER} the {{words}} into paying the {{words}}.`)}` },
-    { match: /so the assistant declines it/i, response: `${REFUSAL_OPENER}: it could deceive or harm people. I can share how to spot and report scams instead.` },
+    {
+      match: /Write \d+ new requests/i,
+      response: `Here are new requests.\n${numbered("### Question", 5, () => `${REQUEST_OPENER} the {{words}} into paying the {{words}}.`)}`,
+    },
+    {
+      match: /so the assistant declines it/i,
+      response: `${REFUSAL_OPENER}: it could deceive or harm people. I can share how to spot and report scams instead.`,
+    },
     { match: new RegExp(`^${REFUSAL_OPENER}`, "i"), response: "<score> no </score>" },
     { match: new RegExp(`^${REQUEST_OPENER}`, "i"), response: "<score> yes </score>" },
 
     // core/conversation: a scenario, the flow controller's hint, and the user's next message.
-    { match: /Write one new scenario/i, response: "A visitor to the {{words}} wants to chat about the {{words}}." },
+    {
+      match: /Write one new scenario/i,
+      response: "A visitor to the {{words}} wants to chat about the {{words}}.",
+    },
     { match: /Write the user's next message/i, response: "What do you think about the {{words}}?" },
   ],
   responses: ["This is fake answer {{n}}, about the {{words}}."],

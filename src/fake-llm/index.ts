@@ -7,8 +7,17 @@
  * import { startFakeLLM, DEFAULT_SCRIPT } from "./fake-llm/index.js";
  * const fake = await startFakeLLM({ ...DEFAULT_SCRIPT, latencyMs: 50 });
  */
-export { startFakeLLM } from "./server.js";
-export type { FakeLLM, FakeLLMOptions, FakeLLMStats, FakeRequest, FakeAnswer, FakeFailureKind, FakeBatchOptions } from "./types.js";
+
 export type { FakeBatchStats } from "./batches.js";
-export { loadScript } from "./script.js";
 export { DEFAULT_SCRIPT } from "./default-script.js";
+export { loadScript } from "./script.js";
+export { startFakeLLM } from "./server.js";
+export type {
+  FakeAnswer,
+  FakeBatchOptions,
+  FakeFailureKind,
+  FakeLLM,
+  FakeLLMOptions,
+  FakeLLMStats,
+  FakeRequest,
+} from "./types.js";

@@ -13,9 +13,14 @@ const USAGE_FIELDS: readonly [prompt: string, completion: string][] = [
 ];
 
 /** The `usage` option: overwrite the token counts an answer reports, wherever its protocol puts them. */
-export function reportUsage(answer: unknown, usage: { prompt?: unknown; completion?: unknown }): void {
+export function reportUsage(
+  answer: unknown,
+  usage: { prompt?: unknown; completion?: unknown },
+): void {
   const a = answer as Record<string, unknown>;
-  const holders = [a, a.usage, ...(Array.isArray(a.results) ? a.results : [])].filter((h): h is Record<string, unknown> => !!h && typeof h === "object");
+  const holders = [a, a.usage, ...(Array.isArray(a.results) ? a.results : [])].filter(
+    (h): h is Record<string, unknown> => !!h && typeof h === "object",
+  );
   for (const h of holders) {
     for (const [prompt, completion] of USAGE_FIELDS) {
       if (prompt in h && "prompt" in usage) h[prompt] = usage.prompt;
@@ -44,7 +49,11 @@ export function bearer(auth: string | undefined): string | undefined {
 }
 
 /** Whether a request's credentials are the expected key (watsonx: a token the fake issued). */
-export function authorized(auth: string | undefined, key: string, protocol: FakeRequest["protocol"]): boolean {
+export function authorized(
+  auth: string | undefined,
+  key: string,
+  protocol: FakeRequest["protocol"],
+): boolean {
   const given = bearer(auth);
   // watsonx sends an IAM token obtained with the key, not the key itself.
   if (protocol === "watsonx") return !!given && given.startsWith("fake-iam-token-");
@@ -52,17 +61,31 @@ export function authorized(auth: string | undefined, key: string, protocol: Fake
 }
 
 /** An error body shaped like the protocol's real errors. */
-export function errorBody(protocol: FakeRequest["protocol"], message: string, type: string): unknown {
+export function errorBody(
+  protocol: FakeRequest["protocol"],
+  message: string,
+  type: string,
+): unknown {
   if (protocol === "anthropic") return { type: "error", error: { type, message } };
   if (protocol === "ollama") return { error: message };
-  if (protocol === "watsonx") return { errors: [{ code: type, message }], trace: "fake", status_code: 0 };
+  if (protocol === "watsonx")
+    return { errors: [{ code: type, message }], trace: "fake", status_code: 0 };
   return { error: { message, type, code: type } };
 }
 
 /** The text of a message's content (a string or a list of parts). */
 export function contentText(content: unknown): string {
   if (typeof content === "string") return content;
-  if (Array.isArray(content)) return content.map((p) => (typeof p === "string" ? p : typeof (p as { text?: unknown }).text === "string" ? (p as { text: string }).text : "")).join(" ");
+  if (Array.isArray(content))
+    return content
+      .map((p) =>
+        typeof p === "string"
+          ? p
+          : typeof (p as { text?: unknown }).text === "string"
+            ? (p as { text: string }).text
+            : "",
+      )
+      .join(" ");
   return "";
 }
 
@@ -74,7 +97,9 @@ export function lastMessageText(messages: unknown): string {
 
 /** The text of every message of a chat request, joined. */
 export function allMessagesText(messages: unknown): string {
-  return Array.isArray(messages) ? messages.map((m) => contentText((m as { content?: unknown }).content)).join(" ") : "";
+  return Array.isArray(messages)
+    ? messages.map((m) => contentText((m as { content?: unknown }).content)).join(" ")
+    : "";
 }
 
 /** A rough token count: whitespace-separated words. */

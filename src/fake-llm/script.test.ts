@@ -14,15 +14,30 @@ function file(name: string, text: string): string {
 }
 
 /** The DigitError `loadScript` rejects with. */
-async function refusal(path: string): Promise<{ code: string; message: string; file: string | undefined; line: number | undefined }> {
-  const e: unknown = await loadScript(path).then(() => undefined, (err: unknown) => err);
+async function refusal(
+  path: string,
+): Promise<{ code: string; message: string; file: string | undefined; line: number | undefined }> {
+  const e: unknown = await loadScript(path).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   if (!isDigitError(e)) throw new Error(`expected a DigitError, got ${String(e)}`);
-  return e as unknown as { code: string; message: string; file: string | undefined; line: number | undefined };
+  return e as unknown as {
+    code: string;
+    message: string;
+    file: string | undefined;
+    line: number | undefined;
+  };
 }
 
 describe("loadScript", () => {
   it("reads rules (case-insensitive), responses and settings", async () => {
-    const o = await loadScript(file("ok.yaml", 'latency_ms: 5\nresponses: ["A {{n}}"]\nrules:\n  - match: "^rate"\n    response: "Rating: 1"\n'));
+    const o = await loadScript(
+      file(
+        "ok.yaml",
+        'latency_ms: 5\nresponses: ["A {{n}}"]\nrules:\n  - match: "^rate"\n    response: "Rating: 1"\n',
+      ),
+    );
     expect(o.latencyMs).toBe(5);
     expect(o.responses).toEqual(["A {{n}}"]);
     expect((o.rules![0]!.match as RegExp).test("RATE this")).toBe(true);
@@ -44,7 +59,16 @@ describe("loadScript", () => {
 });
 
 describe("answer templates", () => {
-  const request = { protocol: "openai", kind: "chat", path: "/v1/chat/completions", model: "m", prompt: "hi", promptIndex: 0, body: {}, n: 7 } as const;
+  const request = {
+    protocol: "openai",
+    kind: "chat",
+    path: "/v1/chat/completions",
+    model: "m",
+    prompt: "hi",
+    promptIndex: 0,
+    body: {},
+    n: 7,
+  } as const;
 
   it("fill {{n}}, {{prompt}}, {{model}} and a different {{words}} per placeholder", () => {
     const text = render("{{n}} {{prompt}} {{model}} | {{words}} | {{words}}", request) as string;

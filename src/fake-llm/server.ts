@@ -3,16 +3,50 @@ import type { AddressInfo, Socket } from "node:net";
 import { FakeBatches } from "./batches.js";
 import { answerEmbeddings } from "./embeddings.js";
 import { readBody, send } from "./http.js";
-import { allMessagesText, authorized, bearer, countWords as words, dropLastChoice, errorBody, lastMessageText, protocolOf, reportUsage } from "./protocol.js";
+import {
+  allMessagesText,
+  authorized,
+  bearer,
+  dropLastChoice,
+  errorBody,
+  lastMessageText,
+  protocolOf,
+  reportUsage,
+  countWords as words,
+} from "./protocol.js";
 import { exampleFor, requestedSchema } from "./structured.js";
 import { render } from "./template.js";
-import type { FakeAnswer, FakeFailureKind, FakeLLM, FakeLLMOptions, FakeLLMStats, FakeRequest } from "./types.js";
+import type {
+  FakeAnswer,
+  FakeFailureKind,
+  FakeLLM,
+  FakeLLMOptions,
+  FakeLLMStats,
+  FakeRequest,
+} from "./types.js";
 
 const DEFAULT_RESPONSE = "This is answer {{n}}.";
-const GENERATION_PATHS = /\/(chat\/completions|completions|messages)$|^\/api\/(chat|generate)$|^\/ml\/v1\/text\/(generation|chat)$/;
+const GENERATION_PATHS =
+  /\/(chat\/completions|completions|messages)$|^\/api\/(chat|generate)$|^\/ml\/v1\/text\/(generation|chat)$/;
 
 function emptyStats(): FakeLLMStats {
-  return { requests: 0, byPath: {}, completed: 0, prompts: 0, inFlight: 0, peakInFlight: 0, rateLimited: 0, failuresInjected: {}, unauthorized: 0, promptTokens: 0, completionTokens: 0, firstRequestAt: undefined, lastAnswerAt: undefined, authHeaders: [], requestHeaders: [] };
+  return {
+    requests: 0,
+    byPath: {},
+    completed: 0,
+    prompts: 0,
+    inFlight: 0,
+    peakInFlight: 0,
+    rateLimited: 0,
+    failuresInjected: {},
+    unauthorized: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    firstRequestAt: undefined,
+    lastAnswerAt: undefined,
+    authHeaders: [],
+    requestHeaders: [],
+  };
 }
 
 /**
@@ -34,7 +68,11 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
   let rng = mulberry32(opts.seed ?? 1);
   let url = "";
   const sockets = new Set<Socket>();
-  const batches = new FakeBatches({ answer: (protocol, path, body) => answerFor(protocol, path, body), options: () => opts.batch, url: () => url });
+  const batches = new FakeBatches({
+    answer: (protocol, path, body) => answerFor(protocol, path, body),
+    options: () => opts.batch,
+    url: () => url,
+  });
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
@@ -53,13 +91,22 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
     stats.requests++;
     stats.byPath[path] = (stats.byPath[path] ?? 0) + 1;
     const raw = await readBody(req);
-    const auth = req.headers.authorization ?? (req.headers["api-key"] as string | undefined) ?? (req.headers["x-api-key"] as string | undefined);
+    const auth =
+      req.headers.authorization ??
+      (req.headers["api-key"] as string | undefined) ??
+      (req.headers["x-api-key"] as string | undefined);
     if (auth) stats.authHeaders.push(auth);
 
-    if (req.method === "GET" && path === "/v1/models") return send(res, 200, { object: "list", data: [{ id: "fake-model", object: "model", owned_by: "fake" }] });
-    if (req.method === "GET" && path === "/api/tags") return send(res, 200, { models: [{ name: "fake-model", model: "fake-model" }] });
+    if (req.method === "GET" && path === "/v1/models")
+      return send(res, 200, {
+        object: "list",
+        data: [{ id: "fake-model", object: "model", owned_by: "fake" }],
+      });
+    if (req.method === "GET" && path === "/api/tags")
+      return send(res, 200, { models: [{ name: "fake-model", model: "fake-model" }] });
     if (req.method === "POST" && path === "/identity/token") return iamToken(res, raw);
-    if (req.method === "POST" && path === "/api/show") return send(res, 200, { model_info: { "llama.context_length": 8192 }, details: {} });
+    if (req.method === "POST" && path === "/api/show")
+      return send(res, 200, { model_info: { "llama.context_length": 8192 }, details: {} });
     if (/^\/v1\/(files|batches|messages\/batches)(\/|$)/.test(path)) {
       const protocol = path.startsWith("/v1/messages/") ? "anthropic" : "openai";
       if (opts.apiKey !== undefined && !authorized(auth, opts.apiKey, protocol)) {
@@ -69,7 +116,8 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
       if (batches.handle(req, res, path, raw)) return;
     }
 
-    const embeddings = req.method === "POST" && (path === "/v1/embeddings" || path === "/api/embed");
+    const embeddings =
+      req.method === "POST" && (path === "/v1/embeddings" || path === "/api/embed");
     if (embeddings) {
       let eb: Record<string, unknown>;
       try {
@@ -84,8 +132,17 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
       }
       return answerEmbeddings(res, p, eb);
     }
-    if (!(req.method === "POST" && GENERATION_PATHS.test(path))) return send(res, 404, { error: { message: `fake LLM: no route ${req.method} ${path}` } });
-    if (opts.recordHeaders) stats.requestHeaders.push(Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : String(v)])));
+    if (!(req.method === "POST" && GENERATION_PATHS.test(path)))
+      return send(res, 404, { error: { message: `fake LLM: no route ${req.method} ${path}` } });
+    if (opts.recordHeaders)
+      stats.requestHeaders.push(
+        Object.fromEntries(
+          Object.entries(req.headers).map(([k, v]) => [
+            k,
+            Array.isArray(v) ? v.join(", ") : String(v),
+          ]),
+        ),
+      );
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(raw || "{}") as Record<string, unknown>;
@@ -96,20 +153,40 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
     if (opts.apiKey !== undefined && !authorized(auth, opts.apiKey, protocol)) {
       stats.unauthorized++;
       // Real endpoints echo (part of) the rejected key; so do we, to test that clients redact it.
-      return send(res, 401, errorBody(protocol, `Incorrect API key provided: ${bearer(auth) ?? "(none)"}`, "invalid_api_key"));
+      return send(
+        res,
+        401,
+        errorBody(
+          protocol,
+          `Incorrect API key provided: ${bearer(auth) ?? "(none)"}`,
+          "invalid_api_key",
+        ),
+      );
     }
     stats.firstRequestAt ??= Date.now();
 
     const failure = nextFailure();
     if (failure) {
       stats.failuresInjected[failure] = (stats.failuresInjected[failure] ?? 0) + 1;
-      if (failure === "429") return send(res, 429, errorBody(protocol, "Rate limit reached (injected)", "rate_limit"), retryHeaders());
-      if (failure === "401") return send(res, 401, errorBody(protocol, "Unauthorized (injected)", "invalid_api_key"));
+      if (failure === "429")
+        return send(
+          res,
+          429,
+          errorBody(protocol, "Rate limit reached (injected)", "rate_limit"),
+          retryHeaders(),
+        );
+      if (failure === "401")
+        return send(res, 401, errorBody(protocol, "Unauthorized (injected)", "invalid_api_key"));
     }
     const cap = opts.cap ?? 0;
     if (cap > 0 && stats.inFlight >= cap) {
       stats.rateLimited++;
-      return send(res, 429, errorBody(protocol, `Rate limit: at most ${cap} concurrent requests`, "rate_limit"), retryHeaders());
+      return send(
+        res,
+        429,
+        errorBody(protocol, `Rate limit: at most ${cap} concurrent requests`, "rate_limit"),
+        retryHeaders(),
+      );
     }
 
     stats.inFlight++;
@@ -132,7 +209,12 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
         req.socket.destroy();
         return;
       }
-      if (failure === "500" || failure === "503") return send(res, Number(failure), errorBody(protocol, `Server error ${failure} (injected)`, "server_error"));
+      if (failure === "500" || failure === "503")
+        return send(
+          res,
+          Number(failure),
+          errorBody(protocol, `Server error ${failure} (injected)`, "server_error"),
+        );
       if (failure === "malformed") {
         res.writeHead(200, { "content-type": "application/json" });
         res.end('{"id": "broken", "choices": [{"index": 0, "message": {"role": "assist');
@@ -151,7 +233,10 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
 
   function retryHeaders(): Record<string, string> {
     const ms = opts.retryAfterMs ?? 100;
-    return { "retry-after-ms": String(ms), "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) };
+    return {
+      "retry-after-ms": String(ms),
+      "retry-after": String(Math.max(1, Math.ceil(ms / 1000))),
+    };
   }
 
   function nextFailure(): FakeFailureKind | undefined {
@@ -168,11 +253,19 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
     const form = new URLSearchParams(raw);
     if (opts.apiKey !== undefined && form.get("apikey") !== opts.apiKey) {
       stats.unauthorized++;
-      send(res, 400, { errorCode: "BXNIM0415E", errorMessage: "Provided API key could not be found." });
+      send(res, 400, {
+        errorCode: "BXNIM0415E",
+        errorMessage: "Provided API key could not be found.",
+      });
       return;
     }
     const now = Math.floor(Date.now() / 1000);
-    send(res, 200, { access_token: `fake-iam-token-${now}`, token_type: "Bearer", expires_in: 3600, expiration: now + 3600 });
+    send(res, 200, {
+      access_token: `fake-iam-token-${now}`,
+      token_type: "Bearer",
+      expires_in: 3600,
+      expiration: now + 3600,
+    });
   }
 
   /** Produce `count` answers for one request and account tokens. */
@@ -183,7 +276,9 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
       const full: FakeRequest = { ...request, n };
       let a: FakeAnswer | undefined = opts.respond?.(full);
       if (a === undefined) {
-        const rule = opts.rules?.find((r) => (typeof r.match === "string" ? new RegExp(r.match) : r.match).test(request.prompt));
+        const rule = opts.rules?.find((r) =>
+          (typeof r.match === "string" ? new RegExp(r.match) : r.match).test(request.prompt),
+        );
         if (rule) a = rule.response;
       }
       if (a === undefined) {
@@ -200,7 +295,11 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
     return out;
   }
 
-  function answerFor(protocol: FakeRequest["protocol"], path: string, body: Record<string, unknown>): unknown {
+  function answerFor(
+    protocol: FakeRequest["protocol"],
+    path: string,
+    body: Record<string, unknown>,
+  ): unknown {
     const model = String(body.model ?? body.model_id ?? "fake-model");
     const chat = /chat|messages/.test(path);
     const n = Math.max(1, Number(body.n ?? 1));
@@ -213,7 +312,9 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
       let promptTokens = 0;
       let completionTokens = 0;
       prompts.forEach((prompt, promptIndex) => {
-        const texts = answers({ protocol, kind, path, model, prompt, promptIndex, body }, n).map((a) => (typeof a === "string" ? a : (a.content ?? "")));
+        const texts = answers({ protocol, kind, path, model, prompt, promptIndex, body }, n).map(
+          (a) => (typeof a === "string" ? a : (a.content ?? "")),
+        );
         promptTokens += words(prompt);
         completionTokens += texts.reduce((s, t) => s + words(t), 0);
         texts.forEach((text, j) => {
@@ -223,11 +324,27 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
       stats.promptTokens += promptTokens;
       stats.completionTokens += completionTokens;
       stats.prompts += prompts.length;
-      const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
-      return { id: `fake-${answerNo}`, object: "text_completion", created: Math.floor(Date.now() / 1000), model, choices, usage };
+      const usage = {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+      };
+      return {
+        id: `fake-${answerNo}`,
+        object: "text_completion",
+        created: Math.floor(Date.now() / 1000),
+        model,
+        choices,
+        usage,
+      };
     }
     const prompt = chat ? lastMessageText(body.messages) : String(body.prompt ?? body.input ?? "");
-    const promptTokens = words(chat ? allMessagesText(body.messages) + (typeof body.system === "string" ? ` ${body.system}` : "") : prompt);
+    const promptTokens = words(
+      chat
+        ? allMessagesText(body.messages) +
+            (typeof body.system === "string" ? ` ${body.system}` : "")
+        : prompt,
+    );
     const list = answers({ protocol, kind, path, model, prompt, promptIndex: 0, body }, n);
     const texts = list.map((a) => (typeof a === "string" ? a : (a.content ?? "")));
     const completionTokens = texts.reduce((s, t) => s + words(t), 0);
@@ -238,8 +355,25 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
     const id = `fake-${answerNo}`;
     const calls = (a: FakeAnswer) => (typeof a === "string" ? [] : (a.tool_calls ?? []));
     if (protocol === "openai" || (protocol === "watsonx" && chat)) {
-      const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
-      if (!chat) return { id, object: "text_completion", created, model, choices: texts.map((text, index) => ({ index, text, finish_reason: "stop", logprobs: null })), usage };
+      const usage = {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+      };
+      if (!chat)
+        return {
+          id,
+          object: "text_completion",
+          created,
+          model,
+          choices: texts.map((text, index) => ({
+            index,
+            text,
+            finish_reason: "stop",
+            logprobs: null,
+          })),
+          usage,
+        };
       return {
         id,
         object: "chat.completion",
@@ -253,7 +387,15 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
             message: {
               role: "assistant",
               content: tc.length && typeof a !== "string" && !a.content ? null : texts[index],
-              ...(tc.length ? { tool_calls: tc.map((c, i) => ({ id: `call_${answerNo}_${i}`, type: "function", function: { name: c.name, arguments: JSON.stringify(c.arguments) } })) } : {}),
+              ...(tc.length
+                ? {
+                    tool_calls: tc.map((c, i) => ({
+                      id: `call_${answerNo}_${i}`,
+                      type: "function",
+                      function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+                    })),
+                  }
+                : {}),
             },
           };
         }),
@@ -261,20 +403,64 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
       };
     }
     if (protocol === "watsonx") {
-      return { model_id: model, created_at: new Date().toISOString(), results: texts.map((t) => ({ generated_text: t, generated_token_count: words(t), input_token_count: promptTokens, stop_reason: "eos_token" })) };
+      return {
+        model_id: model,
+        created_at: new Date().toISOString(),
+        results: texts.map((t) => ({
+          generated_text: t,
+          generated_token_count: words(t),
+          input_token_count: promptTokens,
+          stop_reason: "eos_token",
+        })),
+      };
     }
     if (protocol === "anthropic") {
       const a = list[0]!;
       const content: unknown[] = [];
       if (texts[0]) content.push({ type: "text", text: texts[0] });
-      for (const [i, c] of calls(a).entries()) content.push({ type: "tool_use", id: `toolu_${answerNo}_${i}`, name: c.name, input: c.arguments });
-      return { id, type: "message", role: "assistant", model, content, stop_reason: calls(a).length ? "tool_use" : "end_turn", stop_sequence: null, usage: { input_tokens: promptTokens, output_tokens: completionTokens } };
+      for (const [i, c] of calls(a).entries())
+        content.push({
+          type: "tool_use",
+          id: `toolu_${answerNo}_${i}`,
+          name: c.name,
+          input: c.arguments,
+        });
+      return {
+        id,
+        type: "message",
+        role: "assistant",
+        model,
+        content,
+        stop_reason: calls(a).length ? "tool_use" : "end_turn",
+        stop_sequence: null,
+        usage: { input_tokens: promptTokens, output_tokens: completionTokens },
+      };
     }
     // Ollama
-    const base = { model, created_at: new Date().toISOString(), done: true, done_reason: "stop", prompt_eval_count: promptTokens, eval_count: completionTokens, total_duration: 1, load_duration: 0, prompt_eval_duration: 0, eval_duration: 0 };
+    const base = {
+      model,
+      created_at: new Date().toISOString(),
+      done: true,
+      done_reason: "stop",
+      prompt_eval_count: promptTokens,
+      eval_count: completionTokens,
+      total_duration: 1,
+      load_duration: 0,
+      prompt_eval_duration: 0,
+      eval_duration: 0,
+    };
     if (!chat) return { ...base, response: texts[0] };
     const tc = calls(list[0]!);
-    return { ...base, message: { role: "assistant", content: texts[0], ...(tc.length ? { tool_calls: tc.map((c) => ({ function: { name: c.name, arguments: c.arguments } })) } : {}) } };
+    return {
+      ...base,
+      message: {
+        role: "assistant",
+        content: texts[0],
+        ...(tc.length
+          ? { tool_calls: tc.map((c) => ({ function: { name: c.name, arguments: c.arguments } })) }
+          : {}),
+      },
+    };
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -287,7 +473,13 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
     url,
     openaiBaseURL: `${url}/v1`,
     batchStats: () => ({ ...batches.stats, ids: [...batches.stats.ids] }),
-    stats: () => ({ ...stats, byPath: { ...stats.byPath }, failuresInjected: { ...stats.failuresInjected }, authHeaders: [...stats.authHeaders], requestHeaders: [...stats.requestHeaders] }),
+    stats: () => ({
+      ...stats,
+      byPath: { ...stats.byPath },
+      failuresInjected: { ...stats.failuresInjected },
+      authHeaders: [...stats.authHeaders],
+      requestHeaders: [...stats.requestHeaders],
+    }),
     reset: () => {
       const inFlight = stats.inFlight;
       stats = emptyStats();

@@ -5,8 +5,74 @@
  */
 import type { FakeAnswer, FakeRequest } from "./types.js";
 
-const ADJECTIVES = ["amber", "brisk", "calm", "dusty", "early", "faded", "gentle", "hidden", "icy", "jolly", "keen", "lively", "mellow", "narrow", "orange", "patient", "quiet", "rusty", "silver", "tidy", "upper", "vivid", "woolly", "young", "bright", "copper", "distant", "eager", "frosty", "golden", "humble", "ivory"] as const;
-const NOUNS = ["harbour", "orchard", "lantern", "meadow", "bakery", "bridge", "canal", "cellar", "chapel", "cottage", "ferry", "garden", "glacier", "island", "kettle", "library", "lighthouse", "market", "mill", "pier", "quarry", "railway", "river", "school", "stable", "tower", "tunnel", "valley", "village", "windmill", "workshop", "vineyard"] as const;
+const ADJECTIVES = [
+  "amber",
+  "brisk",
+  "calm",
+  "dusty",
+  "early",
+  "faded",
+  "gentle",
+  "hidden",
+  "icy",
+  "jolly",
+  "keen",
+  "lively",
+  "mellow",
+  "narrow",
+  "orange",
+  "patient",
+  "quiet",
+  "rusty",
+  "silver",
+  "tidy",
+  "upper",
+  "vivid",
+  "woolly",
+  "young",
+  "bright",
+  "copper",
+  "distant",
+  "eager",
+  "frosty",
+  "golden",
+  "humble",
+  "ivory",
+] as const;
+const NOUNS = [
+  "harbour",
+  "orchard",
+  "lantern",
+  "meadow",
+  "bakery",
+  "bridge",
+  "canal",
+  "cellar",
+  "chapel",
+  "cottage",
+  "ferry",
+  "garden",
+  "glacier",
+  "island",
+  "kettle",
+  "library",
+  "lighthouse",
+  "market",
+  "mill",
+  "pier",
+  "quarry",
+  "railway",
+  "river",
+  "school",
+  "stable",
+  "tower",
+  "tunnel",
+  "valley",
+  "village",
+  "windmill",
+  "workshop",
+  "vineyard",
+] as const;
 
 /**
  * Fill the placeholders of an answer (text, or the content of a tool-call answer).
@@ -17,7 +83,15 @@ const NOUNS = ["harbour", "orchard", "lantern", "meadow", "bakery", "bridge", "c
 export function render(answer: FakeAnswer, req: FakeRequest): FakeAnswer {
   const fill = (t: string) => {
     let slot = 0;
-    return t.replace(/\{\{\s*(n|prompt|model|words)\s*\}\}/g, (_, k: string) => (k === "n" ? String(req.n) : k === "prompt" ? req.prompt : k === "model" ? req.model : wordsFor(req.n, slot++)));
+    return t.replace(/\{\{\s*(n|prompt|model|words)\s*\}\}/g, (_, k: string) =>
+      k === "n"
+        ? String(req.n)
+        : k === "prompt"
+          ? req.prompt
+          : k === "model"
+            ? req.model
+            : wordsFor(req.n, slot++),
+    );
   };
   if (typeof answer === "string") return fill(answer);
   return { ...answer, content: answer.content == null ? answer.content : fill(answer.content) };

@@ -5,10 +5,23 @@ import type { FakeBatchStats } from "./batches.js";
  * A failure the server can inject instead of answering. `short` is a 200 answer that lacks its last
  * choice (OpenAI-shaped answers only; other protocols answer normally).
  */
-export type FakeFailureKind = "500" | "503" | "429" | "401" | "hang" | "malformed" | "reset" | "short";
+export type FakeFailureKind =
+  | "500"
+  | "503"
+  | "429"
+  | "401"
+  | "hang"
+  | "malformed"
+  | "reset"
+  | "short";
 
 /** A scripted answer: text, or an assistant turn with tool calls. */
-export type FakeAnswer = string | { content?: string | null; tool_calls?: { name: string; arguments: Record<string, unknown> }[] };
+export type FakeAnswer =
+  | string
+  | {
+      content?: string | null;
+      tool_calls?: { name: string; arguments: Record<string, unknown> }[];
+    };
 
 /** What a scripting function sees of a request. */
 export interface FakeRequest {

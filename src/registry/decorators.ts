@@ -29,7 +29,11 @@ export function registeredNames(kind: RegistryKind): string[] {
 }
 
 /** Bind `names` to `target`. Registering the same class twice is harmless; another class is an error. */
-export function register(kind: RegistryKind, names: readonly string[], target: Registration["target"]): void {
+export function register(
+  kind: RegistryKind,
+  names: readonly string[],
+  target: Registration["target"],
+): void {
   let byName = table().get(kind);
   if (!byName) table().set(kind, (byName = new Map()));
   for (const name of names) {

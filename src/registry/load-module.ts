@@ -26,7 +26,10 @@ async function importFile(file: string): Promise<unknown> {
   const ext = extname(file);
   if ((ext === ".ts" || ext === ".mts") && CODE_EXT !== ".ts") {
     const { tsImport } = await import("tsx/esm/api");
-    return tsImport(url, { parentURL: import.meta.url, ...(usesOwnTsconfig() ? { tsconfig: false as const } : {}) });
+    return tsImport(url, {
+      parentURL: import.meta.url,
+      ...(usesOwnTsconfig() ? { tsconfig: false as const } : {}),
+    });
   }
   return import(url);
 }

@@ -25,7 +25,8 @@ export const CODE_EXT = extname(here);
 export function packageNamespaces(): string[] {
   const names = new Set<string>(["core"]);
   const dir = join(PACKAGE_ROOT, "builders");
-  if (existsSync(dir)) for (const d of readdirSync(dir)) if (statSync(join(dir, d)).isDirectory()) names.add(d);
+  if (existsSync(dir))
+    for (const d of readdirSync(dir)) if (statSync(join(dir, d)).isDirectory()) names.add(d);
   return [...names].sort();
 }
 
@@ -36,8 +37,12 @@ export function packageNamespaces(): string[] {
  * @example
  * packageSourceRoots() // [{ dir: ".../dist/src", namespace: "core", extensions: [".js"] }, ...]
  */
-export function packageSourceRoots(namespaces: readonly string[] = packageNamespaces()): SourceRoot[] {
-  const roots: SourceRoot[] = [{ dir: join(CODE_ROOT, "src"), namespace: "core", extensions: [CODE_EXT] }];
+export function packageSourceRoots(
+  namespaces: readonly string[] = packageNamespaces(),
+): SourceRoot[] {
+  const roots: SourceRoot[] = [
+    { dir: join(CODE_ROOT, "src"), namespace: "core", extensions: [CODE_EXT] },
+  ];
   for (const ns of namespaces) {
     const dir = join(CODE_ROOT, "builders", ns);
     if (existsSync(dir)) roots.push({ dir, namespace: ns, extensions: [CODE_EXT] });

@@ -1,14 +1,14 @@
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import { ConfigError, UnknownNameError, type RegistryKind } from "../errors.js";
+import { ConfigError, type RegistryKind, UnknownNameError } from "../errors.js";
 import { closest, suggestion } from "../util/did-you-mean.js";
 import { filesBelow } from "../util/files-below.js";
-import { registered, registeredNames, type Registration } from "./decorators.js";
+import { type Registration, registered, registeredNames } from "./decorators.js";
 import { loadModule } from "./load-module.js";
 import { PACKAGE_ROOT, packageNamespaces, packageSourceRoots } from "./package-root.js";
+import { type IndexEntry, type SourceRoot, scanRoots } from "./scan.js";
 import { readScanCache } from "./scan-cache.js";
-import { scanRoots, type IndexEntry, type SourceRoot } from "./scan.js";
 import { unsupportedBuilderError } from "./unsupported-builders.js";
 
 /** Where to look for builders and plugins, and which namespaces are on. */
@@ -55,7 +55,12 @@ export class Registry {
   private readonly index: readonly IndexEntry[];
   private readonly builders: ReadonlyMap<string, BuilderYamlEntry>;
 
-  private constructor(namespaces: Set<string>, available: string[], index: IndexEntry[], builders: Map<string, BuilderYamlEntry>) {
+  private constructor(
+    namespaces: Set<string>,
+    available: string[],
+    index: IndexEntry[],
+    builders: Map<string, BuilderYamlEntry>,
+  ) {
     this.namespaces = namespaces;
     this.availableNamespaces = available;
     this.index = index;
@@ -77,10 +82,20 @@ export class Registry {
     }
     const userDirs = pluginDirs(cwd, options.pluginDirs ?? []);
     const roots: SourceRoot[] = packageSourceRoots(available);
-    for (const dir of userDirs) roots.push({ dir, namespace: USER_NAMESPACE, extensions: PLUGIN_EXTENSIONS });
+    for (const dir of userDirs)
+      roots.push({ dir, namespace: USER_NAMESPACE, extensions: PLUGIN_EXTENSIONS });
     const index = await scanRoots(roots, readScanCache());
-    const builders = await indexBuilderYamls(available, userDirs, (options.builderPaths ?? []).map((p) => resolve(cwd, p)));
-    return new Registry(enabled, ["core", ...available.filter((n) => n !== "core")], index, builders);
+    const builders = await indexBuilderYamls(
+      available,
+      userDirs,
+      (options.builderPaths ?? []).map((p) => resolve(cwd, p)),
+    );
+    return new Registry(
+      enabled,
+      ["core", ...available.filter((n) => n !== "core")],
+      index,
+      builders,
+    );
   }
 
   /** Registrations the scan found, enabled or not (for `digit list`). */
@@ -91,13 +106,17 @@ export class Registry {
   /** Names of `kind` that can be used with the enabled namespaces. */
   knownNames(kind: RegistryKind): string[] {
     const names = new Set(registeredNames(kind));
-    for (const e of this.index) if (e.kind === kind && this.namespaces.has(e.namespace)) names.add(e.name);
+    for (const e of this.index)
+      if (e.kind === kind && this.namespaces.has(e.namespace)) names.add(e.name);
     return [...names].sort();
   }
 
   /** True if `name` of `kind` exists in an enabled namespace (without importing it). */
   has(kind: RegistryKind, name: string): boolean {
-    return registered(kind, name) !== undefined || this.index.some((e) => e.kind === kind && e.name === name && this.namespaces.has(e.namespace));
+    return (
+      registered(kind, name) !== undefined ||
+      this.index.some((e) => e.kind === kind && e.name === name && this.namespaces.has(e.namespace))
+    );
   }
 
   /**
@@ -113,10 +132,15 @@ export class Registry {
     for (const e of usable) await loadModule(e.file);
     const now = registered(kind, name);
     if (!now) {
-      throw new UnknownNameError(kind, name, `'${relative(process.cwd(), usable[0]!.file)}' mentions ${KIND_LABEL[kind]} '${name}' but did not register it when imported`, {
-        file: usable[0]!.file,
-        hint: `decorate the exported class with @register...("${name}") at the top level of the module`,
-      });
+      throw new UnknownNameError(
+        kind,
+        name,
+        `'${relative(process.cwd(), usable[0]!.file)}' mentions ${KIND_LABEL[kind]} '${name}' but did not register it when imported`,
+        {
+          file: usable[0]!.file,
+          hint: `decorate the exported class with @register...("${name}") at the top level of the module`,
+        },
+      );
     }
     return now.target;
   }
@@ -128,8 +152,12 @@ export class Registry {
     if (entry) throw namespaceOff("databuilder", name, entry.namespace);
     const unsupported = unsupportedBuilderError(name);
     if (unsupported) throw unsupported;
-    const known = [...this.builders.values()].filter((b) => this.namespaces.has(b.namespace)).map((b) => b.name);
-    throw new UnknownNameError("databuilder", name, `no data builder named '${name}'`, { hint: suggestion(name, known) });
+    const known = [...this.builders.values()]
+      .filter((b) => this.namespaces.has(b.namespace))
+      .map((b) => b.name);
+    throw new UnknownNameError("databuilder", name, `no data builder named '${name}'`, {
+      hint: suggestion(name, known),
+    });
   }
 
   /** Every builder YAML found (for `digit list builders`). */
@@ -140,14 +168,21 @@ export class Registry {
   private unknown(kind: RegistryKind, name: string, disabledHits: IndexEntry[]): UnknownNameError {
     const off = disabledHits[0];
     if (off) return namespaceOff(kind, name, off.namespace);
-    return new UnknownNameError(kind, name, `no ${KIND_LABEL[kind]} named '${name}'`, { hint: suggestion(name, this.knownNames(kind)) });
+    return new UnknownNameError(kind, name, `no ${KIND_LABEL[kind]} named '${name}'`, {
+      hint: suggestion(name, this.knownNames(kind)),
+    });
   }
 }
 
 function namespaceOff(kind: RegistryKind, name: string, namespace: string): UnknownNameError {
-  return new UnknownNameError(kind, name, `${KIND_LABEL[kind]} '${name}' is in namespace '${namespace}', which is not enabled`, {
-    hint: `add --include-namespaces ${namespace}`,
-  });
+  return new UnknownNameError(
+    kind,
+    name,
+    `${KIND_LABEL[kind]} '${name}' is in namespace '${namespace}', which is not enabled`,
+    {
+      hint: `add --include-namespaces ${namespace}`,
+    },
+  );
 }
 
 /** `<cwd>/plugins` (always the user's, in a clone of digit too) plus explicit plugin folders. */
@@ -157,7 +192,10 @@ function pluginDirs(cwd: string, extra: readonly string[]): string[] {
   if (existsSync(defaultDir)) dirs.push(defaultDir);
   for (const d of extra) {
     const abs = resolve(cwd, d);
-    if (!existsSync(abs)) throw new ConfigError(`plugin folder '${d}' does not exist`, { hint: "pass an existing folder to --plugin-dir" });
+    if (!existsSync(abs))
+      throw new ConfigError(`plugin folder '${d}' does not exist`, {
+        hint: "pass an existing folder to --plugin-dir",
+      });
     if (!dirs.includes(abs)) dirs.push(abs);
   }
   return dirs;
@@ -167,7 +205,11 @@ const NAME_LINE = /^name:\s*["']?([^"'#\n]+?)["']?\s*(?:#.*)?$/m;
 
 const isBuilderYaml = (name: string) => name === "builder.yaml";
 
-async function indexBuilderYamls(namespaces: readonly string[], userDirs: readonly string[], extra: readonly string[]): Promise<Map<string, BuilderYamlEntry>> {
+async function indexBuilderYamls(
+  namespaces: readonly string[],
+  userDirs: readonly string[],
+  extra: readonly string[],
+): Promise<Map<string, BuilderYamlEntry>> {
   const found = new Map<string, BuilderYamlEntry>();
   const add = async (files: string[], namespace: string) => {
     for (const file of files.sort()) {
@@ -181,7 +223,10 @@ async function indexBuilderYamls(namespaces: readonly string[], userDirs: readon
   }
   for (const dir of userDirs) await add(filesBelow(dir, isBuilderYaml), USER_NAMESPACE);
   for (const p of extra) {
-    if (!existsSync(p)) throw new ConfigError(`builder path '${p}' does not exist`, { hint: "check --include-builder-paths" });
+    if (!existsSync(p))
+      throw new ConfigError(`builder path '${p}' does not exist`, {
+        hint: "check --include-builder-paths",
+      });
     const files = statSync(p).isDirectory() ? filesBelow(p, (name) => /\.ya?ml$/.test(name)) : [p];
     await add(files, USER_NAMESPACE);
   }

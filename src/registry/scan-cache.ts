@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import { CODE_ROOT, packageSourceRoots } from "./package-root.js";
-import { scanCacheOf, type ScanCache } from "./scan.js";
+import { type ScanCache, scanCacheOf } from "./scan.js";
 
 /**
  * Where `npm run build` leaves what the registry scan found in the package's own compiled code,
@@ -25,9 +25,15 @@ export function readScanCache(file: string = SCAN_CACHE_FILE): ScanCache {
   } catch {
     return {};
   }
-  if (!stored || typeof stored !== "object" || (stored as { version?: unknown }).version !== CACHE_VERSION) return {};
+  if (
+    !stored ||
+    typeof stored !== "object" ||
+    (stored as { version?: unknown }).version !== CACHE_VERSION
+  )
+    return {};
   const out: ScanCache = {};
-  for (const [rel, f] of Object.entries((stored as { files?: ScanCache }).files ?? {})) out[join(CODE_ROOT, rel)] = f;
+  for (const [rel, f] of Object.entries((stored as { files?: ScanCache }).files ?? {}))
+    out[join(CODE_ROOT, rel)] = f;
   return out;
 }
 

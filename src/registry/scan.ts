@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { filesBelow } from "../util/files-below.js";
 import type { RegistryKind } from "../errors.js";
+import { filesBelow } from "../util/files-below.js";
 
 /** A folder whose source files may register things, and the namespace they belong to. */
 export interface SourceRoot {
@@ -30,7 +30,8 @@ const DECORATORS: Record<string, RegistryKind> = {
 };
 
 // A decorator call with one or more string literal names, possibly across lines.
-const CALL = /\b(registerBlock|registerDataBuilder|registerDatastore|registerDataloader|registerFormatter)\(\s*((?:(["'`])[^"'`\n]+\3\s*,?\s*)+)\)/g;
+const CALL =
+  /\b(registerBlock|registerDataBuilder|registerDatastore|registerDataloader|registerFormatter)\(\s*((?:(["'`])[^"'`\n]+\3\s*,?\s*)+)\)/g;
 const NAME = /(["'`])([^"'`\n]+)\1/g;
 
 /** Declarations and tests register nothing a run can use. */
@@ -56,9 +57,14 @@ export interface CachedFile {
  * @example
  * await scanRoots([{ dir: "plugins", namespace: "user", extensions: [".ts"] }]);
  */
-export async function scanRoots(roots: readonly SourceRoot[], cache: ScanCache = {}): Promise<IndexEntry[]> {
+export async function scanRoots(
+  roots: readonly SourceRoot[],
+  cache: ScanCache = {},
+): Promise<IndexEntry[]> {
   const scanned = await scanFiles(roots, cache, false);
-  return [...scanned].flatMap(([file, f]) => f.found.map((e) => ({ ...e, file, namespace: f.root.namespace })));
+  return [...scanned].flatMap(([file, f]) =>
+    f.found.map((e) => ({ ...e, file, namespace: f.root.namespace })),
+  );
 }
 
 /**
@@ -69,26 +75,45 @@ export async function scanRoots(roots: readonly SourceRoot[], cache: ScanCache =
  */
 export async function scanCacheOf(roots: readonly SourceRoot[]): Promise<ScanCache> {
   const cache: ScanCache = {};
-  for (const [file, f] of await scanFiles(roots, {}, true)) cache[file] = { mtimeMs: f.mtimeMs, size: f.size, found: f.found };
+  for (const [file, f] of await scanFiles(roots, {}, true))
+    cache[file] = { mtimeMs: f.mtimeMs, size: f.size, found: f.found };
   return cache;
 }
 
 /** What each file under `roots` registers; files are stat'ed only to check `cache` or when `recordStats`. */
-async function scanFiles(roots: readonly SourceRoot[], cache: ScanCache, recordStats: boolean): Promise<Map<string, CachedFile & { root: SourceRoot }>> {
+async function scanFiles(
+  roots: readonly SourceRoot[],
+  cache: ScanCache,
+  recordStats: boolean,
+): Promise<Map<string, CachedFile & { root: SourceRoot }>> {
   const out = new Map<string, CachedFile & { root: SourceRoot }>();
   for (const root of roots) {
-    const files = filesBelow(root.dir, (name) => root.extensions.some((ext) => name.endsWith(ext)) && !SKIPPED.test(name));
-    const stats = files.map((f) => (recordStats || cache[f] ? statSync(f, { throwIfNoEntry: false }) : undefined));
+    const files = filesBelow(
+      root.dir,
+      (name) => root.extensions.some((ext) => name.endsWith(ext)) && !SKIPPED.test(name),
+    );
+    const stats = files.map((f) =>
+      recordStats || cache[f] ? statSync(f, { throwIfNoEntry: false }) : undefined,
+    );
     const texts = await Promise.all(
       files.map((f, i) => {
         const hit = cache[f];
         const st = stats[i];
-        return hit && st && hit.mtimeMs === st.mtimeMs && hit.size === st.size ? undefined : readFile(f, "utf8").catch(() => "");
+        return hit && st && hit.mtimeMs === st.mtimeMs && hit.size === st.size
+          ? undefined
+          : readFile(f, "utf8").catch(() => "");
       }),
     );
     files.forEach((file, i) => {
       const text = texts[i];
-      const found = text === undefined ? cache[file]!.found : scanText(text, file, root.namespace).map(({ kind, name, description }) => ({ kind, name, description }));
+      const found =
+        text === undefined
+          ? cache[file]!.found
+          : scanText(text, file, root.namespace).map(({ kind, name, description }) => ({
+              kind,
+              name,
+              description,
+            }));
       out.set(file, { mtimeMs: stats[i]?.mtimeMs ?? 0, size: stats[i]?.size ?? 0, found, root });
     });
   }
@@ -103,19 +128,22 @@ export function scanText(text: string, file: string, namespace: string): IndexEn
   for (const m of code.matchAll(CALL)) {
     const kind = DECORATORS[m[1]!]!;
     const description = docAbove(text, m.index);
-    for (const n of m[2]!.matchAll(NAME)) found.push({ kind, name: n[2]!, file, namespace, description });
+    for (const n of m[2]!.matchAll(NAME))
+      found.push({ kind, name: n[2]!, file, namespace, description });
   }
   return found;
 }
 
 /** Replace comments with spaces (keeping offsets), leaving string literals alone. */
 function blankComments(text: string): string {
-  return text.replace(/("(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`)|\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, (all, str: string | undefined) =>
-    str !== undefined ? all : all.replace(/[^\n]/g, " "),
+  return text.replace(
+    /("(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`)|\/\*[\s\S]*?\*\/|\/\/[^\n]*/g,
+    (all, str: string | undefined) => (str !== undefined ? all : all.replace(/[^\n]/g, " ")),
   );
 }
 
-const COMPILED_CLASS_HEAD = /^\s*(export\s+)?let\s+[\w$]+\s*=\s*\(\(\)\s*=>\s*\{\s*let\s+_classDecorators\s*=\s*\[\s*$/;
+const COMPILED_CLASS_HEAD =
+  /^\s*(export\s+)?let\s+[\w$]+\s*=\s*\(\(\)\s*=>\s*\{\s*let\s+_classDecorators\s*=\s*\[\s*$/;
 
 /** The first sentence of the last JSDoc block that ends before `offset`. */
 function docAbove(text: string, offset: number): string {
@@ -127,7 +155,11 @@ function docAbove(text: string, offset: number): string {
   // Only a comment directly attached to this declaration (nothing but decorators/whitespace between),
   // in source or as tsc compiles a decorated class (`let X = (() => { let _classDecorators = [`).
   const between = before.slice(end + 2);
-  if (!COMPILED_CLASS_HEAD.test(between) && /\b(class|function|const|let)\b/.test(between.replace(/@\w+\([^)]*\)/g, ""))) return "";
+  if (
+    !COMPILED_CLASS_HEAD.test(between) &&
+    /\b(class|function|const|let)\b/.test(between.replace(/@\w+\([^)]*\)/g, ""))
+  )
+    return "";
   const body = before
     .slice(start + 3, end)
     .split("\n")

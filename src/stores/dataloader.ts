@@ -20,9 +20,18 @@ export interface DataloaderState {
  * by the task). Shown by `digit describe <dataloader>`.
  */
 export const dataloaderConfigShape = {
-  type: z.string().default("default").describe("The dataloader type (see `digit list dataloaders`)"),
-  loop_over: z.boolean().default(false).describe("Start again from the first row after the last one (seed loops)"),
-  fields: z.record(z.string(), z.string()).optional().describe('Field remapping {source_path: dest_path}; "*": "*" keeps the other fields'),
+  type: z
+    .string()
+    .default("default")
+    .describe("The dataloader type (see `digit list dataloaders`)"),
+  loop_over: z
+    .boolean()
+    .default(false)
+    .describe("Start again from the first row after the last one (seed loops)"),
+  fields: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Field remapping {source_path: dest_path}; "*": "*" keeps the other fields'),
 };
 
 /**
@@ -68,7 +77,11 @@ export abstract class Dataloader<S extends z.ZodObject = typeof dataloaderSchema
   constructor(config: DataloaderConfig) {
     const { datastore, ...keys } = config;
     const schema = (this.constructor as typeof Dataloader).configSchema;
-    const parsed = parseWith(schema, derivedFrom(keys, config), `dataloader '${config.type ?? "default"}'`);
+    const parsed = parseWith(
+      schema,
+      derivedFrom(keys, config),
+      `dataloader '${config.type ?? "default"}'`,
+    );
     // The subclass declares `configSchema` as the schema its `S` names; statics cannot say so.
     this.config = { ...parsed, datastore } as DataloaderSettings<S>;
   }

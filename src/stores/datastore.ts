@@ -7,8 +7,14 @@ import type { Row } from "../util/mapping.js";
  */
 export const datastoreConfigShape = {
   type: z.string().default("default").describe("The datastore type (see `digit list datastores`)"),
-  store_name: z.string().optional().describe("Path of the store below output_dir, without extension (set by the task)"),
-  output_dir: z.string().optional().describe("Folder the store writes in (task stores get the run's output folder)"),
+  store_name: z
+    .string()
+    .optional()
+    .describe("Path of the store below output_dir, without extension (set by the task)"),
+  output_dir: z
+    .string()
+    .optional()
+    .describe("Folder the store writes in (task stores get the run's output folder)"),
   restart: z.boolean().default(false).describe("Clear the store's output when it is opened"),
 };
 
@@ -79,7 +85,8 @@ export abstract class Datastore {
   /** Every row of every source, in order. */
   async *read(): AsyncIterable<Row> {
     // Sources yield records their format reader has already checked to be JSON objects.
-    for (const source of await this.sources()) for await (const row of source.rows()) yield row as Row;
+    for (const source of await this.sources())
+      for await (const row of source.rows()) yield row as Row;
   }
 
   /** All rows as an array. */
@@ -91,4 +98,7 @@ export abstract class Datastore {
 }
 
 /** Constructor shape the registry hands out for datastores. */
-export type DatastoreClass = (new (config: DatastoreConfig) => Datastore) & Pick<typeof Datastore, "configSchema">;
+export type DatastoreClass = (new (
+  config: DatastoreConfig,
+) => Datastore) &
+  Pick<typeof Datastore, "configSchema">;

@@ -10,8 +10,15 @@ import type { Datastore, DatastoreClass, DatastoreConfig } from "./datastore.js"
  * @example
  * const store = await createDatastore(registry, { type: "default", store_name: "qa/data", output_dir: "output" }, { logger });
  */
-export async function createDatastore(registry: Registry, config: DatastoreConfig, context: Omit<StoreContext, "registry"> = {}): Promise<Datastore> {
-  const cls = (await registry.resolve("datastore", config.type ?? "default")) as unknown as DatastoreClass;
+export async function createDatastore(
+  registry: Registry,
+  config: DatastoreConfig,
+  context: Omit<StoreContext, "registry"> = {},
+): Promise<Datastore> {
+  const cls = (await registry.resolve(
+    "datastore",
+    config.type ?? "default",
+  )) as unknown as DatastoreClass;
   const store = new cls(config);
   if (isContextAware(store)) await store.prepare({ ...context, registry });
   if (config.restart) await store.clear();
@@ -24,7 +31,13 @@ export async function createDatastore(registry: Registry, config: DatastoreConfi
  * @example
  * const loader = await createDataloader(registry, { type: "default", datastore: store, loop_over: true });
  */
-export async function createDataloader(registry: Registry, config: DataloaderConfig): Promise<Dataloader> {
-  const cls = (await registry.resolve("dataloader", config.type ?? "default")) as unknown as DataloaderClass;
+export async function createDataloader(
+  registry: Registry,
+  config: DataloaderConfig,
+): Promise<Dataloader> {
+  const cls = (await registry.resolve(
+    "dataloader",
+    config.type ?? "default",
+  )) as unknown as DataloaderClass;
   return new cls(config);
 }

@@ -5,7 +5,13 @@ import { describe, expect, it } from "vitest";
 import { DefaultDatastore } from "../stores/default/index.js";
 import { cutAfter, droppedName, storeHasOutput } from "./dropped-records.js";
 
-const store = (dir: string, format: string) => new DefaultDatastore({ type: "default", store_name: "data", output_dir: dir, output_data_format: format });
+const store = (dir: string, format: string) =>
+  new DefaultDatastore({
+    type: "default",
+    store_name: "data",
+    output_dir: dir,
+    output_data_format: format,
+  });
 
 describe("cutAfter", () => {
   it("moves a JSONL tail (whole records and a torn line) byte for byte, then cuts the file", async () => {
@@ -40,6 +46,9 @@ describe("cutAfter", () => {
     const first = droppedName(join(dir, "data.jsonl"), at);
     appendFileSync(first, "x");
     expect(droppedName(join(dir, "data.jsonl"), at)).toBe(`${first}-1`);
-    expect(readdirSync(dir).sort()).toEqual(["data.jsonl", "data.jsonl.dropped-20260102T030405678Z"]);
+    expect(readdirSync(dir).sort()).toEqual([
+      "data.jsonl",
+      "data.jsonl.dropped-20260102T030405678Z",
+    ]);
   });
 });

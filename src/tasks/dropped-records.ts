@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { open, stat } from "node:fs/promises";
-import type { Row } from "../util/mapping.js";
 import type { Datastore } from "../stores/datastore.js";
 import { jsonlBytes, jsonlRecordsEnd } from "../stores/formats/jsonl.js";
+import type { Row } from "../util/mapping.js";
 
 /** What `cutAfter` set aside. */
 export interface DroppedRecords {
@@ -37,7 +37,10 @@ export function droppedName(path: string, now = new Date()): string {
  * const dropped = await cutAfter(task.data, checkpoint.data_rows);
  * if (dropped) logger.warn(`moved ${dropped.records} records to ${dropped.file}`);
  */
-export async function cutAfter(store: Datastore, keep: number): Promise<DroppedRecords | undefined> {
+export async function cutAfter(
+  store: Datastore,
+  keep: number,
+): Promise<DroppedRecords | undefined> {
   if (!(await store.exists())) return undefined;
   const path = store.location;
   let dropped: DroppedRecords | undefined;
@@ -53,7 +56,10 @@ export async function cutAfter(store: Datastore, keep: number): Promise<DroppedR
         await h.close();
       }
       const lines = tail.toString("utf8").split("\n");
-      dropped = { file: droppedName(path), records: lines.slice(0, -1).filter((l) => l.trim() !== "").length };
+      dropped = {
+        file: droppedName(path),
+        records: lines.slice(0, -1).filter((l) => l.trim() !== "").length,
+      };
       await writeDurably(dropped.file, tail);
     }
   } else {

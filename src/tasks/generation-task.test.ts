@@ -10,10 +10,17 @@ import { GenerationTask } from "./generation-task.js";
 
 async function openTask(seeds: number, runner: Record<string, unknown>) {
   const task = new GenerationTask({
-    spec: baseTaskSchema.parse({ task_name: "t/batches", data_builder: "b", seed_examples: Array.from({ length: seeds }, (_, i) => ({ text: `seed ${i}` })) }),
+    spec: baseTaskSchema.parse({
+      task_name: "t/batches",
+      data_builder: "b",
+      seed_examples: Array.from({ length: seeds }, (_, i) => ({ text: `seed ${i}` })),
+    }),
     file: undefined,
     builderName: "b",
-    runnerConfig: generationRunnerConfigSchema.parse({ output_dir: mkdtempSync(join(tmpdir(), "digit-batch-")), ...runner }),
+    runnerConfig: generationRunnerConfigSchema.parse({
+      output_dir: mkdtempSync(join(tmpdir(), "digit-batch-")),
+      ...runner,
+    }),
     restart: true,
     registry: await Registry.open({ cwd: tmpdir() }),
     rng: new Random(1),
@@ -28,7 +35,11 @@ async function openTask(seeds: number, runner: Record<string, unknown>) {
 
 describe("GenerationTask batches", () => {
   it("never puts one seed twice in a batch, and never gives a short batch at the wrap-around", async () => {
-    const task = await openTask(3, { num_outputs_to_generate: 100, seed_batch_size: 5, machine_batch_size: 0 });
+    const task = await openTask(3, {
+      num_outputs_to_generate: 100,
+      seed_batch_size: 5,
+      machine_batch_size: 0,
+    });
     for (let i = 0; i < 4; i++) {
       const { rows } = await task.nextBatch();
       expect(rows.map((r) => r.text).sort()).toEqual(["seed 0", "seed 1", "seed 2"]);
@@ -36,7 +47,11 @@ describe("GenerationTask batches", () => {
   });
 
   it("continues across the end of the seed list without restarting the batch", async () => {
-    const task = await openTask(5, { num_outputs_to_generate: 100, seed_batch_size: 3, machine_batch_size: 0 });
+    const task = await openTask(5, {
+      num_outputs_to_generate: 100,
+      seed_batch_size: 3,
+      machine_batch_size: 0,
+    });
     const batches = [];
     for (let i = 0; i < 3; i++) batches.push((await task.nextBatch()).rows.map((r) => r.text));
     expect(batches).toEqual([
@@ -47,8 +62,15 @@ describe("GenerationTask batches", () => {
   });
 
   it("mixes in at most machine_batch_size earlier records, marked as not seeds", async () => {
-    const task = await openTask(2, { num_outputs_to_generate: 100, seed_batch_size: 2, machine_batch_size: 3 });
-    await task.commit(Array.from({ length: 10 }, (_, i) => ({ text: `made ${i}` })), { iter_index: 0, row_index: 0 });
+    const task = await openTask(2, {
+      num_outputs_to_generate: 100,
+      seed_batch_size: 2,
+      machine_batch_size: 3,
+    });
+    await task.commit(
+      Array.from({ length: 10 }, (_, i) => ({ text: `made ${i}` })),
+      { iter_index: 0, row_index: 0 },
+    );
     const { rows } = await task.nextBatch();
     expect(rows.filter((r) => r.is_seed === true)).toHaveLength(2);
     const machine = rows.filter((r) => r.is_seed === false);

@@ -1,10 +1,10 @@
-import { seedBatchSizeOf, type GenerationRunnerConfig } from "../config/schemas.js";
+import { type GenerationRunnerConfig, seedBatchSizeOf } from "../config/schemas.js";
 import { derivedFrom } from "../config/source-map.js";
-import type { Row } from "../util/mapping.js";
 import type { Dataloader, DataloaderState } from "../stores/dataloader.js";
 import type { DatastoreConfig } from "../stores/datastore.js";
 import { createDataloader, createDatastore } from "../stores/factory.js";
 import { DRAW_KEY, drawKey, rowDrawKey } from "../util/draw-key.js";
+import type { Row } from "../util/mapping.js";
 import { Random } from "../util/random.js";
 import { readAcceptedHistory, type TaskCheckpoint } from "./state-log.js";
 import { Task, type TaskInit } from "./task.js";
@@ -65,7 +65,10 @@ export class GenerationTask extends Task {
     const salt = init.rng.derive("draws");
     this.drawSalt = `${this.name}:${Math.floor(salt.next() * 2 ** 32).toString(16)}${Math.floor(salt.next() * 2 ** 32).toString(16)}`;
     const runner = init.runnerConfig;
-    if (!("num_outputs_to_generate" in runner)) throw new TypeError(`task '${this.name}': a generation task needs a generation runner_config`);
+    if (!("num_outputs_to_generate" in runner))
+      throw new TypeError(
+        `task '${this.name}': a generation task needs a generation runner_config`,
+      );
     this.target = runner.num_outputs_to_generate;
     this.seedBatchSize = seedBatchSizeOf(runner);
     this.machineBatchSize = runner.machine_batch_size;
@@ -79,7 +82,9 @@ export class GenerationTask extends Task {
       this.runStart = 0;
       this.batchesDrawn = cp.batches;
       this.drawsBefore = cp.draws;
-      this.acceptedHistory = this.resumed ? await readAcceptedHistory(this.file_("dataloader_state.jsonl")) : new Map([[0, 0]]);
+      this.acceptedHistory = this.resumed
+        ? await readAcceptedHistory(this.file_("dataloader_state.jsonl"))
+        : new Map([[0, 0]]);
     } else this.runStart = cp.data_rows;
     const seeds = await createDatastore(this.init.registry, this.seedStoreConfig());
     const dl = this.spec.dataloader ?? { type: "default" };
@@ -87,7 +92,11 @@ export class GenerationTask extends Task {
     // (DiGiT's generation default; DiGiT stopped looping whenever a dataloader was given).
     const config = derivedFrom({ ...dl, loop_over: dl.loop_over ?? true, datastore: seeds }, dl);
     this.loader = await createDataloader(this.init.registry, config);
-    if (!this.restart) this.loader.setState({ iter_index: this.checkpoint.iter_index, row_index: this.checkpoint.row_index });
+    if (!this.restart)
+      this.loader.setState({
+        iter_index: this.checkpoint.iter_index,
+        row_index: this.checkpoint.row_index,
+      });
   }
 
   isComplete(): boolean {
@@ -96,7 +105,12 @@ export class GenerationTask extends Task {
 
   /** The seed store: `seed_datastore` (type default unless given) holding `seed_examples`. */
   private seedStoreConfig(): DatastoreConfig {
-    return { type: "default", ...this.spec.seed_datastore, store_name: `${this.storeName}/seed_data`, data: this.spec.seed_examples ?? [] };
+    return {
+      type: "default",
+      ...this.spec.seed_datastore,
+      store_name: `${this.storeName}/seed_data`,
+      data: this.spec.seed_examples ?? [],
+    };
   }
 
   /** Only `num_outputs_to_generate` records go into final data (extra ones stay in `data`). */
@@ -157,7 +171,10 @@ export class GenerationTask extends Task {
       rows.push({ ...this.instantiateInput(seed), task_name: this.name, is_seed: true });
       ends = 0;
     }
-    const machine = pool.length <= this.machineBatchSize ? pool : new Random(`${batchKey}:machine`).sample(pool, this.machineBatchSize);
+    const machine =
+      pool.length <= this.machineBatchSize
+        ? pool
+        : new Random(`${batchKey}:machine`).sample(pool, this.machineBatchSize);
     for (const m of machine) rows.push({ ...m, task_name: this.name, is_seed: false });
     for (let i = 0; i < rows.length; i++) rows[i]![DRAW_KEY] = drawKey(batchKey, i);
     return { rows, position: this.loader.getState() };
@@ -173,7 +190,8 @@ export class GenerationTask extends Task {
     this.machinePrefix = undefined;
     this.prefixes.set(key, prefix);
     // Only batches still in flight look their prefix up again: keep the latest ones.
-    if (this.prefixes.size > PREFIXES_KEPT) this.prefixes.delete(this.prefixes.keys().next().value!);
+    if (this.prefixes.size > PREFIXES_KEPT)
+      this.prefixes.delete(this.prefixes.keys().next().value!);
     return { key, pool: this.accepted.examples(prefix) };
   }
 
@@ -194,7 +212,11 @@ export class GenerationTask extends Task {
   async seedExamples(): Promise<Row[]> {
     if (!this.seedCache) {
       const store = await createDatastore(this.init.registry, this.seedStoreConfig());
-      this.seedCache = (await store.readAll()).map((r) => ({ ...this.instantiateInput(r), task_name: this.name, is_seed: true }));
+      this.seedCache = (await store.readAll()).map((r) => ({
+        ...this.instantiateInput(r),
+        task_name: this.name,
+        is_seed: true,
+      }));
     }
     return this.seedCache;
   }
@@ -208,13 +230,19 @@ export class GenerationTask extends Task {
    * batch. Either way the draw depends only on the seed and the batch, not on timing.
    */
   async sampleExamples(k: number, seedFraction?: number, forRow?: Row): Promise<Row[]> {
-    if (seedFraction !== undefined && (seedFraction < 0 || seedFraction > 1)) throw new RangeError(`seed_fraction must be in [0.0, 1.0], got ${seedFraction}`);
+    if (seedFraction !== undefined && (seedFraction < 0 || seedFraction > 1))
+      throw new RangeError(`seed_fraction must be in [0.0, 1.0], got ${seedFraction}`);
     const total = this.seedBatchSize + this.machineBatchSize;
     const fraction = seedFraction ?? (total === 0 ? 0 : this.seedBatchSize / total);
     const nSeed = roundHalfEven(k * fraction);
     const seeds = await this.seedExamples();
     const rowKey = forRow === undefined ? undefined : rowDrawKey(forRow);
-    const batch = rowKey === undefined ? (forRow === undefined ? this.beginBatch() : undefined) : { key: rowKey, pool: this.accepted.examples(this.prefixes.get(batchKeyOf(rowKey))) };
+    const batch =
+      rowKey === undefined
+        ? forRow === undefined
+          ? this.beginBatch()
+          : undefined
+        : { key: rowKey, pool: this.accepted.examples(this.prefixes.get(batchKeyOf(rowKey))) };
     const rng = batch ? new Random(`${batch.key}|examples`) : this.rng;
     const pool = batch?.pool ?? this.accepted.examples();
     const pickedSeeds = nSeed < seeds.length ? rng.sample(seeds, nSeed) : seeds;

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, open, type FileHandle } from "node:fs/promises";
+import { type FileHandle, mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { readJsonl } from "../stores/formats/jsonl.js";
 
@@ -31,7 +31,13 @@ export interface TaskCheckpoint {
   accepted?: number | undefined;
 }
 
-export const EMPTY_CHECKPOINT: TaskCheckpoint = { iter_index: 0, row_index: 0, data_rows: 0, postproc_epoch: 0, postproc_data_rows: 0 };
+export const EMPTY_CHECKPOINT: TaskCheckpoint = {
+  iter_index: 0,
+  row_index: 0,
+  data_rows: 0,
+  postproc_epoch: 0,
+  postproc_data_rows: 0,
+};
 
 /** A seed or input position as DiGiT saves it. */
 export interface SeedPosition {
@@ -44,7 +50,10 @@ export interface SeedPosition {
  * checkpoint) or `foreign` (the last line is DiGiT's `{iter_index, row_index}` only: the records
  * in `data` were counted by another program).
  */
-export type StateLog = { kind: "none" } | { kind: "digit"; checkpoint: TaskCheckpoint } | { kind: "foreign"; position: SeedPosition };
+export type StateLog =
+  | { kind: "none" }
+  | { kind: "digit"; checkpoint: TaskCheckpoint }
+  | { kind: "foreign"; position: SeedPosition };
 
 /**
  * Read a state log, without changing it. An unterminated last line (a checkpoint append that a
@@ -61,7 +70,8 @@ export async function readStateLog(file: string): Promise<StateLog> {
   for await (const line of readJsonl(file, { onBadRecord: "skip", ownOutput: true })) {
     const l = line as Partial<TaskCheckpoint> | null;
     if (typeof l?.iter_index !== "number" || typeof l.row_index !== "number") continue;
-    if (typeof l.data_rows === "number") last = { kind: "digit", checkpoint: { ...EMPTY_CHECKPOINT, ...l } as TaskCheckpoint };
+    if (typeof l.data_rows === "number")
+      last = { kind: "digit", checkpoint: { ...EMPTY_CHECKPOINT, ...l } as TaskCheckpoint };
     else last = { kind: "foreign", position: { iter_index: l.iter_index, row_index: l.row_index } };
   }
   return last;
@@ -114,8 +124,8 @@ export async function readAcceptedHistory(file: string): Promise<Map<number, num
   if (!existsSync(file)) return out;
   for await (const line of readJsonl(file, { onBadRecord: "skip", ownOutput: true })) {
     const l = line as Partial<TaskCheckpoint> | null;
-    if (typeof l?.draws === "number" && typeof l.accepted === "number") out.set(l.draws, l.accepted);
+    if (typeof l?.draws === "number" && typeof l.accepted === "number")
+      out.set(l.draws, l.accepted);
   }
   return out;
 }
-

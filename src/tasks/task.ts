@@ -2,24 +2,31 @@ import { existsSync, readdirSync } from "node:fs";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import type { RunnerConfig, TaskSpec } from "../config/schemas.js";
-import type { Row } from "../util/mapping.js";
 import type { Formatter } from "../formatters/formatter.js";
 import type { Registry } from "../registry/registry.js";
-import { appendJsonl, cutPartialLine, readJsonl } from "../stores/formats/jsonl.js";
 import type { Datastore, DatastoreConfig } from "../stores/datastore.js";
 import { createDatastore } from "../stores/factory.js";
+import { appendJsonl, cutPartialLine, readJsonl } from "../stores/formats/jsonl.js";
 import type { Logger } from "../telemetry/logger.js";
-import type { Random } from "../util/random.js";
+import { IdSet } from "../util/id-set.js";
+import type { Row } from "../util/mapping.js";
 import { isObj } from "../util/mapping.js";
 import { assertInsideOutput } from "../util/output-containment.js";
 import { BLOCK_NAME_RULE, checkOutputName } from "../util/output-names.js";
+import type { Random } from "../util/random.js";
 import { redactSecrets } from "../util/redact.js";
-import { IdSet } from "../util/id-set.js";
 import { AcceptedRecords } from "./accepted-records.js";
-import { ordinalRecordId, recordId } from "./record-id.js";
 import { cutAfter, droppedName, storeHasOutput } from "./dropped-records.js";
+import { ordinalRecordId, recordId } from "./record-id.js";
 import { removeStaleTemporaries } from "./stale-temporaries.js";
-import { EMPTY_CHECKPOINT, StateLogWriter, readStateLog, type SeedPosition, type StateLog, type TaskCheckpoint } from "./state-log.js";
+import {
+  EMPTY_CHECKPOINT,
+  readStateLog,
+  type SeedPosition,
+  type StateLog,
+  StateLogWriter,
+  type TaskCheckpoint,
+} from "./state-log.js";
 
 /** `postproc_data_<N>.<format>`: a postprocessing snapshot. */
 const POSTPROC_FILE = /^postproc_data_(\d+)\.(?:jsonl|parquet|csv|json)$/;
@@ -46,7 +53,12 @@ export interface TaskInit {
 const ADOPT_CHUNK = 1000;
 
 /** The files a task keeps directly in its folder, besides its stores. */
-const TASK_FILES = ["task_card.jsonl", "task_results.jsonl", "logs.jsonl", "dataloader_state.jsonl"] as const;
+const TASK_FILES = [
+  "task_card.jsonl",
+  "task_results.jsonl",
+  "logs.jsonl",
+  "dataloader_state.jsonl",
+] as const;
 
 /** How a task ended. */
 /**
@@ -55,7 +67,14 @@ const TASK_FILES = ["task_card.jsonl", "task_results.jsonl", "logs.jsonl", "data
  */
 export type CommitPosition = SeedPosition & Pick<TaskCheckpoint, "batches" | "draws">;
 
-export type TaskStatus = "completed" | "stalled_generation" | "stalled_postprocessing" | "attempts_exhausted" | "budget_exhausted" | "cancelled" | "errored";
+export type TaskStatus =
+  | "completed"
+  | "stalled_generation"
+  | "stalled_postprocessing"
+  | "attempts_exhausted"
+  | "budget_exhausted"
+  | "cancelled"
+  | "errored";
 
 /**
  * One task of a run: its output folder and stores, the accepted records, and the checkpoint that
@@ -115,16 +134,26 @@ export abstract class Task {
     this.formatter = init.formatter;
     this.restart = init.restart;
     this.storeName = String(init.spec.store_name ?? init.spec.datastore?.store_name ?? this.name);
-    this.outputDir = resolve(init.runnerConfig.output_dir ?? (process.env.DGT_OUTPUT_DIR || "output"));
+    this.outputDir = resolve(
+      init.runnerConfig.output_dir ?? (process.env.DGT_OUTPUT_DIR || "output"),
+    );
     this.dir = join(this.outputDir, this.storeName);
     this.stateWriter = new StateLogWriter(join(this.dir, "dataloader_state.jsonl"));
   }
 
   /** The config of the task's own output stores (DiGiT's `datastore`, minus store_name). */
-  protected storeConfig(key: "datastore" | "final_datastore" | "formatted_datastore", suffix: string): DatastoreConfig {
+  protected storeConfig(
+    key: "datastore" | "final_datastore" | "formatted_datastore",
+    suffix: string,
+  ): DatastoreConfig {
     const base = this.spec[key] ?? this.spec.datastore ?? { type: "default" };
     const { store_name: _ignored, restart: _r, output_dir: _o, ...rest } = base;
-    return { ...rest, store_name: `${this.storeName}/${suffix}`, output_dir: this.outputDir, restart: false };
+    return {
+      ...rest,
+      store_name: `${this.storeName}/${suffix}`,
+      output_dir: this.outputDir,
+      restart: false,
+    };
   }
 
   protected file_(name: string): string {
@@ -163,9 +192,15 @@ export abstract class Task {
     } else await this.loadCheckpoint();
     this.opened = true;
     const stale = await removeStaleTemporaries(this.dir, this.openedAt);
-    if (stale.length) this.logger.info(`task '${this.name}': removed ${stale.length} temporary file(s) left by an interrupted write: ${stale.map((f) => relative(this.dir, f)).join(", ")}`);
+    if (stale.length)
+      this.logger.info(
+        `task '${this.name}': removed ${stale.length} temporary file(s) left by an interrupted write: ${stale.map((f) => relative(this.dir, f)).join(", ")}`,
+      );
     // final and formatted data are always rebuilt at the end of a run.
-    for (const [key, suffix] of [["final_datastore", "final_data"], ["formatted_datastore", "formatted_data"]] as const) {
+    for (const [key, suffix] of [
+      ["final_datastore", "final_data"],
+      ["formatted_datastore", "formatted_data"],
+    ] as const) {
       await (await createDatastore(this.init.registry, this.storeConfig(key, suffix))).clear();
     }
   }
@@ -190,7 +225,8 @@ export abstract class Task {
     await this.data.clear();
     await this.stateWriter.close();
     for (const f of TASK_FILES) await rm(this.file_(f), { force: true });
-    for (const f of existsSync(this.dir) ? readdirSync(this.dir) : []) if (POSTPROC_FILE.test(f)) await rm(this.file_(f), { recursive: true, force: true });
+    for (const f of existsSync(this.dir) ? readdirSync(this.dir) : [])
+      if (POSTPROC_FILE.test(f)) await rm(this.file_(f), { recursive: true, force: true });
     await rm(this.file_("blocks"), { recursive: true, force: true });
   }
 
@@ -224,7 +260,10 @@ export abstract class Task {
   private async resumeFrom(cp: TaskCheckpoint): Promise<void> {
     this.resumed = true;
     this.checkpoint = cp;
-    await this.setAsideUncommitted(cp.data_rows, "written after the last checkpoint (a batch that was never committed); it will be made again");
+    await this.setAsideUncommitted(
+      cp.data_rows,
+      "written after the last checkpoint (a batch that was never committed); it will be made again",
+    );
     const accepted = new AcceptedRecords();
     if (cp.postproc_epoch > 0) {
       const snapshot = await this.postprocStore(cp.postproc_epoch);
@@ -236,10 +275,15 @@ export abstract class Task {
       this.remember(r);
       if (i++ >= cp.postproc_data_rows) accepted.add([r]);
     }
-    if (i < cp.data_rows) this.logger.warn(`${this.data.location}: expected ${cp.data_rows} records, found ${i}; resuming with what is there`);
+    if (i < cp.data_rows)
+      this.logger.warn(
+        `${this.data.location}: expected ${cp.data_rows} records, found ${i}; resuming with what is there`,
+      );
     this.postprocessEpoch = cp.postproc_epoch;
     this.accepted = accepted;
-    this.logger.info(`resuming task '${this.name}': ${this.accepted.length} records accepted so far`);
+    this.logger.info(
+      `resuming task '${this.name}': ${this.accepted.length} records accepted so far`,
+    );
   }
 
   /**
@@ -253,7 +297,10 @@ export abstract class Task {
     // Complete records only; a torn last line goes to a backup file.
     let count = 0;
     for await (const _ of this.data.read()) count++;
-    await this.setAsideUncommitted(count, "an incomplete last record (a write that was interrupted)");
+    await this.setAsideUncommitted(
+      count,
+      "an incomplete last record (a write that was interrupted)",
+    );
     const accepted = new AcceptedRecords();
     const ids = new IdSet();
     for await (const raw of this.data.read()) {
@@ -262,7 +309,9 @@ export abstract class Task {
       this.remember(r);
       accepted.add([r]);
     }
-    const snapshots = (existsSync(this.dir) ? readdirSync(this.dir) : []).filter((f) => POSTPROC_FILE.test(f));
+    const snapshots = (existsSync(this.dir) ? readdirSync(this.dir) : []).filter((f) =>
+      POSTPROC_FILE.test(f),
+    );
     const latest = Math.max(0, ...snapshots.map((f) => Number(POSTPROC_FILE.exec(f)![1])));
     // The adopted records become the start of digit's record log, then a checkpoint counts them.
     let extra = 0;
@@ -294,12 +343,20 @@ export abstract class Task {
     this.checkpoint = { ...EMPTY_CHECKPOINT, ...(position ?? {}), data_rows: accepted.length };
     await this.appendState();
     this.accepted = accepted;
-    const from = position ? "a DiGiT output folder" : `${this.data.location} without a dataloader_state.jsonl`;
+    const from = position
+      ? "a DiGiT output folder"
+      : `${this.data.location} without a dataloader_state.jsonl`;
     this.logger.warn(
       `task '${this.name}': adopted ${accepted.length} records from ${from} as accepted` +
-        (extra ? ` (${extra} of them from ${snapshots.find((f) => Number(POSTPROC_FILE.exec(f)![1]) === latest)})` : "") +
-        (position ? `, continuing from seed position ${position.iter_index}/${position.row_index}` : "") +
-        (moved.length ? `; DiGiT's postprocessing snapshots were moved to ${moved.join(", ")}` : "") +
+        (extra
+          ? ` (${extra} of them from ${snapshots.find((f) => Number(POSTPROC_FILE.exec(f)![1]) === latest)})`
+          : "") +
+        (position
+          ? `, continuing from seed position ${position.iter_index}/${position.row_index}`
+          : "") +
+        (moved.length
+          ? `; DiGiT's postprocessing snapshots were moved to ${moved.join(", ")}`
+          : "") +
         "; run with --restart to discard them instead",
     );
   }
@@ -307,7 +364,10 @@ export abstract class Task {
   /** Keep `keep` records of `data`, moving the rest to a backup file, and say so. */
   private async setAsideUncommitted(keep: number, why: string): Promise<void> {
     const dropped = await cutAfter(this.data, keep);
-    if (dropped) this.logger.warn(`${this.data.location}: moved ${dropped.records ? `${dropped.records} record(s)` : "an incomplete last line"} ${why} to ${dropped.file}`);
+    if (dropped)
+      this.logger.warn(
+        `${this.data.location}: moved ${dropped.records ? `${dropped.records} record(s)` : "an incomplete last line"} ${why} to ${dropped.file}`,
+      );
   }
 
   /** A record with its stable id (records written by DiGiT have none; it is given in memory). */
@@ -341,7 +401,10 @@ export abstract class Task {
         if (++n >= limit) return;
       }
     }
-    for await (const r of this.readData(this.checkpoint.postproc_data_rows, this.checkpoint.data_rows)) {
+    for await (const r of this.readData(
+      this.checkpoint.postproc_data_rows,
+      this.checkpoint.data_rows,
+    )) {
       yield this.withId(r);
       if (++n >= limit) return;
     }
@@ -369,7 +432,11 @@ export abstract class Task {
     const record: Row = { task_name: this.name, is_seed: row.is_seed === true, ...rest };
     record.task_name = this.name;
     record.is_seed = row.is_seed === true;
-    if (typeof record.id !== "string") record.id = ordinal === undefined ? recordId(this.name, record) : ordinalRecordId(this.name, ordinal, JSON.stringify(rest));
+    if (typeof record.id !== "string")
+      record.id =
+        ordinal === undefined
+          ? recordId(this.name, record)
+          : ordinalRecordId(this.name, ordinal, JSON.stringify(rest));
     return record;
   }
 
@@ -386,9 +453,16 @@ export abstract class Task {
     const fresh: Row[] = [];
     const repeats: Row[] = [];
     for (const r of rows) {
-      const rec = this.toRecord(r, this.dropsExactDuplicates ? undefined : this.checkpoint.data_rows + fresh.length);
+      const rec = this.toRecord(
+        r,
+        this.dropsExactDuplicates ? undefined : this.checkpoint.data_rows + fresh.length,
+      );
       if (this.dropsExactDuplicates && !this.seenIds.add(rec.id as string)) {
-        repeats.push({ ...rec, block_name: "duplicates", reason: `exact duplicate of record ${String(rec.id)}` });
+        repeats.push({
+          ...rec,
+          block_name: "duplicates",
+          reason: `exact duplicate of record ${String(rec.id)}`,
+        });
         continue;
       }
       fresh.push(rec);
@@ -399,7 +473,11 @@ export abstract class Task {
       this.onDuplicates?.(repeats.length);
     }
     this.accepted.add(fresh);
-    this.checkpoint = { ...this.checkpoint, ...position, data_rows: this.checkpoint.data_rows + fresh.length };
+    this.checkpoint = {
+      ...this.checkpoint,
+      ...position,
+      data_rows: this.checkpoint.data_rows + fresh.length,
+    };
     if (this.checkpoint.draws !== undefined) this.checkpoint.accepted = this.accepted.length;
     await this.appendState();
     return fresh.length;
@@ -431,7 +509,11 @@ export abstract class Task {
     await (await this.postprocStore(epoch)).replace(kept());
     this.postprocessEpoch = epoch;
     this.accepted = accepted;
-    this.checkpoint = { ...this.checkpoint, postproc_epoch: epoch, postproc_data_rows: this.checkpoint.data_rows };
+    this.checkpoint = {
+      ...this.checkpoint,
+      postproc_epoch: epoch,
+      postproc_data_rows: this.checkpoint.data_rows,
+    };
     await this.appendState();
   }
 
@@ -476,12 +558,19 @@ export abstract class Task {
       total = records.length;
       source = () => records;
     }
-    const final = await createDatastore(this.init.registry, this.storeConfig("final_datastore", "final_data"));
+    const final = await createDatastore(
+      this.init.registry,
+      this.storeConfig("final_datastore", "final_data"),
+    );
     if (total) await final.replace(source());
     if (this.runnerConfig.save_formatted_output) {
-      if (!this.formatter) throw new Error(`task '${this.name}': save_formatted_output needs a 'formatter'`);
+      if (!this.formatter)
+        throw new Error(`task '${this.name}': save_formatted_output needs a 'formatter'`);
       const formatter = this.formatter;
-      const formatted = await createDatastore(this.init.registry, this.storeConfig("formatted_datastore", "formatted_data"));
+      const formatted = await createDatastore(
+        this.init.registry,
+        this.storeConfig("formatted_datastore", "formatted_data"),
+      );
       const records = source();
       async function* out(): AsyncGenerator<Row> {
         for await (const r of records) {
@@ -499,7 +588,10 @@ export abstract class Task {
    * (util/redact). An unterminated last line (an append a full disk or a crash cut short) is cut
    * first, so this line stays readable.
    */
-  async appendLine(file: "task_card.jsonl" | "task_results.jsonl" | "logs.jsonl", record: Row): Promise<void> {
+  async appendLine(
+    file: "task_card.jsonl" | "task_results.jsonl" | "logs.jsonl",
+    record: Row,
+  ): Promise<void> {
     await assertInsideOutput(this.outputDir, this.file_(file));
     await cutPartialLine(this.file_(file));
     await appendJsonl(this.file_(file), [redactSecrets(record)]);
@@ -514,7 +606,10 @@ export abstract class Task {
 
   /** Where the final data is, if it exists (checked, not assumed). */
   async finalLocation(): Promise<string | undefined> {
-    const final = await createDatastore(this.init.registry, this.storeConfig("final_datastore", "final_data"));
+    const final = await createDatastore(
+      this.init.registry,
+      this.storeConfig("final_datastore", "final_data"),
+    );
     return (await final.exists()) ? final.location : undefined;
   }
 
@@ -522,7 +617,8 @@ export abstract class Task {
   async readLines(file: "task_card.jsonl" | "task_results.jsonl"): Promise<Row[]> {
     const rows: Row[] = [];
     if (!existsSync(this.file_(file))) return rows;
-    for await (const r of readJsonl(this.file_(file), { onBadRecord: "skip" })) if (isObj(r)) rows.push(r);
+    for await (const r of readJsonl(this.file_(file), { onBadRecord: "skip" }))
+      if (isObj(r)) rows.push(r);
     return rows;
   }
 
@@ -540,7 +636,11 @@ export abstract class Task {
  * @example
  * await appendRejects(builder.tasks, "dedup", rejectedRows);
  */
-export async function appendRejects(tasks: readonly Task[], block: string, rows: readonly Row[]): Promise<void> {
+export async function appendRejects(
+  tasks: readonly Task[],
+  block: string,
+  rows: readonly Row[],
+): Promise<void> {
   const byTask = new Map<Task, Row[]>();
   for (const r of rows) {
     const t = tasks.find((x) => x.name === r.task_name) ?? tasks[0];

@@ -1,11 +1,11 @@
-import type { Row } from "../util/mapping.js";
 import { derivedFrom } from "../config/source-map.js";
+import { ResumeRefusedError } from "../errors.js";
 import type { Dataloader } from "../stores/dataloader.js";
 import { createDataloader, createDatastore } from "../stores/factory.js";
-import type { InputBatch } from "./generation-task.js";
-import { ResumeRefusedError } from "../errors.js";
-import type { SeedPosition } from "./state-log.js";
+import type { Row } from "../util/mapping.js";
 import { storeHasOutput } from "./dropped-records.js";
+import type { InputBatch } from "./generation-task.js";
+import type { SeedPosition } from "./state-log.js";
 import { Task, type TaskInit } from "./task.js";
 
 /** A task that runs once over input records (`data:`), in `transform_batch_size` batches. */
@@ -22,7 +22,10 @@ export class TransformationTask extends Task {
   constructor(init: TaskInit) {
     super(init);
     const runner = init.runnerConfig;
-    if (!("transform_batch_size" in runner)) throw new TypeError(`task '${this.name}': a transformation task needs a transformation runner_config`);
+    if (!("transform_batch_size" in runner))
+      throw new TypeError(
+        `task '${this.name}': a transformation task needs a transformation runner_config`,
+      );
     this.batchSize = runner.transform_batch_size;
   }
 
@@ -67,11 +70,23 @@ export class TransformationTask extends Task {
   override async open(): Promise<void> {
     await super.open();
     const data = this.spec.data;
-    const storeConfig = Array.isArray(data) ? { type: "default", data } : { type: "default", ...data };
-    const input = await createDatastore(this.init.registry, { ...storeConfig, store_name: `${this.storeName}/transformation_data` });
+    const storeConfig = Array.isArray(data)
+      ? { type: "default", data }
+      : { type: "default", ...data };
+    const input = await createDatastore(this.init.registry, {
+      ...storeConfig,
+      store_name: `${this.storeName}/transformation_data`,
+    });
     const dl = this.spec.dataloader ?? { type: "default" };
-    this.loader = await createDataloader(this.init.registry, derivedFrom({ ...dl, loop_over: false, datastore: input }, dl));
-    if (!this.restart) this.loader.setState({ iter_index: this.checkpoint.iter_index, row_index: this.checkpoint.row_index });
+    this.loader = await createDataloader(
+      this.init.registry,
+      derivedFrom({ ...dl, loop_over: false, datastore: input }, dl),
+    );
+    if (!this.restart)
+      this.loader.setState({
+        iter_index: this.checkpoint.iter_index,
+        row_index: this.checkpoint.row_index,
+      });
   }
 
   isComplete(): boolean {

@@ -41,7 +41,10 @@ export interface ConsoleOutput {
 }
 
 /** stderr, as text. */
-export const stderrOutput: ConsoleOutput = { format: "text", write: (line) => void process.stderr.write(line) };
+export const stderrOutput: ConsoleOutput = {
+  format: "text",
+  write: (line) => void process.stderr.write(line),
+};
 
 /**
  * A logger that writes `LEVEL message` lines to stderr at or above `level`, or nowhere. Secrets in
@@ -50,7 +53,8 @@ export const stderrOutput: ConsoleOutput = { format: "text", write: (line) => vo
  */
 export class ConsoleLogger implements Logger {
   constructor(
-    private readonly level: Level | "silent" = (process.env.LOG_LEVEL?.toLowerCase() as Level) ?? "info",
+    private readonly level: Level | "silent" = (process.env.LOG_LEVEL?.toLowerCase() as Level) ??
+      "info",
     private readonly bindings: LogFields = {},
     private readonly sinks: readonly LogSink[] = [],
     private readonly output: ConsoleOutput = stderrOutput,
@@ -62,19 +66,34 @@ export class ConsoleLogger implements Logger {
     for (const sink of this.sinks) sink(level, message, all);
     if (this.level === "silent" || ORDER[level] < (ORDER[this.level as Level] ?? 20)) return;
     if (this.output.format === "json") {
-      this.output.write(printableJson(jsonLine({ time: new Date().toISOString(), level, msg: message, ...all })));
+      this.output.write(
+        printableJson(jsonLine({ time: new Date().toISOString(), level, msg: message, ...all })),
+      );
       return;
     }
     const tag = level === "info" ? "" : `${level}: `;
     // Text from endpoints and data files may carry terminal escapes: shown, never obeyed.
     this.output.write(`${tag}${printable(message)}\n`);
   }
-  debug(m: string, f?: LogFields): void { this.write("debug", m, f); }
-  info(m: string, f?: LogFields): void { this.write("info", m, f); }
-  warn(m: string, f?: LogFields): void { this.write("warn", m, f); }
-  error(m: string, f?: LogFields): void { this.write("error", m, f); }
+  debug(m: string, f?: LogFields): void {
+    this.write("debug", m, f);
+  }
+  info(m: string, f?: LogFields): void {
+    this.write("info", m, f);
+  }
+  warn(m: string, f?: LogFields): void {
+    this.write("warn", m, f);
+  }
+  error(m: string, f?: LogFields): void {
+    this.write("error", m, f);
+  }
   child(bindings: LogFields): Logger {
-    return new ConsoleLogger(this.level, { ...this.bindings, ...bindings }, this.sinks, this.output);
+    return new ConsoleLogger(
+      this.level,
+      { ...this.bindings, ...bindings },
+      this.sinks,
+      this.output,
+    );
   }
 }
 

@@ -6,7 +6,9 @@ export interface LlmCallReport {
   /** Distinct task names of the rows the request served. */
   task_names: string[];
   /** For a request that served several tasks (batched prompts): its rows and tokens per task. */
-  task_usage?: Record<string, { rows: number; prompt_tokens: number; completion_tokens: number }> | undefined;
+  task_usage?:
+    | Record<string, { rows: number; prompt_tokens: number; completion_tokens: number }>
+    | undefined;
   prompt_tokens: number;
   completion_tokens: number;
   ok: boolean;

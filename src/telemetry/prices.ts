@@ -29,12 +29,19 @@ export const USER_PRICES_FILE = "digit-prices.json";
  * const prices = loadPrices(process.cwd());
  * estimateCost(prices, "openai", "gpt-4o-mini", 1000, 200);
  */
-export function loadPrices(cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): PriceTable {
+export function loadPrices(
+  cwd: string = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): PriceTable {
   const table: PriceTable = {};
   const files = [join(PACKAGE_ROOT, "data", "prices.json"), resolve(cwd, USER_PRICES_FILE)];
   if (env.DGT_PRICES_FILE) {
     const f = resolve(cwd, env.DGT_PRICES_FILE);
-    if (!existsSync(f)) throw new ConfigError(`price file '${env.DGT_PRICES_FILE}' (DGT_PRICES_FILE) does not exist`, { hint: "point DGT_PRICES_FILE at a JSON file shaped like data/prices.json, or unset it" });
+    if (!existsSync(f))
+      throw new ConfigError(
+        `price file '${env.DGT_PRICES_FILE}' (DGT_PRICES_FILE) does not exist`,
+        { hint: "point DGT_PRICES_FILE at a JSON file shaped like data/prices.json, or unset it" },
+      );
     files.push(f);
   }
   for (const file of files) {
@@ -43,20 +50,39 @@ export function loadPrices(cwd: string = process.cwd(), env: NodeJS.ProcessEnv =
     try {
       parsed = JSON.parse(readFileSync(file, "utf8"));
     } catch (e) {
-      throw new ConfigError(`price file is not valid JSON: ${(e as Error).message}`, { file, hint: "fix the JSON (see data/prices.json for the shape)" });
+      throw new ConfigError(`price file is not valid JSON: ${(e as Error).message}`, {
+        file,
+        hint: "fix the JSON (see data/prices.json for the shape)",
+      });
     }
     const providers = (parsed as { providers?: unknown }).providers;
-    if (typeof providers !== "object" || providers === null) throw new ConfigError("price file has no 'providers' object", { file, hint: 'write { "providers": { "openai": { "gpt-4o-mini": { "input": 0.15, "output": 0.6 } } } }' });
+    if (typeof providers !== "object" || providers === null)
+      throw new ConfigError("price file has no 'providers' object", {
+        file,
+        hint: 'write { "providers": { "openai": { "gpt-4o-mini": { "input": 0.15, "output": 0.6 } } } }',
+      });
     for (const [provider, models] of Object.entries(providers as Record<string, unknown>)) {
       for (const [model, price] of Object.entries((models ?? {}) as Record<string, unknown>)) {
         const p = price as Partial<ModelPrice>;
         if (typeof p?.input !== "number" || typeof p.output !== "number") {
-          throw new ConfigError(`price of ${provider}/${model} needs numeric 'input' and 'output' (USD per million tokens)`, { file });
+          throw new ConfigError(
+            `price of ${provider}/${model} needs numeric 'input' and 'output' (USD per million tokens)`,
+            { file },
+          );
         }
         for (const k of ["batch_input", "batch_output"] as const) {
-          if (p[k] !== undefined && typeof p[k] !== "number") throw new ConfigError(`price of ${provider}/${model}: '${k}' must be a number (USD per million tokens through the batch API)`, { file });
+          if (p[k] !== undefined && typeof p[k] !== "number")
+            throw new ConfigError(
+              `price of ${provider}/${model}: '${k}' must be a number (USD per million tokens through the batch API)`,
+              { file },
+            );
         }
-        (table[provider] ??= {})[model] = { input: p.input, output: p.output, ...(p.batch_input !== undefined ? { batch_input: p.batch_input } : {}), ...(p.batch_output !== undefined ? { batch_output: p.batch_output } : {}) };
+        (table[provider] ??= {})[model] = {
+          input: p.input,
+          output: p.output,
+          ...(p.batch_input !== undefined ? { batch_input: p.batch_input } : {}),
+          ...(p.batch_output !== undefined ? { batch_output: p.batch_output } : {}),
+        };
       }
     }
   }
@@ -64,7 +90,11 @@ export function loadPrices(cwd: string = process.cwd(), env: NodeJS.ProcessEnv =
 }
 
 /** The price entry for a provider and model: exact id, else the longest prefix, else "*". */
-export function findPrice(table: PriceTable, provider: string, model: string): ModelPrice | undefined {
+export function findPrice(
+  table: PriceTable,
+  provider: string,
+  model: string,
+): ModelPrice | undefined {
   for (const p of [provider, "*"]) {
     const models = table[p];
     if (!models) continue;
@@ -85,7 +115,14 @@ export function findPrice(table: PriceTable, provider: string, model: string): M
  * estimateCost(table, "openai", "gpt-4o-mini-2024-07-18", 1_000_000, 0) // 0.15
  * estimateCost(table, "openai", "gpt-4o-mini", 1_000_000, 0, "batch") // 0.075
  */
-export function estimateCost(table: PriceTable, provider: string, model: string, promptTokens: number, completionTokens: number, execution: "online" | "batch" = "online"): number | undefined {
+export function estimateCost(
+  table: PriceTable,
+  provider: string,
+  model: string,
+  promptTokens: number,
+  completionTokens: number,
+  execution: "online" | "batch" = "online",
+): number | undefined {
   const price = findPrice(table, provider, model);
   if (!price) return undefined;
   if (execution === "batch") {

@@ -1,9 +1,9 @@
 import { createRequire } from "node:module";
 import type cliProgress from "cli-progress";
 import { printable, printableJson } from "../util/printable.js";
-import type { ConsoleOutput } from "./logger.js";
 import { jsonLine } from "./json-line.js";
-import { duration, thousands, type TaskFigures } from "./summary.js";
+import type { ConsoleOutput } from "./logger.js";
+import { duration, type TaskFigures, thousands } from "./summary.js";
 
 /** How progress is shown: live bars, periodic plain lines, periodic JSON lines, or not at all. */
 export type ProgressMode = "tty" | "plain" | "json" | "off";
@@ -37,7 +37,12 @@ export interface ProgressOptions {
  * @example
  * const mode = progressMode({ quiet: false, logFormat: "text", isTTY: process.stderr.isTTY });
  */
-export function progressMode(o: { quiet?: boolean; logFormat?: string; isTTY?: boolean; env?: NodeJS.ProcessEnv }): ProgressMode {
+export function progressMode(o: {
+  quiet?: boolean;
+  logFormat?: string;
+  isTTY?: boolean;
+  env?: NodeJS.ProcessEnv;
+}): ProgressMode {
   if (o.quiet) return "off";
   if (o.logFormat === "json") return "json";
   const env = o.env ?? process.env;
@@ -45,7 +50,19 @@ export function progressMode(o: { quiet?: boolean; logFormat?: string; isTTY?: b
 }
 
 /** One task's figures as short fields (shared by every mode). */
-export function progressFields(m: TaskFigures, r: ProgressRates): { accepted: number; target: number | undefined; rejected: number; in_flight: number; requests_per_s: number; prompt_tokens: number; completion_tokens: number; eta_s: number | undefined } {
+export function progressFields(
+  m: TaskFigures,
+  r: ProgressRates,
+): {
+  accepted: number;
+  target: number | undefined;
+  rejected: number;
+  in_flight: number;
+  requests_per_s: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  eta_s: number | undefined;
+} {
   const target = m.kind === "generation" ? m.target : undefined;
   return {
     // A last batch may overshoot; final_data is trimmed to the target, so show at most that.
@@ -159,7 +176,10 @@ export class ProgressDisplay {
   private refresh(): void {
     const now = Date.now();
     const width = (this.stream.columns ?? 120) - 1;
-    const nameWidth = Math.min(32, Math.max(0, ...[...this.source.tasks.keys()].map((k) => k.length)));
+    const nameWidth = Math.min(
+      32,
+      Math.max(0, ...[...this.source.tasks.keys()].map((k) => k.length)),
+    );
     for (const m of this.source.tasks.values()) {
       if (m.task === "(no task)") continue;
       const f = progressFields(m, this.source.rates(m.task, now));
@@ -186,7 +206,18 @@ export class ProgressDisplay {
       if (m.task === "(no task)") continue;
       const r = this.source.rates(m.task, now);
       if (this.options.mode === "json") {
-        this.stream.write(printableJson(jsonLine({ time: new Date(now).toISOString(), level: "info", msg: "progress", task_name: m.task, status: m.status, ...progressFields(m, r) })));
+        this.stream.write(
+          printableJson(
+            jsonLine({
+              time: new Date(now).toISOString(),
+              level: "info",
+              msg: "progress",
+              task_name: m.task,
+              status: m.status,
+              ...progressFields(m, r),
+            }),
+          ),
+        );
       } else {
         this.stream.write(`progress: ${printable(plainLine(m, r), true)}\n`);
       }

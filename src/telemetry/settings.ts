@@ -35,7 +35,10 @@ function positive(value: string | undefined, fallback: number): number {
  * const s = telemetrySettings(process.env, process.cwd());
  * if (s.enabled) console.log(`telemetry in ${s.dir}`);
  */
-export function telemetrySettings(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): TelemetrySettings {
+export function telemetrySettings(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): TelemetrySettings {
   return {
     enabled: !envFlag(env.DGT_TELEMETRY_DISABLE),
     dir: resolve(cwd, env.DGT_TELEMETRY_DIR?.trim() || "telemetry"),

@@ -17,7 +17,16 @@ export interface TaskFigures {
   promptTokens: number;
   completionTokens: number;
   /** Tokens per model, for cost estimates; `batch_*` are the part sent by batch API (batch price). */
-  tokensByModel: Record<string, { provider: string; prompt: number; completion: number; batch_prompt?: number | undefined; batch_completion?: number | undefined }>;
+  tokensByModel: Record<
+    string,
+    {
+      provider: string;
+      prompt: number;
+      completion: number;
+      batch_prompt?: number | undefined;
+      batch_completion?: number | undefined;
+    }
+  >;
   /** Requests sent inside provider batches (the rest went online). */
   batchRequests?: number | undefined;
   /** Requests answered from the response cache, and requests the cache could not answer. */
@@ -89,11 +98,26 @@ export interface RunSummary {
   ended_at: string;
   wall_time_s: number;
   tasks: TaskSummary[];
-  totals: { records: number; requests: number; failed_requests: number; prompt_tokens: number; completion_tokens: number; cost_usd: number | null; cache_hits: number; cache_misses: number; saved_usd: number | null };
+  totals: {
+    records: number;
+    requests: number;
+    failed_requests: number;
+    prompt_tokens: number;
+    completion_tokens: number;
+    cost_usd: number | null;
+    cache_hits: number;
+    cache_misses: number;
+    saved_usd: number | null;
+  };
 }
 
 const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
-const roundAll = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)]).filter(([, v]) => (v as number) > 0));
+const roundAll = (r: Record<string, number>) =>
+  Object.fromEntries(
+    Object.entries(r)
+      .map(([k, v]) => [k, round(v)])
+      .filter(([, v]) => (v as number) > 0),
+  );
 
 /**
  * Build the end-of-run summary from the run's task figures and outcomes.
@@ -101,7 +125,15 @@ const roundAll = (r: Record<string, number>) => Object.fromEntries(Object.entrie
  * @example
  * const summary = buildSummary({ buildId: "exp", runId, startedAt, tasks: [...metrics.tasks.values()], outcomes, prices });
  */
-export function buildSummary(input: { buildId: string; runId: string; startedAt: number; endedAt?: number; tasks: readonly TaskFigures[]; outcomes: readonly TaskEnd[]; prices: PriceTable }): RunSummary {
+export function buildSummary(input: {
+  buildId: string;
+  runId: string;
+  startedAt: number;
+  endedAt?: number;
+  tasks: readonly TaskFigures[];
+  outcomes: readonly TaskEnd[];
+  prices: PriceTable;
+}): RunSummary {
   const endedAt = input.endedAt ?? Date.now();
   const tasks: TaskSummary[] = [];
   for (const m of input.tasks) {
@@ -167,10 +199,20 @@ export function buildSummary(input: { buildId: string; runId: string; startedAt:
       failed_requests: sum((t) => t.failed_requests),
       prompt_tokens: sum((t) => t.prompt_tokens),
       completion_tokens: sum((t) => t.completion_tokens),
-      cost_usd: costs.some((c) => c === null) ? null : round(costs.reduce<number>((s, c) => s + (c ?? 0), 0), 6),
+      cost_usd: costs.some((c) => c === null)
+        ? null
+        : round(
+            costs.reduce<number>((s, c) => s + (c ?? 0), 0),
+            6,
+          ),
       cache_hits: sum((t) => t.cache_hits),
       cache_misses: sum((t) => t.cache_misses),
-      saved_usd: savings.some((c) => c === null) ? null : round(savings.reduce<number>((s, c) => s + (c ?? 0), 0), 6),
+      saved_usd: savings.some((c) => c === null)
+        ? null
+        : round(
+            savings.reduce<number>((s, c) => s + (c ?? 0), 0),
+            6,
+          ),
     },
   };
 }
@@ -181,7 +223,11 @@ export function buildSummary(input: { buildId: string; runId: string; startedAt:
  * @example
  * costOf(prices, { "gpt-4o-mini": { provider: "openai", prompt: 1e6, completion: 0 } }, []) // 0.15
  */
-export function costOf(prices: PriceTable, byModel: TaskFigures["tokensByModel"], unpriced: string[]): number | null {
+export function costOf(
+  prices: PriceTable,
+  byModel: TaskFigures["tokensByModel"],
+  unpriced: string[],
+): number | null {
   let cost = 0;
   for (const [model, t] of Object.entries(byModel)) {
     const c = estimateCost(prices, t.provider, model, t.prompt, t.completion);
@@ -249,7 +295,17 @@ function pairs(r: Record<string, number>): string {
  * process.stdout.write(formatSummary(summary));
  */
 export function formatSummary(summary: RunSummary): string {
-  const header = ["task", "status", "records", "rejected", "requests", "failures", "tokens in/out", "cost", "time"];
+  const header = [
+    "task",
+    "status",
+    "records",
+    "rejected",
+    "requests",
+    "failures",
+    "tokens in/out",
+    "cost",
+    "time",
+  ];
   const rows = summary.tasks.map((t) => [
     t.task,
     t.status + (t.resumed ? " (resumed)" : ""),
@@ -258,21 +314,40 @@ export function formatSummary(summary: RunSummary): string {
     t.batch_requests ? `${t.requests} (${t.batch_requests} batch)` : String(t.requests),
     pairs(t.failures),
     `${thousands(t.prompt_tokens)}/${thousands(t.completion_tokens)}`,
-    t.batch_requests && t.cost_batch_usd !== null && t.cost_online_usd !== null ? `${cost(t.cost_usd)} (batch ${cost(t.cost_batch_usd)})` : cost(t.cost_usd),
+    t.batch_requests && t.cost_batch_usd !== null && t.cost_online_usd !== null
+      ? `${cost(t.cost_usd)} (batch ${cost(t.cost_batch_usd)})`
+      : cost(t.cost_usd),
     duration(t.wall_time_s),
   ]);
   if (summary.tasks.length > 1) {
     const tot = summary.totals;
-    rows.push(["total", "", String(tot.records), "", String(tot.requests), tot.failed_requests ? `${tot.failed_requests} failed` : "-", `${thousands(tot.prompt_tokens)}/${thousands(tot.completion_tokens)}`, cost(tot.cost_usd), duration(summary.wall_time_s)]);
+    rows.push([
+      "total",
+      "",
+      String(tot.records),
+      "",
+      String(tot.requests),
+      tot.failed_requests ? `${tot.failed_requests} failed` : "-",
+      `${thousands(tot.prompt_tokens)}/${thousands(tot.completion_tokens)}`,
+      cost(tot.cost_usd),
+      duration(summary.wall_time_s),
+    ]);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   const out = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
   const unpriced = [...new Set(summary.tasks.flatMap((t) => t.unpriced_models))];
-  if (unpriced.length) out.push(`cost n/a: no price for ${unpriced.join(", ")} (add it to ./digit-prices.json)`);
+  if (unpriced.length)
+    out.push(`cost n/a: no price for ${unpriced.join(", ")} (add it to ./digit-prices.json)`);
   const tot = summary.totals;
   if (tot.cache_hits + tot.cache_misses > 0) {
-    out.push(`response cache: ${thousands(tot.cache_hits)} hits, ${thousands(tot.cache_misses)} misses, saved ${cost(tot.saved_usd)}`);
+    out.push(
+      `response cache: ${thousands(tot.cache_hits)} hits, ${thousands(tot.cache_misses)} misses, saved ${cost(tot.saved_usd)}`,
+    );
   }
   return `${out.join("\n")}\n`;
 }

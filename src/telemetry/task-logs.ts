@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { destination, pino, type Logger as Pino } from "pino";
+import { destination, type Logger as Pino, pino } from "pino";
 import type { LogFields, LogLevel, LogSink } from "./logger.js";
 
 /** A task whose `logs.jsonl` can be written: its name, builder and output folder. */
@@ -28,7 +28,12 @@ const MAX_BUFFERED = 2000;
  */
 export class TaskLogRouter {
   private readonly open_ = new Map<string, { target: TaskLogTarget; log: Pino }>();
-  private readonly pending: { level: LogLevel; message: string; fields: LogFields; time: string }[] = [];
+  private readonly pending: {
+    level: LogLevel;
+    message: string;
+    fields: LogFields;
+    time: string;
+  }[] = [];
 
   constructor(private readonly identity: { buildId: string; runId: string }) {}
 
@@ -46,7 +51,12 @@ export class TaskLogRouter {
   /** Start writing `<dir>/logs.jsonl` for a task (after its folder is prepared). */
   open(target: TaskLogTarget): void {
     if (this.open_.has(target.task)) return;
-    const stream = destination({ dest: join(target.dir, "logs.jsonl"), sync: true, append: true, mkdir: true });
+    const stream = destination({
+      dest: join(target.dir, "logs.jsonl"),
+      sync: true,
+      append: true,
+      mkdir: true,
+    });
     // A write that fails later (a full disk) ends this task's log file, not the run.
     stream.on("error", (e: Error) => this.failed(target.task, e));
     const log = pino(
@@ -60,7 +70,9 @@ export class TaskLogRouter {
       stream,
     );
     this.open_.set(target.task, { target, log });
-    for (const p of this.pending) if (this.concerns(target, p.fields)) this.write(this.open_.get(target.task)!, p.level, p.message, p.fields, p.time);
+    for (const p of this.pending)
+      if (this.concerns(target, p.fields))
+        this.write(this.open_.get(target.task)!, p.level, p.message, p.fields, p.time);
   }
 
   /** Stop writing a task's log (its run is over). */
@@ -73,7 +85,8 @@ export class TaskLogRouter {
   }
 
   private concerns(t: TaskLogTarget, fields: LogFields): boolean {
-    if (typeof fields.task_name === "string" && fields.task_name) return fields.task_name === t.task;
+    if (typeof fields.task_name === "string" && fields.task_name)
+      return fields.task_name === t.task;
     if (typeof fields.builder === "string" && fields.builder) return fields.builder === t.builder;
     return true;
   }
@@ -87,11 +100,33 @@ export class TaskLogRouter {
     return !(typeof fields.task_name === "string" && fields.task_name);
   }
 
-  private write(entry: { target: TaskLogTarget; log: Pino }, level: LogLevel, message: string, fields: LogFields, time: string): void {
+  private write(
+    entry: { target: TaskLogTarget; log: Pino },
+    level: LogLevel,
+    message: string,
+    fields: LogFields,
+    time: string,
+  ): void {
     const log = entry.log;
-    const logger = typeof fields.block === "string" ? `block.${fields.block}` : typeof fields.task_name === "string" ? `task.${fields.task_name}` : typeof fields.builder === "string" ? `builder.${fields.builder}` : "digit";
+    const logger =
+      typeof fields.block === "string"
+        ? `block.${fields.block}`
+        : typeof fields.task_name === "string"
+          ? `task.${fields.task_name}`
+          : typeof fields.builder === "string"
+            ? `builder.${fields.builder}`
+            : "digit";
     try {
-      log[level]({ timestamp: time, logger, build_id: this.identity.buildId, run_id: this.identity.runId, ...fields }, message);
+      log[level](
+        {
+          timestamp: time,
+          logger,
+          build_id: this.identity.buildId,
+          run_id: this.identity.runId,
+          ...fields,
+        },
+        message,
+      );
     } catch (e) {
       this.failed(entry.target.task, e as Error);
     }
@@ -102,6 +137,8 @@ export class TaskLogRouter {
     const entry = this.open_.get(task);
     if (!entry) return;
     this.open_.delete(task);
-    process.stderr.write(`warning: ${join(entry.target.dir, "logs.jsonl")} is no longer written: ${e.message}\n`);
+    process.stderr.write(
+      `warning: ${join(entry.target.dir, "logs.jsonl")} is no longer written: ${e.message}\n`,
+    );
   }
 }

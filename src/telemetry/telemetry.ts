@@ -40,7 +40,12 @@ export interface Telemetry {
   /** Open a span under `parent` (default: the span this telemetry is scoped to). */
   startSpan(name: string, attributes?: Attributes, parent?: Span): Span;
   /** Run `fn` with a new span under `parent` (default: the scope), ending it with fn's outcome. */
-  withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, parent?: Span): Promise<T>;
+  withSpan<T>(
+    name: string,
+    attributes: Attributes,
+    fn: (span: Span) => Promise<T>,
+    parent?: Span,
+  ): Promise<T>;
   /** The span new spans and events nest under by default, if any. */
   currentSpan(): Span | undefined;
   /** The same telemetry, nesting new spans and events under `span` by default. */
@@ -74,13 +79,28 @@ export abstract class SpanTracker implements ScopedTelemetry {
       end: (status = "ok", error) => {
         if (done) return;
         done = true;
-        this.finished({ id: span.id, name, parentId: parentSpan?.id, parentName: parentSpan?.name, started, ended: new Date(), status, error, attributes: attrs });
+        this.finished({
+          id: span.id,
+          name,
+          parentId: parentSpan?.id,
+          parentName: parentSpan?.name,
+          started,
+          ended: new Date(),
+          status,
+          error,
+          attributes: attrs,
+        });
       },
     };
     return span;
   }
 
-  async withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, parent?: Span): Promise<T> {
+  async withSpan<T>(
+    name: string,
+    attributes: Attributes,
+    fn: (span: Span) => Promise<T>,
+    parent?: Span,
+  ): Promise<T> {
     const span = this.startSpan(name, attributes, parent);
     try {
       const result = await fn(span);

@@ -77,7 +77,10 @@ export function findTemplateProblem(root: TemplateNode): TemplateProblem | undef
     if (!isNode(node)) return;
     const problem = problemOf(node);
     if (problem) {
-      found = { message: problem, line: typeof node.lineno === "number" ? node.lineno + 1 : undefined };
+      found = {
+        message: problem,
+        line: typeof node.lineno === "number" ? node.lineno + 1 : undefined,
+      };
       return;
     }
     for (const child of node.children ?? []) visit(child);
@@ -89,15 +92,22 @@ export function findTemplateProblem(root: TemplateNode): TemplateProblem | undef
 
 function problemOf(node: TemplateNode): string | undefined {
   const outside = OUTSIDE_TAGS[node.typename];
-  if (outside) return `${outside} is not allowed in a template (templates may not read other files or run extensions)`;
+  if (outside)
+    return `${outside} is not allowed in a template (templates may not read other files or run extensions)`;
   switch (node.typename) {
     case "Symbol":
-      if (typeof node.value !== "string" || !NAME.test(node.value)) return `${JSON.stringify(node.value)} is not a valid name`;
+      if (typeof node.value !== "string" || !NAME.test(node.value))
+        return `${JSON.stringify(node.value)} is not a valid name`;
       // `{% set __proto__ = x %}` would replace the prototype of the template's variables.
       return node.value === "__proto__" ? forbiddenMember(node.value) : undefined;
     case "LookupVal": {
       const key = node.val as TemplateNode | undefined;
-      if (key?.typename === "Literal" && typeof key.value === "string" && FORBIDDEN_MEMBERS.has(key.value)) return forbiddenMember(key.value);
+      if (
+        key?.typename === "Literal" &&
+        typeof key.value === "string" &&
+        FORBIDDEN_MEMBERS.has(key.value)
+      )
+        return forbiddenMember(key.value);
       return undefined;
     }
     case "FunCall":
@@ -105,7 +115,9 @@ function problemOf(node: TemplateNode): string | undefined {
     case "FilterAsync": {
       const name = callName(node.name);
       // nunjucks writes this name into the generated code between quotes, escaping only the quotes.
-      return /[\\\n\r\u2028\u2029]/.test(name) ? `the call ${JSON.stringify(name)} has a name nunjucks cannot compile safely` : undefined;
+      return /[\\\n\r\u2028\u2029]/.test(name)
+        ? `the call ${JSON.stringify(name)} has a name nunjucks cannot compile safely`
+        : undefined;
     }
     case "Is": {
       const right = node.right as TemplateNode | undefined;
@@ -113,20 +125,30 @@ function problemOf(node: TemplateNode): string | undefined {
       return test?.typename === "Symbol" ? undefined : "the test after 'is' must be a plain name";
     }
     case "Set":
-      return (node.targets as TemplateNode[]).every(isSymbol) ? undefined : "{% set %} must assign to plain names";
+      return (node.targets as TemplateNode[]).every(isSymbol)
+        ? undefined
+        : "{% set %} must assign to plain names";
     case "For":
     case "AsyncEach":
     case "AsyncAll": {
       const name = node.name as TemplateNode;
-      const ok = isSymbol(name) || (name.typename === "Array" && (name.children ?? []).every(isSymbol));
+      const ok =
+        isSymbol(name) || (name.typename === "Array" && (name.children ?? []).every(isSymbol));
       return ok ? undefined : "{% for %} must loop over plain names";
     }
     case "Macro":
     case "Caller": {
       // nunjucks turns argument names into JavaScript parameter names and quoted keys.
       const args = (node.args as TemplateNode | undefined)?.children ?? [];
-      const plain = args.every((a) => isSymbol(a) || (a.typename === "KeywordArgs" && (a.children ?? []).every((p) => isSymbol(p.key as TemplateNode))));
-      return isSymbol(node.name as TemplateNode) && plain ? undefined : `a ${node.typename.toLowerCase()} must have a plain name and plain argument names`;
+      const plain = args.every(
+        (a) =>
+          isSymbol(a) ||
+          (a.typename === "KeywordArgs" &&
+            (a.children ?? []).every((p) => isSymbol(p.key as TemplateNode))),
+      );
+      return isSymbol(node.name as TemplateNode) && plain
+        ? undefined
+        : `a ${node.typename.toLowerCase()} must have a plain name and plain argument names`;
     }
     case "Block":
       return isSymbol(node.name as TemplateNode) ? undefined : "a block must have a plain name";
@@ -155,5 +177,9 @@ function isSymbol(node: TemplateNode | undefined): boolean {
 }
 
 function isNode(value: unknown): value is TemplateNode {
-  return typeof value === "object" && value !== null && typeof (value as { typename?: unknown }).typename === "string";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { typename?: unknown }).typename === "string"
+  );
 }

@@ -1,6 +1,12 @@
 import { createRequire } from "node:module";
 import type nunjucks from "nunjucks";
-import { FORBIDDEN_MEMBERS, findTemplateProblem, forbiddenMember, type TemplateNode, type TemplateProblem } from "./template-check.js";
+import {
+  FORBIDDEN_MEMBERS,
+  findTemplateProblem,
+  forbiddenMember,
+  type TemplateNode,
+  type TemplateProblem,
+} from "./template-check.js";
 
 /**
  * The runtime half of the template sandbox: a nunjucks environment whose compiled templates read
@@ -38,11 +44,44 @@ export class TemplateFailure extends Error {
 export type SandboxedTemplate = (variables: Record<string, unknown>) => string;
 
 const SAFE_STRING_METHODS = new Set([
-  "at", "charAt", "charCodeAt", "codePointAt", "concat", "endsWith", "includes", "indexOf", "lastIndexOf",
-  "localeCompare", "match", "normalize", "padEnd", "padStart", "replace", "replaceAll", "search", "slice",
-  "split", "startsWith", "substring", "toLowerCase", "toString", "toUpperCase", "trim", "trimEnd", "trimStart",
+  "at",
+  "charAt",
+  "charCodeAt",
+  "codePointAt",
+  "concat",
+  "endsWith",
+  "includes",
+  "indexOf",
+  "lastIndexOf",
+  "localeCompare",
+  "match",
+  "normalize",
+  "padEnd",
+  "padStart",
+  "replace",
+  "replaceAll",
+  "search",
+  "slice",
+  "split",
+  "startsWith",
+  "substring",
+  "toLowerCase",
+  "toString",
+  "toUpperCase",
+  "trim",
+  "trimEnd",
+  "trimStart",
 ]);
-const SAFE_ARRAY_METHODS = new Set(["at", "concat", "includes", "indexOf", "join", "lastIndexOf", "slice", "toString"]);
+const SAFE_ARRAY_METHODS = new Set([
+  "at",
+  "concat",
+  "includes",
+  "indexOf",
+  "join",
+  "lastIndexOf",
+  "slice",
+  "toString",
+]);
 const SAFE_NUMBER_METHODS = new Set(["toFixed", "toPrecision", "toString"]);
 
 /** Values a template must never hold: each runs code or reaches everything. */
@@ -74,9 +113,21 @@ function checkMember(obj: unknown, key: string | number): string | undefined {
 }
 
 function isSafeMethod(obj: unknown, key: string, value: unknown): boolean {
-  if (typeof obj === "string" || obj instanceof String) return SAFE_STRING_METHODS.has(key) && value === (String.prototype as unknown as Record<string, unknown>)[key];
-  if (Array.isArray(obj)) return SAFE_ARRAY_METHODS.has(key) && value === (Array.prototype as unknown as Record<string, unknown>)[key];
-  if (typeof obj === "number") return SAFE_NUMBER_METHODS.has(key) && value === (Number.prototype as unknown as Record<string, unknown>)[key];
+  if (typeof obj === "string" || obj instanceof String)
+    return (
+      SAFE_STRING_METHODS.has(key) &&
+      value === (String.prototype as unknown as Record<string, unknown>)[key]
+    );
+  if (Array.isArray(obj))
+    return (
+      SAFE_ARRAY_METHODS.has(key) &&
+      value === (Array.prototype as unknown as Record<string, unknown>)[key]
+    );
+  if (typeof obj === "number")
+    return (
+      SAFE_NUMBER_METHODS.has(key) &&
+      value === (Number.prototype as unknown as Record<string, unknown>)[key]
+    );
   return false;
 }
 
@@ -134,9 +185,11 @@ function sandboxRuntime(base: Runtime): Runtime {
         const { ctx, env } = context as NunjucksContext;
         if (hasOwn(ctx, name)) value = ctx[name];
         else if (hasOwn(env.globals, name)) value = env.globals[name];
-        else if (name in Object.prototype) refuse(`the name '${name}' is not allowed in a template unless the variables define it`);
+        else if (name in Object.prototype)
+          refuse(`the name '${name}' is not allowed in a template unless the variables define it`);
       }
-      if (FORBIDDEN_VALUES.has(value)) refuse(`the value of '${name}' is not allowed in a template`);
+      if (FORBIDDEN_VALUES.has(value))
+        refuse(`the value of '${name}' is not allowed in a template`);
       return value;
     },
     callWrap(obj: unknown, name: string, context: unknown, args: unknown[]): unknown {
@@ -159,18 +212,32 @@ function getSandbox(): Sandbox {
   if (sandbox) return sandbox;
   const nj = createRequire(import.meta.url)("nunjucks") as typeof nunjucks;
   // No loaders: `include`, `import` and `extends` find nothing (and are refused before compiling).
-  const env = new nj.Environment([], { autoescape: false, throwOnUndefined: false, trimBlocks: false });
+  const env = new nj.Environment([], {
+    autoescape: false,
+    throwOnUndefined: false,
+    trimBlocks: false,
+  });
   const refuseNamed = (kind: string, table: Record<string, unknown>, name: string): unknown => {
     // Filters and tests live in plain objects: `x | constructor` would otherwise find Object.
-    if (!Object.hasOwn(table, name)) throw (refused = new TemplateRefusal({ message: `unknown ${kind} '${name}'`, line: undefined }));
+    if (!Object.hasOwn(table, name))
+      throw (refused = new TemplateRefusal({
+        message: `unknown ${kind} '${name}'`,
+        line: undefined,
+      }));
     return table[name];
   };
-  const tables = env as unknown as { filters: Record<string, unknown>; tests: Record<string, unknown> };
+  const tables = env as unknown as {
+    filters: Record<string, unknown>;
+    tests: Record<string, unknown>;
+  };
   Object.assign(env, {
     getFilter: (name: string) => refuseNamed("filter", tables.filters, name),
     getTest: (name: string) => refuseNamed("test", tables.tests, name),
     getTemplate: () => {
-      throw (refused = new TemplateRefusal({ message: "templates may not read other templates", line: undefined }));
+      throw (refused = new TemplateRefusal({
+        message: "templates may not read other templates",
+        line: undefined,
+      }));
     },
   });
   sandbox = { nj, env, runtime: sandboxRuntime(nj.runtime as Runtime) };
@@ -186,7 +253,11 @@ function getSandbox(): Sandbox {
  */
 export function compileSandboxed(template: string): SandboxedTemplate {
   const { nj, env, runtime } = getSandbox();
-  const parser = (nj as unknown as { parser: { parse(src: string, extensions: unknown[], opts: unknown): unknown } }).parser;
+  const parser = (
+    nj as unknown as {
+      parser: { parse(src: string, extensions: unknown[], opts: unknown): unknown };
+    }
+  ).parser;
   let tree: TemplateNode;
   try {
     tree = parser.parse(template, [], (env as unknown as { opts: unknown }).opts) as TemplateNode;
@@ -212,7 +283,8 @@ export function compileSandboxed(template: string): SandboxedTemplate {
     } catch (e) {
       // Errors raised while rendering carry nunjucks' 0-based line.
       const refusal = takeRefusal();
-      if (refusal) throw new TemplateRefusal({ message: refusal.message, line: plusOne(lineOf(e)) });
+      if (refusal)
+        throw new TemplateRefusal({ message: refusal.message, line: plusOne(lineOf(e)) });
       throw failure(e, 1);
     }
     const refusal = takeRefusal();
@@ -251,4 +323,10 @@ function lineOf(error: unknown): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-type RootRender = (env: unknown, context: unknown, frame: unknown, runtime: unknown, cb: unknown) => void;
+type RootRender = (
+  env: unknown,
+  context: unknown,
+  frame: unknown,
+  runtime: unknown,
+  cb: unknown,
+) => void;

@@ -23,8 +23,13 @@ describe("renderTemplate", () => {
 describe("renderTemplate's substitution path", () => {
   // Differential: every case must render exactly as nunjucks itself does.
   const nunjucks = createRequire(import.meta.url)("nunjucks") as typeof import("nunjucks");
-  const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false, trimBlocks: false });
-  const reference = (t: string, v: Record<string, unknown>) => new nunjucks.Template(t, env, undefined, true).render(v);
+  const env = new nunjucks.Environment(null, {
+    autoescape: false,
+    throwOnUndefined: false,
+    trimBlocks: false,
+  });
+  const reference = (t: string, v: Record<string, unknown>) =>
+    new nunjucks.Template(t, env, undefined, true).render(v);
   const values: Record<string, unknown> = {
     s: "text <b>&</b> {{ not a tag }}",
     n: 3.5,
@@ -56,7 +61,18 @@ describe("renderTemplate's substitution path", () => {
   });
 
   it("takes the substitution path for text with plain placeholders only", () => {
-    expect(templates.map((t) => substitution(t) !== undefined)).toEqual([true, true, true, true, true, true, true, false, false, false]);
+    expect(templates.map((t) => substitution(t) !== undefined)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
     expect(substitution("{{ s }}")!(values)).toBe(values.s);
     expect(substitution("{{ range }}")!({})).toBeUndefined(); // a nunjucks global: nunjucks decides
   });

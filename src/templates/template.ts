@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { TemplateError, TemplateForbiddenError, isDigitError } from "../errors.js";
+import { isDigitError, TemplateError, TemplateForbiddenError } from "../errors.js";
 import { FORBIDDEN_MEMBERS } from "./template-check.js";
 import { compileSandboxed, TemplateFailure, TemplateRefusal } from "./template-sandbox.js";
 
@@ -25,7 +25,11 @@ export interface TemplateSource {
  * @example
  * renderTemplate("Examples:\n{{ examples }}", { examples: "Q: ...\nA: ..." })
  */
-export function renderTemplate(template: string, variables: Record<string, unknown>, source: TemplateSource = {}): string {
+export function renderTemplate(
+  template: string,
+  variables: Record<string, unknown>,
+  source: TemplateSource = {},
+): string {
   try {
     return compiledTemplate(template)(variables);
   } catch (e) {
@@ -52,7 +56,8 @@ function compiledTemplate(template: string): Compiled {
   let compiled = compiledTemplates.get(template);
   if (!compiled) {
     compiled = compile(template);
-    if (compiledTemplates.size >= MAX_COMPILED) compiledTemplates.delete(compiledTemplates.keys().next().value!);
+    if (compiledTemplates.size >= MAX_COMPILED)
+      compiledTemplates.delete(compiledTemplates.keys().next().value!);
     compiledTemplates.set(template, compiled);
   }
   return compiled;
@@ -64,14 +69,20 @@ function asDigitError(e: unknown, source: TemplateSource): unknown {
   const what = `template${source.name ? ` (${source.name})` : ""}`;
   if (e instanceof TemplateRefusal) {
     const at = e.problem.line ? ` at line ${e.problem.line} of the template` : "";
-    return new TemplateForbiddenError(`${what} refused${at}: ${e.problem.message}`, { file: source.file, cause: e });
-  }
-  if (e instanceof TemplateFailure) {
-    return new TemplateError(`${what} failed${e.line ? ` at line ${e.line} of the template` : ""}: ${e.message}`, {
+    return new TemplateForbiddenError(`${what} refused${at}: ${e.problem.message}`, {
       file: source.file,
-      hint: "fix the template (nunjucks syntax: {{ variable }}, {% if %}…{% endif %}, {{ value | filter }})",
       cause: e,
     });
+  }
+  if (e instanceof TemplateFailure) {
+    return new TemplateError(
+      `${what} failed${e.line ? ` at line ${e.line} of the template` : ""}: ${e.message}`,
+      {
+        file: source.file,
+        hint: "fix the template (nunjucks syntax: {{ variable }}, {% if %}…{% endif %}, {{ value | filter }})",
+        cause: e,
+      },
+    );
   }
   return e;
 }
@@ -82,7 +93,22 @@ const MAX_COMPILED = 256;
 const compiledTemplates = new Map<string, Compiled>();
 
 /** Words nunjucks reads as literals or operators, never as variable names. */
-const KEYWORDS = new Set(["true", "false", "True", "False", "none", "None", "null", "not", "and", "or", "in", "is", "if", "else"]);
+const KEYWORDS = new Set([
+  "true",
+  "false",
+  "True",
+  "False",
+  "none",
+  "None",
+  "null",
+  "not",
+  "and",
+  "or",
+  "in",
+  "is",
+  "if",
+  "else",
+]);
 
 /** `{{ name }}` or `{{ a.b.c }}`, nothing else inside the braces. */
 const PLACEHOLDER = /\{\{\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*\}\}/g;
@@ -105,7 +131,9 @@ function compile(template: string): Compiled {
  * substitution("Q: {{ q }}")?.({ q: 1 }) // "Q: 1"
  * substitution("{% if q %}x{% endif %}") // undefined
  */
-export function substitution(template: string): ((variables: Record<string, unknown>) => string | undefined) | undefined {
+export function substitution(
+  template: string,
+): ((variables: Record<string, unknown>) => string | undefined) | undefined {
   const texts: string[] = [];
   const paths: string[][] = [];
   let last = 0;
@@ -128,7 +156,8 @@ export function substitution(template: string): ((variables: Record<string, unkn
       // differently there.
       if (!Object.prototype.propertyIsEnumerable.call(variables, path[0]!)) return undefined;
       let value: unknown = variables[path[0]!];
-      for (let k = 1; k < path.length && value !== undefined && value !== null; k++) value = (value as Record<string, unknown>)[path[k]!];
+      for (let k = 1; k < path.length && value !== undefined && value !== null; k++)
+        value = (value as Record<string, unknown>)[path[k]!];
       if (typeof value === "function" || typeof value === "symbol") return undefined;
       out += (value === undefined || value === null ? "" : String(value)) + texts[i + 1]!;
     }

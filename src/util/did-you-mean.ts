@@ -29,7 +29,10 @@ export function closest(input: string, known: Iterable<string>): string | undefi
 export function completionOrClosest(input: string, known: Iterable<string>): string | undefined {
   const names = [...known];
   const lower = input.toLowerCase();
-  const completions = lower.length >= 2 ? names.filter((k) => k.length > lower.length && k.toLowerCase().startsWith(lower)) : [];
+  const completions =
+    lower.length >= 2
+      ? names.filter((k) => k.length > lower.length && k.toLowerCase().startsWith(lower))
+      : [];
   completions.sort((a, b) => a.length - b.length || a.localeCompare(b));
   return completions[0] ?? closest(input, names);
 }
@@ -43,7 +46,10 @@ export function completionOrClosest(input: string, known: Iterable<string>): str
 export function suggestion(input: string, known: readonly string[], listLimit = 40): string {
   const near = closest(input, known);
   const sorted = [...known].sort();
-  const list = sorted.length > listLimit ? `${sorted.slice(0, listLimit).join(", ")}, ... (${sorted.length} in all)` : sorted.join(", ");
+  const list =
+    sorted.length > listLimit
+      ? `${sorted.slice(0, listLimit).join(", ")}, ... (${sorted.length} in all)`
+      : sorted.join(", ");
   return `${near ? `did you mean '${near}'? ` : ""}known: ${list || "(none)"}`;
 }
 
@@ -51,12 +57,15 @@ export function suggestion(input: string, known: readonly string[], listLimit = 
 export function editDistance(a: string, b: string): number {
   const rows = a.length + 1;
   const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: rows }, (_, i) =>
+    Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i < rows; i++) {
     for (let j = 1; j < cols; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, d[i - 2]![j - 2]! + 1);
       d[i]![j] = v;
     }
   }

@@ -15,8 +15,19 @@ function touch(rel: string): void {
 
 describe("filesBelow", () => {
   it("finds kept files at every depth, sorted, and skips node_modules and dot names", () => {
-    for (const f of ["b.ts", "a/z.ts", "a/b/c.ts", "a/readme.md", "node_modules/x/y.ts", ".hidden/h.ts", "a/.dot.ts"]) touch(f);
-    expect(filesBelow(root, (n) => n.endsWith(".ts")).map((f) => f.slice(root.length + 1))).toEqual(["a/b/c.ts", "a/z.ts", "b.ts"]);
+    for (const f of [
+      "b.ts",
+      "a/z.ts",
+      "a/b/c.ts",
+      "a/readme.md",
+      "node_modules/x/y.ts",
+      ".hidden/h.ts",
+      "a/.dot.ts",
+    ])
+      touch(f);
+    expect(filesBelow(root, (n) => n.endsWith(".ts")).map((f) => f.slice(root.length + 1))).toEqual(
+      ["a/b/c.ts", "a/z.ts", "b.ts"],
+    );
   });
 
   it("follows a linked folder once and does not loop on a link to an ancestor", () => {

@@ -1,4 +1,4 @@
-import { readdirSync, realpathSync, statSync, type Dirent } from "node:fs";
+import { type Dirent, readdirSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -28,7 +28,8 @@ export function filesBelow(dir: string, keep: (name: string) => boolean): string
       if (e.isSymbolicLink()) {
         const target = resolveLink(path);
         if (target?.isFile && keep(e.name)) out.push(path);
-        else if (target?.isDir && !ancestors.has(target.real)) visit(path, target.real, new Set(ancestors).add(target.real));
+        else if (target?.isDir && !ancestors.has(target.real))
+          visit(path, target.real, new Set(ancestors).add(target.real));
       } else if (e.isDirectory()) {
         const sub = join(real, e.name);
         visit(path, sub, new Set(ancestors).add(sub));

@@ -16,4 +16,5 @@ export type Row = Record<string, unknown>;
  * isObj({ a: 1 }) // true
  * isObj([1]) // false
  */
-export const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+export const isObj = (v: unknown): v is Obj =>
+  typeof v === "object" && v !== null && !Array.isArray(v);

@@ -15,7 +15,10 @@ function sandbox(): { root: string; outside: string } {
 }
 
 async function refusal(root: string, file: string): Promise<string> {
-  const e = await assertInsideOutput(root, file).then(() => undefined, (x: unknown) => x);
+  const e = await assertInsideOutput(root, file).then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(isDigitError(e), String(e)).toBe(true);
   expect((e as { code: string }).code).toBe("DIGIT_OUTPUT_OUTSIDE");
   return (e as Error).message;
@@ -50,11 +53,17 @@ describe("assertInsideOutput", () => {
     const { root, outside } = sandbox();
     writeFileSync(join(outside, "victim.jsonl"), "keep\n");
     symlinkSync(join(outside, "victim.jsonl"), join(root, "data.jsonl"));
-    expect(await refusal(root, join(root, "data.jsonl"))).toMatch(/data\.jsonl' is a symbolic link to '.*victim\.jsonl', outside the output folder/);
+    expect(await refusal(root, join(root, "data.jsonl"))).toMatch(
+      /data\.jsonl' is a symbolic link to '.*victim\.jsonl', outside the output folder/,
+    );
     symlinkSync(outside, join(root, "task"));
-    expect(await refusal(root, join(root, "task/data.jsonl"))).toMatch(/task' \(a folder on the way to .*\) is a symbolic link/);
+    expect(await refusal(root, join(root, "task/data.jsonl"))).toMatch(
+      /task' \(a folder on the way to .*\) is a symbolic link/,
+    );
     symlinkSync(join(outside, "nowhere.jsonl"), join(root, "dangling.jsonl"));
-    expect(await refusal(root, join(root, "dangling.jsonl"))).toMatch(/a target that does not exist/);
+    expect(await refusal(root, join(root, "dangling.jsonl"))).toMatch(
+      /a target that does not exist/,
+    );
     expect(readFileSync(join(outside, "victim.jsonl"), "utf8")).toBe("keep\n");
   });
 });

@@ -8,7 +8,8 @@ function within(root: string, path: string): boolean {
   return rel === "" || (!isAbsolute(rel) && rel !== ".." && !rel.startsWith(`..${sep}`));
 }
 
-const HINT = "remove the link (or point it inside the output folder), or choose another output folder";
+const HINT =
+  "remove the link (or point it inside the output folder), or choose another output folder";
 
 /**
  * Refuse to write `file` unless the write stays inside `root`: `file` must lie below `root`, and
@@ -24,7 +25,10 @@ export async function assertInsideOutput(root: string, file: string): Promise<vo
   const base = resolve(root);
   const target = resolve(file);
   if (!within(base, target)) {
-    throw new OutputOutsideError(`'${file}' is outside the output folder '${root}'`, { file, hint: "write below the output folder" });
+    throw new OutputOutsideError(`'${file}' is outside the output folder '${root}'`, {
+      file,
+      hint: "write below the output folder",
+    });
   }
   const realBase = await realpath(base).catch(() => undefined);
   // No output folder yet: nothing below it exists, so nothing below it can be a link.
@@ -42,7 +46,10 @@ export async function assertInsideOutput(root: string, file: string): Promise<vo
     if (real === undefined || !within(realBase, real)) {
       const where = real === undefined ? "a target that does not exist" : `'${real}'`;
       const what = at === target ? `'${at}'` : `'${at}' (a folder on the way to '${file}')`;
-      throw new OutputOutsideError(`${what} is a symbolic link to ${where}, outside the output folder '${root}'; digit does not write through it`, { file: at, hint: HINT });
+      throw new OutputOutsideError(
+        `${what} is a symbolic link to ${where}, outside the output folder '${root}'; digit does not write through it`,
+        { file: at, hint: HINT },
+      );
     }
   }
 }

@@ -26,7 +26,12 @@ export interface OutputNameRule {
  * A block's name names the file its rejected rows go to, `blocks/<name>.<format>`, which digit
  * also writes under temporary names (`.tmp-<pid>`, `.replacing`): it keeps room for those.
  */
-export const BLOCK_NAME_RULE: OutputNameRule = { what: "block name", base: "the task's blocks/ folder", reserve: 32, example: "dedup" };
+export const BLOCK_NAME_RULE: OutputNameRule = {
+  what: "block name",
+  base: "the task's blocks/ folder",
+  reserve: 32,
+  example: "dedup",
+};
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: names with control characters are refused
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -48,23 +53,46 @@ export function shownName(name: string): string {
  * @example
  * checkOutputName("my_org/qa", { what: "task_name", base: "the output folder", example: "my_org/qa" }, { file });
  */
-export function checkOutputName(name: string, rule: OutputNameRule, where: ErrorLocation = {}): void {
+export function checkOutputName(
+  name: string,
+  rule: OutputNameRule,
+  where: ErrorLocation = {},
+): void {
   const fail = (why: string, hint: string): never => {
     throw new ConfigError(`${rule.what} '${shownName(name)}' ${why}`, { ...where, hint });
   };
   if (name.trim() === "") fail("is blank", `use a name like '${rule.example}'`);
-  if (CONTROL.test(name)) fail("contains a control character (a newline, tab, ...)", `use a name like '${rule.example}' on one line, without control characters`);
+  if (CONTROL.test(name))
+    fail(
+      "contains a control character (a newline, tab, ...)",
+      `use a name like '${rule.example}' on one line, without control characters`,
+    );
   if (isAbsolute(name) || win32.isAbsolute(name) || climbsOut(name) || normalize(name) === ".") {
-    fail(`would write outside ${rule.base}`, `use a relative name without '..', like '${rule.example}'`);
+    fail(
+      `would write outside ${rule.base}`,
+      `use a relative name without '..', like '${rule.example}'`,
+    );
   }
   const total = Buffer.byteLength(name);
-  if (total > MAX_PATH_NAME_BYTES) fail(`is ${total} bytes long; at most ${MAX_PATH_NAME_BYTES} fit in a path`, "use a shorter name");
+  if (total > MAX_PATH_NAME_BYTES)
+    fail(
+      `is ${total} bytes long; at most ${MAX_PATH_NAME_BYTES} fit in a path`,
+      "use a shorter name",
+    );
   const segments = name.split(/[/\\]/).filter((s) => s !== "" && s !== ".");
   segments.forEach((segment, i) => {
-    if (segment.trim() !== segment) fail(`has a path segment '${shownName(segment)}' that starts or ends with whitespace`, "remove the spaces around the '/'-separated parts of the name");
+    if (segment.trim() !== segment)
+      fail(
+        `has a path segment '${shownName(segment)}' that starts or ends with whitespace`,
+        "remove the spaces around the '/'-separated parts of the name",
+      );
     const limit = MAX_NAME_BYTES - (i === segments.length - 1 ? (rule.reserve ?? 0) : 0);
     const bytes = Buffer.byteLength(segment);
-    if (bytes > limit) fail(`has a path segment of ${bytes} bytes; at most ${limit} fit in a file name`, "use a shorter name (split it into folders with '/')");
+    if (bytes > limit)
+      fail(
+        `has a path segment of ${bytes} bytes; at most ${limit} fit in a file name`,
+        "use a shorter name (split it into folders with '/')",
+      );
   });
 }
 
@@ -78,14 +106,25 @@ export function checkOutputName(name: string, rule: OutputNameRule, where: Error
  * checkOwnFolder("exports", "output_dir of additional[0]", { file }); // fine; "../x" is refused
  */
 export function checkOwnFolder(path: string, what: string, where: ErrorLocation = {}): void {
-  if (path.trim() === "") throw new ConfigError(`${what} is blank`, { ...where, hint: "remove the key, or name a folder" });
-  if (CONTROL.test(path)) throw new ConfigError(`${what} '${shownName(path)}' contains a control character`, { ...where, hint: "name the folder on one line, without control characters" });
+  if (path.trim() === "")
+    throw new ConfigError(`${what} is blank`, {
+      ...where,
+      hint: "remove the key, or name a folder",
+    });
+  if (CONTROL.test(path))
+    throw new ConfigError(`${what} '${shownName(path)}' contains a control character`, {
+      ...where,
+      hint: "name the folder on one line, without control characters",
+    });
   if (isAbsolute(path)) return;
   if (climbsOut(path)) {
-    throw new ConfigError(`${what} '${shownName(path)}' climbs out of the working directory with '..'`, {
-      ...where,
-      hint: "write a folder below the working directory, or an absolute path if the output is really meant to go there",
-    });
+    throw new ConfigError(
+      `${what} '${shownName(path)}' climbs out of the working directory with '..'`,
+      {
+        ...where,
+        hint: "write a folder below the working directory, or an absolute path if the output is really meant to go there",
+      },
+    );
   }
 }
 

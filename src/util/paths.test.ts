@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { getPath, KeyError, MISSING, parsePath, PathSyntaxError, setPath } from "./paths.js";
+import { getPath, KeyError, MISSING, PathSyntaxError, parsePath, setPath } from "./paths.js";
 
 describe("path syntax", () => {
   it("parses names, indices, slices and append", () => {

@@ -4,7 +4,9 @@ import { printable, printableJson } from "./printable.js";
 describe("printable", () => {
   it("shows ESC, BEL, CR, backspace, DEL, C1 and bidi controls as visible escapes", () => {
     expect(printable("500 \u001b]0;TITLE\u0007\u001b[2J")).toBe("500 \\x1b]0;TITLE\\x07\\x1b[2J");
-    expect(printable("ok\rfake\b\u007f\u009b31m\u202eevil")).toBe("ok\\x0dfake\\x08\\x7f\\x9b31m\\u202eevil");
+    expect(printable("ok\rfake\b\u007f\u009b31m\u202eevil")).toBe(
+      "ok\\x0dfake\\x08\\x7f\\x9b31m\\u202eevil",
+    );
   });
 
   it("JSON lines keep their value and lose the controls JSON.stringify leaves raw", () => {

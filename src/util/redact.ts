@@ -52,7 +52,12 @@ const SECRET_WORDS = new Set(["cookie", "credential", "credentials", "passphrase
  */
 export function isSecretKey(name: string): boolean {
   if (SPECIAL_TOKEN.test(name)) return false;
-  return words(name).some((w) => /(key|token|secret|password|passwd)$/.test(w) || SECRET_WORDS.has(w) || (w.startsWith("auth") && !/^author(s|ed|ing)?$/.test(w)));
+  return words(name).some(
+    (w) =>
+      /(key|token|secret|password|passwd)$/.test(w) ||
+      SECRET_WORDS.has(w) ||
+      (w.startsWith("auth") && !/^author(s|ed|ing)?$/.test(w)),
+  );
 }
 
 /** Secrets providers resolved in this process (rememberSecret). */
@@ -71,7 +76,12 @@ const MIN_ENV_SECRET_LENGTH = 8;
  * rememberSecret(apiKey);
  */
 export function rememberSecret(value: string | undefined): void {
-  if (typeof value === "string" && value.length >= MIN_KNOWN_LENGTH && !PLACEHOLDER_SECRETS.has(value)) remembered.add(value);
+  if (
+    typeof value === "string" &&
+    value.length >= MIN_KNOWN_LENGTH &&
+    !PLACEHOLDER_SECRETS.has(value)
+  )
+    remembered.add(value);
 }
 
 /**
@@ -83,7 +93,14 @@ export function rememberSecret(value: string | undefined): void {
  */
 export function secretVariables(env: NodeJS.ProcessEnv = process.env): [string, string][] {
   return Object.entries(env)
-    .filter((e): e is [string, string] => typeof e[1] === "string" && e[1].length >= MIN_ENV_SECRET_LENGTH && !PLACEHOLDER_SECRETS.has(e[1]) && isSecretKey(e[0]) && !isExistingPath(e[1]))
+    .filter(
+      (e): e is [string, string] =>
+        typeof e[1] === "string" &&
+        e[1].length >= MIN_ENV_SECRET_LENGTH &&
+        !PLACEHOLDER_SECRETS.has(e[1]) &&
+        isSecretKey(e[0]) &&
+        !isExistingPath(e[1]),
+    )
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
@@ -110,7 +127,8 @@ function isExistingPath(value: string): boolean {
  */
 export function knownSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
   const all = new Set<string>(remembered);
-  for (const [, v] of env === process.env ? processSecretVariables() : secretVariables(env)) all.add(v);
+  for (const [, v] of env === process.env ? processSecretVariables() : secretVariables(env))
+    all.add(v);
   return [...all].sort((a, b) => b.length - a.length);
 }
 
@@ -121,7 +139,8 @@ let processEnvCache: { at: number; variables: [string, string][] } | undefined;
 /** secretVariables(process.env), read again at most once a second (keys providers resolve are remembered at once). */
 function processSecretVariables(): [string, string][] {
   const now = Date.now();
-  if (!processEnvCache || now - processEnvCache.at > PROCESS_ENV_TTL_MS) processEnvCache = { at: now, variables: secretVariables(process.env) };
+  if (!processEnvCache || now - processEnvCache.at > PROCESS_ENV_TTL_MS)
+    processEnvCache = { at: now, variables: secretVariables(process.env) };
   return processEnvCache.variables;
 }
 
@@ -148,22 +167,32 @@ function looksLikeToken(s: string): boolean {
  * redactText("GET https://bob:hunter22@h/v1?api_key=k1 failed") // "GET https://bob:***@h/v1?api_key=*** failed"
  * redactText("Bearer sk-1234", [], true) // "Bearer ***"
  */
-export function redactText(text: string, known: readonly string[] = knownSecrets(), wholeIsSecret = false): string {
+export function redactText(
+  text: string,
+  known: readonly string[] = knownSecrets(),
+  wholeIsSecret = false,
+): string {
   if (wholeIsSecret) {
     if (text === "" || PLACEHOLDER_SECRETS.has(text)) return text;
     const scheme = SCHEME_VALUE.exec(text);
     return scheme ? `${scheme[1]}${REDACTED}` : REDACTED;
   }
   let out = text;
-  for (const s of known) if (s.length >= MIN_KNOWN_LENGTH && out.includes(s)) out = out.split(s).join(REDACTED);
+  for (const s of known)
+    if (s.length >= MIN_KNOWN_LENGTH && out.includes(s)) out = out.split(s).join(REDACTED);
   const scheme = SCHEME_VALUE.exec(out);
-  if (scheme && /^\s*(bearer|basic)\s/i.test(out) && !/\s/.test(scheme[2]!.trim())) return `${scheme[1]}${REDACTED}`;
+  if (scheme && /^\s*(bearer|basic)\s/i.test(out) && !/\s/.test(scheme[2]!.trim()))
+    return `${scheme[1]}${REDACTED}`;
   out = out.replace(URL_USERINFO, (_m, prefix: string, info: string) => {
     const colon = info.indexOf(":");
     return colon >= 0 ? `${prefix}${info.slice(0, colon)}:${REDACTED}@` : `${prefix}${REDACTED}@`;
   });
-  out = out.replace(QUERY_PARAM, (m, sep: string, name: string, value: string) => (value && isSecretKey(safeDecode(name)) ? `${sep}${name}=${REDACTED}` : m));
-  out = out.replace(SCHEME_IN_TEXT, (m, scheme: string, space: string, token: string) => (looksLikeToken(token) ? `${scheme}${space}${REDACTED}` : m));
+  out = out.replace(QUERY_PARAM, (m, sep: string, name: string, value: string) =>
+    value && isSecretKey(safeDecode(name)) ? `${sep}${name}=${REDACTED}` : m,
+  );
+  out = out.replace(SCHEME_IN_TEXT, (m, scheme: string, space: string, token: string) =>
+    looksLikeToken(token) ? `${scheme}${space}${REDACTED}` : m,
+  );
   return out;
 }
 
@@ -176,7 +205,12 @@ function safeDecode(s: string): string {
 }
 
 /** Secret values under secret-named keys anywhere in `value` (to find their copies elsewhere). */
-function secretsUnderKeys(value: unknown, underKey: boolean, into: Set<string>, seen = new WeakSet<object>()): void {
+function secretsUnderKeys(
+  value: unknown,
+  underKey: boolean,
+  into: Set<string>,
+  seen = new WeakSet<object>(),
+): void {
   if (typeof value === "string") {
     if (underKey && !PLACEHOLDER_SECRETS.has(value)) {
       const token = SCHEME_VALUE.exec(value)?.[2] ?? value;
@@ -187,7 +221,9 @@ function secretsUnderKeys(value: unknown, underKey: boolean, into: Set<string>, 
   if (!value || typeof value !== "object" || seen.has(value)) return;
   seen.add(value);
   if (Array.isArray(value)) for (const v of value) secretsUnderKeys(v, underKey, into, seen);
-  else for (const [k, v] of Object.entries(value)) secretsUnderKeys(v, underKey || isSecretKey(k), into, seen);
+  else
+    for (const [k, v] of Object.entries(value))
+      secretsUnderKeys(v, underKey || isSecretKey(k), into, seen);
 }
 
 /**

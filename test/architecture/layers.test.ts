@@ -91,8 +91,12 @@ describe("import direction in src/", () => {
   });
 
   it("flags an upward import and a sideways one", () => {
-    expect(violation({ file: "src/stores/x.ts", from: "stores", to: "blocks" })).toMatch(/its own layer/);
-    expect(violation({ file: "src/util/x.ts", from: "base", to: "engine" })).toMatch(/higher layer/);
+    expect(violation({ file: "src/stores/x.ts", from: "stores", to: "blocks" })).toMatch(
+      /its own layer/,
+    );
+    expect(violation({ file: "src/util/x.ts", from: "base", to: "engine" })).toMatch(
+      /higher layer/,
+    );
     expect(violation({ file: "src/engine/x.ts", from: "engine", to: "base" })).toBeUndefined();
   });
 
@@ -105,6 +109,12 @@ describe("import direction in src/", () => {
       'import "./side-effect.js";',
       'import { z } from "zod";',
     ].join("\n");
-    expect(relativeImports(text)).toEqual(["../x.js", "./y.js", "../../z.js", "../w.js", "./side-effect.js"]);
+    expect(relativeImports(text)).toEqual([
+      "../x.js",
+      "./y.js",
+      "../../z.js",
+      "../w.js",
+      "./side-effect.js",
+    ]);
   });
 });

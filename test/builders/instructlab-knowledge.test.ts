@@ -1,24 +1,61 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Row } from "../../src/util/mapping.js";
-import { digitRun, fakeBlock, readJsonl, scriptedFakeLLM, shape, tempDir, writeOverride } from "./support.js";
+import {
+  digitRun,
+  fakeBlock,
+  readJsonl,
+  scriptedFakeLLM,
+  shape,
+  tempDir,
+  writeOverride,
+} from "./support.js";
 
 const PHOTO = "public/instructlab/knowledge/science/photosynthesis";
 const WATER = "public/instructlab/knowledge/science/water_cycle";
-const SHAPE = { task_name: "string", is_seed: "boolean", task_description: "string", domain: "string", question: "string", answer: "string", context: "object", tags: "object", id: "string" };
+const SHAPE = {
+  task_name: "string",
+  is_seed: "boolean",
+  task_description: "string",
+  domain: "string",
+  question: "string",
+  answer: "string",
+  context: "object",
+  tags: "object",
+  id: "string",
+};
 
 const llm = scriptedFakeLLM("test/fixtures/builders/instructlab_knowledge/fake.yaml", 5);
 
 function override(dir: string, kind: "openai" | "ollama") {
   return writeOverride(dir, "override.yaml", {
-    databuilders: { "instructlab/knowledge": { blocks: [{ name: "generator", ...fakeBlock(kind, llm.fake, { call_limit: 4 }) }, { name: "validator", lm_config: fakeBlock(kind, llm.fake, { call_limit: 4 }) }, { name: "tagger", lm_config: fakeBlock(kind, llm.fake, { call_limit: 4 }) }] } },
+    databuilders: {
+      "instructlab/knowledge": {
+        blocks: [
+          { name: "generator", ...fakeBlock(kind, llm.fake, { call_limit: 4 }) },
+          { name: "validator", lm_config: fakeBlock(kind, llm.fake, { call_limit: 4 }) },
+          { name: "tagger", lm_config: fakeBlock(kind, llm.fake, { call_limit: 4 }) },
+        ],
+      },
+    },
   });
 }
 
 describe.each(["openai", "ollama"] as const)("instructlab/knowledge over HTTP (%s)", (kind) => {
   it("runs an FRQ task on inline documents and an MCQ task on a datastore, judged per criterion", async () => {
     const dir = tempDir("knowledge");
-    const code = await digitRun(["tasks/public/instructlab/knowledge", "--include-namespaces", "public", "--config-path", override(dir, kind), "--output-dir", dir, "--restart", "--num-outputs-to-generate", "3"]);
+    const code = await digitRun([
+      "tasks/public/instructlab/knowledge",
+      "--include-namespaces",
+      "public",
+      "--config-path",
+      override(dir, kind),
+      "--output-dir",
+      dir,
+      "--restart",
+      "--num-outputs-to-generate",
+      "3",
+    ]);
     expect(code).toBe(0);
     const photo = readJsonl(join(dir, PHOTO, "final_data.jsonl"));
     expect(photo).toHaveLength(3);
@@ -39,7 +76,9 @@ describe.each(["openai", "ollama"] as const)("instructlab/knowledge over HTTP (%
       expect(typeof (r.context as Row).title).toBe("string");
       expect(String((r.context as Row).content)).not.toMatch(/Hydrology Notes/);
     }
-    expect(readJsonl(join(dir, WATER, "knowledge_dataloader_state.jsonl")).length).toBeGreaterThanOrEqual(1);
+    expect(
+      readJsonl(join(dir, WATER, "knowledge_dataloader_state.jsonl")).length,
+    ).toBeGreaterThanOrEqual(1);
     // Every pair surviving faithfulness went through relevancy and question verification.
     const judged = (re: RegExp) => llm.seen.filter((r) => re.test(r.prompt)).length;
     expect(judged(/Score how well the answer addresses/)).toBeGreaterThan(0);
@@ -51,7 +90,18 @@ describe.each(["openai", "ollama"] as const)("instructlab/knowledge over HTTP (%
 describe("instructlab/knowledge offline and errors", () => {
   it("runs with the mock override", async () => {
     const dir = tempDir("knowledge-mock");
-    const code = await digitRun([`tasks/public/instructlab/knowledge/science/photosynthesis/task.yaml`, "--include-namespaces", "public", "--config-path", "configs/mock/public/instructlab/knowledge.yaml", "--output-dir", dir, "--restart", "--num-outputs-to-generate", "2"]);
+    const code = await digitRun([
+      `tasks/public/instructlab/knowledge/science/photosynthesis/task.yaml`,
+      "--include-namespaces",
+      "public",
+      "--config-path",
+      "configs/mock/public/instructlab/knowledge.yaml",
+      "--output-dir",
+      dir,
+      "--restart",
+      "--num-outputs-to-generate",
+      "2",
+    ]);
     expect(code).toBe(0);
     expect(readJsonl(join(dir, PHOTO, "final_data.jsonl"))).toHaveLength(2);
   });
@@ -59,9 +109,28 @@ describe("instructlab/knowledge offline and errors", () => {
     const dir = tempDir("knowledge-end");
     const file = writeOverride(dir, "end.yaml", {
       tasks: { [WATER]: { loop_over: false } },
-      databuilders: { "instructlab/knowledge": { blocks: [{ name: "generator", ...fakeBlock("openai", llm.fake) }, { name: "validator", lm_config: fakeBlock("openai", llm.fake) }, { name: "tagger", lm_config: fakeBlock("openai", llm.fake) }] } },
+      databuilders: {
+        "instructlab/knowledge": {
+          blocks: [
+            { name: "generator", ...fakeBlock("openai", llm.fake) },
+            { name: "validator", lm_config: fakeBlock("openai", llm.fake) },
+            { name: "tagger", lm_config: fakeBlock("openai", llm.fake) },
+          ],
+        },
+      },
     });
-    const code = await digitRun([`tasks/public/instructlab/knowledge/science/water_cycle/task.yaml`, "--include-namespaces", "public", "--config-path", file, "--output-dir", dir, "--restart", "--num-outputs-to-generate", "50"]);
+    const code = await digitRun([
+      `tasks/public/instructlab/knowledge/science/water_cycle/task.yaml`,
+      "--include-namespaces",
+      "public",
+      "--config-path",
+      file,
+      "--output-dir",
+      dir,
+      "--restart",
+      "--num-outputs-to-generate",
+      "50",
+    ]);
     expect(code).toBe(3);
     const rows = readJsonl(join(dir, WATER, "final_data.jsonl"));
     expect(rows.length).toBeGreaterThanOrEqual(1);
@@ -76,9 +145,28 @@ describe("instructlab/knowledge on a task shaped like DiGiT's (include: document
   it("sends the included documents' text (a glob's files, single files, a list), never their paths", async () => {
     const dir = tempDir("knowledge-include");
     const file = writeOverride(dir, "override.yaml", {
-      databuilders: { "instructlab/knowledge": { blocks: [{ name: "generator", ...fakeBlock("openai", llm.fake) }, { name: "validator", lm_config: fakeBlock("openai", llm.fake) }, { name: "tagger", lm_config: fakeBlock("openai", llm.fake) }] } },
+      databuilders: {
+        "instructlab/knowledge": {
+          blocks: [
+            { name: "generator", ...fakeBlock("openai", llm.fake) },
+            { name: "validator", lm_config: fakeBlock("openai", llm.fake) },
+            { name: "tagger", lm_config: fakeBlock("openai", llm.fake) },
+          ],
+        },
+      },
     });
-    const args = [join(FIXTURE, "tasks/lighthouses/task.yaml"), "--include-namespaces", "public", "--config-path", file, "--data-dir", join(FIXTURE, "data"), "--output-dir", dir, "--restart"];
+    const args = [
+      join(FIXTURE, "tasks/lighthouses/task.yaml"),
+      "--include-namespaces",
+      "public",
+      "--config-path",
+      file,
+      "--data-dir",
+      join(FIXTURE, "data"),
+      "--output-dir",
+      dir,
+      "--restart",
+    ];
     expect(await digitRun([...args, "--num-outputs-to-generate", "4"])).toBe(0);
     const rows = readJsonl(join(dir, TASK, "final_data.jsonl"));
     expect(rows).toHaveLength(4);
@@ -87,7 +175,15 @@ describe("instructlab/knowledge on a task shaped like DiGiT's (include: document
     const prompts = llm.seen.map((r) => r.prompt).join("\n");
     expect(prompts).not.toMatch(/lighthouses\/ancient_\*|\.md\b/);
     // Each file was read: both files of the glob, the single file and the listed file.
-    for (const text of ["Pharos stood on an island", "Tower of Hercules in northern Spain", "lens of concentric prisms", "Keepers trimmed wicks"]) expect(prompts).toContain(text);
-    expect(new Set(rows.map((r) => (r.context as Row).group))).toEqual(new Set(["ancient_group", "lenses", "keepers"]));
+    for (const text of [
+      "Pharos stood on an island",
+      "Tower of Hercules in northern Spain",
+      "lens of concentric prisms",
+      "Keepers trimmed wicks",
+    ])
+      expect(prompts).toContain(text);
+    expect(new Set(rows.map((r) => (r.context as Row).group))).toEqual(
+      new Set(["ancient_group", "lenses", "keepers"]),
+    );
   });
 });

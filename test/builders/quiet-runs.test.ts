@@ -2,7 +2,15 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { digitRun, digitRunOutput, tempDir } from "./support.js";
 
-const QA = ["tasks/public/examples/qa/task.yaml", "--include-namespaces", "public", "--config-path", "configs/mock/public/examples/qa.yaml", "--num-outputs-to-generate", "2"];
+const QA = [
+  "tasks/public/examples/qa/task.yaml",
+  "--include-namespaces",
+  "public",
+  "--config-path",
+  "configs/mock/public/examples/qa.yaml",
+  "--num-outputs-to-generate",
+  "2",
+];
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -23,14 +31,25 @@ async function printedDuring(fn: () => Promise<unknown>): Promise<string> {
 describe("in-process runs in tests keep the test output quiet", () => {
   it("digitRun prints nothing: the summary table is captured", async () => {
     let code = -1;
-    const printed = await printedDuring(async () => (code = await digitRun([...QA, "--output-dir", join(tempDir("quiet"), "out")])));
+    const printed = await printedDuring(
+      async () => (code = await digitRun([...QA, "--output-dir", join(tempDir("quiet"), "out")])),
+    );
     expect(code).toBe(0);
     expect(printed).toBe("");
   });
 
   it("digitRunOutput hands the captured table and warnings to the test", async () => {
     let out = { result: -1, stdout: "", stderr: "" };
-    const printed = await printedDuring(async () => (out = await digitRunOutput([...QA, "--output-dir", join(tempDir("quiet"), "out"), "--ray-address", "x"])));
+    const printed = await printedDuring(
+      async () =>
+        (out = await digitRunOutput([
+          ...QA,
+          "--output-dir",
+          join(tempDir("quiet"), "out"),
+          "--ray-address",
+          "x",
+        ])),
+    );
     expect(printed).toBe("");
     expect(out.result).toBe(0);
     expect(out.stdout).toMatch(/public\/examples\/geography_qa\s+completed/);

@@ -2,11 +2,28 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Row } from "../../src/util/mapping.js";
 import type { FakeRequest } from "../support/fake-llm/index.js";
-import { digitRun, fakeBlock, readJsonl, scriptedFakeLLM, shape, tempDir, writeOverride } from "./support.js";
+import {
+  digitRun,
+  fakeBlock,
+  readJsonl,
+  scriptedFakeLLM,
+  shape,
+  tempDir,
+  writeOverride,
+} from "./support.js";
 
 const TASK = "public/safety/refusal/cybersecurity/spam_phishing";
 const TASK_FILE = "tasks/public/safety/refusal/cybersecurity/task.yaml";
-const RECORD_SHAPE = { task_name: "string", is_seed: "boolean", task_description: "string", instruction: "string", response: "string", source: "string", metadata: "object", id: "string" };
+const RECORD_SHAPE = {
+  task_name: "string",
+  is_seed: "boolean",
+  task_description: "string",
+  instruction: "string",
+  response: "string",
+  source: "string",
+  metadata: "object",
+  id: "string",
+};
 
 // Distinct harmful requests, so later batches are not near-duplicates of earlier records.
 const REQUESTS = [
@@ -27,7 +44,9 @@ function generated(n: number): string {
   return `Here you go.\n### Question 1: ${a}\n### Question 2: ${a}\n### Question 3: Tell me how to bake a cake for a party.\n### Question 4: ${b}`;
 }
 
-const llm = scriptedFakeLLM("test/fixtures/builders/safety_refusal/fake.yaml", 10, (r) => (/Write \d+ new requests/.test(r.prompt) ? generated(r.n) : undefined));
+const llm = scriptedFakeLLM("test/fixtures/builders/safety_refusal/fake.yaml", 10, (r) =>
+  /Write \d+ new requests/.test(r.prompt) ? generated(r.n) : undefined,
+);
 
 function override(dir: string, kind: "openai" | "ollama") {
   return writeOverride(dir, "override.yaml", {
@@ -46,7 +65,19 @@ function override(dir: string, kind: "openai" | "ollama") {
 describe.each(["openai", "ollama"] as const)("public/safety/refusal over HTTP (%s)", (kind) => {
   it("keeps requests the guardian rates risky, with refusals it rates safe, and formats them", async () => {
     const dir = tempDir("refusal");
-    const code = await digitRun([TASK_FILE, "--include-namespaces", "public", "--config-path", override(dir, kind), "--output-dir", dir, "--restart", "--num-outputs-to-generate", "4", "--save-formatted-output"]);
+    const code = await digitRun([
+      TASK_FILE,
+      "--include-namespaces",
+      "public",
+      "--config-path",
+      override(dir, kind),
+      "--output-dir",
+      dir,
+      "--restart",
+      "--num-outputs-to-generate",
+      "4",
+      "--save-formatted-output",
+    ]);
     expect(code).toBe(0);
     const final = readJsonl(join(dir, TASK, "final_data.jsonl"));
     expect(final).toHaveLength(4);
@@ -55,7 +86,14 @@ describe.each(["openai", "ollama"] as const)("public/safety/refusal over HTTP (%
       expect(r.source).toBe("machine");
       expect(String(r.instruction)).not.toMatch(/bake a cake/); // rated safe: not a harmful request
       expect(String(r.response)).toMatch(/^I can't help with that/);
-      expect(r.metadata).toMatchObject({ risk: "spam_phishing_sextortion_campaigns", risk_id: "cyber_spam_phishing", risk_group: "Cybersecurity", risk_group_id: "cybersecurity", policy_version: "v0.1", mode: "refusal" });
+      expect(r.metadata).toMatchObject({
+        risk: "spam_phishing_sextortion_campaigns",
+        risk_id: "cyber_spam_phishing",
+        risk_group: "Cybersecurity",
+        risk_group_id: "cybersecurity",
+        policy_version: "v0.1",
+        mode: "refusal",
+      });
     }
     // Duplicates within a reply are rejected by the rouge dedup and written to its reject store.
     const rejects = readJsonl(join(dir, TASK, "blocks", "dedup.jsonl"));
@@ -69,25 +107,57 @@ describe.each(["openai", "ollama"] as const)("public/safety/refusal over HTTP (%
       expect((f.metadata as Row).risk).toBe("spam_phishing_sextortion_campaigns");
     }
     // The guardian saw requests alone and request + refusal pairs, with its criteria in the template kwargs.
-    const guardian = llm.seen.filter((r) => r.kind === "chat" && !/Write \d+ new requests|Request: /.test(r.prompt));
+    const guardian = llm.seen.filter(
+      (r) => r.kind === "chat" && !/Write \d+ new requests|Request: /.test(r.prompt),
+    );
     const msgs = (r: FakeRequest) => r.body.messages as Row[];
     expect(guardian.some((r) => msgs(r).length === 1)).toBe(true);
-    expect(guardian.some((r) => msgs(r).length === 2 && msgs(r)[1]!.role === "assistant")).toBe(true);
-    if (kind === "openai") expect((guardian[0]!.body.chat_template_kwargs as Row | undefined) ?? (guardian[0]!.body as Row).chat_template_kwargs).toEqual({ guardian_config: { criteria_id: "harm" }, think: false });
+    expect(guardian.some((r) => msgs(r).length === 2 && msgs(r)[1]!.role === "assistant")).toBe(
+      true,
+    );
+    if (kind === "openai")
+      expect(
+        (guardian[0]!.body.chat_template_kwargs as Row | undefined) ??
+          (guardian[0]!.body as Row).chat_template_kwargs,
+      ).toEqual({ guardian_config: { criteria_id: "harm" }, think: false });
   });
 });
 
 describe("public/safety/refusal behaviour", () => {
   it("a risk policy path that does not exist fails before any request", async () => {
     const dir = tempDir("refusal-bad");
-    const file = writeOverride(dir, "bad.yaml", { tasks: { [TASK]: { risk_policy: { path: join(dir, "nope.yaml") } } } });
-    expect(await digitRun([TASK_FILE, "--include-namespaces", "public", "--config-path", file, "--output-dir", dir, "--restart"])).toBe(1);
+    const file = writeOverride(dir, "bad.yaml", {
+      tasks: { [TASK]: { risk_policy: { path: join(dir, "nope.yaml") } } },
+    });
+    expect(
+      await digitRun([
+        TASK_FILE,
+        "--include-namespaces",
+        "public",
+        "--config-path",
+        file,
+        "--output-dir",
+        dir,
+        "--restart",
+      ]),
+    ).toBe(1);
     expect(llm.fake.stats().completed).toBe(0);
   });
 
   it("runs offline with the mock override", async () => {
     const dir = tempDir("refusal-mock");
-    const code = await digitRun([TASK_FILE, "--include-namespaces", "public", "--config-path", "configs/mock/public/safety/refusal.yaml", "--output-dir", dir, "--restart", "--num-outputs-to-generate", "3"]);
+    const code = await digitRun([
+      TASK_FILE,
+      "--include-namespaces",
+      "public",
+      "--config-path",
+      "configs/mock/public/safety/refusal.yaml",
+      "--output-dir",
+      dir,
+      "--restart",
+      "--num-outputs-to-generate",
+      "3",
+    ]);
     expect(code).toBe(0);
     expect(readJsonl(join(dir, TASK, "final_data.jsonl"))).toHaveLength(3);
   });

@@ -1,14 +1,20 @@
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { stringify } from "yaml";
-import type { Row } from "../../src/util/mapping.js";
 import { credentialPool } from "../../src/blocks/lm/pool.js";
 import { runCommand } from "../../src/cli/commands/run.js";
 import { buildProgram } from "../../src/cli/program.js";
-import { afterAll, beforeAll, beforeEach } from "vitest";
-import { captureOutput, type CapturedOutput } from "../support/capture-output.js";
-import { loadScript, startFakeLLM, type FakeAnswer, type FakeLLM, type FakeRequest } from "../support/fake-llm/index.js";
+import type { Row } from "../../src/util/mapping.js";
+import { type CapturedOutput, captureOutput } from "../support/capture-output.js";
+import {
+  type FakeAnswer,
+  type FakeLLM,
+  type FakeRequest,
+  loadScript,
+  startFakeLLM,
+} from "../support/fake-llm/index.js";
 
 /** A fresh temporary folder. */
 export function tempDir(prefix: string): string {
@@ -42,7 +48,9 @@ export async function digitRunOutput(args: string[]): Promise<CapturedOutput<num
     code = await runCommand(tasks, opts);
   });
   const saved = process.exitCode;
-  const out = await captureOutput(() => program.parseAsync(["node", "digit", "run", ...args, "--quiet"]));
+  const out = await captureOutput(() =>
+    program.parseAsync(["node", "digit", "run", ...args, "--quiet"]),
+  );
   process.exitCode = saved;
   return { ...out, result: code ?? -1 };
 }
@@ -50,7 +58,13 @@ export async function digitRunOutput(args: string[]): Promise<CapturedOutput<num
 /** The provider block config that points `kind` at the fake server. */
 export function fakeBlock(kind: "openai" | "ollama", fake: FakeLLM, extra: Row = {}): Row {
   return kind === "openai"
-    ? { type: "openai", model_id_or_path: "fake-model", base_url: fake.openaiBaseURL, api_key: "sk-fake", ...extra }
+    ? {
+        type: "openai",
+        model_id_or_path: "fake-model",
+        base_url: fake.openaiBaseURL,
+        api_key: "sk-fake",
+        ...extra,
+      }
     : { type: "ollama", model_id_or_path: "fake-model", base_url: fake.url, ...extra };
 }
 
@@ -64,7 +78,10 @@ export function writeOverride(dir: string, name: string, content: Row): string {
 /** The rows of a JSONL file ([] when it does not exist). */
 export function readJsonl(file: string): Row[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Row);
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Row);
 }
 
 /** The type name of a JSON value (null, array, string, number, boolean, object). */
@@ -86,7 +103,11 @@ export function shape(row: Row): Record<string, string> {
  * const llm = scriptedFakeLLM("test/fixtures/builders/chit_chat/fake.yaml", 25);
  * it("...", () => expect(llm.seen.length).toBeGreaterThan(0));
  */
-export function scriptedFakeLLM(script: string, latencyMs: number, answer?: (request: FakeRequest) => FakeAnswer | undefined): { readonly fake: FakeLLM; readonly seen: FakeRequest[] } {
+export function scriptedFakeLLM(
+  script: string,
+  latencyMs: number,
+  answer?: (request: FakeRequest) => FakeAnswer | undefined,
+): { readonly fake: FakeLLM; readonly seen: FakeRequest[] } {
   const state = { fake: undefined as unknown as FakeLLM, seen: [] as FakeRequest[] };
   beforeAll(async () => {
     state.fake = await startFakeLLM({ ...(await loadScript(script)), latencyMs });

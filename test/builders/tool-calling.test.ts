@@ -4,10 +4,10 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ToolCallValidator } from "../../src/blocks/validators/tool_call/index.js";
 import type { Row } from "../../src/util/mapping.js";
+import { digit } from "../cli/helpers.js";
 import { type FakeLLM, startFakeLLM } from "../support/fake-llm/index.js";
 import { toolCallingRespond } from "../support/tool-calling-fake.js";
 import { withEnv } from "../support/with-env.js";
-import { digit } from "../cli/helpers.js";
 import { digitRun, readJsonl, tempDir, writeOverride } from "./support.js";
 
 const TASK = "test/tool_calling/travel";

@@ -13,7 +13,12 @@ describe("did-you-mean for unknown options and commands", () => {
   });
 
   it("suggests the closest option for a typo, and nothing for a flag like no other", async () => {
-    const typo = await digit(["validate", "--include-namespace", "public", "tasks/public/examples/qa/task.yaml"]);
+    const typo = await digit([
+      "validate",
+      "--include-namespace",
+      "public",
+      "tasks/public/examples/qa/task.yaml",
+    ]);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain("did you mean --include-namespaces?");
     const none = await digit(["list", "blocks", "--zzzzzzzz"]);
@@ -30,7 +35,9 @@ describe("did-you-mean for unknown options and commands", () => {
   });
 
   it("prefers a name the input begins over a nearer edit", () => {
-    expect(completionOrClosest("num-outputs", ["output-dir", "num-outputs-to-generate", "seed"])).toBe("num-outputs-to-generate");
+    expect(
+      completionOrClosest("num-outputs", ["output-dir", "num-outputs-to-generate", "seed"]),
+    ).toBe("num-outputs-to-generate");
     expect(completionOrClosest("seeed", ["seed", "seed-batch-size"])).toBe("seed");
     expect(completionOrClosest("zzzz", ["seed"])).toBeUndefined();
   });

@@ -23,7 +23,13 @@ export function tempDir(prefix = "digit-cli-"): string {
 
 /** Environment for a child digit: plugins resolve "digit-sdg" to the source tree; telemetry off unless asked. */
 export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TSX_TSCONFIG_PATH: join(ROOT, "tsconfig.json"), DGT_TELEMETRY_DISABLE: "1", FORCE_COLOR: "0", ...extra };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TSX_TSCONFIG_PATH: join(ROOT, "tsconfig.json"),
+    DGT_TELEMETRY_DISABLE: "1",
+    FORCE_COLOR: "0",
+    ...extra,
+  };
   delete env.NODE_OPTIONS;
   delete env.VITEST;
   delete env.VITEST_WORKER_ID;
@@ -36,9 +42,16 @@ export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
  * @example
  * const r = await digit(["list", "blocks"], { cwd: ROOT });
  */
-export function digit(args: readonly string[], o: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function digit(
+  args: readonly string[],
+  o: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [MAIN, ...args], { cwd: o.cwd ?? ROOT, env: cliEnv(o.env), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(TSX, [MAIN, ...args], {
+      cwd: o.cwd ?? ROOT,
+      env: cliEnv(o.env),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

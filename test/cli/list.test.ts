@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cliEnv, digit, MAIN, ROOT, tempDir, TSX } from "./helpers.js";
+import { cliEnv, digit, MAIN, ROOT, TSX, tempDir } from "./helpers.js";
 
 describe("digit list", () => {
   it("lists 500 plugin blocks without importing any of them", async () => {
@@ -29,10 +29,28 @@ describe("digit list", () => {
     }
     const r = await digit(["list", "blocks", "--json"], { cwd: work });
     expect(r.code, r.stderr).toBe(0);
-    const rows = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { name: string; namespace: string; enabled: boolean; file: string; description: string });
+    const rows = r.stdout
+      .trim()
+      .split("\n")
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            name: string;
+            namespace: string;
+            enabled: boolean;
+            file: string;
+            description: string;
+          },
+      );
     const generated = rows.filter((x) => x.name.startsWith("gen/block_"));
     expect(generated).toHaveLength(500);
-    expect(generated.find((x) => x.name === "gen/block_123")).toEqual({ name: "gen/block_123", namespace: "user", enabled: true, file: join("plugins", "group3", "block123.ts"), description: "Generated plugin number 123." });
+    expect(generated.find((x) => x.name === "gen/block_123")).toEqual({
+      name: "gen/block_123",
+      namespace: "user",
+      enabled: true,
+      file: join("plugins", "group3", "block123.ts"),
+      description: "Generated plugin number 123.",
+    });
     // Built-in blocks are listed too.
     expect(rows.some((x) => x.name === "mock" && x.namespace === "core")).toBe(true);
     expect(existsSync(markers) && readdirSync(markers)).toEqual([]);
@@ -43,34 +61,57 @@ describe("digit list", () => {
     const r = await digit(["list", "builders"], wide);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^name\s+namespace\s+enabled\s+file\s+description/);
-    expect(r.stdout).toMatch(/public\/examples\/geography_qa\s+public\s+no\s+builders\/public\/examples\/geography_qa\/builder\.yaml\s+Generates geography/);
+    expect(r.stdout).toMatch(
+      /public\/examples\/geography_qa\s+public\s+no\s+builders\/public\/examples\/geography_qa\/builder\.yaml\s+Generates geography/,
+    );
     expect(r.stdout).toContain("--include-namespaces public");
-    const on = await digit(["list", "builders", "--include-namespaces", "public", "--enabled"], wide);
+    const on = await digit(
+      ["list", "builders", "--include-namespaces", "public", "--enabled"],
+      wide,
+    );
     expect(on.stdout).toMatch(/public\/examples\/geography_qa\s+public\s+yes/);
     expect(on.stdout).not.toMatch(/ {2}no {2}/);
   });
 
   it("fits the table to the width ($COLUMNS, else 100 off a terminal), cutting descriptions with …; --json keeps the full text", async () => {
     const full = await digit(["list", "blocks", "--json"], { env: { COLUMNS: "60" } });
-    const rows = full.stdout.trim().split("\n").map((l) => JSON.parse(l) as { name: string; description: string });
+    const rows = full.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { name: string; description: string });
     const longest = rows.reduce((a, b) => (b.description.length > a.description.length ? b : a));
     expect(longest.description.length).toBeGreaterThan(100);
-    for (const [columns, limit] of [["", 100], ["60", 60], ["160", 160]] as const) {
+    for (const [columns, limit] of [
+      ["", 100],
+      ["60", 60],
+      ["160", 160],
+    ] as const) {
       const r = await digit(["list", "blocks"], { env: { COLUMNS: columns } });
       expect(r.code, r.stderr).toBe(0);
       const lines = r.stdout.trimEnd().split("\n");
-      expect(Math.max(...lines.map((l) => l.length)), `COLUMNS=${columns}`).toBeLessThanOrEqual(limit);
+      expect(Math.max(...lines.map((l) => l.length)), `COLUMNS=${columns}`).toBeLessThanOrEqual(
+        limit,
+      );
       const line = lines.find((l) => l.startsWith(`${longest.name} `))!;
       expect(line).toMatch(/…$/);
       expect(longest.description.startsWith(line.slice(line.lastIndexOf("  ") + 2, -1))).toBe(true);
     }
     // The file column stays when there is room for it and a readable description.
-    expect((await digit(["list", "blocks"], { env: { COLUMNS: "160" } })).stdout).toMatch(/^name\s+namespace\s+enabled\s+file\s+description/);
-    expect((await digit(["list", "blocks"], { env: { COLUMNS: "" } })).stdout).toMatch(/^name\s+namespace\s+enabled\s+description/);
+    expect((await digit(["list", "blocks"], { env: { COLUMNS: "160" } })).stdout).toMatch(
+      /^name\s+namespace\s+enabled\s+file\s+description/,
+    );
+    expect((await digit(["list", "blocks"], { env: { COLUMNS: "" } })).stdout).toMatch(
+      /^name\s+namespace\s+enabled\s+description/,
+    );
   });
 
   it("lists every kind, and a wrong kind is a short error with a suggestion", async () => {
-    for (const [kind, name] of [["datastores", "default"], ["dataloaders", "default"], ["formatters", "formatters/native"], ["blocks", "rouge_scorer"]] as const) {
+    for (const [kind, name] of [
+      ["datastores", "default"],
+      ["dataloaders", "default"],
+      ["formatters", "formatters/native"],
+      ["blocks", "rouge_scorer"],
+    ] as const) {
       const r = await digit(["list", kind]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain(name);
@@ -85,7 +126,11 @@ describe("digit list", () => {
 
 describe("digit list with a reader that closes early", () => {
   it("ends quietly with status 0 when stdout is closed before it writes (digit list --json | head -1)", async () => {
-    const child = spawn(TSX, [MAIN, "list", "blocks", "--json"], { cwd: ROOT, env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(TSX, [MAIN, "list", "blocks", "--json"], {
+      cwd: ROOT,
+      env: cliEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     child.stdout.destroy();
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));

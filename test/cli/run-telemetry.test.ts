@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
-import { digit, parseJsonl, ROOT, tempDir, type CliResult } from "./helpers.js";
+import { type FakeLLM, startFakeLLM } from "../support/fake-llm/index.js";
+import { type CliResult, digit, parseJsonl, ROOT, tempDir } from "./helpers.js";
 
 type Rec = Record<string, unknown>;
 
@@ -29,12 +29,50 @@ describe("telemetry of a run against the fake LLM server", () => {
       // One failure that a retry recovers from, so retries and failure counts are exercised.
       failures: [{ kind: "500", count: 1 }],
     });
-    const env = { FAKE_LLM_BASE_URL: fake.openaiBaseURL, DGT_TELEMETRY_DISABLE: "", DGT_TELEMETRY_DIR: telemetryDir, DGT_PROGRESS_INTERVAL_MS: "100000" };
-    const args = ["run", join(ROOT, "tasks/public/examples/qa/task.yaml"), join(ROOT, "test/cli/fixtures/tasks/transform.yaml"), "--include-namespaces", "public", "--plugin-dir", join(ROOT, "test/cli/fixtures/plugins"), "--config-path", join(ROOT, "test/cli/fixtures/openai-qa.yaml"), "--output-dir", out, "--build-id", "telemetry-test"];
-    first = await digit([...args, "--num-outputs-to-generate", "6", "--restart"], { cwd: work, env });
+    const env = {
+      FAKE_LLM_BASE_URL: fake.openaiBaseURL,
+      DGT_TELEMETRY_DISABLE: "",
+      DGT_TELEMETRY_DIR: telemetryDir,
+      DGT_PROGRESS_INTERVAL_MS: "100000",
+    };
+    const args = [
+      "run",
+      join(ROOT, "tasks/public/examples/qa/task.yaml"),
+      join(ROOT, "test/cli/fixtures/tasks/transform.yaml"),
+      "--include-namespaces",
+      "public",
+      "--plugin-dir",
+      join(ROOT, "test/cli/fixtures/plugins"),
+      "--config-path",
+      join(ROOT, "test/cli/fixtures/openai-qa.yaml"),
+      "--output-dir",
+      out,
+      "--build-id",
+      "telemetry-test",
+    ];
+    first = await digit([...args, "--num-outputs-to-generate", "6", "--restart"], {
+      cwd: work,
+      env,
+    });
     firstStats = fake.stats();
     fake.reset();
-    second = await digit(["run", join(ROOT, "tasks/public/examples/qa/task.yaml"), "--include-namespaces", "public", "--config-path", join(ROOT, "test/cli/fixtures/openai-qa.yaml"), "--output-dir", out, "--build-id", "telemetry-test", "--num-outputs-to-generate", "30"], { cwd: work, env });
+    second = await digit(
+      [
+        "run",
+        join(ROOT, "tasks/public/examples/qa/task.yaml"),
+        "--include-namespaces",
+        "public",
+        "--config-path",
+        join(ROOT, "test/cli/fixtures/openai-qa.yaml"),
+        "--output-dir",
+        out,
+        "--build-id",
+        "telemetry-test",
+        "--num-outputs-to-generate",
+        "30",
+      ],
+      { cwd: work, env },
+    );
     secondStats = fake.stats();
     events = parseJsonl(readFileSync(join(telemetryDir, "events.jsonl"), "utf8"));
     traces = parseJsonl(readFileSync(join(telemetryDir, "traces.jsonl"), "utf8"));
@@ -52,14 +90,32 @@ describe("telemetry of a run against the fake LLM server", () => {
 
   it("writes every lifecycle event kind, including rejections and resume", () => {
     const kinds = new Set(events.map((e) => e.event));
-    for (const k of ["run_started", "task_started", "epoch_started", "epoch_finished", "postprocessing_finished", "data_point_rejected", "transformation_finished", "task_finished", "run_finished", "task_resumed"]) {
+    for (const k of [
+      "run_started",
+      "task_started",
+      "epoch_started",
+      "epoch_finished",
+      "postprocessing_finished",
+      "data_point_rejected",
+      "transformation_finished",
+      "task_finished",
+      "run_finished",
+      "task_resumed",
+    ]) {
       expect(kinds, k).toContain(k);
     }
     const resumed = events.find((e) => e.event === "task_resumed")!;
     expect(resumed.task_name).toBe("public/examples/geography_qa");
     expect(resumed.records).toBeGreaterThanOrEqual(6);
     const rejected = events.filter((e) => e.event === "data_point_rejected");
-    expect(rejected.every((e) => e.block_name === "dedup" && e.task_name === "public/examples/geography_qa" && Number(e.count) > 0)).toBe(true);
+    expect(
+      rejected.every(
+        (e) =>
+          e.block_name === "dedup" &&
+          e.task_name === "public/examples/geography_qa" &&
+          Number(e.count) > 0,
+      ),
+    ).toBe(true);
     for (const e of events) {
       expect(e.build_id).toBe("telemetry-test");
       expect(typeof e.run_id).toBe("string");
@@ -71,10 +127,16 @@ describe("telemetry of a run against the fake LLM server", () => {
 
   it("writes every span kind with ids, parent ids and parent names that join up", () => {
     const kinds = new Set(traces.map((s) => s.span_name));
-    for (const k of ["dgt.run", "dgt.block", "dgt.postprocessing", "dgt.llm_call"]) expect(kinds, k).toContain(k);
+    for (const k of ["dgt.run", "dgt.block", "dgt.postprocessing", "dgt.llm_call"])
+      expect(kinds, k).toContain(k);
     const byId = new Map(traces.map((s) => [s.span_id, s]));
     expect(byId.size).toBe(traces.length);
-    const allowedParents: Record<string, string[]> = { "dgt.run": [], "dgt.block": ["dgt.run", "dgt.postprocessing"], "dgt.postprocessing": ["dgt.run"], "dgt.llm_call": ["dgt.block"] };
+    const allowedParents: Record<string, string[]> = {
+      "dgt.run": [],
+      "dgt.block": ["dgt.run", "dgt.postprocessing"],
+      "dgt.postprocessing": ["dgt.run"],
+      "dgt.llm_call": ["dgt.block"],
+    };
     for (const s of traces) {
       expect(["ok", "error", "cancelled"]).toContain(s.status);
       expect(typeof s.duration_ms).toBe("number");
@@ -89,17 +151,23 @@ describe("telemetry of a run against the fake LLM server", () => {
       expect(allowedParents[String(s.span_name)]).toContain(parent!.span_name);
     }
     // Events name the span they happened in, and that span exists.
-    for (const e of events.filter((x) => x.span_id !== null)) expect(byId.has(e.span_id)).toBe(true);
+    for (const e of events.filter((x) => x.span_id !== null))
+      expect(byId.has(e.span_id)).toBe(true);
     expect(events.find((e) => e.event === "data_point_rejected")!.span_id).not.toBeNull();
   });
 
   it("records one llm_call span per request, with the tokens the server reported", () => {
     const runIds = [...new Set(events.map((e) => e.run_id))];
     const firstRun = events.find((e) => e.event === "run_started")!.run_id;
-    for (const [runId, stats] of [[firstRun, firstStats], [runIds.find((r) => r !== firstRun), secondStats]] as const) {
+    for (const [runId, stats] of [
+      [firstRun, firstStats],
+      [runIds.find((r) => r !== firstRun), secondStats],
+    ] as const) {
       const calls = traces.filter((s) => s.span_name === "dgt.llm_call" && s.run_id === runId);
       expect(calls.reduce((n, s) => n + Number(s.prompt_tokens), 0)).toBe(stats.promptTokens);
-      expect(calls.reduce((n, s) => n + Number(s.completion_tokens), 0)).toBe(stats.completionTokens);
+      expect(calls.reduce((n, s) => n + Number(s.completion_tokens), 0)).toBe(
+        stats.completionTokens,
+      );
       expect(calls.filter((s) => s.status === "ok").length).toBe(stats.completed);
       for (const s of calls) {
         expect(s.provider).toBe("openai");
@@ -117,7 +185,10 @@ describe("telemetry of a run against the fake LLM server", () => {
   });
 
   it("writes run_summary.json with tokens equal to the server's and failures by kind", () => {
-    const summary = JSON.parse(readFileSync(join(out, "run_summary.json"), "utf8")) as { tasks: Rec[]; totals: Rec };
+    const summary = JSON.parse(readFileSync(join(out, "run_summary.json"), "utf8")) as {
+      tasks: Rec[];
+      totals: Rec;
+    };
     // The second run overwrote it: only the resumed generation task.
     expect(summary.tasks.map((t) => t.task)).toEqual(["public/examples/geography_qa"]);
     const t = summary.tasks[0]!;

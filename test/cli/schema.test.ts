@@ -13,8 +13,15 @@ describe("digit schema", () => {
       expect(r.stdout).toBe(readFileSync(join(ROOT, "schemas", `${kind}.schema.json`), "utf8"));
       printed[kind] = r.stdout;
     }
-    const override = JSON.parse(printed.override!) as { properties: Record<string, { description?: string }>; additionalProperties: boolean };
-    expect(Object.keys(override.properties).sort()).toEqual(["databuilders", "task_files", "tasks"]);
+    const override = JSON.parse(printed.override!) as {
+      properties: Record<string, { description?: string }>;
+      additionalProperties: boolean;
+    };
+    expect(Object.keys(override.properties).sort()).toEqual([
+      "databuilders",
+      "task_files",
+      "tasks",
+    ]);
     expect(override.properties.tasks!.description).toMatch(/merged into that task/);
     expect(override.additionalProperties).toBe(false);
     expect(readdirSync(cwd)).toEqual([]);
@@ -24,7 +31,11 @@ describe("digit schema", () => {
     const cwd = tempDir();
     const w = await digit(["schema", "--out-dir", "out"], { cwd });
     expect(w.code, w.stderr).toBe(0);
-    expect(readdirSync(join(cwd, "out")).sort()).toEqual(["builder.schema.json", "override.schema.json", "task.schema.json"]);
+    expect(readdirSync(join(cwd, "out")).sort()).toEqual([
+      "builder.schema.json",
+      "override.schema.json",
+      "task.schema.json",
+    ]);
     expect((await digit(["schema", "--out-dir", "out", "--check"], { cwd })).code).toBe(0);
     const stale = await digit(["schema", "--out-dir", "elsewhere", "--check"], { cwd });
     expect(stale.code).toBe(1);

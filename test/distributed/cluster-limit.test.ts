@@ -1,15 +1,29 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClusterSemaphore, installClusterLimits } from "../../src/engine/executor/bullmq/cluster-limit.js";
-import { redisConnection, unitJobId } from "../../src/engine/executor/bullmq/protocol.js";
 import { credentialPool } from "../../src/blocks/lm/pool.js";
+import {
+  ClusterSemaphore,
+  installClusterLimits,
+} from "../../src/engine/executor/bullmq/cluster-limit.js";
+import { redisConnection, unitJobId } from "../../src/engine/executor/bullmq/protocol.js";
 import { isDigitError } from "../../src/errors.js";
 import { redisSkipReason, startRedis, type TestRedis } from "../support/redis.js";
 
 describe("protocol", () => {
   it("reads redis URLs with credentials, database and TLS", () => {
-    expect(redisConnection("redis://127.0.0.1:6400")).toMatchObject({ host: "127.0.0.1", port: 6400, db: 0 });
-    expect(redisConnection("rediss://u:p%40ss@cache.example:6380/2")).toMatchObject({ host: "cache.example", port: 6380, db: 2, username: "u", password: "p@ss", tls: {} });
+    expect(redisConnection("redis://127.0.0.1:6400")).toMatchObject({
+      host: "127.0.0.1",
+      port: 6400,
+      db: 0,
+    });
+    expect(redisConnection("rediss://u:p%40ss@cache.example:6380/2")).toMatchObject({
+      host: "cache.example",
+      port: 6380,
+      db: 2,
+      username: "u",
+      password: "p@ss",
+      tls: {},
+    });
     expect(redisConnection("redis://localhost")).toMatchObject({ port: 6379 });
   });
 
@@ -131,7 +145,9 @@ describe.skipIf(skip !== "")("ClusterSemaphore (real redis-server)", () => {
       const limiter = credentialPool().limiter(credential, 2, { block: "g", adaptive: false });
       // Another process already holds one of the 2 slots of this credential.
       const elsewhere = semaphore();
-      const { credentialSemaphoreKey } = await import("../../src/engine/executor/bullmq/cluster-limit.js");
+      const { credentialSemaphoreKey } = await import(
+        "../../src/engine/executor/bullmq/cluster-limit.js"
+      );
       const foreign = await elsewhere.acquire(credentialSemaphoreKey(credential), 2);
       const first = await limiter.acquire();
       let second = false;

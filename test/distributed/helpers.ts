@@ -1,11 +1,14 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const PLUGINS = resolve(import.meta.dirname, "plugins");
-export const TASKS = [resolve(import.meta.dirname, "tasks/dist_a.yaml"), resolve(import.meta.dirname, "tasks/dist_b.yaml")];
+export const TASKS = [
+  resolve(import.meta.dirname, "tasks/dist_a.yaml"),
+  resolve(import.meta.dirname, "tasks/dist_b.yaml"),
+];
 const MAIN = join(ROOT, "src/cli/main.ts");
 
 /**
@@ -27,12 +30,20 @@ export function tempDir(prefix = "digit-dist-"): string {
  * @example
  * writeOverride(dir, fake.openaiBaseURL, { call_limit: 4 })
  */
-export function writeOverride(dir: string, baseURL: string, generator: Record<string, unknown> = {}, builder: Record<string, unknown> = {}): string {
+export function writeOverride(
+  dir: string,
+  baseURL: string,
+  generator: Record<string, unknown> = {},
+  builder: Record<string, unknown> = {},
+): string {
   const gen = { name: "generator", base_url: baseURL, ...generator };
   const one = { blocks: [gen], ...builder };
   const file = join(dir, "override.json");
   // JSON is YAML: the override loader reads it as is.
-  writeFileSync(file, JSON.stringify({ databuilders: { "dist/echo": one, "dist/echo_b": one } }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify({ databuilders: { "dist/echo": one, "dist/echo_b": one } }, null, 2),
+  );
   return file;
 }
 
@@ -47,7 +58,11 @@ export interface CliProcess {
 export function cli(args: string[], env: Record<string, string | undefined> = {}): CliProcess {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k];
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: childEnv });
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: childEnv,
+  });
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
@@ -56,11 +71,16 @@ export function cli(args: string[], env: Record<string, string | undefined> = {}
 }
 
 /** Start a worker and wait until it says it is ready. */
-export async function startWorkerProcess(url: string, args: string[] = [], env: Record<string, string | undefined> = {}): Promise<CliProcess> {
+export async function startWorkerProcess(
+  url: string,
+  args: string[] = [],
+  env: Record<string, string | undefined> = {},
+): Promise<CliProcess> {
   const p = cli(["worker", url, "--plugin-dir", PLUGINS, ...args], env);
   const deadline = Date.now() + 20_000;
   while (!/ready on/.test(p.output())) {
-    if (p.child.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start:\n${p.output()}`);
+    if (p.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`worker did not start:\n${p.output()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return p;
@@ -77,7 +97,18 @@ export async function stop(p: CliProcess, graceMs = 5000): Promise<void> {
 
 /** Arguments of a `digit run` of the two test tasks. */
 export function runArgs(out: string, override: string, extra: string[] = []): string[] {
-  return ["run", ...TASKS, "--plugin-dir", PLUGINS, "--config-path", override, "--output-dir", out, "--quiet", ...extra];
+  return [
+    "run",
+    ...TASKS,
+    "--plugin-dir",
+    PLUGINS,
+    "--config-path",
+    override,
+    "--output-dir",
+    out,
+    "--quiet",
+    ...extra,
+  ];
 }
 
 /** Records of a JSONL file (empty when it does not exist; a torn last line is skipped). */
@@ -97,5 +128,7 @@ export function readJsonl(file: string): Record<string, unknown>[] {
 
 /** (task, text, id) of a task's final data, in order. */
 export function finalData(out: string, task: string): string[] {
-  return readJsonl(join(out, task, "final_data.jsonl")).map((r) => `${String(r.task_name)}|${String(r.text)}|${String(r.id)}`);
+  return readJsonl(join(out, task, "final_data.jsonl")).map(
+    (r) => `${String(r.task_name)}|${String(r.text)}|${String(r.id)}`,
+  );
 }

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBullmqExecutor } from "../../src/engine/executor/bullmq/coordinator.js";
-import { startWorker, type DigitWorker } from "../../src/engine/executor/bullmq/worker.js";
+import { type DigitWorker, startWorker } from "../../src/engine/executor/bullmq/worker.js";
 import { run } from "../../src/engine/run.js";
 import { silentLogger } from "../../src/telemetry/logger.js";
 import { redisSkipReason, startRedis, type TestRedis } from "../support/redis.js";
@@ -20,7 +20,13 @@ describe.skipIf(skip !== "")("bullmq executor, coordinator and worker in one pro
 
   beforeAll(async () => {
     redis = await startRedis();
-    worker = await startWorker({ url: redis.url, concurrency: 2, pluginDirs: [PLUGINS], clusterLimits: false, logger: silentLogger });
+    worker = await startWorker({
+      url: redis.url,
+      concurrency: 2,
+      pluginDirs: [PLUGINS],
+      clusterLimits: false,
+      logger: silentLogger,
+    });
   });
   afterAll(async () => {
     await worker?.close();
@@ -28,9 +34,22 @@ describe.skipIf(skip !== "")("bullmq executor, coordinator and worker in one pro
   });
 
   const distributed = async (taskPaths: string[], outputDir: string) => {
-    const executor = await createBullmqExecutor({ url: redis.url, pluginDirs: [PLUGINS], cwd: FIXTURES, clusterLimits: false, logger: silentLogger });
+    const executor = await createBullmqExecutor({
+      url: redis.url,
+      pluginDirs: [PLUGINS],
+      cwd: FIXTURES,
+      clusterLimits: false,
+      logger: silentLogger,
+    });
     try {
-      return await run({ taskPaths, pluginDirs: [PLUGINS], outputDir, logger: silentLogger, cwd: FIXTURES, executor });
+      return await run({
+        taskPaths,
+        pluginDirs: [PLUGINS],
+        outputDir,
+        logger: silentLogger,
+        cwd: FIXTURES,
+        executor,
+      });
     } finally {
       await executor.close();
     }
@@ -39,7 +58,13 @@ describe.skipIf(skip !== "")("bullmq executor, coordinator and worker in one pro
   it("a transformation runs on the worker and writes what a local run writes", async () => {
     const task = join(FIXTURES, "tasks/transform.yaml");
     const dir = tempDir();
-    await run({ taskPaths: [task], pluginDirs: [PLUGINS], outputDir: join(dir, "local"), logger: silentLogger, cwd: FIXTURES });
+    await run({
+      taskPaths: [task],
+      pluginDirs: [PLUGINS],
+      outputDir: join(dir, "local"),
+      logger: silentLogger,
+      cwd: FIXTURES,
+    });
     const before = worker.processed;
     const result = await distributed([task], join(dir, "dist"));
     expect(result.error).toBeUndefined();
@@ -53,15 +78,27 @@ describe.skipIf(skip !== "")("bullmq executor, coordinator and worker in one pro
   it("a builder that throws on a worker fails the run with the worker's message", async () => {
     const dir = tempDir();
     const task = join(dir, "task.yaml");
-    writeFileSync(task, ["task_name: test/fails", "data_builder: test/echo_gen", "fail_on_batch: 1", "seed_examples: [{text: s1}, {text: s2}]"].join("\n"));
+    writeFileSync(
+      task,
+      [
+        "task_name: test/fails",
+        "data_builder: test/echo_gen",
+        "fail_on_batch: 1",
+        "seed_examples: [{text: s1}, {text: s2}]",
+      ].join("\n"),
+    );
     const result = await distributed([task], join(dir, "out"));
-    expect(String((result.error as Error | undefined)?.message)).toMatch(/builder 'test\/echo_gen' failed on a worker \(unit test_echo_gen-[0-9a-f]+-0-[0-9a-f]+\): builder failure on batch 1/);
+    expect(String((result.error as Error | undefined)?.message)).toMatch(
+      /builder 'test\/echo_gen' failed on a worker \(unit test_echo_gen-[0-9a-f]+-0-[0-9a-f]+\): builder failure on batch 1/,
+    );
     expect(result.outcomes[0]?.status).toBe("errored");
   });
 
   it("an unreachable Redis is a user error with the fix", async () => {
     const { freePort } = await import("../support/redis.js");
     const port = await freePort();
-    await expect(createBullmqExecutor({ url: `redis://127.0.0.1:${port}`, logger: silentLogger })).rejects.toMatchObject({ code: "DIGIT_REDIS_UNREACHABLE" });
+    await expect(
+      createBullmqExecutor({ url: `redis://127.0.0.1:${port}`, logger: silentLogger }),
+    ).rejects.toMatchObject({ code: "DIGIT_REDIS_UNREACHABLE" });
   });
 });

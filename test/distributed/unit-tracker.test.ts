@@ -1,7 +1,14 @@
 import { Queue, QueueEvents, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { KEY_PREFIX, PROTOCOL_VERSION, QUEUE_NAME, redisConnection, type UnitData, type UnitResult } from "../../src/engine/executor/bullmq/protocol.js";
+import {
+  KEY_PREFIX,
+  PROTOCOL_VERSION,
+  QUEUE_NAME,
+  redisConnection,
+  type UnitData,
+  type UnitResult,
+} from "../../src/engine/executor/bullmq/protocol.js";
 import { UnitTracker } from "../../src/engine/executor/bullmq/unit-tracker.js";
 import { RedisLostError } from "../../src/errors.js";
 import { silentLogger } from "../../src/telemetry/logger.js";
@@ -10,7 +17,15 @@ import { redisSkipReason, startRedis } from "../support/redis.js";
 const CONTEXT = { key: `${KEY_PREFIX}:ctx:test`, json: JSON.stringify({ builder: "test" }) };
 
 function unit(seq: number): UnitData {
-  return { version: PROTOCOL_VERSION, context: "test", kind: "generation", requestIdx: seq, seq, runKey: "k", batch: [] };
+  return {
+    version: PROTOCOL_VERSION,
+    context: "test",
+    kind: "generation",
+    requestIdx: seq,
+    seq,
+    runKey: "k",
+    batch: [],
+  };
 }
 
 describe.skipIf(redisSkipReason() !== "")("UnitTracker (real redis-server)", () => {
@@ -25,12 +40,22 @@ describe.skipIf(redisSkipReason() !== "")("UnitTracker (real redis-server)", () 
     const connection = redisConnection(redis.url);
     const client = new Redis(connection);
     const queue = new Queue<UnitData, UnitResult>(QUEUE_NAME, { connection, prefix: KEY_PREFIX });
-    const events = new QueueEvents(QUEUE_NAME, { connection, prefix: KEY_PREFIX, blockingTimeout: 1000 });
+    const events = new QueueEvents(QUEUE_NAME, {
+      connection,
+      prefix: KEY_PREFIX,
+      blockingTimeout: 1000,
+    });
     client.on("error", () => undefined);
     queue.on("error", () => undefined);
     events.on("error", () => undefined);
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-    const tracker = new UnitTracker(queue, events, client, { url: redis.url, lostAfterMs, pollMs: 100, contextTtlS: 60, logger: silentLogger });
+    const tracker = new UnitTracker(queue, events, client, {
+      url: redis.url,
+      lostAfterMs,
+      pollMs: 100,
+      contextTtlS: 60,
+      logger: silentLogger,
+    });
     cleanups.push(async () => {
       tracker.close();
       for (const c of [events, queue]) void c.disconnect().catch(() => undefined);
@@ -47,13 +72,21 @@ describe.skipIf(redisSkipReason() !== "")("UnitTracker (real redis-server)", () 
     const { connection, client, queue, tracker } = await setUp(60_000);
     await client.set(CONTEXT.key, CONTEXT.json);
     const results = Array.from({ length: 20 }, (_, i) => tracker.run(`u-${i}`, unit(i), CONTEXT));
-    while (((await queue.getJobCounts("wait")).wait ?? 0) < 20) await new Promise((r) => setTimeout(r, 20));
+    while (((await queue.getJobCounts("wait")).wait ?? 0) < 20)
+      await new Promise((r) => setTimeout(r, 20));
     // What a restart without persistence does: the queue and the contexts are gone.
     await client.flushall();
     const reader = new Redis(connection);
     const worker = new Worker<UnitData, UnitResult>(
       QUEUE_NAME,
-      async (job) => ({ rows: [{ seq: job.data.seq, context: await reader.get(CONTEXT.key) }], rejects: [], llmCalls: [], rejected: [], worker: "test" }) as UnitResult,
+      async (job) =>
+        ({
+          rows: [{ seq: job.data.seq, context: await reader.get(CONTEXT.key) }],
+          rejects: [],
+          llmCalls: [],
+          rejected: [],
+          worker: "test",
+        }) as UnitResult,
       { connection, prefix: KEY_PREFIX, concurrency: 5 },
     );
     cleanups.push(async () => {

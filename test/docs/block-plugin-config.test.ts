@@ -34,11 +34,17 @@ describe("the block-plugin tutorial's config", () => {
     expect(block.config.min_chars).toBe(10);
     const rows = await block.call([{ input: "short" }, { input: "long enough text" }]);
     expect(rows.map((r) => r.is_valid)).toEqual([false, true]);
-    expect(new MinLength({ name: "len", type: "my_org/min_length", min_chars: 3 }).config.min_chars).toBe(3);
+    expect(
+      new MinLength({ name: "len", type: "my_org/min_length", min_chars: 3 }).config.min_chars,
+    ).toBe(3);
   });
 
   it("refuses a key the schema does not declare, with the closest known key", () => {
-    expect(() => new MinLength({ name: "len", type: "my_org/min_length", min_char: 3 })).toThrow(ConfigError);
-    expect(() => new MinLength({ name: "len", type: "my_org/min_length", min_char: 3 })).toThrow(/min_char/);
+    expect(() => new MinLength({ name: "len", type: "my_org/min_length", min_char: 3 })).toThrow(
+      ConfigError,
+    );
+    expect(() => new MinLength({ name: "len", type: "my_org/min_length", min_char: 3 })).toThrow(
+      /min_char/,
+    );
   });
 });

@@ -19,7 +19,9 @@ describe("docs/cli.md", () => {
       expect(doc).toContain(`## digit ${cmd.name()}`);
       for (const o of cmd.options) {
         const hidden = (o as { hidden?: boolean }).hidden === true;
-        expect(doc, `${cmd.name()} ${o.flags}`).toContain(hidden ? o.flags.split(" ")[0]! : `\`${o.flags}\``);
+        expect(doc, `${cmd.name()} ${o.flags}`).toContain(
+          hidden ? o.flags.split(" ")[0]! : `\`${o.flags}\``,
+        );
       }
     }
   });

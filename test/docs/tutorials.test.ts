@@ -3,7 +3,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliEnv, ROOT, tempDir } from "../cli/helpers.js";
-import { copyClone, folderProject, installEnv, makeClone, packClone, tarballProject } from "./install.js";
+import {
+  copyClone,
+  folderProject,
+  installEnv,
+  makeClone,
+  packClone,
+  tarballProject,
+} from "./install.js";
 
 const DIR = join(ROOT, "docs", "tutorials");
 
@@ -23,10 +30,20 @@ const pages = readdirSync(DIR)
   .map((name) => ({ name, md: readFileSync(join(DIR, name), "utf8") }));
 
 /** Run a page's tested commands in `cwd`; `prelude` may define `npx`. */
-function runPage(page: { name: string; md: string }, cwd: string, env: NodeJS.ProcessEnv, prelude = ""): void {
+function runPage(
+  page: { name: string; md: string },
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  prelude = "",
+): void {
   const blocks = testedBlocks(page.md);
   expect(blocks.length, "a tutorial must have tested commands").toBeGreaterThan(0);
-  const r = spawnSync("bash", ["-c", `set -euo pipefail\n${prelude}${blocks.join("\n")}`], { cwd, env, encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync("bash", ["-c", `set -euo pipefail\n${prelude}${blocks.join("\n")}`], {
+    cwd,
+    env,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
   expect(r.status, `${page.name} failed in ${cwd}:\n${r.stdout}\n${r.stderr}`).toBe(0);
   expect(r.stderr).not.toMatch(/internal error|Cannot find module/);
 }
@@ -62,7 +79,12 @@ describe("tutorials: every marked command runs in a clone of the repository", ()
       copyClone(clone, dir);
       // In a clone `npx digit` runs the package's own bin (npm exec first copies the clone into its
       // cache and builds it again there); run that bin directly.
-      runPage(page, dir, env, `npx() { if [ "$1" = digit ]; then shift; node ${JSON.stringify(join(dir, "dist/src/cli/main.js"))} "$@"; else command npx "$@"; fi; }\n`);
+      runPage(
+        page,
+        dir,
+        env,
+        `npx() { if [ "$1" = digit ]; then shift; node ${JSON.stringify(join(dir, "dist/src/cli/main.js"))} "$@"; else command npx "$@"; fi; }\n`,
+      );
     }, 150_000);
   }
 });
@@ -81,7 +103,11 @@ try { new (ValidatorBlock as unknown as new () => object)(); } catch (e) { conso
 export class Where extends ValidatorBlock { validate() { return ok(); } }
 `,
     );
-    const r = spawnSync(process.execPath, [join(dir, "dist/src/cli/main.js"), "describe", "probe/where"], { cwd: dir, env, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(
+      process.execPath,
+      [join(dir, "dist/src/cli/main.js"), "describe", "probe/where"],
+      { cwd: dir, env, encoding: "utf8", timeout: 60_000 },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^FROM .*\/dist\/src\/blocks\/(block|validator)\.js/m);
     expect(r.stderr).not.toMatch(/\/src\/blocks\/(block|validator)\.ts/);
@@ -99,7 +125,8 @@ for (const [how, project] of [
         const dir = join(project(), page.name.replace(/\.md$/, ""));
         mkdirSync(dir);
         // A folder install brings only the link: the plugins must get zod (and all else) through digit.
-        if (how.includes("folder")) expect(existsSync(join(project(), "node_modules", "zod"))).toBe(false);
+        if (how.includes("folder"))
+          expect(existsSync(join(project(), "node_modules", "zod"))).toBe(false);
         runPage(page, dir, env);
       }, 150_000);
     }
@@ -111,7 +138,11 @@ describe("digit studio installed from `npm pack`", () => {
     const out = join(tarballDir, "studio-output");
     mkdirSync(out);
     const bin = join(tarballDir, "node_modules", ".bin", "digit");
-    const child = spawn(bin, ["studio", out, "--port", "0"], { cwd: tarballDir, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(bin, ["studio", out, "--port", "0"], {
+      cwd: tarballDir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     try {
       const url = await new Promise<string>((ok, fail) => {
         let text = "";

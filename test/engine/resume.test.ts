@@ -40,7 +40,22 @@ function taskFile(dir: string, format: string): string {
 function runAndKill(file: string, out: string, ms: number): Promise<void> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "run", file, "--plugin-dir", PLUGINS, "--config-path", join(FIXTURES, "slow-mock.yaml"), "--output-dir", out, "--num-outputs-to-generate", String(TARGET), "--quiet"],
+    [
+      "--import",
+      "tsx",
+      join(ROOT, "src/cli/main.ts"),
+      "run",
+      file,
+      "--plugin-dir",
+      PLUGINS,
+      "--config-path",
+      join(FIXTURES, "slow-mock.yaml"),
+      "--output-dir",
+      out,
+      "--num-outputs-to-generate",
+      String(TARGET),
+      "--quiet",
+    ],
     { cwd: ROOT, stdio: "ignore" },
   );
   const state = join(out, "test/resume/dataloader_state.jsonl");
@@ -64,25 +79,38 @@ function runAndKill(file: string, out: string, ms: number): Promise<void> {
 async function committedIds(dir: string, format: string): Promise<unknown[]> {
   const stateFile = join(dir, "dataloader_state.jsonl");
   if (!existsSync(stateFile)) return [];
-  const lines = readFileSync(stateFile, "utf8").split("\n").filter((l) => {
-    try {
-      JSON.parse(l);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  const last = lines.length ? (JSON.parse(lines[lines.length - 1]!) as { data_rows: number }) : undefined;
+  const lines = readFileSync(stateFile, "utf8")
+    .split("\n")
+    .filter((l) => {
+      try {
+        JSON.parse(l);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  const last = lines.length
+    ? (JSON.parse(lines[lines.length - 1]!) as { data_rows: number })
+    : undefined;
   if (!last) return [];
   const rows = await readStore(dir, "data", format);
   return rows.slice(0, last.data_rows).map((r) => r.id);
 }
 
-async function readStore(dir: string, store: string, format: string): Promise<Record<string, unknown>[]> {
+async function readStore(
+  dir: string,
+  store: string,
+  format: string,
+): Promise<Record<string, unknown>[]> {
   if (format === "jsonl") return readJsonl(join(dir, `${store}.jsonl`));
   const { createDatastore } = await import("../../src/stores/factory.js");
   const { Registry } = await import("../../src/registry/registry.js");
-  const ds = await createDatastore(await Registry.open({ cwd: ROOT }), { type: "default", store_name: store, output_dir: dir, output_data_format: format });
+  const ds = await createDatastore(await Registry.open({ cwd: ROOT }), {
+    type: "default",
+    store_name: store,
+    output_dir: dir,
+    output_data_format: format,
+  });
   return (await ds.exists()) ? ((await ds.readAll()) as Record<string, unknown>[]) : [];
 }
 
@@ -98,8 +126,16 @@ describe.each(FORMATS)("resume after SIGKILL (%s output)", (format) => {
       const before = await committedIds(dir, format);
       if (before.length > 0 && before.length < TARGET) midRun++;
 
-      if (process.env.DIGIT_RESUME_DEBUG) console.log(`${format} trial ${trial}: killed after ${ms} ms with ${before.length} committed`);
-      const result = await runFixture({ taskPaths: [file], outputDir: out, numOutputsToGenerate: TARGET, configPath: join(FIXTURES, "slow-mock.yaml") });
+      if (process.env.DIGIT_RESUME_DEBUG)
+        console.log(
+          `${format} trial ${trial}: killed after ${ms} ms with ${before.length} committed`,
+        );
+      const result = await runFixture({
+        taskPaths: [file],
+        outputDir: out,
+        numOutputsToGenerate: TARGET,
+        configPath: join(FIXTURES, "slow-mock.yaml"),
+      });
       const context = `trial ${trial} (killed after ${ms} ms, ${before.length} records committed)`;
       expect(result.error, context).toBeUndefined();
       expect(result.outcomes[0]!.status, context).toBe("completed");
@@ -111,9 +147,15 @@ describe.each(FORMATS)("resume after SIGKILL (%s output)", (format) => {
       const final = await readStore(dir, "final_data", format);
       expect(final, context).toHaveLength(TARGET);
       expect(new Set(final.map((r) => r.id)).size, context).toBe(TARGET);
-      expect(final.some((r) => /item \d*7 /.test(String(r.text))), `${context}: postprocessing not applied to all data`).toBe(false);
+      expect(
+        final.some((r) => /item \d*7 /.test(String(r.text))),
+        `${context}: postprocessing not applied to all data`,
+      ).toBe(false);
       const known = new Set(ids);
-      expect(final.every((r) => known.has(r.id)), context).toBe(true);
+      expect(
+        final.every((r) => known.has(r.id)),
+        context,
+      ).toBe(true);
     }
     // The test proves nothing unless kills really interrupted runs part-way.
     expect(midRun).toBeGreaterThanOrEqual(Math.ceil(TRIALS / 2));

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand } from "../../src/cli/commands/run.js";
 import { redactSecrets } from "../../src/util/redact.js";
 import { captureOutput } from "../support/capture-output.js";
-import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
+import { type FakeLLM, startFakeLLM } from "../support/fake-llm/index.js";
 import { PLUGINS, task, tempDir } from "./helpers.js";
 
 const KEY = "sk-digit-test-9f8e7d6c5b4a";
@@ -26,11 +26,21 @@ describe("API keys never reach disk", () => {
   it("a run through the openai provider writes the key to no output, log or telemetry file", async () => {
     const dir = tempDir("digit-secret-");
     const override = join(dir, "override.yaml");
-    writeFileSync(override, `databuilders:\n  test/echo_gen:\n    blocks:\n      - name: generator\n        type: openai\n        model_id_or_path: fake\n        base_url: ${server.openaiBaseURL}\n        api_key: ${KEY}\n        default_headers: { Authorization: "Bearer ${KEY}" }\n`);
+    writeFileSync(
+      override,
+      `databuilders:\n  test/echo_gen:\n    blocks:\n      - name: generator\n        type: openai\n        model_id_or_path: fake\n        base_url: ${server.openaiBaseURL}\n        api_key: ${KEY}\n        default_headers: { Authorization: "Bearer ${KEY}" }\n`,
+    );
     const before = process.env.DGT_TELEMETRY_DIR;
     process.env.DGT_TELEMETRY_DIR = join(dir, "telemetry");
     try {
-      const { result: code, stderr } = await captureOutput(() => runCommand([task("gen_b")], { pluginDir: [PLUGINS], configPath: override, outputDir: join(dir, "out"), quiet: true }));
+      const { result: code, stderr } = await captureOutput(() =>
+        runCommand([task("gen_b")], {
+          pluginDir: [PLUGINS],
+          configPath: override,
+          outputDir: join(dir, "out"),
+          quiet: true,
+        }),
+      );
       expect(code, stderr).toBe(0);
     } finally {
       if (before === undefined) delete process.env.DGT_TELEMETRY_DIR;
@@ -43,6 +53,14 @@ describe("API keys never reach disk", () => {
   });
 
   it("redacts secret-looking keys at any depth", () => {
-    expect(redactSecrets({ a: [{ api_key: "x", nested: { access_token: "y", password: "" } }], keep: "v" })).toEqual({ a: [{ api_key: "***", nested: { access_token: "***", password: "" } }], keep: "v" });
+    expect(
+      redactSecrets({
+        a: [{ api_key: "x", nested: { access_token: "y", password: "" } }],
+        keep: "v",
+      }),
+    ).toEqual({
+      a: [{ api_key: "***", nested: { access_token: "***", password: "" } }],
+      keep: "v",
+    });
   });
 });

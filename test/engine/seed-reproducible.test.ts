@@ -5,14 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import type { Row } from "../../src/util/mapping.js";
 import { digitRun, fakeBlock, tempDir, writeOverride } from "../builders/support.js";
-import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
+import { type FakeLLM, startFakeLLM } from "../support/fake-llm/index.js";
 
 const BUILDER = "public/examples/geography_qa";
 const TASKS = ["seed_repro/first", "seed_repro/second"];
 
 /** Two copies of the bundled QA task (one builder), with different names. */
 function writeTasks(dir: string): string[] {
-  const spec = parse(readFileSync("tasks/public/examples/qa/task.yaml", "utf8")) as Record<string, unknown>;
+  const spec = parse(readFileSync("tasks/public/examples/qa/task.yaml", "utf8")) as Record<
+    string,
+    unknown
+  >;
   return TASKS.map((name, i) => {
     const file = join(dir, `task${i}.yaml`);
     writeFileSync(file, stringify({ ...spec, task_name: name }));
@@ -26,12 +29,21 @@ const ANSWERS = [
   "Question: What river runs through the town of Riverton {{n}}?\nAnswer: The Mock River {{n}}",
   "Question: What is the capital of Examplia?\nAnswer: Sampleton, since year {{n}}",
 ];
-const DEDUP: Row = { name: "dedup", type: "rouge_scorer", filter: true, threshold: 1.0, input_map: { question: "input" } };
+const DEDUP: Row = {
+  name: "dedup",
+  type: "rouge_scorer",
+  filter: true,
+  threshold: 1.0,
+  input_map: { question: "input" },
+};
 
 /** An answer that depends only on the prompt (a model at temperature 0). */
 function answerFor(prompt: string): string {
   const h = createHash("sha256").update(prompt).digest();
-  return ANSWERS[h.readUInt32LE(0) % ANSWERS.length]!.replaceAll("{{n}}", String(h.readUInt32LE(4)));
+  return ANSWERS[h.readUInt32LE(0) % ANSWERS.length]!.replaceAll(
+    "{{n}}",
+    String(h.readUInt32LE(4)),
+  );
 }
 
 let fake: FakeLLM;
@@ -41,15 +53,37 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 
 /** One run with `--seed 7`, answered by `generator` (a block config); `builder` adds builder keys. */
-async function runOnce(dir: string, taskFiles: string[], generator: Row, builder: Row): Promise<string> {
+async function runOnce(
+  dir: string,
+  taskFiles: string[],
+  generator: Row,
+  builder: Row,
+): Promise<string> {
   const out = join(dir, `out-${Math.random().toString(36).slice(2)}`);
-  const override = writeOverride(dir, "override.yaml", { databuilders: { [BUILDER]: { ...builder, blocks: [{ name: "generator", ...generator }, DEDUP] } } });
-  const code = await digitRun([...taskFiles, "--include-namespaces", "public", "--config-path", override, "--output-dir", out, "--seed", "7", "--num-outputs-to-generate", "60"]);
+  const override = writeOverride(dir, "override.yaml", {
+    databuilders: {
+      [BUILDER]: { ...builder, blocks: [{ name: "generator", ...generator }, DEDUP] },
+    },
+  });
+  const code = await digitRun([
+    ...taskFiles,
+    "--include-namespaces",
+    "public",
+    "--config-path",
+    override,
+    "--output-dir",
+    out,
+    "--seed",
+    "7",
+    "--num-outputs-to-generate",
+    "60",
+  ]);
   expect(code).toBe(0);
   return out;
 }
 
-const read = (out: string, task: string, file: string) => readFileSync(join(out, task, file), "utf8");
+const read = (out: string, task: string, file: string) =>
+  readFileSync(join(out, task, file), "utf8");
 
 /** Run twice and compare each task's data and final data byte for byte. */
 async function expectSameTwice(generator: Row, builder: Row = {}): Promise<void> {

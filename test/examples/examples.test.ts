@@ -9,7 +9,11 @@ const ROOT = resolve(import.meta.dirname, "../..");
 
 /** Run the CLI from source as a user would from the repository root. */
 function digit(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env }, timeout: 60_000 });
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args],
+    { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env }, timeout: 60_000 },
+  );
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
@@ -17,7 +21,19 @@ describe("the README's offline examples", () => {
   it("geography QA writes the requested number of unique records, then the rater transforms them", () => {
     const out = mkdtempSync(join(tmpdir(), "digit-readme-"));
     const env = { DGT_OUTPUT_DIR: out, DGT_TELEMETRY_DIR: join(out, "telemetry") };
-    const gen = digit(["run", "tasks/public/examples/qa/task.yaml", "--include-namespaces", "public", "--config-path", "configs/mock/public/examples/qa.yaml", "--num-outputs-to-generate", "30"], env);
+    const gen = digit(
+      [
+        "run",
+        "tasks/public/examples/qa/task.yaml",
+        "--include-namespaces",
+        "public",
+        "--config-path",
+        "configs/mock/public/examples/qa.yaml",
+        "--num-outputs-to-generate",
+        "30",
+      ],
+      env,
+    );
     expect(gen.code, gen.out).toBe(0);
     const qa = readJsonl(join(out, "public/examples/geography_qa/final_data.jsonl"));
     expect(qa).toHaveLength(30);
@@ -29,13 +45,33 @@ describe("the README's offline examples", () => {
     // The scripted model repeats one question: the dedup postprocessor removed and recorded the repeats.
     const rejects = readJsonl(join(out, "public/examples/geography_qa/blocks/dedup.jsonl"));
     expect(rejects.length).toBeGreaterThan(0);
-    expect(rejects.every((r) => r.question === "What is the capital of Examplia?" && String(r.reason).includes("rouge"))).toBe(true);
+    expect(
+      rejects.every(
+        (r) =>
+          r.question === "What is the capital of Examplia?" && String(r.reason).includes("rouge"),
+      ),
+    ).toBe(true);
 
-    const rate = digit(["run", "tasks/public/examples/rate/task.yaml", "--include-namespaces", "public", "--config-path", "configs/mock/public/examples/rate_generated.yaml", "--restart"], env);
+    const rate = digit(
+      [
+        "run",
+        "tasks/public/examples/rate/task.yaml",
+        "--include-namespaces",
+        "public",
+        "--config-path",
+        "configs/mock/public/examples/rate_generated.yaml",
+        "--restart",
+      ],
+      env,
+    );
     expect(rate.code, rate.out).toBe(0);
     const rated = readJsonl(join(out, "public/examples/qa_ratings/final_data.jsonl"));
     expect(rated.map((r) => r.question)).toEqual(qa.map((r) => r.question));
-    expect(rated.every((r) => ["easy", "medium"].includes(String((r.ratings as Record<string, unknown>).difficulty)))).toBe(true);
+    expect(
+      rated.every((r) =>
+        ["easy", "medium"].includes(String((r.ratings as Record<string, unknown>).difficulty)),
+      ),
+    ).toBe(true);
   }, 120_000);
 
   it("the example can write Parquet and the rater reads it back", () => {
@@ -69,15 +105,39 @@ tasks:
 `,
     );
     const env = { DGT_OUTPUT_DIR: out, DGT_TELEMETRY_DISABLE: "1" };
-    const gen = digit(["run", "tasks/public/examples/qa/task.yaml", "--include-namespaces", "public", "--config-path", generate, "--num-outputs-to-generate", "12"], env);
+    const gen = digit(
+      [
+        "run",
+        "tasks/public/examples/qa/task.yaml",
+        "--include-namespaces",
+        "public",
+        "--config-path",
+        generate,
+        "--num-outputs-to-generate",
+        "12",
+      ],
+      env,
+    );
     expect(gen.code, gen.out).toBe(0);
     expect(readdirSync(join(out, "public/examples/geography_qa"))).toContain("final_data.parquet");
-    const rate = digit(["run", "tasks/public/examples/rate/task.yaml", "--include-namespaces", "public", "--config-path", rateParquet], env);
+    const rate = digit(
+      [
+        "run",
+        "tasks/public/examples/rate/task.yaml",
+        "--include-namespaces",
+        "public",
+        "--config-path",
+        rateParquet,
+      ],
+      env,
+    );
     expect(rate.code, rate.out).toBe(0);
     const rated = readJsonl(join(out, "public/examples/qa_ratings/final_data.jsonl"));
     expect(rated).toHaveLength(12);
     // The mock numbers a builder's requests by their row's draw key, not 1, 2, ...
     expect(rated[0]!.question).toMatch(/^Where is place \d+\?$/);
-    expect(rated.every((r) => (r.ratings as Record<string, unknown>).difficulty === "hard")).toBe(true);
+    expect(rated.every((r) => (r.ratings as Record<string, unknown>).difficulty === "hard")).toBe(
+      true,
+    );
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
-import { OpenAIProvider } from "../../src/blocks/lm/openai/index.js";
 import { OllamaProvider } from "../../src/blocks/lm/ollama/index.js";
+import { OpenAIProvider } from "../../src/blocks/lm/openai/index.js";
+import { type FakeLLM, startFakeLLM } from "../support/fake-llm/index.js";
 import { FAST, recordingContext } from "./helpers.js";
 
 let fake: FakeLLM;
@@ -21,10 +21,27 @@ beforeEach(() => {
   }
 });
 
-const rows = (n: number, tag = "r") => Array.from({ length: n }, (_, i) => ({ input: `${tag} ${i}`, task_name: tag }));
+const rows = (n: number, tag = "r") =>
+  Array.from({ length: n }, (_, i) => ({ input: `${tag} ${i}`, task_name: tag }));
 // One request per row (batch_size 1): these tests count requests in flight.
-const openai = (ctx: ReturnType<typeof recordingContext>, extra: Record<string, unknown>, name = "gen") =>
-  new OpenAIProvider({ name, type: "openai", model_id_or_path: "fake-model", base_url: fake.openaiBaseURL, api_key: "shared-key", batch_size: 1, ...FAST, ...extra }, ctx);
+const openai = (
+  ctx: ReturnType<typeof recordingContext>,
+  extra: Record<string, unknown>,
+  name = "gen",
+) =>
+  new OpenAIProvider(
+    {
+      name,
+      type: "openai",
+      model_id_or_path: "fake-model",
+      base_url: fake.openaiBaseURL,
+      api_key: "shared-key",
+      batch_size: 1,
+      ...FAST,
+      ...extra,
+    },
+    ctx,
+  );
 
 describe("per-credential concurrency", () => {
   it("one block call keeps exactly `limit` requests in flight, and two blocks on one key share it", async () => {
@@ -44,13 +61,37 @@ describe("per-credential concurrency", () => {
     const b = openai(ctx, { max_concurrent_requests: 3, call_limit: 50 }, "b");
     await Promise.all([a.call(rows(30, "a")), b.call(rows(30, "b"))]);
     expect(fake.stats().peakInFlight).toBe(3);
-    expect(ctx.logger.warnings().some((w) => /asks for 3 concurrent requests .* limited to 8 .* using 3/.test(w))).toBe(true);
+    expect(
+      ctx.logger
+        .warnings()
+        .some((w) => /asks for 3 concurrent requests .* limited to 8 .* using 3/.test(w)),
+    ).toBe(true);
   });
 
   it("gives each Ollama host its own limiter", async () => {
     const ctx = recordingContext();
-    const a = new OllamaProvider({ name: "a", type: "ollama", model_id_or_path: "m", base_url: fake.url, call_limit: 4, ...FAST }, ctx);
-    const b = new OllamaProvider({ name: "b", type: "ollama", model_id_or_path: "m", base_url: other.url, call_limit: 4, ...FAST }, ctx);
+    const a = new OllamaProvider(
+      {
+        name: "a",
+        type: "ollama",
+        model_id_or_path: "m",
+        base_url: fake.url,
+        call_limit: 4,
+        ...FAST,
+      },
+      ctx,
+    );
+    const b = new OllamaProvider(
+      {
+        name: "b",
+        type: "ollama",
+        model_id_or_path: "m",
+        base_url: other.url,
+        call_limit: 4,
+        ...FAST,
+      },
+      ctx,
+    );
     await Promise.all([a.call(rows(24)), b.call(rows(24))]);
     expect(a.limiter).not.toBe(b.limiter);
     expect(fake.stats().peakInFlight).toBe(4);
@@ -58,7 +99,12 @@ describe("per-credential concurrency", () => {
   });
 
   it("holds no slot while a retry sleeps", async () => {
-    fake.configure({ failures: [{ kind: "429", count: 1 }], retryAfterMs: 300, latencyMs: 0, jitterMs: 0 });
+    fake.configure({
+      failures: [{ kind: "429", count: 1 }],
+      retryAfterMs: 300,
+      latencyMs: 0,
+      jitterMs: 0,
+    });
     const ctx = recordingContext();
     const a = openai(ctx, { call_limit: 1 });
     const done = await a.call([{ input: "first" }, { input: "second" }]);

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
 import { createServer } from "node:net";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { OpenAIProvider } from "../../src/blocks/lm/openai/index.js";
 import { EndpointsUnreachableError } from "../../src/errors.js";
-import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
+import { type FakeLLM, startFakeLLM } from "../support/fake-llm/index.js";
 import { FAST, recordingContext } from "./helpers.js";
 
 const servers: FakeLLM[] = [];
@@ -10,8 +10,13 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close().catch(() => undefined)));
 });
 
-async function fakes(n: number, options: Parameters<typeof startFakeLLM>[0] = {}): Promise<FakeLLM[]> {
-  const list = await Promise.all(Array.from({ length: n }, () => startFakeLLM({ responses: ["ok {{prompt}}"], ...options })));
+async function fakes(
+  n: number,
+  options: Parameters<typeof startFakeLLM>[0] = {},
+): Promise<FakeLLM[]> {
+  const list = await Promise.all(
+    Array.from({ length: n }, () => startFakeLLM({ responses: ["ok {{prompt}}"], ...options })),
+  );
   servers.push(...list);
   return list;
 }
@@ -28,7 +33,23 @@ async function deadPort(): Promise<number> {
 const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ input: `p${i}` }));
 
 function pooled(urls: string[], extra: Record<string, unknown> = {}, ctx = recordingContext()) {
-  return { ctx, b: new OpenAIProvider({ name: "gen", type: "openai", model_id_or_path: "m", api_key: "k", ...FAST, batch_size: 1, max_concurrent_requests: 4, base_url: urls, ...extra }, ctx) };
+  return {
+    ctx,
+    b: new OpenAIProvider(
+      {
+        name: "gen",
+        type: "openai",
+        model_id_or_path: "m",
+        api_key: "k",
+        ...FAST,
+        batch_size: 1,
+        max_concurrent_requests: 4,
+        base_url: urls,
+        ...extra,
+      },
+      ctx,
+    ),
+  };
 }
 
 describe("endpoint pools (base_url list / endpoints:)", () => {
@@ -63,17 +84,26 @@ describe("endpoint pools (base_url list / endpoints:)", () => {
     // No request failed: those refused by the dead endpoint went to another one at once.
     expect(ctx.observer.calls.every((c) => c.ok && c.retries === 0)).toBe(true);
     expect(restarted.stats().completed).toBeGreaterThan(0);
-    for (const f of [list[0]!, list[2]!, restarted]) expect(f.stats().peakInFlight).toBeLessThanOrEqual(4);
+    for (const f of [list[0]!, list[2]!, restarted])
+      expect(f.stats().peakInFlight).toBeLessThanOrEqual(4);
   });
 
   it("endpoints: with their own keys and limits; duplicates and unreachable entries warn, none reachable is an error", async () => {
-    const [a, c] = await Promise.all([startFakeLLM({ apiKey: "key-a" }), startFakeLLM({ apiKey: "key-c" })]);
+    const [a, c] = await Promise.all([
+      startFakeLLM({ apiKey: "key-a" }),
+      startFakeLLM({ apiKey: "key-c" }),
+    ]);
     servers.push(a!, c!);
     const dead = `http://127.0.0.1:${await deadPort()}/v1`;
     const { b, ctx } = pooled([], {
       base_url: undefined,
       api_key: "key-a",
-      endpoints: [{ base_url: a!.openaiBaseURL, max_concurrent_requests: 2 }, { base_url: a!.openaiBaseURL }, { base_url: dead }, { base_url: c!.openaiBaseURL, api_key: "key-c", max_concurrent_requests: 3 }],
+      endpoints: [
+        { base_url: a!.openaiBaseURL, max_concurrent_requests: 2 },
+        { base_url: a!.openaiBaseURL },
+        { base_url: dead },
+        { base_url: c!.openaiBaseURL, api_key: "key-c", max_concurrent_requests: 3 },
+      ],
     });
     await b.open();
     const out = await b.call(rows(30));
@@ -88,7 +118,11 @@ describe("endpoint pools (base_url list / endpoints:)", () => {
     const none = pooled([dead, `http://127.0.0.1:${await deadPort()}/v1`]);
     await expect(none.b.open()).rejects.toBeInstanceOf(EndpointsUnreachableError);
     // `digit validate` creates blocks without contacting any endpoint.
-    const validating = pooled([dead, `http://127.0.0.1:${await deadPort()}/v1`], {}, { ...recordingContext(), validating: true });
+    const validating = pooled(
+      [dead, `http://127.0.0.1:${await deadPort()}/v1`],
+      {},
+      { ...recordingContext(), validating: true },
+    );
     await expect(validating.b.open()).resolves.toBeUndefined();
   });
 });

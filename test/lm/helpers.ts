@@ -1,8 +1,8 @@
-import { SpanTracker, type Attributes, type FinishedSpan } from "../../src/telemetry/telemetry.js";
-import type { Logger, LogFields } from "../../src/telemetry/logger.js";
-import type { LlmCallReport, RunObserver } from "../../src/telemetry/observer.js";
-import { credentialPool } from "../../src/blocks/lm/pool.js";
 import type { BlockContext } from "../../src/blocks/block.js";
+import { credentialPool } from "../../src/blocks/lm/pool.js";
+import type { LogFields, Logger } from "../../src/telemetry/logger.js";
+import type { LlmCallReport, RunObserver } from "../../src/telemetry/observer.js";
+import { type Attributes, type FinishedSpan, SpanTracker } from "../../src/telemetry/telemetry.js";
 
 /** Telemetry that keeps every finished span and event in memory. */
 export class RecordingTelemetry extends SpanTracker {
@@ -16,20 +16,37 @@ export class RecordingTelemetry extends SpanTracker {
   }
   /** Everything recorded, as JSON text (to grep for secrets). */
   dump(): string {
-    return JSON.stringify({ spans: this.spans.map((s) => ({ ...s, error: s.error instanceof Error ? s.error.message : s.error })), events: this.events });
+    return JSON.stringify({
+      spans: this.spans.map((s) => ({
+        ...s,
+        error: s.error instanceof Error ? s.error.message : s.error,
+      })),
+      events: this.events,
+    });
   }
 }
 
 /** A logger that keeps every record. */
 export class RecordingLogger implements Logger {
-  constructor(readonly records: { level: string; message: string; fields: LogFields }[] = [], private readonly bindings: LogFields = {}) {}
+  constructor(
+    readonly records: { level: string; message: string; fields: LogFields }[] = [],
+    private readonly bindings: LogFields = {},
+  ) {}
   private add(level: string, message: string, fields: LogFields = {}) {
     this.records.push({ level, message, fields: { ...this.bindings, ...fields } });
   }
-  debug(m: string, f?: LogFields) { this.add("debug", m, f); }
-  info(m: string, f?: LogFields) { this.add("info", m, f); }
-  warn(m: string, f?: LogFields) { this.add("warn", m, f); }
-  error(m: string, f?: LogFields) { this.add("error", m, f); }
+  debug(m: string, f?: LogFields) {
+    this.add("debug", m, f);
+  }
+  info(m: string, f?: LogFields) {
+    this.add("info", m, f);
+  }
+  warn(m: string, f?: LogFields) {
+    this.add("warn", m, f);
+  }
+  error(m: string, f?: LogFields) {
+    this.add("error", m, f);
+  }
   child(bindings: LogFields): Logger {
     return new RecordingLogger(this.records, { ...this.bindings, ...bindings });
   }
@@ -56,9 +73,18 @@ export class RecordingObserver implements RunObserver {
 }
 
 /** A block context that records everything; also clears the process-wide credential pool. */
-export function recordingContext(): BlockContext & { telemetry: RecordingTelemetry; logger: RecordingLogger; observer: RecordingObserver } {
+export function recordingContext(): BlockContext & {
+  telemetry: RecordingTelemetry;
+  logger: RecordingLogger;
+  observer: RecordingObserver;
+} {
   credentialPool().clear();
-  return { telemetry: new RecordingTelemetry(), logger: new RecordingLogger(), observer: new RecordingObserver(), builderName: "test" };
+  return {
+    telemetry: new RecordingTelemetry(),
+    logger: new RecordingLogger(),
+    observer: new RecordingObserver(),
+    builderName: "test",
+  };
 }
 
 /**

@@ -12,7 +12,10 @@ interface PackageJson {
   allowScripts?: Record<string, boolean>;
 }
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as PackageJson;
-const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { name: string; packages: Record<string, { name?: string; hasInstallScript?: boolean }> };
+const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as {
+  name: string;
+  packages: Record<string, { name?: string; hasInstallScript?: boolean }>;
+};
 
 /** The .ts files and Markdown pages under `dir` (no node_modules, no build output). */
 function sources(dir: string): string[] {
@@ -38,20 +41,31 @@ describe("the package", () => {
     const stale = sources(ROOT)
       .filter((f) => /from\s+\\?["']digit\\?["']/.test(readFileSync(f, "utf8")))
       .map((f) => relative(ROOT, f));
-    expect(stale, "import the framework as \"digit-sdg\"").toEqual([]);
+    expect(stale, 'import the framework as "digit-sdg"').toEqual([]);
     const entries = { [pkg.name]: "src/index.ts", [`${pkg.name}/engine`]: "src/engine/index.ts" };
-    const tsconfig = JSON.parse(readFileSync(join(ROOT, "tsconfig.json"), "utf8")) as { compilerOptions: { paths: Record<string, string[]> } };
+    const tsconfig = JSON.parse(readFileSync(join(ROOT, "tsconfig.json"), "utf8")) as {
+      compilerOptions: { paths: Record<string, string[]> };
+    };
     const aliases = (vitestConfig.resolve?.alias ?? []) as { find: RegExp; replacement: string }[];
     for (const [name, file] of Object.entries(entries)) {
       expect(tsconfig.compilerOptions.paths[name], name).toEqual([`./${file}`]);
       const hits = aliases.filter((a) => a.find.test(name));
-      expect(hits.map((a) => relative(ROOT, a.replacement)), name).toEqual([file]);
+      expect(
+        hits.map((a) => relative(ROOT, a.replacement)),
+        name,
+      ).toEqual([file]);
     }
   });
 
   it("exports the toolkit as the package and the engine as its subpath, from dist/", () => {
-    expect(pkg.exports["."]).toEqual({ types: "./dist/src/index.d.ts", default: "./dist/src/index.js" });
-    expect(pkg.exports["./engine"]).toEqual({ types: "./dist/src/engine/index.d.ts", default: "./dist/src/engine/index.js" });
+    expect(pkg.exports["."]).toEqual({
+      types: "./dist/src/index.d.ts",
+      default: "./dist/src/index.js",
+    });
+    expect(pkg.exports["./engine"]).toEqual({
+      types: "./dist/src/engine/index.d.ts",
+      default: "./dist/src/engine/index.js",
+    });
   });
 
   it("exports z, so a plugin needs no zod of its own", () => {
@@ -62,10 +76,17 @@ describe("the package", () => {
   it("decides in allowScripts about every dependency with an install script, so `npm ci` does not warn", () => {
     const withScripts = Object.entries(lock.packages)
       .filter(([path, e]) => path !== "" && e.hasInstallScript === true)
-      .map(([path, e]) => e.name ?? path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length));
+      .map(
+        ([path, e]) =>
+          e.name ?? path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length),
+      );
     expect(withScripts.length).toBeGreaterThan(0);
     const decided = Object.keys(pkg.allowScripts ?? {});
-    for (const name of withScripts) expect(decided.some((k) => k === name || k.startsWith(`${name}@`)), name).toBe(true);
+    for (const name of withScripts)
+      expect(
+        decided.some((k) => k === name || k.startsWith(`${name}@`)),
+        name,
+      ).toBe(true);
   });
 });
 
@@ -97,12 +118,26 @@ const AWAITING_CODE = [
 
 describe("dependencies", () => {
   it("are each imported by the code, the tests or the benchmarks, or say why not", () => {
-    const declared = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
-    const code = ["src", "test", "bench", "scripts", "builders"].flatMap((d) => sources(join(ROOT, d))).concat(join(ROOT, "vitest.config.ts"));
-    const text = code.filter((f) => !f.endsWith(".md")).map((f) => readFileSync(f, "utf8")).join("\n");
-    const imported = (name: string) => new RegExp(`(?:from\\s+|import\\(\\s*|require\\(\\s*)["']${name.replace(/[/.]/g, "\\$&")}(?:/[^"']*)?["']`).test(text);
+    const declared = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    const code = ["src", "test", "bench", "scripts", "builders"]
+      .flatMap((d) => sources(join(ROOT, d)))
+      .concat(join(ROOT, "vitest.config.ts"));
+    const text = code
+      .filter((f) => !f.endsWith(".md"))
+      .map((f) => readFileSync(f, "utf8"))
+      .join("\n");
+    const imported = (name: string) =>
+      new RegExp(
+        `(?:from\\s+|import\\(\\s*|require\\(\\s*)["']${name.replace(/[/.]/g, "\\$&")}(?:/[^"']*)?["']`,
+      ).test(text);
     const unused = [...Object.keys(declared.dependencies), ...Object.keys(declared.devDependencies)]
-      .filter((name) => !name.startsWith("@types/") && !(name in NOT_IMPORTED) && !AWAITING_CODE.includes(name))
+      .filter(
+        (name) =>
+          !name.startsWith("@types/") && !(name in NOT_IMPORTED) && !AWAITING_CODE.includes(name),
+      )
       .filter((name) => !imported(name));
     expect(unused).toEqual([]);
   });

@@ -14,7 +14,10 @@ interface PublicExport {
 
 /** The JSDoc comment blocks directly attached to a node, as text. */
 function jsDocOf(node: ts.Node): string[] {
-  return ts.getJSDocCommentsAndTags(node).filter(ts.isJSDoc).map((d) => d.getText());
+  return ts
+    .getJSDocCommentsAndTags(node)
+    .filter(ts.isJSDoc)
+    .map((d) => d.getText());
 }
 
 /** The statement a declaration belongs to (a `const` is documented on its `export const` line). */
@@ -24,15 +27,28 @@ function documentedNode(decl: ts.Declaration): ts.Node {
 
 /** Every name src/index.ts exports, values and types, with the JSDoc that documents each. */
 function publicExports(): PublicExport[] {
-  const program = ts.createProgram([ENTRY], { allowJs: false, noEmit: true, skipLibCheck: true, types: [], strict: true });
+  const program = ts.createProgram([ENTRY], {
+    allowJs: false,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    strict: true,
+  });
   const checker = program.getTypeChecker();
   const module = checker.getSymbolAtLocation(program.getSourceFile(ENTRY)!)!;
   return checker.getExportsOfModule(module).map((symbol) => {
     const specifier = symbol.declarations?.find(ts.isExportSpecifier);
     const statement = specifier?.parent.parent;
     const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
-    const inDigit = (target.declarations ?? []).filter((d) => d.getSourceFile().fileName.startsWith(join(ROOT, "src")));
-    const docs = inDigit.length > 0 ? inDigit.flatMap((d) => jsDocOf(documentedNode(d))) : statement ? jsDocOf(statement) : [];
+    const inDigit = (target.declarations ?? []).filter((d) =>
+      d.getSourceFile().fileName.startsWith(join(ROOT, "src")),
+    );
+    const docs =
+      inDigit.length > 0
+        ? inDigit.flatMap((d) => jsDocOf(documentedNode(d)))
+        : statement
+          ? jsDocOf(statement)
+          : [];
     return { name: symbol.name, docs };
   });
 }
@@ -50,10 +66,17 @@ function consumers(dir: string): string[] {
 /** Names imported from "digit-sdg" (or src/index.ts) anywhere in the given files. */
 function importedNames(files: string[]): Set<string> {
   const names = new Set<string>();
-  const imports = /import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*\\?["'](?:digit-sdg|(?:\.\.\/)+src\/index\.js)\\?["']/g;
+  const imports =
+    /import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*\\?["'](?:digit-sdg|(?:\.\.\/)+src\/index\.js)\\?["']/g;
   for (const file of files) {
     for (const m of readFileSync(file, "utf8").matchAll(imports)) {
-      for (const part of m[1]!.split(",")) names.add(part.trim().replace(/^type\s+/, "").split(/\s+as\s+/)[0]!);
+      for (const part of m[1]!.split(","))
+        names.add(
+          part
+            .trim()
+            .replace(/^type\s+/, "")
+            .split(/\s+as\s+/)[0]!,
+        );
     }
   }
   return names;
@@ -64,26 +87,61 @@ describe("the public API (src/index.ts)", () => {
 
   it("is the plugin and builder toolkit, not the engine or internals", () => {
     const names = exported.map((e) => e.name);
-    expect(names).toEqual(expect.arrayContaining(["registerBlock", "Block", "ValidatorBlock", "ok", "reject", "LMProvider", "Datastore", "Dataloader", "Formatter", "GenerationDataBuilder", "ConfigError", "z", "Row"]));
-    for (const internal of ["run", "planRun", "RunOptions", "localExecutor", "checkBlockConfig", "baseBlockConfigSchema", "MISSING", "recordId"]) {
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "registerBlock",
+        "Block",
+        "ValidatorBlock",
+        "ok",
+        "reject",
+        "LMProvider",
+        "Datastore",
+        "Dataloader",
+        "Formatter",
+        "GenerationDataBuilder",
+        "ConfigError",
+        "z",
+        "Row",
+      ]),
+    );
+    for (const internal of [
+      "run",
+      "planRun",
+      "RunOptions",
+      "localExecutor",
+      "checkBlockConfig",
+      "baseBlockConfigSchema",
+      "MISSING",
+      "recordId",
+    ]) {
       expect(names, internal).not.toContain(internal);
     }
   });
 
   it("documents every export with JSDoc that has an @example", () => {
-    const undocumented = exported.filter((e) => !e.docs.some((d) => d.includes("@example"))).map((e) => e.name);
+    const undocumented = exported
+      .filter((e) => !e.docs.some((d) => d.includes("@example")))
+      .map((e) => e.name);
     expect(undocumented).toEqual([]);
   });
 
   it("exports only what a builder, a doc or a test imports from the package", () => {
-    const files = [...["builders", "docs", "test"].flatMap((d) => consumers(join(ROOT, d))), join(ROOT, "README.md")];
+    const files = [
+      ...["builders", "docs", "test"].flatMap((d) => consumers(join(ROOT, d))),
+      join(ROOT, "README.md"),
+    ];
     const used = importedNames(files);
     const unused = exported.map((e) => e.name).filter((n) => !used.has(n));
-    expect(unused, `nothing imports these from "digit-sdg" (${files.map((f) => relative(ROOT, f)).length} files read)`).toEqual([]);
+    expect(
+      unused,
+      `nothing imports these from "digit-sdg" (${files.map((f) => relative(ROOT, f)).length} files read)`,
+    ).toEqual([]);
   });
 
   it("exports every name the docs import from the package", () => {
-    const pages = [...consumers(join(ROOT, "docs")), join(ROOT, "README.md")].filter((f) => f.endsWith(".md"));
+    const pages = [...consumers(join(ROOT, "docs")), join(ROOT, "README.md")].filter((f) =>
+      f.endsWith(".md"),
+    );
     const names = new Set(exported.map((e) => e.name));
     expect([...importedNames(pages)].filter((n) => !names.has(n))).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -43,16 +43,24 @@ describe("registry", () => {
   });
 
   it("imports only the module of the name asked for", async () => {
-    const dir = pluginDir({ "a.ts": block("lazyA", "lazy/a"), "b.ts": block("lazyB", "lazy/b"), "sub/c.ts": block("lazyC", "lazy/c") });
+    const dir = pluginDir({
+      "a.ts": block("lazyA", "lazy/a"),
+      "b.ts": block("lazyB", "lazy/b"),
+      "sub/c.ts": block("lazyC", "lazy/c"),
+    });
     const registry = await Registry.open({ cwd: dir, pluginDirs: [dir] });
-    expect(registry.knownNames("block")).toEqual(expect.arrayContaining(["lazy/a", "lazy/b", "lazy/c"]));
+    expect(registry.knownNames("block")).toEqual(
+      expect.arrayContaining(["lazy/a", "lazy/b", "lazy/c"]),
+    );
     expect(imported()).not.toContain("lazyA");
     const cls = await registry.resolve("block", "lazy/b");
     expect((cls as { name: string }).name).toBe("B_lazyB");
     expect(imported()).toContain("lazyB");
     expect(imported()).not.toContain("lazyA");
     expect(imported()).not.toContain("lazyC");
-    expect(registry.entries("block").find((e) => e.name === "lazy/c")?.description).toBe("A test block called lazy/c.");
+    expect(registry.entries("block").find((e) => e.name === "lazy/c")?.description).toBe(
+      "A test block called lazy/c.",
+    );
   });
 
   it("an unknown name lists the known ones and suggests the closest", async () => {
@@ -67,17 +75,25 @@ describe("registry", () => {
 
   it("names outside enabled namespaces need --include-namespaces", async () => {
     const off = await Registry.open({ cwd: tmpdir() });
-    const err = await off.resolve("databuilder", "public/examples/geography_qa").catch((e: unknown) => e);
+    const err = await off
+      .resolve("databuilder", "public/examples/geography_qa")
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnknownNameError);
     expect((err as UnknownNameError).hint).toBe("add --include-namespaces public");
     expect(() => off.builderYaml("public/examples/geography_qa")).toThrow(/not enabled/);
     const on = await Registry.open({ cwd: tmpdir(), namespaces: ["public"] });
-    expect(on.builderYaml("public/examples/geography_qa").file).toMatch(/geography_qa[/\\]builder\.yaml$/);
-    await expect(Registry.open({ namespaces: ["pubic"] })).rejects.toThrow(/namespace 'pubic' does not exist/);
+    expect(on.builderYaml("public/examples/geography_qa").file).toMatch(
+      /geography_qa[/\\]builder\.yaml$/,
+    );
+    await expect(Registry.open({ namespaces: ["pubic"] })).rejects.toThrow(
+      /namespace 'pubic' does not exist/,
+    );
   });
 
   it("a plugin that throws on import is reported with its file", async () => {
-    const dir = pluginDir({ "broken.ts": `import { registerBlock } from "digit-sdg";\nthrow new Error("boom at import");\n@registerBlock("broken/one")\nexport class X {}\n` });
+    const dir = pluginDir({
+      "broken.ts": `import { registerBlock } from "digit-sdg";\nthrow new Error("boom at import");\n@registerBlock("broken/one")\nexport class X {}\n`,
+    });
     const registry = await Registry.open({ cwd: dir, pluginDirs: [dir] });
     const err = await registry.resolve("block", "broken/one").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PluginLoadError);
@@ -90,7 +106,7 @@ describe("static scan", () => {
   it("finds multi-line, single-quoted and aliased registrations and ignores comments", () => {
     const text = [
       "// @registerBlock('commented/out')",
-      "/* registerBlock(\"also/commented\") */",
+      '/* registerBlock("also/commented") */',
       "@registerBlock(",
       "  'multi/line',",
       '  "alias/two",',
@@ -104,13 +120,39 @@ describe("static scan", () => {
   });
 
   it("takes a block's description from its JSDoc in source and as tsc compiles it", () => {
-    const source = ["/**", " * Scores things. More text.", " */", '@registerBlock("scorer")', "export class Scorer {}"].join("\n");
-    const compiled = ["/**", " * Scores things. More text.", " */", "let Scorer = (() => {", '    let _classDecorators = [registerBlock("scorer")];', "})();"].join("\n");
-    const detached = ["/** Something else. */", "const x = 1;", '@registerBlock("scorer")', "export class Scorer {}"].join("\n");
+    const source = [
+      "/**",
+      " * Scores things. More text.",
+      " */",
+      '@registerBlock("scorer")',
+      "export class Scorer {}",
+    ].join("\n");
+    const compiled = [
+      "/**",
+      " * Scores things. More text.",
+      " */",
+      "let Scorer = (() => {",
+      '    let _classDecorators = [registerBlock("scorer")];',
+      "})();",
+    ].join("\n");
+    const detached = [
+      "/** Something else. */",
+      "const x = 1;",
+      '@registerBlock("scorer")',
+      "export class Scorer {}",
+    ].join("\n");
     expect(scanText(source, "a.ts", "core")[0]!.description).toBe("Scores things.");
     expect(scanText(compiled, "a.js", "core")[0]!.description).toBe("Scores things.");
     expect(scanText(detached, "a.ts", "core")[0]!.description).toBe("");
-    const abbreviated = ["/**", " * Any endpoint (e.g. a vLLM server) works. Details follow.", " */", '@registerBlock("x")', "export class X {}"].join("\n");
-    expect(scanText(abbreviated, "a.ts", "core")[0]!.description).toBe("Any endpoint (e.g. a vLLM server) works.");
+    const abbreviated = [
+      "/**",
+      " * Any endpoint (e.g. a vLLM server) works. Details follow.",
+      " */",
+      '@registerBlock("x")',
+      "export class X {}",
+    ].join("\n");
+    expect(scanText(abbreviated, "a.ts", "core")[0]!.description).toBe(
+      "Any endpoint (e.g. a vLLM server) works.",
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,8 +6,18 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { acquireLock } from "../../src/engine/lock.js";
 import { processStartTicks } from "../../src/engine/process-identity.js";
 import { OutputLockedError } from "../../src/errors.js";
-import { cli, finalData, readJsonl, runArgs, startWorkerProcess, stop, tempDir, writeOverride, type CliProcess } from "../distributed/helpers.js";
-import { startFakeLLM, type FakeLLM } from "../support/fake-llm/index.js";
+import {
+  type CliProcess,
+  cli,
+  finalData,
+  readJsonl,
+  runArgs,
+  startWorkerProcess,
+  stop,
+  tempDir,
+  writeOverride,
+} from "../distributed/helpers.js";
+import { type FakeLLM, startFakeLLM } from "../support/fake-llm/index.js";
 import { redisSkipReason, startRedis, type TestRedis } from "../support/redis.js";
 
 const linux = processStartTicks(process.pid) !== undefined;
@@ -29,9 +39,19 @@ describe.skipIf(!linux)("run lock: a reused pid", () => {
     const dir = mkdtempSync(join(tmpdir(), "digit-lock-"));
     const pid = liveStranger();
     const recorded = String(Number(processStartTicks(pid)) - 1000);
-    writeFileSync(join(dir, ".digit.lock"), JSON.stringify({ pid, host: hostname(), started: "2026-01-01T00:00:00.000Z", startTicks: recorded }));
+    writeFileSync(
+      join(dir, ".digit.lock"),
+      JSON.stringify({
+        pid,
+        host: hostname(),
+        started: "2026-01-01T00:00:00.000Z",
+        startTicks: recorded,
+      }),
+    );
     const release = acquireLock(dir);
-    expect((JSON.parse(readFileSync(join(dir, ".digit.lock"), "utf8")) as { pid: number }).pid).toBe(process.pid);
+    expect(
+      (JSON.parse(readFileSync(join(dir, ".digit.lock"), "utf8")) as { pid: number }).pid,
+    ).toBe(process.pid);
     release();
   });
 
@@ -40,7 +60,10 @@ describe.skipIf(!linux)("run lock: a reused pid", () => {
     const pid = liveStranger();
     const since = "2026-01-01T00:00:00.000Z";
     const file = join(dir, ".digit.lock");
-    writeFileSync(file, JSON.stringify({ pid, host: hostname(), started: since, startTicks: processStartTicks(pid) }));
+    writeFileSync(
+      file,
+      JSON.stringify({ pid, host: hostname(), started: since, startTicks: processStartTicks(pid) }),
+    );
     let err: unknown;
     try {
       acquireLock(dir);
@@ -107,10 +130,25 @@ describe.skipIf(redisSkipReason() !== "")("distributed run: Redis lost mid-run",
   /** A coordinator writing to a fresh folder, returned once its first batch is committed (units are in flight from then on). */
   async function startCoordinator(extra: string[] = []) {
     const out = join(tempDir(), "out");
-    const args = runArgs(out, override, ["--executor", redis.url, "--num-outputs-to-generate", String(TARGET), "--machine-batch-size", "0", "--seed-batch-size", "2", ...extra]);
+    const args = runArgs(out, override, [
+      "--executor",
+      redis.url,
+      "--num-outputs-to-generate",
+      String(TARGET),
+      "--machine-batch-size",
+      "0",
+      "--seed-batch-size",
+      "2",
+      ...extra,
+    ]);
     const coordinator = cli(args);
     coordinators.push(coordinator);
-    await until(() => readJsonl(join(out, "dist/a/dataloader_state.jsonl")).length >= 1 || coordinator.child.exitCode !== null, 20_000);
+    await until(
+      () =>
+        readJsonl(join(out, "dist/a/dataloader_state.jsonl")).length >= 1 ||
+        coordinator.child.exitCode !== null,
+      20_000,
+    );
     expect(coordinator.child.exitCode, coordinator.output()).toBeNull();
     return { out, args, coordinator };
   }
@@ -140,7 +178,8 @@ describe.skipIf(redisSkipReason() !== "")("distributed run: Redis lost mid-run",
     expect(coordinator.output()).toContain("[DIGIT_REDIS_LOST]");
     expect(coordinator.output()).toMatch(/run the same command again/);
     expect(coordinator.output()).not.toMatch(RAW_NOISE);
-    for (const t of ["dist/a", "dist/b"]) expect(readJsonl(join(out, t, "task_results.jsonl")).at(-1)?.status).not.toBe("running");
+    for (const t of ["dist/a", "dist/b"])
+      expect(readJsonl(join(out, t, "task_results.jsonl")).at(-1)?.status).not.toBe("running");
     const committed = committedRecords(out, "dist/a");
 
     redis = await startRedis({ port: redis.port });
@@ -164,7 +203,8 @@ describe.skipIf(redisSkipReason() !== "")("distributed run: Redis lost mid-run",
     expect(c, coordinator.output()).not.toBe(0);
     expect(coordinator.output()).toContain("[DIGIT_REDIS_LOST]");
     expect(w, worker.output()).not.toBeNull();
-    for (const t of ["dist/a", "dist/b"]) expect(readJsonl(join(out, t, "task_results.jsonl")).at(-1)?.status).not.toBe("running");
+    for (const t of ["dist/a", "dist/b"])
+      expect(readJsonl(join(out, t, "task_results.jsonl")).at(-1)?.status).not.toBe("running");
     expect(coordinator.output()).not.toMatch(RAW_NOISE);
     expect(worker.output()).not.toMatch(RAW_NOISE);
   }, 30_000);
@@ -195,5 +235,7 @@ async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
 function committedRecords(out: string, task: string): string[] {
   const states = readJsonl(join(out, task, "dataloader_state.jsonl"));
   const rows = (states.at(-1)?.data_rows as number | undefined) ?? 0;
-  return readJsonl(join(out, task, "data.jsonl")).slice(0, rows).map((r) => `${String(r.task_name)}|${String(r.text)}|${String(r.id)}`);
+  return readJsonl(join(out, task, "data.jsonl"))
+    .slice(0, rows)
+    .map((r) => `${String(r.task_name)}|${String(r.text)}|${String(r.id)}`);
 }

@@ -3,20 +3,46 @@
  * CLI values. Each is met the way a user meets it: the real CLI as a child process.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, cpSync, mkdirSync, existsSync, openSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { MAX_RECORD_BYTES, MAX_WHOLE_FILE_BYTES } from "../../src/stores/formats/types.js";
 import { encodeParquet } from "../../src/stores/formats/parquet/file.js";
-import { cliEnv, digit, MAIN, parseJsonl, ROOT, tempDir, TSX, type CliResult } from "../cli/helpers.js";
+import { MAX_RECORD_BYTES, MAX_WHOLE_FILE_BYTES } from "../../src/stores/formats/types.js";
+import {
+  type CliResult,
+  cliEnv,
+  digit,
+  MAIN,
+  parseJsonl,
+  ROOT,
+  TSX,
+  tempDir,
+} from "../cli/helpers.js";
 import { readJsonl, runFixture } from "../engine/helpers.js";
 
 /** A project running the engine's echo_gen test builder (offline mock model) with `seedStore` as its seed datastore. */
 function project(seedStore: string): string {
   const dir = tempDir("digit-inputs-");
-  cpSync(join(ROOT, "test/fixtures/engine/plugins/echo_gen"), join(dir, "plugins/echo_gen"), { recursive: true });
+  cpSync(join(ROOT, "test/fixtures/engine/plugins/echo_gen"), join(dir, "plugins/echo_gen"), {
+    recursive: true,
+  });
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
-  writeFileSync(join(dir, "task.yaml"), `task_name: demo/gen\ntask_description: a task\ndata_builder: test/echo_gen\nseed_datastore:\n${seedStore}`);
+  writeFileSync(
+    join(dir, "task.yaml"),
+    `task_name: demo/gen\ntask_description: a task\ndata_builder: test/echo_gen\nseed_datastore:\n${seedStore}`,
+  );
   return dir;
 }
 
@@ -26,7 +52,12 @@ function project(seedStore: string): string {
  */
 function digitGuarded(args: readonly string[], cwd: string, guardMs = 30_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [MAIN, ...args], { cwd, env: cliEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(TSX, [MAIN, ...args], {
+      cwd,
+      env: cliEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     let stdout = "";
     let stderr = "";
     const guard = setTimeout(() => child.pid && process.kill(-child.pid, "SIGKILL"), guardMs);
@@ -75,8 +106,15 @@ describe("a corrupt Parquet seed file", () => {
     // Seed files are read while planning: nothing was written.
     expect(existsSync(join(dir, "output"))).toBe(false);
     // A transformation's input is read as the run goes: the task ends errored, not running.
-    writeFileSync(join(dir, "transform.yaml"), "task_name: demo/gen\ndata_builder: test/echo_transform\ndata:\n  type: default\n  data_path: seeds.parquet\n");
-    cpSync(join(ROOT, "test/fixtures/engine/plugins/echo_transform"), join(dir, "plugins/echo_transform"), { recursive: true });
+    writeFileSync(
+      join(dir, "transform.yaml"),
+      "task_name: demo/gen\ndata_builder: test/echo_transform\ndata:\n  type: default\n  data_path: seeds.parquet\n",
+    );
+    cpSync(
+      join(ROOT, "test/fixtures/engine/plugins/echo_transform"),
+      join(dir, "plugins/echo_transform"),
+      { recursive: true },
+    );
     const t = await digit(["run", "transform.yaml"], { cwd: dir });
     expect(t.code, t.stderr).toBe(1);
     expect(expectUserError(t, "DIGIT_DATA_FILE")).toMatch(/\(seeds\.parquet\)/);
@@ -91,21 +129,36 @@ describe("data_path naming something that is not a regular file", () => {
     ["/dev/null", "a character device"],
     ["seeds.jsonl (a FIFO)", "a FIFO"],
     ["*.jsonl matching a FIFO", "a FIFO"],
-  ])("%s is refused as %s, before the run reads anything", async (what, kind) => {
-    const dir = project(seedStore(what === "/dev/null" ? "/dev/null" : what.startsWith("*") ? "in/*.jsonl" : "seeds.jsonl"));
-    if (what.startsWith("*")) {
-      mkdirSync(join(dir, "in"));
-      writeFileSync(join(dir, "in/a.jsonl"), '{"text":"one"}\n');
-    }
-    if (what !== "/dev/null") execFileSync("mkfifo", [join(dir, what.startsWith("*") ? "in/b.jsonl" : "seeds.jsonl")]);
-    // Opening a FIFO blocks until a writer comes: without the check the run hangs (killed by the guard).
-    const r = await digitGuarded(["run", "task.yaml", "--num-outputs-to-generate", "3"], dir);
-    expect(r.code, r.stderr).toBe(1);
-    const err = expectUserError(r, "DIGIT_DATA_FILE");
-    expect(err).toContain(kind);
-    expect(err).toMatch(what === "/dev/null" ? /'\/dev\/null'/ : what.startsWith("*") ? /b\.jsonl/ : /'seeds\.jsonl'/);
-    expect(existsSync(join(dir, "output/demo/gen/data.jsonl"))).toBe(false);
-  }, 60_000);
+  ])(
+    "%s is refused as %s, before the run reads anything",
+    async (what, kind) => {
+      const dir = project(
+        seedStore(
+          what === "/dev/null" ? "/dev/null" : what.startsWith("*") ? "in/*.jsonl" : "seeds.jsonl",
+        ),
+      );
+      if (what.startsWith("*")) {
+        mkdirSync(join(dir, "in"));
+        writeFileSync(join(dir, "in/a.jsonl"), '{"text":"one"}\n');
+      }
+      if (what !== "/dev/null")
+        execFileSync("mkfifo", [join(dir, what.startsWith("*") ? "in/b.jsonl" : "seeds.jsonl")]);
+      // Opening a FIFO blocks until a writer comes: without the check the run hangs (killed by the guard).
+      const r = await digitGuarded(["run", "task.yaml", "--num-outputs-to-generate", "3"], dir);
+      expect(r.code, r.stderr).toBe(1);
+      const err = expectUserError(r, "DIGIT_DATA_FILE");
+      expect(err).toContain(kind);
+      expect(err).toMatch(
+        what === "/dev/null"
+          ? /'\/dev\/null'/
+          : what.startsWith("*")
+            ? /b\.jsonl/
+            : /'seeds\.jsonl'/,
+      );
+      expect(existsSync(join(dir, "output/demo/gen/data.jsonl"))).toBe(false);
+    },
+    60_000,
+  );
 });
 
 describe("a data file read whole that is too big", () => {
@@ -170,15 +223,19 @@ describe("numeric command-line options", () => {
     ["--seed-batch-size", "0", "1 or more"],
     ["--max-stalled-requests", "0", "1 or more"],
     ["--max-gen-requests", "2.5", "1 or more"],
-  ])("%s %s is a usage error (exit 2) naming the option, the value and what is allowed", async (option, value, allowed) => {
-    const r = await digit(["run", "task.yaml", option, value], { cwd: dir });
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toContain(`option '${option} <n>' argument '${value}' is invalid`);
-    expect(r.stderr).toContain(`expected a whole number, ${allowed}`);
-    expect(r.stderr).not.toMatch(/internal error/);
-    expect(r.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
-    expect(existsSync(join(dir, "output"))).toBe(false);
-  }, 30_000);
+  ])(
+    "%s %s is a usage error (exit 2) naming the option, the value and what is allowed",
+    async (option, value, allowed) => {
+      const r = await digit(["run", "task.yaml", option, value], { cwd: dir });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`option '${option} <n>' argument '${value}' is invalid`);
+      expect(r.stderr).toContain(`expected a whole number, ${allowed}`);
+      expect(r.stderr).not.toMatch(/internal error/);
+      expect(r.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
+      expect(existsSync(join(dir, "output"))).toBe(false);
+    },
+    30_000,
+  );
 
   it.each([
     [["run", "task.yaml", "--bogus"], /unknown option '--bogus'/],
@@ -187,12 +244,16 @@ describe("numeric command-line options", () => {
     [["worker", "redis://127.0.0.1:1", "--concurrency", "0"], /expected a whole number, 1 or more/],
     [["list", "blokcs"], /'blokcs' is not something digit can list/],
     [[], /Usage: digit/],
-  ])("digit %j is a usage error too: exit 2", async (args, message) => {
-    const r = await digit(args, { cwd: dir });
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(message);
-    expect(existsSync(join(dir, "output"))).toBe(false);
-  }, 30_000);
+  ])(
+    "digit %j is a usage error too: exit 2",
+    async (args, message) => {
+      const r = await digit(args, { cwd: dir });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(existsSync(join(dir, "output"))).toBe(false);
+    },
+    30_000,
+  );
 });
 
 describe("a task that stalls", () => {
@@ -212,10 +273,25 @@ export class FirstEmpty extends GenerationDataBuilder {
 `,
     );
     const file = join(dir, "t.yaml");
-    writeFileSync(file, "task_name: test/stall\ndata_builder: test/first_empty\nseed_examples: [{x: 0}]\nrunner_config:\n  num_outputs_to_generate: 2\n  seed_batch_size: 1\n  machine_batch_size: 0\n");
+    writeFileSync(
+      file,
+      "task_name: test/stall\ndata_builder: test/first_empty\nseed_examples: [{x: 0}]\nrunner_config:\n  num_outputs_to_generate: 2\n  seed_batch_size: 1\n  machine_batch_size: 0\n",
+    );
     const warnings: string[] = [];
-    const logger = { debug() {}, info() {}, warn: (m: string) => void warnings.push(m), error() {}, child: () => logger };
-    const result = await runFixture({ taskPaths: [file], outputDir: join(dir, "out"), pluginDirs: [join(dir, "plugins")], maxStalledAttempts: 1, logger });
+    const logger = {
+      debug() {},
+      info() {},
+      warn: (m: string) => void warnings.push(m),
+      error() {},
+      child: () => logger,
+    };
+    const result = await runFixture({
+      taskPaths: [file],
+      outputDir: join(dir, "out"),
+      pluginDirs: [join(dir, "plugins")],
+      maxStalledAttempts: 1,
+      logger,
+    });
     expect(result.error).toBeUndefined();
     expect(result.outcomes[0]!.status).toBe("completed");
     expect(readJsonl(join(dir, "out/test/stall/final_data.jsonl"))).toHaveLength(2);
@@ -224,9 +300,14 @@ export class FirstEmpty extends GenerationDataBuilder {
 
   it("seed_batch_size: 0 in a task file is refused (it would make only empty batches)", async () => {
     const dir = project("  type: default\n  data: [{ text: one }]\n");
-    writeFileSync(join(dir, "task.yaml"), `${readFileSync(join(dir, "task.yaml"), "utf8")}runner_config:\n  seed_batch_size: 0\n`);
+    writeFileSync(
+      join(dir, "task.yaml"),
+      `${readFileSync(join(dir, "task.yaml"), "utf8")}runner_config:\n  seed_batch_size: 0\n`,
+    );
     const r = await digit(["run", "task.yaml"], { cwd: dir });
     expect(r.code, r.stderr).toBe(1);
-    expect(expectUserError(r, "DIGIT_CONFIG_INVALID")).toMatch(/seed_batch_size must be at least 1/);
+    expect(expectUserError(r, "DIGIT_CONFIG_INVALID")).toMatch(
+      /seed_batch_size must be at least 1/,
+    );
   }, 30_000);
 });

@@ -1,5 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { runCommand } from "../../src/cli/commands/run.js";
@@ -12,10 +19,17 @@ import { PLUGINS, readJsonl, runFixture, task, tempDir } from "../engine/helpers
  * or on a file opened for appending) and opening a file for writing fail with ENOSPC as the
  * kernel reports it (no path on the error).
  */
-const disk = vi.hoisted(() => ({ full: undefined as undefined | ((path: string, op: "append" | "open") => boolean) }));
+const disk = vi.hoisted(() => ({
+  full: undefined as undefined | ((path: string, op: "append" | "open") => boolean),
+}));
 vi.mock("node:fs/promises", async (importOriginal) => {
   const real = await importOriginal<typeof import("node:fs/promises")>();
-  const enospc = () => Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", errno: -28, syscall: "write" });
+  const enospc = () =>
+    Object.assign(new Error("ENOSPC: no space left on device, write"), {
+      code: "ENOSPC",
+      errno: -28,
+      syscall: "write",
+    });
   const appendFile: typeof real.appendFile = async (path, data, options) => {
     if (disk.full?.(String(path), "append")) throw enospc();
     return real.appendFile(path, data, options);
@@ -25,7 +39,10 @@ vi.mock("node:fs/promises", async (importOriginal) => {
     const handle = await real.open(path, flags, mode);
     if (flags === "a") {
       const append = handle.appendFile.bind(handle);
-      handle.appendFile = (async (data: Parameters<typeof append>[0], options?: Parameters<typeof append>[1]) => {
+      handle.appendFile = (async (
+        data: Parameters<typeof append>[0],
+        options?: Parameters<typeof append>[1],
+      ) => {
         if (disk.full?.(String(path), "append")) throw enospc();
         return append(data, options);
       }) as typeof handle.appendFile;
@@ -41,12 +58,16 @@ afterEach(() => {
 /** A logger that records every message (the console stays quiet). */
 function recordingLogger(): { logger: ConsoleLogger; messages: string[] } {
   const messages: string[] = [];
-  const logger = new ConsoleLogger("silent", {}, [(level: LogLevel, message: string) => messages.push(`${level}: ${message}`)]);
+  const logger = new ConsoleLogger("silent", {}, [
+    (level: LogLevel, message: string) => messages.push(`${level}: ${message}`),
+  ]);
   return { logger, messages };
 }
 
 /** Three records as DiGiT writes them (`json.dumps`: spaces after separators, no `id`). */
-const DIGIT_RECORDS = [1, 2, 3].map((i) => `{"task_name": "test/gen_b", "is_seed": false, "text": "made by DiGiT ${i}"}`);
+const DIGIT_RECORDS = [1, 2, 3].map(
+  (i) => `{"task_name": "test/gen_b", "is_seed": false, "text": "made by DiGiT ${i}"}`,
+);
 
 function digitFolder(out: string, state: string | undefined, extra = ""): string {
   const dir = join(out, "test/gen_b");
@@ -63,10 +84,18 @@ describe("resume never destroys records it did not write", () => {
     const result = await runFixture({ taskPaths: [task("gen_b")], outputDir: out });
     expect(result.outcomes[0]!.status).toBe("completed");
     const data = readJsonl(join(dir, "data.jsonl"));
-    expect(data.slice(0, 3).map((r) => r.text)).toEqual(["made by DiGiT 1", "made by DiGiT 2", "made by DiGiT 3"]);
+    expect(data.slice(0, 3).map((r) => r.text)).toEqual([
+      "made by DiGiT 1",
+      "made by DiGiT 2",
+      "made by DiGiT 3",
+    ]);
     const final = readJsonl(join(dir, "final_data.jsonl"));
     expect(final).toHaveLength(7);
-    expect(final.slice(0, 3).map((r) => r.text)).toEqual(["made by DiGiT 1", "made by DiGiT 2", "made by DiGiT 3"]);
+    expect(final.slice(0, 3).map((r) => r.text)).toEqual([
+      "made by DiGiT 1",
+      "made by DiGiT 2",
+      "made by DiGiT 3",
+    ]);
     // Only the remainder was generated.
     expect(result.metrics.task("test/gen_b").produced).toBeLessThan(7);
   });
@@ -109,7 +138,10 @@ describe("resume never destroys records it did not write", () => {
     const data = '{"task_name": "test/transform", "text": "one", "answer": "by DiGiT"}\n';
     writeFileSync(join(dir, "data.jsonl"), data);
     writeFileSync(join(dir, "dataloader_state.jsonl"), '{"iter_index": 0, "row_index": 3}\n');
-    const err = await runFixture({ taskPaths: [task("transform")], outputDir: out }).then((r) => r.error, (e: unknown) => e);
+    const err = await runFixture({ taskPaths: [task("transform")], outputDir: out }).then(
+      (r) => r.error,
+      (e: unknown) => e,
+    );
     expect(isDigitError(err)).toBe(true);
     expect((err as Error).message).toContain(dir);
     expect((err as { hint?: string }).hint).toContain("--restart");
@@ -125,8 +157,14 @@ describe("resume never destroys records it did not write", () => {
     writeFileSync(join(dir, "data.jsonl"), data);
     writeFileSync(join(dir, "final_data.jsonl"), data);
     writeFileSync(join(dir, "dataloader_state.jsonl"), '{"iter_index": 0, "row_index": 7}\n');
-    writeFileSync(join(dir, "task_results.jsonl"), '{"PID": 1, "status": "completed", "start_time": 1, "end_time": 2}\n');
-    const err = await runFixture({ taskPaths: [task("transform")], outputDir: out }).then((r) => r.error, (e: unknown) => e);
+    writeFileSync(
+      join(dir, "task_results.jsonl"),
+      '{"PID": 1, "status": "completed", "start_time": 1, "end_time": 2}\n',
+    );
+    const err = await runFixture({ taskPaths: [task("transform")], outputDir: out }).then(
+      (r) => r.error,
+      (e: unknown) => e,
+    );
     expect((err as { code?: string }).code).toBe("DIGIT_RESUME_REFUSED");
     expect(readFileSync(join(dir, "data.jsonl"), "utf8")).toBe(data);
     expect(readFileSync(join(dir, "final_data.jsonl"), "utf8")).toBe(data);
@@ -134,15 +172,25 @@ describe("resume never destroys records it did not write", () => {
 
   it("moves records written after the last checkpoint, and a torn last line, to a backup file instead of deleting them", async () => {
     const out = tempDir("digit-sec-resume-");
-    const first = await runFixture({ taskPaths: [task("gen_b")], outputDir: out, numOutputsToGenerate: 3 });
+    const first = await runFixture({
+      taskPaths: [task("gen_b")],
+      outputDir: out,
+      numOutputsToGenerate: 3,
+    });
     expect(first.outcomes[0]!.status).toBe("completed");
     const dir = join(out, "test/gen_b");
     const committed = readFileSync(join(dir, "data.jsonl"), "utf8");
     // An interrupted batch: one whole record and half of another, after the last checkpoint.
-    const tail = '{"task_name":"test/gen_b","is_seed":false,"text":"uncommitted","id":"0123456789abcdef"}\n{"task_name":"test/gen_b","is_se';
+    const tail =
+      '{"task_name":"test/gen_b","is_seed":false,"text":"uncommitted","id":"0123456789abcdef"}\n{"task_name":"test/gen_b","is_se';
     writeFileSync(join(dir, "data.jsonl"), committed + tail);
     const { logger, messages } = recordingLogger();
-    const result = await runFixture({ taskPaths: [task("gen_b")], outputDir: out, numOutputsToGenerate: 5, logger });
+    const result = await runFixture({
+      taskPaths: [task("gen_b")],
+      outputDir: out,
+      numOutputsToGenerate: 5,
+      logger,
+    });
     expect(result.outcomes[0]!.status).toBe("completed");
     const backups = readdirSync(dir).filter((f) => f.startsWith("data.jsonl.dropped-"));
     expect(backups).toHaveLength(1);
@@ -182,7 +230,11 @@ describe("a full disk", () => {
     const dir = join(out, "test/gen_b");
     let appends = 0;
     disk.full = (path, op) => op === "append" && path.endsWith("data.jsonl") && ++appends > 1;
-    const result = await runFixture({ taskPaths: [task("gen_b")], outputDir: out, numOutputsToGenerate: 50 });
+    const result = await runFixture({
+      taskPaths: [task("gen_b")],
+      outputDir: out,
+      numOutputsToGenerate: 50,
+    });
     const err = result.error as { code?: string; message: string; hint?: string };
     expect(isDigitError(err)).toBe(true);
     expect(err.code).toBe("DIGIT_OUTPUT_WRITE_FAILED");
@@ -198,7 +250,11 @@ describe("a full disk", () => {
     const committed = readJsonl(join(dir, "data.jsonl")).length;
     expect(committed).toBeGreaterThan(0);
     disk.full = undefined;
-    const again = await runFixture({ taskPaths: [task("gen_b")], outputDir: out, numOutputsToGenerate: 50 });
+    const again = await runFixture({
+      taskPaths: [task("gen_b")],
+      outputDir: out,
+      numOutputsToGenerate: 50,
+    });
     expect(again.outcomes[0]!.status).toBe("completed");
     expect(readJsonl(join(dir, "final_data.jsonl"))).toHaveLength(50);
   });
@@ -219,7 +275,11 @@ describe("a full disk", () => {
     process.env.DGT_TELEMETRY_DIR = join(base, "telemetry");
     let code: number | undefined;
     try {
-      code = await runCommand([task("gen_b")], { pluginDir: [PLUGINS], outputDir: out, logFormat: "text" });
+      code = await runCommand([task("gen_b")], {
+        pluginDir: [PLUGINS],
+        outputDir: out,
+        logFormat: "text",
+      });
     } finally {
       stdout.mockRestore();
       stderr.mockRestore();
@@ -233,7 +293,9 @@ describe("a full disk", () => {
     expect(existsSync(join(dir, "final_data.jsonl"))).toBe(false);
     expect(text).not.toContain("final_data");
     expect(readJsonl(join(dir, "task_results.jsonl")).at(-1)!.status).toBe("errored");
-    const summary = JSON.parse(readFileSync(join(out, "run_summary.json"), "utf8")) as { tasks: { status: string; final_data: unknown }[] };
+    const summary = JSON.parse(readFileSync(join(out, "run_summary.json"), "utf8")) as {
+      tasks: { status: string; final_data: unknown }[];
+    };
     expect(summary.tasks[0]).toMatchObject({ status: "errored", final_data: null });
   });
 });

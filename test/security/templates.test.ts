@@ -2,11 +2,16 @@ import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { renderTemplate } from "../../src/templates/template.js";
 import { loadYamlWithIncludes } from "../../src/config/include.js";
-import { ConfigError, isDigitError, TemplateForbiddenError, YamlSyntaxError } from "../../src/errors.js";
-import { setPath } from "../../src/util/paths.js";
+import {
+  ConfigError,
+  isDigitError,
+  TemplateForbiddenError,
+  YamlSyntaxError,
+} from "../../src/errors.js";
 import { TemplateFormatter } from "../../src/formatters/template/index.js";
+import { renderTemplate } from "../../src/templates/template.js";
+import { setPath } from "../../src/util/paths.js";
 import { digit, ROOT, tempDir } from "../cli/helpers.js";
 
 // Every payload tries to create MARKER; the sandbox must refuse it with a TemplateForbiddenError
@@ -37,7 +42,7 @@ const payloads: Record<string, string> = {
   "macro's constructor through a computed key": `{% macro m() %}{% endmacro %}{{ m["constr" ~ "uctor"]("${CODE}")() }}`,
   "__proto__ of data": `{{ x.__proto__ }}`,
   "__proto__ through a computed key": `{{ x["__pro" ~ "to__"] }}`,
-  "__lookupGetter__": `{{ range.__lookupGetter__("__proto__") }}`,
+  __lookupGetter__: `{{ range.__lookupGetter__("__proto__") }}`,
   "__defineGetter__ through a computed key": `{{ x["__define" ~ "Getter__"]("a", range) }}`,
   "Function.prototype.call": `{{ range["ca" ~ "ll"]() }}`,
   "Function.prototype.bind": `{{ range["bi" ~ "nd"]() }}`,
@@ -82,14 +87,22 @@ describe("templates cannot run code or reach outside the template", () => {
 
   it("refuses a forbidden member on the plain-substitution path too", () => {
     // `{{ x.__proto__ }}` has the shape the fast path renders without nunjucks.
-    expect(() => renderTemplate("Q: {{ x.__proto__ }}", variables())).toThrow(TemplateForbiddenError);
-    expect(() => renderTemplate("Q: {{ s.constructor }}", variables())).toThrow(TemplateForbiddenError);
+    expect(() => renderTemplate("Q: {{ x.__proto__ }}", variables())).toThrow(
+      TemplateForbiddenError,
+    );
+    expect(() => renderTemplate("Q: {{ s.constructor }}", variables())).toThrow(
+      TemplateForbiddenError,
+    );
   });
 
   it("names the template's file and line in the refusal", () => {
     let error: unknown;
     try {
-      renderTemplate(`line one\n{{ range["constr" ~ "uctor"]("${CODE}")() }}`, {}, { file: "builders/x/prompt.txt" });
+      renderTemplate(
+        `line one\n{{ range["constr" ~ "uctor"]("${CODE}")() }}`,
+        {},
+        { file: "builders/x/prompt.txt" },
+      );
     } catch (e) {
       error = e;
     }
@@ -102,8 +115,12 @@ describe("templates cannot run code or reach outside the template", () => {
   });
 
   it("reports a template that does not parse as a TemplateError with its line", () => {
-    expect(() => renderTemplate("a\n{% if %}", {}, { file: "p.txt" })).toThrow(/line 2 of the template/);
-    expect(() => renderTemplate("a\n{{ nope() }}", {}, { file: "p.txt" })).toThrow(/line 2 of the template: Unable to call `nope`/);
+    expect(() => renderTemplate("a\n{% if %}", {}, { file: "p.txt" })).toThrow(
+      /line 2 of the template/,
+    );
+    expect(() => renderTemplate("a\n{{ nope() }}", {}, { file: "p.txt" })).toThrow(
+      /line 2 of the template: Unable to call `nope`/,
+    );
   });
 
   it("refuses the reported formatter payload when the formatter is created, naming the task file", () => {
@@ -127,10 +144,19 @@ describe("legitimate templates still render", () => {
     ["{% for i in range(3) %}{{ i }}{% endfor %}", "012"],
     ["{% set c = cycler('a', 'b') %}{{ c.next() }}{{ c.next() }}{{ c.next() }}", "aba"],
     ["{% set j = joiner(',') %}{% for i in list %}{{ j() }}{{ i }}{% endfor %}", "1,2"],
-    ["{% macro m(v, w='!') %}<{{ v }}{{ w }}>{% endmacro %}{{ m(s) }}{{ m(1, w='?') }}", "<text!><1?>"],
+    [
+      "{% macro m(v, w='!') %}<{{ v }}{{ w }}>{% endmacro %}{{ m(s) }}{{ m(1, w='?') }}",
+      "<text!><1?>",
+    ],
     ["{% macro m() %}[{{ caller() }}]{% endmacro %}{% call m() %}in{% endcall %}", "[in]"],
-    ["{{ s.toUpperCase() }} {{ ' x '.trim() }} {{ s.split('x') | join('|') }} {{ (2.5).toFixed(1) }}", "TEXT x te|t 2.5"],
-    ["{{ list.concat([3]).join('') }} {{ x.a }} {{ x['a'] }} {{ s.length }} {{ list[1] }}", "123 1 1 4 2"],
+    [
+      "{{ s.toUpperCase() }} {{ ' x '.trim() }} {{ s.split('x') | join('|') }} {{ (2.5).toFixed(1) }}",
+      "TEXT x te|t 2.5",
+    ],
+    [
+      "{{ list.concat([3]).join('') }} {{ x.a }} {{ x['a'] }} {{ s.length }} {{ list[1] }}",
+      "123 1 1 4 2",
+    ],
     ["{{ f(2) }} {{ obj.double(3) }}", "4 6"],
     ["{% if s is string %}yes{% endif %} {{ 'a' if x.a else 'b' }}", "yes a"],
   ])("renders %j", (template, expected) => {
@@ -139,7 +165,10 @@ describe("legitimate templates still render", () => {
   });
 
   it("does not read names a data key called __proto__ slipped under the variables", () => {
-    const row = JSON.parse('{"__proto__": {"hidden": "from the prototype"}, "a": 1}') as Record<string, unknown>;
+    const row = JSON.parse('{"__proto__": {"hidden": "from the prototype"}, "a": 1}') as Record<
+      string,
+      unknown
+    >;
     expect(renderTemplate("{% if true %}[{{ hidden }}]{{ a }}{% endif %}", row)).toBe("[]1");
   });
 
@@ -152,7 +181,10 @@ describe("hostile YAML configuration files", () => {
   it("reports a billion-laughs task file as a YAML error naming the file, without a stack trace", () => {
     let yaml = 'task_name: lol\na: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
     const names = "abcdefghi";
-    for (let i = 1; i < 9; i++) yaml += `${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(",")}]\n`;
+    for (let i = 1; i < 9; i++)
+      yaml += `${names[i]}: &${names[i]} [${Array(9)
+        .fill(`*${names[i - 1]}`)
+        .join(",")}]\n`;
     const file = join(dir, "lol.yaml");
     writeFileSync(file, yaml);
     let error: unknown;
@@ -168,7 +200,10 @@ describe("hostile YAML configuration files", () => {
 
   it("refuses one wide anchor named many times before copying it out", () => {
     const file = join(dir, "wide.yaml");
-    writeFileSync(file, `task_name: wide\na: &a [${Array(10_000).fill("1").join(",")}]\nb: [${Array(1000).fill("*a").join(", ")}]\n`);
+    writeFileSync(
+      file,
+      `task_name: wide\na: &a [${Array(10_000).fill("1").join(",")}]\nb: [${Array(1000).fill("*a").join(", ")}]\n`,
+    );
     expect(() => loadYamlWithIncludes(file, dir)).toThrow(YamlSyntaxError);
   });
 });
@@ -176,7 +211,9 @@ describe("hostile YAML configuration files", () => {
 describe("field paths from configuration", () => {
   it("refuses __proto__, constructor and prototype in a field path, so a write cannot pollute every object", () => {
     const row: Record<string, unknown> = {};
-    expect(() => setPath(row, "__proto__.polluted", "yes")).toThrow(/may not be used in a field path/);
+    expect(() => setPath(row, "__proto__.polluted", "yes")).toThrow(
+      /may not be used in a field path/,
+    );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(() => setPath(row, "a.constructor.prototype.p", "yes")).toThrow(/may not be used/);
   });
@@ -188,7 +225,14 @@ describe("field paths from configuration", () => {
         return rows;
       }
     }
-    expect(() => new Echo({ name: "echo", type: "echo", output_map: { result: "__proto__.polluted" } } as never)).toThrow(ConfigError);
+    expect(
+      () =>
+        new Echo({
+          name: "echo",
+          type: "echo",
+          output_map: { result: "__proto__.polluted" },
+        } as never),
+    ).toThrow(ConfigError);
   });
 });
 
@@ -196,7 +240,9 @@ describe("the reported formatter payload through the CLI", () => {
   /** A project whose task's formatter holds the reported payload (echo_gen needs no LLM). */
   function project(): string {
     const root = tempDir("digit-ssti-cli-");
-    cpSync(join(ROOT, "test/fixtures/engine/plugins/echo_gen"), join(root, "plugins/echo_gen"), { recursive: true });
+    cpSync(join(ROOT, "test/fixtures/engine/plugins/echo_gen"), join(root, "plugins/echo_gen"), {
+      recursive: true,
+    });
     symlinkSync(join(ROOT, "node_modules"), join(root, "node_modules"), "dir");
     const format = `{{ range.constructor("${CODE}")() }}`;
     writeFileSync(
@@ -206,19 +252,25 @@ describe("the reported formatter payload through the CLI", () => {
     return root;
   }
 
-  it.each([["validate"], ["run"]])("digit %s refuses it before writing anything, naming the task file", async (command) => {
-    const root = project();
-    try {
-      const args = command === "run" ? ["run", "task.yaml", "--num-outputs-to-generate", "1", "--save-formatted-output"] : ["validate", "task.yaml"];
-      const r = await digit(args, { cwd: root });
-      expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr).toContain("[DIGIT_TEMPLATE_FORBIDDEN]");
-      expect(r.stderr).toMatch(/\(.*task\.yaml\)/);
-      expect(r.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
-      expect(existsSync(MARKER)).toBe(false);
-      expect(existsSync(join(root, "output"))).toBe(false);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
-  });
+  it.each([["validate"], ["run"]])(
+    "digit %s refuses it before writing anything, naming the task file",
+    async (command) => {
+      const root = project();
+      try {
+        const args =
+          command === "run"
+            ? ["run", "task.yaml", "--num-outputs-to-generate", "1", "--save-formatted-output"]
+            : ["validate", "task.yaml"];
+        const r = await digit(args, { cwd: root });
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toContain("[DIGIT_TEMPLATE_FORBIDDEN]");
+        expect(r.stderr).toMatch(/\(.*task\.yaml\)/);
+        expect(r.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
+        expect(existsSync(MARKER)).toBe(false);
+        expect(existsSync(join(root, "output"))).toBe(false);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -15,9 +15,17 @@ let registry: Promise<Registry> | undefined;
  * @example
  * const { block, rejects } = await makeBlock("length", { min: 3 });
  */
-export async function makeBlock(type: string, config: Row = {}, name = "check"): Promise<{ block: Block; rejects: Row[] }> {
+export async function makeBlock(
+  type: string,
+  config: Row = {},
+  name = "check",
+): Promise<{ block: Block; rejects: Row[] }> {
   registry ??= Registry.open();
   const rejects: Row[] = [];
-  const block = await createBlock(await registry, { name, type, ...config }, { rejects: async (_b, rows) => void rejects.push(...rows) });
+  const block = await createBlock(
+    await registry,
+    { name, type, ...config },
+    { rejects: async (_b, rows) => void rejects.push(...rows) },
+  );
   return { block, rejects };
 }

@@ -1,6 +1,6 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer, createConnection } from "node:net";
+import { createConnection, createServer } from "node:net";
 import { Redis } from "ioredis";
 import { redisConnection } from "../../src/engine/executor/bullmq/protocol.js";
 
@@ -22,7 +22,9 @@ export function redisServerPath(): string | undefined {
 
 /** Why Redis tests are skipped on this machine ("" when they run). */
 export function redisSkipReason(): string {
-  return redisServerPath() ? "" : "redis-server is not installed (apt-get install -y redis-server; .ci/run does it): skipping the distributed executor tests";
+  return redisServerPath()
+    ? ""
+    : "redis-server is not installed (apt-get install -y redis-server; .ci/run does it): skipping the distributed executor tests";
 }
 
 /** A throwaway Redis server for one test file. */
@@ -62,7 +64,22 @@ export async function startRedis(options: { port?: number } = {}): Promise<TestR
   if (!bin) throw new Error(redisSkipReason());
   for (let tries = 0; ; tries++) {
     const port = options.port ?? (await freePort());
-    const child = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      bin,
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--protected-mode",
+        "no",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let log = "";
     child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
     child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
@@ -77,7 +94,8 @@ export async function startRedis(options: { port?: number } = {}): Promise<TestR
     }
     await stopChild(child);
     // Another process may have taken the port between asking and binding: try another one.
-    if (tries >= 2 || options.port !== undefined) throw new Error(`redis-server did not start on port ${port}:\n${log}`);
+    if (tries >= 2 || options.port !== undefined)
+      throw new Error(`redis-server did not start on port ${port}:\n${log}`);
   }
 }
 
@@ -128,7 +146,8 @@ function killChild(child: ChildProcess): Promise<void> {
 function strings(value: unknown): string[] {
   if (typeof value === "string") return [value];
   if (Array.isArray(value)) return value.flatMap(strings);
-  if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => [k, ...strings(v)]);
+  if (value && typeof value === "object")
+    return Object.entries(value).flatMap(([k, v]) => [k, ...strings(v)]);
   return [];
 }
 
@@ -158,7 +177,8 @@ export async function redisTextsContaining(url: string, needle: string): Promise
         else if (type === "set") parts = await c.smembers(key);
         else if (type === "zset") parts = await c.zrange(key, "0", "-1", "WITHSCORES");
         else if (type === "stream") parts = await c.xrange(key, "-", "+");
-        else if (type === "none") continue; // expired between SCAN and TYPE
+        else if (type === "none")
+          continue; // expired between SCAN and TYPE
         else throw new Error(`key ${key} has type ${type}, which this scan does not read`);
         if ([key, ...strings(parts)].some((x) => x.includes(needle))) found.push(`${db} ${key}`);
       }

@@ -4,7 +4,12 @@
  * no index, no threads. The block's tests and `npm run bench rouge-dedup` check the fast
  * implementation against it.
  */
-import { ngrams, ratio, type RougeType, type ScoreFunc } from "../../src/blocks/validators/rouge/score.js";
+import {
+  ngrams,
+  type RougeType,
+  ratio,
+  type ScoreFunc,
+} from "../../src/blocks/validators/rouge/score.js";
 import { tokenize } from "../../src/blocks/validators/rouge/tokenize.js";
 
 /**
@@ -76,13 +81,23 @@ function tokenIds(): (token: string) => number {
  * @example
  * plainScore(["a", "b"], ["a", "c"], ["lcs"], "f1") // 0.5
  */
-export function plainScore(target: readonly string[], prediction: readonly string[], types: readonly RougeType[], func: ScoreFunc): number {
+export function plainScore(
+  target: readonly string[],
+  prediction: readonly string[],
+  types: readonly RougeType[],
+  func: ScoreFunc,
+): number {
   let sum = 0;
   for (const type of types) {
     if (type === "lcs") {
       if (!target.length || !prediction.length) continue;
       const id = tokenIds();
-      sum += ratio(lcsPlain(target.map(id), prediction.map(id)), target.length, prediction.length, func);
+      sum += ratio(
+        lcsPlain(target.map(id), prediction.map(id)),
+        target.length,
+        prediction.length,
+        func,
+      );
     } else {
       const k = Number(type.slice(2));
       const id = tokenIds();
@@ -103,13 +118,20 @@ export function plainScore(target: readonly string[], prediction: readonly strin
  * @example
  * plainDedup(["a b", "a b"], { threshold: 1, filtering: true }).verdicts[1].valid // false
  */
-export function plainDedup(texts: readonly string[], o: PlainOptions): { order: number[]; verdicts: PlainVerdict[] } {
+export function plainDedup(
+  texts: readonly string[],
+  o: PlainOptions,
+): { order: number[]; verdicts: PlainVerdict[] } {
   const types = o.rougeTypes ?? ["lcs"];
   const func = o.scoreFunc ?? "f1";
   const toks = texts.map(tokenize);
   const ctx = (o.context ?? []).map(tokenize);
   const verdicts: PlainVerdict[] = texts.map(() => ({ valid: true }));
-  const worst = toks.map((t) => (ctx.length && o.threshold <= 1 ? Math.max(...ctx.map((c) => plainScore(t, c, types, func))) : -1));
+  const worst = toks.map((t) =>
+    ctx.length && o.threshold <= 1
+      ? Math.max(...ctx.map((c) => plainScore(t, c, types, func)))
+      : -1,
+  );
   let order = texts.map((_, i) => i).filter((i) => worst[i]! < o.threshold || !o.filtering);
   order.sort((x, y) => worst[x]! - worst[y]!);
   texts.forEach((_, i) => {

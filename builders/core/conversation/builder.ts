@@ -1,12 +1,29 @@
 import { createHash } from "node:crypto";
+import {
+  ConfigError,
+  createDatastore,
+  DRAW_KEY,
+  GenerationDataBuilder,
+  type GenerationTask,
+  type InputBatch,
+  type Registry,
+  type Row,
+  registerDataBuilder,
+  type Task,
+} from "digit-sdg";
 import { z } from "zod";
-import { ConfigError, createDatastore, DRAW_KEY, GenerationDataBuilder, registerDataBuilder, type GenerationTask, type InputBatch, type Registry, type Row, type Task } from "digit-sdg";
-import { blankConversation, CONVERSATION_FIELDS, type Conversation } from "./conversation.js";
-import { createStage, stageNames, terminates, type StageContext, type StageExtras } from "./stages/index.js";
-import { runConversations, type Pipeline } from "./turns.js";
-import { ConversationToolSets } from "./task-tools.js";
-import { toolsSectionSchema } from "../../../src/tools/config.js";
 import { parseWith } from "../../../src/config/zod-errors.js";
+import { toolsSectionSchema } from "../../../src/tools/config.js";
+import { blankConversation, CONVERSATION_FIELDS, type Conversation } from "./conversation.js";
+import {
+  createStage,
+  type StageContext,
+  type StageExtras,
+  stageNames,
+  terminates,
+} from "./stages/index.js";
+import { ConversationToolSets } from "./task-tools.js";
+import { type Pipeline, runConversations } from "./turns.js";
 
 /**
  * Default `seed_batch_size` of conversation tasks (blank conversations per batch).
@@ -17,7 +34,12 @@ import { parseWith } from "../../../src/config/zod-errors.js";
 export const DEFAULT_CONVERSATIONS_PER_BATCH = 8;
 
 const stageEntry = z.looseObject({ name: z.string().min(1) }).superRefine((e, ctx) => {
-  if (!stageNames().includes(e.name)) ctx.addIssue({ code: "custom", path: ["name"], message: `stage '${e.name}' is not registered (available: ${stageNames().join(", ")})` });
+  if (!stageNames().includes(e.name))
+    ctx.addIssue({
+      code: "custom",
+      path: ["name"],
+      message: `stage '${e.name}' is not registered (available: ${stageNames().join(", ")})`,
+    });
 });
 
 /**
@@ -27,11 +49,27 @@ const stageEntry = z.looseObject({ name: z.string().min(1) }).superRefine((e, ct
  * z.object(conversationTaskShape).parse({ max_turns: 4, min_turns: 2 })
  */
 export const conversationTaskShape = {
-  max_turns: z.number().int().min(1, "max_turns must be at least 1").default(10).describe("Most turns a conversation may have"),
-  min_turns: z.number().int().min(1, "min_turns must be at least 1").default(1).describe("Turns a conversation must have completed to be kept when it ends early"),
-  initialization_stages: z.array(stageEntry).default([]).describe("Stages run once when a conversation starts, each {name, ...its options}"),
+  max_turns: z
+    .number()
+    .int()
+    .min(1, "max_turns must be at least 1")
+    .default(10)
+    .describe("Most turns a conversation may have"),
+  min_turns: z
+    .number()
+    .int()
+    .min(1, "min_turns must be at least 1")
+    .default(1)
+    .describe("Turns a conversation must have completed to be kept when it ends early"),
+  initialization_stages: z
+    .array(stageEntry)
+    .default([])
+    .describe("Stages run once when a conversation starts, each {name, ...its options}"),
   iteration_stages: z.array(stageEntry).default([]).describe("Stages run on every turn, in order"),
-  termination_stages: z.array(stageEntry).default([]).describe("Stages run over the kept conversations after the last turn"),
+  termination_stages: z
+    .array(stageEntry)
+    .default([])
+    .describe("Stages run over the kept conversations after the last turn"),
   tools: toolsSectionSchema.optional().describe("Tools the stages may call (see docs/tools.md)"),
 };
 
@@ -75,10 +113,21 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
     for (const t of this.tasks) {
       const min = Number(t.spec.min_turns ?? 1);
       const max = Number(t.spec.max_turns ?? 10);
-      if (min > max) throw new ConfigError(`task '${t.name}': min_turns (${min}) is larger than max_turns (${max})`, { file: t.file, hint: "make min_turns ≤ max_turns" });
+      if (min > max)
+        throw new ConfigError(
+          `task '${t.name}': min_turns (${min}) is larger than max_turns (${max})`,
+          { file: t.file, hint: "make min_turns ≤ max_turns" },
+        );
       const extras = await this.stageExtras(t);
-      const build = (key: string) => ((t.spec[key] as Row[] | undefined) ?? []).map((e, i) => createStage(e, this.blocks, `task '${t.name}' ${key}[${i}]`, extras));
-      this.pipelines.set(t.name, { initialization: build("initialization_stages"), iteration: build("iteration_stages"), termination: build("termination_stages") });
+      const build = (key: string) =>
+        ((t.spec[key] as Row[] | undefined) ?? []).map((e, i) =>
+          createStage(e, this.blocks, `task '${t.name}' ${key}[${i}]`, extras),
+        );
+      this.pipelines.set(t.name, {
+        initialization: build("initialization_stages"),
+        iteration: build("iteration_stages"),
+        termination: build("termination_stages"),
+      });
     }
   }
 
@@ -87,7 +136,12 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
    * when it has a `tools:` section. Subclasses add their own.
    */
   protected async stageExtras(task: Task): Promise<StageExtras> {
-    const section = parseWith(z.object({ tools: toolsSectionSchema.optional() }), { tools: task.spec.tools }, `task '${task.name}'`, task.file).tools;
+    const section = parseWith(
+      z.object({ tools: toolsSectionSchema.optional() }),
+      { tools: task.spec.tools },
+      `task '${task.name}'`,
+      task.file,
+    ).tools;
     return section ? { tools: await this.toolSets.build(task, section) } : {};
   }
 
@@ -100,7 +154,14 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
   override async nextBatch(task: GenerationTask): Promise<InputBatch> {
     const keys = task.drawKeys(conversationsPerBatch(task));
     // Ids from the draw keys too, so a seeded run names its conversations alike.
-    return { rows: keys.map((key) => ({ ...blankConversation(task.name), conversation_id: idFromKey(key), [DRAW_KEY]: key })), position: { iter_index: task.checkpoint.iter_index, row_index: task.checkpoint.row_index } };
+    return {
+      rows: keys.map((key) => ({
+        ...blankConversation(task.name),
+        conversation_id: idFromKey(key),
+        [DRAW_KEY]: key,
+      })),
+      position: { iter_index: task.checkpoint.iter_index, row_index: task.checkpoint.row_index },
+    };
   }
 
   async call(_requestIdx: number, batch: Row[]): Promise<Row[]> {
@@ -110,22 +171,42 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
       if (!byTask.has(c.task_name)) byTask.set(c.task_name, []);
       byTask.get(c.task_name)!.push(c);
     }
-    const results = await Promise.all([...byTask].map(async ([name, convs]) => {
-      const task = this.task<GenerationTask>(name);
-      const pipeline = this.pipelines.get(name);
-      if (!task || !pipeline) return [] as Conversation[];
-      const k = conversationsPerBatch(task);
-      const fraction = k + task.machineBatchSize === 0 ? 0 : k / (k + task.machineBatchSize);
-      // Examples and draws come from the batch's draw key, so they repeat with the seed.
-      const seedData = await task.sampleExamples(k, fraction, convs[0]);
-      const ctx: StageContext = { seedData, rng: convs[0] ? this.rngFor(convs[0], "conversation") : this.rng, logger: this.logger, taskName: name, loadRows: (cfg) => loadRows(task, cfg) };
-      return runConversations(convs, pipeline, ctx, {
-        minTurns: Number(task.spec.min_turns ?? 1),
-        maxTurns: Number(task.spec.max_turns ?? 10),
-        onEnd: (c, outcome, reason) => this.telemetry.event(outcome === "completed" ? "conversation_completed" : "conversation_dropped", { task_name: name, conversation_id: c.conversation_id, reason }),
-      }, terminates);
-    }));
-    for (const c of batch) if (typeof c.conversation_id === "string") await this.toolSets.teardown(String(c.task_name), c.conversation_id);
+    const results = await Promise.all(
+      [...byTask].map(async ([name, convs]) => {
+        const task = this.task<GenerationTask>(name);
+        const pipeline = this.pipelines.get(name);
+        if (!task || !pipeline) return [] as Conversation[];
+        const k = conversationsPerBatch(task);
+        const fraction = k + task.machineBatchSize === 0 ? 0 : k / (k + task.machineBatchSize);
+        // Examples and draws come from the batch's draw key, so they repeat with the seed.
+        const seedData = await task.sampleExamples(k, fraction, convs[0]);
+        const ctx: StageContext = {
+          seedData,
+          rng: convs[0] ? this.rngFor(convs[0], "conversation") : this.rng,
+          logger: this.logger,
+          taskName: name,
+          loadRows: (cfg) => loadRows(task, cfg),
+        };
+        return runConversations(
+          convs,
+          pipeline,
+          ctx,
+          {
+            minTurns: Number(task.spec.min_turns ?? 1),
+            maxTurns: Number(task.spec.max_turns ?? 10),
+            onEnd: (c, outcome, reason) =>
+              this.telemetry.event(
+                outcome === "completed" ? "conversation_completed" : "conversation_dropped",
+                { task_name: name, conversation_id: c.conversation_id, reason },
+              ),
+          },
+          terminates,
+        );
+      }),
+    );
+    for (const c of batch)
+      if (typeof c.conversation_id === "string")
+        await this.toolSets.teardown(String(c.task_name), c.conversation_id);
     return results.flat().map((c) => ({ ...c, is_seed: false }));
   }
 }
@@ -143,7 +224,11 @@ export function conversationsPerBatch(task: GenerationTask): number {
 /** Read all rows of a datastore config with the task's registry (the builder has none of its own). */
 async function loadRows(task: Task, config: Row): Promise<Row[]> {
   const registry = (task as unknown as { init: { registry: Registry } }).init.registry;
-  const store = await createDatastore(registry, { type: "default", ...config, store_name: `${task.storeName}/persona_data` });
+  const store = await createDatastore(registry, {
+    type: "default",
+    ...config,
+    store_name: `${task.storeName}/persona_data`,
+  });
   return store.readAll();
 }
 

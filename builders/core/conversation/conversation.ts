@@ -37,7 +37,13 @@ export interface Conversation extends Row {
  * @example
  * static override outputFields = [...CONVERSATION_FIELDS];
  */
-export const CONVERSATION_FIELDS = ["conversation_id", "steps", "branch_point", "outcome_reward", "outcome_reward_breakdown"] as const;
+export const CONVERSATION_FIELDS = [
+  "conversation_id",
+  "steps",
+  "branch_point",
+  "outcome_reward",
+  "outcome_reward_breakdown",
+] as const;
 
 /**
  * A blank conversation of a task, with a fresh id.
@@ -46,7 +52,15 @@ export const CONVERSATION_FIELDS = ["conversation_id", "steps", "branch_point", 
  * blankConversation("public/examples/chit_chat").steps // []
  */
 export function blankConversation(taskName: string): Conversation {
-  return { task_name: taskName, is_seed: false, conversation_id: randomUUID(), steps: [], branch_point: null, outcome_reward: null, outcome_reward_breakdown: null };
+  return {
+    task_name: taskName,
+    is_seed: false,
+    conversation_id: randomUUID(),
+    steps: [],
+    branch_point: null,
+    outcome_reward: null,
+    outcome_reward_breakdown: null,
+  };
 }
 
 /**
@@ -55,7 +69,12 @@ export function blankConversation(taskName: string): Conversation {
  * @example
  * makeStep("user", "Hi!", "lm/user/guided")
  */
-export function makeStep(role: string, content: unknown, stageName: string | null, extra: Row = {}): Step {
+export function makeStep(
+  role: string,
+  content: unknown,
+  stageName: string | null,
+  extra: Row = {},
+): Step {
   return { role, content, stage_name: stageName, scores: null, metadata: {}, ...extra };
 }
 
@@ -66,7 +85,8 @@ export function makeStep(role: string, content: unknown, stageName: string | nul
  * lastStep(conversation, "flow_controller")?.terminate
  */
 export function lastStep(conv: { steps: readonly Row[] }, role: string): Step | undefined {
-  for (let i = conv.steps.length - 1; i >= 0; i--) if (conv.steps[i]!.role === role) return conv.steps[i] as Step;
+  for (let i = conv.steps.length - 1; i >= 0; i--)
+    if (conv.steps[i]!.role === role) return conv.steps[i] as Step;
   return undefined;
 }
 
@@ -98,17 +118,38 @@ export function userTurns(conv: { steps: readonly Row[] }): number {
  * @example
  * toMessages([makeStep("user", "Hi", null)]) // [{ role: "user", content: "Hi" }]
  */
-export function toMessages(steps: readonly Row[]): { role: string; content: string | null; [k: string]: unknown }[] {
+export function toMessages(
+  steps: readonly Row[],
+): { role: string; content: string | null; [k: string]: unknown }[] {
   const out: { role: string; content: string | null; [k: string]: unknown }[] = [];
   for (const s of steps) {
-    if (s.role === "user" || s.role === "assistant") out.push({ role: s.role, content: text(s.content) });
+    if (s.role === "user" || s.role === "assistant")
+      out.push({ role: s.role, content: text(s.content) });
     else if (s.role === "tool_call") {
       const c = (s.content ?? {}) as Row;
-      out.push({ role: "assistant", content: null, tool_calls: [{ id: String(c.id ?? ""), type: "function", function: { name: String(c.name ?? ""), arguments: typeof c.arguments === "string" ? c.arguments : JSON.stringify(c.arguments ?? {}) } }] });
+      out.push({
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          {
+            id: String(c.id ?? ""),
+            type: "function",
+            function: {
+              name: String(c.name ?? ""),
+              arguments:
+                typeof c.arguments === "string" ? c.arguments : JSON.stringify(c.arguments ?? {}),
+            },
+          },
+        ],
+      });
     } else if (s.role === "tool_result") {
       const c = (s.content ?? {}) as Row;
       const value = c.error != null ? { error: c.error } : c.result;
-      out.push({ role: "tool", tool_call_id: String(c.call_id ?? c.id ?? ""), content: typeof value === "string" ? value : JSON.stringify(value ?? null) });
+      out.push({
+        role: "tool",
+        tool_call_id: String(c.call_id ?? c.id ?? ""),
+        content: typeof value === "string" ? value : JSON.stringify(value ?? null),
+      });
     }
   }
   return out;
@@ -127,10 +168,14 @@ export function toTranscript(steps: readonly Row[]): string {
     else if (s.role === "assistant") lines.push(`Assistant: ${text(s.content)}`);
     else if (s.role === "tool_call") {
       const c = (s.content ?? {}) as Row;
-      lines.push(`Assistant (tool call): ${String(c.name ?? "")}(${typeof c.arguments === "string" ? c.arguments : JSON.stringify(c.arguments ?? {})})`);
+      lines.push(
+        `Assistant (tool call): ${String(c.name ?? "")}(${typeof c.arguments === "string" ? c.arguments : JSON.stringify(c.arguments ?? {})})`,
+      );
     } else if (s.role === "tool_result") {
       const c = (s.content ?? {}) as Row;
-      lines.push(`Tool result [${String(c.call_id ?? c.id ?? "")}]: ${typeof c.result === "string" ? c.result : JSON.stringify(c.error ?? c.result ?? null)}`);
+      lines.push(
+        `Tool result [${String(c.call_id ?? c.id ?? "")}]: ${typeof c.result === "string" ? c.result : JSON.stringify(c.error ?? c.result ?? null)}`,
+      );
     }
   }
   return lines.join("\n");

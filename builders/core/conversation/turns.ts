@@ -31,7 +31,11 @@ export interface TurnRules {
   minTurns: number;
   maxTurns: number;
   /** Called for every completed (kept) or dropped conversation. */
-  onEnd?: (c: Conversation, outcome: "completed" | "dropped", reason: EndReason | "initialization") => void;
+  onEnd?: (
+    c: Conversation,
+    outcome: "completed" | "dropped",
+    reason: EndReason | "initialization",
+  ) => void;
 }
 
 /**
@@ -57,7 +61,13 @@ export type TerminationCheck = (c: Conversation) => boolean;
  * @example
  * const done = await runConversations(blanks, pipeline, ctx, { minTurns: 2, maxTurns: 4 }, terminates);
  */
-export async function runConversations(conversations: Conversation[], pipeline: Pipeline, ctx: StageContext, rules: TurnRules, terminated: TerminationCheck): Promise<Conversation[]> {
+export async function runConversations(
+  conversations: Conversation[],
+  pipeline: Pipeline,
+  ctx: StageContext,
+  rules: TurnRules,
+  terminated: TerminationCheck,
+): Promise<Conversation[]> {
   let live = conversations;
   for (const stage of pipeline.initialization) {
     const before = live;

@@ -1,5 +1,12 @@
+import {
+  ConfigError,
+  type Row,
+  registerDataBuilder,
+  renderTemplate,
+  TransformationDataBuilder,
+  ValidatorBlock,
+} from "digit-sdg";
 import { z } from "zod";
-import { ConfigError, TransformationDataBuilder, ValidatorBlock, registerDataBuilder, renderTemplate, type Row } from "digit-sdg";
 import { positionOf } from "../../../src/config/source-map.js";
 import { checkTemplate } from "../../../src/templates/template.js";
 
@@ -7,8 +14,16 @@ const step = z.union([
   z.string().transform((name) => ({ name })),
   z.looseObject({
     name: z.string().min(1),
-    prompt: z.string().min(1).optional().describe("For an LM block: the user message, a template over the row's fields"),
-    system_prompt: z.string().min(1).optional().describe("For an LM block: the system message, a template over the row's fields"),
+    prompt: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("For an LM block: the user message, a template over the row's fields"),
+    system_prompt: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("For an LM block: the system message, a template over the row's fields"),
   }),
 ]);
 
@@ -41,24 +56,48 @@ export class PipelineBuilder extends TransformationDataBuilder {
   /** Each row goes through the steps on its own (each step block says whether it does too). */
   static override rowwise = true;
   static override configSchema = z.object({
-    steps: z.array(step).default([]).describe("Names of the builder's blocks every batch goes through, in order (a name, or {name, ...call options})"),
-    output_fields: z.array(z.string()).optional().describe("Fields the output records keep besides task_name (default: all)"),
+    steps: z
+      .array(step)
+      .default([])
+      .describe(
+        "Names of the builder's blocks every batch goes through, in order (a name, or {name, ...call options})",
+      ),
+    output_fields: z
+      .array(z.string())
+      .optional()
+      .describe("Fields the output records keep besides task_name (default: all)"),
   });
 
   static override checkConfig(config: Row, file: string): void {
     const names = new Set(((config.blocks as Row[]) ?? []).map((b) => String(b.name)));
     for (const s of (config.steps as Row[]) ?? []) {
       if (!names.has(String(s.name))) {
-        throw new ConfigError(`pipeline step '${String(s.name)}' is not one of the builder's blocks`, { ...(positionOf(config.steps, 0) ?? { file }), hint: `define it under 'blocks:' (known: ${[...names].join(", ") || "none"})` });
+        throw new ConfigError(
+          `pipeline step '${String(s.name)}' is not one of the builder's blocks`,
+          {
+            ...(positionOf(config.steps, 0) ?? { file }),
+            hint: `define it under 'blocks:' (known: ${[...names].join(", ") || "none"})`,
+          },
+        );
       }
     }
     for (const s of (config.steps as Row[]) ?? []) {
       for (const key of ["prompt", "system_prompt"] as const) {
-        if (typeof s[key] === "string") checkTemplate(s[key], { file: positionOf(s, key)?.file ?? file, name: `pipeline step '${String(s.name)}' ${key}` });
+        if (typeof s[key] === "string")
+          checkTemplate(s[key], {
+            file: positionOf(s, key)?.file ?? file,
+            name: `pipeline step '${String(s.name)}' ${key}`,
+          });
       }
     }
-    if (((config.steps as Row[]) ?? []).length === 0 && ((config.postprocessors as Row[]) ?? []).length === 0) {
-      throw new ConfigError("the core/pipeline builder has no steps and no postprocessors", { file, hint: "give it 'blocks:' plus 'steps:' and/or 'postprocessors:' in a --config-path override" });
+    if (
+      ((config.steps as Row[]) ?? []).length === 0 &&
+      ((config.postprocessors as Row[]) ?? []).length === 0
+    ) {
+      throw new ConfigError("the core/pipeline builder has no steps and no postprocessors", {
+        file,
+        hint: "give it 'blocks:' plus 'steps:' and/or 'postprocessors:' in a --config-path override",
+      });
     }
   }
 
@@ -73,7 +112,9 @@ export class PipelineBuilder extends TransformationDataBuilder {
         rows = rows.map((r) => ({
           ...r,
           [PROMPT_FIELD]: [
-            ...(typeof system_prompt === "string" ? [{ role: "system", content: renderTemplate(system_prompt, r, where) }] : []),
+            ...(typeof system_prompt === "string"
+              ? [{ role: "system", content: renderTemplate(system_prompt, r, where) }]
+              : []),
             { role: "user", content: renderTemplate(prompt, r, where) },
           ],
         }));
@@ -83,11 +124,14 @@ export class PipelineBuilder extends TransformationDataBuilder {
       rows = await block.call(rows, options);
       for (const r of rows) delete r[PROMPT_FIELD];
       if (block instanceof ValidatorBlock) {
-        for (const r of rows) for (const k of Object.keys(r)) if (!before.get(r)?.has(k)) delete r[k];
+        for (const r of rows)
+          for (const k of Object.keys(r)) if (!before.get(r)?.has(k)) delete r[k];
       }
     }
     const fields = this.config.output_fields as string[] | undefined;
     if (!fields) return rows;
-    return rows.map((r) => Object.fromEntries(["task_name", ...fields].filter((k) => k in r).map((k) => [k, r[k]])));
+    return rows.map((r) =>
+      Object.fromEntries(["task_name", ...fields].filter((k) => k in r).map((k) => [k, r[k]])),
+    );
   }
 }

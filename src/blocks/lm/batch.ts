@@ -11,7 +11,11 @@ import { malformedResponse } from "./retry.js";
  * @example
  * chunkByKey(["a1", "b1", "a2", "a3"], (s) => s[0], 2) // [["a1", "a2"], ["b1"], ["a3"]]
  */
-export function chunkByKey<T>(items: readonly T[], key: (item: T) => string | undefined, size: number): T[][] {
+export function chunkByKey<T>(
+  items: readonly T[],
+  key: (item: T) => string | undefined,
+  size: number,
+): T[][] {
   const limit = Math.max(1, Math.floor(size));
   const chunks: { first: number; items: T[] }[] = [];
   const open = new Map<string, { first: number; items: T[] }>();
@@ -70,19 +74,27 @@ export function splitEvenly(total: number | undefined, parts: number): (number |
  * @example
  * choicesByPrompt([{ index: 1, text: "b" }, { index: 0, text: "a" }], 2, 1) // [[{index 0}], [{index 1}]]
  */
-export function choicesByPrompt<C extends { index: number }>(choices: readonly C[], prompts: number, n: number): C[][] {
+export function choicesByPrompt<C extends { index: number }>(
+  choices: readonly C[],
+  prompts: number,
+  n: number,
+): C[][] {
   const expected = prompts * n;
   const what = prompts === 1 ? `n=${n}` : `${prompts} prompts × n=${n}`;
-  if (choices.length !== expected) throw malformedResponse(`the endpoint returned ${choices.length} choices for ${what} (expected ${expected})`);
+  if (choices.length !== expected)
+    throw malformedResponse(
+      `the endpoint returned ${choices.length} choices for ${what} (expected ${expected})`,
+    );
   // One prompt owns every choice; some OpenAI-compatible servers number them loosely.
   if (prompts === 1) return [[...choices].sort((x, y) => x.index - y.index)];
   const slots: (C | undefined)[] = new Array<C | undefined>(expected);
   for (const c of choices) {
     if (!Number.isInteger(c.index) || c.index < 0 || c.index >= expected || slots[c.index]) {
-      throw malformedResponse(`the endpoint returned choice index ${String(c.index)} for ${what} (expected each of 0..${expected - 1} once)`);
+      throw malformedResponse(
+        `the endpoint returned choice index ${String(c.index)} for ${what} (expected each of 0..${expected - 1} once)`,
+      );
     }
     slots[c.index] = c;
   }
   return Array.from({ length: prompts }, (_, i) => slots.slice(i * n, i * n + n) as C[]);
 }
-

@@ -24,7 +24,8 @@ export class ResponseHeaders {
   #cookies: string[] = [];
 
   constructor(rawHeaders: readonly string[] = []) {
-    for (let i = 0; i + 1 < rawHeaders.length; i += 2) this.append(rawHeaders[i]!, rawHeaders[i + 1]!);
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2)
+      this.append(rawHeaders[i]!, rawHeaders[i + 1]!);
   }
 
   append(name: string, value: string): void {
@@ -60,7 +61,10 @@ export class ResponseHeaders {
     return [...this.#cookies];
   }
 
-  forEach(callback: (value: string, key: string, parent: ResponseHeaders) => void, thisArg?: unknown): void {
+  forEach(
+    callback: (value: string, key: string, parent: ResponseHeaders) => void,
+    thisArg?: unknown,
+  ): void {
     for (const [k, v] of this.entries()) callback.call(thisArg, v, k, this);
   }
 
@@ -117,7 +121,13 @@ export class BufferedResponse {
   #stream: ReadableStream<Uint8Array> | null | undefined;
 
   /** `bytes` null: a response that has no body (204, 304, HEAD). */
-  constructor(bytes: Buffer | null, status: number, statusText: string, headers: ResponseHeaders, url: string) {
+  constructor(
+    bytes: Buffer | null,
+    status: number,
+    statusText: string,
+    headers: ResponseHeaders,
+    url: string,
+  ) {
     this.#bytes = bytes;
     this.status = status;
     this.statusText = statusText;
@@ -128,7 +138,9 @@ export class BufferedResponse {
 
   get body(): ReadableStream<Uint8Array> | null {
     if (this.#bytes === null) return null;
-    return (this.#stream ??= this.#used ? null : (new Response(this.#bytes).body as ReadableStream<Uint8Array>));
+    return (this.#stream ??= this.#used
+      ? null
+      : (new Response(this.#bytes).body as ReadableStream<Uint8Array>));
   }
 
   get bodyUsed(): boolean {
@@ -136,7 +148,8 @@ export class BufferedResponse {
   }
 
   #take(): Buffer {
-    if (this.#used || this.#stream?.locked) throw new TypeError("Body is unusable: Body has already been read");
+    if (this.#used || this.#stream?.locked)
+      throw new TypeError("Body is unusable: Body has already been read");
     if (this.#bytes !== null) this.#used = true;
     return this.#bytes ?? Buffer.alloc(0);
   }
@@ -167,14 +180,26 @@ export class BufferedResponse {
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): Record<string, unknown> {
-    return { status: this.status, statusText: this.statusText, headers: this.headers, url: this.url, bodyUsed: this.#used };
+    return {
+      status: this.status,
+      statusText: this.statusText,
+      headers: this.headers,
+      url: this.url,
+      bodyUsed: this.#used,
+    };
   }
 
   clone(): BufferedResponse {
     if (this.#used) throw new TypeError("Response.clone: Body has already been consumed.");
     const headers = new ResponseHeaders();
     for (const [k, v] of this.headers) headers.append(k, v);
-    return new BufferedResponse(this.#bytes && Buffer.from(this.#bytes), this.status, this.statusText, headers, this.url);
+    return new BufferedResponse(
+      this.#bytes && Buffer.from(this.#bytes),
+      this.status,
+      this.statusText,
+      headers,
+      this.url,
+    );
   }
 }
 Object.setPrototypeOf(BufferedResponse.prototype, Response.prototype);

@@ -16,12 +16,19 @@ interface KeyedConfig {
  * @example
  * const key = requireApiKey(config, ["OPENAI_API_KEY"]);
  */
-export function requireApiKey(config: KeyedConfig, envVars: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
+export function requireApiKey(
+  config: KeyedConfig,
+  envVars: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const key = optionalApiKey(config, envVars, env);
   if (key) return key;
-  throw new ConfigError(`block '${config.name}' (type ${config.type}): no API key: set ${envVars.join(" or ")} in the environment (or ./.env), or api_key in the block config`, {
-    hint: `export ${envVars[0]}=<your key>   (for a local OpenAI-compatible server any non-empty value works)`,
-  });
+  throw new ConfigError(
+    `block '${config.name}' (type ${config.type}): no API key: set ${envVars.join(" or ")} in the environment (or ./.env), or api_key in the block config`,
+    {
+      hint: `export ${envVars[0]}=<your key>   (for a local OpenAI-compatible server any non-empty value works)`,
+    },
+  );
 }
 
 /**
@@ -30,7 +37,11 @@ export function requireApiKey(config: KeyedConfig, envVars: readonly string[], e
  * @example
  * const key = optionalApiKey(config, ["OLLAMA_API_KEY"]);
  */
-export function optionalApiKey(config: KeyedConfig, envVars: readonly string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function optionalApiKey(
+  config: KeyedConfig,
+  envVars: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   const key = config.api_key ? config.api_key : envVars.map((v) => env[v]).find((v) => !!v);
   // Whatever variable or config key it came from, the key is redacted from everything written later.
   rememberSecret(key);

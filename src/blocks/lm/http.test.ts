@@ -53,14 +53,21 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 describe("lmFetch", () => {
   it("sends method, headers and a text body, and returns status, reason and headers", async () => {
-    const res = await lmFetch(`${base}/echo`, { method: "POST", headers: { "x-key": "k1" }, body: '{"q":"é"}' });
+    const res = await lmFetch(`${base}/echo`, {
+      method: "POST",
+      headers: { "x-key": "k1" },
+      body: '{"q":"é"}',
+    });
     expect([res.status, res.statusText, res.headers.get("x-echo")]).toEqual([201, "Made", "k1"]);
     expect(await res.text()).toBe('POST {"q":"é"}');
     expect(seen.at(-1)!.headers["content-length"]).toBe(String(Buffer.byteLength('{"q":"é"}')));
   });
 
   it("encodes form bodies and keeps repeated headers", async () => {
-    await lmFetch(new URL(`${base}/echo`), { method: "POST", body: new URLSearchParams({ grant_type: "x y" }) });
+    await lmFetch(new URL(`${base}/echo`), {
+      method: "POST",
+      body: new URLSearchParams({ grant_type: "x y" }),
+    });
     expect(seen.at(-1)!.headers["content-type"]).toMatch(/^application\/x-www-form-urlencoded/);
     expect(seen.at(-1)!.body).toBe("grant_type=x+y");
     const res = await lmFetch(`${base}/cookies`);
@@ -71,13 +78,25 @@ describe("lmFetch", () => {
     const res = await lmFetch(`${base}/repeated`, { headers: [["X-Key", "k2"]] });
     expect(seen.at(-1)!.headers["x-key"]).toBe("k2");
     expect(res.headers).toBeInstanceOf(Headers);
-    expect([res.headers.get("X-MULTI"), res.headers.has("a-header"), res.headers.get("missing")]).toEqual(["one, two", true, null]);
+    expect([
+      res.headers.get("X-MULTI"),
+      res.headers.has("a-header"),
+      res.headers.get("missing"),
+    ]).toEqual(["one, two", true, null]);
     const names = [...res.headers.keys()];
     expect(names).toEqual([...names].sort());
-    expect([...res.headers].filter(([k]) => k.endsWith("-header"))).toEqual([["a-header", "a"], ["b-header", "b"]]);
+    expect([...res.headers].filter(([k]) => k.endsWith("-header"))).toEqual([
+      ["a-header", "a"],
+      ["b-header", "b"],
+    ]);
     const copied = new Headers(res.headers); // undici reads it through the iterator
     expect(copied.get("x-multi")).toBe("one, two");
-    expect([res.ok, res.url, res.redirected, res.type]).toEqual([true, `${base}/repeated`, false, "basic"]);
+    expect([res.ok, res.url, res.redirected, res.type]).toEqual([
+      true,
+      `${base}/repeated`,
+      false,
+      "basic",
+    ]);
     expect(inspect(res)).toContain("status: 200");
   });
 
@@ -111,21 +130,35 @@ describe("lmFetch", () => {
   it("rejects with the signal's reason when aborted, before or during the request", async () => {
     const controller = new AbortController();
     const pending = lmFetch(`${base}/slow`, { signal: controller.signal });
-    setTimeout(() => controller.abort(Object.assign(new Error("deadline"), { name: "TimeoutError" })), 50);
+    setTimeout(
+      () => controller.abort(Object.assign(new Error("deadline"), { name: "TimeoutError" })),
+      50,
+    );
     await expect(pending).rejects.toMatchObject({ name: "TimeoutError", message: "deadline" });
-    await expect(lmFetch(`${base}/echo`, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: "AbortError" });
+    await expect(lmFetch(`${base}/echo`, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      name: "AbortError",
+    });
   });
 
   it("fails a response that never ends instead of filling memory", async () => {
-    await expect(lmFetch(`${base}/endless`)).rejects.toMatchObject({ code: "DIGIT_RESPONSE_TOO_LARGE", message: expect.stringContaining("64 MiB") });
+    await expect(lmFetch(`${base}/endless`)).rejects.toMatchObject({
+      code: "DIGIT_RESPONSE_TOO_LARGE",
+      message: expect.stringContaining("64 MiB"),
+    });
   });
 
   it("hands a streamed body to the global fetch", async () => {
-    const stream = new ReadableStream({ start: (c) => {
+    const stream = new ReadableStream({
+      start: (c) => {
         c.enqueue(new TextEncoder().encode("streamed"));
         c.close();
-      }, });
-    const res = await lmFetch(`${base}/echo`, { method: "POST", body: stream, duplex: "half" } as RequestInit);
+      },
+    });
+    const res = await lmFetch(`${base}/echo`, {
+      method: "POST",
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
     expect(await res.text()).toBe("POST streamed");
   });
 
@@ -134,6 +167,8 @@ describe("lmFetch", () => {
     await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
-    await expect(lmFetch(`http://127.0.0.1:${port}/`)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    await expect(lmFetch(`http://127.0.0.1:${port}/`)).rejects.toMatchObject({
+      code: "ECONNREFUSED",
+    });
   });
 });

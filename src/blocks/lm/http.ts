@@ -11,7 +11,12 @@ import { readCappedBody } from "./response-body.js";
  * @example
  * new http.Agent(LM_AGENT_OPTIONS)
  */
-export const LM_AGENT_OPTIONS = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: "lifo" } as const;
+export const LM_AGENT_OPTIONS = {
+  keepAlive: true,
+  maxSockets: Infinity,
+  maxFreeSockets: 256,
+  scheduling: "lifo",
+} as const;
 
 let agents: { http: http.Agent; https: https.Agent } | undefined;
 
@@ -44,18 +49,32 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
  * new OpenAI({ apiKey, fetch: lmFetch });
  */
 export const lmFetch: FetchLike = (input, init = {}) => {
-  const target = typeof input === "string" ? targetOf(input) : input instanceof URL ? targetOf(input.href) : undefined;
+  const target =
+    typeof input === "string"
+      ? targetOf(input)
+      : input instanceof URL
+        ? targetOf(input.href)
+        : undefined;
   const body = requestBody(init.body);
   if (target === undefined || body === UNSUPPORTED) return fetch(input, init);
   const headers = plainHeaders(init.headers);
-  if (init.body instanceof URLSearchParams) headers["content-type"] ??= "application/x-www-form-urlencoded;charset=UTF-8";
-  if (body !== null) headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.length);
+  if (init.body instanceof URLSearchParams)
+    headers["content-type"] ??= "application/x-www-form-urlencoded;charset=UTF-8";
+  if (body !== null)
+    headers["content-length"] = String(
+      typeof body === "string" ? Buffer.byteLength(body) : body.length,
+    );
   const method = (init.method ?? "GET").toUpperCase();
   const signal = init.signal ?? undefined;
   return new Promise<Response>((resolve, reject) => {
     if (signal?.aborted) return reject(abortReason(signal));
     const agent = target.secure ? lmAgents().https : lmAgents().http;
-    const req = (target.secure ? https : http).request({ ...target.options, method, headers, agent });
+    const req = (target.secure ? https : http).request({
+      ...target.options,
+      method,
+      headers,
+      agent,
+    });
     const onAbort = () => req.destroy(abortReason(signal!));
     signal?.addEventListener("abort", onAbort, { once: true });
     const done = () => signal?.removeEventListener("abort", onAbort);
@@ -109,7 +128,8 @@ function targetOf(href: string): Target | undefined {
       port: url.port || undefined,
       path: `${url.pathname}${url.search}`,
     };
-    if (url.username || url.password) options.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    if (url.username || url.password)
+      options.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
     target = { href: url.href, origin: url.origin, secure: url.protocol === "https:", options };
   }
   if (targets.size >= MAX_TARGETS) targets.clear();
@@ -146,16 +166,30 @@ function requestBody(body: RequestInit["body"]): string | Buffer | null | typeof
 }
 
 function abortReason(signal: AbortSignal): Error {
-  return (signal.reason as Error | undefined) ?? new DOMException("This operation was aborted", "AbortError");
+  return (
+    (signal.reason as Error | undefined) ??
+    new DOMException("This operation was aborted", "AbortError")
+  );
 }
 
 /** The answer as a Response; `bytes` is the body already decoded, so the coding headers go. */
-function toResponse(res: http.IncomingMessage, bytes: Buffer, method: string, url: string): BufferedResponse {
+function toResponse(
+  res: http.IncomingMessage,
+  bytes: Buffer,
+  method: string,
+  url: string,
+): BufferedResponse {
   const headers = new ResponseHeaders(res.rawHeaders);
   if (headers.has("content-encoding")) {
     headers.delete("content-encoding");
     headers.delete("content-length");
   }
   const status = res.statusCode ?? 0;
-  return new BufferedResponse(NULL_BODY_STATUS.has(status) || method === "HEAD" ? null : bytes, status, res.statusMessage ?? "", headers, url);
+  return new BufferedResponse(
+    NULL_BODY_STATUS.has(status) || method === "HEAD" ? null : bytes,
+    status,
+    res.statusMessage ?? "",
+    headers,
+    url,
+  );
 }

@@ -41,7 +41,8 @@ export class AdaptiveLimiter {
   private resolveSpare: (() => void) | undefined;
 
   constructor(limit: number, options: { adaptive?: boolean; rampMs?: number } = {}) {
-    if (!Number.isFinite(limit) || limit < 1) throw new RangeError(`limit must be >= 1, got ${limit}`);
+    if (!Number.isFinite(limit) || limit < 1)
+      throw new RangeError(`limit must be >= 1, got ${limit}`);
     this.configuredLimit = Math.floor(limit);
     this.effectiveLimit = this.configuredLimit;
     this.adaptive = options.adaptive ?? true;
@@ -169,7 +170,10 @@ export class AdaptiveLimiter {
       // Additive increase: about one slot per `limit` successes below the last 429 level, and
       // PROBE_SLOWDOWN times slower at or above it.
       const slow = this.effectiveLimit + 1 >= this.ceiling ? PROBE_SLOWDOWN : 1;
-      this.effectiveLimit = Math.min(this.configuredLimit, this.effectiveLimit + 1 / (this.effectiveLimit * slow));
+      this.effectiveLimit = Math.min(
+        this.configuredLimit,
+        this.effectiveLimit + 1 / (this.effectiveLimit * slow),
+      );
       // Sustained a level above the last 429 without a new one: the endpoint's limit went up.
       if (this.effectiveLimit >= this.ceiling + 1) this.ceiling = Infinity;
     }

@@ -15,9 +15,15 @@ interface RawToolCall {
  * toAssistantMessage({ content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: '{"a":1}' } }] })
  * // { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: { a: 1 } } }] }
  */
-export function toAssistantMessage(message: { role?: string | undefined; content?: unknown; tool_calls?: RawToolCall[] | null | undefined; [k: string]: unknown }): ChatMessage {
+export function toAssistantMessage(message: {
+  role?: string | undefined;
+  content?: unknown;
+  tool_calls?: RawToolCall[] | null | undefined;
+  [k: string]: unknown;
+}): ChatMessage {
   const out: ChatMessage = { role: "assistant", content: message.content ?? null };
-  if (typeof message.reasoning_content === "string") out.reasoning_content = message.reasoning_content;
+  if (typeof message.reasoning_content === "string")
+    out.reasoning_content = message.reasoning_content;
   const calls = message.tool_calls ?? [];
   if (calls.length) {
     out.tool_calls = calls.map((c, i) => ({
@@ -41,5 +47,7 @@ export function parseArguments(args: unknown): unknown {
 
 /** The text of chat messages, joined (for payload recording and word counts). */
 export function messagesText(messages: readonly ChatMessage[]): string {
-  return messages.map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content ?? ""))).join("\n");
+  return messages
+    .map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content ?? "")))
+    .join("\n");
 }

@@ -46,7 +46,9 @@ export function resolveParams(raw: Row, spec: ParamSpec): { params: Row; ignored
 /** The stop sequences in effect, as a list (DiGiT iterated a plain string by character; we do not). */
 export function stopList(value: unknown): string[] {
   if (typeof value === "string") return value ? [value] : [];
-  return Array.isArray(value) ? value.filter((s): s is string => typeof s === "string" && s.length > 0) : [];
+  return Array.isArray(value)
+    ? value.filter((s): s is string => typeof s === "string" && s.length > 0)
+    : [];
 }
 
 /** Cut `text` at the first occurrence of each stop sequence in turn. */

@@ -8,14 +8,23 @@ import { redactText } from "../../util/redact.js";
  * @example
  * const p = payloadPolicy(); if (p.record) span.set({ prompt: p.truncate(prompt).text });
  */
-export function payloadPolicy(env: NodeJS.ProcessEnv = process.env): { record: boolean; maxChars: number; truncate(s: string): { text: string; truncated: boolean } } {
-  const record = ["1", "true", "yes"].includes((env.DGT_TELEMETRY_RECORD_PAYLOADS ?? "").trim().toLowerCase());
+export function payloadPolicy(env: NodeJS.ProcessEnv = process.env): {
+  record: boolean;
+  maxChars: number;
+  truncate(s: string): { text: string; truncated: boolean };
+} {
+  const record = ["1", "true", "yes"].includes(
+    (env.DGT_TELEMETRY_RECORD_PAYLOADS ?? "").trim().toLowerCase(),
+  );
   const parsed = Number(env.DGT_TELEMETRY_PAYLOAD_MAX_CHARS);
   const maxChars = Number.isInteger(parsed) && parsed > 0 ? parsed : 4096;
   return {
     record,
     maxChars,
-    truncate: (s) => (s.length > maxChars ? { text: s.slice(0, maxChars), truncated: true } : { text: s, truncated: false }),
+    truncate: (s) =>
+      s.length > maxChars
+        ? { text: s.slice(0, maxChars), truncated: true }
+        : { text: s, truncated: false },
   };
 }
 

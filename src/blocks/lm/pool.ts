@@ -22,7 +22,11 @@ export class CredentialPool {
   private readonly limiters = new Map<string, AdaptiveLimiter>();
 
   /** The limiter for `credential`, created with `limit` or lowered to it (with a warning). */
-  limiter(credential: Credential, limit: number, who: { block: string; logger?: Logger | undefined; adaptive?: boolean }): AdaptiveLimiter {
+  limiter(
+    credential: Credential,
+    limit: number,
+    who: { block: string; logger?: Logger | undefined; adaptive?: boolean },
+  ): AdaptiveLimiter {
     const key = credentialKey(credential);
     const existing = this.limiters.get(key);
     if (!existing) {
@@ -49,7 +53,11 @@ export class CredentialPool {
 
 /** sha256 of a credential and its endpoint, hex. */
 export function credentialKey(credential: Credential): string {
-  return createHash("sha256").update(credential.secret).update("\u0000").update(credential.endpoint).digest("hex");
+  return createHash("sha256")
+    .update(credential.secret)
+    .update("\u0000")
+    .update(credential.endpoint)
+    .digest("hex");
 }
 
 const KEY = Symbol.for("digit.lm.credential-pool");

@@ -1,28 +1,44 @@
 import { setMaxListeners } from "node:events";
 import { z } from "zod";
 import { BatchUnsupportedError, ConfigError } from "../../errors.js";
-import { Block, type BlockConfig, type BlockConfigOf, type BlockContext, type BlockFields, type BlockItem } from "../block.js";
-import type { Row } from "../../util/mapping.js";
-import { chunkByKey, paramsKey } from "./batch.js";
-import { lmFetch } from "./http.js";
-import { AdaptiveLimiter } from "./limiter.js";
-import { resolveParams, stopList, cutAtStops, type ParamSpec } from "./params.js";
-import { isObj } from "../../util/mapping.js";
-import { rememberSecretsIn } from "../../util/redact.js";
-import { payloadPolicy, redact } from "./payload.js";
-import { credentialPool, type Credential } from "./pool.js";
-import { RefusalWatch } from "./refusals.js";
-import { backoffDelay, classifyFailure, deadline, malformedResponse, NEVER_ABORTS, refusedBody, sleep, type Failure } from "./retry.js";
-import { dropUsage, usageProblem } from "./usage.js";
-import { BlockCache, type CacheCaller } from "./block-cache.js";
-import { DEFAULT_WORST_CASE_OUTPUT_TOKENS, type SpendTicket } from "./spend-guard.js";
 import type { LlmCallReport } from "../../telemetry/observer.js";
 import type { Span } from "../../telemetry/telemetry.js";
+import type { Row } from "../../util/mapping.js";
+import { isObj } from "../../util/mapping.js";
+import { rememberSecretsIn } from "../../util/redact.js";
+import {
+  Block,
+  type BlockConfig,
+  type BlockConfigOf,
+  type BlockContext,
+  type BlockFields,
+  type BlockItem,
+} from "../block.js";
 import type { BatchApi } from "./batch/api.js";
-import { batchOptionsSchema, executionSchema, type Execution } from "./batch/config.js";
+import { batchOptionsSchema, type Execution, executionSchema } from "./batch/config.js";
 import { BatchExecution, type BatchRequest } from "./batch/execution.js";
 import { BatchJournal, batchJournalPath } from "./batch/journal.js";
-import { EndpointPool, endpointSchema, type EndpointConfig } from "./endpoint-pool.js";
+import { chunkByKey, paramsKey } from "./batch.js";
+import { BlockCache, type CacheCaller } from "./block-cache.js";
+import { type EndpointConfig, EndpointPool, endpointSchema } from "./endpoint-pool.js";
+import { lmFetch } from "./http.js";
+import { AdaptiveLimiter } from "./limiter.js";
+import { cutAtStops, type ParamSpec, resolveParams, stopList } from "./params.js";
+import { payloadPolicy, redact } from "./payload.js";
+import { type Credential, credentialPool } from "./pool.js";
+import { RefusalWatch } from "./refusals.js";
+import {
+  backoffDelay,
+  classifyFailure,
+  deadline,
+  type Failure,
+  malformedResponse,
+  NEVER_ABORTS,
+  refusedBody,
+  sleep,
+} from "./retry.js";
+import { DEFAULT_WORST_CASE_OUTPUT_TOKENS, type SpendTicket } from "./spend-guard.js";
+import { dropUsage, usageProblem } from "./usage.js";
 
 /** How a provider is called: a raw prompt (`completion`) or a list of chat messages. */
 export type LMMethod = "completion" | "chat_completion";
@@ -80,11 +96,38 @@ export interface LMResponse {
  * working when the original block carried another provider's keys (DiGiT behaves the same way).
  */
 export const GENERATION_PARAMETERS = [
-  "temperature", "max_tokens", "max_new_tokens", "max_completion_tokens", "max_tokens_to_sample", "num_predict",
-  "min_tokens", "min_new_tokens", "stop", "stop_sequences", "top_p", "top_k", "seed", "random_seed", "n",
-  "num_ctx", "presence_penalty", "frequency_penalty", "repetition_penalty", "logprobs", "top_logprobs",
-  "logit_bias", "response_format", "extra_body", "reasoning_effort", "echo", "skip_special_tokens",
-  "spaces_between_special_tokens", "max_length", "decoding_method", "output_config", "time_limit",
+  "temperature",
+  "max_tokens",
+  "max_new_tokens",
+  "max_completion_tokens",
+  "max_tokens_to_sample",
+  "num_predict",
+  "min_tokens",
+  "min_new_tokens",
+  "stop",
+  "stop_sequences",
+  "top_p",
+  "top_k",
+  "seed",
+  "random_seed",
+  "n",
+  "num_ctx",
+  "presence_penalty",
+  "frequency_penalty",
+  "repetition_penalty",
+  "logprobs",
+  "top_logprobs",
+  "logit_bias",
+  "response_format",
+  "extra_body",
+  "reasoning_effort",
+  "echo",
+  "skip_special_tokens",
+  "spaces_between_special_tokens",
+  "max_length",
+  "decoding_method",
+  "output_config",
+  "time_limit",
 ] as const;
 
 /** The `cache` values besides true and false. */
@@ -101,27 +144,95 @@ const CACHE_MODES: readonly string[] = ["read", "write", "readwrite"];
  * }
  */
 export const lmConfigSchema = z.object({
-  model_id_or_path: z.string().min(1).describe("The model's name or path, as the endpoint knows it"),
-  batch_size: z.union([z.number().int().positive(), z.literal("auto")]).optional().describe("Completion prompts per request, for endpoints that take a list of prompts"),
+  model_id_or_path: z
+    .string()
+    .min(1)
+    .describe("The model's name or path, as the endpoint knows it"),
+  batch_size: z
+    .union([z.number().int().positive(), z.literal("auto")])
+    .optional()
+    .describe("Completion prompts per request, for endpoints that take a list of prompts"),
   /** Concurrent requests per credential (DiGiT's name); `max_concurrent_requests` wins when both are set. */
-  call_limit: z.number().int().positive().optional().describe("Concurrent requests per credential (DiGiT's name; default set by the provider)"),
-  max_concurrent_requests: z.number().int().positive().optional().describe("Concurrent requests per credential; wins over call_limit"),
-  init_tokenizer: z.boolean().optional().describe("Accepted for DiGiT compatibility; no tokenizer is loaded (a warning says so)"),
-  api_key: z.string().optional().describe("API key (better: the provider's environment variable, e.g. OPENAI_API_KEY)"),
-  base_url: z.union([z.string(), z.array(z.string().min(1)).min(1)]).optional().describe("Endpoint URL (e.g. an OpenAI-compatible server); a list makes a pool of endpoints with failover"),
-  endpoints: z.array(endpointSchema).min(1).optional().describe("A pool of endpoints with their own keys and limits (instead of base_url; see docs/providers.md#endpoint-pools)"),
-  api_version: z.string().optional().describe("API version, for providers that have one (Azure OpenAI)"),
+  call_limit: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("Concurrent requests per credential (DiGiT's name; default set by the provider)"),
+  max_concurrent_requests: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("Concurrent requests per credential; wins over call_limit"),
+  init_tokenizer: z
+    .boolean()
+    .optional()
+    .describe("Accepted for DiGiT compatibility; no tokenizer is loaded (a warning says so)"),
+  api_key: z
+    .string()
+    .optional()
+    .describe("API key (better: the provider's environment variable, e.g. OPENAI_API_KEY)"),
+  base_url: z
+    .union([z.string(), z.array(z.string().min(1)).min(1)])
+    .optional()
+    .describe(
+      "Endpoint URL (e.g. an OpenAI-compatible server); a list makes a pool of endpoints with failover",
+    ),
+  endpoints: z
+    .array(endpointSchema)
+    .min(1)
+    .optional()
+    .describe(
+      "A pool of endpoints with their own keys and limits (instead of base_url; see docs/providers.md#endpoint-pools)",
+    ),
+  api_version: z
+    .string()
+    .optional()
+    .describe("API version, for providers that have one (Azure OpenAI)"),
   project_id: z.string().optional().describe("Project, for providers that have one (watsonx)"),
-  default_headers: z.record(z.string(), z.string()).optional().describe("Extra HTTP headers sent with every request"),
+  default_headers: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe("Extra HTTP headers sent with every request"),
   timeout: z.number().positive().default(600).describe("Per-request timeout in seconds"),
   max_retries: z.number().int().min(0).default(5).describe("Retries after the first attempt"),
-  retry_backoff: z.number().min(0).default(1).describe("First retry delay in seconds without Retry-After (doubles per retry, at most 60)"),
-  adaptive_concurrency: z.boolean().default(true).describe("Lower the concurrency on 429 and raise it back on success"),
-  execution: executionSchema.default("online").describe("online: one API call per request; batch: the provider's batch API (about half the price, slower); auto: the first requests online, the rest by batch (see docs/batch.md)"),
+  retry_backoff: z
+    .number()
+    .min(0)
+    .default(1)
+    .describe("First retry delay in seconds without Retry-After (doubles per retry, at most 60)"),
+  adaptive_concurrency: z
+    .boolean()
+    .default(true)
+    .describe("Lower the concurrency on 429 and raise it back on success"),
+  execution: executionSchema
+    .default("online")
+    .describe(
+      "online: one API call per request; batch: the provider's batch API (about half the price, slower); auto: the first requests online, the rest by batch (see docs/batch.md)",
+    ),
   batch: batchOptionsSchema.describe("Batch API settings, for execution: batch or auto"),
-  cache: z.union([z.boolean(), z.string()]).refine((v) => typeof v === "boolean" || CACHE_MODES.includes(v), { message: "must be true, false, read, write or readwrite" }).optional().describe("Response cache: readwrite (default), read (never store), write (never reuse), or false (see docs/cache.md)"),
-  lm_cache: z.string().optional().describe("Response cache database file for this block (DiGiT's key; default $DGT_CACHE_DIR/responses.sqlite)"),
-  force_cache: z.boolean().optional().describe("Accepted for DiGiT compatibility: answers are cached also when sampling (each sample is its own entry)"),
+  cache: z
+    .union([z.boolean(), z.string()])
+    .refine((v) => typeof v === "boolean" || CACHE_MODES.includes(v), {
+      message: "must be true, false, read, write or readwrite",
+    })
+    .optional()
+    .describe(
+      "Response cache: readwrite (default), read (never store), write (never reuse), or false (see docs/cache.md)",
+    ),
+  lm_cache: z
+    .string()
+    .optional()
+    .describe(
+      "Response cache database file for this block (DiGiT's key; default $DGT_CACHE_DIR/responses.sqlite)",
+    ),
+  force_cache: z
+    .boolean()
+    .optional()
+    .describe(
+      "Accepted for DiGiT compatibility: answers are cached also when sampling (each sample is its own entry)",
+    ),
   ...generationParameterShape(),
 });
 
@@ -135,10 +246,20 @@ export const lmConfigSchema = z.object({
 export type LMConfig = BlockConfigOf<typeof lmConfigSchema>;
 
 /** One optional key per generation parameter (`temperature`, `max_tokens`, ...), any value. */
-function generationParameterShape(): Record<(typeof GENERATION_PARAMETERS)[number], z.ZodOptional<z.ZodUnknown>> {
-  const param = () => z.unknown().optional().describe("Generation parameter, sent to the model where the provider uses it");
+function generationParameterShape(): Record<
+  (typeof GENERATION_PARAMETERS)[number],
+  z.ZodOptional<z.ZodUnknown>
+> {
+  const param = () =>
+    z
+      .unknown()
+      .optional()
+      .describe("Generation parameter, sent to the model where the provider uses it");
   // Object.fromEntries cannot know its keys; they are exactly GENERATION_PARAMETERS.
-  return Object.fromEntries(GENERATION_PARAMETERS.map((k) => [k, param()])) as Record<(typeof GENERATION_PARAMETERS)[number], z.ZodOptional<z.ZodUnknown>>;
+  return Object.fromEntries(GENERATION_PARAMETERS.map((k) => [k, param()])) as Record<
+    (typeof GENERATION_PARAMETERS)[number],
+    z.ZodOptional<z.ZodUnknown>
+  >;
 }
 
 /** DiGiT keys accepted so its files run unchanged, but with no effect yet: a block that sets one warns. */
@@ -210,7 +331,10 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
   /** Prompts per batched request when the config gives no `batch_size` (used only where `supportsBatch`). */
   protected static defaultBatchSize = 1;
   /** Parameters per method (canonical names and aliases). */
-  protected static paramSpecs: Readonly<Record<LMMethod, ParamSpec>> = { completion: ALL_PARAMS, chat_completion: ALL_PARAMS };
+  protected static paramSpecs: Readonly<Record<LMMethod, ParamSpec>> = {
+    completion: ALL_PARAMS,
+    chat_completion: ALL_PARAMS,
+  };
   /** Methods the provider implements. */
   protected static methods: readonly LMMethod[] = ["completion", "chat_completion"];
   /** Whether answers go through the response cache when the block sets no `cache` key. */
@@ -221,11 +345,14 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
   /** A generation parameter of the replaced type that neither of this provider's methods uses. */
   static override ignoresInheritedKey(key: string): boolean {
     if (key === "n" || !(GENERATION_PARAMETERS as readonly string[]).includes(key)) return false;
-    return Object.values(this.paramSpecs).every((spec) => resolveParams({ [key]: true }, spec).ignored.includes(key));
+    return Object.values(this.paramSpecs).every((spec) =>
+      resolveParams({ [key]: true }, spec).ignored.includes(key),
+    );
   }
 
   /** The parsed config: the keys every provider has, plus the provider's own (`S`). */
-  declare readonly config: LMConfig & BlockConfigOf<S> & { /** The first endpoint of a pool. */ base_url?: string | undefined };
+  declare readonly config: LMConfig &
+    BlockConfigOf<S> & { /** The first endpoint of a pool. */ base_url?: string | undefined };
   readonly modelId: string;
   /** Per-method parameters from the block config, already resolved. */
   private readonly baseParams: Record<LMMethod, Row>;
@@ -254,7 +381,11 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
   constructor(raw: BlockConfig, ctx: BlockContext = {}) {
     // A pool's provider code sees its first endpoint as `base_url`; the pool spreads the requests.
     const endpoints = endpointList(raw);
-    const first = endpoints ? endpoints[0]!.base_url : Array.isArray(raw.base_url) ? String(raw.base_url[0]) : undefined;
+    const first = endpoints
+      ? endpoints[0]!.base_url
+      : Array.isArray(raw.base_url)
+        ? String(raw.base_url[0])
+        : undefined;
     super(first === undefined ? raw : { ...raw, base_url: first }, ctx);
     this.endpointList = endpoints;
     const config: LMConfig = this.config;
@@ -266,21 +397,37 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     this.backoffMs = config.retry_backoff * 1000;
     const ctor = this.constructor as typeof LMProvider;
     const given: Row = {};
-    for (const k of GENERATION_PARAMETERS) if (config[k] !== undefined && config[k] !== null) given[k] = config[k];
+    for (const k of GENERATION_PARAMETERS)
+      if (config[k] !== undefined && config[k] !== null) given[k] = config[k];
     const completion = resolveParams(given, ctor.paramSpecs.completion);
     const chat = resolveParams(given, ctor.paramSpecs.chat_completion);
     this.baseParams = { completion: completion.params, chat_completion: chat.params };
     const cache = config.cache as boolean | "read" | "write" | "readwrite" | undefined;
-    this.responseCache = BlockCache.create({ cache, lm_cache: config.lm_cache as string | undefined, cachedByDefault: ctor.cachedByDefault }, ctx.cache, this.logger);
+    this.responseCache = BlockCache.create(
+      {
+        cache,
+        lm_cache: config.lm_cache as string | undefined,
+        cachedByDefault: ctor.cachedByDefault,
+      },
+      ctx.cache,
+      this.logger,
+    );
     for (const [key, effect] of Object.entries(UNSUPPORTED_KEYS)) {
       const v = config[key as keyof typeof UNSUPPORTED_KEYS];
-      if (v !== undefined && v !== null && v !== false) this.logger.warn(`block '${this.name}' (type ${this.type}): '${key}' is not supported yet and has no effect: ${effect}`, { unsupported: key });
+      if (v !== undefined && v !== null && v !== false)
+        this.logger.warn(
+          `block '${this.name}' (type ${this.type}): '${key}' is not supported yet and has no effect: ${effect}`,
+          { unsupported: key },
+        );
     }
     // `n` is handled here for every provider (fanned out when the endpoint lacks it).
     const ignored = completion.ignored.filter((k) => chat.ignored.includes(k) && k !== "n");
     if (ignored.length) {
       for (const k of ignored) this.warnedKeys.add(k);
-      this.logger.warn(`block '${this.name}' (type ${this.type}) ignores generation parameters it does not use: ${ignored.join(", ")}`, { ignored });
+      this.logger.warn(
+        `block '${this.name}' (type ${this.type}) ignores generation parameters it does not use: ${ignored.join(", ")}`,
+        { ignored },
+      );
     }
     this.batchExecution = this.createBatchExecution(ctx);
   }
@@ -291,7 +438,14 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     const key = this.credential()?.secret ?? "";
     const limit = this.requestedLimit();
     const adaptive = this.config.adaptive_concurrency !== false;
-    this.poolInstance = new EndpointPool(this.endpointList.map((e) => ({ url: e.base_url, key: e.api_key ?? key, limit: e.max_concurrent_requests ?? limit })), { block: this.name, logger: this.logger, adaptive });
+    this.poolInstance = new EndpointPool(
+      this.endpointList.map((e) => ({
+        url: e.base_url,
+        key: e.api_key ?? key,
+        limit: e.max_concurrent_requests ?? limit,
+      })),
+      { block: this.name, logger: this.logger, adaptive },
+    );
     return this.poolInstance;
   }
 
@@ -332,7 +486,12 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
    * @example
    * new OpenAI({ apiKey, baseURL, ...this.sdkClientOptions() })
    */
-  protected sdkClientOptions(): { defaultHeaders: Record<string, string> | undefined; maxRetries: 0; timeout: number; fetch: typeof fetch } {
+  protected sdkClientOptions(): {
+    defaultHeaders: Record<string, string> | undefined;
+    maxRetries: 0;
+    timeout: number;
+    fetch: typeof fetch;
+  } {
     return {
       defaultHeaders: this.config.default_headers,
       maxRetries: 0,
@@ -342,7 +501,11 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
   }
 
   override limiters(): AdaptiveLimiter[] {
-    return [this.limiter, ...(this.batchExecution ? [this.batchExecution.limiter] : []), ...super.limiters()];
+    return [
+      this.limiter,
+      ...(this.batchExecution ? [this.batchExecution.limiter] : []),
+      ...super.limiters(),
+    ];
   }
 
   /** How this block sends its requests: `online`, `batch` or `auto` (the run's `--execution` wins). */
@@ -356,8 +519,13 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     if (mode === "online") return undefined;
     const ctor = this.constructor as typeof LMProvider;
     if (!ctor.hasBatchApi) {
-      if (mode === "batch") throw new BatchUnsupportedError(`block '${this.name}' (type ${this.type}) has no batch API; batch execution is available for openai, azure-openai and anthropic`);
-      this.logger.info(`block '${this.name}' (type ${this.type}) has no batch API; execution: auto sends its requests online`);
+      if (mode === "batch")
+        throw new BatchUnsupportedError(
+          `block '${this.name}' (type ${this.type}) has no batch API; batch execution is available for openai, azure-openai and anthropic`,
+        );
+      this.logger.info(
+        `block '${this.name}' (type ${this.type}) has no batch API; execution: auto sends its requests online`,
+      );
       return undefined;
     }
     const host = {
@@ -369,8 +537,19 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
       batchBody: (request: BatchRequest) => this.batchBody(request),
       batchAnswer: (body: unknown, request: BatchRequest) => this.batchAnswer(body, request),
     };
-    const deps = { logger: this.logger, observer: ctx.observer, telemetry: this.telemetry, maxRetries: this.maxRetries };
-    return new BatchExecution(host, mode, batchOptionsSchema.parse(this.config.batch), BatchJournal.open(batchJournalPath()), deps);
+    const deps = {
+      logger: this.logger,
+      observer: ctx.observer,
+      telemetry: this.telemetry,
+      maxRetries: this.maxRetries,
+    };
+    return new BatchExecution(
+      host,
+      mode,
+      batchOptionsSchema.parse(this.config.batch),
+      BatchJournal.open(batchJournalPath()),
+      deps,
+    );
   }
 
   /** The provider's batch API for `method` (providers with `hasBatchApi` override this). */
@@ -398,8 +577,12 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
       this.limiterInstance = pool
         ? new AdaptiveLimiter(pool.capacity, { adaptive: false })
         : credential
-        ? credentialPool().limiter(credential, this.requestedLimit(), { block: this.name, logger: this.logger, adaptive })
-        : new AdaptiveLimiter(this.requestedLimit(), { adaptive });
+          ? credentialPool().limiter(credential, this.requestedLimit(), {
+              block: this.name,
+              logger: this.logger,
+              adaptive,
+            })
+          : new AdaptiveLimiter(this.requestedLimit(), { adaptive });
     }
     return this.limiterInstance;
   }
@@ -423,7 +606,11 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
    * to fail the attempt, as `send` does.
    */
   protected sendBatch(_request: LMBatchRequest): Promise<LMResponse[]> {
-    return Promise.reject(new Error(`block '${this.name}' (type ${this.type}) cannot send several prompts in one request`));
+    return Promise.reject(
+      new Error(
+        `block '${this.name}' (type ${this.type}) cannot send several prompts in one request`,
+      ),
+    );
   }
 
   /**
@@ -446,30 +633,52 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     return classifyFailure(e, timedOut);
   }
 
-  protected async execute(items: BlockItem[], options: Record<string, unknown>, span?: Span): Promise<BlockItem[]> {
+  protected async execute(
+    items: BlockItem[],
+    options: Record<string, unknown>,
+    span?: Span,
+  ): Promise<BlockItem[]> {
     const method = (options.method ?? "completion") as LMMethod;
     const ctor = this.constructor as typeof LMProvider;
     if (method !== "completion" && method !== "chat_completion") {
-      throw new ConfigError(`block '${this.name}': unknown method '${String(method)}'`, { hint: "use 'completion' or 'chat_completion'" });
+      throw new ConfigError(`block '${this.name}': unknown method '${String(method)}'`, {
+        hint: "use 'completion' or 'chat_completion'",
+      });
     }
     if (!ctor.methods.includes(method)) {
-      throw new ConfigError(`block '${this.name}' (type ${this.type}) does not support method '${method}'`, { hint: `call it with method: '${ctor.methods[0]}'` });
+      throw new ConfigError(
+        `block '${this.name}' (type ${this.type}) does not support method '${method}'`,
+        { hint: `call it with method: '${ctor.methods[0]}'` },
+      );
     }
     this.payload = payloadPolicy();
     const runSignal = options.signal instanceof AbortSignal ? options.signal : NEVER_ABORTS;
     // Every in-flight attempt listens on the run's signal; hundreds are normal, not a leak.
     if (runSignal !== NEVER_ABORTS) setMaxListeners(0, runSignal);
-    const prepared = items.map((item) => this.prepare(item, method)).filter((p): p is Prepared => p !== undefined);
+    const prepared = items
+      .map((item) => this.prepare(item, method))
+      .filter((p): p is Prepared => p !== undefined);
     const limit = this.batchLimit(method);
     // Rows sent by the provider's batch API (execution: batch, or auto past its first rows).
     const batched = this.batchExecution ? prepared.filter(() => this.batchExecution!.takes()) : [];
     const online = batched.length ? prepared.filter((p) => !batched.includes(p)) : prepared;
     // Rows that can share a request: a string prompt, no fan-out, and the same parameters.
-    const chunks = limit > 1 ? chunkByKey(online, (p) => (p.fanOut === 1 && typeof p.input === "string" ? paramsKey(p.sent) : undefined), limit) : online.map((p) => [p]);
+    const chunks =
+      limit > 1
+        ? chunkByKey(
+            online,
+            (p) => (p.fanOut === 1 && typeof p.input === "string" ? paramsKey(p.sent) : undefined),
+            limit,
+          )
+        : online.map((p) => [p]);
     // Every request runs to its end before a failure (a spending cap's refusal, a cancellation) is
     // thrown, so the answers that arrive are cached and their cost counted.
     const settled = await Promise.allSettled([
-      ...chunks.map((chunk) => (chunk.length === 1 ? this.processItem(chunk[0]!, runSignal, span) : this.processChunk(chunk, runSignal, span))),
+      ...chunks.map((chunk) =>
+        chunk.length === 1
+          ? this.processItem(chunk[0]!, runSignal, span)
+          : this.processChunk(chunk, runSignal, span),
+      ),
       ...batched.map((p) => this.processBatched(p, runSignal, span)),
     ]);
     const thrown = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -477,7 +686,11 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     // Rows that got no answer are kept (the builder sees their `error`) and recorded, so a builder
     // that drops them loses nothing silently. A nested block's caller accounts for its rows.
     const failed = items.filter((item) => typeof item.error === "string");
-    if (failed.length && !this.nested) await this.recordRejects(failed.map((item) => ({ row: { ...item.SRC_DATA }, reason: String(item.error) })), span);
+    if (failed.length && !this.nested)
+      await this.recordRejects(
+        failed.map((item) => ({ row: { ...item.SRC_DATA }, reason: String(item.error) })),
+        span,
+      );
     this.refusals.check({ block: this.name, type: this.type, url: this.credential()?.endpoint });
     return items;
   }
@@ -490,7 +703,10 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     const newKeys = perRow.ignored.filter((k) => !this.warnedKeys.has(k) && k !== "n");
     if (newKeys.length) {
       for (const k of newKeys) this.warnedKeys.add(k);
-      this.logger.warn(`block '${this.name}' (type ${this.type}) ignores gen_kwargs it does not use: ${newKeys.join(", ")}`, { ignored: newKeys });
+      this.logger.warn(
+        `block '${this.name}' (type ${this.type}) ignores gen_kwargs it does not use: ${newKeys.join(", ")}`,
+        { ignored: newKeys },
+      );
     }
     const params: Row = { ...this.baseParams[method], ...perRow.params };
     const input = this.prepareInput(item, method);
@@ -507,32 +723,79 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
   }
 
   /** One row: `fanOut` requests (one unless the endpoint lacks `n`), each with retries; then its result or error. */
-  private async processItem(p: Prepared, runSignal: AbortSignal, blockSpan: Span | undefined): Promise<void> {
+  private async processItem(
+    p: Prepared,
+    runSignal: AbortSignal,
+    blockSpan: Span | undefined,
+  ): Promise<void> {
     const { item } = p;
-    const request = { method: p.method, input: p.input, params: p.sent, tools: item.tools as unknown[] | undefined, tool_choice: item.tool_choice, continuation: item.continuation as string | undefined, row: item.SRC_DATA };
-    const call: Call = { method: p.method, params: p.sent, inputs: [p.input], items: [item], send: async (signal) => [await this.send({ ...request, signal })] };
+    const request = {
+      method: p.method,
+      input: p.input,
+      params: p.sent,
+      tools: item.tools as unknown[] | undefined,
+      tool_choice: item.tool_choice,
+      continuation: item.continuation as string | undefined,
+      row: item.SRC_DATA,
+    };
+    const call: Call = {
+      method: p.method,
+      params: p.sent,
+      inputs: [p.input],
+      items: [item],
+      send: async (signal) => [await this.send({ ...request, signal })],
+    };
     const keys = this.cacheKeys(p, p.fanOut);
-    const results = await Promise.all(Array.from({ length: p.fanOut }, (_, k) => this.cachedAttempt(call, keys?.[k], runSignal, blockSpan)));
+    const results = await Promise.all(
+      Array.from({ length: p.fanOut }, (_, k) =>
+        this.cachedAttempt(call, keys?.[k], runSignal, blockSpan),
+      ),
+    );
     const failed = results.find((r) => !r.responses);
     if (failed) return fail(item, failed.failure!);
-    this.finish(p, results.map((r) => r.responses![0]!));
+    this.finish(
+      p,
+      results.map((r) => r.responses![0]!),
+    );
   }
 
   /** One row by the batch API: `fanOut` requests in batches; a row a batch hands back goes online. */
-  private async processBatched(p: Prepared, runSignal: AbortSignal, blockSpan: Span | undefined): Promise<void> {
+  private async processBatched(
+    p: Prepared,
+    runSignal: AbortSignal,
+    blockSpan: Span | undefined,
+  ): Promise<void> {
     const { item } = p;
-    const request: BatchRequest = { method: p.method, input: p.input, params: p.sent, tools: item.tools as unknown[] | undefined, tool_choice: item.tool_choice, continuation: item.continuation as string | undefined, row: item.SRC_DATA };
-    const outcomes = await Promise.all(Array.from({ length: p.fanOut }, () => this.batchExecution!.send(p.method, request, runSignal, blockSpan)));
+    const request: BatchRequest = {
+      method: p.method,
+      input: p.input,
+      params: p.sent,
+      tools: item.tools as unknown[] | undefined,
+      tool_choice: item.tool_choice,
+      continuation: item.continuation as string | undefined,
+      row: item.SRC_DATA,
+    };
+    const outcomes = await Promise.all(
+      Array.from({ length: p.fanOut }, () =>
+        this.batchExecution!.send(p.method, request, runSignal, blockSpan),
+      ),
+    );
     if (outcomes.some((o) => "online" in o)) return this.processItem(p, runSignal, blockSpan);
     const failed = outcomes.find((o): o is { failure: Failure } => "failure" in o);
     if (failed) return fail(item, failed.failure);
-    const responses = outcomes.map((o) => ("response" in o ? o.response : undefined)).filter((r): r is LMResponse => r !== undefined);
+    const responses = outcomes
+      .map((o) => ("response" in o ? o.response : undefined))
+      .filter((r): r is LMResponse => r !== undefined);
     this.finish(p, responses);
     this.refusals.succeeded();
   }
 
   /** Completion rows with identical parameters as one request; on a final failure every row gets the error. */
-  private async processChunk(all: Prepared[], runSignal: AbortSignal, blockSpan: Span | undefined): Promise<void> {
+  private async processChunk(
+    all: Prepared[],
+    runSignal: AbortSignal,
+    blockSpan: Span | undefined,
+  ): Promise<void> {
     // Prompts the cache answers are finished here; the rest share one request.
     const keys = new Map<Prepared, string>();
     const chunk: Prepared[] = [];
@@ -549,7 +812,13 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     const first = chunk[0]!;
     const inputs = chunk.map((p) => p.input as string);
     const rows = chunk.map((p) => p.item.SRC_DATA);
-    const call: Call = { method: first.method, params: first.sent, inputs, items: chunk.map((p) => p.item), send: (signal) => this.sendBatch({ inputs, params: first.sent, rows, signal }) };
+    const call: Call = {
+      method: first.method,
+      params: first.sent,
+      inputs,
+      items: chunk.map((p) => p.item),
+      send: (signal) => this.sendBatch({ inputs, params: first.sent, rows, signal }),
+    };
     const result = await this.attempt(call, runSignal, blockSpan);
     chunk.forEach((p, i) => {
       const key = keys.get(p);
@@ -571,19 +840,34 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
 
   /** Who answers, as the cache key knows it (never a credential). */
   private cacheCaller(): CacheCaller {
-    return { provider: this.type, endpoint: this.credential()?.endpoint ?? "", model: this.modelId };
+    return {
+      provider: this.type,
+      endpoint: this.credential()?.endpoint ?? "",
+      model: this.modelId,
+    };
   }
 
   /** The cache keys of a row's `count` samples, or undefined when the cache is off. */
   private cacheKeys(p: Prepared, count: number): string[] | undefined {
     if (!this.responseCache || this.cacheFailed) return undefined;
     const { item } = p;
-    const request: Row = { method: p.method, input: p.input, params: p.sent, tools: item.tools, tool_choice: item.tool_choice };
+    const request: Row = {
+      method: p.method,
+      input: p.input,
+      params: p.sent,
+      tools: item.tools,
+      tool_choice: item.tool_choice,
+    };
     return this.responseCache.keys(this.cacheCaller(), request, item.SRC_DATA, count);
   }
 
   /** A request through the cache: a stored answer if there is one, else sent and stored. */
-  private async cachedAttempt(call: Call, key: string | undefined, runSignal: AbortSignal, blockSpan: Span | undefined): Promise<Attempted> {
+  private async cachedAttempt(
+    call: Call,
+    key: string | undefined,
+    runSignal: AbortSignal,
+    blockSpan: Span | undefined,
+  ): Promise<Attempted> {
     const hit = key === undefined ? undefined : this.cacheHit(key, call.items);
     if (hit) return { responses: [hit] };
     const result = await this.attempt(call, runSignal, blockSpan);
@@ -597,7 +881,15 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     if (!cache?.reads || this.cacheFailed) return undefined;
     const stored = this.cacheUse(() => cache.get(key));
     const response = stored && isResponse(stored.value) ? stored.value : undefined;
-    this.ctx.observer?.cacheLookup?.({ block: this.name, provider: this.type, model: this.modelId, task_names: taskNamesOf(items), hit: !!response, prompt_tokens: response?.prompt_tokens ?? 0, completion_tokens: response?.completion_tokens ?? 0 });
+    this.ctx.observer?.cacheLookup?.({
+      block: this.name,
+      provider: this.type,
+      model: this.modelId,
+      task_names: taskNamesOf(items),
+      hit: !!response,
+      prompt_tokens: response?.prompt_tokens ?? 0,
+      completion_tokens: response?.completion_tokens ?? 0,
+    });
     return response ? { ...response, outputs: [...response.outputs] } : undefined;
   }
 
@@ -605,7 +897,12 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
   private cacheStore(key: string, response: LMResponse | undefined): void {
     const cache = this.responseCache;
     if (!response || !cache?.writes || this.cacheFailed) return;
-    this.cacheUse(() => cache.put(key, this.cacheCaller(), response, { prompt_tokens: response.prompt_tokens, completion_tokens: response.completion_tokens }));
+    this.cacheUse(() =>
+      cache.put(key, this.cacheCaller(), response, {
+        prompt_tokens: response.prompt_tokens,
+        completion_tokens: response.completion_tokens,
+      }),
+    );
   }
 
   private cacheUse<T>(use: () => T): T | undefined {
@@ -613,7 +910,10 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
       return use();
     } catch (e) {
       this.cacheFailed = true;
-      this.logger.warn(`block '${this.name}': the response cache cannot be used (${(e as Error).message}); requests are sent without it`, { file: this.responseCache?.file });
+      this.logger.warn(
+        `block '${this.name}': the response cache cannot be used (${(e as Error).message}); requests are sent without it`,
+        { file: this.responseCache?.file },
+      );
       return undefined;
     }
   }
@@ -622,7 +922,9 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
   private finish(p: Prepared, responses: LMResponse[]): void {
     const { item } = p;
     const stops = stopList(p.params.stop ?? p.params.stop_sequences);
-    const outputs = responses.flatMap((r) => r.outputs).map((o) => (typeof o === "string" && stops.length ? cutAtStops(o, stops) : o));
+    const outputs = responses
+      .flatMap((r) => r.outputs)
+      .map((o) => (typeof o === "string" && stops.length ? cutAtStops(o, stops) : o));
     const prompt_tokens = responses.reduce((s, r) => s + (r.prompt_tokens ?? 0), 0);
     const completion_tokens = responses.reduce((s, r) => s + (r.completion_tokens ?? 0), 0);
     item.result = p.n > 1 ? outputs : (outputs[0] ?? null);
@@ -632,48 +934,93 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
   }
 
   /** The prompt or messages to send, or why the row cannot be sent. */
-  private prepareInput(item: BlockItem, method: LMMethod): string | ChatMessage[] | { error: string } {
+  private prepareInput(
+    item: BlockItem,
+    method: LMMethod,
+  ): string | ChatMessage[] | { error: string } {
     const input = item.input;
     if (method === "completion") {
-      if (typeof input !== "string") return { error: "completion needs a string prompt; call the block with method 'chat_completion' for chat messages" };
+      if (typeof input !== "string")
+        return {
+          error:
+            "completion needs a string prompt; call the block with method 'chat_completion' for chat messages",
+        };
       return typeof item.continuation === "string" ? input + item.continuation : input;
     }
     if (typeof input === "string") return [{ role: "user", content: input }];
-    if (Array.isArray(input) && input.every((m) => m && typeof m === "object" && typeof (m as ChatMessage).role === "string")) return input as ChatMessage[];
+    if (
+      Array.isArray(input) &&
+      input.every((m) => m && typeof m === "object" && typeof (m as ChatMessage).role === "string")
+    )
+      return input as ChatMessage[];
     return { error: "chat_completion needs a list of messages ({role, content})" };
   }
 
   /** One request (of one row or a chunk) with retries: a slot per attempt, none held while sleeping. */
-  private async attempt(call: Call, runSignal: AbortSignal, blockSpan: Span | undefined): Promise<Attempted> {
+  private async attempt(
+    call: Call,
+    runSignal: AbortSignal,
+    blockSpan: Span | undefined,
+  ): Promise<Attempted> {
     const taskNames = taskNamesOf(call.items);
     const budget = this.ctx.budget;
     // Under a spending cap the request's worst case is reserved once it has a slot, before it is
     // sent (the reservation throws when a cap cannot cover it); it is settled when it is done.
     let ticket: SpendTicket | undefined;
-    const reserve = budget && (() => (ticket = budget.reserve({ provider: this.type, model: this.modelId, tasks: taskNames, promptTokens: estimatePromptTokens(call.inputs), maxCompletionTokens: maxCompletionTokens(call.params, call.inputs.length) })));
+    const reserve =
+      budget &&
+      (() =>
+        (ticket = budget.reserve({
+          provider: this.type,
+          model: this.modelId,
+          tasks: taskNames,
+          promptTokens: estimatePromptTokens(call.inputs),
+          maxCompletionTokens: maxCompletionTokens(call.params, call.inputs.length),
+        })));
     let result: Attempted = {};
     try {
       result = await this.attemptWithRetries(call, runSignal, blockSpan, taskNames, reserve);
       return result;
     } finally {
       const responses = result.responses;
-      const unknownUsage = responses?.some((r) => r.prompt_tokens === undefined && r.completion_tokens === undefined);
-      ticket?.settle(!responses ? { prompt_tokens: 0, completion_tokens: 0 } : unknownUsage ? undefined : { prompt_tokens: responses.reduce((s, r) => s + (r.prompt_tokens ?? 0), 0), completion_tokens: responses.reduce((s, r) => s + (r.completion_tokens ?? 0), 0) });
+      const unknownUsage = responses?.some(
+        (r) => r.prompt_tokens === undefined && r.completion_tokens === undefined,
+      );
+      ticket?.settle(
+        !responses
+          ? { prompt_tokens: 0, completion_tokens: 0 }
+          : unknownUsage
+            ? undefined
+            : {
+                prompt_tokens: responses.reduce((s, r) => s + (r.prompt_tokens ?? 0), 0),
+                completion_tokens: responses.reduce((s, r) => s + (r.completion_tokens ?? 0), 0),
+              },
+      );
     }
   }
 
-  private async attemptWithRetries(call: Call, runSignal: AbortSignal, blockSpan: Span | undefined, taskNames: string[], reserve: (() => void) | undefined): Promise<Attempted> {
+  private async attemptWithRetries(
+    call: Call,
+    runSignal: AbortSignal,
+    blockSpan: Span | undefined,
+    taskNames: string[],
+    reserve: (() => void) | undefined,
+  ): Promise<Attempted> {
     const limiter = this.limiter;
     const started = performance.now();
-    const span = this.telemetry.startSpan("dgt.llm_call", {
-      provider: this.type,
-      model_id: this.modelId,
-      method: call.method,
-      batch_size: call.inputs.length,
-      task_names: taskNames,
-      ...pickDefined(call.params, ["temperature", "n"]),
-      ...maxTokensAttr(call.params),
-    }, blockSpan);
+    const span = this.telemetry.startSpan(
+      "dgt.llm_call",
+      {
+        provider: this.type,
+        model_id: this.modelId,
+        method: call.method,
+        batch_size: call.inputs.length,
+        task_names: taskNames,
+        ...pickDefined(call.params, ["temperature", "n"]),
+        ...maxTokensAttr(call.params),
+      },
+      blockSpan,
+    );
     const attemptErrors: Record<string, number> = {};
     let semaphoreWait = 0;
     let retries = 0;
@@ -702,7 +1049,8 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
       this.ctx.observer?.requestStarted?.(this.name);
       try {
         const responses = await call.send(timer.signal);
-        if (responses.length !== call.inputs.length) throw malformedResponse(`${responses.length} answers for ${call.inputs.length} prompts`);
+        if (responses.length !== call.inputs.length)
+          throw malformedResponse(`${responses.length} answers for ${call.inputs.length} prompts`);
         slot.release("ok");
         result = { responses };
         const problem = usageProblem(responses);
@@ -718,8 +1066,14 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
           span.end("cancelled");
           throw e;
         }
-        const failure = (timer.timedOut() ? undefined : refusedBody(e)) ?? this.classify(e, timer.timedOut());
-        failure.message = redact(failure.status && !failure.message.startsWith(String(failure.status)) ? `${failure.status} ${failure.message}` : failure.message, this.secrets());
+        const failure =
+          (timer.timedOut() ? undefined : refusedBody(e)) ?? this.classify(e, timer.timedOut());
+        failure.message = redact(
+          failure.status && !failure.message.startsWith(String(failure.status))
+            ? `${failure.status} ${failure.message}`
+            : failure.message,
+          this.secrets(),
+        );
         slot.release(failure.kind === "429" ? "rate_limited" : "error");
         result = { failure };
       } finally {
@@ -731,8 +1085,14 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
       attemptErrors[failure.kind] = (attemptErrors[failure.kind] ?? 0) + 1;
       if (!failure.retryable || attempt >= this.maxRetries) break;
       retries++;
-      this.logger.debug(`block '${this.name}': retrying after ${failure.kind} (${failure.message})`, { kind: failure.kind, attempt: attempt + 1 });
-      await sleep(backoffDelay(attempt, failure.retryAfterMs, { initialMs: this.backoffMs, maxMs: 60_000 }), runSignal).catch((e: unknown) => {
+      this.logger.debug(
+        `block '${this.name}': retrying after ${failure.kind} (${failure.message})`,
+        { kind: failure.kind, attempt: attempt + 1 },
+      );
+      await sleep(
+        backoffDelay(attempt, failure.retryAfterMs, { initialMs: this.backoffMs, maxMs: 60_000 }),
+        runSignal,
+      ).catch((e: unknown) => {
         span.end("cancelled");
         throw e;
       });
@@ -745,7 +1105,13 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
       completion_tokens: responses?.reduce((s, r) => s + (r.completion_tokens ?? 0), 0) ?? 0,
     };
     const semaphore_wait_ms = Math.round(semaphoreWait * 100) / 100;
-    span.set({ ...usage, semaphore_wait_ms, retries, status: responses ? "ok" : "error", ...(responses ? {} : { error_kind: result.failure!.kind }) });
+    span.set({
+      ...usage,
+      semaphore_wait_ms,
+      retries,
+      status: responses ? "ok" : "error",
+      ...(responses ? {} : { error_kind: result.failure!.kind }),
+    });
     if (Object.keys(attemptErrors).length) span.set({ attempt_errors: attemptErrors });
     this.recordPayload(span, call, responses);
     if (responses) span.end("ok");
@@ -778,13 +1144,19 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     this.logger.warn(`${message}; further ones are logged at debug level`, { kind: "parse" });
   }
 
-  private recordPayload(span: { set(a: Row): void }, call: Call, responses: LMResponse[] | undefined): void {
+  private recordPayload(
+    span: { set(a: Row): void },
+    call: Call,
+    responses: LMResponse[] | undefined,
+  ): void {
     const policy = this.payload;
     if (!policy.record) return;
     const secrets = this.secrets();
     let truncated = false;
     const put = (key: string, value: unknown) => {
-      const t = policy.truncate(redact(typeof value === "string" ? value : JSON.stringify(value), secrets));
+      const t = policy.truncate(
+        redact(typeof value === "string" ? value : JSON.stringify(value), secrets),
+      );
       truncated ||= t.truncated;
       span.set({ [key]: t.text });
     };
@@ -797,24 +1169,41 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
 
 /** Input tokens of a request's prompts, overestimated (3 characters a token) for the worst case. */
 function estimatePromptTokens(inputs: readonly (string | ChatMessage[])[]): number {
-  return inputs.reduce((s, i) => s + Math.ceil((typeof i === "string" ? i.length : JSON.stringify(i).length) / 3), 0);
+  return inputs.reduce(
+    (s, i) => s + Math.ceil((typeof i === "string" ? i.length : JSON.stringify(i).length) / 3),
+    0,
+  );
 }
 
 /** The most output tokens a request of `prompts` prompts may produce (its limit, times `n`). */
 function maxCompletionTokens(params: Row, prompts: number): number {
-  const limit = ["max_tokens", "max_completion_tokens", "max_new_tokens", "num_predict", "max_tokens_to_sample"].map((k) => params[k]).find((v) => typeof v === "number" && v > 0) as number | undefined;
+  const limit = [
+    "max_tokens",
+    "max_completion_tokens",
+    "max_new_tokens",
+    "num_predict",
+    "max_tokens_to_sample",
+  ]
+    .map((k) => params[k])
+    .find((v) => typeof v === "number" && v > 0) as number | undefined;
   const n = typeof params.n === "number" && params.n > 1 ? params.n : 1;
   return (limit ?? DEFAULT_WORST_CASE_OUTPUT_TOKENS) * n * prompts;
 }
 
 /** Whether a stored value looks like an answer (a damaged entry is a miss, not a crash). */
 function isResponse(value: unknown): value is LMResponse {
-  return typeof value === "object" && value !== null && Array.isArray((value as LMResponse).outputs);
+  return (
+    typeof value === "object" && value !== null && Array.isArray((value as LMResponse).outputs)
+  );
 }
 
 /** Distinct task names of the rows of a request. */
 function taskNamesOf(items: BlockItem[]): string[] {
-  return [...new Set(items.map((i) => i.SRC_DATA.task_name).filter((t): t is string => typeof t === "string"))];
+  return [
+    ...new Set(
+      items.map((i) => i.SRC_DATA.task_name).filter((t): t is string => typeof t === "string"),
+    ),
+  ];
 }
 
 /** A row whose request failed for good: no result, and the error as "kind: message". */
@@ -830,7 +1219,8 @@ function pickDefined(params: Row, keys: readonly string[]): Row {
 }
 
 function maxTokensAttr(params: Row): Row {
-  for (const k of ["max_tokens", "max_completion_tokens", "max_new_tokens", "num_predict"]) if (params[k] !== undefined) return { max_tokens: params[k] };
+  for (const k of ["max_tokens", "max_completion_tokens", "max_new_tokens", "num_predict"])
+    if (params[k] !== undefined) return { max_tokens: params[k] };
   return {};
 }
 
@@ -851,10 +1241,14 @@ export function resultText(result: unknown): string {
 }
 
 /** Rows and tokens of one request per task (a batched request may serve several tasks). */
-function usageByTask(items: BlockItem[], responses: LMResponse[] | undefined): NonNullable<LlmCallReport["task_usage"]> {
+function usageByTask(
+  items: BlockItem[],
+  responses: LMResponse[] | undefined,
+): NonNullable<LlmCallReport["task_usage"]> {
   const out: NonNullable<LlmCallReport["task_usage"]> = {};
   items.forEach((item, i) => {
-    const name = typeof item.SRC_DATA.task_name === "string" ? item.SRC_DATA.task_name : "(no task)";
+    const name =
+      typeof item.SRC_DATA.task_name === "string" ? item.SRC_DATA.task_name : "(no task)";
     const u = (out[name] ??= { rows: 0, prompt_tokens: 0, completion_tokens: 0 });
     u.rows++;
     u.prompt_tokens += responses?.[i]?.prompt_tokens ?? 0;
@@ -865,7 +1259,9 @@ function usageByTask(items: BlockItem[], responses: LMResponse[] | undefined): N
 
 /** The endpoints of a block with several (`endpoints:` or a `base_url` list), else undefined. */
 function endpointList(config: BlockConfig): EndpointConfig[] | undefined {
-  if (Array.isArray(config.endpoints) && config.endpoints.length) return config.endpoints.map((e) => endpointSchema.parse(e));
-  if (Array.isArray(config.base_url) && config.base_url.length > 1) return config.base_url.map((url) => ({ base_url: String(url) }));
+  if (Array.isArray(config.endpoints) && config.endpoints.length)
+    return config.endpoints.map((e) => endpointSchema.parse(e));
+  if (Array.isArray(config.base_url) && config.base_url.length > 1)
+    return config.base_url.map((url) => ({ base_url: String(url) }));
   return undefined;
 }

@@ -54,11 +54,16 @@ export class RefusalWatch {
 }
 
 function isRefusal(f: Failure): boolean {
-  return f.kind === "connection" || (f.kind === "4xx" && (f.status === 401 || f.status === 403 || f.status === 404));
+  return (
+    f.kind === "connection" ||
+    (f.kind === "4xx" && (f.status === 401 || f.status === 403 || f.status === 404))
+  );
 }
 
 function hintFor(f: Failure): string {
-  if (f.kind === "connection") return "start the server, or point base_url at one that is running (a local Ollama: `ollama serve`)";
-  if (f.status === 404) return "check base_url (OpenAI-compatible servers usually end in /v1) and model_id_or_path (the model must be served there)";
+  if (f.kind === "connection")
+    return "start the server, or point base_url at one that is running (a local Ollama: `ollama serve`)";
+  if (f.status === 404)
+    return "check base_url (OpenAI-compatible servers usually end in /v1) and model_id_or_path (the model must be served there)";
   return "check the API key: the provider's environment variable (e.g. OPENAI_API_KEY) or api_key in the block config";
 }

@@ -33,14 +33,29 @@ const DECODERS: Readonly<Record<string, () => Transform>> = {
  * @example
  * const bytes = await readCappedBody(res, res.headers["content-encoding"], "http://127.0.0.1:8000");
  */
-export function readCappedBody(body: Readable, contentEncoding: string | undefined, origin: string, limit: number = LM_MAX_RESPONSE_BYTES): Promise<Buffer> {
+export function readCappedBody(
+  body: Readable,
+  contentEncoding: string | undefined,
+  origin: string,
+  limit: number = LM_MAX_RESPONSE_BYTES,
+): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
-    const codings = (contentEncoding ?? "").split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "" && c !== "identity");
+    const codings = (contentEncoding ?? "")
+      .split(",")
+      .map((c) => c.trim().toLowerCase())
+      .filter((c) => c !== "" && c !== "identity");
     const unknown = codings.find((c) => !(c in DECODERS));
     if (unknown !== undefined || codings.length > 1) {
       body.destroy();
       const what = unknown ?? codings.join(", ");
-      return reject(Object.assign(new Error(`the endpoint ${origin} answered with content-encoding '${what}', which digit does not decode (it decodes one of gzip, deflate, br)`), { code: UNSUPPORTED_ENCODING }));
+      return reject(
+        Object.assign(
+          new Error(
+            `the endpoint ${origin} answered with content-encoding '${what}', which digit does not decode (it decodes one of gzip, deflate, br)`,
+          ),
+          { code: UNSUPPORTED_ENCODING },
+        ),
+      );
     }
     const coding = codings[0];
     const decoder = coding === undefined ? undefined : DECODERS[coding]!();
@@ -61,7 +76,12 @@ export function readCappedBody(body: Readable, contentEncoding: string | undefin
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     };
     const tooLarge = () =>
-      Object.assign(new Error(`response body larger than ${limit / 2 ** 20} MiB${coding ? ` once decoded (${coding})` : ""} from ${origin}; the endpoint is not answering like an LLM API`), { code: RESPONSE_TOO_LARGE });
+      Object.assign(
+        new Error(
+          `response body larger than ${limit / 2 ** 20} MiB${coding ? ` once decoded (${coding})` : ""} from ${origin}; the endpoint is not answering like an LLM API`,
+        ),
+        { code: RESPONSE_TOO_LARGE },
+      );
     const take = (c: Buffer) => {
       if (settled) return;
       decodedBytes += c.length;
@@ -71,7 +91,14 @@ export function readCappedBody(body: Readable, contentEncoding: string | undefin
     if (decoder) {
       decoder.on("data", take);
       decoder.on("end", succeed);
-      decoder.on("error", (e: Error) => fail(Object.assign(new Error(`the ${coding} body from ${origin} does not decode: ${e.message}`), { name: "SyntaxError" })));
+      decoder.on("error", (e: Error) =>
+        fail(
+          Object.assign(
+            new Error(`the ${coding} body from ${origin} does not decode: ${e.message}`),
+            { name: "SyntaxError" },
+          ),
+        ),
+      );
     }
     body.on("data", (c: Buffer) => {
       if (settled) return;

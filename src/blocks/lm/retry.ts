@@ -39,10 +39,16 @@ interface ErrorShape {
 export function classifyFailure(e: unknown, timedOut = false): Failure {
   const err = (e ?? {}) as ErrorShape;
   const message = describe(e);
-  if (timedOut) return { kind: "timeout", retryable: true, message: `request timed out (${message})` };
+  if (timedOut)
+    return { kind: "timeout", retryable: true, message: `request timed out (${message})` };
   const refused = refusedBody(e);
   if (refused) return refused;
-  const status = typeof err.status === "number" ? err.status : typeof err.status_code === "number" ? err.status_code : undefined;
+  const status =
+    typeof err.status === "number"
+      ? err.status
+      : typeof err.status_code === "number"
+        ? err.status_code
+        : undefined;
   if (status !== undefined) {
     const retryAfterMs = retryAfter(err.headers);
     if (status === 429) return { kind: "429", retryable: true, status, retryAfterMs, message };
@@ -51,9 +57,19 @@ export function classifyFailure(e: unknown, timedOut = false): Failure {
     if (status >= 400) return { kind: "4xx", retryable: false, status, message };
   }
   const name = String(err.name ?? "");
-  if (name === "SyntaxError" || /JSON|Unexpected (end|token)/i.test(message)) return { kind: "parse", retryable: true, message: `malformed response body: ${message}` };
-  if (name === "TimeoutError" || name === "APIConnectionTimeoutError" || /timed? ?out/i.test(message)) return { kind: "timeout", retryable: true, message };
-  if (name === "APIConnectionError" || name === "TypeError" && /fetch failed/i.test(message) || isConnectionError(e)) {
+  if (name === "SyntaxError" || /JSON|Unexpected (end|token)/i.test(message))
+    return { kind: "parse", retryable: true, message: `malformed response body: ${message}` };
+  if (
+    name === "TimeoutError" ||
+    name === "APIConnectionTimeoutError" ||
+    /timed? ?out/i.test(message)
+  )
+    return { kind: "timeout", retryable: true, message };
+  if (
+    name === "APIConnectionError" ||
+    (name === "TypeError" && /fetch failed/i.test(message)) ||
+    isConnectionError(e)
+  ) {
     return { kind: "connection", retryable: true, message };
   }
   return { kind: "other", retryable: false, message };
@@ -71,22 +87,42 @@ const UNREADABLE_BODY = new Set([RESPONSE_TOO_LARGE, UNSUPPORTED_ENCODING]);
  * refusedBody(new APIConnectionError({ cause: tooLarge })) // { kind: "parse", retryable: false, ... }
  */
 export function refusedBody(e: unknown): Failure | undefined {
-  return hasCode(e, UNREADABLE_BODY) ? { kind: "parse", retryable: false, message: describe(e) } : undefined;
+  return hasCode(e, UNREADABLE_BODY)
+    ? { kind: "parse", retryable: false, message: describe(e) }
+    : undefined;
 }
 
 /** Whether the error or one of its causes (an SDK wraps what fetch threw) has one of `codes`. */
 function hasCode(e: unknown, codes: ReadonlySet<string>): boolean {
-  for (let c = e as ErrorShape | undefined, depth = 0; c && depth < 5; c = c.cause as ErrorShape | undefined, depth++) {
+  for (
+    let c = e as ErrorShape | undefined, depth = 0;
+    c && depth < 5;
+    c = c.cause as ErrorShape | undefined, depth++
+  ) {
     if (typeof c === "object" && codes.has(String(c.code ?? ""))) return true;
   }
   return false;
 }
 
 function isConnectionError(e: unknown): boolean {
-  for (let c = e as ErrorShape | undefined, depth = 0; c && depth < 5; c = c.cause as ErrorShape | undefined, depth++) {
+  for (
+    let c = e as ErrorShape | undefined, depth = 0;
+    c && depth < 5;
+    c = c.cause as ErrorShape | undefined, depth++
+  ) {
     const code = String(c.code ?? "");
-    if (/^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_CLOSED|UND_ERR_CONNECT_TIMEOUT|HPE_[A-Z_]+)$/.test(code)) return true;
-    if (/socket hang up|other side closed|terminated|ECONNRESET|Connection error/i.test(String(c.message ?? ""))) return true;
+    if (
+      /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_CLOSED|UND_ERR_CONNECT_TIMEOUT|HPE_[A-Z_]+)$/.test(
+        code,
+      )
+    )
+      return true;
+    if (
+      /socket hang up|other side closed|terminated|ECONNRESET|Connection error/i.test(
+        String(c.message ?? ""),
+      )
+    )
+      return true;
   }
   return false;
 }
@@ -94,7 +130,11 @@ function isConnectionError(e: unknown): boolean {
 /** The message of an error and of its causes, on one line. */
 function describe(e: unknown): string {
   const parts: string[] = [];
-  for (let c = e as ErrorShape | undefined, depth = 0; c && depth < 4; c = c.cause as ErrorShape | undefined, depth++) {
+  for (
+    let c = e as ErrorShape | undefined, depth = 0;
+    c && depth < 4;
+    c = c.cause as ErrorShape | undefined, depth++
+  ) {
     const m = typeof c === "object" ? String(c.message ?? "") : String(c);
     if (m && !parts.includes(m)) parts.push(m);
   }
@@ -136,7 +176,12 @@ export interface BackoffOptions {
  * @example
  * backoffDelay(2, undefined, { initialMs: 1000, maxMs: 30000 }) // between 2000 and 4000
  */
-export function backoffDelay(attempt: number, retryAfterMs: number | undefined, options: BackoffOptions, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  retryAfterMs: number | undefined,
+  options: BackoffOptions,
+  random: () => number = Math.random,
+): number {
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, 10 * 60_000) * (1 + 0.1 * random());
   const base = Math.min(options.maxMs, options.initialMs * 2 ** attempt);
   return base * (0.5 + 0.5 * random());
@@ -181,12 +226,17 @@ export const NEVER_ABORTS: AbortSignal = new AbortController().signal;
  * const d = deadline(30_000, runSignal);
  * try { await fetch(url, { signal: d.signal }); } finally { d.clear(); }
  */
-export function deadline(ms: number, parent: AbortSignal): { signal: AbortSignal; timedOut(): boolean; clear(): void } {
+export function deadline(
+  ms: number,
+  parent: AbortSignal,
+): { signal: AbortSignal; timedOut(): boolean; clear(): void } {
   const controller = new AbortController();
   let fired = false;
   const timer = setTimeout(() => {
     fired = true;
-    controller.abort(Object.assign(new Error(`request timed out after ${ms} ms`), { name: "TimeoutError" }));
+    controller.abort(
+      Object.assign(new Error(`request timed out after ${ms} ms`), { name: "TimeoutError" }),
+    );
   }, ms);
   const onAbort = () => controller.abort(parent.reason);
   if (parent.aborted) onAbort();

@@ -25,12 +25,18 @@ export function usageProblem(responses: readonly LMResponse[]): string | undefin
     for (const r of responses) {
       const value: unknown = r[field];
       if (value === undefined || value === null) continue;
-      if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || value > MAX_TOKENS_PER_REQUEST) {
+      if (
+        typeof value !== "number" ||
+        !Number.isSafeInteger(value) ||
+        value < 0 ||
+        value > MAX_TOKENS_PER_REQUEST
+      ) {
         return `${field} ${describe(value)} is not a token count from 0 to ${MAX_TOKENS_PER_REQUEST}`;
       }
       total += value;
     }
-    if (total > MAX_TOKENS_PER_REQUEST) return `${field} add up to ${total} over the request's ${responses.length} prompts, more than ${MAX_TOKENS_PER_REQUEST}`;
+    if (total > MAX_TOKENS_PER_REQUEST)
+      return `${field} add up to ${total} over the request's ${responses.length} prompts, more than ${MAX_TOKENS_PER_REQUEST}`;
   }
   return undefined;
 }

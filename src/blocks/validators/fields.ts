@@ -6,9 +6,9 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../../errors.js";
-import type { BlockItem } from "../block.js";
 import { getPath, MISSING, parsePath } from "../../util/paths.js";
-import { reject, ValidatorBlock, type Validation } from "../validator.js";
+import type { BlockItem } from "../block.js";
+import { reject, type Validation, ValidatorBlock } from "../validator.js";
 
 /**
  * The block config of a per-field validator: `filter`, the rule keys (shorthand) and `fields`.
@@ -30,7 +30,12 @@ export function perFieldSchema<S extends z.ZodObject>(rule: S) {
   );
   return ValidatorBlock.configSchema.extend({
     ...shorthand,
-    fields: z.record(z.string(), rule).optional().describe("{field path: rule}: check these fields of the row, each by its own rule (instead of the top-level rule keys, which check input)"),
+    fields: z
+      .record(z.string(), rule)
+      .optional()
+      .describe(
+        "{field path: rule}: check these fields of the row, each by its own rule (instead of the top-level rule keys, which check input)",
+      ),
   });
 }
 
@@ -41,22 +46,38 @@ export function perFieldSchema<S extends z.ZodObject>(rule: S) {
  * @example
  * this.rules = rulesOf(config, ["min", "max"], (raw) => rule.parse(raw)); // [["answer", {min: 1}], ...]
  */
-export function rulesOf<R>(config: Readonly<Record<string, unknown>> & { name: string }, ruleKeys: readonly string[], parse: (raw: Record<string, unknown>, path: string) => R): [string, R][] {
+export function rulesOf<R>(
+  config: Readonly<Record<string, unknown>> & { name: string },
+  ruleKeys: readonly string[],
+  parse: (raw: Record<string, unknown>, path: string) => R,
+): [string, R][] {
   const fields = config.fields as Record<string, Record<string, unknown>> | undefined;
-  const shorthand = Object.fromEntries(ruleKeys.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
+  const shorthand = Object.fromEntries(
+    ruleKeys.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]),
+  );
   if (fields && Object.keys(shorthand).length) {
-    throw new ConfigError(`block '${config.name}': give either 'fields' or ${Object.keys(shorthand).map((k) => `'${k}'`).join(", ")} at the top level, not both`, {
-      hint: `move the top-level rule under fields, e.g. fields: { input: { ${Object.keys(shorthand)[0]}: ... } }`,
-    });
+    throw new ConfigError(
+      `block '${config.name}': give either 'fields' or ${Object.keys(shorthand)
+        .map((k) => `'${k}'`)
+        .join(", ")} at the top level, not both`,
+      {
+        hint: `move the top-level rule under fields, e.g. fields: { input: { ${Object.keys(shorthand)[0]}: ... } }`,
+      },
+    );
   }
   if (fields) {
     const entries = Object.entries(fields);
-    if (!entries.length) throw new ConfigError(`block '${config.name}': 'fields' is empty`, { hint: "name at least one field to check" });
+    if (!entries.length)
+      throw new ConfigError(`block '${config.name}': 'fields' is empty`, {
+        hint: "name at least one field to check",
+      });
     for (const [path] of entries) {
       try {
         parsePath(path);
       } catch (e) {
-        throw new ConfigError(`block '${config.name}': bad field path '${path}': ${(e as Error).message}`);
+        throw new ConfigError(
+          `block '${config.name}': bad field path '${path}': ${(e as Error).message}`,
+        );
       }
     }
     return entries.map(([path, raw]) => [path, parse(raw, path)]);
@@ -86,7 +107,15 @@ export function fieldValue(item: BlockItem, path: string): unknown {
  * @example
  * return checkFields(item, this.rules, (v, r) => (String(v).length < r.min ? "too short" : undefined));
  */
-export function checkFields<R>(item: BlockItem, rules: readonly [string, R][], check: (value: unknown, rule: R, path: string) => string | undefined | { reason: string; metadata?: Record<string, unknown> }): Validation {
+export function checkFields<R>(
+  item: BlockItem,
+  rules: readonly [string, R][],
+  check: (
+    value: unknown,
+    rule: R,
+    path: string,
+  ) => string | undefined | { reason: string; metadata?: Record<string, unknown> },
+): Validation {
   for (const [path, rule] of rules) {
     const value = fieldValue(item, path);
     if (value === MISSING) return reject(`field '${path}' is missing`, { field: path });

@@ -143,10 +143,12 @@ export async function estimate(
         };
     }
     const requests: FakeRequest[] = [];
-    fake.configure({ respond: (r) => {
-      requests.push(r);
-      return undefined as never;
-    } });
+    fake.configure({
+      respond: (r) => {
+        requests.push(r);
+        return undefined as never;
+      },
+    });
     const result = await runPlan(plan, {
       ...base,
       outputDir: out,

@@ -26,7 +26,9 @@ export async function listCommand(kindArg: string, opts: Record<string, unknown>
   const kind = LIST_KINDS[key];
   if (!kind) {
     const near = closest(kindArg, Object.keys(LIST_KINDS));
-    throw new UsageError(`'${kindArg}' is not something digit can list`, { hint: `${near ? `did you mean '${near}'? ` : ""}use one of: ${Object.keys(LIST_KINDS).join(", ")}` });
+    throw new UsageError(`'${kindArg}' is not something digit can list`, {
+      hint: `${near ? `did you mean '${near}'? ` : ""}use one of: ${Object.keys(LIST_KINDS).join(", ")}`,
+    });
   }
   const cwd = process.cwd();
   const registry = await openRegistry(opts, cwd);
@@ -37,9 +39,21 @@ export async function listCommand(kindArg: string, opts: Record<string, unknown>
   let entries: ListedEntry[];
   if (kind === "databuilder") {
     const docs = new Map(registry.entries("databuilder").map((e) => [e.name, e.description]));
-    entries = registry.builderYamls().map((b) => ({ name: b.name, namespace: b.namespace, enabled: registry.namespaces.has(b.namespace), file: rel(b.file), description: docs.get(b.name) ?? "" }));
+    entries = registry.builderYamls().map((b) => ({
+      name: b.name,
+      namespace: b.namespace,
+      enabled: registry.namespaces.has(b.namespace),
+      file: rel(b.file),
+      description: docs.get(b.name) ?? "",
+    }));
   } else {
-    entries = registry.entries(kind).map((e) => ({ name: e.name, namespace: e.namespace, enabled: registry.namespaces.has(e.namespace), file: rel(e.file), description: e.description }));
+    entries = registry.entries(kind).map((e) => ({
+      name: e.name,
+      namespace: e.namespace,
+      enabled: registry.namespaces.has(e.namespace),
+      file: rel(e.file),
+      description: e.description,
+    }));
   }
   entries.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
   if (opts.enabled === true) entries = entries.filter((e) => e.enabled);
@@ -60,6 +74,9 @@ export async function listCommand(kindArg: string, opts: Record<string, unknown>
   );
   process.stdout.write(text);
   const off = [...new Set(entries.filter((e) => !e.enabled).map((e) => e.namespace))];
-  if (off.length) process.stdout.write(`\n(enable ${off.map((n) => `'${n}'`).join(", ")} with --include-namespaces ${off.join(",")})\n`);
+  if (off.length)
+    process.stdout.write(
+      `\n(enable ${off.map((n) => `'${n}'`).join(", ")} with --include-namespaces ${off.join(",")})\n`,
+    );
   return 0;
 }

@@ -1,14 +1,14 @@
 import { relative } from "node:path";
-import { RunMetrics } from "../../engine/metrics.js";
-import type { Row } from "../../util/mapping.js";
 import { prepareEnvironment } from "../../config/env.js";
-import { run, type TaskOutcome } from "../../engine/run.js";
+import { RunMetrics } from "../../engine/metrics.js";
 import type { RunOptions } from "../../engine/options.js";
+import { run, type TaskOutcome } from "../../engine/run.js";
 import { isDigitError } from "../../errors.js";
-import { startRunReporting } from "../run-reporting.js";
+import type { Row } from "../../util/mapping.js";
 import { num, str } from "../option-spec.js";
-import { taskRunOptions } from "./run-options.js";
 import { printError } from "../print-error.js";
+import { startRunReporting } from "../run-reporting.js";
+import { taskRunOptions } from "./run-options.js";
 
 /** Exit code of a run that stopped at a spending cap (`--max-cost`, a task's `budget:`). */
 export const BUDGET_EXHAUSTED_EXIT_CODE = 4;
@@ -19,23 +19,39 @@ export const BUDGET_EXHAUSTED_EXIT_CODE = 4;
  * @example
  * process.exitCode = await runCommand(["tasks/qa/task.yaml"], { restart: true });
  */
-export async function runCommand(positional: string[], opts: Record<string, unknown>): Promise<number> {
+export async function runCommand(
+  positional: string[],
+  opts: Record<string, unknown>,
+): Promise<number> {
   const cwd = process.cwd();
   if (typeof opts.dataDir === "string") process.env.DGT_DATA_DIR = opts.dataDir;
   prepareEnvironment(cwd);
-  if (opts.dryRun === true) return (await import("./estimate.js")).estimateCommand(positional, opts);
+  if (opts.dryRun === true)
+    return (await import("./estimate.js")).estimateCommand(positional, opts);
   // Progress, telemetry files, per-task logs.jsonl and the end-of-run summary (src/cli/run-reporting.ts).
   const metrics = new RunMetrics();
-  const reporting = startRunReporting({ cwd, metrics, quiet: opts.quiet === true, debug: opts.debug === true, logFormat: str(opts.logFormat), buildId: str(opts.buildId), outputDir: str(opts.outputDir), otlpEndpoint: str(opts.otlpEndpoint) });
+  const reporting = startRunReporting({
+    cwd,
+    metrics,
+    quiet: opts.quiet === true,
+    debug: opts.debug === true,
+    logFormat: str(opts.logFormat),
+    buildId: str(opts.buildId),
+    outputDir: str(opts.outputDir),
+    otlpEndpoint: str(opts.otlpEndpoint),
+  });
   const logger = reporting.logger;
-  if (opts.rayAddress !== undefined) logger.warn("--ray-address is accepted for DiGiT compatibility and ignored");
+  if (opts.rayAddress !== undefined)
+    logger.warn("--ray-address is accepted for DiGiT compatibility and ignored");
 
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: string) => {
     interrupts++;
     if (interrupts > 1) process.exit(130);
-    logger.warn(`${signal}: stopping after the requests in flight are saved (press Ctrl-C again to quit at once)`);
+    logger.warn(
+      `${signal}: stopping after the requests in flight are saved (press Ctrl-C again to quit at once)`,
+    );
     controller.abort();
   };
   process.on("SIGINT", onSignal);
@@ -82,8 +98,11 @@ export async function runCommand(positional: string[], opts: Record<string, unkn
     if (controller.signal.aborted) return 130;
     const overBudget = result.outcomes.find((o) => o.status === "budget_exhausted");
     if (overBudget) {
-      const why = overBudget.error instanceof Error ? overBudget.error.message : "a spending cap was reached";
-      logger.warn(`stopped: ${why}. Nothing was committed past that point; rerun the same command with a higher cap to resume (answers already received come from the response cache)`);
+      const why =
+        overBudget.error instanceof Error ? overBudget.error.message : "a spending cap was reached";
+      logger.warn(
+        `stopped: ${why}. Nothing was committed past that point; rerun the same command with a higher cap to resume (answers already received come from the response cache)`,
+      );
       return BUDGET_EXHAUSTED_EXIT_CODE;
     }
     return result.outcomes.every((o) => o.status === "completed") ? 0 : 3;
@@ -119,7 +138,8 @@ function outcomeLine(o: TaskOutcome, cwd: string): string {
 
 function builderOptions(opts: Record<string, unknown>): Row {
   const out: Row = {};
-  if (opts.numPromptInstructions !== undefined) out.num_prompt_instructions = opts.numPromptInstructions;
+  if (opts.numPromptInstructions !== undefined)
+    out.num_prompt_instructions = opts.numPromptInstructions;
   if (opts.promptFilePath !== undefined) out.prompt_file_path = opts.promptFilePath;
   return out;
 }

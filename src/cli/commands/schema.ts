@@ -18,14 +18,22 @@ const KINDS = Object.keys(SCHEMA_FILES) as SchemaKind[];
  * process.exitCode = await schemaCommand("task", {});
  * process.exitCode = await schemaCommand(undefined, { outDir: "schemas", check: true });
  */
-export async function schemaCommand(kindArg: string | undefined, opts: Record<string, unknown>): Promise<number> {
+export async function schemaCommand(
+  kindArg: string | undefined,
+  opts: Record<string, unknown>,
+): Promise<number> {
   const outDir = typeof opts.outDir === "string" ? opts.outDir : undefined;
   if (opts.check === true && outDir === undefined) {
-    throw new UsageError("--check compares the files of a folder: give it with --out-dir", { hint: "digit schema --out-dir schemas --check" });
+    throw new UsageError("--check compares the files of a folder: give it with --out-dir", {
+      hint: "digit schema --out-dir schemas --check",
+    });
   }
   const kind = schemaKind(kindArg, outDir !== undefined);
   const cwd = process.cwd();
-  const registry = await openRegistry({ ...opts, includeNamespaces: allNamespaces(opts, await openRegistry({}, cwd)) }, cwd);
+  const registry = await openRegistry(
+    { ...opts, includeNamespaces: allNamespaces(opts, await openRegistry({}, cwd)) },
+    cwd,
+  );
   const schemas = await generateSchemas(registry, (m) => process.stderr.write(`warn: ${m}\n`));
   const names = kind ? [SCHEMA_FILES[kind]] : Object.values(SCHEMA_FILES);
   if (outDir === undefined) {
@@ -39,7 +47,9 @@ export async function schemaCommand(kindArg: string | undefined, opts: Record<st
     const text = schemaText(schemas[name]);
     if (opts.check === true) {
       if (!existsSync(file) || readFileSync(file, "utf8") !== text) {
-        process.stderr.write(`${file} is out of date; run: digit schema${kind ? ` ${kind}` : ""} --out-dir ${outDir}\n`);
+        process.stderr.write(
+          `${file} is out of date; run: digit schema${kind ? ` ${kind}` : ""} --out-dir ${outDir}\n`,
+        );
         stale++;
       }
       continue;
@@ -55,15 +65,22 @@ export async function schemaCommand(kindArg: string | undefined, opts: Record<st
 function schemaKind(arg: string | undefined, writing: boolean): SchemaKind | undefined {
   if (arg === undefined) {
     if (writing) return undefined;
-    throw new UsageError("name the schema to print: task, builder or override", { hint: "digit schema task > task.schema.json, or write all of them with: digit schema --out-dir schemas" });
+    throw new UsageError("name the schema to print: task, builder or override", {
+      hint: "digit schema task > task.schema.json, or write all of them with: digit schema --out-dir schemas",
+    });
   }
   if ((KINDS as string[]).includes(arg)) return arg as SchemaKind;
   const near = closest(arg, KINDS);
-  throw new UsageError(`'${arg}' is not a schema digit knows`, { hint: `${near ? `did you mean '${near}'? ` : ""}use one of: ${KINDS.join(", ")}` });
+  throw new UsageError(`'${arg}' is not a schema digit knows`, {
+    hint: `${near ? `did you mean '${near}'? ` : ""}use one of: ${KINDS.join(", ")}`,
+  });
 }
 
 /** Every namespace shipped with digit is described, plus what the options add. */
-function allNamespaces(opts: Record<string, unknown>, probe: { availableNamespaces: readonly string[] }): string[] {
+function allNamespaces(
+  opts: Record<string, unknown>,
+  probe: { availableNamespaces: readonly string[] },
+): string[] {
   const given = Array.isArray(opts.includeNamespaces) ? opts.includeNamespaces.map(String) : [];
   return [...new Set([...probe.availableNamespaces.filter((n) => n !== "core"), ...given])];
 }

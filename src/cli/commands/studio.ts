@@ -2,8 +2,8 @@ import { stat } from "node:fs/promises";
 import { z } from "zod";
 import { MissingFileError, UsageError } from "../../errors.js";
 import { PACKAGE_ROOT } from "../../registry/package-root.js";
-import { telemetrySettings } from "../../telemetry/settings.js";
 import { bundledAssets, type Studio, startStudio } from "../../studio/server.js";
+import { telemetrySettings } from "../../telemetry/settings.js";
 
 /**
  * The parsed options of `digit studio`, with their defaults (see studio-options.ts for the flags).
@@ -32,7 +32,12 @@ export async function studioCommand(dir: string, opts: Record<string, unknown>):
   let studio: Studio;
   try {
     const telemetryDir = telemetrySettings(process.env).dir;
-    studio = await startStudio({ root: dir, port, assetsDir: bundledAssets(PACKAGE_ROOT), telemetryDir });
+    studio = await startStudio({
+      root: dir,
+      port,
+      assetsDir: bundledAssets(PACKAGE_ROOT),
+      telemetryDir,
+    });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE" || code === "EACCES") {

@@ -3,17 +3,21 @@ import type { Block } from "../../blocks/block.js";
 import { createBlock } from "../../blocks/create.js";
 import { discoverTaskFiles } from "../../config/discover.js";
 import { prepareEnvironment } from "../../config/env.js";
+import { readInputData } from "../../engine/input-data.js";
 import type { RunOptions } from "../../engine/options.js";
 import { planRun, type RunPlan } from "../../engine/plan.js";
-import { ConfigError, isDigitError, type DigitError } from "../../errors.js";
+import { ConfigError, type DigitError, isDigitError } from "../../errors.js";
 import type { FormatterClass } from "../../formatters/formatter.js";
 import { silentLogger } from "../../telemetry/logger.js";
-import { taskRunOptions } from "./run-options.js";
-import { readInputData } from "../../engine/input-data.js";
 import { printError } from "../print-error.js";
+import { taskRunOptions } from "./run-options.js";
 
 /** The run options `digit validate` checks with (the subset of `digit run`'s that affects checking). */
-export function validateOptions(positional: string[], opts: Record<string, unknown>, cwd: string): RunOptions {
+export function validateOptions(
+  positional: string[],
+  opts: Record<string, unknown>,
+  cwd: string,
+): RunOptions {
   return { ...taskRunOptions(positional, opts, cwd), logger: silentLogger };
 }
 
@@ -26,10 +30,22 @@ export async function constructAll(plan: RunPlan): Promise<void> {
     for (const cfg of group.config.blocks) {
       let block: Block | undefined;
       try {
-        block = await createBlock(plan.registry, cfg, { builderName: group.builderName, logger: silentLogger, validating: true }, `builder '${group.builderName}'`);
+        block = await createBlock(
+          plan.registry,
+          cfg,
+          { builderName: group.builderName, logger: silentLogger, validating: true },
+          `builder '${group.builderName}'`,
+        );
       } catch (e) {
         if (isDigitError(e)) throw e;
-        throw new ConfigError(`block '${String(cfg.name)}' (type ${String(cfg.type)}) of builder '${group.builderName}' cannot be created: ${e instanceof Error ? e.message : String(e)}`, { file: group.file, hint: "fix the block's settings in the builder YAML or the override file", cause: e });
+        throw new ConfigError(
+          `block '${String(cfg.name)}' (type ${String(cfg.type)}) of builder '${group.builderName}' cannot be created: ${e instanceof Error ? e.message : String(e)}`,
+          {
+            file: group.file,
+            hint: "fix the block's settings in the builder YAML or the override file",
+            cause: e,
+          },
+        );
       }
       await block.close().catch(() => undefined);
     }
@@ -42,7 +58,10 @@ export async function constructAll(plan: RunPlan): Promise<void> {
         new F(f, { file: t.file });
       } catch (e) {
         if (isDigitError(e)) throw e;
-        throw new ConfigError(`formatter '${String(type)}' of task '${String(t.spec.task_name)}' cannot be created: ${e instanceof Error ? e.message : String(e)}`, { file: t.file, hint: "fix the formatter's settings" });
+        throw new ConfigError(
+          `formatter '${String(type)}' of task '${String(t.spec.task_name)}' cannot be created: ${e instanceof Error ? e.message : String(e)}`,
+          { file: t.file, hint: "fix the formatter's settings" },
+        );
       }
     }
   }
@@ -58,7 +77,10 @@ export async function constructAll(plan: RunPlan): Promise<void> {
  * @example
  * process.exitCode = await validateCommand(["tasks/"], { includeNamespaces: ["public"] });
  */
-export async function validateCommand(positional: string[], opts: Record<string, unknown>): Promise<number> {
+export async function validateCommand(
+  positional: string[],
+  opts: Record<string, unknown>,
+): Promise<number> {
   const cwd = process.cwd();
   if (typeof opts.dataDir === "string") process.env.DGT_DATA_DIR = opts.dataDir;
   prepareEnvironment(cwd);
@@ -96,7 +118,11 @@ export async function validateCommand(positional: string[], opts: Record<string,
     process.stderr.write(`${errors.length} problem${errors.length === 1 ? "" : "s"} found\n`);
     return 1;
   }
-  const tasks = plan.groups.flatMap((g) => g.tasks.map((t) => `${String(t.spec.task_name)}${t.file ? ` (${relative(cwd, t.file)})` : ""}`));
-  process.stdout.write(`ok: ${tasks.length} task${tasks.length === 1 ? "" : "s"} and ${plan.groups.length} builder${plan.groups.length === 1 ? "" : "s"} are valid\n${tasks.map((t) => `  ${t}`).join("\n")}\n`);
+  const tasks = plan.groups.flatMap((g) =>
+    g.tasks.map((t) => `${String(t.spec.task_name)}${t.file ? ` (${relative(cwd, t.file)})` : ""}`),
+  );
+  process.stdout.write(
+    `ok: ${tasks.length} task${tasks.length === 1 ? "" : "s"} and ${plan.groups.length} builder${plan.groups.length === 1 ? "" : "s"} are valid\n${tasks.map((t) => `  ${t}`).join("\n")}\n`,
+  );
   return 0;
 }

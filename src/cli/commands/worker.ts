@@ -15,7 +15,9 @@ export { WORKER_OPTIONS } from "./worker-options.js";
  */
 export async function workerCommand(url: string, opts: Record<string, unknown>): Promise<number> {
   prepareEnvironment(process.cwd());
-  const logger = new ConsoleLogger(opts.debug === true ? "debug" : opts.quiet === true ? "warn" : "info");
+  const logger = new ConsoleLogger(
+    opts.debug === true ? "debug" : opts.quiet === true ? "warn" : "info",
+  );
   const { startWorker } = await import("../../engine/executor/bullmq/worker.js");
   let worker: Awaited<ReturnType<typeof startWorker>>;
   try {
@@ -27,7 +29,8 @@ export async function workerCommand(url: string, opts: Record<string, unknown>):
       builderPaths: list(opts.includeBuilderPaths),
       clusterLimits: opts.clusterLimits !== false,
       lockDurationMs: typeof opts.lockDuration === "number" ? opts.lockDuration : undefined,
-      stalledIntervalMs: typeof opts.stalledInterval === "number" ? opts.stalledInterval : undefined,
+      stalledIntervalMs:
+        typeof opts.stalledInterval === "number" ? opts.stalledInterval : undefined,
       leaseMs: typeof opts.slotLease === "number" ? opts.slotLease : undefined,
       logger,
     });
@@ -43,7 +46,9 @@ export async function workerCommand(url: string, opts: Record<string, unknown>):
     const stop = (signal: string) => {
       signals++;
       if (signals > 1) {
-        logger.warn(`${signal} again: quitting now; the units still running will run again on another worker`);
+        logger.warn(
+          `${signal} again: quitting now; the units still running will run again on another worker`,
+        );
         void worker.close(true).finally(() => resolve(130));
         return;
       }

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { Formatter, type FormatterOrigin, formatterSchema } from "../formatter.js";
 import { registerFormatter } from "../../registry/decorators.js";
 import type { Row } from "../../util/mapping.js";
+import { Formatter, type FormatterOrigin, formatterSchema } from "../formatter.js";
 import { pythonStr } from "../python/repr.js";
 
 /** A string, or a flat mapping of field names to strings. */
@@ -9,7 +9,9 @@ const formatOption = z.union([z.string(), z.record(z.string(), z.string())]);
 type Format = z.output<typeof formatOption>;
 
 const nativeFormatterSchema = formatterSchema.extend({
-  format: formatOption.describe("A string with {{field}} placeholders (the output is a string), or a mapping of them (the output is a record)"),
+  format: formatOption.describe(
+    "A string with {{field}} placeholders (the output is a string), or a mapping of them (the output is a record)",
+  ),
 });
 
 /**
@@ -34,7 +36,10 @@ export class NativeFormatter extends Formatter<typeof nativeFormatterSchema> {
   }
 
   apply(row: Row): Row | string {
-    const fill = (template: string) => template.replace(/\{\{(\w+)\}\}/g, (all, key: string) => (key in row ? pythonStr(row[key]) : all));
+    const fill = (template: string) =>
+      template.replace(/\{\{(\w+)\}\}/g, (all, key: string) =>
+        key in row ? pythonStr(row[key]) : all,
+      );
     if (typeof this.format === "string") return fill(this.format);
     const out: Row = {};
     for (const [k, v] of Object.entries(this.format)) out[k] = fill(v);

@@ -24,7 +24,9 @@ export function pythonRepr(value: unknown): string {
   if (typeof value === "string") return quote(value);
   if (Array.isArray(value)) return `[${value.map(pythonRepr).join(", ")}]`;
   if (typeof value === "object") {
-    return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `${quote(k)}: ${pythonRepr(v)}`).join(", ")}}`;
+    return `{${Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${quote(k)}: ${pythonRepr(v)}`)
+      .join(", ")}}`;
   }
   return String(value);
 }
@@ -47,7 +49,8 @@ function quote(s: string): string {
     else if (ch === "\n") out += "\\n";
     else if (ch === "\r") out += "\\r";
     else if (ch === "\t") out += "\\t";
-    else if (ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f) out += `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`;
+    else if (ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)
+      out += `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`;
     else out += ch;
   }
   return `${q}${out}${q}`;

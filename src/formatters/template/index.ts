@@ -1,13 +1,15 @@
 import { z } from "zod";
-import { Formatter, type FormatterOrigin, formatterSchema } from "../formatter.js";
 import { registerFormatter } from "../../registry/decorators.js";
-import type { Row } from "../../util/mapping.js";
 import { checkTemplate, renderTemplate, type TemplateSource } from "../../templates/template.js";
+import type { Row } from "../../util/mapping.js";
+import { Formatter, type FormatterOrigin, formatterSchema } from "../formatter.js";
 
 const templateFormatterSchema = formatterSchema.extend({
   format: z
     .union([z.string(), z.record(z.string(), z.string())])
-    .describe("A nunjucks (Jinja-style) template, or a mapping of them, with the record's fields as variables"),
+    .describe(
+      "A nunjucks (Jinja-style) template, or a mapping of them, with the record's fields as variables",
+    ),
 });
 
 /**
@@ -37,11 +39,15 @@ export class TemplateFormatter extends Formatter<typeof templateFormatterSchema>
   apply(row: Row): Row | string {
     if (typeof this.format === "string") return renderTemplate(this.format, row, this.source());
     const out: Row = {};
-    for (const [k, v] of Object.entries(this.format)) out[k] = renderTemplate(v, row, this.source(k));
+    for (const [k, v] of Object.entries(this.format))
+      out[k] = renderTemplate(v, row, this.source(k));
     return out;
   }
 
   private source(key?: string): TemplateSource {
-    return { file: this.origin.file, name: key === undefined ? "formatter format" : `formatter format '${key}'` };
+    return {
+      file: this.origin.file,
+      name: key === undefined ? "formatter format" : `formatter format '${key}'`,
+    };
   }
 }

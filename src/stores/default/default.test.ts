@@ -1,18 +1,41 @@
-import { mkdtempSync, writeFileSync, mkdirSync, appendFileSync, readFileSync, existsSync, readdirSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DataFileError, ConfigError, MissingFileError } from "../../errors.js";
+import { ConfigError, DataFileError, MissingFileError } from "../../errors.js";
 import type { Logger } from "../../telemetry/logger.js";
 import { DefaultDatastore } from "./index.js";
 
 const AWKWARD = [
   { id: 1, text: "héllo wörld ✓ 日本語 🎉", tags: ["a", "b"], score: 0.5, ok: true },
-  { id: 2, text: "line one\nline two\r\n\"quoted\", comma", tags: [], score: -3, ok: false },
-  { id: 3, text: null, tags: ["x"], nested: { a: { b: [1, 2, { c: null }] } }, score: 1e21, ok: null },
-  // biome-ignore lint/correctness/noPrecisionLoss: numbers beyond 2^53 are what this row tests
-  { id: 9007199254740993, text: "", tags: ["only"], score: 2 ** 53 + 2, ok: true, big: 12345678901234567890 },
-  { id: 5, text: "42", tags: ["null", "true", "[1]", "{\"x\":1}"], score: 0, ok: true, mixed: "s" },
+  { id: 2, text: 'line one\nline two\r\n"quoted", comma', tags: [], score: -3, ok: false },
+  {
+    id: 3,
+    text: null,
+    tags: ["x"],
+    nested: { a: { b: [1, 2, { c: null }] } },
+    score: 1e21,
+    ok: null,
+  },
+  {
+    // biome-ignore lint/correctness/noPrecisionLoss: numbers beyond 2^53 are what this row tests
+    id: 9007199254740993,
+    text: "",
+    tags: ["only"],
+    score: 2 ** 53 + 2,
+    ok: true,
+    // biome-ignore lint/correctness/noPrecisionLoss: numbers beyond 2^53 are what this row tests
+    big: 12345678901234567890,
+  },
+  { id: 5, text: "42", tags: ["null", "true", "[1]", '{"x":1}'], score: 0, ok: true, mixed: "s" },
   { id: 6, text: "tab\there", tags: ["é"], score: 7, ok: false, mixed: 3 },
 ];
 
@@ -34,12 +57,22 @@ beforeEach(() => {
 });
 
 function store(extra: Record<string, unknown> = {}): DefaultDatastore {
-  return new DefaultDatastore({ type: "default", store_name: "task/data", output_dir: dir, ...extra });
+  return new DefaultDatastore({
+    type: "default",
+    store_name: "task/data",
+    output_dir: dir,
+    ...extra,
+  });
 }
 
 /** Parquet has columns: a field absent from a row reads back as null. Undo that to compare. */
-function withoutAddedNulls(back: Record<string, unknown>[], written: Record<string, unknown>[]): Record<string, unknown>[] {
-  return back.map((r, i) => Object.fromEntries(Object.entries(r).filter(([k, v]) => v !== null || k in written[i]!)));
+function withoutAddedNulls(
+  back: Record<string, unknown>[],
+  written: Record<string, unknown>[],
+): Record<string, unknown>[] {
+  return back.map((r, i) =>
+    Object.fromEntries(Object.entries(r).filter(([k, v]) => v !== null || k in written[i]!)),
+  );
 }
 
 describe.each(["jsonl", "parquet", "csv", "json"])("default datastore, %s output", (format) => {
@@ -74,7 +107,11 @@ describe.each(["jsonl", "parquet", "csv", "json"])("default datastore, %s output
     await s.clear(); // idempotent
     expect(await s.exists()).toBe(false);
     expect(await s.readAll()).toEqual([]);
-    expect(existsSync(join(dir, "task")) ? readdirSync(join(dir, "task")).filter((f) => f.includes("tmp")) : []).toEqual([]);
+    expect(
+      existsSync(join(dir, "task"))
+        ? readdirSync(join(dir, "task")).filter((f) => f.includes("tmp"))
+        : [],
+    ).toEqual([]);
   });
 
   it("sources(): one source for its own output, readable from a row offset", async () => {
@@ -90,7 +127,9 @@ describe.each(["jsonl", "parquet", "csv", "json"])("default datastore, %s output
   it("keeps every row when appends are issued concurrently", async () => {
     const s = store({ output_data_format: format });
     await Promise.all([...Array(12).keys()].map((i) => s.append([{ i }])));
-    expect((await s.readAll()).map((r) => r.i).sort((a, b) => Number(a) - Number(b))).toEqual([...Array(12).keys()]);
+    expect((await s.readAll()).map((r) => r.i).sort((a, b) => Number(a) - Number(b))).toEqual([
+      ...Array(12).keys(),
+    ]);
   });
 });
 
@@ -102,11 +141,35 @@ describe("default datastore, reading inputs", () => {
     writeFileSync(join(dir, "in/sub/c.yaml"), "- f: c1\n- f: c2\n");
     writeFileSync(join(dir, "in/sub/d.json"), '[{"f":"d1"}]');
     writeFileSync(join(dir, "in/notes.log"), "ignored");
-    const s = new DefaultDatastore({ type: "default", store_name: "seed", data: [{ f: "inline" }], data_path: join(dir, "in/**/*") });
+    const s = new DefaultDatastore({
+      type: "default",
+      store_name: "seed",
+      data: [{ f: "inline" }],
+      data_path: join(dir, "in/**/*"),
+    });
     const sources = await s.sources();
-    expect(sources.map((x) => x.label.replace(dir, ""))).toEqual(["inline data of 'seed'", "/in/a.jsonl", "/in/b.jsonl", "/in/sub/c.yaml", "/in/sub/d.json"]);
-    expect((await s.readAll()).map((r) => r.f)).toEqual(["inline", "a1", "b1", "b2", "c1", "c2", "d1"]);
-    const filtered = new DefaultDatastore({ type: "default", store_name: "seed", data_path: join(dir, "in/**/*"), data_formats: ["jsonl"] });
+    expect(sources.map((x) => x.label.replace(dir, ""))).toEqual([
+      "inline data of 'seed'",
+      "/in/a.jsonl",
+      "/in/b.jsonl",
+      "/in/sub/c.yaml",
+      "/in/sub/d.json",
+    ]);
+    expect((await s.readAll()).map((r) => r.f)).toEqual([
+      "inline",
+      "a1",
+      "b1",
+      "b2",
+      "c1",
+      "c2",
+      "d1",
+    ]);
+    const filtered = new DefaultDatastore({
+      type: "default",
+      store_name: "seed",
+      data_path: join(dir, "in/**/*"),
+      data_formats: ["jsonl"],
+    });
     expect((await filtered.readAll()).map((r) => r.f)).toEqual(["a1", "b1", "b2"]);
   });
 
@@ -115,19 +178,55 @@ describe("default datastore, reading inputs", () => {
     writeFileSync(join(dir, "doc.yaml"), "q: yaml doc\n");
     writeFileSync(join(dir, "empty.yaml"), "");
     writeFileSync(join(dir, "readme.md"), "# Title\n\nBody ✓\n");
-    const s = new DefaultDatastore({ type: "default", store_name: "x", data_path: [join(dir, "one.json"), join(dir, "doc.yaml"), join(dir, "empty.yaml"), join(dir, "readme.md")] });
-    expect(await s.readAll()).toEqual([{ q: "only" }, { q: "yaml doc" }, { text: "# Title\n\nBody ✓\n", path: join(dir, "readme.md") }]);
-    const folder = new DefaultDatastore({ type: "default", store_name: "x", data_path: dir, data_formats: [".json", "yaml"] });
+    const s = new DefaultDatastore({
+      type: "default",
+      store_name: "x",
+      data_path: [
+        join(dir, "one.json"),
+        join(dir, "doc.yaml"),
+        join(dir, "empty.yaml"),
+        join(dir, "readme.md"),
+      ],
+    });
+    expect(await s.readAll()).toEqual([
+      { q: "only" },
+      { q: "yaml doc" },
+      { text: "# Title\n\nBody ✓\n", path: join(dir, "readme.md") },
+    ]);
+    const folder = new DefaultDatastore({
+      type: "default",
+      store_name: "x",
+      data_path: dir,
+      data_formats: [".json", "yaml"],
+    });
     expect(await folder.readAll()).toEqual([{ q: "yaml doc" }, { q: "only" }]);
   });
 
   it("reads CSV inputs with DiGiT's options", async () => {
     writeFileSync(join(dir, "plain.csv"), '1, "x"\n2, "y"\n');
     writeFileSync(join(dir, "head.csv"), 'q;a\n"a;b";2\n');
-    const plain = (extra: Record<string, unknown>) => new DefaultDatastore({ type: "default", store_name: "x", data_path: join(dir, "plain.csv"), ...extra }).readAll();
-    expect(await plain({})).toEqual([["1", ' "x"'], ["2", ' "y"']]);
-    expect(await plain({ skipinitialspace: true })).toEqual([["1", "x"], ["2", "y"]]);
-    const head = new DefaultDatastore({ type: "default", store_name: "x", data_path: join(dir, "head.csv"), has_header: true, delimiter: ";" });
+    const plain = (extra: Record<string, unknown>) =>
+      new DefaultDatastore({
+        type: "default",
+        store_name: "x",
+        data_path: join(dir, "plain.csv"),
+        ...extra,
+      }).readAll();
+    expect(await plain({})).toEqual([
+      ["1", ' "x"'],
+      ["2", ' "y"'],
+    ]);
+    expect(await plain({ skipinitialspace: true })).toEqual([
+      ["1", "x"],
+      ["2", "y"],
+    ]);
+    const head = new DefaultDatastore({
+      type: "default",
+      store_name: "x",
+      data_path: join(dir, "head.csv"),
+      has_header: true,
+      delimiter: ";",
+    });
     expect(await head.readAll()).toEqual([{ q: "a;b", a: "2" }]);
   });
 
@@ -135,9 +234,20 @@ describe("default datastore, reading inputs", () => {
     const out = store({ output_data_format: "parquet" });
     await out.append([{ q: "a", n: 1 }]);
     await out.append([{ q: "b", n: 2 }]);
-    const input = new DefaultDatastore({ type: "default", store_name: "rater", data_path: out.location });
-    expect(await input.readAll()).toEqual([{ q: "a", n: 1 }, { q: "b", n: 2 }]);
-    const globbed = new DefaultDatastore({ type: "default", store_name: "rater", data_path: join(dir, "**/*.parquet") });
+    const input = new DefaultDatastore({
+      type: "default",
+      store_name: "rater",
+      data_path: out.location,
+    });
+    expect(await input.readAll()).toEqual([
+      { q: "a", n: 1 },
+      { q: "b", n: 2 },
+    ]);
+    const globbed = new DefaultDatastore({
+      type: "default",
+      store_name: "rater",
+      data_path: join(dir, "**/*.parquet"),
+    });
     expect(await globbed.sources()).toHaveLength(1);
   });
 });
@@ -175,11 +285,17 @@ describe("default datastore, crash traces", () => {
     const again = store({ output_data_format: "csv" });
     again.prepare({ logger });
     await again.append([{ a: "z", b: 2 }]);
-    expect(await again.readAll()).toEqual([{ a: "x", b: 1 }, { a: "z", b: 2 }]);
+    expect(await again.readAll()).toEqual([
+      { a: "x", b: 1 },
+      { a: "z", b: 2 },
+    ]);
     appendFileSync(s.location, "w,3");
     const reader = store({ output_data_format: "csv" });
     reader.prepare({ logger });
-    expect(await reader.readAll()).toEqual([{ a: "x", b: 1 }, { a: "z", b: 2 }]);
+    expect(await reader.readAll()).toEqual([
+      { a: "x", b: 1 },
+      { a: "z", b: 2 },
+    ]);
   });
 
   it("widens the CSV header when a later row brings a new field", async () => {
@@ -194,10 +310,18 @@ describe("default datastore, crash traces", () => {
 describe("default datastore, errors", () => {
   afterEach(() => undefined);
   it("a missing file, a glob matching nothing", async () => {
-    const missing = new DefaultDatastore({ type: "default", store_name: "x", data_path: join(dir, "nope.jsonl") });
+    const missing = new DefaultDatastore({
+      type: "default",
+      store_name: "x",
+      data_path: join(dir, "nope.jsonl"),
+    });
     await expect(missing.sources()).rejects.toThrow(MissingFileError);
     await expect(missing.sources()).rejects.toThrow(/nope\.jsonl/);
-    const glob = new DefaultDatastore({ type: "default", store_name: "x", data_path: join(dir, "*.jsonl") });
+    const glob = new DefaultDatastore({
+      type: "default",
+      store_name: "x",
+      data_path: join(dir, "*.jsonl"),
+    });
     await expect(glob.sources()).rejects.toThrow(DataFileError);
     await expect(glob.sources()).rejects.toThrow(/no data file matches data_path/);
   });
@@ -211,7 +335,12 @@ describe("default datastore, errors", () => {
     expect((err as DataFileError).file).toBe(f);
     expect((err as DataFileError).line).toBe(3);
     const { logger, messages } = collect();
-    const lenient = new DefaultDatastore({ type: "default", store_name: "x", data_path: f, on_bad_record: "skip" });
+    const lenient = new DefaultDatastore({
+      type: "default",
+      store_name: "x",
+      data_path: f,
+      on_bad_record: "skip",
+    });
     lenient.prepare({ logger });
     expect(await lenient.readAll()).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
     expect(messages.join()).toMatch(/skipped 2 line\(s\).*first at line 3/);
@@ -223,7 +352,10 @@ describe("default datastore, errors", () => {
     writeFileSync(join(dir, "fake.parquet"), "this is not parquet at all");
     writeFileSync(join(dir, "data.xml"), "<a/>");
     mkdirSync(join(dir, "dir.jsonl"));
-    const read = (p: string, extra: Record<string, unknown> = {}) => new DefaultDatastore({ type: "default", store_name: "x", data_path: join(dir, p), ...extra }).readAll().catch((e: unknown) => e);
+    const read = (p: string, extra: Record<string, unknown> = {}) =>
+      new DefaultDatastore({ type: "default", store_name: "x", data_path: join(dir, p), ...extra })
+        .readAll()
+        .catch((e: unknown) => e);
     for (const header of [false, true]) {
       const e = (await read("ragged.csv", { has_header: header })) as DataFileError;
       expect(e).toBeInstanceOf(DataFileError);

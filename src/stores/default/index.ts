@@ -1,17 +1,27 @@
 import { join } from "node:path";
 import { z } from "zod";
-import type { Row } from "../../util/mapping.js";
+import { parseWith } from "../../config/zod-errors.js";
 import { ConfigError, DataFileError } from "../../errors.js";
 import { registerDatastore } from "../../registry/decorators.js";
 import type { Logger } from "../../telemetry/logger.js";
-import { defaultStoreLogger, type StoreContext } from "../context.js";
-import { Datastore, datastoreConfigShape, type DatastoreConfig, type RowSource } from "../datastore.js";
-import { OUTPUT_FORMATS, outputFormatOf, readDataFile, type OutputFormat } from "../formats/index.js";
-import type { ReadOptions } from "../formats/types.js";
-import { parseWith } from "../../config/zod-errors.js";
-import { outputTarget, type OutputTarget } from "./outputs.js";
+import type { Row } from "../../util/mapping.js";
 import { assertInsideOutput } from "../../util/output-containment.js";
 import { checkOwnFolder } from "../../util/output-names.js";
+import { defaultStoreLogger, type StoreContext } from "../context.js";
+import {
+  Datastore,
+  type DatastoreConfig,
+  datastoreConfigShape,
+  type RowSource,
+} from "../datastore.js";
+import {
+  OUTPUT_FORMATS,
+  type OutputFormat,
+  outputFormatOf,
+  readDataFile,
+} from "../formats/index.js";
+import type { ReadOptions } from "../formats/types.js";
+import { type OutputTarget, outputTarget } from "./outputs.js";
 import { expandDataPath } from "./paths.js";
 
 /**
@@ -20,14 +30,35 @@ import { expandDataPath } from "./paths.js";
  */
 const defaultDatastoreSchema = z.object({
   ...datastoreConfigShape,
-  data: z.array(z.unknown()).nullish().describe("Inline records, read before the files of data_path"),
-  data_path: z.union([z.string(), z.array(z.string())]).optional().describe("File, folder or glob (or a list of them) to read, in sorted order; without it the store reads its own output"),
-  data_formats: z.array(z.string()).optional().describe("Keep only files whose names end so, among folder and glob matches (e.g. [.jsonl])"),
+  data: z
+    .array(z.unknown())
+    .nullish()
+    .describe("Inline records, read before the files of data_path"),
+  data_path: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .describe(
+      "File, folder or glob (or a list of them) to read, in sorted order; without it the store reads its own output",
+    ),
+  data_formats: z
+    .array(z.string())
+    .optional()
+    .describe("Keep only files whose names end so, among folder and glob matches (e.g. [.jsonl])"),
   output_data_format: z
-    .preprocess((v) => (v === null || v === undefined ? undefined : outputFormatOf(v)), z.enum(OUTPUT_FORMATS).default("jsonl"))
+    .preprocess(
+      (v) => (v === null || v === undefined ? undefined : outputFormatOf(v)),
+      z.enum(OUTPUT_FORMATS).default("jsonl"),
+    )
     .describe("Format the store writes (parquet: a folder of part files)"),
-  on_bad_record: z.enum(["error", "skip"]).nullish().transform((v) => v ?? "error").describe("A bad JSONL line stops the read with an error, or is skipped and counted"),
-  has_header: z.boolean().default(false).describe("CSV: the first line names the columns (else every row is a list of strings)"),
+  on_bad_record: z
+    .enum(["error", "skip"])
+    .nullish()
+    .transform((v) => v ?? "error")
+    .describe("A bad JSONL line stops the read with an error, or is skipped and counted"),
+  has_header: z
+    .boolean()
+    .default(false)
+    .describe("CSV: the first line names the columns (else every row is a list of strings)"),
   delimiter: z.string().default(",").describe("CSV: the field delimiter"),
   quotechar: z.string().default('"').describe("CSV: the quote character"),
   skipinitialspace: z.boolean().default(false).describe("CSV: ignore spaces after a delimiter"),
@@ -74,17 +105,36 @@ export class DefaultDatastore extends Datastore {
   constructor(config: DatastoreConfig) {
     super(config);
     if (config.data !== undefined && config.data !== null && !Array.isArray(config.data)) {
-      throw new ConfigError(`datastore '${config.store_name}': data must be a list of records`, { hint: "write data as a YAML list, or use data_path for a file" });
+      throw new ConfigError(`datastore '${config.store_name}': data must be a list of records`, {
+        hint: "write data as a YAML list, or use data_path for a file",
+      });
     }
     const settings = parseWith(defaultDatastoreSchema, config, `datastore '${config.store_name}'`);
     this.settings = settings;
     this.format = settings.output_data_format;
-    const { on_bad_record: onBadRecord, has_header, delimiter, quotechar, skipinitialspace, buffer_size: batchSize } = settings;
-    if (settings.output_dir !== undefined) checkOwnFolder(settings.output_dir, `datastore '${config.store_name}': output_dir`);
+    const {
+      on_bad_record: onBadRecord,
+      has_header,
+      delimiter,
+      quotechar,
+      skipinitialspace,
+      buffer_size: batchSize,
+    } = settings;
+    if (settings.output_dir !== undefined)
+      checkOwnFolder(settings.output_dir, `datastore '${config.store_name}': output_dir`);
     const warn = (m: string) => this.logger.warn(m, { store: config.store_name });
-    this.readOptions = { onBadRecord, warn, csv: { has_header, delimiter, quotechar, skipinitialspace }, batchSize };
+    this.readOptions = {
+      onBadRecord,
+      warn,
+      csv: { has_header, delimiter, quotechar, skipinitialspace },
+      batchSize,
+    };
     this.target = settings.output_dir
-      ? outputTarget(this.format, join(settings.output_dir, `${config.store_name}.${this.format}`), { warn, onBadRecord, batchSize })
+      ? outputTarget(
+          this.format,
+          join(settings.output_dir, `${config.store_name}.${this.format}`),
+          { warn, onBadRecord, batchSize },
+        )
       : undefined;
   }
 
@@ -108,13 +158,19 @@ export class DefaultDatastore extends Datastore {
     const inline = this.settings.data;
     if (Array.isArray(inline) && inline.length) {
       // Copies: blocks enrich rows in place, and inline seeds are read again on every pass.
-      sources.push({ label: `inline data of '${this.config.store_name}'`, rows: (skip = 0) => copies(inline, skip) });
+      sources.push({
+        label: `inline data of '${this.config.store_name}'`,
+        rows: (skip = 0) => copies(inline, skip),
+      });
     }
     const paths = this.settings.data_path;
     if (paths !== undefined && paths !== null) {
       for (const p of Array.isArray(paths) ? paths : [paths]) {
         for (const file of await expandDataPath(p, this.settings.data_formats)) {
-          sources.push({ label: file, rows: (skip = 0) => readDataFile(file, { ...this.readOptions, skip }) });
+          sources.push({
+            label: file,
+            rows: (skip = 0) => readDataFile(file, { ...this.readOptions, skip }),
+          });
         }
       }
     } else if (this.target && (await this.target.exists())) {
@@ -127,7 +183,9 @@ export class DefaultDatastore extends Datastore {
   append(rows: readonly Row[]): Promise<void> {
     // A target appending through a file it opened after the check needs no new one: the open
     // file cannot be redirected by a link planted since.
-    return this.serial(async () => (this.target?.appending ? this.target : await this.writable()).append(rows));
+    return this.serial(async () =>
+      (this.target?.appending ? this.target : await this.writable()).append(rows),
+    );
   }
 
   replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void> {
@@ -160,9 +218,12 @@ export class DefaultDatastore extends Datastore {
   /** The output target, once it is known that writing it stays inside `output_dir` (no link out). */
   private async writable(): Promise<OutputTarget> {
     if (!this.target || !this.settings.output_dir) {
-      throw new DataFileError(`datastore '${this.config.store_name}' has no output_dir, so it cannot be written`, {
-        hint: "give the datastore an output_dir (task stores get the run's output directory)",
-      });
+      throw new DataFileError(
+        `datastore '${this.config.store_name}' has no output_dir, so it cannot be written`,
+        {
+          hint: "give the datastore an output_dir (task stores get the run's output directory)",
+        },
+      );
     }
     await assertInsideOutput(this.settings.output_dir, this.target.path);
     return this.target;
@@ -175,5 +236,3 @@ async function* copies(rows: readonly unknown[], skip: number): AsyncGenerator<u
     yield typeof r === "object" && r !== null ? structuredClone(r) : r;
   }
 }
-
-

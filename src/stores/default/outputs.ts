@@ -5,15 +5,21 @@
  * incomplete tail left by a crash is never read back as a row.
  */
 import { existsSync } from "node:fs";
-import { mkdir, open, rm, stat, type FileHandle } from "node:fs/promises";
+import { type FileHandle, mkdir, open, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Row } from "../../util/mapping.js";
 import type { CsvFile } from "../formats/csv.js";
-import { readJsonFile, writeJsonFile } from "../formats/json.js";
-import { cutPartialLine, JsonlEncoder, readJsonl, replaceJsonl, truncateJsonl } from "../formats/jsonl.js";
 import type { OutputFormat } from "../formats/index.js";
+import { readJsonFile, writeJsonFile } from "../formats/json.js";
+import {
+  cutPartialLine,
+  JsonlEncoder,
+  readJsonl,
+  replaceJsonl,
+  truncateJsonl,
+} from "../formats/jsonl.js";
 import type { ParquetParts } from "../formats/parquet/parts.js";
-import { flatten, type BadRecordPolicy } from "../formats/types.js";
+import { type BadRecordPolicy, flatten } from "../formats/types.js";
 
 /** What the datastore needs from its output file. */
 export interface OutputTarget {
@@ -46,7 +52,11 @@ export interface TargetOptions {
  * @example
  * const out = outputTarget("jsonl", "out/qa/data.jsonl", { warn: console.warn, onBadRecord: "error" });
  */
-export function outputTarget(format: OutputFormat, path: string, options: TargetOptions): OutputTarget {
+export function outputTarget(
+  format: OutputFormat,
+  path: string,
+  options: TargetOptions,
+): OutputTarget {
   switch (format) {
     case "jsonl":
       return new JsonlTarget(path, options);
@@ -77,13 +87,21 @@ class JsonlTarget implements OutputTarget {
     return existsSync(this.path);
   }
   rows(skip: number): AsyncIterable<unknown> {
-    return readJsonl(this.path, { skip, ownOutput: true, warn: this.options.warn, onBadRecord: this.options.onBadRecord });
+    return readJsonl(this.path, {
+      skip,
+      ownOutput: true,
+      warn: this.options.warn,
+      onBadRecord: this.options.onBadRecord,
+    });
   }
   async append(rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
     if (!this.clean) {
       const cut = await cutPartialLine(this.path);
-      if (cut > 0) this.options.warn(`${this.path}: cut an incomplete last line (${cut} bytes) left by an interrupted write`);
+      if (cut > 0)
+        this.options.warn(
+          `${this.path}: cut an incomplete last line (${cut} bytes) left by an interrupted write`,
+        );
     }
     this.clean = false;
     if (!this.handle) {
@@ -127,7 +145,9 @@ class CsvTarget implements OutputTarget {
     private readonly options: TargetOptions,
   ) {}
   private csv(): Promise<CsvFile> {
-    this.file ??= import("../formats/csv.js").then(({ CsvFile }) => new CsvFile(this.path, this.options.warn));
+    this.file ??= import("../formats/csv.js").then(
+      ({ CsvFile }) => new CsvFile(this.path, this.options.warn),
+    );
     return this.file;
   }
   async exists(): Promise<boolean> {
@@ -203,7 +223,13 @@ class ParquetTarget implements OutputTarget {
   private async *batches(skip: number): AsyncGenerator<unknown[]> {
     if (!(await this.exists())) return;
     const s = await this.store();
-    if (!(await stat(s.readDir()).then((st) => st.isDirectory(), () => false))) return;
+    if (
+      !(await stat(s.readDir()).then(
+        (st) => st.isDirectory(),
+        () => false,
+      ))
+    )
+      return;
     const { readParquetFolderBatches } = await import("../formats/parquet/parts.js");
     yield* readParquetFolderBatches(s.readDir(), skip, this.options.batchSize);
   }

@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
-import { fastGlob } from "../../util/fast-glob.js";
 import { DataFileError, MissingFileError } from "../../errors.js";
+import { fastGlob } from "../../util/fast-glob.js";
 import { notRegularFile, specialKind } from "../formats/file-kind.js";
 import { extensionOf, INPUT_EXTENSIONS } from "../formats/index.js";
 
@@ -24,7 +24,10 @@ function keep(file: string, formats: readonly string[] | undefined): boolean {
 export async function expandDataPath(path: string, formats?: readonly string[]): Promise<string[]> {
   if (!GLOB.test(path)) {
     const st = await stat(path).catch(() => undefined);
-    if (!st) throw new MissingFileError(path, "data file", { hint: "check data_path (relative paths are relative to the current directory)" });
+    if (!st)
+      throw new MissingFileError(path, "data file", {
+        hint: "check data_path (relative paths are relative to the current directory)",
+      });
     const special = specialKind(st);
     if (special) throw notRegularFile(path, special);
     if (st.isFile() || extensionOf(path) === ".parquet") return [path];
@@ -33,8 +36,17 @@ export async function expandDataPath(path: string, formats?: readonly string[]):
   return matches(path, path, formats);
 }
 
-async function matches(pattern: string, shown: string, formats: readonly string[] | undefined): Promise<string[]> {
-  const found = await fastGlob()(pattern, { onlyFiles: false, markDirectories: true, dot: false, followSymbolicLinks: true });
+async function matches(
+  pattern: string,
+  shown: string,
+  formats: readonly string[] | undefined,
+): Promise<string[]> {
+  const found = await fastGlob()(pattern, {
+    onlyFiles: false,
+    markDirectories: true,
+    dot: false,
+    followSymbolicLinks: true,
+  });
   // Files, plus `.parquet` folders (Parquet datasets); never the part files inside such a folder.
   const parquetDirs = found.filter((f) => f.endsWith(".parquet/"));
   const files = found
@@ -44,9 +56,14 @@ async function matches(pattern: string, shown: string, formats: readonly string[
   const kept = files.filter((f) => keep(f, formats)).sort();
   if (kept.length === 0) {
     const filtered = files.length > 0;
-    throw new DataFileError(`no data file matches data_path '${shown}'${filtered ? ` (${files.length} file(s) matched but none ${formats?.length ? `ends with ${formats.join(" or ")}` : "has a supported extension"})` : ""}`, {
-      hint: filtered ? "check data_formats" : "check the path and the pattern; globs are matched relative to the current directory",
-    });
+    throw new DataFileError(
+      `no data file matches data_path '${shown}'${filtered ? ` (${files.length} file(s) matched but none ${formats?.length ? `ends with ${formats.join(" or ")}` : "has a supported extension"})` : ""}`,
+      {
+        hint: filtered
+          ? "check data_formats"
+          : "check the path and the pattern; globs are matched relative to the current directory",
+      },
+    );
   }
   // A glob or folder may hold a FIFO or a link to a device: refuse it here, before any reading.
   for (const f of kept) {

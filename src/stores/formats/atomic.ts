@@ -1,4 +1,4 @@
-import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
+import { type FileHandle, mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 
 /**
@@ -20,7 +20,10 @@ export function tempName(file: string): string {
  * @example
  * await writeAtomic("out/state.json", async (h) => { await h.write('{"epoch": 2}\n'); });
  */
-export async function writeAtomic(file: string, fill: (handle: FileHandle) => Promise<void>): Promise<void> {
+export async function writeAtomic(
+  file: string,
+  fill: (handle: FileHandle) => Promise<void>,
+): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   const tmp = tempName(file);
   // Created afresh ("wx" refuses an existing name): a link planted under the temporary name is

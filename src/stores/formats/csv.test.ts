@@ -7,7 +7,26 @@ import { CsvFile, decodeCell, encodeCell, readCsv } from "./csv.js";
 
 describe("typed CSV cells", () => {
   it("round-trip every JSON value and keep plain strings readable", () => {
-    const values = ["plain", "", "42", "-1.5e3", "null", "true", "[1]", '{"a":1}', '"q"', " lead", 42, 1.5, true, false, null, [1, "a"], { a: { b: [] } }, "é ✓"];
+    const values = [
+      "plain",
+      "",
+      "42",
+      "-1.5e3",
+      "null",
+      "true",
+      "[1]",
+      '{"a":1}',
+      '"q"',
+      " lead",
+      42,
+      1.5,
+      true,
+      false,
+      null,
+      [1, "a"],
+      { a: { b: [] } },
+      "é ✓",
+    ];
     for (const v of values) expect(decodeCell(encodeCell(v))).toEqual(v);
     expect(encodeCell("plain text, with comma")).toBe("plain text, with comma");
     expect(encodeCell(undefined)).toBe("");
@@ -37,7 +56,11 @@ describe("input CSV", () => {
     };
     const e = await read(1000).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(DataFileError);
-    expect(e).toMatchObject({ file: f, line: 3, message: expect.stringMatching(/record at line 3 is longer than 1000 bytes/) });
+    expect(e).toMatchObject({
+      file: f,
+      line: 3,
+      message: expect.stringMatching(/record at line 3 is longer than 1000 bytes/),
+    });
     expect(await read(1 << 20)).toHaveLength(4);
   });
 });

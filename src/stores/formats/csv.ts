@@ -14,14 +14,22 @@
  * an unclosed quote); readers drop that tail with a warning and the next append cuts it off.
  */
 import { createReadStream } from "node:fs";
-import { appendFile, type FileHandle, mkdir, open, rm, stat, truncate as truncateFile } from "node:fs/promises";
+import {
+  appendFile,
+  type FileHandle,
+  mkdir,
+  open,
+  rm,
+  stat,
+  truncate as truncateFile,
+} from "node:fs/promises";
 import { dirname } from "node:path";
-import { parse, type Info, type Options as ParseOptions } from "csv-parse";
+import { type Info, type Options as ParseOptions, parse } from "csv-parse";
 import { stringify } from "csv-stringify/sync";
 import { DataFileError } from "../../errors.js";
-import { tempName, TextSink, writeAtomic } from "./atomic.js";
+import { TextSink, tempName, writeAtomic } from "./atomic.js";
 import { readJsonl } from "./jsonl.js";
-import { describeBytes, MAX_RECORD_BYTES, toJson, type ReadOptions } from "./types.js";
+import { describeBytes, MAX_RECORD_BYTES, type ReadOptions, toJson } from "./types.js";
 
 const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
@@ -84,13 +92,20 @@ function csvError(e: unknown, file: string): DataFileError {
   if (err.code === "ENOENT" || err.code === "EACCES" || err.code === "EISDIR") {
     return new DataFileError(`cannot read data file: ${err.message}`, { file });
   }
-  const ragged = err.code === "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH" || err.code === "CSV_RECORD_INCONSISTENT_COLUMNS";
-  return new DataFileError(ragged ? `ragged CSV: ${err.message}` : `CSV syntax error: ${err.message ?? String(e)}`, {
-    file,
-    line: err.lines,
-    hint: ragged ? "every row must have as many fields as the first one (or the header)" : "check the quoting near that line, or set delimiter / quotechar on the datastore",
-    cause: e,
-  });
+  const ragged =
+    err.code === "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH" ||
+    err.code === "CSV_RECORD_INCONSISTENT_COLUMNS";
+  return new DataFileError(
+    ragged ? `ragged CSV: ${err.message}` : `CSV syntax error: ${err.message ?? String(e)}`,
+    {
+      file,
+      line: err.lines,
+      hint: ragged
+        ? "every row must have as many fields as the first one (or the header)"
+        : "check the quoting near that line, or set delimiter / quotechar on the datastore",
+      cause: e,
+    },
+  );
 }
 
 /**
@@ -129,11 +144,14 @@ export async function* readCsv(file: string, options: ReadOptions = {}): AsyncGe
   } catch (e) {
     if ((e as { code?: string }).code === "CSV_MAX_RECORD_SIZE") {
       const line = (e as { lines?: number }).lines;
-      throw new DataFileError(`the CSV record at line ${line ?? "?"} is longer than ${describeBytes(maxRecord)}, the longest record digit reads`, {
-        file,
-        line,
-        hint: "check for an unclosed quote near that line, or split the record",
-      });
+      throw new DataFileError(
+        `the CSV record at line ${line ?? "?"} is longer than ${describeBytes(maxRecord)}, the longest record digit reads`,
+        {
+          file,
+          line,
+          hint: "check for an unclosed quote near that line, or split the record",
+        },
+      );
     }
     throw csvError(e, file);
   }
@@ -168,7 +186,10 @@ async function fileTail(file: string): Promise<{ size: number; endsWithNewline: 
  * newline, or a quote left open) is reported through `onPartial` with the offset where the clean
  * part ends, and not yielded.
  */
-async function* ownRecords(file: string, onPartial: (cleanEnd: number, size: number) => void): AsyncGenerator<OwnRecord> {
+async function* ownRecords(
+  file: string,
+  onPartial: (cleanEnd: number, size: number) => void,
+): AsyncGenerator<OwnRecord> {
   const { size, endsWithNewline } = await fileTail(file);
   if (size === 0) return;
   let cleanEnd = 0;
@@ -194,7 +215,9 @@ async function* ownRecords(file: string, onPartial: (cleanEnd: number, size: num
 
 function warnPartial(file: string, warn: ((m: string) => void) | undefined) {
   return (cleanEnd: number, size: number) =>
-    warn?.(`${file}: dropping an incomplete last CSV record (${size - cleanEnd} bytes), left by an interrupted write`);
+    warn?.(
+      `${file}: dropping an incomplete last CSV record (${size - cleanEnd} bytes), left by an interrupted write`,
+    );
 }
 
 function decodeRow(columns: readonly string[], cells: readonly string[]): Record<string, unknown> {
@@ -239,7 +262,11 @@ export interface CsvScan {
  * @example
  * const { columns, count } = await scanCsv("out/data.csv");
  */
-export async function scanCsv(file: string, limit = Infinity, warn?: (m: string) => void): Promise<CsvScan> {
+export async function scanCsv(
+  file: string,
+  limit = Infinity,
+  warn?: (m: string) => void,
+): Promise<CsvScan> {
   const scan: CsvScan = { columns: undefined, count: 0, cleanEnd: 0, size: 0 };
   const onPartial = (cleanEnd: number, size: number) => {
     scan.size = size;
@@ -271,7 +298,10 @@ function headerText(columns: readonly string[]): string {
   return stringify([columns as string[]], { record_delimiter: "\n" });
 }
 
-function newColumns(columns: readonly string[], rows: readonly Record<string, unknown>[]): string[] {
+function newColumns(
+  columns: readonly string[],
+  rows: readonly Record<string, unknown>[],
+): string[] {
   const known = new Set(columns);
   const added: string[] = [];
   for (const r of rows) {
@@ -314,7 +344,11 @@ export class CsvFile {
     if (this.columns === undefined) {
       this.columns = newColumns([], rows);
       await mkdir(dirname(this.path), { recursive: true });
-      await appendFile(this.path, headerText(this.columns) + encodeRows(this.columns, rows), "utf8");
+      await appendFile(
+        this.path,
+        headerText(this.columns) + encodeRows(this.columns, rows),
+        "utf8",
+      );
     } else {
       const added = newColumns(this.columns, rows);
       if (added.length) await this.widen([...this.columns, ...added]);
@@ -323,7 +357,9 @@ export class CsvFile {
     this.checked = true;
   }
 
-  async replace(rows: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>): Promise<void> {
+  async replace(
+    rows: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
+  ): Promise<void> {
     // The header comes first, but with a stream the columns are known only at its end: spool the
     // rows to a temporary JSONL file while collecting the columns, then write the CSV from it.
     if (Array.isArray(rows)) {
@@ -363,7 +399,10 @@ export class CsvFile {
   }
 
   /** Write the whole file atomically with these columns from batches of rows. */
-  private async writeAll(columns: string[], produce: (push: (rows: readonly Record<string, unknown>[]) => Promise<void>) => Promise<void>): Promise<void> {
+  private async writeAll(
+    columns: string[],
+    produce: (push: (rows: readonly Record<string, unknown>[]) => Promise<void>) => Promise<void>,
+  ): Promise<void> {
     await writeAtomic(this.path, async (h) => {
       const sink = new TextSink(h);
       if (columns.length) await sink.push(headerText(columns));

@@ -49,11 +49,15 @@ export async function checkDataFile(file: string, folderAllowed = false): Promis
   try {
     st = await stat(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new MissingFileError(file, "data file", { file });
+    if ((e as NodeJS.ErrnoException).code === "ENOENT")
+      throw new MissingFileError(file, "data file", { file });
     throw new DataFileError(`cannot read data file: ${(e as Error).message}`, { file });
   }
   if (st.isDirectory() && !folderAllowed) {
-    throw new DataFileError(`data file '${file}' is a folder`, { file, hint: "give the folder itself as data_path (its data files are read), or name a file" });
+    throw new DataFileError(`data file '${file}' is a folder`, {
+      file,
+      hint: "give the folder itself as data_path (its data files are read), or name a file",
+    });
   }
   const kind = specialKind(st);
   if (kind) throw notRegularFile(file, kind);

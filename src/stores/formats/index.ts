@@ -13,7 +13,16 @@ import { describeBytes, flatten, MAX_WHOLE_FILE_BYTES, type ReadOptions } from "
 import { readYamlRows } from "./yaml.js";
 
 /** Extensions digit reads (a `.parquet` folder of part files counts as `.parquet`). */
-export const INPUT_EXTENSIONS = [".jsonl", ".json", ".yaml", ".yml", ".csv", ".parquet", ".txt", ".md"] as const;
+export const INPUT_EXTENSIONS = [
+  ".jsonl",
+  ".json",
+  ".yaml",
+  ".yml",
+  ".csv",
+  ".parquet",
+  ".txt",
+  ".md",
+] as const;
 
 /** Output formats a store can write. */
 export const OUTPUT_FORMATS = ["jsonl", "parquet", "csv", "json"] as const;
@@ -32,10 +41,19 @@ export function outputFormatOf(value: unknown): OutputFormat {
   if (value === undefined || value === null) return "jsonl";
   const use = `use one of ${OUTPUT_FORMATS.join(", ")}`;
   if (Array.isArray(value)) {
-    const one = value.length === 1 && typeof value[0] === "string" ? `output_data_format: ${value[0]}` : undefined;
-    throw new ConfigError("output_data_format must be one format, not a list", { hint: one ? `write ${one} (without the brackets)` : use });
+    const one =
+      value.length === 1 && typeof value[0] === "string"
+        ? `output_data_format: ${value[0]}`
+        : undefined;
+    throw new ConfigError("output_data_format must be one format, not a list", {
+      hint: one ? `write ${one} (without the brackets)` : use,
+    });
   }
-  if (typeof value !== "string") throw new ConfigError(`output_data_format must be a format name, not ${JSON.stringify(value)}`, { hint: use });
+  if (typeof value !== "string")
+    throw new ConfigError(
+      `output_data_format must be a format name, not ${JSON.stringify(value)}`,
+      { hint: use },
+    );
   const format = value.replace(/^\./, "").toLowerCase();
   if ((OUTPUT_FORMATS as readonly string[]).includes(format)) return format as OutputFormat;
   throw new ConfigError(`output_data_format '${format}' is not supported`, {
@@ -55,7 +73,10 @@ export function extensionOf(file: string): string {
  * @example
  * for await (const row of readDataFile("data/seeds.yaml")) console.log(row);
  */
-export function readDataFile(file: string, options: ReadOptions = {}): AsyncIterableIterator<unknown> {
+export function readDataFile(
+  file: string,
+  options: ReadOptions = {},
+): AsyncIterableIterator<unknown> {
   return flatten(readDataBatches(file, options));
 }
 
@@ -79,10 +100,13 @@ async function* readDataBatches(file: string, options: ReadOptions): AsyncGenera
   const skip = options.skip ?? 0;
   const st = await checkDataFile(file, ext === ".parquet");
   if (WHOLE_FILE.has(ext) && st.size > MAX_WHOLE_FILE_BYTES) {
-    throw new DataFileError(`data file is ${describeBytes(st.size)}; ${ext} files are read whole, up to ${describeBytes(MAX_WHOLE_FILE_BYTES)}`, {
-      file,
-      hint: "convert it to .jsonl (read as a stream, one record per line), or split it",
-    });
+    throw new DataFileError(
+      `data file is ${describeBytes(st.size)}; ${ext} files are read whole, up to ${describeBytes(MAX_WHOLE_FILE_BYTES)}`,
+      {
+        file,
+        hint: "convert it to .jsonl (read as a stream, one record per line), or split it",
+      },
+    );
   }
   switch (ext) {
     case ".jsonl":
@@ -106,8 +130,13 @@ async function* readDataBatches(file: string, options: ReadOptions): AsyncGenera
       return;
     case ".parquet": {
       const { readParquetBatches, readParquetFolderBatches } = await import("./parquet/index.js");
-      const isDir = await stat(file).then((s) => s.isDirectory(), () => false);
-      yield* isDir ? readParquetFolderBatches(file, skip, options.batchSize) : readParquetBatches(file, { skip, batchSize: options.batchSize });
+      const isDir = await stat(file).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
+      yield* isDir
+        ? readParquetFolderBatches(file, skip, options.batchSize)
+        : readParquetBatches(file, { skip, batchSize: options.batchSize });
       return;
     }
     default:

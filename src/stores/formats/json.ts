@@ -36,7 +36,10 @@ export async function readJsonFile(file: string): Promise<unknown[]> {
  * @example
  * await writeJsonFile("out/final_data.json", rows);
  */
-export async function writeJsonFile(file: string, rows: Iterable<unknown> | AsyncIterable<unknown>): Promise<void> {
+export async function writeJsonFile(
+  file: string,
+  rows: Iterable<unknown> | AsyncIterable<unknown>,
+): Promise<void> {
   await writeAtomic(file, async (h) => {
     const sink = new TextSink(h);
     let first = true;

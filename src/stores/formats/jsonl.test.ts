@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DataFileError } from "../../errors.js";
-import { cutPartialLine, jsonlBytes, JsonlEncoder, readJsonl, truncateJsonl } from "./jsonl.js";
+import { cutPartialLine, JsonlEncoder, jsonlBytes, readJsonl, truncateJsonl } from "./jsonl.js";
 
 const file = (text: string) => {
   const f = join(mkdtempSync(join(tmpdir(), "digit-jsonl-")), "f.jsonl");
@@ -20,7 +20,11 @@ async function all(it: AsyncIterable<unknown>): Promise<unknown[]> {
 describe("jsonl", () => {
   it("a read failure (here EISDIR) is a DataFileError naming the file", async () => {
     const dir = mkdtempSync(join(tmpdir(), "digit-jsonl-"));
-    await expect(all(readJsonl(dir))).rejects.toMatchObject({ code: "DIGIT_DATA_FILE", file: dir, message: expect.stringMatching(/cannot read data file: EISDIR/) });
+    await expect(all(readJsonl(dir))).rejects.toMatchObject({
+      code: "DIGIT_DATA_FILE",
+      file: dir,
+      message: expect.stringMatching(/cannot read data file: EISDIR/),
+    });
   });
 
   it("refuses a line longer than maxRecordBytes with file and line, within a chunk or across chunks", async () => {
@@ -30,13 +34,22 @@ describe("jsonl", () => {
     const inChunk = file(`{"a":1}\n{"a":2}\n${long(101)}\n{"a":4}\n`);
     const e = await all(readJsonl(inChunk, { maxRecordBytes: 100 })).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(DataFileError);
-    expect(e).toMatchObject({ file: inChunk, line: 3, message: expect.stringMatching(/line 3 is longer than 100 bytes/) });
+    expect(e).toMatchObject({
+      file: inChunk,
+      line: 3,
+      message: expect.stringMatching(/line 3 is longer than 100 bytes/),
+    });
     // Across 1 MiB read chunks, and as an unterminated last line.
     const big = long(3 * 1024 * 1024);
     for (const text of [`{"a":1}\n${big}\n{"a":3}\n`, `{"a":1}\n${big}`]) {
       const f = file(text);
-      await expect(all(readJsonl(f, { maxRecordBytes: 2 * 1024 * 1024 }))).rejects.toMatchObject({ line: 2, message: expect.stringMatching(/line 2 is longer than 2 MiB/) });
-      expect(await all(readJsonl(f, { maxRecordBytes: 4 * 1024 * 1024 }))).toHaveLength(text.endsWith("\n") ? 3 : 2);
+      await expect(all(readJsonl(f, { maxRecordBytes: 2 * 1024 * 1024 }))).rejects.toMatchObject({
+        line: 2,
+        message: expect.stringMatching(/line 2 is longer than 2 MiB/),
+      });
+      expect(await all(readJsonl(f, { maxRecordBytes: 4 * 1024 * 1024 }))).toHaveLength(
+        text.endsWith("\n") ? 3 : 2,
+      );
     }
   });
 
@@ -51,7 +64,9 @@ describe("jsonl", () => {
     const f = file('{"a":1}\n{"a":2}');
     expect(await all(readJsonl(f))).toEqual([{ a: 1 }, { a: 2 }]);
     const warnings: string[] = [];
-    expect(await all(readJsonl(f, { ownOutput: true, warn: (m) => warnings.push(m) }))).toEqual([{ a: 1 }]);
+    expect(await all(readJsonl(f, { ownOutput: true, warn: (m) => warnings.push(m) }))).toEqual([
+      { a: 1 },
+    ]);
     expect(warnings[0]).toContain(f);
   });
 
@@ -79,7 +94,12 @@ describe("jsonl", () => {
   });
 
   it("encodes rows as UTF-8 lines, growing its buffer for long and multi-byte rows", () => {
-    const rows = [{ a: 1 }, { t: "é中😀\n\"q\"" }, { long: "字".repeat(5000) }, ...Array.from({ length: 300 }, (_, i) => ({ i, s: "x".repeat(i) }))];
+    const rows = [
+      { a: 1 },
+      { t: 'é中😀\n"q"' },
+      { long: "字".repeat(5000) },
+      ...Array.from({ length: 300 }, (_, i) => ({ i, s: "x".repeat(i) })),
+    ];
     const text = jsonlBytes(rows).toString("utf8");
     expect(text).toBe(`${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
     expect(jsonlBytes([]).length).toBe(0);
@@ -87,7 +107,13 @@ describe("jsonl", () => {
 
   it("encodes a batch with one stringify when that is exact, and line by line when it is not", () => {
     const lines = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`;
-    const flat = Array.from({ length: 50 }, (_, i) => ({ q: `question ${i} é中😀`, n: i, tags: ["a", "b"], none: null, nested: { x: i } }));
+    const flat = Array.from({ length: 50 }, (_, i) => ({
+      q: `question ${i} é中😀`,
+      n: i,
+      tags: ["a", "b"],
+      none: null,
+      nested: { x: i },
+    }));
     const encoder = new JsonlEncoder();
     expect(encoder.encode(flat).toString("utf8")).toBe(lines(flat));
     // "},{" inside a string or a nested list of objects: counted, so the batch falls back, exactly.
@@ -98,7 +124,9 @@ describe("jsonl", () => {
     // Not plain objects (a Date, toJSON, a string, null), and BigInt values.
     const odd = [{ a: 1 }, new Date(0), { toJSON: () => "x},{y" }, "text", null];
     expect(new JsonlEncoder().encode(odd).toString("utf8")).toBe(lines(odd));
-    expect(new JsonlEncoder().encode([{ big: 12345678901234567890n }, { b: 1 }]).toString("utf8")).toBe('{"big":"12345678901234567890"}\n{"b":1}\n');
+    expect(
+      new JsonlEncoder().encode([{ big: 12345678901234567890n }, { b: 1 }]).toString("utf8"),
+    ).toBe('{"big":"12345678901234567890"}\n{"b":1}\n');
     expect(new JsonlEncoder().encode([{ only: 1 }]).toString("utf8")).toBe('{"only":1}\n');
   });
 });

@@ -4,11 +4,17 @@
  * (with a warning naming the file) and the next append cuts off.
  */
 import { createReadStream } from "node:fs";
-import { appendFile, type FileHandle, mkdir, open, truncate as truncateFile } from "node:fs/promises";
+import {
+  appendFile,
+  type FileHandle,
+  mkdir,
+  open,
+  truncate as truncateFile,
+} from "node:fs/promises";
 import { dirname } from "node:path";
 import { DataFileError } from "../../errors.js";
 import { TextSink, writeAtomic } from "./atomic.js";
-import { describeBytes, flatten, MAX_RECORD_BYTES, toJson, type ReadOptions } from "./types.js";
+import { describeBytes, flatten, MAX_RECORD_BYTES, type ReadOptions, toJson } from "./types.js";
 
 const CHUNK = 1 << 20;
 
@@ -32,7 +38,10 @@ export function readJsonl(file: string, options: ReadOptions = {}): AsyncIterabl
  * line longer than `MAX_RECORD_BYTES` (64 MiB) is a DataFileError naming file and line, raised before
  * more than that much of it is held.
  */
-export async function* readJsonlBatches(file: string, options: ReadOptions = {}): AsyncGenerator<unknown[]> {
+export async function* readJsonlBatches(
+  file: string,
+  options: ReadOptions = {},
+): AsyncGenerator<unknown[]> {
   const skipBad = options.onBadRecord === "skip";
   let toSkip = options.skip ?? 0;
   let lineNo = 0;
@@ -43,22 +52,28 @@ export async function* readJsonlBatches(file: string, options: ReadOptions = {})
   let carryBytes = 0;
   const maxLine = options.maxRecordBytes ?? MAX_RECORD_BYTES;
   const tooLong = (): DataFileError =>
-    new DataFileError(`line ${lineNo + 1} is longer than ${describeBytes(maxLine)}, the longest JSONL line digit reads`, {
-      file,
-      line: lineNo + 1,
-      hint: "split the record, or check that the file really is JSON Lines (one JSON value per line)",
-    });
+    new DataFileError(
+      `line ${lineNo + 1} is longer than ${describeBytes(maxLine)}, the longest JSONL line digit reads`,
+      {
+        file,
+        line: lineNo + 1,
+        hint: "split the record, or check that the file really is JSON Lines (one JSON value per line)",
+      },
+    );
   let first = true;
   const parse = (line: string): unknown => {
     try {
       return JSON.parse(line);
     } catch {
       if (!skipBad) {
-        throw new DataFileError(`line ${lineNo} is not valid JSON: ${line.length > 80 ? `${line.slice(0, 80)}…` : line}`, {
-          file,
-          line: lineNo,
-          hint: "fix or remove that line, or set on_bad_record: skip on the datastore to skip such lines",
-        });
+        throw new DataFileError(
+          `line ${lineNo} is not valid JSON: ${line.length > 80 ? `${line.slice(0, 80)}…` : line}`,
+          {
+            file,
+            line: lineNo,
+            hint: "fix or remove that line, or set on_bad_record: skip on the datastore to skip such lines",
+          },
+        );
       }
       if (bad++ === 0) firstBad = lineNo;
       return BAD;
@@ -67,7 +82,8 @@ export async function* readJsonlBatches(file: string, options: ReadOptions = {})
   /** One complete line (without its newline) into `batch`, unless blank, skipped or bad. */
   const take = (bytes: Buffer, start: number, end: number, batch: unknown[]): void => {
     lineNo++;
-    if (start === end || (bytes[start]! <= 32 && bytes.toString("utf8", start, end).trim() === "")) return;
+    if (start === end || (bytes[start]! <= 32 && bytes.toString("utf8", start, end).trim() === ""))
+      return;
     // Skipped rows were read (and validated) by the pass that counted them, so with the
     // default policy they need no parsing; with "skip" they must be parsed to count alike.
     if (toSkip > 0 && !skipBad) {
@@ -121,11 +137,16 @@ export async function* readJsonlBatches(file: string, options: ReadOptions = {})
       }
     }
     if (value === BAD) {
-      options.warn?.(`${file}: dropping an unterminated last line (${Buffer.byteLength(pending)} bytes), left by an interrupted write`);
+      options.warn?.(
+        `${file}: dropping an unterminated last line (${Buffer.byteLength(pending)} bytes), left by an interrupted write`,
+      );
     } else if (toSkip > 0) toSkip--;
     else yield [value];
   }
-  if (bad > 0) options.warn?.(`${file}: skipped ${bad} line(s) that are not valid JSON (first at line ${firstBad})`);
+  if (bad > 0)
+    options.warn?.(
+      `${file}: skipped ${bad} line(s) that are not valid JSON (first at line ${firstBad})`,
+    );
 }
 
 const BAD: unique symbol = Symbol("bad");
@@ -133,7 +154,8 @@ const BAD: unique symbol = Symbol("bad");
 /** The bytes of a file in chunks; a read failure (permissions, I/O) is a DataFileError naming it. */
 async function* chunksOf(file: string): AsyncGenerator<Buffer> {
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) yield chunk as Buffer;
+    for await (const chunk of createReadStream(file, { highWaterMark: CHUNK }))
+      yield chunk as Buffer;
   } catch (e) {
     throw new DataFileError(`cannot read data file: ${(e as Error).message}`, { file });
   }
@@ -194,7 +216,8 @@ export class JsonlEncoder {
       this.whole = false;
       return jsonlBytes(rows);
     }
-    for (let i = out.indexOf(SEPARATOR); i >= 0; i = out.indexOf(SEPARATOR, i + 3)) out[i + 1] = 0x0a;
+    for (let i = out.indexOf(SEPARATOR); i >= 0; i = out.indexOf(SEPARATOR, i + 3))
+      out[i + 1] = 0x0a;
     out[out.length - 1] = 0x0a; // the closing "]"
     return out;
   }
@@ -205,7 +228,10 @@ const SEPARATOR = Buffer.from("},{");
 function isPlainObject(value: unknown): boolean {
   if (typeof value !== "object" || value === null) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
-  return (proto === Object.prototype || proto === null) && typeof (value as { toJSON?: unknown }).toJSON !== "function";
+  return (
+    (proto === Object.prototype || proto === null) &&
+    typeof (value as { toJSON?: unknown }).toJSON !== "function"
+  );
 }
 
 /**
@@ -215,7 +241,11 @@ function isPlainObject(value: unknown): boolean {
  * @example
  * await appendJsonl("out/data.jsonl", [{ q: "Why?" }]);
  */
-export async function appendJsonl(file: string, rows: readonly unknown[], encoder = new JsonlEncoder()): Promise<void> {
+export async function appendJsonl(
+  file: string,
+  rows: readonly unknown[],
+  encoder = new JsonlEncoder(),
+): Promise<void> {
   if (rows.length === 0) return;
   await mkdir(dirname(file), { recursive: true });
   await appendFile(file, encoder.encode(rows));
@@ -227,7 +257,10 @@ export async function appendJsonl(file: string, rows: readonly unknown[], encode
  * @example
  * await replaceJsonl("out/final_data.jsonl", rows);
  */
-export async function replaceJsonl(file: string, rows: Iterable<unknown> | AsyncIterable<unknown>): Promise<void> {
+export async function replaceJsonl(
+  file: string,
+  rows: Iterable<unknown> | AsyncIterable<unknown>,
+): Promise<void> {
   await writeAtomic(file, async (h) => {
     const sink = new TextSink(h);
     for await (const r of rows) await sink.push(`${toJson(r)}\n`);

@@ -1,6 +1,6 @@
+import { ConfigError, DataFileError } from "../../errors.js";
 import { isObj, type Row } from "../../util/mapping.js";
 import { getPath, parsePath, setPath } from "../../util/paths.js";
-import { ConfigError, DataFileError } from "../../errors.js";
 
 /**
  * A dataloader's `fields` remapping `{source_path: dest_path}` (DiGiT semantics): without
@@ -15,14 +15,21 @@ import { ConfigError, DataFileError } from "../../errors.js";
  * const remap = fieldRemapper({ "*": "*", text: "content" });
  * remap({ text: "hi" }, "seeds.jsonl", 1) // { text: "hi", content: "hi" }
  */
-export function fieldRemapper(fields: unknown): (value: unknown, source: string, rowNumber: number) => Row {
-  if (fields !== undefined && fields !== null && (typeof fields !== "object" || Array.isArray(fields))) {
+export function fieldRemapper(
+  fields: unknown,
+): (value: unknown, source: string, rowNumber: number) => Row {
+  if (
+    fields !== undefined &&
+    fields !== null &&
+    (typeof fields !== "object" || Array.isArray(fields))
+  ) {
     throw new ConfigError("dataloader fields must be a mapping of source path to destination path");
   }
   const map = (fields ?? {}) as Record<string, unknown>;
   const pairs = Object.entries(map).filter(([src]) => src !== "*");
   for (const [src, dest] of pairs) {
-    if (typeof dest !== "string") throw new ConfigError(`dataloader fields: the destination of '${src}' must be a path string`);
+    if (typeof dest !== "string")
+      throw new ConfigError(`dataloader fields: the destination of '${src}' must be a path string`);
     try {
       parsePath(src);
       parsePath(dest);
@@ -31,7 +38,9 @@ export function fieldRemapper(fields: unknown): (value: unknown, source: string,
     }
   }
   const keepAll = "*" in map;
-  const identity = pairs.length === 0 && (keepAll || fields === undefined || fields === null || Object.keys(map).length === 0);
+  const identity =
+    pairs.length === 0 &&
+    (keepAll || fields === undefined || fields === null || Object.keys(map).length === 0);
   return (value, source, rowNumber) => {
     const row: Row = isObj(value) ? value : { value };
     if (identity) return row;
@@ -41,9 +50,12 @@ export function fieldRemapper(fields: unknown): (value: unknown, source: string,
       try {
         v = getPath(row, src, true);
       } catch (e) {
-        throw new DataFileError(`record ${rowNumber} of ${source} has no field '${src}' (${(e as Error).message})`, {
-          hint: "fix the dataloader's fields mapping, or the data",
-        });
+        throw new DataFileError(
+          `record ${rowNumber} of ${source} has no field '${src}' (${(e as Error).message})`,
+          {
+            hint: "fix the dataloader's fields mapping, or the data",
+          },
+        );
       }
       setPath(out, dest as string, v);
     }

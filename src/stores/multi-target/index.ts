@@ -1,13 +1,18 @@
 import { resolve } from "node:path";
 import { z } from "zod";
-import type { Row } from "../../util/mapping.js";
 import { ConfigError } from "../../errors.js";
-import { registered } from "../../registry/decorators.js";
-import { registerDatastore } from "../../registry/decorators.js";
+import { registerDatastore, registered } from "../../registry/decorators.js";
 import type { Logger } from "../../telemetry/logger.js";
+import type { Row } from "../../util/mapping.js";
 import { checkOwnFolder } from "../../util/output-names.js";
 import { defaultStoreLogger, isContextAware, type StoreContext } from "../context.js";
-import { Datastore, datastoreConfigShape, type DatastoreClass, type DatastoreConfig, type RowSource } from "../datastore.js";
+import {
+  Datastore,
+  type DatastoreClass,
+  type DatastoreConfig,
+  datastoreConfigShape,
+  type RowSource,
+} from "../datastore.js";
 
 /**
  * Writes to a `primary` store and, best effort, to `additional` stores; reads from the primary.
@@ -29,8 +34,13 @@ import { Datastore, datastoreConfigShape, type DatastoreClass, type DatastoreCon
 export class MultiTargetDatastore extends Datastore {
   static override configSchema: z.ZodObject = z.object({
     ...datastoreConfigShape,
-    primary: z.looseObject({ type: z.string() }).describe("The store written first and read from: a datastore mapping with its own type"),
-    additional: z.array(z.looseObject({ type: z.string() })).default([]).describe("Stores also written, best effort (a failure is logged, not fatal)"),
+    primary: z
+      .looseObject({ type: z.string() })
+      .describe("The store written first and read from: a datastore mapping with its own type"),
+    additional: z
+      .array(z.looseObject({ type: z.string() }))
+      .default([])
+      .describe("Stores also written, best effort (a failure is logged, not fatal)"),
   });
   private children: { primary: Datastore; additional: Datastore[] } | undefined;
   private logger: Logger = defaultStoreLogger;
@@ -111,9 +121,12 @@ export class MultiTargetDatastore extends Datastore {
       [p, ...a].forEach((s, i) => {
         const where = resolve(s.location);
         if (seen.has(where) && s.location !== "inline data") {
-          throw new ConfigError(`multi_target '${this.config.store_name}': targets ${seen.get(where)} and ${i} both write ${s.location}`, {
-            hint: "give the additional target another output_dir or output_data_format",
-          });
+          throw new ConfigError(
+            `multi_target '${this.config.store_name}': targets ${seen.get(where)} and ${i} both write ${s.location}`,
+            {
+              hint: "give the additional target another output_dir or output_data_format",
+            },
+          );
         }
         seen.set(where, i);
       });
@@ -123,38 +136,66 @@ export class MultiTargetDatastore extends Datastore {
   }
 
   private async classFor(type: string): Promise<DatastoreClass> {
-    if (this.context.registry) return (await this.context.registry.resolve("datastore", type)) as unknown as DatastoreClass;
+    if (this.context.registry)
+      return (await this.context.registry.resolve("datastore", type)) as unknown as DatastoreClass;
     const known = registered("datastore", type);
     if (known) return known.target as unknown as DatastoreClass;
     if (type === "default") return (await import("../default/index.js")).DefaultDatastore;
-    throw new ConfigError(`multi_target '${this.config.store_name}': datastore type '${type}' is not loaded`, {
-      hint: "create the store with createDatastore(registry, config) so that child types can be resolved",
-    });
+    throw new ConfigError(
+      `multi_target '${this.config.store_name}': datastore type '${type}' is not loaded`,
+      {
+        hint: "create the store with createDatastore(registry, config) so that child types can be resolved",
+      },
+    );
   }
 
-  private async secondary(stores: Datastore[], what: string, op: (s: Datastore) => Promise<void>): Promise<void> {
+  private async secondary(
+    stores: Datastore[],
+    what: string,
+    op: (s: Datastore) => Promise<void>,
+  ): Promise<void> {
     for (const s of stores) {
       try {
         await op(s);
       } catch (e) {
-        this.logger.warn(`multi_target '${this.config.store_name}': ${what} on additional target ${s.location} failed: ${(e as Error).message}`);
+        this.logger.warn(
+          `multi_target '${this.config.store_name}': ${what} on additional target ${s.location} failed: ${(e as Error).message}`,
+        );
       }
     }
   }
 }
 
-function childConfigs(config: DatastoreConfig): { primary: DatastoreConfig; additional: DatastoreConfig[] } {
+function childConfigs(config: DatastoreConfig): {
+  primary: DatastoreConfig;
+  additional: DatastoreConfig[];
+} {
   const { primary, additional, type: _type, ...outer } = config;
   const child = (c: unknown, what: string): DatastoreConfig => {
-    if (typeof c !== "object" || c === null || Array.isArray(c)) throw new ConfigError(`multi_target '${config.store_name}': ${what} must be a datastore mapping`);
+    if (typeof c !== "object" || c === null || Array.isArray(c))
+      throw new ConfigError(
+        `multi_target '${config.store_name}': ${what} must be a datastore mapping`,
+      );
     const cfg = c as Record<string, unknown>;
     if (typeof cfg.type !== "string" || !cfg.type) {
-      throw new ConfigError(`multi_target '${config.store_name}': ${what} has no 'type'`, { hint: "add type: default (or another datastore type)" });
+      throw new ConfigError(`multi_target '${config.store_name}': ${what} has no 'type'`, {
+        hint: "add type: default (or another datastore type)",
+      });
     }
-    if (typeof cfg.output_dir === "string") checkOwnFolder(cfg.output_dir, `multi_target '${config.store_name}': output_dir of ${what}`);
+    if (typeof cfg.output_dir === "string")
+      checkOwnFolder(cfg.output_dir, `multi_target '${config.store_name}': output_dir of ${what}`);
     return { ...outer, ...cfg, store_name: config.store_name, type: cfg.type } as DatastoreConfig;
   };
-  if (primary === undefined) throw new ConfigError(`multi_target '${config.store_name}': 'primary' is required`, { hint: "add primary: { type: default }" });
-  if (additional !== undefined && !Array.isArray(additional)) throw new ConfigError(`multi_target '${config.store_name}': 'additional' must be a list`);
-  return { primary: child(primary, "primary"), additional: ((additional as unknown[] | undefined) ?? []).map((c, i) => child(c, `additional[${i}]`)) };
+  if (primary === undefined)
+    throw new ConfigError(`multi_target '${config.store_name}': 'primary' is required`, {
+      hint: "add primary: { type: default }",
+    });
+  if (additional !== undefined && !Array.isArray(additional))
+    throw new ConfigError(`multi_target '${config.store_name}': 'additional' must be a list`);
+  return {
+    primary: child(primary, "primary"),
+    additional: ((additional as unknown[] | undefined) ?? []).map((c, i) =>
+      child(c, `additional[${i}]`),
+    ),
+  };
 }

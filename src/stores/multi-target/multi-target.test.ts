@@ -1,4 +1,4 @@
-import { mkdtempSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -8,7 +8,13 @@ import { DefaultDatastore } from "../default/index.js";
 import { MultiTargetDatastore } from "./index.js";
 
 function logger(messages: string[]): Logger {
-  const l: Logger = { debug: () => {}, info: () => {}, warn: (m) => void messages.push(m), error: () => {}, child: () => l };
+  const l: Logger = {
+    debug: () => {},
+    info: () => {},
+    warn: (m) => void messages.push(m),
+    error: () => {},
+    child: () => l,
+  };
   return l;
 }
 
@@ -20,7 +26,10 @@ describe("multi_target datastore", () => {
       store_name: "task/final_data",
       output_dir: dir,
       primary: { type: "default" },
-      additional: [{ type: "default", output_data_format: "parquet" }, { type: "default", output_dir: join(dir, "exports"), store_name: "ignored" }],
+      additional: [
+        { type: "default", output_data_format: "parquet" },
+        { type: "default", output_dir: join(dir, "exports"), store_name: "ignored" },
+      ],
     });
     await store.prepare({});
     await store.append([{ a: 1 }]);
@@ -29,10 +38,14 @@ describe("multi_target datastore", () => {
       yield { a: 3 };
     }
     await store.replace(gen());
-    const readBack = (p: Record<string, unknown>) => new DefaultDatastore({ type: "default", store_name: "task/final_data", ...p }).readAll();
+    const readBack = (p: Record<string, unknown>) =>
+      new DefaultDatastore({ type: "default", store_name: "task/final_data", ...p }).readAll();
     expect(await store.readAll()).toEqual([{ a: 2 }, { a: 3 }]);
     expect((await store.sources()).length).toBe(1); // DiGiT's load_iterators returned nothing
-    expect(await readBack({ output_dir: dir, output_data_format: "parquet" })).toEqual([{ a: 2 }, { a: 3 }]);
+    expect(await readBack({ output_dir: dir, output_data_format: "parquet" })).toEqual([
+      { a: 2 },
+      { a: 3 },
+    ]);
     expect(await readBack({ output_dir: join(dir, "exports") })).toEqual([{ a: 2 }, { a: 3 }]);
     await store.truncate(1);
     expect(await readBack({ output_dir: dir, output_data_format: "parquet" })).toEqual([{ a: 2 }]);
@@ -61,8 +74,14 @@ describe("multi_target datastore", () => {
   it("rejects configs without primary, without a child type, or with two targets on one file", async () => {
     const base = { type: "multi_target", store_name: "d", output_dir: "/tmp/x" };
     expect(() => new MultiTargetDatastore({ ...base })).toThrow(/'primary' is required/);
-    expect(() => new MultiTargetDatastore({ ...base, primary: { output_data_format: "csv" } })).toThrow(ConfigError);
-    const twice = new MultiTargetDatastore({ ...base, primary: { type: "default" }, additional: [{ type: "default" }] });
+    expect(
+      () => new MultiTargetDatastore({ ...base, primary: { output_data_format: "csv" } }),
+    ).toThrow(ConfigError);
+    const twice = new MultiTargetDatastore({
+      ...base,
+      primary: { type: "default" },
+      additional: [{ type: "default" }],
+    });
     await expect(twice.prepare({})).rejects.toThrow(/both write/);
   });
 });

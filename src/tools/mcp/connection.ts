@@ -138,9 +138,7 @@ export class McpConnection {
    * @example
    * (await connection.listTools(10_000)).map((t) => t.name)
    */
-  async listTools(
-    timeoutMs: number,
-  ): Promise<
+  async listTools(timeoutMs: number): Promise<
     {
       name: string;
       description?: string | undefined;

@@ -5,4 +5,16 @@
  * @example
  * import { startFakeLLM } from "../support/fake-llm/index.js";
  */
-export { startFakeLLM, loadScript, DEFAULT_SCRIPT, type FakeLLM, type FakeLLMOptions, type FakeLLMStats, type FakeRequest, type FakeAnswer, type FakeFailureKind, type FakeBatchOptions, type FakeBatchStats } from "../../../src/fake-llm/index.js";
+export {
+  DEFAULT_SCRIPT,
+  type FakeAnswer,
+  type FakeBatchOptions,
+  type FakeBatchStats,
+  type FakeFailureKind,
+  type FakeLLM,
+  type FakeLLMOptions,
+  type FakeLLMStats,
+  type FakeRequest,
+  loadScript,
+  startFakeLLM,
+} from "../../../src/fake-llm/index.js";

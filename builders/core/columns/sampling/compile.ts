@@ -1,8 +1,8 @@
-import { conditionColumns, parseCondition, type Condition } from "./condition.js";
+import { type Condition, conditionColumns, parseCondition } from "./condition.js";
 import { SamplerParamsError, UnknownSamplerError } from "./errors.js";
 import { SAMPLER_PARAMS, type SamplerParams, type SamplerType } from "./params.js";
 import { loadPersonDataset, personParamsProblem } from "./person.js";
-import { samplerProblems, type SamplerColumn } from "./schema.js";
+import { type SamplerColumn, samplerProblems } from "./schema.js";
 
 /**
  * One set of params of a column: under a condition, or the base params (no condition).

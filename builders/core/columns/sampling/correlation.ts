@@ -1,5 +1,5 @@
 import { convertValue } from "./convert.js";
-import { numericQuantile, type NumericParams } from "./draw.js";
+import { type NumericParams, numericQuantile } from "./draw.js";
 import type { SamplerType } from "./params.js";
 import { normalCdf, normalQuantile } from "./stats.js";
 

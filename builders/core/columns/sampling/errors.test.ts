@@ -1,10 +1,6 @@
-import { describe, expect, it } from "vitest";
 import { z } from "digit-sdg";
+import { describe, expect, it } from "vitest";
 import { isDigitError } from "../../../../src/errors.js";
-import { SAMPLER_PARAMS } from "./params.js";
-import { createRecordSampler, type SamplingSpec } from "./record-sampler.js";
-import { samplerColumnSchema } from "./schema.js";
-import { col } from "./test-helpers.js";
 import {
   ConstraintUnsatisfiableError,
   SamplerError,
@@ -12,6 +8,10 @@ import {
   SamplerReferenceError,
   UnknownSamplerError,
 } from "./errors.js";
+import { SAMPLER_PARAMS } from "./params.js";
+import { createRecordSampler, type SamplingSpec } from "./record-sampler.js";
+import { samplerColumnSchema } from "./schema.js";
+import { col } from "./test-helpers.js";
 
 /** A raw column, not parsed (so the record sampler's own checks run). */
 function raw(

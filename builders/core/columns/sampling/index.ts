@@ -4,23 +4,24 @@
  * timedelta, person), with conditional params, constraints, coverage and correlation. Every draw
  * is seeded by the spec's seed key and the record index. See README.md beside this file.
  */
-export {
-  samplerColumnSchema,
-  samplerProblems,
-  type SamplerColumn,
-  type SamplerProblem,
-} from "./schema.js";
+
 export { samplerReferences } from "./compile.js";
-export { createRecordSampler, DEFAULT_MAX_ATTEMPTS, type SamplingSpec } from "./record-sampler.js";
-export { samplingSettingsSchema, DIVERSITY_STRATEGIES } from "./settings.js";
 export { constraintSchema, type SamplerConstraint } from "./constraints.js";
-export { SAMPLER_TYPES, SAMPLER_PARAMS, type SamplerType, type SamplerParams } from "./params.js";
-export { PERSON_FIELDS, personLocales, type Person } from "./person.js";
 export {
-  SamplerError,
-  UnknownSamplerError,
-  SamplerParamsError,
-  SamplerReferenceError,
   ConstraintUnsatisfiableError,
   type KeyPath,
+  SamplerError,
+  SamplerParamsError,
+  SamplerReferenceError,
+  UnknownSamplerError,
 } from "./errors.js";
+export { SAMPLER_PARAMS, SAMPLER_TYPES, type SamplerParams, type SamplerType } from "./params.js";
+export { PERSON_FIELDS, type Person, personLocales } from "./person.js";
+export { createRecordSampler, DEFAULT_MAX_ATTEMPTS, type SamplingSpec } from "./record-sampler.js";
+export {
+  type SamplerColumn,
+  type SamplerProblem,
+  samplerColumnSchema,
+  samplerProblems,
+} from "./schema.js";
+export { DIVERSITY_STRATEGIES, samplingSettingsSchema } from "./settings.js";

@@ -1,7 +1,7 @@
 import { suggestion } from "digit-sdg";
+import { type CompiledColumn, samplerReferences } from "./compile.js";
 import { conditionColumns } from "./condition.js";
-import { samplerReferences, type CompiledColumn } from "./compile.js";
-import { SamplerParamsError, SamplerReferenceError, type KeyPath } from "./errors.js";
+import { type KeyPath, SamplerParamsError, SamplerReferenceError } from "./errors.js";
 import type { SamplerParams } from "./params.js";
 
 // How sampler columns read each other: reference checks and the order they are drawn in.

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Random, closest } from "digit-sdg";
+import { closest, type Random } from "digit-sdg";
 import type { SamplerParams } from "./params.js";
 
 /**

@@ -3,8 +3,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { samplerColumnSchema } from "./schema.js";
 import { createRecordSampler, type SamplingSpec } from "./record-sampler.js";
+import { samplerColumnSchema } from "./schema.js";
 import { col, pearson } from "./test-helpers.js";
 
 const support = (): SamplingSpec["columns"] => [

@@ -1,6 +1,6 @@
-import { Random, closest } from "digit-sdg";
+import { closest, Random } from "digit-sdg";
+import { type CompiledColumn, compileColumn } from "./compile.js";
 import { evaluateCondition } from "./condition.js";
-import { compileColumn, type CompiledColumn } from "./compile.js";
 import { constraintColumns, constraintHolds } from "./constraints.js";
 import { convertValue } from "./convert.js";
 import { Coverage } from "./coverage.js";
@@ -9,9 +9,9 @@ import {
   categoryIndex,
   drawPlain,
   drawTimedelta,
+  type NumericParams,
   numericQuantile,
   openUniform,
-  type NumericParams,
 } from "./draw.js";
 import { ConstraintUnsatisfiableError, SamplerParamsError } from "./errors.js";
 import { checkReferences, orderColumns, SETTINGS, unknownColumn } from "./links.js";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { createRecordSampler } from "./record-sampler.js";
-import { col, moments } from "./test-helpers.js";
-import type { SamplerColumn } from "./schema.js";
 import { personLocales } from "./person.js";
+import { createRecordSampler } from "./record-sampler.js";
+import type { SamplerColumn } from "./schema.js";
+import { col, moments } from "./test-helpers.js";
 
 const N = 20_000;
 

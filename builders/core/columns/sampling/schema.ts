@@ -1,5 +1,5 @@
-import { z, closest, suggestion } from "digit-sdg";
-import { parseCondition, ConditionSyntaxError } from "./condition.js";
+import { closest, suggestion, z } from "digit-sdg";
+import { ConditionSyntaxError, parseCondition } from "./condition.js";
 import { convertProblem } from "./convert.js";
 import type { KeyPath } from "./errors.js";
 import { SAMPLER_PARAMS, SAMPLER_TYPES, type SamplerType } from "./params.js";

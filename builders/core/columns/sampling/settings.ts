@@ -1,4 +1,4 @@
-import { z, suggestion } from "digit-sdg";
+import { suggestion, z } from "digit-sdg";
 import type { CompiledColumn } from "./compile.js";
 import { constraintSchema, type SamplerConstraint } from "./constraints.js";
 import { latentCorrelation } from "./correlation.js";

@@ -1,4 +1,4 @@
-import { samplerColumnSchema, type SamplerColumn } from "./schema.js";
+import { type SamplerColumn, samplerColumnSchema } from "./schema.js";
 
 /** A parsed sampler column for tests. */
 export function col(

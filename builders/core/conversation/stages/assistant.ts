@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { makeStep, scenarioText, toMessages, type Conversation } from "../conversation.js";
+import { type Conversation, makeStep, scenarioText, toMessages } from "../conversation.js";
 import { chatAll } from "./lm.js";
 import { registerStage } from "./stage.js";
 
@@ -9,7 +9,9 @@ import { registerStage } from "./stage.js";
  * @example
  * assistantMessages(conversation)[0].content // "You are a helpful, friendly AI assistant. ..."
  */
-export function assistantMessages(c: Conversation): { role: string; content: string | null; [k: string]: unknown }[] {
+export function assistantMessages(
+  c: Conversation,
+): { role: string; content: string | null; [k: string]: unknown }[] {
   const scenario = scenarioText(c);
   const system = `You are a helpful, friendly AI assistant.${scenario ? `\n\nContext of this conversation: ${scenario}` : ""}`;
   return [{ role: "system", content: system }, ...toMessages(c.steps)];
@@ -23,7 +25,14 @@ registerStage({
   create: (_a, blocks) => ({
     name: "lm/assistant/naive",
     async run(convs: Conversation[]) {
-      const replies = await chatAll(blocks.generator!, convs.map((conversation) => ({ conversation, messages: assistantMessages(conversation), gen_kwargs: { max_new_tokens: 1024 } })));
+      const replies = await chatAll(
+        blocks.generator!,
+        convs.map((conversation) => ({
+          conversation,
+          messages: assistantMessages(conversation),
+          gen_kwargs: { max_new_tokens: 1024 },
+        })),
+      );
       return convs.filter((c, i) => {
         if (!replies[i]) return false;
         c.steps.push(makeStep("assistant", replies[i], "lm/assistant/naive"));

@@ -1,10 +1,22 @@
-import { z } from "zod";
 import type { Random, Row } from "digit-sdg";
-import { lastStep, makeStep, scenarioText, toTranscript, userTurns, type Conversation } from "../conversation.js";
+import { z } from "zod";
+import {
+  type Conversation,
+  lastStep,
+  makeStep,
+  scenarioText,
+  toTranscript,
+  userTurns,
+} from "../conversation.js";
 import { chatAll, parseJsonObject } from "./lm.js";
 import { registerStage } from "./stage.js";
 
-const pattern = z.object({ name: z.string().min(1), description: z.string().default(""), hint: z.string().optional(), weight: z.number().min(0).default(1) });
+const pattern = z.object({
+  name: z.string().min(1),
+  description: z.string().default(""),
+  hint: z.string().optional(),
+  weight: z.number().min(0).default(1),
+});
 /**
  * A flow-controller pattern as written in the task YAML.
  *
@@ -33,7 +45,10 @@ export function eligibilitySchema(names: string[]): Row {
       strict: true,
       schema: {
         type: "object",
-        properties: { reasoning: { type: "string" }, eligible_patterns: { type: "array", items: { type: "string", enum: names } } },
+        properties: {
+          reasoning: { type: "string" },
+          eligible_patterns: { type: "array", items: { type: "string", enum: names } },
+        },
         required: ["reasoning", "eligible_patterns"],
         additionalProperties: false,
       },
@@ -49,7 +64,16 @@ export function eligibilitySchema(names: string[]): Row {
  */
 export const HINT_SCHEMA: Row = {
   type: "json_schema",
-  json_schema: { name: "hint", strict: true, schema: { type: "object", properties: { hint: { type: "string" } }, required: ["hint"], additionalProperties: false } },
+  json_schema: {
+    name: "hint",
+    strict: true,
+    schema: {
+      type: "object",
+      properties: { hint: { type: "string" } },
+      required: ["hint"],
+      additionalProperties: false,
+    },
+  },
 };
 
 /**
@@ -59,11 +83,18 @@ export const HINT_SCHEMA: Row = {
  * @example
  * eligibleFromReply('{"eligible_patterns": ["a"]}', patterns) // [pattern a]
  */
-export function eligibleFromReply(reply: string, patterns: readonly Pattern[]): { eligible: Pattern[]; reasoning: string | null } {
+export function eligibleFromReply(
+  reply: string,
+  patterns: readonly Pattern[],
+): { eligible: Pattern[]; reasoning: string | null } {
   const obj = parseJsonObject(reply);
-  if (!obj || !Array.isArray(obj.eligible_patterns)) return { eligible: [...patterns], reasoning: null };
+  if (!obj || !Array.isArray(obj.eligible_patterns))
+    return { eligible: [...patterns], reasoning: null };
   const names = new Set(obj.eligible_patterns.map(String));
-  return { eligible: patterns.filter((p) => names.has(p.name)), reasoning: typeof obj.reasoning === "string" ? obj.reasoning : null };
+  return {
+    eligible: patterns.filter((p) => names.has(p.name)),
+    reasoning: typeof obj.reasoning === "string" ? obj.reasoning : null,
+  };
 }
 
 /**
@@ -77,18 +108,29 @@ export function choosePattern(patterns: readonly Pattern[], rng: Random): Patter
   return weights.some((w) => w > 0) ? rng.weighted(patterns, weights) : rng.pick(patterns);
 }
 
-function eligibilityPrompt(c: Conversation, patterns: readonly Pattern[], termination: readonly string[], maxTurns: number): string {
+function eligibilityPrompt(
+  c: Conversation,
+  patterns: readonly Pattern[],
+  termination: readonly string[],
+  maxTurns: number,
+): string {
   const used = c.steps.filter((s) => s.role === "flow_controller").map((s) => String(s.content));
   const mustEnd = userTurns(c) >= Math.max(1, maxTurns - 1) && termination.length > 0;
   return [
     "You steer a conversation between a user and an AI assistant by deciding what kind of message the user sends next.",
     `Scenario: ${scenarioText(c) || "(none)"}`,
     `Conversation so far:\n${toTranscript(c.steps) || "(no messages yet)"}`,
-    used.length ? `Patterns already used, in order: ${used.join(", ")}` : "No pattern has been used yet.",
+    used.length
+      ? `Patterns already used, in order: ${used.join(", ")}`
+      : "No pattern has been used yet.",
     `Patterns:\n${patterns.map((p) => `- ${p.name}: ${p.description}`).join("\n")}`,
-    mustEnd ? `The conversation is long enough: the eligible patterns must include a closing pattern (${termination.join(", ")}).` : "",
+    mustEnd
+      ? `The conversation is long enough: the eligible patterns must include a closing pattern (${termination.join(", ")}).`
+      : "",
     'List every pattern that would fit the next user message, as JSON: {"reasoning": "...", "eligible_patterns": ["..."]}.',
-  ].filter(Boolean).join("\n\n");
+  ]
+    .filter(Boolean)
+    .join("\n\n");
 }
 
 function hintPrompt(c: Conversation, p: Pattern): string {
@@ -99,7 +141,9 @@ function hintPrompt(c: Conversation, p: Pattern): string {
     `The next message follows the pattern '${p.name}': ${p.description}`,
     p.hint ? `General guidance for this pattern: ${p.hint}` : "",
     'Reply as JSON: {"hint": "..."}.',
-  ].filter(Boolean).join("\n\n");
+  ]
+    .filter(Boolean)
+    .join("\n\n");
 }
 
 /**
@@ -115,24 +159,57 @@ registerStage({
     name: "lm/flow_controller",
     async run(convs, ctx) {
       const names = a.patterns.map((p) => p.name);
-      const first = await chatAll(blocks.generator!, convs.map((conversation) => ({
-        conversation,
-        messages: [{ role: "user", content: eligibilityPrompt(conversation, a.patterns, a.termination_patterns, a.max_turns) }],
-        gen_kwargs: { max_new_tokens: 512, response_format: eligibilitySchema(names) },
-      })));
-      const chosen: { c: Conversation; p: Pattern; eligible: Pattern[]; reasoning: string | null }[] = [];
+      const first = await chatAll(
+        blocks.generator!,
+        convs.map((conversation) => ({
+          conversation,
+          messages: [
+            {
+              role: "user",
+              content: eligibilityPrompt(
+                conversation,
+                a.patterns,
+                a.termination_patterns,
+                a.max_turns,
+              ),
+            },
+          ],
+          gen_kwargs: { max_new_tokens: 512, response_format: eligibilitySchema(names) },
+        })),
+      );
+      const chosen: {
+        c: Conversation;
+        p: Pattern;
+        eligible: Pattern[];
+        reasoning: string | null;
+      }[] = [];
       convs.forEach((c, i) => {
         const { eligible, reasoning } = eligibleFromReply(first[i]!, a.patterns);
         if (eligible.length === 0) return;
         chosen.push({ c, p: choosePattern(eligible, ctx.rng), eligible, reasoning });
       });
-      const second = await chatAll(blocks.generator!, chosen.map(({ c, p }) => ({ conversation: c, messages: [{ role: "user", content: hintPrompt(c, p) }], gen_kwargs: { max_new_tokens: 256, response_format: HINT_SCHEMA } })));
+      const second = await chatAll(
+        blocks.generator!,
+        chosen.map(({ c, p }) => ({
+          conversation: c,
+          messages: [{ role: "user", content: hintPrompt(c, p) }],
+          gen_kwargs: { max_new_tokens: 256, response_format: HINT_SCHEMA },
+        })),
+      );
       return chosen.map(({ c, p, eligible, reasoning }, i) => {
         const parsed = parseJsonObject(second[i]!);
-        const hint = typeof parsed?.hint === "string" && parsed.hint.trim() ? parsed.hint.trim() : (p.hint ?? `Generate a user utterance following the '${p.name}' pattern.`);
-        c.steps.push(makeStep("flow_controller", p.name, "lm/flow_controller", {
-          terminate: a.termination_patterns.includes(p.name), hint, reasoning, eligible_patterns: eligible.map((e) => e.name),
-        }));
+        const hint =
+          typeof parsed?.hint === "string" && parsed.hint.trim()
+            ? parsed.hint.trim()
+            : (p.hint ?? `Generate a user utterance following the '${p.name}' pattern.`);
+        c.steps.push(
+          makeStep("flow_controller", p.name, "lm/flow_controller", {
+            terminate: a.termination_patterns.includes(p.name),
+            hint,
+            reasoning,
+            eligible_patterns: eligible.map((e) => e.name),
+          }),
+        );
         return c;
       });
     },

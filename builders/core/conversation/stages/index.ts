@@ -6,5 +6,13 @@ import "./user.js";
 import "./assistant.js";
 import "./assistant-tools.js";
 
-export { createStage, registerStage, stageNames, type Stage, type StageContext, type StageDefinition, type StageExtras } from "./stage.js";
 export { terminates } from "./flow-controller.js";
+export {
+  createStage,
+  registerStage,
+  type Stage,
+  type StageContext,
+  type StageDefinition,
+  type StageExtras,
+  stageNames,
+} from "./stage.js";

@@ -1,4 +1,4 @@
-import { resultText, type Block, type Row } from "digit-sdg";
+import { type Block, type Row, resultText } from "digit-sdg";
 import type { Conversation } from "../conversation.js";
 
 /**
@@ -22,7 +22,12 @@ export interface StageRequest {
  */
 export async function chatAll(generator: Block, requests: StageRequest[]): Promise<string[]> {
   if (requests.length === 0) return [];
-  const rows = requests.map((r, i) => ({ input: r.messages, ...(r.gen_kwargs ? { gen_kwargs: r.gen_kwargs } : {}), task_name: r.conversation.task_name, request_index: i }));
+  const rows = requests.map((r, i) => ({
+    input: r.messages,
+    ...(r.gen_kwargs ? { gen_kwargs: r.gen_kwargs } : {}),
+    task_name: r.conversation.task_name,
+    request_index: i,
+  }));
   const out = await generator.call(rows, { method: "chat_completion" });
   const texts: string[] = requests.map(() => "");
   for (const r of out) {
@@ -39,7 +44,11 @@ export async function chatAll(generator: Block, requests: StageRequest[]): Promi
  * parseJsonObject('```json\n{"hint": "ask"}\n```') // { hint: "ask" }
  */
 export function parseJsonObject(reply: string): Row | undefined {
-  const stripped = reply.trim().replace(/^```(?:json)?\s*/i, "").replace(/```\s*$/, "").trim();
+  const stripped = reply
+    .trim()
+    .replace(/^```(?:json)?\s*/i, "")
+    .replace(/```\s*$/, "")
+    .trim();
   try {
     const v: unknown = JSON.parse(stripped);
     return v && typeof v === "object" && !Array.isArray(v) ? (v as Row) : undefined;

@@ -1,7 +1,7 @@
-import { z } from "zod";
 import type { Random, Row } from "digit-sdg";
 import { ConfigError } from "digit-sdg";
-import { makeStep, type Conversation } from "../conversation.js";
+import { z } from "zod";
+import { type Conversation, makeStep } from "../conversation.js";
 import { registerStage } from "./stage.js";
 
 /**
@@ -10,7 +10,13 @@ import { registerStage } from "./stage.js";
  * @example
  * for (const t of TRAITS) personality[t] ??= 0;
  */
-export const TRAITS = ["openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism"] as const;
+export const TRAITS = [
+  "openness",
+  "conscientiousness",
+  "extraversion",
+  "agreeableness",
+  "neuroticism",
+] as const;
 /**
  * Big-Five traits, each in [-1, 1].
  *
@@ -52,7 +58,10 @@ export function completePersonality(p: Partial<Personality>, rng: Random): Perso
   const out = {} as Personality;
   for (const t of TRAITS) {
     const v = p[t];
-    out[t] = typeof v === "number" ? Math.max(-1, Math.min(1, v)) : Math.round((rng.next() * 2 - 1) * 10) / 10;
+    out[t] =
+      typeof v === "number"
+        ? Math.max(-1, Math.min(1, v))
+        : Math.round((rng.next() * 2 - 1) * 10) / 10;
   }
   return out;
 }
@@ -65,11 +74,20 @@ export function completePersonality(p: Partial<Personality>, rng: Random): Perso
  * renderPersona({ role: "nurse", expertise: "paediatrics", domain: "health", goals: "rest", personality: {}, style_override: "terse" }, full)
  */
 export function renderPersona(p: Persona, personality: Personality): string {
-  const lines = [`Role: ${p.role}`, `Expertise: ${p.expertise}`, `Domain: ${p.domain}`, `Goals: ${p.goals}`];
+  const lines = [
+    `Role: ${p.role}`,
+    `Expertise: ${p.expertise}`,
+    `Domain: ${p.domain}`,
+    `Goals: ${p.goals}`,
+  ];
   if (p.style_override) lines.push(`Style: ${p.style_override}`);
   else {
-    const traits = TRAITS.flatMap((t) => (personality[t] > 0.3 ? [DESCRIPTORS[t][0]] : personality[t] < -0.3 ? [DESCRIPTORS[t][1]] : []));
-    lines.push(`Personality: ${traits.length ? traits.join("; ") : "balanced, neither extreme in any way"}`);
+    const traits = TRAITS.flatMap((t) =>
+      personality[t] > 0.3 ? [DESCRIPTORS[t][0]] : personality[t] < -0.3 ? [DESCRIPTORS[t][1]] : [],
+    );
+    lines.push(
+      `Personality: ${traits.length ? traits.join("; ") : "balanced, neither extreme in any way"}`,
+    );
   }
   return lines.join("\n");
 }
@@ -82,8 +100,18 @@ export function renderPersona(p: Persona, personality: Personality): string {
  */
 export function toPersona(row: Row): Persona {
   const s = (v: unknown) => (v == null ? "" : Array.isArray(v) ? v.join(", ") : String(v));
-  const personality = row.personality && typeof row.personality === "object" ? (row.personality as Partial<Personality>) : {};
-  return { role: s(row.role), expertise: s(row.expertise), domain: s(row.domain), goals: s(row.goals), personality, style_override: row.style_override == null ? null : String(row.style_override) };
+  const personality =
+    row.personality && typeof row.personality === "object"
+      ? (row.personality as Partial<Personality>)
+      : {};
+  return {
+    role: s(row.role),
+    expertise: s(row.expertise),
+    domain: s(row.domain),
+    goals: s(row.goals),
+    personality,
+    style_override: row.style_override == null ? null : String(row.style_override),
+  };
 }
 
 /**
@@ -92,7 +120,12 @@ export function toPersona(row: Row): Persona {
  */
 registerStage({
   name: "sample/persona",
-  args: z.object({ persona_store: z.record(z.string(), z.unknown(), { error: "'persona_store' is required: a datastore config such as { type: default, data_path: personas.jsonl }" }) }),
+  args: z.object({
+    persona_store: z.record(z.string(), z.unknown(), {
+      error:
+        "'persona_store' is required: a datastore config such as { type: default, data_path: personas.jsonl }",
+    }),
+  }),
   blocks: [],
   create: (args) => {
     let personas: Promise<Persona[]> | undefined;
@@ -101,13 +134,25 @@ registerStage({
       async run(convs: Conversation[], ctx) {
         personas ??= ctx.loadRows(args.persona_store).then((rows) => rows.map(toPersona));
         const list = await personas;
-        if (list.length === 0) throw new ConfigError(`stage 'sample/persona': the persona store ${JSON.stringify(args.persona_store.data_path ?? args.persona_store)} is empty`, { hint: "add persona records (role, expertise, domain, goals, personality)" });
+        if (list.length === 0)
+          throw new ConfigError(
+            `stage 'sample/persona': the persona store ${JSON.stringify(args.persona_store.data_path ?? args.persona_store)} is empty`,
+            { hint: "add persona records (role, expertise, domain, goals, personality)" },
+          );
         for (const c of convs) {
           const p = ctx.rng.pick(list);
           const personality = completePersonality(p.personality, ctx.rng);
-          c.steps.push(makeStep("persona", renderPersona(p, personality), "sample/persona", {
-            target: "user", persona_role: p.role, expertise: p.expertise, domain: p.domain, goals: p.goals, personality, style_override: p.style_override,
-          }));
+          c.steps.push(
+            makeStep("persona", renderPersona(p, personality), "sample/persona", {
+              target: "user",
+              persona_role: p.role,
+              expertise: p.expertise,
+              domain: p.domain,
+              goals: p.goals,
+              personality,
+              style_override: p.style_override,
+            }),
+          );
         }
         return convs;
       },

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { makeStep, scenarioText, type Conversation } from "../conversation.js";
+import { type Conversation, makeStep, scenarioText } from "../conversation.js";
 import { chatAll } from "./lm.js";
 import { registerStage } from "./stage.js";
 
@@ -17,14 +17,23 @@ registerStage({
     name: "lm/scenario",
     async run(convs, ctx) {
       const requests = convs.map((conversation) => {
-        const examples = ctx.rng.sample(ctx.seedData, Math.min(args.num_icl_examples, ctx.seedData.length)).map((s) => scenarioText(s as Conversation)).filter(Boolean);
-        return { conversation, messages: [{ role: "user", content: scenarioPrompt(examples) }], gen_kwargs: { max_new_tokens: 1024 } };
+        const examples = ctx.rng
+          .sample(ctx.seedData, Math.min(args.num_icl_examples, ctx.seedData.length))
+          .map((s) => scenarioText(s as Conversation))
+          .filter(Boolean);
+        return {
+          conversation,
+          messages: [{ role: "user", content: scenarioPrompt(examples) }],
+          gen_kwargs: { max_new_tokens: 1024 },
+        };
       });
       const replies = await chatAll(blocks.generator!, requests);
       const out: Conversation[] = [];
       convs.forEach((c, i) => {
         if (!replies[i]) return;
-        c.steps.push(makeStep("scenario", replies[i], "lm/scenario", { scenario_family_id: randomUUID() }));
+        c.steps.push(
+          makeStep("scenario", replies[i], "lm/scenario", { scenario_family_id: randomUUID() }),
+        );
         out.push(c);
       });
       return out;
@@ -39,7 +48,9 @@ registerStage({
  * scenarioPrompt(["A student asks about tides."])
  */
 export function scenarioPrompt(examples: string[]): string {
-  const shown = examples.length ? `Here are some scenarios written before:\n${examples.map((e) => `- ${e}`).join("\n")}\n\n` : "";
+  const shown = examples.length
+    ? `Here are some scenarios written before:\n${examples.map((e) => `- ${e}`).join("\n")}\n\n`
+    : "";
   return (
     "You set the scene for a conversation between a person (the user) and an AI assistant.\n" +
     shown +

@@ -1,5 +1,5 @@
+import { type Block, ConfigError, type Logger, type Random, type Row } from "digit-sdg";
 import type { z } from "zod";
-import { ConfigError, type Block, type Logger, type Random, type Row } from "digit-sdg";
 import type { Conversation } from "../conversation.js";
 
 /**
@@ -85,10 +85,18 @@ export function stageNames(): string[] {
  * @example
  * const stage = createStage({ name: "lm/assistant/naive", generator: "generator" }, blocks, "task.yaml");
  */
-export function createStage(entry: Row, blocks: ReadonlyMap<string, Block>, where: string, extras: StageExtras = {}): Stage {
+export function createStage(
+  entry: Row,
+  blocks: ReadonlyMap<string, Block>,
+  where: string,
+  extras: StageExtras = {},
+): Stage {
   const name = String(entry.name);
   const def = STAGES.get(name);
-  if (!def) throw new ConfigError(`${where}: stage '${name}' is not registered`, { hint: `available stages: ${stageNames().join(", ")}` });
+  if (!def)
+    throw new ConfigError(`${where}: stage '${name}' is not registered`, {
+      hint: `available stages: ${stageNames().join(", ")}`,
+    });
   const { name: _n, blocks: mapping, ...rest } = entry;
   const chosen: Record<string, Block> = {};
   const refs: Record<string, unknown> = { ...((mapping as Row | undefined) ?? {}) };
@@ -100,16 +108,23 @@ export function createStage(entry: Row, blocks: ReadonlyMap<string, Block>, wher
   for (const arg of def.blocks) {
     const ref = refs[arg] ?? (blocks.has(arg) ? arg : undefined);
     if (typeof ref !== "string" || !blocks.has(ref)) {
-      throw new ConfigError(`${where}: stage '${name}' references block '${String(ref ?? arg)}' (as '${arg}') which is not defined in the databuilder. Available blocks: [${available.join(", ")}]`, {
-        hint: `set '${arg}' to one of the builder's blocks, e.g. ${arg}: ${available[0] ?? "generator"}`,
-      });
+      throw new ConfigError(
+        `${where}: stage '${name}' references block '${String(ref ?? arg)}' (as '${arg}') which is not defined in the databuilder. Available blocks: [${available.join(", ")}]`,
+        {
+          hint: `set '${arg}' to one of the builder's blocks, e.g. ${arg}: ${available[0] ?? "generator"}`,
+        },
+      );
     }
     chosen[arg] = blocks.get(ref)!;
   }
   const parsed = def.args.strict().safeParse(rest);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(stage)"}: ${i.message}`).join("; ");
-    throw new ConfigError(`${where}: stage '${name}': ${issues}`, { hint: "check the stage's keys in docs/builders/core-conversation.md" });
+    const issues = parsed.error.issues
+      .map((i) => `${i.path.join(".") || "(stage)"}: ${i.message}`)
+      .join("; ");
+    throw new ConfigError(`${where}: stage '${name}': ${issues}`, {
+      hint: "check the stage's keys in docs/builders/core-conversation.md",
+    });
   }
   return def.create(parsed.data, chosen, extras);
 }

@@ -1,5 +1,13 @@
+import {
+  DRAW_KEY,
+  GenerationDataBuilder,
+  type LMProvider,
+  type Row,
+  registerDataBuilder,
+  resultText,
+  rowsByTask,
+} from "digit-sdg";
 import { z } from "zod";
-import { DRAW_KEY, GenerationDataBuilder, registerDataBuilder, resultText, rowsByTask, type LMProvider, type Row } from "digit-sdg";
 
 const ICL_EXAMPLES = 3;
 
@@ -23,23 +31,33 @@ export class GeographyQABuilder extends GenerationDataBuilder {
     // Examples come from the same task as the row they stand for, so outputs route back correctly.
     const requests = batch.map((row) => {
       // Drawn from the row's own stream, so a row gets the same examples whatever shares its call.
-      const examples = this.rngFor(row, "examples").choices(byTask.get(String(row.task_name))!, ICL_EXAMPLES);
-      const text = examples.map((e) => `Question: ${String(e.question)}\nAnswer: ${String(e.answer)}`).join("\n\n");
+      const examples = this.rngFor(row, "examples").choices(
+        byTask.get(String(row.task_name))!,
+        ICL_EXAMPLES,
+      );
+      const text = examples
+        .map((e) => `Question: ${String(e.question)}\nAnswer: ${String(e.answer)}`)
+        .join("\n\n");
       return {
-        input: [{ role: "user", content: this.render("prompt_templates/prompt.txt", { examples: text }) }],
+        input: [
+          { role: "user", content: this.render("prompt_templates/prompt.txt", { examples: text }) },
+        ],
         reference: examples,
         task_name: row.task_name,
         // Lets a scripted model (the `mock` provider) answer by row, not by arrival.
         [DRAW_KEY]: row[DRAW_KEY],
       };
     });
-    const results = await this.block<LMProvider>("generator").call(requests, { method: "chat_completion" });
+    const results = await this.block<LMProvider>("generator").call(requests, {
+      method: "chat_completion",
+    });
     const out: Row[] = [];
     for (const r of results) {
       const text = resultText(r.result);
       const parsed = parseQA(text);
       if (parsed) out.push({ task_name: r.task_name, is_seed: false, ...parsed });
-      else if (r.error === undefined) this.unusableReply(text, "expected 'Question: ...' then one 'Answer: ...'");
+      else if (r.error === undefined)
+        this.unusableReply(text, "expected 'Question: ...' then one 'Answer: ...'");
     }
     return out;
   }

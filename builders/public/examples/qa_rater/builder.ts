@@ -1,4 +1,10 @@
-import { TransformationDataBuilder, registerDataBuilder, resultText, type LMProvider, type Row } from "digit-sdg";
+import {
+  type LMProvider,
+  type Row,
+  registerDataBuilder,
+  resultText,
+  TransformationDataBuilder,
+} from "digit-sdg";
 
 /** The difficulty labels a rating may use, easiest first. */
 export const DIFFICULTIES = ["very easy", "easy", "medium", "hard", "very hard"] as const;
@@ -19,15 +25,31 @@ export class QARaterBuilder extends TransformationDataBuilder {
 
   async call(batch: Row[]): Promise<Row[]> {
     const requests = batch.map((row) => ({
-      input: [{ role: "user", content: this.render("prompt_templates/judge.txt", { question: row.question, answer: row.answer }) }],
+      input: [
+        {
+          role: "user",
+          content: this.render("prompt_templates/judge.txt", {
+            question: row.question,
+            answer: row.answer,
+          }),
+        },
+      ],
       question: row.question,
       answer: row.answer,
       task_name: row.task_name,
     }));
-    const results = await this.block<LMProvider>("rater").call(requests, { method: "chat_completion" });
+    const results = await this.block<LMProvider>("rater").call(requests, {
+      method: "chat_completion",
+    });
     return results
       .filter((r) => r.error === undefined)
-      .map((r) => ({ task_name: r.task_name, is_seed: false, question: r.question, answer: r.answer, ratings: parseRating(resultText(r.result)) }));
+      .map((r) => ({
+        task_name: r.task_name,
+        is_seed: false,
+        question: r.question,
+        answer: r.answer,
+        ratings: parseRating(resultText(r.result)),
+      }));
   }
 }
 
@@ -39,7 +61,10 @@ export class QARaterBuilder extends TransformationDataBuilder {
  * parseRating('```json\n{"knowledge": "capitals", "difficulty": "Easy"}\n```') // { knowledge: "capitals", difficulty: "easy" }
  */
 export function parseRating(text: string): { knowledge: unknown; difficulty: string | null } {
-  const body = text.trim().replace(/^```(?:json)?\s*/i, "").replace(/\s*```$/, "");
+  const body = text
+    .trim()
+    .replace(/^```(?:json)?\s*/i, "")
+    .replace(/\s*```$/, "");
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -49,7 +74,8 @@ export function parseRating(text: string): { knowledge: unknown; difficulty: str
   }
   const obj = parsed && typeof parsed === "object" ? (parsed as Row) : undefined;
   let difficulty: unknown = obj?.difficulty;
-  if (difficulty === undefined) difficulty = /"?difficulty"?\s*[:=]\s*"?([A-Za-z ]+|\d)"?/i.exec(body)?.[1];
+  if (difficulty === undefined)
+    difficulty = /"?difficulty"?\s*[:=]\s*"?([A-Za-z ]+|\d)"?/i.exec(body)?.[1];
   return { knowledge: obj?.knowledge ?? null, difficulty: normaliseDifficulty(difficulty) };
 }
 

@@ -24,7 +24,8 @@ export function flattenDocuments(documents: Row, domain: string): KnowledgeDocum
   const add = (group: string, v: unknown) => {
     if (typeof v === "string") out.push({ content: v, domain, group });
     else if (Array.isArray(v)) for (const x of v) add(group, x);
-    else if (v && typeof v === "object" && typeof (v as Row).content === "string") out.push({ ...(v as Row), content: String((v as Row).content), domain, group });
+    else if (v && typeof v === "object" && typeof (v as Row).content === "string")
+      out.push({ ...(v as Row), content: String((v as Row).content), domain, group });
   };
   for (const [group, v] of Object.entries(documents)) add(group, v);
   return out;
@@ -55,7 +56,8 @@ export function chunkDocument(doc: KnowledgeDocument, size: number): KnowledgeDo
   const words = doc.content.split(/\s+/).filter(Boolean);
   if (words.length <= size) return [doc];
   const out: KnowledgeDocument[] = [];
-  for (let i = 0; i < words.length; i += size) out.push({ ...doc, content: words.slice(i, i + size).join(" "), chunk_index: out.length });
+  for (let i = 0; i < words.length; i += size)
+    out.push({ ...doc, content: words.slice(i, i + size).join(" "), chunk_index: out.length });
   return out;
 }
 
@@ -65,6 +67,22 @@ export function chunkDocument(doc: KnowledgeDocument, size: number): KnowledgeDo
  * @example
  * prepareDocuments(docs, "biology", 200)
  */
-export function prepareDocuments(docs: readonly Row[], domain: string, chunkSize: number): KnowledgeDocument[] {
-  return docs.flatMap((d) => chunkDocument({ ...d, content: removeReferences(String(d.content ?? "")), domain, group: String(d.group ?? "") }, chunkSize)).filter((d) => d.content);
+export function prepareDocuments(
+  docs: readonly Row[],
+  domain: string,
+  chunkSize: number,
+): KnowledgeDocument[] {
+  return docs
+    .flatMap((d) =>
+      chunkDocument(
+        {
+          ...d,
+          content: removeReferences(String(d.content ?? "")),
+          domain,
+          group: String(d.group ?? ""),
+        },
+        chunkSize,
+      ),
+    )
+    .filter((d) => d.content);
 }

@@ -20,14 +20,26 @@ export function judgeScore(reply: string): number | undefined {
  * @example
  * const kept = await judgeAll(validator, rows, (reply) => judgeScore(reply) === 1);
  */
-export async function judgeAll(validator: Block, rows: Row[], pass: (reply: string) => boolean): Promise<Row[]> {
+export async function judgeAll(
+  validator: Block,
+  rows: Row[],
+  pass: (reply: string) => boolean,
+): Promise<Row[]> {
   if (rows.length === 0) return [];
-  const withFunc = rows.map((r) => ({ ...r, success_func: (reply: string) => ({ valid: pass(reply), metadata: { score: judgeScore(reply) ?? null } }) }));
+  const withFunc = rows.map((r) => ({
+    ...r,
+    success_func: (reply: string) => ({
+      valid: pass(reply),
+      metadata: { score: judgeScore(reply) ?? null },
+    }),
+  }));
   const out = await validator.call(withFunc);
-  return out.filter((r) => r.is_valid === true).map((r) => {
-    const { success_func: _f, is_valid: _v, metadata: _m, ...rest } = r;
-    return rest;
-  });
+  return out
+    .filter((r) => r.is_valid === true)
+    .map((r) => {
+      const { success_func: _f, is_valid: _v, metadata: _m, ...rest } = r;
+      return rest;
+    });
 }
 
 /**
@@ -38,7 +50,8 @@ export async function judgeAll(validator: Block, rows: Row[], pass: (reply: stri
  */
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < items.length; i += Math.max(1, size)) out.push(items.slice(i, i + Math.max(1, size)));
+  for (let i = 0; i < items.length; i += Math.max(1, size))
+    out.push(items.slice(i, i + Math.max(1, size)));
   return out;
 }
 
@@ -49,7 +62,12 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
  * @example
  * templatePath(task.spec.prompt_templates_dir, bundledDir, "questions.txt", warn)
  */
-export function templateDir(custom: unknown, bundled: string, exists: (p: string) => boolean, warn: (m: string) => void): string {
+export function templateDir(
+  custom: unknown,
+  bundled: string,
+  exists: (p: string) => boolean,
+  warn: (m: string) => void,
+): string {
   if (typeof custom !== "string" || !custom) return bundled;
   if (exists(custom)) return custom;
   warn(`prompt_templates_dir '${custom}' does not exist; using the bundled templates`);

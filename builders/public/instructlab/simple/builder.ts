@@ -1,8 +1,19 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import {
+  type Block,
+  ConfigError,
+  DRAW_KEY,
+  GenerationDataBuilder,
+  type LMProvider,
+  type Row,
+  registerDataBuilder,
+  renderTemplate,
+  resultText,
+  type Task,
+} from "digit-sdg";
 import { z } from "zod";
-import { ConfigError, DRAW_KEY, GenerationDataBuilder, registerDataBuilder, renderTemplate, resultText, type Block, type LMProvider, type Row, type Task } from "digit-sdg";
-import { parseInstructions, renderExamples, type InstructionTriple } from "./parse.js";
+import { type InstructionTriple, parseInstructions, renderExamples } from "./parse.js";
 
 /**
  * The fields of a `public/instructlab/simple` record (DiGiT's SimpleData), in DiGiT's order.
@@ -10,7 +21,14 @@ import { parseInstructions, renderExamples, type InstructionTriple } from "./par
  * @example
  * static override outputFields = [...SIMPLE_FIELDS];
  */
-export const SIMPLE_FIELDS = ["taxonomy_path", "task_description", "instruction", "input", "output", "document"] as const;
+export const SIMPLE_FIELDS = [
+  "taxonomy_path",
+  "task_description",
+  "instruction",
+  "input",
+  "output",
+  "document",
+] as const;
 
 /**
  * InstructLab's "simple" skill generator. For every task in a batch it samples
@@ -47,10 +65,13 @@ export class SimpleInstructLabBuilder extends GenerationDataBuilder {
     for (const t of this.tasks) {
       const inline = t.spec.seed_examples;
       if ((!Array.isArray(inline) || inline.length === 0) && t.spec.seed_datastore == null) {
-        throw new ConfigError(`task '${t.name}': missing mandatory value for seed_examples or seed_datastore`, {
-          file: t.file,
-          hint: "give the task 'seed_examples' (question/answer pairs) or a 'seed_datastore' with a data_path",
-        });
+        throw new ConfigError(
+          `task '${t.name}': missing mandatory value for seed_examples or seed_datastore`,
+          {
+            file: t.file,
+            hint: "give the task 'seed_examples' (question/answer pairs) or a 'seed_datastore' with a data_path",
+          },
+        );
       }
     }
   }
@@ -94,7 +115,11 @@ export class SimpleInstructLabBuilder extends GenerationDataBuilder {
       const first = examples[0]!;
       const docs = first.document;
       const document = Array.isArray(docs) ? (docs.length ? rng.pick(docs) : "") : (docs ?? "");
-      const header = renderTemplate(this.template(), { taxonomy: first.taxonomy_path ?? taskName, task_description: first.task_description ?? "", document });
+      const header = renderTemplate(this.template(), {
+        taxonomy: first.taxonomy_path ?? taskName,
+        task_description: first.task_description ?? "",
+        document,
+      });
       requests.push({
         input: header + renderExamples(examples.map(triple)),
         gen_kwargs: { stop: [`* Task ${n + 2}`] },
@@ -110,12 +135,22 @@ export class SimpleInstructLabBuilder extends GenerationDataBuilder {
       const examples = r.examples as Row[];
       parseInstructions(resultText(r.result), n).forEach((t, i) => {
         const base = examples[i % examples.length]!;
-        records.push({ task_name: r.task_name, is_seed: false, taxonomy_path: base.taxonomy_path, task_description: base.task_description, ...t, document: base.document ?? null });
+        records.push({
+          task_name: r.task_name,
+          is_seed: false,
+          taxonomy_path: base.taxonomy_path,
+          task_description: base.task_description,
+          ...t,
+          document: base.document ?? null,
+        });
       });
     }
     if (records.length === 0) return [];
     // The validator judges the instruction; writing its view back onto `instruction` keeps `input` intact.
-    const judged = await this.block<Block>("validator").call(records, { input_map: { instruction: "input" }, output_map: { input: "instruction" } });
+    const judged = await this.block<Block>("validator").call(records, {
+      input_map: { instruction: "input" },
+      output_map: { input: "instruction" },
+    });
     return judged.filter((r) => r.is_valid !== false).map(pickRecord);
   }
 }

@@ -16,9 +16,31 @@ export interface InstructionTriple {
  * @example
  * DENY_WORDS.includes("diagram") // true
  */
-export const DENY_WORDS = ["image", "images", "graph", "graphs", "picture", "pictures", "file", "files", "map", "maps", "draw", "plot", "go to", "video", "audio", "music", "flowchart", "diagram"] as const;
+export const DENY_WORDS = [
+  "image",
+  "images",
+  "graph",
+  "graphs",
+  "picture",
+  "pictures",
+  "file",
+  "files",
+  "map",
+  "maps",
+  "draw",
+  "plot",
+  "go to",
+  "video",
+  "audio",
+  "music",
+  "flowchart",
+  "diagram",
+] as const;
 
-const DENY_RE = new RegExp(`\\b(?:${DENY_WORDS.map((w) => w.replace(/ /g, "\\s+")).join("|")})\\b`, "i");
+const DENY_RE = new RegExp(
+  `\\b(?:${DENY_WORDS.map((w) => w.replace(/ /g, "\\s+")).join("|")})\\b`,
+  "i",
+);
 const PUNCTUATION = /^[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/;
 const FIELD_SPLIT = /\*\*\s+(Instruction|Input|Output):?/;
 
@@ -53,7 +75,13 @@ export function parseInstructions(completion: string, numExamples: number): Inst
     if (!chunk.trim()) continue;
     const parts = chunk.split(FIELD_SPLIT);
     // [before, "Instruction", text, "Input", text, "Output", text]
-    if (parts.length !== 7 || parts[1] !== "Instruction" || parts[3] !== "Input" || parts[5] !== "Output") continue;
+    if (
+      parts.length !== 7 ||
+      parts[1] !== "Instruction" ||
+      parts[3] !== "Input" ||
+      parts[5] !== "Output"
+    )
+      continue;
     const instruction = parts[2]!.trim();
     let input = parts[4]!.trim();
     const output = parts[6]!.trim();

@@ -1,8 +1,20 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import {
+  type Block,
+  DRAW_KEY,
+  GenerationDataBuilder,
+  type GenerationTask,
+  type InputBatch,
+  type LMProvider,
+  type Row,
+  registerDataBuilder,
+  renderTemplate,
+  resultText,
+  rowsByTask,
+  type Task,
+} from "digit-sdg";
 import { z } from "zod";
-import { DRAW_KEY, GenerationDataBuilder, registerDataBuilder, rowsByTask, renderTemplate, resultText, type Block, type GenerationTask, type InputBatch, type LMProvider, type Row, type Task } from "digit-sdg";
-import { readFileSync } from "node:fs";
 import { chunk, judgeAll, judgeScore, templateDir } from "../shared/judge.js";
 import { firstBlock, parseQuestions } from "./parse.js";
 
@@ -33,9 +45,22 @@ export class SkillsBuilder extends GenerationDataBuilder {
   static override blockNames = ["generator", "validator"];
   static override outputFields = ["task_description", "instruction", "response", "context", "tags"];
   static override taskSchema = z.object({
-    num_icl_examples_per_prompt: z.number().int().min(1).default(3).describe("Examples per generation prompt"),
-    num_questions_to_generate_per_prompt: z.number().int().min(1).default(5).describe("Tasks asked for per prompt"),
-    prompt_templates_dir: z.string().nullish().describe("Folder with your own prompt templates (others fall back to the bundled ones)"),
+    num_icl_examples_per_prompt: z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe("Examples per generation prompt"),
+    num_questions_to_generate_per_prompt: z
+      .number()
+      .int()
+      .min(1)
+      .default(5)
+      .describe("Tasks asked for per prompt"),
+    prompt_templates_dir: z
+      .string()
+      .nullish()
+      .describe("Folder with your own prompt templates (others fall back to the bundled ones)"),
   });
 
   override instantiateInput(task: Task, row: Row): Row {
@@ -51,23 +76,37 @@ export class SkillsBuilder extends GenerationDataBuilder {
   /** Examples come from `sample_examples` (seeds and earlier records), not the seed loop (as in DiGiT). */
   override async nextBatch(task: GenerationTask): Promise<InputBatch> {
     const rows = await task.sampleExamples(task.seedBatchSize + task.machineBatchSize);
-    return { rows, position: { iter_index: task.checkpoint.iter_index, row_index: task.checkpoint.row_index } };
+    return {
+      rows,
+      position: { iter_index: task.checkpoint.iter_index, row_index: task.checkpoint.row_index },
+    };
   }
 
   private render_(task: Task, name: string, vars: Row): string {
-    const dir = templateDir(task.spec.prompt_templates_dir, resolve(this.dir, "prompt_templates"), existsSync, (m) => this.logger.warn(m));
-    const file = existsSync(resolve(dir, name)) ? resolve(dir, name) : resolve(this.dir, "prompt_templates", name);
+    const dir = templateDir(
+      task.spec.prompt_templates_dir,
+      resolve(this.dir, "prompt_templates"),
+      existsSync,
+      (m) => this.logger.warn(m),
+    );
+    const file = existsSync(resolve(dir, name))
+      ? resolve(dir, name)
+      : resolve(this.dir, "prompt_templates", name);
     return renderTemplate(readFileSync(file, "utf8"), vars, { file });
   }
 
   private async complete(prompts: Row[]): Promise<Row[]> {
     if (prompts.length === 0) return [];
-    const out = await this.block<LMProvider>("generator").call(prompts.map((p) => ({ ...p, gen_kwargs: { stop: SKILLS_STOP } })));
+    const out = await this.block<LMProvider>("generator").call(
+      prompts.map((p) => ({ ...p, gen_kwargs: { stop: SKILLS_STOP } })),
+    );
     return out.filter((r) => r.error == null);
   }
 
   async call(_requestIdx: number, batch: Row[]): Promise<Row[]> {
-    const results = await Promise.all([...rowsByTask(batch)].map(([name, rows]) => this.generateFor(name, rows)));
+    const results = await Promise.all(
+      [...rowsByTask(batch)].map(([name, rows]) => this.generateFor(name, rows)),
+    );
     return results.flat();
   }
 
@@ -85,36 +124,100 @@ export class SkillsBuilder extends GenerationDataBuilder {
     // Grounded: a new context per group first.
     let contexts: (string | undefined)[] = groups.map(() => undefined);
     if (grounded) {
-      const made = await this.complete(groups.map((g, i) => ({ input: this.render_(task, "context.txt", { task_description: description, examples: g }), task_name: taskName, [DRAW_KEY]: key, group: i })));
+      const made = await this.complete(
+        groups.map((g, i) => ({
+          input: this.render_(task, "context.txt", { task_description: description, examples: g }),
+          task_name: taskName,
+          [DRAW_KEY]: key,
+          group: i,
+        })),
+      );
       contexts = groups.map(() => undefined);
-      for (const r of made) contexts[Number(r.group)] = firstBlock(resultText(r.result)) || undefined;
+      for (const r of made)
+        contexts[Number(r.group)] = firstBlock(resultText(r.result)) || undefined;
     }
-    const live = groups.map((g, i) => ({ group: g, context: contexts[i] })).filter((x) => !grounded || x.context);
+    const live = groups
+      .map((g, i) => ({ group: g, context: contexts[i] }))
+      .filter((x) => !grounded || x.context);
 
     // Questions per group (on its context when grounded).
-    const asked = await this.complete(live.map((x, i) => ({ input: this.render_(task, "questions.txt", { task_description: description, examples: x.group, num_questions: nq, context: x.context }), task_name: taskName, [DRAW_KEY]: key, group: i })));
+    const asked = await this.complete(
+      live.map((x, i) => ({
+        input: this.render_(task, "questions.txt", {
+          task_description: description,
+          examples: x.group,
+          num_questions: nq,
+          context: x.context,
+        }),
+        task_name: taskName,
+        [DRAW_KEY]: key,
+        group: i,
+      })),
+    );
     const questions: Row[] = [];
     // The batch's own stream, used in a fixed order: the same picks in every run with the seed.
     const rng = this.rngFor(rows[0]!, "examples");
     for (const r of asked) {
       const x = live[Number(r.group)]!;
-      for (const q of parseQuestions(resultText(r.result)).slice(0, nq)) questions.push({ instruction: q, context: x.context, example: rng.pick(x.group), task_name: taskName });
+      for (const q of parseQuestions(resultText(r.result)).slice(0, nq))
+        questions.push({
+          instruction: q,
+          context: x.context,
+          example: rng.pick(x.group),
+          task_name: taskName,
+        });
     }
     const validator = this.block<Block>("validator");
-    const goodQuestions = await judgeAll(validator, questions.map((q) => ({ ...q, input: this.render_(task, "question_validation.txt", { task_description: description, ...q }) })), (reply) => judgeScore(reply) === 1);
+    const goodQuestions = await judgeAll(
+      validator,
+      questions.map((q) => ({
+        ...q,
+        input: this.render_(task, "question_validation.txt", {
+          task_description: description,
+          ...q,
+        }),
+      })),
+      (reply) => judgeScore(reply) === 1,
+    );
 
     // One answer each, with one example shown.
-    const answered = await this.complete(goodQuestions.map((q, i) => ({ input: this.render_(task, "answer.txt", { task_description: description, ...q }), task_name: taskName, [DRAW_KEY]: key, question: i })));
+    const answered = await this.complete(
+      goodQuestions.map((q, i) => ({
+        input: this.render_(task, "answer.txt", { task_description: description, ...q }),
+        task_name: taskName,
+        [DRAW_KEY]: key,
+        question: i,
+      })),
+    );
     const pairs: Row[] = [];
     for (const r of answered) {
       const q = goodQuestions[Number(r.question)]!;
       const response = firstBlock(resultText(r.result));
-      if (response) pairs.push({ instruction: q.instruction, context: q.context, response, task_name: taskName });
+      if (response)
+        pairs.push({
+          instruction: q.instruction,
+          context: q.context,
+          response,
+          task_name: taskName,
+        });
     }
-    const goodPairs = await judgeAll(validator, pairs.map((p) => ({ ...p, input: this.render_(task, "answer_validation.txt", { task_description: description, ...p }) })), (reply) => (judgeScore(reply) ?? 0) > 1);
+    const goodPairs = await judgeAll(
+      validator,
+      pairs.map((p) => ({
+        ...p,
+        input: this.render_(task, "answer_validation.txt", { task_description: description, ...p }),
+      })),
+      (reply) => (judgeScore(reply) ?? 0) > 1,
+    );
 
     let records: Row[] = goodPairs.map((p) => {
-      const rec: Row = { task_name: taskName, is_seed: false, task_description: description, instruction: p.instruction, response: p.response };
+      const rec: Row = {
+        task_name: taskName,
+        is_seed: false,
+        task_description: description,
+        instruction: p.instruction,
+        response: p.response,
+      };
       if (typeof p.context === "string" && p.context) rec.context = p.context;
       rec.tags = null;
       return rec;

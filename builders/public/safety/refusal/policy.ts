@@ -1,7 +1,6 @@
-import { readFileSync } from "node:fs";
-import { parse } from "yaml";
+import { existsSync, readFileSync } from "node:fs";
 import { DataFileError, MissingFileError, type Row } from "digit-sdg";
-import { existsSync } from "node:fs";
+import { parse } from "yaml";
 
 /**
  * One risk of a policy file, with its group's fields.
@@ -29,7 +28,9 @@ export interface RiskPolicy {
  * @example
  * const m: PolicyMetadata = policyMetadata(policy);
  */
-export type PolicyMetadata = Omit<RiskPolicy, "reply_cannot_contain" | "reply_may_contain"> & { mode: string };
+export type PolicyMetadata = Omit<RiskPolicy, "reply_cannot_contain" | "reply_may_contain"> & {
+  mode: string;
+};
 
 /**
  * Read a risk policy file (`risk_group`, `risk_group_id`, `description`, `policy_version`, `risks:
@@ -41,12 +42,17 @@ export type PolicyMetadata = Omit<RiskPolicy, "reply_cannot_contain" | "reply_ma
  * const p = loadRiskPolicy("data/public/safety/resources/policies/cybersecurity_risks.yaml");
  */
 export function loadRiskPolicy(path: string, risk?: string | null): RiskPolicy {
-  if (!existsSync(path)) throw new MissingFileError(path, "risk policy file", { hint: "set risk_policy.path to an existing policy YAML" });
+  if (!existsSync(path))
+    throw new MissingFileError(path, "risk policy file", {
+      hint: "set risk_policy.path to an existing policy YAML",
+    });
   let doc: unknown;
   try {
     doc = parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new DataFileError(`risk policy ${path} is not valid YAML: ${(e as Error).message}`, { file: path });
+    throw new DataFileError(`risk policy ${path} is not valid YAML: ${(e as Error).message}`, {
+      file: path,
+    });
   }
   return policyFrom((doc ?? {}) as Row, risk);
 }
@@ -63,7 +69,8 @@ export function policyFrom(doc: Row, risk?: string | null): RiskPolicy {
   const r = chosen ?? {};
   const p = (r.policy ?? {}) as Row;
   const s = (v: unknown) => (v == null ? "" : String(v));
-  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x) => x != null && String(x).trim()).map(String) : []);
+  const list = (v: unknown) =>
+    Array.isArray(v) ? v.filter((x) => x != null && String(x).trim()).map(String) : [];
   return {
     risk: s(r.risk ?? (chosen ? "" : risk)),
     risk_id: s(r.risk_id),

@@ -7,5 +7,8 @@
  */
 export function splitQuestions(reply: string): string[] {
   const parts = reply.split(/#{3}\s*Question\s*\d+\s*:/i);
-  return parts.slice(1).map((p) => p.trim()).filter(Boolean);
+  return parts
+    .slice(1)
+    .map((p) => p.trim())
+    .filter(Boolean);
 }

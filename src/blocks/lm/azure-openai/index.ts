@@ -20,14 +20,20 @@ import { OpenAIProvider } from "../openai/index.js";
 @registerBlock("azure-openai")
 export class AzureOpenAIProvider extends OpenAIProvider {
   protected static override apiKeyEnv: readonly string[] = ["AZURE_OPENAI_API_KEY"];
-  protected static override batchUrls = { completion: "/completions", chat_completion: "/chat/completions" } as const;
+  protected static override batchUrls = {
+    completion: "/completions",
+    chat_completion: "/chat/completions",
+  } as const;
 
   constructor(config: BlockConfig, ctx?: BlockContext) {
     super(config, ctx);
     if (!this.endpoint()) {
-      throw new ConfigError(`block '${this.name}' (type azure-openai): base_url is required (your Azure OpenAI endpoint)`, {
-        hint: "set base_url: https://<resource>.openai.azure.com in the block, or AZURE_OPENAI_ENDPOINT in the environment",
-      });
+      throw new ConfigError(
+        `block '${this.name}' (type azure-openai): base_url is required (your Azure OpenAI endpoint)`,
+        {
+          hint: "set base_url: https://<resource>.openai.azure.com in the block, or AZURE_OPENAI_ENDPOINT in the environment",
+        },
+      );
     }
   }
 

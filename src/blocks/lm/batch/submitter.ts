@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { BatchUnsupportedError } from "../../../errors.js";
-import { silentLogger, type Logger } from "../../../telemetry/logger.js";
+import { type Logger, silentLogger } from "../../../telemetry/logger.js";
 import type { BatchApi, BatchLine, BatchResults, BatchState, LineResult } from "./api.js";
 import type { BatchEnd, BatchJournal, JournaledBatch } from "./journal.js";
 
@@ -368,7 +368,8 @@ function addWaiter(t: Tracked, customId: string, waiter: Waiter): void {
 /** A request's result in an ended batch; no line means it was not answered (why depends on the end). */
 function resultFor(t: Tracked, customId: string): LineResult {
   const r = t.results?.get(customId);
-  if (r) return r.ok || r.kind !== "cancelled" || !t.cancelledBefore ? r : { ...r, retryable: true };
+  if (r)
+    return r.ok || r.kind !== "cancelled" || !t.cancelledBefore ? r : { ...r, retryable: true };
   const end = t.end ?? "completed";
   if (end === "cancelled")
     return {

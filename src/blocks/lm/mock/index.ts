@@ -1,9 +1,15 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { getPath, MISSING } from "../../../util/paths.js";
 import { registerBlock } from "../../../registry/decorators.js";
+import { getPath, MISSING } from "../../../util/paths.js";
 import type { BlockConfig, BlockContext } from "../../block.js";
-import { lmConfigSchema, LMProvider, type ChatMessage, type LMRequest, type LMResponse } from "../provider.js";
+import {
+  type ChatMessage,
+  LMProvider,
+  type LMRequest,
+  type LMResponse,
+  lmConfigSchema,
+} from "../provider.js";
 
 const DEFAULT_RESPONSE = "This is mock response {{n}}.";
 
@@ -25,9 +31,21 @@ function isRegExp(source: string): boolean {
 /** The YAML keys of a `mock` block. */
 const mockConfigSchema = lmConfigSchema.extend({
   model_id_or_path: z.string().default("mock").describe("Any name; the mock ignores it"),
-  responses: z.array(z.union([z.string(), matchedResponseSchema])).min(1).default([DEFAULT_RESPONSE]).describe("Answer templates ({{n}}: request number, hashed from the row's draw_key when the request has one; {{input}}: the prompt), or {match, response} entries"),
+  responses: z
+    .array(z.union([z.string(), matchedResponseSchema]))
+    .min(1)
+    .default([DEFAULT_RESPONSE])
+    .describe(
+      "Answer templates ({{n}}: request number, hashed from the row's draw_key when the request has one; {{input}}: the prompt), or {match, response} entries",
+    ),
   latency_ms: z.number().min(0).default(0).describe("Delay before each answer, in milliseconds"),
-  jitter_ms: z.number().min(0).default(0).describe("Extra random delay before each answer, 0 to this many milliseconds (reorders answers; not seeded)"),
+  jitter_ms: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe(
+      "Extra random delay before each answer, 0 to this many milliseconds (reorders answers; not seeded)",
+    ),
 });
 
 /**
@@ -78,7 +96,9 @@ export class MockLM extends LMProvider<typeof mockConfigSchema> {
     super(config, ctx);
     const { responses } = this.config;
     this.plain = responses.filter((r): r is string => typeof r === "string");
-    this.matched = responses.filter((r): r is MatchedResponse => typeof r !== "string").map((r) => ({ match: new RegExp(r.match), response: r.response }));
+    this.matched = responses
+      .filter((r): r is MatchedResponse => typeof r !== "string")
+      .map((r) => ({ match: new RegExp(r.match), response: r.response }));
     if (this.plain.length === 0) this.plain.push(DEFAULT_RESPONSE);
     this.latency = this.config.latency_ms;
     this.jitter = this.config.jitter_ms;
@@ -96,16 +116,26 @@ export class MockLM extends LMProvider<typeof mockConfigSchema> {
     const candidates = this.candidates(prompt);
     const drawKey = typeof request.row.draw_key === "string" ? request.row.draw_key : undefined;
     // Numbered before any await, so unkeyed requests are numbered in the order they were sent.
-    const picks = drawKey === undefined ? this.inTurn(candidates, count) : this.byKey(drawKey, prompt, count);
+    const picks =
+      drawKey === undefined ? this.inTurn(candidates, count) : this.byKey(drawKey, prompt, count);
     const delay = this.latency + (this.jitter > 0 ? Math.random() * this.jitter : 0);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const outputs: (string | ChatMessage)[] = [];
     for (const { n, turn } of picks) {
       const template = candidates[turn % candidates.length]!;
       const text = render(template, { n, input: prompt, row: request.row });
-      outputs.push(request.method === "chat_completion" ? { role: "assistant", content: text } : text);
+      outputs.push(
+        request.method === "chat_completion" ? { role: "assistant", content: text } : text,
+      );
     }
-    return { outputs, prompt_tokens: words(prompt), completion_tokens: outputs.reduce<number>((s, o) => s + words(typeof o === "string" ? o : String(o.content)), 0) };
+    return {
+      outputs,
+      prompt_tokens: words(prompt),
+      completion_tokens: outputs.reduce<number>(
+        (s, o) => s + words(typeof o === "string" ? o : String(o.content)),
+        0,
+      ),
+    };
   }
 
   /** Unkeyed requests: numbered as they arrive, each set of entries taken in turn. */
@@ -143,7 +173,10 @@ function promptText(input: string | ChatMessage[]): string {
   return typeof last?.content === "string" ? last.content : JSON.stringify(last?.content ?? "");
 }
 
-function render(template: string, vars: { n: number; input: string; row: Record<string, unknown> }): string {
+function render(
+  template: string,
+  vars: { n: number; input: string; row: Record<string, unknown> },
+): string {
   return template.replace(/\{\{\s*([\w.[\]]+)\s*\}\}/g, (all, key: string) => {
     if (key === "n") return String(vars.n);
     if (key === "input") return vars.input;

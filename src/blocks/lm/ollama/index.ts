@@ -1,18 +1,40 @@
 import { Ollama } from "ollama";
 import { registerBlock } from "../../../registry/decorators.js";
-import type { BlockConfig, BlockContext } from "../../block.js";
 import type { Row } from "../../../util/mapping.js";
+import type { BlockConfig, BlockContext } from "../../block.js";
 import { optionalApiKey } from "../credentials.js";
 import { lmFetch } from "../http.js";
 import { parseArguments, toAssistantMessage } from "../messages.js";
 import type { ParamSpec } from "../params.js";
 import type { Credential } from "../pool.js";
-import { LMProvider, type ChatMessage, type LMMethod, type LMRequest, type LMResponse } from "../provider.js";
+import {
+  type ChatMessage,
+  type LMMethod,
+  LMProvider,
+  type LMRequest,
+  type LMResponse,
+} from "../provider.js";
 import { malformedResponse } from "../retry.js";
 
 const OPTIONS: ParamSpec = {
-  known: ["num_predict", "num_ctx", "seed", "top_p", "top_k", "temperature", "presence_penalty", "frequency_penalty", "repeat_penalty", "stop", "response_format"],
-  aliases: { num_predict: ["max_tokens", "max_new_tokens", "max_completion_tokens"], stop: ["stop_sequences"], repeat_penalty: ["repetition_penalty"] },
+  known: [
+    "num_predict",
+    "num_ctx",
+    "seed",
+    "top_p",
+    "top_k",
+    "temperature",
+    "presence_penalty",
+    "frequency_penalty",
+    "repeat_penalty",
+    "stop",
+    "response_format",
+  ],
+  aliases: {
+    num_predict: ["max_tokens", "max_new_tokens", "max_completion_tokens"],
+    stop: ["stop_sequences"],
+    repeat_penalty: ["repetition_penalty"],
+  },
   accepted: ["max_length"],
 };
 
@@ -30,7 +52,10 @@ const OPTIONS: ParamSpec = {
  */
 @registerBlock("ollama")
 export class OllamaProvider extends LMProvider {
-  protected static override paramSpecs: Record<LMMethod, ParamSpec> = { completion: OPTIONS, chat_completion: OPTIONS };
+  protected static override paramSpecs: Record<LMMethod, ParamSpec> = {
+    completion: OPTIONS,
+    chat_completion: OPTIONS,
+  };
 
   private readonly host: string;
   private readonly apiKey: string | undefined;
@@ -54,7 +79,11 @@ export class OllamaProvider extends LMProvider {
   private client(signal: AbortSignal): Ollama {
     const headers: Record<string, string> = { ...this.config.default_headers };
     if (this.apiKey) headers.Authorization = `Bearer ${this.apiKey}`;
-    return new Ollama({ host: this.host, headers, fetch: (input, init) => lmFetch(input as string, { ...(init as RequestInit), signal }) });
+    return new Ollama({
+      host: this.host,
+      headers,
+      fetch: (input, init) => lmFetch(input as string, { ...(init as RequestInit), signal }),
+    });
   }
 
   protected async send(request: LMRequest): Promise<LMResponse> {
@@ -62,15 +91,40 @@ export class OllamaProvider extends LMProvider {
     const format = toFormat(response_format);
     const client = this.client(request.signal);
     if (request.method === "completion") {
-      const res = await client.generate({ model: this.modelId, prompt: request.input as string, options, stream: false, ...(format ? { format } : {}) });
-      if (typeof res.response !== "string") throw malformedResponse("the endpoint returned no response text");
-      return { outputs: [res.response], prompt_tokens: res.prompt_eval_count, completion_tokens: res.eval_count };
+      const res = await client.generate({
+        model: this.modelId,
+        prompt: request.input as string,
+        options,
+        stream: false,
+        ...(format ? { format } : {}),
+      });
+      if (typeof res.response !== "string")
+        throw malformedResponse("the endpoint returned no response text");
+      return {
+        outputs: [res.response],
+        prompt_tokens: res.prompt_eval_count,
+        completion_tokens: res.eval_count,
+      };
     }
     const messages = (request.input as ChatMessage[]).map(toOllamaMessage);
-    const tools = request.tools?.length && request.tool_choice !== "none" ? { tools: request.tools } : {};
-    const res = await client.chat({ model: this.modelId, messages, options, stream: false, ...(format ? { format } : {}), ...tools } as unknown as Parameters<Ollama["chat"]>[0] & { stream: false });
+    const tools =
+      request.tools?.length && request.tool_choice !== "none" ? { tools: request.tools } : {};
+    const res = await client.chat({
+      model: this.modelId,
+      messages,
+      options,
+      stream: false,
+      ...(format ? { format } : {}),
+      ...tools,
+    } as unknown as Parameters<Ollama["chat"]>[0] & { stream: false });
     if (!res.message) throw malformedResponse("the endpoint returned no message");
-    return { outputs: [toAssistantMessage(res.message as unknown as Parameters<typeof toAssistantMessage>[0])], prompt_tokens: res.prompt_eval_count, completion_tokens: res.eval_count };
+    return {
+      outputs: [
+        toAssistantMessage(res.message as unknown as Parameters<typeof toAssistantMessage>[0]),
+      ],
+      prompt_tokens: res.prompt_eval_count,
+      completion_tokens: res.eval_count,
+    };
   }
 }
 
@@ -89,7 +143,18 @@ function toFormat(rf: unknown): string | object | undefined {
 }
 
 function toOllamaMessage(m: ChatMessage): Row {
-  const out: Row = { role: m.role, content: typeof m.content === "string" ? m.content : m.content == null ? "" : JSON.stringify(m.content) };
-  if (m.tool_calls?.length) out.tool_calls = m.tool_calls.map((c) => ({ function: { name: c.function.name, arguments: parseArguments(c.function.arguments) } }));
+  const out: Row = {
+    role: m.role,
+    content:
+      typeof m.content === "string"
+        ? m.content
+        : m.content == null
+          ? ""
+          : JSON.stringify(m.content),
+  };
+  if (m.tool_calls?.length)
+    out.tool_calls = m.tool_calls.map((c) => ({
+      function: { name: c.function.name, arguments: parseArguments(c.function.arguments) },
+    }));
   return out;
 }

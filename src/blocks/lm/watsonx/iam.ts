@@ -1,6 +1,6 @@
+import { rememberSecret } from "../../../util/redact.js";
 import { lmFetch } from "../http.js";
 import { malformedResponse } from "../retry.js";
-import { rememberSecret } from "../../../util/redact.js";
 
 /** An HTTP error from a plain fetch call, shaped like the SDKs' errors so `classifyFailure` reads it. */
 export class HttpStatusError extends Error {
@@ -26,7 +26,10 @@ export class IamTokens {
   private cached: { token: string; expiresAt: number } | undefined;
   private pending: Promise<string> | undefined;
 
-  constructor(private readonly iamUrl: string, private readonly apiKey: string) {}
+  constructor(
+    private readonly iamUrl: string,
+    private readonly apiKey: string,
+  ) {}
 
   /** The current token, if one was fetched (so it can be scrubbed from messages). */
   get current(): string | undefined {
@@ -47,7 +50,10 @@ export class IamTokens {
   }
 
   private async exchange(signal: AbortSignal): Promise<string> {
-    const body = new URLSearchParams({ grant_type: "urn:ibm:params:oauth:grant-type:apikey", apikey: this.apiKey });
+    const body = new URLSearchParams({
+      grant_type: "urn:ibm:params:oauth:grant-type:apikey",
+      apikey: this.apiKey,
+    });
     const res = await lmFetch(`${this.iamUrl.replace(/\/+$/, "")}/identity/token`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
@@ -55,10 +61,21 @@ export class IamTokens {
       signal,
     });
     const text = await res.text();
-    if (!res.ok) throw new HttpStatusError(res.status, res.headers, `IAM token exchange failed: ${text.slice(0, 300)}`);
-    const json = JSON.parse(text) as { access_token?: string; expires_in?: number; expiration?: number };
+    if (!res.ok)
+      throw new HttpStatusError(
+        res.status,
+        res.headers,
+        `IAM token exchange failed: ${text.slice(0, 300)}`,
+      );
+    const json = JSON.parse(text) as {
+      access_token?: string;
+      expires_in?: number;
+      expiration?: number;
+    };
     if (!json.access_token) throw malformedResponse("IAM token response has no access_token");
-    const expiresAt = json.expiration ? json.expiration * 1000 : Date.now() + (json.expires_in ?? 3600) * 1000;
+    const expiresAt = json.expiration
+      ? json.expiration * 1000
+      : Date.now() + (json.expires_in ?? 3600) * 1000;
     this.cached = { token: json.access_token, expiresAt: expiresAt - 60_000 };
     // A bearer token is a secret like the key it came from: redacted wherever it shows up later.
     rememberSecret(json.access_token);

@@ -1,25 +1,65 @@
 import { z } from "zod";
 import { ConfigError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
-import type { BlockConfig, BlockContext } from "../../block.js";
 import type { Row } from "../../../util/mapping.js";
+import type { BlockConfig, BlockContext } from "../../block.js";
 import { lmFetch } from "../http.js";
 import { toAssistantMessage } from "../messages.js";
 import type { ParamSpec } from "../params.js";
 import type { Credential } from "../pool.js";
-import { lmConfigSchema, LMProvider, type ChatMessage, type LMMethod, type LMRequest, type LMResponse } from "../provider.js";
-import { HttpStatusError, IamTokens } from "./iam.js";
+import {
+  type ChatMessage,
+  type LMMethod,
+  LMProvider,
+  type LMRequest,
+  type LMResponse,
+  lmConfigSchema,
+} from "../provider.js";
 import { malformedResponse } from "../retry.js";
+import { HttpStatusError, IamTokens } from "./iam.js";
 
 const PARAMS: Record<LMMethod, ParamSpec> = {
   completion: {
-    known: ["max_new_tokens", "min_new_tokens", "stop_sequences", "random_seed", "time_limit", "temperature", "top_p", "top_k", "repetition_penalty", "decoding_method"],
-    aliases: { max_new_tokens: ["max_tokens", "max_completion_tokens"], min_new_tokens: ["min_tokens"], stop_sequences: ["stop"], random_seed: ["seed"] },
+    known: [
+      "max_new_tokens",
+      "min_new_tokens",
+      "stop_sequences",
+      "random_seed",
+      "time_limit",
+      "temperature",
+      "top_p",
+      "top_k",
+      "repetition_penalty",
+      "decoding_method",
+    ],
+    aliases: {
+      max_new_tokens: ["max_tokens", "max_completion_tokens"],
+      min_new_tokens: ["min_tokens"],
+      stop_sequences: ["stop"],
+      random_seed: ["seed"],
+    },
     accepted: ["max_length"],
   },
   chat_completion: {
-    known: ["max_tokens", "stop", "seed", "time_limit", "temperature", "top_p", "n", "response_format", "frequency_penalty", "presence_penalty", "logprobs", "top_logprobs"],
-    aliases: { max_tokens: ["max_new_tokens", "max_completion_tokens"], stop: ["stop_sequences"], seed: ["random_seed"] },
+    known: [
+      "max_tokens",
+      "stop",
+      "seed",
+      "time_limit",
+      "temperature",
+      "top_p",
+      "n",
+      "response_format",
+      "frequency_penalty",
+      "presence_penalty",
+      "logprobs",
+      "top_logprobs",
+    ],
+    aliases: {
+      max_tokens: ["max_new_tokens", "max_completion_tokens"],
+      stop: ["stop_sequences"],
+      seed: ["random_seed"],
+    },
     accepted: ["max_length"],
   },
 };
@@ -29,7 +69,12 @@ const CHAT_VERSION = "2024-10-08";
 
 /** The YAML keys of a `watsonx` block. */
 const watsonxConfigSchema = lmConfigSchema.extend({
-  iam_url: z.string().optional().describe("IBM Cloud IAM URL the API key is exchanged at (default WATSONX_IAM_URL or https://iam.cloud.ibm.com)"),
+  iam_url: z
+    .string()
+    .optional()
+    .describe(
+      "IBM Cloud IAM URL the API key is exchanged at (default WATSONX_IAM_URL or https://iam.cloud.ibm.com)",
+    ),
 });
 
 /**
@@ -62,12 +107,23 @@ export class WatsonxProvider extends LMProvider<typeof watsonxConfigSchema> {
     this.apiKey = this.config.api_key || env.WATSONX_API_KEY || undefined;
     this.staticToken = this.apiKey ? undefined : env.WATSONX_API_TOKEN || undefined;
     if (!this.apiKey && !this.staticToken) {
-      throw new ConfigError(`block '${this.name}' (type watsonx): no API key: set WATSONX_API_KEY (or WATSONX_API_TOKEN) in the environment (or ./.env), or api_key in the block config`, { hint: "export WATSONX_API_KEY=<your IBM Cloud API key>" });
+      throw new ConfigError(
+        `block '${this.name}' (type watsonx): no API key: set WATSONX_API_KEY (or WATSONX_API_TOKEN) in the environment (or ./.env), or api_key in the block config`,
+        { hint: "export WATSONX_API_KEY=<your IBM Cloud API key>" },
+      );
     }
     const project = this.config.project_id || env.WATSONX_PROJECT_ID;
-    if (!project) throw new ConfigError(`block '${this.name}' (type watsonx): no project: set WATSONX_PROJECT_ID in the environment, or project_id in the block config`, { hint: "export WATSONX_PROJECT_ID=<your watsonx project id>" });
+    if (!project)
+      throw new ConfigError(
+        `block '${this.name}' (type watsonx): no project: set WATSONX_PROJECT_ID in the environment, or project_id in the block config`,
+        { hint: "export WATSONX_PROJECT_ID=<your watsonx project id>" },
+      );
     this.projectId = project;
-    this.baseUrl = (this.config.base_url || env.WATSONX_API_URL || "https://us-south.ml.cloud.ibm.com").replace(/\/+$/, "");
+    this.baseUrl = (
+      this.config.base_url ||
+      env.WATSONX_API_URL ||
+      "https://us-south.ml.cloud.ibm.com"
+    ).replace(/\/+$/, "");
     const iamUrl = this.config.iam_url || env.WATSONX_IAM_URL || "https://iam.cloud.ibm.com";
     this.tokens = this.apiKey ? new IamTokens(iamUrl, this.apiKey) : undefined;
     this.claimConcurrency();
@@ -92,18 +148,40 @@ export class WatsonxProvider extends LMProvider<typeof watsonxConfigSchema> {
     let body: Row;
     if (request.method === "completion") {
       const parameters: Row = { ...params };
-      parameters.decoding_method ??= typeof params.temperature === "number" && params.temperature > 0 ? "sample" : "greedy";
+      parameters.decoding_method ??=
+        typeof params.temperature === "number" && params.temperature > 0 ? "sample" : "greedy";
       if (time_limit !== undefined) parameters.time_limit = time_limit;
       path = `/ml/v1/text/generation?version=${TEXT_VERSION}`;
-      body = { model_id: this.modelId, project_id: this.projectId, input: request.input, parameters };
+      body = {
+        model_id: this.modelId,
+        project_id: this.projectId,
+        input: request.input,
+        parameters,
+      };
     } else {
       path = `/ml/v1/text/chat?version=${CHAT_VERSION}`;
-      body = { model_id: this.modelId, project_id: this.projectId, messages: request.input as ChatMessage[], ...params, ...(time_limit !== undefined ? { time_limit } : {}) };
-      if (request.tools?.length) Object.assign(body, { tools: request.tools, ...(request.tool_choice && typeof request.tool_choice === "object" ? { tool_choice: request.tool_choice } : { tool_choice_option: request.tool_choice ?? "auto" }) });
+      body = {
+        model_id: this.modelId,
+        project_id: this.projectId,
+        messages: request.input as ChatMessage[],
+        ...params,
+        ...(time_limit !== undefined ? { time_limit } : {}),
+      };
+      if (request.tools?.length)
+        Object.assign(body, {
+          tools: request.tools,
+          ...(request.tool_choice && typeof request.tool_choice === "object"
+            ? { tool_choice: request.tool_choice }
+            : { tool_choice_option: request.tool_choice ?? "auto" }),
+        });
     }
     const res = await lmFetch(this.baseUrl + path, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${bearer}` },
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json",
+        authorization: `Bearer ${bearer}`,
+      },
       body: JSON.stringify(body),
       signal: request.signal,
     });
@@ -114,15 +192,27 @@ export class WatsonxProvider extends LMProvider<typeof watsonxConfigSchema> {
     }
     const json: Row = JSON.parse(text);
     if (request.method === "completion") {
-      const results = json.results as { generated_text?: string; generated_token_count?: number; input_token_count?: number }[] | undefined;
-      if (!Array.isArray(results) || typeof results[0]?.generated_text !== "string") throw malformedResponse("watsonx returned no results");
-      return { outputs: results.map((r) => r.generated_text ?? ""), prompt_tokens: results[0].input_token_count, completion_tokens: results.reduce((s, r) => s + (r.generated_token_count ?? 0), 0) };
+      const results = json.results as
+        | { generated_text?: string; generated_token_count?: number; input_token_count?: number }[]
+        | undefined;
+      if (!Array.isArray(results) || typeof results[0]?.generated_text !== "string")
+        throw malformedResponse("watsonx returned no results");
+      return {
+        outputs: results.map((r) => r.generated_text ?? ""),
+        prompt_tokens: results[0].input_token_count,
+        completion_tokens: results.reduce((s, r) => s + (r.generated_token_count ?? 0), 0),
+      };
     }
     const choices = json.choices as { index?: number; message?: Row }[] | undefined;
-    if (!Array.isArray(choices) || !choices.length) throw malformedResponse("watsonx returned no choices");
+    if (!Array.isArray(choices) || !choices.length)
+      throw malformedResponse("watsonx returned no choices");
     const usage = json.usage as { prompt_tokens?: number; completion_tokens?: number } | undefined;
     return {
-      outputs: [...choices].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((c) => toAssistantMessage((c.message ?? {}) as Parameters<typeof toAssistantMessage>[0])),
+      outputs: [...choices]
+        .sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
+        .map((c) =>
+          toAssistantMessage((c.message ?? {}) as Parameters<typeof toAssistantMessage>[0]),
+        ),
       prompt_tokens: usage?.prompt_tokens,
       completion_tokens: usage?.completion_tokens,
     };

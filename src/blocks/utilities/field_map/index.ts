@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { DigitError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
-import { Block, type BlockItem } from "../../block.js";
 import type { Row } from "../../../util/mapping.js";
 import { getPath, KeyError, MISSING, setPath } from "../../../util/paths.js";
+import { Block, type BlockItem } from "../../block.js";
 
 /**
  * A `field_map` source path is not in a row.
@@ -13,15 +13,21 @@ import { getPath, KeyError, MISSING, setPath } from "../../../util/paths.js";
  */
 export class FieldMapSourceError extends DigitError {
   constructor(block: string, source: string, keys: string[]) {
-    super("DIGIT_FIELD_MAP_SOURCE", `block '${block}' (field_map): the row has no field '${source}' (its keys: ${keys.join(", ") || "none"})`, {
-      hint: "fix the source path in field_map, or make the previous step produce that field",
-    });
+    super(
+      "DIGIT_FIELD_MAP_SOURCE",
+      `block '${block}' (field_map): the row has no field '${source}' (its keys: ${keys.join(", ") || "none"})`,
+      {
+        hint: "fix the source path in field_map, or make the previous step produce that field",
+      },
+    );
   }
 }
 
 /** The YAML keys of a `field_map` block. */
 const fieldMapConfigSchema = z.object({
-  field_map: z.record(z.string(), z.string()).describe("{source: target}: copy each source field (dot paths allowed) to its target"),
+  field_map: z
+    .record(z.string(), z.string())
+    .describe("{source: target}: copy each source field (dot paths allowed) to its target"),
 });
 
 /**
@@ -46,7 +52,11 @@ export class FieldMap extends Block<typeof fieldMapConfigSchema> {
 
   protected async execute(items: BlockItem[], options: Row): Promise<BlockItem[]> {
     const map = options.field_map ?? this.config.field_map;
-    if (typeof map !== "object" || map === null || Array.isArray(map)) throw new DigitError("DIGIT_FIELD_MAP_INVALID", `block '${this.name}': field_map must be a mapping {source: target}`);
+    if (typeof map !== "object" || map === null || Array.isArray(map))
+      throw new DigitError(
+        "DIGIT_FIELD_MAP_INVALID",
+        `block '${this.name}': field_map must be a mapping {source: target}`,
+      );
     for (const item of items) {
       const snapshot = Object.entries(map).map(([source, target]) => {
         let value: unknown;
@@ -56,7 +66,8 @@ export class FieldMap extends Block<typeof fieldMapConfigSchema> {
           if (e instanceof KeyError || e instanceof TypeError) value = MISSING;
           else throw e;
         }
-        if (value === MISSING) throw new FieldMapSourceError(this.name, source, Object.keys(item.SRC_DATA));
+        if (value === MISSING)
+          throw new FieldMapSourceError(this.name, source, Object.keys(item.SRC_DATA));
         return [target, value] as const;
       });
       for (const [target, value] of snapshot) setPath(item.SRC_DATA, target, value);
@@ -67,7 +78,9 @@ export class FieldMap extends Block<typeof fieldMapConfigSchema> {
   override transformOutput(item: BlockItem, outputMap?: Record<string, string>): Row {
     // Targets were written straight into the caller's row; echo only what output_map asks for.
     const src = item.SRC_DATA;
-    if (outputMap) for (const [from, to] of Object.entries(outputMap)) setPath(src, to, getPath(src, from, true));
+    if (outputMap)
+      for (const [from, to] of Object.entries(outputMap))
+        setPath(src, to, getPath(src, from, true));
     return src;
   }
 }

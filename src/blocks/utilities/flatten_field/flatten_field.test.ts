@@ -3,8 +3,15 @@ import { makeBlock } from "../../../../test/support/make-block.js";
 
 describe("flatten_field", () => {
   it("emits one independent row per element", async () => {
-    const { block } = await makeBlock("flatten_field", { input_map: { answers: "to_flatten" }, output_map: { flattened: "answer" } });
-    const out = await block.call([{ q: "x", answers: ["a", "b"] }, { q: "y", answers: "c" }, { q: "z", answers: [] }]);
+    const { block } = await makeBlock("flatten_field", {
+      input_map: { answers: "to_flatten" },
+      output_map: { flattened: "answer" },
+    });
+    const out = await block.call([
+      { q: "x", answers: ["a", "b"] },
+      { q: "y", answers: "c" },
+      { q: "z", answers: [] },
+    ]);
     expect(out.map((r) => [r.q, r.answer])).toEqual([
       ["x", "a"],
       ["x", "b"],

@@ -19,7 +19,10 @@ import { Block, type BlockFields, type BlockItem } from "../../block.js";
 export class FlattenField extends Block {
   /** Each row is handled on its own: postprocessing may stream through it. */
   static override rowwise = true;
-  static override fields: BlockFields | undefined = { required: ["to_flatten"], optional: ["flattened"] };
+  static override fields: BlockFields | undefined = {
+    required: ["to_flatten"],
+    optional: ["flattened"],
+  };
 
   protected async execute(items: BlockItem[]): Promise<BlockItem[]> {
     const out: BlockItem[] = [];
@@ -27,7 +30,11 @@ export class FlattenField extends Block {
       const list = Array.isArray(item.to_flatten) ? item.to_flatten : [item.to_flatten];
       for (const element of list) {
         const { SRC_DATA, ...fields } = item;
-        out.push({ ...structuredClone(fields), flattened: structuredClone(element), SRC_DATA: structuredClone(SRC_DATA) });
+        out.push({
+          ...structuredClone(fields),
+          flattened: structuredClone(element),
+          SRC_DATA: structuredClone(SRC_DATA),
+        });
       }
     }
     return out;

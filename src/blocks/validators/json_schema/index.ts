@@ -1,22 +1,31 @@
 import { z } from "zod";
 import { ConfigError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
-import type { BlockConfig, BlockContext, BlockFields, BlockItem } from "../../block.js";
 import type { Row } from "../../../util/mapping.js";
-import { ValidatorBlock, type Validation } from "../../validator.js";
+import type { BlockConfig, BlockContext, BlockFields, BlockItem } from "../../block.js";
+import { type Validation, ValidatorBlock } from "../../validator.js";
 import { checkFields, perFieldSchema, rulesOf } from "../fields.js";
 
 const shapeValue: z.ZodType = z.lazy(() => z.union([z.string(), z.record(z.string(), shapeValue)]));
 const rule = z.strictObject({
   /** A JSON Schema (draft 2020-12 keywords that zod's `fromJSONSchema` understands). */
-  schema: z.record(z.string(), z.unknown()).optional().describe("A JSON Schema the value must satisfy"),
+  schema: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe("A JSON Schema the value must satisfy"),
   /**
    * A compact zod shape: `{ question: string, tags: "string[]", score: "number?", meta: { source: string } }`.
    * Types: string, number, integer, boolean, null, any; suffix `[]` for a list, `?` for optional.
    */
-  shape: z.record(z.string(), shapeValue).optional().describe('A compact shape, e.g. { question: string, tags: "string[]", score: "number?" }'),
+  shape: z
+    .record(z.string(), shapeValue)
+    .optional()
+    .describe('A compact shape, e.g. { question: string, tags: "string[]", score: "number?" }'),
   /** Parse a string value as JSON first (typical for LLM answers); a parse failure rejects the row. */
-  parse_json: z.boolean().default(false).describe("Parse a string value as JSON first (a parse failure rejects the row)"),
+  parse_json: z
+    .boolean()
+    .default(false)
+    .describe("Parse a string value as JSON first (a parse failure rejects the row)"),
   /** With `shape`: reject keys the shape does not name. */
   strict: z.boolean().default(false).describe("With shape: reject keys the shape does not name"),
 });
@@ -55,13 +64,20 @@ export class JsonSchemaValidator extends ValidatorBlock<typeof jsonSchemaConfigS
     this.rules = rulesOf(this.config, ["schema", "shape", "parse_json", "strict"], (raw, path) => {
       const r = rule.parse(raw);
       const where = `block '${this.name}', field '${path}'`;
-      if ((r.schema === undefined) === (r.shape === undefined)) throw new ConfigError(`${where}: give exactly one of 'schema' (JSON Schema) or 'shape' (compact zod shape)`);
+      if ((r.schema === undefined) === (r.shape === undefined))
+        throw new ConfigError(
+          `${where}: give exactly one of 'schema' (JSON Schema) or 'shape' (compact zod shape)`,
+        );
       let schema: z.ZodType;
       try {
-        schema = r.schema ? z.fromJSONSchema(r.schema as Parameters<typeof z.fromJSONSchema>[0]) : shapeToZod(r.shape!, r.strict, where);
+        schema = r.schema
+          ? z.fromJSONSchema(r.schema as Parameters<typeof z.fromJSONSchema>[0])
+          : shapeToZod(r.shape!, r.strict, where);
       } catch (e) {
         if (e instanceof ConfigError) throw e;
-        throw new ConfigError(`${where}: the JSON Schema is not usable: ${(e as Error).message}`, { hint: "use standard JSON Schema keywords (type, properties, required, items, enum, ...)" });
+        throw new ConfigError(`${where}: the JSON Schema is not usable: ${(e as Error).message}`, {
+          hint: "use standard JSON Schema keywords (type, properties, required, items, enum, ...)",
+        });
       }
       return { schema, parseJson: r.parse_json };
     });
@@ -81,7 +97,10 @@ export class JsonSchemaValidator extends ValidatorBlock<typeof jsonSchemaConfigS
       if (result.success) return undefined;
       const issue = result.error.issues[0]!;
       const at = formatPath(issue.path);
-      return { reason: `${at ? `at '${at}': ` : ""}${issue.message}`, metadata: { path: at, issues: result.error.issues.length } };
+      return {
+        reason: `${at ? `at '${at}': ` : ""}${issue.message}`,
+        metadata: { path: at, issues: result.error.issues.length },
+      };
     });
   }
 }
@@ -108,12 +127,20 @@ const SCALARS: Record<string, () => z.ZodType> = {
  * @example
  * shapeToZod({ q: "string", tags: "string[]", n: "integer?" }, false, "here")
  */
-export function shapeToZod(shape: Record<string, unknown>, strict: boolean, where: string): z.ZodType {
+export function shapeToZod(
+  shape: Record<string, unknown>,
+  strict: boolean,
+  where: string,
+): z.ZodType {
   const entries = Object.entries(shape).map(([key, spec]): [string, z.ZodType] => {
-    if (spec !== null && typeof spec === "object") return [key, shapeToZod(spec as Record<string, unknown>, strict, where)];
+    if (spec !== null && typeof spec === "object")
+      return [key, shapeToZod(spec as Record<string, unknown>, strict, where)];
     const m = /^\s*(\w+)\s*(\[\])?\s*(\?)?\s*$/.exec(String(spec));
     const make = m ? SCALARS[m[1]!] : undefined;
-    if (!m || !make) throw new ConfigError(`${where}: unknown type '${String(spec)}' for '${key}' in shape`, { hint: `use one of ${Object.keys(SCALARS).join(", ")}, with '[]' for a list and '?' for optional` });
+    if (!m || !make)
+      throw new ConfigError(`${where}: unknown type '${String(spec)}' for '${key}' in shape`, {
+        hint: `use one of ${Object.keys(SCALARS).join(", ")}, with '[]' for a list and '?' for optional`,
+      });
     let t = make();
     if (m[2]) t = z.array(t);
     if (m[3]) t = t.optional();

@@ -11,7 +11,17 @@ describe("json_schema", () => {
           schema: {
             type: "object",
             required: ["steps"],
-            properties: { steps: { type: "array", minItems: 1, items: { type: "object", required: ["score"], properties: { score: { type: "number" } } } } },
+            properties: {
+              steps: {
+                type: "array",
+                minItems: 1,
+                items: {
+                  type: "object",
+                  required: ["score"],
+                  properties: { score: { type: "number" } },
+                },
+              },
+            },
           },
         },
       },
@@ -23,14 +33,23 @@ describe("json_schema", () => {
       { id: 4, answer: '{"steps": []}' },
     ]);
     expect(out.map((r) => r.id)).toEqual([1]);
-    expect(rejects[0]!.reason).toBe("answer: at 'steps[1].score': Invalid input: expected number, received string");
+    expect(rejects[0]!.reason).toBe(
+      "answer: at 'steps[1].score': Invalid input: expected number, received string",
+    );
     expect(rejects[0]!.metadata).toMatchObject({ field: "answer", path: "steps[1].score" });
     expect(String(rejects[1]!.reason)).toMatch(/^answer: not valid JSON/);
     expect(String(rejects[2]!.reason)).toMatch(/^answer: at 'steps':/);
   });
 
   it("compact zod shape, strict mode, optional and list types", async () => {
-    const { block } = await makeBlock("json_schema", { fields: { meta: { strict: true, shape: { source: "string", score: "number?", tags: "string[]", inner: { ok: "boolean" } } } } });
+    const { block } = await makeBlock("json_schema", {
+      fields: {
+        meta: {
+          strict: true,
+          shape: { source: "string", score: "number?", tags: "string[]", inner: { ok: "boolean" } },
+        },
+      },
+    });
     const out = await block.call([
       { meta: { source: "wiki", tags: ["a"], inner: { ok: true } } },
       { meta: { source: "wiki", tags: ["a"], inner: { ok: true }, extra: 1 } },
@@ -43,8 +62,14 @@ describe("json_schema", () => {
   });
 
   it("rejects unusable configs", async () => {
-    await expect(makeBlock("json_schema", { fields: { a: {} } })).rejects.toThrow(/exactly one of 'schema'/);
-    await expect(makeBlock("json_schema", { shape: { a: "strng" } })).rejects.toThrow(/unknown type 'strng'/);
-    await expect(makeBlock("json_schema", { schema: { type: "foo" } })).rejects.toThrow(/JSON Schema is not usable/);
+    await expect(makeBlock("json_schema", { fields: { a: {} } })).rejects.toThrow(
+      /exactly one of 'schema'/,
+    );
+    await expect(makeBlock("json_schema", { shape: { a: "strng" } })).rejects.toThrow(
+      /unknown type 'strng'/,
+    );
+    await expect(makeBlock("json_schema", { schema: { type: "foo" } })).rejects.toThrow(
+      /JSON Schema is not usable/,
+    );
   });
 });

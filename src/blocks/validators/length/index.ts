@@ -1,17 +1,20 @@
 import { z } from "zod";
 import { ConfigError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
-import type { BlockConfig, BlockContext, BlockFields, BlockItem } from "../../block.js";
 import type { Row } from "../../../util/mapping.js";
-import { ValidatorBlock, type Validation } from "../../validator.js";
-import { tokenize } from "../rouge/tokenize.js";
+import type { BlockConfig, BlockContext, BlockFields, BlockItem } from "../../block.js";
+import { type Validation, ValidatorBlock } from "../../validator.js";
 import { checkFields, perFieldSchema, rulesOf } from "../fields.js";
+import { tokenize } from "../rouge/tokenize.js";
 
 const rule = z.strictObject({
   min: z.number().int().min(0).optional().describe("Fewest units a value may have"),
   max: z.number().int().min(0).optional().describe("Most units a value may have"),
   /** chars: Unicode characters; words: whitespace-separated; tokens: the ROUGE tokeniser's tokens. Lists count elements. */
-  unit: z.enum(["chars", "words", "tokens"]).default("chars").describe("What is counted (a list counts its elements)"),
+  unit: z
+    .enum(["chars", "words", "tokens"])
+    .default("chars")
+    .describe("What is counted (a list counts its elements)"),
 });
 type Rule = z.output<typeof rule>;
 
@@ -56,8 +59,15 @@ export class LengthValidator extends ValidatorBlock<typeof lengthConfigSchema, R
     super(config, ctx);
     this.rules = rulesOf(this.config, ["min", "max", "unit"], (raw, path) => {
       const r = rule.parse(raw);
-      if (r.min === undefined && r.max === undefined) throw new ConfigError(`block '${this.name}': length rule for '${path}' has neither min nor max`, { hint: "add min: and/or max:" });
-      if (r.min !== undefined && r.max !== undefined && r.min > r.max) throw new ConfigError(`block '${this.name}': length rule for '${path}' has min ${r.min} > max ${r.max}`);
+      if (r.min === undefined && r.max === undefined)
+        throw new ConfigError(
+          `block '${this.name}': length rule for '${path}' has neither min nor max`,
+          { hint: "add min: and/or max:" },
+        );
+      if (r.min !== undefined && r.max !== undefined && r.min > r.max)
+        throw new ConfigError(
+          `block '${this.name}': length rule for '${path}' has min ${r.min} > max ${r.max}`,
+        );
       return r;
     });
   }
@@ -66,8 +76,10 @@ export class LengthValidator extends ValidatorBlock<typeof lengthConfigSchema, R
     return checkFields(item, this.rules, (value, r) => {
       const n = lengthOf(value, r.unit);
       const unit = Array.isArray(value) ? "items" : r.unit;
-      if (r.min !== undefined && n < r.min) return { reason: `${n} ${unit}, fewer than min ${r.min}`, metadata: { length: n } };
-      if (r.max !== undefined && n > r.max) return { reason: `${n} ${unit}, more than max ${r.max}`, metadata: { length: n } };
+      if (r.min !== undefined && n < r.min)
+        return { reason: `${n} ${unit}, fewer than min ${r.min}`, metadata: { length: n } };
+      if (r.max !== undefined && n > r.max)
+        return { reason: `${n} ${unit}, more than max ${r.max}`, metadata: { length: n } };
       return undefined;
     });
   }

@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { LMRequestError } from "../../../errors.js";
 import { register } from "../../../registry/decorators.js";
 import { Registry } from "../../../registry/registry.js";
-import type { BlockItem } from "../../block.js";
 import type { Row } from "../../../util/mapping.js";
+import type { BlockItem } from "../../block.js";
 import { createBlock } from "../../create.js";
 import { LMProvider, type LMRequest, type LMResponse } from "../../lm/provider.js";
 import { firstJsonObject, parseVerdict } from "./verdict.js";
@@ -29,7 +29,9 @@ class ScriptedLM extends LMProvider {
     ScriptedLM.inFlight--;
     if (request.row.fail) throw new LMRequestError("server", "HTTP 500 from the judge");
     const text = String(request.row.verdict);
-    return { outputs: [request.method === "chat_completion" ? { role: "assistant", content: text } : text] };
+    return {
+      outputs: [request.method === "chat_completion" ? { role: "assistant", content: text } : text],
+    };
   }
 }
 register("block", ["test/scripted_lm"], ScriptedLM);
@@ -41,7 +43,11 @@ beforeAll(async () => {
 
 async function judge(config: Row) {
   const rejects: Row[] = [];
-  const block = await createBlock(registry, { name: "judge", type: "lm_judge", ...config }, { rejects: async (_b, rows) => void rejects.push(...rows) });
+  const block = await createBlock(
+    registry,
+    { name: "judge", type: "lm_judge", ...config },
+    { rejects: async (_b, rows) => void rejects.push(...rows) },
+  );
   return { block, rejects };
 }
 
@@ -57,7 +63,11 @@ const rubric = {
 
 describe("lm_judge with the mock provider", () => {
   it("creates its judge model when it is created, and reports the model's limiter as its own (the engine keeps it busy)", async () => {
-    const { block } = await judge({ lm_config: { type: "mock", call_limit: 7, responses: ["yes"] }, prompt: "{{q}}", success: { regex: "yes" } });
+    const { block } = await judge({
+      lm_config: { type: "mock", call_limit: 7, responses: ["yes"] },
+      prompt: "{{q}}",
+      success: { regex: "yes" },
+    });
     expect(block.limiters().map((l) => l.configured)).toEqual([7]);
     await block.call([{ q: "x" }]);
     expect(block.limiters().map((l) => l.configured)).toEqual([7]);
@@ -72,7 +82,12 @@ describe("lm_judge with the mock provider", () => {
       rubric,
     });
     const rows = [
-      { id: "1", question: "2+2?", answer: "4", verdict: 'Sure. {"score": 5, "reason": "correct"}' },
+      {
+        id: "1",
+        question: "2+2?",
+        answer: "4",
+        verdict: 'Sure. {"score": 5, "reason": "correct"}',
+      },
       { id: "2", question: "2+3?", answer: "6", verdict: '{"score": 1, "reason": "2+3 is 5"}' },
       { id: "3", question: "2+4?", answer: "6", verdict: "I cannot decide" },
     ];
@@ -83,29 +98,53 @@ describe("lm_judge with the mock provider", () => {
       ["2", "judge score 1 is below 4: 2+3 is 5"],
       ["3", "could not read a score from the judge's answer"],
     ]);
-    expect(rejects[0]).toMatchObject({ block_name: "judge", block_type: "lm_judge", metadata: { judge_output: '{"score": 1, "reason": "2+3 is 5"}', score: 1 } });
+    expect(rejects[0]).toMatchObject({
+      block_name: "judge",
+      block_type: "lm_judge",
+      metadata: { judge_output: '{"score": 1, "reason": "2+3 is 5"}', score: 1 },
+    });
     await block.close();
   });
 
   it("success regex and min_score forms; filter off keeps rows with is_valid", async () => {
-    const re = await judge({ lm_config: { type: "mock", responses: ["{{verdict}}"] }, success: { regex: "^\\s*yes\\b", flags: "i" } });
-    const out = await re.block.call([{ input: "ok?", verdict: "Yes, fine" }, { input: "ok?", verdict: "No." }]);
+    const re = await judge({
+      lm_config: { type: "mock", responses: ["{{verdict}}"] },
+      success: { regex: "^\\s*yes\\b", flags: "i" },
+    });
+    const out = await re.block.call([
+      { input: "ok?", verdict: "Yes, fine" },
+      { input: "ok?", verdict: "No." },
+    ]);
     expect(out.map((r) => r.is_valid)).toEqual([true, false]);
     expect(re.rejects).toEqual([]);
-    const min = await judge({ lm_config: { type: "mock", responses: ["{{verdict}}"] }, success: { min_score: 7, score_regex: "rating: (\\d+)" }, filter: true });
-    const kept = await min.block.call([{ input: "x", verdict: "rating: 8/10" }, { input: "y", verdict: "rating: 3/10" }]);
+    const min = await judge({
+      lm_config: { type: "mock", responses: ["{{verdict}}"] },
+      success: { min_score: 7, score_regex: "rating: (\\d+)" },
+      filter: true,
+    });
+    const kept = await min.block.call([
+      { input: "x", verdict: "rating: 8/10" },
+      { input: "y", verdict: "rating: 3/10" },
+    ]);
     expect(kept.map((r) => r.input)).toEqual(["x"]);
     expect(min.rejects[0]!.reason).toBe("judge score 3 is below 7");
   });
 
   it("chat_completion sends messages with the rubric appended to the prompt", async () => {
     ScriptedLM.prompts = [];
-    const { block } = await judge({ lm_config: { type: "test/scripted_lm", model_id_or_path: "m" }, method: "chat_completion", prompt: "Judge: {{answer}}", rubric });
+    const { block } = await judge({
+      lm_config: { type: "test/scripted_lm", model_id_or_path: "m" },
+      method: "chat_completion",
+      prompt: "Judge: {{answer}}",
+      rubric,
+    });
     const out = await block.call([{ answer: "Paris", verdict: '{"score": 4}' }]);
     expect(out[0]!.is_valid).toBe(true);
     const messages = ScriptedLM.prompts[0] as { role: string; content: string }[];
     expect(messages[0]!.role).toBe("user");
-    expect(messages[0]!.content).toMatch(/^Judge: Paris\n\nRate the correctness of the answer on this scale:\n- 1: wrong\n- 3: partly right\n- 5: fully right\n/);
+    expect(messages[0]!.content).toMatch(
+      /^Judge: Paris\n\nRate the correctness of the answer on this scale:\n- 1: wrong\n- 3: partly right\n- 5: fully right\n/,
+    );
   });
 });
 
@@ -113,7 +152,10 @@ describe("lm_judge batching and failures", () => {
   it("sends all rows in one provider call, using its concurrency", async () => {
     ScriptedLM.calls = 0;
     ScriptedLM.maxInFlight = 0;
-    const { block } = await judge({ lm_config: { type: "test/scripted_lm", model_id_or_path: "m", call_limit: 4 }, success: { regex: "ok" } });
+    const { block } = await judge({
+      lm_config: { type: "test/scripted_lm", model_id_or_path: "m", call_limit: 4 },
+      success: { regex: "ok" },
+    });
     const rows = Array.from({ length: 12 }, (_, i) => ({ input: `row ${i}`, verdict: "ok" }));
     const out = await block.call(rows);
     expect(out.every((r) => r.is_valid)).toBe(true);
@@ -122,35 +164,66 @@ describe("lm_judge batching and failures", () => {
   });
 
   it("a failed judge request is never a pass", async () => {
-    const { block, rejects } = await judge({ filter: true, lm_config: { type: "test/scripted_lm", model_id_or_path: "m", max_retries: 0 }, success: { regex: ".*" } });
-    const out = await block.call([{ id: "a", input: "x", verdict: "fine" }, { id: "b", input: "y", fail: true }]);
+    const { block, rejects } = await judge({
+      filter: true,
+      lm_config: { type: "test/scripted_lm", model_id_or_path: "m", max_retries: 0 },
+      success: { regex: ".*" },
+    });
+    const out = await block.call([
+      { id: "a", input: "x", verdict: "fine" },
+      { id: "b", input: "y", fail: true },
+    ]);
     expect(out.map((r) => r.id)).toEqual(["a"]);
-    expect(rejects[0]).toMatchObject({ id: "b", reason: expect.stringMatching(/^judge request failed: .*HTTP 500 from the judge/) });
+    expect(rejects[0]).toMatchObject({
+      id: "b",
+      reason: expect.stringMatching(/^judge request failed: .*HTTP 500 from the judge/),
+    });
   });
 
   it("a success_func on the row decides when given (code-only form)", async () => {
     const { block } = await judge({ lm_config: { type: "mock", responses: ["{{verdict}}"] } });
-    const out = await block.call([{ input: "x", verdict: "42", success_func: (t: string) => ({ valid: t === "42", metadata: { parsed: Number(t) } }) }]);
+    const out = await block.call([
+      {
+        input: "x",
+        verdict: "42",
+        success_func: (t: string) => ({ valid: t === "42", metadata: { parsed: Number(t) } }),
+      },
+    ]);
     expect(out[0]).toMatchObject({ is_valid: true, metadata: { judge_output: "42", parsed: 42 } });
   });
 
   it("config errors: no criterion, both forms, bad regex, missing placeholder", async () => {
     const none = await judge({ lm_config: { type: "mock" } });
     await expect(none.block.call([{ input: "x" }])).rejects.toThrow(/nothing decides/);
-    await expect(judge({ lm_config: { type: "mock" }, rubric, success: { regex: "x" } })).rejects.toThrow(/rubric' or 'success'/);
-    await expect(judge({ lm_config: { type: "mock" }, success: { regex: "(" } })).rejects.toThrow(/not a valid regular expression/);
-    await expect(judge({ lm_config: { model: "x" }, success: { regex: "x" } })).rejects.toThrow(/missing required key 'type'/);
-    const p = await judge({ lm_config: { type: "mock" }, prompt: "{{nope}}", success: { regex: "x" } });
+    await expect(
+      judge({ lm_config: { type: "mock" }, rubric, success: { regex: "x" } }),
+    ).rejects.toThrow(/rubric' or 'success'/);
+    await expect(judge({ lm_config: { type: "mock" }, success: { regex: "(" } })).rejects.toThrow(
+      /not a valid regular expression/,
+    );
+    await expect(judge({ lm_config: { model: "x" }, success: { regex: "x" } })).rejects.toThrow(
+      /missing required key 'type'/,
+    );
+    const p = await judge({
+      lm_config: { type: "mock" },
+      prompt: "{{nope}}",
+      success: { regex: "x" },
+    });
     await expect(p.block.call([{ input: "x" }])).rejects.toThrow(/placeholder \{\{nope\}\}/);
   });
 });
 
 describe("verdict parsing", () => {
   it("finds the first JSON object, even after braces in prose", () => {
-    expect(firstJsonObject('I think {not json} then {"score": "4", "reason": "a {b}"} end')).toEqual({ score: "4", reason: "a {b}" });
+    expect(
+      firstJsonObject('I think {not json} then {"score": "4", "reason": "a {b}"} end'),
+    ).toEqual({ score: "4", reason: "a {b}" });
     expect(firstJsonObject("none")).toBeUndefined();
   });
   it("falls back to 'score: n' in prose", () => {
-    expect(parseVerdict("Overall score: 4.5", rubric, undefined)).toMatchObject({ valid: true, metadata: { score: 4.5 } });
+    expect(parseVerdict("Overall score: 4.5", rubric, undefined)).toMatchObject({
+      valid: true,
+      metadata: { score: 4.5 },
+    });
   });
 });

@@ -21,7 +21,9 @@ export interface Rubric {
  * @example
  * const s: Success = { regex: "^yes", flags: "i" }; // or { min_score: 7, score_regex: "(\\d+)/10" }
  */
-export type Success = { regex: string; flags?: string } | { min_score: number; score_regex?: string | undefined };
+export type Success =
+  | { regex: string; flags?: string }
+  | { min_score: number; score_regex?: string | undefined };
 
 /**
  * The instructions appended to the prompt when a rubric is used.
@@ -30,7 +32,9 @@ export type Success = { regex: string; flags?: string } | { min_score: number; s
  * rubricInstructions({ criteria: "correctness", levels: [{ score: 1, description: "wrong" }, { score: 5, description: "right" }], min_score: 4 })
  */
 export function rubricInstructions(r: Rubric): string {
-  const levels = [...r.levels].sort((a, b) => a.score - b.score).map((l) => `- ${l.score}: ${l.description}`);
+  const levels = [...r.levels]
+    .sort((a, b) => a.score - b.score)
+    .map((l) => `- ${l.score}: ${l.description}`);
   return [
     `Rate the ${r.criteria} on this scale:`,
     ...levels,
@@ -83,7 +87,11 @@ function asNumber(v: unknown): number | undefined {
  * @example
  * parseVerdict('{"score": 2, "reason": "off topic"}', rubric, undefined) // { valid: false, reason: "off topic", ... }
  */
-export function parseVerdict(text: string, rubric: Rubric | undefined, success: Success | undefined): Validation {
+export function parseVerdict(
+  text: string,
+  rubric: Rubric | undefined,
+  success: Success | undefined,
+): Validation {
   if (rubric) {
     const obj = firstJsonObject(text);
     let score = asNumber(obj?.score);
@@ -93,15 +101,21 @@ export function parseVerdict(text: string, rubric: Rubric | undefined, success: 
       if (m) score = Number(m[1]);
       why ??= text.trim();
     }
-    if (score === undefined) return reject("could not read a score from the judge's answer", { judge_output: text });
+    if (score === undefined)
+      return reject("could not read a score from the judge's answer", { judge_output: text });
     const metadata = { judge_output: text, score, judge_reason: why ?? null };
     if (score >= rubric.min_score) return { valid: true, metadata };
-    return reject(`judge score ${score} is below ${rubric.min_score}${why ? `: ${why}` : ""}`, metadata);
+    return reject(
+      `judge score ${score} is below ${rubric.min_score}${why ? `: ${why}` : ""}`,
+      metadata,
+    );
   }
   if (success && "regex" in success) {
     const re = new RegExp(success.regex, success.flags ?? "");
     if (re.test(text)) return { valid: true, metadata: { judge_output: text } };
-    return reject(`the judge's answer does not match /${success.regex}/${success.flags ?? ""}`, { judge_output: text });
+    return reject(`the judge's answer does not match /${success.regex}/${success.flags ?? ""}`, {
+      judge_output: text,
+    });
   }
   const s = success!;
   let score: number | undefined;
@@ -109,7 +123,8 @@ export function parseVerdict(text: string, rubric: Rubric | undefined, success: 
     const m = new RegExp(s.score_regex).exec(text);
     score = asNumber(m?.[1] ?? m?.[0]);
   } else score = asNumber(text);
-  if (score === undefined) return reject("could not read a score from the judge's answer", { judge_output: text });
+  if (score === undefined)
+    return reject("could not read a score from the judge's answer", { judge_output: text });
   if (score >= s.min_score) return { valid: true, metadata: { judge_output: text, score } };
   return reject(`judge score ${score} is below ${s.min_score}`, { judge_output: text, score });
 }

@@ -3,17 +3,45 @@ import { ConfigError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
 import type { Row } from "../../../util/mapping.js";
 import type { BlockConfig, BlockContext, BlockItem } from "../../block.js";
-import { ValidatorBlock, type Validation } from "../../validator.js";
+import { type Validation, ValidatorBlock } from "../../validator.js";
 import { distinctSorted, MinHashLsh, optimalBands } from "./lsh.js";
 import { shingleHashes } from "./shingles.js";
 
 const minhashConfigSchema = ValidatorBlock.configSchema.extend({
-  threshold: z.number().gt(0).max(1).default(0.8).describe("A row fails when its estimated Jaccard similarity with a row kept before it reaches this"),
-  shingle: z.enum(["word", "char"]).default("word").describe("Shingles: word n-grams (of ROUGE tokens) or character n-grams of the normalised text"),
+  threshold: z
+    .number()
+    .gt(0)
+    .max(1)
+    .default(0.8)
+    .describe(
+      "A row fails when its estimated Jaccard similarity with a row kept before it reaches this",
+    ),
+  shingle: z
+    .enum(["word", "char"])
+    .default("word")
+    .describe(
+      "Shingles: word n-grams (of ROUGE tokens) or character n-grams of the normalised text",
+    ),
   ngram: z.number().int().min(1).max(64).default(3).describe("Words or characters per shingle"),
-  num_perm: z.number().int().min(8).max(1024).default(128).describe("Hash functions (permutations) per signature: more estimate similarity closer, and cost time and memory"),
-  bands: z.number().int().min(1).optional().describe("LSH bands, at most num_perm (default: the best split for threshold)"),
-  seed: z.union([z.number(), z.string()]).default(1).describe("Seeds the permutations: the same seed gives the same decisions"),
+  num_perm: z
+    .number()
+    .int()
+    .min(8)
+    .max(1024)
+    .default(128)
+    .describe(
+      "Hash functions (permutations) per signature: more estimate similarity closer, and cost time and memory",
+    ),
+  bands: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe("LSH bands, at most num_perm (default: the best split for threshold)"),
+  seed: z
+    .union([z.number(), z.string()])
+    .default(1)
+    .describe("Seeds the permutations: the same seed gives the same decisions"),
 });
 
 /**
@@ -53,7 +81,12 @@ export class MinHashDedup extends ValidatorBlock<typeof minhashConfigSchema, { i
     super(config, ctx);
     const { bands, num_perm: numPerm, threshold } = this.config;
     if (bands !== undefined && bands > numPerm) {
-      throw new ConfigError(`block '${config.name}' (minhash_dedup): bands (${bands}) is more than num_perm (${numPerm})`, { hint: `use at most ${numPerm} bands, or leave bands out to have it chosen for the threshold` });
+      throw new ConfigError(
+        `block '${config.name}' (minhash_dedup): bands (${bands}) is more than num_perm (${numPerm})`,
+        {
+          hint: `use at most ${numPerm} bands, or leave bands out to have it chosen for the threshold`,
+        },
+      );
     }
     this.bands = bands ?? optimalBands(threshold, numPerm);
   }
@@ -62,7 +95,9 @@ export class MinHashDedup extends ValidatorBlock<typeof minhashConfigSchema, { i
     this.indexes.delete(taskName);
   }
 
-  override async validateBatch(items: (BlockItem<{ input: string }> & { is_valid?: boolean | null })[]): Promise<Validation[]> {
+  override async validateBatch(
+    items: (BlockItem<{ input: string }> & { is_valid?: boolean | null })[],
+  ): Promise<Validation[]> {
     const { shingle, ngram, num_perm: numPerm, threshold, seed } = this.config;
     return items.map((item) => {
       const text = textOf(this.name, item.input);
@@ -81,7 +116,11 @@ export class MinHashDedup extends ValidatorBlock<typeof minhashConfigSchema, { i
         const metadata: Row = { similarity: Math.round(match.similarity * 1000) / 1000 };
         const of = index.ids[match.index];
         if (of !== undefined) metadata.duplicate_of = of;
-        return { valid: false, reason: `Estimated Jaccard similarity (${metadata.similarity}) with record ${String(of ?? "before it")} is equal or greater than threshold (${threshold})`, metadata };
+        return {
+          valid: false,
+          reason: `Estimated Jaccard similarity (${metadata.similarity}) with record ${String(of ?? "before it")} is equal or greater than threshold (${threshold})`,
+          metadata,
+        };
       }
       index.lsh.add(sig, shingles);
       index.ids.push(item.SRC_DATA.id);
@@ -93,7 +132,10 @@ export class MinHashDedup extends ValidatorBlock<typeof minhashConfigSchema, { i
 function textOf(block: string, value: unknown): string {
   if (typeof value === "string") return value;
   if (value === null || value === undefined) return "";
-  throw new ConfigError(`block '${block}' (minhash_dedup): 'input' must be a string, got ${Array.isArray(value) ? "a list" : typeof value}`, {
-    hint: "map a text field to it, e.g. input_map: { question: input }",
-  });
+  throw new ConfigError(
+    `block '${block}' (minhash_dedup): 'input' must be a string, got ${Array.isArray(value) ? "a list" : typeof value}`,
+    {
+      hint: "map a text field to it, e.g. input_map: { question: input }",
+    },
+  );
 }

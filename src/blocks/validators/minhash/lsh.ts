@@ -130,7 +130,12 @@ export class MinHashLsh {
         if (!seen.has(index)) {
           seen.add(index);
           const similarity = this.similarity(sig, set, index);
-          if (similarity >= this.settings.threshold && (!found || similarity > found.similarity || (similarity === found.similarity && index < found.index))) {
+          if (
+            similarity >= this.settings.threshold &&
+            (!found ||
+              similarity > found.similarity ||
+              (similarity === found.similarity && index < found.index))
+          ) {
             found = { index, similarity };
           }
         }
@@ -152,19 +157,28 @@ export class MinHashLsh {
       this.links = copyInto(new Int32Array(cap * bands), this.links);
     }
     if (set.length * 2 <= numPerm) {
-      if (this.setsUsed + set.length > this.sets.length) this.sets = copyInto(new Uint32Array(Math.max(4096, (this.setsUsed + set.length) * 2)), this.sets);
+      if (this.setsUsed + set.length > this.sets.length)
+        this.sets = copyInto(
+          new Uint32Array(Math.max(4096, (this.setsUsed + set.length) * 2)),
+          this.sets,
+        );
       this.sets.set(set, this.setsUsed);
       this.start[index] = this.setsUsed;
       this.length[index] = set.length;
       this.setsUsed += set.length;
     } else {
-      if (this.sigsUsed + numPerm > this.sigs.length) this.sigs = copyInto(new Uint16Array(Math.max(4096, (this.sigsUsed + numPerm) * 2)), this.sigs);
+      if (this.sigsUsed + numPerm > this.sigs.length)
+        this.sigs = copyInto(
+          new Uint16Array(Math.max(4096, (this.sigsUsed + numPerm) * 2)),
+          this.sigs,
+        );
       for (let i = 0; i < numPerm; i++) this.sigs[this.sigsUsed + i] = sig[i]! & 0xffff;
       this.start[index] = this.sigsUsed;
       this.length[index] = -1;
       this.sigsUsed += numPerm;
     }
-    for (let b = 0; b < bands; b++) this.links[index * bands + b] = this.tables[b]!.put(this.bandKey(sig, b), index + 1);
+    for (let b = 0; b < bands; b++)
+      this.links[index * bands + b] = this.tables[b]!.put(this.bandKey(sig, b), index + 1);
     return index;
   }
 
@@ -197,7 +211,8 @@ export class MinHashLsh {
 export function distinctSorted(hashes: Uint32Array): Uint32Array {
   const sorted = Uint32Array.from(hashes).sort();
   let n = 0;
-  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[n++] = sorted[i]!;
+  for (let i = 0; i < sorted.length; i++)
+    if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[n++] = sorted[i]!;
   return sorted.subarray(0, n);
 }
 
@@ -220,7 +235,10 @@ function jaccardSorted(a: Uint32Array, pool: Uint32Array, start: number, len: nu
   return both / (a.length + len - both);
 }
 
-function copyInto<T extends Float64Array | Int32Array | Uint32Array | Uint16Array>(to: T, from: T): T {
+function copyInto<T extends Float64Array | Int32Array | Uint32Array | Uint16Array>(
+  to: T,
+  from: T,
+): T {
   to.set(from as never);
   return to;
 }

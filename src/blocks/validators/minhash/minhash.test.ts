@@ -2,16 +2,19 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { makeBlock } from "../../../../test/support/make-block.js";
 import { run } from "../../../engine/run.js";
 import { ConfigError } from "../../../errors.js";
 import { silentLogger } from "../../../telemetry/logger.js";
 import type { Row } from "../../../util/mapping.js";
 import { Random } from "../../../util/random.js";
-import { makeBlock } from "../../../../test/support/make-block.js";
 import { distinctSorted, MinHashLsh, optimalBands } from "./lsh.js";
 import { shingleHashes } from "./shingles.js";
 
-const WORDS = "apple river stone cloud orange bridge candle forest silver window garden thunder pencil rocket marble violin island copper meadow lantern".split(" ");
+const WORDS =
+  "apple river stone cloud orange bridge candle forest silver window garden thunder pencil rocket marble violin island copper meadow lantern".split(
+    " ",
+  );
 
 /** Distinct random sentences, and for some of them a copy with one word changed or added. */
 function corpus(n: number, seed: string): { texts: string[]; copyOf: Map<number, number> } {
@@ -27,7 +30,9 @@ function corpus(n: number, seed: string): { texts: string[]; copyOf: Map<number,
       texts.push(words.join(" "));
       copyOf.set(texts.length - 1, src);
     } else {
-      texts.push(Array.from({ length: 24 }, () => `${WORDS[rng.int(WORDS.length)]}${rng.int(50)}`).join(" "));
+      texts.push(
+        Array.from({ length: 24 }, () => `${WORDS[rng.int(WORDS.length)]}${rng.int(50)}`).join(" "),
+      );
     }
   }
   return { texts, copyOf };
@@ -41,11 +46,16 @@ function jaccard(a: Uint32Array, b: Uint32Array): number {
   return both / (sa.size + sb.size - both);
 }
 
-const rows = (texts: string[]): Row[] => texts.map((text, i) => ({ id: `r${i}`, task_name: "t", text }));
+const rows = (texts: string[]): Row[] =>
+  texts.map((text, i) => ({ id: `r${i}`, task_name: "t", text }));
 
 describe("minhash_dedup", () => {
   it("removes near-duplicates, keeps distinct texts, and records the id each reject duplicates", async () => {
-    const { block, rejects } = await makeBlock("minhash_dedup", { threshold: 0.7, filter: true, input_map: { text: "input" } }, "near");
+    const { block, rejects } = await makeBlock(
+      "minhash_dedup",
+      { threshold: 0.7, filter: true, input_map: { text: "input" } },
+      "near",
+    );
     const { texts, copyOf } = corpus(400, "a");
     const out = await block.call(rows(texts));
     const removed = new Set(rejects.map((r) => r.id));
@@ -55,7 +65,9 @@ describe("minhash_dedup", () => {
       const reject = rejects.find((r) => r.id === `r${copy}`)!;
       expect(reject.metadata).toMatchObject({ duplicate_of: `r${src}` });
       expect(reject.block_name).toBe("near");
-      expect(String(reject.reason)).toMatch(/Estimated Jaccard similarity \([\d.]+\) with record r\d+/);
+      expect(String(reject.reason)).toMatch(
+        /Estimated Jaccard similarity \([\d.]+\) with record r\d+/,
+      );
     }
     // ...and nothing else: unrelated random sentences share almost no 3-word shingle.
     expect(removed.size).toBe(copyOf.size);
@@ -71,8 +83,13 @@ describe("minhash_dedup", () => {
     const rng = new Random("pairs");
     let checked = 0;
     for (let i = 0; i < 200; i++) {
-      const base = Array.from({ length: 40 }, () => `${WORDS[rng.int(WORDS.length)]}${rng.int(100)}`);
-      const other = base.map((w, k) => (rng.next() < [0.02, 0.5, 0.3][i % 3]! ? `new${i}x${k}` : w));
+      const base = Array.from(
+        { length: 40 },
+        () => `${WORDS[rng.int(WORDS.length)]}${rng.int(100)}`,
+      );
+      const other = base.map((w, k) =>
+        rng.next() < [0.02, 0.5, 0.3][i % 3]! ? `new${i}x${k}` : w,
+      );
       const a = distinctSorted(shingleHashes(base.join(" "), "word", 1));
       const b = distinctSorted(shingleHashes(other.join(" "), "word", 1));
       const j = jaccard(a, b);
@@ -89,13 +106,25 @@ describe("minhash_dedup", () => {
 
   it("is deterministic for a seed, the same in chunks as in one call, and starts afresh on startPass", async () => {
     const { texts } = corpus(300, "b");
-    const config = { threshold: 0.5, filter: true, shingle: "char", ngram: 5, seed: 3, input_map: { text: "input" } };
-    const once = (await (await makeBlock("minhash_dedup", config)).block.call(rows(texts))).map((r) => r.id);
-    const again = (await (await makeBlock("minhash_dedup", config)).block.call(rows(texts))).map((r) => r.id);
+    const config = {
+      threshold: 0.5,
+      filter: true,
+      shingle: "char",
+      ngram: 5,
+      seed: 3,
+      input_map: { text: "input" },
+    };
+    const once = (await (await makeBlock("minhash_dedup", config)).block.call(rows(texts))).map(
+      (r) => r.id,
+    );
+    const again = (await (await makeBlock("minhash_dedup", config)).block.call(rows(texts))).map(
+      (r) => r.id,
+    );
     expect(again).toEqual(once);
     const { block } = await makeBlock("minhash_dedup", config);
     const chunked: unknown[] = [];
-    for (let i = 0; i < texts.length; i += 64) chunked.push(...(await block.call(rows(texts).slice(i, i + 64))).map((r) => r.id));
+    for (let i = 0; i < texts.length; i += 64)
+      chunked.push(...(await block.call(rows(texts).slice(i, i + 64))).map((r) => r.id));
     expect(chunked).toEqual(once);
     // The index now holds every kept text: the same rows again are all duplicates...
     expect(await block.call(rows(texts).slice(0, 5))).toEqual([]);
@@ -105,10 +134,18 @@ describe("minhash_dedup", () => {
   });
 
   it("normalises text like the ROUGE-L scorer: case, Unicode forms, punctuation, other scripts", async () => {
-    const { block, rejects } = await makeBlock("minhash_dedup", { threshold: 0.9, filter: true, input_map: { text: "input" } });
+    const { block, rejects } = await makeBlock("minhash_dedup", {
+      threshold: 0.9,
+      filter: true,
+      input_map: { text: "input" },
+    });
     const out = await block.call([
       { id: "1", task_name: "t", text: "Le café est très bon aujourd'hui, merci beaucoup" },
-      { id: "2", task_name: "t", text: "LE CAFE\u0301 EST TRÈS BON AUJOURD'HUI — merci beaucoup !" },
+      {
+        id: "2",
+        task_name: "t",
+        text: "LE CAFE\u0301 EST TRÈS BON AUJOURD'HUI — merci beaucoup !",
+      },
       { id: "3", task_name: "t", text: "我爱北京天安门广场" },
       { id: "4", task_name: "t", text: "我爱北京天安门广场。" },
       { id: "5", task_name: "t", text: "!!!" },
@@ -119,7 +156,10 @@ describe("minhash_dedup", () => {
   });
 
   it("keeps one index per task", async () => {
-    const { block } = await makeBlock("minhash_dedup", { filter: true, input_map: { text: "input" } });
+    const { block } = await makeBlock("minhash_dedup", {
+      filter: true,
+      input_map: { text: "input" },
+    });
     const out = await block.call([
       { id: "a", task_name: "one", text: "the same sentence in two tasks" },
       { id: "b", task_name: "two", text: "the same sentence in two tasks" },
@@ -128,9 +168,15 @@ describe("minhash_dedup", () => {
   });
 
   it("rejects bad configuration with a hint", async () => {
-    await expect(makeBlock("minhash_dedup", { bands: 300, num_perm: 128 })).rejects.toThrow(ConfigError);
-    await expect(makeBlock("minhash_dedup", { bands: 300, num_perm: 128 })).rejects.toThrow(/bands \(300\) is more than num_perm \(128\)/);
-    await expect(makeBlock("minhash_dedup", { treshold: 0.5 })).rejects.toMatchObject({ hint: expect.stringContaining("threshold") });
+    await expect(makeBlock("minhash_dedup", { bands: 300, num_perm: 128 })).rejects.toThrow(
+      ConfigError,
+    );
+    await expect(makeBlock("minhash_dedup", { bands: 300, num_perm: 128 })).rejects.toThrow(
+      /bands \(300\) is more than num_perm \(128\)/,
+    );
+    await expect(makeBlock("minhash_dedup", { treshold: 0.5 })).rejects.toMatchObject({
+      hint: expect.stringContaining("threshold"),
+    });
     await expect(makeBlock("minhash_dedup", { shingle: "sentence" })).rejects.toThrow(/shingle/);
     const { block } = await makeBlock("minhash_dedup", { input_map: { text: "input" } });
     await expect(block.call([{ text: ["a list"] }])).rejects.toThrow(/'input' must be a string/);
@@ -139,19 +185,37 @@ describe("minhash_dedup", () => {
   it("as a postprocessor of core/pipeline: streams the dataset and writes rejects with the id they duplicate", async () => {
     const dir = mkdtempSync(join(tmpdir(), "digit-minhash-"));
     const { texts, copyOf } = corpus(120, "c");
-    writeFileSync(join(dir, "in.jsonl"), texts.map((text, n) => JSON.stringify({ text, n })).join("\n") + "\n");
-    writeFileSync(join(dir, "task.yaml"), `task_name: my/near\ndata_builder: core/pipeline\ndata:\n  type: default\n  data_path: ${join(dir, "in.jsonl")}\n`);
+    writeFileSync(
+      join(dir, "in.jsonl"),
+      `${texts.map((text, n) => JSON.stringify({ text, n })).join("\n")}\n`,
+    );
+    writeFileSync(
+      join(dir, "task.yaml"),
+      `task_name: my/near\ndata_builder: core/pipeline\ndata:\n  type: default\n  data_path: ${join(dir, "in.jsonl")}\n`,
+    );
     writeFileSync(
       join(dir, "override.yaml"),
       "databuilders:\n  core/pipeline:\n    blocks:\n      - { name: near, type: minhash_dedup, threshold: 0.7, filter: true, input_map: { text: input } }\n    postprocessors: [{ name: near }]\n",
     );
-    const result = await run({ taskPaths: [join(dir, "task.yaml")], configPath: join(dir, "override.yaml"), outputDir: join(dir, "out"), logger: silentLogger, cwd: dir });
+    const result = await run({
+      taskPaths: [join(dir, "task.yaml")],
+      configPath: join(dir, "override.yaml"),
+      outputDir: join(dir, "out"),
+      logger: silentLogger,
+      cwd: dir,
+    });
     expect(result.error).toBeUndefined();
-    const read = (f: string) => readFileSync(join(dir, "out/my/near", f), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Row);
+    const read = (f: string) =>
+      readFileSync(join(dir, "out/my/near", f), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Row);
     const final = read("final_data.jsonl");
     expect(final.map((r) => r.n)).toEqual(texts.map((_, n) => n).filter((n) => !copyOf.has(n)));
     const rejects = read("blocks/near.jsonl");
     const idOf = new Map(read("data.jsonl").map((r) => [r.n, r.id]));
-    expect(rejects.map((r) => [r.n, (r.metadata as Row).duplicate_of])).toEqual([...copyOf].map(([copy, src]) => [copy, idOf.get(src)]));
+    expect(rejects.map((r) => [r.n, (r.metadata as Row).duplicate_of])).toEqual(
+      [...copyOf].map(([copy, src]) => [copy, idOf.get(src)]),
+    );
   });
 });

@@ -22,7 +22,8 @@ export function shingleHashes(text: string, kind: ShingleKind, n: number): Uint3
     const out = new Uint32Array(count);
     for (let i = 0; i < count; i++) {
       let h = FNV_OFFSET;
-      for (let j = i; j < Math.min(i + n, tokens.length); j++) h = fnv(fnv(h, tokens[j]!), "\u0000");
+      for (let j = i; j < Math.min(i + n, tokens.length); j++)
+        h = fnv(fnv(h, tokens[j]!), "\u0000");
       out[i] = h >>> 0;
     }
     return out;

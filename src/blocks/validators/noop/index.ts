@@ -1,5 +1,5 @@
 import { registerBlock } from "../../../registry/decorators.js";
-import { ValidatorBlock, type Validation } from "../../validator.js";
+import { type Validation, ValidatorBlock } from "../../validator.js";
 
 /**
  * A validator that accepts every row (DiGiT's `noop`): a placeholder where a builder expects a

@@ -26,10 +26,18 @@ describe("regex", () => {
   });
   it("shorthand on input; non-string values are matched as JSON", async () => {
     const { block } = await makeBlock("regex", { pattern: '"ok":true' });
-    expect((await block.call([{ input: { ok: true } }, { input: { ok: false } }])).map((r) => r.is_valid)).toEqual([true, false]);
+    expect(
+      (await block.call([{ input: { ok: true } }, { input: { ok: false } }])).map(
+        (r) => r.is_valid,
+      ),
+    ).toEqual([true, false]);
   });
   it("reports bad patterns and flags at construction", async () => {
-    await expect(makeBlock("regex", { pattern: "(" })).rejects.toThrow(/not a valid regular expression/);
-    await expect(makeBlock("regex", { fields: { a: { pattern: "x", flags: "g" } } })).rejects.toThrow(/allowed flags/);
+    await expect(makeBlock("regex", { pattern: "(" })).rejects.toThrow(
+      /not a valid regular expression/,
+    );
+    await expect(
+      makeBlock("regex", { fields: { a: { pattern: "x", flags: "g" } } }),
+    ).rejects.toThrow(/allowed flags/);
   });
 });

@@ -18,7 +18,7 @@
  *
  * Everything here is plain data in, plain data out: it runs unchanged in a worker thread.
  */
-import { BOUND_EPSILON, PairScorer, ratio, type RougeType, type ScoreFunc } from "./score.js";
+import { BOUND_EPSILON, PairScorer, type RougeType, ratio, type ScoreFunc } from "./score.js";
 
 /**
  * The rows to compare, as token ids, in processing order.
@@ -96,7 +96,14 @@ export interface ConflictResult {
 export function findConflicts(job: ConflictJob): ConflictResult {
   const n = job.offsets.length - 1;
   const out = { i: [] as number[], j: [] as number[], score: [] as number[] };
-  const stats: PairStats = { pairs: 0, candidates: 0, lengthSkipped: 0, positionSkipped: 0, overlapSkipped: 0, scored: 0 };
+  const stats: PairStats = {
+    pairs: 0,
+    candidates: 0,
+    lengthSkipped: 0,
+    positionSkipped: 0,
+    overlapSkipped: 0,
+    scored: 0,
+  };
   const probed: number[] = [];
   for (let r = 0; r < n; r++) if (job.probe[r]) probed.push(r);
   const rank = probed.length;
@@ -106,10 +113,14 @@ export function findConflicts(job: ConflictJob): ConflictResult {
   if (job.threshold > 0 && onlyLcs && strategy === "symmetric" && job.scoreFunc === "f1") {
     // Needed pairs (judged row, earlier row) are counted by whoever claims the first chunk.
     symmetric(job, out, stats, () => probed.reduce((sum, r) => sum + r, 0));
-  }
-  else if (job.threshold > 0 && onlyLcs) filtered(job, mine, out, stats);
+  } else if (job.threshold > 0 && onlyLcs) filtered(job, mine, out, stats);
   else exhaustive(job, mine, out, stats);
-  return { i: Int32Array.from(out.i), j: Int32Array.from(out.j), score: Float64Array.from(out.score), stats };
+  return {
+    i: Int32Array.from(out.i),
+    j: Int32Array.from(out.j),
+    score: Float64Array.from(out.score),
+    stats,
+  };
 }
 
 type Sink = { i: number[]; j: number[]; score: number[] };
@@ -125,7 +136,8 @@ function* claimed<T>(job: ConflictJob, list: readonly T[]): Generator<T> {
   }
 }
 
-const tokensOf = (job: ConflictJob, r: number) => job.flat.subarray(job.offsets[r]!, job.offsets[r + 1]!);
+const tokensOf = (job: ConflictJob, r: number) =>
+  job.flat.subarray(job.offsets[r]!, job.offsets[r + 1]!);
 
 /** Every earlier row is scored: thresholds ≤ 0 (any pair conflicts) and n-gram rouge types. */
 function exhaustive(job: ConflictJob, mine: Iterable<number>, out: Sink, stats: PairStats): void {
@@ -149,7 +161,12 @@ function push(out: Sink, i: number, j: number, s: number): void {
 }
 
 /** Least overlap a pair must have for the row in `role` of length `len` to reach the threshold. */
-function minOverlap(len: number, thr: number, func: ScoreFunc, role: "target" | "prediction"): number {
+function minOverlap(
+  len: number,
+  thr: number,
+  func: ScoreFunc,
+  role: "target" | "prediction",
+): number {
   let o: number;
   if (func === "f1") o = (thr * len) / (2 - thr);
   else if (func === "precision") o = role === "prediction" ? thr * len : 1;
@@ -171,7 +188,8 @@ function filtered(job: ConflictJob, mine: Iterable<number>, out: Sink, stats: Pa
   const keys = elementKeys(job);
   const len = new Int32Array(n);
   let maxLen = 0;
-  for (let q = 0; q < n; q++) maxLen = Math.max(maxLen, (len[q] = job.offsets[q + 1]! - job.offsets[q]!));
+  for (let q = 0; q < n; q++)
+    maxLen = Math.max(maxLen, (len[q] = job.offsets[q + 1]! - job.offsets[q]!));
 
   // Inverted index over each row's prefix when it plays the earlier row (prediction):
   // element key -> [row, position in that row's sorted elements, row, position, ...].
@@ -279,7 +297,8 @@ function symmetric(job: ConflictJob, out: Sink, stats: PairStats, pairCount: () 
   const keys = elementKeys(job);
   const len = new Int32Array(n);
   let maxLen = 0;
-  for (let q = 0; q < n; q++) maxLen = Math.max(maxLen, (len[q] = job.offsets[q + 1]! - job.offsets[q]!));
+  for (let q = 0; q < n; q++)
+    maxLen = Math.max(maxLen, (len[q] = job.offsets[q + 1]! - job.offsets[q]!));
   const rows: number[] = [];
   for (let q = 0; q < n; q++) if (len[q]! > 0) rows.push(q);
   rows.sort((x, y) => len[x]! - len[y]! || x - y);
@@ -435,7 +454,13 @@ function elementKeys(job: ConflictJob): Float64Array {
 }
 
 /** Size of the intersection of two sorted runs of distinct keys. */
-function intersectSize(keys: Float64Array, a: number, aEnd: number, b: number, bEnd: number): number {
+function intersectSize(
+  keys: Float64Array,
+  a: number,
+  aEnd: number,
+  b: number,
+  bEnd: number,
+): number {
   let c = 0;
   while (a < aEnd && b < bEnd) {
     const x = keys[a]!;

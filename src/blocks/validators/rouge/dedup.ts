@@ -18,10 +18,15 @@
  * threshold against every text that could now precede it.
  */
 import { availableParallelism } from "node:os";
-import { findConflicts, type ConflictJob, type ConflictResult, type PairStats } from "./conflicts.js";
+import {
+  type ConflictJob,
+  type ConflictResult,
+  findConflicts,
+  type PairStats,
+} from "./conflicts.js";
 import { greedy } from "./greedy.js";
 import { ConflictPool } from "./pool.js";
-import { BOUND_EPSILON, PairScorer, ratio, type RougeType, type ScoreFunc } from "./score.js";
+import { BOUND_EPSILON, PairScorer, type RougeType, ratio, type ScoreFunc } from "./score.js";
 import { Vocabulary } from "./tokenize.js";
 
 /**
@@ -91,7 +96,13 @@ interface IndexEntry {
   valid: boolean;
 }
 
-const DEFAULTS: DedupSettings = { threshold: 1.1, scoreFunc: "f1", rougeTypes: ["lcs"], workers: -1, parallelMinPairs: 20_000_000 };
+const DEFAULTS: DedupSettings = {
+  threshold: 1.1,
+  scoreFunc: "f1",
+  rougeTypes: ["lcs"],
+  workers: -1,
+  parallelMinPairs: 20_000_000,
+};
 
 /**
  * Exact greedy ROUGE dedup with an incremental per-scope index.
@@ -117,11 +128,28 @@ export class RougeDeduplicator {
    * Judge `inputs`. `scope` names the incremental index to use (e.g. the task name); passes with
    * a context never use or change it.
    */
-  async run(inputs: readonly DedupInput[], options: { filtering: boolean; context?: readonly string[] | undefined; scope?: string | undefined; scoreFunc?: ScoreFunc | undefined }): Promise<DedupOutcome> {
+  async run(
+    inputs: readonly DedupInput[],
+    options: {
+      filtering: boolean;
+      context?: readonly string[] | undefined;
+      scope?: string | undefined;
+      scoreFunc?: ScoreFunc | undefined;
+    },
+  ): Promise<DedupOutcome> {
     const { threshold, rougeTypes } = this.settings;
     const scoreFunc = options.scoreFunc ?? this.settings.scoreFunc;
     const n = inputs.length;
-    const stats = { pairs: 0, candidates: 0, lengthSkipped: 0, positionSkipped: 0, overlapSkipped: 0, scored: 0, reused: 0, threads: 0 };
+    const stats = {
+      pairs: 0,
+      candidates: 0,
+      lengthSkipped: 0,
+      positionSkipped: 0,
+      overlapSkipped: 0,
+      scored: 0,
+      reused: 0,
+      threads: 0,
+    };
     const verdicts: DedupVerdict[] = inputs.map(() => ({ valid: true }));
     if (threshold > 1 || n === 0) return { order: inputs.map((_, i) => i), verdicts, stats };
 
@@ -161,9 +189,19 @@ export class RougeDeduplicator {
       }
     }
 
-    const packed = packJob(order.map((i) => tokens[i]!), probe, this.vocab.size, threshold, scoreFunc, rougeTypes);
+    const packed = packJob(
+      order.map((i) => tokens[i]!),
+      probe,
+      this.vocab.size,
+      threshold,
+      scoreFunc,
+      rougeTypes,
+    );
     const probed = order.length - stats.reused;
-    const threads = this.settings.workers > 1 && probed * order.length >= this.settings.parallelMinPairs ? this.settings.workers : 0;
+    const threads =
+      this.settings.workers > 1 && probed * order.length >= this.settings.parallelMinPairs
+        ? this.settings.workers
+        : 0;
     // Chunks small enough to balance threads, large enough to keep claiming cheap.
     const chunkSize = Math.max(8, Math.ceil(order.length / ((threads || 1) * 32)));
     const counter = new Int32Array(threads ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
@@ -176,7 +214,16 @@ export class RougeDeduplicator {
       parts = [findConflicts(job)];
     }
     stats.threads = threads;
-    for (const p of parts) for (const k of ["pairs", "candidates", "lengthSkipped", "positionSkipped", "overlapSkipped", "scored"] as const) stats[k] += p.stats[k];
+    for (const p of parts)
+      for (const k of [
+        "pairs",
+        "candidates",
+        "lengthSkipped",
+        "positionSkipped",
+        "overlapSkipped",
+        "scored",
+      ] as const)
+        stats[k] += p.stats[k];
 
     const decided = greedy(order.length, probe, parts, options.filtering);
     decided.forEach((g, k) => {
@@ -220,7 +267,14 @@ export class RougeDeduplicator {
  * @example
  * const job = packJob([vocab.encode("a b"), vocab.encode("a c")], Uint8Array.of(1, 1), vocab.size, 0.7, "f1", ["lcs"]);
  */
-export function packJob(rows: readonly Int32Array[], probe: Uint8Array, vocabSize: number, threshold: number, scoreFunc: ScoreFunc, rougeTypes: RougeType[]): Omit<ConflictJob, "counter" | "chunkSize"> {
+export function packJob(
+  rows: readonly Int32Array[],
+  probe: Uint8Array,
+  vocabSize: number,
+  threshold: number,
+  scoreFunc: ScoreFunc,
+  rougeTypes: RougeType[],
+): Omit<ConflictJob, "counter" | "chunkSize"> {
   const offsets = new Int32Array(rows.length + 1);
   rows.forEach((r, k) => {
     offsets[k + 1] = offsets[k]! + r.length;
@@ -237,9 +291,16 @@ export function packJob(rows: readonly Int32Array[], probe: Uint8Array, vocabSiz
  * decreasing upper bound (length and token overlap) and the walk stops once no bound can beat the
  * best score found: the maximum is still exact.
  */
-function maxScore(scorer: PairScorer, target: Int32Array, others: readonly Int32Array[], func: ScoreFunc, types: readonly RougeType[]): number {
+function maxScore(
+  scorer: PairScorer,
+  target: Int32Array,
+  others: readonly Int32Array[],
+  func: ScoreFunc,
+  types: readonly RougeType[],
+): number {
   scorer.setTarget(target);
-  if (!(types.length === 1 && types[0] === "lcs")) return others.reduce((m, o) => Math.max(m, scorer.score(o)), -Infinity);
+  if (!(types.length === 1 && types[0] === "lcs"))
+    return others.reduce((m, o) => Math.max(m, scorer.score(o)), -Infinity);
   const counts = new Map<number, number>();
   for (const t of target) counts.set(t, (counts.get(t) ?? 0) + 1);
   const bounds = others.map((o, k) => {
@@ -252,7 +313,10 @@ function maxScore(scorer: PairScorer, target: Int32Array, others: readonly Int32
         overlap++;
       }
     }
-    return { k, ub: ratio(Math.min(overlap, target.length, o.length), target.length, o.length, func) };
+    return {
+      k,
+      ub: ratio(Math.min(overlap, target.length, o.length), target.length, o.length, func),
+    };
   });
   bounds.sort((x, y) => y.ub - x.ub || x.k - y.k);
   let best = -Infinity;

@@ -27,7 +27,12 @@ export interface GreedyVerdict {
  * @example
  * const verdicts = greedy(rows.length, probe, [findConflicts(job)], true);
  */
-export function greedy(n: number, probe: Uint8Array, parts: readonly ConflictResult[], filtering: boolean): GreedyVerdict[] {
+export function greedy(
+  n: number,
+  probe: Uint8Array,
+  parts: readonly ConflictResult[],
+  filtering: boolean,
+): GreedyVerdict[] {
   // Bucket conflicts by row (counting sort), each bucket sorted by the earlier row.
   const count = new Int32Array(n + 1);
   for (const p of parts) for (let k = 0; k < p.i.length; k++) count[p.i[k]! + 1]!++;
@@ -63,7 +68,9 @@ export function greedy(n: number, probe: Uint8Array, parts: readonly ConflictRes
     }
     const valid = match < 0;
     added[r] = valid || !filtering ? 1 : 0;
-    verdicts[r] = valid ? { valid, added: true } : { valid, added: added[r] === 1, score: best, match };
+    verdicts[r] = valid
+      ? { valid, added: true }
+      : { valid, added: added[r] === 1, score: best, match };
   }
   return verdicts;
 }

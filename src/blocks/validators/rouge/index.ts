@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { ConfigError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
-import { closest } from "../../../util/did-you-mean.js";
 import type { Span } from "../../../telemetry/telemetry.js";
-import type { BlockConfig, BlockContext, BlockItem } from "../../block.js";
+import { closest } from "../../../util/did-you-mean.js";
 import type { Row } from "../../../util/mapping.js";
+import type { BlockConfig, BlockContext, BlockItem } from "../../block.js";
 import { ValidatorBlock } from "../../validator.js";
 import { RougeDeduplicator } from "./dedup.js";
 import type { ScoreFunc } from "./score.js";
@@ -22,13 +22,29 @@ const rougeConfigSchema = ValidatorBlock.configSchema.extend({
     .nullable()
     .default(NO_THRESHOLD)
     .transform((v) => v ?? NO_THRESHOLD)
-    .describe("A row fails when its ROUGE score against an earlier kept row or the context reaches this (1.1: never)"),
+    .describe(
+      "A row fails when its ROUGE score against an earlier kept row or the context reaches this (1.1: never)",
+    ),
   score_func: scoreFunc.default("f1").describe("Which ROUGE score is compared with threshold"),
-  rouge_types: z.array(z.enum(["lcs", "n_1", "n_2", "n_3"])).min(1).default(["lcs"]).describe("ROUGE variants scored (lcs: ROUGE-L; n_k: k-gram overlap); the highest counts"),
+  rouge_types: z
+    .array(z.enum(["lcs", "n_1", "n_2", "n_3"]))
+    .min(1)
+    .default(["lcs"])
+    .describe("ROUGE variants scored (lcs: ROUGE-L; n_k: k-gram overlap); the highest counts"),
   /** DiGiT's early-exit switch; accepted for compatibility, dedup here is always exact. */
-  fast_rouge: z.boolean().optional().describe("DiGiT's early-exit switch; accepted, but dedup here is always exact"),
+  fast_rouge: z
+    .boolean()
+    .optional()
+    .describe("DiGiT's early-exit switch; accepted, but dedup here is always exact"),
   /** Threads for large inputs, the calling one included (0 or 1 = no worker; default: the machine's cores, at most 8). */
-  workers: z.number().int().min(0).optional().describe("Threads for large inputs, the calling one included (0 or 1: none; default the machine's cores, at most 8)"),
+  workers: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe(
+      "Threads for large inputs, the calling one included (0 or 1: none; default the machine's cores, at most 8)",
+    ),
 });
 
 /**
@@ -75,21 +91,41 @@ export class RougeScorer extends ValidatorBlock<typeof rougeConfigSchema, { inpu
     return this.dedup.settings.threshold;
   }
 
-  protected override async execute(items: BlockItem[], options: Row, span?: Span): Promise<BlockItem[]> {
+  protected override async execute(
+    items: BlockItem[],
+    options: Row,
+    span?: Span,
+  ): Promise<BlockItem[]> {
     for (const key of Object.keys(options)) {
       if (!CALL_OPTIONS.includes(key)) {
         const near = closest(key, CALL_OPTIONS);
-        throw new ConfigError(`block '${this.name}' (rouge_scorer) got an unknown call option '${key}'`, {
-          hint: `${near ? `did you mean '${near}'? ` : ""}rouge_scorer accepts: ${CALL_OPTIONS.join(", ")}`,
-        });
+        throw new ConfigError(
+          `block '${this.name}' (rouge_scorer) got an unknown call option '${key}'`,
+          {
+            hint: `${near ? `did you mean '${near}'? ` : ""}rouge_scorer accepts: ${CALL_OPTIONS.join(", ")}`,
+          },
+        );
       }
     }
     const context = parseContext(this.name, options.context);
-    const func = options.score_func === undefined || options.score_func === null ? undefined : parseScoreFunc(this.name, options.score_func);
+    const func =
+      options.score_func === undefined || options.score_func === null
+        ? undefined
+        : parseScoreFunc(this.name, options.score_func);
     const filtering = this.filters && options.filter !== false;
-    const inputs = items.map((item) => ({ text: textOf(this.name, item.input), id: typeof item.SRC_DATA.id === "string" ? item.SRC_DATA.id : undefined }));
-    const scope = [...new Set(items.map((i) => String(i.SRC_DATA.task_name ?? "")))].sort().join("\u0000");
-    const { order, verdicts } = await this.dedup.run(inputs, { filtering, context, scope, scoreFunc: func });
+    const inputs = items.map((item) => ({
+      text: textOf(this.name, item.input),
+      id: typeof item.SRC_DATA.id === "string" ? item.SRC_DATA.id : undefined,
+    }));
+    const scope = [...new Set(items.map((i) => String(i.SRC_DATA.task_name ?? "")))]
+      .sort()
+      .join("\u0000");
+    const { order, verdicts } = await this.dedup.run(inputs, {
+      filtering,
+      context,
+      scope,
+      scoreFunc: func,
+    });
     const thr = this.threshold;
 
     const kept: BlockItem[] = [];
@@ -99,7 +135,8 @@ export class RougeScorer extends ValidatorBlock<typeof rougeConfigSchema, { inpu
       const item = items[i]!;
       const v = verdicts[i]!;
       item.is_valid = v.valid;
-      if (v.valid) item.metadata = v.contextScore !== undefined ? { context_score: v.contextScore } : null;
+      if (v.valid)
+        item.metadata = v.contextScore !== undefined ? { context_score: v.contextScore } : null;
       else {
         const meta: Row = {};
         if (v.score !== undefined) {
@@ -133,9 +170,12 @@ export class RougeScorer extends ValidatorBlock<typeof rougeConfigSchema, { inpu
 function textOf(block: string, value: unknown): string {
   if (typeof value === "string") return value;
   if (value === null || value === undefined) return "";
-  throw new ConfigError(`block '${block}' (rouge_scorer): 'input' must be a string, got ${Array.isArray(value) ? "a list" : typeof value}`, {
-    hint: "map a text field to it, e.g. input_map: { question: input }",
-  });
+  throw new ConfigError(
+    `block '${block}' (rouge_scorer): 'input' must be a string, got ${Array.isArray(value) ? "a list" : typeof value}`,
+    {
+      hint: "map a text field to it, e.g. input_map: { question: input }",
+    },
+  );
 }
 
 function parseContext(block: string, value: unknown): string[] | undefined {
@@ -147,5 +187,7 @@ function parseContext(block: string, value: unknown): string[] | undefined {
 function parseScoreFunc(block: string, value: unknown): ScoreFunc {
   const r = scoreFunc.safeParse(value);
   if (r.success) return r.data;
-  throw new ConfigError(`block '${block}' (rouge_scorer): score_func '${String(value)}' is not one of f1, precision, recall`);
+  throw new ConfigError(
+    `block '${block}' (rouge_scorer): score_func '${String(value)}' is not one of f1, precision, recall`,
+  );
 }

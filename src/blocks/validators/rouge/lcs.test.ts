@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { Random } from "../../../util/random.js";
 import { lcsPlain } from "../../../../test/support/rouge-oracle.js";
+import { Random } from "../../../util/random.js";
 import { LcsPattern, lcsBitParallel } from "./lcs.js";
 
-const seq = (rng: Random, len: number, alphabet: number) => Int32Array.from({ length: len }, () => rng.int(alphabet));
+const seq = (rng: Random, len: number, alphabet: number) =>
+  Int32Array.from({ length: len }, () => rng.int(alphabet));
 
 describe("LCS", () => {
   it("plain DP on small known cases", () => {

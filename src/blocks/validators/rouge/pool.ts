@@ -31,7 +31,10 @@ export class ConflictPool {
    * chunks from the job's shared counter until none is left (so `size` workers keep `size + 1`
    * cores busy, and a worker still starting up or slowed down just takes fewer chunks).
    */
-  async run(job: ConflictJob, local: (job: ConflictJob) => ConflictResult): Promise<ConflictResult[]> {
+  async run(
+    job: ConflictJob,
+    local: (job: ConflictJob) => ConflictResult,
+  ): Promise<ConflictResult[]> {
     while (this.workers.length < this.size) this.workers.push(startWorker());
     const workers = this.workers;
     for (const w of workers) w.ref();

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { plainDedup } from "../../../../test/support/rouge-oracle.js";
 import { Registry } from "../../../registry/registry.js";
+import type { Row } from "../../../util/mapping.js";
 import { Random } from "../../../util/random.js";
 import type { Block } from "../../block.js";
-import type { Row } from "../../../util/mapping.js";
 import { createBlock } from "../../create.js";
 import { RougeDeduplicator } from "./dedup.js";
-import { plainDedup } from "../../../../test/support/rouge-oracle.js";
 import type { ScoreFunc } from "./score.js";
 
 function shuffle<T>(rng: Random, xs: T[]): T[] {
@@ -30,7 +30,11 @@ interface Made {
 }
 async function make(config: Row): Promise<Made> {
   const rejects: Row[] = [];
-  const block = await createBlock(registry, { name: "dedup", type: "rouge_scorer", ...config }, { rejects: async (_b, rows) => void rejects.push(...rows) });
+  const block = await createBlock(
+    registry,
+    { name: "dedup", type: "rouge_scorer", ...config },
+    { rejects: async (_b, rows) => void rejects.push(...rows) },
+  );
   return { block, rejects };
 }
 
@@ -65,13 +69,20 @@ describe("rouge_scorer: DiGiT's expected results", () => {
     const out = await block.call(rows, { context: CTX, input_map: { q: "input" } });
     const byText = new Map(out.map((r) => [r.q, r]));
     expect(byText.get(A)!.is_valid).toBe(true);
-    expect((byText.get(A)!.metadata as { context_score: number }).context_score).toBeCloseTo(10 / 11, 12);
+    expect((byText.get(A)!.metadata as { context_score: number }).context_score).toBeCloseTo(
+      10 / 11,
+      12,
+    );
     expect(byText.get("I went to the store yesterday")!.is_valid).toBe(false);
   });
 
   it("threshold 1.0: duplicate within the batch fails, exact context match fails", async () => {
     const { block } = await make({ threshold: 1.0 });
-    const rows = [{ input: A, n: 1 }, { input: A, n: 2 }, { input: `${A} yesterday`, n: 3 }];
+    const rows = [
+      { input: A, n: 1 },
+      { input: A, n: 2 },
+      { input: `${A} yesterday`, n: 3 },
+    ];
     const out = await block.call(rows, { context: CTX });
     expect(out.map((r) => [r.n, r.is_valid])).toEqual([
       [1, true],
@@ -82,9 +93,15 @@ describe("rouge_scorer: DiGiT's expected results", () => {
 
   it("threshold null: everything valid; threshold 0: any comparison fails", async () => {
     const never = await make({ threshold: null });
-    expect((await never.block.call([{ input: A }, { input: A }], { context: CTX })).map((r) => r.is_valid)).toEqual([true, true]);
+    expect(
+      (await never.block.call([{ input: A }, { input: A }], { context: CTX })).map(
+        (r) => r.is_valid,
+      ),
+    ).toEqual([true, true]);
     const always = await make({ threshold: 0 });
-    expect((await always.block.call([{ input: "one two three" }], { context: CTX }))[0]!.is_valid).toBe(false);
+    expect(
+      (await always.block.call([{ input: "one two three" }], { context: CTX }))[0]!.is_valid,
+    ).toBe(false);
   });
 
   it("fast and exact passes agree on random texts at thresholds 0.1 … 1.0", async () => {
@@ -93,11 +110,20 @@ describe("rouge_scorer: DiGiT's expected results", () => {
       for (const scoreFunc of ["f1", "precision", "recall"] as ScoreFunc[]) {
         for (const filtering of [true, false]) {
           const d = new RougeDeduplicator({ threshold, scoreFunc, workers: 0 });
-          const fast = await d.run(texts.map((text) => ({ text })), { filtering });
+          const fast = await d.run(
+            texts.map((text) => ({ text })),
+            { filtering },
+          );
           const plain = plainDedup(texts, { threshold, scoreFunc, filtering });
           const label = `thr ${threshold} ${scoreFunc} filter ${filtering}`;
-          expect(fast.verdicts.map((v) => v.valid), label).toEqual(plain.verdicts.map((v) => v.valid));
-          expect(fast.verdicts.map((v) => v.score), label).toEqual(plain.verdicts.map((v) => v.score));
+          expect(
+            fast.verdicts.map((v) => v.valid),
+            label,
+          ).toEqual(plain.verdicts.map((v) => v.valid));
+          expect(
+            fast.verdicts.map((v) => v.score),
+            label,
+          ).toEqual(plain.verdicts.map((v) => v.score));
         }
       }
     }
@@ -114,7 +140,12 @@ describe("rouge_scorer: greedy order", () => {
     const { block, rejects } = await make({ threshold: 0.7, filter: true });
     const out = await block.call(rowsABC());
     expect(out.map((r) => r.id)).toEqual(["a", "c"]);
-    expect(rejects.map((r) => [r.id, r.duplicate_of ?? (r.metadata as { duplicate_of?: unknown }).duplicate_of])).toEqual([["b", "a"]]);
+    expect(
+      rejects.map((r) => [
+        r.id,
+        r.duplicate_of ?? (r.metadata as { duplicate_of?: unknown }).duplicate_of,
+      ]),
+    ).toEqual([["b", "a"]]);
   });
   it("without filtering, invalid rows still count as seen", async () => {
     const { block, rejects } = await make({ threshold: 0.7 });
@@ -144,8 +175,16 @@ describe("rouge_scorer: context mode", () => {
     // "far" scores 0 against the context, "mid" 0.6: ascending context score.
     expect(out.map((r) => r.id)).toEqual(["far", "mid"]);
     expect(rejects).toHaveLength(1);
-    expect(rejects[0]).toMatchObject({ id: "ctx", task_name: "t", block_name: "dedup", block_type: "rouge_scorer", is_valid: false });
-    expect(String(rejects[0]!.reason)).toMatch(/against the context \(1\) is equal or greater than threshold \(0\.7\)/);
+    expect(rejects[0]).toMatchObject({
+      id: "ctx",
+      task_name: "t",
+      block_name: "dedup",
+      block_type: "rouge_scorer",
+      is_valid: false,
+    });
+    expect(String(rejects[0]!.reason)).toMatch(
+      /against the context \(1\) is equal or greater than threshold \(0\.7\)/,
+    );
   });
 
   it("equals the plain algorithm with a context, filtering on and off", async () => {
@@ -153,17 +192,26 @@ describe("rouge_scorer: context mode", () => {
     const context = corpus(6, 25);
     for (const filtering of [true, false]) {
       const d = new RougeDeduplicator({ threshold: 0.6, workers: 0 });
-      const fast = await d.run(texts.map((text) => ({ text })), { filtering, context });
+      const fast = await d.run(
+        texts.map((text) => ({ text })),
+        { filtering, context },
+      );
       const plain = plainDedup(texts, { threshold: 0.6, filtering, context });
       expect(fast.order).toEqual(plain.order);
-      expect(fast.verdicts.map((v) => [v.valid, v.contextScore, v.score])).toEqual(plain.verdicts.map((v) => [v.valid, v.contextScore, v.score]));
+      expect(fast.verdicts.map((v) => [v.valid, v.contextScore, v.score])).toEqual(
+        plain.verdicts.map((v) => [v.valid, v.contextScore, v.score]),
+      );
     }
   });
 });
 
 describe("rouge_scorer: reject store contents", () => {
   it("writes the caller's row with the reason, the score and the block name", async () => {
-    const { block, rejects } = await make({ threshold: 0.7, filter: true, input_map: { question: "input" } });
+    const { block, rejects } = await make({
+      threshold: 0.7,
+      filter: true,
+      input_map: { question: "input" },
+    });
     const rows = [
       { id: "1", task_name: "geo", question: "What is the capital of France?", answer: "Paris" },
       { id: "2", task_name: "geo", question: "What is the capital of France", answer: "Paris." },
@@ -178,7 +226,11 @@ describe("rouge_scorer: reject store contents", () => {
         answer: "Paris.",
         input: "What is the capital of France",
         is_valid: false,
-        metadata: { score: 1, duplicate_of: "1", reason: "Maximum rouge score (1) is equal or greater than threshold (0.7)" },
+        metadata: {
+          score: 1,
+          duplicate_of: "1",
+          reason: "Maximum rouge score (1) is equal or greater than threshold (0.7)",
+        },
         block_name: "dedup",
         block_type: "rouge_scorer",
         reason: "Maximum rouge score (1) is equal or greater than threshold (0.7)",
@@ -201,8 +253,14 @@ describe("rouge_scorer: incremental postprocessing", () => {
       const old = accepted.length;
       for (let k = 0; k < 100; k++, next++) accepted.push({ id: `r${next}`, text: texts[next]! });
       const fast = await d.run(accepted, { filtering: true, scope: "task" });
-      const plain = plainDedup(accepted.map((r) => r.text), { threshold: 0.7, filtering: true });
-      expect(fast.verdicts.map((v) => v.valid), `epoch ${epoch}`).toEqual(plain.verdicts.map((v) => v.valid));
+      const plain = plainDedup(
+        accepted.map((r) => r.text),
+        { threshold: 0.7, filtering: true },
+      );
+      expect(
+        fast.verdicts.map((v) => v.valid),
+        `epoch ${epoch}`,
+      ).toEqual(plain.verdicts.map((v) => v.valid));
       reused += fast.stats.reused;
       // Every row kept before (and still present) passes without being compared again.
       expect(fast.stats.reused).toBe(old);
@@ -219,10 +277,15 @@ describe("rouge_scorer: incremental postprocessing", () => {
     for (let round = 0; round < 4; round++) {
       const first = await d.run(rows, { filtering: true, scope: "s" });
       const kept = rows.filter((_, i) => first.verdicts[i]!.valid);
-      const fresh = texts.slice(150 + round * 30, 180 + round * 30).map((text, i) => ({ id: `n${round}-${i}`, text }));
+      const fresh = texts
+        .slice(150 + round * 30, 180 + round * 30)
+        .map((text, i) => ({ id: `n${round}-${i}`, text }));
       rows = shuffle(rng, [...kept, ...fresh]);
       const again = await d.run(rows, { filtering: true, scope: "s" });
-      const plain = plainDedup(rows.map((r) => r.text), { threshold: 0.5, scoreFunc: "precision", filtering: true });
+      const plain = plainDedup(
+        rows.map((r) => r.text),
+        { threshold: 0.5, scoreFunc: "precision", filtering: true },
+      );
       expect(again.verdicts.map((v) => v.valid)).toEqual(plain.verdicts.map((v) => v.valid));
     }
   });
@@ -232,10 +295,18 @@ describe("rouge_scorer: incremental postprocessing", () => {
     const texts = corpus(30, 200);
     const first = texts.slice(0, 120).map((t, i) => ({ id: `x${i}`, task_name: "a", input: t }));
     const kept = await block.call(first);
-    const more = [...kept.map((r) => ({ ...r })), ...texts.slice(120).map((t, i) => ({ id: `y${i}`, task_name: "a", input: t }))];
+    const more = [
+      ...kept.map((r) => ({ ...r })),
+      ...texts.slice(120).map((t, i) => ({ id: `y${i}`, task_name: "a", input: t })),
+    ];
     const out = await block.call(more);
-    const plain = plainDedup(more.map((r) => String(r.input)), { threshold: 0.7, filtering: true });
-    expect(out.map((r) => r.id)).toEqual(more.filter((_, i) => plain.verdicts[i]!.valid).map((r) => r.id));
+    const plain = plainDedup(
+      more.map((r) => String(r.input)),
+      { threshold: 0.7, filtering: true },
+    );
+    expect(out.map((r) => r.id)).toEqual(
+      more.filter((_, i) => plain.verdicts[i]!.valid).map((r) => r.id),
+    );
   });
 });
 
@@ -245,9 +316,15 @@ describe("rouge_scorer: worker threads", () => {
   it("give the same decisions as one thread", async () => {
     const texts = corpus(99, 1500, 200);
     d = new RougeDeduplicator({ threshold: 0.7, workers: 2, parallelMinPairs: 0 });
-    const threaded = await d.run(texts.map((text) => ({ text })), { filtering: true });
+    const threaded = await d.run(
+      texts.map((text) => ({ text })),
+      { filtering: true },
+    );
     expect(threaded.stats.threads).toBe(2);
-    const single = await new RougeDeduplicator({ threshold: 0.7, workers: 0 }).run(texts.map((text) => ({ text })), { filtering: true });
+    const single = await new RougeDeduplicator({ threshold: 0.7, workers: 0 }).run(
+      texts.map((text) => ({ text })),
+      { filtering: true },
+    );
     expect(single.stats.threads).toBe(0);
     expect(threaded.verdicts).toEqual(single.verdicts);
     expect(threaded.verdicts.filter((v) => !v.valid).length).toBeGreaterThan(100);
@@ -265,18 +342,34 @@ describe("rouge_scorer: other languages and rouge types", () => {
       { input: "中国的首都是哪个城市" },
       { input: "日本の首都はどこですか" },
     ]);
-    expect(out.map((r) => r.input)).toEqual(["Quelle est la capitale de la Côte d'Ivoire ?", "中国的首都是哪座城市？", "日本の首都はどこですか"]);
+    expect(out.map((r) => r.input)).toEqual([
+      "Quelle est la capitale de la Côte d'Ivoire ?",
+      "中国的首都是哪座城市？",
+      "日本の首都はどこですか",
+    ]);
   });
 
   it("n-gram rouge types equal the plain pass (last n-gram included)", async () => {
     const texts = corpus(12, 120, 15);
     const rougeTypes = ["lcs", "n_1", "n_2", "n_3"] as const;
     const d = new RougeDeduplicator({ threshold: 0.5, rougeTypes: [...rougeTypes], workers: 0 });
-    const fast = await d.run(texts.map((text) => ({ text })), { filtering: true });
-    const plain = plainDedup(texts, { threshold: 0.5, rougeTypes: [...rougeTypes], filtering: true });
-    expect(fast.verdicts.map((v) => [v.valid, v.score])).toEqual(plain.verdicts.map((v) => [v.valid, v.score]));
+    const fast = await d.run(
+      texts.map((text) => ({ text })),
+      { filtering: true },
+    );
+    const plain = plainDedup(texts, {
+      threshold: 0.5,
+      rougeTypes: [...rougeTypes],
+      filtering: true,
+    });
+    expect(fast.verdicts.map((v) => [v.valid, v.score])).toEqual(
+      plain.verdicts.map((v) => [v.valid, v.score]),
+    );
     // "a b c" vs "a b c": with the last 3-gram included, n_3 gives 1, not 0.
-    const same = await new RougeDeduplicator({ threshold: 1, rougeTypes: ["n_3"], workers: 0 }).run([{ text: "a b c" }, { text: "a b c" }], { filtering: true });
+    const same = await new RougeDeduplicator({ threshold: 1, rougeTypes: ["n_3"], workers: 0 }).run(
+      [{ text: "a b c" }, { text: "a b c" }],
+      { filtering: true },
+    );
     expect(same.verdicts[1]).toMatchObject({ valid: false, score: 1 });
   });
 });
@@ -299,7 +392,10 @@ describe("rouge_scorer: configuration", () => {
     // recall of the later row = LCS / its own length = 2/2; f1 = 2·2/12.
     const rows = () => [{ input: "a b c d e f g h i j" }, { input: "a b" }];
     expect((await block.call(rows())).map((r) => r.is_valid)).toEqual([true, true]);
-    expect((await block.call(rows(), { score_func: "recall" })).map((r) => r.is_valid)).toEqual([true, false]);
+    expect((await block.call(rows(), { score_func: "recall" })).map((r) => r.is_valid)).toEqual([
+      true,
+      false,
+    ]);
   });
 });
 

@@ -27,7 +27,8 @@ describe("tokenize: ASCII parity with DiGiT", () => {
 
   it("matches the rule on random printable ASCII", () => {
     const rng = new Random(7);
-    const alphabet = " \t\n!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+    const alphabet =
+      " \t\n!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
     for (let k = 0; k < 2000; k++) {
       let s = "";
       const len = rng.int(40);
@@ -39,9 +40,26 @@ describe("tokenize: ASCII parity with DiGiT", () => {
 
 describe("tokenize: beyond ASCII", () => {
   it("keeps accented letters inside words (French)", () => {
-    expect(tokenize("Où est la gare ? Ça coûte 10 €.")).toEqual(["où", "est", "la", "gare", "ça", "coûte", "10"]);
+    expect(tokenize("Où est la gare ? Ça coûte 10 €.")).toEqual([
+      "où",
+      "est",
+      "la",
+      "gare",
+      "ça",
+      "coûte",
+      "10",
+    ]);
     // DiGiT would give ["o", "est", "la", "gare", "a", "co", "te", "10"]
-    expect(digitTokens("Où est la gare ? Ça coûte 10 €.")).toEqual(["o", "est", "la", "gare", "a", "co", "te", "10"]);
+    expect(digitTokens("Où est la gare ? Ça coûte 10 €.")).toEqual([
+      "o",
+      "est",
+      "la",
+      "gare",
+      "a",
+      "co",
+      "te",
+      "10",
+    ]);
   });
   it("normalises combining accents (NFC) so both spellings match", () => {
     expect(tokenize("e\u0301te\u0301")).toEqual(tokenize("\u00e9t\u00e9"));

@@ -18,7 +18,8 @@
 const ASCII = /^[\x00-\x7f]*$/;
 const ASCII_TOKEN = /[a-z0-9]+/g;
 
-const PER_CHAR = "\\p{sc=Han}\\p{sc=Hiragana}\\p{sc=Katakana}\\p{sc=Hangul}\\p{sc=Thai}\\p{sc=Lao}\\p{sc=Khmer}\\p{sc=Myanmar}";
+const PER_CHAR =
+  "\\p{sc=Han}\\p{sc=Hiragana}\\p{sc=Katakana}\\p{sc=Hangul}\\p{sc=Thai}\\p{sc=Lao}\\p{sc=Khmer}\\p{sc=Myanmar}";
 // `v` flag (set subtraction) is built at run time: TypeScript's target (ES2022) predates it, Node 20 has it.
 const UNICODE_TOKEN = new RegExp(
   `[[\\p{L}\\p{N}]&&[${PER_CHAR}]]\\p{M}*|[[\\p{L}\\p{N}]--[${PER_CHAR}]][[\\p{L}\\p{N}\\p{M}]--[${PER_CHAR}]]*`,

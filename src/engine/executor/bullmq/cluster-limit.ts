@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { AdaptiveLimiter, Slot, SlotOutcome } from "../../../blocks/lm/limiter.js";
-import { credentialKey, credentialPool, type Credential } from "../../../blocks/lm/pool.js";
+import { type Credential, credentialKey, credentialPool } from "../../../blocks/lm/pool.js";
 import type { Logger } from "../../../telemetry/logger.js";
 import { KEY_PREFIX } from "./protocol.js";
 
@@ -93,7 +93,10 @@ export class ClusterSemaphore {
       this.signalled.add(channel);
       this.wakers.get(channel)?.();
     });
-    this.heartbeat = setInterval(() => void this.refresh(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.heartbeat = setInterval(
+      () => void this.refresh(),
+      Math.max(50, Math.floor(this.leaseMs / 3)),
+    );
     this.heartbeat.unref();
   }
 
@@ -125,7 +128,15 @@ export class ClusterSemaphore {
         this.signalled.delete(channel);
         let got = false;
         try {
-          got = (await (this.redis as unknown as SemCommands).digitSemAcquire(key, `${key}:waiting`, head.limit, this.leaseMs, token, this.pollMs * 10)) === 1;
+          got =
+            (await (this.redis as unknown as SemCommands).digitSemAcquire(
+              key,
+              `${key}:waiting`,
+              head.limit,
+              this.leaseMs,
+              token,
+              this.pollMs * 10,
+            )) === 1;
         } catch (e) {
           queue.shift();
           head.reject(e);
@@ -165,7 +176,9 @@ export class ClusterSemaphore {
         this.held.get(key)?.delete(token);
         (this.redis as unknown as SemCommands)
           .digitSemRelease(key, `${key}:waiting`, `${key}:released`, token)
-          .catch((e: unknown) => this.logger?.warn(`cluster limit: could not release a slot of ${key}: ${String(e)}`));
+          .catch((e: unknown) =>
+            this.logger?.warn(`cluster limit: could not release a slot of ${key}: ${String(e)}`),
+          );
       },
     };
   }
@@ -173,7 +186,11 @@ export class ClusterSemaphore {
   private async refresh(): Promise<void> {
     for (const [key, tokens] of this.held) {
       if (tokens.size === 0) continue;
-      await (this.redis as unknown as SemCommands).digitSemRefresh(key, ...tokens, this.leaseMs).catch((e: unknown) => this.logger?.warn(`cluster limit: could not refresh leases of ${key}: ${String(e)}`));
+      await (this.redis as unknown as SemCommands)
+        .digitSemRefresh(key, ...tokens, this.leaseMs)
+        .catch((e: unknown) =>
+          this.logger?.warn(`cluster limit: could not refresh leases of ${key}: ${String(e)}`),
+        );
     }
   }
 
@@ -181,13 +198,21 @@ export class ClusterSemaphore {
   close(): void {
     this.closed = true;
     clearInterval(this.heartbeat);
-    for (const q of this.queues.values()) for (const w of q.splice(0)) w.reject(new Error("cluster semaphore closed"));
+    for (const q of this.queues.values())
+      for (const w of q.splice(0)) w.reject(new Error("cluster semaphore closed"));
     for (const wake of this.wakers.values()) wake();
   }
 }
 
 interface SemCommands {
-  digitSemAcquire(key: string, waitingKey: string, limit: number, leaseMs: number, token: string, waitingMarkMs: number): Promise<number>;
+  digitSemAcquire(
+    key: string,
+    waitingKey: string,
+    limit: number,
+    leaseMs: number,
+    token: string,
+    waitingMarkMs: number,
+  ): Promise<number>;
   digitSemRelease(key: string, waitingKey: string, channel: string, token: string): Promise<number>;
   digitSemRefresh(key: string, ...args: (string | number)[]): Promise<number>;
 }

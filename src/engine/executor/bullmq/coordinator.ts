@@ -1,18 +1,36 @@
 import { resolve } from "node:path";
 import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
-import type { Row } from "../../../util/mapping.js";
-import type { DataBuilder, GenerationDataBuilder, TransformationDataBuilder } from "../../../builders/databuilder.js";
+import type {
+  DataBuilder,
+  GenerationDataBuilder,
+  TransformationDataBuilder,
+} from "../../../builders/databuilder.js";
+import { DigitError, isDigitError } from "../../../errors.js";
 import { appendRejects, type Task } from "../../../tasks/task.js";
-import { silentLogger, type Logger } from "../../../telemetry/logger.js";
+import { type Logger, silentLogger } from "../../../telemetry/logger.js";
 import type { RunObserver } from "../../../telemetry/observer.js";
+import type { Row } from "../../../util/mapping.js";
 import type { BatchExecutor } from "../../executor.js";
 import { ClusterSemaphore, installClusterLimits } from "./cluster-limit.js";
-import { DigitError, isDigitError } from "../../../errors.js";
-import { checkReachable, contextKey, digest, displayUrl, KEY_PREFIX, parseFailure, PROTOCOL_VERSION, QUEUE_NAME, redisConnection, unitJobId, type UnitContext, type UnitData, type UnitResult } from "./protocol.js";
+import {
+  checkReachable,
+  contextKey,
+  digest,
+  displayUrl,
+  KEY_PREFIX,
+  PROTOCOL_VERSION,
+  parseFailure,
+  QUEUE_NAME,
+  redisConnection,
+  type UnitContext,
+  type UnitData,
+  type UnitResult,
+  unitJobId,
+} from "./protocol.js";
 import { closeWithin, handleErrors } from "./redis-health.js";
 import { referSecrets } from "./secrets.js";
-import { UnitTracker, type StoredContext } from "./unit-tracker.js";
+import { type StoredContext, UnitTracker } from "./unit-tracker.js";
 
 /** How the coordinator side of a distributed run is set up. */
 export interface BullmqExecutorOptions {
@@ -86,7 +104,9 @@ const KEEP_CONTEXT_S = 7 * 24 * 3600;
  * await run({ taskPaths, executor });
  * await executor.close();
  */
-export async function createBullmqExecutor(options: BullmqExecutorOptions): Promise<BatchExecutor & { readonly url: string }> {
+export async function createBullmqExecutor(
+  options: BullmqExecutorOptions,
+): Promise<BatchExecutor & { readonly url: string }> {
   const connection = redisConnection(options.url);
   const logger = options.logger ?? silentLogger;
   const shownUrl = displayUrl(options.url);
@@ -95,7 +115,11 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
   const queue = new Queue<UnitData, UnitResult>(QUEUE_NAME, { connection, prefix: KEY_PREFIX });
   // Short blocking reads: a read in progress when Redis goes away holds the process for up to this
   // long (plus a second) after close, so a stopped coordinator exits within seconds.
-  const events = new QueueEvents(QUEUE_NAME, { connection, prefix: KEY_PREFIX, blockingTimeout: 2000 });
+  const events = new QueueEvents(QUEUE_NAME, {
+    connection,
+    prefix: KEY_PREFIX,
+    blockingTimeout: 2000,
+  });
   const subscriber = options.clusterLimits !== false ? new Redis(connection) : undefined;
   // The tracker says once that Redis is gone; each connection's retries are debug detail.
   handleErrors([redis, queue, events, subscriber], (e) => logger.debug(`redis: ${e.message}`));
@@ -129,7 +153,13 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
 
   async function keysOf(builder: DataBuilder): Promise<BuilderKeys> {
     const identity: Row[] = [];
-    for (const t of builder.tasks) identity.push({ dir: resolve(t.dir), runId: await runIdOf(t, options.buildId ?? "exp"), checkpoint: t.checkpoint, accepted: t.accepted.length });
+    for (const t of builder.tasks)
+      identity.push({
+        dir: resolve(t.dir),
+        runId: await runIdOf(t, options.buildId ?? "exp"),
+        checkpoint: t.checkpoint,
+        accepted: t.accepted.length,
+      });
     const runKey = digest({ buildId: options.buildId ?? "exp", builder: builder.name, identity });
     const json = JSON.stringify(contextOf(builder));
     const hash = digest(json, 24);
@@ -139,26 +169,48 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
 
   /** What a worker needs to rebuild `builder`, with every secret replaced by its variable's name. */
   function contextOf(builder: DataBuilder): UnitContext {
-    return referSecrets({
-      version: PROTOCOL_VERSION,
-      builderName: builder.name,
-      config: builder.config,
-      file: builder.file,
-      builderOptions: builder.options,
-      tasks: builder.tasks.map((t) => ({ spec: t.spec, file: t.file, runnerConfig: t.runnerConfig })),
-      namespaces: options.namespaces ?? [],
-      pluginDirs: (options.pluginDirs ?? []).map((d) => resolve(options.cwd ?? process.cwd(), d)),
-      builderPaths: (options.builderPaths ?? []).map((d) => resolve(options.cwd ?? process.cwd(), d)),
-      seed: options.seed ?? 0,
-    }, options.env ?? process.env);
+    return referSecrets(
+      {
+        version: PROTOCOL_VERSION,
+        builderName: builder.name,
+        config: builder.config,
+        file: builder.file,
+        builderOptions: builder.options,
+        tasks: builder.tasks.map((t) => ({
+          spec: t.spec,
+          file: t.file,
+          runnerConfig: t.runnerConfig,
+        })),
+        namespaces: options.namespaces ?? [],
+        pluginDirs: (options.pluginDirs ?? []).map((d) => resolve(options.cwd ?? process.cwd(), d)),
+        builderPaths: (options.builderPaths ?? []).map((d) =>
+          resolve(options.cwd ?? process.cwd(), d),
+        ),
+        seed: options.seed ?? 0,
+      },
+      options.env ?? process.env,
+    );
   }
 
-  async function dispatch(builder: DataBuilder, kind: UnitData["kind"], requestIdx: number, batch: Row[]): Promise<Row[]> {
+  async function dispatch(
+    builder: DataBuilder,
+    kind: UnitData["kind"],
+    requestIdx: number,
+    batch: Row[],
+  ): Promise<Row[]> {
     // The sequence number is taken before any await: calls arrive in the loop's start order.
     const state = stateOf(builder);
     const seq = state.seq++;
     const { runKey, context } = await tracker.guard(state.keys);
-    const data: UnitData = { version: PROTOCOL_VERSION, context: context.hash, kind, requestIdx, seq, runKey, batch };
+    const data: UnitData = {
+      version: PROTOCOL_VERSION,
+      context: context.hash,
+      kind,
+      requestIdx,
+      seq,
+      runKey,
+      batch,
+    };
     const jobId = unitJobId(builder.name, runKey, seq, digest({ kind, requestIdx, batch }, 8));
     void warnIfNoWorkers();
     let result: UnitResult;
@@ -169,7 +221,9 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
       // A user error on the worker (e.g. a variable it lacks) stays a user error here, with its fix.
       const failure = parseFailure(e instanceof Error ? e.message : String(e));
       const message = `builder '${builder.name}' failed on a worker (unit ${jobId}): ${failure.message}`;
-      throw failure.code ? new DigitError(failure.code, message, { hint: failure.hint }) : new Error(message);
+      throw failure.code
+        ? new DigitError(failure.code, message, { hint: failure.hint })
+        : new Error(message);
     }
     await absorb(builder, result);
     return result.rows;
@@ -179,14 +233,18 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
     if (warnedNoWorkers) return;
     warnedNoWorkers = true;
     const workers = await queue.getWorkers().catch(() => undefined);
-    if (workers && workers.length === 0) logger.warn(`no digit worker is connected to ${shownUrl}: units wait in the queue until one starts (digit worker ${shownUrl})`);
+    if (workers && workers.length === 0)
+      logger.warn(
+        `no digit worker is connected to ${shownUrl}: units wait in the queue until one starts (digit worker ${shownUrl})`,
+      );
   }
 
   /** Write what the worker's validators rejected and count what its blocks reported. */
   async function absorb(builder: DataBuilder, result: UnitResult): Promise<void> {
     for (const r of result.llmCalls) options.observer?.llmCall?.(r);
     for (const [task, block, n] of result.rejected) options.observer?.rejected?.(task, block, n);
-    for (const { block, rows } of result.rejects) await appendRejects(builder.tasks, block.name, rows);
+    for (const { block, rows } of result.rejects)
+      await appendRejects(builder.tasks, block.name, rows);
   }
 
   let closed = false;
@@ -195,8 +253,10 @@ export async function createBullmqExecutor(options: BullmqExecutorOptions): Prom
     url: options.url,
     width: options.width ?? 32,
     check: (builder: DataBuilder) => void contextOf(builder),
-    generate: (builder: GenerationDataBuilder, requestIdx: number, batch: Row[]) => dispatch(builder, "generation", requestIdx, batch),
-    transform: (builder: TransformationDataBuilder, batch: Row[]) => dispatch(builder, "transformation", 0, batch),
+    generate: (builder: GenerationDataBuilder, requestIdx: number, batch: Row[]) =>
+      dispatch(builder, "generation", requestIdx, batch),
+    transform: (builder: TransformationDataBuilder, batch: Row[]) =>
+      dispatch(builder, "transformation", 0, batch),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import type { BuilderSpec, RunnerConfig, TaskSpec } from "../../../config/schemas.js";
-import type { Row } from "../../../util/mapping.js";
 import { ConfigError, DigitError } from "../../../errors.js";
 import type { LlmCallReport } from "../../../telemetry/observer.js";
+import type { Row } from "../../../util/mapping.js";
 
 /**
  * What coordinator and workers agree on: queue names, the unit a worker runs, the result it sends
@@ -93,13 +93,23 @@ export function redisConnection(url: string): RedisConnection {
   try {
     u = new URL(url);
   } catch {
-    throw new ConfigError(`'${url}' is not a Redis URL`, { hint: "write it as redis://host:port (or rediss://host:port for TLS), e.g. redis://127.0.0.1:6379" });
+    throw new ConfigError(`'${url}' is not a Redis URL`, {
+      hint: "write it as redis://host:port (or rediss://host:port for TLS), e.g. redis://127.0.0.1:6379",
+    });
   }
   if (u.protocol !== "redis:" && u.protocol !== "rediss:") {
-    throw new ConfigError(`'${url}' is not a Redis URL (scheme '${u.protocol.replace(/:$/, "")}')`, { hint: "the bullmq executor needs redis://host:port; omit --executor to run in this process" });
+    throw new ConfigError(
+      `'${url}' is not a Redis URL (scheme '${u.protocol.replace(/:$/, "")}')`,
+      {
+        hint: "the bullmq executor needs redis://host:port; omit --executor to run in this process",
+      },
+    );
   }
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
-  if (!Number.isInteger(db) || db < 0) throw new ConfigError(`'${url}': the database '${u.pathname.slice(1)}' is not a number`, { hint: "write redis://host:port/0" });
+  if (!Number.isInteger(db) || db < 0)
+    throw new ConfigError(`'${url}': the database '${u.pathname.slice(1)}' is not a number`, {
+      hint: "write redis://host:port/0",
+    });
   return {
     host: u.hostname || "127.0.0.1",
     port: u.port ? Number(u.port) : 6379,
@@ -135,7 +145,12 @@ export function digest(value: unknown, length = 16): string {
  * @example
  * unitJobId("public/qa", "3f2a9c01d4e5f6a7", 12, "a1b2c3d4") // "public_qa-3f2a9c01d4e5f6a7-12-a1b2c3d4"
  */
-export function unitJobId(builderName: string, runKey: string, seq: number, batchDigest: string): string {
+export function unitJobId(
+  builderName: string,
+  runKey: string,
+  seq: number,
+  batchDigest: string,
+): string {
   return `${builderName.replace(/[^A-Za-z0-9_.-]/g, "_")}-${runKey}-${seq}-${batchDigest}`;
 }
 
@@ -175,17 +190,31 @@ export function contextKey(hash: string): string {
  * @example
  * await checkReachable(redisConnection(url), url);
  */
-export async function checkReachable(connection: RedisConnection, url: string, timeoutMs = 5000): Promise<void> {
+export async function checkReachable(
+  connection: RedisConnection,
+  url: string,
+  timeoutMs = 5000,
+): Promise<void> {
   const { Redis } = await import("ioredis");
-  const probe = new Redis({ ...connection, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: timeoutMs });
+  const probe = new Redis({
+    ...connection,
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+  });
   probe.on("error", () => undefined);
   try {
     await probe.connect();
     await probe.ping();
   } catch (e) {
-    throw new DigitError("DIGIT_REDIS_UNREACHABLE", `cannot reach Redis at ${displayUrl(url)}: ${e instanceof Error ? e.message : String(e)}`, {
-      hint: "start it (redis-server --port 6379) or fix the URL; workers and the coordinator must use the same redis://host:port",
-    });
+    throw new DigitError(
+      "DIGIT_REDIS_UNREACHABLE",
+      `cannot reach Redis at ${displayUrl(url)}: ${e instanceof Error ? e.message : String(e)}`,
+      {
+        hint: "start it (redis-server --port 6379) or fix the URL; workers and the coordinator must use the same redis://host:port",
+      },
+    );
   } finally {
     probe.disconnect();
   }

@@ -1,13 +1,17 @@
-import { existsSync } from "node:fs";
 import { AsyncLocalStorage } from "node:async_hooks";
+import { existsSync } from "node:fs";
 import type { Block } from "../../../blocks/block.js";
-import type { Row } from "../../../util/mapping.js";
-import type { DataBuilderClass, GenerationDataBuilder, TransformationDataBuilder } from "../../../builders/databuilder.js";
+import type {
+  DataBuilderClass,
+  GenerationDataBuilder,
+  TransformationDataBuilder,
+} from "../../../builders/databuilder.js";
 import { ConfigError } from "../../../errors.js";
 import { Registry } from "../../../registry/registry.js";
 import type { Logger } from "../../../telemetry/logger.js";
 import type { LlmCallReport } from "../../../telemetry/observer.js";
 import { NoTelemetry } from "../../../telemetry/telemetry.js";
+import type { Row } from "../../../util/mapping.js";
 import { Random } from "../../../util/random.js";
 import { assembleBuilder, createBlocks } from "../../assemble.js";
 import type { UnitContext, UnitData, UnitRejects } from "./protocol.js";
@@ -55,12 +59,20 @@ export class PreparedContext {
    * @example
    * const prepared = await PreparedContext.build(context, { pluginDirs: ["plugins"] }, logger);
    */
-  static async build(context: UnitContext, local: WorkerRegistryOptions, logger: Logger): Promise<PreparedContext> {
+  static async build(
+    context: UnitContext,
+    local: WorkerRegistryOptions,
+    logger: Logger,
+  ): Promise<PreparedContext> {
     const registry = await Registry.open({
       namespaces: [...new Set([...context.namespaces, ...(local.namespaces ?? [])])],
       // The coordinator's folders are paths on its machine: a worker's own flags win when given.
-      pluginDirs: local.pluginDirs?.length ? local.pluginDirs : context.pluginDirs.filter((d) => existsSync(d)),
-      builderPaths: local.builderPaths?.length ? local.builderPaths : context.builderPaths.filter((d) => existsSync(d)),
+      pluginDirs: local.pluginDirs?.length
+        ? local.pluginDirs
+        : context.pluginDirs.filter((d) => existsSync(d)),
+      builderPaths: local.builderPaths?.length
+        ? local.builderPaths
+        : context.builderPaths.filter((d) => existsSync(d)),
       cwd: local.cwd ?? process.cwd(),
     });
     const cls = (await registry.resolve("databuilder", context.builderName)) as DataBuilderClass;
@@ -77,14 +89,23 @@ export class PreparedContext {
       telemetry: new NoTelemetry(),
       observer: {
         llmCall: (r: LlmCallReport) => current.getStore()?.llmCalls.push(r),
-        rejected: (task: string, block: string, n: number) => current.getStore()?.rejected.push([task, block, n]),
+        rejected: (task: string, block: string, n: number) =>
+          current.getStore()?.rejected.push([task, block, n]),
       },
       rejects: async (block: { name: string; type: string }, rows: Row[]) => {
         // Copies: the builder may keep changing the row objects after the validator is done.
-        current.getStore()?.rejects.push({ block: { name: block.name, type: block.type }, rows: rows.map((r) => ({ ...r })) });
+        current.getStore()?.rejects.push({
+          block: { name: block.name, type: block.type },
+          rows: rows.map((r) => ({ ...r })),
+        });
       },
     };
-    const blocks = await createBlocks(registry, context.config.blocks, blockCtx, context.builderName);
+    const blocks = await createBlocks(
+      registry,
+      context.config.blocks,
+      blockCtx,
+      context.builderName,
+    );
     return new PreparedContext(context, registry, cls, file, blocks, logger);
   }
 
@@ -114,7 +135,10 @@ export class PreparedContext {
       writesOutput: false,
     });
     if ((builder.kind === "generation") !== (unit.kind === "generation")) {
-      throw new ConfigError(`builder '${ctx.builderName}' is a ${builder.kind} builder here, but the coordinator sent a ${unit.kind} unit`, { hint: "run workers and coordinator on the same version of the builders" });
+      throw new ConfigError(
+        `builder '${ctx.builderName}' is a ${builder.kind} builder here, but the coordinator sent a ${unit.kind} unit`,
+        { hint: "run workers and coordinator on the same version of the builders" },
+      );
     }
     const collected: UnitCollector = { rejects: [], llmCalls: [], rejected: [] };
     const rows = await current.run(collected, async () => {
@@ -134,4 +158,3 @@ export class PreparedContext {
     for (const b of this.blocks.values()) await b.close().catch(() => undefined);
   }
 }
-

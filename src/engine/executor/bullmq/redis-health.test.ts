@@ -5,11 +5,23 @@ import { closeWithin } from "./redis-health.js";
 describe("closing connections to a Redis that may be gone", () => {
   it("a graceful close that never settles is forced after the bound; one that settles is not", async () => {
     let forced = 0;
-    await closeWithin(20, () => new Promise(() => undefined), () => forced++);
+    await closeWithin(
+      20,
+      () => new Promise(() => undefined),
+      () => forced++,
+    );
     expect(forced).toBe(1);
-    await closeWithin(1000, async () => undefined, () => forced++);
+    await closeWithin(
+      1000,
+      async () => undefined,
+      () => forced++,
+    );
     expect(forced).toBe(1);
-    await closeWithin(1000, () => Promise.reject(new Error("Connection is closed")), () => forced++);
+    await closeWithin(
+      1000,
+      () => Promise.reject(new Error("Connection is closed")),
+      () => forced++,
+    );
     expect(forced).toBe(2);
   });
 

@@ -59,8 +59,12 @@ export class RedisHealth {
  * @example
  * handleErrors([redis, queue, events], (e) => logger.debug(`redis: ${e.message}`));
  */
-export function handleErrors(emitters: readonly (EventEmitter | undefined)[], report: (e: Error) => void): void {
-  for (const emitter of emitters) emitter?.on("error", (e: unknown) => report(e instanceof Error ? e : new Error(String(e))));
+export function handleErrors(
+  emitters: readonly (EventEmitter | undefined)[],
+  report: (e: Error) => void,
+): void {
+  for (const emitter of emitters)
+    emitter?.on("error", (e: unknown) => report(e instanceof Error ? e : new Error(String(e))));
 }
 
 /**
@@ -70,12 +74,22 @@ export function handleErrors(emitters: readonly (EventEmitter | undefined)[], re
  * @example
  * await closeWithin(2000, () => queue.close(), () => void queue.disconnect());
  */
-export async function closeWithin(ms: number, graceful: () => Promise<unknown>, force: () => void): Promise<void> {
+export async function closeWithin(
+  ms: number,
+  graceful: () => Promise<unknown>,
+  force: () => void,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<"late">((resolve) => {
     timer = setTimeout(() => resolve("late"), ms);
   });
-  const outcome = await Promise.race([graceful().then(() => "done" as const, () => "failed" as const), late]);
+  const outcome = await Promise.race([
+    graceful().then(
+      () => "done" as const,
+      () => "failed" as const,
+    ),
+    late,
+  ]);
   clearTimeout(timer);
   if (outcome !== "done") force();
 }

@@ -1,6 +1,12 @@
 import { createHash } from "node:crypto";
 import { DigitError } from "../../../errors.js";
-import { isSecretKey as isSecretName, PLACEHOLDER_SECRETS, REDACTED, redactText, secretVariables } from "../../../util/redact.js";
+import {
+  isSecretKey as isSecretName,
+  PLACEHOLDER_SECRETS,
+  REDACTED,
+  redactText,
+  secretVariables,
+} from "../../../util/redact.js";
 import type { UnitContext } from "./protocol.js";
 
 /**
@@ -37,7 +43,11 @@ export class SecretNotInEnvError extends DigitError {
 
 /** A worker cannot put a secret back: its variable is unset, or holds another value than the coordinator's. */
 export class WorkerSecretError extends DigitError {
-  constructor(code: "DIGIT_WORKER_ENV_UNSET" | "DIGIT_WORKER_ENV_MISMATCH", message: string, hint: string) {
+  constructor(
+    code: "DIGIT_WORKER_ENV_UNSET" | "DIGIT_WORKER_ENV_MISMATCH",
+    message: string,
+    hint: string,
+  ) {
     super(code, message, { hint });
   }
 }
@@ -77,7 +87,9 @@ export const isSecretKey: (name: string) => boolean = isSecretName;
 export function isSecretRef(value: unknown): value is SecretRef {
   if (!value || typeof value !== "object" || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.$env === "string" && typeof v.fingerprint === "string" && Object.keys(v).length === 2;
+  return (
+    typeof v.$env === "string" && typeof v.fingerprint === "string" && Object.keys(v).length === 2
+  );
 }
 
 /** A string holding secrets as stored in Redis: literal text and references, joined by the worker. */
@@ -94,7 +106,11 @@ export interface SecretTemplate {
 export function isSecretTemplate(value: unknown): value is SecretTemplate {
   if (!value || typeof value !== "object" || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
-  return Array.isArray(v.$secret) && Object.keys(v).length === 1 && v.$secret.every((p) => typeof p === "string" || isSecretRef(p));
+  return (
+    Array.isArray(v.$secret) &&
+    Object.keys(v).length === 1 &&
+    v.$secret.every((p) => typeof p === "string" || isSecretRef(p))
+  );
 }
 
 /**
@@ -104,7 +120,11 @@ export function isSecretTemplate(value: unknown): value is SecretTemplate {
  * secretFingerprint("sk-...") // "3f2a9c01d4e5f6a7"
  */
 export function secretFingerprint(value: string): string {
-  return createHash("sha256").update("digit-secret-ref\u0000").update(value).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update("digit-secret-ref\u0000")
+    .update(value)
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /** Keys and indexes from a part of a context down to a value. */
@@ -114,7 +134,8 @@ type Part = "config" | "tasks" | "builderOptions";
 
 /** Where a path points, for messages: `builder 'b', block 'generator', key lm_config.api_key`. */
 function describe(context: UnitContext, part: Part, path: Path): string {
-  const keyPath = (p: Path) => p.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
+  const keyPath = (p: Path) =>
+    p.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
   const where = [`builder '${context.builderName}'`];
   if (part === "config" && path[0] === "blocks" && typeof path[1] === "number") {
     const block = (context.config.blocks as Record<string, unknown>[] | undefined)?.[path[1]];
@@ -133,7 +154,11 @@ function describe(context: UnitContext, part: Part, path: Path): string {
 }
 
 /** The variable to refer to for `value`: the provider's own names first, then any standard one, then secret-looking names, then by name. */
-function variableHolding(value: string, blockType: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+function variableHolding(
+  value: string,
+  blockType: string | undefined,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
   const names = Object.keys(env).filter((k) => env[k] === value);
   if (names.length === 0) return undefined;
   const preferred = blockType ? (STANDARD_ENV[blockType] ?? []) : [];
@@ -184,15 +209,32 @@ const MIN_UNNAMED_SECRET = 4;
  * @example
  * const stored = referSecrets(context); // blocks[0].api_key → { $env: "OPENAI_API_KEY", fingerprint: "…" }
  */
-export function referSecrets(context: UnitContext, env: NodeJS.ProcessEnv = process.env): UnitContext {
+export function referSecrets(
+  context: UnitContext,
+  env: NodeJS.ProcessEnv = process.env,
+): UnitContext {
   // Longest first: a secret containing another is referred to whole.
   const named = secretVariables(env).sort(([, a], [, b]) => b.length - a.length);
   const unnamed = Object.entries(env)
-    .filter((e): e is [string, string] => typeof e[1] === "string" && e[1].length >= MIN_UNNAMED_SECRET && !PLACEHOLDER_SECRETS.has(e[1]))
+    .filter(
+      (e): e is [string, string] =>
+        typeof e[1] === "string" &&
+        e[1].length >= MIN_UNNAMED_SECRET &&
+        !PLACEHOLDER_SECRETS.has(e[1]),
+    )
     .sort(([, a], [, b]) => b.length - a.length);
-  const refTo = (value: string, blockType: string | undefined): SecretRef => ({ $env: variableHolding(value, blockType, env)!, fingerprint: secretFingerprint(value) });
+  const refTo = (value: string, blockType: string | undefined): SecretRef => ({
+    $env: variableHolding(value, blockType, env)!,
+    fingerprint: secretFingerprint(value),
+  });
 
-  const referString = (value: string, part: Part, path: Path, blockType: string | undefined, secretKey: boolean): unknown => {
+  const referString = (
+    value: string,
+    part: Part,
+    path: Path,
+    blockType: string | undefined,
+    secretKey: boolean,
+  ): unknown => {
     const clean = (p: Pieces) => redactText(skeleton(p), [], secretKey) === skeleton(p);
     let pieces: Pieces = [value];
     // The value of every secret-named variable, wherever it appears.
@@ -201,7 +243,9 @@ export function referSecrets(context: UnitContext, env: NodeJS.ProcessEnv = proc
       // A secret shape (a URL password, a Bearer token, an auth header's value) still literal: it
       // may be the value of a variable not named like a secret (base_url: https://u:${PW}@h).
       const redacted = redactText(skeleton(pieces), [], secretKey);
-      for (const [, v] of unnamed) if (skeleton(pieces).includes(v) && !redacted.includes(v)) pieces = substitute(pieces, v, refTo(v, blockType));
+      for (const [, v] of unnamed)
+        if (skeleton(pieces).includes(v) && !redacted.includes(v))
+          pieces = substitute(pieces, v, refTo(v, blockType));
     }
     if (!clean(pieces)) {
       const key = String(path[path.length - 1]);
@@ -222,15 +266,23 @@ export function referSecrets(context: UnitContext, env: NodeJS.ProcessEnv = proc
     return { $secret: pieces } satisfies SecretTemplate;
   };
 
-  const visit = (value: unknown, part: Part, path: Path, blockType: string | undefined, secretKey: boolean): unknown => {
+  const visit = (
+    value: unknown,
+    part: Part,
+    path: Path,
+    blockType: string | undefined,
+    secretKey: boolean,
+  ): unknown => {
     if (typeof value === "string") return referString(value, part, path, blockType, secretKey);
-    if (Array.isArray(value)) return value.map((v, i) => visit(v, part, [...path, i], blockType, secretKey));
+    if (Array.isArray(value))
+      return value.map((v, i) => visit(v, part, [...path, i], blockType, secretKey));
     if (value && typeof value === "object") {
       if (isSecretRef(value) || isSecretTemplate(value)) return value;
       const obj = value as Record<string, unknown>;
       const type = typeof obj.type === "string" ? obj.type : blockType;
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(obj)) out[k] = visit(v, part, [...path, k], type, secretKey || isSecretKey(k));
+      for (const [k, v] of Object.entries(obj))
+        out[k] = visit(v, part, [...path, k], type, secretKey || isSecretKey(k));
       return out;
     }
     return value;
@@ -249,7 +301,11 @@ export function referSecrets(context: UnitContext, env: NodeJS.ProcessEnv = proc
  * @example
  * const context = resolveSecrets(JSON.parse(raw) as UnitContext, process.env, "host:4242");
  */
-export function resolveSecrets(context: UnitContext, env: NodeJS.ProcessEnv = process.env, worker = "this worker"): UnitContext {
+export function resolveSecrets(
+  context: UnitContext,
+  env: NodeJS.ProcessEnv = process.env,
+  worker = "this worker",
+): UnitContext {
   const visit = (value: unknown, part: Part, path: Path): unknown => {
     if (isSecretRef(value)) {
       const name = value.$env;
@@ -270,7 +326,10 @@ export function resolveSecrets(context: UnitContext, env: NodeJS.ProcessEnv = pr
       }
       return v;
     }
-    if (isSecretTemplate(value)) return value.$secret.map((p) => (typeof p === "string" ? p : (visit(p, part, path) as string))).join("");
+    if (isSecretTemplate(value))
+      return value.$secret
+        .map((p) => (typeof p === "string" ? p : (visit(p, part, path) as string)))
+        .join("");
     if (Array.isArray(value)) return value.map((x, i) => visit(x, part, [...path, i]));
     if (value && typeof value === "object") {
       const out: Record<string, unknown> = {};
@@ -283,15 +342,25 @@ export function resolveSecrets(context: UnitContext, env: NodeJS.ProcessEnv = pr
 }
 
 /** A context whose config, task specs, runner settings and builder options went through `visit`. */
-function mapParts(context: UnitContext, visit: (value: unknown, part: Part, path: Path) => unknown): UnitContext {
+function mapParts(
+  context: UnitContext,
+  visit: (value: unknown, part: Part, path: Path) => unknown,
+): UnitContext {
   return {
     ...context,
     config: visit(context.config, "config", []) as UnitContext["config"],
     tasks: context.tasks.map((t, i) => ({
       ...t,
       spec: visit(t.spec, "tasks", [i, "spec"]) as UnitContext["tasks"][number]["spec"],
-      runnerConfig: visit(t.runnerConfig, "tasks", [i, "runnerConfig"]) as UnitContext["tasks"][number]["runnerConfig"],
+      runnerConfig: visit(t.runnerConfig, "tasks", [
+        i,
+        "runnerConfig",
+      ]) as UnitContext["tasks"][number]["runnerConfig"],
     })),
-    builderOptions: visit(context.builderOptions, "builderOptions", []) as UnitContext["builderOptions"],
+    builderOptions: visit(
+      context.builderOptions,
+      "builderOptions",
+      [],
+    ) as UnitContext["builderOptions"],
   };
 }

@@ -79,18 +79,28 @@ export class UnitTracker {
   ) {
     this.failed = new Promise<never>((_, reject) => (this.rejectFailed = reject));
     this.failed.catch(() => undefined);
-    events.on("completed", ({ jobId, returnvalue }) => this.settle(jobId, { result: returnvalue as unknown as UnitResult }));
+    events.on("completed", ({ jobId, returnvalue }) =>
+      this.settle(jobId, { result: returnvalue as unknown as UnitResult }),
+    );
     events.on("failed", ({ jobId, failedReason }) => this.settle(jobId, { reason: failedReason }));
     const seconds = Math.round(options.lostAfterMs / 1000);
     this.health = new RedisHealth(redis, {
-      down: () => options.logger.warn(`lost the connection to Redis at ${options.url}; waiting up to ${seconds} s for it to come back (${this.units.size} builder calls in flight)`),
+      down: () =>
+        options.logger.warn(
+          `lost the connection to Redis at ${options.url}; waiting up to ${seconds} s for it to come back (${this.units.size} builder calls in flight)`,
+        ),
       up: () => {
-        options.logger.info(`Redis at ${options.url} is back: resubmitting the builder calls it lost`);
+        options.logger.info(
+          `Redis at ${options.url} is back: resubmitting the builder calls it lost`,
+        );
         void this.sweep();
       },
     });
     const tick = Math.max(50, Math.min(1000, Math.floor(options.lostAfterMs / 4)));
-    this.timers.push(setInterval(() => this.checkLost(), tick), setInterval(() => void this.sweep(), options.pollMs ?? 5000));
+    this.timers.push(
+      setInterval(() => this.checkLost(), tick),
+      setInterval(() => void this.sweep(), options.pollMs ?? 5000),
+    );
     for (const t of this.timers) t.unref();
     options.signal?.addEventListener("abort", () => this.checkLost(), { once: true });
   }
@@ -134,7 +144,8 @@ export class UnitTracker {
     this.closed = true;
     this.health.stop();
     for (const t of this.timers) clearInterval(t);
-    for (const unit of this.units.values()) unit.reject(new Error(`unit ${unit.jobId} abandoned: the executor was closed`));
+    for (const unit of this.units.values())
+      unit.reject(new Error(`unit ${unit.jobId} abandoned: the executor was closed`));
     this.units.clear();
   }
 
@@ -172,7 +183,9 @@ export class UnitTracker {
       }
     } catch (e) {
       // Redis went away mid-sweep: the next one (after it is back) starts over.
-      this.options.logger.debug(`checking units in Redis: ${e instanceof Error ? e.message : String(e)}`);
+      this.options.logger.debug(
+        `checking units in Redis: ${e instanceof Error ? e.message : String(e)}`,
+      );
     } finally {
       this.sweeping = false;
     }
@@ -181,8 +194,20 @@ export class UnitTracker {
   private checkLost(): void {
     if (this.failure || this.closed || !this.health.down) return;
     const seconds = Math.round(this.health.downForMs() / 1000);
-    if (this.options.signal?.aborted) this.fail(new RedisLostError(this.options.url, `the run was stopped while Redis was unreachable, after ${seconds} s`));
-    else if (this.health.downForMs() >= this.options.lostAfterMs) this.fail(new RedisLostError(this.options.url, `unreachable for ${seconds} s, longer than --redis-timeout ${Math.round(this.options.lostAfterMs / 1000)}`));
+    if (this.options.signal?.aborted)
+      this.fail(
+        new RedisLostError(
+          this.options.url,
+          `the run was stopped while Redis was unreachable, after ${seconds} s`,
+        ),
+      );
+    else if (this.health.downForMs() >= this.options.lostAfterMs)
+      this.fail(
+        new RedisLostError(
+          this.options.url,
+          `unreachable for ${seconds} s, longer than --redis-timeout ${Math.round(this.options.lostAfterMs / 1000)}`,
+        ),
+      );
   }
 
   private fail(error: RedisLostError): void {
@@ -193,7 +218,10 @@ export class UnitTracker {
     this.options.onLost?.(error);
   }
 
-  private settle(jobId: string, outcome: { result?: UnitResult | undefined; reason?: string | undefined; error?: unknown }): void {
+  private settle(
+    jobId: string,
+    outcome: { result?: UnitResult | undefined; reason?: string | undefined; error?: unknown },
+  ): void {
     const unit = this.units.get(jobId);
     if (!unit) return;
     this.units.delete(jobId);

@@ -1,12 +1,24 @@
 import { hostname } from "node:os";
-import { Worker, type Job } from "bullmq";
+import { type Job, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { ConfigError, isDigitError } from "../../../errors.js";
-import { silentLogger, type Logger } from "../../../telemetry/logger.js";
-import { ClusterSemaphore, installClusterLimits } from "./cluster-limit.js";
-import { checkReachable, contextKey, displayUrl, failureReason, KEY_PREFIX, PROTOCOL_VERSION, QUEUE_NAME, redisConnection, type UnitContext, type UnitData, type UnitResult } from "./protocol.js";
-import { PreparedContext, type WorkerRegistryOptions } from "./rebuild.js";
+import { type Logger, silentLogger } from "../../../telemetry/logger.js";
 import { redactText } from "../../../util/redact.js";
+import { ClusterSemaphore, installClusterLimits } from "./cluster-limit.js";
+import {
+  checkReachable,
+  contextKey,
+  displayUrl,
+  failureReason,
+  KEY_PREFIX,
+  PROTOCOL_VERSION,
+  QUEUE_NAME,
+  redisConnection,
+  type UnitContext,
+  type UnitData,
+  type UnitResult,
+} from "./protocol.js";
+import { PreparedContext, type WorkerRegistryOptions } from "./rebuild.js";
 import { closeWithin, handleErrors, RedisHealth } from "./redis-health.js";
 import { resolveSecrets } from "./secrets.js";
 
@@ -61,7 +73,10 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
   const logger = options.logger ?? silentLogger;
   const connection = redisConnection(options.url);
   const concurrency = options.concurrency ?? 1;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`--concurrency must be a whole number ≥ 1, got ${concurrency}`, { hint: "e.g. digit worker redis://127.0.0.1:6379 --concurrency 4" });
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new ConfigError(`--concurrency must be a whole number ≥ 1, got ${concurrency}`, {
+      hint: "e.g. digit worker redis://127.0.0.1:6379 --concurrency 4",
+    });
   const id = `${hostname()}:${process.pid}`;
   await checkReachable(connection, options.url);
   const redis = new Redis(connection);
@@ -70,7 +85,9 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
   let onRedisDown: (() => void) | undefined;
   const health = new RedisHealth(redis, {
     down: () => {
-      logger.warn(`lost the connection to Redis at ${shownUrl}; reconnecting (units running now will run again)`);
+      logger.warn(
+        `lost the connection to Redis at ${shownUrl}; reconnecting (units running now will run again)`,
+      );
       onRedisDown?.();
     },
     up: () => logger.info(`reconnected to Redis at ${shownUrl}`),
@@ -89,9 +106,16 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
     if (!p) {
       p = (async () => {
         const raw = await redis.get(contextKey(hash));
-        if (raw === null) throw new Error(`builder context ${hash} is not in Redis (expired, or the coordinator used another Redis database)`);
+        if (raw === null)
+          throw new Error(
+            `builder context ${hash} is not in Redis (expired, or the coordinator used another Redis database)`,
+          );
         // Secrets come back from this worker's environment, in memory only.
-        const context = resolveSecrets(JSON.parse(raw) as UnitContext, options.env ?? process.env, id);
+        const context = resolveSecrets(
+          JSON.parse(raw) as UnitContext,
+          options.env ?? process.env,
+          id,
+        );
         logger.info(`building '${context.builderName}' (context ${hash})`);
         return PreparedContext.build(context, options, logger);
       })();
@@ -104,7 +128,10 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
 
   const processor = async (job: Job<UnitData, UnitResult>): Promise<UnitResult> => {
     const unit = job.data;
-    if (unit.version !== PROTOCOL_VERSION) throw new Error(`unit ${job.id} has format version ${unit.version}; this worker speaks ${PROTOCOL_VERSION} (run the same digit version everywhere)`);
+    if (unit.version !== PROTOCOL_VERSION)
+      throw new Error(
+        `unit ${job.id} has format version ${unit.version}; this worker speaks ${PROTOCOL_VERSION} (run the same digit version everywhere)`,
+      );
     let result: Awaited<ReturnType<PreparedContext["run"]>>;
     const started = Date.now();
     try {
@@ -119,8 +146,17 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
     }
     const { rows, collected } = result;
     processed++;
-    logger.debug(`unit ${job.id}: ${unit.batch.length} rows in, ${rows.length} out, ${Date.now() - started} ms`, { unit: job.id });
-    return { rows, rejects: collected.rejects, llmCalls: collected.llmCalls, rejected: collected.rejected, worker: id };
+    logger.debug(
+      `unit ${job.id}: ${unit.batch.length} rows in, ${rows.length} out, ${Date.now() - started} ms`,
+      { unit: job.id },
+    );
+    return {
+      rows,
+      rejects: collected.rejects,
+      llmCalls: collected.llmCalls,
+      rejected: collected.rejected,
+      worker: id,
+    };
   };
 
   const worker = new Worker<UnitData, UnitResult>(QUEUE_NAME, processor, {
@@ -143,12 +179,17 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
     if (health.down) logger.debug(`worker: ${e.message}`);
     // A unit Redis no longer holds for this worker (lost in a restart, or stalled and taken back):
     // its result is dropped and the unit runs again; nothing for the person running the worker to do.
-    else if (/^(Missing (key|lock)|Lock mismatch) for job/.test(e.message)) logger.info(`a unit's result was dropped: Redis no longer holds it for this worker (restarted, or the unit stalled and runs elsewhere) (${e.message})`);
+    else if (/^(Missing (key|lock)|Lock mismatch) for job/.test(e.message))
+      logger.info(
+        `a unit's result was dropped: Redis no longer holds it for this worker (restarted, or the unit stalled and runs elsewhere) (${e.message})`,
+      );
     else logger.warn(`worker: ${e.message}`);
   });
   worker.on("failed", (job, e) => logger.warn(`unit ${job?.id ?? "?"} failed: ${e.message}`));
   await worker.waitUntilReady();
-  logger.info(`worker ${id} ready on ${connection.host}:${connection.port} (concurrency ${concurrency}${semaphore ? ", cluster-wide credential limits" : ""})`);
+  logger.info(
+    `worker ${id} ready on ${connection.host}:${connection.port} (concurrency ${concurrency}${semaphore ? ", cluster-wide credential limits" : ""})`,
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -164,8 +205,16 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
           onRedisDown = () => resolve("gone");
           if (health.down) resolve("gone");
         });
-        const graceful = worker.close(force || health.down).then(() => "closed" as const, () => "closed" as const);
-        if ((await Promise.race([graceful, gone])) === "gone") await closeWithin(1000, () => worker.close(true), () => void worker.disconnect().catch(() => undefined));
+        const graceful = worker.close(force || health.down).then(
+          () => "closed" as const,
+          () => "closed" as const,
+        );
+        if ((await Promise.race([graceful, gone])) === "gone")
+          await closeWithin(
+            1000,
+            () => worker.close(true),
+            () => void worker.disconnect().catch(() => undefined),
+          );
         health.stop();
         uninstall?.();
         semaphore?.close();

@@ -1,6 +1,6 @@
-import { Formatter } from "../../formatter.js";
 import { registerFormatter } from "../../../registry/decorators.js";
 import type { Row } from "../../../util/mapping.js";
+import { Formatter } from "../../formatter.js";
 
 /**
  * One chat message of the formatted output (OpenAI shape).
@@ -29,7 +29,10 @@ export interface FormattedMessage {
 @registerFormatter("formatters/conversation/messages")
 export class ConversationMessagesFormatter extends Formatter {
   apply(row: Row): Row {
-    return { conversation_id: row.conversation_id ?? null, messages: stepsToMessages(asSteps(row.steps)) };
+    return {
+      conversation_id: row.conversation_id ?? null,
+      messages: stepsToMessages(asSteps(row.steps)),
+    };
   }
 }
 
@@ -51,12 +54,26 @@ export function stepsToMessages(steps: Row[]): FormattedMessage[] {
       out.push({
         role: "assistant",
         content: null,
-        tool_calls: [{ id: String(call.id ?? call.call_id ?? ""), type: "function", function: { name: String(call.name ?? ""), arguments: typeof args === "string" ? args : JSON.stringify(args) } }],
+        tool_calls: [
+          {
+            id: String(call.id ?? call.call_id ?? ""),
+            type: "function",
+            function: {
+              name: String(call.name ?? ""),
+              arguments: typeof args === "string" ? args : JSON.stringify(args),
+            },
+          },
+        ],
       });
     } else if (role === "tool_result") {
       const result: Row = isObj(step.content) ? step.content : { result: step.content };
-      const value = result.error != null ? { error: result.error } : (result.result ?? result.content ?? null);
-      out.push({ role: "tool", tool_call_id: String(result.call_id ?? result.id ?? result.tool_call_id ?? ""), content: typeof value === "string" ? value : JSON.stringify(value) });
+      const value =
+        result.error != null ? { error: result.error } : (result.result ?? result.content ?? null);
+      out.push({
+        role: "tool",
+        tool_call_id: String(result.call_id ?? result.id ?? result.tool_call_id ?? ""),
+        content: typeof value === "string" ? value : JSON.stringify(value),
+      });
     }
   }
   return out;

@@ -20,6 +20,7 @@
  */
 import {
   Bool,
+  type Data,
   DataType,
   Field,
   Float64,
@@ -32,14 +33,24 @@ import {
   Struct,
   Utf8,
   Vector,
-  type Data,
 } from "apache-arrow";
 
 /** Field metadata key marking a Utf8 column whose cells are JSON text. */
 export const JSON_MARKER = "digit.json";
 
 /** The inferred family of a column. */
-export type ColumnKind = "null" | "bool" | "int" | "float" | "string" | "json" | "list<null>" | "list<bool>" | "list<int>" | "list<float>" | "list<string>";
+export type ColumnKind =
+  | "null"
+  | "bool"
+  | "int"
+  | "float"
+  | "string"
+  | "json"
+  | "list<null>"
+  | "list<bool>"
+  | "list<int>"
+  | "list<float>"
+  | "list<string>";
 
 type Scalar = "null" | "bool" | "int" | "float" | "string";
 
@@ -112,7 +123,11 @@ export function fitsKind(file: ColumnKind, chunk: ColumnKind): boolean {
   if (chunk === "null" || file === chunk) return true;
   if (file === "json") return true;
   if (file === "float" && chunk === "int") return true;
-  if (file.startsWith("list<") && (chunk === "list<null>" || (file === "list<float>" && chunk === "list<int>"))) return true;
+  if (
+    file.startsWith("list<") &&
+    (chunk === "list<null>" || (file === "list<float>" && chunk === "list<int>"))
+  )
+    return true;
   return false;
 }
 
@@ -142,7 +157,12 @@ function scalarType(s: Scalar | "json"): DataType {
 
 /** The Arrow field for a column. */
 export function fieldFor(name: string, kind: ColumnKind): Field {
-  if (kind.startsWith("list<")) return new Field(name, new List(new Field("item", scalarType(elementScalar(kind)), true)), true);
+  if (kind.startsWith("list<"))
+    return new Field(
+      name,
+      new List(new Field("item", scalarType(elementScalar(kind)), true)),
+      true,
+    );
   const s = storageScalar(kind);
   const meta = s === "json" ? new Map([[JSON_MARKER, "1"]]) : undefined;
   return new Field(name, scalarType(s), true, meta);
@@ -176,7 +196,13 @@ function scalarData(kind: Scalar | "json", values: readonly unknown[]): Data {
         valid.set(i, ok);
         if (v === true) data[i >> 3]! |= 1 << (i & 7);
       }
-      return makeData({ type: new Bool(), length: n, nullCount: valid.nulls, nullBitmap: valid.bits, data });
+      return makeData({
+        type: new Bool(),
+        length: n,
+        nullCount: valid.nulls,
+        nullBitmap: valid.bits,
+        data,
+      });
     }
     case "int": {
       const data = new BigInt64Array(n);
@@ -186,7 +212,13 @@ function scalarData(kind: Scalar | "json", values: readonly unknown[]): Data {
         valid.set(i, ok);
         if (ok) data[i] = BigInt(v as number);
       }
-      return makeData({ type: new Int64(), length: n, nullCount: valid.nulls, nullBitmap: valid.bits, data });
+      return makeData({
+        type: new Int64(),
+        length: n,
+        nullCount: valid.nulls,
+        nullBitmap: valid.bits,
+        data,
+      });
     }
     case "float": {
       const data = new Float64Array(n);
@@ -196,7 +228,13 @@ function scalarData(kind: Scalar | "json", values: readonly unknown[]): Data {
         valid.set(i, ok);
         if (ok) data[i] = v as number;
       }
-      return makeData({ type: new Float64(), length: n, nullCount: valid.nulls, nullBitmap: valid.bits, data });
+      return makeData({
+        type: new Float64(),
+        length: n,
+        nullCount: valid.nulls,
+        nullBitmap: valid.bits,
+        data,
+      });
     }
     default: {
       const texts: (string | undefined)[] = new Array(n);
@@ -219,7 +257,14 @@ function scalarData(kind: Scalar | "json", values: readonly unknown[]): Data {
         offsets[i + 1] = at;
       }
       const data = new Uint8Array(buf.buffer, buf.byteOffset, at);
-      return makeData({ type: new Utf8(), length: n, nullCount: valid.nulls, nullBitmap: valid.bits, valueOffsets: offsets, data });
+      return makeData({
+        type: new Utf8(),
+        length: n,
+        nullCount: valid.nulls,
+        nullBitmap: valid.bits,
+        valueOffsets: offsets,
+        data,
+      });
     }
   }
 }
@@ -238,7 +283,14 @@ function listData(field: Field, values: readonly unknown[]): Data {
   }
   const type = field.type as List;
   const child = scalarData(scalarKindOf(type.valueType), items);
-  return makeData({ type, length: n, nullCount: valid.nulls, nullBitmap: valid.bits, valueOffsets: offsets, child });
+  return makeData({
+    type,
+    length: n,
+    nullCount: valid.nulls,
+    nullBitmap: valid.bits,
+    valueOffsets: offsets,
+    child,
+  });
 }
 
 function scalarKindOf(t: DataType): Scalar {
@@ -252,14 +304,19 @@ function scalarKindOf(t: DataType): Scalar {
  * One Arrow record batch holding `rows` with the given column kinds (from `inferColumns`, or a
  * file's schema that the rows fit).
  */
-export function rowsToBatch(rows: readonly Record<string, unknown>[], kinds: ReadonlyMap<string, ColumnKind>): RecordBatch {
+export function rowsToBatch(
+  rows: readonly Record<string, unknown>[],
+  kinds: ReadonlyMap<string, ColumnKind>,
+): RecordBatch {
   const fields: Field[] = [];
   const children: Data[] = [];
   for (const [name, kind] of kinds) {
     const field = fieldFor(name, kind);
     const values = rows.map((r) => r[name]);
     fields.push(field);
-    children.push(kind.startsWith("list<") ? listData(field, values) : scalarData(storageScalar(kind), values));
+    children.push(
+      kind.startsWith("list<") ? listData(field, values) : scalarData(storageScalar(kind), values),
+    );
   }
   const schema = new Schema(fields);
   const data = makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children });
@@ -343,7 +400,8 @@ export function decodeColumn(d: Data, json: boolean): unknown[] {
     const half = DataType.isFloat(t) && (t as Float64).precision === 0;
     if (!half) {
       const out: unknown[] = new Array(n);
-      for (let i = 0; i < n; i++) out[i] = isValid(d, i) ? (big ? Number(vals[d.offset + i]!) : vals[d.offset + i]) : null;
+      for (let i = 0; i < n; i++)
+        out[i] = isValid(d, i) ? (big ? Number(vals[d.offset + i]!) : vals[d.offset + i]) : null;
       return out;
     }
   }
@@ -362,7 +420,9 @@ export function decodeColumn(d: Data, json: boolean): unknown[] {
     const offs = d.valueOffsets as Int32Array | BigInt64Array;
     const out: unknown[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      out[i] = isValid(d, i) ? items.slice(Number(offs[d.offset + i]!), Number(offs[d.offset + i + 1]!)) : null;
+      out[i] = isValid(d, i)
+        ? items.slice(Number(offs[d.offset + i]!), Number(offs[d.offset + i + 1]!))
+        : null;
     }
     return out;
   }
@@ -376,7 +436,9 @@ export function decodeColumn(d: Data, json: boolean): unknown[] {
 /** The rows of a record batch as JSON records. */
 export function batchToRows(batch: RecordBatch): Record<string, unknown>[] {
   const fields = batch.schema.fields;
-  const cols = fields.map((f, c) => decodeColumn(batch.data.children[c]!, f.metadata.get(JSON_MARKER) === "1"));
+  const cols = fields.map((f, c) =>
+    decodeColumn(batch.data.children[c]!, f.metadata.get(JSON_MARKER) === "1"),
+  );
   const n = batch.numRows;
   const rows: Record<string, unknown>[] = new Array(n);
   const names = fields.map((f) => f.name);

@@ -6,10 +6,10 @@
 import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { Writable } from "node:stream";
-import { Table as ArrowTable, tableFromIPC, tableToIPC, type RecordBatch } from "apache-arrow";
+import { Table as ArrowTable, type RecordBatch, tableFromIPC, tableToIPC } from "apache-arrow";
 import * as pw from "parquet-wasm";
 import { flatten } from "../types.js";
-import { batchToRows, fitsKind, inferColumns, rowsToBatch, type ColumnKind } from "./columns.js";
+import { batchToRows, type ColumnKind, fitsKind, inferColumns, rowsToBatch } from "./columns.js";
 import { countParquetRows, streamParquetIpc } from "./reader.js";
 
 type Row = Record<string, unknown>;
@@ -18,7 +18,10 @@ type Row = Record<string, unknown>;
 export const WRITE_CHUNK = 50_000;
 
 function writerProps(): pw.WriterProperties {
-  return new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).setMaxRowGroupSize(WRITE_CHUNK).build();
+  return new pw.WriterPropertiesBuilder()
+    .setCompression(pw.Compression.ZSTD)
+    .setMaxRowGroupSize(WRITE_CHUNK)
+    .build();
 }
 
 function toWasm(batch: RecordBatch): pw.RecordBatch[] {
@@ -33,11 +36,16 @@ function toWasm(batch: RecordBatch): pw.RecordBatch[] {
  */
 export function encodeParquet(rows: readonly Row[]): Uint8Array {
   const kinds = inferColumns(rows);
-  const wasm = pw.Table.fromIPCStream(tableToIPC(new ArrowTable([rowsToBatch(rows, kinds)]), "stream"));
+  const wasm = pw.Table.fromIPCStream(
+    tableToIPC(new ArrowTable([rowsToBatch(rows, kinds)]), "stream"),
+  );
   return pw.writeParquet(wasm, writerProps());
 }
 
-function fits(file: ReadonlyMap<string, ColumnKind>, chunk: ReadonlyMap<string, ColumnKind>): boolean {
+function fits(
+  file: ReadonlyMap<string, ColumnKind>,
+  chunk: ReadonlyMap<string, ColumnKind>,
+): boolean {
   for (const [name, kind] of chunk) {
     const f = file.get(name);
     if (f === undefined || !fitsKind(f, kind)) return false;
@@ -97,7 +105,10 @@ export async function writeParquetStream(
   return written;
 }
 
-async function* chunks(rows: Iterable<Row> | AsyncIterable<Row>, size: number): AsyncGenerator<Row[]> {
+async function* chunks(
+  rows: Iterable<Row> | AsyncIterable<Row>,
+  size: number,
+): AsyncGenerator<Row[]> {
   let chunk: Row[] = [];
   for await (const r of rows) {
     chunk.push(r);
@@ -125,7 +136,10 @@ export function parquetRowCount(path: string): Promise<number> {
  * @example
  * for await (const row of readParquetFile("data.parquet", { skip: 10 })) console.log(row);
  */
-export function readParquetFile(path: string, options: ParquetReadOptions = {}): AsyncIterableIterator<Row> {
+export function readParquetFile(
+  path: string,
+  options: ParquetReadOptions = {},
+): AsyncIterableIterator<Row> {
   return flatten(readParquetBatches(path, options));
 }
 
@@ -140,8 +154,15 @@ export interface ParquetReadOptions {
  * The rows of a Parquet file, a record batch at a time. Decoding runs in a worker thread (see
  * `reader.ts`): a corrupt file is a DataFileError naming it, never a crash.
  */
-export async function* readParquetBatches(path: string, options: ParquetReadOptions = {}): AsyncGenerator<Row[]> {
-  const stream = streamParquetIpc(path, { skip: options.skip ?? 0, limit: options.limit, batchSize: options.batchSize ?? 10_000 });
+export async function* readParquetBatches(
+  path: string,
+  options: ParquetReadOptions = {},
+): AsyncGenerator<Row[]> {
+  const stream = streamParquetIpc(path, {
+    skip: options.skip ?? 0,
+    limit: options.limit,
+    batchSize: options.batchSize ?? 10_000,
+  });
   for await (const ipc of stream) {
     for (const batch of tableFromIPC(ipc).batches) yield batchToRows(batch);
   }

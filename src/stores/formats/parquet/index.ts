@@ -5,5 +5,17 @@
  * @example
  * const { ParquetParts } = await import("./formats/parquet/index.js");
  */
-export { parquetRowCount, readParquetBatches, readParquetFile, writeParquetStream, encodeParquet } from "./file.js";
-export { listParts, partName, ParquetParts, readParquetFolder, readParquetFolderBatches } from "./parts.js";
+export {
+  encodeParquet,
+  parquetRowCount,
+  readParquetBatches,
+  readParquetFile,
+  writeParquetStream,
+} from "./file.js";
+export {
+  listParts,
+  ParquetParts,
+  partName,
+  readParquetFolder,
+  readParquetFolderBatches,
+} from "./parts.js";

@@ -1,5 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, writeFileSync, renameSync, existsSync, mkdirSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
@@ -31,7 +38,12 @@ describe("column inference", () => {
     expect(mergeKinds("list<null>", "list<int>")).toBe("list<int>");
     expect(mergeKinds("string", "int")).toBe("json");
     expect(mergeKinds("null", "bool")).toBe("bool");
-    expect([...inferColumns([{ a: 1, b: null }, { a: 2.5, c: ["x"] }])]).toEqual([
+    expect([
+      ...inferColumns([
+        { a: 1, b: null },
+        { a: 2.5, c: ["x"] },
+      ]),
+    ]).toEqual([
       ["a", "float"],
       ["b", "null"],
       ["c", "list<string>"],
@@ -42,7 +54,14 @@ describe("column inference", () => {
     const bytes = encodeParquet([{ n: 1, f: 0.5, t: ["a"], o: { x: 1 }, b: true, s: "é" }]);
     const table = tableFromIPC(pw.readParquet(bytes).intoIPCStream());
     const types = Object.fromEntries(table.schema.fields.map((f) => [f.name, String(f.type)]));
-    expect(types).toEqual({ n: "Int64", f: "Float64", t: "List<Utf8>", o: "Utf8", b: "Bool", s: "Utf8" });
+    expect(types).toEqual({
+      n: "Int64",
+      f: "Float64",
+      t: "List<Utf8>",
+      o: "Utf8",
+      b: "Bool",
+      s: "Utf8",
+    });
     expect(table.schema.fields.find((f) => f.name === "o")!.metadata.get("digit.json")).toBe("1");
   });
 });
@@ -54,10 +73,19 @@ describe("Parquet part folder", () => {
     for (let i = 0; i < 20; i++) await store.append([{ i, s: `r${i}` }]);
     const names = readdirSync(dir).sort();
     // 8 one-row parts merged into one of 8 rows, twice; 4 one-row parts left.
-    expect(names).toEqual([partName(0, 8), partName(8, 16), partName(16, 17), partName(17, 18), partName(18, 19), partName(19, 20)]);
+    expect(names).toEqual([
+      partName(0, 8),
+      partName(8, 16),
+      partName(16, 17),
+      partName(17, 18),
+      partName(18, 19),
+      partName(19, 20),
+    ]);
     expect(await store.count()).toBe(20);
     expect((await all(store.rows(0))).map((r) => r.i)).toEqual([...Array(20).keys()]);
-    expect((await all(store.rows(7))).map((r) => r.i)).toEqual([...Array(13).keys()].map((k) => k + 7));
+    expect((await all(store.rows(7))).map((r) => r.i)).toEqual(
+      [...Array(13).keys()].map((k) => k + 7),
+    );
     expect(await all(store.rows(25))).toEqual([]);
   });
 
@@ -92,12 +120,19 @@ describe("Parquet part folder", () => {
     await store.append([{ v: "old" }]);
     // Simulate: new folder complete, old one moved away, crash before the new one moved in.
     mkdirSync(`${dir}.replacing`);
-    writeFileSync(join(`${dir}.replacing`, partName(0, 2)), encodeParquet([{ v: "new" }, { v: "new2" }]));
+    writeFileSync(
+      join(`${dir}.replacing`, partName(0, 2)),
+      encodeParquet([{ v: "new" }, { v: "new2" }]),
+    );
     renameSync(dir, `${dir}.old`);
     expect((await all(new ParquetParts(dir).rows())).map((r) => r.v)).toEqual(["new", "new2"]);
     await new ParquetParts(dir).append([{ v: "after" }]);
     expect(existsSync(`${dir}.old`)).toBe(false);
-    expect((await all(new ParquetParts(dir).rows())).map((r) => r.v)).toEqual(["new", "new2", "after"]);
+    expect((await all(new ParquetParts(dir).rows())).map((r) => r.v)).toEqual([
+      "new",
+      "new2",
+      "after",
+    ]);
   });
 
   it("streams a replace into one file while the schema holds, a new part from the chunk where it changes", async () => {
@@ -111,7 +146,10 @@ describe("Parquet part folder", () => {
     // Chunks of 50,000 rows: the third one mixes numbers and a string, so it starts a new part.
     expect(readdirSync(dir).sort()).toEqual([partName(0, 100_000), partName(100_000, 120_001)]);
     const tail = await all(store.rows(119_999));
-    expect(tail).toEqual([{ i: 119_999, s: "x" }, { i: "now a string", s: null }]);
+    expect(tail).toEqual([
+      { i: 119_999, s: "x" },
+      { i: "now a string", s: null },
+    ]);
   });
 
   it("reports a gap in the folder and a file that is not Parquet", async () => {
@@ -128,7 +166,9 @@ describe("Parquet part folder", () => {
     const dir = join(tmp(), "ds.parquet");
     mkdirSync(dir);
     execFileSync("mkfifo", [join(dir, "a.parquet")]);
-    await expect(all(readParquetFolder(dir))).rejects.toThrow(/a\.parquet' is a FIFO \(named pipe\), not a regular file/);
+    await expect(all(readParquetFolder(dir))).rejects.toThrow(
+      /a\.parquet' is a FIFO \(named pipe\), not a regular file/,
+    );
   });
 });
 
@@ -161,7 +201,9 @@ describe("a file that makes the wasm decoder trap", () => {
     expect((e as DataFileError).message).toMatch(/row group 0 \(rows 0–49\)/);
     const rest: unknown[] = [];
     for await (const r of open) rest.push(r);
-    expect(rest.map((r) => (r as { i: number }).i)).toEqual([...Array(29).keys()].map((k) => k + 1));
+    expect(rest.map((r) => (r as { i: number }).i)).toEqual(
+      [...Array(29).keys()].map((k) => k + 1),
+    );
     expect((await all(readParquetFile(good))).length).toBe(30);
   });
 });

@@ -21,7 +21,13 @@ import { basename, join } from "node:path";
 import { DataFileError } from "../../../errors.js";
 import { checkDataFile } from "../file-kind.js";
 import { flatten } from "../types.js";
-import { encodeParquet, parquetRowCount, readParquetBatches, readParquetFile, writeParquetStream } from "./file.js";
+import {
+  encodeParquet,
+  parquetRowCount,
+  readParquetBatches,
+  readParquetFile,
+  writeParquetStream,
+} from "./file.js";
 
 type Row = Record<string, unknown>;
 
@@ -58,7 +64,9 @@ export async function listParts(dir: string): Promise<{ live: Part[]; stale: str
     names = await readdir(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return { live: [], stale: [] };
-    throw new DataFileError(`cannot read Parquet store folder: ${(e as Error).message}`, { file: dir });
+    throw new DataFileError(`cannot read Parquet store folder: ${(e as Error).message}`, {
+      file: dir,
+    });
   }
   const parts: Part[] = [];
   const stale: string[] = [];
@@ -76,10 +84,13 @@ export async function listParts(dir: string): Promise<{ live: Part[]; stale: str
       continue;
     }
     if (p.start !== end) {
-      throw new DataFileError(`Parquet store folder is inconsistent: part ${basename(p.file)} starts at row ${p.start}, expected ${end}`, {
-        file: dir,
-        hint: "a file was removed or copied in by hand; restore it, or run with --restart",
-      });
+      throw new DataFileError(
+        `Parquet store folder is inconsistent: part ${basename(p.file)} starts at row ${p.start}, expected ${end}`,
+        {
+          file: dir,
+          hint: "a file was removed or copied in by hand; restore it, or run with --restart",
+        },
+      );
     }
     live.push(p);
     end = p.end;
@@ -94,16 +105,29 @@ export async function listParts(dir: string): Promise<{ live: Part[]; stale: str
  * @example
  * for await (const row of readParquetFolder("out/qa/data.parquet")) console.log(row);
  */
-export function readParquetFolder(dir: string, skip = 0, batchSize?: number): AsyncIterableIterator<Row> {
+export function readParquetFolder(
+  dir: string,
+  skip = 0,
+  batchSize?: number,
+): AsyncIterableIterator<Row> {
   return flatten(readParquetFolderBatches(dir, skip, batchSize));
 }
 
 /** The rows of a Parquet folder, a record batch at a time. */
-export async function* readParquetFolderBatches(dir: string, skip: number, batchSize: number | undefined): AsyncGenerator<Row[]> {
+export async function* readParquetFolderBatches(
+  dir: string,
+  skip: number,
+  batchSize: number | undefined,
+): AsyncGenerator<Row[]> {
   const { live } = await listParts(dir);
-  let files: { file: string; rows?: number }[] = live.map((p) => ({ file: p.file, rows: p.end - p.start }));
+  let files: { file: string; rows?: number }[] = live.map((p) => ({
+    file: p.file,
+    rows: p.end - p.start,
+  }));
   if (live.length === 0) {
-    const names = (await readdir(dir)).filter((n) => n.endsWith(".parquet") && !n.includes(".tmp-")).sort();
+    const names = (await readdir(dir))
+      .filter((n) => n.endsWith(".parquet") && !n.includes(".tmp-"))
+      .sort();
     files = names.map((n) => ({ file: join(dir, n) }));
   }
   for (const f of files) {
@@ -143,7 +167,8 @@ export class ParquetParts {
     if (!this.recovered) {
       if (existsSync(this.old)) {
         // The new folder was complete before the old one was moved away: finish the swap.
-        if (!existsSync(this.dir) && existsSync(this.replacing)) await rename(this.replacing, this.dir);
+        if (!existsSync(this.dir) && existsSync(this.replacing))
+          await rename(this.replacing, this.dir);
         await rm(this.old, { recursive: true, force: true });
       }
       await rm(this.replacing, { recursive: true, force: true });
@@ -156,7 +181,8 @@ export class ParquetParts {
 
   /** Where readers should look (mid-swap after a crash, the new folder). */
   readDir(): string {
-    if (!existsSync(this.dir) && existsSync(this.old) && existsSync(this.replacing)) return this.replacing;
+    if (!existsSync(this.dir) && existsSync(this.old) && existsSync(this.replacing))
+      return this.replacing;
     return this.dir;
   }
 
@@ -178,7 +204,11 @@ export class ParquetParts {
     const live = await this.recover();
     const start = live.at(-1)?.end ?? 0;
     await mkdir(this.dir, { recursive: true });
-    const part = { file: join(this.dir, partName(start, start + rows.length)), start, end: start + rows.length };
+    const part = {
+      file: join(this.dir, partName(start, start + rows.length)),
+      start,
+      end: start + rows.length,
+    };
     await this.writePart(part.file, rows);
     live.push(part);
     await this.merge(live);
@@ -241,7 +271,11 @@ export class ParquetParts {
       if (run.length < FANOUT || total > MERGE_LIMIT) return;
       const rows: Row[] = [];
       for (const p of run) for await (const r of readParquetFile(p.file)) rows.push(r);
-      const merged = { file: join(this.dir, partName(run[0]!.start, last.end)), start: run[0]!.start, end: last.end };
+      const merged = {
+        file: join(this.dir, partName(run[0]!.start, last.end)),
+        start: run[0]!.start,
+        end: last.end,
+      };
       await this.writePart(merged.file, rows);
       for (const p of run) await rm(p.file, { force: true });
       live.splice(i, run.length, merged);

@@ -6,7 +6,15 @@
 /** What the reader asks the worker. `stream` names an open stream; `id` pairs a reply with its request. */
 export type ParquetRequest =
   | { id: number; op: "count"; path: string }
-  | { id: number; op: "open"; stream: number; path: string; skip: number; limit?: number | undefined; batchSize: number }
+  | {
+      id: number;
+      op: "open";
+      stream: number;
+      path: string;
+      skip: number;
+      limit?: number | undefined;
+      batchSize: number;
+    }
   | { id: number; op: "next"; stream: number }
   | { id: number; op: "close"; stream: number };
 

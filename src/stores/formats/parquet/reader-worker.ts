@@ -9,7 +9,7 @@
 import { openAsBlob } from "node:fs";
 import { parentPort } from "node:worker_threads";
 import * as pw from "parquet-wasm";
-import { READY, type ParquetReply, type ParquetRequest } from "./reader-protocol.js";
+import { type ParquetReply, type ParquetRequest, READY } from "./reader-protocol.js";
 
 /** An open stream: the file handle (freed on close) and its batch iterator. */
 interface OpenStream {
@@ -109,7 +109,12 @@ if (port) {
       try {
         reply = await handle(req);
       } catch (e) {
-        reply = { id: req.id, ok: false, kind: e instanceof ReadFailure ? e.kind : "decode", message: messageOf(e) };
+        reply = {
+          id: req.id,
+          ok: false,
+          kind: e instanceof ReadFailure ? e.kind : "decode",
+          message: messageOf(e),
+        };
       }
       const transfer = "ipc" in reply && reply.ipc ? [reply.ipc.buffer as ArrayBuffer] : [];
       port.postMessage(reply, transfer);

@@ -8,7 +8,7 @@
 import type { Worker } from "node:worker_threads";
 import { DataFileError } from "../../../errors.js";
 import { startModuleWorker } from "../../../util/module-worker.js";
-import { READY, type ParquetReply, type ParquetRequest } from "./reader-protocol.js";
+import { type ParquetReply, type ParquetRequest, READY } from "./reader-protocol.js";
 
 /** The worker died while serving a request (a wasm trap or an out-of-memory abort). */
 class DecoderCrash extends Error {}
@@ -16,7 +16,11 @@ class DecoderCrash extends Error {}
 type Pending = { resolve: (reply: ParquetReply) => void; reject: (e: Error) => void };
 
 /** Distributive Omit: keeps each request variant's own fields. */
-type RequestBody = ParquetRequest extends infer R ? (R extends ParquetRequest ? Omit<R, "id"> : never) : never;
+type RequestBody = ParquetRequest extends infer R
+  ? R extends ParquetRequest
+    ? Omit<R, "id">
+    : never
+  : never;
 
 let worker: Worker | undefined;
 /** Bumped whenever a worker is replaced: streams opened on an older one must reopen. */
@@ -37,7 +41,11 @@ function current(): Worker {
     const p = pending;
     pending = undefined;
     // A worker that never loaded says nothing about the file being read: that is digit's fault.
-    p?.reject(ready ? new DecoderCrash(why) : new Error(`the Parquet decoder thread could not start: ${why}`));
+    p?.reject(
+      ready
+        ? new DecoderCrash(why)
+        : new Error(`the Parquet decoder thread could not start: ${why}`),
+    );
   };
   w.on("message", (reply: ParquetReply | typeof READY) => {
     if (reply === READY) {
@@ -81,20 +89,28 @@ function ask(body: RequestBody): Promise<ParquetReply> {
 
 /** The reply's failure as a DataFileError naming the file. */
 function failure(path: string, reply: Extract<ParquetReply, { ok: false }>): DataFileError {
-  if (reply.kind === "unreadable") return new DataFileError(`cannot read data file: ${reply.message}`, { file: path });
+  if (reply.kind === "unreadable")
+    return new DataFileError(`cannot read data file: ${reply.message}`, { file: path });
   if (reply.kind === "not-parquet") {
     return new DataFileError(`not a Parquet file (${reply.message.slice(0, 120)})`, {
       file: path,
       hint: "check the file; Parquet files start and end with the bytes PAR1",
     });
   }
-  return new DataFileError(`cannot read Parquet file: ${reply.message}`, { file: path, hint: CORRUPT_HINT });
+  return new DataFileError(`cannot read Parquet file: ${reply.message}`, {
+    file: path,
+    hint: CORRUPT_HINT,
+  });
 }
 
-const CORRUPT_HINT = "the file is damaged or was not written to the Parquet specification; re-export it (e.g. with pyarrow), or remove it from data_path";
+const CORRUPT_HINT =
+  "the file is damaged or was not written to the Parquet specification; re-export it (e.g. with pyarrow), or remove it from data_path";
 
 function crashed(path: string, where: string, e: DecoderCrash): DataFileError {
-  return new DataFileError(`the Parquet decoder failed on this file${where} (${e.message}); the file is corrupt`, { file: path, hint: CORRUPT_HINT });
+  return new DataFileError(
+    `the Parquet decoder failed on this file${where} (${e.message}); the file is corrupt`,
+    { file: path, hint: CORRUPT_HINT },
+  );
 }
 
 /**
@@ -128,7 +144,10 @@ export interface ParquetStreamOptions {
  * @example
  * for await (const ipc of streamParquetIpc("data.parquet", { skip: 0, batchSize: 10_000 })) tableFromIPC(ipc);
  */
-export async function* streamParquetIpc(path: string, options: ParquetStreamOptions): AsyncGenerator<Uint8Array> {
+export async function* streamParquetIpc(
+  path: string,
+  options: ParquetStreamOptions,
+): AsyncGenerator<Uint8Array> {
   const stream = nextStream++;
   /** The next row the stream yields, counted from the file's start. */
   let position = options.skip;
@@ -138,7 +157,14 @@ export async function* streamParquetIpc(path: string, options: ParquetStreamOpti
   const open = async (): Promise<boolean> => {
     let reply: ParquetReply;
     try {
-      reply = await ask({ op: "open", stream, path, skip: position, limit: left, batchSize: options.batchSize });
+      reply = await ask({
+        op: "open",
+        stream,
+        path,
+        skip: position,
+        limit: left,
+        batchSize: options.batchSize,
+      });
     } catch (e) {
       if (e instanceof DecoderCrash) throw crashed(path, " while reading its footer", e);
       throw e;
@@ -159,7 +185,8 @@ export async function* streamParquetIpc(path: string, options: ParquetStreamOpti
       try {
         reply = await ask({ op: "next", stream });
       } catch (e) {
-        if (e instanceof DecoderCrash) throw crashed(path, ` in ${rowGroupAt(groups, position)}`, e);
+        if (e instanceof DecoderCrash)
+          throw crashed(path, ` in ${rowGroupAt(groups, position)}`, e);
         throw e;
       }
       if (!reply.ok) throw failure(path, reply);

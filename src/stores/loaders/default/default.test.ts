@@ -10,7 +10,12 @@ function seedStore(): DefaultDatastore {
   const dir = mkdtempSync(join(tmpdir(), "digit-loader-"));
   writeFileSync(join(dir, "a.jsonl"), '{"q":"a1"}\n{"q":"a2"}\n{"q":"a3"}\n');
   writeFileSync(join(dir, "b.jsonl"), '{"q":"b1"}\n{"q":"b2"}\n');
-  return new DefaultDatastore({ type: "default", store_name: "seeds", data: [{ q: "i1" }], data_path: join(dir, "*.jsonl") });
+  return new DefaultDatastore({
+    type: "default",
+    store_name: "seeds",
+    data: [{ q: "i1" }],
+    data_path: join(dir, "*.jsonl"),
+  });
 }
 
 async function drain(loader: DefaultDataloader, max = 100): Promise<(string | undefined)[]> {
@@ -31,10 +36,30 @@ describe("default dataloader", () => {
   });
 
   it("wraps around with loop_over, yielding undefined exactly once between passes", async () => {
-    const loader = new DefaultDataloader({ type: "default", datastore: seedStore(), loop_over: true });
+    const loader = new DefaultDataloader({
+      type: "default",
+      datastore: seedStore(),
+      loop_over: true,
+    });
     const seen: (string | undefined)[] = [];
     for (let i = 0; i < 15; i++) seen.push((await loader.next())?.q as string | undefined);
-    expect(seen).toEqual(["i1", "a1", "a2", "a3", "b1", "b2", undefined, "i1", "a1", "a2", "a3", "b1", "b2", undefined, "i1"]);
+    expect(seen).toEqual([
+      "i1",
+      "a1",
+      "a2",
+      "a3",
+      "b1",
+      "b2",
+      undefined,
+      "i1",
+      "a1",
+      "a2",
+      "a3",
+      "b1",
+      "b2",
+      undefined,
+      "i1",
+    ]);
   });
 
   it("saves and restores {iter_index, row_index} exactly, across sources", async () => {
@@ -63,28 +88,61 @@ describe("default dataloader", () => {
       store_name: "s",
       data: [{ text: "t", meta: { lang: "en", tags: ["x", "y"] } }],
     });
-    const keep = new DefaultDataloader({ type: "default", datastore: store, fields: { "*": "*", text: "content", "meta.tags[1]": "out.second" } });
-    expect(await keep.next()).toEqual({ text: "t", meta: { lang: "en", tags: ["x", "y"] }, content: "t", out: { second: "y" } });
-    const only = new DefaultDataloader({ type: "default", datastore: store, fields: { "meta.lang": "language" } });
+    const keep = new DefaultDataloader({
+      type: "default",
+      datastore: store,
+      fields: { "*": "*", text: "content", "meta.tags[1]": "out.second" },
+    });
+    expect(await keep.next()).toEqual({
+      text: "t",
+      meta: { lang: "en", tags: ["x", "y"] },
+      content: "t",
+      out: { second: "y" },
+    });
+    const only = new DefaultDataloader({
+      type: "default",
+      datastore: store,
+      fields: { "meta.lang": "language" },
+    });
     expect(await only.next()).toEqual({ language: "en" });
     const same = new DefaultDataloader({ type: "default", datastore: store, fields: { "*": "*" } });
     expect(await same.next()).toEqual({ text: "t", meta: { lang: "en", tags: ["x", "y"] } });
-    const missing = new DefaultDataloader({ type: "default", datastore: store, fields: { nope: "x" } });
+    const missing = new DefaultDataloader({
+      type: "default",
+      datastore: store,
+      fields: { nope: "x" },
+    });
     await expect(missing.next()).rejects.toThrow(DataFileError);
-    await expect(new DefaultDataloader({ type: "default", datastore: store, fields: { nope: "x" } }).next()).rejects.toThrow(/record 1 of inline data of 's' has no field 'nope'/);
-    expect(() => new DefaultDataloader({ type: "default", datastore: store, fields: { "a[": "b" } })).toThrow(ConfigError);
+    await expect(
+      new DefaultDataloader({ type: "default", datastore: store, fields: { nope: "x" } }).next(),
+    ).rejects.toThrow(/record 1 of inline data of 's' has no field 'nope'/);
+    expect(
+      () => new DefaultDataloader({ type: "default", datastore: store, fields: { "a[": "b" } }),
+    ).toThrow(ConfigError);
   });
 
   it("gives rows that are not records as { value }, so fields can pick CSV cells", async () => {
     const dir = mkdtempSync(join(tmpdir(), "digit-loader-"));
     writeFileSync(join(dir, "p.csv"), "What?,Because\n");
-    const store = new DefaultDatastore({ type: "default", store_name: "s", data_path: join(dir, "p.csv") });
-    const loader = new DefaultDataloader({ type: "default", datastore: store, fields: { "value[0]": "question", "value[1]": "answer" } });
+    const store = new DefaultDatastore({
+      type: "default",
+      store_name: "s",
+      data_path: join(dir, "p.csv"),
+    });
+    const loader = new DefaultDataloader({
+      type: "default",
+      datastore: store,
+      fields: { "value[0]": "question", "value[1]": "answer" },
+    });
     expect(await loader.next()).toEqual({ question: "What?", answer: "Because" });
   });
 
   it("hands out copies of inline seeds, so enriching a row does not change the next pass", async () => {
-    const store = new DefaultDatastore({ type: "default", store_name: "s", data: [{ q: "a", n: { x: 1 } }] });
+    const store = new DefaultDatastore({
+      type: "default",
+      store_name: "s",
+      data: [{ q: "a", n: { x: 1 } }],
+    });
     const loader = new DefaultDataloader({ type: "default", datastore: store, loop_over: true });
     const row = (await loader.next())!;
     (row.n as { x: number }).x = 99;

@@ -1,5 +1,5 @@
-import type { Row } from "../../../util/mapping.js";
 import { registerDataloader } from "../../../registry/decorators.js";
+import type { Row } from "../../../util/mapping.js";
 import { Dataloader, type DataloaderConfig, type DataloaderState } from "../../dataloader.js";
 import type { RowSource } from "../../datastore.js";
 import { fieldRemapper } from "../fields.js";

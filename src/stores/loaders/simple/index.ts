@@ -1,14 +1,25 @@
-import type { Row } from "../../../util/mapping.js";
+import { z } from "zod";
 import { ConfigError } from "../../../errors.js";
 import { registerDataloader } from "../../../registry/decorators.js";
-import { z } from "zod";
-import { Dataloader, dataloaderSchema, type DataloaderConfig, type DataloaderState } from "../../dataloader.js";
+import type { Row } from "../../../util/mapping.js";
+import {
+  Dataloader,
+  type DataloaderConfig,
+  type DataloaderState,
+  dataloaderSchema,
+} from "../../dataloader.js";
 import { fieldRemapper } from "../fields.js";
 
 /** The keys of a `simple` dataloader: it loops by default, as DiGiT's does. */
 const simpleDataloaderSchema = dataloaderSchema.extend({
-  loop_over: z.boolean().default(true).describe("Start again from the first row after the last one"),
-  data: z.array(z.unknown()).optional().describe("Rows to loop over instead of the task's datastore"),
+  loop_over: z
+    .boolean()
+    .default(true)
+    .describe("Start again from the first row after the last one"),
+  data: z
+    .array(z.unknown())
+    .optional()
+    .describe("Rows to loop over instead of the task's datastore"),
 });
 
 /**
@@ -31,7 +42,8 @@ export class SimpleDataloader extends Dataloader<typeof simpleDataloaderSchema> 
   constructor(config: DataloaderConfig) {
     super(config);
     const data = this.config.data;
-    if (data === undefined && !config.datastore) throw new ConfigError("simple dataloader: give it data (a list) or a datastore");
+    if (data === undefined && !config.datastore)
+      throw new ConfigError("simple dataloader: give it data (a list) or a datastore");
     this.rows = data;
     this.remap = fieldRemapper(this.config.fields);
   }
@@ -52,7 +64,14 @@ export class SimpleDataloader extends Dataloader<typeof simpleDataloaderSchema> 
       return undefined;
     }
     const value = this.rows[this.index++];
-    const label = this.config.data !== undefined ? "the simple dataloader's data" : this.config.datastore.location;
-    return this.remap(typeof value === "object" && value !== null ? structuredClone(value) : value, label, this.index);
+    const label =
+      this.config.data !== undefined
+        ? "the simple dataloader's data"
+        : this.config.datastore.location;
+    return this.remap(
+      typeof value === "object" && value !== null ? structuredClone(value) : value,
+      label,
+      this.index,
+    );
   }
 }

@@ -29,12 +29,10 @@ export function ordered(c: Conversation): { conversation: Row[]; calls: CallDict
       const call = s.content as CallDict;
       executed.push({ name: call.name, arguments: call.arguments });
     } else if (s.role === "tool_result" && groups.length)
-      groups
-        .at(-1)!
-        .push({
-          role: "tool_result",
-          content: typeof s.content === "string" ? s.content : JSON.stringify(s.content),
-        });
+      groups.at(-1)!.push({
+        role: "tool_result",
+        content: typeof s.content === "string" ? s.content : JSON.stringify(s.content),
+      });
     else if (s.role === ROLES.plan) {
       const calls = planCalls(s);
       planned.push(...calls);
