@@ -17,9 +17,18 @@ if (names.length === 0) {
   console.error(`no benchmark matches ${wanted.join(", ")}`);
   process.exit(1);
 }
+// Benchmarks measure requests actually sent: the response cache would answer their repeated
+// prompts (warm-ups, reruns) from disk. Only bench/cache measures the cache, with its own settings.
+const cacheSetting = process.env.DGT_CACHE;
 for (const name of names) {
   console.log(`\n=== bench/${name}`);
-  const mod = (await import(pathToFileURL(join(dir, name, "index.ts")).href)) as { run?: () => Promise<void> };
+  if (name === "cache") {
+    if (cacheSetting === undefined) delete process.env.DGT_CACHE;
+    else process.env.DGT_CACHE = cacheSetting;
+  } else process.env.DGT_CACHE = "off";
+  const mod = (await import(pathToFileURL(join(dir, name, "index.ts")).href)) as {
+    run?: () => Promise<void>;
+  };
   if (typeof mod.run !== "function") throw new Error(`bench/${name}/index.ts must export run()`);
   await mod.run();
 }
