@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the API's JSON answers are read field by field in assertions
 import { appendFile, mkdir, mkdtemp, readFile, symlink, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
