@@ -133,7 +133,9 @@ export class ResponseCache {
         throw new CacheError(
           `cannot open the response cache '${this.file}': ${(e as Error).message}`,
           {
-            hint: "point --cache-dir (or $DGT_CACHE_DIR) at another folder, or run with --no-cache",
+            hint: /NODE_MODULE_VERSION/.test(String((e as Error).message))
+              ? "better-sqlite3 was built for another Node version: run `npm rebuild better-sqlite3` with the Node you run digit on, or run with --no-cache"
+              : "point --cache-dir (or $DGT_CACHE_DIR) at another folder, or run with --no-cache",
             cause: e,
           },
         );

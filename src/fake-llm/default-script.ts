@@ -37,6 +37,21 @@ export const DEFAULT_SCRIPT: Required<Pick<FakeLLMOptions, "rules" | "responses"
       response: '{"knowledge": "Knowing about the {{words}}.", "difficulty": "medium"}',
     },
 
+    // public/magpie (and the InstructLab tagger): each tagger prompt states its JSON shape.
+    {
+      match: /"input_quality": "very poor\/poor\/average\/good\/excellent"/,
+      response: '{"explanation": "A clear request about the {{words}}.", "input_quality": "good"}',
+    },
+    {
+      match: /"score": "1\/2\/3\/4\/5"/,
+      response: '{"explanation": "Correct and complete.", "score": "5"}',
+    },
+    {
+      match: /"difficulty": "very easy\/easy\/medium\/hard\/very hard"/,
+      response:
+        '{"intent": "learn about the {{words}}", "knowledge": "the {{words}}", "difficulty": "easy"}',
+    },
+
     // instructlab/simple: one more "* Task" block in the layout of the examples.
     {
       match: /\*\* Instruction[\s\S]*\* Task \d+\s*$/i,
