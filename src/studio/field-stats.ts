@@ -1,15 +1,6 @@
-/** What one field of a sample of records looks like. */
-export interface FieldStats {
-  field: string;
-  /** Records of the sample that have the field (not null). */
-  present: number;
-  /** Mean length of its string values (characters), when it has any. */
-  meanLength: number | undefined;
-  /** Mean of its numeric values, when it has any. */
-  mean: number | undefined;
-  /** Its most common values (as JSON text, cut to 80 characters), with their counts. */
-  top: { value: string; count: number }[];
-}
+import type { FieldStats } from "./api-types.js";
+
+export type { FieldStats };
 
 /** Records a field distribution looks at (the first ones of the file). */
 export const FIELD_SAMPLE = 10_000;

@@ -1,16 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { scanOutputFolder, type TaskInfo } from "./output-folder.js";
+import type { TaskProgress } from "./api-types.js";
+import { scanOutputFolder } from "./output-folder.js";
 import type { RecordFile } from "./record-file.js";
 
-/** What the page is told about a task when its files change. */
-export interface TaskProgress {
-  task: TaskInfo;
-  /** Records in its data file now (final_data when there is no data file). */
-  records: number;
-  /** Records per second since the previous change seen. */
-  rate: number;
-  at: number;
-}
+export type { TaskProgress };
 
 /**
  * Server-sent events for a live run: polls the output folder's small files and the data files'

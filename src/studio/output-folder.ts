@@ -1,38 +1,9 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join, relative, resolve, sep } from "node:path";
 import { extensionOf } from "../stores/formats/index.js";
+import type { RunInfo, TaskFile, TaskInfo } from "./api-types.js";
 
-/** A record file of a task, by its role in DiGiT's output layout. */
-export interface TaskFile {
-  /** Path relative to the studio's output folder, with `/` separators. */
-  path: string;
-  /** final_data, data, postproc (an epoch snapshot), reject (a block's removed rows), formatted. */
-  role: "final_data" | "data" | "postproc" | "reject" | "formatted";
-  /** The epoch of a postproc file, the block of a reject file. */
-  label: string;
-  bytes: number;
-}
-
-/** One task's output folder, with what its files and `task_results.jsonl` say. */
-export interface TaskInfo {
-  /** The task folder relative to the output folder (`/` separators); the task's id in the API. */
-  id: string;
-  /** The run it belongs to (a folder with run_summary.json; "" = the output folder itself). */
-  run: string;
-  name: string;
-  status: string;
-  /** The last `task_results.jsonl` line's metrics, and the run summary's entry for the task. */
-  metrics: Record<string, unknown>;
-  summary: Record<string, unknown> | undefined;
-  files: TaskFile[];
-}
-
-/** A run: a folder with `run_summary.json` (or the output folder when it has none). */
-export interface RunInfo {
-  id: string;
-  summary: Record<string, unknown> | undefined;
-  tasks: TaskInfo[];
-}
+export type { RunInfo, TaskFile, TaskInfo };
 
 const RECORD_EXTENSIONS = [".jsonl", ".csv", ".parquet", ".json"];
 const MAX_DEPTH = 8;

@@ -1,6 +1,9 @@
 import { stat } from "node:fs/promises";
 import { extensionOf, readDataFile } from "../stores/formats/index.js";
+import type { RecordPage } from "./api-types.js";
 import { JsonlIndex } from "./jsonl-index.js";
+
+export type { RecordPage };
 
 /**
  * What page of a record file to show: `offset`/`limit` count rows of the view; `q` keeps rows
@@ -12,14 +15,6 @@ export interface PageQuery {
   q?: string | undefined;
   sort?: string | undefined;
   desc?: boolean | undefined;
-}
-
-/** One page: rows with their position in the file, and the number of rows in the view. */
-export interface RecordPage {
-  total: number;
-  offset: number;
-  rows: { index: number; record: unknown }[];
-  columns: string[];
 }
 
 type Key = number | string;

@@ -1,18 +1,9 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
+import type { RequestStats } from "./api-types.js";
 
-/** A run's LLM requests as `traces.jsonl` recorded them (its `dgt.llm_call` spans). */
-export interface RequestStats {
-  requests: number;
-  errors: number;
-  promptTokens: number;
-  completionTokens: number;
-  /** Requests by latency: `upTo` ms (the last bucket has no bound). */
-  latency: { upTo: number | null; count: number }[];
-  /** Requests started in each interval of `bucketSeconds`, from the first one. */
-  overTime: { bucketSeconds: number; counts: number[] };
-}
+export type { RequestStats };
 
 const LATENCY_BOUNDS = [100, 250, 500, 1000, 2500, 5000, 10_000];
 const TIME_BUCKETS = 40;
