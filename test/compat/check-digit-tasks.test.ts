@@ -1,0 +1,92 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+// @ts-expect-error: a plain ESM script without types (scripts/ is not compiled).
+import { documentTexts, recordProblems, TASKS } from "../../scripts/check-digit-tasks.mjs";
+
+const DATA = resolve("test/fixtures/compat/data");
+const task = parse(readFileSync("test/fixtures/compat/knowledge-task.yaml", "utf8"));
+const spec = { file: "knowledge-task.yaml", knowledge: true };
+const MIRROR = "/work/.mirror/IBM+fms-dgt/repo";
+
+const history =
+  "# Early lights Before lenses, coastal lights were open fires of wood or coal kept burning";
+const keepers = "A keeper trimmed the wicks, wound the clockwork that turned the lens";
+
+/** A record of the knowledge builder's shape, with `context` as given. */
+function record(context: unknown, i = 0) {
+  return {
+    task_name: "test/knowledge/lighthouses",
+    is_seed: false,
+    task_description: "Teach a model about lighthouses",
+    domain: "lighthouses",
+    question: `What did keepers write down (${i})?`,
+    answer: "The weather.",
+    context,
+    id: `r${i}`,
+  };
+}
+
+function problems(records: unknown[]): string[] {
+  const ctx = { dataDir: DATA, taskNum: records.length, output: resolve("no/such/dir") };
+  return recordProblems({ ...spec }, task, records, ctx).filter(
+    (p: string) => !p.includes("formatted"),
+  );
+}
+
+describe("check-digit-tasks: the knowledge check", () => {
+  it("reads the documents a task includes by glob and by file", () => {
+    const docs = documentTexts(task, DATA) as string[];
+    expect(docs).toHaveLength(2);
+    expect(docs.join("\n")).toContain(history);
+    expect(docs.join("\n")).toContain(keepers);
+  });
+
+  it("passes records whose context carries text of every document", () => {
+    expect(problems([record({ content: history }, 0), record({ content: keepers }, 1)])).toEqual(
+      [],
+    );
+  });
+
+  it.each([
+    ["an empty context", "", /context holds no document text/],
+    ["a placeholder", { content: "${DGT_DATA_DIR}/knowledge/keepers.md" }, /unresolved/],
+    ["a path", { content: `${DATA}/knowledge/keepers.md and more words` }, /a path where text/],
+    [
+      "other text",
+      { content: "A lighthouse is a tower with a bright lamp at the top." },
+      /not text/,
+    ],
+  ])("flags %s", (_what, context, expected) => {
+    expect(problems([record(context, 0), record({ content: history }, 1)]).join("; ")).toMatch(
+      expected,
+    );
+  });
+
+  it("flags records that reach only some of the documents", () => {
+    expect(problems([record({ content: history }, 0), record({ content: history }, 1)])).toEqual([
+      "only 1 of the task's 2 documents reached the records",
+    ]);
+  });
+});
+
+describe.skipIf(!existsSync(MIRROR))("check-digit-tasks: the task list", () => {
+  it("has an entry for each of DiGiT's task files, and only those", () => {
+    const files = execFileSync("git", ["--git-dir", MIRROR, "ls-tree", "-r", "--name-only", "HEAD"])
+      .toString()
+      .split("\n")
+      .filter((f) => f.startsWith("tasks/") && f.endsWith(".yaml"));
+    expect(files).toHaveLength(25);
+    expect(TASKS.map((t: { file: string }) => t.file).sort()).toEqual(files.sort());
+  });
+
+  it("names override files that exist (the RAG one comes with the RAG builder)", () => {
+    const overrides = TASKS.flatMap((t: { override?: string }) => t.override ?? []);
+    const missing = overrides.filter((o: string) => !existsSync(o));
+    expect(
+      new Set(missing).size <= 1 && missing.every((o: string) => o.endsWith("/rag.yaml")),
+    ).toBe(true);
+  });
+});
