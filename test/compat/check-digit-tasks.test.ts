@@ -11,9 +11,8 @@ const task = parse(readFileSync("test/fixtures/compat/knowledge-task.yaml", "utf
 const spec = { file: "knowledge-task.yaml", knowledge: true };
 const MIRROR = "/work/.mirror/IBM+fms-dgt/repo";
 
-const history =
-  "# Early lights Before lenses, coastal lights were open fires of wood or coal kept burning";
-const keepers = "A keeper trimmed the wicks, wound the clockwork that turned the lens";
+const history = "# Early lights Record 1: the keeper checked the signal flag at dusk";
+const keepers = "# Keepers Entry 1: the keeper checked the logbook at midnight";
 
 /** A record of the knowledge builder's shape, with `context` as given. */
 function record(context: unknown, i = 0) {
