@@ -38,7 +38,10 @@ const MOCK = "configs/mock/public";
 // run it is, and what its records must hold.
 //   kind: "generate" (exactly --num records), "transform" (one record per input row of `input`,
 //         at most; `min` at least), "unsupported" (must fail with DIGIT_BUILDER_UNSUPPORTED)
-//   documents: knowledge tasks: each record's `context` must be text of these documents
+//   knowledge: each record's `context` must be text of the task's own documents, and every
+//              document must be used
+//   grounded: each record must carry text of the documents of the task's `search/file` engines
+//   num: records to ask for, when more than --num
 //   optional: top-level fields that may be empty in a correct record
 // DiGiT's conversations (SFT mode) leave these unset: None, None and {}.
 const CONVERSATION_UNSET = ["branch_point", "outcome_reward", "outcome_reward_breakdown"];
@@ -96,6 +99,7 @@ export const TASKS = [
     file: `tasks/public/rag/${t}`,
     override: `${MOCK}/rag.yaml`,
     optional: CONVERSATION_UNSET,
+    grounded: true,
   })),
   {
     file: "tasks/public/safety/refusal/cybersecurity/task.yaml",
@@ -223,6 +227,22 @@ export function documentTexts(task, dataDir) {
   return texts.map(squash);
 }
 
+/** The texts of the documents a task's `tools.engines` of type `search/file` search. */
+export function engineDocumentTexts(task, dataDir) {
+  const texts = [];
+  for (const engine of Object.values(task.tools?.engines ?? {})) {
+    if (engine?.type !== "search/file" || typeof engine.path !== "string") continue;
+    const file = engine.path.replaceAll("${DGT_DATA_DIR}", dataDir);
+    if (!existsSync(file)) continue;
+    const body = engine.projection?.body ?? "text";
+    for (const row of readJsonl(file)) {
+      const text = row[body] ?? row.text ?? row.body;
+      if (typeof text === "string" && text.trim()) texts.push(squash(text));
+    }
+  }
+  return texts;
+}
+
 const isEmpty = (v) =>
   v === null ||
   v === undefined ||
@@ -296,6 +316,19 @@ export function recordProblems(spec, task, records, ctx) {
     if (used.size < docs.length)
       problems.push(`only ${used.size} of the task's ${docs.length} documents reached the records`);
     ctx.note = `${used.size}/${docs.length} documents used`;
+  }
+  if (spec.grounded) {
+    const docs = engineDocumentTexts(task, ctx.dataDir);
+    if (docs.length === 0) problems.push("the task's documents could not be read by this check");
+    // A record is grounded when some string of it (40+ characters) is document text or holds a
+    // whole document.
+    for (const [i, r] of records.entries()) {
+      const found = [...strings(r)].some(([, v]) => {
+        const t = squash(v);
+        return t.length >= 40 && docs.some((d) => d.includes(t) || t.includes(d));
+      });
+      if (docs.length && !found) problems.push(`record ${i}: carries no text of the documents`);
+    }
   }
   // One problem per kind is enough to read; say how many more there were.
   const seen = new Map();

@@ -4,8 +4,9 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 // @ts-expect-error: a plain ESM script without types (scripts/ is not compiled).
-import { documentTexts, recordProblems, TASKS } from "../../scripts/check-digit-tasks.mjs";
+import * as check from "../../scripts/check-digit-tasks.mjs";
 
+const { documentTexts, engineDocumentTexts, recordProblems, TASKS } = check;
 const DATA = resolve("test/fixtures/compat/data");
 const task = parse(readFileSync("test/fixtures/compat/knowledge-task.yaml", "utf8"));
 const spec = { file: "knowledge-task.yaml", knowledge: true };
@@ -68,6 +69,40 @@ describe("check-digit-tasks: the knowledge check", () => {
     expect(problems([record({ content: history }, 0), record({ content: history }, 1)])).toEqual([
       "only 1 of the task's 2 documents reached the records",
     ]);
+  });
+});
+
+describe("check-digit-tasks: the grounding check (RAG)", () => {
+  const rag = parse(readFileSync("test/fixtures/compat/rag-task.yaml", "utf8"));
+  const doc =
+    "A mooring permit is issued for one season and names the boat, its length and the berth it may use. Renew it at the harbour office before the first of April.";
+  const conversation = (documents: string[], answer: string) => ({
+    task_name: "test/rag/harbour",
+    is_seed: false,
+    conversation_id: "c1",
+    steps: [
+      { role: "rag/scenario", content: "A sailor asks about permits.", documents },
+      { role: "user", content: "How long is a permit good for?" },
+      { role: "assistant", content: answer },
+    ],
+    id: "r1",
+  });
+  const check = (records: unknown[]) =>
+    recordProblems({ grounded: true }, rag, records, {
+      dataDir: DATA,
+      taskNum: records.length,
+      output: resolve("no/such/dir"),
+    });
+
+  it("reads the corpus of the task's search/file engine through its projection", () => {
+    expect(engineDocumentTexts(rag, DATA)).toHaveLength(2);
+  });
+
+  it("passes a conversation that carries a document, flags one that carries none", () => {
+    expect(check([conversation([doc], "One season.")])).toEqual([]);
+    expect(
+      check([conversation(["The harbour is lovely in spring and many boats visit."], "One.")]),
+    ).toEqual(["record 0: carries no text of the documents"]);
   });
 });
 
