@@ -43,6 +43,7 @@ const MOCK = "configs/mock/public";
 //   grounded: each record must carry text of the documents of the task's `search/file` engines
 //   num: records to ask for, when more than --num
 //   optional: top-level fields that may be empty in a correct record
+//   required: nested fields (dotted paths) that must not be empty
 // DiGiT's conversations (SFT mode) leave these unset: None, None and {}.
 const CONVERSATION_UNSET = ["branch_point", "outcome_reward", "outcome_reward_breakdown"];
 
@@ -59,6 +60,7 @@ export const TASKS = [
     kind: "transform",
     input: "data/public/examples/rate/data.jsonl",
     min: "all",
+    required: ["ratings.knowledge", "ratings.difficulty"],
   },
   ...[
     "history/ibm_history",
@@ -69,6 +71,7 @@ export const TASKS = [
     file: `tasks/public/instructlab/knowledge/textbook/${t}/task.yaml`,
     override: `${MOCK}/instructlab/knowledge.yaml`,
     knowledge: true,
+    required: ["context.content"],
     // Enough records for every document to be reached (the mock makes 2 pairs per chunk).
     num: 30,
   })),
@@ -88,6 +91,9 @@ export const TASKS = [
     kind: "transform",
     input: "data/public/magpie/data.jsonl",
     min: 1,
+    required: ["input_quality", "judge_quality_score", "intent", "knowledge", "difficulty"].map(
+      (tag) => `magpie_tags.${tag}`,
+    ),
   },
   ...[
     "live/task.yaml",
@@ -272,6 +278,12 @@ export function recordProblems(spec, task, records, ctx) {
   const optional = new Set(spec.optional ?? []);
   for (const [i, r] of records.entries()) {
     const empty = Object.entries(r).filter(([k, v]) => isEmpty(v) && !optional.has(k));
+    for (const path of spec.required ?? []) {
+      const v = path
+        .split(".")
+        .reduce((o, k) => (o && typeof o === "object" ? o[k] : undefined), r);
+      if (isEmpty(v)) empty.push([path, v]);
+    }
     if (empty.length) problems.push(`record ${i}: empty ${empty.map(([k]) => k).join(", ")}`);
     for (const [p, s] of strings(r)) {
       if (s.includes("${") || /\{\{\s*\w+\s*\}\}/.test(s))

@@ -72,6 +72,33 @@ describe("check-digit-tasks: the knowledge check", () => {
   });
 });
 
+describe("check-digit-tasks: counts and fields", () => {
+  const rated = (knowledge: unknown) => ({
+    task_name: "public/examples/qa_ratings",
+    is_seed: false,
+    question: "What is the capital of Peru?",
+    answer: "Lima",
+    ratings: { knowledge, difficulty: "easy" },
+    id: "r",
+  });
+  const check = (records: unknown[], spec: Record<string, unknown> = {}) =>
+    recordProblems({ required: ["ratings.knowledge"], ...spec }, {}, records, {
+      dataDir: DATA,
+      taskNum: 2,
+      output: resolve("no/such/dir"),
+    });
+
+  it("passes the expected number of full records", () => {
+    expect(check([rated("capitals"), rated("rivers")])).toEqual([]);
+  });
+
+  it("flags a wrong count, an empty nested field and an unresolved placeholder", () => {
+    expect(check([rated("capitals")])).toEqual(["1 records, expected 2"]);
+    expect(check([rated("capitals"), rated(null)])).toEqual(["record 1: empty ratings.knowledge"]);
+    expect(check([rated("capitals"), rated("about {{ topic }}")]).join()).toMatch(/unresolved/);
+  });
+});
+
 describe("check-digit-tasks: the grounding check (RAG)", () => {
   const rag = parse(readFileSync("test/fixtures/compat/rag-task.yaml", "utf8"));
   const doc =
