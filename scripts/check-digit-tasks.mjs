@@ -12,6 +12,7 @@
 //   --only <text>    only task files whose path contains <text> (repeatable)
 //   --keep           keep the temp folder (DiGiT's files and every task's output) and print it
 //   --json <file>    also write the results as JSON
+//   --digit <dir>    the digit repository whose built CLI and mock overrides run (default: this one)
 // Needs `npm run build` first (runs dist/src/cli/main.js). Exit code 0 when every task passes.
 // See docs/compatibility.md ("Checking DiGiT's own task files").
 import { spawnSync } from "node:child_process";
@@ -30,9 +31,9 @@ import { fileURLToPath } from "node:url";
 import fg from "fast-glob";
 import { parse as parseYaml } from "yaml";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const cli = join(root, "dist/src/cli/main.js");
+const here = join(dirname(fileURLToPath(import.meta.url)), "..");
 const MOCK = "configs/mock/public";
+const CLI = "dist/src/cli/main.js";
 
 // DiGiT task file -> the mock override it runs with (relative to this repository), what kind of
 // run it is, and what its records must hold.
@@ -138,12 +139,14 @@ const FILL_INS = {
 
 function parseArgs(argv) {
   const opts = { source: "/work/.mirror/IBM+fms-dgt/repo", num: 5, only: [], keep: false };
+  opts.digit = here;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--num") opts.num = Number(argv[++i]);
     else if (a === "--only") opts.only.push(argv[++i]);
     else if (a === "--keep") opts.keep = true;
     else if (a === "--json") opts.json = argv[++i];
+    else if (a === "--digit") opts.digit = resolve(argv[++i]);
     else if (a === "--help" || a === "-h") {
       console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\nimport")[0]);
       process.exit(0);
@@ -358,15 +361,15 @@ function runTask(spec, ctx) {
   if (!existsSync(file)) return { ...result, problem: "task file not in this DiGiT version" };
   const task = parseYaml(readFileSync(file, "utf8"));
   const out = join(ctx.tmp, "out", spec.file.replace(/\//g, "_"));
-  const args = [cli, "run", file, "--include-namespaces", "public", "--output-dir", out];
+  const args = ["run", file, "--include-namespaces", "public", "--output-dir", out];
   const num = Math.max(spec.num ?? 0, ctx.num);
   args.push("--no-cache", "--quiet", "--num-outputs-to-generate", String(num));
-  const override = spec.override && join(root, spec.override);
+  const override = spec.override && join(ctx.digit, spec.override);
   if (override && !existsSync(override)) {
     return { ...result, problem: `no mock override ${spec.override} in this digit` };
   }
   if (override) args.push("--config-path", override);
-  const r = spawnSync(process.execPath, args, {
+  const r = spawnSync(process.execPath, [join(ctx.digit, CLI), ...args], {
     cwd: ctx.tmp,
     env: ctx.env,
     encoding: "utf8",
@@ -427,7 +430,8 @@ function printTable(rows) {
 
 function main() {
   const opts = parseArgs(process.argv.slice(2));
-  if (!existsSync(cli)) fail(`${cli} is missing: run npm run build first`);
+  const root = opts.digit;
+  if (!existsSync(join(root, CLI))) fail(`${join(root, CLI)} is missing: run npm run build first`);
   const tmp = mkdtempSync(join(tmpdir(), "digit-check-"));
   const { dir: src, missing } = checkout(resolve(opts.source), tmp);
   const dataDir = join(src, "data");
@@ -452,7 +456,7 @@ function main() {
     ),
   );
   Object.assign(env, { DGT_DATA_DIR: dataDir, DGT_CACHE_DIR: join(tmp, "cache"), NO_COLOR: "1" });
-  const ctx = { src, tmp, env, dataDir, num: opts.num };
+  const ctx = { src, tmp, env, dataDir, num: opts.num, digit: root };
   const known = new Set(TASKS.map((t) => t.file));
   const unknown = fg
     .sync("tasks/**/*.yaml", { cwd: src })
