@@ -327,6 +327,11 @@ export function recordProblems(spec, task, records, ctx) {
           `record ${i}: context is not text of the task's documents: ${text.slice(0, 60)}`,
         );
       else used.add(at);
+      // DiGiT joins a chunk of at most 300 words to the one before (fuse_texts), so at a
+      // chunk_size above 300 only a whole document may be that short.
+      const words = text.split(" ").length;
+      if (at >= 0 && task.chunk_size > 300 && words <= 300 && docs[at] !== text)
+        problems.push(`record ${i}: a chunk of ${words} words (DiGiT joins it to the one before)`);
     }
     if (used.size < docs.length)
       problems.push(`only ${used.size} of the task's ${docs.length} documents reached the records`);

@@ -29,9 +29,10 @@ function record(context: unknown, i = 0) {
   };
 }
 
-function problems(records: unknown[]): string[] {
+/** The check's problems (formatted output aside); excerpts stand for chunks unless `chunkSize`. */
+function problems(records: unknown[], chunkSize = -1): string[] {
   const ctx = { dataDir: DATA, taskNum: records.length, output: resolve("no/such/dir") };
-  return recordProblems({ ...spec }, task, records, ctx).filter(
+  return recordProblems({ ...spec }, { ...task, chunk_size: chunkSize }, records, ctx).filter(
     (p: string) => !p.includes("formatted"),
   );
 }
@@ -63,6 +64,17 @@ describe("check-digit-tasks: the knowledge check", () => {
     expect(problems([record(context, 0), record({ content: history }, 1)]).join("; ")).toMatch(
       expected,
     );
+  });
+
+  it("flags a chunk of at most 300 words at chunk_size 600 (DiGiT joins it to the one before)", () => {
+    const [history, keepers] = documentTexts(task, DATA) as string[];
+    const tail = keepers!.split(" ").slice(600).join(" ");
+    expect(
+      problems([record({ content: history }, 0), record({ content: keepers }, 1)], 600),
+    ).toEqual([]);
+    expect(problems([record({ content: history }, 0), record({ content: tail }, 1)], 600)).toEqual([
+      "record 1: a chunk of 45 words (DiGiT joins it to the one before)",
+    ]);
   });
 
   it("flags records that reach only some of the documents", () => {
