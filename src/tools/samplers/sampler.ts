@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ToolDefinitionError } from "../../errors.js";
-import type { Random } from "../../util/random.js";
+import { Random } from "../../util/random.js";
 import type { ToolRegistry } from "../registry.js";
 import type { Tool } from "../types.js";
 
@@ -98,4 +98,16 @@ export function namespaceDistribution(
   const total = [...raw.values()].reduce((a, b) => a + b, 0);
   if (total <= 0) throw new ToolDefinitionError(`${who}: every namespace weight is 0`);
   return new Map([...raw].filter(([, w]) => w > 0).map(([ns, w]) => [ns, w / total]));
+}
+
+/**
+ * The sampler, after one draw proved it can give a scenario its tools: a selection the tools
+ * cannot form fails when the sampler is built, before any conversation is generated.
+ *
+ * @example
+ * create: (c, registry) => checked(new ChainToolSampler(c, registry), "tc/chain")
+ */
+export function checked<S extends ToolSampler>(sampler: S, type: string): S {
+  sampler.sample(new Random(`${type}: check`));
+  return sampler;
 }
