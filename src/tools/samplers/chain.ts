@@ -58,6 +58,13 @@ export class ChainToolSampler implements ToolSampler {
       throw new ToolSamplingError(`tc/chain: no tools${where}`, k, [], {
         hint: this.c.namespace ? "check the namespace (registry.namespaces())" : GRAPH_HINT,
       });
+    if (k > pool.length)
+      throw new ToolSamplingError(
+        `tc/chain: no chain of ${k} tools${where}: there are only ${pool.length}`,
+        k,
+        [],
+        { hint: GRAPH_HINT },
+      );
     let longest: Tool[] = [];
     let steps = 0;
     const extend = (chain: Tool[]): Tool[] | undefined => {

@@ -77,6 +77,9 @@ describe("tc/chain", () => {
       expect(err.partial).toHaveLength(1);
       expect(err.hint).toMatch(/lower k or min_score/);
     }
+    expect(() => create(chainSampler, { k: 7, namespace: "pipe" })).toThrow(
+      /no chain of 7 tools in namespace 'pipe': there are only 6/,
+    );
     expect(() => create(chainSampler, { k: 2, namespace: "nope" })).toThrow(
       /no tools in namespace 'nope'/,
     );
