@@ -9,6 +9,7 @@ import {
   GRAPH_HINT,
   graphSamplerKeys,
   linked,
+  noPool,
   type Scored,
   seedPool,
   weightedOrder,
@@ -54,10 +55,7 @@ export class ChainToolSampler implements ToolSampler {
     dataflowOf(this.registry, "tc/chain");
     const pool = seedPool(this.registry, this.c.namespace);
     const where = this.c.namespace ? ` in namespace '${this.c.namespace}'` : "";
-    if (!pool.length)
-      throw new ToolSamplingError(`tc/chain: no tools${where}`, k, [], {
-        hint: this.c.namespace ? "check the namespace (registry.namespaces())" : GRAPH_HINT,
-      });
+    if (!pool.length) throw noPool(this.registry, "tc/chain", this.c.namespace, k);
     if (k > pool.length)
       throw new ToolSamplingError(
         `tc/chain: no chain of ${k} tools${where}: there are only ${pool.length}`,

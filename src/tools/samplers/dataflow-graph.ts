@@ -1,9 +1,10 @@
 import { z } from "zod";
-import { ConfigError } from "../../errors.js";
+import { ConfigError, type ToolSamplingError } from "../../errors.js";
 import type { Random } from "../../util/random.js";
 import type { DataflowGraph, DataflowIndex } from "../enrichments/dataflow.js";
 import type { ToolRegistry } from "../registry.js";
 import { qualifiedName, schemaFingerprint, type Tool } from "../types.js";
+import { emptyRegistry, unknownNamespace } from "./sampler.js";
 
 /**
  * Keys of the samplers that follow the dataflow graph (`tc/chain`, `tc/fan_in`, `tc/fan_out`),
@@ -106,6 +107,23 @@ export function weightedOrder(rng: Random, cands: readonly Scored[]): Tool[] {
 export function seedPool(registry: ToolRegistry, namespace: string | undefined): Tool[] {
   const all = registry.all();
   return namespace === undefined ? all : all.filter((t) => t.namespace === namespace);
+}
+
+/**
+ * The error when {@link seedPool} is empty: no tools at all, or none in the namespace.
+ *
+ * @example
+ * if (!pool.length) throw noPool(registry, "tc/chain", namespace, k);
+ */
+export function noPool(
+  registry: ToolRegistry,
+  type: string,
+  namespace: string | undefined,
+  k: number,
+): ToolSamplingError {
+  return namespace === undefined
+    ? emptyRegistry(type, k)
+    : unknownNamespace(type, namespace, registry.namespaces(), k);
 }
 
 /**

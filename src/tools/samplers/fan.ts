@@ -9,6 +9,7 @@ import {
   GRAPH_HINT,
   graphSamplerKeys,
   linked,
+  noPool,
   type Scored,
   seedPool,
   weightedOrder,
@@ -57,6 +58,7 @@ export class FanToolSampler implements ToolSampler {
     dataflowOf(this.registry, this.type);
     const where = this.c.namespace ? ` in namespace '${this.c.namespace}'` : "";
     const pool = seedPool(this.registry, this.c.namespace);
+    if (!pool.length) throw noPool(this.registry, this.type, this.c.namespace, k);
     const hubs = pool.filter((t) => this.others(t).length >= k - 1);
     if (hubs.length) {
       const hub = rng.pick(hubs);

@@ -81,7 +81,7 @@ describe("tc/chain", () => {
       /no chain of 7 tools in namespace 'pipe': there are only 6/,
     );
     expect(() => create(chainSampler, { k: 2, namespace: "nope" })).toThrow(
-      /no tools in namespace 'nope'/,
+      /namespace .nope. has no tools/,
     );
   });
   it("follows only edges scoring at least min_score", () => {
@@ -119,6 +119,13 @@ describe("tc/fan_out and tc/fan_in", () => {
       /tc\/fan_in: no tool in namespace 'iso' has 2 predecessors/,
     );
     expect(() => fanInSampler.schema.parse({ k: 1 })).toThrow();
+    try {
+      create(fanOutSampler, { k: 2, namespace: "pipes" });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ToolSamplingError).message).toMatch(/namespace 'pipes' has no tools/);
+      expect((e as ToolSamplingError).hint).toMatch(/did you mean 'pipe'/);
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { ToolDefinitionError } from "../../errors.js";
+import { ToolDefinitionError, ToolSamplingError } from "../../errors.js";
+import { suggestion } from "../../util/did-you-mean.js";
 import { Random } from "../../util/random.js";
 import type { ToolRegistry } from "../registry.js";
 import type { Tool } from "../types.js";
@@ -110,4 +111,33 @@ export function namespaceDistribution(
 export function checked<S extends ToolSampler>(sampler: S, type: string): S {
   sampler.sample(new Random(`${type}: check`));
   return sampler;
+}
+
+/**
+ * The error of a sampler drawing from a registry without tools.
+ *
+ * @example
+ * if (!tools.length) throw emptyRegistry("tc/random", k);
+ */
+export function emptyRegistry(type: string, k: number): ToolSamplingError {
+  return new ToolSamplingError(`${type}: the tool registry is empty`, k, [], {
+    hint: "give the task tools in tools.registry",
+  });
+}
+
+/**
+ * The error of a sampler restricted to a namespace without tools, with the closest namespace.
+ *
+ * @example
+ * throw unknownNamespace("tc/random", "shpo", ["shop", "weather"], 3);
+ */
+export function unknownNamespace(
+  type: string,
+  namespace: string,
+  known: readonly string[],
+  k: number,
+): ToolSamplingError {
+  return new ToolSamplingError(`${type}: namespace '${namespace}' has no tools`, k, [], {
+    hint: suggestion(namespace, [...known].sort()),
+  });
 }
