@@ -2,7 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { createBlock } from "../../blocks/create.js";
 import { startFakeLLM } from "../../fake-llm/index.js";
+import { Registry } from "../../registry/registry.js";
 import type { Row } from "../../util/mapping.js";
 import { buildTaskTools } from "../build.js";
 import { toolsSectionSchema } from "../config.js";
@@ -10,6 +12,7 @@ import type { DataflowGraph } from "./dataflow.js";
 import { paramText, typeMultiplier } from "./param-compat.js";
 
 const fake = await startFakeLLM({});
+const blocks = await Registry.open();
 afterAll(() => fake.close());
 
 const obj = (props: Row) => ({ type: "object", properties: props });
@@ -162,6 +165,38 @@ describe("dataflow enrichment", () => {
     process.env.DGT_CACHE_DIR = mkdtempSync(join(tmpdir(), "digit-dataflow-"));
     const b = await build([...SHOP_TOOLS].reverse(), { type: "mock" }, { max_neighbors: 1 });
     expect(b.registry.artifacts.dataflow).toEqual(g);
+  });
+
+  it("runs after output_parameters, listed before or after it, so inferred outputs have edges", async () => {
+    const bare = [
+      { name: "lookup", description: "Find a customer", parameters: obj({ q: str("query") }) },
+      {
+        name: "bill",
+        description: "Bill a customer",
+        parameters: obj({ customer_id: str("customer id") }),
+      },
+    ];
+    const inferred = '{"type": "object", "properties": {"customer_id": {"type": "string"}}}';
+    const t = await buildTaskTools(
+      toolsSectionSchema.parse({
+        registry: [{ type: "inline", namespace: "shop", tools: bare }],
+        enrichments: [
+          { type: "dataflow", provider: { type: "mock" } },
+          {
+            type: "output_parameters",
+            lm_config: { type: "mock", model_id_or_path: "mock", responses: [inferred] },
+          },
+        ],
+      }),
+      {
+        lm: (c, name) => createBlock(blocks, { ...c, name }),
+        logger: undefined,
+        where: "t.yaml",
+        taskName: "t",
+      },
+    );
+    const g = t.registry.artifacts.dataflow as DataflowGraph;
+    expect(names(g, "shop::lookup")).toEqual(["bill"]);
   });
 
   it("asks for a provider, as the embeddings enrichment does", async () => {

@@ -109,6 +109,7 @@ export const dataflowEnrichment = defineEnrichment({
     return {
       artifact: "dataflow",
       dependsOn: [],
+      after: ["output_parameters"],
       async enrich(registry) {
         const nodes: Node[] = registry.all().map((tool) => ({
           tool,
