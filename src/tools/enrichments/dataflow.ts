@@ -21,7 +21,8 @@ export type DataflowPair = [from: string, to: string, score: number];
  * best pair) and every matched pair, best first.
  *
  * @example
- * const e: DataflowEdge = ["refund_customer", "ab12...", 0.97, [["customer_id", "customer_id", 0.97]]];
+ * const e: DataflowEdge =
+ *   ["refund_customer", "ab12...", 0.97, [["customer_id", "customer_id", 0.97]]];
  */
 export type DataflowEdge = [
   name: string,

@@ -143,4 +143,5 @@ export function describeTools(tools: readonly Tool[], sep: string): string {
  * throw new ToolSamplingError(msg, k, [], { hint: GRAPH_HINT });
  */
 export const GRAPH_HINT =
-  "lower k or min_score, or add tools whose outputs can feed other tools' inputs (tools without output_parameters have no outgoing edges: add the output_parameters enrichment before dataflow)";
+  "lower k or min_score, or add tools whose outputs can feed other tools' inputs " +
+  "(tools without output_parameters have no outgoing edges: add the output_parameters enrichment)";

@@ -62,7 +62,12 @@ registerStage({
     const build = async () =>
       Promise.all(
         a.sampler_mix.map(async (m, i) => {
-          const def = await lookup(SAMPLERS, m.sampler.type, `${where(i)}: tool sampler`, "");
+          const def = await lookup(
+            SAMPLERS,
+            m.sampler.type,
+            `${where(i)}: tool sampler`,
+            x.file ?? "",
+          );
           const missing = def.requires.filter((r) => !(r in x.tools.registry.artifacts));
           if (missing.length)
             throw new ConfigError(
