@@ -50,6 +50,7 @@ export function loadTaskSources(
   files: readonly string[],
   override: OverrideFile = {},
   warn: (m: string) => void = () => {},
+  overrideFile?: string,
 ): TaskSource[] {
   const out: TaskSource[] = [];
   const byName = new Map<string, TaskSource>();
@@ -85,7 +86,7 @@ export function loadTaskSources(
   for (const [name, value] of Object.entries(overrides)) {
     if (byName.has(name) || !value) continue;
     if (value.data_builder === undefined) {
-      skipPartialOverride(name, overrides, byName, warn);
+      skipPartialOverride(name, overrides, byName, warn, overrideFile);
       continue;
     }
     warn(
@@ -127,6 +128,7 @@ function skipPartialOverride(
   overrides: Record<string, Obj | null | undefined>,
   run: ReadonlyMap<string, TaskSource>,
   warn: (m: string) => void,
+  file: string | undefined,
 ): void {
   const unmatched = [...run.keys()].filter((t) => !overrides[t]);
   const near = closest(name, unmatched);
@@ -134,7 +136,7 @@ function skipPartialOverride(
     throw new ConfigError(
       `task '${name}' in the override file matches no task file of this run, and it has no ` +
         "'data_builder' to be created from",
-      { hint: `did you mean '${near}'? rename the entry under 'tasks:'` },
+      { file, hint: `did you mean '${near}'? rename the entry under 'tasks:'` },
     );
   warn(
     `task '${name}' in the override file is not among this run's task files and has no ` +

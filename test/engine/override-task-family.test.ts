@@ -37,7 +37,7 @@ describe("an override file for a family of task files, run with one of them", ()
     const override = { tasks: { "test/tool_calling/travle": { max_turns: 2 } } };
     let error: unknown;
     try {
-      loadTaskSources([TRAVEL], override);
+      loadTaskSources([TRAVEL], override, () => {}, "override.yaml");
     } catch (e) {
       error = e;
     }
@@ -46,6 +46,7 @@ describe("an override file for a family of task files, run with one of them", ()
       /task 'test\/tool_calling\/travle' in the override file matches no task file of this run/,
     );
     expect((error as ConfigError).hint).toMatch(/did you mean 'test\/tool_calling\/travel'\?/);
+    expect((error as ConfigError).file).toBe("override.yaml");
   });
 
   it("an entry with a data_builder is still created as a task, as in DiGiT", () => {
