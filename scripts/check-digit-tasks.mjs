@@ -12,7 +12,7 @@
 //   --only <text>    only task files whose path contains <text> (repeatable)
 //   --keep           keep the temp folder (DiGiT's files and every task's output) and print it
 //   --json <file>    also write the results as JSON
-//   --digit <dir>    the digit repository whose built CLI and mock overrides run (default: this one)
+//   --digit <dir>    the digit repository whose built CLI and mock overrides run (default: this)
 // Needs `npm run build` first (runs dist/src/cli/main.js). Exit code 0 when every task passes.
 // See docs/compatibility.md ("Checking DiGiT's own task files").
 import { spawnSync } from "node:child_process";

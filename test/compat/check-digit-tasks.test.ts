@@ -66,7 +66,7 @@ describe("check-digit-tasks: the knowledge check", () => {
     );
   });
 
-  it("flags a chunk of at most 300 words at chunk_size 600 (DiGiT joins it to the one before)", () => {
+  it("flags a chunk of at most 300 words at chunk_size 600 (DiGiT joins it to the last)", () => {
     const [history, keepers] = documentTexts(task, DATA) as string[];
     const tail = keepers!.split(" ").slice(600).join(" ");
     expect(
@@ -114,7 +114,8 @@ describe("check-digit-tasks: counts and fields", () => {
 describe("check-digit-tasks: the grounding check (RAG)", () => {
   const rag = parse(readFileSync("test/fixtures/compat/rag-task.yaml", "utf8"));
   const doc =
-    "A mooring permit is issued for one season and names the boat, its length and the berth it may use. Renew it at the harbour office before the first of April.";
+    "A mooring permit is issued for one season and names the boat, its length and the berth it " +
+    "may use. Renew it at the harbour office before the first of April.";
   const conversation = (documents: string[], answer: string) => ({
     task_name: "test/rag/harbour",
     is_seed: false,

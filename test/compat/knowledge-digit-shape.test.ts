@@ -11,7 +11,7 @@ const TASK = "test/fixtures/compat/knowledge-task.yaml";
 const DATA = resolve("test/fixtures/compat/data");
 
 describe("a knowledge task file of DiGiT's shape, run with the mock override", () => {
-  it("records carry their documents' text; a short document tail is joined to its chunk", async () => {
+  it("records carry their documents' text; a short tail joins the chunk before", async () => {
     const dir = tempDir("knowledge-shape");
     const code = await withEnv({ DGT_DATA_DIR: DATA, DGT_CACHE_DIR: join(dir, "cache") }, () =>
       digitRun([

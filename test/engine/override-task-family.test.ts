@@ -9,7 +9,7 @@ const FAMILY = "test/fixtures/engine/tool-family-override.yaml";
 const TRAVEL = "test/fixtures/builders/tool_calling/task.yaml";
 
 describe("an override file for a family of task files, run with one of them", () => {
-  it("runs the one task; the other entries (no data_builder) are left out with a warning", async () => {
+  it("runs the one task; the other entries (no data_builder) are left out, warned", async () => {
     const dir = tempDir("family");
     const r = await withEnv({ DGT_CACHE_DIR: join(dir, "cache") }, () =>
       digitRunOutput([
@@ -33,7 +33,7 @@ describe("an override file for a family of task files, run with one of them", ()
       );
   });
 
-  it("an entry that is a near miss of a task of the run without its own entry is a typo: an error", () => {
+  it("an entry close to the name of a run's task without its own entry is a typo: error", () => {
     const override = { tasks: { "test/tool_calling/travle": { max_turns: 2 } } };
     let error: unknown;
     try {

@@ -51,9 +51,9 @@ interface Seen {
  * `digit estimate <tasks…>` and `digit run --dry-run`: what a run would send and cost, before
  * anything is paid. A pilot of `--pilot` records per task runs the real builders against the fake
  * LLM server and its default script (every LLM block is pointed at it, with its model and
- * parameters), in a temporary folder with no cache; its requests per record and their prompt tokens (counted with the model's
- * tokenizer for OpenAI models, else 4 characters a token) are scaled to the task's
- * `num_outputs_to_generate`. Output tokens are a range: the pilot's answers at the low end, each
+ * parameters), in a temporary folder with no cache; its requests per record and their prompt
+ * tokens (counted with the model's tokenizer for OpenAI models, else 4 characters a token) are
+ * scaled to the task's `num_outputs_to_generate`. Output tokens are a range: the pilot's answers at the low end, each
  * request's output limit (`max_tokens`, else 4,096) at the high end; money at `data/prices.json`.
  *
  * @example
