@@ -438,6 +438,10 @@ function main() {
   const root = opts.digit;
   if (!existsSync(join(root, CLI))) fail(`${join(root, CLI)} is missing: run npm run build first`);
   const tmp = mkdtempSync(join(tmpdir(), "digit-check-"));
+  // Removed however the check ends (fail() exits at once), unless --keep.
+  process.on("exit", () => {
+    if (!opts.keep) rmSync(tmp, { recursive: true, force: true });
+  });
   const { dir: src, missing } = checkout(resolve(opts.source), tmp);
   const dataDir = join(src, "data");
   for (const [path, ours] of Object.entries(FILL_INS)) {
@@ -481,7 +485,6 @@ function main() {
   console.log(`\n${ok} of ${rows.length} task files pass`);
   if (opts.json) writeFileSync(opts.json, `${JSON.stringify(rows, null, 2)}\n`);
   if (opts.keep) console.log(`kept: ${tmp}`);
-  else rmSync(tmp, { recursive: true, force: true });
   process.exit(ok === rows.length ? 0 : 1);
 }
 
