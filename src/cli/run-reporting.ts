@@ -8,6 +8,7 @@ import type { OtlpSpanExport } from "../telemetry/otlp-export.js";
 import { checkOtlpEndpoint, otlpWanted } from "../telemetry/otlp-settings.js";
 import { loadPrices } from "../telemetry/prices.js";
 import { ProgressDisplay, progressMode } from "../telemetry/progress.js";
+import { ProgressFile } from "../telemetry/progress-file.js";
 import { telemetrySettings } from "../telemetry/settings.js";
 import {
   buildSummary,
@@ -56,9 +57,8 @@ export function startRunReporting(o: {
       hint: "use --log-format json for machine-readable lines",
     });
   if (o.otlpEndpoint !== undefined) checkOtlpEndpoint(o.otlpEndpoint);
-  const telemetry = new JsonlTelemetry(telemetrySettings(process.env, o.cwd), {
-    buildId: o.buildId ?? "exp",
-  });
+  const settings = telemetrySettings(process.env, o.cwd);
+  const telemetry = new JsonlTelemetry(settings, { buildId: o.buildId ?? "exp" });
   // OpenTelemetry export is off unless asked for (--otlp-endpoint or OTEL_EXPORTER_OTLP_*).
   // Its packages load in the background; spans that end before they have loaded wait for them.
   let otlp: OtlpSpanExport | undefined;
@@ -91,6 +91,17 @@ export function startRunReporting(o: {
       : ((process.env.LOG_LEVEL?.toLowerCase() as "info" | undefined) ?? "info");
   const logger = new ConsoleLogger(level, {}, [logs.sink], progress.output);
   progress.start();
+  // Each task's progress.jsonl (what `digit studio` shows live): with the other telemetry files.
+  const progressFile = settings.enabled
+    ? new ProgressFile(o.metrics, {
+        buildId: telemetry.buildId,
+        runId: telemetry.runId,
+        prices: loadPrices(o.cwd),
+        intervalMs: settings.progressIntervalMs,
+        warn: (message) => logger.warn(message),
+      })
+    : undefined;
+  progressFile?.start();
   return {
     logger,
     telemetry,
@@ -127,6 +138,7 @@ export function startRunReporting(o: {
     },
     async close() {
       progress.stop();
+      progressFile?.stop();
       logs.close();
       await telemetry.close();
       await otlpReady;
