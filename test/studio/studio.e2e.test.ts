@@ -145,6 +145,18 @@ describe.skipIf(!existsSync(CHROMIUM))("digit studio in Chromium", () => {
       `${JSON.stringify({ id: "new1" })}\n${JSON.stringify({ id: "new2" })}\n`,
     );
     await expect.poll(() => page.getByTestId("records").textContent()).toBe("62");
+    // A next run's counters arrive in its progress.jsonl: requests in flight, the request rate
+    // between its last two lines, failed attempts.
+    const line = (at: string, requests: number, inFlight: number, failed: number) =>
+      `${JSON.stringify({ time: at, run_id: "run-c", status: "running", records: 62, requests, in_flight: inFlight, failed_attempts: failed })}\n`;
+    await appendFile(
+      join(dir, "out", "run-b", "chat", "support", "progress.jsonl"),
+      line("2026-12-04T11:00:00.000Z", 40, 3, 1) + line("2026-12-04T11:00:04.000Z", 70, 6, 4),
+    );
+    await expect.poll(() => page.getByTestId("in-flight").textContent()).toBe("6");
+    expect(await page.getByTestId("request-rate").textContent()).toBe("7.5");
+    expect(await page.getByTestId("failed-attempts").textContent()).toBe("4");
+    expect(await page.getByTestId("status").textContent()).toBe("running");
     await page.locator('[data-task="run-a/chat/support"]').click();
     await page.getByTestId("tab-records").click();
     await page.getByTestId("row").first().waitFor();
