@@ -210,6 +210,42 @@ describe("OpenTelemetry export of a run's spans", () => {
     expect(receiver.exports.length).toBe(exportsBefore);
   });
 
+  it("sends metrics alone with OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", async () => {
+    const only = await startReceiver();
+    try {
+      const r = await digit(
+        [
+          "run",
+          join(ROOT, "tasks/public/examples/qa/task.yaml"),
+          "--include-namespaces",
+          "public",
+          "--config-path",
+          join(ROOT, "test/cli/fixtures/openai-qa.yaml"),
+          "--output-dir",
+          join(work, "out5"),
+          "--num-outputs-to-generate",
+          "2",
+        ],
+        {
+          cwd: work,
+          env: {
+            FAKE_LLM_BASE_URL: fake.openaiBaseURL,
+            OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${only.url}/v1/metrics`,
+          },
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(only.spans).toEqual([]);
+      expect(new Set(only.paths)).toEqual(new Set(["POST /v1/metrics application/json"]));
+      const accepted = only.exports
+        .at(-1)
+        ?.metrics.find((m) => m.name === "digit.records.accepted");
+      expect(accepted?.sum?.dataPoints.map((p) => Number(p.asDouble ?? p.asInt))).toEqual([2]);
+    } finally {
+      only.server.close();
+    }
+  });
+
   it("warns, and still succeeds, when the collector is unreachable", async () => {
     const closed = await startReceiver();
     closed.server.close();
