@@ -19,7 +19,7 @@ const MAX_CALLS = 10;
  * `traces.jsonl`, once or twice), so a piece is found in a span's JSON line as it is.
  *
  * @example
- * needlesOf({ answer: 'The capital is "Lima", of course' }) // ["The capital is "]
+ * needlesOf({ answer: 'The capital of Peru is "Lima", by the sea' }) // ["The capital of Peru is"]
  */
 export function needlesOf(record: unknown): string[] {
   const texts: string[] = [];
