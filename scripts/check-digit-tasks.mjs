@@ -304,6 +304,14 @@ export function recordProblems(spec, task, records, ctx) {
     for (const [i, f] of formatted.entries()) {
       const empty = Object.entries(f).filter(([, v]) => isEmpty(v));
       if (empty.length) problems.push(`formatted ${i}: empty ${empty.map(([k]) => k).join(", ")}`);
+      // A knowledge record's formatted form carries its context's text (quoted as Python would:
+      // look for a stretch without quotes, backslashes or line breaks).
+      const content = records[i]?.context?.content;
+      if (!spec.knowledge || typeof content !== "string") continue;
+      const stretch = /[^'"\\\n]{40}/.exec(content)?.[0];
+      const text = [...strings(f)].map(([, v]) => v).join("\n");
+      if (stretch && !text.includes(stretch))
+        problems.push(`formatted ${i}: does not carry the record's context text`);
     }
   }
   if (spec.knowledge) {

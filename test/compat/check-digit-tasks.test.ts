@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 // @ts-expect-error: a plain ESM script without types (scripts/ is not compiled).
@@ -75,6 +76,28 @@ describe("check-digit-tasks: the knowledge check", () => {
     expect(problems([record({ content: history }, 0), record({ content: tail }, 1)], 600)).toEqual([
       "record 1: a chunk of 45 words (DiGiT joins it to the one before)",
     ]);
+  });
+
+  it("checks formatted records carry the context text (Python-quoted, formatters/native)", () => {
+    const out = mkdtempSync(join(tmpdir(), "check-formatted-"));
+    const records = [record({ content: history }, 0), record({ content: keepers }, 1)];
+    const write = (documents: string[]) =>
+      writeFileSync(
+        join(out, "formatted_data.jsonl"),
+        documents
+          .map((d) => `${JSON.stringify({ input: "q", output: "a", document: d })}\n`)
+          .join(""),
+      );
+    const check = () =>
+      recordProblems({ ...spec }, { ...task, chunk_size: -1 }, records, {
+        dataDir: DATA,
+        taskNum: 2,
+        output: out,
+      });
+    write([`{'content': '${history}', 'domain': 'x'}`, `{'content': '${keepers}'}`]);
+    expect(check()).toEqual([]);
+    write([`{'content': '${history}'}`, "[object Object]"]);
+    expect(check()).toEqual(["formatted 1: does not carry the record's context text"]);
   });
 
   it("flags records that reach only some of the documents", () => {
