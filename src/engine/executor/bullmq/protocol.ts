@@ -46,6 +46,8 @@ export interface UnitContext {
   pluginDirs: string[];
   builderPaths: string[];
   seed: number;
+  /** The run's `--execution` (how every LLM block sends its requests); absent: each block's own. */
+  execution?: "online" | "batch" | "auto" | undefined;
 }
 
 /** One builder call. */
