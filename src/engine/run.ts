@@ -10,6 +10,7 @@ import type {
 import { ConfigError } from "../errors.js";
 import { GenerationTask } from "../tasks/generation-task.js";
 import { appendRejects, type Task, type TaskStatus } from "../tasks/task.js";
+import { type CostSplit, costByExecution } from "../telemetry/cost-split.js";
 import type { Logger } from "../telemetry/logger.js";
 import { ConsoleLogger } from "../telemetry/logger.js";
 import { loadPrices } from "../telemetry/prices.js";
@@ -459,7 +460,7 @@ function resultRecord(
       cache_hits: round(m.cacheHits),
       cache_misses: round(m.cacheMisses),
       saved_usd: savedUsd(m),
-      ...(m.batchRequests ? batchTokens(m) : {}),
+      ...(m.batchRequests ? { ...batchTokens(m), ...batchMoney(m) } : {}),
       duration_s: Math.round((Date.now() - m.startedAt) / 100) / 10,
     },
   };
@@ -468,6 +469,25 @@ function resultRecord(
 /** Whether a block sends (some of) its requests by a provider's batch API. */
 function sendsByBatch(block: Block): boolean {
   return block instanceof LMProvider && block.execution !== "online";
+}
+
+/**
+ * What a task's requests cost at each price (batch and online), as the summary shows it; null
+ * figures when a model has no price or the price files cannot be read.
+ */
+function batchMoney(m: TaskFigures): Row {
+  let split: CostSplit;
+  try {
+    split = costByExecution(loadPrices(), m.tokensByModel);
+  } catch {
+    return { cost_usd: null, cost_online_usd: null, cost_batch_usd: null };
+  }
+  const usd = (x: number | null) => (x === null ? null : Math.round(x * 1e6) / 1e6);
+  return {
+    cost_usd: usd(split.total),
+    cost_online_usd: usd(split.online),
+    cost_batch_usd: usd(split.batch),
+  };
 }
 
 /** Tokens sent by batch API (billed at batch prices), summed over the task's models. */

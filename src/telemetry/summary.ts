@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { redactSecrets } from "../util/redact.js";
+import { costByExecution } from "./cost-split.js";
 import { estimateCost, type PriceTable } from "./prices.js";
 
 /** What the summary needs to know of one task (the engine's live task metrics fit this). */
@@ -139,22 +140,7 @@ export function buildSummary(input: {
   for (const m of input.tasks) {
     if (m.task === "(no task)" && m.requests === 0) continue;
     const outcome = input.outcomes.find((o) => o.task === m.task);
-    let online: number | null = 0;
-    let batch: number | null = 0;
-    const unpriced: string[] = [];
-    for (const [model, t] of Object.entries(m.tokensByModel)) {
-      const bp = t.batch_prompt ?? 0;
-      const bc = t.batch_completion ?? 0;
-      const o = estimateCost(input.prices, t.provider, model, t.prompt - bp, t.completion - bc);
-      const b = estimateCost(input.prices, t.provider, model, bp, bc, "batch");
-      if (o === undefined || b === undefined) unpriced.push(`${t.provider}/${model}`);
-      else {
-        online += o;
-        batch += b;
-      }
-    }
-    if (unpriced.length) online = batch = null;
-    const cost = online === null || batch === null ? null : online + batch;
+    const { online, batch, total: cost, unpriced } = costByExecution(input.prices, m.tokensByModel);
     const saved = costOf(input.prices, m.savedByModel, []);
     tasks.push({
       task: m.task,
