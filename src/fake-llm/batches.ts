@@ -134,7 +134,9 @@ export class FakeBatches {
     else if (method === "GET" && path === "/v1/batches")
       send(res, 200, {
         object: "list",
+        // Newest first, as the providers list them.
         data: [...this.batches.values()]
+          .reverse()
           .filter((b) => b.protocol === "openai")
           .map((b) => this.openaiView(b)),
         has_more: false,
@@ -146,7 +148,9 @@ export class FakeBatches {
     else if (method === "POST" && path === "/v1/messages/batches") this.createAnthropic(res, raw);
     else if (method === "GET" && path === "/v1/messages/batches")
       send(res, 200, {
+        // Newest first, as the providers list them.
         data: [...this.batches.values()]
+          .reverse()
           .filter((b) => b.protocol === "anthropic")
           .map((b) => this.anthropicView(b)),
         has_more: false,
