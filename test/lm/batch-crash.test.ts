@@ -4,8 +4,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AnthropicBatchApi } from "../../src/blocks/lm/anthropic/batch-api.js";
 import { AnthropicProvider } from "../../src/blocks/lm/anthropic/index.js";
 import { BatchJournal } from "../../src/blocks/lm/batch/journal.js";
+import { OpenAIBatchApi } from "../../src/blocks/lm/openai/batch-api.js";
 import { OpenAIProvider } from "../../src/blocks/lm/openai/index.js";
 import { type FakeLLM, startFakeLLM } from "../support/fake-llm/index.js";
 import { CRASH_KEY, crashBlockConfig, crashRows } from "./batch-crash-rows.js";
@@ -149,5 +151,44 @@ describe("a kill between creating a batch and journaling its id (child process, 
     expect(ctx.logger.records.map((r) => r.message).join("\n")).toMatch(
       new RegExp(`batch ${other} answered none of this run's requests`),
     );
+  }, 30_000);
+});
+
+describe("a create call whose answer is lost (the provider created the batch)", () => {
+  /** `submit` that creates the batch, then fails as if the connection dropped before the answer. */
+  function losingAnswer<T>(submit: (this: T, ...args: never[]) => Promise<string>) {
+    const wrapped = async function (this: T, ...args: never[]): Promise<string> {
+      wrapped.calls++;
+      await submit.apply(this, args);
+      throw new Error("Connection error (the answer was lost)");
+    };
+    wrapped.calls = 0;
+    return wrapped;
+  }
+
+  it("anthropic: the retry finds the batch by listing instead of creating a second one", async () => {
+    const submit = AnthropicBatchApi.prototype.submit;
+    const losing = losingAnswer(submit);
+    AnthropicBatchApi.prototype.submit = losing;
+    try {
+      await rerun("anthropic");
+    } finally {
+      AnthropicBatchApi.prototype.submit = submit;
+    }
+    expect(losing.calls).toBe(1);
+    expect(fake.batchStats()).toMatchObject({ created: 1, resubmitted: 0 });
+  }, 30_000);
+
+  it("openai: the retry finds the batch by its metadata tag", async () => {
+    const submit = OpenAIBatchApi.prototype.submit;
+    const losing = losingAnswer(submit);
+    OpenAIBatchApi.prototype.submit = losing;
+    try {
+      await rerun("openai");
+    } finally {
+      OpenAIBatchApi.prototype.submit = submit;
+    }
+    expect(losing.calls).toBe(1);
+    expect(fake.batchStats()).toMatchObject({ created: 1, resubmitted: 0 });
   }, 30_000);
 });

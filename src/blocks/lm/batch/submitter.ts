@@ -219,8 +219,21 @@ export class BatchSubmitter {
     // Written down before anything is sent: a kill from here on finds the batch on the next run.
     this.opts.journal.intent(batch);
     let batchId: string | undefined;
+    let provisional = false;
     let lastError: unknown;
+    // Whether the last failure may have come after the provider created the batch (a timeout, a
+    // dropped connection, a 5xx): then the batch is looked for before trying again.
+    let ambiguous = false;
+    const lookUp = async () => {
+      if (!ambiguous || !this.opts.api.findSubmitted) return;
+      const found = await this.opts.api
+        .findSubmitted(batch, this.journaledIds())
+        .catch(() => undefined);
+      if (found) ({ batchId, provisional } = found);
+    };
     for (let attempt = 0; attempt < SUBMIT_ATTEMPTS && batchId === undefined; attempt++) {
+      await lookUp();
+      if (batchId !== undefined) break;
       try {
         batchId = await this.opts.api.submit(
           items.map((i) => i.line),
@@ -243,16 +256,18 @@ export class BatchSubmitter {
           status !== 429
         )
           break;
+        ambiguous = status !== 429;
         await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)));
       }
     }
+    if (batchId === undefined) await lookUp();
     if (batchId === undefined) {
       this.opts.journal.ended(local, "failed");
       const error = this.unsupported ?? lastError;
       for (const i of items) i.waiter.reject(error);
       return;
     }
-    this.opts.journal.submitted(local, batchId);
+    this.opts.journal.submitted(local, batchId, { provisional });
     this.counters.submitted++;
     this.counters.requests += items.length;
     this.logger.info(
@@ -260,6 +275,7 @@ export class BatchSubmitter {
       { batch_id: batchId, requests: items.length },
     );
     const t = this.track({ ...batch, batchId });
+    if (provisional) t.provisional = new Map(items.map((i) => [i.line.customId, i.line]));
     for (const i of items) addWaiter(t, i.line.customId, i.waiter);
     this.poll(t, this.opts.pollMs);
   }
@@ -310,23 +326,25 @@ export class BatchSubmitter {
     this.poll(t, 0);
   }
 
+  /** Batch ids the journal knows (a listing never takes one of them for a lost batch). */
+  private journaledIds(): Set<string> {
+    return new Set(this.opts.journal.list().flatMap((b) => (b.batchId ? [b.batchId] : [])));
+  }
+
   /** The provider's id for a journaled intent without one (one listing per intent). */
   private findSubmitted(
     known: JournaledBatch,
   ): Promise<{ batchId: string; provisional: boolean } | undefined> {
     let p = this.finding.get(known.local);
     if (!p) {
-      const journaled = new Set(
-        this.opts.journal.list().flatMap((b) => (b.batchId ? [b.batchId] : [])),
-      );
-      p = (this.opts.api.findSubmitted?.(known, journaled) ?? Promise.resolve(undefined)).catch(
-        (e: unknown) => {
-          this.logger.warn(
-            `block '${this.opts.block}': could not list the provider's batches to find one an earlier run created (${(e as Error).message}); its requests are submitted again`,
-          );
-          return undefined;
-        },
-      );
+      p = (
+        this.opts.api.findSubmitted?.(known, this.journaledIds()) ?? Promise.resolve(undefined)
+      ).catch((e: unknown) => {
+        this.logger.warn(
+          `block '${this.opts.block}': could not list the provider's batches to find one an earlier run created (${(e as Error).message}); its requests are submitted again`,
+        );
+        return undefined;
+      });
       this.finding.set(known.local, p);
     }
     return p;
