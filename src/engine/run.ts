@@ -10,11 +10,10 @@ import type {
 import { ConfigError } from "../errors.js";
 import { GenerationTask } from "../tasks/generation-task.js";
 import { appendRejects, type Task, type TaskStatus } from "../tasks/task.js";
-import { type CostSplit, costByExecution } from "../telemetry/cost-split.js";
 import type { Logger } from "../telemetry/logger.js";
 import { ConsoleLogger } from "../telemetry/logger.js";
 import { loadPrices } from "../telemetry/prices.js";
-import { costOf, type TaskFigures } from "../telemetry/summary.js";
+import { costOf, splitCost, type TaskFigures } from "../telemetry/summary.js";
 import { NoTelemetry, type ScopedTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import type { Row } from "../util/mapping.js";
 import { Random } from "../util/random.js";
@@ -476,17 +475,18 @@ function sendsByBatch(block: Block): boolean {
  * figures when a model has no price or the price files cannot be read.
  */
 function batchMoney(m: TaskFigures): Row {
-  let split: CostSplit;
+  let split: ReturnType<typeof splitCost>;
   try {
-    split = costByExecution(loadPrices(), m.tokensByModel);
+    split = splitCost(loadPrices(), m.tokensByModel);
   } catch {
     return { cost_usd: null, cost_online_usd: null, cost_batch_usd: null };
   }
   const usd = (x: number | null) => (x === null ? null : Math.round(x * 1e6) / 1e6);
+  const { online, batch } = split;
   return {
-    cost_usd: usd(split.total),
-    cost_online_usd: usd(split.online),
-    cost_batch_usd: usd(split.batch),
+    cost_usd: usd(online === null || batch === null ? null : online + batch),
+    cost_online_usd: usd(online),
+    cost_batch_usd: usd(batch),
   };
 }
 
