@@ -66,8 +66,11 @@ export interface FakeLLMOptions {
   responses?: string[];
   /** Rules tried before `responses`: the first whose regex matches the prompt answers. */
   rules?: { match: string | RegExp; response: FakeAnswer }[];
-  /** Full control: return the answer for a request (wins over rules and responses). */
-  respond?: (request: FakeRequest) => FakeAnswer;
+  /**
+   * Full control: return the answer for a request (wins over rules and responses), or undefined
+   * to leave the request to them.
+   */
+  respond?: (request: FakeRequest) => FakeAnswer | undefined;
   /**
    * Token counts to report instead of the real ones, in every protocol's usage fields (any JSON
    * value, to test clients against a lying endpoint); a field left out keeps its real count.
