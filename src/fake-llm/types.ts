@@ -64,8 +64,11 @@ export interface FakeLLMOptions {
   recordHeaders?: boolean;
   /** Answer templates used in turn; `{{n}}` is the answer number, `{{prompt}}` the prompt, `{{words}}` six words that vary with the answer. */
   responses?: string[];
-  /** Rules tried before `responses`: the first whose regex matches the prompt answers. */
-  rules?: { match: string | RegExp; response: FakeAnswer }[];
+  /**
+   * Rules tried before `responses`: the first whose regex matches the prompt answers. A rule with
+   * `tools: true` answers only requests that offer tools (`false`: only those that offer none).
+   */
+  rules?: { match: string | RegExp; response: FakeAnswer; tools?: boolean | undefined }[];
   /**
    * Full control: return the answer for a request (wins over rules and responses), or undefined
    * to leave the request to them.

@@ -8,6 +8,7 @@ import {
   DEFAULT_SCRIPT,
   type FakeLLM,
   type FakeRequest,
+  loadScript,
   startFakeLLM,
 } from "../../../test/support/fake-llm/index.js";
 import { StaticRagMessagesFormatter } from "./formatter.js";
@@ -269,6 +270,40 @@ describe("public/rag/conversation over HTTP (fake server)", () => {
       for (const a of steps(r).filter((s) => s.role === "assistant"))
         expect(quotesDocuments(String(a.content), docs)).toBe(true);
     }
+  });
+});
+
+describe("public/rag/conversation live retrieval over HTTP (fake server with the RAG script)", () => {
+  let server: FakeLLM;
+  beforeAll(async () => {
+    server = await startFakeLLM(await loadScript(join(ROOT, "configs/fake-llm/rag-script.yaml")));
+  });
+  afterAll(() => server.close());
+
+  it("the server's tool calls run through the task's search engine and come back as steps", async () => {
+    const config = join(mkdtempSync(join(tmpdir(), "digit-rag-fake-")), "fake.yaml");
+    writeFileSync(
+      config,
+      readFileSync(join(ROOT, "configs/fake-llm/rag.yaml"), "utf8").replaceAll(
+        "http://127.0.0.1:8000/v1",
+        server.openaiBaseURL,
+      ),
+    );
+    const out = await run(LIVE_TASK, config, { cache: false });
+    const records = readJsonl(join(out, "public/rag/live/final_data.jsonl"));
+    expect(records).toHaveLength(4);
+    const ids = new Set(readJsonl(join(DATA, "knowledge_base.jsonl")).map((d) => d.doc_id));
+    let retrieved = 0;
+    for (const r of records)
+      for (const [k, s] of steps(r).entries()) {
+        if (s.role !== "tool_call") continue;
+        expect((s.content as Row).arguments).toEqual({ query: steps(r)[k - 1]!.content });
+        const result = (steps(r)[k + 1]!.content as Row).result;
+        if (Array.isArray(result))
+          for (const d of result as Doc[]) expect(ids.has(d.id)).toBe(true);
+        retrieved += Array.isArray(result) ? result.length : 0;
+      }
+    expect(retrieved).toBeGreaterThan(0);
   });
 });
 
