@@ -8,6 +8,7 @@ import { ConversationDataBuilder, conversationTaskShape } from "../../core/conve
 import type { StageExtras } from "../../core/conversation/stages/index.js";
 import { checkRagTask } from "./checks.js";
 import type { RagStageExtras } from "./extras.js";
+import { ragMetrics } from "./metrics.js";
 import "./stages/index.js";
 
 /**
@@ -53,5 +54,15 @@ export class RagConversationDataBuilder extends ConversationDataBuilder {
       if (engine instanceof SearchEngine) searchEngines.set(name, engine);
     const rag: RagStageExtras = { tools, searchEngines };
     return { tools, rag };
+  }
+
+  /** DiGiT's RAG metrics of the task's final conversations (see `ragMetrics`). */
+  override async taskMetrics(task: Task): Promise<Row> {
+    const records: Row[] = [];
+    for await (const r of task.readAccepted(task.finalCount())) records.push(r);
+    let corpus = 0;
+    for (const engine of this.toolSets.of(task.name)?.engines.values() ?? [])
+      if (engine instanceof SearchEngine) corpus += engine.corpus().length;
+    return ragMetrics(records, corpus);
   }
 }

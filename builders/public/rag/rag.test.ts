@@ -12,6 +12,7 @@ import {
   startFakeLLM,
 } from "../../../test/support/fake-llm/index.js";
 import { StaticRagMessagesFormatter } from "./formatter.js";
+import { ragMetrics } from "./metrics.js";
 import { quotesDocuments } from "./stages/grounding.js";
 import { parseUtterance } from "./stages/user.js";
 
@@ -95,6 +96,33 @@ describe("public/rag/conversation, static context, offline (mock)", () => {
       for (const fc of steps(r).filter((s) => s.role === "flow_controller"))
         expect(fc.stage_name).toBe("lm/flow_controller/rag");
     }
+  });
+
+  it("records DiGiT's RAG metrics in task_results.jsonl", () => {
+    const records = readJsonl(join(out, "public/rag/static/city/services/final_data.jsonl"));
+    const results = readJsonl(join(out, "public/rag/static/city/services/task_results.jsonl"));
+    const m = results[results.length - 1]!.metrics as Row;
+    const turns = records.map((r) => steps(r).filter((s) => s.role === "user").length);
+    const used = new Set(
+      records.flatMap((r) => (steps(r)[0]!.documents as Doc[]).map((d) => d.id)),
+    );
+    expect(m).toMatchObject({
+      corpus_size: 9,
+      unique_docs_used: used.size,
+      corpus_coverage_pct: Math.round((used.size / 9) * 10000) / 100,
+      min_turns: Math.min(...turns),
+      max_turns: Math.max(...turns),
+      retrieval_tool_call_rate: null,
+    });
+    expect(m.avg_turns).toBeCloseTo(turns.reduce((a, b) => a + b, 0) / turns.length, 2);
+    const patterns = records.flatMap((r) =>
+      steps(r)
+        .filter((s) => s.role === "flow_controller")
+        .map((s) => String(s.content)),
+    );
+    expect(
+      Object.values(m.flow_pattern_counts as Row).reduce((a, b) => Number(a) + Number(b), 0),
+    ).toBe(patterns.length);
   });
 
   it("formats DiGiT's static shape: user/assistant messages and the scenario's documents", () => {
@@ -308,6 +336,49 @@ describe("public/rag/conversation live retrieval over HTTP (fake server with the
 });
 
 describe("helpers", () => {
+  it("RAG metrics: turns, words, coverage, patterns, completion and the live call rate", () => {
+    const step = (role: string, content: unknown, extra: Row = {}) => ({ role, content, ...extra });
+    const live = {
+      steps: [
+        step("rag/scenario", "s", { documents: [] }),
+        step("flow_controller", "a", { terminate: false }),
+        step("user", "one two"),
+        step("tool_call", {}),
+        step("tool_result", {}),
+        step("assistant", "one two three four"),
+        step("flow_controller", "end", { terminate: true }),
+        step("user", "bye"),
+        step("assistant", "ok"),
+      ],
+    };
+    const grounded = {
+      steps: [
+        step("rag/scenario", "s", { documents: [{ id: "d1" }, { id: "d2" }] }),
+        step("flow_controller", "a", { terminate: false }),
+        step("user", "q"),
+        step("assistant", "a b"),
+      ],
+    };
+    expect(ragMetrics([live, grounded], 4)).toEqual({
+      avg_turns: 1.5,
+      std_turns: 0.71,
+      min_turns: 1,
+      max_turns: 2,
+      avg_user_turn_words: 1.33,
+      std_user_turn_words: 0.58,
+      avg_assistant_turn_words: 2.33,
+      std_assistant_turn_words: 1.53,
+      corpus_size: 4,
+      unique_docs_used: 2,
+      corpus_coverage_pct: 50,
+      flow_pattern_counts: { a: 2, end: 1 },
+      flow_pattern_distribution: { a: 0.75, end: 0.5 },
+      flow_pattern_distribution_std: { a: 0.3536, end: 0 },
+      completion_rate: 0.5,
+      retrieval_tool_call_rate: 0.5,
+    });
+  });
+
   it("the static formatter keeps only user and assistant turns and passes documents verbatim", () => {
     const docs = [{ id: "a", text: "A.", metadata: { domain: "x" } }];
     const row = {
