@@ -18,6 +18,7 @@ import { parseCritique } from "./assistant-static.js";
 import { groundedAnswer, quotesDocuments } from "./grounding.js";
 import "./index.js";
 import { shortenWords } from "./scenario.js";
+import { ragUserMessages } from "./user.js";
 
 const docs = [
   { id: "fees", text: "Fees are due in May each year. Late fees of ten dollars apply after that." },
@@ -177,5 +178,26 @@ describe("lm/assistant/rag/static", () => {
     const c = conversationWithDocs("When are fees due?");
     expect(await s.run([c], ctx())).toEqual([]);
     expect(c.steps.filter((x) => x.role === "assistant")).toHaveLength(0);
+  });
+});
+
+describe("lm/user/rag messages", () => {
+  it("swap roles and show tool calls and results as text, so every message is a plain turn", () => {
+    const c = conversationWithDocs("When are fees due?");
+    c.steps.push(
+      makeStep("tool_call", { name: "search", arguments: { query: "fees" }, call_id: "c1" }, null),
+      makeStep("tool_result", { call_id: "c1", name: "search", result: [docs[0]] }, null),
+      makeStep("assistant", "In May.", null),
+    );
+    const m = ragUserMessages(c);
+    expect(m[0]!.role).toBe("system");
+    expect(String(m[0]!.content)).toContain("[Document 1 | id=fees]");
+    expect(m.slice(1, -1)).toEqual([
+      { role: "assistant", content: "When are fees due?" },
+      { role: "user", content: '(the assistant searches: search({"query":"fees"}))' },
+      { role: "user", content: `(search results: ${JSON.stringify([docs[0]])})` },
+      { role: "user", content: "In May." },
+    ]);
+    expect(m.every((x) => !("tool_calls" in x) && x.role !== "tool")).toBe(true);
   });
 });

@@ -60,7 +60,7 @@ export const USER_SCHEMA: Row = {
 /**
  * The messages that make the generator play the user of a RAG conversation: a system prompt
  * with the scenario, persona, the flow controller's pattern and hint and the documents; the
- * dialogue with user and assistant swapped (tool results as they are); the request for JSON.
+ * dialogue with user and assistant swapped (tool calls and results as text); the request for JSON.
  *
  * @example
  * ragUserMessages(conversation)[0].role // "system"
@@ -83,13 +83,20 @@ export function ragUserMessages(
   ]
     .filter(Boolean)
     .join("\n\n");
-  const swapped = toMessages(c.steps).map((m) =>
-    m.role === "user"
-      ? { ...m, role: "assistant" }
-      : m.role === "assistant"
-        ? { ...m, role: "user" }
-        : m,
-  );
+  // Roles swapped: the simulated user's own turns are the model's. Tool calls and results are
+  // shown as text on the other side's turn (as tool messages they would follow no tool call of
+  // the model's, which strict chat APIs refuse).
+  const swapped = toMessages(c.steps).map((m) => {
+    if (m.role === "user") return { role: "assistant", content: m.content };
+    if (m.role === "tool") return { role: "user", content: `(search results: ${m.content ?? ""})` };
+    if (Array.isArray(m.tool_calls)) {
+      const calls = (m.tool_calls as { function: { name: string; arguments: string } }[])
+        .map((t) => `${t.function.name}(${t.function.arguments})`)
+        .join(", ");
+      return { role: "user", content: `(the assistant searches: ${calls})` };
+    }
+    return { role: "user", content: m.content };
+  });
   return [
     { role: "system", content: system },
     ...swapped,
