@@ -185,6 +185,19 @@ describe("public/rag/conversation, live retrieval, offline (mock)", () => {
   });
 });
 
+describe("public/rag/conversation, seeded", () => {
+  it("repeats its records exactly with the same --seed", async () => {
+    const final = async () =>
+      readFileSync(
+        join(await run(LIVE_TASK, MOCK, { seed: 11 }), "public/rag/live/final_data.jsonl"),
+        "utf8",
+      );
+    const [a, b] = [await final(), await final()];
+    expect(a.length).toBeGreaterThan(0);
+    expect(b).toBe(a);
+  });
+});
+
 describe("public/rag/conversation, bad input", () => {
   let stderr = "";
   beforeEach(() => {

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { Row } from "digit-sdg";
 import { z } from "zod";
 import { documentToDict, type SearchDocument } from "../../../../src/tools/search/document.js";
@@ -196,7 +196,7 @@ registerStage({
           if (!scenario) return;
           c.steps.push(
             makeStep(RAG_SCENARIO, scenario, NAME, {
-              scenario_family_id: randomUUID(),
+              scenario_family_id: familyId(c.conversation_id),
               documents: drawn[i]!.map(documentToDict),
               reasoning,
             }),
@@ -208,3 +208,15 @@ registerStage({
     };
   },
 });
+
+/**
+ * A UUID-shaped scenario family id hashed from the conversation id, so a seeded run repeats its
+ * records exactly (DiGiT draws a random UUID).
+ *
+ * @example
+ * familyId("52b5a5bb-f31a-4785-a15e-6394f6567ff4") // "…-4…-8…-…"
+ */
+export function familyId(conversationId: string): string {
+  const h = createHash("sha256").update(`rag/scenario:${conversationId}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
