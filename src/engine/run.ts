@@ -239,6 +239,16 @@ async function runGroup(
         error = failure;
       }
     }
+    let extra: Row = {};
+    if (status === "completed") {
+      try {
+        extra = await builder.taskMetrics(task);
+      } catch (e) {
+        shared.logger.warn(
+          `task '${task.name}': builder metrics not recorded: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    }
     const m = shared.metrics.task(task.name);
     m.status = status;
     m.endedAt = Date.now();
@@ -247,7 +257,7 @@ async function runGroup(
       try {
         await task.appendLine(
           "task_results.jsonl",
-          resultRecord(task, status, startedAt, shared.metrics, error),
+          resultRecord(task, status, startedAt, shared.metrics, error, extra),
         );
       } catch (e) {
         const err = asOutputWriteError(e, [task.dir]);
@@ -427,6 +437,7 @@ function resultRecord(
   startedAt: number,
   metrics: RunMetrics,
   error: unknown,
+  extra: Row = {},
 ): Row {
   const m = metrics.task(task.name);
   const round = (x: number) => Math.round(x);
@@ -461,6 +472,7 @@ function resultRecord(
       saved_usd: savedUsd(m),
       ...(m.batchRequests ? { ...batchTokens(m), ...batchMoney(m) } : {}),
       duration_s: Math.round((Date.now() - m.startedAt) / 100) / 10,
+      ...extra,
     },
   };
 }
