@@ -179,11 +179,9 @@ describe.skipIf(!existsSync(MIRROR))("check-digit-tasks: the task list", () => {
     expect(TASKS.map((t: { file: string }) => t.file).sort()).toEqual(files.sort());
   });
 
-  it("names override files that exist (the RAG one comes with the RAG builder)", () => {
+  it("names override files that exist, one for each task file but the time-series ones", () => {
     const overrides = TASKS.flatMap((t: { override?: string }) => t.override ?? []);
-    const missing = overrides.filter((o: string) => !existsSync(o));
-    expect(
-      new Set(missing).size <= 1 && missing.every((o: string) => o.endsWith("/rag.yaml")),
-    ).toBe(true);
+    expect(overrides).toHaveLength(22);
+    expect(overrides.filter((o: string) => !existsSync(o))).toEqual([]);
   });
 });
