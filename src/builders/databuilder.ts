@@ -28,6 +28,11 @@ export interface BuilderInit {
   telemetry?: Telemetry | undefined;
   /** Builder options from the CLI (e.g. --num-prompt-instructions). */
   options?: Row | undefined;
+  /**
+   * Creates a block from a config with the run's block context (its metrics, cost, cache,
+   * budget and telemetry), for blocks a builder makes besides its YAML's (e.g. tool engines' LMs).
+   */
+  createBlock?: ((config: Row, where: string) => Promise<Block>) | undefined;
 }
 
 /** What a builder's `preview` gets: one planned task, its builder's blocks, and the run's seed. */
@@ -121,6 +126,26 @@ export abstract class DataBuilder {
     this.logger = init.logger ?? silentLogger;
     this.telemetry = init.telemetry ?? new NoTelemetry();
     this.options = init.options ?? {};
+    this.blockFactory = init.createBlock;
+  }
+
+  private readonly blockFactory: BuilderInit["createBlock"];
+
+  /**
+   * Create a block the builder's YAML does not list (e.g. the LM a task's tool engine uses), with
+   * the run's block context, so its requests count in the run's metrics, cost and summary like
+   * the YAML's blocks. The caller closes it.
+   *
+   * @example
+   * const lm = await this.createBlock({ name: "lm_simulator", type: "openai", ... }, "task 't' tools");
+   */
+  async createBlock(config: Row, where: string): Promise<Block> {
+    if (!this.blockFactory)
+      throw new ConfigError(`builder '${this.name}' cannot create the blocks ${where} needs`, {
+        file: this.file,
+        hint: "construct builders through the engine (assembleBuilder), which gives them a block factory",
+      });
+    return this.blockFactory(config, where);
   }
 
   /**

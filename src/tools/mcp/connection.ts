@@ -6,6 +6,7 @@ import {
   StdioClientTransport,
 } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { ToolServerError } from "../../errors.js";
 import { isObj } from "../../util/mapping.js";
@@ -178,7 +179,7 @@ export class McpConnection {
         ? (r.content as { type: string; text?: string }[])
         : [];
       const texts = blocks.filter((b) => b.type === "text").map((b) => b.text ?? "");
-      if (r.isError) throw new Error(texts.join("\n") || "the tool reported an error");
+      if (r.isError) throw new McpToolError(texts.join("\n") || "the tool reported an error");
       if (isObj(r.structuredContent)) return r.structuredContent;
       if (blocks.length === 1 && texts.length === 1) {
         try {
@@ -200,6 +201,29 @@ export class McpConnection {
     this.client = undefined;
     if (c) await (await c.catch(() => undefined))?.close().catch(() => undefined);
   }
+}
+
+/**
+ * The tool itself answered with an error (`isError`): the server is fine, the call was not.
+ *
+ * @example
+ * if (e instanceof McpToolError) return failed(call, e.message);
+ */
+export class McpToolError extends Error {
+  override readonly name = "McpToolError";
+}
+
+/**
+ * Whether an error of `call` means the server could not be used (it went away, the connection
+ * closed or failed, it could not be started), rather than the tool or the request failing.
+ *
+ * @example
+ * const down = serverUnreachable(e);
+ */
+export function serverUnreachable(e: unknown): boolean {
+  if (e instanceof McpToolError) return false;
+  if (e instanceof McpError) return e.code === ErrorCode.ConnectionClosed;
+  return true;
 }
 
 const CONNECTIONS = new Map<string, McpConnection>();
