@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import {
   getDefaultEnvironment,
   StdioClientTransport,
@@ -32,7 +33,15 @@ export const mcpServerKeys = {
     .string()
     .url()
     .optional()
-    .describe("A streamable HTTP MCP endpoint, e.g. http://127.0.0.1:3001/mcp"),
+    .describe(
+      "An HTTP MCP endpoint, e.g. http://127.0.0.1:3001/mcp (or .../sse with transport: sse)",
+    ),
+  transport: z
+    .enum(["stdio", "streamable_http", "sse"])
+    .optional()
+    .describe(
+      "stdio (with command), streamable_http (base_url's default) or sse (the older HTTP+SSE transport)",
+    ),
   headers: z
     .record(z.string(), z.string())
     .optional()
@@ -92,6 +101,12 @@ export class McpConnection {
   private async open(timeoutMs: number): Promise<Client> {
     const s = this.spec;
     const client = new Client({ name: "digit", version: "1.0.0" });
+    const requestInit = {
+      headers: {
+        ...(s.headers ?? {}),
+        ...(s.bearer_token ? { authorization: `Bearer ${s.bearer_token}` } : {}),
+      },
+    };
     const transport = s.command
       ? new StdioClientTransport({
           command: s.command,
@@ -100,14 +115,9 @@ export class McpConnection {
           ...(s.cwd ? { cwd: s.cwd } : {}),
           stderr: "ignore",
         })
-      : new StreamableHTTPClientTransport(new URL(s.base_url!), {
-          requestInit: {
-            headers: {
-              ...(s.headers ?? {}),
-              ...(s.bearer_token ? { authorization: `Bearer ${s.bearer_token}` } : {}),
-            },
-          },
-        });
+      : s.transport === "sse"
+        ? new SSEClientTransport(new URL(s.base_url!), { requestInit })
+        : new StreamableHTTPClientTransport(new URL(s.base_url!), { requestInit });
     try {
       await client.connect(transport, { timeout: timeoutMs });
     } catch (e) {
@@ -286,4 +296,23 @@ export function checkServerSpec(spec: McpServerSpec, where: string): void {
       `${where}: give exactly one of 'command' (stdio server) and 'base_url' (HTTP endpoint)`,
     );
   }
+  if (spec.command && spec.transport !== undefined && spec.transport !== "stdio")
+    throw new ToolServerError(
+      `${where}: transport '${spec.transport}' needs base_url; a command talks stdio`,
+      { hint: "remove transport, or give base_url instead of command" },
+    );
+  if (spec.base_url && spec.transport === "stdio")
+    throw new ToolServerError(`${where}: transport 'stdio' needs command, not base_url`, {
+      hint: "use transport: streamable_http or sse with base_url",
+    });
+}
+
+/**
+ * The transport a server description uses.
+ *
+ * @example
+ * transportOf({ base_url: "http://127.0.0.1:3001/sse", transport: "sse" }) // "sse"
+ */
+export function transportOf(spec: McpServerSpec): "stdio" | "streamable_http" | "sse" {
+  return spec.command ? "stdio" : (spec.transport ?? "streamable_http");
 }
