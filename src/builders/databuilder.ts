@@ -8,6 +8,7 @@ import type { Task } from "../tasks/task.js";
 import type { TransformationTask } from "../tasks/transformation-task.js";
 import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
+import type { RunObserver } from "../telemetry/observer.js";
 import { NoTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import { readTemplate, renderTemplate } from "../templates/template.js";
 import { suggestion } from "../util/did-you-mean.js";
@@ -33,6 +34,11 @@ export interface BuilderInit {
    * budget and telemetry), for blocks a builder makes besides its YAML's (e.g. tool engines' LMs).
    */
   createBlock?: ((config: Row, where: string) => Promise<Block>) | undefined;
+  /**
+   * The run's observer, for requests a builder sends without a block (e.g. embeddings of tool
+   * engines), so they count in the run's metrics like block requests.
+   */
+  observer?: RunObserver | undefined;
 }
 
 /** What a builder's `preview` gets: one planned task, its builder's blocks, and the run's seed. */
@@ -127,7 +133,11 @@ export abstract class DataBuilder {
     this.telemetry = init.telemetry ?? new NoTelemetry();
     this.options = init.options ?? {};
     this.blockFactory = init.createBlock;
+    this.observer = init.observer;
   }
+
+  /** The run's observer (absent outside a run): requests sent without a block report here. */
+  readonly observer: RunObserver | undefined;
 
   private readonly blockFactory: BuilderInit["createBlock"];
 

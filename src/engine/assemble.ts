@@ -110,6 +110,7 @@ export async function assembleBuilder(a: BuilderAssembly): Promise<DataBuilder> 
     logger: a.logger.child({ builder: a.builderName }),
     telemetry: a.telemetry,
     options: a.builderOptions,
+    observer: a.blockContext?.observer,
     createBlock: (config, where) =>
       createBlock(
         a.registry,

@@ -6,6 +6,7 @@ import { suggestion } from "../util/did-you-mean.js";
 import type { Row } from "../util/mapping.js";
 import { ENGINES, ENRICHMENTS, LOADERS } from "./catalog.js";
 import type { ToolsSection } from "./config.js";
+import type { EmbeddingsMeter } from "./embeddings/client.js";
 import { CompositeToolEngine } from "./engines/composite.js";
 import type { ToolEngine } from "./engines/engine.js";
 import type { ToolEnrichment } from "./enrichments/enrichment.js";
@@ -42,6 +43,11 @@ export interface BuildContext {
   /** The task file (errors name it). */
   where: string;
   taskName: string;
+  /**
+   * A meter for the embeddings requests of an engine or enrichment, by the name its requests are
+   * counted under (the engine's name, the enrichment's type); absent outside a run.
+   */
+  embeddingsMeter?: ((block: string) => EmbeddingsMeter) | undefined;
 }
 
 /**
@@ -92,6 +98,7 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
         lm: ctx.lm,
         logger: ctx.logger,
         where,
+        embeddingsMeter: ctx.embeddingsMeter?.(name),
       });
       opened.push(engine);
       engines.set(name, engine);
@@ -159,6 +166,7 @@ async function runEnrichments(
         logger: ctx.logger,
         where,
         taskName: ctx.taskName,
+        embeddingsMeter: ctx.embeddingsMeter?.(cfg.type),
       }),
     );
   }

@@ -1,8 +1,11 @@
 import type { Block } from "../blocks/block.js";
 import type { Logger } from "../telemetry/logger.js";
+import type { RunObserver } from "../telemetry/observer.js";
+import type { Telemetry } from "../telemetry/telemetry.js";
 import type { Row } from "../util/mapping.js";
 import { buildTaskTools, type TaskTools } from "./build.js";
 import type { ToolsSection } from "./config.js";
+import { runEmbeddingsMeter } from "./embeddings/run-meter.js";
 
 /**
  * The tools of the tasks of one builder: built once per task from its `tools:` section, their LM
@@ -20,6 +23,8 @@ export class TaskToolSets {
   constructor(
     private readonly owner: {
       logger: Logger;
+      telemetry: Telemetry;
+      observer: RunObserver | undefined;
       createBlock(config: Row, where: string): Promise<Block>;
     },
   ) {}
@@ -42,6 +47,7 @@ export class TaskToolSets {
       logger: this.owner.logger,
       where: task.file ?? task.name,
       taskName: task.name,
+      embeddingsMeter: (block) => runEmbeddingsMeter(this.owner, task.name, block),
     });
     this.byTask.set(task.name, tools);
     return tools;

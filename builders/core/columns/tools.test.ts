@@ -7,6 +7,7 @@ import { isDigitError } from "../../../src/errors.js";
 import { silentLogger } from "../../../src/telemetry/logger.js";
 import { buildSummary } from "../../../src/telemetry/summary.js";
 import { readJsonl } from "../../../test/engine/helpers.js";
+import { RecordingTelemetry } from "../../../test/lm/helpers.js";
 import {
   type FakeLLM,
   type FakeRequest,
@@ -63,8 +64,9 @@ function taskDir(body: string, n = 6): string {
   return dir;
 }
 
-const runIn = (dir: string) =>
+const runIn = (dir: string, telemetry?: RecordingTelemetry) =>
   run({
+    telemetry,
     taskPaths: [join(dir, "task.yaml")],
     outputDir: join(dir, "out"),
     logger: silentLogger,
@@ -118,7 +120,7 @@ describe("core/columns LLM columns with tools", () => {
     });
   }, 30_000);
 
-  it("counts the LM the lm engine uses and searches with the search engine; drop removes the trace", async () => {
+  it("counts the lm engine's LM and the search engine's embeddings; drop removes the trace", async () => {
     const dir = taskDir(
       `tools:
   registry:
@@ -141,15 +143,20 @@ describe("core/columns LLM columns with tools", () => {
     sim:
       type: lm
       lm_config: { type: openai, model_id_or_path: sim-model, base_url: "${fake.openaiBaseURL}", api_key: sk-fake, max_retries: 0 }
-    search: { type: search/in_memory, path: "${CORPUS}", projection: { doc_id: id, body: text } }
+    search:
+      type: search/in_memory
+      path: "${CORPUS}"
+      projection: { doc_id: id, body: text }
+      provider: { type: openai, base_url: "${fake.openaiBaseURL}", api_key: sk-fake, model_id_or_path: emb-model }
 columns:
   - { name: status, type: llm_text, model: writer, prompt: "Where is my order?", tools: ["shop/*"] }
   - { name: bees, type: llm_text, model: writer, prompt: "What do bees do?", tools: [docs/search_docs], drop: true }
-  - { name: summary, type: expression, expr: "{{ bees__trace | length }} search" }
+  - { name: summary, type: expression, expr: "{{ bees__trace | length }} search, first {{ bees__trace[0].result[0].id }}" }
 `,
       3,
     );
-    const result = await runIn(dir);
+    const telemetry = new RecordingTelemetry();
+    const result = await runIn(dir, telemetry);
     expect(result.error).toBeUndefined();
     const rows = out(dir);
     expect(rows).toHaveLength(3);
@@ -164,7 +171,8 @@ columns:
       });
       expect("bees" in r).toBe(false);
       expect("bees__trace" in r).toBe(false);
-      expect(r.summary).toBe("1 search");
+      // The search ranked by the endpoint's vectors: the bees note first.
+      expect(r.summary).toBe("1 search, first c6");
     }
     // Two requests per tool column per record, plus the simulator's one per record.
     const results = readJsonl(join(dir, "out/t/tools/task_results.jsonl"));
@@ -178,7 +186,18 @@ columns:
     expect(metrics.blocks["writer@t.tools"]!.requests).toBe(12);
     expect(metrics.blocks.lm_simulator!.requests).toBe(3);
     expect(metrics.blocks.lm_simulator!.prompt_tokens).toBeGreaterThan(0);
-    expect(metrics.requests).toBe(15);
+    // The corpus is embedded once, each query once.
+    expect(metrics.blocks.search!.requests).toBe(4);
+    expect(metrics.blocks.search!.prompt_tokens).toBeGreaterThan(0);
+    expect(metrics.requests).toBe(19);
+    // Telemetry has a dgt.llm_call span for every request, the embeddings ones included.
+    const calls = telemetry.spans.filter((x) => x.name === "dgt.llm_call");
+    const byModel = (m: string) => calls.filter((x) => x.attributes.model_id === m);
+    expect(byModel("fake-model")).toHaveLength(12);
+    expect(byModel("sim-model")).toHaveLength(3);
+    expect(byModel("emb-model").map((x) => x.attributes.method)).toEqual(
+      Array(4).fill("embeddings"),
+    );
     // The run summary prices every request, the simulator's too.
     const summary = buildSummary({
       buildId: "b",
@@ -187,17 +206,22 @@ columns:
       tasks: [...result.metrics.tasks.values()],
       outcomes: [],
       prices: {
-        openai: { "fake-model": { input: 1, output: 2 }, "sim-model": { input: 10, output: 20 } },
+        openai: {
+          "fake-model": { input: 1, output: 2 },
+          "sim-model": { input: 10, output: 20 },
+          "emb-model": { input: 100, output: 0 },
+        },
       },
     });
     const task = summary.tasks.find((t) => t.task === "t/tools")!;
     expect(task.blocks.lm_simulator!.requests).toBe(3);
-    expect(task.requests).toBe(15);
+    expect(task.requests).toBe(19);
     const sim = metrics.blocks.lm_simulator!;
     const writer = metrics.blocks["writer@t.tools"]!;
     const cost =
       (writer.prompt_tokens * 1 + writer.completion_tokens * 2) / 1e6 +
-      (sim.prompt_tokens * 10 + sim.completion_tokens * 20) / 1e6;
+      (sim.prompt_tokens * 10 + sim.completion_tokens * 20) / 1e6 +
+      (metrics.blocks.search!.prompt_tokens * 100) / 1e6;
     expect(task.cost_usd).toBeCloseTo(cost, 6);
   }, 30_000);
 
