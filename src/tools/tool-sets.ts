@@ -47,7 +47,7 @@ export class TaskToolSets {
       logger: this.owner.logger,
       where: task.file ?? task.name,
       taskName: task.name,
-      embeddingsMeter: (block) => runEmbeddingsMeter(this.owner, task.name, block),
+      embeddingsMeter: (block) => runEmbeddingsMeter(this.owner, [task.name], block),
     });
     this.byTask.set(task.name, tools);
     return tools;
