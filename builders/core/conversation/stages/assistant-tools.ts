@@ -16,7 +16,8 @@ const NAME = "lm/assistant/tools";
  * its tool calls are executed by the task's engines in a bounded loop (`max_tool_rounds`, each
  * round at most `call_timeout` seconds), each call and result appended as tool_call /
  * tool_result steps, then the final assistant step (its metadata counts invalid calls). A
- * conversation whose loop fails is dropped.
+ * conversation whose loop fails, or one of whose calls could not be run because the tool's server
+ * went away, is dropped.
  *
  * @example
  * iteration_stages:
@@ -74,6 +75,15 @@ registerStage({
                     NAME,
                   ),
                 );
+              }
+              const down = out.trace.find((t) => t.unreachable);
+              if (down) {
+                // The tool's server went away: this conversation fails, the others go on.
+                ctx.logger.info(
+                  `${NAME}: conversation ${c.conversation_id} failed: tool '${down.namespace}/${down.name}' could not be run: ${down.error}`,
+                  { task_name: c.task_name },
+                );
+                return false;
               }
               if (!out.reply) return false;
               c.steps.push(
