@@ -256,6 +256,38 @@ columns:
   }, 30_000);
 });
 
+describe("core/columns tools from the builder YAML, in transformation mode", () => {
+  it("takes the builder's tools section (an override here) and calls them for every input record", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "digit-columns-tools-"));
+    writeFileSync(
+      join(dir, "task.yaml"),
+      `task_name: t/tools\ndata_builder: core/columns\ndata:\n  - { n: 1 }\n  - { n: 2 }\n${model()}columns:\n  - { name: answer, type: llm_text, model: writer, prompt: "Add {{ n }} and 40.", tools: ["*"] }\n`,
+    );
+    writeFileSync(
+      join(dir, "override.yaml"),
+      `databuilders:\n  core/columns:\n    ${MCP_TOOLS.replaceAll("\n", "\n    ").trimEnd()}\n`,
+    );
+    const result = await run({
+      taskPaths: [join(dir, "task.yaml")],
+      configPath: join(dir, "override.yaml"),
+      outputDir: join(dir, "out"),
+      logger: silentLogger,
+      cwd: dir,
+      cache: { enabled: false },
+    });
+    expect(result.error).toBeUndefined();
+    const rows = out(dir).sort((a, b) => Number(a.n) - Number(b.n));
+    expect(rows.map((r) => [r.n, r.answer])).toEqual([
+      [1, 'Result: {"sum":41}'],
+      [2, 'Result: {"sum":42}'],
+    ]);
+    expect(rows.map((r) => (r.answer__trace as { name: string }[])[0]!.name)).toEqual([
+      "add",
+      "add",
+    ]);
+  }, 30_000);
+});
+
 describe("core/columns tools: mistakes", () => {
   const fails = async (body: string) => {
     const dir = taskDir(body);
