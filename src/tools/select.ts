@@ -1,6 +1,6 @@
 import { ConfigError, type ErrorLocation } from "../errors.js";
 import { suggestion } from "../util/did-you-mean.js";
-import type { Row } from "../util/mapping.js";
+import { isObj, type Row } from "../util/mapping.js";
 import { DEFAULT_NAMESPACE, type Tool } from "./types.js";
 
 /**
@@ -55,9 +55,10 @@ export function selectTools(
 }
 
 /**
- * The namespaces a `tools.registry` list will load, when they are known without loading it (every
- * entry names its namespace, or its loader has a fixed default); undefined when some entry takes
- * its namespaces from the file it reads.
+ * The namespaces a `tools.registry` list will load, when they are known without loading it: an
+ * `mcp` or `rest` entry's namespace (or the default), an `inline` entry's and its tools' own;
+ * undefined when some entry reads a file (a tool in it may name its own namespace) or is of a
+ * type not known here.
  *
  * @example
  * staticNamespaces([{ type: "mcp", command: "node", namespace: "calc" }]) // ["calc"]
@@ -65,9 +66,14 @@ export function selectTools(
 export function staticNamespaces(registry: readonly Row[]): string[] | undefined {
   const out = new Set<string>();
   for (const e of registry) {
-    if (typeof e.namespace === "string") out.add(e.namespace);
-    else if (e.type === "mcp" || e.type === "rest") out.add(DEFAULT_NAMESPACE);
-    else return undefined;
+    const own = typeof e.namespace === "string" ? e.namespace : DEFAULT_NAMESPACE;
+    if (e.type === "mcp" || e.type === "rest") out.add(own);
+    else if (e.type === "inline" && Array.isArray(e.tools)) {
+      for (const t of e.tools as unknown[]) {
+        const ns = isObj(t) && typeof t.namespace === "string" && t.namespace ? t.namespace : own;
+        out.add(ns);
+      }
+    } else return undefined;
   }
   return [...out];
 }
