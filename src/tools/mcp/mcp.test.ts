@@ -77,6 +77,11 @@ describe.each([
       expect(add.metadata.mcp_transport).toBe(
         name === "stdio" ? "stdio" : name === "streamable HTTP" ? "streamable_http" : "sse",
       );
+      // simulate calls the server too (the engine keeps no session state to spare).
+      const [probe] = await tools.engine.simulate("s", [
+        { name: "add", namespace: "calc", arguments: { a: 1, b: 2 }, call_id: "$9" },
+      ]);
+      expect(probe).toEqual({ call_id: "$9", name: "add", result: { sum: 3 } });
     } finally {
       await tools.close();
     }
