@@ -148,6 +148,9 @@ describe("core/columns LLM columns with tools", () => {
       path: "${CORPUS}"
       projection: { doc_id: id, body: text }
       provider: { type: openai, base_url: "${fake.openaiBaseURL}", api_key: sk-fake, model_id_or_path: emb-model }
+  enrichments:
+    - type: embeddings
+      provider: { type: openai, base_url: "${fake.openaiBaseURL}", api_key: sk-fake, model_id_or_path: emb-model }
 columns:
   - { name: status, type: llm_text, model: writer, prompt: "Where is my order?", tools: ["shop/*"] }
   - { name: bees, type: llm_text, model: writer, prompt: "What do bees do?", tools: [docs/search_docs], drop: true }
@@ -189,14 +192,16 @@ columns:
     // The corpus is embedded once, each query once.
     expect(metrics.blocks.search!.requests).toBe(4);
     expect(metrics.blocks.search!.prompt_tokens).toBeGreaterThan(0);
-    expect(metrics.requests).toBe(19);
+    // The embeddings enrichment embeds the two tools in one request, before the first record.
+    expect(metrics.blocks.embeddings!.requests).toBe(1);
+    expect(metrics.requests).toBe(20);
     // Telemetry has a dgt.llm_call span for every request, the embeddings ones included.
     const calls = telemetry.spans.filter((x) => x.name === "dgt.llm_call");
     const byModel = (m: string) => calls.filter((x) => x.attributes.model_id === m);
     expect(byModel("fake-model")).toHaveLength(12);
     expect(byModel("sim-model")).toHaveLength(3);
     expect(byModel("emb-model").map((x) => x.attributes.method)).toEqual(
-      Array(4).fill("embeddings"),
+      Array(5).fill("embeddings"),
     );
     // The run summary prices every request, the simulator's too.
     const summary = buildSummary({
@@ -215,13 +220,14 @@ columns:
     });
     const task = summary.tasks.find((t) => t.task === "t/tools")!;
     expect(task.blocks.lm_simulator!.requests).toBe(3);
-    expect(task.requests).toBe(19);
+    expect(task.requests).toBe(20);
     const sim = metrics.blocks.lm_simulator!;
     const writer = metrics.blocks["writer@t.tools"]!;
     const cost =
       (writer.prompt_tokens * 1 + writer.completion_tokens * 2) / 1e6 +
       (sim.prompt_tokens * 10 + sim.completion_tokens * 20) / 1e6 +
-      (metrics.blocks.search!.prompt_tokens * 100) / 1e6;
+      ((metrics.blocks.search!.prompt_tokens + metrics.blocks.embeddings!.prompt_tokens) * 100) /
+        1e6;
     expect(task.cost_usd).toBeCloseTo(cost, 6);
   }, 30_000);
 
