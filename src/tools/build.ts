@@ -95,7 +95,8 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
       const engine = await def.create(parseWith(def.schema.strict(), keys, where), {
         registry,
         namespaces,
-        lm: ctx.lm,
+        // The engine's LM is counted under the engine's name (DiGiT's tasks call it lm_simulator).
+        lm: (config, fallback) => ctx.lm(config, /^[\w.-]+$/.test(name) ? name : fallback),
         logger: ctx.logger,
         where,
         embeddingsMeter: ctx.embeddingsMeter?.(name),

@@ -126,7 +126,7 @@ describe("core/columns LLM columns with tools", () => {
   registry:
     - type: inline
       namespace: shop
-      engine: sim
+      engine: simulator
       tools:
         - name: find_order
           description: Find an order
@@ -140,7 +140,7 @@ describe("core/columns LLM columns with tools", () => {
           description: Search the notes
           parameters: { type: object, properties: { query: { type: string } }, required: [query] }
   engines:
-    sim:
+    simulator:
       type: lm
       lm_config: { type: openai, model_id_or_path: sim-model, base_url: "${fake.openaiBaseURL}", api_key: sk-fake, max_retries: 0 }
     search:
@@ -187,8 +187,8 @@ columns:
       >;
     };
     expect(metrics.blocks["writer@t.tools"]!.requests).toBe(12);
-    expect(metrics.blocks.lm_simulator!.requests).toBe(3);
-    expect(metrics.blocks.lm_simulator!.prompt_tokens).toBeGreaterThan(0);
+    expect(metrics.blocks.simulator!.requests).toBe(3);
+    expect(metrics.blocks.simulator!.prompt_tokens).toBeGreaterThan(0);
     // The corpus is embedded once, each query once.
     expect(metrics.blocks.search!.requests).toBe(4);
     expect(metrics.blocks.search!.prompt_tokens).toBeGreaterThan(0);
@@ -219,9 +219,9 @@ columns:
       },
     });
     const task = summary.tasks.find((t) => t.task === "t/tools")!;
-    expect(task.blocks.lm_simulator!.requests).toBe(3);
+    expect(task.blocks.simulator!.requests).toBe(3);
     expect(task.requests).toBe(20);
-    const sim = metrics.blocks.lm_simulator!;
+    const sim = metrics.blocks.simulator!;
     const writer = metrics.blocks["writer@t.tools"]!;
     const cost =
       (writer.prompt_tokens * 1 + writer.completion_tokens * 2) / 1e6 +
