@@ -56,6 +56,8 @@ export interface PreviewInit {
   /** The task's input records (transformation tasks). */
   inputs: Row[];
   count: number;
+  /** Creates a block the builder's YAML does not list (e.g. a tool engine's LM); the caller closes it. */
+  createBlock?: ((config: Row, where: string) => Promise<Block>) | undefined;
 }
 
 /** What a preview made: the records, and the fields a run would leave out of the output. */

@@ -22,6 +22,8 @@ import type {
 import { derivedFrom, positionOf } from "../../../src/config/source-map.js";
 import { replaceJsonl } from "../../../src/stores/formats/jsonl.js";
 import { appendRejects } from "../../../src/tasks/task.js";
+import { silentLogger } from "../../../src/telemetry/logger.js";
+import { NoTelemetry } from "../../../src/telemetry/telemetry.js";
 import { toolsSectionSchema } from "../../../src/tools/config.js";
 import { TaskToolSets } from "../../../src/tools/tool-sets.js";
 import { rowDrawKey } from "../../../src/util/draw-key.js";
@@ -42,7 +44,7 @@ import {
   NON_SAMPLER_COLUMNS,
   processorSchema,
 } from "./schema.js";
-import { checkColumnTools, columnTools } from "./tools.js";
+import { type ColumnTools, checkColumnTools, columnTools } from "./tools.js";
 
 /** The record index a builder input row draws by (a field that never reaches a record). */
 const RECORD_INDEX = "__record_index";
@@ -164,6 +166,41 @@ async function previewColumns(init: PreviewInit): Promise<PreviewResult> {
     taskName,
     runnerSeed,
   );
+  // Tool columns call their tools here too (MCP servers are started); nothing is written.
+  const createBlock = init.createBlock;
+  const toolSets = createBlock
+    ? new TaskToolSets({
+        logger: silentLogger,
+        telemetry: new NoTelemetry(),
+        observer: undefined,
+        createBlock,
+      })
+    : undefined;
+  try {
+    const tools = toolSets
+      ? await columnTools(
+          planColumns(init.spec, init.file, { transformation, inputFields: undefined }),
+          init.spec,
+          init.file,
+          init.config,
+          toolSets,
+          taskName,
+        )
+      : undefined;
+    return await previewRecords(init, taskName, transformation, seedKey, tools);
+  } finally {
+    await toolSets?.close();
+  }
+}
+
+/** The preview's records, made with the task's tools (if its columns call any). */
+async function previewRecords(
+  init: PreviewInit,
+  taskName: string,
+  transformation: boolean,
+  seedKey: string,
+  tools: Map<string, ColumnTools> | undefined,
+): Promise<PreviewResult> {
   const rt = prepareRuntime({
     spec: init.spec,
     file: init.file,
@@ -173,6 +210,7 @@ async function previewColumns(init: PreviewInit): Promise<PreviewResult> {
     modelBlocks: taskModelBlocks(init.config, init.spec),
     seeds: init.seeds,
     transformation,
+    tools,
   });
   const items = transformation
     ? init.inputs.slice(0, init.count).map((input) => {

@@ -86,10 +86,10 @@ export function prepareRuntime(init: RuntimeInit): ColumnsRuntime {
   });
   if (plan.traces.size > 0 && !init.tools) {
     const [first] = plan.traces.keys();
-    throw new ConfigError(
-      `column '${first}' calls tools, which only a run executes (digit preview does not start tool servers)`,
-      { file, hint: "use digit run with a small --num-outputs-to-generate" },
-    );
+    throw new ConfigError(`column '${first}' calls tools, but its task's tools were not built`, {
+      file,
+      hint: "build them first (tools.ts, columnTools) and pass them as init.tools",
+    });
   }
   const seedColumns = plan.columns.filter((c) => c.type === "seed");
   if (seedColumns.length > 0 && init.seeds.length === 0) {
