@@ -88,6 +88,12 @@ describe("core/columns LLM columns with tools", () => {
   - { name: n, type: sampler, sampler_type: uniform, params: { low: 1, high: 50 }, convert_to: int }
   - { name: answer, type: llm_text, model: writer, prompt: "Add {{ n }} and 40.", tools: [calc] }
   - { name: echo, type: expression, expr: "{{ answer__trace[0].result.sum }}", dtype: int }
+  - name: total
+    type: llm_structured
+    model: writer
+    prompt: "Add {{ n }} and 40."
+    tools: ["calc/add"]
+    output_format: { type: object, properties: { sum: { type: integer } }, required: [sum] }
 `);
     const result = await runIn(dir);
     expect(result.error).toBeUndefined();
@@ -106,14 +112,17 @@ describe("core/columns LLM columns with tools", () => {
         },
       ]);
       expect(r.echo).toBe(sum);
+      // A structured column's attempt is a tool loop too; its JSON reply fits the schema.
+      expect(r.total).toEqual({ sum });
+      expect((r.total__trace as { result: unknown }[]).map((t) => t.result)).toEqual([{ sum }]);
     }
-    // Every request is counted: two per record (the call, then the answer).
+    // Every request is counted: two per tool column and record (the call, then the answer).
     const results = readJsonl(join(dir, "out/t/tools/task_results.jsonl"));
     const metrics = results.at(-1)!.metrics as { requests: number; blocks: object };
-    expect(metrics.requests).toBe(12);
+    expect(metrics.requests).toBe(24);
     expect(metrics.blocks).toEqual({
       "writer@t.tools": {
-        requests: 12,
+        requests: 24,
         prompt_tokens: expect.any(Number),
         completion_tokens: expect.any(Number),
       },
