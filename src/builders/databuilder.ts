@@ -56,7 +56,7 @@ export interface PreviewInit {
   /** The task's input records (transformation tasks). */
   inputs: Row[];
   count: number;
-  /** Creates a block the builder's YAML does not list (e.g. a tool engine's LM); the caller closes it. */
+  /** Creates a block the builder's YAML does not list (a tool engine's LM); the caller closes it */
   createBlock?: ((config: Row, where: string) => Promise<Block>) | undefined;
 }
 
@@ -149,13 +149,13 @@ export abstract class DataBuilder {
    * the YAML's blocks. The caller closes it.
    *
    * @example
-   * const lm = await this.createBlock({ name: "lm_simulator", type: "openai", ... }, "task 't' tools");
+   * const lm = await this.createBlock({ name: "sim", type: "openai", ... }, "task 't' tools");
    */
   async createBlock(config: Row, where: string): Promise<Block> {
     if (!this.blockFactory)
       throw new ConfigError(`builder '${this.name}' cannot create the blocks ${where} needs`, {
         file: this.file,
-        hint: "construct builders through the engine (assembleBuilder), which gives them a block factory",
+        hint: "construct builders through the engine (assembleBuilder): it gives them a factory",
       });
     return this.blockFactory(config, where);
   }

@@ -3,6 +3,9 @@ import { suggestion } from "../util/did-you-mean.js";
 import { isObj, type Row } from "../util/mapping.js";
 import { DEFAULT_NAMESPACE, type Tool } from "./types.js";
 
+const WHAT_NAMESPACE = "a namespace is a tools.registry entry's 'namespace:'";
+const HOW = "name a namespace (calc or calc/*), one tool (calc/add) or * for all";
+
 /**
  * One name of a `tools:` list, read: `*` (every tool), a namespace (`calc` or `calc/*`), or one
  * tool (`calc/add` or `calc::add`).
@@ -45,7 +48,7 @@ export function selectTools(
         `${what}: no ${tool === undefined ? "namespace" : "tool"} '${n}' in the task's tools`,
         {
           ...where,
-          hint: `${suggestion(tool === undefined ? n : `${namespace}/${tool}`, known)}; name a namespace (calc or calc/*), one tool (calc/add) or * for all`,
+          hint: `${suggestion(tool === undefined ? n : `${namespace}/${tool}`, known)}; ${HOW}`,
         },
       );
     }
@@ -96,7 +99,7 @@ export function checkToolNamespaces(
     if (namespace === undefined || namespaces.includes(namespace)) continue;
     throw new ConfigError(`${what}: no namespace '${namespace}' in the task's tools`, {
       ...where,
-      hint: `${suggestion(namespace, namespaces)}; a namespace is the 'namespace:' of a tools.registry entry`,
+      hint: `${suggestion(namespace, namespaces)}; ${WHAT_NAMESPACE}`,
     });
   }
 }

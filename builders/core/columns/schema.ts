@@ -54,7 +54,8 @@ const llmShape = {
     .min(1)
     .optional()
     .describe(
-      "Tools of the task's `tools:` the model may call: namespaces (calc, calc/*), tools (calc/add) or * for all; the calls go to <column>__trace",
+      "Tools the model may call: namespaces (calc, calc/*), tools (calc/add) or *; " +
+        "the calls go to <column>__trace",
     ),
   max_tool_rounds: z
     .number()
@@ -294,6 +295,7 @@ export const columnsTaskShape = {
   tools: toolsSectionSchema
     .optional()
     .describe(
-      "Tools LLM columns may call: registry, engines, enrichments (added to the builder's; see docs/tools.md)",
+      "Tools LLM columns may call: registry, engines, enrichments " +
+        "(added to the builder's; docs/tools.md)",
     ),
 };

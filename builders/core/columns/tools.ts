@@ -8,6 +8,8 @@ import type { TaskToolSets } from "../../../src/tools/tool-sets.js";
 import type { Tool } from "../../../src/tools/types.js";
 import type { ColumnPlan } from "./column-plan.js";
 
+const DOCS = "(docs/tools.md)";
+
 /** What an LLM column with `tools:` runs its requests with. */
 export interface ColumnTools {
   /** The tools offered to the model. */
@@ -74,7 +76,7 @@ export function checkColumnTools(
         `column '${c.name}' names tools, but the task has no 'tools:' section`,
         {
           ...where,
-          hint: "add tools: { registry: [...], engines: {...} } to the task or builder (docs/tools.md)",
+          hint: `add tools: { registry: [...], engines: {...} } to the task or builder ${DOCS}`,
         },
       );
     if (namespaces) checkToolNamespaces(c.tools, namespaces, `column '${c.name}' tools`, where);

@@ -3,9 +3,9 @@ import type { Telemetry } from "../../telemetry/telemetry.js";
 import type { EmbeddingsMeter } from "./client.js";
 
 /**
- * A meter that counts the embeddings requests made for tasks like their LLM requests: each goes to the run's
- * observer as an LLM call of `block` (requests, prompt tokens, failures; cost by the embeddings
- * model's price) and to telemetry as a `dgt.llm_call` span with method `embeddings`.
+ * A meter that counts the embeddings requests made for tasks like their LLM requests: each goes to
+ * the run's observer as an LLM call of `block` (requests, prompt tokens, failures; cost by the
+ * embeddings model's price) and to telemetry as a `dgt.llm_call` span with method `embeddings`.
  *
  * @example
  * const meter = runEmbeddingsMeter({ observer: metrics, telemetry }, ["my/task"], "search");

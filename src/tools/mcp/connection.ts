@@ -40,7 +40,8 @@ export const mcpServerKeys = {
     .enum(["stdio", "streamable_http", "sse"])
     .optional()
     .describe(
-      "stdio (with command), streamable_http (base_url's default) or sse (the older HTTP+SSE transport)",
+      "stdio (with command), streamable_http (base_url's default) " +
+        "or sse (the older HTTP+SSE transport)",
     ),
   headers: z
     .record(z.string(), z.string())

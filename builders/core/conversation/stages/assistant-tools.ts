@@ -79,8 +79,10 @@ registerStage({
               const down = out.trace.find((t) => t.unreachable);
               if (down) {
                 // The tool's server went away: this conversation fails, the others go on.
+                const tool = `${down.namespace}/${down.name}`;
                 ctx.logger.info(
-                  `${NAME}: conversation ${c.conversation_id} failed: tool '${down.namespace}/${down.name}' could not be run: ${down.error}`,
+                  `${NAME}: conversation ${c.conversation_id} failed: ` +
+                    `tool '${tool}' could not be run: ${down.error}`,
                   { task_name: c.task_name },
                 );
                 return false;
