@@ -48,6 +48,11 @@ export interface BuildContext {
    * counted under (the engine's name, the enrichment's type); absent outside a run.
    */
   embeddingsMeter?: ((block: string) => EmbeddingsMeter) | undefined;
+  /**
+   * Build every engine of `tools.engines`, not only those a registry entry names (builders that
+   * drive engines directly, like RAG's document samplers, need them).
+   */
+  allEngines?: boolean;
 }
 
 /**
@@ -85,7 +90,7 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
     }
     const used = new Set(section.registry.map((e) => e.engine).filter(Boolean));
     for (const [name, cfg] of Object.entries(section.engines)) {
-      if (!used.has(name)) continue;
+      if (!used.has(name) && !ctx.allEngines) continue;
       const where = at(`engines.${name}`);
       const def = await lookup(ENGINES, cfg.type, `${where}: tool engine`, ctx.where);
       const { type: _t, ...keys } = cfg;

@@ -29,10 +29,14 @@ export class TaskToolSets {
     },
   ) {}
 
-  /** Build a task's tools (its loaders, engines and enrichments run now). */
+  /**
+   * Build a task's tools (its loaders, engines and enrichments run now); with `allEngines`, also
+   * the engines no registry entry names.
+   */
   async build(
     task: { name: string; file?: string | undefined },
     section: ToolsSection,
+    allEngines = false,
   ): Promise<TaskTools> {
     const tools = await buildTaskTools(section, {
       lm: async (config: Row, name: string) => {
@@ -48,6 +52,7 @@ export class TaskToolSets {
       where: task.file ?? task.name,
       taskName: task.name,
       embeddingsMeter: (block) => runEmbeddingsMeter(this.owner, [task.name], block),
+      allEngines,
     });
     this.byTask.set(task.name, tools);
     return tools;
