@@ -1,8 +1,12 @@
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useBatchJournal } from "../../src/blocks/lm/batch/journal-store.js";
+import { runInBatchScope } from "../../src/blocks/lm/batch/request-scope.js";
+import { OpenAIProvider } from "../../src/blocks/lm/openai/index.js";
 import { redisConnection } from "../../src/engine/executor/bullmq/protocol.js";
 import { RedisBatchJournal } from "../../src/engine/executor/bullmq/shared-batch-journal.js";
+import { FAST, recordingContext } from "../lm/helpers.js";
 import { type FakeLLM, startFakeLLM } from "../support/fake-llm/index.js";
 import { redisSkipReason, startRedis, type TestRedis } from "../support/redis.js";
 import {
@@ -89,6 +93,48 @@ describe.skipIf(skip !== "")("the batch journal shared through Redis", () => {
     const old = new RedisBatchJournal(client, { submitGraceMs: 1000 });
     await old.intent(intent("dgb_old", ["o-0"], Date.now() - 5000));
     expect((await old.find("o-0"))?.batchId).toBeUndefined();
+  });
+
+  it("two workers running one unit at once (one stalled, not dead) submit its requests once", async () => {
+    const claim = await startFakeLLM({ apiKey: "sk-claim", batch: { completionDelayMs: 300 } });
+    claim.configure({ responses: ["Answer to: {{prompt}}"] });
+    // Two blocks with their own submitters, as on two workers, sharing the Redis journal.
+    const undo = useBatchJournal(new RedisBatchJournal(client));
+    const worker = () =>
+      new OpenAIProvider(
+        {
+          name: "gen",
+          type: "openai",
+          model_id_or_path: "fake-model",
+          base_url: claim.openaiBaseURL,
+          api_key: "sk-claim",
+          ...FAST,
+          execution: "batch",
+          batch: { window: 0.02, poll_interval: 0.02, max_poll_interval: 0.05 },
+        },
+        recordingContext(),
+      );
+    const rows = () =>
+      [0, 1, 2].map((i) => ({ input: [{ role: "user", content: `q ${i}` }], task_name: "t" }));
+    try {
+      const [a, b] = [worker(), worker()];
+      const answers = await Promise.all(
+        [a, b].map((w) =>
+          runInBatchScope("unit:claim:1", () => w.call(rows(), { method: "chat_completion" })),
+        ),
+      );
+      expect(claim.batchStats()).toMatchObject({ created: 1, requests: 3, resubmitted: 0 });
+      for (const rs of answers)
+        expect(rs.map((r) => (r.result as { content: string }).content)).toEqual(
+          [0, 1, 2].map((i) => `Answer to: q ${i}`),
+        );
+      // Another unit asking the same prompts is other requests.
+      await runInBatchScope("unit:claim:2", () => a.call(rows(), { method: "chat_completion" }));
+      expect(claim.batchStats()).toMatchObject({ created: 2, requests: 6, resubmitted: 0 });
+    } finally {
+      undo();
+      await claim.close();
+    }
   });
 
   it("a worker killed (-9) while its batch is polled: the other polls the same batch, never submits those requests again", async () => {
