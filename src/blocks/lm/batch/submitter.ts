@@ -109,9 +109,11 @@ export class BatchSubmitter {
   }
 
   /**
-   * The `custom_id` for the next request with hash `key`: the hash and how many times this
-   * submitter was asked for it before, so equal requests (several samples of one prompt) stay
-   * distinct, and a rerun asks for the same ids in the same order.
+   * The `custom_id` for the next request with hash `requestKey`: the hash and how many times
+   * this submitter was asked for it before, so equal requests (several samples of one prompt)
+   * stay distinct, and a rerun asks for the same ids in the same order. Inside a unit of a
+   * distributed run the hash is derived from the unit too (see `request-scope.ts`), so the unit
+   * asks for the same ids on whichever worker runs it.
    */
   customId(requestKey: string): string {
     const key = scopedRequestKey(requestKey);
