@@ -1,13 +1,15 @@
-import type { Block, BlockContext } from "../blocks/block.js";
+import type { Block, BlockContext, RejectSink } from "../blocks/block.js";
 import { createBlock } from "../blocks/create.js";
 import type { DataBuilder, DataBuilderClass } from "../builders/databuilder.js";
 import type { BuilderSpec, RunnerConfig, TaskSpec } from "../config/schemas.js";
 import type { Formatter, FormatterClass } from "../formatters/formatter.js";
 import type { Registry } from "../registry/registry.js";
+import type { DataloaderState } from "../stores/dataloader.js";
 import { GenerationTask } from "../tasks/generation-task.js";
 import type { TaskInit } from "../tasks/task.js";
 import { TransformationTask } from "../tasks/transformation-task.js";
 import type { Logger } from "../telemetry/logger.js";
+import type { RunObserver } from "../telemetry/observer.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import type { Row } from "../util/mapping.js";
 import type { Random } from "../util/random.js";
@@ -83,6 +85,10 @@ export interface BuilderAssembly {
    * formatter and never restart.
    */
   writesOutput: boolean;
+  /** Counts the records the builder refuses (the blocks' observer). */
+  observer?: RunObserver | undefined;
+  /** Where the records the builder refuses go (the blocks' reject sink). */
+  rejects?: RejectSink | undefined;
 }
 
 /**
@@ -105,6 +111,8 @@ export async function assembleBuilder(a: BuilderAssembly): Promise<DataBuilder> 
     logger: a.logger.child({ builder: a.builderName }),
     telemetry: a.telemetry,
     options: a.builderOptions,
+    observer: a.observer,
+    rejects: a.rejects,
   });
   for (const t of a.tasks) {
     const name = t.spec.task_name;
@@ -123,7 +131,8 @@ export async function assembleBuilder(a: BuilderAssembly): Promise<DataBuilder> 
     };
     const task =
       a.cls.family === "generation" ? new GenerationTask(init) : new TransformationTask(init);
-    task.instantiateInput = (row: Row) => builder.instantiateInput(task, row);
+    task.instantiateInput = (row: Row, position?: DataloaderState) =>
+      builder.instantiateInput(task, row, position);
     builder.tasks.push(task);
   }
   return builder;

@@ -173,6 +173,8 @@ async function prepareGroup(
   const { registry } = plan;
   let builder: DataBuilder | undefined;
   const telemetry = shared.telemetry.scoped(undefined);
+  const rejects = (block: { name: string }, rows: Row[]) =>
+    appendRejects(builder?.tasks ?? [], block.name, rows);
   const blocks = await createBlocks(
     registry,
     group.config.blocks,
@@ -184,8 +186,7 @@ async function prepareGroup(
       observer: shared.metrics,
       cache: options.cache,
       budget: shared.budget.active ? shared.budget : undefined,
-      rejects: (block: { name: string }, rows: Row[]) =>
-        appendRejects(builder?.tasks ?? [], block.name, rows),
+      rejects,
       execution: options.execution,
     },
     group.builderName,
@@ -204,6 +205,8 @@ async function prepareGroup(
     builderOptions: options.builderOptions,
     buildId: shared.buildId,
     writesOutput: true,
+    observer: shared.metrics,
+    rejects,
   });
   for (const task of builder.tasks)
     task.onDuplicates = (n) => shared.metrics.rejected(task.name, "duplicates", n);

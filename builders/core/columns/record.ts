@@ -27,11 +27,12 @@ export interface MadeRecord {
   skipped: ReadonlySet<string>;
 }
 
-/** A record that cannot be kept: the column that refused it, why, and its values so far. */
+/** A record that cannot be kept: the column that refused it, why, its values so far and index. */
 export interface RejectedRecord {
   column: string;
   reason: string;
   values: Row;
+  index: number;
 }
 
 /**
@@ -75,12 +76,13 @@ export async function makeRecord(
         return;
       }
       const outcome = await cell(ctx, c, values, sampled, index, drawKey);
-      if ("rejected" in outcome) rejected ??= { column: c.name, reason: outcome.rejected, values };
+      if ("rejected" in outcome)
+        rejected ??= { column: c.name, reason: outcome.rejected, values, index };
       else values[c.name] = outcome.value;
     } catch (e) {
       // A template that fails on this record's values refuses the record, not the run.
       if (!isDigitError(e)) throw e;
-      rejected ??= { column: c.name, reason: (e as Error).message, values };
+      rejected ??= { column: c.name, reason: (e as Error).message, values, index };
     }
   };
   // Columns come in dependency order, so every promise a column awaits already exists.

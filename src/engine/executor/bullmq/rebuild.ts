@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { existsSync } from "node:fs";
-import type { Block } from "../../../blocks/block.js";
+import type { Block, BlockContext } from "../../../blocks/block.js";
 import type {
   DataBuilderClass,
   GenerationDataBuilder,
@@ -50,6 +50,8 @@ export class PreparedContext {
     readonly file: string,
     readonly blocks: Map<string, Block>,
     private readonly logger: Logger,
+    /** The blocks' observer and reject sink: the builder's own rejects go the same way. */
+    private readonly sinks: Pick<Required<BlockContext>, "observer" | "rejects">,
   ) {}
 
   /**
@@ -106,7 +108,7 @@ export class PreparedContext {
       blockCtx,
       context.builderName,
     );
-    return new PreparedContext(context, registry, cls, file, blocks, logger);
+    return new PreparedContext(context, registry, cls, file, blocks, logger, blockCtx);
   }
 
   /**
@@ -133,6 +135,8 @@ export class PreparedContext {
       buildId: "worker",
       // Tasks here are never opened: they give builders their spec and settings, not output files.
       writesOutput: false,
+      observer: this.sinks.observer,
+      rejects: this.sinks.rejects,
     });
     if ((builder.kind === "generation") !== (unit.kind === "generation")) {
       throw new ConfigError(
