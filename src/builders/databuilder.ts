@@ -136,16 +136,22 @@ export abstract class DataBuilder {
   /**
    * Record rows the builder itself refuses, as a block's rejects are: each goes to the task's
    * `blocks/<block>.jsonl` (with `block_name` and the `reason` it carries) and counts as rejected
-   * by `block` in the run's metrics (summary, task_results.jsonl, progress.jsonl).
+   * by `block` in the run's metrics (summary, task_results.jsonl, progress.jsonl). Rows another
+   * block counted already (an LM block counts the rows whose request failed) pass
+   * `{ counted: true }`: written, not counted twice.
    *
    * @example
    * await this.recordRejects("answer_check", [{ task_name: "qa", answer: "", reason: "empty" }]);
    */
-  async recordRejects(block: string, rows: readonly Row[]): Promise<void> {
+  async recordRejects(
+    block: string,
+    rows: readonly Row[],
+    options: { counted?: boolean } = {},
+  ): Promise<void> {
     if (rows.length === 0) return;
     const byTask = new Map<string, number>();
     const named = rows.map((r): Row => ({ ...r, block_name: block }));
-    for (const r of named) {
+    for (const r of options.counted ? [] : named) {
       const task = String(r.task_name ?? "");
       byTask.set(task, (byTask.get(task) ?? 0) + 1);
     }

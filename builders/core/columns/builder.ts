@@ -277,19 +277,23 @@ class ColumnsCore {
    * its record index, which tells on resume whether its batch was committed.
    */
   private async reject(taskName: string, rejected: RejectedRecord[]): Promise<void> {
-    const byColumn = new Map<string, Row[]>();
-    for (const r of rejected)
-      byColumn.set(r.column, [
-        ...(byColumn.get(r.column) ?? []),
-        {
+    // A failed request's refusal was counted by its model: written here, counted once.
+    for (const counted of [false, true]) {
+      const byColumn = new Map<string, Row[]>();
+      for (const r of rejected) {
+        if ((r.countedBy !== undefined) !== counted) continue;
+        const row: Row = {
           task_name: taskName,
           ...withoutDrawKey(r.values),
           block_name: r.column,
           reason: r.reason,
           [REJECT_INDEX]: r.index,
-        },
-      ]);
-    for (const [column, rows] of byColumn) await this.builder.recordRejects(column, rows);
+        };
+        byColumn.set(r.column, [...(byColumn.get(r.column) ?? []), row]);
+      }
+      for (const [column, rows] of byColumn)
+        await this.builder.recordRejects(column, rows, { counted });
+    }
     const last = rejected[rejected.length - 1]!;
     (this.builder as unknown as { lastUnusable: { reply: string; reason: string } }).lastUnusable =
       {

@@ -4,8 +4,11 @@ import type { ChatMessage } from "../../../src/blocks/lm/provider.js";
 import type { LlmCodeColumn, LlmColumn, LlmJudgeColumn, LlmStructuredColumn } from "./schema.js";
 import { compileSchema, schemaErrors } from "./validators.js";
 
-/** A cell's outcome: its value, or why the record cannot be kept. */
-export type CellOutcome = { value: unknown } | { rejected: string };
+/**
+ * A cell's outcome: its value, or why the record cannot be kept (`countedBy`: the block that
+ * already counted the refusal, a model whose request failed).
+ */
+export type CellOutcome = { value: unknown } | { rejected: string; countedBy?: string };
 
 /** What an LLM cell needs besides its column. */
 export interface LlmCellContext {
@@ -102,7 +105,7 @@ async function ask(
   ctx: LlmCellContext,
   input: ChatMessage[],
   extra: Row,
-): Promise<{ text: string } | { rejected: string }> {
+): Promise<{ text: string } | { rejected: string; countedBy: string }> {
   const row: Row = {
     ...ctx.variables,
     task_name: ctx.taskName,
@@ -115,7 +118,10 @@ async function ask(
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
   if (!out || typeof out.error === "string")
-    return { rejected: `model '${ctx.model.name}' failed: ${String(out?.error ?? "no answer")}` };
+    return {
+      rejected: `model '${ctx.model.name}' failed: ${String(out?.error ?? "no answer")}`,
+      countedBy: ctx.model.name,
+    };
   return { text: resultText(out.result) };
 }
 

@@ -33,6 +33,8 @@ export interface RejectedRecord {
   reason: string;
   values: Row;
   index: number;
+  /** The block that already counted this refusal (a model whose request failed), if any. */
+  countedBy?: string | undefined;
 }
 
 /**
@@ -77,7 +79,13 @@ export async function makeRecord(
       }
       const outcome = await cell(ctx, c, values, sampled, index, drawKey);
       if ("rejected" in outcome)
-        rejected ??= { column: c.name, reason: outcome.rejected, values, index };
+        rejected ??= {
+          column: c.name,
+          reason: outcome.rejected,
+          values,
+          index,
+          countedBy: outcome.countedBy,
+        };
       else values[c.name] = outcome.value;
     } catch (e) {
       // A template that fails on this record's values refuses the record, not the run.

@@ -3,8 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { run } from "../../../src/engine/run.js";
+import { silentLogger } from "../../../src/telemetry/logger.js";
 import { cliEnv, digit, MAIN, ROOT } from "../../../test/cli/helpers.js";
 import { readJsonl } from "../../../test/engine/helpers.js";
+import { startFakeLLM } from "../../../test/support/fake-llm/index.js";
 
 type Row = Record<string, unknown>;
 
@@ -59,6 +62,40 @@ describe("core/columns: refused records", () => {
     }
   }, 60_000);
 
+  it("a record whose request failed counts once, by its model, and is written to the column's file too", async () => {
+    const fake = await startFakeLLM({ responses: ["A question {{n}}?"] });
+    try {
+      fake.configure({ failures: [{ kind: "500", count: 3 }] });
+      const dir = mkdtempSync(join(tmpdir(), "digit-columns-failed-"));
+      writeFileSync(
+        join(dir, "task.yaml"),
+        `task_name: t/failed
+data_builder: core/columns
+runner_config: { num_outputs_to_generate: 6, seed_batch_size: 3 }
+models:
+  - { name: writer, type: openai, model_id_or_path: fake, base_url: "${fake.openaiBaseURL}", api_key: k, max_retries: 0 }
+columns:
+  - { name: question, type: llm_text, model: writer, prompt: "Ask something." }
+`,
+      );
+      const result = await run({
+        taskPaths: [join(dir, "task.yaml")],
+        outputDir: join(dir, "out"),
+        logger: silentLogger,
+        cwd: dir,
+        cache: { enabled: false },
+      });
+      expect(result.error).toBeUndefined();
+      const task = join(dir, "out/t/failed");
+      expect(lines(join(task, "blocks/question.jsonl"))).toHaveLength(3);
+      expect(lines(join(task, "blocks/writer@t.failed.jsonl"))).toHaveLength(3);
+      expect(result.metrics.task("t/failed").rejected).toEqual({ "writer@t.failed": 3 });
+      expect(lines(join(task, "final_data.jsonl"))).toHaveLength(6);
+    } finally {
+      await fake.close();
+    }
+  }, 30_000);
+
   it("after a SIGKILL and resume, blocks/<column>.jsonl holds each refused record once, as an uninterrupted run", async () => {
     const dir = mkdtempSync(join(tmpdir(), "digit-columns-rejects-kill-"));
     // Jitter finishes batches out of order: later ones wait, refusals written, for earlier commits.
@@ -69,12 +106,17 @@ describe("core/columns: refused records", () => {
     const folder = (out: string) => join(dir, out, "t/kill");
     const killed = "killed";
     let inFlight: Row[] = [];
-    for (let attempt = 0; attempt < 4 && inFlight.length === 0; attempt++) {
-      expect(await runDigit(dir, killed, 100 + 60 * attempt)).toBeNull(); // killed mid-run
+    const uncommitted = () => {
       const bound = lastCheckpoint(folder(killed)).row_index;
-      inFlight = ["no_shipping", "review"]
+      return ["no_shipping", "review"]
         .flatMap((c) => lines(join(folder(killed), `blocks/${c}.jsonl`)))
         .filter((r) => Number(r.record_index) >= bound);
+    };
+    // Killed as soon as a refusal of a batch not yet committed is on disk (a commit may still
+    // land before the kill does: then again, on the resumed run).
+    for (let attempt = 0; attempt < 4 && inFlight.length === 0; attempt++) {
+      expect(await runDigit(dir, killed, () => safely(uncommitted).length > 0)).toBeNull();
+      inFlight = uncommitted();
     }
     // The kill left refusals of batches that were never committed (what a resume used to repeat).
     expect(inFlight.length).toBeGreaterThan(0);
@@ -111,8 +153,17 @@ function lastCheckpoint(folder: string): { row_index: number; data_rows: number 
   return JSON.parse(last(complete)) as { row_index: number; data_rows: number };
 }
 
-/** `digit run` in a child process; with `killAfterMs`, SIGKILL that long after its first commit. */
-function runDigit(dir: string, out: string, killAfterMs?: number): Promise<number | null> {
+/** What `read` returns, or nothing while a file it reads is half written. */
+function safely(read: () => Row[]): Row[] {
+  try {
+    return read();
+  } catch {
+    return [];
+  }
+}
+
+/** `digit run` in a child process; with `killWhen`, SIGKILL as soon as it holds. */
+function runDigit(dir: string, out: string, killWhen?: () => boolean): Promise<number | null> {
   const child = spawn(
     process.execPath,
     [
@@ -131,12 +182,12 @@ function runDigit(dir: string, out: string, killAfterMs?: number): Promise<numbe
     // From the repository, where `--import tsx` resolves.
     { cwd: ROOT, env: cliEnv(), stdio: "ignore" },
   );
-  if (killAfterMs !== undefined) {
+  if (killWhen !== undefined) {
     const state = join(dir, out, "t/kill/dataloader_state.jsonl");
     const poll = setInterval(() => {
-      if (!existsSync(state) || !/"data_rows":[1-9]/.test(readFileSync(state, "utf8"))) return;
+      if (!existsSync(state) || !killWhen()) return;
       clearInterval(poll);
-      setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+      child.kill("SIGKILL");
     }, 5);
     child.on("exit", () => clearInterval(poll));
   }
