@@ -30,7 +30,15 @@ export interface BuilderInit {
   telemetry?: Telemetry | undefined;
   /** Builder options from the CLI (e.g. --num-prompt-instructions). */
   options?: Row | undefined;
-  /** Counts the records the builder refuses (the run's metrics; absent: not counted). */
+  /**
+   * Creates a block from a config with the run's block context (its metrics, cost, cache,
+   * budget and telemetry), for blocks a builder makes besides its YAML's (e.g. tool engines' LMs).
+   */
+  createBlock?: ((config: Row, where: string) => Promise<Block>) | undefined;
+  /**
+   * The run's observer, for requests a builder sends without a block (e.g. embeddings of tool
+   * engines), so they count in the run's metrics like block requests.
+   */
   observer?: RunObserver | undefined;
   /** Where refused records go (the blocks' sink; absent: the tasks' `blocks/` files). */
   rejects?: RejectSink | undefined;
@@ -51,6 +59,8 @@ export interface PreviewInit {
   /** The task's input records (transformation tasks). */
   inputs: Row[];
   count: number;
+  /** Creates a block the builder's YAML does not list (a tool engine's LM); the caller closes it */
+  createBlock?: ((config: Row, where: string) => Promise<Block>) | undefined;
 }
 
 /** What a preview made: the records, and the fields a run would leave out of the output. */
@@ -116,7 +126,6 @@ export abstract class DataBuilder {
   readonly telemetry: Telemetry;
   readonly options: Row;
   tasks: Task[] = [];
-  private readonly observer: RunObserver | undefined;
   private readonly rejectSink: RejectSink | undefined;
 
   constructor(init: BuilderInit) {
@@ -129,8 +138,31 @@ export abstract class DataBuilder {
     this.logger = init.logger ?? silentLogger;
     this.telemetry = init.telemetry ?? new NoTelemetry();
     this.options = init.options ?? {};
+    this.blockFactory = init.createBlock;
     this.observer = init.observer;
     this.rejectSink = init.rejects;
+  }
+
+  /** The run's observer (absent outside a run): requests sent without a block report here. */
+  readonly observer: RunObserver | undefined;
+
+  private readonly blockFactory: BuilderInit["createBlock"];
+
+  /**
+   * Create a block the builder's YAML does not list (e.g. the LM a task's tool engine uses), with
+   * the run's block context, so its requests count in the run's metrics, cost and summary like
+   * the YAML's blocks. The caller closes it.
+   *
+   * @example
+   * const lm = await this.createBlock({ name: "sim", type: "openai", ... }, "task 't' tools");
+   */
+  async createBlock(config: Row, where: string): Promise<Block> {
+    if (!this.blockFactory)
+      throw new ConfigError(`builder '${this.name}' cannot create the blocks ${where} needs`, {
+        file: this.file,
+        hint: "construct builders through the engine (assembleBuilder): it gives them a factory",
+      });
+    return this.blockFactory(config, where);
   }
 
   /**
@@ -244,6 +276,18 @@ export abstract class DataBuilder {
    */
   async finalize(_task: Task, records: Row[]): Promise<Row[]> {
     return records;
+  }
+
+  /**
+   * Metrics of a finished task's final records that this builder adds to the `metrics` of the
+   * task's last `task_results.jsonl` line (DiGiT's `Task.record_task_results`); default none.
+   * Read the records with `task.readAccepted(task.finalCount())`.
+   *
+   * @example
+   * override async taskMetrics(task: Task) { let n = 0; for await (const _ of task.readAccepted(task.finalCount())) n++; return { counted: n }; }
+   */
+  async taskMetrics(_task: Task): Promise<Row> {
+    return {};
   }
 
   /**

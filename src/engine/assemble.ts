@@ -1,4 +1,4 @@
-import type { Block, BlockContext, RejectSink } from "../blocks/block.js";
+import type { Block, BlockContext } from "../blocks/block.js";
 import { createBlock } from "../blocks/create.js";
 import type { DataBuilder, DataBuilderClass } from "../builders/databuilder.js";
 import type { BuilderSpec, RunnerConfig, TaskSpec } from "../config/schemas.js";
@@ -9,7 +9,6 @@ import { GenerationTask } from "../tasks/generation-task.js";
 import type { TaskInit } from "../tasks/task.js";
 import { TransformationTask } from "../tasks/transformation-task.js";
 import type { Logger } from "../telemetry/logger.js";
-import type { RunObserver } from "../telemetry/observer.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import type { Row } from "../util/mapping.js";
 import type { Random } from "../util/random.js";
@@ -78,6 +77,11 @@ export interface BuilderAssembly {
   telemetry: Telemetry;
   /** Builder options from the CLI (e.g. --num-prompt-instructions). */
   builderOptions: Row | undefined;
+  /**
+   * The context the builder's blocks were created with; blocks the builder creates later
+   * (`DataBuilder.createBlock`) get it too. Default: the builder's name, telemetry and logger.
+   */
+  blockContext?: BlockContext | undefined;
   buildId: string;
   /**
    * Whether the tasks will open their output folders (the local run). A distributed worker's
@@ -85,10 +89,6 @@ export interface BuilderAssembly {
    * formatter and never restart.
    */
   writesOutput: boolean;
-  /** Counts the records the builder refuses (the blocks' observer). */
-  observer?: RunObserver | undefined;
-  /** Where the records the builder refuses go (the blocks' reject sink). */
-  rejects?: RejectSink | undefined;
 }
 
 /**
@@ -111,8 +111,19 @@ export async function assembleBuilder(a: BuilderAssembly): Promise<DataBuilder> 
     logger: a.logger.child({ builder: a.builderName }),
     telemetry: a.telemetry,
     options: a.builderOptions,
-    observer: a.observer,
-    rejects: a.rejects,
+    observer: a.blockContext?.observer,
+    rejects: a.blockContext?.rejects,
+    createBlock: (config, where) =>
+      createBlock(
+        a.registry,
+        config,
+        a.blockContext ?? {
+          builderName: a.builderName,
+          telemetry: a.telemetry,
+          logger: a.logger.child({ builder: a.builderName }),
+        },
+        where,
+      ),
   });
   for (const t of a.tasks) {
     const name = t.spec.task_name;

@@ -1,14 +1,20 @@
 import type { ValidateFunction } from "ajv";
 import { DRAW_KEY, type LMProvider, type Row, renderTemplate, resultText } from "digit-sdg";
 import type { ChatMessage } from "../../../src/blocks/lm/provider.js";
+import { runToolLoop, type ToolTraceEntry } from "../../../src/tools/tool-loop.js";
 import type { LlmCodeColumn, LlmColumn, LlmJudgeColumn, LlmStructuredColumn } from "./schema.js";
+import type { ColumnTools } from "./tools.js";
 import { compileSchema, schemaErrors } from "./validators.js";
 
 /**
+/**
  * A cell's outcome: its value, or why the record cannot be kept (`countedBy`: the block that
- * already counted the refusal, a model whose request failed).
+ * already counted the refusal, a model whose request failed); with the tool calls its requests
+ * made when the column has `tools:`.
  */
-export type CellOutcome = { value: unknown } | { rejected: string; countedBy?: string };
+export type CellOutcome = ({ value: unknown } | { rejected: string; countedBy?: string }) & {
+  trace?: ToolTraceEntry[] | undefined;
+};
 
 /** What an LLM cell needs besides its column. */
 export interface LlmCellContext {
@@ -20,6 +26,8 @@ export interface LlmCellContext {
   taskName: string;
   file?: string | undefined;
   signal?: AbortSignal | undefined;
+  /** The column's tools, when it has `tools:`: its requests run a tool loop. */
+  tools?: ColumnTools | undefined;
 }
 
 /** Provider types with a structured-output request (`response_format`, translated per provider). */
@@ -41,6 +49,17 @@ const STRUCTURED_PROVIDERS = new Set([
  * const out = await runLlmCell(column, { model, variables: record, drawKey, taskName });
  */
 export async function runLlmCell(column: LlmColumn, ctx: LlmCellContext): Promise<CellOutcome> {
+  if (!ctx.tools) return cellValue(column, ctx, undefined);
+  const trace: ToolTraceEntry[] = [];
+  const outcome = await cellValue(column, ctx, trace);
+  return { ...outcome, trace };
+}
+
+async function cellValue(
+  column: LlmColumn,
+  ctx: LlmCellContext,
+  trace: ToolTraceEntry[] | undefined,
+): Promise<CellOutcome> {
   const source = { file: ctx.file };
   const system =
     column.system_prompt === undefined
@@ -55,11 +74,11 @@ export async function runLlmCell(column: LlmColumn, ctx: LlmCellContext): Promis
   });
   switch (column.type) {
     case "llm_text": {
-      const reply = await ask(column, ctx, messages(system, prompt), {});
+      const reply = await ask(column, ctx, messages(system, prompt), {}, trace);
       return "rejected" in reply ? reply : { value: reply.text.trim() };
     }
     case "llm_code": {
-      const reply = await ask(column, ctx, messages(system, prompt), {});
+      const reply = await ask(column, ctx, messages(system, prompt), {}, trace);
       return "rejected" in reply ? reply : { value: extractCode(reply.text, column.code_lang) };
     }
     case "llm_structured":
@@ -71,6 +90,7 @@ export async function runLlmCell(column: LlmColumn, ctx: LlmCellContext): Promis
         column.output_format,
         column.max_attempts,
         (v) => v,
+        trace,
       );
     case "llm_judge": {
       let schema = judgeSchemas.get(column);
@@ -84,6 +104,7 @@ export async function runLlmCell(column: LlmColumn, ctx: LlmCellContext): Promis
         schema,
         column.max_attempts,
         (v) => normaliseScores(column, v as Row),
+        trace,
       );
     }
   }
@@ -98,14 +119,15 @@ function messages(system: string | undefined, prompt: string): ChatMessage[] {
 
 /**
  * One chat request for the cell; a request that failed (after the provider's retries) rejects the
- * record.
+ * record. With tools, the request is a tool loop (`askWithTools`).
  */
 async function ask(
   column: LlmColumn,
   ctx: LlmCellContext,
   input: ChatMessage[],
   extra: Row,
-): Promise<{ text: string } | { rejected: string; countedBy: string }> {
+  trace: ToolTraceEntry[] | undefined,
+): Promise<{ text: string } | { rejected: string; countedBy?: string }> {
   const row: Row = {
     ...ctx.variables,
     task_name: ctx.taskName,
@@ -113,6 +135,7 @@ async function ask(
     gen_kwargs: { ...(column.gen_kwargs ?? {}), ...extra },
     [DRAW_KEY]: ctx.drawKey,
   };
+  if (ctx.tools && trace) return askWithTools(column, ctx, ctx.tools, row, trace);
   const [out] = await ctx.model.call([row], {
     method: "chat_completion",
     ...(ctx.signal ? { signal: ctx.signal } : {}),
@@ -123,6 +146,50 @@ async function ask(
       countedBy: ctx.model.name,
     };
   return { text: resultText(out.result) };
+}
+
+/**
+ * The model answers with the column's tools at hand: its calls run through the task's engines in a
+ * bounded loop and land in `trace`. The record is rejected when the model request fails, a tool's
+ * server went away or could not be reached, or the model still calls tools after
+ * `max_tool_rounds`; a tool that answers with an error, times out or gets bad arguments is told to
+ * the model, which may try again.
+ */
+async function askWithTools(
+  column: LlmColumn,
+  ctx: LlmCellContext,
+  tools: ColumnTools,
+  row: Row,
+  trace: ToolTraceEntry[],
+): Promise<{ text: string } | { rejected: string }> {
+  const { input, ...fields } = row;
+  const sessionId = `${ctx.taskName}:${ctx.drawKey}:${column.name}:${trace.length}`;
+  try {
+    const out = await runToolLoop({
+      lm: ctx.model,
+      messages: input as ChatMessage[],
+      tools: tools.offered,
+      engine: tools.engine,
+      sessionId,
+      maxTurns: tools.maxRounds,
+      callTimeoutMs: tools.callTimeoutMs,
+      row: fields,
+      signal: ctx.signal,
+    });
+    trace.push(...out.trace);
+    const down = out.trace.find((t) => t.unreachable);
+    if (down)
+      return { rejected: `tool '${down.namespace}/${down.name}' could not be run: ${down.error}` };
+    if (out.exhausted)
+      return {
+        rejected: `the model still called tools after max_tool_rounds (${tools.maxRounds})`,
+      };
+    return { text: out.reply };
+  } catch (e) {
+    return { rejected: `model '${ctx.model.name}' failed: ${(e as Error).message}` };
+  } finally {
+    await tools.engine.teardown(sessionId);
+  }
 }
 
 /**
@@ -138,6 +205,7 @@ async function structured(
   schema: Record<string, unknown>,
   attempts: number,
   finish: (v: unknown) => unknown,
+  trace: ToolTraceEntry[] | undefined,
 ): Promise<CellOutcome> {
   const validate = validatorFor(schema);
   const recipe = `${prompt}\n\nReply with only a JSON object that fits this JSON Schema, no other text:\n${JSON.stringify(schema)}`;
@@ -151,7 +219,7 @@ async function structured(
     : {};
   let why = "";
   for (let i = 0; i < attempts; i++) {
-    const reply = await ask(column, ctx, messages(system, recipe), extra);
+    const reply = await ask(column, ctx, messages(system, recipe), extra, trace);
     if ("rejected" in reply) return reply;
     const parsed = parseJsonReply(reply.text);
     if (parsed === undefined)

@@ -50,8 +50,7 @@ export class PreparedContext {
     readonly file: string,
     readonly blocks: Map<string, Block>,
     private readonly logger: Logger,
-    /** The blocks' observer and reject sink: the builder's own rejects go the same way. */
-    private readonly sinks: Pick<Required<BlockContext>, "observer" | "rejects">,
+    private readonly blockContext: BlockContext,
   ) {}
 
   /**
@@ -85,7 +84,7 @@ export class PreparedContext {
       // Not found by name here: templates are read relative to the coordinator's path.
     }
     const blockLogger = logger.child({ builder: context.builderName });
-    const blockCtx = {
+    const blockCtx: BlockContext = {
       builderName: context.builderName,
       logger: blockLogger,
       telemetry: new NoTelemetry(),
@@ -136,8 +135,7 @@ export class PreparedContext {
       buildId: "worker",
       // Tasks here are never opened: they give builders their spec and settings, not output files.
       writesOutput: false,
-      observer: this.sinks.observer,
-      rejects: this.sinks.rejects,
+      blockContext: this.blockContext,
     });
     if ((builder.kind === "generation") !== (unit.kind === "generation")) {
       throw new ConfigError(
