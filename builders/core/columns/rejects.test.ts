@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -94,6 +94,55 @@ columns:
     } finally {
       await fake.close();
     }
+  }, 30_000);
+
+  it("a transformation resumed from an earlier checkpoint keeps each refusal once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "digit-columns-rejects-data-"));
+    const data = Array.from({ length: 8 }, (_, i) => `{ text: "${i % 2 ? "keep" : "drop"} ${i}" }`);
+    writeFileSync(
+      join(dir, "task.yaml"),
+      `task_name: t/data
+data_builder: core/columns
+runner_config: { transform_batch_size: 2 }
+data: [${data.join(", ")}]
+columns:
+  - { name: label, type: expression, expr: "{{ text }}" }
+  - { name: kept, type: validation, target_columns: [label], validator_type: regex, params: { pattern: keep }, filter: true }
+`,
+    );
+    const runTo = async (out: string) =>
+      expect(
+        (
+          await run({
+            taskPaths: [join(dir, "task.yaml")],
+            outputDir: join(dir, out),
+            logger: silentLogger,
+            cwd: dir,
+          })
+        ).error,
+      ).toBeUndefined();
+    await runTo("out");
+    const folder = join(dir, "out/t/data");
+    const refused = lines(join(folder, "blocks/kept.jsonl"));
+    expect(refused.map((r) => [r.text, r.record_index])).toEqual(
+      [0, 2, 4, 6].map((i) => [`drop ${i}`, i]),
+    );
+    // As if killed after the first batch's commit, with every later batch's refusal on disk.
+    const state = readFileSync(join(folder, "dataloader_state.jsonl"), "utf8").split("\n");
+    const upTo = state.findIndex((l) => l.includes('"data_rows":1,'));
+    expect(upTo).toBeGreaterThan(0);
+    writeFileSync(
+      join(folder, "dataloader_state.jsonl"),
+      `${state.slice(0, upTo + 1).join("\n")}\n`,
+    );
+    const made = readFileSync(join(folder, "data.jsonl"), "utf8").split("\n");
+    writeFileSync(join(folder, "data.jsonl"), `${made[0]}\n`);
+    rmSync(join(folder, "task_results.jsonl"));
+    await runTo("out");
+    expect(lines(join(folder, "blocks/kept.jsonl"))).toEqual(refused);
+    expect(lines(join(folder, "final_data.jsonl")).map((r) => r.text)).toEqual(
+      [1, 3, 5, 7].map((i) => `keep ${i}`),
+    );
   }, 30_000);
 
   it("after a SIGKILL and resume, blocks/<column>.jsonl holds each refused record once, as an uninterrupted run", async () => {
