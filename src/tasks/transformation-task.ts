@@ -1,6 +1,6 @@
 import { derivedFrom } from "../config/source-map.js";
 import { ResumeRefusedError } from "../errors.js";
-import type { Dataloader } from "../stores/dataloader.js";
+import type { Dataloader, DataloaderState } from "../stores/dataloader.js";
 import { createDataloader, createDatastore } from "../stores/factory.js";
 import type { Row } from "../util/mapping.js";
 import { storeHasOutput } from "./dropped-records.js";
@@ -14,7 +14,8 @@ export class TransformationTask extends Task {
   protected readonly dropsExactDuplicates = false;
   private loader!: Dataloader;
   private exhausted = false;
-  instantiateInput: (row: Row) => Row = (row) => row;
+  /** Turns an input row into the builder's input; `position` is the row's place in the input. */
+  instantiateInput: (row: Row, position?: DataloaderState) => Row = (row) => row;
 
   /** Input rows per builder call (`transform_batch_size`). */
   readonly batchSize: number;
@@ -93,6 +94,15 @@ export class TransformationTask extends Task {
     return this.exhausted;
   }
 
+  /**
+   * Where the row the loader returned last is in the input: its source (`iter_index`) and its
+   * 0-based row in that source. The same for that row in every run and after a resume.
+   */
+  private positionOfLast(): DataloaderState {
+    const after = this.loader.getState();
+    return { iter_index: after.iter_index, row_index: Math.max(0, after.row_index - 1) };
+  }
+
   /** The next `transform_batch_size` input rows (empty once the input is used up). */
   async nextBatch(): Promise<InputBatch> {
     const rows: Row[] = [];
@@ -100,7 +110,7 @@ export class TransformationTask extends Task {
     while (!this.exhausted && rows.length < size) {
       const r = await this.loader.next();
       if (r === undefined) this.exhausted = true;
-      else rows.push({ ...this.instantiateInput(r), task_name: this.name });
+      else rows.push({ ...this.instantiateInput(r, this.positionOfLast()), task_name: this.name });
     }
     return { rows, position: this.loader.getState() };
   }
