@@ -76,6 +76,8 @@ export async function run(): Promise<void> {
         for (let i = start; i < Math.min(N, start + BATCH); i++) rows.push(record(i));
         await store.append(rows);
       }
+      // The store keeps its output file open between appends; closing it is part of writing.
+      await store.close();
       const write = rate(N, performance.now() - t);
       const size = sizeOf(store.location);
       const r = readInChild(format, dir);

@@ -74,6 +74,17 @@ export abstract class Datastore {
   abstract sources(): Promise<RowSource[]>;
   /** Append rows; resolved once they are flushed to the OS. */
   abstract append(rows: readonly Row[]): Promise<void>;
+  /**
+   * Append rows whose JSONL encoding the caller already made (`jsonl`: exactly one line per row,
+   * in order, as `JSON.stringify` writes each row). A store that writes JSONL writes these bytes
+   * instead of encoding the rows again; any other store appends the rows (the default).
+   *
+   * @example
+   * await store.appendJsonl(rows, Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join("")));
+   */
+  appendJsonl(rows: readonly Row[], _jsonl: Uint8Array): Promise<void> {
+    return this.append(rows);
+  }
   /** Replace the whole output with `rows`, atomically (write a temporary file, then rename). */
   abstract replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void>;
   /** Keep the first `count` rows of the output, dropping the rest. */
