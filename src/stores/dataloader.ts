@@ -86,6 +86,23 @@ export abstract class Dataloader<S extends z.ZodObject = typeof dataloaderSchema
     this.config = { ...parsed, datastore } as DataloaderSettings<S>;
   }
   abstract next(): Promise<Row | undefined>;
+  /**
+   * Up to `max` rows at once: what as many `next()` calls would give. `end` says the pass ended
+   * within this call (where `next()` would have returned `undefined`); the rows before the end
+   * are returned with it. Loaders that read in batches override it to skip a promise per row.
+   *
+   * @example
+   * const { rows, end } = await loader.nextBatch(1024);
+   */
+  async nextBatch(max: number): Promise<{ rows: Row[]; end: boolean }> {
+    const rows: Row[] = [];
+    while (rows.length < max) {
+      const r = await this.next();
+      if (r === undefined) return { rows, end: true };
+      rows.push(r);
+    }
+    return { rows, end: false };
+  }
   abstract getState(): DataloaderState;
   abstract setState(state: DataloaderState): void;
   async close(): Promise<void> {}

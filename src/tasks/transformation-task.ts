@@ -98,9 +98,9 @@ export class TransformationTask extends Task {
     const rows: Row[] = [];
     const size = this.nextBatchSize ?? this.batchSize;
     while (!this.exhausted && rows.length < size) {
-      const r = await this.loader.next();
-      if (r === undefined) this.exhausted = true;
-      else rows.push({ ...this.instantiateInput(r), task_name: this.name });
+      const got = await this.loader.nextBatch(size - rows.length);
+      for (const r of got.rows) rows.push({ ...this.instantiateInput(r), task_name: this.name });
+      if (got.end) this.exhausted = true;
     }
     return { rows, position: this.loader.getState() };
   }

@@ -18,6 +18,7 @@ import {
   OUTPUT_FORMATS,
   type OutputFormat,
   outputFormatOf,
+  readDataBatches,
   readDataFile,
 } from "../formats/index.js";
 import type { ReadOptions } from "../formats/types.js";
@@ -170,12 +171,18 @@ export class DefaultDatastore extends Datastore {
           sources.push({
             label: file,
             rows: (skip = 0) => readDataFile(file, { ...this.readOptions, skip }),
+            batches: (skip = 0) => readDataBatches(file, { ...this.readOptions, skip }),
           });
         }
       }
     } else if (this.target && (await this.target.exists())) {
       const target = this.target;
-      sources.push({ label: target.path, rows: (skip = 0) => target.rows(skip) });
+      const batches = target.batches?.bind(target);
+      sources.push({
+        label: target.path,
+        rows: (skip = 0) => target.rows(skip),
+        ...(batches ? { batches: (skip = 0) => batches(skip) } : {}),
+      });
     }
     return sources;
   }

@@ -16,7 +16,7 @@ import {
   copyJsonlRecords,
   cutPartialLine,
   JsonlEncoder,
-  readJsonl,
+  readJsonlBatches,
   replaceJsonl,
   truncateJsonl,
 } from "../formats/jsonl.js";
@@ -28,6 +28,8 @@ export interface OutputTarget {
   readonly path: string;
   exists(): Promise<boolean>;
   rows(skip: number): AsyncIterable<unknown>;
+  /** The same rows in batches, where the format reads them so. */
+  batches?(skip: number): AsyncIterable<readonly unknown[]>;
   append(rows: readonly Row[]): Promise<void>;
   replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void>;
   truncate(count: number): Promise<void>;
@@ -97,7 +99,10 @@ class JsonlTarget implements OutputTarget {
     return existsSync(this.path);
   }
   rows(skip: number): AsyncIterable<unknown> {
-    return readJsonl(this.path, {
+    return flatten(this.batches(skip));
+  }
+  batches(skip: number): AsyncIterable<unknown[]> {
+    return readJsonlBatches(this.path, {
       skip,
       ownOutput: true,
       warn: this.options.warn,
@@ -250,7 +255,7 @@ class ParquetTarget implements OutputTarget {
   rows(skip: number): AsyncIterable<unknown> {
     return flatten(this.batches(skip));
   }
-  private async *batches(skip: number): AsyncGenerator<unknown[]> {
+  async *batches(skip: number): AsyncGenerator<unknown[]> {
     if (!(await this.exists())) return;
     const s = await this.store();
     if (
