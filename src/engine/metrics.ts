@@ -49,6 +49,12 @@ export class RunMetrics implements RunObserver {
     { at: number; requests: number; accepted: number }[]
   >();
   private readonly openedListeners: ((report: TaskOpenedReport) => void)[] = [];
+  private readonly callListeners: ((report: LlmCallReport) => void)[] = [];
+
+  /** Call `fn` with every finished LLM request (after it is counted). */
+  onLlmCall(fn: (report: LlmCallReport) => void): void {
+    this.callListeners.push(fn);
+  }
 
   /** Call `fn` whenever a task's output folder is ready. */
   onTaskOpened(fn: (report: TaskOpenedReport) => void): void {
@@ -164,6 +170,14 @@ export class RunMetrics implements RunObserver {
         m.failures[r.error_kind] = (m.failures[r.error_kind] ?? 0) + share;
       m.promptTokens += promptTokens;
       m.completionTokens += completionTokens;
+      const b = ((m.byBlock ??= {})[r.block] ??= {
+        requests: 0,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+      });
+      b.requests += share;
+      b.prompt_tokens += promptTokens;
+      b.completion_tokens += completionTokens;
       const t = (m.tokensByModel[r.model] ??= { provider: r.provider, prompt: 0, completion: 0 });
       t.prompt += promptTokens;
       t.completion += completionTokens;
@@ -172,6 +186,7 @@ export class RunMetrics implements RunObserver {
         t.batch_completion = (t.batch_completion ?? 0) + completionTokens;
       }
     }
+    for (const fn of this.callListeners) fn(r);
   }
 
   cacheLookup(r: CacheLookupReport): void {

@@ -6,6 +6,7 @@ import { suggestion } from "../util/did-you-mean.js";
 import type { Row } from "../util/mapping.js";
 import { ENGINES, ENRICHMENTS, LOADERS } from "./catalog.js";
 import type { ToolsSection } from "./config.js";
+import type { EmbeddingsMeter } from "./embeddings/client.js";
 import { CompositeToolEngine } from "./engines/composite.js";
 import type { ToolEngine } from "./engines/engine.js";
 import type { ToolEnrichment } from "./enrichments/enrichment.js";
@@ -42,6 +43,16 @@ export interface BuildContext {
   /** The task file (errors name it). */
   where: string;
   taskName: string;
+  /**
+   * A meter for the embeddings requests of an engine or enrichment, by the name its requests are
+   * counted under (the engine's name, the enrichment's type); absent outside a run.
+   */
+  embeddingsMeter?: ((block: string) => EmbeddingsMeter) | undefined;
+  /**
+   * Build every engine of `tools.engines`, not only those a registry entry names (builders that
+   * drive engines directly, like RAG's document samplers, need them).
+   */
+  allEngines?: boolean;
 }
 
 /**
@@ -79,7 +90,7 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
     }
     const used = new Set(section.registry.map((e) => e.engine).filter(Boolean));
     for (const [name, cfg] of Object.entries(section.engines)) {
-      if (!used.has(name)) continue;
+      if (!used.has(name) && !ctx.allEngines) continue;
       const where = at(`engines.${name}`);
       const def = await lookup(ENGINES, cfg.type, `${where}: tool engine`, ctx.where);
       const { type: _t, ...keys } = cfg;
@@ -89,9 +100,11 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
       const engine = await def.create(parseWith(def.schema.strict(), keys, where), {
         registry,
         namespaces,
-        lm: ctx.lm,
+        // The engine's LM is counted under the engine's name (DiGiT's tasks call it lm_simulator).
+        lm: (config, fallback) => ctx.lm(config, /^[\w.-]+$/.test(name) ? name : fallback),
         logger: ctx.logger,
         where,
+        embeddingsMeter: ctx.embeddingsMeter?.(name),
       });
       opened.push(engine);
       engines.set(name, engine);
@@ -159,6 +172,7 @@ async function runEnrichments(
         logger: ctx.logger,
         where,
         taskName: ctx.taskName,
+        embeddingsMeter: ctx.embeddingsMeter?.(cfg.type),
       }),
     );
   }
@@ -166,7 +180,9 @@ async function runEnrichments(
   const pending = [...built];
   while (pending.length) {
     const i = pending.findIndex((e) =>
-      e.dependsOn.every((d) => done.has(d) || !built.some((b) => b.artifact === d)),
+      [...e.dependsOn, ...(e.after ?? [])].every(
+        (d) => done.has(d) || !built.some((b) => b.artifact === d),
+      ),
     );
     if (i < 0)
       throw new ConfigError(`task '${ctx.taskName}' tools.enrichments: dependency cycle`, {

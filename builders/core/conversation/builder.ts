@@ -14,6 +14,7 @@ import {
 import { z } from "zod";
 import { parseWith } from "../../../src/config/zod-errors.js";
 import { toolsSectionSchema } from "../../../src/tools/config.js";
+import { TaskToolSets } from "../../../src/tools/tool-sets.js";
 import { blankConversation, CONVERSATION_FIELDS, type Conversation } from "./conversation.js";
 import {
   createStage,
@@ -22,7 +23,6 @@ import {
   stageNames,
   terminates,
 } from "./stages/index.js";
-import { ConversationToolSets } from "./task-tools.js";
 import { type Pipeline, runConversations } from "./turns.js";
 
 /**
@@ -96,7 +96,7 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
 
   private readonly pipelines = new Map<string, Pipeline>();
   /** Tools of the tasks that have a `tools:` section. */
-  protected readonly toolSets = new ConversationToolSets(this);
+  protected readonly toolSets = new TaskToolSets(this);
 
   override instantiateInput(_task: Task, row: Row): Row {
     return {
@@ -123,11 +123,14 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
         ((t.spec[key] as Row[] | undefined) ?? []).map((e, i) =>
           createStage(e, this.blocks, `task '${t.name}' ${key}[${i}]`, extras),
         );
-      this.pipelines.set(t.name, {
+      const pipeline = {
         initialization: build("initialization_stages"),
         iteration: build("iteration_stages"),
         termination: build("termination_stages"),
-      });
+      };
+      for (const s of [...pipeline.initialization, ...pipeline.iteration, ...pipeline.termination])
+        await s.prepare?.();
+      this.pipelines.set(t.name, pipeline);
     }
   }
 

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { Block } from "../../blocks/block.js";
 import type { Logger } from "../../telemetry/logger.js";
 import type { Row } from "../../util/mapping.js";
+import type { EmbeddingsMeter } from "../embeddings/client.js";
 import type { ToolRegistry } from "../registry.js";
 import type { ToolCall, ToolResult } from "../types.js";
 
@@ -29,8 +30,33 @@ export interface ToolEngine {
   setup(sessionId: string): void | Promise<void>;
   teardown(sessionId: string): void | Promise<void>;
   execute(sessionId: string, calls: ToolCall[], options?: ExecuteOptions): Promise<ToolResult[]>;
+  /**
+   * Results for the calls as `execute` would give them now, leaving the session as it was
+   * (DiGiT's `simulate`): a stage can probe candidate calls, then commit one with `execute`.
+   * Within the batch later calls see earlier results. Engines that keep no session state may
+   * leave it out ({@link simulateCalls} then uses `execute`); real engines (mcp, rest) still
+   * reach their server, so what the server itself does to its own state is not undone.
+   */
+  simulate?(sessionId: string, calls: ToolCall[], options?: ExecuteOptions): Promise<ToolResult[]>;
   /** Release connections and processes (end of the run). */
   close?(): Promise<void>;
+}
+
+/**
+ * `engine.simulate`, or `execute` for an engine that keeps no session state and so has none.
+ *
+ * @example
+ * const [probe] = await simulateCalls(engine, "conv-1", [call]);
+ */
+export function simulateCalls(
+  engine: ToolEngine,
+  sessionId: string,
+  calls: ToolCall[],
+  options?: ExecuteOptions,
+): Promise<ToolResult[]> {
+  return engine.simulate
+    ? engine.simulate(sessionId, calls, options)
+    : engine.execute(sessionId, calls, options);
 }
 
 /**
@@ -47,6 +73,8 @@ export interface EngineContext {
   lm(config: Row, name: string): Promise<Block>;
   logger: Logger | undefined;
   where: string;
+  /** Told of every embeddings request (the run counts them); absent outside a run. */
+  embeddingsMeter?: EmbeddingsMeter | undefined;
 }
 
 /**
@@ -97,6 +125,10 @@ export class Sessions<S> {
       this.states.set(id, s);
     }
     return s;
+  }
+  /** The state of a session without creating it (a fresh state when there is none). */
+  peek(id: string): S {
+    return this.states.get(id) ?? this.init();
   }
   setup(id: string): void {
     this.states.set(id, this.init());

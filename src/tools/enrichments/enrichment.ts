@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { Block } from "../../blocks/block.js";
 import type { Logger } from "../../telemetry/logger.js";
 import type { Row } from "../../util/mapping.js";
+import type { EmbeddingsMeter } from "../embeddings/client.js";
 import type { ToolRegistry } from "../registry.js";
 
 /**
@@ -16,6 +17,8 @@ export interface EnrichmentContext {
   logger: Logger | undefined;
   where: string;
   taskName: string;
+  /** Told of every embeddings request (the run counts them); absent outside a run. */
+  embeddingsMeter?: EmbeddingsMeter | undefined;
 }
 
 /**
@@ -29,6 +32,11 @@ export interface EnrichmentContext {
 export interface ToolEnrichment {
   readonly artifact: string | undefined;
   readonly dependsOn: readonly string[];
+  /**
+   * Artifacts to wait for when the task has the enrichments that make them; unlike `dependsOn`
+   * they are not required (dataflow reads output schemas that output_parameters may fill).
+   */
+  readonly after?: readonly string[];
   enrich(registry: ToolRegistry): Promise<void>;
 }
 
