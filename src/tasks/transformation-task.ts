@@ -94,23 +94,16 @@ export class TransformationTask extends Task {
     return this.exhausted;
   }
 
-  /**
-   * Where the row the loader returned last is in the input: its source (`iter_index`) and its
-   * 0-based row in that source. The same for that row in every run and after a resume.
-   */
-  private positionOfLast(): DataloaderState {
-    const after = this.loader.getState();
-    return { iter_index: after.iter_index, row_index: Math.max(0, after.row_index - 1) };
-  }
-
   /** The next `transform_batch_size` input rows (empty once the input is used up). */
   async nextBatch(): Promise<InputBatch> {
     const rows: Row[] = [];
     const size = this.nextBatchSize ?? this.batchSize;
     while (!this.exhausted && rows.length < size) {
-      const r = await this.loader.next();
-      if (r === undefined) this.exhausted = true;
-      else rows.push({ ...this.instantiateInput(r, this.positionOfLast()), task_name: this.name });
+      const positions: DataloaderState[] = [];
+      const got = await this.loader.nextBatch(size - rows.length, positions);
+      for (let i = 0; i < got.rows.length; i++)
+        rows.push({ ...this.instantiateInput(got.rows[i]!, positions[i]), task_name: this.name });
+      if (got.end) this.exhausted = true;
     }
     return { rows, position: this.loader.getState() };
   }
