@@ -30,7 +30,13 @@ export interface BuilderInit {
   options?: Row | undefined;
 }
 
-/** What a builder's `preview` gets: one planned task, its builder's blocks, and the run's seed. */
+/**
+ * What a builder's `preview` gets: one planned task, its builder's blocks, and the run's seed.
+ *
+ * @example
+ * static override preview = async (init: PreviewInit): Promise<PreviewResult> =>
+ *   ({ records: init.seeds.slice(0, init.count), dropped: [], rejected: [] });
+ */
 export interface PreviewInit {
   builderName: string;
   /** The builder's parsed config. */
@@ -47,7 +53,12 @@ export interface PreviewInit {
   count: number;
 }
 
-/** What a preview made: the records, and the fields a run would leave out of the output. */
+/**
+ * What a preview made: the records, and the fields a run would leave out of the output.
+ *
+ * @example
+ * const result: PreviewResult = { records, dropped: ["scratch"], rejected: [] };
+ */
 export interface PreviewResult {
   records: Row[];
   dropped: string[];
@@ -286,7 +297,12 @@ export abstract class TransformationDataBuilder extends DataBuilder {
   abstract call(batch: Row[]): Promise<Row[]>;
 }
 
-/** The constructor type the registry hands out for builders. */
+/**
+ * The constructor type the registry hands out for builders (the type of `transformationVariant`).
+ *
+ * @example
+ * static override transformationVariant: DataBuilderClass | undefined = MyRater;
+ */
 export type DataBuilderClass = (new (init: BuilderInit) => DataBuilder) & typeof DataBuilder;
 
 /**

@@ -40,6 +40,7 @@ export class ConversationToolSets {
       logger: this.owner.logger,
       where: task.file ?? task.name,
       taskName: task.name,
+      registry,
     });
     this.byTask.set(task.name, tools);
     return tools;
