@@ -16,8 +16,10 @@ export const KEY_PREFIX = "digit";
 /**
  * Version of the unit format; a worker refuses units of another version with a clear error.
  * 2: secrets in contexts are `{"$env": NAME, "fingerprint": …}` references (secrets.ts).
+ * 3: the builder context carries the run's `execution` (online, batch or auto), which an older
+ * worker would ignore and send online at the full price.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** One task of a builder, as a worker needs it to construct the builder's `tasks`. */
 export interface UnitTask {
@@ -46,6 +48,8 @@ export interface UnitContext {
   pluginDirs: string[];
   builderPaths: string[];
   seed: number;
+  /** The run's `--execution` (how every LLM block sends its requests); absent: each block's own. */
+  execution?: "online" | "batch" | "auto" | undefined;
 }
 
 /** One builder call. */
