@@ -143,7 +143,9 @@ export function scanText(text: string, file: string, namespace: string): IndexEn
   }
   for (const m of code.matchAll(TOOL_CALL)) {
     const kind = TOOL_FUNCTIONS[m[1]!]!;
-    found.push({ kind, name: m[3]!, file, namespace, description: docAbove(text, m.index) });
+    // The JSDoc above the statement the call is in (`export const x = registerToolEngine(...)`).
+    const line = text.lastIndexOf("\n", m.index) + 1;
+    found.push({ kind, name: m[3]!, file, namespace, description: docAbove(text, line) });
   }
   return found;
 }
