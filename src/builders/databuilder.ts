@@ -3,11 +3,13 @@ import { z } from "zod";
 import type { Block } from "../blocks/block.js";
 import type { BuilderSpec } from "../config/schemas.js";
 import { ConfigError } from "../errors.js";
+import type { Registry } from "../registry/registry.js";
 import type { GenerationTask, InputBatch } from "../tasks/generation-task.js";
 import type { Task } from "../tasks/task.js";
 import type { TransformationTask } from "../tasks/transformation-task.js";
 import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
+import type { RunObserver } from "../telemetry/observer.js";
 import { NoTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import { readTemplate, renderTemplate } from "../templates/template.js";
 import { suggestion } from "../util/did-you-mean.js";
@@ -28,6 +30,18 @@ export interface BuilderInit {
   telemetry?: Telemetry | undefined;
   /** Builder options from the CLI (e.g. --num-prompt-instructions). */
   options?: Row | undefined;
+  /**
+   * Creates a block from a config with the run's block context (its metrics, cost, cache,
+   * budget and telemetry), for blocks a builder makes besides its YAML's (e.g. tool engines' LMs).
+   */
+  createBlock?: ((config: Row, where: string) => Promise<Block>) | undefined;
+  /**
+   * The run's observer, for requests a builder sends without a block (e.g. embeddings of tool
+   * engines), so they count in the run's metrics like block requests.
+   */
+  observer?: RunObserver | undefined;
+  /** The run's registry: where names of plugins' types (tool engines, samplers...) resolve. */
+  registry?: Registry | undefined;
 }
 
 /**
@@ -51,6 +65,8 @@ export interface PreviewInit {
   /** The task's input records (transformation tasks). */
   inputs: Row[];
   count: number;
+  /** Creates a block the builder's YAML does not list (a tool engine's LM); the caller closes it */
+  createBlock?: ((config: Row, where: string) => Promise<Block>) | undefined;
 }
 
 /**
@@ -132,6 +148,40 @@ export abstract class DataBuilder {
     this.logger = init.logger ?? silentLogger;
     this.telemetry = init.telemetry ?? new NoTelemetry();
     this.options = init.options ?? {};
+    this.blockFactory = init.createBlock;
+    this.observer = init.observer;
+    this.registry = init.registry;
+  }
+
+  /**
+   * The run's registry (absent outside a run): where a builder resolves names of plugins' types,
+   * e.g. the tool engines and samplers a task's `tools:` section names.
+   *
+   * @example
+   * const toolSets = new TaskToolSets(this); // hands this.registry to the tools it builds
+   */
+  readonly registry: Registry | undefined;
+
+  /** The run's observer (absent outside a run): requests sent without a block report here. */
+  readonly observer: RunObserver | undefined;
+
+  private readonly blockFactory: BuilderInit["createBlock"];
+
+  /**
+   * Create a block the builder's YAML does not list (e.g. the LM a task's tool engine uses), with
+   * the run's block context, so its requests count in the run's metrics, cost and summary like
+   * the YAML's blocks. The caller closes it.
+   *
+   * @example
+   * const lm = await this.createBlock({ name: "sim", type: "openai", ... }, "task 't' tools");
+   */
+  async createBlock(config: Row, where: string): Promise<Block> {
+    if (!this.blockFactory)
+      throw new ConfigError(`builder '${this.name}' cannot create the blocks ${where} needs`, {
+        file: this.file,
+        hint: "construct builders through the engine (assembleBuilder): it gives them a factory",
+      });
+    return this.blockFactory(config, where);
   }
 
   /**
@@ -207,6 +257,18 @@ export abstract class DataBuilder {
    */
   async finalize(_task: Task, records: Row[]): Promise<Row[]> {
     return records;
+  }
+
+  /**
+   * Metrics of a finished task's final records that this builder adds to the `metrics` of the
+   * task's last `task_results.jsonl` line (DiGiT's `Task.record_task_results`); default none.
+   * Read the records with `task.readAccepted(task.finalCount())`.
+   *
+   * @example
+   * override async taskMetrics(task: Task) { let n = 0; for await (const _ of task.readAccepted(task.finalCount())) n++; return { counted: n }; }
+   */
+  async taskMetrics(_task: Task): Promise<Row> {
+    return {};
   }
 
   /**

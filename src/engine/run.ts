@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Block } from "../blocks/block.js";
+import type { Block, BlockContext } from "../blocks/block.js";
 import { LMProvider } from "../blocks/lm/provider.js";
 import { SpendGuard } from "../blocks/lm/spend-guard.js";
 import type {
@@ -13,7 +13,7 @@ import { appendRejects, type Task, type TaskStatus } from "../tasks/task.js";
 import type { Logger } from "../telemetry/logger.js";
 import { ConsoleLogger } from "../telemetry/logger.js";
 import { loadPrices } from "../telemetry/prices.js";
-import { costOf, splitCost, type TaskFigures } from "../telemetry/summary.js";
+import { costOf, roundBlocks, splitCost, type TaskFigures } from "../telemetry/summary.js";
 import { NoTelemetry, type ScopedTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import type { Row } from "../util/mapping.js";
 import { Random } from "../util/random.js";
@@ -173,23 +173,19 @@ async function prepareGroup(
   const { registry } = plan;
   let builder: DataBuilder | undefined;
   const telemetry = shared.telemetry.scoped(undefined);
-  const blocks = await createBlocks(
-    registry,
-    group.config.blocks,
-    {
-      builderName: group.builderName,
-      telemetry,
-      // Bound to the builder so block records reach its tasks' logs.jsonl.
-      logger: shared.logger.child({ builder: group.builderName }),
-      observer: shared.metrics,
-      cache: options.cache,
-      budget: shared.budget.active ? shared.budget : undefined,
-      rejects: (block: { name: string }, rows: Row[]) =>
-        appendRejects(builder?.tasks ?? [], block.name, rows),
-      execution: options.execution,
-    },
-    group.builderName,
-  );
+  const blockContext: BlockContext = {
+    builderName: group.builderName,
+    telemetry,
+    // Bound to the builder so block records reach its tasks' logs.jsonl.
+    logger: shared.logger.child({ builder: group.builderName }),
+    observer: shared.metrics,
+    cache: options.cache,
+    budget: shared.budget.active ? shared.budget : undefined,
+    rejects: (block: { name: string }, rows: Row[]) =>
+      appendRejects(builder?.tasks ?? [], block.name, rows),
+    execution: options.execution,
+  };
+  const blocks = await createBlocks(registry, group.config.blocks, blockContext, group.builderName);
   builder = await assembleBuilder({
     registry,
     cls: group.cls,
@@ -204,6 +200,7 @@ async function prepareGroup(
     builderOptions: options.builderOptions,
     buildId: shared.buildId,
     writesOutput: true,
+    blockContext,
   });
   for (const task of builder.tasks)
     task.onDuplicates = (n) => shared.metrics.rejected(task.name, "duplicates", n);
@@ -239,6 +236,16 @@ async function runGroup(
         error = failure;
       }
     }
+    let extra: Row = {};
+    if (status === "completed") {
+      try {
+        extra = await builder.taskMetrics(task);
+      } catch (e) {
+        shared.logger.warn(
+          `task '${task.name}': builder metrics not recorded: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    }
     const m = shared.metrics.task(task.name);
     m.status = status;
     m.endedAt = Date.now();
@@ -247,7 +254,7 @@ async function runGroup(
       try {
         await task.appendLine(
           "task_results.jsonl",
-          resultRecord(task, status, startedAt, shared.metrics, error),
+          resultRecord(task, status, startedAt, shared.metrics, error, extra),
         );
       } catch (e) {
         const err = asOutputWriteError(e, [task.dir]);
@@ -427,6 +434,7 @@ function resultRecord(
   startedAt: number,
   metrics: RunMetrics,
   error: unknown,
+  extra: Row = {},
 ): Row {
   const m = metrics.task(task.name);
   const round = (x: number) => Math.round(x);
@@ -456,11 +464,13 @@ function resultRecord(
       failures: Object.fromEntries(Object.entries(m.failures).map(([k, v]) => [k, round(v)])),
       prompt_tokens: round(m.promptTokens),
       completion_tokens: round(m.completionTokens),
+      blocks: roundBlocks(m.byBlock),
       cache_hits: round(m.cacheHits),
       cache_misses: round(m.cacheMisses),
       saved_usd: savedUsd(m),
       ...(m.batchRequests ? { ...batchTokens(m), ...batchMoney(m) } : {}),
       duration_s: Math.round((Date.now() - m.startedAt) / 100) / 10,
+      ...extra,
     },
   };
 }

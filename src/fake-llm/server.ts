@@ -286,8 +286,11 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
       const full: FakeRequest = { ...request, n };
       let a: FakeAnswer | undefined = opts.respond?.(full);
       if (a === undefined) {
-        const rule = opts.rules?.find((r) =>
-          (typeof r.match === "string" ? new RegExp(r.match) : r.match).test(request.prompt),
+        const offersTools = Array.isArray(request.body.tools) && request.body.tools.length > 0;
+        const rule = opts.rules?.find(
+          (r) =>
+            (r.tools === undefined || r.tools === offersTools) &&
+            (typeof r.match === "string" ? new RegExp(r.match) : r.match).test(request.prompt),
         );
         if (rule) a = rule.response;
       }

@@ -7,6 +7,7 @@ import { suggestion } from "../util/did-you-mean.js";
 import type { Row } from "../util/mapping.js";
 import { ENGINES, ENRICHMENTS, LOADERS, SAMPLERS } from "./catalog.js";
 import type { ToolsSection } from "./config.js";
+import type { EmbeddingsMeter } from "./embeddings/client.js";
 import { CompositeToolEngine } from "./engines/composite.js";
 import type { ToolEngine } from "./engines/engine.js";
 import type { ToolEnrichment } from "./enrichments/enrichment.js";
@@ -51,6 +52,16 @@ export interface BuildContext {
   taskName: string;
   /** Where plugins' tool types are found (`registerToolEngine` ...); built-in types only without. */
   registry?: Registry | undefined;
+  /**
+   * A meter for the embeddings requests of an engine or enrichment, by the name its requests are
+   * counted under (the engine's name, the enrichment's type); absent outside a run.
+   */
+  embeddingsMeter?: ((block: string) => EmbeddingsMeter) | undefined;
+  /**
+   * Build every engine of `tools.engines`, not only those a registry entry names (builders that
+   * drive engines directly, like RAG's document samplers, need them).
+   */
+  allEngines?: boolean;
 }
 
 /**
@@ -91,7 +102,7 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
     }
     const used = new Set(section.registry.map((e) => e.engine).filter(Boolean));
     for (const [name, cfg] of Object.entries(section.engines)) {
-      if (!used.has(name)) continue;
+      if (!used.has(name) && !ctx.allEngines) continue;
       const where = at(`engines.${name}`);
       const def = await lookup(ENGINES, cfg.type, `${where}: tool engine`, ctx.where, {
         kind: "tool_engine",
@@ -104,9 +115,11 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
       const engine = await def.create(parseWith(def.schema.strict(), keys, where), {
         registry,
         namespaces,
-        lm: ctx.lm,
+        // The engine's LM is counted under the engine's name (DiGiT's tasks call it lm_simulator).
+        lm: (config, fallback) => ctx.lm(config, /^[\w.-]+$/.test(name) ? name : fallback),
         logger: ctx.logger,
         where,
+        embeddingsMeter: ctx.embeddingsMeter?.(name),
       });
       opened.push(engine);
       engines.set(name, engine);
@@ -180,6 +193,7 @@ async function runEnrichments(
         logger: ctx.logger,
         where,
         taskName: ctx.taskName,
+        embeddingsMeter: ctx.embeddingsMeter?.(cfg.type),
       }),
     );
   }

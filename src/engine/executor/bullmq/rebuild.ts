@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { existsSync } from "node:fs";
-import type { Block } from "../../../blocks/block.js";
+import type { Block, BlockContext } from "../../../blocks/block.js";
 import type {
   DataBuilderClass,
   GenerationDataBuilder,
@@ -50,6 +50,7 @@ export class PreparedContext {
     readonly file: string,
     readonly blocks: Map<string, Block>,
     private readonly logger: Logger,
+    private readonly blockContext: BlockContext,
   ) {}
 
   /**
@@ -83,7 +84,7 @@ export class PreparedContext {
       // Not found by name here: templates are read relative to the coordinator's path.
     }
     const blockLogger = logger.child({ builder: context.builderName });
-    const blockCtx = {
+    const blockCtx: BlockContext = {
       builderName: context.builderName,
       logger: blockLogger,
       telemetry: new NoTelemetry(),
@@ -107,7 +108,7 @@ export class PreparedContext {
       blockCtx,
       context.builderName,
     );
-    return new PreparedContext(context, registry, cls, file, blocks, logger);
+    return new PreparedContext(context, registry, cls, file, blocks, logger, blockCtx);
   }
 
   /**
@@ -134,6 +135,7 @@ export class PreparedContext {
       buildId: "worker",
       // Tasks here are never opened: they give builders their spec and settings, not output files.
       writesOutput: false,
+      blockContext: this.blockContext,
     });
     if ((builder.kind === "generation") !== (unit.kind === "generation")) {
       throw new ConfigError(
