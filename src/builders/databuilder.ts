@@ -67,6 +67,8 @@ export interface PreviewInit {
   count: number;
   /** Creates a block the builder's YAML does not list (a tool engine's LM); the caller closes it */
   createBlock?: ((config: Row, where: string) => Promise<Block>) | undefined;
+  /** The run's registry: where names of plugins' types (tool engines, samplers...) resolve. */
+  registry?: Registry | undefined;
 }
 
 /**
