@@ -4,6 +4,7 @@ import type { Block, RejectSink } from "../blocks/block.js";
 import type { BuilderSpec } from "../config/schemas.js";
 import { ConfigError } from "../errors.js";
 import type { DataloaderState } from "../stores/dataloader.js";
+import type { Registry } from "../registry/registry.js";
 import type { GenerationTask, InputBatch } from "../tasks/generation-task.js";
 import { appendRejects, type Task } from "../tasks/task.js";
 import type { TransformationTask } from "../tasks/transformation-task.js";
@@ -42,9 +43,17 @@ export interface BuilderInit {
   observer?: RunObserver | undefined;
   /** Where refused records go (the blocks' sink; absent: the tasks' `blocks/` files). */
   rejects?: RejectSink | undefined;
+  /** The run's registry: where names of plugins' types (tool engines, samplers...) resolve. */
+  registry?: Registry | undefined;
 }
 
-/** What a builder's `preview` gets: one planned task, its builder's blocks, and the run's seed. */
+/**
+ * What a builder's `preview` gets: one planned task, its builder's blocks, and the run's seed.
+ *
+ * @example
+ * static override preview = async (init: PreviewInit): Promise<PreviewResult> =>
+ *   ({ records: init.seeds.slice(0, init.count), dropped: [], rejected: [] });
+ */
 export interface PreviewInit {
   builderName: string;
   /** The builder's parsed config. */
@@ -61,9 +70,16 @@ export interface PreviewInit {
   count: number;
   /** Creates a block the builder's YAML does not list (a tool engine's LM); the caller closes it */
   createBlock?: ((config: Row, where: string) => Promise<Block>) | undefined;
+  /** The run's registry: where names of plugins' types (tool engines, samplers...) resolve. */
+  registry?: Registry | undefined;
 }
 
-/** What a preview made: the records, and the fields a run would leave out of the output. */
+/**
+ * What a preview made: the records, and the fields a run would leave out of the output.
+ *
+ * @example
+ * const result: PreviewResult = { records, dropped: ["scratch"], rejected: [] };
+ */
 export interface PreviewResult {
   records: Row[];
   dropped: string[];
@@ -141,7 +157,17 @@ export abstract class DataBuilder {
     this.blockFactory = init.createBlock;
     this.observer = init.observer;
     this.rejectSink = init.rejects;
+    this.registry = init.registry;
   }
+
+  /**
+   * The run's registry (absent outside a run): where a builder resolves names of plugins' types,
+   * e.g. the tool engines and samplers a task's `tools:` section names.
+   *
+   * @example
+   * const toolSets = new TaskToolSets(this); // hands this.registry to the tools it builds
+   */
+  readonly registry: Registry | undefined;
 
   /** The run's observer (absent outside a run): requests sent without a block report here. */
   readonly observer: RunObserver | undefined;
@@ -378,7 +404,12 @@ export abstract class TransformationDataBuilder extends DataBuilder {
   abstract call(batch: Row[]): Promise<Row[]>;
 }
 
-/** The constructor type the registry hands out for builders. */
+/**
+ * The constructor type the registry hands out for builders (the type of `transformationVariant`).
+ *
+ * @example
+ * static override transformationVariant: DataBuilderClass | undefined = MyRater;
+ */
 export type DataBuilderClass = (new (init: BuilderInit) => DataBuilder) & typeof DataBuilder;
 
 /**

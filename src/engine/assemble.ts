@@ -113,6 +113,7 @@ export async function assembleBuilder(a: BuilderAssembly): Promise<DataBuilder> 
     options: a.builderOptions,
     observer: a.blockContext?.observer,
     rejects: a.blockContext?.rejects,
+    registry: a.registry,
     createBlock: (config, where) =>
       createBlock(
         a.registry,

@@ -27,12 +27,14 @@ import {
 } from "../errors.js";
 import { Registry } from "../registry/registry.js";
 import { unsupportedBuilderError } from "../registry/unsupported-builders.js";
+import type { Dataloader } from "../stores/dataloader.js";
 import type { DatastoreClass } from "../stores/datastore.js";
 import { expandDataPath } from "../stores/default/paths.js";
 import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
 import { suggestion } from "../util/did-you-mean.js";
 import { isObj, type Obj, type Row } from "../util/mapping.js";
+import { undeclaredDataloaderKeys } from "./dataloader-keys.js";
 import { readInputData } from "./input-data.js";
 import { type RunOptions, runnerOverrides } from "./options.js";
 import { checkOutputKeys } from "./output-keys.js";
@@ -376,8 +378,18 @@ async function planTask(
     parseWith(store.configSchema, t.raw[key] ?? ds, `${where} ${key}`, t.file);
     await checkDataPath(ds, t.file);
   }
-  if (isObj(spec.dataloader))
-    await registry.resolve("dataloader", String(spec.dataloader.type ?? "default"));
+  if (isObj(spec.dataloader)) {
+    const loader = (await registry.resolve(
+      "dataloader",
+      String(spec.dataloader.type ?? "default"),
+    )) as unknown as typeof Dataloader;
+    const logger = options.logger ?? silentLogger;
+    for (const u of undeclaredDataloaderKeys(t.raw.dataloader, loader.configSchema, t.file))
+      logger.warn(
+        `${u.where}: ${where} dataloader: unknown key '${u.key}' (ignored)` +
+          (u.closest ? `; did you mean '${u.closest}'?` : ""),
+      );
+  }
   if (isObj(spec.formatter)) {
     await registry.resolve("formatter", String(spec.formatter.type)).catch((e: unknown) => {
       if (e instanceof UnknownNameError)

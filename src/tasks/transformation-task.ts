@@ -8,7 +8,12 @@ import type { InputBatch } from "./generation-task.js";
 import type { SeedPosition } from "./state-log.js";
 import { Task, type TaskInit } from "./task.js";
 
-/** A task that runs once over input records (`data:`), in `transform_batch_size` batches. */
+/**
+ * A task that runs once over input records (`data:`), in `transform_batch_size` batches.
+ *
+ * @example
+ * const task = this.task<TransformationTask>(String(batch[0]!.task_name));
+ */
 export class TransformationTask extends Task {
   readonly kind = "transformation" as const;
   protected readonly dropsExactDuplicates = false;

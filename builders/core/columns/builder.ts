@@ -175,6 +175,7 @@ async function previewColumns(init: PreviewInit): Promise<PreviewResult> {
         telemetry: new NoTelemetry(),
         observer: undefined,
         createBlock,
+        registry: init.registry,
       })
     : undefined;
   try {

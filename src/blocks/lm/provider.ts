@@ -40,10 +40,20 @@ import {
 import { DEFAULT_WORST_CASE_OUTPUT_TOKENS, type SpendTicket } from "./spend-guard.js";
 import { dropUsage, usageProblem } from "./usage.js";
 
-/** How a provider is called: a raw prompt (`completion`) or a list of chat messages. */
+/**
+ * How a provider is called: a raw prompt (`completion`) or a list of chat messages.
+ *
+ * @example
+ * protected static override methods: readonly LMMethod[] = ["chat_completion"];
+ */
 export type LMMethod = "completion" | "chat_completion";
 
-/** A chat message in OpenAI's shape. */
+/**
+ * A chat message in OpenAI's shape.
+ *
+ * @example
+ * const last = (request.input as ChatMessage[]).at(-1)?.content;
+ */
 export interface ChatMessage {
   role: string;
   content?: unknown;
@@ -51,7 +61,16 @@ export interface ChatMessage {
   [key: string]: unknown;
 }
 
-/** One request, after generation parameters were resolved. */
+/**
+ * One request, after generation parameters were resolved: what a provider's `send` gets.
+ *
+ * @example
+ * protected async send(request: LMRequest): Promise<LMResponse> {
+ *   const res = await fetch(url, { method: "POST", body: JSON.stringify({ prompt: request.input,
+ *     ...request.params }), signal: request.signal });
+ *   return { outputs: [(await res.json()).text] };
+ * }
+ */
 export interface LMRequest {
   method: LMMethod;
   /** A prompt (completion; `continuation` already appended) or chat messages. */
@@ -82,7 +101,13 @@ export interface LMBatchRequest {
   signal: AbortSignal;
 }
 
-/** What a provider returns for one request (or for one prompt of a batched request): `n` outputs and token usage. */
+/**
+ * What a provider returns for one request (or for one prompt of a batched request): `n` outputs
+ * and token usage.
+ *
+ * @example
+ * return { outputs: [text], prompt_tokens: usage.input, completion_tokens: usage.output };
+ */
 export interface LMResponse {
   outputs: (string | ChatMessage)[];
   prompt_tokens?: number | undefined;
