@@ -96,12 +96,14 @@ export class StateLogWriter {
     return this.handle !== undefined;
   }
 
-  async append(checkpoint: TaskCheckpoint): Promise<void> {
+  /** Append one line per checkpoint, all in one write. */
+  async append(...checkpoints: TaskCheckpoint[]): Promise<void> {
+    if (checkpoints.length === 0) return;
     if (!this.handle) {
       await mkdir(dirname(this.file), { recursive: true });
       this.handle = await open(this.file, "a");
     }
-    await this.handle.appendFile(`${JSON.stringify(checkpoint)}\n`);
+    await this.handle.appendFile(checkpoints.map((c) => `${JSON.stringify(c)}\n`).join(""));
   }
 
   async close(): Promise<void> {

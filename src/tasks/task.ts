@@ -450,22 +450,53 @@ export abstract class Task {
    * records were added.
    */
   async commit(rows: readonly Row[], position: CommitPosition): Promise<number> {
+    return (await this.commitMany([{ rows, position }]))[0]!;
+  }
+
+  /**
+   * Commit several batches, in order, as `commit` would one after the other, but with one write
+   * of all their records and then one of all their checkpoints (a checkpoint line per batch), so
+   * batches that finish together (answers from the cache) cost two writes, not two each. Returns
+   * how many records each batch added.
+   *
+   * @example
+   * const [a, b] = await task.commitMany([{ rows: first, position: p1 }, { rows: second, position: p2 }]);
+   */
+  async commitMany(
+    batches: readonly { rows: readonly Row[]; position: CommitPosition }[],
+  ): Promise<number[]> {
     const fresh: Row[] = [];
     const repeats: Row[] = [];
-    for (const r of rows) {
-      const rec = this.toRecord(
-        r,
-        this.dropsExactDuplicates ? undefined : this.checkpoint.data_rows + fresh.length,
-      );
-      if (this.dropsExactDuplicates && !this.seenIds.add(rec.id as string)) {
-        repeats.push({
-          ...rec,
-          block_name: "duplicates",
-          reason: `exact duplicate of record ${String(rec.id)}`,
-        });
-        continue;
+    const added: number[] = [];
+    const checkpoints: TaskCheckpoint[] = [];
+    let checkpoint = this.checkpoint;
+    let accepted = this.accepted.length;
+    for (const { rows, position } of batches) {
+      const before = fresh.length;
+      for (const r of rows) {
+        const rec = this.toRecord(
+          r,
+          this.dropsExactDuplicates ? undefined : checkpoint.data_rows + fresh.length - before,
+        );
+        if (this.dropsExactDuplicates && !this.seenIds.add(rec.id as string)) {
+          repeats.push({
+            ...rec,
+            block_name: "duplicates",
+            reason: `exact duplicate of record ${String(rec.id)}`,
+          });
+          continue;
+        }
+        fresh.push(rec);
       }
-      fresh.push(rec);
+      added.push(fresh.length - before);
+      accepted += fresh.length - before;
+      checkpoint = {
+        ...checkpoint,
+        ...position,
+        data_rows: checkpoint.data_rows + fresh.length - before,
+      };
+      if (checkpoint.draws !== undefined) checkpoint.accepted = accepted;
+      checkpoints.push(checkpoint);
     }
     if (fresh.length) await this.data.append(fresh);
     if (repeats.length) {
@@ -473,14 +504,9 @@ export abstract class Task {
       this.onDuplicates?.(repeats.length);
     }
     this.accepted.add(fresh);
-    this.checkpoint = {
-      ...this.checkpoint,
-      ...position,
-      data_rows: this.checkpoint.data_rows + fresh.length,
-    };
-    if (this.checkpoint.draws !== undefined) this.checkpoint.accepted = this.accepted.length;
-    await this.appendState();
-    return fresh.length;
+    this.checkpoint = checkpoint;
+    await this.appendState(checkpoints);
+    return added;
   }
 
   /** Called with the number of exact duplicates a commit dropped (for counters). */
@@ -597,11 +623,13 @@ export abstract class Task {
     await appendJsonl(this.file_(file), [redactSecrets(record)]);
   }
 
-  /** Append the current checkpoint to `dataloader_state.jsonl`. */
-  private async appendState(): Promise<void> {
+  /** Append the current checkpoint (or `checkpoints`, in order) to `dataloader_state.jsonl`. */
+  private async appendState(
+    checkpoints: readonly TaskCheckpoint[] = [this.checkpoint],
+  ): Promise<void> {
     // The location is checked before the file is opened; the open file cannot be redirected.
     if (!this.stateWriter.isOpen) await assertInsideOutput(this.outputDir, this.stateWriter.file);
-    await this.stateWriter.append(this.checkpoint);
+    await this.stateWriter.append(...checkpoints);
   }
 
   /** Where the final data is, if it exists (checked, not assumed). */
