@@ -217,7 +217,7 @@ export async function runGenerationLoop(
     // 1. Start builder calls while there is room and a task wants more. Past `width`, another
     //    call starts only while the builder's LLM capacity would otherwise sit idle, and only for
     //    tasks whose batches yield records (or are not known yet not to).
-    while (!cancelled() && !ctx.budget?.exhausted && mayStart(inflight, ctx)) {
+    while (!cancelled() && !budgetStop && !ctx.budget?.exhausted && mayStart(inflight, ctx)) {
       const filling = running(inflight) >= ctx.width;
       if (filling && !mayFill(builder, inflight, ctx)) break;
       const ready = tasks.filter((t) => drawing(t) && (!filling || yields(t)));

@@ -29,6 +29,11 @@ export interface TaskCheckpoint {
   batches?: number | undefined;
   draws?: number | undefined;
   accepted?: number | undefined;
+  /**
+   * USD the task's requests cost up to this checkpoint, over every attempt of the task (for
+   * models with a price): a resumed run starts its spending caps from it.
+   */
+  spent_usd?: number | undefined;
 }
 
 export const EMPTY_CHECKPOINT: TaskCheckpoint = {

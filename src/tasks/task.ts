@@ -504,9 +504,42 @@ export abstract class Task {
       this.onDuplicates?.(repeats.length);
     }
     this.accepted.add(fresh);
+    const spent = await this.spendMeter?.();
+    if (spent !== undefined) for (const c of checkpoints) c.spent_usd = spent;
     this.checkpoint = checkpoint;
     await this.appendState(checkpoints);
     return added;
+  }
+
+  /**
+   * What the task's requests cost so far over all its attempts (USD), recorded with each
+   * checkpoint; set by the engine. Undefined: spend is not recorded.
+   */
+  spendMeter: (() => Promise<number | undefined>) | undefined;
+
+  /**
+   * What earlier attempts of the task spent (USD), from its last checkpoint, read before the task
+   * opens its folder: 0 when it starts afresh (`restart`, or a transformation that completed).
+   *
+   * @example
+   * await guard.addEarlier(task.name, await task.spentBefore());
+   */
+  async spentBefore(): Promise<number> {
+    if (this.restart || (await this.shouldStartFresh())) return 0;
+    const state = await this.stateLog();
+    return state.kind === "digit" ? (state.checkpoint.spent_usd ?? 0) : 0;
+  }
+
+  /**
+   * Record the spend since the last commit (requests whose batches were not committed, as when a
+   * cap stopped the run) in a checkpoint line of its own; nothing when it did not change.
+   */
+  async saveSpend(): Promise<void> {
+    if (!this.opened) return;
+    const spent = await this.spendMeter?.();
+    if (spent === undefined || spent === (this.checkpoint.spent_usd ?? 0)) return;
+    this.checkpoint = { ...this.checkpoint, spent_usd: spent };
+    await this.appendState();
   }
 
   /** Called with the number of exact duplicates a commit dropped (for counters). */

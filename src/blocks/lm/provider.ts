@@ -1002,14 +1002,15 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     let ticket: SpendTicket | undefined;
     const reserve =
       budget &&
-      (() =>
-        (ticket = budget.reserve({
+      (async () => {
+        ticket = await budget.reserve({
           provider: this.type,
           model: this.modelId,
           tasks: taskNames,
           promptTokens: estimatePromptTokens(call.inputs),
           maxCompletionTokens: maxCompletionTokens(call.params, call.inputs.length),
-        })));
+        });
+      });
     let result: Attempted = {};
     try {
       result = await this.attemptWithRetries(call, runSignal, blockSpan, taskNames, reserve);
@@ -1037,7 +1038,7 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     runSignal: AbortSignal,
     blockSpan: Span | undefined,
     taskNames: string[],
-    reserve: (() => void) | undefined,
+    reserve: (() => Promise<void>) | undefined,
   ): Promise<Attempted> {
     const limiter = this.limiter;
     const started = performance.now();
@@ -1071,7 +1072,7 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
       }
       if (attempt === 0 && reserve) {
         try {
-          reserve();
+          await reserve();
         } catch (e) {
           slot.release("error");
           span.end("cancelled");
