@@ -424,11 +424,11 @@ function spendGuard(plan: RunPlan, options: RunOptions): SpendGuard {
   const run = useFile ? fromFile.usd : options.maxCost;
   const active = run !== undefined || Object.keys(tasks).length > 0;
   const cwd = options.cwd ?? process.cwd();
-  return new SpendGuard(active ? loadPrices(cwd) : pricesIfReadable(cwd), {
-    run,
-    runSource: useFile ? `budget: in ${fromFile.file}` : "--max-cost",
-    tasks,
-  });
+  const prices = active ? loadPrices(cwd) : pricesIfReadable(cwd);
+  const caps = { run, runSource: useFile ? `budget: in ${fromFile.file}` : "--max-cost", tasks };
+  // Under a cap, a distributed executor keeps the spend where all its workers see it.
+  const ledger = active ? options.executor?.spendLedger?.({ caps, prices }) : undefined;
+  return new SpendGuard(prices, caps, ledger);
 }
 
 /** The price table, or none when it cannot be read (no cap needs it then). */

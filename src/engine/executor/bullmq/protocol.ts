@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
+import type { GuardCaps } from "../../../blocks/lm/spend-guard.js";
 import type { BuilderSpec, RunnerConfig, TaskSpec } from "../../../config/schemas.js";
 import { ConfigError, DigitError } from "../../../errors.js";
 import type { LlmCallReport } from "../../../telemetry/observer.js";
+import type { PriceTable } from "../../../telemetry/prices.js";
 import type { Row } from "../../../util/mapping.js";
 
 /**
@@ -16,8 +18,9 @@ export const KEY_PREFIX = "digit";
 /**
  * Version of the unit format; a worker refuses units of another version with a clear error.
  * 2: secrets in contexts are `{"$env": NAME, "fingerprint": …}` references (secrets.ts).
+ * 3: contexts carry the run's spending caps (`budget`), which workers enforce.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** One task of a builder, as a worker needs it to construct the builder's `tasks`. */
 export interface UnitTask {
@@ -46,6 +49,18 @@ export interface UnitContext {
   pluginDirs: string[];
   builderPaths: string[];
   seed: number;
+  /**
+   * The run's spending caps, when it has any: the Redis hash of its shared spend (see
+   * spend-ledger.ts), the caps, and the prices the coordinator counts with.
+   */
+  budget?: UnitBudget | undefined;
+}
+
+/** The spending caps a worker enforces for a run, on the spend all workers share. */
+export interface UnitBudget {
+  key: string;
+  caps: GuardCaps;
+  prices: PriceTable;
 }
 
 /** One builder call. */
