@@ -408,3 +408,26 @@ export class UnsupportedBuilderError extends DigitError {
     this.requested = requested;
   }
 }
+
+/**
+ * A tool sampler cannot give a scenario the tools it asks for: no chain, fan-in or fan-out of
+ * `requested` tools exists in the task's dataflow graph (DiGiT's SamplingError). `partial` holds
+ * the qualified names of the largest selection that could be formed.
+ *
+ * @example
+ * throw new ToolSamplingError("tc/chain: no chain of 4 tools", 4, ["shop::find_order"]);
+ */
+export class ToolSamplingError extends DigitError {
+  readonly requested: number;
+  readonly partial: readonly string[];
+  constructor(
+    message: string,
+    requested: number,
+    partial: readonly string[],
+    where: ErrorLocation = {},
+  ) {
+    super("DIGIT_TOOL_SAMPLING", message, where);
+    this.requested = requested;
+    this.partial = partial;
+  }
+}

@@ -166,7 +166,9 @@ async function runEnrichments(
   const pending = [...built];
   while (pending.length) {
     const i = pending.findIndex((e) =>
-      e.dependsOn.every((d) => done.has(d) || !built.some((b) => b.artifact === d)),
+      [...e.dependsOn, ...(e.after ?? [])].every(
+        (d) => done.has(d) || !built.some((b) => b.artifact === d),
+      ),
     );
     if (i < 0)
       throw new ConfigError(`task '${ctx.taskName}' tools.enrichments: dependency cycle`, {

@@ -45,6 +45,7 @@ export const ENRICHMENTS: Record<string, () => Promise<EnrichmentDefinition>> = 
     (await import("./enrichments/output-parameters.js")).outputParametersEnrichment,
   embeddings: async () => (await import("./enrichments/embeddings.js")).embeddingsEnrichment,
   neighbors: async () => (await import("./enrichments/neighbors.js")).neighborsEnrichment,
+  dataflow: async () => (await import("./enrichments/dataflow.js")).dataflowEnrichment,
 };
 
 /**
@@ -56,4 +57,7 @@ export const ENRICHMENTS: Record<string, () => Promise<EnrichmentDefinition>> = 
 export const SAMPLERS: Record<string, () => Promise<SamplerDefinition>> = {
   "tc/random": async () => (await import("./samplers/random.js")).randomSampler,
   "tc/neighbor": async () => (await import("./samplers/neighbor.js")).neighborSampler,
+  "tc/chain": async () => (await import("./samplers/chain.js")).chainSampler,
+  "tc/fan_out": async () => (await import("./samplers/fan.js")).fanOutSampler,
+  "tc/fan_in": async () => (await import("./samplers/fan.js")).fanInSampler,
 };

@@ -123,11 +123,14 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
         ((t.spec[key] as Row[] | undefined) ?? []).map((e, i) =>
           createStage(e, this.blocks, `task '${t.name}' ${key}[${i}]`, extras),
         );
-      this.pipelines.set(t.name, {
+      const pipeline = {
         initialization: build("initialization_stages"),
         iteration: build("iteration_stages"),
         termination: build("termination_stages"),
-      });
+      };
+      for (const s of [...pipeline.initialization, ...pipeline.iteration, ...pipeline.termination])
+        await s.prepare?.();
+      this.pipelines.set(t.name, pipeline);
     }
   }
 

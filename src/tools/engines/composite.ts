@@ -1,6 +1,6 @@
 import { suggestion } from "../../util/did-you-mean.js";
 import type { ToolCall, ToolResult } from "../types.js";
-import { type ExecuteOptions, failed, type ToolEngine } from "./engine.js";
+import { type ExecuteOptions, failed, simulateCalls, type ToolEngine } from "./engine.js";
 
 /**
  * Routes each call to the engine of its namespace (DiGiT's CompositeToolEngine). A call in a
@@ -24,7 +24,19 @@ export class CompositeToolEngine implements ToolEngine {
     for (const e of this.distinct()) await e.teardown(id);
   }
 
-  async execute(id: string, calls: ToolCall[], options?: ExecuteOptions): Promise<ToolResult[]> {
+  execute(id: string, calls: ToolCall[], options?: ExecuteOptions): Promise<ToolResult[]> {
+    return this.dispatch(calls, (e, c) => e.execute(id, c, options));
+  }
+
+  /** Each engine's `simulate` on its calls: no session of any engine changes. */
+  simulate(id: string, calls: ToolCall[], options?: ExecuteOptions): Promise<ToolResult[]> {
+    return this.dispatch(calls, (e, c) => simulateCalls(e, id, c, options));
+  }
+
+  private async dispatch(
+    calls: ToolCall[],
+    run: (engine: ToolEngine, calls: ToolCall[]) => Promise<ToolResult[]>,
+  ): Promise<ToolResult[]> {
     const results: ToolResult[] = new Array<ToolResult>(calls.length);
     const buckets = new Map<ToolEngine, number[]>();
     calls.forEach((c, i) => {
@@ -40,10 +52,9 @@ export class CompositeToolEngine implements ToolEngine {
       buckets.set(engine, [...(buckets.get(engine) ?? []), i]);
     });
     for (const [engine, idx] of buckets) {
-      const out = await engine.execute(
-        id,
+      const out = await run(
+        engine,
         idx.map((i) => calls[i]!),
-        options,
       );
       for (const [k, i] of idx.entries()) {
         results[i] = out[k] ?? failed(calls[i]!, "the engine returned no result");

@@ -29,8 +29,33 @@ export interface ToolEngine {
   setup(sessionId: string): void | Promise<void>;
   teardown(sessionId: string): void | Promise<void>;
   execute(sessionId: string, calls: ToolCall[], options?: ExecuteOptions): Promise<ToolResult[]>;
+  /**
+   * Results for the calls as `execute` would give them now, leaving the session as it was
+   * (DiGiT's `simulate`): a stage can probe candidate calls, then commit one with `execute`.
+   * Within the batch later calls see earlier results. Engines that keep no session state may
+   * leave it out ({@link simulateCalls} then uses `execute`); real engines (mcp, rest) still
+   * reach their server, so what the server itself does to its own state is not undone.
+   */
+  simulate?(sessionId: string, calls: ToolCall[], options?: ExecuteOptions): Promise<ToolResult[]>;
   /** Release connections and processes (end of the run). */
   close?(): Promise<void>;
+}
+
+/**
+ * `engine.simulate`, or `execute` for an engine that keeps no session state and so has none.
+ *
+ * @example
+ * const [probe] = await simulateCalls(engine, "conv-1", [call]);
+ */
+export function simulateCalls(
+  engine: ToolEngine,
+  sessionId: string,
+  calls: ToolCall[],
+  options?: ExecuteOptions,
+): Promise<ToolResult[]> {
+  return engine.simulate
+    ? engine.simulate(sessionId, calls, options)
+    : engine.execute(sessionId, calls, options);
 }
 
 /**
@@ -97,6 +122,10 @@ export class Sessions<S> {
       this.states.set(id, s);
     }
     return s;
+  }
+  /** The state of a session without creating it (a fresh state when there is none). */
+  peek(id: string): S {
+    return this.states.get(id) ?? this.init();
   }
   setup(id: string): void {
     this.states.set(id, this.init());

@@ -78,6 +78,33 @@ describe("lm tool engine over HTTP", () => {
     expect(none!.error).toBe("failed to generate valid tool result");
     await t.close();
   });
+  it("simulate answers as execute would, each call seeing the batch's earlier ones, and leaves the session as it was", async () => {
+    const t = await tools();
+    await t.engine.setup("s3");
+    const find = {
+      name: "find_order",
+      namespace: "shop",
+      arguments: { order_number: "A-2" },
+      call_id: "$1",
+    };
+    const forecast = { name: "get_forecast", namespace: "weather", arguments: { city: "Oslo" } };
+    const [probe, after] = await t.engine.simulate("s3", [find, forecast]);
+    expect(probe).toEqual({ call_id: "$1", name: "find_order", result: { customer_id: "C-9" } });
+    expect(after!.error).toBe("failed to generate valid tool result");
+    expect(seen.at(-1)).toContain("find_order");
+    // The session did not keep the simulated calls: the next executed call sees none of them.
+    await t.engine.execute("s3", [forecast]);
+    expect(seen.at(-1)).not.toContain("find_order");
+    await t.engine.execute("s3", [find]);
+    const [again] = await t.engine.simulate("s3", [forecast]);
+    expect(again!.error).toBe("failed to generate valid tool result");
+    expect(seen.at(-1)).toContain("find_order");
+    const [noEngine] = await t.engine.simulate("s3", [
+      { name: "x", namespace: "shopp", arguments: {} },
+    ]);
+    expect(noEngine!.error).toMatch(/did you mean 'shop'/);
+    await t.close();
+  });
   it("fails calls of unknown tools and of namespaces no engine serves, naming the closest", async () => {
     const t = await tools();
     const [unknown, noEngine] = await t.engine.execute("s2", [

@@ -83,10 +83,34 @@ export class LmToolEngine implements ToolEngine {
     calls: ToolCall[],
     options: ExecuteOptions = {},
   ): Promise<ToolResult[]> {
-    const history = this.sessions.of(id);
+    return this.sequence(calls, this.sessions.of(id), this.rng, options);
+  }
+
+  /**
+   * The results `execute` would give, on a copy of the session's history: the session, and the
+   * draws of later `execute` calls, stay as they were. Injected failures are drawn from the
+   * session and its length, so probing the same state twice draws the same failures.
+   */
+  async simulate(
+    id: string,
+    calls: ToolCall[],
+    options: ExecuteOptions = {},
+  ): Promise<ToolResult[]> {
+    const history = [...this.sessions.peek(id)];
+    const rng = new Random(`lm-tool-engine simulate:${id}:${history.length}`);
+    return this.sequence(calls, history, rng, options);
+  }
+
+  /** The calls in order, each seeing the results before it (appended to `history`). */
+  private async sequence(
+    calls: ToolCall[],
+    history: Exchange[],
+    rng: Random,
+    options: ExecuteOptions,
+  ): Promise<ToolResult[]> {
     const out: ToolResult[] = [];
     for (const call of calls) {
-      const result = await this.one(call, history, options);
+      const result = await this.one(call, history, rng, options);
       history.push({ call, tool: this.ctx.registry.match(call), result });
       out.push(result);
     }
@@ -96,11 +120,12 @@ export class LmToolEngine implements ToolEngine {
   private async one(
     call: ToolCall,
     history: Exchange[],
+    rng: Random,
     options: ExecuteOptions,
   ): Promise<ToolResult> {
-    const fired = this.config.error_categories.filter((c) => this.rng.next() < c.probability);
+    const fired = this.config.error_categories.filter((c) => rng.next() < c.probability);
     if (fired.length) {
-      const c = fired[this.rng.int(fired.length)]!;
+      const c = fired[rng.int(fired.length)]!;
       if (c.type === "unparseable_result")
         return {
           call_id: call.call_id ?? null,

@@ -91,6 +91,13 @@ describe("rest loader and engine", () => {
       isbn: "978-0441172719",
       member: "ann",
     });
+    // simulate is DiGiT's for a stateless engine: the same real request, the same answer.
+    const before = seen.length;
+    const [probe] = await t.engine.simulate("s", [
+      { name: "get_book", namespace: "library", arguments: { isbn: "978-0441172719", lang: "en" } },
+    ]);
+    expect(probe).toEqual(book);
+    expect(seen.length).toBe(before + 1);
   });
   it("a refused connection is an error result", async () => {
     const t = await buildTaskTools(

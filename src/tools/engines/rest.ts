@@ -37,6 +37,14 @@ export class RestToolEngine implements ToolEngine {
     return Promise.all(calls.map((call) => this.one(call)));
   }
 
+  /**
+   * The same as `execute` (DiGiT's): this engine keeps no session state, so there is nothing
+   * to leave unchanged here; the calls do reach the API, and what they change there stays.
+   */
+  async simulate(id: string, calls: ToolCall[]): Promise<ToolResult[]> {
+    return this.execute(id, calls);
+  }
+
   private async one(call: ToolCall): Promise<ToolResult> {
     const tool = this.ctx.registry.match(call, this.ctx.namespaces);
     if (!tool) return failed(call, `Unknown tool '${qualifiedName(call)}'`);

@@ -166,6 +166,7 @@ export const embeddingsEnrichment = defineEnrichment({
     return {
       artifact: "embeddings",
       dependsOn: [],
+      after: ["output_parameters"],
       enrich: async (registry) => {
         await embedRegistry(registry, p, model, c.force);
       },

@@ -29,6 +29,11 @@ export interface EnrichmentContext {
 export interface ToolEnrichment {
   readonly artifact: string | undefined;
   readonly dependsOn: readonly string[];
+  /**
+   * Artifacts to wait for when the task has the enrichments that make them; unlike `dependsOn`
+   * they are not required (dataflow reads output schemas that output_parameters may fill).
+   */
+  readonly after?: readonly string[];
   enrich(registry: ToolRegistry): Promise<void>;
 }
 

@@ -61,7 +61,8 @@ export const outputParametersEnrichment = defineEnrichment({
   create: async (c, ctx) => {
     const lm = await ctx.lm(c.lm_config, "output_parameters");
     return {
-      artifact: undefined,
+      // Fills the tools themselves; the name lets dataflow and embeddings run after it.
+      artifact: "output_parameters",
       dependsOn: [],
       async enrich(registry) {
         const all = registry.all();

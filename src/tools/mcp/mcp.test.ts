@@ -65,6 +65,11 @@ describe.each([
       expect(city!.result).toEqual({ country: "Norway", population: 709037 });
       expect(missing!.error).toMatch(/Invalid arguments for tool lookup_city/);
       expect(bad!.error).toMatch(/MCP server '.*':/);
+      // simulate calls the server too (the engine keeps no session state to spare).
+      const [probe] = await tools.engine.simulate("s", [
+        { name: "add", namespace: "calc", arguments: { a: 1, b: 2 }, call_id: "$9" },
+      ]);
+      expect(probe).toEqual({ call_id: "$9", name: "add", result: { sum: 3 } });
     } finally {
       await tools.close();
     }

@@ -1,14 +1,18 @@
 import { z } from "zod";
+import { ConfigError } from "../../errors.js";
 import type { Random } from "../../util/random.js";
 import type { NeighborGraph } from "../enrichments/neighbors.js";
 import type { ToolRegistry } from "../registry.js";
 import { qualifiedName, schemaFingerprint, type Tool } from "../types.js";
 import {
+  checked,
   defineSampler,
+  emptyRegistry,
   namespaceDistribution,
   poolsByNamespace,
   samplerKeys,
   type ToolSampler,
+  unknownNamespace,
 } from "./sampler.js";
 
 const schema = z.object({
@@ -34,13 +38,16 @@ export class NeighborToolSampler implements ToolSampler {
 
   sample(rng: Random, k = this.c.k): Tool[] {
     const graph = this.registry.artifacts.neighbors as NeighborGraph | undefined;
-    if (!graph) throw new Error("tc/neighbor: the neighbors artifact is missing");
+    if (!graph)
+      throw new ConfigError("tc/neighbor: the tool registry has no neighbors graph", {
+        hint: "add { type: embeddings } and { type: neighbors } to tools.enrichments",
+      });
     const pools = poolsByNamespace(this.registry.all());
-    if (!pools.size) throw new Error("tc/neighbor: the tool registry is empty");
+    if (!pools.size) throw emptyRegistry("tc/neighbor", k);
     let seed: Tool;
     if (this.c.namespace) {
       const pool = pools.get(this.c.namespace);
-      if (!pool) throw new Error(`tc/neighbor: namespace '${this.c.namespace}' has no tools`);
+      if (!pool) throw unknownNamespace("tc/neighbor", this.c.namespace, [...pools.keys()], k);
       seed = rng.pick(pool);
     } else {
       const probs = namespaceDistribution(
@@ -101,5 +108,5 @@ function softmax(xs: number[]): number[] {
 export const neighborSampler = defineSampler({
   schema,
   requires: ["neighbors"],
-  create: (c, registry) => new NeighborToolSampler(c, registry),
+  create: (c, registry) => checked(new NeighborToolSampler(c, registry), "tc/neighbor"),
 });

@@ -3,11 +3,14 @@ import type { Random } from "../../util/random.js";
 import type { ToolRegistry } from "../registry.js";
 import type { Tool } from "../types.js";
 import {
+  checked,
   defineSampler,
+  emptyRegistry,
   namespaceDistribution,
   poolsByNamespace,
   samplerKeys,
   type ToolSampler,
+  unknownNamespace,
 } from "./sampler.js";
 
 const schema = z.object(samplerKeys);
@@ -25,10 +28,16 @@ export class RandomToolSampler implements ToolSampler {
 
   sample(rng: Random, k = this.c.k): Tool[] {
     const all = this.registry.all();
-    if (!all.length) throw new Error("tc/random: the tool registry is empty");
+    if (!all.length) throw emptyRegistry("tc/random", k);
     if (this.c.namespace) {
       const pool = all.filter((t) => t.namespace === this.c.namespace);
-      if (!pool.length) throw new Error(`tc/random: namespace '${this.c.namespace}' has no tools`);
+      if (!pool.length)
+        throw unknownNamespace(
+          "tc/random",
+          this.c.namespace,
+          [...new Set(all.map((t) => t.namespace))],
+          k,
+        );
       return rng.sample(pool, k);
     }
     const pools = poolsByNamespace(all);
@@ -83,5 +92,5 @@ function largestRemainder(probs: Map<string, number>, k: number): Map<string, nu
 export const randomSampler = defineSampler({
   schema,
   requires: [],
-  create: (c, registry) => new RandomToolSampler(c, registry),
+  create: (c, registry) => checked(new RandomToolSampler(c, registry), "tc/random"),
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { ToolDefinitionError } from "../../errors.js";
-import type { Random } from "../../util/random.js";
+import { ToolDefinitionError, ToolSamplingError } from "../../errors.js";
+import { suggestion } from "../../util/did-you-mean.js";
+import { Random } from "../../util/random.js";
 import type { ToolRegistry } from "../registry.js";
 import type { Tool } from "../types.js";
 
@@ -98,4 +99,45 @@ export function namespaceDistribution(
   const total = [...raw.values()].reduce((a, b) => a + b, 0);
   if (total <= 0) throw new ToolDefinitionError(`${who}: every namespace weight is 0`);
   return new Map([...raw].filter(([, w]) => w > 0).map(([ns, w]) => [ns, w / total]));
+}
+
+/**
+ * The sampler, after one draw proved it can give a scenario its tools: a selection the tools
+ * cannot form fails when the sampler is built, before any conversation is generated.
+ *
+ * @example
+ * create: (c, registry) => checked(new ChainToolSampler(c, registry), "tc/chain")
+ */
+export function checked<S extends ToolSampler>(sampler: S, type: string): S {
+  sampler.sample(new Random(`${type}: check`));
+  return sampler;
+}
+
+/**
+ * The error of a sampler drawing from a registry without tools.
+ *
+ * @example
+ * if (!tools.length) throw emptyRegistry("tc/random", k);
+ */
+export function emptyRegistry(type: string, k: number): ToolSamplingError {
+  return new ToolSamplingError(`${type}: the tool registry is empty`, k, [], {
+    hint: "give the task tools in tools.registry",
+  });
+}
+
+/**
+ * The error of a sampler restricted to a namespace without tools, with the closest namespace.
+ *
+ * @example
+ * throw unknownNamespace("tc/random", "shpo", ["shop", "weather"], 3);
+ */
+export function unknownNamespace(
+  type: string,
+  namespace: string,
+  known: readonly string[],
+  k: number,
+): ToolSamplingError {
+  return new ToolSamplingError(`${type}: namespace '${namespace}' has no tools`, k, [], {
+    hint: suggestion(namespace, [...known].sort()),
+  });
 }

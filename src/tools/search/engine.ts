@@ -74,10 +74,24 @@ export abstract class SearchEngine implements ToolEngine {
   }
 
   async execute(id: string, calls: ToolCall[], _options?: ExecuteOptions): Promise<ToolResult[]> {
+    const start = this.calls.get(id) ?? 0;
+    this.calls.set(id, start + calls.length);
+    return this.answer(id, start, calls);
+  }
+
+  /**
+   * What `execute` would answer now, without counting the calls: a later `execute` of the same
+   * calls answers the same (same draws), as if the probe had not happened.
+   */
+  async simulate(id: string, calls: ToolCall[], _options?: ExecuteOptions): Promise<ToolResult[]> {
+    return this.answer(id, this.calls.get(id) ?? 0, calls);
+  }
+
+  /** The answers of calls numbered start+1, start+2, … in the session. */
+  private async answer(id: string, start: number, calls: ToolCall[]): Promise<ToolResult[]> {
     const out: ToolResult[] = [];
-    for (const call of calls) {
-      const n = (this.calls.get(id) ?? 0) + 1;
-      this.calls.set(id, n);
+    for (const [i, call] of calls.entries()) {
+      const n = start + i + 1;
       // Draws depend on the session and its call count only, so a seeded run repeats.
       const rng = new Random(`search:${id}:${n}`);
       const fired = this.base.error_categories.filter((c) => rng.next() < c.probability);

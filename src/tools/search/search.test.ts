@@ -89,6 +89,33 @@ describe("search engines", () => {
     expect((ra!.result as unknown[]).length).toBe(3);
     expect(ra!.result).toEqual(rb!.result);
   });
+  it("simulate answers as the next execute will, without counting the call", async () => {
+    const probed = await engine({
+      type: "search/file",
+      limit: 2,
+      error_categories: [{ type: "empty_result", probability: 0.5 }],
+    });
+    const plain = await engine({
+      type: "search/file",
+      limit: 2,
+      error_categories: [{ type: "empty_result", probability: 0.5 }],
+    });
+    const call = { name: "search_docs", namespace: "docs", arguments: { query: "anything" } };
+    const executed: unknown[] = [];
+    const expected: unknown[] = [];
+    for (let i = 0; i < 6; i++) {
+      const [p1] = await probed.tools.engine.simulate("s", [call]);
+      const [p2] = await probed.tools.engine.simulate("s", [call, call]);
+      const [r] = await probed.tools.engine.execute("s", [call]);
+      expect(p1).toEqual(r);
+      expect(p2).toEqual(r);
+      executed.push(r!.result);
+      expected.push((await plain.tools.engine.execute("s", [call]))[0]!.result);
+    }
+    // The probes changed nothing: the same answers as an engine that was never probed.
+    expect(executed).toEqual(expected);
+    expect(new Set(executed.map((x) => JSON.stringify(x))).size).toBeGreaterThan(1);
+  });
   it("relevance_threshold and injected errors", async () => {
     const { tools } = await engine({ type: "search/in_memory", relevance_threshold: 1e9 });
     const [r] = await tools.engine.execute("s", [

@@ -29,6 +29,11 @@ export interface StageContext {
 export interface Stage {
   readonly name: string;
   run(conversations: Conversation[], ctx: StageContext): Promise<Conversation[]>;
+  /**
+   * Work that needs the task ready (its tools loaded and enriched), done once by the builder
+   * before the first batch, so what fails here fails before any conversation is generated.
+   */
+  prepare?(): Promise<void>;
 }
 
 /**

@@ -77,6 +77,7 @@ export class ToolCallingDataBuilder extends ConversationDataBuilder {
       (await this.toolSets.build(task, toolsSectionSchema.parse({})));
     const extras: ToolStageExtras = {
       tools,
+      file: task.file,
       has_nested: spec.has_nested,
       separate_context: spec.separate_context,
       min_plan_length: spec.min_plan_length,

@@ -16,6 +16,8 @@ import type { StageExtras } from "../../../../../core/conversation/stages/index.
  */
 export interface ToolStageExtras {
   tools: TaskTools;
+  /** The task file (configuration errors name it). */
+  file: string | undefined;
   has_nested: boolean;
   separate_context: boolean;
   min_plan_length: number;

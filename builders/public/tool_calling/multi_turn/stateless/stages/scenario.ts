@@ -1,8 +1,11 @@
+import { ConfigError } from "digit-sdg";
 import { z } from "zod";
 import { parseWith } from "../../../../../../src/config/zod-errors.js";
+import { ToolSamplingError } from "../../../../../../src/errors.js";
 import { lookup } from "../../../../../../src/tools/build.js";
 import { SAMPLERS } from "../../../../../../src/tools/catalog.js";
 import type { ToolSampler } from "../../../../../../src/tools/samplers/sampler.js";
+import { suggestion } from "../../../../../../src/util/did-you-mean.js";
 import { rowRandom } from "../../../../../../src/util/draw-key.js";
 import type { Conversation } from "../../../../../core/conversation/conversation.js";
 import { registerStage } from "../../../../../core/conversation/stages/index.js";
@@ -36,8 +39,10 @@ export function randomDate(next: () => number): string {
 
 /**
  * `tool_calling/multi_turn/stages/scenario_generator`: picks a sampler of `sampler_mix` by
- * weight, draws the conversation's tools with it and a date, and appends the tools step. The
- * samplers are built (and their artifacts checked) on first use, after enrichments ran.
+ * weight, draws the conversation's tools with it and a date, and appends the tools step. Sampler
+ * types are checked when the stage is created (an unknown one names the closest); the samplers
+ * are built before the first batch, once enrichments ran: a missing enrichment, or a selection
+ * the tools cannot form (a chain of k with no such chain), fails the run there.
  */
 registerStage({
   name: NAME,
@@ -45,23 +50,52 @@ registerStage({
   blocks: ["generator"],
   create: (a, _blocks, extras) => {
     const x = toolExtras(extras, NAME);
+    const where = (i: number) => `${NAME} sampler_mix[${i}].sampler`;
+    for (const [i, m] of a.sampler_mix.entries()) {
+      if (!(m.sampler.type in SAMPLERS))
+        throw new ConfigError(
+          `${where(i)}: tool sampler '${m.sampler.type}' is not known (${suggestion(m.sampler.type, Object.keys(SAMPLERS))})`,
+          { file: x.file },
+        );
+    }
     let samplers: Promise<ToolSampler[]> | undefined;
     const build = async () =>
       Promise.all(
         a.sampler_mix.map(async (m, i) => {
-          const where = `${NAME} sampler_mix[${i}].sampler`;
-          const def = await lookup(SAMPLERS, m.sampler.type, `${where}: tool sampler`, "");
+          const def = await lookup(
+            SAMPLERS,
+            m.sampler.type,
+            `${where(i)}: tool sampler`,
+            x.file ?? "",
+          );
           const missing = def.requires.filter((r) => !(r in x.tools.registry.artifacts));
           if (missing.length)
-            throw new Error(
-              `${where}: sampler '${m.sampler.type}' needs the ${missing.join(", ")} enrichment(s) in tools.enrichments`,
+            throw new ConfigError(
+              `${where(i)}: sampler '${m.sampler.type}' needs the ${missing.join(", ")} enrichment(s) in tools.enrichments`,
+              {
+                file: x.file,
+                hint: `add ${missing.map((r) => `{ type: ${r} }`).join(", ")} to the task's tools.enrichments`,
+              },
             );
           const { type: _t, ...keys } = m.sampler;
-          return def.create(parseWith(def.schema.strict(), keys, where), x.tools.registry);
+          const config = parseWith(def.schema.strict(), keys, where(i), x.file);
+          try {
+            return def.create(config, x.tools.registry);
+          } catch (e) {
+            if (!(e instanceof ToolSamplingError)) throw e;
+            throw new ToolSamplingError(`${where(i)}: ${e.message}`, e.requested, e.partial, {
+              file: x.file,
+              hint: e.hint,
+            });
+          }
         }),
       );
     return {
       name: NAME,
+      async prepare() {
+        samplers ??= build();
+        await samplers;
+      },
       async run(convs: Conversation[], ctx) {
         samplers ??= build();
         const list = await samplers;
