@@ -811,7 +811,16 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     const outcomes = await Promise.all(
       answers.map(async (hit, k): Promise<BatchOutcome> => {
         if (hit) return { response: hit };
-        const outcome = await this.batchExecution!.send(p.method, request, runSignal, blockSpan);
+        // A request sent by batch is capped like an online one (at the batch price).
+        const ticket = await this.reserveSpend([p.input], p.sent, [item], "batch");
+        let outcome: BatchOutcome | undefined;
+        try {
+          outcome = await this.batchExecution!.send(p.method, request, runSignal, blockSpan);
+        } finally {
+          ticket?.settle(
+            spentUsage(outcome && "response" in outcome ? [outcome.response] : undefined),
+          );
+        }
         if ("response" in outcome) {
           answers[k] = outcome.response;
           if (looked) this.cacheStore(looked.keys[k]!, outcome.response);
@@ -996,41 +1005,38 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     blockSpan: Span | undefined,
   ): Promise<Attempted> {
     const taskNames = taskNamesOf(call.items);
-    const budget = this.ctx.budget;
     // Under a spending cap the request's worst case is reserved once it has a slot, before it is
     // sent (the reservation throws when a cap cannot cover it); it is settled when it is done.
     let ticket: SpendTicket | undefined;
     const reserve =
-      budget &&
+      this.ctx.budget &&
       (async () => {
-        ticket = await budget.reserve({
-          provider: this.type,
-          model: this.modelId,
-          tasks: taskNames,
-          promptTokens: estimatePromptTokens(call.inputs),
-          maxCompletionTokens: maxCompletionTokens(call.params, call.inputs.length),
-        });
+        ticket = await this.reserveSpend(call.inputs, call.params, call.items, "online");
       });
     let result: Attempted = {};
     try {
       result = await this.attemptWithRetries(call, runSignal, blockSpan, taskNames, reserve);
       return result;
     } finally {
-      const responses = result.responses;
-      const unknownUsage = responses?.some(
-        (r) => r.prompt_tokens === undefined && r.completion_tokens === undefined,
-      );
-      ticket?.settle(
-        !responses
-          ? { prompt_tokens: 0, completion_tokens: 0 }
-          : unknownUsage
-            ? undefined
-            : {
-                prompt_tokens: responses.reduce((s, r) => s + (r.prompt_tokens ?? 0), 0),
-                completion_tokens: responses.reduce((s, r) => s + (r.completion_tokens ?? 0), 0),
-              },
-      );
+      ticket?.settle(spentUsage(result.responses));
     }
+  }
+
+  /** Reserve the worst case of a request under the run's spending caps (throws when refused). */
+  private reserveSpend(
+    inputs: readonly (string | ChatMessage[])[],
+    params: Row,
+    items: BlockItem[],
+    execution: "online" | "batch",
+  ): Promise<SpendTicket> | undefined {
+    return this.ctx.budget?.reserve({
+      provider: this.type,
+      model: this.modelId,
+      tasks: taskNamesOf(items),
+      promptTokens: estimatePromptTokens(inputs),
+      maxCompletionTokens: maxCompletionTokens(params, inputs.length),
+      execution,
+    });
   }
 
   private async attemptWithRetries(
@@ -1222,6 +1228,22 @@ function maxCompletionTokens(params: Row, prompts: number): number {
     .find((v) => typeof v === "number" && v > 0) as number | undefined;
   const n = typeof params.n === "number" && params.n > 1 ? params.n : 1;
   return (limit ?? DEFAULT_WORST_CASE_OUTPUT_TOKENS) * n * prompts;
+}
+
+/**
+ * What a finished request used, for its spending ticket: nothing when it got no answer, unknown
+ * (undefined: its worst case is counted) when the endpoint reported no usage.
+ */
+function spentUsage(
+  responses: LMResponse[] | undefined,
+): { prompt_tokens: number; completion_tokens: number } | undefined {
+  if (!responses) return { prompt_tokens: 0, completion_tokens: 0 };
+  if (responses.some((r) => r.prompt_tokens === undefined && r.completion_tokens === undefined))
+    return undefined;
+  return {
+    prompt_tokens: responses.reduce((s, r) => s + (r.prompt_tokens ?? 0), 0),
+    completion_tokens: responses.reduce((s, r) => s + (r.completion_tokens ?? 0), 0),
+  };
 }
 
 /** Whether a stored value looks like an answer (a damaged entry is a miss, not a crash). */

@@ -1,5 +1,5 @@
 import { BudgetError, BudgetExhausted } from "../../errors.js";
-import { findPrice, type PriceTable } from "../../telemetry/prices.js";
+import { estimateCost, findPrice, type PriceTable } from "../../telemetry/prices.js";
 import {
   LocalSpendLedger,
   type SpendCaps,
@@ -29,6 +29,8 @@ export interface PlannedRequest {
   /** Input tokens (an estimate) and the most output tokens the request may produce. */
   promptTokens: number;
   maxCompletionTokens: number;
+  /** Sent by a batch API: priced at the model's batch rates. */
+  execution?: "online" | "batch" | undefined;
 }
 
 /** The caps of a run, and what to call the run's cap in messages. */
@@ -107,12 +109,7 @@ export class SpendGuard {
   async reserve(request: PlannedRequest): Promise<SpendTicket> {
     if (this.exhausted) throw this.exhausted;
     this.requirePrice(request.provider, request.model);
-    const worst = this.cost(
-      request.provider,
-      request.model,
-      request.promptTokens,
-      request.maxCompletionTokens,
-    );
+    const worst = this.cost(request, request.promptTokens, request.maxCompletionTokens);
     const refusal = await this.ledger.reserve(worst, request.tasks);
     if (refusal) this.refuse(refusal, worst);
     let settled = false;
@@ -122,7 +119,7 @@ export class SpendGuard {
         settled = true;
         // No usage reported for an answer: count the worst case (never less than was spent).
         const actual = usage
-          ? this.cost(request.provider, request.model, usage.prompt_tokens, usage.completion_tokens)
+          ? this.cost(request, usage.prompt_tokens, usage.completion_tokens)
           : worst;
         const done = this.ledger.settle(worst, actual, request.tasks);
         if (done instanceof Promise) {
@@ -149,9 +146,9 @@ export class SpendGuard {
     throw this.exhausted;
   }
 
-  private cost(provider: string, model: string, prompt: number, completion: number): number {
-    const price = findPrice(this.prices, provider, model);
-    return price ? (prompt * price.input + completion * price.output) / 1_000_000 : 0;
+  private cost(request: PlannedRequest, prompt: number, completion: number): number {
+    const { provider, model, execution } = request;
+    return estimateCost(this.prices, provider, model, prompt, completion, execution) ?? 0;
   }
 }
 
