@@ -12,7 +12,7 @@ import { GenerationTask } from "../tasks/generation-task.js";
 import { appendRejects, type Task, type TaskStatus } from "../tasks/task.js";
 import type { Logger } from "../telemetry/logger.js";
 import { ConsoleLogger } from "../telemetry/logger.js";
-import { loadPrices, type PriceTable } from "../telemetry/prices.js";
+import { loadPrices } from "../telemetry/prices.js";
 import { costOf, type TaskFigures } from "../telemetry/summary.js";
 import { NoTelemetry, type ScopedTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import type { Row } from "../util/mapping.js";
@@ -432,7 +432,7 @@ function spendGuard(plan: RunPlan, options: RunOptions): SpendGuard {
 }
 
 /** The price table, or none when it cannot be read (no cap needs it then). */
-function pricesIfReadable(cwd: string): PriceTable {
+function pricesIfReadable(cwd: string): ReturnType<typeof loadPrices> {
   try {
     return loadPrices(cwd);
   } catch {

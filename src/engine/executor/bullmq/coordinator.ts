@@ -181,6 +181,7 @@ export async function createBullmqExecutor(
         config: builder.config,
         file: builder.file,
         builderOptions: builder.options,
+        ...(budget ? { budget } : {}),
         tasks: builder.tasks.map((t) => ({
           spec: t.spec,
           file: t.file,
@@ -192,7 +193,6 @@ export async function createBullmqExecutor(
           resolve(options.cwd ?? process.cwd(), d),
         ),
         seed: options.seed ?? 0,
-        ...(budget ? { budget } : {}),
       },
       options.env ?? process.env,
     );

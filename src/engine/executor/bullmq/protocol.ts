@@ -29,6 +29,13 @@ export interface UnitTask {
   runnerConfig: RunnerConfig;
 }
 
+/** The spending caps a worker enforces for a run, on the spend all workers share. */
+export interface UnitBudget {
+  key: string;
+  caps: GuardCaps;
+  prices: PriceTable;
+}
+
 /**
  * Everything a worker needs to rebuild a builder: the same for every unit of a builder in a run,
  * so it is stored once in Redis under its hash and units carry only the hash.
@@ -44,23 +51,16 @@ export interface UnitContext {
   /** Builder YAML path on the coordinator (a worker prefers its own copy, found by name). */
   file: string;
   builderOptions: Row;
-  tasks: UnitTask[];
-  namespaces: string[];
-  pluginDirs: string[];
-  builderPaths: string[];
-  seed: number;
   /**
    * The run's spending caps, when it has any: the Redis hash of its shared spend (see
    * spend-ledger.ts), the caps, and the prices the coordinator counts with.
    */
   budget?: UnitBudget | undefined;
-}
-
-/** The spending caps a worker enforces for a run, on the spend all workers share. */
-export interface UnitBudget {
-  key: string;
-  caps: GuardCaps;
-  prices: PriceTable;
+  tasks: UnitTask[];
+  namespaces: string[];
+  pluginDirs: string[];
+  builderPaths: string[];
+  seed: number;
 }
 
 /** One builder call. */
