@@ -27,9 +27,10 @@ export interface BatchExecutor {
    */
   check?(builder: DataBuilder): void;
   /**
-   * Where the run's spend is kept when a cap is set, so that every process that sends requests
-   * for the run draws on one budget (a distributed executor: a ledger its workers share). Called
-   * once, before any builder call; without it the spend is kept in this process.
+   * Where the run's spend is kept, so that every process that sends requests for the run counts
+   * it in one place and, under a cap, draws on one budget (a distributed executor: a ledger its
+   * workers share). Called once, before any builder call, when a cap is set or prices are
+   * readable; without it the spend is kept in this process.
    */
   spendLedger?(budget: { caps: GuardCaps; prices: PriceTable }): SpendLedger;
   generate(builder: GenerationDataBuilder, requestIdx: number, batch: Row[]): Promise<Row[]>;

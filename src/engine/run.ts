@@ -426,8 +426,10 @@ function spendGuard(plan: RunPlan, options: RunOptions): SpendGuard {
   const cwd = options.cwd ?? process.cwd();
   const prices = active ? loadPrices(cwd) : pricesIfReadable(cwd);
   const caps = { run, runSource: useFile ? `budget: in ${fromFile.file}` : "--max-cost", tasks };
-  // Under a cap, a distributed executor keeps the spend where all its workers see it.
-  const ledger = active ? options.executor?.spendLedger?.({ caps, prices }) : undefined;
+  // A distributed executor keeps the spend where all its workers count it (and, under a cap,
+  // reserve on it), so the tasks' checkpoints record it also when no cap is set.
+  const counts = active || Object.keys(prices).length > 0;
+  const ledger = counts ? options.executor?.spendLedger?.({ caps, prices }) : undefined;
   return new SpendGuard(prices, caps, ledger);
 }
 

@@ -64,7 +64,7 @@ describe.skipIf(skip !== "")("spending caps in distributed runs (real redis-serv
       else process.env[k] = v;
   });
 
-  const distributed = async (out: string, override: string, maxCost: number) => {
+  const distributed = async (out: string, override: string, maxCost: number | undefined) => {
     const executor = await createBullmqExecutor({
       url: redis.url,
       pluginDirs: [PLUGINS],
@@ -117,5 +117,19 @@ describe.skipIf(skip !== "")("spending caps in distributed runs (real redis-serv
     expect(resumed.outcomes.map((o) => o.status)).toEqual(["completed", "completed"]);
     const total = sent + fake.stats().requests;
     expect(spentOf("dist/a") + spentOf("dist/b")).toBeCloseTo(total * PER_REQUEST, 9);
+  }, 60_000);
+
+  it("without a cap the workers' spend is still counted in Redis and recorded in the checkpoints", async () => {
+    const dir = tempDir();
+    const override = writeOverride(dir, fake.openaiBaseURL, { max_tokens: 10, max_retries: 0 });
+    const out = join(dir, "out");
+    fake.reset();
+    const result = await distributed(out, override, undefined);
+    expect(result.outcomes.map((o) => o.status)).toEqual(["completed", "completed"]);
+    const spent = ["dist/a", "dist/b"].map((t) =>
+      Number(readJsonl(join(out, t, "dataloader_state.jsonl")).at(-1)!.spent_usd),
+    );
+    expect(spent[0]).toBeGreaterThan(0);
+    expect(spent[0]! + spent[1]!).toBeCloseTo(fake.stats().requests * PER_REQUEST, 9);
   }, 60_000);
 });
