@@ -99,9 +99,23 @@ export class SpendGuard {
     await this.ledger.addEarlier(task, usd);
   }
 
-  /** Spend so far (settled requests, earlier attempts included), in all and per task. */
+  /**
+   * Spend so far (settled requests, earlier attempts included), in all and per task. Waits up to
+   * a second for settlements still on their way to a shared ledger (one that does not answer,
+   * like a Redis outage, must not hold up a checkpoint).
+   */
   async totals(): Promise<SpendTotals> {
-    await Promise.all(this.pending);
+    if (this.pending.size) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(this.pending),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, 1000);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     return this.ledger.totals();
   }
 

@@ -129,14 +129,38 @@ export class RedisSpendLedger implements SpendLedger {
       .exec();
   }
 
+  /**
+   * The totals as Redis has them; while Redis does not answer (an outage the run rides out, or
+   * one that ends it) the last totals read, after `TOTALS_WAIT_MS`: a checkpoint never waits on
+   * Redis for long.
+   */
   async totals(): Promise<SpendTotals> {
-    const all = await this.redis.hgetall(this.key);
-    const byTask: Record<string, number> = {};
-    for (const [field, value] of Object.entries(all))
-      if (field.startsWith("s:")) byTask[field.slice(2)] = Number(value);
-    return { spent: Number(all.spent ?? 0), reserved: Number(all.reserved ?? 0), byTask };
+    const read = this.redis.hgetall(this.key).then((all) => {
+      const byTask: Record<string, number> = {};
+      for (const [field, value] of Object.entries(all))
+        if (field.startsWith("s:")) byTask[field.slice(2)] = Number(value);
+      this.last = { spent: Number(all.spent ?? 0), reserved: Number(all.reserved ?? 0), byTask };
+      return this.last;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<SpendTotals>((resolve) => {
+      timer = setTimeout(() => resolve(this.last), TOTALS_WAIT_MS);
+      timer.unref();
+    });
+    read.catch(() => undefined);
+    try {
+      return await Promise.race([read, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
+
+  /** The totals last read from Redis. */
+  private last: SpendTotals = { spent: 0, reserved: 0, byTask: {} };
 }
+
+/** How long `totals` waits for Redis before it answers with the last totals read (ms). */
+const TOTALS_WAIT_MS = 1000;
 
 function capText(cap: number | undefined): string {
   return cap === undefined ? "" : String(cap);
