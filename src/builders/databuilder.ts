@@ -199,6 +199,18 @@ export abstract class DataBuilder {
   }
 
   /**
+   * Metrics of a finished task's final records that this builder adds to the `metrics` of the
+   * task's last `task_results.jsonl` line (DiGiT's `Task.record_task_results`); default none.
+   * Read the records with `task.readAccepted(task.finalCount())`.
+   *
+   * @example
+   * override async taskMetrics(task: Task) { let n = 0; for await (const _ of task.readAccepted(task.finalCount())) n++; return { counted: n }; }
+   */
+  async taskMetrics(_task: Task): Promise<Row> {
+    return {};
+  }
+
+  /**
    * Whether this builder overrides `finalize`. Without one, final data streams from disk instead
    * of being gathered in memory for the hook.
    *

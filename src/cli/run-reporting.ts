@@ -5,9 +5,11 @@ import { ConfigError } from "../errors.js";
 import { JsonlTelemetry } from "../telemetry/jsonl-telemetry.js";
 import { ConsoleLogger, type Logger } from "../telemetry/logger.js";
 import type { OtlpSpanExport } from "../telemetry/otlp-export.js";
-import { checkOtlpEndpoint, otlpWanted } from "../telemetry/otlp-settings.js";
+import type { OtlpMetricExport } from "../telemetry/otlp-metrics.js";
+import { checkOtlpEndpoint, metricInterval, otlpWanted } from "../telemetry/otlp-settings.js";
 import { loadPrices } from "../telemetry/prices.js";
 import { ProgressDisplay, progressMode } from "../telemetry/progress.js";
+import { ProgressFile } from "../telemetry/progress-file.js";
 import { telemetrySettings } from "../telemetry/settings.js";
 import {
   buildSummary,
@@ -56,9 +58,8 @@ export function startRunReporting(o: {
       hint: "use --log-format json for machine-readable lines",
     });
   if (o.otlpEndpoint !== undefined) checkOtlpEndpoint(o.otlpEndpoint);
-  const telemetry = new JsonlTelemetry(telemetrySettings(process.env, o.cwd), {
-    buildId: o.buildId ?? "exp",
-  });
+  const settings = telemetrySettings(process.env, o.cwd);
+  const telemetry = new JsonlTelemetry(settings, { buildId: o.buildId ?? "exp" });
   // OpenTelemetry export is off unless asked for (--otlp-endpoint or OTEL_EXPORTER_OTLP_*).
   // Its packages load in the background; spans that end before they have loaded wait for them.
   let otlp: OtlpSpanExport | undefined;
@@ -79,6 +80,20 @@ export function startRunReporting(o: {
     telemetry.onSpan((span, attributes) =>
       otlp ? otlp.export(span, attributes) : waiting.push([span, attributes]),
     );
+  // Metrics likewise; they are read from the run's counters, so none are lost while loading.
+  let otlpMetrics: OtlpMetricExport | undefined;
+  const metricsReady = otlpWanted(o.otlpEndpoint, process.env, "metrics")
+    ? import("../telemetry/otlp-metrics.js").then((m) => {
+        otlpMetrics = new m.OtlpMetricExport(o.metrics, {
+          endpoint: o.otlpEndpoint,
+          runId: telemetry.runId,
+          buildId: telemetry.buildId,
+          serviceName: process.env.OTEL_SERVICE_NAME?.trim() || "digit",
+          prices: loadPrices(o.cwd),
+          intervalMs: metricInterval(process.env),
+        });
+      })
+    : undefined;
   const logs = new TaskLogRouter({ buildId: telemetry.buildId, runId: telemetry.runId });
   o.metrics.onTaskOpened((t) => logs.open({ task: t.task, builder: t.builder, dir: t.dir }));
   const progress = new ProgressDisplay(o.metrics, {
@@ -91,6 +106,17 @@ export function startRunReporting(o: {
       : ((process.env.LOG_LEVEL?.toLowerCase() as "info" | undefined) ?? "info");
   const logger = new ConsoleLogger(level, {}, [logs.sink], progress.output);
   progress.start();
+  // Each task's progress.jsonl (what `digit studio` shows live): with the other telemetry files.
+  const progressFile = settings.enabled
+    ? new ProgressFile(o.metrics, {
+        buildId: telemetry.buildId,
+        runId: telemetry.runId,
+        prices: loadPrices(o.cwd),
+        intervalMs: settings.progressIntervalMs,
+        warn: (message) => logger.warn(message),
+      })
+    : undefined;
+  progressFile?.start();
   return {
     logger,
     telemetry,
@@ -127,15 +153,16 @@ export function startRunReporting(o: {
     },
     async close() {
       progress.stop();
+      progressFile?.stop();
       logs.close();
       await telemetry.close();
       await otlpReady;
+      await metricsReady;
       // An unreachable collector is worth a warning, not a failed run: the data is written.
-      await otlp
-        ?.shutdown()
-        .catch((e: unknown) =>
-          logger.warn(`OpenTelemetry export failed: ${e instanceof Error ? e.message : String(e)}`),
-        );
+      const failed = (e: unknown) =>
+        logger.warn(`OpenTelemetry export failed: ${e instanceof Error ? e.message : String(e)}`);
+      await otlp?.shutdown().catch(failed);
+      await otlpMetrics?.shutdown().catch(failed);
     },
   };
 }

@@ -49,6 +49,12 @@ export class RunMetrics implements RunObserver {
     { at: number; requests: number; accepted: number }[]
   >();
   private readonly openedListeners: ((report: TaskOpenedReport) => void)[] = [];
+  private readonly callListeners: ((report: LlmCallReport) => void)[] = [];
+
+  /** Call `fn` with every finished LLM request (after it is counted). */
+  onLlmCall(fn: (report: LlmCallReport) => void): void {
+    this.callListeners.push(fn);
+  }
 
   /** Call `fn` whenever a task's output folder is ready. */
   onTaskOpened(fn: (report: TaskOpenedReport) => void): void {
@@ -172,6 +178,7 @@ export class RunMetrics implements RunObserver {
         t.batch_completion = (t.batch_completion ?? 0) + completionTokens;
       }
     }
+    for (const fn of this.callListeners) fn(r);
   }
 
   cacheLookup(r: CacheLookupReport): void {

@@ -13,7 +13,7 @@ import { appendRejects, type Task, type TaskStatus } from "../tasks/task.js";
 import type { Logger } from "../telemetry/logger.js";
 import { ConsoleLogger } from "../telemetry/logger.js";
 import { loadPrices } from "../telemetry/prices.js";
-import { costOf, type TaskFigures } from "../telemetry/summary.js";
+import { costOf, splitCost, type TaskFigures } from "../telemetry/summary.js";
 import { NoTelemetry, type ScopedTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import type { Row } from "../util/mapping.js";
 import { Random } from "../util/random.js";
@@ -246,6 +246,16 @@ async function runGroup(
         error = failure;
       }
     }
+    let extra: Row = {};
+    if (status === "completed") {
+      try {
+        extra = await builder.taskMetrics(task);
+      } catch (e) {
+        shared.logger.warn(
+          `task '${task.name}': builder metrics not recorded: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    }
     const m = shared.metrics.task(task.name);
     m.status = status;
     m.endedAt = Date.now();
@@ -254,7 +264,7 @@ async function runGroup(
       try {
         await task.appendLine(
           "task_results.jsonl",
-          resultRecord(task, status, startedAt, shared.metrics, error),
+          resultRecord(task, status, startedAt, shared.metrics, error, extra),
         );
       } catch (e) {
         const err = asOutputWriteError(e, [task.dir]);
@@ -459,6 +469,7 @@ function resultRecord(
   startedAt: number,
   metrics: RunMetrics,
   error: unknown,
+  extra: Row = {},
 ): Row {
   const m = metrics.task(task.name);
   const round = (x: number) => Math.round(x);
@@ -491,8 +502,9 @@ function resultRecord(
       cache_hits: round(m.cacheHits),
       cache_misses: round(m.cacheMisses),
       saved_usd: savedUsd(m),
-      ...(m.batchRequests ? batchTokens(m) : {}),
+      ...(m.batchRequests ? { ...batchTokens(m), ...batchMoney(m) } : {}),
       duration_s: Math.round((Date.now() - m.startedAt) / 100) / 10,
+      ...extra,
     },
   };
 }
@@ -500,6 +512,26 @@ function resultRecord(
 /** Whether a block sends (some of) its requests by a provider's batch API. */
 function sendsByBatch(block: Block): boolean {
   return block instanceof LMProvider && block.execution !== "online";
+}
+
+/**
+ * What a task's requests cost at each price (batch and online), as the summary shows it; null
+ * figures when a model has no price or the price files cannot be read.
+ */
+function batchMoney(m: TaskFigures): Row {
+  let split: ReturnType<typeof splitCost>;
+  try {
+    split = splitCost(loadPrices(), m.tokensByModel);
+  } catch {
+    return { cost_usd: null, cost_online_usd: null, cost_batch_usd: null };
+  }
+  const usd = (x: number | null) => (x === null ? null : Math.round(x * 1e6) / 1e6);
+  const { online, batch } = split;
+  return {
+    cost_usd: usd(online === null || batch === null ? null : online + batch),
+    cost_online_usd: usd(online),
+    cost_batch_usd: usd(batch),
+  };
 }
 
 /** Tokens sent by batch API (billed at batch prices), summed over the task's models. */

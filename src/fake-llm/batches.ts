@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { AZURE_BATCH_ENDPOINTS } from "./azure.js";
 import { send } from "./http.js";
 import type { FakeBatchOptions, FakeRequest } from "./types.js";
 
@@ -17,6 +18,14 @@ export interface BatchHost {
   /** Root URL of the server (Anthropic's `results_url` is absolute). */
   url(): string;
 }
+
+/** OpenAI's batch endpoints (what a batch's `endpoint` and its lines' `url` may be). */
+const OPENAI_BATCH_ENDPOINTS: readonly string[] = [
+  "/v1/chat/completions",
+  "/v1/completions",
+  "/v1/embeddings",
+  "/v1/responses",
+];
 
 /** Counters of the batch APIs. */
 export interface FakeBatchStats {
@@ -94,7 +103,17 @@ export class FakeBatches {
     this.seen = new Set();
   }
 
-  handle(req: IncomingMessage, res: ServerResponse, path: string, raw: string): boolean {
+  /**
+   * Answer a batch route. `flavor` is "azure" for Azure OpenAI's paths (mapped to these routes by
+   * the server), whose batches name Azure's endpoints (`/chat/completions`, no `/v1`).
+   */
+  handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    raw: string,
+    flavor: "openai" | "azure" = "openai",
+  ): boolean {
     const method = req.method ?? "GET";
     const opts = this.host.options();
     const isBatchRoute = /^\/v1\/(files|batches|messages\/batches)(\/|$)/.test(path);
@@ -111,11 +130,13 @@ export class FakeBatches {
       this.fileContent(res, m[1]!);
     else if (method === "GET" && (m = path.match(/^\/v1\/files\/([^/]+)$/)))
       this.fileInfo(res, m[1]!);
-    else if (method === "POST" && path === "/v1/batches") this.createOpenAI(res, raw);
+    else if (method === "POST" && path === "/v1/batches") this.createOpenAI(res, raw, flavor);
     else if (method === "GET" && path === "/v1/batches")
       send(res, 200, {
         object: "list",
+        // Newest first, as the providers list them.
         data: [...this.batches.values()]
+          .reverse()
           .filter((b) => b.protocol === "openai")
           .map((b) => this.openaiView(b)),
         has_more: false,
@@ -127,7 +148,9 @@ export class FakeBatches {
     else if (method === "POST" && path === "/v1/messages/batches") this.createAnthropic(res, raw);
     else if (method === "GET" && path === "/v1/messages/batches")
       send(res, 200, {
+        // Newest first, as the providers list them.
         data: [...this.batches.values()]
+          .reverse()
           .filter((b) => b.protocol === "anthropic")
           .map((b) => this.anthropicView(b)),
         has_more: false,
@@ -202,7 +225,7 @@ export class FakeBatches {
     res.end(f.content);
   }
 
-  private createOpenAI(res: ServerResponse, raw: string) {
+  private createOpenAI(res: ServerResponse, raw: string, flavor: "openai" | "azure") {
     const body = parseJson(raw);
     const fileId = typeof body?.input_file_id === "string" ? body.input_file_id : "";
     const file = this.files.get(fileId);
@@ -211,6 +234,14 @@ export class FakeBatches {
         error: { message: `input_file_id '${fileId}' not found`, type: "invalid_request_error" },
       });
     const endpoint = String(body.endpoint ?? "");
+    const endpoints = flavor === "azure" ? AZURE_BATCH_ENDPOINTS : OPENAI_BATCH_ENDPOINTS;
+    if (!endpoints.includes(endpoint))
+      return send(res, 400, {
+        error: {
+          message: `endpoint '${endpoint}' is not supported for batches here (one of ${endpoints.join(", ")})`,
+          type: "invalid_request_error",
+        },
+      });
     const requests: StoredBatch["requests"] = [];
     for (const line of file.content.split("\n")) {
       if (!line.trim()) continue;
@@ -218,6 +249,13 @@ export class FakeBatches {
       if (!r || typeof r.custom_id !== "string" || !r.body || typeof r.body !== "object")
         return send(res, 400, {
           error: { message: "input file has a malformed line", type: "invalid_request_error" },
+        });
+      if (r.url !== endpoint)
+        return send(res, 400, {
+          error: {
+            message: `a line's url '${String(r.url)}' is not the batch's endpoint '${endpoint}'`,
+            type: "invalid_request_error",
+          },
         });
       requests.push({ custom_id: r.custom_id, body: r.body as Record<string, unknown> });
     }

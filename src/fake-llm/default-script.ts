@@ -116,6 +116,19 @@ export const DEFAULT_SCRIPT: Required<Pick<FakeLLMOptions, "rules" | "responses"
     { match: new RegExp(`^${REFUSAL_OPENER}`, "i"), response: "<score> no </score>" },
     { match: new RegExp(`^${REQUEST_OPENER}`, "i"), response: "<score> yes </score>" },
 
+    // public/rag/conversation: the user's next question, and the grounding critique accepts the
+    // answer (the scenario and the flow controller get JSON that fits their schemas).
+    {
+      match: /Write the next message as JSON with reasoning, proposed_utterance/i,
+      response:
+        '{"reasoning": "Not asked yet.", "proposed_utterance": "What does it say about the {{words}}?", "verification": "yes", "verification_reasoning": "New and on topic.", "utterance": "What does it say about the {{words}}?"}',
+    },
+    {
+      match: /Check the answer above claim by claim/i,
+      response:
+        '{"reasoning": "Each claim is found in the documents.", "valid": "yes", "issues": ""}',
+    },
+
     // core/conversation: a scenario, the flow controller's hint, and the user's next message.
     {
       match: /Write one new scenario/i,

@@ -48,6 +48,12 @@ describe("loadScript", () => {
     ["a rule without response", "rules:\n  - match: x\n", /needs 'response'/, 2],
     ["a list instead of a mapping", "- a\n", /must be a mapping/, 1],
     ["a negative latency", "latency_ms: -1\n", /'latency_ms' must be a number/, 1],
+    [
+      "a rule whose tools is not a boolean",
+      "rules:\n  - match: x\n    response: y\n    tools: yes please\n",
+      /rule 'tools' must be true/,
+      2,
+    ],
   ])("refuses %s with the file and line", async (_what, text, message, line) => {
     const path = file("bad.yaml", text);
     const e = await refusal(path);
@@ -55,6 +61,44 @@ describe("loadScript", () => {
     expect(e.message).toMatch(message);
     expect(e.file).toBe(path);
     expect(e.line).toBe(line);
+  });
+});
+
+describe("rules that look at the tools a request offers", () => {
+  it("a tools rule answers only requests with tools, its arguments filled in", async () => {
+    const { startFakeLLM } = await import("./server.js");
+    const o = await loadScript(
+      file(
+        "tools.yaml",
+        'rules:\n  - match: "\\\\?$"\n    tools: true\n    response: { tool_calls: [{ name: search, arguments: { query: "{{prompt}}" } }] }\nresponses: ["plain"]\n',
+      ),
+    );
+    expect(o.rules![0]!.tools).toBe(true);
+    const fake = await startFakeLLM(o);
+    try {
+      const ask = async (tools?: unknown[]) => {
+        const res = await fetch(`${fake.openaiBaseURL}/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "m",
+            messages: [{ role: "user", content: "Where?" }],
+            ...(tools ? { tools } : {}),
+          }),
+        });
+        return ((await res.json()) as { choices: { message: Record<string, unknown> }[] })
+          .choices[0]!.message;
+      };
+      const withTools = await ask([{ type: "function", function: { name: "search" } }]);
+      const call = (
+        withTools.tool_calls as { function: { name: string; arguments: string } }[]
+      )[0]!;
+      expect(call.function.name).toBe("search");
+      expect(JSON.parse(call.function.arguments)).toEqual({ query: "Where?" });
+      expect((await ask()).content).toBe("plain");
+    } finally {
+      await fake.close();
+    }
   });
 });
 

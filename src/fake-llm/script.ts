@@ -27,7 +27,8 @@ const HINT = "see docs/fake-llm.md for the script format";
  *   - match: "rate the following"
  *     response: "Rating: 5"
  *   - match: "weather"
- *     response: { tool_calls: [{ name: get_weather, arguments: { city: Paris } }] }
+ *     tools: true          # optional: only requests that offer tools (false: that offer none)
+ *     response: { tool_calls: [{ name: get_weather, arguments: { city: "{{prompt}}" } }] }
  * ```
  *
  * A file that is not such a mapping, an unknown key, a rule without `match` (a valid regular
@@ -88,8 +89,8 @@ export async function loadScript(path: string): Promise<FakeLLMOptions> {
 function readRule(
   rule: unknown,
   where: { file: string; line: number | undefined; hint: string },
-): { match: RegExp; response: FakeAnswer } {
-  const r = (rule ?? {}) as { match?: unknown; response?: unknown };
+): { match: RegExp; response: FakeAnswer; tools?: boolean } {
+  const r = (rule ?? {}) as { match?: unknown; response?: unknown; tools?: unknown };
   if (typeof r.match !== "string")
     throw new ConfigError(
       "every rule needs 'match' (a regular expression, matched case-insensitively against the prompt)",
@@ -112,5 +113,14 @@ function readRule(
       "every rule needs 'response' (a template, or {content, tool_calls})",
       where,
     );
-  return { match, response: response as FakeAnswer };
+  if (r.tools !== undefined && typeof r.tools !== "boolean")
+    throw new ConfigError(
+      "rule 'tools' must be true (only requests that offer tools) or false (only those that offer none)",
+      where,
+    );
+  return {
+    match,
+    response: response as FakeAnswer,
+    ...(r.tools !== undefined ? { tools: r.tools } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { azureBatchRoute, azureRefusal, isAzurePath } from "./azure.js";
 import { FakeBatches } from "./batches.js";
 import { answerEmbeddings } from "./embeddings.js";
 import { readBody, send } from "./http.js";
@@ -107,6 +108,15 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
     if (req.method === "POST" && path === "/identity/token") return iamToken(res, raw);
     if (req.method === "POST" && path === "/api/show")
       return send(res, 200, { model_info: { "llama.context_length": 8192 }, details: {} });
+    if (isAzurePath(path)) {
+      const refused = azureRefusal(url, req.headers, opts.apiKey);
+      if (refused) {
+        if (refused.status === 401) stats.unauthorized++;
+        return send(res, refused.status, refused.body);
+      }
+      const route = azureBatchRoute(path);
+      if (route && batches.handle(req, res, route, raw, "azure")) return;
+    }
     if (/^\/v1\/(files|batches|messages\/batches)(\/|$)/.test(path)) {
       const protocol = path.startsWith("/v1/messages/") ? "anthropic" : "openai";
       if (opts.apiKey !== undefined && !authorized(auth, opts.apiKey, protocol)) {
@@ -276,8 +286,11 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
       const full: FakeRequest = { ...request, n };
       let a: FakeAnswer | undefined = opts.respond?.(full);
       if (a === undefined) {
-        const rule = opts.rules?.find((r) =>
-          (typeof r.match === "string" ? new RegExp(r.match) : r.match).test(request.prompt),
+        const offersTools = Array.isArray(request.body.tools) && request.body.tools.length > 0;
+        const rule = opts.rules?.find(
+          (r) =>
+            (r.tools === undefined || r.tools === offersTools) &&
+            (typeof r.match === "string" ? new RegExp(r.match) : r.match).test(request.prompt),
         );
         if (rule) a = rule.response;
       }

@@ -94,7 +94,20 @@ export function render(answer: FakeAnswer, req: FakeRequest): FakeAnswer {
     );
   };
   if (typeof answer === "string") return fill(answer);
-  return { ...answer, content: answer.content == null ? answer.content : fill(answer.content) };
+  return {
+    ...answer,
+    content: answer.content == null ? answer.content : fill(answer.content),
+    ...(answer.tool_calls
+      ? {
+          tool_calls: answer.tool_calls.map((c) => ({
+            ...c,
+            arguments: Object.fromEntries(
+              Object.entries(c.arguments).map(([k, v]) => [k, typeof v === "string" ? fill(v) : v]),
+            ),
+          })),
+        }
+      : {}),
+  };
 }
 
 /**

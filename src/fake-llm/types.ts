@@ -64,10 +64,16 @@ export interface FakeLLMOptions {
   recordHeaders?: boolean;
   /** Answer templates used in turn; `{{n}}` is the answer number, `{{prompt}}` the prompt, `{{words}}` six words that vary with the answer. */
   responses?: string[];
-  /** Rules tried before `responses`: the first whose regex matches the prompt answers. */
-  rules?: { match: string | RegExp; response: FakeAnswer }[];
-  /** Full control: return the answer for a request (wins over rules and responses). */
-  respond?: (request: FakeRequest) => FakeAnswer;
+  /**
+   * Rules tried before `responses`: the first whose regex matches the prompt answers. A rule with
+   * `tools: true` answers only requests that offer tools (`false`: only those that offer none).
+   */
+  rules?: { match: string | RegExp; response: FakeAnswer; tools?: boolean | undefined }[];
+  /**
+   * Full control: return the answer for a request (wins over rules and responses), or undefined
+   * to leave the request to them.
+   */
+  respond?: (request: FakeRequest) => FakeAnswer | undefined;
   /**
    * Token counts to report instead of the real ones, in every protocol's usage fields (any JSON
    * value, to test clients against a lying endpoint); a field left out keeps its real count.

@@ -1,11 +1,16 @@
 /**
  * What the studio server answers, as types shared by the server (src/studio) and its page
- * (studio-app). Nothing here may import: the page is type-checked without Node's types.
+ * (studio-app). Nothing here may import but import-free type files: the page is type-checked
+ * without Node's types.
  *
  * @example
  * import type { RunInfo } from "./api-types.js";
  * const runs: RunInfo[] = [];
  */
+
+import type { ProgressLine } from "../telemetry/progress-line.js";
+
+export type { ProgressLine };
 
 /** A record file of a task, by its role in DiGiT's output layout. */
 export interface TaskFile {
@@ -68,6 +73,19 @@ export interface TaskProgress {
   /** Records per second since the previous change seen. */
   rate: number;
   at: number;
+  /** The last line of its `progress.jsonl` (written while a run goes, with telemetry on). */
+  latest: ProgressLine | null;
+  /** Requests finished per second between the last two lines of the same run; null: unknown. */
+  requestRate: number | null;
+}
+
+/** A task's `progress.jsonl`: the latest run's lines (thinned to a few hundred). */
+export interface Timeline {
+  runId: string | null;
+  /** Runs that wrote to the file (a resumed task has several). */
+  runs: number;
+  latest: ProgressLine | null;
+  points: ProgressLine[];
 }
 
 /** A run's LLM requests as `traces.jsonl` recorded them (its `dgt.llm_call` spans). */
@@ -80,4 +98,35 @@ export interface RequestStats {
   latency: { upTo: number | null; count: number }[];
   /** Requests started in each interval of `bucketSeconds`, from the first one. */
   overTime: { bucketSeconds: number; counts: number[] };
+}
+
+/** One LLM request as telemetry recorded it (a `dgt.llm_call` span with its payloads). */
+export interface PromptCall {
+  spanId: string;
+  runId: string;
+  startTime: string;
+  durationMs: number | null;
+  provider: string;
+  model: string;
+  status: string;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  /** The chat messages (or the completion prompt) sent, as recorded. */
+  input: unknown;
+  /** The answer(s) received, as recorded. */
+  completion: unknown;
+  /** The recorded payload was cut to the telemetry's size limit. */
+  truncated: boolean;
+}
+
+/** The requests telemetry recorded for one record (matched by the record's text). */
+export interface RecordPrompts {
+  /** Whether the studio has a `traces.jsonl` to look in. */
+  telemetry: boolean;
+  /** Requests of the record's task whose prompts were recorded (0: payloads were not recorded). */
+  payloads: number;
+  /** Requests whose answer holds the record's text: what it was made from. */
+  produced: PromptCall[];
+  /** Requests whose prompt holds the record's text (and whose answer does not). */
+  usedIn: PromptCall[];
 }

@@ -1,15 +1,25 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { TaskProgress } from "./api-types.js";
+import type { ProgressLine, TaskInfo, TaskProgress } from "./api-types.js";
 import { scanOutputFolder } from "./output-folder.js";
+import type { ProgressTimeline } from "./progress-timeline.js";
 import type { RecordFile } from "./record-file.js";
 
 export type { TaskProgress };
 
+/** Requests finished per second between the last two lines of one run, if there are two. */
+function requestRate(lines: readonly ProgressLine[]): number | null {
+  const b = lines.at(-1);
+  const a = lines.at(-2);
+  if (!a || !b || a.run_id !== b.run_id) return null;
+  const seconds = (Date.parse(b.time) - Date.parse(a.time)) / 1000;
+  return seconds > 0 ? Math.max(0, (b.requests - a.requests) / seconds) : null;
+}
+
 /**
- * Server-sent events for a live run: polls the output folder's small files and the data files'
- * line counts (JSONL: only the bytes appended since the last look are read) and sends a `task`
- * event for every task whose status, metrics or files changed. One poller serves every page and
- * runs only while a page listens.
+ * Server-sent events for a live run: polls the output folder's small files, the data files'
+ * line counts and each task's `progress.jsonl` (JSONL: only the bytes appended since the last
+ * look are read) and sends a `task` event for every task whose status, metrics, files or
+ * progress changed. One poller serves every page and runs only while a page listens.
  *
  * @example
  * const feed = new LiveFeed("output", 500, open);
@@ -28,6 +38,7 @@ export class LiveFeed {
     private readonly root: string,
     private readonly pollMs: number,
     private readonly open: (path: string) => Promise<RecordFile>,
+    private readonly timelineOf: (task: TaskInfo) => Promise<ProgressTimeline | undefined>,
   ) {}
 
   /** Start sending events to one page; they stop when it disconnects. */
@@ -72,18 +83,28 @@ export class LiveFeed {
           task.files.find((f) => f.role === "data") ??
           task.files.find((f) => f.role === "final_data");
         const records = main ? await (await this.open(main.path)).count().catch(() => 0) : 0;
+        const lines = (await (await this.timelineOf(task))?.refresh().catch(() => [])) ?? [];
+        const latest = lines.at(-1) ?? null;
         const sig = JSON.stringify([
           task.status,
           task.metrics,
           task.files.map((f) => [f.path, f.bytes]),
           records,
+          latest,
         ]);
         const before = this.last.get(task.id);
         if (before?.sig === sig) continue;
         const at = Date.now();
         const rate =
           before && at > before.at ? ((records - before.records) * 1000) / (at - before.at) : 0;
-        const progress: TaskProgress = { task, records, rate: Math.max(0, rate), at };
+        const progress: TaskProgress = {
+          task,
+          records,
+          rate: Math.max(0, rate),
+          at,
+          latest,
+          requestRate: requestRate(lines),
+        };
         this.last.set(task.id, { sig, records, at, progress });
         const event = `event: task\ndata: ${JSON.stringify(progress)}\n\n`;
         for (const c of this.clients) c.write(event);

@@ -4,7 +4,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeStudioFixture } from "../../test/studio/fixture.js";
+import { payloadSpans, writeStudioFixture } from "../../test/studio/fixture.js";
 import { type Studio, startStudio } from "./server.js";
 
 let dir: string;
@@ -55,6 +55,8 @@ beforeAll(async () => {
     span("run-b", 3, 50),
     '{"span_name":"dgt.block","run_id":"run-a"}',
     "{broken",
+    // Recorded prompts, in a run of their own so the request counts above stay as they are.
+    ...payloadSpans().map((l) => JSON.stringify({ ...JSON.parse(l), run_id: "run-p" })),
   ];
   await writeFile(join(dir, "telemetry", "traces.jsonl"), `${lines.join("\n")}\n`);
   studio = await startStudio({
@@ -203,6 +205,52 @@ describe("studio server", () => {
     ]);
     expect(body.stats.overTime).toEqual({ bucketSeconds: 1, counts: [1, 0, 0, 1, 0, 0, 1] });
     expect((await get("/api/requests?run=nope")).body.stats).toBeNull();
+    // A live run's spans keep coming: the next look counts the new ones once.
+    const late = { span_name: "dgt.llm_call", run_id: "run-a", status: "ok", duration_ms: 1 };
+    await appendFile(join(dir, "telemetry", "traces.jsonl"), `${JSON.stringify(late)}\n`);
+    const again = await get("/api/requests?run=run-a");
+    expect([again.body.stats.requests, again.body.stats.errors]).toEqual([4, 1]);
+  });
+
+  it("follows a task's progress.jsonl: the latest run's lines, and its run id for the charts", async () => {
+    const { body } = await get("/api/timeline?task=run-a/chat/support");
+    expect([body.runId, body.runs, body.points.length]).toEqual(["run-a", 1, 31]);
+    expect(body.latest).toMatchObject({ status: "completed", records: 118, cost_usd: 0.12 });
+    expect(body.points.map((p: any) => p.records)).toEqual(
+      [...body.points.map((p: any) => p.records)].sort((a, b) => a - b),
+    );
+    const none = await get("/api/timeline?task=run-a/geo/capitals");
+    expect(none.body).toEqual({ runId: null, runs: 0, latest: null, points: [] });
+    // The run writing a task now names the request spans, before any run_summary.json says so.
+    const progress = join(dir, "out", "run-a", "geo", "capitals", "progress.jsonl");
+    await writeFile(
+      progress,
+      `${JSON.stringify({ time: "2026-12-04T11:00:00.000Z", run_id: "run-b", records: 3, requests: 4 })}\n`,
+    );
+    const live = await get("/api/requests?run=run-a&task=run-a/geo/capitals");
+    expect([live.body.runId, live.body.stats.requests]).toEqual(["run-b", 1]);
+    expect((await get("/api/timeline?task=run-a/nope")).status).toBe(400);
+  });
+
+  it("finds the prompts telemetry recorded for a record by its text", async () => {
+    const five = await get("/api/prompts?file=run-a/chat/support/data.jsonl&index=5");
+    expect(five.body.telemetry).toBe(true);
+    expect(five.body.payloads).toBe(3);
+    expect(five.body.produced.map((c: any) => c.spanId)).toEqual(["p0"]);
+    expect(five.body.usedIn.map((c: any) => c.spanId)).toEqual(["p1"]);
+    expect(five.body.produced[0].input[1]).toEqual({
+      role: "user",
+      content: "Write a support chat about city 5.",
+    });
+    expect(five.body.produced[0].completion).toContain("It is sunny in city 5, 15 degrees.");
+    const seven = await get("/api/prompts?file=run-a/chat/support/data.jsonl&index=7");
+    expect(seven.body.produced.map((c: any) => c.spanId)).toEqual(["p2"]);
+    const none = await get("/api/prompts?file=run-a/chat/support/data.jsonl&index=11");
+    expect([none.body.payloads, none.body.produced, none.body.usedIn]).toEqual([3, [], []]);
+    expect((await get("/api/prompts?file=run-a/chat/support/data.jsonl&index=999")).status).toBe(
+      400,
+    );
+    expect((await get("/api/prompts?file=../secret.jsonl&index=0")).status).toBe(403);
   });
 
   it("is read-only", async () => {
@@ -250,13 +298,23 @@ describe("studio server", () => {
     });
     req.end();
     await new Promise((r) => setTimeout(r, 150));
-    const data = join(dir, "out", "run-b", "chat", "support", "data.jsonl");
-    await appendFile(data, `${JSON.stringify({ id: "new" })}\n{"partial":`);
+    const task = join(dir, "out", "run-b", "chat", "support");
+    const line = (at: string, requests: number, inFlight: number) =>
+      `${JSON.stringify({ time: at, run_id: "run-c", status: "running", records: 61, requests, in_flight: inFlight })}\n`;
+    // The next run's counters (20 requests in 2 s), then a record in its data file.
+    await appendFile(
+      join(task, "progress.jsonl"),
+      line("2026-12-04T11:00:00.000Z", 10, 1) + line("2026-12-04T11:00:02.000Z", 30, 4),
+    );
+    await appendFile(join(task, "data.jsonl"), `${JSON.stringify({ id: "new" })}\n{"partial":`);
     await done;
     req.destroy();
     const first = events.find((e) => e.task.id === "run-b/chat/support");
     expect(first.records).toBe(60);
-    expect(events.at(-1).task.id).toBe("run-b/chat/support");
+    expect(first.latest.status).toBe("completed");
+    const last = events.at(-1);
+    expect(last.task.id).toBe("run-b/chat/support");
+    expect([last.latest.run_id, last.latest.in_flight, last.requestRate]).toEqual(["run-c", 4, 10]);
   });
 });
 

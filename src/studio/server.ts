@@ -8,9 +8,11 @@ import { confinedRecordFile } from "./confine.js";
 import { fieldStats } from "./field-stats.js";
 import { LiveFeed } from "./live-feed.js";
 import { scanOutputFolder, type TaskInfo } from "./output-folder.js";
+import { ProgressTimeline } from "./progress-timeline.js";
 import { RecordFile } from "./record-file.js";
+import { recordPrompts } from "./record-prompts.js";
 import { rejectReasons } from "./rejects.js";
-import { requestStats } from "./request-stats.js";
+import { RequestLog } from "./request-stats.js";
 
 /** How `startStudio` serves an output folder. */
 export interface StudioOptions {
@@ -97,7 +99,19 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
       });
     return task;
   };
-  const feed = new LiveFeed(root, options.pollMs ?? 500, recordFile);
+  const timelines = new Map<string, ProgressTimeline>();
+  /** A task's progress.jsonl, confined like a record file; undefined while it has none. */
+  const timelineOf = async (task: TaskInfo): Promise<ProgressTimeline | undefined> => {
+    const path = await confinedRecordFile(root, `${task.id}/progress.jsonl`).catch(() => undefined);
+    if (!path) return undefined;
+    let t = timelines.get(path);
+    if (!t) timelines.set(path, (t = new ProgressTimeline(path)));
+    return t;
+  };
+  const requestLog = options.telemetryDir
+    ? new RequestLog(join(options.telemetryDir, "traces.jsonl"))
+    : undefined;
+  const feed = new LiveFeed(root, options.pollMs ?? 500, recordFile, timelineOf);
 
   async function api(url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     switch (url.pathname) {
@@ -141,14 +155,49 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
         return send(res, 200, { a: sides[0], b: sides[1] });
       }
       case "/api/requests": {
+        // The run's id: the task's progress.jsonl names the run writing it now (a resumed task's
+        // run_summary.json is the previous run's until this one ends), else the run summary.
+        const taskId = url.searchParams.get("task");
+        const timeline = taskId
+          ? await (await timelineOf(await findTask(taskId)))?.timeline()
+          : undefined;
         const id = url.searchParams.get("run") ?? "";
         const run = (await scanOutputFolder(root)).find((r) => r.id === id);
-        const runId = typeof run?.summary?.run_id === "string" ? run.summary.run_id : undefined;
-        if (!runId || !options.telemetryDir) return send(res, 200, { runId: null, stats: null });
-        return send(res, 200, {
-          runId,
-          stats: await requestStats(join(options.telemetryDir, "traces.jsonl"), runId),
-        });
+        const runId =
+          timeline?.runId ??
+          (typeof run?.summary?.run_id === "string" ? run.summary.run_id : undefined);
+        if (!runId || !requestLog) return send(res, 200, { runId: null, stats: null });
+        return send(res, 200, { runId, stats: await requestLog.stats(runId) });
+      }
+      case "/api/timeline": {
+        const timeline = await timelineOf(await findTask(url.searchParams.get("task")));
+        return send(
+          res,
+          200,
+          timeline ? await timeline.timeline() : { runId: null, runs: 0, latest: null, points: [] },
+        );
+      }
+      case "/api/prompts": {
+        const file = await recordFile(url.searchParams.get("file"));
+        const index = intParam(url, "index", 0, Number.MAX_SAFE_INTEGER);
+        const row = (await file.page({ offset: index, limit: 1 })).rows[0];
+        if (!row)
+          throw new UsageError(`no record ${index} in ${url.searchParams.get("file") ?? ""}`, {
+            hint: "give the index of a record of the file (from 0)",
+          });
+        // The record's task: its own task_name, else the task whose folder holds the file.
+        const own = (row.record as { task_name?: unknown } | null)?.task_name;
+        const owner = (await scanOutputFolder(root))
+          .flatMap((r) => r.tasks)
+          .find((t) => t.files.some((f) => f.path === url.searchParams.get("file")));
+        const taskName = typeof own === "string" ? own : (owner?.name ?? "");
+        if (!options.telemetryDir)
+          return send(res, 200, { telemetry: false, payloads: 0, produced: [], usedIn: [] });
+        return send(
+          res,
+          200,
+          await recordPrompts(join(options.telemetryDir, "traces.jsonl"), taskName, row.record),
+        );
       }
       case "/api/events":
         return feed.attach(req, res);

@@ -57,6 +57,7 @@ const TASK_FILES = [
   "task_card.jsonl",
   "task_results.jsonl",
   "logs.jsonl",
+  "progress.jsonl",
   "dataloader_state.jsonl",
 ] as const;
 

@@ -14,6 +14,11 @@ export interface TelemetrySettings {
   retentionDays: number;
   /** Keep at most this many rotated files per stream (`DGT_TELEMETRY_MAX_FILES`, default 10). */
   maxFiles: number;
+  /**
+   * How often each task's `progress.jsonl` gets its counters while a run goes
+   * (`DGT_TELEMETRY_PROGRESS_MS`, default 2000).
+   */
+  progressIntervalMs: number;
 }
 
 const TRUE = ["1", "true", "yes"];
@@ -46,5 +51,6 @@ export function telemetrySettings(
     maxBytes: Math.floor(positive(env.DGT_TELEMETRY_MAX_BYTES, 100 * 1024 * 1024)),
     retentionDays: positive(env.DGT_TELEMETRY_RETENTION_DAYS, 14),
     maxFiles: Math.floor(positive(env.DGT_TELEMETRY_MAX_FILES, 10)),
+    progressIntervalMs: Math.floor(positive(env.DGT_TELEMETRY_PROGRESS_MS, 2000)),
   };
 }

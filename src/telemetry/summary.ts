@@ -139,21 +139,7 @@ export function buildSummary(input: {
   for (const m of input.tasks) {
     if (m.task === "(no task)" && m.requests === 0) continue;
     const outcome = input.outcomes.find((o) => o.task === m.task);
-    let online: number | null = 0;
-    let batch: number | null = 0;
-    const unpriced: string[] = [];
-    for (const [model, t] of Object.entries(m.tokensByModel)) {
-      const bp = t.batch_prompt ?? 0;
-      const bc = t.batch_completion ?? 0;
-      const o = estimateCost(input.prices, t.provider, model, t.prompt - bp, t.completion - bc);
-      const b = estimateCost(input.prices, t.provider, model, bp, bc, "batch");
-      if (o === undefined || b === undefined) unpriced.push(`${t.provider}/${model}`);
-      else {
-        online += o;
-        batch += b;
-      }
-    }
-    if (unpriced.length) online = batch = null;
+    const { online, batch, unpriced } = splitCost(input.prices, m.tokensByModel);
     const cost = online === null || batch === null ? null : online + batch;
     const saved = costOf(input.prices, m.savedByModel, []);
     tasks.push({
@@ -215,6 +201,34 @@ export function buildSummary(input: {
           ),
     },
   };
+}
+
+/**
+ * The USD cost of a task's tokens, split into the online requests' part (online prices) and the
+ * batched ones' (batch prices); both null when some model has no price (named in `unpriced`).
+ *
+ * @example
+ * const { online, batch } = splitCost(prices, metrics.task("qa").tokensByModel);
+ */
+export function splitCost(
+  prices: PriceTable,
+  byModel: TaskFigures["tokensByModel"],
+): { online: number | null; batch: number | null; unpriced: string[] } {
+  let online = 0;
+  let batch = 0;
+  const unpriced: string[] = [];
+  for (const [model, t] of Object.entries(byModel)) {
+    const bp = t.batch_prompt ?? 0;
+    const bc = t.batch_completion ?? 0;
+    const o = estimateCost(prices, t.provider, model, t.prompt - bp, t.completion - bc);
+    const b = estimateCost(prices, t.provider, model, bp, bc, "batch");
+    if (o === undefined || b === undefined) unpriced.push(`${t.provider}/${model}`);
+    else {
+      online += o;
+      batch += b;
+    }
+  }
+  return unpriced.length ? { online: null, batch: null, unpriced } : { online, batch, unpriced };
 }
 
 /**

@@ -42,6 +42,11 @@ export interface BuildContext {
   /** The task file (errors name it). */
   where: string;
   taskName: string;
+  /**
+   * Build every engine of `tools.engines`, not only those a registry entry names (builders that
+   * drive engines directly, like RAG's document samplers, need them).
+   */
+  allEngines?: boolean;
 }
 
 /**
@@ -79,7 +84,7 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
     }
     const used = new Set(section.registry.map((e) => e.engine).filter(Boolean));
     for (const [name, cfg] of Object.entries(section.engines)) {
-      if (!used.has(name)) continue;
+      if (!used.has(name) && !ctx.allEngines) continue;
       const where = at(`engines.${name}`);
       const def = await lookup(ENGINES, cfg.type, `${where}: tool engine`, ctx.where);
       const { type: _t, ...keys } = cfg;

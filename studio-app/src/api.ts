@@ -1,14 +1,18 @@
 import type {
   FieldStats,
+  ProgressLine,
+  PromptCall,
   RecordPage,
+  RecordPrompts,
   RequestStats,
   RunInfo,
   TaskFile,
   TaskInfo,
   TaskProgress,
+  Timeline,
 } from "../../src/studio/api-types.js";
 
-export type { FieldStats, RecordPage, RequestStats, RunInfo, TaskFile, TaskInfo, TaskProgress };
+export type { FieldStats, ProgressLine, PromptCall, RecordPage, RecordPrompts, RequestStats, RunInfo, TaskFile, TaskInfo, TaskProgress, Timeline };
 
 export interface CompareSide {
   task: TaskInfo;
@@ -34,6 +38,8 @@ export const api = {
   records: (file: string, offset: number, limit: number, q?: string, sort?: string, desc?: boolean) =>
     get<RecordPage>("api/records", { file, offset, limit, q, sort, desc: desc ? 1 : undefined }),
   rejects: (file: string) => get<{ total: number; reasons: { reason: string; count: number }[] }>("api/rejects", { file }),
-  requests: (run: string) => get<{ runId: string | null; stats: RequestStats | null }>("api/requests", { run }),
+  requests: (run: string, task?: string) => get<{ runId: string | null; stats: RequestStats | null }>("api/requests", { run, task }),
+  timeline: (task: string) => get<Timeline>("api/timeline", { task }),
+  prompts: (file: string, index: number) => get<RecordPrompts>("api/prompts", { file, index }),
   compare: (a: string, b: string) => get<{ a: CompareSide; b: CompareSide }>("api/compare", { a, b }),
 };

@@ -47,7 +47,7 @@ export function recordsTable(file: string, initialQuery = ""): HTMLElement {
     );
     const rows = page.rows.map((r) => {
       const rec = (r.record ?? {}) as Record<string, unknown>;
-      return h("tr", { class: "row", "data-testid": "row", onclick: () => showRecord(document.getElementById("record-view") as HTMLElement, r.record, `${file} · row ${r.index + 1}`) }, h("td", { class: "num" }, r.index + 1), ...cols.map((c) => h("td", {}, cellText(rec[c]))));
+      return h("tr", { class: "row", "data-testid": "row", onclick: () => showRecord(document.getElementById("record-view") as HTMLElement, r.record, `${file} · row ${r.index + 1}`, { file, index: r.index }) }, h("td", { class: "num" }, r.index + 1), ...cols.map((c) => h("td", {}, cellText(rec[c]))));
     });
     table.replaceChildren(h("thead", {}, head), h("tbody", {}, ...rows));
     const last = Math.min(page.total, page.offset + page.rows.length);

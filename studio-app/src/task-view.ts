@@ -1,5 +1,5 @@
-import { api, type TaskInfo } from "./api.js";
-import { requestCharts } from "./charts.js";
+import { api, type TaskInfo, type TaskProgress } from "./api.js";
+import { progressCharts, requestCharts } from "./charts.js";
 import { fmt, h } from "./dom.js";
 import { recordsTable } from "./records-table.js";
 
@@ -16,30 +16,52 @@ function numbers(task: TaskInfo): Record<string, unknown> {
   return { ...task.metrics, ...(task.summary ?? {}) };
 }
 
-/** The overview of a task: status, counts, rejects by block, failures by kind, tokens, cost. */
-export function overview(task: TaskInfo, live?: { records: number; rate: number }): HTMLElement {
+/** The round of a rate, to one decimal. */
+const perSecond = (x: number | null | undefined) => (x === null || x === undefined ? undefined : Math.round(x * 10) / 10);
+
+/**
+ * The overview of a task: status, counts, rejects by block, failures by kind, tokens, cost; while
+ * a run writes the task (live), its requests in flight, request and record rates and failures as
+ * they change; then charts of its course and of its run's requests.
+ */
+export function overview(task: TaskInfo, live?: TaskProgress): HTMLElement {
   const n = numbers(task);
+  const l = live?.latest;
   const rejected = dict(n.rejected);
   const failures = dict(n.failures);
   const list = (o: Record<string, number>, empty: string) =>
     Object.keys(o).length ? h("ul", {}, ...Object.entries(o).map(([k, v]) => h("li", {}, h("b", {}, k), `: ${fmt(v)}`))) : h("p", { class: "muted" }, empty);
+  // progress.jsonl's last line is the newest word on the counters (a resumed task's summary is
+  // the previous run's until this one ends).
+  const pick = (fromLine: number | null | undefined, fromFiles: unknown) => (l ? fromLine : fromFiles);
   return h(
     "div",
     { class: "overview", "data-testid": "overview" },
     h(
       "div",
       { class: "stats" },
-      stat("status", task.status, "status"),
+      stat("status", l?.status ?? task.status, "status"),
       stat(live ? "records in data file" : "records", live?.records ?? n.records, "records"),
-      stat("target", n.target),
-      stat("requests", n.requests),
-      stat("failed requests", n.failed_requests),
-      stat("tokens in / out", `${fmt(n.prompt_tokens)} / ${fmt(n.completion_tokens)}`),
-      stat("cost (USD)", n.cost_usd),
-      live ? stat("records / s", Math.round(live.rate * 10) / 10, "rate") : null,
+      stat("target", pick(l?.target, n.target)),
+      stat("requests", pick(l?.requests, n.requests), "requests"),
+      stat("failed requests", pick(l?.failed_requests, n.failed_requests), "failed-requests"),
+      stat("tokens in / out", `${fmt(pick(l?.prompt_tokens, n.prompt_tokens))} / ${fmt(pick(l?.completion_tokens, n.completion_tokens))}`),
+      stat("cost (USD)", pick(l?.cost_usd, n.cost_usd), "cost"),
     ),
+    live && (l?.status ?? task.status) === "running"
+      ? h(
+          "div",
+          { class: "stats live-stats", "data-testid": "live-stats" },
+          stat("in flight", l?.in_flight, "in-flight"),
+          stat("requests / s", perSecond(live.requestRate), "request-rate"),
+          stat("records / s", perSecond(live.rate), "rate"),
+          stat("failed attempts", l?.failed_attempts, "failed-attempts"),
+          stat("updated", l ? new Date(l.time).toLocaleTimeString() : undefined, "updated"),
+        )
+      : null,
     h("div", { class: "cols" }, h("section", {}, h("h3", {}, "Rejected by block"), list(rejected, "none")), h("section", {}, h("h3", {}, "Failures by kind"), list(failures, "none"))),
-    requestCharts(task.run),
+    progressCharts(task),
+    requestCharts(task),
   );
 }
 
@@ -75,7 +97,7 @@ function rejectsView(task: TaskInfo): HTMLElement {
  * @example
  * main.replaceChildren(taskView(task, "records"));
  */
-export function taskView(task: TaskInfo, tab: string, file: string | undefined, live?: { records: number; rate: number }): HTMLElement {
+export function taskView(task: TaskInfo, tab: string, file: string | undefined, live?: TaskProgress): HTMLElement {
   const go = (t: string, f?: string) => {
     location.hash = `task=${encodeURIComponent(task.id)}&tab=${t}${f ? `&file=${encodeURIComponent(f)}` : ""}`;
   };

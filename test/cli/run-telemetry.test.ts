@@ -220,4 +220,40 @@ describe("telemetry of a run against the fake LLM server", () => {
     const other = parseJsonl(readFileSync(join(out, "test/fake_transform/logs.jsonl"), "utf8"));
     expect(other.some((l) => l.task_name === "public/examples/geography_qa")).toBe(false);
   });
+  it("appends each task's counters to its progress.jsonl, ending with what the summary says", () => {
+    const lines = parseJsonl(
+      readFileSync(join(out, "public/examples/geography_qa/progress.jsonl"), "utf8"),
+    );
+    const runs = [...new Set(lines.map((l) => l.run_id))];
+    // Both runs appended (resume keeps the file); each run's last line has its final figures.
+    expect(runs.length).toBe(2);
+    const summary = JSON.parse(readFileSync(join(out, "run_summary.json"), "utf8")) as {
+      run_id: string;
+      tasks: Rec[];
+    };
+    expect(runs[1]).toBe(summary.run_id);
+    const last = lines.at(-1)!;
+    const t = summary.tasks[0]!;
+    expect(last).toMatchObject({
+      task_name: "public/examples/geography_qa",
+      build_id: "telemetry-test",
+      status: "completed",
+      records: 30,
+      target: 30,
+      requests: t.requests,
+      prompt_tokens: secondStats.promptTokens,
+      completion_tokens: secondStats.completionTokens,
+      in_flight: 0,
+      cost_usd: null,
+    });
+    const firstRun = lines.filter((l) => l.run_id === runs[0]);
+    expect(firstRun.at(-1)).toMatchObject({ status: "completed", records: 6, failed_attempts: 1 });
+    // Counters only grow within a run, and times only move forward.
+    for (const run of [firstRun, lines.filter((l) => l.run_id === runs[1])])
+      for (let i = 1; i < run.length; i++) {
+        expect(Number(run[i]!.records)).toBeGreaterThanOrEqual(Number(run[i - 1]!.records));
+        expect(Number(run[i]!.requests)).toBeGreaterThanOrEqual(Number(run[i - 1]!.requests));
+        expect(String(run[i]!.time) >= String(run[i - 1]!.time)).toBe(true);
+      }
+  });
 });

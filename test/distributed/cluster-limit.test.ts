@@ -49,6 +49,27 @@ describe("protocol", () => {
 
 const skip = redisSkipReason();
 
+/** How many of `n` acquires of `key` get a slot within 300 ms (all given back after). */
+async function capacity(
+  sem: ClusterSemaphore,
+  key: string,
+  n: number,
+  { limit = 8, adaptive = true } = {},
+) {
+  let got = 0;
+  const leases = Array.from({ length: n }, () =>
+    sem.acquire(key, limit, { adaptive }).then((l) => {
+      got++;
+      return l;
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  const count = got;
+  // Released without an outcome: the limit is left as it is; the late ones get slots and go too.
+  await Promise.all(leases.map((p) => p.then((l) => l.release())));
+  return count;
+}
+
 describe.skipIf(skip !== "")("ClusterSemaphore (real redis-server)", () => {
   let redis: TestRedis;
   const clients: Redis[] = [];
@@ -136,6 +157,33 @@ describe.skipIf(skip !== "")("ClusterSemaphore (real redis-server)", () => {
     (await waiting).release();
   });
 
+  it("an adaptive key's 429s lower its limit for every holder, and successes raise it back", async () => {
+    const a = semaphore();
+    const b = semaphore();
+    const key = "digit:sem:test-adaptive";
+    const held = await Promise.all(
+      Array.from({ length: 8 }, () => a.acquire(key, 8, { adaptive: true })),
+    );
+    // A 429 with 7 others in flight: the limit drops to min(7, 8 × 0.85) = 6.8.
+    held[0]!.release("rate_limited");
+    // A second 429 of the same generation only caps it at what is in flight: 6.
+    held[1]!.release("rate_limited");
+    for (const l of held.slice(2)) l.release("error");
+    // Another process sees the lowered limit.
+    expect(await capacity(b, key, 8)).toBe(6);
+    // About one slot per `limit` successes: 40 successful requests bring it back to 8, no further.
+    for (let i = 0; i < 40; i++) (await b.acquire(key, 8, { adaptive: true })).release("ok");
+    expect(await capacity(a, key, 10)).toBe(8);
+  });
+
+  it("a key without `adaptive` keeps its configured limit whatever the outcomes", async () => {
+    const a = semaphore();
+    const key = "digit:sem:test-fixed";
+    const held = await Promise.all(Array.from({ length: 4 }, () => a.acquire(key, 4)));
+    for (const l of held) l.release("rate_limited");
+    expect(await capacity(a, key, 6, { limit: 4, adaptive: false })).toBe(4);
+  });
+
   it("wraps the process's credential limiters so each request also holds a cluster slot", async () => {
     credentialPool().clear();
     const sem = semaphore();
@@ -161,6 +209,28 @@ describe.skipIf(skip !== "")("ClusterSemaphore (real redis-server)", () => {
       foreign.release();
       (await pending).release("ok");
       first.release("ok");
+    } finally {
+      undo();
+      credentialPool().clear();
+    }
+  });
+
+  it("a wrapped adaptive credential limiter reports its 429s to the cluster", async () => {
+    credentialPool().clear();
+    const undo = installClusterLimits(semaphore());
+    try {
+      const credential = { secret: "k2", endpoint: "http://fake-adaptive/v1" };
+      const limiter = credentialPool().limiter(credential, 4, { block: "g" });
+      const slots = await Promise.all(Array.from({ length: 4 }, () => limiter.acquire()));
+      slots[0]!.release("rate_limited");
+      for (const s of slots.slice(1)) s.release("error");
+      const { credentialSemaphoreKey } = await import(
+        "../../src/engine/executor/bullmq/cluster-limit.js"
+      );
+      // min(3 in flight, 4 × 0.85) = 3 slots left for every process.
+      expect(await capacity(semaphore(), credentialSemaphoreKey(credential), 4, { limit: 4 })).toBe(
+        3,
+      );
     } finally {
       undo();
       credentialPool().clear();

@@ -7,6 +7,7 @@ import { credentialKey } from "../../src/blocks/lm/pool.js";
 import {
   failureReason,
   KEY_PREFIX,
+  PROTOCOL_VERSION,
   parseFailure,
   QUEUE_NAME,
   redisConnection,
@@ -52,7 +53,7 @@ function context(
   spec: Record<string, unknown> = { task_name: "t/one" },
 ): UnitContext {
   return {
-    version: 2,
+    version: PROTOCOL_VERSION,
     builderName: "b/x",
     config: { name: "b/x", blocks: [], postprocessors: [], ...config },
     file: "/b.yaml",

@@ -160,5 +160,19 @@ describe("geography QA, 2,000 records by OpenAI's batch API (fake server, real S
     };
     expect(summary.tasks[0]).toMatchObject({ records: 60 });
     expect(Number(summary.tasks[0]!.requests) - Number(summary.tasks[0]!.batch_requests)).toBe(20);
+    // task_results shows the same split and the same money at each price as the summary.
+    const results = parseJsonl(
+      readFileSync(join(dir, "out/public/examples/geography_qa/task_results.jsonl"), "utf8"),
+    );
+    const metrics = results.at(-1)!.metrics as Record<string, number>;
+    expect(metrics.online_requests).toBe(20);
+    expect(metrics.batch_requests).toBe(summary.tasks[0]!.batch_requests);
+    expect(metrics.cost_online_usd).toBeGreaterThan(0);
+    expect(metrics.cost_batch_usd).toBeGreaterThan(0);
+    expect(metrics).toMatchObject({
+      cost_usd: summary.tasks[0]!.cost_usd,
+      cost_online_usd: summary.tasks[0]!.cost_online_usd,
+      cost_batch_usd: summary.tasks[0]!.cost_batch_usd,
+    });
   }, 60_000);
 });

@@ -93,6 +93,27 @@ export async function writeStudioFixture(root: string, records = 120): Promise<v
         { PID: 1, status: "completed", start_time: 1, end_time: 9, metrics },
       ]),
     );
+    // A line every 2 s of the run, as `digit run` writes progress.jsonl.
+    const steps = 30;
+    const progress = Array.from({ length: steps + 1 }, (_, k) => ({
+      time: new Date(Date.UTC(2026, 11, 4, 10, 0, 2 * k)).toISOString(),
+      build_id: "exp",
+      run_id: run,
+      task_name: "chat/support",
+      status: k === steps ? "completed" : "running",
+      records: Math.round(((n - 2) * k) / steps),
+      target: n - 2,
+      rejected: Math.round((rejected * k) / steps),
+      requests: 2 * Math.round((n * k) / steps),
+      failed_requests: k > 20 ? 3 : 0,
+      failed_attempts: k > 20 ? 3 : k > 10 ? 1 : 0,
+      in_flight: k === steps ? 0 : 2 + (k % 4),
+      prompt_tokens: 240 * Math.round((n * k) / steps),
+      completion_tokens: 80 * Math.round((n * k) / steps),
+      cost_usd: Math.round(n * 0.001 * (k / steps) * 1e6) / 1e6,
+      cache_hits: 0,
+    }));
+    await writeFile(join(task, "progress.jsonl"), jsonl(progress));
     await writeFile(
       join(root, run, "run_summary.json"),
       JSON.stringify(
@@ -156,5 +177,54 @@ export async function writeStudioTelemetry(dir: string): Promise<void> {
       completion_tokens: 40,
     }),
   );
+  lines.push(...payloadSpans());
   await writeFile(join(dir, "traces.jsonl"), `${lines.join("\n")}\n`);
+}
+
+/**
+ * `dgt.llm_call` spans of run-a whose prompts and answers were recorded
+ * (DGT_TELEMETRY_RECORD_PAYLOADS=1): the request that answered record rec0005 of chat/support,
+ * one that showed it as an example, and one of another record.
+ */
+export function payloadSpans(): string[] {
+  const call = (i: number, messages: unknown, completion: string) =>
+    JSON.stringify({
+      span_name: "dgt.llm_call",
+      span_id: `p${i}`,
+      run_id: "run-a",
+      start_time: new Date(Date.UTC(2026, 11, 4, 10, 1, i)).toISOString(),
+      duration_ms: 240,
+      status: "ok",
+      provider: "openai",
+      model_id: "fake-model",
+      task_names: ["chat/support"],
+      prompt_tokens: 60,
+      completion_tokens: 12,
+      messages: JSON.stringify(messages),
+      completion,
+    });
+  const system = { role: "system", content: "You are a helpful assistant." };
+  return [
+    call(
+      0,
+      [system, { role: "user", content: "Write a support chat about city 5." }],
+      [
+        "Question 5 about travel: what is the weather in city 5?",
+        "It is sunny in city 5, 15 degrees.",
+      ].join("\n"),
+    ),
+    call(
+      1,
+      [
+        system,
+        { role: "user", content: "Like: Question 5 about travel: what is the weather in city 5?" },
+      ],
+      "Question 9 about travel: is it windy in city 9?",
+    ),
+    call(
+      2,
+      [system, { role: "user", content: "Write a support chat about city 7." }],
+      "It is sunny in city 7, 17 degrees.",
+    ),
+  ];
 }

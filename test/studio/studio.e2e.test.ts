@@ -53,11 +53,17 @@ describe.skipIf(!existsSync(CHROMIUM))("digit studio in Chromium", () => {
     await page.locator('[data-task="run-a/chat/support"]').click();
     await expect.poll(() => page.getByTestId("status").textContent()).toBe("completed");
     expect(await page.getByTestId("overview").textContent()).toContain("length_check: 9");
-    await page.getByTestId("chart").first().waitFor();
+    await page.locator('[data-chart="latency"]').waitFor();
     expect(await page.getByTestId("overview").textContent()).toContain(
-      "LLM requests of the run: 40 (4 failed)",
+      "LLM requests of the run: 43 (4 failed)",
     );
     expect(await page.locator(".chart rect").count()).toBeGreaterThan(8);
+    // The task's course from its progress.jsonl: records, cost, tokens, rates, failures.
+    for (const chart of ["records", "cost", "tokens", "rate", "errors"])
+      expect(await page.locator(`[data-chart="${chart}-over-time"] polyline`).count()).toBe(
+        chart === "cost" ? 1 : 2,
+      );
+    expect(await page.locator('[data-chart="cost-over-time"]').textContent()).toContain("USD 0.12");
     await page.screenshot({ path: join(SHOTS, "studio-overview.png") });
   });
 
@@ -80,6 +86,27 @@ describe.skipIf(!existsSync(CHROMIUM))("digit studio in Chromium", () => {
     expect(await view.getByTestId("tool-call").textContent()).toContain("get_weather");
     expect(await view.textContent()).toContain("It is sunny in city 11");
     await page.screenshot({ path: join(SHOTS, "studio-conversation.png") });
+    // No recorded request holds this record's text; the next one has its prompts.
+    await view.getByTestId("no-prompts").waitFor();
+    await page.getByTestId("close-record").click();
+    await page.getByTestId("search").fill("sunny in city 5,");
+    await expect.poll(() => page.getByTestId("row").first().textContent()).toContain("rec0005");
+    expect(await status.textContent()).toBe("rows 1–1 of 1");
+    await page.getByTestId("row").first().click();
+    await view.getByTestId("prompt-call").first().waitFor();
+    const calls = view.getByTestId("prompt-call");
+    expect(await calls.evaluateAll((els) => els.map((e) => e.getAttribute("data-span")))).toEqual([
+      "p0",
+      "p1",
+    ]);
+    expect(await calls.first().getByTestId("turn").nth(1).textContent()).toContain(
+      "Write a support chat about city 5.",
+    );
+    expect(await calls.first().getByTestId("prompt-answer").textContent()).toContain(
+      "It is sunny in city 5, 15 degrees.",
+    );
+    await view.getByTestId("prompts").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, "studio-record-prompts.png") });
     await page.getByTestId("close-record").click();
   });
 
@@ -118,24 +145,38 @@ describe.skipIf(!existsSync(CHROMIUM))("digit studio in Chromium", () => {
       `${JSON.stringify({ id: "new1" })}\n${JSON.stringify({ id: "new2" })}\n`,
     );
     await expect.poll(() => page.getByTestId("records").textContent()).toBe("62");
+    // A next run's counters arrive in its progress.jsonl: requests in flight, the request rate
+    // between its last two lines, failed attempts.
+    const line = (at: string, requests: number, inFlight: number, failed: number) =>
+      `${JSON.stringify({ time: at, run_id: "run-c", status: "running", records: 62, requests, in_flight: inFlight, failed_attempts: failed })}\n`;
+    await appendFile(
+      join(dir, "out", "run-b", "chat", "support", "progress.jsonl"),
+      line("2026-12-04T11:00:00.000Z", 40, 3, 1) + line("2026-12-04T11:00:04.000Z", 70, 6, 4),
+    );
+    await expect.poll(() => page.getByTestId("in-flight").textContent()).toBe("6");
+    expect(await page.getByTestId("request-rate").textContent()).toBe("7.5");
+    expect(await page.getByTestId("failed-attempts").textContent()).toBe("4");
+    expect(await page.getByTestId("status").textContent()).toBe("running");
     await page.locator('[data-task="run-a/chat/support"]').click();
     await page.getByTestId("tab-records").click();
     await page.getByTestId("row").first().waitFor();
     await page.screenshot({ path: join(SHOTS, "studio.png") });
   });
 
-  it("follows a real `digit run` as it writes", async () => {
+  it("follows a real `digit run` as it writes: progress, rates, in-flight requests, charts, prompts", async () => {
     const fake = await startFakeLLM({
       responses: ["Question: Which city is number {{n}}?\nAnswer: City {{n}}"],
       latencyMs: 400,
     });
     const out = join(dir, "live");
+    const telemetry = join(dir, "live-telemetry");
     await mkdir(out);
     const live = await startStudio({
       root: out,
       port: 0,
       assetsDir: join(dir, "assets"),
       pollMs: 100,
+      telemetryDir: telemetry,
     });
     try {
       await page.goto(
@@ -152,36 +193,77 @@ describe.skipIf(!existsSync(CHROMIUM))("digit studio in Chromium", () => {
         out,
         "--num-outputs-to-generate",
         "12",
+        "--no-cache",
       ];
       const run = digit(args, {
         cwd: dir,
-        env: { FAKE_LLM_BASE_URL: fake.openaiBaseURL, DGT_TELEMETRY_DISABLE: "1" },
+        env: {
+          FAKE_LLM_BASE_URL: fake.openaiBaseURL,
+          DGT_TELEMETRY_DISABLE: "",
+          DGT_TELEMETRY_DIR: telemetry,
+          DGT_TELEMETRY_RECORD_PAYLOADS: "1",
+          DGT_TELEMETRY_PROGRESS_MS: "200",
+        },
       });
-      // Watch the page (no reload) while the run goes: statuses and record counts it shows.
-      const seen: string[] = [];
+      // Watch the page (no reload) while the run goes: what it shows, every 100 ms.
+      const seen: { status: string; records: string; inFlight: string; rate: string }[] = [];
+      let chartsWhileRunning = false;
+      let screenshot = false;
       let finished = false;
       void run.then(() => (finished = true));
+      const text = (id: string) =>
+        page
+          .getByTestId(id)
+          .textContent({ timeout: 100 })
+          .catch(() => "");
       while (!finished) {
-        const shown = await page
-          .getByTestId("status")
-          .textContent({ timeout: 100 })
-          .catch(() => null);
-        const records = await page
-          .getByTestId("records")
-          .textContent({ timeout: 100 })
-          .catch(() => null);
-        if (shown) seen.push(`${shown} ${records}`);
+        const status = (await text("status")) ?? "";
+        if (status === "running") {
+          const inFlight = (await text("in-flight")) ?? "";
+          seen.push({
+            status,
+            records: (await text("records")) ?? "",
+            inFlight,
+            rate: (await text("request-rate")) ?? "",
+          });
+          const charts = await page.locator('[data-chart="records-over-time"]').count();
+          const requests = await page.locator('[data-chart="requests-over-time"]').count();
+          if (charts && requests) chartsWhileRunning = true;
+          if (charts && requests && Number(inFlight) > 0 && !screenshot) {
+            await page.screenshot({ path: join(SHOTS, "studio-live.png") });
+            screenshot = true;
+          }
+        }
         await page.waitForTimeout(100);
       }
       const result = await run;
       expect(result.code, result.stderr).toBe(0);
       await expect.poll(() => page.getByTestId("status").textContent()).toBe("completed");
-      expect(seen.some((x) => x.startsWith("running"))).toBe(true);
-      const counts = new Set(
-        seen.filter((x) => x.startsWith("running")).map((x) => x.split(" ")[1]),
-      );
-      expect(counts.size, seen.join(", ")).toBeGreaterThan(1);
-      await page.screenshot({ path: join(SHOTS, "studio-live.png") });
+      const summary = seen.map((x) => `${x.records}/${x.inFlight}/${x.rate}`).join(", ");
+      expect(new Set(seen.map((x) => x.records)).size, summary).toBeGreaterThan(1);
+      // Requests in flight and a request rate were shown while the run went, as they changed.
+      expect(
+        seen.some((x) => Number(x.inFlight) > 0),
+        summary,
+      ).toBe(true);
+      expect(
+        seen.some((x) => Number(x.rate) > 0),
+        summary,
+      ).toBe(true);
+      expect(chartsWhileRunning, summary).toBe(true);
+      // The finished run: its 12 records over time, and each record's prompt from telemetry.
+      await expect
+        .poll(() => page.locator('[data-chart="records-over-time"]').textContent())
+        .toContain("accepted 12");
+      await page.getByTestId("tab-records").click();
+      await page.getByTestId("file-select").selectOption({ index: 0 });
+      await page.getByTestId("row").first().click();
+      const view = page.getByTestId("record-view");
+      await view.getByTestId("prompt-call").first().waitFor();
+      const question = await view.locator(".field .value").nth(2).textContent();
+      expect(await view.getByTestId("prompt-answer").first().textContent()).toContain(question);
+      expect(await view.getByTestId("prompt-call").first().getByTestId("turn").count()).toBe(1);
+      await page.getByTestId("close-record").click();
     } finally {
       await live.close();
       await fake.close();

@@ -78,15 +78,46 @@ export function makeStep(
   return { role, content, stage_name: stageName, scores: null, metadata: {}, ...extra };
 }
 
+/** Step role → the role it specialises (DiGiT's step subclasses, e.g. rag/scenario → scenario). */
+const STEP_PARENTS = new Map<string, string>();
+
 /**
- * The last step of `role`, if any.
+ * Declare a step role that specialises another (DiGiT's `register_step` of a Step subclass): a
+ * `rag/scenario` step is also a `scenario` step for `lastStep(c, "scenario")`, so stages that read
+ * the scenario see it, while stages that ask for `rag/scenario` see only the specialised steps.
+ *
+ * @example
+ * registerStepRole("rag/scenario", "scenario");
+ */
+export function registerStepRole(role: string, parent: string): void {
+  if (role === parent) return;
+  STEP_PARENTS.set(role, parent);
+}
+
+/**
+ * Whether a step role is `role` or specialises it (through any number of registered parents).
+ *
+ * @example
+ * isStepRole("rag/scenario", "scenario") // true once registered
+ */
+export function isStepRole(actual: unknown, role: string): boolean {
+  let r = typeof actual === "string" ? actual : undefined;
+  for (let depth = 0; r !== undefined && depth < 16; depth++) {
+    if (r === role) return true;
+    r = STEP_PARENTS.get(r);
+  }
+  return false;
+}
+
+/**
+ * The last step of `role` (or of a role that specialises it), if any.
  *
  * @example
  * lastStep(conversation, "flow_controller")?.terminate
  */
 export function lastStep(conv: { steps: readonly Row[] }, role: string): Step | undefined {
   for (let i = conv.steps.length - 1; i >= 0; i--)
-    if (conv.steps[i]!.role === role) return conv.steps[i] as Step;
+    if (isStepRole(conv.steps[i]!.role, role)) return conv.steps[i] as Step;
   return undefined;
 }
 
@@ -132,7 +163,7 @@ export function toMessages(
         content: null,
         tool_calls: [
           {
-            id: String(c.id ?? ""),
+            id: String(c.id ?? c.call_id ?? ""),
             type: "function",
             function: {
               name: String(c.name ?? ""),

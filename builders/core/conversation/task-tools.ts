@@ -19,8 +19,11 @@ export class ConversationToolSets {
 
   constructor(private readonly owner: { name: string; telemetry: Telemetry; logger: Logger }) {}
 
-  /** Build a task's tools (its loaders, engines and enrichments run now). */
-  async build(task: Task, section: ToolsSection): Promise<TaskTools> {
+  /**
+   * Build a task's tools (its loaders, engines and enrichments run now); with `allEngines`, also
+   * the engines no registry entry names.
+   */
+  async build(task: Task, section: ToolsSection, allEngines = false): Promise<TaskTools> {
     const registry = (task as unknown as { init: { registry: Registry } }).init.registry;
     const tools = await buildTaskTools(section, {
       lm: async (config: Row, name: string) => {
@@ -40,6 +43,7 @@ export class ConversationToolSets {
       logger: this.owner.logger,
       where: task.file ?? task.name,
       taskName: task.name,
+      allEngines,
     });
     this.byTask.set(task.name, tools);
     return tools;

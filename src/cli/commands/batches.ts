@@ -1,6 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
-import OpenAI, { AzureOpenAI } from "openai";
+import OpenAI from "openai";
 import { AnthropicBatchApi } from "../../blocks/lm/anthropic/batch-api.js";
+import { azureClient } from "../../blocks/lm/azure-openai/client.js";
 import type { BatchApi } from "../../blocks/lm/batch/api.js";
 import {
   BatchJournal,
@@ -151,9 +152,8 @@ function apiFor(b: JournaledBatch): BatchApi {
     return new AnthropicBatchApi(new Anthropic({ ...common, baseURL: b.endpoint }));
   if (b.provider === "azure-openai")
     return new OpenAIBatchApi(
-      new AzureOpenAI({
+      azureClient(b.endpoint, {
         ...common,
-        endpoint: b.endpoint,
         apiVersion: process.env.OPENAI_API_VERSION ?? "2024-10-21",
       }),
       "/chat/completions",

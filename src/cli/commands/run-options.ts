@@ -214,7 +214,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     flags: "--otlp-endpoint <url>",
     key: "otlpEndpoint",
     description:
-      "also send spans over OTLP/HTTP to this OpenTelemetry collector (base URL, e.g. http://127.0.0.1:4318; spans go to /v1/traces); OTEL_EXPORTER_OTLP_ENDPOINT does the same; off by default",
+      "also send spans and metrics over OTLP/HTTP to this OpenTelemetry collector (base URL, e.g. http://127.0.0.1:4318; spans go to /v1/traces, metrics to /v1/metrics); OTEL_EXPORTER_OTLP_ENDPOINT does the same; off by default",
     group: "base",
   },
   {

@@ -84,6 +84,7 @@ export async function runCommand(
         cwd,
         seed: options.seed,
         buildId: options.buildId,
+        execution: options.execution,
         observer: metrics,
         logger,
         redisTimeoutMs: redisTimeout === undefined ? undefined : redisTimeout * 1000,

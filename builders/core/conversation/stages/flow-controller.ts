@@ -1,7 +1,8 @@
-import type { Random, Row } from "digit-sdg";
+import type { Block, Random, Row } from "digit-sdg";
 import { z } from "zod";
 import {
   type Conversation,
+  isStepRole,
   lastStep,
   makeStep,
   scenarioText,
@@ -9,7 +10,7 @@ import {
   userTurns,
 } from "../conversation.js";
 import { chatAll, parseJsonObject } from "./lm.js";
-import { registerStage } from "./stage.js";
+import { registerStage, type Stage } from "./stage.js";
 
 const pattern = z.object({
   name: z.string().min(1),
@@ -108,18 +109,42 @@ export function choosePattern(patterns: readonly Pattern[], rng: Random): Patter
   return weights.some((w) => w > 0) ? rng.weighted(patterns, weights) : rng.pick(patterns);
 }
 
+/**
+ * What the flow controller is shown of a conversation before the patterns: by default the
+ * scenario and the transcript. A specialised controller (e.g. RAG's) shows more.
+ *
+ * @example
+ * const ctx: ConversationSummary = (c) => `Scenario: ${scenarioText(c)}`;
+ */
+export type ConversationSummary = (c: Conversation) => string;
+
+/**
+ * The default summary: the scenario, then the conversation so far.
+ *
+ * @example
+ * defaultSummary(conversation) // "Scenario: ...\n\nConversation so far:\n..."
+ */
+export function defaultSummary(c: Conversation): string {
+  return [
+    `Scenario: ${scenarioText(c) || "(none)"}`,
+    `Conversation so far:\n${toTranscript(c.steps) || "(no messages yet)"}`,
+  ].join("\n\n");
+}
+
 function eligibilityPrompt(
   c: Conversation,
   patterns: readonly Pattern[],
   termination: readonly string[],
   maxTurns: number,
+  summary: ConversationSummary,
 ): string {
-  const used = c.steps.filter((s) => s.role === "flow_controller").map((s) => String(s.content));
+  const used = c.steps
+    .filter((s) => isStepRole(s.role, "flow_controller"))
+    .map((s) => String(s.content));
   const mustEnd = userTurns(c) >= Math.max(1, maxTurns - 1) && termination.length > 0;
   return [
     "You steer a conversation between a user and an AI assistant by deciding what kind of message the user sends next.",
-    `Scenario: ${scenarioText(c) || "(none)"}`,
-    `Conversation so far:\n${toTranscript(c.steps) || "(no messages yet)"}`,
+    summary(c),
     used.length
       ? `Patterns already used, in order: ${used.join(", ")}`
       : "No pattern has been used yet.",
@@ -133,11 +158,10 @@ function eligibilityPrompt(
     .join("\n\n");
 }
 
-function hintPrompt(c: Conversation, p: Pattern): string {
+function hintPrompt(c: Conversation, p: Pattern, summary: ConversationSummary): string {
   return [
     "Write a short instruction (one or two sentences) telling the user what to say next in this conversation.",
-    `Scenario: ${scenarioText(c) || "(none)"}`,
-    `Conversation so far:\n${toTranscript(c.steps) || "(no messages yet)"}`,
+    summary(c),
     `The next message follows the pattern '${p.name}': ${p.description}`,
     p.hint ? `General guidance for this pattern: ${p.hint}` : "",
     'Reply as JSON: {"hint": "..."}.',
@@ -147,20 +171,38 @@ function hintPrompt(c: Conversation, p: Pattern): string {
 }
 
 /**
- * `lm/flow_controller`: two batched calls with JSON `response_format` — which patterns fit the
- * next user turn, then a hint for the one picked (weighted) — and a `flow_controller` step whose
+ * Register a flow-controller stage under `name` that shows the model `summary` of each
+ * conversation: two batched calls with JSON `response_format` — which patterns fit the next user
+ * turn, then a hint for the one picked (weighted) — and a `flow_controller` step whose
  * `terminate` says whether the pattern ends the conversation.
+ *
+ * @example
+ * registerFlowController("lm/flow_controller/rag", (c) => `${defaultSummary(c)}\n\nDocuments: ...`);
  */
-registerStage({
-  name: "lm/flow_controller",
-  args,
-  blocks: ["generator"],
-  create: (a, blocks) => ({
-    name: "lm/flow_controller",
+export function registerFlowController(name: string, summary: ConversationSummary): void {
+  registerStage({
+    name,
+    args,
+    blocks: ["generator"],
+    create: (a, blocks) => flowController(name, summary, a, blocks.generator!),
+  });
+}
+
+/** `lm/flow_controller`: the flow controller with the default summary (scenario, transcript). */
+registerFlowController("lm/flow_controller", defaultSummary);
+
+function flowController(
+  name: string,
+  summary: ConversationSummary,
+  a: z.infer<typeof args>,
+  generator: Block,
+): Stage {
+  return {
+    name,
     async run(convs, ctx) {
       const names = a.patterns.map((p) => p.name);
       const first = await chatAll(
-        blocks.generator!,
+        generator,
         convs.map((conversation) => ({
           conversation,
           messages: [
@@ -171,6 +213,7 @@ registerStage({
                 a.patterns,
                 a.termination_patterns,
                 a.max_turns,
+                summary,
               ),
             },
           ],
@@ -189,10 +232,10 @@ registerStage({
         chosen.push({ c, p: choosePattern(eligible, ctx.rng), eligible, reasoning });
       });
       const second = await chatAll(
-        blocks.generator!,
+        generator,
         chosen.map(({ c, p }) => ({
           conversation: c,
-          messages: [{ role: "user", content: hintPrompt(c, p) }],
+          messages: [{ role: "user", content: hintPrompt(c, p, summary) }],
           gen_kwargs: { max_new_tokens: 256, response_format: HINT_SCHEMA },
         })),
       );
@@ -203,7 +246,7 @@ registerStage({
             ? parsed.hint.trim()
             : (p.hint ?? `Generate a user utterance following the '${p.name}' pattern.`);
         c.steps.push(
-          makeStep("flow_controller", p.name, "lm/flow_controller", {
+          makeStep("flow_controller", p.name, name, {
             terminate: a.termination_patterns.includes(p.name),
             hint,
             reasoning,
@@ -213,8 +256,8 @@ registerStage({
         return c;
       });
     },
-  }),
-});
+  };
+}
 
 /**
  * Whether the last flow-controller step of a conversation ends it.

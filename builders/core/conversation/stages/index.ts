@@ -6,7 +6,12 @@ import "./user.js";
 import "./assistant.js";
 import "./assistant-tools.js";
 
-export { terminates } from "./flow-controller.js";
+export {
+  type ConversationSummary,
+  defaultSummary,
+  registerFlowController,
+  terminates,
+} from "./flow-controller.js";
 export {
   createStage,
   registerStage,

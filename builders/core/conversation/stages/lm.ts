@@ -11,6 +11,11 @@ export interface StageRequest {
   conversation: Conversation;
   messages: { role: string; content: string | null; [k: string]: unknown }[];
   gen_kwargs?: Row;
+  /**
+   * Extra fields of the request row, never part of the prompt: e.g. `example_answer`, a
+   * well-formed answer the offline `mock` provider can answer with (`{{example_answer}}`).
+   */
+  row?: Row;
 }
 
 /**
@@ -23,6 +28,7 @@ export interface StageRequest {
 export async function chatAll(generator: Block, requests: StageRequest[]): Promise<string[]> {
   if (requests.length === 0) return [];
   const rows = requests.map((r, i) => ({
+    ...r.row,
     input: r.messages,
     ...(r.gen_kwargs ? { gen_kwargs: r.gen_kwargs } : {}),
     task_name: r.conversation.task_name,

@@ -1,5 +1,13 @@
 import type Anthropic from "@anthropic-ai/sdk";
-import type { BatchApi, BatchLine, BatchResults, BatchState, LineResult } from "../batch/api.js";
+import type {
+  BatchApi,
+  BatchIntent,
+  BatchLine,
+  BatchResults,
+  BatchState,
+  LineResult,
+} from "../batch/api.js";
+import { type ListedBatch, reconcile } from "../batch/reconcile.js";
 import { parseResultLines } from "../batch/result-lines.js";
 
 /** Anthropic's batch limits: 100,000 requests and 256 MB per batch. */
@@ -9,7 +17,9 @@ const LIMITS = { maxRequests: 100_000, maxBytes: 256 * 1024 * 1024 };
  * Anthropic's Message Batches through the official SDK: the requests go in the create call, and
  * the results (one JSONL line per request: succeeded, errored, canceled or expired) are read from
  * the batch's `results_url` when it has ended. Anthropic batches carry no metadata, so a batch
- * whose id was never journaled (a kill in the instant after creating it) cannot be found again.
+ * whose id was never journaled (a kill in the instant after creating it) is found again by
+ * listing the account's recent batches and matching the journaled intent: creation time, request
+ * count, and (once it has ended) its `custom_id`s (batch/reconcile.ts).
  *
  * @example
  * const api = new AnthropicBatchApi(client);
@@ -61,6 +71,26 @@ export class AnthropicBatchApi implements BatchApi {
 
   async cancel(batchId: string): Promise<void> {
     await this.client.messages.batches.cancel(batchId);
+  }
+
+  findSubmitted(
+    intent: BatchIntent,
+    known: ReadonlySet<string>,
+  ): Promise<{ batchId: string; provisional: boolean } | undefined> {
+    return reconcile(intent, known, this.listRecent(), (id) => this.results(id));
+  }
+
+  /** The account's batches, newest first (the API's order), as the reconciliation reads them. */
+  private async *listRecent(): AsyncIterable<ListedBatch> {
+    for await (const b of this.client.messages.batches.list({ limit: 100 })) {
+      const c = b.request_counts;
+      yield {
+        id: b.id,
+        createdAt: Date.parse(b.created_at),
+        total: c.processing + c.succeeded + c.errored + c.canceled + c.expired,
+        ended: b.processing_status === "ended",
+      };
+    }
   }
 }
 

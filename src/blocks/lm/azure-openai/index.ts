@@ -1,9 +1,9 @@
 import type OpenAI from "openai";
-import { AzureOpenAI } from "openai";
 import { ConfigError } from "../../../errors.js";
 import { registerBlock } from "../../../registry/decorators.js";
 import type { BlockConfig, BlockContext } from "../../block.js";
 import { OpenAIProvider } from "../openai/index.js";
+import { azureClient } from "./client.js";
 
 /**
  * Azure OpenAI: the OpenAI provider with Azure's URLs and `api-key` header. Needs `base_url` (your
@@ -42,9 +42,8 @@ export class AzureOpenAIProvider extends OpenAIProvider {
   }
 
   protected override createClient(): OpenAI {
-    return new AzureOpenAI({
+    return azureClient(this.endpoint(), {
       apiKey: this.apiKey,
-      endpoint: this.endpoint(),
       apiVersion: this.config.api_version ?? process.env.OPENAI_API_VERSION ?? "2024-10-21",
       ...this.sdkClientOptions(),
     });

@@ -54,6 +54,25 @@ export interface BatchApi {
   /** Read an ended batch's answers and errors. */
   results(batchId: string): Promise<BatchResults>;
   cancel(batchId: string): Promise<void>;
-  /** A batch submitted under digit's `local` id whose batch id was never written down, if the API can tell. */
-  findSubmitted?(local: string): Promise<string | undefined>;
+  /**
+   * The provider's id of a journaled batch whose id was never written down (a kill between
+   * creating it and journaling its id), found by listing the account's recent batches, if the API
+   * can tell. `known` holds the batch ids the journal already has (never an answer). A match that
+   * cannot be proven yet is returned with `provisional`: the submitter checks it by its
+   * `custom_id`s when it ends.
+   */
+  findSubmitted?(
+    intent: BatchIntent,
+    known: ReadonlySet<string>,
+  ): Promise<{ batchId: string; provisional: boolean } | undefined>;
+}
+
+/** What the journal knows of a batch before the provider named it. */
+export interface BatchIntent {
+  /** digit's own id (OpenAI batches carry it in their metadata). */
+  local: string;
+  /** When the intent was written (ms since epoch, this machine's clock). */
+  at: number;
+  /** `custom_id` of every request, in order. */
+  requests: readonly string[];
 }

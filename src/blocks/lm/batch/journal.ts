@@ -35,6 +35,8 @@ export interface JournaledBatch {
   requests: string[];
   /** The provider's batch id, once known. */
   batchId?: string | undefined;
+  /** The id was found by listing and is proven only when the batch answers our requests. */
+  provisional?: boolean | undefined;
   ended?: BatchEnd | undefined;
   /** A cancel was asked for (by `digit batches cancel` or a run). */
   cancelRequested?: boolean | undefined;
@@ -52,7 +54,7 @@ type Entry =
       at: number;
       requests: string[];
     }
-  | { op: "submitted"; local: string; batch_id: string; at: number }
+  | { op: "submitted"; local: string; batch_id: string; at: number; provisional?: true }
   | { op: "ended"; local: string; status: BatchEnd; at: number }
   | { op: "cancel"; local: string; at: number };
 
@@ -149,9 +151,18 @@ export class BatchJournal {
     });
   }
 
-  /** The provider accepted the batch under `batchId`. */
-  submitted(local: string, batchId: string): void {
-    this.write({ op: "submitted", local, batch_id: batchId, at: Date.now() });
+  /**
+   * The provider accepted the batch under `batchId` (or, `provisional`, a listing found a batch
+   * that matches the intent but is proven only by its answers).
+   */
+  submitted(local: string, batchId: string, options: { provisional?: boolean } = {}): void {
+    this.write({
+      op: "submitted",
+      local,
+      batch_id: batchId,
+      at: Date.now(),
+      ...(options.provisional ? { provisional: true as const } : {}),
+    });
   }
 
   /** The batch ended (its results were read) or is known to be gone. */
@@ -195,8 +206,10 @@ export class BatchJournal {
     }
     const b = this.batches.get(e.local);
     if (!b) return false;
-    if (e.op === "submitted") b.batchId = String(e.batch_id);
-    else if (e.op === "ended") b.ended = e.status;
+    if (e.op === "submitted") {
+      b.batchId = String(e.batch_id);
+      b.provisional = e.provisional === true;
+    } else if (e.op === "ended") b.ended = e.status;
     else if (e.op === "cancel") b.cancelRequested = true;
     else return false;
     return true;

@@ -8,6 +8,7 @@ import { BatchUnsupportedError } from "../../../errors.js";
 import { type Logger, silentLogger } from "../../../telemetry/logger.js";
 import type { BatchApi, BatchLine, BatchResults, BatchState, LineResult } from "./api.js";
 import type { BatchEnd, BatchJournal, JournaledBatch } from "./journal.js";
+import { notOurs } from "./reconcile.js";
 
 /** How a submitter packs and polls. */
 export interface SubmitterOptions {
@@ -46,6 +47,12 @@ interface Tracked {
   /** How the batch ended, once its results are read. */
   end?: BatchEnd | undefined;
   polling: boolean;
+  /**
+   * Found by listing, not proven ours yet (a running batch that matched the intent's time and
+   * size): the requests waiting for it, with their lines, to submit them again should it end
+   * with none of our ids.
+   */
+  provisional?: Map<string, BatchLine> | undefined;
 }
 
 /** Counters a test, log or summary reads. */
@@ -82,6 +89,11 @@ export class BatchSubmitter {
   private firstPendingAt = 0;
   private readonly tracked = new Map<string, Tracked>();
   private readonly occurrences = new Map<string, number>();
+  /** Listing lookups in progress, per local id (every request of a batch asks at once). */
+  private readonly finding = new Map<
+    string,
+    Promise<{ batchId: string; provisional: boolean } | undefined>
+  >();
   private unsupported: BatchUnsupportedError | undefined;
   private readonly logger: Logger;
 
@@ -207,8 +219,21 @@ export class BatchSubmitter {
     // Written down before anything is sent: a kill from here on finds the batch on the next run.
     this.opts.journal.intent(batch);
     let batchId: string | undefined;
+    let provisional = false;
     let lastError: unknown;
+    // Whether the last failure may have come after the provider created the batch (a timeout, a
+    // dropped connection, a 5xx): then the batch is looked for before trying again.
+    let ambiguous = false;
+    const lookUp = async () => {
+      if (!ambiguous || !this.opts.api.findSubmitted) return;
+      const found = await this.opts.api
+        .findSubmitted(batch, this.journaledIds())
+        .catch(() => undefined);
+      if (found) ({ batchId, provisional } = found);
+    };
     for (let attempt = 0; attempt < SUBMIT_ATTEMPTS && batchId === undefined; attempt++) {
+      await lookUp();
+      if (batchId !== undefined) break;
       try {
         batchId = await this.opts.api.submit(
           items.map((i) => i.line),
@@ -231,16 +256,18 @@ export class BatchSubmitter {
           status !== 429
         )
           break;
+        ambiguous = status !== 429;
         await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)));
       }
     }
+    if (batchId === undefined) await lookUp();
     if (batchId === undefined) {
       this.opts.journal.ended(local, "failed");
       const error = this.unsupported ?? lastError;
       for (const i of items) i.waiter.reject(error);
       return;
     }
-    this.opts.journal.submitted(local, batchId);
+    this.opts.journal.submitted(local, batchId, { provisional });
     this.counters.submitted++;
     this.counters.requests += items.length;
     this.logger.info(
@@ -248,6 +275,7 @@ export class BatchSubmitter {
       { batch_id: batchId, requests: items.length },
     );
     const t = this.track({ ...batch, batchId });
+    if (provisional) t.provisional = new Map(items.map((i) => [i.line.customId, i.line]));
     for (const i of items) addWaiter(t, i.line.customId, i.waiter);
     this.poll(t, this.opts.pollMs);
   }
@@ -262,26 +290,64 @@ export class BatchSubmitter {
     let t = this.tracked.get(known.local);
     if (!t) {
       let batchId = known.batchId;
+      let provisional = false;
       if (batchId === undefined) {
-        // Killed between writing the intent and learning the batch id: ask the provider, if it can tell.
-        batchId = await this.opts.api.findSubmitted?.(known.local).catch(() => undefined);
-        if (batchId === undefined) {
-          if (!this.tracked.has(known.local)) this.opts.journal.ended(known.local, "lost");
-          return this.enqueue(line, waiter);
+        // Killed between writing the intent and learning the batch id: ask the provider.
+        const found = await this.findSubmitted(known);
+        t = this.tracked.get(known.local);
+        if (!t) {
+          if (found === undefined) {
+            this.opts.journal.ended(known.local, "lost");
+            return this.enqueue(line, waiter);
+          }
+          batchId = found.batchId;
+          provisional = found.provisional;
+          this.opts.journal.submitted(known.local, batchId, { provisional });
+          this.logger.info(
+            `block '${this.opts.block}': batch ${batchId} was created by an earlier run that stopped before writing its id down; found it by listing the account's batches${provisional ? " (to be confirmed by its answers)" : ""}`,
+            { batch_id: batchId },
+          );
         }
-        this.opts.journal.submitted(known.local, batchId);
       }
-      t = this.tracked.get(known.local) ?? this.track({ ...known, batchId });
-      t.cancelledBefore = known.cancelRequested === true || known.ended === "cancelled";
-      this.counters.resumed++;
-      this.logger.info(
-        `block '${this.opts.block}': polling batch ${batchId} again (journaled by an earlier run), instead of submitting its requests again`,
-        { batch_id: batchId },
-      );
+      if (!t) {
+        t = this.track({ ...known, batchId });
+        if (provisional || known.provisional) t.provisional = new Map();
+        t.cancelledBefore = known.cancelRequested === true || known.ended === "cancelled";
+        this.counters.resumed++;
+        this.logger.info(
+          `block '${this.opts.block}': polling batch ${batchId} again (journaled by an earlier run), instead of submitting its requests again`,
+          { batch_id: batchId },
+        );
+      }
     }
     if (t.results) return waiter.resolve(resultFor(t, customId));
+    t.provisional?.set(customId, line);
     addWaiter(t, customId, waiter);
     this.poll(t, 0);
+  }
+
+  /** Batch ids the journal knows (a listing never takes one of them for a lost batch). */
+  private journaledIds(): Set<string> {
+    return new Set(this.opts.journal.list().flatMap((b) => (b.batchId ? [b.batchId] : [])));
+  }
+
+  /** The provider's id for a journaled intent without one (one listing per intent). */
+  private findSubmitted(
+    known: JournaledBatch,
+  ): Promise<{ batchId: string; provisional: boolean } | undefined> {
+    let p = this.finding.get(known.local);
+    if (!p) {
+      p = (
+        this.opts.api.findSubmitted?.(known, this.journaledIds()) ?? Promise.resolve(undefined)
+      ).catch((e: unknown) => {
+        this.logger.warn(
+          `block '${this.opts.block}': could not list the provider's batches to find one an earlier run created (${(e as Error).message}); its requests are submitted again`,
+        );
+        return undefined;
+      });
+      this.finding.set(known.local, p);
+    }
+    return p;
   }
 
   private track(batch: JournaledBatch): Tracked {
@@ -333,6 +399,23 @@ export class BatchSubmitter {
   }
 
   private endBatch(t: Tracked, end: BatchEnd, results: BatchResults): void {
+    if (t.provisional && notOurs(t.batch.requests, results)) {
+      // The batch found by listing was another's (same size, same minutes): ours was never
+      // created. Its answers are not used; the requests waiting for it go into a new batch.
+      this.logger.warn(
+        `block '${this.opts.block}': batch ${t.batch.batchId} answered none of this run's requests, so it was not the one an earlier run lost; submitting them again`,
+        { batch_id: t.batch.batchId },
+      );
+      this.opts.journal.ended(t.batch.local, "lost");
+      this.tracked.delete(t.batch.local);
+      this.finding.set(t.batch.local, Promise.resolve(undefined));
+      const again = [...t.waiters].flatMap(([id, list]) =>
+        list.map((w) => ({ line: t.provisional!.get(id)!, waiter: w })),
+      );
+      t.waiters.clear();
+      for (const { line, waiter } of again) this.enqueue(line, waiter);
+      return;
+    }
     const known = new Set(t.batch.requests);
     let unknown = 0;
     for (const id of results.lines.keys()) if (!known.has(id)) unknown++;

@@ -13,9 +13,24 @@ import {
 
 const DEFAULT_RESPONSE = "This is mock response {{n}}.";
 
+/** An assistant turn that calls tools (chat requests only); argument strings are templates. */
+const toolAnswerSchema = z.object({
+  content: z.string().nullable().default(null).describe("Text sent with the calls"),
+  tool_calls: z
+    .array(z.object({ name: z.string().min(1), arguments: z.record(z.string(), z.unknown()) }))
+    .min(1)
+    .describe("The calls, each {name, arguments}"),
+});
+type ToolAnswer = z.infer<typeof toolAnswerSchema>;
+type Answer = string | ToolAnswer;
+
 const matchedResponseSchema = z.object({
   match: z.string().refine(isRegExp, { message: "is not a valid regular expression" }),
-  response: z.string(),
+  response: z.union([z.string(), toolAnswerSchema]),
+  tools: z
+    .boolean()
+    .optional()
+    .describe("Answer only requests that offer tools (true) or that offer none (false)"),
 });
 type MatchedResponse = z.infer<typeof matchedResponseSchema>;
 
@@ -58,7 +73,9 @@ const mockConfigSchema = lmConfigSchema.extend({
  * Which entry: an entry may be `{ match: <regular expression>, response: <template> }`. The
  * entries whose `match` finds the prompt answer it; a prompt no `match` finds is answered by the
  * plain entries. So a builder whose stages send different prompts gets each stage's kind of
- * answer whatever order its requests are sent in.
+ * answer whatever order its requests are sent in. An entry with `tools: true` answers only
+ * requests that offer tools (`false`: only those that offer none), and its `response` may be a
+ * tool-calling turn, `{content?, tool_calls: [{name, arguments}]}`, for chat requests.
  *
  * Which number and which of the entries: a request whose row has a `draw_key` (builders pass the
  * input row's key, see `DataBuilder.rngFor`) is answered from the key, its prompt and how often
@@ -83,8 +100,8 @@ export class MockLM extends LMProvider<typeof mockConfigSchema> {
   protected static override cachedByDefault = false;
 
   private counter = 0;
-  private readonly plain: string[];
-  private readonly matched: { match: RegExp; response: string }[];
+  private readonly plain: Answer[];
+  private readonly matched: { match: RegExp; response: Answer; tools: boolean | undefined }[];
   /** How many requests each set of answering entries has served (keyed by their templates). */
   private readonly turns = new Map<string, number>();
   private readonly latency: number;
@@ -98,7 +115,7 @@ export class MockLM extends LMProvider<typeof mockConfigSchema> {
     this.plain = responses.filter((r): r is string => typeof r === "string");
     this.matched = responses
       .filter((r): r is MatchedResponse => typeof r !== "string")
-      .map((r) => ({ match: new RegExp(r.match), response: r.response }));
+      .map((r) => ({ match: new RegExp(r.match), response: r.response, tools: r.tools }));
     if (this.plain.length === 0) this.plain.push(DEFAULT_RESPONSE);
     this.latency = this.config.latency_ms;
     this.jitter = this.config.jitter_ms;
@@ -113,7 +130,7 @@ export class MockLM extends LMProvider<typeof mockConfigSchema> {
   protected async send(request: LMRequest): Promise<LMResponse> {
     const prompt = promptText(request.input);
     const count = Math.max(1, Number(request.params.n ?? 1));
-    const candidates = this.candidates(prompt);
+    const candidates = this.candidates(prompt, (request.tools?.length ?? 0) > 0);
     const drawKey = typeof request.row.draw_key === "string" ? request.row.draw_key : undefined;
     // Numbered before any await, so unkeyed requests are numbered in the order they were sent.
     const picks =
@@ -123,7 +140,12 @@ export class MockLM extends LMProvider<typeof mockConfigSchema> {
     const outputs: (string | ChatMessage)[] = [];
     for (const { n, turn } of picks) {
       const template = candidates[turn % candidates.length]!;
-      const text = render(template, { n, input: prompt, row: request.row });
+      const vars = { n, input: prompt, row: request.row };
+      if (typeof template !== "string" && request.method === "chat_completion") {
+        outputs.push(toolTurn(template, vars, outputs.length));
+        continue;
+      }
+      const text = render(typeof template === "string" ? template : (template.content ?? ""), vars);
       outputs.push(
         request.method === "chat_completion" ? { role: "assistant", content: text } : text,
       );
@@ -139,9 +161,9 @@ export class MockLM extends LMProvider<typeof mockConfigSchema> {
   }
 
   /** Unkeyed requests: numbered as they arrive, each set of entries taken in turn. */
-  private inTurn(candidates: string[], count: number): { n: number; turn: number }[] {
+  private inTurn(candidates: Answer[], count: number): { n: number; turn: number }[] {
     const n = ++this.counter;
-    const key = candidates === this.plain ? "" : candidates.join("\u0000");
+    const key = candidates === this.plain ? "" : JSON.stringify(candidates);
     const turn = this.turns.get(key) ?? 0;
     this.turns.set(key, turn + count);
     return Array.from({ length: count }, (_, k) => ({ n, turn: turn + k }));
@@ -161,8 +183,10 @@ export class MockLM extends LMProvider<typeof mockConfigSchema> {
   }
 
   /** The templates that may answer this prompt: the matching entries, else the plain ones. */
-  private candidates(prompt: string): string[] {
-    const hits = this.matched.filter((m) => m.match.test(prompt)).map((m) => m.response);
+  private candidates(prompt: string, offersTools: boolean): Answer[] {
+    const hits = this.matched
+      .filter((m) => (m.tools === undefined || m.tools === offersTools) && m.match.test(prompt))
+      .map((m) => m.response);
     return hits.length ? hits : this.plain;
   }
 }
@@ -171,6 +195,31 @@ function promptText(input: string | ChatMessage[]): string {
   if (typeof input === "string") return input;
   const last = input[input.length - 1];
   return typeof last?.content === "string" ? last.content : JSON.stringify(last?.content ?? "");
+}
+
+/** An assistant message calling the answer's tools, its argument strings rendered. */
+function toolTurn(
+  answer: ToolAnswer,
+  vars: { n: number; input: string; row: Record<string, unknown> },
+  index: number,
+): ChatMessage {
+  return {
+    role: "assistant",
+    content: answer.content === null ? null : render(answer.content, vars),
+    tool_calls: answer.tool_calls.map((c, i) => ({
+      id: `mock_call_${vars.n}_${index}_${i}`,
+      type: "function",
+      function: {
+        name: c.name,
+        arguments: Object.fromEntries(
+          Object.entries(c.arguments).map(([k, v]) => [
+            k,
+            typeof v === "string" ? render(v, vars) : v,
+          ]),
+        ),
+      },
+    })),
+  };
 }
 
 function render(

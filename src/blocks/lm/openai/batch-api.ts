@@ -1,6 +1,14 @@
 import type OpenAI from "openai";
 import { toFile } from "openai";
-import type { BatchApi, BatchLine, BatchResults, BatchState, LineResult } from "../batch/api.js";
+import type {
+  BatchApi,
+  BatchIntent,
+  BatchLine,
+  BatchResults,
+  BatchState,
+  LineResult,
+} from "../batch/api.js";
+import { CLOCK_SKEW_MS } from "../batch/reconcile.js";
 import { parseResultLines } from "../batch/result-lines.js";
 
 /** OpenAI's batch limits: 50,000 requests and 200 MB of JSONL per batch. */
@@ -94,9 +102,15 @@ export class OpenAIBatchApi implements BatchApi {
     await this.client.batches.cancel(batchId);
   }
 
-  async findSubmitted(local: string): Promise<string | undefined> {
+  async findSubmitted(
+    intent: BatchIntent,
+    known: ReadonlySet<string>,
+  ): Promise<{ batchId: string; provisional: boolean } | undefined> {
+    // Newest first (the API's order): stop at batches created before the intent was written.
     for await (const b of this.client.batches.list({ limit: 100 })) {
-      if ((b.metadata as Record<string, unknown> | null)?.digit_local_id === local) return b.id;
+      if (b.created_at * 1000 < intent.at - CLOCK_SKEW_MS) break;
+      const tag = (b.metadata as Record<string, unknown> | null)?.digit_local_id;
+      if (tag === intent.local && !known.has(b.id)) return { batchId: b.id, provisional: false };
     }
     return undefined;
   }

@@ -3,46 +3,21 @@ import type { Redis } from "ioredis";
 import type { AdaptiveLimiter, Slot, SlotOutcome } from "../../../blocks/lm/limiter.js";
 import { type Credential, credentialKey, credentialPool } from "../../../blocks/lm/pool.js";
 import type { Logger } from "../../../telemetry/logger.js";
+import { ACQUIRE, REFRESH, RELEASE } from "./cluster-limit-scripts.js";
 import { KEY_PREFIX } from "./protocol.js";
-
-// Take a slot if fewer than `limit` unexpired leases exist, else mark that someone waits. Time
-// comes from the Redis server so machines with skewed clocks agree on when a lease expires.
-const ACQUIRE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
-  return 1
-end
-redis.call('SET', KEYS[2], '1', 'PX', tonumber(ARGV[4]))
-return 0`;
-
-// Give a slot back; announce it only while someone failed to get one recently (the waiting mark
-// set above outlives a few polls), so an unbounded credential costs no pub/sub traffic.
-const RELEASE = `
-redis.call('ZREM', KEYS[1], ARGV[1])
-if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PUBLISH', KEYS[3], '1') end
-return 1`;
-
-// Extend the leases still held (XX: never resurrect one that expired and was reclaimed).
-const REFRESH = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-for i = 1, #ARGV - 1 do redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[#ARGV]), ARGV[i]) end
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[#ARGV]) * 2)
-return 1`;
 
 /** A held cluster-wide slot. */
 export interface Lease {
-  release(): void;
+  /** Give the slot back; with an outcome, an adaptive semaphore also adapts the cluster's limit. */
+  release(outcome?: SlotOutcome): void;
 }
 
 /** Options of a ClusterSemaphore. */
 export interface ClusterSemaphoreOptions {
   /** A lease not refreshed for this long is taken back (a holder that died). Default 10 s. */
   leaseMs?: number;
+  /** How long a lowered adaptive limit outlives the last request that changed it. Default 10 min. */
+  limitMemoryMs?: number;
   /** Longest wait between tries when no release was announced. Default 100 ms. */
   pollMs?: number;
   logger?: Logger | undefined;
@@ -50,6 +25,7 @@ export interface ClusterSemaphoreOptions {
 
 interface Waiter {
   limit: number;
+  adaptive: boolean;
   resolve: (lease: Lease) => void;
   reject: (e: unknown) => void;
 }
@@ -67,6 +43,7 @@ interface Waiter {
  */
 export class ClusterSemaphore {
   private readonly leaseMs: number;
+  private readonly limitMemoryMs: number;
   private readonly pollMs: number;
   private readonly logger: Logger | undefined;
   private readonly held = new Map<string, Set<string>>();
@@ -85,9 +62,10 @@ export class ClusterSemaphore {
   ) {
     this.leaseMs = options.leaseMs ?? 10_000;
     this.pollMs = options.pollMs ?? 100;
+    this.limitMemoryMs = options.limitMemoryMs ?? 600_000;
     this.logger = options.logger;
-    this.redis.defineCommand("digitSemAcquire", { numberOfKeys: 2, lua: ACQUIRE });
-    this.redis.defineCommand("digitSemRelease", { numberOfKeys: 3, lua: RELEASE });
+    this.redis.defineCommand("digitSemAcquire", { numberOfKeys: 4, lua: ACQUIRE });
+    this.redis.defineCommand("digitSemRelease", { numberOfKeys: 5, lua: RELEASE });
     this.redis.defineCommand("digitSemRefresh", { numberOfKeys: 1, lua: REFRESH });
     this.subscriber.on("message", (channel: string) => {
       this.signalled.add(channel);
@@ -100,12 +78,21 @@ export class ClusterSemaphore {
     this.heartbeat.unref();
   }
 
-  /** Wait for one of `limit` slots of `key`. */
-  acquire(key: string, limit: number): Promise<Lease> {
+  /**
+   * Wait for one of `limit` slots of `key`. With `adaptive`, the cluster's limit for the key
+   * follows the outcomes the leases are released with (429s lower it for every process, successes
+   * raise it back up to `limit`), so processes share one adaptive limit instead of each its own.
+   */
+  acquire(key: string, limit: number, options: { adaptive?: boolean } = {}): Promise<Lease> {
     if (this.closed) return Promise.reject(new Error("cluster semaphore is closed"));
     return new Promise<Lease>((resolve, reject) => {
       if (!this.queues.has(key)) this.queues.set(key, []);
-      this.queues.get(key)!.push({ limit: Math.max(1, Math.floor(limit)), resolve, reject });
+      this.queues.get(key)!.push({
+        limit: Math.max(1, Math.floor(limit)),
+        adaptive: options.adaptive === true,
+        resolve,
+        reject,
+      });
       void this.pump(key);
     });
   }
@@ -127,16 +114,20 @@ export class ClusterSemaphore {
         const token = randomUUID();
         this.signalled.delete(channel);
         let got = false;
+        let generation = 0;
         try {
-          got =
-            (await (this.redis as unknown as SemCommands).digitSemAcquire(
-              key,
-              `${key}:waiting`,
-              head.limit,
-              this.leaseMs,
-              token,
-              this.pollMs * 10,
-            )) === 1;
+          const [ok, gen] = await (this.redis as unknown as SemCommands).digitSemAcquire(
+            key,
+            `${key}:waiting`,
+            `${key}:limit`,
+            `${key}:gen`,
+            head.limit,
+            this.leaseMs,
+            token,
+            this.pollMs * 10,
+          );
+          got = ok === 1;
+          generation = gen;
         } catch (e) {
           queue.shift();
           head.reject(e);
@@ -146,7 +137,7 @@ export class ClusterSemaphore {
           queue.shift();
           if (!this.held.has(key)) this.held.set(key, new Set());
           this.held.get(key)!.add(token);
-          head.resolve(this.lease(key, token));
+          head.resolve(this.lease(key, token, { ...head, generation }));
           continue;
         }
         // Full: wait for a release announcement, or poll (a dead holder's lease expires silently).
@@ -167,15 +158,31 @@ export class ClusterSemaphore {
     }
   }
 
-  private lease(key: string, token: string): Lease {
+  private lease(
+    key: string,
+    token: string,
+    slot: { limit: number; adaptive: boolean; generation: number },
+  ): Lease {
     let released = false;
     return {
-      release: () => {
+      release: (outcome?: SlotOutcome) => {
         if (released) return;
         released = true;
         this.held.get(key)?.delete(token);
         (this.redis as unknown as SemCommands)
-          .digitSemRelease(key, `${key}:waiting`, `${key}:released`, token)
+          .digitSemRelease(
+            key,
+            `${key}:waiting`,
+            `${key}:released`,
+            `${key}:limit`,
+            `${key}:gen`,
+            token,
+            outcome ?? "none",
+            slot.generation,
+            slot.limit,
+            slot.adaptive ? 1 : 0,
+            this.limitMemoryMs,
+          )
           .catch((e: unknown) =>
             this.logger?.warn(`cluster limit: could not release a slot of ${key}: ${String(e)}`),
           );
@@ -208,12 +215,26 @@ interface SemCommands {
   digitSemAcquire(
     key: string,
     waitingKey: string,
+    limitKey: string,
+    genKey: string,
     limit: number,
     leaseMs: number,
     token: string,
     waitingMarkMs: number,
+  ): Promise<[number, number]>;
+  digitSemRelease(
+    key: string,
+    waitingKey: string,
+    channel: string,
+    limitKey: string,
+    genKey: string,
+    token: string,
+    outcome: SlotOutcome | "none",
+    generation: number,
+    limit: number,
+    adaptive: 0 | 1,
+    memoryMs: number,
   ): Promise<number>;
-  digitSemRelease(key: string, waitingKey: string, channel: string, token: string): Promise<number>;
   digitSemRefresh(key: string, ...args: (string | number)[]): Promise<number>;
 }
 
@@ -228,7 +249,10 @@ const WRAPPED = new WeakSet<AdaptiveLimiter>();
  * Make every per-credential limiter of this process also take a cluster-wide slot for each request,
  * so `call_limit` / `max_concurrent_requests` holds for all workers together. The process-local
  * adaptive limiter still runs first (it reacts to 429s); the cluster slot is taken after it and
- * released before it. Returns a function that stops wrapping new limiters.
+ * released before it, with the request's outcome, so that an adaptive credential's 429s lower its
+ * limit for the whole cluster, not only in the process that saw them. Endpoint pools take their
+ * endpoints' limiters from the same credential pool, so each endpoint of a pool gets its own
+ * cluster-wide limit. Returns a function that stops wrapping new limiters.
  *
  * Why a wrapper: the LM providers take slots from `credentialPool()`; it has no hook yet, so the
  * pool's `limiter` method is wrapped on this process's pool instance only.
@@ -244,19 +268,20 @@ export function installClusterLimits(semaphore: ClusterSemaphore): () => void {
     if (!WRAPPED.has(limiter)) {
       WRAPPED.add(limiter);
       const key = credentialSemaphoreKey(credential);
+      const adaptive = who.adaptive ?? true;
       const localAcquire = limiter.acquire.bind(limiter);
       limiter.acquire = async (): Promise<Slot> => {
         const local = await localAcquire();
         let lease: Lease;
         try {
-          lease = await semaphore.acquire(key, limiter.configured);
+          lease = await semaphore.acquire(key, limiter.configured, { adaptive });
         } catch (e) {
           local.release("error");
           throw e;
         }
         return {
           release: (outcome: SlotOutcome) => {
-            lease.release();
+            lease.release(outcome);
             local.release(outcome);
           },
         };

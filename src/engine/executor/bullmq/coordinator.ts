@@ -47,6 +47,8 @@ export interface BullmqExecutorOptions {
   /** The run's --seed (workers derive per-unit PRNGs from it). */
   seed?: number | undefined;
   buildId?: string | undefined;
+  /** The run's --execution: workers build every LLM block with it (default: each block's own). */
+  execution?: "online" | "batch" | "auto" | undefined;
   /** Where LLM call reports and reject counts from workers go (the run's RunMetrics). */
   observer?: RunObserver | undefined;
   logger?: Logger | undefined;
@@ -193,6 +195,7 @@ export async function createBullmqExecutor(
           resolve(options.cwd ?? process.cwd(), d),
         ),
         seed: options.seed ?? 0,
+        ...(options.execution ? { execution: options.execution } : {}),
       },
       options.env ?? process.env,
     );

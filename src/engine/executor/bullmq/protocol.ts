@@ -18,9 +18,11 @@ export const KEY_PREFIX = "digit";
 /**
  * Version of the unit format; a worker refuses units of another version with a clear error.
  * 2: secrets in contexts are `{"$env": NAME, "fingerprint": …}` references (secrets.ts).
- * 3: contexts carry the run's spending caps (`budget`), which workers enforce.
+ * 3: the builder context carries the run's `execution` (online, batch or auto), which an older
+ * worker would ignore and send online at the full price.
+ * 4: contexts carry the run's spending caps and shared spend (`budget`), which workers enforce.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** One task of a builder, as a worker needs it to construct the builder's `tasks`. */
 export interface UnitTask {
@@ -61,6 +63,8 @@ export interface UnitContext {
   pluginDirs: string[];
   builderPaths: string[];
   seed: number;
+  /** The run's `--execution` (how every LLM block sends its requests); absent: each block's own. */
+  execution?: "online" | "batch" | "auto" | undefined;
 }
 
 /** One builder call. */

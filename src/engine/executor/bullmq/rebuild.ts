@@ -101,6 +101,7 @@ export class PreparedContext {
       builderName: context.builderName,
       logger: blockLogger,
       telemetry: new NoTelemetry(),
+      execution: context.execution,
       observer: {
         llmCall: (r: LlmCallReport) => current.getStore()?.llmCalls.push(r),
         rejected: (task: string, block: string, n: number) =>
