@@ -263,6 +263,9 @@ export async function runGenerationLoop(
     // 2. Commit finished calls, oldest first (waking early if LLM capacity frees up for more).
     const fillable = tasks.some((t) => drawing(t) && yields(t));
     await waitForProgress(inflight, fillable ? whenFillable(builder, inflight, ctx) : undefined);
+    // One turn of the event loop lets calls that wait on nothing (answers from the cache) finish
+    // too, so they are committed together below.
+    if (inflight[0]?.done && inflight.some((b) => !b.done)) await afterQueued();
     // Every finished batch at the head is committed, in order, with one write of records and one
     // of checkpoints per task (answers from the cache finish many batches at once).
     const ready: { batch: Batch; routed: Map<Task, Row[]> }[] = [];
