@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { existsSync } from "node:fs";
 import type { Redis } from "ioredis";
-import type { Block } from "../../../blocks/block.js";
+import type { Block, BlockContext } from "../../../blocks/block.js";
+import { runInBatchScope } from "../../../blocks/lm/batch/request-scope.js";
 import { SpendGuard } from "../../../blocks/lm/spend-guard.js";
 import type {
   DataBuilderClass,
@@ -53,6 +54,7 @@ export class PreparedContext {
     readonly file: string,
     readonly blocks: Map<string, Block>,
     private readonly logger: Logger,
+    private readonly blockContext: BlockContext,
   ) {}
 
   /**
@@ -89,7 +91,7 @@ export class PreparedContext {
     const blockLogger = logger.child({ builder: context.builderName });
     // The run's caps hold for the cluster: every worker reserves on the spend kept in Redis.
     const budget = context.budget;
-    const blockCtx = {
+    const blockCtx: BlockContext = {
       budget:
         budget && redis
           ? new SpendGuard(
@@ -121,7 +123,7 @@ export class PreparedContext {
       blockCtx,
       context.builderName,
     );
-    return new PreparedContext(context, registry, cls, file, blocks, logger);
+    return new PreparedContext(context, registry, cls, file, blocks, logger, blockCtx);
   }
 
   /**
@@ -148,6 +150,7 @@ export class PreparedContext {
       buildId: "worker",
       // Tasks here are never opened: they give builders their spec and settings, not output files.
       writesOutput: false,
+      blockContext: this.blockContext,
     });
     if ((builder.kind === "generation") !== (unit.kind === "generation")) {
       throw new ConfigError(
@@ -156,16 +159,19 @@ export class PreparedContext {
       );
     }
     const collected: UnitCollector = { rejects: [], llmCalls: [], rejected: [] };
-    const rows = await current.run(collected, async () => {
-      await builder.setup();
-      try {
-        return unit.kind === "generation"
-          ? await (builder as GenerationDataBuilder).call(unit.requestIdx, unit.batch)
-          : await (builder as TransformationDataBuilder).call(unit.batch);
-      } finally {
-        await builder.close().catch(() => undefined);
-      }
-    });
+    // Batch requests are scoped to the unit: a retried unit asks for the same custom_ids anywhere.
+    const rows = await current.run(collected, () =>
+      runInBatchScope(unitLabel, async () => {
+        await builder.setup();
+        try {
+          return unit.kind === "generation"
+            ? await (builder as GenerationDataBuilder).call(unit.requestIdx, unit.batch)
+            : await (builder as TransformationDataBuilder).call(unit.batch);
+        } finally {
+          await builder.close().catch(() => undefined);
+        }
+      }),
+    );
     return { rows, collected };
   }
 
