@@ -59,6 +59,8 @@ export interface PlannedGroup {
 export interface RunPlan {
   registry: Registry;
   groups: PlannedGroup[];
+  /** The run's spending cap from the `--config-path` file's `budget:` (USD), and that file. */
+  budget?: { usd: number; file: string } | undefined;
 }
 
 /**
@@ -196,7 +198,11 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
   }
   // Seed files are small: a bad line is found now, not after the output folders are written.
   await readInputData(registry, groups, "seeds");
-  return { registry, groups };
+  const budget =
+    override.budget !== undefined && options.configPath
+      ? { usd: override.budget, file: options.configPath }
+      : undefined;
+  return { registry, groups, budget };
 }
 
 /**

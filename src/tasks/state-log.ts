@@ -29,6 +29,11 @@ export interface TaskCheckpoint {
   batches?: number | undefined;
   draws?: number | undefined;
   accepted?: number | undefined;
+  /**
+   * USD the task's requests cost up to this checkpoint, over every attempt of the task (for
+   * models with a price): a resumed run starts its spending caps from it.
+   */
+  spent_usd?: number | undefined;
 }
 
 export const EMPTY_CHECKPOINT: TaskCheckpoint = {
@@ -111,12 +116,14 @@ export class StateLogWriter {
     return this.handle !== undefined;
   }
 
-  async append(checkpoint: TaskCheckpoint): Promise<void> {
+  /** Append one line per checkpoint, all in one write. */
+  async append(...checkpoints: TaskCheckpoint[]): Promise<void> {
+    if (checkpoints.length === 0) return;
     if (!this.handle) {
       await mkdir(dirname(this.file), { recursive: true });
       this.handle = await open(this.file, "a");
     }
-    await this.handle.appendFile(`${JSON.stringify(checkpoint)}\n`);
+    await this.handle.appendFile(checkpoints.map((c) => `${JSON.stringify(c)}\n`).join(""));
   }
 
   async close(): Promise<void> {

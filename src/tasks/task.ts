@@ -477,24 +477,55 @@ export abstract class Task {
    * records were added.
    */
   async commit(rows: readonly Row[], position: CommitPosition): Promise<number> {
+    return (await this.commitMany([{ rows, position }]))[0]!;
+  }
+
+  /**
+   * Commit several batches, in order, as `commit` would one after the other, but with one write
+   * of all their records and then one of all their checkpoints (a checkpoint line per batch), so
+   * batches that finish together (answers from the cache) cost two writes, not two each. Returns
+   * how many records each batch added.
+   *
+   * @example
+   * const [a, b] = await task.commitMany([{ rows: first, position: p1 }, { rows: second, position: p2 }]);
+   */
+  async commitMany(
+    batches: readonly { rows: readonly Row[]; position: CommitPosition }[],
+  ): Promise<number[]> {
     const fresh: Row[] = [];
     const repeats: Row[] = [];
-    if (this.dropsExactDuplicates) {
-      for (const r of rows) {
-        const rec = this.toRecord(r);
-        if (!this.seenIds.add(rec.id as string)) {
-          repeats.push({
-            ...rec,
-            block_name: "duplicates",
-            reason: `exact duplicate of record ${String(rec.id)}`,
-          });
-          continue;
+    const added: number[] = [];
+    const checkpoints: TaskCheckpoint[] = [];
+    let checkpoint = this.checkpoint;
+    let accepted = this.accepted.length;
+    for (const { rows, position } of batches) {
+      const before = fresh.length;
+      if (this.dropsExactDuplicates) {
+        for (const r of rows) {
+          const rec = this.toRecord(r);
+          if (!this.seenIds.add(rec.id as string)) {
+            repeats.push({
+              ...rec,
+              block_name: "duplicates",
+              reason: `exact duplicate of record ${String(rec.id)}`,
+            });
+            continue;
+          }
+          fresh.push(rec);
         }
-        fresh.push(rec);
-      }
-      if (fresh.length) await this.data.append(fresh);
-    } else if (rows.length) {
-      for (const r of rows) fresh.push(this.toRecord(r, true));
+      } else for (const r of rows) fresh.push(this.toRecord(r, true));
+      added.push(fresh.length - before);
+      accepted += fresh.length - before;
+      checkpoint = {
+        ...checkpoint,
+        ...position,
+        data_rows: checkpoint.data_rows + fresh.length - before,
+      };
+      if (checkpoint.draws !== undefined) checkpoint.accepted = accepted;
+      checkpoints.push(checkpoint);
+    }
+    if (fresh.length && this.dropsExactDuplicates) await this.data.append(fresh);
+    else if (fresh.length) {
       this.ordinalEncoder ??= new OrdinalRecordEncoder(new OrdinalIds(this.name));
       const jsonl = this.ordinalEncoder.encode(fresh, this.checkpoint.data_rows);
       await this.data.appendJsonl(fresh, jsonl);
@@ -504,14 +535,42 @@ export abstract class Task {
       this.onDuplicates?.(repeats.length);
     }
     this.accepted.add(fresh);
-    this.checkpoint = {
-      ...this.checkpoint,
-      ...position,
-      data_rows: this.checkpoint.data_rows + fresh.length,
-    };
-    if (this.checkpoint.draws !== undefined) this.checkpoint.accepted = this.accepted.length;
+    const spent = await this.spendMeter?.();
+    if (spent !== undefined) for (const c of checkpoints) c.spent_usd = spent;
+    this.checkpoint = checkpoint;
+    await this.appendState(checkpoints);
+    return added;
+  }
+
+  /**
+   * What the task's requests cost so far over all its attempts (USD), recorded with each
+   * checkpoint; set by the engine. Undefined: spend is not recorded.
+   */
+  spendMeter: (() => Promise<number | undefined>) | undefined;
+
+  /**
+   * What earlier attempts of the task spent (USD), from its last checkpoint, read before the task
+   * opens its folder: 0 when it starts afresh (`restart`, or a transformation that completed).
+   *
+   * @example
+   * await guard.addEarlier(task.name, await task.spentBefore());
+   */
+  async spentBefore(): Promise<number> {
+    if (this.restart || (await this.shouldStartFresh())) return 0;
+    const state = await this.stateLog();
+    return state.kind === "digit" ? (state.checkpoint.spent_usd ?? 0) : 0;
+  }
+
+  /**
+   * Record the spend since the last commit (requests whose batches were not committed, as when a
+   * cap stopped the run) in a checkpoint line of its own; nothing when it did not change.
+   */
+  async saveSpend(): Promise<void> {
+    if (!this.opened) return;
+    const spent = await this.spendMeter?.();
+    if (spent === undefined || spent === (this.checkpoint.spent_usd ?? 0)) return;
+    this.checkpoint = { ...this.checkpoint, spent_usd: spent };
     await this.appendState();
-    return fresh.length;
   }
 
   /** Called with the number of exact duplicates a commit dropped (for counters). */
@@ -644,11 +703,13 @@ export abstract class Task {
     await appendJsonl(this.file_(file), [redactSecrets(record)]);
   }
 
-  /** Append the current checkpoint to `dataloader_state.jsonl`. */
-  private async appendState(): Promise<void> {
+  /** Append the current checkpoint (or `checkpoints`, in order) to `dataloader_state.jsonl`. */
+  private async appendState(
+    checkpoints: readonly TaskCheckpoint[] = [this.checkpoint],
+  ): Promise<void> {
     // The location is checked before the file is opened; the open file cannot be redirected.
     if (!this.stateWriter.isOpen) await assertInsideOutput(this.outputDir, this.stateWriter.file);
-    await this.stateWriter.append(this.checkpoint);
+    await this.stateWriter.append(...checkpoints);
   }
 
   /** Where the final data is, if it exists (checked, not assumed). */
