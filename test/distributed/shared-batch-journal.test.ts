@@ -1,8 +1,9 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useBatchJournal } from "../../src/blocks/lm/batch/journal-store.js";
-import { runInBatchScope } from "../../src/blocks/lm/batch/request-scope.js";
+import { useBatchScope } from "../../src/blocks/lm/batch/request-scope.js";
 import { OpenAIProvider } from "../../src/blocks/lm/openai/index.js";
 import { redisConnection } from "../../src/engine/executor/bullmq/protocol.js";
 import { RedisBatchJournal } from "../../src/engine/executor/bullmq/shared-batch-journal.js";
@@ -100,6 +101,10 @@ describe.skipIf(skip !== "")("the batch journal shared through Redis", () => {
     claim.configure({ responses: ["Answer to: {{prompt}}"] });
     // Two blocks with their own submitters, as on two workers, sharing the Redis journal.
     const undo = useBatchJournal(new RedisBatchJournal(client));
+    // The unit a call belongs to, as the worker keeps it in its async context.
+    const unit = new AsyncLocalStorage<string>();
+    useBatchScope(() => unit.getStore());
+    const runInBatchScope = <T>(label: string, fn: () => T): T => unit.run(label, fn);
     const worker = () =>
       new OpenAIProvider(
         {
@@ -133,6 +138,7 @@ describe.skipIf(skip !== "")("the batch journal shared through Redis", () => {
       expect(claim.batchStats()).toMatchObject({ created: 2, requests: 6, resubmitted: 0 });
     } finally {
       undo();
+      useBatchScope(() => undefined);
       await claim.close();
     }
   });

@@ -1,16 +1,22 @@
-import { describe, expect, it } from "vitest";
-import { runInBatchScope, scopedRequestKey } from "./request-scope.js";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { afterEach, describe, expect, it } from "vitest";
+import { scopedRequestKey, useBatchScope } from "./request-scope.js";
 
 const KEY = "9c1f".padEnd(40, "0");
 
 describe("batch request scope", () => {
+  afterEach(() => useBatchScope(() => undefined));
+
   it("leaves a request key as is outside any scope (a local run keeps its custom_ids)", () => {
     expect(scopedRequestKey(KEY)).toBe(KEY);
   });
 
   it("derives the key from the unit inside one: equal in every run of that unit, other units differ", async () => {
+    // As the distributed worker does: the unit's label lives in its own async context.
+    const unit = new AsyncLocalStorage<string>();
+    useBatchScope(() => unit.getStore());
     const inUnit = (label: string) =>
-      runInBatchScope(label, async () => {
+      unit.run(label, async () => {
         await new Promise((r) => setTimeout(r, 1));
         return scopedRequestKey(KEY);
       });

@@ -2,21 +2,21 @@
  * The scope of batch requests: in a distributed run, the unit (builder call) that asks. A request's
  * `custom_id` is then derived from its unit as well as its body, so the same unit asks for the same
  * ids on whichever worker runs it (and a shared journal finds them), while equal prompts of two
- * units stay two requests.
+ * units stay two requests. A local run has no scope; the distributed worker installs where the
+ * current unit's label is read (its own async context), so this module needs none.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 
-const scope = new AsyncLocalStorage<string>();
+let currentScope: () => string | undefined = () => undefined;
 
 /**
- * Run `fn` with batch requests scoped to `label` (a worker runs each unit so).
+ * Install where the current batch scope is read (the distributed worker does, once).
  *
  * @example
- * await runInBatchScope("unit:run-1:7", () => builder.call(requestIdx, rows));
+ * useBatchScope(() => unitContext.getStore()?.batchScope);
  */
-export function runInBatchScope<T>(label: string, fn: () => T): T {
-  return scope.run(label, fn);
+export function useBatchScope(source: () => string | undefined): void {
+  currentScope = source;
 }
 
 /**
@@ -24,10 +24,10 @@ export function runInBatchScope<T>(label: string, fn: () => T): T {
  * of the scope and the request hash (40 hex, as the request hash).
  *
  * @example
- * scopedRequestKey("9c1f…") // "9c1f…" in a local run, "41d0…" inside runInBatchScope("unit:r:3", …)
+ * scopedRequestKey("9c1f…") // "9c1f…" in a local run, "41d0…" while a worker runs unit "unit:r:3"
  */
 export function scopedRequestKey(key: string): string {
-  const label = scope.getStore();
+  const label = currentScope();
   if (label === undefined) return key;
   return createHash("sha256").update(label).update("\u0000").update(key).digest("hex").slice(0, 40);
 }

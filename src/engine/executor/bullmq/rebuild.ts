@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { existsSync } from "node:fs";
 import type { Redis } from "ioredis";
 import type { Block, BlockContext } from "../../../blocks/block.js";
-import { runInBatchScope } from "../../../blocks/lm/batch/request-scope.js";
+import { useBatchScope } from "../../../blocks/lm/batch/request-scope.js";
 import { SpendGuard } from "../../../blocks/lm/spend-guard.js";
 import type {
   DataBuilderClass,
@@ -25,6 +25,8 @@ export interface UnitCollector {
   rejects: UnitRejects[];
   llmCalls: LlmCallReport[];
   rejected: [string, string, number][];
+  /** The unit's label: batch requests' custom_ids derive from it (see request-scope.ts). */
+  batchScope: string;
 }
 
 /**
@@ -33,6 +35,7 @@ export interface UnitCollector {
  * the blocks' observer and reject sink write to whatever unit is current.
  */
 const current = new AsyncLocalStorage<UnitCollector>();
+useBatchScope(() => current.getStore()?.batchScope);
 
 /** Registry options a worker adds to those the coordinator sent. */
 export interface WorkerRegistryOptions {
@@ -158,20 +161,23 @@ export class PreparedContext {
         { hint: "run workers and coordinator on the same version of the builders" },
       );
     }
-    const collected: UnitCollector = { rejects: [], llmCalls: [], rejected: [] };
     // Batch requests are scoped to the unit: a retried unit asks for the same custom_ids anywhere.
-    const rows = await current.run(collected, () =>
-      runInBatchScope(unitLabel, async () => {
-        await builder.setup();
-        try {
-          return unit.kind === "generation"
-            ? await (builder as GenerationDataBuilder).call(unit.requestIdx, unit.batch)
-            : await (builder as TransformationDataBuilder).call(unit.batch);
-        } finally {
-          await builder.close().catch(() => undefined);
-        }
-      }),
-    );
+    const collected: UnitCollector = {
+      rejects: [],
+      llmCalls: [],
+      rejected: [],
+      batchScope: unitLabel,
+    };
+    const rows = await current.run(collected, async () => {
+      await builder.setup();
+      try {
+        return unit.kind === "generation"
+          ? await (builder as GenerationDataBuilder).call(unit.requestIdx, unit.batch)
+          : await (builder as TransformationDataBuilder).call(unit.batch);
+      } finally {
+        await builder.close().catch(() => undefined);
+      }
+    });
     return { rows, collected };
   }
 
