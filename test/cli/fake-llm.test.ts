@@ -195,11 +195,19 @@ describe("digit fake-llm", () => {
     const script = join(dir, "fake.yaml");
     writeFileSync(script, example!);
     const fake = await startFakeServer(["--port", "0", "--script", script, "--latency-ms", "0"]);
-    const ask = async (content: string) => {
+    const weatherTool = {
+      type: "function",
+      function: { name: "get_weather", parameters: { type: "object", properties: {} } },
+    };
+    const ask = async (content: string, offerTools = false) => {
       const res = await fetch(`${fake.url}/v1/chat/completions`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "m", messages: [{ role: "user", content }] }),
+        body: JSON.stringify({
+          model: "m",
+          messages: [{ role: "user", content }],
+          ...(offerTools ? { tools: [weatherTool] } : {}),
+        }),
       });
       return (
         (await res.json()) as {
@@ -210,8 +218,11 @@ describe("digit fake-llm", () => {
       ).choices[0]!.message;
     };
     expect((await ask("Please rate the answer below")).content).toBe("Looks right.\nRating: 3");
-    expect((await ask("What is the weather?")).tool_calls?.[0]?.function.name).toBe("get_weather");
-    expect((await ask("Something else")).content).toMatch(/^Answer 3 about the( [a-z]+){6}$/);
+    const weather = await ask("What is the weather?", true);
+    expect(weather.tool_calls?.[0]?.function.name).toBe("get_weather");
+    // The weather rule answers only requests that offer tools; this one falls through to responses.
+    expect((await ask("What is the weather?")).content).toMatch(/^Answer 3 about the( [a-z]+)+$/);
+    expect((await ask("Something else")).content).toMatch(/^Answer 4 about the( [a-z]+){6}$/);
     fake.child.kill("SIGTERM");
     expect(await fake.exited).toBe(0);
   });
