@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { appendFile, mkdir, mkdtemp } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -166,11 +166,29 @@ describe.skipIf(!existsSync(CHROMIUM))("digit studio in Chromium", () => {
   it("follows a real `digit run` as it writes: progress, rates, in-flight requests, charts, prompts", async () => {
     const fake = await startFakeLLM({
       responses: ["Question: Which city is number {{n}}?\nAnswer: City {{n}}"],
-      latencyMs: 400,
+      latencyMs: 300,
     });
     const out = join(dir, "live");
     const telemetry = join(dir, "live-telemetry");
     await mkdir(out);
+    // Three requests at a time: records arrive in several waves, so the page sees them grow
+    // even when a loaded machine lets it look only now and then.
+    const config = join(dir, "live-openai-qa.yaml");
+    await writeFile(
+      config,
+      [
+        "databuilders:",
+        "  public/examples/geography_qa:",
+        "    blocks:",
+        "      - name: generator",
+        "        type: openai",
+        "        model_id_or_path: fake-model",
+        "        base_url: ${FAKE_LLM_BASE_URL}",
+        "        api_key: test-key",
+        "        call_limit: 3",
+        "",
+      ].join("\n"),
+    );
     const live = await startStudio({
       root: out,
       port: 0,
@@ -188,11 +206,11 @@ describe.skipIf(!existsSync(CHROMIUM))("digit studio in Chromium", () => {
         "--include-namespaces",
         "public",
         "--config-path",
-        join(ROOT, "test/cli/fixtures/openai-qa.yaml"),
+        config,
         "--output-dir",
         out,
         "--num-outputs-to-generate",
-        "12",
+        "24",
         "--no-cache",
       ];
       const run = digit(args, {
@@ -251,10 +269,10 @@ describe.skipIf(!existsSync(CHROMIUM))("digit studio in Chromium", () => {
         summary,
       ).toBe(true);
       expect(chartsWhileRunning, summary).toBe(true);
-      // The finished run: its 12 records over time, and each record's prompt from telemetry.
+      // The finished run: its 24 records over time, and each record's prompt from telemetry.
       await expect
         .poll(() => page.locator('[data-chart="records-over-time"]').textContent())
-        .toContain("accepted 12");
+        .toContain("accepted 24");
       await page.getByTestId("tab-records").click();
       await page.getByTestId("file-select").selectOption({ index: 0 });
       await page.getByTestId("row").first().click();
