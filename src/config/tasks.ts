@@ -82,6 +82,17 @@ export function loadTaskSources(
   }
   for (const [name, value] of Object.entries(overrides)) {
     if (byName.has(name) || !value) continue;
+    // A task the override only adjusts (no builder of its own) needs the task file that defines it.
+    if (typeof value.data_builder !== "string" || !value.data_builder)
+      throw new ConfigError(
+        `task '${name}' of the override file's 'tasks:' is in none of the task files given`,
+        {
+          line: positionOf(value)?.line,
+          hint:
+            `pass the task file that defines '${name}' as well (the override names ` +
+            `${quoteAll(Object.keys(overrides))}), or an override file for the tasks you run`,
+        },
+      );
     warn(
       `task '${name}' in the override file was not found in task files; it is created from the override`,
     );
@@ -121,4 +132,9 @@ function checkTaskName(name: string, task: TaskSource): void {
     { what: "task_name", base: "the output folder", example: "my_org/qa" },
     where,
   );
+}
+
+/** `'a', 'b'` for a list of names. */
+function quoteAll(names: readonly string[]): string {
+  return names.map((n) => `'${n}'`).join(", ");
 }
