@@ -8,6 +8,7 @@ import type { Task } from "../tasks/task.js";
 import type { TransformationTask } from "../tasks/transformation-task.js";
 import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
+import type { RunObserver } from "../telemetry/observer.js";
 import { NoTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import { readTemplate, renderTemplate } from "../templates/template.js";
 import { suggestion } from "../util/did-you-mean.js";
@@ -28,6 +29,16 @@ export interface BuilderInit {
   telemetry?: Telemetry | undefined;
   /** Builder options from the CLI (e.g. --num-prompt-instructions). */
   options?: Row | undefined;
+  /**
+   * Creates a block from a config with the run's block context (its metrics, cost, cache,
+   * budget and telemetry), for blocks a builder makes besides its YAML's (e.g. tool engines' LMs).
+   */
+  createBlock?: ((config: Row, where: string) => Promise<Block>) | undefined;
+  /**
+   * The run's observer, for requests a builder sends without a block (e.g. embeddings of tool
+   * engines), so they count in the run's metrics like block requests.
+   */
+  observer?: RunObserver | undefined;
 }
 
 /** What a builder's `preview` gets: one planned task, its builder's blocks, and the run's seed. */
@@ -45,6 +56,8 @@ export interface PreviewInit {
   /** The task's input records (transformation tasks). */
   inputs: Row[];
   count: number;
+  /** Creates a block the builder's YAML does not list (a tool engine's LM); the caller closes it */
+  createBlock?: ((config: Row, where: string) => Promise<Block>) | undefined;
 }
 
 /** What a preview made: the records, and the fields a run would leave out of the output. */
@@ -121,6 +134,30 @@ export abstract class DataBuilder {
     this.logger = init.logger ?? silentLogger;
     this.telemetry = init.telemetry ?? new NoTelemetry();
     this.options = init.options ?? {};
+    this.blockFactory = init.createBlock;
+    this.observer = init.observer;
+  }
+
+  /** The run's observer (absent outside a run): requests sent without a block report here. */
+  readonly observer: RunObserver | undefined;
+
+  private readonly blockFactory: BuilderInit["createBlock"];
+
+  /**
+   * Create a block the builder's YAML does not list (e.g. the LM a task's tool engine uses), with
+   * the run's block context, so its requests count in the run's metrics, cost and summary like
+   * the YAML's blocks. The caller closes it.
+   *
+   * @example
+   * const lm = await this.createBlock({ name: "sim", type: "openai", ... }, "task 't' tools");
+   */
+  async createBlock(config: Row, where: string): Promise<Block> {
+    if (!this.blockFactory)
+      throw new ConfigError(`builder '${this.name}' cannot create the blocks ${where} needs`, {
+        file: this.file,
+        hint: "construct builders through the engine (assembleBuilder): it gives them a factory",
+      });
+    return this.blockFactory(config, where);
   }
 
   /**

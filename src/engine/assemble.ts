@@ -76,6 +76,11 @@ export interface BuilderAssembly {
   telemetry: Telemetry;
   /** Builder options from the CLI (e.g. --num-prompt-instructions). */
   builderOptions: Row | undefined;
+  /**
+   * The context the builder's blocks were created with; blocks the builder creates later
+   * (`DataBuilder.createBlock`) get it too. Default: the builder's name, telemetry and logger.
+   */
+  blockContext?: BlockContext | undefined;
   buildId: string;
   /**
    * Whether the tasks will open their output folders (the local run). A distributed worker's
@@ -105,6 +110,18 @@ export async function assembleBuilder(a: BuilderAssembly): Promise<DataBuilder> 
     logger: a.logger.child({ builder: a.builderName }),
     telemetry: a.telemetry,
     options: a.builderOptions,
+    observer: a.blockContext?.observer,
+    createBlock: (config, where) =>
+      createBlock(
+        a.registry,
+        config,
+        a.blockContext ?? {
+          builderName: a.builderName,
+          telemetry: a.telemetry,
+          logger: a.logger.child({ builder: a.builderName }),
+        },
+        where,
+      ),
   });
   for (const t of a.tasks) {
     const name = t.spec.task_name;

@@ -170,6 +170,14 @@ export class RunMetrics implements RunObserver {
         m.failures[r.error_kind] = (m.failures[r.error_kind] ?? 0) + share;
       m.promptTokens += promptTokens;
       m.completionTokens += completionTokens;
+      const b = ((m.byBlock ??= {})[r.block] ??= {
+        requests: 0,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+      });
+      b.requests += share;
+      b.prompt_tokens += promptTokens;
+      b.completion_tokens += completionTokens;
       const t = (m.tokensByModel[r.model] ??= { provider: r.provider, prompt: 0, completion: 0 });
       t.prompt += promptTokens;
       t.completion += completionTokens;

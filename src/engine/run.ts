@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Block } from "../blocks/block.js";
+import type { Block, BlockContext } from "../blocks/block.js";
 import { LMProvider } from "../blocks/lm/provider.js";
 import { SpendGuard } from "../blocks/lm/spend-guard.js";
 import type {
@@ -13,7 +13,7 @@ import { appendRejects, type Task, type TaskStatus } from "../tasks/task.js";
 import type { Logger } from "../telemetry/logger.js";
 import { ConsoleLogger } from "../telemetry/logger.js";
 import { loadPrices } from "../telemetry/prices.js";
-import { costOf, splitCost, type TaskFigures } from "../telemetry/summary.js";
+import { costOf, roundBlocks, splitCost, type TaskFigures } from "../telemetry/summary.js";
 import { NoTelemetry, type ScopedTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 import type { Row } from "../util/mapping.js";
 import { Random } from "../util/random.js";
@@ -173,23 +173,19 @@ async function prepareGroup(
   const { registry } = plan;
   let builder: DataBuilder | undefined;
   const telemetry = shared.telemetry.scoped(undefined);
-  const blocks = await createBlocks(
-    registry,
-    group.config.blocks,
-    {
-      builderName: group.builderName,
-      telemetry,
-      // Bound to the builder so block records reach its tasks' logs.jsonl.
-      logger: shared.logger.child({ builder: group.builderName }),
-      observer: shared.metrics,
-      cache: options.cache,
-      budget: shared.budget.active ? shared.budget : undefined,
-      rejects: (block: { name: string }, rows: Row[]) =>
-        appendRejects(builder?.tasks ?? [], block.name, rows),
-      execution: options.execution,
-    },
-    group.builderName,
-  );
+  const blockContext: BlockContext = {
+    builderName: group.builderName,
+    telemetry,
+    // Bound to the builder so block records reach its tasks' logs.jsonl.
+    logger: shared.logger.child({ builder: group.builderName }),
+    observer: shared.metrics,
+    cache: options.cache,
+    budget: shared.budget.active ? shared.budget : undefined,
+    rejects: (block: { name: string }, rows: Row[]) =>
+      appendRejects(builder?.tasks ?? [], block.name, rows),
+    execution: options.execution,
+  };
+  const blocks = await createBlocks(registry, group.config.blocks, blockContext, group.builderName);
   builder = await assembleBuilder({
     registry,
     cls: group.cls,
@@ -204,6 +200,7 @@ async function prepareGroup(
     builderOptions: options.builderOptions,
     buildId: shared.buildId,
     writesOutput: true,
+    blockContext,
   });
   for (const task of builder.tasks)
     task.onDuplicates = (n) => shared.metrics.rejected(task.name, "duplicates", n);
@@ -467,6 +464,7 @@ function resultRecord(
       failures: Object.fromEntries(Object.entries(m.failures).map(([k, v]) => [k, round(v)])),
       prompt_tokens: round(m.promptTokens),
       completion_tokens: round(m.completionTokens),
+      blocks: roundBlocks(m.byBlock),
       cache_hits: round(m.cacheHits),
       cache_misses: round(m.cacheMisses),
       saved_usd: savedUsd(m),

@@ -29,6 +29,11 @@ export interface TaskFigures {
   >;
   /** Requests sent inside provider batches (the rest went online). */
   batchRequests?: number | undefined;
+  /**
+   * Requests and tokens per block that sent them (the YAML's blocks and the LMs a builder made
+   * itself, such as tool engines' simulators).
+   */
+  byBlock?: Record<string, BlockFigures> | undefined;
   /** Requests answered from the response cache, and requests the cache could not answer. */
   cacheHits: number;
   cacheMisses: number;
@@ -41,6 +46,18 @@ export interface TaskFigures {
   builder?: string | undefined;
   dir?: string | undefined;
   resumed?: boolean | undefined;
+}
+
+/**
+ * What one block sent for a task.
+ *
+ * @example
+ * const b: BlockFigures = { requests: 3, prompt_tokens: 120, completion_tokens: 40 };
+ */
+export interface BlockFigures {
+  requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
 }
 
 /** How a task ended, as the engine reports it. */
@@ -72,6 +89,8 @@ export interface TaskSummary {
   failures: Record<string, number>;
   prompt_tokens: number;
   completion_tokens: number;
+  /** Requests and tokens per block that sent them. */
+  blocks: Record<string, BlockFigures>;
   /** Estimated USD; null when some model used has no price. */
   cost_usd: number | null;
   /** Of `cost_usd`, the online requests' part at online prices and the batched ones' at batch prices. */
@@ -120,6 +139,27 @@ const roundAll = (r: Record<string, number>) =>
   );
 
 /**
+ * Per-block figures rounded to whole requests and tokens.
+ *
+ * @example
+ * roundBlocks({ gen: { requests: 1.5, prompt_tokens: 10, completion_tokens: 2 } })
+ */
+export function roundBlocks(
+  byBlock: Record<string, BlockFigures> | undefined,
+): Record<string, BlockFigures> {
+  return Object.fromEntries(
+    Object.entries(byBlock ?? {}).map(([k, b]) => [
+      k,
+      {
+        requests: round(b.requests),
+        prompt_tokens: round(b.prompt_tokens),
+        completion_tokens: round(b.completion_tokens),
+      },
+    ]),
+  );
+}
+
+/**
  * Build the end-of-run summary from the run's task figures and outcomes.
  *
  * @example
@@ -157,6 +197,7 @@ export function buildSummary(input: {
       failures: roundAll(m.failures),
       prompt_tokens: round(m.promptTokens),
       completion_tokens: round(m.completionTokens),
+      blocks: roundBlocks(m.byBlock),
       cost_usd: cost === null ? null : round(cost, 6),
       cost_online_usd: online === null ? null : round(online, 6),
       cost_batch_usd: batch === null ? null : round(batch, 6),

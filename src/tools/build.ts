@@ -6,6 +6,7 @@ import { suggestion } from "../util/did-you-mean.js";
 import type { Row } from "../util/mapping.js";
 import { ENGINES, ENRICHMENTS, LOADERS } from "./catalog.js";
 import type { ToolsSection } from "./config.js";
+import type { EmbeddingsMeter } from "./embeddings/client.js";
 import { CompositeToolEngine } from "./engines/composite.js";
 import type { ToolEngine } from "./engines/engine.js";
 import type { ToolEnrichment } from "./enrichments/enrichment.js";
@@ -42,6 +43,11 @@ export interface BuildContext {
   /** The task file (errors name it). */
   where: string;
   taskName: string;
+  /**
+   * A meter for the embeddings requests of an engine or enrichment, by the name its requests are
+   * counted under (the engine's name, the enrichment's type); absent outside a run.
+   */
+  embeddingsMeter?: ((block: string) => EmbeddingsMeter) | undefined;
   /**
    * Build every engine of `tools.engines`, not only those a registry entry names (builders that
    * drive engines directly, like RAG's document samplers, need them).
@@ -94,9 +100,11 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
       const engine = await def.create(parseWith(def.schema.strict(), keys, where), {
         registry,
         namespaces,
-        lm: ctx.lm,
+        // The engine's LM is counted under the engine's name (DiGiT's tasks call it lm_simulator).
+        lm: (config, fallback) => ctx.lm(config, /^[\w.-]+$/.test(name) ? name : fallback),
         logger: ctx.logger,
         where,
+        embeddingsMeter: ctx.embeddingsMeter?.(name),
       });
       opened.push(engine);
       engines.set(name, engine);
@@ -164,6 +172,7 @@ async function runEnrichments(
         logger: ctx.logger,
         where,
         taskName: ctx.taskName,
+        embeddingsMeter: ctx.embeddingsMeter?.(cfg.type),
       }),
     );
   }

@@ -18,6 +18,8 @@ export interface ToolTraceEntry extends Row {
   arguments: unknown;
   result?: unknown;
   error?: string;
+  /** The engine could not run the call (its server went away or could not be reached). */
+  unreachable?: boolean;
 }
 
 /**
@@ -32,6 +34,8 @@ export interface ToolLoopResult {
   trace: ToolTraceEntry[];
   messages: ChatMessage[];
   invalid_calls: number;
+  /** Calls the engine could not run at all (their server went away or could not be reached). */
+  unreachable_calls: number;
   /** True when the loop stopped at `maxTurns` with the model still calling tools. */
   exhausted: boolean;
 }
@@ -50,8 +54,10 @@ export interface ToolLoopOptions {
   sessionId: string;
   maxTurns: number;
   callTimeoutMs: number;
-  /** Fields sent with each LM request (task_name, draw_key). */
+  /** Fields sent with each LM request (task_name, draw_key); task and key go to the engine too. */
   row: Row;
+  /** Stops the model requests (the run was cancelled). */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -112,9 +118,15 @@ export async function runToolLoop(o: ToolLoopOptions): Promise<ToolLoopResult> {
   const messages = [...o.messages];
   const trace: ToolTraceEntry[] = [];
   let invalid = 0;
+  let unreachable = 0;
+  const executeOptions = {
+    ...(typeof o.row.task_name === "string" ? { taskName: o.row.task_name } : {}),
+    ...(typeof o.row.draw_key === "string" ? { drawKey: o.row.draw_key } : {}),
+  };
   for (let turn = 0; ; turn++) {
     const [out] = await o.lm.call([{ ...o.row, input: messages, tools: specs }], {
       method: "chat_completion",
+      ...(o.signal ? { signal: o.signal } : {}),
     });
     if (!out || out.error != null)
       throw new Error(`the model call failed: ${String(out?.error ?? "no answer")}`);
@@ -127,10 +139,18 @@ export async function runToolLoop(o: ToolLoopOptions): Promise<ToolLoopResult> {
         trace,
         messages: [...messages, { role: "assistant", content: text }],
         invalid_calls: invalid,
+        unreachable_calls: unreachable,
         exhausted: false,
       };
     if (turn >= o.maxTurns)
-      return { reply: text, trace, messages, invalid_calls: invalid, exhausted: true };
+      return {
+        reply: text,
+        trace,
+        messages,
+        invalid_calls: invalid,
+        unreachable_calls: unreachable,
+        exhausted: true,
+      };
     const ids = calls.map((c, i) => c.id ?? `call_${turn}_${i}`);
     messages.push({
       role: "assistant",
@@ -186,6 +206,7 @@ export async function runToolLoop(o: ToolLoopOptions): Promise<ToolLoopResult> {
               arguments: r.args,
               call_id: ids[r.i]!,
             })),
+            executeOptions,
           ),
           o.callTimeoutMs,
         )
@@ -193,8 +214,13 @@ export async function runToolLoop(o: ToolLoopOptions): Promise<ToolLoopResult> {
     runnable.forEach((r, k) => {
       const res = results?.[k];
       if (!res) entries[r.i]!.error = `timed out after ${o.callTimeoutMs} ms`;
-      else if (res.error != null) entries[r.i]!.error = res.error;
-      else entries[r.i]!.result = res.result;
+      else if (res.error != null) {
+        entries[r.i]!.error = res.error;
+        if (res.unreachable) {
+          entries[r.i]!.unreachable = true;
+          unreachable++;
+        }
+      } else entries[r.i]!.result = res.result;
     });
     for (const e of entries) {
       trace.push(e);

@@ -49,6 +49,11 @@ export interface ToolResult {
   name: string;
   result?: unknown;
   error?: string | null;
+  /**
+   * The engine could not run the call at all (its server went away or could not be reached), as
+   * opposed to the tool answering with an error: the record the call served fails.
+   */
+  unreachable?: boolean | undefined;
   metadata?: Row;
 }
 

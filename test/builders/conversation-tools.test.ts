@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Row } from "../../src/util/mapping.js";
@@ -62,5 +63,47 @@ describe("core/conversation with tools (lm/assistant/tools)", () => {
       expect(steps[3]!.content).toBe("It is 42.");
     }
     expect(new Set(offered.map((o) => o.sort().join(",")))).toEqual(new Set(["add,lookup_city"]));
+  });
+
+  it("a server that dies mid-run drops only the conversations in flight", async () => {
+    const dir = tempDir("conv-tools-die");
+    const marker = join(dir, "died");
+    const task = join(dir, "task.yaml");
+    const fixture = readFileSync(
+      "test/fixtures/builders/tool_calling/conversation-tools.yaml",
+      "utf8",
+    ).replace(
+      "args: [test/support/mcp/tools-server.mjs]",
+      `args: [test/support/mcp/tools-server.mjs, --die-after, "3", "${marker}"]`,
+    );
+    writeFileSync(task, fixture);
+    const override = writeOverride(dir, "o.yaml", {
+      databuilders: {
+        "core/conversation": { blocks: [{ name: "generator", ...fakeBlock("openai", fake) }] },
+      },
+    });
+    const code = await digitRun([
+      task,
+      "--config-path",
+      override,
+      "--output-dir",
+      join(dir, "out"),
+      "--num-outputs-to-generate",
+      "4",
+    ]);
+    expect(code).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+    // The restarted server answered the rest: every kept conversation has its results.
+    const final = readJsonl(join(dir, "out", TASK, "final_data.jsonl"));
+    expect(final).toHaveLength(4);
+    for (const c of final)
+      expect(
+        (c.steps as Row[]).filter((s) => s.role === "tool_result").map((s) => s.content),
+      ).toEqual([
+        expect.objectContaining({ result: { sum: 42 } }),
+        expect.objectContaining({ result: { sum: 42 } }),
+      ]);
+    const logs = readFileSync(join(dir, "out", TASK, "logs.jsonl"), "utf8");
+    expect(logs).toMatch(/failed: tool 'calc\/add' could not be run: MCP server/);
   });
 });

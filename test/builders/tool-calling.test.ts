@@ -191,6 +191,19 @@ describe("tool_calling/multi_turn/stateless on our travel task", () => {
     const byPath = fake.stats().byPath;
     expect(byPath["/v1/embeddings"]).toBeGreaterThan(0);
     expect(byPath["/v1/chat/completions"]).toBeGreaterThan(20);
+    // Every request the server got is counted in the task's results, by the block that sent it.
+    const metrics = readJsonl(join(dir, TASK, "task_results.jsonl")).at(-1)!.metrics as {
+      requests: number;
+      blocks: Record<string, { requests: number }>;
+    };
+    expect(metrics.requests).toBe(byPath["/v1/embeddings"]! + byPath["/v1/chat/completions"]!);
+    // (output_parameters sends none: the travel tools declare their outputs.)
+    expect(Object.keys(metrics.blocks).sort()).toEqual([
+      "embeddings",
+      "generator",
+      "lm_simulator",
+      "neighbors",
+    ]);
   });
 });
 

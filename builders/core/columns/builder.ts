@@ -22,6 +22,10 @@ import type {
 import { derivedFrom, positionOf } from "../../../src/config/source-map.js";
 import { replaceJsonl } from "../../../src/stores/formats/jsonl.js";
 import { appendRejects } from "../../../src/tasks/task.js";
+import { silentLogger } from "../../../src/telemetry/logger.js";
+import { NoTelemetry } from "../../../src/telemetry/telemetry.js";
+import { toolsSectionSchema } from "../../../src/tools/config.js";
+import { TaskToolSets } from "../../../src/tools/tool-sets.js";
 import { rowDrawKey } from "../../../src/util/draw-key.js";
 import { assertInsideOutput } from "../../../src/util/output-containment.js";
 import { planColumns } from "./column-plan.js";
@@ -40,6 +44,7 @@ import {
   NON_SAMPLER_COLUMNS,
   processorSchema,
 } from "./schema.js";
+import { type ColumnTools, checkColumnTools, columnTools } from "./tools.js";
 
 /** The record index a builder input row draws by (a field that never reaches a record). */
 const RECORD_INDEX = "__record_index";
@@ -53,6 +58,9 @@ const columnsConfigSchema = z.object({
     .describe(
       "LM provider blocks every task's columns may name as `model` (tasks may add their own)",
     ),
+  tools: toolsSectionSchema
+    .optional()
+    .describe("Tools every task's LLM columns may call (tasks may add their own; docs/tools.md)"),
 });
 
 /**
@@ -124,6 +132,7 @@ function checkColumnsTask(spec: Row, file: string | undefined, config: Row): voi
       ? [...new Set((spec.data as Row[]).flatMap((r) => Object.keys(r)))]
       : undefined,
   });
+  checkColumnTools(plan, spec, file, config);
   const blocks = ((config.blocks as Row[] | undefined) ?? []).map((b) => String(b.name));
   const own = taskModelBlocks(config, spec);
   (spec.columns as Row[]).forEach((raw) => {
@@ -157,6 +166,41 @@ async function previewColumns(init: PreviewInit): Promise<PreviewResult> {
     taskName,
     runnerSeed,
   );
+  // Tool columns call their tools here too (MCP servers are started); nothing is written.
+  const createBlock = init.createBlock;
+  const toolSets = createBlock
+    ? new TaskToolSets({
+        logger: silentLogger,
+        telemetry: new NoTelemetry(),
+        observer: undefined,
+        createBlock,
+      })
+    : undefined;
+  try {
+    const tools = toolSets
+      ? await columnTools(
+          planColumns(init.spec, init.file, { transformation, inputFields: undefined }),
+          init.spec,
+          init.file,
+          init.config,
+          toolSets,
+          taskName,
+        )
+      : undefined;
+    return await previewRecords(init, taskName, transformation, seedKey, tools);
+  } finally {
+    await toolSets?.close();
+  }
+}
+
+/** The preview's records, made with the task's tools (if its columns call any). */
+async function previewRecords(
+  init: PreviewInit,
+  taskName: string,
+  transformation: boolean,
+  seedKey: string,
+  tools: Map<string, ColumnTools> | undefined,
+): Promise<PreviewResult> {
   const rt = prepareRuntime({
     spec: init.spec,
     file: init.file,
@@ -166,6 +210,7 @@ async function previewColumns(init: PreviewInit): Promise<PreviewResult> {
     modelBlocks: taskModelBlocks(init.config, init.spec),
     seeds: init.seeds,
     transformation,
+    tools,
   });
   const items = transformation
     ? init.inputs.slice(0, init.count).map((input) => {
@@ -217,17 +262,37 @@ function columnSections(): { title: string; shape: z.ZodRawShape }[] {
 /** The parts both builder classes share: per-task runtimes, rejects, final outputs. */
 class ColumnsCore {
   readonly runtimes = new Map<string, ColumnsRuntime>();
+  /** The tools of tasks whose LLM columns call tools. */
+  private readonly toolSets: TaskToolSets;
 
-  constructor(private readonly builder: DataBuilder) {}
+  constructor(private readonly builder: DataBuilder) {
+    this.toolSets = new TaskToolSets(builder);
+  }
 
-  /** Prepare every task's runtime (their columns were checked at plan time). */
+  /**
+   * Prepare every task's runtime (their columns were checked at plan time); tasks whose columns
+   * call tools get them built now (loaders, engines, enrichments).
+   */
   async setup(transformation: boolean): Promise<void> {
     for (const task of this.builder.tasks) {
       const seeds = transformation ? [] : await (task as GenerationTask).seedExamples();
       const seedKey = seedKeyOf(this.builder.rng, task.name, task.runnerConfig.seed);
+      const plan = planColumns(task.spec, task.file, {
+        transformation,
+        inputFields: undefined,
+      });
+      const tools = await columnTools(
+        plan,
+        task.spec,
+        task.file,
+        this.builder.config,
+        this.toolSets,
+        task.name,
+      );
       this.runtimes.set(
         task.name,
         prepareRuntime({
+          tools,
           spec: task.spec,
           file: task.file,
           taskName: task.name,
@@ -284,6 +349,11 @@ class ColumnsCore {
       };
   }
 
+  /** Release the tasks' tool engines, their LMs and MCP connections. */
+  async close(): Promise<void> {
+    await this.toolSets.close();
+  }
+
   /**
    * Final records without dropped columns; processors' outputs in <task>/processors/<name>.jsonl.
    */
@@ -327,6 +397,11 @@ export class ColumnsTransformBuilder extends TransformationDataBuilder {
 
   override async setup(): Promise<void> {
     await this.core.setup(true);
+  }
+
+  override async close(): Promise<void> {
+    await this.core.close();
+    await super.close();
   }
 
   async call(batch: Row[]): Promise<Row[]> {
@@ -379,6 +454,11 @@ export class ColumnsBuilder extends GenerationDataBuilder {
 
   override async setup(): Promise<void> {
     await this.core.setup(false);
+  }
+
+  override async close(): Promise<void> {
+    await this.core.close();
+    await super.close();
   }
 
   /**

@@ -19,6 +19,7 @@ import {
   NON_SAMPLER_COLUMNS,
   type Processor,
   processorSchema,
+  traceColumnName,
 } from "./schema.js";
 import { validationCheck } from "./validators.js";
 
@@ -31,6 +32,8 @@ export interface ColumnPlan {
   /** The sampler library's part: sampler columns plus constraints, diversity and correlation. */
   sampling: Omit<SamplingSpec, "seedKey">;
   processors: Processor[];
+  /** The trace side column of each LLM column with `tools:` (column → `<column>__trace`). */
+  traces: ReadonlyMap<string, string>;
 }
 
 /** Record fields the engine writes itself. */
@@ -102,6 +105,19 @@ export function planColumns(
   });
 
   const names = columns.map((c) => c.name);
+  const traces = new Map<string, string>();
+  const traceOwner = new Map<string, string>();
+  columns.forEach((c) => {
+    if (!("tools" in c) || c.tools === undefined) return;
+    const trace = traceColumnName(c.name);
+    if (seen.has(trace))
+      throw new ConfigError(
+        `column '${trace}' has the name of the tool trace of column '${c.name}'`,
+        { file, ...at(spec, seen.get(trace)!), hint: "rename it" },
+      );
+    traces.set(c.name, trace);
+    traceOwner.set(trace, c.name);
+  });
   const inputs = new Set(mode.inputFields ?? []);
   const deps = new Map<string, string[]>();
   columns.forEach((c, i) => {
@@ -110,13 +126,18 @@ export function planColumns(
       checkAt(template, `column '${c.name}' ${key}`, { file, ...at(spec, i, key) });
       for (const ref of templateReferences(template)) {
         if (seen.has(ref)) reads.add(ref);
+        else if (traceOwner.has(ref)) reads.add(traceOwner.get(ref)!);
         else if (!inputs.has(ref) && !(mode.transformation && mode.inputFields === undefined)) {
           throw new ConfigError(
             `column '${c.name}' ${key} reads '${ref}', which is no column${mode.transformation ? " or input field" : ""}`,
             {
               file,
               ...at(spec, i, key),
-              hint: suggestion(ref, [...names.filter((n) => n !== c.name), ...inputs]),
+              hint: suggestion(ref, [
+                ...names.filter((n) => n !== c.name),
+                ...traceOwner.keys(),
+                ...inputs,
+              ]),
             },
           );
         }
@@ -155,11 +176,11 @@ export function planColumns(
     const parsed = parseWith(processorSchema, p, `processor ${i + 1}`, file) as Processor;
     if (parsed.type === "drop_columns") {
       for (const col of parsed.columns) {
-        if (!byName.has(col))
+        if (!byName.has(col) && !traceOwner.has(col))
           throw new ConfigError(`processor drop_columns names '${col}', which is no column`, {
             file,
             ...positionAtPath(spec, ["processors", i, "columns"]),
-            hint: suggestion(col, names),
+            hint: suggestion(col, [...names, ...traceOwner.keys()]),
           });
       }
     } else {
@@ -190,7 +211,13 @@ export function planColumns(
       throw locateSamplerError(e, spec, file, seen);
     }
   }
-  return { columns: order.map((n) => byName.get(n)!), deps, sampling: samplingPart, processors };
+  return {
+    columns: order.map((n) => byName.get(n)!),
+    deps,
+    sampling: samplingPart,
+    processors,
+    traces,
+  };
 }
 
 /** A sampler column: common keys here, the rest parsed by the sampler library's schema. */

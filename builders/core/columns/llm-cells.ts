@@ -1,11 +1,18 @@
 import type { ValidateFunction } from "ajv";
 import { DRAW_KEY, type LMProvider, type Row, renderTemplate, resultText } from "digit-sdg";
 import type { ChatMessage } from "../../../src/blocks/lm/provider.js";
+import { runToolLoop, type ToolTraceEntry } from "../../../src/tools/tool-loop.js";
 import type { LlmCodeColumn, LlmColumn, LlmJudgeColumn, LlmStructuredColumn } from "./schema.js";
+import type { ColumnTools } from "./tools.js";
 import { compileSchema, schemaErrors } from "./validators.js";
 
-/** A cell's outcome: its value, or why the record cannot be kept. */
-export type CellOutcome = { value: unknown } | { rejected: string };
+/**
+ * A cell's outcome: its value, or why the record cannot be kept; with the tool calls its requests
+ * made when the column has `tools:`.
+ */
+export type CellOutcome = ({ value: unknown } | { rejected: string }) & {
+  trace?: ToolTraceEntry[] | undefined;
+};
 
 /** What an LLM cell needs besides its column. */
 export interface LlmCellContext {
@@ -17,6 +24,8 @@ export interface LlmCellContext {
   taskName: string;
   file?: string | undefined;
   signal?: AbortSignal | undefined;
+  /** The column's tools, when it has `tools:`: its requests run a tool loop. */
+  tools?: ColumnTools | undefined;
 }
 
 /** Provider types with a structured-output request (`response_format`, translated per provider). */
@@ -38,6 +47,17 @@ const STRUCTURED_PROVIDERS = new Set([
  * const out = await runLlmCell(column, { model, variables: record, drawKey, taskName });
  */
 export async function runLlmCell(column: LlmColumn, ctx: LlmCellContext): Promise<CellOutcome> {
+  if (!ctx.tools) return cellValue(column, ctx, undefined);
+  const trace: ToolTraceEntry[] = [];
+  const outcome = await cellValue(column, ctx, trace);
+  return { ...outcome, trace };
+}
+
+async function cellValue(
+  column: LlmColumn,
+  ctx: LlmCellContext,
+  trace: ToolTraceEntry[] | undefined,
+): Promise<CellOutcome> {
   const source = { file: ctx.file };
   const system =
     column.system_prompt === undefined
@@ -52,11 +72,11 @@ export async function runLlmCell(column: LlmColumn, ctx: LlmCellContext): Promis
   });
   switch (column.type) {
     case "llm_text": {
-      const reply = await ask(column, ctx, messages(system, prompt), {});
+      const reply = await ask(column, ctx, messages(system, prompt), {}, trace);
       return "rejected" in reply ? reply : { value: reply.text.trim() };
     }
     case "llm_code": {
-      const reply = await ask(column, ctx, messages(system, prompt), {});
+      const reply = await ask(column, ctx, messages(system, prompt), {}, trace);
       return "rejected" in reply ? reply : { value: extractCode(reply.text, column.code_lang) };
     }
     case "llm_structured":
@@ -68,6 +88,7 @@ export async function runLlmCell(column: LlmColumn, ctx: LlmCellContext): Promis
         column.output_format,
         column.max_attempts,
         (v) => v,
+        trace,
       );
     case "llm_judge": {
       let schema = judgeSchemas.get(column);
@@ -81,6 +102,7 @@ export async function runLlmCell(column: LlmColumn, ctx: LlmCellContext): Promis
         schema,
         column.max_attempts,
         (v) => normaliseScores(column, v as Row),
+        trace,
       );
     }
   }
@@ -95,13 +117,14 @@ function messages(system: string | undefined, prompt: string): ChatMessage[] {
 
 /**
  * One chat request for the cell; a request that failed (after the provider's retries) rejects the
- * record.
+ * record. With tools, the request is a tool loop (`askWithTools`).
  */
 async function ask(
   column: LlmColumn,
   ctx: LlmCellContext,
   input: ChatMessage[],
   extra: Row,
+  trace: ToolTraceEntry[] | undefined,
 ): Promise<{ text: string } | { rejected: string }> {
   const row: Row = {
     ...ctx.variables,
@@ -110,6 +133,7 @@ async function ask(
     gen_kwargs: { ...(column.gen_kwargs ?? {}), ...extra },
     [DRAW_KEY]: ctx.drawKey,
   };
+  if (ctx.tools && trace) return askWithTools(column, ctx, ctx.tools, row, trace);
   const [out] = await ctx.model.call([row], {
     method: "chat_completion",
     ...(ctx.signal ? { signal: ctx.signal } : {}),
@@ -117,6 +141,50 @@ async function ask(
   if (!out || typeof out.error === "string")
     return { rejected: `model '${ctx.model.name}' failed: ${String(out?.error ?? "no answer")}` };
   return { text: resultText(out.result) };
+}
+
+/**
+ * The model answers with the column's tools at hand: its calls run through the task's engines in a
+ * bounded loop and land in `trace`. The record is rejected when the model request fails, a tool's
+ * server went away or could not be reached, or the model still calls tools after
+ * `max_tool_rounds`; a tool that answers with an error, times out or gets bad arguments is told to
+ * the model, which may try again.
+ */
+async function askWithTools(
+  column: LlmColumn,
+  ctx: LlmCellContext,
+  tools: ColumnTools,
+  row: Row,
+  trace: ToolTraceEntry[],
+): Promise<{ text: string } | { rejected: string }> {
+  const { input, ...fields } = row;
+  const sessionId = `${ctx.taskName}:${ctx.drawKey}:${column.name}:${trace.length}`;
+  try {
+    const out = await runToolLoop({
+      lm: ctx.model,
+      messages: input as ChatMessage[],
+      tools: tools.offered,
+      engine: tools.engine,
+      sessionId,
+      maxTurns: tools.maxRounds,
+      callTimeoutMs: tools.callTimeoutMs,
+      row: fields,
+      signal: ctx.signal,
+    });
+    trace.push(...out.trace);
+    const down = out.trace.find((t) => t.unreachable);
+    if (down)
+      return { rejected: `tool '${down.namespace}/${down.name}' could not be run: ${down.error}` };
+    if (out.exhausted)
+      return {
+        rejected: `the model still called tools after max_tool_rounds (${tools.maxRounds})`,
+      };
+    return { text: out.reply };
+  } catch (e) {
+    return { rejected: `model '${ctx.model.name}' failed: ${(e as Error).message}` };
+  } finally {
+    await tools.engine.teardown(sessionId);
+  }
 }
 
 /**
@@ -132,6 +200,7 @@ async function structured(
   schema: Record<string, unknown>,
   attempts: number,
   finish: (v: unknown) => unknown,
+  trace: ToolTraceEntry[] | undefined,
 ): Promise<CellOutcome> {
   const validate = validatorFor(schema);
   const recipe = `${prompt}\n\nReply with only a JSON object that fits this JSON Schema, no other text:\n${JSON.stringify(schema)}`;
@@ -145,7 +214,7 @@ async function structured(
     : {};
   let why = "";
   for (let i = 0; i < attempts; i++) {
-    const reply = await ask(column, ctx, messages(system, recipe), extra);
+    const reply = await ask(column, ctx, messages(system, recipe), extra, trace);
     if ("rejected" in reply) return reply;
     const parsed = parseJsonReply(reply.text);
     if (parsed === undefined)

@@ -110,6 +110,43 @@ describe("digit preview", () => {
     ]);
   }, 30_000);
 
+  it("runs the tools of tool columns (a real MCP server), writing nothing", async () => {
+    const fake = await startFakeLLM({
+      respond: (r) => {
+        const msgs = r.body.messages as { role: string; content: string | null }[];
+        const last = msgs.at(-1)!;
+        if (last.role === "tool") return `Sum: ${JSON.parse(last.content!).sum}`;
+        return { content: null, tool_calls: [{ name: "add", arguments: { a: 1, b: 2 } }] };
+      },
+    });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "digit-preview-tools-"));
+      writeFileSync(
+        join(dir, "t.yaml"),
+        [
+          "task_name: t/preview_tools",
+          "data_builder: core/columns",
+          `models: [{ name: w, type: openai, model_id_or_path: m, base_url: "${fake.openaiBaseURL}", api_key: k, max_retries: 0 }]`,
+          "tools:",
+          `  registry: [{ type: mcp, command: "${process.execPath}", args: ["${join(process.cwd(), "test/support/mcp/tools-server.mjs")}"], namespace: calc, engine: mcp }]`,
+          "  engines: { mcp: { type: mcp } }",
+          "columns:",
+          '  - { name: answer, type: llm_text, model: w, prompt: "1+2?", tools: [calc/add] }',
+          "",
+        ].join("\n"),
+      );
+      const r = await digit(["preview", "t.yaml", "-n", "2", "--json"], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(readdirSync(dir)).toEqual(["t.yaml"]);
+      const shown = JSON.parse(r.stdout) as { records: Record<string, unknown>[] };
+      expect(shown.records.map((x) => x.answer)).toEqual(["Sum: 3", "Sum: 3"]);
+      expect(shown.records[0]!.answer__trace).toEqual([
+        expect.objectContaining({ name: "add", namespace: "calc", result: { sum: 3 } }),
+      ]);
+    } finally {
+      await fake.close();
+    }
+  });
   it("refuses builders without a preview", async () => {
     const r = await digit([
       "preview",

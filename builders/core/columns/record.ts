@@ -3,6 +3,7 @@ import { isDigitError } from "../../../src/errors.js";
 import type { ColumnPlan } from "./column-plan.js";
 import { type CellOutcome, runLlmCell } from "./llm-cells.js";
 import type { Column, ExpressionColumn } from "./schema.js";
+import type { ColumnTools } from "./tools.js";
 import type { ValidationResult } from "./validators.js";
 
 /** Everything a record's cells need, fixed for a task. */
@@ -18,6 +19,8 @@ export interface RecordContext {
   seedRow: (index: number) => Row | undefined;
   /** The check of each validation column. */
   checks: ReadonlyMap<string, (record: Record<string, unknown>) => ValidationResult>;
+  /** The tools of each LLM column with `tools:` (filled when the builder sets up). */
+  tools: ReadonlyMap<string, ColumnTools>;
   signal?: AbortSignal | undefined;
 }
 
@@ -72,9 +75,13 @@ export async function makeRecord(
       ) {
         skipped.add(c.name);
         values[c.name] = null;
+        const trace = ctx.plan.traces.get(c.name);
+        if (trace) values[trace] = null;
         return;
       }
       const outcome = await cell(ctx, c, values, sampled, index, drawKey);
+      const trace = ctx.plan.traces.get(c.name);
+      if (trace) values[trace] = outcome.trace ?? [];
       if ("rejected" in outcome) rejected ??= { column: c.name, reason: outcome.rejected, values };
       else values[c.name] = outcome.value;
     } catch (e) {
@@ -123,6 +130,7 @@ async function cell(
         taskName: ctx.taskName,
         file: ctx.file,
         signal: ctx.signal,
+        tools: ctx.tools.get(c.name),
       });
   }
 }

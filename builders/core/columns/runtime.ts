@@ -14,6 +14,7 @@ import { type ColumnPlan, planColumns } from "./column-plan.js";
 import { makeRecord, type RecordContext, type RejectedRecord } from "./record.js";
 import { createRecordSampler } from "./sampling/index.js";
 import type { Processor } from "./schema.js";
+import type { ColumnTools } from "./tools.js";
 import { type ValidationResult, validationCheck } from "./validators.js";
 
 /** What a task of core/columns needs to make records, prepared once. */
@@ -40,6 +41,8 @@ export interface RuntimeInit {
   seeds: readonly Row[];
   transformation: boolean;
   signal?: AbortSignal | undefined;
+  /** The tools of the LLM columns with `tools:` (built by the builder's setup, see tools.ts). */
+  tools?: ReadonlyMap<string, ColumnTools> | undefined;
 }
 
 /**
@@ -81,6 +84,13 @@ export function prepareRuntime(init: RuntimeInit): ColumnsRuntime {
       models.set(c.model, block);
     }
   });
+  if (plan.traces.size > 0 && !init.tools) {
+    const [first] = plan.traces.keys();
+    throw new ConfigError(`column '${first}' calls tools, but its task's tools were not built`, {
+      file,
+      hint: "build them first (tools.ts, columnTools) and pass them as init.tools",
+    });
+  }
   const seedColumns = plan.columns.filter((c) => c.type === "seed");
   if (seedColumns.length > 0 && init.seeds.length === 0) {
     throw new ConfigError(
@@ -102,17 +112,24 @@ export function prepareRuntime(init: RuntimeInit): ColumnsRuntime {
     sample,
     seedRow: seedPicker(init.seeds, init.seedKey, withReplacement),
     checks,
+    tools: init.tools ?? new Map(),
     signal: init.signal,
   };
   const dropped = new Set<string>([
     ...plan.columns.filter((c) => c.drop).map((c) => c.name),
+    ...plan.columns.flatMap((c) =>
+      c.drop && plan.traces.has(c.name) ? [plan.traces.get(c.name)!] : [],
+    ),
     ...plan.processors.flatMap((p) => (p.type === "drop_columns" ? p.columns : [])),
   ]);
   return {
     plan,
     ctx,
     seedKey: init.seedKey,
-    declared: (spec.columns as Row[]).map((c) => String(c.name)),
+    declared: (spec.columns as Row[]).flatMap((c) => {
+      const trace = plan.traces.get(String(c.name));
+      return trace ? [String(c.name), trace] : [String(c.name)];
+    }),
     dropped,
   };
 }

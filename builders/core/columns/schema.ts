@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { toolsSectionSchema } from "../../../src/tools/config.js";
 import { samplingSettingsSchema } from "./sampling/index.js";
 
 /** A column or field name a template can read: `{{ name }}`. */
@@ -48,7 +49,36 @@ const llmShape = {
     .record(z.string(), z.unknown())
     .optional()
     .describe("Generation parameters for this column's requests (temperature, max_tokens, ...)"),
+  tools: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe(
+      "Tools the model may call: namespaces (calc, calc/*), tools (calc/add) or *; " +
+        "the calls go to <column>__trace",
+    ),
+  max_tool_rounds: z
+    .number()
+    .int()
+    .min(1)
+    .default(4)
+    .describe("Rounds of tool calls per request before the record is rejected"),
+  tool_call_timeout: z
+    .number()
+    .positive()
+    .default(30)
+    .describe("Seconds one round of tool calls may take (a late call fails, the model is told)"),
 };
+
+/**
+ * The side column that keeps the tool calls of an LLM column with `tools:`.
+ *
+ * @example
+ * traceColumnName("answer") // "answer__trace"
+ */
+export function traceColumnName(column: string): string {
+  return `${column}__trace`;
+}
 
 /**
  * An `expression` column: a template over other columns, converted to `dtype`.
@@ -262,4 +292,10 @@ export const columnsTaskShape = {
     .array(processorSchema)
     .default([])
     .describe("drop_columns and schema_transform processors"),
+  tools: toolsSectionSchema
+    .optional()
+    .describe(
+      "Tools LLM columns may call: registry, engines, enrichments " +
+        "(added to the builder's; docs/tools.md)",
+    ),
 };

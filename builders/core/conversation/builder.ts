@@ -14,6 +14,7 @@ import {
 import { z } from "zod";
 import { parseWith } from "../../../src/config/zod-errors.js";
 import { toolsSectionSchema } from "../../../src/tools/config.js";
+import { TaskToolSets } from "../../../src/tools/tool-sets.js";
 import { blankConversation, CONVERSATION_FIELDS, type Conversation } from "./conversation.js";
 import {
   createStage,
@@ -22,7 +23,6 @@ import {
   stageNames,
   terminates,
 } from "./stages/index.js";
-import { ConversationToolSets } from "./task-tools.js";
 import { type Pipeline, runConversations } from "./turns.js";
 
 /**
@@ -96,7 +96,7 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
 
   private readonly pipelines = new Map<string, Pipeline>();
   /** Tools of the tasks that have a `tools:` section. */
-  protected readonly toolSets = new ConversationToolSets(this);
+  protected readonly toolSets = new TaskToolSets(this);
 
   override instantiateInput(_task: Task, row: Row): Row {
     return {
@@ -104,7 +104,7 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
       steps: Array.isArray(row.steps) ? row.steps : [],
       branch_point: row.branch_point ?? null,
       outcome_reward: row.outcome_reward ?? null,
-      outcome_reward_breakdown: row.outcome_reward_breakdown ?? null,
+      outcome_reward_breakdown: row.outcome_reward_breakdown ?? {},
     };
   }
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBlock } from "../../../src/blocks/create.js";
 import { runCommand } from "../../../src/cli/commands/run.js";
 import { Registry } from "../../../src/registry/registry.js";
+import type { LlmCallReport } from "../../../src/telemetry/observer.js";
 import type { Row } from "../../../src/util/mapping.js";
 import { type FakeLLM, startFakeLLM } from "../../../test/support/fake-llm/index.js";
 import { nearestNeighbours } from "./distance/nearest.js";
@@ -22,12 +23,16 @@ let registry: Promise<Registry> | undefined;
 async function makeBlock(type: string, config: Row) {
   registry ??= Registry.open({ namespaces: ["public"] });
   const rejects: Row[] = [];
+  const calls: LlmCallReport[] = [];
   const block = await createBlock(
     await registry,
     { name: "check", type, ...config },
-    { rejects: async (_b, rows) => void rejects.push(...rows) },
+    {
+      rejects: async (_b, rows) => void rejects.push(...rows),
+      observer: { llmCall: (r) => void calls.push(r) },
+    },
   );
-  return { block, rejects };
+  return { block, rejects, calls };
 }
 
 function unit(v: number[]): Float32Array {
@@ -85,11 +90,16 @@ describe("magpie_distance", () => {
   for (const type of ["openai", "ollama"] as const) {
     it(`embeds through the ${type} endpoint and tags clusters with their smallest id`, async () => {
       const base_url = type === "openai" ? server.openaiBaseURL : server.url;
-      const { block } = await makeBlock("magpie_distance", {
+      const { block, calls } = await makeBlock("magpie_distance", {
         embeddings: { type, base_url, model_id_or_path: "embed" },
         input_map: { q: "magpie_input", id: "id" },
       });
-      const out = await block.call(rows.map((r) => ({ ...r })));
+      const out = await block.call(rows.map((r) => ({ ...r, task_name: "m" })));
+      // The embeddings request counts in the run's metrics, with the tokens the endpoint reported.
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toMatchObject({ block: "check", provider: type, model: "embed", ok: true });
+      expect(calls[0]!.task_names).toEqual(["m"]);
+      expect(calls[0]!.prompt_tokens).toBeGreaterThan(0);
       const tags = out.map((r) => r.magpie_tags as Record<string, unknown>);
       expect(tags.map((t) => t.min_similar_uuid)).toEqual(["a", "a", null]);
       expect(tags.map((t) => t.repeat_count)).toEqual([1, 1, 0]);

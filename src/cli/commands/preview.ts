@@ -87,6 +87,13 @@ async function previewTask(
       seeds: await readSeeds(plan, task),
       inputs: await readInputs(plan, task, count),
       count,
+      createBlock: (config, where) =>
+        createBlock(
+          plan.registry,
+          config,
+          { builderName: group.builderName, logger: silentLogger },
+          where,
+        ),
     });
   } finally {
     for (const b of blocks.values()) await b.close().catch(() => undefined);

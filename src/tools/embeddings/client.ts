@@ -39,7 +39,34 @@ export const embeddingsProviderSchema = z.object({
 export type EmbeddingsProvider = z.infer<typeof embeddingsProviderSchema>;
 
 /**
- * Embed texts, in order; vectors are L2-normalised so a dot product is the cosine.
+ * One embeddings request a run sent: what the run's metrics, cost and telemetry count.
+ *
+ * @example
+ * const r: EmbeddingsRequest = { provider: "openai", model: "bge", texts: 8, prompt_tokens: 40,
+ *   ok: true, latency_ms: 12 };
+ */
+export interface EmbeddingsRequest {
+  provider: string;
+  model: string;
+  texts: number;
+  /** Tokens the endpoint reported (0 when it reports none). */
+  prompt_tokens: number;
+  ok: boolean;
+  error?: string | undefined;
+  latency_ms: number;
+}
+
+/**
+ * Told of every embeddings request (not of the offline mock, which sends none).
+ *
+ * @example
+ * const meter: EmbeddingsMeter = (r) => console.log(r.model, r.prompt_tokens);
+ */
+export type EmbeddingsMeter = (request: EmbeddingsRequest) => void;
+
+/**
+ * Embed texts, in order; vectors are L2-normalised so a dot product is the cosine. `meter` is told
+ * of every request sent.
  *
  * @example
  * const [v] = await embedTexts({ type: "mock", batch_size: 128, timeout: 60, dimensions: 256 },
@@ -49,6 +76,7 @@ export async function embedTexts(
   p: EmbeddingsProvider,
   model: string,
   texts: string[],
+  meter?: EmbeddingsMeter,
 ): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (let i = 0; i < texts.length; i += p.batch_size) {
@@ -56,7 +84,7 @@ export async function embedTexts(
     const vecs =
       p.type === "mock"
         ? chunk.map((t) => hashedBagOfWords(t, p.dimensions))
-        : await remote(p, p.model_id_or_path ?? model, chunk);
+        : await metered(p, p.model_id_or_path ?? model, chunk, meter);
     if (vecs.length !== chunk.length)
       throw new Error(
         `embeddings endpoint returned ${vecs.length} vectors for ${chunk.length} texts`,
@@ -66,11 +94,39 @@ export async function embedTexts(
   return out;
 }
 
+/** A remote request, told to `meter` with its tokens, outcome and latency. */
+async function metered(
+  p: EmbeddingsProvider,
+  model: string,
+  input: string[],
+  meter: EmbeddingsMeter | undefined,
+): Promise<Float32Array[]> {
+  const started = performance.now();
+  const report = (ok: boolean, prompt_tokens: number, error?: string) =>
+    meter?.({
+      provider: p.type,
+      model,
+      texts: input.length,
+      prompt_tokens,
+      ok,
+      ...(error === undefined ? {} : { error }),
+      latency_ms: Math.round(performance.now() - started),
+    });
+  try {
+    const { vectors, tokens } = await remote(p, model, input);
+    report(true, tokens);
+    return vectors;
+  } catch (e) {
+    report(false, 0, e instanceof Error ? e.message : String(e));
+    throw e;
+  }
+}
+
 async function remote(
   p: EmbeddingsProvider,
   model: string,
   input: string[],
-): Promise<Float32Array[]> {
+): Promise<{ vectors: Float32Array[]; tokens: number }> {
   if (!p.base_url)
     throw new ConfigError(`embeddings provider '${p.type}' has no base_url`, {
       hint: "set provider.base_url, e.g. http://127.0.0.1:11434 for Ollama",
@@ -88,17 +144,21 @@ async function remote(
   const body = (await res.json().catch(() => ({}))) as {
     data?: { embedding: number[]; index?: number }[];
     embeddings?: number[][];
+    usage?: { prompt_tokens?: unknown };
+    prompt_eval_count?: unknown;
     error?: unknown;
   };
   if (!res.ok)
     throw new Error(
       `embeddings request to ${url} failed with HTTP ${res.status}: ${JSON.stringify(body.error ?? body).slice(0, 200)}`,
     );
+  const reported = p.type === "openai" ? body.usage?.prompt_tokens : body.prompt_eval_count;
+  const tokens = typeof reported === "number" && Number.isFinite(reported) ? reported : 0;
   if (p.type === "openai") {
     const data = [...(body.data ?? [])].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
-    return data.map((d) => Float32Array.from(d.embedding));
+    return { vectors: data.map((d) => Float32Array.from(d.embedding)), tokens };
   }
-  return (body.embeddings ?? []).map((e) => Float32Array.from(e));
+  return { vectors: (body.embeddings ?? []).map((e) => Float32Array.from(e)), tokens };
 }
 
 /**

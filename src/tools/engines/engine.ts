@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { Block } from "../../blocks/block.js";
 import type { Logger } from "../../telemetry/logger.js";
 import type { Row } from "../../util/mapping.js";
+import type { EmbeddingsMeter } from "../embeddings/client.js";
 import type { ToolRegistry } from "../registry.js";
 import type { ToolCall, ToolResult } from "../types.js";
 
@@ -72,6 +73,8 @@ export interface EngineContext {
   lm(config: Row, name: string): Promise<Block>;
   logger: Logger | undefined;
   where: string;
+  /** Told of every embeddings request (the run counts them); absent outside a run. */
+  embeddingsMeter?: EmbeddingsMeter | undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { mcpConnectionById } from "../mcp/connection.js";
+import { mcpConnectionById, serverUnreachable } from "../mcp/connection.js";
 import { qualifiedName, type ToolCall, type ToolResult } from "../types.js";
 import { defineEngine, type EngineContext, failed, type ToolEngine } from "./engine.js";
 
@@ -11,7 +11,8 @@ const schema = z.object({
 /**
  * `type: mcp`: real calls through the official MCP SDK, on the connection the `mcp` loader
  * opened for the tool's server. A call that errors, times out, or whose server went away
- * becomes an error result naming the server; the conversation fails, the run goes on.
+ * becomes an error result naming the server (marked `unreachable` when the server went away or
+ * could not be reached: the record it served fails, the run goes on).
  */
 export class McpToolEngine implements ToolEngine {
   constructor(
@@ -55,7 +56,8 @@ export class McpToolEngine implements ToolEngine {
         result: await conn.call(tool.name, call.arguments, this.c.timeout * 1000),
       };
     } catch (e) {
-      return failed(call, `MCP server '${conn.label}': ${(e as Error).message}`);
+      const out = failed(call, `MCP server '${conn.label}': ${(e as Error).message}`);
+      return serverUnreachable(e) ? { ...out, unreachable: true } : out;
     }
   }
 }

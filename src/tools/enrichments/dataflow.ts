@@ -146,6 +146,7 @@ export const dataflowEnrichment = defineEnrichment({
               texts,
               texts,
               c.force,
+              ctx.embeddingsMeter,
             )
           : new Map<string, Float32Array>();
         const graph = buildDataflow(nodes, vectors, c.max_neighbors);

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ConfigError } from "../../errors.js";
 import type { Row } from "../../util/mapping.js";
 import {
+  type EmbeddingsMeter,
   type EmbeddingsProvider,
   embeddingsProviderSchema,
   embedTexts,
@@ -104,6 +105,7 @@ export async function cachedEmbeddings(
   keys: string[],
   texts: string[],
   force: boolean,
+  meter?: EmbeddingsMeter,
 ): Promise<Map<string, Float32Array>> {
   const path = enrichmentCachePath(type, fp);
   const cached = force ? {} : loadCache(path);
@@ -119,6 +121,7 @@ export async function cachedEmbeddings(
       p,
       model,
       todo.map((i) => texts[i]!),
+      meter,
     );
     const fresh: Row = {};
     todo.forEach((i, k) => {
@@ -141,12 +144,13 @@ export async function embedRegistry(
   p: EmbeddingsProvider,
   model: string,
   force: boolean,
+  meter?: EmbeddingsMeter,
 ): Promise<ToolEmbeddings> {
   const tools = registry.all();
   const keys = tools.map(toolKey);
   const texts = tools.map(toolText);
   const fp = cacheFingerprint(keys.map((k, i) => [k, texts[i]]).sort(), model);
-  const flat = await cachedEmbeddings("embeddings", fp, p, model, keys, texts, force);
+  const flat = await cachedEmbeddings("embeddings", fp, p, model, keys, texts, force, meter);
   const art: ToolEmbeddings = new Map();
   tools.forEach((t, i) => {
     const byFp = art.get(qualifiedName(t)) ?? new Map<string, Float32Array>();
@@ -168,7 +172,7 @@ export const embeddingsEnrichment = defineEnrichment({
       dependsOn: [],
       after: ["output_parameters"],
       enrich: async (registry) => {
-        await embedRegistry(registry, p, model, c.force);
+        await embedRegistry(registry, p, model, c.force, ctx.embeddingsMeter);
       },
     };
   },

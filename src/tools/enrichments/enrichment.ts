@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { Block } from "../../blocks/block.js";
 import type { Logger } from "../../telemetry/logger.js";
 import type { Row } from "../../util/mapping.js";
+import type { EmbeddingsMeter } from "../embeddings/client.js";
 import type { ToolRegistry } from "../registry.js";
 
 /**
@@ -16,6 +17,8 @@ export interface EnrichmentContext {
   logger: Logger | undefined;
   where: string;
   taskName: string;
+  /** Told of every embeddings request (the run counts them); absent outside a run. */
+  embeddingsMeter?: EmbeddingsMeter | undefined;
 }
 
 /**

@@ -110,6 +110,7 @@ export const neighborsEnrichment = defineEnrichment({
           unique,
           unique,
           c.force,
+          ctx.embeddingsMeter,
         );
         const graph = buildGraph(tools, emb, (n, i) => pvec.get(paramText(n, i))!, c);
         saveCache(path, graph);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { checkServerSpec, mcpConnection, mcpServerKeys } from "../mcp/connection.js";
+import { checkServerSpec, mcpConnection, mcpServerKeys, transportOf } from "../mcp/connection.js";
 import { toolFromDict } from "../tool-dict.js";
 import { DEFAULT_NAMESPACE } from "../types.js";
 import { defineLoader } from "./loader.js";
@@ -33,7 +33,7 @@ export const mcpLoader = defineLoader({
             description: t.description ?? "",
             parameters: t.inputSchema ?? {},
             output_parameters: t.outputSchema ?? {},
-            metadata: { mcp_server: conn.id, mcp_transport: c.command ? "stdio" : "http" },
+            metadata: { mcp_server: conn.id, mcp_transport: transportOf(c) },
           },
           c.namespace,
           `${ctx.where} (MCP server '${conn.label}')`,

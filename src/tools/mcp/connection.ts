@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import {
   getDefaultEnvironment,
   StdioClientTransport,
 } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { ToolServerError } from "../../errors.js";
 import { isObj } from "../../util/mapping.js";
@@ -31,7 +33,16 @@ export const mcpServerKeys = {
     .string()
     .url()
     .optional()
-    .describe("A streamable HTTP MCP endpoint, e.g. http://127.0.0.1:3001/mcp"),
+    .describe(
+      "An HTTP MCP endpoint, e.g. http://127.0.0.1:3001/mcp (or .../sse with transport: sse)",
+    ),
+  transport: z
+    .enum(["stdio", "streamable_http", "sse"])
+    .optional()
+    .describe(
+      "stdio (with command), streamable_http (base_url's default) " +
+        "or sse (the older HTTP+SSE transport)",
+    ),
   headers: z
     .record(z.string(), z.string())
     .optional()
@@ -91,6 +102,12 @@ export class McpConnection {
   private async open(timeoutMs: number): Promise<Client> {
     const s = this.spec;
     const client = new Client({ name: "digit", version: "1.0.0" });
+    const requestInit = {
+      headers: {
+        ...(s.headers ?? {}),
+        ...(s.bearer_token ? { authorization: `Bearer ${s.bearer_token}` } : {}),
+      },
+    };
     const transport = s.command
       ? new StdioClientTransport({
           command: s.command,
@@ -99,14 +116,9 @@ export class McpConnection {
           ...(s.cwd ? { cwd: s.cwd } : {}),
           stderr: "ignore",
         })
-      : new StreamableHTTPClientTransport(new URL(s.base_url!), {
-          requestInit: {
-            headers: {
-              ...(s.headers ?? {}),
-              ...(s.bearer_token ? { authorization: `Bearer ${s.bearer_token}` } : {}),
-            },
-          },
-        });
+      : s.transport === "sse"
+        ? new SSEClientTransport(new URL(s.base_url!), { requestInit })
+        : new StreamableHTTPClientTransport(new URL(s.base_url!), { requestInit });
     try {
       await client.connect(transport, { timeout: timeoutMs });
     } catch (e) {
@@ -178,7 +190,7 @@ export class McpConnection {
         ? (r.content as { type: string; text?: string }[])
         : [];
       const texts = blocks.filter((b) => b.type === "text").map((b) => b.text ?? "");
-      if (r.isError) throw new Error(texts.join("\n") || "the tool reported an error");
+      if (r.isError) throw new McpToolError(texts.join("\n") || "the tool reported an error");
       if (isObj(r.structuredContent)) return r.structuredContent;
       if (blocks.length === 1 && texts.length === 1) {
         try {
@@ -200,6 +212,29 @@ export class McpConnection {
     this.client = undefined;
     if (c) await (await c.catch(() => undefined))?.close().catch(() => undefined);
   }
+}
+
+/**
+ * The tool itself answered with an error (`isError`): the server is fine, the call was not.
+ *
+ * @example
+ * if (e instanceof McpToolError) return failed(call, e.message);
+ */
+export class McpToolError extends Error {
+  override readonly name = "McpToolError";
+}
+
+/**
+ * Whether an error of `call` means the server could not be used (it went away, the connection
+ * closed or failed, it could not be started), rather than the tool or the request failing.
+ *
+ * @example
+ * const down = serverUnreachable(e);
+ */
+export function serverUnreachable(e: unknown): boolean {
+  if (e instanceof McpToolError) return false;
+  if (e instanceof McpError) return e.code === ErrorCode.ConnectionClosed;
+  return true;
 }
 
 const CONNECTIONS = new Map<string, McpConnection>();
@@ -262,4 +297,23 @@ export function checkServerSpec(spec: McpServerSpec, where: string): void {
       `${where}: give exactly one of 'command' (stdio server) and 'base_url' (HTTP endpoint)`,
     );
   }
+  if (spec.command && spec.transport !== undefined && spec.transport !== "stdio")
+    throw new ToolServerError(
+      `${where}: transport '${spec.transport}' needs base_url; a command talks stdio`,
+      { hint: "remove transport, or give base_url instead of command" },
+    );
+  if (spec.base_url && spec.transport === "stdio")
+    throw new ToolServerError(`${where}: transport 'stdio' needs command, not base_url`, {
+      hint: "use transport: streamable_http or sse with base_url",
+    });
+}
+
+/**
+ * The transport a server description uses.
+ *
+ * @example
+ * transportOf({ base_url: "http://127.0.0.1:3001/sse", transport: "sse" }) // "sse"
+ */
+export function transportOf(spec: McpServerSpec): "stdio" | "streamable_http" | "sse" {
+  return spec.command ? "stdio" : (spec.transport ?? "streamable_http");
 }

@@ -19,9 +19,12 @@ afterAll(() => {
   for (const c of children) c.kill();
 });
 
-/** Start the HTTP flavour of the test server on a free port; its endpoint URL. */
-async function httpServer(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [SERVER, "--http", "0"], {
+/** Start an HTTP flavour of the test server on a free port; its endpoint URL. */
+async function httpServer(mode: "--http" | "--sse" = "--http"): Promise<{
+  url: string;
+  child: ChildProcess;
+}> {
+  const child = spawn(process.execPath, [SERVER, mode, "0"], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   children.push(child);
@@ -41,7 +44,11 @@ const section = (server: Record<string, unknown>, engine: Record<string, unknown
 describe.each([
   ["stdio", async () => ({ command: process.execPath, args: [SERVER] })],
   ["streamable HTTP", async () => ({ base_url: (await httpServer()).url })],
-] as const)("MCP over %s (a real server process)", (_name, server) => {
+  [
+    "the old HTTP+SSE transport",
+    async () => ({ base_url: (await httpServer("--sse")).url, transport: "sse" }),
+  ],
+] as const)("MCP over %s (a real server process)", (name, server) => {
   it("lists the server's tools with their schemas and calls them", async () => {
     const tools = await buildTaskTools(section(await server()), ctx);
     try {
@@ -65,6 +72,11 @@ describe.each([
       expect(city!.result).toEqual({ country: "Norway", population: 709037 });
       expect(missing!.error).toMatch(/Invalid arguments for tool lookup_city/);
       expect(bad!.error).toMatch(/MCP server '.*':/);
+      // The tool answered (with an error): the server is fine.
+      expect([missing!.unreachable, bad!.unreachable]).toEqual([undefined, undefined]);
+      expect(add.metadata.mcp_transport).toBe(
+        name === "stdio" ? "stdio" : name === "streamable HTTP" ? "streamable_http" : "sse",
+      );
       // simulate calls the server too (the engine keeps no session state to spare).
       const [probe] = await tools.engine.simulate("s", [
         { name: "add", namespace: "calc", arguments: { a: 1, b: 2 }, call_id: "$9" },
@@ -100,6 +112,7 @@ describe("MCP failures", () => {
         { name: "crash", namespace: "calc", arguments: {} },
       ]);
       expect(crash!.error).toMatch(/MCP server/);
+      expect(crash!.unreachable).toBe(true);
       const [after] = await tools.engine.execute("s", [
         { name: "add", namespace: "calc", arguments: { a: 1, b: 2 } },
       ]);
@@ -116,7 +129,25 @@ describe("MCP failures", () => {
       buildTaskTools(section({ command: "/nonexistent/mcp-server" }), ctx),
     ).rejects.toThrow(/could not be reached/);
   });
-  it("needs exactly one of command and base_url", async () => {
+  it("needs exactly one of command and base_url, and a transport that fits it", async () => {
     await expect(buildTaskTools(section({}), ctx)).rejects.toThrow(/exactly one of 'command'/);
+    await expect(
+      buildTaskTools(section({ command: process.execPath, transport: "sse" }), ctx),
+    ).rejects.toThrow(/transport 'sse' needs base_url/);
+  });
+  it("a killed SSE server fails the calls as unreachable (the record fails, not the run)", async () => {
+    const { url, child } = await httpServer("--sse");
+    const tools = await buildTaskTools(section({ base_url: url, transport: "sse" }), ctx);
+    try {
+      child.kill();
+      await new Promise((r) => child.once("exit", r));
+      const [after] = await tools.engine.execute("s", [
+        { name: "add", namespace: "calc", arguments: { a: 1, b: 2 } },
+      ]);
+      expect(after!.error).toMatch(/MCP server/);
+      expect(after!.unreachable).toBe(true);
+    } finally {
+      await tools.close();
+    }
   });
 });

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Row } from "../../util/mapping.js";
 import {
   dot,
+  type EmbeddingsMeter,
   type EmbeddingsProvider,
   embeddingsProviderSchema,
   embedTexts,
@@ -43,7 +44,10 @@ export class InMemorySearchEngine extends SearchEngine {
   private readonly index: MiniSearch<{ i: number; text: string }>;
   private vectors: Promise<Float32Array[]> | undefined;
 
-  constructor(private readonly c: z.infer<typeof schema>) {
+  constructor(
+    private readonly c: z.infer<typeof schema>,
+    private readonly meter?: EmbeddingsMeter,
+  ) {
     super(c, c.limit);
     this.docs = loadCorpus(c);
     this.index = new MiniSearch({
@@ -78,8 +82,12 @@ export class InMemorySearchEngine extends SearchEngine {
       p,
       model,
       this.docs.map((d) => d.text),
+      this.meter,
     );
-    const [docs, [q]] = await Promise.all([this.vectors, embedTexts(p, model, [query])]);
+    const [docs, [q]] = await Promise.all([
+      this.vectors,
+      embedTexts(p, model, [query], this.meter),
+    ]);
     return docs
       .map((v, i) => ({ ...this.docs[i]!, score: dot(v, q!) }))
       .sort((a, b) => b.score - a.score)
@@ -90,5 +98,5 @@ export class InMemorySearchEngine extends SearchEngine {
 /** `search/in_memory` engine. */
 export const inMemorySearchEngine = defineEngine({
   schema,
-  create: async (c) => new InMemorySearchEngine(c),
+  create: async (c, ctx) => new InMemorySearchEngine(c, ctx.embeddingsMeter),
 });

@@ -2,13 +2,16 @@
 // A small MCP server with deterministic tools, for digit's tests and the tools tutorial.
 //   node test/support/mcp/tools-server.mjs              # stdio
 //   node test/support/mcp/tools-server.mjs --http 0     # streamable HTTP on 127.0.0.1 (0: any port)
+//   node test/support/mcp/tools-server.mjs --sse 0      # the older HTTP+SSE transport (GET /sse)
 //   --die-after N FILE: the process exits while answering its N-th tool call, unless FILE exists;
 //     it creates FILE first, so a restarted server keeps running (to test a crash mid-run)
-// In HTTP mode it prints "listening on http://127.0.0.1:<port>/mcp" once it accepts connections.
+// In HTTP mode it prints "listening on http://127.0.0.1:<port>/mcp" once it accepts connections,
+// in SSE mode "listening on http://127.0.0.1:<port>/sse".
 import { randomUUID } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
@@ -103,7 +106,30 @@ function build() {
 }
 
 const http = process.argv.indexOf("--http");
-if (http < 0) {
+const sse = process.argv.indexOf("--sse");
+if (sse >= 0) {
+  // One SSE stream per client (GET /sse); its messages come back as POST /messages?sessionId=...
+  const transports = new Map();
+  const httpServer = createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (req.method === "GET" && url.pathname === "/sse") {
+      const transport = new SSEServerTransport("/messages", res);
+      transports.set(transport.sessionId, transport);
+      res.on("close", () => transports.delete(transport.sessionId));
+      await build().connect(transport);
+      return;
+    }
+    const transport = transports.get(url.searchParams.get("sessionId") ?? "");
+    if (req.method === "POST" && url.pathname === "/messages" && transport) {
+      await transport.handlePostMessage(req, res);
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  httpServer.listen(Number(process.argv[sse + 1] ?? 0), "127.0.0.1", () => {
+    console.log(`listening on http://127.0.0.1:${httpServer.address().port}/sse`);
+  });
+} else if (http < 0) {
   await build().connect(new StdioServerTransport());
 } else {
   const transports = new Map();

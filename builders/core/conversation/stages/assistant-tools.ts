@@ -1,8 +1,8 @@
 import { ConfigError } from "digit-sdg";
 import { z } from "zod";
 import type { TaskTools } from "../../../../src/tools/build.js";
+import { selectTools } from "../../../../src/tools/select.js";
 import { runToolLoop } from "../../../../src/tools/tool-loop.js";
-import { qualifiedName, type Tool } from "../../../../src/tools/types.js";
 import { type Conversation, makeStep } from "../conversation.js";
 import { assistantMessages } from "./assistant.js";
 import { registerStage } from "./stage.js";
@@ -10,35 +10,14 @@ import { registerStage } from "./stage.js";
 const NAME = "lm/assistant/tools";
 
 /**
- * The tools a stage names: a namespace (`calc`), or one tool (`calc::add` or `calc/add`).
- *
- * @example
- * selectTools(registryTools, ["calc", "web/search"])
- */
-export function selectTools(all: Tool[], names: string[]): Tool[] {
-  const out = new Set<Tool>();
-  for (const n of names) {
-    const q = n.replace("/", "::");
-    const hits = all.filter((t) => t.namespace === n || qualifiedName(t) === q);
-    if (!hits.length) {
-      const known = [...new Set(all.map((t) => t.namespace))];
-      throw new ConfigError(
-        `stage '${NAME}': no tool or namespace '${n}' in the task's tools (namespaces: ${known.join(", ") || "none"})`,
-        { hint: "name a namespace of tools.registry, or namespace/tool" },
-      );
-    }
-    for (const h of hits) out.add(h);
-  }
-  return [...out];
-}
-
-/**
  * `lm/assistant/tools`: the assistant answers with the task's tools at hand. The generator gets
- * the dialogue and the tools named in `tools` (namespaces or namespace/tool; all when omitted);
+ * the dialogue and the tools named in `tools` (namespaces, `ns/*`, namespace/tool or `*`; all when
+ * omitted);
  * its tool calls are executed by the task's engines in a bounded loop (`max_tool_rounds`, each
  * round at most `call_timeout` seconds), each call and result appended as tool_call /
  * tool_result steps, then the final assistant step (its metadata counts invalid calls). A
- * conversation whose loop fails is dropped.
+ * conversation whose loop fails, or one of whose calls could not be run because the tool's server
+ * went away, is dropped.
  *
  * @example
  * iteration_stages:
@@ -60,7 +39,7 @@ registerStage({
         hint: "add tools: { registry: [...], engines: {...} } (docs/tools.md)",
       });
     const offered = a.tools
-      ? selectTools(taskTools.registry.all(), a.tools)
+      ? selectTools(taskTools.registry.all(), a.tools, `stage '${NAME}'`)
       : taskTools.registry.all();
     return {
       name: NAME,
@@ -96,6 +75,17 @@ registerStage({
                     NAME,
                   ),
                 );
+              }
+              const down = out.trace.find((t) => t.unreachable);
+              if (down) {
+                // The tool's server went away: this conversation fails, the others go on.
+                const tool = `${down.namespace}/${down.name}`;
+                ctx.logger.info(
+                  `${NAME}: conversation ${c.conversation_id} failed: ` +
+                    `tool '${tool}' could not be run: ${down.error}`,
+                  { task_name: c.task_name },
+                );
+                return false;
               }
               if (!out.reply) return false;
               c.steps.push(

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { Block, type BlockItem, ConfigError, type Row, registerBlock, z } from "digit-sdg";
 import { embeddingsProviderSchema, embedTexts } from "../../../../src/tools/embeddings/client.js";
+import { runEmbeddingsMeter } from "../../../../src/tools/embeddings/run-meter.js";
 import { userText } from "../shared/conversation.js";
 import { DEFAULT_EXACT_LIMIT, nearestNeighbours } from "./nearest.js";
 
@@ -131,10 +132,19 @@ export class MagpieDistance extends Block<typeof settingsSchema> {
       ...s.embeddings,
       batch_size: s.encoding_batch_size ?? s.embeddings.batch_size,
     };
+    const taskNames = [...new Set(rows.map((r) => r.SRC_DATA.task_name))].filter(
+      (t): t is string => typeof t === "string" && t !== "",
+    );
     const vectors = await embedTexts(
       provider,
       s.embeddings.model_id_or_path ?? s.sentence_model,
       texts,
+      // The embeddings requests count in the run's metrics, cost and telemetry under this block.
+      runEmbeddingsMeter(
+        { observer: this.ctx.observer, telemetry: this.telemetry },
+        taskNames,
+        this.name,
+      ),
     );
     const method = s.index_type === "auto" ? "auto" : s.index_type === "flat" ? "exact" : "hnsw";
     // Normalised vectors: squared-L2 distance d and cosine c relate as d = 2 - 2c.

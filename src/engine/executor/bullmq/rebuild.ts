@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { existsSync } from "node:fs";
-import type { Block } from "../../../blocks/block.js";
+import type { Block, BlockContext } from "../../../blocks/block.js";
+import { runInBatchScope } from "../../../blocks/lm/batch/request-scope.js";
 import type {
   DataBuilderClass,
   GenerationDataBuilder,
@@ -50,6 +51,7 @@ export class PreparedContext {
     readonly file: string,
     readonly blocks: Map<string, Block>,
     private readonly logger: Logger,
+    private readonly blockContext: BlockContext,
   ) {}
 
   /**
@@ -83,7 +85,7 @@ export class PreparedContext {
       // Not found by name here: templates are read relative to the coordinator's path.
     }
     const blockLogger = logger.child({ builder: context.builderName });
-    const blockCtx = {
+    const blockCtx: BlockContext = {
       builderName: context.builderName,
       logger: blockLogger,
       telemetry: new NoTelemetry(),
@@ -107,7 +109,7 @@ export class PreparedContext {
       blockCtx,
       context.builderName,
     );
-    return new PreparedContext(context, registry, cls, file, blocks, logger);
+    return new PreparedContext(context, registry, cls, file, blocks, logger, blockCtx);
   }
 
   /**
@@ -134,6 +136,7 @@ export class PreparedContext {
       buildId: "worker",
       // Tasks here are never opened: they give builders their spec and settings, not output files.
       writesOutput: false,
+      blockContext: this.blockContext,
     });
     if ((builder.kind === "generation") !== (unit.kind === "generation")) {
       throw new ConfigError(
@@ -142,16 +145,19 @@ export class PreparedContext {
       );
     }
     const collected: UnitCollector = { rejects: [], llmCalls: [], rejected: [] };
-    const rows = await current.run(collected, async () => {
-      await builder.setup();
-      try {
-        return unit.kind === "generation"
-          ? await (builder as GenerationDataBuilder).call(unit.requestIdx, unit.batch)
-          : await (builder as TransformationDataBuilder).call(unit.batch);
-      } finally {
-        await builder.close().catch(() => undefined);
-      }
-    });
+    // Batch requests are scoped to the unit: a retried unit asks for the same custom_ids anywhere.
+    const rows = await current.run(collected, () =>
+      runInBatchScope(unitLabel, async () => {
+        await builder.setup();
+        try {
+          return unit.kind === "generation"
+            ? await (builder as GenerationDataBuilder).call(unit.requestIdx, unit.batch)
+            : await (builder as TransformationDataBuilder).call(unit.batch);
+        } finally {
+          await builder.close().catch(() => undefined);
+        }
+      }),
+    );
     return { rows, collected };
   }
 
