@@ -8,6 +8,7 @@ export default defineConfig({
     // Anchored patterns, so that "digit-sdg" does not also capture its subpath "digit-sdg/engine".
     alias: [
       { find: /^digit-sdg\/engine$/, replacement: fileURLToPath(new URL("./src/engine/index.ts", import.meta.url)) },
+      { find: /^digit-sdg\/tools$/, replacement: fileURLToPath(new URL("./src/tools/index.ts", import.meta.url)) },
       { find: /^digit-sdg$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
     ],
   },

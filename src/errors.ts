@@ -89,7 +89,16 @@ export class MissingFileError extends DigitError {
 }
 
 /** The kinds of things the registry knows. */
-export type RegistryKind = "databuilder" | "block" | "datastore" | "dataloader" | "formatter";
+export type RegistryKind =
+  | "databuilder"
+  | "block"
+  | "datastore"
+  | "dataloader"
+  | "formatter"
+  | "tool_loader"
+  | "tool_engine"
+  | "tool_enrichment"
+  | "tool_sampler";
 
 /** A builder, block, datastore, dataloader or formatter name that nothing registers. */
 export class UnknownNameError extends DigitError {

@@ -1,7 +1,8 @@
 /**
  * digit's public API: the toolkit databuilders and plugins import as "digit-sdg" (the package's
  * name on npm; the command is `digit`). The programmatic engine (run, plan, executors) is the
- * subpath "digit-sdg/engine"; everything else in src/ is internal.
+ * subpath "digit-sdg/engine", the tool plugin toolkit (engines, samplers, enrichments, loaders)
+ * the subpath "digit-sdg/tools"; everything else in src/ is internal.
  *
  * @example
  * import { registerBlock, ValidatorBlock, ok, reject, z } from "digit-sdg";
@@ -18,7 +19,19 @@
 export { z } from "zod";
 // Blocks, validators and LM providers.
 export { Block, type BlockConfigOf, type BlockItem } from "./blocks/block.js";
-export { type LMConfig, LMProvider, lmConfigSchema, resultText } from "./blocks/lm/provider.js";
+// What a custom LLM provider block implements `send` with, and its API key and credential.
+export { optionalApiKey, requireApiKey } from "./blocks/lm/credentials.js";
+export type { Credential } from "./blocks/lm/pool.js";
+export {
+  type ChatMessage,
+  type LMConfig,
+  type LMMethod,
+  LMProvider,
+  type LMRequest,
+  type LMResponse,
+  lmConfigSchema,
+  resultText,
+} from "./blocks/lm/provider.js";
 export {
   ok,
   reject,
@@ -28,7 +41,10 @@ export {
 } from "./blocks/validator.js";
 // Databuilders and what their code works with.
 export {
+  type DataBuilderClass,
   GenerationDataBuilder,
+  type PreviewInit,
+  type PreviewResult,
   rowsByTask,
   TransformationDataBuilder,
 } from "./builders/databuilder.js";
@@ -57,6 +73,7 @@ export { Datastore, type RowSource } from "./stores/datastore.js";
 export { createDatastore } from "./stores/factory.js";
 export type { GenerationTask, InputBatch } from "./tasks/generation-task.js";
 export type { Task } from "./tasks/task.js";
+export type { TransformationTask } from "./tasks/transformation-task.js";
 export type { Logger } from "./telemetry/logger.js";
 export type { Span } from "./telemetry/telemetry.js";
 export { renderTemplate } from "./templates/template.js";

@@ -1,10 +1,12 @@
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import type { Block } from "../blocks/block.js";
+import type { Block, RejectSink } from "../blocks/block.js";
 import type { BuilderSpec } from "../config/schemas.js";
 import { ConfigError } from "../errors.js";
+import type { DataloaderState } from "../stores/dataloader.js";
+import type { Registry } from "../registry/registry.js";
 import type { GenerationTask, InputBatch } from "../tasks/generation-task.js";
-import type { Task } from "../tasks/task.js";
+import { appendRejects, type Task } from "../tasks/task.js";
 import type { TransformationTask } from "../tasks/transformation-task.js";
 import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
@@ -39,9 +41,19 @@ export interface BuilderInit {
    * engines), so they count in the run's metrics like block requests.
    */
   observer?: RunObserver | undefined;
+  /** Where refused records go (the blocks' sink; absent: the tasks' `blocks/` files). */
+  rejects?: RejectSink | undefined;
+  /** The run's registry: where names of plugins' types (tool engines, samplers...) resolve. */
+  registry?: Registry | undefined;
 }
 
-/** What a builder's `preview` gets: one planned task, its builder's blocks, and the run's seed. */
+/**
+ * What a builder's `preview` gets: one planned task, its builder's blocks, and the run's seed.
+ *
+ * @example
+ * static override preview = async (init: PreviewInit): Promise<PreviewResult> =>
+ *   ({ records: init.seeds.slice(0, init.count), dropped: [], rejected: [] });
+ */
 export interface PreviewInit {
   builderName: string;
   /** The builder's parsed config. */
@@ -58,9 +70,16 @@ export interface PreviewInit {
   count: number;
   /** Creates a block the builder's YAML does not list (a tool engine's LM); the caller closes it */
   createBlock?: ((config: Row, where: string) => Promise<Block>) | undefined;
+  /** The run's registry: where names of plugins' types (tool engines, samplers...) resolve. */
+  registry?: Registry | undefined;
 }
 
-/** What a preview made: the records, and the fields a run would leave out of the output. */
+/**
+ * What a preview made: the records, and the fields a run would leave out of the output.
+ *
+ * @example
+ * const result: PreviewResult = { records, dropped: ["scratch"], rejected: [] };
+ */
 export interface PreviewResult {
   records: Row[];
   dropped: string[];
@@ -123,6 +142,7 @@ export abstract class DataBuilder {
   readonly telemetry: Telemetry;
   readonly options: Row;
   tasks: Task[] = [];
+  private readonly rejectSink: RejectSink | undefined;
 
   constructor(init: BuilderInit) {
     this.name = init.name;
@@ -136,7 +156,18 @@ export abstract class DataBuilder {
     this.options = init.options ?? {};
     this.blockFactory = init.createBlock;
     this.observer = init.observer;
+    this.rejectSink = init.rejects;
+    this.registry = init.registry;
   }
+
+  /**
+   * The run's registry (absent outside a run): where a builder resolves names of plugins' types,
+   * e.g. the tool engines and samplers a task's `tools:` section names.
+   *
+   * @example
+   * const toolSets = new TaskToolSets(this); // hands this.registry to the tools it builds
+   */
+  readonly registry: Registry | undefined;
 
   /** The run's observer (absent outside a run): requests sent without a block report here. */
   readonly observer: RunObserver | undefined;
@@ -158,6 +189,41 @@ export abstract class DataBuilder {
         hint: "construct builders through the engine (assembleBuilder): it gives them a factory",
       });
     return this.blockFactory(config, where);
+  }
+
+  /**
+   * Record rows the builder itself refuses, as a block's rejects are: each goes to the task's
+   * `blocks/<block>.jsonl` (with `block_name` and the `reason` it carries) and counts as rejected
+   * by `block` in the run's metrics (summary, task_results.jsonl, progress.jsonl). Rows another
+   * block counted already (an LM block counts the rows whose request failed) pass
+   * `{ counted: true }`: written, not counted twice.
+   *
+   * @example
+   * await this.recordRejects("answer_check", [{ task_name: "qa", answer: "", reason: "empty" }]);
+   */
+  async recordRejects(
+    block: string,
+    rows: readonly Row[],
+    options: { counted?: boolean } = {},
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const byTask = new Map<string, number>();
+    const named = rows.map((r): Row => ({ ...r, block_name: block }));
+    for (const r of options.counted ? [] : named) {
+      const task = String(r.task_name ?? "");
+      byTask.set(task, (byTask.get(task) ?? 0) + 1);
+    }
+    for (const [task, n] of byTask) {
+      this.observer?.rejected?.(task, block, n);
+      this.telemetry.event("data_point_rejected", {
+        block_name: block,
+        builder_name: this.name,
+        task_name: task,
+        count: n,
+      });
+    }
+    if (this.rejectSink) await this.rejectSink({ name: block, type: this.name }, named);
+    else await appendRejects(this.tasks, block, named);
   }
 
   /**
@@ -216,8 +282,11 @@ export abstract class DataBuilder {
     this.lastUnusable = { reply, reason };
   }
 
-  /** Turn a seed or input row into the builder's input (default: as is). */
-  instantiateInput(_task: Task, row: Row): Row {
+  /**
+   * Turn a seed or input row into the builder's input (default: as is). For a transformation's
+   * input rows `position` says where the row is in the input (stable across resume and rerun).
+   */
+  instantiateInput(_task: Task, row: Row, _position?: DataloaderState): Row {
     return row;
   }
 
@@ -335,7 +404,12 @@ export abstract class TransformationDataBuilder extends DataBuilder {
   abstract call(batch: Row[]): Promise<Row[]>;
 }
 
-/** The constructor type the registry hands out for builders. */
+/**
+ * The constructor type the registry hands out for builders (the type of `transformationVariant`).
+ *
+ * @example
+ * static override transformationVariant: DataBuilderClass | undefined = MyRater;
+ */
 export type DataBuilderClass = (new (init: BuilderInit) => DataBuilder) & typeof DataBuilder;
 
 /**

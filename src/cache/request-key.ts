@@ -46,10 +46,35 @@ function sortKeys(value: unknown): unknown {
  *   request: { method: "chat_completion", input: [] }, sample: "0" }) // "3f1c…"
  */
 export function requestKey(id: RequestIdentity): string {
+  return requestKeyOf(callerPrefix(id), canonicalJson(id.request), id.sample);
+}
+
+/**
+ * The start of the canonical JSON of every key of one caller (provider, endpoint without
+ * userinfo, model), for `requestKeyOf`.
+ *
+ * @example
+ * callerPrefix({ provider: "openai", endpoint: "http://h/v1", model: "m" }) // '["openai","http://h/v1","m"'
+ */
+export function callerPrefix(caller: Omit<RequestIdentity, "request" | "sample">): string {
+  return JSON.stringify([caller.provider, stripUserinfo(caller.endpoint), caller.model]).slice(
+    0,
+    -1,
+  );
+}
+
+/**
+ * `requestKey` from its parts already serialised: the caller's `callerPrefix` and the request's
+ * `canonicalJson`, so that the keys of many samples and rows serialise each part once. Gives
+ * exactly `requestKey`'s key.
+ *
+ * @example
+ * requestKeyOf(callerPrefix(caller), canonicalJson(request), "0")
+ * // === requestKey({ ...caller, request, sample: "0" })
+ */
+export function requestKeyOf(prefix: string, requestJson: string, sample: string): string {
   return createHash("sha256")
-    .update(
-      canonicalJson([id.provider, stripUserinfo(id.endpoint), id.model, id.request, id.sample]),
-    )
+    .update(`${prefix},${requestJson},${JSON.stringify(sample)}]`)
     .digest("hex");
 }
 

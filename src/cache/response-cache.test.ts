@@ -1,10 +1,11 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { CacheError } from "../errors.js";
-import { requestKey } from "./request-key.js";
+import { canonicalJson, requestKey } from "./request-key.js";
 import { ResponseCache } from "./response-cache.js";
 
 const dir = () => mkdtempSync(join(tmpdir(), "digit-cache-unit-"));
@@ -36,6 +37,29 @@ describe("ResponseCache", () => {
     });
     a.close();
     b.close();
+  });
+
+  it("reads many keys at once, in order, with misses and damaged entries as undefined", () => {
+    const file = join(dir(), "r.sqlite");
+    const c = ResponseCache.open(file);
+    c.put("a", entry);
+    c.put("c", { ...entry, value: { outputs: ["c"] } });
+    const raw = new Database(file);
+    raw.prepare("UPDATE responses SET value = '{not json' WHERE key = 'c'").run();
+    raw.close();
+    c.put("d", { ...entry, value: { outputs: ["d"] } });
+    const got = c.getMany(["a", "b", "c", "d", "a"]);
+    expect(got.map((g) => g?.value)).toEqual([
+      { outputs: ["hi"] },
+      undefined,
+      undefined,
+      { outputs: ["d"] },
+      { outputs: ["hi"] },
+    ]);
+    expect(c.getMany([])).toEqual([]);
+    // A damaged entry is a miss, not a reason to stop using the cache.
+    expect(c.get("a")).toBeDefined();
+    c.close();
   });
 
   it("prunes entries older than a cutoff and clears", () => {
@@ -155,5 +179,12 @@ describe("requestKey", () => {
     expect(requestKey({ ...base, endpoint: "http://user:secret@127.0.0.1:9/v1" })).toBe(
       requestKey(base),
     );
+  });
+
+  it("keeps the key of databases written before: SHA-256 of the identity's canonical JSON", () => {
+    const legacy = createHash("sha256")
+      .update(canonicalJson([base.provider, base.endpoint, base.model, base.request, base.sample]))
+      .digest("hex");
+    expect(requestKey(base)).toBe(legacy);
   });
 });

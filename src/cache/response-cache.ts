@@ -179,17 +179,45 @@ export class ResponseCache {
   get(key: string): CachedAnswer | undefined {
     if (this.broken) return undefined;
     try {
-      const row = this.getStmt.get(key);
-      if (!row) return undefined;
-      return {
-        value: JSON.parse(row.value) as unknown,
-        prompt_tokens: row.prompt_tokens ?? undefined,
-        completion_tokens: row.completion_tokens ?? undefined,
-      };
+      return this.read(key);
     } catch (e) {
       this.recover(e, "read");
       return undefined;
     }
+  }
+
+  /**
+   * The stored answers for `keys`, in order (undefined for a miss), read in one transaction: one
+   * snapshot and one lock for the lot instead of one per key. When the database cannot be read
+   * now, every key misses.
+   *
+   * @example
+   * const [a, b] = cache.getMany([keyA, keyB]);
+   */
+  getMany(keys: readonly string[]): (CachedAnswer | undefined)[] {
+    if (this.broken || keys.length === 0) return keys.map(() => undefined);
+    try {
+      return this.db.transaction(() => keys.map((k) => this.read(k)))();
+    } catch (e) {
+      this.recover(e, "read");
+      return keys.map(() => undefined);
+    }
+  }
+
+  private read(key: string): CachedAnswer | undefined {
+    const row = this.getStmt.get(key);
+    if (!row) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(row.value);
+    } catch {
+      return undefined; // A damaged entry is a miss (the answer is asked again and replaced).
+    }
+    return {
+      value,
+      prompt_tokens: row.prompt_tokens ?? undefined,
+      completion_tokens: row.completion_tokens ?? undefined,
+    };
   }
 
   /** Store an answer (replacing any under the same key), committed before this returns. */

@@ -220,6 +220,13 @@ export const baseBuilderSchema = z.strictObject(baseBuilderShape);
 
 /** A DiGiT `--config-path` override file. */
 export const overrideFileSchema = z.strictObject({
+  budget: z
+    .number()
+    .min(0, "budget cannot be negative")
+    .optional()
+    .describe(
+      "Spending cap of the whole run in USD, besides --max-cost and each task's budget (see docs/cache.md)",
+    ),
   task_files: z
     .array(z.string())
     .optional()

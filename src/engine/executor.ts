@@ -1,8 +1,11 @@
+import type { GuardCaps } from "../blocks/lm/spend-guard.js";
+import type { SpendLedger } from "../blocks/lm/spend-ledger.js";
 import type {
   DataBuilder,
   GenerationDataBuilder,
   TransformationDataBuilder,
 } from "../builders/databuilder.js";
+import type { PriceTable } from "../telemetry/prices.js";
 import type { Row } from "../util/mapping.js";
 
 /**
@@ -23,6 +26,13 @@ export interface BatchExecutor {
    * is touched; throws a DigitError.
    */
   check?(builder: DataBuilder): void;
+  /**
+   * Where the run's spend is kept, so that every process that sends requests for the run counts
+   * it in one place and, under a cap, draws on one budget (a distributed executor: a ledger its
+   * workers share). Called once, before any builder call, when a cap is set or prices are
+   * readable; without it the spend is kept in this process.
+   */
+  spendLedger?(budget: { caps: GuardCaps; prices: PriceTable }): SpendLedger;
   generate(builder: GenerationDataBuilder, requestIdx: number, batch: Row[]): Promise<Row[]>;
   transform(builder: TransformationDataBuilder, batch: Row[]): Promise<Row[]>;
   close(): Promise<void>;

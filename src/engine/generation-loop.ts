@@ -2,7 +2,7 @@ import { LMProvider } from "../blocks/lm/provider.js";
 import type { GenerationDataBuilder } from "../builders/databuilder.js";
 import { BudgetExhausted } from "../errors.js";
 import type { GenerationTask } from "../tasks/generation-task.js";
-import type { TaskStatus } from "../tasks/task.js";
+import type { CommitPosition, Task, TaskStatus } from "../tasks/task.js";
 import type { Row } from "../util/mapping.js";
 import {
   type Batch,
@@ -16,6 +16,14 @@ import {
 import { afterQueued, mayFill, whenFillable } from "./capacity.js";
 import type { LoopContext } from "./loop-context.js";
 import { postprocess } from "./postprocess.js";
+
+/** One batch's rows for one task, about to be committed. */
+interface Commit {
+  rows: Row[];
+  /** The task's input rows in the batch (undefined when the batch only returned rows for it). */
+  input: { rows: number; position: CommitPosition } | undefined;
+  position: CommitPosition;
+}
 
 interface TaskState {
   phase: "generating" | "draining" | "finished";
@@ -209,7 +217,7 @@ export async function runGenerationLoop(
     // 1. Start builder calls while there is room and a task wants more. Past `width`, another
     //    call starts only while the builder's LLM capacity would otherwise sit idle, and only for
     //    tasks whose batches yield records (or are not known yet not to).
-    while (!cancelled() && !ctx.budget?.exhausted && mayStart(inflight, ctx)) {
+    while (!cancelled() && !budgetStop && !ctx.budget?.exhausted && mayStart(inflight, ctx)) {
       const filling = running(inflight) >= ctx.width;
       if (filling && !mayFill(builder, inflight, ctx)) break;
       const ready = tasks.filter((t) => drawing(t) && (!filling || yields(t)));
@@ -255,44 +263,69 @@ export async function runGenerationLoop(
     // 2. Commit finished calls, oldest first (waking early if LLM capacity frees up for more).
     const fillable = tasks.some((t) => drawing(t) && yields(t));
     await waitForProgress(inflight, fillable ? whenFillable(builder, inflight, ctx) : undefined);
-    while (inflight[0]?.done) {
+    // One turn of the event loop lets calls that wait on nothing (answers from the cache) finish
+    // too, so they are committed together below.
+    if (inflight[0]?.done && inflight.some((b) => !b.done)) await afterQueued();
+    // Every finished batch at the head is committed, in order, with one write of records and one
+    // of checkpoints per task (answers from the cache finish many batches at once).
+    const ready: { batch: Batch; routed: Map<Task, Row[]> }[] = [];
+    let failure: { error: unknown } | undefined;
+    while (inflight[0]?.done && !failure) {
       const b = inflight.shift()!;
       if (b.error instanceof BudgetExhausted) budgetStop ??= b.error;
       // Past a refused request nothing is committed: a rerun redraws these batches (from the cache).
       if (budgetStop) continue;
-      if (b.error !== undefined) throw b.error;
-      const routed = routeRows(builder, b.result ?? []);
+      try {
+        if (b.error !== undefined) throw b.error;
+        ready.push({ batch: b, routed: routeRows(builder, b.result ?? []) });
+      } catch (error) {
+        // The batches before this one are committed first.
+        failure = { error };
+      }
+    }
+    const commits = new Map<GenerationTask, Commit[]>();
+    for (const { batch: b, routed } of ready) {
       for (const t of new Set([
         ...b.inputs.keys(),
         ...(routed.keys() as Iterable<GenerationTask>),
       ]) as Set<GenerationTask>) {
         const input = b.inputs.get(t);
-        const rows = routed.get(t) ?? [];
-        const fresh = await t.commit(
-          rows,
-          input?.position ?? {
+        const list = commits.get(t) ?? [];
+        commits.set(t, list);
+        list.push({
+          rows: routed.get(t) ?? [],
+          input,
+          position: input?.position ?? {
             iter_index: t.checkpoint.iter_index,
             row_index: t.checkpoint.row_index,
           },
-        );
-        const s = state.get(t)!;
-        const m = ctx.metrics.task(t.name);
-        m.produced += rows.length;
-        m.accepted = t.accepted.length;
-        if (input) {
-          const p = s.now;
-          s.now = {
-            accepted: t.accepted.length,
-            inputRows: p.inputRows + input.rows,
-            outputRows: p.outputRows + fresh,
-            returnedRows: p.returnedRows + rows.length,
-            stallBudget: fresh > 0 ? ctx.maxStalled : p.stallBudget - 1,
-          };
-          const batch = s.recent.get(s.committed++);
-          if (batch) batch.after = s.now;
-        }
+        });
       }
     }
+    for (const [t, list] of commits) {
+      const added = await t.commitMany(list);
+      const s = state.get(t)!;
+      const m = ctx.metrics.task(t.name);
+      m.accepted = t.accepted.length;
+      let accepted = t.accepted.length - added.reduce((a, b) => a + b, 0);
+      list.forEach(({ rows, input }, i) => {
+        const fresh = added[i]!;
+        accepted += fresh;
+        m.produced += rows.length;
+        if (!input) return;
+        const p = s.now;
+        s.now = {
+          accepted,
+          inputRows: p.inputRows + input.rows,
+          outputRows: p.outputRows + fresh,
+          returnedRows: p.returnedRows + rows.length,
+          stallBudget: fresh > 0 ? ctx.maxStalled : p.stallBudget - 1,
+        };
+        const batch = s.recent.get(s.committed++);
+        if (batch) batch.after = s.now;
+      });
+    }
+    if (failure) throw failure.error;
     // A task whose batches are all committed decides now whether to stop (see `drawing`).
     for (const t of tasks) if (state.get(t)!.committed === state.get(t)!.drawn) drawing(t);
 

@@ -27,12 +27,14 @@ import {
 } from "../errors.js";
 import { Registry } from "../registry/registry.js";
 import { unsupportedBuilderError } from "../registry/unsupported-builders.js";
+import type { Dataloader } from "../stores/dataloader.js";
 import type { DatastoreClass } from "../stores/datastore.js";
 import { expandDataPath } from "../stores/default/paths.js";
 import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
 import { suggestion } from "../util/did-you-mean.js";
 import { isObj, type Obj, type Row } from "../util/mapping.js";
+import { undeclaredDataloaderKeys } from "./dataloader-keys.js";
 import { readInputData } from "./input-data.js";
 import { type RunOptions, runnerOverrides } from "./options.js";
 import { checkOutputKeys } from "./output-keys.js";
@@ -57,6 +59,8 @@ export interface PlannedGroup {
 export interface RunPlan {
   registry: Registry;
   groups: PlannedGroup[];
+  /** The run's spending cap from the `--config-path` file's `budget:` (USD), and that file. */
+  budget?: { usd: number; file: string } | undefined;
 }
 
 /**
@@ -194,7 +198,11 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
   }
   // Seed files are small: a bad line is found now, not after the output folders are written.
   await readInputData(registry, groups, "seeds");
-  return { registry, groups };
+  const budget =
+    override.budget !== undefined && options.configPath
+      ? { usd: override.budget, file: options.configPath }
+      : undefined;
+  return { registry, groups, budget };
 }
 
 /**
@@ -376,8 +384,18 @@ async function planTask(
     parseWith(store.configSchema, t.raw[key] ?? ds, `${where} ${key}`, t.file);
     await checkDataPath(ds, t.file);
   }
-  if (isObj(spec.dataloader))
-    await registry.resolve("dataloader", String(spec.dataloader.type ?? "default"));
+  if (isObj(spec.dataloader)) {
+    const loader = (await registry.resolve(
+      "dataloader",
+      String(spec.dataloader.type ?? "default"),
+    )) as unknown as typeof Dataloader;
+    const logger = options.logger ?? silentLogger;
+    for (const u of undeclaredDataloaderKeys(t.raw.dataloader, loader.configSchema, t.file))
+      logger.warn(
+        `${u.where}: ${where} dataloader: unknown key '${u.key}' (ignored)` +
+          (u.closest ? `; did you mean '${u.closest}'?` : ""),
+      );
+  }
   if (isObj(spec.formatter)) {
     await registry.resolve("formatter", String(spec.formatter.type)).catch((e: unknown) => {
       if (e instanceof UnknownNameError)

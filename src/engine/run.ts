@@ -140,6 +140,13 @@ export async function runPlan(plan: RunPlan, options: RunOptions): Promise<RunRe
     }
     // Folders a task cannot continue from are refused before any task touches its own.
     for (const { builder } of prepared) for (const t of builder.tasks) await t.check();
+    // Resumed tasks bring what their earlier attempts spent, before any group sends a request;
+    // each checkpoint then records the task's spend so far.
+    for (const { builder } of prepared)
+      for (const t of builder.tasks) {
+        await budget.addEarlier(t.name, await t.spentBefore());
+        t.spendMeter = async () => (await budget.totals()).byTask[t.name] ?? 0;
+      }
     const outcomes: TaskOutcome[] = [];
     const errors: unknown[] = [];
     await Promise.all(
@@ -180,7 +187,7 @@ async function prepareGroup(
     logger: shared.logger.child({ builder: group.builderName }),
     observer: shared.metrics,
     cache: options.cache,
-    budget: shared.budget.active ? shared.budget : undefined,
+    budget: shared.budget,
     rejects: (block: { name: string }, rows: Row[]) =>
       appendRejects(builder?.tasks ?? [], block.name, rows),
     execution: options.execution,
@@ -270,6 +277,10 @@ async function runGroup(
       reason: status,
       records,
     });
+    // Spend after the last commit (requests of batches a cap left uncommitted) is recorded too.
+    await task.saveSpend().catch((e: unknown) => {
+      failure ??= asOutputWriteError(e, [task.dir]);
+    });
     const final = await task.finalLocation().catch(() => undefined);
     outcomes.push({
       task: task.name,
@@ -305,7 +316,7 @@ async function runGroup(
           : MAX_FILLING_BATCHES
         : undefined,
     executor: options.executor ?? localExecutor,
-    budget: shared.budget.active ? shared.budget : undefined,
+    budget: shared.budget,
     finish,
   };
   const span = shared.telemetry.startSpan("dgt.run", {
@@ -404,17 +415,38 @@ async function writeTaskCard(
   });
 }
 
-/** The caps of a run: `--max-cost` and each task's `budget:`. */
+/**
+ * The caps of a run: `--max-cost`, the run config's `budget:` (the smaller applies) and each
+ * task's `budget:`. Without a cap, spend is still counted where prices are readable (so that a
+ * resumed run with a cap knows what was paid before).
+ */
 function spendGuard(plan: RunPlan, options: RunOptions): SpendGuard {
   const tasks: Record<string, number> = {};
   for (const g of plan.groups)
     for (const t of g.tasks)
       if (typeof t.spec.budget === "number") tasks[String(t.spec.task_name)] = t.spec.budget;
-  const active = options.maxCost !== undefined || Object.keys(tasks).length > 0;
-  return new SpendGuard(active ? loadPrices(options.cwd ?? process.cwd()) : {}, {
-    run: options.maxCost,
-    tasks,
-  });
+  const fromFile = plan.budget;
+  const useFile =
+    fromFile !== undefined && (options.maxCost === undefined || fromFile.usd < options.maxCost);
+  const run = useFile ? fromFile.usd : options.maxCost;
+  const active = run !== undefined || Object.keys(tasks).length > 0;
+  const cwd = options.cwd ?? process.cwd();
+  const prices = active ? loadPrices(cwd) : pricesIfReadable(cwd);
+  const caps = { run, runSource: useFile ? `budget: in ${fromFile.file}` : "--max-cost", tasks };
+  // A distributed executor keeps the spend where all its workers count it (and, under a cap,
+  // reserve on it), so the tasks' checkpoints record it also when no cap is set.
+  const counts = active || Object.keys(prices).length > 0;
+  const ledger = counts ? options.executor?.spendLedger?.({ caps, prices }) : undefined;
+  return new SpendGuard(prices, caps, ledger);
+}
+
+/** The price table, or none when it cannot be read (no cap needs it then). */
+function pricesIfReadable(cwd: string): ReturnType<typeof loadPrices> {
+  try {
+    return loadPrices(cwd);
+  } catch {
+    return {};
+  }
 }
 
 /** What a task's cache hits would have cost (null when a model has no price or prices are unreadable). */

@@ -40,7 +40,7 @@ export async function runTransformationLoop(
   let budgetStop: BudgetExhausted | undefined;
   for (;;) {
     let more = true;
-    while (!cancelled() && !ctx.budget?.exhausted && mayStart(inflight, ctx)) {
+    while (!cancelled() && !budgetStop && !ctx.budget?.exhausted && mayStart(inflight, ctx)) {
       const filling = running(inflight) >= ctx.width;
       if (filling && !mayFill(builder, inflight, ctx)) break;
       const inputs: Batch["inputs"] = new Map();

@@ -1,10 +1,13 @@
 import { DuplicateNameError, type RegistryKind } from "../errors.js";
 
-/** One name → implementation binding made by a decorator. */
+/**
+ * One name → implementation binding: a class named by a decorator, or (tool loaders, engines,
+ * enrichments and samplers) the definition object a `registerTool...` call names.
+ */
 export interface Registration {
   readonly kind: RegistryKind;
   readonly name: string;
-  readonly target: abstract new (...args: never[]) => unknown;
+  readonly target: object;
 }
 
 type Table = Map<RegistryKind, Map<string, Registration>>;
@@ -38,14 +41,26 @@ export function register(
   if (!byName) table().set(kind, (byName = new Map()));
   for (const name of names) {
     const existing = byName.get(name);
-    if (existing && existing.target !== target && existing.target.name !== target.name) {
-      throw new DuplicateNameError(kind, name, existing.target.name, target.name);
+    const sameClass =
+      typeof existing?.target === "function" &&
+      typeof target === "function" &&
+      existing.target.name === target.name;
+    if (existing && existing.target !== target && !sameClass) {
+      throw new DuplicateNameError(kind, name, labelOf(existing.target), labelOf(target));
     }
     byName.set(name, { kind, name, target });
   }
 }
 
-type ClassDecorator = (target: Registration["target"], context?: ClassDecoratorContext) => void;
+/** How a duplicate registration names what registered: a class by its name. */
+function labelOf(target: object): string {
+  return typeof target === "function" ? target.name : "a definition";
+}
+
+type ClassDecorator = (
+  target: abstract new (...args: never[]) => unknown,
+  context?: ClassDecoratorContext,
+) => void;
 
 function decorator(kind: RegistryKind, names: readonly string[]): ClassDecorator {
   if (names.length === 0) throw new TypeError(`register${kind}: give at least one name`);

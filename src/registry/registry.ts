@@ -38,6 +38,10 @@ const KIND_LABEL: Record<RegistryKind, string> = {
   datastore: "datastore",
   dataloader: "dataloader",
   formatter: "formatter",
+  tool_loader: "tool loader",
+  tool_engine: "tool engine",
+  tool_enrichment: "tool enrichment",
+  tool_sampler: "tool sampler",
 };
 
 /**
@@ -138,7 +142,9 @@ export class Registry {
         `'${relative(process.cwd(), usable[0]!.file)}' mentions ${KIND_LABEL[kind]} '${name}' but did not register it when imported`,
         {
           file: usable[0]!.file,
-          hint: `decorate the exported class with @register...("${name}") at the top level of the module`,
+          hint: kind.startsWith("tool_")
+            ? `call register${toolFunction(kind)}("${name}", ...) at the top level of the module`
+            : `decorate the exported class with @register...("${name}") at the top level of the module`,
         },
       );
     }
@@ -231,4 +237,12 @@ async function indexBuilderYamls(
     await add(files, USER_NAMESPACE);
   }
   return found;
+}
+
+/** The function that registers a tool kind, without its `register` prefix. */
+function toolFunction(kind: RegistryKind): string {
+  return kind
+    .split("_")
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join("");
 }

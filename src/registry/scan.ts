@@ -34,6 +34,16 @@ const CALL =
   /\b(registerBlock|registerDataBuilder|registerDatastore|registerDataloader|registerFormatter)\(\s*((?:(["'`])[^"'`\n]+\3\s*,?\s*)+)\)/g;
 const NAME = /(["'`])([^"'`\n]+)\1/g;
 
+const TOOL_FUNCTIONS: Record<string, RegistryKind> = {
+  registerToolLoader: "tool_loader",
+  registerToolEngine: "tool_engine",
+  registerToolEnrichment: "tool_enrichment",
+  registerToolSampler: "tool_sampler",
+};
+// A tool registration call: a string literal name, then the definition.
+const TOOL_CALL =
+  /\b(registerToolLoader|registerToolEngine|registerToolEnrichment|registerToolSampler)\(\s*(["'`])([^"'`\n]+)\2\s*,/g;
+
 /** Declarations and tests register nothing a run can use. */
 const SKIPPED = /\.d\.[cm]?ts$|\.test(-d)?\./;
 
@@ -130,6 +140,12 @@ export function scanText(text: string, file: string, namespace: string): IndexEn
     const description = docAbove(text, m.index);
     for (const n of m[2]!.matchAll(NAME))
       found.push({ kind, name: n[2]!, file, namespace, description });
+  }
+  for (const m of code.matchAll(TOOL_CALL)) {
+    const kind = TOOL_FUNCTIONS[m[1]!]!;
+    // The JSDoc above the statement the call is in (`export const x = registerToolEngine(...)`).
+    const line = text.lastIndexOf("\n", m.index) + 1;
+    found.push({ kind, name: m[3]!, file, namespace, description: docAbove(text, line) });
   }
   return found;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -76,5 +76,27 @@ describe("GenerationTask batches", () => {
     const machine = rows.filter((r) => r.is_seed === false);
     expect(machine).toHaveLength(3);
     expect(new Set(machine.map((r) => r.text)).size).toBe(3);
+  });
+  it("commits several batches at once exactly as one after the other", async () => {
+    const batch = (b: number, texts: string[]) => ({
+      rows: texts.map((text) => ({ text })),
+      position: { iter_index: 0, row_index: b, batches: b + 1, draws: b + 1 },
+    });
+    const batches = [batch(0, ["a", "b"]), batch(1, ["b", "c"]), batch(2, []), batch(3, ["d"])];
+    const oneByOne = await openTask(1, { num_outputs_to_generate: 10 });
+    const counts: number[] = [];
+    for (const b of batches) counts.push(await oneByOne.commit(b.rows, b.position));
+    const together = await openTask(1, { num_outputs_to_generate: 10 });
+    expect(await together.commitMany(batches)).toEqual(counts);
+    expect(counts).toEqual([2, 1, 0, 1]);
+    const files = (t: GenerationTask) =>
+      ["data.jsonl", "dataloader_state.jsonl", "blocks/duplicates.jsonl"].map((f) =>
+        readFileSync(join(t.dir, f), "utf8"),
+      );
+    await oneByOne.close();
+    await together.close();
+    expect(files(together)).toEqual(files(oneByOne));
+    expect(together.checkpoint).toEqual(oneByOne.checkpoint);
+    expect(together.checkpoint).toMatchObject({ data_rows: 4, draws: 4, accepted: 4 });
   });
 });

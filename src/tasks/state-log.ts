@@ -29,6 +29,11 @@ export interface TaskCheckpoint {
   batches?: number | undefined;
   draws?: number | undefined;
   accepted?: number | undefined;
+  /**
+   * USD the task's requests cost up to this checkpoint, over every attempt of the task (for
+   * models with a price): a resumed run starts its spending caps from it.
+   */
+  spent_usd?: number | undefined;
 }
 
 export const EMPTY_CHECKPOINT: TaskCheckpoint = {
@@ -52,7 +57,15 @@ export interface SeedPosition {
  */
 export type StateLog =
   | { kind: "none" }
-  | { kind: "digit"; checkpoint: TaskCheckpoint }
+  | {
+      kind: "digit";
+      checkpoint: TaskCheckpoint;
+      /**
+       * `data_rows` of the log's first digit checkpoint: 0 when digit wrote every record of
+       * `data`, the number of records it adopted otherwise (written by DiGiT or another tool).
+       */
+      firstDataRows: number;
+    }
   | { kind: "foreign"; position: SeedPosition };
 
 /**
@@ -67,12 +80,19 @@ export type StateLog =
 export async function readStateLog(file: string): Promise<StateLog> {
   if (!existsSync(file)) return { kind: "none" };
   let last: StateLog = { kind: "none" };
+  let firstDataRows: number | undefined;
   for await (const line of readJsonl(file, { onBadRecord: "skip", ownOutput: true })) {
     const l = line as Partial<TaskCheckpoint> | null;
     if (typeof l?.iter_index !== "number" || typeof l.row_index !== "number") continue;
-    if (typeof l.data_rows === "number")
-      last = { kind: "digit", checkpoint: { ...EMPTY_CHECKPOINT, ...l } as TaskCheckpoint };
-    else last = { kind: "foreign", position: { iter_index: l.iter_index, row_index: l.row_index } };
+    if (typeof l.data_rows === "number") {
+      firstDataRows ??= l.data_rows;
+      last = {
+        kind: "digit",
+        checkpoint: { ...EMPTY_CHECKPOINT, ...l } as TaskCheckpoint,
+        firstDataRows,
+      };
+    } else
+      last = { kind: "foreign", position: { iter_index: l.iter_index, row_index: l.row_index } };
   }
   return last;
 }
@@ -96,12 +116,14 @@ export class StateLogWriter {
     return this.handle !== undefined;
   }
 
-  async append(checkpoint: TaskCheckpoint): Promise<void> {
+  /** Append one line per checkpoint, all in one write. */
+  async append(...checkpoints: TaskCheckpoint[]): Promise<void> {
+    if (checkpoints.length === 0) return;
     if (!this.handle) {
       await mkdir(dirname(this.file), { recursive: true });
       this.handle = await open(this.file, "a");
     }
-    await this.handle.appendFile(`${JSON.stringify(checkpoint)}\n`);
+    await this.handle.appendFile(checkpoints.map((c) => `${JSON.stringify(c)}\n`).join(""));
   }
 
   async close(): Promise<void> {

@@ -1,17 +1,20 @@
 import type { Block } from "../blocks/block.js";
 import { parseWith } from "../config/zod-errors.js";
 import { ConfigError } from "../errors.js";
+import type { Registry } from "../registry/registry.js";
 import type { Logger } from "../telemetry/logger.js";
 import { suggestion } from "../util/did-you-mean.js";
 import type { Row } from "../util/mapping.js";
-import { ENGINES, ENRICHMENTS, LOADERS } from "./catalog.js";
+import { ENGINES, ENRICHMENTS, LOADERS, SAMPLERS } from "./catalog.js";
 import type { ToolsSection } from "./config.js";
 import type { EmbeddingsMeter } from "./embeddings/client.js";
 import { CompositeToolEngine } from "./engines/composite.js";
 import type { ToolEngine } from "./engines/engine.js";
 import type { ToolEnrichment } from "./enrichments/enrichment.js";
 import { closeMcpConnections } from "./mcp/connection.js";
+import { type ToolKind, toolDefinition, toolTypeNames } from "./register.js";
 import { ToolRegistry } from "./registry.js";
+import type { SamplerDefinition } from "./samplers/sampler.js";
 import { DEFAULT_NAMESPACE } from "./types.js";
 
 /**
@@ -27,6 +30,10 @@ export interface TaskTools {
   registry: ToolRegistry;
   engine: CompositeToolEngine;
   engines: ReadonlyMap<string, ToolEngine>;
+  /** Tool sampler types this task can use: the built-in ones and its plugins'. */
+  samplerTypes(): string[];
+  /** A sampler type's definition, or a ConfigError naming the closest type. */
+  sampler(type: string, what: string, file: string): Promise<SamplerDefinition>;
   close(): Promise<void>;
 }
 
@@ -43,6 +50,8 @@ export interface BuildContext {
   /** The task file (errors name it). */
   where: string;
   taskName: string;
+  /** Where plugins' tool types are found (`registerToolEngine` ...); built-in types only without. */
+  registry?: Registry | undefined;
   /**
    * A meter for the embeddings requests of an engine or enrichment, by the name its requests are
    * counted under (the engine's name, the enrichment's type); absent outside a run.
@@ -81,7 +90,10 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
   try {
     for (const [i, e] of section.registry.entries()) {
       const where = at(`registry[${i}]`);
-      const def = await lookup(LOADERS, e.type, `${where}: tool loader`, ctx.where);
+      const def = await lookup(LOADERS, e.type, `${where}: tool loader`, ctx.where, {
+        kind: "tool_loader",
+        registry: ctx.registry,
+      });
       const { type: _t, engine: _e, ...keys } = e;
       const config = parseWith(def.schema.strict(), keys, where);
       const loaded = await def.create(config, { where }).load();
@@ -92,7 +104,10 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
     for (const [name, cfg] of Object.entries(section.engines)) {
       if (!used.has(name) && !ctx.allEngines) continue;
       const where = at(`engines.${name}`);
-      const def = await lookup(ENGINES, cfg.type, `${where}: tool engine`, ctx.where);
+      const def = await lookup(ENGINES, cfg.type, `${where}: tool engine`, ctx.where, {
+        kind: "tool_engine",
+        registry: ctx.registry,
+      });
       const { type: _t, ...keys } = cfg;
       const namespaces = section.registry.flatMap((e, i) =>
         e.engine === name ? entryNamespaces[i]! : [],
@@ -137,6 +152,9 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
       registry,
       engine,
       engines,
+      samplerTypes: () => toolTypeNames("tool_sampler", SAMPLERS, ctx.registry),
+      sampler: (type, what, file) =>
+        lookup(SAMPLERS, type, what, file, { kind: "tool_sampler", registry: ctx.registry }),
       close: async () => {
         await engine.close();
         await closeMcpConnections(servers);
@@ -164,7 +182,10 @@ async function runEnrichments(
   const built: ToolEnrichment[] = [];
   for (const [i, cfg] of section.enrichments.entries()) {
     const where = `task '${ctx.taskName}' tools.enrichments[${i}]`;
-    const def = await lookup(ENRICHMENTS, cfg.type, `${where}: tool enrichment`, ctx.where);
+    const def = await lookup(ENRICHMENTS, cfg.type, `${where}: tool enrichment`, ctx.where, {
+      kind: "tool_enrichment",
+      registry: ctx.registry,
+    });
     const { type: _t, ...keys } = cfg;
     built.push(
       await def.create(parseWith(def.schema.strict(), keys, where), {
@@ -202,7 +223,8 @@ async function runEnrichments(
 }
 
 /**
- * A definition from a built-in map, or a ConfigError with the closest name.
+ * A definition from a built-in map or (given `plugins`) a plugin's registration, or a ConfigError
+ * with the closest name.
  *
  * @example
  * const def = await lookup(LOADERS, "fiel", "tools.registry[0]: tool loader", "task.yaml");
@@ -212,12 +234,12 @@ export async function lookup<D>(
   type: string,
   what: string,
   file: string,
+  plugins?: { kind: ToolKind; registry: Registry | undefined },
 ): Promise<D> {
-  const load = map[type];
-  if (!load)
-    throw new ConfigError(
-      `${what} '${type}' is not known (${suggestion(type, Object.keys(map))})`,
-      { file },
-    );
-  return load();
+  const def = await toolDefinition(plugins?.kind ?? "tool_loader", map, type, plugins?.registry);
+  if (def === undefined) {
+    const known = plugins ? toolTypeNames(plugins.kind, map, plugins.registry) : Object.keys(map);
+    throw new ConfigError(`${what} '${type}' is not known (${suggestion(type, known)})`, { file });
+  }
+  return def;
 }

@@ -29,6 +29,22 @@ describe("tool files (DiGiT's three shapes)", () => {
     ]);
     expect(readToolFile(`${F}/by-name.json`).map(qualifiedName)).toEqual(["default::lookup_word"]);
   });
+  it("reads every namespace of a {namespace: [tools]} file, not only the first", () => {
+    expect(readToolFile(`${F}/two-namespaces.yaml`).map(qualifiedName)).toEqual([
+      "weather::get_forecast",
+      "billing::get_invoice",
+      "billing::pay_invoice",
+    ]);
+    expect(readToolFile(`${F}/two-namespaces.yaml`, "all").map(qualifiedName)).toEqual([
+      "all::get_forecast",
+      "all::get_invoice",
+      "all::pay_invoice",
+    ]);
+  });
+  it("rejects a file that mixes namespaces and single tools at its top level", () => {
+    expect(() => readToolFile(`${F}/mixed-shapes.yaml`)).toThrow(ToolDefinitionError);
+    expect(() => readToolFile(`${F}/mixed-shapes.yaml`)).toThrow(/'lookup_word' is not a list/);
+  });
   it("lets the registry entry's namespace win over the file's", () => {
     expect(readToolFile(`${F}/namespaced.yaml`, "store").map((t) => t.namespace)).toEqual([
       "store",

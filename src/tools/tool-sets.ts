@@ -1,4 +1,5 @@
 import type { Block } from "../blocks/block.js";
+import type { Registry } from "../registry/registry.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { RunObserver } from "../telemetry/observer.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
@@ -26,6 +27,8 @@ export class TaskToolSets {
       telemetry: Telemetry;
       observer: RunObserver | undefined;
       createBlock(config: Row, where: string): Promise<Block>;
+      /** Where plugins' tool types resolve; built-in types only without. */
+      registry?: Registry | undefined;
     },
   ) {}
 
@@ -53,6 +56,7 @@ export class TaskToolSets {
       taskName: task.name,
       embeddingsMeter: (block) => runEmbeddingsMeter(this.owner, [task.name], block),
       allEngines,
+      registry: this.owner.registry,
     });
     this.byTask.set(task.name, tools);
     return tools;

@@ -28,6 +28,7 @@ const QA = "public/examples/geography_qa";
 function setup(
   dir: string,
   taskExtra: Record<string, unknown> = {},
+  runExtra: Record<string, unknown> = {},
 ): { prices: string; override: string } {
   const prices = join(dir, "prices.json");
   writeFileSync(
@@ -43,6 +44,7 @@ function setup(
       },
     },
     ...(Object.keys(taskExtra).length ? { tasks: { [QA]: taskExtra } } : {}),
+    ...runExtra,
   });
   return { prices, override };
 }
@@ -104,6 +106,72 @@ describe("budget cap", () => {
     ).toHaveLength(40);
     // The two capped runs together cost about the uninterrupted one: answers the first run got are reused.
     expect(half.totals.cost_usd + summaryOf(out).totals.cost_usd).toBeLessThanOrEqual(cost * 1.25);
+  });
+
+  it("a resumed run starts from what the earlier attempt spent: the same cap lets it spend only the rest", async () => {
+    const dir = tempDir("budget-resume");
+    const { prices, override } = setup(dir);
+    const full = await withEnv({ DGT_CACHE_DIR: join(dir, "cache-full") }, () =>
+      runQA(join(dir, "full"), [], prices, override),
+    );
+    expect(full.result, full.stderr).toBe(0);
+    const cost = summaryOf(join(dir, "full")).totals.cost_usd;
+    const cap = cost / 2;
+    const out = join(dir, "capped");
+    const first = await runQA(out, ["--max-cost", String(cap)], prices, override);
+    expect(first.result, first.stderr).toBe(4);
+    const spentFirst = summaryOf(out).totals.cost_usd;
+    // The checkpoint records the spend, including requests of batches the cap left uncommitted.
+    const state = readJsonl(join(out, QA, "dataloader_state.jsonl"));
+    expect(state.at(-1)!.spent_usd).toBeCloseTo(spentFirst, 9);
+
+    const again = await runQA(out, ["--max-cost", String(cap)], prices, override);
+    expect(again.result, again.stderr).toBe(4);
+    expect(again.stdout + again.stderr).toMatch(/of it by earlier attempts/);
+    const spentAgain = summaryOf(out).totals.cost_usd;
+    expect(spentFirst + spentAgain).toBeLessThanOrEqual(cap + 1e-9);
+    expect(readJsonl(join(out, QA, "dataloader_state.jsonl")).at(-1)!.spent_usd).toBeCloseTo(
+      spentFirst + spentAgain,
+      9,
+    );
+
+    const done = await runQA(out, ["--max-cost", String(cost * 2)], prices, override);
+    expect(done.result, done.stderr).toBe(0);
+    expect(
+      readJsonl(join(out, QA, "final_data.jsonl")).filter((r) => r.is_seed === false),
+    ).toHaveLength(40);
+  });
+
+  it("the run config file's budget: caps the whole run (the smaller of it and --max-cost applies)", async () => {
+    const dir = tempDir("budget-run-config");
+    const { prices, override } = setup(dir, {}, { budget: 0.0002 });
+    const r = await runQA(join(dir, "out"), ["--max-cost", "100"], prices, override);
+    expect(r.result, r.stderr).toBe(4);
+    expect(r.stdout + r.stderr).toMatch(
+      /the run's spending cap of \$0\.000200 \(budget: in .*override\.yaml\) is reached/,
+    );
+    expect(summaryOf(join(dir, "out")).totals.cost_usd).toBeLessThanOrEqual(0.0002);
+    const lower = await runQA(join(dir, "out2"), ["--max-cost", "0.0001"], prices, override);
+    expect(lower.result, lower.stderr).toBe(4);
+    expect(lower.stdout + lower.stderr).toMatch(/spending cap of \$0\.000100 \(--max-cost\)/);
+  });
+
+  it("refuses a non-numeric or negative budget in the run config or a task, naming the file", async () => {
+    fake.reset();
+    for (const [task, run] of [
+      [{ budget: "ten" }, {}],
+      [{}, { budget: "ten" }],
+      [{}, { budget: -1 }],
+    ] as const) {
+      const dir = tempDir("budget-invalid");
+      const { prices, override } = setup(dir, task, run);
+      const r = await runQA(join(dir, "out"), [], prices, override);
+      expect(r.result, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/budget/);
+      expect(r.stderr).toMatch(/override\.yaml/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(fake.stats().requests).toBe(0);
   });
 
   it("a task's budget: caps that task", async () => {

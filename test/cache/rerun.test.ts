@@ -21,12 +21,12 @@ afterAll(() => fake.close());
 const TASK = "tasks/public/examples/qa/task.yaml";
 const FINAL = "public/examples/geography_qa/final_data.jsonl";
 
-/** Geography QA with its generator pointed at the fake server. */
-function qaArgs(dir: string, extra: string[] = []): string[] {
+/** Geography QA with its generator pointed at the fake server (`block`: more generator keys). */
+function qaArgs(dir: string, extra: string[] = [], block: Record<string, unknown> = {}): string[] {
   const override = writeOverride(dir, "override.yaml", {
     databuilders: {
       "public/examples/geography_qa": {
-        blocks: [{ name: "generator", ...fakeBlock("openai", fake) }],
+        blocks: [{ name: "generator", ...fakeBlock("openai", fake), ...block }],
       },
     },
   });
@@ -117,5 +117,27 @@ describe("response cache: reruns", () => {
       ).result,
     ).toBe(0);
     expect(fake.stats().requests).toBe(0);
+  });
+
+  it("a rerun of a run by batch API sends nothing: batch answers are stored as they arrive", async () => {
+    const dir = tempDir("cache-rerun-batch");
+    const out = join(dir, "out");
+    const batch = {
+      execution: "batch",
+      batch: { window: 0.05, poll_interval: 0.05, max_poll_interval: 0.1 },
+    };
+    fake.reset();
+    const first = await digitRunOutput([...qaArgs(dir, [], batch), "--output-dir", out]);
+    expect(first.result, first.stderr).toBe(0);
+    expect(fake.batchStats().requests).toBeGreaterThanOrEqual(40);
+    expect(fake.stats().byPath["/v1/chat/completions"]).toBeUndefined();
+    const firstFinal = readFileSync(join(out, FINAL), "utf8");
+
+    fake.reset();
+    const second = await digitRunOutput([...qaArgs(dir, [], batch), "--output-dir", out]);
+    expect(second.result, second.stderr).toBe(0);
+    expect(fake.batchStats()).toMatchObject({ created: 0, requests: 0 });
+    expect(fake.stats().requests).toBe(0);
+    expect(readFileSync(join(out, FINAL), "utf8")).toBe(firstFinal);
   });
 });

@@ -18,6 +18,7 @@ describe("digit schema", () => {
       additionalProperties: boolean;
     };
     expect(Object.keys(override.properties).sort()).toEqual([
+      "budget",
       "databuilders",
       "task_files",
       "tasks",

@@ -67,6 +67,19 @@ describe("digit validate", () => {
     expect(existsSync(join(dir, "telemetry"))).toBe(false);
   });
 
+  it("passes a dataloader key its type ignores, with a warning naming file:line and the closest key", async () => {
+    const dir = project((d) =>
+      writeFileSync(join(d, "task.yaml"), `${GOOD_TASK}dataloader:\n  loop_ovr: true\n`),
+    );
+    const r = await digit(["validate", "task.yaml"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const warnings = r.stderr.split("\n").filter((l) => l.startsWith("warning: "));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /task\.yaml:8: task 'demo\/gen' dataloader: unknown key 'loop_ovr' \(ignored\); did you mean 'loop_over'\?$/,
+    );
+  });
+
   it("YAML syntax error", async () => {
     const dir = project((d) =>
       writeFileSync(

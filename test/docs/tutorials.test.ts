@@ -1,8 +1,18 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliEnv, ROOT, tempDir } from "../cli/helpers.js";
+import { startFakeLLM } from "../support/fake-llm/index.js";
+import { toolCallingRespond } from "../support/tool-calling-fake.js";
 import {
   copyClone,
   folderProject,
@@ -162,4 +172,43 @@ describe("digit studio installed from `npm pack`", () => {
       child.kill("SIGTERM");
     }
   }, 60_000);
+});
+
+describe("plugins written against the public API, in a project with digit installed from `npm pack`", () => {
+  it("a tool plugin (digit-sdg/tools) and an LLM provider block (digit-sdg) run through `digit run`", async () => {
+    // test/fixtures/tool-plugins: a loader, an engine, an enrichment and a sampler of a project's
+    // own, and a provider block that calls the fake server with fetch; run with the installed bin.
+    const dir = join(tarballDir, "tool-plugins");
+    cpSync(join(ROOT, "test/fixtures/tool-plugins"), dir, { recursive: true });
+    const fake = await startFakeLLM({ respond: toolCallingRespond, apiKey: "sk-plain" });
+    try {
+      writeFileSync(
+        join(dir, "o.yaml"),
+        `databuilders:\n  tool_calling/multi_turn/stateless:\n    blocks:\n      - name: generator\n        type: plain/chat\n        model_id_or_path: fake-model\n        base_url: ${fake.openaiBaseURL}\n`,
+      );
+      const bin = join(tarballDir, "node_modules", ".bin", "digit");
+      const args = ["run", "task.yaml", "--config-path", "o.yaml", "--output-dir", "out"];
+      args.push("--include-namespaces", "public", "--num-outputs-to-generate", "2", "--no-cache");
+      const child = spawn(bin, args, {
+        cwd: dir,
+        env: { ...env, PLAIN_CHAT_API_KEY: "sk-plain", DGT_DATA_DIR: join(ROOT, "data") },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const code = await new Promise<number | null>((ok) => child.on("exit", ok));
+      expect(code, stderr).toBe(0);
+      const final = readFileSync(
+        join(dir, "out/test/tool_plugins/ledger/final_data.jsonl"),
+        "utf8",
+      );
+      expect(final.trim().split("\n")).toHaveLength(2);
+      expect(final).toContain('"entry":"E-1"');
+      expect(fake.stats().byPath["/v1/chat/completions"]).toBeGreaterThan(0);
+    } finally {
+      await fake.close();
+    }
+  }, 120_000);
 });

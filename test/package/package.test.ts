@@ -42,7 +42,11 @@ describe("the package", () => {
       .filter((f) => /from\s+\\?["']digit\\?["']/.test(readFileSync(f, "utf8")))
       .map((f) => relative(ROOT, f));
     expect(stale, 'import the framework as "digit-sdg"').toEqual([]);
-    const entries = { [pkg.name]: "src/index.ts", [`${pkg.name}/engine`]: "src/engine/index.ts" };
+    const entries = {
+      [pkg.name]: "src/index.ts",
+      [`${pkg.name}/engine`]: "src/engine/index.ts",
+      [`${pkg.name}/tools`]: "src/tools/index.ts",
+    };
     const tsconfig = JSON.parse(readFileSync(join(ROOT, "tsconfig.json"), "utf8")) as {
       compilerOptions: { paths: Record<string, string[]> };
     };
@@ -65,6 +69,10 @@ describe("the package", () => {
     expect(pkg.exports["./engine"]).toEqual({
       types: "./dist/src/engine/index.d.ts",
       default: "./dist/src/engine/index.js",
+    });
+    expect(pkg.exports["./tools"]).toEqual({
+      types: "./dist/src/tools/index.d.ts",
+      default: "./dist/src/tools/index.js",
     });
   });
 

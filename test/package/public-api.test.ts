@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ROOT } from "../cli/helpers.js";
 
 const ENTRY = join(ROOT, "src/index.ts");
+const TOOLS_ENTRY = join(ROOT, "src/tools/index.ts");
 
 interface PublicExport {
   name: string;
@@ -25,9 +26,9 @@ function documentedNode(decl: ts.Declaration): ts.Node {
   return ts.isVariableDeclaration(decl) ? decl.parent.parent : decl;
 }
 
-/** Every name src/index.ts exports, values and types, with the JSDoc that documents each. */
-function publicExports(): PublicExport[] {
-  const program = ts.createProgram([ENTRY], {
+/** Every name an entry (src/index.ts) exports, values and types, with the JSDoc that documents each. */
+function publicExports(entry = ENTRY): PublicExport[] {
+  const program = ts.createProgram([entry], {
     allowJs: false,
     noEmit: true,
     skipLibCheck: true,
@@ -35,7 +36,7 @@ function publicExports(): PublicExport[] {
     strict: true,
   });
   const checker = program.getTypeChecker();
-  const module = checker.getSymbolAtLocation(program.getSourceFile(ENTRY)!)!;
+  const module = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
   return checker.getExportsOfModule(module).map((symbol) => {
     const specifier = symbol.declarations?.find(ts.isExportSpecifier);
     const statement = specifier?.parent.parent;
@@ -63,14 +64,20 @@ function consumers(dir: string): string[] {
   });
 }
 
-/** Names imported from "digit-sdg" (or src/index.ts) anywhere in the given files. */
-function importedNames(files: string[]): Set<string> {
+const FRONT_DOOR = /digit-sdg|(?:\.\.\/)+src\/index\.js/.source;
+const TOOLS_SUBPATH = /digit-sdg\/tools|(?:\.\.\/)+src\/tools\/index\.js/.source;
+
+/** Names imported from "digit-sdg" (or src/index.ts; or another `entry`) in the given files. */
+function importedNames(files: string[], entry = FRONT_DOOR): Set<string> {
   const names = new Set<string>();
-  const imports =
-    /import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*\\?["'](?:digit-sdg|(?:\.\.\/)+src\/index\.js)\\?["']/g;
+  const imports = new RegExp(
+    `import\\s+(?:type\\s+)?\\{([^}]*)\\}\\s*from\\s*\\\\?["'](?:${entry})\\\\?["']`,
+    "g",
+  );
   for (const file of files) {
     for (const m of readFileSync(file, "utf8").matchAll(imports)) {
-      for (const part of m[1]!.split(","))
+      // A trailing comma leaves an empty part.
+      for (const part of m[1]!.split(",").filter((p) => p.trim()))
         names.add(
           part
             .trim()
@@ -153,5 +160,54 @@ describe("the engine subpath (digit-sdg/engine)", () => {
     expect(typeof engine.run).toBe("function");
     expect(typeof engine.planRun).toBe("function");
     expect(typeof engine.localExecutor.generate).toBe("function");
+  });
+});
+
+describe("the tools subpath (digit-sdg/tools)", () => {
+  const exported = publicExports(TOOLS_ENTRY);
+
+  it("is what a tool plugin needs, not the task's tool assembly or the built-in catalog", () => {
+    const names = exported.map((e) => e.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "registerToolEngine",
+        "registerToolSampler",
+        "defineEngine",
+        "defineSampler",
+        "defineEnrichment",
+        "simulateCalls",
+        "ToolEngine",
+        "ToolSampler",
+        "ToolEnrichment",
+        "ToolSamplingError",
+        "ToolRegistry",
+        "embedTexts",
+      ]),
+    );
+    for (const internal of ["buildTaskTools", "lookup", "ENGINES", "SAMPLERS", "toolDefinition"])
+      expect(names, internal).not.toContain(internal);
+  });
+
+  it("documents every export with JSDoc that has an @example", () => {
+    expect(
+      exported.filter((e) => !e.docs.some((d) => d.includes("@example"))).map((e) => e.name),
+    ).toEqual([]);
+  });
+
+  it("exports only what a builder, a doc or a test imports from it, and all that docs import", () => {
+    const files = [
+      ...["builders", "docs", "test"].flatMap((d) => consumers(join(ROOT, d))),
+      join(ROOT, "README.md"),
+    ];
+    const used = importedNames(files, TOOLS_SUBPATH);
+    expect(exported.map((e) => e.name).filter((n) => !used.has(n))).toEqual([]);
+    const names = new Set(exported.map((e) => e.name));
+    const pages = files.filter((f) => f.endsWith(".md"));
+    expect([...importedNames(pages, TOOLS_SUBPATH)].filter((n) => !names.has(n))).toEqual([]);
+  });
+
+  it("resolves to src/tools/index.ts", async () => {
+    const tools = await import("digit-sdg/tools");
+    expect(typeof tools.registerToolEngine).toBe("function");
   });
 });

@@ -119,6 +119,24 @@ describe("static scan", () => {
     expect(found).toEqual(["block:multi/line", "block:alias/two", "databuilder:tpl/builder"]);
   });
 
+  it("finds tool types a plugin registers with a call, not the register functions' own code", () => {
+    const text = [
+      '// registerToolEngine("commented/out", def)',
+      "/** Appends to a ledger. */",
+      'export const e = registerToolEngine("ledger/engine", defineEngine({}));',
+      "registerToolSampler(",
+      "  'ledger/window',",
+      "  defineSampler({}),",
+      ");",
+      "export function registerToolLoader(name: string, d: LoaderDefinition) {}",
+    ].join("\n");
+    const found = scanText(text, "f.ts", "user").map((e) => `${e.kind}:${e.name}:${e.description}`);
+    expect(found).toEqual([
+      "tool_engine:ledger/engine:Appends to a ledger.",
+      "tool_sampler:ledger/window:",
+    ]);
+  });
+
   it("takes a block's description from its JSDoc in source and as tsc compiles it", () => {
     const source = [
       "/**",

@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from "node:path";
-import { canonicalJson, requestKey } from "../../cache/request-key.js";
+import { callerPrefix, canonicalJson, requestKeyOf } from "../../cache/request-key.js";
 import type { CachedAnswer, CacheWarnings, ResponseCache } from "../../cache/response-cache.js";
 import {
   CACHE_FILE,
@@ -42,6 +42,8 @@ export interface CacheCaller {
 export class BlockCache {
   /** How often each (draw key, request) was asked by this block. */
   private readonly asked = new Map<string, number>();
+  /** Key prefixes by caller (see `callerPrefix`). */
+  private readonly prefixes = new Map<string, string>();
   private db: ResponseCache | undefined;
 
   private constructor(
@@ -91,16 +93,34 @@ export class BlockCache {
    */
   keys(caller: CacheCaller, request: Row, row: Row, count = 1): string[] {
     const drawKey = rowDrawKey(row) ?? null;
-    const id = `${drawKey ?? ""}\u0000${canonicalJson(request)}`;
+    const json = canonicalJson(request);
+    const id = `${drawKey ?? ""}\u0000${json}`;
     const occurrence = this.asked.get(id) ?? 0;
     this.asked.set(id, occurrence + 1);
+    const prefix = this.prefixOf(caller);
     return Array.from({ length: count }, (_, k) =>
-      requestKey({ ...caller, request, sample: canonicalJson([drawKey, occurrence, k]) }),
+      requestKeyOf(prefix, json, canonicalJson([drawKey, occurrence, k])),
     );
+  }
+
+  /** The key prefix of a caller (the same few callers ask again and again). */
+  private prefixOf(caller: CacheCaller): string {
+    const id = `${caller.provider}\u0000${caller.endpoint}\u0000${caller.model}`;
+    let prefix = this.prefixes.get(id);
+    if (prefix === undefined) {
+      prefix = callerPrefix(caller);
+      this.prefixes.set(id, prefix);
+    }
+    return prefix;
   }
 
   get(key: string): CachedAnswer | undefined {
     return this.reads ? this.open().get(key) : undefined;
+  }
+
+  /** The stored answers of `keys`, in order, read together (all miss when the block does not read). */
+  getMany(keys: readonly string[]): (CachedAnswer | undefined)[] {
+    return this.reads ? this.open().getMany(keys) : keys.map(() => undefined);
   }
 
   put(

@@ -2,7 +2,13 @@ import { createHash } from "node:crypto";
 import type { Logger } from "../../telemetry/logger.js";
 import { AdaptiveLimiter } from "./limiter.js";
 
-/** What identifies a credential: the secret and the endpoint it is used against. */
+/**
+ * What identifies a credential: the secret and the endpoint it is used against. A provider's
+ * `credential()` returns it; every block with the same one shares one concurrency limiter.
+ *
+ * @example
+ * protected credential(): Credential { return { secret: this.apiKey, endpoint: this.baseUrl }; }
+ */
 export interface Credential {
   /** The API key, token or a stand-in like "ollama" (never stored, only hashed). */
   secret: string;

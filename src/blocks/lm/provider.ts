@@ -16,7 +16,7 @@ import {
 } from "../block.js";
 import type { BatchApi } from "./batch/api.js";
 import { batchOptionsSchema, type Execution, executionSchema } from "./batch/config.js";
-import { BatchExecution, type BatchRequest } from "./batch/execution.js";
+import { BatchExecution, type BatchOutcome, type BatchRequest } from "./batch/execution.js";
 import { openBatchJournal } from "./batch/journal-store.js";
 import { chunkByKey, paramsKey } from "./batch.js";
 import { BlockCache, type CacheCaller } from "./block-cache.js";
@@ -40,10 +40,20 @@ import {
 import { DEFAULT_WORST_CASE_OUTPUT_TOKENS, type SpendTicket } from "./spend-guard.js";
 import { dropUsage, usageProblem } from "./usage.js";
 
-/** How a provider is called: a raw prompt (`completion`) or a list of chat messages. */
+/**
+ * How a provider is called: a raw prompt (`completion`) or a list of chat messages.
+ *
+ * @example
+ * protected static override methods: readonly LMMethod[] = ["chat_completion"];
+ */
 export type LMMethod = "completion" | "chat_completion";
 
-/** A chat message in OpenAI's shape. */
+/**
+ * A chat message in OpenAI's shape.
+ *
+ * @example
+ * const last = (request.input as ChatMessage[]).at(-1)?.content;
+ */
 export interface ChatMessage {
   role: string;
   content?: unknown;
@@ -51,7 +61,16 @@ export interface ChatMessage {
   [key: string]: unknown;
 }
 
-/** One request, after generation parameters were resolved. */
+/**
+ * One request, after generation parameters were resolved: what a provider's `send` gets.
+ *
+ * @example
+ * protected async send(request: LMRequest): Promise<LMResponse> {
+ *   const res = await fetch(url, { method: "POST", body: JSON.stringify({ prompt: request.input,
+ *     ...request.params }), signal: request.signal });
+ *   return { outputs: [(await res.json()).text] };
+ * }
+ */
 export interface LMRequest {
   method: LMMethod;
   /** A prompt (completion; `continuation` already appended) or chat messages. */
@@ -82,7 +101,13 @@ export interface LMBatchRequest {
   signal: AbortSignal;
 }
 
-/** What a provider returns for one request (or for one prompt of a batched request): `n` outputs and token usage. */
+/**
+ * What a provider returns for one request (or for one prompt of a batched request): `n` outputs
+ * and token usage.
+ *
+ * @example
+ * return { outputs: [text], prompt_tokens: usage.input, completion_tokens: usage.output };
+ */
 export interface LMResponse {
   outputs: (string | ChatMessage)[];
   prompt_tokens?: number | undefined;
@@ -299,6 +324,12 @@ interface Prepared {
   n: number;
   /** Requests per row: `n` when the endpoint has no `n`, else 1. */
   fanOut: number;
+}
+
+/** A row's cache keys (one per fanned-out request) and the stored answers found for them. */
+interface CacheLookup {
+  keys: string[];
+  hits: (LMResponse | undefined)[];
 }
 
 /**
@@ -659,9 +690,20 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
       .map((item) => this.prepare(item, method))
       .filter((p): p is Prepared => p !== undefined);
     const limit = this.batchLimit(method);
+    // Every row's stored answers are read at once; rows the cache answers whole are finished here
+    // and are neither sent online nor packed into a batch.
+    const looked = this.lookUpCache(prepared);
+    const unanswered = prepared.filter((p) => {
+      const l = looked.get(p);
+      if (!l?.hits.every((h) => h !== undefined)) return true;
+      this.finish(p, l.hits as LMResponse[]);
+      return false;
+    });
     // Rows sent by the provider's batch API (execution: batch, or auto past its first rows).
-    const batched = this.batchExecution ? prepared.filter(() => this.batchExecution!.takes()) : [];
-    const online = batched.length ? prepared.filter((p) => !batched.includes(p)) : prepared;
+    const batched = this.batchExecution
+      ? unanswered.filter(() => this.batchExecution!.takes())
+      : [];
+    const online = batched.length ? unanswered.filter((p) => !batched.includes(p)) : unanswered;
     // Rows that can share a request: a string prompt, no fan-out, and the same parameters.
     const chunks =
       limit > 1
@@ -676,10 +718,10 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     const settled = await Promise.allSettled([
       ...chunks.map((chunk) =>
         chunk.length === 1
-          ? this.processItem(chunk[0]!, runSignal, span)
-          : this.processChunk(chunk, runSignal, span),
+          ? this.processItem(chunk[0]!, looked.get(chunk[0]!), runSignal, span)
+          : this.processChunk(chunk, looked, runSignal, span),
       ),
-      ...batched.map((p) => this.processBatched(p, runSignal, span)),
+      ...batched.map((p) => this.processBatched(p, looked.get(p), runSignal, span)),
     ]);
     const thrown = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (thrown) throw thrown.reason;
@@ -722,9 +764,13 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     return { item, method, input, params, sent, n, fanOut };
   }
 
-  /** One row: `fanOut` requests (one unless the endpoint lacks `n`), each with retries; then its result or error. */
+  /**
+   * One row: `fanOut` requests (one unless the endpoint lacks `n`), each with retries, except
+   * those `looked` up answered; then its result or error.
+   */
   private async processItem(
     p: Prepared,
+    looked: CacheLookup | undefined,
     runSignal: AbortSignal,
     blockSpan: Span | undefined,
   ): Promise<void> {
@@ -745,11 +791,14 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
       items: [item],
       send: async (signal) => [await this.send({ ...request, signal })],
     };
-    const keys = this.cacheKeys(p, p.fanOut);
     const results = await Promise.all(
-      Array.from({ length: p.fanOut }, (_, k) =>
-        this.cachedAttempt(call, keys?.[k], runSignal, blockSpan),
-      ),
+      Array.from({ length: p.fanOut }, async (_, k): Promise<Attempted> => {
+        const hit = looked?.hits[k];
+        if (hit) return { responses: [hit] };
+        const result = await this.attempt(call, runSignal, blockSpan);
+        if (looked) this.cacheStore(looked.keys[k]!, result.responses?.[0]);
+        return result;
+      }),
     );
     const failed = results.find((r) => !r.responses);
     if (failed) return fail(item, failed.failure!);
@@ -759,9 +808,13 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     );
   }
 
-  /** One row by the batch API: `fanOut` requests in batches; a row a batch hands back goes online. */
+  /**
+   * One row by the batch API: its `fanOut` requests the cache did not answer go in batches, and
+   * each answer is stored the moment it arrives; a request a batch hands back goes online.
+   */
   private async processBatched(
     p: Prepared,
+    looked: CacheLookup | undefined,
     runSignal: AbortSignal,
     blockSpan: Span | undefined,
   ): Promise<void> {
@@ -775,40 +828,54 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
       continuation: item.continuation as string | undefined,
       row: item.SRC_DATA,
     };
-    const outcomes = await Promise.all(
-      Array.from({ length: p.fanOut }, () =>
-        this.batchExecution!.send(p.method, request, runSignal, blockSpan),
-      ),
+    // What the row already has: its hits, and each answer a batch brings.
+    const answers: (LMResponse | undefined)[] = Array.from(
+      { length: p.fanOut },
+      (_, k) => looked?.hits[k],
     );
-    if (outcomes.some((o) => "online" in o)) return this.processItem(p, runSignal, blockSpan);
+    const outcomes = await Promise.all(
+      answers.map(async (hit, k): Promise<BatchOutcome> => {
+        if (hit) return { response: hit };
+        // A request sent by batch is capped like an online one (at the batch price).
+        const ticket = await this.reserveSpend([p.input], p.sent, [item], "batch");
+        let outcome: BatchOutcome | undefined;
+        try {
+          outcome = await this.batchExecution!.send(p.method, request, runSignal, blockSpan);
+        } finally {
+          ticket?.settle(
+            spentUsage(outcome && "response" in outcome ? [outcome.response] : undefined),
+          );
+        }
+        if ("response" in outcome) {
+          answers[k] = outcome.response;
+          if (looked) this.cacheStore(looked.keys[k]!, outcome.response);
+        }
+        return outcome;
+      }),
+    );
+    if (outcomes.some((o) => "online" in o))
+      return this.processItem(
+        p,
+        looked && { keys: looked.keys, hits: answers },
+        runSignal,
+        blockSpan,
+      );
     const failed = outcomes.find((o): o is { failure: Failure } => "failure" in o);
     if (failed) return fail(item, failed.failure);
-    const responses = outcomes
-      .map((o) => ("response" in o ? o.response : undefined))
-      .filter((r): r is LMResponse => r !== undefined);
-    this.finish(p, responses);
+    this.finish(p, answers as LMResponse[]);
     this.refusals.succeeded();
   }
 
-  /** Completion rows with identical parameters as one request; on a final failure every row gets the error. */
+  /**
+   * Completion rows with identical parameters (none answered by the cache) as one request; on a
+   * final failure every row gets the error.
+   */
   private async processChunk(
-    all: Prepared[],
+    chunk: Prepared[],
+    looked: ReadonlyMap<Prepared, CacheLookup>,
     runSignal: AbortSignal,
     blockSpan: Span | undefined,
   ): Promise<void> {
-    // Prompts the cache answers are finished here; the rest share one request.
-    const keys = new Map<Prepared, string>();
-    const chunk: Prepared[] = [];
-    for (const p of all) {
-      const key = this.cacheKeys(p, 1)?.[0];
-      const hit = key === undefined ? undefined : this.cacheHit(key, [p.item]);
-      if (hit) this.finish(p, [hit]);
-      else {
-        if (key !== undefined) keys.set(p, key);
-        chunk.push(p);
-      }
-    }
-    if (chunk.length === 0) return;
     const first = chunk[0]!;
     const inputs = chunk.map((p) => p.input as string);
     const rows = chunk.map((p) => p.item.SRC_DATA);
@@ -821,7 +888,7 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     };
     const result = await this.attempt(call, runSignal, blockSpan);
     chunk.forEach((p, i) => {
-      const key = keys.get(p);
+      const key = looked.get(p)?.keys[0];
       if (key !== undefined) this.cacheStore(key, result.responses?.[i]);
     });
     chunk.forEach((p, i) => {
@@ -861,36 +928,36 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     return this.responseCache.keys(this.cacheCaller(), request, item.SRC_DATA, count);
   }
 
-  /** A request through the cache: a stored answer if there is one, else sent and stored. */
-  private async cachedAttempt(
-    call: Call,
-    key: string | undefined,
-    runSignal: AbortSignal,
-    blockSpan: Span | undefined,
-  ): Promise<Attempted> {
-    const hit = key === undefined ? undefined : this.cacheHit(key, call.items);
-    if (hit) return { responses: [hit] };
-    const result = await this.attempt(call, runSignal, blockSpan);
-    if (key !== undefined) this.cacheStore(key, result.responses?.[0]);
-    return result;
-  }
-
-  /** The stored answer for `key` (reported as a hit), or undefined (reported as a miss). */
-  private cacheHit(key: string, items: BlockItem[]): LMResponse | undefined {
+  /**
+   * The cache keys of every row's `fanOut` samples and their stored answers, read in one
+   * transaction (each lookup reported as a hit or a miss). Empty when the block does not cache.
+   */
+  private lookUpCache(prepared: readonly Prepared[]): Map<Prepared, CacheLookup> {
+    const looked = new Map<Prepared, CacheLookup>();
     const cache = this.responseCache;
-    if (!cache?.reads || this.cacheFailed) return undefined;
-    const stored = this.cacheUse(() => cache.get(key));
-    const response = stored && isResponse(stored.value) ? stored.value : undefined;
-    this.ctx.observer?.cacheLookup?.({
-      block: this.name,
-      provider: this.type,
-      model: this.modelId,
-      task_names: taskNamesOf(items),
-      hit: !!response,
-      prompt_tokens: response?.prompt_tokens ?? 0,
-      completion_tokens: response?.completion_tokens ?? 0,
+    if (!cache || this.cacheFailed || prepared.length === 0) return looked;
+    const keys = prepared.map((p) => this.cacheKeys(p, p.fanOut)!);
+    const stored = cache.reads ? this.cacheUse(() => cache.getMany(keys.flat())) : undefined;
+    let at = 0;
+    prepared.forEach((p, i) => {
+      const hits = keys[i]!.map(() => {
+        const value = stored?.[at++]?.value;
+        return isResponse(value) ? { ...value, outputs: [...value.outputs] } : undefined;
+      });
+      looked.set(p, { keys: keys[i]!, hits });
+      if (!cache.reads || this.cacheFailed) return;
+      for (const hit of hits)
+        this.ctx.observer?.cacheLookup?.({
+          block: this.name,
+          provider: this.type,
+          model: this.modelId,
+          task_names: taskNamesOf([p.item]),
+          hit: !!hit,
+          prompt_tokens: hit?.prompt_tokens ?? 0,
+          completion_tokens: hit?.completion_tokens ?? 0,
+        });
     });
-    return response ? { ...response, outputs: [...response.outputs] } : undefined;
+    return looked;
   }
 
   /** Store a request's answer the moment it arrives (before its record is committed). */
@@ -963,40 +1030,38 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     blockSpan: Span | undefined,
   ): Promise<Attempted> {
     const taskNames = taskNamesOf(call.items);
-    const budget = this.ctx.budget;
     // Under a spending cap the request's worst case is reserved once it has a slot, before it is
     // sent (the reservation throws when a cap cannot cover it); it is settled when it is done.
     let ticket: SpendTicket | undefined;
     const reserve =
-      budget &&
-      (() =>
-        (ticket = budget.reserve({
-          provider: this.type,
-          model: this.modelId,
-          tasks: taskNames,
-          promptTokens: estimatePromptTokens(call.inputs),
-          maxCompletionTokens: maxCompletionTokens(call.params, call.inputs.length),
-        })));
+      this.ctx.budget &&
+      (async () => {
+        ticket = await this.reserveSpend(call.inputs, call.params, call.items, "online");
+      });
     let result: Attempted = {};
     try {
       result = await this.attemptWithRetries(call, runSignal, blockSpan, taskNames, reserve);
       return result;
     } finally {
-      const responses = result.responses;
-      const unknownUsage = responses?.some(
-        (r) => r.prompt_tokens === undefined && r.completion_tokens === undefined,
-      );
-      ticket?.settle(
-        !responses
-          ? { prompt_tokens: 0, completion_tokens: 0 }
-          : unknownUsage
-            ? undefined
-            : {
-                prompt_tokens: responses.reduce((s, r) => s + (r.prompt_tokens ?? 0), 0),
-                completion_tokens: responses.reduce((s, r) => s + (r.completion_tokens ?? 0), 0),
-              },
-      );
+      ticket?.settle(spentUsage(result.responses));
     }
+  }
+
+  /** Reserve the worst case of a request under the run's spending caps (throws when refused). */
+  private reserveSpend(
+    inputs: readonly (string | ChatMessage[])[],
+    params: Row,
+    items: BlockItem[],
+    execution: "online" | "batch",
+  ): Promise<SpendTicket> | undefined {
+    return this.ctx.budget?.reserve({
+      provider: this.type,
+      model: this.modelId,
+      tasks: taskNamesOf(items),
+      promptTokens: estimatePromptTokens(inputs),
+      maxCompletionTokens: maxCompletionTokens(params, inputs.length),
+      execution,
+    });
   }
 
   private async attemptWithRetries(
@@ -1004,7 +1069,7 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
     runSignal: AbortSignal,
     blockSpan: Span | undefined,
     taskNames: string[],
-    reserve: (() => void) | undefined,
+    reserve: (() => Promise<void>) | undefined,
   ): Promise<Attempted> {
     const limiter = this.limiter;
     const started = performance.now();
@@ -1038,7 +1103,7 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
       }
       if (attempt === 0 && reserve) {
         try {
-          reserve();
+          await reserve();
         } catch (e) {
           slot.release("error");
           span.end("cancelled");
@@ -1188,6 +1253,22 @@ function maxCompletionTokens(params: Row, prompts: number): number {
     .find((v) => typeof v === "number" && v > 0) as number | undefined;
   const n = typeof params.n === "number" && params.n > 1 ? params.n : 1;
   return (limit ?? DEFAULT_WORST_CASE_OUTPUT_TOKENS) * n * prompts;
+}
+
+/**
+ * What a finished request used, for its spending ticket: nothing when it got no answer, unknown
+ * (undefined: its worst case is counted) when the endpoint reported no usage.
+ */
+function spentUsage(
+  responses: LMResponse[] | undefined,
+): { prompt_tokens: number; completion_tokens: number } | undefined {
+  if (!responses) return { prompt_tokens: 0, completion_tokens: 0 };
+  if (responses.some((r) => r.prompt_tokens === undefined && r.completion_tokens === undefined))
+    return undefined;
+  return {
+    prompt_tokens: responses.reduce((s, r) => s + (r.prompt_tokens ?? 0), 0),
+    completion_tokens: responses.reduce((s, r) => s + (r.completion_tokens ?? 0), 0),
+  };
 }
 
 /** Whether a stored value looks like an answer (a damaged entry is a miss, not a crash). */

@@ -1,5 +1,12 @@
 import { BudgetError, BudgetExhausted } from "../../errors.js";
-import { findPrice, type PriceTable } from "../../telemetry/prices.js";
+import { estimateCost, findPrice, type PriceTable } from "../../telemetry/prices.js";
+import {
+  LocalSpendLedger,
+  type SpendCaps,
+  type SpendLedger,
+  type SpendRefusal,
+  type SpendTotals,
+} from "./spend-ledger.js";
 
 /**
  * Output tokens assumed for a request that sets no output limit (`max_tokens` and its aliases),
@@ -22,37 +29,44 @@ export interface PlannedRequest {
   /** Input tokens (an estimate) and the most output tokens the request may produce. */
   promptTokens: number;
   maxCompletionTokens: number;
+  /** Sent by a batch API: priced at the model's batch rates. */
+  execution?: "online" | "batch" | undefined;
+}
+
+/** The caps of a run, and what to call the run's cap in messages. */
+export interface GuardCaps extends SpendCaps {
+  /** Where the run's cap comes from (`--max-cost`, `budget: in run.yaml`); default `--max-cost`. */
+  runSource?: string | undefined;
 }
 
 /**
- * The spending caps of a run (`--max-cost`) and of its tasks (`budget:`): before each request, the
- * spend committed so far plus the worst case of every request in flight, this one included, must
- * stay within every cap that applies; otherwise the request is not sent (BudgetExhausted).
+ * The spending caps of a run (`--max-cost`, the run config's `budget:`) and of its tasks
+ * (`budget:`): before each request, the spend committed so far (earlier attempts of resumed
+ * tasks included) plus the worst case of every request in flight, this one included, must stay
+ * within every cap that applies; otherwise the request is not sent (BudgetExhausted). Spend is
+ * counted also without a cap (for models with a price), so a resumed run knows what was paid.
+ * The totals live in a `SpendLedger`: this process's memory, or a store a cluster shares.
  *
  * @example
  * const guard = new SpendGuard(prices, { run: 2.5, tasks: { "my/task": 1 } });
- * const ticket = guard.reserve({ provider: "openai", model: "gpt-4o-mini", tasks: ["my/task"], promptTokens: 900, maxCompletionTokens: 256 });
+ * const ticket = await guard.reserve({ provider: "openai", model: "gpt-4o-mini", tasks: ["my/task"], promptTokens: 900, maxCompletionTokens: 256 });
  * ticket.settle({ prompt_tokens: 870, completion_tokens: 120 });
  */
 export class SpendGuard {
-  /** USD spent by finished requests, in all and per task. */
-  spent = 0;
-  private readonly spentByTask = new Map<string, number>();
-  /** USD reserved by requests in flight, in all and per task. */
-  private reserved = 0;
-  private readonly reservedByTask = new Map<string, number>();
   /** Set once a request was refused: the run stops committing and drawing. */
   exhausted: BudgetExhausted | undefined;
+  /** USD spent by earlier attempts of this run's tasks (counted in from the start). */
+  private earlier = 0;
+  /** Settlements not yet applied to a ledger that answers later (awaited by `totals`). */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(
     private readonly prices: PriceTable,
-    readonly caps: {
-      run?: number | undefined;
-      tasks?: Readonly<Record<string, number>> | undefined;
-    },
+    readonly caps: GuardCaps,
+    private readonly ledger: SpendLedger = new LocalSpendLedger(caps),
   ) {}
 
-  /** Whether any cap is set (without one, nothing is checked). */
+  /** Whether any cap is set (without one, nothing is refused and no price is required). */
   get active(): boolean {
     return this.caps.run !== undefined || Object.keys(this.caps.tasks ?? {}).length > 0;
   }
@@ -73,67 +87,82 @@ export class SpendGuard {
     );
   }
 
+  /**
+   * Count what earlier attempts of a resumed task spent, before anything is sent.
+   *
+   * @example
+   * await guard.addEarlier("my/task", task.spentBefore);
+   */
+  async addEarlier(task: string, usd: number): Promise<void> {
+    if (!(usd > 0)) return;
+    this.earlier += usd;
+    await this.ledger.addEarlier(task, usd);
+  }
+
+  /**
+   * Spend so far (settled requests, earlier attempts included), in all and per task. Waits up to
+   * a second for settlements still on their way to a shared ledger (one that does not answer,
+   * like a Redis outage, must not hold up a checkpoint).
+   */
+  async totals(): Promise<SpendTotals> {
+    if (this.pending.size) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(this.pending),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, 1000);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    return this.ledger.totals();
+  }
+
   /** Reserve a request's worst-case cost, or throw BudgetExhausted when a cap cannot cover it. */
-  reserve(request: PlannedRequest): SpendTicket {
-    if (!this.active) return { settle: () => {} };
+  async reserve(request: PlannedRequest): Promise<SpendTicket> {
     if (this.exhausted) throw this.exhausted;
     this.requirePrice(request.provider, request.model);
-    const worst = this.cost(
-      request.provider,
-      request.model,
-      request.promptTokens,
-      request.maxCompletionTokens,
-    );
-    const runCap = this.caps.run;
-    if (runCap !== undefined && this.spent + this.reserved + worst > runCap) {
-      return this.refuse(
-        `the run's spending cap of ${usd(runCap)} (--max-cost) is reached: ${usd(this.spent)} spent, ${usd(this.reserved)} reserved by requests in flight, and the next request may cost up to ${usd(worst)}`,
-      );
-    }
-    for (const t of request.tasks) {
-      const cap = this.caps.tasks?.[t];
-      if (cap === undefined) continue;
-      const spent = this.spentByTask.get(t) ?? 0;
-      const held = this.reservedByTask.get(t) ?? 0;
-      if (spent + held + worst > cap)
-        return this.refuse(
-          `task '${t}' reached its budget of ${usd(cap)}: ${usd(spent)} spent, ${usd(held)} reserved by requests in flight, and the next request may cost up to ${usd(worst)}`,
-        );
-    }
-    const share = worst / Math.max(1, request.tasks.length);
-    this.reserved += worst;
-    for (const t of request.tasks)
-      this.reservedByTask.set(t, (this.reservedByTask.get(t) ?? 0) + share);
+    const worst = this.cost(request, request.promptTokens, request.maxCompletionTokens);
+    const refusal = await this.ledger.reserve(worst, request.tasks);
+    if (refusal) this.refuse(refusal, worst);
     let settled = false;
     return {
       settle: (usage) => {
         if (settled) return;
         settled = true;
-        this.reserved -= worst;
         // No usage reported for an answer: count the worst case (never less than was spent).
         const actual = usage
-          ? this.cost(request.provider, request.model, usage.prompt_tokens, usage.completion_tokens)
+          ? this.cost(request, usage.prompt_tokens, usage.completion_tokens)
           : worst;
-        this.spent += actual;
-        for (const t of request.tasks) {
-          this.reservedByTask.set(t, (this.reservedByTask.get(t) ?? 0) - share);
-          this.spentByTask.set(
-            t,
-            (this.spentByTask.get(t) ?? 0) + actual / Math.max(1, request.tasks.length),
-          );
+        const done = this.ledger.settle(worst, actual, request.tasks);
+        if (done instanceof Promise) {
+          const p: Promise<void> = done
+            .catch(() => undefined)
+            .finally(() => this.pending.delete(p));
+          this.pending.add(p);
         }
       },
     };
   }
 
-  private refuse(message: string): never {
+  private refuse(r: SpendRefusal, worst: number): never {
+    const spent =
+      this.earlier > 0
+        ? `${usd(r.spent)} spent (${usd(this.earlier)} of it by earlier attempts)`
+        : `${usd(r.spent)} spent`;
+    const state = `${spent}, ${usd(r.reserved)} reserved by requests in flight, and the next request may cost up to ${usd(worst)}`;
+    const message =
+      "run" in r.scope
+        ? `the run's spending cap of ${usd(r.cap)} (${this.caps.runSource ?? "--max-cost"}) is reached: ${state}`
+        : `task '${r.scope.task}' reached its budget of ${usd(r.cap)}: ${state}`;
     this.exhausted ??= new BudgetExhausted(message);
     throw this.exhausted;
   }
 
-  private cost(provider: string, model: string, prompt: number, completion: number): number {
-    const price = findPrice(this.prices, provider, model);
-    return price ? (prompt * price.input + completion * price.output) / 1_000_000 : 0;
+  private cost(request: PlannedRequest, prompt: number, completion: number): number {
+    const { provider, model, execution } = request;
+    return estimateCost(this.prices, provider, model, prompt, completion, execution) ?? 0;
   }
 }
 

@@ -94,6 +94,7 @@ async function previewTask(
           { builderName: group.builderName, logger: silentLogger },
           where,
         ),
+      registry: plan.registry,
     });
   } finally {
     for (const b of blocks.values()) await b.close().catch(() => undefined);

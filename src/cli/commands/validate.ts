@@ -8,7 +8,7 @@ import type { RunOptions } from "../../engine/options.js";
 import { planRun, type RunPlan } from "../../engine/plan.js";
 import { ConfigError, type DigitError, isDigitError } from "../../errors.js";
 import type { FormatterClass } from "../../formatters/formatter.js";
-import { silentLogger } from "../../telemetry/logger.js";
+import { type Logger, silentLogger } from "../../telemetry/logger.js";
 import { printError } from "../print-error.js";
 import { taskRunOptions } from "./run-options.js";
 
@@ -84,7 +84,9 @@ export async function validateCommand(
   const cwd = process.cwd();
   if (typeof opts.dataDir === "string") process.env.DGT_DATA_DIR = opts.dataDir;
   prepareEnvironment(cwd);
-  const options = validateOptions(positional, opts, cwd);
+  // The plan's warnings (e.g. a dataloader key its type ignores), each shown once on success.
+  const warnings = new Set<string>();
+  const options = { ...validateOptions(positional, opts, cwd), logger: warningsInto(warnings) };
   const errors: DigitError[] = [];
   const dataRead = new Set<string>();
   const check = async (o: RunOptions): Promise<RunPlan | undefined> => {
@@ -118,6 +120,7 @@ export async function validateCommand(
     process.stderr.write(`${errors.length} problem${errors.length === 1 ? "" : "s"} found\n`);
     return 1;
   }
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const tasks = plan.groups.flatMap((g) =>
     g.tasks.map((t) => `${String(t.spec.task_name)}${t.file ? ` (${relative(cwd, t.file)})` : ""}`),
   );
@@ -125,4 +128,16 @@ export async function validateCommand(
     `ok: ${tasks.length} task${tasks.length === 1 ? "" : "s"} and ${plan.groups.length} builder${plan.groups.length === 1 ? "" : "s"} are valid\n${tasks.map((t) => `  ${t}`).join("\n")}\n`,
   );
   return 0;
+}
+
+/** A logger that keeps the warn messages it gets in `into` and drops the rest. */
+function warningsInto(into: Set<string>): Logger {
+  const logger: Logger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (message) => void into.add(message),
+    error: () => undefined,
+    child: () => logger,
+  };
+  return logger;
 }

@@ -14,8 +14,9 @@ const schema = z.object({
 });
 
 /**
- * Read a DiGiT tool file: a list of tools, `{namespace: [tools]}`, or `{tool_name: tool}`.
- * The entry's `namespace` wins over the file's.
+ * Read a DiGiT tool file: a list of tools, `{namespace: [tools]}` (every namespace in it), or
+ * `{tool_name: tool}`. The entry's `namespace` wins over the file's; a file that mixes lists and
+ * single tools at its top level is an error.
  *
  * @example
  * readToolFile("data/tools.yaml", "weather").length
@@ -41,22 +42,37 @@ export function readToolFile(path: string, namespace?: string): Tool[] {
       file: path,
     });
   }
-  let dicts: unknown[];
-  let fileNs = DEFAULT_NAMESPACE;
-  if (Array.isArray(raw)) dicts = raw;
-  else if (isObj(raw)) {
-    const first = Object.values(raw)[0];
-    if (Array.isArray(first)) {
-      fileNs = Object.keys(raw)[0]!;
-      dicts = first;
-    } else dicts = Object.values(raw);
-  } else {
+  if (Array.isArray(raw))
+    return raw.map((d) => toolFromDict(d, namespace ?? DEFAULT_NAMESPACE, where(path)));
+  if (!isObj(raw)) {
     throw new ToolDefinitionError(
       `tool file '${path}' must hold a list of tools, {namespace: [tools]} or {name: tool}`,
       { file: path },
     );
   }
-  return dicts.map((d) => toolFromDict(d, namespace ?? fileNs, `tool file '${path}'`));
+  const entries = Object.entries(raw);
+  const lists = entries.filter(([, v]) => Array.isArray(v));
+  if (lists.length === 0) {
+    return entries.map(([, d]) => toolFromDict(d, namespace ?? DEFAULT_NAMESPACE, where(path)));
+  }
+  if (lists.length < entries.length) {
+    const other = entries.find(([, v]) => !Array.isArray(v))![0];
+    throw new ToolDefinitionError(
+      `tool file '${path}' mixes namespaces (lists of tools) and tools: '${other}' is not a list`,
+      {
+        file: path,
+        hint: `give '${other}' as a list under a namespace, or use one shape for the whole file`,
+      },
+    );
+  }
+  // Every namespace of a {namespace: [tools]} file, in file order (DiGiT reads only the first).
+  return entries.flatMap(([ns, dicts]) =>
+    Array.isArray(dicts) ? dicts.map((d) => toolFromDict(d, namespace ?? ns, where(path))) : [],
+  );
+}
+
+function where(path: string): string {
+  return `tool file '${path}'`;
 }
 
 /** `type: file`: tools from a YAML or JSON file (DiGiT's FileToolLoader). */

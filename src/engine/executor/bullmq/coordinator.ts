@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
@@ -6,7 +7,7 @@ import type {
   GenerationDataBuilder,
   TransformationDataBuilder,
 } from "../../../builders/databuilder.js";
-import { DigitError, isDigitError } from "../../../errors.js";
+import { BudgetExhausted, DigitError, isDigitError } from "../../../errors.js";
 import { appendRejects, type Task } from "../../../tasks/task.js";
 import { type Logger, silentLogger } from "../../../telemetry/logger.js";
 import type { RunObserver } from "../../../telemetry/observer.js";
@@ -23,6 +24,7 @@ import {
   parseFailure,
   QUEUE_NAME,
   redisConnection,
+  type UnitBudget,
   type UnitContext,
   type UnitData,
   type UnitResult,
@@ -30,6 +32,7 @@ import {
 } from "./protocol.js";
 import { closeWithin, handleErrors } from "./redis-health.js";
 import { referSecrets } from "./secrets.js";
+import { RedisSpendLedger, spendKey } from "./spend-ledger.js";
 import { type StoredContext, UnitTracker } from "./unit-tracker.js";
 
 /** How the coordinator side of a distributed run is set up. */
@@ -142,6 +145,8 @@ export async function createBullmqExecutor(
     logger,
   });
   const states = new WeakMap<DataBuilder, BuilderState>();
+  /** The run's spending caps and where its shared spend is kept (set when a cap is). */
+  let budget: UnitBudget | undefined;
   let warnedNoWorkers = false;
 
   const stateOf = (builder: DataBuilder): BuilderState => {
@@ -178,6 +183,7 @@ export async function createBullmqExecutor(
         config: builder.config,
         file: builder.file,
         builderOptions: builder.options,
+        ...(budget ? { budget } : {}),
         tasks: builder.tasks.map((t) => ({
           spec: t.spec,
           file: t.file,
@@ -223,6 +229,8 @@ export async function createBullmqExecutor(
       if (isDigitError(e)) throw e;
       // A user error on the worker (e.g. a variable it lacks) stays a user error here, with its fix.
       const failure = parseFailure(e instanceof Error ? e.message : String(e));
+      // A spending cap refused a request on the worker: the run stops cleanly, as in a local run.
+      if (failure.code === "DIGIT_BUDGET_EXHAUSTED") throw new BudgetExhausted(failure.message);
       const message = `builder '${builder.name}' failed on a worker (unit ${jobId}): ${failure.message}`;
       throw failure.code
         ? new DigitError(failure.code, message, { hint: failure.hint })
@@ -256,6 +264,11 @@ export async function createBullmqExecutor(
     url: options.url,
     width: options.width ?? 32,
     check: (builder: DataBuilder) => void contextOf(builder),
+    spendLedger({ caps, prices }) {
+      // A new hash per coordinator run: what earlier runs spent comes from the tasks' checkpoints.
+      budget = { key: spendKey(randomUUID()), caps, prices };
+      return new RedisSpendLedger(redis, budget.key, caps);
+    },
     generate: (builder: GenerationDataBuilder, requestIdx: number, batch: Row[]) =>
       dispatch(builder, "generation", requestIdx, batch),
     transform: (builder: TransformationDataBuilder, batch: Row[]) =>

@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
+import type { GuardCaps } from "../../../blocks/lm/spend-guard.js";
 import type { BuilderSpec, RunnerConfig, TaskSpec } from "../../../config/schemas.js";
 import { ConfigError, DigitError } from "../../../errors.js";
 import type { LlmCallReport } from "../../../telemetry/observer.js";
+import type { PriceTable } from "../../../telemetry/prices.js";
 import type { Row } from "../../../util/mapping.js";
 
 /**
@@ -18,14 +20,22 @@ export const KEY_PREFIX = "digit";
  * 2: secrets in contexts are `{"$env": NAME, "fingerprint": …}` references (secrets.ts).
  * 3: the builder context carries the run's `execution` (online, batch or auto), which an older
  * worker would ignore and send online at the full price.
+ * 4: contexts carry the run's spending caps and shared spend (`budget`), which workers enforce.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** One task of a builder, as a worker needs it to construct the builder's `tasks`. */
 export interface UnitTask {
   spec: TaskSpec;
   file: string | undefined;
   runnerConfig: RunnerConfig;
+}
+
+/** The spending caps a worker enforces for a run, on the spend all workers share. */
+export interface UnitBudget {
+  key: string;
+  caps: GuardCaps;
+  prices: PriceTable;
 }
 
 /**
@@ -43,6 +53,11 @@ export interface UnitContext {
   /** Builder YAML path on the coordinator (a worker prefers its own copy, found by name). */
   file: string;
   builderOptions: Row;
+  /**
+   * The run's spending caps, when it has any: the Redis hash of its shared spend (see
+   * spend-ledger.ts), the caps, and the prices the coordinator counts with.
+   */
+  budget?: UnitBudget | undefined;
   tasks: UnitTask[];
   namespaces: string[];
   pluginDirs: string[];

@@ -1,7 +1,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { existsSync } from "node:fs";
+import type { Redis } from "ioredis";
 import type { Block, BlockContext } from "../../../blocks/block.js";
 import { runInBatchScope } from "../../../blocks/lm/batch/request-scope.js";
+import { SpendGuard } from "../../../blocks/lm/spend-guard.js";
 import type {
   DataBuilderClass,
   GenerationDataBuilder,
@@ -16,6 +18,7 @@ import type { Row } from "../../../util/mapping.js";
 import { Random } from "../../../util/random.js";
 import { assembleBuilder, createBlocks } from "../../assemble.js";
 import type { UnitContext, UnitData, UnitRejects } from "./protocol.js";
+import { RedisSpendLedger } from "./spend-ledger.js";
 
 /** What one unit's blocks reported while it ran. */
 export interface UnitCollector {
@@ -65,6 +68,7 @@ export class PreparedContext {
     context: UnitContext,
     local: WorkerRegistryOptions,
     logger: Logger,
+    redis?: Redis,
   ): Promise<PreparedContext> {
     const registry = await Registry.open({
       namespaces: [...new Set([...context.namespaces, ...(local.namespaces ?? [])])],
@@ -85,7 +89,17 @@ export class PreparedContext {
       // Not found by name here: templates are read relative to the coordinator's path.
     }
     const blockLogger = logger.child({ builder: context.builderName });
+    // The run's caps hold for the cluster: every worker reserves on the spend kept in Redis.
+    const budget = context.budget;
     const blockCtx: BlockContext = {
+      budget:
+        budget && redis
+          ? new SpendGuard(
+              budget.prices,
+              budget.caps,
+              new RedisSpendLedger(redis, budget.key, budget.caps),
+            )
+          : undefined,
       builderName: context.builderName,
       logger: blockLogger,
       telemetry: new NoTelemetry(),

@@ -151,8 +151,12 @@ export class UnitTracker {
 
   private async submit(unit: Unit): Promise<void> {
     const job = await this.queue.add("unit", unit.data, { ...JOB_OPTIONS, jobId: unit.jobId });
-    // An id already in Redis keeps its old state: a unit a previous coordinator saw fail runs again.
-    if ((await job.getState()) === "failed") await job.retry("failed");
+    // An id already in Redis keeps its old state: a unit a previous coordinator saw fail runs again,
+    // with this coordinator's data (its builder context, e.g. a higher spending cap).
+    if ((await job.getState()) === "failed") {
+      await job.updateData(unit.data);
+      await job.retry("failed");
+    }
     unit.submitted = true;
     // A result already in Redis (a coordinator restarted from the same checkpoint) ends the wait now.
     await this.inspect(unit);

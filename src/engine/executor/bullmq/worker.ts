@@ -128,7 +128,7 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
           id,
         );
         logger.info(`building '${context.builderName}' (context ${hash})`);
-        return PreparedContext.build(context, options, logger);
+        return PreparedContext.build(context, options, logger, redis);
       })();
       // A failed build is not cached: the next unit tries again (e.g. after a plugin was fixed).
       p.catch(() => contexts.delete(hash));

@@ -2,8 +2,6 @@ import { ConfigError } from "digit-sdg";
 import { z } from "zod";
 import { parseWith } from "../../../../../../src/config/zod-errors.js";
 import { ToolSamplingError } from "../../../../../../src/errors.js";
-import { lookup } from "../../../../../../src/tools/build.js";
-import { SAMPLERS } from "../../../../../../src/tools/catalog.js";
 import type { ToolSampler } from "../../../../../../src/tools/samplers/sampler.js";
 import { suggestion } from "../../../../../../src/util/did-you-mean.js";
 import { rowRandom } from "../../../../../../src/util/draw-key.js";
@@ -52,9 +50,9 @@ registerStage({
     const x = toolExtras(extras, NAME);
     const where = (i: number) => `${NAME} sampler_mix[${i}].sampler`;
     for (const [i, m] of a.sampler_mix.entries()) {
-      if (!(m.sampler.type in SAMPLERS))
+      if (!x.tools.samplerTypes().includes(m.sampler.type))
         throw new ConfigError(
-          `${where(i)}: tool sampler '${m.sampler.type}' is not known (${suggestion(m.sampler.type, Object.keys(SAMPLERS))})`,
+          `${where(i)}: tool sampler '${m.sampler.type}' is not known (${suggestion(m.sampler.type, x.tools.samplerTypes())})`,
           { file: x.file },
         );
     }
@@ -62,8 +60,7 @@ registerStage({
     const build = async () =>
       Promise.all(
         a.sampler_mix.map(async (m, i) => {
-          const def = await lookup(
-            SAMPLERS,
+          const def = await x.tools.sampler(
             m.sampler.type,
             `${where(i)}: tool sampler`,
             x.file ?? "",
