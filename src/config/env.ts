@@ -9,7 +9,8 @@ export const ENV_DEFAULTS: Readonly<Record<string, string>> = {
   DGT_OUTPUT_DIR: "output",
   DGT_TELEMETRY_DIR: "telemetry",
   DGT_TELEMETRY_DISABLE: "",
-  DGT_CACHE_DIR: ".cache",
+  // DGT_CACHE_DIR stays unset: the response cache defaults to .cache/digit, and the batch journal
+  // and tool enrichments to .cache, each where it is read, so every command finds the same files.
 };
 
 /**

@@ -340,11 +340,11 @@ async function planTask(
   checkOutputKeys(t.raw, t.file, { outputDirFromCli: options.outputDir !== undefined });
   const generation = cls.family === "generation";
   // The one place CLI task options enter a task's runner config; the parse applies the defaults.
-  const runnerRaw = {
-    ...cls.defaultRunnerConfig,
-    ...spec.runner_config,
-    ...runnerOverrides(options, cls.family),
-  };
+  // Linked to the task's runner_config so an unknown key there is reported with its line.
+  const runnerRaw = derivedFrom(
+    { ...cls.defaultRunnerConfig, ...spec.runner_config, ...runnerOverrides(options, cls.family) },
+    ...(isObj(t.raw.runner_config) ? [t.raw.runner_config] : []),
+  );
   const schema = generation ? generationRunnerConfigSchema : transformationRunnerConfigSchema;
   const runnerConfig: RunnerConfig = parseWith(schema, runnerRaw, `${where} runner_config`, t.file);
   if (!generation && spec.data == null)
