@@ -261,9 +261,12 @@ export abstract class DataBuilder {
   /**
    * Checks of one task's YAML beyond its schema, run while the run is planned (before any output
    * is written), with the builder's parsed config (its `blocks` include `extraBlocks`). Throw a
-   * ConfigError naming the file and line.
+   * ConfigError naming the file and line. It may be async (e.g. to load a task's tools).
+   *
+   * @example
+   * static override async checkTask(spec: Row, file: string | undefined) { await checkMine(spec, file); }
    */
-  static checkTask(_spec: Row, _file: string | undefined, _config: Row): void {}
+  static checkTask(_spec: Row, _file: string | undefined, _config: Row): void | Promise<void> {}
 
   /**
    * More key tables for `digit describe` (e.g. core/columns' keys of each column type), each a

@@ -4,12 +4,14 @@ import { ConfigError } from "../errors.js";
 import type { Logger } from "../telemetry/logger.js";
 import { suggestion } from "../util/did-you-mean.js";
 import type { Row } from "../util/mapping.js";
-import { ENGINES, ENRICHMENTS, LOADERS } from "./catalog.js";
+import { ENGINES, ENRICHMENTS } from "./catalog.js";
 import type { ToolsSection } from "./config.js";
 import type { EmbeddingsMeter } from "./embeddings/client.js";
 import { CompositeToolEngine } from "./engines/composite.js";
 import type { ToolEngine } from "./engines/engine.js";
 import type { ToolEnrichment } from "./enrichments/enrichment.js";
+import { loadRegistryEntries, mcpServersOf } from "./load-entries.js";
+import { lookup } from "./lookup.js";
 import { closeMcpConnections } from "./mcp/connection.js";
 import { ToolRegistry } from "./registry.js";
 import { DEFAULT_NAMESPACE } from "./types.js";
@@ -79,12 +81,8 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
   // The namespaces each entry's tools landed in (a file may name its own namespace).
   const entryNamespaces: string[][] = [];
   try {
-    for (const [i, e] of section.registry.entries()) {
-      const where = at(`registry[${i}]`);
-      const def = await lookup(LOADERS, e.type, `${where}: tool loader`, ctx.where);
-      const { type: _t, engine: _e, ...keys } = e;
-      const config = parseWith(def.schema.strict(), keys, where);
-      const loaded = await def.create(config, { where }).load();
+    const perEntry = await loadRegistryEntries(section, `task '${ctx.taskName}' tools`, ctx.where);
+    for (const loaded of perEntry) {
       for (const t of loaded) registry.add(t);
       entryNamespaces.push([...new Set(loaded.map((t) => t.namespace))]);
     }
@@ -127,12 +125,7 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
     }
     await runEnrichments(section, registry, ctx);
     const engine = new CompositeToolEngine(byNs);
-    const servers = new Set(
-      registry
-        .all()
-        .map((t) => t.metadata.mcp_server)
-        .filter((s): s is string => typeof s === "string"),
-    );
+    const servers = mcpServersOf(registry.all());
     return {
       registry,
       engine,
@@ -144,14 +137,7 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
     };
   } catch (e) {
     for (const o of opened) await o.close?.().catch(() => undefined);
-    await closeMcpConnections(
-      new Set(
-        registry
-          .all()
-          .map((t) => t.metadata.mcp_server)
-          .filter((s): s is string => typeof s === "string"),
-      ),
-    );
+    await closeMcpConnections(mcpServersOf(registry.all()));
     throw e;
   }
 }
@@ -201,23 +187,4 @@ async function runEnrichments(
   }
 }
 
-/**
- * A definition from a built-in map, or a ConfigError with the closest name.
- *
- * @example
- * const def = await lookup(LOADERS, "fiel", "tools.registry[0]: tool loader", "task.yaml");
- */
-export async function lookup<D>(
-  map: Record<string, () => Promise<D>>,
-  type: string,
-  what: string,
-  file: string,
-): Promise<D> {
-  const load = map[type];
-  if (!load)
-    throw new ConfigError(
-      `${what} '${type}' is not known (${suggestion(type, Object.keys(map))})`,
-      { file },
-    );
-  return load();
-}
+export { lookup } from "./lookup.js";

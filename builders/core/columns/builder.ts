@@ -125,14 +125,13 @@ function modelBlocks(config: Row, tasks: readonly Row[], file: string): Row[] {
 }
 
 /** Plan-time checks of one task: its columns, and that every model a column names exists. */
-function checkColumnsTask(spec: Row, file: string | undefined, config: Row): void {
+async function checkColumnsTask(spec: Row, file: string | undefined, config: Row): Promise<void> {
   const plan = planColumns(spec, file, {
     transformation: spec.data != null,
     inputFields: Array.isArray(spec.data)
       ? [...new Set((spec.data as Row[]).flatMap((r) => Object.keys(r)))]
       : undefined,
   });
-  checkColumnTools(plan, spec, file, config);
   const blocks = ((config.blocks as Row[] | undefined) ?? []).map((b) => String(b.name));
   const own = taskModelBlocks(config, spec);
   (spec.columns as Row[]).forEach((raw) => {
@@ -145,6 +144,8 @@ function checkColumnsTask(spec: Row, file: string | undefined, config: Row): voi
       });
     }
   });
+  // Last: it loads the task's tools (MCP servers are started and listed).
+  await checkColumnTools(plan, spec, file, config);
 }
 
 /**

@@ -1,0 +1,47 @@
+import { parseWith } from "../config/zod-errors.js";
+import { LOADERS } from "./catalog.js";
+import type { ToolsSection } from "./config.js";
+import { lookup } from "./lookup.js";
+import { closeMcpConnections } from "./mcp/connection.js";
+import type { Tool } from "./types.js";
+
+/**
+ * The tools each `tools.registry` entry loads, in entry order: files and inline lists are read,
+ * MCP servers started and listed, REST specs read. On a failure, the MCP servers already
+ * started are closed before the error is thrown.
+ *
+ * @example
+ * const perEntry = await loadRegistryEntries(section, "task 't' tools", "task.yaml");
+ */
+export async function loadRegistryEntries(
+  section: ToolsSection,
+  at: string,
+  file: string,
+): Promise<Tool[][]> {
+  const out: Tool[][] = [];
+  try {
+    for (const [i, e] of section.registry.entries()) {
+      const where = `${at}.registry[${i}]`;
+      const def = await lookup(LOADERS, e.type, `${where}: tool loader`, file);
+      const { type: _t, engine: _e, ...keys } = e;
+      const config = parseWith(def.schema.strict(), keys, where);
+      out.push(await def.create(config, { where }).load());
+    }
+    return out;
+  } catch (e) {
+    await closeMcpConnections(mcpServersOf(out.flat()));
+    throw e;
+  }
+}
+
+/**
+ * The ids of the MCP servers some of `tools` come from.
+ *
+ * @example
+ * await closeMcpConnections(mcpServersOf(registry.all()));
+ */
+export function mcpServersOf(tools: readonly Tool[]): Set<string> {
+  return new Set(
+    tools.map((t) => t.metadata.mcp_server).filter((s): s is string => typeof s === "string"),
+  );
+}

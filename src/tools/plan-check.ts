@@ -1,0 +1,29 @@
+import type { ToolsSection } from "./config.js";
+import { loadRegistryEntries, mcpServersOf } from "./load-entries.js";
+import { closeMcpConnections } from "./mcp/connection.js";
+import { ToolRegistry } from "./registry.js";
+import type { Tool } from "./types.js";
+
+/**
+ * The tools a task's `tools:` section loads, loaded while the run is planned so that the tool
+ * names its lists use are checked before any output is written: files and inline lists are read,
+ * MCP servers started, listed and closed again, REST specs read. Engines and enrichments do not
+ * run. A tool defined twice is an error here too.
+ *
+ * @example
+ * const tools = await plannedTools(section, "t/tools", "task.yaml");
+ * selectTools(tools, ["calc/add"], "column 'answer' tools", { file, line });
+ */
+export async function plannedTools(
+  section: ToolsSection,
+  taskName: string,
+  file: string | undefined,
+): Promise<Tool[]> {
+  const perEntry = await loadRegistryEntries(section, `task '${taskName}' tools`, file ?? taskName);
+  const tools = perEntry.flat();
+  try {
+    return new ToolRegistry(tools).all();
+  } finally {
+    await closeMcpConnections(mcpServersOf(tools));
+  }
+}
