@@ -36,8 +36,9 @@ export class RagConversationDataBuilder extends ConversationDataBuilder {
   static override taskSchema = z.object(conversationTaskShape);
 
   /** Engine types, sampler references and corpus files, checked while the run is planned. */
-  static override checkTask(spec: Row, file: string | undefined): void {
+  static override async checkTask(spec: Row, file: string | undefined): Promise<void> {
     checkRagTask(spec, file);
+    await super.checkTask(spec, file);
   }
 
   protected override async stageExtras(task: Task): Promise<StageExtras> {
