@@ -2,7 +2,6 @@ import type { Block } from "../blocks/block.js";
 import { parseWith } from "../config/zod-errors.js";
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../telemetry/logger.js";
-import { suggestion } from "../util/did-you-mean.js";
 import type { Row } from "../util/mapping.js";
 import { ENGINES, ENRICHMENTS } from "./catalog.js";
 import type { ToolsSection } from "./config.js";
@@ -10,7 +9,7 @@ import type { EmbeddingsMeter } from "./embeddings/client.js";
 import { CompositeToolEngine } from "./engines/composite.js";
 import type { ToolEngine } from "./engines/engine.js";
 import type { ToolEnrichment } from "./enrichments/enrichment.js";
-import { loadRegistryEntries, mcpServersOf } from "./load-entries.js";
+import { checkEngineNames, loadRegistryEntries, mcpServersOf } from "./load-entries.js";
 import { lookup } from "./lookup.js";
 import { closeMcpConnections } from "./mcp/connection.js";
 import { ToolRegistry } from "./registry.js";
@@ -67,14 +66,7 @@ export interface BuildContext {
  */
 export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): Promise<TaskTools> {
   const at = (what: string) => `task '${ctx.taskName}' tools.${what}`;
-  for (const [i, e] of section.registry.entries()) {
-    if (e.engine && !(e.engine in section.engines)) {
-      throw new ConfigError(
-        `${at(`registry[${i}]`)}: engine '${e.engine}' is not defined in tools.engines (${suggestion(e.engine, Object.keys(section.engines))})`,
-        { file: ctx.where },
-      );
-    }
-  }
+  checkEngineNames(section, `task '${ctx.taskName}' tools`, ctx.where);
   const registry = new ToolRegistry();
   const opened: ToolEngine[] = [];
   const engines = new Map<string, ToolEngine>();

@@ -1,4 +1,6 @@
 import { parseWith } from "../config/zod-errors.js";
+import { ConfigError } from "../errors.js";
+import { suggestion } from "../util/did-you-mean.js";
 import { LOADERS } from "./catalog.js";
 import type { ToolsSection } from "./config.js";
 import { lookup } from "./lookup.js";
@@ -31,6 +33,24 @@ export async function loadRegistryEntries(
   } catch (e) {
     await closeMcpConnections(mcpServersOf(out.flat()));
     throw e;
+  }
+}
+
+/**
+ * Every `engine:` a registry entry names is defined under `tools.engines`; else a ConfigError with
+ * the closest engine name.
+ *
+ * @example
+ * checkEngineNames(section, "task 't' tools", "task.yaml");
+ */
+export function checkEngineNames(section: ToolsSection, at: string, file: string): void {
+  for (const [i, e] of section.registry.entries()) {
+    if (e.engine && !(e.engine in section.engines)) {
+      throw new ConfigError(
+        `${at}.registry[${i}]: engine '${e.engine}' is not defined in tools.engines (${suggestion(e.engine, Object.keys(section.engines))})`,
+        { file },
+      );
+    }
   }
 }
 

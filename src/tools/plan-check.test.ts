@@ -30,4 +30,13 @@ describe("plannedTools: a task's tools, loaded while the run is planned", () => 
     expect((e as ConfigError).message).toMatch(/did you mean 'file'/);
     expect((e as ConfigError).file).toBe("t.yaml");
   });
+  it("refuses an engine name that tools.engines does not define, with the closest name", async () => {
+    const tools = toolsSectionSchema.parse({
+      registry: [{ ...INLINE, engine: "simulatr" }],
+      engines: { simulator: { type: "lm" } },
+    });
+    await expect(plannedTools(tools, "t", "t.yaml")).rejects.toThrow(
+      /engine 'simulatr' is not defined in tools.engines \(did you mean 'simulator'/,
+    );
+  });
 });

@@ -1,5 +1,5 @@
 import type { ToolsSection } from "./config.js";
-import { loadRegistryEntries, mcpServersOf } from "./load-entries.js";
+import { checkEngineNames, loadRegistryEntries, mcpServersOf } from "./load-entries.js";
 import { closeMcpConnections } from "./mcp/connection.js";
 import { ToolRegistry } from "./registry.js";
 import type { Tool } from "./types.js";
@@ -8,7 +8,8 @@ import type { Tool } from "./types.js";
  * The tools a task's `tools:` section loads, loaded while the run is planned so that the tool
  * names its lists use are checked before any output is written: files and inline lists are read,
  * MCP servers started, listed and closed again, REST specs read. Engines and enrichments do not
- * run. A tool defined twice is an error here too.
+ * run. An engine name not defined under `tools.engines` and a tool defined twice are errors here
+ * too.
  *
  * @example
  * const tools = await plannedTools(section, "t/tools", "task.yaml");
@@ -19,7 +20,9 @@ export async function plannedTools(
   taskName: string,
   file: string | undefined,
 ): Promise<Tool[]> {
-  const perEntry = await loadRegistryEntries(section, `task '${taskName}' tools`, file ?? taskName);
+  const at = `task '${taskName}' tools`;
+  checkEngineNames(section, at, file ?? taskName);
+  const perEntry = await loadRegistryEntries(section, at, file ?? taskName);
   const tools = perEntry.flat();
   try {
     return new ToolRegistry(tools).all();
