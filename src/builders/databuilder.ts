@@ -1,10 +1,11 @@
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import type { Block } from "../blocks/block.js";
+import type { Block, RejectSink } from "../blocks/block.js";
 import type { BuilderSpec } from "../config/schemas.js";
 import { ConfigError } from "../errors.js";
+import type { DataloaderState } from "../stores/dataloader.js";
 import type { GenerationTask, InputBatch } from "../tasks/generation-task.js";
-import type { Task } from "../tasks/task.js";
+import { appendRejects, type Task } from "../tasks/task.js";
 import type { TransformationTask } from "../tasks/transformation-task.js";
 import type { Logger } from "../telemetry/logger.js";
 import { silentLogger } from "../telemetry/logger.js";
@@ -39,6 +40,8 @@ export interface BuilderInit {
    * engines), so they count in the run's metrics like block requests.
    */
   observer?: RunObserver | undefined;
+  /** Where refused records go (the blocks' sink; absent: the tasks' `blocks/` files). */
+  rejects?: RejectSink | undefined;
 }
 
 /** What a builder's `preview` gets: one planned task, its builder's blocks, and the run's seed. */
@@ -123,6 +126,7 @@ export abstract class DataBuilder {
   readonly telemetry: Telemetry;
   readonly options: Row;
   tasks: Task[] = [];
+  private readonly rejectSink: RejectSink | undefined;
 
   constructor(init: BuilderInit) {
     this.name = init.name;
@@ -136,6 +140,7 @@ export abstract class DataBuilder {
     this.options = init.options ?? {};
     this.blockFactory = init.createBlock;
     this.observer = init.observer;
+    this.rejectSink = init.rejects;
   }
 
   /** The run's observer (absent outside a run): requests sent without a block report here. */
@@ -158,6 +163,41 @@ export abstract class DataBuilder {
         hint: "construct builders through the engine (assembleBuilder): it gives them a factory",
       });
     return this.blockFactory(config, where);
+  }
+
+  /**
+   * Record rows the builder itself refuses, as a block's rejects are: each goes to the task's
+   * `blocks/<block>.jsonl` (with `block_name` and the `reason` it carries) and counts as rejected
+   * by `block` in the run's metrics (summary, task_results.jsonl, progress.jsonl). Rows another
+   * block counted already (an LM block counts the rows whose request failed) pass
+   * `{ counted: true }`: written, not counted twice.
+   *
+   * @example
+   * await this.recordRejects("answer_check", [{ task_name: "qa", answer: "", reason: "empty" }]);
+   */
+  async recordRejects(
+    block: string,
+    rows: readonly Row[],
+    options: { counted?: boolean } = {},
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const byTask = new Map<string, number>();
+    const named = rows.map((r): Row => ({ ...r, block_name: block }));
+    for (const r of options.counted ? [] : named) {
+      const task = String(r.task_name ?? "");
+      byTask.set(task, (byTask.get(task) ?? 0) + 1);
+    }
+    for (const [task, n] of byTask) {
+      this.observer?.rejected?.(task, block, n);
+      this.telemetry.event("data_point_rejected", {
+        block_name: block,
+        builder_name: this.name,
+        task_name: task,
+        count: n,
+      });
+    }
+    if (this.rejectSink) await this.rejectSink({ name: block, type: this.name }, named);
+    else await appendRejects(this.tasks, block, named);
   }
 
   /**
@@ -216,8 +256,11 @@ export abstract class DataBuilder {
     this.lastUnusable = { reply, reason };
   }
 
-  /** Turn a seed or input row into the builder's input (default: as is). */
-  instantiateInput(_task: Task, row: Row): Row {
+  /**
+   * Turn a seed or input row into the builder's input (default: as is). For a transformation's
+   * input rows `position` says where the row is in the input (stable across resume and rerun).
+   */
+  instantiateInput(_task: Task, row: Row, _position?: DataloaderState): Row {
     return row;
   }
 

@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors.js";
+import { closest } from "../util/did-you-mean.js";
 import { isObj, type Obj } from "../util/mapping.js";
 import { checkOutputName } from "../util/output-names.js";
 import { expandAll } from "./env.js";
@@ -39,7 +40,8 @@ export function loadOverrideFile(file: string): OverrideFile {
 
 /**
  * Read task files, apply `tasks:` overrides (shallow; `null` removes a key) and create tasks the
- * override names but no file defines. Checks names: present, unique, and a safe relative path.
+ * override names but no file defines (those with a `data_builder`; see skipPartialOverride).
+ * Checks names: present, unique, and a safe relative path.
  *
  * @example
  * const tasks = loadTaskSources(files, override);
@@ -48,6 +50,7 @@ export function loadTaskSources(
   files: readonly string[],
   override: OverrideFile = {},
   warn: (m: string) => void = () => {},
+  overrideFile?: string,
 ): TaskSource[] {
   const out: TaskSource[] = [];
   const byName = new Map<string, TaskSource>();
@@ -82,6 +85,10 @@ export function loadTaskSources(
   }
   for (const [name, value] of Object.entries(overrides)) {
     if (byName.has(name) || !value) continue;
+    if (value.data_builder === undefined) {
+      skipPartialOverride(name, overrides, byName, warn, overrideFile);
+      continue;
+    }
     warn(
       `task '${name}' in the override file was not found in task files; it is created from the override`,
     );
@@ -108,6 +115,33 @@ export function loadTaskSources(
     byName.set(name, task);
     out.push(task);
   }
+}
+
+/**
+ * A `tasks:` entry of the override that names no task of the run and has no `data_builder` only
+ * adjusts a task: one override file may serve a family of task files run one at a time (DiGiT
+ * would create it as a task and fail). It is left out with a warning — unless a task of the run
+ * without an entry of its own has a close name: then it is a typo, reported as an error.
+ */
+function skipPartialOverride(
+  name: string,
+  overrides: Record<string, Obj | null | undefined>,
+  run: ReadonlyMap<string, TaskSource>,
+  warn: (m: string) => void,
+  file: string | undefined,
+): void {
+  const unmatched = [...run.keys()].filter((t) => !overrides[t]);
+  const near = closest(name, unmatched);
+  if (near)
+    throw new ConfigError(
+      `task '${name}' in the override file matches no task file of this run, and it has no ` +
+        "'data_builder' to be created from",
+      { file, hint: `did you mean '${near}'? rename the entry under 'tasks:'` },
+    );
+  warn(
+    `task '${name}' in the override file is not among this run's task files and has no ` +
+      "'data_builder': its settings are not used (they apply when its task file runs)",
+  );
 }
 
 /**

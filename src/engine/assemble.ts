@@ -4,6 +4,7 @@ import type { DataBuilder, DataBuilderClass } from "../builders/databuilder.js";
 import type { BuilderSpec, RunnerConfig, TaskSpec } from "../config/schemas.js";
 import type { Formatter, FormatterClass } from "../formatters/formatter.js";
 import type { Registry } from "../registry/registry.js";
+import type { DataloaderState } from "../stores/dataloader.js";
 import { GenerationTask } from "../tasks/generation-task.js";
 import type { TaskInit } from "../tasks/task.js";
 import { TransformationTask } from "../tasks/transformation-task.js";
@@ -111,6 +112,7 @@ export async function assembleBuilder(a: BuilderAssembly): Promise<DataBuilder> 
     telemetry: a.telemetry,
     options: a.builderOptions,
     observer: a.blockContext?.observer,
+    rejects: a.blockContext?.rejects,
     createBlock: (config, where) =>
       createBlock(
         a.registry,
@@ -140,7 +142,8 @@ export async function assembleBuilder(a: BuilderAssembly): Promise<DataBuilder> 
     };
     const task =
       a.cls.family === "generation" ? new GenerationTask(init) : new TransformationTask(init);
-    task.instantiateInput = (row: Row) => builder.instantiateInput(task, row);
+    task.instantiateInput = (row: Row, position?: DataloaderState) =>
+      builder.instantiateInput(task, row, position);
     builder.tasks.push(task);
   }
   return builder;

@@ -83,7 +83,7 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
     });
   }
   const files = discoverTaskFiles(paths, cwd, (m) => logger.warn(m));
-  const sources = loadTaskSources(files, override, (m) => logger.warn(m));
+  const sources = loadTaskSources(files, override, (m) => logger.warn(m), options.configPath);
   if (sources.length === 0) {
     throw new ConfigError(
       `no task to run: ${paths.length ? `every task file given is empty (${paths.join(", ")})` : "no task files given, and the override file lists no task_files"}`,

@@ -5,9 +5,11 @@ import type { Row } from "../util/mapping.js";
 
 /**
  * Records handed to the postprocessors at once when every one of them is `rowwise`. Otherwise
- * they get the whole accepted set in one call (a ROUGE-L dedup compares every pair).
+ * they get the whole accepted set in one call (a ROUGE-L dedup compares every pair). Small, since
+ * each chunk is held several times over (originals, copies, block items) while it passes; the
+ * per-call overhead is negligible at this size.
  */
-export const POSTPROCESS_CHUNK = 10_000;
+export const POSTPROCESS_CHUNK = 2_000;
 
 /**
  * Run the builder's postprocessors over every accepted record of one task, in order, then save the

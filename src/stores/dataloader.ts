@@ -86,6 +86,35 @@ export abstract class Dataloader<S extends z.ZodObject = typeof dataloaderSchema
     this.config = { ...parsed, datastore } as DataloaderSettings<S>;
   }
   abstract next(): Promise<Row | undefined>;
+  /**
+   * Up to `max` rows at once: what as many `next()` calls would give. `end` says the pass ended
+   * within this call (where `next()` would have returned `undefined`); the rows before the end
+   * are returned with it. Given `positions`, each row's place in the input (its source and 0-based
+   * row there) is pushed to it, in step with `rows`. Loaders that read in batches override it to
+   * skip a promise per row.
+   *
+   * @example
+   * const { rows, end } = await loader.nextBatch(1024);
+   */
+  async nextBatch(
+    max: number,
+    positions?: DataloaderState[],
+  ): Promise<{ rows: Row[]; end: boolean }> {
+    const rows: Row[] = [];
+    while (rows.length < max) {
+      const r = await this.next();
+      if (r === undefined) return { rows, end: true };
+      rows.push(r);
+      if (positions) {
+        const after = this.getState();
+        positions.push({
+          iter_index: after.iter_index,
+          row_index: Math.max(0, after.row_index - 1),
+        });
+      }
+    }
+    return { rows, end: false };
+  }
   abstract getState(): DataloaderState;
   abstract setState(state: DataloaderState): void;
   async close(): Promise<void> {}

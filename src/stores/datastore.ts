@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Row } from "../util/mapping.js";
+import { flatten } from "./formats/types.js";
 
 /**
  * Keys the task gives every datastore it opens (DiGiT's names); a datastore type's
@@ -47,6 +48,11 @@ export interface RowSource {
   readonly label: string;
   /** Rows from the start, or from `skip` rows in. */
   rows(skip?: number): AsyncIterable<unknown>;
+  /**
+   * The same rows in batches, where the format reads them so (JSONL, Parquet): callers that
+   * take many rows at once skip a promise per row.
+   */
+  batches?(skip?: number): AsyncIterable<readonly unknown[]>;
 }
 
 /**
@@ -74,6 +80,17 @@ export abstract class Datastore {
   abstract sources(): Promise<RowSource[]>;
   /** Append rows; resolved once they are flushed to the OS. */
   abstract append(rows: readonly Row[]): Promise<void>;
+  /**
+   * Append rows whose JSONL encoding the caller already made (`jsonl`: exactly one line per row,
+   * in order, as `JSON.stringify` writes each row). A store that writes JSONL writes these bytes
+   * instead of encoding the rows again; any other store appends the rows (the default).
+   *
+   * @example
+   * await store.appendJsonl(rows, Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join("")));
+   */
+  appendJsonl(rows: readonly Row[], _jsonl: Uint8Array): Promise<void> {
+    return this.append(rows);
+  }
   /** Replace the whole output with `rows`, atomically (write a temporary file, then rename). */
   abstract replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void>;
   /** Keep the first `count` rows of the output, dropping the rest. */
@@ -83,10 +100,17 @@ export abstract class Datastore {
   async close(): Promise<void> {}
 
   /** Every row of every source, in order. */
-  async *read(): AsyncIterable<Row> {
+  read(): AsyncIterable<Row> {
+    return flatten(this.readBatches());
+  }
+
+  /** Every row of every source, in order, in batches (a source without batches: one by one). */
+  private async *readBatches(): AsyncGenerator<readonly Row[]> {
     // Sources yield records their format reader has already checked to be JSON objects.
-    for (const source of await this.sources())
-      for await (const row of source.rows()) yield row as Row;
+    for (const source of await this.sources()) {
+      if (source.batches) yield* source.batches() as AsyncIterable<readonly Row[]>;
+      else for await (const row of source.rows()) yield [row as Row];
+    }
   }
 
   /** All rows as an array. */

@@ -16,31 +16,59 @@ export function recordId(taskName: string, record: Record<string, unknown>): str
 }
 
 /**
- * The id of a record at place `ordinal` of a transformation's output: a 64-bit hash of task,
- * ordinal and the record's JSON (`content`, keys in their order). The ordinal makes it unique, so
- * it needs neither sorted keys nor a cryptographic hash: one JSON text and one pass over it.
- * (Ids of records written by earlier versions stay as they are; nothing compares the two kinds.)
+ * Ids of a transformation's output records: a 64-bit hash of task, place in the output
+ * (`ordinal`) and the record's JSON line without its id (keys in their order). The ordinal makes
+ * ids unique, so they need neither sorted keys nor a cryptographic hash; the line is the text the
+ * store writes anyway, so it is hashed where it lies, without a copy (see `encodeWithOrdinalIds`).
+ * (Ids of records written by earlier versions stay as they are; nothing compares the kinds.)
  *
  * @example
- * ordinalRecordId("clean", 7, JSON.stringify({ text: "a" })) // "9c0d…" (16 hex chars)
+ * const ids = new OrdinalIds("clean");
+ * ids.of(7, '{"text":"a"}') // "9c0d…" (16 hex chars)
  */
-export function ordinalRecordId(taskName: string, ordinal: number, content: string): string {
-  return hash64Hex(`${taskName}\u0000${ordinal}\u0000${content}`);
+export class OrdinalIds {
+  private readonly seed: number;
+  constructor(taskName: string) {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < taskName.length; i++) h = Math.imul(h ^ taskName.charCodeAt(i), 0x01000193);
+    this.seed = fmix32(h ^ taskName.length);
+  }
+
+  /** The id of the record at `ordinal` whose line without id is `text[start, end)`. */
+  of(ordinal: number, text: string, start = 0, end = text.length): string {
+    // Two 32-bit lanes over the UTF-16 units, two units per step (Murmur3's mixing in lane a).
+    const lo = ordinal >>> 0;
+    const hiOrd = Math.floor(ordinal / 0x100000000);
+    let a = fmix32(this.seed ^ lo) ^ (end - start);
+    let b = fmix32(Math.imul(this.seed, 0x9e3779b1) ^ hiOrd ^ Math.imul(lo, 0x85ebca6b));
+    let i = start;
+    for (; i + 1 < end; i += 2) {
+      let k = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16);
+      k = Math.imul(k, 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      k = Math.imul(k, 0x1b873593);
+      a ^= k;
+      a = (a << 13) | (a >>> 19);
+      a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+      b = Math.imul(b ^ k, 0x5bd1e995);
+      b ^= b >>> 15;
+    }
+    if (i < end) {
+      let k = Math.imul(text.charCodeAt(i), 0xcc9e2d51);
+      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+      a ^= k;
+      b = Math.imul(b ^ k, 0x5bd1e995);
+    }
+    const hi = fmix32(a ^ Math.imul(b, 0x9e3779b1));
+    return hex32(hi) + hex32(fmix32(b ^ Math.imul(hi, 0x85ebca6b)));
+  }
 }
 
-/** A 64-bit non-cryptographic hash of a string, as 16 hex digits (two mixed 32-bit lanes). */
-function hash64Hex(s: string): string {
-  let a = 0x811c9dc5 ^ s.length;
-  let b = 0x27d4eb2f;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 15;
-  }
-  const hi = fmix32(a ^ Math.imul(b, 0x9e3779b1));
-  const lo = fmix32(b ^ Math.imul(hi, 0x85ebca6b));
-  return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** A 32-bit number as 8 hex digits. */
+function hex32(h: number): string {
+  return HEX[h >>> 24]! + HEX[(h >>> 16) & 255]! + HEX[(h >>> 8) & 255]! + HEX[h & 255]!;
 }
 
 /** Murmur3's 32-bit finaliser. */

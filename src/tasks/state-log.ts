@@ -52,7 +52,15 @@ export interface SeedPosition {
  */
 export type StateLog =
   | { kind: "none" }
-  | { kind: "digit"; checkpoint: TaskCheckpoint }
+  | {
+      kind: "digit";
+      checkpoint: TaskCheckpoint;
+      /**
+       * `data_rows` of the log's first digit checkpoint: 0 when digit wrote every record of
+       * `data`, the number of records it adopted otherwise (written by DiGiT or another tool).
+       */
+      firstDataRows: number;
+    }
   | { kind: "foreign"; position: SeedPosition };
 
 /**
@@ -67,12 +75,19 @@ export type StateLog =
 export async function readStateLog(file: string): Promise<StateLog> {
   if (!existsSync(file)) return { kind: "none" };
   let last: StateLog = { kind: "none" };
+  let firstDataRows: number | undefined;
   for await (const line of readJsonl(file, { onBadRecord: "skip", ownOutput: true })) {
     const l = line as Partial<TaskCheckpoint> | null;
     if (typeof l?.iter_index !== "number" || typeof l.row_index !== "number") continue;
-    if (typeof l.data_rows === "number")
-      last = { kind: "digit", checkpoint: { ...EMPTY_CHECKPOINT, ...l } as TaskCheckpoint };
-    else last = { kind: "foreign", position: { iter_index: l.iter_index, row_index: l.row_index } };
+    if (typeof l.data_rows === "number") {
+      firstDataRows ??= l.data_rows;
+      last = {
+        kind: "digit",
+        checkpoint: { ...EMPTY_CHECKPOINT, ...l } as TaskCheckpoint,
+        firstDataRows,
+      };
+    } else
+      last = { kind: "foreign", position: { iter_index: l.iter_index, row_index: l.row_index } };
   }
   return last;
 }

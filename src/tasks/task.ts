@@ -5,6 +5,7 @@ import type { RunnerConfig, TaskSpec } from "../config/schemas.js";
 import type { Formatter } from "../formatters/formatter.js";
 import type { Registry } from "../registry/registry.js";
 import type { Datastore, DatastoreConfig } from "../stores/datastore.js";
+import { DefaultDatastore } from "../stores/default/index.js";
 import { createDatastore } from "../stores/factory.js";
 import { appendJsonl, cutPartialLine, readJsonl } from "../stores/formats/jsonl.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -17,7 +18,8 @@ import type { Random } from "../util/random.js";
 import { redactSecrets } from "../util/redact.js";
 import { AcceptedRecords } from "./accepted-records.js";
 import { cutAfter, droppedName, storeHasOutput } from "./dropped-records.js";
-import { ordinalRecordId, recordId } from "./record-id.js";
+import { OrdinalIds, recordId } from "./record-id.js";
+import { OrdinalRecordEncoder } from "./record-lines.js";
 import { removeStaleTemporaries } from "./stale-temporaries.js";
 import {
   EMPTY_CHECKPOINT,
@@ -206,6 +208,12 @@ export abstract class Task {
     }
   }
 
+  /**
+   * Whether digit wrote every record of `data` (none adopted from DiGiT or another tool), so
+   * each line is exactly the JSON of the record it holds, id included.
+   */
+  private ownRecordsOnly = false;
+
   /** When `open` started: temporaries older than this are left over from earlier runs. */
   private openedAt = 0;
 
@@ -233,6 +241,7 @@ export abstract class Task {
 
   /** Mark the folder as digit's before any record is written: an all-zero checkpoint. */
   private async startFresh(): Promise<void> {
+    this.ownRecordsOnly = true;
     this.checkpoint = { ...EMPTY_CHECKPOINT, ...this.freshCounters() };
     await this.appendState();
   }
@@ -241,7 +250,10 @@ export abstract class Task {
     const state = await this.stateLog();
     // The next checkpoint must start on a line of its own.
     await cutPartialLine(this.file_("dataloader_state.jsonl"));
-    if (state.kind === "digit") return this.resumeFrom(state.checkpoint);
+    if (state.kind === "digit") {
+      this.ownRecordsOnly = state.firstDataRows === 0;
+      return this.resumeFrom(state.checkpoint);
+    }
     if (state.kind === "none" && !(await storeHasOutput(this.data))) return this.startFresh();
     return this.adoptForeign(state.kind === "foreign" ? state.position : undefined);
   }
@@ -424,20 +436,27 @@ export abstract class Task {
   }
 
   /**
-   * Give a builder output its framework fields: task_name, is_seed, and a stable id (a hash of task
-   * and content; `ordinal` makes equal outputs of a transformation distinct).
+   * Give a builder output its framework fields: task_name and is_seed (first, in DiGiT's field
+   * order) and, unless `withoutId` or it has a string id already, a stable id (a hash of task
+   * and content, see `recordId`). Routing fields (SRC_DATA, store_names, draw_key) are left out.
    */
-  toRecord(row: Row, ordinal?: number): Row {
-    const { SRC_DATA: _src, store_names: _s, draw_key: _k, ...rest } = row;
-    // DiGiT's field order: task_name and is_seed first.
-    const record: Row = { task_name: this.name, is_seed: row.is_seed === true, ...rest };
+  toRecord(row: Row, withoutId = false): Row {
+    const record: Row = { task_name: this.name, is_seed: row.is_seed === true };
+    for (const key of Object.keys(row)) {
+      if (key === "SRC_DATA" || key === "store_names" || key === "draw_key") continue;
+      // A "__proto__" key (JSON.parse makes it an own field) must stay a field, not a prototype.
+      if (key === "__proto__")
+        Object.defineProperty(record, key, {
+          value: row[key],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      else record[key] = row[key];
+    }
     record.task_name = this.name;
     record.is_seed = row.is_seed === true;
-    if (typeof record.id !== "string")
-      record.id =
-        ordinal === undefined
-          ? recordId(this.name, record)
-          : ordinalRecordId(this.name, ordinal, JSON.stringify(rest));
+    if (!withoutId && typeof record.id !== "string") record.id = recordId(this.name, record);
     return record;
   }
 
@@ -445,30 +464,41 @@ export abstract class Task {
   protected abstract readonly dropsExactDuplicates: boolean;
 
   /**
+   * Transformation records get ordinal ids from the JSONL line the store writes (one encoding
+   * for both, see `OrdinalRecordEncoder`).
+   */
+  private ordinalEncoder: OrdinalRecordEncoder | undefined;
+
+  /**
    * Commit one batch: append its records, then the checkpoint that says they are committed.
    * In generation tasks a record equal to one made before (kept or removed by postprocessing) is
-   * not kept again; it is written to `blocks/duplicates` with the id it repeats. Returns how many
+   * not kept again; it is written to `blocks/duplicates` with the id it repeats. Transformation
+   * records are all kept, each with an id unique to its place in the output. Returns how many
    * records were added.
    */
   async commit(rows: readonly Row[], position: CommitPosition): Promise<number> {
     const fresh: Row[] = [];
     const repeats: Row[] = [];
-    for (const r of rows) {
-      const rec = this.toRecord(
-        r,
-        this.dropsExactDuplicates ? undefined : this.checkpoint.data_rows + fresh.length,
-      );
-      if (this.dropsExactDuplicates && !this.seenIds.add(rec.id as string)) {
-        repeats.push({
-          ...rec,
-          block_name: "duplicates",
-          reason: `exact duplicate of record ${String(rec.id)}`,
-        });
-        continue;
+    if (this.dropsExactDuplicates) {
+      for (const r of rows) {
+        const rec = this.toRecord(r);
+        if (!this.seenIds.add(rec.id as string)) {
+          repeats.push({
+            ...rec,
+            block_name: "duplicates",
+            reason: `exact duplicate of record ${String(rec.id)}`,
+          });
+          continue;
+        }
+        fresh.push(rec);
       }
-      fresh.push(rec);
+      if (fresh.length) await this.data.append(fresh);
+    } else if (rows.length) {
+      for (const r of rows) fresh.push(this.toRecord(r, true));
+      this.ordinalEncoder ??= new OrdinalRecordEncoder(new OrdinalIds(this.name));
+      const jsonl = this.ordinalEncoder.encode(fresh, this.checkpoint.data_rows);
+      await this.data.appendJsonl(fresh, jsonl);
     }
-    if (fresh.length) await this.data.append(fresh);
     if (repeats.length) {
       await (await this.rejectStore("duplicates")).append(repeats);
       this.onDuplicates?.(repeats.length);
@@ -563,7 +593,8 @@ export abstract class Task {
       this.init.registry,
       this.storeConfig("final_datastore", "final_data"),
     );
-    if (total) await final.replace(source());
+    if (total && !(!finalize && (await this.copyFinal(final, count))))
+      await final.replace(source());
     if (this.runnerConfig.save_formatted_output) {
       if (!this.formatter)
         throw new Error(`task '${this.name}': save_formatted_output needs a 'formatter'`);
@@ -582,6 +613,21 @@ export abstract class Task {
       if (total) await formatted.replace(out());
     }
     return total;
+  }
+
+  /**
+   * final_data as a byte copy of the first `count` records of `data`, when that is exactly what
+   * reading and writing them would give: no postprocessing snapshot in between, every record
+   * written by digit, JSONL in and out. False (nothing written) otherwise.
+   */
+  private async copyFinal(final: Datastore, count: number): Promise<boolean> {
+    if (this.checkpoint.postproc_epoch > 0 || !this.ownRecordsOnly) return false;
+    if (count > this.checkpoint.data_rows) return false;
+    if (!(final instanceof DefaultDatastore) || !(this.data instanceof DefaultDatastore))
+      return false;
+    const file = this.data.ownJsonlFile;
+    if (file === undefined || !existsSync(file)) return false;
+    return final.replaceWithRecordsOf(file, 0, count);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { derivedFrom } from "../config/source-map.js";
 import { ResumeRefusedError } from "../errors.js";
-import type { Dataloader } from "../stores/dataloader.js";
+import type { Dataloader, DataloaderState } from "../stores/dataloader.js";
 import { createDataloader, createDatastore } from "../stores/factory.js";
 import type { Row } from "../util/mapping.js";
 import { storeHasOutput } from "./dropped-records.js";
@@ -14,7 +14,8 @@ export class TransformationTask extends Task {
   protected readonly dropsExactDuplicates = false;
   private loader!: Dataloader;
   private exhausted = false;
-  instantiateInput: (row: Row) => Row = (row) => row;
+  /** Turns an input row into the builder's input; `position` is the row's place in the input. */
+  instantiateInput: (row: Row, position?: DataloaderState) => Row = (row) => row;
 
   /** Input rows per builder call (`transform_batch_size`). */
   readonly batchSize: number;
@@ -98,9 +99,11 @@ export class TransformationTask extends Task {
     const rows: Row[] = [];
     const size = this.nextBatchSize ?? this.batchSize;
     while (!this.exhausted && rows.length < size) {
-      const r = await this.loader.next();
-      if (r === undefined) this.exhausted = true;
-      else rows.push({ ...this.instantiateInput(r), task_name: this.name });
+      const positions: DataloaderState[] = [];
+      const got = await this.loader.nextBatch(size - rows.length, positions);
+      for (let i = 0; i < got.rows.length; i++)
+        rows.push({ ...this.instantiateInput(got.rows[i]!, positions[i]), task_name: this.name });
+      if (got.end) this.exhausted = true;
     }
     return { rows, position: this.loader.getState() };
   }

@@ -20,7 +20,8 @@ const RECORD_SHAPE = {
   steps: "array",
   branch_point: "null",
   outcome_reward: "null",
-  outcome_reward_breakdown: "null",
+  // DiGiT: `Dict[str, float] = field(default_factory=dict)`.
+  outcome_reward_breakdown: "object",
   id: "string",
 };
 
@@ -58,6 +59,7 @@ describe.each(["openai", "ollama"] as const)(
       expect(final).toHaveLength(8);
       for (const c of final) {
         expect(shape(c)).toEqual(RECORD_SHAPE);
+        expect(c.outcome_reward_breakdown).toEqual({});
         // max_turns 4, no termination pattern offered by the script.
         expect(roles(c)).toEqual([
           "scenario",

@@ -76,6 +76,38 @@ describe("digit estimate and digit run --dry-run", () => {
     expect(existsSync(join(dir, "cache"))).toBe(false);
   });
 
+  it("the pilot measures requests per record: the fake server's answers make geography records", async () => {
+    const dir = tempDir("estimate-pilot");
+    fake.reset();
+    const r = await digit(
+      [
+        "estimate",
+        TASK,
+        "--include-namespaces",
+        "public",
+        "--config-path",
+        override(dir),
+        "--num-outputs-to-generate",
+        "40",
+        "--pilot",
+        "4",
+        "--json",
+      ],
+      { cwd: undefined, env: { DGT_CACHE_DIR: join(dir, "cache") } },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const [e] = JSON.parse(r.stdout) as {
+      requests: number;
+      calls_per_record: number;
+      calls_per_record_from: string;
+    }[];
+    expect(e!.calls_per_record_from).toBe("pilot");
+    // One chat request per record: every fake answer parses, none repeats for the dedup to drop.
+    expect(e!.calls_per_record).toBe(1);
+    expect(e!.requests).toBe(40);
+    expect(fake.stats().requests).toBe(0);
+  });
+
   it("run --dry-run prints the estimate, sends nothing and writes no output", async () => {
     const dir = tempDir("dry-run");
     fake.reset();
@@ -94,9 +126,11 @@ describe("digit estimate and digit run --dry-run", () => {
       "--dry-run",
     ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/public\/examples\/geography_qa\s+50\s+50 \(1\/record, assumed\)/);
+    // Requests per record measured by the pilot (the fake server's default script answers the
+    // geography prompt as "Question: ... Answer: ..."), not assumed.
+    expect(r.stdout).toMatch(/public\/examples\/geography_qa\s+50\s+50 \(1\/record\)/);
     expect(r.stdout).toMatch(/\$\d+\.\d+–\$\d+\.\d+/);
-    expect(r.stdout).toMatch(/--calls-per-record/);
+    expect(r.stdout).not.toMatch(/assumed|--calls-per-record/);
     expect(fake.stats().requests).toBe(0);
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   });

@@ -74,6 +74,31 @@ describe("the README's offline examples", () => {
     ).toBe(true);
   }, 120_000);
 
+  it("the rater's mock override: every record is rated, a fenced JSON answer included", () => {
+    const out = mkdtempSync(join(tmpdir(), "digit-rate-"));
+    const rate = digit(
+      [
+        "run",
+        "tasks/public/examples/rate/task.yaml",
+        "--include-namespaces",
+        "public",
+        "--config-path",
+        "configs/mock/public/examples/rate.yaml",
+        "--output-dir",
+        out,
+      ],
+      { DGT_TELEMETRY_DIR: join(out, "telemetry") },
+    );
+    expect(rate.code, rate.out).toBe(0);
+    const rated = readJsonl(join(out, "public/examples/qa_ratings/final_data.jsonl"));
+    expect(rated).toHaveLength(15);
+    const ratings = rated.map((r) => r.ratings as Record<string, unknown>);
+    expect(new Set(ratings.map((r) => r.knowledge))).toEqual(
+      new Set(["world capitals", "rivers and seas", "physical geography"]),
+    );
+    expect(ratings.every((r) => typeof r.difficulty === "string")).toBe(true);
+  }, 60_000);
+
   it("the example can write Parquet and the rater reads it back", () => {
     const out = mkdtempSync(join(tmpdir(), "digit-parquet-"));
     const generate = join(out, "generate.yaml");

@@ -20,8 +20,8 @@ import type {
   PreviewResult,
 } from "../../../src/builders/databuilder.js";
 import { derivedFrom, positionOf } from "../../../src/config/source-map.js";
+import type { DataloaderState } from "../../../src/stores/dataloader.js";
 import { replaceJsonl } from "../../../src/stores/formats/jsonl.js";
-import { appendRejects } from "../../../src/tasks/task.js";
 import { silentLogger } from "../../../src/telemetry/logger.js";
 import { NoTelemetry } from "../../../src/telemetry/telemetry.js";
 import { toolsSectionSchema } from "../../../src/tools/config.js";
@@ -30,6 +30,7 @@ import { rowDrawKey } from "../../../src/util/draw-key.js";
 import { assertInsideOutput } from "../../../src/util/output-containment.js";
 import { planColumns } from "./column-plan.js";
 import type { RejectedRecord } from "./record.js";
+import { committedBound, positionIndex, REJECT_INDEX, trimUncommittedRejects } from "./rejects.js";
 import {
   applyProcessors,
   type ColumnsRuntime,
@@ -214,10 +215,11 @@ async function previewRecords(
     tools,
   });
   const items = transformation
-    ? init.inputs.slice(0, init.count).map((input) => {
-        const index = inputIndex({ ...input, task_name: taskName });
-        return { index, input, drawKey: `${seedKey}:in:${index}` };
-      })
+    ? init.inputs.slice(0, init.count).map((input, index) => ({
+        index,
+        input,
+        drawKey: `${seedKey}:in:${index}`,
+      }))
     : Array.from({ length: init.count }, (_, i) => ({
         index: i,
         input: {},
@@ -304,6 +306,13 @@ class ColumnsCore {
           transformation,
         }),
       );
+      if (task.opened && task.resumed)
+        await trimUncommittedRejects(
+          task,
+          this.runtimes.get(task.name)!.declared,
+          committedBound(task),
+          this.builder.logger,
+        );
     }
   }
 
@@ -329,19 +338,28 @@ class ColumnsCore {
     return parts.flat();
   }
 
+  /**
+   * Refused records to blocks/<column>.jsonl, counted as rejected by that column; each carries
+   * its record index, which tells on resume whether its batch was committed.
+   */
   private async reject(taskName: string, rejected: RejectedRecord[]): Promise<void> {
-    const byColumn = new Map<string, Row[]>();
-    for (const r of rejected)
-      byColumn.set(r.column, [
-        ...(byColumn.get(r.column) ?? []),
-        {
+    // A failed request's refusal was counted by its model: written here, counted once.
+    for (const counted of [false, true]) {
+      const byColumn = new Map<string, Row[]>();
+      for (const r of rejected) {
+        if ((r.countedBy !== undefined) !== counted) continue;
+        const row: Row = {
           task_name: taskName,
           ...withoutDrawKey(r.values),
           block_name: r.column,
           reason: r.reason,
-        },
-      ]);
-    for (const [column, rows] of byColumn) await appendRejects(this.builder.tasks, column, rows);
+          [REJECT_INDEX]: r.index,
+        };
+        byColumn.set(r.column, [...(byColumn.get(r.column) ?? []), row]);
+      }
+      for (const [column, rows] of byColumn)
+        await this.builder.recordRejects(column, rows, { counted });
+    }
     const last = rejected[rejected.length - 1]!;
     (this.builder as unknown as { lastUnusable: { reply: string; reason: string } }).lastUnusable =
       {
@@ -400,6 +418,11 @@ export class ColumnsTransformBuilder extends TransformationDataBuilder {
     await this.core.setup(true);
   }
 
+  /** Each input row draws by its place in the input (see `positionIndex`). */
+  override instantiateInput(_task: Task, row: Row, position?: DataloaderState): Row {
+    return position ? { ...row, [RECORD_INDEX]: positionIndex(position) } : row;
+  }
+
   override async close(): Promise<void> {
     await this.core.close();
     await super.close();
@@ -407,8 +430,8 @@ export class ColumnsTransformBuilder extends TransformationDataBuilder {
 
   async call(batch: Row[]): Promise<Row[]> {
     return this.core.make(batch, (row) => {
-      const { task_name: _t, ...input } = row;
-      const index = inputIndex(row);
+      const { task_name: _t, [RECORD_INDEX]: at, ...input } = row;
+      const index = typeof at === "number" ? at : inputIndex(row);
       return {
         index,
         input,

@@ -7,10 +7,12 @@ import type { ColumnTools } from "./tools.js";
 import { compileSchema, schemaErrors } from "./validators.js";
 
 /**
- * A cell's outcome: its value, or why the record cannot be kept; with the tool calls its requests
+/**
+ * A cell's outcome: its value, or why the record cannot be kept (`countedBy`: the block that
+ * already counted the refusal, a model whose request failed); with the tool calls its requests
  * made when the column has `tools:`.
  */
-export type CellOutcome = ({ value: unknown } | { rejected: string }) & {
+export type CellOutcome = ({ value: unknown } | { rejected: string; countedBy?: string }) & {
   trace?: ToolTraceEntry[] | undefined;
 };
 
@@ -125,7 +127,7 @@ async function ask(
   input: ChatMessage[],
   extra: Row,
   trace: ToolTraceEntry[] | undefined,
-): Promise<{ text: string } | { rejected: string }> {
+): Promise<{ text: string } | { rejected: string; countedBy?: string }> {
   const row: Row = {
     ...ctx.variables,
     task_name: ctx.taskName,
@@ -139,7 +141,10 @@ async function ask(
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
   if (!out || typeof out.error === "string")
-    return { rejected: `model '${ctx.model.name}' failed: ${String(out?.error ?? "no answer")}` };
+    return {
+      rejected: `model '${ctx.model.name}' failed: ${String(out?.error ?? "no answer")}`,
+      countedBy: ctx.model.name,
+    };
   return { text: resultText(out.result) };
 }
 

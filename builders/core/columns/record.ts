@@ -30,11 +30,14 @@ export interface MadeRecord {
   skipped: ReadonlySet<string>;
 }
 
-/** A record that cannot be kept: the column that refused it, why, and its values so far. */
+/** A record that cannot be kept: the column that refused it, why, its values so far and index. */
 export interface RejectedRecord {
   column: string;
   reason: string;
   values: Row;
+  index: number;
+  /** The block that already counted this refusal (a model whose request failed), if any. */
+  countedBy?: string | undefined;
 }
 
 /**
@@ -82,12 +85,19 @@ export async function makeRecord(
       const outcome = await cell(ctx, c, values, sampled, index, drawKey);
       const trace = ctx.plan.traces.get(c.name);
       if (trace) values[trace] = outcome.trace ?? [];
-      if ("rejected" in outcome) rejected ??= { column: c.name, reason: outcome.rejected, values };
+      if ("rejected" in outcome)
+        rejected ??= {
+          column: c.name,
+          reason: outcome.rejected,
+          values,
+          index,
+          countedBy: outcome.countedBy,
+        };
       else values[c.name] = outcome.value;
     } catch (e) {
       // A template that fails on this record's values refuses the record, not the run.
       if (!isDigitError(e)) throw e;
-      rejected ??= { column: c.name, reason: (e as Error).message, values };
+      rejected ??= { column: c.name, reason: (e as Error).message, values, index };
     }
   };
   // Columns come in dependency order, so every promise a column awaits already exists.

@@ -183,8 +183,9 @@ export function seedPicker(
 }
 
 /**
- * The index an input record of a transformation draws by: from its content, so a rerun or resume
- * gives it the same sampled values whatever order batches run in.
+ * The index an input row draws by when it comes without its place in the input (the engine's
+ * transformation tasks always give it, see `positionIndex`): from its content, so equal rows draw
+ * alike.
  *
  * @example
  * inputIndex({ text: "hello" }) // a stable number below 2^31

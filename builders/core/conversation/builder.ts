@@ -110,7 +110,7 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
       steps: Array.isArray(row.steps) ? row.steps : [],
       branch_point: row.branch_point ?? null,
       outcome_reward: row.outcome_reward ?? null,
-      outcome_reward_breakdown: row.outcome_reward_breakdown ?? null,
+      outcome_reward_breakdown: row.outcome_reward_breakdown ?? {},
     };
   }
 

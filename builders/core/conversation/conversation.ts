@@ -59,7 +59,8 @@ export function blankConversation(taskName: string): Conversation {
     steps: [],
     branch_point: null,
     outcome_reward: null,
-    outcome_reward_breakdown: null,
+    // DiGiT's default is an empty mapping (a dict field), not None.
+    outcome_reward_breakdown: {},
   };
 }
 

@@ -17,7 +17,7 @@ import {
 import type { BatchApi } from "./batch/api.js";
 import { batchOptionsSchema, type Execution, executionSchema } from "./batch/config.js";
 import { BatchExecution, type BatchRequest } from "./batch/execution.js";
-import { BatchJournal, batchJournalPath } from "./batch/journal.js";
+import { openBatchJournal } from "./batch/journal-store.js";
 import { chunkByKey, paramsKey } from "./batch.js";
 import { BlockCache, type CacheCaller } from "./block-cache.js";
 import { type EndpointConfig, EndpointPool, endpointSchema } from "./endpoint-pool.js";
@@ -547,7 +547,7 @@ export abstract class LMProvider<S extends z.ZodObject = typeof lmConfigSchema> 
       host,
       mode,
       batchOptionsSchema.parse(this.config.batch),
-      BatchJournal.open(batchJournalPath()),
+      openBatchJournal(),
       deps,
     );
   }

@@ -7,7 +7,7 @@ import type { RunOptions } from "../../engine/options.js";
 import { planRun } from "../../engine/plan.js";
 import { runPlan } from "../../engine/run.js";
 import { isDigitError } from "../../errors.js";
-import { startFakeLLM } from "../../fake-llm/index.js";
+import { DEFAULT_SCRIPT, startFakeLLM } from "../../fake-llm/index.js";
 import type { FakeRequest } from "../../fake-llm/types.js";
 import { silentLogger } from "../../telemetry/logger.js";
 import { findPrice, loadPrices } from "../../telemetry/prices.js";
@@ -50,10 +50,10 @@ interface Seen {
 /**
  * `digit estimate <tasks…>` and `digit run --dry-run`: what a run would send and cost, before
  * anything is paid. A pilot of `--pilot` records per task runs the real builders against the fake
- * LLM server (every LLM block is pointed at it, with its model and parameters), in a temporary
- * folder with no cache; its requests per record and their prompt tokens (counted with the model's
- * tokenizer for OpenAI models, else 4 characters a token) are scaled to the task's
- * `num_outputs_to_generate`. Output tokens are a range: the pilot's answers at the low end, each
+ * LLM server and its default script (every LLM block is pointed at it, with its model and
+ * parameters), in a temporary folder with no cache; its requests per record and their prompt
+ * tokens (counted with the model's tokenizer for OpenAI models, else 4 characters a token) are
+ * scaled to the task's `num_outputs_to_generate`. Output tokens are a range: the pilot's answers at the low end, each
  * request's output limit (`max_tokens`, else 4,096) at the high end; money at `data/prices.json`.
  *
  * @example
@@ -92,7 +92,9 @@ export async function estimate(
     seed: typeof opts.seed === "number" ? opts.seed : undefined,
   };
   const plan = await planRun(base);
-  const fake = await startFakeLLM({});
+  // The answers `digit fake-llm` gives: one per bundled builder's prompt, in the shape its parser
+  // reads, so the pilot's records (and so its requests per record) are real measurements.
+  const fake = await startFakeLLM({ ...DEFAULT_SCRIPT });
   const out = mkdtempSync(join(tmpdir(), "digit-estimate-"));
   const providerOf = new Map<string, string>();
   try {

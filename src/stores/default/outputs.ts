@@ -8,13 +8,15 @@ import { existsSync } from "node:fs";
 import { type FileHandle, mkdir, open, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Row } from "../../util/mapping.js";
+import { writeAtomic } from "../formats/atomic.js";
 import type { CsvFile } from "../formats/csv.js";
 import type { OutputFormat } from "../formats/index.js";
 import { readJsonFile, writeJsonFile } from "../formats/json.js";
 import {
+  copyJsonlRecords,
   cutPartialLine,
   JsonlEncoder,
-  readJsonl,
+  readJsonlBatches,
   replaceJsonl,
   truncateJsonl,
 } from "../formats/jsonl.js";
@@ -26,6 +28,8 @@ export interface OutputTarget {
   readonly path: string;
   exists(): Promise<boolean>;
   rows(skip: number): AsyncIterable<unknown>;
+  /** The same rows in batches, where the format reads them so. */
+  batches?(skip: number): AsyncIterable<readonly unknown[]>;
   append(rows: readonly Row[]): Promise<void>;
   replace(rows: Iterable<Row> | AsyncIterable<Row>): Promise<void>;
   truncate(count: number): Promise<void>;
@@ -37,6 +41,14 @@ export interface OutputTarget {
   readonly appending?: boolean;
   /** Release an open file. */
   close?(): Promise<void>;
+  /** JSONL targets: append rows already encoded as whole JSONL lines. */
+  appendBytes?(jsonl: Uint8Array): Promise<void>;
+  /**
+   * JSONL targets: replace the content with records `from` to `from + count` of a JSONL file
+   * digit wrote, copied byte for byte (see `copyJsonlRecords`); false (nothing changed) when its
+   * lines cannot be copied exactly.
+   */
+  replaceWithRecordsOf?(file: string, from: number, count: number): Promise<boolean>;
 }
 
 /** Options every target gets. */
@@ -87,7 +99,10 @@ class JsonlTarget implements OutputTarget {
     return existsSync(this.path);
   }
   rows(skip: number): AsyncIterable<unknown> {
-    return readJsonl(this.path, {
+    return flatten(this.batches(skip));
+  }
+  batches(skip: number): AsyncIterable<unknown[]> {
+    return readJsonlBatches(this.path, {
       skip,
       ownOutput: true,
       warn: this.options.warn,
@@ -95,7 +110,10 @@ class JsonlTarget implements OutputTarget {
     });
   }
   async append(rows: readonly Row[]): Promise<void> {
-    if (rows.length === 0) return;
+    if (rows.length) await this.appendBytes(this.encoder.encode(rows));
+  }
+  async appendBytes(jsonl: Uint8Array): Promise<void> {
+    if (jsonl.length === 0) return;
     if (!this.clean) {
       const cut = await cutPartialLine(this.path);
       if (cut > 0)
@@ -108,7 +126,7 @@ class JsonlTarget implements OutputTarget {
       await mkdir(dirname(this.path), { recursive: true });
       this.handle = await open(this.path, "a");
     }
-    await this.handle.appendFile(this.encoder.encode(rows));
+    await this.handle.appendFile(jsonl);
     this.clean = true;
   }
   get appending(): boolean {
@@ -118,6 +136,20 @@ class JsonlTarget implements OutputTarget {
     await this.close();
     await replaceJsonl(this.path, rows);
     this.clean = true;
+  }
+  async replaceWithRecordsOf(file: string, from: number, count: number): Promise<boolean> {
+    await this.close();
+    const copied = await writeAtomic(this.path, async (h) => {
+      if (!(await copyJsonlRecords(file, from, count, (b) => h.write(b)))) throw NOT_COPIED;
+    }).then(
+      () => true,
+      (e: unknown) => {
+        if (e === NOT_COPIED) return false;
+        throw e;
+      },
+    );
+    if (copied) this.clean = true;
+    return copied;
   }
   async truncate(count: number): Promise<void> {
     await this.close();
@@ -136,6 +168,9 @@ class JsonlTarget implements OutputTarget {
     await h?.close();
   }
 }
+
+/** Thrown inside an atomic write to abandon it (the old content stays). */
+const NOT_COPIED: unique symbol = Symbol("not copied");
 
 /** A CSV file; the CSV packages load on first use. */
 class CsvTarget implements OutputTarget {
@@ -220,7 +255,7 @@ class ParquetTarget implements OutputTarget {
   rows(skip: number): AsyncIterable<unknown> {
     return flatten(this.batches(skip));
   }
-  private async *batches(skip: number): AsyncGenerator<unknown[]> {
+  async *batches(skip: number): AsyncGenerator<unknown[]> {
     if (!(await this.exists())) return;
     const s = await this.store();
     if (

@@ -95,7 +95,17 @@ async function* inBatches(rows: AsyncIterable<unknown>, size = 1000): AsyncGener
 /** Formats read into memory whole (the others stream). */
 const WHOLE_FILE = new Set([".json", ".yaml", ".yml", ".txt", ".md"]);
 
-async function* readDataBatches(file: string, options: ReadOptions): AsyncGenerator<unknown[]> {
+/**
+ * The rows of one data file (or Parquet folder) in batches, from `options.skip` on: what
+ * `readDataFile` hands out one by one.
+ *
+ * @example
+ * for await (const batch of readDataBatches("data/seeds.jsonl")) console.log(batch.length);
+ */
+export async function* readDataBatches(
+  file: string,
+  options: ReadOptions = {},
+): AsyncGenerator<unknown[]> {
   const ext = extensionOf(file);
   const skip = options.skip ?? 0;
   const st = await checkDataFile(file, ext === ".parquet");

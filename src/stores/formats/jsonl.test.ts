@@ -3,7 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DataFileError } from "../../errors.js";
-import { cutPartialLine, JsonlEncoder, jsonlBytes, readJsonl, truncateJsonl } from "./jsonl.js";
+import {
+  copyJsonlRecords,
+  cutPartialLine,
+  JsonlEncoder,
+  jsonlBytes,
+  readJsonl,
+  replaceJsonl,
+  truncateJsonl,
+} from "./jsonl.js";
 
 const file = (text: string) => {
   const f = join(mkdtempSync(join(tmpdir(), "digit-jsonl-")), "f.jsonl");
@@ -128,5 +136,52 @@ describe("jsonl", () => {
       new JsonlEncoder().encode([{ big: 12345678901234567890n }, { b: 1 }]).toString("utf8"),
     ).toBe('{"big":"12345678901234567890"}\n{"b":1}\n');
     expect(new JsonlEncoder().encode([{ only: 1 }]).toString("utf8")).toBe('{"only":1}\n');
+  });
+
+  it("copies records of a file digit wrote byte for byte, as reading and replacing them would", async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({
+      q: `question ${i} ${"é東".repeat(i % 7)}`,
+      n: i,
+      tags: i % 3 ? [] : [{ a: i }],
+    }));
+    const src = file(new JsonlEncoder().encode(rows).toString("utf8"));
+    for (const [from, count] of [
+      [0, 3000],
+      [0, 1],
+      [1234, 1000],
+      [2999, 1],
+    ] as const) {
+      const slow = file("");
+      await replaceJsonl(slow, (await all(readJsonl(src))).slice(from, from + count));
+      const parts: Buffer[] = [];
+      expect(
+        await copyJsonlRecords(src, from, count, async (b) => parts.push(Buffer.from(b))),
+      ).toBe(true);
+      expect(Buffer.concat(parts).equals(readFileSync(slow))).toBe(true);
+    }
+    // Lines longer than the read chunk: every line continues into the next chunk.
+    const long = Array.from({ length: 5 }, (_, i) => ({ i, s: "x".repeat(700_000) }));
+    const big = file(new JsonlEncoder().encode(long).toString("utf8"));
+    const got: Buffer[] = [];
+    expect(await copyJsonlRecords(big, 1, 3, async (b) => got.push(Buffer.from(b)))).toBe(true);
+    expect(Buffer.concat(got).toString()).toBe(
+      long
+        .slice(1, 4)
+        .map((r) => `${JSON.stringify(r)}\n`)
+        .join(""),
+    );
+  });
+
+  it("refuses to copy lines that reading and writing would change, or too few records", async () => {
+    const sink = async () => undefined;
+    for (const text of [
+      '{"a":1}\n\n{"a":2}\n', // blank line
+      '{"a":1}\n  {"a":2}\n', // leading white space
+      '{"a":1}\r\n{"a":2}\r\n', // CRLF
+      '\ufeff{"a":1}\n{"a":2}\n', // byte order mark
+      '{"a":1}\n{"a":2}', // the second record is an unterminated last line
+    ])
+      expect(await copyJsonlRecords(file(text), 0, 2, sink), JSON.stringify(text)).toBe(false);
+    expect(await copyJsonlRecords(file('{"a":1}\n{"a":2}\n'), 0, 2, sink)).toBe(true);
   });
 });

@@ -269,6 +269,65 @@ export async function replaceJsonl(
 }
 
 /**
+ * Copy records `from` to `from + count` (exclusive) of a JSONL file that digit wrote, byte for
+ * byte, to `write`: what reading them and writing them again gives, without decoding, parsing or
+ * encoding. Only lines exactly as `JSON.stringify` writes them can be copied so; a blank line, one
+ * that starts with white space or ends with a carriage return, or fewer complete records than
+ * asked, stops the copy and returns false (the caller then encodes the records).
+ *
+ * @example
+ * const ok = await copyJsonlRecords("out/data.jsonl", 0, 100, (b) => handle.write(b));
+ */
+export async function copyJsonlRecords(
+  file: string,
+  from: number,
+  count: number,
+  write: (bytes: Buffer) => Promise<unknown>,
+): Promise<boolean> {
+  if (count <= 0) return true;
+  const end = from + count;
+  let record = 0;
+  /** The start of a line that continues into the next chunk. */
+  let carry: Buffer | undefined;
+  /** Whether a line (without its newline) is as `JSON.stringify` writes a value. */
+  const canonical = (line: Buffer, start: number, nl: number): boolean =>
+    nl > start && line[start]! > 32 && line[nl - 1] !== 0x0d;
+  let first = true;
+  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) {
+    const bytes = chunk as Buffer;
+    if (first && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return false;
+    first = false;
+    let start = 0;
+    let nl = bytes.indexOf(0x0a);
+    if (carry) {
+      if (nl < 0) {
+        carry = Buffer.concat([carry, bytes]);
+        continue;
+      }
+      const line = Buffer.concat([carry, bytes.subarray(0, nl + 1)]);
+      carry = undefined;
+      if (!canonical(line, 0, line.length - 1)) return false;
+      if (record++ >= from) await write(line);
+      if (record === end) return true;
+      start = nl + 1;
+      nl = bytes.indexOf(0x0a, start);
+    }
+    let copyFrom = -1;
+    for (; nl >= 0; nl = bytes.indexOf(0x0a, start)) {
+      if (!canonical(bytes, start, nl)) return false;
+      if (record >= from && copyFrom < 0) copyFrom = start;
+      record++;
+      start = nl + 1;
+      if (record === end) break;
+    }
+    if (copyFrom >= 0) await write(bytes.subarray(copyFrom, start));
+    if (record === end) return true;
+    if (start < bytes.length) carry = bytes.subarray(start);
+  }
+  return false;
+}
+
+/**
  * Keep the first `count` complete records of a JSONL file (blank lines are not records); anything
  * after them, including an unterminated last line, is cut.
  *

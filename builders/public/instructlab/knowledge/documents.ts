@@ -61,8 +61,29 @@ export function chunkDocument(doc: KnowledgeDocument, size: number): KnowledgeDo
   return out;
 }
 
+/** Words at or under which DiGiT's `fuse_texts` joins a chunk to the one before it. */
+export const SHORT_CHUNK_WORDS = 300;
+
 /**
- * Prepare documents for prompting: add the domain, drop references, chunk.
+ * Join a short last chunk (at most 300 words) to the chunk before it, as DiGiT's `fuse_texts`
+ * does, so a document's tail is not prompted on alone: 657 words at `chunk_size: 600` make one
+ * chunk of 657, not 600 + 57. Only when `size` is above 300: there DiGiT fused every chunk back
+ * into one document, undoing the chunking asked for, and digit keeps the chunks.
+ *
+ * @example
+ * fuseShortTail(chunkDocument(doc657Words, 600), 600).length // 1
+ */
+export function fuseShortTail(chunks: KnowledgeDocument[], size: number): KnowledgeDocument[] {
+  const last = chunks.at(-1);
+  if (chunks.length < 2 || !last || !(size > SHORT_CHUNK_WORDS)) return chunks;
+  if (last.content.split(" ").length > SHORT_CHUNK_WORDS) return chunks;
+  const prev = chunks.at(-2)!;
+  return [...chunks.slice(0, -2), { ...prev, content: `${prev.content} ${last.content}` }];
+}
+
+/**
+ * Prepare documents for prompting: add the domain, drop references, chunk (a short tail joins the
+ * chunk before it, see fuseShortTail).
  *
  * @example
  * prepareDocuments(docs, "biology", 200)
@@ -74,13 +95,16 @@ export function prepareDocuments(
 ): KnowledgeDocument[] {
   return docs
     .flatMap((d) =>
-      chunkDocument(
-        {
-          ...d,
-          content: removeReferences(String(d.content ?? "")),
-          domain,
-          group: String(d.group ?? ""),
-        },
+      fuseShortTail(
+        chunkDocument(
+          {
+            ...d,
+            content: removeReferences(String(d.content ?? "")),
+            domain,
+            group: String(d.group ?? ""),
+          },
+          chunkSize,
+        ),
         chunkSize,
       ),
     )

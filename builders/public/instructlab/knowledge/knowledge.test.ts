@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   chunkDocument,
   flattenDocuments,
+  fuseShortTail,
   prepareDocuments,
   removeReferences,
 } from "./documents.js";
@@ -73,5 +74,18 @@ describe("knowledge documents", () => {
         2,
       ).map((c) => c.content),
     ).toEqual(["w1 w2", "w3"]);
+  });
+  it("joins a last chunk of at most 300 words to the one before, as DiGiT's fuse_texts", () => {
+    const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(" ");
+    const sizes = (n: number, size: number) =>
+      prepareDocuments([{ content: words(n) }], "d", size).map((c) => c.content.split(" ").length);
+    expect(sizes(657, 600)).toEqual([657]);
+    expect(sizes(963, 600)).toEqual([600, 363]);
+    expect(sizes(1500, 600)).toEqual([600, 900]);
+    // At chunk_size 300 or less DiGiT fused every chunk back into one; the chunks stay here.
+    expect(sizes(250, 200)).toEqual([200, 50]);
+    const doc = { content: words(657), domain: "x", group: "g" };
+    const [fused] = fuseShortTail(chunkDocument(doc, 600), 600);
+    expect(fused).toMatchObject({ content: doc.content, chunk_index: 0, group: "g" });
   });
 });

@@ -16,7 +16,7 @@ import type { Failure, FailureKind } from "../retry.js";
 import { dropUsage, usageProblem } from "../usage.js";
 import type { BatchApi } from "./api.js";
 import type { BatchOptions, Execution } from "./config.js";
-import type { BatchJournal } from "./journal.js";
+import type { BatchJournalStore } from "./journal-store.js";
 import { BatchSubmitter } from "./submitter.js";
 
 /** A request as the batch path sees it (no per-request signal: a batch has no per-request deadline). */
@@ -61,7 +61,7 @@ export class BatchExecution {
     private readonly host: BatchHost,
     readonly mode: Exclude<Execution, "online">,
     readonly options: BatchOptions,
-    private readonly journal: BatchJournal,
+    private readonly journal: BatchJournalStore,
     private readonly deps: {
       logger: Logger;
       observer?: RunObserver | undefined;

@@ -137,8 +137,11 @@ export class BatchJournal {
     return local === undefined ? undefined : this.batches.get(local);
   }
 
-  /** Write down a batch about to be submitted (before any request leaves). */
-  intent(batch: Omit<JournaledBatch, "batchId" | "ended" | "cancelRequested">): void {
+  /**
+   * Write down a batch about to be submitted (before any request leaves). Returns the requests
+   * another batch already claimed: none here (a file journal has one writer, its process).
+   */
+  intent(batch: Omit<JournaledBatch, "batchId" | "ended" | "cancelRequested">): string[] {
     this.write({
       op: "intent",
       local: batch.local,
@@ -149,6 +152,7 @@ export class BatchJournal {
       at: batch.at,
       requests: batch.requests,
     });
+    return [];
   }
 
   /**

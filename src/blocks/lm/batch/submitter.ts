@@ -7,13 +7,15 @@ import { randomBytes } from "node:crypto";
 import { BatchUnsupportedError } from "../../../errors.js";
 import { type Logger, silentLogger } from "../../../telemetry/logger.js";
 import type { BatchApi, BatchLine, BatchResults, BatchState, LineResult } from "./api.js";
-import type { BatchEnd, BatchJournal, JournaledBatch } from "./journal.js";
+import type { BatchEnd, JournaledBatch } from "./journal.js";
+import type { BatchJournalStore } from "./journal-store.js";
 import { notOurs } from "./reconcile.js";
+import { scopedRequestKey } from "./request-scope.js";
 
 /** How a submitter packs and polls. */
 export interface SubmitterOptions {
   api: BatchApi;
-  journal: BatchJournal;
+  journal: BatchJournalStore;
   /** For the journal: where, which model, which block. */
   endpoint: string;
   model: string;
@@ -107,11 +109,14 @@ export class BatchSubmitter {
   }
 
   /**
-   * The `custom_id` for the next request with hash `key`: the hash and how many times this
-   * submitter was asked for it before, so equal requests (several samples of one prompt) stay
-   * distinct, and a rerun asks for the same ids in the same order.
+   * The `custom_id` for the next request with hash `requestKey`: the hash and how many times
+   * this submitter was asked for it before, so equal requests (several samples of one prompt)
+   * stay distinct, and a rerun asks for the same ids in the same order. Inside a unit of a
+   * distributed run the hash is derived from the unit too (see `request-scope.ts`), so the unit
+   * asks for the same ids on whichever worker runs it.
    */
-  customId(key: string): string {
+  customId(requestKey: string): string {
+    const key = scopedRequestKey(requestKey);
     const k = this.occurrences.get(key) ?? 0;
     this.occurrences.set(key, k + 1);
     return `${key}-${k}`;
@@ -142,17 +147,12 @@ export class BatchSubmitter {
         resolve: (r) => finish(() => resolve(r)),
         reject: (e) => finish(() => reject(e)),
       };
-      const known = options.fresh ? undefined : this.opts.journal.find(line.customId);
-      if (
-        known &&
-        known.ended !== "lost" &&
-        known.ended !== "failed" &&
-        (known.batchId || !known.ended)
-      ) {
-        void this.attach(known, line.customId, waiter, line);
-        return;
-      }
-      this.enqueue(line, waiter);
+      if (options.fresh) return this.enqueue(line, waiter);
+      void (async () => {
+        const known = await this.opts.journal.find(line.customId);
+        if (known && carries(known)) await this.attach(known, line.customId, waiter, line);
+        else this.enqueue(line, waiter);
+      })().catch(waiter.reject);
     });
   }
 
@@ -201,7 +201,8 @@ export class BatchSubmitter {
     }
   }
 
-  private async submit(items: { line: BatchLine; waiter: Waiter }[]): Promise<void> {
+  private async submit(all: { line: BatchLine; waiter: Waiter }[]): Promise<void> {
+    let items = all;
     if (this.unsupported) {
       for (const i of items) i.waiter.reject(this.unsupported);
       return;
@@ -217,7 +218,22 @@ export class BatchSubmitter {
       requests: items.map((i) => i.line.customId),
     };
     // Written down before anything is sent: a kill from here on finds the batch on the next run.
-    this.opts.journal.intent(batch);
+    let taken: string[];
+    try {
+      taken = await this.opts.journal.intent(batch);
+    } catch (e) {
+      for (const i of items) i.waiter.reject(e);
+      return;
+    }
+    if (taken.length) {
+      // A shared journal: another worker's batch, not ended, carries these; wait for it instead.
+      const claimed = new Set(taken);
+      for (const i of items.filter((i) => claimed.has(i.line.customId)))
+        void this.waitForClaimed(i.line, i.waiter);
+      items = items.filter((i) => !claimed.has(i.line.customId));
+      batch.requests = items.map((i) => i.line.customId);
+      if (!items.length) return;
+    }
     let batchId: string | undefined;
     let provisional = false;
     let lastError: unknown;
@@ -227,7 +243,7 @@ export class BatchSubmitter {
     const lookUp = async () => {
       if (!ambiguous || !this.opts.api.findSubmitted) return;
       const found = await this.opts.api
-        .findSubmitted(batch, this.journaledIds())
+        .findSubmitted(batch, await this.journaledIds())
         .catch(() => undefined);
       if (found) ({ batchId, provisional } = found);
     };
@@ -262,12 +278,12 @@ export class BatchSubmitter {
     }
     if (batchId === undefined) await lookUp();
     if (batchId === undefined) {
-      this.opts.journal.ended(local, "failed");
+      await this.journalEnd(local, "failed");
       const error = this.unsupported ?? lastError;
       for (const i of items) i.waiter.reject(error);
       return;
     }
-    this.opts.journal.submitted(local, batchId, { provisional });
+    await this.journalSubmitted(local, batchId, provisional);
     this.counters.submitted++;
     this.counters.requests += items.length;
     this.logger.info(
@@ -297,12 +313,13 @@ export class BatchSubmitter {
         t = this.tracked.get(known.local);
         if (!t) {
           if (found === undefined) {
-            this.opts.journal.ended(known.local, "lost");
+            void this.journalEnd(known.local, "lost");
             return this.enqueue(line, waiter);
           }
           batchId = found.batchId;
           provisional = found.provisional;
-          this.opts.journal.submitted(known.local, batchId, { provisional });
+          // Not awaited: the requests of this batch that wait here must find one tracked entry.
+          void this.journalSubmitted(known.local, batchId, provisional);
           this.logger.info(
             `block '${this.opts.block}': batch ${batchId} was created by an earlier run that stopped before writing its id down; found it by listing the account's batches${provisional ? " (to be confirmed by its answers)" : ""}`,
             { batch_id: batchId },
@@ -327,8 +344,42 @@ export class BatchSubmitter {
   }
 
   /** Batch ids the journal knows (a listing never takes one of them for a lost batch). */
-  private journaledIds(): Set<string> {
-    return new Set(this.opts.journal.list().flatMap((b) => (b.batchId ? [b.batchId] : [])));
+  private async journaledIds(): Promise<Set<string>> {
+    const batches = await this.opts.journal.list();
+    return new Set(batches.flatMap((b) => (b.batchId ? [b.batchId] : [])));
+  }
+
+  /** Wait for the batch another worker's intent claimed this request for. */
+  private async waitForClaimed(line: BatchLine, waiter: Waiter): Promise<void> {
+    try {
+      const known = await this.opts.journal.find(line.customId);
+      if (known && carries(known)) await this.attach(known, line.customId, waiter, line);
+      else this.enqueue(line, waiter);
+    } catch (e) {
+      waiter.reject(e);
+    }
+  }
+
+  /** Write a batch's id down; a journal that cannot be reached is said (a taker lists the provider's batches). */
+  private async journalSubmitted(local: string, batchId: string, provisional: boolean) {
+    try {
+      await this.opts.journal.submitted(local, batchId, { provisional });
+    } catch (e) {
+      this.logger.warn(
+        `block '${this.opts.block}': could not write batch ${batchId} down in the journal (${(e as Error).message}); a run that takes its requests over finds it by listing the provider's batches`,
+      );
+    }
+  }
+
+  /** Write a batch's end down; a journal that cannot be reached is said, not fatal (answers are in hand). */
+  private async journalEnd(local: string, end: BatchEnd): Promise<void> {
+    try {
+      await this.opts.journal.ended(local, end);
+    } catch (e) {
+      this.logger.warn(
+        `block '${this.opts.block}': could not write the end of a batch in the journal (${(e as Error).message})`,
+      );
+    }
   }
 
   /** The provider's id for a journaled intent without one (one listing per intent). */
@@ -337,8 +388,11 @@ export class BatchSubmitter {
   ): Promise<{ batchId: string; provisional: boolean } | undefined> {
     let p = this.finding.get(known.local);
     if (!p) {
+      const api = this.opts.api;
       p = (
-        this.opts.api.findSubmitted?.(known, this.journaledIds()) ?? Promise.resolve(undefined)
+        api.findSubmitted
+          ? this.journaledIds().then((ids) => api.findSubmitted!(known, ids))
+          : Promise.resolve(undefined)
       ).catch((e: unknown) => {
         this.logger.warn(
           `block '${this.opts.block}': could not list the provider's batches to find one an earlier run created (${(e as Error).message}); its requests are submitted again`,
@@ -406,7 +460,7 @@ export class BatchSubmitter {
         `block '${this.opts.block}': batch ${t.batch.batchId} answered none of this run's requests, so it was not the one an earlier run lost; submitting them again`,
         { batch_id: t.batch.batchId },
       );
-      this.opts.journal.ended(t.batch.local, "lost");
+      void this.journalEnd(t.batch.local, "lost");
       this.tracked.delete(t.batch.local);
       this.finding.set(t.batch.local, Promise.resolve(undefined));
       const again = [...t.waiters].flatMap(([id, list]) =>
@@ -429,7 +483,7 @@ export class BatchSubmitter {
     }
     t.results = new Map([...results.lines].filter(([id]) => known.has(id)));
     t.end = end;
-    this.opts.journal.ended(t.batch.local, end);
+    void this.journalEnd(t.batch.local, end);
     if (end !== "completed")
       this.logger.warn(
         `block '${this.opts.block}': batch ${t.batch.batchId} ended ${end}; ${t.results.size} of ${t.batch.requests.length} requests answered`,
@@ -441,6 +495,15 @@ export class BatchSubmitter {
 
 /** How many times creating a batch is tried before its requests fail. */
 const SUBMIT_ATTEMPTS = 4;
+
+/** Whether a journaled batch is one to wait for (not lost or failed; named, or not ended). */
+function carries(known: JournaledBatch): boolean {
+  return (
+    known.ended !== "lost" &&
+    known.ended !== "failed" &&
+    (known.batchId !== undefined || !known.ended)
+  );
+}
 
 function addWaiter(t: Tracked, customId: string, waiter: Waiter): void {
   const list = t.waiters.get(customId);

@@ -53,7 +53,17 @@ export interface ConflictJob {
    * Default: chosen from the share of rows to judge.
    */
   strategy?: "ordered" | "symmetric" | undefined;
+  /**
+   * The most conflicts one thread collects (default `MAX_CONFLICTS`). Many equal or nearly equal
+   * texts conflict pairwise, quadratically many pairs; past this the thread gives up, stops the
+   * other threads (through `counter`) and reports `overflow`, and the caller decides greedily row
+   * by row instead (`onlineGreedy`), which needs no pair list.
+   */
+  maxConflicts?: number | undefined;
 }
+
+/** Default `ConflictJob.maxConflicts`: a million pairs, about 25 MB while collected. */
+export const MAX_CONFLICTS = 1_000_000;
 
 /**
  * Pair counts, for the benchmark and for logs.
@@ -85,6 +95,8 @@ export interface ConflictResult {
   j: Int32Array;
   score: Float64Array;
   stats: PairStats;
+  /** The thread found more than `maxConflicts` conflicts (then `i`, `j`, `score` are empty). */
+  overflow?: boolean;
 }
 
 /**
@@ -95,7 +107,7 @@ export interface ConflictResult {
  */
 export function findConflicts(job: ConflictJob): ConflictResult {
   const n = job.offsets.length - 1;
-  const out = { i: [] as number[], j: [] as number[], score: [] as number[] };
+  const out: Sink = { i: [], j: [], score: [], max: job.maxConflicts ?? MAX_CONFLICTS };
   const stats: PairStats = {
     pairs: 0,
     candidates: 0,
@@ -110,11 +122,18 @@ export function findConflicts(job: ConflictJob): ConflictResult {
   const mine = claimed(job, probed);
   const onlyLcs = job.rougeTypes.length > 0 && job.rougeTypes.every((t) => t === "lcs");
   const strategy = job.strategy ?? (rank * 2 > n ? "symmetric" : "ordered");
-  if (job.threshold > 0 && onlyLcs && strategy === "symmetric" && job.scoreFunc === "f1") {
-    // Needed pairs (judged row, earlier row) are counted by whoever claims the first chunk.
-    symmetric(job, out, stats, () => probed.reduce((sum, r) => sum + r, 0));
-  } else if (job.threshold > 0 && onlyLcs) filtered(job, mine, out, stats);
-  else exhaustive(job, mine, out, stats);
+  try {
+    if (job.threshold > 0 && onlyLcs && strategy === "symmetric" && job.scoreFunc === "f1") {
+      // Needed pairs (judged row, earlier row) are counted by whoever claims the first chunk.
+      symmetric(job, out, stats, () => probed.reduce((sum, r) => sum + r, 0));
+    } else if (job.threshold > 0 && onlyLcs) filtered(job, mine, out, stats);
+    else exhaustive(job, mine, out, stats);
+  } catch (e) {
+    if (e !== OVERFLOW) throw e;
+    Atomics.store(job.counter, 0, STOPPED); // no thread claims another chunk
+    const none = { i: new Int32Array(0), j: new Int32Array(0), score: new Float64Array(0) };
+    return { ...none, stats, overflow: true };
+  }
   return {
     i: Int32Array.from(out.i),
     j: Int32Array.from(out.j),
@@ -123,7 +142,12 @@ export function findConflicts(job: ConflictJob): ConflictResult {
   };
 }
 
-type Sink = { i: number[]; j: number[]; score: number[] };
+type Sink = { i: number[]; j: number[]; score: number[]; max: number };
+
+/** Thrown by `push` past `Sink.max`. */
+const OVERFLOW: unique symbol = Symbol("too many conflicts");
+/** A chunk counter past any job's end. */
+const STOPPED = 1 << 30;
 
 /** The items of `list` in the chunks this thread claims, in order. */
 function* claimed<T>(job: ConflictJob, list: readonly T[]): Generator<T> {
@@ -136,7 +160,13 @@ function* claimed<T>(job: ConflictJob, list: readonly T[]): Generator<T> {
   }
 }
 
-const tokensOf = (job: ConflictJob, r: number) =>
+/**
+ * Row r's token ids.
+ *
+ * @example
+ * scorer.setTarget(tokensOf(job, 0));
+ */
+export const tokensOf = (job: ConflictJob, r: number): Int32Array =>
   job.flat.subarray(job.offsets[r]!, job.offsets[r + 1]!);
 
 /** Every earlier row is scored: thresholds ≤ 0 (any pair conflicts) and n-gram rouge types. */
@@ -155,13 +185,19 @@ function exhaustive(job: ConflictJob, mine: Iterable<number>, out: Sink, stats: 
 }
 
 function push(out: Sink, i: number, j: number, s: number): void {
+  if (out.i.length >= out.max) throw OVERFLOW;
   out.i.push(i);
   out.j.push(j);
   out.score.push(s);
 }
 
-/** Least overlap a pair must have for the row in `role` of length `len` to reach the threshold. */
-function minOverlap(
+/**
+ * Least overlap a pair must have for the row in `role` of length `len` to reach the threshold.
+ *
+ * @example
+ * minOverlap(10, 0.7, "f1", "target") // 6
+ */
+export function minOverlap(
   len: number,
   thr: number,
   func: ScoreFunc,
@@ -174,8 +210,13 @@ function minOverlap(
   return Math.max(1, Math.ceil(o - BOUND_EPSILON));
 }
 
-/** Least overlap for a (target of `a`, prediction of `b`) pair to reach the threshold. */
-function needed(a: number, b: number, thr: number, func: ScoreFunc): number {
+/**
+ * Least overlap for a (target of `a`, prediction of `b`) pair to reach the threshold.
+ *
+ * @example
+ * needed(10, 10, 0.7, "f1") // 7
+ */
+export function needed(a: number, b: number, thr: number, func: ScoreFunc): number {
   const x = func === "f1" ? (thr * (a + b)) / 2 : func === "precision" ? thr * b : thr * a;
   return Math.max(1, Math.ceil(x - BOUND_EPSILON));
 }
@@ -407,8 +448,11 @@ function symmetric(job: ConflictJob, out: Sink, stats: PairStats, pairCount: () 
  * Each row's multiset of tokens as a sorted set of numeric element keys: the k-th occurrence of
  * token t is `rank(t) · K + k`, with tokens ranked rarest first (document frequency, then id).
  * Keys are stored in `flat` layout (same offsets as the tokens).
+ *
+ * @example
+ * const keys = elementKeys(job); // keys[offsets[r] .. offsets[r + 1]) sorted, rarest first
  */
-function elementKeys(job: ConflictJob): Float64Array {
+export function elementKeys(job: ConflictJob): Float64Array {
   const n = job.offsets.length - 1;
   const vocab = Math.max(job.vocabSize, 1);
   const df = new Int32Array(vocab);
@@ -453,8 +497,13 @@ function elementKeys(job: ConflictJob): Float64Array {
   return keys;
 }
 
-/** Size of the intersection of two sorted runs of distinct keys. */
-function intersectSize(
+/**
+ * Size of the intersection of two sorted runs of distinct keys.
+ *
+ * @example
+ * intersectSize(Float64Array.of(1, 2, 5, 2, 5), 0, 3, 3, 5) // 2
+ */
+export function intersectSize(
   keys: Float64Array,
   a: number,
   aEnd: number,

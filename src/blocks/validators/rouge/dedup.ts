@@ -22,9 +22,11 @@ import {
   type ConflictJob,
   type ConflictResult,
   findConflicts,
+  MAX_CONFLICTS,
   type PairStats,
 } from "./conflicts.js";
 import { greedy } from "./greedy.js";
+import { onlineGreedy } from "./online.js";
 import { ConflictPool } from "./pool.js";
 import { BOUND_EPSILON, PairScorer, type RougeType, ratio, type ScoreFunc } from "./score.js";
 import { Vocabulary } from "./tokenize.js";
@@ -44,6 +46,11 @@ export interface DedupSettings {
   workers: number;
   /** A pass uses threads only when (texts to judge) × (all texts) reaches this. */
   parallelMinPairs: number;
+  /**
+   * The most conflicting pairs a thread lists before the pass is decided row by row instead
+   * (see `ConflictJob.maxConflicts`; same verdicts, memory linear in the texts).
+   */
+  maxConflicts: number;
 }
 
 /**
@@ -102,6 +109,7 @@ const DEFAULTS: DedupSettings = {
   rougeTypes: ["lcs"],
   workers: -1,
   parallelMinPairs: 20_000_000,
+  maxConflicts: MAX_CONFLICTS,
 };
 
 /**
@@ -205,7 +213,12 @@ export class RougeDeduplicator {
     // Chunks small enough to balance threads, large enough to keep claiming cheap.
     const chunkSize = Math.max(8, Math.ceil(order.length / ((threads || 1) * 32)));
     const counter = new Int32Array(threads ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
-    const job: ConflictJob = { ...packed, counter, chunkSize };
+    const job: ConflictJob = {
+      ...packed,
+      counter,
+      chunkSize,
+      maxConflicts: Math.max(1, Math.floor(this.settings.maxConflicts / (threads || 1))),
+    };
     let parts: ConflictResult[];
     if (threads) {
       this.pool ??= new ConflictPool(threads - 1);
@@ -214,18 +227,22 @@ export class RougeDeduplicator {
       parts = [findConflicts(job)];
     }
     stats.threads = threads;
-    for (const p of parts)
-      for (const k of [
-        "pairs",
-        "candidates",
-        "lengthSkipped",
-        "positionSkipped",
-        "overlapSkipped",
-        "scored",
-      ] as const)
-        stats[k] += p.stats[k];
-
-    const decided = greedy(order.length, probe, parts, options.filtering);
+    // Too many conflicting pairs to list (many equal texts): decide row by row instead.
+    const overflow = parts.some((p) => p.overflow);
+    const decided = overflow
+      ? onlineGreedy(packed, options.filtering, stats)
+      : greedy(order.length, probe, parts, options.filtering);
+    if (!overflow)
+      for (const p of parts)
+        for (const k of [
+          "pairs",
+          "candidates",
+          "lengthSkipped",
+          "positionSkipped",
+          "overlapSkipped",
+          "scored",
+        ] as const)
+          stats[k] += p.stats[k];
     decided.forEach((g, k) => {
       const i = order[k]!;
       const v = verdicts[i]!;

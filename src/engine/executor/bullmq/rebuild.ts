@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { existsSync } from "node:fs";
 import type { Block, BlockContext } from "../../../blocks/block.js";
+import { runInBatchScope } from "../../../blocks/lm/batch/request-scope.js";
 import type {
   DataBuilderClass,
   GenerationDataBuilder,
@@ -144,16 +145,19 @@ export class PreparedContext {
       );
     }
     const collected: UnitCollector = { rejects: [], llmCalls: [], rejected: [] };
-    const rows = await current.run(collected, async () => {
-      await builder.setup();
-      try {
-        return unit.kind === "generation"
-          ? await (builder as GenerationDataBuilder).call(unit.requestIdx, unit.batch)
-          : await (builder as TransformationDataBuilder).call(unit.batch);
-      } finally {
-        await builder.close().catch(() => undefined);
-      }
-    });
+    // Batch requests are scoped to the unit: a retried unit asks for the same custom_ids anywhere.
+    const rows = await current.run(collected, () =>
+      runInBatchScope(unitLabel, async () => {
+        await builder.setup();
+        try {
+          return unit.kind === "generation"
+            ? await (builder as GenerationDataBuilder).call(unit.requestIdx, unit.batch)
+            : await (builder as TransformationDataBuilder).call(unit.batch);
+        } finally {
+          await builder.close().catch(() => undefined);
+        }
+      }),
+    );
     return { rows, collected };
   }
 

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { type Job, Worker } from "bullmq";
 import { Redis } from "ioredis";
+import { useBatchJournal } from "../../../blocks/lm/batch/journal-store.js";
 import { ConfigError, isDigitError } from "../../../errors.js";
 import { type Logger, silentLogger } from "../../../telemetry/logger.js";
 import { redactText } from "../../../util/redact.js";
@@ -21,6 +22,7 @@ import {
 import { PreparedContext, type WorkerRegistryOptions } from "./rebuild.js";
 import { closeWithin, handleErrors, RedisHealth } from "./redis-health.js";
 import { resolveSecrets } from "./secrets.js";
+import { RedisBatchJournal } from "./shared-batch-journal.js";
 
 /** How `digit worker` runs. */
 export interface WorkerOptions extends WorkerRegistryOptions {
@@ -38,6 +40,11 @@ export interface WorkerOptions extends WorkerRegistryOptions {
   maxStalledCount?: number | undefined;
   /** Lease of a cluster-wide slot not refreshed by its holder (ms; default 10000). */
   leaseMs?: number | undefined;
+  /**
+   * Journal provider batches in Redis, shared with the other workers, so a unit taken over from a
+   * dead worker polls the batches it submitted instead of paying for them again. Default true.
+   */
+  sharedBatchJournal?: boolean | undefined;
   /** Where the secrets that contexts refer to (`{"$env": NAME}`) are read (default process.env). */
   env?: NodeJS.ProcessEnv | undefined;
   logger?: Logger | undefined;
@@ -98,6 +105,10 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
     semaphore = new ClusterSemaphore(redis, subscriber, { leaseMs: options.leaseMs, logger });
     uninstall = installClusterLimits(semaphore);
   }
+  const undoJournal =
+    options.sharedBatchJournal === false
+      ? undefined
+      : useBatchJournal(new RedisBatchJournal(redis));
   const contexts = new Map<string, Promise<PreparedContext>>();
   let processed = 0;
 
@@ -217,6 +228,7 @@ export async function startWorker(options: WorkerOptions): Promise<DigitWorker> 
           );
         health.stop();
         uninstall?.();
+        undoJournal?.();
         semaphore?.close();
         for (const p of contexts.values()) await (await p.catch(() => undefined))?.close();
         await closeWithin(

@@ -150,4 +150,42 @@ describe("default dataloader", () => {
     await loader.next();
     expect(await loader.next()).toEqual({ q: "a", n: { x: 1 } });
   });
+
+  it("nextBatch gives what as many next() calls give: rows, the end of each pass, and states", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "digit-loader-"));
+    const big = Array.from({ length: 2500 }, (_, i) => `{"q":"c${i}"}`).join("\n");
+    writeFileSync(join(dir, "c.jsonl"), `${big}\n`);
+    const store = () =>
+      new DefaultDatastore({
+        type: "default",
+        store_name: "seeds",
+        data: [{ q: "i1" }, { q: "i2" }],
+        data_path: [join(dir, "c.jsonl"), join(dir, "c.jsonl")],
+      });
+    for (const loop_over of [false, true]) {
+      const one = new DefaultDataloader({ type: "default", datastore: store(), loop_over });
+      const many = new DefaultDataloader({ type: "default", datastore: store(), loop_over });
+      const sizes = [1, 3, 1000, 7, 4000, 2, 999, 5000];
+      for (let step = 0; step < 12; step++) {
+        const max = sizes[step % sizes.length]!;
+        const want: (string | undefined)[] = [];
+        let ended = false;
+        while (want.length < max && !ended) {
+          const r = await one.next();
+          if (r === undefined) ended = true;
+          else want.push(String(r.q));
+        }
+        const got = await many.nextBatch(max);
+        expect(got.rows.map((r) => String(r.q))).toEqual(want);
+        expect(got.end).toBe(ended);
+        expect(many.getState()).toEqual(one.getState());
+        if (step === 5) {
+          // Resume mid-file from a saved state.
+          const state = { iter_index: 1, row_index: 1234 };
+          one.setState(state);
+          many.setState(state);
+        }
+      }
+    }
+  });
 });

@@ -21,7 +21,10 @@ export class DefaultDataloader extends Dataloader {
   private sources: RowSource[] | undefined;
   private iterIndex = 0;
   private rowIndex = 0;
-  private current: AsyncIterator<unknown> | undefined;
+  /** The current source's rows, a batch at a time, and where this loader is in the batch. */
+  private current: AsyncIterator<readonly unknown[]> | undefined;
+  private batch: readonly unknown[] = [];
+  private inBatch = 0;
   private readonly remap: ReturnType<typeof fieldRemapper>;
 
   constructor(config: DataloaderConfig) {
@@ -38,34 +41,66 @@ export class DefaultDataloader extends Dataloader {
     this.iterIndex = Math.max(0, Math.floor(state.iter_index));
     this.rowIndex = Math.max(0, Math.floor(state.row_index));
     this.current = undefined;
+    this.batch = [];
+    this.inBatch = 0;
   }
 
   async next(): Promise<Row | undefined> {
+    const { rows, end } = await this.nextBatch(1);
+    return end ? undefined : rows[0];
+  }
+
+  override async nextBatch(
+    max: number,
+    positions?: DataloaderState[],
+  ): Promise<{ rows: Row[]; end: boolean }> {
+    const rows: Row[] = [];
     this.sources ??= await this.config.datastore.sources();
-    while (this.iterIndex < this.sources.length) {
+    while (rows.length < max) {
+      if (this.inBatch < this.batch.length) {
+        const label = this.sources[this.iterIndex]!.label;
+        const take = Math.min(this.batch.length, this.inBatch + max - rows.length);
+        while (this.inBatch < take) {
+          rows.push(this.remap(this.batch[this.inBatch++], label, ++this.rowIndex));
+          positions?.push({ iter_index: this.iterIndex, row_index: this.rowIndex - 1 });
+        }
+        continue;
+      }
+      if (this.iterIndex >= this.sources.length) {
+        if (this.config.loop_over) {
+          this.iterIndex = 0;
+          this.rowIndex = 0;
+          this.sources = undefined; // re-list: a glob may match new files, a store may have grown
+        }
+        return { rows, end: true };
+      }
       const source = this.sources[this.iterIndex]!;
       // Opening at row_index skips the rows read before (after setState, efficiently where the
       // format allows).
-      this.current ??= source.rows(this.rowIndex)[Symbol.asyncIterator]();
+      this.current ??= (
+        source.batches ? source.batches(this.rowIndex) : oneByOne(source.rows(this.rowIndex))
+      )[Symbol.asyncIterator]();
       const r = await this.current.next();
+      this.inBatch = 0;
       if (!r.done) {
-        this.rowIndex++;
-        return this.remap(r.value, source.label, this.rowIndex);
+        this.batch = r.value;
+        continue;
       }
+      this.batch = [];
       this.iterIndex++;
       this.rowIndex = 0;
       this.current = undefined;
     }
-    if (this.config.loop_over) {
-      this.iterIndex = 0;
-      this.rowIndex = 0;
-      this.sources = undefined; // re-list: a glob may match new files, a store may have grown
-    }
-    return undefined;
+    return { rows, end: false };
   }
 
   override async close(): Promise<void> {
     await this.current?.return?.();
     this.current = undefined;
   }
+}
+
+/** A source without batches, as batches of one row (read no further ahead than asked). */
+async function* oneByOne(rows: AsyncIterable<unknown>): AsyncGenerator<readonly unknown[]> {
+  for await (const r of rows) yield [r];
 }
