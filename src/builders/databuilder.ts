@@ -3,8 +3,8 @@ import { z } from "zod";
 import type { Block, RejectSink } from "../blocks/block.js";
 import type { BuilderSpec } from "../config/schemas.js";
 import { ConfigError } from "../errors.js";
-import type { DataloaderState } from "../stores/dataloader.js";
 import type { Registry } from "../registry/registry.js";
+import type { DataloaderState } from "../stores/dataloader.js";
 import type { GenerationTask, InputBatch } from "../tasks/generation-task.js";
 import { appendRejects, type Task } from "../tasks/task.js";
 import type { TransformationTask } from "../tasks/transformation-task.js";
@@ -330,9 +330,18 @@ export abstract class DataBuilder {
   /**
    * Checks of one task's YAML beyond its schema, run while the run is planned (before any output
    * is written), with the builder's parsed config (its `blocks` include `extraBlocks`). Throw a
-   * ConfigError naming the file and line.
+   * ConfigError naming the file and line. It may be async (e.g. to load a task's tools, whose
+   * plugin types resolve in the run's `registry`).
+   *
+   * @example
+   * static override async checkTask(spec: Row, file: string | undefined) { await checkMine(spec, file); }
    */
-  static checkTask(_spec: Row, _file: string | undefined, _config: Row): void {}
+  static checkTask(
+    _spec: Row,
+    _file: string | undefined,
+    _config: Row,
+    _registry?: Registry,
+  ): void | Promise<void> {}
 
   /**
    * More key tables for `digit describe` (e.g. core/columns' keys of each column type), each a

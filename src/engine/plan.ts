@@ -186,7 +186,7 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
         ];
       await checkBlocks(registry, builderName, builderConfig, partCls, raw, yaml.file, logger);
       partCls.checkConfig(builderConfig, yaml.file);
-      for (const t of planned) partCls.checkTask(t.spec, t.file, builderConfig);
+      for (const t of planned) await partCls.checkTask(t.spec, t.file, builderConfig, registry);
       groups.push({
         builderName,
         cls: partCls,

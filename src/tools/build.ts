@@ -3,16 +3,18 @@ import { parseWith } from "../config/zod-errors.js";
 import { ConfigError } from "../errors.js";
 import type { Registry } from "../registry/registry.js";
 import type { Logger } from "../telemetry/logger.js";
-import { suggestion } from "../util/did-you-mean.js";
 import type { Row } from "../util/mapping.js";
-import { ENGINES, ENRICHMENTS, LOADERS, SAMPLERS } from "./catalog.js";
+
+import { ENGINES, ENRICHMENTS, SAMPLERS } from "./catalog.js";
 import type { ToolsSection } from "./config.js";
 import type { EmbeddingsMeter } from "./embeddings/client.js";
 import { CompositeToolEngine } from "./engines/composite.js";
 import type { ToolEngine } from "./engines/engine.js";
 import type { ToolEnrichment } from "./enrichments/enrichment.js";
+import { checkEngineNames, loadRegistryEntries, mcpServersOf } from "./load-entries.js";
+import { lookup } from "./lookup.js";
 import { closeMcpConnections } from "./mcp/connection.js";
-import { type ToolKind, toolDefinition, toolTypeNames } from "./register.js";
+import { toolTypeNames } from "./register.js";
 import { ToolRegistry } from "./registry.js";
 import type { SamplerDefinition } from "./samplers/sampler.js";
 import { DEFAULT_NAMESPACE } from "./types.js";
@@ -74,29 +76,20 @@ export interface BuildContext {
  */
 export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): Promise<TaskTools> {
   const at = (what: string) => `task '${ctx.taskName}' tools.${what}`;
-  for (const [i, e] of section.registry.entries()) {
-    if (e.engine && !(e.engine in section.engines)) {
-      throw new ConfigError(
-        `${at(`registry[${i}]`)}: engine '${e.engine}' is not defined in tools.engines (${suggestion(e.engine, Object.keys(section.engines))})`,
-        { file: ctx.where },
-      );
-    }
-  }
+  checkEngineNames(section, `task '${ctx.taskName}' tools`, ctx.where);
   const registry = new ToolRegistry();
   const opened: ToolEngine[] = [];
   const engines = new Map<string, ToolEngine>();
   // The namespaces each entry's tools landed in (a file may name its own namespace).
   const entryNamespaces: string[][] = [];
   try {
-    for (const [i, e] of section.registry.entries()) {
-      const where = at(`registry[${i}]`);
-      const def = await lookup(LOADERS, e.type, `${where}: tool loader`, ctx.where, {
-        kind: "tool_loader",
-        registry: ctx.registry,
-      });
-      const { type: _t, engine: _e, ...keys } = e;
-      const config = parseWith(def.schema.strict(), keys, where);
-      const loaded = await def.create(config, { where }).load();
+    const perEntry = await loadRegistryEntries(
+      section,
+      `task '${ctx.taskName}' tools`,
+      ctx.where,
+      ctx.registry,
+    );
+    for (const loaded of perEntry) {
       for (const t of loaded) registry.add(t);
       entryNamespaces.push([...new Set(loaded.map((t) => t.namespace))]);
     }
@@ -142,12 +135,7 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
     }
     await runEnrichments(section, registry, ctx);
     const engine = new CompositeToolEngine(byNs);
-    const servers = new Set(
-      registry
-        .all()
-        .map((t) => t.metadata.mcp_server)
-        .filter((s): s is string => typeof s === "string"),
-    );
+    const servers = mcpServersOf(registry.all());
     return {
       registry,
       engine,
@@ -162,14 +150,7 @@ export async function buildTaskTools(section: ToolsSection, ctx: BuildContext): 
     };
   } catch (e) {
     for (const o of opened) await o.close?.().catch(() => undefined);
-    await closeMcpConnections(
-      new Set(
-        registry
-          .all()
-          .map((t) => t.metadata.mcp_server)
-          .filter((s): s is string => typeof s === "string"),
-      ),
-    );
+    await closeMcpConnections(mcpServersOf(registry.all()));
     throw e;
   }
 }
@@ -222,24 +203,4 @@ async function runEnrichments(
   }
 }
 
-/**
- * A definition from a built-in map or (given `plugins`) a plugin's registration, or a ConfigError
- * with the closest name.
- *
- * @example
- * const def = await lookup(LOADERS, "fiel", "tools.registry[0]: tool loader", "task.yaml");
- */
-export async function lookup<D>(
-  map: Record<string, () => Promise<D>>,
-  type: string,
-  what: string,
-  file: string,
-  plugins?: { kind: ToolKind; registry: Registry | undefined },
-): Promise<D> {
-  const def = await toolDefinition(plugins?.kind ?? "tool_loader", map, type, plugins?.registry);
-  if (def === undefined) {
-    const known = plugins ? toolTypeNames(plugins.kind, map, plugins.registry) : Object.keys(map);
-    throw new ConfigError(`${what} '${type}' is not known (${suggestion(type, known)})`, { file });
-  }
-  return def;
-}
+export { lookup } from "./lookup.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../errors.js";
-import { checkToolNamespaces, parseToolName, selectTools, staticNamespaces } from "./select.js";
+import { parseToolName, selectTools } from "./select.js";
 import type { Tool } from "./types.js";
 
 const tool = (namespace: string, name: string): Tool => ({
@@ -43,23 +43,5 @@ describe("tool names of a tools: list", () => {
     expect(err.hint).toMatch(/^did you mean 'calc\/add'\?/);
     expect([err.file, err.line]).toEqual(["t.yaml", 9]);
     expect(() => selectTools(ALL, ["shp"], "x")).toThrow(/no namespace 'shp'/);
-  });
-  it("knows a registry's namespaces before loading it, unless an entry reads a file", () => {
-    expect(
-      staticNamespaces([
-        { type: "mcp", command: "node", namespace: "calc" },
-        { type: "rest", spec: "api.yaml" },
-        {
-          type: "inline",
-          namespace: "shop",
-          tools: [{ name: "a" }, { name: "b", namespace: "crm" }],
-        },
-      ]),
-    ).toEqual(["calc", "default", "shop", "crm"]);
-    expect(staticNamespaces([{ type: "file", path: "t.yaml", namespace: "x" }])).toBeUndefined();
-    expect(() => checkToolNamespaces(["calk/add"], ["calc"], "column 'a' tools")).toThrow(
-      /no namespace 'calk'/,
-    );
-    expect(() => checkToolNamespaces(["*", "calc/*", "calc/zzz"], ["calc"], "x")).not.toThrow();
   });
 });

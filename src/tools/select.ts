@@ -1,9 +1,7 @@
 import { ConfigError, type ErrorLocation } from "../errors.js";
 import { suggestion } from "../util/did-you-mean.js";
-import { isObj, type Row } from "../util/mapping.js";
-import { DEFAULT_NAMESPACE, type Tool } from "./types.js";
+import type { Tool } from "./types.js";
 
-const WHAT_NAMESPACE = "a namespace is a tools.registry entry's 'namespace:'";
 const HOW = "name a namespace (calc or calc/*), one tool (calc/add) or * for all";
 
 /**
@@ -55,51 +53,4 @@ export function selectTools(
     for (const h of hits) out.add(h);
   }
   return [...out];
-}
-
-/**
- * The namespaces a `tools.registry` list will load, when they are known without loading it: an
- * `mcp` or `rest` entry's namespace (or the default), an `inline` entry's and its tools' own;
- * undefined when some entry reads a file (a tool in it may name its own namespace) or is of a
- * type not known here.
- *
- * @example
- * staticNamespaces([{ type: "mcp", command: "node", namespace: "calc" }]) // ["calc"]
- */
-export function staticNamespaces(registry: readonly Row[]): string[] | undefined {
-  const out = new Set<string>();
-  for (const e of registry) {
-    const own = typeof e.namespace === "string" ? e.namespace : DEFAULT_NAMESPACE;
-    if (e.type === "mcp" || e.type === "rest") out.add(own);
-    else if (e.type === "inline" && Array.isArray(e.tools)) {
-      for (const t of e.tools as unknown[]) {
-        const ns = isObj(t) && typeof t.namespace === "string" && t.namespace ? t.namespace : own;
-        out.add(ns);
-      }
-    } else return undefined;
-  }
-  return [...out];
-}
-
-/**
- * Check a `tools:` list's namespaces against the namespaces a registry will load (before any tool
- * is loaded); tool names within a namespace are checked once the tools are loaded.
- *
- * @example
- * checkToolNamespaces(["calc/add"], ["calc"], "column 'answer'", { file, line })
- */
-export function checkToolNamespaces(
-  names: readonly string[],
-  namespaces: readonly string[],
-  what: string,
-  where: ErrorLocation = {},
-): void {
-  for (const n of names) {
-    const { namespace } = parseToolName(n);
-    if (namespace === undefined || namespaces.includes(namespace)) continue;
-    throw new ConfigError(`${what}: no namespace '${namespace}' in the task's tools`, {
-      ...where,
-      hint: `${suggestion(namespace, namespaces)}; ${WHAT_NAMESPACE}`,
-    });
-  }
 }

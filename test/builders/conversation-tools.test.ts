@@ -3,7 +3,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Row } from "../../src/util/mapping.js";
 import { type FakeLLM, startFakeLLM } from "../support/fake-llm/index.js";
-import { digitRun, fakeBlock, readJsonl, tempDir, writeOverride } from "./support.js";
+import {
+  digitRun,
+  digitRunOutput,
+  fakeBlock,
+  readJsonl,
+  tempDir,
+  writeOverride,
+} from "./support.js";
 
 const TASK = "test/conversation/tools";
 let fake: FakeLLM;
@@ -105,5 +112,36 @@ describe("core/conversation with tools (lm/assistant/tools)", () => {
       ]);
     const logs = readFileSync(join(dir, "out", TASK, "logs.jsonl"), "utf8");
     expect(logs).toMatch(/failed: tool 'calc\/add' could not be run: MCP server/);
+  });
+
+  it("an unknown tool in a stage's tools: is reported at plan time; no output is touched", async () => {
+    const dir = tempDir("conv-tools-bad");
+    const task = join(dir, "task.yaml");
+    writeFileSync(
+      task,
+      readFileSync("test/fixtures/builders/tool_calling/conversation-tools.yaml", "utf8").replace(
+        "tools: [calc/add, calc/lookup_city]",
+        "tools: [calc/ad]",
+      ),
+    );
+    const override = writeOverride(dir, "o.yaml", {
+      databuilders: {
+        "core/conversation": { blocks: [{ name: "generator", ...fakeBlock("openai", fake) }] },
+      },
+    });
+    const out = join(dir, "out");
+    const { result: code, stderr } = await digitRunOutput([
+      task,
+      "--config-path",
+      override,
+      "--output-dir",
+      out,
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toContain("digit: stage 'lm/assistant/tools': no tool 'calc/ad'");
+    expect(stderr).toContain(`(${task}:14)`);
+    expect(stderr).toMatch(/did you mean 'calc\/add'/);
+    expect(stderr).toContain("[DIGIT_CONFIG_INVALID]");
+    expect(existsSync(out)).toBe(false);
   });
 });

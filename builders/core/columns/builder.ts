@@ -20,6 +20,7 @@ import type {
   PreviewResult,
 } from "../../../src/builders/databuilder.js";
 import { derivedFrom, positionOf } from "../../../src/config/source-map.js";
+import type { Registry } from "../../../src/registry/registry.js";
 import type { DataloaderState } from "../../../src/stores/dataloader.js";
 import { replaceJsonl } from "../../../src/stores/formats/jsonl.js";
 import { silentLogger } from "../../../src/telemetry/logger.js";
@@ -126,14 +127,18 @@ function modelBlocks(config: Row, tasks: readonly Row[], file: string): Row[] {
 }
 
 /** Plan-time checks of one task: its columns, and that every model a column names exists. */
-function checkColumnsTask(spec: Row, file: string | undefined, config: Row): void {
+async function checkColumnsTask(
+  spec: Row,
+  file: string | undefined,
+  config: Row,
+  registry?: Registry,
+): Promise<void> {
   const plan = planColumns(spec, file, {
     transformation: spec.data != null,
     inputFields: Array.isArray(spec.data)
       ? [...new Set((spec.data as Row[]).flatMap((r) => Object.keys(r)))]
       : undefined,
   });
-  checkColumnTools(plan, spec, file, config);
   const blocks = ((config.blocks as Row[] | undefined) ?? []).map((b) => String(b.name));
   const own = taskModelBlocks(config, spec);
   (spec.columns as Row[]).forEach((raw) => {
@@ -146,6 +151,8 @@ function checkColumnsTask(spec: Row, file: string | undefined, config: Row): voi
       });
     }
   });
+  // Last: it loads the task's tools (MCP servers are started and listed).
+  await checkColumnTools(plan, spec, file, config, registry);
 }
 
 /**

@@ -3,9 +3,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../../src/engine/run.js";
-import { isDigitError } from "../../../src/errors.js";
+import { type DigitError, isDigitError } from "../../../src/errors.js";
 import { silentLogger } from "../../../src/telemetry/logger.js";
 import { buildSummary } from "../../../src/telemetry/summary.js";
+import { digit } from "../../../test/cli/helpers.js";
 import { readJsonl } from "../../../test/engine/helpers.js";
 import { RecordingTelemetry } from "../../../test/lm/helpers.js";
 import {
@@ -303,15 +304,23 @@ describe("core/columns tools from the builder YAML, in transformation mode", () 
   }, 30_000);
 });
 
-describe("core/columns tools: mistakes", () => {
+const FILE_TOOLS = `tools:
+  registry:
+    - { type: file, path: "${resolve("test/fixtures/tools/namespaced.yaml")}", engine: sim }
+  engines: { sim: { type: lm, lm_config: { type: openai, model_id_or_path: fake-model } } }
+`;
+
+describe("core/columns tools: mistakes, reported before any output is touched", () => {
   const fails = async (body: string) => {
     const dir = taskDir(body);
     const result = await runIn(dir).catch((e: unknown) => ({ error: e }));
     expect(isDigitError(result.error)).toBe(true);
-    return result.error as { message: string; line?: number; hint?: string };
+    // Planning caught it: not even the output folder was created.
+    expect(existsSync(join(dir, "out"))).toBe(false);
+    return { dir, error: result.error as DigitError };
   };
   it("an unknown namespace is refused at plan time with the closest name and the line", async () => {
-    const e = await fails(`${MCP_TOOLS}columns:
+    const { error: e } = await fails(`${MCP_TOOLS}columns:
   - name: answer
     type: llm_text
     model: writer
@@ -322,16 +331,46 @@ describe("core/columns tools: mistakes", () => {
     expect(e.hint).toMatch(/did you mean 'calc'/);
     expect(e.line).toBe(17);
   });
-  it("an unknown tool is refused before any record is made, with the closest name", async () => {
-    const e = await fails(`${MCP_TOOLS}columns:
+  it("an unknown tool of an MCP server's namespace: the server is listed at plan time", async () => {
+    const { error: e } = await fails(`${MCP_TOOLS}columns:
   - { name: answer, type: llm_text, model: writer, prompt: "Add 2", tools: [calc/ad] }
 `);
-    expect(e.message).toMatch(/no tool 'calc\/ad'/);
+    expect(e.code).toBe("DIGIT_CONFIG_INVALID");
+    expect(e.message).toMatch(/column 'answer' tools: no tool 'calc\/ad'/);
     expect(e.hint).toMatch(/did you mean 'calc\/add'/);
+    expect(e.file).toMatch(/task\.yaml$/);
     expect(e.line).toBe(13);
   });
+  it("a namespace of a tool file (known only once read) is checked at plan time", async () => {
+    const { error: e } = await fails(`${FILE_TOOLS}columns:
+  - { name: answer, type: llm_text, model: writer, prompt: "Hi", tools: [shp/find_order] }
+`);
+    expect(e.code).toBe("DIGIT_CONFIG_INVALID");
+    expect(e.message).toMatch(/column 'answer' tools: no tool 'shp\/find_order'/);
+    expect(e.hint).toMatch(/did you mean 'shop\/find_order'/);
+    expect(e.file).toMatch(/task\.yaml$/);
+    expect(e.line).toBe(13);
+  });
+  it("an unknown tool of a tool file: digit validate reports the same, and writes nothing", async () => {
+    const { dir, error: e } = await fails(`${FILE_TOOLS}columns:
+  - name: answer
+    type: llm_text
+    model: writer
+    prompt: "Hi"
+    tools: [shop/find_ordr]
+`);
+    expect(e.message).toMatch(/no tool 'shop\/find_ordr'/);
+    expect(e.hint).toMatch(/did you mean 'shop\/find_order'/);
+    expect(e.line).toBe(17);
+    const r = await digit(["validate", "task.yaml"], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(e.format());
+    expect(r.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
+    expect(existsSync(join(dir, "out"))).toBe(false);
+    expect(existsSync(join(dir, "output"))).toBe(false);
+  }, 30_000);
   it("tools without a tools: section are refused", async () => {
-    const e = await fails(`columns:
+    const { error: e } = await fails(`columns:
   - { name: answer, type: llm_text, model: writer, prompt: "Add 2", tools: [calc] }
 `);
     expect(e.message).toMatch(/names tools, but the task has no 'tools:' section/);

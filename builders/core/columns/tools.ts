@@ -1,9 +1,11 @@
 import { ConfigError, type Row } from "digit-sdg";
 import { positionAtPath } from "../../../src/config/source-map.js";
 import { parseWith } from "../../../src/config/zod-errors.js";
+import type { Registry } from "../../../src/registry/registry.js";
 import { type ToolsSection, toolsSectionSchema } from "../../../src/tools/config.js";
 import type { ToolEngine } from "../../../src/tools/engines/engine.js";
-import { checkToolNamespaces, selectTools, staticNamespaces } from "../../../src/tools/select.js";
+import { plannedTools } from "../../../src/tools/plan-check.js";
+import { selectTools } from "../../../src/tools/select.js";
 import type { TaskToolSets } from "../../../src/tools/tool-sets.js";
 import type { Tool } from "../../../src/tools/types.js";
 import type { ColumnPlan } from "./column-plan.js";
@@ -52,35 +54,48 @@ function columnIndex(spec: Row): Map<string, number> {
 
 /**
  * Plan-time checks of the columns' `tools:`: the task (or builder) has a `tools:` section, and
- * every namespace a column names is one its registry loads, when that is known without loading
- * (tool names are checked once the tools are loaded, see `columnTools`).
+ * every namespace and tool a column names is one its registry loads. The registry is loaded now
+ * (files read, MCP servers started and listed, see `plannedTools`), so a wrong name is reported
+ * with its line and the closest name before any output is written.
  *
  * @example
- * checkColumnTools(plan, spec, file, builderConfig);
+ * await checkColumnTools(plan, spec, file, builderConfig);
  */
-export function checkColumnTools(
+export async function checkColumnTools(
   plan: ColumnPlan,
   spec: Row,
   file: string | undefined,
   config: Row,
-): void {
-  if (plan.traces.size === 0) return;
-  const section = columnsToolsSection(config, spec, file);
+  registry?: Registry,
+): Promise<void> {
+  const section = requireToolsSection(plan, spec, file, config);
+  if (!section) return;
+  const tools = await plannedTools(section, String(spec.task_name), file, registry);
   const index = columnIndex(spec);
-  const namespaces = section ? staticNamespaces(section.registry) : undefined;
   for (const c of plan.columns) {
     if (!("tools" in c) || c.tools === undefined) continue;
     const where = { file, ...positionAtPath(spec, ["columns", index.get(c.name)!, "tools"]) };
-    if (!section)
-      throw new ConfigError(
-        `column '${c.name}' names tools, but the task has no 'tools:' section`,
-        {
-          ...where,
-          hint: `add tools: { registry: [...], engines: {...} } to the task or builder ${DOCS}`,
-        },
-      );
-    if (namespaces) checkToolNamespaces(c.tools, namespaces, `column '${c.name}' tools`, where);
+    selectTools(tools, c.tools, `column '${c.name}' tools`, where);
   }
+}
+
+/** The task's tools section when a column names tools (an error when there is none). */
+function requireToolsSection(
+  plan: ColumnPlan,
+  spec: Row,
+  file: string | undefined,
+  config: Row,
+): ToolsSection | undefined {
+  if (plan.traces.size === 0) return undefined;
+  const section = columnsToolsSection(config, spec, file);
+  if (section) return section;
+  const index = columnIndex(spec);
+  const c = plan.columns.find((x) => "tools" in x && x.tools !== undefined)!;
+  throw new ConfigError(`column '${c.name}' names tools, but the task has no 'tools:' section`, {
+    file,
+    ...positionAtPath(spec, ["columns", index.get(c.name)!, "tools"]),
+    hint: `add tools: { registry: [...], engines: {...} } to the task or builder ${DOCS}`,
+  });
 }
 
 /**
@@ -99,9 +114,8 @@ export async function columnTools(
   taskName: string,
 ): Promise<Map<string, ColumnTools>> {
   const out = new Map<string, ColumnTools>();
-  if (plan.traces.size === 0) return out;
-  checkColumnTools(plan, spec, file, config);
-  const section = columnsToolsSection(config, spec, file)!;
+  const section = requireToolsSection(plan, spec, file, config);
+  if (!section) return out;
   const tools = await toolSets.build({ name: taskName, file }, section);
   const index = columnIndex(spec);
   for (const c of plan.columns) {

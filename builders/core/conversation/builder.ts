@@ -16,6 +16,7 @@ import { parseWith } from "../../../src/config/zod-errors.js";
 import { toolsSectionSchema } from "../../../src/tools/config.js";
 import { TaskToolSets } from "../../../src/tools/tool-sets.js";
 import { blankConversation, CONVERSATION_FIELDS, type Conversation } from "./conversation.js";
+import { checkStageTools } from "./stage-tools.js";
 import {
   createStage,
   type StageContext,
@@ -95,6 +96,16 @@ export class ConversationDataBuilder extends GenerationDataBuilder {
   static override taskSchema = z.object(conversationTaskShape);
 
   private readonly pipelines = new Map<string, Pipeline>();
+  /** Tool names of `lm/assistant/tools` stages, checked while the run is planned. */
+  static override async checkTask(
+    spec: Row,
+    file: string | undefined,
+    _config: Row,
+    registry?: Registry,
+  ): Promise<void> {
+    await checkStageTools(spec, file, registry);
+  }
+
   /** Tools of the tasks that have a `tools:` section. */
   protected readonly toolSets = new TaskToolSets(this);
 

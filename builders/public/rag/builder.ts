@@ -1,6 +1,7 @@
 import { registerDataBuilder, type Task } from "digit-sdg";
 import { z } from "zod";
 import { parseWith } from "../../../src/config/zod-errors.js";
+import type { Registry } from "../../../src/registry/registry.js";
 import { toolsSectionSchema } from "../../../src/tools/config.js";
 import { SearchEngine } from "../../../src/tools/search/engine.js";
 import type { Row } from "../../../src/util/mapping.js";
@@ -36,8 +37,14 @@ export class RagConversationDataBuilder extends ConversationDataBuilder {
   static override taskSchema = z.object(conversationTaskShape);
 
   /** Engine types, sampler references and corpus files, checked while the run is planned. */
-  static override checkTask(spec: Row, file: string | undefined): void {
+  static override async checkTask(
+    spec: Row,
+    file: string | undefined,
+    config: Row,
+    registry?: Registry,
+  ): Promise<void> {
     checkRagTask(spec, file);
+    await super.checkTask(spec, file, config, registry);
   }
 
   protected override async stageExtras(task: Task): Promise<StageExtras> {
