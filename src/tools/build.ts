@@ -202,5 +202,3 @@ async function runEnrichments(
     if (e!.artifact) done.add(e!.artifact);
   }
 }
-
-export { lookup } from "./lookup.js";
