@@ -54,7 +54,7 @@ const minhashConfigSchema = ValidatorBlock.configSchema.extend({
  * `blocks/<name>.jsonl` with `metadata.duplicate_of` (the id of the row it repeats) and
  * `metadata.similarity`. As a postprocessor its index is rebuilt from the task's accepted records
  * at every epoch, so an epoch after a resume decides exactly as an uninterrupted run; the index
- * takes at most `2 × num_perm + 20 × bands` bytes per kept row (see `MinHashLsh`). As a builder step its index spans the
+ * takes at most `2 × num_perm + 20 × bands + 4` bytes per kept row (see `MinHashLsh`). As a builder step its index spans the
  * batches one process sees (use it as a postprocessor in distributed runs).
  *
  * @example

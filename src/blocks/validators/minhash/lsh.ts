@@ -56,7 +56,8 @@ export function optimalBands(threshold: number, numPerm: number): number {
  * `numPerm / 2` distinct shingles (4 bytes each, no more than a signature would take), else by the
  * similarity estimated from its signature (the low 16 bits of each value, 2 bytes each, corrected
  * for chance agreement). Per indexed text: at most `2 × numPerm` bytes for that, plus a 4-byte
- * link and a hash-table slot per band: about `2 × numPerm + 20 × bands` bytes, in typed arrays.
+ * link and a hash-table slot per band and a 4-byte visit mark: about `2 × numPerm + 20 × bands + 4`
+ * bytes, in typed arrays.
  *
  * @example
  * const lsh = new MinHashLsh({ numPerm: 128, bands: 16, threshold: 0.8, seed: 1 });
@@ -82,6 +83,9 @@ export class MinHashLsh {
   private links = new Int32Array(0);
   private readonly tables: BandTable[];
   private count = 0;
+  /** Per text: the number of the last `best` query that compared it (see `nextQuery`). */
+  private visited = new Uint32Array(0);
+  private queries = 0;
 
   constructor(settings: LshSettings) {
     this.settings = settings;
@@ -122,13 +126,14 @@ export class MinHashLsh {
    */
   best(sig: Uint32Array, set: Uint32Array): { index: number; similarity: number } | undefined {
     let found: { index: number; similarity: number } | undefined;
-    const seen = new Set<number>();
+    // A text met in several bands is compared once: `visited` holds the query that last met it.
+    const query = this.nextQuery();
     for (let b = 0; b < this.tables.length; b++) {
       let at = this.tables[b]!.get(this.bandKey(sig, b));
       while (at > 0) {
         const index = at - 1;
-        if (!seen.has(index)) {
-          seen.add(index);
+        if (this.visited[index] !== query) {
+          this.visited[index] = query;
           const similarity = this.similarity(sig, set, index);
           if (
             similarity >= this.settings.threshold &&
@@ -155,6 +160,7 @@ export class MinHashLsh {
       this.start = copyInto(new Float64Array(cap), this.start);
       this.length = copyInto(new Int32Array(cap), this.length);
       this.links = copyInto(new Int32Array(cap * bands), this.links);
+      this.visited = copyInto(new Uint32Array(cap), this.visited);
     }
     if (set.length * 2 <= numPerm) {
       if (this.setsUsed + set.length > this.sets.length)
@@ -180,6 +186,15 @@ export class MinHashLsh {
     for (let b = 0; b < bands; b++)
       this.links[index * bands + b] = this.tables[b]!.put(this.bandKey(sig, b), index + 1);
     return index;
+  }
+
+  /** A number no entry of `visited` holds yet. */
+  private nextQuery(): number {
+    if (++this.queries > 0xfffffffe) {
+      this.visited.fill(0);
+      this.queries = 1;
+    }
+    return this.queries;
   }
 
   /** Similarity of a text with indexed text `index`: exact Jaccard, or estimated from signatures. */
