@@ -87,6 +87,19 @@ describe("jsonl", () => {
     expect(rows[2]).toEqual({ c: 1 });
   });
 
+  it("decodes ASCII and non-ASCII lines alike, in batches of a thousand lines and more", async () => {
+    // Batches of ASCII-only lines are decoded one byte per character; any other batch as UTF-8.
+    const rows = Array.from({ length: 5000 }, (_, i) =>
+      i % 1500 === 7
+        ? { i, s: "façade — 東京 😀", escaped: "\u00e9" }
+        : { i, s: `plain ${i}`, escaped: "caf\u00e9" },
+    );
+    const text = rows.map((r) => JSON.stringify(r)).join("\n");
+    // An escape stays an escape in ASCII text: \u00e9 must still read as é.
+    const f = file(`${text.replaceAll("é", "\\u00e9")}\n`);
+    expect(await all(readJsonl(f))).toEqual(rows);
+  });
+
   it("skips a UTF-8 byte order mark at the start of the file", async () => {
     expect(await all(readJsonl(file('\uFEFF{"a":1}\n{"a":2}\n')))).toEqual([{ a: 1 }, { a: 2 }]);
   });

@@ -3,6 +3,7 @@
  * of whole lines, so a crash can leave at most one unterminated last line, which readers drop
  * (with a warning naming the file) and the next append cuts off.
  */
+import { isAscii } from "node:buffer";
 import { createReadStream } from "node:fs";
 import {
   appendFile,
@@ -17,6 +18,8 @@ import { TextSink, writeAtomic } from "./atomic.js";
 import { describeBytes, flatten, MAX_RECORD_BYTES, type ReadOptions, toJson } from "./types.js";
 
 const CHUNK = 1 << 20;
+/** Records per batch the reader yields, at most. */
+const BATCH_LINES = 1024;
 
 /**
  * Stream the values of a JSONL file. A bad line is a DataFileError naming file and line, or with
@@ -32,9 +35,10 @@ export function readJsonl(file: string, options: ReadOptions = {}): AsyncIterabl
 }
 
 /**
- * The values of a JSONL file, a chunk's worth at a time (see `readJsonl`). Lines are found in the
- * raw bytes and each is decoded on its own: decoding a whole chunk into one string first costs
- * twice as much when the text is not ASCII. A UTF-8 byte order mark at the start is skipped. A
+ * The values of a JSONL file, up to 1,024 at a time (see `readJsonl`). Lines are found in the raw
+ * bytes and each is decoded on its own: decoding a whole chunk into one string first costs twice
+ * as much when the text is not ASCII. The lines of a batch that is all ASCII are decoded one byte
+ * per character, which gives the same text faster than UTF-8 decoding. A UTF-8 byte order mark at the start is skipped. A
  * line longer than `MAX_RECORD_BYTES` (64 MiB) is a DataFileError naming file and line, raised before
  * more than that much of it is held.
  */
@@ -61,6 +65,8 @@ export async function* readJsonlBatches(
       },
     );
   let first = true;
+  /** Where each line of the batch being read ends (its newline). */
+  const ends = new Int32Array(BATCH_LINES);
   const parse = (line: string): unknown => {
     try {
       return JSON.parse(line);
@@ -79,8 +85,17 @@ export async function* readJsonlBatches(
       return BAD;
     }
   };
-  /** One complete line (without its newline) into `batch`, unless blank, skipped or bad. */
-  const take = (bytes: Buffer, start: number, end: number, batch: unknown[]): void => {
+  /**
+   * One complete line (without its newline) into `batch`, unless blank, skipped or bad. `ascii`:
+   * the line is known to be ASCII, so a one-byte decoding gives the same text, faster.
+   */
+  const take = (
+    bytes: Buffer,
+    start: number,
+    end: number,
+    batch: unknown[],
+    ascii = false,
+  ): void => {
     lineNo++;
     if (start === end || (bytes[start]! <= 32 && bytes.toString("utf8", start, end).trim() === ""))
       return;
@@ -90,7 +105,7 @@ export async function* readJsonlBatches(
       toSkip--;
       return;
     }
-    const value = parse(bytes.toString("utf8", start, end));
+    const value = parse(bytes.toString(ascii ? "latin1" : "utf8", start, end));
     if (value === BAD) return;
     if (toSkip > 0) toSkip--;
     else batch.push(value);
@@ -101,7 +116,7 @@ export async function* readJsonlBatches(
       first = false;
       if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
     }
-    const batch: unknown[] = [];
+    let batch: unknown[] = [];
     let start = 0;
     let nl = bytes.indexOf(0x0a);
     if (carry.length && nl >= 0) {
@@ -113,10 +128,29 @@ export async function* readJsonlBatches(
       start = nl + 1;
       nl = bytes.indexOf(0x0a, start);
     }
-    for (; nl >= 0; nl = bytes.indexOf(0x0a, start)) {
-      if (nl - start > maxLine) throw tooLong();
-      take(bytes, start, nl, batch);
-      start = nl + 1;
+    // Lines go out in batches of at most BATCH_LINES, each parsed only when the one before was
+    // taken: fewer records alive at once means less for the garbage collector to copy.
+    while (nl >= 0) {
+      const from = start;
+      let lines = 0;
+      for (; nl >= 0 && lines < BATCH_LINES; nl = bytes.indexOf(0x0a, nl + 1), lines++) {
+        if (nl - start > maxLine) {
+          lineNo += lines;
+          throw tooLong();
+        }
+        ends[lines] = nl;
+        start = nl + 1;
+      }
+      const ascii = isAscii(bytes.subarray(from, start));
+      let at = from;
+      for (let i = 0; i < lines; i++) {
+        take(bytes, at, ends[i]!, batch, ascii);
+        at = ends[i]! + 1;
+      }
+      if (batch.length) {
+        yield batch;
+        batch = [];
+      }
     }
     if (start < bytes.length) {
       carry.push(bytes.subarray(start));
