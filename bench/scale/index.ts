@@ -9,7 +9,8 @@
  * 3. `minhash_dedup` over 1,000,000 short texts (target < 60 s), and recall / precision of its
  *    decisions against an exact greedy Jaccard dedup at the same threshold on the first 10,000.
  * 4. JSONL write and read through the default datastore, 3 runs of 1,000,000 records, each as a
- *    ratio of the in-memory JSON.stringify / JSON.parse rate (targets ≥ 300k/s and ≥ 0.6).
+ *    ratio of the in-memory JSON.stringify / JSON.parse rate (targets ≥ 300k/s and ≥ 0.6); reads
+ *    row by row (`Datastore.read()`) and in the reader's batches (what the engine's loader takes).
  *
  * Sizes: BENCH_SCALE_SIZES (default "1000000,10000000"), BENCH_SCALE_GEN (100000),
  * BENCH_SCALE_MINHASH (1000000); BENCH_SCALE_GEN_DEDUP ("minhash", or "minhash,rouge"). Needs `npm run build` (run here). Start-up on Node 20/22/24 is
@@ -112,20 +113,22 @@ export async function run(): Promise<void> {
       "\n4. JSONL through the default datastore, 1,000,000 records, 3 runs (per CPU-second, ratio to in-memory JSON)",
     );
     let held = 0;
+    let heldBatches = 0;
     for (let i = 1; i <= 3; i++) {
       const r = await jsonlRates(1_000_000);
-      const ok =
-        r.write >= 300_000 &&
-        r.read >= 300_000 &&
-        r.write / r.stringify >= 0.6 &&
-        r.read / r.parse >= 0.6;
-      if (ok) held++;
+      const writeOk = r.write >= 300_000 && r.write / r.stringify >= 0.6;
+      const readOk = (rate: number) => rate >= 300_000 && rate / r.parse >= 0.6;
+      if (writeOk && readOk(r.read)) held++;
+      if (writeOk && readOk(r.readBatches)) heldBatches++;
       console.log(
         `  run ${i}: write ${k(r.write)}/s = ${(r.write / r.stringify).toFixed(2)}× stringify (${k(r.stringify)}/s); ` +
-          `read ${k(r.read)}/s = ${(r.read / r.parse).toFixed(2)}× parse (${k(r.parse)}/s)`,
+          `read ${k(r.read)}/s = ${(r.read / r.parse).toFixed(2)}× parse (${k(r.parse)}/s) row by row, ` +
+          `${k(r.readBatches)}/s = ${(r.readBatches / r.parse).toFixed(2)}× in batches`,
       );
     }
-    console.log(`  targets (≥ 300k/s and ≥ 0.6× both ways) held in ${held} of 3 runs`);
+    console.log(
+      `  targets (≥ 300k/s and ≥ 0.6× both ways) held in ${held} of 3 runs reading row by row, ${heldBatches} of 3 reading in batches (the engine's path)`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
