@@ -20,7 +20,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { jsonlRates } from "./jsonl.js";
+import { jsonlRates, type Rate } from "./jsonl.js";
 import { exactDedup, minhashDedup, SETTINGS, shortTexts } from "./minhash.js";
 import { generationCase, type ProcessFigures, pipelineCase } from "./pipeline.js";
 
@@ -110,25 +110,30 @@ export async function run(): Promise<void> {
     );
 
     console.log(
-      "\n4. JSONL through the default datastore, 1,000,000 records, 3 runs (per CPU-second, ratio to in-memory JSON)",
+      "\n4. JSONL through the default datastore, 1,000,000 records, 3 runs (ratio to in-memory JSON, per CPU-second and per wall second)",
     );
-    let held = 0;
-    let heldBatches = 0;
+    const held = { cpu: [0, 0], wall: [0, 0] };
     for (let i = 1; i <= 3; i++) {
       const r = await jsonlRates(1_000_000);
-      const writeOk = r.write >= 300_000 && r.write / r.stringify >= 0.6;
-      const readOk = (rate: number) => rate >= 300_000 && rate / r.parse >= 0.6;
-      if (writeOk && readOk(r.read)) held++;
-      if (writeOk && readOk(r.readBatches)) heldBatches++;
-      console.log(
-        `  run ${i}: write ${k(r.write)}/s = ${(r.write / r.stringify).toFixed(2)}× stringify (${k(r.stringify)}/s); ` +
-          `read ${k(r.read)}/s = ${(r.read / r.parse).toFixed(2)}× parse (${k(r.parse)}/s) row by row, ` +
-          `${k(r.readBatches)}/s = ${(r.readBatches / r.parse).toFixed(2)}× in batches`,
-      );
+      const line = (by: "cpu" | "wall") => {
+        const ratio = (a: Rate, b: Rate) => a[by] / b[by];
+        const ok = (a: Rate, b: Rate) => a[by] >= 300_000 && ratio(a, b) >= 0.6;
+        const writeOk = ok(r.write, r.stringify);
+        if (writeOk && ok(r.read, r.parse)) held[by][0]!++;
+        if (writeOk && ok(r.readBatches, r.parse)) held[by][1]!++;
+        return (
+          `write ${k(r.write[by])}/s = ${ratio(r.write, r.stringify).toFixed(2)}× stringify (${k(r.stringify[by])}/s); ` +
+          `read ${k(r.read[by])}/s = ${ratio(r.read, r.parse).toFixed(2)}× parse (${k(r.parse[by])}/s) row by row, ` +
+          `${k(r.readBatches[by])}/s = ${ratio(r.readBatches, r.parse).toFixed(2)}× in batches`
+        );
+      };
+      console.log(`  run ${i} per CPU-second: ${line("cpu")}
+        per wall second: ${line("wall")}`);
     }
-    console.log(
-      `  targets (≥ 300k/s and ≥ 0.6× both ways) held in ${held} of 3 runs reading row by row, ${heldBatches} of 3 reading in batches (the engine's path)`,
-    );
+    for (const by of ["cpu", "wall"] as const)
+      console.log(
+        `  targets (≥ 300k/s and ≥ 0.6× both ways) per ${by === "cpu" ? "CPU-second" : "wall second"}: held in ${held[by][0]} of 3 runs reading row by row, ${held[by][1]} of 3 reading in batches (the engine's path)`,
+      );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
