@@ -126,30 +126,34 @@ describe("jsonl", () => {
     expect(jsonlBytes([]).length).toBe(0);
   });
 
-  it("encodes a batch with one stringify when that is exact, and line by line when it is not", () => {
-    const lines = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`;
-    const flat = Array.from({ length: 50 }, (_, i) => ({
-      q: `question ${i} é中😀`,
-      n: i,
-      tags: ["a", "b"],
-      none: null,
-      nested: { x: i },
-    }));
-    const encoder = new JsonlEncoder();
-    expect(encoder.encode(flat).toString("utf8")).toBe(lines(flat));
-    // "},{" inside a string or a nested list of objects: counted, so the batch falls back, exactly.
-    const tricky = [{ s: "a},{b" }, { list: [{ a: 1 }, { b: 2 }] }, {}, { s: "}\n{" }];
-    expect(encoder.encode(tricky).toString("utf8")).toBe(lines(tricky));
-    // Later batches of that store go line by line straight away; output is the same either way.
-    expect(encoder.encode(flat).toString("utf8")).toBe(lines(flat));
-    // Not plain objects (a Date, toJSON, a string, null), and BigInt values.
-    const odd = [{ a: 1 }, new Date(0), { toJSON: () => "x},{y" }, "text", null];
-    expect(new JsonlEncoder().encode(odd).toString("utf8")).toBe(lines(odd));
-    expect(
-      new JsonlEncoder().encode([{ big: 12345678901234567890n }, { b: 1 }]).toString("utf8"),
-    ).toBe('{"big":"12345678901234567890"}\n{"b":1}\n');
-    expect(new JsonlEncoder().encode([{ only: 1 }]).toString("utf8")).toBe('{"only":1}\n');
-  });
+  // Both ways of encoding, whichever this runtime's V8 uses by default.
+  it.each([true, false])(
+    "encodes a batch with one stringify when that is exact, and line by line when it is not (whole batches: %s)",
+    (whole) => {
+      const lines = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`;
+      const flat = Array.from({ length: 50 }, (_, i) => ({
+        q: `question ${i} é中😀`,
+        n: i,
+        tags: ["a", "b"],
+        none: null,
+        nested: { x: i },
+      }));
+      const encoder = new JsonlEncoder(whole);
+      expect(encoder.encode(flat).toString("utf8")).toBe(lines(flat));
+      // "},{" inside a string or a nested list of objects: counted, so the batch falls back, exactly.
+      const tricky = [{ s: "a},{b" }, { list: [{ a: 1 }, { b: 2 }] }, {}, { s: "}\n{" }];
+      expect(encoder.encode(tricky).toString("utf8")).toBe(lines(tricky));
+      // Later batches of that store go line by line straight away; output is the same either way.
+      expect(encoder.encode(flat).toString("utf8")).toBe(lines(flat));
+      // Not plain objects (a Date, toJSON, a string, null), and BigInt values.
+      const odd = [{ a: 1 }, new Date(0), { toJSON: () => "x},{y" }, "text", null];
+      expect(new JsonlEncoder(whole).encode(odd).toString("utf8")).toBe(lines(odd));
+      expect(
+        new JsonlEncoder(whole).encode([{ big: 12345678901234567890n }, { b: 1 }]).toString("utf8"),
+      ).toBe('{"big":"12345678901234567890"}\n{"b":1}\n');
+      expect(new JsonlEncoder(whole).encode([{ only: 1 }]).toString("utf8")).toBe('{"only":1}\n');
+    },
+  );
 
   it("copies records of a file digit wrote byte for byte, as reading and replacing them would", async () => {
     const rows = Array.from({ length: 3000 }, (_, i) => ({

@@ -196,43 +196,44 @@ async function* chunksOf(file: string): AsyncGenerator<Buffer> {
 }
 
 /**
- * Serialise rows as JSONL, UTF-8 encoded. Each line is encoded straight into one buffer, which is
- * faster than building one long string and encoding it afterwards (docs/architecture.md).
+ * Serialise rows as JSONL, UTF-8 encoded: one string of all lines, encoded once.
  *
  * @example
  * jsonlBytes([{ a: 1 }, { a: 2 }]).toString() // '{"a":1}\n{"a":2}\n'
  */
 export function jsonlBytes(rows: readonly unknown[]): Buffer {
-  let buf = Buffer.allocUnsafe(Math.max(1024, rows.length * 256));
-  let end = 0;
-  for (const r of rows) {
-    const line = toJson(r) ?? "null";
-    const need = end + line.length * 3 + 1; // a UTF-16 unit is at most 3 UTF-8 bytes
-    if (need > buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, need));
-      buf.copy(bigger, 0, 0, end);
-      buf = bigger;
-    }
-    end += buf.write(line, end, "utf8");
-    buf[end++] = 0x0a;
-  }
-  return buf.subarray(0, end);
+  let text = "";
+  for (const r of rows) text += `${toJson(r) ?? "null"}\n`;
+  return Buffer.from(text, "utf8");
 }
 
 /**
- * Encodes batches of rows as JSONL, faster than `jsonlBytes` when it can: one `JSON.stringify` of
- * the whole batch, whose element separators `},{` become newlines (one call instead of one per
- * row: about 40 % less time stringifying, 18 % less in all). That is exact only when every row is a plain object and `},{` occurs nowhere
- * else, which is checked by counting: n plain objects give exactly n - 1 separators, and any
- * `},{` inside a string or a nested list adds to the count. Otherwise the batch is encoded line
- * by line, and so are later batches (data of one store keeps its shape).
+ * Whether one `JSON.stringify` of a whole batch is the faster way to encode it on this runtime:
+ * on V8 before 13 (Node 20 and 22) it is; on V8 13 (Node 24) a string per row is faster to make
+ * and the batch-wide string slower to encode, about 3× in all (docs/performance.md).
+ */
+export const STRINGIFY_WHOLE_BATCHES = Number.parseInt(process.versions.v8, 10) < 13;
+
+/**
+ * Encodes batches of rows as JSONL, on V8 before 13 faster than `jsonlBytes` when it can: one
+ * `JSON.stringify` of the whole batch, whose element separators `},{` become newlines (one call
+ * instead of one per row: about 40 % less time stringifying, 18 % less in all). That is exact
+ * only when every row is a plain object and `},{` occurs nowhere else, which is checked by
+ * counting: n plain objects give exactly n - 1 separators, and any `},{` inside a string or a
+ * nested list adds to the count. Otherwise the batch is encoded line by line, and so are later
+ * batches (data of one store keeps its shape). `wholeBatches` (default: `STRINGIFY_WHOLE_BATCHES`)
+ * chooses the way; the bytes are the same either way.
  *
  * @example
  * const encoder = new JsonlEncoder();
  * await appendFile("out.jsonl", encoder.encode([{ a: 1 }, { a: 2 }]));
  */
 export class JsonlEncoder {
-  private whole = true;
+  private whole: boolean;
+
+  constructor(wholeBatches = STRINGIFY_WHOLE_BATCHES) {
+    this.whole = wholeBatches;
+  }
 
   encode(rows: readonly unknown[]): Buffer {
     if (!this.whole || rows.length < 2 || !rows.every(isPlainObject)) return jsonlBytes(rows);
