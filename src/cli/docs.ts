@@ -91,6 +91,8 @@ export function cliReference(): string {
     "| `DGT_PROGRESS_INTERVAL_MS` | how often plain progress lines are printed without a terminal (5000) |",
     "| `DGT_PRICES_FILE` | extra price table for cost estimates (see [telemetry](telemetry.md#cost-estimates)) |",
     "| `LOG_LEVEL` | `debug`, `info` (default), `warn` or `error` |",
+    "| `DIGIT_HEAP_GROWING_PERCENT` | how far V8's old generation may grow past its live size before a full collection (`100`: twice; `0`: V8's own rule; read at start-up, before `.env`); see [architecture](architecture.md#memory-at-scale) |",
+    "| `NODE_OPTIONS=--max-semi-space-size=N` | V8's young generation size in MB; without it digit caps it at 16 on Node 24 |",
     "",
     "A `.env` file in the working directory is loaded first; variables already set win.",
     "",
