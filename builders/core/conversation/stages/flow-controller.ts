@@ -9,7 +9,7 @@ import {
   toTranscript,
   userTurns,
 } from "../conversation.js";
-import { chatAll, parseJsonObject } from "./lm.js";
+import { chatAll, parseJsonObject, strictJsonReply } from "./lm.js";
 import { registerStage, type Stage } from "./stage.js";
 
 const pattern = z.object({
@@ -39,22 +39,10 @@ const args = z.object({
  * gen_kwargs: { response_format: eligibilitySchema(["a", "b"]) }
  */
 export function eligibilitySchema(names: string[]): Row {
-  return {
-    type: "json_schema",
-    json_schema: {
-      name: "eligible_patterns",
-      strict: true,
-      schema: {
-        type: "object",
-        properties: {
-          reasoning: { type: "string" },
-          eligible_patterns: { type: "array", items: { type: "string", enum: names } },
-        },
-        required: ["reasoning", "eligible_patterns"],
-        additionalProperties: false,
-      },
-    },
-  };
+  return strictJsonReply("eligible_patterns", {
+    reasoning: { type: "string" },
+    eligible_patterns: { type: "array", items: { type: "string", enum: names } },
+  });
 }
 
 /**
@@ -63,19 +51,7 @@ export function eligibilitySchema(names: string[]): Row {
  * @example
  * gen_kwargs: { response_format: HINT_SCHEMA }
  */
-export const HINT_SCHEMA: Row = {
-  type: "json_schema",
-  json_schema: {
-    name: "hint",
-    strict: true,
-    schema: {
-      type: "object",
-      properties: { hint: { type: "string" } },
-      required: ["hint"],
-      additionalProperties: false,
-    },
-  },
-};
+export const HINT_SCHEMA: Row = strictJsonReply("hint", { hint: { type: "string" } });
 
 /**
  * The eligible patterns of a reply: the known names it lists, all patterns when it is not the

@@ -2,6 +2,29 @@ import { type Block, type Row, resultText } from "digit-sdg";
 import type { Conversation } from "../conversation.js";
 
 /**
+ * A strict JSON-schema `response_format` for a reply that is one object with exactly
+ * `properties`, every one of them required, in that order.
+ *
+ * @example
+ * gen_kwargs: { response_format: strictJsonReply("hint", { hint: { type: "string" } }) }
+ */
+export function strictJsonReply(name: string, properties: Record<string, Row>): Row {
+  return {
+    type: "json_schema",
+    json_schema: {
+      name,
+      strict: true,
+      schema: {
+        type: "object",
+        properties,
+        required: Object.keys(properties),
+        additionalProperties: false,
+      },
+    },
+  };
+}
+
+/**
  * One chat request of a stage for one conversation.
  *
  * @example

@@ -5,7 +5,7 @@ import {
   makeStep,
   toMessages,
 } from "../../../core/conversation/conversation.js";
-import { chatAll, parseJsonObject } from "../../../core/conversation/stages/lm.js";
+import { chatAll, parseJsonObject, strictJsonReply } from "../../../core/conversation/stages/lm.js";
 import { registerStage } from "../../../core/conversation/stages/stage.js";
 import { renderDocuments, type StepDocument, scenarioDocuments } from "../documents.js";
 import { groundedAnswer, lastUserText, quotesDocuments } from "./grounding.js";
@@ -20,31 +20,19 @@ const MAX_RETRIES = 3;
  * @example
  * gen_kwargs: { response_format: CRITIQUE_SCHEMA }
  */
-export const CRITIQUE_SCHEMA: Row = {
-  type: "json_schema",
-  json_schema: {
-    name: "rag_critique",
-    strict: true,
-    schema: {
-      type: "object",
-      properties: {
-        reasoning: {
-          type: "string",
-          description:
-            "For each claim of the answer, the document sentence that supports it, or 'unsupported'",
-        },
-        valid: {
-          type: "string",
-          enum: ["yes", "no"],
-          description: "Is every claim supported by the documents or declared outside them?",
-        },
-        issues: { type: "string", description: "The unsupported claims when valid is 'no'" },
-      },
-      required: ["reasoning", "valid", "issues"],
-      additionalProperties: false,
-    },
+export const CRITIQUE_SCHEMA: Row = strictJsonReply("rag_critique", {
+  reasoning: {
+    type: "string",
+    description:
+      "For each claim of the answer, the document sentence that supports it, or 'unsupported'",
   },
-};
+  valid: {
+    type: "string",
+    enum: ["yes", "no"],
+    description: "Is every claim supported by the documents or declared outside them?",
+  },
+  issues: { type: "string", description: "The unsupported claims when valid is 'no'" },
+});
 
 type Msg = { role: string; content: string | null; [k: string]: unknown };
 

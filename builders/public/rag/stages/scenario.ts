@@ -8,7 +8,7 @@ import {
   makeStep,
   text,
 } from "../../../core/conversation/conversation.js";
-import { chatAll, parseJsonObject } from "../../../core/conversation/stages/lm.js";
+import { chatAll, parseJsonObject, strictJsonReply } from "../../../core/conversation/stages/lm.js";
 import { registerStage } from "../../../core/conversation/stages/stage.js";
 import { firstSentence, RAG_SCENARIO, type StepDocument, scenarioDocuments } from "../documents.js";
 import { ragExtras } from "../extras.js";
@@ -23,25 +23,13 @@ const NAME = "lm/scenario/rag";
  * @example
  * gen_kwargs: { response_format: SCENARIO_SCHEMA }
  */
-export const SCENARIO_SCHEMA: Row = {
-  type: "json_schema",
-  json_schema: {
-    name: "rag_scenario",
-    strict: true,
-    schema: {
-      type: "object",
-      properties: {
-        reasoning: {
-          type: "string",
-          description: "What the documents cover and what a user could need from them",
-        },
-        scenario: { type: "string", description: "Who the user is and what they need to find out" },
-      },
-      required: ["reasoning", "scenario"],
-      additionalProperties: false,
-    },
+export const SCENARIO_SCHEMA: Row = strictJsonReply("rag_scenario", {
+  reasoning: {
+    type: "string",
+    description: "What the documents cover and what a user could need from them",
   },
-};
+  scenario: { type: "string", description: "Who the user is and what they need to find out" },
+});
 
 /** Seed documents are shortened to this many words in the examples shown to the model. */
 const EXAMPLE_DOC_WORDS = 300;

@@ -9,7 +9,7 @@ import {
   toMessages,
   userTurns,
 } from "../../../core/conversation/conversation.js";
-import { chatAll, parseJsonObject } from "../../../core/conversation/stages/lm.js";
+import { chatAll, parseJsonObject, strictJsonReply } from "../../../core/conversation/stages/lm.js";
 import { registerStage } from "../../../core/conversation/stages/stage.js";
 import { renderDocuments, scenarioDocuments, sentencesOf } from "../documents.js";
 
@@ -21,41 +21,23 @@ const NAME = "lm/user/rag";
  * @example
  * gen_kwargs: { response_format: USER_SCHEMA }
  */
-export const USER_SCHEMA: Row = {
-  type: "json_schema",
-  json_schema: {
-    name: "rag_user_turn",
-    strict: true,
-    schema: {
-      type: "object",
-      properties: {
-        reasoning: {
-          type: "string",
-          description: "What the scenario needs and what is already covered",
-        },
-        proposed_utterance: { type: "string", description: "A first draft of the message" },
-        verification: {
-          type: "string",
-          enum: ["yes", "no"],
-          description: "Does the draft fit the scenario and avoid repeating an earlier question?",
-        },
-        verification_reasoning: { type: "string", description: "Why; what to change if 'no'" },
-        utterance: {
-          type: "string",
-          description: "The final message, fixed if needed, in the user's own words",
-        },
-      },
-      required: [
-        "reasoning",
-        "proposed_utterance",
-        "verification",
-        "verification_reasoning",
-        "utterance",
-      ],
-      additionalProperties: false,
-    },
+export const USER_SCHEMA: Row = strictJsonReply("rag_user_turn", {
+  reasoning: {
+    type: "string",
+    description: "What the scenario needs and what is already covered",
   },
-};
+  proposed_utterance: { type: "string", description: "A first draft of the message" },
+  verification: {
+    type: "string",
+    enum: ["yes", "no"],
+    description: "Does the draft fit the scenario and avoid repeating an earlier question?",
+  },
+  verification_reasoning: { type: "string", description: "Why; what to change if 'no'" },
+  utterance: {
+    type: "string",
+    description: "The final message, fixed if needed, in the user's own words",
+  },
+});
 
 /**
  * The messages that make the generator play the user of a RAG conversation: a system prompt
